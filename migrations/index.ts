@@ -1,0 +1,25 @@
+import type { Knex } from 'knex';
+import * as subscriberPositions from './20261126000001_subscriber_positions.ts';
+import * as homePage from './20261126000002_home_page.ts';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+// Listed here rather than discovered on disk, so the same code migrates under tsx and from the
+// compiled build without knex guessing file extensions. Append new migrations at the end.
+const migrations: ReadonlyArray<readonly [string, Migration]> = [
+  ['20261126000001_subscriber_positions', subscriberPositions],
+  ['20261126000002_home_page', homePage],
+];
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => migrations.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const found = migrations.find(([candidate]) => candidate === name);
+    if (!found) throw new Error(`Unknown migration ${name}`);
+    return found[1];
+  },
+};

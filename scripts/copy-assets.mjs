@@ -1,0 +1,13 @@
+// tsc compiles only TypeScript; the compiled app also needs the Pug templates beside it.
+import { cp, readdir } from 'node:fs/promises';
+import path from 'node:path';
+
+async function copyTemplates(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const source = path.join(dir, entry.name);
+    if (entry.isDirectory()) await copyTemplates(source);
+    else if (entry.name.endsWith('.pug')) await cp(source, path.join('dist', source));
+  }
+}
+
+await copyTemplates('src');

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import cookieSession from 'cookie-session';
+import express, { type Router } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../../logger.ts';
+import { csrfProtection } from './csrf.ts';
+import { errorHandler, notFound } from './error-handlers.ts';
+import { requestContext } from './request-context.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const PUBLIC_DIR = path.resolve(here, '../../../public');
+export const COMMON_VIEWS_DIR = path.resolve(here, '../views');
+
+export interface MountedApp {
+  readonly path: string;
+  readonly router: Router;
+}
+
+export interface ExpressAppOptions {
+  readonly logger: Logger;
+  readonly cookieSecret: string;
+  readonly production: boolean;
+  /** Template folders of the slices, searched after the common ones. */
+  readonly viewDirs: readonly string[];
+  readonly routes: readonly MountedApp[];
+  /** Mounted before sessions and CSRF: /health and /ready are for machines. */
+  readonly probes: Router;
+}
+
+export function createExpressApp(options: ExpressAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('views', [COMMON_VIEWS_DIR, ...options.viewDirs]);
+  app.set('view engine', 'pug');
+  // Slice templates say `extends /layout`: absolute Pug paths start at the common views.
+  app.locals.basedir = COMMON_VIEWS_DIR;
+  if (options.production) {
+    app.set('trust proxy', 1);
+    app.set('view cache', true);
+  }
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'form-action': ["'self'"],
+          // Plain http on localhost must keep working in development.
+          'upgrade-insecure-requests': options.production ? [] : null,
+        },
+      },
+    }),
+  );
+  app.use('/public', express.static(PUBLIC_DIR, { maxAge: options.production ? '1d' : 0 }));
+  app.use(options.probes);
+  app.use(
+    cookieSession({
+      name: 'session',
+      keys: [options.cookieSecret],
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: options.production,
+      maxAge: 14 * 24 * 60 * 60 * 1000,
+    }),
+  );
+  app.use(requestContext());
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      customProps: (req) => ({ traceId: req.context?.traceId }),
+      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+    }),
+  );
+  app.use(express.urlencoded({ extended: false, limit: '16kb' }));
+  app.use(csrfProtection());
+  for (const { path: mountPath, router } of options.routes) app.use(mountPath, router);
+  app.use(notFound());
+  app.use(errorHandler({ logger: options.logger, showStack: !options.production }));
+  return app;
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.pathname.length > 1;
+    } catch {
+      return false;
+    }
+  }, 'must be a postgres:// URL that names a database');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+// An example value copied from .env.example is as good as no secret at all.
+const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
+const MIN_SECRET_LENGTH = 32;
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  COOKIE_SECRET: z.string().optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  MESSAGE_STORE_URL: postgresUrl.optional(),
+  MESSAGE_STORE_CONNECTION_STRING: postgresUrl.optional(),
+  EMBEDDED_POSTGRES_DIR: z.string().trim().min(1).default('.data/postgres'),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.default(1000),
+  SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
+});
+
+export interface DatabaseUrls {
+  readonly databaseUrl: string;
+  readonly messageStoreUrl: string;
+}
+
+export interface Env {
+  readonly nodeEnv: 'development' | 'production' | 'test';
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  /** Undefined outside production when unset: the caller makes a throwaway one. */
+  readonly cookieSecret: string | undefined;
+  /** Undefined when neither URL is set: the embedded PostgreSQL is used. */
+  readonly databases: DatabaseUrls | undefined;
+  readonly embeddedPostgres: { readonly dir: string; readonly port: number };
+  readonly subscriberPollIntervalMs: number;
+  readonly subscriberBatchSize: number;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? 'environment');
+  const value = raw[name];
+  return value === undefined || value === ''
+    ? `${name} is missing: ${issue.message}`
+    : `${name} is malformed (${JSON.stringify(value)}): ${issue.message}`;
+}
+
+/** Parses the process environment once, failing with one line that names the bad variable. */
+export function parseEnv(raw: Record<string, string | undefined>): Env {
+  // An empty assignment in .env (FOO=) means "not set", not "set to nothing".
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(first ? describeIssue(first, raw) : 'the environment is invalid');
+  }
+  const env = parsed.data;
+
+  if (env.NODE_ENV === 'production') {
+    const secret = env.COOKIE_SECRET;
+    if (secret === undefined) throw new ConfigError('COOKIE_SECRET is missing: production needs a real session secret');
+    if (secret.length < MIN_SECRET_LENGTH || EXAMPLE_SECRETS.has(secret)) {
+      throw new ConfigError(`COOKIE_SECRET is malformed: production needs a random secret of at least ${MIN_SECRET_LENGTH} characters`);
+    }
+  }
+
+  const messageStoreUrl = env.MESSAGE_STORE_URL ?? env.MESSAGE_STORE_CONNECTION_STRING;
+  const databaseUrl = env.DATABASE_URL;
+  if ((messageStoreUrl === undefined) !== (databaseUrl === undefined)) {
+    throw new ConfigError(
+      databaseUrl === undefined
+        ? 'DATABASE_URL is missing: set it with MESSAGE_STORE_URL, or unset both to use the embedded PostgreSQL'
+        : 'MESSAGE_STORE_URL is missing: set it with DATABASE_URL, or unset both to use the embedded PostgreSQL',
+    );
+  }
+  if (databaseUrl !== undefined && databaseUrl === messageStoreUrl) {
+    throw new ConfigError('MESSAGE_STORE_URL is malformed: it must name a different database from DATABASE_URL');
+  }
+
+  return Object.freeze({
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    logLevel: env.LOG_LEVEL,
+    cookieSecret: env.COOKIE_SECRET,
+    databases: databaseUrl && messageStoreUrl ? { databaseUrl, messageStoreUrl } : undefined,
+    embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
+    subscriberPollIntervalMs: env.SUBSCRIBER_POLL_INTERVAL_MS,
+    subscriberBatchSize: env.SUBSCRIBER_BATCH_SIZE,
+  });
+}

@@ -1,0 +1,61 @@
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+
+const DUPLICATE_DATABASE = '42P04';
+
+function databaseName(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
+function maintenanceUrl(url: string): string {
+  const maintenance = new URL(url);
+  maintenance.pathname = '/postgres';
+  return maintenance.toString();
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Creates the database named by `url` when it is missing and the role may create it.
+ * When the role may not, the connection error that follows names the problem plainly.
+ */
+export async function ensureDatabase(url: string, logger: Logger, template?: string): Promise<boolean> {
+  const name = databaseName(url);
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error; // only "database does not exist"
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+
+  const admin = new pg.Client({ connectionString: maintenanceUrl(url) });
+  await admin.connect();
+  try {
+    const from = template ? ` TEMPLATE ${quoteIdentifier(template)}` : '';
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(name)}${from}`);
+    logger.info({ database: name }, 'created database');
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === DUPLICATE_DATABASE) return false;
+    throw error;
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropDatabase(url: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: maintenanceUrl(url) });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(databaseName(url))} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export { databaseName };

@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+
+const require = createRequire(import.meta.url);
+const databaseDir = path.join(path.dirname(require.resolve('@eventide/message-db/package.json')), 'database');
+
+// The package's install.sh runs psql on files (`-f $base/x.sql`, `run_psql_file $base/x.sql`)
+// and sources sibling scripts (`source $base/install-y.sh`). Following those lines in order
+// gives the package's own install order without copying it here.
+const STEP = /(?:-f|run_psql_file)\s+\$base\/(\S+\.sql)|^\s*source\s+\$base\/(\S+\.sh)/gm;
+
+export async function messageDbInstallFiles(script = 'install.sh'): Promise<string[]> {
+  const text = await readFile(path.join(databaseDir, script), 'utf8');
+  const files: string[] = [];
+  for (const match of text.matchAll(STEP)) {
+    if (match[1]) files.push(match[1]);
+    else if (match[2]) files.push(...(await messageDbInstallFiles(match[2])));
+  }
+  return files;
+}
+
+export async function installedMessageDbVersion(client: pg.ClientBase): Promise<string | undefined> {
+  const exists = await client.query<{ present: boolean }>(
+    `SELECT to_regprocedure('message_store.message_store_version()') IS NOT NULL AS present`,
+  );
+  if (!exists.rows[0]?.present) return undefined;
+  const result = await client.query<{ version: string }>('SELECT message_store.message_store_version() AS version');
+  return result.rows[0]?.version;
+}
+
+// Any constant will do: it only keeps two processes starting together from installing twice.
+const INSTALL_LOCK = 7_212_664_019;
+
+/**
+ * Installs Message DB into the database at `url` unless message_store_version() already answers.
+ * Everything runs in one transaction: a failure leaves no half-installed schema behind.
+ */
+export async function installMessageDb(url: string, logger: Logger): Promise<{ installed: boolean; version: string }> {
+  const client = new pg.Client({ connectionString: url, options: '-c client_min_messages=warning' });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK]);
+    const existing = await installedMessageDbVersion(client);
+    if (existing !== undefined) {
+      await client.query('COMMIT');
+      return { installed: false, version: existing };
+    }
+    const files = await messageDbInstallFiles();
+    if (files.length < 20) throw new Error(`Could not read Message DB's install order (found ${files.length} files)`);
+    for (const file of files) {
+      await client.query(await readFile(path.join(databaseDir, file), 'utf8'));
+    }
+    const version = await installedMessageDbVersion(client);
+    await client.query('COMMIT');
+    logger.info({ files: files.length, version }, 'installed Message DB');
+    return { installed: true, version: version ?? '' };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError, parseEnv } from './config/env.ts';
+import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
+import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createSystem, type System } from './system.ts';
+
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function listen(system: System, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = system.app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+  });
+}
+
+async function main(): Promise<void> {
+  loadDotenv({ quiet: true });
+  let env;
+  try {
+    env = parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger: Logger = createLogger(env.logLevel);
+
+  let embedded: EmbeddedPostgres | undefined;
+  let system: System | undefined;
+  let server: Server | undefined;
+  let shuttingDown: Promise<void> | undefined;
+
+  // Stop in the reverse order of start: no new requests, subscribers checkpoint, pools close,
+  // and only then the embedded database goes.
+  const shutdown = (reason: string, code: number): Promise<void> => {
+    shuttingDown ??= (async () => {
+      logger.info({ reason }, 'shutting down');
+      const force = setTimeout(() => {
+        logger.error('shutdown took too long; exiting');
+        process.exit(1);
+      }, SHUTDOWN_GRACE_MS);
+      force.unref();
+      try {
+        if (server) {
+          const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+          server.closeIdleConnections();
+          await closing;
+        }
+        await system?.stop();
+      } catch (error) {
+        logger.error({ err: error }, 'error while shutting down');
+      } finally {
+        await embedded?.stop().catch((error: unknown) => logger.error({ err: error }, 'could not stop embedded PostgreSQL'));
+        process.exit(code);
+      }
+    })();
+    return shuttingDown;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (shuttingDown) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      void shutdown(signal, 0);
+    });
+  }
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    void shutdown('uncaughtException', 1);
+  });
+  process.on('unhandledRejection', (error) => {
+    logger.fatal({ err: error }, 'unhandled rejection');
+    void shutdown('unhandledRejection', 1);
+  });
+
+  try {
+    const resolved = await resolveDatabases(env, logger);
+    embedded = resolved.embedded;
+    await prepareDatabases(resolved.urls, logger);
+
+    let cookieSecret = env.cookieSecret;
+    if (cookieSecret === undefined) {
+      cookieSecret = randomBytes(32).toString('base64url');
+      logger.warn('COOKIE_SECRET is not set: using a random one, so sessions end when the process restarts');
+    }
+    system = createSystem({
+      urls: resolved.urls,
+      logger,
+      cookieSecret,
+      production: env.nodeEnv === 'production',
+      subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
+    });
+    system.start();
+    server = await listen(system, env.port, env.host);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : env.port;
+    logger.info({ port, url: `http://localhost:${port}`, embeddedPostgres: embedded !== undefined }, 'listening');
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not start');
+    await shutdown('start-up failed', 1);
+  }
+}
+
+await main();

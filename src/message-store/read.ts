@@ -1,0 +1,66 @@
+import type pg from 'pg';
+import { fromRow, type MessageRow } from './rows.ts';
+import { assertCategory, assertStreamName } from './stream-name.ts';
+import type { CategoryReadOptions, Projection, RawMessage, StreamReadOptions } from './types.ts';
+
+const DEFAULT_BATCH = 1000;
+
+export async function readStream(pool: pg.Pool, stream: string, options: StreamReadOptions = {}): Promise<RawMessage[]> {
+  assertStreamName(stream);
+  const result = await pool.query<MessageRow>('SELECT * FROM get_stream_messages($1, $2, $3)', [
+    stream,
+    options.fromPosition ?? 0,
+    options.batchSize ?? DEFAULT_BATCH,
+  ]);
+  return result.rows.map(fromRow);
+}
+
+export async function readCategory(pool: pg.Pool, category: string, options: CategoryReadOptions = {}): Promise<RawMessage[]> {
+  assertCategory(category);
+  if (options.correlation !== undefined) assertCategory(options.correlation);
+  const group = options.consumerGroup;
+  const result = await pool.query<MessageRow>('SELECT * FROM get_category_messages($1, $2, $3, $4, $5, $6)', [
+    category,
+    options.fromPosition ?? 1,
+    options.batchSize ?? DEFAULT_BATCH,
+    options.correlation ?? null,
+    group?.member ?? null,
+    group?.size ?? null,
+  ]);
+  return result.rows.map(fromRow);
+}
+
+export async function readLastMessage(pool: pg.Pool, stream: string, type?: string): Promise<RawMessage | undefined> {
+  assertStreamName(stream);
+  const result = await pool.query<MessageRow>('SELECT * FROM get_last_stream_message($1, $2)', [stream, type ?? null]);
+  const row = result.rows[0];
+  // A composite-returning function yields one all-null row for an empty stream.
+  return row && row.id !== null ? fromRow(row) : undefined;
+}
+
+/** The stream's last position, or -1 when it has no messages (the expected version of a new stream). */
+export async function streamVersion(pool: pg.Pool, stream: string): Promise<number> {
+  assertStreamName(stream);
+  const result = await pool.query<{ version: string | null }>('SELECT stream_version($1) AS version', [stream]);
+  const version = result.rows[0]?.version;
+  return version === null || version === undefined ? -1 : Number(version);
+}
+
+/** Folds a whole stream into an entity; the version is what a later write should expect. */
+export async function project<State>(
+  pool: pg.Pool,
+  stream: string,
+  projection: Projection<State>,
+): Promise<{ state: State; version: number }> {
+  let state = projection.init();
+  let version = -1;
+  for (;;) {
+    const batch = await readStream(pool, stream, { fromPosition: version + 1, batchSize: DEFAULT_BATCH });
+    for (const message of batch) {
+      const apply = projection.apply[message.type];
+      if (apply) state = apply(state, message);
+      version = message.position;
+    }
+    if (batch.length < DEFAULT_BATCH) return { state, version };
+  }
+}

@@ -1,0 +1,74 @@
+import type pg from 'pg';
+import { VersionConflictError } from './errors.ts';
+import { assertStreamName, categoryOf } from './stream-name.ts';
+import type { Message } from './types.ts';
+
+export const WRITE_NOTIFY_CHANNEL = 'message_store_write';
+
+/** An id already used by a message in another stream: a bug in the writer, not a retry. */
+export class DuplicateMessageIdError extends Error {
+  override name = 'DuplicateMessageIdError';
+  constructor(
+    readonly messageId: string,
+    readonly streamName: string,
+    readonly existingStreamName: string,
+  ) {
+    super(`Message id ${messageId} was already written to ${existingStreamName}, not ${streamName}`);
+  }
+}
+
+const WRONG_VERSION = /Wrong expected version: (-?\d+) \(Stream: (.*), Stream Version: (-?\d+|)\)/;
+const UNIQUE_VIOLATION = '23505';
+
+function isPgError(error: unknown): error is Error & { code?: string; constraint?: string } {
+  return error instanceof Error;
+}
+
+async function findWritten(pool: pg.Pool, id: string): Promise<{ streamName: string; position: number } | undefined> {
+  const result = await pool.query<{ stream_name: string; position: string }>(
+    'SELECT stream_name, position FROM message_store.messages WHERE id = $1',
+    [id],
+  );
+  const row = result.rows[0];
+  return row ? { streamName: row.stream_name, position: Number(row.position) } : undefined;
+}
+
+/**
+ * Writes one message and returns its stream position. Writing an id that is already in this
+ * stream returns the first write's position, so a retried request cannot duplicate an event.
+ * The notify rides in the same statement, so subscribers hear of it only once it commits.
+ */
+export async function writeMessage(pool: pg.Pool, stream: string, message: Message, expectedVersion?: number): Promise<number> {
+  assertStreamName(stream);
+  try {
+    const result = await pool.query<{ position: string }>(
+      `SELECT write_message($1, $2, $3, $4, $5, $6) AS position, pg_notify($7, $8)`,
+      [
+        message.id,
+        stream,
+        message.type,
+        JSON.stringify(message.data ?? {}),
+        JSON.stringify(message.metadata),
+        expectedVersion ?? null,
+        WRITE_NOTIFY_CHANNEL,
+        categoryOf(stream),
+      ],
+    );
+    return Number(result.rows[0]?.position);
+  } catch (error) {
+    if (!isPgError(error)) throw error;
+    const conflict = WRONG_VERSION.exec(error.message);
+    const isDuplicate = error.code === UNIQUE_VIOLATION && error.constraint === 'messages_id';
+    if (!conflict && !isDuplicate) throw error;
+
+    // Either way, the message may already be in the store from an earlier attempt.
+    const written = await findWritten(pool, message.id);
+    if (written?.streamName === stream) return written.position;
+    if (written) throw new DuplicateMessageIdError(message.id, stream, written.streamName);
+    if (conflict) {
+      const actual = conflict[3] === '' ? -1 : Number(conflict[3]);
+      throw new VersionConflictError(stream, Number(conflict[1]), actual);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  readonly attempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
+
+/** An error that retrying cannot cure, such as data that breaks its contract. */
+export class PermanentError extends Error {
+  override name = 'PermanentError';
+  readonly permanent = true;
+}
+
+export function isPermanent(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
+}
+
+export function backoffDelay(policy: RetryPolicy, failedAttempts: number): number {
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, failedAttempts - 1));
+}
+
+/** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return;
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
+}
+
+export type Attempt = { ok: true } | { ok: false; error: unknown; attempts: number };
+
+/**
+ * Runs `work` until it succeeds, fails permanently, runs out of attempts, or `signal` aborts
+ * (a stop: the message stays unprocessed and is read again after restart).
+ */
+export async function attemptWithRetries(
+  work: () => Promise<void>,
+  policy: RetryPolicy,
+  signal: AbortSignal,
+  onRetry: (error: unknown, attempt: number, delayMs: number) => void,
+): Promise<Attempt> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await work();
+      return { ok: true };
+    } catch (error) {
+      if (isPermanent(error) || attempt >= policy.attempts || signal.aborted) {
+        return { ok: false, error, attempts: attempt };
+      }
+      const delay = backoffDelay(policy, attempt);
+      onRetry(error, attempt, delay);
+      await pause(delay, signal);
+      if (signal.aborted) return { ok: false, error, attempts: attempt };
+    }
+  }
+}

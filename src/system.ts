@@ -1,0 +1,87 @@
+import type { Express } from 'express';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { createHomePageAggregator } from './aggregators/home-page/index.ts';
+import { createExpressApp } from './app/express/create-app.ts';
+import { createHealthRouter } from './app/express/health.ts';
+import { createHomeApp } from './app/home/index.ts';
+import { createRecordViewingsApp } from './app/record-viewings/index.ts';
+import type { DatabaseUrls } from './config/env.ts';
+import { createAppDatabase } from './db/app-database.ts';
+import type { Logger } from './logger.ts';
+import { createMessageStore, createMessageStorePool, type MessageStore } from './message-store/index.ts';
+import type { RetryPolicy } from './subscription/retry.ts';
+import type { Subscription } from './subscription/subscription.ts';
+
+export interface SystemConfig {
+  readonly urls: DatabaseUrls;
+  readonly logger: Logger;
+  readonly cookieSecret: string;
+  readonly production: boolean;
+  readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
+}
+
+export interface System {
+  readonly app: Express;
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  readonly messageStorePool: pg.Pool;
+  readonly subscriptions: readonly Subscription[];
+  readonly aggregators: { readonly homePage: ReturnType<typeof createHomePageAggregator> };
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** The composition root: every part is built here from explicit dependencies. */
+export function createSystem(config: SystemConfig): System {
+  const { logger, urls } = config;
+  const db = createAppDatabase(urls.databaseUrl);
+  const messageStorePool = createMessageStorePool(urls.messageStoreUrl);
+  // An idle client that errors (e.g. the server restarts) must not crash the process.
+  messageStorePool.on('error', (error) => logger.warn({ err: error }, 'message store pool client error'));
+  const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger });
+
+  const subscriptionSettings = config.subscriptions ?? {};
+  const homePage = createHomePageAggregator({ db, messageStore, logger, subscription: subscriptionSettings });
+  const subscriptions: Subscription[] = [homePage.subscription];
+
+  const home = createHomeApp({ db });
+  const recordViewings = createRecordViewingsApp({ messageStore });
+  const probes = createHealthRouter({
+    appDatabase: () => db.raw('SELECT 1'),
+    messageStore: () => messageStore.version(),
+    subscribers: () => subscriptions.map((subscription) => subscription.status()),
+  });
+
+  const app = createExpressApp({
+    logger,
+    cookieSecret: config.cookieSecret,
+    production: config.production,
+    viewDirs: [home.viewsDir],
+    routes: [
+      { path: '/', router: home.router },
+      { path: '/record-viewing', router: recordViewings.router },
+    ],
+    probes,
+  });
+
+  let stopped = false;
+  return {
+    app,
+    db,
+    messageStore,
+    messageStorePool,
+    subscriptions,
+    aggregators: { homePage },
+    start() {
+      for (const subscription of subscriptions) subscription.start();
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+      await messageStore.close();
+      await Promise.all([messageStorePool.end(), db.destroy()]);
+    },
+  };
+}
