@@ -76,7 +76,7 @@ async function stopOrphan(dataDir: string, logger: Logger): Promise<void> {
 
 export interface EmbeddedPostgresOptions {
   readonly dir: string;
-  /** Preferred port; a free one is chosen if something else holds it. */
+  /** Preferred port; a free one is chosen if something else holds it, or if it is 0. */
   readonly port: number;
   readonly logger: Logger;
 }
@@ -101,7 +101,7 @@ export async function startEmbeddedPostgres({ dir, port: preferredPort, logger }
     password = randomBytes(18).toString('base64url');
   }
 
-  const port = (await isPortFree(preferredPort)) ? preferredPort : await freePort();
+  const port = preferredPort !== 0 && (await isPortFree(preferredPort)) ? preferredPort : await freePort();
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
     port,

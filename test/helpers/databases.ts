@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'tape';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import { createAppDatabase, migrateAppDatabase } from '../../src/db/app-database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { dropDatabase, ensureDatabase } from '../../src/db/ensure-database.ts';
+import { installMessageDb } from '../../src/db/install-message-db.ts';
+import { createLogger } from '../../src/logger.ts';
+
+/**
+ * Every test run gets its own databases on the server named by TEST_DATABASE_URL, or on an
+ * embedded PostgreSQL in a temporary directory when it is unset; development data is never
+ * touched. Message DB and the migrations go into two templates once per run, and each call to
+ * freshDatabases() clones them (fast), so tests never share a projection row by accident.
+ * Everything created is dropped when tape finishes.
+ */
+
+export const silentLogger = createLogger('silent');
+const runId = `vt_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+const created: string[] = [];
+let counter = 0;
+
+interface Server {
+  url(database: string): string;
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<Server> {
+  const configured = process.env.TEST_DATABASE_URL;
+  if (configured) {
+    return {
+      url(database) {
+        const url = new URL(configured);
+        url.pathname = `/${database}`;
+        return url.toString();
+      },
+      close: async () => undefined,
+    };
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-pg-'));
+  const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger });
+  return {
+    url: (database) => embedded.url(database),
+    async close() {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let server: Promise<Server> | undefined;
+let templates: Promise<{ messageStore: string; app: string }> | undefined;
+
+export function testServer(): Promise<Server> {
+  server ??= startServer();
+  return server;
+}
+
+async function createTemplates(): Promise<{ messageStore: string; app: string }> {
+  const { url } = await testServer();
+  const messageStore = `${runId}_tpl_ms`;
+  const app = `${runId}_tpl_app`;
+  created.push(messageStore, app);
+  await ensureDatabase(url(messageStore), silentLogger);
+  await ensureDatabase(url(app), silentLogger);
+  await installMessageDb(url(messageStore), silentLogger);
+  const db = createAppDatabase(url(app), 1);
+  try {
+    await migrateAppDatabase(db);
+  } finally {
+    await db.destroy();
+  }
+  return { messageStore, app };
+}
+
+/** A new, empty pair of databases: Message DB installed, projections migrated. */
+export async function freshDatabases(): Promise<DatabaseUrls> {
+  const { url } = await testServer();
+  templates ??= createTemplates();
+  const template = await templates;
+  counter += 1;
+  const messageStore = `${runId}_${counter}_ms`;
+  const app = `${runId}_${counter}_app`;
+  created.push(messageStore, app);
+  await ensureDatabase(url(messageStore), silentLogger, template.messageStore);
+  await ensureDatabase(url(app), silentLogger, template.app);
+  return { messageStoreUrl: url(messageStore), databaseUrl: url(app) };
+}
+
+/** A name on the test server for a database the test creates itself (it is dropped at the end). */
+export async function scratchDatabaseUrl(label: string): Promise<string> {
+  const { url } = await testServer();
+  counter += 1;
+  const name = `${runId}_${counter}_${label}`;
+  created.push(name);
+  return url(name);
+}
+
+test.onFinish(() => {
+  if (!server) return;
+  void (async () => {
+    const { url, close } = await testServer();
+    for (const name of created.reverse()) {
+      await dropDatabase(url(name)).catch((error: unknown) => console.error(`could not drop ${name}: ${String(error)}`));
+    }
+    await close();
+  })();
+});
