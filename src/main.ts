@@ -16,7 +16,8 @@ function listen(system: System, port: number, host: string): Promise<Server> {
 }
 
 async function main(): Promise<void> {
-  loadDotenv({ quiet: true });
+  // ENV_FILE lets tests (and odd deployments) point at another file, or /dev/null for none.
+  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
   let env;
   try {
     env = parseEnv(process.env);

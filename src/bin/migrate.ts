@@ -5,7 +5,7 @@ import { createLogger } from '../logger.ts';
 
 // The same preparation the app does on start, without starting it: create the databases if
 // missing, install Message DB if absent, run the projection migrations.
-loadDotenv({ quiet: true });
+loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
 try {
   const env = parseEnv(process.env);
   const logger = createLogger(env.logLevel);

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import test from 'tape';
+import { csrfTokenOf, watchedCountOf } from '../helpers/http.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+test('record a viewing: the event lands with its metadata and the home page count goes up', async (t) => {
+  const system = await createTestSystem();
+  system.start();
+  try {
+    const agent = request.agent(system.app);
+    const home = await agent.get('/').expect(200);
+    t.equal(watchedCountOf(home.text), 0, 'the home page starts at 0');
+
+    const videoId = randomUUID();
+    const posted = await agent.post(`/record-viewing/${videoId}`).type('form').send({ _csrf: csrfTokenOf(home) });
+    t.equal(posted.status, 303, 'post/redirect/get');
+    t.equal(posted.headers.location, '/', 'back to the home page');
+
+    const events = await system.messageStore.readStream(`viewing-${videoId}`);
+    t.equal(events.length, 1, 'one event in viewing-<videoId>');
+    const [event] = events;
+    t.equal(event?.type, 'VideoViewed');
+    t.deepEqual(event?.data, { videoId, userId: null }, 'data names the video and the (anonymous) viewer');
+    t.match(event?.metadata.traceId ?? '', UUID, 'metadata carries the request trace id');
+    t.equal(event?.metadata.userId, null, 'and the user id');
+
+    const redirectedTo = await agent.get('/').expect(200);
+    t.match(redirectedTo.text, /Viewing recorded/, 'the page after the redirect says the viewing was recorded');
+
+    const count = await waitUntil('the home page to count the viewing', async () => {
+      const page = await agent.get('/').expect(200);
+      return watchedCountOf(page.text) === 1 ? page : undefined;
+    });
+    t.match(count.text, /Viewers have watched <strong>1<\/strong> video\./, 'shows "watched 1 video"');
+    t.doesNotMatch(count.text, /Viewing recorded/, 'the notice shows once');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('record a viewing: bad input gets a clear 4xx page and writes nothing', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    const token = csrfTokenOf(await agent.get('/').expect(200));
+
+    const notUuid = await agent.post('/record-viewing/not-a-video').type('form').send({ _csrf: token });
+    t.equal(notUuid.status, 400, 'a video id that is not a UUID is a 400');
+    t.match(notUuid.text, /video ids are UUIDs/, 'with a page that says why');
+
+    const injection = await agent.post(`/record-viewing/${encodeURIComponent("1' OR '1'='1")}`).type('form').send({ _csrf: token });
+    t.equal(injection.status, 400, 'hostile ids are just bad ids');
+
+    const noToken = await request(system.app).post(`/record-viewing/${randomUUID()}`);
+    t.equal(noToken.status, 403, 'a form without its CSRF token is refused');
+    t.match(noToken.text, /expired or did not come from this site/);
+
+    const wrongToken = await agent.post(`/record-viewing/${randomUUID()}`).type('form').send({ _csrf: 'forged' });
+    t.equal(wrongToken.status, 403, 'so is a forged token');
+
+    const huge = await agent.post(`/record-viewing/${randomUUID()}`).type('form').send({ _csrf: token, pad: 'x'.repeat(64 * 1024) });
+    t.equal(huge.status, 413, 'an oversized body is refused');
+
+    t.equal((await system.messageStore.readCategory('viewing')).length, 0, 'nothing was written');
+
+    const upper = randomUUID().toUpperCase();
+    await agent.post(`/record-viewing/${upper}`).type('form').send({ _csrf: token }).expect(303);
+    t.equal((await system.messageStore.readStream(`viewing-${upper.toLowerCase()}`)).length, 1, 'an upper-case UUID is one video, stored lower-case');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('site: 404 page, security headers, health and readiness', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const missing = await request(system.app).get('/no/such/page');
+    t.equal(missing.status, 404);
+    t.match(missing.text, /Page not found/, 'a real 404 page');
+    t.match(missing.text, /href="\/public\/css\/site.css"/, 'in the site layout');
+
+    const home = await request(system.app).get('/').expect(200);
+    t.match(home.headers['content-security-policy'] ?? '', /script-src 'self'/, 'a CSP without inline scripts');
+    t.equal(home.headers['x-powered-by'], undefined, 'no framework advertising');
+    t.match(String(home.headers['set-cookie']), /httponly/i, 'the session cookie is httpOnly');
+    t.match(String(home.headers['set-cookie']), /samesite=lax/i, 'and sameSite');
+
+    const css = await request(system.app).get('/public/css/site.css').expect(200);
+    t.match(css.headers['content-type'] ?? '', /text\/css/, 'the stylesheet is served locally');
+
+    t.deepEqual((await request(system.app).get('/health').expect(200)).body, { status: 'ok' }, '/health');
+    const notYet = await request(system.app).get('/ready');
+    t.equal(notYet.status, 503, 'not ready before the subscribers run');
+    system.start();
+    const ready = await waitUntil('ready', async () => {
+      const response = await request(system.app).get('/ready');
+      return response.status === 200 ? response : undefined;
+    });
+    t.equal(ready.body.messageStore.detail, '1.3.0', 'Message DB answers with its version');
+    t.deepEqual(ready.body.subscribers.map((s: { subscriberId: string }) => s.subscriberId), ['aggregators:home-page']);
+  } finally {
+    await system.stop();
+  }
+});

@@ -1,0 +1,69 @@
+import test from 'tape';
+import { ConfigError, parseEnv } from '../../src/config/env.ts';
+import { bareEnv, runMainToExit } from '../helpers/run-main.ts';
+
+const URLS = { DATABASE_URL: 'postgres://u@localhost:5432/app', MESSAGE_STORE_URL: 'postgres://u@localhost:5432/messages' };
+const SECRET = 'k3Jd9s0Qm2Lx7Vb4Nc8Rt1Yw6Ze5Ha0PqUi';
+
+function errorOf(raw: Record<string, string>): string {
+  try {
+    parseEnv(raw);
+    return 'no error';
+  } catch (error) {
+    return error instanceof ConfigError ? error.message : `unexpected ${String(error)}`;
+  }
+}
+
+test('config: defaults for a bare environment use the embedded PostgreSQL', (t) => {
+  const env = parseEnv({});
+  t.equal(env.port, 3000, 'PORT defaults to 3000');
+  t.equal(env.nodeEnv, 'development');
+  t.equal(env.databases, undefined, 'no URLs: embedded');
+  t.equal(env.embeddedPostgres.dir, '.data/postgres');
+  t.notEqual(env.embeddedPostgres.port, 5432, 'the embedded port does not clash with a real server');
+  t.equal(env.cookieSecret, undefined);
+  t.end();
+});
+
+test('config: URLs, the older message store name, and empty values', (t) => {
+  t.deepEqual(parseEnv(URLS).databases, { databaseUrl: URLS.DATABASE_URL, messageStoreUrl: URLS.MESSAGE_STORE_URL });
+  const older = parseEnv({ DATABASE_URL: URLS.DATABASE_URL, MESSAGE_STORE_CONNECTION_STRING: URLS.MESSAGE_STORE_URL });
+  t.equal(older.databases?.messageStoreUrl, URLS.MESSAGE_STORE_URL, 'MESSAGE_STORE_CONNECTION_STRING is still accepted');
+  t.equal(parseEnv({ PORT: '', DATABASE_URL: '', MESSAGE_STORE_URL: '' }).port, 3000, 'an empty value counts as unset');
+  t.end();
+});
+
+test('config: each bad value is named in one clear line', (t) => {
+  t.match(errorOf({ PORT: 'abc' }), /^PORT is malformed \("abc"\)/);
+  t.match(errorOf({ PORT: '70000' }), /^PORT is malformed/);
+  t.match(errorOf({ NODE_ENV: 'staging' }), /^NODE_ENV is malformed/);
+  t.match(errorOf({ ...URLS, DATABASE_URL: 'mysql://x/y' }), /^DATABASE_URL is malformed.*postgres:\/\//);
+  t.match(errorOf({ ...URLS, MESSAGE_STORE_URL: 'postgres://host-without-database' }), /^MESSAGE_STORE_URL is malformed/);
+  t.match(errorOf({ DATABASE_URL: URLS.DATABASE_URL }), /^MESSAGE_STORE_URL is missing/, 'one URL without the other');
+  t.match(errorOf({ MESSAGE_STORE_URL: URLS.MESSAGE_STORE_URL }), /^DATABASE_URL is missing/);
+  t.match(errorOf({ DATABASE_URL: URLS.DATABASE_URL, MESSAGE_STORE_URL: URLS.DATABASE_URL }), /must name a different database/);
+  t.match(errorOf({ SUBSCRIBER_BATCH_SIZE: '0' }), /^SUBSCRIBER_BATCH_SIZE is malformed/);
+  for (const message of [errorOf({ PORT: 'abc' }), errorOf({ DATABASE_URL: URLS.DATABASE_URL })]) {
+    t.notOk(message.includes('\n'), 'one line');
+  }
+  t.end();
+});
+
+test('config: production refuses to start without a real COOKIE_SECRET', (t) => {
+  t.match(errorOf({ ...URLS, NODE_ENV: 'production' }), /^COOKIE_SECRET is missing/);
+  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'short' }), /^COOKIE_SECRET is malformed/);
+  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'replace-with-a-long-random-string' }), /^COOKIE_SECRET is malformed/, 'the example value is not a secret');
+  t.equal(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET }).cookieSecret, SECRET);
+  t.end();
+});
+
+test('config: the entry point stops with one line naming the variable', async (t) => {
+  const malformed = await runMainToExit(bareEnv({ PORT: 'abc' }));
+  t.equal(malformed.code, 1, 'exit code 1');
+  t.match(malformed.stderr.trim(), /^Configuration error: PORT is malformed \("abc"\): [^\n]+$/, 'one line naming PORT');
+  t.equal(malformed.stdout.trim(), '', 'nothing else is printed');
+
+  const production = await runMainToExit(bareEnv({ ...URLS, NODE_ENV: 'production' }));
+  t.equal(production.code, 1);
+  t.match(production.stderr.trim(), /^Configuration error: COOKIE_SECRET is missing[^\n]*$/);
+});

@@ -1,0 +1,76 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'tape';
+import { watchedCountOf } from './helpers/http.ts';
+import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
+import { waitUntil } from './helpers/wait-until.ts';
+
+async function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  child.kill(signal);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
+}
+
+async function homeCount(base: string): Promise<number | undefined> {
+  return watchedCountOf(await (await fetch(`${base}/`)).text());
+}
+
+/** Records a viewing the way a browser does: session cookie plus the form's CSRF token. */
+async function recordViewing(base: string): Promise<number> {
+  const home = await fetch(`${base}/`);
+  const cookie = home.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const html = await home.text();
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const posted = await fetch(`${base}${action}`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: token }),
+    redirect: 'manual',
+  });
+  return posted.status;
+}
+
+test('smoke: `npm start` with no database variables runs on the embedded PostgreSQL, keeps data, and never orphans it', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-smoke-'));
+  const dataDir = path.join(dir, 'postgres');
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const env = bareEnv({ PORT: '0', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: '0' });
+  const children: ChildProcess[] = [];
+  const start = async () => {
+    const child = startMain(env);
+    children.push(child);
+    const listening = await waitForLog(child, 'listening', 120_000);
+    return { child, listening, base: `http://127.0.0.1:${String(listening.port)}` };
+  };
+  try {
+    const first = await start();
+    t.equal(first.listening.embeddedPostgres, true, 'it started the embedded PostgreSQL');
+    const home = await fetch(`${first.base}/`);
+    t.equal(home.status, 200, 'GET / is 200');
+    t.equal(watchedCountOf(await home.text()), 0, 'the home page renders from its projection');
+    t.equal((await fetch(`${first.base}/ready`)).status, 200, '/ready');
+    t.equal(await recordViewing(first.base), 303, 'a viewing is recorded');
+    await waitUntil('the count to reach 1', async () => (await homeCount(first.base)) === 1);
+    t.equal(await stopWith(first.child, 'SIGINT'), 0, 'Ctrl-C (SIGINT) exits cleanly');
+    t.notOk(existsSync(pidFile), 'and the embedded PostgreSQL stopped with it');
+
+    const second = await start();
+    t.equal(await homeCount(second.base), 1, 'the data is kept across restarts');
+    second.child.kill('SIGKILL');
+    await once(second.child, 'exit');
+    t.ok(existsSync(pidFile), 'a killed app leaves its PostgreSQL behind...');
+
+    const third = await start();
+    t.equal(await homeCount(third.base), 1, '...which the next start stops and replaces');
+    t.equal(await stopWith(third.child, 'SIGTERM'), 0, 'SIGTERM exits cleanly');
+    t.notOk(existsSync(pidFile), 'no postgres left running');
+  } finally {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) await stopWith(child, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
