@@ -61,7 +61,8 @@ async function main(): Promise<void> {
     })();
     return shuttingDown;
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  // SIGHUP too: a closed terminal must not leave the embedded PostgreSQL running.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       if (shuttingDown) {
         logger.warn({ signal }, 'second signal: exiting now');

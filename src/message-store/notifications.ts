@@ -40,7 +40,8 @@ export function createWriteNotifications(config: pg.ClientConfig, logger: Logger
   async function connect(): Promise<void> {
     if (closed || client) return;
     connecting ??= (async () => {
-      const candidate = new pg.Client(config);
+      // A host that vanishes must neither hang close() nor leave a half-open connection unnoticed.
+      const candidate = new pg.Client({ connectionTimeoutMillis: 10_000, keepAlive: true, ...config });
       candidate.on('notification', dispatch);
       candidate.on('error', (error) => {
         logger.warn({ err: error }, 'write notifications connection lost; polling continues');

@@ -15,5 +15,5 @@ export function messageStoreConnectionConfig(url: string): pg.ClientConfig {
 }
 
 export function createMessageStorePool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({ ...messageStoreConnectionConfig(url), max });
+  return new pg.Pool({ ...messageStoreConnectionConfig(url), max, connectionTimeoutMillis: 10_000 });
 }

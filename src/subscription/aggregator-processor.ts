@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { RawMessage } from '../message-store/types.ts';
 import { failedMessage, logRetry, StalledError, type Processor } from './processor.ts';
-import { attemptWithRetries } from './retry.ts';
+import { attemptWithRetries, isInfrastructureError } from './retry.ts';
 
 export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
 
@@ -11,11 +11,18 @@ export interface AggregatorProcessorOptions {
   readonly handle: ProjectionHandler;
 }
 
-async function savePosition(trx: Knex.Transaction, subscriberId: string, position: number): Promise<void> {
-  await trx('subscriber_positions')
-    .insert({ subscriber_id: subscriberId, position, updated_at: trx.fn.now() })
-    .onConflict('subscriber_id')
-    .merge(['position', 'updated_at']);
+/**
+ * Locks this subscriber's position row for the rest of the transaction and returns it. Two
+ * copies of one aggregator (a rolling deploy) then take turns, and each applies only what the
+ * other has not — the stored position, not memory, decides.
+ */
+async function lockPosition(trx: Knex.Transaction, subscriberId: string): Promise<number> {
+  await trx('subscriber_positions').insert({ subscriber_id: subscriberId, position: 0 }).onConflict('subscriber_id').ignore();
+  const row = await trx('subscriber_positions')
+    .where({ subscriber_id: subscriberId })
+    .forUpdate()
+    .first<{ position: string }>('position');
+  return Number(row?.position ?? 0);
 }
 
 /**
@@ -23,14 +30,21 @@ async function savePosition(trx: Knex.Transaction, subscriberId: string, positio
  * anywhere leaves the projection and the position in step (exactly-once effect). When a batch
  * fails, its messages are retried one transaction each to find the one at fault; if that one
  * keeps failing the subscriber stalls there rather than skip it and corrupt its projection.
+ * A database that is down is not a fault of the message: that error goes back to the
+ * subscription, which keeps trying without stalling.
  */
 export function createAggregatorProcessor({ db, subscriberId, handle }: AggregatorProcessorOptions): Processor {
   async function applyInOneTransaction(messages: readonly RawMessage[]): Promise<void> {
     const last = messages.at(-1);
     if (!last) return;
     await db.transaction(async (trx) => {
-      for (const message of messages) await handle(message, trx);
-      await savePosition(trx, subscriberId, last.globalPosition);
+      const stored = await lockPosition(trx, subscriberId);
+      for (const message of messages) if (message.globalPosition > stored) await handle(message, trx);
+      if (last.globalPosition > stored) {
+        await trx('subscriber_positions')
+          .where({ subscriber_id: subscriberId })
+          .update({ position: last.globalPosition, updated_at: trx.fn.now() });
+      }
     });
   }
 
@@ -48,6 +62,7 @@ export function createAggregatorProcessor({ db, subscriberId, handle }: Aggregat
         context.stats.checkpoint = last;
         return last;
       } catch (batchError) {
+        if (isInfrastructureError(batchError)) throw batchError;
         context.logger.warn({ err: batchError, size: batch.length }, 'batch failed; applying its messages one at a time');
       }
       let last = 0;
@@ -60,8 +75,12 @@ export function createAggregatorProcessor({ db, subscriberId, handle }: Aggregat
           logRetry(context, message),
         );
         if (!result.ok) {
-          if (context.signal.aborted) break;
-          throw new StalledError(failedMessage(message, result.error, result.attempts));
+          if (context.signal.aborted || isInfrastructureError(result.error)) {
+            if (last > 0) context.stats.checkpoint = last;
+            if (context.signal.aborted) break;
+            throw result.error;
+          }
+          throw new StalledError(failedMessage(message, result.error, result.attempts), last);
         }
         context.stats.handled += 1;
         context.stats.checkpoint = message.globalPosition;

@@ -5,7 +5,7 @@ import type { MessageStore } from '../message-store/index.ts';
 import { streamName } from '../message-store/stream-name.ts';
 import type { RawMessage } from '../message-store/types.ts';
 import { failedMessage, logRetry, type Processor, type ProcessorContext } from './processor.ts';
-import { attemptWithRetries, isPermanent } from './retry.ts';
+import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';
 
 export const POSITION_CATEGORY = 'subscriberPosition';
 export const DEAD_LETTER_CATEGORY = 'deadLetter';
@@ -88,6 +88,12 @@ export function createComponentProcessor({
         const result = await attemptWithRetries(() => handle(message), context.retry, context.signal, logRetry(context, message));
         if (!result.ok) {
           if (context.signal.aborted && !isPermanent(result.error)) break;
+          // A database that is down is not this message's fault: hand the error to the
+          // subscription, which keeps trying from here rather than park an innocent message.
+          if (isInfrastructureError(result.error)) {
+            if (last > 0) await checkpoint(last, context).catch(() => undefined);
+            throw result.error;
+          }
           await park(message, result.error, result.attempts, context);
         } else {
           context.stats.handled += 1;

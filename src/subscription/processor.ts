@@ -36,7 +36,11 @@ export interface Processor {
 
 export class StalledError extends Error {
   override name = 'StalledError';
-  constructor(readonly failure: FailedMessage) {
+  /** `handledUpTo`: the global position of the last message applied before the failing one (0 if none). */
+  constructor(
+    readonly failure: FailedMessage,
+    readonly handledUpTo: number,
+  ) {
     super(`Stalled at ${failure.type} ${failure.messageId} (global position ${failure.globalPosition}): ${failure.error}`);
   }
 }

@@ -56,3 +56,20 @@ export async function attemptWithRetries(
     }
   }
 }
+
+// SQLSTATE classes for a database that is unreachable or shutting down, not a bad message:
+// 08 connection exception, 53 insufficient resources, 57P admin shutdown / crash / cannot connect.
+const INFRASTRUCTURE_SQLSTATE = /^(08|53|57P)/;
+const INFRASTRUCTURE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * Errors that say the infrastructure is down rather than that a message cannot be handled.
+ * Subscribers wait these out instead of parking or stalling on an innocent message.
+ */
+export function isInfrastructureError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && (INFRASTRUCTURE_SQLSTATE.test(code) || INFRASTRUCTURE_ERRNO.has(code))) return true;
+  if (name === 'KnexTimeoutError') return true;
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}

@@ -106,6 +106,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
         if (read === 0) await waitForWrites(pollIntervalMs);
       } catch (error) {
         if (error instanceof StalledError) {
+          if (position !== undefined && error.handledUpTo > position) position = error.handledUpTo;
           state = 'stalled';
           stats.failure = error.failure;
           logger.error({ ...error.failure }, 'aggregator stalled: it will not move past this message until restarted');
@@ -124,7 +125,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   return {
     subscriberId,
     start() {
-      if (loop) return;
+      if (loop || stopping.signal.aborted) return; // a stopped subscription is not restarted; build a new one
       loop = run().catch((error: unknown) => {
         // run() catches everything it expects; anything else is a bug worth a loud log.
         state = 'stalled';

@@ -3,6 +3,7 @@ import test from 'tape';
 import type { RawMessage } from '../../src/message-store/index.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
 import { aggregatorSubscriber, componentSubscriber, drain, openSeenTable, recordSeen } from '../helpers/subscribers.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 async function writeMany(store: { write: (s: string, m: ReturnType<typeof message>) => Promise<number> }, category: string, count: number) {
   for (let n = 0; n < count; n += 1) await store.write(`${category}-${randomUUID()}`, message('Tick', { n }));
@@ -105,6 +106,28 @@ test('subscription: graceful stop finishes the message in hand and checkpoints i
     const last = await store.readLastMessage(`subscriberPosition-${subscription.subscriberId}`);
     t.equal((last?.data as { position: number }).position, subscription.status().position, 'its position was stored on stop');
   } finally {
+    await close();
+  }
+});
+
+test('aggregator subscription: two copies of one aggregator (a rolling deploy) apply each message once', async (t) => {
+  const { store, urls, close } = await openTestStore();
+  const db = await openSeenTable(urls.databaseUrl);
+  try {
+    const category = uniqueCategory();
+    const options = { subscriberId: `aggregators:test:${category}`, batchSize: 7 };
+    const copies = [aggregatorSubscriber(store, db, category, recordSeen, options), aggregatorSubscriber(store, db, category, recordSeen, options)];
+    for (const copy of copies) copy.start();
+    await writeMany(store, category, 300);
+    await waitUntil('both copies to catch up', async () => {
+      const row = await db('seen').count<{ count: string }>('* as count').first();
+      return Number(row?.count) === 300 && copies.every((copy) => copy.status().caughtUp);
+    });
+    // The primary key on `seen` would have failed (and stalled a copy) on any double application.
+    t.deepEqual(copies.map((copy) => copy.status().state), ['running', 'running'], 'neither copy stalled');
+    await Promise.all(copies.map((copy) => copy.stop()));
+  } finally {
+    await db.destroy();
     await close();
   }
 });

@@ -134,3 +134,57 @@ test('component: data that breaks its contract is parked at once, not retried', 
     await close();
   }
 });
+
+/** What pg raises when the server is shutting down (SQLSTATE 57P01). */
+function adminShutdown(): Error {
+  return Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+}
+
+test('aggregator: a database outage longer than every retry does not stall it', async (t) => {
+  const { store, urls, close } = await openTestStore();
+  const db = await openSeenTable(urls.databaseUrl);
+  try {
+    const category = uniqueCategory();
+    await store.write(`${category}-1`, message('Good'));
+    let outage = 10; // more failures than FAST_RETRY's three attempts
+    const subscription = aggregatorSubscriber(store, db, category, async (m, trx) => {
+      if (outage > 0) {
+        outage -= 1;
+        throw adminShutdown();
+      }
+      await recordSeen(m, trx);
+    });
+    subscription.start();
+    await waitUntil('the message to be applied once the database is back', async () => (await db('seen').first()) !== undefined);
+    t.equal(subscription.status().state, 'running', 'it waited the outage out instead of stalling');
+    t.equal(subscription.status().failure, undefined, 'and blamed no message');
+    await subscription.stop();
+  } finally {
+    await db.destroy();
+    await close();
+  }
+});
+
+test('component: a database outage does not park innocent messages', async (t) => {
+  const { store, close } = await openTestStore();
+  try {
+    const category = uniqueCategory();
+    await store.write(`${category}-1`, message('Good'));
+    let outage = 10;
+    const handled: string[] = [];
+    const subscription = componentSubscriber(store, category, async (m) => {
+      if (outage > 0) {
+        outage -= 1;
+        throw adminShutdown();
+      }
+      handled.push(m.id);
+    });
+    subscription.start();
+    await waitUntil('the message to be handled once the database is back', () => handled.length === 1);
+    t.equal(subscription.status().parked, 0, 'nothing parked');
+    t.equal((await store.readStream(`deadLetter-${subscription.subscriberId}`)).length, 0, 'the dead-letter stream is empty');
+    await subscription.stop();
+  } finally {
+    await close();
+  }
+});
