@@ -1,4 +1,5 @@
-// tsc compiles only TypeScript; the compiled app also needs the Pug templates beside it.
+// tsc compiles only TypeScript; the compiled app also needs the Pug templates beside it and
+// public/ where create-app.ts looks for it (three levels up from dist/src/app/express).
 import { cp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -11,3 +12,4 @@ async function copyTemplates(dir) {
 }
 
 await copyTemplates('src');
+await cp('public', path.join('dist', 'public'), { recursive: true });
