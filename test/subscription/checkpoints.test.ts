@@ -131,3 +131,31 @@ test('aggregator subscription: two copies of one aggregator (a rolling deploy) a
     await close();
   }
 });
+
+test('component subscriptions: a consumer group shares a category; correlation filters in the store', async (t) => {
+  const { store, close } = await openTestStore();
+  try {
+    const category = uniqueCategory();
+    for (let n = 0; n < 40; n += 1) {
+      await store.write(`${category}-${randomUUID()}`, message('Tick', { n }, n % 4 === 0 ? { correlationStreamName: `identity-${n}` } : {}));
+    }
+    const byMember: RawMessage[][] = [[], []];
+    const members = [0, 1].map((member) =>
+      componentSubscriber(store, category, async (m) => void byMember[member]!.push(m), {
+        subscriberId: `components:test:${category}:${member}`,
+        consumerGroup: { member, size: 2 },
+      }),
+    );
+    for (const member of members) await drain(member);
+    const ids = byMember.flat().map((m) => m.id);
+    t.equal(ids.length, 40, 'the two members handle every message between them');
+    t.equal(new Set(ids).size, 40, 'and none twice');
+    t.ok(byMember.every((handled) => handled.length > 0), 'both members take part');
+
+    const correlated: RawMessage[] = [];
+    await drain(componentSubscriber(store, category, async (m) => void correlated.push(m), { correlation: 'identity' }));
+    t.equal(correlated.length, 10, 'only the messages correlated with identity are delivered');
+  } finally {
+    await close();
+  }
+});
