@@ -60,5 +60,3 @@ export async function dropDatabase(url: string): Promise<void> {
     await admin.end();
   }
 }
-
-export { databaseName };
