@@ -1,5 +1,5 @@
 // tsc compiles only TypeScript; the compiled app also needs the Pug templates beside it and
-// public/ where create-app.ts looks for it (three levels up from dist/src/app/express).
+// public/ where create-app.ts looks for it (two levels up from dist/src/web).
 import { cp, readdir } from 'node:fs/promises';
 import path from 'node:path';
 

@@ -2,8 +2,6 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
-import { createExpressApp } from './app/express/create-app.ts';
-import { createHealthRouter } from './app/express/health.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import type { DatabaseUrls } from './config/env.ts';
@@ -12,6 +10,8 @@ import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type MessageStore } from './message-store/index.ts';
 import type { RetryPolicy } from './subscription/retry.ts';
 import type { Subscription } from './subscription/subscription.ts';
+import { createExpressApp } from './web/create-app.ts';
+import { createHealthRouter } from './web/health.ts';
 
 export interface SystemConfig {
   readonly urls: DatabaseUrls;

@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import request from 'supertest';
 import test from 'tape';
-import { createExpressApp } from '../../src/app/express/create-app.ts';
-import { createHealthRouter } from '../../src/app/express/health.ts';
+import { createExpressApp } from '../../src/web/create-app.ts';
+import { createHealthRouter } from '../../src/web/health.ts';
 import type { SubscriberStatus } from '../../src/subscription/status.ts';
 import { silentLogger } from '../helpers/databases.ts';
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { MessagesOf } from '../../message-store/contract.ts';
-import { streamName } from '../../message-store/stream-name.ts';
+import { streamName, type MessagesOf } from '../../message-store/index.ts';
 
 export const VIEWING_CATEGORY = 'viewing';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { validate as isUuid } from 'uuid';
 import type { MessageStore } from '../../message-store/index.ts';
-import { BadRequestError } from '../express/errors.ts';
+import { BadRequestError } from '../../web/errors.ts';
 import { viewingStreamName, type VideoViewed } from './contract.ts';
 
 export interface RecordViewingsDeps {

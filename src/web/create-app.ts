@@ -4,14 +4,14 @@ import cookieSession from 'cookie-session';
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../../logger.ts';
+import type { Logger } from '../logger.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
 import { requestContext } from './request-context.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const PUBLIC_DIR = path.resolve(here, '../../../public');
-export const COMMON_VIEWS_DIR = path.resolve(here, '../views');
+export const PUBLIC_DIR = path.resolve(here, '../../public');
+export const COMMON_VIEWS_DIR = path.resolve(here, 'views');
 
 export interface MountedApp {
   readonly path: string;

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { SubscriberStatus } from '../../subscription/status.ts';
+import type { SubscriberStatus } from '../subscription/status.ts';
 
 export interface ReadinessChecks {
   /** Resolves when the app database answers. */
