@@ -19,6 +19,8 @@ const postgresUrl = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** setTimeout fires at once (with a warning) for any delay above this. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // An example value copied from .env.example is as good as no secret at all.
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
@@ -35,7 +37,7 @@ const schema = z.object({
   MESSAGE_STORE_CONNECTION_STRING: postgresUrl.optional(),
   EMBEDDED_POSTGRES_DIR: z.string().trim().min(1).default('.data/postgres'),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
-  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.default(1000),
+  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(1000),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
 });
 
@@ -58,12 +60,24 @@ export interface Env {
   readonly subscriberBatchSize: number;
 }
 
+const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING']);
+
+/**
+ * A connection string fit for an error message: whatever follows `user:` before the last `@`,
+ * and any `password=` parameter, becomes ***. Works on strings no URL parser accepts.
+ */
+function hidePassword(value: string): string {
+  return value
+    .replace(/^((?:[^:/?#@]+:\/\/)?[^:/?#@]*:)[\s\S]*@/, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, string | undefined>): string {
   const name = String(issue.path[0] ?? 'environment');
   const value = raw[name];
-  return value === undefined || value === ''
-    ? `${name} is missing: ${issue.message}`
-    : `${name} is malformed (${JSON.stringify(value)}): ${issue.message}`;
+  if (value === undefined || value === '') return `${name} is missing: ${issue.message}`;
+  const shown = URL_VARIABLES.has(name) ? hidePassword(value) : value;
+  return `${name} is malformed (${JSON.stringify(shown)}): ${issue.message}`;
 }
 
 /** Parses the process environment once, failing with one line that names the bad variable. */

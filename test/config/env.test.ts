@@ -49,6 +49,32 @@ test('config: each bad value is named in one clear line', (t) => {
   t.end();
 });
 
+test('config: SUBSCRIBER_POLL_INTERVAL_MS above Node\'s timer limit is refused', (t) => {
+  t.equal(parseEnv({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31 - 1) }).subscriberPollIntervalMs, 2 ** 31 - 1, 'the limit itself is fine');
+  const message = errorOf({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31) });
+  t.match(message, /^SUBSCRIBER_POLL_INTERVAL_MS is malformed \("2147483648"\): .*timer/, 'one line that says why');
+  t.notOk(message.includes('\n'), 'one line');
+  t.end();
+});
+
+test('config: a malformed database URL is shown without its password', (t) => {
+  const cases = {
+    'postgres://u:secret@host': 'postgres://u:***@host',
+    'postgres://u:s3cr@t@host:5432': 'postgres://u:***@host:5432',
+    'mysql://admin:secret@db.example/app': 'mysql://admin:***@db.example/app',
+    'u:secret@host/app': 'u:***@host/app',
+    'postgres://host?user=u&password=secret': 'postgres://host?user=u&password=***',
+  };
+  for (const [given, shown] of Object.entries(cases)) {
+    for (const name of ['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING']) {
+      const message = errorOf({ ...URLS, MESSAGE_STORE_URL: '', [name]: given });
+      t.notOk(/secret|s3cr/.test(message), `${name}=${given}: the password is not printed`);
+      t.ok(message.startsWith(`${name} is malformed (${JSON.stringify(shown)})`), `${name} shows ${shown}`);
+    }
+  }
+  t.end();
+});
+
 test('config: production refuses to start without a real COOKIE_SECRET', (t) => {
   t.match(errorOf({ ...URLS, NODE_ENV: 'production' }), /^COOKIE_SECRET is missing/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'short' }), /^COOKIE_SECRET is malformed/);
