@@ -95,6 +95,7 @@ async function main(): Promise<void> {
       logger,
       cookieSecret,
       production: env.nodeEnv === 'production',
+      statusToken: env.statusToken,
       subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
     });
     system.start();

@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { migrationSource } from '../migrations/index.ts';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
@@ -12,12 +13,15 @@ import type { RetryPolicy } from './subscription/retry.ts';
 import type { Subscription } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
 import { createHealthRouter } from './web/health.ts';
+import { createStatusRouter } from './web/status.ts';
 
 export interface SystemConfig {
   readonly urls: DatabaseUrls;
   readonly logger: Logger;
   readonly cookieSecret: string;
   readonly production: boolean;
+  /** Bearer token for GET /status (STATUS_TOKEN). */
+  readonly statusToken?: string;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
 }
 
@@ -47,11 +51,18 @@ export function createSystem(config: SystemConfig): System {
 
   const home = createHomeApp({ db });
   const recordViewings = createRecordViewingsApp({ messageStore });
-  const probes = createHealthRouter({
-    appDatabase: () => db.raw('SELECT 1'),
-    messageStore: () => messageStore.version(),
-    subscribers: () => subscriptions.map((subscription) => subscription.status()),
-  });
+  const probes = [
+    createHealthRouter({
+      appDatabase: () => db.raw('SELECT 1'),
+      pendingMigrations: () => countPendingMigrations(db),
+      messageStore: () => messageStore.version(),
+    }),
+    createStatusRouter({
+      subscribers: () => subscriptions.map((subscription) => subscription.status()),
+      token: config.statusToken,
+      production: config.production,
+    }),
+  ];
 
   const app = createExpressApp({
     logger,
@@ -84,4 +95,14 @@ export function createSystem(config: SystemConfig): System {
       await Promise.all([messageStorePool.end(), db.destroy()]);
     },
   };
+}
+
+/**
+ * Migrations in migrations/index.ts that the app database has not run. Read-only, unlike knex's
+ * migrate.list(), which creates its tables when they are missing: a probe must not write.
+ */
+async function countPendingMigrations(db: Knex): Promise<number> {
+  const known = (await migrationSource.getMigrations([])).map((migration) => migrationSource.getMigrationName(migration));
+  const ran = (await db.schema.hasTable('knex_migrations')) ? new Set(await db('knex_migrations').pluck('name')) : new Set();
+  return known.filter((name) => !ran.has(name)).length;
 }

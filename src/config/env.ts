@@ -39,6 +39,7 @@ const schema = z.object({
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(1000),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
+  STATUS_TOKEN: z.string().optional(),
 });
 
 export interface DatabaseUrls {
@@ -58,6 +59,8 @@ export interface Env {
   readonly embeddedPostgres: { readonly dir: string; readonly port: number };
   readonly subscriberPollIntervalMs: number;
   readonly subscriberBatchSize: number;
+  /** Bearer token for GET /status; undefined when unset. */
+  readonly statusToken: string | undefined;
 }
 
 const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING']);
@@ -122,5 +125,6 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
     subscriberPollIntervalMs: env.SUBSCRIBER_POLL_INTERVAL_MS,
     subscriberBatchSize: env.SUBSCRIBER_BATCH_SIZE,
+    statusToken: env.STATUS_TOKEN,
   });
 }

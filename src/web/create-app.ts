@@ -25,8 +25,8 @@ export interface ExpressAppOptions {
   /** Template folders of the slices, searched after the common ones. */
   readonly viewDirs: readonly string[];
   readonly routes: readonly MountedApp[];
-  /** Mounted before sessions and CSRF: /health and /ready are for machines. */
-  readonly probes: Router;
+  /** Mounted before sessions and CSRF: /health, /ready and /status are for machines and operators. */
+  readonly probes: readonly Router[];
 }
 
 export function createExpressApp(options: ExpressAppOptions): express.Express {
@@ -55,7 +55,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
     }),
   );
   app.use('/public', express.static(PUBLIC_DIR, { maxAge: options.production ? '1d' : 0 }));
-  app.use(options.probes);
+  if (options.probes.length > 0) app.use([...options.probes]);
   app.use(
     cookieSession({
       name: 'session',

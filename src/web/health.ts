@@ -1,40 +1,59 @@
 import { Router } from 'express';
-import type { SubscriberStatus } from '../subscription/status.ts';
 
 export interface ReadinessChecks {
   /** Resolves when the app database answers. */
   readonly appDatabase: () => Promise<unknown>;
-  /** Resolves with Message DB's version when it is installed and answering. */
-  readonly messageStore: () => Promise<string>;
-  readonly subscribers: () => readonly SubscriberStatus[];
+  /** Resolves with how many of the app database's migrations have not run. */
+  readonly pendingMigrations: () => Promise<number>;
+  /** Resolves when Message DB is installed and answering. */
+  readonly messageStore: () => Promise<unknown>;
+  /** A check that takes longer counts as failed (a load balancer will not wait either). */
+  readonly timeoutMs?: number;
 }
 
-async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; detail?: string }> {
-  try {
-    const value = await probe();
-    return typeof value === 'string' ? { ok: true, detail: value } : { ok: true };
-  } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-  }
+const DEFAULT_TIMEOUT_MS = 3000;
+
+/** Settles with the check's value, or rejects when it fails or takes longer than `ms`. */
+function within<T>(ms: number, check: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([check(), late]).finally(() => clearTimeout(timer));
 }
 
-/** /health: the process answers. /ready: it can do its job (503 with the reason when not). */
+/**
+ * /health: the process answers. /ready: this node can serve pages, for a load balancer: both
+ * databases answer, Message DB is installed and no migration is pending. It names which check
+ * failed but never why (no errors, versions or subscriber details: those are for /status). A
+ * stalled subscriber does not make a node unready: taking it out of rotation would not help.
+ */
 export function createHealthRouter(checks: ReadinessChecks): Router {
+  const timeoutMs = checks.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const passes = (check: () => Promise<unknown>): Promise<boolean> =>
+    within(timeoutMs, check).then(
+      () => true,
+      () => false,
+    );
   const router = Router();
   router.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
   });
   router.get('/ready', async (_req, res) => {
-    const [appDatabase, messageStore] = await Promise.all([check(checks.appDatabase), check(checks.messageStore)]);
-    const subscribers = checks.subscribers().map(({ subscriberId, state, position, caughtUp, failure }) => ({
-      subscriberId,
-      state,
-      position,
-      caughtUp,
-      ...(failure && state === 'stalled' && { failure: failure.error }),
-    }));
-    const ready = appDatabase.ok && messageStore.ok && subscribers.every((s) => s.state === 'running');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', appDatabase, messageStore, subscribers });
+    const [appDatabase, messageStore, pending] = await Promise.all([
+      passes(checks.appDatabase),
+      passes(checks.messageStore),
+      within(timeoutMs, checks.pendingMigrations).catch(() => undefined),
+    ]);
+    const migrations = pending === undefined ? 'unknown' : pending === 0 ? 'ok' : 'pending';
+    const ready = appDatabase && messageStore && migrations === 'ok';
+    res
+      .status(ready ? 200 : 503)
+      .set('Cache-Control', 'no-store')
+      .json({
+        status: ready ? 'ready' : 'not ready',
+        checks: { appDatabase: appDatabase ? 'ok' : 'unreachable', migrations, messageStore: messageStore ? 'ok' : 'unreachable' },
+      });
   });
   return router;
 }

@@ -75,7 +75,7 @@ test('record a viewing: bad input gets a clear 4xx page and writes nothing', asy
   }
 });
 
-test('site: 404 page, security headers, health and readiness', async (t) => {
+test('site: 404 page, security headers and health', async (t) => {
   const system = await createTestSystem();
   try {
     const missing = await request(system.app).get('/no/such/page');
@@ -93,15 +93,6 @@ test('site: 404 page, security headers, health and readiness', async (t) => {
     t.match(css.headers['content-type'] ?? '', /text\/css/, 'the stylesheet is served locally');
 
     t.deepEqual((await request(system.app).get('/health').expect(200)).body, { status: 'ok' }, '/health');
-    const notYet = await request(system.app).get('/ready');
-    t.equal(notYet.status, 503, 'not ready before the subscribers run');
-    system.start();
-    const ready = await waitUntil('ready', async () => {
-      const response = await request(system.app).get('/ready');
-      return response.status === 200 ? response : undefined;
-    });
-    t.equal(ready.body.messageStore.detail, '1.3.0', 'Message DB answers with its version');
-    t.deepEqual(ready.body.subscribers.map((s: { subscriberId: string }) => s.subscriberId), ['aggregators:home-page']);
   } finally {
     await system.stop();
   }

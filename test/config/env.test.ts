@@ -75,6 +75,12 @@ test('config: a malformed database URL is shown without its password', (t) => {
   t.end();
 });
 
+test('config: STATUS_TOKEN is read as given', (t) => {
+  t.equal(parseEnv({}).statusToken, undefined);
+  t.equal(parseEnv({ STATUS_TOKEN: 'operator-token' }).statusToken, 'operator-token');
+  t.end();
+});
+
 test('config: production refuses to start without a real COOKIE_SECRET', (t) => {
   t.match(errorOf({ ...URLS, NODE_ENV: 'production' }), /^COOKIE_SECRET is missing/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'short' }), /^COOKIE_SECRET is malformed/);
