@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, parseEnv } from './config/env.ts';
+import { startupWarnings } from './config/startup-warnings.ts';
 import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
 import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger: Logger = createLogger(env.logLevel);
+  for (const warning of startupWarnings(env)) logger.warn(warning);
 
   let embedded: EmbeddedPostgres | undefined;
   let system: System | undefined;
@@ -95,6 +97,7 @@ async function main(): Promise<void> {
       logger,
       cookieSecret,
       production: env.nodeEnv === 'production',
+      trustProxy: env.trustProxy,
       statusToken: env.statusToken,
       subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
     });

@@ -5,7 +5,7 @@ import { migrationSource } from '../migrations/index.ts';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
-import type { DatabaseUrls } from './config/env.ts';
+import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type MessageStore } from './message-store/index.ts';
@@ -20,6 +20,8 @@ export interface SystemConfig {
   readonly logger: Logger;
   readonly cookieSecret: string;
   readonly production: boolean;
+  /** Express's `trust proxy` (TRUST_PROXY); unset trusts none. */
+  readonly trustProxy?: TrustProxy;
   /** Bearer token for GET /status (STATUS_TOKEN). */
   readonly statusToken?: string;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
@@ -68,6 +70,7 @@ export function createSystem(config: SystemConfig): System {
     logger,
     cookieSecret: config.cookieSecret,
     production: config.production,
+    trustProxy: config.trustProxy,
     viewDirs: [home.viewsDir],
     routes: [
       { path: '/', router: home.router },

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
@@ -22,6 +23,38 @@ const positiveInt = z.coerce.number().int().positive();
 /** setTimeout fires at once (with a warning) for any delay above this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** Express's `trust proxy` setting: trust all or none, a hop count, or these addresses. */
+export type TrustProxy = boolean | number | readonly string[];
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a subnet (CIDR or IPv4 netmask) or one of proxy-addr's names. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address = '', range, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (range === undefined) return true;
+  if (/^\d+$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4;
+}
+
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((value, context): TrustProxy => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    if (/^\d+$/.test(value)) return Number(value);
+    const entries = value.split(',').map((entry) => entry.trim());
+    if (entries.every((entry) => entry !== '' && isProxyAddress(entry))) return entries;
+    context.addIssue({
+      code: 'custom',
+      message: 'must be true, false, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal',
+    });
+    return z.NEVER;
+  });
+
 // An example value copied from .env.example is as good as no secret at all.
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
 const MIN_SECRET_LENGTH = 32;
@@ -39,6 +72,7 @@ const schema = z.object({
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(1000),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
+  TRUST_PROXY: trustProxy.optional(),
   STATUS_TOKEN: z.string().optional(),
 });
 
@@ -59,6 +93,8 @@ export interface Env {
   readonly embeddedPostgres: { readonly dir: string; readonly port: number };
   readonly subscriberPollIntervalMs: number;
   readonly subscriberBatchSize: number;
+  /** Undefined when unset: no proxy is trusted. */
+  readonly trustProxy: TrustProxy | undefined;
   /** Bearer token for GET /status; undefined when unset. */
   readonly statusToken: string | undefined;
 }
@@ -125,6 +161,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
     subscriberPollIntervalMs: env.SUBSCRIBER_POLL_INTERVAL_MS,
     subscriberBatchSize: env.SUBSCRIBER_BATCH_SIZE,
+    trustProxy: env.TRUST_PROXY,
     statusToken: env.STATUS_TOKEN,
   });
 }

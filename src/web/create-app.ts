@@ -4,6 +4,7 @@ import cookieSession from 'cookie-session';
 import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
+import type { TrustProxy } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
@@ -22,6 +23,8 @@ export interface ExpressAppOptions {
   readonly logger: Logger;
   readonly cookieSecret: string;
   readonly production: boolean;
+  /** Express's `trust proxy`; unset trusts none, so req.secure means the socket itself is TLS. */
+  readonly trustProxy?: TrustProxy;
   /** Template folders of the slices, searched after the common ones. */
   readonly viewDirs: readonly string[];
   readonly routes: readonly MountedApp[];
@@ -36,10 +39,9 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   app.set('view engine', 'pug');
   // Slice templates say `extends /layout`: absolute Pug paths start at the common views.
   app.locals.basedir = COMMON_VIEWS_DIR;
-  if (options.production) {
-    app.set('trust proxy', 1);
-    app.set('view cache', true);
-  }
+  const trustProxy = options.trustProxy ?? false;
+  app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
+  if (options.production) app.set('view cache', true);
 
   app.use(
     helmet({

@@ -75,6 +75,22 @@ test('config: a malformed database URL is shown without its password', (t) => {
   t.end();
 });
 
+test('config: TRUST_PROXY takes Express\'s forms and nothing else', (t) => {
+  t.equal(parseEnv({}).trustProxy, undefined, 'unset: no proxy is trusted');
+  t.equal(parseEnv({ TRUST_PROXY: 'true' }).trustProxy, true);
+  t.equal(parseEnv({ TRUST_PROXY: 'false' }).trustProxy, false);
+  t.equal(parseEnv({ TRUST_PROXY: '2' }).trustProxy, 2, 'a hop count');
+  t.deepEqual(
+    parseEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8,192.168.1.1, fd00::/8, 172.16.0.0/255.240.0.0' }).trustProxy,
+    ['loopback', '10.0.0.0/8', '192.168.1.1', 'fd00::/8', '172.16.0.0/255.240.0.0'],
+    'addresses, subnets and names',
+  );
+  for (const bad of ['yes', '1.5', '-1', 'loopback,', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/8']) {
+    t.match(errorOf({ TRUST_PROXY: bad }), /^TRUST_PROXY is malformed .*hop count/, `${JSON.stringify(bad)} is refused`);
+  }
+  t.end();
+});
+
 test('config: STATUS_TOKEN is read as given', (t) => {
   t.equal(parseEnv({}).statusToken, undefined);
   t.equal(parseEnv({ STATUS_TOKEN: 'operator-token' }).statusToken, 'operator-token');
