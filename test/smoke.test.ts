@@ -19,17 +19,17 @@ async function homeCount(base: string): Promise<number | undefined> {
   return watchedCountOf(await (await fetch(`${base}/`)).text());
 }
 
-/** Records a viewing the way a browser does: session cookie plus the form's CSRF token. */
+/** Records a viewing the way a browser does: session cookie plus the form's hidden fields (CSRF token, returnTo). */
 async function recordViewing(base: string): Promise<number> {
   const home = await fetch(`${base}/`);
   const cookie = home.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const html = await home.text();
-  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const fields = [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, name = '', value = '']): [string, string] => [name, value]);
   const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
   const posted = await fetch(`${base}${action}`, {
     method: 'POST',
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: token }),
+    body: new URLSearchParams(fields),
     redirect: 'manual',
   });
   return posted.status;

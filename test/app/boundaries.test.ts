@@ -35,6 +35,7 @@ test('boundaries: slices reach the message store through its index and web plumb
       if (imported.startsWith('src/message-store/') && imported !== 'src/message-store/index.ts') {
         offences.push(`${where} imports ${imported} (use src/message-store/index.ts)`);
       }
+      if (imported === 'uuid' || imported.startsWith('uuid/')) offences.push(`${where} imports the uuid package (use the contract's schema)`);
     }
   }
   t.deepEqual(offences, [], 'no slice reaches inside the message store or checks UUIDs its own way');

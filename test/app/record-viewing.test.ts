@@ -42,6 +42,33 @@ test('record a viewing: the event lands with its metadata and the home page coun
   }
 });
 
+test('record a viewing: back to the page the form was on, never to another site', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    const home = await agent.get('/?from=test').expect(200);
+    t.match(home.text, /name="returnTo" value="\/\?from=test"/, 'the form says which page it is on');
+    const token = csrfTokenOf(home);
+    const post = (fields: Record<string, string>) =>
+      agent.post(`/record-viewing/${randomUUID()}`).type('form').send({ _csrf: token, ...fields });
+
+    const back = await post({ returnTo: '/?from=test' });
+    t.equal(back.status, 303);
+    t.equal(back.headers.location, '/?from=test', 'a local path is where the browser goes back to');
+
+    const hostile = ['//evil.example', 'https://evil.example', '/\\evil', '/\\evil.example/x', 'javascript:alert(1)', '/\t/evil.example', ' /x', 'evil', ''];
+    for (const returnTo of hostile) {
+      const response = await post({ returnTo });
+      t.equal(response.headers.location, '/', `returnTo ${JSON.stringify(returnTo)} goes home`);
+    }
+
+    const refererOnly = await post({}).set('Referer', 'http://127.0.0.1/elsewhere');
+    t.equal(refererOnly.headers.location, '/', 'without returnTo: home (the Referer is not used)');
+  } finally {
+    await system.stop();
+  }
+});
+
 test('record a viewing: bad input gets a clear 4xx page and writes nothing', async (t) => {
   const system = await createTestSystem();
   try {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
-import { validate as isUuid } from 'uuid';
 import type { MessageStore } from '../../message-store/index.ts';
 import { BadRequestError } from '../../web/errors.ts';
-import { viewingStreamName, type VideoViewed } from './contract.ts';
+import { localReturnPath } from '../../web/return-to.ts';
+import { viewingSchemas, viewingStreamName, type VideoViewed } from './contract.ts';
+
+/** The contract's own check, so the route and the event agree on what a video id is. */
+const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;
 
 export interface RecordViewingsDeps {
   readonly messageStore: MessageStore;
@@ -23,23 +26,13 @@ export function createRecordViewingsApp({ messageStore, newId = randomUUID }: Re
 
   const router = Router();
   router.post('/:videoId', async (req, res) => {
-    const videoId = req.params.videoId;
-    if (!isUuid(videoId)) throw new BadRequestError('That is not a video id: video ids are UUIDs.');
-    await recordViewing(req.context, videoId.toLowerCase());
+    const videoId = videoIdSchema.safeParse(req.params.videoId);
+    if (!videoId.success) throw new BadRequestError('That is not a video id: video ids are UUIDs.');
+    await recordViewing(req.context, videoId.data.toLowerCase());
     req.session!.flash = 'Viewing recorded — the count updates within a moment.';
-    res.redirect(303, safeReturnPath(req.get('referer')));
+    // The form says where it was (helmet's Referrer-Policy leaves browsers sending no Referer).
+    res.redirect(303, localReturnPath((req.body as { returnTo?: unknown } | undefined)?.returnTo));
   });
 
   return { router, actions: { recordViewing } };
-}
-
-/** Back to the page the form was on, but never to another site. */
-function safeReturnPath(referer: string | undefined): string {
-  if (!referer) return '/';
-  try {
-    const url = new URL(referer, 'http://local.invalid');
-    return url.pathname.startsWith('/') && !url.pathname.startsWith('//') ? url.pathname + url.search : '/';
-  } catch {
-    return '/';
-  }
 }
