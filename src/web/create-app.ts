@@ -11,15 +11,15 @@ import { errorHandler, notFound } from './error-handlers.ts';
 import { requestContext } from './request-context.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const PUBLIC_DIR = path.resolve(here, '../../public');
+const PUBLIC_DIR = path.resolve(here, '../../public');
 export const COMMON_VIEWS_DIR = path.resolve(here, 'views');
 
-export interface MountedApp {
+interface MountedApp {
   readonly path: string;
   readonly router: Router;
 }
 
-export interface ExpressAppOptions {
+interface ExpressAppOptions {
   readonly logger: Logger;
   readonly cookieSecret: string;
   readonly production: boolean;

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router } from 'express';
 import type { SubscriberStatus } from '../subscription/status.ts';
 
-export interface StatusOptions {
+interface StatusOptions {
   readonly subscribers: () => readonly SubscriberStatus[];
   /** When set, GET /status needs `Authorization: Bearer <token>`. */
   readonly token: string | undefined;

@@ -44,3 +44,18 @@ test('boundaries: slices reach the message store through its index and web plumb
   t.equal(path.relative(root, COMMON_VIEWS_DIR), path.join('src', 'web', 'views'), 'the common views live in src/web/views');
   t.ok(existsSync(path.join(COMMON_VIEWS_DIR, 'layout.pug')), 'with the layout in them');
 });
+
+test('boundaries: nothing in the web layer and config is exported without being used elsewhere', async (t) => {
+  const owned = (await Promise.all(['src/app', 'src/web', 'src/config'].map((dir) => sourceFiles(path.join(root, dir))))).flat();
+  const everywhere = (await Promise.all(['src', 'test', 'bench', 'migrations'].map((dir) => sourceFiles(path.join(root, dir))))).flat();
+  const texts = new Map(await Promise.all(everywhere.map(async (file) => [file, await readFile(file, 'utf8')] as const)));
+  const dead: string[] = [];
+  for (const file of owned) {
+    const declared = [...(texts.get(file) ?? '').matchAll(/^export (?:async )?(?:const|function|class|interface|type) (\w+)/gm)].map((m) => m[1]!);
+    for (const name of declared) {
+      const used = new RegExp(`\\b${name}\\b`);
+      if (![...texts].some(([other, text]) => other !== file && used.test(text))) dead.push(`${path.relative(root, file)}: ${name}`);
+    }
+  }
+  t.deepEqual(dead, [], 'no dead exports');
+});

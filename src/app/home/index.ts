@@ -4,9 +4,9 @@ import { Router } from 'express';
 import type { Knex } from 'knex';
 import { createHomeQueries } from './queries.ts';
 
-export const HOME_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+const HOME_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** Until the catalog exists, the home page offers one fixed video to watch. */
-export const SAMPLE_VIDEO_ID = 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
+const SAMPLE_VIDEO_ID = 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
 
 export function createHomeApp({ db }: { db: Knex }) {
   const queries = createHomeQueries(db);
@@ -15,5 +15,5 @@ export function createHomeApp({ db }: { db: Knex }) {
     const page = await queries.loadHomePage();
     res.render('home', { title: 'Home', ...page, sampleVideoId: SAMPLE_VIDEO_ID });
   });
-  return { router, queries, viewsDir: HOME_VIEWS_DIR };
+  return { router, viewsDir: HOME_VIEWS_DIR };
 }

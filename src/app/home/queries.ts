@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-export interface HomePageView {
+interface HomePageView {
   readonly videosWatched: number;
 }
 

@@ -8,7 +8,7 @@ import { viewingSchemas, viewingStreamName, type VideoViewed } from './contract.
 /** The contract's own check, so the route and the event agree on what a video id is. */
 const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;
 
-export interface RecordViewingsDeps {
+interface RecordViewingsDeps {
   readonly messageStore: MessageStore;
   readonly newId?: () => string;
 }
@@ -34,5 +34,5 @@ export function createRecordViewingsApp({ messageStore, newId = randomUUID }: Re
     res.redirect(303, localReturnPath((req.body as { returnTo?: unknown } | undefined)?.returnTo));
   });
 
-  return { router, actions: { recordViewing } };
+  return { router };
 }
