@@ -1,23 +1,31 @@
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { createWriteNotifications, type WriteNotifications } from './notifications.ts';
+import { createMembership, type Membership } from './membership.ts';
 import { messageStoreConnectionConfig } from './pool.ts';
+import { createAllMessagesReader, type AllMessagesReader } from './read-all.ts';
 import { project, readCategory, readLastMessage, readStream, streamVersion } from './read.ts';
+import { createSession } from './session.ts';
+import { categoryOf } from './stream-name.ts';
 import type { CategoryReadOptions, Message, Projection, RawMessage, StreamReadOptions } from './types.ts';
 import { writeMessage } from './write.ts';
+import { createWriteSignals } from './write-signals.ts';
 
 export interface MessageStore {
   write(streamName: string, message: Message, expectedVersion?: number): Promise<number>;
   readStream(streamName: string, options?: StreamReadOptions): Promise<RawMessage[]>;
   readCategory(category: string, options?: CategoryReadOptions): Promise<RawMessage[]>;
+  /** A reader of every category in global order that never passes a commit still in flight. */
+  allMessagesReader(options?: { graceMs?: number }): AllMessagesReader;
   readLastMessage(streamName: string, type?: string): Promise<RawMessage | undefined>;
   streamVersion(streamName: string): Promise<number>;
   project<State>(streamName: string, projection: Projection<State>): Promise<{ state: State; version: number }>;
-  /** Wakes `listener` after each committed write to `category`. */
+  /** Wakes `listener` after each committed write to `category` (ANY_CATEGORY for all), from this process or another. */
   onWrite(category: string, listener: () => void): () => void;
+  /** Who may run which subscriber: one running process per consumer-group member. */
+  readonly membership: Membership;
   /** Is Message DB installed and answering? */
   version(): Promise<string>;
-  /** Stops listening for writes; the pool belongs to the caller. */
+  /** Closes the session connection (wake-ups, membership); the pool belongs to the caller. */
   close(): Promise<void>;
 }
 
@@ -25,24 +33,34 @@ export interface MessageStoreDeps {
   readonly pool: pg.Pool;
   readonly url: string;
   readonly logger: Logger;
-  readonly notifications?: WriteNotifications;
 }
 
-export function createMessageStore({ pool, url, logger, notifications }: MessageStoreDeps): MessageStore {
-  const writes = notifications ?? createWriteNotifications(messageStoreConnectionConfig(url), logger);
+export function createMessageStore({ pool, url, logger }: MessageStoreDeps): MessageStore {
+  const session = createSession(messageStoreConnectionConfig(url), logger);
+  const signals = createWriteSignals(session, logger);
+  const membership = createMembership(session);
   return {
-    write: (stream, message, expectedVersion) => writeMessage(pool, stream, message, expectedVersion),
+    async write(stream, message, expectedVersion) {
+      const position = await writeMessage(pool, stream, message, expectedVersion);
+      signals.written(categoryOf(stream));
+      return position;
+    },
     readStream: (stream, options) => readStream(pool, stream, options),
     readCategory: (category, options) => readCategory(pool, category, options),
+    allMessagesReader: (options) => createAllMessagesReader(pool, options),
     readLastMessage: (stream, type) => readLastMessage(pool, stream, type),
     streamVersion: (stream) => streamVersion(pool, stream),
     project: (stream, projection) => project(pool, stream, projection),
-    onWrite: (category, listener) => writes.onWrite(category, listener),
+    onWrite: (category, listener) => signals.onWrite(category, listener),
+    membership,
     async version() {
       const result = await pool.query<{ version: string }>('SELECT message_store_version() AS version');
       return result.rows[0]?.version ?? '';
     },
-    close: () => writes.close(),
+    async close() {
+      await signals.close();
+      await session.close();
+    },
   };
 }
 
@@ -50,6 +68,9 @@ export { follow } from './follow.ts';
 export { VersionConflictError, StreamNameError, MessageDataError } from './errors.ts';
 export * from './contract.ts';
 export { DuplicateMessageIdError } from './write.ts';
-export { createMessageStorePool, messageStoreConnectionConfig } from './pool.ts';
+export { createMessageStorePool, MESSAGE_STORE_ROLE } from './pool.ts';
+export { ANY_CATEGORY } from './write-signals.ts';
+export { SOLE_MEMBER, type ConsumerGroup, type Claim, type ClaimResult, type Membership } from './membership.ts';
+export type { AllMessagesReader } from './read-all.ts';
 export * from './stream-name.ts';
 export type * from './types.ts';

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { Logger } from '../logger.ts';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 
@@ -9,11 +10,44 @@ const types = {
     oid === TIMESTAMP_WITHOUT_TIME_ZONE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-/** Connection settings for Message DB: its functions call each other unqualified, so the search path matters. */
-export function messageStoreConnectionConfig(url: string): pg.ClientConfig {
-  return { connectionString: url, options: '-c search_path=message_store,public', types };
+/** The role Message DB's install creates: INSERT and SELECT on messages, no UPDATE or DELETE. */
+export const MESSAGE_STORE_ROLE = 'message_store';
+
+export interface ConnectionLimits {
+  /** Server side: a statement running longer is cancelled. */
+  readonly statementTimeoutMs: number;
+  /** Client side: a query with no answer (a vanished server) fails instead of hanging. */
+  readonly queryTimeoutMs: number;
 }
 
-export function createMessageStorePool(url: string, max = 10): pg.Pool {
-  return new pg.Pool({ ...messageStoreConnectionConfig(url), max, connectionTimeoutMillis: 10_000 });
+export const DEFAULT_LIMITS: ConnectionLimits = { statementTimeoutMs: 30_000, queryTimeoutMs: 35_000 };
+
+/**
+ * Connection settings for Message DB. Its functions call each other unqualified, so the search
+ * path matters; and the session acts as the `message_store` role, so the append-only grants
+ * apply to this app too, whatever role it logs in as (it must be a member of that role).
+ */
+export function messageStoreConnectionConfig(url: string, limits: ConnectionLimits = DEFAULT_LIMITS): pg.ClientConfig {
+  return {
+    connectionString: url,
+    options: `-c search_path=message_store,public -c role=${MESSAGE_STORE_ROLE} -c idle_in_transaction_session_timeout=60000`,
+    types,
+    statement_timeout: limits.statementTimeoutMs,
+    query_timeout: limits.queryTimeoutMs,
+    keepAlive: true,
+    connectionTimeoutMillis: 10_000,
+  };
+}
+
+export interface MessageStorePoolOptions {
+  readonly logger: Logger;
+  readonly max?: number;
+  readonly limits?: ConnectionLimits;
+}
+
+export function createMessageStorePool(url: string, { logger, max = 10, limits }: MessageStorePoolOptions): pg.Pool {
+  const pool = new pg.Pool({ ...messageStoreConnectionConfig(url, limits), max });
+  // An idle client that errors (the server restarts, say) must not crash the process.
+  pool.on('error', (error) => logger.warn({ err: error }, 'message store connection lost'));
+  return pool;
 }

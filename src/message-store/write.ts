@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import { VersionConflictError } from './errors.ts';
-import { assertStreamName, categoryOf } from './stream-name.ts';
+import { assertStreamName } from './stream-name.ts';
 import type { Message } from './types.ts';
-
-export const WRITE_NOTIFY_CHANNEL = 'message_store_write';
 
 /** An id already used by a message in another stream: a bug in the writer, not a retry. */
 export class DuplicateMessageIdError extends Error {
@@ -36,13 +34,14 @@ async function findWritten(pool: pg.Pool, id: string): Promise<{ streamName: str
 /**
  * Writes one message and returns its stream position. Writing an id that is already in this
  * stream returns the first write's position, so a retried request cannot duplicate an event.
- * The notify rides in the same statement, so subscribers hear of it only once it commits.
+ * Nothing else rides in the statement: a NOTIFY here would take PostgreSQL's cluster-wide
+ * notify lock at every commit and queue unrelated writers behind each other (write-signals.ts).
  */
 export async function writeMessage(pool: pg.Pool, stream: string, message: Message, expectedVersion?: number): Promise<number> {
   assertStreamName(stream);
   try {
     const result = await pool.query<{ position: string }>(
-      `SELECT write_message($1, $2, $3, $4, $5, $6) AS position, pg_notify($7, $8)`,
+      'SELECT write_message($1, $2, $3, $4, $5, $6) AS position',
       [
         message.id,
         stream,
@@ -50,8 +49,6 @@ export async function writeMessage(pool: pg.Pool, stream: string, message: Messa
         JSON.stringify(message.data ?? {}),
         JSON.stringify(message.metadata),
         expectedVersion ?? null,
-        WRITE_NOTIFY_CHANNEL,
-        categoryOf(stream),
       ],
     );
     return Number(result.rows[0]?.position);

@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { createMessageStore, createMessageStorePool, type Message, type MessageStore } from '../../src/message-store/index.ts';
+import type pg from 'pg';
 import { freshDatabases, silentLogger } from './databases.ts';
+import type { Scope } from './scope.ts';
 
 export interface TestStore {
   readonly store: MessageStore;
+  readonly pool: pg.Pool;
   readonly urls: DatabaseUrls;
-  close(): Promise<void>;
 }
 
-/** A message store on fresh databases; close() ends its pool and listener. */
-export async function openTestStore(urls?: DatabaseUrls): Promise<TestStore> {
+/** A message store on fresh databases (or the ones given), closed with the scope. */
+export async function openTestStore(scope: Scope, urls?: DatabaseUrls, max = 5): Promise<TestStore> {
   const databases = urls ?? (await freshDatabases());
-  const pool = createMessageStorePool(databases.messageStoreUrl, 5);
-  const store = createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger });
-  return {
-    store,
-    urls: databases,
-    async close() {
-      await store.close();
-      await pool.end();
-    },
-  };
+  const pool = scope.add(createMessageStorePool(databases.messageStoreUrl, { logger: silentLogger, max }), (p) => p.end());
+  const store = scope.add(createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger }), (s) => s.close());
+  return { store, pool, urls: databases };
 }
 
 export function message(type: string, data: Record<string, unknown> = {}, metadata: Message['metadata'] = {}): Message {
@@ -31,4 +26,8 @@ export function message(type: string, data: Record<string, unknown> = {}, metada
 /** A unique category name, so tests sharing a store never read each other's messages. */
 export function uniqueCategory(prefix = 'test'): string {
   return `${prefix}${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+}
+
+export async function writeMany(store: MessageStore, category: string, count: number, type = 'Tick'): Promise<void> {
+  for (let n = 0; n < count; n += 1) await store.write(`${category}-${randomUUID()}`, message(type, { n }));
 }

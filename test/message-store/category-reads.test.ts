@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
 
 test('category reads: every stream of the category, in global order, from a position, in batches', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory();
     const streams = Array.from({ length: 5 }, () => `${category}-${randomUUID()}`);
     for (let round = 0; round < 4; round += 1) {
@@ -23,13 +25,14 @@ test('category reads: every stream of the category, in global order, from a posi
     t.equal(rest.length, 13);
     t.equal((await store.readCategory(category, { batchSize: 6 })).length, 6, 'batch size limits the read');
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('category reads: consumer group members split the streams disjointly and completely', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory();
     const streams = Array.from({ length: 30 }, () => `${category}-${randomUUID()}`);
     for (const stream of streams) {
@@ -54,13 +57,14 @@ test('category reads: consumer group members split the streams disjointly and co
     t.equal(owner.size, 30, 'each stream belongs to exactly one member');
     t.ok(members.every((messages) => messages.length > 0), 'with 30 streams every member gets some');
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('category reads: correlation picks out only messages of workflows started in a category', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory('sendEmail');
     await store.write(`${category}-${randomUUID()}`, message('Sent', {}, { correlationStreamName: `identity-${randomUUID()}` }));
     await store.write(`${category}-${randomUUID()}`, message('Sent', {}, { correlationStreamName: `marketing-${randomUUID()}` }));
@@ -69,6 +73,6 @@ test('category reads: correlation picks out only messages of workflows started i
     t.equal(mine.length, 1, 'only the identity-correlated message');
     t.ok(mine[0]?.metadata.correlationStreamName?.startsWith('identity-'));
   } finally {
-    await close();
+    await scope.close();
   }
 });

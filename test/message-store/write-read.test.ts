@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import test from 'tape';
 import {
   DuplicateMessageIdError,
@@ -8,10 +9,13 @@ import {
   type Projection,
 } from '../../src/message-store/index.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 test('message store: write returns positions and read gives messages back typed and in order', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const stream = `${uniqueCategory()}-${randomUUID()}`;
     const first = message('Happened', { n: 1 }, { traceId: 'trace-1', userId: 'user-1' });
     t.equal(await store.write(stream, first), 0, 'first message is at position 0');
@@ -32,13 +36,14 @@ test('message store: write returns positions and read gives messages back typed 
     t.equal(await store.readLastMessage(`${uniqueCategory()}-none`), undefined, 'no last message in an empty stream');
     t.deepEqual((await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position), [1], 'read from a position');
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('message store: expected version conflicts raise a typed error and write nothing', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const stream = `${uniqueCategory()}-${randomUUID()}`;
     t.equal(await store.write(stream, message('A'), -1), 0, 'expected version -1 creates the stream');
     t.equal(await store.write(stream, message('B'), 0), 1, 'the right expected version writes');
@@ -58,13 +63,14 @@ test('message store: expected version conflicts raise a typed error and write no
     }
     t.equal((await store.readStream(stream)).length, 2, 'nothing extra was written');
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('message store: writing the same message id again is harmless', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const stream = `${uniqueCategory()}-${randomUUID()}`;
     const once = message('Once');
     t.equal(await store.write(stream, once), 0);
@@ -79,13 +85,14 @@ test('message store: writing the same message id again is harmless', async (t) =
       t.ok(error instanceof DuplicateMessageIdError, 'DuplicateMessageIdError');
     }
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('message store: bad stream and category names are refused before reaching the database', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     for (const name of ['nodash', '-id', 'bad category-1', "x'-1"]) {
       try {
         await store.write(name, message('A'));
@@ -101,13 +108,14 @@ test('message store: bad stream and category names are refused before reaching t
       t.ok(error instanceof StreamNameError, 'category read of a stream name refused');
     }
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('message store: project folds a stream into an entity and reports its version', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const stream = `${uniqueCategory()}-${randomUUID()}`;
     const projection: Projection<{ total: number; names: string[] }> = {
       init: () => ({ total: 0, names: [] }),
@@ -125,13 +133,14 @@ test('message store: project folds a stream into an entity and reports its versi
     t.deepEqual(state.names, ['x']);
     t.equal(version, 1206, 'version counts every message, handled or not');
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('message store: follow carries trace, user and correlation and records the cause', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const stream = `${uniqueCategory()}:command-${randomUUID()}`;
     await store.write(stream, message('Do', {}, { traceId: 't1', userId: 'u1', correlationStreamName: 'identity-9', replyStreamName: 'reply-1' }));
     const [command] = await store.readStream(stream);
@@ -147,6 +156,72 @@ test('message store: follow carries trace, user and correlation and records the 
     });
     t.notEqual(event.id, command!.id, 'a new id');
   } finally {
-    await close();
+    await scope.close();
+  }
+});
+
+test('message store: time is read as UTC whatever the process time zone', async (t) => {
+  const scope = createScope();
+  const zone = process.env.TZ;
+  // pg's own parser reads a zone-less timestamp as local time: only a zone other than UTC shows it.
+  process.env.TZ = 'Asia/Kolkata';
+  scope.add(undefined, () => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+  try {
+    t.equal(new Date(2020, 0, 1).getTimezoneOffset(), -330, 'the process runs at UTC+5:30 for this test');
+    const { store, pool } = await openTestStore(scope);
+    const stream = `${uniqueCategory()}-${randomUUID()}`;
+    const written = message('Timed');
+    await store.write(stream, written);
+    const [read] = await store.readStream(stream);
+    const epoch = await pool.query<{ ms: string }>('SELECT floor(extract(epoch FROM time) * 1000)::text AS ms FROM messages WHERE id = $1', [written.id]);
+    t.equal(read?.time.getTime(), Number(epoch.rows[0]?.ms), 'the instant Message DB recorded, to the millisecond');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('message store: its connections act as the message_store role, so history cannot be rewritten through them', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool } = await openTestStore(scope);
+    const stream = `${uniqueCategory()}-${randomUUID()}`;
+    await store.write(stream, message('Kept'));
+    const who = await pool.query<{ role: string }>('SELECT current_user AS role');
+    t.equal(who.rows[0]?.role, 'message_store', 'the session role');
+    for (const statement of ['UPDATE messages SET type = $1', 'DELETE FROM messages WHERE type <> $1']) {
+      try {
+        await pool.query(statement, ['Forged']);
+        t.fail(`${statement} must be refused`);
+      } catch (error) {
+        t.match(String(error), /permission denied/, `${statement.split(' ')[0]} is refused`);
+      }
+    }
+    t.equal((await store.readStream(stream))[0]?.type, 'Kept', 'the message is as written');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('message store: a write sends no notification from the writer\'s own transaction', async (t) => {
+  const scope = createScope();
+  try {
+    // One pooled connection, so we know which backend wrote.
+    const { store, pool, urls } = await openTestStore(scope, undefined, 1);
+    const writer = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const listener = scope.add(new pg.Client({ connectionString: urls.messageStoreUrl }), (client) => client.end());
+    await listener.connect();
+    const heard: { processId: number; payload?: string }[] = [];
+    listener.on('notification', (notification) => heard.push(notification));
+    await listener.query('LISTEN message_store_write');
+    const category = uniqueCategory();
+    await store.write(`${category}-1`, message('Quiet'));
+    await waitUntil('other processes to be told', () => heard.length > 0);
+    t.ok(heard[0]!.payload?.endsWith(category), 'other processes are told which category was written');
+    t.notEqual(heard[0]!.processId, writer, 'by another connection, after the write committed: NOTIFY takes a cluster-wide lock at commit');
+  } finally {
+    await scope.close();
   }
 });
