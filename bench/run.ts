@@ -39,9 +39,9 @@ async function main(): Promise<void> {
   await ensureDatabase(urls.messageStoreUrl, logger);
   await ensureDatabase(urls.databaseUrl, logger);
   await installMessageDb(urls.messageStoreUrl, logger);
-  const db = createAppDatabase(urls.databaseUrl, 4);
+  const db = createAppDatabase(urls.databaseUrl, { poolMax: 4 });
   await migrateAppDatabase(db);
-  const pool = createMessageStorePool(urls.messageStoreUrl, 4);
+  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 4 });
   const store = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
   const results: Record<string, string> = {
     server: embedded ? 'embedded PostgreSQL 16' : 'BENCH_DATABASE_URL',

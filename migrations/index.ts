@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import * as subscriberPositions from './20261126000001_subscriber_positions.ts';
 import * as homePage from './20261126000002_home_page.ts';
+import * as positionsPerGroupMember from './20261128000003_positions_per_group_member.ts';
+import * as skippedMessages from './20261128000004_skipped_messages.ts';
+import * as homePageWithoutRowGuard from './20261128000005_home_page_without_row_guard.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +15,9 @@ interface Migration {
 const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261126000001_subscriber_positions', subscriberPositions],
   ['20261126000002_home_page', homePage],
+  ['20261128000003_positions_per_group_member', positionsPerGroupMember],
+  ['20261128000004_skipped_messages', skippedMessages],
+  ['20261128000005_home_page_without_row_guard', homePageWithoutRowGuard],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

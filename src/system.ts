@@ -41,10 +41,8 @@ export interface System {
 /** The composition root: every part is built here from explicit dependencies. */
 export function createSystem(config: SystemConfig): System {
   const { logger, urls } = config;
-  const db = createAppDatabase(urls.databaseUrl);
-  const messageStorePool = createMessageStorePool(urls.messageStoreUrl);
-  // An idle client that errors (e.g. the server restarts) must not crash the process.
-  messageStorePool.on('error', (error) => logger.warn({ err: error }, 'message store pool client error'));
+  const db = createAppDatabase(urls.databaseUrl, { logger });
+  const messageStorePool = createMessageStorePool(urls.messageStoreUrl, { logger });
   const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger });
 
   const subscriptionSettings = config.subscriptions ?? {};

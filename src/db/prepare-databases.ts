@@ -31,7 +31,7 @@ export async function prepareDatabases(urls: DatabaseUrls, logger: Logger): Prom
   await ensureDatabase(urls.messageStoreUrl, logger);
   await ensureDatabase(urls.databaseUrl, logger);
   await installMessageDb(urls.messageStoreUrl, logger);
-  const db = createAppDatabase(urls.databaseUrl, 1);
+  const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 1 });
   try {
     const applied = await migrateAppDatabase(db);
     if (applied.length > 0) logger.info({ migrations: applied }, 'migrated the app database');

@@ -1,109 +1,185 @@
 import { v5 as uuidV5 } from 'uuid';
 import { z } from 'zod';
-import { follow } from '../message-store/follow.ts';
-import type { MessageStore } from '../message-store/index.ts';
-import { streamName } from '../message-store/stream-name.ts';
-import type { RawMessage } from '../message-store/types.ts';
+import {
+  follow,
+  SOLE_MEMBER,
+  streamName,
+  VersionConflictError,
+  type ConsumerGroup,
+  type MessageStore,
+  type RawMessage,
+} from '../message-store/index.ts';
 import { failedMessage, logRetry, type Processor, type ProcessorContext } from './processor.ts';
 import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';
 
 export const POSITION_CATEGORY = 'subscriberPosition';
 export const DEAD_LETTER_CATEGORY = 'deadLetter';
-// Parking ids are derived from the subscriber and the message, so parking twice writes once.
+// Parking ids are derived from the subscriber, the message and how often it was replayed, so a
+// redelivery parks once, and a replay that fails again parks anew.
 const PARKING_NAMESPACE = '6f1c2f0e-5d8a-4a7c-9a51-3c0b8f3f2d11';
 
 const readData = z.object({ position: z.number().int().nonnegative() });
+const messageReference = z.object({
+  id: z.string(),
+  streamName: z.string(),
+  position: z.number().int().nonnegative(),
+  globalPosition: z.number().int().positive(),
+  type: z.string(),
+});
+export const parkedData = z.object({
+  subscriberId: z.string(),
+  message: messageReference,
+  error: z.string(),
+  attempts: z.number().int().positive(),
+});
+export type ParkedData = z.infer<typeof parkedData>;
 
 export interface ComponentProcessorOptions {
   readonly messageStore: MessageStore;
   readonly subscriberId: string;
   readonly handle: (message: RawMessage) => Promise<void>;
+  readonly consumerGroup?: ConsumerGroup;
   /** Store the position after this many messages; a restart redelivers at most this many. */
   readonly positionUpdateInterval?: number;
 }
 
+export type ReplayOutcome = 'handled' | 'parked again';
+
+export interface ComponentProcessor extends Processor {
+  readonly positionStream: string;
+  readonly deadLetterStream: string;
+  /** Hands a parked message (read back by its reference) to the handler again; parks it anew if it still fails. */
+  replay(parked: RawMessage, context: ProcessorContext): Promise<ReplayOutcome>;
+}
+
+/** Where a member keeps its position: one stream per member and group size. */
+export function componentPositionStream(subscriberId: string, { member, size }: ConsumerGroup = SOLE_MEMBER): string {
+  return streamName(POSITION_CATEGORY, size === 1 ? subscriberId : `${subscriberId}+member${member}of${size}`);
+}
+
 /**
  * For components: at-least-once delivery with idempotent handlers. The position lives in the
- * message store (`subscriberPosition-<id>`); a message that keeps failing is parked in
- * `deadLetter-<id>` with its error, and the subscriber goes on.
+ * message store and is written with the expected version, so a position an operator wrote
+ * (to replay) is noticed and followed. A message that keeps failing, or whose data breaks its
+ * contract, is parked in `deadLetter-<id>` as a reference with the error, and the subscriber
+ * goes on.
  */
 export function createComponentProcessor({
   messageStore,
   subscriberId,
   handle,
+  consumerGroup = SOLE_MEMBER,
   positionUpdateInterval = 100,
-}: ComponentProcessorOptions): Processor {
-  const positionStream = streamName(POSITION_CATEGORY, subscriberId);
+}: ComponentProcessorOptions): ComponentProcessor {
+  const positionStream = componentPositionStream(subscriberId, consumerGroup);
   const deadLetterStream = streamName(DEAD_LETTER_CATEGORY, subscriberId);
   let stored = 0;
+  let version = -1;
   let sinceCheckpoint = 0;
 
-  async function checkpoint(position: number, context: ProcessorContext): Promise<void> {
-    if (position <= stored) return;
-    await messageStore.write(positionStream, {
-      id: crypto.randomUUID(),
-      type: 'Read',
-      data: { position },
-      metadata: {},
-    });
+  async function loadPosition(): Promise<number> {
+    const last = await messageStore.readLastMessage(positionStream, 'Read');
+    const parsed = readData.safeParse(last?.data);
+    stored = parsed.success ? parsed.data.position : 0;
+    version = await messageStore.streamVersion(positionStream);
+    return stored;
+  }
+
+  /** Stores `position` unless someone else wrote the position stream since we read it: then theirs wins. */
+  async function checkpoint(position: number, context: ProcessorContext): Promise<number> {
+    if (position <= stored) return position;
+    try {
+      version = await messageStore.write(positionStream, { id: crypto.randomUUID(), type: 'Read', data: { position }, metadata: {} }, version);
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+      const moved = await loadPosition();
+      context.logger.warn({ position: moved, ours: position }, 'the stored position was moved by someone else; going on from there');
+      context.stats.checkpoint = moved;
+      return moved;
+    }
     stored = position;
     sinceCheckpoint = 0;
     context.stats.checkpoint = position;
+    return position;
+  }
+
+  async function timesReplayed(messageId: string): Promise<number> {
+    const entries = await messageStore.readStream(deadLetterStream, { batchSize: -1 });
+    return entries.filter((entry) => entry.type === 'Replayed' && (entry.data as { messageId?: unknown }).messageId === messageId).length;
   }
 
   async function park(message: RawMessage, error: unknown, attempts: number, context: ProcessorContext): Promise<void> {
     const failure = failedMessage(message, error, attempts);
-    await messageStore.write(
-      deadLetterStream,
-      follow(
-        message,
-        'Parked',
-        {
-          subscriberId,
-          error: failure.error,
-          attempts,
-          message: { ...message, time: message.time.toISOString() },
-        },
-        {},
-        uuidV5(`${subscriberId}/${message.id}`, PARKING_NAMESPACE),
-      ),
-    );
+    const round = await timesReplayed(message.id);
+    const data: ParkedData = {
+      subscriberId,
+      message: { id: message.id, streamName: message.streamName, position: message.position, globalPosition: message.globalPosition, type: message.type },
+      error: failure.error,
+      attempts,
+    };
+    await messageStore.write(deadLetterStream, follow(message, 'Parked', data, {}, uuidV5(`${subscriberId}/${message.id}/${round}`, PARKING_NAMESPACE)));
     context.stats.parked += 1;
     context.stats.failure = failure;
-    context.logger.error({ ...failure, deadLetterStream }, 'handler kept failing; message parked');
+    context.logger.error({ ...failure, deadLetterStream }, 'message parked');
+  }
+
+  /** Runs the handler with retries; parks the message when it cannot be handled. Throws only for an outage. */
+  async function deliver(message: RawMessage, context: ProcessorContext): Promise<'handled' | 'parked' | 'stopped'> {
+    const result = await attemptWithRetries(() => handle(message), context.retry, context.signal, logRetry(context, message));
+    if (result.ok) {
+      context.stats.handled += 1;
+      return 'handled';
+    }
+    if (context.signal.aborted && !isPermanent(result.error)) return 'stopped';
+    // A database that is down is not this message's fault: hand the error to the subscription,
+    // which keeps trying from here rather than park an innocent message.
+    if (isInfrastructureError(result.error)) throw result.error;
+    await park(message, result.error, result.attempts, context);
+    return 'parked';
   }
 
   return {
     kind: 'component',
-    async loadPosition() {
-      const last = await messageStore.readLastMessage(positionStream, 'Read');
-      const parsed = readData.safeParse(last?.data);
-      stored = parsed.success ? parsed.data.position : 0;
-      return stored;
-    },
-    async process(batch, context) {
-      let last = 0;
+    positionStream,
+    deadLetterStream,
+    loadPosition,
+    async process(batch, position, context) {
+      let last = position;
       for (const message of batch) {
         if (context.signal.aborted) break;
-        const result = await attemptWithRetries(() => handle(message), context.retry, context.signal, logRetry(context, message));
-        if (!result.ok) {
-          if (context.signal.aborted && !isPermanent(result.error)) break;
-          // A database that is down is not this message's fault: hand the error to the
-          // subscription, which keeps trying from here rather than park an innocent message.
-          if (isInfrastructureError(result.error)) {
-            if (last > 0) await checkpoint(last, context).catch(() => undefined);
-            throw result.error;
-          }
-          await park(message, result.error, result.attempts, context);
-        } else {
-          context.stats.handled += 1;
+        let outcome: Awaited<ReturnType<typeof deliver>>;
+        try {
+          outcome = await deliver(message, context);
+        } catch (error) {
+          if (last > stored) await checkpoint(last, context).catch(() => undefined);
+          throw error;
         }
+        if (outcome === 'stopped') break;
         last = message.globalPosition;
         sinceCheckpoint += 1;
-        if (sinceCheckpoint >= positionUpdateInterval) await checkpoint(last, context);
+        if (sinceCheckpoint >= positionUpdateInterval) {
+          const from = await checkpoint(last, context);
+          if (from !== last) return from;
+        }
       }
       return last;
     },
-    checkpoint,
+    async caughtUp(position, context) {
+      if (position > stored) return checkpoint(position, context);
+      // Nothing of ours to store: has anyone else written the position stream?
+      if ((await messageStore.streamVersion(positionStream)) === version) return position;
+      return loadPosition();
+    },
+    async checkpoint(position, context) {
+      await checkpoint(position, context);
+    },
+    async replay(parked, context) {
+      const { message: reference } = parkedData.parse(parked.data);
+      const [original] = await messageStore.readStream(reference.streamName, { fromPosition: reference.position, batchSize: 1 });
+      if (!original || original.id !== reference.id) throw new Error(`parked message ${reference.id} is not at ${reference.streamName}/${reference.position}`);
+      await messageStore.write(deadLetterStream, follow(parked, 'Replayed', { messageId: reference.id }));
+      const outcome = await deliver(original, context);
+      return outcome === 'handled' ? 'handled' : 'parked again';
+    },
   };
 }

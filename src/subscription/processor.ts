@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts';
-import type { RawMessage } from '../message-store/types.ts';
+import type { RawMessage } from '../message-store/index.ts';
 import type { RetryPolicy } from './retry.ts';
 import { describeError, type FailedMessage, type SubscriberKind } from './status.ts';
 
@@ -8,8 +8,11 @@ export interface SubscriberStats {
   handled: number;
   retries: number;
   parked: number;
+  /** Messages an aggregator passed over because their data breaks the contract. */
+  skipped: number;
   checkpoint: number;
   failure: FailedMessage | undefined;
+  lastSkipped: FailedMessage | undefined;
 }
 
 export interface ProcessorContext {
@@ -26,11 +29,14 @@ export interface Processor {
   /** Global position of the last message already handled; 0 for none. */
   loadPosition(): Promise<number>;
   /**
-   * Handles `batch` in order and returns the global position of the last message handled
-   * (earlier than the batch's end only when stopping). Throws StalledError to stop for good.
+   * Handles `batch` (read from `position` + 1) in order and returns the global position to go
+   * on from: the batch's last, an earlier one when stopping, or wherever an operator has
+   * moved the stored position. Throws StalledError to stop for good.
    */
-  process(batch: readonly RawMessage[], context: ProcessorContext): Promise<number>;
-  /** Makes `position` durable if the processor has not already. */
+  process(batch: readonly RawMessage[], position: number, context: ProcessorContext): Promise<number>;
+  /** Caught up at `position`: makes it durable and returns where to go on from (an operator may have moved it). */
+  caughtUp(position: number, context: ProcessorContext): Promise<number>;
+  /** Makes `position` durable on stop, if the processor has not already. */
   checkpoint(position: number, context: ProcessorContext): Promise<void>;
 }
 
@@ -49,6 +55,7 @@ export function failedMessage(message: RawMessage, error: unknown, attempts: num
   return {
     messageId: message.id,
     streamName: message.streamName,
+    position: message.position,
     type: message.type,
     globalPosition: message.globalPosition,
     error: describeError(error),

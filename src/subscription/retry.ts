@@ -9,18 +9,18 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
 
-/** An error that retrying cannot cure, such as data that breaks its contract. */
-export class PermanentError extends Error {
-  override name = 'PermanentError';
-  readonly permanent = true;
-}
-
+/** An error that retrying cannot cure, such as data that breaks its contract (it says `permanent`). */
 export function isPermanent(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
 }
 
-export function backoffDelay(policy: RetryPolicy, failedAttempts: number): number {
-  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, failedAttempts - 1));
+/**
+ * Exponential backoff with jitter: between half and all of the doubled delay, so subscribers
+ * that failed together (a database restart) do not all come back in the same millisecond.
+ */
+export function backoffDelay(policy: RetryPolicy, failedAttempts: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, failedAttempts - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
 /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */

@@ -1,15 +1,17 @@
 export type SubscriberKind = 'aggregator' | 'component';
 
 /**
- * starting: loading its position. running: reading or waiting for messages.
- * stalled: an aggregator whose handler kept failing; it stays put so its projection stays right.
- * stopped: after stop().
+ * starting: loading its position. standby: waiting for the right to run its group member
+ * (another process holds it, or runs the subscriber with another group size).
+ * running: reading or waiting for messages. stalled: an aggregator whose handler kept failing
+ * on valid data; it stays put so its projection stays right. stopped: after stop().
  */
-export type SubscriberState = 'starting' | 'running' | 'stalled' | 'stopped';
+export type SubscriberState = 'starting' | 'standby' | 'running' | 'stalled' | 'stopped';
 
 export interface FailedMessage {
   readonly messageId: string;
   readonly streamName: string;
+  readonly position: number;
   readonly type: string;
   readonly globalPosition: number;
   readonly error: string;
@@ -21,7 +23,10 @@ export interface SubscriberStatus {
   readonly subscriberId: string;
   readonly category: string;
   readonly kind: SubscriberKind;
+  readonly consumerGroup: { readonly member: number; readonly size: number };
   readonly state: SubscriberState;
+  /** Why it is in standby. */
+  readonly standbyReason: string | undefined;
   /** Global position of the last message handled (0 before the first). */
   readonly position: number;
   /** Global position last stored durably. */
@@ -31,6 +36,9 @@ export interface SubscriberStatus {
   readonly retries: number;
   /** Messages a component gave up on and moved to its dead-letter stream. */
   readonly parked: number;
+  /** Messages an aggregator passed over because their data breaks the contract (kept in skipped_messages). */
+  readonly skipped: number;
+  readonly lastSkipped: FailedMessage | undefined;
   /** Why an aggregator stalled, or the last message a component parked. */
   readonly failure: FailedMessage | undefined;
   /** The last error reading from the store, cleared by the next good read. */

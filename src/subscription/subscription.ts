@@ -1,65 +1,117 @@
 import type { Logger } from '../logger.ts';
-import type { MessageStore } from '../message-store/index.ts';
-import { assertCategory } from '../message-store/stream-name.ts';
+import {
+  ANY_CATEGORY,
+  assertCategory,
+  SOLE_MEMBER,
+  type AllMessagesReader,
+  type Claim,
+  type ConsumerGroup,
+  type MessageStore,
+  type RawMessage,
+} from '../message-store/index.ts';
 import { StalledError, type Processor, type ProcessorContext, type SubscriberStats } from './processor.ts';
 import { backoffDelay, DEFAULT_RETRY, pause, type RetryPolicy } from './retry.ts';
 import { describeError, type SubscriberState, type SubscriberStatus } from './status.ts';
+
+/** Subscribe to this instead of a category to read every category, up to the safe horizon. */
+export const ALL_CATEGORIES = '$all';
+/** Node's timers cannot wait longer (a larger value fires at once). */
+export const MAX_POLL_INTERVAL_MS = 2 ** 31 - 1;
+// How soon to look again when the all-categories reader waits at a gap.
+const GAP_RETRY_MS = 25;
+const MAX_STANDBY_RETRY_MS = 2_000;
 
 export interface SubscriptionOptions {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
   /** Stable and namespaced (`aggregators:home-page`): renaming it replays the category. */
   readonly subscriberId: string;
+  /** A category, or ALL_CATEGORIES. */
   readonly category: string;
   readonly processor: Processor;
   readonly batchSize?: number;
-  /** The safety net: notifications wake an idle subscriber at once, polling catches what they miss. */
+  /** The safety net: wake-ups rouse an idle subscriber at once, polling catches what they miss. */
   readonly pollIntervalMs?: number;
   readonly retry?: RetryPolicy;
   /** Only messages whose correlationStreamName is in this category (filtered by Message DB). */
   readonly correlation?: string;
-  readonly consumerGroup?: { readonly member: number; readonly size: number };
+  /** Must match the processor's: positions are kept per member. */
+  readonly consumerGroup?: ConsumerGroup;
 }
 
 export interface Subscription {
   readonly subscriberId: string;
+  /** Claims its group member, then runs until stop(); waits in standby while another process holds the member. */
   start(): void;
   /** Finishes the message in hand, checkpoints, and resolves once the loop has ended. */
   stop(): Promise<void>;
-  /** One read-and-handle step, for tests and tools; returns how many messages it read. */
+  /** One read-and-handle step without claiming the member, for tests and tools; returns how many messages it read. */
   tick(): Promise<number>;
   status(): SubscriberStatus;
 }
 
-/** Polls one category from the last checkpoint, hands batches to its processor, and keeps a status. */
-export function createSubscription(options: SubscriptionOptions): Subscription {
-  const { messageStore, processor, category, subscriberId, correlation, consumerGroup } = options;
-  assertCategory(category);
-  if (consumerGroup && !(consumerGroup.size >= 1 && consumerGroup.member >= 0 && consumerGroup.member < consumerGroup.size)) {
-    throw new Error(`Invalid consumer group for ${subscriberId}: member ${consumerGroup.member} of ${consumerGroup.size}`);
+type Source = (fromPosition: number, batchSize: number) => Promise<{ messages: RawMessage[]; waiting: boolean }>;
+
+function validate(options: SubscriptionOptions, group: ConsumerGroup): void {
+  const { subscriberId, category, pollIntervalMs, batchSize } = options;
+  if (category !== ALL_CATEGORIES) assertCategory(category);
+  if (!(Number.isInteger(group.size) && group.size >= 1 && Number.isInteger(group.member) && group.member >= 0 && group.member < group.size)) {
+    throw new Error(`Invalid consumer group for ${subscriberId}: member ${group.member} of ${group.size}`);
   }
+  if (category === ALL_CATEGORIES && (group.size !== 1 || options.correlation !== undefined)) {
+    throw new Error(`${subscriberId}: the all-categories reader takes no consumer group or correlation`);
+  }
+  if (pollIntervalMs !== undefined && !(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_POLL_INTERVAL_MS)) {
+    throw new Error(`${subscriberId}: poll interval must be a whole number of ms from 1 to ${MAX_POLL_INTERVAL_MS}`);
+  }
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`${subscriberId}: batch size must be a positive integer`);
+}
+
+function sourceFor(options: SubscriptionOptions, group: ConsumerGroup): Source {
+  const { messageStore, category, correlation } = options;
+  if (category === ALL_CATEGORIES) {
+    const reader: AllMessagesReader = messageStore.allMessagesReader();
+    return (from, batchSize) => reader.read(from, batchSize);
+  }
+  return async (from, batchSize) => ({
+    messages: await messageStore.readCategory(category, {
+      fromPosition: from,
+      batchSize,
+      ...(correlation !== undefined && { correlation }),
+      ...(group.size > 1 && { consumerGroup: group }),
+    }),
+    waiting: false,
+  });
+}
+
+/** Reads one category (or all) from the last checkpoint, hands batches to its processor, and keeps a status. */
+export function createSubscription(options: SubscriptionOptions): Subscription {
+  const { messageStore, processor, category, subscriberId } = options;
+  const group = options.consumerGroup ?? SOLE_MEMBER;
+  validate(options, group);
   const batchSize = options.batchSize ?? 100;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const retry = options.retry ?? DEFAULT_RETRY;
-  const logger = options.logger.child({ subscriberId });
+  const logger = options.logger.child({ subscriberId, ...(group.size > 1 && { member: group.member, size: group.size }) });
+  const read = sourceFor(options, group);
 
-  const stats: SubscriberStats = { handled: 0, retries: 0, parked: 0, checkpoint: 0, failure: undefined };
+  const stats: SubscriberStats = { handled: 0, retries: 0, parked: 0, skipped: 0, checkpoint: 0, failure: undefined, lastSkipped: undefined };
   const stopping = new AbortController();
   const context: ProcessorContext = { signal: stopping.signal, retry, logger, stats };
   let state: SubscriberState = 'starting';
+  let standbyReason: string | undefined;
   let position: number | undefined;
   let caughtUp = false;
+  let waitingAtGap = false;
   let readError: string | undefined;
   let readFailures = 0;
   let loop: Promise<void> | undefined;
+  let claim: Claim | undefined;
 
   // A write that lands while we read must not be slept through: remember it until the next wait.
   let woken = false;
   let wake: (() => void) | undefined;
-  const unsubscribe = messageStore.onWrite(category, () => {
-    woken = true;
-    wake?.();
-  });
+  let unsubscribe: (() => void) | undefined;
 
   async function waitForWrites(ms: number): Promise<void> {
     if (woken || stopping.signal.aborted) return;
@@ -79,31 +131,61 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     position ??= await processor.loadPosition();
     stats.checkpoint = Math.max(stats.checkpoint, position);
     woken = false;
-    const batch = await messageStore.readCategory(category, {
-      fromPosition: position + 1,
-      batchSize,
-      ...(correlation !== undefined && { correlation }),
-      ...(consumerGroup !== undefined && { consumerGroup }),
-    });
+    const { messages, waiting } = await read(position + 1, batchSize);
     readError = undefined;
     readFailures = 0;
-    if (batch.length === 0) {
-      caughtUp = true;
-      await processor.checkpoint(position, context);
+    waitingAtGap = waiting;
+    // A stop that came while we were reading: leave the batch for the next start.
+    if (stopping.signal.aborted) return 0;
+    if (messages.length === 0) {
+      caughtUp = !waiting;
+      position = await processor.caughtUp(position, context);
       return 0;
     }
     caughtUp = false;
-    const last = await processor.process(batch, context);
-    if (last > position) position = last;
-    return batch.length;
+    position = await processor.process(messages, position, context);
+    return messages.length;
+  }
+
+  /** Waits until this process may run the member; false when stopped first. */
+  async function claimMember(): Promise<boolean> {
+    let attempt = 0;
+    while (!stopping.signal.aborted) {
+      try {
+        const result = await messageStore.membership.claim(subscriberId, group);
+        if (result.ok) {
+          claim = result.claim;
+          standbyReason = undefined;
+          if (state === 'standby') logger.info('took over: running');
+          // Another process may have moved the position while we waited.
+          position = undefined;
+          return true;
+        }
+        if (standbyReason !== result.reason) logger.warn({ reason: result.reason }, 'standing by');
+        standbyReason = result.reason;
+      } catch (error) {
+        standbyReason = describeError(error);
+      }
+      state = 'standby';
+      attempt += 1;
+      await pause(Math.min(pollIntervalMs, MAX_STANDBY_RETRY_MS, 100 * attempt), stopping.signal);
+    }
+    return false;
   }
 
   async function run(): Promise<void> {
+    if (!(await claimMember())) return;
     state = 'running';
     while (!stopping.signal.aborted) {
+      if (claim && !claim.held) {
+        logger.warn('lost the claim on this member (session connection dropped); claiming again');
+        claim = undefined;
+        if (!(await claimMember())) return;
+        state = 'running';
+      }
       try {
-        const read = await tick();
-        if (read === 0) await waitForWrites(pollIntervalMs);
+        const count = await tick();
+        if (count === 0) await waitForWrites(waitingAtGap ? GAP_RETRY_MS : pollIntervalMs);
       } catch (error) {
         if (error instanceof StalledError) {
           if (position !== undefined && error.handledUpTo > position) position = error.handledUpTo;
@@ -126,6 +208,10 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     subscriberId,
     start() {
       if (loop || stopping.signal.aborted) return; // a stopped subscription is not restarted; build a new one
+      unsubscribe = messageStore.onWrite(category === ALL_CATEGORIES ? ANY_CATEGORY : category, () => {
+        woken = true;
+        wake?.();
+      });
       loop = run().catch((error: unknown) => {
         // run() catches everything it expects; anything else is a bug worth a loud log.
         state = 'stalled';
@@ -135,15 +221,16 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     },
     async stop() {
       stopping.abort();
-      unsubscribe();
+      unsubscribe?.();
       await loop;
-      if (position !== undefined && state !== 'stalled') {
+      if (position !== undefined && state !== 'stalled' && state !== 'standby') {
         try {
           await processor.checkpoint(position, context);
         } catch (error) {
           logger.warn({ err: error }, 'final checkpoint failed; up to one interval of messages will be redelivered');
         }
       }
+      await claim?.release().catch(() => undefined);
       if (state !== 'stalled') state = 'stopped';
     },
     tick,
@@ -151,13 +238,17 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
       subscriberId,
       category,
       kind: processor.kind,
+      consumerGroup: group,
       state,
+      standbyReason,
       position: position ?? 0,
       checkpoint: stats.checkpoint,
       caughtUp,
       handled: stats.handled,
       retries: stats.retries,
       parked: stats.parked,
+      skipped: stats.skipped,
+      lastSkipped: stats.lastSkipped,
       failure: stats.failure,
       readError,
     }),

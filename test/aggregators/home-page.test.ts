@@ -3,48 +3,102 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import test from 'tape';
 import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
-import { createAppDatabase } from '../../src/db/app-database.ts';
-import { createMessageStorePool } from '../../src/message-store/index.ts';
+import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { drain, openProjectionDb, processorContext } from '../helpers/subscribers.ts';
 import { videosWatched, writeViewings } from '../helpers/viewings.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
-test('home-page aggregator: the same VideoViewed applied twice counts once', async (t) => {
-  const { store, urls, close } = await openTestStore();
-  const db = createAppDatabase(urls.databaseUrl, 2);
+test('home-page aggregator: the same VideoViewed delivered twice counts once', async (t) => {
+  const scope = createScope();
   try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
     const videoId = randomUUID();
     await store.write(`viewing-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null }, metadata: {} });
-    const [event] = await store.readStream(`viewing-${videoId}`);
+    const batch = await store.readStream(`viewing-${videoId}`);
     const { handle } = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
-    await db.transaction((trx) => handle(event!, trx));
-    await db.transaction((trx) => handle(event!, trx));
+    // Two deliveries from position 0, as after a crash that lost the in-memory position.
+    for (let delivery = 0; delivery < 2; delivery += 1) {
+      const processor = createAggregatorProcessor({ db, subscriberId: HOME_PAGE_SUBSCRIBER_ID, handle });
+      await processor.process(batch, 0, processorContext());
+    }
     t.equal(await videosWatched(db), 1, 'counted once');
   } finally {
-    await db.destroy();
-    await close();
+    await scope.close();
   }
 });
 
-test('home-page aggregator: replaying the whole category from the start leaves the count unchanged', async (t) => {
-  const { store, urls, close } = await openTestStore();
-  const db = createAppDatabase(urls.databaseUrl, 2);
-  const pool = createMessageStorePool(urls.messageStoreUrl, 1);
+test('home-page aggregator: a VideoViewed another program wrote with a bad video id is skipped, not a stall', async (t) => {
+  const scope = createScope();
   try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeViewings(pool, 3);
+    await pool.query(`SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-42', 'VideoViewed', '{"videoId":"legacy-42","userId":null}')`);
+    await writeViewings(pool, 2);
+    for (let start = 0; start < 2; start += 1) {
+      // Restarting must not stall on it either.
+      const { subscription } = createHomePageAggregator({ db, messageStore: store, logger: silentLogger, subscription: { pollIntervalMs: 50 } });
+      scope.running(subscription).start();
+      await waitUntil('the aggregator to catch up', () => subscription.status().caughtUp);
+      t.equal(subscription.status().state, 'running', `running after start ${start + 1}`);
+      await subscription.stop();
+    }
+    t.equal(await videosWatched(db), 5, 'the five valid viewings counted');
+    const skipped = await db('skipped_messages').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).select('stream_name', 'reason');
+    t.deepEqual(skipped.map((row: { stream_name: string }) => row.stream_name), ['viewing-legacy-42'], 'the bad one is on record');
+    t.match(skipped[0]?.reason ?? '', /videoId/, 'with the field at fault');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('home-page aggregator: a rebuild (projection cleared and position reset together) ends at the same count', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
     await writeViewings(pool, 40);
     const first = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
-    while ((await first.subscription.tick()) > 0);
+    await drain(scope.running(first.subscription));
     t.equal(await videosWatched(db), 40);
-    await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).del();
+    await db.transaction(async (trx) => {
+      await trx('home_page').update({ videos_watched: 0 });
+      await trx('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).del();
+    });
     const replay = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
-    while ((await replay.subscription.tick()) > 0);
+    await drain(scope.running(replay.subscription));
     t.equal(replay.subscription.status().position, first.subscription.status().position, 'replayed to the same position');
     t.equal(await videosWatched(db), 40, 'still 40');
   } finally {
-    await pool.end();
-    await db.destroy();
-    await close();
+    await scope.close();
+  }
+});
+
+test('home-page aggregator: two members of a consumer group count every viewing exactly once', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const members = [0, 1].map(
+      (member) => createHomePageAggregator({ db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } }).subscription,
+    );
+    for (const member of members) scope.running(member);
+    for (let round = 0; round < 4; round += 1) {
+      await writeViewings(pool, 10);
+      // Member 1 reads after member 0 has gone ahead: a shared guard would drop its viewings.
+      await drain(members[0]!);
+      await members[1]!.tick();
+    }
+    for (const member of members) await drain(member);
+    t.equal(await videosWatched(db), 40, 'all 40 counted');
+    const positions = await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).orderBy('group_member').select('group_member', 'group_size');
+    t.deepEqual(positions, [{ group_member: 0, group_size: 2 }, { group_member: 1, group_size: 2 }], 'one position per member');
+  } finally {
+    await scope.close();
   }
 });
 
@@ -55,39 +109,40 @@ function startAggregatorProcess(urls: { databaseUrl: string; messageStoreUrl: st
   });
 }
 
+async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  await once(child, 'exit');
+}
+
 test('home-page aggregator: killed (SIGKILL) during catch-up, then restarted, ends with the exact count', async (t) => {
-  const urls = await freshDatabases();
-  const db = createAppDatabase(urls.databaseUrl, 2);
-  const pool = createMessageStorePool(urls.messageStoreUrl, 1);
+  const scope = createScope();
   const total = 3000;
   try {
+    const urls = await freshDatabases();
+    const { pool } = await openTestStore(scope, urls, 1);
+    const db = openProjectionDb(scope, urls.databaseUrl);
     await writeViewings(pool, total);
-    const first = startAggregatorProcess(urls);
+    const first = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGKILL'));
     await waitUntil('the aggregator to be part-way through', async () => (await videosWatched(db)) >= 200, { intervalMs: 5 });
-    first.kill('SIGKILL');
-    await once(first, 'exit');
+    await kill(first, 'SIGKILL');
     const atKill = await videosWatched(db);
     t.ok(atKill > 0 && atKill < total, `killed mid catch-up (${atKill} of ${total} counted)`);
 
-    const second = startAggregatorProcess(urls);
-    try {
-      const last = await pool.query<{ max: string }>(`SELECT max(global_position) FROM messages`);
-      const lastPosition = Number(last.rows[0]?.max);
-      await waitUntil(
-        'the restarted aggregator to catch up',
-        async () => {
-          const row = await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).first<{ position: string }>('position');
-          return Number(row?.position) === lastPosition;
-        },
-        { timeoutMs: 60_000 },
-      );
-      t.equal(await videosWatched(db), total, 'every viewing counted exactly once');
-    } finally {
-      second.kill('SIGTERM');
-      await once(second, 'exit');
-    }
+    const second = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGTERM'));
+    const last = await pool.query<{ max: string }>(`SELECT max(global_position) FROM messages`);
+    const lastPosition = Number(last.rows[0]?.max);
+    await waitUntil(
+      'the restarted aggregator to catch up',
+      async () => {
+        const row = await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).first<{ position: string }>('position');
+        return Number(row?.position) === lastPosition;
+      },
+      { timeoutMs: 60_000 },
+    );
+    t.equal(await videosWatched(db), total, 'every viewing counted exactly once');
+    await kill(second, 'SIGTERM');
   } finally {
-    await pool.end();
-    await db.destroy();
+    await scope.close();
   }
 });

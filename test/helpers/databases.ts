@@ -67,7 +67,7 @@ async function createTemplates(): Promise<{ messageStore: string; app: string }>
   await ensureDatabase(url(messageStore), silentLogger);
   await ensureDatabase(url(app), silentLogger);
   await installMessageDb(url(messageStore), silentLogger);
-  const db = createAppDatabase(url(app), 1);
+  const db = createAppDatabase(url(app), { poolMax: 1 });
   try {
     await migrateAppDatabase(db);
   } finally {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
 
-/** Writes `count` valid VideoViewed events in one statement (fast fixtures for catch-up tests). */
+/** Writes `count` VideoViewed events in one statement (fast fixtures for catch-up tests). */
 export async function writeViewings(pool: pg.Pool, count: number): Promise<void> {
   await pool.query(
     `SELECT write_message(gen_random_uuid()::text, 'viewing-' || video_id, 'VideoViewed',

@@ -1,45 +1,55 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import type { RawMessage } from '../../src/message-store/index.ts';
-import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
-import { aggregatorSubscriber, componentSubscriber, drain, openSeenTable, recordSeen } from '../helpers/subscribers.ts';
+import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
+import { componentPositionStream } from '../../src/subscription/component-processor.ts';
+import { message, openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import {
+  aggregatorSubscriber,
+  componentSubscriber,
+  countInTally,
+  createSeenTable,
+  createTally,
+  drain,
+  openProjectionDb,
+  recordSeen,
+  tallied,
+} from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
-async function writeMany(store: { write: (s: string, m: ReturnType<typeof message>) => Promise<number> }, category: string, count: number) {
-  for (let n = 0; n < count; n += 1) await store.write(`${category}-${randomUUID()}`, message('Tick', { n }));
-}
+const positionsOf = async (store: MessageStore, stream: string) => (await store.readStream(stream)).map((m) => (m.data as { position: number }).position);
 
 test('component subscription: checkpoints every N, when caught up and on stop; resumes after restart', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory();
     await writeMany(store, category, 250);
     const seen: number[] = [];
     const handle = async (m: RawMessage) => void seen.push((m.data as { n: number }).n);
 
-    const first = componentSubscriber(store, category, handle, { batchSize: 250, positionUpdateInterval: 100 });
+    const first = scope.running(componentSubscriber(store, category, handle, { batchSize: 250, positionUpdateInterval: 100 }));
     t.equal(await first.tick(), 250, 'one tick reads the batch');
-    const positions = (await store.readStream(`subscriberPosition-${first.subscriberId}`)).map((m) => (m.data as { position: number }).position);
-    t.equal(positions.length, 2, 'a checkpoint after each 100 messages');
+    t.equal((await positionsOf(store, componentPositionStream(first.subscriberId))).length, 2, 'a checkpoint after each 100 messages');
     t.equal(await first.tick(), 0, 'caught up');
     t.equal(first.status().checkpoint, first.status().position, 'caught up stores the position');
     await first.stop();
 
-    const second = componentSubscriber(store, category, handle, { batchSize: 250 });
+    const second = scope.running(componentSubscriber(store, category, handle, { batchSize: 250 }));
     await drain(second);
     t.equal(seen.length, 250, 'a restart after a clean stop redelivers nothing');
     await writeMany(store, category, 5);
     await drain(second);
     t.deepEqual(seen.slice(250), [0, 1, 2, 3, 4], 'and goes on with new messages only');
-    await second.stop();
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('component subscription: a crash redelivers at most one checkpoint interval', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory();
     await writeMany(store, category, 150);
     let handled = 0;
@@ -47,43 +57,43 @@ test('component subscription: a crash redelivers at most one checkpoint interval
     await crashed.tick(); // 150 handled, position stored at the 100th; then "crash" without stop()
 
     let redelivered = 0;
-    const restarted = componentSubscriber(store, category, async () => void (redelivered += 1), { batchSize: 150 });
+    const restarted = scope.running(componentSubscriber(store, category, async () => void (redelivered += 1), { batchSize: 150 }));
     await drain(restarted);
     t.equal(handled, 150);
     t.equal(redelivered, 50, 'only the messages after the last checkpoint come again');
-    await restarted.stop();
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
 test('aggregator subscription: position commits with the projection, so a restart resumes exactly', async (t) => {
-  const { store, urls, close } = await openTestStore();
-  const db = await openSeenTable(urls.databaseUrl);
+  const scope = createScope();
   try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await createSeenTable(db);
     const category = uniqueCategory();
     await writeMany(store, category, 120);
-    const first = aggregatorSubscriber(store, db, category, recordSeen, { batchSize: 50 });
+    const first = scope.running(aggregatorSubscriber(store, db, category, recordSeen, { batchSize: 50 }));
     await first.tick();
     await first.tick();
     t.equal(first.status().position, first.status().checkpoint, 'every applied batch is checkpointed');
     // No stop(): as if the process died here. The primary key on `seen` fails any re-application.
-    const second = aggregatorSubscriber(store, db, category, recordSeen, { batchSize: 50 });
+    const second = scope.running(aggregatorSubscriber(store, db, category, recordSeen, { batchSize: 50 }));
     await drain(second);
     t.equal(second.status().state, 'starting', 'ticks alone do not start the loop');
     t.equal(second.status().failure, undefined, 'nothing was applied twice');
     const row = await db('seen').count<{ count: string }>('* as count').first();
     t.equal(Number(row?.count), 120, 'each message applied exactly once');
-    await second.stop();
   } finally {
-    await db.destroy();
-    await close();
+    await scope.close();
   }
 });
 
 test('subscription: graceful stop finishes the message in hand and checkpoints it', async (t) => {
-  const { store, close } = await openTestStore();
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory();
     await writeMany(store, category, 3);
     let release!: () => void;
@@ -91,11 +101,15 @@ test('subscription: graceful stop finishes the message in hand and checkpoints i
     let entered!: () => void;
     const started = new Promise<void>((resolve) => (entered = resolve));
     const finished: number[] = [];
-    const subscription = componentSubscriber(store, category, async (m) => {
-      entered();
-      await inHand;
-      finished.push((m.data as { n: number }).n);
-    });
+    const subscription = scope.running(
+      componentSubscriber(store, category, async (m) => {
+        entered();
+        await inHand;
+        finished.push((m.data as { n: number }).n);
+      }),
+    );
+    // Nothing may hold the test forever if the handler is never entered.
+    scope.add(undefined, () => release());
     subscription.start();
     await started;
     const stopping = subscription.stop();
@@ -103,59 +117,208 @@ test('subscription: graceful stop finishes the message in hand and checkpoints i
     await stopping;
     t.deepEqual(finished, [0], 'the message in hand finished; no new one started');
     t.equal(subscription.status().state, 'stopped');
-    const last = await store.readLastMessage(`subscriberPosition-${subscription.subscriberId}`);
+    const last = await store.readLastMessage(componentPositionStream(subscription.subscriberId));
     t.equal((last?.data as { position: number }).position, subscription.status().position, 'its position was stored on stop');
   } finally {
-    await close();
+    await scope.close();
   }
 });
 
-test('aggregator subscription: two copies of one aggregator (a rolling deploy) apply each message once', async (t) => {
-  const { store, urls, close } = await openTestStore();
-  const db = await openSeenTable(urls.databaseUrl);
+test('subscription: a stop that arrives during a read does not apply the batch read', async (t) => {
+  const scope = createScope();
   try {
+    const { store } = await openTestStore(scope);
     const category = uniqueCategory();
-    const options = { subscriberId: `aggregators:test:${category}`, batchSize: 7 };
-    const copies = [aggregatorSubscriber(store, db, category, recordSeen, options), aggregatorSubscriber(store, db, category, recordSeen, options)];
-    for (const copy of copies) copy.start();
-    await writeMany(store, category, 300);
-    await waitUntil('both copies to catch up', async () => {
-      const row = await db('seen').count<{ count: string }>('* as count').first();
-      return Number(row?.count) === 300 && copies.every((copy) => copy.status().caughtUp);
-    });
-    // The primary key on `seen` would have failed (and stalled a copy) on any double application.
-    t.deepEqual(copies.map((copy) => copy.status().state), ['running', 'running'], 'neither copy stalled');
-    await Promise.all(copies.map((copy) => copy.stop()));
+    await writeMany(store, category, 3);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    scope.add(undefined, () => release());
+    let reading!: () => void;
+    const readStarted = new Promise<void>((resolve) => (reading = resolve));
+    const slowStore = {
+      ...store,
+      async readCategory(...args: Parameters<typeof store.readCategory>) {
+        const batch = await store.readCategory(...args);
+        reading();
+        await gate;
+        return batch;
+      },
+    };
+    const handled: RawMessage[] = [];
+    const subscription = scope.running(componentSubscriber(slowStore, category, async (m) => void handled.push(m)));
+    subscription.start();
+    await readStarted;
+    const stopping = subscription.stop();
+    release();
+    await stopping;
+    t.equal(handled.length, 0, 'the batch that arrived after stop() was left for the next start');
+    t.equal(subscription.status().position, 0, 'and the position did not move');
   } finally {
-    await db.destroy();
-    await close();
+    await scope.close();
   }
 });
 
-test('component subscriptions: a consumer group shares a category; correlation filters in the store', async (t) => {
-  const { store, close } = await openTestStore();
+test('aggregator subscription: two copies of one aggregator reading at once apply each message once (the position row lock)', async (t) => {
+  const scope = createScope();
   try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await createTally(db);
     const category = uniqueCategory();
-    for (let n = 0; n < 40; n += 1) {
-      await store.write(`${category}-${randomUUID()}`, message('Tick', { n }, n % 4 === 0 ? { correlationStreamName: `identity-${n}` } : {}));
-    }
+    await writeMany(store, category, 300);
+    // Both read from the same stored position at the same time; a counting projection shows any double application.
+    const options = { subscriberId: `aggregators:test:${category}`, batchSize: 7 };
+    const copies = [0, 1].map(() => scope.running(aggregatorSubscriber(store, db, category, countInTally, options)));
+    await Promise.all(copies.map((copy) => drain(copy)));
+    t.equal(await tallied(db), 300, 'each of 300 messages counted once');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('component subscriptions: members of a consumer group share one subscriber id, keep their own positions, and miss nothing', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const category = uniqueCategory();
+    const subscriberId = `components:test:${category}`;
     const byMember: RawMessage[][] = [[], []];
     const members = [0, 1].map((member) =>
-      componentSubscriber(store, category, async (m) => void byMember[member]!.push(m), {
-        subscriberId: `components:test:${category}:${member}`,
-        consumerGroup: { member, size: 2 },
-      }),
+      scope.running(
+        componentSubscriber(store, category, async (m) => void byMember[member]!.push(m), {
+          subscriberId,
+          consumerGroup: { member, size: 2 },
+          batchSize: 5,
+          positionUpdateInterval: 3,
+        }),
+      ),
     );
+    for (let n = 0; n < 40; n += 1) {
+      await store.write(`${category}-${randomUUID()}`, message('Tick', { n }));
+      // Interleave the members' reads with the writes, as two running processes would.
+      if (n % 7 === 0) for (const member of members) await member.tick();
+    }
     for (const member of members) await drain(member);
+    await Promise.all(members.map((member) => member.stop()));
     const ids = byMember.flat().map((m) => m.id);
     t.equal(ids.length, 40, 'the two members handle every message between them');
     t.equal(new Set(ids).size, 40, 'and none twice');
     t.ok(byMember.every((handled) => handled.length > 0), 'both members take part');
+    const streams = [0, 1].map((member) => componentPositionStream(subscriberId, { member, size: 2 }));
+    t.notEqual(streams[0], streams[1], 'each member has its own position stream');
 
+    // Restarted, neither member handles anything again.
+    const again = [0, 1].map((member) =>
+      scope.running(componentSubscriber(store, category, async (m) => void byMember[member]!.push(m), { subscriberId, consumerGroup: { member, size: 2 } })),
+    );
+    for (const member of again) await drain(member);
+    t.equal(byMember.flat().length, 40, 'a restart redelivers nothing');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('component subscriptions: correlation filters in the store', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const category = uniqueCategory();
+    for (let n = 0; n < 40; n += 1) {
+      await store.write(`${category}-${randomUUID()}`, message('Tick', { n }, n % 4 === 0 ? { correlationStreamName: `identity-${n}` } : {}));
+    }
     const correlated: RawMessage[] = [];
-    await drain(componentSubscriber(store, category, async (m) => void correlated.push(m), { correlation: 'identity' }));
+    await drain(scope.running(componentSubscriber(store, category, async (m) => void correlated.push(m), { correlation: 'identity' })));
     t.equal(correlated.length, 10, 'only the messages correlated with identity are delivered');
   } finally {
-    await close();
+    await scope.close();
+  }
+});
+
+test('subscriptions: a second running copy of one member stands by, and takes over when the first stops', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, urls } = await openTestStore(scope);
+    // Another process: its own pool and session connection.
+    const { store: otherStore } = await openTestStore(scope, urls);
+    const category = uniqueCategory();
+    const handled: string[] = [];
+    const handle = async (m: RawMessage) => void handled.push(m.id);
+    const subscriberId = `components:test:${category}`;
+    const first = scope.running(componentSubscriber(store, category, handle, { subscriberId, pollIntervalMs: 50 }));
+    first.start();
+    await waitUntil('the first copy to run', () => first.status().state === 'running');
+
+    const sameProcess = scope.running(componentSubscriber(store, category, handle, { subscriberId, pollIntervalMs: 50 }));
+    sameProcess.start();
+    await waitUntil('a copy in the same process to stand by', () => sameProcess.status().state === 'standby');
+    t.match(sameProcess.status().standbyReason ?? '', /already runs in this process/, 'it says why');
+    await sameProcess.stop();
+
+    const second = scope.running(componentSubscriber(otherStore, category, handle, { subscriberId, pollIntervalMs: 50 }));
+    second.start();
+    await waitUntil('a copy in another process to stand by', () => second.status().state === 'standby');
+    t.match(second.status().standbyReason ?? '', /another process runs member 0 of 1/, 'it names the member');
+
+    const otherSize = scope.running(componentSubscriber(otherStore, category, handle, { subscriberId, pollIntervalMs: 50, consumerGroup: { member: 1, size: 2 } }));
+    otherSize.start();
+    await waitUntil('a member of another group size to stand by', () => otherSize.status().state === 'standby');
+    t.match(otherSize.status().standbyReason ?? '', /every member must use one group size/, 'overlapping shares are refused');
+    await otherSize.stop();
+
+    await writeMany(store, category, 5);
+    await waitUntil('the first copy to handle the messages', () => handled.length === 5);
+    await first.stop();
+    await waitUntil('the standby to take over', () => second.status().state === 'running');
+    await writeMany(store, category, 3);
+    await waitUntil('the new runner to handle new messages', () => handled.length === 8);
+    t.equal(new Set(handled).size, 8, 'each message handled once across the hand-over');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('aggregator subscription: an operator moving the position back is honoured', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await createTally(db);
+    const category = uniqueCategory();
+    await writeMany(store, category, 20);
+    const subscription = scope.running(aggregatorSubscriber(store, db, category, countInTally, { pollIntervalMs: 50 }));
+    subscription.start();
+    await waitUntil('the first pass', async () => (await tallied(db)) === 20 && subscription.status().caughtUp);
+    // An operator rebuilds: clears the projection and moves the position back, in one transaction.
+    await db.transaction(async (trx) => {
+      await trx('tally').update({ n: 0 });
+      await trx('subscriber_positions').where({ subscriber_id: subscription.subscriberId }).update({ position: 0 });
+    });
+    await writeMany(store, category, 1); // any wake-up will do; polling would too
+    await waitUntil('the replay from the start', async () => (await tallied(db)) === 21);
+    t.equal(await tallied(db), 21, 'every message applied again, once');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('component subscription: an operator writing an earlier position is honoured', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const category = uniqueCategory();
+    await writeMany(store, category, 10);
+    const handled: RawMessage[] = [];
+    const subscription = scope.running(componentSubscriber(store, category, async (m) => void handled.push(m), { pollIntervalMs: 50 }));
+    subscription.start();
+    await waitUntil('the first pass', () => handled.length === 10 && subscription.status().caughtUp && subscription.status().checkpoint > 0);
+    await store.write(componentPositionStream(subscription.subscriberId), message('Read', { position: 0 }));
+    await waitUntil('the replay', () => handled.length === 20);
+    t.deepEqual(
+      handled.slice(10).map((m) => m.id),
+      handled.slice(0, 10).map((m) => m.id),
+      'the same ten messages again, in order',
+    );
+  } finally {
+    await scope.close();
   }
 });
