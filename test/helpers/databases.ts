@@ -99,13 +99,25 @@ export async function scratchDatabaseUrl(label: string): Promise<string> {
   return url(name);
 }
 
+// Once every test has ended, nothing of ours should keep the process alive for long.
+const EXIT_GRACE_MS = 15_000;
+
+/** Names what still holds the event loop open, then exits with failure: a hung run must end and say why. */
+function exitIfStillRunning(): void {
+  setTimeout(() => {
+    console.error(`# the test process is still running ${EXIT_GRACE_MS} ms after the last test; open handles: ${process.getActiveResourcesInfo().join(', ')}`);
+    process.exit(1);
+  }, EXIT_GRACE_MS).unref();
+}
+
 test.onFinish(() => {
-  if (!server) return;
+  if (!server) return exitIfStillRunning();
   void (async () => {
     const { url, close } = await testServer();
     for (const name of created.reverse()) {
       await dropDatabase(url(name)).catch((error: unknown) => console.error(`could not drop ${name}: ${String(error)}`));
     }
     await close();
+    exitIfStillRunning();
   })();
 });
