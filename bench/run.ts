@@ -1,4 +1,4 @@
-// npm run bench: rough speed figures for this machine, on throwaway databases.
+// npm run bench: speed figures for this machine, on throwaway databases.
 // BENCH_DATABASE_URL names a server (any database on it) where the role may create databases;
 // unset, an embedded PostgreSQL in a temporary directory is used. Nothing here asserts a time.
 import { randomUUID } from 'node:crypto';
@@ -13,16 +13,17 @@ import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { installMessageDb } from '../src/db/install-message-db.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
+import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
+import { formatPercentiles, percentiles, writeToProjectionLag } from './lag.ts';
 
 const logger = createLogger('silent');
 const CATCH_UP_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const WRITES = Number(process.env.BENCH_WRITES ?? 2_000);
-const LATENCY_SAMPLES = 200;
 const BATCH_SIZE = Number(process.env.BENCH_BATCH ?? 100);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
+const WRITERS = 8;
+const WRITES_PER_WRITER = Number(process.env.BENCH_CONCURRENT_WRITES ?? 1000);
+const ROUNDS = 3;
+const LAG_SAMPLES = 200;
 
 async function main(): Promise<void> {
   const configured = process.env.BENCH_DATABASE_URL;
@@ -41,21 +42,35 @@ async function main(): Promise<void> {
   await installMessageDb(urls.messageStoreUrl, logger);
   const db = createAppDatabase(urls.databaseUrl, { poolMax: 4 });
   await migrateAppDatabase(db);
-  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 4 });
+  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: WRITERS });
   const store = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
-  const results: Record<string, string> = {
-    server: embedded ? 'embedded PostgreSQL 16' : 'BENCH_DATABASE_URL',
-  };
+  // Another process's store: its own pool and session connection.
+  const otherPool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
+  const otherProcess = createMessageStore({ pool: otherPool, url: urls.messageStoreUrl, logger });
+  const results: Record<string, string> = { server: embedded ? 'embedded PostgreSQL 16' : 'BENCH_DATABASE_URL' };
   try {
     // 1. Single-client writes through the message store (one statement, one commit each).
     let start = performance.now();
     for (let n = 0; n < WRITES; n += 1) {
       await store.write(`benchWrite-${randomUUID()}`, { id: randomUUID(), type: 'Tick', data: { n }, metadata: {} });
     }
-    let seconds = (performance.now() - start) / 1000;
-    results['writes, 1 client'] = `${Math.round(WRITES / seconds)} messages/s (${WRITES} writes)`;
+    results['writes, 1 client'] = `${Math.round(WRITES / ((performance.now() - start) / 1000))} messages/s (${WRITES} writes)`;
 
-    // 2. Catch-up: the home-page aggregator applying a backlog in batches of 100.
+    // 2. Eight writers to eight categories at once, each way of writing in turn, interleaved.
+    const modes: WriteMode[] = ['plain write_message', 'message store, no wake-ups', 'message store with wake-ups', 'write_message + pg_notify in the statement'];
+    const rates = new Map<WriteMode, number[]>(modes.map((mode) => [mode, []]));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const mode of modes) rates.get(mode)!.push(await concurrentWrites(mode, { pool, store, writers: WRITERS, writesEach: WRITES_PER_WRITER }));
+    }
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const plain = median(rates.get('plain write_message')!);
+    for (const mode of modes) {
+      const rate = median(rates.get(mode)!);
+      results[`${WRITERS} writers, ${mode}`] =
+        `${Math.round(rate)} messages/s (median of ${ROUNDS}: ${rates.get(mode)!.map(Math.round).join(', ')}; ${((rate / plain) * 100).toFixed(0)}% of plain)`;
+    }
+
+    // 3. Catch-up: the home-page aggregator applying a backlog.
     await pool.query(
       `SELECT write_message(gen_random_uuid()::text, 'viewing-' || v, 'VideoViewed',
                             jsonb_build_object('videoId', v, 'userId', NULL), '{}'::jsonb)
@@ -66,28 +81,25 @@ async function main(): Promise<void> {
     const heapBefore = process.memoryUsage().heapUsed;
     start = performance.now();
     while ((await aggregator.subscription.tick()) > 0);
-    seconds = (performance.now() - start) / 1000;
-    results['aggregator catch-up'] = `${Math.round(CATCH_UP_EVENTS / seconds)} events/s (${CATCH_UP_EVENTS} events, batch ${BATCH_SIZE})`;
+    results['aggregator catch-up'] = `${Math.round(CATCH_UP_EVENTS / ((performance.now() - start) / 1000))} events/s (${CATCH_UP_EVENTS} events, batch ${BATCH_SIZE})`;
     results['heap growth during catch-up'] = `${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(1)} MB`;
 
-    // 3. Write-to-projection latency with the subscriber idle and a 60 s poll: notify does the work.
+    // 4. Write → projection, idle subscriber polling once a minute: the wake-up does the work.
     const live = createHomePageAggregator({ db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
     live.subscription.start();
-    const latencies: number[] = [];
-    for (let n = 0; n < LATENCY_SAMPLES; n += 1) {
-      const before = live.subscription.status().handled;
-      const videoId = randomUUID();
-      const t0 = performance.now();
-      await store.write(`viewing-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null }, metadata: {} });
-      while (live.subscription.status().handled === before) await new Promise((resolve) => setImmediate(resolve));
-      latencies.push(performance.now() - t0);
+    try {
+      while (live.subscription.status().state !== 'running' || !live.subscription.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
+      const sameProcess = await writeToProjectionLag(store, live.subscription, LAG_SAMPLES);
+      results['write → projection, same process'] = formatPercentiles(percentiles(sameProcess), LAG_SAMPLES);
+      const otherWriter = await writeToProjectionLag(otherProcess, live.subscription, LAG_SAMPLES);
+      results['write → projection, other process'] = formatPercentiles(percentiles(otherWriter), LAG_SAMPLES);
+    } finally {
+      await live.subscription.stop();
     }
-    await live.subscription.stop();
-    latencies.sort((a, b) => a - b);
-    results['write → projection latency'] =
-      `p50 ${percentile(latencies, 50).toFixed(1)} ms, p95 ${percentile(latencies, 95).toFixed(1)} ms, max ${(latencies.at(-1) ?? NaN).toFixed(1)} ms (${LATENCY_SAMPLES} samples)`;
     results['process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
   } finally {
+    await otherProcess.close();
+    await otherPool.end();
     await store.close();
     await pool.end();
     await db.destroy();
@@ -96,7 +108,7 @@ async function main(): Promise<void> {
     await embedded?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
-  for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(30)} ${value}`);
+  for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(58)} ${value}`);
 }
 
 await main();

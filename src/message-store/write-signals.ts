@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import type { Session } from './session.ts';
@@ -8,6 +10,9 @@ export const WRITE_CHANNEL = 'message_store_write';
 export const ANY_CATEGORY = '*';
 // NOTIFY payloads are limited to 8000 bytes; stay well under it.
 const MAX_PAYLOAD = 7000;
+// Under a stream of writes, one NOTIFY per this many ms carries every category written
+// meanwhile: other processes hear within a few ms, and the server is not kept busy notifying.
+const MIN_NOTIFY_INTERVAL_MS = 3;
 
 export type WriteListener = () => void;
 
@@ -29,6 +34,7 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
   const listeners = new Map<string, Set<WriteListener>>();
   const pending = new Set<string>();
   let flushing = false;
+  let lastNotify = -Infinity;
   let closed = false;
 
   function wakeLocal(category: string): void {
@@ -73,6 +79,9 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
     flushing = true;
     try {
       while (pending.size > 0 && !closed) {
+        const since = performance.now() - lastNotify;
+        if (since < MIN_NOTIFY_INTERVAL_MS) await sleep(MIN_NOTIFY_INTERVAL_MS - since);
+        lastNotify = performance.now();
         const categories = [...pending];
         pending.clear();
         const client = await session.client();
