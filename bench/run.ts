@@ -22,8 +22,8 @@ const WRITES = Number(process.env.BENCH_WRITES ?? 2_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH ?? 100);
 const WRITERS = 8;
 const WRITES_PER_WRITER = Number(process.env.BENCH_CONCURRENT_WRITES ?? 1000);
-const ROUNDS = 3;
-const LAG_SAMPLES = 200;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 500);
 
 async function main(): Promise<void> {
   const configured = process.env.BENCH_DATABASE_URL;
@@ -56,21 +56,39 @@ async function main(): Promise<void> {
     }
     results['writes, 1 client'] = `${Math.round(WRITES / ((performance.now() - start) / 1000))} messages/s (${WRITES} writes)`;
 
-    // 2. Eight writers to eight categories at once, each way of writing in turn, interleaved.
-    const modes: WriteMode[] = ['plain write_message', 'message store, no wake-ups', 'message store with wake-ups', 'write_message + pg_notify in the statement'];
-    const rates = new Map<WriteMode, number[]>(modes.map((mode) => [mode, []]));
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (const mode of modes) rates.get(mode)!.push(await concurrentWrites(mode, { pool, store, writers: WRITERS, writesEach: WRITES_PER_WRITER }));
+    // 2. Write → projection, idle subscriber polling once a minute: the wake-up does the work.
+    const live = createHomePageAggregator({ db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
+    live.subscription.start();
+    try {
+      while (live.subscription.status().state !== 'running' || !live.subscription.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
+      const sameProcess = await writeToProjectionLag(store, live.subscription, LAG_SAMPLES);
+      results['write → projection, same process'] = formatPercentiles(percentiles(sameProcess), LAG_SAMPLES);
+      const otherWriter = await writeToProjectionLag(otherProcess, live.subscription, LAG_SAMPLES);
+      results['write → projection, other process'] = formatPercentiles(percentiles(otherWriter), LAG_SAMPLES);
+    } finally {
+      await live.subscription.stop();
     }
+    // 3. Eight writers to eight categories at once, each way of writing in turn, interleaved; first
+    //    with no other process listening (nothing to notify), then with one that listens.
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-    const plain = median(rates.get('plain write_message')!);
-    for (const mode of modes) {
-      const rate = median(rates.get(mode)!);
-      results[`${WRITERS} writers, ${mode}`] =
-        `${Math.round(rate)} messages/s (median of ${ROUNDS}: ${rates.get(mode)!.map(Math.round).join(', ')}; ${((rate / plain) * 100).toFixed(0)}% of plain)`;
-    }
+    const phase = async (label: string, modes: WriteMode[]) => {
+      const rates = new Map<WriteMode, number[]>(modes.map((mode) => [mode, []]));
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const mode of modes) rates.get(mode)!.push(await concurrentWrites(mode, { pool, store, writers: WRITERS, writesEach: WRITES_PER_WRITER }));
+      }
+      const plain = median(rates.get('plain write_message')!);
+      for (const mode of modes) {
+        const rate = median(rates.get(mode)!);
+        results[`${WRITERS} writers, ${label}: ${mode}`] =
+          `${Math.round(rate)}/s (median of ${ROUNDS}: ${rates.get(mode)!.map(Math.round).join(', ')}; ${((rate / plain) * 100).toFixed(0)}% of plain)`;
+      }
+    };
+    await phase('alone', ['plain write_message', 'message store, no wake-ups', 'message store with wake-ups']);
+    const stopListening = otherProcess.onWrite('benchElsewhere', () => undefined);
+    await phase('another process listening', ['plain write_message', 'message store with wake-ups', 'write_message + pg_notify in the statement']);
+    stopListening();
 
-    // 3. Catch-up: the home-page aggregator applying a backlog.
+    // 4. Catch-up: the home-page aggregator applying a backlog.
     await pool.query(
       `SELECT write_message(gen_random_uuid()::text, 'viewing-' || v, 'VideoViewed',
                             jsonb_build_object('videoId', v, 'userId', NULL), '{}'::jsonb)
@@ -84,18 +102,6 @@ async function main(): Promise<void> {
     results['aggregator catch-up'] = `${Math.round(CATCH_UP_EVENTS / ((performance.now() - start) / 1000))} events/s (${CATCH_UP_EVENTS} events, batch ${BATCH_SIZE})`;
     results['heap growth during catch-up'] = `${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(1)} MB`;
 
-    // 4. Write → projection, idle subscriber polling once a minute: the wake-up does the work.
-    const live = createHomePageAggregator({ db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
-    live.subscription.start();
-    try {
-      while (live.subscription.status().state !== 'running' || !live.subscription.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
-      const sameProcess = await writeToProjectionLag(store, live.subscription, LAG_SAMPLES);
-      results['write → projection, same process'] = formatPercentiles(percentiles(sameProcess), LAG_SAMPLES);
-      const otherWriter = await writeToProjectionLag(otherProcess, live.subscription, LAG_SAMPLES);
-      results['write → projection, other process'] = formatPercentiles(percentiles(otherWriter), LAG_SAMPLES);
-    } finally {
-      await live.subscription.stop();
-    }
     results['process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
   } finally {
     await otherProcess.close();

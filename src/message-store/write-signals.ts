@@ -10,8 +10,17 @@ export const WRITE_CHANNEL = 'message_store_write';
 export const ANY_CATEGORY = '*';
 // NOTIFY payloads are limited to 8000 bytes; stay well under it.
 const MAX_PAYLOAD = 7000;
-// Under a stream of writes, one NOTIFY per this many ms carries every category written
-// meanwhile: other processes hear within a few ms, and the server is not kept busy notifying.
+/**
+ * A process that listens holds this advisory lock (shared) on its session connection, so a
+ * writer can tell whether any other process would hear a NOTIFY: a lone process sends none.
+ */
+export const LISTENER_LOCK = [0x56540001, 1] as const;
+// How long a writer trusts its last look at who listens. A process that starts listening wakes
+// its subscribers once, so at worst a write in this window waits for its poll.
+const LISTENERS_TTL_MS = 1_000;
+// Under a stream of writes, NOTIFYs go at most this often, each naming every category written
+// meanwhile: other processes still hear within milliseconds, and the server (and every
+// listener) is not kept busy with one notification per write.
 const MIN_NOTIFY_INTERVAL_MS = 3;
 
 export type WriteListener = () => void;
@@ -27,13 +36,15 @@ export interface WriteSignals {
 /**
  * Wake-ups without a lock on the write path. PostgreSQL's NOTIFY takes a cluster-wide lock at
  * commit, so it never rides in a writer's transaction: subscribers in this process are woken
- * directly, and other processes hear of writes from one NOTIFY at a time on the session
- * connection, coalescing every category written meanwhile. Polling stays the safety net.
+ * directly, and other processes, when any listens, hear of writes from one NOTIFY at a time on
+ * the session connection, coalescing every category written meanwhile. Polling stays the
+ * safety net (and what notices writes by programs that do not notify).
  */
 export function createWriteSignals(session: Session, logger: Logger, instanceId: string = randomUUID()): WriteSignals {
   const listeners = new Map<string, Set<WriteListener>>();
   const pending = new Set<string>();
   let flushing = false;
+  let othersListening: { client: pg.Client; answer: boolean; until: number } | undefined;
   let lastNotify = -Infinity;
   let closed = false;
 
@@ -53,11 +64,20 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
     for (const category of categories.split(',')) if (category) wakeLocal(category);
   }
 
-  session.onConnect(async (client) => {
+  // Only a process with subscribers listens: a web process that only writes is spared every
+  // other process's notifications.
+  let listeningOn: pg.Client | undefined;
+  async function listen(client: pg.Client): Promise<void> {
+    if (listeningOn === client) return;
+    listeningOn = client;
     client.on('notification', heard);
     await client.query(`LISTEN ${WRITE_CHANNEL}`);
+    await client.query('SELECT pg_advisory_lock_shared($1, $2)', [...LISTENER_LOCK]);
     // Writes made while we were not listening were missed: wake everyone once.
     wakeAll();
+  }
+  session.onConnect(async (client) => {
+    if (listeners.size > 0) await listen(client);
   });
 
   function payloads(categories: string[]): string[] {
@@ -74,18 +94,40 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
     return out.map((categoriesPart) => `${instanceId} ${categoriesPart}`);
   }
 
+  async function anyoneElseListening(client: pg.Client): Promise<boolean> {
+    const now = performance.now();
+    if (othersListening?.client === client && now < othersListening.until) return othersListening.answer;
+    const result = await client.query<{ others: boolean }>(
+      `SELECT EXISTS (
+         SELECT 1 FROM pg_locks
+          WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND pid <> pg_backend_pid()
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND classid::text::bigint = $1 AND objid::text::bigint = $2) AS others`,
+      [...LISTENER_LOCK],
+    );
+    const answer = result.rows[0]?.others === true;
+    othersListening = { client, answer, until: now + LISTENERS_TTL_MS };
+    return answer;
+  }
+
+  // One NOTIFY at a time: while one is on its way, the categories written meanwhile gather for
+  // the next, so a stream of writes costs a few NOTIFYs, not one each.
   async function flush(): Promise<void> {
     if (flushing || closed) return;
     flushing = true;
     try {
       while (pending.size > 0 && !closed) {
+        const client = await session.client();
+        if (!client) return pending.clear(); // other processes fall back on polling until we reconnect
+        if (!(await anyoneElseListening(client))) {
+          pending.clear();
+          continue;
+        }
         const since = performance.now() - lastNotify;
         if (since < MIN_NOTIFY_INTERVAL_MS) await sleep(MIN_NOTIFY_INTERVAL_MS - since);
-        lastNotify = performance.now();
         const categories = [...pending];
         pending.clear();
-        const client = await session.client();
-        if (!client) return; // other processes fall back on polling until we reconnect
+        lastNotify = performance.now();
         for (const payload of payloads(categories)) await client.query('SELECT pg_notify($1, $2)', [WRITE_CHANNEL, payload]);
       }
     } catch (error) {
@@ -105,7 +147,10 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
       let set = listeners.get(category);
       if (!set) listeners.set(category, (set = new Set()));
       set.add(listener);
-      void session.client();
+      session
+        .client()
+        .then((client) => client && listen(client))
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not listen for writes; polling carries on'));
       return () => {
         set.delete(listener);
       };

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { MessageDataError, SOLE_MEMBER, type ConsumerGroup, type RawMessage } from '../message-store/index.ts';
-import { failedMessage, logRetry, StalledError, type Processor, type ProcessorContext } from './processor.ts';
+import { every, failedMessage, logRetry, POSITION_RECHECK_MS, StalledError, type Processor, type ProcessorContext } from './processor.ts';
 import { attemptWithRetries, isInfrastructureError } from './retry.ts';
 
 export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
@@ -77,6 +77,8 @@ export function createAggregatorProcessor({ db, subscriberId, handle, consumerGr
     });
   }
 
+  const recheck = every(POSITION_RECHECK_MS);
+
   async function loadPosition(): Promise<number> {
     const row = await db('subscriber_positions').where(key).first<{ position: string } | undefined>('position');
     return row ? Number(row.position) : 0;
@@ -121,7 +123,9 @@ export function createAggregatorProcessor({ db, subscriberId, handle, consumerGr
     },
     // Our own commits keep the stored position equal to ours; lower means an operator asked for
     // a replay, higher that another copy of this member went ahead. Either way, go on from it.
-    caughtUp: loadPosition,
+    async caughtUp(position) {
+      return recheck() ? loadPosition() : position;
+    },
     async checkpoint() {
       // Already durable: every transaction above stored its position.
     },

@@ -9,7 +9,7 @@ import {
   type MessageStore,
   type RawMessage,
 } from '../message-store/index.ts';
-import { failedMessage, logRetry, type Processor, type ProcessorContext } from './processor.ts';
+import { every, failedMessage, logRetry, POSITION_RECHECK_MS, type Processor, type ProcessorContext } from './processor.ts';
 import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';
 
 export const POSITION_CATEGORY = 'subscriberPosition';
@@ -76,6 +76,7 @@ export function createComponentProcessor({
   let stored = 0;
   let version = -1;
   let sinceCheckpoint = 0;
+  const recheck = every(POSITION_RECHECK_MS);
 
   async function loadPosition(): Promise<number> {
     const last = await messageStore.readLastMessage(positionStream, 'Read');
@@ -167,7 +168,7 @@ export function createComponentProcessor({
     async caughtUp(position, context) {
       if (position > stored) return checkpoint(position, context);
       // Nothing of ours to store: has anyone else written the position stream?
-      if ((await messageStore.streamVersion(positionStream)) === version) return position;
+      if (!recheck() || (await messageStore.streamVersion(positionStream)) === version) return position;
       return loadPosition();
     },
     async checkpoint(position, context) {

@@ -3,6 +3,23 @@ import type { RawMessage } from '../message-store/index.ts';
 import type { RetryPolicy } from './retry.ts';
 import { describeError, type FailedMessage, type SubscriberKind } from './status.ts';
 
+/**
+ * How often an idle subscriber looks whether an operator moved its stored position. Not on
+ * every caught-up read: under a stream of single writes that would add a query to each one.
+ */
+export const POSITION_RECHECK_MS = 1_000;
+
+/** True at most once per `intervalMs`: for work worth doing now and then, not on every call. */
+export function every(intervalMs: number, now: () => number = Date.now): () => boolean {
+  let last = -Infinity;
+  return () => {
+    const time = now();
+    if (time - last < intervalMs) return false;
+    last = time;
+    return true;
+  };
+}
+
 /** Counters the processors update and the subscription reports. */
 export interface SubscriberStats {
   handled: number;

@@ -8,6 +8,7 @@ import {
   VersionConflictError,
   type Projection,
 } from '../../src/message-store/index.ts';
+import { LISTENER_LOCK } from '../../src/message-store/write-signals.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -216,6 +217,8 @@ test('message store: a write sends no notification from the writer\'s own transa
     const heard: { processId: number; payload?: string }[] = [];
     listener.on('notification', (notification) => heard.push(notification));
     await listener.query('LISTEN message_store_write');
+    // As a listening process does: announce it, or a writer alone on the server sends nothing.
+    await listener.query('SELECT pg_advisory_lock_shared($1, $2)', [...LISTENER_LOCK]);
     const category = uniqueCategory();
     await store.write(`${category}-1`, message('Quiet'));
     await waitUntil('other processes to be told', () => heard.length > 0);
