@@ -4,6 +4,7 @@ import * as homePage from './20261126000002_home_page.ts';
 import * as positionsPerGroupMember from './20261128000003_positions_per_group_member.ts';
 import * as skippedMessages from './20261128000004_skipped_messages.ts';
 import * as homePageWithoutRowGuard from './20261128000005_home_page_without_row_guard.ts';
+import * as positionHandover from './20261128000006_position_handover.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000003_positions_per_group_member', positionsPerGroupMember],
   ['20261128000004_skipped_messages', skippedMessages],
   ['20261128000005_home_page_without_row_guard', homePageWithoutRowGuard],
+  ['20261128000006_position_handover', positionHandover],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

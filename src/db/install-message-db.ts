@@ -22,7 +22,7 @@ export async function messageDbInstallFiles(script = 'install.sh'): Promise<stri
   return files;
 }
 
-export async function installedMessageDbVersion(client: pg.ClientBase): Promise<string | undefined> {
+async function installedMessageDbVersion(client: pg.ClientBase): Promise<string | undefined> {
   const exists = await client.query<{ present: boolean }>(
     `SELECT to_regprocedure('message_store.message_store_version()') IS NOT NULL AS present`,
   );

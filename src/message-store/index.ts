@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import { createMembership, type Membership } from './membership.ts';
 import { messageStoreConnectionConfig } from './pool.ts';
 import { createAllMessagesReader, type AllMessagesReader } from './read-all.ts';
-import { project, readCategory, readLastMessage, readStream, streamVersion } from './read.ts';
+import { project, readCategory, readLastMessage, readStream, streamNames, streamVersion } from './read.ts';
 import { createSession } from './session.ts';
 import { categoryOf } from './stream-name.ts';
 import type { CategoryReadOptions, Message, Projection, RawMessage, StreamReadOptions } from './types.ts';
@@ -15,8 +15,10 @@ export interface MessageStore {
   readStream(streamName: string, options?: StreamReadOptions): Promise<RawMessage[]>;
   readCategory(category: string, options?: CategoryReadOptions): Promise<RawMessage[]>;
   /** A reader of every category in global order that never passes a commit still in flight. */
-  allMessagesReader(options?: { graceMs?: number }): AllMessagesReader;
+  allMessagesReader(): AllMessagesReader;
   readLastMessage(streamName: string, type?: string): Promise<RawMessage | undefined>;
+  /** Names of the streams of `category` whose id starts with `idPrefix`. */
+  streamNames(category: string, idPrefix: string): Promise<string[]>;
   streamVersion(streamName: string): Promise<number>;
   project<State>(streamName: string, projection: Projection<State>): Promise<{ state: State; version: number }>;
   /** Wakes `listener` after each committed write to `category` (ANY_CATEGORY for all), from this process or another. */
@@ -36,7 +38,7 @@ export interface MessageStoreDeps {
 }
 
 export function createMessageStore({ pool, url, logger }: MessageStoreDeps): MessageStore {
-  const session = createSession(messageStoreConnectionConfig(url), logger);
+  const session = createSession({ ...messageStoreConnectionConfig(url), keepAliveInitialDelayMillis: 10_000 }, logger);
   const signals = createWriteSignals(session, logger);
   const membership = createMembership(session);
   return {
@@ -47,8 +49,9 @@ export function createMessageStore({ pool, url, logger }: MessageStoreDeps): Mes
     },
     readStream: (stream, options) => readStream(pool, stream, options),
     readCategory: (category, options) => readCategory(pool, category, options),
-    allMessagesReader: (options) => createAllMessagesReader(pool, options),
+    allMessagesReader: () => createAllMessagesReader(pool),
     readLastMessage: (stream, type) => readLastMessage(pool, stream, type),
+    streamNames: (category, idPrefix) => streamNames(pool, category, idPrefix),
     streamVersion: (stream) => streamVersion(pool, stream),
     project: (stream, projection) => project(pool, stream, projection),
     onWrite: (category, listener) => signals.onWrite(category, listener),

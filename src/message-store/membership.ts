@@ -15,6 +15,8 @@ export type ClaimResult =
 export interface Claim {
   /** False once the session connection that held it is lost. */
   readonly held: boolean;
+  /** Aborted when the claim is lost, so work under it can stop at once. */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -41,9 +43,12 @@ function describe(keyTwo: number): string {
 
 /** Session advisory locks on the message store: they vanish with a crashed process, so a restarted or standby process takes over. */
 export function createMembership(session: Session): Membership {
-  const held = new Map<string, { held: boolean }>();
+  const held = new Map<string, { held: boolean; readonly lost: AbortController }>();
   session.onLost(() => {
-    for (const state of held.values()) state.held = false;
+    for (const state of held.values()) {
+      state.held = false;
+      state.lost.abort();
+    }
     held.clear();
   });
 
@@ -58,34 +63,48 @@ export function createMembership(session: Session): Membership {
       const [subscriberKey, memberKey] = lockKeys(subscriberId, group);
       const name = `${subscriberId}#${memberKey}`;
       if (held.has(name)) return { ok: false, reason: `${describe(memberKey)} already runs in this process` };
-      const client = await session.client();
-      if (!client) return { ok: false, reason: 'the message store is unreachable' };
-
-      const locked = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [subscriberKey, memberKey]);
-      if (!locked.rows[0]?.ok) return { ok: false, reason: `another process runs ${describe(memberKey)}` };
-      // Holding our member, look for members of another size: they would read overlapping shares.
-      const others = await client.query<{ member_key: string }>(
-        `SELECT DISTINCT objid::text AS member_key FROM pg_locks
-          WHERE locktype = 'advisory' AND objsubid = 2 AND granted
-            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-            AND classid::text::bigint = $1 AND objid::text::bigint <> $2`,
-        [subscriberKey, memberKey],
-      );
-      const clash = others.rows.map((row) => Number(row.member_key)).find((key) => Math.floor(key / 65_536) !== group.size);
-      // Another session of ours may hold a lock on a member of this subscriber: only the size matters.
-      if (clash !== undefined) {
-        await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]);
-        return { ok: false, reason: `another process runs ${describe(clash)}: every member must use one group size` };
-      }
-
-      const state = { held: true };
+      // Reserved before the first await, so two claims in this process cannot both go through.
+      const state = { held: false, lost: new AbortController() };
+      await Promise.resolve(); await new Promise((r) => setImmediate(r));
+      if (held.has(name)) return { ok: false, reason: 'dup' };
       held.set(name, state);
+      const refuse = (reason: string): ClaimResult => {
+        held.delete(name);
+        return { ok: false, reason };
+      };
+      const client = await session.client();
+      if (!client) return refuse('the message store is unreachable');
+      let locked = false;
+      try {
+        locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [subscriberKey, memberKey])).rows[0]?.ok === true;
+        if (!locked) return refuse(`another process runs ${describe(memberKey)}`);
+        // Holding our member, look for members of another size: they would read overlapping shares.
+        const others = await client.query<{ member_key: string }>(
+          `SELECT DISTINCT objid::text AS member_key FROM pg_locks
+            WHERE locktype = 'advisory' AND objsubid = 2 AND granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND classid::text::bigint = $1 AND objid::text::bigint <> $2`,
+          [subscriberKey, memberKey],
+        );
+        const clash = others.rows.map((row) => Number(row.member_key)).find((key) => Math.floor(key / 65_536) !== group.size);
+        if (clash !== undefined) {
+          await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]);
+          return refuse(`another process runs ${describe(clash)}: every member must use one group size`);
+        }
+      } catch (error) {
+        // Never keep a lock we could not finish claiming: the member would be blocked for good.
+        if (locked) await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]).catch(() => undefined);
+        held.delete(name);
+        throw error;
+      }
+      state.held = true;
       return {
         ok: true,
         claim: {
           get held() {
             return state.held;
           },
+          lost: state.lost.signal,
           async release() {
             if (!state.held) return;
             state.held = false;

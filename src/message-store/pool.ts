@@ -20,7 +20,7 @@ export interface ConnectionLimits {
   readonly queryTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ConnectionLimits = { statementTimeoutMs: 30_000, queryTimeoutMs: 35_000 };
+const DEFAULT_LIMITS: ConnectionLimits = { statementTimeoutMs: 30_000, queryTimeoutMs: 35_000 };
 
 /**
  * Connection settings for Message DB. Its functions call each other unqualified, so the search

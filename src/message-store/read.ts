@@ -64,3 +64,14 @@ export async function project<State>(
     if (batch.length < DEFAULT_BATCH) return { state, version };
   }
 }
+
+/** The names of the streams of `category` whose id starts with `idPrefix`. */
+export async function streamNames(pool: pg.Pool, category: string, idPrefix: string): Promise<string[]> {
+  assertCategory(category);
+  const pattern = `${category}-${idPrefix}`.replace(/[\\%_]/g, (character) => `\\${character}`);
+  const result = await pool.query<{ stream_name: string }>(
+    `SELECT DISTINCT stream_name FROM messages WHERE category(stream_name) = $1 AND stream_name LIKE $2 || '%'`,
+    [category, pattern],
+  );
+  return result.rows.map((row) => row.stream_name).sort();
+}

@@ -24,7 +24,7 @@ function parseJson(text: string | null): unknown {
  * Anyone with access to the store can write metadata, so only keys of the right type are kept;
  * the raw JSON stays available to the admin views through the store, not through handlers.
  */
-export function parseMetadata(value: unknown): Metadata {
+function parseMetadata(value: unknown): Metadata {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return {};
   const source = value as Record<string, unknown>;
   const metadata: Record<string, unknown> = {};

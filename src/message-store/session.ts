@@ -2,10 +2,19 @@ import pg from 'pg';
 import type { Logger } from '../logger.ts';
 
 const RECONNECT_DELAY_MS = 1000;
+// A connection that dies without a word (a partition, a failover) is noticed by a query that
+// gets no answer: the advisory locks it held are gone, and its claims must be given up.
+const HEARTBEAT_MS = 10_000;
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 
 export interface Session {
   /** The connected client, connecting first if need be; undefined while the server is unreachable. */
   client(): Promise<pg.Client | undefined>;
+  /**
+   * Runs a query on the session connection, after any query already on it (pg will not run two
+   * at once on one client). Undefined while the server is unreachable.
+   */
+  query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row> | undefined>;
   /** Runs after every (re)connection, e.g. to LISTEN again. */
   onConnect(hook: (client: pg.Client) => Promise<void>): void;
   /** Runs when the connection is lost: session state (LISTEN, advisory locks) is gone with it. */
@@ -43,6 +52,28 @@ export function createSession(config: pg.ClientConfig, logger: Logger): Session 
     reconnectTimer.unref();
   }
 
+  let queue: Promise<unknown> = Promise.resolve();
+  async function query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row> | undefined> {
+    const client = current ?? (await connect());
+    if (!client) return undefined;
+    const run = queue.then(() => client.query<Row>(text, values));
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  const heartbeat = setInterval(() => {
+    const client = current;
+    if (!client) return;
+    let timer: NodeJS.Timeout | undefined;
+    const silence = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${HEARTBEAT_TIMEOUT_MS} ms`)), HEARTBEAT_TIMEOUT_MS);
+    });
+    Promise.race([query('SELECT 1'), silence])
+      .catch((error: unknown) => lose(client, error))
+      .finally(() => clearTimeout(timer));
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
   function connect(): Promise<pg.Client | undefined> {
     if (closed) return Promise.resolve(undefined);
     if (current) return Promise.resolve(current);
@@ -75,6 +106,7 @@ export function createSession(config: pg.ClientConfig, logger: Logger): Session 
 
   return {
     client: connect,
+    query,
     onConnect(hook) {
       connectHooks.push(hook);
     },
@@ -83,6 +115,7 @@ export function createSession(config: pg.ClientConfig, logger: Logger): Session 
     },
     async close() {
       closed = true;
+      clearInterval(heartbeat);
       if (reconnectTimer) clearTimeout(reconnectTimer);
       await connecting;
       const client = current;

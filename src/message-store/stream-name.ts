@@ -13,23 +13,15 @@ export function streamName(category: string, id: string): string {
   return `${category}-${id}`;
 }
 
-export function commandStreamName(category: string, id: string): string {
-  return streamName(`${category}:command`, id);
-}
-
 export function categoryOf(name: string): string {
   const dash = name.indexOf('-');
   return dash === -1 ? name : name.slice(0, dash);
 }
 
 /** The id part of a stream name, or undefined for a category. */
-export function idOf(name: string): string | undefined {
+function idOf(name: string): string | undefined {
   const dash = name.indexOf('-');
   return dash === -1 ? undefined : name.slice(dash + 1);
-}
-
-export function isCategory(name: string): boolean {
-  return !name.includes('-');
 }
 
 export function assertStreamName(name: string): void {

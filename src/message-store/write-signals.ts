@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Logger } from '../logger.ts';
 import type { Session } from './session.ts';
 
-export const WRITE_CHANNEL = 'message_store_write';
+const WRITE_CHANNEL = 'message_store_write';
 /** Listeners under this key hear of writes to every category. */
 export const ANY_CATEGORY = '*';
 // NOTIFY payloads are limited to 8000 bytes; stay well under it.
@@ -71,8 +71,8 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
     if (listeningOn === client) return;
     listeningOn = client;
     client.on('notification', heard);
-    await client.query(`LISTEN ${WRITE_CHANNEL}`);
-    await client.query('SELECT pg_advisory_lock_shared($1, $2)', [...LISTENER_LOCK]);
+    await session.query(`LISTEN ${WRITE_CHANNEL}`);
+    await session.query('SELECT pg_advisory_lock_shared($1, $2)', [...LISTENER_LOCK]);
     // Writes made while we were not listening were missed: wake everyone once.
     wakeAll();
   }
@@ -97,7 +97,7 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
   async function anyoneElseListening(client: pg.Client): Promise<boolean> {
     const now = performance.now();
     if (othersListening?.client === client && now < othersListening.until) return othersListening.answer;
-    const result = await client.query<{ others: boolean }>(
+    const result = await session.query<{ others: boolean }>(
       `SELECT EXISTS (
          SELECT 1 FROM pg_locks
           WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND pid <> pg_backend_pid()
@@ -105,7 +105,7 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
             AND classid::text::bigint = $1 AND objid::text::bigint = $2) AS others`,
       [...LISTENER_LOCK],
     );
-    const answer = result.rows[0]?.others === true;
+    const answer = result?.rows[0]?.others === true;
     othersListening = { client, answer, until: now + LISTENERS_TTL_MS };
     return answer;
   }
@@ -128,7 +128,7 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
         const categories = [...pending];
         pending.clear();
         lastNotify = performance.now();
-        for (const payload of payloads(categories)) await client.query('SELECT pg_notify($1, $2)', [WRITE_CHANNEL, payload]);
+        for (const payload of payloads(categories)) await session.query('SELECT pg_notify($1, $2)', [WRITE_CHANNEL, payload]);
       }
     } catch (error) {
       logger.warn({ err: error }, 'could not tell other processes of a write; they will poll');

@@ -1,7 +1,14 @@
 import type { Knex } from 'knex';
 import { MessageDataError, SOLE_MEMBER, type ConsumerGroup, type RawMessage } from '../message-store/index.ts';
 import { every, failedMessage, logRetry, POSITION_RECHECK_MS, StalledError, type Processor, type ProcessorContext } from './processor.ts';
+import { handoverFrom, type Handover } from './group-handover.ts';
 import { attemptWithRetries, isInfrastructureError } from './retry.ts';
+
+/** The earlier group's positions as kept on the row: [member, position] pairs. */
+interface PreviousGroupJson {
+  readonly size: number;
+  readonly positions: ReadonlyArray<readonly [number, number]>;
+}
 
 export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
 
@@ -63,6 +70,7 @@ export function createAggregatorProcessor({ db, subscriberId, handle, consumerGr
       if (stored < expected || !last) return stored;
       for (const message of messages) {
         if (message.globalPosition <= stored) continue;
+        if (handover && message.globalPosition <= handover.until && handover.handled(message)) continue;
         try {
           await handle(message, trx);
         } catch (error) {
@@ -72,16 +80,48 @@ export function createAggregatorProcessor({ db, subscriberId, handle, consumerGr
         }
       }
       if (last.globalPosition <= stored) return stored;
-      await trx('subscriber_positions').where(key).update({ position: last.globalPosition, updated_at: trx.fn.now() });
+      const handedOver = handover !== undefined && last.globalPosition >= handover.until;
+      await trx('subscriber_positions')
+        .where(key)
+        .update({ position: last.globalPosition, updated_at: trx.fn.now(), ...(handedOver && { handover: null }) });
       return last.globalPosition;
     });
   }
 
   const recheck = every(POSITION_RECHECK_MS);
+  let handover: Handover | undefined;
 
-  async function loadPosition(): Promise<number> {
+  async function storedPosition(): Promise<number> {
     const row = await db('subscriber_positions').where(key).first<{ position: string } | undefined>('position');
     return row ? Number(row.position) : 0;
+  }
+
+  /**
+   * The stored position; for the first start at a new group size, the position handed over by
+   * the members of the size that ran last (see group-handover.ts), kept until we pass it.
+   */
+  async function loadPosition(): Promise<number> {
+    type Row = { group_member: number; group_size: number; position: string; updated_at: Date; handover: PreviousGroupJson | null };
+    const rows = await db('subscriber_positions').where({ subscriber_id: subscriberId }).select<Row[]>('group_member', 'group_size', 'position', 'updated_at', 'handover');
+    const own = rows.find((row) => row.group_member === consumerGroup.member && row.group_size === consumerGroup.size);
+    const others = rows.filter((row) => row.group_size !== consumerGroup.size);
+    const latest = others.reduce<Row | undefined>((newest, row) => (!newest || row.updated_at > newest.updated_at ? row : newest), undefined);
+    if (latest && (!own || latest.updated_at > own.updated_at)) {
+      const previous: PreviousGroupJson = {
+        size: latest.group_size,
+        positions: others.filter((row) => row.group_size === latest.group_size).map((row) => [row.group_member, Number(row.position)]),
+      };
+      handover = handoverFrom({ size: previous.size, positions: new Map(previous.positions) });
+      await db('subscriber_positions')
+        .insert({ ...key, position: handover.from, handover: JSON.stringify(previous), updated_at: db.fn.now() })
+        .onConflict(['subscriber_id', 'group_member', 'group_size'])
+        .merge(['position', 'handover', 'updated_at']);
+      return handover.from;
+    }
+    const position = own ? Number(own.position) : 0;
+    handover = own?.handover ? handoverFrom({ size: own.handover.size, positions: new Map(own.handover.positions) }) : undefined;
+    if (handover && position >= handover.until) handover = undefined;
+    return position;
   }
 
   return {
@@ -124,7 +164,7 @@ export function createAggregatorProcessor({ db, subscriberId, handle, consumerGr
     // Our own commits keep the stored position equal to ours; lower means an operator asked for
     // a replay, higher that another copy of this member went ahead. Either way, go on from it.
     async caughtUp(position) {
-      return recheck() ? loadPosition() : position;
+      return recheck() ? storedPosition() : position;
     },
     async checkpoint() {
       // Already durable: every transaction above stored its position.

@@ -10,10 +10,11 @@ import {
   type RawMessage,
 } from '../message-store/index.ts';
 import { every, failedMessage, logRetry, POSITION_RECHECK_MS, type Processor, type ProcessorContext } from './processor.ts';
+import { handoverFrom } from './group-handover.ts';
 import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';
 
-export const POSITION_CATEGORY = 'subscriberPosition';
-export const DEAD_LETTER_CATEGORY = 'deadLetter';
+const POSITION_CATEGORY = 'subscriberPosition';
+const DEAD_LETTER_CATEGORY = 'deadLetter';
 // Parking ids are derived from the subscriber, the message and how often it was replayed, so a
 // redelivery parks once, and a replay that fails again parks anew.
 const PARKING_NAMESPACE = '6f1c2f0e-5d8a-4a7c-9a51-3c0b8f3f2d11';
@@ -32,7 +33,7 @@ export const parkedData = z.object({
   error: z.string(),
   attempts: z.number().int().positive(),
 });
-export type ParkedData = z.infer<typeof parkedData>;
+type ParkedData = z.infer<typeof parkedData>;
 
 export interface ComponentProcessorOptions {
   readonly messageStore: MessageStore;
@@ -50,6 +51,14 @@ export interface ComponentProcessor extends Processor {
   readonly deadLetterStream: string;
   /** Hands a parked message (read back by its reference) to the handler again; parks it anew if it still fails. */
   replay(parked: RawMessage, context: ProcessorContext): Promise<ReplayOutcome>;
+}
+
+/** The group a position stream of `subscriberId` belongs to, or undefined if it is another subscriber's. */
+function groupOfPositionStream(subscriberId: string, stream: string): ConsumerGroup | undefined {
+  if (stream === componentPositionStream(subscriberId)) return SOLE_MEMBER;
+  const match = /\+member(\d+)of(\d+)$/.exec(stream);
+  if (!match || stream !== componentPositionStream(subscriberId, { member: Number(match[1]), size: Number(match[2]) })) return undefined;
+  return { member: Number(match[1]), size: Number(match[2]) };
 }
 
 /** Where a member keeps its position: one stream per member and group size. */
@@ -78,12 +87,42 @@ export function createComponentProcessor({
   let sinceCheckpoint = 0;
   const recheck = every(POSITION_RECHECK_MS);
 
-  async function loadPosition(): Promise<number> {
-    const last = await messageStore.readLastMessage(positionStream, 'Read');
+  async function lastRead(stream: string): Promise<{ position: number; globalPosition: number } | undefined> {
+    const last = await messageStore.readLastMessage(stream, 'Read');
     const parsed = readData.safeParse(last?.data);
-    stored = parsed.success ? parsed.data.position : 0;
+    return last && parsed.success ? { position: parsed.data.position, globalPosition: last.globalPosition } : undefined;
+  }
+
+  async function loadPosition(): Promise<number> {
+    const own = await lastRead(positionStream);
+    stored = own?.position ?? (await handedOverPosition());
     version = await messageStore.streamVersion(positionStream);
     return stored;
+  }
+
+  /**
+   * A first start at a new group size: go on from the lowest position any member of the size
+   * that ran last had stored, not from the beginning. What lies between comes again, which
+   * idempotent handlers allow.
+   */
+  async function handedOverPosition(): Promise<number> {
+    const bySize = new Map<number, Map<number, { position: number; globalPosition: number }>>();
+    for (const stream of await messageStore.streamNames(POSITION_CATEGORY, subscriberId)) {
+      const group = groupOfPositionStream(subscriberId, stream);
+      if (!group || group.size === consumerGroup.size) continue;
+      const last = await lastRead(stream);
+      if (!last) continue;
+      if (!bySize.has(group.size)) bySize.set(group.size, new Map());
+      bySize.get(group.size)!.set(group.member, last);
+    }
+    let latest: { size: number; at: number } | undefined;
+    for (const [size, members] of bySize) {
+      const at = Math.max(...[...members.values()].map((read) => read.globalPosition));
+      if (!latest || at > latest.at) latest = { size, at };
+    }
+    if (!latest) return 0;
+    const members = bySize.get(latest.size)!;
+    return handoverFrom({ size: latest.size, positions: new Map([...members].map(([member, read]) => [member, read.position])) }).from;
   }
 
   /** Stores `position` unless someone else wrote the position stream since we read it: then theirs wins. */

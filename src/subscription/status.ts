@@ -32,6 +32,8 @@ export interface SubscriberStatus {
   /** Global position last stored durably. */
   readonly checkpoint: number;
   readonly caughtUp: boolean;
+  /** Reading every category, it is holding at a position a transaction still in flight may fill. */
+  readonly waitingAtGap: boolean;
   readonly handled: number;
   readonly retries: number;
   /** Messages a component gave up on and moved to its dead-letter stream. */

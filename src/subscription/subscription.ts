@@ -61,6 +61,11 @@ function validate(options: SubscriptionOptions, group: ConsumerGroup): void {
   if (category === ALL_CATEGORIES && (group.size !== 1 || options.correlation !== undefined)) {
     throw new Error(`${subscriberId}: the all-categories reader takes no consumer group or correlation`);
   }
+  // A component writes its position to the store: reading every category, it would read its own
+  // position writes and write again, for ever. Reading everything is for projections.
+  if (category === ALL_CATEGORIES && options.processor.kind !== 'aggregator') {
+    throw new Error(`${subscriberId}: only an aggregator may read every category`);
+  }
   if (pollIntervalMs !== undefined && !(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_POLL_INTERVAL_MS)) {
     throw new Error(`${subscriberId}: poll interval must be a whole number of ms from 1 to ${MAX_POLL_INTERVAL_MS}`);
   }
@@ -97,7 +102,9 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
 
   const stats: SubscriberStats = { handled: 0, retries: 0, parked: 0, skipped: 0, checkpoint: 0, failure: undefined, lastSkipped: undefined };
   const stopping = new AbortController();
-  const context: ProcessorContext = { signal: stopping.signal, retry, logger, stats };
+  // Work stops at the next message on stop(), and also when the claim on the member is lost:
+  // another process may already be running it.
+  let context: ProcessorContext = { signal: stopping.signal, retry, logger, stats };
   let state: SubscriberState = 'starting';
   let standbyReason: string | undefined;
   let position: number | undefined;
@@ -155,6 +162,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
         const result = await messageStore.membership.claim(subscriberId, group);
         if (result.ok) {
           claim = result.claim;
+          context = { ...context, signal: AbortSignal.any([stopping.signal, claim.lost]) };
           standbyReason = undefined;
           if (state === 'standby') logger.info('took over: running');
           // Another process may have moved the position while we waited.
@@ -244,6 +252,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
       position: position ?? 0,
       checkpoint: stats.checkpoint,
       caughtUp,
+      waitingAtGap,
       handled: stats.handled,
       retries: stats.retries,
       parked: stats.parked,

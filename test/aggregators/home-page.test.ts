@@ -146,3 +146,34 @@ test('home-page aggregator: killed (SIGKILL) during catch-up, then restarted, en
     await scope.close();
   }
 });
+
+test('home-page aggregator: changing the group size hands positions over: nothing counted twice, nothing missed', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const group = (size: number, batchSize = 100) =>
+      Array.from(
+        { length: size },
+        (_, member) => scope.running(createHomePageAggregator({ db, messageStore: store, logger: silentLogger, consumerGroup: { member, size }, subscription: { batchSize } }).subscription),
+      );
+    await writeViewings(pool, 30);
+    await drain(scope.running(createHomePageAggregator({ db, messageStore: store, logger: silentLogger }).subscription));
+    t.equal(await videosWatched(db), 30, 'one aggregator alone');
+
+    await writeViewings(pool, 30);
+    const two = group(2, 4);
+    await drain(two[0]!);
+    await two[1]!.tick(); // member 1 of 2 stops part-way: its streams after that are not counted yet
+    t.ok((await videosWatched(db)) < 60, 'a group of two, one member behind');
+
+    await writeViewings(pool, 30);
+    const three = group(3);
+    for (const member of three) await drain(member);
+    t.equal(await videosWatched(db), 90, 'a group of three takes over: every viewing counted exactly once');
+    const afterwards = await db('subscriber_positions').where({ group_size: 3 }).whereNotNull('handover').count<{ count: string }>('* as count').first();
+    t.equal(Number(afterwards?.count), 0, 'and the handed-over positions are dropped once passed');
+  } finally {
+    await scope.close();
+  }
+});

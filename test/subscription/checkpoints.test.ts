@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import test from 'tape';
 import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import { componentPositionStream } from '../../src/subscription/component-processor.ts';
@@ -322,6 +323,94 @@ test('component subscription: an operator writing an earlier position is honoure
       handled.slice(0, 10).map((m) => m.id),
       'the same ten messages again, in order',
     );
+  } finally {
+    await scope.close();
+  }
+});
+
+test('membership: two claims of one member at the same instant in one process: one wins', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const id = `components:test:${uniqueCategory()}`;
+    const results = await Promise.all([store.membership.claim(id, { member: 0, size: 1 }), store.membership.claim(id, { member: 0, size: 1 })]);
+    t.deepEqual(results.map((result) => result.ok).sort(), [false, true], 'exactly one claim succeeds');
+    for (const result of results) if (result.ok) await result.claim.release();
+    const again = await store.membership.claim(id, { member: 0, size: 1 });
+    t.ok(again.ok, 'after release the member is free');
+    if (again.ok) await again.claim.release();
+  } finally {
+    await scope.close();
+  }
+});
+
+test('subscriptions: a member whose session connection is lost stops at once, and a standby takes over', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, urls } = await openTestStore(scope);
+    const { store: otherStore } = await openTestStore(scope, urls);
+    const category = uniqueCategory();
+    const subscriberId = `components:test:${category}`;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    scope.add(undefined, () => release());
+    let entered!: () => void;
+    const inHandler = new Promise<void>((resolve) => (entered = resolve));
+    const byFirst: number[] = [];
+    const first = scope.running(
+      componentSubscriber(
+        store,
+        category,
+        async (m) => {
+          entered();
+          await gate;
+          byFirst.push((m.data as { n: number }).n);
+        },
+        { subscriberId, pollIntervalMs: 50 },
+      ),
+    );
+    first.start();
+    await waitUntil('the first to run', () => first.status().state === 'running');
+    const bySecond: number[] = [];
+    const second = scope.running(componentSubscriber(otherStore, category, async (m) => void bySecond.push((m.data as { n: number }).n), { subscriberId, pollIntervalMs: 50 }));
+    second.start();
+    await waitUntil('the second to stand by', () => second.status().state === 'standby');
+    await writeMany(store, category, 3);
+    await inHandler;
+    // The first process's session connection dies (its advisory lock with it).
+    // Member 0 of 1 is advisory lock (subscriber hash, 65536): only the first's session holds it.
+    const admin = scope.add(new pg.Client({ connectionString: urls.messageStoreUrl }), (client) => client.end());
+    await admin.connect();
+    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid = 65536 AND granted`);
+    t.equal(killed.rowCount, 1, 'one session held the member');
+    await waitUntil('the standby to take over', () => second.status().state === 'running');
+    release();
+    await waitUntil('the rest handled by the new runner', () => bySecond.includes(2));
+    t.deepEqual(byFirst, [0], 'the first finished the message in hand and started no other');
+    t.ok(bySecond.includes(1) && bySecond.includes(2), 'the new runner handled the rest');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('component subscriptions: a new group size goes on from where the last size stopped, not from the start', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const category = uniqueCategory();
+    const subscriberId = `components:test:${category}_x%`; // LIKE's special characters in the id are taken literally
+    const handled: number[] = [];
+    const handle = async (m: RawMessage) => void handled.push((m.data as { n: number }).n);
+    await writeMany(store, category, 20);
+    const alone = scope.running(componentSubscriber(store, category, handle, { subscriberId }));
+    await drain(alone);
+    await alone.stop();
+    t.equal(handled.length, 20, 'one member alone handled the first 20');
+
+    for (let n = 20; n < 30; n += 1) await store.write(`${category}-${randomUUID()}`, message('Tick', { n }));
+    const members = [0, 1].map((member) => scope.running(componentSubscriber(store, category, handle, { subscriberId, consumerGroup: { member, size: 2 } })));
+    for (const member of members) await drain(member);
+    t.deepEqual(handled.slice(20).sort((a, b) => a - b), [20, 21, 22, 23, 24, 25, 26, 27, 28, 29], 'the group of two handles only what came after');
   } finally {
     await scope.close();
   }
