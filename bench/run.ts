@@ -1,7 +1,9 @@
 // npm run bench: speed figures for this machine, on throwaway databases.
 // BENCH_DATABASE_URL names a server (any database on it) where the role may create databases;
 // unset, an embedded PostgreSQL in a temporary directory is used. Nothing here asserts a time.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,9 +86,22 @@ async function main(): Promise<void> {
       }
     };
     await phase('alone', ['plain write_message', 'message store, no wake-ups', 'message store with wake-ups']);
-    const stopListening = otherProcess.onWrite('benchElsewhere', () => undefined);
-    await phase('another process listening', ['plain write_message', 'message store with wake-ups', 'write_message + pg_notify in the statement']);
-    stopListening();
+    const listener = spawn(process.execPath, ['--import', 'tsx', 'bench/listening-process.ts'], {
+      env: { ...process.env, MESSAGE_STORE_URL: urls.messageStoreUrl },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.stdout!.once('data', () => resolve());
+        listener.once('exit', (code) => reject(new Error(`the listening process exited (${code})`)));
+      });
+      // Our writers learn of the listener within a second (how long a writer trusts its last look).
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await phase('another process listening', ['plain write_message', 'message store with wake-ups', 'write_message + pg_notify in the statement']);
+    } finally {
+      listener.stdin!.end();
+      await once(listener, 'exit');
+    }
 
     // 4. Catch-up: the home-page aggregator applying a backlog.
     await pool.query(
