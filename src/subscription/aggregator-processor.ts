@@ -12,13 +12,22 @@ interface PreviousGroupJson {
 
 export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
 
-export interface AggregatorProcessorOptions {
+/**
+ * A projection that folds a whole batch into as few statements as it can (one per projection
+ * row, say), instead of one or more per message.
+ */
+export interface BatchProjection<T> {
+  /** Checks a message against its contract (throws MessageDataError) and returns it typed; undefined passes it over. */
+  readonly parse: (message: RawMessage) => T | undefined;
+  readonly apply: (messages: readonly T[], trx: Knex.Transaction) => Promise<void>;
+}
+
+export type AggregatorProcessorOptions<T = unknown> = {
   readonly db: Knex;
   readonly subscriberId: string;
-  readonly handle: ProjectionHandler;
   /** Each member of a consumer group keeps its own position: members read disjoint streams. */
   readonly consumerGroup?: ConsumerGroup;
-}
+} & ({ readonly handle: ProjectionHandler } | { readonly projection: BatchProjection<T> });
 
 /**
  * For aggregators: each batch and its new position commit in one transaction, so a crash
@@ -31,7 +40,8 @@ export interface AggregatorProcessorOptions {
  * no retry can mend it. A database that is down is not a fault of the message: that error goes
  * back to the subscription, which keeps trying without stalling.
  */
-export function createAggregatorProcessor({ db, subscriberId, handle, consumerGroup = SOLE_MEMBER }: AggregatorProcessorOptions): Processor {
+export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions<T>): Processor {
+  const { db, subscriberId, consumerGroup = SOLE_MEMBER } = options;
   const key = { subscriber_id: subscriberId, group_member: consumerGroup.member, group_size: consumerGroup.size };
 
   async function lockPosition(trx: Knex.Transaction): Promise<number> {
@@ -68,15 +78,30 @@ export function createAggregatorProcessor({ db, subscriberId, handle, consumerGr
       const stored = await lockPosition(trx);
       // Below what we stored ourselves: an operator moved it back to replay. Read again from there.
       if (stored < expected || !last) return stored;
-      for (const message of messages) {
-        if (message.globalPosition <= stored) continue;
-        if (handover && message.globalPosition <= handover.until && handover.handled(message)) continue;
-        try {
-          await handle(message, trx);
-        } catch (error) {
-          // Contract checks run before the handler touches the transaction, so it is still usable.
-          if (!(error instanceof MessageDataError)) throw error;
-          await recordSkip(trx, message, error, context);
+      const fresh = messages.filter(
+        (message) => message.globalPosition > stored && !(handover && message.globalPosition <= handover.until && handover.handled(message)),
+      );
+      if ('projection' in options) {
+        const valid: T[] = [];
+        for (const message of fresh) {
+          try {
+            const parsed = options.projection.parse(message);
+            if (parsed !== undefined) valid.push(parsed);
+          } catch (error) {
+            if (!(error instanceof MessageDataError)) throw error;
+            await recordSkip(trx, message, error, context);
+          }
+        }
+        if (valid.length > 0) await options.projection.apply(valid, trx);
+      } else {
+        for (const message of fresh) {
+          try {
+            await options.handle(message, trx);
+          } catch (error) {
+            // Contract checks run before the handler touches the transaction, so it is still usable.
+            if (!(error instanceof MessageDataError)) throw error;
+            await recordSkip(trx, message, error, context);
+          }
         }
       }
       if (last.globalPosition <= stored) return stored;

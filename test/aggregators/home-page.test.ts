@@ -19,10 +19,10 @@ test('home-page aggregator: the same VideoViewed delivered twice counts once', a
     const videoId = randomUUID();
     await store.write(`viewing-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null }, metadata: {} });
     const batch = await store.readStream(`viewing-${videoId}`);
-    const { handle } = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
+    const { projection } = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
     // Two deliveries from position 0, as after a crash that lost the in-memory position.
     for (let delivery = 0; delivery < 2; delivery += 1) {
-      const processor = createAggregatorProcessor({ db, subscriberId: HOME_PAGE_SUBSCRIBER_ID, handle });
+      const processor = createAggregatorProcessor({ db, subscriberId: HOME_PAGE_SUBSCRIBER_ID, projection });
       await processor.process(batch, 0, processorContext());
     }
     t.equal(await videosWatched(db), 1, 'counted once');

@@ -11,7 +11,7 @@ export const viewingSchemas = {
   }),
 } as const;
 
-type ViewingEvent = MessagesOf<typeof viewingSchemas>;
+export type ViewingEvent = MessagesOf<typeof viewingSchemas>;
 export type VideoViewed = Extract<ViewingEvent, { type: 'VideoViewed' }>;
 
 export const viewingStreamName = (videoId: string): string => streamName(VIEWING_CATEGORY, videoId);
