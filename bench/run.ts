@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import pg from 'pg';
 import { createHomePageAggregator } from '../src/aggregators/home-page/index.ts';
 import { createAppDatabase, migrateAppDatabase } from '../src/db/app-database.ts';
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
@@ -15,8 +16,9 @@ import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { installMessageDb } from '../src/db/install-message-db.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
+import { cpuShare, rssMiB, startApp } from './app-process.ts';
 import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
-import { formatPercentiles, percentiles, writeToProjectionLag } from './lag.ts';
+import { formatPercentiles, percentiles, throughSql, throughStore, writeToProjectionLag } from './lag.ts';
 
 const logger = createLogger('silent');
 const CATCH_UP_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -26,6 +28,7 @@ const WRITERS = 8;
 const WRITES_PER_WRITER = Number(process.env.BENCH_CONCURRENT_WRITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 500);
+const IDLE_SAMPLE_MS = 20_000;
 
 async function main(): Promise<void> {
   const configured = process.env.BENCH_DATABASE_URL;
@@ -110,14 +113,28 @@ async function main(): Promise<void> {
     live.subscription.start();
     try {
       while (live.subscription.status().state !== 'running' || !live.subscription.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
-      const sameProcess = await writeToProjectionLag(store, live.subscription, LAG_SAMPLES);
+      const sameProcess = await writeToProjectionLag(throughStore(store), live.subscription, LAG_SAMPLES);
       results['write → projection, same process'] = formatPercentiles(percentiles(sameProcess), LAG_SAMPLES);
-      const otherWriter = await writeToProjectionLag(otherProcess, live.subscription, LAG_SAMPLES);
-      results['write → projection, other process'] = formatPercentiles(percentiles(otherWriter), LAG_SAMPLES);
+      const otherWriter = await writeToProjectionLag(throughStore(otherProcess), live.subscription, LAG_SAMPLES);
+      results['write → projection, other app process'] = formatPercentiles(percentiles(otherWriter), LAG_SAMPLES);
+      // Another program: a plain connection, knowing nothing of our wake-ups (the trigger speaks for it).
+      const program = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 1 });
+      const foreign = await writeToProjectionLag(throughSql(program), live.subscription, LAG_SAMPLES).finally(() => program.end());
+      results['write → projection, other program (plain SQL)'] = formatPercentiles(percentiles(foreign), LAG_SAMPLES);
     } finally {
       await live.subscription.stop();
     }
-    results['process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
+    // 5. The real app (npm start's entry point) idle: its CPU and memory with nothing to do.
+    const app = await startApp(urls);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
+      const share = await cpuShare(app.child.pid!, IDLE_SAMPLE_MS);
+      results['app idle: CPU'] = `${(share * 100).toFixed(2)} % of one core (over ${IDLE_SAMPLE_MS / 1000} s)`;
+      results['app idle: RSS'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
+    } finally {
+      await app.stop();
+    }
+    results['bench process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
   } finally {
     await otherProcess.close();
     await otherPool.end();

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
+import { installWriteAnnouncer } from './install-write-announcer.ts';
 
 const require = createRequire(import.meta.url);
 const databaseDir = path.join(path.dirname(require.resolve('@eventide/message-db/package.json')), 'database');
@@ -29,6 +30,18 @@ async function installedMessageDbVersion(client: pg.ClientBase): Promise<string 
   if (!exists.rows[0]?.present) return undefined;
   const result = await client.query<{ version: string }>('SELECT message_store.message_store_version() AS version');
   return result.rows[0]?.version;
+}
+
+/** Adds the trigger if missing; a role that may not (not the table's owner) only loses speed, so it is told, not stopped. */
+async function addWriteAnnouncer(client: pg.Client, logger: Logger): Promise<void> {
+  await client.query('SAVEPOINT announcer');
+  try {
+    if (await installWriteAnnouncer(client)) logger.info('installed the trigger that wakes subscribers on writes by other programs');
+    await client.query('RELEASE SAVEPOINT announcer');
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT announcer');
+    logger.warn({ err: error }, 'could not install the write-announcing trigger: writes by other programs are noticed by polling only');
+  }
 }
 
 // Any constant will do: it only keeps two processes starting together from installing twice.
@@ -58,6 +71,7 @@ async function installOnce(url: string, logger: Logger): Promise<{ installed: bo
     await client.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK]);
     const existing = await installedMessageDbVersion(client);
     if (existing !== undefined) {
+      await addWriteAnnouncer(client, logger);
       await client.query('COMMIT');
       return { installed: false, version: existing };
     }
@@ -67,6 +81,7 @@ async function installOnce(url: string, logger: Logger): Promise<{ installed: bo
       await client.query(await readFile(path.join(databaseDir, file), 'utf8'));
     }
     const version = await installedMessageDbVersion(client);
+    await addWriteAnnouncer(client, logger);
     await client.query('COMMIT');
     logger.info({ files: files.length, version }, 'installed Message DB');
     return { installed: true, version: version ?? '' };

@@ -37,7 +37,7 @@ export interface MessageStoreDeps {
   readonly logger: Logger;
 }
 
-export function createMessageStore({ pool, url, logger }: MessageStoreDeps): MessageStore {
+export function createMessageStore({ pool, url, logger, }: MessageStoreDeps): MessageStore {
   const session = createSession({ ...messageStoreConnectionConfig(url), keepAliveInitialDelayMillis: 10_000 }, logger);
   const signals = createWriteSignals(session, logger);
   const membership = createMembership(session);
@@ -71,7 +71,7 @@ export { follow } from './follow.ts';
 export { VersionConflictError, StreamNameError, MessageDataError } from './errors.ts';
 export * from './contract.ts';
 export { DuplicateMessageIdError } from './write.ts';
-export { createMessageStorePool, MESSAGE_STORE_ROLE } from './pool.ts';
+export { ANNOUNCES_WRITES_SETTING, createMessageStorePool, MESSAGE_STORE_ROLE } from './pool.ts';
 export { ANY_CATEGORY } from './write-signals.ts';
 export { SOLE_MEMBER, type ConsumerGroup, type Claim, type ClaimResult, type Membership } from './membership.ts';
 export type { AllMessagesReader } from './read-all.ts';

@@ -10,6 +10,12 @@ const types = {
     oid === TIMESTAMP_WITHOUT_TIME_ZONE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * Set on the app's own connections: they wake subscribers themselves, outside their
+ * transaction, so the database trigger that announces other programs' writes skips them.
+ */
+export const ANNOUNCES_WRITES_SETTING = 'video_tutorials.announces_writes';
+
 /** The role Message DB's install creates: INSERT and SELECT on messages, no UPDATE or DELETE. */
 export const MESSAGE_STORE_ROLE = 'message_store';
 
@@ -30,7 +36,8 @@ const DEFAULT_LIMITS: ConnectionLimits = { statementTimeoutMs: 30_000, queryTime
 export function messageStoreConnectionConfig(url: string, limits: ConnectionLimits = DEFAULT_LIMITS): pg.ClientConfig {
   return {
     connectionString: url,
-    options: `-c search_path=message_store,public -c role=${MESSAGE_STORE_ROLE} -c idle_in_transaction_session_timeout=60000`,
+    // The app wakes subscribers itself (write-signals.ts), so the database trigger need not.
+    options: `-c search_path=message_store,public -c role=${MESSAGE_STORE_ROLE} -c idle_in_transaction_session_timeout=60000 -c ${ANNOUNCES_WRITES_SETTING}=on`,
     types,
     statement_timeout: limits.statementTimeoutMs,
     query_timeout: limits.queryTimeoutMs,

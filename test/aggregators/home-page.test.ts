@@ -120,7 +120,7 @@ test('home-page aggregator: killed (SIGKILL) during catch-up, then restarted, en
   const total = 3000;
   try {
     const urls = await freshDatabases();
-    const { pool } = await openTestStore(scope, urls, 1);
+    const { pool } = await openTestStore(scope, urls, { max: 1 });
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeViewings(pool, total);
     const first = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGKILL'));

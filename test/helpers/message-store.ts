@@ -11,11 +11,18 @@ export interface TestStore {
   readonly urls: DatabaseUrls;
 }
 
+export interface TestStoreOptions {
+  readonly max?: number;
+}
+
 /** A message store on fresh databases (or the ones given), closed with the scope. */
-export async function openTestStore(scope: Scope, urls?: DatabaseUrls, max = 5): Promise<TestStore> {
+export async function openTestStore(scope: Scope, urls?: DatabaseUrls, { max = 5 }: TestStoreOptions = {}): Promise<TestStore> {
   const databases = urls ?? (await freshDatabases());
   const pool = scope.add(createMessageStorePool(databases.messageStoreUrl, { logger: silentLogger, max }), (p) => p.end());
-  const store = scope.add(createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger }), (s) => s.close());
+  const store = scope.add(
+    createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger }),
+    (s) => s.close(),
+  );
   return { store, pool, urls: databases };
 }
 

@@ -210,7 +210,7 @@ test('message store: a write sends no notification from the writer\'s own transa
   const scope = createScope();
   try {
     // One pooled connection, so we know which backend wrote.
-    const { store, pool, urls } = await openTestStore(scope, undefined, 1);
+    const { store, pool, urls } = await openTestStore(scope, undefined, { max: 1 });
     const writer = (await pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const listener = scope.add(new pg.Client({ connectionString: urls.messageStoreUrl }), (client) => client.end());
     await listener.connect();

@@ -26,7 +26,7 @@ async function kill(child: ChildProcess): Promise<void> {
 
 async function setUp(scope: ReturnType<typeof createScope>) {
   const urls = await freshDatabases();
-  const { pool } = await openTestStore(scope, urls, 1);
+  const { pool } = await openTestStore(scope, urls, { max: 1 });
   const db = openProjectionDb(scope, urls.databaseUrl);
   await createTally(db);
   const category = uniqueCategory();
