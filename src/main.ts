@@ -6,6 +6,7 @@ import { startupWarnings } from './config/startup-warnings.ts';
 import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
 import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { whenParentExits } from './parent-watch.ts';
 import { createSystem, type System } from './system.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
       void shutdown(signal, 0);
     });
   }
+  // Started by npm (or another runner that may die without passing signals on)? Go with it.
+  if (process.env.npm_lifecycle_event !== undefined) whenParentExits(() => void shutdown('the process that started the app exited', 0));
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     void shutdown('uncaughtException', 1);
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
     server = await listen(system, env.port, env.host);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.port;
-    logger.info({ port, url: `http://localhost:${port}`, embeddedPostgres: embedded !== undefined }, 'listening');
+    logger.info({ port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await shutdown('start-up failed', 1);

@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -74,3 +74,33 @@ test('smoke: `npm start` with no database variables runs on the embedded Postgre
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('smoke: SIGTERM to `npm start` stops the app and its embedded PostgreSQL too', async (t) => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-npm-'));
+  const dataDir = path.join(dir, 'postgres');
+  const env = bareEnv({ PORT: '0', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: '0' });
+  const npm = spawn('npm', ['start', '--silent'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let appPid: number | undefined;
+  try {
+    const listening = await waitForLog(npm, 'listening', 120_000);
+    appPid = Number(listening.pid);
+    t.ok(Number.isInteger(appPid) && appPid !== npm.pid, 'the app runs as a child of npm');
+    npm.kill('SIGTERM');
+    await waitUntil('the app to exit after npm', () => !isRunning(appPid!), { timeoutMs: 20_000 });
+    t.pass('the app exited with npm');
+    t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'and stopped its embedded PostgreSQL');
+  } finally {
+    if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
+    if (appPid !== undefined && isRunning(appPid)) process.kill(appPid, 'SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
