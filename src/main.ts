@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, parseEnv } from './config/env.ts';
+import { parseProcessRole } from './config/process-role.ts';
 import { startupWarnings } from './config/startup-warnings.ts';
 import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
 import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
@@ -21,8 +22,10 @@ async function main(): Promise<void> {
   // ENV_FILE lets tests (and odd deployments) point at another file, or /dev/null for none.
   loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
   let env;
+  let role;
   try {
     env = parseEnv(process.env);
+    role = parseProcessRole(process.argv.slice(2));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`Configuration error: ${error.message}\n`);
@@ -103,12 +106,17 @@ async function main(): Promise<void> {
       trustProxy: env.trustProxy,
       statusToken: env.statusToken,
       subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
+      run: role.run,
     });
     system.start();
+    if (!role.http) {
+      logger.info({ role: role.name, pid: process.pid, subscribers: system.status().map((status) => status.subscriberId), ...role.run.consumerGroup }, 'working');
+      return;
+    }
     server = await listen(system, env.port, env.host);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.port;
-    logger.info({ port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
+    logger.info({ role: role.name, port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await shutdown('start-up failed', 1);

@@ -8,8 +8,9 @@ import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import type { Logger } from './logger.ts';
-import { createMessageStore, createMessageStorePool, type MessageStore } from './message-store/index.ts';
+import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
 import type { RetryPolicy } from './subscription/retry.ts';
+import type { SubscriberStatus } from './subscription/status.ts';
 import type { Subscription } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
 import { createHealthRouter } from './web/health.ts';
@@ -25,6 +26,11 @@ export interface SystemConfig {
   /** Bearer token for GET /status (STATUS_TOKEN). */
   readonly statusToken?: string;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
+  /**
+   * Which subscribers start() runs: all of them (one process does everything), none (a web
+   * process), or those named (a worker), as a member of a consumer group when one is given.
+   */
+  readonly run?: { readonly subscribers: 'all' | 'none' | readonly string[]; readonly consumerGroup?: ConsumerGroup };
 }
 
 export interface System {
@@ -34,6 +40,8 @@ export interface System {
   readonly messageStorePool: pg.Pool;
   readonly subscriptions: readonly Subscription[];
   readonly aggregators: { readonly homePage: ReturnType<typeof createHomePageAggregator> };
+  /** The status of each subscriber this process runs. */
+  status(): SubscriberStatus[];
   start(): void;
   stop(): Promise<void>;
 }
@@ -46,8 +54,11 @@ export function createSystem(config: SystemConfig): System {
   const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger });
 
   const subscriptionSettings = config.subscriptions ?? {};
-  const homePage = createHomePageAggregator({ db, messageStore, logger, subscription: subscriptionSettings });
+  const run = config.run ?? { subscribers: 'all' };
+  const consumerGroup = run.consumerGroup;
+  const homePage = createHomePageAggregator({ db, messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) });
   const subscriptions: Subscription[] = [homePage.subscription];
+  const running = selectSubscriptions(subscriptions, run.subscribers);
 
   const home = createHomeApp({ db });
   const recordViewings = createRecordViewingsApp({ messageStore });
@@ -58,7 +69,7 @@ export function createSystem(config: SystemConfig): System {
       messageStore: () => messageStore.version(),
     }),
     createStatusRouter({
-      subscribers: () => subscriptions.map((subscription) => subscription.status()),
+      subscribers: () => status(),
       token: config.statusToken,
       production: config.production,
     }),
@@ -77,8 +88,10 @@ export function createSystem(config: SystemConfig): System {
     probes,
   });
 
+  const status = () => running.map((subscription) => subscription.status());
   let stopped = false;
   return {
+    status,
     app,
     db,
     messageStore,
@@ -86,7 +99,7 @@ export function createSystem(config: SystemConfig): System {
     subscriptions,
     aggregators: { homePage },
     start() {
-      for (const subscription of subscriptions) subscription.start();
+      for (const subscription of running) subscription.start();
     },
     async stop() {
       if (stopped) return;
@@ -106,4 +119,19 @@ async function countPendingMigrations(db: Knex): Promise<number> {
   const known = (await migrationSource.getMigrations([])).map((migration) => migrationSource.getMigrationName(migration));
   const ran = (await db.schema.hasTable('knex_migrations')) ? new Set(await db('knex_migrations').pluck('name')) : new Set();
   return known.filter((name) => !ran.has(name)).length;
+}
+
+/** The subscriptions a process runs; a name is a subscriber id (`aggregators:home-page`) or its last part (`home-page`). */
+function selectSubscriptions(all: readonly Subscription[], names: 'all' | 'none' | readonly string[]): Subscription[] {
+  if (names === 'all') return [...all];
+  if (names === 'none') return [];
+  const unknown = names.filter((name) => !all.some((subscription) => matches(subscription.subscriberId, name)));
+  if (unknown.length > 0) {
+    throw new Error(`No subscriber named ${unknown.join(', ')}; there are: ${all.map((subscription) => subscription.subscriberId).join(', ')}`);
+  }
+  return all.filter((subscription) => names.some((name) => matches(subscription.subscriberId, name)));
+}
+
+function matches(subscriberId: string, name: string): boolean {
+  return subscriberId === name || subscriberId.split(':').at(-1) === name;
 }

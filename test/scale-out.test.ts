@@ -1,0 +1,83 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import test from 'tape';
+import type { DatabaseUrls } from '../src/config/env.ts';
+import { freshDatabases } from './helpers/databases.ts';
+import { openTestStore } from './helpers/message-store.ts';
+import { bareEnv, waitForLog } from './helpers/run-main.ts';
+import { createScope } from './helpers/scope.ts';
+import { openProjectionDb } from './helpers/subscribers.ts';
+import { videosWatched, writeViewings } from './helpers/viewings.ts';
+import { waitUntil } from './helpers/wait-until.ts';
+
+function start(urls: DatabaseUrls, args: string[]): ChildProcess {
+  const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl, SUBSCRIBER_BATCH_SIZE: '20' });
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill(signal);
+  await once(child, 'exit');
+}
+
+const worker = (member: number) => ['--worker', '--only', 'home-page', '--member', String(member), '--size', '2'];
+
+/** Records one viewing through the web process, as a browser would. */
+async function recordViewing(base: string): Promise<number> {
+  const home = await fetch(`${base}/`);
+  const cookie = home.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const html = await home.text();
+  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+  const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const posted = await fetch(`${base}${action}`, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+    redirect: 'manual',
+  });
+  return posted.status;
+}
+
+test('scale-out: one web process and two workers in a group of two count every viewing once, through a worker crash', async (t) => {
+  const scope = createScope();
+  try {
+    const urls = await freshDatabases();
+    const { pool } = await openTestStore(scope, urls, { max: 1 });
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeViewings(pool, 3000);
+
+    const web = scope.add(start(urls, ['--web']), stop);
+    const base = `http://127.0.0.1:${String((await waitForLog(web, 'listening')).port)}`;
+    const workers = [0, 1].map((member) => scope.add(start(urls, worker(member)), stop));
+    await Promise.all(workers.map((child) => waitForLog(child, 'working')));
+    await waitUntil('the workers to be part-way through', async () => (await videosWatched(db)) >= 500, { timeoutMs: 60_000, intervalMs: 5 });
+
+    // Worker 1 dies mid-run; viewings keep coming, by the web and by another program.
+    await stop(workers[1]!, 'SIGKILL');
+    let posted = 0;
+    for (let n = 0; n < 20; n += 1) if ((await recordViewing(base)) === 303) posted += 1;
+    t.equal(posted, 20, 'the web process keeps taking viewings');
+    await writeViewings(pool, 1000);
+
+    const restarted = scope.add(start(urls, worker(1)), stop);
+    await waitForLog(restarted, 'working');
+    const total = 3000 + 20 + 1000;
+    await waitUntil('every viewing to be counted', async () => (await videosWatched(db)) >= total, { timeoutMs: 120_000 });
+    const last = await pool.query<{ max: string }>('SELECT max(global_position) FROM messages');
+    await waitUntil(
+      'both members to reach the end',
+      async () => {
+        const rows = await db('subscriber_positions').where({ group_size: 2 }).select<{ position: string }[]>('position');
+        return rows.length === 2 && rows.every((row) => Number(row.position) > 0);
+      },
+      { timeoutMs: 30_000 },
+    );
+    t.ok(Number(last.rows[0]?.max) >= total, 'the store holds them all');
+    t.equal(await videosWatched(db), total, `all ${total} counted exactly once`);
+    const page = await (await fetch(`${base}/`)).text();
+    t.match(page, new RegExp(`Viewers have watched <strong>${total}</strong>`), 'and the web process shows it');
+  } finally {
+    await scope.close();
+  }
+});
