@@ -1,0 +1,20 @@
+# The app compiled to JavaScript, run by node itself (PID 1), so SIGTERM from the container
+# runtime reaches the app and it shuts down gracefully. Not built or run in this repository's
+# CI (there is no Docker engine there); see docs/scaling.md.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+# Web by default; a worker is the same image with: node dist/src/main.js --worker [...]
+CMD ["node", "dist/src/main.js", "--web"]
