@@ -38,7 +38,7 @@ export async function startApp(urls: DatabaseUrls, extra: Record<string, string>
 const CLOCK_TICKS_PER_SECOND = 100;
 
 /** CPU time (user + system) the process has used, in ms, from /proc. */
-async function cpuMs(pid: number): Promise<number> {
+export async function cpuMsOf(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
@@ -50,7 +50,7 @@ export async function rssMiB(pid: number): Promise<number> {
 
 /** Share of one core the process uses over `ms`. */
 export async function cpuShare(pid: number, ms: number): Promise<number> {
-  const before = await cpuMs(pid);
+  const before = await cpuMsOf(pid);
   await new Promise((resolve) => setTimeout(resolve, ms));
-  return ((await cpuMs(pid)) - before) / ms;
+  return ((await cpuMsOf(pid)) - before) / ms;
 }

@@ -18,6 +18,7 @@ import { createLogger } from '../src/logger.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
 import { cpuShare, rssMiB, startApp } from './app-process.ts';
 import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
+import { formatLoad, loadGet } from './http-load.ts';
 import { formatPercentiles, percentiles, throughSql, throughStore, writeToProjectionLag } from './lag.ts';
 
 const logger = createLogger('silent');
@@ -29,6 +30,7 @@ const WRITES_PER_WRITER = Number(process.env.BENCH_CONCURRENT_WRITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const LAG_SAMPLES = Number(process.env.BENCH_LAG_SAMPLES ?? 500);
 const IDLE_SAMPLE_MS = 20_000;
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 
 async function main(): Promise<void> {
   const configured = process.env.BENCH_DATABASE_URL;
@@ -124,15 +126,27 @@ async function main(): Promise<void> {
     } finally {
       await live.subscription.stop();
     }
-    // 5. The real app (npm start's entry point) idle: its CPU and memory with nothing to do.
+    // 5. The real app (npm start's entry point, production mode): idle, then GET / under load,
+    //    with the page's projection read cached (the default) and read on every request.
     const app = await startApp(urls);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
       const share = await cpuShare(app.child.pid!, IDLE_SAMPLE_MS);
       results['app idle: CPU'] = `${(share * 100).toFixed(2)} % of one core (over ${IDLE_SAMPLE_MS / 1000} s)`;
       results['app idle: RSS'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
+      for (const connections of [10, 50]) {
+        results[`GET /, ${connections} connections`] = formatLoad(await loadGet(`${app.url}/`, app.child.pid!, connections, LOAD_SECONDS));
+      }
+      results['app RSS after load'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
     } finally {
       await app.stop();
+    }
+    const uncached = await startApp(urls, { PAGE_CACHE_MS: '0' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      results['GET /, 10 connections, no page cache'] = formatLoad(await loadGet(`${uncached.url}/`, uncached.child.pid!, 10, LOAD_SECONDS));
+    } finally {
+      await uncached.stop();
     }
     results['bench process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
   } finally {

@@ -107,6 +107,7 @@ async function main(): Promise<void> {
       statusToken: env.statusToken,
       subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
       run: role.run,
+      pageCacheMs: env.pageCacheMs,
     });
     system.start();
     if (!role.http) {

@@ -25,6 +25,11 @@ export interface SystemConfig {
   readonly trustProxy?: TrustProxy;
   /** Bearer token for GET /status (STATUS_TOKEN). */
   readonly statusToken?: string;
+  /**
+   * How old a page's cached projection read may be in a process whose aggregators run
+   * elsewhere (web processes); in a process that runs them, a commit refreshes it at once.
+   */
+  readonly pageCacheMs?: number;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
   /**
    * Which subscribers start() runs: all of them (one process does everything), none (a web
@@ -56,11 +61,18 @@ export function createSystem(config: SystemConfig): System {
   const subscriptionSettings = config.subscriptions ?? {};
   const run = config.run ?? { subscribers: 'all' };
   const consumerGroup = run.consumerGroup;
-  const homePage = createHomePageAggregator({ db, messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) });
+  const home = createHomeApp({ db, cacheMs: config.pageCacheMs ?? 250 });
+  const homePage = createHomePageAggregator({
+    db,
+    messageStore,
+    logger,
+    subscription: subscriptionSettings,
+    onApplied: home.projectionMoved,
+    ...(consumerGroup && { consumerGroup }),
+  });
   const subscriptions: Subscription[] = [homePage.subscription];
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
-  const home = createHomeApp({ db });
   const recordViewings = createRecordViewingsApp({ messageStore });
   const probes = [
     createHealthRouter({

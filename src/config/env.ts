@@ -72,6 +72,7 @@ const schema = z.object({
   EMBEDDED_POSTGRES_PORT: port.default(54329),
   SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(1000),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
+  PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(250),
   TRUST_PROXY: trustProxy.optional(),
   STATUS_TOKEN: z.string().optional(),
 });
@@ -93,6 +94,8 @@ export interface Env {
   readonly embeddedPostgres: { readonly dir: string; readonly port: number };
   readonly subscriberPollIntervalMs: number;
   readonly subscriberBatchSize: number;
+  /** How old a page's cached projection read may be in a web process (0: read on every request). */
+  readonly pageCacheMs: number;
   /** Undefined when unset: no proxy is trusted. */
   readonly trustProxy: TrustProxy | undefined;
   /** Bearer token for GET /status; undefined when unset. */
@@ -161,6 +164,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
     subscriberPollIntervalMs: env.SUBSCRIBER_POLL_INTERVAL_MS,
     subscriberBatchSize: env.SUBSCRIBER_BATCH_SIZE,
+    pageCacheMs: env.PAGE_CACHE_MS,
     trustProxy: env.TRUST_PROXY,
     statusToken: env.STATUS_TOKEN,
   });

@@ -27,6 +27,8 @@ export type AggregatorProcessorOptions<T = unknown> = {
   readonly subscriberId: string;
   /** Each member of a consumer group keeps its own position: members read disjoint streams. */
   readonly consumerGroup?: ConsumerGroup;
+  /** Called after each commit that moved the projection, e.g. to refresh a page's cached read. */
+  readonly onApplied?: () => void;
 } & ({ readonly handle: ProjectionHandler } | { readonly projection: BatchProjection<T> });
 
 /**
@@ -73,6 +75,12 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
 
   /** Applies what the stored position does not cover yet; returns the stored position after the commit. */
   async function applyInOneTransaction(messages: readonly RawMessage[], expected: number, context: ProcessorContext): Promise<number> {
+    const stored = await applyAndStore(messages, expected, context);
+    if (stored > expected) options.onApplied?.();
+    return stored;
+  }
+
+  async function applyAndStore(messages: readonly RawMessage[], expected: number, context: ProcessorContext): Promise<number> {
     const last = messages.at(-1);
     return db.transaction(async (trx) => {
       const stored = await lockPosition(trx);

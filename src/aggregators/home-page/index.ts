@@ -12,6 +12,8 @@ export interface HomePageAggregatorDeps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
   readonly consumerGroup?: ConsumerGroup;
+  /** Called after each commit that moved the count. */
+  readonly onApplied?: () => void;
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
 }
 
@@ -21,7 +23,7 @@ export interface HomePageAggregatorDeps {
  * transaction, is what makes a redelivered viewing count once (and it stays right under a
  * consumer group, where a single "last position applied" on the row would not).
  */
-export function createHomePageAggregator({ db, messageStore, logger, consumerGroup, subscription }: HomePageAggregatorDeps) {
+export function createHomePageAggregator({ db, messageStore, logger, consumerGroup, onApplied, subscription }: HomePageAggregatorDeps) {
   const projection: BatchProjection<Recorded<ViewingEvent>> = {
     parse: (message) => parseMessage(viewingSchemas, message),
     // One statement for the whole batch, however many viewings it holds.
@@ -31,7 +33,13 @@ export function createHomePageAggregator({ db, messageStore, logger, consumerGro
     },
   };
 
-  const processor = createAggregatorProcessor({ db, subscriberId: HOME_PAGE_SUBSCRIBER_ID, projection, ...(consumerGroup && { consumerGroup }) });
+  const processor = createAggregatorProcessor({
+    db,
+    subscriberId: HOME_PAGE_SUBSCRIBER_ID,
+    projection,
+    ...(consumerGroup && { consumerGroup }),
+    ...(onApplied && { onApplied }),
+  });
   return {
     projection,
     subscription: createSubscription({
