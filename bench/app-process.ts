@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
@@ -10,10 +10,15 @@ export interface AppProcess {
   stop(): Promise<void>;
 }
 
-/** The real entry point, as `npm start` runs it, on the given databases. */
-export async function startApp(urls: DatabaseUrls, extra: Record<string, string> = {}): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
+/** Compiles the app to dist/ (npm run build), as production runs it. */
+export function buildApp(): void {
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+}
+
+/** The real entry point on the given databases: compiled (dist/, as production) or through tsx (as npm start). */
+export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra = {} }: { compiled?: boolean; env?: Record<string, string> } = {}): Promise<AppProcess> {
+  const child = spawn(process.execPath, compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
+    env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback', ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

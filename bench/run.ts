@@ -16,9 +16,10 @@ import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { installMessageDb } from '../src/db/install-message-db.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
-import { cpuShare, rssMiB, startApp } from './app-process.ts';
+import { buildApp, cpuShare, rssMiB, startApp } from './app-process.ts';
 import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
 import { formatLoad, loadGet } from './http-load.ts';
+import { formatPostLoad, postLoad } from './post-load.ts';
 import { formatPercentiles, percentiles, throughSql, throughStore, writeToProjectionLag } from './lag.ts';
 
 const logger = createLogger('silent');
@@ -126,27 +127,38 @@ async function main(): Promise<void> {
     } finally {
       await live.subscription.stop();
     }
-    // 5. The real app (npm start's entry point, production mode): idle, then GET / under load,
-    //    with the page's projection read cached (the default) and read on every request.
+    // 5. The real app, compiled as production runs it: idle, then GET / under load, with the
+    //    page's projection read cached (the default) and read on every request; and idle
+    //    through tsx, as npm start runs it.
+    buildApp();
     const app = await startApp(urls);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
       const share = await cpuShare(app.child.pid!, IDLE_SAMPLE_MS);
-      results['app idle: CPU'] = `${(share * 100).toFixed(2)} % of one core (over ${IDLE_SAMPLE_MS / 1000} s)`;
-      results['app idle: RSS'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
+      results['app (compiled) idle: CPU'] = `${(share * 100).toFixed(2)} % of one core (over ${IDLE_SAMPLE_MS / 1000} s)`;
+      results['app (compiled) idle: RSS'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
       for (const connections of [10, 50]) {
         results[`GET /, ${connections} connections`] = formatLoad(await loadGet(`${app.url}/`, app.child.pid!, connections, LOAD_SECONDS));
       }
+      results['POST record-viewing, 10 connections'] = formatPostLoad(await postLoad(app.url, pool, db, 10, LOAD_SECONDS));
       results['app RSS after load'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
     } finally {
       await app.stop();
     }
-    const uncached = await startApp(urls, { PAGE_CACHE_MS: '0' });
+    const uncached = await startApp(urls, { env: { PAGE_CACHE_MS: '0' } });
     try {
       await new Promise((resolve) => setTimeout(resolve, 3_000));
       results['GET /, 10 connections, no page cache'] = formatLoad(await loadGet(`${uncached.url}/`, uncached.child.pid!, 10, LOAD_SECONDS));
     } finally {
       await uncached.stop();
+    }
+    const throughTsx = await startApp(urls, { compiled: false });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      results['npm start (tsx) idle: CPU'] = `${((await cpuShare(throughTsx.child.pid!, IDLE_SAMPLE_MS)) * 100).toFixed(2)} % of one core`;
+      results['npm start (tsx) idle: RSS'] = `${Math.round(await rssMiB(throughTsx.child.pid!))} MiB`;
+    } finally {
+      await throughTsx.stop();
     }
     results['bench process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
   } finally {
