@@ -11,6 +11,26 @@ import { whenParentExits } from './parent-watch.ts';
 import { createSystem, type System } from './system.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+// Requests in flight get this long to finish before their connections are cut.
+const DRAIN_MS = 3_000;
+
+/**
+ * Stops taking requests and waits for those in flight. A keep-alive connection that a busy
+ * client keeps reusing is never idle for long, so idle ones are closed as they appear, and any
+ * still open after DRAIN_MS are cut: otherwise a loaded server never finishes closing.
+ */
+async function stopServing(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  const sweep = setInterval(() => server.closeIdleConnections(), 20);
+  const cut = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
+  server.closeIdleConnections();
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(cut);
+  }
+}
 
 function listen(system: System, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -52,11 +72,7 @@ async function main(): Promise<void> {
       }, SHUTDOWN_GRACE_MS);
       force.unref();
       try {
-        if (server) {
-          const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-          server.closeIdleConnections();
-          await closing;
-        }
+        if (server) await stopServing(server);
         await system?.stop();
       } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
