@@ -51,7 +51,7 @@ export async function postLoad(base: string, pool: pg.Pool, db: Knex, connection
   const result = await autocannon({
     url: `${base}${action}`,
     method: 'POST',
-    headers: { ...viaProxy, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { ...viaProxy, cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields).toString(),
     connections,
     duration: seconds,

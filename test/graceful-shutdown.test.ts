@@ -42,7 +42,7 @@ test('graceful shutdown: SIGTERM in the middle of a stream of viewings loses non
         try {
           const response = await fetch(`${base}${action}`, {
             method: 'POST',
-            headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+            headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
             body: new URLSearchParams(fields),
             redirect: 'manual',
           });

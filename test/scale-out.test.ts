@@ -32,7 +32,7 @@ async function recordViewing(base: string): Promise<number> {
   const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
   const posted = await fetch(`${base}${action}`, {
     method: 'POST',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams(fields),
     redirect: 'manual',
   });

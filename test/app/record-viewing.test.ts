@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { csrfTokenOf, watchedCountOf } from '../helpers/http.ts';
+import { watchedCountOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What a browser sends with a form posted from one of the site's own pages. */
+const FROM_THIS_SITE = { 'Sec-Fetch-Site': 'same-origin' } as const;
 
 test('record a viewing: the event lands with its metadata and the home page count goes up', async (t) => {
   const system = await createTestSystem();
@@ -14,9 +16,12 @@ test('record a viewing: the event lands with its metadata and the home page coun
     const agent = request.agent(system.app);
     const home = await agent.get('/').expect(200);
     t.equal(watchedCountOf(home.text), 0, 'the home page starts at 0');
+    t.equal(home.headers['set-cookie'], undefined, 'a visitor who has posted nothing gets no session cookie');
 
     const videoId = randomUUID();
-    const posted = await agent.post(`/record-viewing/${videoId}`).type('form').send({ _csrf: csrfTokenOf(home) });
+    const posted = await agent.post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send({});
+    t.match(String(posted.headers['set-cookie']), /httponly/i, 'the session cookie (for the notice) is httpOnly');
+    t.match(String(posted.headers['set-cookie']), /samesite=lax/i, 'and sameSite');
     t.equal(posted.status, 303, 'post/redirect/get');
     t.equal(posted.headers.location, '/', 'back to the home page');
 
@@ -48,9 +53,7 @@ test('record a viewing: back to the page the form was on, never to another site'
     const agent = request.agent(system.app);
     const home = await agent.get('/?from=test').expect(200);
     t.match(home.text, /name="returnTo" value="\/\?from=test"/, 'the form says which page it is on');
-    const token = csrfTokenOf(home);
-    const post = (fields: Record<string, string>) =>
-      agent.post(`/record-viewing/${randomUUID()}`).type('form').send({ _csrf: token, ...fields });
+    const post = (fields: Record<string, string>) => agent.post(`/record-viewing/${randomUUID()}`).set(FROM_THIS_SITE).type('form').send(fields);
 
     const back = await post({ returnTo: '/?from=test' });
     t.equal(back.status, 303);
@@ -73,29 +76,30 @@ test('record a viewing: bad input gets a clear 4xx page and writes nothing', asy
   const system = await createTestSystem();
   try {
     const agent = request.agent(system.app);
-    const token = csrfTokenOf(await agent.get('/').expect(200));
+    const post = (path: string) => agent.post(path).set(FROM_THIS_SITE).type('form');
 
-    const notUuid = await agent.post('/record-viewing/not-a-video').type('form').send({ _csrf: token });
+    const notUuid = await post('/record-viewing/not-a-video').send({});
     t.equal(notUuid.status, 400, 'a video id that is not a UUID is a 400');
     t.match(notUuid.text, /video ids are UUIDs/, 'with a page that says why');
 
-    const injection = await agent.post(`/record-viewing/${encodeURIComponent("1' OR '1'='1")}`).type('form').send({ _csrf: token });
+    const injection = await post(`/record-viewing/${encodeURIComponent("1' OR '1'='1")}`).send({});
     t.equal(injection.status, 400, 'hostile ids are just bad ids');
 
-    const noToken = await request(system.app).post(`/record-viewing/${randomUUID()}`);
-    t.equal(noToken.status, 403, 'a form without its CSRF token is refused');
-    t.match(noToken.text, /expired or did not come from this site/);
+    const crossSite = await request(system.app).post(`/record-viewing/${randomUUID()}`).set('Sec-Fetch-Site', 'cross-site');
+    t.equal(crossSite.status, 403, 'a form posted from another site is refused');
+    t.match(crossSite.text, /expired or did not come from this site/);
+    const otherOrigin = await request(system.app).post(`/record-viewing/${randomUUID()}`).set('Origin', 'https://evil.example');
+    t.equal(otherOrigin.status, 403, 'so is one whose Origin is another site');
+    const unknown = await request(system.app).post(`/record-viewing/${randomUUID()}`);
+    t.equal(unknown.status, 403, 'and one that says nothing of where it came from');
 
-    const wrongToken = await agent.post(`/record-viewing/${randomUUID()}`).type('form').send({ _csrf: 'forged' });
-    t.equal(wrongToken.status, 403, 'so is a forged token');
-
-    const huge = await agent.post(`/record-viewing/${randomUUID()}`).type('form').send({ _csrf: token, pad: 'x'.repeat(64 * 1024) });
+    const huge = await post(`/record-viewing/${randomUUID()}`).send({ pad: 'x'.repeat(64 * 1024) });
     t.equal(huge.status, 413, 'an oversized body is refused');
 
     t.equal((await system.messageStore.readCategory('viewing')).length, 0, 'nothing was written');
 
     const upper = randomUUID().toUpperCase();
-    await agent.post(`/record-viewing/${upper}`).type('form').send({ _csrf: token }).expect(303);
+    await post(`/record-viewing/${upper}`).send({}).expect(303);
     t.equal((await system.messageStore.readStream(`viewing-${upper.toLowerCase()}`)).length, 1, 'an upper-case UUID is one video, stored lower-case');
   } finally {
     await system.stop();
@@ -113,8 +117,6 @@ test('site: 404 page, security headers and health', async (t) => {
     const home = await request(system.app).get('/').expect(200);
     t.match(home.headers['content-security-policy'] ?? '', /script-src 'self'/, 'a CSP without inline scripts');
     t.equal(home.headers['x-powered-by'], undefined, 'no framework advertising');
-    t.match(String(home.headers['set-cookie']), /httponly/i, 'the session cookie is httpOnly');
-    t.match(String(home.headers['set-cookie']), /samesite=lax/i, 'and sameSite');
 
     const css = await request(system.app).get('/public/css/site.css').expect(200);
     t.match(css.headers['content-type'] ?? '', /text\/css/, 'the stylesheet is served locally');

@@ -5,10 +5,11 @@ import { parseEnv } from '../../src/config/env.ts';
 import { createExpressApp } from '../../src/web/create-app.ts';
 import { silentLogger } from '../helpers/databases.ts';
 
-/** A production site whose only page starts a session (as every page does, for its CSRF token). */
+/** A production site whose only page starts a session (as a page that leaves a notice does). */
 function productionSite(env: Record<string, string>) {
   const router = Router();
-  router.get('/', (_req, res) => {
+  router.get('/', (req, res) => {
+    req.session!.flash = 'hello';
     res.send('ok');
   });
   return createExpressApp({
