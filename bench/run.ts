@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -173,6 +173,11 @@ async function main(): Promise<void> {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
   for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(58)} ${value}`);
+  // The same figures for machines: BENCH_JSON names the file (default bench-results.json, not committed).
+  const file = process.env.BENCH_JSON ?? 'bench-results.json';
+  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results }, null, 2)}\n`);
+  console.log(`written to ${file}`);
 }
 
 await main();
