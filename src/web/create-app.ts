@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import cookieSession from 'cookie-session';
 import express, { type Router } from 'express';
 import helmet from 'helmet';
-import { pinoHttp } from 'pino-http';
 import type { TrustProxy } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
 import { requestContext } from './request-context.ts';
+import { requestLog } from './request-log.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PUBLIC_DIR = path.resolve(here, '../../public');
@@ -69,13 +69,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
     }),
   );
   app.use(requestContext());
-  app.use(
-    pinoHttp({
-      logger: options.logger,
-      customProps: (req) => ({ traceId: req.context?.traceId }),
-      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
-    }),
-  );
+  app.use(requestLog(options.logger));
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
   app.use(csrfProtection());
   for (const { path: mountPath, router } of options.routes) app.use(mountPath, router);

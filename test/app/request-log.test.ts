@@ -1,0 +1,35 @@
+import { Writable } from 'node:stream';
+import express from 'express';
+import { pino } from 'pino';
+import request from 'supertest';
+import test from 'tape';
+import { requestLog } from '../../src/web/request-log.ts';
+
+test('request log: one line per request with method, path, status, time and trace id', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const app = express();
+  app.use((req, _res, next) => {
+    req.context = { traceId: 'trace-1', userId: null };
+    next();
+  });
+  app.use(requestLog(pino({ base: undefined }, sink)));
+  app.get('/page', (_req, res) => res.status(201).send('made'));
+  await request(app).get('/page?x=1').expect(201);
+  t.equal(lines.length, 1, 'one line');
+  t.equal(lines[0]?.msg, 'request');
+  t.deepEqual([lines[0]?.method, lines[0]?.url, lines[0]?.status, lines[0]?.traceId], ['GET', '/page?x=1', 201, 'trace-1'], 'what an operator reads');
+  t.equal(typeof lines[0]?.ms, 'number', 'and how long it took');
+
+  const quiet: string[] = [];
+  const silentApp = express();
+  silentApp.use(requestLog(pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, done) => (quiet.push(chunk.toString()), done()) }))));
+  silentApp.get('/', (_req, res) => res.send('ok'));
+  await request(silentApp).get('/').expect(200);
+  t.deepEqual(quiet, [], 'nothing at a level above info');
+});
