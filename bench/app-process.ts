@@ -4,6 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { DatabaseUrls } from '../src/config/env.ts';
 
+/** As the Dockerfile runs the app; BENCH_APP_NODE_OPTIONS measures another setting. */
+const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=1';
+
 export interface AppProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -18,7 +21,7 @@ export function buildApp(): void {
 /** The real entry point on the given databases: compiled (dist/, as production) or through tsx (as npm start). */
 export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra = {} }: { compiled?: boolean; env?: Record<string, string> } = {}): Promise<AppProcess> {
   const child = spawn(process.execPath, compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
-    env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback', ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
+    env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback', NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS, ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
