@@ -20,12 +20,15 @@ import { buildApp, cpuShare, rssMiB, startApp } from './app-process.ts';
 import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
 import { formatLoad, loadGet } from './http-load.ts';
 import { formatPostLoad, postLoad } from './post-load.ts';
+import { formatSoak, soak } from './soak.ts';
 import { formatPercentiles, percentiles, throughSql, throughStore, writeToProjectionLag } from './lag.ts';
 
 const logger = createLogger('silent');
 const CATCH_UP_EVENTS = Number(process.env.BENCH_EVENTS ?? 20_000);
 const WRITES = Number(process.env.BENCH_WRITES ?? 2_000);
 const BATCH_SIZE = Number(process.env.BENCH_BATCH ?? 100);
+const BIG_CATCH_UP_EVENTS = Number(process.env.BENCH_BIG_EVENTS ?? 200_000);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 300);
 const WRITERS = 8;
 const WRITES_PER_WRITER = Number(process.env.BENCH_CONCURRENT_WRITES ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -111,6 +114,18 @@ async function main(): Promise<void> {
     results['aggregator catch-up'] = `${Math.round(CATCH_UP_EVENTS / ((performance.now() - start) / 1000))} events/s (${CATCH_UP_EVENTS} events, batch ${BATCH_SIZE})`;
     results['heap growth during catch-up'] = `${((process.memoryUsage().heapUsed - heapBefore) / 1e6).toFixed(1)} MB`;
 
+    // 3b. Catch-up of a long backlog, the same way.
+    await pool.query(
+      `SELECT write_message(gen_random_uuid()::text, 'viewing-' || v, 'VideoViewed',
+                            jsonb_build_object('videoId', v, 'userId', NULL), '{}'::jsonb)
+         FROM (SELECT gen_random_uuid()::text AS v FROM generate_series(1, $1)) s`,
+      [BIG_CATCH_UP_EVENTS],
+    );
+    const big = createHomePageAggregator({ db, messageStore: store, logger, subscription: { batchSize: BATCH_SIZE } });
+    start = performance.now();
+    while ((await big.subscription.tick()) > 0);
+    results['aggregator catch-up, long backlog'] = `${Math.round(BIG_CATCH_UP_EVENTS / ((performance.now() - start) / 1000))} events/s (${BIG_CATCH_UP_EVENTS} events, batch ${BATCH_SIZE})`;
+
     // 4. Write → projection, idle subscriber polling once a minute: the wake-up does the work.
     const live = createHomePageAggregator({ db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
     live.subscription.start();
@@ -142,6 +157,7 @@ async function main(): Promise<void> {
       }
       results['POST record-viewing, 10 connections'] = formatPostLoad(await postLoad(app.url, pool, db, 10, LOAD_SECONDS));
       results['app RSS after load'] = `${Math.round(await rssMiB(app.child.pid!))} MiB`;
+      if (SOAK_SECONDS > 0) results[`soak, ${SOAK_SECONDS} s of GET + POST`] = formatSoak(await soak(app.url, app.child.pid!, SOAK_SECONDS));
     } finally {
       await app.stop();
     }
