@@ -4,6 +4,7 @@ import test from 'tape';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
+import { homeForm, postForm } from './helpers/browser.ts';
 import { bareEnv, waitForLog } from './helpers/run-main.ts';
 import { createScope } from './helpers/scope.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
@@ -28,11 +29,7 @@ test('graceful shutdown: SIGTERM in the middle of a stream of viewings loses non
       }
     });
     const base = `http://127.0.0.1:${String((await waitForLog(app, 'listening')).port)}`;
-    const home = await fetch(`${base}/`);
-    const cookie = home.headers.getSetCookie().map((value) => value.split(';')[0]).join('; ');
-    const html = await home.text();
-    const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-    const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+    const form = await homeForm(base);
 
     let acknowledged = 0;
     let refused = 0;
@@ -40,13 +37,8 @@ test('graceful shutdown: SIGTERM in the middle of a stream of viewings loses non
     const post = async () => {
       while (running) {
         try {
-          const response = await fetch(`${base}${action}`, {
-            method: 'POST',
-            headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams(fields),
-            redirect: 'manual',
-          });
-          if (response.status === 303) acknowledged += 1;
+          const status = await postForm(base, form);
+          if (status === 303) acknowledged += 1;
           else refused += 1;
         } catch {
           refused += 1; // the server has stopped taking connections

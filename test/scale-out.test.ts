@@ -4,6 +4,7 @@ import test from 'tape';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
+import { recordViewing } from './helpers/browser.ts';
 import { bareEnv, waitForLog } from './helpers/run-main.ts';
 import { createScope } from './helpers/scope.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
@@ -22,22 +23,6 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
 }
 
 const worker = (member: number) => ['--worker', '--only', 'home-page', '--member', String(member), '--size', '2'];
-
-/** Records one viewing through the web process, as a browser would. */
-async function recordViewing(base: string): Promise<number> {
-  const home = await fetch(`${base}/`);
-  const cookie = home.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const html = await home.text();
-  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-  const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
-  const posted = await fetch(`${base}${action}`, {
-    method: 'POST',
-    headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-    redirect: 'manual',
-  });
-  return posted.status;
-}
 
 test('scale-out: one web process and two workers in a group of two count every viewing once, through a worker crash', async (t) => {
   const scope = createScope();

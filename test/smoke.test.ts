@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'tape';
 import { watchedCountOf } from './helpers/http.ts';
+import { recordViewing } from './helpers/browser.ts';
 import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
 import { waitUntil } from './helpers/wait-until.ts';
 
@@ -17,22 +18,6 @@ async function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<nu
 
 async function homeCount(base: string): Promise<number | undefined> {
   return watchedCountOf(await (await fetch(`${base}/`)).text());
-}
-
-/** Records a viewing the way a browser does: session cookie plus the form's hidden fields (CSRF token, returnTo). */
-async function recordViewing(base: string): Promise<number> {
-  const home = await fetch(`${base}/`);
-  const cookie = home.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const html = await home.text();
-  const fields = [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map(([, name = '', value = '']): [string, string] => [name, value]);
-  const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
-  const posted = await fetch(`${base}${action}`, {
-    method: 'POST',
-    headers: { cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields),
-    redirect: 'manual',
-  });
-  return posted.status;
 }
 
 test('smoke: `npm start` with no database variables runs on the embedded PostgreSQL, keeps data, and never orphans it', async (t) => {
