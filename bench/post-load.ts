@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { homeForm } from '../test/helpers/browser.ts';
 
 export interface PostLoadResult {
   readonly postsPerSecond: number;
@@ -32,11 +33,7 @@ async function counted(db: Knex): Promise<number> {
 export async function postLoad(base: string, pool: pg.Pool, db: Knex, connections: number, seconds: number): Promise<PostLoadResult> {
   // Production mode: the session cookie is Secure, so we come as through a TLS proxy would.
   const viaProxy = { 'x-forwarded-proto': 'https' };
-  const home = await fetch(`${base}/`, { headers: viaProxy });
-  const cookie = home.headers.getSetCookie().map((value) => value.split(';')[0]).join('; ');
-  const html = await home.text();
-  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
-  const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const { cookie, fields, action } = await homeForm(base, viaProxy);
 
   const [writtenBefore, countedBefore] = [await written(pool), await counted(db)];
   let maxLag = 0;

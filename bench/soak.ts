@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { homeForm } from '../test/helpers/browser.ts';
 import { rssMiB } from './app-process.ts';
 
 export interface SoakSample {
@@ -12,10 +13,7 @@ export interface SoakSample {
  */
 export async function soak(base: string, pid: number, seconds: number, everySeconds = 30): Promise<{ samples: SoakSample[]; requests: number; errors: number }> {
   const viaProxy = { 'x-forwarded-proto': 'https' };
-  const home = await fetch(`${base}/`, { headers: viaProxy });
-  const html = await home.text();
-  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]));
-  const action = /form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const { fields, action } = await homeForm(base, viaProxy);
   const samples: SoakSample[] = [{ second: 0, rssMiB: await rssMiB(pid) }];
   const started = Date.now();
   const sampler = setInterval(() => {

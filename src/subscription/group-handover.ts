@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConsumerGroup, RawMessage } from '../message-store/index.ts';
+import type { RawMessage } from '../message-store/index.ts';
 
 /**
  * The member of a consumer group of `size` that Message DB gives a stream to: the absolute
@@ -43,8 +43,4 @@ export function handoverFrom(previous: PreviousGroup): Handover {
     until: Math.max(...members),
     handled: (message) => message.globalPosition <= positionOf(memberOf(message.streamName, previous.size)),
   };
-}
-
-export function sameGroup(a: ConsumerGroup, b: ConsumerGroup): boolean {
-  return a.member === b.member && a.size === b.size;
 }

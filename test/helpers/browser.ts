@@ -5,8 +5,8 @@ export interface PageForm {
   readonly cookie: string;
 }
 
-export async function homeForm(base: string): Promise<PageForm> {
-  const home = await fetch(`${base}/`);
+export async function homeForm(base: string, headers: Record<string, string> = {}): Promise<PageForm> {
+  const home = await fetch(`${base}/`, { headers });
   const html = await home.text();
   return {
     cookie: home.headers.getSetCookie().map((value) => value.split(';')[0]).join('; '),
