@@ -5,6 +5,7 @@ import * as positionsPerGroupMember from './20261128000003_positions_per_group_m
 import * as skippedMessages from './20261128000004_skipped_messages.ts';
 import * as homePageWithoutRowGuard from './20261128000005_home_page_without_row_guard.ts';
 import * as positionHandover from './20261128000006_position_handover.ts';
+import * as userCredentials from './20261128000007_user_credentials.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000004_skipped_messages', skippedMessages],
   ['20261128000005_home_page_without_row_guard', homePageWithoutRowGuard],
   ['20261128000006_position_handover', positionHandover],
+  ['20261128000007_user_credentials', userCredentials],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

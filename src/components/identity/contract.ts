@@ -1,0 +1,56 @@
+import { v5 as uuidV5 } from 'uuid';
+import { z } from 'zod';
+import { streamName, type MessagesOf } from '../../message-store/index.ts';
+
+export const IDENTITY_CATEGORY = 'identity';
+export const IDENTITY_COMMAND_CATEGORY = 'identity:command';
+/** One stream per normalised email: its first message reserves the address for one user. */
+export const IDENTITY_EMAIL_CATEGORY = 'identityEmail';
+
+// Fixed namespace for email stream ids: changing it would orphan every reservation.
+const EMAIL_NAMESPACE = 'b5f0b8a4-3c3e-4c55-9a8f-0d7f7b1b6e42';
+
+/** RFC 5321 caps a forward path at 256 octets including the brackets. */
+export const MAX_EMAIL_LENGTH = 254;
+/** bcrypt reads only the first 72 bytes of a password. */
+export const MIN_PASSWORD_BYTES = 8;
+export const MAX_PASSWORD_BYTES = 72;
+
+/** Trimmed and lower-cased: the one spelling of an address that the whole site compares. */
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export const emailSchema = z.email().max(MAX_EMAIL_LENGTH);
+// A bcrypt hash ($2a$/$2b$/$2y$, cost, 53 characters of salt and digest): nothing else is stored as one.
+export const passwordHashSchema = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash');
+
+export const identityCommandSchemas = {
+  Register: z.object({ userId: z.uuid(), email: emailSchema, passwordHash: passwordHashSchema }),
+} as const;
+
+export const identityEventSchemas = {
+  Registered: z.object({ userId: z.uuid(), email: emailSchema, passwordHash: passwordHashSchema }),
+  RegistrationRejected: z.object({ userId: z.uuid(), email: z.string().max(MAX_EMAIL_LENGTH), reason: z.string() }),
+  RegistrationEmailSent: z.object({ userId: z.uuid(), emailId: z.uuid() }),
+  RegistrationEmailFailed: z.object({ userId: z.uuid(), emailId: z.uuid(), reason: z.string() }),
+  AdminRoleGranted: z.object({ userId: z.uuid(), by: z.string().min(1) }),
+  AdminRoleRevoked: z.object({ userId: z.uuid(), by: z.string().min(1) }),
+} as const;
+
+export const identityEmailSchemas = {
+  EmailReserved: z.object({ email: emailSchema, userId: z.uuid() }),
+} as const;
+
+export type IdentityCommand = MessagesOf<typeof identityCommandSchemas>;
+export type IdentityEvent = MessagesOf<typeof identityEventSchemas>;
+export type IdentityEmailEvent = MessagesOf<typeof identityEmailSchemas>;
+
+/** Reasons a registration is rejected, as shown to the person registering. */
+export const REJECTION_REASONS = {
+  emailTaken: 'email already registered',
+} as const;
+
+export const identityStreamName = (userId: string): string => streamName(IDENTITY_CATEGORY, userId);
+export const identityCommandStreamName = (id: string): string => streamName(IDENTITY_COMMAND_CATEGORY, id);
+export const identityEmailStreamName = (email: string): string => streamName(IDENTITY_EMAIL_CATEGORY, uuidV5(normaliseEmail(email), EMAIL_NAMESPACE));
