@@ -6,6 +6,7 @@ import * as skippedMessages from './20261128000004_skipped_messages.ts';
 import * as homePageWithoutRowGuard from './20261128000005_home_page_without_row_guard.ts';
 import * as positionHandover from './20261128000006_position_handover.ts';
 import * as userCredentials from './20261128000007_user_credentials.ts';
+import * as rateLimits from './20261128000008_rate_limits.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000005_home_page_without_row_guard', homePageWithoutRowGuard],
   ['20261128000006_position_handover', positionHandover],
   ['20261128000007_user_credentials', userCredentials],
+  ['20261128000008_rate_limits', rateLimits],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -109,9 +109,9 @@ async function main(): Promise<void> {
     embedded = resolved.embedded;
     await prepareDatabases(resolved.urls, logger);
 
-    let cookieSecret = env.cookieSecret;
+    let cookieSecret = env.cookieSecrets;
     if (cookieSecret === undefined) {
-      cookieSecret = randomBytes(32).toString('base64url');
+      cookieSecret = [randomBytes(32).toString('base64url')];
       logger.warn('COOKIE_SECRET is not set: using a random one, so sessions end when the process restarts');
     }
     system = createSystem({
@@ -124,6 +124,8 @@ async function main(): Promise<void> {
       subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
       run: role.run,
       pageCacheMs: env.pageCacheMs,
+      bcryptCost: env.bcryptCost,
+      rateLimits: env.rateLimits,
     });
     system.start();
     if (!role.http) {

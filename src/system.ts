@@ -4,8 +4,11 @@ import type pg from 'pg';
 import { migrationSource } from '../migrations/index.ts';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
 import { createHomeApp } from './app/home/index.ts';
+import { createAuthenticateApp } from './app/authenticate/index.ts';
+import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
-import type { DatabaseUrls, TrustProxy } from './config/env.ts';
+import { createRegisterUsersApp } from './app/register-users/index.ts';
+import type { DatabaseUrls, RateLimitSettings, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
@@ -14,12 +17,15 @@ import type { SubscriberStatus } from './subscription/status.ts';
 import type { Subscription } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
 import { createHealthRouter } from './web/health.ts';
+import { createPasswordHasher } from './web/passwords.ts';
+import { createRateLimits } from './web/rate-limits.ts';
 import { createStatusRouter } from './web/status.ts';
 
 export interface SystemConfig {
   readonly urls: DatabaseUrls;
   readonly logger: Logger;
-  readonly cookieSecret: string;
+  /** The first key signs; every key is accepted (rotation). */
+  readonly cookieSecret: string | readonly string[];
   readonly production: boolean;
   /** Express's `trust proxy` (TRUST_PROXY); unset trusts none. */
   readonly trustProxy?: TrustProxy;
@@ -30,6 +36,9 @@ export interface SystemConfig {
    * elsewhere (web processes); in a process that runs them, a commit refreshes it at once.
    */
   readonly pageCacheMs?: number;
+  /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */
+  readonly bcryptCost?: number;
+  readonly rateLimits?: RateLimitSettings;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
   /**
    * Which subscribers start() runs: all of them (one process does everything), none (a web
@@ -50,6 +59,13 @@ export interface System {
   start(): void;
   stop(): Promise<void>;
 }
+
+const DEFAULT_BCRYPT_COST = 10;
+const DEFAULT_RATE_LIMITS: RateLimitSettings = {
+  loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
+  loginFailuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
+  registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
+};
 
 /** The composition root: every part is built here from explicit dependencies. */
 export function createSystem(config: SystemConfig): System {
@@ -74,6 +90,11 @@ export function createSystem(config: SystemConfig): System {
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
   const recordViewings = createRecordViewingsApp({ messageStore });
+  const credentials = createCredentialsQueries(db);
+  const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
+  const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
+  const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, passwords, rateLimits });
   const probes = [
     createHealthRouter({
       appDatabase: () => db.raw('SELECT 1'),
@@ -92,10 +113,12 @@ export function createSystem(config: SystemConfig): System {
     cookieSecret: config.cookieSecret,
     production: config.production,
     trustProxy: config.trustProxy,
-    viewDirs: [home.viewsDir],
+    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
+      { path: '/auth', router: authenticate.router },
+      { path: '/register', router: registerUsers.router },
     ],
     probes,
   });

@@ -75,7 +75,36 @@ const schema = z.object({
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(250),
   TRUST_PROXY: trustProxy.optional(),
   STATUS_TOKEN: z.string().optional(),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+  SITE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_DIR: z.string().trim().min(1).default('.data/mail'),
+  MAIL_FROM: z.string().trim().min(3).default('Video Tutorials <no-reply@video-tutorials.localhost>'),
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(5),
+  LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(20),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
+  REGISTRATIONS_PER_ADDRESS: positiveInt.default(10),
+  REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
 });
+
+/** How many of something one key may do within a window. */
+export interface Limit {
+  readonly points: number;
+  readonly windowSeconds: number;
+}
+
+export interface RateLimitSettings {
+  readonly loginFailuresPerAccount: Limit;
+  readonly loginFailuresPerAddress: Limit;
+  readonly registrationsPerAddress: Limit;
+}
+
+export interface MailSettings {
+  /** Unset: emails are written as .eml files in `dir`. */
+  readonly smtpUrl: string | undefined;
+  readonly dir: string;
+  readonly from: string;
+}
 
 export interface DatabaseUrls {
   readonly databaseUrl: string;
@@ -87,8 +116,12 @@ export interface Env {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
-  /** Undefined outside production when unset: the caller makes a throwaway one. */
-  readonly cookieSecret: string | undefined;
+  /**
+   * Keys for signing session cookies, the first signing and every one accepted (so a key can be
+   * rotated without logging everyone out). Undefined outside production when unset: the caller
+   * makes a throwaway one.
+   */
+  readonly cookieSecrets: readonly string[] | undefined;
   /** Undefined when neither URL is set: the embedded PostgreSQL is used. */
   readonly databases: DatabaseUrls | undefined;
   readonly embeddedPostgres: { readonly dir: string; readonly port: number };
@@ -100,9 +133,14 @@ export interface Env {
   readonly trustProxy: TrustProxy | undefined;
   /** Bearer token for GET /status; undefined when unset. */
   readonly statusToken: string | undefined;
+  readonly bcryptCost: number;
+  /** Where the site is reached, for links in emails; unset: http://localhost:<PORT>. */
+  readonly siteUrl: string;
+  readonly mail: MailSettings;
+  readonly rateLimits: RateLimitSettings;
 }
 
-const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING']);
+const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'SMTP_URL']);
 
 /**
  * A connection string fit for an error message: whatever follows `user:` before the last `@`,
@@ -133,11 +171,12 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   }
   const env = parsed.data;
 
+  const cookieSecrets = env.COOKIE_SECRET?.split(',').map((key) => key.trim());
+  if (cookieSecrets?.some((key) => key === '')) throw new ConfigError('COOKIE_SECRET is malformed: an empty key between commas');
   if (env.NODE_ENV === 'production') {
-    const secret = env.COOKIE_SECRET;
-    if (secret === undefined) throw new ConfigError('COOKIE_SECRET is missing: production needs a real session secret');
-    if (secret.length < MIN_SECRET_LENGTH || EXAMPLE_SECRETS.has(secret)) {
-      throw new ConfigError(`COOKIE_SECRET is malformed: production needs a random secret of at least ${MIN_SECRET_LENGTH} characters`);
+    if (cookieSecrets === undefined) throw new ConfigError('COOKIE_SECRET is missing: production needs a real session secret');
+    if (cookieSecrets.some((key) => key.length < MIN_SECRET_LENGTH || EXAMPLE_SECRETS.has(key))) {
+      throw new ConfigError(`COOKIE_SECRET is malformed: production needs random keys of at least ${MIN_SECRET_LENGTH} characters each`);
     }
   }
 
@@ -159,7 +198,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     port: env.PORT,
     host: env.HOST,
     logLevel: env.LOG_LEVEL,
-    cookieSecret: env.COOKIE_SECRET,
+    cookieSecrets: cookieSecrets && Object.freeze(cookieSecrets),
     databases: databaseUrl && messageStoreUrl ? { databaseUrl, messageStoreUrl } : undefined,
     embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
     subscriberPollIntervalMs: env.SUBSCRIBER_POLL_INTERVAL_MS,
@@ -167,5 +206,13 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     pageCacheMs: env.PAGE_CACHE_MS,
     trustProxy: env.TRUST_PROXY,
     statusToken: env.STATUS_TOKEN,
+    bcryptCost: env.BCRYPT_COST,
+    siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM }),
+    rateLimits: Object.freeze({
+      loginFailuresPerAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
+      loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
+      registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
+    }),
   });
 }

@@ -21,7 +21,8 @@ interface MountedApp {
 
 interface ExpressAppOptions {
   readonly logger: Logger;
-  readonly cookieSecret: string;
+  /** The first key signs; every key is accepted (rotation). */
+  readonly cookieSecret: string | readonly string[];
   readonly production: boolean;
   /** Express's `trust proxy`; unset trusts none, so req.secure means the socket itself is TLS. */
   readonly trustProxy?: TrustProxy;
@@ -61,7 +62,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   app.use(
     cookieSession({
       name: 'session',
-      keys: [options.cookieSecret],
+      keys: typeof options.cookieSecret === 'string' ? [options.cookieSecret] : [...options.cookieSecret],
       httpOnly: true,
       sameSite: 'lax',
       secure: options.production,

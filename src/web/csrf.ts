@@ -1,5 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { Request, RequestHandler } from 'express';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Request, RequestHandler, Response } from 'express';
 import { ForbiddenError } from './errors.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -42,6 +42,35 @@ export function csrfProtection(): RequestHandler {
     if (!fromThisSite(req)) return next(new ForbiddenError(REFUSAL));
     const given: unknown = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
     if (token !== undefined && !sameToken(token, given)) return next(new ForbiddenError(REFUSAL));
+    next();
+  };
+}
+
+/**
+ * A page whose form matters (log-in, registration) gives its visitor a session token if they have
+ * none, and puts it in res.locals for the form. Returns the token.
+ */
+export function issueCsrfToken(req: Request, res: Response): string {
+  const session = req.session!;
+  session.csrfToken ??= newCsrfToken();
+  res.locals.csrfToken = session.csrfToken;
+  return session.csrfToken;
+}
+
+/** A fresh token, e.g. at log-in, so a token seen before cannot be used after. */
+export function newCsrfToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/**
+ * For posts that must carry a token even from a visitor with no session yet (log-in,
+ * registration): csrfProtection() lets a tokenless visitor's same-site post through; these do not.
+ */
+export function requireCsrfToken(): RequestHandler {
+  return (req, _res, next) => {
+    const token = req.session?.csrfToken;
+    const given: unknown = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
+    if (token === undefined || !sameToken(token, given)) return next(new ForbiddenError(REFUSAL));
     next();
   };
 }

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
-import { HttpError } from './errors.ts';
+import { HttpError, TooManyRequestsError } from './errors.ts';
 
 export function notFound(): RequestHandler {
   return (req, res) => {
@@ -22,6 +22,7 @@ export function errorHandler({ logger, showStack }: { logger: Logger; showStack:
     const status = statusOf(error);
     const traceId = req.context?.traceId;
     if (status >= 500) logger.error({ err: error, traceId, path: req.path }, 'request failed');
+    if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
     const message =
       status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.';
     res.status(status).render('error', {

@@ -22,3 +22,29 @@ export class ForbiddenError extends HttpError {
     super(403, message);
   }
 }
+
+/** Who are you? The same answer for an unknown account and a wrong password. */
+export class UnauthorizedError extends HttpError {
+  override name = 'UnauthorizedError';
+  constructor(message: string) {
+    super(401, message);
+  }
+}
+
+export class NotFoundError extends HttpError {
+  override name = 'NotFoundError';
+  constructor(message: string) {
+    super(404, message);
+  }
+}
+
+/** Over a rate limit: the page says when to try again, and so does the Retry-After header. */
+export class TooManyRequestsError extends HttpError {
+  override name = 'TooManyRequestsError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, message);
+  }
+}

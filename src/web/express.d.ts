@@ -14,6 +14,8 @@ declare global {
   namespace CookieSessionInterfaces {
     interface CookieSessionObject {
       userId?: string;
+      /** Shown in the header; kept with the id so a page needs no query to say who is logged in. */
+      email?: string;
       csrfToken?: string;
       flash?: string;
     }

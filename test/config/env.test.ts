@@ -21,7 +21,7 @@ test('config: defaults for a bare environment use the embedded PostgreSQL', (t) 
   t.equal(env.databases, undefined, 'no URLs: embedded');
   t.equal(env.embeddedPostgres.dir, '.data/postgres');
   t.notEqual(env.embeddedPostgres.port, 5432, 'the embedded port does not clash with a real server');
-  t.equal(env.cookieSecret, undefined);
+  t.equal(env.cookieSecrets, undefined);
   t.end();
 });
 
@@ -101,7 +101,28 @@ test('config: production refuses to start without a real COOKIE_SECRET', (t) => 
   t.match(errorOf({ ...URLS, NODE_ENV: 'production' }), /^COOKIE_SECRET is missing/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'short' }), /^COOKIE_SECRET is malformed/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'replace-with-a-long-random-string' }), /^COOKIE_SECRET is malformed/, 'the example value is not a secret');
-  t.equal(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET }).cookieSecret, SECRET);
+  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET }).cookieSecrets, [SECRET]);
+  t.end();
+});
+
+test('config: COOKIE_SECRET may list several keys for rotation, each a real secret in production', (t) => {
+  const other = 'n'.repeat(40);
+  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET}, ${other}` }).cookieSecrets, [SECRET, other], 'the first signs');
+  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET},short` }), /^COOKIE_SECRET is malformed/);
+  t.match(errorOf({ COOKIE_SECRET: `${SECRET},,${other}` }), /^COOKIE_SECRET is malformed: an empty key/);
+  t.end();
+});
+
+test('config: users settings have safe defaults and refuse nonsense', (t) => {
+  const env = parseEnv({});
+  t.equal(env.bcryptCost, 10);
+  t.equal(env.siteUrl, 'http://localhost:3000');
+  t.same(env.mail, { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' });
+  t.same(env.rateLimits.loginFailuresPerAccount, { points: 5, windowSeconds: 900 });
+  t.equal(parseEnv({ SITE_URL: 'https://tutorials.example/' }).siteUrl, 'https://tutorials.example', 'no trailing slash, for joining paths');
+  t.match(errorOf({ BCRYPT_COST: '3' }), /^BCRYPT_COST is malformed/);
+  t.match(errorOf({ SMTP_URL: 'http://mail.example' }), /^SMTP_URL is malformed/);
+  t.notOk(errorOf({ SMTP_URL: 'smtp://user:hunter2@mail.example:x' }).includes('hunter2'), 'an SMTP password is not echoed');
   t.end();
 });
 

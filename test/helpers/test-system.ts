@@ -12,6 +12,7 @@ export async function createTestSystem(overrides: Partial<SystemConfig> = {}): P
     logger: silentLogger,
     cookieSecret: 'test-secret-that-is-long-enough-for-anything',
     production: false,
+    bcryptCost: 4,
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
     ...overrides,
   });

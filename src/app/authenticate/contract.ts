@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { streamName, type MessagesOf } from '../../message-store/index.ts';
+
+export const AUTHENTICATION_CATEGORY = 'authentication';
+
+export const authenticationSchemas = {
+  UserLoggedIn: z.object({ userId: z.uuid() }),
+  UserLoginFailed: z.object({ userId: z.uuid(), reason: z.string().min(1) }),
+  UserLoggedOut: z.object({ userId: z.uuid() }),
+} as const;
+
+export type AuthenticationEvent = MessagesOf<typeof authenticationSchemas>;
+
+export const LOGIN_FAILURE_REASONS = { wrongPassword: 'wrong password' } as const;
+
+export const authenticationStreamName = (userId: string): string => streamName(AUTHENTICATION_CATEGORY, userId);

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { identityCommandStreamName, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
+import type { MessageStore } from '../../message-store/index.ts';
+import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
+import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import type { PasswordHasher } from '../../web/passwords.ts';
+import type { RateLimits } from '../../web/rate-limits.ts';
+import { registrationStatus } from './registration-status.ts';
+import { validateRegistration, type RegistrationField } from './validate.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+const userIdParam = z.uuid();
+
+interface RegisterUsersDeps {
+  readonly messageStore: MessageStore;
+  /** Is this address already in the credentials projection? A quick answer; identity decides. */
+  readonly emailRegistered: (email: string) => Promise<boolean>;
+  readonly passwords: PasswordHasher;
+  readonly rateLimits: RateLimits;
+  readonly newId?: () => string;
+}
+
+interface FormState {
+  readonly email?: string;
+  readonly userId?: string | undefined;
+  readonly errors?: Partial<Record<RegistrationField, string>>;
+}
+
+export function createRegisterUsersApp({ messageStore, emailRegistered, passwords, rateLimits, newId = randomUUID }: RegisterUsersDeps) {
+  const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {} }: FormState) => {
+    issueCsrfToken(req, res);
+    // The id is made here, once per form: posting the same form twice asks for one account.
+    res.status(status).render('register', { title: 'Register', email, userId: userId ?? newId(), errors });
+  };
+
+  const router = Router();
+  router.get('/', (req, res) => {
+    if (req.context.userId) return res.render('registered-already', { title: 'Register' });
+    showForm(req, res, 200, {});
+  });
+
+  router.post('/', requireCsrfToken(), async (req, res) => {
+    if (req.context.userId) throw new ForbiddenError('You are logged in. Log out first to register another account.');
+    const validated = validateRegistration(req.body);
+    if (!validated.ok) return showForm(req, res, 400, validated);
+    const { email, password, userId } = validated.input;
+
+    const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
+    if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait);
+    if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: `That email is ${REJECTION_REASONS.emailTaken}. Log in instead?` } });
+
+    const command: IdentityCommand = {
+      id: newId(),
+      type: 'Register',
+      data: { userId, email, passwordHash: await passwords.hash(password) },
+      metadata: { traceId: req.context.traceId, userId },
+    };
+    await messageStore.write(identityCommandStreamName(userId), command);
+    res.redirect(303, `/register/${userId}`);
+  });
+
+  router.get('/:userId', async (req, res) => {
+    const userId = userIdParam.safeParse(req.params.userId);
+    const status = userId.success ? await registrationStatus(messageStore, userId.data.toLowerCase()) : undefined;
+    if (!status) throw new NotFoundError('There is no registration with that id.');
+    res.render('registration-status', { title: 'Registration', status });
+  });
+
+  return { router, viewsDir: VIEWS_DIR };
+}

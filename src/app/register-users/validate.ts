@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
+
+export type RegistrationField = 'email' | 'password' | 'passwordAgain' | 'userId';
+
+export interface RegistrationInput {
+  readonly email: string;
+  readonly password: string;
+  readonly userId: string;
+}
+
+export type Validated =
+  | { readonly ok: true; readonly input: RegistrationInput }
+  | { readonly ok: false; readonly errors: Partial<Record<RegistrationField, string>>; readonly email: string; readonly userId: string | undefined };
+
+const text = (body: unknown, name: string): string => {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+};
+
+/** The registration form's rules, with one message per field that breaks one. */
+export function validateRegistration(body: unknown): Validated {
+  const email = normaliseEmail(text(body, 'email'));
+  const password = text(body, 'password');
+  const passwordAgain = text(body, 'passwordAgain');
+  const userId = text(body, 'userId');
+  const errors: Partial<Record<RegistrationField, string>> = {};
+
+  if (email === '') errors.email = 'Enter your email address.';
+  else if (email.length > MAX_EMAIL_LENGTH) errors.email = `An email address has at most ${MAX_EMAIL_LENGTH} characters.`;
+  else if (!emailSchema.safeParse(email).success) errors.email = 'That does not look like an email address (name@example.com).';
+
+  // bcrypt reads only the first 72 bytes: a longer password would be silently cut.
+  const bytes = Buffer.byteLength(password, 'utf8');
+  if (bytes < MIN_PASSWORD_BYTES) errors.password = `Choose a password of at least ${MIN_PASSWORD_BYTES} characters.`;
+  else if (bytes > MAX_PASSWORD_BYTES) errors.password = `A password has at most ${MAX_PASSWORD_BYTES} bytes (fewer characters if it has accents or symbols).`;
+  if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same.';
+
+  const validUserId = z.uuid().safeParse(userId).success;
+  if (!validUserId) errors.userId = 'The form was damaged; it has been reset. Please fill it in again.';
+
+  if (Object.keys(errors).length > 0) return { ok: false, errors, email: email.slice(0, MAX_EMAIL_LENGTH), userId: validUserId ? userId.toLowerCase() : undefined };
+  return { ok: true, input: { email, password, userId: userId.toLowerCase() } };
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import request from 'supertest';
+import test from 'tape';
+import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
+import { csrfTokenOf } from '../helpers/http.ts';
+import { createSystem } from '../../src/system.ts';
+import { silentLogger } from '../helpers/databases.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+
+const GENEROUS = { points: 100, windowSeconds: 60 };
+
+test('log in: the right password logs in, writes UserLoggedIn and the layout shows who', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    const agent = request.agent(system.app);
+    const page = await agent.get('/auth/log-in?returnTo=%2F%3Fafter%3Dlogin').expect(200);
+    t.match(page.text, /name="returnTo" value="\/\?after=login"/, 'the form keeps where to go back to');
+    const before = csrfTokenOf(page);
+
+    const answer = await logIn(agent, account.email.toUpperCase(), account.password, { returnTo: '/?after=login' });
+    t.equal(answer.status, 303, 'post/redirect/get');
+    t.equal(answer.headers.location, '/?after=login', 'back to the page that asked (email compared case-insensitively)');
+
+    const events = await system.messageStore.readStream(`authentication-${account.userId}`);
+    t.deepEqual(events.map((event) => event.type), ['UserLoggedIn']);
+    t.deepEqual(events[0]?.data, { userId: account.userId });
+    t.equal(events[0]?.metadata.userId, account.userId, 'metadata names the user');
+    t.ok(events[0]?.metadata.traceId, 'and the trace');
+
+    const home = await agent.get('/').expect(200);
+    t.match(home.text, new RegExp(`site-nav__user[^>]*>${account.email.replace('.', '\\.')}<`), 'the header shows who is logged in');
+    t.match(home.text, /action="\/auth\/log-out" method="post"/, 'with a log-out button');
+    t.notEqual(csrfTokenOf(home), before, 'a new CSRF token at log-in');
+    t.match(home.text, /Logged in as/, 'and says so once');
+
+    const viewing = randomUUID();
+    await agent.post(`/record-viewing/${viewing}`).set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(home) }).expect(303);
+    const [viewed] = await system.messageStore.readStream(`viewing-${viewing}`);
+    t.equal((viewed?.data as { userId?: string }).userId, account.userId, 'a viewing by a logged-in user carries their id');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log in: a wrong password and an unknown email get the same 401; only the first writes UserLoginFailed', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    const wrong = await logIn(request.agent(system.app), account.email, 'not the password');
+    const unknown = await logIn(request.agent(system.app), 'nobody@example.com', 'not the password');
+    t.equal(wrong.status, 401);
+    t.equal(unknown.status, 401);
+    const message = (text: string) => /class="form-error"[^>]*>([^<]+)</.exec(text)?.[1];
+    t.ok(message(wrong.text), 'the page says what went wrong');
+    t.equal(message(wrong.text), message(unknown.text), 'in the same words for both');
+    t.match(wrong.text, new RegExp(`value="${account.email.replace('.', '\\.')}"`), 'the email is kept in the form');
+    t.doesNotMatch(wrong.text, /not the password/, 'the password is not');
+
+    const events = await system.messageStore.readStream(`authentication-${account.userId}`);
+    t.deepEqual(events.map((event) => [event.type, event.data]), [['UserLoginFailed', { userId: account.userId, reason: 'wrong password' }]]);
+    t.equal((await system.messageStore.readCategory('authentication')).length, 1, 'the unknown email wrote nothing');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log in: a missing or wrong CSRF token, or a post from elsewhere, is refused and writes nothing', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    const fresh = request.agent(system.app);
+    const noSession = await fresh.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ email: account.email, password: account.password });
+    t.equal(noSession.status, 403, 'no token (no session) → 403');
+
+    const agent = request.agent(system.app);
+    await agent.get('/auth/log-in').expect(200);
+    const wrongToken = await agent.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ _csrf: 'forged', email: account.email, password: account.password });
+    t.equal(wrongToken.status, 403, 'a wrong token → 403');
+    const page = await agent.get('/auth/log-in');
+    const crossSite = await agent.post('/auth/log-in').set('Sec-Fetch-Site', 'cross-site').type('form').send({ _csrf: csrfTokenOf(page), email: account.email, password: account.password });
+    t.equal(crossSite.status, 403, 'a right token from another site → 403');
+
+    t.equal((await system.messageStore.readCategory('authentication')).length, 0, 'nothing written');
+    t.doesNotMatch((await agent.get('/').expect(200)).text, /site-nav__user/, 'and nobody is logged in');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the session', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    const agent = request.agent(system.app);
+    t.equal((await logIn(agent, account.email, account.password)).status, 303);
+
+    const confirm = await agent.get('/auth/log-out').expect(200);
+    t.match(confirm.text, /action="\/auth\/log-out" method="post"/, 'a GET shows a form');
+    t.match((await agent.get('/').expect(200)).text, /site-nav__user/, 'and the user is still logged in');
+    const types = async () => (await system.messageStore.readStream(`authentication-${account.userId}`)).map((event) => event.type);
+    t.deepEqual(await types(), ['UserLoggedIn'], 'no UserLoggedOut from a GET');
+
+    const noToken = await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({});
+    t.equal(noToken.status, 403, 'log-out needs the CSRF token too');
+
+    const out = await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(confirm) });
+    t.equal(out.status, 303);
+    t.deepEqual(await types(), ['UserLoggedIn', 'UserLoggedOut']);
+    const home = await agent.get('/').expect(200);
+    t.doesNotMatch(home.text, /site-nav__user/, 'logged out');
+    t.match(home.text, /href="\/register"/, 'the header offers log-in and register again');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log in: after the limit of failures an account gets 429 with Retry-After, even with the right password', async (t) => {
+  const system = await createTestSystem({
+    rateLimits: { loginFailuresPerAccount: { points: 3, windowSeconds: 600 }, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: GENEROUS },
+  });
+  try {
+    const account = await seedAccount(system.db);
+    for (let n = 0; n < 3; n += 1) t.equal((await logIn(request.agent(system.app), account.email, `guess ${n}`)).status, 401, `failure ${n + 1} → 401`);
+    const limited = await logIn(request.agent(system.app), account.email, account.password);
+    t.equal(limited.status, 429, 'over the limit → 429');
+    t.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 600, 'Retry-After says when');
+    t.match(limited.text, /Too many failed log-ins/, 'and the page says why');
+    t.equal((await system.messageStore.readStream(`authentication-${account.userId}`)).length, 3, 'the refused try wrote nothing');
+
+    const other = await seedAccount(system.db);
+    t.equal((await logIn(request.agent(system.app), other.email, other.password)).status, 303, 'another account is not affected');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log in: failures from one address across many accounts hit the per-address limit', async (t) => {
+  const system = await createTestSystem({
+    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: { points: 4, windowSeconds: 600 }, registrationsPerAddress: GENEROUS },
+  });
+  try {
+    for (let n = 0; n < 4; n += 1) t.equal((await logIn(request.agent(system.app), `nobody${n}@example.com`, 'guess')).status, 401);
+    const account = await seedAccount(system.db);
+    t.equal((await logIn(request.agent(system.app), account.email, account.password)).status, 429, 'the address is over its limit');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log in: returnTo may only lead back into this site', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    for (const returnTo of ['//evil.example/', 'https://evil.example/', '/\\evil.example']) {
+      const answer = await logIn(request.agent(system.app), account.email, account.password, { returnTo });
+      t.equal(answer.headers.location, '/', `${returnTo} → /`);
+    }
+  } finally {
+    await system.stop();
+  }
+});
+
+test('log in: forged or oversized fields get a 400 and write nothing', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const huge = await logIn(request.agent(system.app), `${'a'.repeat(10_000)}@example.com`, 'whatever password');
+    t.equal(huge.status, 400, 'an email of 10,000 characters → 400');
+    const empty = await logIn(request.agent(system.app), '', '');
+    t.equal(empty.status, 400, 'empty fields → 400');
+    t.equal((await system.messageStore.readCategory('authentication')).length, 0, 'nothing written');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('sessions in production: cookie flags, and a cookie signed with a retired key still accepted', async (t) => {
+  const oldKey = 'o'.repeat(40);
+  const newKey = 'n'.repeat(40);
+  const lines: string[] = [];
+  const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const before = await createTestSystem({ production: true, trustProxy: ['loopback'], cookieSecret: [oldKey], logger });
+  let cookie = '';
+  try {
+    const account = await seedAccount(before.db);
+    // By hand: supertest's cookie jar keeps Secure cookies from plain-http test requests.
+    const page = await request(before.app).get('/auth/log-in').set('X-Forwarded-Proto', 'https').expect(200);
+    const pageCookie = (page.headers['set-cookie'] as unknown as string[]).map((value) => value.split(';')[0]).join('; ');
+    const answer = await request(before.app)
+      .post('/auth/log-in')
+      .set({ ...FROM_THIS_SITE, 'X-Forwarded-Proto': 'https', cookie: pageCookie })
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), email: account.email, password: account.password })
+      .expect(303);
+    const setCookie = String(answer.headers['set-cookie']);
+    t.match(setCookie, /httponly/i, 'httpOnly');
+    t.match(setCookie, /samesite=lax/i, 'sameSite=lax');
+    t.match(setCookie, /secure/i, 'secure in production');
+    t.match(setCookie, /expires=/i, 'with a max age');
+    cookie = (answer.headers['set-cookie'] as unknown as string[]).map((value) => value.split(';')[0]).join('; ');
+    const logged = lines.join('');
+    t.notOk(logged.includes(account.password), 'no password in any log line');
+    t.notOk(/\$2[aby]\$/.test(logged), 'no hash in any log line');
+    t.ok(lines.length > 0, 'while the requests were logged');
+  } finally {
+    await before.stop();
+  }
+  const rotated = createSystem({ urls: before.urls, logger: silentLogger, cookieSecret: [newKey, oldKey], production: true, trustProxy: ['loopback'] });
+  try {
+    const home = await request(rotated.app).get('/').set({ cookie, 'X-Forwarded-Proto': 'https' }).expect(200);
+    t.match(home.text, /site-nav__user/, 'a cookie signed with the old key still logs in after rotation');
+  } finally {
+    await rotated.stop();
+  }
+});

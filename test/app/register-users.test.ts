@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import test from 'tape';
+import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
+import { csrfTokenOf } from '../helpers/http.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const GENEROUS = { points: 100, windowSeconds: 60 };
+
+const hiddenUserId = (html: string) => /name="userId" value="([^"]*)"/.exec(html)?.[1] ?? '';
+
+test('register: the form carries a CSRF token and a user id made on the server', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register').expect(200);
+    t.ok(csrfTokenOf(page), 'a CSRF token');
+    t.match(hiddenUserId(page.text), UUID, 'a user id (a UUID)');
+    t.notEqual(hiddenUserId((await agent.get('/register')).text), hiddenUserId(page.text), 'a new one for each form');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: a valid form writes one Register command (a bcrypt hash, never the password) and 303s to its page', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register');
+    const userId = hiddenUserId(page.text);
+    const password = 'a good long password';
+    const answer = await agent
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), userId, email: '  New.User@Example.COM ', password, passwordAgain: password });
+    t.equal(answer.status, 303);
+    t.equal(answer.headers.location, `/register/${userId}`);
+
+    const commands = await system.messageStore.readStream(`identity:command-${userId}`);
+    t.equal(commands.length, 1, 'one command');
+    const data = commands[0]?.data as { userId: string; email: string; passwordHash: string };
+    t.equal(commands[0]?.type, 'Register');
+    t.equal(data.userId, userId);
+    t.equal(data.email, 'new.user@example.com', 'the email trimmed and lower-cased');
+    t.match(data.passwordHash, /^\$2b\$04\$/, 'a bcrypt hash at the configured cost');
+    t.notOk(JSON.stringify(commands[0]).includes(password), 'the password itself is nowhere in the message');
+    t.equal(commands[0]?.metadata.userId, userId, 'metadata: userId');
+    t.ok(commands[0]?.metadata.traceId, 'metadata: traceId');
+
+    const status = await agent.get(`/register/${userId}`).expect(200);
+    t.match(status.text, /<meta http-equiv="refresh" content="1">/, 'pending: the page refreshes itself, no script');
+    t.match(status.text, /being checked/);
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: each broken rule gets a 400 with its message, the email kept, the password never, nothing written', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register');
+    const base = { _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: 'someone@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' };
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+      ['no email', { email: '' }, /Enter your email/],
+      ['not an email', { email: 'not-an-email' }, /does not look like an email/],
+      ['an email of 10,000 characters', { email: `${'a'.repeat(10_000)}@example.com` }, /at most 254 characters/],
+      ['a short password', { password: 'short', passwordAgain: 'short' }, /at least 8/],
+      ['a password over 72 bytes', { password: 'é'.repeat(37), passwordAgain: 'é'.repeat(37) }, /at most 72 bytes/],
+      ['passwords that differ', { passwordAgain: 'something else' }, /not the same/],
+      ['a user id that is not a UUID', { userId: 'user-1; DROP TABLE' }, /form was damaged/],
+    ];
+    for (const [name, change, message] of cases) {
+      const answer = await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ ...base, ...change });
+      t.equal(answer.status, 400, `${name} → 400`);
+      t.match(answer.text, message, `${name}: says what is wrong`);
+      if (!('email' in change)) t.match(answer.text, /value="someone@example.com"/, `${name}: the email is kept`);
+      t.notOk(answer.text.includes(base.password), `${name}: the password is not sent back`);
+    }
+    t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: an email already in the credentials projection is refused at once', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const existing = await seedAccount(system.db);
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register');
+    const answer = await agent
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: existing.email.toUpperCase(), password: 'long enough 1', passwordAgain: 'long enough 1' });
+    t.equal(answer.status, 400);
+    t.match(answer.text, /already registered/);
+    t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: no CSRF token, or a post from another site → 403 and nothing written', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const fields = { userId: randomUUID(), email: 'someone@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' };
+    t.equal((await request(system.app).post('/register').set(FROM_THIS_SITE).type('form').send(fields)).status, 403, 'no token → 403');
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register');
+    t.equal((await agent.post('/register').set('Sec-Fetch-Site', 'cross-site').type('form').send({ ...fields, _csrf: csrfTokenOf(page) })).status, 403, 'another site → 403');
+    t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: refused politely while logged in', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    const agent = request.agent(system.app);
+    t.equal((await logIn(agent, account.email, account.password)).status, 303);
+    const page = await agent.get('/register').expect(200);
+    t.match(page.text, /already logged in/, 'the page says to log out first');
+    t.doesNotMatch(page.text, /name="passwordAgain"/, 'and shows no form');
+    const home = await agent.get('/');
+    const posted = await agent
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(home), userId: randomUUID(), email: 'second@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
+    t.equal(posted.status, 403, 'a post anyway → 403');
+    t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: registrations per address are limited (429 with Retry-After)', async (t) => {
+  const system = await createTestSystem({
+    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: { points: 2, windowSeconds: 3600 } },
+  });
+  try {
+    const statuses: number[] = [];
+    let last;
+    for (let n = 0; n < 3; n += 1) {
+      const agent = request.agent(system.app);
+      const page = await agent.get('/register');
+      last = await agent
+        .post('/register')
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: `user${n}@example.com`, password: 'long enough 1', passwordAgain: 'long enough 1' });
+      statuses.push(last.status);
+    }
+    t.deepEqual(statuses, [303, 303, 429], 'the third from one address is over the limit');
+    t.ok(Number(last?.headers['retry-after']) > 0, 'Retry-After');
+    t.equal((await system.messageStore.readCategory('identity:command')).length, 2, 'only two commands');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: the status page follows the identity stream; unknown ids are 404', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    t.equal((await agent.get(`/register/${randomUUID()}`)).status, 404, 'an id nobody registered → 404');
+    t.equal((await agent.get('/register/not-a-uuid')).status, 404, 'not an id → 404');
+
+    const registered = randomUUID();
+    await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: {}, metadata: {} });
+    const done = await agent.get(`/register/${registered}`).expect(200);
+    t.match(done.text, /Registered — log in/);
+    t.doesNotMatch(done.text, /http-equiv="refresh"/, 'no more refreshing');
+
+    const rejected = randomUUID();
+    await system.messageStore.write(`identity-${rejected}`, { id: randomUUID(), type: 'RegistrationRejected', data: { reason: 'email already registered' }, metadata: {} });
+    t.match((await agent.get(`/register/${rejected}`).expect(200)).text, /could not create this account: email already registered/);
+  } finally {
+    await system.stop();
+  }
+});

@@ -1,0 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import bcrypt from 'bcrypt';
+import type { Knex } from 'knex';
+import type { Response } from 'supertest';
+import type TestAgent from 'supertest/lib/agent.js';
+import { csrfTokenOf } from './http.ts';
+
+/** What a browser sends with a form posted from one of the site's own pages. */
+export const FROM_THIS_SITE = { 'Sec-Fetch-Site': 'same-origin' } as const;
+
+export interface Account {
+  readonly userId: string;
+  readonly email: string;
+  readonly password: string;
+}
+
+/** An account as the user-credentials projection holds it, for tests of the pages that read it. */
+export async function seedAccount(db: Knex, { email = `user-${randomUUID().slice(0, 8)}@example.com`, password = 'correct horse battery', roles = [] as string[] } = {}): Promise<Account> {
+  const userId = randomUUID();
+  await db('user_credentials').insert({ user_id: userId, email, password_hash: await bcrypt.hash(password, 4), registered_at: new Date(), roles });
+  return { userId, email, password };
+}
+
+/** Opens the log-in page and posts the form as a browser would; returns the answer to the post. */
+export async function logIn(agent: TestAgent, email: string, password: string, extra: Record<string, string> = {}): Promise<Response> {
+  const page = await agent.get('/auth/log-in');
+  return agent.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), email, password, ...extra });
+}
