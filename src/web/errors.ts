@@ -23,13 +23,6 @@ export class ForbiddenError extends HttpError {
   }
 }
 
-/** Who are you? The same answer for an unknown account and a wrong password. */
-export class UnauthorizedError extends HttpError {
-  override name = 'UnauthorizedError';
-  constructor(message: string) {
-    super(401, message);
-  }
-}
 
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';

@@ -5,6 +5,7 @@ import request from 'supertest';
 import test from 'tape';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
+import { AUTHENTICATION_CATEGORY, authenticationSchemas } from '../../src/app/authenticate/contract.ts';
 import { createSystem } from '../../src/system.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -27,6 +28,7 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
     const events = await system.messageStore.readStream(`authentication-${account.userId}`);
     t.deepEqual(events.map((event) => event.type), ['UserLoggedIn']);
     t.deepEqual(events[0]?.data, { userId: account.userId });
+    t.ok(authenticationSchemas.UserLoggedIn.safeParse(events[0]?.data).success, 'as its contract says');
     t.equal(events[0]?.metadata.userId, account.userId, 'metadata names the user');
     t.ok(events[0]?.metadata.traceId, 'and the trace');
 
@@ -61,7 +63,7 @@ test('log in: a wrong password and an unknown email get the same 401; only the f
 
     const events = await system.messageStore.readStream(`authentication-${account.userId}`);
     t.deepEqual(events.map((event) => [event.type, event.data]), [['UserLoginFailed', { userId: account.userId, reason: 'wrong password' }]]);
-    t.equal((await system.messageStore.readCategory('authentication')).length, 1, 'the unknown email wrote nothing');
+    t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 1, 'the unknown email wrote nothing');
   } finally {
     await system.stop();
   }
@@ -83,7 +85,7 @@ test('log in: a missing or wrong CSRF token, or a post from elsewhere, is refuse
     const crossSite = await agent.post('/auth/log-in').set('Sec-Fetch-Site', 'cross-site').type('form').send({ _csrf: csrfTokenOf(page), email: account.email, password: account.password });
     t.equal(crossSite.status, 403, 'a right token from another site → 403');
 
-    t.equal((await system.messageStore.readCategory('authentication')).length, 0, 'nothing written');
+    t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 0, 'nothing written');
     t.doesNotMatch((await agent.get('/').expect(200)).text, /site-nav__user/, 'and nobody is logged in');
   } finally {
     await system.stop();
@@ -170,7 +172,7 @@ test('log in: forged or oversized fields get a 400 and write nothing', async (t)
     t.equal(huge.status, 400, 'an email of 10,000 characters → 400');
     const empty = await logIn(request.agent(system.app), '', '');
     t.equal(empty.status, 400, 'empty fields → 400');
-    t.equal((await system.messageStore.readCategory('authentication')).length, 0, 'nothing written');
+    t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 0, 'nothing written');
   } finally {
     await system.stop();
   }

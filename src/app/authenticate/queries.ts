@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-export interface Credentials {
+interface Credentials {
   readonly userId: string;
   readonly email: string;
   readonly passwordHash: string;

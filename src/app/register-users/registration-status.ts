@@ -1,7 +1,7 @@
 import { identityEventSchemas, identityStreamName, identityCommandStreamName } from '../../components/identity/contract.ts';
 import type { MessageStore, Projection } from '../../message-store/index.ts';
 
-export type RegistrationStatus =
+type RegistrationStatus =
   | { readonly state: 'pending' }
   | { readonly state: 'registered' }
   | { readonly state: 'rejected'; readonly reason: string };

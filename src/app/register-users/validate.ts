@@ -3,13 +3,13 @@ import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, 
 
 export type RegistrationField = 'email' | 'password' | 'passwordAgain' | 'userId';
 
-export interface RegistrationInput {
+interface RegistrationInput {
   readonly email: string;
   readonly password: string;
   readonly userId: string;
 }
 
-export type Validated =
+type Validated =
   | { readonly ok: true; readonly input: RegistrationInput }
   | { readonly ok: false; readonly errors: Partial<Record<RegistrationField, string>>; readonly email: string; readonly userId: string | undefined };
 
