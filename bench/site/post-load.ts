@@ -1,0 +1,60 @@
+import autocannon from 'autocannon';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ViewingStore } from './message-store.ts';
+import type { Target } from './target.ts';
+import { pageCount, type Submission } from './visitor.ts';
+
+export interface PostLoad {
+  readonly postsPerSecond: number;
+  readonly p99Ms: number;
+  /** Answers other than a redirect or 2xx, and connection errors. */
+  readonly failed: number;
+  /** Viewings that reached the message store per second, and that the page counted per second. */
+  readonly writtenPerSecond: number;
+  readonly countedPerSecond: number;
+  /** The most the page's count trailed the store while the load ran. */
+  readonly mostTrailed: number;
+  /** From the end of the load until the page counted every viewing written. */
+  readonly caughtUpMs: number;
+}
+
+const SAMPLE_EVERY_MS = 250;
+const CATCH_UP_LIMIT_MS = 60_000;
+
+/**
+ * Records viewings through the site's own form with its session and token (`submission`),
+ * `connections` at once for `seconds`, while comparing what its message store holds with what
+ * its page shows.
+ */
+export async function postLoad(target: Target, store: ViewingStore, submission: Submission, connections: number, seconds: number): Promise<PostLoad> {
+  const head = await store.head();
+  const countedBefore = await pageCount(target);
+  let mostTrailed = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const written = await store.viewingsAfter(head);
+      mostTrailed = Math.max(mostTrailed, written - ((await pageCount(target)) - countedBefore));
+      await sleep(SAMPLE_EVERY_MS);
+    }
+  })();
+  const began = performance.now();
+  const result = await autocannon({ url: submission.url, method: 'POST', headers: { ...submission.headers }, body: submission.body, connections, duration: seconds });
+  const elapsed = (performance.now() - began) / 1000;
+  sampling = false;
+  await sampler;
+  const written = await store.viewingsAfter(head);
+  const countedAtEnd = (await pageCount(target)) - countedBefore;
+  const endOfLoad = performance.now();
+  while ((await pageCount(target)) - countedBefore < written && performance.now() - endOfLoad < CATCH_UP_LIMIT_MS) await sleep(10);
+  return {
+    postsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    failed: result.non2xx - result['3xx'] + result.errors,
+    writtenPerSecond: written / elapsed,
+    countedPerSecond: countedAtEnd / elapsed,
+    mostTrailed,
+    caughtUpMs: performance.now() - endOfLoad,
+  };
+}
