@@ -18,9 +18,16 @@ export function buildApp(): void {
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
 }
 
+interface StartOptions {
+  readonly compiled?: boolean;
+  readonly env?: Record<string, string>;
+  /** Flags node refuses in NODE_OPTIONS, such as --cpu-prof. */
+  readonly nodeArgs?: readonly string[];
+}
+
 /** The real entry point on the given databases: compiled (dist/, as production) or through tsx (as npm start). */
-export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra = {} }: { compiled?: boolean; env?: Record<string, string> } = {}): Promise<AppProcess> {
-  const child = spawn(process.execPath, compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'], {
+export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra = {}, nodeArgs = [] }: StartOptions = {}): Promise<AppProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'])], {
     env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback', NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS, ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -15,6 +15,7 @@ import { watchedCountOf } from '../test/helpers/http.ts';
 import { otherSettingsFigures, soakFigures } from './app-extras.ts';
 import { buildApp, startApp } from './app-process.ts';
 import { engineFigures } from './engine-figures.ts';
+import { profiledGet } from './profiled-get.ts';
 import type { FigureRow } from './site/figures.ts';
 import { siteSuite } from './site/suite.ts';
 import { siteTable } from './site/table.ts';
@@ -29,6 +30,7 @@ const BIG_CATCH_UP_EVENTS = Number(env.BENCH_BIG_EVENTS ?? 200_000);
 const IDLE_SAMPLE_MS = 20_000;
 const ONLY = env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== 'site' && ONLY !== 'engine') throw new Error(`BENCH_ONLY must be site or engine, not ${ONLY}`);
+const PROFILE_DIR = env.BENCH_CPU_PROFILE;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 interface SiteReport {
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
   await installMessageDb(urls.messageStoreUrl, logger);
   const results: Record<string, string> = { server: embedded ? 'embedded PostgreSQL 16' : 'BENCH_DATABASE_URL' };
   let site: SiteReport | undefined;
+  let profile: { file: string; text: string } | undefined;
   const extras = { soakSeconds: Number(env.BENCH_SOAK_SECONDS ?? 300), loadSeconds: LOAD_SECONDS, idleMs: IDLE_SAMPLE_MS };
   try {
     if (ONLY !== 'site') {
@@ -93,6 +96,12 @@ async function main(): Promise<void> {
         await app.stop();
       }
       if (ONLY !== 'site') await otherSettingsFigures(urls, extras, results);
+      if (PROFILE_DIR) {
+        log(`GET load under node --cpu-prof, profile in ${PROFILE_DIR}`);
+        const profiled = await profiledGet(urls, PROFILE_DIR, 10, LOAD_SECONDS);
+        results['GET /, 10 connections, under --cpu-prof'] = `${Math.round(profiled.load.requestsPerSecond)} req/s (slower than unprofiled)`;
+        profile = { file: profiled.file, text: profiled.text };
+      }
     }
     results['bench process RSS at end'] = `${Math.round(process.memoryUsage().rss / 1e6)} MB`;
   } finally {
@@ -107,10 +116,11 @@ async function main(): Promise<void> {
     console.log(siteTable(site.targets.map(({ name }) => name), site.figures));
     for (const note of site.notes) console.log(`note: ${note}`);
   }
+  if (profile) console.log(`\nCPU profile of GET / under load (${profile.file}):\n${profile.text}`);
   // The same figures for machines: BENCH_JSON names the file (default bench-results.json, not committed).
   const file = env.BENCH_JSON ?? 'bench-results.json';
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results, site }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results, site, profile }, null, 2)}\n`);
   console.log(`written to ${file}`);
 }
 
