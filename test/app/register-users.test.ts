@@ -17,6 +17,8 @@ test('register: the form carries a CSRF token and a user id made on the server',
     const page = await agent.get('/register').expect(200);
     t.ok(csrfTokenOf(page), 'a CSRF token');
     t.match(hiddenUserId(page.text), UUID, 'a user id (a UUID)');
+    t.doesNotMatch(page.text, /site-nav__user|Log out/, "the form's user id does not make the header think someone is logged in");
+    t.match(page.text, /href="\/auth\/log-in/, 'the header offers to log in');
     t.notEqual(hiddenUserId((await agent.get('/register')).text), hiddenUserId(page.text), 'a new one for each form');
   } finally {
     await system.stop();

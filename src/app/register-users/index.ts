@@ -34,7 +34,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, password
   const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {} }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
-    res.status(status).render('register', { title: 'Register', email, userId: userId ?? newId(), errors });
+    res.status(status).render('register', { title: 'Register', email, newUserId: userId ?? newId(), errors });
   };
 
   const router = Router();
