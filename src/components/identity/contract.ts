@@ -6,6 +6,11 @@ export const IDENTITY_CATEGORY = 'identity';
 export const IDENTITY_COMMAND_CATEGORY = 'identity:command';
 /** One stream per normalised email: its first message reserves the address for one user. */
 export const IDENTITY_EMAIL_CATEGORY = 'identityEmail';
+/**
+ * One stream per role command, holding its one outcome: whoever wrote the command (the admin
+ * CLI) learns the decision there, since an unknown email has no user stream to write to.
+ */
+export const IDENTITY_ROLE_CHANGE_CATEGORY = 'identityRoleChange';
 
 // Fixed namespace for email stream ids: changing it would orphan every reservation.
 const EMAIL_NAMESPACE = 'b5f0b8a4-3c3e-4c55-9a8f-0d7f7b1b6e42';
@@ -25,8 +30,15 @@ export const emailSchema = z.email().max(MAX_EMAIL_LENGTH);
 // A bcrypt hash ($2a$/$2b$/$2y$, cost, 53 characters of salt and digest): nothing else is stored as one.
 export const passwordHashSchema = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash');
 
+/** Who asked for a role change, as a person would read it in an audit ("cli:alice@host"). */
+const actorSchema = z.string().min(1).max(200);
+const roleCommandSchema = z.object({ commandId: z.uuid(), email: emailSchema, by: actorSchema });
+
 export const identityCommandSchemas = {
   Register: z.object({ userId: z.uuid(), email: emailSchema, passwordHash: passwordHashSchema }),
+  /** On identity:command-<commandId>: the user is named by email, as an operator knows them. */
+  GrantAdminRole: roleCommandSchema,
+  RevokeAdminRole: roleCommandSchema,
 } as const;
 
 export const identityEventSchemas = {
@@ -42,15 +54,39 @@ export const identityEmailSchemas = {
   EmailReserved: z.object({ email: emailSchema, userId: z.uuid() }),
 } as const;
 
+export const roleChangeSchema = z.enum(['grant', 'revoke']);
+export type RoleChange = z.infer<typeof roleChangeSchema>;
+
+export const identityRoleChangeSchemas = {
+  /** `alreadyInEffect`: the user already was (or was not) an admin, so no role event was written. */
+  AdminRoleChangeCompleted: z.object({
+    commandId: z.uuid(),
+    userId: z.uuid(),
+    email: emailSchema,
+    change: roleChangeSchema,
+    alreadyInEffect: z.boolean(),
+  }),
+  AdminRoleChangeRejected: z.object({
+    commandId: z.uuid(),
+    email: z.string().max(MAX_EMAIL_LENGTH),
+    change: roleChangeSchema,
+    reason: z.string(),
+  }),
+} as const;
+
 export type IdentityCommand = MessagesOf<typeof identityCommandSchemas>;
 export type IdentityEvent = MessagesOf<typeof identityEventSchemas>;
 export type IdentityEmailEvent = MessagesOf<typeof identityEmailSchemas>;
+export type IdentityRoleChangeEvent = MessagesOf<typeof identityRoleChangeSchemas>;
 
-/** Reasons a registration is rejected, as shown to the person registering. */
+/** Reasons a command is rejected, as shown to whoever sent it (the person registering, an operator). */
 export const REJECTION_REASONS = {
   emailTaken: 'email already registered',
+  /** For role commands: no user has registered with the address given. */
+  unknownEmail: 'no registered user has that email',
 } as const;
 
 export const identityStreamName = (userId: string): string => streamName(IDENTITY_CATEGORY, userId);
 export const identityCommandStreamName = (id: string): string => streamName(IDENTITY_COMMAND_CATEGORY, id);
 export const identityEmailStreamName = (email: string): string => streamName(IDENTITY_EMAIL_CATEGORY, uuidV5(normaliseEmail(email), EMAIL_NAMESPACE));
+export const identityRoleChangeStreamName = (commandId: string): string => streamName(IDENTITY_ROLE_CHANGE_CATEGORY, commandId);
