@@ -1,0 +1,40 @@
+import type { Logger } from '../../../logger.ts';
+import { follow, type HandlerMap, type MessageStore } from '../../../message-store/index.ts';
+import { sendEmailCommandStreamName, type Send } from '../../send-email/contract.ts';
+import { identityStreamName, type IdentityEvent } from '../contract.ts';
+import { answerId, registrationEmailId } from '../ids.ts';
+import type { RegistrationEmail } from '../registration-email.ts';
+
+interface Deps {
+  readonly messageStore: MessageStore;
+  readonly logger: Logger;
+  readonly renderRegistrationEmail: (email: string) => RegistrationEmail;
+}
+
+/** Reactions to the component's own events: a new user is sent one welcome email. */
+export function createEventHandlers({ messageStore, logger, renderRegistrationEmail }: Deps): HandlerMap<IdentityEvent> {
+  return {
+    async Registered(event) {
+      const { userId, email } = event.data;
+      // The email's id comes from the user, so every delivery of Registered names the same
+      // command stream; an existing stream means the email was asked for already.
+      const emailId = registrationEmailId(userId);
+      const stream = sendEmailCommandStreamName(emailId);
+      if ((await messageStore.streamVersion(stream)) >= 0) {
+        logger.debug({ userId, emailId }, 'welcome email already requested');
+        return;
+      }
+      const send: Send = follow(
+        event,
+        'Send',
+        { emailId, to: email, ...renderRegistrationEmail(email) },
+        // send-email copies this onto Sent/Failed, and Message DB's correlation filter brings
+        // exactly those answers back to this component.
+        { correlationStreamName: identityStreamName(userId) },
+        answerId(emailId, 'Send'),
+      );
+      await messageStore.write(stream, send, -1);
+      logger.info({ userId, emailId }, 'welcome email requested');
+    },
+  };
+}

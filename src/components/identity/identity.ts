@@ -1,0 +1,46 @@
+import { parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { identityEventSchemas, type IdentityEvent } from './contract.ts';
+
+/** A user as the `identity-<userId>` stream tells it. */
+export interface Identity {
+  readonly registered: boolean;
+  /** The normalised address the user registered with. */
+  readonly email: string | undefined;
+  readonly admin: boolean;
+  /**
+   * Global positions of the messages this stream's events answer (their causation): a message
+   * found here was handled already, whatever the handler decided then.
+   */
+  readonly handled: ReadonlySet<number>;
+}
+
+const initial: Identity = { registered: false, email: undefined, admin: false, handled: new Set() };
+
+function answered(state: Identity, message: RawMessage): Identity {
+  const cause = message.metadata.causationMessageGlobalPosition;
+  return cause === undefined ? state : { ...state, handled: new Set(state.handled).add(cause) };
+}
+
+/**
+ * Every event is read against its contract before it counts: a handler must not decide on a
+ * stream it misreads. A broken event throws MessageDataError, so the message being handled is
+ * parked and shown to operators rather than acted on.
+ */
+function checked(apply: (state: Identity, event: Recorded<IdentityEvent>) => Identity): (state: Identity, message: RawMessage) => Identity {
+  return (state, message) => {
+    const event = parseMessage(identityEventSchemas, message);
+    return event ? apply(answered(state, message), event) : state;
+  };
+}
+
+export const identityProjection: Projection<Identity> = {
+  init: () => initial,
+  apply: {
+    Registered: checked((state, event) => (event.type === 'Registered' ? { ...state, registered: true, email: event.data.email } : state)),
+    RegistrationRejected: checked((state) => state),
+    RegistrationEmailSent: checked((state) => state),
+    RegistrationEmailFailed: checked((state) => state),
+    AdminRoleGranted: checked((state) => ({ ...state, admin: true })),
+    AdminRoleRevoked: checked((state) => ({ ...state, admin: false })),
+  },
+};

@@ -1,0 +1,20 @@
+import { v5 as uuidV5 } from 'uuid';
+
+// Fixed namespaces: changing one would give a redelivered message new ids, and the store's
+// idempotent write would then let it through a second time.
+const ANSWER_NAMESPACE = '3d8e6a52-1c4f-4f0b-8e4e-6b2f9a7c5d10';
+const REGISTRATION_EMAIL_NAMESPACE = '9a4c7e21-5b3d-4a8f-b1e6-2d0c8f4a7b39';
+
+/**
+ * The id of the `type` message written in answer to the message `causeId`. Handling the same
+ * message again builds the same id, so the store's write returns the first one instead of
+ * adding another, even if the already-handled check was passed in a race.
+ */
+export function answerId(causeId: string, type: string): string {
+  return uuidV5(`${causeId}/${type}`, ANSWER_NAMESPACE);
+}
+
+/** One welcome email per user, whatever delivers its Registered event and however often. */
+export function registrationEmailId(userId: string): string {
+  return uuidV5(userId, REGISTRATION_EMAIL_NAMESPACE);
+}

@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates', 'registration-email');
+const SUBJECT = 'Welcome to Video Tutorials';
+
+type Template = (locals: Readonly<Record<string, unknown>>) => string;
+// pug ships no types (and @types/pug is not a dependency); this is the one function used.
+const pug = createRequire(import.meta.url)('pug') as { compileFile(file: string): Template };
+
+export interface RegistrationEmail {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+/** Compiles the templates once; the returned function renders the welcome email for one address. */
+export function createRegistrationEmail(siteUrl: string): (email: string) => RegistrationEmail {
+  const logInUrl = logInUrlOf(siteUrl);
+  const text = pug.compileFile(path.join(TEMPLATES_DIR, 'text.pug'));
+  const html = pug.compileFile(path.join(TEMPLATES_DIR, 'html.pug'));
+  return (email) => {
+    const locals = { email, logInUrl, subject: SUBJECT };
+    return { subject: SUBJECT, text: text(locals), html: html(locals) };
+  };
+}
+
+/** `<siteUrl>/auth/log-in`, keeping any path the site is served under (https://example.com/tutorials). */
+function logInUrlOf(siteUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(siteUrl);
+  } catch {
+    throw new Error(`siteUrl must be an absolute http(s) URL, not ${JSON.stringify(siteUrl)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`siteUrl must be an http(s) URL, not ${JSON.stringify(siteUrl)}`);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/auth/log-in`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
