@@ -1,0 +1,86 @@
+import type { Knex } from 'knex';
+import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../components/identity/contract.ts';
+import type { Logger } from '../../logger.ts';
+import { parseMessage, type ConsumerGroup, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
+import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+
+export const USER_CREDENTIALS_SUBSCRIBER_ID = 'aggregators:user-credentials';
+export const ADMIN_ROLE = 'admin';
+
+export interface UserCredentialsAggregatorDeps {
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  readonly logger: Logger;
+  readonly consumerGroup?: ConsumerGroup;
+  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+}
+
+const CREDENTIAL_EVENTS = ['Registered', 'AdminRoleGranted', 'AdminRoleRevoked'] as const;
+type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;
+// Only these are checked against the contract: a broken event of another type is none of ours to skip.
+const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [type, identityEventSchemas[type]])) as Pick<
+  typeof identityEventSchemas,
+  (typeof CREDENTIAL_EVENTS)[number]
+>;
+
+/** One statement per event, each harmless when applied twice (a row is inserted once, a role is a set member). */
+async function applyEvent(event: CredentialEvent, trx: Knex.Transaction): Promise<void> {
+  switch (event.type) {
+    case 'Registered':
+      await trx('user_credentials')
+        .insert({ user_id: event.data.userId, email: event.data.email, password_hash: event.data.passwordHash, registered_at: event.time })
+        .onConflict('user_id')
+        .ignore();
+      return;
+    case 'AdminRoleGranted':
+      await trx('user_credentials')
+        .where({ user_id: event.data.userId })
+        .whereRaw('NOT (? = ANY(roles))', [ADMIN_ROLE])
+        .update({ roles: trx.raw('array_append(roles, ?)', [ADMIN_ROLE]) });
+      return;
+    case 'AdminRoleRevoked':
+      await trx('user_credentials')
+        .where({ user_id: event.data.userId })
+        .update({ roles: trx.raw('array_remove(roles, ?)', [ADMIN_ROLE]) });
+      return;
+    default: {
+      const unexpected: never = event;
+      throw new Error(`no credentials change for ${(unexpected as { type: string }).type}`);
+    }
+  }
+}
+
+/**
+ * Keeps user_credentials (what log-in and the admin pages read) from the identity category.
+ * The aggregator's position commits with each batch, so a replay applies nothing twice; each
+ * statement is idempotent as well, so a rebuild over existing rows cannot go wrong either.
+ */
+export function createUserCredentialsAggregator({ db, messageStore, logger, consumerGroup, subscription }: UserCredentialsAggregatorDeps) {
+  const projection: BatchProjection<CredentialEvent> = {
+    parse: (message) => parseMessage(credentialSchemas, message),
+    // In stream order: a user's grant and a later revoke must land in that order.
+    async apply(events, trx) {
+      for (const event of events) await applyEvent(event, trx);
+    },
+  };
+
+  const processor = createAggregatorProcessor({
+    db,
+    subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID,
+    projection,
+    ...(consumerGroup && { consumerGroup }),
+  });
+  return {
+    projection,
+    subscription: createSubscription({
+      messageStore,
+      logger,
+      subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID,
+      category: IDENTITY_CATEGORY,
+      processor,
+      ...(consumerGroup && { consumerGroup }),
+      ...subscription,
+    }),
+  };
+}
