@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { config as loadDotenv } from 'dotenv';
+import type { Knex } from 'knex';
+import { pino } from 'pino';
+import { ADMIN_ROLE, createUserCredentialsAggregator } from '../aggregators/user-credentials/index.ts';
+import {
+  emailSchema,
+  identityCommandStreamName,
+  identityRoleChangeSchemas,
+  identityRoleChangeStreamName,
+  normaliseEmail,
+  type IdentityCommand,
+  type IdentityRoleChangeEvent,
+  type RoleChange,
+} from '../components/identity/contract.ts';
+import { createIdentityCommandSubscription } from '../components/identity/index.ts';
+import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
+import { createAppDatabase } from '../db/app-database.ts';
+import { prepareDatabases } from '../db/prepare-databases.ts';
+import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
+import type { Logger } from '../logger.ts';
+import { createMessageStore, createMessageStorePool, parseMessage, type MessageStore, type Recorded } from '../message-store/index.ts';
+
+/*
+ * npm run admin -- grant <email>      give the user registered with <email> the admin role
+ * npm run admin -- revoke <email>     take it away
+ *   --wait <seconds>                  how long to wait for the identity component (default 30)
+ *
+ * The CLI only writes a command and waits for the identity component's decision, so roles change
+ * by the same rules (and leave the same events) as any other identity change. For that to work
+ * with the app stopped, the CLI runs the identity command subscriber and the user-credentials
+ * aggregator itself while it waits, under their own subscriber ids: when the app is running, it
+ * holds those members (membership advisory locks), so the CLI's copies stand by and the app
+ * decides; when it is not, the CLI's copies claim them, decide, and leave the positions where
+ * the app will go on from. Either way exactly one process handles the command.
+ */
+
+const USAGE = 'usage: npm run admin -- grant <email> | revoke <email> [--wait <seconds>]';
+const POLL_MS = 100;
+const INTERRUPTED = 130;
+
+// Ctrl-C while waiting: stop our subscribers and a server we started, rather than die and leave them.
+const interrupted = new AbortController();
+process.once('SIGINT', () => interrupted.abort());
+process.once('SIGTERM', () => interrupted.abort());
+
+async function pollUntil<T>(deadline: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
+  while (Date.now() < deadline && !interrupted.signal.aborted) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(POLL_MS, undefined, { signal: interrupted.signal }).catch(() => undefined);
+  }
+  return undefined;
+}
+
+class UsageError extends Error {}
+
+interface Request {
+  readonly change: RoleChange;
+  readonly email: string;
+  readonly waitMs: number;
+}
+
+function parseRequest(argv: readonly string[]): Request {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: { wait: { type: 'string' } }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const [verb, address, ...rest] = parsed.positionals;
+  if ((verb !== 'grant' && verb !== 'revoke') || address === undefined || rest.length > 0) throw new UsageError(USAGE);
+  const email = normaliseEmail(address);
+  if (!emailSchema.safeParse(email).success) throw new UsageError(`not an email address: ${JSON.stringify(address)}`);
+  const seconds = Number(parsed.values.wait ?? 30);
+  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600)) throw new UsageError('--wait takes a number of seconds, at most 3600');
+  return { change: verb, email, waitMs: seconds * 1000 };
+}
+
+type Outcome = Recorded<IdentityRoleChangeEvent>;
+
+async function waitForOutcome(messageStore: MessageStore, commandId: string, deadline: number): Promise<Outcome | undefined> {
+  const stream = identityRoleChangeStreamName(commandId);
+  return pollUntil(deadline, async () => {
+    const last = await messageStore.readLastMessage(stream);
+    return last && parseMessage(identityRoleChangeSchemas, last);
+  });
+}
+
+/** True once user_credentials shows the change; false if the deadline passes first. */
+async function waitForCredentials(db: Knex, userId: string, admin: boolean, deadline: number): Promise<boolean> {
+  const shown = await pollUntil(deadline, async () => {
+    const row = await db('user_credentials').where({ user_id: userId }).first<{ roles: string[] } | undefined>('roles');
+    return row?.roles.includes(ADMIN_ROLE) === admin ? true : undefined;
+  });
+  return shown === true;
+}
+
+function describe(outcome: Outcome): { line: string; code: number } {
+  if (outcome.type === 'AdminRoleChangeRejected') {
+    return { line: `No change: ${outcome.data.reason} (${outcome.data.email}).`, code: 1 };
+  }
+  const { email, userId, change, alreadyInEffect } = outcome.data;
+  if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: 0 };
+  return { line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`, code: 0 };
+}
+
+async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promise<number> {
+  await prepareDatabases(urls, logger);
+  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 3 });
+  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
+  const subscriptions = [
+    createIdentityCommandSubscription({ messageStore, logger, subscription: { pollIntervalMs: 500 } }),
+    createUserCredentialsAggregator({ db, messageStore, logger, subscription: { pollIntervalMs: 500 } }).subscription,
+  ];
+  try {
+    for (const subscription of subscriptions) subscription.start();
+    // Interrupted while the databases were prepared: nothing asked yet, so nothing to leave behind.
+    if (interrupted.signal.aborted) return INTERRUPTED;
+    const deadline = Date.now() + request.waitMs;
+    const commandId = randomUUID();
+    const type = request.change === 'grant' ? 'GrantAdminRole' : 'RevokeAdminRole';
+    const command: Extract<IdentityCommand, { type: typeof type }> = {
+      // The command's id is its stream's: writing it twice stores it once.
+      id: commandId,
+      type,
+      data: { commandId, email: request.email, by: `cli:${os.userInfo().username}@${os.hostname()}` },
+      metadata: { traceId: randomUUID(), userId: null },
+    };
+    await messageStore.write(identityCommandStreamName(commandId), command);
+
+    const outcome = await waitForOutcome(messageStore, commandId, deadline);
+    if (interrupted.signal.aborted) {
+      process.stderr.write(`Interrupted. The command stays in ${identityCommandStreamName(commandId)} and is decided when the identity component runs.\n`);
+      return INTERRUPTED;
+    }
+    if (!outcome) {
+      process.stderr.write(
+        `No decision within ${request.waitMs / 1000} s. The command stays in ${identityCommandStreamName(commandId)} and is decided ` +
+          'when the identity component runs; if the app is running, check its /status for a stalled or parked subscriber.\n',
+      );
+      return 1;
+    }
+    const { line, code } = describe(outcome);
+    (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
+    if (outcome.type === 'AdminRoleChangeCompleted') {
+      // A decision that came just before the deadline still gives the projection a moment.
+      const shown = await waitForCredentials(db, outcome.data.userId, outcome.data.change === 'grant', Math.max(deadline, Date.now() + 5_000));
+      if (!shown && !interrupted.signal.aborted) process.stderr.write('Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n');
+    }
+    return code;
+  } finally {
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    await messageStore.close();
+    await Promise.all([pool.end(), db.destroy()]);
+  }
+}
+
+async function main(): Promise<number> {
+  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
+  let request: Request;
+  let env;
+  try {
+    request = parseRequest(process.argv.slice(2));
+    env = parseEnv(process.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n${error.message === USAGE ? '' : `${USAGE}\n`}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Configuration error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  // Logs go to stderr, and only warnings unless LOG_LEVEL asks for more: stdout is for the answer.
+  const logger: Logger = pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
+  // With no URLs the app's embedded server is used: joined if the app runs it, else started for
+  // this run and stopped after (starting it anew would stop the app's).
+  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
+  try {
+    return await run(request, databases.urls, logger);
+  } finally {
+    await databases.release();
+  }
+}
+
+// Ending by itself lets stdout drain (a pipe is asynchronous on some systems); the unref'd
+// timer ends the process only if something forgotten would keep it alive.
+const EXIT_GRACE_MS = 2_000;
+let exitCode: number;
+try {
+  exitCode = await main();
+} catch (error) {
+  process.stderr.write(`admin failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  exitCode = 1;
+}
+process.exitCode = exitCode;
+setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();

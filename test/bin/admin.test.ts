@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import test from 'tape';
+import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
+import { createIdentityComponent, createIdentityCommandSubscription } from '../../src/components/identity/index.ts';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import { silentLogger } from '../helpers/databases.ts';
+import { openTestStore } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { openProjectionDb } from '../helpers/subscribers.ts';
+import { FAST_RETRY } from '../helpers/test-system.ts';
+import { operatorEnv, runAdmin } from '../fixtures/identity-admin-cli.ts';
+import { registerCommand, writeRegister } from '../fixtures/identity-controls.ts';
+
+const urlEnv = (urls: DatabaseUrls) => operatorEnv({ DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl });
+
+async function rolesOf(db: Knex, userId: string): Promise<string[] | undefined> {
+  const row = await db('user_credentials').where({ user_id: userId }).first<{ roles: string[] } | undefined>('roles');
+  return row?.roles;
+}
+
+test('admin CLI (app not running): grant puts admin in the credentials row, revoke takes it out, each says what it did', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const command = registerCommand();
+    const { userId, email } = command.data;
+    await createIdentityComponent({ messageStore: store, logger: silentLogger, siteUrl: 'http://localhost:3000' }).handlers.commands(await writeRegister(store, command));
+
+    const grant = await runAdmin(['grant', email.toUpperCase()], urlEnv(urls));
+    t.equal(grant.code, 0, 'grant exits 0');
+    t.equal(grant.stdout.trim(), `Granted the admin role to ${email} (user ${userId}).`);
+    t.deepEqual(await rolesOf(db, userId), ['admin'], 'the credentials row shows admin when the CLI returns');
+    t.notOk(grant.stderr.includes(command.data.passwordHash), 'no hash in anything it printed');
+
+    const again = await runAdmin(['grant', email], urlEnv(urls));
+    t.equal(again.code, 0);
+    t.equal(again.stdout.trim(), `No change: ${email} (user ${userId}) is already an admin.`);
+
+    const revoke = await runAdmin(['revoke', email], urlEnv(urls));
+    t.equal(revoke.code, 0, 'revoke exits 0');
+    t.equal(revoke.stdout.trim(), `Revoked the admin role of ${email} (user ${userId}).`);
+    t.deepEqual(await rolesOf(db, userId), [], 'admin is gone from the row');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('admin CLI: an unknown email exits 1 with a clear message; bad usage exits 2', async (t) => {
+  const scope = createScope();
+  try {
+    const { urls } = await openTestStore(scope);
+    const email = `nobody-${randomUUID().slice(0, 8)}@example.com`;
+    const unknown = await runAdmin(['grant', email], urlEnv(urls));
+    t.equal(unknown.code, 1, 'exit code 1');
+    t.ok(unknown.stderr.split('\n').includes(`No change: no registered user has that email (${email}).`), 'says why, naming the address');
+    t.equal(unknown.stdout, '', 'nothing on stdout');
+
+    const usage = await runAdmin(['promote', email], urlEnv(urls));
+    t.equal(usage.code, 2, 'an unknown verb exits 2');
+    t.match(usage.stderr, /usage: npm run admin -- grant <email> \| revoke <email>/);
+    const notEmail = await runAdmin(['grant', 'not an email'], urlEnv(urls));
+    t.equal(notEmail.code, 2);
+    t.match(notEmail.stderr, /not an email address/);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('admin CLI (app running): the CLI stands by and the app\'s own identity subscriber decides', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const command = registerCommand();
+    await writeRegister(store, command);
+    // The "app": this process runs the command subscriber and the aggregator, as npm start does.
+    const settings = { retry: FAST_RETRY, pollIntervalMs: 50 };
+    const app = [
+      createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings }),
+      createUserCredentialsAggregator({ db, messageStore: store, logger: silentLogger, subscription: settings }).subscription,
+    ];
+    for (const subscription of app) scope.running(subscription).start();
+
+    const grant = await runAdmin(['grant', command.data.email], urlEnv(urls));
+    t.equal(grant.code, 0, grant.stderr);
+    t.deepEqual(await rolesOf(db, command.data.userId), ['admin'], 'granted');
+    t.equal(app[0]!.status().state, 'running', 'the app kept its member throughout');
+    t.equal(app[0]!.status().handled, 2, 'and handled both the Register and the GrantAdminRole itself');
+  } finally {
+    await scope.close();
+  }
+});
