@@ -126,6 +126,8 @@ async function main(): Promise<void> {
       pageCacheMs: env.pageCacheMs,
       bcryptCost: env.bcryptCost,
       rateLimits: env.rateLimits,
+      mail: env.mail,
+      siteUrl: env.siteUrl,
     });
     system.start();
     if (!role.http) {

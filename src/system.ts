@@ -3,12 +3,15 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { migrationSource } from '../migrations/index.ts';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
+import { createUserCredentialsAggregator } from './aggregators/user-credentials/index.ts';
+import { createIdentityComponent } from './components/identity/index.ts';
+import { createMailTransport, createSendEmailComponent } from './components/send-email/index.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import type { DatabaseUrls, RateLimitSettings, TrustProxy } from './config/env.ts';
+import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
@@ -39,6 +42,10 @@ export interface SystemConfig {
   /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */
   readonly bcryptCost?: number;
   readonly rateLimits?: RateLimitSettings;
+  /** Where emails go: an SMTP server, or .eml files in a folder. */
+  readonly mail?: MailSettings;
+  /** Where the site is reached, for links in emails. */
+  readonly siteUrl?: string;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
   /**
    * Which subscribers start() runs: all of them (one process does everything), none (a web
@@ -61,6 +68,8 @@ export interface System {
 }
 
 const DEFAULT_BCRYPT_COST = 10;
+const DEFAULT_SITE_URL = 'http://localhost:3000';
+const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' };
 const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
   loginFailuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
@@ -86,7 +95,13 @@ export function createSystem(config: SystemConfig): System {
     onApplied: home.projectionMoved,
     ...(consumerGroup && { consumerGroup }),
   });
-  const subscriptions: Subscription[] = [homePage.subscription];
+  const subscriberDeps = { messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) };
+  const userCredentials = createUserCredentialsAggregator({ db, ...subscriberDeps });
+  const identity = createIdentityComponent({ ...subscriberDeps, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
+  const mail = config.mail ?? DEFAULT_MAIL;
+  const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
+  const sendEmail = createSendEmailComponent({ ...subscriberDeps, from: mail.from, transport: mailTransport });
+  const subscriptions: Subscription[] = [homePage.subscription, userCredentials.subscription, ...identity.subscriptions, sendEmail.subscription];
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
   const recordViewings = createRecordViewingsApp({ messageStore });
@@ -140,6 +155,7 @@ export function createSystem(config: SystemConfig): System {
       if (stopped) return;
       stopped = true;
       await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+      mailTransport.close();
       await messageStore.close();
       await Promise.all([messageStorePool.end(), db.destroy()]);
     },

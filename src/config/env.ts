@@ -99,7 +99,7 @@ export interface RateLimitSettings {
   readonly registrationsPerAddress: Limit;
 }
 
-interface MailSettings {
+export interface MailSettings {
   /** Unset: emails are written as .eml files in `dir`. */
   readonly smtpUrl: string | undefined;
   readonly dir: string;

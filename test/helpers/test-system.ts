@@ -1,20 +1,42 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { createSystem, type System, type SystemConfig } from '../../src/system.ts';
 import { freshDatabases, silentLogger } from './databases.ts';
 
 export const FAST_RETRY = { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 } as const;
+// Tests post from one address many times; the tests of the limits set their own.
+const ROOMY = { points: 1_000, windowSeconds: 60 };
 
-/** The real system on fresh databases, with a silent logger and quick retries. */
-export async function createTestSystem(overrides: Partial<SystemConfig> = {}): Promise<System & { urls: DatabaseUrls }> {
+/**
+ * The real system on fresh databases, with a silent logger, quick retries, the cheapest bcrypt
+ * cost, roomy rate limits, and emails written as files in a temporary MAIL_DIR (removed by stop()).
+ */
+export async function createTestSystem(overrides: Partial<SystemConfig> = {}): Promise<System & { urls: DatabaseUrls; mailDir: string }> {
   const urls = await freshDatabases();
+  const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-mail-'));
   const system = createSystem({
     urls,
     logger: silentLogger,
     cookieSecret: 'test-secret-that-is-long-enough-for-anything',
     production: false,
     bcryptCost: 4,
+    rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY },
+    mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
     ...overrides,
   });
-  return Object.assign(system, { urls });
+  const stop = system.stop.bind(system);
+  return Object.assign(system, {
+    urls,
+    mailDir,
+    async stop() {
+      try {
+        await stop();
+      } finally {
+        await rm(mailDir, { recursive: true, force: true });
+      }
+    },
+  });
 }
