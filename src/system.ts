@@ -172,7 +172,7 @@ async function countPendingMigrations(db: Knex): Promise<number> {
   return known.filter((name) => !ran.has(name)).length;
 }
 
-/** The subscriptions a process runs; a name is a subscriber id (`aggregators:home-page`) or its last part (`home-page`). */
+/** The subscriptions a process runs; a name is a subscriber id (`aggregators:home-page`), or that id without its kind (`home-page`, `identity`, `identity:commands`). */
 function selectSubscriptions(all: readonly Subscription[], names: 'all' | 'none' | readonly string[]): Subscription[] {
   if (names === 'all') return [...all];
   if (names === 'none') return [];
@@ -184,5 +184,8 @@ function selectSubscriptions(all: readonly Subscription[], names: 'all' | 'none'
 }
 
 function matches(subscriberId: string, name: string): boolean {
-  return subscriberId === name || subscriberId.split(':').at(-1) === name;
+  // Past its kind (`components:`, `aggregators:`), an id names a part and then its subscribers:
+  // `identity` picks all of the identity component's, `identity:commands` one of them.
+  const part = subscriberId.slice(subscriberId.indexOf(':') + 1);
+  return subscriberId === name || part === name || part.startsWith(`${name}:`);
 }

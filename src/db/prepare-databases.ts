@@ -5,7 +5,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgre
 import { ensureDatabase } from './ensure-database.ts';
 import { installMessageDb } from './install-message-db.ts';
 
-const EMBEDDED_DATABASE_NAMES = { app: 'video_tutorials', messageStore: 'message_store' } as const;
+export const EMBEDDED_DATABASE_NAMES = { app: 'video_tutorials', messageStore: 'message_store' } as const;
 
 export interface ResolvedDatabases {
   readonly urls: DatabaseUrls;

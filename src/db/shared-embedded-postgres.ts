@@ -4,10 +4,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DatabaseUrls } from '../config/env.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresOptions } from './embedded-postgres.ts';
+import { EMBEDDED_DATABASE_NAMES } from './prepare-databases.ts';
 
-// The names resolveDatabases (prepare-databases.ts) gives the app's two databases on the
-// embedded server; they must stay the same, or a tool would look in empty databases.
-const EMBEDDED_DATABASE_NAMES = { app: 'video_tutorials', messageStore: 'message_store' } as const;
 const WAIT_FOR_SERVER_MS = 15_000;
 
 export interface SharedEmbeddedPostgres {

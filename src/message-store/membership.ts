@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type pg from 'pg';
 import type { Session } from './session.ts';
 
 export interface ConsumerGroup {
@@ -65,35 +66,38 @@ export function createMembership(session: Session): Membership {
       if (held.has(name)) return { ok: false, reason: `${describe(memberKey)} already runs in this process` };
       // Reserved before the first await, so two claims in this process cannot both go through.
       const state = { held: false, lost: new AbortController() };
-      await Promise.resolve(); await new Promise((r) => setImmediate(r));
-      if (held.has(name)) return { ok: false, reason: 'dup' };
       held.set(name, state);
       const refuse = (reason: string): ClaimResult => {
         held.delete(name);
         return { ok: false, reason };
       };
-      const client = await session.client();
-      if (!client) return refuse('the message store is unreachable');
+      // Through the session's queue: the heartbeat and other claims use the same connection,
+      // and pg will not run two queries on one client at once.
+      const run = async <Row extends pg.QueryResultRow>(text: string): Promise<pg.QueryResult<Row>> => {
+        const result = await session.query<Row>(text, [subscriberKey, memberKey]);
+        if (!result) throw new Error('the message store session connection is down');
+        return result;
+      };
+      if (!(await session.client())) return refuse('the message store is unreachable');
       let locked = false;
       try {
-        locked = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [subscriberKey, memberKey])).rows[0]?.ok === true;
+        locked = (await run<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok')).rows[0]?.ok === true;
         if (!locked) return refuse(`another process runs ${describe(memberKey)}`);
         // Holding our member, look for members of another size: they would read overlapping shares.
-        const others = await client.query<{ member_key: string }>(
+        const others = await run<{ member_key: string }>(
           `SELECT DISTINCT objid::text AS member_key FROM pg_locks
             WHERE locktype = 'advisory' AND objsubid = 2 AND granted
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND classid::text::bigint = $1 AND objid::text::bigint <> $2`,
-          [subscriberKey, memberKey],
         );
         const clash = others.rows.map((row) => Number(row.member_key)).find((key) => Math.floor(key / 65_536) !== group.size);
         if (clash !== undefined) {
-          await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]);
+          await run('SELECT pg_advisory_unlock($1::int, $2::int)');
           return refuse(`another process runs ${describe(clash)}: every member must use one group size`);
         }
       } catch (error) {
         // Never keep a lock we could not finish claiming: the member would be blocked for good.
-        if (locked) await client.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]).catch(() => undefined);
+        if (locked) await run('SELECT pg_advisory_unlock($1::int, $2::int)').catch(() => undefined);
         held.delete(name);
         throw error;
       }
@@ -109,8 +113,7 @@ export function createMembership(session: Session): Membership {
             if (!state.held) return;
             state.held = false;
             held.delete(name);
-            const current = await session.client();
-            await current?.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]).catch(() => undefined);
+            await session.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]).catch(() => undefined);
           },
         },
       };

@@ -381,7 +381,12 @@ test('subscriptions: a member whose session connection is lost stops at once, an
     // Member 0 of 1 is advisory lock (subscriber hash, 65536): only the first's session holds it.
     const admin = scope.add(new pg.Client({ connectionString: urls.messageStoreUrl }), (client) => client.end());
     await admin.connect();
-    const killed = await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid = 65536 AND granted`);
+    // Only this test's database: other runs on the same server hold members of their own.
+    const killed = await admin.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks
+        WHERE locktype = 'advisory' AND objsubid = 2 AND objid = 65536 AND granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
     t.equal(killed.rowCount, 1, 'one session held the member');
     await waitUntil('the standby to take over', () => second.status().state === 'running');
     release();
