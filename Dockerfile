@@ -17,6 +17,9 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Where emails are written without SMTP_URL (docker-compose mounts a volume here); owned by the
+# app's user so a fresh volume, which copies this folder's owner, is writable.
+RUN mkdir -p /mail && chown node:node /mail
 USER node
 EXPOSE 3000
 # Web by default; a worker is the same image with: node dist/src/main.js --worker [...]
