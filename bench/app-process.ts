@@ -1,7 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { DatabaseUrls } from '../src/config/env.ts';
 
 /** As the Dockerfile runs the app; BENCH_APP_NODE_OPTIONS measures another setting. */
@@ -25,29 +26,44 @@ interface StartOptions {
   readonly nodeArgs?: readonly string[];
 }
 
-/** The real entry point on the given databases: compiled (dist/, as production) or through tsx (as npm start). */
+/** Polls the app's log for the line that says where it listens. */
+async function portFrom(logFile: string, child: ChildProcess): Promise<number> {
+  for (;;) {
+    const match = /"port":(\d+)/.exec(await readFile(logFile, 'utf8'));
+    if (match) return Number(match[1]);
+    if (child.exitCode !== null) throw new Error(`the app exited (${child.exitCode}) before listening:\n${(await readFile(logFile, 'utf8')).slice(-2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The real entry point on the given databases: compiled (dist/, as production) or through tsx
+ * (as npm start). Its log goes to a file, as it would in production: read through a pipe, every
+ * request's log line cost this process (where autocannon runs) CPU that a target measured
+ * beside it did not pay, and made ours look 15-25 % slower than a copy of itself.
+ */
 export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra = {}, nodeArgs = [] }: StartOptions = {}): Promise<AppProcess> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-bench-app-'));
+  const logFile = path.join(dir, 'app.log');
+  const log = await open(logFile, 'w');
   const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'])], {
     env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback', NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS, ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', log.fd, 'inherit'],
   });
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      const match = /"port":(\d+)/.exec(line);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`the app exited (${code}) before listening`)));
-  });
-  return {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode !== null) return;
+  await log.close(); // the child holds its own descriptor
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await once(child, 'exit');
-    },
+    }
+    await rm(dir, { recursive: true, force: true });
   };
+  try {
+    return { child, url: `http://127.0.0.1:${await portFrom(logFile, child)}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
