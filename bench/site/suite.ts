@@ -45,7 +45,9 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
       stores.push(store);
       subjects.push({ target, store, submission: await returningVisitor(target) });
     }
-    await idle(subjects, figures, options);
+    for (const { target } of subjects) {
+      if (target.pid !== undefined) figures.record(target.name, figure('before the loads', 'RSS MiB', 'lower'), await rssMiB(target.pid));
+    }
     for (let round = 0; round < options.rounds; round += 1) {
       options.log(`site round ${round + 1} of ${options.rounds}`);
       for (const connections of [10, 50]) {
@@ -79,24 +81,28 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
       }
     }
     await lags(subjects, figures, options);
-    for (const { target } of subjects) {
-      if (target.pid !== undefined) figures.record(target.name, figure('after the loads', 'RSS MiB', 'lower'), await rssMiB(target.pid));
-    }
+    await idle(subjects, figures, options);
   } finally {
     await Promise.all(stores.map((store) => store.close()));
   }
   return figures;
 }
 
-/** Idle CPU of every target with a known process, over the same stretch (nothing else runs). */
+/**
+ * Idle CPU of every target with a known process, over the same stretch (nothing else runs), and
+ * its RSS. Measured after the loads, when every target has been through the same work: measured
+ * just after start, ours (3 s old) idled at twice the CPU of an identical copy started minutes
+ * before.
+ */
 async function idle(subjects: readonly Subject[], figures: Figures, { idleMs, log }: SiteSuiteOptions): Promise<void> {
   const known = subjects.flatMap(({ target }) => (target.pid === undefined ? [] : [{ name: target.name, pid: target.pid }]));
   if (known.length === 0) return;
   log(`idle for ${idleMs / 1000} s`);
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // the last page reads' own work
   const shares = await Promise.all(known.map(({ pid }) => cpuShare(pid, idleMs)));
   for (const [index, { name, pid }] of known.entries()) {
-    figures.record(name, figure('idle', 'CPU, % of one core', 'lower'), shares[index]! * 100);
-    figures.record(name, figure('idle', 'RSS MiB', 'lower'), await rssMiB(pid));
+    figures.record(name, figure('idle after the loads', 'CPU, % of one core', 'lower'), shares[index]! * 100);
+    figures.record(name, figure('after the loads', 'RSS MiB', 'lower'), await rssMiB(pid));
   }
 }
 
