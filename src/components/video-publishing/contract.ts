@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { MessageDataError, streamName, type MessagesOf, type RawMessage } from '../../message-store/index.ts';
+import { isVideoStoreUri } from '../../video-store/index.ts';
+
+export const VIDEO_PUBLISHING_CATEGORY = 'videoPublishing';
+export const VIDEO_PUBLISHING_COMMAND_CATEGORY = 'videoPublishing:command';
+
+/** In characters (code points), after trimming. */
+export const MAX_NAME_LENGTH = 200;
+export const MAX_DESCRIPTION_LENGTH = 5_000;
+// Far past what the rules allow: text this long is a sender's bug and is parked, not answered
+// (a rejection repeats the text, and an event should not carry megabytes).
+const MAX_NAME_FIELD = 10_000;
+const MAX_DESCRIPTION_FIELD = 100_000;
+
+const videoStoreUri = z.string().refine(isVideoStoreUri, 'not a video store URI');
+
+export const videoPublishingCommandSchemas = {
+  PublishVideo: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri }),
+  NameVideo: z.object({ videoId: z.uuid(), name: z.string().max(MAX_NAME_FIELD) }),
+  DescribeVideo: z.object({ videoId: z.uuid(), description: z.string().max(MAX_DESCRIPTION_FIELD) }),
+  UnpublishVideo: z.object({ videoId: z.uuid() }),
+} as const;
+
+export const videoPublishingEventSchemas = {
+  /** The video exists from here on, owned by ownerId; transcoding waits its turn. */
+  VideoPublishingAccepted: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri }),
+  VideoTranscodingStarted: z.object({ videoId: z.uuid() }),
+  VideoTranscodingProgressed: z.object({ videoId: z.uuid(), percent: z.number().int().min(0).max(100) }),
+  VideoPublished: z.object({
+    ownerId: z.uuid(),
+    videoId: z.uuid(),
+    sourceUri: videoStoreUri,
+    transcodedUri: videoStoreUri,
+    posterUri: videoStoreUri,
+    durationSeconds: z.number().nonnegative(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+  }),
+  VideoPublishingFailed: z.object({ ownerId: z.uuid(), videoId: z.uuid(), reason: z.string() }),
+  VideoNamed: z.object({ videoId: z.uuid(), name: z.string() }),
+  VideoNameRejected: z.object({ videoId: z.uuid(), name: z.string(), reason: z.string() }),
+  VideoDescribed: z.object({ videoId: z.uuid(), description: z.string() }),
+  VideoDescriptionRejected: z.object({ videoId: z.uuid(), description: z.string(), reason: z.string() }),
+  VideoUnpublished: z.object({ videoId: z.uuid() }),
+  VideoUnpublishRejected: z.object({ videoId: z.uuid(), reason: z.string() }),
+} as const;
+
+export type VideoPublishingCommand = MessagesOf<typeof videoPublishingCommandSchemas>;
+export type VideoPublishingEvent = MessagesOf<typeof videoPublishingEventSchemas>;
+export type PublishVideo = Extract<VideoPublishingCommand, { type: 'PublishVideo' }>;
+export type NameVideo = Extract<VideoPublishingCommand, { type: 'NameVideo' }>;
+export type DescribeVideo = Extract<VideoPublishingCommand, { type: 'DescribeVideo' }>;
+export type UnpublishVideo = Extract<VideoPublishingCommand, { type: 'UnpublishVideo' }>;
+
+/** Why a command was turned down, as the creator is shown it. */
+export const REJECTION_REASONS = {
+  unknownVideo: 'there is no such video',
+  notOwner: 'only the video’s owner can change it',
+  blankName: 'a name cannot be blank',
+  nameTooLong: `a name can be at most ${MAX_NAME_LENGTH} characters`,
+  nameNotOneLine: 'a name must be one line of plain text',
+  unchangedName: 'the video already has that name',
+  descriptionTooLong: `a description can be at most ${MAX_DESCRIPTION_LENGTH} characters`,
+  descriptionControlCharacters: 'a description must be plain text',
+  unchangedDescription: 'the video already has that description',
+  notPublished: 'the video is not published',
+} as const;
+
+const commandMetadata = z.object({ userId: z.uuid(), traceId: z.string().min(1) });
+
+/**
+ * Who sent a command, from its metadata. Ownership is decided on it, so a command without
+ * one breaks the contract (MessageDataError: parked), as does a command filed under another
+ * video's stream, which would escape the per-video ordering the handlers rely on.
+ */
+export function requesterOf(command: RawMessage & { readonly data: { readonly videoId: string } }): string {
+  const parsed = commandMetadata.safeParse(command.metadata);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `metadata.${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new MessageDataError(command.id, command.type, problems);
+  }
+  if (command.streamName !== videoPublishingCommandStreamName(command.data.videoId)) {
+    throw new MessageDataError(command.id, command.type, `written to ${command.streamName}, not its video's command stream`);
+  }
+  return parsed.data.userId;
+}
+
+/** Where the creators portal writes commands: one stream per video, so they are handled in order. */
+export const videoPublishingCommandStreamName = (videoId: string): string => streamName(VIDEO_PUBLISHING_COMMAND_CATEGORY, videoId);
+export const videoPublishingStreamName = (videoId: string): string => streamName(VIDEO_PUBLISHING_CATEGORY, videoId);
