@@ -1,0 +1,49 @@
+import { ACCEPTED_CONTAINERS } from './formats.ts';
+import { runTool } from './run-tool.ts';
+
+// At most 1280×720, keeping the shape as displayed (iw*sar: some sources have non-square
+// pixels), never enlarged, and even on both sides (H.264 in 4:2:0 needs that).
+const FIT = 'min(1,min(1280/(iw*sar),720/ih))';
+const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*ih/2)*2)',setsar=1`;
+
+/** ffmpeg's arguments for a web-playable MP4: H.264 + AAC, the index up front so playback starts before the download ends. */
+export function transcodeArguments(input: string, output: string): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    '-format_whitelist', ACCEPTED_CONTAINERS,
+    '-i', input,
+    // The first video stream, and the first audio stream if there is one: a silent video publishes too.
+    '-map', '0:v:0', '-map', '0:a:0?',
+    '-vf', SCALE,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
+    '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+    // Phones record where a video was shot; nothing of the source's metadata is passed on.
+    '-map_metadata', '-1', '-map_chapters', '-1',
+    '-movflags', '+faststart',
+    '-progress', 'pipe:1', '-nostats',
+    '-f', 'mp4', output,
+  ];
+}
+
+/** One JPEG frame, `atSeconds` in, at the video's size. */
+export function posterArguments(input: string, output: string, atSeconds: number): string[] {
+  return [
+    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    '-ss', atSeconds.toFixed(3), '-i', input,
+    '-frames:v', '1', '-q:v', '3',
+    '-f', 'image2', '-c:v', 'mjpeg', output,
+  ];
+}
+
+export interface TranscodeOptions {
+  readonly signal: AbortSignal;
+  readonly onProgressLine: (line: string) => void;
+}
+
+export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine }: TranscodeOptions): Promise<void> {
+  await runTool(ffmpegPath, transcodeArguments(input, output), { signal, onLine: onProgressLine });
+}
+
+export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, signal: AbortSignal): Promise<void> {
+  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal });
+}
