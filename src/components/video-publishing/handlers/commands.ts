@@ -1,0 +1,92 @@
+import type { Logger } from '../../../logger.ts';
+import { follow, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type VideoPublishingCommand } from '../contract.ts';
+import { answerId } from '../ids.ts';
+import { decideDescription, decideName } from '../text-rules.ts';
+import { videoProjection, type Video } from '../video.ts';
+
+type Command<T extends VideoPublishingCommand['type']> = Recorded<Extract<VideoPublishingCommand, { type: T }>>;
+
+interface Deps {
+  readonly messageStore: MessageStore;
+  readonly logger: Logger;
+}
+
+/** Who may change a video: it must exist, and the sender must own it. */
+function accessProblem(video: Video, userId: string): string | undefined {
+  if (video.status === 'unknown') return REJECTION_REASONS.unknownVideo;
+  if (video.ownerId !== userId) return REJECTION_REASONS.notOwner;
+  return undefined;
+}
+
+/**
+ * PublishVideo, NameVideo, DescribeVideo and UnpublishVideo. None of them waits for a
+ * transcode: PublishVideo only accepts the video (the transcoding subscriber does the work),
+ * so a rename queued behind a publish is answered at once. Each handler reads the video,
+ * returns if the command was answered already, decides, and writes one event at the version
+ * it read with an id derived from the command: a redelivery finds its answer, a race is
+ * caught by the version (the engine retries, and the retry finds the answer), and a write
+ * repeated after a lost reply is deduplicated by the store.
+ */
+export function createCommandHandlers({ messageStore, logger }: Deps): Required<HandlerMap<VideoPublishingCommand>> {
+  async function decide<T extends VideoPublishingCommand['type']>(
+    command: Command<T>,
+    answer: (video: Video, userId: string) => Message | undefined,
+  ): Promise<void> {
+    const userId = requesterOf(command);
+    const { videoId } = command.data;
+    const log = logger.child({ videoId, commandId: command.id, type: command.type });
+    const stream = videoPublishingStreamName(videoId);
+    const { state, version } = await messageStore.project(stream, videoProjection);
+    if (state.handled.has(command.globalPosition)) {
+      log.debug('command already answered; ignored');
+      return;
+    }
+    const event = answer(state, userId);
+    if (!event) {
+      log.debug({ status: state.status }, 'nothing to do');
+      return;
+    }
+    await messageStore.write(stream, event, version);
+    log.info({ answer: event.type }, 'command answered');
+  }
+
+  const reply = <T extends string, D>(command: Command<VideoPublishingCommand['type']>, type: T, data: D): Message<T, D> =>
+    follow(command, type, data, {}, answerId(command.id, type));
+
+  return {
+    PublishVideo: (command) =>
+      decide(command, (video) =>
+        // A video is published once: a PublishVideo for one already accepted is a duplicate
+        // (the form posted twice), and a failed upload is retried under a new video id.
+        video.status === 'unknown' ? reply(command, 'VideoPublishingAccepted', command.data) : undefined,
+      ),
+
+    NameVideo: (command) =>
+      decide(command, (video, userId) => {
+        const { videoId, name } = command.data;
+        const denied = accessProblem(video, userId);
+        const decision = denied ? { ok: false as const, reason: denied } : decideName(name, video.name);
+        return decision.ok
+          ? reply(command, 'VideoNamed', { videoId, name: decision.value })
+          : reply(command, 'VideoNameRejected', { videoId, name, reason: decision.reason });
+      }),
+
+    DescribeVideo: (command) =>
+      decide(command, (video, userId) => {
+        const { videoId, description } = command.data;
+        const denied = accessProblem(video, userId);
+        const decision = denied ? { ok: false as const, reason: denied } : decideDescription(description, video.description);
+        return decision.ok
+          ? reply(command, 'VideoDescribed', { videoId, description: decision.value })
+          : reply(command, 'VideoDescriptionRejected', { videoId, description, reason: decision.reason });
+      }),
+
+    UnpublishVideo: (command) =>
+      decide(command, (video, userId) => {
+        const { videoId } = command.data;
+        const reason = accessProblem(video, userId) ?? (video.status === 'published' ? undefined : REJECTION_REASONS.notPublished);
+        return reason ? reply(command, 'VideoUnpublishRejected', { videoId, reason }) : reply(command, 'VideoUnpublished', { videoId });
+      }),
+  };
+}

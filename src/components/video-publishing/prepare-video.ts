@@ -1,0 +1,99 @@
+import { videoKeys, type VideoStore } from '../../video-store/index.ts';
+import { probeVideo, type VideoInfo } from './media/probe.ts';
+import { createProgressReader } from './media/progress.ts';
+import { ToolFailedError } from './media/run-tool.ts';
+import { extractPoster, transcode } from './media/transcode.ts';
+
+export interface MediaTools {
+  readonly ffmpegPath: string;
+  readonly ffprobePath: string;
+}
+
+export type Preparation =
+  | {
+      readonly ok: true;
+      readonly transcodedUri: string;
+      readonly posterUri: string;
+      readonly durationSeconds: number;
+      readonly width: number;
+      readonly height: number;
+    }
+  | { readonly ok: false; readonly reason: string };
+
+export interface PrepareOptions {
+  readonly videoStore: VideoStore;
+  readonly tools: MediaTools;
+  readonly videoId: string;
+  readonly sourceUri: string;
+  /** Kills whichever tool is running: the preparation throws ToolInterruptedError and stores nothing. */
+  readonly signal: AbortSignal;
+  /** Called once the source is known to be a video, before the long part begins. */
+  readonly onStarted: () => Promise<void>;
+  readonly onProgress: (percent: number) => void;
+  readonly progressIntervalMs: number;
+}
+
+// Far enough in to miss a fade from black, near enough for short clips.
+const POSTER_FRACTION = 0.1;
+const MAX_POSTER_SECONDS = 10;
+// ffmpeg's words for trouble on our side of the file.
+const OUR_FAULT = /No space left on device|Permission denied|Disk quota exceeded/i;
+
+/** ffmpeg names the files it failed on; the creator is shown neither our paths nor temporary names. */
+function withoutPaths(message: string, paths: readonly string[]): string {
+  return paths.reduce((text, file) => text.split(file).join('the video'), message);
+}
+
+/**
+ * Probes the upload, transcodes it to a web MP4 and takes a poster frame, storing both under
+ * the video's keys. Each file appears under its key only once complete (writeLocalFile), so a
+ * stop or crash part-way leaves nothing a reader could mistake for a result. A file ffmpeg
+ * cannot read or convert is the upload's fault: `ok: false` with a reason a person can read.
+ * Anything else (the source missing from the store, ffmpeg missing) throws.
+ */
+export async function prepareVideo(options: PrepareOptions): Promise<Preparation> {
+  const { videoStore, tools, videoId, sourceUri, signal } = options;
+  const probe = await videoStore.withLocalFile(sourceUri, (file) => probeVideo(tools.ffprobePath, file, signal));
+  if (!probe.video) return { ok: false, reason: probe.reason };
+  await options.onStarted();
+
+  let transcodedUri: string;
+  try {
+    const onProgressLine = createProgressReader({
+      durationSeconds: probe.info.durationSeconds,
+      minIntervalMs: options.progressIntervalMs,
+      report: options.onProgress,
+    });
+    ({ uri: transcodedUri } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
+      videoStore.withLocalFile(sourceUri, async (input) => {
+        try {
+          await transcode(tools.ffmpegPath, input, output, { signal, onProgressLine });
+        } catch (error) {
+          if (error instanceof ToolFailedError) throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
+          throw error;
+        }
+      }),
+    ));
+  } catch (error) {
+    // A full disk is ours to mend, not the upload's fault: thrown, so the engine retries and then parks.
+    if (error instanceof ToolFailedError && !OUR_FAULT.test(error.lastError)) {
+      return { ok: false, reason: `The video could not be converted (${error.lastError || 'ffmpeg failed'}).` };
+    }
+    throw error;
+  }
+
+  const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, signal));
+  // Our own output, freshly written: unreadable means something is wrong here, not in the upload.
+  if (!result.video) throw new Error(`the transcoded ${transcodedUri} does not probe as a video: ${result.reason}`);
+  const posterUri = await storePoster(options, transcodedUri, result.info);
+  const { width, height, durationSeconds = probe.info.durationSeconds ?? 0 } = result.info;
+  return { ok: true, transcodedUri, posterUri, durationSeconds: Math.round(durationSeconds * 1000) / 1000, width, height };
+}
+
+async function storePoster({ videoStore, tools, videoId, signal }: PrepareOptions, transcodedUri: string, info: VideoInfo): Promise<string> {
+  const at = Math.min((info.durationSeconds ?? 0) * POSTER_FRACTION, MAX_POSTER_SECONDS);
+  const { uri } = await videoStore.writeLocalFile(videoKeys.poster(videoId), (output) =>
+    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, at, signal)),
+  );
+  return uri;
+}

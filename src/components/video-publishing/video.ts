@@ -1,0 +1,61 @@
+import { parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { videoPublishingEventSchemas, type VideoPublishingEvent } from './contract.ts';
+
+/**
+ * unknown: no PublishVideo accepted. accepted: waiting for a transcoder. transcoding: one has
+ * begun. published / failed: the outcome, written once. unpublished: taken down by its owner.
+ */
+export type VideoStatus = 'unknown' | 'accepted' | 'transcoding' | 'published' | 'failed' | 'unpublished';
+
+/** A video as its `videoPublishing-<videoId>` stream tells it. */
+export interface Video {
+  readonly status: VideoStatus;
+  readonly ownerId: string | undefined;
+  readonly name: string | undefined;
+  readonly description: string;
+  /** Global positions of the messages this stream's events answer: a command found here was handled already. */
+  readonly handled: ReadonlySet<number>;
+}
+
+const initial: Video = { status: 'unknown', ownerId: undefined, name: undefined, description: '', handled: new Set() };
+
+/** Publishing has an outcome (or the video was taken down): a transcoder has nothing left to do. */
+export function isSettled(video: Video): boolean {
+  return video.status === 'published' || video.status === 'failed' || video.status === 'unpublished';
+}
+
+function answered(state: Video, message: RawMessage): Video {
+  const cause = message.metadata.causationMessageGlobalPosition;
+  return cause === undefined ? state : { ...state, handled: new Set(state.handled).add(cause) };
+}
+
+type Apply = (state: Video, event: Recorded<VideoPublishingEvent>) => Video;
+
+/** Events are read against the contract first: a broken one throws MessageDataError, and the command being decided is parked, not decided on a misread stream. */
+function checked(apply: Apply): (state: Video, message: RawMessage) => Video {
+  return (state, message) => {
+    const event = parseMessage(videoPublishingEventSchemas, message);
+    return event ? apply(answered(state, message), event) : state;
+  };
+}
+
+const same: Apply = (state) => state;
+
+export const videoProjection: Projection<Video> = {
+  init: () => initial,
+  apply: {
+    VideoPublishingAccepted: checked((state, event) =>
+      event.type === 'VideoPublishingAccepted' ? { ...state, status: 'accepted', ownerId: event.data.ownerId } : state,
+    ),
+    VideoTranscodingStarted: checked((state) => (state.status === 'accepted' ? { ...state, status: 'transcoding' } : state)),
+    VideoTranscodingProgressed: checked(same),
+    VideoPublished: checked((state) => ({ ...state, status: 'published' })),
+    VideoPublishingFailed: checked((state) => ({ ...state, status: 'failed' })),
+    VideoNamed: checked((state, event) => (event.type === 'VideoNamed' ? { ...state, name: event.data.name } : state)),
+    VideoNameRejected: checked(same),
+    VideoDescribed: checked((state, event) => (event.type === 'VideoDescribed' ? { ...state, description: event.data.description } : state)),
+    VideoDescriptionRejected: checked(same),
+    VideoUnpublished: checked((state) => ({ ...state, status: 'unpublished' })),
+    VideoUnpublishRejected: checked(same),
+  },
+};
