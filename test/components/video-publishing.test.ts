@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import test from 'tape';
+import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
+import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
+import { createScope } from '../helpers/scope.ts';
+import { openTestStore } from '../helpers/message-store.ts';
+import { drain } from '../helpers/subscribers.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+import { recordingStore } from '../fixtures/identity-controls.ts';
+import { eventOf, eventsOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
+import { ffmpegWrapper, ffprobe, isAlive, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
+
+test('video-publishing: PublishVideo → accepted, transcoding started, progress, VideoPublished with a playable MP4 and a JPEG poster; a rename meanwhile is not held up', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    // Real-time reading: the 2-second video takes 2 seconds, long enough to rename during it.
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+    for (const subscription of component.subscriptions) subscription.start();
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 2 }));
+    const command = await writeCommand(store, publish);
+
+    await waitUntil('transcoding to start', () => eventOf(store, videoId, 'VideoTranscodingStarted'));
+    await writeCommand(store, nameVideoControl(videoId, 'My first tutorial', ownerId));
+    await waitUntil('the rename', () => eventOf(store, videoId, 'VideoNamed'));
+    t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'the rename was answered while the transcode ran');
+
+    const published = await waitUntil('VideoPublished', () => eventOf(store, videoId, 'VideoPublished'), { timeoutMs: 20_000 });
+    const data = published.data as Record<string, unknown>;
+    t.deepEqual(
+      { ...data, durationSeconds: undefined },
+      {
+        ownerId,
+        videoId,
+        sourceUri: publish.data.sourceUri,
+        transcodedUri: uriOfKey(videoKeys.transcoded(videoId)),
+        posterUri: uriOfKey(videoKeys.poster(videoId)),
+        durationSeconds: undefined,
+        width: 320,
+        height: 240,
+      },
+      'VideoPublished names the files, the owner and the size',
+    );
+    t.ok(Math.abs((data.durationSeconds as number) - 2) < 0.2, `the duration is about 2 s (${String(data.durationSeconds)})`);
+    t.equal(published.metadata.traceId, command.metadata.traceId, 'the trace carries on from the command');
+    t.equal(published.metadata.userId, ownerId, 'and who asked');
+
+    const types = await typesOf(store, videoId);
+    t.deepEqual(types.filter((type) => type !== 'VideoTranscodingProgressed' && type !== 'VideoNamed'), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'in order, once each');
+    const percents = (await eventsOf(store, videoId)).filter((event) => event.type === 'VideoTranscodingProgressed').map((event) => (event.data as { percent: number }).percent);
+    t.ok(percents.length >= 1 && percents.length <= 9, `a few progress reports (${percents.join(', ')})`);
+    t.deepEqual(percents, [...percents].sort((a, b) => a - b), 'rising');
+    t.ok(percents.every((percent) => percent % 10 === 0 && percent > 0 && percent < 100), 'in whole steps of 10 %');
+
+    const mp4 = await videoStore.withLocalFile(data.transcodedUri as string, ffprobe);
+    const video = mp4.streams.find((stream) => stream.codec_type === 'video');
+    t.equal(video?.codec_name, 'h264', 'H.264 video');
+    t.equal(mp4.streams.find((stream) => stream.codec_type === 'audio')?.codec_name, 'aac', 'AAC audio');
+    t.match(mp4.format.format_name ?? '', /mp4/, 'in MP4');
+    t.ok(Math.abs(Number(mp4.format.duration) - 2) < 0.2, 'about as long as the source');
+    const head = await videoStore.withLocalFile(data.transcodedUri as string, (file) => readFile(file));
+    t.ok(head.indexOf('moov') < head.indexOf('mdat'), 'the index is before the media (+faststart), so playback starts at once');
+    const poster = await videoStore.withLocalFile(data.posterUri as string, (file) => readFile(file));
+    t.deepEqual([...poster.subarray(0, 3)], [0xff, 0xd8, 0xff], 'the poster is a JPEG');
+    t.equal((await videoStore.withLocalFile(data.posterUri as string, ffprobe)).streams[0]?.width, 320, 'at the video size');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: a large source without sound → at most 720p, its shape kept in even dimensions, and no audio track', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const component = videoPublishing(scope, store, videoStore);
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir, { width: 1919, height: 1081, audio: false }));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    const published = await eventOf(store, videoId, 'VideoPublished');
+    const { transcodedUri, width, height } = published?.data as { transcodedUri: string; width: number; height: number };
+    const streams = (await videoStore.withLocalFile(transcodedUri, ffprobe)).streams;
+    const video = streams.find((stream) => stream.codec_type === 'video');
+    t.deepEqual([video?.width, video?.height], [1278, 720], '1919×1081 fits 1280×720 as 1278×720: 720 high, even, same shape');
+    t.deepEqual([width, height], [1278, 720], 'as VideoPublished says');
+    t.notOk(streams.some((stream) => stream.codec_type === 'audio'), 'no audio track, and published anyway');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: a text file sent as a video → VideoPublishingFailed with a reason a person can read; nothing is stored', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const component = videoPublishing(scope, store, videoStore);
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    const notes = path.join(dir, 'notes.txt');
+    await writeFile(notes, 'These are my lecture notes, not a video.\n'.repeat(50));
+    await upload(videoStore, videoId, notes);
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoPublishingFailed'], 'failed, without starting a transcode');
+    const failed = await eventOf(store, videoId, 'VideoPublishingFailed');
+    t.equal((failed?.data as { ownerId: string }).ownerId, ownerId);
+    const { reason } = failed?.data as { reason: string };
+    t.match(reason, /^The file is not a video we can read\. Please upload an MP4, MOV/, `the reason says what to do: "${reason}"`);
+    t.equal(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), undefined, 'no transcoded file');
+    t.equal(await videoStore.stat(uriOfKey(videoKeys.poster(videoId))), undefined, 'no poster');
+    t.equal(component.transcoder.status().parked, 0, 'a failure answered, not a message parked');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: the same PublishVideo delivered twice, and its acceptance handled twice, publish once and transcode once', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const ffmpeg = await ffmpegWrapper(dir);
+    const recording = recordingStore(store);
+    const component = videoPublishing(scope, recording, videoStore, { ffmpegPath: ffmpeg.path });
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir));
+    const command = await writeCommand(store, publish);
+    // The form posted twice: a second command for the same video.
+    await writeCommand(store, { ...publishVideoControl({ videoId, ownerId: publish.data.ownerId }) });
+    await drain(component.commands);
+    await drain(component.transcoder);
+    const runs = (await ffmpeg.runs()).length;
+    const attempts = recording.attempts.length;
+
+    await component.handlers.commands(command);
+    const accepted = await eventOf(store, videoId, 'VideoPublishingAccepted');
+    await component.handlers.transcoding(accepted!);
+
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'one of each');
+    t.equal(runs, 2, 'ffmpeg ran twice for the first delivery: the transcode and the poster');
+    t.equal((await ffmpeg.runs()).length, runs, 'and not again');
+    t.deepEqual(recording.attempts.slice(attempts), [], 'the repeats found the video published and wrote nothing, not even an attempt');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: stopped mid-transcode, ffmpeg is killed, nothing is written or stored, and the next start publishes', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const first = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+    for (const subscription of first.subscriptions) subscription.start();
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 6 }));
+    await writeCommand(store, publish);
+    // Progress means ffmpeg is well into it, its output file open and being written.
+    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
+    const [pid] = await slow.runs();
+
+    const stopping = Date.now();
+    await Promise.all(first.subscriptions.map((subscription) => subscription.stop()));
+    t.ok(Date.now() - stopping < 3_000, `the stop did not wait for the transcode (${Date.now() - stopping} ms)`);
+    t.notOk(pid !== undefined && isAlive(pid), 'ffmpeg is gone');
+    t.deepEqual((await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed'), ['VideoPublishingAccepted', 'VideoTranscodingStarted'], 'neither published nor failed');
+    t.equal(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), undefined, 'no transcoded file under its name');
+    t.deepEqual(await partialFiles(dir), [], 'and the half-written one discarded');
+    t.equal(first.transcoder.status().parked, 0, 'not parked');
+
+    const second = videoPublishing(scope, store, videoStore);
+    for (const subscription of second.subscriptions) subscription.start();
+    await waitUntil('VideoPublished after the restart', () => eventOf(store, videoId, 'VideoPublished'));
+    const types = await typesOf(store, videoId);
+    t.deepEqual(types.filter((type) => type !== 'VideoTranscodingProgressed'), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'published once; the restart’s start was the same event');
+    t.ok(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), 'the transcoded file is there');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: commands whose data or metadata break the contract are parked, and the next command goes on', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const component = videoPublishing(scope, store, videoStoreIn(dir));
+    const good = publishVideoControl();
+    const badId = nameVideoControl('not-a-uuid', 'A name', randomUUID());
+    const noUser = { ...nameVideoControl(good.data.videoId, 'A name', randomUUID()), metadata: { traceId: randomUUID() } };
+    const escaping = publishVideoControl({ sourceUri: 'video-store:../../etc/passwd' });
+    const parkedIds: string[] = [];
+    for (const command of [badId, noUser, escaping]) parkedIds.push((await writeCommand(store, command)).id);
+    await writeCommand(store, good);
+    await drain(component.commands);
+
+    t.deepEqual(await typesOf(store, good.data.videoId), ['VideoPublishingAccepted'], 'the valid command after them was handled');
+    const parked = await store.readStream('deadLetter-components:video-publishing:commands');
+    t.deepEqual(parked.map((entry) => (entry.data as { message: { id: string } }).message.id), parkedIds, 'each bad one parked');
+    const errors = parked.map((entry) => (entry.data as { error: string }).error);
+    t.match(errors[0]!, /MessageDataError.*videoId/, 'a videoId that is no uuid');
+    t.match(errors[1]!, /metadata\.userId/, 'no userId to decide ownership on');
+    t.match(errors[2]!, /sourceUri: not a video store URI/, 'a source outside the store');
+    t.equal(await typesOf(store, escaping.data.videoId).then((types) => types.length), 0, 'and none answered');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: an upload missing from the store is ours to mend, not the creator’s failure: parked for an operator, not failed', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const component = videoPublishing(scope, store, videoStoreIn(await tempDir(scope)));
+    const publish = publishVideoControl();
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.deepEqual(await typesOf(store, publish.data.videoId), ['VideoPublishingAccepted'], 'no failure written');
+    const [parked] = await store.readStream('deadLetter-components:video-publishing:transcoding');
+    t.match((parked?.data as { error: string }).error, /VideoNotFoundError/, 'parked, saying the file is not there');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: with a transcode concurrency of 2, two videos transcode at the same time, each published once', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path, transcodeConcurrency: 2 });
+    t.deepEqual(component.subscriptions.slice(1).map((subscription) => subscription.status().consumerGroup), [{ member: 0, size: 2 }, { member: 1, size: 2 }], 'two transcoding members');
+    // Message DB gives each stream to a member by a hash of its id: pick one video for each.
+    const memberOf = async (videoId: string) =>
+      Number((await pool.query<{ member: string }>('SELECT MOD(@hash_64(cardinal_id($1)), 2) AS member', [`videoPublishing-${videoId}`])).rows[0]?.member);
+    const videoIds: string[] = [];
+    for (const member of [0, 1]) {
+      let videoId = randomUUID();
+      while ((await memberOf(videoId)) !== member) videoId = randomUUID();
+      videoIds.push(videoId);
+    }
+    const source = await makeVideo(dir, { seconds: 2 });
+    for (const videoId of videoIds) {
+      await upload(videoStore, videoId, source);
+      await writeCommand(store, publishVideoControl({ videoId }));
+    }
+    for (const subscription of component.subscriptions) subscription.start();
+
+    await waitUntil('both to start', async () => (await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoTranscodingStarted')))).every(Boolean));
+    const publishedYet = await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoPublished')));
+    t.deepEqual(publishedYet, [undefined, undefined], 'both started before either was published: they ran together');
+    await waitUntil('both published', async () => (await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoPublished')))).every(Boolean));
+    for (const videoId of videoIds) {
+      t.equal((await typesOf(store, videoId)).filter((type) => type === 'VideoPublished').length, 1, 'published once');
+    }
+  } finally {
+    await scope.close();
+  }
+});
