@@ -109,7 +109,7 @@ export function createSystem(config: SystemConfig): System {
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
-  const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, passwords, rateLimits });
+  const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits });
   const probes = [
     createHealthRouter({
       appDatabase: () => db.raw('SELECT 1'),

@@ -14,5 +14,12 @@ export function startupWarnings(env: Pick<Env, 'nodeEnv' | 'trustProxy'>): strin
         'and set TRUST_PROXY to it (e.g. TRUST_PROXY=1 for one proxy in front, or its address).',
     );
   }
+  if (env.trustProxy === true) {
+    warnings.push(
+      'TRUST_PROXY=true believes every X-Forwarded-For hop, including the first, which the client writes: ' +
+        'anyone can then pose as any address and escape the per-address log-in and registration limits. ' +
+        'Set the number of proxies in front (TRUST_PROXY=1) or their addresses instead.',
+    );
+  }
   return warnings;
 }

@@ -11,13 +11,13 @@ export interface PasswordHasher {
 
 /** bcrypt on libuv's thread pool, so hashing never blocks the event loop; `cost` is BCRYPT_COST. */
 export function createPasswordHasher(cost: number): PasswordHasher {
-  let dummy: Promise<string> | undefined;
-  const dummyHash = () => (dummy ??= bcrypt.hash(`no account ${Math.random()}`, cost));
+  // Made at once, so even the first unknown email costs no more than a known one.
+  const dummy = bcrypt.hash(`no account ${Math.random()}`, cost);
   return {
     hash: (password) => bcrypt.hash(password, cost),
     async verify(password, hash) {
       if (hash === undefined) {
-        await bcrypt.compare(password, await dummyHash());
+        await bcrypt.compare(password, await dummy);
         return false;
       }
       return bcrypt.compare(password, hash);

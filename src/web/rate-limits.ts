@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Limit, RateLimitSettings } from '../config/env.ts';
@@ -21,6 +22,26 @@ function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit): Ra
   });
 }
 
+/** The eight groups of an IPv6 address, `::` filled in. */
+function ipv6Groups(address: string): string[] {
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const missing = tail === undefined ? 0 : 8 - left.length - right.length;
+  return [...left, ...Array<string>(missing).fill('0'), ...right];
+}
+
+/**
+ * The client a limit counts: an IPv4 address as itself (also when written as IPv6), an IPv6
+ * address by its /64, since one subscriber is usually given a whole /64 to pick from.
+ */
+export function clientKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!isIPv6(address)) return address;
+  return `${ipv6Groups(address.toLowerCase().split('%')[0]!).slice(0, 4).map((group) => Number.parseInt(group || '0', 16).toString(16)).join(':')}::/64`;
+}
+
 /** Seconds until `result` frees a point, at least 1 (Retry-After takes whole seconds). */
 const secondsUntilFree = (result: RateLimiterRes): number => Math.max(1, Math.ceil(result.msBeforeNext / 1000));
 
@@ -29,11 +50,14 @@ function isLimiterAnswer(value: unknown): value is RateLimiterRes {
 }
 
 export interface RateLimits {
-  /** 0 if this account and this address may try to log in, else the seconds to wait. */
-  loginWait(email: string, address: string): Promise<number>;
-  loginFailed(email: string, address: string): Promise<void>;
-  /** A good password clears the account's failures (not the address's: one address, many accounts). */
-  loginSucceeded(email: string): Promise<void>;
+  /**
+   * Takes one try from the account's and the address's allowance of failures, before the
+   * password is checked, so a burst of guesses in parallel cannot all pass a check made before
+   * any of them failed. 0 if both had one left, else the seconds to wait.
+   */
+  loginAttempt(email: string, address: string): Promise<number>;
+  /** A good password gives the try back, and clears the account's failures. */
+  loginSucceeded(email: string, address: string): Promise<void>;
   /** Takes one registration from the address's allowance: 0 if it had one, else the seconds to wait. */
   registrationWait(address: string): Promise<number>;
 }
@@ -47,34 +71,26 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   const perAddress = limiter(db, 'login-failures-address', settings.loginFailuresPerAddress);
   const registrations = limiter(db, 'registrations-address', settings.registrationsPerAddress);
 
-  const wait = async (store: RateLimiterPostgres, key: string, points: number): Promise<number> => {
-    const state = await store.get(key);
-    return state && state.consumedPoints >= points ? secondsUntilFree(state) : 0;
+  // consume() is one atomic upsert: of any number of requests at once, only as many as the
+  // allowance get through. It rejects with the limiter's answer when the allowance is spent.
+  const take = async (store: RateLimiterPostgres, key: string): Promise<number> => {
+    try {
+      await store.consume(key, 1);
+      return 0;
+    } catch (rejection) {
+      if (isLimiterAnswer(rejection)) return secondsUntilFree(rejection);
+      throw rejection;
+    }
   };
 
   return {
-    async loginWait(email, address) {
-      const waits = await Promise.all([
-        wait(perAccount, keyOf(email), settings.loginFailuresPerAccount.points),
-        wait(perAddress, keyOf(address), settings.loginFailuresPerAddress.points),
-      ]);
+    async loginAttempt(email, address) {
+      const waits = await Promise.all([take(perAccount, keyOf(email)), take(perAddress, keyOf(clientKey(address)))]);
       return Math.max(...waits);
     },
-    async loginFailed(email, address) {
-      await Promise.all([perAccount.penalty(keyOf(email), 1), perAddress.penalty(keyOf(address), 1)]);
+    async loginSucceeded(email, address) {
+      await Promise.all([perAccount.delete(keyOf(email)), perAddress.reward(keyOf(clientKey(address)), 1)]);
     },
-    async loginSucceeded(email) {
-      await perAccount.delete(keyOf(email));
-    },
-    async registrationWait(address) {
-      try {
-        await registrations.consume(keyOf(address), 1);
-        return 0;
-      } catch (rejection) {
-        // The library rejects with its answer when the allowance is spent, with an Error when the store fails.
-        if (isLimiterAnswer(rejection)) return secondsUntilFree(rejection);
-        throw rejection;
-      }
-    },
+    registrationWait: (address) => take(registrations, keyOf(clientKey(address))),
   };
 }

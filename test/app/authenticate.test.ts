@@ -139,6 +139,21 @@ test('log in: after the limit of failures an account gets 429 with Retry-After, 
   }
 });
 
+test('log in: a burst of guesses at once gets no more tries than the limit', async (t) => {
+  const system = await createTestSystem({
+    rateLimits: { loginFailuresPerAccount: { points: 3, windowSeconds: 600 }, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: GENEROUS },
+  });
+  try {
+    const account = await seedAccount(system.db);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, n) => logIn(request.agent(system.app), account.email, `guess ${n}`)));
+    const statuses = answers.map((answer) => answer.status).sort();
+    t.deepEqual(statuses, [...Array<number>(3).fill(401), ...Array<number>(9).fill(429)], 'three guesses checked, nine refused');
+    t.equal((await system.messageStore.readStream(`authentication-${account.userId}`)).length, 3, 'three failures recorded');
+  } finally {
+    await system.stop();
+  }
+});
+
 test('log in: failures from one address across many accounts hit the per-address limit', async (t) => {
   const system = await createTestSystem({
     rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: { points: 4, windowSeconds: 600 }, registrationsPerAddress: GENEROUS },

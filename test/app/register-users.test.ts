@@ -175,14 +175,43 @@ test('register: the status page follows the identity stream; unknown ids are 404
     t.equal((await agent.get('/register/not-a-uuid')).status, 404, 'not an id → 404');
 
     const registered = randomUUID();
-    await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: {}, metadata: {} });
+    await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
+    const early = await agent.get(`/register/${registered}`).expect(200);
+    t.match(early.text, /http-equiv="refresh"/, 'decided, but not yet in the credentials log-in reads: still being set up');
+    await system.db('user_credentials').insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
     const done = await agent.get(`/register/${registered}`).expect(200);
-    t.match(done.text, /Registered — log in/);
+    t.match(done.text, /Registered — log in/, 'once log-in would work, the page says so');
     t.doesNotMatch(done.text, /http-equiv="refresh"/, 'no more refreshing');
 
     const rejected = randomUUID();
     await system.messageStore.write(`identity-${rejected}`, { id: randomUUID(), type: 'RegistrationRejected', data: { reason: 'email already registered' }, metadata: {} });
     t.match((await agent.get(`/register/${rejected}`).expect(200)).text, /could not create this account: email already registered/);
+  } finally {
+    await system.stop();
+  }
+});
+
+test('register: a form sent again after it was decided: the same address gets the same answer, another a fresh form', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register');
+    const userId = hiddenUserId(page.text);
+    const send = (email: string) =>
+      agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password: 'long enough 1', passwordAgain: 'long enough 1' });
+    t.equal((await send('first@example.com')).status, 303);
+    // As the identity component would decide it.
+    await system.messageStore.write(`identity-${userId}`, { id: randomUUID(), type: 'Registered', data: { userId, email: 'first@example.com' }, metadata: {} });
+
+    const same = await send('first@example.com');
+    t.equal(same.status, 303, 'the same address again → the same registration');
+    t.equal(same.headers.location, `/register/${userId}`);
+    const other = await send('second@example.com');
+    t.equal(other.status, 400, 'another address on a used form → 400');
+    t.match(other.text, /already used to register/, 'says why');
+    t.notEqual(hiddenUserId(other.text), userId, 'with a fresh form');
+    t.match(other.text, /value="second@example.com"/, 'the address kept');
+    t.equal((await system.messageStore.readStream(`identity:command-${userId}`)).length, 1, 'no second command written');
   } finally {
     await system.stop();
   }

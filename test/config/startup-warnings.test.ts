@@ -27,3 +27,11 @@ test('startup warnings: none with a trusted proxy, or outside production', (t) =
   t.deepEqual(startupWarnings(parseEnv({ NODE_ENV: 'test' })), []);
   t.end();
 });
+
+test('startup warnings: TRUST_PROXY=true is called out, since clients could then choose their own address', (t) => {
+  const warnings = startupWarnings(parseEnv({ TRUST_PROXY: 'true' }));
+  t.equal(warnings.length, 1);
+  t.match(warnings[0] ?? '', /TRUST_PROXY=true believes every X-Forwarded-For hop/);
+  t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '1' })), [], 'a hop count is fine');
+  t.end();
+});

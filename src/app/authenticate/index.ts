@@ -53,16 +53,15 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, ra
       return showForm(req, res, 400, { returnTo, error: `An email has at most ${MAX_EMAIL_LENGTH} characters and a password at most ${MAX_PASSWORD_BYTES} bytes.` });
     }
     const address = req.ip ?? 'unknown';
-    const wait = await rateLimits.loginWait(email, address);
+    const wait = await rateLimits.loginAttempt(email, address);
     if (wait > 0) throw new TooManyRequestsError(`Too many failed log-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait);
 
     const account = await credentials.byEmail(email);
     if (!(await passwords.verify(password, account?.passwordHash)) || !account) {
-      await rateLimits.loginFailed(email, address);
       if (account) await record(req, account.userId, { type: 'UserLoginFailed', data: { userId: account.userId, reason: LOGIN_FAILURE_REASONS.wrongPassword } });
       return showForm(req, res, 401, { email, returnTo, error: NO_MATCH });
     }
-    await rateLimits.loginSucceeded(email);
+    await rateLimits.loginSucceeded(email, address);
     await record(req, account.userId, { type: 'UserLoggedIn', data: { userId: account.userId } });
     const session = req.session!;
     session.userId = account.userId;

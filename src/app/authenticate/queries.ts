@@ -27,6 +27,9 @@ export function createCredentialsQueries(db: Knex) {
       const row = await db<CredentialsRow>('user_credentials').where({ user_id: userId }).first('roles');
       return row?.roles ?? [];
     },
+    async exists(userId: string): Promise<boolean> {
+      return (await db('user_credentials').where({ user_id: userId }).first('user_id')) !== undefined;
+    },
     async emailRegistered(email: string): Promise<boolean> {
       return (await db('user_credentials').where({ email }).first('user_id')) !== undefined;
     },

@@ -9,7 +9,7 @@ import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import type { RateLimits } from '../../web/rate-limits.ts';
-import { registrationStatus } from './registration-status.ts';
+import { registrationDecision } from './registration-status.ts';
 import { validateRegistration, type RegistrationField } from './validate.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
@@ -19,6 +19,8 @@ interface RegisterUsersDeps {
   readonly messageStore: MessageStore;
   /** Is this address already in the credentials projection? A quick answer; identity decides. */
   readonly emailRegistered: (email: string) => Promise<boolean>;
+  /** Can this user log in yet? Log-in reads the credentials projection, which follows the decision. */
+  readonly canLogIn: (userId: string) => Promise<boolean>;
   readonly passwords: PasswordHasher;
   readonly rateLimits: RateLimits;
   readonly newId?: () => string;
@@ -30,7 +32,7 @@ interface FormState {
   readonly errors?: Partial<Record<RegistrationField, string>>;
 }
 
-export function createRegisterUsersApp({ messageStore, emailRegistered, passwords, rateLimits, newId = randomUUID }: RegisterUsersDeps) {
+export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn, passwords, rateLimits, newId = randomUUID }: RegisterUsersDeps) {
   const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {} }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
@@ -48,6 +50,13 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, password
     const validated = validateRegistration(req.body);
     if (!validated.ok) return showForm(req, res, 400, validated);
     const { email, password, userId } = validated.input;
+    // This form was sent before and decided (the Back button, say): the same answer again for the
+    // same address, a fresh form for another, which would otherwise be silently ignored.
+    const earlier = await registrationDecision(messageStore, userId);
+    if (earlier && earlier.state !== 'pending') {
+      if (earlier.state === 'registered' && earlier.email === email) return res.redirect(303, `/register/${userId}`);
+      return showForm(req, res, 400, { email, errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' } });
+    }
 
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
     if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait);
@@ -65,8 +74,12 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, password
 
   router.get('/:userId', async (req, res) => {
     const userId = userIdParam.safeParse(req.params.userId);
-    const status = userId.success ? await registrationStatus(messageStore, userId.data.toLowerCase()) : undefined;
-    if (!status) throw new NotFoundError('There is no registration with that id.');
+    const id = userId.success ? userId.data.toLowerCase() : undefined;
+    const decision = id ? await registrationDecision(messageStore, id) : undefined;
+    if (!id || !decision) throw new NotFoundError('There is no registration with that id.');
+    // "Registered — log in" only once log-in would work: until the credentials row is there,
+    // the account is still being set up as far as the person waiting can tell.
+    const status = decision.state === 'registered' && !(await canLogIn(id)) ? { state: 'pending' } : decision;
     res.render('registration-status', { title: 'Registration', status });
   });
 

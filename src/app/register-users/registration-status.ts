@@ -1,17 +1,21 @@
-import { identityEventSchemas, identityStreamName, identityCommandStreamName } from '../../components/identity/contract.ts';
+import { identityCommandStreamName, identityEventSchemas, identityStreamName } from '../../components/identity/contract.ts';
 import type { MessageStore, Projection } from '../../message-store/index.ts';
 
-type RegistrationStatus =
+type RegistrationDecision =
   | { readonly state: 'pending' }
-  | { readonly state: 'registered' }
+  | { readonly state: 'registered'; readonly email: string }
   | { readonly state: 'rejected'; readonly reason: string };
 
+const registeredEmail = identityEventSchemas.Registered.shape.email;
 const rejectionReason = identityEventSchemas.RegistrationRejected.shape.reason;
 
-const registration: Projection<RegistrationStatus> = {
+const registration: Projection<RegistrationDecision> = {
   init: () => ({ state: 'pending' }),
   apply: {
-    Registered: () => ({ state: 'registered' }),
+    Registered: (_state, message) => {
+      const email = registeredEmail.safeParse((message.data as { email?: unknown }).email);
+      return { state: 'registered', email: email.success ? email.data : '' };
+    },
     RegistrationRejected: (state, message) => {
       if (state.state === 'registered') return state;
       const reason = rejectionReason.safeParse((message.data as { reason?: unknown }).reason);
@@ -21,11 +25,10 @@ const registration: Projection<RegistrationStatus> = {
 };
 
 /**
- * Where a registration stands, from the identity component's own stream rather than a
- * projection: this page is watched in the seconds after the command, and the stream is the truth.
- * Undefined when no registration was ever asked for under this id.
+ * What the identity component decided about a registration, from its own stream rather than a
+ * projection: the stream is the truth. Undefined when no registration was asked for under this id.
  */
-export async function registrationStatus(messageStore: MessageStore, userId: string): Promise<RegistrationStatus | undefined> {
+export async function registrationDecision(messageStore: MessageStore, userId: string): Promise<RegistrationDecision | undefined> {
   const { state, version } = await messageStore.project(identityStreamName(userId), registration);
   if (version >= 0) return state;
   const asked = await messageStore.streamVersion(identityCommandStreamName(userId));
