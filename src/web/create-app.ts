@@ -7,7 +7,7 @@ import type { TrustProxy } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
-import { requestContext } from './request-context.ts';
+import { requestContext, SESSION_MAX_AGE_MS } from './request-context.ts';
 import { requestLog } from './request-log.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -66,7 +66,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
       httpOnly: true,
       sameSite: 'lax',
       secure: options.production,
-      maxAge: 14 * 24 * 60 * 60 * 1000,
+      maxAge: SESSION_MAX_AGE_MS,
     }),
   );
   app.use(requestContext());

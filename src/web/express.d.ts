@@ -16,6 +16,8 @@ declare global {
       userId?: string;
       /** Shown in the header; kept with the id so a page needs no query to say who is logged in. */
       email?: string;
+      /** When the user logged in (ms since the epoch): a session older than its max age is refused. */
+      loggedInAt?: number;
       csrfToken?: string;
       flash?: string;
     }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
+import Keygrip from 'keygrip';
 import { pino } from 'pino';
 import request from 'supertest';
 import test from 'tape';
@@ -230,5 +231,28 @@ test('sessions in production: cookie flags, and a cookie signed with a retired k
     t.match(home.text, /site-nav__user/, 'a cookie signed with the old key still logs in after rotation');
   } finally {
     await rotated.stop();
+  }
+});
+
+test('sessions: a log-in older than the session max age is not believed, whatever the cookie says', async (t) => {
+  const secret = 'test-secret-that-is-long-enough-for-anything';
+  const system = await createTestSystem({ cookieSecret: secret });
+  try {
+    const account = await seedAccount(system.db);
+    // A cookie as cookie-session writes one: base64 JSON, signed with the secret.
+    const cookieFor = (session: Record<string, unknown>) => {
+      const value = Buffer.from(JSON.stringify(session)).toString('base64');
+      const signature = new Keygrip([secret]).sign(`session=${value}`);
+      return `session=${value}; session.sig=${signature}`;
+    };
+    const day = 24 * 60 * 60 * 1000;
+    const fresh = await request(system.app).get('/').set('cookie', cookieFor({ userId: account.userId, email: account.email, loggedInAt: Date.now() - day }));
+    t.match(fresh.text, /site-nav__user/, 'a day-old log-in is believed');
+    const stale = await request(system.app).get('/').set('cookie', cookieFor({ userId: account.userId, email: account.email, loggedInAt: Date.now() - 15 * day }));
+    t.doesNotMatch(stale.text, /site-nav__user/, 'a log-in of 15 days ago is not');
+    const undated = await request(system.app).get('/').set('cookie', cookieFor({ userId: account.userId, email: account.email }));
+    t.doesNotMatch(undated.text, /site-nav__user/, 'nor one that does not say when');
+  } finally {
+    await system.stop();
   }
 });

@@ -66,6 +66,7 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, ra
     const session = req.session!;
     session.userId = account.userId;
     session.email = account.email;
+    session.loggedInAt = Date.now();
     // A token seen before log-in (on a shared computer, say) is no good after it.
     session.csrfToken = newCsrfToken();
     session.flash = `Logged in as ${account.email}.`;
