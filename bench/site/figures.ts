@@ -12,6 +12,12 @@ export interface FigureRow extends Figure {
   readonly values: readonly (number | undefined)[];
   /** Per target, every round's value. */
   readonly rounds: readonly (readonly number[])[];
+  /**
+   * With two targets, first ÷ second: the median of the round-by-round ratios when both ran
+   * every round (a pair ran minutes apart, so the machine's drift mostly cancels), else the
+   * ratio of the medians. Undefined when the second is 0 or either is missing.
+   */
+  readonly ratio: number | undefined;
 }
 
 const median = (values: readonly number[]): number | undefined => {
@@ -20,6 +26,16 @@ const median = (values: readonly number[]): number | undefined => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+
+function ratioOf(rounds: readonly (readonly number[])[], values: readonly (number | undefined)[]): number | undefined {
+  const [first = [], second = []] = rounds;
+  if (rounds.length !== 2) return undefined;
+  if (first.length > 1 && first.length === second.length && second.every((value) => value !== 0)) {
+    return median(first.map((value, round) => value / second[round]!));
+  }
+  const [a, b] = values;
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
 
 /** Values per figure and target, kept in the order figures were first recorded. */
 export class Figures {
@@ -48,6 +64,9 @@ export class Figures {
   }
 
   rows(): FigureRow[] {
-    return [...this.#rows.values()].map(({ figure, rounds }) => ({ ...figure, values: rounds.map(median), rounds }));
+    return [...this.#rows.values()].map(({ figure, rounds }) => {
+      const values = rounds.map(median);
+      return { ...figure, values, rounds, ratio: ratioOf(rounds, values) };
+    });
   }
 }

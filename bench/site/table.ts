@@ -13,15 +13,16 @@ function formatValue(value: number | undefined, digits: number): string {
   return value.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** ours ÷ theirs (none when theirs is 0), and who did better given which way is good. */
+/** The ratio, and who did better given which way is good (by the medians when the ratio is undefined). */
 function comparison(row: FigureRow): [string, string] {
   const [ours, theirs] = row.values;
   if (ours === undefined || theirs === undefined || Number.isNaN(ours) || Number.isNaN(theirs)) return ['', ''];
-  const better = ours === theirs ? '=' : (ours > theirs) === (row.better === 'higher') ? 'ours' : 'theirs';
-  return [theirs === 0 ? '' : (ours / theirs).toFixed(2), better];
+  const above = row.ratio === undefined ? Math.sign(ours - theirs) : Math.sign(row.ratio - 1);
+  const better = above === 0 ? '=' : (above > 0) === (row.better === 'higher') ? 'ours' : 'theirs';
+  return [row.ratio === undefined ? '' : row.ratio.toFixed(2), better];
 }
 
-/** A plain-text table: one line per figure, a column per target, and with two targets the ratio. */
+/** A plain-text table: one line per figure, a column per target, and with two targets the ratio (see FigureRow.ratio). */
 export function siteTable(names: readonly string[], rows: readonly FigureRow[]): string {
   const compare = names.length === 2;
   const header = ['measure', ...names, ...(compare ? [`${names[0]}/${names[1]}`, 'better'] : [])];
