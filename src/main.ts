@@ -128,6 +128,7 @@ async function main(): Promise<void> {
       rateLimits: env.rateLimits,
       mail: env.mail,
       siteUrl: env.siteUrl,
+      videos: env.videos,
     });
     system.start();
     if (!role.http) {

@@ -6,12 +6,15 @@ import { createHomePageAggregator } from './aggregators/home-page/index.ts';
 import { createUserCredentialsAggregator } from './aggregators/user-credentials/index.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
 import { createMailTransport, createSendEmailComponent } from './components/send-email/index.ts';
+import { createVideoPublishingComponent } from './components/video-publishing/index.ts';
+import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
+import { ffmpegPath, ffprobePath } from './media-tools.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy } from './config/env.ts';
+import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy, VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
@@ -46,6 +49,7 @@ export interface SystemConfig {
   readonly mail?: MailSettings;
   /** Where the site is reached, for links in emails. */
   readonly siteUrl?: string;
+  readonly videos?: VideoSettings;
   readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
   /**
    * Which subscribers start() runs: all of them (one process does everything), none (a web
@@ -59,6 +63,7 @@ export interface System {
   readonly db: Knex;
   readonly messageStore: MessageStore;
   readonly messageStorePool: pg.Pool;
+  readonly videoStore: VideoStore;
   readonly subscriptions: readonly Subscription[];
   readonly aggregators: { readonly homePage: ReturnType<typeof createHomePageAggregator> };
   /** The status of each subscriber this process runs. */
@@ -69,6 +74,7 @@ export interface System {
 
 const DEFAULT_BCRYPT_COST = 10;
 const DEFAULT_SITE_URL = 'http://localhost:3000';
+const DEFAULT_VIDEOS: VideoSettings = { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, transcodeConcurrency: 1 };
 const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' };
 const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
@@ -101,7 +107,22 @@ export function createSystem(config: SystemConfig): System {
   const mail = config.mail ?? DEFAULT_MAIL;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({ ...subscriberDeps, from: mail.from, transport: mailTransport });
-  const subscriptions: Subscription[] = [homePage.subscription, userCredentials.subscription, ...identity.subscriptions, sendEmail.subscription];
+  const videoSettings = config.videos ?? DEFAULT_VIDEOS;
+  const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
+  const videoPublishing = createVideoPublishingComponent({
+    ...subscriberDeps,
+    videoStore,
+    ffmpegPath,
+    ffprobePath,
+    transcodeConcurrency: videoSettings.transcodeConcurrency,
+  });
+  const subscriptions: Subscription[] = [
+    homePage.subscription,
+    userCredentials.subscription,
+    ...identity.subscriptions,
+    sendEmail.subscription,
+    ...videoPublishing.subscriptions,
+  ];
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
   const recordViewings = createRecordViewingsApp({ messageStore });
@@ -146,6 +167,7 @@ export function createSystem(config: SystemConfig): System {
     db,
     messageStore,
     messageStorePool,
+    videoStore,
     subscriptions,
     aggregators: { homePage },
     start() {

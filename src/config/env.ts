@@ -85,7 +85,19 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
   REGISTRATIONS_PER_ADDRESS: positiveInt.default(10),
   REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
+  VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
+  MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
+  TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
+  SEED_DEMO: z.enum(['true', 'false']).optional(),
 });
+
+export interface VideoSettings {
+  /** Where uploads, transcoded files and posters live; web and worker processes must share it. */
+  readonly dir: string;
+  readonly maxUploadBytes: number;
+  /** Transcodes at once (consumer-group members of the transcoding subscriber); every process the same. */
+  readonly transcodeConcurrency: number;
+}
 
 /** How many of something one key may do within a window. */
 export interface Limit {
@@ -138,6 +150,9 @@ export interface Env {
   readonly siteUrl: string;
   readonly mail: MailSettings;
   readonly rateLimits: RateLimitSettings;
+  readonly videos: VideoSettings;
+  /** Publish the demo videos at start when there are none: on by default outside production. */
+  readonly seedDemo: boolean;
 }
 
 const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'SMTP_URL']);
@@ -214,5 +229,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
     }),
+    videos: Object.freeze({ dir: env.VIDEO_DIR, maxUploadBytes: env.MAX_UPLOAD_BYTES, transcodeConcurrency: env.TRANSCODE_CONCURRENCY }),
+    seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
   });
 }

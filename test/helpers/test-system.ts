@@ -11,11 +11,13 @@ const ROOMY = { points: 1_000, windowSeconds: 60 };
 
 /**
  * The real system on fresh databases, with a silent logger, quick retries, the cheapest bcrypt
- * cost, roomy rate limits, and emails written as files in a temporary MAIL_DIR (removed by stop()).
+ * cost, roomy rate limits, emails written as files in a temporary MAIL_DIR and videos kept in a
+ * temporary VIDEO_DIR (both removed by stop()).
  */
-export async function createTestSystem(overrides: Partial<SystemConfig> = {}): Promise<System & { urls: DatabaseUrls; mailDir: string }> {
+export async function createTestSystem(overrides: Partial<SystemConfig> = {}): Promise<System & { urls: DatabaseUrls; mailDir: string; videoDir: string }> {
   const urls = await freshDatabases();
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-mail-'));
+  const videoDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-videos-'));
   const system = createSystem({
     urls,
     logger: silentLogger,
@@ -24,6 +26,7 @@ export async function createTestSystem(overrides: Partial<SystemConfig> = {}): P
     bcryptCost: 4,
     rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY },
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
+    videos: { dir: videoDir, maxUploadBytes: 5 * 1024 * 1024, transcodeConcurrency: 1 },
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
     ...overrides,
   });
@@ -31,11 +34,12 @@ export async function createTestSystem(overrides: Partial<SystemConfig> = {}): P
   return Object.assign(system, {
     urls,
     mailDir,
+    videoDir,
     async stop() {
       try {
         await stop();
       } finally {
-        await rm(mailDir, { recursive: true, force: true });
+        await Promise.all([rm(mailDir, { recursive: true, force: true }), rm(videoDir, { recursive: true, force: true })]);
       }
     },
   });
