@@ -7,6 +7,7 @@ import * as homePageWithoutRowGuard from './20261128000005_home_page_without_row
 import * as positionHandover from './20261128000006_position_handover.ts';
 import * as userCredentials from './20261128000007_user_credentials.ts';
 import * as rateLimits from './20261128000008_rate_limits.ts';
+import * as videos from './20261128000009_videos.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000006_position_handover', positionHandover],
   ['20261128000007_user_credentials', userCredentials],
   ['20261128000008_rate_limits', rateLimits],
+  ['20261128000009_videos', videos],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {
