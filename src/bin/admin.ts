@@ -101,7 +101,7 @@ async function waitForCredentials(db: Knex, userId: string, admin: boolean, dead
 
 function describe(outcome: Outcome): { line: string; code: number } {
   if (outcome.type === 'AdminRoleChangeRejected') {
-    return { line: `No change: ${outcome.data.reason} (${outcome.data.email}).`, code: 1 };
+    return { line: `Refused: ${outcome.data.reason} (${outcome.data.email}). Register that address first, or check its spelling.`, code: 1 };
   }
   const { email, userId, change, alreadyInEffect } = outcome.data;
   if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: 0 };
