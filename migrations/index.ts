@@ -8,6 +8,7 @@ import * as positionHandover from './20261128000006_position_handover.ts';
 import * as userCredentials from './20261128000007_user_credentials.ts';
 import * as rateLimits from './20261128000008_rate_limits.ts';
 import * as videos from './20261128000009_videos.ts';
+import * as videoRowGuards from './20261129000010_video_row_guards.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000007_user_credentials', userCredentials],
   ['20261128000008_rate_limits', rateLimits],
   ['20261128000009_videos', videos],
+  ['20261129000010_video_row_guards', videoRowGuards],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {
