@@ -1,0 +1,89 @@
+import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent } from '../../components/video-publishing/contract.ts';
+import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+
+const CREATOR_EVENTS = [
+  'VideoPublishingAccepted',
+  'VideoTranscodingStarted',
+  'VideoTranscodingProgressed',
+  'VideoPublished',
+  'VideoPublishingFailed',
+  'VideoNamed',
+  'VideoDescribed',
+  'VideoUnpublished',
+] as const;
+export type CreatorEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof CREATOR_EVENTS)[number] }>>;
+// Rejections change nothing the creator's list shows (the operation page tells of them).
+const creatorSchemas = Object.fromEntries(CREATOR_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]])) as Pick<
+  typeof videoPublishingEventSchemas,
+  (typeof CREATOR_EVENTS)[number]
+>;
+
+export type CreatorVideoStatus = 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished';
+
+/** The columns of creators_videos an event sets. */
+export interface CreatorColumns {
+  owner_id?: string;
+  uploaded_at?: Date;
+  name?: string;
+  description?: string;
+  status?: CreatorVideoStatus;
+  progress?: number;
+  failure_reason?: string;
+  poster_uri?: string;
+  duration_seconds?: number;
+}
+
+export function columnsOf(event: CreatorEvent): CreatorColumns {
+  switch (event.type) {
+    case 'VideoPublishingAccepted':
+      return { owner_id: event.data.ownerId, uploaded_at: event.time, status: 'uploaded', progress: 0 };
+    case 'VideoTranscodingStarted':
+      return { status: 'transcoding' };
+    case 'VideoTranscodingProgressed':
+      return { progress: event.data.percent };
+    case 'VideoPublished':
+      return { status: 'published', progress: 100, poster_uri: event.data.posterUri, duration_seconds: event.data.durationSeconds };
+    case 'VideoPublishingFailed':
+      return { status: 'failed', failure_reason: event.data.reason };
+    case 'VideoNamed':
+      return { name: event.data.name };
+    case 'VideoDescribed':
+      return { description: event.data.description };
+    case 'VideoUnpublished':
+      return { status: 'unpublished' };
+    default: {
+      const unexpected: never = event;
+      throw new Error(`no change to a creator's video for ${(unexpected as { type: string }).type}`);
+    }
+  }
+}
+
+/**
+ * The row guard compares global positions of one video's events, which grow only along one
+ * stream: an event filed under another video's stream would compare positions of two streams.
+ */
+export function parseCreatorEvent(message: RawMessage): CreatorEvent | undefined {
+  const event = parseMessage(creatorSchemas, message);
+  if (event && event.streamName !== videoPublishingStreamName(event.data.videoId)) {
+    throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not its video's stream`);
+  }
+  return event;
+}
+
+export interface VideoChange {
+  readonly videoId: string;
+  readonly columns: CreatorColumns;
+  /** The global position of the video's last event in the batch. */
+  readonly position: number;
+}
+
+/** Each video's events of the batch, in stream order, folded into the columns they leave behind; in video id order. */
+export function foldByVideo(events: readonly CreatorEvent[]): VideoChange[] {
+  const changes = new Map<string, VideoChange>();
+  for (const event of events) {
+    const videoId = event.data.videoId.toLowerCase();
+    const earlier = changes.get(videoId)?.columns ?? {};
+    changes.set(videoId, { videoId, columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
+  }
+  return [...changes.values()].sort((a, b) => (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0));
+}
