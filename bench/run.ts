@@ -20,6 +20,7 @@ import type { FigureRow } from './site/figures.ts';
 import { siteSuite } from './site/suite.ts';
 import { siteTable } from './site/table.ts';
 import { targetFromEnv, type Target } from './site/target.ts';
+import { userFigures } from './users.ts';
 
 const logger = createLogger('silent');
 const env = process.env;
@@ -77,7 +78,8 @@ async function main(): Promise<void> {
     if (ONLY !== 'engine') {
       // The real app, compiled as production runs it, through the same suite as any other site.
       buildApp();
-      const app = await startApp(urls);
+      // Registrations in the users figures all come from one address: lift that limit.
+      const app = await startApp(urls, { env: { REGISTRATIONS_PER_ADDRESS: '1000000' } });
       try {
         await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
         const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
@@ -91,6 +93,8 @@ async function main(): Promise<void> {
           figures: figures.rows(),
           notes: figures.notes,
         };
+        log('users: register → log in');
+        await userFigures(app.url, urls.databaseUrl, Number(env.BENCH_USERS ?? 20), results);
         if (ONLY !== 'site') await soakFigures(app, extras, results);
       } finally {
         await app.stop();
