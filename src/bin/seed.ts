@@ -1,0 +1,84 @@
+import { config as loadDotenv } from 'dotenv';
+import { pino } from 'pino';
+import { ConfigError, parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
+import { prepareDatabases } from '../db/prepare-databases.ts';
+import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
+import { demoLogIn, SAMPLE_VIDEOS, seedDemo } from '../demo/index.ts';
+import type { Logger } from '../logger.ts';
+import { ffmpegPath } from '../media-tools.ts';
+import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
+import { createLocalVideoStore } from '../video-store/index.ts';
+
+/*
+ * npm run seed      register the demo creator and send the three sample videos for publishing
+ *
+ * It writes the commands a creator's upload would and exits; it does not wait for them. The
+ * app's identity and video-publishing components handle them: at once if the app is running,
+ * else when it next starts. (Running the components here would mean transcoding in a CLI that
+ * is meant to end in a second or two, and a Ctrl-C mid-transcode only to redo it in the app.)
+ * Run again, it writes nothing new: every id is fixed. Unlike start-up, it adds the samples to
+ * a store that already has other creators' videos.
+ */
+
+async function run(urls: DatabaseUrls, env: Env, logger: Logger): Promise<void> {
+  await prepareDatabases(urls, logger);
+  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
+  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  try {
+    const { written } = await seedDemo({
+      messageStore,
+      videoStore: createLocalVideoStore({ dir: env.videos.dir }),
+      ffmpegPath,
+      logger,
+      bcryptCost: env.bcryptCost,
+      onlyIntoEmptyStore: false,
+    });
+    const sent = written.filter((message) => message.type === 'PublishVideo').length;
+    const lines =
+      sent > 0
+        ? [
+            `Sent ${sent} sample video${sent === 1 ? '' : 's'} for publishing: ${SAMPLE_VIDEOS.map((sample) => `"${sample.name}"`).join(', ')}.`,
+            'The app transcodes and publishes them: within seconds if it is running, else once you run npm start.',
+          ]
+        : [`The ${SAMPLE_VIDEOS.length} sample videos were sent before; nothing new was written.`];
+    process.stdout.write(`${[...lines, demoLogIn()].join('\n')}\n`);
+  } finally {
+    await messageStore.close();
+    await pool.end();
+  }
+}
+
+async function main(): Promise<number> {
+  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
+  let env: Env;
+  try {
+    env = parseEnv(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`Configuration error: ${error.message}\n`);
+    return 1;
+  }
+  // Logs go to stderr, and only warnings unless LOG_LEVEL asks for more: stdout is for the answer.
+  const logger: Logger = pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
+  // The app's embedded server, joined if the app runs it, else started for this run and stopped after.
+  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
+  try {
+    await run(databases.urls, env, logger);
+    return 0;
+  } finally {
+    await databases.release();
+  }
+}
+
+// Ending by itself lets stdout drain; the unref'd timer ends the process only if something
+// forgotten would keep it alive.
+const EXIT_GRACE_MS = 2_000;
+let exitCode: number;
+try {
+  exitCode = await main();
+} catch (error) {
+  process.stderr.write(`seed failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  exitCode = 1;
+}
+process.exitCode = exitCode;
+setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
