@@ -70,7 +70,7 @@ const schema = z.object({
   MESSAGE_STORE_CONNECTION_STRING: postgresUrl.optional(),
   EMBEDDED_POSTGRES_DIR: z.string().trim().min(1).default('.data/postgres'),
   EMBEDDED_POSTGRES_PORT: port.default(54329),
-  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(1000),
+  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(10_000),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(250),
   TRUST_PROXY: trustProxy.optional(),
