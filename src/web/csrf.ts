@@ -40,10 +40,23 @@ export function csrfProtection(): RequestHandler {
     if (token !== undefined) res.locals.csrfToken = token;
     if (SAFE_METHODS.has(req.method)) return next();
     if (!fromThisSite(req)) return next(new ForbiddenError(REFUSAL));
-    const given: unknown = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
-    if (token !== undefined && !sameToken(token, given)) return next(new ForbiddenError(REFUSAL));
+    if (token !== undefined && !sameToken(token, givenToken(req))) return next(new ForbiddenError(REFUSAL));
     next();
   };
+}
+
+/**
+ * The token a request carries: a form field, the x-csrf-token header (scripts), or for a
+ * multipart form (an upload) the action's query string. No middleware before this one parses
+ * multipart: its body is streamed by the route that takes it, after this check, and a plain
+ * form cannot set a header.
+ */
+function givenToken(req: Request): unknown {
+  const fromBody: unknown = (req.body as Record<string, unknown> | undefined)?._csrf;
+  if (fromBody !== undefined) return fromBody;
+  const header = req.get('x-csrf-token');
+  if (header !== undefined) return header;
+  return req.is('multipart/form-data') ? req.query._csrf : undefined;
 }
 
 /**
@@ -69,8 +82,7 @@ export function newCsrfToken(): string {
 export function requireCsrfToken(): RequestHandler {
   return (req, _res, next) => {
     const token = req.session?.csrfToken;
-    const given: unknown = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
-    if (token === undefined || !sameToken(token, given)) return next(new ForbiddenError(REFUSAL));
+    if (token === undefined || !sameToken(token, givenToken(req))) return next(new ForbiddenError(REFUSAL));
     next();
   };
 }
