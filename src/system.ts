@@ -10,6 +10,7 @@ import { createVideoPublishingComponent } from './components/video-publishing/in
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
 import { ffmpegPath, ffprobePath } from './media-tools.ts';
 import { createHomeApp } from './app/home/index.ts';
+import { createVideosApp } from './app/videos/index.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
@@ -131,6 +132,7 @@ export function createSystem(config: SystemConfig): System {
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits });
+  const videos = createVideosApp({ db, videoStore });
   const probes = [
     createHealthRouter({
       appDatabase: () => db.raw('SELECT 1'),
@@ -149,12 +151,13 @@ export function createSystem(config: SystemConfig): System {
     cookieSecret: config.cookieSecret,
     production: config.production,
     trustProxy: config.trustProxy,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir],
+    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, videos.viewsDir],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
       { path: '/register', router: registerUsers.router },
+      { path: '/videos', router: videos.router },
     ],
     probes,
   });

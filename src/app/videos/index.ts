@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router, type Request } from 'express';
+import type { Knex } from 'knex';
+import { videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
+import type { VideoStore } from '../../video-store/index.ts';
+import { issueCsrfToken } from '../../web/csrf.ts';
+import { NotFoundError } from '../../web/errors.ts';
+import { durationLabel, UNTITLED, viewsLabel } from './format.ts';
+import { createVideoQueries, type WatchableVideo } from './queries.ts';
+import { sendStoredFile } from './send-stored-file.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+/** The contract's own check, so the routes and the commands agree on what a video id is. */
+const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId;
+const NOT_HERE = 'There is no published video here. It may have been taken down, or the link is mistyped.';
+
+interface VideosAppDeps {
+  readonly db: Knex;
+  readonly videoStore: VideoStore;
+}
+
+/** Where a video is watched, and its files: for published videos only, everything else is a 404. */
+export function createVideosApp({ db, videoStore }: VideosAppDeps) {
+  const queries = createVideoQueries(db);
+
+  async function publishedVideo(req: Request): Promise<WatchableVideo> {
+    const videoId = videoIdSchema.safeParse(req.params.videoId);
+    const video = videoId.success ? await queries.published(videoId.data.toLowerCase()) : undefined;
+    if (!video) throw new NotFoundError(NOT_HERE);
+    return video;
+  }
+
+  const router = Router();
+  router.get('/:videoId', async (req, res) => {
+    const video = await publishedVideo(req);
+    // The viewing form (and the script that posts it when playback starts) needs a token.
+    issueCsrfToken(req, res);
+    const base = `/videos/${video.videoId}`;
+    res.render('watch', {
+      title: video.name ?? UNTITLED,
+      video: {
+        videoId: video.videoId,
+        name: video.name ?? UNTITLED,
+        description: video.description,
+        creator: video.creator,
+        views: video.views,
+        viewsLabel: viewsLabel(video.views),
+        duration: durationLabel(video.durationSeconds),
+        width: video.width,
+        height: video.height,
+        videoUrl: `${base}/video.mp4`,
+        posterUrl: `${base}/poster.jpg`,
+        viewsUrl: `${base}/views`,
+      },
+    });
+  });
+
+  router.get('/:videoId/video.mp4', async (req, res) => {
+    const video = await publishedVideo(req);
+    await sendStoredFile(req, res, videoStore, video.transcodedUri, 'video/mp4');
+  });
+
+  router.get('/:videoId/poster.jpg', async (req, res) => {
+    const video = await publishedVideo(req);
+    await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
+  });
+
+  // Where the watch page's script lands after counting a viewing: the count, cheaply.
+  router.get('/:videoId/views', async (req, res) => {
+    const video = await publishedVideo(req);
+    res.set('Cache-Control', 'no-store').json({ views: video.views });
+  });
+
+  return { router, viewsDir: VIEWS_DIR };
+}

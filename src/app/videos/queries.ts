@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+
+/** A published video as its watch page and media routes need it. */
+export interface WatchableVideo {
+  readonly videoId: string;
+  readonly name: string | null;
+  readonly description: string;
+  readonly creator: string | null;
+  readonly views: number;
+  readonly durationSeconds: number | null;
+  readonly width: number | null;
+  readonly height: number | null;
+  readonly transcodedUri: string;
+  readonly posterUri: string;
+}
+
+interface WatchableRow {
+  video_id: string;
+  name: string | null;
+  description: string;
+  creator: string | null;
+  views: string;
+  duration_seconds: number | null;
+  width: number | null;
+  height: number | null;
+  transcoded_uri: string | null;
+  poster_uri: string | null;
+}
+
+/** The catalog projection (videos), and the credentials projection for the creator's name. */
+export function createVideoQueries(db: Knex) {
+  return {
+    /** Undefined unless the video is published and its files are known. */
+    async published(videoId: string): Promise<WatchableVideo | undefined> {
+      const row = await db('videos as v')
+        .leftJoin('user_credentials as uc', 'uc.user_id', 'v.owner_id')
+        .where({ 'v.video_id': videoId, 'v.status': 'published' })
+        .first<WatchableRow | undefined>(
+          'v.video_id',
+          'v.name',
+          'v.description',
+          // A creator is shown by the part of their address before the @, never the whole address.
+          db.raw(`split_part(uc.email, '@', 1) as creator`),
+          'v.views',
+          'v.duration_seconds',
+          'v.width',
+          'v.height',
+          'v.transcoded_uri',
+          'v.poster_uri',
+        );
+      if (!row?.transcoded_uri || !row.poster_uri) return undefined;
+      return {
+        videoId: row.video_id,
+        name: row.name,
+        description: row.description,
+        creator: row.creator || null,
+        views: Number(row.views),
+        durationSeconds: row.duration_seconds,
+        width: row.width,
+        height: row.height,
+        transcodedUri: row.transcoded_uri,
+        posterUri: row.poster_uri,
+      };
+    },
+  };
+}
