@@ -9,6 +9,8 @@ import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { whenParentExits } from './parent-watch.ts';
 import { createSystem, type System } from './system.ts';
+import { seedDemo } from './demo/index.ts';
+import { ffmpegPath } from './media-tools.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 // Requests in flight get this long to finish before their connections are cut.
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
   let system: System | undefined;
   let server: Server | undefined;
   let shuttingDown: Promise<void> | undefined;
+  let seeding: Promise<unknown> | undefined;
 
   // Stop in the reverse order of start: no new requests, subscribers checkpoint, pools close,
   // and only then the embedded database goes.
@@ -73,6 +76,8 @@ async function main(): Promise<void> {
       force.unref();
       try {
         if (server) await stopServing(server);
+        // The demo's commands are written in a few seconds; let them finish rather than leave half.
+        await seeding;
         await system?.stop();
       } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
@@ -139,6 +144,12 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.port;
     logger.info({ role: role.name, port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
+    if (env.seedDemo) {
+      const { messageStore, videoStore } = system;
+      seeding = seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost }).catch((error: unknown) =>
+        logger.warn({ err: error }, 'demo content not seeded; the site works without it'),
+      );
+    }
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await shutdown('start-up failed', 1);
