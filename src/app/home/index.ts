@@ -3,25 +3,65 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { Knex } from 'knex';
 import { cachedRead } from '../../web/cached-read.ts';
-import { createHomeQueries } from './queries.ts';
+import { BadRequestError } from '../../web/errors.ts';
+import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { createHomeQueries, type CatalogPage } from './queries.ts';
 
 const HOME_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
-/** Until the catalog exists, the home page offers one fixed video to watch. */
-const SAMPLE_VIDEO_ID = 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
+const PAGE_SIZE = 12;
+/**
+ * While the catalog is empty the home page still shows how a viewing travels (a real
+ * VideoViewed event, counted by the home-page aggregator), for a video id no upload will ever have.
+ */
+const DEMO_VIEWING_VIDEO_ID = 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
 
 interface HomeAppDeps {
   readonly db: Knex;
-  /** The longest the page's count may lag its projection when no aggregator in this process says it moved. */
+  /** The longest the page's reads may lag their projections when no aggregator in this process says they moved. */
   readonly cacheMs: number;
 }
 
+function catalogView(page: CatalogPage) {
+  return {
+    videos: page.videos.map((video) => ({
+      href: `/videos/${video.videoId}`,
+      posterUrl: `/videos/${video.videoId}/poster.jpg`,
+      name: video.name ?? UNTITLED,
+      creator: video.creator,
+      duration: durationLabel(video.durationSeconds),
+      views: viewsLabel(video.views),
+    })),
+    nextHref: page.next ? `/?after=${encodeCursor(page.next)}` : undefined,
+  };
+}
+
+/** The home page: the catalog of published videos, newest first, and how many viewings there have been. */
 export function createHomeApp({ db, cacheMs }: HomeAppDeps) {
   const queries = createHomeQueries(db);
   const homePage = cachedRead(() => queries.loadHomePage(), cacheMs);
+  // The first page is what almost every visitor sees; later pages are read as asked.
+  const firstPage = cachedRead(() => queries.catalogPage(PAGE_SIZE), cacheMs);
+
   const router = Router();
-  router.get('/', async (_req, res) => {
-    const page = await homePage.get();
-    res.render('home', { title: 'Home', ...page, sampleVideoId: SAMPLE_VIDEO_ID });
+  router.get('/', async (req, res) => {
+    const after = req.query.after === undefined ? undefined : decodeCursor(req.query.after);
+    if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Start again from the first page of videos.');
+    const [count, page] = await Promise.all([homePage.get(), after ? queries.catalogPage(PAGE_SIZE, after) : firstPage.get()]);
+    res.render('home', {
+      title: 'Home',
+      ...count,
+      ...catalogView(page),
+      firstPage: !after,
+      demoVideoId: DEMO_VIEWING_VIDEO_ID,
+    });
   });
-  return { router, viewsDir: HOME_VIEWS_DIR, projectionMoved: () => homePage.invalidate() };
+  return {
+    router,
+    viewsDir: HOME_VIEWS_DIR,
+    /** The viewings count moved (the home-page aggregator). */
+    projectionMoved: () => homePage.invalidate(),
+    /** The catalog moved (the videos aggregator: a publish, a name, a view). */
+    catalogMoved: () => firstPage.invalidate(),
+  };
 }

@@ -1,7 +1,33 @@
 import type { Knex } from 'knex';
+import type { CatalogPosition } from './cursor.ts';
 
 interface HomePageView {
   readonly videosWatched: number;
+}
+
+/** A published video as the catalog lists it. */
+interface CatalogVideo {
+  readonly videoId: string;
+  readonly name: string | null;
+  readonly creator: string | null;
+  readonly durationSeconds: number | null;
+  readonly views: number;
+  readonly position: CatalogPosition;
+}
+
+export interface CatalogPage {
+  readonly videos: readonly CatalogVideo[];
+  /** Where the next page starts, when there is one. */
+  readonly next: CatalogPosition | undefined;
+}
+
+interface CatalogRow {
+  video_id: string;
+  name: string | null;
+  creator: string | null;
+  duration_seconds: number | null;
+  views: string;
+  published_micros: string;
 }
 
 export function createHomeQueries(db: Knex) {
@@ -9,6 +35,44 @@ export function createHomeQueries(db: Knex) {
     async loadHomePage(): Promise<HomePageView> {
       const row = await db('home_page').where({ page_name: 'home' }).first<{ videos_watched: string } | undefined>('videos_watched');
       return { videosWatched: row ? Number(row.videos_watched) : 0 };
+    },
+
+    /** Published videos, newest first, after `after` (keyset: a page costs the same however deep). */
+    async catalogPage(pageSize: number, after?: CatalogPosition): Promise<CatalogPage> {
+      const query = db('videos as v')
+        .leftJoin('user_credentials as uc', 'uc.user_id', 'v.owner_id')
+        .where('v.status', 'published')
+        .whereNotNull('v.published_at')
+        .select<CatalogRow[]>(
+          'v.video_id',
+          'v.name',
+          // A creator is shown by the part of their address before the @, never the whole address.
+          db.raw(`split_part(uc.email, '@', 1) as creator`),
+          'v.duration_seconds',
+          'v.views',
+          // Exact to the microsecond, so the next page starts exactly where this one ended.
+          db.raw(`(extract(epoch from v.published_at) * 1000000)::bigint::text as published_micros`),
+        )
+        .orderBy([
+          { column: 'v.published_at', order: 'desc' },
+          { column: 'v.video_id', order: 'desc' },
+        ])
+        .limit(pageSize + 1);
+      if (after) {
+        query.whereRaw(`(v.published_at, v.video_id) < (to_timestamp(0) + ?::bigint * interval '1 microsecond', ?::uuid)`, [after.publishedMicros, after.videoId]);
+      }
+      const rows = await query;
+      const videos = rows.slice(0, pageSize).map(
+        (row): CatalogVideo => ({
+          videoId: row.video_id,
+          name: row.name,
+          creator: row.creator || null,
+          durationSeconds: row.duration_seconds,
+          views: Number(row.views),
+          position: { publishedMicros: row.published_micros, videoId: row.video_id },
+        }),
+      );
+      return { videos, next: rows.length > pageSize ? videos.at(-1)?.position : undefined };
     },
   };
 }
