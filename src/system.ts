@@ -10,6 +10,7 @@ import { createVideoPublishingComponent } from './components/video-publishing/in
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
 import { ffmpegPath, ffprobePath } from './media-tools.ts';
 import { createHomeApp } from './app/home/index.ts';
+import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
 import { createVideosApp } from './app/videos/index.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
@@ -132,6 +133,7 @@ export function createSystem(config: SystemConfig): System {
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits });
+  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
   const videos = createVideosApp({ db, videoStore });
   const probes = [
     createHealthRouter({
@@ -151,12 +153,13 @@ export function createSystem(config: SystemConfig): System {
     cookieSecret: config.cookieSecret,
     production: config.production,
     trustProxy: config.trustProxy,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, videos.viewsDir],
+    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
       { path: '/register', router: registerUsers.router },
+      { path: '/creators-portal', router: creatorsPortal.router },
       { path: '/videos', router: videos.router },
     ],
     probes,

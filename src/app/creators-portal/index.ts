@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router, type Request, type Response } from 'express';
+import type { Knex } from 'knex';
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
+import type { MessageStore } from '../../message-store/index.ts';
+import { videoKeys, type VideoStore } from '../../video-store/index.ts';
+import { requireUser } from '../../web/access.ts';
+import { issueCsrfToken } from '../../web/csrf.ts';
+import { BadRequestError, NotFoundError } from '../../web/errors.ts';
+import { sendStoredFile } from '../videos/send-stored-file.ts';
+import { createCommandSender, type Sender } from './commands.ts';
+import { createOperationPage } from './operation-page.ts';
+import { createCreatorsPortalQueries, type CreatorVideo } from './queries.ts';
+import { rememberOperation } from './recent-operations.ts';
+import { FILE_FIELD, receiveUpload } from './upload.ts';
+import { creatorVideoView, operationHref, PORTAL_PATH } from './views.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+/** The contract's own check, so the routes and the commands agree on what a video id is. */
+const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId;
+// A creator's list is one page; far more videos than anyone uploads by hand.
+const LISTED = 200;
+const NOT_YOURS = 'You have no video here. It may belong to someone else, or the link is mistyped.';
+
+interface CreatorsPortalDeps {
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  readonly videoStore: VideoStore;
+  /** MAX_UPLOAD_BYTES: a bigger file is refused with 413 and nothing is kept. */
+  readonly maxUploadBytes: number;
+  readonly newId?: () => string;
+}
+
+const senderOf = (req: Request): Sender => ({ traceId: req.context.traceId, userId: req.context.userId! });
+
+function textField(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  if (typeof value !== 'string') throw new BadRequestError('Use the form on the video’s page.');
+  return value;
+}
+
+/** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
+export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, newId = randomUUID }: CreatorsPortalDeps) {
+  const queries = createCreatorsPortalQueries(db);
+  const send = createCommandSender(messageStore, newId);
+  const operationPage = createOperationPage(queries);
+
+  /** The creator's own video, or a 404 that says nothing of whether someone else's exists. */
+  async function ownedVideo(req: Request): Promise<CreatorVideo> {
+    const videoId = videoIdSchema.safeParse(req.params.videoId);
+    const video = videoId.success ? await queries.ownedVideo(req.context.userId!, videoId.data.toLowerCase()) : undefined;
+    if (!video) throw new NotFoundError(NOT_YOURS);
+    return video;
+  }
+
+  /** Post/redirect/get to the page that follows the command to its outcome. */
+  function followOperation(req: Request, res: Response): void {
+    rememberOperation(req, req.context.traceId);
+    res.redirect(303, operationHref(req.context.traceId));
+  }
+
+  const router = Router();
+  router.use(requireUser());
+
+  router.get('/', async (req, res) => {
+    const csrfToken = issueCsrfToken(req, res);
+    const videos = await queries.videosOf(req.context.userId!, LISTED);
+    res.render('creators-portal', {
+      title: 'Your videos',
+      videos: videos.map(creatorVideoView),
+      listedAll: videos.length < LISTED,
+      // Multipart bodies are streamed by the route, after the CSRF check: the token rides in the URL.
+      uploadAction: `${PORTAL_PATH}/videos?_csrf=${encodeURIComponent(csrfToken)}`,
+      fileField: FILE_FIELD,
+      maxUploadBytes,
+      maxUploadMegabytes: Math.floor(maxUploadBytes / (1024 * 1024)),
+    });
+  });
+
+  router.post('/videos', async (req, res) => {
+    const videoId = newId();
+    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes });
+    try {
+      if (stored.bytes === 0) throw new BadRequestError('That file is empty. Choose a video file to upload.');
+      await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri });
+    } catch (error) {
+      // No command, no file: an upload nobody will ever publish is not kept.
+      await videoStore.remove(stored.uri);
+      throw error;
+    }
+    followOperation(req, res);
+  });
+
+  router.get('/videos/:videoId', async (req, res) => {
+    const video = creatorVideoView(await ownedVideo(req));
+    issueCsrfToken(req, res);
+    res.render('creators-video', { title: video.name, video, maxNameLength: MAX_NAME_LENGTH, maxDescriptionLength: MAX_DESCRIPTION_LENGTH });
+  });
+
+  router.get('/videos/:videoId/poster.jpg', async (req, res) => {
+    const video = await ownedVideo(req);
+    if (!video.posterUri) throw new NotFoundError('This video has no poster yet.');
+    await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
+  });
+
+  // The component checks the rules (and ownership) again and answers each command; the
+  // operation page shows that answer.
+  router.post('/videos/:videoId/name', async (req, res) => {
+    const video = await ownedVideo(req);
+    await send(senderOf(req), 'NameVideo', { videoId: video.videoId, name: textField(req, 'name') });
+    followOperation(req, res);
+  });
+
+  router.post('/videos/:videoId/description', async (req, res) => {
+    const video = await ownedVideo(req);
+    await send(senderOf(req), 'DescribeVideo', { videoId: video.videoId, description: textField(req, 'description') });
+    followOperation(req, res);
+  });
+
+  router.post('/videos/:videoId/unpublish', async (req, res) => {
+    const video = await ownedVideo(req);
+    await send(senderOf(req), 'UnpublishVideo', { videoId: video.videoId });
+    followOperation(req, res);
+  });
+
+  router.get('/operations/:traceId', operationPage);
+
+  return { router, viewsDir: VIEWS_DIR };
+}

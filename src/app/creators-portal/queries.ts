@@ -1,0 +1,105 @@
+import type { Knex } from 'knex';
+
+/** One of the creator's own videos, as creators_videos (and the catalog's view count) hold it. */
+export interface CreatorVideo {
+  readonly videoId: string;
+  readonly name: string | null;
+  readonly description: string;
+  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' */
+  readonly status: string;
+  readonly progress: number;
+  readonly failureReason: string | null;
+  readonly posterUri: string | null;
+  readonly durationSeconds: number | null;
+  readonly views: number;
+  readonly uploadedAt: Date;
+}
+
+/** A creator's action, followed by the trace id its command carried. */
+export interface Operation {
+  readonly videoId: string;
+  readonly userId: string;
+  /** 'publish' | 'name' | 'describe' | 'unpublish' */
+  readonly kind: string;
+  /** 'pending' | 'done' | 'failed' */
+  readonly status: string;
+  readonly reason: string | null;
+}
+
+interface CreatorVideoRow {
+  video_id: string;
+  name: string | null;
+  description: string;
+  status: string;
+  progress: number;
+  failure_reason: string | null;
+  poster_uri: string | null;
+  duration_seconds: number | null;
+  views: string | null;
+  uploaded_at: Date;
+}
+
+const toVideo = (row: CreatorVideoRow): CreatorVideo => ({
+  videoId: row.video_id,
+  name: row.name,
+  description: row.description,
+  status: row.status,
+  progress: row.progress,
+  failureReason: row.failure_reason,
+  posterUri: row.poster_uri,
+  durationSeconds: row.duration_seconds,
+  views: Number(row.views ?? 0),
+  uploadedAt: row.uploaded_at,
+});
+
+export function createCreatorsPortalQueries(db: Knex) {
+  const creatorVideos = () =>
+    db('creators_videos as cv')
+      .leftJoin('videos as v', 'v.video_id', 'cv.video_id')
+      .select<CreatorVideoRow[]>(
+        'cv.video_id',
+        'cv.name',
+        'cv.description',
+        'cv.status',
+        'cv.progress',
+        'cv.failure_reason',
+        'cv.poster_uri',
+        'cv.duration_seconds',
+        'v.views',
+        'cv.uploaded_at',
+      );
+
+  return {
+    /** Newest first, at most `limit`. */
+    async videosOf(ownerId: string, limit: number): Promise<CreatorVideo[]> {
+      const rows = await creatorVideos()
+        .where('cv.owner_id', ownerId)
+        .orderBy([
+          { column: 'cv.uploaded_at', order: 'desc' },
+          { column: 'cv.video_id', order: 'desc' },
+        ])
+        .limit(limit);
+      return rows.map(toVideo);
+    },
+
+    /** The video if `ownerId` owns it; another creator's video is as absent as one that does not exist. */
+    async ownedVideo(ownerId: string, videoId: string): Promise<CreatorVideo | undefined> {
+      const [row] = await creatorVideos().where({ 'cv.owner_id': ownerId, 'cv.video_id': videoId }).limit(1);
+      return row && toVideo(row);
+    },
+
+    async operation(traceId: string): Promise<Operation | undefined> {
+      const row = await db('video_operations')
+        .where({ trace_id: traceId })
+        .first<{ video_id: string; user_id: string; kind: string; status: string; reason: string | null } | undefined>('video_id', 'user_id', 'kind', 'status', 'reason');
+      return row && { videoId: row.video_id, userId: row.user_id, kind: row.kind, status: row.status, reason: row.reason };
+    },
+
+    /** Is it in the catalog yet? The operation's outcome and the catalog are kept by different subscribers. */
+    async isPublished(videoId: string): Promise<boolean> {
+      return (await db('videos').where({ video_id: videoId, status: 'published' }).first('video_id')) !== undefined;
+    },
+  };
+}
+
+export type CreatorsPortalQueries = ReturnType<typeof createCreatorsPortalQueries>;
