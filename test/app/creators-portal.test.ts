@@ -139,6 +139,9 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
 
     const pending = await agent.get(posted.headers.location!).expect(200);
     t.match(pending.text, /<meta http-equiv="refresh" content="2">/, 'before any subscriber has seen it, the page says pending and refreshes');
+    t.match(pending.text, /Publishing your video/, 'and what is pending');
+    const someoneElse = await loggedIn(system);
+    t.equal((await someoneElse.agent.get(posted.headers.location!)).status, 404, 'another user gets 404 for it, even before it is recorded');
     t.doesNotMatch(pending.text, /<script>/, 'with no inline script');
   } finally {
     await system.stop();

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import request from 'supertest';
 import test from 'tape';
 import { videoKeys } from '../../src/video-store/index.ts';
-import { FROM_THIS_SITE, seedAccount } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, seedAccount, type Account } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -48,9 +48,10 @@ async function publishVideo(system: TestSystem, dir: string, columns: Record<str
   return { videoId, video: await readFile(source), poster: await readFile(posterFile) };
 }
 
-async function withOwner(db: Knex, videoId: string, email: string): Promise<void> {
+async function withOwner(db: Knex, videoId: string, email: string): Promise<Account> {
   const owner = await seedAccount(db, { email });
   await db('videos').where({ video_id: videoId }).update({ owner_id: owner.userId });
+  return owner;
 }
 
 test('watch page: a player with the poster, name, description, creator and views; no inline script', async (t) => {
@@ -58,7 +59,7 @@ test('watch page: a player with the poster, name, description, creator and views
   const system = await createTestSystem();
   try {
     const { videoId } = await publishVideo(system, await tempDir(scope));
-    await withOwner(system.db, videoId, 'grace.hopper@example.com');
+    const owner = await withOwner(system.db, videoId, 'grace.hopper@example.com');
     const page = await request(system.app).get(`/videos/${videoId}`).expect(200);
     t.match(page.text, new RegExp(`<video[^>]*controls[^>]*poster="/videos/${videoId}/poster.jpg"`), 'an HTML5 player with the poster');
     t.match(page.text, new RegExp(`<source src="/videos/${videoId}/video.mp4" type="video/mp4">`), 'playing the MP4');
@@ -73,8 +74,13 @@ test('watch page: a player with the poster, name, description, creator and views
     t.match(page.headers['content-security-policy'] ?? '', /script-src 'self'/, 'the CSP stays strict');
     t.match(page.text, new RegExp(`<form[^>]* method="post" action="/record-viewing/${videoId}"`), 'a plain button counts a viewing without JavaScript');
     t.match(page.text, new RegExp(`name="returnTo" value="/videos/${videoId}"`), 'and comes back to this page');
+    t.doesNotMatch(page.text, /Edit your video/, 'a visitor is not offered to edit it');
     const script = await request(system.app).get('/public/js/watch.js').expect(200);
     t.match(script.headers['content-type'] ?? '', /javascript/, 'the script is served');
+
+    const creator = request.agent(system.app);
+    await logIn(creator, owner.email, owner.password);
+    t.match((await creator.get(`/videos/${videoId}`)).text, new RegExp(`href="/creators-portal/videos/${videoId}">Edit your video`), 'its creator is offered to edit it');
   } finally {
     await system.stop();
     await scope.close();

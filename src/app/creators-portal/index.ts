@@ -13,7 +13,7 @@ import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
 import { createOperationPage } from './operation-page.ts';
 import { createCreatorsPortalQueries, type CreatorVideo } from './queries.ts';
-import { rememberOperation } from './recent-operations.ts';
+import { rememberOperation, type OperationKind } from './recent-operations.ts';
 import { FILE_FIELD, receiveUpload } from './upload.ts';
 import { creatorVideoView, operationHref, PORTAL_PATH } from './views.ts';
 
@@ -56,8 +56,8 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   }
 
   /** Post/redirect/get to the page that follows the command to its outcome. */
-  function followOperation(req: Request, res: Response): void {
-    rememberOperation(req, req.context.traceId);
+  function followOperation(req: Request, res: Response, kind: OperationKind): void {
+    rememberOperation(req, req.context.traceId, kind);
     res.redirect(303, operationHref(req.context.traceId));
   }
 
@@ -90,7 +90,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
       await videoStore.remove(stored.uri);
       throw error;
     }
-    followOperation(req, res);
+    followOperation(req, res, 'publish');
   });
 
   router.get('/videos/:videoId', async (req, res) => {
@@ -110,19 +110,19 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   router.post('/videos/:videoId/name', async (req, res) => {
     const video = await ownedVideo(req);
     await send(senderOf(req), 'NameVideo', { videoId: video.videoId, name: textField(req, 'name') });
-    followOperation(req, res);
+    followOperation(req, res, 'name');
   });
 
   router.post('/videos/:videoId/description', async (req, res) => {
     const video = await ownedVideo(req);
     await send(senderOf(req), 'DescribeVideo', { videoId: video.videoId, description: textField(req, 'description') });
-    followOperation(req, res);
+    followOperation(req, res, 'describe');
   });
 
   router.post('/videos/:videoId/unpublish', async (req, res) => {
     const video = await ownedVideo(req);
     await send(senderOf(req), 'UnpublishVideo', { videoId: video.videoId });
-    followOperation(req, res);
+    followOperation(req, res, 'unpublish');
   });
 
   router.get('/operations/:traceId', operationPage);

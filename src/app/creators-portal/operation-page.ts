@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { NotFoundError } from '../../web/errors.ts';
 import type { CreatorsPortalQueries } from './queries.ts';
-import { isRecentOperation } from './recent-operations.ts';
+import { recentOperationKind } from './recent-operations.ts';
 import { manageHref, operationView, watchHref } from './views.ts';
 
 // Trace ids are uuids (request-context.ts); anything else cannot name an operation.
@@ -29,7 +29,8 @@ export function createOperationPage(queries: CreatorsPortalQueries): RequestHand
     if (!parsed.success) throw new NotFoundError(NOT_YOURS);
     const traceId = parsed.data.toLowerCase();
     const operation = await queries.operation(traceId);
-    const mine = operation ? operation.userId === userId : isRecentOperation(req, traceId);
+    const sentKind = recentOperationKind(req, traceId);
+    const mine = operation ? operation.userId === userId : sentKind !== undefined;
     if (!mine) throw new NotFoundError(NOT_YOURS);
 
     if (operation?.status === 'done') {
@@ -42,7 +43,7 @@ export function createOperationPage(queries: CreatorsPortalQueries): RequestHand
       }
     }
     const video = operation && (await queries.ownedVideo(userId, operation.videoId));
-    const view = operationView(operation, video);
+    const view = operationView(operation?.kind ?? sentKind, operation, video);
     res.render('creators-operation', { ...view, refreshSeconds: view.failed ? undefined : REFRESH_SECONDS });
   };
 }

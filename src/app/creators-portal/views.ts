@@ -35,6 +35,8 @@ export function creatorVideoView(video: CreatorVideo) {
     uploadedAtIso: video.uploadedAt.toISOString(),
     manageHref: manageHref(video.videoId),
     watchHref: video.status === 'published' ? watchHref(video.videoId) : undefined,
+    // A duration and views mean something once it was published, not for an upload that failed.
+    watchable: video.status === 'published' || video.status === 'unpublished',
   };
 }
 
@@ -53,16 +55,15 @@ const FAILED_TITLES: Readonly<Record<string, string>> = {
 };
 
 /** The operation page: what was asked, how far it got, and where to go from here. */
-export function operationView(operation: Operation | undefined, video: CreatorVideo | undefined) {
-  const kind = operation?.kind ?? 'unknown';
+export function operationView(kind: string | undefined, operation: Operation | undefined, video: CreatorVideo | undefined) {
   const failed = operation?.status === 'failed';
   const reason = operation?.reason ?? 'no reason was given';
   return {
     failed,
-    title: failed ? (FAILED_TITLES[kind] ?? 'That did not work') : (PENDING_TITLES[kind] ?? 'Working on it'),
+    title: failed ? (FAILED_TITLES[kind ?? ''] ?? 'That did not work') : (PENDING_TITLES[kind ?? ''] ?? 'Working on it'),
     // The component's reasons for a publish are sentences; its rejections are phrases that follow a colon.
     reason: kind === 'publish' ? reason : `${reason.charAt(0).toUpperCase()}${reason.slice(1)}.`,
-    publishing: kind === 'publish' || kind === 'unknown',
+    publishing: kind === 'publish',
     video: video && creatorVideoView(video),
     backHref: operation && kind !== 'publish' ? manageHref(operation.videoId) : PORTAL_PATH,
     backLabel: operation && kind !== 'publish' ? 'Back to the video' : 'Back to your videos',

@@ -52,6 +52,8 @@ export function createVideosApp({ db, videoStore }: VideosAppDeps) {
         videoUrl: `${base}/video.mp4`,
         posterUrl: `${base}/poster.jpg`,
         viewsUrl: `${base}/views`,
+        // Its creator can go straight to where it is named and described.
+        editUrl: req.context.userId !== null && req.context.userId === video.ownerId ? `/creators-portal/videos/${video.videoId}` : undefined,
       },
     });
   });

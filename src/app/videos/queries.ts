@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 /** A published video as its watch page and media routes need it. */
 export interface WatchableVideo {
   readonly videoId: string;
+  readonly ownerId: string | null;
   readonly name: string | null;
   readonly description: string;
   readonly creator: string | null;
@@ -16,6 +17,7 @@ export interface WatchableVideo {
 
 interface WatchableRow {
   video_id: string;
+  owner_id: string | null;
   name: string | null;
   description: string;
   creator: string | null;
@@ -37,6 +39,7 @@ export function createVideoQueries(db: Knex) {
         .where({ 'v.video_id': videoId, 'v.status': 'published' })
         .first<WatchableRow | undefined>(
           'v.video_id',
+          'v.owner_id',
           'v.name',
           'v.description',
           // A creator is shown by the part of their address before the @, never the whole address.
@@ -51,6 +54,7 @@ export function createVideoQueries(db: Knex) {
       if (!row?.transcoded_uri || !row.poster_uri) return undefined;
       return {
         videoId: row.video_id,
+        ownerId: row.owner_id,
         name: row.name,
         description: row.description,
         creator: row.creator || null,
