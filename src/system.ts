@@ -4,6 +4,9 @@ import type pg from 'pg';
 import { migrationSource } from '../migrations/index.ts';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
 import { createUserCredentialsAggregator } from './aggregators/user-credentials/index.ts';
+import { createCreatorsVideosAggregator } from './aggregators/creators-videos/index.ts';
+import { createVideoOperationsAggregator } from './aggregators/video-operations/index.ts';
+import { createVideosAggregator } from './aggregators/videos/index.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
 import { createMailTransport, createSendEmailComponent } from './components/send-email/index.ts';
 import { createVideoPublishingComponent } from './components/video-publishing/index.ts';
@@ -118,12 +121,18 @@ export function createSystem(config: SystemConfig): System {
     ffprobePath,
     transcodeConcurrency: videoSettings.transcodeConcurrency,
   });
+  const catalog = createVideosAggregator({ db, ...subscriberDeps, onApplied: home.catalogMoved });
+  const creatorsVideos = createCreatorsVideosAggregator({ db, ...subscriberDeps });
+  const videoOperations = createVideoOperationsAggregator({ db, ...subscriberDeps });
   const subscriptions: Subscription[] = [
     homePage.subscription,
     userCredentials.subscription,
     ...identity.subscriptions,
     sendEmail.subscription,
     ...videoPublishing.subscriptions,
+    ...catalog.subscriptions,
+    creatorsVideos.subscription,
+    ...videoOperations.subscriptions,
   ];
   const running = selectSubscriptions(subscriptions, run.subscribers);
 

@@ -71,7 +71,8 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   );
   app.use(requestContext());
   app.use(requestLog(options.logger));
-  app.use(express.urlencoded({ extended: false, limit: '16kb' }));
+  // 64 KB: a description of 5,000 characters in a non-Latin script is up to 20 KB, encoded thrice over.
+  app.use(express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(csrfProtection());
   for (const { path: mountPath, router } of options.routes) app.use(mountPath, router);
   app.use(notFound());
