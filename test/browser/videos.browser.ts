@@ -1,0 +1,74 @@
+import test from 'tape';
+import { seedAccount } from '../helpers/accounts.ts';
+import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
+import { createScope } from '../helpers/scope.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+import { makeVideo, tempDir } from '../fixtures/video-sources.ts';
+
+test('in Chromium: a creator uploads a video, sees it published, renames it; a viewer plays it and the view is counted', async (t) => {
+  const scope = createScope();
+  try {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    system.start();
+    const file = await makeVideo(await tempDir(scope, 'browser-upload-'), { width: 320, height: 240, seconds: 2 });
+    const creator = await seedAccount(system.db);
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+
+    await page.goto(`${base}/creators-portal`);
+    t.equal(new URL(page.url()).pathname, '/auth/log-in', 'the portal asks a visitor to log in first');
+    await page.fill('#email', creator.email);
+    await page.fill('#password', creator.password);
+    await page.click('button:has-text("Log in")');
+    await page.waitForURL(`${base}/creators-portal`);
+    t.pass('and comes back to the portal after');
+
+    await page.setInputFiles('#video-file', file);
+    await page.click('button:has-text("Upload")');
+    await page.waitForURL(/\/creators-portal\/operations\//);
+    t.pass('the upload lands on its operation page');
+    // The page refreshes itself until the video is published, then leads to it.
+    await page.waitForSelector('video', { timeout: 60_000 });
+    t.match(page.url(), /\/videos\/[0-9a-f-]{36}$/, 'published: the operation page leads to the watch page');
+    const watchUrl = page.url();
+    const videoId = watchUrl.split('/').pop()!;
+
+    await page.goto(`${base}/creators-portal/videos/${videoId}`);
+    await page.fill('#name', 'Made in the browser test');
+    await page.click('button:has-text("Save the name")');
+    await page.waitForSelector('h1:has-text("Made in the browser test")', { timeout: 30_000 });
+    t.pass('renamed through the portal');
+    await screenshot(page, 'creators-video-renamed');
+
+    await page.goto(watchUrl);
+    // Run in the page (a string: the tests are compiled without the DOM's types).
+    const currentTime = Number(
+      await page.evaluate(`(async () => {
+        const video = document.querySelector('video');
+        video.muted = true;
+        await video.play();
+        await new Promise((resolve) => setTimeout(resolve, 800));
+        return video.currentTime;
+      })()`),
+    );
+    t.ok(currentTime > 0.2, `the video plays in the browser (currentTime ${currentTime.toFixed(2)} s)`);
+    await page.waitForSelector('text=Your viewing was counted', { timeout: 10_000 });
+    t.pass('the page says the viewing was counted');
+    const viewings = await waitUntil('the VideoViewed event', async () => {
+      const found = await system.messageStore.readStream(`viewing-${videoId}`);
+      return found.length > 0 ? found : undefined;
+    });
+    t.equal(viewings.length, 1, 'one viewing for one play');
+    t.equal((viewings[0]?.data as { userId?: string }).userId, creator.userId, 'by the logged-in viewer');
+    await waitUntil('the catalog to count it', async () => {
+      await page.goto(`${base}/`);
+      return (await page.textContent('body'))?.includes('1 view') || undefined;
+    });
+    t.ok(await page.isVisible('text=Made in the browser test'), 'the catalog shows the video under its new name');
+    await screenshot(page, 'catalog-after-upload');
+  } finally {
+    await scope.close();
+  }
+});
