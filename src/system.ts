@@ -15,6 +15,8 @@ import { ffmpegPath, ffprobePath } from './media-tools.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
 import { createVideosApp } from './app/videos/index.ts';
+import { createAdminApp } from './app/admin/index.ts';
+import { adminSections } from './app/admin/sections.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
@@ -144,6 +146,16 @@ export function createSystem(config: SystemConfig): System {
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits });
   const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
   const videos = createVideosApp({ db, videoStore });
+  const admin = createAdminApp({
+    db,
+    messageStore,
+    messageStorePool,
+    logger,
+    subscriberStatus: () => status(),
+    subscriptions,
+    rolesOf: credentials.rolesOf,
+    sections: adminSections,
+  });
   const probes = [
     createHealthRouter({
       appDatabase: () => db.raw('SELECT 1'),
@@ -162,12 +174,13 @@ export function createSystem(config: SystemConfig): System {
     cookieSecret: config.cookieSecret,
     production: config.production,
     trustProxy: config.trustProxy,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir],
+    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
       { path: '/register', router: registerUsers.router },
+      { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },
       { path: '/videos', router: videos.router },
     ],

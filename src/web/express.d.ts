@@ -18,6 +18,8 @@ declare global {
       email?: string;
       /** When the user logged in (ms since the epoch): a session older than its max age is refused. */
       loggedInAt?: number;
+      /** Had the admin role at log-in: shows the Admin link (pages check the role themselves). */
+      admin?: boolean;
       csrfToken?: string;
       flash?: string;
     }

@@ -22,6 +22,7 @@ export function requestContext(): RequestHandler {
     res.locals.traceId = traceId;
     res.locals.userId = req.context.userId;
     res.locals.userEmail = req.context.userId ? (req.session?.email ?? null) : null;
+    res.locals.showAdminLink = req.context.userId !== null && req.session?.admin === true;
     // Forms send it back as returnTo, so a post can redirect to the page it came from.
     res.locals.currentPath = req.originalUrl;
     // Show a one-time notice left by the previous request (post/redirect/get), then forget it.

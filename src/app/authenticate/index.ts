@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
+import { ADMIN_ROLE } from '../../web/access.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import { TooManyRequestsError } from '../../web/errors.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
@@ -67,6 +68,8 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, ra
     session.userId = account.userId;
     session.email = account.email;
     session.loggedInAt = Date.now();
+    // Only to show the Admin link: every admin page checks the role afresh.
+    session.admin = account.roles.includes(ADMIN_ROLE) || undefined;
     // A token seen before log-in (on a shared computer, say) is no good after it.
     session.csrfToken = newCsrfToken();
     session.flash = `Logged in as ${account.email}.`;

@@ -1,0 +1,7 @@
+import type { AdminSectionFactory } from './section.ts';
+
+/**
+ * The admin portal's sections, in nav order. Each lives in its own folder under src/app/admin/
+ * and is added here with one line.
+ */
+export const adminSections: readonly AdminSectionFactory[] = [];
