@@ -1,0 +1,79 @@
+import type { Knex } from 'knex';
+import { identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../components/identity/contract.ts';
+import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
+import { ADMIN_ROLE } from '../user-credentials/index.ts';
+import { byUserId, schemasOf } from './contract-subset.ts';
+
+const IDENTITY_TYPES = ['Registered', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked'] as const;
+type UserEvent = Recorded<Extract<IdentityEvent, { type: (typeof IDENTITY_TYPES)[number] }>>;
+const schemas = schemasOf(identityEventSchemas, IDENTITY_TYPES);
+
+/** The columns of admin_users that identity events own. */
+interface IdentityColumns {
+  email?: string;
+  registered_at?: Date;
+  welcome_email_sent_at?: Date;
+  roles?: string[];
+}
+
+/** The row guard compares positions along one stream: an event must be in its user's stream. */
+function parseUserEvent(message: RawMessage): UserEvent | undefined {
+  const event = parseMessage(schemas, message);
+  if (event && event.streamName !== identityStreamName(event.data.userId)) {
+    throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not its user's stream`);
+  }
+  return event;
+}
+
+function columnsOf(event: UserEvent): IdentityColumns {
+  switch (event.type) {
+    case 'Registered':
+      return { email: normaliseEmail(event.data.email), registered_at: event.time };
+    case 'RegistrationEmailSent':
+      return { welcome_email_sent_at: event.time };
+    // Identity events are the only source of roles, and the admin role the only one they name.
+    case 'AdminRoleGranted':
+      return { roles: [ADMIN_ROLE] };
+    case 'AdminRoleRevoked':
+      return { roles: [] };
+    default: {
+      const unexpected: never = event;
+      throw new Error(`no admin-users change for ${(unexpected as { type: string }).type}`);
+    }
+  }
+}
+
+interface UserChange {
+  readonly userId: string;
+  readonly columns: IdentityColumns;
+  readonly position: number;
+}
+
+function foldByUser(events: readonly UserEvent[]): UserChange[] {
+  const changes = new Map<string, UserChange>();
+  for (const event of events) {
+    const userId = event.data.userId.toLowerCase();
+    const earlier = changes.get(userId)?.columns ?? {};
+    changes.set(userId, { userId, columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
+  }
+  return [...changes.values()].sort(byUserId);
+}
+
+/**
+ * One upsert per user per batch, of the identity columns only, guarded by identity_position: a
+ * fold whose last event the row has seen changes nothing. Writing a whole fold over a row that
+ * saw part of it is still right: each column takes its value after the fold's last event.
+ */
+export const identityProjection: BatchProjection<UserEvent> = {
+  parse: parseUserEvent,
+  async apply(events, trx: Knex.Transaction) {
+    for (const { userId, columns, position } of foldByUser(events)) {
+      await trx('admin_users')
+        .insert({ user_id: userId, ...columns, identity_position: position })
+        .onConflict('user_id')
+        .merge([...Object.keys(columns), 'identity_position'])
+        .where((guard) => guard.whereNull('admin_users.identity_position').orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position')));
+    }
+  },
+};

@@ -1,0 +1,58 @@
+import type { Knex } from 'knex';
+import { AUTHENTICATION_CATEGORY } from '../../app/authenticate/contract.ts';
+import { VIEWING_CATEGORY } from '../../app/record-viewings/contract.ts';
+import { IDENTITY_CATEGORY } from '../../components/identity/contract.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../../components/video-publishing/contract.ts';
+import type { Logger } from '../../logger.ts';
+import type { ConsumerGroup, MessageStore } from '../../message-store/index.ts';
+import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
+import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { authenticationProjection } from './authentication.ts';
+import { identityProjection } from './identity.ts';
+import { videosProjection } from './videos.ts';
+import { viewingsProjection } from './viewings.ts';
+
+/** One subscriber per category; renaming one replays its category (safe: every write is guarded, but slow). */
+export const ADMIN_USERS_SUBSCRIBER_IDS = {
+  identity: 'aggregators:admin-users:identity',
+  authentication: 'aggregators:admin-users:authentication',
+  videos: 'aggregators:admin-users:videos',
+  viewings: 'aggregators:admin-users:viewings',
+} as const;
+
+export interface AdminUsersAggregatorDeps {
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  readonly logger: Logger;
+  readonly consumerGroup?: ConsumerGroup;
+  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+}
+
+/**
+ * Keeps admin_users (each user's email, registration, log-ins, welcome email, roles, videos and
+ * viewings), with each user's videos and viewings, for the admin portal. Four categories are four
+ * subscribers, each with its own position and its own columns, so any may run ahead of the
+ * others: a row is made by whichever comes first and filled in by the rest.
+ */
+export function createAdminUsersAggregator({ db, messageStore, logger, consumerGroup, subscription }: AdminUsersAggregatorDeps) {
+  function subscribe<T>(subscriberId: string, category: string, projection: BatchProjection<T>): Subscription {
+    const processor = createAggregatorProcessor({ db, subscriberId, projection, ...(consumerGroup && { consumerGroup }) });
+    return createSubscription({ messageStore, logger, subscriberId, category, processor, ...(consumerGroup && { consumerGroup }), ...subscription });
+  }
+
+  const projections = {
+    identity: identityProjection,
+    authentication: authenticationProjection,
+    videos: videosProjection,
+    viewings: viewingsProjection,
+  };
+  return {
+    projections,
+    subscriptions: [
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.identity, IDENTITY_CATEGORY, identityProjection),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.authentication, AUTHENTICATION_CATEGORY, authenticationProjection),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.videos, VIDEO_PUBLISHING_CATEGORY, videosProjection),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.viewings, VIEWING_CATEGORY, viewingsProjection),
+    ] as const,
+  };
+}
