@@ -9,6 +9,8 @@ import * as userCredentials from './20261128000007_user_credentials.ts';
 import * as rateLimits from './20261128000008_rate_limits.ts';
 import * as videos from './20261128000009_videos.ts';
 import * as videoRowGuards from './20261129000010_video_row_guards.ts';
+import * as adminUsers from './20261130000012_admin_users.ts';
+import * as adminStreams from './20261130000013_admin_streams.ts';
 import * as auditChain from './20261130000014_audit_chain.ts';
 
 interface Migration {
@@ -29,6 +31,8 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261128000008_rate_limits', rateLimits],
   ['20261128000009_videos', videos],
   ['20261129000010_video_row_guards', videoRowGuards],
+  ['20261130000012_admin_users', adminUsers],
+  ['20261130000013_admin_streams', adminStreams],
   ['20261130000014_audit_chain', auditChain],
 ];
 
