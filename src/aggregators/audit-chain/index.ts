@@ -1,0 +1,92 @@
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { DEVELOPMENT_AUDIT_KEY } from '../../audit/key.ts';
+import type { SignedHead } from '../../audit/signing.ts';
+import type { Logger } from '../../logger.ts';
+import type { MessageStore, RawMessage } from '../../message-store/index.ts';
+import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
+import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
+import { ALL_CATEGORIES, createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { appendToChain } from './append.ts';
+import { createHeadSigner, DEFAULT_SIGNING, type SigningOccasion, type SigningPolicy } from './signer.ts';
+
+export const AUDIT_CHAIN_SUBSCRIBER_ID = 'aggregators:audit-chain';
+// Larger than other subscribers' batches: the chain does the same few statements per batch
+// whatever its size, and catching up with a large store is its common case.
+const DEFAULT_BATCH_SIZE = 1000;
+
+export interface AuditChainAggregatorDeps {
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  /** The chain hashes each message's exact text, which MessageStore's parsed messages do not keep. */
+  readonly messageStorePool: pg.Pool;
+  readonly logger: Logger;
+  /** Signs the chain's heads (HMAC-SHA256). */
+  readonly auditKey: string;
+  readonly signing?: Partial<SigningPolicy>;
+  /** The clock for the heads' signed-at times. */
+  readonly now?: () => Date;
+  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+}
+
+/**
+ * Keeps the audit chain (docs/audit.md): a link per message over every category in global
+ * order, and the chain's head signed now and then. Links commit with the aggregator's position,
+ * so a crash neither skips nor repeats one; the chain only ever grows, so a replay changes
+ * nothing. Run it in one process (it reads every category, so it takes no consumer group).
+ */
+export function createAuditChainAggregator({ db, messageStore, messageStorePool, logger, auditKey, signing, now = () => new Date(), subscription }: AuditChainAggregatorDeps) {
+  if (auditKey === '') throw new Error('the audit chain needs a key to sign its heads');
+  const log = logger.child({ subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID });
+  if (auditKey === DEVELOPMENT_AUDIT_KEY) log.warn('AUDIT_KEY is not set: the audit chain\'s heads are signed with the development key, which proves nothing (set AUDIT_KEY)');
+  const signer = createHeadSigner({ key: auditKey, policy: { ...DEFAULT_SIGNING, ...signing }, now, logger: log });
+
+  const projection: BatchProjection<RawMessage> = {
+    // Every message is chained whatever its data: the chain vouches for bytes, not for contracts.
+    parse: (message) => message,
+    async apply(messages, trx) {
+      await appendToChain(trx, messageStorePool, messages, log);
+      // In the same transaction as the links: a head never names a link that was rolled back.
+      await signer.signIfDue(trx, 'batch');
+    },
+  };
+  const inner = createAggregatorProcessor({ db, subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID, projection });
+
+  /** Signing on catch-up and stop is a nicety over the interval rule: a failure is logged, not fatal. */
+  async function signQuietly(occasion: SigningOccasion): Promise<void> {
+    try {
+      await signer.signIfDue(db, occasion);
+    } catch (error) {
+      log.warn({ err: error, occasion }, 'could not sign the audit chain head; the next batch or catch-up tries again');
+    }
+  }
+
+  const processor: Processor = {
+    ...inner,
+    async caughtUp(position: number, context: ProcessorContext) {
+      await signQuietly('catch-up');
+      return inner.caughtUp(position, context);
+    },
+    async checkpoint(position: number, context: ProcessorContext) {
+      await inner.checkpoint(position, context);
+      await signQuietly('stop');
+    },
+  };
+
+  return {
+    projection,
+    subscription: createSubscription({
+      messageStore,
+      logger,
+      subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID,
+      category: ALL_CATEGORIES,
+      processor,
+      batchSize: DEFAULT_BATCH_SIZE,
+      ...subscription,
+    }),
+    /** Signs the newest link now if no head covers it (tools, tests). */
+    signHead: (): Promise<SignedHead | undefined> => signer.signIfDue(db, 'stop'),
+  };
+}
+
+export { DEFAULT_SIGNING, type SigningPolicy } from './signer.ts';

@@ -1,0 +1,34 @@
+import type pg from 'pg';
+import { RAW_MESSAGE_COLUMNS, recordFromRow, type AuditRecord, type RawMessageRow } from './canonical.ts';
+
+/*
+ * Reads of Message DB's table as the chain hashes it. They go to the table, not through Message
+ * DB's functions: those return a composite type whose time and ids the driver would parse, and
+ * the chain needs the exact text. The message_store role may SELECT the table.
+ */
+
+/** The messages at these global positions, in global order; a position with no row is absent. */
+export async function readRecordsAt(pool: pg.Pool, globalPositions: readonly number[]): Promise<AuditRecord[]> {
+  if (globalPositions.length === 0) return [];
+  const result = await pool.query<RawMessageRow>(
+    `SELECT ${RAW_MESSAGE_COLUMNS} FROM message_store.messages WHERE global_position = ANY($1::bigint[]) ORDER BY messages.global_position`,
+    [globalPositions],
+  );
+  return result.rows.map(recordFromRow);
+}
+
+/** Up to `limit` messages after global position `after` and at most `upTo`, in global order (a keyset page). */
+export async function readRecordsAfter(pool: pg.Pool, after: number, upTo: number, limit: number): Promise<AuditRecord[]> {
+  const result = await pool.query<RawMessageRow>(
+    `SELECT ${RAW_MESSAGE_COLUMNS} FROM message_store.messages
+      WHERE global_position > $1 AND global_position <= $2 ORDER BY messages.global_position LIMIT $3`,
+    [after, upTo, limit],
+  );
+  return result.rows.map(recordFromRow);
+}
+
+/** How many messages lie above `after`: those the chain has not covered yet. */
+export async function countRecordsAfter(pool: pg.Pool, after: number): Promise<number> {
+  const result = await pool.query<{ count: string }>('SELECT count(*) AS count FROM message_store.messages WHERE global_position > $1', [after]);
+  return Number(result.rows[0]?.count ?? 0);
+}
