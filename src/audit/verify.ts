@@ -1,0 +1,202 @@
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { createLogger, type Logger } from '../logger.ts';
+import { createMessageStorePool } from '../message-store/index.ts';
+import { GENESIS_LINK, nextLink, type AuditRecord } from './canonical.ts';
+import { lastLink, readHeadsAfter, readLinksAfter, type StoredLink } from './chain-tables.ts';
+import { pagedCursor } from './cursor.ts';
+import { DEVELOPMENT_AUDIT_KEY } from './key.ts';
+import { countRecordsAfter, readRecordsAfter } from './raw-messages.ts';
+import type { AuditProblem, AuditReport, HeadProblem, MessageProblem, ValidHead } from './report.ts';
+import { checkHead, keyId, type SignedHead } from './signing.ts';
+
+export interface VerifyProgress {
+  /** Checked up to this global position… */
+  readonly verifiedUpTo: number;
+  /** …of this many (the chain's head). */
+  readonly chainHead: number;
+  readonly linksChecked: number;
+}
+
+export type VerifyOptions = {
+  /** The app database, where the chain is kept. */
+  readonly db: Knex;
+  /** Every key a head may be signed with (AUDIT_KEY's list): the signing key and rotated-out ones. */
+  readonly auditKey: string | readonly string[];
+  readonly onProgress?: (progress: VerifyProgress) => void;
+  /** Rows per read; memory stays at about two pages whatever the store's size. */
+  readonly batchSize?: number;
+  /** Problems kept in the report (all are counted). */
+  readonly problemsLimit?: number;
+  /** Store the report in audit_verifications for the dashboard (default true). */
+  readonly record?: boolean;
+  readonly logger?: Logger;
+  readonly now?: () => Date;
+} & ({ readonly messageStorePool: pg.Pool } | { readonly messageStoreUrl: string });
+
+const DEFAULT_BATCH_SIZE = 2000;
+const DEFAULT_PROBLEMS_LIMIT = 100;
+
+/**
+ * Recomputes the chain from the store and compares it with the stored links and signed heads,
+ * in one pass over both in global order. Each message is checked against its own stored link
+ * (from the stored link before it), so every altered message is named, not only the first;
+ * the heads then vouch for the stored links themselves: a chain recomputed over an altered
+ * store passes message by message but contradicts every head signed after the change.
+ */
+export async function verifyAuditChain(options: VerifyOptions): Promise<AuditReport> {
+  const { db, onProgress, batchSize = DEFAULT_BATCH_SIZE, problemsLimit = DEFAULT_PROBLEMS_LIMIT, now = () => new Date() } = options;
+  const keys = typeof options.auditKey === 'string' ? [options.auditKey] : options.auditKey;
+  const ownPool = 'messageStoreUrl' in options ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 }) : undefined;
+  const pool = ownPool ?? ('messageStorePool' in options ? options.messageStorePool : undefined)!;
+  try {
+    const report = await verify(pool, db, keys, { batchSize, problemsLimit, now, onProgress });
+    if (options.record ?? true) {
+      await db('audit_verifications').insert({
+        started_at: report.startedAt,
+        finished_at: report.finishedAt,
+        ok: report.ok,
+        verified_up_to: report.chainHead,
+        report: JSON.stringify(report),
+      });
+    }
+    return report;
+  } finally {
+    await ownPool?.end();
+  }
+}
+
+interface PassSettings {
+  readonly batchSize: number;
+  readonly problemsLimit: number;
+  readonly now: () => Date;
+  readonly onProgress: ((progress: VerifyProgress) => void) | undefined;
+}
+
+async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings: PassSettings): Promise<AuditReport> {
+  const startedAt = settings.now();
+  const chainHead = (await lastLink(db))?.globalPosition ?? 0;
+  const store = pagedCursor((after) => readRecordsAfter(pool, after, chainHead, settings.batchSize), (record: AuditRecord) => Number(record.globalPosition));
+  const links = pagedCursor((after) => readLinksAfter(db, after, chainHead, settings.batchSize), (link: StoredLink) => link.globalPosition);
+  const heads = pagedCursor((after) => readHeadsAfter(db, after, settings.batchSize, chainHead), (head: SignedHead) => head.globalPosition);
+  const developmentKeyId = keyId(DEVELOPMENT_AUDIT_KEY);
+
+  const counts = { altered: 0, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0 };
+  const first: { altered?: MessageProblem; inserted?: MessageProblem; deleted?: MessageProblem } = {};
+  const problems: AuditProblem[] = [];
+  const headStats = { checked: 0, valid: 0, developmentKey: 0, lastValid: null as ValidHead | null };
+  let linksChecked = 0;
+  let unsignedLinks = 0;
+
+  function messageProblem(problem: MessageProblem): void {
+    counts[problem.kind] += 1;
+    first[problem.kind] ??= problem;
+    if (problems.length < settings.problemsLimit) problems.push(problem);
+  }
+  function headProblem(head: SignedHead, kind: HeadProblem['kind']): void {
+    counts[kind] += 1;
+    if (problems.length < settings.problemsLimit) problems.push({ kind, globalPosition: head.globalPosition, signedAt: head.signedAt.toISOString(), keyId: head.keyId });
+  }
+  /** A head at `link`'s position is checked against it; one at a position with no link, against nothing. */
+  function checkHeadAgainst(head: SignedHead, link: StoredLink | undefined): void {
+    headStats.checked += 1;
+    const signature = checkHead(keys, head);
+    if (signature !== 'valid') return headProblem(head, signature);
+    if (!link || link.globalPosition !== head.globalPosition || !link.link.equals(head.link)) return headProblem(head, 'contradicted');
+    headStats.valid += 1;
+    if (head.keyId === developmentKeyId) headStats.developmentKey += 1;
+    headStats.lastValid = { globalPosition: head.globalPosition, link: head.link.toString('hex'), signedAt: head.signedAt.toISOString() };
+    unsignedLinks = 0;
+  }
+
+  /**
+   * Heads signed above the chain's head as it was when we began: new ones, signed as the chain
+   * grew meanwhile, or old ones whose links were truncated. A head commits with or after its
+   * link, so reading the heads first and the chain's head then tells them apart.
+   */
+  async function checkHeadsBeyond(after: number): Promise<void> {
+    for (;;) {
+      const page = await readHeadsAfter(db, after, settings.batchSize);
+      const current = (await lastLink(db))?.globalPosition ?? 0;
+      for (const head of page) {
+        if (head.globalPosition > current) {
+          headStats.checked += 1;
+          const signature = checkHead(keys, head);
+          headProblem(head, signature === 'valid' ? 'contradicted' : signature);
+        }
+      }
+      const last = page.at(-1);
+      if (!last) return;
+      after = last.globalPosition;
+    }
+  }
+
+  let previous = GENESIS_LINK;
+  let sinceProgress = 0;
+  for (;;) {
+    const record = await store.peek();
+    const link = await links.peek();
+    if (!record && !link) break;
+    const recordPosition = record ? Number(record.globalPosition) : Infinity;
+    const linkPosition = link ? link.globalPosition : Infinity;
+    if (record && recordPosition < linkPosition) {
+      messageProblem({ kind: 'inserted', globalPosition: recordPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position) });
+      store.next();
+      continue;
+    }
+    // Heads below this link name positions the chain has no link for.
+    for (let head = await heads.peek(); head && head.globalPosition < linkPosition; head = await heads.peek()) {
+      checkHeadAgainst(head, undefined);
+      heads.next();
+    }
+    const stored = link!;
+    if (!record || recordPosition > linkPosition) {
+      messageProblem({ kind: 'deleted', globalPosition: stored.globalPosition, messageId: stored.messageId, streamName: stored.streamName, position: stored.position });
+    } else {
+      if (!nextLink(previous, record).equals(stored.link)) {
+        messageProblem({ kind: 'altered', globalPosition: recordPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position) });
+      }
+      store.next();
+    }
+    links.next();
+    linksChecked += 1;
+    unsignedLinks += 1;
+    // Go on from the stored link, not the recomputed one: one altered message then fails
+    // alone, and the ones after it are judged on their own content.
+    previous = stored.link;
+    const head = await heads.peek();
+    if (head && head.globalPosition === stored.globalPosition) {
+      checkHeadAgainst(head, stored);
+      heads.next();
+    }
+    sinceProgress += 1;
+    if (sinceProgress >= settings.batchSize) {
+      sinceProgress = 0;
+      settings.onProgress?.({ verifiedUpTo: stored.globalPosition, chainHead, linksChecked });
+    }
+  }
+  // Heads at the end name positions with no link (the links after them were removed).
+  for (let head = await heads.peek(); head; head = await heads.peek()) {
+    checkHeadAgainst(head, undefined);
+    heads.next();
+  }
+  await checkHeadsBeyond(chainHead);
+  settings.onProgress?.({ verifiedUpTo: chainHead, chainHead, linksChecked });
+
+  const notYetCovered = await countRecordsAfter(pool, chainHead);
+  const problemCount = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  return {
+    ok: problemCount === 0,
+    startedAt: startedAt.toISOString(),
+    finishedAt: settings.now().toISOString(),
+    chainHead,
+    linksChecked,
+    notYetCovered,
+    counts,
+    first,
+    problems,
+    problemsLimit: settings.problemsLimit,
+    heads: headStats,
+    unsignedLinks,
+  };
+}
