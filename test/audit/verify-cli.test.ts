@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import test from 'tape';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import type { AuditReport } from '../../src/audit/index.ts';
+import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { openProjectionDb } from '../helpers/subscribers.ts';
+import { AUDIT_KEY, auditChain, drainChain, globalPositions, superuser } from './audit-fixtures.ts';
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `npm run audit:verify -- <args>` as an operator runs it: no .env, only the settings given. */
+function runVerify(args: readonly string[], settings: Record<string, string>): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'development', ...settings };
+  for (const name of ['TEST_DATABASE_URL', 'LOG_LEVEL', 'DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'AUDIT_KEY']) {
+    if (!(name in settings)) delete env[name];
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/audit-verify.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const databaseEnv = (urls: DatabaseUrls) => ({ DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl });
+
+test('audit:verify CLI: exits 0 on an intact store, 1 after tampering, naming the message', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeMany(store, uniqueCategory(), 20);
+    await drainChain(scope.running(auditChain({ store, pool, db }).subscription));
+    const settings = { ...databaseEnv(urls), AUDIT_KEY };
+
+    const intact = await runVerify([], settings);
+    t.equal(intact.code, 0, `intact: exit 0 ${intact.stderr}`);
+    t.match(intact.stdout, /^Audit chain: INTACT\n/, 'says so first');
+    t.match(intact.stdout, /checked +20 messages/);
+    t.equal(intact.stderr, '', 'no progress bar when stderr is not a terminal, no warnings');
+
+    const altered = (await globalPositions(pool))[6]!;
+    const admin = await superuser(scope, urls.messageStoreUrl);
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": -1}' WHERE global_position = $1`, [altered]);
+    const tampered = await runVerify([], settings);
+    t.equal(tampered.code, 1, 'tampered: exit 1');
+    t.match(tampered.stdout, /^Audit chain: FAILED \(1 problem\)/);
+    t.match(tampered.stdout, new RegExp(`first altered +global position ${altered}: `), 'names the altered message');
+
+    const json = await runVerify(['--json'], settings);
+    const report = JSON.parse(json.stdout) as AuditReport;
+    t.deepEqual([json.code, report.ok, report.first.altered?.globalPosition], [1, false, altered], '--json prints the report');
+
+    const wrongKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY: 'not the key that signed these heads, though long' });
+    t.equal(wrongKey.code, 1, 'another key: exit 1');
+    t.match(wrongKey.stdout, /with an unknown key/);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('audit:verify CLI: production without AUDIT_KEY refuses to run; bad usage exits 2; the development key is named as such', async (t) => {
+  const scope = createScope();
+  try {
+    const { urls } = await openTestStore(scope);
+    const production = await runVerify([], { ...databaseEnv(urls), NODE_ENV: 'production' });
+    t.equal(production.code, 1);
+    t.match(production.stderr, /Configuration error: AUDIT_KEY is missing/);
+
+    const usage = await runVerify(['--fix'], { ...databaseEnv(urls), AUDIT_KEY });
+    t.equal(usage.code, 2);
+    t.match(usage.stderr, /usage: npm run audit:verify/);
+
+    const development = await runVerify([], databaseEnv(urls));
+    t.equal(development.code, 0, 'an empty store verifies');
+    t.match(development.stderr, /AUDIT_KEY is not set/, 'with a warning about the key');
+  } finally {
+    await scope.close();
+  }
+});
