@@ -34,9 +34,17 @@ async function stopServing(server: Server): Promise<void> {
   }
 }
 
+// Node ends any request still running after requestTimeout (5 minutes by default): a 500 MB
+// upload over a slow line takes longer. A connection that goes silent is still dropped, by the
+// socket's own idle timeout.
+const UPLOAD_FRIENDLY_REQUEST_TIMEOUT_MS = 2 * 60 * 60 * 1000;
+const IDLE_SOCKET_TIMEOUT_MS = 2 * 60 * 1000;
+
 function listen(system: System, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = system.app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    server.requestTimeout = UPLOAD_FRIENDLY_REQUEST_TIMEOUT_MS;
+    server.setTimeout(IDLE_SOCKET_TIMEOUT_MS);
   });
 }
 

@@ -129,7 +129,7 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
     t.equal(data.ownerId, account.userId, 'owned by the uploader');
     t.equal(command?.streamName, `videoPublishing:command-${data.videoId}`, "in the video's command stream");
     t.equal(data.sourceUri, uriOfKey(videoKeys.source(data.videoId)), 'the file is named by the video id, not by the upload');
-    t.deepEqual(command?.metadata, { traceId, userId: account.userId }, 'metadata carries the trace and the user');
+    t.deepEqual(command?.metadata, { traceId, userId: account.userId, schemaVersion: '1' }, 'metadata carries the trace and the user');
 
     const stored = await system.videoStore.open(data.sourceUri);
     const chunks: Buffer[] = [];
@@ -281,8 +281,12 @@ test('creators portal: name, describe and unpublish write one command each for t
     );
 
     t.equal((await post('name', {}).send({ _csrf })).status, 400, 'a form without the field → 400');
+    const tooLong = await post('name', { name: 'x'.repeat(20_000) });
+    t.equal(tooLong.status, 400, 'a name longer than any command may carry → 400, not a command parked for ever');
+    t.match(tooLong.text, /far too long/, 'saying so');
+    t.equal((await post('description', { description: 'y'.repeat(30_000) })).status, 303, 'a long description within what a command carries goes on, for the component to judge');
     t.equal((await agent.post(`/creators-portal/videos/${video.videoId}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'No token' })).status, 403, 'no CSRF token → 403');
-    t.equal((await commands(system)).length, 5, 'neither wrote anything');
+    t.equal((await commands(system)).length, 6, 'the refused posts wrote nothing');
   } finally {
     await system.stop();
   }

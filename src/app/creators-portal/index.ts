@@ -35,9 +35,19 @@ interface CreatorsPortalDeps {
 
 const senderOf = (req: Request): Sender => ({ traceId: req.context.traceId, userId: req.context.userId! });
 
-function textField(req: Request, name: string): string {
+// What a command can carry at all, from its contract.
+const NAME_FIELD_LIMIT = videoPublishingCommandSchemas.NameVideo.shape.name.maxLength ?? MAX_NAME_LENGTH;
+const DESCRIPTION_FIELD_LIMIT = videoPublishingCommandSchemas.DescribeVideo.shape.description.maxLength ?? MAX_DESCRIPTION_LENGTH;
+
+/**
+ * A text field of the form. Text the command could not even carry (over its contract's field
+ * limit) is refused here with a 400; anything shorter goes to the component, whose rules (and
+ * readable rejections) decide.
+ */
+function textField(req: Request, name: string, maxLength: number): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   if (typeof value !== 'string') throw new BadRequestError('Use the form on the video’s page.');
+  if (value.length > maxLength) throw new BadRequestError(`That is far too long: at most ${maxLength.toLocaleString('en')} characters can be sent.`);
   return value;
 }
 
@@ -109,13 +119,13 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   // operation page shows that answer.
   router.post('/videos/:videoId/name', async (req, res) => {
     const video = await ownedVideo(req);
-    await send(senderOf(req), 'NameVideo', { videoId: video.videoId, name: textField(req, 'name') });
+    await send(senderOf(req), 'NameVideo', { videoId: video.videoId, name: textField(req, 'name', NAME_FIELD_LIMIT) });
     followOperation(req, res, 'name');
   });
 
   router.post('/videos/:videoId/description', async (req, res) => {
     const video = await ownedVideo(req);
-    await send(senderOf(req), 'DescribeVideo', { videoId: video.videoId, description: textField(req, 'description') });
+    await send(senderOf(req), 'DescribeVideo', { videoId: video.videoId, description: textField(req, 'description', DESCRIPTION_FIELD_LIMIT) });
     followOperation(req, res, 'describe');
   });
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { CatalogPosition } from './cursor.ts';
+import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 
 interface HomePageView {
   readonly videosWatched: number;
@@ -40,14 +41,12 @@ export function createHomeQueries(db: Knex) {
     /** Published videos, newest first, after `after` (keyset: a page costs the same however deep). */
     async catalogPage(pageSize: number, after?: CatalogPosition): Promise<CatalogPage> {
       const query = db('videos as v')
-        .leftJoin('user_credentials as uc', 'uc.user_id', 'v.owner_id')
         .where('v.status', 'published')
         .whereNotNull('v.published_at')
         .select<CatalogRow[]>(
           'v.video_id',
           'v.name',
-          // A creator is shown by the part of their address before the @, never the whole address.
-          db.raw(`split_part(uc.email, '@', 1) as creator`),
+          db.raw(CREATOR_LABEL_SQL),
           'v.duration_seconds',
           'v.views',
           // Exact to the microsecond, so the next page starts exactly where this one ended.

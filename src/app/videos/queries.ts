@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { CREATOR_LABEL_SQL } from './creator-label.ts';
 
 /** A published video as its watch page and media routes need it. */
 export interface WatchableVideo {
@@ -35,15 +36,13 @@ export function createVideoQueries(db: Knex) {
     /** Undefined unless the video is published and its files are known. */
     async published(videoId: string): Promise<WatchableVideo | undefined> {
       const row = await db('videos as v')
-        .leftJoin('user_credentials as uc', 'uc.user_id', 'v.owner_id')
         .where({ 'v.video_id': videoId, 'v.status': 'published' })
         .first<WatchableRow | undefined>(
           'v.video_id',
           'v.owner_id',
           'v.name',
           'v.description',
-          // A creator is shown by the part of their address before the @, never the whole address.
-          db.raw(`split_part(uc.email, '@', 1) as creator`),
+          db.raw(CREATOR_LABEL_SQL),
           'v.views',
           'v.duration_seconds',
           'v.width',
