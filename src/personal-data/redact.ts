@@ -1,0 +1,56 @@
+/**
+ * What an operator may see of a message's data and metadata. The log keeps everything; a page or
+ * an export shows secrets as "[redacted]" and personal fields masked, so an admin can tell that a
+ * field is there and roughly whose it is without reading it. The rules are by field name first
+ * (a secret stays a secret whatever its shape), then by what a string looks like wherever it
+ * sits (an address inside an email's body, a bcrypt hash under an unexpected name).
+ */
+
+export const REDACTED = '[redacted]';
+
+/** Field names whose value is never shown: password hashes, tokens, keys. */
+const SECRET_FIELD = /password|secret|token|apikey|privatekey/i;
+/** Field names that hold an email address. */
+const EMAIL_FIELD = /^(email|.*Email|to|from|cc|bcc|replyTo)$/;
+
+// bcrypt's modular crypt format: $2a$/$2b$/$2y$, cost, 53 characters of salt and digest.
+const BCRYPT_HASH = /\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}/g;
+// Loose on purpose: anything shaped like an address is masked, better too much than too little.
+const EMAIL_ADDRESS = /[^\s@<>()[\]"',;:]+@[^\s@<>()[\]"',;:]+\.[A-Za-z]{2,}/g;
+
+/** `alice@example.com` → `a•••@example.com`: whose domain, and a hint of whose address, no more. */
+export function maskEmail(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at <= 0) return REDACTED;
+  // The first character, not the first UTF-16 unit: an address may start with any letter.
+  return `${Array.from(address)[0]}•••${address.slice(at)}`;
+}
+
+/** Masks every address and removes every bcrypt hash found inside a piece of text. */
+export function redactText(text: string): string {
+  return text.replace(BCRYPT_HASH, REDACTED).replace(EMAIL_ADDRESS, (address) => maskEmail(address));
+}
+
+function redactField(key: string, value: unknown): unknown {
+  if (SECRET_FIELD.test(key)) return value === null || value === undefined ? value : REDACTED;
+  if (EMAIL_FIELD.test(key) && typeof value === 'string') {
+    // A value that is not an address (a typo someone registered with) is still theirs to keep.
+    const masked = redactText(value);
+    return masked === value && value !== '' ? REDACTED : masked;
+  }
+  return redactForDisplay(value);
+}
+
+/**
+ * A copy of a JSON value (a message's data or metadata) fit to show an operator. Anything that
+ * is not plain JSON (it came from the store, so it should be) is shown by its text.
+ */
+export function redactForDisplay(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (Array.isArray(value)) return value.map((item) => redactForDisplay(item));
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, field]) => [key, redactField(key, field)]));
+  }
+  return value === undefined ? null : redactText(String(value));
+}
