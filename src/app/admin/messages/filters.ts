@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { categoryOf } from '../../../message-store/index.ts';
+import { parseGlobalPosition } from './stored.ts';
+
+/** What the message browser narrows by; every field is optional. */
+export interface BrowseFilters {
+  readonly category?: string;
+  readonly stream?: string;
+  readonly type?: string;
+  readonly traceId?: string;
+  readonly userId?: string;
+  /** Inclusive. */
+  readonly from?: Date;
+  /** Exclusive. */
+  readonly to?: Date;
+}
+
+export interface BrowseQuery {
+  readonly filters: BrowseFilters;
+  /** Keyset cursor: only messages below this global position. */
+  readonly before?: number;
+}
+
+// Message DB's own rules: a category has no dash, a stream name has one.
+const category = z.string().regex(/^[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9+]*)*$/, 'a category is letters and digits, with :command and the like, and no dash');
+const stream = z.string().max(500).regex(/^[A-Za-z][A-Za-z0-9:+]*-.+$/, 'a stream name is a category, a dash and an id');
+const type = z.string().max(200).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a message type is letters and digits');
+const freeId = z.string().max(200);
+// <input type="datetime-local"> sends 2026-11-30T09:15 (seconds optional); the page says it is UTC.
+const localTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?$/, 'a time is YYYY-MM-DDTHH:MM (UTC)')
+  .transform((text, context) => {
+    const time = new Date(`${text.length === 10 ? `${text}T00:00` : text}Z`);
+    if (Number.isNaN(time.getTime())) {
+      context.addIssue({ code: 'custom', message: 'not a real date' });
+      return z.NEVER;
+    }
+    return time;
+  });
+
+const FIELDS = { category, stream, type, traceId: freeId, userId: freeId, from: localTime, to: localTime } as const;
+export type FilterField = keyof typeof FIELDS;
+export const FILTER_FIELDS = Object.keys(FIELDS) as FilterField[];
+
+export type ParsedQuery = { ok: true; query: BrowseQuery } | { ok: false; errors: Partial<Record<FilterField | 'before', string>> };
+
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** The browser's query string: blank fields are no filter; a field that cannot be right is an error to show. */
+export function parseBrowseQuery(query: Record<string, unknown>): ParsedQuery {
+  const filters: Record<string, unknown> = {};
+  const errors: Partial<Record<FilterField | 'before', string>> = {};
+  for (const field of FILTER_FIELDS) {
+    const value = text(query[field]);
+    if (value === undefined) continue;
+    const parsed = FIELDS[field].safeParse(value);
+    if (parsed.success) filters[field] = parsed.data;
+    else errors[field] = parsed.error.issues[0]?.message ?? 'not valid';
+  }
+  const beforeText = text(query.before);
+  const before = parseGlobalPosition(beforeText);
+  if (beforeText !== undefined && before === undefined) errors.before = 'not a global position';
+  const { from, to, stream: streamName, category: categoryName } = filters as BrowseFilters;
+  if (from && to && from >= to) errors.to = 'must be after the start of the range';
+  if (streamName && categoryName && categoryOf(streamName) !== categoryName) errors.stream = `is not in category ${categoryName}`;
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return { ok: true, query: { filters: filters as BrowseFilters, ...(before !== undefined && { before }) } };
+}
+
+/** The query string for these filters (and a cursor), for links that keep them. */
+export function browseHref(filters: BrowseFilters, before?: number): string {
+  const params = new URLSearchParams();
+  for (const field of FILTER_FIELDS) {
+    const value = filters[field];
+    if (value instanceof Date) params.set(field, value.toISOString().slice(0, 19));
+    else if (value !== undefined) params.set(field, value);
+  }
+  if (before !== undefined) params.set('before', String(before));
+  const query = params.toString();
+  return `/admin/messages${query ? `?${query}` : ''}`;
+}

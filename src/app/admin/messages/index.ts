@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router } from 'express';
+import { NotFoundError } from '../../../web/errors.ts';
+import type { AdminSectionFactory } from '../section.ts';
+import { browseMessages } from './browse.ts';
+import { loadMessage, loadSummary, relatedMessages } from './detail.ts';
+import { browseHref, FILTER_FIELDS, parseBrowseQuery } from './filters.ts';
+import { SCAN_WINDOW } from './sql.ts';
+import { parseGlobalPosition } from './stored.ts';
+import { messageView, summaryView, traceHref } from './views.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+
+/** What the filter form shows back: the query as typed. */
+function formValues(query: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(FILTER_FIELDS.map((field) => [field, typeof query[field] === 'string' ? query[field] : '']));
+}
+
+/**
+ * The message browser (newest first, filtered, in keyset pages) and a message's page with its
+ * data, its cause and its consequences. Reads message_store.messages through the admin pool.
+ */
+export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool }) => {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    const parsed = parseBrowseQuery(query);
+    const form = formValues(query);
+    if (!parsed.ok) {
+      res.status(400).render('admin-messages', { title: 'Messages', form, errors: parsed.errors, messages: [], window: SCAN_WINDOW });
+      return;
+    }
+    const page = await browseMessages(pool, parsed.query);
+    res.render('admin-messages', {
+      title: 'Messages',
+      form,
+      errors: {},
+      messages: page.messages.map(summaryView),
+      olderHref: page.older === undefined ? undefined : browseHref(parsed.query.filters, page.older),
+      newestHref: parsed.query.before === undefined ? undefined : browseHref(parsed.query.filters),
+      searched: page.searched,
+      window: SCAN_WINDOW,
+    });
+  });
+
+  router.get('/:globalPosition', async (req, res) => {
+    const globalPosition = parseGlobalPosition(req.params.globalPosition);
+    const message = globalPosition === undefined ? undefined : await loadMessage(pool, globalPosition);
+    if (!message) throw new NotFoundError('No message at that global position.');
+    const causedBy = message.causedBy;
+    const [cause, related] = await Promise.all([causedBy === undefined ? undefined : loadSummary(pool, causedBy), relatedMessages(pool, message)]);
+    res.render('admin-message', {
+      title: `${message.type} #${message.globalPosition}`,
+      message: messageView(message),
+      causedBy,
+      cause: cause && summaryView(cause),
+      consequences: related.consequences.map(summaryView),
+      sameTrace: related.sameTrace.map(summaryView),
+      searched: related.searched,
+      wholeTraceHref: message.traceId === undefined ? undefined : traceHref(message.traceId, message.globalPosition),
+    });
+  });
+
+  return { path: 'messages', title: 'Messages', router, viewsDir: VIEWS_DIR };
+};

@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router } from 'express';
+import { issueCsrfToken } from '../../../web/csrf.ts';
+import { NotFoundError } from '../../../web/errors.ts';
+import type { AdminSectionFactory } from '../section.ts';
+import { SCAN_WINDOW } from '../messages/sql.ts';
+import { parseGlobalPosition } from '../messages/stored.ts';
+import { displayTime, traceHref } from '../messages/views.ts';
+import { findTrace, TRACE_LIMIT, type TraceScope } from './find.ts';
+import { causationTree } from './tree.ts';
+import { traceNodeView } from './views.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+
+/** Any trace id a writer may have used, within reason: no control characters, not a page long. */
+export function parseTraceId(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200 && !/[\u0000-\u001f\u007f]/.test(value) ? value : undefined;
+}
+
+function scopeOf(query: Record<string, unknown>): TraceScope | undefined {
+  if (query.all === '1') return { kind: 'all' };
+  if (query.at === undefined) return { kind: 'around' };
+  const at = parseGlobalPosition(query.at);
+  return at === undefined ? undefined : { kind: 'around', at };
+}
+
+/** A trace: every message of one user action, as a causation tree with times. Reached by links. */
+export const tracesSection: AdminSectionFactory = ({ messageStorePool: pool }) => {
+  const router = Router();
+
+  router.get('/:traceId', async (req, res) => {
+    const traceId = parseTraceId(req.params.traceId);
+    const scope = scopeOf(req.query as Record<string, unknown>);
+    if (traceId === undefined || scope === undefined) throw new NotFoundError('That is not a trace id.');
+    const found = await findTrace(pool, traceId, scope);
+    const view = {
+      title: `Trace ${traceId}`,
+      traceId,
+      searched: found.searched,
+      window: SCAN_WINDOW,
+      wholeStoreHref: `${traceHref(traceId)}?all=1`,
+    };
+    if (found.messages.length === 0) {
+      res.status(404).render('admin-trace', { ...view, nodes: [] });
+      return;
+    }
+    issueCsrfToken(req, res);
+    const start = found.messages[0]!.time;
+    const last = found.messages.at(-1)!.time;
+    res.render('admin-trace', {
+      ...view,
+      nodes: causationTree(found.messages).map((node) => traceNodeView(node, start)),
+      count: found.messages.length,
+      truncated: found.truncated,
+      limit: TRACE_LIMIT,
+      startedAt: displayTime(start),
+      lasted: `${last.getTime() - start.getTime()} ms`,
+    });
+  });
+
+  return { path: 'traces', router, viewsDir: VIEWS_DIR };
+};

@@ -1,0 +1,73 @@
+import Keygrip from 'keygrip';
+import request from 'supertest';
+import type { Express } from 'express';
+import { createAdminApp } from '../../src/app/admin/index.ts';
+import type { AdminDeps, AdminSectionFactory } from '../../src/app/admin/section.ts';
+import { createExpressApp } from '../../src/web/create-app.ts';
+import type { System } from '../../src/system.ts';
+import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { FROM_THIS_SITE, seedAccount } from './accounts.ts';
+import { silentLogger } from './databases.ts';
+import { csrfTokenOf } from './http.ts';
+import { waitUntil } from './wait-until.ts';
+
+const SECRET = 'admin-section-test-secret-long-enough';
+export const CSRF_TOKEN = 'admin-section-test-csrf-token';
+
+export interface AdminSectionApp {
+  readonly app: Express;
+  /** Session cookies of an admin, of a user without the role; a visitor sends none. */
+  readonly admin: { readonly userId: string; readonly cookie: string };
+  readonly user: { readonly userId: string; readonly cookie: string };
+}
+
+/** A signed session as the log-in page leaves it, with a known CSRF token. */
+export function sessionCookie(userId: string): string {
+  const value = Buffer.from(JSON.stringify({ userId, loggedInAt: Date.now(), admin: true, csrfToken: CSRF_TOKEN })).toString('base64');
+  return `session=${value}; session.sig=${new Keygrip([SECRET]).sign(`session=${value}`)}`;
+}
+
+/**
+ * The given admin sections behind createAdminApp, inside the site's own Express app (sessions,
+ * CSRF, the 404 page and the error page), with one admin and one plain user in the credentials
+ * projection. `extra` adds dependencies a section takes beyond AdminDeps.
+ */
+export async function adminSectionApp(system: System, sections: readonly AdminSectionFactory[], extra: object = {}): Promise<AdminSectionApp> {
+  const adminAccount = await seedAccount(system.db, { roles: ['admin'] });
+  const userAccount = await seedAccount(system.db);
+  const deps: AdminDeps = {
+    db: system.db,
+    messageStore: system.messageStore,
+    messageStorePool: system.messageStorePool,
+    logger: silentLogger,
+    subscriberStatus: () => system.status(),
+    subscriptions: system.subscriptions,
+  };
+  const roles = new Map([[adminAccount.userId, ['admin']]]);
+  const admin = createAdminApp({ ...deps, ...extra, rolesOf: async (userId) => roles.get(userId) ?? [], sections });
+  const app = createExpressApp({
+    logger: silentLogger,
+    cookieSecret: SECRET,
+    production: false,
+    viewDirs: admin.viewsDirs,
+    routes: [{ path: '/admin', router: admin.router }],
+    probes: [],
+  });
+  return {
+    app,
+    admin: { userId: adminAccount.userId, cookie: sessionCookie(adminAccount.userId) },
+    user: { userId: userAccount.userId, cookie: sessionCookie(userAccount.userId) },
+  };
+}
+
+/** Registers through the site's own form, as a browser would; resolves with the user id once the welcome email is on record. */
+export async function registerThroughTheSite(system: System, email: string, password = 'a long enough password'): Promise<string> {
+  const agent = request.agent(system.app);
+  const page = await agent.get('/register');
+  const userId = /name="userId" value="([^"]+)"/.exec(page.text)![1]!;
+  await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password }).expect(303);
+  await waitUntil('RegistrationEmailSent', async () =>
+    (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+  );
+  return userId;
+}
