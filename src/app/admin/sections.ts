@@ -1,12 +1,12 @@
-import { messagesSection } from './messages/index.ts';
+import { dashboardSection } from './dashboard/index.ts';
 import type { AdminSectionFactory } from './section.ts';
-import { tracesSection } from './traces/index.ts';
+import { subscribersSection } from './subscribers/index.ts';
 
 /**
  * The admin portal's sections, in nav order. Each lives in its own folder under src/app/admin/
  * and is added here with one line.
  */
 export const adminSections: readonly AdminSectionFactory[] = [
-  messagesSection,
-  tracesSection,
+  dashboardSection,
+  subscribersSection,
 ];

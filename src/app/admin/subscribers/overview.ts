@@ -1,0 +1,67 @@
+import type { FailedMessage, SubscriberKind, SubscriberStatus } from '../../../subscription/status.ts';
+import type { AdminDeps } from '../section.ts';
+import { categoryLag, type CategoryLag } from './lag.ts';
+import { outstandingParked } from './parked.ts';
+import { positionKey, storedPositions } from './positions.ts';
+
+/** One subscriber (one member of a consumer group), as the subscribers page and the dashboard show it. */
+export interface SubscriberOverview {
+  readonly subscriberId: string;
+  readonly kind: SubscriberKind;
+  readonly category: string;
+  readonly group: { readonly member: number; readonly size: number };
+  /** Live, when this process runs it; otherwise undefined and the stored position is all there is. */
+  readonly status: SubscriberStatus | undefined;
+  readonly storedPosition: number | undefined;
+  /** The live position when it runs here, else the stored one (0 before the first). */
+  readonly position: number;
+  readonly lag: CategoryLag;
+  /** Components: messages parked and not yet replayed or discarded. Aggregators never park. */
+  readonly parked: number;
+  readonly failure: FailedMessage | undefined;
+}
+
+type Deps = Pick<AdminDeps, 'db' | 'messageStore' | 'messageStorePool' | 'subscriberStatus' | 'subscriptions'>;
+
+/**
+ * Every subscriber the system defines, whether this process runs it or not: its position from
+ * the checkpoints (or live), its category's head and its lag from the store, its state from the
+ * live status when it runs here, and what it has parked from its dead-letter stream.
+ */
+export async function loadSubscribers({ db, messageStore, messageStorePool: pool, subscriberStatus, subscriptions }: Deps): Promise<SubscriberOverview[]> {
+  const live = subscriberStatus();
+  // A subscription's own status() carries what it is (kind, category, group) even when not started.
+  const defined = subscriptions.map((subscription) => subscription.status());
+  const keys = defined.map((status) => ({ subscriberId: status.subscriberId, kind: status.kind, group: status.consumerGroup }));
+  const [stored, parked] = await Promise.all([
+    storedPositions(db, messageStore, keys),
+    parkedBySubscriber(pool, defined.filter((status) => status.kind === 'component').map((status) => status.subscriberId)),
+  ]);
+  return Promise.all(
+    defined.map(async (definition, n): Promise<SubscriberOverview> => {
+      const key = keys[n]!;
+      const group = definition.consumerGroup;
+      const status = live.find((running) => running.subscriberId === key.subscriberId && running.consumerGroup.member === group.member && running.consumerGroup.size === group.size);
+      const storedPosition = stored.get(positionKey(key));
+      const position = Math.max(status?.position ?? 0, storedPosition ?? 0);
+      return {
+        subscriberId: key.subscriberId,
+        kind: key.kind,
+        category: definition.category,
+        group,
+        status,
+        storedPosition,
+        position,
+        lag: await categoryLag(pool, definition.category, position, group),
+        parked: parked.get(key.subscriberId) ?? 0,
+        failure: status?.failure,
+      };
+    }),
+  );
+}
+
+async function parkedBySubscriber(pool: Deps['messageStorePool'], subscriberIds: readonly string[]): Promise<Map<string, number>> {
+  const unique = [...new Set(subscriberIds)];
+  const counts = await Promise.all(unique.map((subscriberId) => outstandingParked(pool, subscriberId)));
+  return new Map(unique.map((subscriberId, n) => [subscriberId, counts[n]!]));
+}
