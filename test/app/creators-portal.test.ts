@@ -4,14 +4,20 @@ import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import express from 'express';
 import type { Knex } from 'knex';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import test from 'tape';
+import { createCreatorsPortalApp } from '../../src/app/creators-portal/index.ts';
+import { createUploadSlots } from '../../src/app/creators-portal/upload-slots.ts';
 import { videoPublishingCommandSchemas } from '../../src/components/video-publishing/contract.ts';
+import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
+import { errorHandler } from '../../src/web/error-handlers.ts';
 import { keyOfUri, uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 import { PARTIAL_DIR } from '../../src/video-store/partials.ts';
 import { FROM_THIS_SITE, logIn, seedAccount, type Account } from '../helpers/accounts.ts';
+import { silentLogger } from '../helpers/databases.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -202,8 +208,7 @@ test('creators portal: refused uploads write nothing and keep nothing (no CSRF t
     t.equal((await agent.post(action).set(FROM_THIS_SITE).type('form').send({ _csrf: new URLSearchParams(action.split('?')[1]).get('_csrf'), video: 'text' })).status, 400, 'not multipart → 400');
 
     const anonymous = await request(system.app).post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4');
-    t.equal(anonymous.status, 303, 'anonymous → redirected');
-    t.match(anonymous.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
+    t.equal(anonymous.status, 404, 'anonymous → 404, as for a stranger to any video');
     const page = await request(system.app).get('/creators-portal');
     t.equal(page.headers.location, '/auth/log-in?returnTo=%2Fcreators-portal', 'the portal too, and back after');
 
@@ -315,9 +320,8 @@ test("creators portal: another creator gets 404 for every page and action on som
     t.equal((await agent.get('/creators-portal/videos/not-a-uuid')).status, 404, 'a malformed video id → 404');
 
     const anonymous = await request(system.app).post(`${base}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'Anonymous' });
-    t.equal(anonymous.status, 303, 'an anonymous visitor is sent to log in');
-    t.match(anonymous.headers.location ?? '', /^\/auth\/log-in/);
-    t.equal((await request(system.app).get(`/creators-portal/operations/${operation}`)).status, 303, 'also for the operation page');
+    t.equal(anonymous.status, 404, "an anonymous visitor's action → 404, like a stranger's");
+    t.equal((await request(system.app).get(`/creators-portal/operations/${operation}`)).status, 303, 'a page sends them to log in');
 
     t.equal((await commands(system)).length, 0, 'nothing written');
   } finally {
@@ -358,6 +362,50 @@ test('creators portal: the operation page follows an action — pending refreshe
     const ready = await page(published);
     t.equal(ready.status, 303, 'then goes on');
     t.equal(ready.headers.location, `/videos/${video.videoId}`, 'to the watch page');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('upload slots: two at once per creator and a limit for the process; a slot comes back when an upload ends', (t) => {
+  const slots = createUploadSlots({ perUser: 2, total: 3 });
+  const first = slots.take('ada');
+  t.ok(first && slots.take('ada'), 'a creator gets two');
+  t.equal(slots.take('ada'), undefined, 'not a third');
+  t.ok(slots.take('grace'), 'another creator still gets one');
+  t.equal(slots.take('alan'), undefined, 'until the process is full');
+  first!();
+  first!();
+  t.ok(slots.take('ada'), 'released (once, however often called): the creator may send again');
+  t.end();
+});
+
+test('creators portal: with no upload slot free the answer is 429 with Retry-After, and nothing is kept or written', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const portal = createCreatorsPortalApp({
+      db: system.db,
+      messageStore: system.messageStore,
+      videoStore: system.videoStore,
+      maxUploadBytes: 1024 * 1024,
+      uploadSlots: { take: () => undefined },
+    });
+    const app = express();
+    app.set('views', [COMMON_VIEWS_DIR, portal.viewsDir]);
+    app.set('view engine', 'pug');
+    app.locals.basedir = COMMON_VIEWS_DIR;
+    app.use((req, _res, next) => {
+      req.context = { traceId: randomUUID(), userId: randomUUID() };
+      next();
+    });
+    app.use('/creators-portal', portal.router);
+    app.use(errorHandler({ logger: silentLogger, showStack: false }));
+    const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
+    t.equal(answer.status, 429, 'too many uploads at once → 429');
+    t.equal(answer.headers['retry-after'], '30', 'with Retry-After');
+    t.match(answer.text, /uploads on their way/, 'saying why');
+    t.equal((await commands(system)).length, 0, 'nothing written');
+    t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
   } finally {
     await system.stop();
   }

@@ -8,7 +8,7 @@ import type { MessageStore } from '../../message-store/index.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
-import { BadRequestError, NotFoundError } from '../../web/errors.ts';
+import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
 import { createOperationPage } from './operation-page.ts';
@@ -16,6 +16,7 @@ import { createCreatorsPortalQueries, type CreatorVideo } from './queries.ts';
 import { rememberOperation, type OperationKind } from './recent-operations.ts';
 import { FILE_FIELD, receiveUpload } from './upload.ts';
 import { creatorVideoView, operationHref, PORTAL_PATH } from './views.ts';
+import { createUploadSlots, type UploadSlots } from './upload-slots.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
@@ -31,7 +32,11 @@ interface CreatorsPortalDeps {
   /** MAX_UPLOAD_BYTES: a bigger file is refused with 413 and nothing is kept. */
   readonly maxUploadBytes: number;
   readonly newId?: () => string;
+  readonly uploadSlots?: UploadSlots;
 }
+
+const UPLOAD_SLOTS = { perUser: 2, total: 8 };
+const UPLOAD_RETRY_SECONDS = 30;
 
 const senderOf = (req: Request): Sender => ({ traceId: req.context.traceId, userId: req.context.userId! });
 
@@ -52,7 +57,7 @@ function textField(req: Request, name: string, maxLength: number): string {
 }
 
 /** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
-export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, newId = randomUUID }: CreatorsPortalDeps) {
+export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
@@ -72,6 +77,9 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   }
 
   const router = Router();
+  // An action posted by someone not logged in gets the same 404 as another creator's would (the
+  // issue's rule: nothing about a video is confirmed to strangers); pages send them to log in.
+  router.use((req, _res, next) => next(req.context.userId || req.method === 'GET' || req.method === 'HEAD' ? undefined : new NotFoundError('There is no such page.')));
   router.use(requireUser());
 
   router.get('/', async (req, res) => {
@@ -90,6 +98,20 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   });
 
   router.post('/videos', async (req, res) => {
+    const release = uploadSlots.take(req.context.userId!);
+    if (!release) {
+      // The body is not read: say so and close, rather than drain a file we will not keep.
+      res.set('Connection', 'close');
+      throw new TooManyRequestsError('You already have uploads on their way. Wait until they finish, then send this one.', UPLOAD_RETRY_SECONDS);
+    }
+    try {
+      await receiveAndPublish(req, res);
+    } finally {
+      release();
+    }
+  });
+
+  async function receiveAndPublish(req: Request, res: Response): Promise<void> {
     const videoId = newId();
     const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes });
     try {
@@ -101,7 +123,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
       throw error;
     }
     followOperation(req, res, 'publish');
-  });
+  }
 
   router.get('/videos/:videoId', async (req, res) => {
     const video = creatorVideoView(await ownedVideo(req));
