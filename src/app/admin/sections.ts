@@ -1,6 +1,7 @@
 import { dashboardSection } from './dashboard/index.ts';
 import type { AdminSectionFactory } from './section.ts';
 import { subscribersSection } from './subscribers/index.ts';
+import { usersSection } from './users/index.ts';
 
 /**
  * The admin portal's sections, in nav order. Each lives in its own folder under src/app/admin/
@@ -8,5 +9,6 @@ import { subscribersSection } from './subscribers/index.ts';
  */
 export const adminSections: readonly AdminSectionFactory[] = [
   dashboardSection,
+  usersSection,
   subscribersSection,
 ];

@@ -1,0 +1,74 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router } from 'express';
+import { z } from 'zod';
+import { MAX_EMAIL_LENGTH, normaliseEmail } from '../../../components/identity/contract.ts';
+import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
+import type { AdminSectionFactory } from '../section.ts';
+import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
+import { createUsersQueries } from './queries.ts';
+import { loadTimeline } from './timeline.ts';
+import { entryView, userHref, userView, videoView } from './views.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+const PAGE_SIZE = 50;
+const VIDEOS_SHOWN = 20;
+
+const userIdSchema = z.uuid();
+const globalPositionSchema = z.string().regex(/^[1-9]\d{0,15}$/).transform(Number);
+
+function searchOf(value: unknown): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || value.length > MAX_EMAIL_LENGTH) throw new BadRequestError(`Search by the start of an email address, up to ${MAX_EMAIL_LENGTH} characters.`);
+  return normaliseEmail(value) || undefined;
+}
+
+function listHref(search: string | undefined, after?: UserListPosition): string {
+  const params = new URLSearchParams();
+  if (search) params.set('q', search);
+  if (after) params.set('after', encodeUserCursor(after));
+  const query = params.toString();
+  return `/admin/users${query ? `?${query}` : ''}`;
+}
+
+/** The users list (by email, searchable by its start) and each user's page: their row, videos and history. */
+export const usersSection: AdminSectionFactory = ({ db, messageStorePool }) => {
+  const queries = createUsersQueries(db);
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const search = searchOf(req.query.q);
+    const after = req.query.after === undefined ? undefined : decodeUserCursor(req.query.after);
+    if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Start again from the first page of users.');
+    const page = await queries.list({ search, after, pageSize: PAGE_SIZE });
+    res.render('admin-users', {
+      title: 'Users',
+      search: search ?? '',
+      users: page.users.map(userView),
+      firstPage: !after,
+      firstHref: listHref(search),
+      nextHref: page.next ? listHref(search, page.next) : undefined,
+    });
+  });
+
+  router.get('/:userId', async (req, res) => {
+    const parsedId = userIdSchema.safeParse(req.params.userId);
+    const user = parsedId.success ? await queries.user(parsedId.data.toLowerCase()) : undefined;
+    if (!user) throw new NotFoundError('There is no user with that id.');
+    const parsedBefore = req.query.before === undefined ? undefined : globalPositionSchema.safeParse(req.query.before);
+    if (parsedBefore && !parsedBefore.success) throw new BadRequestError('That page link is broken. Start again from the newest.');
+    const before = parsedBefore?.data;
+    const [videos, timeline] = await Promise.all([queries.videos(user.userId, VIDEOS_SHOWN), loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE)]);
+    res.render('admin-user', {
+      title: user.email ?? user.userId,
+      user: userView(user),
+      videos: videos.map(videoView),
+      moreVideos: user.videos > videos.length,
+      entries: timeline.entries.map(entryView),
+      newestHref: before === undefined ? undefined : userHref(user.userId),
+      olderHref: timeline.next === undefined ? undefined : `${userHref(user.userId)}?before=${timeline.next}`,
+    });
+  });
+
+  return { path: 'users', title: 'Users', router, viewsDir: VIEWS_DIR };
+};

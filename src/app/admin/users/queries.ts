@@ -1,0 +1,97 @@
+import type { Knex } from 'knex';
+import type { UserListPosition } from './cursor.ts';
+
+export interface AdminUser {
+  readonly userId: string;
+  readonly email: string | null;
+  readonly registeredAt: Date | null;
+  readonly welcomeEmailSentAt: Date | null;
+  readonly roles: readonly string[];
+  readonly logIns: number;
+  readonly failedLogIns: number;
+  readonly lastLogInAt: Date | null;
+  readonly videos: number;
+  readonly viewings: number;
+}
+
+interface UserRow {
+  user_id: string;
+  email: string | null;
+  registered_at: Date | null;
+  welcome_email_sent_at: Date | null;
+  roles: string[];
+  log_ins: string;
+  failed_log_ins: string;
+  last_log_in_at: Date | null;
+  videos: string;
+  viewings: string;
+}
+
+const USER_COLUMNS = ['user_id', 'email', 'registered_at', 'welcome_email_sent_at', 'roles', 'log_ins', 'failed_log_ins', 'last_log_in_at', 'videos', 'viewings'];
+
+function userOf(row: UserRow): AdminUser {
+  return {
+    userId: row.user_id,
+    email: row.email,
+    registeredAt: row.registered_at,
+    welcomeEmailSentAt: row.welcome_email_sent_at,
+    roles: row.roles,
+    logIns: Number(row.log_ins),
+    failedLogIns: Number(row.failed_log_ins),
+    lastLogInAt: row.last_log_in_at,
+    videos: Number(row.videos),
+    viewings: Number(row.viewings),
+  };
+}
+
+export interface UserVideo {
+  readonly videoId: string;
+  readonly name: string | null;
+  readonly status: string;
+  readonly acceptedAt: Date;
+  readonly globalPosition: number;
+}
+
+export interface UsersPage {
+  readonly users: readonly AdminUser[];
+  readonly next: UserListPosition | undefined;
+}
+
+/** LIKE's own characters in what an admin typed are searched for, not used as wildcards. */
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (character) => `\\${character}`);
+
+export function createUsersQueries(db: Knex) {
+  return {
+    /**
+     * Registered users by email, in keyset pages on (email, user_id); a search keeps those whose
+     * address starts with it. Both are served by admin_users_by_email (the column sorts bytewise,
+     * so a prefix LIKE is an index range), however many users there are.
+     */
+    async list({ search, after, pageSize }: { search: string | undefined; after: UserListPosition | undefined; pageSize: number }): Promise<UsersPage> {
+      const query = db('admin_users').whereNotNull('email').orderBy([{ column: 'email' }, { column: 'user_id' }]).limit(pageSize + 1).select<UserRow[]>(USER_COLUMNS);
+      if (search) query.whereRaw('email LIKE ?', [`${escapeLike(search)}%`]);
+      if (after) query.whereRaw('(email, user_id) > (?, ?::uuid)', [after.email, after.userId]);
+      const rows = await query;
+      const users = rows.slice(0, pageSize).map(userOf);
+      const last = users.at(-1);
+      return { users, next: rows.length > pageSize && last?.email ? { email: last.email, userId: last.userId } : undefined };
+    },
+
+    async user(userId: string): Promise<AdminUser | undefined> {
+      const row = await db('admin_users').where({ user_id: userId }).first<UserRow | undefined>(USER_COLUMNS);
+      return row && userOf(row);
+    },
+
+    /** Their newest videos first. */
+    async videos(userId: string, limit: number): Promise<UserVideo[]> {
+      const rows = await db('admin_user_videos')
+        .where({ user_id: userId })
+        .orderBy('global_position', 'desc')
+        .limit(limit)
+        .select<{ video_id: string; name: string | null; status: string; accepted_at: Date; global_position: string }[]>('video_id', 'name', 'status', 'accepted_at', 'global_position');
+      return rows.map((row) => ({ videoId: row.video_id, name: row.name, status: row.status, acceptedAt: row.accepted_at, globalPosition: Number(row.global_position) }));
+    },
+  };
+}
+
+export type UsersQueries = ReturnType<typeof createUsersQueries>;

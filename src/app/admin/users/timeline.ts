@@ -1,0 +1,73 @@
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { authenticationStreamName } from '../../authenticate/contract.ts';
+import { viewingStreamName } from '../../record-viewings/contract.ts';
+import { identityCommandStreamName, identityStreamName } from '../../../components/identity/contract.ts';
+import { videoPublishingStreamName } from '../../../components/video-publishing/contract.ts';
+
+/** One thing that happened to a user: a message, found in their streams or through the admin-users rows. */
+export interface TimelineEntry {
+  readonly globalPosition: number;
+  readonly time: Date;
+  readonly type: string;
+  readonly streamName: string;
+  /** A video's name, or the video watched. */
+  readonly about: string | undefined;
+}
+
+export interface TimelinePage {
+  readonly entries: readonly TimelineEntry[];
+  /** The global position the next (older) page starts below. */
+  readonly next: number | undefined;
+}
+
+/** Their own streams: each read newest first through Message DB's (stream_name, position) index. */
+async function fromTheirStreams(pool: pg.Pool, userId: string, before: number | undefined, limit: number): Promise<TimelineEntry[]> {
+  const streams = [identityStreamName(userId), identityCommandStreamName(userId), authenticationStreamName(userId)];
+  const newest = (n: number) =>
+    `(SELECT global_position, stream_name, type, time FROM messages
+       WHERE stream_name = $${n} AND ($4::bigint IS NULL OR global_position < $4)
+       ORDER BY position DESC LIMIT $5)`;
+  const result = await pool.query<{ global_position: string; stream_name: string; type: string; time: Date }>(
+    `SELECT global_position, stream_name, type, time AT TIME ZONE 'UTC' AS time
+       FROM (${newest(1)} UNION ALL ${newest(2)} UNION ALL ${newest(3)}) AS theirs
+      ORDER BY global_position DESC LIMIT $5`,
+    [...streams, before ?? null, limit],
+  );
+  return result.rows.map((row) => ({ globalPosition: Number(row.global_position), time: row.time, type: row.type, streamName: row.stream_name, about: undefined }));
+}
+
+/** Their videos' acceptances and their viewings, from the rows admin-users keeps of them (indexed by user, newest first). */
+async function fromTheirRows(db: Knex, userId: string, before: number | undefined, limit: number): Promise<TimelineEntry[]> {
+  const newest = <T extends object>(table: string, columns: string[]) => {
+    const query = db(table).where({ user_id: userId }).orderBy('global_position', 'desc').limit(limit).select<T[]>(columns);
+    if (before !== undefined) query.where('global_position', '<', before);
+    return query;
+  };
+  const [videos, viewings] = await Promise.all([
+    newest<{ global_position: string; video_id: string; name: string | null; accepted_at: Date }>('admin_user_videos', ['global_position', 'video_id', 'name', 'accepted_at']),
+    newest<{ global_position: string; video_id: string; viewed_at: Date }>('admin_user_viewings', ['global_position', 'video_id', 'viewed_at']),
+  ]);
+  return [
+    ...videos.map((row) => ({
+      globalPosition: Number(row.global_position),
+      time: row.accepted_at,
+      type: 'VideoPublishingAccepted',
+      streamName: videoPublishingStreamName(row.video_id),
+      about: row.name ?? row.video_id,
+    })),
+    ...viewings.map((row) => ({ globalPosition: Number(row.global_position), time: row.viewed_at, type: 'VideoViewed', streamName: viewingStreamName(row.video_id), about: row.video_id })),
+  ];
+}
+
+/**
+ * Everything about a user, newest first, in keyset pages by global position: their identity,
+ * command and authentication streams, the videos they uploaded and what they watched. Each
+ * source gives at most a page, so a page costs the same however long their history.
+ */
+export async function loadTimeline(db: Knex, pool: pg.Pool, userId: string, before: number | undefined, pageSize: number): Promise<TimelinePage> {
+  const [theirs, rows] = await Promise.all([fromTheirStreams(pool, userId, before, pageSize + 1), fromTheirRows(db, userId, before, pageSize + 1)]);
+  const merged = [...theirs, ...rows].sort((a, b) => b.globalPosition - a.globalPosition);
+  const entries = merged.slice(0, pageSize);
+  return { entries, next: merged.length > pageSize ? entries.at(-1)?.globalPosition : undefined };
+}
