@@ -73,13 +73,13 @@ export async function insertLinks(db: Knex, links: readonly StoredLink[]): Promi
 
 /** Up to `limit` links after `after` and at most `upTo`, in global order (a keyset page). */
 export async function readLinksAfter(db: Knex, after: number, upTo: number, limit: number): Promise<StoredLink[]> {
+  // The bound is applied here, not in SQL: see readRecordsAfter.
   const rows = await db('audit_chain_links')
     .where('global_position', '>', after)
-    .andWhere('global_position', '<=', upTo)
     .orderBy('global_position')
     .limit(limit)
     .select<LinkRow[]>('global_position', 'message_id', 'stream_name', 'position', 'link');
-  return rows.map(linkFromRow);
+  return rows.map(linkFromRow).filter((link) => link.globalPosition <= upTo);
 }
 
 export async function countLinksAfter(db: Knex, after: number): Promise<number> {
@@ -104,11 +104,6 @@ export async function insertHead(db: Knex, head: SignedHead): Promise<boolean> {
 
 /** Up to `limit` heads after `after` (and at most `upTo`), in global order. */
 export async function readHeadsAfter(db: Knex, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): Promise<SignedHead[]> {
-  const rows = await db('audit_chain_heads')
-    .where('global_position', '>', after)
-    .andWhere('global_position', '<=', upTo)
-    .orderBy('global_position')
-    .limit(limit)
-    .select<HeadRow[]>();
-  return rows.map(headFromRow);
+  const rows = await db('audit_chain_heads').where('global_position', '>', after).orderBy('global_position').limit(limit).select<HeadRow[]>();
+  return rows.map(headFromRow).filter((head) => head.globalPosition <= upTo);
 }

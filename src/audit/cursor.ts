@@ -6,24 +6,36 @@ export interface Cursor<T> {
   next(): void;
 }
 
-/** `fetch(after)` returns the page of rows positioned after `after`, in order; an empty page ends it. */
+/**
+ * `fetch(after)` returns the page of rows positioned after `after`, in order; an empty page ends
+ * it. The next page is read while this one is used, so two cursors over two databases and the
+ * hashing between them overlap instead of taking turns; memory stays at two pages.
+ */
 export function pagedCursor<T>(fetch: (after: number) => Promise<T[]>, positionOf: (row: T) => number): Cursor<T> {
   let page: T[] = [];
   let index = 0;
-  let after = 0;
   let ended = false;
+  let upcoming: Promise<T[]> | undefined = fetch(0);
+
+  function prefetchAfter(rows: readonly T[]): void {
+    const last = rows.at(-1);
+    upcoming = last === undefined ? undefined : fetch(positionOf(last));
+    // Its error is seen when the page is awaited; until then it must not count as unhandled.
+    upcoming?.catch(() => undefined);
+  }
+  upcoming.catch(() => undefined);
+
   return {
     async peek() {
       if (index < page.length) return page[index];
       if (ended) return undefined;
-      page = await fetch(after);
+      page = upcoming ? await upcoming : [];
       index = 0;
-      const last = page.at(-1);
-      if (last === undefined) {
+      if (page.length === 0) {
         ended = true;
         return undefined;
       }
-      after = positionOf(last);
+      prefetchAfter(page);
       return page[0];
     },
     next() {

@@ -19,12 +19,15 @@ export async function readRecordsAt(pool: pg.Pool, globalPositions: readonly num
 
 /** Up to `limit` messages after global position `after` and at most `upTo`, in global order (a keyset page). */
 export async function readRecordsAfter(pool: pg.Pool, after: number, upTo: number, limit: number): Promise<AuditRecord[]> {
+  // No upper bound in SQL, and the text built only for the rows the limit keeps: with a bound,
+  // a table without fresh statistics gets a plan that renders every row up to it, per page.
   const result = await pool.query<RawMessageRow>(
-    `SELECT ${RAW_MESSAGE_COLUMNS} FROM message_store.messages
-      WHERE global_position > $1 AND global_position <= $2 ORDER BY messages.global_position LIMIT $3`,
-    [after, upTo, limit],
+    `SELECT ${RAW_MESSAGE_COLUMNS}
+       FROM (SELECT * FROM message_store.messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) AS messages
+      ORDER BY messages.global_position`,
+    [after, limit],
   );
-  return result.rows.map(recordFromRow);
+  return result.rows.map(recordFromRow).filter((record) => Number(record.globalPosition) <= upTo);
 }
 
 /** How many messages lie above `after`: those the chain has not covered yet. */
