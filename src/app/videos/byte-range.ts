@@ -5,6 +5,8 @@ export type RangeRequest =
   | { readonly kind: 'suffix'; readonly length: number };
 
 const SINGLE = /^bytes=(\d*)-(\d*)$/;
+// An end or suffix past any file means "to the end" (RFC 9110): clamped, not refused with 416.
+const offset = (digits: string): number => Math.min(Number(digits), Number.MAX_SAFE_INTEGER);
 
 /**
  * One `bytes=` range, or the whole file. A header we do not understand (another unit, several
@@ -15,9 +17,9 @@ export function parseRange(header: string | undefined): RangeRequest {
   if (!match) return { kind: 'whole' };
   const [, first = '', last = ''] = match;
   if (first === '' && last === '') return { kind: 'whole' };
-  if (first === '') return { kind: 'suffix', length: Number(last) };
+  if (first === '') return { kind: 'suffix', length: offset(last) };
   const start = Number(first);
   if (last === '') return { kind: 'from', start };
-  const end = Number(last);
+  const end = offset(last);
   return end < start ? { kind: 'whole' } : { kind: 'from', start, end };
 }
