@@ -1,5 +1,6 @@
 import { dashboardSection } from './dashboard/index.ts';
 import type { AdminSectionFactory } from './section.ts';
+import { streamsSection } from './streams/index.ts';
 import { subscribersSection } from './subscribers/index.ts';
 import { usersSection } from './users/index.ts';
 
@@ -10,5 +11,6 @@ import { usersSection } from './users/index.ts';
 export const adminSections: readonly AdminSectionFactory[] = [
   dashboardSection,
   usersSection,
+  streamsSection,
   subscribersSection,
 ];
