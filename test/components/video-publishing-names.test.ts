@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { REJECTION_REASONS, videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
 import {
+  commandMetadata,
   describeVideoControl,
   nameVideoControl,
   publishVideoControl,
@@ -9,6 +10,7 @@ import {
 } from '../../src/components/video-publishing/controls.ts';
 import { videoProjection } from '../../src/components/video-publishing/video.ts';
 import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
+import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
@@ -84,6 +86,41 @@ test('video-publishing: only the owner may rename, describe or unpublish; others
       "the stranger's commands are rejected as not the owner's",
     );
     t.equal(await nameOf(store, videoId), 'Mine', 'the name is unchanged');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: a PublishVideo in someone else’s name, or for another video’s upload, is rejected and the owner can still publish', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, component } = await setUp(scope);
+    const owner = randomUUID();
+    const stranger = randomUUID();
+    const videoId = randomUUID();
+    const otherVideo = randomUUID();
+    // A stranger names the owner as owner (and so would publish in their name), or publishes the owner's upload as their own.
+    const inTheirName = publishVideoControl({ videoId, ownerId: owner }, commandMetadata(stranger));
+    const othersUpload = publishVideoControl({ videoId: otherVideo, ownerId: stranger, sourceUri: uriOfKey(videoKeys.source(videoId)) });
+    await writeCommand(store, inTheirName);
+    await writeCommand(store, othersUpload);
+    await drain(component.commands);
+
+    t.deepEqual(
+      await answers(store, videoId),
+      [['VideoPublishingRejected', { ...inTheirName.data, reason: REJECTION_REASONS.publishForSomeoneElse }]],
+      'ownerId must be the sender',
+    );
+    t.deepEqual(
+      await answers(store, otherVideo),
+      [['VideoPublishingRejected', { ...othersUpload.data, reason: REJECTION_REASONS.publishOtherUpload }]],
+      'the source must be the video’s own upload',
+    );
+    t.deepEqual(await typesOf(store, otherVideo), ['VideoPublishingRejected'], 'nothing accepted');
+
+    await writeCommand(store, publishVideoControl({ videoId, ownerId: owner }));
+    await drain(component.commands);
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingRejected', 'VideoPublishingAccepted'], 'the rejection did not take the video from its owner');
   } finally {
     await scope.close();
   }

@@ -25,6 +25,8 @@ export const videoPublishingCommandSchemas = {
 export const videoPublishingEventSchemas = {
   /** The video exists from here on, owned by ownerId; transcoding waits its turn. */
   VideoPublishingAccepted: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri }),
+  /** A PublishVideo in someone else's name or for another video's upload: the command as sent, and why not. Changes nothing. */
+  VideoPublishingRejected: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri, reason: z.string() }),
   VideoTranscodingStarted: z.object({ videoId: z.uuid() }),
   VideoTranscodingProgressed: z.object({ videoId: z.uuid(), percent: z.number().int().min(0).max(100) }),
   VideoPublished: z.object({
@@ -57,6 +59,8 @@ export type UnpublishVideo = Extract<VideoPublishingCommand, { type: 'UnpublishV
 export const REJECTION_REASONS = {
   unknownVideo: 'there is no such video',
   notOwner: 'only the video’s owner can change it',
+  publishForSomeoneElse: 'a video can be published only by its owner, in their own name',
+  publishOtherUpload: 'a video can be published only from its own upload',
   blankName: 'a name cannot be blank',
   nameTooLong: `a name can be at most ${MAX_NAME_LENGTH} characters`,
   nameNotOneLine: 'a name must be one line of plain text',

@@ -47,6 +47,8 @@ export const videoProjection: Projection<Video> = {
     VideoPublishingAccepted: checked((state, event) =>
       event.type === 'VideoPublishingAccepted' ? { ...state, status: 'accepted', ownerId: event.data.ownerId } : state,
     ),
+    // A forged or mistaken PublishVideo must not take the video from the one who uploaded it.
+    VideoPublishingRejected: checked(same),
     VideoTranscodingStarted: checked((state) => (state.status === 'accepted' ? { ...state, status: 'transcoding' } : state)),
     VideoTranscodingProgressed: checked(same),
     VideoPublished: checked((state) => ({ ...state, status: 'published' })),

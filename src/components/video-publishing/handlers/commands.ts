@@ -1,6 +1,7 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type VideoPublishingCommand } from '../contract.ts';
+import { uriOfKey, videoKeys } from '../../../video-store/index.ts';
+import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type PublishVideo, type VideoPublishingCommand } from '../contract.ts';
 import { answerId } from '../ids.ts';
 import { decideDescription, decideName } from '../text-rules.ts';
 import { videoProjection, type Video } from '../video.ts';
@@ -16,6 +17,17 @@ interface Deps {
 function accessProblem(video: Video, userId: string): string | undefined {
   if (video.status === 'unknown') return REJECTION_REASONS.unknownVideo;
   if (video.ownerId !== userId) return REJECTION_REASONS.notOwner;
+  return undefined;
+}
+
+/**
+ * A PublishVideo must be the sender's own and name its own video's upload. The portal always
+ * sends that; anything else came from another writer of the command stream, who would
+ * otherwise publish a stranger's upload or publish in a stranger's name.
+ */
+function publishProblem({ ownerId, videoId, sourceUri }: PublishVideo['data'], userId: string): string | undefined {
+  if (ownerId !== userId) return REJECTION_REASONS.publishForSomeoneElse;
+  if (sourceUri !== uriOfKey(videoKeys.source(videoId))) return REJECTION_REASONS.publishOtherUpload;
   return undefined;
 }
 
@@ -56,11 +68,14 @@ export function createCommandHandlers({ messageStore, logger }: Deps): Required<
 
   return {
     PublishVideo: (command) =>
-      decide(command, (video) =>
+      decide(command, (video, userId) => {
+        const reason = publishProblem(command.data, userId);
+        // A rejection leaves the video as it was: the owner's own PublishVideo still goes through.
+        if (reason) return reply(command, 'VideoPublishingRejected', { ...command.data, reason });
         // A video is published once: a PublishVideo for one already accepted is a duplicate
         // (the form posted twice), and a failed upload is retried under a new video id.
-        video.status === 'unknown' ? reply(command, 'VideoPublishingAccepted', command.data) : undefined,
-      ),
+        return video.status === 'unknown' ? reply(command, 'VideoPublishingAccepted', command.data) : undefined;
+      }),
 
     NameVideo: (command) =>
       decide(command, (video, userId) => {
