@@ -19,8 +19,21 @@ function tooLarge(maxBytes: number): HttpError {
   return new HttpError(413, `That file is larger than the ${megabytes} MB a video may be. Nothing was kept; try a shorter or smaller video.`);
 }
 
-/** Reads the rest of a refused body and drops it, so the client gets our answer rather than a reset connection. */
+// Enough to let a browser finish sending what it had in flight and read our answer.
+const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads the rest of a refused body and drops it, so the client gets our answer rather than a
+ * reset connection; but only so much, and the connection is not kept: a client that keeps
+ * sending (an endless chunked body) is cut off instead of being read for ever.
+ */
 function discardRest(req: Request): void {
+  req.res?.set('Connection', 'close');
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_LIMIT_BYTES) req.socket.destroy();
+  });
   req.resume();
 }
 
