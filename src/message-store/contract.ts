@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { messageVersions } from '../versions/index.ts';
 import { MessageDataError } from './errors.ts';
 import type { Message, RawMessage, Recorded } from './types.ts';
 
@@ -17,10 +18,14 @@ export type HandlerMap<M extends Message, Args extends unknown[] = []> = {
 
 /**
  * Checks a message read from the store against its contract: the store is a trust boundary,
- * since anything with access to it can write. Unknown types give undefined.
+ * since anything with access to it can write. Unknown types give undefined. Data of an older
+ * schemaVersion is first brought up to the current one (src/versions), so every typed reader
+ * sees one shape; raw reads (admin views, the audit chain) keep what was stored. A version
+ * newer than this code knows throws MessageDataError, like any data that breaks the contract.
  */
-export function parseMessage<S extends Schemas>(schemas: S, raw: RawMessage): Recorded<MessagesOf<S>> | undefined {
-  if (!Object.hasOwn(schemas, raw.type)) return undefined;
+export function parseMessage<S extends Schemas>(schemas: S, stored: RawMessage): Recorded<MessagesOf<S>> | undefined {
+  if (!Object.hasOwn(schemas, stored.type)) return undefined;
+  const raw = messageVersions.upcast(stored);
   const schema = schemas[raw.type] as z.ZodType;
   const parsed = schema.safeParse(raw.data);
   if (!parsed.success) {

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { messageVersions } from '../versions/index.ts';
 import { VersionConflictError } from './errors.ts';
 import { assertStreamName } from './stream-name.ts';
 import type { Message } from './types.ts';
@@ -39,6 +40,8 @@ async function findWritten(pool: pg.Pool, id: string): Promise<{ streamName: str
  */
 export async function writeMessage(pool: pg.Pool, stream: string, message: Message, expectedVersion?: number): Promise<number> {
   assertStreamName(stream);
+  // Every message says which shape its data has, so a later release can read it (src/versions).
+  const metadata = { ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? messageVersions.currentVersion(message.type) };
   try {
     const result = await pool.query<{ position: string }>(
       'SELECT write_message($1, $2, $3, $4, $5, $6) AS position',
@@ -47,7 +50,7 @@ export async function writeMessage(pool: pg.Pool, stream: string, message: Messa
         stream,
         message.type,
         JSON.stringify(message.data ?? {}),
-        JSON.stringify(message.metadata),
+        JSON.stringify(metadata),
         expectedVersion ?? null,
       ],
     );

@@ -29,7 +29,7 @@ test('record a viewing: the event lands with its metadata and the home page coun
     t.equal(events.length, 1, 'one event in viewing-<videoId>');
     const [event] = events;
     t.equal(event?.type, 'VideoViewed');
-    t.deepEqual(event?.data, { videoId, userId: null }, 'data names the video and the (anonymous) viewer');
+    t.deepEqual(event?.data, { videoId, userId: null, source: 'api' }, 'data names the video and the (anonymous) viewer');
     t.match(event?.metadata.traceId ?? '', UUID, 'metadata carries the request trace id');
     t.equal(event?.metadata.userId, null, 'and the user id');
 

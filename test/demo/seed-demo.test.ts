@@ -48,7 +48,7 @@ test('seedDemo: run twice → the demo creator asked to register once, three vid
     t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, data.passwordHash), 'with the demo password, hashed');
     for (const sample of SAMPLE_VIDEOS) {
       const [publish] = await store.readStream(videoPublishingCommandStreamName(sample.videoId));
-      t.deepEqual(publish?.metadata, { traceId: publish?.metadata.traceId, userId: DEMO_ACCOUNT.userId }, `${sample.name}: sent by the demo creator, with a trace`);
+      t.deepEqual(publish?.metadata, { traceId: publish?.metadata.traceId, userId: DEMO_ACCOUNT.userId, schemaVersion: '1' }, `${sample.name}: sent by the demo creator, with a trace`);
       t.ok((await videoStore.stat(`video-store:${videoKeys.source(sample.videoId)}`))?.bytes, 'its source file stored');
     }
   } finally {

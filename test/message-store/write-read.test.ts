@@ -26,7 +26,7 @@ test('message store: write returns positions and read gives messages back typed 
     t.deepEqual(read.map((m) => m.data), [{ n: 1 }, { n: 2 }], 'data comes back in stream order');
     t.equal(read[0]?.id, first.id);
     t.equal(read[0]?.type, 'Happened');
-    t.deepEqual(read[0]?.metadata, { traceId: 'trace-1', userId: 'user-1' }, 'metadata round-trips');
+    t.deepEqual(read[0]?.metadata, { traceId: 'trace-1', userId: 'user-1', schemaVersion: '1' }, 'metadata round-trips');
     t.equal(read[0]?.streamName, stream);
     t.ok(read[0]!.globalPosition < read[1]!.globalPosition, 'global positions increase');
     t.ok(read[0]!.time instanceof Date && Math.abs(Date.now() - read[0]!.time.getTime()) < 60_000, 'time is read as UTC');

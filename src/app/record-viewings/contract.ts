@@ -3,11 +3,21 @@ import { streamName, type MessagesOf } from '../../message-store/index.ts';
 
 export const VIEWING_CATEGORY = 'viewing';
 
+/**
+ * Where a viewing came from: the watch page's player (its script, on first play), a button a
+ * person pressed, another client, or not recorded (version 1 viewings; see src/versions).
+ */
+const viewingSources = ['watch-page', 'button', 'api', 'unknown'] as const;
+export type ViewingSource = (typeof viewingSources)[number];
+
+/** Version 2 (src/versions/video-viewed.ts): readers always see a source. */
 export const viewingSchemas = {
   VideoViewed: z.object({
     videoId: z.uuid(),
     // Anonymous visitors may watch too.
     userId: z.string().min(1).nullable(),
+    // A viewing is counted even when its source is missing or one this code does not know.
+    source: z.enum(viewingSources).catch('unknown'),
   }),
 } as const;
 

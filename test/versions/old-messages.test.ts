@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import request from 'supertest';
+import test from 'tape';
+import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { viewingSchemas, viewingStreamName, type VideoViewed } from '../../src/app/record-viewings/contract.ts';
+import { createDispatcher } from '../../src/message-store/index.ts';
+import { parkedData } from '../../src/subscription/component-processor.ts';
+import { silentLogger } from '../helpers/databases.ts';
+import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { componentSubscriber, drain, openProjectionDb } from '../helpers/subscribers.ts';
+import { FAST_RETRY, createTestSystem } from '../helpers/test-system.ts';
+import { videosWatched } from '../helpers/viewings.ts';
+
+/** A message as another program (or an older release) wrote it: straight SQL, metadata as given. */
+async function writeRaw(pool: pg.Pool, stream: string, type: string, data: object, metadata: object | null): Promise<void> {
+  await pool.query('SELECT write_message($1, $2, $3, $4, $5)', [randomUUID(), stream, type, JSON.stringify(data), metadata === null ? null : JSON.stringify(metadata)]);
+}
+
+async function storedMetadata(pool: pg.Pool, stream: string): Promise<Array<Record<string, unknown>>> {
+  const result = await pool.query<{ metadata: Record<string, unknown> }>('SELECT metadata FROM messages WHERE stream_name = $1 ORDER BY position', [stream]);
+  return result.rows.map((row) => row.metadata);
+}
+
+test('versions: the store stamps each message with its type’s current version unless the writer named one', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool } = await openTestStore(scope);
+    const videoId = randomUUID();
+    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button' }, metadata: { traceId: 't-1' } };
+    await store.write(viewingStreamName(videoId), viewed);
+    const other = `${uniqueCategory()}-1`;
+    await store.write(other, message('Tick'));
+    await store.write(other, message('Tick', {}, { schemaVersion: '7' }));
+    t.deepEqual(await storedMetadata(pool, viewingStreamName(videoId)), [{ traceId: 't-1', schemaVersion: '2' }], 'VideoViewed is written as version 2');
+    t.deepEqual(
+      (await storedMetadata(pool, other)).map((metadata) => metadata.schemaVersion),
+      ['1', '7'],
+      'a type that never changed is version 1; a version the writer gave is kept',
+    );
+  } finally {
+    await scope.close();
+  }
+});
+
+test('versions: viewings written before version 2 are counted with source unknown; a future version is skipped and recorded', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const videoId = randomUUID();
+    const stream = viewingStreamName(videoId);
+    await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: null }, null);
+    await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: 'someone' }, { schemaVersion: '1' });
+    await store.write(stream, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'watch-page' }, metadata: {} });
+    await writeRaw(pool, stream, 'VideoViewed', { videoId, viewer: { id: 'x' }, origin: 'tv' }, { schemaVersion: '3' });
+
+    const raw = await store.readStream(stream);
+    t.deepEqual(raw[0]?.data, { videoId, userId: null }, 'a raw read still shows what was stored');
+
+    const aggregators = [
+      createHomePageAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } }).subscription,
+      ...createVideosAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } }).subscriptions,
+    ];
+    for (const subscription of aggregators) await drain(subscription);
+    for (const subscription of aggregators) t.notEqual(subscription.status().state, 'stalled', `${subscription.subscriberId} did not stall`);
+
+    t.equal(await videosWatched(db), 3, 'the home page counts the two old viewings and the new one');
+    const row = await db('videos').where({ video_id: videoId }).first<{ views: string }>('views');
+    t.equal(Number(row?.views), 3, 'so does the video’s count');
+    const skipped = await db('skipped_messages').orderBy('subscriber_id').select<Array<{ subscriber_id: string; reason: string }>>('subscriber_id', 'reason');
+    t.deepEqual(
+      skipped.map((entry) => entry.subscriber_id),
+      [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views],
+      'the version 3 viewing is skipped by each reader, on record',
+    );
+    t.match(skipped[0]?.reason ?? '', /schemaVersion 3 is newer than this code reads/, 'saying why');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('versions: a component sees every viewing as version 2 and parks one of a future version', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool } = await openTestStore(scope);
+    // VideoViewed in a category of its own, so this test reads only its own messages.
+    const category = uniqueCategory('viewed');
+    const videoId = randomUUID();
+    await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null }, {});
+    await store.write(`${category}-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'api' }, metadata: {} });
+    await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null, source: 'api' }, { schemaVersion: '3' });
+
+    const sources: string[] = [];
+    const handle = createDispatcher(viewingSchemas, {
+      VideoViewed: async (viewing) => {
+        sources.push(viewing.data.source);
+      },
+    });
+    const subscriberId = `components:test-versions:${category}`;
+    const subscription = scope.running(componentSubscriber(store, category, handle, { subscriberId }));
+    await drain(subscription);
+    t.deepEqual(sources, ['unknown', 'api'], 'the handler gets the old viewing upcast and the new one as written');
+    const parked = await store.readStream(`deadLetter-${subscriberId}`);
+    t.equal(parked.length, 1, 'the future one is parked');
+    t.match(parkedData.parse(parked[0]?.data).error, /newer than this code reads/, 'with the reason');
+    t.equal(subscription.status().parked, 1, 'and the component went on past it');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('versions: record-viewings writes version 2 with where the viewing came from', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const sameSite = { 'Sec-Fetch-Site': 'same-origin' };
+    const cases = [
+      ['button', { ...sameSite, 'Sec-Fetch-Mode': 'navigate', 'Sec-Fetch-Dest': 'document' }],
+      ['watch-page', { ...sameSite, 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Dest': 'empty' }],
+      ['watch-page', { ...sameSite, 'x-csrf-token': 'none-needed-without-a-session' }],
+      ['api', sameSite],
+    ] as const;
+    for (const [source, headers] of cases) {
+      const videoId = randomUUID();
+      await request(system.app).post(`/record-viewing/${videoId}`).set(headers).type('form').send({}).expect(303);
+      const [viewed] = await system.messageStore.readStream(viewingStreamName(videoId));
+      t.deepEqual(viewed?.data, { videoId, userId: null, source }, `${JSON.stringify(headers)} → ${source}`);
+      t.equal(viewed?.metadata.schemaVersion, '2', 'stamped version 2');
+    }
+  } finally {
+    await system.stop();
+  }
+});

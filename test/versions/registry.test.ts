@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import test from 'tape';
+import { viewingSchemas } from '../../src/app/record-viewings/contract.ts';
+import { MessageDataError, parseMessage, type Metadata, type RawMessage } from '../../src/message-store/index.ts';
+import { createVersionRegistry, messageVersions } from '../../src/versions/index.ts';
+
+function stored(type: string, data: unknown, metadata: Metadata = {}): RawMessage {
+  return { id: randomUUID(), type, data, metadata, streamName: `viewing-${randomUUID()}`, position: 0, globalPosition: 1, time: new Date() };
+}
+
+const videoId = randomUUID();
+
+test('versions: VideoViewed version 1 (no schemaVersion, or "1") is read as version 2 with source unknown', (t) => {
+  for (const metadata of [{}, { schemaVersion: '1' }] satisfies Metadata[]) {
+    const upcast = messageVersions.upcast(stored('VideoViewed', { videoId, userId: null }, metadata));
+    t.deepEqual(upcast.data, { videoId, userId: null, source: 'unknown' }, `written with ${JSON.stringify(metadata)}: gains source unknown`);
+    t.equal(upcast.metadata.schemaVersion, '2', 'and says it is version 2 now');
+    const parsed = parseMessage(viewingSchemas, stored('VideoViewed', { videoId, userId: 'u-1' }, metadata));
+    t.equal(parsed?.data.source, 'unknown', 'parseMessage applies it before the contract checks the data');
+  }
+  t.end();
+});
+
+test('versions: a version 2 message passes as written; others keep their data', (t) => {
+  const v2 = stored('VideoViewed', { videoId, userId: null, source: 'button' }, { schemaVersion: '2' });
+  t.equal(messageVersions.upcast(v2), v2, 'the current version is left alone');
+  t.equal(parseMessage(viewingSchemas, v2)?.data.source, 'button');
+  const tick = stored('Tick', { n: 1 });
+  t.equal(messageVersions.upcast(tick), tick, 'a type that never changed is version 1 and untouched');
+  t.equal(messageVersions.currentVersion('VideoViewed'), '2');
+  t.equal(messageVersions.currentVersion('Registered'), '1', 'a type not in the table is at version 1');
+  t.end();
+});
+
+test('versions: a version newer than this code knows, or no version at all, breaks the contract like bad data', (t) => {
+  for (const [type, version] of [['VideoViewed', '3'], ['Registered', '2'], ['VideoViewed', 'two'], ['VideoViewed', '0'], ['VideoViewed', '']] as const) {
+    const message = stored(type, { videoId, userId: null, source: 'button' }, { schemaVersion: version });
+    try {
+      messageVersions.upcast(message);
+      t.fail(`${type} at ${JSON.stringify(version)} was accepted`);
+    } catch (error) {
+      t.ok(error instanceof MessageDataError && error.permanent, `${type} at ${JSON.stringify(version)}: MessageDataError (skipped or parked, never retried)`);
+    }
+  }
+  t.throws(() => parseMessage(viewingSchemas, stored('VideoViewed', {}, { schemaVersion: '3' })), /newer than this code reads/, 'through parseMessage too');
+  t.end();
+});
+
+test('versions: a registry must have a step out of every older version', (t) => {
+  t.throws(() => createVersionRegistry([{ type: 'A', current: '3', steps: { '1': (data) => data } }]), /no step from version 2/);
+  t.throws(() => createVersionRegistry([{ type: 'A', current: '2', steps: { '1': (data) => data, '2': (data) => data } }]), /not before 2/);
+  t.throws(() => createVersionRegistry([{ type: 'A', current: 'v2', steps: {} }]), /not a whole number/);
+  const registry = createVersionRegistry([
+    { type: 'A', current: '3', steps: { '1': (data) => ({ ...(data as object), b: 1 }), '2': (data) => ({ ...(data as object), c: 2 }) } },
+  ]);
+  t.deepEqual(registry.upcast(stored('A', { a: 0 })).data, { a: 0, b: 1, c: 2 }, 'steps run in order, from the version written');
+  t.deepEqual(registry.upcast(stored('A', { a: 0, b: 1 }, { schemaVersion: '2' })).data, { a: 0, b: 1, c: 2 }, 'from version 2, only the last step');
+  t.end();
+});
