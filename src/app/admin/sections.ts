@@ -1,7 +1,9 @@
 import { dashboardSection } from './dashboard/index.ts';
+import { messagesSection } from './messages/index.ts';
 import type { AdminSectionFactory } from './section.ts';
 import { streamsSection } from './streams/index.ts';
 import { subscribersSection } from './subscribers/index.ts';
+import { tracesSection } from './traces/index.ts';
 import { usersSection } from './users/index.ts';
 
 /**
@@ -11,6 +13,8 @@ import { usersSection } from './users/index.ts';
 export const adminSections: readonly AdminSectionFactory[] = [
   dashboardSection,
   usersSection,
+  messagesSection,
+  tracesSection,
   streamsSection,
   subscribersSection,
 ];
