@@ -1,5 +1,6 @@
 import { dashboardSection } from './dashboard/index.ts';
 import { messagesSection } from './messages/index.ts';
+import { parkedSection } from './parked/index.ts';
 import type { AdminSectionFactory } from './section.ts';
 import { streamsSection } from './streams/index.ts';
 import { subscribersSection } from './subscribers/index.ts';
@@ -17,4 +18,5 @@ export const adminSections: readonly AdminSectionFactory[] = [
   tracesSection,
   streamsSection,
   subscribersSection,
+  parkedSection,
 ];

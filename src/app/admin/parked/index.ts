@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import type { MessageStore } from '../../../message-store/index.ts';
+import { issueCsrfToken } from '../../../web/csrf.ts';
+import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
+import type { AdminDeps, AdminSection } from '../section.ts';
+import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
+import { parseGlobalPosition } from '../messages/stored.ts';
+import { PARKED_LISTED, pendingEntry, pendingParked, recentParkedActions, type ParkedEntry } from './pending.ts';
+import type { ParkedDeps, ReplayParked } from './replay.ts';
+import { parkedActionView, parkedView } from './views.ts';
+
+const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+const reasonSchema = z.string().trim().min(1, 'Say why it is discarded.').max(500, 'Up to 500 characters.');
+
+class ConflictError extends HttpError {
+  override name = 'ConflictError';
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+/** The waiting Parked message a form acts on: 404 if there is none at that position, 409 if it is settled already. */
+async function actedOn(pool: AdminDeps['messageStorePool'], req: Request): Promise<ParkedEntry> {
+  const globalPosition = parseGlobalPosition(req.params.globalPosition);
+  if (globalPosition === undefined) throw new NotFoundError('No parked message at that position.');
+  const entry = await pendingEntry(pool, globalPosition);
+  if (entry) return entry;
+  const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = 'deadLetter'`, [globalPosition]);
+  if (exists.rowCount === 0) throw new NotFoundError('No parked message at that position.');
+  throw new ConflictError('That message has already been replayed or discarded.');
+}
+
+async function replay(messageStore: MessageStore, replayParked: ReplayParked, entry: ParkedEntry): Promise<string> {
+  const { parked } = entry;
+  // The engine takes the Parked message as it reads it from the store.
+  const [raw] = await messageStore.readStream(parked.streamName, { fromPosition: parked.position, batchSize: 1 });
+  if (!raw || raw.globalPosition !== parked.globalPosition) throw new NotFoundError('No parked message at that position.');
+  const outcome = await replayParked(entry.subscriberId, raw);
+  if (outcome === undefined) throw new ConflictError(`No subscriber ${entry.subscriberId} in this process to replay it through.`);
+  return outcome;
+}
+
+/**
+ * Parked messages: every dead-letter stream's messages that are not yet replayed or discarded,
+ * with the error and the attempts. Replay hands one to its subscriber's processor; discard
+ * settles it with a reason. Both are written as admin actions about the Parked message.
+ */
+export const parkedSection = ({ messageStorePool: pool, messageStore, replayParked }: AdminDeps & ParkedDeps): AdminSection => {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    issueCsrfToken(req, res);
+    const [entries, actions] = await Promise.all([pendingParked(pool), recentParkedActions(pool)]);
+    res.render('admin-parked', {
+      title: 'Parked',
+      entries: entries.map(parkedView),
+      more: entries.length >= PARKED_LISTED,
+      actions: actions.map(parkedActionView),
+      canReplay: replayParked !== undefined,
+    });
+  });
+
+  router.post('/:globalPosition/replay', async (req, res) => {
+    const entry = await actedOn(pool, req);
+    if (!replayParked) throw new HttpError(503, 'Replay is not wired into this process: it needs the subscribers’ processors.');
+    if (!entry.details) throw new BadRequestError('This Parked message does not say what it parked, so it cannot be replayed; discard it.');
+    let outcome: string;
+    try {
+      outcome = await replay(messageStore, replayParked, entry);
+    } catch (error) {
+      if (error instanceof HttpError) throw error;
+      // The engine may have marked it replayed before the failure: on record either way.
+      outcome = `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
+    }
+    await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageReplayed', { subscriberId: entry.subscriberId, messageId: entry.details.message.id, outcome }, entry.parked);
+    req.session!.flash = `Replayed ${entry.details.message.type} for ${entry.subscriberId}: ${outcome}.`;
+    res.redirect(303, '/admin/parked');
+  });
+
+  router.post('/:globalPosition/discard', async (req, res) => {
+    const entry = await actedOn(pool, req);
+    const reason = reasonSchema.safeParse((req.body as Record<string, unknown> | undefined)?.reason);
+    if (!reason.success) throw new BadRequestError(reason.error.issues[0]?.message ?? 'Say why it is discarded.');
+    // A Parked message whose data is not the engine's has no message id of its own to name: its own id stands in.
+    const messageId = entry.details?.message.id ?? entry.parked.id;
+    await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageDiscarded', { subscriberId: entry.subscriberId, messageId, reason: reason.data }, entry.parked);
+    req.session!.flash = `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.`;
+    res.redirect(303, '/admin/parked');
+  });
+
+  return { path: 'parked', title: 'Parked', router, viewsDir: VIEWS_DIR };
+};

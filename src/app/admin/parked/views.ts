@@ -1,0 +1,54 @@
+import { redactText } from '../../../personal-data/redact.ts';
+import type { StoredMessage } from '../messages/stored.ts';
+import { displayTime, messageHref, summaryView, type SummaryView } from '../messages/views.ts';
+import type { ParkedEntry } from './pending.ts';
+
+export interface ParkedView {
+  readonly parked: SummaryView;
+  readonly subscriberId: string;
+  readonly original: { readonly type: string; readonly streamName: string; readonly position: number; readonly href: string } | undefined;
+  /** An error message can quote the data it choked on: shown redacted like everything else. */
+  readonly error: string | undefined;
+  readonly attempts: number | undefined;
+  readonly actionBase: string;
+}
+
+export function parkedView(entry: ParkedEntry): ParkedView {
+  const { details } = entry;
+  return {
+    parked: summaryView(entry.parked),
+    subscriberId: entry.subscriberId,
+    original: details && {
+      type: details.message.type,
+      streamName: details.message.streamName,
+      position: details.message.position,
+      href: messageHref(details.message.globalPosition),
+    },
+    error: details && redactText(details.error),
+    attempts: details?.attempts,
+    actionBase: `/admin/parked/${entry.parked.globalPosition}`,
+  };
+}
+
+export interface ParkedActionView {
+  readonly time: string;
+  readonly adminId: string;
+  readonly what: string;
+  readonly subscriberId: string;
+  readonly parkedHref: string | undefined;
+  readonly href: string;
+}
+
+/** A ParkedMessageReplayed or ParkedMessageDiscarded, as a line in the page's history. */
+export function parkedActionView(action: StoredMessage): ParkedActionView {
+  const data = (action.data ?? {}) as Record<string, unknown>;
+  const text = (value: unknown): string => (typeof value === 'string' ? redactText(value) : '');
+  return {
+    time: displayTime(action.time),
+    adminId: text(data.adminId),
+    what: action.type === 'ParkedMessageReplayed' ? `replayed: ${text(data.outcome)}` : `discarded: ${text(data.reason)}`,
+    subscriberId: text(data.subscriberId),
+    parkedHref: action.causedBy === undefined ? undefined : messageHref(action.causedBy),
+    href: messageHref(action.globalPosition),
+  };
+}
