@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import test from 'tape';
+import { createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
+import { dashboardSection } from '../../src/app/admin/dashboard/index.ts';
+import { viewingStreamName } from '../../src/app/record-viewings/contract.ts';
+import { identityStreamName } from '../../src/components/identity/contract.ts';
+import type { Message } from '../../src/message-store/index.ts';
+import type { Subscription } from '../../src/subscription/subscription.ts';
+import type { System } from '../../src/system.ts';
+import { adminSectionApp } from '../helpers/admin-section-app.ts';
+import { silentLogger } from '../helpers/databases.ts';
+import { message, uniqueCategory } from '../helpers/message-store.ts';
+import { aggregatorSubscriber, componentSubscriber, drain } from '../helpers/subscribers.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
+import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
+
+const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+
+async function project(system: System): Promise<void> {
+  await drain(createAdminStreamsAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
+}
+
+const total = (html: string, name: string): string | undefined => new RegExp(`<dd data-total="${name}">([^<]*)</dd>`).exec(html)?.[1];
+const auditLine = (html: string): string | undefined => /<p[^>]*data-audit-chain[^>]*>([^<]*)<\/p>/.exec(html)?.[1];
+
+test('admin dashboard: visitors are sent to log in, users get 403, admins see it', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const { app, admin, user } = await adminSectionApp(system, [dashboardSection]);
+    const visitor = await request(app).get('/admin');
+    t.equal(visitor.status, 303, 'a visitor is redirected');
+    t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
+    t.equal((await request(app).get('/admin').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
+    const page = await request(app).get('/admin').set('cookie', admin.cookie).expect(200);
+    t.match(page.text, /<h1>Dashboard<\/h1>/, 'an admin sees the dashboard');
+    t.equal(total(page.text, 'messages'), '0', 'of an empty store');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('admin dashboard: totals and the last hour’s traffic from the admin-streams projection', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const { app, admin } = await adminSectionApp(system, [dashboardSection]);
+    const store = system.messageStore;
+    for (let n = 0; n < 2; n += 1) {
+      const userId = randomUUID();
+      await store.write(identityStreamName(userId), event('Registered', { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }));
+    }
+    const video = newVideo();
+    await writeEvents(store, video, controls.accepted(video), controls.started(video));
+    for (let n = 0; n < 3; n += 1) await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null }));
+    await project(system);
+
+    const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
+    t.deepEqual(
+      ['users', 'videos', 'viewings', 'messages', 'streams'].map((name) => total(page, name)),
+      ['2', '1', '3', '7', '4'],
+      'users, videos, viewings, messages and streams',
+    );
+    t.match(page, /7 messages in the last hour; the busiest minute had [1-7]\./, 'the last hour, minute by minute');
+    t.equal([...page.matchAll(/<rect /g)].length, 60, 'sixty bars, one a minute');
+    t.match(page, /<title>\d\d:\d\d UTC: [1-7] messages?<\/title>/, 'each bar says its minute and count');
+
+    // Written after the projection last ran: the dashboard says it is catching up.
+    await store.write(`${uniqueCategory()}-1`, message('Later'));
+    t.match((await request(app).get('/admin').set('cookie', admin.cookie)).text, /The counts are catching up/, 'a projection behind the store is said to be');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('admin dashboard: stalled subscribers and parked messages are counted and named', async (t) => {
+  const system = await createTestSystem();
+  const running: Subscription[] = [];
+  try {
+    const store = system.messageStore;
+    const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
+    running.push(
+      aggregatorSubscriber(store, system.db, broken, async () => {
+        throw new Error('the projection table is gone');
+      }, { subscriberId: 'aggregators:test:stalls' }),
+      componentSubscriber(store, failing, async () => {
+        throw new Error('the mail server said no');
+      }, { subscriberId: 'components:test:parks' }),
+    );
+    const { app, admin } = await adminSectionApp(system, [dashboardSection], {
+      subscriptions: [...system.subscriptions, ...running],
+      subscriberStatus: () => running.map((subscription) => subscription.status()),
+    });
+    await store.write(`${broken}-1`, message('Applied'));
+    await store.write(`${failing}-1`, message('SendIt'));
+    for (const subscription of running) subscription.start();
+    await waitUntil('the aggregator to stall and the component to park', () => running[0]!.status().state === 'stalled' && running[1]!.status().parked === 1);
+
+    const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
+    t.match(page, /<strong data-stalled="1">1<\/strong> stalled/, 'one stalled');
+    t.match(page, /<strong data-parked="1">1<\/strong> parked messages waiting/, 'one parked');
+    t.match(page, /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/, 'which, where and why');
+  } finally {
+    await Promise.all(running.map((subscription) => subscription.stop()));
+    await system.stop();
+  }
+});
+
+test('admin dashboard: the audit chain’s state, whether or not the chain is installed', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const { app, admin } = await adminSectionApp(system, [dashboardSection]);
+    const line = async () => auditLine((await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text);
+    t.equal(await line(), 'audit chain: not yet verified', 'installed, never verified');
+    await system.db('audit_verifications').insert({ started_at: new Date(), finished_at: new Date(), ok: true, verified_up_to: 42, report: {} });
+    t.match((await line()) ?? '', /^audit chain: verified up to global position 42, \d{4}-\d\d-\d\d /, 'the last verification');
+    await system.db('audit_verifications').insert({ started_at: new Date(), finished_at: new Date(Date.now() + 1000), ok: false, verified_up_to: 40, report: {} });
+    t.match((await line()) ?? '', /^audit chain: verification FAILED up to global position 40/, 'a failed verification shows');
+    await system.db.schema.dropTable('audit_verifications');
+    await system.db.schema.dropTable('audit_chain_heads');
+    t.equal(await line(), 'audit chain: not installed on this database', 'without its tables the page still works');
+  } finally {
+    await system.stop();
+  }
+});
