@@ -29,15 +29,13 @@ export const dashboardSection: AdminSectionFactory = (deps) => {
   const { db, messageStorePool, logger } = deps;
   const router = Router();
   router.get('/', async (_req, res) => {
-    const [totals, minutes, subscribers, auditChain] = await Promise.all([
+    const [totals, minutes, { subscribers, parked }, auditChain] = await Promise.all([
       loadTotals(db, messageStorePool),
       loadMessagesPerMinute(db),
       loadSubscribers(deps),
       loadAuditChainState(db, logger),
     ]);
     const stalled = subscribers.filter((subscriber) => subscriber.status?.state === 'stalled');
-    // Components of one subscriber id share a dead-letter stream: count it once.
-    const parked = [...new Map(subscribers.filter((s) => s.kind === 'component').map((s) => [s.subscriberId, s.parked])).values()].reduce((sum, n) => sum + n, 0);
     const behind = subscribers.filter((subscriber) => subscriber.lag.behind > 0);
     res.render('admin-dashboard', {
       title: 'Dashboard',
@@ -58,7 +56,8 @@ export const dashboardSection: AdminSectionFactory = (deps) => {
       behindCount: behind.length,
       mostBehind: behind.length > 0 ? behindLabel(Math.max(...behind.map((s) => s.lag.behind))) : '0',
       stalled: stalled.map(subscriberView),
-      parked,
+      parked: parked.total,
+      parkedLabel: `${countLabel(parked.total)}${parked.more ? '+' : ''}`,
       auditChain: auditChainView(auditChain),
     });
   });

@@ -11,8 +11,8 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
 export const subscribersSection: AdminSectionFactory = (deps) => {
   const router = Router();
   router.get('/', async (_req, res) => {
-    const subscribers = await loadSubscribers(deps);
-    res.render('admin-subscribers', { title: 'Subscribers', subscribers: subscribers.map(subscriberView) });
+    const { subscribers, parked } = await loadSubscribers(deps);
+    res.render('admin-subscribers', { title: 'Subscribers', subscribers: subscribers.map(subscriberView), parkedMore: parked.more });
   });
   return { path: 'subscribers', title: 'Subscribers', router, viewsDir: VIEWS_DIR };
 };

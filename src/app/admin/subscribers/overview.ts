@@ -1,7 +1,7 @@
 import type { FailedMessage, SubscriberKind, SubscriberStatus } from '../../../subscription/status.ts';
+import { PARKED_LISTED, pendingParked } from '../parked/pending.ts';
 import type { AdminDeps } from '../section.ts';
 import { categoryLag, type CategoryLag } from './lag.ts';
-import { outstandingParked } from './parked.ts';
 import { positionKey, storedPositions } from './positions.ts';
 
 /** One subscriber (one member of a consumer group), as the subscribers page and the dashboard show it. */
@@ -16,28 +16,43 @@ export interface SubscriberOverview {
   /** The live position when it runs here, else the stored one (0 before the first). */
   readonly position: number;
   readonly lag: CategoryLag;
-  /** Components: messages parked and not yet replayed or discarded. Aggregators never park. */
+  /** Components: messages parked and not yet replayed or discarded (a lower bound when ParkedCounts.more). Aggregators never park. */
   readonly parked: number;
   readonly failure: FailedMessage | undefined;
 }
 
+export interface ParkedCounts {
+  readonly total: number;
+  readonly bySubscriber: ReadonlyMap<string, number>;
+  /** More are waiting than were read: the counts are lower bounds. */
+  readonly more: boolean;
+}
+
 type Deps = Pick<AdminDeps, 'db' | 'messageStore' | 'messageStorePool' | 'subscriberStatus' | 'subscriptions'>;
+
+/** Waiting parked messages, as the parked section defines them (not replayed, not discarded), per subscriber. */
+async function parkedCounts(pool: Deps['messageStorePool']): Promise<ParkedCounts> {
+  const pending = await pendingParked(pool, PARKED_LISTED);
+  const bySubscriber = new Map<string, number>();
+  for (const entry of pending) bySubscriber.set(entry.subscriberId, (bySubscriber.get(entry.subscriberId) ?? 0) + 1);
+  return { total: pending.length, bySubscriber, more: pending.length >= PARKED_LISTED };
+}
 
 /**
  * Every subscriber the system defines, whether this process runs it or not: its position from
  * the checkpoints (or live), its category's head and its lag from the store, its state from the
  * live status when it runs here, and what it has parked from its dead-letter stream.
  */
-export async function loadSubscribers({ db, messageStore, messageStorePool: pool, subscriberStatus, subscriptions }: Deps): Promise<SubscriberOverview[]> {
+export async function loadSubscribers({ db, messageStore, messageStorePool: pool, subscriberStatus, subscriptions }: Deps): Promise<{ subscribers: SubscriberOverview[]; parked: ParkedCounts }> {
   const live = subscriberStatus();
   // A subscription's own status() carries what it is (kind, category, group) even when not started.
   const defined = subscriptions.map((subscription) => subscription.status());
   const keys = defined.map((status) => ({ subscriberId: status.subscriberId, kind: status.kind, group: status.consumerGroup }));
   const [stored, parked] = await Promise.all([
     storedPositions(db, messageStore, keys),
-    parkedBySubscriber(pool, defined.filter((status) => status.kind === 'component').map((status) => status.subscriberId)),
+    parkedCounts(pool),
   ]);
-  return Promise.all(
+  const subscribers = await Promise.all(
     defined.map(async (definition, n): Promise<SubscriberOverview> => {
       const key = keys[n]!;
       const group = definition.consumerGroup;
@@ -53,15 +68,10 @@ export async function loadSubscribers({ db, messageStore, messageStorePool: pool
         storedPosition,
         position,
         lag: await categoryLag(pool, definition.category, position, group),
-        parked: parked.get(key.subscriberId) ?? 0,
+        parked: parked.bySubscriber.get(key.subscriberId) ?? 0,
         failure: status?.failure,
       };
     }),
   );
-}
-
-async function parkedBySubscriber(pool: Deps['messageStorePool'], subscriberIds: readonly string[]): Promise<Map<string, number>> {
-  const unique = [...new Set(subscriberIds)];
-  const counts = await Promise.all(unique.map((subscriberId) => outstandingParked(pool, subscriberId)));
-  return new Map(unique.map((subscriberId, n) => [subscriberId, counts[n]!]));
+  return { subscribers, parked };
 }
