@@ -54,7 +54,6 @@ export function recordFromRow(row: RawMessageRow): AuditRecord {
   };
 }
 
-export const LINK_BYTES = 32;
 const NULL_FIELD = 0xffffffff;
 
 /** The link before the first message: a fixed, named value, so a chain cannot begin anywhere else. */

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { DEVELOPMENT_AUDIT_KEY } from '../../audit/key.ts';
-import type { SignedHead } from '../../audit/signing.ts';
 import type { Logger } from '../../logger.ts';
 import type { MessageStore, RawMessage } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
@@ -84,9 +83,7 @@ export function createAuditChainAggregator({ db, messageStore, messageStorePool,
       batchSize: DEFAULT_BATCH_SIZE,
       ...subscription,
     }),
-    /** Signs the newest link now if no head covers it (tools, tests). */
-    signHead: (): Promise<SignedHead | undefined> => signer.signIfDue(db, 'stop'),
   };
 }
 
-export { DEFAULT_SIGNING, type SigningPolicy } from './signer.ts';
+export type { SigningPolicy } from './signer.ts';
