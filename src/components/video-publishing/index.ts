@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.ts';
 import { createDispatcher, SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
+import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
 import {
@@ -69,8 +70,13 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   const logger = deps.logger.child({ component: 'video-publishing' });
   const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath };
   const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  // The transcoder must know which try is the subscription's last, to fail the video then rather than let it be parked.
+  const retryAttempts = settings?.retry?.attempts ?? DEFAULT_RETRY.attempts;
   const transcodingHandler = (signal: AbortSignal) =>
-    createDispatcher(videoPublishingEventSchemas, createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs }));
+    createDispatcher(
+      videoPublishingEventSchemas,
+      createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs, retryAttempts }),
+    );
 
   const subscribe = (subscriberId: string, category: string, group: ConsumerGroup, handle: (message: RawMessage) => Promise<void>): Subscription =>
     createSubscription({

@@ -49,7 +49,8 @@ function withoutPaths(message: string, paths: readonly string[]): string {
  * the video's keys. Each file appears under its key only once complete (writeLocalFile), so a
  * stop or crash part-way leaves nothing a reader could mistake for a result. A file ffmpeg
  * cannot read or convert is the upload's fault: `ok: false` with a reason a person can read.
- * Anything else (the source missing from the store, ffmpeg missing) throws.
+ * Anything else (the source missing from the store, ffmpeg missing) throws. Files already
+ * stored stay where they are either way: the caller knows whether they may be removed.
  */
 export async function prepareVideo(options: PrepareOptions): Promise<Preparation> {
   const { videoStore, tools, videoId, sourceUri, signal } = options;
@@ -83,8 +84,10 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
   }
 
   const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, signal));
-  // Our own output, freshly written: unreadable means something is wrong here, not in the upload.
-  if (!result.video) throw new Error(`the transcoded ${transcodedUri} does not probe as a video: ${result.reason}`);
+  // ffmpeg converted it without complaint, yet it is no video: the upload is, say, a single
+  // picture in a container that does not count frames (MKV, WebM, TS), which only our MP4
+  // reveals. Retrying would give the same; the creator is told, and the caller removes the file.
+  if (!result.video) return { ok: false, reason: result.reason };
   const posterUri = await storePoster(options, transcodedUri, result.info);
   const { width, height, durationSeconds = probe.info.durationSeconds ?? 0 } = result.info;
   return { ok: true, transcodedUri, posterUri, durationSeconds: Math.round(durationSeconds * 1000) / 1000, width, height };

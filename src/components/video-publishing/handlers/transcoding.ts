@@ -1,8 +1,10 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, VersionConflictError, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import type { VideoStore } from '../../../video-store/index.ts';
+import { isInfrastructureError, isPermanent } from '../../../subscription/retry.ts';
+import { uriOfKey, videoKeys, type VideoStore } from '../../../video-store/index.ts';
 import { videoPublishingStreamName, type VideoPublishingEvent } from '../contract.ts';
 import { answerId } from '../ids.ts';
+import { ToolInterruptedError } from '../media/run-tool.ts';
 import { prepareVideo, type MediaTools, type Preparation } from '../prepare-video.ts';
 import { isSettled, videoProjection } from '../video.ts';
 
@@ -16,7 +18,12 @@ export interface TranscodingDeps {
   /** Aborted when this subscriber stops: the running ffmpeg is killed and nothing is written. */
   readonly signal: AbortSignal;
   readonly progressIntervalMs: number;
+  /** How often the subscription tries a message (its retry policy's attempts): the last failure of a started transcode is written as the video's. */
+  readonly retryAttempts: number;
 }
+
+/** What the creator reads when the fault was ours and retrying did not mend it: a new upload may well succeed. */
+export const OUR_SIDE_REASON = 'The video could not be converted because of a problem on our side. Please try again.';
 
 // Renames and progress reports land in the stream during a transcode; the outcome is written
 // at the version just read, and read again on a conflict rather than transcode again.
@@ -28,9 +35,54 @@ const OUTCOME_WRITE_ATTEMPTS = 5;
  * holds up only the transcodes behind it, never a rename. A video that already has an outcome
  * is left alone, so a redelivered or replayed event publishes nothing twice; a video caught
  * mid-transcode by a crash or stop has none, and is transcoded again from the start.
+ *
+ * Once VideoTranscodingStarted is written the creator's page shows "converting", so the video
+ * must end published or failed: a fault of ours (ffmpeg killed, a full disk, a poster that
+ * will not come) is thrown for the subscription to retry, and its last attempt is written as
+ * VideoPublishingFailed instead of being parked. Only a stop, or the message store being
+ * down, leaves a started video without an outcome, and both come back to it.
  */
 export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<VideoPublishingEvent> {
-  const { messageStore, logger, signal } = deps;
+  const { messageStore, logger, signal, videoStore } = deps;
+  // Failed attempts per VideoPublishingAccepted id, as the subscription retries it. In memory:
+  // a restart begins the count again, as it begins the transcode again.
+  const failedAttempts = new Map<string, number>();
+
+  /** The files a failed attempt may have stored; absent ones are fine. */
+  async function removeOutputs(videoId: string): Promise<void> {
+    for (const key of [videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) await videoStore.remove(uriOfKey(key));
+  }
+
+  /** After a thrown attempt: its files go, unless another transcoder has published them meanwhile. */
+  async function discardAttempt(stream: string, videoId: string, log: Logger): Promise<void> {
+    try {
+      if (!isSettled((await messageStore.project(stream, videoProjection)).state)) await removeOutputs(videoId);
+    } catch (error) {
+      // The attempt's own error is the one to report; these files are overwritten by the next.
+      log.warn({ err: error }, 'files of a failed attempt not removed');
+    }
+  }
+
+  /**
+   * A transcode threw. Rethrown for the subscription to retry (or to see a stop), except the
+   * last try of a started one, which becomes the creator's failure: a started video left
+   * parked would show "converting" forever.
+   */
+  function failureOf(error: unknown, event: Accepted, started: boolean, log: Logger): Preparation {
+    const ours = !(signal.aborted || error instanceof ToolInterruptedError || isInfrastructureError(error));
+    if (!started || !ours) {
+      if (!ours) failedAttempts.delete(event.id);
+      throw error;
+    }
+    const failures = (failedAttempts.get(event.id) ?? 0) + 1;
+    if (failures < deps.retryAttempts && !isPermanent(error)) {
+      failedAttempts.set(event.id, failures);
+      throw error;
+    }
+    failedAttempts.delete(event.id);
+    log.error({ err: error, attempts: failures }, 'transcoding failed on our side, and retrying did not mend it; the video fails');
+    return { ok: false, reason: OUR_SIDE_REASON };
+  }
 
   async function writeOutcome(stream: string, outcome: Message): Promise<boolean> {
     for (let attempt = 1; ; attempt += 1) {
@@ -65,12 +117,15 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       const { ownerId, videoId, sourceUri } = event.data;
       const stream = videoPublishingStreamName(videoId);
       const log = logger.child({ videoId, eventId: event.id });
-      if (isSettled((await messageStore.project(stream, videoProjection)).state)) {
+      const { state } = await messageStore.project(stream, videoProjection);
+      if (isSettled(state)) {
         log.debug('video already has an outcome; not transcoded again');
         return;
       }
+      // Started by an earlier attempt, or by this one: from then on it must end with an outcome.
+      let started = state.status === 'transcoding';
       const progress = progressWriter(event, stream, log);
-      const started = Date.now();
+      const startedAt = Date.now();
       let prepared: Preparation;
       try {
         prepared = await prepareVideo({
@@ -83,19 +138,30 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
           onProgress: progress.report,
           onStarted: async () => {
             await messageStore.write(stream, follow(event, 'VideoTranscodingStarted', { videoId }, {}, answerId(event.id, 'VideoTranscodingStarted')));
+            started = true;
             log.info('transcoding started');
           },
         });
+      } catch (error) {
+        await discardAttempt(stream, videoId, log);
+        prepared = failureOf(error, event, started, log);
       } finally {
         await progress.settled();
       }
+      failedAttempts.delete(event.id);
       const outcome = prepared.ok
         ? follow(event, 'VideoPublished', { ownerId, videoId, sourceUri, ...withoutOk(prepared) }, {}, answerId(event.id, 'VideoPublished'))
         : follow(event, 'VideoPublishingFailed', { ownerId, videoId, reason: prepared.reason }, {}, answerId(event.id, 'VideoPublishingFailed'));
       const written = await writeOutcome(stream, outcome);
-      if (!written) log.warn({ ours: outcome.type }, 'another transcoder recorded an outcome first; ours is not recorded');
-      else if (prepared.ok) log.info({ ms: Date.now() - started }, 'video published');
-      else log.info({ reason: prepared.reason }, 'video publishing failed');
+      if (!written) {
+        log.warn({ ours: outcome.type }, 'another transcoder recorded an outcome first; ours is not recorded');
+      } else if (prepared.ok) {
+        log.info({ ms: Date.now() - startedAt }, 'video published');
+      } else {
+        // The failure is recorded: nothing will ever point at what this attempt stored.
+        await removeOutputs(videoId);
+        log.info({ reason: prepared.reason }, 'video publishing failed');
+      }
     },
   };
 }
