@@ -1,4 +1,5 @@
 import { dashboardSection } from './dashboard/index.ts';
+import { exportsSection } from './exports/index.ts';
 import { messagesSection } from './messages/index.ts';
 import { parkedSection } from './parked/index.ts';
 import type { AdminSectionFactory } from './section.ts';
@@ -19,4 +20,5 @@ export const adminSections: readonly AdminSectionFactory[] = [
   streamsSection,
   subscribersSection,
   parkedSection,
+  exportsSection,
 ];

@@ -1,0 +1,44 @@
+import type pg from 'pg';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from '../messages/stored.ts';
+
+/** Rows per query: a few MB at most, however large the export. */
+export const EXPORT_BATCH = 500;
+
+export interface ExportScan {
+  /** A condition over `messages` with placeholders from $1, and its values. */
+  readonly condition: string;
+  readonly values: readonly unknown[];
+  /** Global positions above this one (0 for the beginning). */
+  readonly after: number;
+  /** Up to and including this one: fixed when the export starts, so it is the store as of then. */
+  readonly upTo: number;
+}
+
+/**
+ * The messages matching a condition in global order, in keyset batches: each query starts past
+ * the last row of the one before, so memory stays at one batch and no cursor or transaction is
+ * held open while the response drains to a slow client.
+ */
+export async function* exportBatches(pool: pg.Pool, { condition, values, after, upTo }: ExportScan, batchSize = EXPORT_BATCH): AsyncGenerator<StoredMessage[]> {
+  const n = values.length;
+  let last = after;
+  for (;;) {
+    const result = await pool.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+        WHERE global_position > $${n + 1} AND global_position <= $${n + 2} AND (${condition})
+        ORDER BY global_position LIMIT $${n + 3}`,
+      [...values, last, upTo, batchSize],
+    );
+    if (result.rows.length === 0) return;
+    const batch = result.rows.map(toStoredMessage);
+    yield batch;
+    if (batch.length < batchSize) return;
+    last = batch.at(-1)!.globalPosition;
+  }
+}
+
+/** The newest global position now (0 for an empty store). */
+export async function storeHead(pool: pg.Pool): Promise<number> {
+  const result = await pool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages');
+  return Number(result.rows[0]?.head ?? 0);
+}
