@@ -6,6 +6,7 @@ import { uriOfKey, videoKeys, type VideoStore } from '../../src/video-store/inde
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 import { eventOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { ffmpegWrapper, makeStill, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
 
@@ -75,6 +76,55 @@ test('video-publishing failures: a fault of ours after the transcode started is 
     t.equal((await ffmpeg.runs()).length, 3, 'tried as often as the retry policy allows (3 in tests)');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
     t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'no files kept');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing failures: ffmpeg killed by a signal we did not send (the OOM killer) is our fault: tried again, and published', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+    for (const subscription of component.subscriptions) subscription.start();
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 2 }));
+    await writeCommand(store, publish);
+    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
+    const [pid] = await slow.runs();
+    process.kill(pid!, 'SIGKILL');
+
+    await waitUntil('VideoPublished after the retry', () => eventOf(store, videoId, 'VideoPublished'), { timeoutMs: 20_000 });
+    t.notOk(await eventOf(store, videoId, 'VideoPublishingFailed'), 'not failed');
+    t.equal((await slow.runs()).length, 3, 'the killed transcode, the retried one, and the poster');
+    t.ok(component.transcoder.status().retries >= 1, 'by the subscription’s retry');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing failures: ffmpeg killed by a signal on every try fails the video as our fault, not as a bad file', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const ffmpeg = await ffmpegWrapper(dir, { killed: true });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: ffmpeg.path });
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.equal(await reasonOf(store, videoId), OUR_SIDE_REASON, 'a problem on our side, not "could not be converted"');
+    t.equal((await ffmpeg.runs()).length, 3, 'after every try the retry policy allows');
+    t.equal(component.transcoder.status().parked, 0, 'not parked');
   } finally {
     await scope.close();
   }

@@ -7,7 +7,15 @@ export class ToolInterruptedError extends Error {
   override name = 'ToolInterruptedError';
 }
 
-/** The tool ran and failed (a non-zero exit, or killed for taking too long): usually the input's fault. */
+/**
+ * Killed by a signal we did not send: the OOM killer's SIGKILL, an operator's SIGTERM. The
+ * machine's trouble, not the input's, so it is not a ToolFailedError: worth another try.
+ */
+export class ToolKilledError extends Error {
+  override name = 'ToolKilledError';
+}
+
+/** The tool ran and failed (a non-zero exit, a crash, or killed for taking too long): usually the input's fault. */
 export class ToolFailedError extends Error {
   override name = 'ToolFailedError';
   constructor(
@@ -30,6 +38,10 @@ export interface RunToolOptions {
 // Enough stdout for ffprobe's JSON of any sane file, and of stderr for the last error lines.
 const MAX_STDOUT = 1024 * 1024;
 const MAX_STDERR = 8 * 1024;
+// The signals a program raises on itself when it crashes: ffmpeg failing on this input (a
+// malformed file can crash ffprobe 4.1), which a retry would only repeat. Any other signal
+// came from outside.
+const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
 // Transcoding runs in the background of a process that may also serve pages: below normal priority.
 const BACKGROUND_PRIORITY = 10;
 
@@ -70,7 +82,9 @@ export function runTool(path: string, args: readonly string[], { signal, onLine,
       if (ending === 'interrupted') reject(new ToolInterruptedError(`${path} was stopped`));
       else if (spawnError) reject(spawnError);
       else if (ending === 'timeout') reject(new ToolFailedError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
-      else if (code !== 0) reject(new ToolFailedError(`${path} exited with ${code ?? killedBy}: ${lastError}`, lastError));
+      else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
+      else if (killedBy !== null) reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
+      else if (code !== 0) reject(new ToolFailedError(`${path} exited with ${code}: ${lastError}`, lastError));
       else resolve(stdout);
     });
   });
