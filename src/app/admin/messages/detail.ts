@@ -34,32 +34,31 @@ export interface Related {
  */
 export async function relatedMessages(pool: pg.Pool, message: MessageSummary, window = SCAN_WINDOW): Promise<Related> {
   const at = message.globalPosition;
-  const later = await pool.query<SummaryRow>(
-    `SELECT * FROM (
-       SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) w
-      WHERE w.caused_by = $3 OR ($4::text IS NOT NULL AND w.trace_id = $4)
-      ORDER BY w.global_position LIMIT $5`,
-    [at, window, String(at), message.traceId ?? null, LISTED * 2],
-  );
-  const earlier =
+  // Three reads of the same neighbourhood, side by side on the pool rather than one after another.
+  const [later, earlier, bounds] = await Promise.all([
+    pool.query<SummaryRow>(
+      `SELECT * FROM (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) w
+        WHERE w.caused_by = $3 OR ($4::text IS NOT NULL AND w.trace_id = $4)
+        ORDER BY w.global_position LIMIT $5`,
+      [at, window, String(at), message.traceId ?? null, LISTED * 2],
+    ),
     message.traceId === undefined
-      ? []
-      : (
-          await pool.query<SummaryRow>(
-            `SELECT * FROM (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2) w
-              WHERE w.trace_id = $3 ORDER BY w.global_position DESC LIMIT $4`,
-            [at, window, message.traceId, LISTED],
-          )
-        ).rows.reverse();
-  const bounds = await pool.query<{ low: string | null; high: string | null }>(
-    `SELECT (SELECT min(global_position) FROM (SELECT global_position FROM messages WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2) b) AS low,
-            (SELECT max(global_position) FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a) AS high`,
-    [at, window],
-  );
+      ? Promise.resolve({ rows: [] as SummaryRow[] })
+      : pool.query<SummaryRow>(
+          `SELECT * FROM (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2) w
+            WHERE w.trace_id = $3 ORDER BY w.global_position DESC LIMIT $4`,
+          [at, window, message.traceId, LISTED],
+        ),
+    pool.query<{ low: string | null; high: string | null }>(
+      `SELECT (SELECT min(global_position) FROM (SELECT global_position FROM messages WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2) b) AS low,
+              (SELECT max(global_position) FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a) AS high`,
+      [at, window],
+    ),
+  ]);
   const after = later.rows.map(toSummary);
   return {
     consequences: after.filter((row) => row.causedBy === at).slice(0, LISTED),
-    sameTrace: [...earlier.map(toSummary), ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId)].slice(0, LISTED * 2),
+    sameTrace: [...earlier.rows.reverse().map(toSummary), ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId)].slice(0, LISTED * 2),
     searched: { from: Number(bounds.rows[0]?.low ?? at), to: Number(bounds.rows[0]?.high ?? at) },
   };
 }

@@ -37,19 +37,22 @@ export async function findTrace(pool: pg.Pool, traceId: string, scope: TraceScop
   const window = scope.window ?? SCAN_WINDOW;
   // Without a position to start from, the newest messages: a trace just made is looked at most.
   const at = scope.at ?? Number.MAX_SAFE_INTEGER;
-  const result = await pool.query<SummaryRow>(
-    `SELECT * FROM (
-       (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position <= $1 ORDER BY global_position DESC LIMIT $2)
-       UNION ALL
-       (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2)
-     ) w WHERE w.trace_id = $3 ORDER BY w.global_position LIMIT $4`,
-    [at, window, traceId, TRACE_LIMIT + 1],
-  );
-  const bounds = await pool.query<{ low: string | null; high: string | null }>(
-    `SELECT (SELECT min(global_position) FROM (SELECT global_position FROM messages WHERE global_position <= $1 ORDER BY global_position DESC LIMIT $2) b) AS low,
-            (SELECT max(global_position) FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a) AS high`,
-    [at, window],
-  );
+  // The trace's rows and the window's extent, side by side on the pool.
+  const [result, bounds] = await Promise.all([
+    pool.query<SummaryRow>(
+      `SELECT * FROM (
+         (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position <= $1 ORDER BY global_position DESC LIMIT $2)
+         UNION ALL
+         (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2)
+       ) w WHERE w.trace_id = $3 ORDER BY w.global_position LIMIT $4`,
+      [at, window, traceId, TRACE_LIMIT + 1],
+    ),
+    pool.query<{ low: string | null; high: string | null }>(
+      `SELECT (SELECT min(global_position) FROM (SELECT global_position FROM messages WHERE global_position <= $1 ORDER BY global_position DESC LIMIT $2) b) AS low,
+              (SELECT max(global_position) FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a) AS high`,
+      [at, window],
+    ),
+  ]);
   const low = bounds.rows[0]?.low;
   const high = bounds.rows[0]?.high ?? low;
   return {
