@@ -6,7 +6,7 @@ const SLOT = 10;
 const BAR = 8;
 const HEIGHT = 100;
 
-export interface MinuteBar {
+interface MinuteBar {
   readonly x: number;
   readonly y: number;
   readonly width: number;

@@ -4,7 +4,7 @@ import { VIEWING_CATEGORY } from '../../record-viewings/contract.ts';
 import { IDENTITY_CATEGORY } from '../../../components/identity/contract.ts';
 import { VIDEO_PUBLISHING_CATEGORY } from '../../../components/video-publishing/contract.ts';
 
-export interface Totals {
+interface Totals {
   readonly messages: number;
   readonly streams: number;
   readonly users: number;
@@ -52,7 +52,7 @@ export interface MinuteCount {
   readonly messages: number;
 }
 
-export const MINUTES_SHOWN = 60;
+const MINUTES_SHOWN = 60;
 
 /** The last hour, minute by minute (the current one included), with the quiet minutes as zeros. */
 export async function loadMessagesPerMinute(db: Knex): Promise<MinuteCount[]> {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-export interface StreamRow {
+interface StreamRow {
   readonly streamName: string;
   readonly category: string;
   readonly messageCount: number;
@@ -9,7 +9,7 @@ export interface StreamRow {
   readonly lastTime: Date;
 }
 
-export interface CategoryRow {
+interface CategoryRow {
   readonly category: string;
   readonly messageCount: number;
   readonly streamCount: number;
@@ -17,7 +17,7 @@ export interface CategoryRow {
   readonly lastTime: Date;
 }
 
-export interface TypeRow {
+interface TypeRow {
   readonly category: string;
   readonly type: string;
   readonly messageCount: number;
@@ -25,7 +25,7 @@ export interface TypeRow {
   readonly lastTime: Date;
 }
 
-export interface Page<T, Cursor> {
+interface Page<T, Cursor> {
   readonly rows: readonly T[];
   readonly next: Cursor | undefined;
 }

@@ -21,7 +21,7 @@ export interface SubscriberOverview {
   readonly failure: FailedMessage | undefined;
 }
 
-export interface ParkedCounts {
+interface ParkedCounts {
   readonly total: number;
   readonly bySubscriber: ReadonlyMap<string, number>;
   /** More are waiting than were read: the counts are lower bounds. */

@@ -6,7 +6,7 @@ import type { SubscriberKind } from '../../../subscription/status.ts';
 
 const readData = z.object({ position: z.number().int().nonnegative() });
 
-export interface PositionKey {
+interface PositionKey {
   readonly subscriberId: string;
   readonly kind: SubscriberKind;
   readonly group: ConsumerGroup;

@@ -2,7 +2,7 @@ import { ageLabel, countLabel, messageHref, timeLabel } from '../dashboard/forma
 import { LAG_COUNT_LIMIT } from './lag.ts';
 import type { SubscriberOverview } from './overview.ts';
 
-export interface SubscriberView {
+interface SubscriberView {
   readonly subscriberId: string;
   readonly kind: string;
   readonly category: string;

@@ -52,7 +52,7 @@ export interface UserVideo {
   readonly globalPosition: number;
 }
 
-export interface UsersPage {
+interface UsersPage {
   readonly users: readonly AdminUser[];
   readonly next: UserListPosition | undefined;
 }
@@ -93,5 +93,3 @@ export function createUsersQueries(db: Knex) {
     },
   };
 }
-
-export type UsersQueries = ReturnType<typeof createUsersQueries>;

@@ -15,7 +15,7 @@ export interface TimelineEntry {
   readonly about: string | undefined;
 }
 
-export interface TimelinePage {
+interface TimelinePage {
   readonly entries: readonly TimelineEntry[];
   /** The global position the next (older) page starts below. */
   readonly next: number | undefined;
