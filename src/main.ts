@@ -142,6 +142,7 @@ async function main(): Promise<void> {
       mail: env.mail,
       siteUrl: env.siteUrl,
       videos: env.videos,
+      auditKey: env.auditKeys.signing,
     });
     system.start();
     if (!role.http) {

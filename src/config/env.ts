@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
 export class ConfigError extends Error {
@@ -89,6 +90,7 @@ const schema = z.object({
   MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
   SEED_DEMO: z.enum(['true', 'false']).optional(),
+  AUDIT_KEY: z.string().optional(),
 });
 
 export interface VideoSettings {
@@ -153,6 +155,8 @@ export interface Env {
   readonly videos: VideoSettings;
   /** Publish the demo videos at start when there are none: on by default outside production. */
   readonly seedDemo: boolean;
+  /** Signs the audit chain's heads (AUDIT_KEY; a fixed development key outside production). */
+  readonly auditKeys: AuditKeys;
 }
 
 const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'SMTP_URL']);
@@ -195,6 +199,13 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     }
   }
 
+  let auditKeys: AuditKeys;
+  try {
+    auditKeys = resolveAuditKeys({ AUDIT_KEY: env.AUDIT_KEY, NODE_ENV: env.NODE_ENV });
+  } catch (error) {
+    throw error instanceof AuditKeyError ? new ConfigError(error.message) : error;
+  }
+
   const messageStoreUrl = env.MESSAGE_STORE_URL ?? env.MESSAGE_STORE_CONNECTION_STRING;
   const databaseUrl = env.DATABASE_URL;
   if ((messageStoreUrl === undefined) !== (databaseUrl === undefined)) {
@@ -231,5 +242,6 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     }),
     videos: Object.freeze({ dir: env.VIDEO_DIR, maxUploadBytes: env.MAX_UPLOAD_BYTES, transcodeConcurrency: env.TRANSCODE_CONCURRENCY }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
+    auditKeys,
   });
 }

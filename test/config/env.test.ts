@@ -4,6 +4,7 @@ import { bareEnv, runMainToExit } from '../helpers/run-main.ts';
 
 const URLS = { DATABASE_URL: 'postgres://u@localhost:5432/app', MESSAGE_STORE_URL: 'postgres://u@localhost:5432/messages' };
 const SECRET = 'k3Jd9s0Qm2Lx7Vb4Nc8Rt1Yw6Ze5Ha0PqUi';
+const AUDIT = 'q'.repeat(40);
 
 function errorOf(raw: Record<string, string>): string {
   try {
@@ -101,13 +102,22 @@ test('config: production refuses to start without a real COOKIE_SECRET', (t) => 
   t.match(errorOf({ ...URLS, NODE_ENV: 'production' }), /^COOKIE_SECRET is missing/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'short' }), /^COOKIE_SECRET is malformed/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'replace-with-a-long-random-string' }), /^COOKIE_SECRET is malformed/, 'the example value is not a secret');
-  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET }).cookieSecrets, [SECRET]);
+  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).cookieSecrets, [SECRET]);
+  t.end();
+});
+
+test('config: production needs an AUDIT_KEY to sign the audit chain; development uses a fixed one', (t) => {
+  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET }), /^AUDIT_KEY is missing/);
+  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: 'short' }), /^AUDIT_KEY is malformed/);
+  const production = parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT });
+  t.same([production.auditKeys.signing, production.auditKeys.development], [AUDIT, false]);
+  t.equal(parseEnv({}).auditKeys.development, true, 'development: the fixed development key');
   t.end();
 });
 
 test('config: COOKIE_SECRET may list several keys for rotation, each a real secret in production', (t) => {
   const other = 'n'.repeat(40);
-  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET}, ${other}` }).cookieSecrets, [SECRET, other], 'the first signs');
+  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET}, ${other}`, AUDIT_KEY: AUDIT }).cookieSecrets, [SECRET, other], 'the first signs');
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET},short` }), /^COOKIE_SECRET is malformed/);
   t.match(errorOf({ COOKIE_SECRET: `${SECRET},,${other}` }), /^COOKIE_SECRET is malformed: an empty key/);
   t.end();

@@ -5,6 +5,7 @@ import { startupWarnings } from '../../src/config/startup-warnings.ts';
 const PRODUCTION = {
   NODE_ENV: 'production',
   COOKIE_SECRET: 'k3Jd9s0Qm2Lx7Vb4Nc8Rt1Yw6Ze5Ha0PqUi',
+  AUDIT_KEY: 'a9Zq2Lm8Xc4Vb7Nn1Rt5Yw0Ue3Ip6Oa2Ks',
   DATABASE_URL: 'postgres://u@localhost:5432/app',
   MESSAGE_STORE_URL: 'postgres://u@localhost:5432/messages',
 };
