@@ -23,7 +23,7 @@ async function project(system: System): Promise<void> {
   await drain(createAdminStreamsAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
 }
 
-const total = (html: string, name: string): string | undefined => new RegExp(`<dd data-total="${name}">([^<]*)</dd>`).exec(html)?.[1];
+const total = (html: string, name: string): string | undefined => new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];
 const auditLine = (html: string): string | undefined => /<p[^>]*data-audit-chain[^>]*>([^<]*)<\/p>/.exec(html)?.[1];
 
 test('admin dashboard: visitors are sent to log in, users get 403, admins see it', async (t) => {
