@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from '../messages/stored.ts';
 
 /** Rows per query: a few MB at most, however large the export. */
-export const EXPORT_BATCH = 500;
+const EXPORT_BATCH = 500;
 
 export interface ExportScan {
   /** A condition over `messages` with placeholders from $1, and its values. */

@@ -4,7 +4,7 @@ import type { StoredMessage } from '../messages/stored.ts';
 export type ExportFormat = 'json' | 'jsonl' | 'csv';
 
 /** A message as an export holds it: what the store has, with the same redaction as the pages. */
-export function exportedMessage(message: StoredMessage) {
+function exportedMessage(message: StoredMessage) {
   return {
     globalPosition: message.globalPosition,
     streamName: message.streamName,

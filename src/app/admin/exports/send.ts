@@ -15,7 +15,7 @@ function drained(res: Response): Promise<void> {
   });
 }
 
-export interface SendExport {
+interface SendExport {
   readonly res: Response;
   readonly writer: ExportWriter;
   readonly filename: string;

@@ -4,7 +4,7 @@ import { createParams, SCAN_WINDOW } from './sql.ts';
 import { SUMMARY_COLUMNS, toSummary, type MessageSummary, type SummaryRow } from './stored.ts';
 import { positionAtTime } from './time-bounds.ts';
 
-export interface BrowsePage {
+interface BrowsePage {
   /** Newest first. */
   readonly messages: readonly MessageSummary[];
   /** The cursor of the next, older page; undefined at the oldest. */
@@ -16,7 +16,7 @@ export interface BrowsePage {
   readonly searched: { readonly from: number; readonly to: number } | undefined;
 }
 
-export interface BrowseOptions {
+interface BrowseOptions {
   readonly pageSize?: number;
   /** How far one page may look for a filter no index serves (see SCAN_WINDOW). */
   readonly window?: number;

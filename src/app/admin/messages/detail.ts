@@ -17,7 +17,7 @@ export async function loadSummary(pool: pg.Pool, globalPosition: number): Promis
   return row ? toSummary(row) : undefined;
 }
 
-export interface Related {
+interface Related {
   /** Messages whose causationMessageGlobalPosition is this one's. */
   readonly consequences: readonly MessageSummary[];
   /** Other messages of the same trace, in global order. */

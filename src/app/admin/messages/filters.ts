@@ -3,7 +3,7 @@ import { categoryOf } from '../../../message-store/index.ts';
 import { parseGlobalPosition } from './stored.ts';
 
 /** What the message browser narrows by; every field is optional. */
-export interface BrowseFilters {
+interface BrowseFilters {
   readonly category?: string;
   readonly stream?: string;
   readonly type?: string;
@@ -40,10 +40,10 @@ const localTime = z
   });
 
 const FIELDS = { category, stream, type, traceId: freeId, userId: freeId, from: localTime, to: localTime } as const;
-export type FilterField = keyof typeof FIELDS;
+type FilterField = keyof typeof FIELDS;
 export const FILTER_FIELDS = Object.keys(FIELDS) as FilterField[];
 
-export type ParsedQuery = { ok: true; query: BrowseQuery } | { ok: false; errors: Partial<Record<FilterField | 'before', string>> };
+type ParsedQuery = { ok: true; query: BrowseQuery } | { ok: false; errors: Partial<Record<FilterField | 'before', string>> };
 
 function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;

@@ -5,7 +5,7 @@ import { adminActionSchemas, adminActionsStreamName, type AdminAction } from '..
 import type { MessageSummary } from './stored.ts';
 
 /** Who acts, and the request's trace: every admin action is written with both. */
-export interface AdminActor {
+interface AdminActor {
   readonly adminId: string;
   readonly traceId: string;
 }

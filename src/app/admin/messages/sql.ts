@@ -2,7 +2,7 @@
  * Query text is built from fixed fragments only; every value a visitor gave goes in as a
  * parameter, numbered in the order it is added.
  */
-export interface Params {
+interface Params {
   /** Adds a value and returns its placeholder ($n). */
   add(value: unknown): string;
   readonly values: unknown[];

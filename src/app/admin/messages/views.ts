@@ -45,7 +45,7 @@ export function summaryView(message: MessageSummary): SummaryView {
   };
 }
 
-export interface MessageView extends SummaryView {
+interface MessageView extends SummaryView {
   readonly id: string;
   /** Pretty JSON with secrets and personal fields redacted. */
   readonly data: string;

@@ -8,7 +8,7 @@ import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.t
 import type { AdminDeps, AdminSection } from '../section.ts';
 import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
 import { parseGlobalPosition } from '../messages/stored.ts';
-import { PARKED_LISTED, pendingEntry, pendingParked, recentParkedActions, type ParkedEntry } from './pending.ts';
+import { DEAD_LETTER_CATEGORY, PARKED_LISTED, pendingEntry, pendingParked, recentParkedActions, type ParkedEntry } from './pending.ts';
 import type { ParkedDeps, ReplayParked } from './replay.ts';
 import { parkedActionView, parkedView } from './views.ts';
 
@@ -28,7 +28,7 @@ async function actedOn(pool: AdminDeps['messageStorePool'], req: Request): Promi
   if (globalPosition === undefined) throw new NotFoundError('No parked message at that position.');
   const entry = await pendingEntry(pool, globalPosition);
   if (entry) return entry;
-  const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = 'deadLetter'`, [globalPosition]);
+  const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = $2`, [globalPosition, DEAD_LETTER_CATEGORY]);
   if (exists.rowCount === 0) throw new NotFoundError('No parked message at that position.');
   throw new ConflictError('That message has already been replayed or discarded.');
 }

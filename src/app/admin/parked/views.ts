@@ -3,7 +3,7 @@ import type { StoredMessage } from '../messages/stored.ts';
 import { displayTime, messageHref, summaryView, type SummaryView } from '../messages/views.ts';
 import type { ParkedEntry } from './pending.ts';
 
-export interface ParkedView {
+interface ParkedView {
   readonly parked: SummaryView;
   readonly subscriberId: string;
   readonly original: { readonly type: string; readonly streamName: string; readonly position: number; readonly href: string } | undefined;
@@ -30,7 +30,7 @@ export function parkedView(entry: ParkedEntry): ParkedView {
   };
 }
 
-export interface ParkedActionView {
+interface ParkedActionView {
   readonly time: string;
   readonly adminId: string;
   readonly what: string;

@@ -11,7 +11,7 @@ export type TraceScope =
   /** Every message in the store: a full scan, for when the window missed part of a trace. */
   | { readonly kind: 'all' };
 
-export interface FoundTrace {
+interface FoundTrace {
   /** In global order. */
   readonly messages: readonly MessageSummary[];
   /** The global positions looked through, or undefined for the whole store. */

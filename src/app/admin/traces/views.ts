@@ -2,7 +2,7 @@ import type { MessageSummary } from '../messages/stored.ts';
 import { messageHref, summaryView, type SummaryView } from '../messages/views.ts';
 import type { TraceNode } from './tree.ts';
 
-export interface TraceNodeView extends SummaryView {
+interface TraceNodeView extends SummaryView {
   /** Since the trace's first message. */
   readonly offset: string;
   readonly causeOutsideHref: string | undefined;
@@ -10,7 +10,7 @@ export interface TraceNodeView extends SummaryView {
 }
 
 /** `+0 ms`, `+840 ms`, `+2.315 s`: how long after the first message. */
-export function formatOffset(ms: number): string {
+function formatOffset(ms: number): string {
   return ms < 1000 ? `+${Math.round(ms)} ms` : `+${(ms / 1000).toFixed(3)} s`;
 }
 
