@@ -3,6 +3,7 @@ import bcrypt from 'bcrypt';
 import request from 'supertest';
 import test from 'tape';
 import { browseMessages } from '../../src/app/admin/messages/browse.ts';
+import { browseHref, parseBrowseQuery } from '../../src/app/admin/messages/filters.ts';
 import { messagesSection } from '../../src/app/admin/messages/index.ts';
 import { maskEmail, redactForDisplay, REDACTED } from '../../src/personal-data/redact.ts';
 import { follow, type Message, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
@@ -191,5 +192,15 @@ test('redaction: secrets by name or shape, addresses masked wherever they are, e
       emailId: '4a0e5a43-0000-4000-8000-000000000000',
     },
   );
+  t.end();
+});
+
+test('admin messages: the links to older pages keep every filter as the form took it, to the millisecond', (t) => {
+  const parsed = parseBrowseQuery({ category: 'identity', type: 'Registered', from: '2026-01-01T00:00:00.123', to: '2026-01-02', before: '' });
+  if (!parsed.ok) return t.fail('the query parses');
+  const href = browseHref(parsed.query.filters, 42);
+  t.equal(href, '/admin/messages?category=identity&type=Registered&from=2026-01-01T00%3A00%3A00.123&to=2026-01-02T00%3A00%3A00.000&before=42');
+  const again = parseBrowseQuery(Object.fromEntries(new URL(href, 'http://x').searchParams));
+  t.deepEqual(again.ok && again.query, { filters: parsed.query.filters, before: 42 }, 'and read back to the same query');
   t.end();
 });

@@ -77,7 +77,8 @@ export function browseHref(filters: BrowseFilters, before?: number): string {
   const params = new URLSearchParams();
   for (const field of FILTER_FIELDS) {
     const value = filters[field];
-    if (value instanceof Date) params.set(field, value.toISOString().slice(0, 19));
+    // To the millisecond, as the form accepts it: the next page must filter as this one did.
+    if (value instanceof Date) params.set(field, value.toISOString().slice(0, 23));
     else if (value !== undefined) params.set(field, value);
   }
   if (before !== undefined) params.set('before', String(before));
