@@ -4,6 +4,8 @@ import type pg from 'pg';
 import { migrationSource } from '../migrations/index.ts';
 import { createHomePageAggregator } from './aggregators/home-page/index.ts';
 import { createUserCredentialsAggregator } from './aggregators/user-credentials/index.ts';
+import { createAdminStreamsAggregator } from './aggregators/admin-streams/index.ts';
+import { createAdminUsersAggregator } from './aggregators/admin-users/index.ts';
 import { createAuditChainAggregator } from './aggregators/audit-chain/index.ts';
 import { createCreatorsVideosAggregator } from './aggregators/creators-videos/index.ts';
 import { createVideoOperationsAggregator } from './aggregators/video-operations/index.ts';
@@ -143,6 +145,9 @@ export function createSystem(config: SystemConfig): System {
       ...(subscriptionSettings.retry !== undefined && { retry: subscriptionSettings.retry }),
     },
   });
+  const adminUsers = createAdminUsersAggregator({ db, ...subscriberDeps });
+  // Every category again: no consumer group.
+  const adminStreams = createAdminStreamsAggregator({ db, messageStore, logger, subscription: subscriptionSettings });
   const subscriptions: Subscription[] = [
     homePage.subscription,
     userCredentials.subscription,
@@ -152,6 +157,8 @@ export function createSystem(config: SystemConfig): System {
     ...catalog.subscriptions,
     creatorsVideos.subscription,
     ...videoOperations.subscriptions,
+    ...adminUsers.subscriptions,
+    adminStreams.subscription,
     auditChain.subscription,
   ];
   const running = selectSubscriptions(subscriptions, run.subscribers);
