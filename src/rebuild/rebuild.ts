@@ -1,0 +1,221 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import type { MessageStore, RawMessage } from '../message-store/index.ts';
+import { recordProgress, RebuildTakenOverError, type RebuildPhase } from './progress.ts';
+import type { RebuildableProjection, RebuildPart } from './registry.ts';
+import { createShadow, dropShadow, liveSchemaOf, shadowSchemaOf, swapInShadow, useShadow } from './shadow.ts';
+
+const DEFAULT_BATCH = 1000;
+// While the swap waits for a lock, every reader of the table queues behind it: give up soon and try again.
+const SWAP_LOCK_TIMEOUT = '5s';
+const SWAP_ATTEMPTS = 5;
+const LOCK_NOT_AVAILABLE = '55P03';
+
+export interface RebuildReport {
+  readonly phase: RebuildPhase;
+  readonly done: number;
+  readonly total: number;
+  readonly skipped: number;
+}
+
+export interface RebuildOptions {
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  /** For counting a category's messages, which Message DB's functions do not offer. */
+  readonly messageStorePool: pg.Pool;
+  readonly projection: RebuildableProjection;
+  /** The run's claim on the progress row (claimRun); every update checks it is still ours. */
+  readonly runId: string;
+  readonly batchSize?: number;
+  /** Aborting stops before the next batch; the live projection is left as it was. */
+  readonly signal?: AbortSignal;
+  /** After each batch: for a progress bar. Awaited, so a test can look at the site mid-build. */
+  readonly onProgress?: (report: RebuildReport) => void | Promise<void>;
+}
+
+export interface RebuildResult {
+  /** Messages read from the projection's categories. */
+  readonly messages: number;
+  readonly skipped: number;
+  /** The position each subscriber goes on from: the last message the shadow applied. */
+  readonly positions: Readonly<Record<string, number>>;
+  readonly ms: number;
+}
+
+export class RebuildAbortedError extends Error {
+  override name = 'RebuildAbortedError';
+}
+
+async function countMessages(pool: pg.Pool, category: string): Promise<number> {
+  const result = await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [category]);
+  return Number(result.rows[0]?.count ?? 0);
+}
+
+/**
+ * Rebuilds one projection from the log without taking it from the site: the aggregator's own
+ * projection is applied to empty shadow tables (shadow.ts), reading each of its categories
+ * from the start; then, in one transaction that holds every aggregator's position still, the
+ * last messages are applied, the shadow tables replace the live ones, and the subscribers'
+ * positions move to where the shadow got to. Until that commit the site reads the old tables;
+ * after it, the new ones, and the live subscribers go on from the new positions (a stored
+ * position ahead of their own is one they follow, applying nothing twice).
+ */
+export async function rebuildProjection(options: RebuildOptions): Promise<RebuildResult> {
+  const { db, messageStore, projection, runId, signal } = options;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH;
+  const started = Date.now();
+  const live = await liveSchemaOf(db);
+  const shadow = shadowSchemaOf(projection.name);
+  const reached = new Map(projection.parts.map((part) => [part.subscriberId, 0]));
+  let done = 0;
+  let skipped = 0;
+  let total = 0;
+
+  const progress = (phase: RebuildPhase, extra: { read?: number; broken?: number } = {}) => {
+    const reading = done + (extra.read ?? 0);
+    return { phase, done: reading, total: Math.max(total, reading), skipped: skipped + (extra.broken ?? 0) };
+  };
+
+  /**
+   * Reads `part`'s category past `from` and applies it to the shadow: one transaction per batch,
+   * or all in `swapping` (the swap's). Each transaction first updates the run's progress row, so
+   * a run that was taken over fails before it writes, and a takeover waits for a batch in flight.
+   */
+  async function readOn(part: RebuildPart, from: number, swapping?: Knex.Transaction): Promise<{ position: number; read: number; broken: number }> {
+    let position = from;
+    let read = 0;
+    let broken = 0;
+    for (;;) {
+      if (signal?.aborted) throw new RebuildAbortedError(`rebuild of ${projection.name} interrupted`);
+      const batch = await messageStore.readCategory(part.category, { fromPosition: position + 1, batchSize });
+      if (batch.length === 0) break;
+      if (swapping) {
+        broken += await applyBatch(part, batch, swapping);
+      } else {
+        const brokenHere = await db.transaction(async (trx) => {
+          await recordProgress(trx, runId, progress(currentPhase, { read: batch.length }));
+          await useShadow(trx, shadow, live);
+          return applyBatch(part, batch, trx);
+        });
+        done += batch.length;
+        skipped += brokenHere;
+        await options.onProgress?.(progress(currentPhase));
+      }
+      position = batch.at(-1)!.globalPosition;
+      read += batch.length;
+      if (batch.length < batchSize) break;
+    }
+    return { position, read, broken };
+  }
+
+  let currentPhase: RebuildPhase = 'preparing';
+  async function enter(phase: RebuildPhase): Promise<void> {
+    currentPhase = phase;
+    await recordProgress(db, runId, progress(phase));
+    await options.onProgress?.(progress(phase));
+  }
+
+  async function pass(phase: RebuildPhase): Promise<void> {
+    await enter(phase);
+    for (const part of projection.parts) reached.set(part.subscriberId, (await readOn(part, reached.get(part.subscriberId)!)).position);
+  }
+
+  let takenOver = false;
+  try {
+    await enter('preparing');
+    await createShadow(db, { shadow, live, tables: projection.tables, ...(projection.seed && { seed: projection.seed }) });
+    for (const part of projection.parts) total += await countMessages(options.messageStorePool, part.category);
+    await pass('building');
+    // What was written while building, outside any lock, so the swap has little left to read.
+    await pass('catching up');
+    await enter('swapping');
+    const positions = await swapWithRetries();
+    return { messages: done, skipped, positions, ms: Date.now() - started };
+  } catch (error) {
+    takenOver = error instanceof RebuildTakenOverError;
+    throw error;
+  } finally {
+    // After a swap the schema is empty; after a failure it holds a half-built shadow, unless
+    // another run took over, whose shadow it now is.
+    if (!takenOver) await dropShadow(db, shadow).catch(() => undefined);
+  }
+
+  async function swapWithRetries(): Promise<Record<string, number>> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await swap();
+      } catch (error) {
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= SWAP_ATTEMPTS || signal?.aborted) throw error;
+        await sleep(100 * attempt);
+      }
+    }
+  }
+
+  /** One transaction: hold positions, apply the rest, swap the tables, move the positions. */
+  async function swap(): Promise<Record<string, number>> {
+    return db.transaction(async (trx) => {
+      await trx.raw(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT}'`);
+      // No aggregator moves (or starts) a position until this commits, so none can apply a
+      // message to the old tables that the shadow has not seen, or start over at 0.
+      await trx.raw('LOCK TABLE ??.subscriber_positions IN EXCLUSIVE MODE', [live]);
+      await recordProgress(trx, runId, progress('swapping'));
+      await useShadow(trx, shadow, live);
+      const positions: Record<string, number> = {};
+      let read = 0;
+      let broken = 0;
+      for (const part of projection.parts) {
+        const result = await readOn(part, reached.get(part.subscriberId)!, trx);
+        positions[part.subscriberId] = result.position;
+        read += result.read;
+        broken += result.broken;
+      }
+      await checkPositions(trx, positions);
+      await swapInShadow(trx, { shadow, live, tables: projection.tables });
+      for (const [subscriberId, position] of Object.entries(positions)) await movePosition(trx, subscriberId, position);
+      // In the same transaction: the row says done exactly when the new tables are in place.
+      await recordProgress(trx, runId, { ...progress('finished', { read, broken }), state: 'done', finished: true });
+      done += read;
+      skipped += broken;
+      return positions;
+    });
+  }
+
+  /** A live subscriber past what the shadow read would mean messages the new tables lack. */
+  async function checkPositions(trx: Knex.Transaction, positions: Record<string, number>): Promise<void> {
+    const rows = await trx('subscriber_positions').whereIn('subscriber_id', Object.keys(positions)).select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', 'position');
+    for (const row of rows) {
+      const shadowAt = positions[row.subscriber_id] ?? 0;
+      if (Number(row.position) > shadowAt) throw new Error(`${row.subscriber_id} is at ${row.position}, past the ${shadowAt} the rebuild read to`);
+    }
+  }
+}
+
+/** Every member's row (of any group size) goes on from the shadow's position; none yet: the sole member's is made. */
+async function movePosition(trx: Knex.Transaction, subscriberId: string, position: number): Promise<void> {
+  const moved = await trx('subscriber_positions').where({ subscriber_id: subscriberId }).update({ position, handover: null, updated_at: trx.fn.now() });
+  if (moved === 0 && position > 0) await trx('subscriber_positions').insert({ subscriber_id: subscriberId, group_member: 0, group_size: 1, position });
+}
+
+/** Applies one batch to the shadow; contract breakers are recorded as the live subscriber records them. Returns how many. */
+async function applyBatch(part: RebuildPart, batch: readonly RawMessage[], trx: Knex.Transaction): Promise<number> {
+  const broken = await part.apply(batch, trx);
+  for (const { message, error } of broken) {
+    // skipped_messages is not a shadow table: the search path finds the live one.
+    await trx('skipped_messages')
+      .insert({
+        subscriber_id: part.subscriberId,
+        group_member: 0,
+        group_size: 1,
+        global_position: message.globalPosition,
+        message_id: message.id,
+        stream_name: message.streamName,
+        position: message.position,
+        type: message.type,
+        reason: error.message,
+      })
+      .onConflict(['subscriber_id', 'global_position'])
+      .ignore();
+  }
+  return broken.length;
+}

@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import { createCreatorsVideosAggregator, CREATORS_VIDEOS_SUBSCRIBER_ID } from '../aggregators/creators-videos/index.ts';
+import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../aggregators/home-page/index.ts';
+import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../aggregators/user-credentials/index.ts';
+import { createVideoOperationsAggregator, VIDEO_OPERATIONS_SUBSCRIBER_IDS } from '../aggregators/video-operations/index.ts';
+import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../aggregators/videos/index.ts';
+import { VIEWING_CATEGORY } from '../app/record-viewings/contract.ts';
+import { IDENTITY_CATEGORY } from '../components/identity/contract.ts';
+import { VIDEO_PUBLISHING_CATEGORY, VIDEO_PUBLISHING_COMMAND_CATEGORY } from '../components/video-publishing/contract.ts';
+import type { Logger } from '../logger.ts';
+import { MessageDataError, type MessageStore, type RawMessage } from '../message-store/index.ts';
+import type { BatchProjection } from '../subscription/aggregator-processor.ts';
+
+/** One subscriber of a projection: the category it reads and how it applies a batch. */
+export interface RebuildPart {
+  readonly subscriberId: string;
+  readonly category: string;
+  /**
+   * Applies what of `messages` keeps its contract, as the live subscriber would, and returns
+   * those that broke it (the live subscriber skips them too).
+   */
+  apply(messages: readonly RawMessage[], trx: Knex.Transaction): Promise<Array<{ message: RawMessage; error: MessageDataError }>>;
+}
+
+/** What `npm run projections:rebuild` and the admin page accept, besides 'all'. */
+export const PROJECTION_NAMES = ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations'] as const;
+export type ProjectionName = (typeof PROJECTION_NAMES)[number];
+
+export interface RebuildableProjection {
+  readonly name: ProjectionName;
+  /** The tables the projection owns, and nothing else writes. */
+  readonly tables: readonly string[];
+  readonly parts: readonly RebuildPart[];
+  /** Rows a migration put in that no event makes (the home page's one row). */
+  readonly seed?: (trx: Knex.Transaction) => Promise<void>;
+}
+
+/** Hides the projection's own message type, so parts of different projections sit in one list. */
+function part<T>(subscriberId: string, category: string, projection: BatchProjection<T>): RebuildPart {
+  return {
+    subscriberId,
+    category,
+    async apply(messages, trx) {
+      const valid: T[] = [];
+      const broken: Array<{ message: RawMessage; error: MessageDataError }> = [];
+      for (const message of messages) {
+        try {
+          const parsed = projection.parse(message);
+          if (parsed !== undefined) valid.push(parsed);
+        } catch (error) {
+          if (!(error instanceof MessageDataError)) throw error;
+          broken.push({ message, error });
+        }
+      }
+      if (valid.length > 0) await projection.apply(valid, trx);
+      return broken;
+    },
+  };
+}
+
+export interface RegistryDeps {
+  readonly db: Knex;
+  readonly messageStore: MessageStore;
+  readonly logger: Logger;
+}
+
+/**
+ * The projections that can be rebuilt from the log, each with its tables and the categories its
+ * subscribers read. The projections are the aggregators' own (their factories only build
+ * objects: nothing runs), so a rebuild applies exactly what the live subscribers apply.
+ */
+export function rebuildableProjections(deps: RegistryDeps): readonly RebuildableProjection[] {
+  const videos = createVideosAggregator(deps).projections;
+  const operations = createVideoOperationsAggregator(deps).projections;
+  const all: RebuildableProjection[] = [
+    {
+      name: 'home-page',
+      tables: ['home_page'],
+      parts: [part(HOME_PAGE_SUBSCRIBER_ID, VIEWING_CATEGORY, createHomePageAggregator(deps).projection)],
+      seed: async (trx) => {
+        await trx('home_page').insert({ page_name: 'home' });
+      },
+    },
+    {
+      name: 'user-credentials',
+      tables: ['user_credentials'],
+      parts: [part(USER_CREDENTIALS_SUBSCRIBER_ID, IDENTITY_CATEGORY, createUserCredentialsAggregator(deps).projection)],
+    },
+    {
+      name: 'videos',
+      tables: ['videos'],
+      parts: [part(VIDEOS_SUBSCRIBER_IDS.catalog, VIDEO_PUBLISHING_CATEGORY, videos.catalog), part(VIDEOS_SUBSCRIBER_IDS.views, VIEWING_CATEGORY, videos.views)],
+    },
+    {
+      name: 'creators-videos',
+      tables: ['creators_videos'],
+      parts: [part(CREATORS_VIDEOS_SUBSCRIBER_ID, VIDEO_PUBLISHING_CATEGORY, createCreatorsVideosAggregator(deps).projection)],
+    },
+    {
+      name: 'video-operations',
+      tables: ['video_operations'],
+      parts: [
+        part(VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, operations.commands),
+        part(VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, VIDEO_PUBLISHING_CATEGORY, operations.outcomes),
+      ],
+    },
+  ];
+  // In the order of PROJECTION_NAMES, which is also the order 'all' rebuilds them in.
+  return PROJECTION_NAMES.map((name) => all.find((projection) => projection.name === name)!);
+}
+
+/** The projections a name picks: one by its name, or every one for 'all'; undefined for an unknown name. */
+export function pickProjections(all: readonly RebuildableProjection[], name: string): readonly RebuildableProjection[] | undefined {
+  if (name === 'all') return all;
+  const found = all.find((projection) => projection.name === name);
+  return found ? [found] : undefined;
+}

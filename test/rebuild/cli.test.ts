@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import test from 'tape';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import { readProgress } from '../../src/rebuild/index.ts';
+import { openTestStore } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { openProjectionDb } from '../helpers/subscribers.ts';
+import { contentsOf } from './tables.ts';
+import { writeHistory } from './history.ts';
+
+interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The CLI as an operator runs it: no .env, the databases named by URL. */
+function rebuildCli(args: readonly string[], urls: DatabaseUrls): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'development', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl };
+  for (const name of ['TEST_DATABASE_URL', 'LOG_LEVEL', 'MESSAGE_STORE_CONNECTION_STRING']) delete env[name];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/rebuild-projections.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('projections:rebuild CLI: rebuilds what it is named, says so, and refuses names it does not know', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeHistory(store, pool, { videos: 2 });
+
+    const videos = await rebuildCli(['videos', '--batch-size', '3'], urls);
+    t.equal(videos.code, 0, 'exit 0');
+    t.match(videos.stdout, /^Rebuilt videos: \d+ messages \(1 skipped: their data breaks the contract\) in [\d.]+ s; aggregators:videos at \d+, aggregators:videos:views at \d+\.\n$/, 'the result on stdout');
+    t.match(videos.stderr, /videos: building \(0\/\d+ messages\)\nvideos: catching up/, 'off a terminal, a line per phase on stderr');
+    t.equal((await contentsOf(db, 'videos')).length, 6, 'the rows are there: two published videos and four viewed ones (version 1 viewings)');
+
+    const all = await rebuildCli(['all'], urls);
+    t.equal(all.code, 0, 'all: exit 0');
+    t.deepEqual(
+      all.stdout.trim().split('\n').map((line) => line.split(':')[0]),
+      ['Rebuilt home-page', 'Rebuilt user-credentials', 'Rebuilt videos', 'Rebuilt creators-videos', 'Rebuilt video-operations'],
+      'every projection, in order',
+    );
+    t.deepEqual((await readProgress(db)).map((row) => [row.projection, row.state, row.requestedBy.startsWith('cli:')]), [
+      ['creators-videos', 'done', true],
+      ['home-page', 'done', true],
+      ['user-credentials', 'done', true],
+      ['video-operations', 'done', true],
+      ['videos', 'done', true],
+    ], 'each run on record, by the CLI');
+
+    const unknown = await rebuildCli(['everything'], urls);
+    t.equal(unknown.code, 2, 'an unknown name: exit 2');
+    t.match(unknown.stderr, /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|all>/, 'naming the ones it knows');
+  } finally {
+    await scope.close();
+  }
+});

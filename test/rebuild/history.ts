@@ -1,0 +1,57 @@
+// A small history touching every rebuildable projection, for the rebuild tests.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { viewingStreamName, type VideoViewed } from '../../src/app/record-viewings/contract.ts';
+import { identityStreamName, type IdentityEvent } from '../../src/components/identity/contract.ts';
+import { videoPublishingCommandStreamName } from '../../src/components/video-publishing/contract.ts';
+import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
+import type { MessageStore, Metadata } from '../../src/message-store/index.ts';
+import { controls, writeEvents, type TestVideo } from '../fixtures/catalog-events.ts';
+import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
+import { writeViewings } from '../helpers/viewings.ts';
+
+export interface History {
+  readonly users: readonly string[];
+  readonly videos: readonly TestVideo[];
+}
+
+async function register(store: MessageStore, admin: boolean): Promise<string> {
+  const userId = randomUUID();
+  const events: IdentityEvent[] = [{ id: randomUUID(), type: 'Registered', data: { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }, metadata: {} }];
+  if (admin) events.push({ id: randomUUID(), type: 'AdminRoleGranted', data: { userId, by: 'test' }, metadata: {} });
+  for (const event of events) await store.write(identityStreamName(userId), event);
+  return userId;
+}
+
+/** A creator's publish and rename, each command answered by the component's events on the same trace. */
+async function publish(store: MessageStore, name: string): Promise<TestVideo> {
+  const command = publishVideoControl();
+  const video = { videoId: command.data.videoId, ownerId: command.data.ownerId };
+  await store.write(videoPublishingCommandStreamName(video.videoId), command);
+  const trace: Metadata = { traceId: command.metadata.traceId!, userId: video.ownerId };
+  await writeEvents(store, video, controls.accepted(video, trace), controls.started(video, trace), controls.progressed(video, 50, trace), controls.published(video, trace));
+  const rename = nameVideoControl(video.videoId, name, video.ownerId);
+  await store.write(videoPublishingCommandStreamName(video.videoId), rename);
+  await writeEvents(store, video, controls.named(video, name, { traceId: rename.metadata.traceId!, userId: video.ownerId }));
+  return video;
+}
+
+/** Viewings of `video`: version 2 as the site writes them now. */
+export async function view(store: MessageStore, { videoId }: TestVideo, count: number): Promise<void> {
+  for (let n = 0; n < count; n += 1) {
+    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button' }, metadata: {} };
+    await store.write(viewingStreamName(videoId), viewed);
+  }
+}
+
+export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos = 3 } = {}): Promise<History> {
+  const users = [await register(store, true), await register(store, false), await register(store, false)];
+  const published: TestVideo[] = [];
+  for (let n = 0; n < videos; n += 1) published.push(await publish(store, `Video ${n + 1}`));
+  for (const [n, video] of published.entries()) await view(store, video, n + 1);
+  // Version 1 viewings, as written before viewings said where they came from.
+  await writeViewings(pool, 4);
+  // Data that breaks its contract: skipped by the live subscriber and the rebuild alike.
+  await pool.query(`SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-7', 'VideoViewed', '{"videoId":"legacy-7","userId":null}')`);
+  return { users, videos: published };
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import test from 'tape';
+import { createCreatorsVideosAggregator } from '../../src/aggregators/creators-videos/index.ts';
+import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
+import { createVideoOperationsAggregator } from '../../src/aggregators/video-operations/index.ts';
+import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import type { MessageStore } from '../../src/message-store/index.ts';
+import { pickProjections, rebuildableProjections, readProgress, runRebuild, type Requester } from '../../src/rebuild/index.ts';
+import type { Subscription } from '../../src/subscription/subscription.ts';
+import { silentLogger } from '../helpers/databases.ts';
+import { openTestStore } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { drain, openProjectionDb } from '../helpers/subscribers.ts';
+import { FAST_RETRY } from '../helpers/test-system.ts';
+import { view, writeHistory } from './history.ts';
+import { contentsOf, indexesOf, positionsOf } from './tables.ts';
+
+function liveSubscriptions(db: Knex, messageStore: MessageStore): Subscription[] {
+  const deps = { db, messageStore, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5 } };
+  return [
+    createHomePageAggregator(deps).subscription,
+    createUserCredentialsAggregator(deps).subscription,
+    ...createVideosAggregator(deps).subscriptions,
+    createCreatorsVideosAggregator(deps).subscription,
+    ...createVideoOperationsAggregator(deps).subscriptions,
+  ];
+}
+
+async function catchUp(subscriptions: readonly Subscription[]): Promise<void> {
+  for (const subscription of subscriptions) await drain(subscription);
+}
+
+async function categoryHead(pool: pg.Pool, category: string): Promise<number> {
+  const result = await pool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = $1', [category]);
+  return Number(result.rows[0]?.head ?? 0);
+}
+
+const requester = (): Requester => {
+  const adminId = randomUUID();
+  return { adminId, userId: adminId, label: `admin:${adminId}`, traceId: randomUUID() };
+};
+
+test('rebuild: each projection rebuilt from the log equals the live one, with its indexes, and its subscribers go on from there', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const history = await writeHistory(store, pool);
+    const live = liveSubscriptions(db, store);
+    await catchUp(live);
+    const projections = rebuildableProjections({ db, messageStore: store, logger: silentLogger });
+    t.deepEqual(
+      projections.map((projection) => projection.name),
+      ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations'],
+      'the five projections are rebuildable',
+    );
+    const who = requester();
+
+    for (const projection of projections) {
+      const [table] = projection.tables;
+      const before = await contentsOf(db, table!);
+      const indexes = await indexesOf(db, table!);
+      t.ok(before.length > 0, `${projection.name}: the history fills ${table}`);
+      const reports: string[] = [];
+      const result = await runRebuild({
+        db,
+        messageStore: store,
+        messageStorePool: pool,
+        logger: silentLogger,
+        projection,
+        requester: who,
+        batchSize: 4,
+        onProgress: (report) => void reports.push(report.phase),
+      });
+      t.deepEqual(await contentsOf(db, table!), before, `${projection.name}: the rebuilt ${table} equals the live one`);
+      t.deepEqual(await indexesOf(db, table!), indexes, `${projection.name}: with the same indexes, under the same names`);
+      t.deepEqual([...new Set(reports)], ['preparing', 'building', 'catching up', 'swapping'], `${projection.name}: progress through each phase`);
+      const heads = Object.fromEntries(await Promise.all(projection.parts.map(async (part) => [part.subscriberId, await categoryHead(pool, part.category)] as const)));
+      t.deepEqual(await positionsOf(db, Object.keys(heads)), heads, `${projection.name}: each subscriber goes on from its category's last message`);
+      t.deepEqual(result.positions, heads, 'as the result says');
+      t.ok(result.messages > 0, `${projection.name}: read ${result.messages} messages`);
+    }
+    const [progress] = await readProgress(db, ['videos']);
+    t.equal(progress?.state, 'done', 'the progress row says done');
+    t.equal(progress?.phase, 'finished');
+    t.equal(progress?.requestedBy, who.label, 'and who asked');
+
+    const recorded = await store.readStream(adminActionsStreamName(who.adminId));
+    t.deepEqual(
+      recorded.map((message) => `${message.type} ${(message.data as { projection: string }).projection}`),
+      projections.flatMap((projection) => [`ProjectionRebuildRequested ${projection.name}`, `ProjectionRebuilt ${projection.name}`]),
+      'each rebuild is an admin action, requested and done',
+    );
+    const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
+    t.deepEqual(schemas.rows, [], 'no shadow schema is left behind');
+    const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
+    t.deepEqual(skipped.sort(), [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(), 'a message that breaks its contract is skipped, as live');
+
+    // The live subscribers had been stopped at their own positions; they follow the moved ones.
+    const first = history.videos[0]!;
+    const views = async () => Number((await db('videos').where({ video_id: first.videoId }).first<{ views: string }>('views'))?.views);
+    const viewsBefore = await views();
+    await view(store, first, 2);
+    await catchUp(live);
+    t.equal(await views(), viewsBefore + 2, 'a viewing after the rebuild counts once');
+    const [homePage] = pickProjections(projections, 'home-page') ?? [];
+    const count = await contentsOf(db, 'home_page');
+    await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: homePage!, requester: who });
+    t.deepEqual(await contentsOf(db, 'home_page'), count, 'and a second rebuild agrees with the live count');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('rebuild: a second rebuild of the same projection is refused while one runs; an unknown name picks nothing', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeHistory(store, pool, { videos: 1 });
+    const projections = rebuildableProjections({ db, messageStore: store, logger: silentLogger });
+    const [videos] = pickProjections(projections, 'videos')!;
+    const run = (onProgress?: () => Promise<void>) =>
+      runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: videos!, requester: requester(), batchSize: 2, ...(onProgress && { onProgress }) });
+    let second: unknown;
+    let asked = false;
+    await run(async () => {
+      if (asked) return;
+      asked = true;
+      second = await run().catch((error: unknown) => error);
+    });
+    t.match(String(second), /already running/, 'the second is refused while the first runs');
+    t.equal(pickProjections(projections, 'nonsense'), undefined, 'an unknown name');
+    t.equal(pickProjections(projections, 'all')?.length, 5, "'all' is every projection");
+  } finally {
+    await scope.close();
+  }
+});
+
+test('rebuild: a failure leaves the live projection as it was and says why', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeHistory(store, pool, { videos: 1 });
+    const live = liveSubscriptions(db, store);
+    await catchUp(live);
+    const before = await contentsOf(db, 'videos');
+    const [videos] = pickProjections(rebuildableProjections({ db, messageStore: store, logger: silentLogger }), 'videos')!;
+    const aborted = new AbortController();
+    const error = await runRebuild({
+      db,
+      messageStore: store,
+      messageStorePool: pool,
+      logger: silentLogger,
+      projection: videos!,
+      requester: requester(),
+      batchSize: 2,
+      signal: aborted.signal,
+      onProgress: (report) => {
+        if (report.phase === 'building' && report.done > 0) aborted.abort();
+      },
+    }).catch((caught: unknown) => caught);
+    t.match(String(error), /interrupted/, 'an interrupted rebuild fails');
+    t.deepEqual(await contentsOf(db, 'videos'), before, 'the live table is untouched');
+    const [progress] = await readProgress(db, ['videos']);
+    t.equal(progress?.state, 'failed', 'the progress row says it failed');
+    t.match(progress?.error ?? '', /interrupted/, 'and why');
+    const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
+    t.deepEqual(schemas.rows, [], 'the half-built shadow is dropped');
+  } finally {
+    await scope.close();
+  }
+});
