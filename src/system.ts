@@ -20,6 +20,7 @@ import { createHomeApp } from './app/home/index.ts';
 import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
 import { createVideosApp } from './app/videos/index.ts';
 import { createAdminApp } from './app/admin/index.ts';
+import { replayThroughProcessors } from './app/admin/parked/replay.ts';
 import { adminSections } from './app/admin/sections.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
@@ -29,7 +30,9 @@ import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy, VideoSe
 import { createAppDatabase } from './db/app-database.ts';
 import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
-import type { RetryPolicy } from './subscription/retry.ts';
+import type { ComponentProcessor } from './subscription/component-processor.ts';
+import type { Processor } from './subscription/processor.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './subscription/retry.ts';
 import type { SubscriberStatus } from './subscription/status.ts';
 import type { Subscription } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
@@ -171,6 +174,9 @@ export function createSystem(config: SystemConfig): System {
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits });
   const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
   const videos = createVideosApp({ db, videoStore });
+  const componentProcessors = subscriptions.flatMap((subscription) =>
+    isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],
+  );
   const admin = createAdminApp({
     db,
     messageStore,
@@ -178,6 +184,7 @@ export function createSystem(config: SystemConfig): System {
     logger,
     subscriberStatus: () => status(),
     subscriptions,
+    replayParked: replayThroughProcessors(componentProcessors, { retry: subscriptionSettings.retry ?? DEFAULT_RETRY, logger }),
     rolesOf: credentials.rolesOf,
     sections: adminSections,
   });
@@ -256,6 +263,10 @@ function selectSubscriptions(all: readonly Subscription[], names: 'all' | 'none'
     throw new Error(`No subscriber named ${unknown.join(', ')}; there are: ${all.map((subscription) => subscription.subscriberId).join(', ')}`);
   }
   return all.filter((subscription) => names.some((name) => matches(subscription.subscriberId, name)));
+}
+
+function isComponentProcessor(processor: Processor): processor is ComponentProcessor {
+  return processor.kind === 'component' && 'replay' in processor;
 }
 
 function matches(subscriberId: string, name: string): boolean {

@@ -41,6 +41,8 @@ export interface SubscriptionOptions {
 
 export interface Subscription {
   readonly subscriberId: string;
+  /** What applies its messages (a component's can replay what it parked). */
+  readonly processor: Processor;
   /** Claims its group member, then runs until stop(); waits in standby while another process holds the member. */
   start(): void;
   /** Finishes the message in hand, checkpoints, and resolves once the loop has ended. */
@@ -214,6 +216,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
 
   return {
     subscriberId,
+    processor: options.processor,
     start() {
       if (loop || stopping.signal.aborted) return; // a stopped subscription is not restarted; build a new one
       unsubscribe = messageStore.onWrite(category === ALL_CATEGORIES ? ANY_CATEGORY : category, () => {

@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import type { SubscriberStatus } from '../../subscription/status.ts';
 import type { Subscription } from '../../subscription/subscription.ts';
+import type { ReplayParked } from './parked/replay.ts';
 
 /** Everything an admin page may read or do; each section takes what it needs. */
 export interface AdminDeps {
@@ -17,6 +18,8 @@ export interface AdminDeps {
   readonly subscriberStatus: () => readonly SubscriberStatus[];
   /** Every subscription this system defines, running here or not. */
   readonly subscriptions: readonly Subscription[];
+  /** Hands a parked message back to the component that parked it. */
+  readonly replayParked?: ReplayParked;
 }
 
 /** One part of the admin portal: its routes under /admin/<path>, and its nav entry. */
