@@ -3,12 +3,13 @@ import { publishVideoControl } from '../../src/components/video-publishing/contr
 import { OUR_SIDE_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { uriOfKey, videoKeys, type VideoStore } from '../../src/video-store/index.ts';
-import { createScope } from '../helpers/scope.ts';
+import type { VideoPublishingComponentDeps } from '../../src/components/video-publishing/index.ts';
+import { createScope, type Scope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { eventOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
-import { ffmpegWrapper, makeStill, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
+import { ffmpegWrapper, ffprobe, isAlive, makeSparse, makeStill, makeUnmeasured, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
 
 // How a publish can fail, and that each failure ends as the creator's VideoPublishingFailed,
 // never as a video left "converting" or a message parked.
@@ -125,6 +126,112 @@ test('video-publishing failures: ffmpeg killed by a signal on every try fails th
     t.equal(await reasonOf(store, videoId), OUR_SIDE_REASON, 'a problem on our side, not "could not be converted"');
     t.equal((await ffmpeg.runs()).length, 3, 'after every try the retry policy allows');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
+  } finally {
+    await scope.close();
+  }
+});
+
+/** The component running, and one video published on it; for the limits' tests. */
+async function publishOne(scope: Scope, source: (dir: string) => Promise<string>, overrides: Partial<VideoPublishingComponentDeps> & { realTime?: boolean } = {}) {
+  const { store } = await openTestStore(scope);
+  const dir = await tempDir(scope);
+  const videoStore = videoStoreIn(dir);
+  const { realTime = false, ...deps } = overrides;
+  const ffmpeg = await ffmpegWrapper(dir, { realTime });
+  const component = videoPublishing(scope, store, videoStore, { ffmpegPath: ffmpeg.path, ...deps });
+  for (const subscription of component.subscriptions) subscription.start();
+  const publish = publishVideoControl();
+  const { videoId } = publish.data;
+  await upload(videoStore, videoId, await source(dir));
+  await writeCommand(store, publish);
+  const outcome = (timeoutMs = 10_000) =>
+    waitUntil('an outcome', async () => (await typesOf(store, videoId)).find((type) => type === 'VideoPublished' || type === 'VideoPublishingFailed'), { timeoutMs });
+  return { store, dir, videoStore, ffmpeg, component, videoId, outcome };
+}
+
+test('video-publishing limits: a few kilobytes of three frames, the last at 20 000 s, are refused as too long before any transcode', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, videoId, ffmpeg, videoStore, dir, outcome } = await publishOne(scope, (dir) => makeSparse(dir, { lastAtSeconds: 20_000 }));
+    t.equal(await outcome(), 'VideoPublishingFailed', 'failed');
+    t.equal(await reasonOf(store, videoId), 'The video is longer than 2 hours, the most we accept. Please upload a shorter video.', 'saying why');
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoPublishingFailed'], 'without starting');
+    t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
+    t.deepEqual(await leftOver(videoStore, dir, videoId), []);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: a picture larger than 8K is refused before any transcode', async (t) => {
+  const scope = createScope();
+  try {
+    const huge = (dir: string) => makeVideo(dir, { width: 7696, height: 4336, seconds: 0.2, audio: false });
+    const { store, videoId, ffmpeg, outcome } = await publishOne(scope, huge);
+    t.equal(await outcome(20_000), 'VideoPublishingFailed', 'failed');
+    t.equal(
+      await reasonOf(store, videoId),
+      "The video's picture is too large (7696×4336, 33.4 megapixels; we accept up to 33.2). Please upload a smaller video.",
+      'saying why',
+    );
+    t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: ten minutes between two frames are kept as a gap, not filled with copies of the frame', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, videoId, videoStore, outcome } = await publishOne(scope, (dir) => makeSparse(dir, { width: 320, height: 240, lastAtSeconds: 600 }));
+    t.equal(await outcome(), 'VideoPublished', 'published');
+    const { transcodedUri, durationSeconds } = (await eventOf(store, videoId, 'VideoPublished'))?.data as { transcodedUri: string; durationSeconds: number };
+    const video = (await videoStore.withLocalFile(transcodedUri, ffprobe)).streams.find((stream) => stream.codec_type === 'video');
+    t.equal(video?.nb_frames, '3', 'three frames in, three frames out');
+    t.ok(Math.abs(durationSeconds - 600) < 2, `still ten minutes long (${durationSeconds} s)`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: a conversion that reaches the output size limit is stopped there, and fails rather than publish a cut-off video', async (t) => {
+  const scope = createScope();
+  try {
+    const began = Date.now();
+    // Read in real time, the 30-second video would take 30 s to convert; the limit stops it a few seconds in.
+    const { store, videoId, videoStore, dir, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 30 }), { realTime: true, limits: { maxOutputBytes: 20_000 } });
+    t.equal(await outcome(25_000), 'VideoPublishingFailed', 'failed');
+    t.ok(Date.now() - began < 20_000, `ffmpeg stopped at the limit (${Date.now() - began} ms in all)`);
+    t.equal(await reasonOf(store, videoId), 'The converted video would be larger than 20 KB. Please upload a shorter video.', 'saying why');
+    t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'the cut-off MP4 is not kept');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: a transcode past its time limit (from the video’s length) is killed, and the video fails as taking too long', async (t) => {
+  const scope = createScope();
+  try {
+    // 3 s × 0.1 + 0.3 s: 0.6 s for a transcode that, read in real time, takes 3 s.
+    const limits = { timePerVideoSecond: 0.1, extraTimeMs: 300 };
+    const { store, videoId, videoStore, dir, ffmpeg, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 3 }), { realTime: true, limits });
+    t.equal(await outcome(), 'VideoPublishingFailed', 'failed');
+    t.equal(await reasonOf(store, videoId), 'The video took too long to convert. Please upload a shorter or smaller video.', 'saying why');
+    const [pid] = await ffmpeg.runs();
+    t.notOk(isAlive(pid!), 'ffmpeg was killed');
+    t.deepEqual(await leftOver(videoStore, dir, videoId), []);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: a file that does not say how long it is is converted up to the longest allowed, no further', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, videoId, outcome } = await publishOne(scope, (dir) => makeUnmeasured(dir, 3), { limits: { maxDurationSeconds: 1 } });
+    t.equal(await outcome(), 'VideoPublished', 'published');
+    const { durationSeconds } = (await eventOf(store, videoId, 'VideoPublished'))?.data as { durationSeconds: number };
+    t.ok(Math.abs(durationSeconds - 1) < 0.2, `the first second of three (${durationSeconds} s)`);
   } finally {
     await scope.close();
   }

@@ -12,6 +12,9 @@ import {
 } from './contract.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
+import { transcodeLimits, type TranscodeLimits } from './media/limits.ts';
+
+export { DEFAULT_TRANSCODE_LIMITS, type TranscodeLimits } from './media/limits.ts';
 
 /** Subscriber ids name position and dead-letter streams: renaming one replays its category. */
 export const VIDEO_PUBLISHING_SUBSCRIBER_IDS = {
@@ -36,6 +39,8 @@ export interface VideoPublishingComponentDeps {
   readonly subscription?: SubscriptionSettings;
   /** Least time between two progress events of one transcode. */
   readonly progressIntervalMs?: number;
+  /** What one upload may cost: its length, picture size, output size and transcode time; DEFAULT_TRANSCODE_LIMITS for any not given. */
+  readonly limits?: Partial<TranscodeLimits>;
 }
 
 export interface VideoPublishingComponent {
@@ -70,12 +75,13 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   const logger = deps.logger.child({ component: 'video-publishing' });
   const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath };
   const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  const limits = transcodeLimits(deps.limits);
   // The transcoder must know which try is the subscription's last, to fail the video then rather than let it be parked.
   const retryAttempts = settings?.retry?.attempts ?? DEFAULT_RETRY.attempts;
   const transcodingHandler = (signal: AbortSignal) =>
     createDispatcher(
       videoPublishingEventSchemas,
-      createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs, retryAttempts }),
+      createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs, limits, retryAttempts }),
     );
 
   const subscribe = (subscriberId: string, category: string, group: ConsumerGroup, handle: (message: RawMessage) => Promise<void>): Subscription =>

@@ -1,7 +1,8 @@
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
+import { transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
 import { probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
-import { ToolFailedError } from './media/run-tool.ts';
+import { ToolFailedError, ToolTimedOutError } from './media/run-tool.ts';
 import { extractPoster, transcode } from './media/transcode.ts';
 
 export interface MediaTools {
@@ -31,6 +32,7 @@ export interface PrepareOptions {
   readonly onStarted: () => Promise<void>;
   readonly onProgress: (percent: number) => void;
   readonly progressIntervalMs: number;
+  readonly limits: TranscodeLimits;
 }
 
 // Far enough in to miss a fade from black, near enough for short clips.
@@ -38,6 +40,31 @@ const POSTER_FRACTION = 0.1;
 const MAX_POSTER_SECONDS = 10;
 // ffmpeg's words for trouble on our side of the file.
 const OUR_FAULT = /No space left on device|Permission denied|Disk quota exceeded/i;
+
+const TOO_SLOW = 'The video took too long to convert. Please upload a shorter or smaller video.';
+
+/** "2 hours", "90 minutes", "45 seconds": the limit as a creator would say it. */
+function spokenDuration(seconds: number): string {
+  const [amount, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
+  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+}
+
+function spokenBytes(bytes: number): string {
+  const [amount, unit] = bytes >= 1e9 ? [bytes / 1e9, 'GB'] : bytes >= 1e6 ? [bytes / 1e6, 'MB'] : [bytes / 1e3, 'KB'];
+  return `${Number(amount.toFixed(1))} ${unit}`;
+}
+
+/** Why a source is too much to convert, by what its headers say, or undefined if it is within the limits. */
+function limitProblem({ durationSeconds, width, height }: VideoInfo, limits: TranscodeLimits): string | undefined {
+  if (durationSeconds !== undefined && durationSeconds > limits.maxDurationSeconds) {
+    return `The video is longer than ${spokenDuration(limits.maxDurationSeconds)}, the most we accept. Please upload a shorter video.`;
+  }
+  if (width * height > limits.maxPixels) {
+    const megapixels = (pixels: number) => Number((pixels / 1e6).toFixed(1));
+    return `The video's picture is too large (${width}×${height}, ${megapixels(width * height)} megapixels; we accept up to ${megapixels(limits.maxPixels)}). Please upload a smaller video.`;
+  }
+  return undefined;
+}
 
 /** ffmpeg names the files it failed on; the creator is shown neither our paths nor temporary names. */
 function withoutPaths(message: string, paths: readonly string[]): string {
@@ -53,29 +80,37 @@ function withoutPaths(message: string, paths: readonly string[]): string {
  * stored stay where they are either way: the caller knows whether they may be removed.
  */
 export async function prepareVideo(options: PrepareOptions): Promise<Preparation> {
-  const { videoStore, tools, videoId, sourceUri, signal } = options;
+  const { videoStore, tools, videoId, sourceUri, signal, limits } = options;
   const probe = await videoStore.withLocalFile(sourceUri, (file) => probeVideo(tools.ffprobePath, file, signal));
   if (!probe.video) return { ok: false, reason: probe.reason };
+  // Refused before a transcode starts: a tiny file claiming hours or 16K frames would hold the queue for hours, or eat memory.
+  const tooMuch = limitProblem(probe.info, limits);
+  if (tooMuch) return { ok: false, reason: tooMuch };
   await options.onStarted();
 
   let transcodedUri: string;
+  let transcodedBytes: number;
   try {
     const onProgressLine = createProgressReader({
       durationSeconds: probe.info.durationSeconds,
       minIntervalMs: options.progressIntervalMs,
       report: options.onProgress,
     });
-    ({ uri: transcodedUri } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
+    const timeoutMs = transcodeTimeLimitMs(limits, probe.info.durationSeconds);
+    ({ uri: transcodedUri, bytes: transcodedBytes } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
       videoStore.withLocalFile(sourceUri, async (input) => {
         try {
-          await transcode(tools.ffmpegPath, input, output, { signal, onProgressLine });
+          await transcode(tools.ffmpegPath, input, output, { signal, onProgressLine, caps: limits, timeoutMs });
         } catch (error) {
-          if (error instanceof ToolFailedError) throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
+          if (error instanceof ToolFailedError && !(error instanceof ToolTimedOutError)) {
+            throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
+          }
           throw error;
         }
       }),
     ));
   } catch (error) {
+    if (error instanceof ToolTimedOutError) return { ok: false, reason: TOO_SLOW };
     // A full disk is ours to mend, not the upload's fault: thrown, so the engine retries and then parks.
     if (error instanceof ToolFailedError && !OUR_FAULT.test(error.lastError)) {
       return { ok: false, reason: `The video could not be converted (${error.lastError || 'ffmpeg failed'}).` };
@@ -83,6 +118,10 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     throw error;
   }
 
+  // ffmpeg's -fs ends the file where it reached the limit, and exits as if all were well.
+  if (transcodedBytes >= limits.maxOutputBytes) {
+    return { ok: false, reason: `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.` };
+  }
   const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, signal));
   // ffmpeg converted it without complaint, yet it is no video: the upload is, say, a single
   // picture in a container that does not count frames (MKV, WebM, TS), which only our MP4

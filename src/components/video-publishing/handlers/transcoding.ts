@@ -4,6 +4,7 @@ import { isInfrastructureError, isPermanent } from '../../../subscription/retry.
 import { uriOfKey, videoKeys, type VideoStore } from '../../../video-store/index.ts';
 import { videoPublishingStreamName, type VideoPublishingEvent } from '../contract.ts';
 import { answerId } from '../ids.ts';
+import type { TranscodeLimits } from '../media/limits.ts';
 import { ToolInterruptedError } from '../media/run-tool.ts';
 import { prepareVideo, type MediaTools, type Preparation } from '../prepare-video.ts';
 import { isSettled, videoProjection } from '../video.ts';
@@ -18,6 +19,7 @@ export interface TranscodingDeps {
   /** Aborted when this subscriber stops: the running ffmpeg is killed and nothing is written. */
   readonly signal: AbortSignal;
   readonly progressIntervalMs: number;
+  readonly limits: TranscodeLimits;
   /** How often the subscription tries a message (its retry policy's attempts): the last failure of a started transcode is written as the video's. */
   readonly retryAttempts: number;
 }
@@ -135,6 +137,7 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
           sourceUri,
           signal,
           progressIntervalMs: deps.progressIntervalMs,
+          limits: deps.limits,
           onProgress: progress.report,
           onStarted: async () => {
             await messageStore.write(stream, follow(event, 'VideoTranscodingStarted', { videoId }, {}, answerId(event.id, 'VideoTranscodingStarted')));

@@ -27,6 +27,11 @@ export class ToolFailedError extends Error {
   }
 }
 
+/** Killed by us for outrunning its time limit: a ToolFailedError, since the input is what made it slow. */
+export class ToolTimedOutError extends ToolFailedError {
+  override name = 'ToolTimedOutError';
+}
+
 export interface RunToolOptions {
   /** Aborting kills the tool at once (SIGKILL: its output is thrown away anyway). */
   readonly signal: AbortSignal;
@@ -81,7 +86,7 @@ export function runTool(path: string, args: readonly string[], { signal, onLine,
       const lastError = stderr.trim().split('\n').at(-1)?.trim() ?? '';
       if (ending === 'interrupted') reject(new ToolInterruptedError(`${path} was stopped`));
       else if (spawnError) reject(spawnError);
-      else if (ending === 'timeout') reject(new ToolFailedError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
+      else if (ending === 'timeout') reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
       else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
       else if (killedBy !== null) reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
       else if (code !== 0) reject(new ToolFailedError(`${path} exited with ${code}: ${lastError}`, lastError));

@@ -1,4 +1,5 @@
 import { ACCEPTED_CONTAINERS } from './formats.ts';
+import type { TranscodeLimits } from './limits.ts';
 import { runTool } from './run-tool.ts';
 
 // At most 1280×720, keeping the shape as displayed (iw*sar: some sources have non-square
@@ -6,11 +7,16 @@ import { runTool } from './run-tool.ts';
 const FIT = 'min(1,min(1280/(iw*sar),720/ih))';
 const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*ih/2)*2)',setsar=1`;
 
+/** What ffmpeg itself is told to stop at: the checks before it only see what the file's headers claim. */
+export type OutputCaps = Pick<TranscodeLimits, 'maxDurationSeconds' | 'maxPixels' | 'maxOutputBytes'>;
+
 /** ffmpeg's arguments for a web-playable MP4: H.264 + AAC, the index up front so playback starts before the download ends. */
-export function transcodeArguments(input: string, output: string): string[] {
+export function transcodeArguments(input: string, output: string, caps: OutputCaps): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
     '-format_whitelist', ACCEPTED_CONTAINERS,
+    // A decoder option: a frame larger than this (say, a resolution change mid-stream) is refused, not allocated.
+    '-max_pixels', String(caps.maxPixels),
     '-i', input,
     // The first video stream, and the first audio stream if there is one: a silent video publishes too.
     '-map', '0:v:0', '-map', '0:a:0?',
@@ -20,6 +26,13 @@ export function transcodeArguments(input: string, output: string): string[] {
     // Phones record where a video was shot; nothing of the source's metadata is passed on.
     '-map_metadata', '-1', '-map_chapters', '-1',
     '-movflags', '+faststart',
+    // Frames are passed on with their own timestamps (variable frame rate, which MP4 holds):
+    // by default ffmpeg fills each gap between two frames with copies of the first, so three
+    // frames hours apart would become hundreds of thousands.
+    '-vsync', 'vfr',
+    // Files can hide or misstate their length: whatever they hold, no more than this is made.
+    '-t', String(caps.maxDurationSeconds),
+    '-fs', String(caps.maxOutputBytes),
     '-progress', 'pipe:1', '-nostats',
     '-f', 'mp4', output,
   ];
@@ -38,12 +51,18 @@ export function posterArguments(input: string, output: string, atSeconds: number
 export interface TranscodeOptions {
   readonly signal: AbortSignal;
   readonly onProgressLine: (line: string) => void;
+  readonly caps: OutputCaps;
+  /** Past this ffmpeg is killed: ToolTimedOutError. */
+  readonly timeoutMs: number;
 }
 
-export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine }: TranscodeOptions): Promise<void> {
-  await runTool(ffmpegPath, transcodeArguments(input, output), { signal, onLine: onProgressLine });
+// One frame of our own MP4, found through its index: seconds, however long the video.
+const POSTER_TIMEOUT_MS = 60_000;
+
+export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine, caps, timeoutMs }: TranscodeOptions): Promise<void> {
+  await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs });
 }
 
 export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, signal: AbortSignal): Promise<void> {
-  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal });
+  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS });
 }
