@@ -17,12 +17,19 @@ import { ffmpegWrapper, ffprobe, isAlive, makeSparse, makeStill, makeUnmeasured,
 const reasonOf = async (store: MessageStore, videoId: string): Promise<string | undefined> =>
   ((await eventOf(store, videoId, 'VideoPublishingFailed'))?.data as { reason?: string } | undefined)?.reason;
 
-/** What a failed video leaves behind under its own keys: nothing, once the fixes are in. */
+/** What a failed video leaves behind under its own keys, its upload included: nothing. */
 async function leftOver(videoStore: VideoStore, dir: string, videoId: string): Promise<string[]> {
-  const keys = { transcoded: videoKeys.transcoded(videoId), poster: videoKeys.poster(videoId) };
+  const keys = { source: videoKeys.source(videoId), transcoded: videoKeys.transcoded(videoId), poster: videoKeys.poster(videoId) };
   const present: string[] = [];
   for (const [name, key] of Object.entries(keys)) if (await videoStore.stat(uriOfKey(key))) present.push(name);
   return [...present, ...(await partialFiles(dir)).map((file) => `.partial/${file}`)];
+}
+
+/** leftOver once the running transcoder is done with the video: it removes the files just after writing the failure. */
+async function leftOverWhenDone(videoStore: VideoStore, dir: string, videoId: string): Promise<string[]> {
+  let files: string[] = [];
+  await waitUntil('the files to be removed', async () => (files = await leftOver(videoStore, dir, videoId)).length === 0, { timeoutMs: 3_000 }).catch(() => undefined);
+  return files;
 }
 
 test('video-publishing failures: one frame in MKV, WebM or TS (no frame count in the header) fails as a single picture, is not parked, and leaves no files', async (t) => {
@@ -49,7 +56,7 @@ test('video-publishing failures: one frame in MKV, WebM or TS (no frame count in
       // ffprobe 4.1 crashes on a one-frame TS, so that one is not even read.
       const expected = container === 'ts' ? /^The file (holds a single picture|is not a video we can read)/ : /^The file holds a single picture, not a video\./;
       t.match(reason ?? '', expected, `${container}: the creator is told why ("${reason}")`);
-      t.deepEqual(await leftOver(videoStore, dir, videoId), [], `${container}: the transcoded file is not kept`);
+      t.deepEqual(await leftOver(videoStore, dir, videoId), [], `${container}: neither the upload nor the transcoded file is kept`);
     }
     t.equal(component.transcoder.status().parked, 0, 'none parked');
   } finally {
@@ -76,7 +83,7 @@ test('video-publishing failures: a fault of ours after the transcode started is 
     t.equal(await reasonOf(store, videoId), OUR_SIDE_REASON, 'the reason says the fault was ours, and to try again');
     t.equal((await ffmpeg.runs()).length, 3, 'tried as often as the retry policy allows (3 in tests)');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
-    t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'no files kept');
+    t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'no files kept, the upload included');
   } finally {
     await scope.close();
   }
@@ -126,6 +133,7 @@ test('video-publishing failures: ffmpeg killed by a signal on every try fails th
     t.equal(await reasonOf(store, videoId), OUR_SIDE_REASON, 'a problem on our side, not "could not be converted"');
     t.equal((await ffmpeg.runs()).length, 3, 'after every try the retry policy allows');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
+    t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'nothing kept, the upload included');
   } finally {
     await scope.close();
   }
@@ -157,7 +165,7 @@ test('video-publishing limits: a few kilobytes of three frames, the last at 20 0
     t.equal(await reasonOf(store, videoId), 'The video is longer than 2 hours, the most we accept. Please upload a shorter video.', 'saying why');
     t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoPublishingFailed'], 'without starting');
     t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
-    t.deepEqual(await leftOver(videoStore, dir, videoId), []);
+    t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'the upload is deleted');
   } finally {
     await scope.close();
   }
@@ -167,7 +175,7 @@ test('video-publishing limits: a picture larger than 8K is refused before any tr
   const scope = createScope();
   try {
     const huge = (dir: string) => makeVideo(dir, { width: 7696, height: 4336, seconds: 0.2, audio: false });
-    const { store, videoId, ffmpeg, outcome } = await publishOne(scope, huge);
+    const { store, videoId, ffmpeg, videoStore, dir, outcome } = await publishOne(scope, huge);
     t.equal(await outcome(20_000), 'VideoPublishingFailed', 'failed');
     t.equal(
       await reasonOf(store, videoId),
@@ -175,6 +183,7 @@ test('video-publishing limits: a picture larger than 8K is refused before any tr
       'saying why',
     );
     t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
+    t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'the upload is deleted');
   } finally {
     await scope.close();
   }
@@ -203,7 +212,7 @@ test('video-publishing limits: a conversion that reaches the output size limit i
     t.equal(await outcome(25_000), 'VideoPublishingFailed', 'failed');
     t.ok(Date.now() - began < 20_000, `ffmpeg stopped at the limit (${Date.now() - began} ms in all)`);
     t.equal(await reasonOf(store, videoId), 'The converted video would be larger than 20 KB. Please upload a shorter video.', 'saying why');
-    t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'the cut-off MP4 is not kept');
+    t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'neither the cut-off MP4 nor the upload is kept');
   } finally {
     await scope.close();
   }
@@ -219,7 +228,7 @@ test('video-publishing limits: a transcode past its time limit (from the videoâ€
     t.equal(await reasonOf(store, videoId), 'The video took too long to convert. Please upload a shorter or smaller video.', 'saying why');
     const [pid] = await ffmpeg.runs();
     t.notOk(isAlive(pid!), 'ffmpeg was killed');
-    t.deepEqual(await leftOver(videoStore, dir, videoId), []);
+    t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'nothing kept, the upload included');
   } finally {
     await scope.close();
   }

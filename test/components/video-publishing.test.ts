@@ -101,7 +101,7 @@ test('video-publishing: a large source without sound → at most 720p, its shape
   }
 });
 
-test('video-publishing: a text file sent as a video → VideoPublishingFailed with a reason a person can read; nothing is stored', async (t) => {
+test('video-publishing: a text file sent as a video → VideoPublishingFailed with a reason a person can read; nothing is stored, and the upload is deleted', async (t) => {
   const scope = createScope();
   try {
     const { store } = await openTestStore(scope);
@@ -124,7 +124,14 @@ test('video-publishing: a text file sent as a video → VideoPublishingFailed wi
     t.match(reason, /^The file is not a video we can read\. Please upload an MP4, MOV/, `the reason says what to do: "${reason}"`);
     t.equal(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), undefined, 'no transcoded file');
     t.equal(await videoStore.stat(uriOfKey(videoKeys.poster(videoId))), undefined, 'no poster');
+    t.equal(await videoStore.stat(publish.data.sourceUri), undefined, 'and the upload is deleted: it will never be read again');
     t.equal(component.transcoder.status().parked, 0, 'a failure answered, not a message parked');
+
+    // As if the process had died between recording the failure and deleting the upload.
+    await upload(videoStore, videoId, notes);
+    await component.handlers.transcoding((await eventOf(store, videoId, 'VideoPublishingAccepted'))!);
+    t.equal(await videoStore.stat(publish.data.sourceUri), undefined, 'a redelivery deletes what a crash left');
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoPublishingFailed'], 'and writes nothing');
   } finally {
     await scope.close();
   }

@@ -55,6 +55,15 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
     for (const key of [videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) await videoStore.remove(uriOfKey(key));
   }
 
+  /**
+   * A failed video's files, the upload too: it is never read again (the creator publishes
+   * anew, under a new video id, with a new upload), and uploads are the largest files we keep.
+   */
+  async function removeFailedVideo(videoId: string, sourceUri: string): Promise<void> {
+    await removeOutputs(videoId);
+    await videoStore.remove(sourceUri);
+  }
+
   /** After a thrown attempt: its files go, unless another transcoder has published them meanwhile. */
   async function discardAttempt(stream: string, videoId: string, log: Logger): Promise<void> {
     try {
@@ -122,6 +131,8 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       const { state } = await messageStore.project(stream, videoProjection);
       if (isSettled(state)) {
         log.debug('video already has an outcome; not transcoded again');
+        // A crash between recording the failure and removing the files would otherwise keep them for good.
+        if (state.status === 'failed') await removeFailedVideo(videoId, sourceUri);
         return;
       }
       // Started by an earlier attempt, or by this one: from then on it must end with an outcome.
@@ -161,8 +172,8 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       } else if (prepared.ok) {
         log.info({ ms: Date.now() - startedAt }, 'video published');
       } else {
-        // The failure is recorded: nothing will ever point at what this attempt stored.
-        await removeOutputs(videoId);
+        // The failure is recorded: nothing will ever point at these files.
+        await removeFailedVideo(videoId, sourceUri);
         log.info({ reason: prepared.reason }, 'video publishing failed');
       }
     },
