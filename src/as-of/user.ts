@@ -1,0 +1,95 @@
+import { authenticationSchemas, authenticationStreamName } from '../app/authenticate/contract.ts';
+import { identityEventSchemas, identityStreamName } from '../components/identity/contract.ts';
+import { MessageDataError, parseMessage, type RawMessage } from '../message-store/index.ts';
+import { maskEmail } from '../personal-data/redact.ts';
+import { utc, type EntityKind, type EntityState } from './entity.ts';
+
+interface User {
+  readonly registered: boolean;
+  readonly email: string | undefined;
+  readonly registeredAt: Date | undefined;
+  readonly rejected: string | undefined;
+  readonly welcomeEmail: string;
+  readonly admin: boolean;
+  readonly logIns: number;
+  readonly failedLogIns: number;
+  readonly lastLogIn: Date | undefined;
+  readonly lastLogOut: Date | undefined;
+}
+
+const initial: User = {
+  registered: false,
+  email: undefined,
+  registeredAt: undefined,
+  rejected: undefined,
+  welcomeEmail: 'not sent',
+  admin: false,
+  logIns: 0,
+  failedLogIns: 0,
+  lastLogIn: undefined,
+  lastLogOut: undefined,
+};
+
+function apply(user: User, message: RawMessage): User {
+  const identity = parseMessage(identityEventSchemas, message);
+  if (identity) {
+    switch (identity.type) {
+      case 'Registered':
+        return { ...user, registered: true, email: identity.data.email, registeredAt: identity.time };
+      case 'RegistrationRejected':
+        return { ...user, rejected: identity.data.reason };
+      case 'RegistrationEmailSent':
+        return { ...user, welcomeEmail: `sent ${utc(identity.time)}` };
+      case 'RegistrationEmailFailed':
+        return { ...user, welcomeEmail: `failed: ${identity.data.reason}` };
+      case 'AdminRoleGranted':
+        return { ...user, admin: true };
+      case 'AdminRoleRevoked':
+        return { ...user, admin: false };
+    }
+  }
+  const authentication = parseMessage(authenticationSchemas, message);
+  switch (authentication?.type) {
+    case 'UserLoggedIn':
+      return { ...user, logIns: user.logIns + 1, lastLogIn: authentication.time };
+    case 'UserLoginFailed':
+      return { ...user, failedLogIns: user.failedLogIns + 1 };
+    case 'UserLoggedOut':
+      return { ...user, lastLogOut: authentication.time };
+    default:
+      return user;
+  }
+}
+
+/** A user as identity-<id> and authentication-<id> tell it; the email masked as on every admin page. */
+export const userKind: EntityKind = {
+  kind: 'user',
+  label: 'User',
+  streams: (id) => [identityStreamName(id), authenticationStreamName(id)],
+  fold(messages): EntityState {
+    let user = initial;
+    let unreadable = 0;
+    for (const message of messages) {
+      try {
+        user = apply(user, message);
+      } catch (error) {
+        if (!(error instanceof MessageDataError)) throw error;
+        unreadable += 1;
+      }
+    }
+    return {
+      exists: messages.length > 0,
+      unreadable,
+      fields: [
+        { label: 'Registered', value: user.registered ? `yes, ${utc(user.registeredAt!)}` : user.rejected ? `no: ${user.rejected}` : 'not yet' },
+        { label: 'Email', value: user.email ? maskEmail(user.email) : '—' },
+        { label: 'Welcome email', value: user.welcomeEmail },
+        { label: 'Roles', value: user.admin ? 'admin' : 'none' },
+        { label: 'Log-ins', value: String(user.logIns) },
+        { label: 'Failed log-ins', value: String(user.failedLogIns) },
+        { label: 'Last log-in', value: user.lastLogIn ? utc(user.lastLogIn) : '—' },
+        { label: 'Last log-out', value: user.lastLogOut ? utc(user.lastLogOut) : '—' },
+      ],
+    };
+  },
+};

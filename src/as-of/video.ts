@@ -1,0 +1,107 @@
+import { viewingSchemas, viewingStreamName } from '../app/record-viewings/contract.ts';
+import { videoPublishingEventSchemas, videoPublishingStreamName } from '../components/video-publishing/contract.ts';
+import { MessageDataError, parseMessage, type RawMessage } from '../message-store/index.ts';
+import { utc, type EntityKind, type EntityState } from './entity.ts';
+
+interface Video {
+  readonly status: string;
+  readonly ownerId: string | undefined;
+  readonly uploadedAt: Date | undefined;
+  readonly progress: number;
+  readonly name: string | undefined;
+  readonly description: string;
+  readonly publishedAt: Date | undefined;
+  readonly duration: number | undefined;
+  readonly size: string | undefined;
+  readonly lastRejection: string | undefined;
+  /** Viewings by where they came from (version 1 viewings read as 'unknown'). */
+  readonly views: Readonly<Record<string, number>>;
+}
+
+const initial: Video = {
+  status: 'not uploaded',
+  ownerId: undefined,
+  uploadedAt: undefined,
+  progress: 0,
+  name: undefined,
+  description: '',
+  publishedAt: undefined,
+  duration: undefined,
+  size: undefined,
+  lastRejection: undefined,
+  views: {},
+};
+
+function apply(video: Video, message: RawMessage): Video {
+  const viewing = parseMessage(viewingSchemas, message);
+  if (viewing) return { ...video, views: { ...video.views, [viewing.data.source]: (video.views[viewing.data.source] ?? 0) + 1 } };
+  const event = parseMessage(videoPublishingEventSchemas, message);
+  switch (event?.type) {
+    case 'VideoPublishingAccepted':
+      return { ...video, status: 'uploaded', ownerId: event.data.ownerId, uploadedAt: event.time };
+    case 'VideoTranscodingStarted':
+      return { ...video, status: 'transcoding' };
+    case 'VideoTranscodingProgressed':
+      return { ...video, progress: event.data.percent };
+    case 'VideoPublished':
+      return { ...video, status: 'published', progress: 100, publishedAt: event.time, duration: event.data.durationSeconds, size: `${event.data.width}×${event.data.height}` };
+    case 'VideoPublishingFailed':
+      return { ...video, status: `failed: ${event.data.reason}` };
+    case 'VideoNamed':
+      return { ...video, name: event.data.name };
+    case 'VideoDescribed':
+      return { ...video, description: event.data.description };
+    case 'VideoUnpublished':
+      return { ...video, status: 'unpublished' };
+    case 'VideoNameRejected':
+    case 'VideoDescriptionRejected':
+    case 'VideoUnpublishRejected':
+      return { ...video, lastRejection: `${event.type}: ${event.data.reason}` };
+    default:
+      return video;
+  }
+}
+
+function viewsLabel(views: Readonly<Record<string, number>>): string {
+  const total = Object.values(views).reduce((sum, count) => sum + count, 0);
+  const sources = Object.entries(views)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([source, count]) => `${source} ${count}`);
+  return total === 0 ? '0' : `${total} (${sources.join(', ')})`;
+}
+
+/** A video as videoPublishing-<id> tells it, with its viewings from viewing-<id>. */
+export const videoKind: EntityKind = {
+  kind: 'video',
+  label: 'Video',
+  streams: (id) => [videoPublishingStreamName(id), viewingStreamName(id)],
+  fold(messages): EntityState {
+    let video = initial;
+    let unreadable = 0;
+    for (const message of messages) {
+      try {
+        video = apply(video, message);
+      } catch (error) {
+        if (!(error instanceof MessageDataError)) throw error;
+        unreadable += 1;
+      }
+    }
+    return {
+      exists: messages.length > 0,
+      unreadable,
+      fields: [
+        { label: 'Status', value: video.status },
+        { label: 'Owner', value: video.ownerId ?? '—' },
+        { label: 'Uploaded', value: video.uploadedAt ? utc(video.uploadedAt) : '—' },
+        { label: 'Transcoded', value: `${video.progress}%` },
+        { label: 'Name', value: video.name ?? '(untitled)' },
+        { label: 'Description', value: video.description || '—' },
+        { label: 'Published', value: video.publishedAt ? utc(video.publishedAt) : '—' },
+        { label: 'Duration', value: video.duration === undefined ? '—' : `${video.duration} s` },
+        { label: 'Size', value: video.size ?? '—' },
+        { label: 'Last rejected change', value: video.lastRejection ?? '—' },
+        { label: 'Views', value: viewsLabel(video.views) },
+      ],
+    };
+  },
+};
