@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
+import { DEFAULT_SETPRIV_PATH } from '../../src/components/video-publishing/media/tie-to-parent.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -285,6 +288,43 @@ test('video-publishing: with a transcode concurrency of 2, two videos transcode 
     for (const videoId of videoIds) {
       t.equal((await typesOf(store, videoId)).filter((type) => type === 'VideoPublished').length, 1, 'published once');
     }
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
+  if (DEFAULT_SETPRIV_PATH === null || !(await access(DEFAULT_SETPRIV_PATH, constants.X_OK).then(() => true, () => false))) {
+    t.skip('no setpriv here: the limitation contract.md describes');
+    return;
+  }
+  const scope = createScope();
+  try {
+    const dir = await tempDir(scope);
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const source = await makeVideo(dir, { seconds: 30 });
+    const media = path.resolve('src/components/video-publishing/media');
+    // A stand-in for the server: it runs ffmpeg as the component does, then is killed as the OOM killer would.
+    // .mts: outside the package a .ts file is taken for CommonJS, which has no top-level await.
+    const script = path.join(dir, 'server.mts');
+    await writeFile(
+      script,
+      [
+        `import { runTool } from ${JSON.stringify(path.join(media, 'run-tool.ts'))};`,
+        `import { DEFAULT_SETPRIV_PATH, tieToParent } from ${JSON.stringify(path.join(media, 'tie-to-parent.ts'))};`,
+        `const tie = tieToParent(DEFAULT_SETPRIV_PATH, (why) => console.error(why));`,
+        `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, tie });`,
+      ].join('\n'),
+    );
+    const server = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+    scope.add(server, (child) => child.kill('SIGKILL'));
+    const pid = await waitUntil('ffmpeg to run', async () => (await slow.runs())[0]);
+    scope.add(pid, (ffmpeg) => isAlive(ffmpeg) && process.kill(ffmpeg, 'SIGKILL'));
+    t.ok(isAlive(pid), 'ffmpeg runs');
+
+    server.kill('SIGKILL');
+    const died = await waitUntil('ffmpeg to die', () => !isAlive(pid), { timeoutMs: 5_000 }).catch(() => false);
+    t.ok(died, 'ffmpeg died with it, not 30 s later');
   } finally {
     await scope.close();
   }

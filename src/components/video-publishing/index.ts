@@ -13,6 +13,7 @@ import {
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
 import { transcodeLimits, type TranscodeLimits } from './media/limits.ts';
+import { DEFAULT_SETPRIV_PATH, tieToParent } from './media/tie-to-parent.ts';
 
 export { DEFAULT_TRANSCODE_LIMITS, type TranscodeLimits } from './media/limits.ts';
 
@@ -41,6 +42,12 @@ export interface VideoPublishingComponentDeps {
   readonly progressIntervalMs?: number;
   /** What one upload may cost: its length, picture size, output size and transcode time; DEFAULT_TRANSCODE_LIMITS for any not given. */
   readonly limits?: Partial<TranscodeLimits>;
+  /**
+   * util-linux's setpriv, through which ffmpeg and ffprobe are run so that they die with this
+   * process (Linux only); /usr/bin/setpriv on Linux unless given, null for none. If it cannot be
+   * used, tools run untied and a warning says so once.
+   */
+  readonly setprivPath?: string | null;
 }
 
 export interface VideoPublishingComponent {
@@ -73,7 +80,10 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
     throw new Error(`transcodeConcurrency must be a whole number from 1 to ${MAX_TRANSCODE_CONCURRENCY}, not ${transcodeConcurrency}`);
   }
   const logger = deps.logger.child({ component: 'video-publishing' });
-  const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath };
+  const tie = tieToParent(deps.setprivPath === undefined ? DEFAULT_SETPRIV_PATH : deps.setprivPath, (why) =>
+    logger.warn({ why }, 'ffmpeg will not die with this process: if it is killed, a transcode can run on until it ends'),
+  );
+  const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, tie };
   const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const limits = transcodeLimits(deps.limits);
   // The transcoder must know which try is the subscription's last, to fail the video then rather than let it be parked.

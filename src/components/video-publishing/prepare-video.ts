@@ -3,11 +3,14 @@ import { transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
 import { probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
 import { ToolFailedError, ToolTimedOutError } from './media/run-tool.ts';
+import type { ParentTie } from './media/tie-to-parent.ts';
 import { extractPoster, transcode } from './media/transcode.ts';
 
 export interface MediaTools {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
+  /** Makes each run die with this process, where the platform allows. */
+  readonly tie: ParentTie;
 }
 
 export type Preparation =
@@ -81,7 +84,7 @@ function withoutPaths(message: string, paths: readonly string[]): string {
  */
 export async function prepareVideo(options: PrepareOptions): Promise<Preparation> {
   const { videoStore, tools, videoId, sourceUri, signal, limits } = options;
-  const probe = await videoStore.withLocalFile(sourceUri, (file) => probeVideo(tools.ffprobePath, file, signal));
+  const probe = await videoStore.withLocalFile(sourceUri, (file) => probeVideo(tools.ffprobePath, file, signal, tools.tie));
   if (!probe.video) return { ok: false, reason: probe.reason };
   // Refused before a transcode starts: a tiny file claiming hours or 16K frames would hold the queue for hours, or eat memory.
   const tooMuch = limitProblem(probe.info, limits);
@@ -100,7 +103,7 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     ({ uri: transcodedUri, bytes: transcodedBytes } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
       videoStore.withLocalFile(sourceUri, async (input) => {
         try {
-          await transcode(tools.ffmpegPath, input, output, { signal, onProgressLine, caps: limits, timeoutMs });
+          await transcode(tools.ffmpegPath, input, output, { signal, onProgressLine, caps: limits, timeoutMs, tie: tools.tie });
         } catch (error) {
           if (error instanceof ToolFailedError && !(error instanceof ToolTimedOutError)) {
             throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
@@ -122,7 +125,7 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
   if (transcodedBytes >= limits.maxOutputBytes) {
     return { ok: false, reason: `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.` };
   }
-  const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, signal));
+  const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, signal, tools.tie));
   // ffmpeg converted it without complaint, yet it is no video: the upload is, say, a single
   // picture in a container that does not count frames (MKV, WebM, TS), which only our MP4
   // reveals. Retrying would give the same; the creator is told, and the caller removes the file.
@@ -135,7 +138,7 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
 async function storePoster({ videoStore, tools, videoId, signal }: PrepareOptions, transcodedUri: string, info: VideoInfo): Promise<string> {
   const at = Math.min((info.durationSeconds ?? 0) * POSTER_FRACTION, MAX_POSTER_SECONDS);
   const { uri } = await videoStore.writeLocalFile(videoKeys.poster(videoId), (output) =>
-    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, at, signal)),
+    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, at, signal, tools.tie)),
   );
   return uri;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCEPTED_CONTAINERS, ACCEPTED_CONTAINERS_FOR_PEOPLE } from './formats.ts';
 import { runTool, ToolFailedError } from './run-tool.ts';
+import type { ParentTie } from './tie-to-parent.ts';
 
 export interface VideoInfo {
   readonly width: number;
@@ -37,13 +38,13 @@ const ffprobeOutput = z.object({
 });
 
 /** Reads a file's container and streams with ffprobe and says whether it is a video we can publish. */
-export async function probeVideo(ffprobePath: string, file: string, signal: AbortSignal): Promise<Probe> {
+export async function probeVideo(ffprobePath: string, file: string, signal: AbortSignal, tie: ParentTie): Promise<Probe> {
   let output: string;
   try {
     output = await runTool(
       ffprobePath,
       ['-v', 'error', '-format_whitelist', ACCEPTED_CONTAINERS, '-print_format', 'json', '-show_format', '-show_streams', file],
-      { signal, timeoutMs: PROBE_TIMEOUT_MS },
+      { signal, timeoutMs: PROBE_TIMEOUT_MS, tie },
     );
   } catch (error) {
     if (error instanceof ToolFailedError) return { video: false, reason: NOT_READABLE };

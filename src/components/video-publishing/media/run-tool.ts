@@ -1,6 +1,7 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
+import { UNTIED, type ParentTie } from './tie-to-parent.ts';
 
 /** Stopped by its signal (the component is stopping): neither success nor the video's fault. */
 export class ToolInterruptedError extends Error {
@@ -38,6 +39,8 @@ export interface RunToolOptions {
   /** Each stdout line as it comes (ffmpeg's -progress); without it, stdout is collected and returned. */
   readonly onLine?: (line: string) => void;
   readonly timeoutMs?: number;
+  /** Makes the tool die with this process where the platform allows; untied unless given. */
+  readonly tie?: ParentTie;
 }
 
 // Enough stdout for ffprobe's JSON of any sane file, and of stderr for the last error lines.
@@ -50,11 +53,31 @@ const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGFPE
 // Transcoding runs in the background of a process that may also serve pages: below normal priority.
 const BACKGROUND_PRIORITY = 10;
 
+// Tools still running, killed when the process exits on its own (process.exit after a fatal
+// error): with or without setpriv, nothing should outlive us that we can end ourselves.
+const running = new Set<ChildProcess>();
+let killedOnExit = false;
+
+function tracked(child: ChildProcess): void {
+  if (!killedOnExit) {
+    killedOnExit = true;
+    process.on('exit', () => {
+      for (const tool of running) tool.kill('SIGKILL');
+    });
+  }
+  running.add(child);
+  child.once('close', () => running.delete(child));
+}
+
 /** Runs `path args` without a shell, and resolves with its stdout once it exits 0. */
-export function runTool(path: string, args: readonly string[], { signal, onLine, timeoutMs }: RunToolOptions): Promise<string> {
+export async function runTool(path: string, args: readonly string[], { signal, onLine, timeoutMs, tie = UNTIED }: RunToolOptions): Promise<string> {
+  const [launcher, ...launcherArgs] = await tie.prefix();
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ToolInterruptedError('stopped before it started'));
-    const child = spawn(path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+    // setpriv runs the tool in its own place: the pid, exit code and signals are the tool's.
+    const child = launcher === undefined ? spawn(path, args, { stdio }) : spawn(launcher, [...launcherArgs, path, ...args], { stdio });
+    tracked(child);
     let stdout = '';
     let stderr = '';
     let ending: 'interrupted' | 'timeout' | undefined;

@@ -1,6 +1,7 @@
 import { ACCEPTED_CONTAINERS } from './formats.ts';
 import type { TranscodeLimits } from './limits.ts';
 import { runTool } from './run-tool.ts';
+import type { ParentTie } from './tie-to-parent.ts';
 
 // At most 1280×720, keeping the shape as displayed (iw*sar: some sources have non-square
 // pixels), never enlarged, and even on both sides (H.264 in 4:2:0 needs that).
@@ -54,15 +55,16 @@ export interface TranscodeOptions {
   readonly caps: OutputCaps;
   /** Past this ffmpeg is killed: ToolTimedOutError. */
   readonly timeoutMs: number;
+  readonly tie: ParentTie;
 }
 
 // One frame of our own MP4, found through its index: seconds, however long the video.
 const POSTER_TIMEOUT_MS = 60_000;
 
-export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine, caps, timeoutMs }: TranscodeOptions): Promise<void> {
-  await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs });
+export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine, caps, timeoutMs, tie }: TranscodeOptions): Promise<void> {
+  await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs, tie });
 }
 
-export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, signal: AbortSignal): Promise<void> {
-  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS });
+export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, signal: AbortSignal, tie: ParentTie): Promise<void> {
+  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS, tie });
 }
