@@ -1,3 +1,4 @@
+import path from 'node:path';
 import test from 'tape';
 import { publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { OUR_SIDE_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
@@ -84,6 +85,28 @@ test('video-publishing failures: a fault of ours after the transcode started is 
     t.equal((await ffmpeg.runs()).length, 3, 'tried as often as the retry policy allows (3 in tests)');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
     t.deepEqual(await leftOver(videoStore, dir, videoId), [], 'no files kept, the upload included');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing failures: a missing ffprobe is ours to mend, not the creator’s failure: parked before the transcode starts', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const component = videoPublishing(scope, store, videoStore, { ffprobePath: path.join(dir, 'no-such-ffprobe') });
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted'], 'not failed: the file may be fine');
+    t.equal(component.transcoder.status().parked, 1, 'parked for an operator');
+    t.ok(await videoStore.stat(publish.data.sourceUri), 'the upload is kept for the replay');
   } finally {
     await scope.close();
   }

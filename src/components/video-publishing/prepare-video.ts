@@ -114,7 +114,7 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     ));
   } catch (error) {
     if (error instanceof ToolTimedOutError) return { ok: false, reason: TOO_SLOW };
-    // A full disk is ours to mend, not the upload's fault: thrown, so the engine retries and then parks.
+    // A full disk is ours to mend, not the upload's fault: thrown, so the engine retries (and the handler fails the video as ours if that does not mend it).
     if (error instanceof ToolFailedError && !OUR_FAULT.test(error.lastError)) {
       return { ok: false, reason: `The video could not be converted (${error.lastError || 'ffmpeg failed'}).` };
     }

@@ -50,6 +50,9 @@ const MAX_STDERR = 8 * 1024;
 // malformed file can crash ffprobe 4.1), which a retry would only repeat. Any other signal
 // came from outside.
 const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
+// setpriv's exit codes for a tool it could not start (missing, not executable), which a direct
+// spawn reports as an 'error'; ffmpeg and ffprobe never exit with them.
+const NOT_STARTED_CODES: ReadonlySet<number> = new Set([126, 127]);
 // Transcoding runs in the background of a process that may also serve pages: below normal priority.
 const BACKGROUND_PRIORITY = 10;
 
@@ -109,6 +112,8 @@ export async function runTool(path: string, args: readonly string[], { signal, o
       const lastError = stderr.trim().split('\n').at(-1)?.trim() ?? '';
       if (ending === 'interrupted') reject(new ToolInterruptedError(`${path} was stopped`));
       else if (spawnError) reject(spawnError);
+      // A tool that never ran is our installation's fault, not the input's: not a ToolFailedError.
+      else if (launcher !== undefined && code !== null && NOT_STARTED_CODES.has(code)) reject(new Error(`${path} could not be started: ${lastError}`));
       else if (ending === 'timeout') reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
       else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
       else if (killedBy !== null) reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
