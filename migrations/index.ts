@@ -12,6 +12,7 @@ import * as videoRowGuards from './20261129000010_video_row_guards.ts';
 import * as adminUsers from './20261130000012_admin_users.ts';
 import * as adminStreams from './20261130000013_admin_streams.ts';
 import * as auditChain from './20261130000014_audit_chain.ts';
+import * as projectionRebuilds from './20261130000015_projection_rebuilds.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261130000012_admin_users', adminUsers],
   ['20261130000013_admin_streams', adminStreams],
   ['20261130000014_audit_chain', auditChain],
+  ['20261130000015_projection_rebuilds', projectionRebuilds],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

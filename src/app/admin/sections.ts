@@ -1,7 +1,9 @@
+import { asOfSection } from './as-of/index.ts';
 import { dashboardSection } from './dashboard/index.ts';
 import { exportsSection } from './exports/index.ts';
 import { messagesSection } from './messages/index.ts';
 import { parkedSection } from './parked/index.ts';
+import { rebuildSection } from './rebuild/index.ts';
 import type { AdminSectionFactory } from './section.ts';
 import { streamsSection } from './streams/index.ts';
 import { subscribersSection } from './subscribers/index.ts';
@@ -21,4 +23,6 @@ export const adminSections: readonly AdminSectionFactory[] = [
   subscribersSection,
   parkedSection,
   exportsSection,
+  rebuildSection,
+  asOfSection,
 ];
