@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'tape';
+import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
 import { publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { OUR_SIDE_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
@@ -264,6 +267,29 @@ test('video-publishing limits: a file that does not say how long it is is conver
     t.equal(await outcome(), 'VideoPublished', 'published');
     const { durationSeconds } = (await eventOf(store, videoId, 'VideoPublished'))?.data as { durationSeconds: number };
     t.ok(Math.abs(durationSeconds - 1) < 0.2, `the first second of three (${durationSeconds} s)`);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing failures: an acceptance recorded before sources were checked, naming another video’s upload, fails without deleting that upload', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const component = videoPublishing(scope, store, videoStore);
+    const other = publishVideoControl();
+    const notes = path.join(dir, 'notes.txt');
+    await writeFile(notes, 'not a video\n'.repeat(100));
+    await upload(videoStore, other.data.videoId, notes);
+    const legacy = publishVideoControl({ sourceUri: other.data.sourceUri });
+    const { videoId } = legacy.data;
+    await store.write(videoPublishingStreamName(videoId), { id: randomUUID(), type: 'VideoPublishingAccepted', data: legacy.data, metadata: legacy.metadata });
+    await drain(component.transcoder);
+
+    t.equal((await typesOf(store, videoId)).at(-1), 'VideoPublishingFailed', 'failed');
+    t.ok(await videoStore.stat(other.data.sourceUri), 'the other video’s upload is still there');
   } finally {
     await scope.close();
   }

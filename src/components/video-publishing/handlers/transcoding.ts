@@ -61,7 +61,9 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
    */
   async function removeFailedVideo(videoId: string, sourceUri: string): Promise<void> {
     await removeOutputs(videoId);
-    await videoStore.remove(sourceUri);
+    // Only the video's own upload: an acceptance recorded before PublishVideo's source was
+    // checked may name another video's, which is not this failure's to delete.
+    if (sourceUri === uriOfKey(videoKeys.source(videoId))) await videoStore.remove(sourceUri);
   }
 
   /** After a thrown attempt: its files go, unless another transcoder has published them meanwhile. */
@@ -157,7 +159,8 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
           },
         });
       } catch (error) {
-        await discardAttempt(stream, videoId, log);
+        // Nothing is stored before the start.
+        if (started) await discardAttempt(stream, videoId, log);
         prepared = failureOf(error, event, started, log);
       } finally {
         await progress.settled();
