@@ -88,6 +88,28 @@ test('video-operations: each command is pending until the component answers it, 
   }
 });
 
+test('video-operations: a publish the component rejects (not the owner) settles as failed with the reason', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const component = videoPublishing(scope, store, videoStoreIn(await tempDir(scope)));
+    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db).subscriptions;
+    const publish = publishVideoControl();
+    // Someone else asks to publish it in the owner's name.
+    const forged = { ...publish, metadata: { ...publish.metadata, userId: randomUUID() } };
+    await writeCommand(store, forged);
+    await drain(commandsSubscriber);
+    await drain(component.commands);
+    await drain(outcomesSubscriber);
+    const row = await operation(db, traceOf(forged));
+    t.equal(row?.status, 'failed', 'the operation is settled, not left pending');
+    t.ok(row?.reason, `with the component's reason (${row?.reason})`);
+  } finally {
+    await scope.close();
+  }
+});
+
 test('video-operations: an outcome read before its command makes the row, and the late command leaves it settled', async (t) => {
   const scope = createScope();
   try {

@@ -6,6 +6,7 @@ import { firstPerTrace, traceOf, type OperationKind, type OperationRow } from '.
 const OUTCOMES = {
   VideoPublished: 'publish',
   VideoPublishingFailed: 'publish',
+  VideoPublishingRejected: 'publish',
   VideoNamed: 'name',
   VideoNameRejected: 'name',
   VideoDescribed: 'describe',
