@@ -4,7 +4,6 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { config as loadDotenv } from 'dotenv';
 import type { Knex } from 'knex';
-import { pino } from 'pino';
 import { ADMIN_ROLE, createUserCredentialsAggregator } from '../aggregators/user-credentials/index.ts';
 import {
   emailSchema,
@@ -20,9 +19,9 @@ import { createIdentityCommandSubscription } from '../components/identity/index.
 import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
-import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
 import type { Logger } from '../logger.ts';
 import { createMessageStore, createMessageStorePool, parseMessage, type MessageStore, type Recorded } from '../message-store/index.ts';
+import { cliLogger, runCli, withDatabases } from './cli.ts';
 
 /*
  * npm run admin -- grant <email>      give the user registered with <email> the admin role
@@ -178,27 +177,8 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  // Logs go to stderr, and only warnings unless LOG_LEVEL asks for more: stdout is for the answer.
-  const logger: Logger = pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
-  // With no URLs the app's embedded server is used: joined if the app runs it, else started for
-  // this run and stopped after (starting it anew would stop the app's).
-  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
-  try {
-    return await run(request, databases.urls, logger);
-  } finally {
-    await databases.release();
-  }
+  const logger = cliLogger(env);
+  return withDatabases(env, logger, (urls) => run(request, urls, logger));
 }
 
-// Ending by itself lets stdout drain (a pipe is asynchronous on some systems); the unref'd
-// timer ends the process only if something forgotten would keep it alive.
-const EXIT_GRACE_MS = 2_000;
-let exitCode: number;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`admin failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  exitCode = 1;
-}
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
+await runCli('admin', main);

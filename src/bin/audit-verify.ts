@@ -1,13 +1,12 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
-import { pino } from 'pino';
 import { AuditKeyError, formatReport, resolveAuditKeys, verifyAuditChain, type AuditKeys, type AuditReport } from '../audit/index.ts';
 import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
-import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
 import type { Logger } from '../logger.ts';
 import { createMessageStorePool } from '../message-store/index.ts';
+import { cliLogger, runCli, withDatabases } from './cli.ts';
 
 /*
  * npm run audit:verify [-- --json]
@@ -95,29 +94,12 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  // Logs go to stderr, warnings only unless LOG_LEVEL asks for more: stdout is for the report.
-  const logger: Logger = pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
+  const logger = cliLogger(env);
   if (keys.development) process.stderr.write('Warning: AUDIT_KEY is not set; checking heads with the development key, which proves nothing.\n');
-  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
-  try {
-    const report = await run(databases.urls, keys, options.json, logger);
-    if (!report) return 1;
-    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
-    return report.ok ? 0 : 1;
-  } finally {
-    await databases.release();
-  }
+  const report = await withDatabases(env, logger, (urls) => run(urls, keys, options.json, logger));
+  if (!report) return 1;
+  process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  return report.ok ? 0 : 1;
 }
 
-// As in the admin CLI: end by ourselves so stdout drains; the unref'd timer only ends a process
-// that something forgotten would keep alive.
-const EXIT_GRACE_MS = 2_000;
-let exitCode: number;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`audit:verify failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  exitCode = 1;
-}
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
+await runCli('audit:verify', main);

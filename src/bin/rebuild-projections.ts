@@ -3,15 +3,14 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { config as loadDotenv } from 'dotenv';
-import { pino } from 'pino';
 import { v5 as uuidV5 } from 'uuid';
 import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
-import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
 import type { Logger } from '../logger.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { pickProjections, PROJECTION_NAMES, RebuildAbortedError, rebuildableProjections, runRebuild, type RebuildableProjection, type RebuildReport, type Requester } from '../rebuild/index.ts';
+import { cliLogger, runCli, withDatabases } from './cli.ts';
 
 /*
  * npm run projections:rebuild -- <name|all> [--batch-size <n>]
@@ -159,24 +158,8 @@ async function main(): Promise<number> {
     }
     throw error;
   }
-  // Logs go to stderr, and only warnings unless LOG_LEVEL asks for more: stdout is for the result.
-  const logger: Logger = pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
-  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
-  try {
-    return await run(request, databases.urls, logger);
-  } finally {
-    await databases.release();
-  }
+  const logger = cliLogger(env);
+  return withDatabases(env, logger, (urls) => run(request, urls, logger));
 }
 
-// Ending by itself lets stdout drain; the unref'd timer ends the process only if something forgotten would keep it alive.
-const EXIT_GRACE_MS = 2_000;
-let exitCode: number;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`projections:rebuild failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  exitCode = 1;
-}
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
+await runCli('projections:rebuild', main);

@@ -1,13 +1,12 @@
 import { config as loadDotenv } from 'dotenv';
-import { pino } from 'pino';
 import { ConfigError, parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
-import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
 import { demoLogIn, SAMPLE_VIDEOS, seedDemo } from '../demo/index.ts';
 import type { Logger } from '../logger.ts';
 import { ffmpegPath } from '../media-tools.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { createLocalVideoStore } from '../video-store/index.ts';
+import { cliLogger, runCli, withDatabases } from './cli.ts';
 
 /*
  * npm run seed      register the demo creator and send the three sample videos for publishing
@@ -58,27 +57,9 @@ async function main(): Promise<number> {
     process.stderr.write(`Configuration error: ${error.message}\n`);
     return 1;
   }
-  // Logs go to stderr, and only warnings unless LOG_LEVEL asks for more: stdout is for the answer.
-  const logger: Logger = pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
-  // The app's embedded server, joined if the app runs it, else started for this run and stopped after.
-  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
-  try {
-    await run(databases.urls, env, logger);
-    return 0;
-  } finally {
-    await databases.release();
-  }
+  const logger = cliLogger(env);
+  await withDatabases(env, logger, (urls) => run(urls, env, logger));
+  return 0;
 }
 
-// Ending by itself lets stdout drain; the unref'd timer ends the process only if something
-// forgotten would keep it alive.
-const EXIT_GRACE_MS = 2_000;
-let exitCode: number;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`seed failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  exitCode = 1;
-}
-process.exitCode = exitCode;
-setTimeout(() => process.exit(exitCode), EXIT_GRACE_MS).unref();
+await runCli('seed', main);
