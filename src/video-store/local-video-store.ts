@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -75,8 +76,15 @@ export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Da
       return writeThrough(key, async (partial) => {
         const target = createWriteStream(partial, { flags: 'wx' });
         const options = signal ? { signal } : {};
-        if (maxBytes === undefined) await pipeline(body, target, options);
-        else await pipeline(body, limitTo(maxBytes), target, options);
+        try {
+          if (maxBytes === undefined) await pipeline(body, target, options);
+          else await pipeline(body, limitTo(maxBytes), target, options);
+        } catch (error) {
+          // A source that fails at once can fail before the file is even opened; the open still
+          // completes later and would recreate the partial after it was discarded. Wait for it.
+          if (!target.closed) await once(target, 'close').catch(() => undefined);
+          throw error;
+        }
       });
     },
 
