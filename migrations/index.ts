@@ -13,6 +13,7 @@ import * as adminUsers from './20261130000012_admin_users.ts';
 import * as adminStreams from './20261130000013_admin_streams.ts';
 import * as auditChain from './20261130000014_audit_chain.ts';
 import * as projectionRebuilds from './20261130000015_projection_rebuilds.ts';
+import * as personalDataKeys from './20261130000016_personal_data_keys.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261130000013_admin_streams', adminStreams],
   ['20261130000014_audit_chain', auditChain],
   ['20261130000015_projection_rebuilds', projectionRebuilds],
+  ['20261130000016_personal_data_keys', personalDataKeys],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,95 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+
+/**
+ * Crypto-shredding: personal fields are written to the message store sealed with a per-user
+ * AES-256-GCM key kept in personal_data.personal_data_keys (app database, outside the message
+ * store and the projections). Erasing the user deletes the key: the messages stay, unreadable.
+ * Every reader of a personal field opens it here.
+ */
+
+export const ERASED = '[erased]';
+/** How a page that does not open sealed fields shows one. */
+export const SEALED = '[sealed]';
+const KEYS_TABLE = 'personal_data.personal_data_keys';
+
+export const sealedSchema = z.object({ sealed: z.literal('v1'), iv: z.string(), tag: z.string(), data: z.string() });
+export type Sealed = z.infer<typeof sealedSchema>;
+/** A personal field as a contract reads it: plain (written before sealing landed) or sealed. */
+export type PersonalField = string | Sealed;
+
+/** A contract field that holds `plain` before this feature, or its sealed form after. */
+export function personalField<T extends z.ZodType<string>>(plain: T) {
+  return z.union([plain, sealedSchema]);
+}
+
+export const isSealed = (value: unknown): value is Sealed => sealedSchema.safeParse(value).success;
+
+export function sealWith(key: Buffer, value: string): Sealed {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+  return { sealed: 'v1', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+}
+
+/** Throws when the value was altered (the GCM tag does not match). */
+export function openWith(key: Buffer, value: Sealed): string {
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
+  decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
+  return Buffer.concat([decipher.update(Buffer.from(value.data, 'base64')), decipher.final()]).toString('utf8');
+}
+
+export interface PersonalData {
+  /** Seals `value` with the user's key, made on first use. Refuses once the user is erased. */
+  seal(userId: string, value: string): Promise<Sealed>;
+  /** The plain value; a plain string (an old message) as it is; undefined once the key is erased. */
+  open(userId: string, value: PersonalField): Promise<string | undefined>;
+  /** Deletes the user's key for good (the row stays, with erased_at). */
+  erase(userId: string): Promise<void>;
+  isErased(userId: string): Promise<boolean>;
+}
+
+interface KeyRow {
+  key: Buffer | null;
+  erased_at: Date | null;
+}
+
+/**
+ * For code built without the key store (some tests, tools that only ever read old messages):
+ * plain fields pass, a sealed one throws, so nothing is decided on a field it cannot read.
+ */
+export const plainOnlyPersonalData: PersonalData = {
+  seal: () => Promise.reject(new Error('no key store: cannot seal personal data')),
+  open: (_userId, value) => (typeof value === 'string' ? Promise.resolve(value) : Promise.reject(new Error('no key store: cannot open sealed personal data'))),
+  erase: () => Promise.reject(new Error('no key store: cannot erase')),
+  isErased: () => Promise.resolve(false),
+};
+
+export function createPersonalData(db: Knex): PersonalData {
+  const keyOf = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
+
+  return {
+    async seal(userId, value) {
+      await db(KEYS_TABLE).insert({ user_id: userId, key: randomBytes(32) }).onConflict('user_id').ignore();
+      const row = await keyOf(userId);
+      if (!row?.key) throw new Error(`user ${userId} is erased: nothing of theirs is sealed any more`);
+      return sealWith(row.key, value);
+    },
+    async open(userId, value) {
+      if (typeof value === 'string') return value;
+      const row = await keyOf(userId);
+      return row?.key ? openWith(row.key, value) : undefined;
+    },
+    async erase(userId) {
+      await db(KEYS_TABLE)
+        .insert({ user_id: userId, key: null, erased_at: db.fn.now() })
+        .onConflict('user_id')
+        .merge({ key: null, erased_at: db.raw('COALESCE(??, now())', [`${KEYS_TABLE}.erased_at`]) });
+    },
+    async isErased(userId) {
+      const row = await keyOf(userId);
+      return row?.erased_at != null;
+    },
+  };
+}
