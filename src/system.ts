@@ -28,6 +28,7 @@ import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
 import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy, VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
+import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
 import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
 import type { ComponentProcessor } from './subscription/component-processor.ts';
@@ -118,8 +119,10 @@ export function createSystem(config: SystemConfig): System {
     ...(consumerGroup && { consumerGroup }),
   });
   const subscriberDeps = { messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) };
+  // Per-user keys for personal fields (src/personal-data): app database, own schema, no projection.
+  const personalData = createPersonalData(db);
   const userCredentials = createUserCredentialsAggregator({ db, ...subscriberDeps });
-  const identity = createIdentityComponent({ ...subscriberDeps, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
+  const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
   const mail = config.mail ?? DEFAULT_MAIL;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({ ...subscriberDeps, from: mail.from, transport: mailTransport });
@@ -171,7 +174,7 @@ export function createSystem(config: SystemConfig): System {
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
-  const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits });
+  const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
   const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
   const videos = createVideosApp({ db, videoStore });
   const componentProcessors = subscriptions.flatMap((subscription) =>

@@ -1,5 +1,6 @@
 import { authenticationSchemas, authenticationStreamName } from '../app/authenticate/contract.ts';
 import { identityEventSchemas, identityStreamName } from '../components/identity/contract.ts';
+import { ERASED, SEALED } from '../personal-data/seal.ts';
 import { MessageDataError, parseMessage, type RawMessage } from '../message-store/index.ts';
 import { maskEmail } from '../personal-data/redact.ts';
 import { utc, type EntityKind, type EntityState } from './entity.ts';
@@ -35,7 +36,10 @@ function apply(user: User, message: RawMessage): User {
   if (identity) {
     switch (identity.type) {
       case 'Registered':
-        return { ...user, registered: true, email: identity.data.email, registeredAt: identity.time };
+        // A sealed email is not opened here: the as-of view folds without the key store.
+        return { ...user, registered: true, email: typeof identity.data.email === 'string' ? identity.data.email : SEALED, registeredAt: identity.time };
+      case 'UserErased':
+        return { ...user, email: ERASED };
       case 'RegistrationRejected':
         return { ...user, rejected: identity.data.reason };
       case 'RegistrationEmailSent':

@@ -16,6 +16,7 @@ import {
   type RoleChange,
 } from '../components/identity/contract.ts';
 import { createIdentityCommandSubscription } from '../components/identity/index.ts';
+import { createPersonalData } from '../personal-data/seal.ts';
 import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
@@ -113,7 +114,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
   const subscriptions = [
-    createIdentityCommandSubscription({ messageStore, logger, subscription: { pollIntervalMs: 500 } }),
+    createIdentityCommandSubscription({ messageStore, logger, personalData: createPersonalData(db), subscription: { pollIntervalMs: 500 } }),
     createUserCredentialsAggregator({ db, messageStore, logger, subscription: { pollIntervalMs: 500 } }).subscription,
   ];
   try {

@@ -22,7 +22,11 @@ export interface RebuildPart {
   apply(messages: readonly RawMessage[], trx: Knex.Transaction): Promise<Array<{ message: RawMessage; error: MessageDataError }>>;
 }
 
-/** What `npm run projections:rebuild` and the admin page accept, besides 'all'. */
+/**
+ * What `npm run projections:rebuild` and the admin page accept, besides 'all'. Never add
+ * personal_data.personal_data_keys here: it is no projection (nothing rebuilds a deleted key), and
+ * a rebuild of user-credentials or admin-users reads it to open sealed fields (docs/personal-data.md).
+ */
 export const PROJECTION_NAMES = ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations'] as const;
 export type ProjectionName = (typeof PROJECTION_NAMES)[number];
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
+import { createPersonalData, isSealed, type Sealed } from '../../src/personal-data/seal.ts';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -42,11 +43,13 @@ test('register: a valid form writes one Register command (a bcrypt hash, never t
 
     const commands = await system.messageStore.readStream(`identity:command-${userId}`);
     t.equal(commands.length, 1, 'one command');
-    const data = commands[0]?.data as { userId: string; email: string; passwordHash: string };
+    const data = commands[0]?.data as { userId: string; email: Sealed; passwordHash: Sealed };
     t.equal(commands[0]?.type, 'Register');
     t.equal(data.userId, userId);
-    t.equal(data.email, 'new.user@example.com', 'the email trimmed and lower-cased');
-    t.match(data.passwordHash, /^\$2b\$04\$/, 'a bcrypt hash at the configured cost');
+    t.ok(isSealed(data.email) && isSealed(data.passwordHash), 'email and hash sealed with the user\'s key');
+    const personalData = createPersonalData(system.db);
+    t.equal(await personalData.open(userId, data.email), 'new.user@example.com', 'the email trimmed and lower-cased');
+    t.match((await personalData.open(userId, data.passwordHash)) ?? '', /^\$2b\$04\$/, 'a bcrypt hash at the configured cost');
     t.notOk(JSON.stringify(commands[0]).includes(password), 'the password itself is nowhere in the message');
     t.equal(commands[0]?.metadata.userId, userId, 'metadata: userId');
     t.ok(commands[0]?.metadata.traceId, 'metadata: traceId');

@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
 import { identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../components/identity/contract.ts';
+import { createPersonalData, ERASED, type PersonalData } from '../../personal-data/seal.ts';
 import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { ADMIN_ROLE } from '../user-credentials/index.ts';
 import { byUserId, schemasOf } from './contract-subset.ts';
 
-const IDENTITY_TYPES = ['Registered', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked'] as const;
+const IDENTITY_TYPES = ['Registered', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
 type UserEvent = Recorded<Extract<IdentityEvent, { type: (typeof IDENTITY_TYPES)[number] }>>;
 const schemas = schemasOf(identityEventSchemas, IDENTITY_TYPES);
 
@@ -26,10 +27,15 @@ function parseUserEvent(message: RawMessage): UserEvent | undefined {
   return event;
 }
 
-function columnsOf(event: UserEvent): IdentityColumns {
+async function columnsOf(event: UserEvent, personalData: PersonalData): Promise<IdentityColumns> {
   switch (event.type) {
-    case 'Registered':
-      return { email: normaliseEmail(event.data.email), registered_at: event.time };
+    case 'Registered': {
+      // An erased user's sealed email no longer opens: a replay shows them erased too.
+      const email = await personalData.open(event.data.userId, event.data.email);
+      return { email: email === undefined ? ERASED : normaliseEmail(email), registered_at: event.time };
+    }
+    case 'UserErased':
+      return { email: ERASED };
     case 'RegistrationEmailSent':
       return { welcome_email_sent_at: event.time };
     // Identity events are the only source of roles, and the admin role the only one they name.
@@ -50,12 +56,12 @@ interface UserChange {
   readonly position: number;
 }
 
-function foldByUser(events: readonly UserEvent[]): UserChange[] {
+async function foldByUser(events: readonly UserEvent[], personalData: PersonalData): Promise<UserChange[]> {
   const changes = new Map<string, UserChange>();
   for (const event of events) {
     const userId = event.data.userId.toLowerCase();
     const earlier = changes.get(userId)?.columns ?? {};
-    changes.set(userId, { userId, columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
+    changes.set(userId, { userId, columns: { ...earlier, ...(await columnsOf(event, personalData)) }, position: event.globalPosition });
   }
   return [...changes.values()].sort(byUserId);
 }
@@ -68,7 +74,8 @@ function foldByUser(events: readonly UserEvent[]): UserChange[] {
 export const identityProjection: BatchProjection<UserEvent> = {
   parse: parseUserEvent,
   async apply(events, trx: Knex.Transaction) {
-    for (const { userId, columns, position } of foldByUser(events)) {
+    // The key table is read through the batch's transaction: same database, same snapshot.
+    for (const { userId, columns, position } of await foldByUser(events, createPersonalData(trx))) {
       await trx('admin_users')
         .insert({ user_id: userId, ...columns, identity_position: position })
         .onConflict('user_id')

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../components/identity/contract.ts';
 import type { Logger } from '../../logger.ts';
+import { createPersonalData, type PersonalData } from '../../personal-data/seal.ts';
 import { parseMessage, type ConsumerGroup, type MessageStore, type Recorded } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
@@ -16,7 +17,7 @@ export interface UserCredentialsAggregatorDeps {
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
 }
 
-const CREDENTIAL_EVENTS = ['Registered', 'AdminRoleGranted', 'AdminRoleRevoked'] as const;
+const CREDENTIAL_EVENTS = ['Registered', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
 type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
 const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [type, identityEventSchemas[type]])) as Pick<
@@ -24,14 +25,25 @@ const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [ty
   (typeof CREDENTIAL_EVENTS)[number]
 >;
 
-/** One statement per event, each harmless when applied twice (a row is inserted once, a role is a set member). */
-async function applyEvent(event: CredentialEvent, trx: Knex.Transaction): Promise<void> {
+/**
+ * One statement per event, each harmless when applied twice (a row is inserted once, a role is a
+ * set member). The sealed email and hash are opened here: an erased user's no longer open, so a
+ * replay after the erasure makes no row for them.
+ */
+async function applyEvent(event: CredentialEvent, trx: Knex.Transaction, personalData: PersonalData): Promise<void> {
   switch (event.type) {
-    case 'Registered':
+    case 'Registered': {
+      const email = await personalData.open(event.data.userId, event.data.email);
+      const passwordHash = await personalData.open(event.data.userId, event.data.passwordHash);
+      if (email === undefined || passwordHash === undefined) return;
       await trx('user_credentials')
-        .insert({ user_id: event.data.userId, email: event.data.email, password_hash: event.data.passwordHash, registered_at: event.time })
+        .insert({ user_id: event.data.userId, email, password_hash: passwordHash, registered_at: event.time })
         .onConflict('user_id')
         .ignore();
+      return;
+    }
+    case 'UserErased':
+      await trx('user_credentials').where({ user_id: event.data.userId }).delete();
       return;
     case 'AdminRoleGranted':
       await trx('user_credentials')
@@ -57,11 +69,12 @@ async function applyEvent(event: CredentialEvent, trx: Knex.Transaction): Promis
  * statement is idempotent as well, so a rebuild over existing rows cannot go wrong either.
  */
 export function createUserCredentialsAggregator({ db, messageStore, logger, consumerGroup, subscription }: UserCredentialsAggregatorDeps) {
+  const personalData = createPersonalData(db);
   const projection: BatchProjection<CredentialEvent> = {
     parse: (message) => parseMessage(credentialSchemas, message),
     // In stream order: a user's grant and a later revoke must land in that order.
     async apply(events, trx) {
-      for (const event of events) await applyEvent(event, trx);
+      for (const event of events) await applyEvent(event, trx, personalData);
     },
   };
 

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
+import { identityCommandStreamName, normaliseEmail, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
+import type { PersonalData } from '../../personal-data/seal.ts';
 import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
@@ -23,6 +24,8 @@ interface RegisterUsersDeps {
   readonly canLogIn: (userId: string) => Promise<boolean>;
   readonly passwords: PasswordHasher;
   readonly rateLimits: RateLimits;
+  /** Seals the email and password hash before they reach the message store (crypto-shredding). */
+  readonly personalData: PersonalData;
   readonly newId?: () => string;
 }
 
@@ -32,7 +35,7 @@ interface FormState {
   readonly errors?: Partial<Record<RegistrationField, string>>;
 }
 
-export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn, passwords, rateLimits, newId = randomUUID }: RegisterUsersDeps) {
+export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn, passwords, rateLimits, personalData, newId = randomUUID }: RegisterUsersDeps) {
   const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {} }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
@@ -54,7 +57,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     // same address, a fresh form for another, which would otherwise be silently ignored.
     const earlier = await registrationDecision(messageStore, userId);
     if (earlier && earlier.state !== 'pending') {
-      if (earlier.state === 'registered' && earlier.email === email) return res.redirect(303, `/register/${userId}`);
+      if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email)) return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, { email, errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' } });
     }
 
@@ -65,7 +68,8 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     const command: IdentityCommand = {
       id: newId(),
       type: 'Register',
-      data: { userId, email, passwordHash: await passwords.hash(password) },
+      // Sealed with the user's key, normalised first: identity compares the opened address.
+      data: { userId, email: await personalData.seal(userId, normaliseEmail(email)), passwordHash: await personalData.seal(userId, await passwords.hash(password)) },
       metadata: { traceId: req.context.traceId, userId },
     };
     await messageStore.write(identityCommandStreamName(userId), command);

@@ -1,9 +1,11 @@
 import { identityCommandStreamName, identityEventSchemas, identityStreamName } from '../../components/identity/contract.ts';
 import type { MessageStore, Projection } from '../../message-store/index.ts';
+import type { PersonalField } from '../../personal-data/seal.ts';
 
 type RegistrationDecision =
   | { readonly state: 'pending' }
-  | { readonly state: 'registered'; readonly email: string }
+  /** `email` as the stream holds it: sealed since crypto-shredding landed. */
+  | { readonly state: 'registered'; readonly email: PersonalField }
   | { readonly state: 'rejected'; readonly reason: string };
 
 const registeredEmail = identityEventSchemas.Registered.shape.email;

@@ -1,6 +1,7 @@
 import { v5 as uuidV5 } from 'uuid';
 import { z } from 'zod';
 import { streamName, type MessagesOf } from '../../message-store/index.ts';
+import { personalField } from '../../personal-data/seal.ts';
 
 export const IDENTITY_CATEGORY = 'identity';
 export const IDENTITY_COMMAND_CATEGORY = 'identity:command';
@@ -35,23 +36,28 @@ const actorSchema = z.string().min(1).max(200);
 const roleCommandSchema = z.object({ commandId: z.uuid(), email: emailSchema, by: actorSchema });
 
 export const identityCommandSchemas = {
-  Register: z.object({ userId: z.uuid(), email: emailSchema, passwordHash: passwordHashSchema }),
+  /** email and passwordHash: plain before crypto-shredding landed, sealed with the user's key since. */
+  Register: z.object({ userId: z.uuid(), email: personalField(emailSchema), passwordHash: personalField(passwordHashSchema) }),
   /** On identity:command-<commandId>: the user is named by email, as an operator knows them. */
   GrantAdminRole: roleCommandSchema,
   RevokeAdminRole: roleCommandSchema,
 } as const;
 
 export const identityEventSchemas = {
-  Registered: z.object({ userId: z.uuid(), email: emailSchema, passwordHash: passwordHashSchema }),
-  RegistrationRejected: z.object({ userId: z.uuid(), email: z.string().max(MAX_EMAIL_LENGTH), reason: z.string() }),
+  Registered: z.object({ userId: z.uuid(), email: personalField(emailSchema), passwordHash: personalField(passwordHashSchema) }),
+  RegistrationRejected: z.object({ userId: z.uuid(), email: personalField(z.string().max(MAX_EMAIL_LENGTH)), reason: z.string() }),
   RegistrationEmailSent: z.object({ userId: z.uuid(), emailId: z.uuid() }),
   RegistrationEmailFailed: z.object({ userId: z.uuid(), emailId: z.uuid(), reason: z.string() }),
   AdminRoleGranted: z.object({ userId: z.uuid(), by: z.string().min(1) }),
   AdminRoleRevoked: z.object({ userId: z.uuid(), by: z.string().min(1) }),
+  /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id. */
+  UserErased: z.object({ userId: z.uuid(), by: z.string().min(1) }),
 } as const;
 
 export const identityEmailSchemas = {
-  EmailReserved: z.object({ email: emailSchema, userId: z.uuid() }),
+  EmailReserved: z.object({ email: personalField(emailSchema), userId: z.uuid() }),
+  /** The holder was erased: the next EmailReserved on this stream claims the address again. */
+  EmailReleased: z.object({ userId: z.uuid() }),
 } as const;
 
 export const roleChangeSchema = z.enum(['grant', 'revoke']);

@@ -1,11 +1,14 @@
 import { parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import type { PersonalField } from '../../personal-data/seal.ts';
 import { identityEventSchemas, type IdentityEvent } from './contract.ts';
 
 /** A user as the `identity-<userId>` stream tells it. */
 export interface Identity {
   readonly registered: boolean;
-  /** The normalised address the user registered with. */
-  readonly email: string | undefined;
+  /** The normalised address the user registered with: sealed (open it with personal-data) or plain if older. */
+  readonly email: PersonalField | undefined;
+  /** UserErased: the key is gone, the email released. */
+  readonly erased: boolean;
   readonly admin: boolean;
   /**
    * Global positions of the messages this stream's events answer (their causation): a message
@@ -14,7 +17,7 @@ export interface Identity {
   readonly handled: ReadonlySet<number>;
 }
 
-const initial: Identity = { registered: false, email: undefined, admin: false, handled: new Set() };
+const initial: Identity = { registered: false, email: undefined, erased: false, admin: false, handled: new Set() };
 
 function answered(state: Identity, message: RawMessage): Identity {
   const cause = message.metadata.causationMessageGlobalPosition;
@@ -42,5 +45,6 @@ export const identityProjection: Projection<Identity> = {
     RegistrationEmailFailed: checked((state) => state),
     AdminRoleGranted: checked((state) => ({ ...state, admin: true })),
     AdminRoleRevoked: checked((state) => ({ ...state, admin: false })),
+    UserErased: checked((state) => ({ ...state, erased: true })),
   },
 };

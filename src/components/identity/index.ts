@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.ts';
+import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
 import { createDispatcher, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
@@ -21,6 +22,11 @@ type SubscriptionSettings = Partial<Pick<SubscriptionOptions, 'batchSize' | 'pol
 interface SubscriberDeps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
+  /**
+   * Opens the sealed emails of commands and events (src/personal-data). Without it only plain
+   * (pre-sealing) fields are read; a sealed one throws and its message is parked.
+   */
+  readonly personalData?: PersonalData;
   readonly consumerGroup?: ConsumerGroup;
   readonly subscription?: SubscriptionSettings;
 }
@@ -49,8 +55,8 @@ function subscribe(
   });
 }
 
-function commandHandler({ messageStore, logger }: SubscriberDeps): (message: RawMessage) => Promise<void> {
-  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger }));
+function commandHandler({ messageStore, logger, personalData = plainOnlyPersonalData }: SubscriberDeps): (message: RawMessage) => Promise<void> {
+  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger, personalData }));
 }
 
 /**
@@ -70,10 +76,10 @@ export function createIdentityCommandSubscription(deps: SubscriberDeps): Subscri
 export function createIdentityComponent(deps: IdentityComponentDeps) {
   const logger = deps.logger.child({ component: 'identity' });
   const inner = { ...deps, logger };
-  const { messageStore } = deps;
+  const { messageStore, personalData = plainOnlyPersonalData } = deps;
   const handlers = {
     commands: commandHandler(inner),
-    events: createDispatcher(identityEventSchemas, createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl) })),
+    events: createDispatcher(identityEventSchemas, createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData })),
     sendEmailEvents: createDispatcher(sendEmailEventSchemas, createSendEmailEventHandlers({ messageStore, logger })),
   };
   const subscriptions: Subscription[] = [

@@ -1,14 +1,13 @@
 import type { Logger } from '../../../logger.ts';
 import {
   follow,
-  parseMessage,
   VersionConflictError,
   type HandlerMap,
   type MessageStore,
   type Recorded,
 } from '../../../message-store/index.ts';
+import type { PersonalData, PersonalField } from '../../../personal-data/seal.ts';
 import {
-  identityEmailSchemas,
   identityEmailStreamName,
   identityRoleChangeStreamName,
   identityStreamName,
@@ -19,12 +18,15 @@ import {
 } from '../contract.ts';
 import { answerId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
+import { reservationOf } from '../reservation.ts';
 
 type Command<T extends IdentityCommand['type']> = Recorded<Extract<IdentityCommand, { type: T }>>;
 
 interface Deps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
+  /** Opens the sealed email of a command or a user's stream. */
+  readonly personalData: PersonalData;
 }
 
 /**
@@ -34,56 +36,64 @@ interface Deps {
  * that check still writes nothing new. Writes to a user's stream expect the version that was
  * read: a conflict throws, the subscription retries, and the handler reads and decides again.
  */
-export function createCommandHandlers({ messageStore, logger }: Deps): Required<HandlerMap<IdentityCommand>> {
+export function createCommandHandlers({ messageStore, logger, personalData }: Deps): Required<HandlerMap<IdentityCommand>> {
   async function loadIdentity(userId: string): Promise<{ state: Identity; version: number }> {
     return messageStore.project(identityStreamName(userId), identityProjection);
   }
 
-  /** The user holding `email`, from the first message of its reservation stream. */
+  /** The user holding `email` now: the last EmailReserved of its stream, unless released since. */
   async function ownerOf(email: string): Promise<string | undefined> {
-    const [first] = await messageStore.readStream(identityEmailStreamName(email), { batchSize: 1 });
-    if (!first) return undefined;
-    const reservation = parseMessage(identityEmailSchemas, first);
-    if (!reservation) throw new Error(`${first.streamName} starts with ${first.type}, not EmailReserved`);
-    return reservation.data.userId;
+    return (await reservationOf(messageStore, identityEmailStreamName(email))).holder;
   }
 
   /**
-   * Claims `email` for `userId`, or names who holds it. Expected version −1 makes the first
-   * writer win however many registrations race for the address; a user finding its own
-   * reservation (the same command again, or the form posted twice) goes on.
+   * Claims `email` for `userId`, or names who holds it. Writing at the version read makes the
+   * first writer win however many registrations race for the address (−1 for a new address, the
+   * EmailReleased's position for an address freed by an erasure); a user finding its own
+   * reservation (the same command again, or the form posted twice) goes on. `stored` is the
+   * email as the command carried it (sealed since crypto-shredding landed).
    */
-  async function reserve(email: string, userId: string, command: Command<'Register'>): Promise<string> {
-    const reservation = follow(command, 'EmailReserved', { email, userId }, {}, answerId(command.id, 'EmailReserved'));
+  async function reserve(email: string, stored: PersonalField, userId: string, command: Command<'Register'>): Promise<string> {
+    const stream = identityEmailStreamName(email);
+    const { holder, version } = await reservationOf(messageStore, stream);
+    if (holder !== undefined) return holder;
+    const reservation = follow(command, 'EmailReserved', { email: stored, userId }, {}, answerId(command.id, 'EmailReserved'));
     try {
-      await messageStore.write(identityEmailStreamName(email), reservation, -1);
+      await messageStore.write(stream, reservation, version);
       return userId;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
     }
     const owner = await ownerOf(email);
-    if (owner === undefined) throw new Error('the email reservation stream conflicted but reads empty');
+    if (owner === undefined) throw new Error(`${stream} conflicted at version ${version} but is free again: retry`);
     return owner;
   }
 
   async function register(command: Command<'Register'>): Promise<void> {
     const { userId, passwordHash } = command.data;
-    const email = normaliseEmail(command.data.email);
     const log = logger.child({ userId, commandId: command.id });
     const { state, version } = await loadIdentity(userId);
-    if (state.registered || state.handled.has(command.globalPosition)) {
+    if (state.registered || state.erased || state.handled.has(command.globalPosition)) {
       log.debug('Register ignored: already handled');
       return;
     }
-    const owner = await reserve(email, userId, command);
+    const opened = await personalData.open(userId, command.data.email);
+    if (opened === undefined) {
+      log.info('Register ignored: the user was erased before it was handled');
+      return;
+    }
+    const email = normaliseEmail(opened);
+    // A plain (older) command keeps its normalised spelling; a sealed one was normalised before sealing.
+    const stored = typeof command.data.email === 'string' ? email : command.data.email;
+    const owner = await reserve(email, stored, userId, command);
     const stream = identityStreamName(userId);
     if (owner !== userId) {
       const reason = REJECTION_REASONS.emailTaken;
-      await messageStore.write(stream, follow(command, 'RegistrationRejected', { userId, email, reason }, {}, answerId(command.id, 'RegistrationRejected')), version);
+      await messageStore.write(stream, follow(command, 'RegistrationRejected', { userId, email: stored, reason }, {}, answerId(command.id, 'RegistrationRejected')), version);
       log.info({ reason }, 'registration rejected');
       return;
     }
-    await messageStore.write(stream, follow(command, 'Registered', { userId, email, passwordHash }, {}, answerId(command.id, 'Registered')), version);
+    await messageStore.write(stream, follow(command, 'Registered', { userId, email: stored, passwordHash }, {}, answerId(command.id, 'Registered')), version);
     log.info('registered');
   }
 
@@ -105,7 +115,8 @@ export function createCommandHandlers({ messageStore, logger }: Deps): Required<
     const identity = userId === undefined ? undefined : await loadIdentity(userId);
     // A reservation whose registration has not landed (or landed for another address after a
     // crash) is no user yet.
-    if (userId === undefined || !identity?.state.registered || identity.state.email !== email) {
+    const registeredEmail = identity?.state.email === undefined || userId === undefined ? undefined : await personalData.open(userId, identity.state.email);
+    if (userId === undefined || !identity?.state.registered || identity.state.erased || registeredEmail !== email) {
       const reason = REJECTION_REASONS.unknownEmail;
       await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeRejected', { commandId, email, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')), -1);
       log.info({ reason }, 'admin role change rejected');

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type MessageStore } from '../../../message-store/index.ts';
+import type { PersonalData } from '../../../personal-data/seal.ts';
 import { sendEmailCommandStreamName, type Send } from '../../send-email/contract.ts';
 import { identityStreamName, type IdentityEvent } from '../contract.ts';
 import { answerId, registrationEmailId } from '../ids.ts';
@@ -9,13 +10,19 @@ interface Deps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
   readonly renderRegistrationEmail: (email: string) => RegistrationEmail;
+  readonly personalData: PersonalData;
 }
 
 /** Reactions to the component's own events: a new user is sent one welcome email. */
-export function createEventHandlers({ messageStore, logger, renderRegistrationEmail }: Deps): HandlerMap<IdentityEvent> {
+export function createEventHandlers({ messageStore, logger, renderRegistrationEmail, personalData }: Deps): HandlerMap<IdentityEvent> {
   return {
     async Registered(event) {
-      const { userId, email } = event.data;
+      const { userId } = event.data;
+      const email = await personalData.open(userId, event.data.email);
+      if (email === undefined) {
+        logger.info({ userId }, 'no welcome email: the user was erased');
+        return;
+      }
       // The email's id comes from the user, so every delivery of Registered names the same
       // command stream; an existing stream means the email was asked for already.
       const emailId = registrationEmailId(userId);
