@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { z } from 'zod';
 import { MAX_EMAIL_LENGTH, normaliseEmail } from '../../../components/identity/contract.ts';
+import { eraseUser } from '../../../components/identity/erase-user.ts';
+import { createPersonalData, ERASED } from '../../../personal-data/seal.ts';
+import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
+import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
 import { createUsersQueries } from './queries.ts';
@@ -32,7 +36,8 @@ function listHref(search: string | undefined, after?: UserListPosition): string 
 }
 
 /** The users list (by email, searchable by its start) and each user's page: their row, videos and history. */
-export const usersSection: AdminSectionFactory = ({ db, messageStorePool }) => {
+export const usersSection: AdminSectionFactory = ({ db, messageStore, messageStorePool }) => {
+  const personalData = createPersonalData(db);
   const queries = createUsersQueries(db);
   const router = Router();
 
@@ -58,16 +63,34 @@ export const usersSection: AdminSectionFactory = ({ db, messageStorePool }) => {
     const parsedBefore = req.query.before === undefined ? undefined : globalPositionSchema.safeParse(req.query.before);
     if (parsedBefore && !parsedBefore.success) throw new BadRequestError('That page link is broken. Start again from the newest.');
     const before = parsedBefore?.data;
-    const [videos, timeline] = await Promise.all([queries.videos(user.userId, VIDEOS_SHOWN), loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE)]);
+    issueCsrfToken(req, res);
+    const [videos, timeline, erased] = await Promise.all([queries.videos(user.userId, VIDEOS_SHOWN), loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE), personalData.isErased(user.userId)]);
     res.render('admin-user', {
       title: user.email ?? user.userId,
       user: userView(user),
+      erased,
       videos: videos.map(videoView),
       moreVideos: user.videos > videos.length,
       entries: timeline.entries.map(entryView),
       newestHref: before === undefined ? undefined : userHref(user.userId),
       olderHref: timeline.next === undefined ? undefined : `${userHref(user.userId)}?before=${timeline.next}`,
     });
+  });
+
+  /**
+   * Erases a user by crypto-shredding (src/components/identity/erase-user.ts): the request is
+   * recorded first as the admin's action, then the email is released, the key deleted and
+   * UserErased written. Posting again finishes an erasure that stopped half-way.
+   */
+  router.post('/:userId/erase', async (req, res) => {
+    const parsedId = userIdSchema.safeParse(req.params.userId);
+    const user = parsedId.success ? await queries.user(parsedId.data.toLowerCase()) : undefined;
+    if (!user) throw new NotFoundError('There is no user with that id.');
+    const actor = actorOf(req);
+    await recordAdminAction(messageStore, actor, 'UserErasureRequested', { userId: user.userId });
+    await eraseUser({ messageStore, personalData }, user.userId, { by: actor.adminId, traceId: actor.traceId });
+    req.session!.flash = `Erased user ${user.userId}: their personal fields no longer open. The pages show ${ERASED} once the projections catch up.`;
+    res.redirect(303, userHref(user.userId));
   });
 
   return { path: 'users', title: 'Users', router, viewsDir: VIEWS_DIR };
