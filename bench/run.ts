@@ -21,6 +21,7 @@ import { siteSuite } from './site/suite.ts';
 import { siteTable } from './site/table.ts';
 import { targetFromEnv, type Target } from './site/target.ts';
 import { userFigures } from './users.ts';
+import { adminPageFigures } from './admin-pages.ts';
 
 const logger = createLogger('silent');
 const env = process.env;
@@ -30,7 +31,10 @@ const CATCH_UP_EVENTS = Number(env.BENCH_EVENTS ?? 20_000);
 const BIG_CATCH_UP_EVENTS = Number(env.BENCH_BIG_EVENTS ?? 200_000);
 const IDLE_SAMPLE_MS = 20_000;
 const ONLY = env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'site' && ONLY !== 'engine') throw new Error(`BENCH_ONLY must be site or engine, not ${ONLY}`);
+if (ONLY !== undefined && ONLY !== 'site' && ONLY !== 'engine' && ONLY !== 'admin') throw new Error(`BENCH_ONLY must be site, engine or admin, not ${ONLY}`);
+// The admin pages on a big store: a million messages take minutes to write and project, so they
+// run with BENCH_ONLY=admin, or in a full run when BENCH_ADMIN_MESSAGES is set.
+const ADMIN_MESSAGES = Number(env.BENCH_ADMIN_MESSAGES ?? (ONLY === 'admin' ? 1_000_000 : 0));
 const PROFILE_DIR = env.BENCH_CPU_PROFILE;
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -63,7 +67,11 @@ async function main(): Promise<void> {
   let profile: { file: string; text: string } | undefined;
   const extras = { soakSeconds: Number(env.BENCH_SOAK_SECONDS ?? 300), loadSeconds: LOAD_SECONDS, idleMs: IDLE_SAMPLE_MS };
   try {
-    if (ONLY !== 'site') {
+    if (ONLY === 'admin' || (ONLY === undefined && ADMIN_MESSAGES > 0)) {
+      buildApp();
+      await adminPageFigures(urls, ADMIN_MESSAGES, results, log);
+    }
+    if (ONLY !== 'site' && ONLY !== 'admin') {
       log('engine figures');
       await engineFigures(urls, logger, {
         catchUpEvents: CATCH_UP_EVENTS,
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
         lagSamples: LAG_SAMPLES,
       }, results);
     }
-    if (ONLY !== 'engine') {
+    if (ONLY !== 'engine' && ONLY !== 'admin') {
       // The real app, compiled as production runs it, through the same suite as any other site.
       buildApp();
       // Registrations in the users figures all come from one address: lift that limit.
