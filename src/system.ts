@@ -125,7 +125,7 @@ export function createSystem(config: SystemConfig): System {
   const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
   const mail = config.mail ?? DEFAULT_MAIL;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
-  const sendEmail = createSendEmailComponent({ ...subscriberDeps, from: mail.from, transport: mailTransport });
+  const sendEmail = createSendEmailComponent({ ...subscriberDeps, personalData, from: mail.from, transport: mailTransport });
   const videoSettings = config.videos ?? DEFAULT_VIDEOS;
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
   const videoPublishing = createVideoPublishingComponent({

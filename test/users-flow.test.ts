@@ -10,6 +10,8 @@ import { createTestSystem } from './helpers/test-system.ts';
 import { waitUntil } from './helpers/wait-until.ts';
 import { startSmtpServer } from './fixtures/send-email-smtp-server.ts';
 import type { System } from '../src/system.ts';
+import { registrationEmailId } from '../src/components/identity/ids.ts';
+import { isSealed } from '../src/personal-data/seal.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -51,6 +53,16 @@ test('users: register → welcome email over SMTP → log in → the home page s
     await waitUntil('RegistrationEmailSent', async () =>
       (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
     );
+    // The Send and its Sent hold the address sealed with the user's key: none of it in plain text.
+    const emailMessages = (await system.messageStore.readStream(`sendEmail:command-${registrationEmailId(userId)}`)).concat(
+      await system.messageStore.readStream(`sendEmail-${registrationEmailId(userId)}`),
+    );
+    t.deepEqual(emailMessages.map((message) => message.type), ['Send', 'Sent'], 'the Send and its Sent');
+    for (const message of emailMessages) {
+      t.doesNotMatch(JSON.stringify(message.data).toLowerCase(), /ada@example\.com/, `${message.type} holds no plain address`);
+      t.ok(isSealed((message.data as { to: unknown }).to), `${message.type}'s to is sealed`);
+      t.equal((message.data as { sealedFor?: string }).sealedFor, userId, `${message.type} is sealed for the user`);
+    }
 
     t.equal((await logIn(agent, 'ada@example.com', PASSWORD)).status, 303, 'log in with the new account as soon as the page says so');
     const home = await agent.get('/').expect(200);

@@ -1,8 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import test from 'tape';
 import { createMailTransport, type MailTransport, type OutgoingEmail } from '../../src/components/send-email/index.ts';
 import { SEND_EMAIL_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID } from '../../src/components/send-email/contract.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
+import { openWith, sealWith, type PersonalData } from '../../src/personal-data/seal.ts';
 import { parkedData } from '../../src/subscription/component-processor.ts';
 import { answersTo, counting, FROM, memoryTransport, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
 import { parseEmail, startSmtpServer } from '../fixtures/send-email-smtp-server.ts';
@@ -190,6 +191,82 @@ test('send-email: Sent carries trace, user and correlation forward, so the sende
     t.equal(sent!.metadata.correlationStreamName, `identity-${userId}`, 'correlationStreamName carried');
     t.equal(sent!.metadata.causationMessageStreamName, command.streamName, 'caused by the command');
     t.equal(sent!.metadata.causationMessageGlobalPosition, command.globalPosition);
+  } finally {
+    await scope.close();
+  }
+});
+
+/** A key store in memory, enough for send-email: one key per user, `erase` deletes it. */
+function memoryPersonalData(): PersonalData {
+  const keys = new Map<string, Buffer>();
+  return {
+    async seal(userId, value) {
+      if (!keys.has(userId)) keys.set(userId, randomBytes(32));
+      return sealWith(keys.get(userId)!, value);
+    },
+    async open(userId, value) {
+      if (typeof value === 'string') return value;
+      const key = keys.get(userId);
+      return key ? openWith(key, value) : undefined;
+    },
+    async erase(userId) {
+      keys.delete(userId);
+    },
+    isErased: async () => false,
+  };
+}
+
+test('send-email: a sealed to is opened with sealedFor’s key, sent to the address, and stays sealed in Sent', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const smtp = await startSmtpServer(scope);
+    const personalData = memoryPersonalData();
+    const { subscription } = sendEmailComponent(scope, store, createMailTransport({ smtpUrl: smtp.url, mailDir: 'unused', logger: silentLogger }), { personalData });
+    subscription.start();
+    const userId = randomUUID();
+    const to = await personalData.seal(userId, 'hopper@example.com');
+    const send = await writeSend(store, { to, sealedFor: userId, subject: 'Welcome', text: 'You have registered.', html: '<p>You have registered.</p>' });
+
+    const answer = await waitUntil('the answer', async () => (await answersTo(store, send.emailId))[0]);
+    t.equal(answer!.type, 'Sent');
+    t.deepEqual(answer!.data, { emailId: send.emailId, to, sealedFor: userId, subject: 'Welcome' }, 'Sent carries to exactly as the Send had it');
+    for (const message of [send, answer!]) {
+      t.doesNotMatch(JSON.stringify(message.data), /hopper/, `the stored ${message.type} holds no plain address`);
+    }
+    t.equal(smtp.received.length, 1, 'one email arrived');
+    t.deepEqual(smtp.received[0]!.envelopeTo, ['hopper@example.com'], 'at the address that was sealed');
+    t.equal(parseEmail(smtp.received[0]!.raw).headers.get('to'), 'hopper@example.com');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('send-email: a sealed to whose key was erased before delivery → Failed "the recipient was erased", nothing sent', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const transport = counting(memoryTransport());
+    const personalData = memoryPersonalData();
+    const component = sendEmailComponent(scope, store, transport, { personalData });
+    const userId = randomUUID();
+    const to = await personalData.seal(userId, 'erased@example.com');
+    const send = await writeSend(store, { to, sealedFor: userId });
+    await personalData.erase(userId);
+    await drain(component.subscription);
+
+    t.equal(transport.tries.length, 0, 'nothing sent');
+    const answers = await answersTo(store, send.emailId);
+    t.deepEqual(answers.map((answer) => answer.type), ['Failed'], 'answered Failed');
+    t.deepEqual(answers[0]!.data, { emailId: send.emailId, to, sealedFor: userId, reason: 'the recipient was erased' }, 'with that reason, to still sealed');
+    t.equal(component.subscription.status().parked, 0, 'nothing parked');
+
+    // A sealed to without sealedFor breaks the contract: parked, never sent.
+    const orphan = await writeSend(store, { to });
+    await drain(component.subscription);
+    t.equal(transport.tries.length, 0, 'still nothing sent');
+    t.deepEqual(await answersTo(store, orphan.emailId), [], 'and not answered');
+    t.equal(component.subscription.status().parked, 1, 'parked');
   } finally {
     await scope.close();
   }

@@ -15,13 +15,13 @@ export interface RegistrationEmail {
   readonly html: string;
 }
 
-/** Compiles the templates once; the returned function renders the welcome email for one address. */
-export function createRegistrationEmail(siteUrl: string): (email: string) => RegistrationEmail {
+/** Compiles the templates once; the returned function renders the welcome email (which names no address). */
+export function createRegistrationEmail(siteUrl: string): () => RegistrationEmail {
   const logInUrl = logInUrlOf(siteUrl);
   const text = pug.compileFile(path.join(TEMPLATES_DIR, 'text.pug'));
   const html = pug.compileFile(path.join(TEMPLATES_DIR, 'html.pug'));
-  return (email) => {
-    const locals = { email, logInUrl, subject: SUBJECT };
+  return () => {
+    const locals = { logInUrl, subject: SUBJECT };
     return { subject: SUBJECT, text: text(locals), html: html(locals) };
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { streamName, type MessagesOf } from '../../message-store/index.ts';
+import { isSealed, personalField } from '../../personal-data/seal.ts';
 
 export const SEND_EMAIL_CATEGORY = 'sendEmail';
 export const SEND_EMAIL_COMMAND_CATEGORY = 'sendEmail:command';
@@ -19,14 +20,25 @@ const subject = z
   .max(MAX_SUBJECT_LENGTH)
   .regex(/^[^\r\n]*$/, 'no line breaks');
 
+/** A plain address (other senders, messages from before sealing), or one sealed with `sealedFor`'s key. */
+const recipient = personalField(address);
+/** Whose key (src/personal-data) seals `to`; required with a sealed `to`. */
+const sealedFor = z.uuid().optional();
+const sealedNeedsOwner = (data: { to: unknown; sealedFor?: string | undefined }): boolean => !isSealed(data.to) || data.sealedFor !== undefined;
+const NEEDS_OWNER = { message: 'a sealed to needs sealedFor', path: ['sealedFor'] };
+
 export const sendEmailCommandSchemas = {
-  Send: z.object({ emailId: z.uuid(), to: address, subject, text: z.string().min(1), html: z.string() }),
+  Send: z.object({ emailId: z.uuid(), to: recipient, sealedFor, subject, text: z.string().min(1), html: z.string() }).refine(sealedNeedsOwner, NEEDS_OWNER),
 } as const;
 
+// `to` and `sealedFor` are copied from the Send as they are: a sealed recipient stays sealed.
 export const sendEmailEventSchemas = {
-  Sent: z.object({ emailId: z.uuid(), to: address, subject }),
-  Failed: z.object({ emailId: z.uuid(), to: address, reason: z.string() }),
+  Sent: z.object({ emailId: z.uuid(), to: recipient, sealedFor, subject }),
+  Failed: z.object({ emailId: z.uuid(), to: recipient, sealedFor, reason: z.string() }),
 } as const;
+
+/** Failed's reason when a sealed `to` no longer opens: the user was erased before delivery. */
+export const RECIPIENT_ERASED = 'the recipient was erased';
 
 export type SendEmailCommand = MessagesOf<typeof sendEmailCommandSchemas>;
 export type SendEmailEvent = MessagesOf<typeof sendEmailEventSchemas>;

@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.ts';
 import { createDispatcher, type ConsumerGroup, type HandlerMap, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
+import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
 import type { RetryPolicy } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import { SEND_EMAIL_COMMAND_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID, sendEmailCommandSchemas, type SendEmailCommand } from './contract.ts';
@@ -21,6 +22,8 @@ export interface SendEmailComponentDeps {
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
   /** Tries at the mail server per email before `Failed`; DELIVERY_RETRY unless given. */
   readonly deliveryRetry?: RetryPolicy;
+  /** Opens a sealed recipient (`to` with `sealedFor`); without it a sealed `to` cannot be sent. */
+  readonly personalData?: PersonalData;
 }
 
 export interface SendEmailComponent {
@@ -38,10 +41,11 @@ export function createSendEmailComponent({
   consumerGroup,
   subscription: settings,
   deliveryRetry = DELIVERY_RETRY,
+  personalData = plainOnlyPersonalData,
 }: SendEmailComponentDeps): SendEmailComponent {
   const stopping = new AbortController();
   const handlers: Required<HandlerMap<SendEmailCommand>> = {
-    Send: createSendHandler({ messageStore, transport, from, logger: logger.child({ component: 'send-email' }), retry: deliveryRetry, signal: stopping.signal }),
+    Send: createSendHandler({ messageStore, transport, from, logger: logger.child({ component: 'send-email' }), retry: deliveryRetry, signal: stopping.signal, personalData }),
   };
   // A Send whose data breaks the contract throws MessageDataError here, which the engine parks.
   const handle = createDispatcher(sendEmailCommandSchemas, handlers);

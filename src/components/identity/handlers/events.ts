@@ -9,7 +9,7 @@ import type { RegistrationEmail } from '../registration-email.ts';
 interface Deps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
-  readonly renderRegistrationEmail: (email: string) => RegistrationEmail;
+  readonly renderRegistrationEmail: () => RegistrationEmail;
   readonly personalData: PersonalData;
 }
 
@@ -31,10 +31,14 @@ export function createEventHandlers({ messageStore, logger, renderRegistrationEm
         logger.debug({ userId, emailId }, 'welcome email already requested');
         return;
       }
+      // `to` is the Registered event's sealed email as it is (send-email opens it with the user's
+      // key, so erasing the user reaches it); the body does not name the address.
+      const sealed = event.data.email;
+      const recipient = typeof sealed === 'string' ? { to: sealed } : { to: sealed, sealedFor: userId };
       const send: Send = follow(
         event,
         'Send',
-        { emailId, to: email, ...renderRegistrationEmail(email) },
+        { emailId, ...recipient, ...renderRegistrationEmail() },
         // send-email copies this onto Sent/Failed, and Message DB's correlation filter brings
         // exactly those answers back to this component.
         { correlationStreamName: identityStreamName(userId) },
