@@ -1,4 +1,4 @@
-import type { RawMessage } from '../message-store/index.ts';
+import { MessageDataError, type RawMessage } from '../message-store/index.ts';
 
 /** One line of an entity's state as an operator reads it. */
 export interface Field {
@@ -23,3 +23,21 @@ export interface EntityKind {
 }
 
 export const utc = (time: Date): string => `${time.toISOString().replace('T', ' ').slice(0, 19)} UTC`;
+
+/**
+ * Folds `messages` into a state, counting rather than failing on messages whose data breaks
+ * their contract: an as-of view shows what it can, and says how much it could not read.
+ */
+export function foldReadable<State>(initial: State, apply: (state: State, message: RawMessage) => State, messages: readonly RawMessage[]): { state: State; unreadable: number } {
+  let state = initial;
+  let unreadable = 0;
+  for (const message of messages) {
+    try {
+      state = apply(state, message);
+    } catch (error) {
+      if (!(error instanceof MessageDataError)) throw error;
+      unreadable += 1;
+    }
+  }
+  return { state, unreadable };
+}

@@ -1,9 +1,9 @@
 import { authenticationSchemas, authenticationStreamName } from '../app/authenticate/contract.ts';
 import { identityEventSchemas, identityStreamName } from '../components/identity/contract.ts';
 import { ERASED, SEALED } from '../personal-data/seal.ts';
-import { MessageDataError, parseMessage, type RawMessage } from '../message-store/index.ts';
+import { parseMessage, type RawMessage } from '../message-store/index.ts';
 import { maskEmail } from '../personal-data/redact.ts';
-import { utc, type EntityKind, type EntityState } from './entity.ts';
+import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
 
 interface User {
   readonly registered: boolean;
@@ -71,16 +71,7 @@ export const userKind: EntityKind = {
   label: 'User',
   streams: (id) => [identityStreamName(id), authenticationStreamName(id)],
   fold(messages): EntityState {
-    let user = initial;
-    let unreadable = 0;
-    for (const message of messages) {
-      try {
-        user = apply(user, message);
-      } catch (error) {
-        if (!(error instanceof MessageDataError)) throw error;
-        unreadable += 1;
-      }
-    }
+    const { state: user, unreadable } = foldReadable(initial, apply, messages);
     return {
       exists: messages.length > 0,
       unreadable,

@@ -1,7 +1,7 @@
 import { viewingSchemas, viewingStreamName } from '../app/record-viewings/contract.ts';
 import { videoPublishingEventSchemas, videoPublishingStreamName } from '../components/video-publishing/contract.ts';
-import { MessageDataError, parseMessage, type RawMessage } from '../message-store/index.ts';
-import { utc, type EntityKind, type EntityState } from './entity.ts';
+import { parseMessage, type RawMessage } from '../message-store/index.ts';
+import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
 
 interface Video {
   readonly status: string;
@@ -76,16 +76,7 @@ export const videoKind: EntityKind = {
   label: 'Video',
   streams: (id) => [videoPublishingStreamName(id), viewingStreamName(id)],
   fold(messages): EntityState {
-    let video = initial;
-    let unreadable = 0;
-    for (const message of messages) {
-      try {
-        video = apply(video, message);
-      } catch (error) {
-        if (!(error instanceof MessageDataError)) throw error;
-        unreadable += 1;
-      }
-    }
+    const { state: video, unreadable } = foldReadable(initial, apply, messages);
     return {
       exists: messages.length > 0,
       unreadable,

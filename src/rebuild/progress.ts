@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 
+// Made by migrations/20261130000015_projection_rebuilds.ts; every process migrates before it serves.
 export const PROGRESS_TABLE = 'projection_rebuilds';
 /** A run that has not moved for this long died (its process went away): another may take over. */
 export const STALE_AFTER_MS = 2 * 60_000;
@@ -57,47 +58,8 @@ function fromRow(row: Row): RebuildProgress {
   };
 }
 
-/**
- * The progress table, as a migration would make it. Rebuilds create it on first use, so the
- * feature works before migrations/index.ts lists it; listing `up` there makes it part of the
- * schema proper. Not a projection: it is never rebuilt or dropped with one.
- */
-export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`
-    CREATE TABLE IF NOT EXISTS ${PROGRESS_TABLE} (
-      projection text PRIMARY KEY,
-      run_id uuid NOT NULL,
-      state text NOT NULL,
-      phase text NOT NULL,
-      done bigint NOT NULL DEFAULT 0,
-      total bigint NOT NULL DEFAULT 0,
-      skipped bigint NOT NULL DEFAULT 0,
-      requested_by text NOT NULL,
-      started_at timestamptz NOT NULL DEFAULT now(),
-      updated_at timestamptz NOT NULL DEFAULT now(),
-      finished_at timestamptz,
-      error text
-    )`);
-}
-
-export async function down(knex: Knex): Promise<void> {
-  await knex.schema.dropTableIfExists(PROGRESS_TABLE);
-}
-
-const DUPLICATE_OBJECT = ['23505', '42P07'];
-
-/** Creates the table when it is missing; two processes doing so at once is fine. */
-export async function ensureProgressTable(db: Knex): Promise<void> {
-  try {
-    await up(db);
-  } catch (error) {
-    if (!DUPLICATE_OBJECT.includes((error as { code?: string }).code ?? '')) throw error;
-  }
-}
-
 /** The latest run of each projection named, or of all; empty before the first rebuild. */
 export async function readProgress(db: Knex, projections?: readonly string[]): Promise<RebuildProgress[]> {
-  if (!(await db.schema.hasTable(PROGRESS_TABLE))) return [];
   const query = db<Row>(PROGRESS_TABLE).select('*').orderBy('projection');
   if (projections) query.whereIn('projection', projections);
   return (await query).map(fromRow);
@@ -121,7 +83,6 @@ export class RebuildTakenOverError extends Error {
  * rebuilds never share a shadow. A run that stopped moving long ago died, and is replaced.
  */
 export async function claimRun(db: Knex, { projection, runId, requestedBy }: { projection: string; runId: string; requestedBy: string }): Promise<void> {
-  await ensureProgressTable(db);
   const fresh = { projection, run_id: runId, state: 'running', phase: 'preparing', done: 0, total: 0, skipped: 0, requested_by: requestedBy, finished_at: null, error: null };
   const claimed = await db(PROGRESS_TABLE)
     .insert({ ...fresh, started_at: db.fn.now(), updated_at: db.fn.now() })
