@@ -8,14 +8,17 @@ import { ADMIN_ROLE, createUserCredentialsAggregator } from '../aggregators/user
 import {
   emailSchema,
   identityCommandStreamName,
+  identityEmailStreamName,
   identityRoleChangeSchemas,
   identityRoleChangeStreamName,
   normaliseEmail,
+  REJECTION_REASONS,
   type IdentityCommand,
   type IdentityRoleChangeEvent,
   type RoleChange,
 } from '../components/identity/contract.ts';
 import { createIdentityCommandSubscription } from '../components/identity/index.ts';
+import { reservationOf } from '../components/identity/reservation.ts';
 import { createPersonalData } from '../personal-data/seal.ts';
 import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
@@ -99,11 +102,11 @@ async function waitForCredentials(db: Knex, userId: string, admin: boolean, dead
   return shown === true;
 }
 
-function describe(outcome: Outcome): { line: string; code: number } {
-  if (outcome.type === 'AdminRoleChangeRejected') {
-    return { line: `Refused: ${outcome.data.reason} (${outcome.data.email}). Register that address first, or check its spelling.`, code: 1 };
-  }
-  const { email, userId, change, alreadyInEffect } = outcome.data;
+const refusal = (email: string, reason: string) => `Refused: ${reason} (${email}). Register that address first, or check its spelling.`;
+
+function describe(outcome: Outcome, email: string): { line: string; code: number } {
+  if (outcome.type === 'AdminRoleChangeRejected') return { line: refusal(email, outcome.data.reason), code: 1 };
+  const { userId, change, alreadyInEffect } = outcome.data;
   if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: 0 };
   return { line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`, code: 0 };
 }
@@ -113,8 +116,9 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 3 });
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
+  const personalData = createPersonalData(db);
   const subscriptions = [
-    createIdentityCommandSubscription({ messageStore, logger, personalData: createPersonalData(db), subscription: { pollIntervalMs: 500 } }),
+    createIdentityCommandSubscription({ messageStore, logger, personalData, subscription: { pollIntervalMs: 500 } }),
     createUserCredentialsAggregator({ db, messageStore, logger, subscription: { pollIntervalMs: 500 } }).subscription,
   ];
   try {
@@ -122,13 +126,21 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
     // Interrupted while the databases were prepared: nothing asked yet, so nothing to leave behind.
     if (interrupted.signal.aborted) return INTERRUPTED;
     const deadline = Date.now() + request.waitMs;
+    // The command names the user by id, with the address sealed with their key: an unknown address
+    // is refused here, so no message ever holds an address nobody registered.
+    const { holder } = await reservationOf(messageStore, identityEmailStreamName(request.email));
+    const sealed = holder === undefined ? undefined : await personalData.seal(holder, request.email).catch(() => undefined);
+    if (holder === undefined || sealed === undefined) {
+      process.stderr.write(`${refusal(request.email, REJECTION_REASONS.unknownEmail)}\n`);
+      return 1;
+    }
     const commandId = randomUUID();
     const type = request.change === 'grant' ? 'GrantAdminRole' : 'RevokeAdminRole';
     const command: Extract<IdentityCommand, { type: typeof type }> = {
       // The command's id is its stream's: writing it twice stores it once.
       id: commandId,
       type,
-      data: { commandId, email: request.email, by: `cli:${os.userInfo().username}@${os.hostname()}` },
+      data: { commandId, userId: holder, email: sealed, by: `cli:${os.userInfo().username}@${os.hostname()}` },
       metadata: { traceId: randomUUID(), userId: null },
     };
     await messageStore.write(identityCommandStreamName(commandId), command);
@@ -145,7 +157,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
       );
       return 1;
     }
-    const { line, code } = describe(outcome);
+    const { line, code } = describe(outcome, request.email);
     (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
     if (outcome.type === 'AdminRoleChangeCompleted') {
       // A decision that came just before the deadline still gives the projection a moment.

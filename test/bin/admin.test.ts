@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import pg from 'pg';
 import test from 'tape';
 import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
 import { createIdentityComponent, createIdentityCommandSubscription } from '../../src/components/identity/index.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -17,6 +19,21 @@ const urlEnv = (urls: DatabaseUrls) => operatorEnv({ DATABASE_URL: urls.database
 async function rolesOf(db: Knex, userId: string): Promise<string[] | undefined> {
   const row = await db('user_credentials').where({ user_id: userId }).first<{ roles: string[] } | undefined>('roles');
   return row?.roles;
+}
+
+/** Every role command and outcome in the store, with its data and metadata as stored. */
+async function roleMessages(urls: DatabaseUrls): Promise<{ type: string; text: string }[]> {
+  const client = new pg.Client({ connectionString: urls.messageStoreUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ type: string; text: string }>(
+      `SELECT type, data::text || metadata::text AS text FROM message_store.messages
+        WHERE message_store.category(stream_name) IN ('identity:command', 'identityRoleChange') AND type <> 'Register' ORDER BY global_position`,
+    );
+    return result.rows;
+  } finally {
+    await client.end();
+  }
 }
 
 test('admin CLI (app not running): grant puts admin in the credentials row, revoke takes it out, each says what it did', async (t) => {
@@ -42,6 +59,10 @@ test('admin CLI (app not running): grant puts admin in the credentials row, revo
     t.equal(revoke.code, 0, 'revoke exits 0');
     t.equal(revoke.stdout.trim(), `Revoked the admin role of ${email} (user ${userId}).`);
     t.deepEqual(await rolesOf(db, userId), [], 'admin is gone from the row');
+
+    const written = await roleMessages(urls);
+    t.equal(written.filter((row) => row.type === 'GrantAdminRole').length, 2, 'the two grants were written as commands');
+    t.notOk(written.some((row) => row.text.includes(email)), 'no role command or outcome holds the address in plain text');
   } finally {
     await scope.close();
   }
@@ -56,6 +77,7 @@ test('admin CLI: an unknown email exits 1 with a clear message; bad usage exits 
     t.equal(unknown.code, 1, 'exit code 1');
     t.ok(unknown.stderr.includes(`Refused: no registered user has that email (${email}).`), 'says why, naming the address');
     t.equal(unknown.stdout, '', 'nothing on stdout');
+    t.deepEqual(await roleMessages(urls), [], 'and nothing written: no message holds an address nobody registered');
 
     const usage = await runAdmin(['promote', email], urlEnv(urls));
     t.equal(usage.code, 2, 'an unknown verb exits 2');
@@ -78,7 +100,7 @@ test('admin CLI (app running): the CLI stands by and the app\'s own identity sub
     // The "app": this process runs the command subscriber and the aggregator, as npm start does.
     const settings = { retry: FAST_RETRY, pollIntervalMs: 50 };
     const app = [
-      createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings }),
+      createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, personalData: createPersonalData(db), subscription: settings }),
       createUserCredentialsAggregator({ db, messageStore: store, logger: silentLogger, subscription: settings }).subscription,
     ];
     for (const subscription of app) scope.running(subscription).start();

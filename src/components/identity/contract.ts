@@ -1,7 +1,7 @@
 import { v5 as uuidV5 } from 'uuid';
 import { z } from 'zod';
 import { streamName, type MessagesOf } from '../../message-store/index.ts';
-import { personalField } from '../../personal-data/seal.ts';
+import { personalField, sealedSchema } from '../../personal-data/seal.ts';
 
 export const IDENTITY_CATEGORY = 'identity';
 export const IDENTITY_COMMAND_CATEGORY = 'identity:command';
@@ -33,12 +33,20 @@ export const passwordHashSchema = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0
 
 /** Who asked for a role change, as a person would read it in an audit ("cli:alice@host"). */
 const actorSchema = z.string().min(1).max(200);
-const roleCommandSchema = z.object({ commandId: z.uuid(), email: emailSchema, by: actorSchema });
+/**
+ * A role command names its user in one of two shapes: since crypto-shredding, by `userId` with the
+ * address the operator typed sealed with that user's key (so erasing the user makes it unreadable);
+ * before, by a plain `email`, still decided the same way when such a command is read.
+ */
+const roleCommandSchema = z.union([
+  z.strictObject({ commandId: z.uuid(), userId: z.uuid(), email: sealedSchema, by: actorSchema }),
+  z.strictObject({ commandId: z.uuid(), email: emailSchema, by: actorSchema }),
+]);
 
 export const identityCommandSchemas = {
   /** email and passwordHash: plain before crypto-shredding landed, sealed with the user's key since. */
   Register: z.object({ userId: z.uuid(), email: personalField(emailSchema), passwordHash: personalField(passwordHashSchema) }),
-  /** On identity:command-<commandId>: the user is named by email, as an operator knows them. */
+  /** On identity:command-<commandId>: the user as an operator knows them, by the address they registered with. */
   GrantAdminRole: roleCommandSchema,
   RevokeAdminRole: roleCommandSchema,
 } as const;
@@ -64,17 +72,22 @@ export const roleChangeSchema = z.enum(['grant', 'revoke']);
 export type RoleChange = z.infer<typeof roleChangeSchema>;
 
 export const identityRoleChangeSchemas = {
-  /** `alreadyInEffect`: the user already was (or was not) an admin, so no role event was written. */
+  /**
+   * `alreadyInEffect`: the user already was (or was not) an admin, so no role event was written.
+   * `email`: only in outcomes of plain-email commands from before sealing; the sender knows the address.
+   */
   AdminRoleChangeCompleted: z.object({
     commandId: z.uuid(),
     userId: z.uuid(),
-    email: emailSchema,
+    email: emailSchema.optional(),
     change: roleChangeSchema,
     alreadyInEffect: z.boolean(),
   }),
+  /** Names the user as the command did: `userId` (sealed commands) or a plain `email` (older ones). */
   AdminRoleChangeRejected: z.object({
     commandId: z.uuid(),
-    email: z.string().max(MAX_EMAIL_LENGTH),
+    userId: z.uuid().optional(),
+    email: z.string().max(MAX_EMAIL_LENGTH).optional(),
     change: roleChangeSchema,
     reason: z.string(),
   }),
@@ -90,6 +103,8 @@ export const REJECTION_REASONS = {
   emailTaken: 'email already registered',
   /** For role commands: no user has registered with the address given. */
   unknownEmail: 'no registered user has that email',
+  /** For role commands naming a user id: that user is not registered with the address sealed in the command (or is erased). */
+  notRegistered: 'that user is not registered with that email',
 } as const;
 
 export const identityStreamName = (userId: string): string => streamName(IDENTITY_CATEGORY, userId);

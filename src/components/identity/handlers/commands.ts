@@ -98,30 +98,51 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
   }
 
   /**
-   * Grants or revokes the admin role of the user registered with the command's email, and
-   * records the outcome on identityRoleChange-<commandId>, where the sender waits for it.
-   * The outcome is written last, so a crash between the two writes is mended on redelivery.
+   * Who a role command names, and the address it names them by (normalised), or why it names
+   * nobody. A sealed command names its user by id and carries the address sealed with their key:
+   * the address must open (the user is not erased) and still be reserved by that user. An older,
+   * plain-email command is looked up through the address's reservation.
+   */
+  async function targetOf(data: Command<'GrantAdminRole' | 'RevokeAdminRole'>['data']): Promise<{ userId: string; email: string } | { rejected: string }> {
+    if ('userId' in data) {
+      const opened = await personalData.open(data.userId, data.email);
+      const email = opened === undefined ? undefined : normaliseEmail(opened);
+      if (email === undefined || (await ownerOf(email)) !== data.userId) return { rejected: REJECTION_REASONS.notRegistered };
+      return { userId: data.userId, email };
+    }
+    const email = normaliseEmail(data.email);
+    const userId = await ownerOf(email);
+    return userId === undefined ? { rejected: REJECTION_REASONS.unknownEmail } : { userId, email };
+  }
+
+  /**
+   * Grants or revokes the admin role of the user the command names, and records the outcome on
+   * identityRoleChange-<commandId>, where the sender waits for it. The outcome is written last,
+   * so a crash between the two writes is mended on redelivery.
    */
   async function changeAdminRole(command: Command<'GrantAdminRole' | 'RevokeAdminRole'>, change: RoleChange): Promise<void> {
     const { commandId, by } = command.data;
-    const email = normaliseEmail(command.data.email);
     const log = logger.child({ commandId, change });
     const outcomeStream = identityRoleChangeStreamName(commandId);
     if ((await messageStore.streamVersion(outcomeStream)) >= 0) {
       log.debug(`${command.type} ignored: already decided`);
       return;
     }
-    const userId = await ownerOf(email);
-    const identity = userId === undefined ? undefined : await loadIdentity(userId);
+    // The outcome names the user the way the command did: by id, or (older commands) by plain email.
+    const named = 'userId' in command.data ? { userId: command.data.userId } : { email: normaliseEmail(command.data.email) };
+    const target = await targetOf(command.data);
+    const identity = 'rejected' in target ? undefined : await loadIdentity(target.userId);
     // A reservation whose registration has not landed (or landed for another address after a
     // crash) is no user yet.
-    const registeredEmail = identity?.state.email === undefined || userId === undefined ? undefined : await personalData.open(userId, identity.state.email);
-    if (userId === undefined || !identity?.state.registered || identity.state.erased || registeredEmail !== email) {
-      const reason = REJECTION_REASONS.unknownEmail;
-      await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeRejected', { commandId, email, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')), -1);
+    const registeredEmail =
+      identity?.state.email === undefined || 'rejected' in target ? undefined : await personalData.open(target.userId, identity.state.email);
+    if ('rejected' in target || !identity?.state.registered || identity.state.erased || registeredEmail !== target.email) {
+      const reason = 'rejected' in target ? target.rejected : 'userId' in named ? REJECTION_REASONS.notRegistered : REJECTION_REASONS.unknownEmail;
+      await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeRejected', { commandId, ...named, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')), -1);
       log.info({ reason }, 'admin role change rejected');
       return;
     }
+    const { userId } = target;
     const { state, version } = identity;
     // Our own role event already in the stream means an earlier attempt stopped before the outcome.
     const ours = state.handled.has(command.globalPosition);
@@ -130,7 +151,7 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
       const type = change === 'grant' ? 'AdminRoleGranted' : 'AdminRoleRevoked';
       await messageStore.write(identityStreamName(userId), follow(command, type, { userId, by }, {}, answerId(command.id, type)), version);
     }
-    const completed = { commandId, userId, email, change, alreadyInEffect };
+    const completed = { commandId, ...named, userId, change, alreadyInEffect };
     await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeCompleted', completed, {}, answerId(command.id, 'AdminRoleChangeCompleted')), -1);
     log.info({ userId, alreadyInEffect }, 'admin role change completed');
   }
