@@ -31,6 +31,9 @@ function parseMetadata(value: unknown): Metadata {
   for (const key of STRING_KEYS) if (typeof source[key] === 'string') metadata[key] = source[key];
   for (const key of NUMBER_KEYS) if (Number.isSafeInteger(source[key])) metadata[key] = source[key];
   if (typeof source.userId === 'string' || source.userId === null) metadata.userId = source.userId;
+  // A version of another type (3, null, {}) is kept as text for the version registry to judge,
+  // not dropped: dropped, it would read as version 1 and be upcast as if it were.
+  if (source.schemaVersion !== undefined && typeof source.schemaVersion !== 'string') metadata.schemaVersion = JSON.stringify(source.schemaVersion);
   return metadata as Metadata;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { viewingSchemas } from '../../src/app/record-viewings/contract.ts';
 import { MessageDataError, parseMessage, type Metadata, type RawMessage } from '../../src/message-store/index.ts';
+import { fromRow } from '../../src/message-store/rows.ts';
 import { createVersionRegistry, messageVersions } from '../../src/versions/index.ts';
 
 function stored(type: string, data: unknown, metadata: Metadata = {}): RawMessage {
@@ -55,5 +56,17 @@ test('versions: a registry must have a step out of every older version', (t) => 
   ]);
   t.deepEqual(registry.upcast(stored('A', { a: 0 })).data, { a: 0, b: 1, c: 2 }, 'steps run in order, from the version written');
   t.deepEqual(registry.upcast(stored('A', { a: 0, b: 1 }, { schemaVersion: '2' })).data, { a: 0, b: 1, c: 2 }, 'from version 2, only the last step');
+  t.end();
+});
+
+test('versions: a schemaVersion stored as a number or another non-text value is judged, not read as version 1', (t) => {
+  const row = (metadata: string) => ({ id: randomUUID(), stream_name: `viewing-${videoId}`, type: 'VideoViewed', position: 0, global_position: 1, data: JSON.stringify({ videoId, userId: null }), metadata, time: new Date() });
+  const three = fromRow(row('{"schemaVersion": 3}'));
+  t.equal(three.metadata.schemaVersion, '3', 'the number is kept, as text');
+  t.throws(() => messageVersions.upcast(three), /schemaVersion 3 is newer than this code reads/, 'and a version 3 is refused like "3" would be');
+  t.throws(() => messageVersions.upcast(fromRow(row('{"schemaVersion": {"v": 1}}'))), /is not a version/, 'an object is no version');
+  t.throws(() => messageVersions.upcast(fromRow(row('{"schemaVersion": null}'))), /is not a version/, 'nor is null');
+  t.equal(messageVersions.upcast(fromRow(row('{"schemaVersion": 2}'))).metadata.schemaVersion, '2', 'a numeric current version reads as that version');
+  t.equal(messageVersions.upcast(fromRow(row('{}'))).metadata.schemaVersion, '2', 'no schemaVersion at all is still version 1, upcast');
   t.end();
 });
