@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import type { MessageStore, RawMessage } from '../message-store/index.ts';
+import { ALL_CATEGORIES } from '../subscription/subscription.ts';
 import { recordProgress, RebuildTakenOverError, type RebuildPhase } from './progress.ts';
 import type { RebuildableProjection, RebuildPart } from './registry.ts';
 import { createShadow, dropShadow, liveSchemaOf, shadowSchemaOf, swapInShadow, useShadow } from './shadow.ts';
@@ -48,8 +49,26 @@ export class RebuildAbortedError extends Error {
 }
 
 async function countMessages(pool: pg.Pool, category: string): Promise<number> {
-  const result = await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [category]);
+  const result =
+    category === ALL_CATEGORIES
+      ? await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages')
+      : await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [category]);
   return Number(result.rows[0]?.count ?? 0);
+}
+
+type BatchReader = (from: number, batchSize: number) => Promise<{ messages: RawMessage[]; waiting: boolean }>;
+
+/**
+ * How a part reads: its category, or every category up to the safe horizon as the live
+ * subscriber does. A gap still in flight ends the pass where it is; the swap moves the live
+ * subscriber's position only to what the shadow read, so the live one reads on from there.
+ */
+function batchReader(messageStore: MessageStore, category: string): BatchReader {
+  if (category === ALL_CATEGORIES) {
+    const reader = messageStore.allMessagesReader();
+    return (from, batchSize) => reader.read(from, batchSize);
+  }
+  return async (from, batchSize) => ({ messages: await messageStore.readCategory(category, { fromPosition: from, batchSize }), waiting: false });
 }
 
 /**
@@ -68,6 +87,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const live = await liveSchemaOf(db);
   const shadow = shadowSchemaOf(projection.name);
   const reached = new Map(projection.parts.map((part) => [part.subscriberId, 0]));
+  // One reader per part for the whole run: the all-categories reader remembers the gaps it waits on.
+  const readers = new Map(projection.parts.map((part) => [part.subscriberId, batchReader(messageStore, part.category)]));
   let done = 0;
   let skipped = 0;
   let total = 0;
@@ -88,7 +109,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     let broken = 0;
     for (;;) {
       if (signal?.aborted) throw new RebuildAbortedError(`rebuild of ${projection.name} interrupted`);
-      const batch = await messageStore.readCategory(part.category, { fromPosition: position + 1, batchSize });
+      const { messages: batch, waiting } = await readers.get(part.subscriberId)!(position + 1, batchSize);
       if (batch.length === 0) break;
       if (swapping) {
         broken += await applyBatch(part, batch, swapping);
@@ -104,7 +125,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       }
       position = batch.at(-1)!.globalPosition;
       read += batch.length;
-      if (batch.length < batchSize) break;
+      if (batch.length < batchSize || waiting) break;
     }
     return { position, read, broken };
   }

@@ -1,19 +1,24 @@
 import type { Knex } from 'knex';
+import { ADMIN_STREAMS_SUBSCRIBER_ID, createAdminStreamsAggregator } from '../aggregators/admin-streams/index.ts';
+import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../aggregators/admin-users/index.ts';
 import { createCreatorsVideosAggregator, CREATORS_VIDEOS_SUBSCRIBER_ID } from '../aggregators/creators-videos/index.ts';
 import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../aggregators/home-page/index.ts';
 import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../aggregators/user-credentials/index.ts';
 import { createVideoOperationsAggregator, VIDEO_OPERATIONS_SUBSCRIBER_IDS } from '../aggregators/video-operations/index.ts';
 import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../aggregators/videos/index.ts';
+import { AUTHENTICATION_CATEGORY } from '../app/authenticate/contract.ts';
 import { VIEWING_CATEGORY } from '../app/record-viewings/contract.ts';
 import { IDENTITY_CATEGORY } from '../components/identity/contract.ts';
 import { VIDEO_PUBLISHING_CATEGORY, VIDEO_PUBLISHING_COMMAND_CATEGORY } from '../components/video-publishing/contract.ts';
 import type { Logger } from '../logger.ts';
 import { MessageDataError, type MessageStore, type RawMessage } from '../message-store/index.ts';
 import type { BatchProjection } from '../subscription/aggregator-processor.ts';
+import { ALL_CATEGORIES } from '../subscription/subscription.ts';
 
 /** One subscriber of a projection: the category it reads and how it applies a batch. */
 export interface RebuildPart {
   readonly subscriberId: string;
+  /** A category, or ALL_CATEGORIES. */
   readonly category: string;
   /**
    * Applies what of `messages` keeps its contract, as the live subscriber would, and returns
@@ -27,7 +32,7 @@ export interface RebuildPart {
  * personal_data.personal_data_keys here: it is no projection (nothing rebuilds a deleted key), and
  * a rebuild of user-credentials or admin-users reads it to open sealed fields (docs/personal-data.md).
  */
-export const PROJECTION_NAMES = ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations'] as const;
+export const PROJECTION_NAMES = ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams'] as const;
 export type ProjectionName = (typeof PROJECTION_NAMES)[number];
 
 export interface RebuildableProjection {
@@ -76,6 +81,7 @@ export interface RegistryDeps {
 export function rebuildableProjections(deps: RegistryDeps): readonly RebuildableProjection[] {
   const videos = createVideosAggregator(deps).projections;
   const operations = createVideoOperationsAggregator(deps).projections;
+  const adminUsers = createAdminUsersAggregator(deps).projections;
   const all: RebuildableProjection[] = [
     {
       name: 'home-page',
@@ -107,6 +113,22 @@ export function rebuildableProjections(deps: RegistryDeps): readonly Rebuildable
         part(VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, operations.commands),
         part(VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, VIDEO_PUBLISHING_CATEGORY, operations.outcomes),
       ],
+    },
+    {
+      name: 'admin-users',
+      tables: ['admin_users', 'admin_user_videos', 'admin_user_viewings'],
+      parts: [
+        part(ADMIN_USERS_SUBSCRIBER_IDS.identity, IDENTITY_CATEGORY, adminUsers.identity),
+        part(ADMIN_USERS_SUBSCRIBER_IDS.authentication, AUTHENTICATION_CATEGORY, adminUsers.authentication),
+        part(ADMIN_USERS_SUBSCRIBER_IDS.videos, VIDEO_PUBLISHING_CATEGORY, adminUsers.videos),
+        part(ADMIN_USERS_SUBSCRIBER_IDS.viewings, VIEWING_CATEGORY, adminUsers.viewings),
+      ],
+    },
+    {
+      // Reads every category up to the safe horizon, as its live subscriber does.
+      name: 'admin-streams',
+      tables: ['admin_streams', 'admin_categories', 'admin_message_types', 'admin_message_minutes'],
+      parts: [part(ADMIN_STREAMS_SUBSCRIBER_ID, ALL_CATEGORIES, createAdminStreamsAggregator(deps).projection)],
     },
   ];
   // In the order of PROJECTION_NAMES, which is also the order 'all' rebuilds them in.

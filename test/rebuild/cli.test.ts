@@ -46,10 +46,12 @@ test('projections:rebuild CLI: rebuilds what it is named, says so, and refuses n
     t.equal(all.code, 0, 'all: exit 0');
     t.deepEqual(
       all.stdout.trim().split('\n').map((line) => line.split(':')[0]),
-      ['Rebuilt home-page', 'Rebuilt user-credentials', 'Rebuilt videos', 'Rebuilt creators-videos', 'Rebuilt video-operations'],
+      ['Rebuilt home-page', 'Rebuilt user-credentials', 'Rebuilt videos', 'Rebuilt creators-videos', 'Rebuilt video-operations', 'Rebuilt admin-users', 'Rebuilt admin-streams'],
       'every projection, in order',
     );
     t.deepEqual((await readProgress(db)).map((row) => [row.projection, row.state, row.requestedBy.startsWith('cli:')]), [
+      ['admin-streams', 'done', true],
+      ['admin-users', 'done', true],
       ['creators-videos', 'done', true],
       ['home-page', 'done', true],
       ['user-credentials', 'done', true],
@@ -59,7 +61,7 @@ test('projections:rebuild CLI: rebuilds what it is named, says so, and refuses n
 
     const unknown = await rebuildCli(['everything'], urls);
     t.equal(unknown.code, 2, 'an unknown name: exit 2');
-    t.match(unknown.stderr, /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|all>/, 'naming the ones it knows');
+    t.match(unknown.stderr, /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|all>/, 'naming the ones it knows');
   } finally {
     await scope.close();
   }

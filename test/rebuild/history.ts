@@ -1,6 +1,7 @@
-// A small history touching every rebuildable projection, for the rebuild tests.
+// A small history touching every rebuildable projection (every table of each), for the rebuild tests.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import { authenticationStreamName, type AuthenticationEvent } from '../../src/app/authenticate/contract.ts';
 import { viewingStreamName, type VideoViewed } from '../../src/app/record-viewings/contract.ts';
 import { identityStreamName, type IdentityEvent } from '../../src/components/identity/contract.ts';
 import { videoPublishingCommandStreamName } from '../../src/components/video-publishing/contract.ts';
@@ -49,6 +50,13 @@ export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos 
   const published: TestVideo[] = [];
   for (let n = 0; n < videos; n += 1) published.push(await publish(store, `Video ${n + 1}`));
   for (const [n, video] of published.entries()) await view(store, video, n + 1);
+  const last = published.at(-1);
+  if (last) {
+    const byUser: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId: users[1]!, source: 'button' }, metadata: { userId: users[1]! } };
+    await store.write(viewingStreamName(last.videoId), byUser);
+  }
+  const loggedIn: AuthenticationEvent = { id: randomUUID(), type: 'UserLoggedIn', data: { userId: users[0]! }, metadata: { userId: users[0]! } };
+  await store.write(authenticationStreamName(users[0]!), loggedIn);
   // Version 1 viewings, as written before viewings said where they came from.
   await writeViewings(pool, 4);
   // Data that breaks its contract: skipped by the live subscriber and the rebuild alike.

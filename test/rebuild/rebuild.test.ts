@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type pg from 'pg';
+import pg from 'pg';
 import test from 'tape';
+import { ADMIN_STREAMS_SUBSCRIBER_ID, createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
+import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
 import { createCreatorsVideosAggregator } from '../../src/aggregators/creators-videos/index.ts';
 import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
 import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
@@ -16,6 +18,7 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 import { view, writeHistory } from './history.ts';
 import { contentsOf, indexesOf, positionsOf } from './tables.ts';
 
@@ -27,7 +30,12 @@ function liveSubscriptions(db: Knex, messageStore: MessageStore): Subscription[]
     ...createVideosAggregator(deps).subscriptions,
     createCreatorsVideosAggregator(deps).subscription,
     ...createVideoOperationsAggregator(deps).subscriptions,
+    ...createAdminUsersAggregator(deps).subscriptions,
   ];
+}
+
+async function tablesOf(db: Knex, tables: readonly string[]): Promise<Record<string, unknown[]>> {
+  return Object.fromEntries(await Promise.all(tables.map(async (table) => [table, await contentsOf(db, table)] as const)));
 }
 
 async function catchUp(subscriptions: readonly Subscription[]): Promise<void> {
@@ -52,19 +60,20 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
     const history = await writeHistory(store, pool);
     const live = liveSubscriptions(db, store);
     await catchUp(live);
-    const projections = rebuildableProjections({ db, messageStore: store, logger: silentLogger });
+    const everyProjection = rebuildableProjections({ db, messageStore: store, logger: silentLogger });
     t.deepEqual(
-      projections.map((projection) => projection.name),
-      ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations'],
-      'the five projections are rebuildable',
+      everyProjection.map((projection) => projection.name),
+      ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams'],
+      'the seven projections are rebuildable',
     );
+    // admin-streams also counts the admin actions each rebuild writes: compared in its own test.
+    const projections = everyProjection.filter((projection) => projection.name !== 'admin-streams');
     const who = requester();
 
     for (const projection of projections) {
-      const [table] = projection.tables;
-      const before = await contentsOf(db, table!);
-      const indexes = await indexesOf(db, table!);
-      t.ok(before.length > 0, `${projection.name}: the history fills ${table}`);
+      const before = await tablesOf(db, projection.tables);
+      const indexes = await Promise.all(projection.tables.map((table) => indexesOf(db, table)));
+      for (const [table, rows] of Object.entries(before)) t.ok(rows.length > 0, `${projection.name}: the history fills ${table}`);
       const reports: string[] = [];
       const result = await runRebuild({
         db,
@@ -76,8 +85,8 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
         batchSize: 4,
         onProgress: (report) => void reports.push(report.phase),
       });
-      t.deepEqual(await contentsOf(db, table!), before, `${projection.name}: the rebuilt ${table} equals the live one`);
-      t.deepEqual(await indexesOf(db, table!), indexes, `${projection.name}: with the same indexes, under the same names`);
+      t.deepEqual(await tablesOf(db, projection.tables), before, `${projection.name}: the rebuilt ${projection.tables.join(', ')} equal the live ones`);
+      t.deepEqual(await Promise.all(projection.tables.map((table) => indexesOf(db, table))), indexes, `${projection.name}: with the same indexes, under the same names`);
       t.deepEqual([...new Set(reports)], ['preparing', 'building', 'catching up', 'swapping'], `${projection.name}: progress through each phase`);
       const heads = Object.fromEntries(await Promise.all(projection.parts.map(async (part) => [part.subscriberId, await categoryHead(pool, part.category)] as const)));
       t.deepEqual(await positionsOf(db, Object.keys(heads)), heads, `${projection.name}: each subscriber goes on from its category's last message`);
@@ -98,7 +107,7 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
     const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
     t.deepEqual(schemas.rows, [], 'no shadow schema is left behind');
     const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
-    t.deepEqual(skipped.sort(), [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(), 'a message that breaks its contract is skipped, as live');
+    t.deepEqual(skipped.sort(), [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(), 'a message that breaks its contract is skipped, as live');
 
     // The live subscribers had been stopped at their own positions; they follow the moved ones.
     const first = history.videos[0]!;
@@ -135,7 +144,7 @@ test('rebuild: a second rebuild of the same projection is refused while one runs
     });
     t.match(String(second), /already running/, 'the second is refused while the first runs');
     t.equal(pickProjections(projections, 'nonsense'), undefined, 'an unknown name');
-    t.equal(pickProjections(projections, 'all')?.length, 5, "'all' is every projection");
+    t.equal(pickProjections(projections, 'all')?.length, 7, "'all' is every projection");
   } finally {
     await scope.close();
   }
@@ -172,6 +181,46 @@ test('rebuild: a failure leaves the live projection as it was and says why', asy
     t.match(progress?.error ?? '', /interrupted/, 'and why');
     const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
     t.deepEqual(schemas.rows, [], 'the half-built shadow is dropped');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('rebuild: admin-streams, read across categories up to the safe horizon, equals the projection built from zero; a write in flight during the rebuild is not lost', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeHistory(store, pool);
+    const deps = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5, pollIntervalMs: 50 } };
+    const live = createAdminStreamsAggregator(deps).subscription;
+    scope.running(live).start();
+    await drain(live);
+
+    // Another program holds a write open in one category while another commits past it.
+    const slow = scope.add(new pg.Client({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public' }), (client) => client.end());
+    await slow.connect();
+    await slow.query('BEGIN');
+    await slow.query(`SELECT write_message($1, 'lateWriter-1', 'Late', '{}')`, [randomUUID()]);
+    await store.write(`quickWriter-${randomUUID()}`, { id: randomUUID(), type: 'Quick', data: {}, metadata: {} });
+
+    const [adminStreams] = pickProjections(rebuildableProjections({ db, messageStore: store, logger: silentLogger }), 'admin-streams')!;
+    const tables = adminStreams!.tables;
+    await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: adminStreams!, requester: requester(), batchSize: 4 });
+    await slow.query('COMMIT');
+    const head = Number((await pool.query<{ max: string }>('SELECT max(global_position) AS max FROM messages')).rows[0]?.max);
+    await waitUntil('the live subscriber to go on from the rebuild to the head', () => live.status().caughtUp && live.status().position >= head);
+    const rebuilt = await tablesOf(db, tables);
+    t.ok(rebuilt.admin_streams?.some((row) => (row as { stream_name: string }).stream_name === 'lateWriter-1'), 'the write that committed after the rebuild passed it is listed');
+
+    // The same projection from zero: emptied, its position forgotten, read again by a new subscriber.
+    await live.stop();
+    for (const table of tables) await db(table).del();
+    await db('subscriber_positions').where({ subscriber_id: ADMIN_STREAMS_SUBSCRIBER_ID }).del();
+    const fromZero = createAdminStreamsAggregator(deps).subscription;
+    scope.running(fromZero).start();
+    await waitUntil('the projection to be built again from zero', () => fromZero.status().caughtUp && fromZero.status().position >= head);
+    t.deepEqual(rebuilt, await tablesOf(db, tables), 'the rebuilt and live-followed tables equal the projection built from zero');
   } finally {
     await scope.close();
   }

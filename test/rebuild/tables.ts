@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 
 /** Every row of `table` in a stable order, for comparing a projection before and after. */
 export async function contentsOf(db: Knex, table: string): Promise<unknown[]> {
-  const result = await db.raw<{ rows: unknown[] }>('SELECT * FROM ?? ORDER BY 1', [table]);
+  // Ordered by the whole row: a table whose first column repeats still compares in one order.
+  const result = await db.raw<{ rows: unknown[] }>('SELECT * FROM ?? AS t ORDER BY t::text', [table]);
   return result.rows;
 }
 
