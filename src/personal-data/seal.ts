@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { MessageDataError } from '../message-store/errors.ts';
 
 /**
  * Crypto-shredding: personal fields are written to the message store sealed with a per-user
@@ -33,11 +34,40 @@ export function sealWith(key: Buffer, value: string): Sealed {
   return { sealed: 'v1', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
 }
 
-/** Throws when the value was altered (the GCM tag does not match). */
+/** A sealed value that does not open with its user's key: altered in the store, or sealed with another key. */
+export class SealBrokenError extends Error {
+  override name = 'SealBrokenError';
+}
+
+/** Throws SealBrokenError when the value was altered (the GCM tag does not match, or the IV or tag is malformed). */
 export function openWith(key: Buffer, value: Sealed): string {
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
-  decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
-  return Buffer.concat([decipher.update(Buffer.from(value.data, 'base64')), decipher.final()]).toString('utf8');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(value.iv, 'base64'));
+    decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
+    return Buffer.concat([decipher.update(Buffer.from(value.data, 'base64')), decipher.final()]).toString('utf8');
+  } catch (error) {
+    throw new SealBrokenError('the sealed value does not open with its user\'s key: altered in the store, or sealed with another key', { cause: error });
+  }
+}
+
+/**
+ * Opens personal field `field` of a recorded message, for a projection. A sealed value that does
+ * not open breaks the message's contract: MessageDataError, which an aggregator skips and records
+ * (skipped_messages) rather than retrying and then stalling every later message of its category.
+ */
+export async function openMessageField(
+  personalData: PersonalData,
+  message: { readonly id: string; readonly type: string },
+  userId: string,
+  field: string,
+  value: PersonalField,
+): Promise<string | undefined> {
+  try {
+    return await personalData.open(userId, value);
+  } catch (error) {
+    if (error instanceof SealBrokenError) throw new MessageDataError(message.id, message.type, `${field}: ${error.message}`);
+    throw error;
+  }
 }
 
 export interface PersonalData {

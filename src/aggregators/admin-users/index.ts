@@ -5,10 +5,10 @@ import { IDENTITY_CATEGORY } from '../../components/identity/contract.ts';
 import { VIDEO_PUBLISHING_CATEGORY } from '../../components/video-publishing/contract.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConsumerGroup, MessageStore } from '../../message-store/index.ts';
-import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
+import { createAggregatorProcessor, type BatchProjection, type ProjectionHandler } from '../../subscription/aggregator-processor.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import { authenticationProjection } from './authentication.ts';
-import { identityProjection } from './identity.ts';
+import { identityHandler, identityProjection } from './identity.ts';
 import { videosProjection } from './videos.ts';
 import { viewingsProjection } from './viewings.ts';
 
@@ -35,8 +35,8 @@ export interface AdminUsersAggregatorDeps {
  * others: a row is made by whichever comes first and filled in by the rest.
  */
 export function createAdminUsersAggregator({ db, messageStore, logger, consumerGroup, subscription }: AdminUsersAggregatorDeps) {
-  function subscribe<T>(subscriberId: string, category: string, projection: BatchProjection<T>): Subscription {
-    const processor = createAggregatorProcessor({ db, subscriberId, projection, ...(consumerGroup && { consumerGroup }) });
+  function subscribe<T>(subscriberId: string, category: string, applied: { projection: BatchProjection<T> } | { handle: ProjectionHandler }): Subscription {
+    const processor = createAggregatorProcessor({ db, subscriberId, ...applied, ...(consumerGroup && { consumerGroup }) });
     return createSubscription({ messageStore, logger, subscriberId, category, processor, ...(consumerGroup && { consumerGroup }), ...subscription });
   }
 
@@ -49,10 +49,11 @@ export function createAdminUsersAggregator({ db, messageStore, logger, consumerG
   return {
     projections,
     subscriptions: [
-      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.identity, IDENTITY_CATEGORY, identityProjection),
-      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.authentication, AUTHENTICATION_CATEGORY, authenticationProjection),
-      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.videos, VIDEO_PUBLISHING_CATEGORY, videosProjection),
-      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.viewings, VIEWING_CATEGORY, viewingsProjection),
+      // Identity opens sealed emails: its handler lets one that does not open be skipped and recorded (identity.ts).
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.identity, IDENTITY_CATEGORY, { handle: identityHandler }),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.authentication, AUTHENTICATION_CATEGORY, { projection: authenticationProjection }),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.videos, VIDEO_PUBLISHING_CATEGORY, { projection: videosProjection }),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.viewings, VIEWING_CATEGORY, { projection: viewingsProjection }),
     ] as const,
   };
 }

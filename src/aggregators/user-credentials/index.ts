@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../components/identity/contract.ts';
 import type { Logger } from '../../logger.ts';
-import { createPersonalData, type PersonalData } from '../../personal-data/seal.ts';
-import { parseMessage, type ConsumerGroup, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import { createPersonalData, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
+import { MessageDataError, parseMessage, type ConsumerGroup, type MessageStore, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 
@@ -28,13 +28,14 @@ const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [ty
 /**
  * One statement per event, each harmless when applied twice (a row is inserted once, a role is a
  * set member). The sealed email and hash are opened here: an erased user's no longer open, so a
- * replay after the erasure makes no row for them.
+ * replay after the erasure makes no row for them. A sealed field altered in the store throws
+ * MessageDataError before anything is written.
  */
 async function applyEvent(event: CredentialEvent, trx: Knex.Transaction, personalData: PersonalData): Promise<void> {
   switch (event.type) {
     case 'Registered': {
-      const email = await personalData.open(event.data.userId, event.data.email);
-      const passwordHash = await personalData.open(event.data.userId, event.data.passwordHash);
+      const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
+      const passwordHash = await openMessageField(personalData, event, event.data.userId, 'passwordHash', event.data.passwordHash);
       if (email === undefined || passwordHash === undefined) return;
       await trx('user_credentials')
         .insert({ user_id: event.data.userId, email, password_hash: passwordHash, registered_at: event.time })
@@ -70,18 +71,33 @@ async function applyEvent(event: CredentialEvent, trx: Knex.Transaction, persona
  */
 export function createUserCredentialsAggregator({ db, messageStore, logger, consumerGroup, subscription }: UserCredentialsAggregatorDeps) {
   const personalData = createPersonalData(db);
+  const parse = (message: RawMessage) => parseMessage(credentialSchemas, message);
+  /** For a rebuild, which skips (and counts) only what parse refuses: a sealed field that does not open is passed over here, and said. */
   const projection: BatchProjection<CredentialEvent> = {
-    parse: (message) => parseMessage(credentialSchemas, message),
+    parse,
     // In stream order: a user's grant and a later revoke must land in that order.
     async apply(events, trx) {
-      for (const event of events) await applyEvent(event, trx, personalData);
+      for (const event of events) {
+        try {
+          await applyEvent(event, trx, personalData);
+        } catch (error) {
+          if (!(error instanceof MessageDataError)) throw error;
+          logger.warn({ err: error, messageId: event.id, globalPosition: event.globalPosition }, 'a sealed field does not open; event passed over');
+        }
+      }
     },
   };
 
+  // Live, one message at a time (in one transaction per batch, as before): a sealed field that
+  // does not open is known only once its key is read, past the contract check, and only a
+  // handler's MessageDataError is skipped and recorded by the processor rather than stalled on.
   const processor = createAggregatorProcessor({
     db,
     subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID,
-    projection,
+    async handle(message, trx) {
+      const event = parse(message);
+      if (event) await applyEvent(event, trx, personalData);
+    },
     ...(consumerGroup && { consumerGroup }),
   });
   return {
