@@ -33,6 +33,11 @@ export interface RebuildOptions {
   readonly signal?: AbortSignal;
   /** After each batch: for a progress bar. Awaited, so a test can look at the site mid-build. */
   readonly onProgress?: (report: RebuildReport) => void | Promise<void>;
+  /**
+   * Inside the swap's transaction, after the tables are swapped and before it commits (so while
+   * it holds their locks). Awaited: a test looks at the site there.
+   */
+  readonly onSwapped?: () => Promise<void>;
 }
 
 export interface RebuildResult {
@@ -193,6 +198,7 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       }
       await checkPositions(trx, positions);
       await swapInShadow(trx, { shadow, live, tables: projection.tables });
+      await options.onSwapped?.();
       for (const [subscriberId, position] of Object.entries(positions)) await movePosition(trx, subscriberId, position);
       // In the same transaction: the row says done exactly when the new tables are in place.
       await recordProgress(trx, runId, { ...progress('finished', { read, broken }), state: 'done', finished: true });

@@ -28,6 +28,7 @@ export interface RunRebuildOptions {
   readonly batchSize?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (report: RebuildReport) => void | Promise<void>;
+  readonly onSwapped?: () => Promise<void>;
 }
 
 function describe(error: unknown): string {
@@ -74,6 +75,7 @@ export async function startRebuild(options: RunRebuildOptions): Promise<StartedR
         ...(options.batchSize !== undefined && { batchSize: options.batchSize }),
         ...(options.signal && { signal: options.signal }),
         ...(options.onProgress && { onProgress: options.onProgress }),
+        ...(options.onSwapped && { onSwapped: options.onSwapped }),
       });
       const rebuilt: AdminAction = {
         id: randomUUID(),

@@ -8,7 +8,8 @@ import { waitUntil } from '../helpers/wait-until.ts';
 import { view, writeHistory } from './history.ts';
 
 test('rebuild: the site serves the old catalog while the new one is built, and the new one after, with viewings made meanwhile', async (t) => {
-  const system = await createTestSystem();
+  // No page cache: every look below reads the tables.
+  const system = await createTestSystem({ pageCacheMs: 0 });
   try {
     const { videos } = await writeHistory(system.messageStore, system.messageStorePool, { videos: 4 });
     system.start();
@@ -21,6 +22,7 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
     const [projection] = pickProjections(rebuildableProjections({ db: system.db, messageStore: system.messageStore, logger: silentLogger }), 'videos')!;
     const seen: Array<{ phase: string; status: number; listed: boolean; views: number }> = [];
     let viewedMeanwhile = false;
+    let duringSwap: Promise<request.Response> | undefined;
     const adminId = randomUUID();
     await runRebuild({
       db: system.db,
@@ -40,11 +42,22 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
           await view(system.messageStore, first, 2);
         }
       },
+      // While the swap holds its locks: a visitor's request waits for the commit, then reads the new table by name.
+      onSwapped: async () => {
+        duringSwap = request(system.app).get('/').then((response) => response);
+        await waitUntil('the visitor to wait on the swap’s lock', async () => {
+          const waiting = await system.db.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_locks WHERE NOT granted');
+          return waiting.rows.length > 0;
+        });
+      },
     });
+    const swapped = await duringSwap;
+    t.equal(swapped?.status, 200, 'a visitor who came during the swap waited for it and got the page');
+    t.ok(swapped && /Video 4</.test(swapped.text), 'with the whole catalog, from the new table');
     t.ok(seen.length >= 3, `looked at the site ${seen.length} times during the build`);
     t.ok(
       seen.every((look) => look.status === 200 && look.listed),
-      'every look found the whole catalog (the live tables, not the half-built shadow)',
+      'every look during the build found the whole catalog: building holds no lock the site waits on',
     );
     t.ok(
       seen.every((look) => look.views >= 1),
