@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { requireAdmin } from '../../web/access.ts';
+import { refuseControlCharacters } from './control-characters.ts';
 import type { AdminDeps, AdminSectionFactory } from './section.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
@@ -20,6 +21,7 @@ export function createAdminApp({ rolesOf, sections: factories, ...deps }: AdminA
   const nav = sections.filter((section) => section.title !== undefined).map((section) => ({ href: `/admin${section.path ? `/${section.path}` : ''}`, title: section.title! }));
   const router = Router();
   router.use(requireAdmin(rolesOf));
+  router.use(refuseControlCharacters());
   router.use((_req, res, next) => {
     res.locals.adminNav = nav;
     next();

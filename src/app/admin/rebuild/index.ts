@@ -22,11 +22,12 @@ export const rebuildSection = (deps: AdminDeps): AdminSection & { readonly jobs:
   const router = Router();
 
   async function views(names?: readonly string[]) {
-    const progress = await readProgress(deps.db, names);
+    // Only names from the registry reach the progress table: a name from the address is checked first.
+    const known = projections.filter((projection) => !names || names.includes(projection.name));
+    if (known.length === 0) return [];
+    const progress = await readProgress(deps.db, names && known.map((projection) => projection.name));
     const now = new Date();
-    return projections
-      .filter((projection) => !names || names.includes(projection.name))
-      .map((projection) => projectionView(projection, progress.find((row) => row.projection === projection.name), now));
+    return known.map((projection) => projectionView(projection, progress.find((row) => row.projection === projection.name), now));
   }
 
   router.get('/', async (_req, res) => {

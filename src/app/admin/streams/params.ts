@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { assertCategory } from '../../../message-store/index.ts';
 import { BadRequestError } from '../../../web/errors.ts';
+import { hasControlCharacter } from '../control-characters.ts';
 
 const BROKEN_LINK = 'That page link is broken. Start again from the first page.';
 const globalPosition = z.string().regex(/^[1-9]\d{0,15}$/).transform(Number);
-const typeCursor = z.tuple([z.string().max(500), z.string().max(500)]);
+// Decoded from base64, so the portal's guard on the query string never saw what is inside.
+const cursorText = z.string().max(500).refine((value) => !hasControlCharacter(value));
+const typeCursor = z.tuple([cursorText, cursorText]);
 
 /** A category filter: blank is none; anything Message DB would not call a category is a 400. */
 export function categoryParam(value: unknown): string | undefined {
@@ -29,7 +32,7 @@ export function beforeParam(value: unknown): number | undefined {
 /** Categories are listed by name; whatever the store holds may be one, so any short text will do. */
 export function afterCategoryParam(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 500) throw new BadRequestError(BROKEN_LINK);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 500 || hasControlCharacter(value)) throw new BadRequestError(BROKEN_LINK);
   return value;
 }
 
