@@ -7,7 +7,8 @@ import { lastLink, readHeadsAfter, readLinksAfter, type StoredLink } from './cha
 import { pagedCursor } from './cursor.ts';
 import { DEVELOPMENT_AUDIT_KEY } from './key.ts';
 import { countRecordsAfter, readRecordsAfter } from './raw-messages.ts';
-import type { AuditProblem, AuditReport, HeadProblem, MessageProblem, ValidHead } from './report.ts';
+import type { AuditProblem, AuditReport, AuditVerdict, HeadProblem, MessageProblem, TailReport, ValidHead } from './report.ts';
+import { DEFAULT_SIGNING, DEFAULT_TAIL_GRACE_MS, type SigningPolicy } from './signing-policy.ts';
 import { checkHead, keyId, type SignedHead } from './signing.ts';
 
 export interface VerifyProgress {
@@ -28,6 +29,10 @@ export type VerifyOptions = {
   readonly batchSize?: number;
   /** Problems kept in the report (all are counted). */
   readonly problemsLimit?: number;
+  /** The policy the aggregator signs by (DEFAULT_SIGNING unless it was given another): it bounds the unsigned tail. */
+  readonly signing?: Partial<SigningPolicy>;
+  /** Slack on top of the policy's age before an unsigned tail is overdue. */
+  readonly tailGraceMs?: number;
   /** Store the report in audit_verifications for the dashboard (default true). */
   readonly record?: boolean;
   readonly logger?: Logger;
@@ -45,12 +50,13 @@ const DEFAULT_PROBLEMS_LIMIT = 100;
  * store passes message by message but contradicts every head signed after the change.
  */
 export async function verifyAuditChain(options: VerifyOptions): Promise<AuditReport> {
-  const { db, onProgress, batchSize = DEFAULT_BATCH_SIZE, problemsLimit = DEFAULT_PROBLEMS_LIMIT, now = () => new Date() } = options;
+  const { db, onProgress, batchSize = DEFAULT_BATCH_SIZE, problemsLimit = DEFAULT_PROBLEMS_LIMIT, now = () => new Date(), tailGraceMs = DEFAULT_TAIL_GRACE_MS } = options;
+  const signing = { ...DEFAULT_SIGNING, ...options.signing };
   const keys = typeof options.auditKey === 'string' ? [options.auditKey] : options.auditKey;
   const ownPool = 'messageStoreUrl' in options ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 }) : undefined;
   const pool = ownPool ?? ('messageStorePool' in options ? options.messageStorePool : undefined)!;
   try {
-    const report = await verify(pool, db, keys, { batchSize, problemsLimit, now, onProgress });
+    const report = await verify(pool, db, keys, { batchSize, problemsLimit, now, onProgress, signing, tailGraceMs });
     if (options.record ?? true) {
       await db('audit_verifications').insert({
         started_at: report.startedAt,
@@ -71,6 +77,33 @@ interface PassSettings {
   readonly problemsLimit: number;
   readonly now: () => Date;
   readonly onProgress: ((progress: VerifyProgress) => void) | undefined;
+  readonly signing: SigningPolicy;
+  readonly tailGraceMs: number;
+}
+
+/**
+ * The links after the last valid head, judged by the signing policy. The signer signs in the
+ * batch's own transaction once `everyMessages` links are unsigned, and otherwise once its last
+ * head is `maxAgeMs` old (on the next batch, or on catch-up after `onCatchUpAfterMs`): a running
+ * signer never leaves more links, nor leaves them longer. The head's signing time is itself
+ * signed, so deleting heads cannot make the last one look younger.
+ */
+export function judgeTail(
+  tail: { readonly links: number; readonly from: number | null },
+  lastValid: ValidHead | null,
+  startedAt: Date,
+  signing: SigningPolicy,
+  graceMs: number,
+): TailReport {
+  const allowedLinks = Math.max(signing.everyMessages - 1, 0);
+  const allowedAgeMs = Math.max(signing.maxAgeMs, signing.onCatchUpAfterMs) + graceMs;
+  const lastHeadAgeMs = lastValid ? startedAt.getTime() - Date.parse(lastValid.signedAt) : null;
+  const judged = (status: TailReport['status'], reason: TailReport['reason']): TailReport => ({ ...tail, status, reason, allowedLinks, allowedAgeMs, lastHeadAgeMs });
+  if (tail.links === 0) return judged('signed', null);
+  if (lastHeadAgeMs === null) return judged('unsigned', 'no-valid-head');
+  if (tail.links > allowedLinks) return judged('unsigned', 'too-many');
+  if (lastHeadAgeMs > allowedAgeMs) return judged('unsigned', 'overdue');
+  return judged('pending', null);
 }
 
 async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings: PassSettings): Promise<AuditReport> {
@@ -81,12 +114,13 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
   const heads = pagedCursor((after) => readHeadsAfter(db, after, settings.batchSize, chainHead), (head: SignedHead) => head.globalPosition);
   const developmentKeyId = keyId(DEVELOPMENT_AUDIT_KEY);
 
-  const counts = { altered: 0, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0 };
+  const counts = { altered: 0, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0, unsigned: 0 };
   const first: { altered?: MessageProblem; inserted?: MessageProblem; deleted?: MessageProblem } = {};
   const problems: AuditProblem[] = [];
   const headStats = { checked: 0, valid: 0, developmentKey: 0, lastValid: null as ValidHead | null };
   let linksChecked = 0;
   let unsignedLinks = 0;
+  let firstUnsigned: number | null = null;
 
   function messageProblem(problem: MessageProblem): void {
     counts[problem.kind] += 1;
@@ -105,8 +139,9 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     if (!link || link.globalPosition !== head.globalPosition || !link.link.equals(head.link)) return headProblem(head, 'contradicted');
     headStats.valid += 1;
     if (head.keyId === developmentKeyId) headStats.developmentKey += 1;
-    headStats.lastValid = { globalPosition: head.globalPosition, link: head.link.toString('hex'), signedAt: head.signedAt.toISOString() };
+    headStats.lastValid = { globalPosition: head.globalPosition, link: head.link.toString('hex'), signedAt: head.signedAt.toISOString(), developmentKey: head.keyId === developmentKeyId };
     unsignedLinks = 0;
+    firstUnsigned = null;
   }
 
   /**
@@ -161,6 +196,7 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     links.next();
     linksChecked += 1;
     unsignedLinks += 1;
+    firstUnsigned ??= stored.globalPosition;
     // Go on from the stored link, not the recomputed one: one altered message then fails
     // alone, and the ones after it are judged on their own content.
     previous = stored.link;
@@ -183,10 +219,19 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
   await checkHeadsBeyond(chainHead);
   settings.onProgress?.({ verifiedUpTo: chainHead, chainHead, linksChecked });
 
+  const tail = judgeTail({ links: unsignedLinks, from: firstUnsigned }, headStats.lastValid, startedAt, settings.signing, settings.tailGraceMs);
+  if (tail.status === 'unsigned' && tail.reason && tail.from !== null) {
+    // Always kept: it is the tail's one problem, and what the verdict may rest on.
+    counts.unsigned += 1;
+    problems.push({ kind: 'unsigned', reason: tail.reason, globalPosition: tail.from, links: tail.links });
+  }
+
   const notYetCovered = await countRecordsAfter(pool, chainHead);
   const problemCount = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  const verdict: AuditVerdict = problemCount > 0 ? 'failed' : headStats.lastValid?.developmentKey ? 'unproven' : 'intact';
   return {
     ok: problemCount === 0,
+    verdict,
     startedAt: startedAt.toISOString(),
     finishedAt: settings.now().toISOString(),
     chainHead,
@@ -198,5 +243,6 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     problemsLimit: settings.problemsLimit,
     heads: headStats,
     unsignedLinks,
+    tail,
   };
 }

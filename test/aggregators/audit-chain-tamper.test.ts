@@ -1,27 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
 import test from 'tape';
 import { GENESIS_LINK, nextLink } from '../../src/audit/canonical.ts';
 import { auditChainState, verifyAuditChain } from '../../src/audit/index.ts';
 import { readRecordsAfter } from '../../src/audit/raw-messages.ts';
-import type { MessageStore } from '../../src/message-store/index.ts';
-import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
-import { createScope, type Scope } from '../helpers/scope.ts';
-import { openProjectionDb } from '../helpers/subscribers.ts';
-import { AUDIT_KEY, auditChain, drainChain, globalPositions, headRows, linkRows, superuser } from '../audit/audit-fixtures.ts';
-
-/** A store seeded by `seed`, chained and signed (a head every 4 links), and a superuser to tamper with it. */
-async function chainedStore(scope: Scope, seed: (pool: pg.Pool, store: MessageStore) => Promise<void>) {
-  const { store, pool, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  await seed(pool, store);
-  const chain = scope.running(auditChain({ store, pool, db }, { batchSize: 4, signing: { everyMessages: 4, onCatchUpAfterMs: 0 } }).subscription);
-  await drainChain(chain);
-  const positions = await globalPositions(pool);
-  const admin = await superuser(scope, urls.messageStoreUrl);
-  const verify = () => verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY });
-  return { store, pool, db, positions, admin, verify, chain };
-}
+import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { chainedStore, drainChain, headRows, linkRows } from '../audit/audit-fixtures.ts';
 
 test('audit chain: Message DB\'s role may neither UPDATE nor DELETE a message; only a superuser can', async (t) => {
   const scope = createScope();

@@ -3,10 +3,15 @@
 import type { Knex } from 'knex';
 import pg from 'pg';
 import { createAuditChainAggregator, type SigningPolicy } from '../../src/aggregators/audit-chain/index.ts';
+import { GENESIS_LINK, nextLink } from '../../src/audit/canonical.ts';
+import { readRecordsAfter } from '../../src/audit/raw-messages.ts';
+import { verifyAuditChain, type VerifyOptions } from '../../src/audit/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import type { Subscription } from '../../src/subscription/subscription.ts';
 import { silentLogger } from '../helpers/databases.ts';
+import { openTestStore } from '../helpers/message-store.ts';
 import type { Scope } from '../helpers/scope.ts';
+import { openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 
 export const AUDIT_KEY = 'test audit key: thirty-two characters or more';
@@ -61,4 +66,30 @@ export async function linkRows(db: Knex): Promise<Array<{ global_position: strin
 
 export async function headRows(db: Knex): Promise<Array<{ global_position: string; link: Buffer; hmac: Buffer; key_id: string; signed_at: Date }>> {
   return db('audit_chain_heads').orderBy('global_position').select('global_position', 'link', 'hmac', 'key_id', 'signed_at');
+}
+
+/**
+ * What an attacker with write access to the app database does after altering a message: the
+ * links from `from` on recomputed with the public recipe, so each agrees with the store again.
+ */
+export async function recomputeLinksFrom(db: Knex, pool: pg.Pool, from: number): Promise<void> {
+  const previous = await db('audit_chain_links').where('global_position', '<', from).orderBy('global_position', 'desc').first<{ link: Buffer } | undefined>('link');
+  let link = previous?.link ?? GENESIS_LINK;
+  for (const record of await readRecordsAfter(pool, from - 1, Number.MAX_SAFE_INTEGER, 10_000)) {
+    link = nextLink(link, record);
+    await db('audit_chain_links').where({ global_position: Number(record.globalPosition) }).update({ link });
+  }
+}
+
+/** A store seeded by `seed`, chained and signed (a head every 4 links), and a superuser to tamper with it. */
+export async function chainedStore(scope: Scope, seed: (pool: pg.Pool, store: MessageStore) => Promise<void>) {
+  const { store, pool, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  await seed(pool, store);
+  const chain = scope.running(auditChain({ store, pool, db }, { batchSize: 4, signing: { everyMessages: 4, onCatchUpAfterMs: 0 } }).subscription);
+  await drainChain(chain);
+  const positions = await globalPositions(pool);
+  const admin = await superuser(scope, urls.messageStoreUrl);
+  const verify = (options: Partial<Pick<VerifyOptions, 'now' | 'signing' | 'auditKey'>> = {}) => verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY, ...options });
+  return { store, pool, db, urls, positions, admin, verify, chain };
 }

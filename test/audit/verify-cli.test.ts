@@ -5,7 +5,7 @@ import type { AuditReport } from '../../src/audit/index.ts';
 import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
-import { AUDIT_KEY, auditChain, drainChain, globalPositions, superuser } from './audit-fixtures.ts';
+import { AUDIT_KEY, auditChain, chainedStore, drainChain, globalPositions, recomputeLinksFrom, superuser } from './audit-fixtures.ts';
 
 interface CliResult {
   readonly code: number | null;
@@ -62,6 +62,26 @@ test('audit:verify CLI: exits 0 on an intact store, 1 after tampering, naming th
     const wrongKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY: 'not the key that signed these heads, though long' });
     t.equal(wrongKey.code, 1, 'another key: exit 1');
     t.match(wrongKey.stdout, /with an unknown key/);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('audit:verify CLI: heads deleted after links were recomputed over an altered message: FAILED, exit 1, saying why', async (t) => {
+  const scope = createScope();
+  try {
+    const { db, pool, admin, positions, urls } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
+    const settings = { ...databaseEnv(urls), AUDIT_KEY };
+    const altered = positions[2]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+
+    const result = await runVerify([], settings);
+    t.equal(result.code, 1, 'exit 1');
+    t.match(result.stdout, /^Audit chain: FAILED \(1 problem\)\n/, 'not INTACT');
+    t.match(result.stdout, /UNSIGNED +12 links from global position \d+ and no valid signed head at all: heads were deleted or altered/, 'and why');
+    t.doesNotMatch(result.stdout, /INTACT/);
   } finally {
     await scope.close();
   }

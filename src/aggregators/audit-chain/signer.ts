@@ -1,22 +1,11 @@
 import type { Knex } from 'knex';
 import { countLinksAfter, insertHead, lastHead, lastLink } from '../../audit/chain-tables.ts';
 import { shortHex, signHead, type SignedHead } from '../../audit/signing.ts';
+import { DEFAULT_SIGNING, type SigningPolicy } from '../../audit/signing-policy.ts';
 import type { Logger } from '../../logger.ts';
 
-/** When the chain's head is signed. */
-export interface SigningPolicy {
-  /** After this many links not yet covered by a signature. */
-  readonly everyMessages: number;
-  /** Or once the last signature is this old and links have been added since. */
-  readonly maxAgeMs: number;
-  /**
-   * On catching up, once the last signature is this old: so the tip is signed soon after a
-   * burst ends, without a head per message under a trickle of single writes.
-   */
-  readonly onCatchUpAfterMs: number;
-}
-
-export const DEFAULT_SIGNING: SigningPolicy = { everyMessages: 1000, maxAgeMs: 60_000, onCatchUpAfterMs: 5_000 };
+// The policy lives with verify, which judges the unsigned tail by it.
+export { DEFAULT_SIGNING, type SigningPolicy };
 
 /** batch: after links were appended; catch-up: the reader found nothing new; stop: the subscriber is stopping. */
 export type SigningOccasion = 'batch' | 'catch-up' | 'stop';

@@ -1,0 +1,68 @@
+import test from 'tape';
+import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { createScope } from '../helpers/scope.ts';
+import { chainedStore, headRows, recomputeLinksFrom } from './audit-fixtures.ts';
+
+const HOUR = 3_600_000;
+const hoursFromNow = (hours: number) => () => new Date(Date.now() + hours * HOUR);
+
+// The attack the heads are there for, carried through: alter a message as the superuser,
+// recompute the links from it with the public recipe (so each agrees with the store), and
+// delete the signed heads that would contradict the new links.
+
+test('unsigned tail: a message altered, its links recomputed and every head deleted fails (no valid head), not INTACT', async (t) => {
+  const scope = createScope();
+  try {
+    const { db, pool, admin, positions, verify } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
+    t.equal((await headRows(db)).length, 3, '(a head every 4 links)');
+    const altered = positions[2]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+
+    const report = await verify();
+    t.deepEqual([report.counts.altered, report.heads.checked, report.unsignedLinks], [0, 0, 12], 'message by message the chain agrees, and no head is left');
+    t.deepEqual([report.ok, report.verdict], [false, 'failed'], 'yet verification fails');
+    t.deepEqual([report.tail.status, report.tail.reason, report.tail.from, report.tail.links], ['unsigned', 'no-valid-head', positions[0], 12]);
+    t.deepEqual(report.problems.map((problem) => [problem.kind, problem.globalPosition]), [['unsigned', positions[0]]], 'the unsigned tail is the problem named');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('unsigned tail: heads deleted from the altered message on leave a tail longer, or older, than the signer ever leaves', async (t) => {
+  const scope = createScope();
+  try {
+    const { db, pool, admin, positions, verify } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
+    const altered = positions[5]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+
+    // By the default policy (1 000 links or 60 s) the signer may simply not have reached a
+    // tail of 8 links signed a moment ago: that window is what the chain cannot close alone.
+    const fresh = await verify();
+    t.deepEqual([fresh.heads.lastValid?.globalPosition, fresh.tail.from, fresh.tail.links], [positions[3], positions[4], 8], 'the last valid head is the one before the change');
+    t.deepEqual([fresh.ok, fresh.tail.status], [true, 'pending'], 'within the policy: pending, and said so');
+
+    const tooMany = await verify({ signing: { everyMessages: 4 } });
+    t.deepEqual([tooMany.ok, tooMany.tail.status, tooMany.tail.reason], [false, 'unsigned', 'too-many'], 'signing every 4 links, 8 unsigned links mean heads were deleted');
+
+    const later = await verify({ now: hoursFromNow(2) });
+    t.deepEqual([later.ok, later.tail.status, later.tail.reason], [false, 'unsigned', 'overdue'], 'two hours on, the signer would have signed them: overdue');
+    t.ok(later.tail.lastHeadAgeMs !== null && later.tail.lastHeadAgeMs > HOUR, 'the age is the last valid head\'s signed time');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('unsigned tail: an untouched chain whose tip is signed stays INTACT however old its last head', async (t) => {
+  const scope = createScope();
+  try {
+    const { verify, positions } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 6));
+    const report = await verify({ now: hoursFromNow(24 * 30) });
+    t.deepEqual([report.ok, report.verdict, report.tail.status, report.heads.lastValid?.globalPosition], [true, 'intact', 'signed', positions.at(-1)], 'nothing unsigned, nothing overdue');
+  } finally {
+    await scope.close();
+  }
+});
