@@ -12,6 +12,7 @@ import type { Logger } from '../src/logger.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
 import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
 import { formatPercentiles, percentiles, throughSql, throughStore, writeToProjectionLag } from './lag.ts';
+import { sealedFieldFigures } from './personal-data.ts';
 
 export interface EngineSizes {
   readonly catchUpEvents: number;
@@ -35,6 +36,9 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
   const otherPool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
   const otherProcess = createMessageStore({ pool: otherPool, url: urls.messageStoreUrl, logger });
   try {
+    // 0. What a sealed personal field costs to write and to read back.
+    await sealedFieldFigures(db, results);
+
     // 1. Single-client writes through the message store (one statement, one commit each).
     const start = performance.now();
     for (let n = 0; n < writes; n += 1) {
