@@ -31,6 +31,22 @@ export function redactText(text: string): string {
   return text.replace(BCRYPT_HASH, REDACTED).replace(EMAIL_ADDRESS, (address) => maskEmail(address));
 }
 
+/** What stands for an address removed from a piece of text kept for good (an SMTP reply in the log). */
+export const ADDRESS_REMOVED = '[address]';
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Text with every address in it replaced by "[address]", not masked: for text written to the
+ * message store, which cannot be erased later. `known` (the address the text is about, say the
+ * recipient an SMTP server refused) is removed wherever it appears, even where it does not look
+ * like an address to the loose pattern (a server that quotes it oddly).
+ */
+export function withoutAddresses(text: string, known: readonly string[] = []): string {
+  const literal = known.filter((address) => address !== '').reduce((result, address) => result.replace(new RegExp(escapeRegExp(address), 'gi'), ADDRESS_REMOVED), text);
+  return literal.replace(EMAIL_ADDRESS, ADDRESS_REMOVED);
+}
+
 function redactField(key: string, value: unknown): unknown {
   if (SECRET_FIELD.test(key)) return value === null || value === undefined ? value : REDACTED;
   if (EMAIL_FIELD.test(key) && typeof value === 'string') {

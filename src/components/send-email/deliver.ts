@@ -1,4 +1,5 @@
 import type { Logger } from '../../logger.ts';
+import { withoutAddresses } from '../../personal-data/redact.ts';
 import { attemptWithRetries, isPermanent, type RetryPolicy } from '../../subscription/retry.ts';
 import type { MailTransport, OutgoingEmail } from './outgoing-email.ts';
 
@@ -28,17 +29,25 @@ export interface DeliverOptions {
  * tries at once: the server would refuse the same message again.
  */
 export async function deliver(email: OutgoingEmail, { transport, policy, signal, logger }: DeliverOptions): Promise<Delivery> {
+  // Only the reason is logged, never the error itself: nodemailer's carries the refused
+  // addresses (in its message, `response`, `rejected`) and the log cannot be erased either.
   const result = await attemptWithRetries(() => transport.send(email), policy, signal, (error, attempt, delayMs) =>
-    logger.warn({ emailId: email.emailId, err: error, attempt, delayMs }, 'email not accepted; trying again'),
+    logger.warn({ emailId: email.emailId, reason: reasonOf(error, email.to), attempt, delayMs }, 'email not accepted; trying again'),
   );
   if (result.ok) return { delivered: true };
   if (signal.aborted && !isPermanent(result.error)) {
-    throw new DeliveryInterruptedError(`stopped before email ${email.emailId} could be delivered`, { cause: result.error });
+    throw new DeliveryInterruptedError(`stopped before email ${email.emailId} could be delivered: ${reasonOf(result.error, email.to)}`);
   }
-  return { delivered: false, reason: reasonOf(result.error), attempts: result.attempts };
+  return { delivered: false, reason: reasonOf(result.error, email.to), attempts: result.attempts };
 }
 
-function reasonOf(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+/**
+ * The server's reply (nodemailer puts the code and text in the message, "… 550 5.1.1 <x@y>:
+ * Recipient address rejected") without any address in it: a reply often repeats the recipient,
+ * and the reason is kept in Failed and RegistrationEmailFailed for good, where erasing the user
+ * could not reach it (docs/personal-data.md).
+ */
+export function reasonOf(error: unknown, recipient: string): string {
+  const message = withoutAddresses(error instanceof Error ? error.message : String(error), [recipient]);
   return message.length > MAX_REASON_LENGTH ? `${message.slice(0, MAX_REASON_LENGTH - 1)}…` : message;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../../../logger.ts';
+import { withoutAddresses } from '../../../personal-data/redact.ts';
 import { follow, MessageDataError, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import type { SendEmailEvent } from '../../send-email/contract.ts';
 import { IDENTITY_CATEGORY, identityStreamName } from '../contract.ts';
@@ -40,7 +41,8 @@ export function createSendEmailEventHandlers({ messageStore, logger }: Deps): Ha
     const message =
       answer === 'RegistrationEmailSent'
         ? follow(event, answer, { userId, emailId }, {}, answerId(event.id, answer))
-        : follow(event, answer, { userId, emailId, reason: reason ?? '' }, {}, answerId(event.id, answer));
+        : // send-email keeps addresses out of its reasons; one from before it did is cleaned here.
+          follow(event, answer, { userId, emailId, reason: withoutAddresses(reason ?? '') }, {}, answerId(event.id, answer));
     await messageStore.write(stream, message, version);
     logger.info({ userId, emailId }, answer === 'RegistrationEmailSent' ? 'welcome email sent' : 'welcome email failed');
   }
