@@ -2,7 +2,7 @@ import { authenticationSchemas, authenticationStreamName } from '../app/authenti
 import { identityEventSchemas, identityStreamName } from '../components/identity/contract.ts';
 import { ERASED, SEALED } from '../personal-data/seal.ts';
 import { parseMessage, type RawMessage } from '../message-store/index.ts';
-import { maskEmail } from '../personal-data/redact.ts';
+import { maskEmail, redactText } from '../personal-data/redact.ts';
 import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
 
 interface User {
@@ -65,6 +65,12 @@ function apply(user: User, message: RawMessage): User {
   }
 }
 
+/** A plain (older) address masked as on every admin page; the placeholders as they are, so sealed and erased can be told apart. */
+function emailLabel(email: string | undefined): string {
+  if (email === undefined) return '—';
+  return email === SEALED || email === ERASED ? email : maskEmail(email);
+}
+
 /** A user as identity-<id> and authentication-<id> tell it; the email masked as on every admin page. */
 export const userKind: EntityKind = {
   kind: 'user',
@@ -76,9 +82,10 @@ export const userKind: EntityKind = {
       exists: messages.length > 0,
       unreadable,
       fields: [
-        { label: 'Registered', value: user.registered ? `yes, ${utc(user.registeredAt!)}` : user.rejected ? `no: ${user.rejected}` : 'not yet' },
-        { label: 'Email', value: user.email ? maskEmail(user.email) : '—' },
-        { label: 'Welcome email', value: user.welcomeEmail },
+        { label: 'Registered', value: user.registered ? `yes, ${utc(user.registeredAt!)}` : user.rejected ? `no: ${redactText(user.rejected)}` : 'not yet' },
+        { label: 'Email', value: emailLabel(user.email) },
+        // A reason from before send-email kept addresses out of it may still name the recipient.
+        { label: 'Welcome email', value: redactText(user.welcomeEmail) },
         { label: 'Roles', value: user.admin ? 'admin' : 'none' },
         { label: 'Log-ins', value: String(user.logIns) },
         { label: 'Failed log-ins', value: String(user.failedLogIns) },
