@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTime } from '../../../as-of/point.ts';
 import { categoryOf } from '../../../message-store/index.ts';
 import { hasControlCharacter } from '../control-characters.ts';
 import { parseGlobalPosition } from './stored.ts';
@@ -29,17 +30,15 @@ const stream = z.string().max(500).regex(/^[A-Za-z][A-Za-z0-9:+]*-[^\u0000-\u001
 const type = z.string().max(200).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a message type is letters and digits');
 const freeId = z.string().max(200).refine((value) => !hasControlCharacter(value), 'no control characters (such as a NUL byte)');
 // <input type="datetime-local"> sends 2026-11-30T09:15 (seconds optional); the page says it is UTC.
-const localTime = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?$/, 'a time is YYYY-MM-DDTHH:MM (UTC)')
-  .transform((text, context) => {
-    const time = new Date(`${text.length === 10 ? `${text}T00:00` : text}Z`);
-    if (Number.isNaN(time.getTime())) {
-      context.addIssue({ code: 'custom', message: 'not a real date' });
-      return z.NEVER;
-    }
-    return time;
-  });
+// The as-of page's reader, without zones: one set of rules for every date an admin types.
+const localTime = z.string().transform((text, context) => {
+  const time = parseTime(text, { zones: false });
+  if (time === undefined) {
+    context.addIssue({ code: 'custom', message: 'a time is a real date, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), from year 0001' });
+    return z.NEVER;
+  }
+  return time;
+});
 
 const FIELDS = { category, stream, type, traceId: freeId, userId: freeId, from: localTime, to: localTime } as const;
 type FilterField = keyof typeof FIELDS;
