@@ -220,6 +220,8 @@ export function createSystem(config: SystemConfig): System {
       { path: '/videos', router: videos.router },
     ],
     probes,
+    // An erased user's row is deleted: their session ends at the next request.
+    userExists: credentials.exists,
   });
 
   const status = () => running.map((subscription) => subscription.status());

@@ -31,6 +31,8 @@ interface ExpressAppOptions {
   readonly routes: readonly MountedApp[];
   /** Mounted before sessions and CSRF: /health, /ready and /status are for machines and operators. */
   readonly probes: readonly Router[];
+  /** Whether a session's user still has credentials; unset, the signed cookie is trusted (request-context.ts). */
+  readonly userExists?: (userId: string) => Promise<boolean>;
 }
 
 export function createExpressApp(options: ExpressAppOptions): express.Express {
@@ -69,7 +71,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
       maxAge: SESSION_MAX_AGE_MS,
     }),
   );
-  app.use(requestContext());
+  app.use(requestContext(options.userExists ? { userExists: options.userExists } : {}));
   app.use(requestLog(options.logger));
   // 64 KB: a description of 5,000 characters in a non-Latin script is up to 20 KB, encoded thrice over.
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));

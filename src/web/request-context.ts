@@ -14,11 +14,33 @@ function loggedInUser(session: CookieSessionInterfaces.CookieSessionObject | nul
   return typeof at === 'number' && at <= now && now - at < SESSION_MAX_AGE_MS ? session.userId : null;
 }
 
+/** A session whose user is gone becomes a visitor's: the log-in is forgotten, the rest (a CSRF token) kept. */
+function forgetUser(session: CookieSessionInterfaces.CookieSessionObject): void {
+  delete session.userId;
+  delete session.email;
+  delete session.loggedInAt;
+  delete session.admin;
+}
+
+export interface RequestContextOptions {
+  /**
+   * Whether the user a session names can still log in (their user_credentials row, one
+   * primary-key read). Erasing a user deletes that row, so their session ends at the next request
+   * rather than when the cookie expires. Unset, the signed cookie alone is trusted.
+   */
+  readonly userExists?: (userId: string) => Promise<boolean>;
+}
+
 /** One trace id per request, copied into every message the request writes. */
-export function requestContext(): RequestHandler {
-  return (req, res, next) => {
+export function requestContext({ userExists }: RequestContextOptions = {}): RequestHandler {
+  return async (req, res, next) => {
     const traceId = randomUUID();
-    req.context = { traceId, userId: loggedInUser(req.session, Date.now()) };
+    let userId = loggedInUser(req.session, Date.now());
+    if (userId !== null && userExists && !(await userExists(userId))) {
+      forgetUser(req.session!);
+      userId = null;
+    }
+    req.context = { traceId, userId };
     res.locals.traceId = traceId;
     res.locals.userId = req.context.userId;
     res.locals.userEmail = req.context.userId ? (req.session?.email ?? null) : null;
