@@ -14,6 +14,7 @@ import * as adminStreams from './20261130000013_admin_streams.ts';
 import * as auditChain from './20261130000014_audit_chain.ts';
 import * as projectionRebuilds from './20261130000015_projection_rebuilds.ts';
 import * as personalDataKeys from './20261130000016_personal_data_keys.ts';
+import * as auditChainPredecessors from './20261202000020_audit_chain_predecessors.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261130000014_audit_chain', auditChain],
   ['20261130000015_projection_rebuilds', projectionRebuilds],
   ['20261130000016_personal_data_keys', personalDataKeys],
+  ['20261202000020_audit_chain_predecessors', auditChainPredecessors],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -8,6 +8,12 @@ export interface StoredLink {
   readonly streamName: string;
   readonly position: number;
   readonly link: Buffer;
+  /**
+   * The global position of the link before this one when it was made (0 for the first link),
+   * so a link row deleted together with its message is still seen. Null on links made before
+   * the column existed.
+   */
+  readonly previousGlobalPosition: number | null;
 }
 
 interface LinkRow {
@@ -16,6 +22,7 @@ interface LinkRow {
   stream_name: string;
   position: string;
   link: Buffer;
+  previous_global_position: string | null;
 }
 
 interface HeadRow {
@@ -32,6 +39,7 @@ const linkFromRow = (row: LinkRow): StoredLink => ({
   streamName: row.stream_name,
   position: Number(row.position),
   link: row.link,
+  previousGlobalPosition: row.previous_global_position === null || row.previous_global_position === undefined ? null : Number(row.previous_global_position),
 });
 
 const headFromRow = (row: HeadRow): SignedHead => ({
@@ -55,18 +63,22 @@ export async function linkedPositions(db: Knex, globalPositions: readonly number
   return new Set(rows.map((row) => Number(row.global_position)));
 }
 
+/** A link as the aggregator makes it: always naming the one before. */
+export type NewLink = StoredLink & { readonly previousGlobalPosition: number };
+
 /** Appends links in one statement, however many: arrays unnested server side. */
-export async function insertLinks(db: Knex, links: readonly StoredLink[]): Promise<void> {
+export async function insertLinks(db: Knex, links: readonly NewLink[]): Promise<void> {
   if (links.length === 0) return;
   await db.raw(
-    `INSERT INTO audit_chain_links (global_position, message_id, stream_name, position, link)
-     SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::bigint[], ?::bytea[])`,
+    `INSERT INTO audit_chain_links (global_position, message_id, stream_name, position, link, previous_global_position)
+     SELECT * FROM unnest(?::bigint[], ?::uuid[], ?::text[], ?::bigint[], ?::bytea[], ?::bigint[])`,
     [
       links.map((link) => link.globalPosition),
       links.map((link) => link.messageId),
       links.map((link) => link.streamName),
       links.map((link) => link.position),
       links.map((link) => link.link),
+      links.map((link) => link.previousGlobalPosition),
     ],
   );
 }
@@ -78,7 +90,7 @@ export async function readLinksAfter(db: Knex, after: number, upTo: number, limi
     .where('global_position', '>', after)
     .orderBy('global_position')
     .limit(limit)
-    .select<LinkRow[]>('global_position', 'message_id', 'stream_name', 'position', 'link');
+    .select<LinkRow[]>('global_position', 'message_id', 'stream_name', 'position', 'link', 'previous_global_position');
   return rows.map(linkFromRow).filter((link) => link.globalPosition <= upTo);
 }
 

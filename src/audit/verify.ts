@@ -41,6 +41,8 @@ export type VerifyOptions = {
 
 const DEFAULT_BATCH_SIZE = 2000;
 const DEFAULT_PROBLEMS_LIMIT = 100;
+/** How far back a link naming an older predecessor (link rows put in since) is followed. */
+const RECENT_LINKS = 256;
 
 /**
  * Recomputes the chain from the store and compares it with the stored links and signed heads,
@@ -167,6 +169,48 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
   }
 
   let previous = GENESIS_LINK;
+  let previousPosition = 0;
+  // The store's last message with no link since the last link: the one a link row may be missing for.
+  let unlinked: AuditRecord | undefined;
+  // The links just passed, so a link naming an older predecessor can be checked from it.
+  const recent: StoredLink[] = new Array<StoredLink>(RECENT_LINKS);
+  let recentCount = 0;
+  /** The remembered links after `position`, oldest first, and the one at it if remembered. */
+  function recentSince(position: number): { after: StoredLink[]; at: StoredLink | undefined } {
+    const after: StoredLink[] = [];
+    let at: StoredLink | undefined;
+    for (let n = Math.max(0, recentCount - RECENT_LINKS); n < recentCount; n += 1) {
+      const link = recent[n % RECENT_LINKS]!;
+      if (link.globalPosition > position) after.push(link);
+      else if (link.globalPosition === position) at = link;
+    }
+    return { after, at };
+  }
+
+  /**
+   * The link `stored` was made from, by the predecessor it names (links made before the column
+   * existed name none, and are taken to follow the stored link before them). A predecessor
+   * beyond the last stored link means link rows were deleted: with their messages (named as
+   * deleted by position: the rows that named them are gone), or alone (the message is still
+   * there, already reported as inserted, and the chain goes on through it). One before it means
+   * link rows were put in since, each named as inserted. Undefined when the link it was made
+   * from is gone: then this message cannot be checked, and is not blamed.
+   */
+  function madeFrom(stored: StoredLink): Buffer | undefined {
+    const claimed = stored.previousGlobalPosition;
+    if (claimed === null || claimed === previousPosition) return previous;
+    if (claimed > previousPosition) {
+      if (unlinked && Number(unlinked.globalPosition) === claimed) return nextLink(previous, unlinked);
+      messageProblem({ kind: 'deleted', globalPosition: claimed, messageId: null, streamName: null, position: null, deletedFrom: previousPosition + 1 });
+      return undefined;
+    }
+    const { after, at } = recentSince(claimed);
+    for (const extra of after) {
+      messageProblem({ kind: 'inserted', globalPosition: extra.globalPosition, messageId: extra.messageId, streamName: extra.streamName, position: extra.position });
+    }
+    return claimed === 0 ? GENESIS_LINK : at?.link;
+  }
+
   let sinceProgress = 0;
   for (;;) {
     const record = await store.peek();
@@ -176,6 +220,7 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     const linkPosition = link ? link.globalPosition : Infinity;
     if (record && recordPosition < linkPosition) {
       messageProblem({ kind: 'inserted', globalPosition: recordPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position) });
+      unlinked = record;
       store.next();
       continue;
     }
@@ -185,10 +230,11 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
       heads.next();
     }
     const stored = link!;
+    const from = madeFrom(stored);
     if (!record || recordPosition > linkPosition) {
       messageProblem({ kind: 'deleted', globalPosition: stored.globalPosition, messageId: stored.messageId, streamName: stored.streamName, position: stored.position });
     } else {
-      if (!nextLink(previous, record).equals(stored.link)) {
+      if (from && !nextLink(from, record).equals(stored.link)) {
         messageProblem({ kind: 'altered', globalPosition: recordPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position) });
       }
       store.next();
@@ -200,6 +246,10 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     // Go on from the stored link, not the recomputed one: one altered message then fails
     // alone, and the ones after it are judged on their own content.
     previous = stored.link;
+    previousPosition = stored.globalPosition;
+    unlinked = undefined;
+    recent[recentCount % RECENT_LINKS] = stored;
+    recentCount += 1;
     const head = await heads.peek();
     if (head && head.globalPosition === stored.globalPosition) {
       checkHeadAgainst(head, stored);

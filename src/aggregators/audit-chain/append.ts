@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { nextLink, GENESIS_LINK } from '../../audit/canonical.ts';
-import { insertLinks, lastLink, linkedPositions, type StoredLink } from '../../audit/chain-tables.ts';
+import { insertLinks, lastLink, linkedPositions, type NewLink } from '../../audit/chain-tables.ts';
 import { readRecordsAt } from '../../audit/raw-messages.ts';
 import type { Logger } from '../../logger.ts';
 import type { RawMessage } from '../../message-store/index.ts';
@@ -11,7 +11,7 @@ import type { RawMessage } from '../../message-store/index.ts';
  * horizon). The subscription's messages are parsed (metadata filtered, numbers as doubles), so
  * each is read again as the exact text the chain hashes. Returns the links appended.
  */
-export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messages: readonly RawMessage[], logger: Logger): Promise<StoredLink[]> {
+export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messages: readonly RawMessage[], logger: Logger): Promise<NewLink[]> {
   const records = await readRecordsAt(pool, messages.map((message) => message.globalPosition));
   const byPosition = new Map(records.map((record) => [Number(record.globalPosition), record]));
   for (const message of messages) {
@@ -39,12 +39,15 @@ export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messag
   }
 
   let previous = last?.link ?? GENESIS_LINK;
-  const appended: StoredLink[] = [];
+  // Each link names the one before it, so verify sees a link row deleted with its message.
+  let previousPosition = head;
+  const appended: NewLink[] = [];
   for (const message of messages) {
     if (message.globalPosition <= head) continue;
     const record = byPosition.get(message.globalPosition)!;
     previous = nextLink(previous, record);
-    appended.push({ globalPosition: message.globalPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position), link: previous });
+    appended.push({ globalPosition: message.globalPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position), link: previous, previousGlobalPosition: previousPosition });
+    previousPosition = message.globalPosition;
   }
   await insertLinks(trx, appended);
   return appended;
