@@ -25,13 +25,13 @@ export interface ChainDeps {
   readonly db: Knex;
 }
 
-export function auditChain({ store, pool, db }: ChainDeps, options: { signing?: Partial<SigningPolicy>; batchSize?: number } = {}) {
+export function auditChain({ store, pool, db }: ChainDeps, options: { signing?: Partial<SigningPolicy>; batchSize?: number; auditKey?: string } = {}) {
   return createAuditChainAggregator({
     db,
     messageStore: store,
     messageStorePool: pool,
     logger: silentLogger,
-    auditKey: AUDIT_KEY,
+    auditKey: options.auditKey ?? AUDIT_KEY,
     signing: options.signing ?? SIGN_ON_CATCH_UP,
     subscription: { retry: FAST_RETRY, pollIntervalMs: 50, ...(options.batchSize && { batchSize: options.batchSize }) },
   });

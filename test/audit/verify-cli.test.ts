@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
-import type { AuditReport } from '../../src/audit/index.ts';
+import { DEVELOPMENT_AUDIT_KEY, type AuditReport } from '../../src/audit/index.ts';
 import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
@@ -82,6 +82,31 @@ test('audit:verify CLI: heads deleted after links were recomputed over an altere
     t.match(result.stdout, /^Audit chain: FAILED \(1 problem\)\n/, 'not INTACT');
     t.match(result.stdout, /UNSIGNED +12 links from global position \d+ and no valid signed head at all: heads were deleted or altered/, 'and why');
     t.doesNotMatch(result.stdout, /INTACT/);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('audit:verify CLI: heads signed with the development key are consistent, not proven: said plainly, never INTACT (exit 0, development use goes on)', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeMany(store, uniqueCategory(), 6);
+    await drainChain(scope.running(auditChain({ store, pool, db }, { auditKey: DEVELOPMENT_AUDIT_KEY }).subscription));
+
+    const development = await runVerify([], databaseEnv(urls));
+    t.equal(development.code, 0, `exit 0: nothing wrong was found ${development.stderr}`);
+    t.match(development.stdout, /^Audit chain: CONSISTENT, NOT PROVEN \(heads signed with the public development key prove nothing: anyone can re-sign a rewritten chain; set AUDIT_KEY\)\n/, 'the verdict says it');
+    t.doesNotMatch(development.stdout, /INTACT/, 'never INTACT');
+    t.match(development.stdout, /last verified +head at \d+, signed \S+ with the development key/);
+    t.match(development.stderr, /AUDIT_KEY is not set/);
+    const report = JSON.parse((await runVerify(['--json'], databaseEnv(urls))).stdout) as AuditReport;
+    t.deepEqual([report.ok, report.verdict, report.heads.lastValid?.developmentKey], [true, 'unproven', true], '--json: verdict unproven');
+
+    const realKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY });
+    t.equal(realKey.code, 1, 'with a real key the same heads are not accepted');
+    t.match(realKey.stdout, /with an unknown key/);
   } finally {
     await scope.close();
   }
