@@ -34,25 +34,40 @@ function entryOf(parked: StoredMessage): ParkedEntry {
 
 /**
  * Still waiting: a Parked message is settled once the engine wrote Replayed after it (its
- * replay) or an admin wrote ParkedMessageDiscarded about it; both point at it by their
- * causation global position. Dead letters and admin actions are few, and both are read along
- * Message DB's indexes (the stream's and the category's).
+ * replay, in the same dead-letter stream) or an admin wrote ParkedMessageDiscarded about it;
+ * both point at it by their causation global position. Each set is read once, along Message
+ * DB's category index, and taken from the Parked ones with EXCEPT, which PostgreSQL runs by
+ * hashing or sorting: linear in the dead letters whatever it estimates. A NOT EXISTS per Parked
+ * message ran as a nested loop (the category index's estimates are poor), rescanning the
+ * Replayed for every Parked: 4,000 of each took seconds (docs/benchmarks.md).
  */
-const PENDING = `category(p.stream_name) = '${DEAD_LETTER_CATEGORY}' AND p.type = 'Parked'
-  AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.stream_name = p.stream_name AND r.type = 'Replayed'
-                    AND r.metadata->>'causationMessageGlobalPosition' = p.global_position::text)
-  AND NOT EXISTS (SELECT 1 FROM messages d WHERE category(d.stream_name) = '${ADMIN_ACTIONS_CATEGORY}' AND d.type = 'ParkedMessageDiscarded'
-                    AND d.metadata->>'causationMessageGlobalPosition' = p.global_position::text)`;
+const pendingSql = (parkedWhere: string, tail: string): string => `
+  WITH waiting AS (
+    (SELECT p.stream_name, p.global_position::text AS at FROM messages p
+      WHERE category(p.stream_name) = '${DEAD_LETTER_CATEGORY}' AND p.type = 'Parked' AND ${parkedWhere}
+     EXCEPT
+     SELECT r.stream_name, r.metadata->>'causationMessageGlobalPosition' FROM messages r
+      WHERE category(r.stream_name) = '${DEAD_LETTER_CATEGORY}' AND r.type = 'Replayed')
+  )
+  SELECT ${MESSAGE_COLUMNS} FROM messages p
+   WHERE p.global_position IN (
+     SELECT at::bigint FROM (
+       SELECT at FROM waiting
+       EXCEPT
+       SELECT d.metadata->>'causationMessageGlobalPosition' FROM messages d
+        WHERE category(d.stream_name) = '${ADMIN_ACTIONS_CATEGORY}' AND d.type = 'ParkedMessageDiscarded'
+     ) pending)
+   ${tail}`;
 
 /** Parked messages not yet replayed or discarded, newest first. */
 export async function pendingParked(pool: pg.Pool, limit = PARKED_LISTED): Promise<ParkedEntry[]> {
-  const result = await pool.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages p WHERE ${PENDING} ORDER BY p.global_position DESC LIMIT $1`, [limit]);
+  const result = await pool.query<MessageRow>(pendingSql('TRUE', 'ORDER BY p.global_position DESC LIMIT $1'), [limit]);
   return result.rows.map((row) => entryOf(toStoredMessage(row)));
 }
 
 /** One parked message, if it is still waiting; undefined if there is no such Parked message or it is settled. */
 export async function pendingEntry(pool: pg.Pool, globalPosition: number): Promise<ParkedEntry | undefined> {
-  const result = await pool.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages p WHERE p.global_position = $1 AND ${PENDING}`, [globalPosition]);
+  const result = await pool.query<MessageRow>(pendingSql('p.global_position = $1', ''), [globalPosition]);
   const row = result.rows[0];
   return row ? entryOf(toStoredMessage(row)) : undefined;
 }
