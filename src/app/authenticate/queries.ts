@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { createPersonalData } from '../../personal-data/seal.ts';
 
 interface Credentials {
   readonly userId: string;
@@ -16,12 +17,22 @@ interface CredentialsRow {
 
 /** The user-credentials projection, as the log-in and role checks read it. */
 export function createCredentialsQueries(db: Knex) {
+  const personalData = createPersonalData(db);
   return {
+    /**
+     * The account log-in checks a password against. Oldest first: the identity component lets one
+     * account own an address, but a projection rebuilt mid-way could briefly hold two; the first
+     * registered is the owner. A user whose key is erased is never it: their row goes only when
+     * UserErased is applied, and an erasure stopped before writing it (erase-user.ts deletes the
+     * key first) must not leave their old password working, nor keep the address's next owner out.
+     */
     async byEmail(email: string): Promise<Credentials | undefined> {
-      // Oldest first: the identity component lets one account own an address, but a projection
-      // rebuilt mid-way could briefly hold two; the first registered is the owner.
-      const row = await db<CredentialsRow>('user_credentials').where({ email }).orderBy('registered_at').first();
-      return row && { userId: row.user_id, email: row.email, passwordHash: row.password_hash, roles: row.roles };
+      const rows = await db<CredentialsRow>('user_credentials').where({ email }).orderBy('registered_at').select('*');
+      for (const row of rows) {
+        if (await personalData.isErased(row.user_id)) continue;
+        return { userId: row.user_id, email: row.email, passwordHash: row.password_hash, roles: row.roles };
+      }
+      return undefined;
     },
     async rolesOf(userId: string): Promise<readonly string[]> {
       const row = await db<CredentialsRow>('user_credentials').where({ user_id: userId }).first('roles');
@@ -30,8 +41,12 @@ export function createCredentialsQueries(db: Knex) {
     async exists(userId: string): Promise<boolean> {
       return (await db('user_credentials').where({ user_id: userId }).first('user_id')) !== undefined;
     },
+    /** Register's quick check: someone not erased holds the address (as byEmail, an erased user's row may linger). */
     async emailRegistered(email: string): Promise<boolean> {
-      return (await db('user_credentials').where({ email }).first('user_id')) !== undefined;
+      for (const userId of await db('user_credentials').where({ email }).pluck<string[]>('user_id')) {
+        if (!(await personalData.isErased(userId))) return true;
+      }
+      return false;
     },
   };
 }

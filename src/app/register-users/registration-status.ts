@@ -6,7 +6,9 @@ type RegistrationDecision =
   | { readonly state: 'pending' }
   /** `email` as the stream holds it: sealed since crypto-shredding landed. */
   | { readonly state: 'registered'; readonly email: PersonalField }
-  | { readonly state: 'rejected'; readonly reason: string };
+  | { readonly state: 'rejected'; readonly reason: string }
+  /** UserErased: final, whatever was decided before (or if nothing was). */
+  | { readonly state: 'erased' };
 
 const registeredEmail = identityEventSchemas.Registered.shape.email;
 const rejectionReason = identityEventSchemas.RegistrationRejected.shape.reason;
@@ -14,15 +16,17 @@ const rejectionReason = identityEventSchemas.RegistrationRejected.shape.reason;
 const registration: Projection<RegistrationDecision> = {
   init: () => ({ state: 'pending' }),
   apply: {
-    Registered: (_state, message) => {
+    Registered: (state, message) => {
+      if (state.state === 'erased') return state;
       const email = registeredEmail.safeParse((message.data as { email?: unknown }).email);
       return { state: 'registered', email: email.success ? email.data : '' };
     },
     RegistrationRejected: (state, message) => {
-      if (state.state === 'registered') return state;
+      if (state.state === 'registered' || state.state === 'erased') return state;
       const reason = rejectionReason.safeParse((message.data as { reason?: unknown }).reason);
       return { state: 'rejected', reason: reason.success ? reason.data : 'the registration was refused' };
     },
+    UserErased: () => ({ state: 'erased' }),
   },
 };
 

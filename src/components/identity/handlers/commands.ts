@@ -49,14 +49,17 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
   /**
    * Claims `email` for `userId`, or names who holds it. Writing at the version read makes the
    * first writer win however many registrations race for the address (−1 for a new address, the
-   * EmailReleased's position for an address freed by an erasure); a user finding its own
+   * EmailReleased's position for an address freed by an erasure, or the last EmailReserved's for
+   * one whose holder's key is erased); a user finding its own
    * reservation (the same command again, or the form posted twice) goes on. `stored` is the
    * email as the command carried it (sealed since crypto-shredding landed).
    */
   async function reserve(email: string, stored: PersonalField, userId: string, command: Command<'Register'>): Promise<string> {
     const stream = identityEmailStreamName(email);
     const { holder, version } = await reservationOf(messageStore, stream);
-    if (holder !== undefined) return holder;
+    // An erased holder holds nothing: their key goes before their EmailReleased is written
+    // (erase-user.ts), and an erasure stopped in between must not keep the address for ever.
+    if (holder !== undefined && (holder === userId || !(await personalData.isErased(holder)))) return holder;
     const reservation = follow(command, 'EmailReserved', { email: stored, userId }, {}, answerId(command.id, 'EmailReserved'));
     try {
       await messageStore.write(stream, reservation, version);
