@@ -96,6 +96,15 @@ export const plainOnlyPersonalData: PersonalData = {
   isErased: () => Promise.resolve(false),
 };
 
+/**
+ * Whether anything was ever sealed for the user: their key row exists, held or erased. Someone
+ * identity never registered (refused as "email taken", a Register never handled) has one too,
+ * and their sealed email and hash are erased the same way.
+ */
+export async function hasKeyRow(db: Knex, userId: string): Promise<boolean> {
+  return (await db(KEYS_TABLE).where('user_id', userId).first('user_id')) !== undefined;
+}
+
 export function createPersonalData(db: Knex): PersonalData {
   const keyOf = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
 

@@ -2,15 +2,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { z } from 'zod';
-import { MAX_EMAIL_LENGTH, normaliseEmail } from '../../../components/identity/contract.ts';
+import { identityCommandStreamName, MAX_EMAIL_LENGTH, normaliseEmail } from '../../../components/identity/contract.ts';
 import { eraseUser } from '../../../components/identity/erase-user.ts';
-import { createPersonalData, ERASED } from '../../../personal-data/seal.ts';
+import { createPersonalData, ERASED, hasKeyRow } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
 import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
-import { createUsersQueries } from './queries.ts';
+import { createUsersQueries, unlistedUser, type AdminUser } from './queries.ts';
 import { loadTimeline } from './timeline.ts';
 import { entryView, userHref, userView, videoView } from './views.ts';
 
@@ -41,6 +41,22 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
   const queries = createUsersQueries(db);
   const router = Router();
 
+  /**
+   * The user an id names: their admin-users row; or, for someone it has no row for (refused as
+   * "email taken", a Register never handled), just the id, as long as something of theirs was
+   * sealed (a key row) or a registration was asked for, so their data can be erased too.
+   * Undefined for an id nobody used, or no id at all.
+   */
+  async function userOf(param: unknown): Promise<AdminUser | undefined> {
+    const parsed = userIdSchema.safeParse(param);
+    if (!parsed.success) return undefined;
+    const userId = parsed.data.toLowerCase();
+    const user = await queries.user(userId);
+    if (user) return user;
+    const known = (await hasKeyRow(db, userId)) || (await messageStore.streamVersion(identityCommandStreamName(userId))) >= 0;
+    return known ? unlistedUser(userId) : undefined;
+  }
+
   router.get('/', async (req, res) => {
     const search = searchOf(req.query.q);
     const after = req.query.after === undefined ? undefined : decodeUserCursor(req.query.after);
@@ -57,8 +73,7 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
   });
 
   router.get('/:userId', async (req, res) => {
-    const parsedId = userIdSchema.safeParse(req.params.userId);
-    const user = parsedId.success ? await queries.user(parsedId.data.toLowerCase()) : undefined;
+    const user = await userOf(req.params.userId);
     if (!user) throw new NotFoundError('There is no user with that id.');
     const parsedBefore = req.query.before === undefined ? undefined : globalPositionSchema.safeParse(req.query.before);
     if (parsedBefore && !parsedBefore.success) throw new BadRequestError('That page link is broken. Start again from the newest.');
@@ -79,12 +94,12 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
 
   /**
    * Erases a user by crypto-shredding (src/components/identity/erase-user.ts): the request is
-   * recorded first as the admin's action, then the email is released, the key deleted and
-   * UserErased written. Posting again finishes an erasure that stopped half-way.
+   * recorded first as the admin's action, then the key is deleted, the email released and
+   * UserErased written. Posting again finishes an erasure that stopped half-way. Anyone with a
+   * key or a Register can be erased, registered or not.
    */
   router.post('/:userId/erase', async (req, res) => {
-    const parsedId = userIdSchema.safeParse(req.params.userId);
-    const user = parsedId.success ? await queries.user(parsedId.data.toLowerCase()) : undefined;
+    const user = await userOf(req.params.userId);
     if (!user) throw new NotFoundError('There is no user with that id.');
     const actor = actorOf(req);
     await recordAdminAction(messageStore, actor, 'UserErasureRequested', { userId: user.userId });

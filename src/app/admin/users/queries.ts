@@ -44,6 +44,11 @@ function userOf(row: UserRow): AdminUser {
   };
 }
 
+/** Someone admin-users has no row for yet (refused as "email taken", a Register never handled): nothing but their id. */
+export function unlistedUser(userId: string): AdminUser {
+  return { userId, email: null, registeredAt: null, welcomeEmailSentAt: null, roles: [], logIns: 0, failedLogIns: 0, lastLogInAt: null, videos: 0, viewings: 0 };
+}
+
 export interface UserVideo {
   readonly videoId: string;
   readonly name: string | null;
