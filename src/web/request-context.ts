@@ -22,7 +22,7 @@ function forgetUser(session: CookieSessionInterfaces.CookieSessionObject): void 
   delete session.admin;
 }
 
-export interface RequestContextOptions {
+interface RequestContextOptions {
   /**
    * Whether the user a session names can still log in (their user_credentials row, one
    * primary-key read). Erasing a user deletes that row, so their session ends at the next request
