@@ -47,7 +47,7 @@ export async function deliver(email: OutgoingEmail, { transport, policy, signal,
  * and the reason is kept in Failed and RegistrationEmailFailed for good, where erasing the user
  * could not reach it (docs/personal-data.md).
  */
-export function reasonOf(error: unknown, recipient: string): string {
+function reasonOf(error: unknown, recipient: string): string {
   const message = withoutAddresses(error instanceof Error ? error.message : String(error), [recipient]);
   return message.length > MAX_REASON_LENGTH ? `${message.slice(0, MAX_REASON_LENGTH - 1)}…` : message;
 }
