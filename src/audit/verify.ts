@@ -33,8 +33,6 @@ export type VerifyOptions = {
   readonly signing?: Partial<SigningPolicy>;
   /** Slack on top of the policy's age before an unsigned tail is overdue. */
   readonly tailGraceMs?: number;
-  /** Store the report in audit_verifications for the dashboard (default true). */
-  readonly record?: boolean;
   readonly logger?: Logger;
   readonly now?: () => Date;
 } & ({ readonly messageStorePool: pg.Pool } | { readonly messageStoreUrl: string });
@@ -58,17 +56,8 @@ export async function verifyAuditChain(options: VerifyOptions): Promise<AuditRep
   const ownPool = 'messageStoreUrl' in options ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 }) : undefined;
   const pool = ownPool ?? ('messageStorePool' in options ? options.messageStorePool : undefined)!;
   try {
-    const report = await verify(pool, db, keys, { batchSize, problemsLimit, now, onProgress, signing, tailGraceMs });
-    if (options.record ?? true) {
-      await db('audit_verifications').insert({
-        started_at: report.startedAt,
-        finished_at: report.finishedAt,
-        ok: report.ok,
-        verified_up_to: report.chainHead,
-        report: JSON.stringify(report),
-      });
-    }
-    return report;
+    // Recording the outcome is the caller's (recordVerification): verify only reads.
+    return await verify(pool, db, keys, { batchSize, problemsLimit, now, onProgress, signing, tailGraceMs });
   } finally {
     await ownPool?.end();
   }

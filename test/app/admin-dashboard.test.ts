@@ -5,6 +5,7 @@ import { createAdminStreamsAggregator } from '../../src/aggregators/admin-stream
 import { dashboardSection } from '../../src/app/admin/dashboard/index.ts';
 import { viewingStreamName } from '../../src/app/record-viewings/contract.ts';
 import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
 import type { Message } from '../../src/message-store/index.ts';
 import type { Subscription } from '../../src/subscription/subscription.ts';
 import type { System } from '../../src/system.ts';
@@ -24,7 +25,8 @@ async function project(system: System): Promise<void> {
 }
 
 const total = (html: string, name: string): string | undefined => new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];
-const auditLine = (html: string): string | undefined => /<p[^>]*data-audit-chain[^>]*>([^<]*)<\/p>/.exec(html)?.[1];
+/** The text of one line of the audit block (verification, signed-head, state). */
+const auditLine = (html: string, key = 'verification'): string | undefined => new RegExp(`<p[^>]*data-audit-chain="${key}"[^>]*><span>([^<]*)</span>`).exec(html)?.[1];
 
 test('admin dashboard: visitors are sent to log in, users get 403, admins see it', async (t) => {
   const system = await createTestSystem();
@@ -107,19 +109,56 @@ test('admin dashboard: stalled subscribers and parked messages are counted and n
   }
 });
 
-test('admin dashboard: the audit chain’s state, whether or not the chain is installed', async (t) => {
+test('admin dashboard: the audit chain’s last verification (AuditChainVerified: when, by whom, up to where, the outcome) beside the newest signed head, whether or not the chain is installed', async (t) => {
   const system = await createTestSystem();
   try {
     const { app, admin } = await adminSectionApp(system, [dashboardSection]);
-    const line = async () => auditLine((await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text);
-    t.equal(await line(), 'audit chain: not yet verified', 'installed, never verified');
-    await system.db('audit_verifications').insert({ started_at: new Date(), finished_at: new Date(), ok: true, verified_up_to: 42, report: {} });
-    t.match((await line()) ?? '', /^audit chain: verified up to global position 42, \d{4}-\d\d-\d\d /, 'the last verification');
-    await system.db('audit_verifications').insert({ started_at: new Date(), finished_at: new Date(Date.now() + 1000), ok: false, verified_up_to: 40, report: {} });
-    t.match((await line()) ?? '', /^audit chain: verification FAILED up to global position 40/, 'a failed verification shows');
-    await system.db.schema.dropTable('audit_verifications');
+    const page = async () => (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
+    const verifier = { adminId: randomUUID(), userId: null, label: 'cli:ann@audit-host', traceId: randomUUID() };
+    const verified = (data: Partial<Record<string, unknown>>): Message => ({
+      id: randomUUID(),
+      type: 'AuditChainVerified',
+      data: {
+        adminId: verifier.adminId,
+        by: verifier.label,
+        ok: true,
+        verdict: 'intact',
+        upTo: 42,
+        lastValidHead: 40,
+        messages: 42,
+        unsignedLinks: 2,
+        problems: { altered: 0, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0, unsigned: 0 },
+        firstProblem: null,
+        ...data,
+      },
+      metadata: { traceId: verifier.traceId, userId: null },
+    });
+
+    let html = await page();
+    t.equal(auditLine(html), 'last verified: never (run npm run audit:verify)', 'installed, never verified');
+    t.equal(auditLine(html, 'signed-head'), 'newest signed head: none yet');
+
+    await system.db('audit_chain_heads').insert({ global_position: 41, link: Buffer.alloc(32), hmac: Buffer.alloc(32), key_id: 'k', signed_at: new Date() });
+    await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({}));
+    html = await page();
+    t.match(auditLine(html) ?? '', /^last verified: INTACT up to global position 42 \(42 messages, last valid signed head at 40\), \d{4}-\d\d-\d\d [\d:.]+ UTC, by cli:ann@audit-host$/, 'when, by whom, up to where, the outcome');
+    t.match(html, /data-audit-chain="verification"[^>]*><span>[^<]*<\/span> · <a href="\/admin\/messages\/\d+">the record<\/a>/, 'linked to the AuditChainVerified message');
+    t.match(auditLine(html, 'signed-head') ?? '', /^newest signed head: global position 41, signed \d{4}-.* \(as stored: only audit:verify, which holds the key, checks it\)$/, 'the newest signed head beside it, said to be unchecked');
+
+    await system.messageStore.write(
+      adminActionsStreamName(verifier.adminId),
+      verified({ ok: false, verdict: 'failed', lastValidHead: null, problems: { altered: 1, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0, unsigned: 1 }, firstProblem: 'altered at global position 3 (test-1/0)' }),
+    );
+    t.match(auditLine(await page()) ?? '', /^last verified: FAILED up to global position 42 \(42 messages, no valid signed head; 2 problems, first: altered at global position 3 \(test-1\/0\)\), /, 'the newest verification, failed');
+
+    await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({ verdict: 'unproven' }));
+    t.match(auditLine(await page()) ?? '', /^last verified: CONSISTENT, NOT PROVEN \(heads signed with the public development key prove nothing\) up to/, 'the development key is not shown as verified');
+
+    await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({ verdict: 'maybe' }));
+    t.match(auditLine(await page()) ?? '', /^last verified: .* but its record does not read as AuditChainVerified$/, 'a record that does not fit is not shown as a result');
+
     await system.db.schema.dropTable('audit_chain_heads');
-    t.equal(await line(), 'audit chain: not installed on this database', 'without its tables the page still works');
+    t.equal(auditLine(await page(), 'state'), 'audit chain: not installed on this database', 'without its tables the page still works');
   } finally {
     await system.stop();
   }

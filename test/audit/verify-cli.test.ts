@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
-import { DEVELOPMENT_AUDIT_KEY, type AuditReport } from '../../src/audit/index.ts';
+import { DEVELOPMENT_AUDIT_KEY, lastVerification, type AuditReport } from '../../src/audit/index.ts';
 import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
@@ -107,6 +107,38 @@ test('audit:verify CLI: heads signed with the development key are consistent, no
     const realKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY });
     t.equal(realKey.code, 1, 'with a real key the same heads are not accepted');
     t.match(realKey.stdout, /with an unknown key/);
+  } finally {
+    await scope.close();
+  }
+});
+
+test('audit:verify CLI: records its outcome as AuditChainVerified; when the store takes no write, still prints the result and its exit code', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await writeMany(store, uniqueCategory(), 5);
+    await drainChain(scope.running(auditChain({ store, pool, db }).subscription));
+    const settings = { ...databaseEnv(urls), AUDIT_KEY };
+
+    const recorded = await runVerify([], settings);
+    t.equal(recorded.code, 0, recorded.stderr);
+    const last = await lastVerification(pool);
+    t.ok(last?.readable && last.by.startsWith('cli:') && last.by.includes('@'), `by the OS account: ${last?.readable ? last.by : ''}`);
+    if (last?.readable) t.deepEqual([last.ok, last.verdict, last.upTo, last.messages], [true, 'intact', (await globalPositions(pool))[4], 5], 'the outcome and up to where');
+    const again = await runVerify(['--json'], settings);
+    const newer = await lastVerification(pool);
+    t.ok(again.code === 0 && newer && last && newer.globalPosition > last.globalPosition, '--json records too');
+
+    // The store refuses admin actions (as it would a write while unreachable, or to a read-only role).
+    const admin = await superuser(scope, urls.messageStoreUrl);
+    await admin.query(`CREATE FUNCTION message_store.refuse_admin_actions() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'writes refused for this test'; END $$`);
+    await admin.query(`CREATE TRIGGER refuse_admin_actions BEFORE INSERT ON message_store.messages FOR EACH ROW WHEN (NEW.stream_name LIKE 'adminActions-%') EXECUTE FUNCTION message_store.refuse_admin_actions()`);
+    const refused = await runVerify([], settings);
+    t.equal(refused.code, 0, 'the exit code is the verification\'s');
+    t.match(refused.stdout, /^Audit chain: INTACT\n/, 'the result is printed');
+    t.match(refused.stderr, /Warning: the result above was not recorded as AuditChainVerified \(the dashboard will not show it\): writes refused for this test/, 'and the failure to record it said');
+    t.equal((await lastVerification(pool))?.globalPosition, newer?.globalPosition, 'nothing recorded');
   } finally {
     await scope.close();
   }

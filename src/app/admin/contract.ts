@@ -8,6 +8,7 @@ import { streamName, type MessagesOf } from '../../message-store/index.ts';
 export const ADMIN_ACTIONS_CATEGORY = 'adminActions';
 
 const base = { adminId: z.uuid() };
+const tally = z.number().int().nonnegative();
 
 export const adminActionSchemas = {
   ParkedMessageReplayed: z.object({ ...base, subscriberId: z.string(), messageId: z.uuid(), outcome: z.string() }),
@@ -15,7 +16,23 @@ export const adminActionSchemas = {
   ProjectionRebuildRequested: z.object({ ...base, projection: z.string() }),
   ProjectionRebuilt: z.object({ ...base, projection: z.string(), messages: z.number().int().nonnegative(), ms: z.number().nonnegative() }),
   ExportMade: z.object({ ...base, kind: z.string(), subject: z.string(), format: z.string(), messages: z.number().int().nonnegative() }),
-  AuditChainVerified: z.object({ ...base, ok: z.boolean(), messages: z.number().int().nonnegative(), firstProblem: z.string().nullable() }),
+  // npm run audit:verify's outcome (src/audit/verification-record.ts); the dashboard shows the newest.
+  AuditChainVerified: z.object({
+    ...base,
+    /** Who ran it, as people read it: `cli:<user>@<host>`, or `admin:<id>`. */
+    by: z.string(),
+    ok: z.boolean(),
+    verdict: z.enum(['intact', 'unproven', 'failed']),
+    /** The chain's head when verification began: checked up to here. */
+    upTo: z.number().int().nonnegative(),
+    /** The newest head correctly signed and matched by the chain. */
+    lastValidHead: z.number().int().nonnegative().nullable(),
+    messages: z.number().int().nonnegative(),
+    unsignedLinks: z.number().int().nonnegative(),
+    /** How many of each kind (src/audit/report.ts). */
+    problems: z.object({ altered: tally, inserted: tally, deleted: tally, forged: tally, 'unknown-key': tally, contradicted: tally, unsigned: tally }),
+    firstProblem: z.string().nullable(),
+  }),
   UserErasureRequested: z.object({ ...base, userId: z.uuid() }),
 } as const;
 

@@ -4,25 +4,12 @@ import { Router } from 'express';
 import type { AdminSectionFactory } from '../section.ts';
 import { loadSubscribers } from '../subscribers/overview.ts';
 import { behindLabel, subscriberView } from '../subscribers/views.ts';
-import { loadAuditChainState, type AuditChainState } from './audit-chain.ts';
+import { auditChainView, loadAuditChainState } from './audit-chain.ts';
 import { minuteChart } from './chart.ts';
-import { countLabel, messageHref, timeLabel } from './format.ts';
+import { countLabel, messageHref } from './format.ts';
 import { loadMessagesPerMinute, loadTotals } from './queries.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
-
-/** What the dashboard says of the audit chain, in one line and a tone. */
-function auditChainView(state: AuditChainState): { text: string; tone: 'ok' | 'warn' | 'muted' } {
-  if (state.kind === 'not installed') return { text: 'audit chain: not installed on this database', tone: 'muted' };
-  if (state.kind === 'unreadable') return { text: 'audit chain: its state could not be read (see the log)', tone: 'warn' };
-  const signed = state.lastSignedHead ? `; last head signed at global position ${countLabel(state.lastSignedHead.globalPosition)}, ${timeLabel(state.lastSignedHead.signedAt)}` : '';
-  const verification = state.lastVerification;
-  if (!verification) return { text: `audit chain: not yet verified${signed}`, tone: 'muted' };
-  const upTo = verification.upTo === null ? '' : ` up to global position ${countLabel(verification.upTo)}`;
-  return verification.ok
-    ? { text: `audit chain: verified${upTo}, ${timeLabel(verification.at)}${signed}`, tone: 'ok' }
-    : { text: `audit chain: verification FAILED${upTo}, ${timeLabel(verification.at)}${signed}`, tone: 'warn' };
-}
 
 /** The portal's front page: totals, traffic in the last hour, subscribers' lag and trouble, the audit chain. */
 export const dashboardSection: AdminSectionFactory = (deps) => {
@@ -33,7 +20,7 @@ export const dashboardSection: AdminSectionFactory = (deps) => {
       loadTotals(db, messageStorePool),
       loadMessagesPerMinute(db),
       loadSubscribers(deps),
-      loadAuditChainState(db, logger),
+      loadAuditChainState(db, messageStorePool, logger),
     ]);
     const stalled = subscribers.filter((subscriber) => subscriber.status?.state === 'stalled');
     const behind = subscribers.filter((subscriber) => subscriber.lag.behind > 0);
