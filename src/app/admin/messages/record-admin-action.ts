@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import type { MessageStore } from '../../../message-store/index.ts';
+import { DuplicateMessageIdError, type MessageStore } from '../../../message-store/index.ts';
+import { HttpError } from '../../../web/errors.ts';
 import { adminActionSchemas, adminActionsStreamName, type AdminAction } from '../contract.ts';
 import type { MessageSummary } from './stored.ts';
 
@@ -15,13 +16,42 @@ export function actorOf(req: Request): AdminActor {
   return { adminId: req.context.userId!, traceId: req.context.traceId };
 }
 
+/** Another request recorded this very action first (a double click, two admins at once): a 409, and nothing more is written. */
+export class ActionAlreadyRecordedError extends HttpError {
+  override name = 'ActionAlreadyRecordedError';
+  constructor(message = 'Someone else has just done that; nothing more was recorded.') {
+    super(409, message);
+  }
+}
+
+const ADMIN_ACTION_NAMESPACE = '3b0f6a52-8c1e-4d6f-9a0b-5e7d2c41f8a3';
+
+/**
+ * The RFC 9562 version-5 UUID of `name` in the admin actions' namespace: the same action about
+ * the same message always gets the same id, so Message DB's unique id takes it once. (Slices
+ * do not import the uuid package; these ten lines are the whole of v5.)
+ */
+export function adminActionId(name: string): string {
+  const hash = createHash('sha1').update(Buffer.from(ADMIN_ACTION_NAMESPACE.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 type ActionFields<T extends AdminAction['type']> = Omit<Extract<AdminAction, { type: T }>['data'], 'adminId'>;
 
 /**
  * Writes what an admin did to adminActions-<adminId>, with metadata { traceId, userId }. When
  * the action is about a message (a parked one replayed or discarded), the causation fields
  * point at it, so the message's page lists the action among its consequences. Shared by the
- * parked and exports sections.
+ * parked, users and exports sections.
+ *
+ * With `id` (from adminActionId) the action is written at most once: when another request
+ * wrote that id first, this one throws ActionAlreadyRecordedError. In another admin's stream
+ * the store refuses the id outright; in this admin's own stream it hands back the first
+ * write's position (a retry is not a duplicate), so the message there is read back and is this
+ * request's only if it carries this request's trace id.
  */
 export async function recordAdminAction<T extends AdminAction['type']>(
   messageStore: MessageStore,
@@ -29,20 +59,31 @@ export async function recordAdminAction<T extends AdminAction['type']>(
   type: T,
   fields: ActionFields<T>,
   about?: MessageSummary,
+  id?: string,
 ): Promise<void> {
   const data: unknown = adminActionSchemas[type].parse({ ...fields, adminId: actor.adminId });
-  await messageStore.write(adminActionsStreamName(actor.adminId), {
-    id: randomUUID(),
-    type,
-    data,
-    metadata: {
-      traceId: actor.traceId,
-      userId: actor.adminId,
-      ...(about && {
-        causationMessageStreamName: about.streamName,
-        causationMessagePosition: about.position,
-        causationMessageGlobalPosition: about.globalPosition,
-      }),
-    },
-  });
+  const stream = adminActionsStreamName(actor.adminId);
+  let position: number;
+  try {
+    position = await messageStore.write(stream, {
+      id: id ?? randomUUID(),
+      type,
+      data,
+      metadata: {
+        traceId: actor.traceId,
+        userId: actor.adminId,
+        ...(about && {
+          causationMessageStreamName: about.streamName,
+          causationMessagePosition: about.position,
+          causationMessageGlobalPosition: about.globalPosition,
+        }),
+      },
+    });
+  } catch (error) {
+    if (id !== undefined && error instanceof DuplicateMessageIdError) throw new ActionAlreadyRecordedError();
+    throw error;
+  }
+  if (id === undefined) return;
+  const [stored] = await messageStore.readStream(stream, { fromPosition: position, batchSize: 1 });
+  if (stored?.id !== id || stored.metadata.traceId !== actor.traceId) throw new ActionAlreadyRecordedError();
 }

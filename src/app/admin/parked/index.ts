@@ -5,27 +5,27 @@ import { z } from 'zod';
 import type { MessageStore } from '../../../message-store/index.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
+import { ADMIN_ACTIONS_CATEGORY } from '../contract.ts';
 import type { AdminDeps, AdminSection } from '../section.ts';
-import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
+import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
 import { parseGlobalPosition } from '../messages/stored.ts';
 import { DEAD_LETTER_CATEGORY, PARKED_LISTED, pendingEntry, pendingParked, recentParkedActions, type ParkedEntry } from './pending.ts';
 import type { ParkedDeps, ReplayParked } from './replay.ts';
+import { ConflictError, parkedClaims } from './claim.ts';
 import { parkedActionView, parkedView } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const reasonSchema = z.string().trim().min(1, 'Say why it is discarded.').max(500, 'Up to 500 characters.');
 
-class ConflictError extends HttpError {
-  override name = 'ConflictError';
-  constructor(message: string) {
-    super(409, message);
-  }
+/** The position a form acts on: a 404 unless it is one. */
+function positionOf(req: Request): number {
+  const globalPosition = parseGlobalPosition(req.params.globalPosition);
+  if (globalPosition === undefined) throw new NotFoundError('No parked message at that position.');
+  return globalPosition;
 }
 
 /** The waiting Parked message a form acts on: 404 if there is none at that position, 409 if it is settled already. */
-async function actedOn(pool: AdminDeps['messageStorePool'], req: Request): Promise<ParkedEntry> {
-  const globalPosition = parseGlobalPosition(req.params.globalPosition);
-  if (globalPosition === undefined) throw new NotFoundError('No parked message at that position.');
+async function actedOn(pool: AdminDeps['messageStorePool'], globalPosition: number): Promise<ParkedEntry> {
   const entry = await pendingEntry(pool, globalPosition);
   if (entry) return entry;
   const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = $2`, [globalPosition, DEAD_LETTER_CATEGORY]);
@@ -50,6 +50,7 @@ async function replay(messageStore: MessageStore, replayParked: ReplayParked, en
  */
 export const parkedSection = ({ messageStorePool: pool, messageStore, replayParked }: AdminDeps & ParkedDeps): AdminSection => {
   const router = Router();
+  const claims = parkedClaims(pool);
 
   router.get('/', async (req, res) => {
     issueCsrfToken(req, res);
@@ -63,31 +64,59 @@ export const parkedSection = ({ messageStorePool: pool, messageStore, replayPark
     });
   });
 
+  // Each attempt at replaying a Parked message is recorded once: the id names the message and
+  // how many attempts are on record before it (an attempt that failed before the engine wrote
+  // Replayed leaves the message waiting, and the next one is a new action).
+  async function replayAttempt(entry: ParkedEntry): Promise<string> {
+    const earlier = await pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM messages WHERE category(stream_name) = $1 AND type = 'ParkedMessageReplayed' AND metadata->>'causationMessageGlobalPosition' = $2`,
+      [ADMIN_ACTIONS_CATEGORY, String(entry.parked.globalPosition)],
+    );
+    return adminActionId(`replay/${entry.parked.id}/${earlier.rows[0]?.n ?? 0}`);
+  }
+
   router.post('/:globalPosition/replay', async (req, res) => {
-    const entry = await actedOn(pool, req);
-    if (!replayParked) throw new HttpError(503, 'Replay is not wired into this process: it needs the subscribers’ processors.');
-    if (!entry.details) throw new BadRequestError('This Parked message does not say what it parked, so it cannot be replayed; discard it.');
-    let outcome: string;
-    try {
-      outcome = await replay(messageStore, replayParked, entry);
-    } catch (error) {
-      if (error instanceof HttpError) throw error;
-      // The engine may have marked it replayed before the failure: on record either way.
-      outcome = `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
-    }
-    await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageReplayed', { subscriberId: entry.subscriberId, messageId: entry.details.message.id, outcome }, entry.parked);
-    req.session!.flash = `Replayed ${entry.details.message.type} for ${entry.subscriberId}: ${outcome}.`;
+    const globalPosition = positionOf(req);
+    // Checked, replayed and recorded under the claim: a second replay of it waits or is a 409, never a second run.
+    const flash = await claims.claim(globalPosition, 'replay', async () => {
+      const entry = await actedOn(pool, globalPosition);
+      if (!replayParked) throw new HttpError(503, 'Replay is not wired into this process: it needs the subscribers’ processors.');
+      if (!entry.details) throw new BadRequestError('This Parked message does not say what it parked, so it cannot be replayed; discard it.');
+      const id = await replayAttempt(entry);
+      let outcome: string;
+      try {
+        outcome = await replay(messageStore, replayParked, entry);
+      } catch (error) {
+        if (error instanceof HttpError) throw error;
+        // The engine may have marked it replayed before the failure: on record either way.
+        outcome = `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
+      }
+      await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageReplayed', { subscriberId: entry.subscriberId, messageId: entry.details.message.id, outcome }, entry.parked, id);
+      return `Replayed ${entry.details.message.type} for ${entry.subscriberId}: ${outcome}.`;
+    });
+    req.session!.flash = flash;
     res.redirect(303, '/admin/parked');
   });
 
   router.post('/:globalPosition/discard', async (req, res) => {
-    const entry = await actedOn(pool, req);
-    const reason = reasonSchema.safeParse((req.body as Record<string, unknown> | undefined)?.reason);
-    if (!reason.success) throw new BadRequestError(reason.error.issues[0]?.message ?? 'Say why it is discarded.');
-    // A Parked message whose data is not the engine's has no message id of its own to name: its own id stands in.
-    const messageId = entry.details?.message.id ?? entry.parked.id;
-    await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageDiscarded', { subscriberId: entry.subscriberId, messageId, reason: reason.data }, entry.parked);
-    req.session!.flash = `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.`;
+    const globalPosition = positionOf(req);
+    const flash = await claims.claim(globalPosition, 'discard', async () => {
+      const entry = await actedOn(pool, globalPosition);
+      const reason = reasonSchema.safeParse((req.body as Record<string, unknown> | undefined)?.reason);
+      if (!reason.success) throw new BadRequestError(reason.error.issues[0]?.message ?? 'Say why it is discarded.');
+      // A Parked message whose data is not the engine's has no message id of its own to name: its own id stands in.
+      const messageId = entry.details?.message.id ?? entry.parked.id;
+      // One discard per Parked message, whoever posts it and however often: the id says which.
+      const id = adminActionId(`discard/${entry.parked.id}`);
+      try {
+        await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageDiscarded', { subscriberId: entry.subscriberId, messageId, reason: reason.data }, entry.parked, id);
+      } catch (error) {
+        if (error instanceof ActionAlreadyRecordedError) throw new ConflictError('That message has just been discarded by another request; its reason is the one on record.');
+        throw error;
+      }
+      return `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.`;
+    });
+    req.session!.flash = flash;
     res.redirect(303, '/admin/parked');
   });
 
