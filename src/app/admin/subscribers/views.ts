@@ -1,3 +1,4 @@
+import { redactText } from '../../../personal-data/redact.ts';
 import { ageLabel, countLabel, messageHref, timeLabel } from '../dashboard/format.ts';
 import { LAG_COUNT_LIMIT } from './lag.ts';
 import type { SubscriberOverview } from './overview.ts';
@@ -33,7 +34,7 @@ function notesOf({ status, storedPosition }: SubscriberOverview): string[] {
   const notes: string[] = [];
   if (!status) notes.push(storedPosition === undefined ? 'not run by this process, and no position stored yet' : 'not run by this process: its position is its last checkpoint');
   if (status?.standbyReason) notes.push(`standby: ${status.standbyReason}`);
-  if (status?.readError) notes.push(`last read failed: ${status.readError}`);
+  if (status?.readError) notes.push(`last read failed: ${redactText(status.readError)}`);
   if (status && status.skipped > 0) notes.push(`${countLabel(status.skipped)} skipped since start (data that breaks its contract)`);
   return notes;
 }
@@ -56,6 +57,7 @@ export function subscriberView(subscriber: SubscriberOverview): SubscriberView {
     parked: subscriber.parked,
     notes: notesOf(subscriber),
     // An aggregator's failure is where it stalled; a component's, the last message it parked.
-    failure: failure && { label: subscriber.kind === 'aggregator' ? 'Stopped at' : 'Last parked:', type: failure.type, href: messageHref(failure.globalPosition), error: failure.error, at: timeLabel(failure.at), attempts: failure.attempts },
+    // Its error may quote the message (an address a mail server refused): masked as the parked page masks it.
+    failure: failure && { label: subscriber.kind === 'aggregator' ? 'Stopped at' : 'Last parked:', type: failure.type, href: messageHref(failure.globalPosition), error: redactText(failure.error), at: timeLabel(failure.at), attempts: failure.attempts },
   };
 }
