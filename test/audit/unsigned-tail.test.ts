@@ -66,3 +66,27 @@ test('unsigned tail: an untouched chain whose tip is signed stays INTACT however
     await scope.close();
   }
 });
+
+test('unsigned tail: a running aggregator neither signs nor extends a chain rewritten under it, so the rewrite stays unsigned and verify fails', async (t) => {
+  const scope = createScope();
+  try {
+    const { db, pool, store, admin, positions, verify, chain } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
+    const altered = positions[5]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+    const heads = await headRows(db);
+
+    await chain.tick(); // caught up: the signer would sign the tip now (the fixture signs on every catch-up)
+    t.deepEqual(await headRows(db), heads, 'the recomputed tip is not signed');
+    await writeMany(store, uniqueCategory(), 1);
+    const extended = await chain.tick().then(() => 'went on', (error: unknown) => String(error));
+    t.equal(await db('audit_chain_links').count<{ count: string }[]>('* as count').then((rows) => Number(rows[0]?.count)), 12, 'nor extended');
+    t.match(extended, /ChainRewrittenError: .*links were rewritten or removed while the chain ran/, 'it stalls, saying why');
+
+    const report = await verify({ now: hoursFromNow(1) });
+    t.deepEqual([report.ok, report.tail.reason], [false, 'overdue'], 'and verify fails the tail no head vouches for');
+  } finally {
+    await scope.close();
+  }
+});

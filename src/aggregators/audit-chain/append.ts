@@ -5,13 +5,14 @@ import { insertLinks, lastLink, linkedPositions, type NewLink } from '../../audi
 import { readRecordsAt } from '../../audit/raw-messages.ts';
 import type { Logger } from '../../logger.ts';
 import type { RawMessage } from '../../message-store/index.ts';
+import type { TipGuard } from './tip.ts';
 
 /**
  * Extends the chain by a batch the subscription delivered (in global order, up to the safe
  * horizon). The subscription's messages are parsed (metadata filtered, numbers as doubles), so
  * each is read again as the exact text the chain hashes. Returns the links appended.
  */
-export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messages: readonly RawMessage[], logger: Logger): Promise<NewLink[]> {
+export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messages: readonly RawMessage[], logger: Logger, tip: TipGuard): Promise<NewLink[]> {
   const records = await readRecordsAt(pool, messages.map((message) => message.globalPosition));
   const byPosition = new Map(records.map((record) => [Number(record.globalPosition), record]));
   for (const message of messages) {
@@ -24,6 +25,8 @@ export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messag
   }
 
   const last = await lastLink(trx);
+  // Never go on from a chain rewritten under us: throwing stalls the chain in plain view.
+  tip.check(last);
   const head = last?.globalPosition ?? 0;
   const below = messages.filter((message) => message.globalPosition <= head);
   if (below.length > 0) {
@@ -50,5 +53,7 @@ export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messag
     previousPosition = message.globalPosition;
   }
   await insertLinks(trx, appended);
+  const newest = appended.at(-1);
+  if (newest) tip.appended(last, newest);
   return appended;
 }

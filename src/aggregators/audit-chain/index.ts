@@ -8,6 +8,7 @@ import type { Processor, ProcessorContext } from '../../subscription/processor.t
 import { ALL_CATEGORIES, createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import { appendToChain } from './append.ts';
 import { createHeadSigner, DEFAULT_SIGNING, type SigningOccasion, type SigningPolicy } from './signer.ts';
+import { ChainRewrittenError, createTipGuard } from './tip.ts';
 
 export const AUDIT_CHAIN_SUBSCRIBER_ID = 'aggregators:audit-chain';
 // Larger than other subscribers' batches: the chain does the same few statements per batch
@@ -38,13 +39,14 @@ export function createAuditChainAggregator({ db, messageStore, messageStorePool,
   if (auditKey === '') throw new Error('the audit chain needs a key to sign its heads');
   const log = logger.child({ subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID });
   if (auditKey === DEVELOPMENT_AUDIT_KEY) log.warn('AUDIT_KEY is not set: the audit chain\'s heads are signed with the development key, which proves nothing (set AUDIT_KEY)');
-  const signer = createHeadSigner({ key: auditKey, policy: { ...DEFAULT_SIGNING, ...signing }, now, logger: log });
+  const tip = createTipGuard();
+  const signer = createHeadSigner({ key: auditKey, policy: { ...DEFAULT_SIGNING, ...signing }, now, logger: log, tip });
 
   const projection: BatchProjection<RawMessage> = {
     // Every message is chained whatever its data: the chain vouches for bytes, not for contracts.
     parse: (message) => message,
     async apply(messages, trx) {
-      await appendToChain(trx, messageStorePool, messages, log);
+      await appendToChain(trx, messageStorePool, messages, log, tip);
       // In the same transaction as the links: a head never names a link that was rolled back.
       await signer.signIfDue(trx, 'batch');
     },
@@ -56,12 +58,19 @@ export function createAuditChainAggregator({ db, messageStore, messageStorePool,
     try {
       await signer.signIfDue(db, occasion);
     } catch (error) {
-      log.warn({ err: error, occasion }, 'could not sign the audit chain head; the next batch or catch-up tries again');
+      if (error instanceof ChainRewrittenError) log.error({ err: error, occasion }, 'refused to sign the audit chain head: the chain was rewritten under this process');
+      else log.warn({ err: error, occasion }, 'could not sign the audit chain head; the next batch or catch-up tries again');
     }
   }
 
   const processor: Processor = {
     ...inner,
+    // Called when the subscription starts or takes over the member: another process may have
+    // extended the chain meanwhile, so the stored tip is trusted again from here.
+    async loadPosition() {
+      tip.forget();
+      return inner.loadPosition();
+    },
     async caughtUp(position: number, context: ProcessorContext) {
       await signQuietly('catch-up');
       return inner.caughtUp(position, context);

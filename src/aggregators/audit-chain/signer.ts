@@ -3,6 +3,7 @@ import { countLinksAfter, insertHead, lastHead, lastLink } from '../../audit/cha
 import { shortHex, signHead, type SignedHead } from '../../audit/signing.ts';
 import { DEFAULT_SIGNING, type SigningPolicy } from '../../audit/signing-policy.ts';
 import type { Logger } from '../../logger.ts';
+import type { TipGuard } from './tip.ts';
 
 // The policy lives with verify, which judges the unsigned tail by it.
 export { DEFAULT_SIGNING, type SigningPolicy };
@@ -15,7 +16,7 @@ export interface HeadSigner {
   signIfDue(db: Knex, occasion: SigningOccasion): Promise<SignedHead | undefined>;
 }
 
-export function createHeadSigner({ key, policy, now, logger }: { key: string; policy: SigningPolicy; now: () => Date; logger: Logger }): HeadSigner {
+export function createHeadSigner({ key, policy, now, logger, tip }: { key: string; policy: SigningPolicy; now: () => Date; logger: Logger; tip: TipGuard }): HeadSigner {
   async function isDue(db: Knex, head: SignedHead | undefined, occasion: SigningOccasion, time: Date): Promise<boolean> {
     if (occasion === 'stop' || !head) return true;
     const age = time.getTime() - head.signedAt.getTime();
@@ -26,6 +27,8 @@ export function createHeadSigner({ key, policy, now, logger }: { key: string; po
   return {
     async signIfDue(db, occasion) {
       const link = await lastLink(db);
+      // Sign only a tip this process made: never one recomputed under it (ChainRewrittenError).
+      tip.check(link);
       const head = await lastHead(db);
       if (!link || (head && head.globalPosition >= link.globalPosition)) return undefined;
       const time = now();
