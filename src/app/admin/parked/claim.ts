@@ -16,7 +16,7 @@ const TRY_LOCK = { replay: 'pg_try_advisory_lock', discard: 'pg_try_advisory_loc
 const BUSY = 'Someone is acting on that parked message right now. Reload the page to see the outcome.';
 const UNLOCK = { replay: 'pg_advisory_unlock', discard: 'pg_advisory_unlock_shared' } as const;
 
-export interface ParkedClaims {
+interface ParkedClaims {
   /**
    * Runs `act` while this process, and no other, may act on the Parked message at that
    * position; a 409 when another process holds it. A replay holds it alone (its handler runs
