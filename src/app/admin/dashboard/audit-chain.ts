@@ -42,10 +42,10 @@ export async function loadAuditChainState(db: Knex, messageStorePool: pg.Pool, l
   }
 }
 
-export type AuditTone = 'ok' | 'warn' | 'muted';
+type AuditTone = 'ok' | 'warn' | 'muted';
 
 /** One line of the dashboard's audit block. */
-export interface AuditLine {
+interface AuditLine {
   /** verification | signed-head: what the line is about (data-audit-chain in the page). */
   readonly key: string;
   readonly text: string;
