@@ -1,4 +1,5 @@
 import { estimatedEnd, isStale, type RebuildableProjection, type RebuildProgress } from '../../../rebuild/index.ts';
+import { ALL_CATEGORIES } from '../../../subscription/subscription.ts';
 
 interface RunView {
   readonly state: string;
@@ -60,7 +61,8 @@ export function projectionView(projection: RebuildableProjection, progress: Rebu
     name: projection.name,
     href: `/admin/rebuild/${projection.name}`,
     tables: projection.tables,
-    parts: projection.parts.map(({ subscriberId, category }) => ({ subscriberId, category })),
+    // ALL_CATEGORIES is an internal token: say what it means.
+    parts: projection.parts.map(({ subscriberId, category }) => ({ subscriberId, category: category === ALL_CATEGORIES ? 'every category' : category })),
     run: progress ? runView(progress, now) : undefined,
   };
 }
