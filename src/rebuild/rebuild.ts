@@ -12,6 +12,9 @@ const DEFAULT_BATCH = 1000;
 const SWAP_LOCK_TIMEOUT = '5s';
 const SWAP_ATTEMPTS = 5;
 const LOCK_NOT_AVAILABLE = '55P03';
+// In the swap, a gap the live subscriber already passed is waited on this long at most (about 5 s).
+const GAP_WAIT_MS = 20;
+const GAP_WAITS_BELOW_SETTLED = 250;
 
 export interface RebuildReport {
   readonly phase: RebuildPhase;
@@ -108,14 +111,30 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
    * or all in `swapping` (the swap's). Each transaction first updates the run's progress row, so
    * a run that was taken over fails before it writes, and a takeover waits for a batch in flight.
    */
-  async function readOn(part: RebuildPart, from: number, swapping?: Knex.Transaction): Promise<{ position: number; read: number; broken: number }> {
+  async function readOn(part: RebuildPart, from: number, swapping?: Knex.Transaction, settledUpTo = 0): Promise<{ position: number; read: number; broken: number }> {
     let position = from;
     let read = 0;
     let broken = 0;
+    let gapWaits = 0;
     for (;;) {
       if (signal?.aborted) throw new RebuildAbortedError(`rebuild of ${projection.name} interrupted`);
       const { messages: batch, waiting } = await readers.get(part.subscriberId)!(position + 1, batchSize);
-      if (batch.length === 0) break;
+      if (batch.length === 0) {
+        if (!waiting) break;
+        // Stopped at a gap. Most gaps are for good (a write rolled back, an idempotent rewrite
+        // of the same id): the reader judges a gap on the read after it first meets it, so read
+        // once more. Below `settledUpTo` the live subscriber has already passed every gap, so
+        // they must clear; above it, a write still in flight is left to the live subscriber.
+        gapWaits += 1;
+        if (position < settledUpTo) {
+          if (gapWaits > GAP_WAITS_BELOW_SETTLED) throw new Error(`${part.subscriberId}: a gap before ${settledUpTo}, which the live subscriber passed, did not clear`);
+          if (gapWaits > 1) await sleep(GAP_WAIT_MS);
+          continue;
+        }
+        if (gapWaits > 1) break;
+        continue;
+      }
+      gapWaits = 0;
       if (swapping) {
         broken += await applyBatch(part, batch, swapping);
       } else {
@@ -130,7 +149,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       }
       position = batch.at(-1)!.globalPosition;
       read += batch.length;
-      if (batch.length < batchSize || waiting) break;
+      // A short batch that stopped at a gap goes round again, to look at the gap.
+      if (batch.length < batchSize && !waiting) break;
     }
     return { position, read, broken };
   }
@@ -190,8 +210,10 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       const positions: Record<string, number> = {};
       let read = 0;
       let broken = 0;
+      // Where the live subscribers stand, held still by the lock: the shadow must read at least that far.
+      const livePositions = await storedPositions(trx, projection.parts.map((part) => part.subscriberId));
       for (const part of projection.parts) {
-        const result = await readOn(part, reached.get(part.subscriberId)!, trx);
+        const result = await readOn(part, reached.get(part.subscriberId)!, trx, livePositions[part.subscriberId] ?? 0);
         positions[part.subscriberId] = result.position;
         read += result.read;
         broken += result.broken;
@@ -210,12 +232,21 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
 
   /** A live subscriber past what the shadow read would mean messages the new tables lack. */
   async function checkPositions(trx: Knex.Transaction, positions: Record<string, number>): Promise<void> {
-    const rows = await trx('subscriber_positions').whereIn('subscriber_id', Object.keys(positions)).select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', 'position');
-    for (const row of rows) {
-      const shadowAt = positions[row.subscriber_id] ?? 0;
-      if (Number(row.position) > shadowAt) throw new Error(`${row.subscriber_id} is at ${row.position}, past the ${shadowAt} the rebuild read to`);
+    const live = await storedPositions(trx, Object.keys(positions));
+    for (const [subscriberId, position] of Object.entries(live)) {
+      const shadowAt = positions[subscriberId] ?? 0;
+      if (position > shadowAt) throw new Error(`${subscriberId} is at ${position}, past the ${shadowAt} the rebuild read to`);
     }
   }
+}
+
+/** The furthest stored position of each subscriber (over its group members), by id. */
+async function storedPositions(trx: Knex.Transaction, subscriberIds: readonly string[]): Promise<Record<string, number>> {
+  const rows = await trx('subscriber_positions')
+    .whereIn('subscriber_id', subscriberIds)
+    .groupBy('subscriber_id')
+    .select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', trx.raw('max(position) AS position'));
+  return Object.fromEntries(rows.map((row) => [row.subscriber_id, Number(row.position)]));
 }
 
 /** Every member's row (of any group size) goes on from the shadow's position; none yet: the sole member's is made. */

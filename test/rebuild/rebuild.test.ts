@@ -225,3 +225,58 @@ test('rebuild: admin-streams, read across categories up to the safe horizon, equ
     await scope.close();
   }
 });
+
+test('rebuild: admin-streams passes gaps left for good (idempotent rewrites, a rollback), reads them before the swap, and equals the projection built from zero', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    // Each message written twice: the second write is refused by the unique id and leaves its global position unused.
+    for (let n = 0; n < 4; n += 1) {
+      const again = { id: randomUUID(), type: 'Again', data: { n }, metadata: {} };
+      await store.write(`rewritten-${n}`, again);
+      await store.write(`rewritten-${n}`, again);
+      await store.write(`between-${n}`, { id: randomUUID(), type: 'Between', data: {}, metadata: {} });
+    }
+    await pool.query('BEGIN; SELECT write_message(gen_random_uuid()::text, $1, \'RolledBack\', \'{}\'); ROLLBACK;'.replace('$1', "'rolledBack-1'"));
+    await store.write('after-1', { id: randomUUID(), type: 'After', data: {}, metadata: {} });
+    const gaps = await pool.query<{ n: string }>('SELECT max(global_position) - count(*) AS n FROM messages');
+    t.ok(Number(gaps.rows[0]?.n) >= 5, `the store has ${gaps.rows[0]?.n} gaps`);
+
+    const deps = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5, pollIntervalMs: 50 } };
+    const live = createAdminStreamsAggregator(deps).subscription;
+    scope.running(live).start();
+    const head = async () => Number((await pool.query<{ max: string }>('SELECT max(global_position) AS max FROM messages')).rows[0]?.max);
+    const before = await head();
+    await waitUntil('the live subscriber to pass every gap', () => live.status().position >= before);
+
+    const [adminStreams] = pickProjections(rebuildableProjections({ db, messageStore: store, logger: silentLogger }), 'admin-streams')!;
+    let doneAtSwap = -1;
+    const result = await runRebuild({
+      db,
+      messageStore: store,
+      messageStorePool: pool,
+      logger: silentLogger,
+      projection: adminStreams!,
+      requester: requester(),
+      batchSize: 3,
+      onProgress: (report) => {
+        if (report.phase === 'swapping' && doneAtSwap < 0) doneAtSwap = report.done;
+      },
+    });
+    t.equal(doneAtSwap, result.messages, 'every message was read before the swap: none left to read under its lock');
+    const rebuiltHead = await head();
+    await waitUntil('the live subscriber to go on from the rebuild', () => live.status().caughtUp && live.status().position >= rebuiltHead);
+    const rebuilt = await tablesOf(db, adminStreams!.tables);
+
+    await live.stop();
+    for (const table of adminStreams!.tables) await db(table).del();
+    await db('subscriber_positions').where({ subscriber_id: ADMIN_STREAMS_SUBSCRIBER_ID }).del();
+    const fromZero = createAdminStreamsAggregator(deps).subscription;
+    scope.running(fromZero).start();
+    await waitUntil('the projection built again from zero', () => fromZero.status().caughtUp && fromZero.status().position >= rebuiltHead);
+    t.deepEqual(rebuilt, await tablesOf(db, adminStreams!.tables), 'equal to the projection built from zero');
+  } finally {
+    await scope.close();
+  }
+});
