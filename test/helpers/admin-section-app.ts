@@ -69,5 +69,7 @@ export async function registerThroughTheSite(system: System, email: string, pass
   await waitUntil('RegistrationEmailSent', async () =>
     (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
   );
+  // Log-in reads the credentials projection, which may trail the identity stream.
+  await waitUntil('the credentials row', async () => system.db('user_credentials').where({ user_id: userId }).first('user_id'));
   return userId;
 }

@@ -108,7 +108,9 @@ test('erasure: stopped after the key is deleted, the old password no longer logs
     const personalData = createPersonalData(system.db);
     const email = 'halfway@example.com';
     const userId = await registerThroughTheSite(system, email, PASSWORD);
-    t.equal((await logIn(request.agent(system.app), email, PASSWORD)).status, 303, 'logs in before');
+    const session = request.agent(system.app);
+    t.equal((await logIn(session, email, PASSWORD)).status, 303, 'logs in before');
+    t.equal((await session.get('/creators-portal')).status, 200, 'and their session opens a page for users');
 
     // The key store fails: nothing else is done, so the address is not freed while the old password still works.
     const failing = { ...personalData, erase: () => Promise.reject(new Error('the app database went away')) };
@@ -122,6 +124,7 @@ test('erasure: stopped after the key is deleted, the old password no longer logs
     await personalData.erase(userId);
     t.ok(await system.db('user_credentials').where({ user_id: userId }).first('user_id'), 'their credentials row is still there (no UserErased yet)');
     t.equal((await logIn(request.agent(system.app), email, PASSWORD)).status, 401, 'but the old password is refused');
+    t.equal((await session.get('/creators-portal')).status, 303, 'and the session they had ends at its next request');
 
     const newcomer = await registerThroughTheSite(system, email, 'another long password');
     t.notEqual(newcomer, userId, 'the address registers again: an erased holder holds nothing');

@@ -38,8 +38,16 @@ export function createCredentialsQueries(db: Knex) {
       const row = await db<CredentialsRow>('user_credentials').where({ user_id: userId }).first('roles');
       return row?.roles ?? [];
     },
+    /**
+     * Whether a session's user still counts: credentials, and a key not erased (an erasure
+     * stopped after deleting the key leaves the row until UserErased is applied). One read.
+     */
     async exists(userId: string): Promise<boolean> {
-      return (await db('user_credentials').where({ user_id: userId }).first('user_id')) !== undefined;
+      const row = await db('user_credentials as c')
+        .where('c.user_id', userId)
+        .whereNotExists(db('personal_data.personal_data_keys as k').whereRaw('k.user_id = c.user_id').whereNotNull('k.erased_at').select(db.raw('1')))
+        .first('c.user_id');
+      return row !== undefined;
     },
     /** Register's quick check: someone not erased holds the address (as byEmail, an erased user's row may linger). */
     async emailRegistered(email: string): Promise<boolean> {
