@@ -13,6 +13,7 @@ import { openTestStore } from '../helpers/message-store.ts';
 import type { Scope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
+import type { Logger } from '../../src/logger.ts';
 
 export const AUDIT_KEY = 'test audit key: thirty-two characters or more';
 
@@ -25,12 +26,12 @@ export interface ChainDeps {
   readonly db: Knex;
 }
 
-export function auditChain({ store, pool, db }: ChainDeps, options: { signing?: Partial<SigningPolicy>; batchSize?: number; auditKey?: string } = {}) {
+export function auditChain({ store, pool, db }: ChainDeps, options: { signing?: Partial<SigningPolicy>; batchSize?: number; auditKey?: string; logger?: Logger } = {}) {
   return createAuditChainAggregator({
     db,
     messageStore: store,
     messageStorePool: pool,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     auditKey: options.auditKey ?? AUDIT_KEY,
     signing: options.signing ?? SIGN_ON_CATCH_UP,
     subscription: { retry: FAST_RETRY, pollIntervalMs: 50, ...(options.batchSize && { batchSize: options.batchSize }) },

@@ -1,7 +1,8 @@
 import test from 'tape';
 import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
-import { chainedStore, headRows, recomputeLinksFrom } from './audit-fixtures.ts';
+import { capturingLogger } from '../fixtures/identity-controls.ts';
+import { auditChain, chainedStore, headRows, recomputeLinksFrom } from './audit-fixtures.ts';
 
 const HOUR = 3_600_000;
 const hoursFromNow = (hours: number) => () => new Date(Date.now() + hours * HOUR);
@@ -86,6 +87,27 @@ test('unsigned tail: a running aggregator neither signs nor extends a chain rewr
 
     const report = await verify({ now: hoursFromNow(1) });
     t.deepEqual([report.ok, report.tail.reason], [false, 'overdue'], 'and verify fails the tail no head vouches for');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('unsigned tail: on a quiet site the refusal to sign a rewritten chain is logged once, not at every catch-up', async (t) => {
+  const scope = createScope();
+  try {
+    const { db, pool, store, admin, positions, chain: first } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 8));
+    await first.stop();
+    const { logger, lines } = capturingLogger();
+    // Another aggregator, started on the stored chain, learns its tip; then the chain is rewritten under it.
+    const chain = scope.running(auditChain({ store, pool, db }, { batchSize: 4, signing: { everyMessages: 4, onCatchUpAfterMs: 0 }, logger }).subscription);
+    await chain.tick();
+    const altered = positions[3]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+    for (let n = 0; n < 5; n += 1) await chain.tick();
+    const refusals = lines().split('\n').filter((line) => line.includes('refused to sign the audit chain head'));
+    t.equal(refusals.length, 1, 'five catch-ups, one error line');
   } finally {
     await scope.close();
   }

@@ -54,12 +54,20 @@ export function createAuditChainAggregator({ db, messageStore, messageStorePool,
   const inner = createAggregatorProcessor({ db, subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID, projection });
 
   /** Signing on catch-up and stop is a nicety over the interval rule: a failure is logged, not fatal. */
+  // Catch-up comes round every poll on a quiet site: say a refusal once per rewrite, not each second.
+  let refusalLogged: string | undefined;
   async function signQuietly(occasion: SigningOccasion): Promise<void> {
     try {
       await signer.signIfDue(db, occasion);
+      refusalLogged = undefined;
     } catch (error) {
-      if (error instanceof ChainRewrittenError) log.error({ err: error, occasion }, 'refused to sign the audit chain head: the chain was rewritten under this process');
-      else log.warn({ err: error, occasion }, 'could not sign the audit chain head; the next batch or catch-up tries again');
+      if (!(error instanceof ChainRewrittenError)) {
+        log.warn({ err: error, occasion }, 'could not sign the audit chain head; the next batch or catch-up tries again');
+        return;
+      }
+      if (refusalLogged === error.message) return;
+      refusalLogged = error.message;
+      log.error({ err: error, occasion }, 'refused to sign the audit chain head: the chain was rewritten under this process');
     }
   }
 
