@@ -68,6 +68,7 @@ export function createMessageStore({ pool, url, logger, }: MessageStoreDeps): Me
 }
 
 export { follow } from './follow.ts';
+export { derivedMessageId } from './message-id.ts';
 export { VersionConflictError, StreamNameError, MessageDataError } from './errors.ts';
 export * from './contract.ts';
 export { DuplicateMessageIdError } from './write.ts';

@@ -1,6 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import { DuplicateMessageIdError, type MessageStore } from '../../../message-store/index.ts';
+import { derivedMessageId, DuplicateMessageIdError, type MessageStore } from '../../../message-store/index.ts';
 import { HttpError } from '../../../web/errors.ts';
 import { adminActionSchemas, adminActionsStreamName, type AdminAction } from '../contract.ts';
 import type { MessageSummary } from './stored.ts';
@@ -26,17 +26,9 @@ export class ActionAlreadyRecordedError extends HttpError {
 
 const ADMIN_ACTION_NAMESPACE = '3b0f6a52-8c1e-4d6f-9a0b-5e7d2c41f8a3';
 
-/**
- * The RFC 9562 version-5 UUID of `name` in the admin actions' namespace: the same action about
- * the same message always gets the same id, so Message DB's unique id takes it once. (Slices
- * do not import the uuid package; these ten lines are the whole of v5.)
- */
+/** The same action about the same message always gets the same id, so Message DB's unique id takes it once. */
 export function adminActionId(name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(ADMIN_ACTION_NAMESPACE.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return derivedMessageId(ADMIN_ACTION_NAMESPACE, name);
 }
 
 type ActionFields<T extends AdminAction['type']> = Omit<Extract<AdminAction, { type: T }>['data'], 'adminId'>;
