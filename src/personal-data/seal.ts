@@ -105,6 +105,11 @@ export async function hasKeyRow(db: Knex, userId: string): Promise<boolean> {
   return (await db(KEYS_TABLE).where('user_id', userId).first('user_id')) !== undefined;
 }
 
+/** The ids of erased users, as a subquery: for reads that must pass over them in the same statement. */
+export function erasedUserIds(db: Knex): Knex.QueryBuilder {
+  return db(KEYS_TABLE).whereNotNull('erased_at').select('user_id');
+}
+
 export function createPersonalData(db: Knex): PersonalData {
   const keyOf = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
 
