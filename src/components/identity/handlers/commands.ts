@@ -133,17 +133,18 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     }
     // The outcome names the user the way the command did: by id, or (older commands) by plain email.
     const named = 'userId' in command.data ? { userId: command.data.userId } : { email: normaliseEmail(command.data.email) };
-    const target = await targetOf(command.data);
-    const identity = 'rejected' in target ? undefined : await loadIdentity(target.userId);
-    // A reservation whose registration has not landed (or landed for another address after a
-    // crash) is no user yet.
-    const registeredEmail =
-      identity?.state.email === undefined || 'rejected' in target ? undefined : await personalData.open(target.userId, identity.state.email);
-    if ('rejected' in target || !identity?.state.registered || identity.state.erased || registeredEmail !== target.email) {
-      const reason = 'rejected' in target ? target.rejected : 'userId' in named ? REJECTION_REASONS.notRegistered : REJECTION_REASONS.unknownEmail;
+    const reject = async (reason: string): Promise<void> => {
       await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeRejected', { commandId, ...named, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')), -1);
       log.info({ reason }, 'admin role change rejected');
-      return;
+    };
+    const target = await targetOf(command.data);
+    if ('rejected' in target) return reject(target.rejected);
+    const identity = await loadIdentity(target.userId);
+    // A reservation whose registration has not landed (or landed for another address after a
+    // crash) is no user yet.
+    const registeredEmail = identity.state.email === undefined ? undefined : await personalData.open(target.userId, identity.state.email);
+    if (!identity.state.registered || identity.state.erased || registeredEmail !== target.email) {
+      return reject('userId' in named ? REJECTION_REASONS.notRegistered : REJECTION_REASONS.unknownEmail);
     }
     const { userId } = target;
     const { state, version } = identity;
