@@ -7,7 +7,7 @@ import { browseHref, parseBrowseQuery } from '../../src/app/admin/messages/filte
 import { messagesSection } from '../../src/app/admin/messages/index.ts';
 import { maskEmail, redactForDisplay, REDACTED } from '../../src/personal-data/redact.ts';
 import { follow, type Message, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
-import { adminSectionApp } from '../helpers/admin-section-app.ts';
+import { adminSectionApp, checkAdminOnly } from '../helpers/admin-section-app.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
@@ -26,15 +26,9 @@ const olderLink = (html: string): string | undefined => /<a href="([^"]+)">(?:Ol
 test('admin messages: visitors are sent to log in, users get 403, admins see the browser and a message', async (t) => {
   const system = await createTestSystem();
   try {
-    const { app, admin, user } = await adminSectionApp(system, [messagesSection]);
+    const section = await adminSectionApp(system, [messagesSection]);
     const one = await written(system.messageStore, `${uniqueCategory()}-1`, msg('Something'));
-    for (const url of ['/admin/messages', `/admin/messages/${one.globalPosition}`]) {
-      const visitor = await request(app).get(url);
-      t.equal(visitor.status, 303, `${url}: a visitor is redirected`);
-      t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
-      t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, `${url}: a user without the role → 403`);
-      t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 200, `${url}: an admin → 200`);
-    }
+    await checkAdminOnly(t, section, ['/admin/messages', `/admin/messages/${one.globalPosition}`]);
   } finally {
     await system.stop();
   }

@@ -3,7 +3,7 @@ import test from 'tape';
 import { createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
 import { streamsSection } from '../../src/app/admin/streams/index.ts';
 import type { System } from '../../src/system.ts';
-import { adminSectionApp } from '../helpers/admin-section-app.ts';
+import { adminSectionApp, checkAdminOnly } from '../helpers/admin-section-app.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { message, uniqueCategory } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
@@ -26,14 +26,8 @@ const rowsOn = (html: string): string[][] =>
 test('admin streams: visitors are sent to log in, users get 403, admins see streams, categories and types', async (t) => {
   const system = await createTestSystem();
   try {
-    const { app, admin, user } = await adminSectionApp(system, [streamsSection]);
-    for (const url of ['/admin/streams', '/admin/streams/categories', '/admin/streams/types', '/admin/streams?category=identity']) {
-      const visitor = await request(app).get(url);
-      t.equal(visitor.status, 303, `${url}: a visitor is redirected`);
-      t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
-      t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, `${url}: a user without the role → 403`);
-      t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 200, `${url}: an admin → 200`);
-    }
+    const section = await adminSectionApp(system, [streamsSection]);
+    await checkAdminOnly(t, section, ['/admin/streams', '/admin/streams/categories', '/admin/streams/types', '/admin/streams?category=identity']);
   } finally {
     await system.stop();
   }

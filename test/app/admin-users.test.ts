@@ -8,7 +8,7 @@ import { viewingStreamName } from '../../src/app/record-viewings/contract.ts';
 import { identityStreamName } from '../../src/components/identity/contract.ts';
 import type { Message, MessageStore } from '../../src/message-store/index.ts';
 import type { System } from '../../src/system.ts';
-import { adminSectionApp } from '../helpers/admin-section-app.ts';
+import { adminSectionApp, checkAdminOnly } from '../helpers/admin-section-app.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -34,16 +34,10 @@ const nextLink = (html: string): string | undefined => /<a class="button" href="
 test('admin users: visitors are sent to log in, users get 403, admins see the list and a user', async (t) => {
   const system = await createTestSystem();
   try {
-    const { app, admin, user } = await adminSectionApp(system, [usersSection]);
+    const section = await adminSectionApp(system, [usersSection]);
     const userId = await register(system.messageStore, 'someone@example.com');
     await project(system);
-    for (const url of ['/admin/users', `/admin/users/${userId}`, '/admin/users?q=some']) {
-      const visitor = await request(app).get(url);
-      t.equal(visitor.status, 303, `${url}: a visitor is redirected`);
-      t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
-      t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, `${url}: a user without the role → 403`);
-      t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 200, `${url}: an admin → 200`);
-    }
+    await checkAdminOnly(t, section, ['/admin/users', `/admin/users/${userId}`, '/admin/users?q=some']);
   } finally {
     await system.stop();
   }

@@ -1,6 +1,7 @@
 import Keygrip from 'keygrip';
 import request from 'supertest';
 import type { Express } from 'express';
+import type { Test } from 'tape';
 import { createAdminApp } from '../../src/app/admin/index.ts';
 import type { AdminDeps, AdminSectionFactory } from '../../src/app/admin/section.ts';
 import { createExpressApp } from '../../src/web/create-app.ts';
@@ -19,6 +20,17 @@ export interface AdminSectionApp {
   /** Session cookies of an admin, of a user without the role; a visitor sends none. */
   readonly admin: { readonly userId: string; readonly cookie: string };
   readonly user: { readonly userId: string; readonly cookie: string };
+}
+
+/** The access rule at each url: a visitor goes to log in, a user without the role gets 403, an admin 200. */
+export async function checkAdminOnly(t: Test, { app, admin, user }: AdminSectionApp, urls: readonly string[]): Promise<void> {
+  for (const url of urls) {
+    const visitor = await request(app).get(url);
+    t.equal(visitor.status, 303, `${url}: a visitor is redirected`);
+    t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
+    t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, `${url}: a user without the role → 403`);
+    t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 200, `${url}: an admin → 200`);
+  }
 }
 
 /** A signed session as the log-in page leaves it, with a known CSRF token. */
