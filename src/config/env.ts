@@ -233,7 +233,8 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     trustProxy: env.TRUST_PROXY,
     statusToken: env.STATUS_TOKEN,
     bcryptCost: env.BCRYPT_COST,
-    siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    // Only the first slash of a run can start the match: /\/+$/ would rescan a run from each of its slashes.
+    siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/(?<!\/)\/+$/, ''),
     mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM }),
     rateLimits: Object.freeze({
       loginFailuresPerAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },

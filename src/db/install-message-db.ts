@@ -11,7 +11,8 @@ const databaseDir = path.join(path.dirname(require.resolve('@eventide/message-db
 // The package's install.sh runs psql on files (`-f $base/x.sql`, `run_psql_file $base/x.sql`)
 // and sources sibling scripts (`source $base/install-y.sh`). Following those lines in order
 // gives the package's own install order without copying it here.
-const STEP = /(?:-f|run_psql_file)\s+\$base\/(\S+\.sql)|^\s*source\s+\$base\/(\S+\.sh)/gm;
+// Blanks, not \s: \s spans line breaks, so a ^ at every line of a blank stretch would rescan the rest of it.
+const STEP = /(?:-f|run_psql_file)[ \t]+\$base\/(\S+\.sql)|^[ \t]*source[ \t]+\$base\/(\S+\.sh)/gm;
 
 export async function messageDbInstallFiles(script = 'install.sh'): Promise<string[]> {
   const text = await readFile(path.join(databaseDir, script), 'utf8');

@@ -16,7 +16,8 @@ export class DuplicateMessageIdError extends Error {
   }
 }
 
-const WRONG_VERSION = /Wrong expected version: (-?\d+) \(Stream: (.*), Stream Version: (-?\d+|)\)/;
+// Anchored at both ends: unanchored, the (.*) is tried from every position of a long message.
+const WRONG_VERSION = /^Wrong expected version: (-?\d+) \(Stream: (.*), Stream Version: (-?\d+|)\)$/;
 const UNIQUE_VIOLATION = '23505';
 
 function isPgError(error: unknown): error is Error & { code?: string; constraint?: string } {

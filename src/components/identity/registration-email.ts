@@ -35,7 +35,8 @@ function logInUrlOf(siteUrl: string): string {
     throw new Error(`siteUrl must be an absolute http(s) URL, not ${JSON.stringify(siteUrl)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`siteUrl must be an http(s) URL, not ${JSON.stringify(siteUrl)}`);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/auth/log-in`;
+  // (?<!\/): a run of slashes is tried once, from its first, not again from each of the others.
+  url.pathname = `${url.pathname.replace(/(?<!\/)\/+$/, '')}/auth/log-in`;
   url.search = '';
   url.hash = '';
   return url.toString();

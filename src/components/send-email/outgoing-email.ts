@@ -30,6 +30,9 @@ export function mailOptions(email: OutgoingEmail): SendMailOptions {
   };
 }
 
+/** The domain of the From address: after its last "@", up to a ">" or a space. */
 function domainOf(from: string): string {
-  return /@([^\s>]+)>?\s*$/.exec(from)?.[1] ?? 'send-email.invalid';
+  const at = from.lastIndexOf('@');
+  const domain = at === -1 ? '' : (from.slice(at + 1).split(/[\s>]/, 1)[0] ?? '');
+  return domain === '' ? 'send-email.invalid' : domain;
 }
