@@ -97,6 +97,7 @@ const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
   loginFailuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
   registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
+  videoEditsPerCreator: { points: 30, windowSeconds: 10 * 60 },
 };
 
 /** The composition root: every part is built here from explicit dependencies. */
@@ -175,7 +176,7 @@ export function createSystem(config: SystemConfig): System {
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
-  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
+  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes, editWait: rateLimits.videoEditWait });
   const videos = createVideosApp({ db, videoStore });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],

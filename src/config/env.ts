@@ -86,6 +86,8 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
   REGISTRATIONS_PER_ADDRESS: positiveInt.default(10),
   REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
+  VIDEO_EDITS_PER_CREATOR: positiveInt.default(30),
+  VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(10 * 60),
   VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
   MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
@@ -111,6 +113,8 @@ export interface RateLimitSettings {
   readonly loginFailuresPerAccount: Limit;
   readonly loginFailuresPerAddress: Limit;
   readonly registrationsPerAddress: Limit;
+  /** Name and description changes, each a command kept for good. */
+  readonly videoEditsPerCreator: Limit;
 }
 
 export interface MailSettings {
@@ -240,6 +244,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       loginFailuresPerAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
+      videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
     }),
     videos: Object.freeze({ dir: env.VIDEO_DIR, maxUploadBytes: env.MAX_UPLOAD_BYTES, transcodeConcurrency: env.TRANSCODE_CONCURRENCY }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',

@@ -27,6 +27,9 @@ function clientDataError(error: unknown): string | undefined {
   return typeof code === 'string' ? CLIENT_DATA_ERRORS.get(code) : undefined;
 }
 
+// body-parser's own words ("request entity too large") mean nothing to a visitor.
+const FORM_TOO_LARGE = 'That is more than this form can take. Shorten it and send it again (your browser’s Back button brings back what you typed).';
+
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
   if (clientDataError(error) !== undefined) return 400;
@@ -47,7 +50,9 @@ export function errorHandler({ logger, showStack }: { logger: Logger; showStack:
     if (dataError !== undefined) logger.warn({ err: error, traceId, path: req.path }, 'database refused a value from the request');
     if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
     const message =
-      dataError ?? (status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
+      dataError ??
+      (status === 413 && !(error instanceof HttpError) ? FORM_TOO_LARGE : undefined) ??
+      (status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
     res.status(status).render('error', {
       title: status < 500 ? 'That did not work' : 'Server error',
       status,

@@ -60,16 +60,20 @@ export interface RateLimits {
   loginSucceeded(email: string, address: string): Promise<void>;
   /** Takes one registration from the address's allowance: 0 if it had one, else the seconds to wait. */
   registrationWait(address: string): Promise<number>;
+  /** Takes one name or description change from the creator's allowance: 0 if they had one, else the seconds to wait. */
+  videoEditWait(userId: string): Promise<number>;
 }
 
 /**
- * Limits on guessing passwords and on mass registration, kept in the app database through
+ * Limits on guessing passwords, on mass registration and on a creator's edits (each change is a
+ * command kept for good), kept in the app database through
  * rate-limiter-flexible's PostgreSQL store, so every web process counts against the same limits.
  */
 export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLimits {
   const perAccount = limiter(db, 'login-failures-account', settings.loginFailuresPerAccount);
   const perAddress = limiter(db, 'login-failures-address', settings.loginFailuresPerAddress);
   const registrations = limiter(db, 'registrations-address', settings.registrationsPerAddress);
+  const videoEdits = limiter(db, 'video-edits-creator', settings.videoEditsPerCreator);
 
   // consume() is one atomic upsert: of any number of requests at once, only as many as the
   // allowance get through. It rejects with the limiter's answer when the allowance is spent.
@@ -92,5 +96,6 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
       await Promise.all([perAccount.delete(keyOf(email)), perAddress.reward(keyOf(clientKey(address)), 1)]);
     },
     registrationWait: (address) => take(registrations, keyOf(clientKey(address))),
+    videoEditWait: (userId) => take(videoEdits, keyOf(userId)),
   };
 }

@@ -122,7 +122,7 @@ test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the
 
 test('log in: after the limit of failures an account gets 429 with Retry-After, even with the right password', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { loginFailuresPerAccount: { points: 3, windowSeconds: 600 }, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: GENEROUS },
+    rateLimits: { loginFailuresPerAccount: { points: 3, windowSeconds: 600 }, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: GENEROUS, videoEditsPerCreator: GENEROUS },
   });
   try {
     const account = await seedAccount(system.db);
@@ -142,7 +142,7 @@ test('log in: after the limit of failures an account gets 429 with Retry-After, 
 
 test('log in: a burst of guesses at once gets no more tries than the limit', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { loginFailuresPerAccount: { points: 3, windowSeconds: 600 }, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: GENEROUS },
+    rateLimits: { loginFailuresPerAccount: { points: 3, windowSeconds: 600 }, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: GENEROUS, videoEditsPerCreator: GENEROUS },
   });
   try {
     const account = await seedAccount(system.db);
@@ -157,7 +157,7 @@ test('log in: a burst of guesses at once gets no more tries than the limit', asy
 
 test('log in: failures from one address across many accounts hit the per-address limit', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: { points: 4, windowSeconds: 600 }, registrationsPerAddress: GENEROUS },
+    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: { points: 4, windowSeconds: 600 }, registrationsPerAddress: GENEROUS, videoEditsPerCreator: GENEROUS },
   });
   try {
     for (let n = 0; n < 4; n += 1) t.equal((await logIn(request.agent(system.app), `nobody${n}@example.com`, 'guess')).status, 401);

@@ -147,7 +147,7 @@ test('register: refused politely while logged in', async (t) => {
 
 test('register: registrations per address are limited (429 with Retry-After)', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: { points: 2, windowSeconds: 3600 } },
+    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: { points: 2, windowSeconds: 3600 }, videoEditsPerCreator: GENEROUS },
   });
   try {
     const statuses: number[] = [];

@@ -126,13 +126,13 @@ test('video-publishing: a PublishVideo in someone else’s name, or for another 
   }
 });
 
-test('video-publishing: names that are blank, longer than 200 characters, more than one line, unchanged, or for no video are rejected', async (t) => {
+test('video-publishing: names that are blank, longer than 200 characters, more than one line, with invisible formatting, unchanged, or for no video are rejected', async (t) => {
   const scope = createScope();
   try {
     const { store, component } = await setUp(scope);
     const { videoId, ownerId } = await acceptedVideo(store, component.commands);
     const longest = 'é'.repeat(200);
-    const sent = ['   ', '', 'x'.repeat(201), 'Line one\nLine two', `  ${longest}  `, longest];
+    const sent = ['   ', '', 'x'.repeat(201), 'Line one\nLine two', 'Knots \u202Edaer', `  ${longest}  `, longest];
     for (const name of sent) await writeCommand(store, nameVideoControl(videoId, name, ownerId));
     const unknownVideo = randomUUID();
     await writeCommand(store, nameVideoControl(unknownVideo, 'Nothing to name', ownerId));
@@ -145,6 +145,7 @@ test('video-publishing: names that are blank, longer than 200 characters, more t
         ['VideoNameRejected', { videoId, name: '', reason: REJECTION_REASONS.blankName }],
         ['VideoNameRejected', { videoId, name: 'x'.repeat(201), reason: REJECTION_REASONS.nameTooLong }],
         ['VideoNameRejected', { videoId, name: 'Line one\nLine two', reason: REJECTION_REASONS.nameNotOneLine }],
+        ['VideoNameRejected', { videoId, name: 'Knots \u202Edaer', reason: REJECTION_REASONS.nameInvisible }],
         ['VideoNamed', { videoId, name: longest }],
         ['VideoNameRejected', { videoId, name: longest, reason: REJECTION_REASONS.unchangedName }],
       ],

@@ -3,12 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
-import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
+import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import { waitInWords } from '../../web/wait-in-words.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
 import { createOperationPage } from './operation-page.ts';
@@ -31,6 +32,8 @@ interface CreatorsPortalDeps {
   readonly videoStore: VideoStore;
   /** MAX_UPLOAD_BYTES: a bigger file is refused with 413 and nothing is kept. */
   readonly maxUploadBytes: number;
+  /** Takes one name or description change from the creator's allowance: 0, or the seconds until the next. */
+  readonly editWait: (userId: string) => Promise<number>;
   readonly newId?: () => string;
   readonly uploadSlots?: UploadSlots;
 }
@@ -40,24 +43,25 @@ const UPLOAD_RETRY_SECONDS = 30;
 
 const senderOf = (req: Request): Sender => ({ traceId: req.context.traceId, userId: req.context.userId! });
 
-// What a command can carry at all, from its contract.
-const NAME_FIELD_LIMIT = videoPublishingCommandSchemas.NameVideo.shape.name.maxLength ?? MAX_NAME_LENGTH;
-const DESCRIPTION_FIELD_LIMIT = videoPublishingCommandSchemas.DescribeVideo.shape.description.maxLength ?? MAX_DESCRIPTION_LENGTH;
+/** The video's two text fields: which command changes each, and the contract's rule for it. */
+const TEXT_FIELDS = {
+  name: { command: 'NameVideo', problem: nameProblem, operation: 'name' },
+  description: { command: 'DescribeVideo', problem: descriptionProblem, operation: 'describe' },
+} as const;
+type TextField = keyof typeof TEXT_FIELDS;
 
-/**
- * A text field of the form. Text the command could not even carry (over its contract's field
- * limit) is refused here with a 400; anything shorter goes to the component, whose rules (and
- * readable rejections) decide.
- */
-function textField(req: Request, name: string, maxLength: number): string {
+/** A text field of the form, as typed. */
+function textField(req: Request, name: TextField): string {
   const value = (req.body as Record<string, unknown> | undefined)?.[name];
   if (typeof value !== 'string') throw new BadRequestError('Use the form on the video’s page.');
-  if (value.length > maxLength) throw new BadRequestError(`That is far too long: at most ${maxLength.toLocaleString('en')} characters can be sent.`);
   return value;
 }
 
+/** "a name cannot be blank" → "A name cannot be blank." */
+const sentence = (phrase: string): string => `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}.`;
+
 /** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
-export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
+export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, editWait, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
@@ -125,11 +129,21 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
     followOperation(req, res, 'publish');
   }
 
-  router.get('/videos/:videoId', async (req, res) => {
-    const video = creatorVideoView(await ownedVideo(req));
+  /** The video's page; after a refused change, with what was typed kept in its field and the reason beside it. */
+  function showVideo(req: Request, res: Response, video: CreatorVideo, status = 200, refused?: { field: TextField; value: string; error: string }): void {
+    const view = creatorVideoView(video);
     issueCsrfToken(req, res);
-    res.render('creators-video', { title: video.name, video, maxNameLength: MAX_NAME_LENGTH, maxDescriptionLength: MAX_DESCRIPTION_LENGTH });
-  });
+    res.status(status).render('creators-video', {
+      title: view.name,
+      video: view,
+      maxNameLength: MAX_NAME_LENGTH,
+      maxDescriptionLength: MAX_DESCRIPTION_LENGTH,
+      typed: { name: view.named ? view.name : '', description: view.description, [refused?.field ?? 'none']: refused?.value },
+      errors: refused ? { [refused.field]: refused.error } : {},
+    });
+  }
+
+  router.get('/videos/:videoId', async (req, res) => showVideo(req, res, await ownedVideo(req)));
 
   router.get('/videos/:videoId/poster.jpg', async (req, res) => {
     const video = await ownedVideo(req);
@@ -139,17 +153,26 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   // The component checks the rules (and ownership) again and answers each command; the
   // operation page shows that answer.
-  router.post('/videos/:videoId/name', async (req, res) => {
-    const video = await ownedVideo(req);
-    await send(senderOf(req), 'NameVideo', { videoId: video.videoId, name: textField(req, 'name', NAME_FIELD_LIMIT) });
-    followOperation(req, res, 'name');
-  });
-
-  router.post('/videos/:videoId/description', async (req, res) => {
-    const video = await ownedVideo(req);
-    await send(senderOf(req), 'DescribeVideo', { videoId: video.videoId, description: textField(req, 'description', DESCRIPTION_FIELD_LIMIT) });
-    followOperation(req, res, 'describe');
-  });
+  // Text the rules refuse is refused here, before a command is written: a command and its
+  // rejection are kept for good, and both would repeat it. The component checks again.
+  for (const field of Object.keys(TEXT_FIELDS) as TextField[]) {
+    const { command, problem, operation } = TEXT_FIELDS[field];
+    router.post(`/videos/:videoId/${field}`, async (req, res) => {
+      const video = await ownedVideo(req);
+      const value = textField(req, field);
+      const refused = problem(value);
+      if (refused) return showVideo(req, res, video, 400, { field, value, error: sentence(refused) });
+      const wait = await editWait(req.context.userId!);
+      if (wait > 0) {
+        res.set('Retry-After', String(wait));
+        const error = `You have made many changes in a short while. Try again in ${waitInWords(wait)}; what you typed is still here.`;
+        return showVideo(req, res, video, 429, { field, value, error });
+      }
+      const data = field === 'name' ? { videoId: video.videoId, name: value } : { videoId: video.videoId, description: value };
+      await send(senderOf(req), command, data);
+      followOperation(req, res, operation);
+    });
+  }
 
   router.post('/videos/:videoId/unpublish', async (req, res) => {
     const video = await ownedVideo(req);

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { MessageDataError, streamName, type MessagesOf, type RawMessage } from '../../message-store/index.ts';
 import { isVideoStoreUri } from '../../video-store/index.ts';
+import { TEXT_REJECTIONS } from './text-rules.ts';
+
+export { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem } from './text-rules.ts';
 
 export const VIDEO_PUBLISHING_CATEGORY = 'videoPublishing';
 export const VIDEO_PUBLISHING_COMMAND_CATEGORY = 'videoPublishing:command';
 
-/** In characters (code points), after trimming. */
-export const MAX_NAME_LENGTH = 200;
-export const MAX_DESCRIPTION_LENGTH = 5_000;
 // Far past what the rules allow: text this long is a sender's bug and is parked, not answered
 // (a rejection repeats the text, and an event should not carry megabytes).
 const MAX_NAME_FIELD = 10_000;
@@ -61,13 +61,7 @@ export const REJECTION_REASONS = {
   notOwner: 'only the video’s owner can change it',
   publishForSomeoneElse: 'a video can be published only by its owner, in their own name',
   publishOtherUpload: 'a video can be published only from its own upload',
-  blankName: 'a name cannot be blank',
-  nameTooLong: `a name can be at most ${MAX_NAME_LENGTH} characters`,
-  nameNotOneLine: 'a name must be one line of plain text',
-  unchangedName: 'the video already has that name',
-  descriptionTooLong: `a description can be at most ${MAX_DESCRIPTION_LENGTH} characters`,
-  descriptionControlCharacters: 'a description must be plain text',
-  unchangedDescription: 'the video already has that description',
+  ...TEXT_REJECTIONS,
   notPublished: 'the video is not published',
 } as const;
 

@@ -1,0 +1,53 @@
+import test from 'tape';
+import { descriptionProblem, nameProblem, REJECTION_REASONS } from '../../src/components/video-publishing/contract.ts';
+
+// Characters that change how text is shown without being seen: each could make a name read
+// backwards (the overrides, embeddings and isolates) or look like another name (the zero-width ones).
+const INVISIBLE = {
+  'left-to-right embedding': '\u202A',
+  'right-to-left embedding': '\u202B',
+  'pop directional formatting': '\u202C',
+  'left-to-right override': '\u202D',
+  'right-to-left override': '\u202E',
+  'left-to-right isolate': '\u2066',
+  'right-to-left isolate': '\u2067',
+  'first strong isolate': '\u2068',
+  'pop directional isolate': '\u2069',
+  'zero width space': '\u200B',
+  'left-to-right mark': '\u200E',
+  'right-to-left mark': '\u200F',
+  'arabic letter mark': '\u061C',
+  'word joiner': '\u2060',
+  'byte order mark': '\uFEFF',
+  'soft hyphen': '\u00AD',
+};
+
+test('text rules: invisible formatting characters are refused in names and descriptions, wherever they sit', (t) => {
+  for (const [what, character] of Object.entries(INVISIBLE)) {
+    for (const text of [`Knots${character}knots`, `${character}Knots`, `Knots ${character} knots`]) {
+      // Trimming takes a byte order mark off either end, as it takes spaces: what is kept has none.
+      if (text.trim() !== text) continue;
+      t.equal(nameProblem(text), REJECTION_REASONS.nameInvisible, `a name with a ${what} (${JSON.stringify(text)})`);
+      t.equal(descriptionProblem(`Line one\n${text}`), REJECTION_REASONS.descriptionInvisible, `a description with a ${what}`);
+    }
+  }
+  for (const stray of ['\u200DKnots', 'Knots\u200C', 'Knots \u200D knots', 'Kn\u200D\u200Dots']) {
+    t.equal(nameProblem(stray), REJECTION_REASONS.nameInvisible, `a joiner that joins nothing: ${JSON.stringify(stray)}`);
+  }
+  t.end();
+});
+
+test('text rules: joiners inside emoji and words, and flag tags, are part of the text and allowed', (t) => {
+  for (const text of [
+    'Knots for 👩‍💻 coders', // woman technologist: ZWJ between two emoji
+    'Fire ❤️‍🔥 heart', // variation selector, then ZWJ
+    'Family 👨🏽‍👩🏽‍👧🏽', // skin tones, then ZWJ
+    'می‌خواهم یاد بگیرم', // Persian: ZWNJ between letters
+    'Scotland 🏴󠁧󠁢󠁳󠁣󠁴󠁿 knots', // a subdivision flag: tag characters
+    'עברית ו-English', // mixed directions with no control at all
+  ]) {
+    t.equal(nameProblem(text), undefined, `name ${JSON.stringify(text)}`);
+    t.equal(descriptionProblem(text), undefined, `description ${JSON.stringify(text)}`);
+  }
+  t.end();
+});
