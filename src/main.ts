@@ -35,8 +35,10 @@ async function stopServing(server: Server): Promise<void> {
 }
 
 // Node ends any request still running after requestTimeout (5 minutes by default): a 500 MB
-// upload over a slow line takes longer. A connection that goes silent is still dropped, by the
-// socket's own idle timeout.
+// upload over a slow line takes longer. This is only the ceiling, for the upload route: every
+// other route's body must arrive within REQUEST_BODY_TIMEOUT_SECONDS (web/body-deadline.ts), and
+// an upload slower than UPLOAD_MIN_BYTES_PER_SECOND is cut off. A connection that goes silent is
+// dropped by the socket's own idle timeout.
 const UPLOAD_FRIENDLY_REQUEST_TIMEOUT_MS = 2 * 60 * 60 * 1000;
 const IDLE_SOCKET_TIMEOUT_MS = 2 * 60 * 1000;
 
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
       production: env.nodeEnv === 'production',
       trustProxy: env.trustProxy,
       statusToken: env.statusToken,
+      requestBodyTimeoutMs: env.requestBodyTimeoutMs,
       subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
       run: role.run,
       pageCacheMs: env.pageCacheMs,

@@ -52,6 +52,8 @@ export interface SystemConfig {
   readonly trustProxy?: TrustProxy;
   /** Bearer token for GET /status (STATUS_TOKEN). */
   readonly statusToken?: string;
+  /** How long a request's body may take to arrive, except an upload's (REQUEST_BODY_TIMEOUT_SECONDS). */
+  readonly requestBodyTimeoutMs?: number;
   /**
    * How old a page's cached projection read may be in a process whose aggregators run
    * elsewhere (web processes); in a process that runs them, a commit refreshes it at once.
@@ -91,7 +93,8 @@ export interface System {
 
 const DEFAULT_BCRYPT_COST = 10;
 const DEFAULT_SITE_URL = 'http://localhost:3000';
-const DEFAULT_VIDEOS: VideoSettings = { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, transcodeConcurrency: 1 };
+const DEFAULT_VIDEOS: VideoSettings = { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1 };
+const DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
 const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' };
 const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
@@ -176,7 +179,14 @@ export function createSystem(config: SystemConfig): System {
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
-  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes, editWait: rateLimits.videoEditWait });
+  const creatorsPortal = createCreatorsPortalApp({
+    db,
+    messageStore,
+    videoStore,
+    maxUploadBytes: videoSettings.maxUploadBytes,
+    minimumUploadRate: { bytesPerSecond: videoSettings.minUploadBytesPerSecond, windowMs: videoSettings.uploadRateWindowMs },
+    editWait: rateLimits.videoEditWait,
+  });
   const videos = createVideosApp({ db, videoStore });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],
@@ -210,6 +220,7 @@ export function createSystem(config: SystemConfig): System {
     cookieSecret: config.cookieSecret,
     production: config.production,
     trustProxy: config.trustProxy,
+    requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS,
     viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
     routes: [
       { path: '/', router: home.router },

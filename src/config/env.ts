@@ -90,6 +90,9 @@ const schema = z.object({
   VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(10 * 60),
   VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
   MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
+  UPLOAD_MIN_BYTES_PER_SECOND: positiveInt.default(4 * 1024),
+  UPLOAD_RATE_WINDOW_SECONDS: positiveInt.max(3600).default(30),
+  REQUEST_BODY_TIMEOUT_SECONDS: positiveInt.max(3600).default(60),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
   SEED_DEMO: z.enum(['true', 'false']).optional(),
   AUDIT_KEY: z.string().optional(),
@@ -99,6 +102,9 @@ export interface VideoSettings {
   /** Where uploads, transcoded files and posters live; web and worker processes must share it. */
   readonly dir: string;
   readonly maxUploadBytes: number;
+  /** An upload slower than this, sustained over uploadRateWindowMs, is cut off and nothing kept. */
+  readonly minUploadBytesPerSecond: number;
+  readonly uploadRateWindowMs: number;
   /** Transcodes at once (consumer-group members of the transcoding subscriber); every process the same. */
   readonly transcodeConcurrency: number;
 }
@@ -151,6 +157,8 @@ export interface Env {
   readonly trustProxy: TrustProxy | undefined;
   /** Bearer token for GET /status; undefined when unset. */
   readonly statusToken: string | undefined;
+  /** How long a request's body may take to arrive, on every route but the upload. */
+  readonly requestBodyTimeoutMs: number;
   readonly bcryptCost: number;
   /** Where the site is reached, for links in emails; unset: http://localhost:<PORT>. */
   readonly siteUrl: string;
@@ -236,6 +244,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     pageCacheMs: env.PAGE_CACHE_MS,
     trustProxy: env.TRUST_PROXY,
     statusToken: env.STATUS_TOKEN,
+    requestBodyTimeoutMs: env.REQUEST_BODY_TIMEOUT_SECONDS * 1000,
     bcryptCost: env.BCRYPT_COST,
     // Only the first slash of a run can start the match: /\/+$/ would rescan a run from each of its slashes.
     siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/(?<!\/)\/+$/, ''),
@@ -246,7 +255,13 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
       videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
     }),
-    videos: Object.freeze({ dir: env.VIDEO_DIR, maxUploadBytes: env.MAX_UPLOAD_BYTES, transcodeConcurrency: env.TRANSCODE_CONCURRENCY }),
+    videos: Object.freeze({
+      dir: env.VIDEO_DIR,
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      minUploadBytesPerSecond: env.UPLOAD_MIN_BYTES_PER_SECOND,
+      uploadRateWindowMs: env.UPLOAD_RATE_WINDOW_SECONDS * 1000,
+      transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+    }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
     auditKeys,
   });

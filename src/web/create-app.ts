@@ -5,6 +5,7 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import type { TrustProxy } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
+import { bodyDeadline } from './body-deadline.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
 import { requestContext, SESSION_MAX_AGE_MS } from './request-context.ts';
@@ -26,6 +27,8 @@ interface ExpressAppOptions {
   readonly production: boolean;
   /** Express's `trust proxy`; unset trusts none, so req.secure means the socket itself is TLS. */
   readonly trustProxy?: TrustProxy;
+  /** How long a request's body may take to arrive; a route with its own guard opts out (body-deadline.ts). */
+  readonly requestBodyTimeoutMs: number;
   /** Template folders of the slices, searched after the common ones. */
   readonly viewDirs: readonly string[];
   readonly routes: readonly MountedApp[];
@@ -45,6 +48,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   const trustProxy = options.trustProxy ?? false;
   app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
   if (options.production) app.set('view cache', true);
+  app.use(bodyDeadline(options.requestBodyTimeoutMs));
 
   app.use(
     helmet({

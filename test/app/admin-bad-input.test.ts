@@ -74,7 +74,7 @@ test('error handler: PostgreSQL refusing a value from the request is a 400, not 
       await system.messageStorePool.query(`SELECT $1::${sql}`, [value]);
       res.send('cast');
     });
-    const app = createExpressApp({ logger: silentLogger, cookieSecret: 'error-handler-test-secret', production: false, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
+    const app = createExpressApp({ logger: silentLogger, cookieSecret: 'error-handler-test-secret', production: false, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
     const cases = [
       ['text', 'a\u0000', 400, 'NUL (22021)'],
       ['date', '0000-01-01', 400, 'year 0 (22008)'],

@@ -387,6 +387,7 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
       messageStore: system.messageStore,
       videoStore: system.videoStore,
       maxUploadBytes: 1024 * 1024,
+      minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 },
       editWait: async () => 0,
       uploadSlots: { take: () => undefined },
     });

@@ -13,6 +13,7 @@ function appThatFails(production: boolean) {
     logger: silentLogger,
     cookieSecret: 'x'.repeat(40),
     production,
+    requestBodyTimeoutMs: 60_000,
     viewDirs: [],
     routes: [{ path: '/', router }],
     probes: [],

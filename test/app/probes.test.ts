@@ -22,6 +22,7 @@ function site({ production = false, checks, subscribers = [], token }: {
     logger: silentLogger,
     cookieSecret: 'x'.repeat(40),
     production,
+    requestBodyTimeoutMs: 60_000,
     viewDirs: [],
     routes: [],
     probes: [

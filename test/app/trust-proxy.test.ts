@@ -16,6 +16,7 @@ function productionSite(env: Record<string, string>) {
     logger: silentLogger,
     cookieSecret: 'x'.repeat(40),
     production: true,
+    requestBodyTimeoutMs: 60_000,
     trustProxy: parseEnv(env).trustProxy,
     viewDirs: [],
     routes: [{ path: '/', router }],

@@ -61,6 +61,7 @@ export async function adminSectionApp(system: System, sections: readonly AdminSe
     logger: silentLogger,
     cookieSecret: SECRET,
     production: false,
+    requestBodyTimeoutMs: 60_000,
     viewDirs: admin.viewsDirs,
     routes: [{ path: '/admin', router: admin.router }],
     probes: [],

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { DatabaseUrls } from '../../src/config/env.ts';
+import type { DatabaseUrls, VideoSettings } from '../../src/config/env.ts';
 import { createSystem, type System, type SystemConfig } from '../../src/system.ts';
 import { freshDatabases, silentLogger } from './databases.ts';
 
@@ -12,9 +12,11 @@ const ROOMY = { points: 1_000, windowSeconds: 60 };
 /**
  * The real system on fresh databases, with a silent logger, quick retries, the cheapest bcrypt
  * cost, roomy rate limits, emails written as files in a temporary MAIL_DIR and videos kept in a
- * temporary VIDEO_DIR (both removed by stop()).
+ * temporary VIDEO_DIR (both removed by stop()). `videos` overrides single video settings; the folder stays the temporary one.
  */
-export async function createTestSystem(overrides: Partial<SystemConfig> = {}): Promise<System & { urls: DatabaseUrls; mailDir: string; videoDir: string }> {
+type TestOverrides = Partial<Omit<SystemConfig, 'videos'>> & { readonly videos?: Partial<VideoSettings> };
+
+export async function createTestSystem({ videos, ...overrides }: TestOverrides = {}): Promise<System & { urls: DatabaseUrls; mailDir: string; videoDir: string }> {
   const urls = await freshDatabases();
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-mail-'));
   const videoDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-videos-'));
@@ -26,7 +28,7 @@ export async function createTestSystem(overrides: Partial<SystemConfig> = {}): P
     bcryptCost: 4,
     rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY, videoEditsPerCreator: ROOMY },
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
-    videos: { dir: videoDir, maxUploadBytes: 5 * 1024 * 1024, transcodeConcurrency: 1 },
+    videos: { dir: videoDir, maxUploadBytes: 5 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1, ...videos },
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
     ...overrides,
   });

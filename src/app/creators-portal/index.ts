@@ -10,11 +10,13 @@ import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
 import { waitInWords } from '../../web/wait-in-words.ts';
+import { allowSlowBody } from '../../web/body-deadline.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
 import { createOperationPage } from './operation-page.ts';
 import { createCreatorsPortalQueries, type CreatorVideo } from './queries.ts';
 import { rememberOperation, type OperationKind } from './recent-operations.ts';
+import type { MinimumRate } from './transfer-rate.ts';
 import { FILE_FIELD, receiveUpload } from './upload.ts';
 import { creatorVideoView, operationHref, PORTAL_PATH } from './views.ts';
 import { createUploadSlots, type UploadSlots } from './upload-slots.ts';
@@ -32,6 +34,8 @@ interface CreatorsPortalDeps {
   readonly videoStore: VideoStore;
   /** MAX_UPLOAD_BYTES: a bigger file is refused with 413 and nothing is kept. */
   readonly maxUploadBytes: number;
+  /** An upload slower than this over its window is cut off (UPLOAD_MIN_BYTES_PER_SECOND). */
+  readonly minimumUploadRate: MinimumRate;
   /** Takes one name or description change from the creator's allowance: 0, or the seconds until the next. */
   readonly editWait: (userId: string) => Promise<number>;
   readonly newId?: () => string;
@@ -61,7 +65,7 @@ function textField(req: Request, name: TextField): string {
 const sentence = (phrase: string): string => `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}.`;
 
 /** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
-export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, editWait, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
+export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, minimumUploadRate, editWait, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
@@ -102,6 +106,8 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   });
 
   router.post('/videos', async (req, res) => {
+    // An upload may take far longer than the site's body deadline; a minimum rate bounds it instead.
+    allowSlowBody(req);
     const release = uploadSlots.take(req.context.userId!);
     if (!release) {
       // The body is not read: say so and close, rather than drain a file we will not keep.
@@ -117,7 +123,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   async function receiveAndPublish(req: Request, res: Response): Promise<void> {
     const videoId = newId();
-    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes });
+    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes, minimumRate: minimumUploadRate });
     try {
       if (stored.bytes === 0) throw new BadRequestError('That file is empty. Choose a video file to upload.');
       await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri });

@@ -2,6 +2,7 @@ import busboy, { type Busboy } from 'busboy';
 import type { Request } from 'express';
 import { VideoTooLargeError, type StoredFile, type VideoStore } from '../../video-store/index.ts';
 import { BadRequestError, HttpError } from '../../web/errors.ts';
+import { watchTransferRate, type MinimumRate } from './transfer-rate.ts';
 
 /** The form's file input. */
 export const FILE_FIELD = 'video';
@@ -12,7 +13,11 @@ interface UploadTarget {
   readonly videoStore: VideoStore;
   readonly key: string;
   readonly maxBytes: number;
+  /** Slower than this over its window, the upload is cut off: its slot is worth more to someone else. */
+  readonly minimumRate: MinimumRate;
 }
+
+const TOO_SLOW = 'The upload was too slow to finish, so it was stopped and nothing was kept. Try again on a faster connection, or with a smaller file.';
 
 function tooLarge(maxBytes: number): HttpError {
   const megabytes = Math.floor(maxBytes / (1024 * 1024));
@@ -28,7 +33,7 @@ const DRAIN_LIMIT_BYTES = 32 * 1024 * 1024;
  * sending (an endless chunked body) is cut off instead of being read for ever.
  */
 function discardRest(req: Request): void {
-  req.res?.set('Connection', 'close');
+  if (req.res && !req.res.headersSent) req.res.set('Connection', 'close');
   let drained = 0;
   req.on('data', (chunk: Buffer) => {
     drained += chunk.length;
@@ -41,7 +46,7 @@ function discardRest(req: Request): void {
  * Streams the form's one file straight into the video store under `key` (never the whole file
  * in memory), stopping at `maxBytes`. Whatever goes wrong, nothing is left under the key.
  */
-export function receiveUpload(req: Request, { videoStore, key, maxBytes }: UploadTarget): Promise<StoredFile> {
+export function receiveUpload(req: Request, { videoStore, key, maxBytes, minimumRate }: UploadTarget): Promise<StoredFile> {
   const declared = Number(req.get('content-length'));
   if (declared > maxBytes + FORM_OVERHEAD_BYTES) {
     discardRest(req);
@@ -61,6 +66,7 @@ export function receiveUpload(req: Request, { videoStore, key, maxBytes }: Uploa
     const fail = (error: unknown) => {
       if (settled) return;
       settled = true;
+      stopWatching();
       req.unpipe(parser);
       parser.destroy();
       discardRest(req);
@@ -84,12 +90,18 @@ export function receiveUpload(req: Request, { videoStore, key, maxBytes }: Uploa
       stored.then((file) => {
         if (settled) return;
         settled = true;
+        stopWatching();
         resolve(file);
       }, fail);
     });
     // A client that goes away mid-upload: the store drops the partial file.
     req.once('close', () => {
       if (!req.complete) fail(new BadRequestError('The upload did not finish.'));
+    });
+    // A trickling client is not drained as a refused one is: once told, its connection is closed.
+    const stopWatching = watchTransferRate(req, minimumRate, () => {
+      req.res?.once('finish', () => req.socket.destroy());
+      fail(new HttpError(408, TOO_SLOW));
     });
     req.pipe(parser);
   });
