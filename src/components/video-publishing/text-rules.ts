@@ -1,4 +1,4 @@
-import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, REJECTION_REASONS } from './contract.ts';
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAKE_DOWN_REASON_LENGTH, REJECTION_REASONS } from './contract.ts';
 
 export type Decision = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
 
@@ -25,4 +25,13 @@ export function decideDescription(requested: string, current: string): Decision 
   if (length(description) > MAX_DESCRIPTION_LENGTH) return { ok: false, reason: REJECTION_REASONS.descriptionTooLong };
   if (description === current) return { ok: false, reason: REJECTION_REASONS.unchangedDescription };
   return { ok: true, value: description };
+}
+
+/** An admin's reason for a take-down, shown to the video's owner: trimmed plain text (line breaks allowed), 1 to 500 characters. */
+export function decideTakeDownReason(requested: string): Decision {
+  const reason = requested.normalize('NFC').trim();
+  if (reason === '') return { ok: false, reason: REJECTION_REASONS.blankTakeDownReason };
+  if (CONTROL_BUT_LAYOUT.test(reason)) return { ok: false, reason: REJECTION_REASONS.takeDownReasonNotPlain };
+  if (length(reason) > MAX_TAKE_DOWN_REASON_LENGTH) return { ok: false, reason: REJECTION_REASONS.takeDownReasonTooLong };
+  return { ok: true, value: reason };
 }
