@@ -26,7 +26,8 @@ export function videoView(video: UserVideo) {
     name: video.name ?? 'Untitled',
     status: video.status,
     acceptedAt: timeLabel(video.acceptedAt),
-    href: messageHref(video.globalPosition),
+    // Its admin page: where it stands, its messages, and its take-down.
+    href: `/admin/videos/${video.videoId}`,
   };
 }
 
