@@ -9,7 +9,7 @@ import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.t
 import { streamMessagesHref, timeLabel } from '../dashboard/format.ts';
 import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
-import { createVideoQueries, type AdminVideo } from './queries.ts';
+import { createVideoQueries, videoStatusLabel, type AdminVideo } from './queries.ts';
 import { sendTakeDown, takeDownCommandId } from './take-down.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
@@ -57,7 +57,7 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
       video: {
         videoId: video.videoId,
         name: video.name ?? 'Untitled',
-        status: video.status,
+        status: videoStatusLabel(video.status),
         uploaded: timeLabel(video.acceptedAt),
         ownerHref: `/admin/users/${video.ownerId}`,
         owner: video.ownerEmail ?? video.ownerId,
