@@ -20,15 +20,20 @@ const reasonSchema = z.string().trim().min(1, 'Say why it is discarded.').max(50
 const CONFIRM_WORD = 'DISCARD';
 const NOT_CONFIRMED = `Type the word ${CONFIRM_WORD} to confirm. Nothing was discarded.`;
 
+interface DiscardProblems {
+  readonly reason: string | undefined;
+  readonly confirm: string | undefined;
+}
+
 /** What a discard form holds; the problems with it, for the page that asks again. */
-function discardForm(req: Request): { reason: string; problems: { reason?: string; confirm?: string }; valid: string | undefined } {
+function discardForm(req: Request): { reason: string; problems: DiscardProblems; valid: string | undefined } {
   const form = (req.body as Record<string, unknown> | undefined) ?? {};
   const typed = typeof form.reason === 'string' ? form.reason : '';
   const reason = reasonSchema.safeParse(form.reason);
   const confirmed = typeof form.confirm === 'string' && form.confirm.trim().toUpperCase() === CONFIRM_WORD;
   const problems = {
-    ...(reason.success ? {} : { reason: reason.error.issues[0]?.message ?? 'Say why it is discarded.' }),
-    ...(confirmed ? {} : { confirm: NOT_CONFIRMED }),
+    reason: reason.success ? undefined : (reason.error.issues[0]?.message ?? 'Say why it is discarded.'),
+    confirm: confirmed ? undefined : NOT_CONFIRMED,
   };
   return { reason: typed, problems, valid: reason.success && confirmed ? reason.data : undefined };
 }
@@ -116,7 +121,7 @@ export const parkedSection = ({ messageStorePool: pool, messageStore, replayPark
   });
 
   /** The page that asks before a discard; again, with what was typed and what is wrong, after a refused post. */
-  function renderDiscard(req: Request, res: Response, entry: ParkedEntry, form: { reason: string; problems: { reason?: string; confirm?: string } } = { reason: '', problems: {} }): void {
+  function renderDiscard(req: Request, res: Response, entry: ParkedEntry, form: { reason: string; problems: DiscardProblems } = { reason: '', problems: { reason: undefined, confirm: undefined } }): void {
     issueCsrfToken(req, res);
     res.render('admin-parked-discard', {
       title: 'Discard a parked message?',
