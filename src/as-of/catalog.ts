@@ -4,7 +4,7 @@ import { VIDEO_PUBLISHING_CATEGORY } from '../components/video-publishing/contra
 import type { Point } from './point.ts';
 
 export interface CatalogCounts {
-  /** Videos whose last publish or unpublish up to the point was a publish. */
+  /** Videos whose last publish, unpublish or take-down up to the point was a publish. */
   readonly publishedVideos: number;
   /** Every VideoViewed up to the point. */
   readonly views: number;
@@ -29,7 +29,7 @@ export async function catalogCountsAsOf(pool: pg.Pool, point: Point): Promise<Ca
     pool.query<{ count: string }>(
       `SELECT count(*) AS count FROM (
          SELECT DISTINCT ON (stream_name) type FROM messages
-          WHERE category(stream_name) = $1 AND type IN ('VideoPublished', 'VideoUnpublished') AND ${condition}
+          WHERE category(stream_name) = $1 AND type IN ('VideoPublished', 'VideoUnpublished', 'VideoTakenDown') AND ${condition}
           ORDER BY stream_name, global_position DESC
        ) latest WHERE type = 'VideoPublished'`,
       [VIDEO_PUBLISHING_CATEGORY, time],

@@ -53,9 +53,12 @@ function apply(video: Video, message: RawMessage): Video {
       return { ...video, description: event.data.description };
     case 'VideoUnpublished':
       return { ...video, status: 'unpublished' };
+    case 'VideoTakenDown':
+      return { ...video, status: `taken down: ${event.data.reason}` };
     case 'VideoNameRejected':
     case 'VideoDescriptionRejected':
     case 'VideoUnpublishRejected':
+    case 'VideoTakeDownRejected':
       return { ...video, lastRejection: `${event.type}: ${event.data.reason}` };
     default:
       return video;

@@ -69,7 +69,7 @@ test('admin parked: discards posted at once — by one admin several times, and 
     // Two apps over one store: two admins, and two processes (each app has its own section).
     const [one, two] = [await adminSectionApp(system, [parkedSection]), await adminSectionApp(system, [parkedSection])];
     const url = `/admin/parked/${setup.parked.globalPosition}/discard`;
-    const answers = await Promise.all([...Array.from({ length: 4 }, (_, n) => post(one, url, { reason: `one ${n}` })), ...Array.from({ length: 4 }, (_, n) => post(two, url, { reason: `two ${n}` }))]);
+    const answers = await Promise.all([...Array.from({ length: 4 }, (_, n) => post(one, url, { reason: `one ${n}`, confirm: 'DISCARD' })), ...Array.from({ length: 4 }, (_, n) => post(two, url, { reason: `two ${n}`, confirm: 'DISCARD' }))]);
     const statuses = answers.map((answer) => answer.status);
     t.equal(statuses.filter((status) => status === 303).length, 1, `one discard went through (${statuses.join(', ')})`);
     t.ok(statuses.every((status) => status === 303 || status === 409), 'the others were told it is done: 409');

@@ -13,7 +13,7 @@ import { componentProcessor, processorContext } from '../helpers/subscribers.ts'
 import { createTestSystem, FAST_RETRY } from '../helpers/test-system.ts';
 
 /** The Parked messages the page offers to act on, by their global positions. */
-const listed = (html: string): number[] => [...html.matchAll(/action="\/admin\/parked\/(\d+)\/discard"/g)].map((match) => Number(match[1]));
+const listed = (html: string): number[] => [...html.matchAll(/href="\/admin\/parked\/(\d+)\/discard"/g)].map((match) => Number(match[1]));
 
 test('admin parked: list, replay (parked again, then handled) and discard, each written as the admin’s action', async (t) => {
   const system = await createTestSystem();
@@ -73,7 +73,7 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
 
     t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: '  ' })).status, 400, 'a discard needs a reason');
     t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: 'x'.repeat(501) })).status, 400, 'of up to 500 characters');
-    t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: 'a test message, never valid' })).status, 303);
+    t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: 'a test message, never valid', confirm: 'DISCARD' })).status, 303);
     const after = await request(app).get('/admin/parked').set('cookie', admin.cookie).expect(200);
     t.deepEqual(listed(after.text), [], 'nothing left waiting');
     t.match(after.text, /discarded: a test message, never valid/, 'the page’s history shows the discard');
@@ -121,6 +121,43 @@ test('admin parked: unknown positions are a 404; without a way to replay, the pa
       t.equal((await post(`/admin/parked/${bad}/discard`)).status, 404, `discard ${bad} → 404`);
     }
     t.equal((await store.readStream(adminActionsStreamName(admin.userId))).length, 0, 'nothing was recorded');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('admin parked: a discard asks first, on a page of its own; without the typed word it is a 400 that keeps the reason, and nothing is discarded', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const store = system.messageStore;
+    const category = uniqueCategory();
+    const processor = componentProcessor(store, category, async () => {
+      throw new Error('never');
+    });
+    await store.write(`${category}-1`, message('Hopeless'));
+    await processor.process(await store.readCategory(category), 0, processorContext());
+    const [parked] = await store.readStream(processor.deadLetterStream);
+    const { app, admin } = await adminSectionApp(system, [parkedSection]);
+    const url = `/admin/parked/${parked!.globalPosition}/discard`;
+
+    const list = await request(app).get('/admin/parked').set('cookie', admin.cookie).expect(200);
+    t.match(list.text, new RegExp(`href="${url}"`), 'the list leads to the discard’s own page');
+    const page = await request(app).get(url).set('cookie', admin.cookie).expect(200);
+    t.match(page.text, /Hopeless/, 'which names the message');
+    t.match(page.text, /cannot be undone/, 'and says it is for good');
+
+    const post = (form: Record<string, string>) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+    for (const confirm of [undefined, '', 'discard it', 'ERASE']) {
+      const answer = await post({ reason: 'never valid', ...(confirm === undefined ? {} : { confirm }) });
+      t.equal(answer.status, 400, `confirm ${JSON.stringify(confirm)} → 400`);
+      t.match(answer.text, /Type the word DISCARD/, 'the page says what to type');
+      t.match(answer.text, />never valid</, 'and keeps the reason typed');
+    }
+    t.equal((await store.readStream(adminActionsStreamName(admin.userId))).length, 0, 'nothing recorded');
+    t.deepEqual(listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text), [parked!.globalPosition], 'still waiting');
+
+    t.equal((await post({ reason: 'never valid', confirm: ' discard ' })).status, 303, 'typed: discarded');
+    t.deepEqual(listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text), [], 'and settled');
   } finally {
     await system.stop();
   }

@@ -4,12 +4,12 @@ import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { schemasOf } from './contract-subset.ts';
 
-const VIDEO_TYPES = ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished', 'VideoPublishingFailed', 'VideoNamed', 'VideoUnpublished'] as const;
+const VIDEO_TYPES = ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished', 'VideoPublishingFailed', 'VideoNamed', 'VideoUnpublished', 'VideoTakenDown'] as const;
 type VideoEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof VIDEO_TYPES)[number] }>>;
 type Accepted = Extract<VideoEvent, { type: 'VideoPublishingAccepted' }>;
 const schemas = schemasOf(videoPublishingEventSchemas, VIDEO_TYPES);
 
-type VideoStatus = 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished';
+type VideoStatus = 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown';
 
 interface VideoColumns {
   name?: string;
@@ -35,6 +35,8 @@ function columnsOf(event: Exclude<VideoEvent, Accepted>): VideoColumns {
       return { status: 'failed' };
     case 'VideoUnpublished':
       return { status: 'unpublished' };
+    case 'VideoTakenDown':
+      return { status: 'takenDown' };
     case 'VideoNamed':
       return { name: event.data.name };
     default: {

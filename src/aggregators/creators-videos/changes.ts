@@ -10,6 +10,7 @@ const CREATOR_EVENTS = [
   'VideoNamed',
   'VideoDescribed',
   'VideoUnpublished',
+  'VideoTakenDown',
 ] as const;
 export type CreatorEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof CREATOR_EVENTS)[number] }>>;
 // Rejections change nothing the creator's list shows (the operation page tells of them).
@@ -18,7 +19,7 @@ const creatorSchemas = Object.fromEntries(CREATOR_EVENTS.map((type) => [type, vi
   (typeof CREATOR_EVENTS)[number]
 >;
 
-export type CreatorVideoStatus = 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished';
+export type CreatorVideoStatus = 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown';
 
 /** The columns of creators_videos an event sets. */
 export interface CreatorColumns {
@@ -29,6 +30,8 @@ export interface CreatorColumns {
   status?: CreatorVideoStatus;
   progress?: number;
   failure_reason?: string;
+  /** The admin's reason, for the creator to read. */
+  take_down_reason?: string;
   poster_uri?: string;
   duration_seconds?: number;
 }
@@ -51,6 +54,8 @@ export function columnsOf(event: CreatorEvent): CreatorColumns {
       return { description: event.data.description };
     case 'VideoUnpublished':
       return { status: 'unpublished' };
+    case 'VideoTakenDown':
+      return { status: 'takenDown', take_down_reason: event.data.reason };
     default: {
       const unexpected: never = event;
       throw new Error(`no change to a creator's video for ${(unexpected as { type: string }).type}`);

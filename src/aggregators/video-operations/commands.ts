@@ -3,7 +3,10 @@ import { parseMessage, type RawMessage } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { firstPerTrace, traceOf, type OperationKind, type OperationRow } from './operation.ts';
 
-const KINDS: Record<VideoPublishingCommand['type'], OperationKind> = {
+// A take-down is an admin's action, recorded in adminActions-<adminId>, not a creator's operation.
+type CreatorCommand = Exclude<VideoPublishingCommand['type'], 'TakeDownVideo'>;
+
+const KINDS: Record<CreatorCommand, OperationKind> = {
   PublishVideo: 'publish',
   NameVideo: 'name',
   DescribeVideo: 'describe',
@@ -13,7 +16,7 @@ const KINDS: Record<VideoPublishingCommand['type'], OperationKind> = {
 /** A command's operation, pending. The component parks a command without a trace or sender; here it is skipped and recorded. */
 function parseCommand(message: RawMessage): OperationRow | undefined {
   const command = parseMessage(videoPublishingCommandSchemas, message);
-  if (!command) return undefined;
+  if (!command || command.type === 'TakeDownVideo') return undefined;
   const { traceId, userId } = traceOf(command);
   return {
     trace_id: traceId,

@@ -3,7 +3,7 @@ import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPubli
 import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 
-const CATALOG_EVENTS = ['VideoPublished', 'VideoNamed', 'VideoDescribed', 'VideoUnpublished'] as const;
+const CATALOG_EVENTS = ['VideoPublished', 'VideoNamed', 'VideoDescribed', 'VideoUnpublished', 'VideoTakenDown'] as const;
 export type CatalogEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof CATALOG_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
 const catalogSchemas = Object.fromEntries(CATALOG_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]])) as Pick<
@@ -16,7 +16,8 @@ interface CatalogColumns {
   owner_id?: string;
   name?: string;
   description?: string;
-  status?: 'published' | 'unpublished';
+  /** Only 'published' is in the catalog; the watch page tells a taken-down video from a missing one. */
+  status?: 'published' | 'unpublished' | 'takenDown';
   transcoded_uri?: string;
   poster_uri?: string;
   duration_seconds?: number;
@@ -46,6 +47,8 @@ function columnsOf(event: CatalogEvent): CatalogColumns {
       return { description: event.data.description };
     case 'VideoUnpublished':
       return { status: 'unpublished' };
+    case 'VideoTakenDown':
+      return { status: 'takenDown' };
     default: {
       const unexpected: never = event;
       throw new Error(`no catalog change for ${(unexpected as { type: string }).type}`);

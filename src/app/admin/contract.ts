@@ -34,6 +34,8 @@ export const adminActionSchemas = {
     firstProblem: z.string().nullable(),
   }),
   UserErasureRequested: z.object({ ...base, userId: z.uuid() }),
+  /** An admin took a video down from the portal; the TakeDownVideo command follows it, with the same trace. */
+  VideoTakeDownRequested: z.object({ ...base, videoId: z.uuid(), reason: z.string().max(500) }),
 } as const;
 
 export type AdminAction = MessagesOf<typeof adminActionSchemas>;

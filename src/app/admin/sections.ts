@@ -9,6 +9,7 @@ import { streamsSection } from './streams/index.ts';
 import { subscribersSection } from './subscribers/index.ts';
 import { tracesSection } from './traces/index.ts';
 import { usersSection } from './users/index.ts';
+import { videosSection } from './videos/index.ts';
 
 /**
  * The admin portal's sections, in nav order. Each lives in its own folder under src/app/admin/
@@ -17,6 +18,7 @@ import { usersSection } from './users/index.ts';
 export const adminSections: readonly AdminSectionFactory[] = [
   dashboardSection,
   usersSection,
+  videosSection,
   messagesSection,
   tracesSection,
   streamsSection,

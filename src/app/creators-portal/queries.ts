@@ -5,10 +5,12 @@ export interface CreatorVideo {
   readonly videoId: string;
   readonly name: string | null;
   readonly description: string;
-  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' */
+  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown' */
   readonly status: string;
   readonly progress: number;
   readonly failureReason: string | null;
+  /** An admin's, when it was taken down. */
+  readonly takeDownReason: string | null;
   readonly posterUri: string | null;
   readonly durationSeconds: number | null;
   readonly views: number;
@@ -33,6 +35,7 @@ interface CreatorVideoRow {
   status: string;
   progress: number;
   failure_reason: string | null;
+  take_down_reason: string | null;
   poster_uri: string | null;
   duration_seconds: number | null;
   views: string | null;
@@ -46,6 +49,7 @@ const toVideo = (row: CreatorVideoRow): CreatorVideo => ({
   status: row.status,
   progress: row.progress,
   failureReason: row.failure_reason,
+  takeDownReason: row.take_down_reason,
   posterUri: row.poster_uri,
   durationSeconds: row.duration_seconds,
   views: Number(row.views ?? 0),
@@ -63,6 +67,7 @@ export function createCreatorsPortalQueries(db: Knex) {
         'cv.status',
         'cv.progress',
         'cv.failure_reason',
+        'cv.take_down_reason',
         'cv.poster_uri',
         'cv.duration_seconds',
         'v.views',

@@ -9,6 +9,7 @@ const STATUS_LABELS: Readonly<Record<string, string>> = {
   published: 'Published',
   failed: 'Failed',
   unpublished: 'Unpublished',
+  takenDown: 'Taken down by the site’s moderators',
 };
 
 const uploadedAt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
@@ -28,6 +29,7 @@ export function creatorVideoView(video: CreatorVideo) {
     statusLabel: STATUS_LABELS[video.status] ?? video.status,
     progress: Math.max(0, Math.min(100, video.progress)),
     failureReason: video.failureReason,
+    takeDownReason: video.takeDownReason,
     posterUrl: video.posterUri ? `${manageHref(video.videoId)}/poster.jpg` : undefined,
     duration: durationLabel(video.durationSeconds),
     views: viewsLabel(video.views),

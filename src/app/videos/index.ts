@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 import { videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
 import type { VideoStore } from '../../video-store/index.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
-import { NotFoundError } from '../../web/errors.ts';
+import { HttpError, NotFoundError } from '../../web/errors.ts';
 import { durationLabel, UNTITLED, viewsLabel } from './format.ts';
 import { createVideoQueries, type WatchableVideo } from './queries.ts';
 import { sendStoredFile } from './send-stored-file.ts';
@@ -14,21 +14,25 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
 const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId;
 const NOT_HERE = 'There is no published video here. It may have been taken down, or the link is mistyped.';
+// 410 Gone: the address was right, and the video will not come back.
+const TAKEN_DOWN = 'This video was taken down by the site’s moderators and can no longer be watched. Browse the other videos from the home page.';
 
 interface VideosAppDeps {
   readonly db: Knex;
   readonly videoStore: VideoStore;
 }
 
-/** Where a video is watched, and its files: for published videos only, everything else is a 404. */
+/** Where a video is watched, and its files: for published videos only; a taken-down one is a 410, anything else a 404. */
 export function createVideosApp({ db, videoStore }: VideosAppDeps) {
   const queries = createVideoQueries(db);
 
   async function publishedVideo(req: Request): Promise<WatchableVideo> {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
-    const video = videoId.success ? await queries.published(videoId.data.toLowerCase()) : undefined;
-    if (!video) throw new NotFoundError(NOT_HERE);
-    return video;
+    if (!videoId.success) throw new NotFoundError(NOT_HERE);
+    const id = videoId.data.toLowerCase();
+    const video = await queries.published(id);
+    if (video) return video;
+    throw (await queries.takenDown(id)) ? new HttpError(410, TAKEN_DOWN) : new NotFoundError(NOT_HERE);
   }
 
   const router = Router();

@@ -65,5 +65,10 @@ export function createVideoQueries(db: Knex) {
         posterUri: row.poster_uri,
       };
     },
+
+    /** Was it taken down by an admin? Asked only of a video that is not published, to say so rather than "not found". */
+    async takenDown(videoId: string): Promise<boolean> {
+      return (await db('videos').where({ video_id: videoId, status: 'takenDown' }).first('video_id')) !== undefined;
+    },
   };
 }

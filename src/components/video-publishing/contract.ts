@@ -3,7 +3,7 @@ import { MessageDataError, streamName, type MessagesOf, type RawMessage } from '
 import { isVideoStoreUri } from '../../video-store/index.ts';
 import { TEXT_REJECTIONS } from './text-rules.ts';
 
-export { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem } from './text-rules.ts';
+export { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAKE_DOWN_REASON_LENGTH, nameProblem } from './text-rules.ts';
 
 export const VIDEO_PUBLISHING_CATEGORY = 'videoPublishing';
 export const VIDEO_PUBLISHING_COMMAND_CATEGORY = 'videoPublishing:command';
@@ -12,6 +12,7 @@ export const VIDEO_PUBLISHING_COMMAND_CATEGORY = 'videoPublishing:command';
 // (a rejection repeats the text, and an event should not carry megabytes).
 const MAX_NAME_FIELD = 10_000;
 const MAX_DESCRIPTION_FIELD = 100_000;
+const MAX_TAKE_DOWN_REASON_FIELD = 10_000;
 
 const videoStoreUri = z.string().refine(isVideoStoreUri, 'not a video store URI');
 
@@ -20,6 +21,8 @@ export const videoPublishingCommandSchemas = {
   NameVideo: z.object({ videoId: z.uuid(), name: z.string().max(MAX_NAME_FIELD) }),
   DescribeVideo: z.object({ videoId: z.uuid(), description: z.string().max(MAX_DESCRIPTION_FIELD) }),
   UnpublishVideo: z.object({ videoId: z.uuid() }),
+  /** An admin's: the video leaves the site for good, whoever owns it. `reason` is shown to its owner. */
+  TakeDownVideo: z.object({ videoId: z.uuid(), reason: z.string().max(MAX_TAKE_DOWN_REASON_FIELD) }),
 } as const;
 
 export const videoPublishingEventSchemas = {
@@ -46,6 +49,10 @@ export const videoPublishingEventSchemas = {
   VideoDescriptionRejected: z.object({ videoId: z.uuid(), description: z.string(), reason: z.string() }),
   VideoUnpublished: z.object({ videoId: z.uuid() }),
   VideoUnpublishRejected: z.object({ videoId: z.uuid(), reason: z.string() }),
+  /** Final: out of the catalog, never (again) published. `reason` is the admin's, as stored (trimmed). */
+  VideoTakenDown: z.object({ videoId: z.uuid(), reason: z.string() }),
+  /** `reason`: why the take-down was refused. */
+  VideoTakeDownRejected: z.object({ videoId: z.uuid(), reason: z.string() }),
 } as const;
 
 export type VideoPublishingCommand = MessagesOf<typeof videoPublishingCommandSchemas>;
@@ -54,6 +61,7 @@ export type PublishVideo = Extract<VideoPublishingCommand, { type: 'PublishVideo
 export type NameVideo = Extract<VideoPublishingCommand, { type: 'NameVideo' }>;
 export type DescribeVideo = Extract<VideoPublishingCommand, { type: 'DescribeVideo' }>;
 export type UnpublishVideo = Extract<VideoPublishingCommand, { type: 'UnpublishVideo' }>;
+export type TakeDownVideo = Extract<VideoPublishingCommand, { type: 'TakeDownVideo' }>;
 
 /** Why a command was turned down, as the creator is shown it. */
 export const REJECTION_REASONS = {
@@ -63,6 +71,8 @@ export const REJECTION_REASONS = {
   publishOtherUpload: 'a video can be published only from its own upload',
   ...TEXT_REJECTIONS,
   notPublished: 'the video is not published',
+  notAdmin: 'only an admin can take a video down',
+  alreadyTakenDown: 'the video is already taken down',
 } as const;
 
 const commandMetadata = z.object({ userId: z.uuid(), traceId: z.string().min(1) });

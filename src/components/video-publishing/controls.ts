@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../video-store/index.ts';
-import type { DescribeVideo, NameVideo, PublishVideo, UnpublishVideo } from './contract.ts';
+import type { DescribeVideo, NameVideo, PublishVideo, TakeDownVideo, UnpublishVideo } from './contract.ts';
 
 // Example commands, for tests here and in the slices that write them; override what the test is about.
 
@@ -29,4 +29,9 @@ export function describeVideoControl(videoId: string, description: string, userI
 
 export function unpublishVideoControl(videoId: string, userId: string): UnpublishVideo {
   return { id: randomUUID(), type: 'UnpublishVideo', data: { videoId }, metadata: commandMetadata(userId) };
+}
+
+/** As the admin portal sends it: `adminId` must hold the admin role in their identity stream. */
+export function takeDownVideoControl(videoId: string, reason: string, adminId: string): TakeDownVideo {
+  return { id: randomUUID(), type: 'TakeDownVideo', data: { videoId, reason }, metadata: commandMetadata(adminId) };
 }

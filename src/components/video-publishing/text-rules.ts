@@ -7,6 +7,7 @@
 /** In characters (code points), after trimming. */
 export const MAX_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 5_000;
+export const MAX_TAKE_DOWN_REASON_LENGTH = 500;
 
 /** Why text was turned down, as the creator is shown it. */
 export const TEXT_REJECTIONS = {
@@ -19,6 +20,9 @@ export const TEXT_REJECTIONS = {
   descriptionControlCharacters: 'a description must be plain text',
   descriptionInvisible: 'a description cannot hold invisible characters that change how text is shown (such as a right-to-left override)',
   unchangedDescription: 'the video already has that description',
+  blankTakeDownReason: 'a take-down needs a reason',
+  takeDownReasonTooLong: `a reason can be at most ${MAX_TAKE_DOWN_REASON_LENGTH} characters`,
+  takeDownReasonNotPlain: 'a reason must be plain text',
 } as const;
 
 export type Decision = { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string };
@@ -69,4 +73,13 @@ export function decideDescription(requested: string, current: string): Decision 
   const description = tidy(requested);
   const problem = descriptionProblem(description) ?? (description === current ? TEXT_REJECTIONS.unchangedDescription : undefined);
   return problem ? { ok: false, reason: problem } : { ok: true, value: description };
+}
+
+/** An admin's reason for a take-down, shown to the video's owner: trimmed plain text (line breaks allowed), 1 to 500 characters. */
+export function decideTakeDownReason(requested: string): Decision {
+  const reason = requested.normalize('NFC').trim();
+  if (reason === '') return { ok: false, reason: TEXT_REJECTIONS.blankTakeDownReason };
+  if (CONTROL_BUT_LAYOUT.test(reason) || hasInvisibleFormatting(reason)) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonNotPlain };
+  if (length(reason) > MAX_TAKE_DOWN_REASON_LENGTH) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonTooLong };
+  return { ok: true, value: reason };
 }

@@ -3,9 +3,10 @@ import { videoPublishingEventSchemas, type VideoPublishingEvent } from './contra
 
 /**
  * unknown: no PublishVideo accepted. accepted: waiting for a transcoder. transcoding: one has
- * begun. published / failed: the outcome, written once. unpublished: taken down by its owner.
+ * begun. published / failed: the outcome, written once. unpublished: taken off by its owner.
+ * takenDown: taken down by an admin, from any of the others, for good.
  */
-export type VideoStatus = 'unknown' | 'accepted' | 'transcoding' | 'published' | 'failed' | 'unpublished';
+export type VideoStatus = 'unknown' | 'accepted' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown';
 
 /** A video as its `videoPublishing-<videoId>` stream tells it. */
 export interface Video {
@@ -19,9 +20,13 @@ export interface Video {
 
 const initial: Video = { status: 'unknown', ownerId: undefined, name: undefined, description: '', handled: new Set() };
 
-/** Publishing has an outcome (or the video was taken down): a transcoder has nothing left to do. */
+/**
+ * Publishing has an outcome, or the video was taken off the site: a transcoder has nothing left
+ * to do, and one that finishes now records nothing (so a video taken down mid-transcode is
+ * never published).
+ */
 export function isSettled(video: Video): boolean {
-  return video.status === 'published' || video.status === 'failed' || video.status === 'unpublished';
+  return video.status === 'published' || video.status === 'failed' || video.status === 'unpublished' || video.status === 'takenDown';
 }
 
 function answered(state: Video, message: RawMessage): Video {
@@ -40,6 +45,11 @@ function checked(apply: Apply): (state: Video, message: RawMessage) => Video {
 }
 
 const same: Apply = (state) => state;
+/** A take-down is final: no later outcome brings the video back. */
+const unlessTakenDown =
+  (apply: Apply): Apply =>
+  (state, event) =>
+    state.status === 'takenDown' ? state : apply(state, event);
 
 export const videoProjection: Projection<Video> = {
   init: () => initial,
@@ -51,13 +61,15 @@ export const videoProjection: Projection<Video> = {
     VideoPublishingRejected: checked(same),
     VideoTranscodingStarted: checked((state) => (state.status === 'accepted' ? { ...state, status: 'transcoding' } : state)),
     VideoTranscodingProgressed: checked(same),
-    VideoPublished: checked((state) => ({ ...state, status: 'published' })),
-    VideoPublishingFailed: checked((state) => ({ ...state, status: 'failed' })),
+    VideoPublished: checked(unlessTakenDown((state) => ({ ...state, status: 'published' }))),
+    VideoPublishingFailed: checked(unlessTakenDown((state) => ({ ...state, status: 'failed' }))),
     VideoNamed: checked((state, event) => (event.type === 'VideoNamed' ? { ...state, name: event.data.name } : state)),
     VideoNameRejected: checked(same),
     VideoDescribed: checked((state, event) => (event.type === 'VideoDescribed' ? { ...state, description: event.data.description } : state)),
     VideoDescriptionRejected: checked(same),
-    VideoUnpublished: checked((state) => ({ ...state, status: 'unpublished' })),
+    VideoUnpublished: checked(unlessTakenDown((state) => ({ ...state, status: 'unpublished' }))),
     VideoUnpublishRejected: checked(same),
+    VideoTakenDown: checked((state) => ({ ...state, status: 'takenDown' })),
+    VideoTakeDownRejected: checked(same),
   },
 };

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { MessageStore } from '../../../message-store/index.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
@@ -16,6 +16,27 @@ import { parkedActionView, parkedView } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const reasonSchema = z.string().trim().min(1, 'Say why it is discarded.').max(500, 'Up to 500 characters.');
+/** Typed to confirm a discard, which cannot be undone. */
+const CONFIRM_WORD = 'DISCARD';
+const NOT_CONFIRMED = `Type the word ${CONFIRM_WORD} to confirm. Nothing was discarded.`;
+
+interface DiscardProblems {
+  readonly reason: string | undefined;
+  readonly confirm: string | undefined;
+}
+
+/** What a discard form holds; the problems with it, for the page that asks again. */
+function discardForm(req: Request): { reason: string; problems: DiscardProblems; valid: string | undefined } {
+  const form = (req.body as Record<string, unknown> | undefined) ?? {};
+  const typed = typeof form.reason === 'string' ? form.reason : '';
+  const reason = reasonSchema.safeParse(form.reason);
+  const confirmed = typeof form.confirm === 'string' && form.confirm.trim().toUpperCase() === CONFIRM_WORD;
+  const problems = {
+    reason: reason.success ? undefined : (reason.error.issues[0]?.message ?? 'Say why it is discarded.'),
+    confirm: confirmed ? undefined : NOT_CONFIRMED,
+  };
+  return { reason: typed, problems, valid: reason.success && confirmed ? reason.data : undefined };
+}
 
 /** The position a form acts on: a 404 unless it is one. */
 function positionOf(req: Request): number {
@@ -46,7 +67,8 @@ async function replay(messageStore: MessageStore, replayParked: ReplayParked, en
 /**
  * Parked messages: every dead-letter stream's messages that are not yet replayed or discarded,
  * with the error and the attempts. Replay hands one to its subscriber's processor; discard
- * settles it with a reason. Both are written as admin actions about the Parked message.
+ * settles it with a reason, for good, so it asks first on a page of its own (the admin types
+ * DISCARD). Both are written as admin actions about the Parked message.
  */
 export const parkedSection = ({ messageStorePool: pool, messageStore, replayParked }: AdminDeps & ParkedDeps): AdminSection => {
   const router = Router();
@@ -98,25 +120,46 @@ export const parkedSection = ({ messageStorePool: pool, messageStore, replayPark
     res.redirect(303, '/admin/parked');
   });
 
+  /** The page that asks before a discard; again, with what was typed and what is wrong, after a refused post. */
+  function renderDiscard(req: Request, res: Response, entry: ParkedEntry, form: { reason: string; problems: DiscardProblems } = { reason: '', problems: { reason: undefined, confirm: undefined } }): void {
+    issueCsrfToken(req, res);
+    res.render('admin-parked-discard', {
+      title: 'Discard a parked message?',
+      entry: parkedView(entry),
+      reason: form.reason,
+      problems: form.problems,
+      confirmWord: CONFIRM_WORD,
+    });
+  }
+
+  router.get('/:globalPosition/discard', async (req, res) => {
+    renderDiscard(req, res, await actedOn(pool, positionOf(req)));
+  });
+
   router.post('/:globalPosition/discard', async (req, res) => {
     const globalPosition = positionOf(req);
-    const flash = await claims.claim(globalPosition, 'discard', async () => {
+    const outcome = await claims.claim(globalPosition, 'discard', async (): Promise<{ flash: string } | { refused: { entry: ParkedEntry; form: ReturnType<typeof discardForm> } }> => {
       const entry = await actedOn(pool, globalPosition);
-      const reason = reasonSchema.safeParse((req.body as Record<string, unknown> | undefined)?.reason);
-      if (!reason.success) throw new BadRequestError(reason.error.issues[0]?.message ?? 'Say why it is discarded.');
+      const form = discardForm(req);
+      // Asked again, with nothing done: a discard cannot be undone.
+      if (form.valid === undefined) return { refused: { entry, form } };
       // A Parked message whose data is not the engine's has no message id of its own to name: its own id stands in.
       const messageId = entry.details?.message.id ?? entry.parked.id;
       // One discard per Parked message, whoever posts it and however often: the id says which.
       const id = adminActionId(`discard/${entry.parked.id}`);
       try {
-        await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageDiscarded', { subscriberId: entry.subscriberId, messageId, reason: reason.data }, entry.parked, id);
+        await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageDiscarded', { subscriberId: entry.subscriberId, messageId, reason: form.valid }, entry.parked, id);
       } catch (error) {
         if (error instanceof ActionAlreadyRecordedError) throw new ConflictError('That message has just been discarded by another request; its reason is the one on record.');
         throw error;
       }
-      return `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.`;
+      return { flash: `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.` };
     });
-    req.session!.flash = flash;
+    if ('refused' in outcome) {
+      res.status(400);
+      return renderDiscard(req, res, outcome.refused.entry, outcome.refused.form);
+    }
+    req.session!.flash = outcome.flash;
     res.redirect(303, '/admin/parked');
   });
 

@@ -3,13 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { z } from 'zod';
 import { identityCommandStreamName, MAX_EMAIL_LENGTH, normaliseEmail } from '../../../components/identity/contract.ts';
-import { eraseUser } from '../../../components/identity/erase-user.ts';
-import { createPersonalData, ERASED, hasKeyRow } from '../../../personal-data/seal.ts';
+import { createPersonalData, hasKeyRow } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
-import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
+import { addEraseRoutes } from './erase.ts';
 import { createUsersQueries, unlistedUser, type AdminUser } from './queries.ts';
 import { loadTimeline } from './timeline.ts';
 import { entryView, userHref, userView, videoView } from './views.ts';
@@ -79,11 +78,19 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
     if (parsedBefore && !parsedBefore.success) throw new BadRequestError('That page link is broken. Start again from the newest.');
     const before = parsedBefore?.data;
     issueCsrfToken(req, res);
-    const [videos, timeline, erased] = await Promise.all([queries.videos(user.userId, VIDEOS_SHOWN), loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE), personalData.isErased(user.userId)]);
+    const [videos, timeline, erased, stillUp] = await Promise.all([
+      queries.videos(user.userId, VIDEOS_SHOWN),
+      loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE),
+      personalData.isErased(user.userId),
+      queries.videosStillUp(user.userId),
+    ]);
     res.render('admin-user', {
       title: user.email ?? user.userId,
       user: userView(user),
       erased,
+      // An erasure stopped before its take-downs, or a video accepted as it ran: finishing it takes them down.
+      videosStillUp: stillUp.length,
+      eraseHref: `${userHref(user.userId)}/erase`,
       videos: videos.map(videoView),
       moreVideos: user.videos > videos.length,
       entries: timeline.entries.map(entryView),
@@ -92,21 +99,8 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
     });
   });
 
-  /**
-   * Erases a user by crypto-shredding (src/components/identity/erase-user.ts): the request is
-   * recorded first as the admin's action, then the key is deleted, the email released and
-   * UserErased written. Posting again finishes an erasure that stopped half-way. Anyone with a
-   * key or a Register can be erased, registered or not.
-   */
-  router.post('/:userId/erase', async (req, res) => {
-    const user = await userOf(req.params.userId);
-    if (!user) throw new NotFoundError('There is no user with that id.');
-    const actor = actorOf(req);
-    await recordAdminAction(messageStore, actor, 'UserErasureRequested', { userId: user.userId });
-    await eraseUser({ messageStore, personalData }, user.userId, { by: actor.adminId, traceId: actor.traceId });
-    req.session!.flash = `Erased user ${user.userId}: their personal fields no longer open. The pages show ${ERASED} once the projections catch up.`;
-    res.redirect(303, userHref(user.userId));
-  });
+  // Erasure: a confirmation page, then the user's videos taken down and their key deleted (erase.ts).
+  addEraseRoutes(router, { messageStore, personalData, queries, userOf });
 
   return { path: 'users', title: 'Users', router, viewsDir: VIEWS_DIR };
 };

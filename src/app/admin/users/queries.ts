@@ -87,6 +87,20 @@ export function createUsersQueries(db: Knex) {
       return row && userOf(row);
     },
 
+    /**
+     * Their videos that are on the site or may yet be: published, or uploaded and not yet
+     * converted (those would be published when their transcode ends). Failed, unpublished and
+     * taken-down videos are not, and cannot come back.
+     */
+    async videosStillUp(userId: string): Promise<{ videoId: string; status: string }[]> {
+      const rows = await db('admin_user_videos')
+        .where({ user_id: userId })
+        .whereIn('status', ['uploaded', 'transcoding', 'published'])
+        .orderBy('global_position')
+        .select<{ video_id: string; status: string }[]>('video_id', 'status');
+      return rows.map((row) => ({ videoId: row.video_id, status: row.status }));
+    },
+
     /** Their newest videos first. */
     async videos(userId: string, limit: number): Promise<UserVideo[]> {
       const rows = await db('admin_user_videos')

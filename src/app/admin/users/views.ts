@@ -1,4 +1,5 @@
 import { countLabel, messageHref, streamMessagesHref, timeLabel } from '../dashboard/format.ts';
+import { videoStatusLabel } from '../videos/queries.ts';
 import type { AdminUser, UserVideo } from './queries.ts';
 import type { TimelineEntry } from './timeline.ts';
 
@@ -24,9 +25,10 @@ export function videoView(video: UserVideo) {
   return {
     videoId: video.videoId,
     name: video.name ?? 'Untitled',
-    status: video.status,
+    status: videoStatusLabel(video.status),
     acceptedAt: timeLabel(video.acceptedAt),
-    href: messageHref(video.globalPosition),
+    // Its admin page: where it stands, its messages, and its take-down.
+    href: `/admin/videos/${video.videoId}`,
   };
 }
 

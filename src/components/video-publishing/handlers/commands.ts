@@ -3,7 +3,8 @@ import { follow, type HandlerMap, type Message, type MessageStore, type Recorded
 import { uriOfKey, videoKeys } from '../../../video-store/index.ts';
 import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type PublishVideo, type VideoPublishingCommand } from '../contract.ts';
 import { answerId } from '../ids.ts';
-import { decideDescription, decideName } from '../text-rules.ts';
+import { wasAdminWhenSent } from '../admin-role.ts';
+import { decideDescription, decideName, decideTakeDownReason } from '../text-rules.ts';
 import { videoProjection, type Video } from '../video.ts';
 
 type Command<T extends VideoPublishingCommand['type']> = Recorded<Extract<VideoPublishingCommand, { type: T }>>;
@@ -32,7 +33,7 @@ function publishProblem({ ownerId, videoId, sourceUri }: PublishVideo['data'], u
 }
 
 /**
- * PublishVideo, NameVideo, DescribeVideo and UnpublishVideo. None of them waits for a
+ * PublishVideo, NameVideo, DescribeVideo, UnpublishVideo and TakeDownVideo. None of them waits for a
  * transcode: PublishVideo only accepts the video (the transcoding subscriber does the work),
  * so a rename queued behind a publish is answered at once. Each handler reads the video,
  * returns if the command was answered already, decides, and writes one event at the version
@@ -43,7 +44,7 @@ function publishProblem({ ownerId, videoId, sourceUri }: PublishVideo['data'], u
 export function createCommandHandlers({ messageStore, logger }: Deps): Required<HandlerMap<VideoPublishingCommand>> {
   async function decide<T extends VideoPublishingCommand['type']>(
     command: Command<T>,
-    answer: (video: Video, userId: string) => Message | undefined,
+    answer: (video: Video, userId: string) => Message | undefined | Promise<Message | undefined>,
   ): Promise<void> {
     const userId = requesterOf(command);
     const { videoId } = command.data;
@@ -54,7 +55,7 @@ export function createCommandHandlers({ messageStore, logger }: Deps): Required<
       log.debug('command already answered; ignored');
       return;
     }
-    const event = answer(state, userId);
+    const event = await answer(state, userId);
     if (!event) {
       log.debug({ status: state.status }, 'nothing to do');
       return;
@@ -102,6 +103,20 @@ export function createCommandHandlers({ messageStore, logger }: Deps): Required<
         const { videoId } = command.data;
         const reason = accessProblem(video, userId) ?? (video.status === 'published' ? undefined : REJECTION_REASONS.notPublished);
         return reason ? reply(command, 'VideoUnpublishRejected', { videoId, reason }) : reply(command, 'VideoUnpublished', { videoId });
+      }),
+
+    // Any video, in any state, by an admin: the sender's role is checked first, so someone who
+    // is not an admin learns nothing about the video. A video taken down while it waits for or
+    // undergoes transcoding is never published (isSettled).
+    TakeDownVideo: (command) =>
+      decide(command, async (video, userId) => {
+        const { videoId } = command.data;
+        const refuse = (reason: string) => reply(command, 'VideoTakeDownRejected', { videoId, reason });
+        if (!(await wasAdminWhenSent(messageStore, userId, command.globalPosition))) return refuse(REJECTION_REASONS.notAdmin);
+        if (video.status === 'unknown') return refuse(REJECTION_REASONS.unknownVideo);
+        if (video.status === 'takenDown') return refuse(REJECTION_REASONS.alreadyTakenDown);
+        const decision = decideTakeDownReason(command.data.reason);
+        return decision.ok ? reply(command, 'VideoTakenDown', { videoId, reason: decision.value }) : refuse(decision.reason);
       }),
   };
 }

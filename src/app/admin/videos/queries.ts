@@ -1,0 +1,35 @@
+import type { Knex } from 'knex';
+
+/** A video as the admin-users projection knows it, with its owner's address. */
+export interface AdminVideo {
+  readonly videoId: string;
+  readonly ownerId: string;
+  /** Null when the owner has no row yet, or was never registered. */
+  readonly ownerEmail: string | null;
+  readonly name: string | null;
+  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown' */
+  readonly status: string;
+  readonly acceptedAt: Date;
+}
+
+/** A video's status as an admin reads it: the projection's words, but "taken down" in two. */
+export const videoStatusLabel = (status: string): string => (status === 'takenDown' ? 'taken down' : status);
+
+export function createVideoQueries(db: Knex) {
+  return {
+    async video(videoId: string): Promise<AdminVideo | undefined> {
+      const row = await db('admin_user_videos as v')
+        .leftJoin('admin_users as u', 'u.user_id', 'v.user_id')
+        .where('v.video_id', videoId)
+        .first<{ video_id: string; user_id: string; email: string | null; name: string | null; status: string; accepted_at: Date } | undefined>(
+          'v.video_id',
+          'v.user_id',
+          'u.email',
+          'v.name',
+          'v.status',
+          'v.accepted_at',
+        );
+      return row && { videoId: row.video_id, ownerId: row.user_id, ownerEmail: row.email, name: row.name, status: row.status, acceptedAt: row.accepted_at };
+    },
+  };
+}
