@@ -1,5 +1,5 @@
 /**
- * What a video's name and description may be. Part of the component's contract (contract.ts
+ * What a video's name, description and take-down reason may be. Part of the component's contract (contract.ts
  * re-exports it): the component decides by these rules, and the creators portal refuses text
  * that breaks them before a command is written, so such text never enters the log.
  */
