@@ -34,6 +34,8 @@ export const adminActionSchemas = {
     firstProblem: z.string().nullable(),
   }),
   UserErasureRequested: z.object({ ...base, userId: z.uuid() }),
+  /** The admin asked identity to send the user's welcome email again (ResendRegistrationEmail). */
+  WelcomeEmailResendRequested: z.object({ ...base, userId: z.uuid() }),
 } as const;
 
 export type AdminAction = MessagesOf<typeof adminActionSchemas>;
