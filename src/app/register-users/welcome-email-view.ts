@@ -26,7 +26,7 @@ export function isOwnRegistration(req: Request, userId: string): boolean {
 const REFRESH_WHILE_ASKED_SECONDS = 3;
 const REFRESH_WHILE_RETRYING_SECONDS = 60;
 
-export interface WelcomeEmailView {
+interface WelcomeEmailView {
   /** asked: on its way (asked for, or asked for again), no answer yet. */
   readonly state: 'asked' | 'retrying' | 'sent' | 'failed';
   readonly refreshSeconds: number | undefined;

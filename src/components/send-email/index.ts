@@ -90,6 +90,6 @@ export function createSendEmailComponent({
     ...settings,
   });
   // The same group member owns an email's command and event streams (both are named by its id).
-  const retries = createRetryDueList({ messageStore, logger: componentLogger, now, ...(consumerGroup && { consumerGroup }), ...(settings && { subscription: settings }) });
+  const retries = createRetryDueList({ messageStore, logger: componentLogger, now, consumerGroup, subscription: settings });
   return { handle, subscription, retries };
 }

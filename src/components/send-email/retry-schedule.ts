@@ -33,9 +33,9 @@ export function afterFailedTry(state: EmailState, now: number, schedule: RetrySc
   return { next: 'retry', attempts, failingSince, nextAttemptAt: new Date(nextAttempt).toISOString() };
 }
 
-/** "3 tries over 2 hours": how long an email was tried, in the words of a Failed reason. */
+/** "3 tries in 2 hours": how long an email was tried, in the words of a Failed reason. */
 export function triedFor(attempts: number, failingSince: string, now: number): string {
   const minutes = Math.max(0, Math.round((now - Date.parse(failingSince)) / 60_000));
   const span = minutes < 1 ? 'under a minute' : minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(minutes / 60)} hours`;
-  return `${attempts} ${attempts === 1 ? 'try' : 'tries'} over ${span}`;
+  return `${attempts} ${attempts === 1 ? 'try' : 'tries'} in ${span}`;
 }
