@@ -35,7 +35,8 @@ test('registration page: a welcome email refused by the server says so, and the 
     const system = scope.add(await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }), (s) => s.stop());
     system.start();
     const owner = request.agent(system.app);
-    const userId = await register(owner);
+    const email = `welcome-${randomUUID().slice(0, 8)}@example.com`;
+    const userId = await register(owner, email);
     await waitUntil('the welcome email failed', async () => (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailFailed'));
     await waitUntil('log-in works', async () => /Registered — log in/.test((await owner.get(`/register/${userId}`)).text));
 
@@ -51,6 +52,9 @@ test('registration page: a welcome email refused by the server says so, and the 
     t.doesNotMatch(seen.text, /Send it again<\/button>/, 'someone else is not');
     t.match(seen.text, /If this is your account, log in/, 'and told how the owner could');
     const strangerToken = csrfTokenOf(await stranger.get('/register'));
+    // Someone who knows the page's id and the address posts the registration form again with them.
+    await stranger.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: strangerToken, userId, email, password: PASSWORD, passwordAgain: PASSWORD }).expect(303);
+    t.doesNotMatch((await stranger.get(`/register/${userId}`)).text, /Send it again<\/button>/, 'which does not make them the one who registered');
     const refused = await stranger.post(`/register/${userId}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: strangerToken, requestId: randomUUID() });
     t.equal(refused.status, 403, 'their post is refused');
     t.match(refused.text, /Only the person who registered this account/, 'saying who may');

@@ -67,10 +67,9 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     // same address, a fresh form for another, which would otherwise be silently ignored.
     const earlier = await registrationDecision(messageStore, userId);
     if (earlier && earlier.state !== 'pending') {
-      if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email)) {
-        rememberRegistration(req, userId);
-        return res.redirect(303, `/register/${userId}`);
-      }
+      // Not remembered as this browser's registration: anyone who knows an id and its address
+      // could post this, and the browser that registered remembers it already.
+      if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email)) return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, { email, errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' } });
     }
 
