@@ -11,7 +11,7 @@ import { createCreatorsVideosAggregator } from './aggregators/creators-videos/in
 import { createVideoOperationsAggregator } from './aggregators/video-operations/index.ts';
 import { createVideosAggregator } from './aggregators/videos/index.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
-import { createMailTransport, createSendEmailComponent } from './components/send-email/index.ts';
+import { createMailTransport, createSendEmailComponent, type RetryDelays } from './components/send-email/index.ts';
 import { createVideoPublishingComponent } from './components/video-publishing/index.ts';
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
 import { ffmpegPath, ffprobePath } from './media-tools.ts';
@@ -26,7 +26,7 @@ import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy, VideoSettings } from './config/env.ts';
+import { DEFAULT_MAIL_RETRY_WINDOW_SECONDS, type DatabaseUrls, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
@@ -64,6 +64,8 @@ export interface SystemConfig {
   readonly rateLimits?: RateLimitSettings;
   /** Where emails go: an SMTP server, or .eml files in a folder. */
   readonly mail?: MailSettings;
+  /** The waits between tries of an email that failed for a reason that may pass; tests shorten them. */
+  readonly mailRetryDelays?: RetryDelays;
   /** Where the site is reached, for links in emails. */
   readonly siteUrl?: string;
   readonly videos?: VideoSettings;
@@ -129,7 +131,14 @@ export function createSystem(config: SystemConfig): System {
   const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
   const mail = config.mail ?? DEFAULT_MAIL;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
-  const sendEmail = createSendEmailComponent({ ...subscriberDeps, personalData, from: mail.from, transport: mailTransport });
+  const sendEmail = createSendEmailComponent({
+    ...subscriberDeps,
+    personalData,
+    from: mail.from,
+    transport: mailTransport,
+    retryWindowMs: (mail.retryWindowSeconds ?? DEFAULT_MAIL_RETRY_WINDOW_SECONDS) * 1000,
+    ...(config.mailRetryDelays && { retryDelays: config.mailRetryDelays }),
+  });
   const videoSettings = config.videos ?? DEFAULT_VIDEOS;
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
   const videoPublishing = createVideoPublishingComponent({
@@ -163,6 +172,7 @@ export function createSystem(config: SystemConfig): System {
     userCredentials.subscription,
     ...identity.subscriptions,
     sendEmail.subscription,
+    sendEmail.retries.subscription,
     ...videoPublishing.subscriptions,
     ...catalog.subscriptions,
     creatorsVideos.subscription,

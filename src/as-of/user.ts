@@ -46,6 +46,10 @@ function apply(user: User, message: RawMessage): User {
         return { ...user, welcomeEmail: `sent ${utc(identity.time)}` };
       case 'RegistrationEmailFailed':
         return { ...user, welcomeEmail: `failed: ${identity.data.reason}` };
+      case 'RegistrationEmailDeferred':
+        return { ...user, welcomeEmail: `retrying (${identity.data.attempts} failed so far): ${identity.data.reason}` };
+      case 'RegistrationEmailRequested':
+        return { ...user, welcomeEmail: `asked for again ${utc(identity.time)}${identity.data.byAdmin ? ' by an admin' : ''}` };
       case 'AdminRoleGranted':
         return { ...user, admin: true };
       case 'AdminRoleRevoked':

@@ -56,6 +56,11 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/** How long a welcome email that fails for a reason that may pass is tried again: a few hours. */
+export const DEFAULT_MAIL_RETRY_WINDOW_SECONDS = 4 * 60 * 60;
+/** A week: past that, a mail server's own queue would have bounced the message too. */
+const MAX_MAIL_RETRY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
+
 // An example value copied from .env.example is as good as no secret at all.
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
 const MIN_SECRET_LENGTH = 32;
@@ -81,6 +86,12 @@ const schema = z.object({
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_DIR: z.string().trim().min(1).default('.data/mail'),
   MAIL_FROM: z.string().trim().min(3).default('Video Tutorials <no-reply@video-tutorials.localhost>'),
+  MAIL_RETRY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_MAIL_RETRY_WINDOW_SECONDS, `must be at most ${MAX_MAIL_RETRY_WINDOW_SECONDS} seconds (a week)`)
+    .default(DEFAULT_MAIL_RETRY_WINDOW_SECONDS),
   LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(5),
   LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(20),
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
@@ -128,6 +139,8 @@ export interface MailSettings {
   readonly smtpUrl: string | undefined;
   readonly dir: string;
   readonly from: string;
+  /** How long an email that fails for a reason that may pass is tried again (0: never); DEFAULT_MAIL_RETRY_WINDOW_SECONDS unless given. */
+  readonly retryWindowSeconds?: number;
 }
 
 export interface DatabaseUrls {
@@ -248,7 +261,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     bcryptCost: env.BCRYPT_COST,
     // Only the first slash of a run can start the match: /\/+$/ would rescan a run from each of its slashes.
     siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/(?<!\/)\/+$/, ''),
-    mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM }),
+    mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM, retryWindowSeconds: env.MAIL_RETRY_WINDOW_SECONDS }),
     rateLimits: Object.freeze({
       loginFailuresPerAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },

@@ -1,10 +1,10 @@
-import { readdir, readFile, mkdtemp, rm } from 'node:fs/promises';
+import { readdir, readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import test from 'tape';
 import { createMailTransport } from '../../src/components/send-email/index.ts';
-import { answersTo, FROM, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
+import { answersTo, FROM, manualClock, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
 import { parseEmail } from '../fixtures/send-email-smtp-server.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -61,6 +61,40 @@ test('send-email: the file transport refuses an email id that is not a uuid rath
       t.match(String(error), /not an email id/);
     }
     t.deepEqual(await readdir(tmp), [], 'nothing written');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('send-email: a mail folder that cannot be written is tried again, its reason names no server path, and the email goes out once the folder is back', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const tmp = scope.add(await mkdtemp(path.join(os.tmpdir(), 'send-email-')), (dir) => rm(dir, { recursive: true, force: true }));
+    // A file where the folder should be: the mail folder "unavailable" (a full or read-only disk acts alike, but cannot be made here as root).
+    const blocker = path.join(tmp, 'mail-volume');
+    await writeFile(blocker, 'not a folder');
+    const mailDir = path.join(blocker, 'mail');
+    const clock = manualClock();
+    const component = sendEmailComponent(scope, store, createMailTransport({ mailDir, logger: pino({ level: 'silent' }) }), { now: clock.now });
+    const command = await writeSend(store);
+    await drain(component.subscription);
+
+    const [first] = await answersTo(store, command.emailId);
+    const stored = JSON.stringify(first);
+    t.match(stored, /ENOTDIR/, 'the reason says what went wrong');
+    t.notOk(stored.includes(tmp), 'but not where: no server path in the stored reason');
+    t.notOk(stored.includes('mail-volume'), "nor any part of the folder's path");
+    t.equal(first?.type, 'DeliveryDeferred', 'a folder that cannot be written is a fault that may pass: tried again later');
+
+    // The fault passes.
+    await rm(blocker);
+    await drain(component.retries.subscription);
+    clock.advance(60_000);
+    await component.retries.retryDue();
+    await drain(component.subscription);
+    t.deepEqual((await answersTo(store, command.emailId)).map((answer) => answer.type), ['DeliveryDeferred', 'Sent'], 'sent on the next try');
+    t.deepEqual(await readdir(mailDir), [`${command.emailId}.eml`], 'the email is in the folder');
   } finally {
     await scope.close();
   }

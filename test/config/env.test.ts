@@ -127,7 +127,10 @@ test('config: users settings have safe defaults and refuse nonsense', (t) => {
   const env = parseEnv({});
   t.equal(env.bcryptCost, 10);
   t.equal(env.siteUrl, 'http://localhost:3000');
-  t.same(env.mail, { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' });
+  t.same(env.mail, { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>', retryWindowSeconds: 4 * 60 * 60 });
+  t.equal(parseEnv({ MAIL_RETRY_WINDOW_SECONDS: '0' }).mail.retryWindowSeconds, 0, 'no retries at all is a choice');
+  t.match(errorOf({ MAIL_RETRY_WINDOW_SECONDS: '604801' }), /^MAIL_RETRY_WINDOW_SECONDS is malformed .*a week/, 'more than a week is refused');
+  t.match(errorOf({ MAIL_RETRY_WINDOW_SECONDS: '-1' }), /^MAIL_RETRY_WINDOW_SECONDS is malformed/);
   t.same(env.rateLimits.loginFailuresPerAccount, { points: 5, windowSeconds: 900 });
   t.equal(parseEnv({ SITE_URL: 'https://tutorials.example/' }).siteUrl, 'https://tutorials.example', 'no trailing slash, for joining paths');
   t.match(errorOf({ BCRYPT_COST: '3' }), /^BCRYPT_COST is malformed/);

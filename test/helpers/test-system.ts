@@ -10,7 +10,8 @@ export const FAST_RETRY = { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 } as 
 const ROOMY = { points: 1_000, windowSeconds: 60 };
 
 /**
- * The real system on fresh databases, with a silent logger, quick retries, the cheapest bcrypt
+ * The real system on fresh databases, with a silent logger, quick retries (of handlers and of
+ * deferred emails), the cheapest bcrypt
  * cost, roomy rate limits, emails written as files in a temporary MAIL_DIR and videos kept in a
  * temporary VIDEO_DIR (both removed by stop()). `videos` overrides single video settings; the folder stays the temporary one.
  */
@@ -28,6 +29,8 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
     bcryptCost: 4,
     rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY, videoEditsPerCreator: ROOMY },
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
+    // An email deferred by a test's fault is tried again within a fraction of a second.
+    mailRetryDelays: { firstDelayMs: 20, maxDelayMs: 100 },
     videos: { dir: videoDir, maxUploadBytes: 5 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1, ...videos },
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
     ...overrides,

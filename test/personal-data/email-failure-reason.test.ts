@@ -39,8 +39,10 @@ test('email failure reason: a server that names the refused recipient leaves no 
     );
     t.equal(smtp.rcptCount(), 2, 'tried twice: busy, then refused');
 
-    const [answer] = await system.messageStore.readStream(sendEmailStreamName(registrationEmailId(userId)));
-    t.equal(answer?.type, 'Failed', 'send-email answered Failed');
+    const [deferred, answer] = await system.messageStore.readStream(sendEmailStreamName(registrationEmailId(userId)));
+    t.equal(deferred?.type, 'DeliveryDeferred', 'send-email deferred the email after the 450');
+    t.match((deferred!.data as { reason: string }).reason, /450 4\.2\.1 <\[address\]>: Recipient address rejected: try again later/, "the deferral's reason keeps the server's words");
+    t.equal(answer?.type, 'Failed', 'then answered Failed after the 550');
     const reason = (answer!.data as { reason: string }).reason;
     t.match(reason, /550 5\.1\.1 <\[address\]>: Recipient address rejected: User unknown/, "Failed's reason keeps the server's code and words");
     t.notOk(reason.toLowerCase().includes('grace'), 'but not the address');

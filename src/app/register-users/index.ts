@@ -4,17 +4,27 @@ import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { identityCommandStreamName, normaliseEmail, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
-import type { MessageStore } from '../../message-store/index.ts';
+import { userResendRefusal } from '../../components/identity/welcome-email.ts';
+import { derivedMessageId, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
 import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
-import { ForbiddenError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import { BadRequestError, ForbiddenError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import type { RateLimits } from '../../web/rate-limits.ts';
-import { registrationDecision } from './registration-status.ts';
+import { registrationDecision, registrationOf, resendPending } from './registration-status.ts';
 import { validateRegistration, type RegistrationField } from './validate.ts';
+import { isOwnRegistration, rememberRegistration, waitLabel, welcomeEmailView } from './welcome-email-view.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const userIdParam = z.uuid();
+// Fixed: the same "send it again" form posted twice must name the same command.
+const RESEND_NAMESPACE = '8d3f0b6a-7c2e-4e15-b9a4-6f1d2e8c0a73';
+
+/** The user id in a registration page's path, or undefined for anything else. */
+function userIdOf(param: unknown): string | undefined {
+  const parsed = userIdParam.safeParse(param);
+  return parsed.success ? parsed.data.toLowerCase() : undefined;
+}
 
 interface RegisterUsersDeps {
   readonly messageStore: MessageStore;
@@ -57,6 +67,8 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     // same address, a fresh form for another, which would otherwise be silently ignored.
     const earlier = await registrationDecision(messageStore, userId);
     if (earlier && earlier.state !== 'pending') {
+      // Not remembered as this browser's registration: anyone who knows an id and its address
+      // could post this, and the browser that registered remembers it already.
       if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email)) return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, { email, errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' } });
     }
@@ -73,18 +85,60 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
       metadata: { traceId: req.context.traceId, userId },
     };
     await messageStore.write(identityCommandStreamName(userId), command);
+    rememberRegistration(req, userId);
     res.redirect(303, `/register/${userId}`);
   });
 
   router.get('/:userId', async (req, res) => {
-    const userId = userIdParam.safeParse(req.params.userId);
-    const id = userId.success ? userId.data.toLowerCase() : undefined;
-    const decision = id ? await registrationDecision(messageStore, id) : undefined;
-    if (!id || !decision) throw new NotFoundError('There is no registration with that id.');
+    const id = userIdOf(req.params.userId);
+    const registration = id ? await registrationOf(messageStore, id) : undefined;
+    if (!id || !registration) throw new NotFoundError('There is no registration with that id.');
+    const { decision } = registration;
     // "Registered — log in" only once log-in would work: until the credentials row is there,
     // the account is still being set up as far as the person waiting can tell.
     const status = decision.state === 'registered' && !(await canLogIn(id)) ? { state: 'pending' } : decision;
-    res.render('registration-status', { title: 'Registration', status });
+    const welcome =
+      status.state === 'registered'
+        ? welcomeEmailView(registration, { owner: isOwnRegistration(req, id), pending: await resendPending(messageStore, registration, id), now: new Date() })
+        : undefined;
+    if (welcome?.canAskAgain) issueCsrfToken(req, res);
+    res.render('registration-status', { title: 'Registration', status, welcome, resendAction: `/register/${id}/welcome-email`, requestId: newId() });
+  });
+
+  /**
+   * "Send it again", for the person who registered (logged in, or in the browser that
+   * registered): checked here against the rule identity applies (so a refusal is a page that
+   * says when, not a silent event), then asked of identity, which decides. Posting the same form
+   * twice asks once: the command's id comes from the form's request id.
+   */
+  router.post('/:userId/welcome-email', requireCsrfToken(), async (req, res) => {
+    const id = userIdOf(req.params.userId);
+    const registration = id ? await registrationOf(messageStore, id) : undefined;
+    if (!id || !registration) throw new NotFoundError('There is no registration with that id.');
+    if (!isOwnRegistration(req, id)) throw new ForbiddenError('Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.');
+    if (registration.decision.state !== 'registered') throw new BadRequestError('This account is not registered, so there is no welcome email to send. Go back to the registration page.');
+    const requestId = userIdParam.safeParse((req.body as { requestId?: unknown }).requestId);
+    if (!requestId.success) throw new BadRequestError('This form was damaged. Reload the registration page and try again.');
+
+    // A request still unanswered is on its way; another would only be refused behind it.
+    if (!(await resendPending(messageStore, registration, id))) {
+      const now = new Date();
+      const refusal = userResendRefusal(registration.welcome, now);
+      if (refusal?.retryAt) {
+        const seconds = Math.ceil((refusal.retryAt.getTime() - now.getTime()) / 1000);
+        throw new TooManyRequestsError(`You have asked for the welcome email again several times today. Try again in ${waitLabel(refusal.retryAt, now)}.`, seconds);
+      }
+      if (!refusal) {
+        const command: IdentityCommand = {
+          id: derivedMessageId(RESEND_NAMESPACE, `${id}/${requestId.data.toLowerCase()}`),
+          type: 'ResendRegistrationEmail',
+          data: { userId: id },
+          metadata: { traceId: req.context.traceId, userId: id },
+        };
+        await messageStore.write(identityCommandStreamName(id), command);
+      }
+    }
+    res.redirect(303, `/register/${id}`);
   });
 
   return { router, viewsDir: VIEWS_DIR };

@@ -49,6 +49,11 @@ export const identityCommandSchemas = {
   /** On identity:command-<commandId>: the user as an operator knows them, by the address they registered with. */
   GrantAdminRole: roleCommandSchema,
   RevokeAdminRole: roleCommandSchema,
+  /**
+   * On identity:command-<userId>: send the welcome email again, as the user asked (a few times a
+   * day, never while one is on its way) or as the admin `byAdmin` did (any time).
+   */
+  ResendRegistrationEmail: z.object({ userId: z.uuid(), byAdmin: z.uuid().optional() }),
 } as const;
 
 export const identityEventSchemas = {
@@ -56,6 +61,11 @@ export const identityEventSchemas = {
   RegistrationRejected: z.object({ userId: z.uuid(), email: personalField(z.string().max(MAX_EMAIL_LENGTH)), reason: z.string() }),
   RegistrationEmailSent: z.object({ userId: z.uuid(), emailId: z.uuid() }),
   RegistrationEmailFailed: z.object({ userId: z.uuid(), emailId: z.uuid(), reason: z.string() }),
+  /** send-email could not deliver it yet and tries again at `nextAttemptAt` (ISO 8601, UTC). */
+  RegistrationEmailDeferred: z.object({ userId: z.uuid(), emailId: z.uuid(), attempts: z.number().int().positive(), reason: z.string(), nextAttemptAt: z.iso.datetime() }),
+  /** A new welcome email, asked for by ResendRegistrationEmail; `byAdmin` when an admin asked. */
+  RegistrationEmailRequested: z.object({ userId: z.uuid(), emailId: z.uuid(), byAdmin: z.uuid().optional() }),
+  RegistrationEmailResendRefused: z.object({ userId: z.uuid(), reason: z.string() }),
   AdminRoleGranted: z.object({ userId: z.uuid(), by: z.string().min(1) }),
   AdminRoleRevoked: z.object({ userId: z.uuid(), by: z.string().min(1) }),
   /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id. */

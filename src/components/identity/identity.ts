@@ -1,6 +1,7 @@
 import { parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { PersonalField } from '../../personal-data/seal.ts';
 import { identityEventSchemas, type IdentityEvent } from './contract.ts';
+import { applyWelcomeEmail, NO_WELCOME_EMAILS, type WelcomeEmails } from './welcome-email.ts';
 
 /** A user as the `identity-<userId>` stream tells it. */
 export interface Identity {
@@ -10,6 +11,8 @@ export interface Identity {
   /** UserErased: the key is gone, the email released. */
   readonly erased: boolean;
   readonly admin: boolean;
+  /** The welcome emails asked for, the latest one's state, and when the user asked again. */
+  readonly welcome: WelcomeEmails;
   /**
    * Global positions of the messages this stream's events answer (their causation): a message
    * found here was handled already, whatever the handler decided then.
@@ -17,7 +20,7 @@ export interface Identity {
   readonly handled: ReadonlySet<number>;
 }
 
-const initial: Identity = { registered: false, email: undefined, erased: false, admin: false, handled: new Set() };
+const initial: Identity = { registered: false, email: undefined, erased: false, admin: false, welcome: NO_WELCOME_EMAILS, handled: new Set() };
 
 function answered(state: Identity, message: RawMessage): Identity {
   const cause = message.metadata.causationMessageGlobalPosition;
@@ -32,7 +35,9 @@ function answered(state: Identity, message: RawMessage): Identity {
 function checked(apply: (state: Identity, event: Recorded<IdentityEvent>) => Identity): (state: Identity, message: RawMessage) => Identity {
   return (state, message) => {
     const event = parseMessage(identityEventSchemas, message);
-    return event ? apply(answered(state, message), event) : state;
+    if (!event) return state;
+    const next = apply(answered(state, message), event);
+    return { ...next, welcome: applyWelcomeEmail(next.welcome, event) };
   };
 }
 
@@ -43,6 +48,9 @@ export const identityProjection: Projection<Identity> = {
     RegistrationRejected: checked((state) => state),
     RegistrationEmailSent: checked((state) => state),
     RegistrationEmailFailed: checked((state) => state),
+    RegistrationEmailDeferred: checked((state) => state),
+    RegistrationEmailRequested: checked((state) => state),
+    RegistrationEmailResendRefused: checked((state) => state),
     AdminRoleGranted: checked((state) => ({ ...state, admin: true })),
     AdminRoleRevoked: checked((state) => ({ ...state, admin: false })),
     UserErased: checked((state) => ({ ...state, erased: true })),

@@ -4,6 +4,7 @@ import { v5 as uuidV5 } from 'uuid';
 // idempotent write would then let it through a second time.
 const ANSWER_NAMESPACE = '3d8e6a52-1c4f-4f0b-8e4e-6b2f9a7c5d10';
 const REGISTRATION_EMAIL_NAMESPACE = '9a4c7e21-5b3d-4a8f-b1e6-2d0c8f4a7b39';
+const RESENT_EMAIL_NAMESPACE = '5e8b1c07-2d4a-4f93-8a6e-0b7c3d9f1e25';
 
 /**
  * The id of the `type` message written in answer to the message `causeId`. Handling the same
@@ -17,4 +18,9 @@ export function answerId(causeId: string, type: string): string {
 /** One welcome email per user, whatever delivers its Registered event and however often. */
 export function registrationEmailId(userId: string): string {
   return uuidV5(userId, REGISTRATION_EMAIL_NAMESPACE);
+}
+
+/** The welcome email a ResendRegistrationEmail asks for: a new email, one per command however often it is handled. */
+export function resentRegistrationEmailId(commandId: string): string {
+  return uuidV5(commandId, RESENT_EMAIL_NAMESPACE);
 }

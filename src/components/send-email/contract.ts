@@ -6,6 +6,12 @@ export const SEND_EMAIL_CATEGORY = 'sendEmail';
 export const SEND_EMAIL_COMMAND_CATEGORY = 'sendEmail:command';
 /** Names the position and dead-letter streams: renaming it resends every email in the category's history that has no answer. */
 export const SEND_EMAIL_SUBSCRIBER_ID = 'components:send-email';
+/**
+ * Reads the component's own events to keep the list of deferred emails and when each is due.
+ * Its stored position stays before the oldest deferral not yet retried, so a restart reads
+ * every one of those again; renaming it reads the category's whole history once.
+ */
+export const SEND_EMAIL_RETRIES_SUBSCRIBER_ID = 'components:send-email:retries';
 
 /** RFC 5321 caps a forward path at 256 octets including the brackets. */
 const MAX_ADDRESS_LENGTH = 254;
@@ -27,14 +33,29 @@ const sealedFor = z.uuid().optional();
 const sealedNeedsOwner = (data: { to: unknown; sealedFor?: string | undefined }): boolean => !isSealed(data.to) || data.sealedFor !== undefined;
 const NEEDS_OWNER = { message: 'a sealed to needs sealedFor', path: ['sealedFor'] };
 
+/** How many tries have failed so far for a reason that may pass (the first try counts). */
+const attempts = z.number().int().positive();
+
 export const sendEmailCommandSchemas = {
   Send: z.object({ emailId: z.uuid(), to: recipient, sealedFor, subject, text: z.string().min(1), html: z.string() }).refine(sealedNeedsOwner, NEEDS_OWNER),
+  /**
+   * Written by the component's own retry schedule when a DeliveryDeferred falls due: try the
+   * email (its Send, in the same command stream) again. `attempts` is the deferral's, so a
+   * retry that another one overtook is recognised and ignored.
+   */
+  RetrySend: z.object({ emailId: z.uuid(), attempts }),
 } as const;
 
 // `to` and `sealedFor` are copied from the Send as they are: a sealed recipient stays sealed.
 export const sendEmailEventSchemas = {
   Sent: z.object({ emailId: z.uuid(), to: recipient, sealedFor, subject }),
   Failed: z.object({ emailId: z.uuid(), to: recipient, sealedFor, reason: z.string() }),
+  /**
+   * Not accepted yet, for a reason that may pass (a 4xx reply, a server or mail folder that
+   * cannot be reached or written): tried again at `nextAttemptAt`. `failingSince` is the first
+   * failed try's time, from which the retry window counts. Times are ISO 8601 in UTC.
+   */
+  DeliveryDeferred: z.object({ emailId: z.uuid(), attempts, reason: z.string(), failingSince: z.iso.datetime(), nextAttemptAt: z.iso.datetime() }),
 } as const;
 
 /** Failed's reason when a sealed `to` no longer opens: the user was erased before delivery. */
@@ -45,8 +66,10 @@ export type SendEmailEvent = MessagesOf<typeof sendEmailEventSchemas>;
 export type Send = Extract<SendEmailCommand, { type: 'Send' }>;
 export type Sent = Extract<SendEmailEvent, { type: 'Sent' }>;
 export type Failed = Extract<SendEmailEvent, { type: 'Failed' }>;
+export type RetrySend = Extract<SendEmailCommand, { type: 'RetrySend' }>;
+export type DeliveryDeferred = Extract<SendEmailEvent, { type: 'DeliveryDeferred' }>;
 
 /** Where a sender writes `Send`; one stream per email, so its id is the email's. */
 export const sendEmailCommandStreamName = (emailId: string): string => streamName(SEND_EMAIL_COMMAND_CATEGORY, emailId);
-/** Where the answer (`Sent` or `Failed`) is written: at most one per email. */
+/** Where the answer (`Sent` or `Failed`, at most one per email) and any deferrals before it are written. */
 export const sendEmailStreamName = (emailId: string): string => streamName(SEND_EMAIL_CATEGORY, emailId);

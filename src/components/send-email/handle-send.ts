@@ -1,71 +1,112 @@
 import type { Logger } from '../../logger.ts';
-import { follow, VersionConflictError, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import { follow, MessageDataError, parseMessage, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
-import type { RetryPolicy } from '../../subscription/retry.ts';
-import { RECIPIENT_ERASED, sendEmailStreamName, type Send, type SendEmailEvent } from './contract.ts';
-import { deliver } from './deliver.ts';
-import { emailProjection } from './email.ts';
+import {
+  RECIPIENT_ERASED,
+  sendEmailCommandSchemas,
+  sendEmailCommandStreamName,
+  sendEmailStreamName,
+  type RetrySend,
+  type Send,
+  type SendEmailCommand,
+  type SendEmailEvent,
+} from './contract.ts';
+import { deliverOnce } from './deliver.ts';
+import { emailProjection, type EmailState } from './email.ts';
 import type { MailTransport } from './outgoing-email.ts';
+import { afterFailedTry, triedFor, type RetrySchedule } from './retry-schedule.ts';
 
-export interface SendHandlerDeps {
+export interface DeliveryHandlerDeps {
   readonly messageStore: MessageStore;
   readonly transport: MailTransport;
   readonly from: string;
   readonly logger: Logger;
-  readonly retry: RetryPolicy;
-  /** Aborted on stop: no further tries at the mail server. */
-  readonly signal: AbortSignal;
   /** Opens a sealed `to`; without it only plain recipients can be sent to. */
   readonly personalData: PersonalData;
+  readonly schedule: RetrySchedule;
+  /** The clock the retry times are read from (ms since the epoch). */
+  readonly now: () => number;
+  /** Jitter for the retry delays. */
+  readonly random: () => number;
 }
 
 /**
- * Send: unless `sendEmail-<emailId>` already holds an answer, deliver the email and write
- * `Sent` or `Failed` at the version read, so of two deliveries racing only one answer lands.
+ * Send and RetrySend: each makes at most one try at the transport, and answers with Sent,
+ * Failed, or DeliveryDeferred (tried again later by the retry schedule, retry-due-list.ts). No
+ * handler waits between tries, so an email that keeps failing never holds up the ones behind
+ * it. Each writes at the stream version it read, so of two deliveries racing one answer lands.
  */
-export function createSendHandler({ messageStore, transport, from, logger, retry, signal, personalData }: SendHandlerDeps) {
-  // Answers for emails that went out but could not be written (the store failed). The engine
-  // hands the command back, and the answer is written then without a second email. Only a
-  // crash loses this; contract.md says why that window is accepted.
+export function createDeliveryHandlers({ messageStore, transport, from, logger, personalData, schedule, now, random }: DeliveryHandlerDeps): Required<HandlerMap<SendEmailCommand>> {
+  // Answers to tries that were made but could not be written (the store failed), by email and
+  // try. The engine hands the command back, and the answer is written then without a second
+  // try. Only a crash loses this; contract.md says why that window is accepted.
   const unrecorded = new Map<string, SendEmailEvent>();
 
-  return async function handleSend(command: Recorded<Send>): Promise<void> {
-    const { emailId, to, sealedFor, subject, text, html } = command.data;
+  /** The email's Send, for a retry: the first in its command stream (a sender may have written it twice). */
+  async function sendOf(retry: Recorded<RetrySend>): Promise<Recorded<Send>> {
+    const stream = sendEmailCommandStreamName(retry.data.emailId);
+    for (const message of await messageStore.readStream(stream)) {
+      const command = message.type === 'Send' ? parseMessage(sendEmailCommandSchemas, message) : undefined;
+      if (command?.type === 'Send') return command;
+    }
+    throw new MessageDataError(retry.id, retry.type, `no Send for email ${retry.data.emailId} in ${stream}`);
+  }
+
+  /** The answer to one try: the transport is asked at most once. */
+  async function tryOnce(command: Recorded<SendEmailCommand>, send: Recorded<Send>, state: EmailState): Promise<SendEmailEvent> {
+    const { emailId, to, sealedFor, subject, text, html } = send.data;
     // The answers carry the recipient exactly as the command had it: sealed stays sealed.
     const recipient = { to, ...(sealedFor !== undefined && { sealedFor }) };
+    // The schema requires sealedFor with a sealed `to`; an erased key opens to undefined.
+    const address = typeof to === 'string' ? to : sealedFor === undefined ? undefined : await personalData.open(sealedFor, to);
+    if (address === undefined) return follow(command, 'Failed', { emailId, ...recipient, reason: RECIPIENT_ERASED });
+
+    const delivery = await deliverOnce({ emailId, from, to: address, subject, text, html }, transport);
+    if (delivery.outcome === 'delivered') return follow(command, 'Sent', { emailId, ...recipient, subject });
+    if (delivery.outcome === 'refused') return follow(command, 'Failed', { emailId, ...recipient, reason: delivery.reason });
+    const at = now();
+    const step = afterFailedTry(state, at, schedule, random);
+    if (step.next === 'give up') {
+      return follow(command, 'Failed', { emailId, ...recipient, reason: `${delivery.reason} (not accepted after ${triedFor(step.attempts, step.failingSince, at)})` });
+    }
+    const { attempts, failingSince, nextAttemptAt } = step;
+    return follow(command, 'DeliveryDeferred', { emailId, attempts, reason: delivery.reason, failingSince, nextAttemptAt });
+  }
+
+  /**
+   * Tries the email unless its stream already holds an answer, or tries were made since the
+   * command was written (`triesBefore`: 0 for a Send, the deferral's count for a RetrySend): a
+   * Send delivered again while its retries are scheduled, or a retry overtaken by another.
+   */
+  async function attempt(command: Recorded<SendEmailCommand>, triesBefore: number, sendFor: () => Promise<Recorded<Send>>): Promise<void> {
+    const { emailId } = command.data;
     const stream = sendEmailStreamName(emailId);
     const { state, version } = await messageStore.project(stream, emailProjection);
-    if (state.answer) {
-      unrecorded.delete(emailId);
-      logger.debug({ emailId, answer: state.answer, commandId: command.id }, 'email already answered; command ignored');
+    const log = logger.child({ emailId, commandId: command.id, type: command.type });
+    if (state.answer || state.attempts !== triesBefore) {
+      log.debug({ answer: state.answer, attempts: state.attempts }, state.answer ? 'email already answered; command ignored' : 'email tried since this command; ignored');
       return;
     }
 
-    let answer = unrecorded.get(emailId);
-    if (!answer) {
-      // The schema requires sealedFor with a sealed `to`; an erased key opens to undefined.
-      const address = typeof to === 'string' ? to : sealedFor === undefined ? undefined : await personalData.open(sealedFor, to);
-      if (address === undefined) {
-        answer = follow(command, 'Failed', { emailId, ...recipient, reason: RECIPIENT_ERASED });
-      } else {
-        const delivery = await deliver({ emailId, from, to: address, subject, text, html }, { transport, policy: retry, signal, logger });
-        answer = delivery.delivered
-          ? follow(command, 'Sent', { emailId, ...recipient, subject })
-          : follow(command, 'Failed', { emailId, ...recipient, reason: delivery.reason });
-      }
-      unrecorded.set(emailId, answer);
-    }
-
+    const key = `${emailId}/${state.attempts}`;
+    const answer = unrecorded.get(key) ?? (await tryOnce(command, await sendFor(), state));
+    unrecorded.set(key, answer);
     try {
       await messageStore.write(stream, answer, version);
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
-      unrecorded.delete(emailId);
-      logger.warn({ emailId, ours: answer.type }, 'another delivery of this email answered first; ours is not recorded');
+      unrecorded.delete(key);
+      log.warn({ ours: answer.type }, 'another delivery of this email answered first; ours is not recorded');
       return;
     }
-    unrecorded.delete(emailId);
-    if (answer.type === 'Sent') logger.info({ emailId }, 'email sent');
-    else logger.warn({ emailId, reason: answer.data.reason }, 'email failed');
+    unrecorded.delete(key);
+    if (answer.type === 'Sent') log.info('email sent');
+    else if (answer.type === 'Failed') log.warn({ reason: answer.data.reason }, 'email failed');
+    else log.warn({ reason: answer.data.reason, attempts: answer.data.attempts, nextAttemptAt: answer.data.nextAttemptAt }, 'email not accepted; trying again later');
+  }
+
+  return {
+    Send: (command) => attempt(command, 0, async () => command),
+    RetrySend: (command) => attempt(command, command.data.attempts, () => sendOf(command)),
   };
 }

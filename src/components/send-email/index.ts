@@ -2,15 +2,15 @@ import type { Logger } from '../../logger.ts';
 import { createDispatcher, type ConsumerGroup, type HandlerMap, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
-import type { RetryPolicy } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import { SEND_EMAIL_COMMAND_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID, sendEmailCommandSchemas, type SendEmailCommand } from './contract.ts';
-import { DELIVERY_RETRY } from './deliver.ts';
-import { createSendHandler } from './handle-send.ts';
+import { createDeliveryHandlers } from './handle-send.ts';
 import type { MailTransport } from './outgoing-email.ts';
+import { createRetryDueList, type RetryDueList } from './retry-due-list.ts';
+import { RETRY_DELAYS, type RetryDelays } from './retry-schedule.ts';
 
 export { createMailTransport, type MailTransport, type MailTransportConfig, type OutgoingEmail } from './transport.ts';
-export { DELIVERY_RETRY } from './deliver.ts';
+export { RETRY_DELAYS, type RetryDelays } from './retry-schedule.ts';
 
 export interface SendEmailComponentDeps {
   readonly messageStore: MessageStore;
@@ -18,36 +18,61 @@ export interface SendEmailComponentDeps {
   readonly transport: MailTransport;
   /** MAIL_FROM: the From of every email. */
   readonly from: string;
+  /**
+   * MAIL_RETRY_WINDOW_SECONDS, in ms: how long an email that fails for a reason that may pass
+   * is tried again, counted from its first failed try, before it is Failed.
+   */
+  readonly retryWindowMs: number;
+  /** The waits between tries; RETRY_DELAYS unless given (tests make them short). */
+  readonly retryDelays?: RetryDelays;
+  /** The clock retries are scheduled by; Date.now unless given. */
+  readonly now?: () => number;
+  /** Jitter for the waits; Math.random unless given. */
+  readonly random?: () => number;
   readonly consumerGroup?: ConsumerGroup;
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
-  /** Tries at the mail server per email before `Failed`; DELIVERY_RETRY unless given. */
-  readonly deliveryRetry?: RetryPolicy;
   /** Opens a sealed recipient (`to` with `sealedFor`); without it a sealed `to` cannot be sent. */
   readonly personalData?: PersonalData;
 }
 
 export interface SendEmailComponent {
+  /** Tries the emails: Send and RetrySend. */
   readonly subscription: Subscription;
-  /** What the subscription hands each command to; for tests and replays. */
+  /** The retry schedule, read from the component's own events; it writes RetrySend when an email falls due. */
+  readonly retries: RetryDueList;
+  /** What the command subscription hands each command to; for tests and replays. */
   readonly handle: (message: RawMessage) => Promise<void>;
 }
 
-/** Sends the emails commanded in `sendEmail:command` and answers each in `sendEmail-<emailId>`. */
+/**
+ * Sends the emails commanded in `sendEmail:command` and answers each in `sendEmail-<emailId>`:
+ * Sent, Failed, or DeliveryDeferred, tried again on a schedule until the retry window is spent.
+ */
 export function createSendEmailComponent({
   messageStore,
   logger,
   transport,
   from,
+  retryWindowMs,
+  retryDelays = RETRY_DELAYS,
+  now = Date.now,
+  random = Math.random,
   consumerGroup,
   subscription: settings,
-  deliveryRetry = DELIVERY_RETRY,
   personalData = plainOnlyPersonalData,
 }: SendEmailComponentDeps): SendEmailComponent {
-  const stopping = new AbortController();
-  const handlers: Required<HandlerMap<SendEmailCommand>> = {
-    Send: createSendHandler({ messageStore, transport, from, logger: logger.child({ component: 'send-email' }), retry: deliveryRetry, signal: stopping.signal, personalData }),
-  };
-  // A Send whose data breaks the contract throws MessageDataError here, which the engine parks.
+  const componentLogger = logger.child({ component: 'send-email' });
+  const handlers: Required<HandlerMap<SendEmailCommand>> = createDeliveryHandlers({
+    messageStore,
+    transport,
+    from,
+    logger: componentLogger,
+    personalData,
+    schedule: { ...retryDelays, windowMs: retryWindowMs },
+    now,
+    random,
+  });
+  // A command whose data breaks the contract throws MessageDataError here, which the engine parks.
   const handle = createDispatcher(sendEmailCommandSchemas, handlers);
   const processor = createComponentProcessor({
     messageStore,
@@ -64,18 +89,7 @@ export function createSendEmailComponent({
     ...(consumerGroup && { consumerGroup }),
     ...settings,
   });
-  return {
-    handle,
-    subscription: {
-      ...subscription,
-      async stop() {
-        // Both signals are raised in this turn, before an interrupted delivery's error reaches
-        // the engine: it takes that for a stop, not a failure, so the command is neither
-        // retried, parked nor answered, and comes again at the next start.
-        const stopped = subscription.stop();
-        stopping.abort();
-        await stopped;
-      },
-    },
-  };
+  // The same group member owns an email's command and event streams (both are named by its id).
+  const retries = createRetryDueList({ messageStore, logger: componentLogger, now, consumerGroup, subscription: settings });
+  return { handle, subscription, retries };
 }

@@ -1,17 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, MAX_EMAIL_LENGTH, normaliseEmail } from '../../../components/identity/contract.ts';
+import { identityCommandStreamName, identityStreamName, MAX_EMAIL_LENGTH, normaliseEmail, type IdentityCommand } from '../../../components/identity/contract.ts';
+import { welcomeEmailsProjection } from '../../../components/identity/welcome-email.ts';
 import { createPersonalData, hasKeyRow } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
+import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
 import { addEraseRoutes } from './erase.ts';
 import { createUsersQueries, unlistedUser, type AdminUser } from './queries.ts';
 import { loadTimeline } from './timeline.ts';
-import { entryView, userHref, userView, videoView } from './views.ts';
+import { entryView, userHref, userView, videoView, welcomeEmailLabel } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const PAGE_SIZE = 50;
@@ -78,11 +81,13 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
     if (parsedBefore && !parsedBefore.success) throw new BadRequestError('That page link is broken. Start again from the newest.');
     const before = parsedBefore?.data;
     issueCsrfToken(req, res);
-    const [videos, timeline, erased, stillUp] = await Promise.all([
+    const [videos, timeline, erased, stillUp, welcome] = await Promise.all([
       queries.videos(user.userId, VIDEOS_SHOWN),
       loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE),
       personalData.isErased(user.userId),
       queries.videosStillUp(user.userId),
+      // The stream, not admin_users: the welcome email's state right now, retries included.
+      messageStore.project(identityStreamName(user.userId), welcomeEmailsProjection),
     ]);
     res.render('admin-user', {
       title: user.email ?? user.userId,
@@ -91,6 +96,10 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
       // An erasure stopped before its take-downs, or a video accepted as it ran: finishing it takes them down.
       videosStillUp: stillUp.length,
       eraseHref: `${userHref(user.userId)}/erase`,
+      welcomeEmail: welcomeEmailLabel(welcome.state),
+      // Registered (a welcome email was asked for) and not erased: identity would send it again.
+      canResendWelcomeEmail: welcome.state.latest !== undefined && !erased,
+      requestId: randomUUID(),
       videos: videos.map(videoView),
       moreVideos: user.videos > videos.length,
       entries: timeline.entries.map(entryView),
@@ -101,6 +110,39 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
 
   // Erasure: a confirmation page, then the user's videos taken down and their key deleted (erase.ts).
   addEraseRoutes(router, { messageStore, personalData, queries, userOf });
+
+  /**
+   * Asks identity to send the user's welcome email again (ResendRegistrationEmail with
+   * byAdmin), recorded first as the admin's action. Both ids come from the form's request id:
+   * the same form posted twice records one action and asks once.
+   */
+  router.post('/:userId/resend-welcome-email', async (req, res) => {
+    const user = await userOf(req.params.userId);
+    if (!user) throw new NotFoundError('There is no user with that id.');
+    const requestId = userIdSchema.safeParse((req.body as { requestId?: unknown }).requestId);
+    if (!requestId.success) throw new BadRequestError("This form was damaged. Reload the user's page and try again.");
+    const { state: welcome } = await messageStore.project(identityStreamName(user.userId), welcomeEmailsProjection);
+    if (!welcome.latest || (await personalData.isErased(user.userId))) {
+      throw new BadRequestError('This user is not registered, or was erased: there is no welcome email to send.');
+    }
+    const actor = actorOf(req);
+    const request = requestId.data.toLowerCase();
+    try {
+      await recordAdminAction(messageStore, actor, 'WelcomeEmailResendRequested', { userId: user.userId }, undefined, adminActionId(`WelcomeEmailResendRequested/${request}`));
+    } catch (error) {
+      // This form was posted before: the action is on record, and the command below is written once.
+      if (!(error instanceof ActionAlreadyRecordedError)) throw error;
+    }
+    const command: IdentityCommand = {
+      id: adminActionId(`ResendRegistrationEmail/${request}`),
+      type: 'ResendRegistrationEmail',
+      data: { userId: user.userId, byAdmin: actor.adminId },
+      metadata: { traceId: actor.traceId, userId: actor.adminId },
+    };
+    await messageStore.write(identityCommandStreamName(user.userId), command);
+    req.session!.flash = 'Asked to send the welcome email again. Its state below follows within a few seconds.';
+    res.redirect(303, userHref(user.userId));
+  });
 
   return { path: 'users', title: 'Users', router, viewsDir: VIEWS_DIR };
 };

@@ -1,3 +1,5 @@
+import type { WelcomeEmails } from '../../../components/identity/welcome-email.ts';
+import { redactText } from '../../../personal-data/redact.ts';
 import { countLabel, messageHref, streamMessagesHref, timeLabel } from '../dashboard/format.ts';
 import { videoStatusLabel } from '../videos/queries.ts';
 import type { AdminUser, UserVideo } from './queries.ts';
@@ -43,4 +45,23 @@ export function entryView(entry: TimelineEntry) {
     streamHref: streamMessagesHref(entry.streamName),
     about: entry.about,
   };
+}
+
+/**
+ * The latest welcome email as the user's identity stream tells it, with send-email's reason (no
+ * address or path is stored in one; an older reason may hold an address, masked here).
+ */
+export function welcomeEmailLabel({ latest }: WelcomeEmails): string {
+  if (!latest) return 'none asked for';
+  const reason = redactText(latest.reason ?? '');
+  switch (latest.state) {
+    case 'requested':
+      return `asked for ${timeLabel(latest.at)}, no answer yet`;
+    case 'retrying':
+      return `not delivered yet: ${reason}; next try ${timeLabel(latest.nextAttemptAt)}`;
+    case 'sent':
+      return `sent ${timeLabel(latest.at)}`;
+    case 'failed':
+      return `failed ${timeLabel(latest.at)}: ${reason}`;
+  }
 }

@@ -19,6 +19,7 @@ import {
 import { answerId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
 import { reservationOf } from '../reservation.ts';
+import { createResendRegistrationEmail } from './resend-registration-email.ts';
 
 type Command<T extends IdentityCommand['type']> = Recorded<Extract<IdentityCommand, { type: T }>>;
 
@@ -30,7 +31,7 @@ interface Deps {
 }
 
 /**
- * Register, GrantAdminRole and RevokeAdminRole. Each handler may run again for the same command
+ * Register, GrantAdminRole, RevokeAdminRole and ResendRegistrationEmail. Each handler may run again for the same command
  * (redelivery, a retry after a version conflict, two processes): it first asks whether the
  * command was answered, and every answer has an id derived from the command, so a race past
  * that check still writes nothing new. Writes to a user's stream expect the version that was
@@ -164,5 +165,6 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     Register: register,
     GrantAdminRole: (command) => changeAdminRole(command, 'grant'),
     RevokeAdminRole: (command) => changeAdminRole(command, 'revoke'),
+    ResendRegistrationEmail: createResendRegistrationEmail({ messageStore, logger }),
   };
 }
