@@ -5,7 +5,7 @@ import path from 'node:path';
 import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { createAppDatabase, migrateAppDatabase } from '../../src/db/app-database.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../../src/db/ensure-database.ts';
 import { installMessageDb } from '../../src/db/install-message-db.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -41,11 +41,11 @@ async function startServer(): Promise<Server> {
     };
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-pg-'));
-  const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger });
+  const embedded: EmbeddedPostgres = await useEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger });
   return {
     url: (database) => embedded.url(database),
     async close() {
-      await embedded.stop();
+      await embedded.release();
       await rm(dir, { recursive: true, force: true });
     },
   };
