@@ -12,10 +12,11 @@ const ROOMY = { points: 1_000, windowSeconds: 60 };
 /**
  * The real system on fresh databases, with a silent logger, quick retries, the cheapest bcrypt
  * cost, roomy rate limits, emails written as files in a temporary MAIL_DIR and videos kept in a
- * temporary VIDEO_DIR (both removed by stop()).
+ * temporary VIDEO_DIR (both removed by stop()). Given `urls`, it uses those databases (prepared
+ * by the caller) instead.
  */
 export async function createTestSystem(overrides: Partial<SystemConfig> = {}): Promise<System & { urls: DatabaseUrls; mailDir: string; videoDir: string }> {
-  const urls = await freshDatabases();
+  const urls = overrides.urls ?? (await freshDatabases());
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-mail-'));
   const videoDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-videos-'));
   const system = createSystem({
