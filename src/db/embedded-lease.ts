@@ -47,12 +47,10 @@ async function connectSharing(url: string): Promise<pg.Client | undefined> {
   return undefined;
 }
 
-/** Takes the exclusive lock on `client` if nobody holds a share; then stops the server. */
-async function stopIfLast(client: pg.Client, stopServer: () => Promise<void>): Promise<boolean> {
-  const { rows } = await client.query<{ last: boolean }>('SELECT pg_try_advisory_lock($1) AS last', [USERS_LOCK]);
-  if (!rows[0]?.last) return false;
-  await stopServer();
-  return true;
+/** Takes the exclusive lock on the session of `client` when no other session holds a share: true for the last user. */
+async function holdAlone(client: pg.Client): Promise<boolean> {
+  const { rows } = await client.query<{ alone: boolean }>('SELECT pg_try_advisory_lock($1) AS alone', [USERS_LOCK]);
+  return rows[0]?.alone === true;
 }
 
 /**
@@ -70,7 +68,10 @@ export async function stopIfUnused(url: string, stopServer: () => Promise<void>,
       return false; // no server answers: nothing to stop
     }
     for (;;) {
-      if (await stopIfLast(client, stopServer)) return true;
+      if (await holdAlone(client)) {
+        await stopServer();
+        return true;
+      }
       if (Date.now() >= deadline) return false;
       await sleep(100);
     }
@@ -131,8 +132,7 @@ export async function takeLease(url: string, logger: Logger): Promise<Lease | un
         let last: boolean | undefined;
         try {
           await held.query('SELECT pg_advisory_unlock_shared($1)', [USERS_LOCK]);
-          const { rows } = await held.query<{ last: boolean }>('SELECT pg_try_advisory_lock($1) AS last', [USERS_LOCK]);
-          last = rows[0]?.last === true;
+          last = await holdAlone(held);
         } catch {
           // The session went just now: ask on a new one below.
         }
