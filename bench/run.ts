@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { exitOnInterrupt } from '../src/bin/cli.ts';
 import { useEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { installMessageDb } from '../src/db/install-message-db.ts';
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   const theirs = targetFromEnv(env); // a bad setting should fail before minutes of work
   const configured = env.BENCH_DATABASE_URL;
   const tmp = configured ? undefined : await mkdtemp(path.join(os.tmpdir(), 'vt-bench-'));
+  // Ctrl-C ends through process.exit, so the embedded server (in a process group of its own) is stopped after us.
+  if (tmp) exitOnInterrupt();
   const embedded = tmp ? await useEmbeddedPostgres({ dir: path.join(tmp, 'data'), port: 0, logger }) : undefined;
   const url = (name: string) => {
     if (embedded) return embedded.url(name);

@@ -119,6 +119,42 @@ function reaperOnExit(dataDir: string): () => void {
 /** Joins the embedded PostgreSQL running on `dir`, or starts it; see the note at the top of this file. */
 export async function useEmbeddedPostgres({ dir, port: preferredPort, logger }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(dir);
+  // From before the server may be started here until release(): a process that exits in between
+  // (Ctrl-C during start-up, say) still gets a server nobody else uses stopped.
+  const onExit = reaperOnExit(dataDir);
+  process.on('exit', onExit);
+  try {
+    const { lease, server, startedHere, url } = await join(dataDir, preferredPort, logger);
+    logger.info({ port: server.port, pid: server.pid }, startedHere ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running');
+    let released: Promise<void> | undefined;
+    return {
+      port: server.port,
+      startedHere,
+      url,
+      release() {
+        released ??= (async () => {
+          process.removeListener('exit', onExit);
+          const stopped = await lease.leave(() => stopServer(dataDir, Date.now() + STOP_DEADLINE_MS));
+          logger.info(stopped ? 'embedded PostgreSQL stopped' : 'left the embedded PostgreSQL running: another process uses it');
+        })();
+        return released;
+      },
+    };
+  } catch (error) {
+    process.removeListener('exit', onExit);
+    throw error;
+  }
+}
+
+interface Joined {
+  readonly lease: Lease;
+  readonly server: RunningServer;
+  readonly startedHere: boolean;
+  url(database: string): string;
+}
+
+/** Takes a share of the server running on `dataDir`, starting it first when none runs. */
+async function join(dataDir: string, preferredPort: number, logger: Logger): Promise<Joined> {
   await mkdir(path.dirname(dataDir), { recursive: true });
   // When we run as root, PostgreSQL runs as the `postgres` user, which must reach the directory.
   await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
@@ -152,29 +188,11 @@ export async function useEmbeddedPostgres({ dir, port: preferredPort, logger }: 
         }
       }
     }
-    if (!lease) {
-      // Being stopped by its last user (or not ready in time): once it is gone, start afresh.
-      if (!(await serverGone(dataDir, deadline))) throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
-      continue;
+    if (lease) {
+      const { port } = server;
+      return { lease, server, startedHere, url: (database) => urlOn(port, database) };
     }
-    logger.info({ port: server.port, pid: server.pid }, startedHere ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running');
-
-    const onExit = reaperOnExit(dataDir);
-    process.on('exit', onExit);
-    let released: Promise<void> | undefined;
-    const running = server;
-    return {
-      port: running.port,
-      startedHere,
-      url: (database) => urlOn(running.port, database),
-      release() {
-        released ??= (async () => {
-          process.removeListener('exit', onExit);
-          const stopped = await lease.leave(() => stopServer(dataDir, Date.now() + STOP_DEADLINE_MS));
-          logger.info(stopped ? 'embedded PostgreSQL stopped' : 'left the embedded PostgreSQL running: another process uses it');
-        })();
-        return released;
-      },
-    };
+    // Being stopped by its last user (or not ready in time): once it is gone, start afresh.
+    if (!(await serverGone(dataDir, deadline))) throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
   }
 }
