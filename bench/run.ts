@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
+import { exitOnInterrupt } from '../src/bin/cli.ts';
+import { useEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
 import { installMessageDb } from '../src/db/install-message-db.ts';
 import { createLogger } from '../src/logger.ts';
@@ -50,7 +51,9 @@ async function main(): Promise<void> {
   const theirs = targetFromEnv(env); // a bad setting should fail before minutes of work
   const configured = env.BENCH_DATABASE_URL;
   const tmp = configured ? undefined : await mkdtemp(path.join(os.tmpdir(), 'vt-bench-'));
-  const embedded = tmp ? await startEmbeddedPostgres({ dir: path.join(tmp, 'data'), port: 0, logger }) : undefined;
+  // Ctrl-C ends through process.exit, so the embedded server (in a process group of its own) is stopped after us.
+  if (tmp) exitOnInterrupt();
+  const embedded = tmp ? await useEmbeddedPostgres({ dir: path.join(tmp, 'data'), port: 0, logger }) : undefined;
   const url = (name: string) => {
     if (embedded) return embedded.url(name);
     const u = new URL(configured!);
@@ -120,7 +123,7 @@ async function main(): Promise<void> {
   } finally {
     await dropDatabase(urls.messageStoreUrl);
     await dropDatabase(urls.databaseUrl);
-    await embedded?.stop();
+    await embedded?.release();
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
   for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(58)} ${value}`);

@@ -13,6 +13,9 @@ import { seedDemo } from './demo/index.ts';
 import { ffmpegPath } from './media-tools.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
+// One Ctrl-C can arrive twice: from the terminal, and passed on by `tsx watch` (npm run dev) or
+// npm, which got it too. A second signal this soon is that echo, not an impatient user.
+const SAME_KEYPRESS_MS = 1_000;
 // Requests in flight get this long to finish before their connections are cut.
 const DRAIN_MS = 3_000;
 
@@ -75,7 +78,7 @@ async function main(): Promise<void> {
   let seeding: Promise<unknown> | undefined;
 
   // Stop in the reverse order of start: no new requests, subscribers checkpoint, pools close,
-  // and only then the embedded database goes.
+  // and only then the embedded database is released (stopped, unless another process uses it).
   const shutdown = (reason: string, code: number): Promise<void> => {
     shuttingDown ??= (async () => {
       logger.info({ reason }, 'shutting down');
@@ -92,20 +95,23 @@ async function main(): Promise<void> {
       } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
       } finally {
-        await embedded?.stop().catch((error: unknown) => logger.error({ err: error }, 'could not stop embedded PostgreSQL'));
+        await embedded?.release().catch((error: unknown) => logger.error({ err: error }, 'could not release the embedded PostgreSQL'));
         process.exit(code);
       }
     })();
     return shuttingDown;
   };
   // SIGHUP too: a closed terminal must not leave the embedded PostgreSQL running.
+  let firstSignalAt = 0;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      if (shuttingDown) {
+      if (!shuttingDown) {
+        firstSignalAt = Date.now();
+        void shutdown(signal, 0);
+      } else if (Date.now() - firstSignalAt >= SAME_KEYPRESS_MS) {
         logger.warn({ signal }, 'second signal: exiting now');
         process.exit(1);
       }
-      void shutdown(signal, 0);
     });
   }
   // Started by npm (or another runner that may die without passing signals on)? Go with it.
@@ -163,7 +169,12 @@ async function main(): Promise<void> {
       );
     }
   } catch (error) {
-    logger.fatal({ err: error }, 'could not start');
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      // Most likely the app is already running here: say so in one line, and leave its database alone.
+      logger.fatal({ port: env.port, host: env.host }, `port ${env.port} is in use, perhaps by this app already running: stop that, or set PORT to run another copy`);
+    } else {
+      logger.fatal({ err: error }, 'could not start');
+    }
     await shutdown('start-up failed', 1);
   }
 }

@@ -51,7 +51,7 @@ test('smoke: `npm start` with no database variables runs on the embedded Postgre
     t.ok(existsSync(pidFile), 'a killed app leaves its PostgreSQL behind...');
 
     const third = await start();
-    t.equal(await homeCount(third.base), 1, '...which the next start stops and replaces');
+    t.equal(await homeCount(third.base), 1, '...which the next start joins (nobody else uses it) and takes on');
     t.equal(await stopWith(third.child, 'SIGTERM'), 0, 'SIGTERM exits cleanly');
     t.notOk(existsSync(pidFile), 'no postgres left running');
   } finally {

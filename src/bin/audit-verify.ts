@@ -9,7 +9,7 @@ import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import type { Logger } from '../logger.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
-import { cliLogger, runCli, withDatabases } from './cli.ts';
+import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
 
 /*
  * npm run audit:verify [-- --json]
@@ -129,4 +129,6 @@ async function main(): Promise<number> {
   return withDatabases(env, logger, (urls) => run(urls, keys, options.json, logger));
 }
 
+// Nothing to undo when cut short: it reads, then writes one record.
+exitOnInterrupt();
 await runCli('audit:verify', main);

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import type { DatabaseUrls, Env } from '../config/env.ts';
-import { useEmbeddedPostgres } from '../db/shared-embedded-postgres.ts';
+import { resolveDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
 
 /** Logs on stderr, and only warnings unless LOG_LEVEL asks for more: a tool's stdout is for its answer. */
@@ -9,16 +9,27 @@ export function cliLogger(env: Env): Logger {
 }
 
 /**
- * Runs `use` on the configured databases, or on the app's embedded server: joined if the app
- * runs it, else started for this run and stopped after (starting it anew would stop the app's).
+ * Runs `use` on the configured databases, or on the app's embedded server: joined if the app (or
+ * anything else) runs it, else started for this run; released after, which stops the server only
+ * if no other process uses it.
  */
-export async function withDatabases<T>(env: Env, logger: Logger, use: (urls: DatabaseUrls) => Promise<T>): Promise<T> {
-  const databases = env.databases ? { urls: env.databases, release: async () => undefined } : await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
+export async function withDatabases<T>(env: Pick<Env, 'databases' | 'embeddedPostgres'>, logger: Logger, use: (urls: DatabaseUrls) => Promise<T>): Promise<T> {
+  const { urls, embedded } = await resolveDatabases(env, logger);
   try {
-    return await use(databases.urls);
+    return await use(urls);
   } finally {
-    await databases.release();
+    await embedded?.release();
   }
+}
+
+/**
+ * For a tool with nothing to finish on Ctrl-C: end through process.exit rather than die of the
+ * signal, so an embedded server this run started is still handed on (embedded-postgres.ts) — it
+ * runs in its own process group and no longer dies of the terminal's Ctrl-C with us.
+ */
+export function exitOnInterrupt(): void {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
 }
 
 // Ending by itself lets stdout drain (a pipe is asynchronous on some systems); the unref'd timer

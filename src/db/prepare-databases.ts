@@ -1,7 +1,7 @@
 import type { DatabaseUrls, Env } from '../config/env.ts';
 import type { Logger } from '../logger.ts';
 import { createAppDatabase, migrateAppDatabase } from './app-database.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
+import { useEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 import { ensureDatabase } from './ensure-database.ts';
 import { installMessageDb } from './install-message-db.ts';
 
@@ -9,14 +9,14 @@ export const EMBEDDED_DATABASE_NAMES = { app: 'video_tutorials', messageStore: '
 
 export interface ResolvedDatabases {
   readonly urls: DatabaseUrls;
-  /** Set when we started the embedded server: whoever resolved it must stop it. */
+  /** Set when the embedded server is used: whoever resolved it must release it. */
   readonly embedded: EmbeddedPostgres | undefined;
 }
 
-/** The configured URLs, or an embedded PostgreSQL under .data/ when none are configured. */
-export async function resolveDatabases(env: Env, logger: Logger): Promise<ResolvedDatabases> {
+/** The configured URLs, or the embedded PostgreSQL under .data/ (joined, or started) when none are configured. */
+export async function resolveDatabases(env: Pick<Env, 'databases' | 'embeddedPostgres'>, logger: Logger): Promise<ResolvedDatabases> {
   if (env.databases) return { urls: env.databases, embedded: undefined };
-  const embedded = await startEmbeddedPostgres({ ...env.embeddedPostgres, logger });
+  const embedded = await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
   return {
     embedded,
     urls: {

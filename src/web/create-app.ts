@@ -82,6 +82,6 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   app.use(csrfProtection());
   for (const { path: mountPath, router } of options.routes) app.use(mountPath, router);
   app.use(notFound());
-  app.use(errorHandler({ logger: options.logger, showStack: !options.production }));
+  app.use(errorHandler({ logger: options.logger }));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
+import { isInfrastructureError } from '../subscription/retry.ts';
 import { HttpError, TooManyRequestsError } from './errors.ts';
 
 export function notFound(): RequestHandler {
@@ -30,20 +31,49 @@ function clientDataError(error: unknown): string | undefined {
 // body-parser's own words ("request entity too large") mean nothing to a visitor.
 const FORM_TOO_LARGE = 'That is more than this form can take. Shorten it and send it again (your browser’s Back button brings back what you typed).';
 
+// An outage is short, or someone is already on it: a browser or a client may ask again this soon.
+const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+/** The database (or what it stands on) is out of reach for now, which asking again later may mend; also when wrapped as a cause. */
+function isOutage(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause !== undefined && cause !== null && depth < 5; depth += 1) {
+    if (isInfrastructureError(cause)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
+  if (isOutage(error)) return 503;
   if (clientDataError(error) !== undefined) return 400;
   // body-parser and friends mark client mistakes (bad JSON, too large) with a 4xx status.
   const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }
 
-/** Registered after every router. A 4xx shows its message; a 500 shows a stack only outside production. */
-export function errorHandler({ logger, showStack }: { logger: Logger; showStack: boolean }): ErrorRequestHandler {
+/**
+ * Registered after every router. A 4xx shows its message; a 503 (the database out of reach) asks
+ * to try again in a moment; a 500 says it was logged. A visitor never sees a stack or an error's
+ * own words, in any mode: the operator has them in the log.
+ */
+export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const status = statusOf(error);
     const traceId = req.context?.traceId;
+    if (status === 503) {
+      // One line per request while it lasts, without a stack: the cause is the outage, not this route.
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      logger.warn({ traceId, path: req.path, code, reason: message }, 'request refused: the database is out of reach');
+      res.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+      return res.status(503).render('error', {
+        title: 'Try again in a moment',
+        status,
+        message: 'The site cannot do this right now. It is nothing you did: please try again in a moment.',
+        traceId,
+      });
+    }
     if (status >= 500) logger.error({ err: error, traceId, path: req.path }, 'request failed');
     // A route let it through to the database: worth a warning, so the route gets its own check.
     const dataError = clientDataError(error);
@@ -58,7 +88,6 @@ export function errorHandler({ logger, showStack }: { logger: Logger; showStack:
       status,
       message,
       traceId,
-      stack: showStack && status >= 500 && error instanceof Error ? error.stack : undefined,
     });
   };
 }

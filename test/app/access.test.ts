@@ -25,7 +25,7 @@ test('access: requireUser sends visitors to log in and back; requireAdmin answer
     });
     app.get('/mine', requireUser(), (req, res) => void res.send(`hello ${req.context.userId}`));
     app.get('/admin', requireAdmin(credentials.rolesOf), (_req, res) => void res.send('admin page'));
-    app.use(errorHandler({ logger: silentLogger, showStack: false }));
+    app.use(errorHandler({ logger: silentLogger }));
 
     const visitor = await request(app).get('/mine?x=1');
     t.equal(visitor.status, 303, 'a visitor is redirected');

@@ -39,7 +39,7 @@ test('admin portal: every section is behind the admin role — visitors to log i
       next();
     });
     app.use('/admin', admin.router);
-    app.use(errorHandler({ logger: silentLogger, showStack: false }));
+    app.use(errorHandler({ logger: silentLogger }));
 
     for (const [method, url] of [['get', '/admin'], ['get', '/admin/messages'], ['get', '/admin/hidden'], ['post', '/admin/messages/act']] as const) {
       const visitor = await request(app)[method](url);

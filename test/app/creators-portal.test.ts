@@ -400,7 +400,7 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
       next();
     });
     app.use('/creators-portal', portal.router);
-    app.use(errorHandler({ logger: silentLogger, showStack: false }));
+    app.use(errorHandler({ logger: silentLogger }));
     const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
     t.equal(answer.status, 429, 'too many uploads at once → 429');
     t.equal(answer.headers['retry-after'], '30', 'with Retry-After');

@@ -20,7 +20,7 @@ function site() {
   });
   app.get('/form', (_req, res) => res.send(String(res.locals.csrfToken ?? 'none')));
   app.post('/act', (_req, res) => res.send('done'));
-  app.use(errorHandler({ logger: silentLogger, showStack: false }));
+  app.use(errorHandler({ logger: silentLogger }));
   return app;
 }
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import test from 'tape';
-import { startEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { useEmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { operatorEnv, runAdmin } from '../fixtures/identity-admin-cli.ts';
 
@@ -26,7 +26,7 @@ test('admin CLI without database URLs: joins the embedded PostgreSQL the app run
   const dataDir = path.join(dir, 'postgres');
   const env = operatorEnv({ EMBEDDED_POSTGRES_DIR: dataDir });
   // Stands in for `npm start`: the embedded server of the same data directory, already running.
-  const appServer = await startEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+  const appServer = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
   let appServerStopped = false;
   try {
     const joined = await runAdmin(['grant', 'nobody@example.com'], env);
@@ -34,14 +34,15 @@ test('admin CLI without database URLs: joins the embedded PostgreSQL the app run
     t.ok(joined.stderr.includes('no registered user has that email'), joined.stderr);
     t.ok(await answers(appServer.url('postgres')), "the app's server is still up after the CLI exited");
 
-    await appServer.stop();
+    await appServer.release();
     appServerStopped = true;
+    t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'the app, the last user, stopped it');
     const alone = await runAdmin(['revoke', 'nobody@example.com'], env);
     t.equal(alone.code, 1, 'with no server running, the CLI started one and worked on it');
     t.ok(alone.stderr.includes('no registered user has that email'), alone.stderr);
     t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'and stopped it on the way out');
   } finally {
-    if (!appServerStopped) await appServer.stop();
+    if (!appServerStopped) await appServer.release();
     await rm(dir, { recursive: true, force: true });
   }
 });

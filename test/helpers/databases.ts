@@ -4,8 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
+import { exitOnInterrupt } from '../../src/bin/cli.ts';
 import { createAppDatabase, migrateAppDatabase } from '../../src/db/app-database.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
+import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../../src/db/ensure-database.ts';
 import { installMessageDb } from '../../src/db/install-message-db.ts';
 import { createLogger } from '../../src/logger.ts';
@@ -41,11 +42,14 @@ async function startServer(): Promise<Server> {
     };
   }
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-pg-'));
-  const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger });
+  // The server runs in a process group of its own: Ctrl-C on the run ends through process.exit,
+  // so the run's exit hook still gets it stopped (embedded-postgres.ts).
+  exitOnInterrupt();
+  const embedded: EmbeddedPostgres = await useEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger });
   return {
     url: (database) => embedded.url(database),
     async close() {
-      await embedded.stop();
+      await embedded.release();
       await rm(dir, { recursive: true, force: true });
     },
   };

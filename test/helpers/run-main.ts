@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 
 const DATABASE_VARIABLES = ['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'TEST_DATABASE_URL'];
@@ -11,9 +13,54 @@ export function bareEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Starts the real entry point (src/main.ts) as `npm start` does. */
-export function startMain(env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the real entry point (src/main.ts) as `npm start` does. `detached` puts it in a process
+ * group of its own, as a shell does with a foreground job, so interrupt() can signal the group.
+ */
+export function startMain(env: NodeJS.ProcessEnv, { detached = false }: { detached?: boolean } = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, detached, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Starts `npm run dev` as package.json says (`tsx watch`), in a process group of its own. */
+export function startDev(env: NodeJS.ProcessEnv): ChildProcess {
+  const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
+  return spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', 'src/main.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Ctrl-C in a terminal: SIGINT to the whole foreground process group (the child must be `detached`). */
+export function interrupt(child: ChildProcess): void {
+  process.kill(-child.pid!, 'SIGINT');
+}
+
+/** Everything the child prints (stdout and stderr, interleaved as it came), and from a given point on. */
+export function collectOutput(child: ChildProcess): { all(): string; mark(): void; sinceMark(): string } {
+  let text = '';
+  let marked = 0;
+  child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { all: () => text, mark: () => void (marked = text.length), sinceMark: () => text.slice(marked) };
+}
+
+/** Lines of output that are not quiet info: warnings and errors (pino level 40 and up), stack frames, or anything not a log line (a library printing to the console). */
+export function noisyLines(output: string): string[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .filter((line) => {
+      try {
+        const entry = JSON.parse(line) as { level?: unknown; err?: unknown };
+        return typeof entry.level !== 'number' || entry.level >= 40 || entry.err !== undefined;
+      } catch {
+        return true;
+      }
+    });
+}
+
+/** Resolves with the exit code once the child has exited (at once if it already has). */
+export async function exitOf(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code;
 }
 
 /** Resolves with the first JSON log line whose msg is `msg`, or rejects if the process exits first. */
@@ -39,10 +86,10 @@ export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 60_000)
   });
 }
 
-/** Runs the entry point to completion and collects what it printed. */
-export function runMainToExit(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the entry point (or another script, such as src/bin/migrate.ts) to completion and collects what it printed. */
+export function runMainToExit(env: NodeJS.ProcessEnv, script = 'src/main.ts'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = startMain(env);
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

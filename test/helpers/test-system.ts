@@ -14,11 +14,12 @@ const ROOMY = { points: 1_000, windowSeconds: 60 };
  * deferred emails), the cheapest bcrypt
  * cost, roomy rate limits, emails written as files in a temporary MAIL_DIR and videos kept in a
  * temporary VIDEO_DIR (both removed by stop()). `videos` overrides single video settings; the folder stays the temporary one.
+ * Given `urls`, it uses those databases (prepared by the caller) instead.
  */
 type TestOverrides = Partial<Omit<SystemConfig, 'videos'>> & { readonly videos?: Partial<VideoSettings> };
 
 export async function createTestSystem({ videos, ...overrides }: TestOverrides = {}): Promise<System & { urls: DatabaseUrls; mailDir: string; videoDir: string }> {
-  const urls = await freshDatabases();
+  const urls = overrides.urls ?? (await freshDatabases());
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-mail-'));
   const videoDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-videos-'));
   const system = createSystem({

@@ -36,6 +36,6 @@ export function adminPortal(system: System, adminId: string, sections: ReadonlyA
     next();
   });
   app.use('/admin', admin.router);
-  app.use(errorHandler({ logger: silentLogger, showStack: false }));
+  app.use(errorHandler({ logger: silentLogger }));
   return app;
 }
