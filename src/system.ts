@@ -26,7 +26,7 @@ import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy, VideoSettings } from './config/env.ts';
+import { DEFAULT_LOGIN_THROTTLE, type DatabaseUrls, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
@@ -37,7 +37,9 @@ import { DEFAULT_RETRY, type RetryPolicy } from './subscription/retry.ts';
 import type { SubscriberStatus } from './subscription/status.ts';
 import type { Subscription } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
+import { createDeviceCookies } from './web/device-cookie.ts';
 import { createHealthRouter } from './web/health.ts';
+import { createLoginThrottle } from './web/login-throttle.ts';
 import { createPasswordHasher } from './web/passwords.ts';
 import { createRateLimits } from './web/rate-limits.ts';
 import { createStatusRouter } from './web/status.ts';
@@ -60,6 +62,7 @@ export interface SystemConfig {
   /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */
   readonly bcryptCost?: number;
   readonly rateLimits?: RateLimitSettings;
+  readonly loginThrottle?: LoginThrottleSettings;
   /** Where emails go: an SMTP server, or .eml files in a folder. */
   readonly mail?: MailSettings;
   /** Where the site is reached, for links in emails. */
@@ -94,8 +97,6 @@ const DEFAULT_SITE_URL = 'http://localhost:3000';
 const DEFAULT_VIDEOS: VideoSettings = { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, transcodeConcurrency: 1 };
 const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' };
 const DEFAULT_RATE_LIMITS: RateLimitSettings = {
-  loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
-  loginFailuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
   registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
 };
 
@@ -173,7 +174,13 @@ export function createSystem(config: SystemConfig): System {
   const credentials = createCredentialsQueries(db);
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
-  const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
+  const authenticate = createAuthenticateApp({
+    messageStore,
+    credentials,
+    passwords,
+    throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
+    devices: createDeviceCookies({ secrets: typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret, secure: config.production }),
+  });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
   const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
   const videos = createVideosApp({ db, videoStore });

@@ -128,7 +128,11 @@ test('config: users settings have safe defaults and refuse nonsense', (t) => {
   t.equal(env.bcryptCost, 10);
   t.equal(env.siteUrl, 'http://localhost:3000');
   t.same(env.mail, { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' });
-  t.same(env.rateLimits.loginFailuresPerAccount, { points: 5, windowSeconds: 900 });
+  t.same(env.loginThrottle, {
+    failuresPerDevice: { points: 10, windowSeconds: 900 },
+    failuresPerAddress: { points: 20, windowSeconds: 900 },
+    untrustedPerAccount: { tries: 5, refillSeconds: 180 },
+  });
   t.equal(parseEnv({ SITE_URL: 'https://tutorials.example/' }).siteUrl, 'https://tutorials.example', 'no trailing slash, for joining paths');
   t.match(errorOf({ BCRYPT_COST: '3' }), /^BCRYPT_COST is malformed/);
   t.match(errorOf({ SMTP_URL: 'http://mail.example' }), /^SMTP_URL is malformed/);
