@@ -24,6 +24,7 @@ import { replayThroughProcessors } from './app/admin/parked/replay.ts';
 import { adminSections } from './app/admin/sections.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
+import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
 import { DEFAULT_LOGIN_THROTTLE, type DatabaseUrls, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
@@ -174,10 +175,12 @@ export function createSystem(config: SystemConfig): System {
   const credentials = createCredentialsQueries(db);
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const sessions = createSessions(db);
   const authenticate = createAuthenticateApp({
     messageStore,
     credentials,
     passwords,
+    sessions,
     throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
     devices: createDeviceCookies({ secrets: typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret, secure: config.production }),
   });
@@ -227,8 +230,8 @@ export function createSystem(config: SystemConfig): System {
       { path: '/videos', router: videos.router },
     ],
     probes,
-    // An erased user's row is deleted: their session ends at the next request.
-    userExists: credentials.exists,
+    // A session ends at log-out, and when its user is erased (their credentials row goes).
+    sessionUser: sessions.userOf,
   });
 
   const status = () => running.map((subscription) => subscription.status());

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
-import { ADMIN_ROLE } from '../../web/access.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import type { DeviceCookies } from '../../web/device-cookie.ts';
 import { durationInWords } from '../../web/duration-words.ts';
@@ -13,6 +12,7 @@ import type { PasswordHasher } from '../../web/passwords.ts';
 import { localReturnPath } from '../../web/return-to.ts';
 import { authenticationStreamName, LOGIN_FAILURE_REASONS, type AuthenticationEvent } from './contract.ts';
 import type { CredentialsQueries } from './queries.ts';
+import type { Sessions } from './sessions.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const NO_MATCH = 'That email and password do not match an account. Check both and try again.';
@@ -23,6 +23,7 @@ interface AuthenticateDeps {
   readonly credentials: CredentialsQueries;
   readonly passwords: PasswordHasher;
   readonly throttle: LoginThrottle;
+  readonly sessions: Sessions;
   readonly devices: DeviceCookies;
 }
 
@@ -31,7 +32,7 @@ const field = (body: unknown, name: string): string => {
   return typeof value === 'string' ? value : '';
 };
 
-export function createAuthenticateApp({ messageStore, credentials, passwords, throttle, devices }: AuthenticateDeps) {
+export function createAuthenticateApp({ messageStore, credentials, passwords, throttle, sessions, devices }: AuthenticateDeps) {
   const record = (req: Request, userId: string, event: Omit<AuthenticationEvent, 'id' | 'metadata'>) =>
     messageStore.write(authenticationStreamName(userId), { ...event, id: randomUUID(), metadata: { traceId: req.context.traceId, userId } } as AuthenticationEvent);
 
@@ -74,19 +75,17 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     await throttle.succeeded(email, client);
     await record(req, account.userId, { type: 'UserLoggedIn', data: { userId: account.userId } });
     const session = req.session!;
-    session.userId = account.userId;
-    session.email = account.email;
-    session.loggedInAt = Date.now();
-    // Only to show the Admin link: every admin page checks the role afresh.
-    session.admin = account.roles.includes(ADMIN_ROLE) || undefined;
+    // Logging in over another log-in (someone else's, on a shared computer) ends that one.
+    if (session.sid) await sessions.end(session.sid);
+    session.sid = await sessions.start(account.userId);
     // A token seen before log-in (on a shared computer, say) is no good after it.
     session.csrfToken = newCsrfToken();
-    session.flash = `Logged in as ${account.email}.`;
+    session.flash = 'You are logged in.';
     devices.remember(req, res, account.userId);
     res.redirect(303, localReturnPath(returnTo));
   });
 
-  // Showing the form changes nothing: only the POST logs out.
+  // Showing the form changes nothing: only a POST logs out.
   router.get('/log-out', (req, res) => {
     if (!req.context.userId) return res.redirect(303, '/');
     issueCsrfToken(req, res);
@@ -95,8 +94,22 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
 
   router.post('/log-out', requireCsrfToken(), async (req, res) => {
     const userId = req.context.userId;
+    // The session ends on the server first: a copy of this cookie is then worth nothing.
+    if (req.session?.sid) await sessions.end(req.session.sid);
     if (userId) await record(req, userId, { type: 'UserLoggedOut', data: { userId } });
     req.session = null;
+    res.redirect(303, '/');
+  });
+
+  router.post('/log-out-everywhere', requireCsrfToken(), async (req, res) => {
+    const userId = req.context.userId;
+    if (!userId) return res.redirect(303, '/');
+    await sessions.endAllFor(userId);
+    await record(req, userId, { type: 'UserLoggedOut', data: { userId, everywhere: true } });
+    const session = req.session!;
+    delete session.sid;
+    session.csrfToken = newCsrfToken();
+    session.flash = 'You are logged out in every browser, this one included.';
     res.redirect(303, '/');
   });
 
