@@ -148,6 +148,7 @@ async function main(): Promise<void> {
       pageCacheMs: env.pageCacheMs,
       bcryptCost: env.bcryptCost,
       rateLimits: env.rateLimits,
+      loginThrottle: env.loginThrottle,
       mail: env.mail,
       siteUrl: env.siteUrl,
       videos: env.videos,

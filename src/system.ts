@@ -24,9 +24,10 @@ import { replayThroughProcessors } from './app/admin/parked/replay.ts';
 import { adminSections } from './app/admin/sections.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
+import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import { DEFAULT_MAIL_RETRY_WINDOW_SECONDS, type DatabaseUrls, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
+import { DEFAULT_LOGIN_THROTTLE, DEFAULT_MAIL_RETRY_WINDOW_SECONDS, type DatabaseUrls, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
@@ -37,7 +38,9 @@ import { DEFAULT_RETRY, type RetryPolicy } from './subscription/retry.ts';
 import type { SubscriberStatus } from './subscription/status.ts';
 import type { Subscription } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
+import { createDeviceCookies } from './web/device-cookie.ts';
 import { createHealthRouter } from './web/health.ts';
+import { createLoginThrottle } from './web/login-throttle.ts';
 import { createPasswordHasher } from './web/passwords.ts';
 import { createRateLimits } from './web/rate-limits.ts';
 import { createStatusRouter } from './web/status.ts';
@@ -62,6 +65,7 @@ export interface SystemConfig {
   /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */
   readonly bcryptCost?: number;
   readonly rateLimits?: RateLimitSettings;
+  readonly loginThrottle?: LoginThrottleSettings;
   /** Where emails go: an SMTP server, or .eml files in a folder. */
   readonly mail?: MailSettings;
   /** The waits between tries of an email that failed for a reason that may pass; tests shorten them. */
@@ -99,8 +103,6 @@ const DEFAULT_VIDEOS: VideoSettings = { dir: '.data/videos', maxUploadBytes: 500
 const DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
 const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' };
 const DEFAULT_RATE_LIMITS: RateLimitSettings = {
-  loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
-  loginFailuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
   registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
   videoEditsPerCreator: { points: 30, windowSeconds: 10 * 60 },
 };
@@ -187,7 +189,15 @@ export function createSystem(config: SystemConfig): System {
   const credentials = createCredentialsQueries(db);
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
-  const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
+  const sessions = createSessions(db);
+  const authenticate = createAuthenticateApp({
+    messageStore,
+    credentials,
+    passwords,
+    sessions,
+    throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
+    devices: createDeviceCookies({ secrets: typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret, secure: config.production }),
+  });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
   const creatorsPortal = createCreatorsPortalApp({
     db,
@@ -242,8 +252,8 @@ export function createSystem(config: SystemConfig): System {
       { path: '/videos', router: videos.router },
     ],
     probes,
-    // An erased user's row is deleted: their session ends at the next request.
-    userExists: credentials.exists,
+    // A session ends at log-out, and when its user is erased (their credentials row goes).
+    sessionUser: sessions.userOf,
   });
 
   const status = () => running.map((subscription) => subscription.status());

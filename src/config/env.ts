@@ -65,6 +65,34 @@ const MAX_MAIL_RETRY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
 const MIN_SECRET_LENGTH = 32;
 
+/** How many of something one key may do within a window. */
+export interface Limit {
+  readonly points: number;
+  readonly windowSeconds: number;
+}
+
+/**
+ * Log-in throttling after OWASP's device cookies (src/web/login-throttle.ts): a browser that has
+ * logged in to an account before is held only by its own failures; any other is limited by its
+ * address and shares a small, refilling allowance of tries per account.
+ */
+export interface LoginThrottleSettings {
+  /** Failures one known browser may make on its account within the window before it waits. */
+  readonly failuresPerDevice: Limit;
+  /** Failures from browsers an account does not know, per client address, within the window. */
+  readonly failuresPerAddress: Limit;
+  /** Tries from browsers an account does not know: `tries` at once, one more every `refillSeconds`. */
+  readonly untrustedPerAccount: { readonly tries: number; readonly refillSeconds: number };
+}
+
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = {
+  failuresPerDevice: { points: 10, windowSeconds: 15 * 60 },
+  failuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
+  // 5 at once, then one every 3 minutes: 480 guesses a day at most, as 5 per 15 minutes allowed
+  // before, while the owner on a new browser waits 3 minutes, not 15.
+  untrustedPerAccount: { tries: 5, refillSeconds: 3 * 60 },
+};
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
@@ -92,9 +120,11 @@ const schema = z.object({
     .min(0)
     .max(MAX_MAIL_RETRY_WINDOW_SECONDS, `must be at most ${MAX_MAIL_RETRY_WINDOW_SECONDS} seconds (a week)`)
     .default(DEFAULT_MAIL_RETRY_WINDOW_SECONDS),
-  LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(5),
-  LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(20),
-  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(DEFAULT_LOGIN_THROTTLE.untrustedPerAccount.tries),
+  LOGIN_ACCOUNT_REFILL_SECONDS: positiveInt.default(DEFAULT_LOGIN_THROTTLE.untrustedPerAccount.refillSeconds),
+  LOGIN_FAILURES_PER_DEVICE: positiveInt.default(DEFAULT_LOGIN_THROTTLE.failuresPerDevice.points),
+  LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(DEFAULT_LOGIN_THROTTLE.failuresPerAddress.points),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(DEFAULT_LOGIN_THROTTLE.failuresPerAddress.windowSeconds),
   REGISTRATIONS_PER_ADDRESS: positiveInt.default(10),
   REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
   VIDEO_EDITS_PER_CREATOR: positiveInt.default(30),
@@ -120,15 +150,7 @@ export interface VideoSettings {
   readonly transcodeConcurrency: number;
 }
 
-/** How many of something one key may do within a window. */
-export interface Limit {
-  readonly points: number;
-  readonly windowSeconds: number;
-}
-
 export interface RateLimitSettings {
-  readonly loginFailuresPerAccount: Limit;
-  readonly loginFailuresPerAddress: Limit;
   readonly registrationsPerAddress: Limit;
   /** Name and description changes, each a command kept for good. */
   readonly videoEditsPerCreator: Limit;
@@ -177,6 +199,7 @@ export interface Env {
   readonly siteUrl: string;
   readonly mail: MailSettings;
   readonly rateLimits: RateLimitSettings;
+  readonly loginThrottle: LoginThrottleSettings;
   readonly videos: VideoSettings;
   /** Publish the demo videos at start when there are none: on by default outside production. */
   readonly seedDemo: boolean;
@@ -262,9 +285,12 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     // Only the first slash of a run can start the match: /\/+$/ would rescan a run from each of its slashes.
     siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/(?<!\/)\/+$/, ''),
     mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM, retryWindowSeconds: env.MAIL_RETRY_WINDOW_SECONDS }),
+    loginThrottle: Object.freeze({
+      failuresPerDevice: { points: env.LOGIN_FAILURES_PER_DEVICE, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
+      failuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
+      untrustedPerAccount: { tries: env.LOGIN_FAILURES_PER_ACCOUNT, refillSeconds: env.LOGIN_ACCOUNT_REFILL_SECONDS },
+    }),
     rateLimits: Object.freeze({
-      loginFailuresPerAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
-      loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
       videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
     }),

@@ -110,6 +110,14 @@ export function erasedUserIds(db: Knex): Knex.QueryBuilder {
   return db(KEYS_TABLE).whereNotNull('erased_at').select('user_id');
 }
 
+/**
+ * Whether the user named by the outer query's `userIdColumn` is erased, as a correlated subquery
+ * (one primary-key lookup per row, where erasedUserIds reads every erased user): for whereNotExists.
+ */
+export function erasureOf(db: Knex, userIdColumn: string): Knex.QueryBuilder {
+  return db(KEYS_TABLE).select(db.raw('1')).whereNotNull('erased_at').where(`${KEYS_TABLE}.user_id`, db.ref(userIdColumn));
+}
+
 export function createPersonalData(db: Knex): PersonalData {
   const keyOf = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
 

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import { bodyDeadline } from './body-deadline.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
-import { requestContext, SESSION_MAX_AGE_MS } from './request-context.ts';
+import { requestContext, SESSION_MAX_AGE_MS, type SessionUser } from './request-context.ts';
 import { requestLog } from './request-log.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,8 +34,8 @@ interface ExpressAppOptions {
   readonly routes: readonly MountedApp[];
   /** Mounted before sessions and CSRF: /health, /ready and /status are for machines and operators. */
   readonly probes: readonly Router[];
-  /** Whether a session's user still has credentials; unset, the signed cookie is trusted (request-context.ts). */
-  readonly userExists?: (userId: string) => Promise<boolean>;
+  /** The user of a live session (request-context.ts); unset, nobody is ever logged in. */
+  readonly sessionUser?: (sessionId: string) => Promise<SessionUser | undefined>;
 }
 
 export function createExpressApp(options: ExpressAppOptions): express.Express {
@@ -75,7 +75,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
       maxAge: SESSION_MAX_AGE_MS,
     }),
   );
-  app.use(requestContext(options.userExists ? { userExists: options.userExists } : {}));
+  app.use(requestContext({ sessionUser: options.sessionUser }));
   app.use(requestLog(options.logger));
   // 64 KB: a description of 5,000 characters in a non-Latin script is up to 20 KB, encoded thrice over.
   app.use(express.urlencoded({ extended: false, limit: '64kb' }));

@@ -13,13 +13,8 @@ declare module 'express-serve-static-core' {
 declare global {
   namespace CookieSessionInterfaces {
     interface CookieSessionObject {
-      userId?: string;
-      /** Shown in the header; kept with the id so a page needs no query to say who is logged in. */
-      email?: string;
-      /** When the user logged in (ms since the epoch): a session older than its max age is refused. */
-      loggedInAt?: number;
-      /** Had the admin role at log-in: shows the Admin link (pages check the role themselves). */
-      admin?: boolean;
+      /** The server-side session's id (the sessions table): who is logged in is read there, not here. */
+      sid?: string;
       csrfToken?: string;
       flash?: string;
     }

@@ -4,16 +4,17 @@ import type { Knex } from 'knex';
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Limit, RateLimitSettings } from '../config/env.ts';
 
-const TABLE = 'rate_limits';
+/** rate-limiter-flexible's table (its own shape); login-throttle.ts keeps its allowances there too. */
+export const RATE_LIMITS_TABLE = 'rate_limits';
 
 /** Keys are hashed: the table then holds no email addresses, and no key outgrows its column. */
-const keyOf = (value: string): string => createHash('sha256').update(value).digest('base64url');
+export const keyOf = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit): RateLimiterPostgres {
+export function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit): RateLimiterPostgres {
   return new RateLimiterPostgres({
     storeClient: db,
     storeType: 'knex',
-    tableName: TABLE,
+    tableName: RATE_LIMITS_TABLE,
     // Made by a migration: the app never creates tables while it serves.
     tableCreated: true,
     keyPrefix: prefix,
@@ -49,15 +50,22 @@ function isLimiterAnswer(value: unknown): value is RateLimiterRes {
   return typeof value === 'object' && value !== null && 'msBeforeNext' in value && !(value instanceof Error);
 }
 
+/**
+ * Takes one point from `store`'s allowance for `key`: 0 if it had one, else the seconds to wait.
+ * consume() is one atomic upsert: of any number of requests at once, only as many as the
+ * allowance get through. It rejects with the limiter's answer when the allowance is spent.
+ */
+export async function takePoint(store: RateLimiterPostgres, key: string): Promise<number> {
+  try {
+    await store.consume(key, 1);
+    return 0;
+  } catch (rejection) {
+    if (isLimiterAnswer(rejection)) return secondsUntilFree(rejection);
+    throw rejection;
+  }
+}
+
 export interface RateLimits {
-  /**
-   * Takes one try from the account's and the address's allowance of failures, before the
-   * password is checked, so a burst of guesses in parallel cannot all pass a check made before
-   * any of them failed. 0 if both had one left, else the seconds to wait.
-   */
-  loginAttempt(email: string, address: string): Promise<number>;
-  /** A good password gives the try back, and clears the account's failures. */
-  loginSucceeded(email: string, address: string): Promise<void>;
   /** Takes one registration from the address's allowance: 0 if it had one, else the seconds to wait. */
   registrationWait(address: string): Promise<number>;
   /** Takes one name or description change from the creator's allowance: 0 if they had one, else the seconds to wait. */
@@ -65,37 +73,15 @@ export interface RateLimits {
 }
 
 /**
- * Limits on guessing passwords, on mass registration and on a creator's edits (each change is a
- * command kept for good), kept in the app database through
+ * Limits on mass registration and on a creator's edits (each change is a command kept for good),
+ * and, in login-throttle.ts, on guessing passwords; kept in the app database through
  * rate-limiter-flexible's PostgreSQL store, so every web process counts against the same limits.
  */
 export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLimits {
-  const perAccount = limiter(db, 'login-failures-account', settings.loginFailuresPerAccount);
-  const perAddress = limiter(db, 'login-failures-address', settings.loginFailuresPerAddress);
   const registrations = limiter(db, 'registrations-address', settings.registrationsPerAddress);
   const videoEdits = limiter(db, 'video-edits-creator', settings.videoEditsPerCreator);
-
-  // consume() is one atomic upsert: of any number of requests at once, only as many as the
-  // allowance get through. It rejects with the limiter's answer when the allowance is spent.
-  const take = async (store: RateLimiterPostgres, key: string): Promise<number> => {
-    try {
-      await store.consume(key, 1);
-      return 0;
-    } catch (rejection) {
-      if (isLimiterAnswer(rejection)) return secondsUntilFree(rejection);
-      throw rejection;
-    }
-  };
-
   return {
-    async loginAttempt(email, address) {
-      const waits = await Promise.all([take(perAccount, keyOf(email)), take(perAddress, keyOf(clientKey(address)))]);
-      return Math.max(...waits);
-    },
-    async loginSucceeded(email, address) {
-      await Promise.all([perAccount.delete(keyOf(email)), perAddress.reward(keyOf(clientKey(address)), 1)]);
-    },
-    registrationWait: (address) => take(registrations, keyOf(clientKey(address))),
-    videoEditWait: (userId) => take(videoEdits, keyOf(userId)),
+    registrationWait: (address) => takePoint(registrations, keyOf(clientKey(address))),
+    videoEditWait: (userId) => takePoint(videoEdits, keyOf(userId)),
   };
 }

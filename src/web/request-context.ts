@@ -1,50 +1,53 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 
-/** How long a log-in lasts: the cookie's max age, and the most the app believes a login's time. */
+/** How long a log-in lasts: the cookie's max age, and the server-side session's. */
 export const SESSION_MAX_AGE_MS = 14 * 24 * 60 * 60 * 1000;
 
-/**
- * The user a session names, if its log-in is recent enough. A cookie's Expires is only advice to
- * the browser; a copied cookie would otherwise stay good for as long as the signing key does.
- */
-function loggedInUser(session: CookieSessionInterfaces.CookieSessionObject | null | undefined, now: number): string | null {
-  if (!session?.userId) return null;
-  const at = session.loggedInAt;
-  return typeof at === 'number' && at <= now && now - at < SESSION_MAX_AGE_MS ? session.userId : null;
+/** The user a live session belongs to, as the pages need them. */
+export interface SessionUser {
+  readonly userId: string;
+  /** Shown in the header; read on the server, never kept in the cookie. */
+  readonly email: string;
+  /** Shows the Admin link (admin pages check the role themselves). */
+  readonly admin: boolean;
 }
 
-/** A session whose user is gone becomes a visitor's: the log-in is forgotten, the rest (a CSRF token) kept. */
-function forgetUser(session: CookieSessionInterfaces.CookieSessionObject): void {
-  delete session.userId;
-  delete session.email;
-  delete session.loggedInAt;
-  delete session.admin;
-}
+/** What cookies written before sessions lived on the server held: the email among them. */
+const OLD_SESSION_FIELDS = ['userId', 'email', 'loggedInAt', 'admin'];
 
 interface RequestContextOptions {
   /**
-   * Whether the user a session names can still log in (their user_credentials row, one
-   * primary-key read). Erasing a user deletes that row, so their session ends at the next request
-   * rather than when the cookie expires. Unset, the signed cookie alone is trusted.
+   * The user of a live session (the sessions table, one indexed read): undefined once it is
+   * logged out, expired, or its user erased, so a copied cookie ends with the session. Unset,
+   * nobody is logged in.
    */
-  readonly userExists?: (userId: string) => Promise<boolean>;
+  readonly sessionUser?: (sessionId: string) => Promise<SessionUser | undefined>;
 }
 
-/** One trace id per request, copied into every message the request writes. */
-export function requestContext({ userExists }: RequestContextOptions = {}): RequestHandler {
+/** A response that holds personal data: no cache, shared or the browser's own, keeps a copy. */
+export function noStore(): RequestHandler {
+  return (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+}
+
+/** One trace id per request, copied into every message the request writes; who is logged in. */
+export function requestContext({ sessionUser }: RequestContextOptions = {}): RequestHandler {
   return async (req, res, next) => {
     const traceId = randomUUID();
-    let userId = loggedInUser(req.session, Date.now());
-    if (userId !== null && userExists && !(await userExists(userId))) {
-      forgetUser(req.session!);
-      userId = null;
-    }
-    req.context = { traceId, userId };
+    const session = req.session;
+    if (session) for (const field of OLD_SESSION_FIELDS) if (field in session) delete session[field];
+    const sessionId = session?.sid;
+    const user = sessionId !== undefined && sessionUser ? await sessionUser(sessionId) : undefined;
+    // A session that ended elsewhere becomes a visitor's: the id goes, the rest (a CSRF token) stays.
+    if (sessionId !== undefined && user === undefined) delete session!.sid;
+    req.context = { traceId, userId: user?.userId ?? null };
     res.locals.traceId = traceId;
     res.locals.userId = req.context.userId;
-    res.locals.userEmail = req.context.userId ? (req.session?.email ?? null) : null;
-    res.locals.showAdminLink = req.context.userId !== null && req.session?.admin === true;
+    res.locals.userEmail = user?.email ?? null;
+    res.locals.showAdminLink = user?.admin === true;
     // Forms send it back as returnTo, so a post can redirect to the page it came from.
     res.locals.currentPath = req.originalUrl;
     // Show a one-time notice left by the previous request (post/redirect/get), then forget it.
@@ -52,6 +55,8 @@ export function requestContext({ userExists }: RequestContextOptions = {}): Requ
       res.locals.flash = req.session.flash;
       delete req.session.flash;
     }
+    // Every page to a logged-in user shows who they are, at least.
+    if (user) res.set('Cache-Control', 'no-store');
     next();
   };
 }

@@ -69,7 +69,7 @@ test('creators portal: text the rules refuse is refused at the form (400, what w
 
 test('creators portal: a creator changing names and descriptions faster than the limit gets 429 with the text kept, and other creators are unaffected', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY, videoEditsPerCreator: { points: 3, windowSeconds: 600 } },
+    rateLimits: { registrationsPerAddress: ROOMY, videoEditsPerCreator: { points: 3, windowSeconds: 600 } },
   });
   try {
     const busy = await creatorWithVideo(system);

@@ -7,7 +7,6 @@ import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const GENEROUS = { points: 100, windowSeconds: 60 };
 
 const hiddenUserId = (html: string) => /name="userId" value="([^"]*)"/.exec(html)?.[1] ?? '';
 
@@ -74,6 +73,10 @@ test('register: each broken rule gets a 400 with its message, the email kept, th
       ['an email of 10,000 characters', { email: `${'a'.repeat(10_000)}@example.com` }, /at most 254 characters/],
       ['a short password', { password: 'short', passwordAgain: 'short' }, /at least 8/],
       ['a password over 72 bytes', { password: 'é'.repeat(37), passwordAgain: 'é'.repeat(37) }, /at most 72 bytes/],
+      ['a password with a tab', { password: 'long\tenough 1', passwordAgain: 'long\tenough 1' }, /control characters/],
+      ['a password with a line break', { password: 'long enough\n1', passwordAgain: 'long enough\n1' }, /control characters/],
+      ['a password with a NUL', { password: 'long enough\u00001', passwordAgain: 'long enough\u00001' }, /control characters/],
+      ['a password with a C1 control', { password: 'long enough\u00851', passwordAgain: 'long enough\u00851' }, /control characters/],
       ['passwords that differ', { passwordAgain: 'something else' }, /not the same/],
       ['a user id that is not a UUID', { userId: 'user-1; DROP TABLE' }, /form was damaged/],
     ];
@@ -147,7 +150,7 @@ test('register: refused politely while logged in', async (t) => {
 
 test('register: registrations per address are limited (429 with Retry-After)', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { loginFailuresPerAccount: GENEROUS, loginFailuresPerAddress: GENEROUS, registrationsPerAddress: { points: 2, windowSeconds: 3600 }, videoEditsPerCreator: GENEROUS },
+    rateLimits: { registrationsPerAddress: { points: 2, windowSeconds: 3600 }, videoEditsPerCreator: { points: 1_000, windowSeconds: 60 } },
   });
   try {
     const statuses: number[] = [];

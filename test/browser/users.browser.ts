@@ -1,4 +1,7 @@
+import type { Page } from 'playwright-core';
 import test from 'tape';
+import { DEFAULT_LOGIN_THROTTLE } from '../../src/config/env.ts';
+import { seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -45,6 +48,50 @@ test('in Chromium: register, follow the page until the account exists, log in, l
     t.notOk(await page.isVisible('.site-nav__user'), 'logged out');
     const types = (await system.messageStore.readCategory('authentication')).map((message) => message.type);
     t.deepEqual(types, ['UserLoginFailed', 'UserLoggedIn', 'UserLoggedOut'], 'each step is an event');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('in Chromium: the log-out page offers "log out everywhere"; a throttled log-in says how long, and the known browser still gets in', async (t) => {
+  const scope = createScope();
+  try {
+    const system = scope.add(await createTestSystem({ loginThrottle: { ...DEFAULT_LOGIN_THROTTLE, untrustedPerAccount: { tries: 2, refillSeconds: 240 } } }), (s) => s.stop());
+    const owner = await seedAccount(system.db, { email: 'grace@example.com', password: PASSWORD });
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const logIn = async (page: Page, password: string) => {
+      await page.goto(`${base}/auth/log-in`);
+      await page.fill('#email', owner.email);
+      await page.fill('#password', password);
+      await page.click('main button:has-text("Log in")');
+    };
+
+    const known = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const laptop = await known.newPage();
+    await logIn(laptop, PASSWORD);
+    await laptop.waitForSelector('.site-nav__user');
+    await laptop.goto(`${base}/auth/log-out`);
+    t.ok(await laptop.isVisible('button:has-text("Log out everywhere")'), 'the log-out page offers to log out everywhere');
+    await screenshot(laptop, 'log-out');
+    await laptop.setViewportSize({ width: 390, height: 800 });
+    await screenshot(laptop, 'log-out-mobile');
+    await laptop.click('button:has-text("Log out everywhere")');
+    await laptop.waitForSelector('text=You are logged out in every browser');
+    t.notOk(await laptop.isVisible('.site-nav__user'), 'logged out');
+
+    const stranger = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    for (const guess of ['guess one', 'guess two', 'guess three']) await logIn(stranger, guess);
+    t.ok(await stranger.isVisible('text=Try again in 4 minutes.'), 'a new browser past its tries is told how long to wait, in words');
+    t.equal(await stranger.inputValue('#email'), owner.email, 'on the form, the email kept');
+    await screenshot(stranger, 'log-in-throttled');
+    await stranger.setViewportSize({ width: 390, height: 800 });
+    await screenshot(stranger, 'log-in-throttled-mobile');
+
+    await laptop.setViewportSize({ width: 1280, height: 800 });
+    await logIn(laptop, PASSWORD);
+    await laptop.waitForSelector('.site-nav__user');
+    t.pass("meanwhile the owner's known browser logs in at the first try");
   } finally {
     await scope.close();
   }

@@ -131,7 +131,11 @@ test('config: users settings have safe defaults and refuse nonsense', (t) => {
   t.equal(parseEnv({ MAIL_RETRY_WINDOW_SECONDS: '0' }).mail.retryWindowSeconds, 0, 'no retries at all is a choice');
   t.match(errorOf({ MAIL_RETRY_WINDOW_SECONDS: '604801' }), /^MAIL_RETRY_WINDOW_SECONDS is malformed .*a week/, 'more than a week is refused');
   t.match(errorOf({ MAIL_RETRY_WINDOW_SECONDS: '-1' }), /^MAIL_RETRY_WINDOW_SECONDS is malformed/);
-  t.same(env.rateLimits.loginFailuresPerAccount, { points: 5, windowSeconds: 900 });
+  t.same(env.loginThrottle, {
+    failuresPerDevice: { points: 10, windowSeconds: 900 },
+    failuresPerAddress: { points: 20, windowSeconds: 900 },
+    untrustedPerAccount: { tries: 5, refillSeconds: 180 },
+  });
   t.equal(parseEnv({ SITE_URL: 'https://tutorials.example/' }).siteUrl, 'https://tutorials.example', 'no trailing slash, for joining paths');
   t.match(errorOf({ BCRYPT_COST: '3' }), /^BCRYPT_COST is malformed/);
   t.match(errorOf({ SMTP_URL: 'http://mail.example' }), /^SMTP_URL is malformed/);

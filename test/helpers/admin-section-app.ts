@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import type { Test } from 'tape';
 import { createAdminApp } from '../../src/app/admin/index.ts';
+import { createSessions } from '../../src/app/authenticate/sessions.ts';
 import type { AdminDeps, AdminSectionFactory } from '../../src/app/admin/section.ts';
 import { createExpressApp } from '../../src/web/create-app.ts';
 import type { System } from '../../src/system.ts';
@@ -33,9 +34,9 @@ export async function checkAdminOnly(t: Test, { app, admin, user }: AdminSection
   }
 }
 
-/** A signed session as the log-in page leaves it, with a known CSRF token. */
-export function sessionCookie(userId: string): string {
-  const value = Buffer.from(JSON.stringify({ userId, loggedInAt: Date.now(), admin: true, csrfToken: CSRF_TOKEN })).toString('base64');
+/** A signed session cookie as the log-in page leaves it (a live session's id), with a known CSRF token. */
+function sessionCookie(sid: string): string {
+  const value = Buffer.from(JSON.stringify({ sid, csrfToken: CSRF_TOKEN })).toString('base64');
   return `session=${value}; session.sig=${new Keygrip([SECRET]).sign(`session=${value}`)}`;
 }
 
@@ -57,6 +58,7 @@ export async function adminSectionApp(system: System, sections: readonly AdminSe
   };
   const roles = new Map([[adminAccount.userId, ['admin']]]);
   const admin = createAdminApp({ ...deps, ...extra, rolesOf: async (userId) => roles.get(userId) ?? [], sections });
+  const sessions = createSessions(system.db);
   const app = createExpressApp({
     logger: silentLogger,
     cookieSecret: SECRET,
@@ -65,11 +67,12 @@ export async function adminSectionApp(system: System, sections: readonly AdminSe
     viewDirs: admin.viewsDirs,
     routes: [{ path: '/admin', router: admin.router }],
     probes: [],
+    sessionUser: sessions.userOf,
   });
   return {
     app,
-    admin: { userId: adminAccount.userId, cookie: sessionCookie(adminAccount.userId) },
-    user: { userId: userAccount.userId, cookie: sessionCookie(userAccount.userId) },
+    admin: { userId: adminAccount.userId, cookie: sessionCookie(await sessions.start(adminAccount.userId)) },
+    user: { userId: userAccount.userId, cookie: sessionCookie(await sessions.start(userAccount.userId)) },
   };
 }
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { requireAdmin } from '../../web/access.ts';
+import { noStore } from '../../web/request-context.ts';
 import { refuseControlCharacters } from './control-characters.ts';
 import type { AdminDeps, AdminSectionFactory } from './section.ts';
 
@@ -20,6 +21,8 @@ export function createAdminApp({ rolesOf, sections: factories, ...deps }: AdminA
   const sections = factories.map((factory) => factory(deps));
   const nav = sections.filter((section) => section.title !== undefined).map((section) => ({ href: `/admin${section.path ? `/${section.path}` : ''}`, title: section.title! }));
   const router = Router();
+  // Before the access check, so even its redirect and 403 are never kept by a cache.
+  router.use(noStore());
   router.use(requireAdmin(rolesOf));
   router.use(refuseControlCharacters());
   router.use((_req, res, next) => {

@@ -6,7 +6,8 @@ export const AUTHENTICATION_CATEGORY = 'authentication';
 export const authenticationSchemas = {
   UserLoggedIn: z.object({ userId: z.uuid() }),
   UserLoginFailed: z.object({ userId: z.uuid(), reason: z.string().min(1) }),
-  UserLoggedOut: z.object({ userId: z.uuid() }),
+  // everywhere: every session of the user ended ("log out everywhere"), not only this browser's.
+  UserLoggedOut: z.object({ userId: z.uuid(), everywhere: z.literal(true).optional() }),
 } as const;
 
 export type AuthenticationEvent = MessagesOf<typeof authenticationSchemas>;

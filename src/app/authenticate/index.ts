@@ -4,25 +4,27 @@ import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
-import { ADMIN_ROLE } from '../../web/access.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
-import { TooManyRequestsError } from '../../web/errors.ts';
+import type { DeviceCookies } from '../../web/device-cookie.ts';
+import { durationInWords } from '../../web/duration-words.ts';
+import type { LoginThrottle, LogInClient } from '../../web/login-throttle.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
-import type { RateLimits } from '../../web/rate-limits.ts';
 import { localReturnPath } from '../../web/return-to.ts';
 import { authenticationStreamName, LOGIN_FAILURE_REASONS, type AuthenticationEvent } from './contract.ts';
 import type { CredentialsQueries } from './queries.ts';
+import type { Sessions } from './sessions.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const NO_MATCH = 'That email and password do not match an account. Check both and try again.';
-// Far longer than any real password or address: enough to stop hashing megabytes, not a rule.
-const MAX_FIELD_LENGTH = 1024;
+const OTHER_BROWSER = 'A browser or device you have logged in with before is not held up: you can log in there now.';
 
 interface AuthenticateDeps {
   readonly messageStore: MessageStore;
   readonly credentials: CredentialsQueries;
   readonly passwords: PasswordHasher;
-  readonly rateLimits: RateLimits;
+  readonly throttle: LoginThrottle;
+  readonly sessions: Sessions;
+  readonly devices: DeviceCookies;
 }
 
 const field = (body: unknown, name: string): string => {
@@ -30,7 +32,7 @@ const field = (body: unknown, name: string): string => {
   return typeof value === 'string' ? value : '';
 };
 
-export function createAuthenticateApp({ messageStore, credentials, passwords, rateLimits }: AuthenticateDeps) {
+export function createAuthenticateApp({ messageStore, credentials, passwords, throttle, sessions, devices }: AuthenticateDeps) {
   const record = (req: Request, userId: string, event: Omit<AuthenticationEvent, 'id' | 'metadata'>) =>
     messageStore.write(authenticationStreamName(userId), { ...event, id: randomUUID(), metadata: { traceId: req.context.traceId, userId } } as AuthenticationEvent);
 
@@ -50,33 +52,40 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, ra
     const password = field(req.body, 'password');
     const returnTo = field(req.body, 'returnTo');
     if (email === '' || password === '') return showForm(req, res, 400, { email, returnTo, error: 'Enter your email and your password.' });
-    if (email.length > MAX_EMAIL_LENGTH || password.length > MAX_FIELD_LENGTH) {
-      return showForm(req, res, 400, { returnTo, error: `An email has at most ${MAX_EMAIL_LENGTH} characters and a password at most ${MAX_PASSWORD_BYTES} bytes.` });
+    if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email has at most ${MAX_EMAIL_LENGTH} characters.` });
+    // bcrypt reads only the first 72 bytes: a longer password would log in on those alone.
+    if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
+      return showForm(req, res, 400, { email, returnTo, error: `A password has at most ${MAX_PASSWORD_BYTES} bytes (fewer characters if it has accents or symbols). Check that this is the one you chose.` });
     }
-    const address = req.ip ?? 'unknown';
-    const wait = await rateLimits.loginAttempt(email, address);
-    if (wait > 0) throw new TooManyRequestsError(`Too many failed log-ins. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait);
 
     const account = await credentials.byEmail(email);
+    const device = account && devices.knownDevice(req, account.userId);
+    const client: LogInClient = device ? { device } : { address: req.ip ?? 'unknown' };
+    const wait = await throttle.take(email, client);
+    if (wait > 0) {
+      res.set('Retry-After', String(wait));
+      const error = `Too many failed log-ins. Try again in ${durationInWords(wait)}.${device ? '' : ` ${OTHER_BROWSER}`}`;
+      return showForm(req, res, 429, { email, returnTo, error });
+    }
+
     if (!(await passwords.verify(password, account?.passwordHash)) || !account) {
       if (account) await record(req, account.userId, { type: 'UserLoginFailed', data: { userId: account.userId, reason: LOGIN_FAILURE_REASONS.wrongPassword } });
       return showForm(req, res, 401, { email, returnTo, error: NO_MATCH });
     }
-    await rateLimits.loginSucceeded(email, address);
+    await throttle.succeeded(email, client);
     await record(req, account.userId, { type: 'UserLoggedIn', data: { userId: account.userId } });
     const session = req.session!;
-    session.userId = account.userId;
-    session.email = account.email;
-    session.loggedInAt = Date.now();
-    // Only to show the Admin link: every admin page checks the role afresh.
-    session.admin = account.roles.includes(ADMIN_ROLE) || undefined;
+    // Logging in over another log-in (someone else's, on a shared computer) ends that one.
+    if (session.sid) await sessions.end(session.sid);
+    session.sid = await sessions.start(account.userId);
     // A token seen before log-in (on a shared computer, say) is no good after it.
     session.csrfToken = newCsrfToken();
-    session.flash = `Logged in as ${account.email}.`;
+    session.flash = 'You are logged in.';
+    devices.remember(req, res, account.userId);
     res.redirect(303, localReturnPath(returnTo));
   });
 
-  // Showing the form changes nothing: only the POST logs out.
+  // Showing the form changes nothing: only a POST logs out.
   router.get('/log-out', (req, res) => {
     if (!req.context.userId) return res.redirect(303, '/');
     issueCsrfToken(req, res);
@@ -85,8 +94,22 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, ra
 
   router.post('/log-out', requireCsrfToken(), async (req, res) => {
     const userId = req.context.userId;
+    // The session ends on the server first: a copy of this cookie is then worth nothing.
+    if (req.session?.sid) await sessions.end(req.session.sid);
     if (userId) await record(req, userId, { type: 'UserLoggedOut', data: { userId } });
     req.session = null;
+    res.redirect(303, '/');
+  });
+
+  router.post('/log-out-everywhere', requireCsrfToken(), async (req, res) => {
+    const userId = req.context.userId;
+    if (!userId) return res.redirect(303, '/');
+    await sessions.endAllFor(userId);
+    await record(req, userId, { type: 'UserLoggedOut', data: { userId, everywhere: true } });
+    const session = req.session!;
+    delete session.sid;
+    session.csrfToken = newCsrfToken();
+    session.flash = 'You are logged out in every browser, this one included.';
     res.redirect(303, '/');
   });
 

@@ -9,7 +9,7 @@ import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
-import { waitInWords } from '../../web/wait-in-words.ts';
+import { durationInWords } from '../../web/duration-words.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
@@ -171,7 +171,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
       const wait = await editWait(req.context.userId!);
       if (wait > 0) {
         res.set('Retry-After', String(wait));
-        const error = `You have made many changes in a short while. Try again in ${waitInWords(wait)}; what you typed is still here.`;
+        const error = `You have made many changes in a short while. Try again in ${durationInWords(wait)}; what you typed is still here.`;
         return showVideo(req, res, video, 429, { field, value, error });
       }
       const data = field === 'name' ? { videoId: video.videoId, name: value } : { videoId: video.videoId, description: value };

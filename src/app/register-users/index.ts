@@ -9,6 +9,7 @@ import { derivedMessageId, type MessageStore } from '../../message-store/index.t
 import type { PersonalData } from '../../personal-data/seal.ts';
 import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError, ForbiddenError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import { durationInWords } from '../../web/duration-words.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import type { RateLimits } from '../../web/rate-limits.ts';
 import { registrationDecision, registrationOf, resendPending } from './registration-status.ts';
@@ -74,7 +75,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     }
 
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
-    if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${Math.ceil(wait / 60)} minute(s).`, wait);
+    if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
     if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: `That email is ${REJECTION_REASONS.emailTaken}. Log in instead?` } });
 
     const command: IdentityCommand = {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
 
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
 export type RegistrationField = 'email' | 'password' | 'passwordAgain' | 'userId';
 
 interface RegistrationInput {
@@ -34,6 +36,9 @@ export function validateRegistration(body: unknown): Validated {
   const bytes = Buffer.byteLength(password, 'utf8');
   if (bytes < MIN_PASSWORD_BYTES) errors.password = `Choose a password of at least ${MIN_PASSWORD_BYTES} characters.`;
   else if (bytes > MAX_PASSWORD_BYTES) errors.password = `A password has at most ${MAX_PASSWORD_BYTES} bytes (fewer characters if it has accents or symbols).`;
+  // A tab, line break or NUL is seldom typed on purpose, and some keyboards and password fields
+  // cannot type it again at log-in.
+  else if (CONTROL_CHARACTER.test(password)) errors.password = 'A password cannot contain control characters (such as tabs or line breaks). Choose one without them.';
   if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same.';
 
   const validUserId = z.uuid().safeParse(userId).success;

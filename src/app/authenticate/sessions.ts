@@ -1,0 +1,58 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { erasureOf } from '../../personal-data/seal.ts';
+import { ADMIN_ROLE } from '../../web/access.ts';
+import { SESSION_MAX_AGE_MS, type SessionUser } from '../../web/request-context.ts';
+
+const TABLE = 'sessions';
+const SWEEP_BATCH = 100;
+/** The table keeps a hash of each id: reading it gives nobody a cookie that works. */
+const hashOf = (sessionId: string): string => createHash('sha256').update(sessionId).digest('hex');
+
+interface SessionUserRow {
+  user_id: string;
+  email: string;
+  roles: string[];
+}
+
+/**
+ * Log-in sessions, on the server: the cookie carries a random id, and a request is logged in only
+ * while its row is there. Log-out deletes the row, so a copy of the cookie stops working at once,
+ * in every process (each request reads the table; nothing is cached).
+ */
+export function createSessions(db: Knex) {
+  return {
+    /** A new session for `userId`; returns the id for the cookie. */
+    async start(userId: string): Promise<string> {
+      const sessionId = randomBytes(32).toString('base64url');
+      // Expired rows go a few at a time as people log in: no sweeper to run, and the table holds
+      // little more than the live sessions.
+      await db(TABLE).whereIn('id_hash', db(TABLE).where('expires_at', '<=', db.fn.now()).select('id_hash').limit(SWEEP_BATCH)).delete();
+      await db(TABLE).insert({ id_hash: hashOf(sessionId), user_id: userId, expires_at: db.raw('now() + make_interval(secs => ?)', [SESSION_MAX_AGE_MS / 1000]) });
+      return sessionId;
+    },
+    async end(sessionId: string): Promise<void> {
+      await db(TABLE).where({ id_hash: hashOf(sessionId) }).delete();
+    },
+    /** Ends every session of the user, in every browser ("log out everywhere", a password change). Returns how many. */
+    async endAllFor(userId: string): Promise<number> {
+      return db(TABLE).where({ user_id: userId }).delete();
+    },
+    /**
+     * Who a live session belongs to, with what the header shows, in one indexed read: the session
+     * row, its user's credentials (deleted at erasure) and no erased key (an erasure stopped
+     * before UserErased was written). Undefined for an ended or expired session, or a user gone.
+     */
+    async userOf(sessionId: string): Promise<SessionUser | undefined> {
+      const row = await db({ session: TABLE })
+        .join({ credentials: 'user_credentials' }, 'credentials.user_id', 'session.user_id')
+        .where('session.id_hash', hashOf(sessionId))
+        .where('session.expires_at', '>', db.fn.now())
+        .whereNotExists(erasureOf(db, 'session.user_id'))
+        .first<SessionUserRow | undefined>('session.user_id', 'credentials.email', 'credentials.roles');
+      return row && { userId: row.user_id, email: row.email, admin: row.roles.includes(ADMIN_ROLE) };
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;
