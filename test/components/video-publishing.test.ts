@@ -5,7 +5,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
-import { DEFAULT_SETPRIV_PATH } from '../../src/components/video-publishing/media/tie-to-parent.ts';
+import { DEFAULT_SANDBOX_TOOLS } from '../../src/components/video-publishing/media/sandbox.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -294,13 +294,14 @@ test('video-publishing: with a transcode concurrency of 2, two videos transcode 
 });
 
 test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
-  if (DEFAULT_SETPRIV_PATH === null) {
+  const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
+  if (setpriv === null) {
     // Off Linux there is no setpriv: the component must not try it (contract.md names the gap).
     t.notEqual(process.platform, 'linux', 'no setpriv path only off Linux');
     return;
   }
   // util-linux, which ships setpriv, is part of every Debian system: missing, it is a fault here.
-  t.ok(await access(DEFAULT_SETPRIV_PATH, constants.X_OK).then(() => true, () => false), `${DEFAULT_SETPRIV_PATH} is there to tie ffmpeg to its parent`);
+  t.ok(await access(setpriv, constants.X_OK).then(() => true, () => false), `${setpriv} is there to tie ffmpeg to its parent`);
   const scope = createScope();
   try {
     const dir = await tempDir(scope);
@@ -314,9 +315,9 @@ test('video-publishing: a Node process killed mid-transcode takes its ffmpeg wit
       script,
       [
         `import { runTool } from ${JSON.stringify(path.join(media, 'run-tool.ts'))};`,
-        `import { DEFAULT_SETPRIV_PATH, tieToParent } from ${JSON.stringify(path.join(media, 'tie-to-parent.ts'))};`,
-        `const tie = tieToParent(DEFAULT_SETPRIV_PATH, (why) => console.error(why));`,
-        `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, tie });`,
+        `import { createSandbox } from ${JSON.stringify(path.join(media, 'sandbox.ts'))};`,
+        `const sandbox = createSandbox({ setpriv: ${JSON.stringify(setpriv)}, prlimit: null, unshare: null }, (layer, why) => console.error(layer, why));`,
+        `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, sandbox });`,
       ].join('\n'),
     );
     const server = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });

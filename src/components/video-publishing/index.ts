@@ -13,7 +13,7 @@ import {
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
 import { transcodeLimits, type TranscodeLimits } from './media/limits.ts';
-import { DEFAULT_SETPRIV_PATH, tieToParent } from './media/tie-to-parent.ts';
+import { createSandbox, DEFAULT_SANDBOX_TOOLS, type SandboxTools } from './media/sandbox.ts';
 
 export { DEFAULT_TRANSCODE_LIMITS, type TranscodeLimits } from './media/limits.ts';
 
@@ -43,11 +43,11 @@ export interface VideoPublishingComponentDeps {
   /** What one upload may cost: its length, picture size, output size and transcode time; DEFAULT_TRANSCODE_LIMITS for any not given. */
   readonly limits?: Partial<TranscodeLimits>;
   /**
-   * util-linux's setpriv, through which ffmpeg and ffprobe are run so that they die with this
-   * process (Linux only); /usr/bin/setpriv on Linux unless given, null for none. If it cannot be
-   * used, tools run untied and a warning says so once.
+   * util-linux's setpriv, prlimit and unshare, through which ffmpeg and ffprobe run (see
+   * media/sandbox.ts); DEFAULT_SANDBOX_TOOLS for any not given, null for none. One that cannot
+   * be used is left out, and a warning says so once.
    */
-  readonly setprivPath?: string | null;
+  readonly sandboxTools?: Partial<SandboxTools>;
 }
 
 export interface VideoPublishingComponent {
@@ -80,10 +80,10 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
     throw new Error(`transcodeConcurrency must be a whole number from 1 to ${MAX_TRANSCODE_CONCURRENCY}, not ${transcodeConcurrency}`);
   }
   const logger = deps.logger.child({ component: 'video-publishing' });
-  const tie = tieToParent(deps.setprivPath === undefined ? DEFAULT_SETPRIV_PATH : deps.setprivPath, (why) =>
-    logger.warn({ why }, 'ffmpeg will not die with this process: if it is killed, a transcode can run on until it ends'),
+  const sandbox = createSandbox({ ...DEFAULT_SANDBOX_TOOLS, ...deps.sandboxTools }, (layer, why) =>
+    logger.warn({ why }, `ffmpeg runs without ${layer}: this machine does not allow it`),
   );
-  const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, tie };
+  const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, sandbox };
   const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const limits = transcodeLimits(deps.limits);
   // The transcoder must know which try is the subscription's last, to fail the video then rather than let it be parked.
