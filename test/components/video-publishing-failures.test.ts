@@ -74,7 +74,7 @@ test('video-publishing failures: a fault of ours after the transcode started is 
     const { store } = await openTestStore(scope);
     const dir = await tempDir(scope);
     const videoStore = videoStoreIn(dir);
-    const ffmpeg = await ffmpegWrapper(dir, { failWith: 'Error writing trailer of the video: No space left on device' });
+    const ffmpeg = await ffmpegWrapper(dir, { failWith: 'Error opening output the video: Permission denied' });
     const component = videoPublishing(scope, store, videoStore, { ffmpegPath: ffmpeg.path });
     const publish = publishVideoControl();
     const { videoId } = publish.data;
@@ -332,6 +332,74 @@ test('video-publishing failures: an acceptance recorded before sources were chec
 
     t.equal((await typesOf(store, videoId)).at(-1), 'VideoPublishingFailed', 'failed');
     t.ok(await videoStore.stat(other.data.sourceUri), 'the other video’s upload is still there');
+  } finally {
+    await scope.close();
+  }
+});
+
+/** A video store whose writes of transcoded files fail with ENOSPC the first `times` times, as a full video folder would. */
+function fullFor(videoStore: VideoStore, times: number): VideoStore & { refusals: () => number } {
+  let refused = 0;
+  return {
+    ...videoStore,
+    async writeLocalFile(key, write) {
+      if (key.startsWith('transcoded/') && refused < times) {
+        refused += 1;
+        throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28 });
+      }
+      return videoStore.writeLocalFile(key, write);
+    },
+    refusals: () => refused,
+  };
+}
+
+test('video-publishing failures: a full video folder during a transcode is waited out past the retry policy’s tries, and the video is published from the upload it kept', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const local = videoStoreIn(dir);
+    // Five refusals: more than the three tries the retry policy gives a fault.
+    const videoStore = fullFor(local, 5);
+    const component = videoPublishing(scope, store, videoStore);
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(local, videoId, await makeVideo(dir));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.equal(videoStore.refusals(), 5, 'the disk was full five times over');
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'then published: never failed');
+    t.ok(component.transcoder.status().retries >= 5, 'waited out by the transcoder');
+    t.equal(component.transcoder.status().parked, 0, 'not parked');
+    t.ok(await local.stat(publish.data.sourceUri), 'the upload was kept throughout');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing failures: ffmpeg finding no space on every try waits for the whole window, then is parked for an operator: not failed, the upload kept', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const ffmpeg = await ffmpegWrapper(dir, { failWith: 'Error writing trailer of the video: No space left on device' });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: ffmpeg.path, resourceWaitMs: 1_000 });
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted'], 'no failure written: the file was never at fault');
+    t.ok((await ffmpeg.runs()).length >= 2, `tried again and again for the window (${(await ffmpeg.runs()).length} runs in a second)`);
+    t.equal(component.transcoder.status().parked, 1, 'then parked, for whoever frees the space to replay');
+    const [parked] = await store.readStream('deadLetter-components:video-publishing:transcoding');
+    t.match((parked?.data as { error: string }).error, /ToolOutOfResourcesError.*ENOSPC/, 'saying the disk was full');
+    t.ok(await videoStore.stat(publish.data.sourceUri), 'the upload is kept for that replay');
   } finally {
     await scope.close();
   }

@@ -256,43 +256,6 @@ test('video-publishing: an upload missing from the store is ours to mend, not th
   }
 });
 
-test('video-publishing: with a transcode concurrency of 2, two videos transcode at the same time, each published once', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const videoStore = videoStoreIn(dir);
-    const slow = await ffmpegWrapper(dir, { realTime: true });
-    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path, transcodeConcurrency: 2 });
-    t.deepEqual(component.subscriptions.slice(1).map((subscription) => subscription.status().consumerGroup), [{ member: 0, size: 2 }, { member: 1, size: 2 }], 'two transcoding members');
-    // Message DB gives each stream to a member by a hash of its id: pick one video for each.
-    const memberOf = async (videoId: string) =>
-      Number((await pool.query<{ member: string }>('SELECT MOD(@hash_64(cardinal_id($1)), 2) AS member', [`videoPublishing-${videoId}`])).rows[0]?.member);
-    const videoIds: string[] = [];
-    for (const member of [0, 1]) {
-      let videoId = randomUUID();
-      while ((await memberOf(videoId)) !== member) videoId = randomUUID();
-      videoIds.push(videoId);
-    }
-    const source = await makeVideo(dir, { seconds: 2 });
-    for (const videoId of videoIds) {
-      await upload(videoStore, videoId, source);
-      await writeCommand(store, publishVideoControl({ videoId }));
-    }
-    for (const subscription of component.subscriptions) subscription.start();
-
-    await waitUntil('both to start', async () => (await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoTranscodingStarted')))).every(Boolean));
-    const publishedYet = await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoPublished')));
-    t.deepEqual(publishedYet, [undefined, undefined], 'both started before either was published: they ran together');
-    await waitUntil('both published', async () => (await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoPublished')))).every(Boolean));
-    for (const videoId of videoIds) {
-      t.equal((await typesOf(store, videoId)).filter((type) => type === 'VideoPublished').length, 1, 'published once');
-    }
-  } finally {
-    await scope.close();
-  }
-});
-
 test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
   const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
   if (setpriv === null) {
