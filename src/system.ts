@@ -12,7 +12,7 @@ import { createVideoOperationsAggregator } from './aggregators/video-operations/
 import { createVideosAggregator } from './aggregators/videos/index.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
 import { createMailTransport, createSendEmailComponent } from './components/send-email/index.ts';
-import { createVideoPublishingComponent } from './components/video-publishing/index.ts';
+import { createVideoPublishingComponent, DEFAULT_CREATOR_QUOTA } from './components/video-publishing/index.ts';
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
 import { ffmpegPath, ffprobePath } from './media-tools.ts';
 import { DEVELOPMENT_AUDIT_KEY } from './audit/key.ts';
@@ -175,7 +175,9 @@ export function createSystem(config: SystemConfig): System {
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
-  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
+  // The portal refuses an upload past the component's quota, the component any that slips by.
+  const maxVideosInHand = DEFAULT_CREATOR_QUOTA.running + DEFAULT_CREATOR_QUOTA.queued;
+  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes, maxVideosInHand });
   const videos = createVideosApp({ db, videoStore });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],

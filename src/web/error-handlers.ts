@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
-import { HttpError, TooManyRequestsError } from './errors.ts';
+import { HttpError, ServiceUnavailableError, TooManyRequestsError } from './errors.ts';
 
 export function notFound(): RequestHandler {
   return (req, res) => {
@@ -35,7 +35,7 @@ function statusOf(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }
 
-/** Registered after every router. A 4xx shows its message; a 500 shows a stack only outside production. */
+/** Registered after every router. A 4xx, or any HttpError (thrown on purpose), shows its message; a 500 shows a stack only outside production. */
 export function errorHandler({ logger, showStack }: { logger: Logger; showStack: boolean }): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
@@ -45,15 +45,16 @@ export function errorHandler({ logger, showStack }: { logger: Logger; showStack:
     // A route let it through to the database: worth a warning, so the route gets its own check.
     const dataError = clientDataError(error);
     if (dataError !== undefined) logger.warn({ err: error, traceId, path: req.path }, 'database refused a value from the request');
-    if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds));
     const message =
-      dataError ?? (status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
+      dataError ?? ((status < 500 || error instanceof HttpError) && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
     res.status(status).render('error', {
-      title: status < 500 ? 'That did not work' : 'Server error',
+      title: status < 500 ? 'That did not work' : error instanceof ServiceUnavailableError ? 'Not right now' : 'Server error',
       status,
       message,
       traceId,
-      stack: showStack && status >= 500 && error instanceof Error ? error.stack : undefined,
+      // A deliberate HttpError is no bug: nothing to debug on the page.
+      stack: showStack && status >= 500 && error instanceof Error && !(error instanceof HttpError) ? error.stack : undefined,
     });
   };
 }

@@ -5,10 +5,11 @@ import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
+import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
-import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import { BadRequestError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
 import { createOperationPage } from './operation-page.ts';
@@ -31,12 +32,18 @@ interface CreatorsPortalDeps {
   readonly videoStore: VideoStore;
   /** MAX_UPLOAD_BYTES: a bigger file is refused with 413 and nothing is kept. */
   readonly maxUploadBytes: number;
+  /** How many videos a creator may have waiting and transcoding (the component's quota): one more upload is refused (429), nothing kept. */
+  readonly maxVideosInHand: number;
   readonly newId?: () => string;
   readonly uploadSlots?: UploadSlots;
 }
 
 const UPLOAD_SLOTS = { perUser: 2, total: 8 };
 const UPLOAD_RETRY_SECONDS = 30;
+// A transcode takes a minute or more: no sooner than that is another one free.
+const QUOTA_RETRY_SECONDS = 60;
+// A full or read-only video folder waits for an operator.
+const STORE_RETRY_SECONDS = 300;
 
 const senderOf = (req: Request): Sender => ({ traceId: req.context.traceId, userId: req.context.userId! });
 
@@ -57,7 +64,7 @@ function textField(req: Request, name: string, maxLength: number): string {
 }
 
 /** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
-export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
+export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, maxVideosInHand, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
@@ -98,6 +105,14 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   });
 
   router.post('/videos', async (req, res) => {
+    // One creator's queue must not grow without end in front of everyone else's (the component refuses past it too).
+    if ((await queries.videosInHand(req.context.userId!)) >= maxVideosInHand) {
+      res.set('Connection', 'close');
+      throw new TooManyRequestsError(
+        `You already have ${maxVideosInHand} videos waiting to be converted, the most we take at once. Wait until one of them is published, then upload this one.`,
+        QUOTA_RETRY_SECONDS,
+      );
+    }
     const release = uploadSlots.take(req.context.userId!);
     if (!release) {
       // The body is not read: say so and close, rather than drain a file we will not keep.
@@ -113,7 +128,10 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   async function receiveAndPublish(req: Request, res: Response): Promise<void> {
     const videoId = newId();
-    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes });
+    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes }).catch((error: unknown) => {
+      // The video folder is full or read-only: nothing the creator did, and nothing was kept.
+      throw isResourceExhausted(error) ? new ServiceUnavailableError('We can’t take uploads right now. Please try again in a few minutes.', STORE_RETRY_SECONDS) : error;
+    });
     try {
       if (stored.bytes === 0) throw new BadRequestError('That file is empty. Choose a video file to upload.');
       await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri });
