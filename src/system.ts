@@ -14,7 +14,7 @@ import { createIdentityComponent } from './components/identity/index.ts';
 import { createMailTransport, createSendEmailComponent } from './components/send-email/index.ts';
 import { createVideoPublishingComponent, DEFAULT_CREATOR_QUOTA } from './components/video-publishing/index.ts';
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
-import { ffmpegPath, ffprobePath } from './media-tools.ts';
+import { resolveMediaTools } from './media-tools.ts';
 import { DEVELOPMENT_AUDIT_KEY } from './audit/key.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
@@ -128,12 +128,17 @@ export function createSystem(config: SystemConfig): System {
   const sendEmail = createSendEmailComponent({ ...subscriberDeps, personalData, from: mail.from, transport: mailTransport });
   const videoSettings = config.videos ?? DEFAULT_VIDEOS;
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
+  const transcode = videoSettings.transcode ?? {};
+  // The portal refuses an upload past it, the component any that slips by: the same numbers.
+  const creatorQuota = { running: transcode.runningPerCreator ?? DEFAULT_CREATOR_QUOTA.running, queued: transcode.queuedPerCreator ?? DEFAULT_CREATOR_QUOTA.queued };
   const videoPublishing = createVideoPublishingComponent({
     ...subscriberDeps,
     videoStore,
-    ffmpegPath,
-    ffprobePath,
+    ...resolveMediaTools({ ffmpegPath: videoSettings.ffmpegPath, ffprobePath: videoSettings.ffprobePath }),
     transcodeConcurrency: videoSettings.transcodeConcurrency,
+    creatorQuota,
+    resourceWaitMs: transcode.resourceWaitMs,
+    limits: { maxDecodedPixels: transcode.maxDecodedPixels, timePerVideoSecond: transcode.timePerVideoSecond, memoryBytes: transcode.memoryBytes },
   });
   const catalog = createVideosAggregator({ db, ...subscriberDeps, onApplied: home.catalogMoved });
   const creatorsVideos = createCreatorsVideosAggregator({ db, ...subscriberDeps });
@@ -175,9 +180,7 @@ export function createSystem(config: SystemConfig): System {
   const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
-  // The portal refuses an upload past the component's quota, the component any that slips by.
-  const maxVideosInHand = DEFAULT_CREATOR_QUOTA.running + DEFAULT_CREATOR_QUOTA.queued;
-  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes, maxVideosInHand });
+  const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes, maxVideosInHand: creatorQuota.running + creatorQuota.queued });
   const videos = createVideosApp({ db, videoStore });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],

@@ -89,6 +89,15 @@ const schema = z.object({
   VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
   MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
+  // Unset, these take the video-publishing component's defaults (stated there once).
+  FFMPEG_PATH: z.string().trim().min(1).optional(),
+  FFPROBE_PATH: z.string().trim().min(1).optional(),
+  TRANSCODE_MAX_DECODED_PIXELS: z.coerce.number().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  TRANSCODE_TIME_PER_VIDEO_SECOND: z.coerce.number().positive().max(1_000).optional(),
+  TRANSCODE_MEMORY_MB: positiveInt.max(1024 * 1024).optional(),
+  TRANSCODE_RESOURCE_WAIT_MINUTES: positiveInt.max(7 * 24 * 60).optional(),
+  TRANSCODES_RUNNING_PER_CREATOR: positiveInt.max(64).optional(),
+  TRANSCODES_QUEUED_PER_CREATOR: z.coerce.number().int().min(0).max(1_000).optional(),
   SEED_DEMO: z.enum(['true', 'false']).optional(),
   AUDIT_KEY: z.string().optional(),
 });
@@ -97,8 +106,28 @@ export interface VideoSettings {
   /** Where uploads, transcoded files and posters live; web and worker processes must share it. */
   readonly dir: string;
   readonly maxUploadBytes: number;
-  /** Transcodes at once (consumer-group members of the transcoding subscriber); every process the same. */
+  /** Transcodes this process runs at once. */
   readonly transcodeConcurrency: number;
+  /** FFMPEG_PATH, FFPROBE_PATH: unset, the system's, else npm's (src/media-tools.ts). */
+  readonly ffmpegPath?: string | undefined;
+  readonly ffprobePath?: string | undefined;
+  /** What a transcode may cost and how long it waits out a shortage; unset fields take the component's defaults. */
+  readonly transcode?: TranscodeSettings;
+}
+
+/** The TRANSCODE_* settings, each undefined when unset (docs/architecture.md, "Fair transcoding"). */
+interface TranscodeSettings {
+  /** Width × height × frames a second × seconds one upload may have us decode. */
+  readonly maxDecodedPixels?: number | undefined;
+  /** Wall-clock seconds a transcode may take per second of video (plus a minute). */
+  readonly timePerVideoSecond?: number | undefined;
+  /** What one ffmpeg may allocate. */
+  readonly memoryBytes?: number | undefined;
+  /** How long a full or read-only disk, or a lack of memory, is waited out before the video is parked. */
+  readonly resourceWaitMs?: number | undefined;
+  /** Per creator, in each process: transcoding at once, and waiting beyond those. */
+  readonly runningPerCreator?: number | undefined;
+  readonly queuedPerCreator?: number | undefined;
 }
 
 /** How many of something one key may do within a window. */
@@ -240,7 +269,21 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
     }),
-    videos: Object.freeze({ dir: env.VIDEO_DIR, maxUploadBytes: env.MAX_UPLOAD_BYTES, transcodeConcurrency: env.TRANSCODE_CONCURRENCY }),
+    videos: Object.freeze({
+      dir: env.VIDEO_DIR,
+      maxUploadBytes: env.MAX_UPLOAD_BYTES,
+      transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+      ffmpegPath: env.FFMPEG_PATH,
+      ffprobePath: env.FFPROBE_PATH,
+      transcode: Object.freeze({
+        maxDecodedPixels: env.TRANSCODE_MAX_DECODED_PIXELS,
+        timePerVideoSecond: env.TRANSCODE_TIME_PER_VIDEO_SECOND,
+        memoryBytes: env.TRANSCODE_MEMORY_MB === undefined ? undefined : env.TRANSCODE_MEMORY_MB * 1024 * 1024,
+        resourceWaitMs: env.TRANSCODE_RESOURCE_WAIT_MINUTES === undefined ? undefined : env.TRANSCODE_RESOURCE_WAIT_MINUTES * 60_000,
+        runningPerCreator: env.TRANSCODES_RUNNING_PER_CREATOR,
+        queuedPerCreator: env.TRANSCODES_QUEUED_PER_CREATOR,
+      }),
+    }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
     auditKeys,
   });

@@ -83,6 +83,7 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
     logger.warn({ why }, `ffmpeg runs without ${layer}: this machine does not allow it`),
   );
   const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, sandbox };
+  logger.info({ ffmpeg: tools.ffmpegPath, ffprobe: tools.ffprobePath }, 'uploads are decoded with these');
   const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const limits = transcodeLimits(deps.limits);
   const retry = settings?.retry ?? DEFAULT_RETRY;
