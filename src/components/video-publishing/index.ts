@@ -1,7 +1,7 @@
 import type { Logger } from '../../logger.ts';
 import { createDispatcher, SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor, type ComponentProcessor } from '../../subscription/component-processor.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from '../../subscription/retry.ts';
+import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
 import {
@@ -15,8 +15,8 @@ import { createQueueingHandlers } from './handlers/queueing.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
 import { transcodeLimits, type TranscodeLimits } from './media/limits.ts';
 import { createSandbox, DEFAULT_SANDBOX_TOOLS, type SandboxTools } from './media/sandbox.ts';
-import { createTranscodeQueue, DEFAULT_CREATOR_QUOTA, type CreatorQuota } from './scheduling/transcode-queue.ts';
-import { createTranscodeWorkers } from './scheduling/transcode-workers.ts';
+import { DEFAULT_CREATOR_QUOTA, type CreatorQuota } from './scheduling/transcode-queue.ts';
+import { transcodingSubscription } from './scheduling/transcoding-subscription.ts';
 
 export { DEFAULT_TRANSCODE_LIMITS, type TranscodeLimits } from './media/limits.ts';
 export { DEFAULT_CREATOR_QUOTA, type CreatorQuota } from './scheduling/transcode-queue.ts';
@@ -98,10 +98,11 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   const subscribe = (subscriberId: string, category: string, processor: ComponentProcessor): Subscription =>
     createSubscription({ messageStore, logger, subscriberId, category, consumerGroup, processor, ...settings });
   const processor = (subscriberId: string, handle: (message: RawMessage) => Promise<void>, heldBack?: () => number | undefined): ComponentProcessor =>
-    createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, ...(heldBack && { heldBack }) });
+    createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, heldBack });
 
   const commands = createDispatcher(videoPublishingCommandSchemas, createCommandHandlers({ messageStore, logger }));
   const transcoding = transcodingSubscription({
+    subscriberId: VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding,
     subscribe,
     processor,
     queueing: (queue) => createDispatcher(videoPublishingEventSchemas, createQueueingHandlers({ messageStore, logger, videoStore, queue, quota })),
@@ -116,72 +117,5 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   return {
     subscriptions: [subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, processor(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, commands)), transcoding],
     handlers: { commands, transcoding: transcodingHandler(new AbortController().signal) },
-  };
-}
-
-interface TranscodingParts {
-  readonly subscribe: (subscriberId: string, category: string, processor: ComponentProcessor) => Subscription;
-  readonly processor: (subscriberId: string, handle: (message: RawMessage) => Promise<void>, heldBack?: () => number | undefined) => ComponentProcessor;
-  readonly queueing: (queue: ReturnType<typeof createTranscodeQueue>) => (message: RawMessage) => Promise<void>;
-  readonly transcoding: (signal: AbortSignal) => (message: RawMessage) => Promise<void>;
-  readonly quota: CreatorQuota;
-  readonly concurrency: number;
-  readonly retry: RetryPolicy;
-  readonly resourceWaitMs: number;
-  readonly logger: Logger;
-}
-
-/**
- * Transcoding, fairly: the subscriber on the component's own events only fills a queue, which
- * takes creators in turn, and `concurrency` workers transcode from it. To the rest of the
- * system it is one subscriber (started, stopped and reported as one): its status counts the
- * workers' retries and parked videos, and its tick() (tests, tools) reads a batch and then
- * transcodes all that is queued.
- */
-function transcodingSubscription(parts: TranscodingParts): Subscription {
-  const subscriberId = VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding;
-  const stopping = new AbortController();
-  const queue = createTranscodeQueue(parts.quota);
-  const queueing = parts.processor(subscriberId, parts.queueing(queue), queue.oldest);
-  // An operator's replay of a parked video transcodes it there and then, as before there was a
-  // queue: it may run in a web process, which has no workers to hand it to.
-  const processor: ComponentProcessor = { ...queueing, replay: parts.processor(subscriberId, parts.transcoding(new AbortController().signal)).replay };
-  const inner = parts.subscribe(subscriberId, VIDEO_PUBLISHING_CATEGORY, processor);
-  const workers = createTranscodeWorkers({
-    queue,
-    concurrency: parts.concurrency,
-    transcode: parts.transcoding(stopping.signal),
-    park: queueing.park,
-    retry: parts.retry,
-    resourceWaitMs: parts.resourceWaitMs,
-    signal: stopping.signal,
-    logger: parts.logger.child({ subscriberId, part: 'transcode workers' }),
-  });
-  return {
-    subscriberId,
-    processor,
-    start() {
-      if (stopping.signal.aborted) return;
-      inner.start();
-      workers.start();
-    },
-    async stop() {
-      // The engine's stop is raised first, in this turn, and the workers' signal with it: the
-      // killed ffmpeg's error is then taken for a stop, and the video is neither retried, parked
-      // nor answered. It stays in hand, so the position is stored below it and it comes again.
-      const stopped = inner.stop();
-      stopping.abort();
-      await Promise.all([stopped, workers.stopped()]);
-    },
-    async tick() {
-      const read = await inner.tick();
-      await workers.runUntilIdle();
-      return read;
-    },
-    status() {
-      const status = inner.status();
-      const work = workers.stats;
-      return { ...status, retries: status.retries + work.retries, parked: status.parked + work.parked, failure: work.failure ?? status.failure };
-    },
   };
 }
