@@ -12,9 +12,9 @@ import { createVideoOperationsAggregator } from './aggregators/video-operations/
 import { createVideosAggregator } from './aggregators/videos/index.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
 import { createMailTransport, createSendEmailComponent, type RetryDelays } from './components/send-email/index.ts';
-import { createVideoPublishingComponent } from './components/video-publishing/index.ts';
+import { createVideoPublishingComponent, DEFAULT_CREATOR_QUOTA } from './components/video-publishing/index.ts';
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
-import { ffmpegPath, ffprobePath } from './media-tools.ts';
+import { resolveMediaTools } from './media-tools.ts';
 import { DEVELOPMENT_AUDIT_KEY } from './audit/key.ts';
 import { createHomeApp } from './app/home/index.ts';
 import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
@@ -143,12 +143,17 @@ export function createSystem(config: SystemConfig): System {
   });
   const videoSettings = config.videos ?? DEFAULT_VIDEOS;
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
+  const transcode = videoSettings.transcode ?? {};
+  // The portal refuses an upload past it, the component any that slips by: the same numbers.
+  const creatorQuota = { running: transcode.runningPerCreator ?? DEFAULT_CREATOR_QUOTA.running, queued: transcode.queuedPerCreator ?? DEFAULT_CREATOR_QUOTA.queued };
   const videoPublishing = createVideoPublishingComponent({
     ...subscriberDeps,
     videoStore,
-    ffmpegPath,
-    ffprobePath,
+    ...resolveMediaTools({ ffmpegPath: videoSettings.ffmpegPath, ffprobePath: videoSettings.ffprobePath }),
     transcodeConcurrency: videoSettings.transcodeConcurrency,
+    creatorQuota,
+    resourceWaitMs: transcode.resourceWaitMs,
+    limits: { maxDecodedPixels: transcode.maxDecodedPixels, timePerVideoSecond: transcode.timePerVideoSecond, memoryBytes: transcode.memoryBytes },
   });
   const catalog = createVideosAggregator({ db, ...subscriberDeps, onApplied: home.catalogMoved });
   const creatorsVideos = createCreatorsVideosAggregator({ db, ...subscriberDeps });
@@ -205,6 +210,7 @@ export function createSystem(config: SystemConfig): System {
     videoStore,
     maxUploadBytes: videoSettings.maxUploadBytes,
     minimumUploadRate: { bytesPerSecond: videoSettings.minUploadBytesPerSecond, windowMs: videoSettings.uploadRateWindowMs },
+    maxVideosInHand: creatorQuota.running + creatorQuota.queued,
     editWait: rateLimits.videoEditWait,
   });
   const videos = createVideosApp({ db, videoStore });

@@ -135,6 +135,15 @@ const schema = z.object({
   UPLOAD_RATE_WINDOW_SECONDS: positiveInt.max(3600).default(30),
   REQUEST_BODY_TIMEOUT_SECONDS: positiveInt.max(3600).default(60),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
+  // Unset, these take the video-publishing component's defaults (stated there once).
+  FFMPEG_PATH: z.string().trim().min(1).optional(),
+  FFPROBE_PATH: z.string().trim().min(1).optional(),
+  TRANSCODE_MAX_DECODED_PIXELS: z.coerce.number().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  TRANSCODE_TIME_PER_VIDEO_SECOND: z.coerce.number().positive().max(1_000).optional(),
+  TRANSCODE_MEMORY_MB: positiveInt.max(1024 * 1024).optional(),
+  TRANSCODE_RESOURCE_WAIT_MINUTES: positiveInt.max(7 * 24 * 60).optional(),
+  TRANSCODES_RUNNING_PER_CREATOR: positiveInt.max(64).optional(),
+  TRANSCODES_QUEUED_PER_CREATOR: z.coerce.number().int().min(0).max(1_000).optional(),
   SEED_DEMO: z.enum(['true', 'false']).optional(),
   AUDIT_KEY: z.string().optional(),
 });
@@ -146,8 +155,28 @@ export interface VideoSettings {
   /** An upload slower than this, sustained over uploadRateWindowMs, is cut off and nothing kept. */
   readonly minUploadBytesPerSecond: number;
   readonly uploadRateWindowMs: number;
-  /** Transcodes at once (consumer-group members of the transcoding subscriber); every process the same. */
+  /** Transcodes this process runs at once. */
   readonly transcodeConcurrency: number;
+  /** FFMPEG_PATH, FFPROBE_PATH: unset, the system's, else npm's (src/media-tools.ts). */
+  readonly ffmpegPath?: string | undefined;
+  readonly ffprobePath?: string | undefined;
+  /** What a transcode may cost and how long it waits out a shortage; unset fields take the component's defaults. */
+  readonly transcode?: TranscodeSettings;
+}
+
+/** The TRANSCODE_* settings, each undefined when unset (docs/architecture.md, "Fair transcoding"). */
+interface TranscodeSettings {
+  /** Width × height × frames a second × seconds one upload may have us decode. */
+  readonly maxDecodedPixels?: number | undefined;
+  /** Wall-clock seconds a transcode may take per second of video (plus a minute). */
+  readonly timePerVideoSecond?: number | undefined;
+  /** What one ffmpeg may allocate. */
+  readonly memoryBytes?: number | undefined;
+  /** How long a full or read-only disk, or a lack of memory, is waited out before the video is parked. */
+  readonly resourceWaitMs?: number | undefined;
+  /** Per creator, in each process: transcoding at once, and waiting beyond those. */
+  readonly runningPerCreator?: number | undefined;
+  readonly queuedPerCreator?: number | undefined;
 }
 
 export interface RateLimitSettings {
@@ -300,6 +329,16 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       minUploadBytesPerSecond: env.UPLOAD_MIN_BYTES_PER_SECOND,
       uploadRateWindowMs: env.UPLOAD_RATE_WINDOW_SECONDS * 1000,
       transcodeConcurrency: env.TRANSCODE_CONCURRENCY,
+      ffmpegPath: env.FFMPEG_PATH,
+      ffprobePath: env.FFPROBE_PATH,
+      transcode: Object.freeze({
+        maxDecodedPixels: env.TRANSCODE_MAX_DECODED_PIXELS,
+        timePerVideoSecond: env.TRANSCODE_TIME_PER_VIDEO_SECOND,
+        memoryBytes: env.TRANSCODE_MEMORY_MB === undefined ? undefined : env.TRANSCODE_MEMORY_MB * 1024 * 1024,
+        resourceWaitMs: env.TRANSCODE_RESOURCE_WAIT_MINUTES === undefined ? undefined : env.TRANSCODE_RESOURCE_WAIT_MINUTES * 60_000,
+        runningPerCreator: env.TRANSCODES_RUNNING_PER_CREATOR,
+        queuedPerCreator: env.TRANSCODES_QUEUED_PER_CREATOR,
+      }),
     }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
     auditKeys,

@@ -42,6 +42,12 @@ export interface ComponentProcessorOptions {
   readonly consumerGroup?: ConsumerGroup;
   /** Store the position after this many messages; a restart redelivers at most this many. */
   readonly positionUpdateInterval?: number;
+  /**
+   * For a handler that only hands work on (a queue): the global position of the oldest message
+   * whose work is still in hand, or undefined for none. The stored position stays below it, so
+   * a restart reads that message again and the work is not lost.
+   */
+  readonly heldBack?: () => number | undefined;
 }
 
 export type ReplayOutcome = 'handled' | 'parked again';
@@ -51,6 +57,8 @@ export interface ComponentProcessor extends Processor {
   readonly deadLetterStream: string;
   /** Hands a parked message (read back by its reference) to the handler again; parks it anew if it still fails. */
   replay(parked: RawMessage, context: ProcessorContext): Promise<ReplayOutcome>;
+  /** Parks a message whose work, handed on by the handler, failed elsewhere (a queue's worker), as a failed delivery would be. */
+  park(message: RawMessage, error: unknown, attempts: number, context: ProcessorContext): Promise<void>;
 }
 
 /** The group a position stream of `subscriberId` belongs to, or undefined if it is another subscriber's. */
@@ -79,6 +87,7 @@ export function createComponentProcessor({
   handle,
   consumerGroup = SOLE_MEMBER,
   positionUpdateInterval = 100,
+  heldBack = () => undefined,
 }: ComponentProcessorOptions): ComponentProcessor {
   const positionStream = componentPositionStream(subscriberId, consumerGroup);
   const deadLetterStream = streamName(DEAD_LETTER_CATEGORY, subscriberId);
@@ -125,9 +134,16 @@ export function createComponentProcessor({
     return handoverFrom({ size: latest.size, positions: new Map([...members].map(([member, read]) => [member, read.position])) }).from;
   }
 
-  /** Stores `position` unless someone else wrote the position stream since we read it: then theirs wins. */
-  async function checkpoint(position: number, context: ProcessorContext): Promise<number> {
-    if (position <= stored) return position;
+  /** How far `position` may be stored: not past a message whose work is still in hand. */
+  function durable(position: number): number {
+    const oldest = heldBack();
+    return oldest === undefined ? position : Math.min(position, oldest - 1);
+  }
+
+  /** Stores `position` (as far as durable) unless someone else wrote the position stream since we read it: then theirs wins. */
+  async function checkpoint(reached: number, context: ProcessorContext): Promise<number> {
+    const position = durable(reached);
+    if (position <= stored) return reached;
     try {
       version = await messageStore.write(positionStream, { id: crypto.randomUUID(), type: 'Read', data: { position }, metadata: {} }, version);
     } catch (error) {
@@ -140,7 +156,7 @@ export function createComponentProcessor({
     stored = position;
     sinceCheckpoint = 0;
     context.stats.checkpoint = position;
-    return position;
+    return reached;
   }
 
   async function timesReplayed(messageId: string): Promise<number> {
@@ -205,7 +221,7 @@ export function createComponentProcessor({
       return last;
     },
     async caughtUp(position, context) {
-      if (position > stored) return checkpoint(position, context);
+      if (durable(position) > stored) return checkpoint(position, context);
       // Nothing of ours to store: has anyone else written the position stream?
       if (!recheck() || (await messageStore.streamVersion(positionStream)) === version) return position;
       return loadPosition();
@@ -221,5 +237,6 @@ export function createComponentProcessor({
       const outcome = await deliver(original, context);
       return outcome === 'handled' ? 'handled' : 'parked again';
     },
+    park,
   };
 }

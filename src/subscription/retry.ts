@@ -73,3 +73,18 @@ export function isInfrastructureError(error: unknown): boolean {
   if (name === 'KnexTimeoutError') return true;
   return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
 }
+
+// The machine is short of something (disk space, a writable disk, quota, memory): nothing is
+// wrong with the message, and it passes when an operator frees space or the load falls.
+const RESOURCE_ERRNO = new Set(['ENOSPC', 'EROFS', 'EDQUOT', 'ENOMEM']);
+
+/**
+ * Errors that say the machine ran out of room (disk full, read-only, over quota, out of memory).
+ * Not the message's fault, so never a final answer for it; unlike an outage they may last
+ * minutes, until someone frees space, so a handler that can wait gives them a longer window.
+ */
+export function isResourceExhausted(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code } = error as { code?: unknown };
+  return typeof code === 'string' && RESOURCE_ERRNO.has(code);
+}

@@ -137,8 +137,11 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   }
 
   async function tick(): Promise<number> {
-    position ??= await processor.loadPosition();
-    stats.checkpoint = Math.max(stats.checkpoint, position);
+    if (position === undefined) {
+      position = await processor.loadPosition();
+      // What is stored from here on, the processor reports: the position read may run ahead of it.
+      stats.checkpoint = Math.max(stats.checkpoint, position);
+    }
     woken = false;
     const { messages, waiting } = await read(position + 1, batchSize);
     readError = undefined;

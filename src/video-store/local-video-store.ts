@@ -73,6 +73,10 @@ export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Da
 
   return {
     put(key, body, { signal, maxBytes } = {}) {
+      // The body is ours from here. If the partial file cannot even be made (a full or read-only
+      // disk), nothing pipes it, and an error it raises later (its sender gone) would otherwise
+      // have no listener and bring the process down.
+      body.on('error', () => undefined);
       return writeThrough(key, async (partial) => {
         const target = createWriteStream(partial, { flags: 'wx' });
         const options = signal ? { signal } : {};

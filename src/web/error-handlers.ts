@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
 import { isInfrastructureError } from '../subscription/retry.ts';
-import { HttpError, TooManyRequestsError } from './errors.ts';
+import { HttpError, ServiceUnavailableError, TooManyRequestsError } from './errors.ts';
 
 export function notFound(): RequestHandler {
   return (req, res) => {
@@ -53,16 +53,17 @@ function statusOf(error: unknown): number {
 }
 
 /**
- * Registered after every router. A 4xx shows its message; a 503 (the database out of reach) asks
- * to try again in a moment; a 500 says it was logged. A visitor never sees a stack or an error's
- * own words, in any mode: the operator has them in the log.
+ * Registered after every router. A 4xx, or any HttpError (thrown on purpose), shows its message;
+ * a 503 for the database out of reach asks to try again in a moment; a 500 says it was logged. A
+ * visitor never sees a stack or an unexpected error's own words, in any mode: the operator has
+ * them in the log.
  */
 export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const status = statusOf(error);
     const traceId = req.context?.traceId;
-    if (status === 503) {
+    if (status === 503 && !(error instanceof HttpError)) {
       // One line per request while it lasts, without a stack: the cause is the outage, not this route.
       const { code, message } = error as { code?: unknown; message?: unknown };
       logger.warn({ traceId, path: req.path, code, reason: message }, 'request refused: the database is out of reach');
@@ -78,13 +79,13 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     // A route let it through to the database: worth a warning, so the route gets its own check.
     const dataError = clientDataError(error);
     if (dataError !== undefined) logger.warn({ err: error, traceId, path: req.path }, 'database refused a value from the request');
-    if (error instanceof TooManyRequestsError) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds));
     const message =
       dataError ??
       (status === 413 && !(error instanceof HttpError) ? FORM_TOO_LARGE : undefined) ??
-      (status < 500 && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
+      ((status < 500 || error instanceof HttpError) && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
     res.status(status).render('error', {
-      title: status < 500 ? 'That did not work' : 'Server error',
+      title: status < 500 ? 'That did not work' : error instanceof ServiceUnavailableError ? 'Not right now' : 'Server error',
       status,
       message,
       traceId,

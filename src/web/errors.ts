@@ -41,3 +41,14 @@ export class TooManyRequestsError extends HttpError {
     super(429, message);
   }
 }
+
+/** We cannot do it now, through no fault of the request (a full disk): the page and Retry-After say when to try again. */
+export class ServiceUnavailableError extends HttpError {
+  override name = 'ServiceUnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, message);
+  }
+}

@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import express from 'express';
 import type { Knex } from 'knex';
 import request from 'supertest';
@@ -14,7 +15,7 @@ import { createUploadSlots } from '../../src/app/creators-portal/upload-slots.ts
 import { videoPublishingCommandSchemas } from '../../src/components/video-publishing/contract.ts';
 import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
 import { errorHandler } from '../../src/web/error-handlers.ts';
-import { keyOfUri, uriOfKey, videoKeys } from '../../src/video-store/index.ts';
+import { keyOfUri, uriOfKey, videoKeys, type VideoStore } from '../../src/video-store/index.ts';
 import { PARTIAL_DIR } from '../../src/video-store/partials.ts';
 import { FROM_THIS_SITE, logIn, seedAccount, type Account } from '../helpers/accounts.ts';
 import { silentLogger } from '../helpers/databases.ts';
@@ -389,6 +390,7 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
       maxUploadBytes: 1024 * 1024,
       minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 },
       editWait: async () => 0,
+      maxVideosInHand: 4,
       uploadSlots: { take: () => undefined },
     });
     const app = express();
@@ -407,6 +409,77 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
     t.match(answer.text, /uploads on their way/, 'saying why');
     t.equal((await commands(system)).length, 0, 'nothing written');
     t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('creators portal: a creator with as many videos waiting and converting as the quota allows gets 429 for one more, with Retry-After; nothing is read, written or kept', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const { agent, account } = await loggedIn(system);
+    const action = await uploadAction(agent);
+    // The default quota: one converting and three waiting.
+    await seedCreatorVideo(system.db, account.userId, { status: 'transcoding' });
+    for (let n = 0; n < 2; n += 1) await seedCreatorVideo(system.db, account.userId);
+    await seedCreatorVideo(system.db, account.userId, { status: 'published' });
+    await seedCreatorVideo(system.db, account.userId, { status: 'failed' });
+    t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'fourth.mp4')).status, 303, 'three in hand (finished ones do not count): a fourth is taken');
+    // As the creators-videos aggregator records it.
+    await seedCreatorVideo(system.db, account.userId);
+    const files = await filesIn(system.videoDir);
+
+    const refused = await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(200 * 1024), 'fifth.mp4');
+    t.equal(refused.status, 429, 'a fifth → 429');
+    t.equal(refused.headers['retry-after'], '60', 'with Retry-After');
+    t.match(refused.text, /You already have 4 videos waiting to be converted, the most we take at once\. Wait until one of them is published, then upload this one\./, 'saying why and what to do');
+    t.equal((await commands(system)).length, 1, 'no command for it');
+    t.deepEqual(await filesIn(system.videoDir), files, 'and no file kept');
+    const someoneElse = await loggedIn(system);
+    t.equal((await someoneElse.agent.post(await uploadAction(someoneElse.agent)).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'v.mp4')).status, 303, 'another creator still uploads');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('creators portal: a full or read-only video folder answers 503 with Retry-After and plain words, keeping nothing', async (t) => {
+  const system = await createTestSystem();
+  try {
+    for (const code of ['ENOSPC', 'EROFS']) {
+      // The store takes part of the file, then the disk gives out.
+      const failing: VideoStore = {
+        ...system.videoStore,
+        put(key, body, options) {
+          let seen = 0;
+          const disk = new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+              seen += chunk.length;
+              done(seen > 64 * 1024 ? Object.assign(new Error(`${code}: the disk said no, write`), { code }) : null, chunk);
+            },
+          });
+          body.on('error', (error) => disk.destroy(error));
+          return system.videoStore.put(key, body.pipe(disk), options);
+        },
+      };
+      const portal = createCreatorsPortalApp({ db: system.db, messageStore: system.messageStore, videoStore: failing, maxUploadBytes: 1024 * 1024, maxVideosInHand: 4, minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 }, editWait: async () => 0 });
+      const app = express();
+      app.set('views', [COMMON_VIEWS_DIR, portal.viewsDir]);
+      app.set('view engine', 'pug');
+      app.locals.basedir = COMMON_VIEWS_DIR;
+      app.use((req, _res, next) => {
+        req.context = { traceId: randomUUID(), userId: randomUUID() };
+        next();
+      });
+      app.use('/creators-portal', portal.router);
+      app.use(errorHandler({ logger: silentLogger }));
+      const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
+      t.equal(answer.status, 503, `${code}: 503, not 500`);
+      t.equal(answer.headers['retry-after'], '300', 'with Retry-After');
+      t.match(answer.text, /We can(’|'|&#39;)t take uploads right now\. Please try again in a few minutes\./, 'in plain words');
+      t.doesNotMatch(answer.text, new RegExp(`${code}|class="stack"`), 'with no error code or stack');
+      t.equal((await commands(system)).length, 0, 'nothing written');
+      t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
+    }
   } finally {
     await system.stop();
   }

@@ -74,7 +74,7 @@ test('video-publishing failures: a fault of ours after the transcode started is 
     const { store } = await openTestStore(scope);
     const dir = await tempDir(scope);
     const videoStore = videoStoreIn(dir);
-    const ffmpeg = await ffmpegWrapper(dir, { failWith: 'Error writing trailer of the video: No space left on device' });
+    const ffmpeg = await ffmpegWrapper(dir, { failWith: 'Error opening output the video: Permission denied' });
     const component = videoPublishing(scope, store, videoStore, { ffmpegPath: ffmpeg.path });
     const publish = publishVideoControl();
     const { videoId } = publish.data;
@@ -197,19 +197,61 @@ test('video-publishing limits: a few kilobytes of three frames, the last at 20 0
   }
 });
 
-test('video-publishing limits: a picture larger than 8K is refused before any transcode', async (t) => {
+test('video-publishing limits: a picture just over 4K, or a side over 4096, is refused before any transcode', async (t) => {
   const scope = createScope();
   try {
-    const huge = (dir: string) => makeVideo(dir, { width: 7696, height: 4336, seconds: 0.2, audio: false });
-    const { store, videoId, ffmpeg, videoStore, dir, outcome } = await publishOne(scope, huge);
-    t.equal(await outcome(20_000), 'VideoPublishingFailed', 'failed');
+    for (const [width, height] of [[3856, 2176], [4112, 720]] as const) {
+      const big = (dir: string) => makeVideo(dir, { width, height, seconds: 0.2, audio: false });
+      const { store, videoId, ffmpeg, videoStore, dir, outcome } = await publishOne(scope, big);
+      t.equal(await outcome(20_000), 'VideoPublishingFailed', `${width}×${height}: failed`);
+      t.equal(
+        await reasonOf(store, videoId),
+        `This video is larger than we can convert (${width}×${height}): at most 4K (3840×2160) at 60 frames a second. Please export it at 4K or smaller.`,
+        'saying why, in a camera’s words',
+      );
+      t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
+      t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'the upload is deleted');
+    }
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: more than 60 frames a second is refused before any transcode', async (t) => {
+  const scope = createScope();
+  try {
+    const fast = (dir: string) => makeVideo(dir, { width: 160, height: 120, seconds: 0.5, rate: 120, audio: false });
+    const { store, videoId, ffmpeg, outcome } = await publishOne(scope, fast);
+    t.equal(await outcome(), 'VideoPublishingFailed', 'failed');
     t.equal(
       await reasonOf(store, videoId),
-      "The video's picture is too large (7696×4336, 33.4 megapixels; we accept up to 33.2). Please upload a smaller video.",
+      'This video has more frames a second than we can convert (120): at most 4K (3840×2160) at 60 frames a second. Please export it at 60 frames a second or fewer.',
       'saying why',
     );
     t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
-    t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'the upload is deleted');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: size × frame rate × length over the work budget is refused before any transcode; one that does not say its length is cut where the budget ends', async (t) => {
+  const scope = createScope();
+  try {
+    // One second of 320×240 at 10 frames a second.
+    const limits = { maxDecodedPixels: 320 * 240 * 10 };
+    const long = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 3 }), { limits });
+    t.equal(await long.outcome(), 'VideoPublishingFailed', 'three seconds of it: failed');
+    t.match(
+      (await reasonOf(long.store, long.videoId)) ?? '',
+      /^This video is more than we can convert: at 320×240 and 10 frames a second we take at most 1 second of it \(as much work as [^)]+ of 1080p at 60 frames a second\)\. Please upload it at a lower resolution or frame rate, or in shorter parts\.$/,
+      'saying what would fit, and what to do',
+    );
+    t.equal((await long.ffmpeg.runs()).length, 0, 'ffmpeg never ran');
+
+    const unmeasured = await publishOne(scope, (dir) => makeUnmeasured(dir, 3), { limits });
+    t.equal(await unmeasured.outcome(), 'VideoPublished', 'without a length in its header: published');
+    const { durationSeconds } = (await eventOf(unmeasured.store, unmeasured.videoId, 'VideoPublished'))?.data as { durationSeconds: number };
+    t.ok(Math.abs(durationSeconds - 1) < 0.2, `the first second, as far as the budget goes (${durationSeconds} s)`);
   } finally {
     await scope.close();
   }
@@ -290,6 +332,74 @@ test('video-publishing failures: an acceptance recorded before sources were chec
 
     t.equal((await typesOf(store, videoId)).at(-1), 'VideoPublishingFailed', 'failed');
     t.ok(await videoStore.stat(other.data.sourceUri), 'the other video’s upload is still there');
+  } finally {
+    await scope.close();
+  }
+});
+
+/** A video store whose writes of transcoded files fail with ENOSPC the first `times` times, as a full video folder would. */
+function fullFor(videoStore: VideoStore, times: number): VideoStore & { refusals: () => number } {
+  let refused = 0;
+  return {
+    ...videoStore,
+    async writeLocalFile(key, write) {
+      if (key.startsWith('transcoded/') && refused < times) {
+        refused += 1;
+        throw Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', errno: -28 });
+      }
+      return videoStore.writeLocalFile(key, write);
+    },
+    refusals: () => refused,
+  };
+}
+
+test('video-publishing failures: a full video folder during a transcode is waited out past the retry policy’s tries, and the video is published from the upload it kept', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const local = videoStoreIn(dir);
+    // Five refusals: more than the three tries the retry policy gives a fault.
+    const videoStore = fullFor(local, 5);
+    const component = videoPublishing(scope, store, videoStore);
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(local, videoId, await makeVideo(dir));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.equal(videoStore.refusals(), 5, 'the disk was full five times over');
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'then published: never failed');
+    t.ok(component.transcoder.status().retries >= 5, 'waited out by the transcoder');
+    t.equal(component.transcoder.status().parked, 0, 'not parked');
+    t.ok(await local.stat(publish.data.sourceUri), 'the upload was kept throughout');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing failures: ffmpeg finding no space on every try waits for the whole window, then is parked for an operator: not failed, the upload kept', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const ffmpeg = await ffmpegWrapper(dir, { failWith: 'Error writing trailer of the video: No space left on device' });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: ffmpeg.path, resourceWaitMs: 1_000 });
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir));
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    await drain(component.transcoder);
+
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted'], 'no failure written: the file was never at fault');
+    t.ok((await ffmpeg.runs()).length >= 2, `tried again and again for the window (${(await ffmpeg.runs()).length} runs in a second)`);
+    t.equal(component.transcoder.status().parked, 1, 'then parked, for whoever frees the space to replay');
+    const [parked] = await store.readStream('deadLetter-components:video-publishing:transcoding');
+    t.match((parked?.data as { error: string }).error, /ToolOutOfResourcesError.*ENOSPC/, 'saying the disk was full');
+    t.ok(await videoStore.stat(publish.data.sourceUri), 'the upload is kept for that replay');
   } finally {
     await scope.close();
   }

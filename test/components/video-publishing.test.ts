@@ -5,7 +5,7 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
-import { DEFAULT_SETPRIV_PATH } from '../../src/components/video-publishing/media/tie-to-parent.ts';
+import { DEFAULT_SANDBOX_TOOLS } from '../../src/components/video-publishing/media/sandbox.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -256,51 +256,15 @@ test('video-publishing: an upload missing from the store is ours to mend, not th
   }
 });
 
-test('video-publishing: with a transcode concurrency of 2, two videos transcode at the same time, each published once', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const videoStore = videoStoreIn(dir);
-    const slow = await ffmpegWrapper(dir, { realTime: true });
-    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path, transcodeConcurrency: 2 });
-    t.deepEqual(component.subscriptions.slice(1).map((subscription) => subscription.status().consumerGroup), [{ member: 0, size: 2 }, { member: 1, size: 2 }], 'two transcoding members');
-    // Message DB gives each stream to a member by a hash of its id: pick one video for each.
-    const memberOf = async (videoId: string) =>
-      Number((await pool.query<{ member: string }>('SELECT MOD(@hash_64(cardinal_id($1)), 2) AS member', [`videoPublishing-${videoId}`])).rows[0]?.member);
-    const videoIds: string[] = [];
-    for (const member of [0, 1]) {
-      let videoId = randomUUID();
-      while ((await memberOf(videoId)) !== member) videoId = randomUUID();
-      videoIds.push(videoId);
-    }
-    const source = await makeVideo(dir, { seconds: 2 });
-    for (const videoId of videoIds) {
-      await upload(videoStore, videoId, source);
-      await writeCommand(store, publishVideoControl({ videoId }));
-    }
-    for (const subscription of component.subscriptions) subscription.start();
-
-    await waitUntil('both to start', async () => (await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoTranscodingStarted')))).every(Boolean));
-    const publishedYet = await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoPublished')));
-    t.deepEqual(publishedYet, [undefined, undefined], 'both started before either was published: they ran together');
-    await waitUntil('both published', async () => (await Promise.all(videoIds.map((videoId) => eventOf(store, videoId, 'VideoPublished')))).every(Boolean));
-    for (const videoId of videoIds) {
-      t.equal((await typesOf(store, videoId)).filter((type) => type === 'VideoPublished').length, 1, 'published once');
-    }
-  } finally {
-    await scope.close();
-  }
-});
-
 test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
-  if (DEFAULT_SETPRIV_PATH === null) {
+  const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
+  if (setpriv === null) {
     // Off Linux there is no setpriv: the component must not try it (contract.md names the gap).
     t.notEqual(process.platform, 'linux', 'no setpriv path only off Linux');
     return;
   }
   // util-linux, which ships setpriv, is part of every Debian system: missing, it is a fault here.
-  t.ok(await access(DEFAULT_SETPRIV_PATH, constants.X_OK).then(() => true, () => false), `${DEFAULT_SETPRIV_PATH} is there to tie ffmpeg to its parent`);
+  t.ok(await access(setpriv, constants.X_OK).then(() => true, () => false), `${setpriv} is there to tie ffmpeg to its parent`);
   const scope = createScope();
   try {
     const dir = await tempDir(scope);
@@ -314,9 +278,9 @@ test('video-publishing: a Node process killed mid-transcode takes its ffmpeg wit
       script,
       [
         `import { runTool } from ${JSON.stringify(path.join(media, 'run-tool.ts'))};`,
-        `import { DEFAULT_SETPRIV_PATH, tieToParent } from ${JSON.stringify(path.join(media, 'tie-to-parent.ts'))};`,
-        `const tie = tieToParent(DEFAULT_SETPRIV_PATH, (why) => console.error(why));`,
-        `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, tie });`,
+        `import { createSandbox } from ${JSON.stringify(path.join(media, 'sandbox.ts'))};`,
+        `const sandbox = createSandbox({ setpriv: ${JSON.stringify(setpriv)}, prlimit: null, unshare: null }, (layer, why) => console.error(layer, why));`,
+        `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, sandbox });`,
       ].join('\n'),
     );
     const server = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });

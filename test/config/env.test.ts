@@ -143,6 +143,42 @@ test('config: users settings have safe defaults and refuse nonsense', (t) => {
   t.end();
 });
 
+test('config: transcoding settings are left to the component when unset, converted to its units when set, and refuse nonsense', (t) => {
+  const unset = parseEnv({}).videos;
+  t.deepEqual(
+    { ffmpegPath: unset.ffmpegPath, ffprobePath: unset.ffprobePath, transcode: { ...unset.transcode } },
+    {
+      ffmpegPath: undefined,
+      ffprobePath: undefined,
+      transcode: { maxDecodedPixels: undefined, timePerVideoSecond: undefined, memoryBytes: undefined, resourceWaitMs: undefined, runningPerCreator: undefined, queuedPerCreator: undefined },
+    },
+    'unset: the video-publishing component’s defaults apply (stated there once)',
+  );
+  const set = parseEnv({
+    FFMPEG_PATH: '/opt/ffmpeg/bin/ffmpeg',
+    FFPROBE_PATH: '/opt/ffmpeg/bin/ffprobe',
+    TRANSCODE_MAX_DECODED_PIXELS: '895795200000',
+    TRANSCODE_TIME_PER_VIDEO_SECOND: '2.5',
+    TRANSCODE_MEMORY_MB: '1024',
+    TRANSCODE_RESOURCE_WAIT_MINUTES: '45',
+    TRANSCODES_RUNNING_PER_CREATOR: '2',
+    TRANSCODES_QUEUED_PER_CREATOR: '0',
+  }).videos;
+  t.deepEqual(
+    { ffmpegPath: set.ffmpegPath, ffprobePath: set.ffprobePath, transcode: { ...set.transcode } },
+    {
+      ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
+      ffprobePath: '/opt/ffmpeg/bin/ffprobe',
+      transcode: { maxDecodedPixels: 895795200000, timePerVideoSecond: 2.5, memoryBytes: 1024 * 1024 * 1024, resourceWaitMs: 45 * 60_000, runningPerCreator: 2, queuedPerCreator: 0 },
+    },
+    'set: in bytes and milliseconds',
+  );
+  t.match(errorOf({ TRANSCODES_RUNNING_PER_CREATOR: '0' }), /^TRANSCODES_RUNNING_PER_CREATOR is malformed/, 'none running per creator is no transcoding');
+  t.match(errorOf({ TRANSCODE_TIME_PER_VIDEO_SECOND: '-1' }), /^TRANSCODE_TIME_PER_VIDEO_SECOND is malformed/);
+  t.match(errorOf({ TRANSCODE_MAX_DECODED_PIXELS: 'lots' }), /^TRANSCODE_MAX_DECODED_PIXELS is malformed/);
+  t.end();
+});
+
 test('config: the entry point stops with one line naming the variable', async (t) => {
   const malformed = await runMainToExit(bareEnv({ PORT: 'abc' }));
   t.equal(malformed.code, 1, 'exit code 1');

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { text } from 'node:stream/consumers';
 import test from 'tape';
 import {
@@ -172,6 +173,25 @@ test('video store: a partial file a crash left behind is swept once it is old; a
     // A new store (a restart) sweeps at its first write.
     await createLocalVideoStore({ dir, partialMaxAgeMs: 60_000 }).put('source/second', body('y'));
     t.deepEqual(await filesUnder(path.join(dir, '.partial')), ['running-source'], 'the old one is gone, the fresh one kept');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video store: a put that fails before it reads its body (no room for the partial file) rejects, and the body failing afterwards is handled, not a crash', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, dir } = await tempStore(scope);
+    // Where the partial files go cannot be made, as on a full or read-only disk.
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, '.partial'), 'not a folder');
+    const upload = new PassThrough();
+    const failed = await rejection(store.put(videoKeys.source(randomUUID()), upload));
+    t.ok(failed instanceof Error, `the put rejects (${String(failed)})`);
+    // The sender's stream then ends in error (busboy's, when the form is abandoned): nobody else listens to it.
+    upload.destroy(new Error('Unexpected end of file'));
+    await sleep(20);
+    t.pass('and the process is still here');
   } finally {
     await scope.close();
   }

@@ -5,10 +5,11 @@ import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
 import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
+import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
-import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import { BadRequestError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
 import { durationInWords } from '../../web/duration-words.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
@@ -38,12 +39,18 @@ interface CreatorsPortalDeps {
   readonly minimumUploadRate: MinimumRate;
   /** Takes one name or description change from the creator's allowance: 0, or the seconds until the next. */
   readonly editWait: (userId: string) => Promise<number>;
+  /** How many videos a creator may have waiting and transcoding (the component's quota): one more upload is refused (429), nothing kept. */
+  readonly maxVideosInHand: number;
   readonly newId?: () => string;
   readonly uploadSlots?: UploadSlots;
 }
 
 const UPLOAD_SLOTS = { perUser: 2, total: 8 };
 const UPLOAD_RETRY_SECONDS = 30;
+// A transcode takes a minute or more: no sooner than that is another one free.
+const QUOTA_RETRY_SECONDS = 60;
+// A full or read-only video folder waits for an operator.
+const STORE_RETRY_SECONDS = 300;
 
 const senderOf = (req: Request): Sender => ({ traceId: req.context.traceId, userId: req.context.userId! });
 
@@ -65,7 +72,7 @@ function textField(req: Request, name: TextField): string {
 const sentence = (phrase: string): string => `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}.`;
 
 /** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
-export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, minimumUploadRate, editWait, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
+export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, minimumUploadRate, maxVideosInHand, editWait, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
@@ -106,14 +113,22 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   });
 
   router.post('/videos', async (req, res) => {
-    // An upload may take far longer than the site's body deadline; a minimum rate bounds it instead.
-    allowSlowBody(req);
+    // One creator's queue must not grow without end in front of everyone else's (the component refuses past it too).
+    if ((await queries.videosInHand(req.context.userId!)) >= maxVideosInHand) {
+      res.set('Connection', 'close');
+      throw new TooManyRequestsError(
+        `You already have ${maxVideosInHand} videos waiting to be converted, the most we take at once. Wait until one of them is published, then upload this one.`,
+        QUOTA_RETRY_SECONDS,
+      );
+    }
     const release = uploadSlots.take(req.context.userId!);
     if (!release) {
       // The body is not read: say so and close, rather than drain a file we will not keep.
       res.set('Connection', 'close');
       throw new TooManyRequestsError('You already have uploads on their way. Wait until they finish, then send this one.', UPLOAD_RETRY_SECONDS);
     }
+    // An upload may take far longer than the site's body deadline; a minimum rate bounds it instead.
+    allowSlowBody(req);
     try {
       await receiveAndPublish(req, res);
     } finally {
@@ -123,7 +138,10 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   async function receiveAndPublish(req: Request, res: Response): Promise<void> {
     const videoId = newId();
-    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes, minimumRate: minimumUploadRate });
+    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes, minimumRate: minimumUploadRate }).catch((error: unknown) => {
+      // The video folder is full or read-only: nothing the creator did, and nothing was kept.
+      throw isResourceExhausted(error) ? new ServiceUnavailableError('We can’t take uploads right now. Please try again in a few minutes.', STORE_RETRY_SECONDS) : error;
+    });
     try {
       if (stored.bytes === 0) throw new BadRequestError('That file is empty. Choose a video file to upload.');
       await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri });

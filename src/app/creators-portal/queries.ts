@@ -87,6 +87,12 @@ export function createCreatorsPortalQueries(db: Knex) {
       return rows.map(toVideo);
     },
 
+    /** How many of the creator's videos wait for a transcoder or are being transcoded. */
+    async videosInHand(ownerId: string): Promise<number> {
+      const row = await db('creators_videos').where({ owner_id: ownerId }).whereIn('status', ['uploaded', 'transcoding']).first<{ n: string }>(db.raw('count(*) AS n'));
+      return Number(row?.n ?? 0);
+    },
+
     /** The video if `ownerId` owns it; another creator's video is as absent as one that does not exist. */
     async ownedVideo(ownerId: string, videoId: string): Promise<CreatorVideo | undefined> {
       const [row] = await creatorVideos().where({ 'cv.owner_id': ownerId, 'cv.video_id': videoId }).limit(1);

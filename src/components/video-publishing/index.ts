@@ -1,6 +1,6 @@
 import type { Logger } from '../../logger.ts';
 import { createDispatcher, SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
-import { createComponentProcessor } from '../../subscription/component-processor.ts';
+import { createComponentProcessor, type ComponentProcessor } from '../../subscription/component-processor.ts';
 import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
@@ -11,11 +11,15 @@ import {
   videoPublishingEventSchemas,
 } from './contract.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
+import { createQueueingHandlers } from './handlers/queueing.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
 import { transcodeLimits, type TranscodeLimits } from './media/limits.ts';
-import { DEFAULT_SETPRIV_PATH, tieToParent } from './media/tie-to-parent.ts';
+import { createSandbox, DEFAULT_SANDBOX_TOOLS, type SandboxTools } from './media/sandbox.ts';
+import { DEFAULT_CREATOR_QUOTA, type CreatorQuota } from './scheduling/transcode-queue.ts';
+import { transcodingSubscription } from './scheduling/transcoding-subscription.ts';
 
 export { DEFAULT_TRANSCODE_LIMITS, type TranscodeLimits } from './media/limits.ts';
+export { DEFAULT_CREATOR_QUOTA, type CreatorQuota } from './scheduling/transcode-queue.ts';
 
 /** Subscriber ids name position and dead-letter streams: renaming one replays its category. */
 export const VIDEO_PUBLISHING_SUBSCRIBER_IDS = {
@@ -25,6 +29,7 @@ export const VIDEO_PUBLISHING_SUBSCRIBER_IDS = {
 
 const DEFAULT_PROGRESS_INTERVAL_MS = 3_000;
 const MAX_TRANSCODE_CONCURRENCY = 64;
+export const DEFAULT_RESOURCE_WAIT_MS = 30 * 60 * 1000;
 
 type SubscriptionSettings = Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
 
@@ -34,8 +39,12 @@ export interface VideoPublishingComponentDeps {
   readonly videoStore: VideoStore;
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
-  /** TRANSCODE_CONCURRENCY: transcodes this process runs at once; 1 unless given. Every process must use the same. */
+  /** TRANSCODE_CONCURRENCY: transcodes this process runs at once; 1 unless given. */
   readonly transcodeConcurrency?: number;
+  /** How many videos one creator may have transcoding and waiting in this process; DEFAULT_CREATOR_QUOTA unless given. */
+  readonly creatorQuota?: CreatorQuota;
+  /** How long a transcode waits out a full or read-only disk or a lack of memory before it is parked; DEFAULT_RESOURCE_WAIT_MS unless given. */
+  readonly resourceWaitMs?: number;
   readonly consumerGroup?: ConsumerGroup;
   readonly subscription?: SubscriptionSettings;
   /** Least time between two progress events of one transcode. */
@@ -43,31 +52,21 @@ export interface VideoPublishingComponentDeps {
   /** What one upload may cost: its length, picture size, output size and transcode time; DEFAULT_TRANSCODE_LIMITS for any not given. */
   readonly limits?: Partial<TranscodeLimits>;
   /**
-   * util-linux's setpriv, through which ffmpeg and ffprobe are run so that they die with this
-   * process (Linux only); /usr/bin/setpriv on Linux unless given, null for none. If it cannot be
-   * used, tools run untied and a warning says so once.
+   * util-linux's setpriv, prlimit and unshare, through which ffmpeg and ffprobe run (see
+   * media/sandbox.ts); DEFAULT_SANDBOX_TOOLS for any not given, null for none. One that cannot
+   * be used is left out, and a warning says so once.
    */
-  readonly setprivPath?: string | null;
+  readonly sandboxTools?: Partial<SandboxTools>;
 }
 
 export interface VideoPublishingComponent {
-  /** The command subscriber first, then one transcoding subscriber per concurrent transcode. */
+  /** The command subscriber, then the transcoding one (which runs the transcode workers with it). */
   readonly subscriptions: Subscription[];
-  /** What the subscriptions hand each message to; for tests and replays (the transcoding one is never stopped). */
+  /** What the subscriptions hand each message to; for tests and replays (the transcoding one transcodes at once, never stopped). */
   readonly handlers: {
     readonly commands: (message: RawMessage) => Promise<void>;
     readonly transcoding: (message: RawMessage) => Promise<void>;
   };
-}
-
-/**
- * The transcoders share the category as members of a consumer group, one per concurrent
- * transcode, nested inside the process's own group: member m of s runs members m·n … m·n+n−1
- * of s·n. Message DB gives each video's stream to one member, so each video is transcoded
- * by one subscriber, one at a time.
- */
-function transcodingGroup({ member, size }: ConsumerGroup, concurrency: number, slot: number): ConsumerGroup {
-  return { member: member * concurrency + slot, size: size * concurrency };
 }
 
 /**
@@ -80,51 +79,43 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
     throw new Error(`transcodeConcurrency must be a whole number from 1 to ${MAX_TRANSCODE_CONCURRENCY}, not ${transcodeConcurrency}`);
   }
   const logger = deps.logger.child({ component: 'video-publishing' });
-  const tie = tieToParent(deps.setprivPath === undefined ? DEFAULT_SETPRIV_PATH : deps.setprivPath, (why) =>
-    logger.warn({ why }, 'ffmpeg will not die with this process: if it is killed, a transcode can run on until it ends'),
+  const sandbox = createSandbox({ ...DEFAULT_SANDBOX_TOOLS, ...deps.sandboxTools }, (layer, why) =>
+    logger.warn({ why }, `ffmpeg runs without ${layer}: this machine does not allow it`),
   );
-  const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, tie };
+  const tools = { ffmpegPath: deps.ffmpegPath, ffprobePath: deps.ffprobePath, sandbox };
+  logger.info({ ffmpeg: tools.ffmpegPath, ffprobe: tools.ffprobePath }, 'uploads are decoded with these');
   const progressIntervalMs = deps.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
   const limits = transcodeLimits(deps.limits);
-  // The transcoder must know which try is the subscription's last, to fail the video then rather than let it be parked.
-  const retryAttempts = settings?.retry?.attempts ?? DEFAULT_RETRY.attempts;
+  const retry = settings?.retry ?? DEFAULT_RETRY;
+  const quota = deps.creatorQuota ?? DEFAULT_CREATOR_QUOTA;
   const transcodingHandler = (signal: AbortSignal) =>
     createDispatcher(
       videoPublishingEventSchemas,
-      createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs, limits, retryAttempts }),
+      // The transcoder must know which try is the last, to fail the video then rather than let it be parked.
+      createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs, limits, retryAttempts: retry.attempts }),
     );
 
-  const subscribe = (subscriberId: string, category: string, group: ConsumerGroup, handle: (message: RawMessage) => Promise<void>): Subscription =>
-    createSubscription({
-      messageStore,
-      logger,
-      subscriberId,
-      category,
-      consumerGroup: group,
-      processor: createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup: group }),
-      ...settings,
-    });
+  const subscribe = (subscriberId: string, category: string, processor: ComponentProcessor): Subscription =>
+    createSubscription({ messageStore, logger, subscriberId, category, consumerGroup, processor, ...settings });
+  const processor = (subscriberId: string, handle: (message: RawMessage) => Promise<void>, heldBack?: () => number | undefined): ComponentProcessor =>
+    createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, heldBack });
 
   const commands = createDispatcher(videoPublishingCommandSchemas, createCommandHandlers({ messageStore, logger }));
-  const transcoders = Array.from({ length: transcodeConcurrency }, (_, slot) => {
-    const stopping = new AbortController();
-    const group = transcodingGroup(consumerGroup, transcodeConcurrency, slot);
-    const inner = subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding, VIDEO_PUBLISHING_CATEGORY, group, transcodingHandler(stopping.signal));
-    return {
-      ...inner,
-      async stop() {
-        // The engine's stop is raised first, in this turn, so when the killed ffmpeg's error
-        // reaches it, it takes it for a stop: the event is neither retried, parked nor
-        // answered, and comes again at the next start.
-        const stopped = inner.stop();
-        stopping.abort();
-        await stopped;
-      },
-    };
+  const transcoding = transcodingSubscription({
+    subscriberId: VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding,
+    subscribe,
+    processor,
+    queueing: (queue) => createDispatcher(videoPublishingEventSchemas, createQueueingHandlers({ messageStore, logger, videoStore, queue, quota })),
+    transcoding: transcodingHandler,
+    quota,
+    concurrency: transcodeConcurrency,
+    retry,
+    resourceWaitMs: deps.resourceWaitMs ?? DEFAULT_RESOURCE_WAIT_MS,
+    logger,
   });
 
   return {
-    subscriptions: [subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, consumerGroup, commands), ...transcoders],
+    subscriptions: [subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, processor(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, commands)), transcoding],
     handlers: { commands, transcoding: transcodingHandler(new AbortController().signal) },
   };
 }

@@ -1,16 +1,16 @@
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
-import { transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
-import { probeVideo, type VideoInfo } from './media/probe.ts';
+import { BUDGET_REFERENCE, secondsToConvert, toolLimits, transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
+import { PROBE_TIMEOUT_MS, probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
-import { ToolFailedError, ToolTimedOutError } from './media/run-tool.ts';
-import type { ParentTie } from './media/tie-to-parent.ts';
-import { extractPoster, transcode } from './media/transcode.ts';
+import { ToolFailedError, ToolOutputTooLargeError, ToolTimedOutError } from './media/run-tool.ts';
+import type { Sandbox } from './media/sandbox.ts';
+import { extractPoster, POSTER_TIMEOUT_MS, transcode } from './media/transcode.ts';
 
 export interface MediaTools {
   readonly ffmpegPath: string;
   readonly ffprobePath: string;
-  /** Makes each run die with this process, where the platform allows. */
-  readonly tie: ParentTie;
+  /** Where each run happens: tied to this process, limited, off the network, as far as the machine allows. */
+  readonly sandbox: Sandbox;
 }
 
 export type Preparation =
@@ -41,15 +41,20 @@ export interface PrepareOptions {
 // Far enough in to miss a fade from black, near enough for short clips.
 const POSTER_FRACTION = 0.1;
 const MAX_POSTER_SECONDS = 10;
-// ffmpeg's words for trouble on our side of the file.
-const OUR_FAULT = /No space left on device|Permission denied|Disk quota exceeded/i;
+// ffmpeg's words for trouble on our side of the file (running short of space or memory is
+// ToolOutOfResourcesError, thrown by runTool).
+const OUR_FAULT = /Permission denied/i;
 
 const TOO_SLOW = 'The video took too long to convert. Please upload a shorter or smaller video.';
 
-/** "2 hours", "90 minutes", "45 seconds": the limit as a creator would say it. */
+/** "2 hours", "1 hour 30 minutes", "45 seconds": a length as a creator would say it, in whole minutes past the first. */
 function spokenDuration(seconds: number): string {
-  const [amount, unit] = seconds % 3600 === 0 ? [seconds / 3600, 'hour'] : seconds % 60 === 0 ? [seconds / 60, 'minute'] : [seconds, 'second'];
-  return `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+  const plural = (amount: number, unit: string) => `${amount} ${unit}${amount === 1 ? '' : 's'}`;
+  if (seconds < 60) return plural(Math.floor(seconds), 'second');
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return plural(minutes, 'minute');
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 === 0 ? plural(hours, 'hour') : `${plural(hours, 'hour')} ${plural(minutes % 60, 'minute')}`;
 }
 
 function spokenBytes(bytes: number): string {
@@ -57,14 +62,36 @@ function spokenBytes(bytes: number): string {
   return `${Number(amount.toFixed(1))} ${unit}`;
 }
 
-/** Why a source is too much to convert, by what its headers say, or undefined if it is within the limits. */
-function limitProblem({ durationSeconds, width, height }: VideoInfo, limits: TranscodeLimits): string | undefined {
+const spokenRate = (frameRate: number) => `${Number(frameRate.toFixed(2))} frames a second`;
+
+/** "4K": the largest picture we take, in the words of a camera's settings. */
+const largestSize = (limits: TranscodeLimits) => (limits.maxPixels === 3840 * 2160 ? '4K' : `${Number((limits.maxPixels / 1e6).toFixed(1))} megapixels`);
+
+/** "at most 4K (3840×2160) at 60 frames a second" */
+function largestAccepted(limits: TranscodeLimits): string {
+  const size = limits.maxPixels === 3840 * 2160 ? '4K (3840×2160)' : largestSize(limits);
+  return `at most ${size} at ${spokenRate(limits.maxFrameRate)}`;
+}
+
+/** Why a source is more than we convert, by what its headers say, or undefined if it is within the limits. */
+function limitProblem({ durationSeconds, width, height, frameRate }: VideoInfo, limits: TranscodeLimits): string | undefined {
   if (durationSeconds !== undefined && durationSeconds > limits.maxDurationSeconds) {
     return `The video is longer than ${spokenDuration(limits.maxDurationSeconds)}, the most we accept. Please upload a shorter video.`;
   }
-  if (width * height > limits.maxPixels) {
-    const megapixels = (pixels: number) => Number((pixels / 1e6).toFixed(1));
-    return `The video's picture is too large (${width}×${height}, ${megapixels(width * height)} megapixels; we accept up to ${megapixels(limits.maxPixels)}). Please upload a smaller video.`;
+  if (width * height > limits.maxPixels || Math.max(width, height) > limits.maxSide) {
+    return `This video is larger than we can convert (${width}×${height}): ${largestAccepted(limits)}. Please export it at ${largestSize(limits)} or smaller.`;
+  }
+  if (frameRate !== undefined && frameRate > limits.maxFrameRate + 0.01) {
+    return `This video has more frames a second than we can convert (${Number(frameRate.toFixed(2))}): ${largestAccepted(limits)}. Please export it at ${limits.maxFrameRate} frames a second or fewer.`;
+  }
+  if (durationSeconds !== undefined && secondsToConvert(limits, { width, height, frameRate, durationSeconds }) < durationSeconds) {
+    const affordable = secondsToConvert(limits, { width, height, frameRate, durationSeconds: undefined });
+    const { width: w, height: h, frameRate: f, name } = BUDGET_REFERENCE;
+    const budget = spokenDuration(limits.maxDecodedPixels / (w * h * f));
+    return (
+      `This video is more than we can convert: at ${width}×${height} and ${spokenRate(frameRate ?? limits.maxFrameRate)} we take at most ` +
+      `${spokenDuration(affordable)} of it (as much work as ${budget} of ${name}). Please upload it at a lower resolution or frame rate, or in shorter parts.`
+    );
   }
   return undefined;
 }
@@ -84,9 +111,10 @@ function withoutPaths(message: string, paths: readonly string[]): string {
  */
 export async function prepareVideo(options: PrepareOptions): Promise<Preparation> {
   const { videoStore, tools, videoId, sourceUri, signal, limits } = options;
-  const probe = await videoStore.withLocalFile(sourceUri, (file) => probeVideo(tools.ffprobePath, file, signal, tools.tie));
+  const probeOptions = { signal, sandbox: tools.sandbox, limits: toolLimits(limits, PROBE_TIMEOUT_MS) };
+  const probe = await videoStore.withLocalFile(sourceUri, (file) => probeVideo(tools.ffprobePath, file, probeOptions));
   if (!probe.video) return { ok: false, reason: probe.reason };
-  // Refused before a transcode starts: a tiny file claiming hours or 16K frames would hold the queue for hours, or eat memory.
+  // Refused before a transcode starts: a tiny file claiming hours or 8K frames would hold the queue for hours, or eat memory.
   const tooMuch = limitProblem(probe.info, limits);
   if (tooMuch) return { ok: false, reason: tooMuch };
   await options.onStarted();
@@ -99,11 +127,14 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
       minIntervalMs: options.progressIntervalMs,
       report: options.onProgress,
     });
-    const timeoutMs = transcodeTimeLimitMs(limits, probe.info.durationSeconds);
+    const seconds = secondsToConvert(limits, probe.info);
+    const timeoutMs = transcodeTimeLimitMs(limits, seconds);
+    const caps = { seconds, maxPixels: limits.maxPixels, maxOutputBytes: limits.maxOutputBytes };
+    const run = { signal, onProgressLine, caps, timeoutMs, sandbox: tools.sandbox, limits: toolLimits(limits, timeoutMs, 'video') };
     ({ uri: transcodedUri, bytes: transcodedBytes } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
       videoStore.withLocalFile(sourceUri, async (input) => {
         try {
-          await transcode(tools.ffmpegPath, input, output, { signal, onProgressLine, caps: limits, timeoutMs, tie: tools.tie });
+          await transcode(tools.ffmpegPath, input, output, run);
         } catch (error) {
           if (error instanceof ToolFailedError && !(error instanceof ToolTimedOutError)) {
             throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
@@ -114,7 +145,8 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     ));
   } catch (error) {
     if (error instanceof ToolTimedOutError) return { ok: false, reason: TOO_SLOW };
-    // A full disk is ours to mend, not the upload's fault: thrown, so the engine retries (and the handler fails the video as ours if that does not mend it).
+    if (error instanceof ToolOutputTooLargeError) return { ok: false, reason: tooLarge(limits) };
+    // Ours to mend, not the upload's fault: thrown, so it is tried again (and the handler fails the video as ours if that does not mend it).
     if (error instanceof ToolFailedError && !OUR_FAULT.test(error.lastError)) {
       return { ok: false, reason: `The video could not be converted (${error.lastError || 'ffmpeg failed'}).` };
     }
@@ -122,10 +154,8 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
   }
 
   // ffmpeg's -fs ends the file where it reached the limit, and exits as if all were well.
-  if (transcodedBytes >= limits.maxOutputBytes) {
-    return { ok: false, reason: `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.` };
-  }
-  const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, signal, tools.tie));
+  if (transcodedBytes >= limits.maxOutputBytes) return { ok: false, reason: tooLarge(limits) };
+  const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, probeOptions));
   // ffmpeg converted it without complaint, yet it is no video: the upload is, say, a single
   // picture in a container that does not count frames (MKV, WebM, TS), which only our MP4
   // reveals. Retrying would give the same; the creator is told, and the caller removes the file.
@@ -135,10 +165,13 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
   return { ok: true, transcodedUri, posterUri, durationSeconds: Math.round(durationSeconds * 1000) / 1000, width, height };
 }
 
-async function storePoster({ videoStore, tools, videoId, signal }: PrepareOptions, transcodedUri: string, info: VideoInfo): Promise<string> {
+const tooLarge = (limits: TranscodeLimits) => `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.`;
+
+async function storePoster({ videoStore, tools, videoId, signal, limits }: PrepareOptions, transcodedUri: string, info: VideoInfo): Promise<string> {
   const at = Math.min((info.durationSeconds ?? 0) * POSTER_FRACTION, MAX_POSTER_SECONDS);
+  const run = { signal, sandbox: tools.sandbox, limits: toolLimits(limits, POSTER_TIMEOUT_MS) };
   const { uri } = await videoStore.writeLocalFile(videoKeys.poster(videoId), (output) =>
-    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, at, signal, tools.tie)),
+    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, at, run)),
   );
   return uri;
 }

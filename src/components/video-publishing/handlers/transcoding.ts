@@ -1,13 +1,14 @@
 import type { Logger } from '../../../logger.ts';
-import { follow, VersionConflictError, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import { isInfrastructureError, isPermanent } from '../../../subscription/retry.ts';
-import { uriOfKey, videoKeys, type VideoStore } from '../../../video-store/index.ts';
+import { follow, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import { isInfrastructureError, isPermanent, isResourceExhausted } from '../../../subscription/retry.ts';
+import type { VideoStore } from '../../../video-store/index.ts';
 import { videoPublishingStreamName, type VideoPublishingEvent } from '../contract.ts';
 import { answerId } from '../ids.ts';
 import type { TranscodeLimits } from '../media/limits.ts';
 import { ToolInterruptedError } from '../media/run-tool.ts';
 import { prepareVideo, type MediaTools, type Preparation } from '../prepare-video.ts';
 import { isSettled, videoProjection } from '../video.ts';
+import { createOutcomes } from './outcomes.ts';
 
 type Accepted = Recorded<Extract<VideoPublishingEvent, { type: 'VideoPublishingAccepted' }>>;
 
@@ -16,60 +17,44 @@ export interface TranscodingDeps {
   readonly logger: Logger;
   readonly videoStore: VideoStore;
   readonly tools: MediaTools;
-  /** Aborted when this subscriber stops: the running ffmpeg is killed and nothing is written. */
+  /** Aborted when the transcoders stop: the running ffmpeg is killed and nothing is written. */
   readonly signal: AbortSignal;
   readonly progressIntervalMs: number;
   readonly limits: TranscodeLimits;
-  /** How often the subscription tries a message (its retry policy's attempts): the last failure of a started transcode is written as the video's. */
+  /** How often a transcode is tried (the retry policy's attempts): the last failure of a started one is written as the video's. */
   readonly retryAttempts: number;
 }
 
 /** What the creator reads when the fault was ours and retrying did not mend it: a new upload may well succeed. */
 export const OUR_SIDE_REASON = 'The video could not be converted because of a problem on our side. Please try again.';
 
-// Renames and progress reports land in the stream during a transcode; the outcome is written
-// at the version just read, and read again on a conflict rather than transcode again.
-const OUTCOME_WRITE_ATTEMPTS = 5;
-
 /**
- * Reacts to VideoPublishingAccepted: probes, transcodes and takes a poster, then writes
- * VideoPublished or VideoPublishingFailed. Runs on its own subscriber, so a long transcode
- * holds up only the transcodes behind it, never a rename. A video that already has an outcome
- * is left alone, so a redelivered or replayed event publishes nothing twice; a video caught
- * mid-transcode by a crash or stop has none, and is transcoded again from the start.
+ * Transcodes a VideoPublishingAccepted taken from the queue: probes, transcodes and takes a
+ * poster, then writes VideoPublished or VideoPublishingFailed. Runs on the transcode workers,
+ * never on a subscriber of commands, so a long transcode holds up no rename. A video that
+ * already has an outcome is left alone, so a redelivered or replayed event publishes nothing
+ * twice; a video caught mid-transcode by a crash or stop has none, and is transcoded again
+ * from the start.
  *
  * Once VideoTranscodingStarted is written the creator's page shows "converting", so the video
- * must end published or failed: a fault of ours (ffmpeg killed, a full disk, a poster that
- * will not come) is thrown for the subscription to retry, and its last attempt is written as
- * VideoPublishingFailed instead of being parked. Only a stop, or the message store being
- * down, leaves a started video without an outcome, and both come back to it.
+ * should end published or failed: a fault of ours (ffmpeg killed, a poster that will not come)
+ * is thrown for the worker to retry, and its last attempt is written as VideoPublishingFailed
+ * instead of being parked. The machine running short (a full or read-only disk, no memory) is
+ * thrown without counting, never the video's failure: the worker waits it out, and the upload
+ * is kept. Only a stop, the message store being down, or a shortage that outlasts its window
+ * (parked for an operator) leaves a started video without an outcome; all come back to it.
  */
 export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<VideoPublishingEvent> {
   const { messageStore, logger, signal, videoStore } = deps;
-  // Failed attempts per VideoPublishingAccepted id, as the subscription retries it. In memory:
+  const outcomes = createOutcomes({ messageStore, videoStore });
+  // Failed attempts per VideoPublishingAccepted id, as the worker retries it. In memory:
   // a restart begins the count again, as it begins the transcode again.
   const failedAttempts = new Map<string, number>();
 
-  /** The files a failed attempt may have stored; absent ones are fine. */
-  async function removeOutputs(videoId: string): Promise<void> {
-    for (const key of [videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) await videoStore.remove(uriOfKey(key));
-  }
-
-  /**
-   * A failed video's files, the upload too: it is never read again (the creator publishes
-   * anew, under a new video id, with a new upload), and uploads are the largest files we keep.
-   */
-  async function removeFailedVideo(videoId: string, sourceUri: string): Promise<void> {
-    await removeOutputs(videoId);
-    // Only the video's own upload: an acceptance recorded before PublishVideo's source was
-    // checked may name another video's, which is not this failure's to delete.
-    if (sourceUri === uriOfKey(videoKeys.source(videoId))) await videoStore.remove(sourceUri);
-  }
-
-  /** After a thrown attempt: its files go, unless another transcoder has published them meanwhile. */
+  /** After a thrown attempt: its files go (never the upload), unless another transcoder has published them meanwhile. */
   async function discardAttempt(stream: string, videoId: string, log: Logger): Promise<void> {
     try {
-      if (!isSettled((await messageStore.project(stream, videoProjection)).state)) await removeOutputs(videoId);
+      if (!isSettled((await messageStore.project(stream, videoProjection)).state)) await outcomes.removeOutputs(videoId);
     } catch (error) {
       // The attempt's own error is the one to report; these files are overwritten by the next.
       log.warn({ err: error }, 'files of a failed attempt not removed');
@@ -77,12 +62,12 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
   }
 
   /**
-   * A transcode threw. Rethrown for the subscription to retry (or to see a stop), except the
-   * last try of a started one, which becomes the creator's failure: a started video left
-   * parked would show "converting" forever.
+   * A transcode threw. Rethrown for the worker to retry (or to see a stop, or wait out a
+   * shortage), except the last try of a started one, which becomes the creator's failure: a
+   * started video left parked would show "converting" forever.
    */
   function failureOf(error: unknown, event: Accepted, started: boolean, log: Logger): Preparation {
-    const ours = !(signal.aborted || error instanceof ToolInterruptedError || isInfrastructureError(error));
+    const ours = !(signal.aborted || error instanceof ToolInterruptedError || isInfrastructureError(error) || isResourceExhausted(error));
     if (!started || !ours) {
       if (!ours) failedAttempts.delete(event.id);
       throw error;
@@ -95,19 +80,6 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
     failedAttempts.delete(event.id);
     log.error({ err: error, attempts: failures }, 'transcoding failed on our side, and retrying did not mend it; the video fails');
     return { ok: false, reason: OUR_SIDE_REASON };
-  }
-
-  async function writeOutcome(stream: string, outcome: Message): Promise<boolean> {
-    for (let attempt = 1; ; attempt += 1) {
-      const { state, version } = await messageStore.project(stream, videoProjection);
-      if (isSettled(state)) return false;
-      try {
-        await messageStore.write(stream, outcome, version);
-        return true;
-      } catch (error) {
-        if (!(error instanceof VersionConflictError) || attempt >= OUTCOME_WRITE_ATTEMPTS) throw error;
-      }
-    }
   }
 
   /** Progress is news, not state: written in order, each step once (its id says which), and a failed write only logged. */
@@ -134,7 +106,7 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       if (isSettled(state)) {
         log.debug('video already has an outcome; not transcoded again');
         // A crash between recording the failure and removing the files would otherwise keep them for good.
-        if (state.status === 'failed') await removeFailedVideo(videoId, sourceUri);
+        if (state.status === 'failed') await outcomes.removeFailedVideo(videoId, sourceUri);
         return;
       }
       // Started by an earlier attempt, or by this one: from then on it must end with an outcome.
@@ -169,14 +141,14 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       const outcome = prepared.ok
         ? follow(event, 'VideoPublished', { ownerId, videoId, sourceUri, ...withoutOk(prepared) }, {}, answerId(event.id, 'VideoPublished'))
         : follow(event, 'VideoPublishingFailed', { ownerId, videoId, reason: prepared.reason }, {}, answerId(event.id, 'VideoPublishingFailed'));
-      const written = await writeOutcome(stream, outcome);
+      const written = await outcomes.write(stream, outcome);
       if (!written) {
         log.warn({ ours: outcome.type }, 'another transcoder recorded an outcome first; ours is not recorded');
       } else if (prepared.ok) {
         log.info({ ms: Date.now() - startedAt }, 'video published');
       } else {
         // The failure is recorded: nothing will ever point at these files.
-        await removeFailedVideo(videoId, sourceUri);
+        await outcomes.removeFailedVideo(videoId, sourceUri);
         log.info({ reason: prepared.reason }, 'video publishing failed');
       }
     },

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createInterface } from 'node:readline';
-import { UNTIED, type ParentTie } from './tie-to-parent.ts';
+import { UNCONFINED, type Sandbox, type ToolLimits } from './sandbox.ts';
 
 /** Stopped by its signal (the component is stopping): neither success nor the video's fault. */
 export class ToolInterruptedError extends Error {
@@ -28,9 +28,29 @@ export class ToolFailedError extends Error {
   }
 }
 
-/** Killed by us for outrunning its time limit: a ToolFailedError, since the input is what made it slow. */
+/** Killed by us for outrunning its time limit, or by the kernel for its CPU time: a ToolFailedError, since the input is what made it slow. */
 export class ToolTimedOutError extends ToolFailedError {
   override name = 'ToolTimedOutError';
+}
+
+/** Stopped by the kernel for writing a file past its size limit: the input converts to too much. */
+export class ToolOutputTooLargeError extends ToolFailedError {
+  override name = 'ToolOutputTooLargeError';
+}
+
+/**
+ * The tool ran out of disk, a writable disk, quota or memory (its `code` says which, as an
+ * errno would): the machine's trouble, not the input's, and one that may take an operator
+ * minutes to mend.
+ */
+export class ToolOutOfResourcesError extends Error {
+  override name = 'ToolOutOfResourcesError';
+  constructor(
+    message: string,
+    readonly code: 'ENOSPC' | 'EROFS' | 'EDQUOT' | 'ENOMEM',
+  ) {
+    super(message);
+  }
 }
 
 export interface RunToolOptions {
@@ -39,9 +59,17 @@ export interface RunToolOptions {
   /** Each stdout line as it comes (ffmpeg's -progress); without it, stdout is collected and returned. */
   readonly onLine?: (line: string) => void;
   readonly timeoutMs?: number;
-  /** Makes the tool die with this process where the platform allows; untied unless given. */
-  readonly tie?: ParentTie;
+  /** Where it runs: unconfined unless given (the environment is emptied either way). */
+  readonly sandbox?: Sandbox;
+  /** CPU, memory and file size limits, applied where the sandbox can. */
+  readonly limits?: ToolLimits;
 }
+
+/**
+ * All a tool gets of the environment: a search path for what it runs, and the C locale, so its
+ * errors come in the words matched below. Nothing of ours (database URLs, cookie and audit keys).
+ */
+export const TOOL_ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze({ PATH: '/usr/bin:/bin', LC_ALL: 'C' });
 
 // Enough stdout for ffprobe's JSON of any sane file, and of stderr for the last error lines.
 const MAX_STDOUT = 1024 * 1024;
@@ -50,9 +78,19 @@ const MAX_STDERR = 8 * 1024;
 // malformed file can crash ffprobe 4.1), which a retry would only repeat. Any other signal
 // came from outside.
 const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
-// setpriv's exit codes for a tool it could not start (missing, not executable), which a direct
-// spawn reports as an 'error'; ffmpeg and ffprobe never exit with them.
+// The kernel's signals for a run past its CPU time and past its file size limit.
+const OVER_CPU = 'SIGXCPU';
+const OVER_FILE_SIZE = 'SIGXFSZ';
+// The wrappers' exit codes for a tool they could not start (missing, not executable), which a
+// direct spawn reports as an 'error'; ffmpeg and ffprobe never exit with them.
 const NOT_STARTED_CODES: ReadonlySet<number> = new Set([126, 127]);
+// ffmpeg's (and x264's) words for the machine running short, anywhere in what it said last.
+const OUT_OF_RESOURCES: ReadonlyArray<readonly [RegExp, ToolOutOfResourcesError['code']]> = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Read-only file system/i, 'EROFS'],
+  [/Disk quota exceeded/i, 'EDQUOT'],
+  [/Cannot allocate memory|Out of memory|malloc of size \d+ failed/i, 'ENOMEM'],
+];
 // Transcoding runs in the background of a process that may also serve pages: below normal priority.
 const BACKGROUND_PRIORITY = 10;
 
@@ -73,13 +111,13 @@ function tracked(child: ChildProcess): void {
 }
 
 /** Runs `path args` without a shell, and resolves with its stdout once it exits 0. */
-export async function runTool(path: string, args: readonly string[], { signal, onLine, timeoutMs, tie = UNTIED }: RunToolOptions): Promise<string> {
-  const [launcher, ...launcherArgs] = await tie.prefix();
+export async function runTool(path: string, args: readonly string[], { signal, onLine, timeoutMs, sandbox = UNCONFINED, limits }: RunToolOptions): Promise<string> {
+  const [program = path, ...programArgs] = await sandbox.command(path, args, limits);
+  const wrapped = program !== path;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ToolInterruptedError('stopped before it started'));
-    const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
-    // setpriv runs the tool in its own place: the pid, exit code and signals are the tool's.
-    const child = launcher === undefined ? spawn(path, args, { stdio }) : spawn(launcher, [...launcherArgs, path, ...args], { stdio });
+    // The wrappers exec the tool in their own place: the pid, exit code and signals are the tool's.
+    const child = spawn(program, programArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...TOOL_ENVIRONMENT } });
     tracked(child);
     let stdout = '';
     let stderr = '';
@@ -110,11 +148,15 @@ export async function runTool(path: string, args: readonly string[], { signal, o
       signal.removeEventListener('abort', onAbort);
       if (timer) clearTimeout(timer);
       const lastError = stderr.trim().split('\n').at(-1)?.trim() ?? '';
+      const starved = code !== 0 ? OUT_OF_RESOURCES.find(([words]) => words.test(stderr)) : undefined;
       if (ending === 'interrupted') reject(new ToolInterruptedError(`${path} was stopped`));
       else if (spawnError) reject(spawnError);
       // A tool that never ran is our installation's fault, not the input's: not a ToolFailedError.
-      else if (launcher !== undefined && code !== null && NOT_STARTED_CODES.has(code)) reject(new Error(`${path} could not be started: ${lastError}`));
+      else if (wrapped && code !== null && NOT_STARTED_CODES.has(code)) reject(new Error(`${path} could not be started: ${lastError}`));
       else if (ending === 'timeout') reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
+      else if (killedBy === OVER_CPU) reject(new ToolTimedOutError(`${path} used up its ${limits?.cpuSeconds} s of CPU time`, 'it took too long'));
+      else if (killedBy === OVER_FILE_SIZE) reject(new ToolOutputTooLargeError(`${path} wrote past its ${limits?.fileBytes}-byte file limit`, 'its output was too large'));
+      else if (starved) reject(new ToolOutOfResourcesError(`${path} ran out of resources (${starved[1]}): ${lastError}`, starved[1]));
       else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
       else if (killedBy !== null) reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
       else if (code !== 0) reject(new ToolFailedError(`${path} exited with ${code}: ${lastError}`, lastError));

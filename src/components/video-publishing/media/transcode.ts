@@ -1,7 +1,7 @@
 import { ACCEPTED_CONTAINERS } from './formats.ts';
 import type { TranscodeLimits } from './limits.ts';
 import { runTool } from './run-tool.ts';
-import type { ParentTie } from './tie-to-parent.ts';
+import type { Sandbox, ToolLimits } from './sandbox.ts';
 
 // At most 1280×720, keeping the shape as displayed (iw*sar: some sources have non-square
 // pixels), never enlarged, and even on both sides (H.264 in 4:2:0 needs that).
@@ -9,12 +9,17 @@ const FIT = 'min(1,min(1280/(iw*sar),720/ih))';
 const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*ih/2)*2)',setsar=1`;
 
 /** What ffmpeg itself is told to stop at: the checks before it only see what the file's headers claim. */
-export type OutputCaps = Pick<TranscodeLimits, 'maxDurationSeconds' | 'maxPixels' | 'maxOutputBytes'>;
+export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutputBytes'> {
+  /** How much of the source to convert (-t): its length, or less for a file that does not say it. */
+  readonly seconds: number;
+}
 
 /** ffmpeg's arguments for a web-playable MP4: H.264 + AAC, the index up front so playback starts before the download ends. */
 export function transcodeArguments(input: string, output: string, caps: OutputCaps): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    // Only plain files: no URL a file names is followed.
+    '-protocol_whitelist', 'file',
     '-format_whitelist', ACCEPTED_CONTAINERS,
     // A decoder option: a frame larger than this (say, a resolution change mid-stream) is refused, not allocated.
     '-max_pixels', String(caps.maxPixels),
@@ -32,7 +37,7 @@ export function transcodeArguments(input: string, output: string, caps: OutputCa
     // frames hours apart would become hundreds of thousands.
     '-vsync', 'vfr',
     // Files can hide or misstate their length: whatever they hold, no more than this is made.
-    '-t', String(caps.maxDurationSeconds),
+    '-t', caps.seconds.toFixed(3),
     '-fs', String(caps.maxOutputBytes),
     '-progress', 'pipe:1', '-nostats',
     '-f', 'mp4', output,
@@ -43,6 +48,7 @@ export function transcodeArguments(input: string, output: string, caps: OutputCa
 export function posterArguments(input: string, output: string, atSeconds: number): string[] {
   return [
     '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    '-protocol_whitelist', 'file',
     '-ss', atSeconds.toFixed(3), '-i', input,
     '-frames:v', '1', '-q:v', '3',
     '-f', 'image2', '-c:v', 'mjpeg', output,
@@ -55,16 +61,23 @@ export interface TranscodeOptions {
   readonly caps: OutputCaps;
   /** Past this ffmpeg is killed: ToolTimedOutError. */
   readonly timeoutMs: number;
-  readonly tie: ParentTie;
+  readonly sandbox: Sandbox;
+  readonly limits: ToolLimits;
 }
 
 // One frame of our own MP4, found through its index: seconds, however long the video.
-const POSTER_TIMEOUT_MS = 60_000;
+export const POSTER_TIMEOUT_MS = 60_000;
 
-export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine, caps, timeoutMs, tie }: TranscodeOptions): Promise<void> {
-  await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs, tie });
+export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine, caps, timeoutMs, sandbox, limits }: TranscodeOptions): Promise<void> {
+  await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs, sandbox, limits });
 }
 
-export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, signal: AbortSignal, tie: ParentTie): Promise<void> {
-  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS, tie });
+export interface PosterOptions {
+  readonly signal: AbortSignal;
+  readonly sandbox: Sandbox;
+  readonly limits: ToolLimits;
+}
+
+export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, { signal, sandbox, limits }: PosterOptions): Promise<void> {
+  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS, sandbox, limits });
 }

@@ -1,0 +1,63 @@
+import type { Logger } from '../../../logger.ts';
+import { follow, type HandlerMap, type MessageStore } from '../../../message-store/index.ts';
+import type { VideoStore } from '../../../video-store/index.ts';
+import { videoPublishingStreamName, type VideoPublishingEvent } from '../contract.ts';
+import { answerId } from '../ids.ts';
+import type { CreatorQuota, TranscodeQueue } from '../scheduling/transcode-queue.ts';
+import { isSettled, videoProjection } from '../video.ts';
+import { createOutcomes } from './outcomes.ts';
+
+export interface QueueingDeps {
+  readonly messageStore: MessageStore;
+  readonly logger: Logger;
+  readonly videoStore: VideoStore;
+  readonly queue: TranscodeQueue;
+  readonly quota: CreatorQuota;
+}
+
+/** What a creator over the quota reads: the portal refuses such an upload first, so this is for a race or another writer. */
+export function creatorBusyReason({ running, queued }: CreatorQuota): string {
+  return `You already have ${running + queued} videos waiting to be converted, the most we take at once. Please wait until one is published, then upload this one again.`;
+}
+
+/**
+ * The transcoding subscriber's handlers: they only fill the queue, so reading the category
+ * never waits for a transcode. A VideoPublishingAccepted joins the queue unless its video has
+ * an outcome already (a redelivery, or a restart reading it again) or its creator already has
+ * as many videos in hand as the quota allows: that one fails at once, its upload deleted. An
+ * outcome recorded for a video still queued takes it out.
+ */
+export function createQueueingHandlers({ messageStore, logger, videoStore, queue, quota }: QueueingDeps): HandlerMap<VideoPublishingEvent> {
+  const outcomes = createOutcomes({ messageStore, videoStore });
+  const settle = async (event: { readonly data: { readonly videoId: string } }) => queue.drop(event.data.videoId);
+
+  return {
+    async VideoPublishingAccepted(event) {
+      const { ownerId, videoId, sourceUri } = event.data;
+      if (queue.has(videoId)) return;
+      const stream = videoPublishingStreamName(videoId);
+      const { state } = await messageStore.project(stream, videoProjection);
+      if (isSettled(state)) {
+        // A crash between recording the failure and removing the files would otherwise keep them for good.
+        if (state.status === 'failed') await outcomes.removeFailedVideo(videoId, sourceUri);
+        return;
+      }
+      const log = logger.child({ videoId, ownerId, eventId: event.id });
+      if (queue.admits(ownerId)) {
+        queue.add({ videoId, ownerId, accepted: event });
+        log.debug(queue.counts(), 'queued for transcoding');
+        return;
+      }
+      const refused = follow(event, 'VideoPublishingFailed', { ownerId, videoId, reason: creatorBusyReason(quota) }, {}, answerId(event.id, 'VideoPublishingFailed'));
+      if (await outcomes.write(stream, refused)) {
+        await outcomes.removeFailedVideo(videoId, sourceUri);
+        log.info('refused: the creator has as many videos in hand as the quota allows');
+      }
+    },
+    VideoPublished: settle,
+    VideoPublishingFailed: settle,
+    VideoUnpublished: settle,
+    VideoTakenDown: settle,
+
+  };
+}
