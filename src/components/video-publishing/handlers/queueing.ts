@@ -58,6 +58,5 @@ export function createQueueingHandlers({ messageStore, logger, videoStore, queue
     VideoPublishingFailed: settle,
     VideoUnpublished: settle,
     VideoTakenDown: settle,
-
   };
 }
