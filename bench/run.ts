@@ -22,6 +22,7 @@ import { siteTable } from './site/table.ts';
 import { targetFromEnv, type Target } from './site/target.ts';
 import { userFigures } from './users.ts';
 import { adminPageFigures } from './admin-pages.ts';
+import { formatBurst, viewingBurst } from './viewing-burst.ts';
 
 const logger = createLogger('silent');
 const env = process.env;
@@ -31,7 +32,7 @@ const CATCH_UP_EVENTS = Number(env.BENCH_EVENTS ?? 20_000);
 const BIG_CATCH_UP_EVENTS = Number(env.BENCH_BIG_EVENTS ?? 200_000);
 const IDLE_SAMPLE_MS = 20_000;
 const ONLY = env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'site' && ONLY !== 'engine' && ONLY !== 'admin') throw new Error(`BENCH_ONLY must be site, engine or admin, not ${ONLY}`);
+if (ONLY !== undefined && !['site', 'engine', 'admin', 'viewings'].includes(ONLY)) throw new Error(`BENCH_ONLY must be site, engine, admin or viewings, not ${ONLY}`);
 // The admin pages on a big store: a million messages take minutes to write and project, so they
 // run with BENCH_ONLY=admin, or in a full run when BENCH_ADMIN_MESSAGES is set.
 const ADMIN_MESSAGES = Number(env.BENCH_ADMIN_MESSAGES ?? (ONLY === 'admin' ? 1_000_000 : 0));
@@ -71,7 +72,17 @@ async function main(): Promise<void> {
       buildApp();
       await adminPageFigures(urls, ADMIN_MESSAGES, results, log);
     }
-    if (ONLY !== 'site' && ONLY !== 'admin') {
+    if (ONLY === 'viewings' || ONLY === undefined) {
+      buildApp();
+      const app = await startApp(urls);
+      try {
+        log('viewings: one visitor bursting from one address');
+        results['viewings from one address, 10 connections'] = formatBurst(await viewingBurst(app.url, urls, { seconds: LOAD_SECONDS, connections: 10 }));
+      } finally {
+        await app.stop();
+      }
+    }
+    if (ONLY !== 'site' && ONLY !== 'admin' && ONLY !== 'viewings') {
       log('engine figures');
       await engineFigures(urls, logger, {
         catchUpEvents: CATCH_UP_EVENTS,
@@ -83,7 +94,7 @@ async function main(): Promise<void> {
         lagSamples: LAG_SAMPLES,
       }, results);
     }
-    if (ONLY !== 'engine' && ONLY !== 'admin') {
+    if (ONLY !== 'engine' && ONLY !== 'admin' && ONLY !== 'viewings') {
       // The real app, compiled as production runs it, through the same suite as any other site.
       buildApp();
       // Registrations in the users figures all come from one address: lift that limit.
