@@ -139,6 +139,7 @@ async function main(): Promise<void> {
       pageCacheMs: env.pageCacheMs,
       bcryptCost: env.bcryptCost,
       rateLimits: env.rateLimits,
+      viewingCountWindowMs: env.viewingCountWindowMs,
       mail: env.mail,
       siteUrl: env.siteUrl,
       videos: env.videos,

@@ -26,7 +26,7 @@ import { createAuthenticateApp } from './app/authenticate/index.ts';
 import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import type { DatabaseUrls, MailSettings, RateLimitSettings, TrustProxy, VideoSettings } from './config/env.ts';
+import { DEFAULT_VIEWING_LIMIT, type DatabaseUrls, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
@@ -41,6 +41,7 @@ import { createHealthRouter } from './web/health.ts';
 import { createPasswordHasher } from './web/passwords.ts';
 import { createRateLimits } from './web/rate-limits.ts';
 import { createStatusRouter } from './web/status.ts';
+import { createVisitorKeys } from './web/visitor-key.ts';
 
 export interface SystemConfig {
   readonly urls: DatabaseUrls;
@@ -59,7 +60,10 @@ export interface SystemConfig {
   readonly pageCacheMs?: number;
   /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */
   readonly bcryptCost?: number;
-  readonly rateLimits?: RateLimitSettings;
+  /** Each limit not given keeps its default. */
+  readonly rateLimits?: Partial<RateLimitSettings>;
+  /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES); the aggregators' default when not given. */
+  readonly viewingCountWindowMs?: number;
   /** Where emails go: an SMTP server, or .eml files in a folder. */
   readonly mail?: MailSettings;
   /** Where the site is reached, for links in emails. */
@@ -97,6 +101,7 @@ const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   loginFailuresPerAccount: { points: 5, windowSeconds: 15 * 60 },
   loginFailuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
   registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
+  viewingsPerAddress: DEFAULT_VIEWING_LIMIT,
 };
 
 /** The composition root: every part is built here from explicit dependencies. */
@@ -110,10 +115,12 @@ export function createSystem(config: SystemConfig): System {
   const run = config.run ?? { subscribers: 'all' };
   const consumerGroup = run.consumerGroup;
   const home = createHomeApp({ db, cacheMs: config.pageCacheMs ?? 250 });
+  const viewingCountWindowMs = config.viewingCountWindowMs;
   const homePage = createHomePageAggregator({
     db,
     messageStore,
     logger,
+    viewingCountWindowMs,
     subscription: subscriptionSettings,
     onApplied: home.projectionMoved,
     ...(consumerGroup && { consumerGroup }),
@@ -135,7 +142,7 @@ export function createSystem(config: SystemConfig): System {
     ffprobePath,
     transcodeConcurrency: videoSettings.transcodeConcurrency,
   });
-  const catalog = createVideosAggregator({ db, ...subscriberDeps, onApplied: home.catalogMoved });
+  const catalog = createVideosAggregator({ db, ...subscriberDeps, viewingCountWindowMs, onApplied: home.catalogMoved });
   const creatorsVideos = createCreatorsVideosAggregator({ db, ...subscriberDeps });
   const videoOperations = createVideoOperationsAggregator({ db, ...subscriberDeps });
   // Reads every category: no consumer group (one process runs it, others stand by), and its own
@@ -151,7 +158,7 @@ export function createSystem(config: SystemConfig): System {
       ...(subscriptionSettings.retry !== undefined && { retry: subscriptionSettings.retry }),
     },
   });
-  const adminUsers = createAdminUsersAggregator({ db, ...subscriberDeps });
+  const adminUsers = createAdminUsersAggregator({ db, ...subscriberDeps, viewingCountWindowMs });
   // Every category again: no consumer group.
   const adminStreams = createAdminStreamsAggregator({ db, messageStore, logger, subscription: subscriptionSettings });
   const subscriptions: Subscription[] = [
@@ -169,10 +176,12 @@ export function createSystem(config: SystemConfig): System {
   ];
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
-  const recordViewings = createRecordViewingsApp({ messageStore });
   const credentials = createCredentialsQueries(db);
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
-  const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const rateLimits = createRateLimits(db, { ...DEFAULT_RATE_LIMITS, ...config.rateLimits });
+  const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
+  const visitorKeyOf = createVisitorKeys(cookieKeys[0]!);
+  const recordViewings = createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf });
   const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, rateLimits });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
   const creatorsPortal = createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes: videoSettings.maxUploadBytes });
@@ -190,6 +199,7 @@ export function createSystem(config: SystemConfig): System {
     replayParked: replayThroughProcessors(componentProcessors, { retry: subscriptionSettings.retry ?? DEFAULT_RETRY, logger }),
     rolesOf: credentials.rolesOf,
     sections: adminSections,
+    viewingCountWindowMs,
   });
   const probes = [
     createHealthRouter({

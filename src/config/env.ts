@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../aggregators/viewing-counts/rule.ts';
 import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
@@ -56,6 +57,14 @@ const trustProxy = z
     return z.NEVER;
   });
 
+/**
+ * Viewings one client address may record per window: a burst of a few videos, then one a minute
+ * or so, far beyond what a person watches, and a store that grows by kilobytes, not gigabytes,
+ * per address and day. The count takes one per visitor and video per window anyway.
+ */
+export const DEFAULT_VIEWING_LIMIT: Limit = { points: 60, windowSeconds: 10 * 60 };
+const MAX_COUNT_WINDOW_MINUTES = 366 * 24 * 60;
+
 // An example value copied from .env.example is as good as no secret at all.
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
 const MIN_SECRET_LENGTH = 32;
@@ -86,6 +95,9 @@ const schema = z.object({
   LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
   REGISTRATIONS_PER_ADDRESS: positiveInt.default(10),
   REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
+  VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULT_VIEWING_LIMIT.points),
+  VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULT_VIEWING_LIMIT.windowSeconds),
+  VIEWING_COUNT_WINDOW_MINUTES: positiveInt.max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`).default(DEFAULT_VIEWING_COUNT_WINDOW_MS / 60_000),
   VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
   MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
@@ -111,6 +123,8 @@ export interface RateLimitSettings {
   readonly loginFailuresPerAccount: Limit;
   readonly loginFailuresPerAddress: Limit;
   readonly registrationsPerAddress: Limit;
+  /** Viewings recorded per client address (POST /record-viewing). */
+  readonly viewingsPerAddress: Limit;
 }
 
 export interface MailSettings {
@@ -152,6 +166,8 @@ export interface Env {
   readonly siteUrl: string;
   readonly mail: MailSettings;
   readonly rateLimits: RateLimitSettings;
+  /** One viewing per visitor and video counts per this window (the projections' rule). */
+  readonly viewingCountWindowMs: number;
   readonly videos: VideoSettings;
   /** Publish the demo videos at start when there are none: on by default outside production. */
   readonly seedDemo: boolean;
@@ -239,7 +255,9 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       loginFailuresPerAccount: { points: env.LOGIN_FAILURES_PER_ACCOUNT, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       loginFailuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
+      viewingsPerAddress: { points: env.VIEWINGS_PER_ADDRESS, windowSeconds: env.VIEWING_LIMIT_WINDOW_SECONDS },
     }),
+    viewingCountWindowMs: env.VIEWING_COUNT_WINDOW_MINUTES * 60_000,
     videos: Object.freeze({ dir: env.VIDEO_DIR, maxUploadBytes: env.MAX_UPLOAD_BYTES, transcodeConcurrency: env.TRANSCODE_CONCURRENCY }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
     auditKeys,

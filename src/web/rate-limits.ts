@@ -60,6 +60,8 @@ export interface RateLimits {
   loginSucceeded(email: string, address: string): Promise<void>;
   /** Takes one registration from the address's allowance: 0 if it had one, else the seconds to wait. */
   registrationWait(address: string): Promise<number>;
+  /** Takes one viewing from the address's allowance: 0 if it had one, else the seconds to wait. */
+  viewingWait(address: string): Promise<number>;
 }
 
 /**
@@ -70,6 +72,7 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   const perAccount = limiter(db, 'login-failures-account', settings.loginFailuresPerAccount);
   const perAddress = limiter(db, 'login-failures-address', settings.loginFailuresPerAddress);
   const registrations = limiter(db, 'registrations-address', settings.registrationsPerAddress);
+  const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress);
 
   // consume() is one atomic upsert: of any number of requests at once, only as many as the
   // allowance get through. It rejects with the limiter's answer when the allowance is spent.
@@ -92,5 +95,6 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
       await Promise.all([perAccount.delete(keyOf(email)), perAddress.reward(keyOf(clientKey(address)), 1)]);
     },
     registrationWait: (address) => take(registrations, keyOf(clientKey(address))),
+    viewingWait: (address) => take(viewings, keyOf(clientKey(address))),
   };
 }

@@ -24,7 +24,7 @@ export async function createTestSystem(overrides: Partial<SystemConfig> = {}): P
     cookieSecret: 'test-secret-that-is-long-enough-for-anything',
     production: false,
     bcryptCost: 4,
-    rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY },
+    rateLimits: { loginFailuresPerAccount: ROOMY, loginFailuresPerAddress: ROOMY, registrationsPerAddress: ROOMY, viewingsPerAddress: ROOMY },
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
     videos: { dir: videoDir, maxUploadBytes: 5 * 1024 * 1024, transcodeConcurrency: 1 },
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
