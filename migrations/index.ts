@@ -16,6 +16,7 @@ import * as projectionRebuilds from './20261130000015_projection_rebuilds.ts';
 import * as personalDataKeys from './20261130000016_personal_data_keys.ts';
 import * as auditChainPredecessors from './20261202000020_audit_chain_predecessors.ts';
 import * as viewingWindows from './20261206000020_viewing_windows.ts';
+import * as viewingRateLimits from './20261206000021_viewing_rate_limits.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -42,6 +43,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261130000016_personal_data_keys', personalDataKeys],
   ['20261202000020_audit_chain_predecessors', auditChainPredecessors],
   ['20261206000020_viewing_windows', viewingWindows],
+  ['20261206000021_viewing_rate_limits', viewingRateLimits],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

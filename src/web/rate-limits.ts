@@ -9,11 +9,11 @@ const TABLE = 'rate_limits';
 /** Keys are hashed: the table then holds no email addresses, and no key outgrows its column. */
 const keyOf = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit): RateLimiterPostgres {
+function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit, tableName = TABLE): RateLimiterPostgres {
   return new RateLimiterPostgres({
     storeClient: db,
     storeType: 'knex',
-    tableName: TABLE,
+    tableName,
     // Made by a migration: the app never creates tables while it serves.
     tableCreated: true,
     keyPrefix: prefix,
@@ -72,7 +72,8 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   const perAccount = limiter(db, 'login-failures-account', settings.loginFailuresPerAccount);
   const perAddress = limiter(db, 'login-failures-address', settings.loginFailuresPerAddress);
   const registrations = limiter(db, 'registrations-address', settings.registrationsPerAddress);
-  const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress);
+  // Unlogged: taken at every viewing, it must not cost a disk flush (the migration says why).
+  const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress, 'viewing_rate_limits');
 
   // consume() is one atomic upsert: of any number of requests at once, only as many as the
   // allowance get through. It rejects with the limiter's answer when the allowance is spent.
