@@ -17,12 +17,16 @@ import { buildApp, startApp } from './app-process.ts';
 import { engineFigures } from './engine-figures.ts';
 import { profiledGet } from './profiled-get.ts';
 import type { FigureRow } from './site/figures.ts';
+import { openViewingStore } from './site/message-store.ts';
+import { postLoad } from './site/post-load.ts';
 import { siteSuite } from './site/suite.ts';
 import { siteTable } from './site/table.ts';
 import { targetFromEnv, type Target } from './site/target.ts';
+import { returningVisitor } from './site/visitor.ts';
 import { userFigures } from './users.ts';
 import { adminPageFigures } from './admin-pages.ts';
 import { formatBurst, viewingBurst } from './viewing-burst.ts';
+import { publishBenchVideo } from './published-video.ts';
 
 const logger = createLogger('silent');
 const env = process.env;
@@ -75,10 +79,18 @@ async function main(): Promise<void> {
     if (ONLY === 'viewings' || ONLY === undefined) {
       buildApp();
       const app = await startApp(urls);
+      const store = openViewingStore(urls.messageStoreUrl);
       try {
         log('viewings: one visitor bursting from one address');
         results['viewings from one address, 10 connections'] = formatBurst(await viewingBurst(app.url, urls, { seconds: LOAD_SECONDS, connections: 10 }));
+        log('viewings: many visitors, an address each');
+        const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
+        const load = await postLoad(ours, store, await returningVisitor(ours), 10, LOAD_SECONDS);
+        results['viewings from many visitors, 10 connections'] =
+          `${Math.round(load.postsPerSecond)} posts/s, p99 ${load.p99Ms} ms, ${load.failed} failed; written ${Math.round(load.writtenPerSecond)}/s, ` +
+          `counted ${Math.round(load.countedPerSecond)}/s; caught up ${Math.round(load.caughtUpMs)} ms after the load`;
       } finally {
+        await store.close();
         await app.stop();
       }
     }
@@ -97,9 +109,13 @@ async function main(): Promise<void> {
     if (ONLY !== 'engine' && ONLY !== 'admin' && ONLY !== 'viewings') {
       // The real app, compiled as production runs it, through the same suite as any other site.
       buildApp();
-      // Registrations in the users figures all come from one address: lift that limit.
+      // Registrations in the users figures all come from one address: lift that limit. Viewings
+      // come from many simulated visitors, each at its own address behind the trusted proxy
+      // (bench/site/visitor.ts), so their protections stay on as in production.
       const app = await startApp(urls, { env: { REGISTRATIONS_PER_ADDRESS: '1000000' } });
       try {
+        // Viewings are of published videos only: ours gets one to be watched.
+        const videoId = await publishBenchVideo(app.url, urls.messageStoreUrl);
         await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
         const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
         const targets = theirs ? [ours, theirs] : [ours];
@@ -114,7 +130,7 @@ async function main(): Promise<void> {
         };
         log('users: register → log in');
         await userFigures(app.url, urls.databaseUrl, Number(env.BENCH_USERS ?? 20), results);
-        if (ONLY !== 'site') await soakFigures(app, extras, results);
+        if (ONLY !== 'site') await soakFigures(app, videoId, extras, results);
       } finally {
         await app.stop();
       }

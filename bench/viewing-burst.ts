@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { watchedCountOf } from '../test/helpers/http.ts';
+import { publishBenchVideo } from './published-video.ts';
 import { CookieJar } from './site/cookie-jar.ts';
 import { recordViewingForm } from './site/page-form.ts';
 import { VIA_PROXY } from './site/visitor.ts';
@@ -26,26 +26,6 @@ export interface ViewingBurst {
 
 const CATCH_UP_LIMIT_MS = 60_000;
 
-/**
- * A video as the video-publishing component publishes one: only its catalog events, written as
- * another program would (the site serves its watch page; its files need not exist for that).
- */
-async function publishVideo(store: pg.Pool, videoId: string): Promise<void> {
-  const stream = `videoPublishing-${videoId}`;
-  const data = {
-    videoId,
-    ownerId: randomUUID(),
-    sourceUri: `video-store:sources/${videoId}`,
-    transcodedUri: `video-store:transcoded/${videoId}.mp4`,
-    posterUri: `video-store:posters/${videoId}.jpg`,
-    durationSeconds: 10,
-    width: 640,
-    height: 360,
-  };
-  await store.query(`SELECT write_message($1, $2, 'VideoPublished', $3::jsonb)`, [randomUUID(), stream, JSON.stringify(data)]);
-  await store.query(`SELECT write_message($1, $2, 'VideoNamed', $3::jsonb)`, [randomUUID(), stream, JSON.stringify({ videoId, name: 'Burst target' })]);
-}
-
 async function caughtUp(db: pg.Pool, store: pg.Pool, subscriberIds: readonly string[]): Promise<boolean> {
   const head = Number((await store.query<{ head: string | null }>(`SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`)).rows[0]?.head ?? 0);
   const rows = await db.query<{ subscriber_id: string; position: string }>(
@@ -65,19 +45,10 @@ export async function viewingBurst(baseUrl: string, urls: DatabaseUrls, { second
   const store = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 2 });
   const db = new pg.Pool({ connectionString: urls.databaseUrl, max: 2 });
   try {
-    const videoId = randomUUID();
-    await publishVideo(store, videoId);
+    const videoId = await publishBenchVideo(baseUrl, urls.messageStoreUrl, 'Burst target');
     const jar = new CookieJar();
     const watchUrl = `${baseUrl}/videos/${videoId}`;
-    let page: Response | undefined;
-    const began = performance.now();
-    while (performance.now() - began < CATCH_UP_LIMIT_MS) {
-      page = await fetch(watchUrl, { headers: VIA_PROXY });
-      if (page.status === 200) break;
-      await page.arrayBuffer();
-      await sleep(20);
-    }
-    if (page?.status !== 200) throw new Error(`the watch page of the published video answered ${page?.status}`);
+    const page = await fetch(watchUrl, { headers: VIA_PROXY });
     jar.take(page.headers.getSetCookie());
     const form = recordViewingForm(await page.text(), watchUrl);
     if (!form) throw new Error('no record-viewing form on the watch page');
