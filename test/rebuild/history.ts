@@ -55,12 +55,11 @@ export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos 
     const byUser: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId: users[1]!, source: 'button', visitorKey: null }, metadata: { userId: users[1]! } };
     await store.write(viewingStreamName(last.videoId), byUser);
   }
-  // Version 3: visitors named, some back within the window (recorded, not counted again).
-  const first = published[0];
-  if (first) {
+  // Version 3: visitors named, each back within the window (recorded, not counted again).
+  if (last) {
     for (const [visitorKey, userId] of [['visitor-a', null], ['visitor-a', null], ['visitor-b', users[2]!], ['visitor-b', users[2]!]] as const) {
-      const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: first.videoId, userId, source: 'watch-page', visitorKey }, metadata: { userId } };
-      await store.write(viewingStreamName(first.videoId), viewed);
+      const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId, source: 'watch-page', visitorKey }, metadata: { userId } };
+      await store.write(viewingStreamName(last.videoId), viewed);
     }
   }
   const loggedIn: AuthenticationEvent = { id: randomUUID(), type: 'UserLoggedIn', data: { userId: users[0]! }, metadata: { userId: users[0]! } };
