@@ -3,6 +3,7 @@ import request from 'supertest';
 import test from 'tape';
 import { HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
 import { VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { createRecordViewingsQueries } from '../../src/app/record-viewings/queries.ts';
 import { logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf, watchedCountOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -233,6 +234,28 @@ test('record a viewing: the counts take one viewing per visitor per video per wi
     const views = await request(system.app).get(`/videos/${videoId}/views`).expect(200);
     t.deepEqual(views.body, { views: 2 }, "so does the video's own count");
     t.equal(watchedCountOf((await request(system.app).get('/').expect(200)).text), 2, 'as the home page shows');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('record a viewing: a video seen published is not looked up again for a second; one not yet published is looked up every time', async (t) => {
+  const system = await createTestSystem();
+  try {
+    let now = 1_000_000;
+    const queries = createRecordViewingsQueries(system.db, () => now);
+    const videoId = await catalogVideo(system.db);
+    t.equal(await queries.isPublished(videoId), true, 'published');
+    await system.db('videos').where({ video_id: videoId }).update({ status: 'unpublished' });
+    now += 999;
+    t.equal(await queries.isPublished(videoId), true, 'taken down, but within the second it was seen published: still taken (no read)');
+    now += 1;
+    t.equal(await queries.isPublished(videoId), false, 'a second on: read again, and refused');
+
+    const later = randomUUID();
+    t.equal(await queries.isPublished(later), false, 'not in the catalog yet');
+    await catalogVideo(system.db, { videoId: later });
+    t.equal(await queries.isPublished(later), true, 'published a moment later: taken at once, a refusal is never remembered');
   } finally {
     await system.stop();
   }
