@@ -202,6 +202,8 @@ test('record a viewing: the event names the visitor by a keyed hash of their add
     t.equal(keyIn(first), keyIn(again), 'the same address is the same visitor');
     t.notEqual(keyIn(first), keyIn(other), 'another address is another visitor');
     t.doesNotMatch(JSON.stringify([first, again, other]), /198\.18\.0\.[78]/, 'the address is nowhere in the events');
+    const [v6, v6Neighbour] = [await keyOf(request(system.app), '2001:db8:0:1::17'), await keyOf(request(system.app), '2001:db8:0:1:aaaa::2')];
+    t.equal(keyIn(v6), keyIn(v6Neighbour), 'an IPv6 /64 is one visitor, as one subscriber picks addresses from it');
 
     const account = await seedAccount(system.db);
     const laptop = request.agent(system.app);
