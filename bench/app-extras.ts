@@ -14,9 +14,9 @@ export interface ExtrasSizes {
 
 const pastStartUp = () => new Promise((resolve) => setTimeout(resolve, 3_000));
 
-/** The soak, on the app the site suite has just loaded. */
-export async function soakFigures(app: AppProcess, { soakSeconds }: ExtrasSizes, results: Record<string, string>): Promise<void> {
-  if (soakSeconds > 0) results[`soak, ${soakSeconds} s of GET + POST`] = formatSoak(await soak(app.url, app.child.pid!, soakSeconds));
+/** The soak, on the app the site suite has just loaded, viewing `videoId`. */
+export async function soakFigures(app: AppProcess, videoId: string, { soakSeconds }: ExtrasSizes, results: Record<string, string>): Promise<void> {
+  if (soakSeconds > 0) results[`soak, ${soakSeconds} s of GET + POST`] = formatSoak(await soak(app.url, app.child.pid!, videoId, soakSeconds));
 }
 
 export async function otherSettingsFigures(urls: DatabaseUrls, { loadSeconds, idleMs }: ExtrasSizes, results: Record<string, string>): Promise<void> {

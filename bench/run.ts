@@ -18,11 +18,16 @@ import { buildApp, startApp } from './app-process.ts';
 import { engineFigures } from './engine-figures.ts';
 import { profiledGet } from './profiled-get.ts';
 import type { FigureRow } from './site/figures.ts';
+import { openViewingStore } from './site/message-store.ts';
+import { postLoad } from './site/post-load.ts';
 import { siteSuite } from './site/suite.ts';
 import { siteTable } from './site/table.ts';
 import { targetFromEnv, type Target } from './site/target.ts';
+import { returningVisitor } from './site/visitor.ts';
 import { userFigures } from './users.ts';
 import { adminPageFigures } from './admin-pages.ts';
+import { formatBurst, viewingBurst } from './viewing-burst.ts';
+import { publishBenchVideo } from './published-video.ts';
 
 const logger = createLogger('silent');
 const env = process.env;
@@ -32,7 +37,7 @@ const CATCH_UP_EVENTS = Number(env.BENCH_EVENTS ?? 20_000);
 const BIG_CATCH_UP_EVENTS = Number(env.BENCH_BIG_EVENTS ?? 200_000);
 const IDLE_SAMPLE_MS = 20_000;
 const ONLY = env.BENCH_ONLY;
-if (ONLY !== undefined && ONLY !== 'site' && ONLY !== 'engine' && ONLY !== 'admin') throw new Error(`BENCH_ONLY must be site, engine or admin, not ${ONLY}`);
+if (ONLY !== undefined && !['site', 'engine', 'admin', 'viewings'].includes(ONLY)) throw new Error(`BENCH_ONLY must be site, engine, admin or viewings, not ${ONLY}`);
 // The admin pages on a big store: a million messages take minutes to write and project, so they
 // run with BENCH_ONLY=admin, or in a full run when BENCH_ADMIN_MESSAGES is set.
 const ADMIN_MESSAGES = Number(env.BENCH_ADMIN_MESSAGES ?? (ONLY === 'admin' ? 1_000_000 : 0));
@@ -74,7 +79,25 @@ async function main(): Promise<void> {
       buildApp();
       await adminPageFigures(urls, ADMIN_MESSAGES, results, log);
     }
-    if (ONLY !== 'site' && ONLY !== 'admin') {
+    if (ONLY === 'viewings' || ONLY === undefined) {
+      buildApp();
+      const app = await startApp(urls);
+      const store = openViewingStore(urls.messageStoreUrl);
+      try {
+        log('viewings: one visitor bursting from one address');
+        results['viewings from one address, 10 connections'] = formatBurst(await viewingBurst(app.url, urls, { seconds: LOAD_SECONDS, connections: 10 }));
+        log('viewings: many visitors, an address each');
+        const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
+        const load = await postLoad(ours, store, await returningVisitor(ours), 10, LOAD_SECONDS);
+        results['viewings from many visitors, 10 connections'] =
+          `${Math.round(load.postsPerSecond)} posts/s, p99 ${load.p99Ms} ms, ${load.failed} failed; written ${Math.round(load.writtenPerSecond)}/s, ` +
+          `counted ${Math.round(load.countedPerSecond)}/s; caught up ${Math.round(load.caughtUpMs)} ms after the load`;
+      } finally {
+        await store.close();
+        await app.stop();
+      }
+    }
+    if (ONLY !== 'site' && ONLY !== 'admin' && ONLY !== 'viewings') {
       log('engine figures');
       await engineFigures(urls, logger, {
         catchUpEvents: CATCH_UP_EVENTS,
@@ -86,12 +109,16 @@ async function main(): Promise<void> {
         lagSamples: LAG_SAMPLES,
       }, results);
     }
-    if (ONLY !== 'engine' && ONLY !== 'admin') {
+    if (ONLY !== 'engine' && ONLY !== 'admin' && ONLY !== 'viewings') {
       // The real app, compiled as production runs it, through the same suite as any other site.
       buildApp();
-      // Registrations in the users figures all come from one address: lift that limit.
+      // Registrations in the users figures all come from one address: lift that limit. Viewings
+      // come from many simulated visitors, each at its own address behind the trusted proxy
+      // (bench/site/visitor.ts), so their protections stay on as in production.
       const app = await startApp(urls, { env: { REGISTRATIONS_PER_ADDRESS: '1000000' } });
       try {
+        // Viewings are of published videos only: ours gets one to be watched.
+        const videoId = await publishBenchVideo(app.url, urls.messageStoreUrl);
         await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
         const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
         const targets = theirs ? [ours, theirs] : [ours];
@@ -106,7 +133,7 @@ async function main(): Promise<void> {
         };
         log('users: register → log in');
         await userFigures(app.url, urls.databaseUrl, Number(env.BENCH_USERS ?? 20), results);
-        if (ONLY !== 'site') await soakFigures(app, extras, results);
+        if (ONLY !== 'site') await soakFigures(app, videoId, extras, results);
       } finally {
         await app.stop();
       }

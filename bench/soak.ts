@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
-import { homeForm } from '../test/helpers/browser.ts';
+import { watchForm } from '../test/helpers/browser.ts';
 import { rssMiB } from './app-process.ts';
+import { anotherVisitor } from './site/visitor.ts';
 
 export interface SoakSample {
   readonly second: number;
@@ -8,12 +9,13 @@ export interface SoakSample {
 }
 
 /**
- * Mixed load for `seconds`: GETs of the home page and POSTs through its form at once, with the
- * app's RSS sampled every `everySeconds`, to see whether memory settles or keeps growing.
+ * Mixed load for `seconds`: GETs of the home page and POSTs through a video's viewing form (each
+ * as another visitor) at once, with the app's RSS sampled every `everySeconds`, to see whether
+ * memory settles or keeps growing.
  */
-export async function soak(base: string, pid: number, seconds: number, everySeconds = 30): Promise<{ samples: SoakSample[]; requests: number; errors: number }> {
+export async function soak(base: string, pid: number, videoId: string, seconds: number, everySeconds = 30): Promise<{ samples: SoakSample[]; requests: number; errors: number }> {
   const viaProxy = { 'x-forwarded-proto': 'https' };
-  const { fields, action } = await homeForm(base, viaProxy);
+  const { fields, action, cookie } = await watchForm(base, videoId, viaProxy);
   const samples: SoakSample[] = [{ second: 0, rssMiB: await rssMiB(pid) }];
   const started = Date.now();
   const sampler = setInterval(() => {
@@ -24,11 +26,16 @@ export async function soak(base: string, pid: number, seconds: number, everySeco
       autocannon({ url: `${base}/`, connections: 8, duration: seconds, headers: viaProxy }),
       autocannon({
         url: `${base}${action}`,
-        method: 'POST',
         connections: 2,
         duration: seconds,
-        headers: { ...viaProxy, origin: base, 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(fields).toString(),
+        requests: [
+          {
+            method: 'POST',
+            headers: { ...viaProxy, origin: base, 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+            body: new URLSearchParams(fields).toString(),
+            setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...anotherVisitor() } }),
+          },
+        ],
       }),
     ]);
     samples.push({ second: Math.round((Date.now() - started) / 1000), rssMiB: await rssMiB(pid) });

@@ -16,6 +16,8 @@ import * as projectionRebuilds from './20261130000015_projection_rebuilds.ts';
 import * as personalDataKeys from './20261130000016_personal_data_keys.ts';
 import * as auditChainPredecessors from './20261202000020_audit_chain_predecessors.ts';
 import * as sessions from './20261206000010_sessions.ts';
+import * as viewingWindows from './20261206000020_viewing_windows.ts';
+import * as viewingRateLimits from './20261206000021_viewing_rate_limits.ts';
 import * as videoTakeDowns from './20261206000030_video_take_downs.ts';
 
 interface Migration {
@@ -43,6 +45,8 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261130000016_personal_data_keys', personalDataKeys],
   ['20261202000020_audit_chain_predecessors', auditChainPredecessors],
   ['20261206000010_sessions', sessions],
+  ['20261206000020_viewing_windows', viewingWindows],
+  ['20261206000021_viewing_rate_limits', viewingRateLimits],
   ['20261206000030_video_take_downs', videoTakeDowns],
 ];
 

@@ -149,6 +149,7 @@ async function main(): Promise<void> {
       bcryptCost: env.bcryptCost,
       rateLimits: env.rateLimits,
       loginThrottle: env.loginThrottle,
+      viewingCountWindowMs: env.viewingCountWindowMs,
       mail: env.mail,
       siteUrl: env.siteUrl,
       videos: env.videos,

@@ -27,7 +27,7 @@ import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import { DEFAULT_LOGIN_THROTTLE, DEFAULT_MAIL_RETRY_WINDOW_SECONDS, type DatabaseUrls, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
+import { DEFAULT_LOGIN_THROTTLE, DEFAULT_MAIL_RETRY_WINDOW_SECONDS, DEFAULT_VIEWING_LIMIT, type DatabaseUrls, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
@@ -44,6 +44,7 @@ import { createLoginThrottle } from './web/login-throttle.ts';
 import { createPasswordHasher } from './web/passwords.ts';
 import { createRateLimits } from './web/rate-limits.ts';
 import { createStatusRouter } from './web/status.ts';
+import { createVisitorKeys } from './web/visitor-key.ts';
 
 export interface SystemConfig {
   readonly urls: DatabaseUrls;
@@ -64,7 +65,10 @@ export interface SystemConfig {
   readonly pageCacheMs?: number;
   /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */
   readonly bcryptCost?: number;
-  readonly rateLimits?: RateLimitSettings;
+  /** Each limit not given keeps its default. */
+  readonly rateLimits?: Partial<RateLimitSettings>;
+  /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES); the aggregators' default when not given. */
+  readonly viewingCountWindowMs?: number;
   readonly loginThrottle?: LoginThrottleSettings;
   /** Where emails go: an SMTP server, or .eml files in a folder. */
   readonly mail?: MailSettings;
@@ -105,6 +109,7 @@ const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from
 const DEFAULT_RATE_LIMITS: RateLimitSettings = {
   registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
   videoEditsPerCreator: { points: 30, windowSeconds: 10 * 60 },
+  viewingsPerAddress: DEFAULT_VIEWING_LIMIT,
 };
 
 /** The composition root: every part is built here from explicit dependencies. */
@@ -118,10 +123,12 @@ export function createSystem(config: SystemConfig): System {
   const run = config.run ?? { subscribers: 'all' };
   const consumerGroup = run.consumerGroup;
   const home = createHomeApp({ db, cacheMs: config.pageCacheMs ?? 250 });
+  const viewingCountWindowMs = config.viewingCountWindowMs;
   const homePage = createHomePageAggregator({
     db,
     messageStore,
     logger,
+    viewingCountWindowMs,
     subscription: subscriptionSettings,
     onApplied: home.projectionMoved,
     ...(consumerGroup && { consumerGroup }),
@@ -155,7 +162,7 @@ export function createSystem(config: SystemConfig): System {
     resourceWaitMs: transcode.resourceWaitMs,
     limits: { maxDecodedPixels: transcode.maxDecodedPixels, timePerVideoSecond: transcode.timePerVideoSecond, memoryBytes: transcode.memoryBytes },
   });
-  const catalog = createVideosAggregator({ db, ...subscriberDeps, onApplied: home.catalogMoved });
+  const catalog = createVideosAggregator({ db, ...subscriberDeps, viewingCountWindowMs, onApplied: home.catalogMoved });
   const creatorsVideos = createCreatorsVideosAggregator({ db, ...subscriberDeps });
   const videoOperations = createVideoOperationsAggregator({ db, ...subscriberDeps });
   // Reads every category: no consumer group (one process runs it, others stand by), and its own
@@ -171,7 +178,7 @@ export function createSystem(config: SystemConfig): System {
       ...(subscriptionSettings.retry !== undefined && { retry: subscriptionSettings.retry }),
     },
   });
-  const adminUsers = createAdminUsersAggregator({ db, ...subscriberDeps });
+  const adminUsers = createAdminUsersAggregator({ db, ...subscriberDeps, viewingCountWindowMs });
   // Every category again: no consumer group.
   const adminStreams = createAdminStreamsAggregator({ db, messageStore, logger, subscription: subscriptionSettings });
   const subscriptions: Subscription[] = [
@@ -190,10 +197,12 @@ export function createSystem(config: SystemConfig): System {
   ];
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
-  const recordViewings = createRecordViewingsApp({ messageStore });
   const credentials = createCredentialsQueries(db);
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
-  const rateLimits = createRateLimits(db, config.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const rateLimits = createRateLimits(db, { ...DEFAULT_RATE_LIMITS, ...config.rateLimits });
+  const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
+  const visitorKeyOf = createVisitorKeys(cookieKeys[0]!);
+  const recordViewings = createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf });
   const sessions = createSessions(db);
   const authenticate = createAuthenticateApp({
     messageStore,
@@ -201,7 +210,7 @@ export function createSystem(config: SystemConfig): System {
     passwords,
     sessions,
     throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
-    devices: createDeviceCookies({ secrets: typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret, secure: config.production }),
+    devices: createDeviceCookies({ secrets: cookieKeys, secure: config.production }),
   });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
   const creatorsPortal = createCreatorsPortalApp({
@@ -227,6 +236,7 @@ export function createSystem(config: SystemConfig): System {
     replayParked: replayThroughProcessors(componentProcessors, { retry: subscriptionSettings.retry ?? DEFAULT_RETRY, logger }),
     rolesOf: credentials.rolesOf,
     sections: adminSections,
+    viewingCountWindowMs,
   });
   const probes = [
     createHealthRouter({

@@ -4,15 +4,16 @@ import test from 'tape';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
-import { homeForm, postForm } from './helpers/browser.ts';
+import { postForm, visitorAddress, watchForm } from './helpers/browser.ts';
 import { bareEnv, waitForLog } from './helpers/run-main.ts';
 import { createScope } from './helpers/scope.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
-import { videosWatched } from './helpers/viewings.ts';
+import { catalogVideo, videosWatched } from './helpers/viewings.ts';
 import { waitUntil } from './helpers/wait-until.ts';
 
 function startApp(urls: DatabaseUrls): ChildProcess {
-  const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl });
+  // Each post comes as another visitor behind a trusted proxy: every one counts, none is held up by the per-address limit.
+  const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl, TRUST_PROXY: 'loopback' });
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -29,15 +30,16 @@ test('graceful shutdown: SIGTERM in the middle of a stream of viewings loses non
       }
     });
     const base = `http://127.0.0.1:${String((await waitForLog(app, 'listening')).port)}`;
-    const form = await homeForm(base);
+    const form = await watchForm(base, await catalogVideo(db));
 
     let acknowledged = 0;
     let refused = 0;
+    let visitors = 0;
     let running = true;
     const post = async () => {
       while (running) {
         try {
-          const status = await postForm(base, form);
+          const status = await postForm(base, form, visitorAddress((visitors += 1)));
           if (status === 303) acknowledged += 1;
           else refused += 1;
         } catch {

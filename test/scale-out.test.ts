@@ -4,15 +4,15 @@ import test from 'tape';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
-import { recordViewing } from './helpers/browser.ts';
+import { recordViewing, visitorAddress } from './helpers/browser.ts';
 import { bareEnv, waitForLog } from './helpers/run-main.ts';
 import { createScope } from './helpers/scope.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
-import { videosWatched, writeViewings } from './helpers/viewings.ts';
+import { catalogVideo, videosWatched, writeViewings } from './helpers/viewings.ts';
 import { waitUntil } from './helpers/wait-until.ts';
 
 function start(urls: DatabaseUrls, args: string[]): ChildProcess {
-  const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl, SUBSCRIBER_BATCH_SIZE: '20' });
+  const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl, SUBSCRIBER_BATCH_SIZE: '20', TRUST_PROXY: 'loopback' });
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -38,10 +38,11 @@ test('scale-out: one web process and two workers in a group of two count every v
     await Promise.all(workers.map((child) => waitForLog(child, 'working')));
     await waitUntil('the workers to be part-way through', async () => (await videosWatched(db)) >= 500, { timeoutMs: 60_000, intervalMs: 5 });
 
-    // Worker 1 dies mid-run; viewings keep coming, by the web and by another program.
+    // Worker 1 dies mid-run; viewings keep coming, by the web (twenty visitors) and by another program.
     await stop(workers[1]!, 'SIGKILL');
+    const videoId = await catalogVideo(db);
     let posted = 0;
-    for (let n = 0; n < 20; n += 1) if ((await recordViewing(base)) === 303) posted += 1;
+    for (let n = 0; n < 20; n += 1) if ((await recordViewing(base, videoId, visitorAddress(n))) === 303) posted += 1;
     t.equal(posted, 20, 'the web process keeps taking viewings');
     await writeViewings(pool, 1000);
 

@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'tape';
+import { createAppDatabase } from '../src/db/app-database.ts';
+import { EMBEDDED_DATABASE_NAMES } from '../src/db/prepare-databases.ts';
 import { watchedCountOf } from './helpers/http.ts';
+import { catalogVideo } from './helpers/viewings.ts';
 import { recordViewing } from './helpers/browser.ts';
 import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
 import { waitUntil } from './helpers/wait-until.ts';
@@ -14,6 +17,21 @@ async function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<nu
   child.kill(signal);
   const [code] = (await once(child, 'exit')) as [number | null];
   return code;
+}
+
+/**
+ * A published video in the catalog of the app's embedded PostgreSQL, reached as the app reaches
+ * it (the password file beside its data directory, the port in postmaster.pid).
+ */
+async function publishedInEmbedded(dataDir: string): Promise<string> {
+  const password = (await readFile(`${dataDir}.password`, 'utf8')).trim();
+  const port = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3]?.trim();
+  const db = createAppDatabase(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAMES.app}`, { poolMax: 1 });
+  try {
+    return await catalogVideo(db);
+  } finally {
+    await db.destroy();
+  }
 }
 
 async function homeCount(base: string): Promise<number | undefined> {
@@ -39,7 +57,8 @@ test('smoke: `npm start` with no database variables runs on the embedded Postgre
     t.equal(home.status, 200, 'GET / is 200');
     t.equal(watchedCountOf(await home.text()), 0, 'the home page renders from its projection');
     t.equal((await fetch(`${first.base}/ready`)).status, 200, '/ready');
-    t.equal(await recordViewing(first.base), 303, 'a viewing is recorded');
+    const videoId = await publishedInEmbedded(dataDir);
+    t.equal(await recordViewing(first.base, videoId), 303, 'a viewing is recorded');
     await waitUntil('the count to reach 1', async () => (await homeCount(first.base)) === 1);
     t.equal(await stopWith(first.child, 'SIGINT'), 0, 'Ctrl-C (SIGINT) exits cleanly');
     t.notOk(existsSync(pidFile), 'and the embedded PostgreSQL stopped with it');

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ViewingStore } from './message-store.ts';
 import type { Target } from './target.ts';
-import { pageCount, type Submission } from './visitor.ts';
+import { anotherVisitor, pageCount, type Submission } from './visitor.ts';
 
 export interface PostLoad {
   readonly postsPerSecond: number;
@@ -24,8 +24,8 @@ const CATCH_UP_LIMIT_MS = 60_000;
 
 /**
  * Records viewings through the site's own form with its session and token (`submission`),
- * `connections` at once for `seconds`, while comparing what its message store holds with what
- * its page shows.
+ * `connections` at once for `seconds`, each post as another visitor (anotherVisitor), while
+ * comparing what its message store holds with what its page shows.
  */
 export async function postLoad(target: Target, store: ViewingStore, submission: Submission, connections: number, seconds: number): Promise<PostLoad> {
   const head = await store.head();
@@ -40,7 +40,19 @@ export async function postLoad(target: Target, store: ViewingStore, submission: 
     }
   })();
   const began = performance.now();
-  const result = await autocannon({ url: submission.url, method: 'POST', headers: { ...submission.headers }, body: submission.body, connections, duration: seconds });
+  const result = await autocannon({
+    url: submission.url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { ...submission.headers },
+        body: submission.body,
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...anotherVisitor() } }),
+      },
+    ],
+  });
   const elapsed = (performance.now() - began) / 1000;
   sampling = false;
   await sampler;

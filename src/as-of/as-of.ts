@@ -1,5 +1,5 @@
 import type { MessageStore, RawMessage } from '../message-store/index.ts';
-import type { EntityKind, EntityState, Field } from './entity.ts';
+import type { EntityKind, EntityState, Field, FoldRules } from './entity.ts';
 import { readHistory } from './history.ts';
 import { isWithin, type Point } from './point.ts';
 import { userKind } from './user.ts';
@@ -46,7 +46,7 @@ const summary = ({ globalPosition, streamName, type, time }: RawMessage): Messag
  * contracts (and upcasters) the site reads with. Undefined when none of its streams has a
  * message at all (no such entity), so a page can answer 404.
  */
-export async function entityAsOf(messageStore: MessageStore, kind: EntityKind, id: string, points: readonly Point[]): Promise<EntityAsOf | undefined> {
+export async function entityAsOf(messageStore: MessageStore, kind: EntityKind, id: string, points: readonly Point[], rules?: FoldRules): Promise<EntityAsOf | undefined> {
   const streams = kind.streams(id);
   const versions = await Promise.all(streams.map((stream) => messageStore.streamVersion(stream)));
   if (versions.every((version) => version < 0)) return undefined;
@@ -54,7 +54,7 @@ export async function entityAsOf(messageStore: MessageStore, kind: EntityKind, i
   const snapshots = points.map((point) => {
     const folded = history.filter((message) => isWithin(point, message));
     const last = folded.at(-1);
-    return { point, state: kind.fold(folded), messages: folded.length, last: last && summary(last) };
+    return { point, state: kind.fold(folded, rules), messages: folded.length, last: last && summary(last) };
   });
   return { kind, id, snapshots };
 }

@@ -14,12 +14,19 @@ export interface EntityState {
   readonly unreadable: number;
 }
 
+/** Settings a fold follows as the site's projections do. */
+export interface FoldRules {
+  /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES). */
+  readonly viewingCountWindowMs: number;
+}
+
 /** A kind of entity the as-of page can show: which streams tell it, and how they fold. */
 export interface EntityKind {
   readonly kind: string;
   readonly label: string;
   readonly streams: (id: string) => readonly string[];
-  readonly fold: (messages: readonly RawMessage[]) => EntityState;
+  /** Without rules, the site's defaults. */
+  readonly fold: (messages: readonly RawMessage[], rules?: FoldRules) => EntityState;
 }
 
 export const utc = (time: Date): string => `${time.toISOString().replace('T', ' ').slice(0, 19)} UTC`;

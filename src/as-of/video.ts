@@ -1,5 +1,6 @@
 import { viewingSchemas, viewingStreamName } from '../app/record-viewings/contract.ts';
 import { videoPublishingEventSchemas, videoPublishingStreamName } from '../components/video-publishing/contract.ts';
+import { applyCountingRule, DEFAULT_VIEWING_COUNT_WINDOW_MS, type CountableViewing } from '../aggregators/viewing-counts/rule.ts';
 import { parseMessage, type RawMessage } from '../message-store/index.ts';
 import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
 
@@ -14,8 +15,10 @@ interface Video {
   readonly duration: number | undefined;
   readonly size: string | undefined;
   readonly lastRejection: string | undefined;
-  /** Viewings by where they came from (version 1 viewings read as 'unknown'). */
+  /** Viewings recorded, by where they came from (version 1 viewings read as 'unknown'). */
   readonly views: Readonly<Record<string, number>>;
+  /** Every viewing, in order, for the counting rule. */
+  readonly viewings: readonly CountableViewing[];
 }
 
 const initial: Video = {
@@ -30,11 +33,18 @@ const initial: Video = {
   size: undefined,
   lastRejection: undefined,
   views: {},
+  viewings: [],
 };
 
 function apply(video: Video, message: RawMessage): Video {
   const viewing = parseMessage(viewingSchemas, message);
-  if (viewing) return { ...video, views: { ...video.views, [viewing.data.source]: (video.views[viewing.data.source] ?? 0) + 1 } };
+  if (viewing) {
+    return {
+      ...video,
+      views: { ...video.views, [viewing.data.source]: (video.views[viewing.data.source] ?? 0) + 1 },
+      viewings: [...video.viewings, { videoId: viewing.data.videoId, visitorKey: viewing.data.visitorKey, time: viewing.time }],
+    };
+  }
   const event = parseMessage(videoPublishingEventSchemas, message);
   switch (event?.type) {
     case 'VideoPublishingAccepted':
@@ -78,8 +88,10 @@ export const videoKind: EntityKind = {
   kind: 'video',
   label: 'Video',
   streams: (id) => [videoPublishingStreamName(id), viewingStreamName(id)],
-  fold(messages): EntityState {
+  fold(messages, { viewingCountWindowMs } = { viewingCountWindowMs: DEFAULT_VIEWING_COUNT_WINDOW_MS }): EntityState {
     const { state: video, unreadable } = foldReadable(initial, apply, messages);
+    // As the site's counts take them: one per visitor per window (docs/viewings.md).
+    const counted = applyCountingRule(video.viewings, new Map(), viewingCountWindowMs).counted.filter(Boolean).length;
     return {
       exists: messages.length > 0,
       unreadable,
@@ -94,7 +106,8 @@ export const videoKind: EntityKind = {
         { label: 'Duration', value: video.duration === undefined ? '—' : `${video.duration} s` },
         { label: 'Size', value: video.size ?? '—' },
         { label: 'Last rejected change', value: video.lastRejection ?? '—' },
-        { label: 'Views', value: viewsLabel(video.views) },
+        { label: 'Viewings recorded', value: viewsLabel(video.views) },
+        { label: 'Viewings counted', value: String(counted) },
       ],
     };
   },

@@ -94,7 +94,7 @@ function cliRequester(): Requester {
   return { adminId: uuidV5(label, CLI_OPERATOR_NAMESPACE), userId: null, label, traceId: randomUUID() };
 }
 
-async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promise<number> {
+async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewingCountWindowMs: number): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
@@ -102,7 +102,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
   const requester = cliRequester();
   let failed = false;
   try {
-    const projections: readonly RebuildableProjection[] = pickProjections(rebuildableProjections({ db, messageStore, logger }), request.name) ?? [];
+    const projections: readonly RebuildableProjection[] = pickProjections(rebuildableProjections({ db, messageStore, logger, viewingCountWindowMs }), request.name) ?? [];
     for (const projection of projections) {
       if (interrupted.signal.aborted) return INTERRUPTED;
       const display = progressDisplay(projection.name, process.stderr.isTTY === true);
@@ -159,7 +159,7 @@ async function main(): Promise<number> {
     throw error;
   }
   const logger = cliLogger(env);
-  return withDatabases(env, logger, (urls) => run(request, urls, logger));
+  return withDatabases(env, logger, (urls) => run(request, urls, logger, env.viewingCountWindowMs));
 }
 
 await runCli('projections:rebuild', main);

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../aggregators/viewing-counts/rule.ts';
 import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
@@ -60,6 +61,13 @@ const trustProxy = z
 export const DEFAULT_MAIL_RETRY_WINDOW_SECONDS = 4 * 60 * 60;
 /** A week: past that, a mail server's own queue would have bounced the message too. */
 const MAX_MAIL_RETRY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
+/**
+ * Viewings one client address may record per window: a burst of a few videos, then one a minute
+ * or so, far beyond what a person watches, and a store that grows by kilobytes, not gigabytes,
+ * per address and day. The count takes one per visitor and video per window anyway.
+ */
+export const DEFAULT_VIEWING_LIMIT: Limit = { points: 60, windowSeconds: 10 * 60 };
+const MAX_COUNT_WINDOW_MINUTES = 366 * 24 * 60;
 
 // An example value copied from .env.example is as good as no secret at all.
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
@@ -129,6 +137,9 @@ const schema = z.object({
   REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
   VIDEO_EDITS_PER_CREATOR: positiveInt.default(30),
   VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(10 * 60),
+  VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULT_VIEWING_LIMIT.points),
+  VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULT_VIEWING_LIMIT.windowSeconds),
+  VIEWING_COUNT_WINDOW_MINUTES: positiveInt.max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`).default(DEFAULT_VIEWING_COUNT_WINDOW_MS / 60_000),
   VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
   MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
   UPLOAD_MIN_BYTES_PER_SECOND: positiveInt.default(4 * 1024),
@@ -183,6 +194,8 @@ export interface RateLimitSettings {
   readonly registrationsPerAddress: Limit;
   /** Name and description changes, each a command kept for good. */
   readonly videoEditsPerCreator: Limit;
+  /** Viewings recorded per client address (POST /record-viewing). */
+  readonly viewingsPerAddress: Limit;
 }
 
 export interface MailSettings {
@@ -229,6 +242,8 @@ export interface Env {
   readonly mail: MailSettings;
   readonly rateLimits: RateLimitSettings;
   readonly loginThrottle: LoginThrottleSettings;
+  /** One viewing per visitor and video counts per this window (the projections' rule). */
+  readonly viewingCountWindowMs: number;
   readonly videos: VideoSettings;
   /** Publish the demo videos at start when there are none: on by default outside production. */
   readonly seedDemo: boolean;
@@ -322,7 +337,9 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     rateLimits: Object.freeze({
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
       videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
+      viewingsPerAddress: { points: env.VIEWINGS_PER_ADDRESS, windowSeconds: env.VIEWING_LIMIT_WINDOW_SECONDS },
     }),
+    viewingCountWindowMs: env.VIEWING_COUNT_WINDOW_MINUTES * 60_000,
     videos: Object.freeze({
       dir: env.VIDEO_DIR,
       maxUploadBytes: env.MAX_UPLOAD_BYTES,

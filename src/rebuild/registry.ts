@@ -71,6 +71,8 @@ export interface RegistryDeps {
   readonly db: Knex;
   readonly messageStore: MessageStore;
   readonly logger: Logger;
+  /** The live aggregators' window for counting viewings (VIEWING_COUNT_WINDOW_MINUTES): a rebuild must count as they do. */
+  readonly viewingCountWindowMs?: number;
 }
 
 /**
@@ -85,7 +87,7 @@ export function rebuildableProjections(deps: RegistryDeps): readonly Rebuildable
   const all: RebuildableProjection[] = [
     {
       name: 'home-page',
-      tables: ['home_page'],
+      tables: ['home_page', 'home_page_viewers'],
       parts: [part(HOME_PAGE_SUBSCRIBER_ID, VIEWING_CATEGORY, createHomePageAggregator(deps).projection)],
       seed: async (trx) => {
         await trx('home_page').insert({ page_name: 'home' });
@@ -98,7 +100,7 @@ export function rebuildableProjections(deps: RegistryDeps): readonly Rebuildable
     },
     {
       name: 'videos',
-      tables: ['videos'],
+      tables: ['videos', 'video_viewers'],
       parts: [part(VIDEOS_SUBSCRIBER_IDS.catalog, VIDEO_PUBLISHING_CATEGORY, videos.catalog), part(VIDEOS_SUBSCRIBER_IDS.views, VIEWING_CATEGORY, videos.views)],
     },
     {
@@ -116,7 +118,7 @@ export function rebuildableProjections(deps: RegistryDeps): readonly Rebuildable
     },
     {
       name: 'admin-users',
-      tables: ['admin_users', 'admin_user_videos', 'admin_user_viewings'],
+      tables: ['admin_users', 'admin_user_videos', 'admin_user_viewings', 'admin_user_viewers'],
       parts: [
         part(ADMIN_USERS_SUBSCRIBER_IDS.identity, IDENTITY_CATEGORY, adminUsers.identity),
         part(ADMIN_USERS_SUBSCRIBER_IDS.authentication, AUTHENTICATION_CATEGORY, adminUsers.authentication),

@@ -10,11 +10,11 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
 /** Keys are hashed: the table then holds no email addresses, and no key outgrows its column. */
 export const keyOf = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-export function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit): RateLimiterPostgres {
+export function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit, tableName = RATE_LIMITS_TABLE): RateLimiterPostgres {
   return new RateLimiterPostgres({
     storeClient: db,
     storeType: 'knex',
-    tableName: RATE_LIMITS_TABLE,
+    tableName,
     // Made by a migration: the app never creates tables while it serves.
     tableCreated: true,
     keyPrefix: prefix,
@@ -70,6 +70,8 @@ export interface RateLimits {
   registrationWait(address: string): Promise<number>;
   /** Takes one name or description change from the creator's allowance: 0 if they had one, else the seconds to wait. */
   videoEditWait(userId: string): Promise<number>;
+  /** Takes one viewing from the address's allowance: 0 if it had one, else the seconds to wait. */
+  viewingWait(address: string): Promise<number>;
 }
 
 /**
@@ -80,8 +82,11 @@ export interface RateLimits {
 export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLimits {
   const registrations = limiter(db, 'registrations-address', settings.registrationsPerAddress);
   const videoEdits = limiter(db, 'video-edits-creator', settings.videoEditsPerCreator);
+  // Unlogged: taken at every viewing, it must not cost a disk flush (the migration says why).
+  const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress, 'viewing_rate_limits');
   return {
     registrationWait: (address) => takePoint(registrations, keyOf(clientKey(address))),
     videoEditWait: (userId) => takePoint(videoEdits, keyOf(userId)),
+    viewingWait: (address) => takePoint(viewings, keyOf(clientKey(address))),
   };
 }

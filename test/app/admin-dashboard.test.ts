@@ -3,6 +3,7 @@ import request from 'supertest';
 import test from 'tape';
 import { createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
 import { dashboardSection } from '../../src/app/admin/dashboard/index.ts';
+import { createHomePageAggregator } from '../../src/aggregators/home-page/index.ts';
 import { viewingStreamName } from '../../src/app/record-viewings/contract.ts';
 import { identityStreamName } from '../../src/components/identity/contract.ts';
 import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
@@ -22,6 +23,7 @@ const event = (type: string, data: Record<string, unknown>): Message => ({ id: r
 
 async function project(system: System): Promise<void> {
   await drain(createAdminStreamsAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
+  await drain(createHomePageAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
 }
 
 const total = (html: string, name: string): string | undefined => new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];
@@ -55,18 +57,21 @@ test('admin dashboard: totals and the last hour’s traffic from the admin-strea
     }
     const video = newVideo();
     await writeEvents(store, video, controls.accepted(video), controls.started(video));
-    for (let n = 0; n < 3; n += 1) await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null }));
+    // One visitor three times within the window, and one viewing that names no visitor.
+    const visitor = 'a-visitor-key-000000000';
+    for (let n = 0; n < 3; n += 1) await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, visitorKey: visitor }));
+    await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null }));
     await project(system);
 
     const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
     t.deepEqual(
-      ['users', 'videos', 'viewings', 'messages', 'streams'].map((name) => total(page, name)),
-      ['2', '1', '3', '7', '4'],
-      'users, videos, viewings, messages and streams',
+      ['users', 'videos', 'viewings', 'counted-viewings', 'messages', 'streams'].map((name) => total(page, name)),
+      ['2', '1', '4', '2', '8', '4'],
+      'users, videos, viewings recorded and counted, messages and streams',
     );
-    t.match(page, /7 messages in the last hour; the busiest minute had [1-7]\./, 'the last hour, minute by minute');
+    t.match(page, /8 messages in the last hour; the busiest minute had [1-8]\./, 'the last hour, minute by minute');
     t.equal([...page.matchAll(/<rect /g)].length, 60, 'sixty bars, one a minute');
-    t.match(page, /<title>\d\d:\d\d UTC: [1-7] messages?<\/title>/, 'each bar says its minute and count');
+    t.match(page, /<title>\d\d:\d\d UTC: [1-8] messages?<\/title>/, 'each bar says its minute and count');
 
     // Written after the projection last ran: the dashboard says it is catching up.
     await store.write(`${uniqueCategory()}-1`, message('Later'));

@@ -89,7 +89,7 @@ test('admin users: a user’s page holds their account and everything they did, 
     await store.write(authenticationStreamName(userId), event('UserLoginFailed', { userId, reason: 'wrong password' }));
     const video = { ...newVideo(), ownerId: userId };
     await writeEvents(store, video, controls.accepted(video), controls.named(video, 'How to fold a stream'));
-    await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId }));
+    await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId, visitorKey: 'their-session-key-00000' }));
     // Someone else's messages stay off their page.
     const other = await register(store, 'else@example.com');
     await store.write(authenticationStreamName(other), event('UserLoggedIn', { userId: other }));
@@ -99,12 +99,21 @@ test('admin users: a user’s page holds their account and everything they did, 
     t.match(page.text, /<h1>watcher@example.com<\/h1>/, 'their email');
     t.match(page.text, /1 \(1 failed\)/, 'their log-ins');
     t.match(page.text, /How to fold a stream/, 'their video, by name');
+    t.match(page.text, /<dd>1 recorded, 1 counted<\/dd>/, 'their viewings, recorded and counted');
     const types = [...page.text.matchAll(/<td><a href="\/admin\/messages\/(\d+)">\d+<\/a><\/td><td><time[^>]*>[^<]*<\/time><\/td><td>(\w+)/g)];
     t.deepEqual(
       types.map((match) => match[2]),
       ['VideoViewed', 'VideoPublishingAccepted', 'UserLoginFailed', 'UserLoggedIn', 'RegistrationEmailSent', 'Registered'],
       'their history, newest first: viewing, upload, log-ins, identity',
     );
+    // Back within the window: recorded, listed, not counted.
+    await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId, visitorKey: 'their-session-key-00000' }));
+    await project(system);
+    const again = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
+    t.match(again.text, /<dd>2 recorded, 1 counted<\/dd>/, 'a second viewing within the window is recorded, not counted');
+    t.match(again.text, /not counted \(within the window of one they had counted\)/, 'and their history says so');
+    const list = await request(app).get('/admin/users').set('cookie', admin.cookie).expect(200);
+    t.match(list.text, /<th scope="col">Viewings recorded<\/th><th scope="col">Counted<\/th>/, 'the list has both columns');
     const positions = types.map((match) => Number(match[1]));
     t.deepEqual(positions, [...positions].sort((a, b) => b - a), 'each linked to its message, by global position');
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import Keygrip from 'keygrip';
 import { pino } from 'pino';
@@ -10,6 +9,7 @@ import { AUTHENTICATION_CATEGORY, authenticationSchemas } from '../../src/app/au
 import { createSystem } from '../../src/system.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { catalogVideo } from '../helpers/viewings.ts';
 
 const GENEROUS = { points: 100, windowSeconds: 60 };
 const ROOMY_THROTTLE = { failuresPerDevice: GENEROUS, failuresPerAddress: GENEROUS, untrustedPerAccount: { tries: 100, refillSeconds: 1 } };
@@ -40,7 +40,7 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
     t.notEqual(csrfTokenOf(home), before, 'a new CSRF token at log-in');
     t.match(home.text, /class="flash"[^>]*>You are logged in\.</, 'and says so once');
 
-    const viewing = randomUUID();
+    const viewing = await catalogVideo(system.db);
     await agent.post(`/record-viewing/${viewing}`).set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(home) }).expect(303);
     const [viewed] = await system.messageStore.readStream(`viewing-${viewing}`);
     t.equal((viewed?.data as { userId?: string }).userId, account.userId, 'a viewing by a logged-in user carries their id');

@@ -114,18 +114,25 @@ test('as of: a video with its viewings, and the catalog counts as of a date', as
     await storePool.query(`SELECT write_message($1, $2, 'VideoViewed', $3)`, [legacy, viewingStreamName(video.videoId), JSON.stringify({ videoId: video.videoId, userId: null })]);
     await superuser.query(`UPDATE message_store.messages SET time = '2026-11-21 12:00:00' WHERE id = $1`, [legacy]);
     await writeAt(store, superuser, viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, source: 'button' }), '2026-11-22 12:00:00');
+    // Version 3: one visitor three times, the last after the window.
+    for (const time of ['2026-11-22 13:00:00', '2026-11-22 13:10:00', '2026-11-22 13:40:00']) {
+      await writeAt(store, superuser, viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, source: 'watch-page', visitorKey: 'visitor-a' }), time);
+    }
     await writeAt(store, superuser, publishing, controls.unpublished(video), '2026-11-23 09:00:00');
 
     const asOf = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-20'), at('2026-11-21'), at('2026-11-23')]);
+    const shown = (snapshot: { state: { fields: readonly Field[] } }) => ['Status', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) => valueOf(snapshot.state.fields, label));
     t.deepEqual(
-      asOf!.snapshots.map((snapshot) => [valueOf(snapshot.state.fields, 'Status'), valueOf(snapshot.state.fields, 'Name'), valueOf(snapshot.state.fields, 'Views')]),
+      asOf!.snapshots.map(shown),
       [
-        ['uploaded', '(untitled)', '0'],
-        ['published', 'Streams', '1 (unknown 1)'],
-        ['unpublished', 'Streams', '2 (button 1, unknown 1)'],
+        ['uploaded', '(untitled)', '0', '0'],
+        ['published', 'Streams', '1 (unknown 1)', '1'],
+        ['unpublished', 'Streams', '5 (button 1, unknown 1, watch-page 3)', '4'],
       ],
-      'uploaded, then published and named with an old viewing, then unpublished with a new one (by source)',
+      'uploaded, then published and named with an old viewing, then unpublished with new ones (by source), counted as the site counts',
     );
+    const tighter = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-23')], { viewingCountWindowMs: 5 * 60_000 });
+    t.equal(valueOf(tighter!.snapshots[0]!.state.fields, 'Viewings counted'), '5', 'by the window the site is given');
 
     const counts = await Promise.all(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23'].map((day) => catalogCountsAsOf(storePool, at(day))));
     t.deepEqual(
@@ -133,10 +140,10 @@ test('as of: a video with its viewings, and the catalog counts as of a date', as
       [
         { publishedVideos: 0, views: 0 },
         { publishedVideos: 1, views: 1 },
-        { publishedVideos: 2, views: 2 },
-        { publishedVideos: 1, views: 2 },
+        { publishedVideos: 2, views: 5 },
+        { publishedVideos: 1, views: 5 },
       ],
-      'published videos and views, day by day',
+      'published videos and viewings recorded, day by day',
     );
   } finally {
     await scope.close();

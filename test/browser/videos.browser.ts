@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import test from 'tape';
+import { videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -54,8 +57,8 @@ test('in Chromium: a creator uploads a video, sees it published, renames it; a v
       })()`),
     );
     t.ok(currentTime > 0.2, `the video plays in the browser (currentTime ${currentTime.toFixed(2)} s)`);
-    await page.waitForSelector('text=Your viewing was counted', { timeout: 10_000 });
-    t.pass('the page says the viewing was counted');
+    await page.waitForSelector('text=Your viewing was recorded', { timeout: 10_000 });
+    t.pass('the page says the viewing was recorded');
     const viewings = await waitUntil('the VideoViewed event', async () => {
       const found = await system.messageStore.readStream(`viewing-${videoId}`);
       return found.length > 0 ? found : undefined;
@@ -68,6 +71,42 @@ test('in Chromium: a creator uploads a video, sees it published, renames it; a v
     });
     t.ok(await page.isVisible('text=Made in the browser test'), 'the catalog shows the video under its new name');
     await screenshot(page, 'catalog-after-upload');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('in Chromium: a viewer whose network has recorded too many viewings is told so, in plain words, when playback starts', async (t) => {
+  const scope = createScope();
+  try {
+    const system = scope.add(await createTestSystem({ rateLimits: { viewingsPerAddress: { points: 1, windowSeconds: 600 } } }), (s) => s.stop());
+    const dir = await tempDir(scope, 'browser-limit-');
+    const videoId = randomUUID();
+    const source = await makeVideo(dir, { width: 320, height: 240, seconds: 2 });
+    const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
+    await system.db('videos').insert({ video_id: videoId, name: 'Watched too often', status: 'published', transcoded_uri: transcoded.uri, poster_uri: transcoded.uri, duration_seconds: 2, width: 320, height: 240, published_at: new Date() });
+    const base = await serve(scope, system.app);
+    // Someone else on the same network has used the address's allowance.
+    const spent = await fetch(`${base}/record-viewing/${videoId}`, { method: 'POST', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: '', redirect: 'manual' });
+    t.equal(spent.status, 303, 'the allowance of one is spent');
+
+    const browser = await openBrowser(scope);
+    for (const width of [1280, 390]) {
+      const page = await browser.newPage({ viewport: { width, height: 800 } });
+      await page.goto(`${base}/videos/${videoId}`);
+      await page.evaluate(`(async () => {
+        const video = document.querySelector('video');
+        video.muted = true;
+        await video.play();
+      })()`);
+      await page.waitForSelector('text=Too many viewings from your network just now', { timeout: 10_000 });
+      const said = (await page.textContent('[data-viewing-status]')) ?? '';
+      t.match(said, /this one was not counted\. Try again in 10 minutes\./, `${width} px: the page says what happened and how long to wait`);
+      t.notOk(await page.isVisible('#viewing-form'), 'and offers no button that would only be refused again');
+      await screenshot(page, width === 1280 ? 'watch-too-many-viewings' : 'watch-too-many-viewings-mobile');
+      await page.close();
+    }
+    t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 1, 'nothing more was written');
   } finally {
     await scope.close();
   }

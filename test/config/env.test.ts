@@ -179,6 +179,19 @@ test('config: transcoding settings are left to the component when unset, convert
   t.end();
 });
 
+test('config: viewings have a per-address limit and a counting window, each a setting with a default', (t) => {
+  const env = parseEnv({});
+  t.same(env.rateLimits.viewingsPerAddress, { points: 60, windowSeconds: 600 }, '60 viewings per address per 10 minutes');
+  t.equal(env.viewingCountWindowMs, 30 * 60_000, 'one counted per visitor and video per 30 minutes');
+  const tuned = parseEnv({ VIEWINGS_PER_ADDRESS: '500', VIEWING_LIMIT_WINDOW_SECONDS: '60', VIEWING_COUNT_WINDOW_MINUTES: '1440' });
+  t.same([tuned.rateLimits.viewingsPerAddress, tuned.viewingCountWindowMs], [{ points: 500, windowSeconds: 60 }, 24 * 60 * 60_000], 'each can be tuned');
+  t.match(errorOf({ VIEWINGS_PER_ADDRESS: '0' }), /^VIEWINGS_PER_ADDRESS is malformed/, 'no limit of nothing');
+  t.match(errorOf({ VIEWING_LIMIT_WINDOW_SECONDS: 'ten' }), /^VIEWING_LIMIT_WINDOW_SECONDS is malformed/);
+  t.match(errorOf({ VIEWING_COUNT_WINDOW_MINUTES: '0' }), /^VIEWING_COUNT_WINDOW_MINUTES is malformed/, 'a window of nothing would count every viewing: refused');
+  t.match(errorOf({ VIEWING_COUNT_WINDOW_MINUTES: String(367 * 24 * 60) }), /^VIEWING_COUNT_WINDOW_MINUTES is malformed.*a year/);
+  t.end();
+});
+
 test('config: the entry point stops with one line naming the variable', async (t) => {
   const malformed = await runMainToExit(bareEnv({ PORT: 'abc' }));
   t.equal(malformed.code, 1, 'exit code 1');

@@ -40,7 +40,7 @@ async function publish(store: MessageStore, name: string): Promise<TestVideo> {
 /** Viewings of `video`: version 2 as the site writes them now. */
 export async function view(store: MessageStore, { videoId }: TestVideo, count: number): Promise<void> {
   for (let n = 0; n < count; n += 1) {
-    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button' }, metadata: {} };
+    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button', visitorKey: null }, metadata: {} };
     await store.write(viewingStreamName(videoId), viewed);
   }
 }
@@ -52,8 +52,15 @@ export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos 
   for (const [n, video] of published.entries()) await view(store, video, n + 1);
   const last = published.at(-1);
   if (last) {
-    const byUser: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId: users[1]!, source: 'button' }, metadata: { userId: users[1]! } };
+    const byUser: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId: users[1]!, source: 'button', visitorKey: null }, metadata: { userId: users[1]! } };
     await store.write(viewingStreamName(last.videoId), byUser);
+  }
+  // Version 3: visitors named, each back within the window (recorded, not counted again).
+  if (last) {
+    for (const [visitorKey, userId] of [['visitor-a', null], ['visitor-a', null], ['visitor-b', users[2]!], ['visitor-b', users[2]!]] as const) {
+      const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId, source: 'watch-page', visitorKey }, metadata: { userId } };
+      await store.write(viewingStreamName(last.videoId), viewed);
+    }
   }
   const loggedIn: AuthenticationEvent = { id: randomUUID(), type: 'UserLoggedIn', data: { userId: users[0]! }, metadata: { userId: users[0]! } };
   await store.write(authenticationStreamName(users[0]!), loggedIn);

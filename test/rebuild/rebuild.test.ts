@@ -113,6 +113,9 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
     const first = history.videos[0]!;
     const views = async () => Number((await db('videos').where({ video_id: first.videoId }).first<{ views: string }>('views'))?.views);
     const viewsBefore = await views();
+    const last = history.videos.at(-1)!;
+    const lastViews = Number((await db('videos').where({ video_id: last.videoId }).first<{ views: string }>('views'))?.views);
+    t.equal(lastViews, 3 + 1 + 2, 'the rebuilt count of the last video takes four unnamed viewings, then visitors a and b once of their two each');
     await view(store, first, 2);
     await catchUp(live);
     t.equal(await views(), viewsBefore + 2, 'a viewing after the rebuild counts once');

@@ -12,7 +12,7 @@ import { message, openTestStore, uniqueCategory } from '../helpers/message-store
 import { createScope } from '../helpers/scope.ts';
 import { componentSubscriber, drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY, createTestSystem } from '../helpers/test-system.ts';
-import { videosWatched } from '../helpers/viewings.ts';
+import { catalogVideo, videosWatched } from '../helpers/viewings.ts';
 
 /** A message as another program (or an older release) wrote it: straight SQL, metadata as given. */
 async function writeRaw(pool: pg.Pool, stream: string, type: string, data: object, metadata: object | null): Promise<void> {
@@ -29,12 +29,12 @@ test('versions: the store stamps each message with its type’s current version 
   try {
     const { store, pool } = await openTestStore(scope);
     const videoId = randomUUID();
-    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button' }, metadata: { traceId: 't-1' } };
+    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button', visitorKey: 'a-visitor' }, metadata: { traceId: 't-1' } };
     await store.write(viewingStreamName(videoId), viewed);
     const other = `${uniqueCategory()}-1`;
     await store.write(other, message('Tick'));
     await store.write(other, message('Tick', {}, { schemaVersion: '7' }));
-    t.deepEqual(await storedMetadata(pool, viewingStreamName(videoId)), [{ traceId: 't-1', schemaVersion: '2' }], 'VideoViewed is written as version 2');
+    t.deepEqual(await storedMetadata(pool, viewingStreamName(videoId)), [{ traceId: 't-1', schemaVersion: '3' }], 'VideoViewed is written as version 3');
     t.deepEqual(
       (await storedMetadata(pool, other)).map((metadata) => metadata.schemaVersion),
       ['1', '7'],
@@ -45,7 +45,7 @@ test('versions: the store stamps each message with its type’s current version 
   }
 });
 
-test('versions: viewings written before version 2 are counted with source unknown; a future version is skipped and recorded', async (t) => {
+test('versions: viewings written before version 3 are each counted (source unknown, no visitor); a future version is skipped and recorded', async (t) => {
   const scope = createScope();
   try {
     const { store, pool, urls } = await openTestStore(scope);
@@ -54,8 +54,9 @@ test('versions: viewings written before version 2 are counted with source unknow
     const stream = viewingStreamName(videoId);
     await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: null }, null);
     await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: 'someone' }, { schemaVersion: '1' });
-    await store.write(stream, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'watch-page' }, metadata: {} });
-    await writeRaw(pool, stream, 'VideoViewed', { videoId, viewer: { id: 'x' }, origin: 'tv' }, { schemaVersion: '3' });
+    await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: null, source: 'button' }, { schemaVersion: '2' });
+    await store.write(stream, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'watch-page', visitorKey: 'a-visitor' }, metadata: {} });
+    await writeRaw(pool, stream, 'VideoViewed', { videoId, viewer: { id: 'x' }, origin: 'tv' }, { schemaVersion: '4' });
 
     const raw = await store.readStream(stream);
     t.deepEqual(raw[0]?.data, { videoId, userId: null }, 'a raw read still shows what was stored');
@@ -67,22 +68,22 @@ test('versions: viewings written before version 2 are counted with source unknow
     for (const subscription of aggregators) await drain(subscription);
     for (const subscription of aggregators) t.notEqual(subscription.status().state, 'stalled', `${subscription.subscriberId} did not stall`);
 
-    t.equal(await videosWatched(db), 3, 'the home page counts the two old viewings and the new one');
+    t.equal(await videosWatched(db), 4, 'the home page counts the three old viewings and the new one');
     const row = await db('videos').where({ video_id: videoId }).first<{ views: string }>('views');
-    t.equal(Number(row?.views), 3, 'so does the video’s count');
+    t.equal(Number(row?.views), 4, 'so does the video’s count');
     const skipped = await db('skipped_messages').orderBy('subscriber_id').select<Array<{ subscriber_id: string; reason: string }>>('subscriber_id', 'reason');
     t.deepEqual(
       skipped.map((entry) => entry.subscriber_id),
       [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views],
-      'the version 3 viewing is skipped by each reader, on record',
+      'the version 4 viewing is skipped by each reader, on record',
     );
-    t.match(skipped[0]?.reason ?? '', /schemaVersion 3 is newer than this code reads/, 'saying why');
+    t.match(skipped[0]?.reason ?? '', /schemaVersion 4 is newer than this code reads/, 'saying why');
   } finally {
     await scope.close();
   }
 });
 
-test('versions: a component sees every viewing as version 2 and parks one of a future version', async (t) => {
+test('versions: a component sees every viewing as version 3 and parks one of a future version', async (t) => {
   const scope = createScope();
   try {
     const { store, pool } = await openTestStore(scope);
@@ -90,19 +91,19 @@ test('versions: a component sees every viewing as version 2 and parks one of a f
     const category = uniqueCategory('viewed');
     const videoId = randomUUID();
     await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null }, {});
-    await store.write(`${category}-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'api' }, metadata: {} });
-    await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null, source: 'api' }, { schemaVersion: '3' });
+    await store.write(`${category}-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'api', visitorKey: 'a-visitor' }, metadata: {} });
+    await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null, source: 'api' }, { schemaVersion: '4' });
 
     const sources: string[] = [];
     const handle = createDispatcher(viewingSchemas, {
       VideoViewed: async (viewing) => {
-        sources.push(viewing.data.source);
+        sources.push(`${viewing.data.source} ${viewing.data.visitorKey}`);
       },
     });
     const subscriberId = `components:test-versions:${category}`;
     const subscription = scope.running(componentSubscriber(store, category, handle, { subscriberId }));
     await drain(subscription);
-    t.deepEqual(sources, ['unknown', 'api'], 'the handler gets the old viewing upcast and the new one as written');
+    t.deepEqual(sources, ['unknown null', 'api a-visitor'], 'the handler gets the old viewing upcast and the new one as written');
     const parked = await store.readStream(`deadLetter-${subscriberId}`);
     t.equal(parked.length, 1, 'the future one is parked');
     t.match(parkedData.parse(parked[0]?.data).error, /newer than this code reads/, 'with the reason');
@@ -112,7 +113,7 @@ test('versions: a component sees every viewing as version 2 and parks one of a f
   }
 });
 
-test('versions: record-viewings writes version 2 with where the viewing came from', async (t) => {
+test('versions: record-viewings writes version 3 with where the viewing came from and who it was by', async (t) => {
   const system = await createTestSystem();
   try {
     const sameSite = { 'Sec-Fetch-Site': 'same-origin' };
@@ -123,11 +124,13 @@ test('versions: record-viewings writes version 2 with where the viewing came fro
       ['api', sameSite],
     ] as const;
     for (const [source, headers] of cases) {
-      const videoId = randomUUID();
+      const videoId = await catalogVideo(system.db);
       await request(system.app).post(`/record-viewing/${videoId}`).set(headers).type('form').send({}).expect(303);
       const [viewed] = await system.messageStore.readStream(viewingStreamName(videoId));
-      t.deepEqual(viewed?.data, { videoId, userId: null, source }, `${JSON.stringify(headers)} → ${source}`);
-      t.equal(viewed?.metadata.schemaVersion, '2', 'stamped version 2');
+      const { visitorKey, ...data } = viewed?.data as { visitorKey: unknown };
+      t.deepEqual(data, { videoId, userId: null, source }, `${JSON.stringify(headers)} → ${source}`);
+      t.equal(typeof visitorKey, 'string', 'with a visitor key');
+      t.equal(viewed?.metadata.schemaVersion, '3', 'stamped version 3');
     }
   } finally {
     await system.stop();

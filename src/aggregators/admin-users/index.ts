@@ -11,6 +11,7 @@ import { authenticationProjection } from './authentication.ts';
 import { identityHandler, identityProjection } from './identity.ts';
 import { videosProjection } from './videos.ts';
 import { viewingsProjection } from './viewings.ts';
+import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../viewing-counts/windows.ts';
 
 /** One subscriber per category; renaming one replays its category (safe: every write is guarded, but slow). */
 export const ADMIN_USERS_SUBSCRIBER_IDS = {
@@ -25,6 +26,8 @@ export interface AdminUsersAggregatorDeps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
   readonly consumerGroup?: ConsumerGroup;
+  /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES). */
+  readonly viewingCountWindowMs?: number;
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
 }
 
@@ -34,7 +37,7 @@ export interface AdminUsersAggregatorDeps {
  * subscribers, each with its own position and its own columns, so any may run ahead of the
  * others: a row is made by whichever comes first and filled in by the rest.
  */
-export function createAdminUsersAggregator({ db, messageStore, logger, consumerGroup, subscription }: AdminUsersAggregatorDeps) {
+export function createAdminUsersAggregator({ db, messageStore, logger, consumerGroup, viewingCountWindowMs = DEFAULT_VIEWING_COUNT_WINDOW_MS, subscription }: AdminUsersAggregatorDeps) {
   function subscribe<T>(subscriberId: string, category: string, applied: { projection: BatchProjection<T> } | { handle: ProjectionHandler }): Subscription {
     const processor = createAggregatorProcessor({ db, subscriberId, ...applied, ...(consumerGroup && { consumerGroup }) });
     return createSubscription({ messageStore, logger, subscriberId, category, processor, ...(consumerGroup && { consumerGroup }), ...subscription });
@@ -44,7 +47,7 @@ export function createAdminUsersAggregator({ db, messageStore, logger, consumerG
     identity: identityProjection,
     authentication: authenticationProjection,
     videos: videosProjection,
-    viewings: viewingsProjection,
+    viewings: viewingsProjection(viewingCountWindowMs),
   };
   return {
     projections,
@@ -53,7 +56,7 @@ export function createAdminUsersAggregator({ db, messageStore, logger, consumerG
       subscribe(ADMIN_USERS_SUBSCRIBER_IDS.identity, IDENTITY_CATEGORY, { handle: identityHandler }),
       subscribe(ADMIN_USERS_SUBSCRIBER_IDS.authentication, AUTHENTICATION_CATEGORY, { projection: authenticationProjection }),
       subscribe(ADMIN_USERS_SUBSCRIBER_IDS.videos, VIDEO_PUBLISHING_CATEGORY, { projection: videosProjection }),
-      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.viewings, VIEWING_CATEGORY, { projection: viewingsProjection }),
+      subscribe(ADMIN_USERS_SUBSCRIBER_IDS.viewings, VIEWING_CATEGORY, { projection: projections.viewings }),
     ] as const,
   };
 }

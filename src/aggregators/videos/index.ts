@@ -5,6 +5,7 @@ import type { Logger } from '../../logger.ts';
 import type { ConsumerGroup, MessageStore } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../viewing-counts/windows.ts';
 import { catalogProjection } from './catalog.ts';
 import { viewsProjection } from './views.ts';
 
@@ -19,6 +20,8 @@ export interface VideosAggregatorDeps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
   readonly consumerGroup?: ConsumerGroup;
+  /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES). */
+  readonly viewingCountWindowMs?: number;
   /** Called after each commit that moved the catalog or a count, e.g. to refresh a cached page. */
   readonly onApplied?: () => void;
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
@@ -30,7 +33,7 @@ export interface VideosAggregatorDeps {
  * categories are two subscribers, each with its own position, so either may be ahead of the
  * other: they write the same rows by upserts that touch only their own columns.
  */
-export function createVideosAggregator({ db, messageStore, logger, consumerGroup, onApplied, subscription }: VideosAggregatorDeps) {
+export function createVideosAggregator({ db, messageStore, logger, consumerGroup, viewingCountWindowMs = DEFAULT_VIEWING_COUNT_WINDOW_MS, onApplied, subscription }: VideosAggregatorDeps) {
   function subscribe<T>(subscriberId: string, category: string, projection: BatchProjection<T>): Subscription {
     const processor = createAggregatorProcessor({
       db,
@@ -43,9 +46,10 @@ export function createVideosAggregator({ db, messageStore, logger, consumerGroup
   }
 
   const catalog = subscribe(VIDEOS_SUBSCRIBER_IDS.catalog, VIDEO_PUBLISHING_CATEGORY, catalogProjection);
-  const views = subscribe(VIDEOS_SUBSCRIBER_IDS.views, VIEWING_CATEGORY, viewsProjection);
+  const counting = viewsProjection(viewingCountWindowMs);
+  const views = subscribe(VIDEOS_SUBSCRIBER_IDS.views, VIEWING_CATEGORY, counting);
   return {
-    projections: { catalog: catalogProjection, views: viewsProjection },
+    projections: { catalog: catalogProjection, views: counting },
     /** The catalog's subscriber, then the views'. */
     subscriptions: [catalog, views] as const,
   };

@@ -1,6 +1,8 @@
+import type { Knex } from 'knex';
 import { viewingSchemas, viewingStreamName, type ViewingEvent } from '../../app/record-viewings/contract.ts';
 import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
+import { countViewings } from '../viewing-counts/windows.ts';
 
 type Viewing = Recorded<ViewingEvent>;
 
@@ -13,32 +15,42 @@ function parseViewing(message: RawMessage): Viewing | undefined {
   return viewing;
 }
 
+/** Each video's views_position: the last viewing its count has taken in. */
+async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await trx('videos').whereIn('video_id', [...new Set(videoIds)]).whereNotNull('views_position').select<Array<{ video_id: string; views_position: string }>>('video_id', 'views_position');
+  return new Map(rows.map((row) => [row.video_id, Number(row.views_position)]));
+}
+
 /**
- * Counts a batch of viewings in one statement: grouped by video, each group counts only the
- * viewings past the row's views_position and moves it to the last. So a replay over existing
- * rows counts nothing twice, even when its batches are cut differently from the first run's.
- * The filter reads the rows before the upsert locks them; that is safe because only this
- * subscriber writes views_position, and two copies of one member take turns (the position lock).
- * A viewing that comes before the video's publishing events makes the row, with only the views
- * columns set; the catalog subscriber fills in the rest and leaves these alone. Rows are locked
- * in video id order, as the catalog subscriber locks them, so the two never deadlock.
+ * Counts a batch of viewings by the counting rule (one per visitor and video per window, the
+ * windows in video_viewers), in one upsert per batch: grouped by video, each group takes only the
+ * viewings past the row's views_position and moves it to the last. So a replay over existing rows
+ * counts nothing twice and moves no window, even when its batches are cut differently from the
+ * first run's. The guard is read before the upsert locks the rows; that is safe because only this
+ * subscriber writes views_position and the windows, and two copies of one member take turns (the
+ * position lock). A viewing that comes before the video's publishing events makes the row, with
+ * only the views columns set; the catalog subscriber fills in the rest and leaves these alone.
+ * Rows are locked in video id order, as the catalog subscriber locks them, so the two never
+ * deadlock.
  */
-export const viewsProjection: BatchProjection<Viewing> = {
-  parse: parseViewing,
-  async apply(viewings, trx) {
-    const videoIds = viewings.map((viewing) => viewing.data.videoId.toLowerCase());
-    const positions = viewings.map((viewing) => viewing.globalPosition);
-    await trx.raw(
-      `INSERT INTO videos AS counted (video_id, views, views_position)
-       SELECT viewing.video_id, count(*), max(viewing.global_position)
-         FROM unnest(?::uuid[], ?::bigint[]) AS viewing (video_id, global_position)
-         LEFT JOIN videos AS existing ON existing.video_id = viewing.video_id
-        WHERE existing.views_position IS NULL OR viewing.global_position > existing.views_position
-        GROUP BY viewing.video_id
-        ORDER BY viewing.video_id
-       ON CONFLICT (video_id) DO UPDATE
-          SET views = counted.views + excluded.views, views_position = excluded.views_position`,
-      [videoIds, positions],
-    );
-  },
-};
+export function viewsProjection(viewingCountWindowMs: number): BatchProjection<Viewing> {
+  return {
+    parse: parseViewing,
+    async apply(viewings, trx) {
+      const applied = await guards(trx, viewings.map((viewing) => viewing.data.videoId.toLowerCase()));
+      const fresh = viewings.filter((viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0));
+      if (fresh.length === 0) return;
+      const counted = await countViewings(trx, 'video_viewers', fresh.map((viewing) => ({ ...viewing.data, time: viewing.time })), viewingCountWindowMs);
+      await trx.raw(
+        `INSERT INTO videos AS counted (video_id, views, views_position)
+         SELECT viewing.video_id, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)
+           FROM unnest(?::uuid[], ?::bigint[], ?::boolean[]) AS viewing (video_id, global_position, counted)
+          GROUP BY viewing.video_id
+          ORDER BY viewing.video_id
+         ON CONFLICT (video_id) DO UPDATE
+            SET views = counted.views + excluded.views, views_position = excluded.views_position`,
+        [fresh.map((viewing) => viewing.data.videoId.toLowerCase()), fresh.map((viewing) => viewing.globalPosition), counted],
+      );
+    },
+  };
+}

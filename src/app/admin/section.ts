@@ -20,6 +20,8 @@ export interface AdminDeps {
   readonly subscriptions: readonly Subscription[];
   /** Hands a parked message back to the component that parked it. */
   readonly replayParked?: ReplayParked;
+  /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES): rebuilds count as the live aggregators do. */
+  readonly viewingCountWindowMs?: number;
 }
 
 /** One part of the admin portal: its routes under /admin/<path>, and its nav entry. */

@@ -10,11 +10,6 @@ import { createHomeQueries, type CatalogPage } from './queries.ts';
 
 const HOME_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const PAGE_SIZE = 12;
-/**
- * While the catalog is empty the home page still shows how a viewing travels (a real
- * VideoViewed event, counted by the home-page aggregator), for a video id no upload will ever have.
- */
-const DEMO_VIEWING_VIDEO_ID = 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
 
 interface HomeAppDeps {
   readonly db: Knex;
@@ -53,7 +48,6 @@ export function createHomeApp({ db, cacheMs }: HomeAppDeps) {
       ...count,
       ...catalogView(page),
       firstPage: !after,
-      demoVideoId: DEMO_VIEWING_VIDEO_ID,
     });
   });
   return {

@@ -10,7 +10,10 @@ export const VIEWING_CATEGORY = 'viewing';
 const viewingSources = ['watch-page', 'button', 'api', 'unknown'] as const;
 export type ViewingSource = (typeof viewingSources)[number];
 
-/** Version 2 (src/versions/video-viewed.ts): readers always see a source. */
+/**
+ * Version 3 (src/versions/video-viewed.ts): readers always see a source, and a visitor key
+ * (null for viewings written before version 3, which named no visitor).
+ */
 export const viewingSchemas = {
   VideoViewed: z.object({
     videoId: z.uuid(),
@@ -18,6 +21,11 @@ export const viewingSchemas = {
     userId: z.string().min(1).nullable(),
     // A viewing is counted even when its source is missing or one this code does not know.
     source: z.enum(viewingSources).catch('unknown'),
+    /**
+     * Who watched, as the counts tell viewers apart: a keyed hash (src/web/visitor-key.ts), never
+     * an address or session id. Missing reads as null: counted like an old viewing.
+     */
+    visitorKey: z.string().min(1).max(128).nullable().default(null),
   }),
 } as const;
 

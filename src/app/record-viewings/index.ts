@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Router, type Request } from 'express';
+import type { Knex } from 'knex';
 import type { MessageStore } from '../../message-store/index.ts';
-import { BadRequestError } from '../../web/errors.ts';
+import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import type { RateLimits } from '../../web/rate-limits.ts';
 import { localReturnPath } from '../../web/return-to.ts';
+import type { VisitorKeyOf } from '../../web/visitor-key.ts';
 import { viewingSchemas, viewingStreamName, type VideoViewed, type ViewingSource } from './contract.ts';
+import { createRecordViewingsQueries } from './queries.ts';
 
 /** The contract's own check, so the route and the event agree on what a video id is. */
 const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;
@@ -20,18 +24,32 @@ function sourceOf(req: Request): ViewingSource {
   return 'api';
 }
 
+const NOT_HERE = 'There is no published video here to count a viewing of. It may have been taken down; go back to the home page to find another.';
+
+/** "10 minutes", "1 minute": how long until the address may record viewings again. */
+function waitLabel(seconds: number): string {
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+}
+
 interface RecordViewingsDeps {
+  readonly db: Knex;
   readonly messageStore: MessageStore;
+  readonly rateLimits: Pick<RateLimits, 'viewingWait'>;
+  readonly visitorKeyOf: VisitorKeyOf;
   readonly newId?: () => string;
 }
 
-export function createRecordViewingsApp({ messageStore, newId = randomUUID }: RecordViewingsDeps) {
-  async function recordViewing(context: { traceId: string; userId: string | null }, videoId: string, source: ViewingSource): Promise<void> {
+export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf, newId = randomUUID }: RecordViewingsDeps) {
+  const queries = createRecordViewingsQueries(db);
+
+  async function recordViewing(req: Request, videoId: string): Promise<void> {
+    const { traceId, userId } = req.context;
     const event: VideoViewed = {
       id: newId(),
       type: 'VideoViewed',
-      data: { videoId, userId: context.userId, source },
-      metadata: { traceId: context.traceId, userId: context.userId },
+      data: { videoId, userId, source: sourceOf(req), visitorKey: visitorKeyOf(req) },
+      metadata: { traceId, userId },
     };
     await messageStore.write(viewingStreamName(videoId), event);
   }
@@ -40,8 +58,13 @@ export function createRecordViewingsApp({ messageStore, newId = randomUUID }: Re
   router.post('/:videoId', async (req, res) => {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
     if (!videoId.success) throw new BadRequestError('That is not a video id: video ids are UUIDs.');
-    await recordViewing(req.context, videoId.data.toLowerCase(), sourceOf(req));
-    req.session!.flash = 'Viewing recorded — the count updates within a moment.';
+    // Before the catalog is read: an unknown id costs a try like any other, so probing is no cheaper.
+    const wait = await rateLimits.viewingWait(req.ip ?? '');
+    if (wait > 0) throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
+    // The counts take what the log holds, so what may not be counted is never written.
+    if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE);
+    await recordViewing(req, videoId.data.toLowerCase());
+    req.session!.flash = 'Viewing recorded — thank you for watching.';
     // The form says where it was (helmet's Referrer-Policy leaves browsers sending no Referer).
     res.redirect(303, localReturnPath((req.body as { returnTo?: unknown } | undefined)?.returnTo));
   });

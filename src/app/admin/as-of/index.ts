@@ -13,7 +13,9 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
  * what changed between them; and the catalog's counts as of a date. Folded from the log on
  * request, with the contracts the site reads with, so no projection has to remember the past.
  */
-export const asOfSection: AdminSectionFactory = ({ messageStore, messageStorePool }) => {
+export const asOfSection: AdminSectionFactory = ({ messageStore, messageStorePool, viewingCountWindowMs }) => {
+  // Viewings counted as the live projections count them (the site's default when not given).
+  const rules = viewingCountWindowMs === undefined ? undefined : { viewingCountWindowMs };
   const router = Router();
 
   router.get('/', async (req, res) => {
@@ -28,7 +30,7 @@ export const asOfSection: AdminSectionFactory = ({ messageStore, messageStorePoo
     const view: Record<string, unknown> = { title: 'As of', form: query.form };
     if (query.entity) {
       const { kind, id, at, compare } = query.entity;
-      const asOf = await entityAsOf(messageStore, kind, id, compare ? [at, compare] : [at]);
+      const asOf = await entityAsOf(messageStore, kind, id, compare ? [at, compare] : [at], rules);
       if (!asOf) {
         res.status(404).render('admin-as-of', { ...view, error: `No ${kind.label.toLowerCase()} with id ${id} has any message in the log.` });
         return;

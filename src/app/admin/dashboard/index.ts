@@ -30,6 +30,7 @@ export const dashboardSection: AdminSectionFactory = (deps) => {
         users: countLabel(totals.users),
         videos: countLabel(totals.videos),
         viewings: countLabel(totals.viewings),
+        countedViewings: countLabel(totals.countedViewings),
         messages: countLabel(totals.messages),
         streams: countLabel(totals.streams),
         countedUpTo: countLabel(totals.countedUpTo),

@@ -10,6 +10,8 @@ interface Totals {
   readonly users: number;
   readonly videos: number;
   readonly viewings: number;
+  /** The home page's total: one viewing per visitor and video per window. */
+  readonly countedViewings: number;
   /** How far the admin-streams projection has counted, and where the store is. */
   readonly countedUpTo: number;
   readonly storeHead: number;
@@ -22,9 +24,9 @@ const COUNTED_TYPES = {
   viewings: [VIEWING_CATEGORY, 'VideoViewed'],
 } as const;
 
-/** From the admin-streams projection (a few rows), never by counting message_store.messages. */
+/** From the admin-streams and home-page projections (a few rows), never by counting message_store.messages. */
 export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
-  const [all, types, head] = await Promise.all([
+  const [all, types, head, homePage] = await Promise.all([
     db('admin_categories').first<{ messages: string | null; streams: string | null; counted_up_to: string | null }>(
       db.raw('sum(message_count) AS messages'),
       db.raw('sum(stream_count) AS streams'),
@@ -34,6 +36,7 @@ export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
       .whereIn(['category', 'type'], Object.values(COUNTED_TYPES).map(([category, type]) => [category, type]))
       .select<{ category: string; type: string; message_count: string }[]>('category', 'type', 'message_count'),
     pool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages'),
+    db('home_page').where({ page_name: 'home' }).first<{ videos_watched: string } | undefined>('videos_watched'),
   ]);
   const countOf = ([category, type]: readonly [string, string]) => Number(types.find((row) => row.category === category && row.type === type)?.message_count ?? 0);
   return {
@@ -42,6 +45,7 @@ export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
     users: countOf(COUNTED_TYPES.users),
     videos: countOf(COUNTED_TYPES.videos),
     viewings: countOf(COUNTED_TYPES.viewings),
+    countedViewings: Number(homePage?.videos_watched ?? 0),
     countedUpTo: Number(all?.counted_up_to ?? 0),
     storeHead: Number(head.rows[0]?.head ?? 0),
   };

@@ -11,7 +11,9 @@ export interface AdminUser {
   readonly failedLogIns: number;
   readonly lastLogInAt: Date | null;
   readonly videos: number;
+  /** Every viewing recorded, and those the counts took (one per video per window). */
   readonly viewings: number;
+  readonly countedViewings: number;
 }
 
 interface UserRow {
@@ -25,9 +27,10 @@ interface UserRow {
   last_log_in_at: Date | null;
   videos: string;
   viewings: string;
+  counted_viewings: string;
 }
 
-const USER_COLUMNS = ['user_id', 'email', 'registered_at', 'welcome_email_sent_at', 'roles', 'log_ins', 'failed_log_ins', 'last_log_in_at', 'videos', 'viewings'];
+const USER_COLUMNS = ['user_id', 'email', 'registered_at', 'welcome_email_sent_at', 'roles', 'log_ins', 'failed_log_ins', 'last_log_in_at', 'videos', 'viewings', 'counted_viewings'];
 
 function userOf(row: UserRow): AdminUser {
   return {
@@ -41,12 +44,13 @@ function userOf(row: UserRow): AdminUser {
     lastLogInAt: row.last_log_in_at,
     videos: Number(row.videos),
     viewings: Number(row.viewings),
+    countedViewings: Number(row.counted_viewings),
   };
 }
 
 /** Someone admin-users has no row for yet (refused as "email taken", a Register never handled): nothing but their id. */
 export function unlistedUser(userId: string): AdminUser {
-  return { userId, email: null, registeredAt: null, welcomeEmailSentAt: null, roles: [], logIns: 0, failedLogIns: 0, lastLogInAt: null, videos: 0, viewings: 0 };
+  return { userId, email: null, registeredAt: null, welcomeEmailSentAt: null, roles: [], logIns: 0, failedLogIns: 0, lastLogInAt: null, videos: 0, viewings: 0, countedViewings: 0 };
 }
 
 export interface UserVideo {

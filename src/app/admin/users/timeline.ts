@@ -11,7 +11,7 @@ export interface TimelineEntry {
   readonly time: Date;
   readonly type: string;
   readonly streamName: string;
-  /** A video's name, or the video watched. */
+  /** A video's name, or the video watched (and whether the viewing counted). */
   readonly about: string | undefined;
 }
 
@@ -46,7 +46,7 @@ async function fromTheirRows(db: Knex, userId: string, before: number | undefine
   };
   const [videos, viewings] = await Promise.all([
     newest<{ global_position: string; video_id: string; name: string | null; accepted_at: Date }>('admin_user_videos', ['global_position', 'video_id', 'name', 'accepted_at']),
-    newest<{ global_position: string; video_id: string; viewed_at: Date }>('admin_user_viewings', ['global_position', 'video_id', 'viewed_at']),
+    newest<{ global_position: string; video_id: string; viewed_at: Date; counted: boolean }>('admin_user_viewings', ['global_position', 'video_id', 'viewed_at', 'counted']),
   ]);
   return [
     ...videos.map((row) => ({
@@ -56,7 +56,13 @@ async function fromTheirRows(db: Knex, userId: string, before: number | undefine
       streamName: videoPublishingStreamName(row.video_id),
       about: row.name ?? row.video_id,
     })),
-    ...viewings.map((row) => ({ globalPosition: Number(row.global_position), time: row.viewed_at, type: 'VideoViewed', streamName: viewingStreamName(row.video_id), about: row.video_id })),
+    ...viewings.map((row) => ({
+      globalPosition: Number(row.global_position),
+      time: row.viewed_at,
+      type: 'VideoViewed',
+      streamName: viewingStreamName(row.video_id),
+      about: row.counted ? row.video_id : `${row.video_id}, not counted (within the window of one they had counted)`,
+    })),
   ];
 }
 

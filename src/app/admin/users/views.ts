@@ -20,6 +20,7 @@ export function userView(user: AdminUser) {
     lastLogInAt: timeLabel(user.lastLogInAt),
     videos: countLabel(user.videos),
     viewings: countLabel(user.viewings),
+    countedViewings: countLabel(user.countedViewings),
   };
 }
 

@@ -1,0 +1,41 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { VIA_PROXY } from './site/visitor.ts';
+
+const WAIT_LIMIT_MS = 60_000;
+
+/**
+ * A video for our app to serve, published as the video-publishing component publishes one: its
+ * catalog events, written to the store as another program would. Its files need not exist: the
+ * watch page and its viewing form are what the bench uses. Resolves once the watch page answers.
+ */
+export async function publishBenchVideo(baseUrl: string, messageStoreUrl: string, name = 'Bench video'): Promise<string> {
+  const videoId = randomUUID();
+  const stream = `videoPublishing-${videoId}`;
+  const published = {
+    videoId,
+    ownerId: randomUUID(),
+    sourceUri: `video-store:sources/${videoId}`,
+    transcodedUri: `video-store:transcoded/${videoId}.mp4`,
+    posterUri: `video-store:posters/${videoId}.jpg`,
+    durationSeconds: 10,
+    width: 640,
+    height: 360,
+  };
+  const store = new pg.Pool({ connectionString: messageStoreUrl, options: '-c search_path=message_store,public', max: 1 });
+  try {
+    await store.query(`SELECT write_message($1, $2, 'VideoPublished', $3::jsonb)`, [randomUUID(), stream, JSON.stringify(published)]);
+    await store.query(`SELECT write_message($1, $2, 'VideoNamed', $3::jsonb)`, [randomUUID(), stream, JSON.stringify({ videoId, name })]);
+  } finally {
+    await store.end();
+  }
+  const began = Date.now();
+  for (;;) {
+    const page = await fetch(`${baseUrl}/videos/${videoId}`, { headers: VIA_PROXY });
+    await page.arrayBuffer();
+    if (page.status === 200) return videoId;
+    if (Date.now() - began > WAIT_LIMIT_MS) throw new Error(`the published bench video's page still answers ${page.status}`);
+    await sleep(20);
+  }
+}
