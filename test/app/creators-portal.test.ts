@@ -53,6 +53,31 @@ async function filesIn(dir: string): Promise<string[]> {
 
 const commands = (system: TestSystem) => system.messageStore.readCategory(COMMANDS);
 
+/** The portal alone on an Express app, as a logged-in creator sees it, with some of its parts replaced. */
+function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof createCreatorsPortalApp>[0]>): express.Express {
+  const portal = createCreatorsPortalApp({
+    db: system.db,
+    messageStore: system.messageStore,
+    videoStore: system.videoStore,
+    maxUploadBytes: 1024 * 1024,
+    minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 },
+    editWait: async () => 0,
+    maxVideosInHand: 4,
+    ...parts,
+  });
+  const app = express();
+  app.set('views', [COMMON_VIEWS_DIR, portal.viewsDir]);
+  app.set('view engine', 'pug');
+  app.locals.basedir = COMMON_VIEWS_DIR;
+  app.use((req, _res, next) => {
+    req.context = { traceId: randomUUID(), userId: randomUUID() };
+    next();
+  });
+  app.use('/creators-portal', portal.router);
+  app.use(errorHandler({ logger: silentLogger }));
+  return app;
+}
+
 interface SeededVideo {
   readonly videoId: string;
   readonly ownerId: string;
@@ -383,26 +408,7 @@ test('upload slots: two at once per creator and a limit for the process; a slot 
 test('creators portal: with no upload slot free the answer is 429 with Retry-After, and nothing is kept or written', async (t) => {
   const system = await createTestSystem();
   try {
-    const portal = createCreatorsPortalApp({
-      db: system.db,
-      messageStore: system.messageStore,
-      videoStore: system.videoStore,
-      maxUploadBytes: 1024 * 1024,
-      minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 },
-      editWait: async () => 0,
-      maxVideosInHand: 4,
-      uploadSlots: { take: () => undefined },
-    });
-    const app = express();
-    app.set('views', [COMMON_VIEWS_DIR, portal.viewsDir]);
-    app.set('view engine', 'pug');
-    app.locals.basedir = COMMON_VIEWS_DIR;
-    app.use((req, _res, next) => {
-      req.context = { traceId: randomUUID(), userId: randomUUID() };
-      next();
-    });
-    app.use('/creators-portal', portal.router);
-    app.use(errorHandler({ logger: silentLogger }));
+    const app = portalAlone(system, { uploadSlots: { take: () => undefined } });
     const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
     t.equal(answer.status, 429, 'too many uploads at once → 429');
     t.equal(answer.headers['retry-after'], '30', 'with Retry-After');
@@ -461,17 +467,7 @@ test('creators portal: a full or read-only video folder answers 503 with Retry-A
           return system.videoStore.put(key, body.pipe(disk), options);
         },
       };
-      const portal = createCreatorsPortalApp({ db: system.db, messageStore: system.messageStore, videoStore: failing, maxUploadBytes: 1024 * 1024, maxVideosInHand: 4, minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 }, editWait: async () => 0 });
-      const app = express();
-      app.set('views', [COMMON_VIEWS_DIR, portal.viewsDir]);
-      app.set('view engine', 'pug');
-      app.locals.basedir = COMMON_VIEWS_DIR;
-      app.use((req, _res, next) => {
-        req.context = { traceId: randomUUID(), userId: randomUUID() };
-        next();
-      });
-      app.use('/creators-portal', portal.router);
-      app.use(errorHandler({ logger: silentLogger }));
+      const app = portalAlone(system, { videoStore: failing });
       const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
       t.equal(answer.status, 503, `${code}: 503, not 500`);
       t.equal(answer.headers['retry-after'], '300', 'with Retry-After');
