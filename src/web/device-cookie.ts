@@ -12,12 +12,17 @@ const deviceKeyOf = (secret: string): Buffer => createHmac('sha256', secret).upd
 
 const macOf = (key: Buffer, body: string): Buffer => createHmac('sha256', key).update(body).digest();
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
+/**
+ * Every cookie of that name the browser sent, not the first only: a sibling subdomain can plant
+ * one of its own for a longer path (cookie tossing), which the browser sends first.
+ */
+function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+    if (at > 0 && part.slice(0, at).trim() === name) values.push(part.slice(at + 1).trim());
   }
-  return undefined;
+  return values;
 }
 
 export interface DeviceCookies {
@@ -53,19 +58,20 @@ export function createDeviceCookies({ secrets, secure }: { secrets: readonly str
     return genuine ? { userId, device: body } : undefined;
   };
 
-  const knownDevice = (req: Request, userId: string): string | undefined => {
-    const token = verified(cookieValue(req.get('cookie'), COOKIE));
-    return token?.userId === userId ? token.device : undefined;
-  };
+  /** The genuine tokens the browser holds, whichever cookie they came in. */
+  const devicesOf = (req: Request): Array<{ userId: string; device: string }> =>
+    cookieValues(req.get('cookie'), COOKIE).flatMap((token) => verified(token) ?? []);
+
+  const knownDevice = (req: Request, userId: string): string | undefined => devicesOf(req).find((token) => token.userId === userId)?.device;
+  const signed = (device: string): string => `${device}.${macOf(signing, device).toString('base64url')}`;
 
   return {
     knownDevice,
     remember(req, res, userId) {
       // A browser that has a token for the account keeps its device (signed again, with the
       // current key, for another year); any other gets a new one.
-      const body = knownDevice(req, userId) ?? `${userId}.${randomBytes(16).toString('base64url')}`;
-      const token = `${body}.${macOf(signing, body).toString('base64url')}`;
-      res.cookie(COOKIE, token, { path: '/auth', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_MS });
+      const device = knownDevice(req, userId) ?? `${userId}.${randomBytes(16).toString('base64url')}`;
+      res.cookie(COOKIE, signed(device), { path: '/auth', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_MS });
     },
   };
 }
