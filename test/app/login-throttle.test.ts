@@ -119,6 +119,26 @@ test("login throttle: a forged device cookie, or one another account earned, cou
   }
 });
 
+test("login throttle: the owner's browser stays known for their account after someone else logs in on it", async (t) => {
+  const system = await createTestSystem(DEFAULTS);
+  try {
+    const owner = await seedAccount(system.db);
+    const partner = await seedAccount(system.db);
+    const familyComputer = cookieBrowser(system.app, '192.0.2.10');
+    t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, 'the owner logs in on the family computer');
+    await familyComputer.logOut();
+    t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'then someone else, to their own account');
+    await familyComputer.logOut();
+
+    for (let n = 0; n < 10; n += 1) await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`);
+    t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, "during an attack on the owner, the computer they logged in on logs them in");
+    await familyComputer.logOut();
+    t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'and the other account is still known there too');
+  } finally {
+    await system.stop();
+  }
+});
+
 test("login throttle: a device cookie planted beside the owner's (cookie tossing from a sibling site) does not make their browser unknown", async (t) => {
   const system = await createTestSystem(DEFAULTS);
   try {
