@@ -24,7 +24,7 @@ export function startupWarnings(env: Pick<Env, 'nodeEnv' | 'trustProxy' | 'host'
   if (env.trustProxy === true) {
     warnings.push(
       'TRUST_PROXY=true believes every X-Forwarded-For hop, including the first, which the client writes: ' +
-        'anyone can then pose as any address and escape the per-address log-in and registration limits. ' +
+        'anyone can then pose as any address and escape the per-address limits on log-in, registration and viewings (and count as a new viewer at every viewing). ' +
         'Set the number of proxies in front (TRUST_PROXY=1) or their addresses instead.',
     );
   }
@@ -32,7 +32,7 @@ export function startupWarnings(env: Pick<Env, 'nodeEnv' | 'trustProxy' | 'host'
     warnings.push(
       `TRUST_PROXY=${env.trustProxy} trusts whoever connects as ${env.trustProxy === 1 ? 'the proxy' : `the nearest of ${env.trustProxy} proxies`}, ` +
         `and the app listens on ${env.host}: a client that reaches the app directly, not through the proxy, is then ` +
-        'trusted, and the X-Forwarded-For it writes is believed, so it can pose as any address and escape the per-address log-in and registration limits. ' +
+        'trusted, and the X-Forwarded-For it writes is believed, so it can pose as any address and escape the per-address limits on log-in, registration and viewings (and count as a new viewer at every viewing). ' +
         'If the proxy runs on this machine, listen on loopback (HOST=127.0.0.1); otherwise trust the proxy by its ' +
         'address or subnet (TRUST_PROXY=10.0.0.5), or make sure only the proxy can reach this port.',
     );

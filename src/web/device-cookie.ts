@@ -5,6 +5,10 @@ import { z } from 'zod';
 const COOKIE = 'device';
 /** Long-lived: it only says this browser once knew the password, and buys no log-in by itself. */
 const MAX_AGE_MS = 365 * 24 * 60 * 60 * 1000;
+/** A shared computer knows each of its accounts; past this many, the longest unused is forgotten. */
+const MOST_ACCOUNTS = 5;
+/** Between the tokens of one browser's accounts (a character no token holds). */
+const SEPARATOR = '~';
 const isUserId = (value: string): boolean => z.uuid().safeParse(value).success;
 
 /** A key of its own per cookie secret, so a device token and a session signature never stand for each other. */
@@ -12,12 +16,17 @@ const deviceKeyOf = (secret: string): Buffer => createHmac('sha256', secret).upd
 
 const macOf = (key: Buffer, body: string): Buffer => createHmac('sha256', key).update(body).digest();
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
+/**
+ * Every cookie of that name the browser sent, not the first only: a sibling subdomain can plant
+ * one of its own for a longer path (cookie tossing), which the browser sends first.
+ */
+function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
   for (const part of (header ?? '').split(';')) {
     const at = part.indexOf('=');
-    if (at > 0 && part.slice(0, at).trim() === name) return part.slice(at + 1).trim();
+    if (at > 0 && part.slice(0, at).trim() === name) values.push(part.slice(at + 1).trim());
   }
-  return undefined;
+  return values;
 }
 
 export interface DeviceCookies {
@@ -33,8 +42,9 @@ export interface DeviceCookies {
 
 /**
  * OWASP's device cookies: `<userId>.<nonce>.<HMAC>`, signed with a key made from each cookie
- * secret (the first signs, all verify, as for sessions). It names the account by id, never by
- * email, and goes only to /auth, where log-in is.
+ * secret (the first signs, all verify, as for sessions), one per account the browser logged in
+ * to, in one cookie. It names accounts by id, never by email, and goes only to /auth, where
+ * log-in is.
  */
 export function createDeviceCookies({ secrets, secure }: { secrets: readonly string[]; secure: boolean }): DeviceCookies {
   const keys = secrets.map(deviceKeyOf);
@@ -53,19 +63,27 @@ export function createDeviceCookies({ secrets, secure }: { secrets: readonly str
     return genuine ? { userId, device: body } : undefined;
   };
 
-  const knownDevice = (req: Request, userId: string): string | undefined => {
-    const token = verified(cookieValue(req.get('cookie'), COOKIE));
-    return token?.userId === userId ? token.device : undefined;
-  };
+  /** The genuine tokens the browser holds, whichever cookie they came in. */
+  const devicesOf = (req: Request): Array<{ userId: string; device: string }> =>
+    cookieValues(req.get('cookie'), COOKIE)
+      .flatMap((value) => value.split(SEPARATOR))
+      .flatMap((token) => verified(token) ?? []);
+
+  const knownDevice = (req: Request, userId: string): string | undefined => devicesOf(req).find((token) => token.userId === userId)?.device;
+  const signed = (device: string): string => `${device}.${macOf(signing, device).toString('base64url')}`;
 
   return {
     knownDevice,
     remember(req, res, userId) {
       // A browser that has a token for the account keeps its device (signed again, with the
-      // current key, for another year); any other gets a new one.
-      const body = knownDevice(req, userId) ?? `${userId}.${randomBytes(16).toString('base64url')}`;
-      const token = `${body}.${macOf(signing, body).toString('base64url')}`;
-      res.cookie(COOKIE, token, { path: '/auth', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_MS });
+      // current key, for another year); any other gets a new one. The browser's other accounts
+      // stay known (someone else logging in on a shared computer must not make it forget the
+      // owner), the one just used first.
+      const held = devicesOf(req);
+      const device = held.find((token) => token.userId === userId)?.device ?? `${userId}.${randomBytes(16).toString('base64url')}`;
+      const others = [...new Map(held.filter((token) => token.userId !== userId).map((token) => [token.userId, token.device])).values()];
+      const value = [device, ...others].slice(0, MOST_ACCOUNTS).map(signed).join(SEPARATOR);
+      res.cookie(COOKIE, value, { path: '/auth', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_MS });
     },
   };
 }

@@ -24,7 +24,9 @@ export interface LoginThrottle {
  * failures, from anywhere, can keep the owner out of their usual browser. Other browsers are
  * limited per address (a fixed window), and share a small allowance of tries per account that
  * refills steadily: a guesser with many addresses gets `tries` and then one every
- * `refillSeconds`, and the owner on a new browser waits at most one refill, never the window.
+ * `refillSeconds`. The owner on a new browser waits one refill, never a window, once the guessing
+ * stops; while it goes on the guesser takes each try as it comes back, so only a known browser is
+ * sure to get in.
  */
 export function createLoginThrottle(db: Knex, settings: LoginThrottleSettings, now: () => number = Date.now): LoginThrottle {
   const perDevice = limiter(db, 'login-failures-device', settings.failuresPerDevice);

@@ -9,19 +9,14 @@ export type VisitorKeyOf = (req: Request) => string;
 const KEY_LENGTH = 22;
 
 /**
- * The session a visitor is known by, if any: their log-in's server-side session id (request-context
- * leaves it only on a live one). A visitor who is not logged in has none: an anonymous cookie (kept
- * only for a CSRF token) is free to mint, one per request, so a script would be a new visitor at
- * every post. They are known by their address.
- */
-function sessionOf(req: Request): string | undefined {
-  if (req.context.userId === null) return undefined;
-  return req.session?.sid;
-}
-
-/**
- * Keys are a keyed hash (HMAC-SHA256) of the visitor's session, or of their client address
- * (clientKey: an IPv6 /64 as one) when they have none, so the log holds neither, and without the
+ * A logged-in visitor is their account, not their session: a log-in is free to repeat, each a new
+ * session, so keying by session made one person a new visitor at every log-in and in every
+ * browser. The event names the user anyway, so keying by them reveals nothing more. A visitor who
+ * is not logged in is their client address: an anonymous cookie (kept only for a CSRF token) is
+ * free to mint, one per request, so a script would be a new visitor at every post.
+ *
+ * Keys are a keyed hash (HMAC-SHA256) of the visitor's account, or of their client address
+ * (clientKey: an IPv6 /64 as one) when they are not logged in, so the log holds neither, and without the
  * secret nobody can tell which address a key stands for (an IPv4 address alone is easy to guess
  * by hashing every one). The secret is derived from the cookie-signing key, never used as is.
  * Rotating that key (a new first key in COOKIE_SECRET) gives everyone new keys: each visitor may
@@ -30,8 +25,8 @@ function sessionOf(req: Request): string | undefined {
 export function createVisitorKeys(cookieSecret: string): VisitorKeyOf {
   const secret = createHmac('sha256', cookieSecret).update('video-tutorials visitor keys').digest();
   return (req) => {
-    const session = sessionOf(req);
-    const who = session === undefined ? `address ${clientKey(req.ip ?? '')}` : `session ${session}`;
+    const { userId } = req.context;
+    const who = userId === null ? `address ${clientKey(req.ip ?? '')}` : `user ${userId}`;
     return createHmac('sha256', secret).update(who).digest('base64url').slice(0, KEY_LENGTH);
   };
 }

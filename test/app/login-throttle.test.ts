@@ -1,9 +1,11 @@
+import request from 'supertest';
 import test from 'tape';
 import { AUTHENTICATION_CATEGORY } from '../../src/app/authenticate/contract.ts';
 import { DEFAULT_LOGIN_THROTTLE } from '../../src/config/env.ts';
 import { createLoginThrottle } from '../../src/web/login-throttle.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { cookieBrowser } from '../helpers/cookie-browser.ts';
+import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
 // The shipped defaults, so these tests describe what a real site does; each request's address
@@ -112,6 +114,52 @@ test("login throttle: a forged device cookie, or one another account earned, cou
     t.equal((await forged.logIn(owner.email, 'guess with a rewritten cookie')).status, 429, "the same token rewritten to name the owner's account is refused as unknown");
     const failures = (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).filter((event) => event.type === 'UserLoginFailed');
     t.equal(failures.length, 5, 'no guess past the allowance was checked');
+  } finally {
+    await system.stop();
+  }
+});
+
+test("login throttle: the owner's browser stays known for their account after someone else logs in on it", async (t) => {
+  const system = await createTestSystem(DEFAULTS);
+  try {
+    const owner = await seedAccount(system.db);
+    const partner = await seedAccount(system.db);
+    const familyComputer = cookieBrowser(system.app, '192.0.2.10');
+    t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, 'the owner logs in on the family computer');
+    await familyComputer.logOut();
+    t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'then someone else, to their own account');
+    await familyComputer.logOut();
+
+    for (let n = 0; n < 10; n += 1) await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`);
+    t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, "during an attack on the owner, the computer they logged in on logs them in");
+    await familyComputer.logOut();
+    t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'and the other account is still known there too');
+  } finally {
+    await system.stop();
+  }
+});
+
+test("login throttle: a device cookie planted beside the owner's (cookie tossing from a sibling site) does not make their browser unknown", async (t) => {
+  const system = await createTestSystem(DEFAULTS);
+  try {
+    const owner = await seedAccount(system.db);
+    const attacker = await seedAccount(system.db);
+    const laptop = cookieBrowser(system.app, '192.0.2.10');
+    await laptop.logIn(owner.email, owner.password);
+    await laptop.logOut();
+    const own = cookieBrowser(system.app, '198.51.100.1');
+    await own.logIn(attacker.email, attacker.password);
+    const planted = own.cookies.get('device') ?? '';
+    for (let n = 0; n < 10; n += 1) await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`);
+
+    // A cookie set for a longer path (Path=/auth/log-in) by a sibling subdomain comes first in the header.
+    const page = await laptop.get('/auth/log-in');
+    const answer = await request(system.app)
+      .post('/auth/log-in')
+      .set({ 'Sec-Fetch-Site': 'same-origin', 'X-Forwarded-For': '192.0.2.10', cookie: `device=${planted}; ${laptop.cookieHeader()}` })
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), email: owner.email, password: owner.password });
+    t.equal(answer.status, 303, "the owner's right password from their known browser logs in at once");
   } finally {
     await system.stop();
   }

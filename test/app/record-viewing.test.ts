@@ -209,7 +209,7 @@ test('record a viewing: the event names the visitor by a keyed hash of their add
     const atHome = await keyOf(laptop, '198.18.0.7', { _csrf });
     const elsewhere = await keyOf(laptop, '198.18.0.9', { _csrf });
     t.equal((atHome.data as { userId: string }).userId, account.userId, 'a logged-in viewer is named by their user id, as before');
-    t.equal(keyIn(atHome), keyIn(elsewhere), 'and known by their session, wherever they are');
+    t.equal(keyIn(atHome), keyIn(elsewhere), 'and known by their account, wherever they are');
     t.notEqual(keyIn(atHome), keyIn(first), 'which is not their address');
   } finally {
     await system.stop();
@@ -233,6 +233,32 @@ test('record a viewing: the counts take one viewing per visitor per video per wi
     const views = await request(system.app).get(`/videos/${videoId}/views`).expect(200);
     t.deepEqual(views.body, { views: 2 }, "so does the video's own count");
     t.equal(watchedCountOf((await request(system.app).get('/').expect(200)).text), 2, 'as the home page shows');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('record a viewing: a logged-in viewer is one visitor however many times they log out and in, and in however many browsers', async (t) => {
+  const system = await createTestSystem(BEHIND_PROXY);
+  system.start();
+  try {
+    const videoId = await catalogVideo(system.db);
+    const account = await seedAccount(system.db);
+    // Logging in is free to repeat: each log-in is a new session, and must not be a new visitor.
+    for (let n = 0; n < 3; n += 1) {
+      const browser = request.agent(system.app);
+      t.equal((await logIn(browser, account.email, account.password)).status, 303, `log-in ${n + 1}`);
+      const _csrf = csrfTokenOf(await browser.get('/').expect(200));
+      await browser.post(`/record-viewing/${videoId}`).set(from('198.18.0.20')).type('form').send({ _csrf }).expect(303);
+      if (n < 2) await browser.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(await browser.get('/auth/log-out').expect(200)) }).expect(303);
+    }
+    await waitUntil('the counts to take in every viewing', () =>
+      viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),
+    );
+    const keys = new Set((await system.messageStore.readStream(`viewing-${videoId}`)).map((viewing) => (viewing.data as { visitorKey: string }).visitorKey));
+    t.equal(keys.size, 1, 'three viewings in three sessions name one visitor');
+    t.equal(await videosWatched(system.db), 1, 'and the home page counts one');
+    t.deepEqual((await request(system.app).get(`/videos/${videoId}/views`).expect(200)).body, { views: 1 }, "as does the video's own count");
   } finally {
     await system.stop();
   }

@@ -107,3 +107,23 @@ test('sessions: expired rows are swept as people log in, and the table keeps no 
     await system.stop();
   }
 });
+
+test('sessions: logging in again and again keeps a bounded number of sessions per user, the newest', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const account = await seedAccount(system.db);
+    // Each good password gives its try back, so nothing else bounds how often one account logs in.
+    const browsers = [];
+    for (let n = 0; n < 25; n += 1) {
+      const browser = cookieBrowser(system.app);
+      t.equal((await browser.logIn(account.email, account.password)).status, 303, `log-in ${n + 1}`);
+      browsers.push(browser);
+    }
+    const rows = await system.db('sessions').where({ user_id: account.userId }).count<{ count: string }[]>({ count: '*' });
+    t.equal(Number(rows[0]?.count), 20, 'the table keeps 20 sessions of the user, not 25');
+    t.equal((await browsers.at(-1)!.get('/creators-portal')).status, 200, 'the newest log-in works');
+    t.equal((await browsers[0]!.get('/creators-portal')).status, 303, 'the oldest was ended');
+  } finally {
+    await system.stop();
+  }
+});

@@ -6,6 +6,11 @@ import { SESSION_MAX_AGE_MS, type SessionUser } from '../../web/request-context.
 
 const TABLE = 'sessions';
 const SWEEP_BATCH = 100;
+/**
+ * Live sessions a user keeps: a log-in past this ends their oldest. A good password gives its try
+ * back to the log-in limits, so nothing else bounds how many rows one account can make.
+ */
+const MOST_PER_USER = 20;
 /** The table keeps a hash of each id: reading it gives nobody a cookie that works. */
 const hashOf = (sessionId: string): string => createHash('sha256').update(sessionId).digest('hex');
 
@@ -29,6 +34,8 @@ export function createSessions(db: Knex) {
       // little more than the live sessions.
       await db(TABLE).whereIn('id_hash', db(TABLE).where('expires_at', '<=', db.fn.now()).select('id_hash').limit(SWEEP_BATCH)).delete();
       await db(TABLE).insert({ id_hash: hashOf(sessionId), user_id: userId, expires_at: db.raw('now() + make_interval(secs => ?)', [SESSION_MAX_AGE_MS / 1000]) });
+      const newest = db(TABLE).where({ user_id: userId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id_hash' }]).limit(MOST_PER_USER).select('id_hash');
+      await db(TABLE).where({ user_id: userId }).whereNotIn('id_hash', newest).delete();
       return sessionId;
     },
     async end(sessionId: string): Promise<void> {
