@@ -60,7 +60,8 @@ export async function attemptWithRetries(
 // SQLSTATE classes for a database that is unreachable or shutting down, not a bad message:
 // 08 connection exception, 53 insufficient resources, 57P admin shutdown / crash / cannot connect.
 const INFRASTRUCTURE_SQLSTATE = /^(08|53|57P)/;
-const INFRASTRUCTURE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+// EAI_AGAIN: a name that does not resolve for now (a database container restarting, DNS down).
+const INFRASTRUCTURE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH']);
 
 /**
  * Errors that say the infrastructure is down rather than that a message cannot be handled.

@@ -30,6 +30,9 @@ function clientDataError(error: unknown): string | undefined {
 
 // body-parser's own words ("request entity too large") mean nothing to a visitor.
 const FORM_TOO_LARGE = 'That is more than this form can take. Shorten it and send it again (your browser’s Back button brings back what you typed).';
+// Any other client mistake a library found (a charset or encoding it cannot read, an address it
+// cannot decode): its words ("unsupported charset", "incorrect header check") are not the visitor's.
+const REQUEST_NOT_READ = 'We could not read that request. Go back, reload the page and try again.';
 
 // An outage is short, or someone is already on it: a browser or a client may ask again this soon.
 const OUTAGE_RETRY_AFTER_SECONDS = 5;
@@ -80,10 +83,12 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     const dataError = clientDataError(error);
     if (dataError !== undefined) logger.warn({ err: error, traceId, path: req.path }, 'database refused a value from the request');
     if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (status < 500 && !(error instanceof HttpError) && dataError === undefined) logger.info({ traceId, path: req.path, status, reason: error instanceof Error ? error.message : String(error) }, 'request refused by a library');
+    // Only our own errors (HttpError) are written for a visitor; anything else is told in our words.
     const message =
       dataError ??
-      (status === 413 && !(error instanceof HttpError) ? FORM_TOO_LARGE : undefined) ??
-      ((status < 500 || error instanceof HttpError) && error instanceof Error ? error.message : 'Something went wrong on our side. It has been logged; please try again.');
+      (error instanceof HttpError ? error.message : undefined) ??
+      (status === 413 ? FORM_TOO_LARGE : status < 500 ? REQUEST_NOT_READ : 'Something went wrong on our side. It has been logged; please try again.');
     res.status(status).render('error', {
       title: status < 500 ? 'That did not work' : error instanceof ServiceUnavailableError ? 'Not right now' : 'Server error',
       status,

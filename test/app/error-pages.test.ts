@@ -51,3 +51,35 @@ test('503 page: the database out of reach asks to try again in a moment, whateve
     }
   }
 });
+
+test('503 page: a name that does not resolve for now (EAI_AGAIN, as when a database container restarts) or an unreachable network is an outage too', async (t) => {
+  const outages: Record<string, () => Error> = {
+    'a DNS lookup that fails for now': () => Object.assign(new Error('getaddrinfo EAI_AGAIN db'), { code: 'EAI_AGAIN' }),
+    'a network out of reach': () => Object.assign(new Error('connect ENETUNREACH 10.0.0.5:5432'), { code: 'ENETUNREACH' }),
+  };
+  for (const [what, error] of Object.entries(outages)) {
+    const page = await request(appThatFails(true, error)).get('/boom');
+    t.equal(page.status, 503, `${what}: 503`);
+    t.match(page.text, /try again in a moment/, 'a plain page asking to try again in a moment');
+  }
+});
+
+test('4xx pages from the libraries (a body that cannot be read, an address that cannot be decoded) say what to do, never the library’s own words', async (t) => {
+  const router = Router();
+  router.post('/form', (_req, res) => void res.send('ok'));
+  router.get('/things/:id', (_req, res) => void res.send('ok'));
+  const app = createExpressApp({ logger: silentLogger, cookieSecret: 'x'.repeat(40), production: true, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
+  const form = (headers: Record<string, string>, body: string) => request(app).post('/form').set('Sec-Fetch-Site', 'same-origin').set(headers).send(body);
+  const cases: [string, () => request.Test, RegExp][] = [
+    ['an unknown charset', () => form({ 'content-type': 'application/x-www-form-urlencoded; charset=foo' }, 'a=1'), /unsupported|charset|FOO/i],
+    ['an unknown content encoding', () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'bogus' }, 'a=1'), /unsupported|encoding|bogus/i],
+    ['a gzip body that is not gzip', () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, 'not gzip'), /incorrect header check/i],
+    ['a path that cannot be decoded', () => request(app).get('/things/%E0%A4%A'), /Failed to decode|%E0/i],
+  ];
+  for (const [what, send, words] of cases) {
+    const page = await send();
+    t.ok(page.status >= 400 && page.status < 500, `${what}: ${page.status}`);
+    t.doesNotMatch(visible(page.text), words, 'without the library’s words');
+    t.match(visible(page.text), /try again/i, 'saying what to do');
+  }
+});

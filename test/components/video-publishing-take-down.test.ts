@@ -183,3 +183,24 @@ test('video-publishing: a video taken down while it waits to be transcoded is ne
     await scope.close();
   }
 });
+
+test('video-publishing: a PublishVideo from a user already erased (an upload that finished after the erasure) is rejected, never accepted or published', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, component } = await setUp(scope);
+    const ownerId = randomUUID();
+    // The erasure ran while the upload was on its way: the admin portal listed no video of theirs to take down.
+    await store.write(identityStreamName(ownerId), identityEvent('UserErased', ownerId));
+    const publish = publishVideoControl({ ownerId });
+    const { videoId } = publish.data;
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    t.deepEqual(
+      (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
+      [['VideoPublishingRejected', 'the account was erased']],
+      'rejected: the video never exists, so nothing transcodes or publishes it',
+    );
+  } finally {
+    await scope.close();
+  }
+});

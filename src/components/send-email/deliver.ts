@@ -71,9 +71,14 @@ function pathsOf(error: unknown): string[] {
 // An absolute path: a slash after the start, a space, a quote or a bracket, and no slash or
 // colon just before it (so a URL's "//host/page" is left alone). One pass, no backtracking.
 const ABSOLUTE_PATH = /(^|[\s'"(<[=,;])\/(?!\/)[^\s'"()<>[\],;]+/g;
+// The same on Windows (a drive, C:\ or C:/, or a share, \\server\share) and as a file: URL, which
+// the one above passes over (a colon or a slash before its slash).
+const WINDOWS_PATH = /(^|[\s'"(<[=,;])(?:[A-Za-z]:[\\/]|\\\\)[^\s'"()<>[\],;]+/g;
+const FILE_URL = /\bfile:\/\/[^\s'"()<>[\],;]*/gi;
 
 /** The known paths first (they may hold spaces), then anything shaped like an absolute path. */
 export function withoutPaths(text: string, known: readonly string[] = []): string {
   const named = known.reduce((rest, file) => rest.split(file).join(PATH_REMOVED), text);
-  return named.replace(ABSOLUTE_PATH, (_match, before: string) => `${before}${PATH_REMOVED}`);
+  const keepBefore = (_match: string, before: string) => `${before}${PATH_REMOVED}`;
+  return named.replace(FILE_URL, PATH_REMOVED).replace(WINDOWS_PATH, keepBefore).replace(ABSOLUTE_PATH, keepBefore);
 }

@@ -38,3 +38,13 @@ export async function wasAdminWhenSent(messageStore: MessageStore, userId: strin
   const { state } = await messageStore.project(identityStreamName(userId), roleUpTo(globalPosition));
   return state.admin && !state.erased;
 }
+
+/**
+ * Has identity erased `userId`, by now? Final (identity grants an erased user nothing again), so
+ * every event of their stream counts: an upload that finishes after its creator's erasure must
+ * not make a video the erasure never saw, and so never took down.
+ */
+export async function isErased(messageStore: MessageStore, userId: string): Promise<boolean> {
+  const { state } = await messageStore.project(identityStreamName(userId), roleUpTo(Number.POSITIVE_INFINITY));
+  return state.erased;
+}

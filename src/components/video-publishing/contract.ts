@@ -69,6 +69,7 @@ export const REJECTION_REASONS = {
   notOwner: 'only the video’s owner can change it',
   publishForSomeoneElse: 'a video can be published only by its owner, in their own name',
   publishOtherUpload: 'a video can be published only from its own upload',
+  ownerErased: 'the account was erased',
   ...TEXT_REJECTIONS,
   notPublished: 'the video is not published',
   notAdmin: 'only an admin can take a video down',

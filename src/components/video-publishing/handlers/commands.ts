@@ -3,7 +3,7 @@ import { follow, type HandlerMap, type Message, type MessageStore, type Recorded
 import { uriOfKey, videoKeys } from '../../../video-store/index.ts';
 import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type PublishVideo, type VideoPublishingCommand } from '../contract.ts';
 import { answerId } from '../ids.ts';
-import { wasAdminWhenSent } from '../admin-role.ts';
+import { isErased, wasAdminWhenSent } from '../admin-role.ts';
 import { decideDescription, decideName, decideTakeDownReason } from '../text-rules.ts';
 import { videoProjection, type Video } from '../video.ts';
 
@@ -69,13 +69,17 @@ export function createCommandHandlers({ messageStore, logger }: Deps): Required<
 
   return {
     PublishVideo: (command) =>
-      decide(command, (video, userId) => {
+      decide(command, async (video, userId) => {
         const reason = publishProblem(command.data, userId);
         // A rejection leaves the video as it was: the owner's own PublishVideo still goes through.
         if (reason) return reply(command, 'VideoPublishingRejected', { ...command.data, reason });
         // A video is published once: a PublishVideo for one already accepted is a duplicate
         // (the form posted twice), and a failed upload is retried under a new video id.
-        return video.status === 'unknown' ? reply(command, 'VideoPublishingAccepted', command.data) : undefined;
+        if (video.status !== 'unknown') return undefined;
+        // An upload still on its way when its creator was erased: the erasure took down the
+        // videos it could see, and this one would otherwise be published with nobody's consent.
+        if (await isErased(messageStore, userId)) return reply(command, 'VideoPublishingRejected', { ...command.data, reason: REJECTION_REASONS.ownerErased });
+        return reply(command, 'VideoPublishingAccepted', command.data);
       }),
 
     NameVideo: (command) =>
