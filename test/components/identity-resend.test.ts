@@ -49,10 +49,10 @@ async function answer(store: MessageStore, emailId: string, type: 'Sent' | 'Fail
   return (await store.readStream(stream)).at(-1)!;
 }
 
-async function askAgain(store: MessageStore, userId: string, byAdmin?: string): Promise<RawMessage> {
+async function askAgain(store: MessageStore, userId: string, byAdmin?: string, sender = byAdmin ?? userId): Promise<RawMessage> {
   const stream = identityCommandStreamName(userId);
   const id = randomUUID();
-  await store.write(stream, { id, type: 'ResendRegistrationEmail', data: { userId, byAdmin }, metadata: { traceId: randomUUID(), userId: byAdmin ?? userId } });
+  await store.write(stream, { id, type: 'ResendRegistrationEmail', data: { userId, byAdmin }, metadata: { traceId: randomUUID(), userId: sender } });
   return (await store.readStream(stream)).find((message) => message.id === id)!;
 }
 
@@ -121,6 +121,10 @@ test('identity resend: a deferral is recorded once, and while the email is on it
 
     const adminId = await registeredUser(store, component);
     await store.write(identityStreamName(adminId), { id: randomUUID(), type: 'AdminRoleGranted', data: { userId: adminId, by: 'test' }, metadata: {} });
+    await askAgain(store, userId, adminId, notAdmin);
+    await settle(component);
+    t.equal(((await lastOf(store, userId)).data as { reason: string }).reason, RESEND_REFUSALS.notAdmin, 'nor can anyone name a real admin as the one who asks');
+
     await askAgain(store, userId, adminId);
     await settle(component);
     const requested = await lastOf(store, userId);

@@ -17,13 +17,15 @@ interface Deps {
  * email id, derived from the command), recorded as RegistrationEmailRequested, which the events
  * subscriber turns into a Send. The user may ask only as userResendRefusal allows, decided at the
  * command's own time so that handling it again decides the same; an admin may ask any time, if
- * their own identity stream says they are one. A refusal is RegistrationEmailResendRefused.
+ * they sent the command themselves and their own identity stream says they are one. A refusal is RegistrationEmailResendRefused.
  */
 export function createResendRegistrationEmail({ messageStore, logger }: Deps): (command: ResendRegistrationEmail) => Promise<void> {
-  async function refusalOf(user: Identity, byAdmin: string | undefined, at: Date): Promise<string | undefined> {
+  async function refusalOf(user: Identity, byAdmin: string | undefined, sender: unknown, at: Date): Promise<string | undefined> {
     if (user.erased) return RESEND_REFUSALS.erased;
     if (!user.registered) return RESEND_REFUSALS.notRegistered;
     if (byAdmin === undefined) return userResendRefusal(user.welcome, at)?.reason;
+    // The admin named must be the one who sent it: naming a real admin gives no one their say.
+    if (sender !== byAdmin) return RESEND_REFUSALS.notAdmin;
     const { state: admin } = await messageStore.project(identityStreamName(byAdmin), identityProjection);
     return admin.admin && !admin.erased ? undefined : RESEND_REFUSALS.notAdmin;
   }
@@ -42,7 +44,7 @@ export function createResendRegistrationEmail({ messageStore, logger }: Deps): (
       log.info('ResendRegistrationEmail ignored: no such user');
       return;
     }
-    const reason = await refusalOf(state, byAdmin, command.time);
+    const reason = await refusalOf(state, byAdmin, command.metadata.userId, command.time);
     if (reason !== undefined) {
       await messageStore.write(stream, follow(command, 'RegistrationEmailResendRefused', { userId, reason }, {}, answerId(command.id, 'RegistrationEmailResendRefused')), version);
       log.info({ reason }, 'welcome email not sent again');
