@@ -98,7 +98,7 @@ test('registration page: while the welcome email is being retried, the page says
       const answer = await owner.get(`/register/${userId}`);
       return /Registered — log in/.test(answer.text) && answer;
     });
-    t.match(page.text, /We could not deliver your welcome email yet. We will keep trying/, 'it is being retried');
+    t.match(page.text, /We could not deliver your welcome email yet. We are still trying/, 'it is being retried');
     t.equal(refreshOf(page.text), '60', 'and the page looks again in a minute');
     t.doesNotMatch(page.text, /Send it again<\/button>/, 'no second email while the first may still arrive');
     const registered = await typesIn(system, identityStreamName(userId));
