@@ -52,7 +52,7 @@ async function setUp(system: System) {
 }
 
 const postErase = ({ app, admin }: AdminSectionApp, userId: string, form: Record<string, string>) =>
-  request(app).post(`/admin/users/${userId}/erase`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+  request(app).post(`/admin/users/${userId}/erase`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), ...form });
 
 test('admin erase: the user’s videos are taken down first, leaving the catalog and their watch pages; someone else’s stay', async (t) => {
   const system = await createTestSystem();
@@ -105,8 +105,13 @@ test('admin erase: without the typed confirmation the answer is a 400 page and n
     t.notOk((await typesIn(system, identityStreamName(userId))).includes('UserErased'), 'no UserErased');
     for (const video of published) t.deepEqual(await typesIn(system, videoPublishingCommandStreamName(video.videoId)), [], 'no take-down sent');
 
-    t.equal((await postErase(site, userId, { confirm: 'ERASE' })).status, 303, 'the word ERASE confirms it too');
+    const requestId = randomUUID();
+    t.equal((await postErase(site, userId, { confirm: 'ERASE', requestId })).status, 303, 'the word ERASE confirms it too');
     t.ok(await createPersonalData(system.db).isErased(userId), 'erased');
+    t.equal((await postErase(site, userId, { confirm: 'ERASE', requestId })).status, 303, 'the same form posted again');
+    const actions = await system.messageStore.readStream(adminActionsStreamName(site.admin.userId));
+    t.deepEqual(actions.map((action) => action.type), ['UserErasureRequested'], 'is one erasure on record, not two');
+    t.equal((await postErase(site, userId, { confirm: 'ERASE', requestId: 'not-a-request' })).status, 400, 'a damaged form → 400');
   } finally {
     await system.stop();
   }

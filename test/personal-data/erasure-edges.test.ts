@@ -79,7 +79,7 @@ test('erasure: someone identity refused ("email taken"), or whose Register was n
     const orphan = await personalData.seal(neverHandled, 'never@example.com');
 
     const { app, admin } = await adminSectionApp(system, [usersSection]);
-    const erase = (userId: string) => request(app).post(`/admin/users/${userId}/erase`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, confirm: 'ERASE' });
+    const erase = (userId: string) => request(app).post(`/admin/users/${userId}/erase`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: 'ERASE' });
     for (const [label, userId] of [['refused', refused], ['never handled', neverHandled]] as const) {
       const page = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie);
       t.equal(page.status, 200, `${label}: their page opens`);

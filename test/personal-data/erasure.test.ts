@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
@@ -96,7 +97,7 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
     t.match(page.text, /Erase this user/, 'the user page offers erasure');
     const post = (cookie: string) => request(app).post(`/admin/users/${userId}/erase`).set('cookie', cookie).set(FROM_THIS_SITE).type('form');
     t.equal((await post(admin.cookie)).status, 403, 'no CSRF token → 403');
-    t.equal((await post(admin.cookie).send({ _csrf: CSRF_TOKEN, confirm: email })).status, 303, 'erased, confirmed by typing their address');
+    t.equal((await post(admin.cookie).send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: email })).status, 303, 'erased, confirmed by typing their address');
 
     const after = (await Promise.all(streams.map((stream) => system.messageStore.readStream(stream)))).flat();
     t.deepEqual(

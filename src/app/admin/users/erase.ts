@@ -1,11 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
+import { z } from 'zod';
 import { normaliseEmail } from '../../../components/identity/contract.ts';
 import { eraseUser } from '../../../components/identity/erase-user.ts';
 import type { MessageStore } from '../../../message-store/index.ts';
 import { ERASED, type PersonalData } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
-import { NotFoundError } from '../../../web/errors.ts';
-import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
+import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
+import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
 import { sendTakeDown, takeDownCommandId } from '../videos/take-down.ts';
 import type { AdminUser, createUsersQueries } from './queries.ts';
 import { userHref } from './views.ts';
@@ -86,6 +88,8 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
       published: videos.filter((video) => video.status === 'published').length,
       converting: videos.filter((video) => video.status !== 'published').length,
       confirmWord: CONFIRM_WORD,
+      // The same form posted twice is one admin action (its id comes from this).
+      requestId: randomUUID(),
       error,
     });
   }
@@ -100,8 +104,15 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
       res.status(400);
       return renderConfirmation(req, res, user, `Type their email address or the word ${CONFIRM_WORD} to confirm. Nothing was erased.`);
     }
+    const requestId = z.uuid().safeParse((req.body as Record<string, unknown> | undefined)?.requestId);
+    if (!requestId.success) throw new BadRequestError("This form was damaged. Reload the user's page and try again.");
     const actor = actorOf(req);
-    await recordAdminAction(deps.messageStore, actor, 'UserErasureRequested', { userId: user.userId });
+    try {
+      await recordAdminAction(deps.messageStore, actor, 'UserErasureRequested', { userId: user.userId }, undefined, adminActionId(`UserErasureRequested/${requestId.data.toLowerCase()}`));
+    } catch (error) {
+      // Posted twice: the request is on record once, and erasing again only finishes what is left.
+      if (!(error instanceof ActionAlreadyRecordedError)) throw error;
+    }
     const videos = await eraseUserAndTheirVideos(deps, user.userId, actor);
     const takenDown = videos === 0 ? '' : ` ${videos === 1 ? 'Their video is' : `Their ${videos} videos are`} being taken down.`;
     req.session!.flash = `Erased user ${user.userId}: their personal fields no longer open.${takenDown} The pages show ${ERASED} once the projections catch up.`;
