@@ -3,6 +3,7 @@ import test from 'tape';
 import { identityStreamName } from '../../src/components/identity/contract.ts';
 import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
 import { publishVideoControl, unpublishVideoControl } from '../../src/components/video-publishing/controls.ts';
+import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import type { Message, MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -199,6 +200,31 @@ test('video-publishing: a PublishVideo from a user already erased (an upload tha
       (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
       [['VideoPublishingRejected', 'the account was erased']],
       'rejected: the video never exists, so nothing transcodes or publishes it',
+    );
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: a video accepted before its creator was erased is not published after it (the erasure may not have listed it)', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, component } = await setUp(scope);
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    // Erased while the video waited for a transcoder, before the admin-users projection had it.
+    await store.write(identityStreamName(ownerId), identityEvent('UserErased', ownerId));
+    const accepted = (await eventsOf(store, videoId)).find((event) => event.type === 'VideoPublishingAccepted')!;
+    await component.handlers.transcoding(accepted);
+    t.deepEqual(
+      (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
+      [
+        ['VideoPublishingAccepted', undefined],
+        ['VideoPublishingFailed', ERASED_OWNER_REASON],
+      ],
+      'failed, not transcoded (there is no upload: a transcode would have said so) and never published',
     );
   } finally {
     await scope.close();

@@ -6,6 +6,8 @@ import path from 'node:path';
 import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { DEFAULT_SANDBOX_TOOLS } from '../../src/components/video-publishing/media/sandbox.ts';
+import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
+import { identityStreamName } from '../../src/components/identity/contract.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -292,6 +294,33 @@ test('video-publishing: a Node process killed mid-transcode takes its ffmpeg wit
     server.kill('SIGKILL');
     const died = await waitUntil('ffmpeg to die', () => !isAlive(pid), { timeoutMs: 5_000 }).catch(() => false);
     t.ok(died, 'ffmpeg died with it, not 30 s later');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing: a creator erased while their video converts: it fails instead of being published, and its files go', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+    for (const subscription of component.subscriptions) subscription.start();
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 2 }));
+    await writeCommand(store, publish);
+    await waitUntil('transcoding to start', () => eventOf(store, videoId, 'VideoTranscodingStarted'));
+    await store.write(identityStreamName(ownerId), { id: randomUUID(), type: 'UserErased', data: { userId: ownerId, by: 'test' }, metadata: {} });
+
+    const failed = await waitUntil('VideoPublishingFailed', () => eventOf(store, videoId, 'VideoPublishingFailed'), { timeoutMs: 20_000 });
+    t.equal((failed.data as { reason: string }).reason, ERASED_OWNER_REASON, 'failed: its creator was erased');
+    t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'never published');
+    for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
+      t.notOk(await access(path.join(dir, 'videos', key), constants.F_OK).then(() => true, () => false), `${key} removed`);
+    }
   } finally {
     await scope.close();
   }

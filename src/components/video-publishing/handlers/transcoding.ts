@@ -7,6 +7,7 @@ import { answerId } from '../ids.ts';
 import type { TranscodeLimits } from '../media/limits.ts';
 import { ToolInterruptedError } from '../media/run-tool.ts';
 import { prepareVideo, type MediaTools, type Preparation } from '../prepare-video.ts';
+import { isErased } from '../admin-role.ts';
 import { isSettled, videoProjection } from '../video.ts';
 import { createOutcomes } from './outcomes.ts';
 
@@ -24,6 +25,12 @@ export interface TranscodingDeps {
   /** How often a transcode is tried (the retry policy's attempts): the last failure of a started one is written as the video's. */
   readonly retryAttempts: number;
 }
+
+/**
+ * Why a video accepted before its creator's erasure is not published: the erasure takes down the
+ * videos the admin portal lists, and one accepted moments before may not be listed yet.
+ */
+export const ERASED_OWNER_REASON = 'The account that uploaded this video was erased, so it was not published.';
 
 /** What the creator reads when the fault was ours and retrying did not mend it: a new upload may well succeed. */
 export const OUR_SIDE_REASON = 'The video could not be converted because of a problem on our side. Please try again.';
@@ -109,12 +116,15 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
         if (state.status === 'failed') await outcomes.removeFailedVideo(videoId, sourceUri);
         return;
       }
+      // Checked before the work and again before publishing: an erasure can come at any time.
+      const ownerGone = () => isErased(messageStore, ownerId);
       // Started by an earlier attempt, or by this one: from then on it must end with an outcome.
       let started = state.status === 'transcoding';
       const progress = progressWriter(event, stream, log);
       const startedAt = Date.now();
       let prepared: Preparation;
       try {
+        if (await ownerGone()) throw new OwnerErased();
         prepared = await prepareVideo({
           videoStore: deps.videoStore,
           tools: deps.tools,
@@ -130,10 +140,11 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
             log.info('transcoding started');
           },
         });
+        if (prepared.ok && (await ownerGone())) throw new OwnerErased();
       } catch (error) {
         // Nothing is stored before the start.
-        if (started) await discardAttempt(stream, videoId, log);
-        prepared = failureOf(error, event, started, log);
+        if (started || error instanceof OwnerErased) await discardAttempt(stream, videoId, log);
+        prepared = error instanceof OwnerErased ? { ok: false, reason: ERASED_OWNER_REASON } : failureOf(error, event, started, log);
       } finally {
         await progress.settled();
       }
@@ -157,4 +168,9 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
 
 function withoutOk<T extends { ok: true }>({ ok: _ok, ...rest }: T): Omit<T, 'ok'> {
   return rest;
+}
+
+/** The video's creator was erased: it fails, whatever its file, and its files go. */
+class OwnerErased extends Error {
+  override name = 'OwnerErased';
 }
