@@ -40,7 +40,9 @@ const INVISIBLE_FORMAT = /(?![\u200C\u200D\u{E0020}-\u{E007F}])\p{Cf}/u;
 const STRAY_JOINER = /(?<![\p{L}\p{M}\p{N}\p{S}])[\u200C\u200D]|[\u200C\u200D](?![\p{L}\p{M}\p{N}\p{S}])/u;
 const hasInvisibleFormatting = (text: string): boolean => INVISIBLE_FORMAT.test(text) || STRAY_JOINER.test(text);
 
-const tidy = (text: string): string => text.normalize('NFC').trim();
+/** Text as the rules read and keep it: composed (NFC) and trimmed. */
+export const tidyText = (text: string): string => text.normalize('NFC').trim();
+const tidy = tidyText;
 
 /** Why a requested name breaks the rules, whatever the video is called now; undefined if it does not. */
 export function nameProblem(requested: string): string | undefined {
