@@ -1,4 +1,5 @@
 import test from 'tape';
+import { decideDescription } from '../../src/components/video-publishing/text-rules.ts';
 import { descriptionProblem, nameProblem, REJECTION_REASONS } from '../../src/components/video-publishing/contract.ts';
 
 // Characters that change how text is shown without being seen: each could make a name read
@@ -49,5 +50,16 @@ test('text rules: joiners inside emoji and words, and flag tags, are part of the
     t.equal(nameProblem(text), undefined, `name ${JSON.stringify(text)}`);
     t.equal(descriptionProblem(text), undefined, `description ${JSON.stringify(text)}`);
   }
+  t.end();
+});
+
+test('text rules: a line break counts as one character, as the form’s own limit counts it, though browsers send it as two', (t) => {
+  // A textarea with maxlength 5,000 lets a creator type 4,900 letters and 100 line breaks, and
+  // sends each line break as CR LF: 5,100 characters arrive.
+  const typed = `${'x'.repeat(4_900)}${'\r\n'.repeat(99)}y`;
+  t.equal(descriptionProblem(typed), undefined, 'a description that filled the form is within the limit');
+  const decided = decideDescription(typed, '');
+  t.ok(decided.ok && !decided.value.includes('\r') && [...decided.value].length === 5_000, 'and is kept with its line breaks as one character each');
+  t.equal(descriptionProblem(`${'x'.repeat(4_900)}${'\r\n'.repeat(100)}y`), REJECTION_REASONS.descriptionTooLong, 'one more than the form allows is still refused');
   t.end();
 });

@@ -40,8 +40,11 @@ const INVISIBLE_FORMAT = /(?![\u200C\u200D\u{E0020}-\u{E007F}])\p{Cf}/u;
 const STRAY_JOINER = /(?<![\p{L}\p{M}\p{N}\p{S}])[\u200C\u200D]|[\u200C\u200D](?![\p{L}\p{M}\p{N}\p{S}])/u;
 const hasInvisibleFormatting = (text: string): boolean => INVISIBLE_FORMAT.test(text) || STRAY_JOINER.test(text);
 
-/** Text as the rules read and keep it: composed (NFC) and trimmed. */
-export const tidyText = (text: string): string => text.normalize('NFC').trim();
+/**
+ * Text as the rules read and keep it: composed (NFC), line breaks as one character (a browser
+ * sends a textarea's as CR LF, after counting each as one against its maxlength), and trimmed.
+ */
+export const tidyText = (text: string): string => text.normalize('NFC').replace(/\r\n?/g, '\n').trim();
 const tidy = tidyText;
 
 /** Why a requested name breaks the rules, whatever the video is called now; undefined if it does not. */
@@ -79,7 +82,7 @@ export function decideDescription(requested: string, current: string): Decision 
 
 /** An admin's reason for a take-down, shown to the video's owner: trimmed plain text (line breaks allowed), 1 to 500 characters. */
 export function decideTakeDownReason(requested: string): Decision {
-  const reason = requested.normalize('NFC').trim();
+  const reason = tidy(requested);
   if (reason === '') return { ok: false, reason: TEXT_REJECTIONS.blankTakeDownReason };
   if (CONTROL_BUT_LAYOUT.test(reason) || hasInvisibleFormatting(reason)) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonNotPlain };
   if (length(reason) > MAX_TAKE_DOWN_REASON_LENGTH) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonTooLong };
