@@ -4,6 +4,7 @@ import test from 'tape';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { videoPublishingCommandSchemas } from '../../src/components/video-publishing/contract.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 
@@ -84,6 +85,32 @@ test('creators portal: a creator changing names and descriptions faster than the
     const other = await creatorWithVideo(system);
     t.equal((await other.post('name', 'Mine')).status, 303, 'another creator is not held back');
     t.equal(await commandsWritten(system), 4, 'three changes and the other creator’s one written; the refused ones not');
+  } finally {
+    await system.stop();
+  }
+});
+
+test('creators portal: text is sent as the rules read it (trimmed), so spaces around it neither enter the log nor push the command past its contract', async (t) => {
+  const system = await createTestSystem();
+  try {
+    const { videoId, post } = await creatorWithVideo(system);
+    // Far past the 10,000 characters a NameVideo may carry, yet a fine name once trimmed.
+    const padded = `  Padded${' '.repeat(12_000)}`;
+    t.equal((await post('name', padded)).status, 303, 'a name with spaces around it is taken');
+    t.equal((await post('description', `\n\n  Described  ${'\n'.repeat(20_000)}`)).status, 303, 'and so is a description');
+    const commands = await system.messageStore.readCategory('videoPublishing:command');
+    t.deepEqual(
+      commands.map((command) => command.data),
+      [
+        { videoId, name: 'Padded' },
+        { videoId, description: 'Described' },
+      ],
+      'each command carries the text trimmed',
+    );
+    for (const command of commands) {
+      const schema = videoPublishingCommandSchemas[command.type as 'NameVideo' | 'DescribeVideo'];
+      t.ok(schema.safeParse(command.data).success, `${command.type} is within the contract (a command past it is parked, and its page waits for ever)`);
+    }
   } finally {
     await system.stop();
   }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import knex from 'knex';
 import request from 'supertest';
 import test from 'tape';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
@@ -31,9 +32,9 @@ interface Trickle {
 }
 
 /** A client that sends `head` at once, then one byte of `body` every `everyMs`, as a hostile client does. */
-function trickle(port: number, { path, headers, head, everyMs }: { path: string; headers: Record<string, string>; head: string; everyMs: number }): Trickle {
+function trickle(port: number, { method = 'POST', path, headers, head, everyMs }: { method?: string; path: string; headers: Record<string, string>; head: string; everyMs: number }): Trickle {
   let closed = false;
-  const req = http.request({ port, host: '127.0.0.1', path, method: 'POST', headers });
+  const req = http.request({ port, host: '127.0.0.1', path, method, headers });
   const answer = new Promise<number>((resolve) => {
     req.on('response', (res) => {
       res.resume();
@@ -94,6 +95,56 @@ test('slow clients: a form body trickled to an ordinary route is cut off at the 
     t.pass(`closed after ${Date.now() - started} ms (deadline 400 ms)`);
     t.ok([0, 408].includes(await client.answer), 'with a 408 or no answer at all');
   } finally {
+    await scope.close();
+  }
+});
+
+test('slow clients: a body no route reads, trickled on after the page was answered, is still cut at the deadline', async (t) => {
+  const scope = createScope();
+  try {
+    const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 400 }), (s) => s.stop());
+    const port = await listening(scope, system);
+    // Not a form: no body parser reads it, the page is answered at once, and Node goes on reading
+    // the rest on the open connection (for up to the upload's two-hour allowance).
+    const client = scope.add(
+      trickle(port, { method: 'GET', path: '/', headers: { 'content-type': 'application/octet-stream', 'content-length': '100000' }, head: 'a', everyMs: 50 }),
+      (c) => c.stop(),
+    );
+    t.equal(await client.answer, 200, 'the page is answered');
+    await waitUntil('the server to close the trickled connection', () => client.closed(), { timeoutMs: 10_000 });
+    t.pass('and the connection closed, not held while the body trickles');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('slow clients: a page that answers after the deadline cut its trickled body does not crash the process', async (t) => {
+  const scope = createScope();
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => void uncaught.push(error);
+  process.on('uncaughtException', onUncaught);
+  try {
+    const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 300, pageCacheMs: 0 }), (s) => s.stop());
+    const port = await listening(scope, system);
+    // The home page held up (a slow database: here a lock) past the body deadline.
+    const locker = scope.add(knex({ client: 'pg', connection: system.urls.databaseUrl }), (k) => k.destroy());
+    const lock = await locker.transaction();
+    scope.add(lock, (trx) => (trx.isCompleted() ? undefined : trx.rollback()));
+    await lock.raw('lock table home_page in access exclusive mode');
+    const client = scope.add(
+      trickle(port, { method: 'GET', path: '/', headers: { 'content-type': 'text/plain', 'content-length': '10000' }, head: 'a', everyMs: 50 }),
+      (c) => c.stop(),
+    );
+    await waitUntil('the deadline to cut the trickled request', () => client.closed(), { timeoutMs: 10_000 });
+    t.ok([0, 408].includes(await client.answer), 'cut with a 408 or no answer at all');
+    await lock.commit();
+    // The held-up page now renders, for a request already answered. Another visitor's page is
+    // read after it (or shares its read, then renders after it), so once that one is back the
+    // first has had its turn.
+    await request(system.app).get('/').expect(200);
+    t.deepEqual(uncaught.map(String), [], 'no uncaught exception (it would stop the process)');
+  } finally {
+    process.off('uncaughtException', onUncaught);
     await scope.close();
   }
 });

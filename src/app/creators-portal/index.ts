@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
-import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
+import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, tidyText, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
@@ -192,7 +192,10 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
         const error = `You have made many changes in a short while. Try again in ${durationInWords(wait)}; what you typed is still here.`;
         return showVideo(req, res, video, 429, { field, value, error });
       }
-      const data = field === 'name' ? { videoId: video.videoId, name: value } : { videoId: video.videoId, description: value };
+      // Sent as the rules read it: spaces around the text would be kept for good in the log, and
+      // enough of them push the command past its contract, to be parked with no answer.
+      const text = tidyText(value);
+      const data = field === 'name' ? { videoId: video.videoId, name: text } : { videoId: video.videoId, description: text };
       await send(senderOf(req), command, data);
       followOperation(req, res, operation);
     });

@@ -2,7 +2,7 @@ import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { BUDGET_REFERENCE, secondsToConvert, toolLimits, transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
 import { PROBE_TIMEOUT_MS, probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
-import { ToolFailedError, ToolOutputTooLargeError, ToolTimedOutError } from './media/run-tool.ts';
+import { ToolFailedError, ToolOutOfMemoryError, ToolOutputTooLargeError, ToolOverLimitError, ToolTimedOutError } from './media/run-tool.ts';
 import type { Sandbox } from './media/sandbox.ts';
 import { extractPoster, POSTER_TIMEOUT_MS, transcode } from './media/transcode.ts';
 
@@ -46,6 +46,7 @@ const MAX_POSTER_SECONDS = 10;
 const OUR_FAULT = /Permission denied/i;
 
 const TOO_SLOW = 'The video took too long to convert. Please upload a shorter or smaller video.';
+const TOO_BIG_IN_MEMORY = 'The video needs more memory to convert than we give one video. Please upload it at a lower resolution.';
 
 /** "2 hours", "1 hour 30 minutes", "45 seconds": a length as a creator would say it, in whole minutes past the first. */
 function spokenDuration(seconds: number): string {
@@ -136,7 +137,8 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
         try {
           await transcode(tools.ffmpegPath, input, output, run);
         } catch (error) {
-          if (error instanceof ToolFailedError && !(error instanceof ToolTimedOutError)) {
+          // A limit's error keeps its kind (and is in our words): only the tool's own words may name our files.
+          if (error instanceof ToolFailedError && !(error instanceof ToolOverLimitError)) {
             throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
           }
           throw error;
@@ -146,6 +148,7 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
   } catch (error) {
     if (error instanceof ToolTimedOutError) return { ok: false, reason: TOO_SLOW };
     if (error instanceof ToolOutputTooLargeError) return { ok: false, reason: tooLarge(limits) };
+    if (error instanceof ToolOutOfMemoryError) return { ok: false, reason: TOO_BIG_IN_MEMORY };
     // Ours to mend, not the upload's fault: thrown, so it is tried again (and the handler fails the video as ours if that does not mend it).
     if (error instanceof ToolFailedError && !OUR_FAULT.test(error.lastError)) {
       return { ok: false, reason: `The video could not be converted (${error.lastError || 'ffmpeg failed'}).` };

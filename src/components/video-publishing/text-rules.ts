@@ -36,11 +36,22 @@ const CONTROL_BUT_LAYOUT = /[^\P{Cc}\t\n\r]|[\u2028\u2029]/u;
 // direction overrides and isolates can make a name read backwards, zero-width ones hide in a
 // name that looks like another. Allowed: the two joiners between visible characters (emoji such
 // as 👩‍💻 and scripts such as Persian need them) and the tag characters of flag emoji.
-const INVISIBLE_FORMAT = /(?![\u200C\u200D\u{E0020}-\u{E007F}])\p{Cf}/u;
+const INVISIBLE_FORMAT = /(?![\u200C\u200D])\p{Cf}/u;
 const STRAY_JOINER = /(?<![\p{L}\p{M}\p{N}\p{S}])[\u200C\u200D]|[\u200C\u200D](?![\p{L}\p{M}\p{N}\p{S}])/u;
-const hasInvisibleFormatting = (text: string): boolean => INVISIBLE_FORMAT.test(text) || STRAY_JOINER.test(text);
+// A flag such as Scotland's: a black flag, tag letters, a cancel tag. Anywhere else tag
+// characters show nothing and can carry hidden text.
+const FLAG_TAGS = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
+const hasInvisibleFormatting = (text: string): boolean => INVISIBLE_FORMAT.test(text.replace(FLAG_TAGS, '\u{1F3F4}')) || STRAY_JOINER.test(text);
+// Something that shows: not a space, not a character meant to be ignored when shown (such as the
+// Hangul fillers, letters that show nothing and are used for names that look blank).
+const VISIBLE = /[^\s\p{Default_Ignorable_Code_Point}]/u;
 
-const tidy = (text: string): string => text.normalize('NFC').trim();
+/**
+ * Text as the rules read and keep it: composed (NFC), line breaks as one character (a browser
+ * sends a textarea's as CR LF, after counting each as one against its maxlength), and trimmed.
+ */
+export const tidyText = (text: string): string => text.normalize('NFC').replace(/\r\n?/g, '\n').trim();
+const tidy = tidyText;
 
 /** Why a requested name breaks the rules, whatever the video is called now; undefined if it does not. */
 export function nameProblem(requested: string): string | undefined {
@@ -48,6 +59,7 @@ export function nameProblem(requested: string): string | undefined {
   if (name === '') return TEXT_REJECTIONS.blankName;
   if (CONTROL.test(name)) return TEXT_REJECTIONS.nameNotOneLine;
   if (hasInvisibleFormatting(name)) return TEXT_REJECTIONS.nameInvisible;
+  if (!VISIBLE.test(name)) return TEXT_REJECTIONS.blankName;
   if (length(name) > MAX_NAME_LENGTH) return TEXT_REJECTIONS.nameTooLong;
   return undefined;
 }
@@ -77,7 +89,7 @@ export function decideDescription(requested: string, current: string): Decision 
 
 /** An admin's reason for a take-down, shown to the video's owner: trimmed plain text (line breaks allowed), 1 to 500 characters. */
 export function decideTakeDownReason(requested: string): Decision {
-  const reason = requested.normalize('NFC').trim();
+  const reason = tidy(requested);
   if (reason === '') return { ok: false, reason: TEXT_REJECTIONS.blankTakeDownReason };
   if (CONTROL_BUT_LAYOUT.test(reason) || hasInvisibleFormatting(reason)) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonNotPlain };
   if (length(reason) > MAX_TAKE_DOWN_REASON_LENGTH) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonTooLong };

@@ -28,14 +28,28 @@ export class ToolFailedError extends Error {
   }
 }
 
+/** Stopped at one of the limits we set on a run: the input asked for too much. Its lastError is in our words, not the tool's. */
+export class ToolOverLimitError extends ToolFailedError {
+  override name = 'ToolOverLimitError';
+}
+
 /** Killed by us for outrunning its time limit, or by the kernel for its CPU time: a ToolFailedError, since the input is what made it slow. */
-export class ToolTimedOutError extends ToolFailedError {
+export class ToolTimedOutError extends ToolOverLimitError {
   override name = 'ToolTimedOutError';
 }
 
 /** Stopped by the kernel for writing a file past its size limit: the input converts to too much. */
-export class ToolOutputTooLargeError extends ToolFailedError {
+export class ToolOutputTooLargeError extends ToolOverLimitError {
   override name = 'ToolOutputTooLargeError';
+}
+
+/**
+ * Refused memory under the allowance the kernel holds it to (prlimit): the input needs more than
+ * one run may have. Not the machine's shortage, which waiting would mend: the same file asks
+ * for the same again.
+ */
+export class ToolOutOfMemoryError extends ToolOverLimitError {
+  override name = 'ToolOutOfMemoryError';
 }
 
 /**
@@ -112,7 +126,10 @@ function tracked(child: ChildProcess): void {
 
 /** Runs `path args` without a shell, and resolves with its stdout once it exits 0. */
 export async function runTool(path: string, args: readonly string[], { signal, onLine, timeoutMs, sandbox = UNCONFINED, limits }: RunToolOptions): Promise<string> {
-  const [program = path, ...programArgs] = await sandbox.command(path, args, limits);
+  const {
+    argv: [program = path, ...programArgs],
+    limited,
+  } = await sandbox.command(path, args, limits);
   const wrapped = program !== path;
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new ToolInterruptedError('stopped before it started'));
@@ -156,6 +173,7 @@ export async function runTool(path: string, args: readonly string[], { signal, o
       else if (ending === 'timeout') reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
       else if (killedBy === OVER_CPU) reject(new ToolTimedOutError(`${path} used up its ${limits?.cpuSeconds} s of CPU time`, 'it took too long'));
       else if (killedBy === OVER_FILE_SIZE) reject(new ToolOutputTooLargeError(`${path} wrote past its ${limits?.fileBytes}-byte file limit`, 'its output was too large'));
+      else if (starved?.[1] === 'ENOMEM' && limited) reject(new ToolOutOfMemoryError(`${path} needed more than its ${limits?.memoryBytes} bytes of memory: ${lastError}`, 'it needed more memory than one conversion may have'));
       else if (starved) reject(new ToolOutOfResourcesError(`${path} ran out of resources (${starved[1]}): ${lastError}`, starved[1]));
       else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
       else if (killedBy !== null) reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));

@@ -20,8 +20,18 @@ import { execFile } from 'node:child_process';
  * exists: the tools then run with their environment emptied and ffmpeg's own limits only.
  */
 export interface Sandbox {
-  /** The command line, program first, that runs `tool args` under `limits` (none: no prlimit layer). */
-  command(tool: string, args: readonly string[], limits?: ToolLimits): Promise<readonly string[]>;
+  /** The command line that runs `tool args` under `limits` (none: no prlimit layer). */
+  command(tool: string, args: readonly string[], limits?: ToolLimits): Promise<SandboxedCommand>;
+}
+
+export interface SandboxedCommand {
+  /** Program first. */
+  readonly argv: readonly string[];
+  /**
+   * Whether the kernel holds the run to `limits`. Memory that will not come is then the tool
+   * reaching its allowance (the machine short of memory shows as the OOM killer's SIGKILL instead).
+   */
+  readonly limited: boolean;
 }
 
 /** What the kernel lets one run of a tool use. */
@@ -45,7 +55,7 @@ export const DEFAULT_SANDBOX_TOOLS: SandboxTools =
   process.platform === 'linux' ? { setpriv: '/usr/bin/setpriv', prlimit: '/usr/bin/prlimit', unshare: '/usr/bin/unshare' } : { setpriv: null, prlimit: null, unshare: null };
 
 /** No layers: for tests of other things, and platforms without util-linux. */
-export const UNCONFINED: Sandbox = { command: async (tool, args) => [tool, ...args] };
+export const UNCONFINED: Sandbox = { command: async (tool, args) => ({ argv: [tool, ...args], limited: false }) };
 
 const CHECK_TIMEOUT_MS = 5_000;
 // After the soft CPU limit's SIGXCPU, the kernel sends SIGKILL at the hard one.
@@ -70,6 +80,7 @@ async function firstWorking(path: string, candidates: ReadonlyArray<readonly str
 export function createSandbox(tools: SandboxTools, onUnavailable: (layer: string, why: string) => void): Sandbox {
   type Layer = (limits: ToolLimits | undefined) => readonly string[];
   let layers: Promise<readonly Layer[]> | undefined;
+  let limiting = false;
 
   async function findLayers(): Promise<readonly Layer[]> {
     const found: Layer[] = [];
@@ -80,7 +91,10 @@ export function createSandbox(tools: SandboxTools, onUnavailable: (layer: string
     }
     if (tools.prlimit !== null) {
       const { options, why } = await firstWorking(tools.prlimit, [['--cpu=60:65', '--data=1073741824', '--fsize=1048576']]);
-      if (options) found.push((limits) => (limits ? [tools.prlimit!, ...prlimitOptions(limits), '--'] : []));
+      if (options) {
+        limiting = true;
+        found.push((limits) => (limits ? [tools.prlimit!, ...prlimitOptions(limits), '--'] : []));
+      }
       else onUnavailable('prlimit (CPU, memory and file size limits)', why);
     }
     if (tools.unshare !== null) {
@@ -94,7 +108,8 @@ export function createSandbox(tools: SandboxTools, onUnavailable: (layer: string
   return {
     async command(tool, args, limits) {
       layers ??= findLayers();
-      return [...(await layers).flatMap((layer) => layer(limits)), tool, ...args];
+      const argv = [...(await layers).flatMap((layer) => layer(limits)), tool, ...args];
+      return { argv, limited: limiting && limits !== undefined };
     },
   };
 }
