@@ -13,7 +13,7 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { eventOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
-import { ffmpegWrapper, ffprobe, isAlive, makeSparse, makeStill, makeUnmeasured, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
+import { ffmpegWrapper, ffprobe, isAlive, makeGrowing, makeSparse, makeStill, makeUnmeasured, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
 
 // How a publish can fail, and that each failure ends as the creator's VideoPublishingFailed,
 // never as a video left "converting" or a message parked.
@@ -212,6 +212,18 @@ test('video-publishing limits: a picture just over 4K, or a side over 4096, is r
       t.equal((await ffmpeg.runs()).length, 0, 'ffmpeg never ran');
       t.deepEqual(await leftOverWhenDone(videoStore, dir, videoId), [], 'the upload is deleted');
     }
+  } finally {
+    await scope.close();
+  }
+});
+
+test('video-publishing limits: a file that grows from 320×240 to 1080p partway is judged and decoded at its first size: the larger frames are dropped unread', async (t) => {
+  const scope = createScope();
+  try {
+    const { store, videoId, outcome } = await publishOne(scope, (dir) => makeGrowing(dir, { seconds: 1 }));
+    t.equal(await outcome(20_000), 'VideoPublished', 'published, from what could be read at the size it declared');
+    const published = (await eventOf(store, videoId, 'VideoPublished'))!.data as { durationSeconds: number };
+    t.ok(published.durationSeconds < 1.5, `the 1080p second was not decoded: ${published.durationSeconds} s kept of 2`);
   } finally {
     await scope.close();
   }

@@ -1,5 +1,5 @@
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
-import { BUDGET_REFERENCE, secondsToConvert, toolLimits, transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
+import { BUDGET_REFERENCE, frameCap, secondsToConvert, toolLimits, transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
 import { PROBE_TIMEOUT_MS, probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
 import { ToolFailedError, ToolOutOfMemoryError, ToolOutputTooLargeError, ToolOverLimitError, ToolTimedOutError } from './media/run-tool.ts';
@@ -130,7 +130,7 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     });
     const seconds = secondsToConvert(limits, probe.info);
     const timeoutMs = transcodeTimeLimitMs(limits, seconds);
-    const caps = { seconds, maxPixels: limits.maxPixels, maxOutputBytes: limits.maxOutputBytes };
+    const caps = { seconds, maxPixels: frameCap(limits, probe.info), maxOutputBytes: limits.maxOutputBytes };
     const run = { signal, onProgressLine, caps, timeoutMs, sandbox: tools.sandbox, limits: toolLimits(limits, timeoutMs, 'video') };
     ({ uri: transcodedUri, bytes: transcodedBytes } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
       videoStore.withLocalFile(sourceUri, async (input) => {

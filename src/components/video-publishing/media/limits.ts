@@ -73,6 +73,18 @@ export function secondsToConvert(limits: TranscodeLimits, source: { width: numbe
   return Math.min(source.durationSeconds ?? affordable, limits.maxDurationSeconds, affordable);
 }
 
+/**
+ * The largest frame ffmpeg's decoders may allocate for this source (-max_pixels): about the size
+ * ffprobe read, not the 4K allowed to any file. The budget was judged on that size, and a file
+ * can change size partway (a small first frame, then 4K): larger frames are then dropped unread
+ * rather than decoded at many times the work. Room is left for the padding decoders add (a
+ * width rounded up to their stride, a height to their block size) and for a modest change.
+ */
+export function frameCap(limits: TranscodeLimits, source: { width: number; height: number }): number {
+  const { width, height } = source;
+  return Math.min(limits.maxPixels, Math.max(2 * width * height, (width + 128) * (height + 64)));
+}
+
 /** How long a transcode of `seconds` of video may run. */
 export function transcodeTimeLimitMs(limits: TranscodeLimits, seconds: number): number {
   // A timer set past 2³¹ − 1 ms fires at once (Node's overflow rule): a generous setting must not become none.
