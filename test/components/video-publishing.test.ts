@@ -325,3 +325,33 @@ test('video-publishing: a creator erased while their video converts: it fails in
     await scope.close();
   }
 });
+
+test('video-publishing: a video taken down while it converts stops converting at once: its ffmpeg is killed, and nothing is published or failed', async (t) => {
+  const scope = createScope();
+  try {
+    const { store } = await openTestStore(scope);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const slow = await ffmpegWrapper(dir, { realTime: true });
+    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+    for (const subscription of component.subscriptions) subscription.start();
+    const publish = publishVideoControl();
+    const { videoId } = publish.data;
+    // A minute read at its own pace: still converting long after the take-down.
+    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 60, width: 160, height: 120, audio: false }));
+    await writeCommand(store, publish);
+    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
+    const [pid] = await slow.runs();
+    scope.add(pid, (ffmpeg) => ffmpeg !== undefined && isAlive(ffmpeg) && process.kill(ffmpeg, 'SIGKILL'));
+
+    // As video-publishing answers an admin's TakeDownVideo.
+    await store.write(`videoPublishing-${videoId}`, { id: randomUUID(), type: 'VideoTakenDown', data: { videoId, reason: 'Spam' }, metadata: {} });
+    await waitUntil('ffmpeg to be killed', () => pid !== undefined && !isAlive(pid), { timeoutMs: 20_000 });
+    t.pass('its ffmpeg was killed, long before the minute it would have taken');
+    const types = (await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed');
+    t.deepEqual(types, ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoTakenDown'], 'neither published nor failed: taken down');
+    t.equal(component.transcoder.status().parked, 0, 'not parked');
+  } finally {
+    await scope.close();
+  }
+});

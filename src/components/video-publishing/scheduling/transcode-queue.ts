@@ -23,7 +23,10 @@ export interface TranscodeQueue {
   /** Queues a video once (a second add of the same video, queued or running, changes nothing). */
   add(video: QueuedVideo): void;
   has(videoId: string): boolean;
-  /** A queued video that got its outcome elsewhere is no longer waited for; a running one stays until done. */
+  /**
+   * A video that got its outcome elsewhere (taken down, unpublished): a queued one is no longer
+   * waited for; a running one is cancelled (onCancel) and stays in hand until its worker is done.
+   */
   drop(videoId: string): void;
   /**
    * The next video to transcode, taken out of the queue as running: the creator served least
@@ -40,6 +43,8 @@ export interface TranscodeQueue {
   counts(): { queued: number; running: number };
   /** Called after every change that may let a waiting worker take something. */
   onChange(listener: () => void): () => void;
+  /** Called with a running video's id when it is dropped: its work is no longer wanted. */
+  onCancel(listener: (videoId: string) => void): () => void;
 }
 
 interface Creator {
@@ -64,6 +69,7 @@ export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA
   const lastServed = new Map<string, number>();
   let serving = 0;
   const listeners = new Set<() => void>();
+  const cancelListeners = new Set<(videoId: string) => void>();
   const changed = () => {
     for (const listener of listeners) listener();
   };
@@ -92,7 +98,11 @@ export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA
     has: (videoId) => inHand.has(videoId),
     drop(videoId) {
       const video = inHand.get(videoId);
-      if (!video || video.running) return;
+      if (!video) return;
+      if (video.running) {
+        for (const listener of cancelListeners) listener(videoId);
+        return;
+      }
       inHand.delete(videoId);
       const creator = creators.get(video.ownerId)!;
       creator.queued.splice(creator.queued.findIndex((queued) => queued.videoId === videoId), 1);
@@ -135,6 +145,10 @@ export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onCancel(listener) {
+      cancelListeners.add(listener);
+      return () => cancelListeners.delete(listener);
     },
   };
 }

@@ -8,8 +8,11 @@ export interface TranscodeWorkersOptions {
   readonly queue: TranscodeQueue;
   /** TRANSCODE_CONCURRENCY: transcodes at once. */
   readonly concurrency: number;
-  /** The transcoding handler: an outcome written, or a throw to try again. */
-  readonly transcode: (accepted: RawMessage) => Promise<void>;
+  /**
+   * The transcoding handler for one video, given the signal that stops its work (the workers'
+   * stop, or the video dropped while it runs): an outcome written, or a throw to try again.
+   */
+  readonly transcode: (signal: AbortSignal) => (accepted: RawMessage) => Promise<void>;
   /** Parks a VideoPublishingAccepted that cannot be transcoded, for an operator (the subscriber's dead-letter stream). */
   readonly park: (accepted: RawMessage, error: unknown, attempts: number, context: ProcessorContext) => Promise<void>;
   readonly retry: RetryPolicy;
@@ -48,6 +51,10 @@ export function createTranscodeWorkers(options: TranscodeWorkersOptions): Transc
   const stats: SubscriberStats = { handled: 0, retries: 0, parked: 0, skipped: 0, checkpoint: 0, failure: undefined, lastSkipped: undefined };
   const context: ProcessorContext = { signal, retry, logger: options.logger, stats };
   const running: Promise<void>[] = [];
+  // One per video being seen: aborted when the queue drops it (taken down, unpublished), so its
+  // ffmpeg stops instead of converting for an hour a video no one may watch.
+  const cancels = new Map<string, AbortController>();
+  queue.onCancel((videoId) => cancels.get(videoId)?.abort());
 
   /** Resolves at the queue's next change, or at the stop. */
   function nextChange(): Promise<void> {
@@ -77,19 +84,32 @@ export function createTranscodeWorkers(options: TranscodeWorkersOptions): Transc
     return false;
   }
 
-  /** One video, through retries and waits: 'done' (an outcome, or parked) or 'stopped'. */
+  /** One video, through retries and waits: 'done' (an outcome, parked, or no longer wanted) or 'stopped'. */
   async function see(video: QueuedVideo): Promise<'done' | 'stopped'> {
+    const cancel = new AbortController();
+    cancels.set(video.videoId, cancel);
+    try {
+      return await seeThrough(video, cancel.signal);
+    } finally {
+      cancels.delete(video.videoId);
+    }
+  }
+
+  async function seeThrough(video: QueuedVideo, cancelled: AbortSignal): Promise<'done' | 'stopped'> {
     const { accepted } = video;
+    const transcode = options.transcode(AbortSignal.any([signal, cancelled]));
     let failures = 0;
     let waits = 0;
     let shortSince: number | undefined;
     for (;;) {
       try {
-        await options.transcode(accepted);
+        await transcode(accepted);
         stats.handled += 1;
         return 'done';
       } catch (error) {
         if (signal.aborted && !isPermanent(error)) return 'stopped';
+        // Its outcome was written elsewhere meanwhile: nothing left to do, and nothing to retry.
+        if (cancelled.aborted) return 'done';
         let delay: number;
         if (isResourceExhausted(error) || isInfrastructureError(error)) {
           waits += 1;
@@ -106,8 +126,9 @@ export function createTranscodeWorkers(options: TranscodeWorkersOptions): Transc
           delay = backoffDelay(retry, failures);
         }
         logRetry(context, accepted)(error, failures + waits, delay);
-        await pause(delay, signal);
+        await pause(delay, AbortSignal.any([signal, cancelled]));
         if (signal.aborted) return 'stopped';
+        if (cancelled.aborted) return 'done';
       }
     }
   }

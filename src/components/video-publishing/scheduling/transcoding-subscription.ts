@@ -41,7 +41,7 @@ export function transcodingSubscription(parts: TranscodingParts): Subscription {
   const workers = createTranscodeWorkers({
     queue,
     concurrency: parts.concurrency,
-    transcode: parts.transcoding(stopping.signal),
+    transcode: parts.transcoding,
     park: queueing.park,
     retry: parts.retry,
     resourceWaitMs: parts.resourceWaitMs,
