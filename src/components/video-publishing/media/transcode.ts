@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ACCEPTED_CONTAINERS } from './formats.ts';
 import type { TranscodeLimits } from './limits.ts';
 import { runTool } from './run-tool.ts';
@@ -7,6 +8,11 @@ import type { Sandbox, ToolLimits } from './sandbox.ts';
 // pixels), never enlarged, and even on both sides (H.264 in 4:2:0 needs that).
 const FIT = 'min(1,min(1280/(iw*sar),720/ih))';
 const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*ih/2)*2)',setsar=1`;
+
+// ffmpeg and x264 start a thread per core, each holding frames: on a 32-core machine an honest
+// 4K upload then outgrew the memory one conversion may have. Eight keep a 720p encode busy.
+const MAX_THREADS = 8;
+export const transcodeThreads = (): number => Math.min(availableParallelism(), MAX_THREADS);
 
 /** What ffmpeg itself is told to stop at: the checks before it only see what the file's headers claim. */
 export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutputBytes'> {
@@ -23,11 +29,13 @@ export function transcodeArguments(input: string, output: string, caps: OutputCa
     '-format_whitelist', ACCEPTED_CONTAINERS,
     // A decoder option: a frame larger than this (say, a resolution change mid-stream) is refused, not allocated.
     '-max_pixels', String(caps.maxPixels),
+    '-threads', String(transcodeThreads()),
     '-i', input,
     // The first video stream, and the first audio stream if there is one: a silent video publishes too.
     '-map', '0:v:0', '-map', '0:a:0?',
     '-vf', SCALE,
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
+    '-threads', String(transcodeThreads()),
     '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
     // Phones record where a video was shot; nothing of the source's metadata is passed on.
     '-map_metadata', '-1', '-map_chapters', '-1',
