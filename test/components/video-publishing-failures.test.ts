@@ -420,10 +420,11 @@ test('video-publishing failures: ffmpeg finding no space on every try waits for 
 test('video-publishing limits: a video that needs more memory than a conversion may have fails as the file’s fault, at once, and is not waited out as the machine’s shortage', async (t) => {
   const scope = createScope();
   try {
-    // 4K is within the limits; 300 MB is too little to convert it (ffmpeg's own malloc fails under prlimit's cap).
+    // 4K is within the limits; 250 MB is too little to convert it with two threads each side
+    // (ffmpeg's own malloc fails under prlimit's cap; 300 MB was enough here).
     // Debian's ffmpeg, which the site prefers wherever it is installed (media-tools.ts).
     const { store, videoId, component, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { width: 3840, height: 2160, seconds: 1, audio: false }), {
-      limits: { memoryBytes: 300 * 1024 ** 2 },
+      limits: { memoryBytes: 250 * 1024 ** 2 },
       resourceWaitMs: 60_000,
       ffmpegPath: '/usr/bin/ffmpeg',
       ffprobePath: '/usr/bin/ffprobe',
