@@ -229,6 +229,18 @@ test('video-publishing limits: a file that grows from 320×240 to 1080p partway 
   }
 });
 
+test('video-publishing failures: a file ffmpeg cannot convert fails with ffmpeg’s words, but not its memory addresses', async (t) => {
+  const scope = createScope();
+  try {
+    const failing = await ffmpegWrapper(await tempDir(scope), { failWith: '[h264 @ 0x4222a440] no frame!' });
+    const { store, videoId, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 0.5, audio: false }), { ffmpegPath: failing.path });
+    t.equal(await outcome(), 'VideoPublishingFailed', 'failed');
+    t.equal(await reasonOf(store, videoId), 'The video could not be converted (no frame!).', 'saying what ffmpeg said, without "[h264 @ 0x…]"');
+  } finally {
+    await scope.close();
+  }
+});
+
 test('video-publishing limits: more than 60 frames a second is refused before any transcode', async (t) => {
   const scope = createScope();
   try {

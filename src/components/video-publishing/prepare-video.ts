@@ -97,9 +97,13 @@ function limitProblem({ durationSeconds, width, height, frameRate }: VideoInfo, 
   return undefined;
 }
 
-/** ffmpeg names the files it failed on; the creator is shown neither our paths nor temporary names. */
+// ffmpeg's prefix naming the part that spoke and where it sits in memory: "[h264 @ 0x4222a440] ",
+// "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x…] ". Bounded, so a long run of "[" is not rescanned from each.
+const COMPONENT_PREFIX = /\[[^\][\n]{0,64} @ 0x[0-9a-f]{1,16}\] ?/gi;
+
+/** ffmpeg names the files it failed on and its parts' addresses; the creator is shown none of them. */
 function withoutPaths(message: string, paths: readonly string[]): string {
-  return paths.reduce((text, file) => text.split(file).join('the video'), message);
+  return paths.reduce((text, file) => text.split(file).join('the video'), message).replace(COMPONENT_PREFIX, '');
 }
 
 /**
