@@ -5,16 +5,17 @@ import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { browseMessages } from './browse.ts';
 import { loadMessage, loadSummary, relatedMessages } from './detail.ts';
-import { browseHref, FILTER_FIELDS, parseBrowseQuery } from './filters.ts';
+import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from './filters.ts';
 import { SCAN_WINDOW } from './sql.ts';
 import { parseGlobalPosition } from './stored.ts';
 import { messageView, summaryView, traceHref } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 
-/** What the filter form shows back: the query as typed. */
-function formValues(query: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(FILTER_FIELDS.map((field) => [field, typeof query[field] === 'string' ? query[field] : '']));
+/** What the filter form shows back: the query as typed, and whether bookkeeping was asked for. */
+function formValues(query: Record<string, unknown>): Record<string, string | boolean> {
+  const typed = Object.fromEntries(FILTER_FIELDS.map((field) => [field, typeof query[field] === 'string' ? query[field] : '']));
+  return { ...typed, showBookkeeping: query[BOOKKEEPING_FIELD] === BOOKKEEPING_SHOWN };
 }
 
 /**
@@ -38,8 +39,8 @@ export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool })
       form,
       errors: {},
       messages: page.messages.map(summaryView),
-      olderHref: page.older === undefined ? undefined : browseHref(parsed.query.filters, page.older),
-      newestHref: parsed.query.before === undefined ? undefined : browseHref(parsed.query.filters),
+      olderHref: page.older === undefined ? undefined : browseHref(parsed.query.filters, page.older, parsed.query.showBookkeeping),
+      newestHref: parsed.query.before === undefined ? undefined : browseHref(parsed.query.filters, undefined, parsed.query.showBookkeeping),
       searched: page.searched,
       window: SCAN_WINDOW,
     });
