@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { createPersonalData } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import type { AdminDeps, AdminSectionFactory } from '../section.ts';
 import { parseBrowseQuery } from '../messages/filters.ts';
@@ -10,6 +11,8 @@ import { parseTraceId } from '../traces/index.ts';
 import { exportBatches, storeHead } from './batches.ts';
 import { WRITERS, type ExportFormat } from './formats.ts';
 import { sendExport } from './send.ts';
+import type { StoredMessage } from '../messages/stored.ts';
+import { openSealedFields } from '../messages/unseal.ts';
 import { formsOf, type ExportForms, type Refusal } from './forms.ts';
 import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from './subjects.ts';
 
@@ -25,8 +28,15 @@ const body = (req: Request): Record<string, unknown> => (req.body as Record<stri
  * (JSON lines, CSV). Each is streamed as it is read, with the store fixed at its head when the
  * export began, and recorded as ExportMade with its count once every message is written.
  */
-export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, messageStore, logger }: AdminDeps) => {
+export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, messageStore, db, logger }: AdminDeps) => {
   const router = Router();
+  // As on a message's page: a sealed address is opened and then masked, never exported as ciphertext.
+  const personalData = createPersonalData(db);
+  const opened = (batch: readonly StoredMessage[]): Promise<StoredMessage[]> =>
+    Promise.all(batch.map(async (message) => ({ ...message, data: await openSealedFields(personalData, message.data) })));
+  async function* openedBatches(batches: AsyncIterable<readonly StoredMessage[]>): AsyncGenerator<readonly StoredMessage[]> {
+    for await (const batch of batches) yield await opened(batch);
+  }
 
   /** Streams the export; `whenEmpty` answers instead when there is nothing to export. */
   async function run(req: Request, res: Response, subject: ExportSubject, format: ExportFormat, whenEmpty?: () => void): Promise<void> {
@@ -40,8 +50,8 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
         writer: WRITERS[format],
         filename: subject.filename,
         about,
-        first: first.done ? [] : first.value,
-        rest: batches,
+        first: first.done ? [] : await opened(first.value),
+        rest: openedBatches(batches),
         completed: (messages) => recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
       });
     } catch (error) {
