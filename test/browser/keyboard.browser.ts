@@ -21,6 +21,12 @@ const ERRORS_TIED = `[...document.querySelectorAll('.field__error')].map((error)
   return { id: error.id, describedBy: (input.getAttribute('aria-describedby') || '').split(' ').includes(error.id), invalid: input.getAttribute('aria-invalid') === 'true' };
 })`;
 
+/** The focused element once the page has applied autofocus (Chromium does it at its next rendering, not at load). */
+async function focusedAfterLoad(page: Page): Promise<string> {
+  await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 3_000 }).catch(() => undefined);
+  return (await page.evaluate(ACTIVE)) as string;
+}
+
 async function tabUntil(page: Page, predicate: string, limit = 30): Promise<number> {
   for (let presses = 1; presses <= limit; presses += 1) {
     await page.keyboard.press('Tab');
@@ -63,21 +69,21 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
 
       await page.goto(`${base}/register`);
       await page.click('main button:has-text("Register")');
-      t.equal(await page.evaluate(ACTIVE), 'email', 'a register sent empty: the focus is on the first field to fix');
+      t.equal(await focusedAfterLoad(page), 'email', 'a register sent empty: the focus is on the first field to fix');
       const tied = (await page.evaluate(ERRORS_TIED)) as Array<{ id: string; describedBy: boolean; invalid: boolean }>;
       t.ok(tied.length >= 2, `${tied.length} errors shown`);
       for (const error of tied) t.ok(error.id && error.describedBy && error.invalid, `error #${error.id} is named by its input's aria-describedby, and the input is aria-invalid`);
       await page.fill('#email', 'ada@example.com');
       await page.fill('#password', 'short');
       await page.click('main button:has-text("Register")');
-      t.equal(await page.evaluate(ACTIVE), 'password', 'a good email and a short password: the focus is on the password');
+      t.equal(await focusedAfterLoad(page), 'password', 'a good email and a short password: the focus is on the password');
 
       await page.goto(`${base}/auth/log-in`);
       await page.fill('#email', 'nobody@example.com');
       await page.fill('#password', 'not a password');
       await page.keyboard.press('Enter');
       await page.waitForSelector('#log-in-error');
-      t.equal(await page.evaluate(ACTIVE), 'password', 'a refused log-in: the focus is on the password, the email kept');
+      t.equal(await focusedAfterLoad(page), 'password', 'a refused log-in: the focus is on the password, the email kept');
       t.equal(await page.getAttribute('#password', 'aria-describedby'), 'log-in-error', 'and the password names the error');
       await screenshot(page, `log-in-refused-focus${mobile}`);
       await page.context().close();
@@ -91,9 +97,43 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
     await page.click('main button:has-text("Log in")');
     await page.waitForURL(`${base}/admin`);
     await page.goto(`${base}/admin/messages?type=Registered&from=2026-01-02T00:00:00&to=2026-01-01T00:00:00`);
-    t.equal(await page.evaluate(ACTIVE), 'to', 'an admin filter refused: the focus is on the field to fix');
+    t.equal(await focusedAfterLoad(page), 'to', 'an admin filter refused: the focus is on the field to fix');
     const tied = (await page.evaluate(ERRORS_TIED)) as Array<{ id: string; describedBy: boolean; invalid: boolean }>;
     t.deepEqual(tied, [{ id: 'to-error', describedBy: true, invalid: true }], 'and its error is named by the field');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('in Chromium: a page following work in progress reloads by itself until the visitor stops it (WCAG 2.2.1)', async (t) => {
+  const scope = createScope();
+  try {
+    // Not started: no component decides, so the registration stays pending and its page keeps looking.
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const page = await browser.newPage();
+    await page.clock.install();
+    await page.goto(`${base}/register`);
+    await page.fill('#email', 'ada@example.com');
+    await page.fill('#password', 'a long enough password');
+    await page.fill('#passwordAgain', 'a long enough password');
+    await page.click('main button:has-text("Register")');
+    await page.waitForSelector('text=Setting up your account');
+    const stay = `window.stayed = true`;
+    const stayed = () => page.evaluate('window.stayed === true').catch(() => false);
+
+    await page.evaluate(stay);
+    const reloaded = page.waitForEvent('load');
+    await page.clock.runFor(1_100);
+    await reloaded;
+    t.notOk(await stayed(), 'the page reloads itself after its second');
+
+    await page.click('button:has-text("Stop checking")');
+    await page.evaluate(stay);
+    await page.clock.runFor(10_000);
+    t.ok(await stayed(), 'stopped: ten seconds on, still the same page');
+    t.equal((await page.textContent('button.refresh-control'))?.trim(), 'Check now', 'and the button offers to look now');
   } finally {
     await scope.close();
   }
