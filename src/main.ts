@@ -6,7 +6,7 @@ import { parseProcessRole } from './config/process-role.ts';
 import { startupWarnings } from './config/startup-warnings.ts';
 import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
 import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { chooseLogFormat, createLogger, type Logger } from './logger.ts';
 import { whenParentExits } from './parent-watch.ts';
 import { createSystem, type System } from './system.ts';
 import { seedDemo } from './demo/index.ts';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger: Logger = createLogger(env.logLevel);
+  const logger: Logger = createLogger(env.logLevel, chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }));
   for (const warning of startupWarnings(env)) logger.warn(warning);
 
   let embedded: EmbeddedPostgres | undefined;
