@@ -22,6 +22,9 @@ export function chooseLogFormat({ isTTY, nodeEnv, logFormat }: LogFormatFacts): 
   return isTTY && nodeEnv !== 'production' ? 'pretty' : 'json';
 }
 
+/** How pretty lines look: the local time of day, and no pid or host (one process, this machine). */
+export const PRETTY_OPTIONS = { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } as const;
+
 /** pino's options for a level and format; `destination` is the file descriptor pretty lines go to. */
 export function loggerOptions(level: string, format: LogFormat, destination: 1 | 2 = 1): LoggerOptions {
   if (format === 'json') return { level, base: undefined };
@@ -29,7 +32,7 @@ export function loggerOptions(level: string, format: LogFormat, destination: 1 |
     level,
     base: undefined,
     // A worker thread formats the lines, so a busy request path never waits on colouring text.
-    transport: { target: 'pino-pretty', options: { destination, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } },
+    transport: { target: 'pino-pretty', options: { ...PRETTY_OPTIONS, destination } },
   };
 }
 
