@@ -108,7 +108,7 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = {
  * network must not reach them. Production listens on every interface: in a container, loopback
  * is unreachable from the published port.
  */
-export function hostFor(nodeEnv: 'development' | 'production' | 'test'): string {
+function hostFor(nodeEnv: 'development' | 'production' | 'test'): string {
   return nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1';
 }
 
