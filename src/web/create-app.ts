@@ -38,13 +38,21 @@ interface ExpressAppOptions {
   readonly sessionUser?: (sessionId: string) => Promise<SessionUser | undefined>;
 }
 
-export function createExpressApp(options: ExpressAppOptions): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('views', [COMMON_VIEWS_DIR, ...options.viewDirs]);
+/**
+ * Pug pages from the common views, then `viewDirs`. Every app that renders, a test's too, sets
+ * them up here: without the basedir, any page (the error page first) fails to render.
+ */
+export function usePugViews(app: express.Express, viewDirs: readonly string[]): void {
+  app.set('views', [COMMON_VIEWS_DIR, ...viewDirs]);
   app.set('view engine', 'pug');
   // Slice templates say `extends /layout`: absolute Pug paths start at the common views.
   app.locals.basedir = COMMON_VIEWS_DIR;
+}
+
+export function createExpressApp(options: ExpressAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  usePugViews(app, options.viewDirs);
   const trustProxy = options.trustProxy ?? false;
   app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
   if (options.production) app.set('view cache', true);
