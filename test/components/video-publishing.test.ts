@@ -318,8 +318,11 @@ test('video-publishing: a creator erased while their video converts: it fails in
     const failed = await waitUntil('VideoPublishingFailed', () => eventOf(store, videoId, 'VideoPublishingFailed'), { timeoutMs: 20_000 });
     t.equal((failed.data as { reason: string }).reason, ERASED_OWNER_REASON, 'failed: its creator was erased');
     t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'never published');
+    // The failure is recorded first, then the files go (nothing points at them any more): wait for that.
+    const exists = (key: string) => access(path.join(dir, 'videos', key), constants.F_OK).then(() => true, () => false);
     for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
-      t.notOk(await access(path.join(dir, 'videos', key), constants.F_OK).then(() => true, () => false), `${key} removed`);
+      const removed = await waitUntil(`${key} to be removed`, async () => !(await exists(key)), { timeoutMs: 5_000 }).catch(() => false);
+      t.ok(removed, `${key} removed`);
     }
   } finally {
     await scope.close();
