@@ -8,6 +8,7 @@ import { localReturnPath } from '../../web/return-to.ts';
 import type { VisitorKeyOf } from '../../web/visitor-key.ts';
 import { viewingSchemas, viewingStreamName, type VideoViewed, type ViewingSource } from './contract.ts';
 import { createRecordViewingsQueries } from './queries.ts';
+import { counted } from '../../web/plural.ts';
 
 /** The contract's own check, so the route and the event agree on what a video id is. */
 const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;
@@ -28,8 +29,7 @@ const NOT_HERE = 'There is no published video here to count a viewing of. It may
 
 /** "10 minutes", "1 minute": how long until the address may record viewings again. */
 function waitLabel(seconds: number): string {
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+  return counted(Math.ceil(seconds / 60), 'minute');
 }
 
 interface RecordViewingsDeps {
