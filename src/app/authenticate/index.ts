@@ -44,7 +44,9 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
   const router = Router();
   router.get('/log-in', (req, res) => {
     if (req.context.userId) return res.redirect(303, localReturnPath(req.query.returnTo));
-    showForm(req, res, 200, { returnTo: req.query.returnTo });
+    // "Log in instead" on the registration form brings the address typed there.
+    const email = typeof req.query.email === 'string' && req.query.email.length <= MAX_EMAIL_LENGTH ? normaliseEmail(req.query.email) : undefined;
+    showForm(req, res, 200, { email, returnTo: req.query.returnTo });
   });
 
   router.post('/log-in', requireCsrfToken(), async (req, res) => {

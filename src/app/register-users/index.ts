@@ -14,6 +14,7 @@ import type { PasswordHasher } from '../../web/passwords.ts';
 import type { RateLimits } from '../../web/rate-limits.ts';
 import { registrationDecision, registrationOf, resendPending } from './registration-status.ts';
 import { validateRegistration, type RegistrationField } from './validate.ts';
+import { logInHref, refusalWords } from './refusal-words.ts';
 import { isOwnRegistration, rememberRegistration, waitLabel, welcomeEmailView } from './welcome-email-view.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
@@ -44,13 +45,15 @@ interface FormState {
   readonly email?: string;
   readonly userId?: string | undefined;
   readonly errors?: Partial<Record<RegistrationField, string>>;
+  /** The email already has an account: the error links to the log-in page, the address typed in. */
+  readonly logInInstead?: boolean;
 }
 
 export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn, passwords, rateLimits, personalData, newId = randomUUID }: RegisterUsersDeps) {
-  const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {} }: FormState) => {
+  const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {}, logInInstead = false }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
-    res.status(status).render('register', { title: 'Register', email, newUserId: userId ?? newId(), errors });
+    res.status(status).render('register', { title: 'Register', email, newUserId: userId ?? newId(), errors, logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined });
   };
 
   const router = Router();
@@ -76,7 +79,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
 
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
     if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
-    if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: `That email is ${REJECTION_REASONS.emailTaken}. Log in instead?` } });
+    if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
 
     const command: IdentityCommand = {
       id: newId(),
@@ -103,7 +106,8 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
         ? welcomeEmailView(registration, { owner: isOwnRegistration(req, id), pending: await resendPending(messageStore, registration, id), now: new Date() })
         : undefined;
     if (welcome?.canAskAgain) issueCsrfToken(req, res);
-    res.render('registration-status', { title: 'Registration', status, welcome, resendAction: `/register/${id}/welcome-email`, requestId: newId() });
+    const refusal = decision.state === 'rejected' ? refusalWords(decision.reason) : undefined;
+    res.render('registration-status', { title: 'Registration', status, refusal, welcome, resendAction: `/register/${id}/welcome-email`, requestId: newId() });
   });
 
   /**
