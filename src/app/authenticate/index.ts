@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../components/identity/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import type { DeviceCookies } from '../../web/device-cookie.ts';
@@ -57,7 +57,7 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email has at most ${MAX_EMAIL_LENGTH} characters.` });
     // bcrypt reads only the first 72 bytes: a longer password would log in on those alone.
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
-      return showForm(req, res, 400, { email, returnTo, error: `A password has at most ${MAX_PASSWORD_BYTES} bytes (fewer characters if it has accents or symbols). Check that this is the one you chose.` });
+      return showForm(req, res, 400, { email, returnTo, error: `That password is longer than any password here: one holds ${PASSWORD_LENGTH_WORDS}. Check that this is the one you chose.` });
     }
 
     const account = await credentials.byEmail(email);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, normaliseEmail, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
+import { identityCommandStreamName, normaliseEmail, PASSWORD_LENGTH_WORDS, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
 import { userResendRefusal } from '../../components/identity/welcome-email.ts';
 import { derivedMessageId, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
@@ -53,7 +53,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
   const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {}, logInInstead = false }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
-    res.status(status).render('register', { title: 'Register', email, newUserId: userId ?? newId(), errors, logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined });
+    res.status(status).render('register', { title: 'Register', passwordLengthWords: PASSWORD_LENGTH_WORDS, email, newUserId: userId ?? newId(), errors, logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined });
   };
 
   const router = Router();
