@@ -62,7 +62,7 @@ export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorK
     const wait = await rateLimits.viewingWait(req.ip ?? '');
     if (wait > 0) throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
     // The counts take what the log holds, so what may not be counted is never written.
-    if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE);
+    if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE, { title: 'Video not found' });
     await recordViewing(req, videoId.data.toLowerCase());
     req.session!.flash = 'Viewing recorded — thank you for watching.';
     // The form says where it was (helmet's Referrer-Policy leaves browsers sending no Referer).

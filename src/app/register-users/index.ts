@@ -18,6 +18,8 @@ import { logInHref, refusalWords } from './refusal-words.ts';
 import { isOwnRegistration, rememberRegistration, waitLabel, welcomeEmailView } from './welcome-email-view.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+const NO_REGISTRATION = 'There is no registration at this address. The link may be mistyped; to create an account, register again.';
+const REGISTRATION_NOT_FOUND = { title: 'Registration not found', next: { href: '/register', label: 'Register' } };
 const userIdParam = z.uuid();
 // Fixed: the same "send it again" form posted twice must name the same command.
 const RESEND_NAMESPACE = '8d3f0b6a-7c2e-4e15-b9a4-6f1d2e8c0a73';
@@ -96,7 +98,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
   router.get('/:userId', async (req, res) => {
     const id = userIdOf(req.params.userId);
     const registration = id ? await registrationOf(messageStore, id) : undefined;
-    if (!id || !registration) throw new NotFoundError('There is no registration with that id.');
+    if (!id || !registration) throw new NotFoundError(NO_REGISTRATION, REGISTRATION_NOT_FOUND);
     const { decision } = registration;
     // "Registered — log in" only once log-in would work: until the credentials row is there,
     // the account is still being set up as far as the person waiting can tell.
@@ -119,7 +121,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
   router.post('/:userId/welcome-email', requireCsrfToken(), async (req, res) => {
     const id = userIdOf(req.params.userId);
     const registration = id ? await registrationOf(messageStore, id) : undefined;
-    if (!id || !registration) throw new NotFoundError('There is no registration with that id.');
+    if (!id || !registration) throw new NotFoundError(NO_REGISTRATION, REGISTRATION_NOT_FOUND);
     if (!isOwnRegistration(req, id)) throw new ForbiddenError('Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.');
     if (registration.decision.state !== 'registered') throw new BadRequestError('This account is not registered, so there is no welcome email to send. Go back to the registration page.');
     const requestId = userIdParam.safeParse((req.body as { requestId?: unknown }).requestId);
