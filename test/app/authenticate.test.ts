@@ -115,7 +115,9 @@ test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the
     t.deepEqual(await types(), ['UserLoggedIn', 'UserLoggedOut']);
     const home = await agent.get('/').expect(200);
     t.doesNotMatch(home.text, /site-nav__user/, 'logged out');
+    t.match(home.text, /<p class="flash" role="status">You are logged out\.<\/p>/, 'and told so');
     t.match(home.text, /href="\/register"/, 'the header offers log-in and register again');
+    t.doesNotMatch((await agent.get('/').expect(200)).text, /You are logged out/, 'once');
   } finally {
     await system.stop();
   }

@@ -99,7 +99,8 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     // The session ends on the server first: a copy of this cookie is then worth nothing.
     if (req.session?.sid) await sessions.end(req.session.sid);
     if (userId) await record(req, userId, { type: 'UserLoggedOut', data: { userId } });
-    req.session = null;
+    // A new session that holds nothing but the notice: the old one (its CSRF token too) is gone.
+    req.session = { flash: 'You are logged out.' };
     res.redirect(303, '/');
   });
 
