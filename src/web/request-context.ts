@@ -45,6 +45,8 @@ export function requestContext({ sessionUser }: RequestContextOptions = {}): Req
     if (sessionId !== undefined && user === undefined) delete session!.sid;
     req.context = { traceId, userId: user?.userId ?? null };
     res.locals.traceId = traceId;
+    // What support asks a visitor for, without the page showing it (the layout has it as a comment).
+    res.set('X-Trace-Id', traceId);
     res.locals.userId = req.context.userId;
     res.locals.userEmail = user?.email ?? null;
     res.locals.showAdminLink = user?.admin === true;
