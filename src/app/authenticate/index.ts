@@ -54,7 +54,7 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     const password = field(req.body, 'password');
     const returnTo = field(req.body, 'returnTo');
     if (email === '' || password === '') return showForm(req, res, 400, { email, returnTo, error: 'Enter your email and your password.' });
-    if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email has at most ${MAX_EMAIL_LENGTH} characters.` });
+    if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.` });
     // bcrypt reads only the first 72 bytes: a longer password would log in on those alone.
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
       return showForm(req, res, 400, { email, returnTo, error: `That password is longer than any password here: one holds ${PASSWORD_LENGTH_WORDS}. Check that this is the one you chose.` });

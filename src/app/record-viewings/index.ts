@@ -57,7 +57,7 @@ export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorK
   const router = Router();
   router.post('/:videoId', async (req, res) => {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
-    if (!videoId.success) throw new BadRequestError('That is not a video id: video ids are UUIDs.');
+    if (!videoId.success) throw new BadRequestError('That link does not name a video. Go back to the video’s page and press the button there.');
     // Before the catalog is read: an unknown id costs a try like any other, so probing is no cheaper.
     const wait = await rateLimits.viewingWait(req.ip ?? '');
     if (wait > 0) throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
