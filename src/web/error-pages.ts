@@ -1,7 +1,7 @@
 import type { ErrorPage, NextStep } from './errors.ts';
 
 /** The way back for anything not found: the catalog is on the home page. */
-export const BROWSE_VIDEOS: NextStep = { href: '/', label: 'Browse the videos on the home page' };
+const BROWSE_VIDEOS: NextStep = { href: '/', label: 'Browse the videos on the home page' };
 const HOME: NextStep = { href: '/', label: 'Back to the home page' };
 
 /** A heading per status that says what happened, for errors that bring no title of their own. */

@@ -15,7 +15,7 @@ const SENTENCES: Record<ReasonCode, string> = {
 // A reason from an older or newer version of the component, which has no sentence here.
 const UNKNOWN = 'We could not create this account. Go back to registration and try again.';
 
-export interface RefusalWords {
+interface RefusalWords {
   readonly sentence: string;
   /** The address already has an account: its owner logs in instead of registering. */
   readonly logInInstead: boolean;
