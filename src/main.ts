@@ -6,10 +6,11 @@ import { parseProcessRole } from './config/process-role.ts';
 import { startupWarnings } from './config/startup-warnings.ts';
 import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
 import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { chooseLogFormat, createLogger, type Logger } from './logger.ts';
 import { whenParentExits } from './parent-watch.ts';
 import { createSystem, type System } from './system.ts';
 import { seedDemo } from './demo/index.ts';
+import { createSeedingProgress } from './demo/progress.ts';
 import { ffmpegPath } from './media-tools.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger: Logger = createLogger(env.logLevel);
+  const logger: Logger = createLogger(env.logLevel, chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }));
   for (const warning of startupWarnings(env)) logger.warn(warning);
 
   let embedded: EmbeddedPostgres | undefined;
@@ -135,7 +136,10 @@ async function main(): Promise<void> {
       cookieSecret = [randomBytes(32).toString('base64url')];
       logger.warn('COOKIE_SECRET is not set: using a random one, so sessions end when the process restarts');
     }
+    // Only a process that serves pages seeds, and its home page follows the run.
+    const demoSeeding = env.seedDemo && role.http ? createSeedingProgress() : undefined;
     system = createSystem({
+      demoSeeding,
       urls: resolved.urls,
       logger,
       cookieSecret,
@@ -164,9 +168,9 @@ async function main(): Promise<void> {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.port;
     logger.info({ role: role.name, port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
-    if (env.seedDemo) {
+    if (demoSeeding) {
       const { messageStore, videoStore } = system;
-      seeding = seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost }).catch((error: unknown) =>
+      seeding = demoSeeding.track(seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost })).catch((error: unknown) =>
         logger.warn({ err: error }, 'demo content not seeded; the site works without it'),
       );
     }

@@ -20,6 +20,7 @@ import { createHomeApp } from './app/home/index.ts';
 import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
 import { createVideosApp } from './app/videos/index.ts';
 import { createAdminApp } from './app/admin/index.ts';
+import { demoPreparing, type SeedingProgress } from './demo/progress.ts';
 import { replayThroughProcessors } from './app/admin/parked/replay.ts';
 import { adminSections } from './app/admin/sections.ts';
 import { createAuthenticateApp } from './app/authenticate/index.ts';
@@ -85,6 +86,8 @@ export interface SystemConfig {
    * process), or those named (a worker), as a member of a consumer group when one is given.
    */
   readonly run?: { readonly subscribers: 'all' | 'none' | readonly string[]; readonly consumerGroup?: ConsumerGroup };
+  /** Start-up's demo seeding, when demo content is on: the home page says the samples are coming. */
+  readonly demoSeeding?: SeedingProgress | undefined;
 }
 
 export interface System {
@@ -122,7 +125,11 @@ export function createSystem(config: SystemConfig): System {
   const subscriptionSettings = config.subscriptions ?? {};
   const run = config.run ?? { subscribers: 'all' };
   const consumerGroup = run.consumerGroup;
-  const home = createHomeApp({ db, cacheMs: config.pageCacheMs ?? 250 });
+  const home = createHomeApp({
+    db,
+    cacheMs: config.pageCacheMs ?? 250,
+    demoPreparing: config.demoSeeding && demoPreparing(config.demoSeeding, messageStore),
+  });
   const viewingCountWindowMs = config.viewingCountWindowMs;
   const homePage = createHomePageAggregator({
     db,

@@ -1,11 +1,18 @@
 import { pino } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { DatabaseUrls, Env } from '../config/env.ts';
 import { resolveDatabases } from '../db/prepare-databases.ts';
-import type { Logger } from '../logger.ts';
+import { chooseLogFormat, PRETTY_OPTIONS, type Logger } from '../logger.ts';
 
-/** Logs on stderr, and only warnings unless LOG_LEVEL asks for more: a tool's stdout is for its answer. */
+/**
+ * Logs on stderr, and only warnings unless LOG_LEVEL asks for more: a tool's stdout is for its
+ * answer. Pretty lines at a terminal, as the app's (chooseLogFormat); written synchronously
+ * either way, so a line is out before the tool exits.
+ */
 export function cliLogger(env: Env): Logger {
-  return pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, pino.destination({ dest: 2, sync: true }));
+  const format = chooseLogFormat({ isTTY: process.stderr.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat });
+  const stream = format === 'pretty' ? pinoPretty({ ...PRETTY_OPTIONS, destination: 2, sync: true }) : pino.destination({ dest: 2, sync: true });
+  return pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, stream);
 }
 
 /**

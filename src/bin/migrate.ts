@@ -1,7 +1,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { ConfigError, parseEnv } from '../config/env.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
-import { createLogger } from '../logger.ts';
+import { chooseLogFormat, createLogger } from '../logger.ts';
 import { exitOnInterrupt, withDatabases } from './cli.ts';
 
 // The same preparation the app does on start, without starting it: create the databases if
@@ -11,7 +11,7 @@ exitOnInterrupt();
 loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
 try {
   const env = parseEnv(process.env);
-  const logger = createLogger(env.logLevel);
+  const logger = createLogger(env.logLevel, chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }));
   await withDatabases(env, logger, async (urls) => {
     await prepareDatabases(urls, logger);
     logger.info('databases are ready');

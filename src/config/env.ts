@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../aggregators/viewing-counts/rule.ts';
 import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
+import type { LogFormat } from '../logger.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
 export class ConfigError extends Error {
@@ -101,11 +102,24 @@ export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = {
   untrustedPerAccount: { tries: 5, refillSeconds: 3 * 60 },
 };
 
+/**
+ * Where the server listens when HOST is unset. A development machine answers only itself, as
+ * Vite and Next do: its demo account's password is public and its /status open, so the café's
+ * network must not reach them. Production listens on every interface: in a container, loopback
+ * is unreachable from the published port.
+ */
+function hostFor(nodeEnv: 'development' | 'production' | 'test'): string {
+  return nodeEnv === 'production' ? '0.0.0.0' : '127.0.0.1';
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  // Unset: by NODE_ENV (hostFor).
+  HOST: z.string().trim().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Unset: by the terminal and NODE_ENV (chooseLogFormat in src/logger.ts).
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   COOKIE_SECRET: z.string().optional(),
   DATABASE_URL: postgresUrl.optional(),
   MESSAGE_STORE_URL: postgresUrl.optional(),
@@ -217,6 +231,8 @@ export interface Env {
   readonly port: number;
   readonly host: string;
   readonly logLevel: string;
+  /** LOG_FORMAT; undefined when unset, and the logger chooses by the terminal. */
+  readonly logFormat: LogFormat | undefined;
   /**
    * Keys for signing session cookies, the first signing and every one accepted (so a key can be
    * rotated without logging everyone out). Undefined outside production when unset: the caller
@@ -314,8 +330,9 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   return Object.freeze({
     nodeEnv: env.NODE_ENV,
     port: env.PORT,
-    host: env.HOST,
+    host: env.HOST ?? hostFor(env.NODE_ENV),
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     cookieSecrets: cookieSecrets && Object.freeze(cookieSecrets),
     databases: databaseUrl && messageStoreUrl ? { databaseUrl, messageStoreUrl } : undefined,
     embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },

@@ -43,7 +43,8 @@ export interface WriteSignals {
 export function createWriteSignals(session: Session, logger: Logger, instanceId: string = randomUUID()): WriteSignals {
   const listeners = new Map<string, Set<WriteListener>>();
   const pending = new Set<string>();
-  let flushing = false;
+  // The NOTIFYs on their way, if any: close() waits for them, so the session is not cut under them.
+  let flushing: Promise<void> | undefined;
   let othersListening: { client: pg.Client; answer: boolean; until: number } | undefined;
   let lastNotify = -Infinity;
   let closed = false;
@@ -112,11 +113,15 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
 
   // One NOTIFY at a time: while one is on its way, the categories written meanwhile gather for
   // the next, so a stream of writes costs a few NOTIFYs, not one each.
-  async function flush(): Promise<void> {
+  function flush(): void {
     if (flushing || closed) return;
-    flushing = true;
+    flushing = notifyPending().finally(() => (flushing = undefined));
+  }
+
+  // Runs until nothing is pending, even past close(): what was written is told before the end.
+  async function notifyPending(): Promise<void> {
     try {
-      while (pending.size > 0 && !closed) {
+      while (pending.size > 0) {
         const client = await session.client();
         if (!client) return pending.clear(); // other processes fall back on polling until we reconnect
         if (!(await anyoneElseListening(client))) {
@@ -132,8 +137,6 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
       }
     } catch (error) {
       logger.warn({ err: error }, 'could not tell other processes of a write; they will poll');
-    } finally {
-      flushing = false;
     }
   }
 
@@ -141,7 +144,7 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
     written(category) {
       wakeLocal(category);
       pending.add(category);
-      void flush();
+      flush();
     },
     onWrite(category, listener) {
       let set = listeners.get(category);
@@ -157,6 +160,7 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
     },
     async close() {
       closed = true;
+      await flushing;
     },
   };
 }

@@ -6,6 +6,8 @@
  * sits (an address inside an email's body, a bcrypt hash under an unexpected name).
  */
 
+import { ERASED, SEALED } from './seal.ts';
+
 export const REDACTED = '[redacted]';
 
 /** Field names whose value is never shown: password hashes, tokens, keys. */
@@ -88,8 +90,12 @@ export function withoutAddresses(text: string, known: readonly string[] = []): s
   return replaceAddresses(literal, () => ADDRESS_REMOVED);
 }
 
+/** What stands for a sealed field that cannot be read (src/personal-data/seal.ts): no one's data, shown as it is. */
+const UNREADABLE = new Set<unknown>([ERASED, SEALED]);
+
 function redactField(key: string, value: unknown): unknown {
   if (SECRET_FIELD.test(key)) return value === null || value === undefined ? value : REDACTED;
+  if (UNREADABLE.has(value)) return value;
   if (EMAIL_FIELD.test(key) && typeof value === 'string') {
     // A value that is not an address (a typo someone registered with) is still theirs to keep.
     const masked = redactText(value);

@@ -13,7 +13,8 @@ import { every, failedMessage, logRetry, POSITION_RECHECK_MS, type Processor, ty
 import { handoverFrom } from './group-handover.ts';
 import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';
 
-const POSITION_CATEGORY = 'subscriberPosition';
+/** Where subscribers keep their positions (Read messages): bookkeeping the admin's message browser hides unless asked. */
+export const POSITION_CATEGORY = 'subscriberPosition';
 const DEAD_LETTER_CATEGORY = 'deadLetter';
 // Parking ids are derived from the subscriber, the message and how often it was replayed, so a
 // redelivery parks once, and a replay that fails again parks anew.

@@ -174,7 +174,9 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
           position = undefined;
           return true;
         }
-        if (standbyReason !== result.reason) logger.warn({ reason: result.reason }, 'standing by');
+        // Info, not a warning: another process running the member is how a group shares work
+        // (and how the admin CLI defers to a running app); nothing is wrong and nothing to do.
+        if (standbyReason !== result.reason) logger.info({ reason: result.reason }, 'standing by');
         standbyReason = result.reason;
       } catch (error) {
         standbyReason = describeError(error);

@@ -39,15 +39,23 @@ interface ExpressAppOptions {
   readonly sessionUser?: (sessionId: string) => Promise<SessionUser | undefined>;
 }
 
-export function createExpressApp(options: ExpressAppOptions): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('views', [COMMON_VIEWS_DIR, ...options.viewDirs]);
+/**
+ * Pug pages from the common views, then `viewDirs`. Every app that renders, a test's too, sets
+ * them up here: without the basedir, any page (the error page first) fails to render.
+ */
+export function usePugViews(app: express.Express, viewDirs: readonly string[]): void {
+  app.set('views', [COMMON_VIEWS_DIR, ...viewDirs]);
   app.set('view engine', 'pug');
   // Slice templates say `extends /layout`: absolute Pug paths start at the common views.
   app.locals.basedir = COMMON_VIEWS_DIR;
   // Templates that print a count take its noun from the same helper as the code does.
   Object.assign(app.locals, { plural, counted });
+}
+
+export function createExpressApp(options: ExpressAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  usePugViews(app, options.viewDirs);
   const trustProxy = options.trustProxy ?? false;
   app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
   if (options.production) app.set('view cache', true);
@@ -67,6 +75,8 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
     }),
   );
   app.use('/public', express.static(PUBLIC_DIR, { maxAge: options.production ? '1d' : 0 }));
+  // Browsers ask for /favicon.ico on every site whatever the page links to: the same SVG icon, not a 404.
+  app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(path.join(PUBLIC_DIR, 'favicon.svg'), { maxAge: options.production ? '1d' : 0 }));
   if (options.probes.length > 0) app.use([...options.probes]);
   app.use(
     cookieSession({

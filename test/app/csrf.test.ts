@@ -2,6 +2,7 @@ import cookieSession from 'cookie-session';
 import express from 'express';
 import request from 'supertest';
 import test from 'tape';
+import { usePugViews } from '../../src/web/create-app.ts';
 import { csrfProtection } from '../../src/web/csrf.ts';
 import { errorHandler } from '../../src/web/error-handlers.ts';
 import { silentLogger } from '../helpers/databases.ts';
@@ -9,8 +10,7 @@ import { silentLogger } from '../helpers/databases.ts';
 /** A site where /sign-in gives the visitor a session token, as logging in will. */
 function site() {
   const app = express();
-  app.set('views', new URL('../../src/web/views', import.meta.url).pathname);
-  app.set('view engine', 'pug');
+  usePugViews(app, []);
   app.use(cookieSession({ name: 'session', keys: ['k'.repeat(40)] }));
   app.use(express.urlencoded({ extended: false }));
   app.use(csrfProtection());
@@ -29,7 +29,10 @@ test('CSRF: the page\'s own origin is required, and a session\'s token when it h
   t.equal((await agent.get('/form')).text, 'none', 'a visitor with no session is given no token');
   t.equal((await agent.post('/act').set('Sec-Fetch-Site', 'same-origin')).status, 200, 'a post from our own page is taken');
   t.equal((await agent.post('/act').set('Sec-Fetch-Site', 'same-site')).status, 403, 'not one from a sibling site');
-  t.equal((await agent.post('/act').set('Origin', 'http://evil.example')).status, 403, 'nor one from another origin');
+  const foreign = await agent.post('/act').set('Origin', 'http://evil.example');
+  t.equal(foreign.status, 403, 'nor one from another origin');
+  // The site's own error page, not Express's fallback with a Pug error (a page that could not render).
+  t.match(foreign.text, /<main[^>]*>[\s\S]*This form has expired or did not come from this site\. Go back, reload the page and try again\./, 'the refusal is a page of the site saying what to do');
 
   await agent.post('/sign-in').set('Sec-Fetch-Site', 'same-origin').expect(200);
   t.equal((await agent.get('/form')).text, 'token-of-this-session', 'with a session, its token is offered to forms');

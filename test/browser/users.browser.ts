@@ -2,6 +2,7 @@ import type { Page } from 'playwright-core';
 import test from 'tape';
 import { DEFAULT_LOGIN_THROTTLE } from '../../src/config/env.ts';
 import { seedAccount } from '../helpers/accounts.ts';
+import { expectAccessible } from '../helpers/axe.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -78,6 +79,7 @@ test('in Chromium: the log-out page offers "log out everywhere"; a throttled log
     await screenshot(laptop, 'log-out-mobile');
     await laptop.click('button:has-text("Log out everywhere")');
     await laptop.waitForSelector('text=You are logged out in every browser');
+    await expectAccessible(t, laptop, 'logged out everywhere');
     t.notOk(await laptop.isVisible('.site-nav__user'), 'logged out');
 
     const stranger = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -85,8 +87,10 @@ test('in Chromium: the log-out page offers "log out everywhere"; a throttled log
     t.ok(await stranger.isVisible('text=Try again in 4 minutes.'), 'a new browser past its tries is told how long to wait, in words');
     t.equal(await stranger.inputValue('#email'), owner.email, 'on the form, the email kept');
     await screenshot(stranger, 'log-in-throttled');
+    await expectAccessible(t, stranger, 'log in, throttled');
     await stranger.setViewportSize({ width: 390, height: 800 });
     await screenshot(stranger, 'log-in-throttled-mobile');
+    await expectAccessible(t, stranger, 'log in, throttled');
 
     await laptop.setViewportSize({ width: 1280, height: 800 });
     await logIn(laptop, PASSWORD);

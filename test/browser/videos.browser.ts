@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import test from 'tape';
 import { videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
+import { expectAccessible } from '../helpers/axe.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -104,6 +105,7 @@ test('in Chromium: a viewer whose network has recorded too many viewings is told
       t.match(said, /this one was not counted\. Try again in 10 minutes\./, `${width} px: the page says what happened and how long to wait`);
       t.notOk(await page.isVisible('#viewing-form'), 'and offers no button that would only be refused again');
       await screenshot(page, width === 1280 ? 'watch-too-many-viewings' : 'watch-too-many-viewings-mobile');
+      await expectAccessible(t, page, 'watch page, viewing refused');
       await page.close();
     }
     t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 1, 'nothing more was written');

@@ -26,6 +26,23 @@ test('config: defaults for a bare environment use the embedded PostgreSQL', (t) 
   t.end();
 });
 
+test('config: HOST defaults to loopback outside production and to every interface in production', (t) => {
+  t.equal(parseEnv({}).host, '127.0.0.1', 'development: only this machine reaches it (a public demo password, an open /status)');
+  t.equal(parseEnv({ NODE_ENV: 'test' }).host, '127.0.0.1');
+  t.equal(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).host, '0.0.0.0', 'production: a container\'s published port reaches it');
+  t.equal(parseEnv({ HOST: '0.0.0.0' }).host, '0.0.0.0', 'HOST set wins');
+  t.equal(parseEnv({ HOST: '' }).host, '127.0.0.1', 'an empty HOST counts as unset');
+  t.end();
+});
+
+test('config: LOG_FORMAT forces json or pretty, and is left to the terminal when unset', (t) => {
+  t.equal(parseEnv({}).logFormat, undefined);
+  t.equal(parseEnv({ LOG_FORMAT: 'json' }).logFormat, 'json');
+  t.equal(parseEnv({ LOG_FORMAT: 'pretty' }).logFormat, 'pretty');
+  t.match(errorOf({ LOG_FORMAT: 'yaml' }), /^LOG_FORMAT is malformed/);
+  t.end();
+});
+
 test('config: URLs, the older message store name, and empty values', (t) => {
   t.deepEqual(parseEnv(URLS).databases, { databaseUrl: URLS.DATABASE_URL, messageStoreUrl: URLS.MESSAGE_STORE_URL });
   const older = parseEnv({ DATABASE_URL: URLS.DATABASE_URL, MESSAGE_STORE_CONNECTION_STRING: URLS.MESSAGE_STORE_URL });

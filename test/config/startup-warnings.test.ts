@@ -45,7 +45,8 @@ test('startup warnings: a hop count on an address others can reach says that a d
   t.match(warnings[0] ?? '', /HOST=127\.0\.0\.1/, 'with the ways out: listen on loopback');
   t.match(warnings[0] ?? '', /address/, 'or trust the proxy by address');
   t.equal(startupWarnings(parseEnv({ TRUST_PROXY: '2', HOST: '203.0.113.5' })).length, 1, 'any non-loopback address, any hop count');
-  t.equal(startupWarnings(parseEnv({ TRUST_PROXY: '1' })).length, 1, 'HOST defaults to 0.0.0.0: warned');
+  t.equal(startupWarnings(parseEnv({ ...PRODUCTION, TRUST_PROXY: '1' })).length, 1, 'HOST defaults to 0.0.0.0 in production: warned');
+  t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '1' })), [], 'and to loopback in development: not warned');
   for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
     t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '1', HOST: host })), [], `none on ${host}: only this machine reaches the app`);
   }

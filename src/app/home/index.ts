@@ -10,11 +10,15 @@ import { createHomeQueries, type CatalogPage } from './queries.ts';
 
 const HOME_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const PAGE_SIZE = 12;
+// Often enough that a sample shows up soon after it is published, rarely enough to be no load.
+const PREPARING_REFRESH_SECONDS = 5;
 
 interface HomeAppDeps {
   readonly db: Knex;
   /** The longest the page's reads may lag their projections when no aggregator in this process says they moved. */
   readonly cacheMs: number;
+  /** Asked when the catalog is empty: are demo videos on their way? Unset: demo content is off. */
+  readonly demoPreparing?: (() => Promise<boolean>) | undefined;
 }
 
 function catalogView(page: CatalogPage) {
@@ -32,7 +36,7 @@ function catalogView(page: CatalogPage) {
 }
 
 /** The home page: the catalog of published videos, newest first, and how many viewings there have been. */
-export function createHomeApp({ db, cacheMs }: HomeAppDeps) {
+export function createHomeApp({ db, cacheMs, demoPreparing }: HomeAppDeps) {
   const queries = createHomeQueries(db);
   const homePage = cachedRead(() => queries.loadHomePage(), cacheMs);
   // The first page is what almost every visitor sees; later pages are read as asked.
@@ -43,11 +47,16 @@ export function createHomeApp({ db, cacheMs }: HomeAppDeps) {
     const after = req.query.after === undefined ? undefined : decodeCursor(req.query.after);
     if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Start again from the first page of videos.');
     const [count, page] = await Promise.all([homePage.get(), after ? queries.catalogPage(PAGE_SIZE, after) : firstPage.get()]);
+    // A newcomer who opens the site while the demo videos convert sees that they are coming, and
+    // the page refreshes by itself until they are listed (or the demo has given up).
+    const preparing = !after && page.videos.length === 0 && demoPreparing !== undefined && (await demoPreparing());
     res.render('home', {
       title: 'Home',
       ...count,
       ...catalogView(page),
       firstPage: !after,
+      preparing,
+      refreshSeconds: PREPARING_REFRESH_SECONDS,
     });
   });
   return {

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { createPersonalData } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
-import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
 import type { AdminDeps, AdminSectionFactory } from '../section.ts';
 import { parseBrowseQuery } from '../messages/filters.ts';
 import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
@@ -11,26 +11,38 @@ import { parseTraceId } from '../traces/index.ts';
 import { exportBatches, storeHead } from './batches.ts';
 import { WRITERS, type ExportFormat } from './formats.ts';
 import { sendExport } from './send.ts';
-import { categoryExport, traceExport, userExport, type ExportSubject } from './subjects.ts';
+import type { StoredMessage } from '../messages/stored.ts';
+import { openSealedFields } from '../messages/unseal.ts';
+import { formsOf, type ExportForms, type Refusal } from './forms.ts';
+import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from './subjects.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const userForm = z.object({ userId: z.uuid().transform((id) => id.toLowerCase()), format: z.enum(['csv', 'json']) });
+const videoForm = z.object({ videoId: z.uuid().transform((id) => id.toLowerCase()), format: z.enum(['csv', 'json']) });
 const categoryFormats = z.enum(['jsonl', 'csv']);
 
 const body = (req: Request): Record<string, unknown> => (req.body as Record<string, unknown> | undefined) ?? {};
 
 /**
- * Exports: a user's complete history (CSV, JSON), a trace (JSON), a category over a time range
+ * Exports: a user's or a video's complete history (CSV, JSON), a trace (JSON), a category over a time range
  * (JSON lines, CSV). Each is streamed as it is read, with the store fixed at its head when the
  * export began, and recorded as ExportMade with its count once every message is written.
  */
-export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, messageStore, logger }: AdminDeps) => {
+export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, messageStore, db, logger }: AdminDeps) => {
   const router = Router();
+  // As on a message's page: a sealed address is opened and then masked, never exported as ciphertext.
+  const personalData = createPersonalData(db);
+  const opened = (batch: readonly StoredMessage[]): Promise<StoredMessage[]> =>
+    Promise.all(batch.map(async (message) => ({ ...message, data: await openSealedFields(personalData, message.data) })));
+  async function* openedBatches(batches: AsyncIterable<readonly StoredMessage[]>): AsyncGenerator<readonly StoredMessage[]> {
+    for await (const batch of batches) yield await opened(batch);
+  }
 
-  async function run(req: Request, res: Response, subject: ExportSubject, format: ExportFormat, whenEmpty?: string): Promise<void> {
+  /** Streams the export; `whenEmpty` answers instead when there is nothing to export. */
+  async function run(req: Request, res: Response, subject: ExportSubject, format: ExportFormat, whenEmpty?: () => void): Promise<void> {
     const batches = exportBatches(pool, subject.scan);
     const first = await batches.next();
-    if (first.done && whenEmpty) throw new NotFoundError(whenEmpty);
+    if (first.done && whenEmpty) return whenEmpty();
     const about = { kind: subject.kind, subject: subject.subject, upToGlobalPosition: subject.scan.upTo, exportedAt: new Date().toISOString() };
     try {
       await sendExport({
@@ -38,8 +50,8 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
         writer: WRITERS[format],
         filename: subject.filename,
         about,
-        first: first.done ? [] : first.value,
-        rest: batches,
+        first: first.done ? [] : await opened(first.value),
+        rest: openedBatches(batches),
         completed: (messages) => recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
       });
     } catch (error) {
@@ -49,35 +61,56 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
     }
   }
 
-  router.get('/', (req, res) => {
+  /**
+   * The exports page, with a refused form shown again as it was typed and what to fix next to
+   * it: an admin who mistyped an id stays in the portal with their input, not on the site's
+   * error page.
+   */
+  function renderPage(req: Request, res: Response, status: number, forms: ExportForms, refused?: Refusal): void {
     issueCsrfToken(req, res);
-    res.render('admin-exports', { title: 'Exports' });
+    res.status(status).render('admin-exports', { title: 'Exports', forms, refused });
+  }
+
+  router.get('/', (req, res) => {
+    // Linked from a user's or a video's page with its id, to export it in one click.
+    renderPage(req, res, 200, formsOf({ user: req.query, video: req.query }));
   });
 
   router.post('/user', async (req, res) => {
     const form = userForm.safeParse(body(req));
-    if (!form.success) throw new BadRequestError('Give a user id (a UUID) and a format, CSV or JSON.');
+    const forms = formsOf({ user: body(req) });
+    if (!form.success) return renderPage(req, res, 400, forms, { form: 'user', text: 'Give a user id (a UUID, as on the user’s page) and a format, CSV or JSON.' });
     const subject = userExport(form.data.userId, await storeHead(pool));
-    await run(req, res, subject, form.data.format, 'No message is by or about that user.');
+    await run(req, res, subject, form.data.format, () => renderPage(req, res, 404, forms, { form: 'user', text: 'No message is by or about that user: check the id on the user’s page.' }));
+  });
+
+  router.post('/video', async (req, res) => {
+    const form = videoForm.safeParse(body(req));
+    const forms = formsOf({ video: body(req) });
+    if (!form.success) return renderPage(req, res, 400, forms, { form: 'video', text: 'Give a video id (a UUID, as on the video’s page) and a format, CSV or JSON.' });
+    const subject = videoExport(form.data.videoId, await storeHead(pool));
+    await run(req, res, subject, form.data.format, () => renderPage(req, res, 404, forms, { form: 'video', text: 'No message is about that video: check the id on the video’s page.' }));
   });
 
   router.post('/trace', async (req, res) => {
     const traceId = parseTraceId(body(req).traceId);
-    if (traceId === undefined) throw new BadRequestError('Give a trace id.');
-    await run(req, res, traceExport(traceId, await storeHead(pool)), 'json', 'No message carries that trace id.');
+    const forms = formsOf({ trace: body(req) });
+    if (traceId === undefined) return renderPage(req, res, 400, forms, { form: 'trace', text: 'Give a trace id (from a message’s page), without control characters.' });
+    await run(req, res, traceExport(traceId, await storeHead(pool)), 'json', () => renderPage(req, res, 404, forms, { form: 'trace', text: 'No message carries that trace id: copy it from a message’s page.' }));
   });
 
   router.post('/category', async (req, res) => {
     const fields = body(req);
+    const forms = formsOf({ category: fields });
     const format = categoryFormats.safeParse(fields.format);
     // The same rules as the message browser's filters, so the two agree on what a category and a time are.
     const parsed = parseBrowseQuery({ category: fields.category, from: fields.from, to: fields.to });
     if (!format.success || !parsed.ok || !parsed.query.filters.category) {
-      throw new BadRequestError('Give a category, a format (JSON lines or CSV), and optionally a time range (UTC, from before to).');
+      return renderPage(req, res, 400, forms, { form: 'category', text: 'Give a category, a format (JSON lines or CSV), and optionally a time range (UTC, from before to).' });
     }
     const { category, from, to } = parsed.query.filters;
     const known = await pool.query('SELECT 1 FROM messages WHERE category(stream_name) = $1 LIMIT 1', [category]);
-    if (known.rowCount === 0) throw new NotFoundError('No message is in that category.');
+    if (known.rowCount === 0) return renderPage(req, res, 404, forms, { form: 'category', text: 'No message is in that category: see Streams for the categories there are.' });
     const subject = await categoryExport(pool, category, { ...(from && { from }), ...(to && { to }) }, await storeHead(pool));
     await run(req, res, subject, format.data);
   });

@@ -4,7 +4,7 @@ import type { ExportScan } from './batches.ts';
 
 /** What one export covers: named as ExportMade names it, and the scan that reads it. */
 export interface ExportSubject {
-  readonly kind: 'user' | 'trace' | 'category';
+  readonly kind: 'user' | 'video' | 'trace' | 'category';
   readonly subject: string;
   readonly filename: string;
   readonly scan: ExportScan;
@@ -30,6 +30,19 @@ export function userExport(userId: string, upTo: number): ExportSubject {
       after: 0,
       upTo,
     },
+  };
+}
+
+/**
+ * Everything about a video: every message in a stream whose id is its own (videoPublishing-<id>,
+ * its commands, viewing-<id>). Read from the whole store, as a user's history is.
+ */
+export function videoExport(videoId: string, upTo: number): ExportSubject {
+  return {
+    kind: 'video',
+    subject: videoId,
+    filename: `video-${videoId}`,
+    scan: { condition: `split_part(substr(stream_name, strpos(stream_name, '-') + 1), '+', 1) = $1`, values: [videoId], after: 0, upTo },
   };
 }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { POSITION_CATEGORY } from '../../../subscription/component-processor.ts';
 import type { BrowseQuery } from './filters.ts';
 import { createParams, SCAN_WINDOW } from './sql.ts';
 import { SUMMARY_COLUMNS, toSummary, type MessageSummary, type SummaryRow } from './stored.ts';
@@ -49,7 +50,7 @@ async function positionInStream(pool: pg.Pool, stream: string, globalPosition: n
  * first. A time range becomes a range of global positions on that path. What no index serves
  * (type, trace, user, the exact time) is checked row by row.
  */
-async function plan(pool: pg.Pool, { filters, before }: BrowseQuery): Promise<Plan | undefined> {
+async function plan(pool: pg.Pool, { filters, before, showBookkeeping }: BrowseQuery): Promise<Plan | undefined> {
   const floor = filters.from === undefined ? undefined : await positionAtTime(pool, filters.from);
   const ceiling = filters.to === undefined ? undefined : await positionAtTime(pool, filters.to);
   // An empty store has no position for a time.
@@ -65,6 +66,10 @@ async function plan(pool: pg.Pool, { filters, before }: BrowseQuery): Promise<Pl
     else if (before !== undefined) indexed.push(`global_position < ${params.add(before)}`);
   } else {
     if (filters.category) indexed.push(`category(stream_name) = ${params.add(filters.category)}`);
+    // Bookkeeping is left out along the path itself, not row by row in a window: a subscriber
+    // writes a Read now and then (every 100 messages, or on catching up), so a walk down the
+    // primary key passes few of them before a page is full.
+    else if (!showBookkeeping) indexed.push(`category(stream_name) <> ${params.add(POSITION_CATEGORY)}`);
     if (before !== undefined) indexed.push(`global_position < ${params.add(before)}`);
   }
   if (floor !== undefined) indexed.push(`global_position >= ${params.add(floor)}`);

@@ -19,6 +19,12 @@ interface BrowseFilters {
 
 export interface BrowseQuery {
   readonly filters: BrowseFilters;
+  /**
+   * Whether to list subscribers' position bookkeeping (their `Read` messages in subscriberPosition
+   * streams) when no category or stream is asked for. Off by default: on a quiet site most of the
+   * newest messages are those, and they hide the ones an admin is looking for.
+   */
+  readonly showBookkeeping?: boolean;
   /** Keyset cursor: only messages below this global position. */
   readonly before?: number;
 }
@@ -52,6 +58,10 @@ function text(value: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
+/** The checkbox's name and the value it sends when ticked. */
+export const BOOKKEEPING_FIELD = 'bookkeeping';
+export const BOOKKEEPING_SHOWN = 'shown';
+
 /** The browser's query string: blank fields are no filter; a field that cannot be right is an error to show. */
 export function parseBrowseQuery(query: Record<string, unknown>): ParsedQuery {
   const filters: Record<string, unknown> = {};
@@ -70,11 +80,12 @@ export function parseBrowseQuery(query: Record<string, unknown>): ParsedQuery {
   if (from && to && from >= to) errors.to = 'must be after the start of the range';
   if (streamName && categoryName && categoryOf(streamName) !== categoryName) errors.stream = `is not in category ${categoryName}`;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
-  return { ok: true, query: { filters: filters as BrowseFilters, ...(before !== undefined && { before }) } };
+  const showBookkeeping = query[BOOKKEEPING_FIELD] === BOOKKEEPING_SHOWN;
+  return { ok: true, query: { filters: filters as BrowseFilters, ...(before !== undefined && { before }), ...(showBookkeeping && { showBookkeeping }) } };
 }
 
 /** The query string for these filters (and a cursor), for links that keep them. */
-export function browseHref(filters: BrowseFilters, before?: number): string {
+export function browseHref(filters: BrowseFilters, before?: number, showBookkeeping = false): string {
   const params = new URLSearchParams();
   for (const field of FILTER_FIELDS) {
     const value = filters[field];
@@ -82,6 +93,7 @@ export function browseHref(filters: BrowseFilters, before?: number): string {
     if (value instanceof Date) params.set(field, value.toISOString().slice(0, 23));
     else if (value !== undefined) params.set(field, value);
   }
+  if (showBookkeeping) params.set(BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN);
   if (before !== undefined) params.set('before', String(before));
   const query = params.toString();
   return `/admin/messages${query ? `?${query}` : ''}`;

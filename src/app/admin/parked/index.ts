@@ -12,7 +12,8 @@ import { parseGlobalPosition } from '../messages/stored.ts';
 import { DEAD_LETTER_CATEGORY, PARKED_LISTED, pendingEntry, pendingParked, recentParkedActions, type ParkedEntry } from './pending.ts';
 import type { ParkedDeps, ReplayParked } from './replay.ts';
 import { ConflictError, parkedClaims } from './claim.ts';
-import { parkedActionView, parkedView } from './views.ts';
+import { adminEmails } from './admins.ts';
+import { actingAdminIds, parkedActionView, parkedView } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const reasonSchema = z.string().trim().min(1, 'Say why it is discarded.').max(500, 'Up to 500 characters.');
@@ -70,18 +71,19 @@ async function replay(messageStore: MessageStore, replayParked: ReplayParked, en
  * settles it with a reason, for good, so it asks first on a page of its own (the admin types
  * DISCARD). Both are written as admin actions about the Parked message.
  */
-export const parkedSection = ({ messageStorePool: pool, messageStore, replayParked }: AdminDeps & ParkedDeps): AdminSection => {
+export const parkedSection = ({ db, messageStorePool: pool, messageStore, replayParked }: AdminDeps & ParkedDeps): AdminSection => {
   const router = Router();
   const claims = parkedClaims(pool);
 
   router.get('/', async (req, res) => {
     issueCsrfToken(req, res);
     const [entries, actions] = await Promise.all([pendingParked(pool), recentParkedActions(pool)]);
+    const emails = await adminEmails(db, actingAdminIds(actions));
     res.render('admin-parked', {
       title: 'Parked',
       entries: entries.map(parkedView),
       more: entries.length >= PARKED_LISTED,
-      actions: actions.map(parkedActionView),
+      actions: actions.map((action) => parkedActionView(action, emails)),
       canReplay: replayParked !== undefined,
     });
   });

@@ -32,23 +32,30 @@ export function parkedView(entry: ParkedEntry): ParkedView {
 
 interface ParkedActionView {
   readonly time: string;
-  readonly adminId: string;
+  /** Who acted: their address (or their id, when no projection knows them), linking to their page. */
+  readonly admin: { readonly label: string; readonly id: string; readonly href: string | undefined };
   readonly what: string;
   readonly subscriberId: string;
   readonly parkedHref: string | undefined;
   readonly href: string;
 }
 
-/** A ParkedMessageReplayed or ParkedMessageDiscarded, as a line in the page's history. */
-export function parkedActionView(action: StoredMessage): ParkedActionView {
+/** A ParkedMessageReplayed or ParkedMessageDiscarded, as a line in the page's history; `emails` by admin id. */
+export function parkedActionView(action: StoredMessage, emails: ReadonlyMap<string, string> = new Map()): ParkedActionView {
   const data = (action.data ?? {}) as Record<string, unknown>;
   const text = (value: unknown): string => (typeof value === 'string' ? redactText(value) : '');
+  const adminId = text(data.adminId);
+  const email = emails.get(adminId);
   return {
     time: displayTime(action.time),
-    adminId: text(data.adminId),
+    admin: { label: email ?? adminId, id: adminId, href: email === undefined ? undefined : `/admin/users/${encodeURIComponent(adminId)}` },
     what: action.type === 'ParkedMessageReplayed' ? `replayed: ${text(data.outcome)}` : `discarded: ${text(data.reason)}`,
     subscriberId: text(data.subscriberId),
     parkedHref: action.causedBy === undefined ? undefined : messageHref(action.causedBy),
     href: messageHref(action.globalPosition),
   };
 }
+
+/** The admins named in these actions, for adminEmails. */
+export const actingAdminIds = (actions: readonly StoredMessage[]): string[] =>
+  actions.map((action) => (action.data as Record<string, unknown> | null)?.adminId).filter((id): id is string => typeof id === 'string');

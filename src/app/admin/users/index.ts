@@ -14,6 +14,8 @@ import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cur
 import { addEraseRoutes } from './erase.ts';
 import { createUsersQueries, unlistedUser, type AdminUser } from './queries.ts';
 import { loadTimeline } from './timeline.ts';
+import { asOfHref } from '../as-of/params.ts';
+import { exportHref } from '../exports/forms.ts';
 import { entryView, userHref, userView, videoView, welcomeEmailLabel } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
@@ -96,6 +98,8 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
       // An erasure stopped before its take-downs, or a video accepted as it ran: finishing it takes them down.
       videosStillUp: stillUp.length,
       eraseHref: `${userHref(user.userId)}/erase`,
+      asOfHref: asOfHref('user', user.userId),
+      exportHref: exportHref('user', user.userId),
       welcomeEmail: welcomeEmailLabel(welcome.state),
       // Registered (a welcome email was asked for) and not erased: identity would send it again.
       canResendWelcomeEmail: welcome.state.latest !== undefined && !erased,

@@ -6,7 +6,9 @@ import { z } from 'zod';
 import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../components/video-publishing/contract.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
+import { asOfHref } from '../as-of/params.ts';
 import { streamMessagesHref, timeLabel } from '../dashboard/format.ts';
+import { exportHref } from '../exports/forms.ts';
 import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { createVideoQueries, videoStatusLabel, type AdminVideo } from './queries.ts';
@@ -63,6 +65,8 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
         owner: video.ownerEmail ?? video.ownerId,
         watchHref: video.status === 'published' ? `/videos/${video.videoId}` : undefined,
         messagesHref: streamMessagesHref(videoPublishingStreamName(video.videoId)),
+        asOfHref: asOfHref('video', video.videoId),
+        exportHref: exportHref('video', video.videoId),
         actionHref: `${videoHref(video.videoId)}/take-down`,
       },
       takenDown: takenDown && {

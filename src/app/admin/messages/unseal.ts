@@ -1,0 +1,36 @@
+import { ERASED, isSealed, SEALED, SealBrokenError, type PersonalData } from '../../../personal-data/seal.ts';
+
+/**
+ * Whose key seals a message's personal fields, as the contracts name them: `sealedFor` (an
+ * email's recipient, send-email) or else `userId` (identity's messages).
+ */
+function sealOwner(data: Record<string, unknown>): string | undefined {
+  const owner = typeof data.sealedFor === 'string' ? data.sealedFor : data.userId;
+  return typeof owner === 'string' ? owner : undefined;
+}
+
+/**
+ * A message's data with its sealed fields opened, for the admin's page to mask as it masks any
+ * address (redactForDisplay): the ciphertext tells an admin nothing. A field whose user is erased
+ * reads "[erased]"; one whose owner the data does not name, or that does not open with their key
+ * (altered in the store), stays "[sealed]". Sealed fields sit at the top of the data.
+ */
+export async function openSealedFields(personalData: PersonalData, data: unknown): Promise<unknown> {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const fields = data as Record<string, unknown>;
+  if (!Object.values(fields).some(isSealed)) return data;
+  const owner = sealOwner(fields);
+  const opened = await Promise.all(
+    Object.entries(fields).map(async ([key, value]): Promise<[string, unknown]> => {
+      if (!isSealed(value)) return [key, value];
+      if (owner === undefined) return [key, SEALED];
+      try {
+        return [key, (await personalData.open(owner, value)) ?? ERASED];
+      } catch (error) {
+        if (error instanceof SealBrokenError) return [key, SEALED];
+        throw error;
+      }
+    }),
+  );
+  return Object.fromEntries(opened);
+}

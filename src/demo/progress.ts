@@ -1,0 +1,60 @@
+import { videoPublishingStreamName } from '../components/video-publishing/contract.ts';
+import type { MessageStore } from '../message-store/index.ts';
+import { SAMPLE_VIDEOS } from './samples.ts';
+import type { DemoSeeding } from './index.ts';
+
+/** Where start-up's seeding run is: under way, done (its commands written), or given up. */
+export type SeedingState = 'running' | 'finished' | 'skipped' | 'failed';
+
+/** Start-up's seeding run, as the home page asks after it. */
+export interface SeedingProgress {
+  state(): SeedingState;
+  /** Follows `seeding` to its end; resolves as it does, rejects as it does. */
+  track(seeding: Promise<DemoSeeding>): Promise<DemoSeeding>;
+}
+
+/** Created when demo content is on, before the server listens: 'running' from the start, so the home page never says "empty" in between. */
+export function createSeedingProgress(): SeedingProgress {
+  let state: SeedingState = 'running';
+  return {
+    state: () => state,
+    async track(seeding) {
+      try {
+        const result = await seeding;
+        state = result.skipped === undefined ? 'finished' : 'skipped';
+        return result;
+      } catch (error) {
+        state = 'failed';
+        throw error;
+      }
+    },
+  };
+}
+
+// The last of these in a sample's stream says where it stands; none yet: it is still converting.
+const OUTCOMES = new Set(['VideoPublished', 'VideoPublishingFailed', 'VideoPublishingRejected', 'VideoUnpublished', 'VideoTakenDown']);
+
+/** Still on its way to the catalog: no outcome yet, or published and the catalog not caught up. */
+async function onItsWay(messageStore: MessageStore, videoId: string): Promise<boolean> {
+  const events = await messageStore.readStream(videoPublishingStreamName(videoId));
+  const outcome = events.findLast((event) => OUTCOMES.has(event.type));
+  return outcome === undefined || outcome.type === 'VideoPublished';
+}
+
+/**
+ * Asked by the home page when its catalog is empty: are the demo videos being prepared? Yes
+ * while the seeder runs, and after it while any sample is still converting (or published and
+ * about to be listed). No once it failed or left a store with videos alone, or once every sample
+ * has failed or been withdrawn: then the empty catalog is the truth, and the page says so.
+ */
+export function demoPreparing(seeding: SeedingProgress, messageStore: MessageStore): () => Promise<boolean> {
+  let settled = false;
+  return async () => {
+    const state = seeding.state();
+    if (state === 'running') return true;
+    if (state !== 'finished' || settled) return false;
+    const waiting = await Promise.all(SAMPLE_VIDEOS.map((sample) => onItsWay(messageStore, sample.videoId)));
+    settled = !waiting.some(Boolean);
+    return !settled;
+  };
+}
