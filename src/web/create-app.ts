@@ -8,7 +8,7 @@ import type { Logger } from '../logger.ts';
 import { bodyDeadline } from './body-deadline.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
-import { counted, plural } from './plural.ts';
+import { counted, plural } from '../plural.ts';
 import { requestContext, SESSION_MAX_AGE_MS, type SessionUser } from './request-context.ts';
 import { requestLog } from './request-log.ts';
 

@@ -1,4 +1,4 @@
-import { counted } from './plural.ts';
+import { counted } from '../plural.ts';
 
 const count = (n: number, unit: string): string => counted(n, unit);
 

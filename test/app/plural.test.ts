@@ -1,5 +1,5 @@
 import test from 'tape';
-import { counted, plural } from '../../src/web/plural.ts';
+import { counted, plural } from '../../src/plural.ts';
 
 test('plural: one is singular, every other count (0 too) is plural', (t) => {
   t.equal(plural(1, 'video'), 'video');

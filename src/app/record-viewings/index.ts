@@ -8,7 +8,7 @@ import { localReturnPath } from '../../web/return-to.ts';
 import type { VisitorKeyOf } from '../../web/visitor-key.ts';
 import { viewingSchemas, viewingStreamName, type VideoViewed, type ViewingSource } from './contract.ts';
 import { createRecordViewingsQueries } from './queries.ts';
-import { counted } from '../../web/plural.ts';
+import { counted } from '../../plural.ts';
 
 /** The contract's own check, so the route and the event agree on what a video id is. */
 const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { userResendRefusal, type ResendRefusal } from '../../components/identity/welcome-email.ts';
 import type { Registration } from './registration-status.ts';
-import { counted } from '../../web/plural.ts';
+import { counted } from '../../plural.ts';
 
 declare global {
   namespace CookieSessionInterfaces {

@@ -1,4 +1,4 @@
-import { counted } from '../../web/plural.ts';
+import { counted } from '../../plural.ts';
 
 /** A running time as players show it: 0:07, 12:03, 1:02:03; a dash when it is not known yet. */
 export function durationLabel(seconds: number | null | undefined): string {

@@ -1,6 +1,6 @@
 import { backoffDelay } from '../../subscription/retry.ts';
 import type { EmailState } from './email.ts';
-import { counted } from '../../web/plural.ts';
+import { counted } from '../../plural.ts';
 
 /** How long to wait before each new try of an email that failed for a reason that may pass. */
 export interface RetryDelays {

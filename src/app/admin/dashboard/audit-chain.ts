@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { lastVerification, type LastVerification } from '../../../audit/index.ts';
 import type { Logger } from '../../../logger.ts';
 import { countLabel, messageHref, timeLabel } from './format.ts';
-import { counted } from '../../../web/plural.ts';
+import { counted } from '../../../plural.ts';
 
 export type AuditChainState =
   | { readonly kind: 'not installed' }

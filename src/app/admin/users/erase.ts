@@ -11,7 +11,7 @@ import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction }
 import { sendTakeDown, takeDownCommandId } from '../videos/take-down.ts';
 import type { AdminUser, createUsersQueries } from './queries.ts';
 import { userHref } from './views.ts';
-import { counted } from '../../../web/plural.ts';
+import { counted } from '../../../plural.ts';
 
 /** What the creator's list says about each video an erasure takes down (they can no longer log in, but it is on record). */
 const ERASURE_REASON = 'The account that uploaded this video was erased.';

@@ -6,7 +6,7 @@ import { answerId } from '../ids.ts';
 import type { CreatorQuota, TranscodeQueue } from '../scheduling/transcode-queue.ts';
 import { isSettled, videoProjection } from '../video.ts';
 import { createOutcomes } from './outcomes.ts';
-import { counted } from '../../../web/plural.ts';
+import { counted } from '../../../plural.ts';
 
 export interface QueueingDeps {
   readonly messageStore: MessageStore;
