@@ -11,7 +11,7 @@ import { createTestSystem } from '../helpers/test-system.ts';
  * their pages or in their emails (admins' pages are another matter).
  */
 const INTERNAL_WORDS =
-  /\b(events?|projections?|streams?|message ?store|messages? db|aggregators?|components?|traces?|subscribers?|subscriptions?|idempoten\w*|append-only|commands?|VideoViewed|RegistrationRejected|transcod\w*|ffmpeg|uuid|null|undefined|NaN)\b/gi;
+  /\b(events?|projections?|streams?|message ?store|messages? db|aggregators?|components?|traces?|subscribers?|subscriptions?|idempoten\w*|append-only|commands?|VideoViewed|RegistrationRejected|transcod\w*|ffmpeg|npm|uuid|null|undefined|NaN)\b/gi;
 
 /** What a person reads: comments, scripts and tags gone, entities as their characters. */
 function visibleText(html: string): string {
