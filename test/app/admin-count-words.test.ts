@@ -1,8 +1,12 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import pug from 'pug';
 import test from 'tape';
 import { counted, plural } from '../../src/plural.ts';
 import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
+
+type Locals = Record<string, unknown>;
+// pug ships no types (as in src/components/identity/registration-email.ts): the two functions used.
+const pug = createRequire(import.meta.url)('pug') as { render(source: string, options: Locals): string; renderFile(file: string, options: Locals): string };
 
 // The admin templates that print a count, rendered with a count of one: the noun must follow it.
 const ADMIN = path.resolve(import.meta.dirname, '../../src/app/admin');
