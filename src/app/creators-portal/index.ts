@@ -11,6 +11,7 @@ import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
 import { durationInWords } from '../../web/duration-words.ts';
+import { counted } from '../../plural.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
@@ -118,7 +119,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
     if ((await queries.videosInHand(req.context.userId!)) >= maxVideosInHand) {
       res.set('Connection', 'close');
       throw new TooManyRequestsError(
-        `You already have ${maxVideosInHand} videos waiting to be converted, the most we take at once. Wait until one of them is published, then upload this one.`,
+        `You already have ${counted(maxVideosInHand, 'video')} waiting to be converted, the most we take at once. Wait until one of them is published, then upload this one.`,
         QUOTA_RETRY_SECONDS,
       );
     }
