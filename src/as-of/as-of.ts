@@ -46,11 +46,20 @@ const summary = ({ globalPosition, streamName, type, time }: RawMessage): Messag
  * contracts (and upcasters) the site reads with. Undefined when none of its streams has a
  * message at all (no such entity), so a page can answer 404.
  */
-export async function entityAsOf(messageStore: MessageStore, kind: EntityKind, id: string, points: readonly Point[], rules?: FoldRules): Promise<EntityAsOf | undefined> {
+export async function entityAsOf(
+  messageStore: MessageStore,
+  kind: EntityKind,
+  id: string,
+  points: readonly Point[],
+  rules?: FoldRules,
+  /** Opens a message's sealed fields before the fold (the admin's key store); unset, they fold as sealed. */
+  openData?: (data: unknown) => Promise<unknown>,
+): Promise<EntityAsOf | undefined> {
   const streams = kind.streams(id);
   const versions = await Promise.all(streams.map((stream) => messageStore.streamVersion(stream)));
   if (versions.every((version) => version < 0)) return undefined;
-  const history = await readHistory(messageStore, streams, points);
+  const read = await readHistory(messageStore, streams, points);
+  const history = openData ? await Promise.all(read.map(async (message) => ({ ...message, data: await openData(message.data) }))) : read;
   const snapshots = points.map((point) => {
     const folded = history.filter((message) => isWithin(point, message));
     const last = folded.at(-1);

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.ts';
 import { bodyDeadline } from './body-deadline.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
+import { counted, plural } from '../plural.ts';
 import { requestContext, SESSION_MAX_AGE_MS, type SessionUser } from './request-context.ts';
 import { requestLog } from './request-log.ts';
 
@@ -47,6 +48,8 @@ export function usePugViews(app: express.Express, viewDirs: readonly string[]): 
   app.set('view engine', 'pug');
   // Slice templates say `extends /layout`: absolute Pug paths start at the common views.
   app.locals.basedir = COMMON_VIEWS_DIR;
+  // Templates that print a count take its noun from the same helper as the code does.
+  Object.assign(app.locals, { plural, counted });
 }
 
 export function createExpressApp(options: ExpressAppOptions): express.Express {

@@ -1,4 +1,6 @@
-const count = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
+import { counted } from '../plural.ts';
+
+const count = (n: number, unit: string): string => counted(n, unit);
 
 /**
  * A wait as a person says it, rounded up so nobody comes back too early: "40 seconds",

@@ -1,11 +1,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../logger.ts';
 import { isInfrastructureError } from '../subscription/retry.ts';
+import { errorPage } from './error-pages.ts';
 import { HttpError, ServiceUnavailableError, TooManyRequestsError } from './errors.ts';
 
 export function notFound(): RequestHandler {
   return (req, res) => {
-    res.status(404).render('not-found', { title: 'Page not found', path: req.path });
+    res.status(404).render('not-found', { ...errorPage(404), path: req.path });
   };
 }
 
@@ -72,7 +73,7 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
       logger.warn({ traceId, path: req.path, code, reason: message }, 'request refused: the database is out of reach');
       res.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
       return res.status(503).render('error', {
-        title: 'Try again in a moment',
+        ...errorPage(503, { title: 'Try again in a moment' }),
         status,
         message: 'The site cannot do this right now. It is nothing you did: please try again in a moment.',
         traceId,
@@ -90,7 +91,7 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
       (error instanceof HttpError ? error.message : undefined) ??
       (status === 413 ? FORM_TOO_LARGE : status < 500 ? REQUEST_NOT_READ : 'Something went wrong on our side. It has been logged; please try again.');
     res.status(status).render('error', {
-      title: status < 500 ? 'That did not work' : error instanceof ServiceUnavailableError ? 'Not right now' : 'Server error',
+      ...errorPage(status, error instanceof HttpError ? error.page : undefined),
       status,
       message,
       traceId,

@@ -1,9 +1,23 @@
+/** Where a person can go from an error page: a link, in their words. */
+export interface NextStep {
+  readonly href: string;
+  readonly label: string;
+}
+
+/** How an error page is headed and where it sends the person on; each has a default by status. */
+export interface ErrorPage {
+  /** "Video not found" rather than "Page not found". */
+  readonly title?: string;
+  readonly next?: NextStep;
+}
+
 /** An error a request handler throws on purpose: its status and message are fit to show. */
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(
     readonly status: number,
     message: string,
+    readonly page: ErrorPage = {},
   ) {
     super(message);
   }
@@ -26,8 +40,8 @@ export class ForbiddenError extends HttpError {
 
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
-  constructor(message: string) {
-    super(404, message);
+  constructor(message: string, page?: ErrorPage) {
+    super(404, message, page);
   }
 }
 

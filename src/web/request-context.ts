@@ -37,6 +37,12 @@ export function noStore(): RequestHandler {
 export function requestContext({ sessionUser }: RequestContextOptions = {}): RequestHandler {
   return async (req, res, next) => {
     const traceId = randomUUID();
+    // Before the session is read: a request that fails there (the database out of reach) is
+    // the one a visitor most needs an id to quote, and the error page reads it from here.
+    req.context = { traceId, userId: null };
+    res.locals.traceId = traceId;
+    // What support asks a visitor for, without the page showing it (the layout has it as a comment).
+    res.set('X-Trace-Id', traceId);
     const session = req.session;
     if (session) for (const field of OLD_SESSION_FIELDS) if (field in session) delete session[field];
     const sessionId = session?.sid;
@@ -44,7 +50,6 @@ export function requestContext({ sessionUser }: RequestContextOptions = {}): Req
     // A session that ended elsewhere becomes a visitor's: the id goes, the rest (a CSRF token) stays.
     if (sessionId !== undefined && user === undefined) delete session!.sid;
     req.context = { traceId, userId: user?.userId ?? null };
-    res.locals.traceId = traceId;
     res.locals.userId = req.context.userId;
     res.locals.userEmail = user?.email ?? null;
     res.locals.showAdminLink = user?.admin === true;

@@ -6,8 +6,13 @@ import type { Logger } from '../logger.ts';
  * trace id) and nothing else: pino-http's per-request child logger and serializers took about
  * a quarter of the app's CPU under load.
  */
-/** A form that cannot send a header (a plain multipart upload) carries its CSRF token in the URL: keep it out of the log. */
-const hideToken = (url: string): string => (url.includes('_csrf=') ? url.replace(/([?&]_csrf=)[^&#]*/g, '$1***') : url);
+/**
+ * Values kept out of the log: a CSRF token (a plain multipart upload, which cannot send a header,
+ * carries it in the URL) and an email address (the log-in page's ?email=, from "Log in instead"),
+ * personal data that an erasure could not reach once it is in a log line.
+ */
+const HIDDEN = /([?&](?:_csrf|email)=)[^&#]*/g;
+const hideToken = (url: string): string => (url.includes('=') ? url.replace(HIDDEN, '$1***') : url);
 
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {

@@ -52,6 +52,20 @@ test('admin as-of: a user at a point and what changed by another; the catalog as
       [{ date: 'soon' }, 400, /The catalog’s date must be/],
       [{ kind: 'video', id: randomUUID(), at: '1' }, 404, /No video with id .* has any message/],
     ] as const;
+    // The field the error is about points at it (aria-describedby), and no other field does.
+    const describedBy = (html: string, id: string) => new RegExp(`<(?:input|select)[^>]*id="${id}"[^>]*>`).exec(html)?.[0].match(/aria-describedby="([^"]*)"/)?.[1];
+    const fields = ['as-of-kind', 'as-of-id', 'as-of-at', 'as-of-compare', 'as-of-date'];
+    const blamed = [
+      [{ kind: 'user', id: 'not-a-uuid', at: '1' }, 'as-of-id'],
+      [{ kind: 'user', id: userId, at: 'last tuesday' }, 'as-of-at'],
+      [{ kind: 'user', id: userId, at: '1', compare: 'later' }, 'as-of-compare'],
+      [{ kind: 'planet', id: userId, at: '1' }, 'as-of-kind'],
+      [{ date: 'soon' }, 'as-of-date'],
+    ] as const;
+    for (const [query, field] of blamed) {
+      const html = (await request(app).get('/admin/as-of').query(query).set(as).expect(400)).text;
+      t.deepEqual(fields.filter((id) => describedBy(html, id) === 'as-of-error'), [field], `${JSON.stringify(query)}: the error is read with ${field} only`);
+    }
     for (const [query, status, says] of cases) {
       const answer = await request(app).get('/admin/as-of').query(query).set(as);
       t.equal(answer.status, status, `${JSON.stringify(query)} → ${status}`);

@@ -106,7 +106,7 @@ test('admin dashboard: stalled subscribers and parked messages are counted and n
 
     const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
     t.match(page, /<strong data-stalled="1">1<\/strong> stalled/, 'one stalled');
-    t.match(page, /<strong data-parked="1">1<\/strong> parked messages waiting \(<a href="\/admin\/parked">Parked<\/a>\)/, 'one parked');
+    t.match(page, /<strong data-parked="1">1<\/strong> parked message waiting \(<a href="\/admin\/parked">Parked<\/a>\)/, 'one parked');
     t.match(page, /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/, 'which, where and why');
   } finally {
     await Promise.all(running.map((subscription) => subscription.stop()));

@@ -32,6 +32,8 @@ test('admin exports: a refused export stays in the portal, says what to fix, and
   t.equal(selected(bad.text, 'export-user-format'), 'json', 'and the format chosen');
   t.match(/<input[^>]*id="export-user"[^>]*>/.exec(bad.text)?.[0] ?? '', /aria-describedby="user-refused"/, 'the field points at the refusal');
   t.match(bad.text, /name="_csrf" value="[^"]+"/, 'the forms can be sent again');
+  t.match(/<input[^>]*id="export-user"[^>]*>/.exec(bad.text)?.[0] ?? '', /autofocus/, 'the focus is on the field to fix');
+  t.equal(bad.text.match(/autofocus/g)?.length, 1, 'and on no other');
 
   const unknown = randomUUID();
   const none = await post('/admin/exports/user', { userId: unknown, format: 'csv' });
@@ -49,6 +51,8 @@ test('admin exports: a refused export stays in the portal, says what to fix, and
   const trace = await post('/admin/exports/trace', { traceId: '' });
   t.equal(trace.status, 400, 'no trace id → 400');
   t.match(trace.text, /id="trace-refused"/, 'said at the trace form');
+  t.match(/<input[^>]*id="export-trace"[^>]*>/.exec(trace.text)?.[0] ?? '', /autofocus/, 'its field has the focus');
+  t.doesNotMatch(/<input[^>]*id="export-user"[^>]*>/.exec(trace.text)?.[0] ?? '', /autofocus/, 'not the first form’s');
 });
 
 test('admin exports: a video’s history holds its own streams’ messages; its page and a user’s link to their export and as-of view', async (t) => {

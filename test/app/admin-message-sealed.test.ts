@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
+import { asOfSection } from '../../src/app/admin/as-of/index.ts';
 import { exportsSection } from '../../src/app/admin/exports/index.ts';
 import { messagesSection } from '../../src/app/admin/messages/index.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
 import { FROM_THIS_SITE } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
+import { identityStreamName } from '../../src/components/identity/contract.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
@@ -61,4 +63,26 @@ test('admin exports: a sealed address is exported masked, as the message page sh
   }
   await personalData.erase(userId);
   t.ok((await exported('json')).includes('[erased]'), 'erased: the address reads [erased]');
+});
+
+test('admin as-of: a user whose address is sealed shows it masked, as the message page does, not as [sealed]', async (t) => {
+  const system = await createTestSystem();
+  t.teardown(() => system.stop());
+  const { app, admin } = await adminSectionApp(system, [asOfSection]);
+  const personalData = createPersonalData(system.db);
+  const userId = randomUUID();
+  const email = `cy.${userId.slice(0, 8)}@example.com`;
+  const sealedEmail = await personalData.seal(userId, email);
+  const sealedHash = await personalData.seal(userId, `$2b$04$${'a'.repeat(53)}`);
+  await system.messageStore.write(identityStreamName(userId), { id: randomUUID(), type: 'Registered', data: { userId, email: sealedEmail, passwordHash: sealedHash }, metadata: { userId } });
+  const asOf = async () => (await request(app).get('/admin/as-of').query({ kind: 'user', id: userId, at: '2999-01-01' }).set('cookie', admin.cookie).expect(200)).text;
+
+  const html = await asOf();
+  t.match(html, /<th scope="row">Email<\/th><td>c•••@example.com<\/td>/, 'masked');
+  t.notOk(html.includes(email), 'not the full address');
+  t.notOk(html.includes(sealedEmail.data), 'no ciphertext');
+  await personalData.erase(userId);
+  t.match(await asOf(), /<th scope="row">Email<\/th><td>\[sealed\]<\/td>/, 'its key gone, the address does not open: [sealed], and the registration still folds');
+  await system.messageStore.write(identityStreamName(userId), { id: randomUUID(), type: 'UserErased', data: { userId, by: 'test' }, metadata: {} });
+  t.match(await asOf(), /<th scope="row">Email<\/th><td>\[erased\]<\/td>/, 'erased: [erased]');
 });

@@ -115,7 +115,9 @@ test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the
     t.deepEqual(await types(), ['UserLoggedIn', 'UserLoggedOut']);
     const home = await agent.get('/').expect(200);
     t.doesNotMatch(home.text, /site-nav__user/, 'logged out');
+    t.match(home.text, /<p class="flash" role="status">You are logged out\.<\/p>/, 'and told so');
     t.match(home.text, /href="\/register"/, 'the header offers log-in and register again');
+    t.doesNotMatch((await agent.get('/').expect(200)).text, /You are logged out/, 'once');
   } finally {
     await system.stop();
   }
@@ -196,7 +198,8 @@ test('log in: a password over 72 bytes gets a 400 saying so, without being check
     const account = await seedAccount(system.db, { password: 'p'.repeat(72) });
     const longer = await logIn(request.agent(system.app), account.email, `${account.password}and more`);
     t.equal(longer.status, 400, '72 bytes of the right password and more → 400, not a log-in');
-    t.match(longer.text, /at most 72 bytes/, 'the page says the limit');
+    t.match(longer.text, /up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)/, 'the page says the limit in characters a person counts');
+    t.doesNotMatch(longer.text, /bytes/, 'not in bytes');
     t.match(longer.text, new RegExp(`value="${account.email.replace('.', '\\.')}"`), 'the email is kept');
     const accented = await logIn(request.agent(system.app), account.email, 'é'.repeat(37));
     t.equal(accented.status, 400, '37 accented letters are 74 bytes → 400');

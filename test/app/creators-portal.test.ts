@@ -54,7 +54,7 @@ async function filesIn(dir: string): Promise<string[]> {
 const commands = (system: TestSystem) => system.messageStore.readCategory(COMMANDS);
 
 /** The portal alone on an Express app, as a logged-in creator sees it, with some of its parts replaced. */
-function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof createCreatorsPortalApp>[0]>): express.Express {
+function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof createCreatorsPortalApp>[0]>, userId?: string): express.Express {
   const portal = createCreatorsPortalApp({
     db: system.db,
     messageStore: system.messageStore,
@@ -70,7 +70,7 @@ function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof create
   app.set('view engine', 'pug');
   app.locals.basedir = COMMON_VIEWS_DIR;
   app.use((req, _res, next) => {
-    req.context = { traceId: randomUUID(), userId: randomUUID() };
+    req.context = { traceId: randomUUID(), userId: userId ?? randomUUID() };
     next();
   });
   app.use('/creators-portal', portal.router);
@@ -418,6 +418,16 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
   } finally {
     await system.stop();
   }
+});
+
+test('creators portal: a quota of one video in hand is told as "1 video", not "1 videos"', async (t) => {
+  const system = await createTestSystem();
+  t.teardown(() => system.stop());
+  const userId = randomUUID();
+  await seedCreatorVideo(system.db, userId, { status: 'transcoding' });
+  const refused = await request(portalAlone(system, { maxVideosInHand: 1 }, userId)).post('/creators-portal/videos').attach('video', randomBytes(1024), 'second.mp4');
+  t.equal(refused.status, 429, 'one in hand, a quota of one: refused');
+  t.match(refused.text, /You already have 1 video waiting to be converted, the most we take at once\./, 'in the singular');
 });
 
 test('creators portal: a creator with as many videos waiting and converting as the quota allows gets 429 for one more, with Retry-After; nothing is read, written or kept', async (t) => {

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import request from 'supertest';
 import test from 'tape';
 import { createExpressApp } from '../../src/web/create-app.ts';
+import { HttpError, NotFoundError } from '../../src/web/errors.ts';
 import { silentLogger } from '../helpers/databases.ts';
 
 function appThatFails(production: boolean, error: () => Error) {
@@ -81,5 +82,37 @@ test('4xx pages from the libraries (a body that cannot be read, an address that 
     t.ok(page.status >= 400 && page.status < 500, `${what}: ${page.status}`);
     t.doesNotMatch(visible(page.text), words, 'without the library’s words');
     t.match(visible(page.text), /try again/i, 'saying what to do');
+  }
+});
+
+test('404 pages: titled for what was not found, never "That did not work", with a next step', async (t) => {
+  const router = Router();
+  router.get('/plain', () => {
+    throw new NotFoundError('Nothing here.');
+  });
+  router.get('/video', () => {
+    throw new NotFoundError('There is no published video here.', { title: 'Video not found' });
+  });
+  router.get('/gone', () => {
+    throw new HttpError(410, 'Taken down.');
+  });
+  router.get('/mine', () => {
+    throw new NotFoundError('Not yours.', { title: 'Video not found', next: { href: '/creators-portal', label: 'Back to your videos' } });
+  });
+  const app = createExpressApp({ logger: silentLogger, cookieSecret: 'x'.repeat(40), production: true, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
+  const cases: [string, number, string, string][] = [
+    ['/no/such/page', 404, 'Page not found', '<a class="button" href="/">Browse the videos on the home page</a>'],
+    ['/plain', 404, 'Page not found', '<a class="button" href="/">Browse the videos on the home page</a>'],
+    ['/video', 404, 'Video not found', '<a class="button" href="/">Browse the videos on the home page</a>'],
+    ['/gone', 410, 'No longer available', '<a class="button" href="/">Browse the videos on the home page</a>'],
+    ['/mine', 404, 'Video not found', '<a class="button" href="/creators-portal">Back to your videos</a>'],
+  ];
+  for (const [path, status, title, next] of cases) {
+    const page = await request(app).get(path);
+    t.equal(page.status, status, `${path}: ${status}`);
+    t.match(page.text, new RegExp(`<title>${title} · Video Tutorials</title>`), `${path}: titled "${title}"`);
+    t.match(page.text, new RegExp(`<h1>${title}</h1>`), `${path}: headed "${title}"`);
+    t.ok(page.text.includes(next), `${path}: the next step is a link`);
+    t.doesNotMatch(page.text, /That did not work/, `${path}: not "That did not work"`);
   }
 });

@@ -92,7 +92,7 @@ test('record a viewing: bad input gets a clear 4xx page and writes nothing', asy
 
     const notUuid = await post('/record-viewing/not-a-video').send({});
     t.equal(notUuid.status, 400, 'a video id that is not a UUID is a 400');
-    t.match(notUuid.text, /video ids are UUIDs/, 'with a page that says why');
+    t.match(notUuid.text, /That link does not name a video\. Go back to the video’s page/, 'with a page that says why and what to do');
 
     const injection = await post(`/record-viewing/${encodeURIComponent("1' OR '1'='1")}`).send({});
     t.equal(injection.status, 400, 'hostile ids are just bad ids');

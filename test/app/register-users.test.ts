@@ -72,7 +72,7 @@ test('register: each broken rule gets a 400 with its message, the email kept, th
       ['not an email', { email: 'not-an-email' }, /does not look like an email/],
       ['an email of 10,000 characters', { email: `${'a'.repeat(10_000)}@example.com` }, /at most 254 characters/],
       ['a short password', { password: 'short', passwordAgain: 'short' }, /at least 8/],
-      ['a password over 72 bytes', { password: 'é'.repeat(37), passwordAgain: 'é'.repeat(37) }, /at most 72 bytes/],
+      ['a password over 72 bytes', { password: 'é'.repeat(37), passwordAgain: 'é'.repeat(37) }, /That password is too long: a password holds up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)\. Choose a shorter one\./],
       ['a password with a tab', { password: 'long\tenough 1', passwordAgain: 'long\tenough 1' }, /control characters/],
       ['a password with a line break', { password: 'long enough\n1', passwordAgain: 'long enough\n1' }, /control characters/],
       ['a password with a NUL', { password: 'long enough\u00001', passwordAgain: 'long enough\u00001' }, /control characters/],
@@ -105,7 +105,12 @@ test('register: an email already in the credentials projection is refused at onc
       .type('form')
       .send({ _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: existing.email.toUpperCase(), password: 'long enough 1', passwordAgain: 'long enough 1' });
     t.equal(answer.status, 400);
-    t.match(answer.text, /already registered/);
+    t.match(answer.text, /That email address already has an account\./, 'a sentence, not the reason code');
+    t.doesNotMatch(answer.text, /email already registered/, 'the code itself never shows');
+    const logIn = /<a href="(\/auth\/log-in\?email=[^"]+)">Log in instead<\/a>/.exec(answer.text);
+    t.ok(logIn, '"Log in instead" is a link to the log-in page');
+    const logInPage = await agent.get(logIn![1]!.replaceAll('&amp;', '&')).expect(200);
+    t.match(logInPage.text, new RegExp(`name="email" value="${existing.email.toLowerCase().replaceAll('.', '\\.')}"`), 'with the address already typed in');
     t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
   } finally {
     await system.stop();
@@ -191,7 +196,10 @@ test('register: the status page follows the identity stream; unknown ids are 404
 
     const rejected = randomUUID();
     await system.messageStore.write(`identity-${rejected}`, { id: randomUUID(), type: 'RegistrationRejected', data: { reason: 'email already registered' }, metadata: {} });
-    t.match((await agent.get(`/register/${rejected}`).expect(200)).text, /could not create this account: email already registered/);
+    const refused = (await agent.get(`/register/${rejected}`).expect(200)).text;
+    t.match(refused, /That email address already has an account\./, 'the reason code becomes a sentence');
+    t.match(refused, /<a class="button button--primary" href="\/auth\/log-in">Log in instead<\/a>/, 'and the next step is a link');
+    t.doesNotMatch(refused, /email already registered/);
   } finally {
     await system.stop();
   }

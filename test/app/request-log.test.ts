@@ -48,3 +48,20 @@ test('request log: a CSRF token in the URL (plain multipart uploads) is not logg
   await request(app).post('/upload?_csrf=secret-token&x=1').expect(303);
   t.equal(lines[0]?.url, '/upload?_csrf=***&x=1');
 });
+
+test('request log: an email address in the URL ("Log in instead" types it in) is not logged', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const app = express();
+  app.use(requestLog(pino({ base: undefined }, sink)));
+  app.get('/auth/log-in', (_req, res) => res.send('form'));
+  await request(app).get('/auth/log-in?email=alice%40example.com').expect(200);
+  await request(app).get('/auth/log-in?returnTo=%2F&email=bob%40example.com&_csrf=x').expect(200);
+  t.equal(lines[0]?.url, '/auth/log-in?email=***', 'personal data stays out of logs, which erasure cannot reach');
+  t.equal(lines[1]?.url, '/auth/log-in?returnTo=%2F&email=***&_csrf=***', 'the other parameters stay');
+});

@@ -47,7 +47,7 @@ test('identity: Registered → one welcome Send, correlated to the user, linking
     t.equal(data.to, 'new.viewer+tutorials@example.com', 'to the address registered');
     t.ok(data.subject.length > 0, 'with a subject');
     t.ok(data.text.includes('https://tutorials.example.com/site/auth/log-in'), 'the text links to <siteUrl>/auth/log-in');
-    t.ok(data.text.includes('You have registered.'), 'the text says the user registered');
+    t.ok(data.text.includes('Your account is ready.'), 'the text says the account is ready');
     t.ok(data.html.includes('href="https://tutorials.example.com/site/auth/log-in"'), 'the HTML links to the log-in page');
     t.notOk(`${data.subject}${data.text}${data.html}`.toLowerCase().includes('new.viewer'), 'neither body names the address (only `to` does)');
     t.equal(send.metadata.correlationStreamName, identityStreamName(userId), 'correlated to identity-<userId>');

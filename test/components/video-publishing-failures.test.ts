@@ -235,7 +235,7 @@ test('video-publishing failures: a file ffmpeg cannot convert fails with ffmpeg�
     const failing = await ffmpegWrapper(await tempDir(scope), { failWith: '[h264 @ 0x4222a440] no frame!' });
     const { store, videoId, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 0.5, audio: false }), { ffmpegPath: failing.path });
     t.equal(await outcome(), 'VideoPublishingFailed', 'failed');
-    t.equal(await reasonOf(store, videoId), 'The video could not be converted (no frame!).', 'saying what ffmpeg said, without "[h264 @ 0x…]"');
+    t.equal(await reasonOf(store, videoId), 'The video could not be converted (no frame!). Export it again as MP4, or upload another file.', 'saying what ffmpeg said, without "[h264 @ 0x…]"');
   } finally {
     await scope.close();
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { createAdminApp } from '../../src/app/admin/index.ts';
 import type { AdminDeps, AdminSection } from '../../src/app/admin/section.ts';
-import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
+import { usePugViews } from '../../src/web/create-app.ts';
 import { errorHandler } from '../../src/web/error-handlers.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import type { createTestSystem } from '../helpers/test-system.ts';
@@ -26,9 +26,8 @@ export function adminPortal(system: System, adminId: string, sections: ReadonlyA
     sections,
   });
   const app = express();
-  app.set('views', [COMMON_VIEWS_DIR, ...admin.viewsDirs]);
-  app.set('view engine', 'pug');
-  app.locals.basedir = COMMON_VIEWS_DIR;
+  // As the site sets them up (the basedir, and the plural helper templates count with).
+  usePugViews(app, admin.viewsDirs);
   app.use(express.urlencoded({ extended: false }));
   app.use((req, res, next) => {
     req.context = { traceId: randomUUID(), userId: req.get('x-test-user') || null };

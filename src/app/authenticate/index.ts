@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../components/identity/contract.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import type { DeviceCookies } from '../../web/device-cookie.ts';
@@ -44,7 +44,9 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
   const router = Router();
   router.get('/log-in', (req, res) => {
     if (req.context.userId) return res.redirect(303, localReturnPath(req.query.returnTo));
-    showForm(req, res, 200, { returnTo: req.query.returnTo });
+    // "Log in instead" on the registration form brings the address typed there.
+    const email = typeof req.query.email === 'string' && req.query.email.length <= MAX_EMAIL_LENGTH ? normaliseEmail(req.query.email) : undefined;
+    showForm(req, res, 200, { email, returnTo: req.query.returnTo });
   });
 
   router.post('/log-in', requireCsrfToken(), async (req, res) => {
@@ -52,10 +54,10 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     const password = field(req.body, 'password');
     const returnTo = field(req.body, 'returnTo');
     if (email === '' || password === '') return showForm(req, res, 400, { email, returnTo, error: 'Enter your email and your password.' });
-    if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email has at most ${MAX_EMAIL_LENGTH} characters.` });
+    if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.` });
     // bcrypt reads only the first 72 bytes: a longer password would log in on those alone.
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
-      return showForm(req, res, 400, { email, returnTo, error: `A password has at most ${MAX_PASSWORD_BYTES} bytes (fewer characters if it has accents or symbols). Check that this is the one you chose.` });
+      return showForm(req, res, 400, { email, returnTo, error: `That password is longer than any password here: one holds ${PASSWORD_LENGTH_WORDS}. Check that this is the one you chose.` });
     }
 
     const account = await credentials.byEmail(email);
@@ -97,7 +99,8 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     // The session ends on the server first: a copy of this cookie is then worth nothing.
     if (req.session?.sid) await sessions.end(req.session.sid);
     if (userId) await record(req, userId, { type: 'UserLoggedOut', data: { userId } });
-    req.session = null;
+    // A new session that holds nothing but the notice: the old one (its CSRF token too) is gone.
+    req.session = { flash: 'You are logged out.' };
     res.redirect(303, '/');
   });
 

@@ -11,6 +11,7 @@ import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
 import { durationInWords } from '../../web/duration-words.ts';
+import { counted } from '../../plural.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { createCommandSender, type Sender } from './commands.ts';
@@ -27,6 +28,7 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
 const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId;
 // A creator's list is one page; far more videos than anyone uploads by hand.
 const LISTED = 200;
+const YOUR_VIDEOS = { href: '/creators-portal', label: 'Back to your videos' };
 const NOT_YOURS = 'You have no video here. It may belong to someone else, or the link is mistyped.';
 
 interface CreatorsPortalDeps {
@@ -81,7 +83,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   async function ownedVideo(req: Request): Promise<CreatorVideo> {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
     const video = videoId.success ? await queries.ownedVideo(req.context.userId!, videoId.data.toLowerCase()) : undefined;
-    if (!video) throw new NotFoundError(NOT_YOURS);
+    if (!video) throw new NotFoundError(NOT_YOURS, { title: 'Video not found', next: YOUR_VIDEOS });
     return video;
   }
 
@@ -94,7 +96,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   const router = Router();
   // An action posted by someone not logged in gets the same 404 as another creator's would (the
   // issue's rule: nothing about a video is confirmed to strangers); pages send them to log in.
-  router.use((req, _res, next) => next(req.context.userId || req.method === 'GET' || req.method === 'HEAD' ? undefined : new NotFoundError('There is no such page.')));
+  router.use((req, _res, next) => next(req.context.userId || req.method === 'GET' || req.method === 'HEAD' ? undefined : new NotFoundError('There is no such page.', { next: YOUR_VIDEOS })));
   router.use(requireUser());
 
   router.get('/', async (req, res) => {
@@ -117,7 +119,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
     if ((await queries.videosInHand(req.context.userId!)) >= maxVideosInHand) {
       res.set('Connection', 'close');
       throw new TooManyRequestsError(
-        `You already have ${maxVideosInHand} videos waiting to be converted, the most we take at once. Wait until one of them is published, then upload this one.`,
+        `You already have ${counted(maxVideosInHand, 'video')} waiting to be converted, the most we take at once. Wait until one of them is published, then upload this one.`,
         QUOTA_RETRY_SECONDS,
       );
     }
@@ -171,7 +173,7 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   router.get('/videos/:videoId/poster.jpg', async (req, res) => {
     const video = await ownedVideo(req);
-    if (!video.posterUri) throw new NotFoundError('This video has no poster yet.');
+    if (!video.posterUri) throw new NotFoundError('This video has no poster yet: it gets one when it is converted.', { title: 'No poster yet', next: YOUR_VIDEOS });
     await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
   });
 

@@ -8,7 +8,8 @@ import { manageHref, operationView, watchHref } from './views.ts';
 // Trace ids are uuids (request-context.ts); anything else cannot name an operation.
 const traceIdSchema = z.uuid();
 const REFRESH_SECONDS = 2;
-const NOT_YOURS = 'There is no operation of yours here. The link may be mistyped, or it was made by someone else.';
+const NOT_FOUND = { title: 'Change not found', next: { href: '/creators-portal', label: 'Back to your videos' } };
+const NOT_YOURS = 'Nothing you asked for is at this address. The link may be mistyped, or it belongs to someone else.';
 
 const DONE_NOTICES: Readonly<Record<string, string>> = {
   publish: 'Your video is published. This is its page; share the address.',
@@ -26,12 +27,12 @@ export function createOperationPage(queries: CreatorsPortalQueries): RequestHand
   return async (req, res) => {
     const userId = req.context.userId!;
     const parsed = traceIdSchema.safeParse(req.params.traceId);
-    if (!parsed.success) throw new NotFoundError(NOT_YOURS);
+    if (!parsed.success) throw new NotFoundError(NOT_YOURS, NOT_FOUND);
     const traceId = parsed.data.toLowerCase();
     const operation = await queries.operation(traceId);
     const sentKind = recentOperationKind(req, traceId);
     const mine = operation ? operation.userId === userId : sentKind !== undefined;
-    if (!mine) throw new NotFoundError(NOT_YOURS);
+    if (!mine) throw new NotFoundError(NOT_YOURS, NOT_FOUND);
 
     if (operation?.status === 'done') {
       // The outcome and the catalog are kept by different subscribers: wait for the catalog

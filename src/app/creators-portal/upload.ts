@@ -96,7 +96,7 @@ export function receiveUpload(req: Request, { videoStore, key, maxBytes, minimum
     });
     // A client that goes away mid-upload: the store drops the partial file.
     req.once('close', () => {
-      if (!req.complete) fail(new BadRequestError('The upload did not finish.'));
+      if (!req.complete) fail(new BadRequestError('The upload did not finish. Please try again.'));
     });
     // A trickling client is not drained as a refused one is: once told, its connection is closed.
     const stopWatching = watchTransferRate(req, minimumRate, () => {

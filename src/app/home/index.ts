@@ -56,6 +56,8 @@ export function createHomeApp({ db, cacheMs, demoPreparing }: HomeAppDeps) {
       ...catalogView(page),
       firstPage: !after,
       preparing,
+      // The demo runs on a developer's machine only: there, and nowhere else, the empty page names the commands.
+      developerHints: demoPreparing !== undefined,
       refreshSeconds: PREPARING_REFRESH_SECONDS,
     });
   });

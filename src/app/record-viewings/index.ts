@@ -8,6 +8,7 @@ import { localReturnPath } from '../../web/return-to.ts';
 import type { VisitorKeyOf } from '../../web/visitor-key.ts';
 import { viewingSchemas, viewingStreamName, type VideoViewed, type ViewingSource } from './contract.ts';
 import { createRecordViewingsQueries } from './queries.ts';
+import { counted } from '../../plural.ts';
 
 /** The contract's own check, so the route and the event agree on what a video id is. */
 const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;
@@ -28,8 +29,7 @@ const NOT_HERE = 'There is no published video here to count a viewing of. It may
 
 /** "10 minutes", "1 minute": how long until the address may record viewings again. */
 function waitLabel(seconds: number): string {
-  const minutes = Math.ceil(seconds / 60);
-  return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+  return counted(Math.ceil(seconds / 60), 'minute');
 }
 
 interface RecordViewingsDeps {
@@ -57,12 +57,12 @@ export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorK
   const router = Router();
   router.post('/:videoId', async (req, res) => {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
-    if (!videoId.success) throw new BadRequestError('That is not a video id: video ids are UUIDs.');
+    if (!videoId.success) throw new BadRequestError('That link does not name a video. Go back to the video’s page and press the button there.');
     // Before the catalog is read: an unknown id costs a try like any other, so probing is no cheaper.
     const wait = await rateLimits.viewingWait(req.ip ?? '');
     if (wait > 0) throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
     // The counts take what the log holds, so what may not be counted is never written.
-    if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE);
+    if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE, { title: 'Video not found' });
     await recordViewing(req, videoId.data.toLowerCase());
     req.session!.flash = 'Viewing recorded — thank you for watching.';
     // The form says where it was (helmet's Referrer-Policy leaves browsers sending no Referer).

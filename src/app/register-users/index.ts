@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, normaliseEmail, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
+import { identityCommandStreamName, normaliseEmail, PASSWORD_LENGTH_WORDS, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
 import { userResendRefusal } from '../../components/identity/welcome-email.ts';
 import { derivedMessageId, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
@@ -14,9 +14,12 @@ import type { PasswordHasher } from '../../web/passwords.ts';
 import type { RateLimits } from '../../web/rate-limits.ts';
 import { registrationDecision, registrationOf, resendPending } from './registration-status.ts';
 import { validateRegistration, type RegistrationField } from './validate.ts';
+import { logInHref, refusalWords } from './refusal-words.ts';
 import { isOwnRegistration, rememberRegistration, waitLabel, welcomeEmailView } from './welcome-email-view.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
+const NO_REGISTRATION = 'There is no registration at this address. The link may be mistyped; to create an account, register again.';
+const REGISTRATION_NOT_FOUND = { title: 'Registration not found', next: { href: '/register', label: 'Register' } };
 const userIdParam = z.uuid();
 // Fixed: the same "send it again" form posted twice must name the same command.
 const RESEND_NAMESPACE = '8d3f0b6a-7c2e-4e15-b9a4-6f1d2e8c0a73';
@@ -44,13 +47,15 @@ interface FormState {
   readonly email?: string;
   readonly userId?: string | undefined;
   readonly errors?: Partial<Record<RegistrationField, string>>;
+  /** The email already has an account: the error links to the log-in page, the address typed in. */
+  readonly logInInstead?: boolean;
 }
 
 export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn, passwords, rateLimits, personalData, newId = randomUUID }: RegisterUsersDeps) {
-  const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {} }: FormState) => {
+  const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {}, logInInstead = false }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
-    res.status(status).render('register', { title: 'Register', email, newUserId: userId ?? newId(), errors });
+    res.status(status).render('register', { title: 'Register', passwordLengthWords: PASSWORD_LENGTH_WORDS, email, newUserId: userId ?? newId(), errors, logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined });
   };
 
   const router = Router();
@@ -76,7 +81,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
 
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
     if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
-    if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: `That email is ${REJECTION_REASONS.emailTaken}. Log in instead?` } });
+    if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
 
     const command: IdentityCommand = {
       id: newId(),
@@ -93,7 +98,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
   router.get('/:userId', async (req, res) => {
     const id = userIdOf(req.params.userId);
     const registration = id ? await registrationOf(messageStore, id) : undefined;
-    if (!id || !registration) throw new NotFoundError('There is no registration with that id.');
+    if (!id || !registration) throw new NotFoundError(NO_REGISTRATION, REGISTRATION_NOT_FOUND);
     const { decision } = registration;
     // "Registered — log in" only once log-in would work: until the credentials row is there,
     // the account is still being set up as far as the person waiting can tell.
@@ -103,7 +108,8 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
         ? welcomeEmailView(registration, { owner: isOwnRegistration(req, id), pending: await resendPending(messageStore, registration, id), now: new Date() })
         : undefined;
     if (welcome?.canAskAgain) issueCsrfToken(req, res);
-    res.render('registration-status', { title: 'Registration', status, welcome, resendAction: `/register/${id}/welcome-email`, requestId: newId() });
+    const refusal = decision.state === 'rejected' ? refusalWords(decision.reason) : undefined;
+    res.render('registration-status', { title: 'Registration', status, refusal, welcome, resendAction: `/register/${id}/welcome-email`, requestId: newId() });
   });
 
   /**
@@ -115,7 +121,7 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
   router.post('/:userId/welcome-email', requireCsrfToken(), async (req, res) => {
     const id = userIdOf(req.params.userId);
     const registration = id ? await registrationOf(messageStore, id) : undefined;
-    if (!id || !registration) throw new NotFoundError('There is no registration with that id.');
+    if (!id || !registration) throw new NotFoundError(NO_REGISTRATION, REGISTRATION_NOT_FOUND);
     if (!isOwnRegistration(req, id)) throw new ForbiddenError('Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.');
     if (registration.decision.state !== 'registered') throw new BadRequestError('This account is not registered, so there is no welcome email to send. Go back to the registration page.');
     const requestId = userIdParam.safeParse((req.body as { requestId?: unknown }).requestId);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail } from '../../components/identity/contract.ts';
+import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../components/identity/contract.ts';
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
@@ -29,17 +29,17 @@ export function validateRegistration(body: unknown): Validated {
   const errors: Partial<Record<RegistrationField, string>> = {};
 
   if (email === '') errors.email = 'Enter your email address.';
-  else if (email.length > MAX_EMAIL_LENGTH) errors.email = `An email address has at most ${MAX_EMAIL_LENGTH} characters.`;
+  else if (email.length > MAX_EMAIL_LENGTH) errors.email = `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.`;
   else if (!emailSchema.safeParse(email).success) errors.email = 'That does not look like an email address (name@example.com).';
 
   // bcrypt reads only the first 72 bytes: a longer password would be silently cut.
   const bytes = Buffer.byteLength(password, 'utf8');
   if (bytes < MIN_PASSWORD_BYTES) errors.password = `Choose a password of at least ${MIN_PASSWORD_BYTES} characters.`;
-  else if (bytes > MAX_PASSWORD_BYTES) errors.password = `A password has at most ${MAX_PASSWORD_BYTES} bytes (fewer characters if it has accents or symbols).`;
+  else if (bytes > MAX_PASSWORD_BYTES) errors.password = `That password is too long: a password holds ${PASSWORD_LENGTH_WORDS}. Choose a shorter one.`;
   // A tab, line break or NUL is seldom typed on purpose, and some keyboards and password fields
   // cannot type it again at log-in.
   else if (CONTROL_CHARACTER.test(password)) errors.password = 'A password cannot contain control characters (such as tabs or line breaks). Choose one without them.';
-  if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same.';
+  if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same. Type the same password in both fields.';
 
   const validUserId = z.uuid().safeParse(userId).success;
   if (!validUserId) errors.userId = 'The form was damaged; it has been reset. Please fill it in again.';

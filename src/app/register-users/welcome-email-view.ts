@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { userResendRefusal, type ResendRefusal } from '../../components/identity/welcome-email.ts';
 import type { Registration } from './registration-status.ts';
+import { counted } from '../../plural.ts';
 
 declare global {
   namespace CookieSessionInterfaces {
@@ -40,8 +41,8 @@ interface WelcomeEmailView {
 /** "about 3 hours", "about 20 minutes": how long until `at`, rounded up. */
 export function waitLabel(at: Date, now: Date): string {
   const minutes = Math.max(1, Math.ceil((at.getTime() - now.getTime()) / 60_000));
-  if (minutes < 90) return `about ${minutes} minute${minutes === 1 ? '' : 's'}`;
-  return `about ${Math.ceil(minutes / 60)} hours`;
+  if (minutes < 90) return `about ${counted(minutes, 'minute')}`;
+  return `about ${counted(Math.ceil(minutes / 60), 'hour')}`;
 }
 
 /** What the person waiting is told, in their words: never the server's reply or our internals. */

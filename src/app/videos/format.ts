@@ -1,4 +1,4 @@
-const whole = new Intl.NumberFormat('en');
+import { counted } from '../../plural.ts';
 
 /** A running time as players show it: 0:07, 12:03, 1:02:03; a dash when it is not known yet. */
 export function durationLabel(seconds: number | null | undefined): string {
@@ -11,7 +11,7 @@ export function durationLabel(seconds: number | null | undefined): string {
 }
 
 export function viewsLabel(views: number): string {
-  return `${whole.format(views)} ${views === 1 ? 'view' : 'views'}`;
+  return counted(views, 'view');
 }
 
 /** What a video is called until its creator names it. */

@@ -15,6 +15,7 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
 const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId;
 const NOT_HERE = 'There is no published video here. It may have been taken down, or the link is mistyped.';
 // 410 Gone: the address was right, and the video will not come back.
+const VIDEO_NOT_FOUND = { title: 'Video not found' };
 const TAKEN_DOWN = 'This video was taken down by the site’s moderators and can no longer be watched. Browse the other videos from the home page.';
 
 interface VideosAppDeps {
@@ -28,11 +29,11 @@ export function createVideosApp({ db, videoStore }: VideosAppDeps) {
 
   async function publishedVideo(req: Request): Promise<WatchableVideo> {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
-    if (!videoId.success) throw new NotFoundError(NOT_HERE);
+    if (!videoId.success) throw new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
     const id = videoId.data.toLowerCase();
     const video = await queries.published(id);
     if (video) return video;
-    throw (await queries.takenDown(id)) ? new HttpError(410, TAKEN_DOWN) : new NotFoundError(NOT_HERE);
+    throw (await queries.takenDown(id)) ? new HttpError(410, TAKEN_DOWN, { title: 'Video taken down' }) : new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
   }
 
   const router = Router();

@@ -23,7 +23,7 @@ async function openRange(store: VideoStore, uri: string, wanted: RangeRequest): 
     return await store.open(uri, await byteRange(store, uri, wanted));
   } catch (error) {
     if (error instanceof RangeNotSatisfiableError) return { unsatisfiable: error.size };
-    if (error instanceof VideoNotFoundError) throw new NotFoundError('That file is not here.');
+    if (error instanceof VideoNotFoundError) throw new NotFoundError('That file is not here. It may have been replaced by a newer one: reload the video’s page.', { title: 'File not found' });
     throw error;
   }
 }

@@ -21,6 +21,11 @@ export const MAX_EMAIL_LENGTH = 254;
 /** bcrypt reads only the first 72 bytes of a password. */
 export const MIN_PASSWORD_BYTES = 8;
 export const MAX_PASSWORD_BYTES = 72;
+/**
+ * The byte limit as a person counts: plain letters, digits and punctuation are a byte each in
+ * UTF-8; accented letters take two, most other scripts three, emoji four.
+ */
+export const PASSWORD_LENGTH_WORDS = `up to ${MAX_PASSWORD_BYTES} plain letters, digits and punctuation marks (an accented letter counts as two, an emoji as four)`;
 
 /** Trimmed and lower-cased: the one spelling of an address that the whole site compares. */
 export function normaliseEmail(email: string): string {

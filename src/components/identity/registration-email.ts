@@ -17,17 +17,18 @@ export interface RegistrationEmail {
 
 /** Compiles the templates once; the returned function renders the welcome email (which names no address). */
 export function createRegistrationEmail(siteUrl: string): () => RegistrationEmail {
-  const logInUrl = logInUrlOf(siteUrl);
+  const logInUrl = siteUrlOf(siteUrl, 'auth/log-in');
+  const homeUrl = siteUrlOf(siteUrl, '');
   const text = pug.compileFile(path.join(TEMPLATES_DIR, 'text.pug'));
   const html = pug.compileFile(path.join(TEMPLATES_DIR, 'html.pug'));
   return () => {
-    const locals = { logInUrl, subject: SUBJECT };
+    const locals = { logInUrl, homeUrl, subject: SUBJECT };
     return { subject: SUBJECT, text: text(locals), html: html(locals) };
   };
 }
 
-/** `<siteUrl>/auth/log-in`, keeping any path the site is served under (https://example.com/tutorials). */
-function logInUrlOf(siteUrl: string): string {
+/** `<siteUrl>/<page>` (`auth/log-in`, or '' for the home page), keeping any path the site is served under (https://example.com/tutorials). */
+function siteUrlOf(siteUrl: string, page: string): string {
   let url: URL;
   try {
     url = new URL(siteUrl);
@@ -36,7 +37,7 @@ function logInUrlOf(siteUrl: string): string {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`siteUrl must be an http(s) URL, not ${JSON.stringify(siteUrl)}`);
   // (?<!\/): a run of slashes is tried once, from its first, not again from each of the others.
-  url.pathname = `${url.pathname.replace(/(?<!\/)\/+$/, '')}/auth/log-in`;
+  url.pathname = `${url.pathname.replace(/(?<!\/)\/+$/, '')}/${page}`;
   url.search = '';
   url.hash = '';
   return url.toString();

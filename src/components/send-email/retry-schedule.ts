@@ -1,5 +1,6 @@
 import { backoffDelay } from '../../subscription/retry.ts';
 import type { EmailState } from './email.ts';
+import { counted } from '../../plural.ts';
 
 /** How long to wait before each new try of an email that failed for a reason that may pass. */
 export interface RetryDelays {
@@ -36,6 +37,6 @@ export function afterFailedTry(state: EmailState, now: number, schedule: RetrySc
 /** "3 tries in 2 hours": how long an email was tried, in the words of a Failed reason. */
 export function triedFor(attempts: number, failingSince: string, now: number): string {
   const minutes = Math.max(0, Math.round((now - Date.parse(failingSince)) / 60_000));
-  const span = minutes < 1 ? 'under a minute' : minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.round(minutes / 60)} hours`;
-  return `${attempts} ${attempts === 1 ? 'try' : 'tries'} in ${span}`;
+  const span = minutes < 1 ? 'under a minute' : minutes < 120 ? counted(minutes, 'minute') : counted(Math.round(minutes / 60), 'hour');
+  return `${counted(attempts, 'try', 'tries')} in ${span}`;
 }

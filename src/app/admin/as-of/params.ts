@@ -9,8 +9,14 @@ interface AsOfQuery {
   readonly form: Readonly<Record<'kind' | 'id' | 'at' | 'compare' | 'date', string>>;
 }
 
+type FormField = keyof AsOfQuery['form'];
+
 export class AsOfQueryError extends Error {
   override name = 'AsOfQueryError';
+  /** The field to fix: its input points at the error (aria-describedby). */
+  constructor(message: string, readonly field: FormField) {
+    super(message);
+  }
 }
 
 const idSchema = z.uuid();
@@ -20,9 +26,9 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value.trim().slice(0, 100) : '';
 }
 
-function point(label: string, value: string): Point {
+function point(label: string, field: FormField, value: string): Point {
   const parsed = parsePoint(value);
-  if (!parsed) throw new AsOfQueryError(`${label} must be ${POINT_HINT}.`);
+  if (!parsed) throw new AsOfQueryError(`${label} must be ${POINT_HINT}.`, field);
   return parsed;
 }
 
@@ -38,12 +44,12 @@ export function parseAsOfQuery(query: Readonly<Record<string, unknown>>): AsOfQu
   let entity: AsOfQuery['entity'];
   if (asksEntity) {
     const kind = Object.hasOwn(ENTITY_KINDS, form.kind) ? ENTITY_KINDS[form.kind] : undefined;
-    if (!kind) throw new AsOfQueryError('Choose what to look at: a user or a video.');
+    if (!kind) throw new AsOfQueryError('Choose what to look at: a user or a video.', 'kind');
     const id = idSchema.safeParse(form.id);
-    if (!id.success) throw new AsOfQueryError(`A ${form.kind}'s id is a UUID.`);
-    entity = { kind, id: id.data.toLowerCase(), at: point('“As of”', form.at), compare: form.compare === '' ? undefined : point('“Compare with”', form.compare) };
+    if (!id.success) throw new AsOfQueryError(`A ${form.kind}'s id is a UUID.`, 'id');
+    entity = { kind, id: id.data.toLowerCase(), at: point('“As of”', 'at', form.at), compare: form.compare === '' ? undefined : point('“Compare with”', 'compare', form.compare) };
   }
-  const date = form.date === '' ? undefined : point('The catalog’s date', form.date);
+  const date = form.date === '' ? undefined : point('The catalog’s date', 'date', form.date);
   return { form, ...(entity && { entity }), ...(date && { date }) };
 }
 

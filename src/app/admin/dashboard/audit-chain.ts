@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { lastVerification, type LastVerification } from '../../../audit/index.ts';
 import type { Logger } from '../../../logger.ts';
 import { countLabel, messageHref, timeLabel } from './format.ts';
+import { counted } from '../../../plural.ts';
 
 export type AuditChainState =
   | { readonly kind: 'not installed' }
@@ -54,7 +55,6 @@ interface AuditLine {
   readonly href?: string;
 }
 
-const counted = (count: number, noun: string): string => `${countLabel(count)} ${noun}${count === 1 ? '' : 's'}`;
 
 const VERDICT: Record<'intact' | 'unproven' | 'failed', { readonly text: string; readonly tone: AuditTone }> = {
   intact: { text: 'INTACT', tone: 'ok' },

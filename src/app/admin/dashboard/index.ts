@@ -42,6 +42,9 @@ export const dashboardSection: AdminSectionFactory = (deps) => {
       subscribers: subscribers.map(subscriberView),
       subscriberCount: subscribers.length,
       behindCount: behind.length,
+      // Numbers, not labels: the template picks each noun's number with plural().
+      mostBehindCount: Math.max(0, ...behind.map((s) => s.lag.behind)),
+      messagesLastHour: minutes.reduce((sum, minute) => sum + minute.messages, 0),
       mostBehind: behind.length > 0 ? behindLabel(Math.max(...behind.map((s) => s.lag.behind))) : '0',
       stalled: stalled.map(subscriberView),
       parked: parked.total,

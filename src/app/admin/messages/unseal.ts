@@ -14,8 +14,10 @@ function sealOwner(data: Record<string, unknown>): string | undefined {
  * address (redactForDisplay): the ciphertext tells an admin nothing. A field whose user is erased
  * reads "[erased]"; one whose owner the data does not name, or that does not open with their key
  * (altered in the store), stays "[sealed]". Sealed fields sit at the top of the data.
+ * `keepUnopened` leaves a field that does not open as it was, for a reader that checks the data
+ * against its contract (the as-of fold), which a marker in an address's place would break.
  */
-export async function openSealedFields(personalData: PersonalData, data: unknown): Promise<unknown> {
+export async function openSealedFields(personalData: PersonalData, data: unknown, { keepUnopened = false } = {}): Promise<unknown> {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
   const fields = data as Record<string, unknown>;
   if (!Object.values(fields).some(isSealed)) return data;
@@ -23,11 +25,12 @@ export async function openSealedFields(personalData: PersonalData, data: unknown
   const opened = await Promise.all(
     Object.entries(fields).map(async ([key, value]): Promise<[string, unknown]> => {
       if (!isSealed(value)) return [key, value];
-      if (owner === undefined) return [key, SEALED];
+      if (owner === undefined) return [key, keepUnopened ? value : SEALED];
       try {
-        return [key, (await personalData.open(owner, value)) ?? ERASED];
+        const opened = await personalData.open(owner, value);
+        return [key, opened ?? (keepUnopened ? value : ERASED)];
       } catch (error) {
-        if (error instanceof SealBrokenError) return [key, SEALED];
+        if (error instanceof SealBrokenError) return [key, keepUnopened ? value : SEALED];
         throw error;
       }
     }),

@@ -11,6 +11,7 @@ import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction }
 import { sendTakeDown, takeDownCommandId } from '../videos/take-down.ts';
 import type { AdminUser, createUsersQueries } from './queries.ts';
 import { userHref } from './views.ts';
+import { counted } from '../../../plural.ts';
 
 /** What the creator's list says about each video an erasure takes down (they can no longer log in, but it is on record). */
 const ERASURE_REASON = 'The account that uploaded this video was erased.';
@@ -114,7 +115,7 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
       if (!(error instanceof ActionAlreadyRecordedError)) throw error;
     }
     const videos = await eraseUserAndTheirVideos(deps, user.userId, actor);
-    const takenDown = videos === 0 ? '' : ` ${videos === 1 ? 'Their video is' : `Their ${videos} videos are`} being taken down.`;
+    const takenDown = videos === 0 ? '' : ` ${videos === 1 ? 'Their video is' : `Their ${counted(videos, 'video')} are`} being taken down.`;
     req.session!.flash = `Erased user ${user.userId}: their personal fields no longer open.${takenDown} The pages show ${ERASED} once the projections catch up.`;
     res.redirect(303, userHref(user.userId));
   });

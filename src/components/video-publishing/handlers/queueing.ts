@@ -6,6 +6,7 @@ import { answerId } from '../ids.ts';
 import type { CreatorQuota, TranscodeQueue } from '../scheduling/transcode-queue.ts';
 import { isSettled, videoProjection } from '../video.ts';
 import { createOutcomes } from './outcomes.ts';
+import { counted } from '../../../plural.ts';
 
 export interface QueueingDeps {
   readonly messageStore: MessageStore;
@@ -17,7 +18,7 @@ export interface QueueingDeps {
 
 /** What a creator over the quota reads: the portal refuses such an upload first, so this is for a race or another writer. */
 export function creatorBusyReason({ running, queued }: CreatorQuota): string {
-  return `You already have ${running + queued} videos waiting to be converted, the most we take at once. Please wait until one is published, then upload this one again.`;
+  return `You already have ${counted(running + queued, 'video')} waiting to be converted, the most we take at once. Please wait until one is published, then upload this one again.`;
 }
 
 /**

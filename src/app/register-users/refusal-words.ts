@@ -1,0 +1,32 @@
+import { REJECTION_REASONS } from '../../components/identity/contract.ts';
+
+type ReasonCode = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
+
+/**
+ * The one place a reason the identity component gives (a code kept in its events) becomes a
+ * sentence for a person. Keyed by every code, so a new reason does not compile without its words.
+ */
+const SENTENCES: Record<ReasonCode, string> = {
+  [REJECTION_REASONS.emailTaken]: 'That email address already has an account.',
+  [REJECTION_REASONS.unknownEmail]: 'No account is registered with that email address.',
+  [REJECTION_REASONS.notRegistered]: 'That account is not registered with that email address.',
+};
+
+// A reason from an older or newer version of the component, which has no sentence here.
+const UNKNOWN = 'We could not create this account. Go back to registration and try again.';
+
+interface RefusalWords {
+  readonly sentence: string;
+  /** The address already has an account: its owner logs in instead of registering. */
+  readonly logInInstead: boolean;
+}
+
+export function refusalWords(reason: string): RefusalWords {
+  const sentence = (SENTENCES as Record<string, string | undefined>)[reason];
+  return { sentence: sentence ?? UNKNOWN, logInInstead: reason === REJECTION_REASONS.emailTaken };
+}
+
+/** The log-in page with the address already typed in. */
+export function logInHref(email: string | undefined): string {
+  return email ? `/auth/log-in?email=${encodeURIComponent(email)}` : '/auth/log-in';
+}

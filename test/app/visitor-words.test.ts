@@ -1,0 +1,104 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import test from 'tape';
+import { createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
+import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
+import { csrfTokenOf } from '../helpers/http.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+
+/**
+ * Words that name how the site is built, not what a visitor or creator does: none may show on
+ * their pages or in their emails (admins' pages are another matter).
+ */
+const INTERNAL_WORDS =
+  /\b(events?|projections?|streams?|message ?store|messages? db|aggregators?|components?|traces?|subscribers?|subscriptions?|idempoten\w*|append-only|commands?|VideoViewed|RegistrationRejected|transcod\w*|ffmpeg|npm|uuid|null|undefined|NaN)\b/gi;
+
+/** What a person reads: comments, scripts and tags gone, entities as their characters. */
+function visibleText(html: string): string {
+  return html
+    .replace(/<!--[\s\S]*?-->/g, ' ')
+    .replace(/<(script|style)\b[\s\S]*?<\/\1>/gi, ' ')
+    .replace(/<[^>]+>/g, ' ')
+    .replaceAll('&amp;', '&')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#39;', "'")
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** A count printed with the wrong number of its noun: "1 videos", "1 views", "minute(s)". */
+const BAD_PLURALS = /\b1 [a-z]+s\b(?<!\b1 (?:is|was|has|does|this))|\(s\)/g;
+
+test('visitor words: no page a visitor or creator sees, nor the welcome email, names the machinery or miscounts', async (t) => {
+  const system = await createTestSystem({ pageCacheMs: 0 });
+  const seen: [string, string][] = [];
+  const page = async (name: string, answer: Promise<request.Response>) => {
+    const text = (await answer).text;
+    seen.push([name, visibleText(text)]);
+    return text;
+  };
+  try {
+    const visitor = request.agent(system.app);
+    await page('home, empty', visitor.get('/').expect(200));
+    await page('register', visitor.get('/register').expect(200));
+    await page('log in', visitor.get('/auth/log-in').expect(200));
+    await page('404', visitor.get('/no-such-page').expect(404));
+    await page('a video that is not there', visitor.get(`/videos/${randomUUID()}`).expect(404));
+    await page('a registration that is not there', visitor.get(`/register/${randomUUID()}`).expect(404));
+
+    // Registrations: pending, registered, refused for a taken address.
+    const form = await visitor.get('/register');
+    const userId = /name="userId" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
+    const posted = await visitor.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
+    await page('registration status, pending', visitor.get(posted.headers.location ?? '/register/none').expect(200));
+    const registered = randomUUID();
+    await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
+    await system.db('user_credentials').insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
+    await page('registration status, registered', visitor.get(`/register/${registered}`).expect(200));
+    const refused = randomUUID();
+    await system.messageStore.write(`identity-${refused}`, { id: randomUUID(), type: 'RegistrationRejected', data: { reason: 'email already registered' }, metadata: {} });
+    await page('registration status, refused', visitor.get(`/register/${refused}`).expect(200));
+    const taken = await visitor.get('/register');
+    await page(
+      'register, email taken',
+      visitor.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(taken), userId: randomUUID(), email: 'r@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' }).expect(400),
+    );
+
+    // A creator with a published video, one that failed, and a change that was refused.
+    const creator = await seedAccount(system.db);
+    const videoId = randomUUID();
+    await system.db('videos').insert({ video_id: videoId, owner_id: creator.userId, name: 'Keysets explained', description: 'Why OFFSET gets slow.', status: 'published', transcoded_uri: 'file:///nowhere/video.mp4', poster_uri: 'file:///nowhere/poster.jpg', duration_seconds: 61, width: 320, height: 240, views: 1, published_at: new Date() });
+    await system.db('home_page').insert({ page_name: 'home', videos_watched: 1 }).onConflict('page_name').merge();
+    await system.db('creators_videos').insert({ video_id: videoId, owner_id: creator.userId, status: 'published', name: 'Keysets explained', uploaded_at: new Date() });
+    const failedId = randomUUID();
+    await system.db('creators_videos').insert({ video_id: failedId, owner_id: creator.userId, status: 'failed', failure_reason: 'This file holds no video we can read. Please upload another file.', uploaded_at: new Date() });
+    const operation = randomUUID();
+    await system.db('video_operations').insert({ trace_id: operation, video_id: videoId, user_id: creator.userId, kind: 'name', status: 'failed', reason: 'only the video’s owner can change it', updated_at: new Date() });
+    await page('home, filled', visitor.get('/').expect(200));
+    await page('watch', visitor.get(`/videos/${videoId}`).expect(200));
+
+    const agent = request.agent(system.app);
+    await logIn(agent, creator.email, creator.password);
+    await page('creators portal', agent.get('/creators-portal').expect(200));
+    await page('a video’s page in the portal', agent.get(`/creators-portal/videos/${videoId}`).expect(200));
+    await page('a failed video’s page in the portal', agent.get(`/creators-portal/videos/${failedId}`).expect(200));
+    await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
+    await page('someone else’s video', agent.get(`/creators-portal/videos/${randomUUID()}`).expect(404));
+    const logOut = await page('log out', agent.get('/auth/log-out').expect(200));
+    await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf({ text: logOut } as request.Response) }).expect(303);
+    await page('home, after logging out', agent.get('/').expect(200));
+
+    const email = createRegistrationEmail('https://tutorials.example.com/')();
+    seen.push(['welcome email, text', email.text], ['welcome email, HTML', visibleText(email.html)]);
+
+    t.equal(seen.length, 21, 'every page and the email were read');
+    for (const [name, text] of seen) {
+      t.ok(text.length > 0, `${name}: has words`);
+      t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);
+      t.deepEqual(text.match(BAD_PLURALS) ?? [], [], `${name}: no miscounted nouns`);
+    }
+    t.match(seen.find(([name]) => name === 'home, after logging out')?.[1] ?? '', /You are logged out\./, 'logging out says so');
+  } finally {
+    await system.stop();
+  }
+});
