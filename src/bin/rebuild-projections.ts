@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { pickProjections, PROJECTION_NAMES, RebuildAbortedError, rebuildableProjections, runRebuild, type RebuildableProjection, type RebuildReport, type Requester } from '../rebuild/index.ts';
 import { cliLogger, runCli, withDatabases } from './cli.ts';
+import { counted, plural } from '../plural.ts';
 
 /*
  * npm run projections:rebuild -- <name|all> [--batch-size <n>]
@@ -68,7 +69,7 @@ function progressDisplay(name: string, terminal: boolean) {
       update(report: RebuildReport) {
         if (report.phase === phase) return;
         phase = report.phase;
-        process.stderr.write(`${name}: ${phase} (${report.done}/${report.total} messages)\n`);
+        process.stderr.write(`${name}: ${phase} (${report.done}/${report.total} ${plural(report.total, 'message')})\n`);
       },
       stop: () => undefined,
     };
@@ -121,7 +122,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
         display.stop();
         const positions = Object.entries(result.positions).map(([subscriberId, position]) => `${subscriberId} at ${position}`).join(', ');
         const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: their data breaks the contract)` : '';
-        process.stdout.write(`Rebuilt ${projection.name}: ${result.messages} messages${skipped} in ${(result.ms / 1000).toFixed(1)} s; ${positions}.\n`);
+        process.stdout.write(`Rebuilt ${projection.name}: ${counted(result.messages, 'message')}${skipped} in ${(result.ms / 1000).toFixed(1)} s; ${positions}.\n`);
       } catch (error) {
         display.stop();
         if (error instanceof RebuildAbortedError) {
