@@ -43,4 +43,8 @@ test('admin messages: subscribers’ position bookkeeping is hidden unless asked
 
   t.deepEqual(positionsOn((await get(`stream=${encodeURIComponent(positionStream)}`)).text), [read!.globalPosition], 'filtering by its stream shows it without the box');
   t.ok(positionsOn((await get(`category=${POSITION_CATEGORY}&${cursor}`)).text).includes(read!.globalPosition), 'and so does filtering by its category');
+
+  const reads = await get(`type=Read&${cursor}`);
+  t.notOk(positionsOn(reads.text).includes(read!.globalPosition), 'a search for Read leaves it out too');
+  t.match(reads.text, /is hidden: tick “Show subscriber bookkeeping” to include it/, 'and an empty page says why and what to do');
 });
