@@ -5,7 +5,9 @@ import request from 'supertest';
 import test from 'tape';
 import { requestLog } from '../../src/web/request-log.ts';
 
-test('request log: one line per request with method, path, status, time and trace id', async (t) => {
+
+/** A pino destination that keeps each JSON line written to it, parsed. */
+function logLines(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -13,6 +15,11 @@ test('request log: one line per request with method, path, status, time and trac
       done();
     },
   });
+  return { lines, sink };
+}
+
+test('request log: one line per request with method, path, status, time and trace id', async (t) => {
+  const { lines, sink } = logLines();
   const app = express();
   app.use((req, _res, next) => {
     req.context = { traceId: 'trace-1', userId: null };
@@ -35,13 +42,7 @@ test('request log: one line per request with method, path, status, time and trac
 });
 
 test('request log: a CSRF token in the URL (plain multipart uploads) is not logged', async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { lines, sink } = logLines();
   const app = express();
   app.use(requestLog(pino({ base: undefined }, sink)));
   app.post('/upload', (_req, res) => res.status(303).send(''));
@@ -50,13 +51,7 @@ test('request log: a CSRF token in the URL (plain multipart uploads) is not logg
 });
 
 test('request log: an email address in the URL ("Log in instead" types it in) is not logged', async (t) => {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { lines, sink } = logLines();
   const app = express();
   app.use(requestLog(pino({ base: undefined }, sink)));
   app.get('/auth/log-in', (_req, res) => res.send('form'));

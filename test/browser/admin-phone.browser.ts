@@ -4,9 +4,8 @@ import test from 'tape';
 import type { Page } from 'playwright-core';
 import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
 import { ADMIN_ROLE } from '../../src/web/access.ts';
-import { FROM_THIS_SITE, seedAccount } from '../helpers/accounts.ts';
+import { postRegistration, seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { csrfTokenOf } from '../helpers/http.ts';
 import { message } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -43,15 +42,8 @@ test('in Chromium at 390 and 1280 px: admin pages neither scroll sideways nor br
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
     const visitor = request.agent(system.app);
-    const form = await visitor.get('/register');
-    const userId = /name="userId" value="([^"]+)"/.exec(form.text)![1]!;
     const email = 'grace.hopper.with.a.long.address@example.com';
-    await visitor
-      .post('/register')
-      .set(FROM_THIS_SITE)
-      .type('form')
-      .send({ _csrf: csrfTokenOf(form), userId, email, password: 'a long password', passwordAgain: 'a long password' })
-      .expect(303);
+    const { userId } = await postRegistration(visitor, email, 'a long password');
     await waitUntil('the admin users projection', async () => system.db('admin_users').where({ user_id: userId }).first());
     const admin = await seedAccount(system.db, { roles: [ADMIN_ROLE], email: 'operations.administrator.on.call@example.com' });
     // Something parked, and one settled by the admin, so the parked page has both parts.

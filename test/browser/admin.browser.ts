@@ -1,8 +1,7 @@
 import test from 'tape';
 import { ADMIN_ROLE } from '../../src/web/access.ts';
-import { FROM_THIS_SITE, seedAccount } from '../helpers/accounts.ts';
+import { postRegistration, seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { csrfTokenOf } from '../helpers/http.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -15,14 +14,7 @@ test('in Chromium: an admin follows a registration from the user’s page to its
     system.start();
     // Someone registers, as a browser would post the form.
     const visitor = request.agent(system.app);
-    const form = await visitor.get('/register');
-    const userId = /name="userId" value="([^"]+)"/.exec(form.text)![1]!;
-    await visitor
-      .post('/register')
-      .set(FROM_THIS_SITE)
-      .type('form')
-      .send({ _csrf: csrfTokenOf(form), userId, email: 'grace@example.com', password: 'a long password', passwordAgain: 'a long password' })
-      .expect(303);
+    const { userId } = await postRegistration(visitor, 'grace@example.com', 'a long password');
     await waitUntil('the welcome email to be recorded', async () =>
       (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
     );

@@ -26,3 +26,15 @@ export async function logIn(agent: TestAgent, email: string, password: string, e
   const page = await agent.get('/auth/log-in');
   return agent.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), email, password, ...extra });
 }
+
+/**
+ * Opens the registration page and posts its form as a browser would, with the user id the page
+ * chose; returns that id and the answer to the post (a 303 to the registration's own page).
+ */
+export async function postRegistration(agent: TestAgent, email: string, password: string): Promise<{ userId: string; response: Response }> {
+  const page = await agent.get('/register');
+  const userId = /name="userId" value="([^"]+)"/.exec(page.text)?.[1];
+  if (userId === undefined) throw new Error('the registration page offered no user id');
+  const response = await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
+  return { userId, response };
+}

@@ -8,9 +8,8 @@ import type { AdminDeps, AdminSectionFactory } from '../../src/app/admin/section
 import { createExpressApp } from '../../src/web/create-app.ts';
 import type { System } from '../../src/system.ts';
 import { identityStreamName } from '../../src/components/identity/contract.ts';
-import { FROM_THIS_SITE, seedAccount } from './accounts.ts';
+import { postRegistration, seedAccount } from './accounts.ts';
 import { silentLogger } from './databases.ts';
-import { csrfTokenOf } from './http.ts';
 import { waitUntil } from './wait-until.ts';
 
 const SECRET = 'admin-section-test-secret-long-enough';
@@ -79,9 +78,8 @@ export async function adminSectionApp(system: System, sections: readonly AdminSe
 /** Registers through the site's own form, as a browser would; resolves with the user id once the welcome email is on record. */
 export async function registerThroughTheSite(system: System, email: string, password = 'a long enough password'): Promise<string> {
   const agent = request.agent(system.app);
-  const page = await agent.get('/register');
-  const userId = /name="userId" value="([^"]+)"/.exec(page.text)![1]!;
-  await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password }).expect(303);
+  const { userId, response } = await postRegistration(agent, email, password);
+  if (response.status !== 303) throw new Error(`registration answered ${response.status}, not 303`);
   await waitUntil('RegistrationEmailSent', async () =>
     (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
   );
