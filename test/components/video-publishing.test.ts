@@ -7,7 +7,7 @@ import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { DEFAULT_SANDBOX_TOOLS } from '../../src/components/video-publishing/media/sandbox.ts';
 import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.ts';
-import { follow, MessageDataError, parseMessage, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { follow, MessageDataError, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
 import {
   RECIPIENT_ERASED,
@@ -10,7 +11,7 @@ import {
   type Send,
   type SendEmailCommand,
   type SendEmailEvent,
-} from './contract.ts';
+} from '../../contracts/send-email.ts';
 import { deliverOnce } from './deliver.ts';
 import { emailProjection, type EmailState } from './email.ts';
 import type { MailTransport } from './outgoing-email.ts';

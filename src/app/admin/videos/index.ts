@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../components/video-publishing/contract.ts';
+import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
 import { asOfHref } from '../as-of/params.ts';
