@@ -261,7 +261,7 @@ test('video-publishing: an upload missing from the store is ours to mend, not th
 test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
   const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
   if (setpriv === null) {
-    // Off Linux there is no setpriv: the component must not try it (contract.md names the gap).
+    // Off Linux there is no setpriv: the component must not try it (src/contracts/video-publishing.md names the gap).
     t.notEqual(process.platform, 'linux', 'no setpriv path only off Linux');
     return;
   }

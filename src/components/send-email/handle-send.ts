@@ -40,7 +40,7 @@ export interface DeliveryHandlerDeps {
 export function createDeliveryHandlers({ messageStore, transport, from, logger, personalData, schedule, now, random }: DeliveryHandlerDeps): Required<HandlerMap<SendEmailCommand>> {
   // Answers to tries that were made but could not be written (the store failed), by email and
   // try. The engine hands the command back, and the answer is written then without a second
-  // try. Only a crash loses this; contract.md says why that window is accepted.
+  // try. Only a crash loses this; src/contracts/send-email.md says why that window is accepted.
   const unrecorded = new Map<string, SendEmailEvent>();
 
   /** The email's Send, for a retry: the first in its command stream (a sender may have written it twice). */
