@@ -9,6 +9,7 @@ import { createHomePageAggregator } from '../src/aggregators/home-page/index.ts'
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { createAppDatabase, migrateAppDatabase } from '../src/db/app-database.ts';
 import type { Logger } from '../src/logger.ts';
+import { messageVersions } from '../src/contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
 import { concurrentWrites, type WriteMode } from './concurrent-writes.ts';
 import { formatPercentiles, percentiles, throughSql, throughStore, writeToProjectionLag } from './lag.ts';
@@ -31,10 +32,10 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
   const db = createAppDatabase(urls.databaseUrl, { poolMax: 4 });
   await migrateAppDatabase(db);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: WRITERS });
-  const store = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  const store = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   // Another process's store: its own pool and session connection.
   const otherPool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
-  const otherProcess = createMessageStore({ pool: otherPool, url: urls.messageStoreUrl, logger });
+  const otherProcess = createMessageStore({ pool: otherPool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   try {
     // 0. What a sealed personal field costs to write and to read back.
     await sealedFieldFigures(db, results);

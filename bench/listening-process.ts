@@ -1,12 +1,13 @@
 // Another app process for the bench: it listens for writes (as a process with subscribers does)
 // until its standard input closes, so the writers' process pays only for sending NOTIFYs.
 import { createLogger } from '../src/logger.ts';
+import { messageVersions } from '../src/contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../src/message-store/index.ts';
 
 const url = process.env.MESSAGE_STORE_URL!;
 const logger = createLogger('silent');
 const pool = createMessageStorePool(url, { logger, max: 1 });
-const store = createMessageStore({ pool, url, logger });
+const store = createMessageStore({ pool, url, logger, versions: messageVersions });
 let heard = 0;
 store.onWrite('*', () => void (heard += 1));
 // A first write makes sure the session connection is up and listening before we say so.

@@ -32,6 +32,7 @@ import { DEFAULT_LOGIN_THROTTLE, DEFAULT_MAIL_RETRY_WINDOW_SECONDS, DEFAULT_VIEW
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
+import { messageVersions } from './contracts/versions.ts';
 import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
 import type { ComponentProcessor } from './subscription/component-processor.ts';
 import type { Processor } from './subscription/processor.ts';
@@ -120,7 +121,7 @@ export function createSystem(config: SystemConfig): System {
   const { logger, urls } = config;
   const db = createAppDatabase(urls.databaseUrl, { logger });
   const messageStorePool = createMessageStorePool(urls.messageStoreUrl, { logger });
-  const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger });
+  const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger, versions: messageVersions });
 
   const subscriptionSettings = config.subscriptions ?? {};
   const run = config.run ?? { subscribers: 'all' };

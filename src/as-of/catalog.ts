@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { VIEWING_CATEGORY } from '../app/record-viewings/contract.ts';
-import { VIDEO_PUBLISHING_CATEGORY } from '../components/video-publishing/contract.ts';
+import { VIEWING_CATEGORY } from '../contracts/viewing.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../contracts/video-publishing.ts';
 import type { Point } from './point.ts';
 
 export interface CatalogCounts {

@@ -1,7 +1,8 @@
-import { authenticationSchemas, authenticationStreamName } from '../app/authenticate/contract.ts';
-import { identityEventSchemas, identityStreamName } from '../components/identity/contract.ts';
+import { authenticationSchemas, authenticationStreamName } from '../contracts/authentication.ts';
+import { identityEventSchemas, identityStreamName } from '../contracts/identity.ts';
 import { ERASED, SEALED } from '../personal-data/seal.ts';
-import { parseMessage, type RawMessage } from '../message-store/index.ts';
+import { parseMessage } from '../contracts/parse.ts';
+import { type RawMessage } from '../message-store/index.ts';
 import { maskEmail, redactText } from '../personal-data/redact.ts';
 import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
 

@@ -1,7 +1,8 @@
-import { viewingSchemas, viewingStreamName } from '../app/record-viewings/contract.ts';
-import { videoPublishingEventSchemas, videoPublishingStreamName } from '../components/video-publishing/contract.ts';
+import { viewingSchemas, viewingStreamName } from '../contracts/viewing.ts';
+import { videoPublishingEventSchemas, videoPublishingStreamName } from '../contracts/video-publishing.ts';
 import { applyCountingRule, DEFAULT_VIEWING_COUNT_WINDOW_MS, type CountableViewing } from '../aggregators/viewing-counts/rule.ts';
-import { parseMessage, type RawMessage } from '../message-store/index.ts';
+import { parseMessage } from '../contracts/parse.ts';
+import { type RawMessage } from '../message-store/index.ts';
 import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
 
 interface Video {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../app/admin/contract.ts';
+import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../contracts/admin-actions.ts';
 import type { MessageStore } from '../message-store/index.ts';
 import { isHeadProblem, isMessageProblem, type AuditProblem, type AuditReport } from './report.ts';
 

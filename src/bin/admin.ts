@@ -16,7 +16,7 @@ import {
   type IdentityCommand,
   type IdentityRoleChangeEvent,
   type RoleChange,
-} from '../components/identity/contract.ts';
+} from '../contracts/identity.ts';
 import { createIdentityCommandSubscription } from '../components/identity/index.ts';
 import { reservationOf } from '../components/identity/reservation.ts';
 import { createPersonalData } from '../personal-data/seal.ts';
@@ -24,7 +24,9 @@ import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
-import { createMessageStore, createMessageStorePool, parseMessage, type MessageStore, type Recorded } from '../message-store/index.ts';
+import { parseMessage } from '../contracts/parse.ts';
+import { messageVersions } from '../contracts/versions.ts';
+import { createMessageStore, createMessageStorePool, type MessageStore, type Recorded } from '../message-store/index.ts';
 import { cliLogger, runCli, withDatabases } from './cli.ts';
 
 /*
@@ -114,7 +116,7 @@ function describe(outcome: Outcome, email: string): { line: string; code: number
 async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 3 });
-  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
   const personalData = createPersonalData(db);
   const subscriptions = [

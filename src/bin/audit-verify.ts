@@ -8,6 +8,7 @@ import { AuditKeyError, formatReport, recordVerification, resolveAuditKeys, veri
 import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import type { Logger } from '../logger.ts';
+import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
 
@@ -72,7 +73,7 @@ function progressBar(enabled: boolean) {
 async function run(urls: DatabaseUrls, keys: AuditKeys, json: boolean, logger: Logger): Promise<number> {
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
-  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   const bar = progressBar(!json && process.stderr.isTTY === true);
   try {
     if (!(await db.schema.hasTable('audit_chain_links'))) {

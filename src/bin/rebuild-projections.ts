@@ -8,6 +8,7 @@ import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
+import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { pickProjections, PROJECTION_NAMES, RebuildAbortedError, rebuildableProjections, runRebuild, type RebuildableProjection, type RebuildReport, type Requester } from '../rebuild/index.ts';
 import { cliLogger, runCli, withDatabases } from './cli.ts';
@@ -98,7 +99,7 @@ function cliRequester(): Requester {
 async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewingCountWindowMs: number): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
-  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
   const requester = cliRequester();
   let failed = false;

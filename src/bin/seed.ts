@@ -4,6 +4,7 @@ import { prepareDatabases } from '../db/prepare-databases.ts';
 import { demoLogIn, SAMPLE_VIDEOS, seedDemo } from '../demo/index.ts';
 import type { Logger } from '../logger.ts';
 import { ffmpegPath } from '../media-tools.ts';
+import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { createLocalVideoStore } from '../video-store/index.ts';
 import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
@@ -22,7 +23,7 @@ import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
 async function run(urls: DatabaseUrls, env: Env, logger: Logger): Promise<void> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
-  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger });
+  const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   try {
     const { written } = await seedDemo({
       messageStore,

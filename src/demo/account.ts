@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcrypt';
-import { identityCommandStreamName, type IdentityCommand } from '../components/identity/contract.ts';
+import { identityCommandStreamName, type IdentityCommand } from '../contracts/identity.ts';
 import { VersionConflictError, type MessageStore } from '../message-store/index.ts';
 import type { WrittenMessage } from './written.ts';
 

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { VIDEO_PUBLISHING_COMMAND_CATEGORY, videoPublishingCommandStreamName } from '../components/video-publishing/contract.ts';
+import { VIDEO_PUBLISHING_COMMAND_CATEGORY, videoPublishingCommandStreamName } from '../contracts/video-publishing.ts';
 import type { Logger } from '../logger.ts';
 import { VersionConflictError, type MessageStore } from '../message-store/index.ts';
 import { videoKeys, type VideoStore } from '../video-store/index.ts';

@@ -1,4 +1,4 @@
-import { videoPublishingStreamName } from '../components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../contracts/video-publishing.ts';
 import type { MessageStore } from '../message-store/index.ts';
 import { SAMPLE_VIDEOS } from './samples.ts';
 import type { DemoSeeding } from './index.ts';

@@ -1,4 +1,4 @@
-import type { DescribeVideo, NameVideo, PublishVideo } from '../components/video-publishing/contract.ts';
+import type { DescribeVideo, NameVideo, PublishVideo } from '../contracts/video-publishing.ts';
 import { uriOfKey, videoKeys } from '../video-store/index.ts';
 import { DEMO_ACCOUNT } from './account.ts';
 import { demoMessageId, type SampleVideo } from './samples.ts';

@@ -7,6 +7,7 @@ import { project, readCategory, readLastMessage, readStream, streamNames, stream
 import { createSession } from './session.ts';
 import { categoryOf } from './stream-name.ts';
 import type { CategoryReadOptions, Message, Projection, RawMessage, StreamReadOptions } from './types.ts';
+import type { VersionRegistry } from './versions.ts';
 import { writeMessage } from './write.ts';
 import { createWriteSignals } from './write-signals.ts';
 
@@ -35,15 +36,21 @@ export interface MessageStoreDeps {
   readonly pool: pg.Pool;
   readonly url: string;
   readonly logger: Logger;
+  /**
+   * Which version of each message type's data a writer writes today, built from the contracts
+   * (src/contracts/versions.ts). Handed in rather than imported: the contracts sit above the
+   * store and import it.
+   */
+  readonly versions: VersionRegistry;
 }
 
-export function createMessageStore({ pool, url, logger, }: MessageStoreDeps): MessageStore {
+export function createMessageStore({ pool, url, logger, versions }: MessageStoreDeps): MessageStore {
   const session = createSession({ ...messageStoreConnectionConfig(url), keepAliveInitialDelayMillis: 10_000 }, logger);
   const signals = createWriteSignals(session, logger);
   const membership = createMembership(session);
   return {
     async write(stream, message, expectedVersion) {
-      const position = await writeMessage(pool, stream, message, expectedVersion);
+      const position = await writeMessage(pool, versions, stream, message, expectedVersion);
       signals.written(categoryOf(stream));
       return position;
     },
@@ -78,3 +85,4 @@ export { SOLE_MEMBER, type ConsumerGroup, type Claim, type ClaimResult, type Mem
 export type { AllMessagesReader } from './read-all.ts';
 export * from './stream-name.ts';
 export type * from './types.ts';
+export { createVersionRegistry, type Evolution, type Upcaster, type VersionRegistry } from './versions.ts';

@@ -1,8 +1,8 @@
 import type pg from 'pg';
-import { messageVersions } from '../versions/index.ts';
 import { VersionConflictError } from './errors.ts';
 import { assertStreamName } from './stream-name.ts';
 import type { Message } from './types.ts';
+import type { VersionRegistry } from './versions.ts';
 
 /** An id already used by a message in another stream: a bug in the writer, not a retry. */
 export class DuplicateMessageIdError extends Error {
@@ -39,10 +39,16 @@ async function findWritten(pool: pg.Pool, id: string): Promise<{ streamName: str
  * Nothing else rides in the statement: a NOTIFY here would take PostgreSQL's cluster-wide
  * notify lock at every commit and queue unrelated writers behind each other (write-signals.ts).
  */
-export async function writeMessage(pool: pg.Pool, stream: string, message: Message, expectedVersion?: number): Promise<number> {
+export async function writeMessage(
+  pool: pg.Pool,
+  versions: Pick<VersionRegistry, 'currentVersion'>,
+  stream: string,
+  message: Message,
+  expectedVersion?: number,
+): Promise<number> {
   assertStreamName(stream);
-  // Every message says which shape its data has, so a later release can read it (src/versions).
-  const metadata = { ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? messageVersions.currentVersion(message.type) };
+  // Every message says which shape its data has, so a later release can read it (versions.ts).
+  const metadata = { ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) };
   try {
     const result = await pool.query<{ position: string }>(
       'SELECT write_message($1, $2, $3, $4, $5, $6) AS position',

@@ -6,10 +6,10 @@ import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../aggregator
 import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../aggregators/user-credentials/index.ts';
 import { createVideoOperationsAggregator, VIDEO_OPERATIONS_SUBSCRIBER_IDS } from '../aggregators/video-operations/index.ts';
 import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../aggregators/videos/index.ts';
-import { AUTHENTICATION_CATEGORY } from '../app/authenticate/contract.ts';
-import { VIEWING_CATEGORY } from '../app/record-viewings/contract.ts';
-import { IDENTITY_CATEGORY } from '../components/identity/contract.ts';
-import { VIDEO_PUBLISHING_CATEGORY, VIDEO_PUBLISHING_COMMAND_CATEGORY } from '../components/video-publishing/contract.ts';
+import { AUTHENTICATION_CATEGORY } from '../contracts/authentication.ts';
+import { VIEWING_CATEGORY } from '../contracts/viewing.ts';
+import { IDENTITY_CATEGORY } from '../contracts/identity.ts';
+import { VIDEO_PUBLISHING_CATEGORY, VIDEO_PUBLISHING_COMMAND_CATEGORY } from '../contracts/video-publishing.ts';
 import type { Logger } from '../logger.ts';
 import { MessageDataError, type MessageStore, type RawMessage } from '../message-store/index.ts';
 import type { BatchProjection } from '../subscription/aggregator-processor.ts';

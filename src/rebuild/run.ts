@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { adminActionsStreamName, type AdminAction } from '../app/admin/contract.ts';
+import { adminActionsStreamName, type AdminAction } from '../contracts/admin-actions.ts';
 import type { Logger } from '../logger.ts';
 import type { MessageStore } from '../message-store/index.ts';
 import { claimRun, recordProgress } from './progress.ts';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import test from 'tape';
 import { createCreatorsVideosAggregator, CREATORS_VIDEOS_SUBSCRIBER_ID } from '../../src/aggregators/creators-videos/index.ts';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { silentLogger } from '../helpers/databases.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import test from 'tape';
 import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { silentLogger } from '../helpers/databases.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import test from 'tape';
 import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { silentLogger } from '../helpers/databases.ts';

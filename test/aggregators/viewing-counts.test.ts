@@ -5,7 +5,7 @@ import test from 'tape';
 import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
 import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
 import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
-import { viewingStreamName, type VideoViewed } from '../../src/app/record-viewings/contract.ts';
+import { viewingStreamName, type VideoViewed } from '../../src/contracts/viewing.ts';
 import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import { pickProjections, rebuildableProjections, runRebuild } from '../../src/rebuild/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../src/subscription/aggregator-processor.ts';

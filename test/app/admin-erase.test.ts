@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { eraseUserAndTheirVideos } from '../../src/app/admin/users/erase.ts';
 import { usersSection } from '../../src/app/admin/users/index.ts';
 import { createUsersQueries } from '../../src/app/admin/users/queries.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
-import { videoPublishingCommandStreamName } from '../../src/components/video-publishing/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
+import { videoPublishingCommandStreamName } from '../../src/contracts/video-publishing.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';
 import { FROM_THIS_SITE } from '../helpers/accounts.ts';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { exportBatches } from '../../src/app/admin/exports/batches.ts';
 import { csvField } from '../../src/app/admin/exports/formats.ts';
 import { exportsSection } from '../../src/app/admin/exports/index.ts';
-import { identityCommandStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';
 import { FROM_THIS_SITE, logIn } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN, registerThroughTheSite } from '../helpers/admin-section-app.ts';

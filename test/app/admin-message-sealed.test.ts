@@ -7,7 +7,7 @@ import { messagesSection } from '../../src/app/admin/messages/index.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
 import { FROM_THIS_SITE } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { parkedSection } from '../../src/app/admin/parked/index.ts';
 import { ERASED } from '../../src/personal-data/seal.ts';
 import { adminSectionApp } from '../helpers/admin-section-app.ts';

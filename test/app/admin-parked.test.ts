@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { ADMIN_ACTIONS_CATEGORY, adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { ADMIN_ACTIONS_CATEGORY, adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { parkedSection } from '../../src/app/admin/parked/index.ts';
 import { replayThroughProcessors } from '../../src/app/admin/parked/replay.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import request from 'supertest';
 import test from 'tape';
-import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../../src/app/admin/contract.ts';
+import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../../src/contracts/admin-actions.ts';
 import { createAdminApp } from '../../src/app/admin/index.ts';
 import type { AdminSection } from '../../src/app/admin/section.ts';
 import { errorHandler } from '../../src/web/error-handlers.ts';

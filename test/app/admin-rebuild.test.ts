@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { rebuildSection } from '../../src/app/admin/rebuild/index.ts';
 import { claimRun } from '../../src/rebuild/progress.ts';
 import { createTestSystem } from '../helpers/test-system.ts';

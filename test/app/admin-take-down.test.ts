@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { videosSection } from '../../src/app/admin/videos/index.ts';
-import { videoPublishingCommandStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingCommandStreamName } from '../../src/contracts/video-publishing.ts';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { adminSectionApp, checkAdminOnly, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
 import { createTestSystem } from '../helpers/test-system.ts';

@@ -3,7 +3,7 @@ import request from 'supertest';
 import test from 'tape';
 import { tracesSection } from '../../src/app/admin/traces/index.ts';
 import { causationTree, type Caused, type TraceNode } from '../../src/app/admin/traces/tree.ts';
-import { identityCommandStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { adminSectionApp, registerThroughTheSite } from '../helpers/admin-section-app.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';

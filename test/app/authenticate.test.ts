@@ -5,7 +5,7 @@ import request from 'supertest';
 import test from 'tape';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
-import { AUTHENTICATION_CATEGORY, authenticationSchemas } from '../../src/app/authenticate/contract.ts';
+import { AUTHENTICATION_CATEGORY, authenticationSchemas } from '../../src/contracts/authentication.ts';
 import { createSystem } from '../../src/system.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { createTestSystem } from '../helpers/test-system.ts';

@@ -18,10 +18,10 @@ async function sourceFiles(dir: string): Promise<string[]> {
   return files;
 }
 
-/** Every module a file imports, relative ones resolved to paths from the repository root. */
+/** Every module a file imports (dynamic imports too), relative ones resolved to paths from the repository root. */
 async function importsOf(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:from|import)\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
   return specifiers.map((specifier) =>
     specifier.startsWith('.') ? path.relative(root, path.resolve(path.dirname(file), specifier)) : specifier,
   );
@@ -58,4 +58,73 @@ test('boundaries: nothing in the web layer and config is exported without being 
     }
   }
   t.deepEqual(dead, [], 'no dead exports');
+});
+
+/**
+ * The layers below the web slices: they may be used by src/app, never the other way round. A
+ * contract that two layers share belongs in src/contracts, not in the slice that writes it.
+ */
+const BELOW_THE_APPS = ['aggregators', 'as-of', 'audit', 'contracts', 'rebuild', 'versions', 'message-store', 'components', 'subscription'];
+
+test('boundaries: nothing below the web slices imports from src/app', async (t) => {
+  const offences: string[] = [];
+  for (const dir of BELOW_THE_APPS.map((name) => path.join(root, 'src', name)).filter((dir) => existsSync(dir))) {
+    for (const file of await sourceFiles(dir)) {
+      for (const imported of await importsOf(file)) {
+        if (imported.startsWith('src/app/')) offences.push(`${path.relative(root, file)} imports ${imported}`);
+      }
+    }
+  }
+  t.deepEqual(offences, [], 'aggregators, as-of, audit, contracts, rebuild, the store, components and subscriptions never reach up into src/app');
+});
+
+/**
+ * What a contract may lean on: the store's types and helpers (through its index), schemas, the
+ * sealing of personal fields, the video store's URI rule, and other contracts. Anything else
+ * would put a contract above a layer that reads it, and bring back a cycle through the store.
+ */
+const CONTRACTS_MAY_IMPORT = ['src/message-store/index.ts', 'src/personal-data/seal.ts', 'src/video-store/keys.ts', 'zod', 'uuid'];
+
+test('boundaries: message contracts import nothing above the store', async (t) => {
+  const offences: string[] = [];
+  for (const file of await sourceFiles(path.join(root, 'src/contracts'))) {
+    for (const imported of await importsOf(file)) {
+      if (!imported.startsWith('src/contracts/') && !CONTRACTS_MAY_IMPORT.includes(imported)) offences.push(`${path.relative(root, file)} imports ${imported}`);
+    }
+  }
+  t.deepEqual(offences, [], `src/contracts imports only other contracts and ${CONTRACTS_MAY_IMPORT.join(', ')}`);
+});
+
+/** Each cycle in the graph, as the chain of files that closes it (one per back edge a depth-first walk meets). */
+function cyclesIn(graph: ReadonlyMap<string, readonly string[]>): string[] {
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const onPath: string[] = [];
+  const visit = (file: string): void => {
+    const at = onPath.indexOf(file);
+    if (at !== -1) {
+      cycles.push([...onPath.slice(at), file].join(' -> '));
+      return;
+    }
+    if (done.has(file)) return;
+    onPath.push(file);
+    for (const next of graph.get(file) ?? []) visit(next);
+    onPath.pop();
+    done.add(file);
+  };
+  for (const file of [...graph.keys()].sort()) visit(file);
+  return cycles;
+}
+
+test('boundaries: no import cycle in src', async (t) => {
+  const files = await sourceFiles(path.join(root, 'src'));
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const imports = (await importsOf(file)).filter((imported) => imported.startsWith('src/'));
+    graph.set(path.relative(root, file), imports);
+  }
+  t.ok(graph.size > 100, `the walk saw the whole tree (${graph.size} files)`);
+  t.deepEqual(cyclesIn(graph), [], 'no module imports itself through others (type-only imports count too)');
+  const made = cyclesIn(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]));
+  t.deepEqual(made, ['a.ts -> b.ts -> c.ts -> a.ts'], 'and the walk does find a cycle when there is one');
 });

@@ -4,7 +4,7 @@ import test from 'tape';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
-import { videoPublishingCommandSchemas } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingCommandSchemas } from '../../src/contracts/video-publishing.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 

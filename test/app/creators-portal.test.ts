@@ -12,7 +12,7 @@ import type TestAgent from 'supertest/lib/agent.js';
 import test from 'tape';
 import { createCreatorsPortalApp } from '../../src/app/creators-portal/index.ts';
 import { createUploadSlots } from '../../src/app/creators-portal/upload-slots.ts';
-import { videoPublishingCommandSchemas } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingCommandSchemas } from '../../src/contracts/video-publishing.ts';
 import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
 import { errorHandler } from '../../src/web/error-handlers.ts';
 import { keyOfUri, uriOfKey, videoKeys, type VideoStore } from '../../src/video-store/index.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { SAMPLE_VIDEOS, type DemoSeeding } from '../../src/demo/index.ts';
 import { createSeedingProgress } from '../../src/demo/progress.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import test from 'tape';
-import { AUTHENTICATION_CATEGORY } from '../../src/app/authenticate/contract.ts';
+import { AUTHENTICATION_CATEGORY } from '../../src/contracts/authentication.ts';
 import { DEFAULT_LOGIN_THROTTLE } from '../../src/config/env.ts';
 import { createLoginThrottle } from '../../src/web/login-throttle.ts';
 import { seedAccount } from '../helpers/accounts.ts';

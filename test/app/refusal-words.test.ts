@@ -1,5 +1,5 @@
 import test from 'tape';
-import { REJECTION_REASONS } from '../../src/components/identity/contract.ts';
+import { REJECTION_REASONS } from '../../src/contracts/identity.ts';
 import { logInHref, refusalWords } from '../../src/app/register-users/refusal-words.ts';
 
 test('refusal words: every reason code the identity component gives is a sentence, never the code', (t) => {

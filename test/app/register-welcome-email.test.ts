@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
 import test from 'tape';
-import { identityCommandStreamName, identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName, identityStreamName } from '../../src/contracts/identity.ts';
 import { registrationEmailId, resentRegistrationEmailId } from '../../src/components/identity/ids.ts';
 import { RESEND_LIMIT } from '../../src/components/identity/welcome-email.ts';
 import type { System } from '../../src/system.ts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import test from 'tape';
-import { authenticationStreamName } from '../../src/app/authenticate/contract.ts';
-import { viewingStreamName } from '../../src/app/record-viewings/contract.ts';
+import { authenticationStreamName } from '../../src/contracts/authentication.ts';
+import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import { catalogCountsAsOf, changesBetween, entityAsOf, ENTITY_KINDS, messagesBetween, parsePoint, type Field, type Point } from '../../src/as-of/index.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { Message, MessageStore } from '../../src/message-store/index.ts';
 import { controls, newVideo } from '../fixtures/catalog-events.ts';
 import { fakePasswordHash } from '../fixtures/identity-controls.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { auditChainState, recordVerification, type Verifier } from '../../src/audit/index.ts';
 import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';

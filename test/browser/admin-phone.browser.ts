@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import type { Page } from 'playwright-core';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { ADMIN_ROLE } from '../../src/web/access.ts';
 import { postRegistration, seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';

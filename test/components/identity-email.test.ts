@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import { registrationEmailId } from '../../src/components/identity/ids.ts';
 import { createIdentityComponent } from '../../src/components/identity/index.ts';
-import { sendEmailCommandSchemas, sendEmailCommandStreamName, sendEmailStreamName } from '../../src/components/send-email/contract.ts';
+import { sendEmailCommandSchemas, sendEmailCommandStreamName, sendEmailStreamName } from '../../src/contracts/send-email.ts';
 import { follow, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';

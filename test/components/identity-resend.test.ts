@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { identityCommandStreamName, identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName, identityStreamName } from '../../src/contracts/identity.ts';
 import { registrationEmailId, resentRegistrationEmailId } from '../../src/components/identity/ids.ts';
 import { createIdentityComponent } from '../../src/components/identity/index.ts';
 import { RESEND_LIMIT, RESEND_REFUSALS } from '../../src/components/identity/welcome-email.ts';
-import { sendEmailCommandStreamName, sendEmailStreamName } from '../../src/components/send-email/contract.ts';
+import { sendEmailCommandStreamName, sendEmailStreamName } from '../../src/contracts/send-email.ts';
 import { follow, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';

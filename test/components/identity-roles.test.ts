@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { identityRoleChangeStreamName, identityStreamName, REJECTION_REASONS } from '../../src/components/identity/contract.ts';
+import { identityRoleChangeStreamName, identityStreamName, REJECTION_REASONS } from '../../src/contracts/identity.ts';
 import { createIdentityComponent } from '../../src/components/identity/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createPersonalData, type PersonalData, type Sealed } from '../../src/personal-data/seal.ts';

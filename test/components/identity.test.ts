@@ -6,7 +6,7 @@ import {
   identityEmailStreamName,
   identityStreamName,
   REJECTION_REASONS,
-} from '../../src/components/identity/contract.ts';
+} from '../../src/contracts/identity.ts';
 import { createIdentityComponent } from '../../src/components/identity/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';

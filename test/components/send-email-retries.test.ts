@@ -1,5 +1,5 @@
 import test from 'tape';
-import { sendEmailCommandStreamName, SEND_EMAIL_RETRIES_SUBSCRIBER_ID } from '../../src/components/send-email/contract.ts';
+import { sendEmailCommandStreamName, SEND_EMAIL_RETRIES_SUBSCRIBER_ID } from '../../src/contracts/send-email.ts';
 import { componentPositionStream } from '../../src/subscription/component-processor.ts';
 import { answersTo, faultyTransport, manualClock, sendEmailComponent, smtpError, writeSend } from '../fixtures/send-email-component.ts';
 import { openTestStore } from '../helpers/message-store.ts';

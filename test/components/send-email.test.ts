@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import test from 'tape';
 import { createMailTransport, type MailTransport, type OutgoingEmail } from '../../src/components/send-email/index.ts';
-import { SEND_EMAIL_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID } from '../../src/components/send-email/contract.ts';
+import { SEND_EMAIL_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID } from '../../src/contracts/send-email.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { openWith, sealWith, type PersonalData } from '../../src/personal-data/seal.ts';
 import { parkedData } from '../../src/subscription/component-processor.ts';

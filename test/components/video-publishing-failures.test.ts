@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import test from 'tape';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { OUR_SIDE_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';

@@ -1,10 +1,11 @@
 import test from 'tape';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { createQueueingHandlers, creatorBusyReason } from '../../src/components/video-publishing/handlers/queueing.ts';
 import { createTranscodeQueue } from '../../src/components/video-publishing/scheduling/transcode-queue.ts';
-import { createDispatcher, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
-import { videoPublishingEventSchemas } from '../../src/components/video-publishing/contract.ts';
+import { createDispatcher } from '../../src/contracts/parse.ts';
+import { type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
+import { videoPublishingEventSchemas } from '../../src/contracts/video-publishing.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { silentLogger } from '../helpers/databases.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { REJECTION_REASONS, videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { REJECTION_REASONS, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import {
   commandMetadata,
   describeVideoControl,

@@ -52,7 +52,7 @@ test('media sandbox: a tool gets none of our environment, whatever the process h
 
 test('media sandbox: on Linux a tool runs under CPU, memory and file size limits, with no network', async (t) => {
   if (process.platform !== 'linux') {
-    t.pass('util-linux is Linux only: tools run unconfined elsewhere (contract.md says so)');
+    t.pass('util-linux is Linux only: tools run unconfined elsewhere (its contract says so)');
     return;
   }
   const scope = createScope();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { createQueueingHandlers } from '../../src/components/video-publishing/handlers/queueing.ts';
 import { createTranscodeQueue } from '../../src/components/video-publishing/scheduling/transcode-queue.ts';
 import { uriOfKey, videoKeys, type VideoStore } from '../../src/video-store/index.ts';

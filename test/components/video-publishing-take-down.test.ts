@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
-import { videoPublishingStreamName } from '../../src/components/video-publishing/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
+import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { publishVideoControl, unpublishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import type { Message, MessageStore, RawMessage } from '../../src/message-store/index.ts';

@@ -1,6 +1,6 @@
 import test from 'tape';
-import { decideDescription } from '../../src/components/video-publishing/text-rules.ts';
-import { descriptionProblem, nameProblem, REJECTION_REASONS } from '../../src/components/video-publishing/contract.ts';
+import { decideDescription } from '../../src/contracts/video-publishing-text-rules.ts';
+import { descriptionProblem, nameProblem, REJECTION_REASONS } from '../../src/contracts/video-publishing.ts';
 
 // Characters that change how text is shown without being seen: each could make a name read
 // backwards (the overrides, embeddings and isolates) or look like another name (the zero-width ones).

@@ -7,7 +7,7 @@ import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { DEFAULT_SANDBOX_TOOLS } from '../../src/components/video-publishing/media/sandbox.ts';
 import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -261,7 +261,7 @@ test('video-publishing: an upload missing from the store is ours to mend, not th
 test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
   const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
   if (setpriv === null) {
-    // Off Linux there is no setpriv: the component must not try it (contract.md names the gap).
+    // Off Linux there is no setpriv: the component must not try it (src/contracts/video-publishing.md names the gap).
     t.notEqual(process.platform, 'linux', 'no setpriv path only off Linux');
     return;
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
 import test from 'tape';
-import { identityCommandStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { runningServer, stopServer } from '../../src/db/postgres-process.ts';
 import { prepareDatabases } from '../../src/db/prepare-databases.ts';

@@ -7,7 +7,7 @@ import { createSessions } from '../../src/app/authenticate/sessions.ts';
 import type { AdminDeps, AdminSectionFactory } from '../../src/app/admin/section.ts';
 import { createExpressApp } from '../../src/web/create-app.ts';
 import type { System } from '../../src/system.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import { postRegistration, seedAccount } from './accounts.ts';
 import { silentLogger } from './databases.ts';
 import { waitUntil } from './wait-until.ts';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseUrls } from '../../src/config/env.ts';
+import { messageVersions } from '../../src/contracts/versions.ts';
 import { createMessageStore, createMessageStorePool, type Message, type MessageStore } from '../../src/message-store/index.ts';
 import type pg from 'pg';
 import { freshDatabases, silentLogger } from './databases.ts';
@@ -20,7 +21,7 @@ export async function openTestStore(scope: Scope, urls?: DatabaseUrls, { max = 5
   const databases = urls ?? (await freshDatabases());
   const pool = scope.add(createMessageStorePool(databases.messageStoreUrl, { logger: silentLogger, max }), (p) => p.end());
   const store = scope.add(
-    createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger }),
+    createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger, versions: messageVersions }),
     (s) => s.close(),
   );
   return { store, pool, urls: databases };

@@ -1,6 +1,6 @@
 import test from 'tape';
 import { userKind } from '../../src/as-of/user.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';
 import { ERASED, SEALED } from '../../src/personal-data/seal.ts';
 import { fakePasswordHash } from '../fixtures/identity-controls.ts';

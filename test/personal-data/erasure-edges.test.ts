@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { usersSection } from '../../src/app/admin/users/index.ts';
-import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/contracts/identity.ts';
 import { eraseUser } from '../../src/components/identity/erase-user.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';

@@ -4,7 +4,7 @@ import test from 'tape';
 import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
 import { usersSection } from '../../src/app/admin/users/index.ts';
 import { DEVELOPMENT_AUDIT_KEY, verifyAuditChain } from '../../src/audit/index.ts';
-import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/contracts/identity.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';
 import { createPersonalData, isSealed, openWith, sealWith, type Sealed } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';

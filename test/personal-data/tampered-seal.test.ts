@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
 import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
-import { identityStreamName } from '../../src/components/identity/contract.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createPersonalData, type PersonalData, type Sealed } from '../../src/personal-data/seal.ts';
 import { silentLogger } from '../helpers/databases.ts';

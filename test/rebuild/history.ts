@@ -1,10 +1,10 @@
 // A small history touching every rebuildable projection (every table of each), for the rebuild tests.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { authenticationStreamName, type AuthenticationEvent } from '../../src/app/authenticate/contract.ts';
-import { viewingStreamName, type VideoViewed } from '../../src/app/record-viewings/contract.ts';
-import { identityStreamName, type IdentityEvent } from '../../src/components/identity/contract.ts';
-import { videoPublishingCommandStreamName } from '../../src/components/video-publishing/contract.ts';
+import { authenticationStreamName, type AuthenticationEvent } from '../../src/contracts/authentication.ts';
+import { viewingStreamName, type VideoViewed } from '../../src/contracts/viewing.ts';
+import { identityStreamName, type IdentityEvent } from '../../src/contracts/identity.ts';
+import { videoPublishingCommandStreamName } from '../../src/contracts/video-publishing.ts';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import type { MessageStore, Metadata } from '../../src/message-store/index.ts';
 import { controls, writeEvents, type TestVideo } from '../fixtures/catalog-events.ts';

@@ -9,7 +9,7 @@ import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/agg
 import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
 import { createVideoOperationsAggregator } from '../../src/aggregators/video-operations/index.ts';
 import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
-import { adminActionsStreamName } from '../../src/app/admin/contract.ts';
+import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { pickProjections, rebuildableProjections, readProgress, runRebuild, type Requester } from '../../src/rebuild/index.ts';
 import type { Subscription } from '../../src/subscription/subscription.ts';

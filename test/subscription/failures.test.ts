@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { z } from 'zod';
-import { createDispatcher, type RawMessage } from '../../src/message-store/index.ts';
+import { createDispatcher } from '../../src/contracts/parse.ts';
+import { type RawMessage } from '../../src/message-store/index.ts';
 import { parkedData } from '../../src/subscription/component-processor.ts';
 import { backoffDelay } from '../../src/subscription/retry.ts';
 import { createSubscription, MAX_POLL_INTERVAL_MS } from '../../src/subscription/subscription.ts';

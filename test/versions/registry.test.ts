@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { viewingSchemas } from '../../src/app/record-viewings/contract.ts';
-import { MessageDataError, parseMessage, type Metadata, type RawMessage } from '../../src/message-store/index.ts';
+import { parseMessage } from '../../src/contracts/parse.ts';
+import { messageVersions } from '../../src/contracts/versions.ts';
+import { viewingSchemas } from '../../src/contracts/viewing.ts';
+import { createVersionRegistry, MessageDataError, type Metadata, type RawMessage } from '../../src/message-store/index.ts';
 import { fromRow } from '../../src/message-store/rows.ts';
-import { createVersionRegistry, messageVersions } from '../../src/versions/index.ts';
 
 function stored(type: string, data: unknown, metadata: Metadata = {}): RawMessage {
   return { id: randomUUID(), type, data, metadata, streamName: `viewing-${randomUUID()}`, position: 0, globalPosition: 1, time: new Date() };

@@ -1,5 +1,6 @@
-import { authenticationSchemas, authenticationStreamName, type AuthenticationEvent } from '../../app/authenticate/contract.ts';
-import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { authenticationSchemas, authenticationStreamName, type AuthenticationEvent } from '../../contracts/authentication.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 
 type LogInEvent = Recorded<AuthenticationEvent>;

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../components/identity/contract.ts';
+import { identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../contracts/identity.ts';
 import { createPersonalData, ERASED, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
-import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { ADMIN_ROLE } from '../user-credentials/index.ts';
 import { byUserId, schemasOf } from './contract-subset.ts';

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { AUTHENTICATION_CATEGORY } from '../../app/authenticate/contract.ts';
-import { VIEWING_CATEGORY } from '../../app/record-viewings/contract.ts';
-import { IDENTITY_CATEGORY } from '../../components/identity/contract.ts';
-import { VIDEO_PUBLISHING_CATEGORY } from '../../components/video-publishing/contract.ts';
+import { AUTHENTICATION_CATEGORY } from '../../contracts/authentication.ts';
+import { VIEWING_CATEGORY } from '../../contracts/viewing.ts';
+import { IDENTITY_CATEGORY } from '../../contracts/identity.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../../contracts/video-publishing.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConsumerGroup, MessageStore } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection, type ProjectionHandler } from '../../subscription/aggregator-processor.ts';

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent } from '../../components/video-publishing/contract.ts';
-import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent } from '../../contracts/video-publishing.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { schemasOf } from './contract-subset.ts';
 

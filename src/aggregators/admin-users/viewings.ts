@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { viewingSchemas, type ViewingEvent } from '../../app/record-viewings/contract.ts';
-import { parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { viewingSchemas, type ViewingEvent } from '../../contracts/viewing.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { countViewings } from '../viewing-counts/windows.ts';
 

@@ -1,5 +1,6 @@
-import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent } from '../../components/video-publishing/contract.ts';
-import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent } from '../../contracts/video-publishing.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 
 const CREATOR_EVENTS = [
   'VideoPublishingAccepted',

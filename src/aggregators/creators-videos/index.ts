@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { VIDEO_PUBLISHING_CATEGORY } from '../../components/video-publishing/contract.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../../contracts/video-publishing.ts';
 import type { Logger } from '../../logger.ts';
 import type { ConsumerGroup, MessageStore } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { viewingSchemas, VIEWING_CATEGORY, type ViewingEvent } from '../../app/record-viewings/contract.ts';
+import { viewingSchemas, VIEWING_CATEGORY, type ViewingEvent } from '../../contracts/viewing.ts';
 import type { Logger } from '../../logger.ts';
-import { parseMessage, type ConsumerGroup, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type ConsumerGroup, type MessageStore, type Recorded } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import { countViewings, DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../viewing-counts/windows.ts';

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
-import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../components/identity/contract.ts';
+import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import type { Logger } from '../../logger.ts';
 import { createPersonalData, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
-import { MessageDataError, parseMessage, type ConsumerGroup, type MessageStore, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type ConsumerGroup, type MessageStore, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 

@@ -1,5 +1,6 @@
-import { videoPublishingCommandSchemas, type VideoPublishingCommand } from '../../components/video-publishing/contract.ts';
-import { parseMessage, type RawMessage } from '../../message-store/index.ts';
+import { videoPublishingCommandSchemas, type VideoPublishingCommand } from '../../contracts/video-publishing.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type RawMessage } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { firstPerTrace, traceOf, type OperationKind, type OperationRow } from './operation.ts';
 

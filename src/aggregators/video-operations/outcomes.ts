@@ -1,5 +1,6 @@
-import { videoPublishingEventSchemas, type VideoPublishingEvent } from '../../components/video-publishing/contract.ts';
-import { parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { videoPublishingEventSchemas, type VideoPublishingEvent } from '../../contracts/video-publishing.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { firstPerTrace, traceOf, type OperationKind, type OperationRow } from './operation.ts';
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { viewingSchemas, viewingStreamName, type ViewingEvent } from '../../app/record-viewings/contract.ts';
-import { MessageDataError, parseMessage, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { viewingSchemas, viewingStreamName, type ViewingEvent } from '../../contracts/viewing.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { countViewings } from '../viewing-counts/windows.ts';
 

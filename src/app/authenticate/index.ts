@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../components/identity/contract.ts';
+import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../contracts/identity.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import type { DeviceCookies } from '../../web/device-cookie.ts';
@@ -10,7 +10,7 @@ import { durationInWords } from '../../web/duration-words.ts';
 import type { LoginThrottle, LogInClient } from '../../web/login-throttle.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import { localReturnPath } from '../../web/return-to.ts';
-import { authenticationStreamName, LOGIN_FAILURE_REASONS, type AuthenticationEvent } from './contract.ts';
+import { authenticationStreamName, LOGIN_FAILURE_REASONS, type AuthenticationEvent } from '../../contracts/authentication.ts';
 import type { CredentialsQueries } from './queries.ts';
 import type { Sessions } from './sessions.ts';
 

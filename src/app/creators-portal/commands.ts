@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { videoPublishingCommandStreamName, type VideoPublishingCommand } from '../../components/video-publishing/contract.ts';
+import { videoPublishingCommandStreamName, type VideoPublishingCommand } from '../../contracts/video-publishing.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 
 type CommandType = VideoPublishingCommand['type'];

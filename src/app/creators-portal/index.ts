@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
-import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, tidyText, videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
+import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, tidyText, videoPublishingCommandSchemas } from '../../contracts/video-publishing.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';

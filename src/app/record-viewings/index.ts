@@ -6,7 +6,7 @@ import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/
 import type { RateLimits } from '../../web/rate-limits.ts';
 import { localReturnPath } from '../../web/return-to.ts';
 import type { VisitorKeyOf } from '../../web/visitor-key.ts';
-import { viewingSchemas, viewingStreamName, type VideoViewed, type ViewingSource } from './contract.ts';
+import { viewingSchemas, viewingStreamName, type VideoViewed, type ViewingSource } from '../../contracts/viewing.ts';
 import { createRecordViewingsQueries } from './queries.ts';
 import { counted } from '../../plural.ts';
 

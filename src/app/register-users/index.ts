@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, normaliseEmail, PASSWORD_LENGTH_WORDS, REJECTION_REASONS, type IdentityCommand } from '../../components/identity/contract.ts';
+import { identityCommandStreamName, normaliseEmail, PASSWORD_LENGTH_WORDS, REJECTION_REASONS, type IdentityCommand } from '../../contracts/identity.ts';
 import { userResendRefusal } from '../../components/identity/welcome-email.ts';
 import { derivedMessageId, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';

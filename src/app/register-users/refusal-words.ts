@@ -1,4 +1,4 @@
-import { REJECTION_REASONS } from '../../components/identity/contract.ts';
+import { REJECTION_REASONS } from '../../contracts/identity.ts';
 
 type ReasonCode = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 

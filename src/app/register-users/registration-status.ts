@@ -1,4 +1,4 @@
-import { identityCommandStreamName, identityEventSchemas, identityStreamName } from '../../components/identity/contract.ts';
+import { identityCommandStreamName, identityEventSchemas, identityStreamName } from '../../contracts/identity.ts';
 import { welcomeEmailsProjection, type WelcomeEmails } from '../../components/identity/welcome-email.ts';
 import type { MessageStore, Projection, RawMessage } from '../../message-store/index.ts';
 import type { PersonalField } from '../../personal-data/seal.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../components/identity/contract.ts';
+import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../contracts/identity.ts';
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 

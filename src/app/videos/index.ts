@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request } from 'express';
 import type { Knex } from 'knex';
-import { videoPublishingCommandSchemas } from '../../components/video-publishing/contract.ts';
+import { videoPublishingCommandSchemas } from '../../contracts/video-publishing.ts';
 import type { VideoStore } from '../../video-store/index.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { HttpError, NotFoundError } from '../../web/errors.ts';

@@ -1,7 +1,8 @@
 import { v5 as uuidV5 } from 'uuid';
-import { parseMessage, VersionConflictError, type MessageStore } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { VersionConflictError, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
-import { identityCommandSchemas, identityCommandStreamName, identityEmailStreamName, identityStreamName } from './contract.ts';
+import { identityCommandSchemas, identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../contracts/identity.ts';
 import { identityProjection } from './identity.ts';
 import { reservationOf } from './reservation.ts';
 

@@ -1,6 +1,7 @@
-import { parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { PersonalField } from '../../personal-data/seal.ts';
-import { identityEventSchemas, type IdentityEvent } from './contract.ts';
+import { identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import { applyWelcomeEmail, NO_WELCOME_EMAILS, type WelcomeEmails } from './welcome-email.ts';
 
 /** A user as the `identity-<userId>` stream tells it. */

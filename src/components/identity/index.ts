@@ -1,10 +1,11 @@
 import type { Logger } from '../../logger.ts';
 import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
-import { createDispatcher, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
+import { createDispatcher } from '../../contracts/parse.ts';
+import { type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
-import { SEND_EMAIL_CATEGORY, sendEmailEventSchemas } from '../send-email/contract.ts';
-import { IDENTITY_CATEGORY, IDENTITY_COMMAND_CATEGORY, identityCommandSchemas, identityEventSchemas } from './contract.ts';
+import { SEND_EMAIL_CATEGORY, sendEmailEventSchemas } from '../../contracts/send-email.ts';
+import { IDENTITY_CATEGORY, IDENTITY_COMMAND_CATEGORY, identityCommandSchemas, identityEventSchemas } from '../../contracts/identity.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createEventHandlers } from './handlers/events.ts';
 import { createSendEmailEventHandlers } from './handlers/send-email-events.ts';

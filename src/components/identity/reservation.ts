@@ -1,5 +1,6 @@
-import { parseMessage, type MessageStore } from '../../message-store/index.ts';
-import { identityEmailSchemas } from './contract.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type MessageStore } from '../../message-store/index.ts';
+import { identityEmailSchemas } from '../../contracts/identity.ts';
 
 /**
  * Who holds an email reservation stream now, and its version. EmailReserved claims the address;

@@ -1,5 +1,6 @@
-import { MessageDataError, parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
-import { identityEventSchemas, type IdentityEvent } from './contract.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { MessageDataError, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import { registrationEmailId } from './ids.ts';
 
 /**

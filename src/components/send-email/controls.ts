@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../message-store/index.ts';
-import type { Send } from './contract.ts';
+import type { Send } from '../../contracts/send-email.ts';
 
 /** A valid Send, for tests here and in the components that send email; override what the test is about. */
 export function sendControl(data: Partial<Send['data']> = {}, metadata: Metadata = {}): Send {

@@ -1,5 +1,6 @@
-import { parseMessage, type Projection } from '../../message-store/index.ts';
-import { sendEmailEventSchemas } from './contract.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type Projection } from '../../message-store/index.ts';
+import { sendEmailEventSchemas } from '../../contracts/send-email.ts';
 
 /** What the `sendEmail-<emailId>` stream says about one email: has it been answered, and how far have its tries got. */
 export interface EmailState {

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.ts';
-import { follow, MessageDataError, parseMessage, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { follow, MessageDataError, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
 import {
   RECIPIENT_ERASED,
@@ -10,7 +11,7 @@ import {
   type Send,
   type SendEmailCommand,
   type SendEmailEvent,
-} from './contract.ts';
+} from '../../contracts/send-email.ts';
 import { deliverOnce } from './deliver.ts';
 import { emailProjection, type EmailState } from './email.ts';
 import type { MailTransport } from './outgoing-email.ts';
@@ -39,7 +40,7 @@ export interface DeliveryHandlerDeps {
 export function createDeliveryHandlers({ messageStore, transport, from, logger, personalData, schedule, now, random }: DeliveryHandlerDeps): Required<HandlerMap<SendEmailCommand>> {
   // Answers to tries that were made but could not be written (the store failed), by email and
   // try. The engine hands the command back, and the answer is written then without a second
-  // try. Only a crash loses this; contract.md says why that window is accepted.
+  // try. Only a crash loses this; src/contracts/send-email.md says why that window is accepted.
   const unrecorded = new Map<string, SendEmailEvent>();
 
   /** The email's Send, for a retry: the first in its command stream (a sender may have written it twice). */

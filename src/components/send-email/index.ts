@@ -1,9 +1,10 @@
 import type { Logger } from '../../logger.ts';
-import { createDispatcher, type ConsumerGroup, type HandlerMap, type MessageStore, type RawMessage } from '../../message-store/index.ts';
+import { createDispatcher } from '../../contracts/parse.ts';
+import { type ConsumerGroup, type HandlerMap, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
-import { SEND_EMAIL_COMMAND_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID, sendEmailCommandSchemas, type SendEmailCommand } from './contract.ts';
+import { SEND_EMAIL_COMMAND_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID, sendEmailCommandSchemas, type SendEmailCommand } from '../../contracts/send-email.ts';
 import { createDeliveryHandlers } from './handle-send.ts';
 import type { MailTransport } from './outgoing-email.ts';
 import { createRetryDueList, type RetryDueList } from './retry-due-list.ts';

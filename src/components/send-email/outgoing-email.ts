@@ -24,8 +24,8 @@ export function mailOptions(email: OutgoingEmail): SendMailOptions {
     subject: email.subject,
     text: email.text,
     html: email.html,
-    // Derived from the email's id, so the rare second copy (contract.md) can be recognised as
-    // the same message by the receiving side.
+    // Derived from the email's id, so the rare second copy (src/contracts/send-email.md) can be
+    // recognised as the same message by the receiving side.
     messageId: `<${email.emailId}@${domainOf(email.from)}>`,
   };
 }

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { parseMessage } from '../../contracts/parse.ts';
 import type { Logger } from '../../logger.ts';
 import {
   derivedMessageId,
   follow,
   MessageDataError,
-  parseMessage,
   SOLE_MEMBER,
   VersionConflictError,
   type ConsumerGroup,
@@ -23,7 +23,7 @@ import {
   sendEmailEventSchemas,
   type DeliveryDeferred,
   type RetrySend,
-} from './contract.ts';
+} from '../../contracts/send-email.ts';
 
 // Fixed: a retry written again (a second timer, a restart) must get the same id, which the store keeps once.
 const RETRY_NAMESPACE = 'c2a7e5d1-4b8f-4e3a-9d6c-1f0b7a5e3c92';

@@ -1,5 +1,6 @@
-import { identityEventSchemas, identityStreamName } from '../identity/contract.ts';
-import { parseMessage, type MessageStore, type Projection, type RawMessage } from '../../message-store/index.ts';
+import { identityEventSchemas, identityStreamName } from '../../contracts/identity.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type MessageStore, type Projection, type RawMessage } from '../../message-store/index.ts';
 
 const roleSchemas = {
   AdminRoleGranted: identityEventSchemas.AdminRoleGranted,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../video-store/index.ts';
-import type { DescribeVideo, NameVideo, PublishVideo, TakeDownVideo, UnpublishVideo } from './contract.ts';
+import type { DescribeVideo, NameVideo, PublishVideo, TakeDownVideo, UnpublishVideo } from '../../contracts/video-publishing.ts';
 
 // Example commands, for tests here and in the slices that write them; override what the test is about.
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.ts';
-import { createDispatcher, SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
+import { createDispatcher } from '../../contracts/parse.ts';
+import { SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor, type ComponentProcessor } from '../../subscription/component-processor.ts';
 import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
@@ -9,7 +10,7 @@ import {
   VIDEO_PUBLISHING_COMMAND_CATEGORY,
   videoPublishingCommandSchemas,
   videoPublishingEventSchemas,
-} from './contract.ts';
+} from '../../contracts/video-publishing.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createQueueingHandlers } from './handlers/queueing.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';

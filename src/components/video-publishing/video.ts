@@ -1,5 +1,6 @@
-import { parseMessage, type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
-import { videoPublishingEventSchemas, type VideoPublishingEvent } from './contract.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
+import { videoPublishingEventSchemas, type VideoPublishingEvent } from '../../contracts/video-publishing.ts';
 
 /**
  * unknown: no PublishVideo accepted. accepted: waiting for a transcoder. transcoding: one has

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { VIEWING_CATEGORY } from '../../record-viewings/contract.ts';
-import { IDENTITY_CATEGORY } from '../../../components/identity/contract.ts';
-import { VIDEO_PUBLISHING_CATEGORY } from '../../../components/video-publishing/contract.ts';
+import { VIEWING_CATEGORY } from '../../../contracts/viewing.ts';
+import { IDENTITY_CATEGORY } from '../../../contracts/identity.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../../../contracts/video-publishing.ts';
 
 interface Totals {
   readonly messages: number;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import { derivedMessageId, DuplicateMessageIdError, type MessageStore } from '../../../message-store/index.ts';
 import { HttpError } from '../../../web/errors.ts';
-import { adminActionSchemas, adminActionsStreamName, type AdminAction } from '../contract.ts';
+import { adminActionSchemas, adminActionsStreamName, type AdminAction } from '../../../contracts/admin-actions.ts';
 import type { MessageSummary } from './stored.ts';
 
 /** Who acts, and the request's trace: every admin action is written with both. */

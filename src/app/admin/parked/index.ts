@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { MessageStore } from '../../../message-store/index.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
-import { ADMIN_ACTIONS_CATEGORY } from '../contract.ts';
+import { ADMIN_ACTIONS_CATEGORY } from '../../../contracts/admin-actions.ts';
 import type { AdminDeps, AdminSection } from '../section.ts';
 import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
 import { parseGlobalPosition } from '../messages/stored.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { parkedData } from '../../../subscription/component-processor.ts';
-import { ADMIN_ACTIONS_CATEGORY } from '../contract.ts';
+import { ADMIN_ACTIONS_CATEGORY } from '../../../contracts/admin-actions.ts';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from '../messages/stored.ts';
 
 /** The subscription engine's dead-letter category: deadLetter-<subscriberId>. */

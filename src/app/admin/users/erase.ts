@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response, Router } from 'express';
 import { z } from 'zod';
-import { normaliseEmail } from '../../../components/identity/contract.ts';
+import { normaliseEmail } from '../../../contracts/identity.ts';
 import { eraseUser } from '../../../components/identity/erase-user.ts';
 import type { MessageStore } from '../../../message-store/index.ts';
 import { ERASED, type PersonalData } from '../../../personal-data/seal.ts';

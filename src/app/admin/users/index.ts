@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, identityStreamName, MAX_EMAIL_LENGTH, normaliseEmail, type IdentityCommand } from '../../../components/identity/contract.ts';
+import { identityCommandStreamName, identityStreamName, MAX_EMAIL_LENGTH, normaliseEmail, type IdentityCommand } from '../../../contracts/identity.ts';
 import { welcomeEmailsProjection } from '../../../components/identity/welcome-email.ts';
 import { createPersonalData, hasKeyRow } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { authenticationStreamName } from '../../authenticate/contract.ts';
-import { viewingStreamName } from '../../record-viewings/contract.ts';
-import { identityCommandStreamName, identityStreamName } from '../../../components/identity/contract.ts';
-import { videoPublishingStreamName } from '../../../components/video-publishing/contract.ts';
+import { authenticationStreamName } from '../../../contracts/authentication.ts';
+import { viewingStreamName } from '../../../contracts/viewing.ts';
+import { identityCommandStreamName, identityStreamName } from '../../../contracts/identity.ts';
+import { videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
 
 /** One thing that happened to a user: a message, found in their streams or through the admin-users rows. */
 export interface TimelineEntry {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../components/video-publishing/contract.ts';
+import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
 import { asOfHref } from '../as-of/params.ts';
@@ -36,7 +36,8 @@ function videoIdIn(text: string): string | undefined {
 /**
  * Videos: find one by its address or id, and take it down. A take-down is recorded as the
  * admin's action (VideoTakeDownRequested), then sent to video-publishing as TakeDownVideo in the
- * admin's name; the component checks the role itself (its contract.md, "Who is an admin").
+ * admin's name; the component checks the role itself (src/contracts/video-publishing.md, "Who is
+ * an admin").
  */
 export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
   const queries = createVideoQueries(db);

@@ -1,4 +1,4 @@
-import { videoPublishingCommandStreamName, type TakeDownVideo } from '../../../components/video-publishing/contract.ts';
+import { videoPublishingCommandStreamName, type TakeDownVideo } from '../../../contracts/video-publishing.ts';
 import { derivedMessageId, type MessageStore } from '../../../message-store/index.ts';
 
 // Fixed: a take-down sent again (a form posted twice, an erasure run again) must get the same id.

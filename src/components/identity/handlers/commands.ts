@@ -15,7 +15,7 @@ import {
   REJECTION_REASONS,
   type IdentityCommand,
   type RoleChange,
-} from '../contract.ts';
+} from '../../../contracts/identity.ts';
 import { answerId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
 import { reservationOf } from '../reservation.ts';

@@ -1,8 +1,8 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import type { PersonalData, PersonalField } from '../../../personal-data/seal.ts';
-import { sendEmailCommandStreamName, type Send } from '../../send-email/contract.ts';
-import { identityStreamName, type IdentityEvent } from '../contract.ts';
+import { sendEmailCommandStreamName, type Send } from '../../../contracts/send-email.ts';
+import { identityStreamName, type IdentityEvent } from '../../../contracts/identity.ts';
 import { answerId, registrationEmailId } from '../ids.ts';
 import { identityProjection } from '../identity.ts';
 import type { RegistrationEmail } from '../registration-email.ts';

@@ -1,6 +1,6 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import { identityStreamName, type IdentityCommand } from '../contract.ts';
+import { identityStreamName, type IdentityCommand } from '../../../contracts/identity.ts';
 import { answerId, resentRegistrationEmailId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
 import { RESEND_REFUSALS, userResendRefusal } from '../welcome-email.ts';

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { Logger } from '../../../logger.ts';
 import { withoutAddresses } from '../../../personal-data/redact.ts';
 import { follow, MessageDataError, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import type { SendEmailEvent } from '../../send-email/contract.ts';
-import { IDENTITY_CATEGORY, identityStreamName } from '../contract.ts';
+import type { SendEmailEvent } from '../../../contracts/send-email.ts';
+import { IDENTITY_CATEGORY, identityStreamName } from '../../../contracts/identity.ts';
 import { answerId } from '../ids.ts';
 import { identityProjection } from '../identity.ts';
 

@@ -1,10 +1,10 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../../video-store/index.ts';
-import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type PublishVideo, type VideoPublishingCommand } from '../contract.ts';
+import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type PublishVideo, type VideoPublishingCommand } from '../../../contracts/video-publishing.ts';
 import { answerId } from '../ids.ts';
 import { isErased, wasAdminWhenSent } from '../admin-role.ts';
-import { decideDescription, decideName, decideTakeDownReason } from '../text-rules.ts';
+import { decideDescription, decideName, decideTakeDownReason } from '../../../contracts/video-publishing-text-rules.ts';
 import { videoProjection, type Video } from '../video.ts';
 
 type Command<T extends VideoPublishingCommand['type']> = Recorded<Extract<VideoPublishingCommand, { type: T }>>;

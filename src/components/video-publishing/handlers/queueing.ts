@@ -1,7 +1,7 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type MessageStore } from '../../../message-store/index.ts';
 import type { VideoStore } from '../../../video-store/index.ts';
-import { videoPublishingStreamName, type VideoPublishingEvent } from '../contract.ts';
+import { videoPublishingStreamName, type VideoPublishingEvent } from '../../../contracts/video-publishing.ts';
 import { answerId } from '../ids.ts';
 import type { CreatorQuota, TranscodeQueue } from '../scheduling/transcode-queue.ts';
 import { isSettled, videoProjection } from '../video.ts';

@@ -2,7 +2,7 @@ import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import { isInfrastructureError, isPermanent, isResourceExhausted } from '../../../subscription/retry.ts';
 import type { VideoStore } from '../../../video-store/index.ts';
-import { videoPublishingStreamName, type VideoPublishingEvent } from '../contract.ts';
+import { videoPublishingStreamName, type VideoPublishingEvent } from '../../../contracts/video-publishing.ts';
 import { answerId } from '../ids.ts';
 import type { TranscodeLimits } from '../media/limits.ts';
 import { ToolInterruptedError } from '../media/run-tool.ts';

@@ -3,7 +3,7 @@ import type { RawMessage } from '../../../message-store/index.ts';
 import type { ComponentProcessor } from '../../../subscription/component-processor.ts';
 import type { RetryPolicy } from '../../../subscription/retry.ts';
 import type { Subscription } from '../../../subscription/subscription.ts';
-import { VIDEO_PUBLISHING_CATEGORY } from '../contract.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../../../contracts/video-publishing.ts';
 import { createTranscodeQueue, type CreatorQuota, type TranscodeQueue } from './transcode-queue.ts';
 import { createTranscodeWorkers } from './transcode-workers.ts';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { streamName, type MessagesOf } from '../../message-store/index.ts';
+import { streamName, type MessagesOf } from '../message-store/index.ts';
 
 /**
  * What an admin did in the portal, as events: who (metadata.userId and `adminId`), what, when

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { streamName, type MessagesOf } from '../../message-store/index.ts';
+import { streamName, type MessagesOf } from '../message-store/index.ts';
 
 export const AUTHENTICATION_CATEGORY = 'authentication';
 

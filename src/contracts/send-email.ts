@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { streamName, type MessagesOf } from '../../message-store/index.ts';
-import { isSealed, personalField } from '../../personal-data/seal.ts';
+import { streamName, type MessagesOf } from '../message-store/index.ts';
+import { isSealed, personalField } from '../personal-data/seal.ts';
 
 export const SEND_EMAIL_CATEGORY = 'sendEmail';
 export const SEND_EMAIL_COMMAND_CATEGORY = 'sendEmail:command';

@@ -1,5 +1,5 @@
-import { MessageDataError } from '../message-store/errors.ts';
-import type { RawMessage } from '../message-store/types.ts';
+import { MessageDataError } from './errors.ts';
+import type { RawMessage } from './types.ts';
 
 /** Turns the data of one version into the data of the next. Input is unchecked: the contract checks the result. */
 export type Upcaster = (data: unknown) => unknown;

@@ -1,7 +1,7 @@
 import { v5 as uuidV5 } from 'uuid';
 import { z } from 'zod';
-import { streamName, type MessagesOf } from '../../message-store/index.ts';
-import { personalField, sealedSchema } from '../../personal-data/seal.ts';
+import { streamName, type MessagesOf } from '../message-store/index.ts';
+import { personalField, sealedSchema } from '../personal-data/seal.ts';
 
 export const IDENTITY_CATEGORY = 'identity';
 export const IDENTITY_COMMAND_CATEGORY = 'identity:command';

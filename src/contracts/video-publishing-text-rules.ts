@@ -1,7 +1,8 @@
 /**
- * What a video's name, description and take-down reason may be. Part of the component's contract (contract.ts
- * re-exports it): the component decides by these rules, and the creators portal refuses text
- * that breaks them before a command is written, so such text never enters the log.
+ * What a video's name, description and take-down reason may be. Part of video-publishing's
+ * contract (video-publishing.ts re-exports it): the component decides by these rules, and the
+ * creators portal refuses text that breaks them before a command is written, so such text never
+ * enters the log.
  */
 
 /** In characters (code points), after trimming. */
