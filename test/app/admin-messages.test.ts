@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import request from 'supertest';
 import test from 'tape';
-import { browseMessages } from '../../src/app/admin/messages/browse.ts';
+import { browseMessages } from '../../src/message-queries/browse.ts';
 import { browseHref, parseBrowseQuery } from '../../src/app/admin/messages/filters.ts';
 import { messagesSection } from '../../src/app/admin/messages/index.ts';
 import { maskEmail, redactForDisplay, REDACTED } from '../../src/personal-data/redact.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { positionAtTime } from '../messages/time-bounds.ts';
-import type { ExportScan } from './batches.ts';
+import { positionAtTime } from '../../../message-queries/position-at-time.ts';
+import type { ExportScan } from '../../../message-queries/export-batches.ts';
 
 /** What one export covers: named as ExportMade names it, and the scan that reads it. */
 export interface ExportSubject {

@@ -1,5 +1,5 @@
 import { redactText } from '../../../personal-data/redact.ts';
-import type { StoredMessage } from '../messages/stored.ts';
+import type { StoredMessage } from '../../../message-queries/stored.ts';
 import { displayTime, messageHref, summaryView, type SummaryView } from '../messages/views.ts';
 import type { ParkedEntry } from './pending.ts';
 

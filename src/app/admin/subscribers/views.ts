@@ -1,6 +1,6 @@
 import { redactText } from '../../../personal-data/redact.ts';
 import { ageLabel, countLabel, messageHref, timeLabel } from '../dashboard/format.ts';
-import { LAG_COUNT_LIMIT } from './lag.ts';
+import { LAG_COUNT_LIMIT } from '../../../message-queries/lag.ts';
 import type { SubscriberOverview } from './overview.ts';
 
 interface SubscriberView {

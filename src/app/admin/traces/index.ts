@@ -4,10 +4,10 @@ import { Router } from 'express';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
-import { SCAN_WINDOW } from '../messages/sql.ts';
-import { parseGlobalPosition } from '../messages/stored.ts';
+import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
+import { parseGlobalPosition } from '../../../message-queries/stored.ts';
 import { displayTime, traceHref } from '../messages/views.ts';
-import { findTrace, TRACE_LIMIT, type TraceScope } from './find.ts';
+import { findTrace, TRACE_LIMIT, type TraceScope } from '../../../message-queries/traces.ts';
 import { causationTree } from './tree.ts';
 import { traceNodeView } from './views.ts';
 

@@ -1,4 +1,4 @@
-import type { MessageSummary } from '../messages/stored.ts';
+import type { MessageSummary } from '../../../message-queries/stored.ts';
 import { messageHref, summaryView, type SummaryView } from '../messages/views.ts';
 import type { TraceNode } from './tree.ts';
 

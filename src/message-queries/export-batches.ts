@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from '../messages/stored.ts';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored.ts';
 
 /** Rows per query: a few MB at most, however large the export. */
 const EXPORT_BATCH = 500;
@@ -35,10 +35,4 @@ export async function* exportBatches(pool: pg.Pool, { condition, values, after, 
     if (batch.length < batchSize) return;
     last = batch.at(-1)!.globalPosition;
   }
-}
-
-/** The newest global position now (0 for an empty store). */
-export async function storeHead(pool: pg.Pool): Promise<number> {
-  const result = await pool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages');
-  return Number(result.rows[0]?.head ?? 0);
 }
