@@ -3,7 +3,7 @@ import bcrypt from 'bcrypt';
 import request from 'supertest';
 import test from 'tape';
 import { browseMessages } from '../../src/message-queries/browse.ts';
-import { browseHref, parseBrowseQuery } from '../../src/app/admin/messages/filters.ts';
+import { browseHref, parseBrowseQuery } from '../../src/app/admin/shared/browse-filters.ts';
 import { messagesSection } from '../../src/app/admin/messages/index.ts';
 import { maskEmail, redactForDisplay, REDACTED } from '../../src/personal-data/redact.ts';
 import { follow, type Message, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { ADMIN_ACTIONS_CATEGORY, adminActionsStreamName } from '../../src/app/admin/contract.ts';
 import { MESSAGE_COLUMNS } from '../../src/message-queries/stored.ts';
-import { pendingEntry, pendingParked } from '../../src/app/admin/parked/pending.ts';
+import { pendingEntry, pendingParked } from '../../src/app/admin/shared/parked-pending.ts';
 import type { Message } from '../../src/message-store/index.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 

@@ -6,11 +6,11 @@ import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { browseMessages } from '../../../message-queries/browse.ts';
 import { loadMessage, loadSummary, relatedMessages } from '../../../message-queries/related.ts';
-import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from './filters.ts';
+import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from '../shared/browse-filters.ts';
 import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
 import { parseGlobalPosition } from '../../../message-queries/stored.ts';
-import { openSealedFields } from './unseal.ts';
-import { messageView, summaryView, traceHref } from './views.ts';
+import { openSealedFields } from '../shared/unseal.ts';
+import { messageView, summaryView, traceHref } from '../shared/message-views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 
