@@ -53,7 +53,7 @@ export function traceExport(traceId: string, upTo: number): ExportSubject {
 
 /**
  * A category over a time range, along Message DB's category index: the range becomes global
- * positions (see time-bounds.ts), and the exact times are checked as well.
+ * positions (see src/message-queries/position-at-time.ts), and the exact times are checked as well.
  */
 export async function categoryExport(pool: pg.Pool, category: string, range: { from?: Date; to?: Date }, head: number): Promise<ExportSubject> {
   const after = range.from === undefined ? 0 : ((await positionAtTime(pool, range.from)) ?? 1) - 1;
