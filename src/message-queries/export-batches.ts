@@ -1,13 +1,12 @@
 import type pg from 'pg';
+import type { ExportCondition } from './export-conditions.ts';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored.ts';
 
 /** Rows per query: a few MB at most, however large the export. */
 const EXPORT_BATCH = 500;
 
-export interface ExportScan {
-  /** A condition over `messages` with placeholders from $1, and its values. */
-  readonly condition: string;
-  readonly values: readonly unknown[];
+/** A condition (see export-conditions.ts) between two global positions. */
+export interface ExportScan extends ExportCondition {
   /** Global positions above this one (0 for the beginning). */
   readonly after: number;
   /** Up to and including this one: fixed when the export starts, so it is the store as of then. */
