@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../contracts/admin-actions.ts';
+import { newestAuditChainVerified } from '../message-queries/audit-records.ts';
 import type { MessageStore } from '../message-store/index.ts';
 import { isHeadProblem, isMessageProblem, type AuditProblem, type AuditReport } from './report.ts';
 
@@ -64,27 +65,13 @@ export type LastVerification =
   | ({ readonly readable: true; readonly at: Date; readonly globalPosition: number } & VerifiedData)
   | { readonly readable: false; readonly at: Date; readonly globalPosition: number };
 
-interface VerifiedRow {
-  data: unknown;
-  at: Date;
-  global_position: string;
-}
-
 /**
  * The newest AuditChainVerified in the store, or null: one backward step on Message DB's
  * category index (admin actions are few). Its data is parsed, not trusted: a record that does
  * not fit is shown as unreadable rather than as a result.
  */
 export async function lastVerification(pool: pg.Pool): Promise<LastVerification | null> {
-  const result = await pool.query<VerifiedRow>(
-    `SELECT data, time AT TIME ZONE 'UTC' AS at, global_position
-       FROM message_store.messages
-      WHERE message_store.category(stream_name) = $1 AND type = 'AuditChainVerified'
-      ORDER BY global_position DESC
-      LIMIT 1`,
-    [ADMIN_ACTIONS_CATEGORY],
-  );
-  const row = result.rows[0];
+  const row = await newestAuditChainVerified(pool, ADMIN_ACTIONS_CATEGORY);
   if (!row) return null;
   const parsed = adminActionSchemas.AuditChainVerified.safeParse(row.data);
   const where = { at: row.at, globalPosition: Number(row.global_position) };

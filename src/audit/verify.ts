@@ -6,7 +6,7 @@ import { GENESIS_LINK, nextLink, type AuditRecord } from './canonical.ts';
 import { lastLink, readHeadsAfter, readLinksAfter, type StoredLink } from './chain-tables.ts';
 import { pagedCursor } from './cursor.ts';
 import { DEVELOPMENT_AUDIT_KEY } from './key.ts';
-import { countRecordsAfter, readRecordsAfter } from './raw-messages.ts';
+import { countRecordsAfter, readRecordsAfter } from '../message-queries/audit-records.ts';
 import type { AuditProblem, AuditReport, AuditVerdict, HeadProblem, MessageProblem, TailReport, ValidHead } from './report.ts';
 import { DEFAULT_SIGNING, DEFAULT_TAIL_GRACE_MS, type SigningPolicy } from './signing-policy.ts';
 import { checkHead, keyId, type SignedHead } from './signing.ts';

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { countMessages } from '../message-queries/counts.ts';
 import type { MessageStore, RawMessage } from '../message-store/index.ts';
 import { ALL_CATEGORIES } from '../subscription/subscription.ts';
 import { recordProgress, RebuildTakenOverError, type RebuildPhase } from './progress.ts';
@@ -54,14 +55,6 @@ export interface RebuildResult {
 
 export class RebuildAbortedError extends Error {
   override name = 'RebuildAbortedError';
-}
-
-async function countMessages(pool: pg.Pool, category: string): Promise<number> {
-  const result =
-    category === ALL_CATEGORIES
-      ? await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages')
-      : await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [category]);
-  return Number(result.rows[0]?.count ?? 0);
 }
 
 type BatchReader = (from: number, batchSize: number) => Promise<{ messages: RawMessage[]; waiting: boolean }>;

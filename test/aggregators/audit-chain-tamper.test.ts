@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import test from 'tape';
 import { GENESIS_LINK, nextLink } from '../../src/audit/canonical.ts';
 import { verifyAuditChain } from '../../src/audit/index.ts';
-import { readRecordsAfter } from '../../src/audit/raw-messages.ts';
+import { readRecordsAfter } from '../../src/message-queries/audit-records.ts';
 import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { chainedStore, drainChain, headRows, linkRows } from '../audit/audit-fixtures.ts';

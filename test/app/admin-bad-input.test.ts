@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import request from 'supertest';
 import test from 'tape';
-import { parseBrowseQuery } from '../../src/app/admin/messages/filters.ts';
+import { parseBrowseQuery } from '../../src/app/admin/shared/browse-filters.ts';
 import { adminSections } from '../../src/app/admin/sections.ts';
 import { afterCategoryParam, afterTypeParam } from '../../src/app/admin/streams/params.ts';
 import { FROM_THIS_SITE } from '../helpers/accounts.ts';

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import test from 'tape';
 import { parseTime } from '../../src/as-of/point.ts';
-import { parseBrowseQuery } from '../../src/app/admin/messages/filters.ts';
+import { parseBrowseQuery } from '../../src/app/admin/shared/browse-filters.ts';
 import { adminSections } from '../../src/app/admin/sections.ts';
 import { FROM_THIS_SITE } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';

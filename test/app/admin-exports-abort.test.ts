@@ -4,7 +4,7 @@ import express, { type Response } from 'express';
 import test from 'tape';
 import { WRITERS } from '../../src/app/admin/exports/formats.ts';
 import { sendExport } from '../../src/app/admin/exports/send.ts';
-import type { StoredMessage } from '../../src/app/admin/messages/stored.ts';
+import type { StoredMessage } from '../../src/message-queries/stored.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 const stored = (n: number): StoredMessage => ({

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { asOfHref } from '../../src/app/admin/as-of/params.ts';
+import { asOfHref } from '../../src/app/admin/shared/links.ts';
 import { asOfSection } from '../../src/app/admin/as-of/index.ts';
-import { exportHref } from '../../src/app/admin/exports/forms.ts';
+import { exportHref } from '../../src/app/admin/shared/links.ts';
 import { exportsSection } from '../../src/app/admin/exports/index.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';

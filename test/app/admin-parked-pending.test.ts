@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
 import { ADMIN_ACTIONS_CATEGORY, adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
-import { MESSAGE_COLUMNS } from '../../src/app/admin/messages/stored.ts';
-import { pendingEntry, pendingParked } from '../../src/app/admin/parked/pending.ts';
+import { MESSAGE_COLUMNS } from '../../src/message-queries/stored.ts';
+import { pendingEntry, pendingParked } from '../../src/app/admin/shared/parked-pending.ts';
 import type { Message } from '../../src/message-store/index.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 

@@ -3,7 +3,7 @@ import request from 'supertest';
 import test from 'tape';
 import { v5 as uuidV5 } from 'uuid';
 import { ADMIN_ACTIONS_CATEGORY } from '../../src/contracts/admin-actions.ts';
-import { adminActionId } from '../../src/app/admin/messages/record-admin-action.ts';
+import { adminActionId } from '../../src/app/admin/shared/record-admin-action.ts';
 import { parkedLockKey } from '../../src/app/admin/parked/claim.ts';
 import { parkedSection } from '../../src/app/admin/parked/index.ts';
 import { replayThroughProcessors } from '../../src/app/admin/parked/replay.ts';

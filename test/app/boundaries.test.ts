@@ -64,7 +64,7 @@ test('boundaries: nothing in the web layer and config is exported without being 
  * The layers below the web slices: they may be used by src/app, never the other way round. A
  * contract that two layers share belongs in src/contracts, not in the slice that writes it.
  */
-const BELOW_THE_APPS = ['aggregators', 'as-of', 'audit', 'contracts', 'rebuild', 'versions', 'message-store', 'components', 'subscription'];
+const BELOW_THE_APPS = ['aggregators', 'as-of', 'audit', 'contracts', 'rebuild', 'versions', 'message-store', 'message-queries', 'components', 'subscription'];
 
 test('boundaries: nothing below the web slices imports from src/app', async (t) => {
   const offences: string[] = [];
@@ -75,7 +75,7 @@ test('boundaries: nothing below the web slices imports from src/app', async (t) 
       }
     }
   }
-  t.deepEqual(offences, [], 'aggregators, as-of, audit, contracts, rebuild, the store, components and subscriptions never reach up into src/app');
+  t.deepEqual(offences, [], 'aggregators, as-of, audit, contracts, rebuild, the store and its queries, components and subscriptions never reach up into src/app');
 });
 
 /**
@@ -127,4 +127,31 @@ test('boundaries: no import cycle in src', async (t) => {
   t.deepEqual(cyclesIn(graph), [], 'no module imports itself through others (type-only imports count too)');
   const made = cyclesIn(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]));
   t.deepEqual(made, ['a.ts -> b.ts -> c.ts -> a.ts'], 'and the walk does find a cycle when there is one');
+});
+
+test('boundaries: an admin section imports no other section; what two share lives in src/app/admin/shared', async (t) => {
+  const adminDir = path.join(appDir, 'admin');
+  // Folders under admin/ that are not sections: the shared helpers and the common layout.
+  const notSections = new Set(['shared', 'templates']);
+  const sections = (await readdir(adminDir, { withFileTypes: true })).filter((entry) => entry.isDirectory() && !notSections.has(entry.name)).map((entry) => entry.name);
+  /** The folder under src/app/admin a path lies in; undefined for admin's own files (section.ts, contract.ts…) and outside. */
+  const folderOf = (where: string): string | undefined => {
+    const parts = path.relative(path.join('src', 'app', 'admin'), where).split(path.sep);
+    return parts.length >= 2 && parts[0] !== '..' ? parts[0] : undefined;
+  };
+  const offences: string[] = [];
+  for (const file of await sourceFiles(adminDir)) {
+    const where = path.relative(root, file);
+    const own = folderOf(where);
+    if (own === undefined) continue;
+    for (const imported of await importsOf(file)) {
+      const other = folderOf(imported);
+      if (other === undefined || other === own) continue;
+      // A section may use shared helpers; shared helpers may use nothing of a section's.
+      if (other === 'shared' && own !== 'shared') continue;
+      if (sections.includes(other)) offences.push(`${where} imports ${imported} (move what both use to src/app/admin/shared)`);
+    }
+  }
+  t.ok(sections.length >= 10, `the sections are found (${sections.join(', ')})`);
+  t.deepEqual(offences, [], 'no admin section reaches into another');
 });

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { createAuditChainAggregator, type SigningPolicy } from '../../src/aggregators/audit-chain/index.ts';
 import { GENESIS_LINK, nextLink } from '../../src/audit/canonical.ts';
-import { readRecordsAfter } from '../../src/audit/raw-messages.ts';
+import { readRecordsAfter } from '../../src/message-queries/audit-records.ts';
 import { verifyAuditChain, type VerifyOptions } from '../../src/audit/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import type { Subscription } from '../../src/subscription/subscription.ts';

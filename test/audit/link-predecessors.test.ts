@@ -1,7 +1,7 @@
 import test from 'tape';
 import { nextLink } from '../../src/audit/canonical.ts';
 import { formatReport } from '../../src/audit/index.ts';
-import { readRecordsAt } from '../../src/audit/raw-messages.ts';
+import { readRecordsAt } from '../../src/message-queries/audit-records.ts';
 import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { chainedStore, linkRows } from './audit-fixtures.ts';

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { nextLink, GENESIS_LINK } from '../../audit/canonical.ts';
 import { insertLinks, lastLink, linkedPositions, type NewLink } from '../../audit/chain-tables.ts';
-import { readRecordsAt } from '../../audit/raw-messages.ts';
+import { readRecordsAt } from '../../message-queries/audit-records.ts';
 import type { Logger } from '../../logger.ts';
 import type { RawMessage } from '../../message-store/index.ts';
 import type { TipGuard } from './tip.ts';

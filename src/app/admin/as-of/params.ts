@@ -52,8 +52,3 @@ export function parseAsOfQuery(query: Readonly<Record<string, unknown>>): AsOfQu
   const date = form.date === '' ? undefined : point('The catalog’s date', 'date', form.date);
   return { form, ...(entity && { entity }), ...(date && { date }) };
 }
-
-/** An entity's as-of page, as of today (the whole day: everything up to now), to change from there. */
-export function asOfHref(kind: 'user' | 'video', id: string, now = new Date()): string {
-  return `/admin/as-of?${new URLSearchParams({ kind, id, at: now.toISOString().slice(0, 10) }).toString()}`;
-}

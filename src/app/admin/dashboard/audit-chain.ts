@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { lastVerification, type LastVerification } from '../../../audit/index.ts';
 import type { Logger } from '../../../logger.ts';
-import { countLabel, messageHref, timeLabel } from './format.ts';
+import { countLabel, messageHref, timeLabel } from '../shared/format.ts';
 import { counted } from '../../../plural.ts';
 
 export type AuditChainState =

@@ -1,4 +1,4 @@
-import { countLabel } from './format.ts';
+import { countLabel } from '../shared/format.ts';
 import type { MinuteCount } from './queries.ts';
 
 // The chart's drawing box, in SVG units: one slot per minute, bars from the bottom up.

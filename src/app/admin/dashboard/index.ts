@@ -2,11 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { AdminSectionFactory } from '../section.ts';
-import { loadSubscribers } from '../subscribers/overview.ts';
-import { behindLabel, subscriberView } from '../subscribers/views.ts';
+import { loadSubscribers } from '../shared/subscriber-overview.ts';
+import { behindLabel, subscriberView } from '../shared/subscriber-views.ts';
 import { auditChainView, loadAuditChainState } from './audit-chain.ts';
 import { minuteChart } from './chart.ts';
-import { countLabel, messageHref } from './format.ts';
+import { countLabel, messageHref } from '../shared/format.ts';
 import { loadMessagesPerMinute, loadTotals } from './queries.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { VIEWING_CATEGORY } from '../../../contracts/viewing.ts';
 import { IDENTITY_CATEGORY } from '../../../contracts/identity.ts';
 import { VIDEO_PUBLISHING_CATEGORY } from '../../../contracts/video-publishing.ts';
+import { storeHead } from '../../../message-queries/counts.ts';
 
 interface Totals {
   readonly messages: number;
@@ -24,7 +25,7 @@ const COUNTED_TYPES = {
   viewings: [VIEWING_CATEGORY, 'VideoViewed'],
 } as const;
 
-/** From the admin-streams and home-page projections (a few rows), never by counting message_store.messages. */
+/** From the admin-streams and home-page projections (a few rows), never by counting the messages in Message DB. */
 export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
   const [all, types, head, homePage] = await Promise.all([
     db('admin_categories').first<{ messages: string | null; streams: string | null; counted_up_to: string | null }>(
@@ -35,7 +36,7 @@ export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
     db('admin_message_types')
       .whereIn(['category', 'type'], Object.values(COUNTED_TYPES).map(([category, type]) => [category, type]))
       .select<{ category: string; type: string; message_count: string }[]>('category', 'type', 'message_count'),
-    pool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages'),
+    storeHead(pool),
     db('home_page').where({ page_name: 'home' }).first<{ videos_watched: string } | undefined>('videos_watched'),
   ]);
   const countOf = ([category, type]: readonly [string, string]) => Number(types.find((row) => row.category === category && row.type === type)?.message_count ?? 0);
@@ -47,7 +48,7 @@ export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
     viewings: countOf(COUNTED_TYPES.viewings),
     countedViewings: Number(homePage?.videos_watched ?? 0),
     countedUpTo: Number(all?.counted_up_to ?? 0),
-    storeHead: Number(head.rows[0]?.head ?? 0),
+    storeHead: head,
   };
 }
 

@@ -1,5 +1,5 @@
 import { redactForDisplay } from '../../../personal-data/redact.ts';
-import type { StoredMessage } from '../messages/stored.ts';
+import type { StoredMessage } from '../../../message-queries/stored.ts';
 
 export type ExportFormat = 'json' | 'jsonl' | 'csv';
 

@@ -30,8 +30,3 @@ export function formsOf(sent: Partial<Record<keyof ExportForms, Readonly<Record<
     category: { category: typed(category, 'category'), from: typed(category, 'from'), to: typed(category, 'to'), format: typed(category, 'format') },
   };
 }
-
-/** The exports page with a user's or a video's id already in its form. */
-export function exportHref(kind: 'user' | 'video', id: string): string {
-  return `/admin/exports?${new URLSearchParams({ [kind === 'user' ? 'userId' : 'videoId']: id }).toString()}#export-${kind}-title`;
-}

@@ -5,14 +5,15 @@ import { z } from 'zod';
 import { createPersonalData } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import type { AdminDeps, AdminSectionFactory } from '../section.ts';
-import { parseBrowseQuery } from '../messages/filters.ts';
-import { actorOf, recordAdminAction } from '../messages/record-admin-action.ts';
-import { parseTraceId } from '../traces/index.ts';
-import { exportBatches, storeHead } from './batches.ts';
+import { parseBrowseQuery } from '../shared/browse-filters.ts';
+import { actorOf, recordAdminAction } from '../shared/record-admin-action.ts';
+import { parseTraceId } from '../shared/trace-id.ts';
+import { categoryHasMessages, storeHead } from '../../../message-queries/counts.ts';
+import { exportBatches } from '../../../message-queries/export-batches.ts';
 import { WRITERS, type ExportFormat } from './formats.ts';
 import { sendExport } from './send.ts';
-import type { StoredMessage } from '../messages/stored.ts';
-import { openSealedFields } from '../messages/unseal.ts';
+import type { StoredMessage } from '../../../message-queries/stored.ts';
+import { openSealedFields } from '../shared/unseal.ts';
 import { formsOf, type ExportForms, type Refusal } from './forms.ts';
 import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from './subjects.ts';
 
@@ -109,8 +110,7 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
       return renderPage(req, res, 400, forms, { form: 'category', text: 'Give a category, a format (JSON lines or CSV), and optionally a time range (UTC, from before to).' });
     }
     const { category, from, to } = parsed.query.filters;
-    const known = await pool.query('SELECT 1 FROM messages WHERE category(stream_name) = $1 LIMIT 1', [category]);
-    if (known.rowCount === 0) return renderPage(req, res, 404, forms, { form: 'category', text: 'No message is in that category: see Streams for the categories there are.' });
+    if (!(await categoryHasMessages(pool, category))) return renderPage(req, res, 404, forms, { form: 'category', text: 'No message is in that category: see Streams for the categories there are.' });
     const subject = await categoryExport(pool, category, { ...(from && { from }), ...(to && { to }) }, await storeHead(pool));
     await run(req, res, subject, format.data);
   });

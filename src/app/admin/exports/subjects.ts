@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { positionAtTime } from '../messages/time-bounds.ts';
-import type { ExportScan } from './batches.ts';
+import { positionAtTime } from '../../../message-queries/position-at-time.ts';
+import type { ExportScan } from '../../../message-queries/export-batches.ts';
+import { categoryCondition, traceCondition, userCondition, videoCondition } from '../../../message-queries/export-conditions.ts';
 
 /** What one export covers: named as ExportMade names it, and the scan that reads it. */
 export interface ExportSubject {
@@ -24,12 +25,7 @@ export function userExport(userId: string, upTo: number): ExportSubject {
     kind: 'user',
     subject: userId,
     filename: `user-${userId}`,
-    scan: {
-      condition: `split_part(substr(stream_name, strpos(stream_name, '-') + 1), '+', 1) = $1 OR metadata->>'userId' = $1`,
-      values: [userId],
-      after: 0,
-      upTo,
-    },
+    scan: { ...userCondition(userId), after: 0, upTo },
   };
 }
 
@@ -42,31 +38,27 @@ export function videoExport(videoId: string, upTo: number): ExportSubject {
     kind: 'video',
     subject: videoId,
     filename: `video-${videoId}`,
-    scan: { condition: `split_part(substr(stream_name, strpos(stream_name, '-') + 1), '+', 1) = $1`, values: [videoId], after: 0, upTo },
+    scan: { ...videoCondition(videoId), after: 0, upTo },
   };
 }
 
 /** Every message of one trace, from the whole store (a page may look only near a position; an export is complete). */
 export function traceExport(traceId: string, upTo: number): ExportSubject {
-  return { kind: 'trace', subject: traceId, filename: `trace-${fileSafe(traceId)}`, scan: { condition: `metadata->>'traceId' = $1`, values: [traceId], after: 0, upTo } };
+  return { kind: 'trace', subject: traceId, filename: `trace-${fileSafe(traceId)}`, scan: { ...traceCondition(traceId), after: 0, upTo } };
 }
 
 /**
  * A category over a time range, along Message DB's category index: the range becomes global
- * positions (see time-bounds.ts), and the exact times are checked as well.
+ * positions (see src/message-queries/position-at-time.ts), and the exact times are checked as well.
  */
 export async function categoryExport(pool: pg.Pool, category: string, range: { from?: Date; to?: Date }, head: number): Promise<ExportSubject> {
   const after = range.from === undefined ? 0 : ((await positionAtTime(pool, range.from)) ?? 1) - 1;
   const before = range.to === undefined ? head + 1 : ((await positionAtTime(pool, range.to)) ?? head + 1);
-  const values: unknown[] = [category];
-  let condition = 'category(stream_name) = $1';
-  if (range.from) condition += ` AND time >= ($${values.push(range.from.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
-  if (range.to) condition += ` AND time < ($${values.push(range.to.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
   const span = `${range.from?.toISOString() ?? 'start'}..${range.to?.toISOString() ?? 'now'}`;
   return {
     kind: 'category',
     subject: `${category} ${span}`,
     filename: `category-${fileSafe(category)}-${fileSafe(span)}`,
-    scan: { condition, values, after, upTo: Math.min(head, before - 1) },
+    scan: { ...categoryCondition(category, range), after, upTo: Math.min(head, before - 1) },
   };
 }

@@ -4,13 +4,13 @@ import { Router } from 'express';
 import { createPersonalData } from '../../../personal-data/seal.ts';
 import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
-import { browseMessages } from './browse.ts';
-import { loadMessage, loadSummary, relatedMessages } from './detail.ts';
-import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from './filters.ts';
-import { SCAN_WINDOW } from './sql.ts';
-import { parseGlobalPosition } from './stored.ts';
-import { openSealedFields } from './unseal.ts';
-import { messageView, summaryView, traceHref } from './views.ts';
+import { browseMessages } from '../../../message-queries/browse.ts';
+import { loadMessage, loadSummary, relatedMessages } from '../../../message-queries/related.ts';
+import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from '../shared/browse-filters.ts';
+import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
+import { parseGlobalPosition } from '../../../message-queries/stored.ts';
+import { openSealedFields } from '../shared/unseal.ts';
+import { messageView, summaryView, traceHref } from '../shared/message-views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 
@@ -22,7 +22,7 @@ function formValues(query: Record<string, unknown>): Record<string, string | boo
 
 /**
  * The message browser (newest first, filtered, in keyset pages) and a message's page with its
- * data, its cause and its consequences. Reads message_store.messages through the admin pool.
+ * data, its cause and its consequences. Reads Message DB through src/message-queries, on the admin pool.
  */
 export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool, db }) => {
   const router = Router();

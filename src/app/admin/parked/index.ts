@@ -5,11 +5,11 @@ import { z } from 'zod';
 import type { MessageStore } from '../../../message-store/index.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
-import { ADMIN_ACTIONS_CATEGORY } from '../../../contracts/admin-actions.ts';
 import type { AdminDeps, AdminSection } from '../section.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
-import { parseGlobalPosition } from '../messages/stored.ts';
-import { DEAD_LETTER_CATEGORY, PARKED_LISTED, pendingEntry, pendingParked, recentParkedActions, type ParkedEntry } from './pending.ts';
+import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import { parkedMessageExists, recentParkedActions, replaysRecorded } from '../../../message-queries/parked.ts';
+import { parseGlobalPosition } from '../../../message-queries/stored.ts';
+import { PARKED_LISTED, pendingEntry, pendingParked, type ParkedEntry } from '../shared/parked-pending.ts';
 import type { ParkedDeps, ReplayParked } from './replay.ts';
 import { ConflictError, parkedClaims } from './claim.ts';
 import { adminEmails } from './admins.ts';
@@ -50,8 +50,7 @@ function positionOf(req: Request): number {
 async function actedOn(pool: AdminDeps['messageStorePool'], globalPosition: number): Promise<ParkedEntry> {
   const entry = await pendingEntry(pool, globalPosition);
   if (entry) return entry;
-  const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = $2`, [globalPosition, DEAD_LETTER_CATEGORY]);
-  if (exists.rowCount === 0) throw new NotFoundError('No parked message at that position.');
+  if (!(await parkedMessageExists(pool, globalPosition))) throw new NotFoundError('No parked message at that position.');
   throw new ConflictError('That message has already been replayed or discarded.');
 }
 
@@ -92,11 +91,7 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
   // how many attempts are on record before it (an attempt that failed before the engine wrote
   // Replayed leaves the message waiting, and the next one is a new action).
   async function replayAttempt(entry: ParkedEntry): Promise<string> {
-    const earlier = await pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM messages WHERE category(stream_name) = $1 AND type = 'ParkedMessageReplayed' AND metadata->>'causationMessageGlobalPosition' = $2`,
-      [ADMIN_ACTIONS_CATEGORY, String(entry.parked.globalPosition)],
-    );
-    return adminActionId(`replay/${entry.parked.id}/${earlier.rows[0]?.n ?? 0}`);
+    return adminActionId(`replay/${entry.parked.id}/${await replaysRecorded(pool, entry.parked.globalPosition)}`);
   }
 
   router.post('/:globalPosition/replay', async (req, res) => {

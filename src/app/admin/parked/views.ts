@@ -1,7 +1,7 @@
 import { redactText } from '../../../personal-data/redact.ts';
-import type { StoredMessage } from '../messages/stored.ts';
-import { displayTime, messageHref, summaryView, type SummaryView } from '../messages/views.ts';
-import type { ParkedEntry } from './pending.ts';
+import type { StoredMessage } from '../../../message-queries/stored.ts';
+import { displayTime, messageHref, summaryView, type SummaryView } from '../shared/message-views.ts';
+import type { ParkedEntry } from '../shared/parked-pending.ts';
 
 interface ParkedView {
   readonly parked: SummaryView;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
-import { countLabel, streamMessagesHref, timeLabel } from '../dashboard/format.ts';
+import { countLabel, streamMessagesHref, timeLabel } from '../shared/format.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { afterCategoryParam, afterTypeParam, beforeParam, categoryParam, encodeTypeCursor } from './params.ts';
 import { createStreamsQueries } from './queries.ts';

@@ -2,8 +2,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import type { AdminSectionFactory } from '../section.ts';
-import { loadSubscribers } from './overview.ts';
-import { subscriberView } from './views.ts';
+import { loadSubscribers } from '../shared/subscriber-overview.ts';
+import { subscriberView } from '../shared/subscriber-views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 

@@ -4,19 +4,15 @@ import { Router } from 'express';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
-import { SCAN_WINDOW } from '../messages/sql.ts';
-import { parseGlobalPosition } from '../messages/stored.ts';
-import { displayTime, traceHref } from '../messages/views.ts';
-import { findTrace, TRACE_LIMIT, type TraceScope } from './find.ts';
+import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
+import { parseGlobalPosition } from '../../../message-queries/stored.ts';
+import { displayTime, traceHref } from '../shared/message-views.ts';
+import { parseTraceId } from '../shared/trace-id.ts';
+import { findTrace, TRACE_LIMIT, type TraceScope } from '../../../message-queries/traces.ts';
 import { causationTree } from './tree.ts';
 import { traceNodeView } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
-
-/** Any trace id a writer may have used, within reason: no control characters, not a page long. */
-export function parseTraceId(value: unknown): string | undefined {
-  return typeof value === 'string' && value.length > 0 && value.length <= 200 && !/[\u0000-\u001f\u007f]/.test(value) ? value : undefined;
-}
 
 function scopeOf(query: Record<string, unknown>): TraceScope | undefined {
   if (query.all === '1') return { kind: 'all' };

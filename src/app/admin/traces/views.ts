@@ -1,5 +1,5 @@
-import type { MessageSummary } from '../messages/stored.ts';
-import { messageHref, summaryView, type SummaryView } from '../messages/views.ts';
+import type { MessageSummary } from '../../../message-queries/stored.ts';
+import { messageHref, summaryView, type SummaryView } from '../shared/message-views.ts';
 import type { TraceNode } from './tree.ts';
 
 interface TraceNodeView extends SummaryView {

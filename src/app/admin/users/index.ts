@@ -8,14 +8,14 @@ import { welcomeEmailsProjection } from '../../../components/identity/welcome-em
 import { createPersonalData, hasKeyRow } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
+import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
 import { addEraseRoutes } from './erase.ts';
 import { createUsersQueries, unlistedUser, type AdminUser } from './queries.ts';
 import { loadTimeline } from './timeline.ts';
-import { asOfHref } from '../as-of/params.ts';
-import { exportHref } from '../exports/forms.ts';
+import { asOfHref } from '../shared/links.ts';
+import { exportHref } from '../shared/links.ts';
 import { entryView, userHref, userView, videoView, welcomeEmailLabel } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');

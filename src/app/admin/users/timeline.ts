@@ -4,6 +4,7 @@ import { authenticationStreamName } from '../../../contracts/authentication.ts';
 import { viewingStreamName } from '../../../contracts/viewing.ts';
 import { identityCommandStreamName, identityStreamName } from '../../../contracts/identity.ts';
 import { videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
+import { newestInStreams } from '../../../message-queries/newest-in-streams.ts';
 
 /** One thing that happened to a user: a message, found in their streams or through the admin-users rows. */
 export interface TimelineEntry {
@@ -21,20 +22,10 @@ interface TimelinePage {
   readonly next: number | undefined;
 }
 
-/** Their own streams: each read newest first through Message DB's (stream_name, position) index. */
+/** Their own streams: identity, its commands and authentication. */
 async function fromTheirStreams(pool: pg.Pool, userId: string, before: number | undefined, limit: number): Promise<TimelineEntry[]> {
   const streams = [identityStreamName(userId), identityCommandStreamName(userId), authenticationStreamName(userId)];
-  const newest = (n: number) =>
-    `(SELECT global_position, stream_name, type, time FROM messages
-       WHERE stream_name = $${n} AND ($4::bigint IS NULL OR global_position < $4)
-       ORDER BY position DESC LIMIT $5)`;
-  const result = await pool.query<{ global_position: string; stream_name: string; type: string; time: Date }>(
-    `SELECT global_position, stream_name, type, time AT TIME ZONE 'UTC' AS time
-       FROM (${newest(1)} UNION ALL ${newest(2)} UNION ALL ${newest(3)}) AS theirs
-      ORDER BY global_position DESC LIMIT $5`,
-    [...streams, before ?? null, limit],
-  );
-  return result.rows.map((row) => ({ globalPosition: Number(row.global_position), time: row.time, type: row.type, streamName: row.stream_name, about: undefined }));
+  return (await newestInStreams(pool, streams, before, limit)).map((heading) => ({ ...heading, about: undefined }));
 }
 
 /** Their videos' acceptances and their viewings, from the rows admin-users keeps of them (indexed by user, newest first). */

@@ -1,7 +1,7 @@
 import type { WelcomeEmails } from '../../../components/identity/welcome-email.ts';
 import { redactText } from '../../../personal-data/redact.ts';
-import { countLabel, messageHref, streamMessagesHref, timeLabel } from '../dashboard/format.ts';
-import { videoStatusLabel } from '../videos/queries.ts';
+import { countLabel, messageHref, streamMessagesHref, timeLabel } from '../shared/format.ts';
+import { videoStatusLabel } from '../shared/video-status.ts';
 import type { AdminUser, UserVideo } from './queries.ts';
 import type { TimelineEntry } from './timeline.ts';
 

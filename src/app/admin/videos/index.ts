@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
-import { asOfHref } from '../as-of/params.ts';
-import { streamMessagesHref, timeLabel } from '../dashboard/format.ts';
-import { exportHref } from '../exports/forms.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../messages/record-admin-action.ts';
+import { asOfHref } from '../shared/links.ts';
+import { streamMessagesHref, timeLabel } from '../shared/format.ts';
+import { exportHref } from '../shared/links.ts';
+import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
-import { createVideoQueries, videoStatusLabel, type AdminVideo } from './queries.ts';
-import { sendTakeDown, takeDownCommandId } from './take-down.ts';
+import { createVideoQueries, type AdminVideo } from './queries.ts';
+import { videoStatusLabel } from '../shared/video-status.ts';
+import { sendTakeDown, takeDownCommandId } from '../shared/take-down.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the portal and the component agree on what a video id is. */

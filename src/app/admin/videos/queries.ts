@@ -12,9 +12,6 @@ export interface AdminVideo {
   readonly acceptedAt: Date;
 }
 
-/** A video's status as an admin reads it: the projection's words, but "taken down" in two. */
-export const videoStatusLabel = (status: string): string => (status === 'takenDown' ? 'taken down' : status);
-
 export function createVideoQueries(db: Knex) {
   return {
     async video(videoId: string): Promise<AdminVideo | undefined> {

@@ -1,13 +1,12 @@
 import type pg from 'pg';
-import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from '../messages/stored.ts';
+import type { ExportCondition } from './export-conditions.ts';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored.ts';
 
 /** Rows per query: a few MB at most, however large the export. */
 const EXPORT_BATCH = 500;
 
-export interface ExportScan {
-  /** A condition over `messages` with placeholders from $1, and its values. */
-  readonly condition: string;
-  readonly values: readonly unknown[];
+/** A condition (see export-conditions.ts) between two global positions. */
+export interface ExportScan extends ExportCondition {
   /** Global positions above this one (0 for the beginning). */
   readonly after: number;
   /** Up to and including this one: fixed when the export starts, so it is the store as of then. */
@@ -35,10 +34,4 @@ export async function* exportBatches(pool: pg.Pool, { condition, values, after, 
     if (batch.length < batchSize) return;
     last = batch.at(-1)!.globalPosition;
   }
-}
-
-/** The newest global position now (0 for an empty store). */
-export async function storeHead(pool: pg.Pool): Promise<number> {
-  const result = await pool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages');
-  return Number(result.rows[0]?.head ?? 0);
 }

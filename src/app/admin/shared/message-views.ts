@@ -1,5 +1,5 @@
 import { redactForDisplay } from '../../../personal-data/redact.ts';
-import type { MessageSummary, StoredMessage } from './stored.ts';
+import type { MessageSummary, StoredMessage } from '../../../message-queries/stored.ts';
 
 /** A message's row in any admin list. */
 export interface SummaryView {

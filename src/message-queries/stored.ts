@@ -1,8 +1,8 @@
 /**
- * Messages as the admin pages read them: straight from message_store.messages (the browser's
- * filters and the scans below need SQL that Message DB's functions do not offer), with the
- * metadata kept as written, since an operator must see what is there, not what a handler
- * would accept. Shared by the messages, traces, parked and exports sections.
+ * Messages as the admin pages read them: straight from Message DB's table (the browser's
+ * filters and the scans in this folder need SQL that Message DB's functions do not offer), with
+ * the metadata kept as written, since an operator must see what is there, not what a handler
+ * would accept. The row shapes of every query here that returns whole messages or summaries.
  */
 
 /** A row in a list: no data, and only the metadata keys the lists show. */

@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { derivedMessageId, DuplicateMessageIdError, type MessageStore } from '../../../message-store/index.ts';
 import { HttpError } from '../../../web/errors.ts';
 import { adminActionSchemas, adminActionsStreamName, type AdminAction } from '../../../contracts/admin-actions.ts';
-import type { MessageSummary } from './stored.ts';
+import type { MessageSummary } from '../../../message-queries/stored.ts';
 
 /** Who acts, and the request's trace: every admin action is written with both. */
 interface AdminActor {

@@ -1,9 +1,33 @@
 import type pg from 'pg';
-import { POSITION_CATEGORY } from '../../../subscription/component-processor.ts';
-import type { BrowseQuery } from './filters.ts';
+import { POSITION_CATEGORY } from '../subscription/component-processor.ts';
+import { positionAtTime } from './position-at-time.ts';
 import { createParams, SCAN_WINDOW } from './sql.ts';
 import { SUMMARY_COLUMNS, toSummary, type MessageSummary, type SummaryRow } from './stored.ts';
-import { positionAtTime } from './time-bounds.ts';
+
+/** What the message browser narrows by; every field is optional. */
+export interface BrowseFilters {
+  readonly category?: string;
+  readonly stream?: string;
+  readonly type?: string;
+  readonly traceId?: string;
+  readonly userId?: string;
+  /** Inclusive. */
+  readonly from?: Date;
+  /** Exclusive. */
+  readonly to?: Date;
+}
+
+export interface BrowseQuery {
+  readonly filters: BrowseFilters;
+  /**
+   * Whether to list subscribers' position bookkeeping (their `Read` messages in subscriberPosition
+   * streams) when no category or stream is asked for. Off by default: on a quiet site most of the
+   * newest messages are those, and they hide the ones an admin is looking for.
+   */
+  readonly showBookkeeping?: boolean;
+  /** Keyset cursor: only messages below this global position. */
+  readonly before?: number;
+}
 
 interface BrowsePage {
   /** Newest first. */

@@ -1,8 +1,8 @@
 import type { FailedMessage, SubscriberKind, SubscriberStatus } from '../../../subscription/status.ts';
-import { PARKED_LISTED, pendingParked } from '../parked/pending.ts';
+import { PARKED_LISTED, pendingParked } from './parked-pending.ts';
 import type { AdminDeps } from '../section.ts';
-import { categoryLag, type CategoryLag } from './lag.ts';
-import { positionKey, storedPositions } from './positions.ts';
+import { categoryLag, type CategoryLag } from '../../../message-queries/lag.ts';
+import { positionKey, storedPositions } from './subscriber-positions.ts';
 
 /** One subscriber (one member of a consumer group), as the subscribers page and the dashboard show it. */
 export interface SubscriberOverview {

@@ -2,32 +2,8 @@ import { z } from 'zod';
 import { parseTime } from '../../../as-of/point.ts';
 import { categoryOf } from '../../../message-store/index.ts';
 import { hasControlCharacter } from '../control-characters.ts';
-import { parseGlobalPosition } from './stored.ts';
-
-/** What the message browser narrows by; every field is optional. */
-interface BrowseFilters {
-  readonly category?: string;
-  readonly stream?: string;
-  readonly type?: string;
-  readonly traceId?: string;
-  readonly userId?: string;
-  /** Inclusive. */
-  readonly from?: Date;
-  /** Exclusive. */
-  readonly to?: Date;
-}
-
-export interface BrowseQuery {
-  readonly filters: BrowseFilters;
-  /**
-   * Whether to list subscribers' position bookkeeping (their `Read` messages in subscriberPosition
-   * streams) when no category or stream is asked for. Off by default: on a quiet site most of the
-   * newest messages are those, and they hide the ones an admin is looking for.
-   */
-  readonly showBookkeeping?: boolean;
-  /** Keyset cursor: only messages below this global position. */
-  readonly before?: number;
-}
+import type { BrowseFilters, BrowseQuery } from '../../../message-queries/browse.ts';
+import { parseGlobalPosition } from '../../../message-queries/stored.ts';
 
 // Message DB's own rules: a category has no dash, a stream name has one.
 const category = z.string().regex(/^[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9+]*)*$/, 'a category is letters and digits, with :command and the like, and no dash');

@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { SCAN_WINDOW } from '../messages/sql.ts';
-import { SUMMARY_COLUMNS, toSummary, type MessageSummary, type SummaryRow } from '../messages/stored.ts';
+import { SCAN_WINDOW } from './sql.ts';
+import { SUMMARY_COLUMNS, toSummary, type MessageSummary, type SummaryRow } from './stored.ts';
 
 /** More than any one user action writes; a trace longer than this is cut and says so. */
 export const TRACE_LIMIT = 1_000;

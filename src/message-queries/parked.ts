@@ -1,36 +1,9 @@
 import type pg from 'pg';
-import { parkedData } from '../../../subscription/component-processor.ts';
-import { ADMIN_ACTIONS_CATEGORY } from '../../../contracts/admin-actions.ts';
-import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from '../messages/stored.ts';
+import { ADMIN_ACTIONS_CATEGORY } from '../contracts/admin-actions.ts';
+import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored.ts';
 
 /** The subscription engine's dead-letter category: deadLetter-<subscriberId>. */
 export const DEAD_LETTER_CATEGORY = 'deadLetter';
-/** More than an operator works through at once; the page says when there are more. */
-export const PARKED_LISTED = 200;
-
-export interface ParkedEntry {
-  /** The Parked message itself. */
-  readonly parked: StoredMessage;
-  readonly subscriberId: string;
-  /** Undefined when the Parked message's data is not what the engine writes (then it can only be discarded). */
-  readonly details:
-    | {
-        readonly message: { readonly id: string; readonly streamName: string; readonly position: number; readonly globalPosition: number; readonly type: string };
-        readonly error: string;
-        readonly attempts: number;
-      }
-    | undefined;
-}
-
-const subscriberOf = (deadLetterStream: string): string => deadLetterStream.slice(DEAD_LETTER_CATEGORY.length + 1);
-
-function entryOf(parked: StoredMessage): ParkedEntry {
-  const subscriberId = subscriberOf(parked.streamName);
-  const data = parkedData.safeParse(parked.data);
-  // The stream names the subscriber; data that names another is not to be trusted with a replay.
-  const details = data.success && data.data.subscriberId === subscriberId ? data.data : undefined;
-  return { parked, subscriberId, details: details && { message: details.message, error: details.error, attempts: details.attempts } };
-}
 
 /**
  * Still waiting: a Parked message is settled once the engine wrote Replayed after it (its
@@ -60,16 +33,31 @@ const pendingSql = (parkedWhere: string, tail: string): string => `
    ${tail}`;
 
 /** Parked messages not yet replayed or discarded, newest first. */
-export async function pendingParked(pool: pg.Pool, limit = PARKED_LISTED): Promise<ParkedEntry[]> {
+export async function pendingParkedMessages(pool: pg.Pool, limit: number): Promise<StoredMessage[]> {
   const result = await pool.query<MessageRow>(pendingSql('TRUE', 'ORDER BY p.global_position DESC LIMIT $1'), [limit]);
-  return result.rows.map((row) => entryOf(toStoredMessage(row)));
+  return result.rows.map(toStoredMessage);
 }
 
-/** One parked message, if it is still waiting; undefined if there is no such Parked message or it is settled. */
-export async function pendingEntry(pool: pg.Pool, globalPosition: number): Promise<ParkedEntry | undefined> {
+/** The Parked message at a global position if it is still waiting; undefined if there is none or it is settled. */
+export async function pendingParkedMessage(pool: pg.Pool, globalPosition: number): Promise<StoredMessage | undefined> {
   const result = await pool.query<MessageRow>(pendingSql('p.global_position = $1', ''), [globalPosition]);
   const row = result.rows[0];
-  return row ? entryOf(toStoredMessage(row)) : undefined;
+  return row ? toStoredMessage(row) : undefined;
+}
+
+/** Is there a Parked message at this global position, settled or not? */
+export async function parkedMessageExists(pool: pg.Pool, globalPosition: number): Promise<boolean> {
+  const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = $2`, [globalPosition, DEAD_LETTER_CATEGORY]);
+  return exists.rowCount !== 0;
+}
+
+/** How many replays of the Parked message at this global position admins have recorded. */
+export async function replaysRecorded(pool: pg.Pool, globalPosition: number): Promise<string> {
+  const earlier = await pool.query<{ n: string }>(
+    `SELECT count(*) AS n FROM messages WHERE category(stream_name) = $1 AND type = 'ParkedMessageReplayed' AND metadata->>'causationMessageGlobalPosition' = $2`,
+    [ADMIN_ACTIONS_CATEGORY, String(globalPosition)],
+  );
+  return earlier.rows[0]?.n ?? '0';
 }
 
 /** What admins did about parked messages lately, newest first. */

@@ -1,7 +1,7 @@
 import { redactText } from '../../../personal-data/redact.ts';
-import { ageLabel, countLabel, messageHref, timeLabel } from '../dashboard/format.ts';
-import { LAG_COUNT_LIMIT } from './lag.ts';
-import type { SubscriberOverview } from './overview.ts';
+import { ageLabel, countLabel, messageHref, timeLabel } from './format.ts';
+import { LAG_COUNT_LIMIT } from '../../../message-queries/lag.ts';
+import type { SubscriberOverview } from './subscriber-overview.ts';
 
 interface SubscriberView {
   readonly subscriberId: string;

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { VIEWING_CATEGORY } from '../contracts/viewing.ts';
 import { VIDEO_PUBLISHING_CATEGORY } from '../contracts/video-publishing.ts';
-import type { Point } from './point.ts';
+import type { Point } from '../as-of/point.ts';
 
 export interface CatalogCounts {
   /** Videos whose last publish, unpublish or take-down up to the point was a publish. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { RAW_MESSAGE_COLUMNS, recordFromRow, type AuditRecord, type RawMessageRow } from './canonical.ts';
+import { RAW_MESSAGE_COLUMNS, recordFromRow, type AuditRecord, type RawMessageRow } from '../audit/canonical.ts';
 
 /*
  * Reads of Message DB's table as the chain hashes it. They go to the table, not through Message
@@ -34,4 +34,17 @@ export async function readRecordsAfter(pool: pg.Pool, after: number, upTo: numbe
 export async function countRecordsAfter(pool: pg.Pool, after: number): Promise<number> {
   const result = await pool.query<{ count: string }>('SELECT count(*) AS count FROM message_store.messages WHERE global_position > $1', [after]);
   return Number(result.rows[0]?.count ?? 0);
+}
+
+/** The newest AuditChainVerified of `adminActionsCategory`, as stored: its data, time and position. */
+export async function newestAuditChainVerified(pool: pg.Pool, adminActionsCategory: string): Promise<{ data: unknown; at: Date; global_position: string } | undefined> {
+  const result = await pool.query<{ data: unknown; at: Date; global_position: string }>(
+    `SELECT data, time AT TIME ZONE 'UTC' AS at, global_position
+       FROM message_store.messages
+      WHERE message_store.category(stream_name) = $1 AND type = 'AuditChainVerified'
+      ORDER BY global_position DESC
+      LIMIT 1`,
+    [adminActionsCategory],
+  );
+  return result.rows[0];
 }

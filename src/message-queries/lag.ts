@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { ConsumerGroup } from '../../../message-store/index.ts';
-import { ALL_CATEGORIES } from '../../../subscription/subscription.ts';
+import type { ConsumerGroup } from '../message-store/index.ts';
+import { ALL_CATEGORIES } from '../subscription/subscription.ts';
 
 /** Counting stops here: past it "10,000+" says enough, and the count stays an index range scan of bounded length. */
 export const LAG_COUNT_LIMIT = 10_000;

@@ -1,0 +1,53 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'tape';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Where SQL may name Message DB's messages table: the store (writes, and the reads Message DB's
+ * functions serve) and its read-only query module (every other read). The one more is the
+ * installer of the store's write trigger: schema, not a query.
+ */
+const ALLOWED = ['src/message-store/', 'src/message-queries/', 'src/db/install-write-announcer.ts'];
+
+/** FROM/JOIN/INTO/UPDATE messages, or the table by its schema-qualified name anywhere. */
+const ON_MESSAGES = /\b(?:from|join|into|update)\s+(?:message_store\.)?messages\b|\bmessage_store\.messages\b/gi;
+/** What a read-only module must not say. */
+const WRITES = /\b(?:insert\s+into|update\s+\w+(?:\.\w+)?\s+set|delete\s+from|truncate|write_message)\b/gi;
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await sourceFiles(full)));
+    else if (entry.name.endsWith('.ts')) files.push(full);
+  }
+  return files;
+}
+
+/** The code without its comments, so prose about the table is not taken for a query. */
+const withoutComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
+
+async function matches(pattern: RegExp, keep: (where: string) => boolean): Promise<string[]> {
+  const found: string[] = [];
+  for (const file of await sourceFiles(path.join(root, 'src'))) {
+    const where = path.relative(root, file).split(path.sep).join('/');
+    if (!keep(where)) continue;
+    const code = withoutComments(await readFile(file, 'utf8'));
+    for (const match of code.matchAll(pattern)) found.push(`${where}: ${match[0].replace(/\s+/g, ' ')}`);
+  }
+  return found;
+}
+
+test('sql boundary: only the store and src/message-queries query Message DB’s messages table', async (t) => {
+  const outside = await matches(ON_MESSAGES, (where) => !ALLOWED.some((allowed) => where.startsWith(allowed)));
+  t.deepEqual(outside, [], 'no SQL on messages outside src/message-store and src/message-queries (add a function to src/message-queries)');
+  // The rule has something to hold: the module does query the table.
+  t.ok((await matches(ON_MESSAGES, (where) => where.startsWith('src/message-queries/'))).length > 20, 'the query module holds the reads');
+});
+
+test('sql boundary: src/message-queries only reads', async (t) => {
+  t.deepEqual(await matches(WRITES, (where) => where.startsWith('src/message-queries/')), [], 'no insert, update, delete or write_message in the query module (writes go through the store)');
+});
