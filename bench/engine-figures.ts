@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { createHomePageAggregator } from '../src/aggregators/home-page/index.ts';
+import { liveSubscription } from '../src/aggregators/definition.ts';
+import { homePageDefinition } from '../src/aggregators/home-page/index.ts';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { createAppDatabase, migrateAppDatabase } from '../src/db/app-database.ts';
 import type { Logger } from '../src/logger.ts';
@@ -88,10 +89,10 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
            FROM (SELECT gen_random_uuid()::text AS v FROM generate_series(1, $1)) s`,
         [events],
       );
-      const aggregator = createHomePageAggregator({ db, messageStore: store, logger, subscription: { batchSize } });
+      const subscription = liveSubscription(homePageDefinition, { db, messageStore: store, logger, subscription: { batchSize } });
       const heapBefore = process.memoryUsage().heapUsed;
       const began = performance.now();
-      while ((await aggregator.subscription.tick()) > 0);
+      while ((await subscription.tick()) > 0);
       return { rate: events / ((performance.now() - began) / 1000), heapGrowthMB: (process.memoryUsage().heapUsed - heapBefore) / 1e6 };
     };
     const backlog = await catchUp(catchUpEvents);
@@ -101,20 +102,20 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
     results['aggregator catch-up, long backlog'] = `${Math.round(longBacklog.rate)} events/s (${bigCatchUpEvents} events, batch ${batchSize})`;
 
     // 4. Write → projection, idle subscriber polling once a minute: the wake-up does the work.
-    const live = createHomePageAggregator({ db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
-    live.subscription.start();
+    const live = liveSubscription(homePageDefinition, { db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
+    live.start();
     try {
-      while (live.subscription.status().state !== 'running' || !live.subscription.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
-      const sameProcess = await writeToProjectionLag(throughStore(store), live.subscription, lagSamples);
+      while (live.status().state !== 'running' || !live.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
+      const sameProcess = await writeToProjectionLag(throughStore(store), live, lagSamples);
       results['write → projection, same process'] = formatPercentiles(percentiles(sameProcess), lagSamples);
-      const otherWriter = await writeToProjectionLag(throughStore(otherProcess), live.subscription, lagSamples);
+      const otherWriter = await writeToProjectionLag(throughStore(otherProcess), live, lagSamples);
       results['write → projection, other app process'] = formatPercentiles(percentiles(otherWriter), lagSamples);
       // Another program: a plain connection, knowing nothing of our wake-ups (the trigger speaks for it).
       const program = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 1 });
-      const foreign = await writeToProjectionLag(throughSql(program), live.subscription, lagSamples).finally(() => program.end());
+      const foreign = await writeToProjectionLag(throughSql(program), live, lagSamples).finally(() => program.end());
       results['write → projection, other program (plain SQL)'] = formatPercentiles(percentiles(foreign), lagSamples);
     } finally {
-      await live.subscription.stop();
+      await live.stop();
     }
   } finally {
     await otherProcess.close();

@@ -2,14 +2,9 @@ import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { migrationSource } from '../migrations/index.ts';
-import { createHomePageAggregator } from './aggregators/home-page/index.ts';
-import { createUserCredentialsAggregator } from './aggregators/user-credentials/index.ts';
-import { createAdminStreamsAggregator } from './aggregators/admin-streams/index.ts';
-import { createAdminUsersAggregator } from './aggregators/admin-users/index.ts';
 import { createAuditChainAggregator } from './aggregators/audit-chain/index.ts';
-import { createCreatorsVideosAggregator } from './aggregators/creators-videos/index.ts';
-import { createVideoOperationsAggregator } from './aggregators/video-operations/index.ts';
-import { createVideosAggregator } from './aggregators/videos/index.ts';
+import { liveSubscriptions, type ProjectionDefinition } from './aggregators/definition.ts';
+import { PROJECTIONS, type ProjectionName } from './aggregators/projections.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
 import { createMailTransport, createSendEmailComponent, type RetryDelays } from './components/send-email/index.ts';
 import { createVideoPublishingComponent, DEFAULT_CREATOR_QUOTA } from './components/video-publishing/index.ts';
@@ -98,7 +93,6 @@ export interface System {
   readonly messageStorePool: pg.Pool;
   readonly videoStore: VideoStore;
   readonly subscriptions: readonly Subscription[];
-  readonly aggregators: { readonly homePage: ReturnType<typeof createHomePageAggregator> };
   /** The status of each subscriber this process runs. */
   status(): SubscriberStatus[];
   start(): void;
@@ -132,19 +126,12 @@ export function createSystem(config: SystemConfig): System {
     demoPreparing: config.demoSeeding && demoPreparing(config.demoSeeding, messageStore),
   });
   const viewingCountWindowMs = config.viewingCountWindowMs;
-  const homePage = createHomePageAggregator({
-    db,
-    messageStore,
-    logger,
-    viewingCountWindowMs,
-    subscription: subscriptionSettings,
-    onApplied: home.projectionMoved,
-    ...(consumerGroup && { consumerGroup }),
-  });
   const subscriberDeps = { messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) };
   // Per-user keys for personal fields (src/personal-data): app database, own schema, no projection.
   const personalData = createPersonalData(db);
-  const userCredentials = createUserCredentialsAggregator({ db, ...subscriberDeps });
+  // Every projection from its one definition; the home page's cached reads refresh on a commit.
+  const refreshes: Partial<Record<ProjectionName, () => void>> = { 'home-page': home.projectionMoved, videos: home.catalogMoved };
+  const projections = PROJECTIONS.flatMap((definition: ProjectionDefinition<ProjectionName>) => liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }));
   const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
   const mail = config.mail ?? DEFAULT_MAIL;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
@@ -170,9 +157,6 @@ export function createSystem(config: SystemConfig): System {
     resourceWaitMs: transcode.resourceWaitMs,
     limits: { maxDecodedPixels: transcode.maxDecodedPixels, timePerVideoSecond: transcode.timePerVideoSecond, memoryBytes: transcode.memoryBytes },
   });
-  const catalog = createVideosAggregator({ db, ...subscriberDeps, viewingCountWindowMs, onApplied: home.catalogMoved });
-  const creatorsVideos = createCreatorsVideosAggregator({ db, ...subscriberDeps });
-  const videoOperations = createVideoOperationsAggregator({ db, ...subscriberDeps });
   // Reads every category: no consumer group (one process runs it, others stand by), and its own
   // batch size (1,000 is about four times faster than 100 for hashing).
   const auditChain = createAuditChainAggregator({
@@ -186,21 +170,12 @@ export function createSystem(config: SystemConfig): System {
       ...(subscriptionSettings.retry !== undefined && { retry: subscriptionSettings.retry }),
     },
   });
-  const adminUsers = createAdminUsersAggregator({ db, ...subscriberDeps, viewingCountWindowMs });
-  // Every category again: no consumer group.
-  const adminStreams = createAdminStreamsAggregator({ db, messageStore, logger, subscription: subscriptionSettings });
   const subscriptions: Subscription[] = [
-    homePage.subscription,
-    userCredentials.subscription,
+    ...projections,
     ...identity.subscriptions,
     sendEmail.subscription,
     sendEmail.retries.subscription,
     ...videoPublishing.subscriptions,
-    ...catalog.subscriptions,
-    creatorsVideos.subscription,
-    ...videoOperations.subscriptions,
-    ...adminUsers.subscriptions,
-    adminStreams.subscription,
     auditChain.subscription,
   ];
   const running = selectSubscriptions(subscriptions, run.subscribers);
@@ -290,7 +265,6 @@ export function createSystem(config: SystemConfig): System {
     messageStorePool,
     videoStore,
     subscriptions,
-    aggregators: { homePage },
     start() {
       for (const subscription of running) subscription.start();
     },

@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { config as loadDotenv } from 'dotenv';
 import type { Knex } from 'knex';
-import { ADMIN_ROLE, createUserCredentialsAggregator } from '../aggregators/user-credentials/index.ts';
+import { liveSubscriptions } from '../aggregators/definition.ts';
+import { ADMIN_ROLE, userCredentialsDefinition } from '../aggregators/user-credentials/index.ts';
 import {
   emailSchema,
   identityCommandStreamName,
@@ -121,7 +122,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
   const personalData = createPersonalData(db);
   const subscriptions = [
     createIdentityCommandSubscription({ messageStore, logger, personalData, subscription: { pollIntervalMs: 500 } }),
-    createUserCredentialsAggregator({ db, messageStore, logger, subscription: { pollIntervalMs: 500 } }).subscription,
+    ...liveSubscriptions(userCredentialsDefinition, { db, messageStore, logger, subscription: { pollIntervalMs: 500 } }),
   ];
   try {
     for (const subscription of subscriptions) subscription.start();

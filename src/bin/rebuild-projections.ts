@@ -104,7 +104,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
   const requester = cliRequester();
   let failed = false;
   try {
-    const projections: readonly RebuildableProjection[] = pickProjections(rebuildableProjections({ db, messageStore, logger, viewingCountWindowMs }), request.name) ?? [];
+    const projections: readonly RebuildableProjection[] = pickProjections(rebuildableProjections({ viewingCountWindowMs }), request.name) ?? [];
     for (const projection of projections) {
       if (interrupted.signal.aborted) return INTERRUPTED;
       const display = progressDisplay(projection.name, process.stderr.isTTY === true);

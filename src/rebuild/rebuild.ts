@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { countMessages } from '../message-queries/counts.ts';
 import type { MessageStore, RawMessage } from '../message-store/index.ts';
+import { applyProjectionBatch } from '../subscription/projection-batch.ts';
 import { ALL_CATEGORIES } from '../subscription/subscription.ts';
 import { recordProgress, RebuildTakenOverError, type RebuildPhase } from './progress.ts';
 import type { RebuildableProjection, RebuildPart } from './registry.ts';
@@ -248,25 +249,12 @@ async function movePosition(trx: Knex.Transaction, subscriberId: string, positio
   if (moved === 0 && position > 0) await trx('subscriber_positions').insert({ subscriber_id: subscriberId, group_member: 0, group_size: 1, position });
 }
 
-/** Applies one batch to the shadow; contract breakers are recorded as the live subscriber records them. Returns how many. */
+/**
+ * Applies one batch to the shadow by the live subscribers' own path: what breaks its contract is
+ * skipped and recorded (skipped_messages is not a shadow table: the search path finds the live
+ * one). Returns how many were skipped.
+ */
 async function applyBatch(part: RebuildPart, batch: readonly RawMessage[], trx: Knex.Transaction): Promise<number> {
-  const broken = await part.apply(batch, trx);
-  for (const { message, error } of broken) {
-    // skipped_messages is not a shadow table: the search path finds the live one.
-    await trx('skipped_messages')
-      .insert({
-        subscriber_id: part.subscriberId,
-        group_member: 0,
-        group_size: 1,
-        global_position: message.globalPosition,
-        message_id: message.id,
-        stream_name: message.streamName,
-        position: message.position,
-        type: message.type,
-        reason: error.message,
-      })
-      .onConflict(['subscriber_id', 'global_position'])
-      .ignore();
-  }
-  return broken.length;
+  const skipped = await applyProjectionBatch(part.projection, batch, trx, { subscriber_id: part.subscriberId, group_member: 0, group_size: 1 });
+  return skipped.length;
 }

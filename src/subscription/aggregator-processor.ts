@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { MessageDataError, SOLE_MEMBER, type ConsumerGroup, type RawMessage } from '../message-store/index.ts';
 import { every, failedMessage, logRetry, POSITION_RECHECK_MS, StalledError, type Processor, type ProcessorContext } from './processor.ts';
 import { handoverFrom, type Handover } from './group-handover.ts';
+import { applyProjectionBatch, recordSkipped, type BatchProjection, type SkippedMessage } from './projection-batch.ts';
 import { attemptWithRetries, isInfrastructureError } from './retry.ts';
 
 /** The earlier group's positions as kept on the row: [member, position] pairs. */
@@ -10,17 +11,9 @@ interface PreviousGroupJson {
   readonly positions: ReadonlyArray<readonly [number, number]>;
 }
 
-export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
+export type { BatchProjection } from './projection-batch.ts';
 
-/**
- * A projection that folds a whole batch into as few statements as it can (one per projection
- * row, say), instead of one or more per message.
- */
-export interface BatchProjection<T> {
-  /** Checks a message against its contract (throws MessageDataError) and returns it typed; undefined passes it over. */
-  readonly parse: (message: RawMessage) => T | undefined;
-  readonly apply: (messages: readonly T[], trx: Knex.Transaction) => Promise<void>;
-}
+export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
 
 export type AggregatorProcessorOptions<T = unknown> = {
   readonly db: Knex;
@@ -52,21 +45,9 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
     return Number(row?.position ?? 0);
   }
 
-  async function recordSkip(trx: Knex.Transaction, message: RawMessage, error: MessageDataError, context: ProcessorContext): Promise<void> {
-    const inserted = await trx('skipped_messages')
-      .insert({
-        ...key,
-        global_position: message.globalPosition,
-        message_id: message.id,
-        stream_name: message.streamName,
-        position: message.position,
-        type: message.type,
-        reason: error.message,
-      })
-      .onConflict(['subscriber_id', 'global_position'])
-      .ignore()
-      .returning('global_position');
-    if (inserted.length === 0) return;
+  /** A skip said once: in the stats and the log, when it first goes on record. */
+  function noteSkip({ message, error, newlyRecorded }: SkippedMessage, context: ProcessorContext): void {
+    if (!newlyRecorded) return;
     const skipped = failedMessage(message, error, 1);
     context.stats.skipped += 1;
     context.stats.lastSkipped = skipped;
@@ -90,17 +71,7 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
         (message) => message.globalPosition > stored && !(handover && message.globalPosition <= handover.until && handover.handled(message)),
       );
       if ('projection' in options) {
-        const valid: T[] = [];
-        for (const message of fresh) {
-          try {
-            const parsed = options.projection.parse(message);
-            if (parsed !== undefined) valid.push(parsed);
-          } catch (error) {
-            if (!(error instanceof MessageDataError)) throw error;
-            await recordSkip(trx, message, error, context);
-          }
-        }
-        if (valid.length > 0) await options.projection.apply(valid, trx);
+        for (const skipped of await applyProjectionBatch(options.projection, fresh, trx, key)) noteSkip(skipped, context);
       } else {
         for (const message of fresh) {
           try {
@@ -108,7 +79,7 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
           } catch (error) {
             // Contract checks run before the handler touches the transaction, so it is still usable.
             if (!(error instanceof MessageDataError)) throw error;
-            await recordSkip(trx, message, error, context);
+            noteSkip(await recordSkipped(trx, key, message, error), context);
           }
         }
       }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import test from 'tape';
-import { ADMIN_STREAMS_SUBSCRIBER_ID, createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
+import { liveSubscription } from '../../src/aggregators/definition.ts';
+import { ADMIN_STREAMS_SUBSCRIBER_ID, adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
@@ -12,7 +13,7 @@ import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 function aggregator(store: MessageStore, db: Knex, { batchSize = 100, pollIntervalMs = 1_000 } = {}) {
-  return createAdminStreamsAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize, pollIntervalMs } });
+  return liveSubscription(adminStreamsDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize, pollIntervalMs } });
 }
 
 async function snapshot(db: Knex) {
@@ -47,7 +48,7 @@ test('admin-streams: every stream, category, type and minute counted, with the l
     for (let n = 0; n < 3; n += 1) await store.write(busy, message(n === 0 ? 'Opened' : 'Moved'));
     await store.write(`${first}-${randomUUID()}`, message('Opened'));
     await store.write(`${second}:command-${randomUUID()}`, message('Do'));
-    await drain(aggregator(store, db).subscription);
+    await drain(aggregator(store, db));
 
     const [last] = (await store.readStream(busy)).slice(-1);
     t.deepEqual(await db('admin_streams').where({ stream_name: busy }).first(), {
@@ -82,16 +83,16 @@ test('admin-streams: a replay changes nothing: the position moved back, replayed
     const db = openProjectionDb(scope, urls.databaseUrl);
     const categories = [uniqueCategory(), uniqueCategory()];
     for (let n = 0; n < 12; n += 1) await store.write(`${categories[n % 2]}-${n % 5}`, message(`Type${n % 3}`));
-    await drain(aggregator(store, db).subscription);
+    await drain(aggregator(store, db));
     const before = await snapshot(db);
 
     await db('subscriber_positions').where({ subscriber_id: ADMIN_STREAMS_SUBSCRIBER_ID }).del();
-    await drain(aggregator(store, db, { batchSize: 5 }).subscription);
+    await drain(aggregator(store, db, { batchSize: 5 }));
     t.deepEqual(await snapshot(db), before, 'replayed from the start over the rows: nothing counted twice');
 
     await store.write(`${categories[0]}-new`, message('Type0'));
     await db('subscriber_positions').where({ subscriber_id: ADMIN_STREAMS_SUBSCRIBER_ID }).update({ position: 7 });
-    await drain(aggregator(store, db, { batchSize: 4 }).subscription);
+    await drain(aggregator(store, db, { batchSize: 4 }));
     t.deepEqual(await categoryCounts(db), await countedInStore(pool), 'moved back part of the way: the new message counted once, the old ones not again');
   } finally {
     await scope.close();
@@ -110,7 +111,7 @@ test('admin-streams: a write held open in one category while others commit is co
   try {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    const { subscription } = aggregator(store, db, { pollIntervalMs: 50 });
+    const subscription = aggregator(store, db, { pollIntervalMs: 50 });
     scope.running(subscription).start();
     await store.write(`${uniqueCategory('before')}-1`, message('Before'));
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import test from 'tape';
-import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
+import { liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { ADMIN_USERS_SUBSCRIBER_IDS, adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
 import { authenticationStreamName } from '../../src/contracts/authentication.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
@@ -41,11 +42,11 @@ async function viewing(store: MessageStore, userId: string | null, videoId: stri
 }
 
 function aggregator(store: MessageStore, db: Knex, batchSize = 100) {
-  return createAdminUsersAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
+  return liveSubscriptions(adminUsersDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
 }
 
 async function catchUp(store: MessageStore, db: Knex, { batchSize = 100, reversed = false } = {}): Promise<void> {
-  const subscriptions = [...aggregator(store, db, batchSize).subscriptions];
+  const subscriptions = [...aggregator(store, db, batchSize)];
   for (const subscription of reversed ? subscriptions.reverse() : subscriptions) await drain(subscription);
 }
 

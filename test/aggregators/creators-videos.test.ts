@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import test from 'tape';
-import { createCreatorsVideosAggregator, CREATORS_VIDEOS_SUBSCRIBER_ID } from '../../src/aggregators/creators-videos/index.ts';
+import { liveSubscription, projectionOf } from '../../src/aggregators/definition.ts';
+import { creatorsVideosDefinition, CREATORS_VIDEOS_SUBSCRIBER_ID } from '../../src/aggregators/creators-videos/index.ts';
 import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
@@ -27,11 +28,11 @@ interface Row {
 const COLUMNS = ['video_id', 'owner_id', 'name', 'description', 'status', 'progress', 'failure_reason', 'poster_uri', 'duration_seconds', 'uploaded_at'];
 
 function aggregator(store: MessageStore, db: Knex, batchSize = 100) {
-  return createCreatorsVideosAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
+  return liveSubscription(creatorsVideosDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
 }
 
 async function catchUp(store: MessageStore, db: Knex, batchSize = 100): Promise<void> {
-  await drain(aggregator(store, db, batchSize).subscription);
+  await drain(aggregator(store, db, batchSize));
 }
 
 async function row(db: Knex, { videoId }: TestVideo): Promise<Row | undefined> {
@@ -47,7 +48,7 @@ test('creators-videos: accepted → uploaded; transcoding with its progress; pub
   try {
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    const { subscription } = aggregator(store, db);
+    const subscription = aggregator(store, db);
     const video = newVideo();
     const [accepted] = await writeEvents(store, video, controls.accepted(video));
     await drain(subscription);
@@ -116,7 +117,7 @@ test('creators-videos: a replay changes nothing: a batch delivered twice, the po
     const before = await allRows(db);
     t.deepEqual(before.map((video) => video.status).sort(), ['failed', 'published']);
 
-    const { projection } = aggregator(store, db);
+    const projection = projectionOf(creatorsVideosDefinition, CREATORS_VIDEOS_SUBSCRIBER_ID);
     const events = await store.readCategory('videoPublishing');
     await createAggregatorProcessor({ db, subscriberId: CREATORS_VIDEOS_SUBSCRIBER_ID, projection }).process(events, 0, processorContext());
     t.deepEqual(await allRows(db), before, 'the same batch delivered again changes nothing');
@@ -128,7 +129,7 @@ test('creators-videos: a replay changes nothing: a batch delivered twice, the po
     // Old events of the published video applied by themselves again: with its acceptance (an
     // upsert), and without (an update).
     const early = await store.readStream(videoPublishingStreamName(published.videoId), { batchSize: 3 });
-    const reapply = (events: typeof early) => db.transaction((trx) => projection.apply(events.map((event) => projection.parse(event)).filter((event) => event !== undefined), trx));
+    const reapply = (events: typeof early) => db.transaction(async (trx) => projection.apply((await Promise.all(events.map((event) => projection.parse(event, trx)))).filter((event) => event !== undefined), trx));
     await reapply(early);
     t.deepEqual(await allRows(db), before, 'accepted, started, 50 % again: still published, not back to uploaded');
     await reapply(early.slice(1));

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import test from 'tape';
-import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { liveSubscription, projectionOf } from '../../src/aggregators/definition.ts';
+import { homePageDefinition, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
@@ -19,7 +20,7 @@ test('home-page aggregator: the same VideoViewed delivered twice counts once', a
     const videoId = randomUUID();
     await store.write(`viewing-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null }, metadata: {} });
     const batch = await store.readStream(`viewing-${videoId}`);
-    const { projection } = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
+    const projection = projectionOf(homePageDefinition, HOME_PAGE_SUBSCRIBER_ID);
     // Two deliveries from position 0, as after a crash that lost the in-memory position.
     for (let delivery = 0; delivery < 2; delivery += 1) {
       const processor = createAggregatorProcessor({ db, subscriberId: HOME_PAGE_SUBSCRIBER_ID, projection });
@@ -41,7 +42,7 @@ test('home-page aggregator: a VideoViewed another program wrote with a bad video
     await writeViewings(pool, 2);
     for (let start = 0; start < 2; start += 1) {
       // Restarting must not stall on it either.
-      const { subscription } = createHomePageAggregator({ db, messageStore: store, logger: silentLogger, subscription: { pollIntervalMs: 50 } });
+      const subscription = liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, subscription: { pollIntervalMs: 50 } });
       scope.running(subscription).start();
       await waitUntil('the aggregator to catch up', () => subscription.status().caughtUp);
       t.equal(subscription.status().state, 'running', `running after start ${start + 1}`);
@@ -62,16 +63,16 @@ test('home-page aggregator: a rebuild (projection cleared and position reset tog
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeViewings(pool, 40);
-    const first = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
-    await drain(scope.running(first.subscription));
+    const first = liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger });
+    await drain(scope.running(first));
     t.equal(await videosWatched(db), 40);
     await db.transaction(async (trx) => {
       await trx('home_page').update({ videos_watched: 0 });
       await trx('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).del();
     });
-    const replay = createHomePageAggregator({ db, messageStore: store, logger: silentLogger });
-    await drain(scope.running(replay.subscription));
-    t.equal(replay.subscription.status().position, first.subscription.status().position, 'replayed to the same position');
+    const replay = liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger });
+    await drain(scope.running(replay));
+    t.equal(replay.status().position, first.status().position, 'replayed to the same position');
     t.equal(await videosWatched(db), 40, 'still 40');
   } finally {
     await scope.close();
@@ -84,7 +85,7 @@ test('home-page aggregator: two members of a consumer group count every viewing 
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const members = [0, 1].map(
-      (member) => createHomePageAggregator({ db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } }).subscription,
+      (member) => liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } }),
     );
     for (const member of members) scope.running(member);
     for (let round = 0; round < 4; round += 1) {
@@ -155,10 +156,10 @@ test('home-page aggregator: changing the group size hands positions over: nothin
     const group = (size: number, batchSize = 100) =>
       Array.from(
         { length: size },
-        (_, member) => scope.running(createHomePageAggregator({ db, messageStore: store, logger: silentLogger, consumerGroup: { member, size }, subscription: { batchSize } }).subscription),
+        (_, member) => scope.running(liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size }, subscription: { batchSize } })),
       );
     await writeViewings(pool, 30);
-    await drain(scope.running(createHomePageAggregator({ db, messageStore: store, logger: silentLogger }).subscription));
+    await drain(scope.running(liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger })));
     t.equal(await videosWatched(db), 30, 'one aggregator alone');
 
     await writeViewings(pool, 30);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import test from 'tape';
-import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
+import { liveSubscription, projectionOf } from '../../src/aggregators/definition.ts';
+import { userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
@@ -31,7 +32,7 @@ async function writeRole(store: MessageStore, userId: string, type: 'AdminRoleGr
 }
 
 function aggregator(store: MessageStore, db: Knex) {
-  return createUserCredentialsAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } });
+  return liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } });
 }
 
 async function rows(db: Knex): Promise<Row[]> {
@@ -46,7 +47,7 @@ test('user-credentials: Registered → a row with the id, email, hash and the ti
     const user = await writeRegistered(store);
     // Other identity events pass by without a row of their own.
     await store.write(identityStreamName(randomUUID()), { id: randomUUID(), type: 'RegistrationRejected', data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' }, metadata: {} });
-    await drain(scope.running(aggregator(store, db).subscription));
+    await drain(scope.running(aggregator(store, db)));
 
     const [event] = await store.readStream(identityStreamName(user.userId));
     t.deepEqual(await rows(db), [{ user_id: user.userId, email: user.email, password_hash: user.passwordHash, registered_at: event!.time, roles: [] }]);
@@ -60,7 +61,7 @@ test('user-credentials: AdminRoleGranted and AdminRoleRevoked set the roles', as
   try {
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    const { subscription } = aggregator(store, db);
+    const subscription = aggregator(store, db);
     scope.running(subscription);
     const user = await writeRegistered(store);
     const roles = async () => (await db('user_credentials').where({ user_id: user.userId }).first<Row>('roles')).roles;
@@ -89,19 +90,19 @@ test('user-credentials: a replay changes nothing', async (t) => {
     const former = await writeRegistered(store);
     await writeRole(store, former.userId, 'AdminRoleGranted');
     await writeRole(store, former.userId, 'AdminRoleRevoked');
-    await drain(scope.running(aggregator(store, db).subscription));
+    await drain(scope.running(aggregator(store, db)));
     const before = await rows(db);
     t.deepEqual(before.map((row) => row.roles), before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])), 'roles as the events say');
 
     // The same batch again, as after a crash that lost the position (the stored one still guards it)…
     const batch = await store.readCategory('identity');
-    const { projection } = aggregator(store, db);
+    const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
     await createAggregatorProcessor({ db, subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, projection }).process(batch, 0, processorContext());
     t.deepEqual(await rows(db), before, 'a redelivered batch changes nothing');
 
     // …and a replay from the start with the position gone: each row write is idempotent by itself.
     await db('subscriber_positions').where({ subscriber_id: USER_CREDENTIALS_SUBSCRIBER_ID }).del();
-    const replay = aggregator(store, db).subscription;
+    const replay = aggregator(store, db);
     // A write that failed on the existing rows would stall the aggregator, and drain() would throw.
     await drain(scope.running(replay));
     t.equal(replay.status().position, batch.at(-1)!.globalPosition, 'the replay read to the end');

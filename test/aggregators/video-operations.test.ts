@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import test from 'tape';
-import { createVideoOperationsAggregator, VIDEO_OPERATIONS_SUBSCRIBER_IDS } from '../../src/aggregators/video-operations/index.ts';
+import { liveSubscriptions, projectionOf } from '../../src/aggregators/definition.ts';
+import { videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS } from '../../src/aggregators/video-operations/index.ts';
 import { describeVideoControl, nameVideoControl, publishVideoControl, unpublishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
@@ -25,11 +26,11 @@ interface Row {
 }
 
 function aggregator(store: MessageStore, db: Knex) {
-  return createVideoOperationsAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } });
+  return liveSubscriptions(videoOperationsDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } });
 }
 
 async function catchUp(store: MessageStore, db: Knex): Promise<void> {
-  for (const subscription of aggregator(store, db).subscriptions) await drain(subscription);
+  for (const subscription of aggregator(store, db)) await drain(subscription);
 }
 
 async function operation(db: Knex, traceId: string): Promise<Row | undefined> {
@@ -49,7 +50,7 @@ test('video-operations: each command is pending until the component answers it, 
     const db = openProjectionDb(scope, urls.databaseUrl);
     const dir = await tempDir(scope);
     const component = videoPublishing(scope, store, videoStoreIn(dir));
-    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db).subscriptions;
+    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
     const publish = publishVideoControl();
     const { videoId, ownerId } = publish.data;
     const stranger = randomUUID();
@@ -94,7 +95,7 @@ test('video-operations: a publish the component rejects (not the owner) settles 
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const component = videoPublishing(scope, store, videoStoreIn(await tempDir(scope)));
-    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db).subscriptions;
+    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
     const publish = publishVideoControl();
     // Someone else asks to publish it in the owner's name.
     const forged = { ...publish, metadata: { ...publish.metadata, userId: randomUUID() } };
@@ -115,7 +116,7 @@ test('video-operations: an outcome read before its command makes the row, and th
   try {
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db).subscriptions;
+    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
     const video = newVideo();
     const rename = nameVideoControl(video.videoId, 'Renamed', video.ownerId);
     const metadata = { traceId: traceOf(rename), userId: video.ownerId };
@@ -145,9 +146,9 @@ test('video-operations: two answers on one trace in one batch: the first decides
     const video = newVideo();
     const metadata = { traceId: randomUUID(), userId: video.ownerId };
     const answers = await writeEvents(store, video, controls.named(video, 'First', metadata), controls.nameRejected(video, 'First', 'the video already has that name', metadata));
-    const { projections } = aggregator(store, db);
+    const projections = { commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands), outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes) };
     // Straight to the projection: the engine would mend a failed batch by applying its messages one by one.
-    await db.transaction((trx) => projections.outcomes.apply(answers.map((answer) => projections.outcomes.parse(answer)).filter((row) => row !== undefined), trx));
+    await db.transaction(async (trx) => projections.outcomes.apply((await Promise.all(answers.map((answer) => projections.outcomes.parse(answer, trx)))).filter((row) => row !== undefined), trx));
     t.deepEqual([(await operation(db, metadata.traceId))?.status], ['done'], 'done, by the first answer');
   } finally {
     await scope.close();
@@ -175,7 +176,7 @@ test('video-operations: a replay changes nothing: batches delivered twice, posit
     const before = await allRows(db);
     t.deepEqual(before.map((row) => [row.kind, row.status]).sort(), [['name', 'failed'], ['publish', 'done']]);
 
-    const { projections } = aggregator(store, db);
+    const projections = { commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands), outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes) };
     await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, projection: projections.commands }).process(await store.readCategory('videoPublishing:command'), 0, processorContext());
     await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, projection: projections.outcomes }).process(await store.readCategory('videoPublishing'), 0, processorContext());
     t.deepEqual(await allRows(db), before, 'the same batches again change nothing');

@@ -1,7 +1,8 @@
 import test from 'tape';
-import { createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
-import { createCreatorsVideosAggregator } from '../../src/aggregators/creators-videos/index.ts';
-import { createVideosAggregator } from '../../src/aggregators/videos/index.ts';
+import { liveSubscription, liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
+import { creatorsVideosDefinition } from '../../src/aggregators/creators-videos/index.ts';
+import { videosDefinition } from '../../src/aggregators/videos/index.ts';
 import type { Knex } from 'knex';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
@@ -15,7 +16,7 @@ import { controls, newVideo, writeEvents, type TestVideo } from '../fixtures/cat
 
 async function catchUp(store: MessageStore, db: Knex): Promise<void> {
   const deps = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } };
-  const subscriptions = [...createVideosAggregator(deps).subscriptions, createCreatorsVideosAggregator(deps).subscription, ...createAdminUsersAggregator(deps).subscriptions];
+  const subscriptions = [...liveSubscriptions(videosDefinition, deps), liveSubscription(creatorsVideosDefinition, deps), ...liveSubscriptions(adminUsersDefinition, deps)];
   for (const subscription of subscriptions) await drain(subscription);
 }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import test from 'tape';
-import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { liveSubscriptions, projectionOf } from '../../src/aggregators/definition.ts';
+import { videosDefinition, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
 import { videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
@@ -28,12 +29,12 @@ interface Row {
 }
 
 function aggregator(store: MessageStore, db: Knex, batchSize = 100) {
-  return createVideosAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
+  return liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
 }
 
 /** Runs both subscribers until each has read everything. */
 async function catchUp(store: MessageStore, db: Knex, batchSize = 100): Promise<void> {
-  for (const subscription of aggregator(store, db, batchSize).subscriptions) await drain(subscription);
+  for (const subscription of aggregator(store, db, batchSize)) await drain(subscription);
 }
 
 const COLUMNS = ['video_id', 'owner_id', 'name', 'description', 'status', 'transcoded_uri', 'poster_uri', 'duration_seconds', 'width', 'height', 'views', 'published_at'];
@@ -89,7 +90,7 @@ test('videos: a viewing before the publish row still counts, and the publish row
   try {
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    const [catalog, viewsSubscriber] = aggregator(store, db).subscriptions;
+    const [catalog, viewsSubscriber] = aggregator(store, db);
     const early = newVideo();
     await writeEvents(store, early, controls.accepted(early), controls.published(early));
     await writeViewings(store, early, 2);
@@ -128,7 +129,7 @@ test('videos: a replay changes nothing: a batch delivered twice, or both positio
     const before = await allRows(db);
     t.deepEqual(before.map((video) => [video.name, video.views]).sort(), [['Second name 0', '3'], ['Second name 1', '4']], 'the last names, every viewing');
 
-    const { projections } = aggregator(store, db);
+    const projections = { catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog), views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views) };
     const viewings = await store.readCategory('viewing');
     const events = await store.readCategory('videoPublishing');
     await createAggregatorProcessor({ db, subscriberId: VIDEOS_SUBSCRIBER_IDS.views, projection: projections.views }).process(viewings, 0, processorContext());
@@ -151,11 +152,11 @@ test('videos: positions moved back while viewings kept coming: the old ones are 
     const db = openProjectionDb(scope, urls.databaseUrl);
     const video = newVideo();
     await writeViewings(store, video, 5);
-    await drain(aggregator(store, db).subscriptions[1]);
+    await drain(aggregator(store, db)[1]);
     await writeViewings(store, video, 3);
     await db('subscriber_positions').where({ subscriber_id: VIDEOS_SUBSCRIBER_IDS.views }).del();
     // Batches of 4: the second holds the fifth viewing, counted already, and three new ones.
-    await drain(aggregator(store, db, 4).subscriptions[1]);
+    await drain(aggregator(store, db, 4)[1]);
     t.equal(await views(db, video), 8, 'eight viewings, each counted once');
   } finally {
     await scope.close();
@@ -172,9 +173,9 @@ test('videos: an older catalog event applied again over a newer row changes noth
     await writeEvents(store, video, controls.unpublished(video));
     await catchUp(store, db);
     const before = await row(db, video);
-    const { projections } = aggregator(store, db);
+    const projections = { catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog), views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views) };
     const old = await store.readStream(videoPublishingStreamName(video.videoId), { batchSize: 3 });
-    await db.transaction((trx) => projections.catalog.apply(old.map((event) => projections.catalog.parse(event)).filter((event) => event !== undefined), trx));
+    await db.transaction(async (trx) => projections.catalog.apply((await Promise.all(old.map((event) => projections.catalog.parse(event, trx)))).filter((event) => event !== undefined), trx));
     t.equal(firstName?.type, 'VideoNamed', 'the old batch holds the first name');
     t.deepEqual(await row(db, video), before, 'still unpublished, under the new name');
   } finally {
@@ -225,7 +226,7 @@ test('videos: two members of a consumer group count every viewing exactly once',
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const members = [0, 1].map(
-      (member) => createVideosAggregator({ db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } }).subscriptions[1],
+      (member) => liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } })[1],
     );
     for (const member of members) scope.running(member);
     const videos = [newVideo(), newVideo(), newVideo(), newVideo()];

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import test from 'tape';
-import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
-import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
-import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { liveSubscription, liveSubscriptions, projectionOf, projectionSettings } from '../../src/aggregators/definition.ts';
+import { ADMIN_USERS_SUBSCRIBER_IDS, adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
+import { homePageDefinition, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { videosDefinition, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
 import { viewingStreamName, type VideoViewed } from '../../src/contracts/viewing.ts';
 import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import { pickProjections, rebuildableProjections, runRebuild } from '../../src/rebuild/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../src/subscription/aggregator-processor.ts';
-import type { Subscription } from '../../src/subscription/subscription.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
@@ -31,13 +31,8 @@ interface Viewing {
 /** The three projections that count viewings, with a window of WINDOW_MINUTES. */
 function counters(db: Knex, messageStore: MessageStore, batchSize = 100) {
   const deps = { db, messageStore, logger: silentLogger, viewingCountWindowMs: WINDOW_MINUTES * 60_000, subscription: { retry: FAST_RETRY, batchSize } };
-  const homePage = createHomePageAggregator(deps);
-  const videos = createVideosAggregator(deps);
-  const adminUsers = createAdminUsersAggregator(deps);
   return {
-    homePage,
-    videos,
-    subscriptions: [homePage.subscription, videos.subscriptions[1], adminUsers.subscriptions[3]] as Subscription[],
+    subscriptions: [liveSubscription(homePageDefinition, deps), liveSubscriptions(videosDefinition, deps)[1], liveSubscriptions(adminUsersDefinition, deps)[3]],
   };
 }
 
@@ -153,16 +148,15 @@ test('viewing counts: each handler given the same viewings twice counts them onc
     const visitor = 'visitor-a-key-000000000';
     // And one that names no visitor (version 2): only the projections' own guards keep it from counting twice.
     await writeViewings(store, superuser, [...[0, 10, 31, 32].map((minutes) => ({ videoId, visitor, minutes, userId })), { videoId, visitor: null, minutes: 33, userId }]);
-    const { homePage, videos } = counters(db, store);
-    const adminUsers = createAdminUsersAggregator({ db, messageStore: store, logger: silentLogger, viewingCountWindowMs: WINDOW_MINUTES * 60_000 });
+    const settings = projectionSettings(WINDOW_MINUTES * 60_000);
     const batch = await store.readCategory('viewing');
     // Each handler as a fresh processor (no position in memory), given a batch from position 0.
     const deliver = <T>(subscriberId: string, projection: BatchProjection<T>) => (messages: readonly RawMessage[]) =>
       createAggregatorProcessor({ db, subscriberId, projection }).process(messages, 0, processorContext());
     const parts = [
-      deliver(HOME_PAGE_SUBSCRIBER_ID, homePage.projection),
-      deliver(VIDEOS_SUBSCRIBER_IDS.views, videos.projections.views),
-      deliver(ADMIN_USERS_SUBSCRIBER_IDS.viewings, adminUsers.projections.viewings),
+      deliver(HOME_PAGE_SUBSCRIBER_ID, projectionOf(homePageDefinition, HOME_PAGE_SUBSCRIBER_ID, settings)),
+      deliver(VIDEOS_SUBSCRIBER_IDS.views, projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views, settings)),
+      deliver(ADMIN_USERS_SUBSCRIBER_IDS.viewings, projectionOf(adminUsersDefinition, ADMIN_USERS_SUBSCRIBER_IDS.viewings, settings)),
     ];
     const snapshot = async () => ({
       home: await videosWatched(db),
@@ -207,7 +201,7 @@ test('viewing counts: rebuilt with the same window, the counts come out the same
 
     const adminId = randomUUID();
     const rebuild = async (viewingCountWindowMs: number) => {
-      const projections = rebuildableProjections({ db, messageStore: store, logger: silentLogger, viewingCountWindowMs });
+      const projections = rebuildableProjections({ viewingCountWindowMs });
       for (const name of ['home-page', 'videos', 'admin-users']) {
         const [projection] = pickProjections(projections, name) ?? [];
         await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: projection!, requester: { adminId, userId: adminId, label: 'test', traceId: randomUUID() }, batchSize: 2 });

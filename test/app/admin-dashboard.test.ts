@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
+import { liveSubscription } from '../../src/aggregators/definition.ts';
+import { adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
 import { dashboardSection } from '../../src/app/admin/dashboard/index.ts';
-import { createHomePageAggregator } from '../../src/aggregators/home-page/index.ts';
+import { homePageDefinition } from '../../src/aggregators/home-page/index.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
@@ -22,8 +23,8 @@ import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts'
 const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
 
 async function project(system: System): Promise<void> {
-  await drain(createAdminStreamsAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
-  await drain(createHomePageAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
+  await drain(liveSubscription(adminStreamsDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }));
+  await drain(liveSubscription(homePageDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }));
 }
 
 const total = (html: string, name: string): string | undefined => new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];

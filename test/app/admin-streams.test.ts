@@ -1,6 +1,7 @@
 import request from 'supertest';
 import test from 'tape';
-import { createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
+import { liveSubscription } from '../../src/aggregators/definition.ts';
+import { adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
 import { streamsSection } from '../../src/app/admin/streams/index.ts';
 import type { System } from '../../src/system.ts';
 import { adminSectionApp, checkAdminOnly } from '../helpers/admin-section-app.ts';
@@ -10,7 +11,7 @@ import { drain } from '../helpers/subscribers.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
 async function project(system: System): Promise<void> {
-  await drain(createAdminStreamsAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscription);
+  await drain(liveSubscription(adminStreamsDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }));
 }
 
 const decode = (text: string): string => text.replaceAll('&amp;', '&');

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
+import { liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
 import { usersSection } from '../../src/app/admin/users/index.ts';
 import { authenticationStreamName } from '../../src/contracts/authentication.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
@@ -24,7 +25,7 @@ async function register(store: MessageStore, email: string): Promise<string> {
 }
 
 async function project(system: System): Promise<void> {
-  for (const subscription of createAdminUsersAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscriptions) await drain(subscription);
+  for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger })) await drain(subscription);
 }
 
 /** The emails a users page lists, in its order. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
+import { liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { usersSection } from '../../src/app/admin/users/index.ts';
 import { identityCommandStreamName, identityStreamName } from '../../src/contracts/identity.ts';
@@ -32,7 +33,7 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
       identityStreamName(userId),
       event('RegistrationEmailDeferred', { userId, emailId, attempts: 1, reason: 'ENOSPC: no space left on device, write', nextAttemptAt: '2026-12-06T10:00:10.000Z' }),
     );
-    for (const subscription of createAdminUsersAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger }).subscriptions) await drain(subscription);
+    for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger })) await drain(subscription);
     const retrying = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
     t.match(retrying.text, /not delivered yet: ENOSPC: no space left on device, write; next try 2026-12-06 10:00:10.000 UTC/, 'retrying, why, and when next');
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import test from 'tape';
-import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
+import { liveSubscription } from '../../src/aggregators/definition.ts';
+import { userCredentialsDefinition } from '../../src/aggregators/user-credentials/index.ts';
 import { createIdentityComponent, createIdentityCommandSubscription } from '../../src/components/identity/index.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
@@ -101,7 +102,7 @@ test('admin CLI (app running): the CLI stands by and the app\'s own identity sub
     const settings = { retry: FAST_RETRY, pollIntervalMs: 50 };
     const app = [
       createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, personalData: createPersonalData(db), subscription: settings }),
-      createUserCredentialsAggregator({ db, messageStore: store, logger: silentLogger, subscription: settings }).subscription,
+      liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
     ];
     for (const subscription of app) scope.running(subscription).start();
 

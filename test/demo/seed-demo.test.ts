@@ -1,7 +1,8 @@
 import bcrypt from 'bcrypt';
 import test from 'tape';
-import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
-import { createVideosAggregator } from '../../src/aggregators/videos/index.ts';
+import { liveSubscription, liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { userCredentialsDefinition } from '../../src/aggregators/user-credentials/index.ts';
+import { videosDefinition } from '../../src/aggregators/videos/index.ts';
 import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { createIdentityCommandSubscription } from '../../src/components/identity/index.ts';
 import { publishVideoControl } from '../../src/components/video-publishing/controls.ts';
@@ -90,8 +91,8 @@ test('seedDemo: with the components running, the demo creator can log in and thr
     for (const subscription of component.subscriptions) subscription.start();
     const subscriptions = [
       createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings }),
-      createUserCredentialsAggregator({ db, messageStore: store, logger: silentLogger, subscription: settings }).subscription,
-      ...createVideosAggregator({ db, messageStore: store, logger: silentLogger, subscription: settings }).subscriptions,
+      liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
+      ...liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
     ];
     for (const subscription of subscriptions) scope.running(subscription).start();
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
+import { projectionOf } from '../../src/aggregators/definition.ts';
+import { userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
 import { usersSection } from '../../src/app/admin/users/index.ts';
 import { DEVELOPMENT_AUDIT_KEY, verifyAuditChain } from '../../src/audit/index.ts';
 import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/contracts/identity.ts';
@@ -11,7 +12,6 @@ import type { System } from '../../src/system.ts';
 import { FROM_THIS_SITE, logIn } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
-import { silentLogger } from '../helpers/databases.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
@@ -123,9 +123,9 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
     t.equal((await logIn(again.agent, email, PASSWORD)).status, 303, 'and the new account logs in');
 
     // A replay of user-credentials after the erasure: Registered no longer opens, so no row comes back.
-    const { projection } = createUserCredentialsAggregator({ db: system.db, messageStore: system.messageStore, logger: silentLogger });
-    const events = (await system.messageStore.readStream(identityStreamName(userId))).map((message) => projection.parse(message)).filter((event) => event !== undefined);
-    await system.db.transaction((trx) => projection.apply(events, trx));
+    const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
+    const stream = await system.messageStore.readStream(identityStreamName(userId));
+    await system.db.transaction(async (trx) => projection.apply((await Promise.all(stream.map((message) => projection.parse(message, trx)))).filter((event) => event !== undefined), trx));
     t.notOk(await system.db('user_credentials').where({ user_id: userId }).first('user_id'), 'a replay does not resurrect the erased user');
 
     const head = await waitUntil('the audit chain to cover the store', async () => {

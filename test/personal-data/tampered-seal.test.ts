@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
-import { createUserCredentialsAggregator, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
+import { liveSubscription, liveSubscriptions, projectionOf } from '../../src/aggregators/definition.ts';
+import { ADMIN_USERS_SUBSCRIBER_IDS, adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
+import { userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createPersonalData, type PersonalData, type Sealed } from '../../src/personal-data/seal.ts';
+import { applyProjectionBatch } from '../../src/subscription/projection-batch.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -39,8 +41,8 @@ test('tampered seal: user-credentials and admin-users skip and record a Register
     const after = await writeSealedRegistered(store, personalData);
 
     const settings = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } };
-    const credentials = createUserCredentialsAggregator(settings).subscription;
-    const adminUsers = createAdminUsersAggregator(settings).subscriptions[0];
+    const credentials = liveSubscription(userCredentialsDefinition, settings);
+    const adminUsers = liveSubscriptions(adminUsersDefinition, settings)[0];
     // A stall makes drain throw.
     await drain(credentials);
     await drain(adminUsers);
@@ -62,11 +64,12 @@ test('tampered seal: user-credentials and admin-users skip and record a Register
     t.ok(skipped.every((row) => /email: the sealed value does not open/.test(row.reason)), 'saying which field did not open');
     t.notOk(skipped.some((row) => row.reason.includes(broken.email)), 'and not the address');
 
-    // A rebuild applies the projections themselves: the altered event is passed over there too.
-    const { projection } = createUserCredentialsAggregator(settings);
-    const events = (await store.readStream(identityStreamName(broken.userId))).map((message) => projection.parse(message)).filter((event) => event !== undefined);
-    await db.transaction((trx) => projection.apply(events, trx));
-    t.pass('the rebuild path passes over it rather than fail');
+    // A rebuild takes the live subscribers' path: the altered event is skipped there too, not passed over unsaid.
+    const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
+    const stream = await store.readStream(identityStreamName(broken.userId));
+    const owner = { subscriber_id: USER_CREDENTIALS_SUBSCRIBER_ID, group_member: 0, group_size: 1 };
+    const onRebuild = await db.transaction((trx) => applyProjectionBatch(projection, stream, trx, owner));
+    t.deepEqual(onRebuild.map((skip) => [skip.message.id, skip.newlyRecorded]), [[broken.id, false]], 'the rebuild path skips it as well (already on record)');
   } finally {
     await scope.close();
   }

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
 import test from 'tape';
-import { ADMIN_STREAMS_SUBSCRIBER_ID, createAdminStreamsAggregator } from '../../src/aggregators/admin-streams/index.ts';
-import { ADMIN_USERS_SUBSCRIBER_IDS, createAdminUsersAggregator } from '../../src/aggregators/admin-users/index.ts';
-import { createCreatorsVideosAggregator } from '../../src/aggregators/creators-videos/index.ts';
-import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
-import { createUserCredentialsAggregator } from '../../src/aggregators/user-credentials/index.ts';
-import { createVideoOperationsAggregator } from '../../src/aggregators/video-operations/index.ts';
-import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { liveSubscription, liveSubscriptions, type ProjectionDefinition } from '../../src/aggregators/definition.ts';
+import { PROJECTIONS } from '../../src/aggregators/projections.ts';
+import { ADMIN_STREAMS_SUBSCRIBER_ID, adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
+import { ADMIN_USERS_SUBSCRIBER_IDS } from '../../src/aggregators/admin-users/index.ts';
+import { HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { pickProjections, rebuildableProjections, readProgress, runRebuild, type Requester } from '../../src/rebuild/index.ts';
@@ -22,16 +21,10 @@ import { waitUntil } from '../helpers/wait-until.ts';
 import { view, writeHistory } from './history.ts';
 import { contentsOf, indexesOf, positionsOf } from './tables.ts';
 
-function liveSubscriptions(db: Knex, messageStore: MessageStore): Subscription[] {
+/** Every projection's live subscribers but admin-streams' (it also counts the admin actions a rebuild writes). */
+function liveSubscribers(db: Knex, messageStore: MessageStore): Subscription[] {
   const deps = { db, messageStore, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5 } };
-  return [
-    createHomePageAggregator(deps).subscription,
-    createUserCredentialsAggregator(deps).subscription,
-    ...createVideosAggregator(deps).subscriptions,
-    createCreatorsVideosAggregator(deps).subscription,
-    ...createVideoOperationsAggregator(deps).subscriptions,
-    ...createAdminUsersAggregator(deps).subscriptions,
-  ];
+  return PROJECTIONS.filter((definition) => definition.name !== 'admin-streams').flatMap((definition: ProjectionDefinition) => liveSubscriptions(definition, deps));
 }
 
 async function tablesOf(db: Knex, tables: readonly string[]): Promise<Record<string, unknown[]>> {
@@ -58,9 +51,9 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const history = await writeHistory(store, pool);
-    const live = liveSubscriptions(db, store);
+    const live = liveSubscribers(db, store);
     await catchUp(live);
-    const everyProjection = rebuildableProjections({ db, messageStore: store, logger: silentLogger });
+    const everyProjection = rebuildableProjections();
     t.deepEqual(
       everyProjection.map((projection) => projection.name),
       ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams'],
@@ -134,7 +127,7 @@ test('rebuild: a second rebuild of the same projection is refused while one runs
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeHistory(store, pool, { videos: 1 });
-    const projections = rebuildableProjections({ db, messageStore: store, logger: silentLogger });
+    const projections = rebuildableProjections();
     const [videos] = pickProjections(projections, 'videos')!;
     const run = (onProgress?: () => Promise<void>) =>
       runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: videos!, requester: requester(), batchSize: 2, ...(onProgress && { onProgress }) });
@@ -159,10 +152,10 @@ test('rebuild: a failure leaves the live projection as it was and says why', asy
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeHistory(store, pool, { videos: 1 });
-    const live = liveSubscriptions(db, store);
+    const live = liveSubscribers(db, store);
     await catchUp(live);
     const before = await contentsOf(db, 'videos');
-    const [videos] = pickProjections(rebuildableProjections({ db, messageStore: store, logger: silentLogger }), 'videos')!;
+    const [videos] = pickProjections(rebuildableProjections(), 'videos')!;
     const aborted = new AbortController();
     const error = await runRebuild({
       db,
@@ -196,7 +189,7 @@ test('rebuild: admin-streams, read across categories up to the safe horizon, equ
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeHistory(store, pool);
     const deps = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5, pollIntervalMs: 50 } };
-    const live = createAdminStreamsAggregator(deps).subscription;
+    const live = liveSubscription(adminStreamsDefinition, deps);
     scope.running(live).start();
     await drain(live);
 
@@ -207,7 +200,7 @@ test('rebuild: admin-streams, read across categories up to the safe horizon, equ
     await slow.query(`SELECT write_message($1, 'lateWriter-1', 'Late', '{}')`, [randomUUID()]);
     await store.write(`quickWriter-${randomUUID()}`, { id: randomUUID(), type: 'Quick', data: {}, metadata: {} });
 
-    const [adminStreams] = pickProjections(rebuildableProjections({ db, messageStore: store, logger: silentLogger }), 'admin-streams')!;
+    const [adminStreams] = pickProjections(rebuildableProjections(), 'admin-streams')!;
     const tables = adminStreams!.tables;
     await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: adminStreams!, requester: requester(), batchSize: 4 });
     await slow.query('COMMIT');
@@ -220,7 +213,7 @@ test('rebuild: admin-streams, read across categories up to the safe horizon, equ
     await live.stop();
     for (const table of tables) await db(table).del();
     await db('subscriber_positions').where({ subscriber_id: ADMIN_STREAMS_SUBSCRIBER_ID }).del();
-    const fromZero = createAdminStreamsAggregator(deps).subscription;
+    const fromZero = liveSubscription(adminStreamsDefinition, deps);
     scope.running(fromZero).start();
     await waitUntil('the projection to be built again from zero', () => fromZero.status().caughtUp && fromZero.status().position >= head);
     t.deepEqual(rebuilt, await tablesOf(db, tables), 'the rebuilt and live-followed tables equal the projection built from zero');
@@ -247,13 +240,13 @@ test('rebuild: admin-streams passes gaps left for good (idempotent rewrites, a r
     t.ok(Number(gaps.rows[0]?.n) >= 5, `the store has ${gaps.rows[0]?.n} gaps`);
 
     const deps = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5, pollIntervalMs: 50 } };
-    const live = createAdminStreamsAggregator(deps).subscription;
+    const live = liveSubscription(adminStreamsDefinition, deps);
     scope.running(live).start();
     const head = async () => Number((await pool.query<{ max: string }>('SELECT max(global_position) AS max FROM messages')).rows[0]?.max);
     const before = await head();
     await waitUntil('the live subscriber to pass every gap', () => live.status().position >= before);
 
-    const [adminStreams] = pickProjections(rebuildableProjections({ db, messageStore: store, logger: silentLogger }), 'admin-streams')!;
+    const [adminStreams] = pickProjections(rebuildableProjections(), 'admin-streams')!;
     let doneAtSwap = -1;
     const result = await runRebuild({
       db,
@@ -275,7 +268,7 @@ test('rebuild: admin-streams passes gaps left for good (idempotent rewrites, a r
     await live.stop();
     for (const table of adminStreams!.tables) await db(table).del();
     await db('subscriber_positions').where({ subscriber_id: ADMIN_STREAMS_SUBSCRIBER_ID }).del();
-    const fromZero = createAdminStreamsAggregator(deps).subscription;
+    const fromZero = liveSubscription(adminStreamsDefinition, deps);
     scope.running(fromZero).start();
     await waitUntil('the projection built again from zero', () => fromZero.status().caughtUp && fromZero.status().position >= rebuiltHead);
     t.deepEqual(rebuilt, await tablesOf(db, adminStreams!.tables), 'equal to the projection built from zero');

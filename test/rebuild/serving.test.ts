@@ -19,7 +19,7 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
     const catalog = await request(system.app).get('/').expect(200);
     for (const n of [1, 2, 3, 4]) t.match(catalog.text, new RegExp(`Video ${n}<`), `the catalog lists Video ${n}`);
 
-    const [projection] = pickProjections(rebuildableProjections({ db: system.db, messageStore: system.messageStore, logger: silentLogger }), 'videos')!;
+    const [projection] = pickProjections(rebuildableProjections(), 'videos')!;
     const seen: Array<{ phase: string; status: number; listed: boolean; views: number }> = [];
     let viewedMeanwhile = false;
     let duringSwap: Promise<request.Response> | undefined;

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import request from 'supertest';
 import test from 'tape';
-import { createHomePageAggregator, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
-import { createVideosAggregator, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
+import { liveSubscription, liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { homePageDefinition, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { videosDefinition, VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
 import { viewingSchemas, viewingStreamName, type VideoViewed } from '../../src/contracts/viewing.ts';
 import { createDispatcher } from '../../src/contracts/parse.ts';
 import { parkedData } from '../../src/subscription/component-processor.ts';
@@ -62,8 +63,8 @@ test('versions: viewings written before version 3 are each counted (source unkno
     t.deepEqual(raw[0]?.data, { videoId, userId: null }, 'a raw read still shows what was stored');
 
     const aggregators = [
-      createHomePageAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } }).subscription,
-      ...createVideosAggregator({ db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } }).subscriptions,
+      liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } }),
+      ...liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } }),
     ];
     for (const subscription of aggregators) await drain(subscription);
     for (const subscription of aggregators) t.notEqual(subscription.status().state, 'stalled', `${subscription.subscriberId} did not stall`);

@@ -3,7 +3,7 @@ import { identityEventSchemas, identityStreamName, normaliseEmail, type Identity
 import { createPersonalData, ERASED, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
-import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
+import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import { ADMIN_ROLE } from '../user-credentials/index.ts';
 import { byUserId, schemasOf } from './contract-subset.ts';
 
@@ -58,55 +58,40 @@ interface UserChange {
   readonly position: number;
 }
 
-/** Folds by user; every sealed field is opened before anything is written. `passOver` takes an event whose field does not open, or (unset) it throws. */
-async function foldByUser(events: readonly UserEvent[], personalData: PersonalData, passOver?: (event: UserEvent, error: MessageDataError) => void): Promise<UserChange[]> {
-  const changes = new Map<string, UserChange>();
-  for (const event of events) {
-    const userId = event.data.userId.toLowerCase();
-    const earlier = changes.get(userId)?.columns ?? {};
-    let columns: IdentityColumns;
-    try {
-      columns = await columnsOf(event, personalData);
-    } catch (error) {
-      if (!(error instanceof MessageDataError) || !passOver) throw error;
-      passOver(event, error);
-      continue;
-    }
-    changes.set(userId, { userId, columns: { ...earlier, ...columns }, position: event.globalPosition });
-  }
-  return [...changes.values()].sort(byUserId);
+/**
+ * Checks the contract and opens the sealed email (the key table is read through the batch's
+ * transaction: same database, same snapshot). One altered in the store throws MessageDataError,
+ * so it is skipped and recorded before anything is written, live and on rebuild alike.
+ */
+async function parseUserChange(message: RawMessage, trx: Knex.Transaction): Promise<UserChange | undefined> {
+  const event = parseUserEvent(message);
+  if (!event) return undefined;
+  return { userId: event.data.userId.toLowerCase(), columns: await columnsOf(event, createPersonalData(trx)), position: event.globalPosition };
 }
 
-async function upsert(events: readonly UserEvent[], trx: Knex.Transaction, passOver?: (event: UserEvent, error: MessageDataError) => void): Promise<void> {
-  // The key table is read through the batch's transaction: same database, same snapshot.
-  for (const { userId, columns, position } of await foldByUser(events, createPersonalData(trx), passOver)) {
-    await trx('admin_users')
-      .insert({ user_id: userId, ...columns, identity_position: position })
-      .onConflict('user_id')
-      .merge([...Object.keys(columns), 'identity_position'])
-      .where((guard) => guard.whereNull('admin_users.identity_position').orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position')));
+/** Folds by user: each column takes its value after the user's last event in the batch. */
+function foldByUser(changes: readonly UserChange[]): UserChange[] {
+  const folded = new Map<string, UserChange>();
+  for (const { userId, columns, position } of changes) {
+    folded.set(userId, { userId, columns: { ...folded.get(userId)?.columns, ...columns }, position });
   }
+  return [...folded.values()].sort(byUserId);
 }
 
 /**
  * One upsert per user per batch, of the identity columns only, guarded by identity_position: a
  * fold whose last event the row has seen changes nothing. Writing a whole fold over a row that
  * saw part of it is still right: each column takes its value after the fold's last event.
- * An event whose sealed email does not open (altered in the store) is passed over, as the live
- * subscriber skips it (identityHandler); a rebuild counts as skipped only what parse refuses.
  */
-export const identityProjection: BatchProjection<UserEvent> = {
-  parse: parseUserEvent,
-  apply: (events, trx) => upsert(events, trx, () => undefined),
+export const identityProjection: BatchProjection<UserChange> = {
+  parse: parseUserChange,
+  async apply(changes, trx) {
+    for (const { userId, columns, position } of foldByUser(changes)) {
+      await trx('admin_users')
+        .insert({ user_id: userId, ...columns, identity_position: position })
+        .onConflict('user_id')
+        .merge([...Object.keys(columns), 'identity_position'])
+        .where((guard) => guard.whereNull('admin_users.identity_position').orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position')));
+    }
+  },
 };
-
-/**
- * What the live subscriber runs: one message at a time (one transaction per batch still). A
- * sealed field that does not open is known only once its key is read, past the contract check,
- * and a handler's MessageDataError is what the processor skips and records in skipped_messages;
- * from a batch projection's apply it would be retried and then stall the category.
- */
-export async function identityHandler(message: RawMessage, trx: Knex.Transaction): Promise<void> {
-  const event = parseUserEvent(message);
-  if (event) await upsert([event], trx);
-}

@@ -1,23 +1,11 @@
 import type { Knex } from 'knex';
 import { VIDEO_PUBLISHING_CATEGORY } from '../../contracts/video-publishing.ts';
-import type { Logger } from '../../logger.ts';
-import type { ConsumerGroup, MessageStore } from '../../message-store/index.ts';
-import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
-import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import type { BatchProjection } from '../../subscription/projection-batch.ts';
+import type { ProjectionDefinition } from '../definition.ts';
 import { foldByVideo, parseCreatorEvent, type CreatorEvent, type VideoChange } from './changes.ts';
 
 export const CREATORS_VIDEOS_SUBSCRIBER_ID = 'aggregators:creators-videos';
 export type { CreatorVideoStatus } from './changes.ts';
-
-export interface CreatorsVideosAggregatorDeps {
-  readonly db: Knex;
-  readonly messageStore: MessageStore;
-  readonly logger: Logger;
-  readonly consumerGroup?: ConsumerGroup;
-  /** Called after each commit that moved the projection, e.g. to refresh a cached page. */
-  readonly onApplied?: () => void;
-  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
-}
 
 /** Applies what the row has not seen yet: its last_position is below the change's. */
 function unseen(trx: Knex.Transaction) {
@@ -41,6 +29,13 @@ async function applyChange({ videoId, columns, position }: VideoChange, trx: Kne
     .update({ ...columns, last_position: position });
 }
 
+const creatorsVideosProjection: BatchProjection<CreatorEvent> = {
+  parse: parseCreatorEvent,
+  async apply(events, trx) {
+    for (const change of foldByVideo(events)) await applyChange(change, trx);
+  },
+};
+
 /**
  * Keeps creators_videos (each creator's own list: status, progress, failure reason, poster,
  * name) from the video-publishing events, one statement per video per batch. A video's events
@@ -48,31 +43,8 @@ async function applyChange({ videoId, columns, position }: VideoChange, trx: Kne
  * the row's last_position, so a replay over existing rows changes nothing (see the videos
  * catalog for why writing a whole fold over a row that saw part of it is right).
  */
-export function createCreatorsVideosAggregator({ db, messageStore, logger, consumerGroup, onApplied, subscription }: CreatorsVideosAggregatorDeps) {
-  const projection: BatchProjection<CreatorEvent> = {
-    parse: parseCreatorEvent,
-    async apply(events, trx) {
-      for (const change of foldByVideo(events)) await applyChange(change, trx);
-    },
-  };
-
-  const processor = createAggregatorProcessor({
-    db,
-    subscriberId: CREATORS_VIDEOS_SUBSCRIBER_ID,
-    projection,
-    ...(consumerGroup && { consumerGroup }),
-    ...(onApplied && { onApplied }),
-  });
-  return {
-    projection,
-    subscription: createSubscription({
-      messageStore,
-      logger,
-      subscriberId: CREATORS_VIDEOS_SUBSCRIBER_ID,
-      category: VIDEO_PUBLISHING_CATEGORY,
-      processor,
-      ...(consumerGroup && { consumerGroup }),
-      ...subscription,
-    }),
-  };
-}
+export const creatorsVideosDefinition = {
+  name: 'creators-videos',
+  tables: ['creators_videos'],
+  parts: [{ subscriberId: CREATORS_VIDEOS_SUBSCRIBER_ID, category: VIDEO_PUBLISHING_CATEGORY, projection: () => creatorsVideosProjection }],
+} as const satisfies ProjectionDefinition;

@@ -1,22 +1,13 @@
 import type { Knex } from 'knex';
 import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
-import type { Logger } from '../../logger.ts';
-import { createPersonalData, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
+import { createPersonalData, openMessageField } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
-import { MessageDataError, type ConsumerGroup, type MessageStore, type RawMessage, type Recorded } from '../../message-store/index.ts';
-import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
-import { createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import type { RawMessage, Recorded } from '../../message-store/index.ts';
+import type { BatchProjection } from '../../subscription/projection-batch.ts';
+import type { ProjectionDefinition } from '../definition.ts';
 
 export const USER_CREDENTIALS_SUBSCRIBER_ID = 'aggregators:user-credentials';
 export const ADMIN_ROLE = 'admin';
-
-export interface UserCredentialsAggregatorDeps {
-  readonly db: Knex;
-  readonly messageStore: MessageStore;
-  readonly logger: Logger;
-  readonly consumerGroup?: ConsumerGroup;
-  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
-}
 
 const CREDENTIAL_EVENTS = ['Registered', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
 type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;
@@ -26,24 +17,34 @@ const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [ty
   (typeof CREDENTIAL_EVENTS)[number]
 >;
 
+/** A credentials event, with a registration's sealed fields opened (undefined: the user was erased, its key is gone). */
+type CredentialChange = { readonly event: CredentialEvent; readonly opened?: { readonly email: string; readonly passwordHash: string } };
+
 /**
- * One statement per event, each harmless when applied twice (a row is inserted once, a role is a
- * set member). The sealed email and hash are opened here: an erased user's no longer open, so a
- * replay after the erasure makes no row for them. A sealed field altered in the store throws
- * MessageDataError before anything is written.
+ * Checks the contract and opens a registration's sealed email and hash (through the batch's
+ * transaction: same database, same snapshot). An erased user's no longer open, so a replay after
+ * the erasure makes no row for them; a sealed field altered in the store throws MessageDataError,
+ * so it is skipped and recorded before anything is written, live and on rebuild alike.
  */
-async function applyEvent(event: CredentialEvent, trx: Knex.Transaction, personalData: PersonalData): Promise<void> {
+async function parseCredentialChange(message: RawMessage, trx: Knex.Transaction): Promise<CredentialChange | undefined> {
+  const event = parseMessage(credentialSchemas, message);
+  if (event?.type !== 'Registered') return event && { event };
+  const personalData = createPersonalData(trx);
+  const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
+  const passwordHash = await openMessageField(personalData, event, event.data.userId, 'passwordHash', event.data.passwordHash);
+  return { event, opened: email === undefined || passwordHash === undefined ? undefined : { email, passwordHash } };
+}
+
+/** One statement per event, each harmless when applied twice (a row is inserted once, a role is a set member). */
+async function applyChange({ event, opened }: CredentialChange, trx: Knex.Transaction): Promise<void> {
   switch (event.type) {
-    case 'Registered': {
-      const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
-      const passwordHash = await openMessageField(personalData, event, event.data.userId, 'passwordHash', event.data.passwordHash);
-      if (email === undefined || passwordHash === undefined) return;
+    case 'Registered':
+      if (!opened) return;
       await trx('user_credentials')
-        .insert({ user_id: event.data.userId, email, password_hash: passwordHash, registered_at: event.time })
+        .insert({ user_id: event.data.userId, email: opened.email, password_hash: opened.passwordHash, registered_at: event.time })
         .onConflict('user_id')
         .ignore();
       return;
-    }
     case 'UserErased':
       await trx('user_credentials').where({ user_id: event.data.userId }).delete();
       return;
@@ -65,52 +66,21 @@ async function applyEvent(event: CredentialEvent, trx: Knex.Transaction, persona
   }
 }
 
+const userCredentialsProjection: BatchProjection<CredentialChange> = {
+  parse: parseCredentialChange,
+  // In stream order: a user's grant and a later revoke must land in that order.
+  async apply(changes, trx) {
+    for (const change of changes) await applyChange(change, trx);
+  },
+};
+
 /**
  * Keeps user_credentials (what log-in and the admin pages read) from the identity category.
  * The aggregator's position commits with each batch, so a replay applies nothing twice; each
  * statement is idempotent as well, so a rebuild over existing rows cannot go wrong either.
  */
-export function createUserCredentialsAggregator({ db, messageStore, logger, consumerGroup, subscription }: UserCredentialsAggregatorDeps) {
-  const personalData = createPersonalData(db);
-  const parse = (message: RawMessage) => parseMessage(credentialSchemas, message);
-  /** For a rebuild, which skips (and counts) only what parse refuses: a sealed field that does not open is passed over here, and said. */
-  const projection: BatchProjection<CredentialEvent> = {
-    parse,
-    // In stream order: a user's grant and a later revoke must land in that order.
-    async apply(events, trx) {
-      for (const event of events) {
-        try {
-          await applyEvent(event, trx, personalData);
-        } catch (error) {
-          if (!(error instanceof MessageDataError)) throw error;
-          logger.warn({ err: error, messageId: event.id, globalPosition: event.globalPosition }, 'a sealed field does not open; event passed over');
-        }
-      }
-    },
-  };
-
-  // Live, one message at a time (in one transaction per batch, as before): a sealed field that
-  // does not open is known only once its key is read, past the contract check, and only a
-  // handler's MessageDataError is skipped and recorded by the processor rather than stalled on.
-  const processor = createAggregatorProcessor({
-    db,
-    subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID,
-    async handle(message, trx) {
-      const event = parse(message);
-      if (event) await applyEvent(event, trx, personalData);
-    },
-    ...(consumerGroup && { consumerGroup }),
-  });
-  return {
-    projection,
-    subscription: createSubscription({
-      messageStore,
-      logger,
-      subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID,
-      category: IDENTITY_CATEGORY,
-      processor,
-      ...(consumerGroup && { consumerGroup }),
-      ...subscription,
-    }),
-  };
-}
+export const userCredentialsDefinition = {
+  name: 'user-credentials',
+  tables: ['user_credentials'],
+  parts: [{ subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, category: IDENTITY_CATEGORY, projection: () => userCredentialsProjection }],
+} as const satisfies ProjectionDefinition;
