@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,11 +17,14 @@ import { createLogger } from '../../src/logger.ts';
  * embedded PostgreSQL in a temporary directory when it is unset; development data is never
  * touched. Message DB and the migrations go into two templates once per run, and each call to
  * freshDatabases() clones them (fast), so tests never share a projection row by accident.
- * Everything created is dropped when tape finishes.
+ * A database made while a test runs is dropped when that test ends (WITH (FORCE), in the
+ * background while the next test starts); the templates, and anything made outside a test, are
+ * dropped when tape finishes, after the drops still under way.
  */
 
 export const silentLogger = createLogger('silent');
 const runId = `vt_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+/** Databases to drop when the run finishes: the templates, and any made outside a test. */
 const created: string[] = [];
 let counter = 0;
 
@@ -53,6 +57,39 @@ async function startServer(): Promise<Server> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+// The top-level test running now, and the databases it made. Tape runs top-level tests one at a
+// time; its harness announces each one (the `_push` event its own object stream listens to).
+let madeByCurrentTest: string[] | undefined;
+const drops: Promise<void>[] = [];
+
+interface TapeHarnessInternals {
+  readonly _results?: { on(event: '_push', listener: (t: EventEmitter) => void): void };
+}
+
+function dropAll(names: readonly string[]): Promise<void> {
+  return (async () => {
+    const { url } = await testServer();
+    for (const name of names) {
+      await dropDatabase(url(name)).catch((error: unknown) => console.error(`could not drop ${name}: ${String(error)}`));
+    }
+  })();
+}
+
+// Without the hook (a tape that no longer has it) every database waits for the final sweep: slower, never wrong.
+(test.getHarness() as unknown as TapeHarnessInternals)._results?.on('_push', (t) => {
+  const made: string[] = [];
+  t.once('prerun', () => (madeByCurrentTest = made));
+  t.once('end', () => {
+    if (madeByCurrentTest === made) madeByCurrentTest = undefined;
+    if (made.length > 0) drops.push(dropAll(made.splice(0).reverse()));
+  });
+});
+
+/** Drops `name` when the test running now ends (or with the templates, outside a test). */
+function dropLater(name: string): void {
+  (madeByCurrentTest ?? created).push(name);
 }
 
 let server: Promise<Server> | undefined;
@@ -88,18 +125,19 @@ export async function freshDatabases(): Promise<DatabaseUrls> {
   counter += 1;
   const messageStore = `${runId}_${counter}_ms`;
   const app = `${runId}_${counter}_app`;
-  created.push(messageStore, app);
+  dropLater(messageStore);
+  dropLater(app);
   await ensureDatabase(url(messageStore), silentLogger, template.messageStore);
   await ensureDatabase(url(app), silentLogger, template.app);
   return { messageStoreUrl: url(messageStore), databaseUrl: url(app) };
 }
 
-/** A name on the test server for a database the test creates itself (it is dropped at the end). */
+/** A name on the test server for a database the test creates itself (it is dropped when the test ends). */
 export async function scratchDatabaseUrl(label: string): Promise<string> {
   const { url } = await testServer();
   counter += 1;
   const name = `${runId}_${counter}_${label}`;
-  created.push(name);
+  dropLater(name);
   return url(name);
 }
 
@@ -117,10 +155,10 @@ function exitIfStillRunning(): void {
 test.onFinish(() => {
   if (!server) return exitIfStillRunning();
   void (async () => {
-    const { url, close } = await testServer();
-    for (const name of created.reverse()) {
-      await dropDatabase(url(name)).catch((error: unknown) => console.error(`could not drop ${name}: ${String(error)}`));
-    }
+    const { close } = await testServer();
+    await Promise.all(drops);
+    // What a test left half-made (it failed between the two clones) and everything made outside a test.
+    await dropAll([...(madeByCurrentTest ?? []), ...created.reverse()]);
     await close();
     exitIfStillRunning();
   })();
