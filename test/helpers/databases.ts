@@ -24,8 +24,10 @@ import { createLogger } from '../../src/logger.ts';
 
 export const silentLogger = createLogger('silent');
 const runId = `vt_test_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-/** Databases to drop when the run finishes: the templates, and any made outside a test. */
+/** Databases to drop when the run finishes: any made outside a test, and a pair no test took. */
 const created: string[] = [];
+/** Dropped last, once nothing can be cloned from them. */
+const templateNames: string[] = [];
 let counter = 0;
 
 interface Server {
@@ -34,6 +36,8 @@ interface Server {
 }
 
 async function startServer(): Promise<Server> {
+  // npm run test:unit promises a run with no PostgreSQL: a *.unit.test.ts that needs one is in the wrong tier.
+  if (process.env.VT_UNIT_TIER === '1') throw new Error('a test in the unit tier (npm run test:unit) asked for PostgreSQL: name it *.test.ts, not *.unit.test.ts, or give it the in-memory store (test/helpers/memory-message-store.ts)');
   const configured = process.env.TEST_DATABASE_URL;
   if (configured) {
     return {
@@ -104,7 +108,7 @@ async function createTemplates(): Promise<{ messageStore: string; app: string }>
   const { url } = await testServer();
   const messageStore = `${runId}_tpl_ms`;
   const app = `${runId}_tpl_app`;
-  created.push(messageStore, app);
+  templateNames.push(messageStore, app);
   await ensureDatabase(url(messageStore), silentLogger);
   await ensureDatabase(url(app), silentLogger);
   await installMessageDb(url(messageStore), silentLogger);
@@ -117,19 +121,43 @@ async function createTemplates(): Promise<{ messageStore: string; app: string }>
   return { messageStore, app };
 }
 
-/** A new, empty pair of databases: Message DB installed, projections migrated. */
-export async function freshDatabases(): Promise<DatabaseUrls> {
+interface Pair {
+  readonly names: readonly [string, string];
+  readonly urls: DatabaseUrls;
+}
+
+// Until a test takes it, a pair is the run's to drop (the final sweep).
+async function clonePair(): Promise<Pair> {
   const { url } = await testServer();
   templates ??= createTemplates();
   const template = await templates;
   counter += 1;
   const messageStore = `${runId}_${counter}_ms`;
   const app = `${runId}_${counter}_app`;
-  dropLater(messageStore);
-  dropLater(app);
-  await ensureDatabase(url(messageStore), silentLogger, template.messageStore);
-  await ensureDatabase(url(app), silentLogger, template.app);
-  return { messageStoreUrl: url(messageStore), databaseUrl: url(app) };
+  created.push(messageStore, app);
+  await Promise.all([
+    ensureDatabase(url(messageStore), silentLogger, template.messageStore),
+    ensureDatabase(url(app), silentLogger, template.app),
+  ]);
+  return { names: [messageStore, app], urls: { messageStoreUrl: url(messageStore), databaseUrl: url(app) } };
+}
+
+// The next pair, cloned while the test that took the last one runs: most tests find theirs ready.
+let nextPair: Promise<Pair> | undefined;
+
+/** A new, empty pair of databases: Message DB installed, projections migrated. */
+export async function freshDatabases(): Promise<DatabaseUrls> {
+  const ready = nextPair ?? clonePair();
+  nextPair = undefined;
+  // A clone that failed in the background is tried again here, where its error can be seen.
+  const { names, urls } = await ready.catch(() => clonePair());
+  nextPair = clonePair();
+  nextPair.catch(() => undefined);
+  for (const name of names) {
+    created.splice(created.indexOf(name), 1);
+    dropLater(name);
+  }
+  return urls;
 }
 
 /** A name on the test server for a database the test creates itself (it is dropped when the test ends). */
@@ -140,6 +168,8 @@ export async function scratchDatabaseUrl(label: string): Promise<string> {
   dropLater(name);
   return url(name);
 }
+
+const SWEEP_CONCURRENCY = 8;
 
 // Once every test has ended, nothing of ours should keep the process alive for long.
 const EXIT_GRACE_MS = 15_000;
@@ -156,9 +186,13 @@ test.onFinish(() => {
   if (!server) return exitIfStillRunning();
   void (async () => {
     const { close } = await testServer();
-    await Promise.all(drops);
-    // What a test left half-made (it failed between the two clones) and everything made outside a test.
-    await dropAll([...(madeByCurrentTest ?? []), ...created.reverse()]);
+    await Promise.all([...drops, nextPair?.catch(() => undefined)]);
+    // What a test that never ended made, the pair cloned for a test that never came, and anything
+    // made outside a test. Side by side: a drop (PostgreSQL 15) mostly waits for a checkpoint,
+    // which drops under way together share.
+    const rest = [...(madeByCurrentTest ?? []), ...created.reverse()];
+    await Promise.all(Array.from({ length: SWEEP_CONCURRENCY }, (_, lane) => dropAll(rest.filter((_name, index) => index % SWEEP_CONCURRENCY === lane))));
+    await dropAll(templateNames);
     await close();
     exitIfStillRunning();
   })();

@@ -3,6 +3,7 @@ import { ANY_CATEGORY, DuplicateMessageIdError, VersionConflictError, type AllMe
 import { fromRow, type MessageRow } from '../../src/message-store/rows.ts';
 import { assertCategory, assertStreamName, categoryOf } from '../../src/message-store/stream-name.ts';
 import { messageVersions } from '../../src/versions/index.ts';
+import type { Scope } from './scope.ts';
 
 /**
  * The message store in memory, for the unit tier (`npm run test:unit`): handlers and projections
@@ -186,4 +187,9 @@ export function createMemoryMessageStore(): MemoryMessageStore {
     written: () => all.map(fromRow),
   };
   return store;
+}
+
+/** An in-memory store closed with the scope: openTestStore's shape for the unit tier, where there is no pool and no database. */
+export function openMemoryStore(scope: Scope): { readonly store: MemoryMessageStore } {
+  return { store: scope.add(createMemoryMessageStore(), (store) => store.close()) };
 }

@@ -6,7 +6,7 @@ import { createIdentityComponent } from '../../src/components/identity/index.ts'
 import { sendEmailCommandSchemas, sendEmailCommandStreamName, sendEmailStreamName } from '../../src/components/send-email/contract.ts';
 import { follow, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
@@ -31,7 +31,7 @@ async function registered(scope: Scope, store: MessageStore, email = `welcome-${
 test('identity: Registered → one welcome Send, correlated to the user, linking to the log-in page', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const event = await registered(scope, store, 'New.Viewer+tutorials@Example.com');
     const { userId } = event.data as { userId: string };
     await drain(scope.running(identity(store).subscriptions[1]!));
@@ -60,7 +60,7 @@ test('identity: Registered → one welcome Send, correlated to the user, linking
 test('identity: Registered delivered twice, one after the other or at once, still gives one Send', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const { handlers } = identity(recording);
     const event = await registered(scope, store);
@@ -94,7 +94,7 @@ async function answer(store: MessageStore, send: RawMessage, type: 'Sent' | 'Fai
 test('identity: Sent → RegistrationEmailSent once; Failed → RegistrationEmailFailed once (each delivered twice)', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const component = identity(recording);
     const users = [await registered(scope, store), await registered(scope, store)].map((event) => (event.data as { userId: string }).userId);
@@ -140,7 +140,7 @@ test('identity: Sent → RegistrationEmailSent once; Failed → RegistrationEmai
 test('identity: an answer about some other email of the user is not taken for the welcome email', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const { handlers } = identity(store);
     const event = await registered(scope, store);
     const { userId, email } = event.data as { userId: string; email: string };

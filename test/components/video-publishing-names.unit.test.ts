@@ -12,7 +12,7 @@ import { videoProjection } from '../../src/components/video-publishing/video.ts'
 import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
@@ -22,7 +22,7 @@ import { tempDir } from '../fixtures/video-sources.ts';
 // These tests are about the commands, not transcoding: only the command subscriber runs.
 
 async function setUp(scope: Scope, wrap: (store: MessageStore) => MessageStore = (store) => store) {
-  const { store } = await openTestStore(scope);
+  const { store } = openMemoryStore(scope);
   const component = videoPublishing(scope, wrap(store), videoStoreIn(await tempDir(scope)));
   return { store, component };
 }
@@ -219,7 +219,7 @@ test('video-publishing: a published video is unpublished by its owner; one not (
 test('video-publishing: every command handled twice has one effect, and the second time writes nothing at all', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const component = videoPublishing(scope, recording, videoStoreIn(await tempDir(scope)));
     const publish = publishVideoControl();

@@ -6,14 +6,14 @@ import test from 'tape';
 import { createMailTransport } from '../../src/components/send-email/index.ts';
 import { answersTo, FROM, manualClock, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
 import { parseEmail } from '../fixtures/send-email-smtp-server.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 
 test('send-email: without an SMTP URL each email is one .eml file, named by its id, in a directory made for it', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const tmp = scope.add(await mkdtemp(path.join(os.tmpdir(), 'send-email-')), (dir) => rm(dir, { recursive: true, force: true }));
     const mailDir = path.join(tmp, 'not', 'there', 'yet');
     const logs: Array<Record<string, unknown>> = [];
@@ -69,7 +69,7 @@ test('send-email: the file transport refuses an email id that is not a uuid rath
 test('send-email: a mail folder that cannot be written is tried again, its reason names no server path, and the email goes out once the folder is back', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const tmp = scope.add(await mkdtemp(path.join(os.tmpdir(), 'send-email-')), (dir) => rm(dir, { recursive: true, force: true }));
     // A file where the folder should be: the mail folder "unavailable" (a full or read-only disk acts alike, but cannot be made here as root).
     const blocker = path.join(tmp, 'mail-volume');

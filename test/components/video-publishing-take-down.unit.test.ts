@@ -6,7 +6,7 @@ import { publishVideoControl, unpublishVideoControl } from '../../src/components
 import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import type { Message, MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
 import { eventsOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
@@ -35,7 +35,7 @@ async function admin(store: MessageStore, ...then: string[]): Promise<string> {
 }
 
 async function setUp(scope: Scope, wrap: (store: MessageStore) => MessageStore = (store) => store) {
-  const { store } = await openTestStore(scope);
+  const { store } = openMemoryStore(scope);
   const component = videoPublishing(scope, wrap(store), videoStoreIn(await tempDir(scope)));
   return { store, component };
 }
@@ -142,7 +142,7 @@ test('video-publishing: a take-down needs a video and a reason of plain text up 
 test('video-publishing: a take-down delivered twice (or raced) writes one VideoTakenDown', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const component = videoPublishing(scope, recording, videoStoreIn(await tempDir(scope)));
     const { videoId } = await publishedVideo(store, component.commands);

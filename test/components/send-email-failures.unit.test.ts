@@ -4,7 +4,7 @@ import { createMailTransport } from '../../src/components/send-email/index.ts';
 import { answersTo, counting, manualClock, QUICK_RETRY_DELAYS, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
 import { downSmtpUrl, startSmtpServer } from '../fixtures/send-email-smtp-server.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 
@@ -13,7 +13,7 @@ const smtpTransport = (smtpUrl: string) => createMailTransport({ smtpUrl, mailDi
 test('send-email: a server busy once (451) then accepting gets the email on the next try: one email, one Sent', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const smtp = await startSmtpServer(scope, (attempt) => (attempt === 1 ? { code: 451, message: 'try again later' } : undefined));
     const clock = manualClock();
     const component = sendEmailComponent(scope, store, smtpTransport(smtp.url), { now: clock.now });
@@ -35,7 +35,7 @@ test('send-email: a server busy once (451) then accepting gets the email on the 
 test('send-email: a server that stays busy (451) is tried until the retry window is spent, then the email is Failed with its reply', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const smtp = await startSmtpServer(scope, () => ({ code: 451, message: 'mailbox busy' }));
     const clock = manualClock();
     const component = sendEmailComponent(scope, store, smtpTransport(smtp.url), { now: clock.now, retryWindowMs: 10 * QUICK_RETRY_DELAYS.maxDelayMs });
@@ -66,7 +66,7 @@ test('send-email: a server that stays busy (451) is tried until the retry window
 test('send-email: a server that refuses for good (550) is not asked again: Failed at once', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const smtp = await startSmtpServer(scope, () => ({ code: 550, message: 'no such user' }));
     const component = sendEmailComponent(scope, store, smtpTransport(smtp.url));
     const { emailId } = await writeSend(store);
@@ -85,7 +85,7 @@ test('send-email: a server that refuses for good (550) is not asked again: Faile
 test('send-email: a mail server that is down is tried again later; the subscriber goes on', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = counting(smtpTransport(await downSmtpUrl()));
     const component = sendEmailComponent(scope, store, transport);
     const { emailId } = await writeSend(store);
@@ -105,7 +105,7 @@ test('send-email: a mail server that is down is tried again later; the subscribe
 test('send-email: a Send for an email id already answered by another command is ignored', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const smtp = await startSmtpServer(scope, () => ({ code: 550, message: 'no such user' }));
     const component = sendEmailComponent(scope, store, smtpTransport(smtp.url));
     const emailId = randomUUID();

@@ -10,7 +10,7 @@ import {
 import { createIdentityComponent } from '../../src/components/identity/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
@@ -34,7 +34,7 @@ function identity(messageStore: MessageStore, logger = silentLogger) {
 test('identity: Register → EmailReserved for the user, then Registered with the normalised email', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const command = registerCommand({ email: 'New.User@Example.COM' });
     const { userId, passwordHash } = command.data;
     await writeRegister(store, command);
@@ -60,7 +60,7 @@ test('identity: Register → EmailReserved for the user, then Registered with th
 test('identity: the same Register delivered twice writes nothing the second time (not even an attempt)', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const { handlers } = identity(recording);
     const command = await writeRegister(store);
@@ -80,7 +80,7 @@ test('identity: the same Register delivered twice writes nothing the second time
 test('identity: the same Register delivered twice at once: one Registered, and neither delivery fails', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope, undefined, { max: 6 });
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const { handlers } = identity(recording);
     const command = await writeRegister(store);
@@ -96,7 +96,7 @@ test('identity: the same Register delivered twice at once: one Registered, and n
 test('identity: a rejected Register delivered again is not rejected twice', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const { handlers } = identity(recording);
     const email = uniqueEmail();
@@ -119,7 +119,7 @@ test('identity: a rejected Register delivered again is not rejected twice', asyn
 test('identity: a form posted twice (two Register commands for one user) registers once', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const { subscriptions } = identity(store);
     const first = registerCommand();
     const second = registerCommand(first.data);
@@ -137,7 +137,7 @@ test('identity: a form posted twice (two Register commands for one user) registe
 test('identity: the two commands of a form posted twice, handled at the same moment, still register once', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope, undefined, { max: 6 });
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const { handlers } = identity(recording);
     const first = registerCommand();
@@ -155,7 +155,7 @@ test('identity: the two commands of a form posted twice, handled at the same mom
 test('identity: ten concurrent registrations of one email by ten users → one Registered, nine rejected', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope, undefined, { max: 12 });
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const { handlers } = identity(recording);
     const email = uniqueEmail('contested');
@@ -180,7 +180,7 @@ test('identity: ten concurrent registrations of one email by ten users → one R
 test('identity: two running component instances (a consumer group) race for one email: one Registered', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope, undefined, { max: 12 });
+    const { store } = openMemoryStore(scope);
     const email = uniqueEmail('raced');
     const userIds: string[] = [];
     for (let n = 0; n < 10; n += 1) {
@@ -212,7 +212,7 @@ test('identity: two running component instances (a consumer group) race for one 
 test('identity: invalid Register data (a userId that is no UUID, a 10 000-character email) is parked, nothing written', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const { logger, lines } = capturingLogger();
     const [commands] = identity(store, logger).subscriptions;
     const plaintext = `hunter2-${randomUUID()}`;
@@ -239,7 +239,7 @@ test('identity: invalid Register data (a userId that is no UUID, a 10 000-charac
 test('identity: no password hash in any log line of a registration', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const { logger, lines } = capturingLogger();
     const { subscriptions } = identity(store, logger);
     const command = registerCommand();

@@ -3,7 +3,8 @@ import type { MessageStore, RawMessage } from '../../src/message-store/index.ts'
 import { componentPositionStream, createComponentProcessor } from '../../src/subscription/component-processor.ts';
 import { createSubscription } from '../../src/subscription/subscription.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { processorContext } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
@@ -17,7 +18,7 @@ const storedPosition = async (store: MessageStore, subscriberId: string): Promis
 test('component processor: the stored position stays below the oldest message still in hand, and catches up once it is done', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const category = uniqueCategory();
     await writeMany(store, category, 5);
     const subscriberId = `components:test:${category}`;
@@ -72,7 +73,7 @@ test('component processor: the stored position stays below the oldest message st
 test('component processor: park() files a message whose work failed elsewhere in the dead-letter stream, as a failed delivery would', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const category = uniqueCategory();
     await writeMany(store, category, 1);
     const [message] = await store.readCategory(category);

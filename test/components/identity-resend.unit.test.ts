@@ -7,7 +7,7 @@ import { RESEND_LIMIT, RESEND_REFUSALS } from '../../src/components/identity/wel
 import { sendEmailCommandStreamName, sendEmailStreamName } from '../../src/components/send-email/contract.ts';
 import { follow, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
@@ -61,7 +61,7 @@ const lastOf = async (store: MessageStore, userId: string) => (await store.readS
 test('identity resend: a user whose welcome email failed asks again: a new email is sent, and its answer recorded; each message delivered twice writes once', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const recording = recordingStore(store);
     const component = identity(scope, recording);
     const userId = await registeredUser(store, component);
@@ -97,7 +97,7 @@ test('identity resend: a user whose welcome email failed asks again: a new email
 test('identity resend: a deferral is recorded once, and while the email is on its way the user may not ask again, but an admin may', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const component = identity(scope, store);
     const userId = await registeredUser(store, component);
     const deferred = await answer(store, registrationEmailId(userId), 'DeliveryDeferred');
@@ -138,7 +138,7 @@ test('identity resend: a deferral is recorded once, and while the email is on it
 test(`identity resend: a user may ask ${RESEND_LIMIT.times} times a day; nobody can for an unknown or erased user`, async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const component = identity(scope, store);
     const userId = await registeredUser(store, component);
     await answer(store, registrationEmailId(userId), 'Sent');

@@ -2,7 +2,7 @@ import test from 'tape';
 import { sendEmailCommandStreamName, SEND_EMAIL_RETRIES_SUBSCRIBER_ID } from '../../src/components/send-email/contract.ts';
 import { componentPositionStream } from '../../src/subscription/component-processor.ts';
 import { answersTo, faultyTransport, manualClock, sendEmailComponent, smtpError, writeSend } from '../fixtures/send-email-component.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -20,7 +20,7 @@ const typesOf = async (store: Parameters<typeof answersTo>[0], emailId: string) 
 test('send-email retries: a server down for three tries is tried again on a schedule until it takes the email: one Sent, the deferrals on record', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const clock = manualClock();
     const transport = faultyTransport((_email, attempt) => (attempt <= 3 ? refusedConnection() : undefined));
     const component = sendEmailComponent(scope, store, transport, { now: clock.now, random: NO_JITTER, retryDelays: REAL_DELAYS });
@@ -60,7 +60,7 @@ test('send-email retries: a server down for three tries is tried again on a sche
 test('send-email retries: an email that keeps failing holds up no other: one written after it is sent before the failing one is tried again', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const clock = manualClock();
     const transport = faultyTransport((email) => (email.to === 'down@example.com' ? smtpError(451) : undefined));
     const component = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
@@ -79,7 +79,7 @@ test('send-email retries: an email that keeps failing holds up no other: one wri
 test('send-email retries: a restart reads the schedule again from the store: an email deferred before it is retried after it', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const clock = manualClock();
     const transport = faultyTransport((email, attempt) => (email.to === 'later@example.com' && attempt === 1 ? smtpError(421) : undefined));
     const before = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
@@ -112,7 +112,7 @@ test('send-email retries: a restart reads the schedule again from the store: an 
 test('send-email retries: a 5xx to the recipient is final at once; a 5xx to our log-in is ours to mend, and tried again', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = faultyTransport((email) => (email.to === 'nobody@example.com' ? smtpError(550) : email.to === 'ada@example.com' ? smtpError(535, 'AUTH PLAIN') : undefined));
     const component = sendEmailComponent(scope, store, transport);
     const refused = await writeSend(store, { to: 'nobody@example.com' });
@@ -129,7 +129,7 @@ test('send-email retries: a 5xx to the recipient is final at once; a 5xx to our 
 test('send-email retries: an email still not accepted when the retry window is spent is Failed, saying how long it was tried', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const clock = manualClock();
     const transport = faultyTransport(() => smtpError(451));
     // Tries at 0, 10 s and 30 s; the next would come at 70 s, past the minute.
@@ -155,7 +155,7 @@ test('send-email retries: an email still not accepted when the retry window is s
 test('send-email retries: a retry delivered twice, a Send delivered again while deferred, and a retry written twice each make one try', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const clock = manualClock();
     const transport = faultyTransport((_email, attempt) => (attempt === 1 ? smtpError(450) : undefined));
     const component = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
@@ -186,7 +186,7 @@ test('send-email retries: a retry delivered twice, a Send delivered again while 
 test('send-email retries: once started, the schedule retries by itself when an email falls due', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = faultyTransport((_email, attempt) => (attempt === 1 ? refusedConnection() : undefined));
     const component = sendEmailComponent(scope, store, transport);
     component.subscription.start();

@@ -8,7 +8,7 @@ import { parkedData } from '../../src/subscription/component-processor.ts';
 import { answersTo, counting, FROM, memoryTransport, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
 import { parseEmail, startSmtpServer } from '../fixtures/send-email-smtp-server.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { openTestStore } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -16,7 +16,7 @@ import { waitUntil } from '../helpers/wait-until.ts';
 test('send-email: a Send reaches the SMTP server with its recipient, subject, text and HTML, and is answered Sent', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const smtp = await startSmtpServer(scope);
     const { subscription } = sendEmailComponent(scope, store, createMailTransport({ smtpUrl: smtp.url, mailDir: 'unused', logger: silentLogger }));
     subscription.start();
@@ -58,7 +58,7 @@ test('send-email: a Send reaches the SMTP server with its recipient, subject, te
 test('send-email: the same Send delivered twice sends one email and writes one answer', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = memoryTransport();
     const component = sendEmailComponent(scope, store, transport);
     const emailId = randomUUID();
@@ -96,7 +96,7 @@ function meetingTransport(parties: number): MailTransport & { readonly sent: Out
 test('send-email: two deliveries of one Send racing past the check write one answer between them', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = meetingTransport(2);
     // Two processes (after a handover, or an operator's replay) holding the same command.
     const one = sendEmailComponent(scope, store, transport);
@@ -131,7 +131,7 @@ function storeThatDropsFirstAnswer(store: MessageStore): MessageStore {
 test('send-email: when the answer cannot be written after the email went out, the retry writes it without a second email', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = memoryTransport();
     const component = sendEmailComponent(scope, storeThatDropsFirstAnswer(store), transport);
     const emailId = randomUUID();
@@ -149,7 +149,7 @@ test('send-email: when the answer cannot be written after the email went out, th
 test('send-email: a Send whose data breaks the contract is parked, nothing is sent, and the next Send goes on', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = counting(memoryTransport());
     const { subscription } = sendEmailComponent(scope, store, transport);
     subscription.start();
@@ -174,7 +174,7 @@ test('send-email: a Send whose data breaks the contract is parked, nothing is se
 test('send-email: Sent carries trace, user and correlation forward, so the sender picks out its answers by correlation', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const component = sendEmailComponent(scope, store, memoryTransport());
     const userId = randomUUID();
     const emailId = randomUUID();
@@ -219,7 +219,7 @@ function memoryPersonalData(): PersonalData {
 test('send-email: a sealed to is opened with sealedFor’s key, sent to the address, and stays sealed in Sent', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const smtp = await startSmtpServer(scope);
     const personalData = memoryPersonalData();
     const { subscription } = sendEmailComponent(scope, store, createMailTransport({ smtpUrl: smtp.url, mailDir: 'unused', logger: silentLogger }), { personalData });
@@ -245,7 +245,7 @@ test('send-email: a sealed to is opened with sealedFor’s key, sent to the addr
 test('send-email: a sealed to whose key was erased before delivery → Failed "the recipient was erased", nothing sent', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const transport = counting(memoryTransport());
     const personalData = memoryPersonalData();
     const component = sendEmailComponent(scope, store, transport, { personalData });
