@@ -185,7 +185,10 @@ function exitIfStillRunning(): void {
 test.onFinish(() => {
   if (!server) return exitIfStillRunning();
   void (async () => {
-    const { close } = await testServer();
+    // A server that never started (refused in the unit tier, or unreachable) has nothing to drop.
+    const started = await testServer().catch(() => undefined);
+    if (!started) return exitIfStillRunning();
+    const { close } = started;
     await Promise.all([...drops, nextPair?.catch(() => undefined)]);
     // What a test that never ended made, the pair cloned for a test that never came, and anything
     // made outside a test. Side by side: a drop (PostgreSQL 15) mostly waits for a checkpoint,
