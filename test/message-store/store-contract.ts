@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import test from 'tape';
+import type test from 'tape';
 import { ANY_CATEGORY, DuplicateMessageIdError, StreamNameError, VersionConflictError, type MessageStore, type Projection } from '../../src/message-store/index.ts';
 import { message, uniqueCategory } from '../helpers/message-store.ts';
-import { createScope, type Scope } from '../helpers/scope.ts';
+import type { Scope } from '../helpers/scope.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 /**
@@ -12,14 +13,7 @@ import { waitUntil } from '../helpers/wait-until.ts';
  */
 export function storeContract(name: string, open: (scope: Scope) => Promise<MessageStore>): void {
   const contract = (title: string, body: (t: test.Test, store: MessageStore) => Promise<void>) =>
-    test(`store contract (${name}): ${title}`, async (t) => {
-      const scope = createScope();
-      try {
-        await body(t, await open(scope));
-      } finally {
-        await scope.close();
-      }
-    });
+    scopedTest(`store contract (${name}): ${title}`, async (t, scope) => body(t, await open(scope)));
 
   contract('positions count from 0 in a stream and rise globally; metadata comes back as written, stamped with its version', async (t, store) => {
     const stream = `${uniqueCategory()}-${randomUUID()}`;
