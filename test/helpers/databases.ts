@@ -154,7 +154,8 @@ export async function freshDatabases(): Promise<DatabaseUrls> {
   nextPair = clonePair();
   nextPair.catch(() => undefined);
   for (const name of names) {
-    created.splice(created.indexOf(name), 1);
+    const index = created.indexOf(name);
+    if (index >= 0) created.splice(index, 1);
     dropLater(name);
   }
   return urls;
