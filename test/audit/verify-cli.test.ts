@@ -1,33 +1,15 @@
-import { spawn } from 'node:child_process';
 import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { DEVELOPMENT_AUDIT_KEY, lastVerification, type AuditReport } from '../../src/audit/index.ts';
 import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
+import { operatorEnv, runCli, type CliResult } from '../helpers/run-cli.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
 import { AUDIT_KEY, auditChain, chainedStore, drainChain, globalPositions, recomputeLinksFrom, superuser } from './audit-fixtures.ts';
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** `npm run audit:verify -- <args>` as an operator runs it: no .env, only the settings given. */
 function runVerify(args: readonly string[], settings: Record<string, string>): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'development', ...settings };
-  for (const name of ['TEST_DATABASE_URL', 'LOG_LEVEL', 'DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'AUDIT_KEY']) {
-    if (!(name in settings)) delete env[name];
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/audit-verify.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli('src/bin/audit-verify.ts', args, operatorEnv(settings));
 }
 
 const databaseEnv = (urls: DatabaseUrls) => ({ DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl });

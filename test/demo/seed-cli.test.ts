@@ -1,21 +1,12 @@
-import { spawn } from 'node:child_process';
 import test from 'tape';
 import { DEMO_ACCOUNT } from '../../src/demo/index.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
-import { operatorEnv, type CliResult } from '../fixtures/identity-admin-cli.ts';
+import { operatorEnv, runCli, type CliResult } from '../helpers/run-cli.ts';
 import { tempDir } from '../fixtures/video-sources.ts';
 
 function runSeed(env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/seed.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli('src/bin/seed.ts', [], env);
 }
 
 test('npm run seed: sends the three samples and prints the demo log-in; run again, it says so and writes nothing', async (t) => {

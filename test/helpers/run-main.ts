@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
+import { runCli, type CliResult } from './run-cli.ts';
 
 const DATABASE_VARIABLES = ['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'TEST_DATABASE_URL'];
 
@@ -87,13 +88,6 @@ export function waitForLog(child: ChildProcess, msg: string, timeoutMs = 60_000)
 }
 
 /** Runs the entry point (or another script, such as src/bin/migrate.ts) to completion and collects what it printed. */
-export function runMainToExit(env: NodeJS.ProcessEnv, script = 'src/main.ts'): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+export function runMainToExit(env: NodeJS.ProcessEnv, script = 'src/main.ts'): Promise<CliResult> {
+  return runCli(script, [], env);
 }

@@ -1,33 +1,17 @@
-import { spawn } from 'node:child_process';
 import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { ANY_CATEGORY } from '../../src/message-store/index.ts';
 import { readProgress } from '../../src/rebuild/index.ts';
 import { openTestStore } from '../helpers/message-store.ts';
+import { operatorEnv, runCli, type CliResult } from '../helpers/run-cli.ts';
 import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
 import { contentsOf } from './tables.ts';
 import { writeHistory } from './history.ts';
 
-interface CliResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The CLI as an operator runs it: no .env, the databases named by URL. */
 function rebuildCli(args: readonly string[], urls: DatabaseUrls): Promise<CliResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'development', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl };
-  for (const name of ['TEST_DATABASE_URL', 'LOG_LEVEL', 'MESSAGE_STORE_CONNECTION_STRING']) delete env[name];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/bin/rebuild-projections.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli('src/bin/rebuild-projections.ts', args, operatorEnv({ DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl }));
 }
 
 test('projections:rebuild CLI: rebuilds what it is named, says so, and refuses names it does not know', async (t) => {

@@ -5,13 +5,14 @@ import { createQueueingHandlers } from '../../src/components/video-publishing/ha
 import { createTranscodeQueue } from '../../src/components/video-publishing/scheduling/transcode-queue.ts';
 import { uriOfKey, videoKeys, type VideoStore } from '../../src/video-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
-import { message, openTestStore } from '../helpers/message-store.ts';
+import { message } from '../helpers/message-store.ts';
+import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 
 test('transcoding queue: a video taken down while it waits leaves the queue, and its creator’s place with it', async (t) => {
   const scope = createScope();
   try {
-    const { store } = await openTestStore(scope);
+    const { store } = openMemoryStore(scope);
     const quota = { running: 1, queued: 0 };
     const queue = createTranscodeQueue(quota);
     // Nothing is stored or removed on these paths.

@@ -1,0 +1,20 @@
+import test from 'tape';
+import { createScope, type Scope } from './scope.ts';
+
+type Body = (t: test.Test, scope: Scope) => Promise<void>;
+/** Where the test is registered: tape's own, or a harness of its own (the helper's test). */
+type Register = (name: string, run: (t: test.Test) => Promise<void>) => unknown;
+
+/**
+ * A tape test with a scope of its own, closed at the test's teardown: after the last assertion,
+ * after a failed one, after a throw. What the hand-written `try { … } finally { await
+ * scope.close(); }` did, without the block. A cleanup that fails fails the test.
+ */
+export function scopedTest(name: string, body: Body, register: Register = test): void {
+  register(name, async (t) => {
+    const scope = createScope();
+    // Caught here: tape never finishes a test whose teardown promise rejects.
+    t.teardown(() => scope.close().catch((error: unknown) => t.error(error, 'cleanup')));
+    await body(t, scope);
+  });
+}
