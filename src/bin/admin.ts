@@ -5,8 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { config as loadDotenv } from 'dotenv';
 import type { Knex } from 'knex';
 import { liveSubscriptions } from '../aggregators/definition.ts';
-import { ADMIN_ROLE, userCredentialsDefinition } from '../aggregators/user-credentials/index.ts';
+import { userCredentialsDefinition } from '../aggregators/user-credentials/index.ts';
 import {
+  ADMIN_ROLE,
   emailSchema,
   identityCommandStreamName,
   identityEmailStreamName,

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../config/defaults.ts';
 import type { Logger } from '../logger.ts';
 import {
   ANY_CATEGORY,
@@ -96,8 +97,8 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   const { messageStore, processor, category, subscriberId } = options;
   const group = options.consumerGroup ?? SOLE_MEMBER;
   validate(options, group);
-  const batchSize = options.batchSize ?? 100;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULTS.subscriberBatchSize;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.subscriberPollIntervalMs;
   const retry = options.retry ?? DEFAULT_RETRY;
   const logger = options.logger.child({ subscriberId, ...(group.size > 1 && { member: group.member, size: group.size }) });
   const read = sourceFor(options, group);
