@@ -137,6 +137,9 @@ export const DEFAULTS: Defaults = deepFreeze({
   videos: { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1 },
 });
 
+/** Not a default but a bound every timed setting shares: Node's timers cannot wait longer (a larger value fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Where the site is reached when SITE_URL is unset: this machine, on the port the app listens on. */
 export function defaultSiteUrl(port: number): string {
   return `http://localhost:${port}`;

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
 import type { LogFormat } from '../logger.ts';
-import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './defaults.ts';
+import { DEFAULTS, defaultSiteUrl, MAX_TIMER_MS, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './defaults.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
 export class ConfigError extends Error {
@@ -23,8 +23,6 @@ const postgresUrl = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-/** setTimeout fires at once (with a warning) for any delay above this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Express's `trust proxy` setting: trust all or none, a hop count, or these addresses. */
 export type TrustProxy = boolean | number | readonly string[];
