@@ -23,7 +23,8 @@ import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
-import { DEFAULT_LOGIN_THROTTLE, DEFAULT_MAIL_RETRY_WINDOW_SECONDS, DEFAULT_VIEWING_LIMIT, type DatabaseUrls, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type TrustProxy, type VideoSettings } from './config/env.ts';
+import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
+import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
@@ -99,17 +100,6 @@ export interface System {
   stop(): Promise<void>;
 }
 
-const DEFAULT_BCRYPT_COST = 10;
-const DEFAULT_SITE_URL = 'http://localhost:3000';
-const DEFAULT_VIDEOS: VideoSettings = { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1 };
-const DEFAULT_REQUEST_BODY_TIMEOUT_MS = 60_000;
-const DEFAULT_MAIL: MailSettings = { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>' };
-const DEFAULT_RATE_LIMITS: RateLimitSettings = {
-  registrationsPerAddress: { points: 10, windowSeconds: 60 * 60 },
-  videoEditsPerCreator: { points: 30, windowSeconds: 10 * 60 },
-  viewingsPerAddress: DEFAULT_VIEWING_LIMIT,
-};
-
 /** The composition root: every part is built here from explicit dependencies. */
 export function createSystem(config: SystemConfig): System {
   const { logger, urls } = config;
@@ -122,7 +112,7 @@ export function createSystem(config: SystemConfig): System {
   const consumerGroup = run.consumerGroup;
   const home = createHomeApp({
     db,
-    cacheMs: config.pageCacheMs ?? 250,
+    cacheMs: config.pageCacheMs ?? DEFAULTS.pageCacheMs,
     demoPreparing: config.demoSeeding && demoPreparing(config.demoSeeding, messageStore),
   });
   const viewingCountWindowMs = config.viewingCountWindowMs;
@@ -132,18 +122,18 @@ export function createSystem(config: SystemConfig): System {
   // Every projection from its one definition; the home page's cached reads refresh on a commit.
   const refreshes: Partial<Record<ProjectionName, () => void>> = { 'home-page': home.projectionMoved, videos: home.catalogMoved };
   const projections = PROJECTIONS.flatMap((definition: ProjectionDefinition<ProjectionName>) => liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }));
-  const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? DEFAULT_SITE_URL });
-  const mail = config.mail ?? DEFAULT_MAIL;
+  const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
+  const mail = config.mail ?? DEFAULTS.mail;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({
     ...subscriberDeps,
     personalData,
     from: mail.from,
     transport: mailTransport,
-    retryWindowMs: (mail.retryWindowSeconds ?? DEFAULT_MAIL_RETRY_WINDOW_SECONDS) * 1000,
+    retryWindowMs: (mail.retryWindowSeconds ?? DEFAULTS.mail.retryWindowSeconds) * 1000,
     ...(config.mailRetryDelays && { retryDelays: config.mailRetryDelays }),
   });
-  const videoSettings = config.videos ?? DEFAULT_VIDEOS;
+  const videoSettings = config.videos ?? DEFAULTS.videos;
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
   const transcode = videoSettings.transcode ?? {};
   // The portal refuses an upload past it, the component any that slips by: the same numbers.
@@ -181,8 +171,8 @@ export function createSystem(config: SystemConfig): System {
   const running = selectSubscriptions(subscriptions, run.subscribers);
 
   const credentials = createCredentialsQueries(db);
-  const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULT_BCRYPT_COST);
-  const rateLimits = createRateLimits(db, { ...DEFAULT_RATE_LIMITS, ...config.rateLimits });
+  const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULTS.bcryptCost);
+  const rateLimits = createRateLimits(db, { ...DEFAULTS.rateLimits, ...config.rateLimits });
   const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
   const visitorKeyOf = createVisitorKeys(cookieKeys[0]!);
   const recordViewings = createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf });
@@ -192,7 +182,7 @@ export function createSystem(config: SystemConfig): System {
     credentials,
     passwords,
     sessions,
-    throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULT_LOGIN_THROTTLE),
+    throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULTS.loginThrottle),
     devices: createDeviceCookies({ secrets: cookieKeys, secure: config.production }),
   });
   const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
@@ -239,7 +229,7 @@ export function createSystem(config: SystemConfig): System {
     cookieSecret: config.cookieSecret,
     production: config.production,
     trustProxy: config.trustProxy,
-    requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULT_REQUEST_BODY_TIMEOUT_MS,
+    requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
     viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
     routes: [
       { path: '/', router: home.router },

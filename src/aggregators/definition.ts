@@ -4,7 +4,7 @@ import type { ConsumerGroup, MessageStore } from '../message-store/index.ts';
 import { createAggregatorProcessor } from '../subscription/aggregator-processor.ts';
 import type { BatchProjection } from '../subscription/projection-batch.ts';
 import { ALL_CATEGORIES, createSubscription, type Subscription, type SubscriptionOptions } from '../subscription/subscription.ts';
-import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from './viewing-counts/windows.ts';
+import { DEFAULTS } from '../config/defaults.ts';
 
 /** What a projection's rules depend on besides its messages; the live subscribers and a rebuild must be given the same. */
 export interface ProjectionSettings {
@@ -47,7 +47,7 @@ export interface LiveProjectionDeps {
 }
 
 export function projectionSettings(viewingCountWindowMs: number | undefined): ProjectionSettings {
-  return { viewingCountWindowMs: viewingCountWindowMs ?? DEFAULT_VIEWING_COUNT_WINDOW_MS };
+  return { viewingCountWindowMs: viewingCountWindowMs ?? DEFAULTS.viewingCountWindowMs };
 }
 
 /** One subscription per part of `Parts`, a tuple when the definition is `as const`. */

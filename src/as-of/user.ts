@@ -1,5 +1,5 @@
 import { authenticationSchemas, authenticationStreamName } from '../contracts/authentication.ts';
-import { identityEventSchemas, identityStreamName } from '../contracts/identity.ts';
+import { ADMIN_ROLE, identityEventSchemas, identityStreamName } from '../contracts/identity.ts';
 import { ERASED, SEALED } from '../personal-data/seal.ts';
 import { parseMessage } from '../contracts/parse.ts';
 import { type RawMessage } from '../message-store/index.ts';
@@ -91,7 +91,7 @@ export const userKind: EntityKind = {
         { label: 'Email', value: emailLabel(user.email) },
         // A reason from before send-email kept addresses out of it may still name the recipient.
         { label: 'Welcome email', value: redactText(user.welcomeEmail) },
-        { label: 'Roles', value: user.admin ? 'admin' : 'none' },
+        { label: 'Roles', value: user.admin ? ADMIN_ROLE : 'none' },
         { label: 'Log-ins', value: String(user.logIns) },
         { label: 'Failed log-ins', value: String(user.failedLogIns) },
         { label: 'Last log-in', value: user.lastLogIn ? utc(user.lastLogIn) : '—' },

@@ -1,6 +1,7 @@
 import { viewingSchemas, viewingStreamName } from '../contracts/viewing.ts';
 import { videoPublishingEventSchemas, videoPublishingStreamName } from '../contracts/video-publishing.ts';
-import { applyCountingRule, DEFAULT_VIEWING_COUNT_WINDOW_MS, type CountableViewing } from '../aggregators/viewing-counts/rule.ts';
+import { DEFAULTS } from '../config/defaults.ts';
+import { applyCountingRule, type CountableViewing } from '../aggregators/viewing-counts/rule.ts';
 import { parseMessage } from '../contracts/parse.ts';
 import { type RawMessage } from '../message-store/index.ts';
 import { foldReadable, utc, type EntityKind, type EntityState } from './entity.ts';
@@ -89,7 +90,7 @@ export const videoKind: EntityKind = {
   kind: 'video',
   label: 'Video',
   streams: (id) => [videoPublishingStreamName(id), viewingStreamName(id)],
-  fold(messages, { viewingCountWindowMs } = { viewingCountWindowMs: DEFAULT_VIEWING_COUNT_WINDOW_MS }): EntityState {
+  fold(messages, { viewingCountWindowMs } = { viewingCountWindowMs: DEFAULTS.viewingCountWindowMs }): EntityState {
     const { state: video, unreadable } = foldReadable(initial, apply, messages);
     // As the site's counts take them: one per visitor per window (docs/viewings.md).
     const counted = applyCountingRule(video.viewings, new Map(), viewingCountWindowMs).counted.filter(Boolean).length;

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { config as loadDotenv } from 'dotenv';
 import type { Knex } from 'knex';
 import { liveSubscriptions } from '../aggregators/definition.ts';
-import { ADMIN_ROLE, userCredentialsDefinition } from '../aggregators/user-credentials/index.ts';
+import { userCredentialsDefinition } from '../aggregators/user-credentials/index.ts';
 import {
+  ADMIN_ROLE,
   emailSchema,
   identityCommandStreamName,
   identityEmailStreamName,
@@ -21,14 +20,14 @@ import {
 import { createIdentityCommandSubscription } from '../components/identity/index.ts';
 import { reservationOf } from '../components/identity/reservation.ts';
 import { createPersonalData } from '../personal-data/seal.ts';
-import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
+import { parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
 import { parseMessage } from '../contracts/parse.ts';
 import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool, type MessageStore, type Recorded } from '../message-store/index.ts';
-import { cliLogger, runCli, withDatabases } from './cli.ts';
+import { cliLogger, cliOperatorLabel, EXIT, interruptSignal, runCliTool, UsageError, usageErrorFrom, withDatabases } from './cli.ts';
 
 /*
  * npm run admin -- grant <email>      give the user registered with <email> the admin role
@@ -46,23 +45,18 @@ import { cliLogger, runCli, withDatabases } from './cli.ts';
 
 const USAGE = 'usage: npm run admin -- grant <email> | revoke <email> [--wait <seconds>]';
 const POLL_MS = 100;
-const INTERRUPTED = 130;
 
 // Ctrl-C while waiting: stop our subscribers and a server we started, rather than die and leave them.
-const interrupted = new AbortController();
-process.once('SIGINT', () => interrupted.abort());
-process.once('SIGTERM', () => interrupted.abort());
+const interrupted = interruptSignal();
 
 async function pollUntil<T>(deadline: number, probe: () => Promise<T | undefined>): Promise<T | undefined> {
-  while (Date.now() < deadline && !interrupted.signal.aborted) {
+  while (Date.now() < deadline && !interrupted.aborted) {
     const value = await probe();
     if (value !== undefined) return value;
-    await sleep(POLL_MS, undefined, { signal: interrupted.signal }).catch(() => undefined);
+    await sleep(POLL_MS, undefined, { signal: interrupted }).catch(() => undefined);
   }
   return undefined;
 }
-
-class UsageError extends Error {}
 
 interface Request {
   readonly change: RoleChange;
@@ -75,7 +69,7 @@ function parseRequest(argv: readonly string[]): Request {
   try {
     parsed = parseArgs({ args: [...argv], options: { wait: { type: 'string' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorFrom(error);
   }
   const [verb, address, ...rest] = parsed.positionals;
   if ((verb !== 'grant' && verb !== 'revoke') || address === undefined || rest.length > 0) throw new UsageError(USAGE);
@@ -108,10 +102,10 @@ async function waitForCredentials(db: Knex, userId: string, admin: boolean, dead
 const refusal = (email: string, reason: string) => `Refused: ${reason} (${email}). Register that address first, or check its spelling.`;
 
 function describe(outcome: Outcome, email: string): { line: string; code: number } {
-  if (outcome.type === 'AdminRoleChangeRejected') return { line: refusal(email, outcome.data.reason), code: 1 };
+  if (outcome.type === 'AdminRoleChangeRejected') return { line: refusal(email, outcome.data.reason), code: EXIT.failure };
   const { userId, change, alreadyInEffect } = outcome.data;
-  if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: 0 };
-  return { line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`, code: 0 };
+  if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: EXIT.ok };
+  return { line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`, code: EXIT.ok };
 }
 
 async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promise<number> {
@@ -127,7 +121,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
   try {
     for (const subscription of subscriptions) subscription.start();
     // Interrupted while the databases were prepared: nothing asked yet, so nothing to leave behind.
-    if (interrupted.signal.aborted) return INTERRUPTED;
+    if (interrupted.aborted) return EXIT.interrupted;
     const deadline = Date.now() + request.waitMs;
     // The command names the user by id, with the address sealed with their key: an unknown address
     // is refused here, so no message ever holds an address nobody registered.
@@ -135,7 +129,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
     const sealed = holder === undefined ? undefined : await personalData.seal(holder, request.email).catch(() => undefined);
     if (holder === undefined || sealed === undefined) {
       process.stderr.write(`${refusal(request.email, REJECTION_REASONS.unknownEmail)}\n`);
-      return 1;
+      return EXIT.failure;
     }
     const commandId = randomUUID();
     const type = request.change === 'grant' ? 'GrantAdminRole' : 'RevokeAdminRole';
@@ -143,29 +137,29 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
       // The command's id is its stream's: writing it twice stores it once.
       id: commandId,
       type,
-      data: { commandId, userId: holder, email: sealed, by: `cli:${os.userInfo().username}@${os.hostname()}` },
+      data: { commandId, userId: holder, email: sealed, by: cliOperatorLabel() },
       metadata: { traceId: randomUUID(), userId: null },
     };
     await messageStore.write(identityCommandStreamName(commandId), command);
 
     const outcome = await waitForOutcome(messageStore, commandId, deadline);
-    if (interrupted.signal.aborted) {
+    if (interrupted.aborted) {
       process.stderr.write(`Interrupted. The command stays in ${identityCommandStreamName(commandId)} and is decided when the identity component runs.\n`);
-      return INTERRUPTED;
+      return EXIT.interrupted;
     }
     if (!outcome) {
       process.stderr.write(
         `No decision within ${request.waitMs / 1000} s. The command stays in ${identityCommandStreamName(commandId)} and is decided ` +
           'when the identity component runs; if the app is running, check its /status for a stalled or parked subscriber.\n',
       );
-      return 1;
+      return EXIT.failure;
     }
     const { line, code } = describe(outcome, request.email);
-    (code === 0 ? process.stdout : process.stderr).write(`${line}\n`);
+    (code === EXIT.ok ? process.stdout : process.stderr).write(`${line}\n`);
     if (outcome.type === 'AdminRoleChangeCompleted') {
       // A decision that came just before the deadline still gives the projection a moment.
       const shown = await waitForCredentials(db, outcome.data.userId, outcome.data.change === 'grant', Math.max(deadline, Date.now() + 5_000));
-      if (!shown && !interrupted.signal.aborted) process.stderr.write('Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n');
+      if (!shown && !interrupted.aborted) process.stderr.write('Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n');
     }
     return code;
   } finally {
@@ -175,26 +169,12 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
   }
 }
 
-async function main(): Promise<number> {
-  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
-  let request: Request;
-  let env;
-  try {
-    request = parseRequest(process.argv.slice(2));
-    env = parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${error.message === USAGE ? '' : `${USAGE}\n`}`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  const logger = cliLogger(env);
-  return withDatabases(env, logger, (urls) => run(request, urls, logger));
-}
-
-await runCli('admin', main);
+await runCliTool({
+  name: 'admin',
+  usage: USAGE,
+  parse: (args, environment): { request: Request; env: Env } => ({ request: parseRequest(args), env: parseEnv(environment) }),
+  run({ request, env }) {
+    const logger = cliLogger(env);
+    return withDatabases(env, logger, (urls) => run(request, urls, logger));
+  },
+});

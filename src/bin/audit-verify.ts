@@ -1,16 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { config as loadDotenv } from 'dotenv';
-import { v5 as uuidV5 } from 'uuid';
-import { AuditKeyError, formatReport, recordVerification, resolveAuditKeys, verifyAuditChain, type AuditKeys, type AuditReport, type Verifier } from '../audit/index.ts';
-import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
+import { formatReport, recordVerification, resolveAuditKeys, verifyAuditChain, type AuditKeys, type AuditReport } from '../audit/index.ts';
+import { parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import type { Logger } from '../logger.ts';
 import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
-import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
+import { cliLogger, cliOperator, EXIT, exitOnInterrupt, runCliTool, usageErrorFrom, withDatabases } from './cli.ts';
 
 /*
  * npm run audit:verify [-- --json]
@@ -28,25 +24,14 @@ import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
  * PostgreSQL, as the admin CLI does (joined if the app runs it).
  */
 
-// The same namespace as projections:rebuild, so one operator's CLI actions share a stream.
-const CLI_OPERATOR_NAMESPACE = '0c8d7a52-1f0e-4b7a-8d59-6a0f2b3c4d5e';
-
-/** The CLI's verifier: an id standing for the OS account, as the rebuild CLI's (there is no user behind it). */
-function cliVerifier(): Verifier {
-  const label = `cli:${os.userInfo().username}@${os.hostname()}`;
-  return { adminId: uuidV5(label, CLI_OPERATOR_NAMESPACE), userId: null, label, traceId: randomUUID() };
-}
-
 const USAGE = 'usage: npm run audit:verify [-- --json]';
-
-class UsageError extends Error {}
 
 function parseOptions(argv: readonly string[]): { json: boolean } {
   try {
     const parsed = parseArgs({ args: [...argv], options: { json: { type: 'boolean', default: false } }, allowPositionals: false, strict: true });
     return { json: parsed.values.json === true };
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorFrom(error);
   }
 }
 
@@ -78,7 +63,7 @@ async function run(urls: DatabaseUrls, keys: AuditKeys, json: boolean, logger: L
   try {
     if (!(await db.schema.hasTable('audit_chain_links'))) {
       process.stderr.write('The audit chain\'s tables are missing from the app database: start the app (or npm run migrate) so its audit-chain aggregator can build the chain.\n');
-      return 1;
+      return EXIT.failure;
     }
     let report: AuditReport;
     try {
@@ -94,42 +79,32 @@ async function run(urls: DatabaseUrls, keys: AuditKeys, json: boolean, logger: L
     }
     process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     try {
-      await recordVerification(messageStore, cliVerifier(), report);
+      // The verifier is the OS account, as the rebuild CLI's requester (there is no user behind it).
+      await recordVerification(messageStore, cliOperator(), report);
     } catch (error) {
       process.stderr.write(`Warning: the result above was not recorded as AuditChainVerified (the dashboard will not show it): ${error instanceof Error ? error.message : String(error)}\n`);
     }
-    return report.ok ? 0 : 1;
+    return report.ok ? EXIT.ok : EXIT.failure;
   } finally {
     await messageStore.close();
     await Promise.all([pool.end(), db.destroy()]);
   }
 }
 
-async function main(): Promise<number> {
-  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
-  let options: { json: boolean };
-  let keys: AuditKeys;
-  let env;
-  try {
-    options = parseOptions(process.argv.slice(2));
-    keys = resolveAuditKeys(process.env);
-    env = parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigError || error instanceof AuditKeyError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  const logger = cliLogger(env);
-  if (keys.development) process.stderr.write('Warning: AUDIT_KEY is not set; checking heads with the development key, which proves nothing.\n');
-  return withDatabases(env, logger, (urls) => run(urls, keys, options.json, logger));
-}
-
 // Nothing to undo when cut short: it reads, then writes one record.
 exitOnInterrupt();
-await runCli('audit:verify', main);
+await runCliTool({
+  name: 'audit:verify',
+  usage: USAGE,
+  // Arguments, then the audit keys, then the rest of the environment: the first complaint is the one shown.
+  parse: (args, environment): { options: { json: boolean }; keys: AuditKeys; env: Env } => {
+    const options = parseOptions(args);
+    const keys = resolveAuditKeys(environment);
+    return { options, keys, env: parseEnv(environment) };
+  },
+  run({ options, keys, env }) {
+    const logger = cliLogger(env);
+    if (keys.development) process.stderr.write('Warning: AUDIT_KEY is not set; checking heads with the development key, which proves nothing.\n');
+    return withDatabases(env, logger, (urls) => run(urls, keys, options.json, logger));
+  },
+});

@@ -1,17 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { config as loadDotenv } from 'dotenv';
-import { v5 as uuidV5 } from 'uuid';
-import { ConfigError, parseEnv, type DatabaseUrls } from '../config/env.ts';
+import { parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
 import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
-import { pickProjections, PROJECTION_NAMES, RebuildAbortedError, rebuildableProjections, runRebuild, type RebuildableProjection, type RebuildReport, type Requester } from '../rebuild/index.ts';
-import { cliLogger, runCli, withDatabases } from './cli.ts';
+import { pickProjections, PROJECTION_NAMES, RebuildAbortedError, rebuildableProjections, runRebuild, type RebuildableProjection, type RebuildReport } from '../rebuild/index.ts';
+import { cliLogger, cliOperator, EXIT, interruptSignal, runCliTool, UsageError, usageErrorFrom, withDatabases } from './cli.ts';
 import { counted, plural } from '../plural.ts';
 
 /*
@@ -26,16 +22,7 @@ import { counted, plural } from '../plural.ts';
  * uses the app's embedded PostgreSQL, as the admin CLI does (joined if the app runs it).
  */
 
-const INTERRUPTED = 130;
-// The CLI's rebuilds are recorded as admin actions under an id that stands for the OS account
-// (there is no user behind them); fixed, so one operator's rebuilds share a stream.
-const CLI_OPERATOR_NAMESPACE = '0c8d7a52-1f0e-4b7a-8d59-6a0f2b3c4d5e';
-
-const interrupted = new AbortController();
-process.once('SIGINT', () => interrupted.abort());
-process.once('SIGTERM', () => interrupted.abort());
-
-class UsageError extends Error {}
+const interrupted = interruptSignal();
 
 interface Request {
   readonly name: string;
@@ -51,7 +38,7 @@ function parseRequest(argv: readonly string[], names: readonly string[]): Reques
   try {
     parsed = parseArgs({ args: [...argv], options: { 'batch-size': { type: 'string' } }, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw usageErrorFrom(error);
   }
   const [name, ...rest] = parsed.positionals;
   if (name === undefined || rest.length > 0) throw new UsageError(usage(names));
@@ -91,22 +78,18 @@ function progressDisplay(name: string, terminal: boolean) {
   };
 }
 
-function cliRequester(): Requester {
-  const label = `cli:${os.userInfo().username}@${os.hostname()}`;
-  return { adminId: uuidV5(label, CLI_OPERATOR_NAMESPACE), userId: null, label, traceId: randomUUID() };
-}
-
 async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewingCountWindowMs: number): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
-  const requester = cliRequester();
+  // The CLI's rebuilds are recorded as admin actions by the OS account (there is no user behind them).
+  const requester = cliOperator();
   let failed = false;
   try {
     const projections: readonly RebuildableProjection[] = pickProjections(rebuildableProjections({ viewingCountWindowMs }), request.name) ?? [];
     for (const projection of projections) {
-      if (interrupted.signal.aborted) return INTERRUPTED;
+      if (interrupted.aborted) return EXIT.interrupted;
       const display = progressDisplay(projection.name, process.stderr.isTTY === true);
       try {
         const result = await runRebuild({
@@ -116,7 +99,7 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
           logger,
           projection,
           requester,
-          signal: interrupted.signal,
+          signal: interrupted,
           onProgress: (report) => display.update(report),
           ...(request.batchSize !== undefined && { batchSize: request.batchSize }),
         });
@@ -128,40 +111,25 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
         display.stop();
         if (error instanceof RebuildAbortedError) {
           process.stderr.write(`Interrupted: ${projection.name} was not rebuilt; the live projection is as it was.\n`);
-          return INTERRUPTED;
+          return EXIT.interrupted;
         }
         process.stderr.write(`Could not rebuild ${projection.name}: ${error instanceof Error ? error.message : String(error)}\n`);
         failed = true;
       }
     }
-    return failed ? 1 : 0;
+    return failed ? EXIT.failure : EXIT.ok;
   } finally {
     await messageStore.close();
     await Promise.all([pool.end(), db.destroy()]);
   }
 }
 
-async function main(): Promise<number> {
-  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
-  const names: readonly string[] = PROJECTION_NAMES;
-  let request: Request;
-  let env;
-  try {
-    request = parseRequest(process.argv.slice(2), names);
-    env = parseEnv(process.env);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Configuration error: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  const logger = cliLogger(env);
-  return withDatabases(env, logger, (urls) => run(request, urls, logger, env.viewingCountWindowMs));
-}
-
-await runCli('projections:rebuild', main);
+await runCliTool({
+  name: 'projections:rebuild',
+  // No fixed usage line: the messages carry it, with the projections' names, where it helps.
+  parse: (args, environment): { request: Request; env: Env } => ({ request: parseRequest(args, PROJECTION_NAMES), env: parseEnv(environment) }),
+  run({ request, env }) {
+    const logger = cliLogger(env);
+    return withDatabases(env, logger, (urls) => run(request, urls, logger, env.viewingCountWindowMs));
+  },
+});

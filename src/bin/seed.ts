@@ -1,5 +1,4 @@
-import { config as loadDotenv } from 'dotenv';
-import { ConfigError, parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
+import { parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
 import { prepareDatabases } from '../db/prepare-databases.ts';
 import { demoLogIn, SAMPLE_VIDEOS, seedDemo } from '../demo/index.ts';
 import type { Logger } from '../logger.ts';
@@ -7,7 +6,7 @@ import { ffmpegPath } from '../media-tools.ts';
 import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { createLocalVideoStore } from '../video-store/index.ts';
-import { cliLogger, exitOnInterrupt, runCli, withDatabases } from './cli.ts';
+import { cliLogger, EXIT, exitOnInterrupt, runCliTool, withDatabases } from './cli.ts';
 
 /*
  * npm run seed      register the demo creator and send the three sample videos for publishing
@@ -48,21 +47,15 @@ async function run(urls: DatabaseUrls, env: Env, logger: Logger): Promise<void> 
   }
 }
 
-async function main(): Promise<number> {
-  loadDotenv({ quiet: true, path: process.env.ENV_FILE ?? '.env' });
-  let env: Env;
-  try {
-    env = parseEnv(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`Configuration error: ${error.message}\n`);
-    return 1;
-  }
-  const logger = cliLogger(env);
-  await withDatabases(env, logger, (urls) => run(urls, env, logger));
-  return 0;
-}
-
 // Every id is fixed, so a run cut short is simply run again.
 exitOnInterrupt();
-await runCli('seed', main);
+await runCliTool({
+  name: 'seed',
+  // Takes no arguments, and has always ignored any given.
+  parse: (_args, environment) => parseEnv(environment),
+  async run(env) {
+    const logger = cliLogger(env);
+    await withDatabases(env, logger, (urls) => run(urls, env, logger));
+    return EXIT.ok;
+  },
+});

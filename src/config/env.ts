@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { DEFAULT_VIEWING_COUNT_WINDOW_MS } from '../aggregators/viewing-counts/rule.ts';
 import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
 import type { LogFormat } from '../logger.ts';
+import { DEFAULTS, defaultSiteUrl, MAX_TIMER_MS, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './defaults.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
 export class ConfigError extends Error {
@@ -23,8 +23,6 @@ const postgresUrl = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-/** setTimeout fires at once (with a warning) for any delay above this. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Express's `trust proxy` setting: trust all or none, a hop count, or these addresses. */
 export type TrustProxy = boolean | number | readonly string[];
@@ -58,49 +56,13 @@ const trustProxy = z
     return z.NEVER;
   });
 
-/** How long a welcome email that fails for a reason that may pass is tried again: a few hours. */
-export const DEFAULT_MAIL_RETRY_WINDOW_SECONDS = 4 * 60 * 60;
 /** A week: past that, a mail server's own queue would have bounced the message too. */
 const MAX_MAIL_RETRY_WINDOW_SECONDS = 7 * 24 * 60 * 60;
-/**
- * Viewings one client address may record per window: a burst of a few videos, then one a minute
- * or so, far beyond what a person watches, and a store that grows by kilobytes, not gigabytes,
- * per address and day. The count takes one per visitor and video per window anyway.
- */
-export const DEFAULT_VIEWING_LIMIT: Limit = { points: 60, windowSeconds: 10 * 60 };
 const MAX_COUNT_WINDOW_MINUTES = 366 * 24 * 60;
 
 // An example value copied from .env.example is as good as no secret at all.
 const EXAMPLE_SECRETS = new Set(['change-me', 'replace-with-a-long-random-string']);
 const MIN_SECRET_LENGTH = 32;
-
-/** How many of something one key may do within a window. */
-export interface Limit {
-  readonly points: number;
-  readonly windowSeconds: number;
-}
-
-/**
- * Log-in throttling after OWASP's device cookies (src/web/login-throttle.ts): a browser that has
- * logged in to an account before is held only by its own failures; any other is limited by its
- * address and shares a small, refilling allowance of tries per account.
- */
-export interface LoginThrottleSettings {
-  /** Failures one known browser may make on its account within the window before it waits. */
-  readonly failuresPerDevice: Limit;
-  /** Failures from browsers an account does not know, per client address, within the window. */
-  readonly failuresPerAddress: Limit;
-  /** Tries from browsers an account does not know: `tries` at once, one more every `refillSeconds`. */
-  readonly untrustedPerAccount: { readonly tries: number; readonly refillSeconds: number };
-}
-
-export const DEFAULT_LOGIN_THROTTLE: LoginThrottleSettings = {
-  failuresPerDevice: { points: 10, windowSeconds: 15 * 60 },
-  failuresPerAddress: { points: 20, windowSeconds: 15 * 60 },
-  // 5 at once, then one every 3 minutes: 480 guesses a day at most, as 5 per 15 minutes allowed
-  // before, while the owner on a new browser waits 3 minutes, not 15.
-  untrustedPerAccount: { tries: 5, refillSeconds: 3 * 60 },
-};
 
 /**
  * Where the server listens when HOST is unset. A development machine answers only itself, as
@@ -113,53 +75,53 @@ function hostFor(nodeEnv: 'development' | 'production' | 'test'): string {
 }
 
 const schema = z.object({
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  PORT: port.default(3000),
+  NODE_ENV: z.enum(['development', 'production', 'test']).default(DEFAULTS.nodeEnv),
+  PORT: port.default(DEFAULTS.port),
   // Unset: by NODE_ENV (hostFor).
   HOST: z.string().trim().min(1).optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
   // Unset: by the terminal and NODE_ENV (chooseLogFormat in src/logger.ts).
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   COOKIE_SECRET: z.string().optional(),
   DATABASE_URL: postgresUrl.optional(),
   MESSAGE_STORE_URL: postgresUrl.optional(),
   MESSAGE_STORE_CONNECTION_STRING: postgresUrl.optional(),
-  EMBEDDED_POSTGRES_DIR: z.string().trim().min(1).default('.data/postgres'),
-  EMBEDDED_POSTGRES_PORT: port.default(54329),
-  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(10_000),
-  SUBSCRIBER_BATCH_SIZE: positiveInt.default(100),
-  PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(250),
+  EMBEDDED_POSTGRES_DIR: z.string().trim().min(1).default(DEFAULTS.embeddedPostgres.dir),
+  EMBEDDED_POSTGRES_PORT: port.default(DEFAULTS.embeddedPostgres.port),
+  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(DEFAULTS.subscriberPollIntervalMs),
+  SUBSCRIBER_BATCH_SIZE: positiveInt.default(DEFAULTS.subscriberBatchSize),
+  PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(DEFAULTS.pageCacheMs),
   TRUST_PROXY: trustProxy.optional(),
   STATUS_TOKEN: z.string().optional(),
-  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(10),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(DEFAULTS.bcryptCost),
   SITE_URL: z.url({ protocol: /^https?$/ }).optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
-  MAIL_DIR: z.string().trim().min(1).default('.data/mail'),
-  MAIL_FROM: z.string().trim().min(3).default('Video Tutorials <no-reply@video-tutorials.localhost>'),
+  MAIL_DIR: z.string().trim().min(1).default(DEFAULTS.mail.dir),
+  MAIL_FROM: z.string().trim().min(3).default(DEFAULTS.mail.from),
   MAIL_RETRY_WINDOW_SECONDS: z.coerce
     .number()
     .int()
     .min(0)
     .max(MAX_MAIL_RETRY_WINDOW_SECONDS, `must be at most ${MAX_MAIL_RETRY_WINDOW_SECONDS} seconds (a week)`)
-    .default(DEFAULT_MAIL_RETRY_WINDOW_SECONDS),
-  LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(DEFAULT_LOGIN_THROTTLE.untrustedPerAccount.tries),
-  LOGIN_ACCOUNT_REFILL_SECONDS: positiveInt.default(DEFAULT_LOGIN_THROTTLE.untrustedPerAccount.refillSeconds),
-  LOGIN_FAILURES_PER_DEVICE: positiveInt.default(DEFAULT_LOGIN_THROTTLE.failuresPerDevice.points),
-  LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(DEFAULT_LOGIN_THROTTLE.failuresPerAddress.points),
-  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(DEFAULT_LOGIN_THROTTLE.failuresPerAddress.windowSeconds),
-  REGISTRATIONS_PER_ADDRESS: positiveInt.default(10),
-  REGISTRATION_WINDOW_SECONDS: positiveInt.default(60 * 60),
-  VIDEO_EDITS_PER_CREATOR: positiveInt.default(30),
-  VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(10 * 60),
-  VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULT_VIEWING_LIMIT.points),
-  VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULT_VIEWING_LIMIT.windowSeconds),
-  VIEWING_COUNT_WINDOW_MINUTES: positiveInt.max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`).default(DEFAULT_VIEWING_COUNT_WINDOW_MS / 60_000),
-  VIDEO_DIR: z.string().trim().min(1).default('.data/videos'),
-  MAX_UPLOAD_BYTES: positiveInt.default(500 * 1024 * 1024),
-  UPLOAD_MIN_BYTES_PER_SECOND: positiveInt.default(4 * 1024),
-  UPLOAD_RATE_WINDOW_SECONDS: positiveInt.max(3600).default(30),
-  REQUEST_BODY_TIMEOUT_SECONDS: positiveInt.max(3600).default(60),
-  TRANSCODE_CONCURRENCY: positiveInt.max(64).default(1),
+    .default(DEFAULTS.mail.retryWindowSeconds),
+  LOGIN_FAILURES_PER_ACCOUNT: positiveInt.default(DEFAULTS.loginThrottle.untrustedPerAccount.tries),
+  LOGIN_ACCOUNT_REFILL_SECONDS: positiveInt.default(DEFAULTS.loginThrottle.untrustedPerAccount.refillSeconds),
+  LOGIN_FAILURES_PER_DEVICE: positiveInt.default(DEFAULTS.loginThrottle.failuresPerDevice.points),
+  LOGIN_FAILURES_PER_ADDRESS: positiveInt.default(DEFAULTS.loginThrottle.failuresPerAddress.points),
+  LOGIN_FAILURE_WINDOW_SECONDS: positiveInt.default(DEFAULTS.loginThrottle.failuresPerAddress.windowSeconds),
+  REGISTRATIONS_PER_ADDRESS: positiveInt.default(DEFAULTS.rateLimits.registrationsPerAddress.points),
+  REGISTRATION_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.registrationsPerAddress.windowSeconds),
+  VIDEO_EDITS_PER_CREATOR: positiveInt.default(DEFAULTS.rateLimits.videoEditsPerCreator.points),
+  VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.videoEditsPerCreator.windowSeconds),
+  VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.points),
+  VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.windowSeconds),
+  VIEWING_COUNT_WINDOW_MINUTES: positiveInt.max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`).default(DEFAULTS.viewingCountWindowMs / 60_000),
+  VIDEO_DIR: z.string().trim().min(1).default(DEFAULTS.videos.dir),
+  MAX_UPLOAD_BYTES: positiveInt.default(DEFAULTS.videos.maxUploadBytes),
+  UPLOAD_MIN_BYTES_PER_SECOND: positiveInt.default(DEFAULTS.videos.minUploadBytesPerSecond),
+  UPLOAD_RATE_WINDOW_SECONDS: positiveInt.max(3600).default(DEFAULTS.videos.uploadRateWindowMs / 1000),
+  REQUEST_BODY_TIMEOUT_SECONDS: positiveInt.max(3600).default(DEFAULTS.requestBodyTimeoutMs / 1000),
+  TRANSCODE_CONCURRENCY: positiveInt.max(64).default(DEFAULTS.videos.transcodeConcurrency),
   // Unset, these take the video-publishing component's defaults (stated there once).
   FFMPEG_PATH: z.string().trim().min(1).optional(),
   FFPROBE_PATH: z.string().trim().min(1).optional(),
@@ -172,54 +134,6 @@ const schema = z.object({
   SEED_DEMO: z.enum(['true', 'false']).optional(),
   AUDIT_KEY: z.string().optional(),
 });
-
-export interface VideoSettings {
-  /** Where uploads, transcoded files and posters live; web and worker processes must share it. */
-  readonly dir: string;
-  readonly maxUploadBytes: number;
-  /** An upload slower than this, sustained over uploadRateWindowMs, is cut off and nothing kept. */
-  readonly minUploadBytesPerSecond: number;
-  readonly uploadRateWindowMs: number;
-  /** Transcodes this process runs at once. */
-  readonly transcodeConcurrency: number;
-  /** FFMPEG_PATH, FFPROBE_PATH: unset, the system's, else npm's (src/media-tools.ts). */
-  readonly ffmpegPath?: string | undefined;
-  readonly ffprobePath?: string | undefined;
-  /** What a transcode may cost and how long it waits out a shortage; unset fields take the component's defaults. */
-  readonly transcode?: TranscodeSettings;
-}
-
-/** The TRANSCODE_* settings, each undefined when unset (docs/architecture.md, "Fair transcoding"). */
-interface TranscodeSettings {
-  /** Width × height × frames a second × seconds one upload may have us decode. */
-  readonly maxDecodedPixels?: number | undefined;
-  /** Wall-clock seconds a transcode may take per second of video (plus a minute). */
-  readonly timePerVideoSecond?: number | undefined;
-  /** What one ffmpeg may allocate. */
-  readonly memoryBytes?: number | undefined;
-  /** How long a full or read-only disk, or a lack of memory, is waited out before the video is parked. */
-  readonly resourceWaitMs?: number | undefined;
-  /** Per creator, in each process: transcoding at once, and waiting beyond those. */
-  readonly runningPerCreator?: number | undefined;
-  readonly queuedPerCreator?: number | undefined;
-}
-
-export interface RateLimitSettings {
-  readonly registrationsPerAddress: Limit;
-  /** Name and description changes, each a command kept for good. */
-  readonly videoEditsPerCreator: Limit;
-  /** Viewings recorded per client address (POST /record-viewing). */
-  readonly viewingsPerAddress: Limit;
-}
-
-export interface MailSettings {
-  /** Unset: emails are written as .eml files in `dir`. */
-  readonly smtpUrl: string | undefined;
-  readonly dir: string;
-  readonly from: string;
-  /** How long an email that fails for a reason that may pass is tried again (0: never); DEFAULT_MAIL_RETRY_WINDOW_SECONDS unless given. */
-  readonly retryWindowSeconds?: number;
-}
 
 export interface DatabaseUrls {
   readonly databaseUrl: string;
@@ -344,7 +258,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     requestBodyTimeoutMs: env.REQUEST_BODY_TIMEOUT_SECONDS * 1000,
     bcryptCost: env.BCRYPT_COST,
     // Only the first slash of a run can start the match: /\/+$/ would rescan a run from each of its slashes.
-    siteUrl: (env.SITE_URL ?? `http://localhost:${env.PORT}`).replace(/(?<!\/)\/+$/, ''),
+    siteUrl: (env.SITE_URL ?? defaultSiteUrl(env.PORT)).replace(/(?<!\/)\/+$/, ''),
     mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM, retryWindowSeconds: env.MAIL_RETRY_WINDOW_SECONDS }),
     loginThrottle: Object.freeze({
       failuresPerDevice: { points: env.LOGIN_FAILURES_PER_DEVICE, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },

@@ -83,6 +83,9 @@ export const identityEmailSchemas = {
   EmailReleased: z.object({ userId: z.uuid() }),
 } as const;
 
+/** The one role there is; granted and revoked by role commands, kept in user_credentials.roles. */
+export const ADMIN_ROLE = 'admin';
+
 export const roleChangeSchema = z.enum(['grant', 'revoke']);
 export type RoleChange = z.infer<typeof roleChangeSchema>;
 

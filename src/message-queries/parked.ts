@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import { ADMIN_ACTIONS_CATEGORY } from '../contracts/admin-actions.ts';
+import { DEAD_LETTER_CATEGORY } from '../subscription/component-processor.ts';
 import { MESSAGE_COLUMNS, toStoredMessage, type MessageRow, type StoredMessage } from './stored.ts';
-
-/** The subscription engine's dead-letter category: deadLetter-<subscriberId>. */
-export const DEAD_LETTER_CATEGORY = 'deadLetter';
 
 /**
  * Still waiting: a Parked message is settled once the engine wrote Replayed after it (its

@@ -15,7 +15,8 @@ import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.
 
 /** Where subscribers keep their positions (Read messages): bookkeeping the admin's message browser hides unless asked. */
 export const POSITION_CATEGORY = 'subscriberPosition';
-const DEAD_LETTER_CATEGORY = 'deadLetter';
+/** Where a component parks what keeps failing: deadLetter-<subscriberId>. */
+export const DEAD_LETTER_CATEGORY = 'deadLetter';
 // Parking ids are derived from the subscriber, the message and how often it was replayed, so a
 // redelivery parks once, and a replay that fails again parks anew.
 const PARKING_NAMESPACE = '6f1c2f0e-5d8a-4a7c-9a51-3c0b8f3f2d11';

@@ -1,3 +1,4 @@
+import { DEFAULTS, MAX_TIMER_MS } from '../config/defaults.ts';
 import type { Logger } from '../logger.ts';
 import {
   ANY_CATEGORY,
@@ -15,8 +16,6 @@ import { describeError, type SubscriberState, type SubscriberStatus } from './st
 
 /** Subscribe to this instead of a category to read every category, up to the safe horizon. */
 export const ALL_CATEGORIES = '$all';
-/** Node's timers cannot wait longer (a larger value fires at once). */
-export const MAX_POLL_INTERVAL_MS = 2 ** 31 - 1;
 // How soon to look again when the all-categories reader waits at a gap.
 const GAP_RETRY_MS = 25;
 const MAX_STANDBY_RETRY_MS = 2_000;
@@ -68,8 +67,8 @@ function validate(options: SubscriptionOptions, group: ConsumerGroup): void {
   if (category === ALL_CATEGORIES && options.processor.kind !== 'aggregator') {
     throw new Error(`${subscriberId}: only an aggregator may read every category`);
   }
-  if (pollIntervalMs !== undefined && !(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_POLL_INTERVAL_MS)) {
-    throw new Error(`${subscriberId}: poll interval must be a whole number of ms from 1 to ${MAX_POLL_INTERVAL_MS}`);
+  if (pollIntervalMs !== undefined && !(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_TIMER_MS)) {
+    throw new Error(`${subscriberId}: poll interval must be a whole number of ms from 1 to ${MAX_TIMER_MS}`);
   }
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`${subscriberId}: batch size must be a positive integer`);
 }
@@ -96,8 +95,8 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   const { messageStore, processor, category, subscriberId } = options;
   const group = options.consumerGroup ?? SOLE_MEMBER;
   validate(options, group);
-  const batchSize = options.batchSize ?? 100;
-  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const batchSize = options.batchSize ?? DEFAULTS.subscriberBatchSize;
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.subscriberPollIntervalMs;
   const retry = options.retry ?? DEFAULT_RETRY;
   const logger = options.logger.child({ subscriberId, ...(group.size > 1 && { member: group.member, size: group.size }) });
   const read = sourceFor(options, group);

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
+import { ADMIN_ROLE } from '../contracts/identity.ts';
 import { ForbiddenError } from './errors.ts';
-
-export const ADMIN_ROLE = 'admin';
 
 /** Pages for logged-in users: anyone else goes to log in, and comes back here after. */
 export function requireUser(): RequestHandler {

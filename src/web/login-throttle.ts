@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { LoginThrottleSettings } from '../config/env.ts';
+import type { LoginThrottleSettings } from '../config/defaults.ts';
 import { clientKey, keyOf, limiter, RATE_LIMITS_TABLE, takePoint } from './rate-limits.ts';
 
 /**

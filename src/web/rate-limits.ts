@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { Knex } from 'knex';
 import { RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
-import type { Limit, RateLimitSettings } from '../config/env.ts';
+import type { Limit, RateLimitSettings } from '../config/defaults.ts';
 
 /** rate-limiter-flexible's table (its own shape); login-throttle.ts keeps its allowances there too. */
 export const RATE_LIMITS_TABLE = 'rate_limits';

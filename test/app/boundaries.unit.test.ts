@@ -155,3 +155,35 @@ test('boundaries: an admin section imports no other section; what two share live
   t.ok(sections.length >= 10, `the sections are found (${sections.join(', ')})`);
   t.deepEqual(offences, [], 'no admin section reaches into another');
 });
+
+/**
+ * Facts a reader should find stated in one place, with the file that states them: a second
+ * declaration is a copy that can drift (as the poll interval did between env.ts and the engine).
+ */
+const DECLARED_ONCE: Readonly<Record<string, string>> = {
+  ADMIN_ROLE: 'src/contracts/identity.ts',
+  UsageError: 'src/bin/cli.ts',
+  CLI_OPERATOR_NAMESPACE: 'src/bin/cli.ts',
+  DEAD_LETTER_CATEGORY: 'src/subscription/component-processor.ts',
+  MAX_TIMER_MS: 'src/config/defaults.ts',
+  DEFAULTS: 'src/config/defaults.ts',
+};
+
+/** Files (paths from the root) that declare `name` as a const, class, function or enum. */
+function declaring(texts: ReadonlyMap<string, string>, name: string): string[] {
+  const declaration = new RegExp(`\\b(?:const|let|class|function|enum)\\s+${name}\\b`);
+  return [...texts].filter(([, text]) => declaration.test(text)).map(([file]) => file).sort();
+}
+
+test('boundaries: the admin role, the CLI usage error and operator, and shared bounds are declared once', async (t) => {
+  const texts = new Map(await Promise.all((await sourceFiles(path.join(root, 'src'))).map(async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const)));
+  for (const [name, home] of Object.entries(DECLARED_ONCE)) t.deepEqual(declaring(texts, name), [home], `${name} is declared in ${home} alone`);
+  // The values themselves, under whatever name a copy might take.
+  const stating = (pattern: RegExp) => [...texts].filter(([, text]) => pattern.test(text)).map(([file]) => file).sort();
+  t.deepEqual(stating(/0c8d7a52-1f0e-4b7a-8d59-6a0f2b3c4d5e/), ['src/bin/cli.ts'], 'the CLI operator namespace is written once');
+  t.deepEqual(stating(/`cli:\$\{/), ['src/bin/cli.ts'], 'and the cli:<user>@<host> label is made in one place');
+  // (2_147_483_647 is also PostgreSQL's int4 bound, a different fact: only the timer's spelling is checked.)
+  t.deepEqual(stating(/2 \*\* 31 - 1/), ['src/config/defaults.ts'], "Node's timer bound is written once");
+  const copied = new Map([['a.ts', 'export const ADMIN_ROLE = 1;'], ['b.ts', 'class ADMIN_ROLE {}'], ['c.ts', 'ADMIN_ROLE_NAME; const x = ADMIN_ROLE;']]);
+  t.deepEqual(declaring(copied, 'ADMIN_ROLE'), ['a.ts', 'b.ts'], 'and the check finds a second declaration');
+});

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import test from 'tape';
 import { AUTHENTICATION_CATEGORY } from '../../src/contracts/authentication.ts';
-import { DEFAULT_LOGIN_THROTTLE } from '../../src/config/env.ts';
+import { DEFAULTS as SETTINGS } from '../../src/config/defaults.ts';
 import { createLoginThrottle } from '../../src/web/login-throttle.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { cookieBrowser } from '../helpers/cookie-browser.ts';
@@ -10,7 +10,7 @@ import { createTestSystem } from '../helpers/test-system.ts';
 
 // The shipped defaults, so these tests describe what a real site does; each request's address
 // is its X-Forwarded-For, believed from the loopback proxy (supertest).
-const DEFAULTS = { trustProxy: ['loopback'], loginThrottle: DEFAULT_LOGIN_THROTTLE };
+const DEFAULTS = { trustProxy: ['loopback'], loginThrottle: SETTINGS.loginThrottle };
 
 /** An address of its own for the n-th request of an attack spread over many machines. */
 const attackerAddress = (n: number) => `198.51.${Math.floor(n / 250)}.${(n % 250) + 1}`;

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import test from 'tape';
-import { ADMIN_ROLE } from '../../src/web/access.ts';
+import { ADMIN_ROLE } from '../../src/contracts/identity.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { expectAccessible } from '../helpers/axe.ts';
 import { openBrowser, serve } from '../helpers/chromium.ts';

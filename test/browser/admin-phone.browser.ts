@@ -3,7 +3,7 @@ import request from 'supertest';
 import test from 'tape';
 import type { Page } from 'playwright-core';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
-import { ADMIN_ROLE } from '../../src/web/access.ts';
+import { ADMIN_ROLE } from '../../src/contracts/identity.ts';
 import { postRegistration, seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { message } from '../helpers/message-store.ts';

@@ -1,5 +1,5 @@
 import test from 'tape';
-import { ADMIN_ROLE } from '../../src/web/access.ts';
+import { ADMIN_ROLE } from '../../src/contracts/identity.ts';
 import { postRegistration, seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import test from 'tape';
 import { videoKeys } from '../../src/video-store/index.ts';
-import { ADMIN_ROLE } from '../../src/web/access.ts';
+import { ADMIN_ROLE } from '../../src/contracts/identity.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { DatabaseUrls, VideoSettings } from '../../src/config/env.ts';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import type { VideoSettings } from '../../src/config/defaults.ts';
 import { createSystem, type System, type SystemConfig } from '../../src/system.ts';
 import { freshDatabases, silentLogger } from './databases.ts';
 

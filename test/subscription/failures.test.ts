@@ -5,7 +5,8 @@ import { createDispatcher } from '../../src/contracts/parse.ts';
 import { type RawMessage } from '../../src/message-store/index.ts';
 import { parkedData } from '../../src/subscription/component-processor.ts';
 import { backoffDelay } from '../../src/subscription/retry.ts';
-import { createSubscription, MAX_POLL_INTERVAL_MS } from '../../src/subscription/subscription.ts';
+import { MAX_TIMER_MS } from '../../src/config/defaults.ts';
+import { createSubscription } from '../../src/subscription/subscription.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -313,8 +314,8 @@ test('subscription: a poll interval Node cannot time (above 2^31-1 ms) is refuse
     const processor = componentProcessor(store, 'any', async () => undefined);
     const make = (pollIntervalMs: number) => () =>
       createSubscription({ messageStore: store, logger: silentLogger, subscriberId: 'x', category: 'any', processor, pollIntervalMs });
-    t.throws(make(MAX_POLL_INTERVAL_MS + 1), /poll interval/, 'refused');
-    t.doesNotThrow(make(MAX_POLL_INTERVAL_MS), 'the largest is accepted');
+    t.throws(make(MAX_TIMER_MS + 1), /poll interval/, 'refused');
+    t.doesNotThrow(make(MAX_TIMER_MS), 'the largest is accepted');
   } finally {
     await scope.close();
   }

@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
-import { identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../contracts/identity.ts';
+import { ADMIN_ROLE, identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../contracts/identity.ts';
 import { createPersonalData, ERASED, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/projection-batch.ts';
-import { ADMIN_ROLE } from '../user-credentials/index.ts';
 import { byUserId, schemasOf } from './contract-subset.ts';
 
 const IDENTITY_TYPES = ['Registered', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
+import { ADMIN_ROLE, IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import { createPersonalData, openMessageField } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import type { RawMessage, Recorded } from '../../message-store/index.ts';
@@ -7,7 +7,6 @@ import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 
 export const USER_CREDENTIALS_SUBSCRIBER_ID = 'aggregators:user-credentials';
-export const ADMIN_ROLE = 'admin';
 
 const CREDENTIAL_EVENTS = ['Registered', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
 type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;

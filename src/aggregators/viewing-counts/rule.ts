@@ -1,6 +1,3 @@
-/** How long one visitor's viewings of one video count once, unless VIEWING_COUNT_WINDOW_MINUTES says otherwise. */
-export const DEFAULT_VIEWING_COUNT_WINDOW_MS = 30 * 60_000;
-
 /** What the counting rule needs of a viewing. */
 export interface CountableViewing {
   readonly videoId: string;

@@ -1,8 +1,6 @@
 import type { Knex } from 'knex';
 import { applyCountingRule, windowKey, type CountableViewing, type LastCounted } from './rule.ts';
 
-export { DEFAULT_VIEWING_COUNT_WINDOW_MS } from './rule.ts';
-
 /**
  * The tables that keep, for one projection, when each visitor's viewing of each video last
  * counted. Each projection has its own (its rebuild replaces only its own tables), with the same

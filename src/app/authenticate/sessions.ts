@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { erasureOf } from '../../personal-data/seal.ts';
-import { ADMIN_ROLE } from '../../web/access.ts';
+import { ADMIN_ROLE } from '../../contracts/identity.ts';
 import { SESSION_MAX_AGE_MS, type SessionUser } from '../../web/request-context.ts';
 
 const TABLE = 'sessions';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../../config/defaults.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import type { Logger } from '../../logger.ts';
 import {
@@ -15,7 +16,7 @@ import {
 } from '../../message-store/index.ts';
 import { componentPositionStream } from '../../subscription/component-processor.ts';
 import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
-import { createSubscription, MAX_POLL_INTERVAL_MS, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import {
   SEND_EMAIL_CATEGORY,
   SEND_EMAIL_RETRIES_SUBSCRIBER_ID,
@@ -153,7 +154,7 @@ export function createRetryDueList({ messageStore, logger: parentLogger, now, co
     let earliest = Infinity;
     for (const entry of due.values()) if (!entry.retried) earliest = Math.min(earliest, entry.dueAt);
     if (earliest === Infinity) return;
-    timer = setTimeout(onTimer, Math.min(Math.max(0, earliest - now()), MAX_POLL_INTERVAL_MS));
+    timer = setTimeout(onTimer, Math.min(Math.max(0, earliest - now()), MAX_TIMER_MS));
   }
 
   function onTimer(): void {

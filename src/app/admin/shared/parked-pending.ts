@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import { parkedData } from '../../../subscription/component-processor.ts';
-import { DEAD_LETTER_CATEGORY, pendingParkedMessage, pendingParkedMessages } from '../../../message-queries/parked.ts';
+import { DEAD_LETTER_CATEGORY, parkedData } from '../../../subscription/component-processor.ts';
+import { pendingParkedMessage, pendingParkedMessages } from '../../../message-queries/parked.ts';
 import type { StoredMessage } from '../../../message-queries/stored.ts';
 /** More than an operator works through at once; the page says when there are more. */
 export const PARKED_LISTED = 200;

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { MAX_TIMER_MS } from '../../../config/defaults.ts';
 import type { ToolLimits } from './sandbox.ts';
 
 /**
@@ -60,8 +61,6 @@ export function transcodeLimits(given: Partial<TranscodeLimits> = {}): Transcode
   }
   return limits;
 }
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * How much of a source ffmpeg is let convert: its whole length, or, when its length is unknown,
