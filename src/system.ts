@@ -101,6 +101,9 @@ export interface System {
 }
 
 /** The composition root: every part is built here from explicit dependencies. */
+/** The projections whose subscribers come before the components' in every list of subscribers. */
+const PROJECTIONS_BEFORE_COMPONENTS: readonly ProjectionName[] = ['home-page', 'user-credentials'];
+
 export function createSystem(config: SystemConfig): System {
   const { logger, urls } = config;
   const db = createAppDatabase(urls.databaseUrl, { logger });
@@ -121,7 +124,15 @@ export function createSystem(config: SystemConfig): System {
   const personalData = createPersonalData(db);
   // Every projection from its one definition; the home page's cached reads refresh on a commit.
   const refreshes: Partial<Record<ProjectionName, () => void>> = { 'home-page': home.projectionMoved, videos: home.catalogMoved };
-  const projections = PROJECTIONS.flatMap((definition: ProjectionDefinition<ProjectionName>) => liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }));
+  const projections = PROJECTIONS.map((definition: ProjectionDefinition<ProjectionName>) => ({
+    name: definition.name,
+    subscriptions: liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }),
+  }));
+  // Listed (status, the subscribers page) and started in the order they had before the definitions:
+  // these two projections before the components, the others after them.
+  const listedFirst = (name: ProjectionName) => PROJECTIONS_BEFORE_COMPONENTS.includes(name);
+  const projectionsBefore = projections.filter(({ name }) => listedFirst(name)).flatMap(({ subscriptions }) => subscriptions);
+  const projectionsAfter = projections.filter(({ name }) => !listedFirst(name)).flatMap(({ subscriptions }) => subscriptions);
   const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
   const mail = config.mail ?? DEFAULTS.mail;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
@@ -161,11 +172,12 @@ export function createSystem(config: SystemConfig): System {
     },
   });
   const subscriptions: Subscription[] = [
-    ...projections,
+    ...projectionsBefore,
     ...identity.subscriptions,
     sendEmail.subscription,
     sendEmail.retries.subscription,
     ...videoPublishing.subscriptions,
+    ...projectionsAfter,
     auditChain.subscription,
   ];
   const running = selectSubscriptions(subscriptions, run.subscribers);

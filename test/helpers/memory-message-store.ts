@@ -33,6 +33,18 @@ function streamHash(streamName: string): bigint {
   return hash < 0n ? -hash : hash;
 }
 
+/**
+ * The id as Message DB keeps it (a uuid column): refused unless PostgreSQL reads it as a UUID,
+ * and in its canonical text, lower case, so an id in capitals is the same id.
+ */
+function uuidOf(id: string): string {
+  const braced = id.startsWith('{') && id.endsWith('}');
+  const hex = (braced ? id.slice(1, -1) : id).toLowerCase();
+  if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/.test(hex)) throw new Error(`invalid input syntax for type uuid: "${id}"`);
+  const digits = hex.replaceAll('-', '');
+  return `${digits.slice(0, 8)}-${digits.slice(8, 12)}-${digits.slice(12, 16)}-${digits.slice(16, 20)}-${digits.slice(20)}`;
+}
+
 function batch(rows: readonly MessageRow[], batchSize: number): RawMessage[] {
   return (batchSize === -1 ? rows : rows.slice(0, batchSize)).map(fromRow);
 }
@@ -98,8 +110,9 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
   const store: MemoryMessageStore = {
     async write(stream, message, expectedVersion) {
       assertStreamName(stream);
+      const id = uuidOf(message.id);
       // A retried write of the same id: its first position, or a writer's bug (write.ts).
-      const earlier = byId.get(message.id);
+      const earlier = byId.get(id);
       if (earlier) {
         if (earlier.stream_name === stream) return Number(earlier.position);
         throw new DuplicateMessageIdError(message.id, stream, earlier.stream_name);
@@ -108,7 +121,7 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
       if (expectedVersion !== undefined && expectedVersion !== current) throw new VersionConflictError(stream, expectedVersion, current);
       const metadata = { ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) };
       const row: MessageRow = {
-        id: message.id,
+        id,
         stream_name: stream,
         type: message.type,
         position: current + 1,

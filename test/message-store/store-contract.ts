@@ -66,6 +66,17 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     t.equal((elsewhere as DuplicateMessageIdError).existingStreamName, stream, 'naming where it is');
   });
 
+  contract('a message id is a UUID: anything else is refused and nothing written; one in capitals is the same id, read back in lower case', async (t, store) => {
+    const stream = `${uniqueCategory()}-${randomUUID()}`;
+    const refused = await store.write(stream, { ...message('NotUuid'), id: 'not-a-uuid' }).then(() => undefined, (error: unknown) => error);
+    t.ok(refused instanceof Error, 'an id that is no UUID is refused');
+    t.equal(await store.streamVersion(stream), -1, 'and nothing is written');
+    const id = randomUUID();
+    t.equal(await store.write(stream, { ...message('Once'), id: id.toUpperCase() }), 0);
+    t.equal(await store.write(stream, { ...message('Once'), id }), 0, 'the same id in lower case is a retry of the first write');
+    t.deepEqual((await store.readStream(stream)).map((read) => read.id), [id], 'written once, its id in lower case');
+  });
+
   contract('names are checked before anything is read or written', async (t, store) => {
     const refused = async (what: string, attempt: () => Promise<unknown>) =>
       t.ok((await attempt().then(() => undefined, (error: unknown) => error)) instanceof StreamNameError, what);
