@@ -61,7 +61,7 @@ async function visit(url: string, jar: CookieJar): Promise<PageForm | undefined>
 async function firstVideoPage(target: Target, jar: CookieJar): Promise<string | undefined> {
   const cookie = jar.header();
   const home = await fetch(`${target.url}/`, { headers: { ...VIA_PROXY, ...(cookie ? { cookie } : {}) } });
-  const href = /href="(\/videos\/[^"\/?#]+)"/.exec(await home.text())?.[1];
+  const href = /href="(\/videos\/[^"/?#]+)"/.exec(await home.text())?.[1];
   return href === undefined ? undefined : new URL(href, `${target.url}/`).toString();
 }
 

@@ -88,9 +88,9 @@ export async function claimRun(db: Knex, { projection, runId, requestedBy }: { p
     .insert({ ...fresh, started_at: db.fn.now(), updated_at: db.fn.now() })
     .onConflict('projection')
     .merge()
-    .where((guard) =>
-      guard.whereNot(`${PROGRESS_TABLE}.state`, 'running').orWhere(`${PROGRESS_TABLE}.updated_at`, '<', db.raw(`now() - make_interval(secs => ?)`, [STALE_AFTER_MS / 1000])),
-    )
+    .where((guard) => {
+      guard.whereNot(`${PROGRESS_TABLE}.state`, 'running').orWhere(`${PROGRESS_TABLE}.updated_at`, '<', db.raw(`now() - make_interval(secs => ?)`, [STALE_AFTER_MS / 1000]));
+    })
     .returning('run_id');
   if (claimed.length === 0) throw new RebuildRunningError(projection);
 }

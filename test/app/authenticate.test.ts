@@ -216,7 +216,7 @@ test('sessions in production: cookie flags, and a cookie signed with a retired k
   const lines: string[] = [];
   const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
   const before = await createTestSystem({ production: true, trustProxy: ['loopback'], cookieSecret: [oldKey], logger });
-  let cookie = '';
+  let cookie: string;
   try {
     const account = await seedAccount(before.db);
     // By hand: supertest's cookie jar keeps Secure cookies from plain-http test requests.

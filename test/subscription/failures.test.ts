@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import test from 'tape';
 import { z } from 'zod';
 import { createDispatcher } from '../../src/contracts/parse.ts';
@@ -109,7 +110,7 @@ test('aggregator: data that breaks its contract is skipped, recorded and counted
     await store.write(`${category}-legacy`, message('Greet', { name: 42 }));
     await store.write(`${category}-2`, message('Greet', { name: 'Grace' }));
     const [, bad] = await store.readCategory(category);
-    const handle = createDispatcher<typeof greetSchemas, [import('knex').Knex.Transaction]>(greetSchemas, {
+    const handle = createDispatcher<typeof greetSchemas, [Knex.Transaction]>(greetSchemas, {
       Greet: (m, trx) => recordSeen(m, trx),
     });
     const subscriberId = `aggregators:test:${category}`;

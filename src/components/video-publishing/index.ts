@@ -6,7 +6,6 @@ import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
 import {
-  VIDEO_PUBLISHING_CATEGORY,
   VIDEO_PUBLISHING_COMMAND_CATEGORY,
   videoPublishingCommandSchemas,
   videoPublishingEventSchemas,
