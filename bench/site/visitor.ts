@@ -29,7 +29,9 @@ export async function pageCount(target: Target): Promise<number> {
   const html = await page.text();
   const count = target.countOf(html);
   if (count === undefined) {
-    throw new Error(`no "videos watched" count on ${target.name}'s home page (HTTP ${page.status}); set BENCH_TARGET_COUNT_PATTERN to a pattern whose first group is the number`);
+    throw new Error(
+      `no "videos watched" count on ${target.name}'s home page (HTTP ${page.status}); set BENCH_TARGET_COUNT_PATTERN to a pattern whose first group is the number`,
+    );
   }
   return count;
 }
@@ -81,7 +83,12 @@ async function viewingForm(target: Target, jar: CookieJar): Promise<PageForm> {
 
 /** Posts once, as another visitor; the status, with the redirect left unfollowed. */
 export async function submit(submission: Submission): Promise<number> {
-  const posted = await fetch(submission.url, { method: 'POST', headers: { ...submission.headers, ...anotherVisitor() }, body: submission.body, redirect: 'manual' });
+  const posted = await fetch(submission.url, {
+    method: 'POST',
+    headers: { ...submission.headers, ...anotherVisitor() },
+    body: submission.body,
+    redirect: 'manual',
+  });
   await posted.arrayBuffer();
   return posted.status;
 }

@@ -185,9 +185,12 @@ async function join(dataDir: string, preferredPort: number, logger: Logger): Pro
         // Refused while it stops is expected; refused by a server that goes on running is not.
         const now = await runningServer(dataDir);
         if (now?.pid === server.pid && now.status === 'ready') {
-          throw new Error(`Could not join the embedded PostgreSQL in ${dataDir} (port ${server.port}): ${error instanceof Error ? error.message : String(error)}`, {
-            cause: error,
-          });
+          throw new Error(
+            `Could not join the embedded PostgreSQL in ${dataDir} (port ${server.port}): ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+            },
+          );
         }
       }
     }
@@ -196,6 +199,7 @@ async function join(dataDir: string, preferredPort: number, logger: Logger): Pro
       return { lease, server, startedHere, url: (database) => urlOn(port, database) };
     }
     // Being stopped by its last user (or not ready in time): once it is gone, start afresh.
-    if (!(await serverGone(dataDir, deadline))) throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
+    if (!(await serverGone(dataDir, deadline)))
+      throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
   }
 }
