@@ -79,7 +79,10 @@ export async function adminPageFigures(urls: DatabaseUrls, messages: number, res
     const app = await startApp(urls, { env: { MAIL_DIR: mailDir } });
     try {
       const start = performance.now();
-      for (const [subscriber, category] of [['aggregators:admin-streams', undefined], ['aggregators:admin-users:viewings', 'viewing']] as const) {
+      for (const [subscriber, category] of [
+        ['aggregators:admin-streams', undefined],
+        ['aggregators:admin-users:viewings', 'viewing'],
+      ] as const) {
         while (!(await caughtUp(db, store, subscriber, category))) await new Promise((resolve) => setTimeout(resolve, 500));
       }
       results['admin: projections caught up from zero'] = `${Math.round((performance.now() - start) / 1000)} s (admin-streams, admin-users)`;
@@ -114,7 +117,8 @@ export async function adminPageFigures(urls: DatabaseUrls, messages: number, res
       if (loggedIn.status !== 303) throw new Error(`admin log-in answered ${loggedIn.status}`);
 
       const newest = Number((await store.query<{ head: string }>('SELECT max(global_position) AS head FROM messages')).rows[0]?.head);
-      const aTrace = (await store.query<{ trace: string }>(`SELECT metadata->>'traceId' AS trace FROM messages WHERE global_position = $1`, [newest])).rows[0]?.trace;
+      const aTrace = (await store.query<{ trace: string }>(`SELECT metadata->>'traceId' AS trace FROM messages WHERE global_position = $1`, [newest])).rows[0]
+        ?.trace;
       const pages: Array<[string, string]> = [
         ['dashboard', '/admin'],
         ['users', '/admin/users'],

@@ -47,7 +47,23 @@ export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra
   const logFile = path.join(dir, 'app.log');
   const log = await open(logFile, 'w');
   const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'])], {
-    env: { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'production', COOKIE_SECRET: 'b'.repeat(48), AUDIT_KEY: 'c'.repeat(48), MAIL_DIR: path.join(os.tmpdir(), 'vt-bench-mail'), VIDEO_DIR: path.join(os.tmpdir(), 'vt-bench-videos'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', TRUST_PROXY: 'loopback', NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS, ...extra, DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl },
+    env: {
+      ...process.env,
+      ENV_FILE: '/dev/null',
+      NODE_ENV: 'production',
+      COOKIE_SECRET: 'b'.repeat(48),
+      AUDIT_KEY: 'c'.repeat(48),
+      MAIL_DIR: path.join(os.tmpdir(), 'vt-bench-mail'),
+      VIDEO_DIR: path.join(os.tmpdir(), 'vt-bench-videos'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      TRUST_PROXY: 'loopback',
+      NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS,
+      ...extra,
+      DATABASE_URL: urls.databaseUrl,
+      MESSAGE_STORE_URL: urls.messageStoreUrl,
+    },
     stdio: ['ignore', log.fd, 'inherit'],
   });
   await log.close(); // the child holds its own descriptor

@@ -24,7 +24,8 @@ export async function concurrentWrites(mode: WriteMode, { pool, store, writers, 
   const write = async (category: string): Promise<void> => {
     const stream = `${category}-${randomUUID()}`;
     if (mode === 'message store with wake-ups') await store.write(stream, { id: randomUUID(), type: 'Tick', data: {}, metadata: {} });
-    else if (mode === 'message store, no wake-ups') await writeMessage(pool, messageVersions, stream, { id: randomUUID(), type: 'Tick', data: {}, metadata: {} });
+    else if (mode === 'message store, no wake-ups')
+      await writeMessage(pool, messageVersions, stream, { id: randomUUID(), type: 'Tick', data: {}, metadata: {} });
     else await pool.query(mode === 'plain write_message' ? PLAIN : WITH_NOTIFY, [randomUUID(), stream]);
   };
   const start = performance.now();

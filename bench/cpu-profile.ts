@@ -50,7 +50,10 @@ const OURS = 'our code';
 
 /** node:_http_server → http, node:internal/streams/writable → streams: which part of node. */
 function nodeModuleOf(url: string): string {
-  const [first = ''] = url.slice('node:'.length).replace(/^internal\//, '').split('/');
+  const [first = ''] = url
+    .slice('node:'.length)
+    .replace(/^internal\//, '')
+    .split('/');
   const name = first.replace(/^_/, '').split('_')[0]!;
   return name === 'streams' ? 'stream' : name;
 }

@@ -36,7 +36,11 @@ export const throughStore =
 export const throughSql =
   (pool: pg.Pool): ViewingWriter =>
   (videoId) =>
-    pool.query(`SELECT write_message($1, $2, 'VideoViewed', jsonb_build_object('videoId', $3::text, 'userId', NULL))`, [randomUUID(), `viewing-${videoId}`, videoId]);
+    pool.query(`SELECT write_message($1, $2, 'VideoViewed', jsonb_build_object('videoId', $3::text, 'userId', NULL))`, [
+      randomUUID(),
+      `viewing-${videoId}`,
+      videoId,
+    ]);
 
 export async function writeToProjectionLag(write: ViewingWriter, subscription: Subscription, samples: number): Promise<number[]> {
   const lags: number[] = [];

@@ -14,9 +14,17 @@ store.onWrite('*', () => void (heard += 1));
 await store.write(`benchListener-${process.pid}`, { id: crypto.randomUUID(), type: 'Ready', data: {}, metadata: {} });
 process.stdout.write('listening\n');
 process.stdin.resume();
-process.stdin.on('end', async () => {
+process.stdin.on('end', () => {
   process.stderr.write(`listener heard ${heard} wake-ups\n`);
-  await store.close();
-  await pool.end();
-  process.exit(0);
+  // An event listener cannot be awaited: a failure to close is said and ends the process with 1.
+  store
+    .close()
+    .then(() => pool.end())
+    .then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`listener could not close: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
 });

@@ -24,5 +24,6 @@ export async function sealedFieldFigures(db: Knex, results: Record<string, strin
   for (const { userId, sealed } of fields) await personalData.open(userId, sealed);
   const openMs = performance.now() - opening;
   const each = (ms: number) => `${Math.round((ms / USERS) * 1000)} µs`;
-  results['sealed field: seal (new key) / open, one at a time'] = `${each(sealMs)} / ${each(openMs)} each (${USERS} users; ~${Math.round(USERS / (openMs / 1000))} opens/s)`;
+  results['sealed field: seal (new key) / open, one at a time'] =
+    `${each(sealMs)} / ${each(openMs)} each (${USERS} users; ~${Math.round(USERS / (openMs / 1000))} opens/s)`;
 }

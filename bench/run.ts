@@ -37,7 +37,8 @@ const CATCH_UP_EVENTS = Number(env.BENCH_EVENTS ?? 20_000);
 const BIG_CATCH_UP_EVENTS = Number(env.BENCH_BIG_EVENTS ?? 200_000);
 const IDLE_SAMPLE_MS = 20_000;
 const ONLY = env.BENCH_ONLY;
-if (ONLY !== undefined && !['site', 'engine', 'admin', 'viewings'].includes(ONLY)) throw new Error(`BENCH_ONLY must be site, engine, admin or viewings, not ${ONLY}`);
+if (ONLY !== undefined && !['site', 'engine', 'admin', 'viewings'].includes(ONLY))
+  throw new Error(`BENCH_ONLY must be site, engine, admin or viewings, not ${ONLY}`);
 // The admin pages on a big store: a million messages take minutes to write and project, so they
 // run with BENCH_ONLY=admin, or in a full run when BENCH_ADMIN_MESSAGES is set.
 const ADMIN_MESSAGES = Number(env.BENCH_ADMIN_MESSAGES ?? (ONLY === 'admin' ? 1_000_000 : 0));
@@ -99,15 +100,20 @@ async function main(): Promise<void> {
     }
     if (ONLY !== 'site' && ONLY !== 'admin' && ONLY !== 'viewings') {
       log('engine figures');
-      await engineFigures(urls, logger, {
-        catchUpEvents: CATCH_UP_EVENTS,
-        bigCatchUpEvents: BIG_CATCH_UP_EVENTS,
-        writes: Number(env.BENCH_WRITES ?? 2_000),
-        batchSize: Number(env.BENCH_BATCH ?? 100),
-        writesEach: Number(env.BENCH_CONCURRENT_WRITES ?? 1000),
-        rounds: Number(env.BENCH_ROUNDS ?? 5),
-        lagSamples: LAG_SAMPLES,
-      }, results);
+      await engineFigures(
+        urls,
+        logger,
+        {
+          catchUpEvents: CATCH_UP_EVENTS,
+          bigCatchUpEvents: BIG_CATCH_UP_EVENTS,
+          writes: Number(env.BENCH_WRITES ?? 2_000),
+          batchSize: Number(env.BENCH_BATCH ?? 100),
+          writesEach: Number(env.BENCH_CONCURRENT_WRITES ?? 1000),
+          rounds: Number(env.BENCH_ROUNDS ?? 5),
+          lagSamples: LAG_SAMPLES,
+        },
+        results,
+      );
     }
     if (ONLY !== 'engine' && ONLY !== 'admin' && ONLY !== 'viewings') {
       // The real app, compiled as production runs it, through the same suite as any other site.
@@ -123,7 +129,14 @@ async function main(): Promise<void> {
         const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
         const targets = theirs ? [ours, theirs] : [ours];
         const rounds = Number(env.BENCH_SITE_ROUNDS ?? 3);
-        const figures = await siteSuite(targets, { loadSeconds: LOAD_SECONDS, rounds, catchUps: [CATCH_UP_EVENTS, BIG_CATCH_UP_EVENTS], lagSamples: LAG_SAMPLES, idleMs: IDLE_SAMPLE_MS, log });
+        const figures = await siteSuite(targets, {
+          loadSeconds: LOAD_SECONDS,
+          rounds,
+          catchUps: [CATCH_UP_EVENTS, BIG_CATCH_UP_EVENTS],
+          lagSamples: LAG_SAMPLES,
+          idleMs: IDLE_SAMPLE_MS,
+          log,
+        });
         site = {
           targets: targets.map(({ name, url: address, pid }) => ({ name, url: address, ...(pid === undefined ? {} : { pid }) })),
           rounds,
@@ -142,7 +155,8 @@ async function main(): Promise<void> {
         log(`GET load under node --cpu-prof, profile in ${PROFILE_DIR}`);
         const profiled = await profiledGet(urls, PROFILE_DIR, 10, LOAD_SECONDS);
         const { requestsPerSecond, cpuMsPerRequest } = profiled.load;
-        results['GET /, 10 connections, under --cpu-prof'] = `${Math.round(requestsPerSecond)} req/s, app CPU ${cpuMsPerRequest?.toFixed(2)} ms/request (profiler included)`;
+        results['GET /, 10 connections, under --cpu-prof'] =
+          `${Math.round(requestsPerSecond)} req/s, app CPU ${cpuMsPerRequest?.toFixed(2)} ms/request (profiler included)`;
         profile = { file: profiled.file, text: profiled.text };
       }
     }
@@ -156,7 +170,12 @@ async function main(): Promise<void> {
   for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(58)} ${value}`);
   if (site) {
     console.log(`\nsite suite (median of ${site.rounds} rounds for the GET and POST loads of ${site.loadSeconds} s):`);
-    console.log(siteTable(site.targets.map(({ name }) => name), site.figures));
+    console.log(
+      siteTable(
+        site.targets.map(({ name }) => name),
+        site.figures,
+      ),
+    );
     for (const note of site.notes) console.log(`note: ${note}`);
   }
   if (profile) console.log(`\nCPU profile of GET / under load (${profile.file}):\n${profile.text}`);

@@ -13,7 +13,13 @@ export interface SoakSample {
  * as another visitor) at once, with the app's RSS sampled every `everySeconds`, to see whether
  * memory settles or keeps growing.
  */
-export async function soak(base: string, pid: number, videoId: string, seconds: number, everySeconds = 30): Promise<{ samples: SoakSample[]; requests: number; errors: number }> {
+export async function soak(
+  base: string,
+  pid: number,
+  videoId: string,
+  seconds: number,
+  everySeconds = 30,
+): Promise<{ samples: SoakSample[]; requests: number; errors: number }> {
   const viaProxy = { 'x-forwarded-proto': 'https' };
   const { fields, action, cookie } = await watchForm(base, videoId, viaProxy);
   const samples: SoakSample[] = [{ second: 0, rssMiB: await rssMiB(pid) }];
@@ -39,7 +45,11 @@ export async function soak(base: string, pid: number, videoId: string, seconds: 
       }),
     ]);
     samples.push({ second: Math.round((Date.now() - started) / 1000), rssMiB: await rssMiB(pid) });
-    return { samples, requests: reads.requests.total + writes.requests.total, errors: reads.errors + writes.errors + reads.non2xx + writes.non2xx - writes['3xx'] };
+    return {
+      samples,
+      requests: reads.requests.total + writes.requests.total,
+      errors: reads.errors + writes.errors + reads.non2xx + writes.non2xx - writes['3xx'],
+    };
   } finally {
     clearInterval(sampler);
   }

@@ -78,7 +78,9 @@ async function main(heavy: readonly string[]): Promise<void> {
     for (const { who, videoId, at } of sent) {
       const outcome = outcomes.get(videoId)!;
       const reason = outcome.reason ? ` — ${outcome.reason}` : '';
-      console.log(`${who}: ${outcome.type} ${((outcome.at - at) / 1000).toFixed(1)} s after it was sent (${((outcome.at - start) / 1000).toFixed(1)} s from the start)${reason}`);
+      console.log(
+        `${who}: ${outcome.type} ${((outcome.at - at) / 1000).toFixed(1)} s after it was sent (${((outcome.at - start) / 1000).toFixed(1)} s from the start)${reason}`,
+      );
     }
   } finally {
     await scope.close();

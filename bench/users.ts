@@ -19,7 +19,12 @@ interface UserTimings {
 
 const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 
-async function request(base: string, jar: CookieJar, path: string, form?: Record<string, string>): Promise<{ status: number; text: string; location: string | null }> {
+async function request(
+  base: string,
+  jar: CookieJar,
+  path: string,
+  form?: Record<string, string>,
+): Promise<{ status: number; text: string; location: string | null }> {
   const cookie = jar.header();
   const answer = await fetch(`${base}${path}`, {
     method: form ? 'POST' : 'GET',

@@ -27,7 +27,10 @@ export interface ViewingBurst {
 const CATCH_UP_LIMIT_MS = 60_000;
 
 async function caughtUp(db: pg.Pool, store: pg.Pool, subscriberIds: readonly string[]): Promise<boolean> {
-  const head = Number((await store.query<{ head: string | null }>(`SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`)).rows[0]?.head ?? 0);
+  const head = Number(
+    (await store.query<{ head: string | null }>(`SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`)).rows[0]?.head ??
+      0,
+  );
   const rows = await db.query<{ subscriber_id: string; position: string }>(
     'SELECT subscriber_id, max(position) AS position FROM subscriber_positions WHERE subscriber_id = ANY($1) GROUP BY subscriber_id',
     [subscriberIds],
@@ -41,7 +44,11 @@ async function caughtUp(db: pg.Pool, store: pg.Pool, subscriberIds: readonly str
  * what an attacker with a script does to inflate a count. Says how many the site took and
  * refused per second, how many reached the store, and how many the counts show once caught up.
  */
-export async function viewingBurst(baseUrl: string, urls: DatabaseUrls, { seconds, connections }: { seconds: number; connections: number }): Promise<ViewingBurst> {
+export async function viewingBurst(
+  baseUrl: string,
+  urls: DatabaseUrls,
+  { seconds, connections }: { seconds: number; connections: number },
+): Promise<ViewingBurst> {
   const store = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 2 });
   const db = new pg.Pool({ connectionString: urls.databaseUrl, max: 2 });
   try {
@@ -73,7 +80,9 @@ export async function viewingBurst(baseUrl: string, urls: DatabaseUrls, { second
     const waited = performance.now();
     const subscribers = ['aggregators:home-page', 'aggregators:videos:views'];
     while (!(await caughtUp(db, store, subscribers)) && performance.now() - waited < CATCH_UP_LIMIT_MS) await sleep(50);
-    const written = Number((await store.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE stream_name = $1`, [`viewing-${videoId}`])).rows[0]?.n ?? 0);
+    const written = Number(
+      (await store.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE stream_name = $1`, [`viewing-${videoId}`])).rows[0]?.n ?? 0,
+    );
     return {
       seconds,
       acceptedPerSecond: accepted / seconds,

@@ -161,7 +161,10 @@ async function main(): Promise<void> {
     });
     system.start();
     if (!role.http) {
-      logger.info({ role: role.name, pid: process.pid, subscribers: system.status().map((status) => status.subscriberId), ...role.run.consumerGroup }, 'working');
+      logger.info(
+        { role: role.name, pid: process.pid, subscribers: system.status().map((status) => status.subscriberId), ...role.run.consumerGroup },
+        'working',
+      );
       return;
     }
     server = await listen(system, env.port, env.host);
@@ -170,14 +173,17 @@ async function main(): Promise<void> {
     logger.info({ role: role.name, port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
     if (demoSeeding) {
       const { messageStore, videoStore } = system;
-      seeding = demoSeeding.track(seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost })).catch((error: unknown) =>
-        logger.warn({ err: error }, 'demo content not seeded; the site works without it'),
-      );
+      seeding = demoSeeding
+        .track(seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost }))
+        .catch((error: unknown) => logger.warn({ err: error }, 'demo content not seeded; the site works without it'));
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       // Most likely the app is already running here: say so in one line, and leave its database alone.
-      logger.fatal({ port: env.port, host: env.host }, `port ${env.port} is in use, perhaps by this app already running: stop that, or set PORT to run another copy`);
+      logger.fatal(
+        { port: env.port, host: env.host },
+        `port ${env.port} is in use, perhaps by this app already running: stop that, or set PORT to run another copy`,
+      );
     } else {
       logger.fatal({ err: error }, 'could not start');
     }

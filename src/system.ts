@@ -148,7 +148,10 @@ export function createSystem(config: SystemConfig): System {
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
   const transcode = videoSettings.transcode ?? {};
   // The portal refuses an upload past it, the component any that slips by: the same numbers.
-  const creatorQuota = { running: transcode.runningPerCreator ?? DEFAULT_CREATOR_QUOTA.running, queued: transcode.queuedPerCreator ?? DEFAULT_CREATOR_QUOTA.queued };
+  const creatorQuota = {
+    running: transcode.runningPerCreator ?? DEFAULT_CREATOR_QUOTA.running,
+    queued: transcode.queuedPerCreator ?? DEFAULT_CREATOR_QUOTA.queued,
+  };
   const videoPublishing = createVideoPublishingComponent({
     ...subscriberDeps,
     videoStore,
@@ -197,7 +200,14 @@ export function createSystem(config: SystemConfig): System {
     throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULTS.loginThrottle),
     devices: createDeviceCookies({ secrets: cookieKeys, secure: config.production }),
   });
-  const registerUsers = createRegisterUsersApp({ messageStore, emailRegistered: credentials.emailRegistered, canLogIn: credentials.exists, passwords, rateLimits, personalData });
+  const registerUsers = createRegisterUsersApp({
+    messageStore,
+    emailRegistered: credentials.emailRegistered,
+    canLogIn: credentials.exists,
+    passwords,
+    rateLimits,
+    personalData,
+  });
   const creatorsPortal = createCreatorsPortalApp({
     db,
     messageStore,

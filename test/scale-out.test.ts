@@ -12,7 +12,13 @@ import { catalogVideo, videosWatched, writeViewings } from './helpers/viewings.t
 import { waitUntil } from './helpers/wait-until.ts';
 
 function start(urls: DatabaseUrls, args: string[]): ChildProcess {
-  const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl, SUBSCRIBER_BATCH_SIZE: '20', TRUST_PROXY: 'loopback' });
+  const env = bareEnv({
+    PORT: '0',
+    DATABASE_URL: urls.databaseUrl,
+    MESSAGE_STORE_URL: urls.messageStoreUrl,
+    SUBSCRIBER_BATCH_SIZE: '20',
+    TRUST_PROXY: 'loopback',
+  });
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 

@@ -16,10 +16,18 @@ import { isSealed } from '../src/personal-data/seal.ts';
 const PASSWORD = 'a long enough password';
 
 /** Fills in and posts the registration form as a browser would; returns the user id and the answer. */
-async function register(system: System, email: string, { userId, agent = request.agent(system.app) }: { userId?: string; agent?: ReturnType<typeof request.agent> } = {}) {
+async function register(
+  system: System,
+  email: string,
+  { userId, agent = request.agent(system.app) }: { userId?: string; agent?: ReturnType<typeof request.agent> } = {},
+) {
   const page = await agent.get('/register');
   const id = userId ?? /name="userId" value="([^"]+)"/.exec(page.text)![1]!;
-  const answer = await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId: id, email, password: PASSWORD, passwordAgain: PASSWORD });
+  const answer = await agent
+    .post('/register')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(page), userId: id, email, password: PASSWORD, passwordAgain: PASSWORD });
   return { userId: id, answer, agent };
 }
 
@@ -36,7 +44,11 @@ test('users: register → welcome email over SMTP → log in → the home page s
     const smtp = await startSmtpServer(scope);
     const lines: string[] = [];
     const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
-    const system = await createTestSystem({ logger, mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' }, siteUrl: 'https://tutorials.test' });
+    const system = await createTestSystem({
+      logger,
+      mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' },
+      siteUrl: 'https://tutorials.test',
+    });
     scope.add(system, (s) => s.stop());
     system.start();
 
@@ -50,14 +62,19 @@ test('users: register → welcome email over SMTP → log in → the home page s
     t.match(email.raw, /https:\/\/tutorials\.test\/auth\/log-in/, 'with a link to log in');
     t.match(email.raw, /text\/plain/, 'a text part');
     t.match(email.raw, /text\/html/, 'and an HTML part');
-    await waitUntil('RegistrationEmailSent', async () =>
-      (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+    await waitUntil(
+      'RegistrationEmailSent',
+      async () => (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
     );
     // The Send and its Sent hold the address sealed with the user's key: none of it in plain text.
     const emailMessages = (await system.messageStore.readStream(`sendEmail:command-${registrationEmailId(userId)}`)).concat(
       await system.messageStore.readStream(`sendEmail-${registrationEmailId(userId)}`),
     );
-    t.deepEqual(emailMessages.map((message) => message.type), ['Send', 'Sent'], 'the Send and its Sent');
+    t.deepEqual(
+      emailMessages.map((message) => message.type),
+      ['Send', 'Sent'],
+      'the Send and its Sent',
+    );
     for (const message of emailMessages) {
       t.doesNotMatch(JSON.stringify(message.data).toLowerCase(), /ada@example\.com/, `${message.type} holds no plain address`);
       t.ok(isSealed((message.data as { to: unknown }).to), `${message.type}'s to is sealed`);
@@ -67,7 +84,12 @@ test('users: register → welcome email over SMTP → log in → the home page s
     t.equal((await logIn(agent, 'ada@example.com', PASSWORD)).status, 303, 'log in with the new account as soon as the page says so');
     const home = await agent.get('/').expect(200);
     t.match(home.text, /site-nav__user[^>]*>ada@example\.com</, 'the home page shows who is logged in');
-    await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(home) }).expect(303);
+    await agent
+      .post('/auth/log-out')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(home) })
+      .expect(303);
     t.doesNotMatch((await agent.get('/')).text, /site-nav__user/, 'and logs out');
     t.equal(smtp.received.length, 1, 'one welcome email in all');
     const logged = lines.join('');

@@ -37,7 +37,10 @@ test('videos: a real video uploaded over HTTP is transcoded and published, and i
     system.start();
     const { agent, action } = await creator(system);
     const file = await makeVideo(await tempDir(scope, 'flow-'), { width: 320, height: 240, seconds: 1 });
-    const posted = await agent.post(action).set(FROM_THIS_SITE).attach('video', await readFile(file), { filename: 'lesson.mp4', contentType: 'video/mp4' });
+    const posted = await agent
+      .post(action)
+      .set(FROM_THIS_SITE)
+      .attach('video', await readFile(file), { filename: 'lesson.mp4', contentType: 'video/mp4' });
     t.equal(posted.status, 303, 'the upload is accepted');
 
     const done = await settled(agent, posted.headers.location!);
@@ -49,11 +52,15 @@ test('videos: a real video uploaded over HTTP is transcoded and published, and i
     });
     t.match(page.text, /<video[^>]+controls/, 'with a player');
 
-    const range = await request(system.app).get(`${watch}/video.mp4`).set('Range', 'bytes=0-4095').buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const range = await request(system.app)
+      .get(`${watch}/video.mp4`)
+      .set('Range', 'bytes=0-4095')
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     t.equal(range.status, 206, 'a byte range of the transcoded file: 206');
     t.equal(range.headers['content-type'], 'video/mp4', 'as video/mp4');
     t.match(String(range.headers['content-range']), /^bytes 0-4095\/\d+$/, 'saying which bytes of how many');
@@ -80,7 +87,11 @@ test('videos: a text file uploaded as a video fails, and the operation page says
     t.equal(posted.status, 303, 'the upload itself is accepted');
     const failed = await settled(agent, posted.headers.location!);
     t.equal(failed.status, 200, 'the operation page answers');
-    t.match(failed.text, /not a video|could not be read|no video/i, `the reason is shown: ${/<p[^>]*form-error[^>]*>([^<]+)/.exec(failed.text)?.[1] ?? '(see page)'}`);
+    t.match(
+      failed.text,
+      /not a video|could not be read|no video/i,
+      `the reason is shown: ${/<p[^>]*form-error[^>]*>([^<]+)/.exec(failed.text)?.[1] ?? '(see page)'}`,
+    );
     t.match(failed.text, /href="\/creators-portal"/, 'with a way back');
   } finally {
     await scope.close();

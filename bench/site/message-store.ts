@@ -34,7 +34,11 @@ export function openViewingStore(url: string): ViewingStore {
     },
     async writeViewing() {
       const videoId = randomUUID();
-      await pool.query(`SELECT write_message($1, $2, 'VideoViewed', jsonb_build_object('videoId', $3::text, 'userId', NULL))`, [randomUUID(), `viewing-${videoId}`, videoId]);
+      await pool.query(`SELECT write_message($1, $2, 'VideoViewed', jsonb_build_object('videoId', $3::text, 'userId', NULL))`, [
+        randomUUID(),
+        `viewing-${videoId}`,
+        videoId,
+      ]);
     },
     async writeViewings(count) {
       await pool.query(

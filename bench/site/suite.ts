@@ -109,11 +109,22 @@ async function idle(subjects: readonly Subject[], figures: Figures, { idleMs, lo
 /** Write → page, one viewing at a time, the targets taking turns sample by sample. */
 async function lags(subjects: readonly Subject[], figures: Figures, { lagSamples, log }: SiteSuiteOptions): Promise<void> {
   const writers = [
-    { measure: "write → page, through the site's POST", write: ({ target, submission }: Subject) => async () => {
-      const status = await submit(submission);
-      if (status >= 400) throw new Error(`${target.name} refused a viewing: HTTP ${status}`);
-    } },
-    { measure: 'write → page, another program (SQL write_message)', write: ({ store }: Subject) => () => store.writeViewing() },
+    {
+      measure: "write → page, through the site's POST",
+      write:
+        ({ target, submission }: Subject) =>
+        async () => {
+          const status = await submit(submission);
+          if (status >= 400) throw new Error(`${target.name} refused a viewing: HTTP ${status}`);
+        },
+    },
+    {
+      measure: 'write → page, another program (SQL write_message)',
+      write:
+        ({ store }: Subject) =>
+        () =>
+          store.writeViewing(),
+    },
   ];
   for (const { measure, write } of writers) {
     log(`${measure}: ${lagSamples} samples`);

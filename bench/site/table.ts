@@ -18,7 +18,7 @@ function comparison(row: FigureRow): [string, string] {
   const [ours, theirs] = row.values;
   if (ours === undefined || theirs === undefined || Number.isNaN(ours) || Number.isNaN(theirs)) return ['', ''];
   const above = row.ratio === undefined ? Math.sign(ours - theirs) : Math.sign(row.ratio - 1);
-  const better = above === 0 ? '=' : (above > 0) === (row.better === 'higher') ? 'ours' : 'theirs';
+  const better = above === 0 ? '=' : above > 0 === (row.better === 'higher') ? 'ours' : 'theirs';
   return [row.ratio === undefined ? '' : row.ratio.toFixed(2), better];
 }
 
@@ -31,6 +31,10 @@ export function siteTable(names: readonly string[], rows: readonly FigureRow[]):
     return [`${row.measure}: ${row.unit}`, ...row.values.map((value) => formatValue(value, digits)), ...(compare ? comparison(row) : [])];
   });
   const widths = header.map((cell, column) => Math.max(cell.length, ...lines.map((line) => line[column]!.length)));
-  const render = (cells: readonly string[]) => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd();
+  const render = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   return [render(header), render(widths.map((width) => '-'.repeat(width))), ...lines.map(render)].join('\n');
 }

@@ -29,7 +29,9 @@ export async function pageCount(target: Target): Promise<number> {
   const html = await page.text();
   const count = target.countOf(html);
   if (count === undefined) {
-    throw new Error(`no "videos watched" count on ${target.name}'s home page (HTTP ${page.status}); set BENCH_TARGET_COUNT_PATTERN to a pattern whose first group is the number`);
+    throw new Error(
+      `no "videos watched" count on ${target.name}'s home page (HTTP ${page.status}); set BENCH_TARGET_COUNT_PATTERN to a pattern whose first group is the number`,
+    );
   }
   return count;
 }
@@ -61,7 +63,7 @@ async function visit(url: string, jar: CookieJar): Promise<PageForm | undefined>
 async function firstVideoPage(target: Target, jar: CookieJar): Promise<string | undefined> {
   const cookie = jar.header();
   const home = await fetch(`${target.url}/`, { headers: { ...VIA_PROXY, ...(cookie ? { cookie } : {}) } });
-  const href = /href="(\/videos\/[^"\/?#]+)"/.exec(await home.text())?.[1];
+  const href = /href="(\/videos\/[^"/?#]+)"/.exec(await home.text())?.[1];
   return href === undefined ? undefined : new URL(href, `${target.url}/`).toString();
 }
 
@@ -81,7 +83,12 @@ async function viewingForm(target: Target, jar: CookieJar): Promise<PageForm> {
 
 /** Posts once, as another visitor; the status, with the redirect left unfollowed. */
 export async function submit(submission: Submission): Promise<number> {
-  const posted = await fetch(submission.url, { method: 'POST', headers: { ...submission.headers, ...anotherVisitor() }, body: submission.body, redirect: 'manual' });
+  const posted = await fetch(submission.url, {
+    method: 'POST',
+    headers: { ...submission.headers, ...anotherVisitor() },
+    body: submission.body,
+    redirect: 'manual',
+  });
   await posted.arrayBuffer();
   return posted.status;
 }

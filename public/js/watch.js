@@ -37,7 +37,9 @@ async function recordViewing() {
     credentials: 'same-origin',
   });
   if (response.status === 429) {
-    throw new Refused(`Too many viewings from your network just now, so this one was not counted. Try again in ${minutesFrom(response.headers.get('Retry-After'))}.`);
+    throw new Refused(
+      `Too many viewings from your network just now, so this one was not counted. Try again in ${minutesFrom(response.headers.get('Retry-After'))}.`,
+    );
   }
   if (response.status === 404) throw new Refused('This video is no longer published, so viewings of it are not counted.');
   if (!response.ok) throw new Error(`HTTP ${response.status}`);

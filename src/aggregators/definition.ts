@@ -54,7 +54,10 @@ export function projectionSettings(viewingCountWindowMs: number | undefined): Pr
 export type SubscriptionsOf<Parts extends readonly ProjectionPart[]> = { -readonly [K in keyof Parts]: Subscription };
 
 /** The live subscribers of a projection, one per part, in the order of its parts; none runs until started. */
-export function liveSubscriptions<Parts extends readonly ProjectionPart[]>(definition: ProjectionDefinition & { readonly parts: Parts }, deps: LiveProjectionDeps): SubscriptionsOf<Parts> {
+export function liveSubscriptions<Parts extends readonly ProjectionPart[]>(
+  definition: ProjectionDefinition & { readonly parts: Parts },
+  deps: LiveProjectionDeps,
+): SubscriptionsOf<Parts> {
   const { db, messageStore, logger, onApplied, subscription } = deps;
   const settings = projectionSettings(deps.viewingCountWindowMs);
   return definition.parts.map(({ subscriberId, category, projection }) => {
@@ -66,7 +69,11 @@ export function liveSubscriptions<Parts extends readonly ProjectionPart[]>(defin
 }
 
 /** A part's projection by its subscriber id, for a test that feeds it messages by hand. */
-export function projectionOf(definition: ProjectionDefinition, subscriberId: string, settings: ProjectionSettings = projectionSettings(undefined)): BatchProjection<unknown> {
+export function projectionOf(
+  definition: ProjectionDefinition,
+  subscriberId: string,
+  settings: ProjectionSettings = projectionSettings(undefined),
+): BatchProjection<unknown> {
   const part = definition.parts.find((candidate) => candidate.subscriberId === subscriberId);
   if (!part) throw new Error(`${definition.name} has no subscriber ${subscriberId}; it has ${definition.parts.map((p) => p.subscriberId).join(', ')}`);
   return part.projection(settings);

@@ -14,6 +14,14 @@ import { videosDefinition } from './videos/index.ts';
  * fields (docs/personal-data.md). The audit chain is no projection either: it only ever grows,
  * and its links vouch for what was read when (src/aggregators/audit-chain).
  */
-export const PROJECTIONS = [homePageDefinition, userCredentialsDefinition, videosDefinition, creatorsVideosDefinition, videoOperationsDefinition, adminUsersDefinition, adminStreamsDefinition] as const;
+export const PROJECTIONS = [
+  homePageDefinition,
+  userCredentialsDefinition,
+  videosDefinition,
+  creatorsVideosDefinition,
+  videoOperationsDefinition,
+  adminUsersDefinition,
+  adminStreamsDefinition,
+] as const;
 
 export type ProjectionName = (typeof PROJECTIONS)[number]['name'];

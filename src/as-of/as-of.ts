@@ -77,7 +77,13 @@ export function changesBetween(before: readonly Field[], after: readonly Field[]
 }
 
 /** The messages within one of the two points but not the other: what happened between them, oldest first. */
-export async function messagesBetween(messageStore: MessageStore, kind: EntityKind, id: string, a: Point, b: Point): Promise<{ listed: MessageSummary[]; count: number }> {
+export async function messagesBetween(
+  messageStore: MessageStore,
+  kind: EntityKind,
+  id: string,
+  a: Point,
+  b: Point,
+): Promise<{ listed: MessageSummary[]; count: number }> {
   const history = await readHistory(messageStore, kind.streams(id), [a, b]);
   const between = history.filter((message) => isWithin(a, message) !== isWithin(b, message));
   return { listed: between.slice(0, MAX_LISTED).map(summary), count: between.length };

@@ -35,7 +35,11 @@ export const utc = (time: Date): string => `${time.toISOString().replace('T', ' 
  * Folds `messages` into a state, counting rather than failing on messages whose data breaks
  * their contract: an as-of view shows what it can, and says how much it could not read.
  */
-export function foldReadable<State>(initial: State, apply: (state: State, message: RawMessage) => State, messages: readonly RawMessage[]): { state: State; unreadable: number } {
+export function foldReadable<State>(
+  initial: State,
+  apply: (state: State, message: RawMessage) => State,
+  messages: readonly RawMessage[],
+): { state: State; unreadable: number } {
   let state = initial;
   let unreadable = 0;
   for (const message of messages) {

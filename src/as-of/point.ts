@@ -64,5 +64,11 @@ export function isWithin(point: Point, message: { readonly globalPosition: numbe
 }
 
 export function describePoint(point: Point): string {
-  return point.kind === 'position' ? `global position ${point.globalPosition}` : `${point.time.toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, '').replace('Z', '')} UTC`;
+  return point.kind === 'position'
+    ? `global position ${point.globalPosition}`
+    : `${point.time
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, '')
+        .replace('Z', '')} UTC`;
 }

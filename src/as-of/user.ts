@@ -55,6 +55,9 @@ function apply(user: User, message: RawMessage): User {
         return { ...user, admin: true };
       case 'AdminRoleRevoked':
         return { ...user, admin: false };
+      case 'RegistrationEmailResendRefused':
+        // A refused resend sends nothing and changes nothing this view shows.
+        return user;
     }
   }
   const authentication = parseMessage(authenticationSchemas, message);

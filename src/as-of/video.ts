@@ -56,7 +56,14 @@ function apply(video: Video, message: RawMessage): Video {
     case 'VideoTranscodingProgressed':
       return { ...video, progress: event.data.percent };
     case 'VideoPublished':
-      return { ...video, status: 'published', progress: 100, publishedAt: event.time, duration: event.data.durationSeconds, size: `${event.data.width}×${event.data.height}` };
+      return {
+        ...video,
+        status: 'published',
+        progress: 100,
+        publishedAt: event.time,
+        duration: event.data.durationSeconds,
+        size: `${event.data.width}×${event.data.height}`,
+      };
     case 'VideoPublishingFailed':
       return { ...video, status: `failed: ${event.data.reason}` };
     case 'VideoNamed':

@@ -14,13 +14,16 @@ export function duration(ms: number): string {
 
 const MESSAGE_MEANING: Record<MessageProblem['kind'], string> = {
   altered: 'its content no longer matches its link',
-  inserted: 'below the chain\'s head, at a position the chain never saw',
+  inserted: "below the chain's head, at a position the chain never saw",
   deleted: 'in the chain, missing from the store',
 };
 
 function describeMessage(problem: MessageProblem): string {
   if (problem.messageId === null) {
-    const where = problem.deletedFrom !== undefined && problem.deletedFrom < problem.globalPosition ? `global positions ${problem.deletedFrom}-${problem.globalPosition}` : `global position ${problem.globalPosition}`;
+    const where =
+      problem.deletedFrom !== undefined && problem.deletedFrom < problem.globalPosition
+        ? `global positions ${problem.deletedFrom}-${problem.globalPosition}`
+        : `global position ${problem.globalPosition}`;
     return `${where}: deleted from the store with its link (the next link names ${problem.globalPosition} as the one before it)`;
   }
   return `global position ${problem.globalPosition}: ${problem.streamName} position ${problem.position} (message ${problem.messageId}): ${MESSAGE_MEANING[problem.kind]}`;
@@ -28,10 +31,14 @@ function describeMessage(problem: MessageProblem): string {
 
 function problemLine(problem: AuditProblem): string {
   if (isMessageProblem(problem)) {
-    const where = problem.messageId === null ? `(gone with its link${problem.deletedFrom !== undefined && problem.deletedFrom < problem.globalPosition ? `, from ${problem.deletedFrom}` : ''})` : `${problem.streamName}/${problem.position}  ${problem.messageId}`;
+    const where =
+      problem.messageId === null
+        ? `(gone with its link${problem.deletedFrom !== undefined && problem.deletedFrom < problem.globalPosition ? `, from ${problem.deletedFrom}` : ''})`
+        : `${problem.streamName}/${problem.position}  ${problem.messageId}`;
     return `    ${problem.kind.padEnd(13)} ${String(problem.globalPosition).padStart(10)}  ${where}`;
   }
-  if (isHeadProblem(problem)) return `    head ${problem.kind.padEnd(8)} ${String(problem.globalPosition).padStart(10)}  signed ${problem.signedAt} with key ${problem.keyId}`;
+  if (isHeadProblem(problem))
+    return `    head ${problem.kind.padEnd(8)} ${String(problem.globalPosition).padStart(10)}  signed ${problem.signedAt} with key ${problem.keyId}`;
   return `    ${problem.kind.padEnd(13)} ${String(problem.globalPosition).padStart(10)}  ${count(problem.links, 'link')} from here with no valid head (${problem.reason})`;
 }
 
@@ -80,15 +87,23 @@ export function formatReport(report: AuditReport): string {
   const badHeads = report.counts.forged + report.counts['unknown-key'] + report.counts.contradicted;
   lines.push(
     `  signed heads   ${number(heads.checked)} checked, ${number(heads.valid)} valid` +
-      (badHeads > 0 ? `; ${report.counts.forged} forged, ${report.counts['unknown-key']} with an unknown key, ${report.counts.contradicted} contradicted by the chain` : ''),
+      (badHeads > 0
+        ? `; ${report.counts.forged} forged, ${report.counts['unknown-key']} with an unknown key, ${report.counts.contradicted} contradicted by the chain`
+        : ''),
   );
   if (heads.lastValid) {
-    lines.push(`  last verified  head at ${number(heads.lastValid.globalPosition)}, signed ${heads.lastValid.signedAt}${heads.lastValid.developmentKey ? ' with the development key' : ''}, link ${heads.lastValid.link}`);
+    lines.push(
+      `  last verified  head at ${number(heads.lastValid.globalPosition)}, signed ${heads.lastValid.signedAt}${heads.lastValid.developmentKey ? ' with the development key' : ''}, link ${heads.lastValid.link}`,
+    );
   }
   const tail = tailLine(report.tail, report);
   if (tail) lines.push(tail);
-  if (report.notYetCovered > 0) lines.push(`  not covered    ${count(report.notYetCovered, 'message')} above the chain's head (the audit-chain aggregator has not reached them yet)`);
-  if (heads.developmentKey > 0) lines.push(`  warning        ${count(heads.developmentKey, 'head')} signed with the development key, which is public: they prove nothing (anyone can re-sign); set AUDIT_KEY`);
+  if (report.notYetCovered > 0)
+    lines.push(`  not covered    ${count(report.notYetCovered, 'message')} above the chain's head (the audit-chain aggregator has not reached them yet)`);
+  if (heads.developmentKey > 0)
+    lines.push(
+      `  warning        ${count(heads.developmentKey, 'head')} signed with the development key, which is public: they prove nothing (anyone can re-sign); set AUDIT_KEY`,
+    );
   if (report.problems.length > 0) {
     lines.push(`  problems${problemCount > report.problems.length ? ` (the first ${report.problems.length} of ${number(problemCount)})` : ''}:`);
     lines.push(...report.problems.map(problemLine));

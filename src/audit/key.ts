@@ -30,7 +30,8 @@ export function resolveAuditKeys(raw: { readonly AUDIT_KEY?: string | undefined;
   const production = raw.NODE_ENV === 'production';
   const value = raw.AUDIT_KEY?.trim();
   if (value === undefined || value === '') {
-    if (production) throw new AuditKeyError(`AUDIT_KEY is missing: production needs a secret of at least ${MIN_AUDIT_KEY_LENGTH} characters to sign the audit chain`);
+    if (production)
+      throw new AuditKeyError(`AUDIT_KEY is missing: production needs a secret of at least ${MIN_AUDIT_KEY_LENGTH} characters to sign the audit chain`);
     return { signing: DEVELOPMENT_AUDIT_KEY, accepted: [DEVELOPMENT_AUDIT_KEY], development: true };
   }
   const keys = value.split(',').map((key) => key.trim());

@@ -44,4 +44,3 @@ export function checkHead(keys: readonly string[], head: SignedHead): HeadCheck 
 export function shortHex(bytes: Buffer): string {
   return bytes.toString('hex').slice(0, 16);
 }
-

@@ -50,10 +50,18 @@ const RECENT_LINKS = 256;
  * store passes message by message but contradicts every head signed after the change.
  */
 export async function verifyAuditChain(options: VerifyOptions): Promise<AuditReport> {
-  const { db, onProgress, batchSize = DEFAULT_BATCH_SIZE, problemsLimit = DEFAULT_PROBLEMS_LIMIT, now = () => new Date(), tailGraceMs = DEFAULT_TAIL_GRACE_MS } = options;
+  const {
+    db,
+    onProgress,
+    batchSize = DEFAULT_BATCH_SIZE,
+    problemsLimit = DEFAULT_PROBLEMS_LIMIT,
+    now = () => new Date(),
+    tailGraceMs = DEFAULT_TAIL_GRACE_MS,
+  } = options;
   const signing = { ...DEFAULT_SIGNING, ...options.signing };
   const keys = typeof options.auditKey === 'string' ? [options.auditKey] : options.auditKey;
-  const ownPool = 'messageStoreUrl' in options ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 }) : undefined;
+  const ownPool =
+    'messageStoreUrl' in options ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 }) : undefined;
   const pool = ownPool ?? ('messageStorePool' in options ? options.messageStorePool : undefined)!;
   try {
     // Recording the outcome is the caller's (recordVerification): verify only reads.
@@ -89,7 +97,14 @@ export function judgeTail(
   const allowedLinks = Math.max(signing.everyMessages - 1, 0);
   const allowedAgeMs = Math.max(signing.maxAgeMs, signing.onCatchUpAfterMs) + graceMs;
   const lastHeadAgeMs = lastValid ? startedAt.getTime() - Date.parse(lastValid.signedAt) : null;
-  const judged = (status: TailReport['status'], reason: TailReport['reason']): TailReport => ({ ...tail, status, reason, allowedLinks, allowedAgeMs, lastHeadAgeMs });
+  const judged = (status: TailReport['status'], reason: TailReport['reason']): TailReport => ({
+    ...tail,
+    status,
+    reason,
+    allowedLinks,
+    allowedAgeMs,
+    lastHeadAgeMs,
+  });
   if (tail.links === 0) return judged('signed', null);
   if (lastHeadAgeMs === null) return judged('unsigned', 'no-valid-head');
   if (tail.links > allowedLinks) return judged('unsigned', 'too-many');
@@ -100,9 +115,18 @@ export function judgeTail(
 async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings: PassSettings): Promise<AuditReport> {
   const startedAt = settings.now();
   const chainHead = (await lastLink(db))?.globalPosition ?? 0;
-  const store = pagedCursor((after) => readRecordsAfter(pool, after, chainHead, settings.batchSize), (record: AuditRecord) => Number(record.globalPosition));
-  const links = pagedCursor((after) => readLinksAfter(db, after, chainHead, settings.batchSize), (link: StoredLink) => link.globalPosition);
-  const heads = pagedCursor((after) => readHeadsAfter(db, after, settings.batchSize, chainHead), (head: SignedHead) => head.globalPosition);
+  const store = pagedCursor(
+    (after) => readRecordsAfter(pool, after, chainHead, settings.batchSize),
+    (record: AuditRecord) => Number(record.globalPosition),
+  );
+  const links = pagedCursor(
+    (after) => readLinksAfter(db, after, chainHead, settings.batchSize),
+    (link: StoredLink) => link.globalPosition,
+  );
+  const heads = pagedCursor(
+    (after) => readHeadsAfter(db, after, settings.batchSize, chainHead),
+    (head: SignedHead) => head.globalPosition,
+  );
   const developmentKeyId = keyId(DEVELOPMENT_AUDIT_KEY);
 
   const counts = { altered: 0, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0, unsigned: 0 };
@@ -120,7 +144,8 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
   }
   function headProblem(head: SignedHead, kind: HeadProblem['kind']): void {
     counts[kind] += 1;
-    if (problems.length < settings.problemsLimit) problems.push({ kind, globalPosition: head.globalPosition, signedAt: head.signedAt.toISOString(), keyId: head.keyId });
+    if (problems.length < settings.problemsLimit)
+      problems.push({ kind, globalPosition: head.globalPosition, signedAt: head.signedAt.toISOString(), keyId: head.keyId });
   }
   /** A head at `link`'s position is checked against it; one at a position with no link, against nothing. */
   function checkHeadAgainst(head: SignedHead, link: StoredLink | undefined): void {
@@ -130,7 +155,12 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     if (!link || link.globalPosition !== head.globalPosition || !link.link.equals(head.link)) return headProblem(head, 'contradicted');
     headStats.valid += 1;
     if (head.keyId === developmentKeyId) headStats.developmentKey += 1;
-    headStats.lastValid = { globalPosition: head.globalPosition, link: head.link.toString('hex'), signedAt: head.signedAt.toISOString(), developmentKey: head.keyId === developmentKeyId };
+    headStats.lastValid = {
+      globalPosition: head.globalPosition,
+      link: head.link.toString('hex'),
+      signedAt: head.signedAt.toISOString(),
+      developmentKey: head.keyId === developmentKeyId,
+    };
     unsignedLinks = 0;
     firstUnsigned = null;
   }
@@ -195,7 +225,13 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     }
     const { after, at } = recentSince(claimed);
     for (const extra of after) {
-      messageProblem({ kind: 'inserted', globalPosition: extra.globalPosition, messageId: extra.messageId, streamName: extra.streamName, position: extra.position });
+      messageProblem({
+        kind: 'inserted',
+        globalPosition: extra.globalPosition,
+        messageId: extra.messageId,
+        streamName: extra.streamName,
+        position: extra.position,
+      });
     }
     return claimed === 0 ? GENESIS_LINK : at?.link;
   }
@@ -208,7 +244,13 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     const recordPosition = record ? Number(record.globalPosition) : Infinity;
     const linkPosition = link ? link.globalPosition : Infinity;
     if (record && recordPosition < linkPosition) {
-      messageProblem({ kind: 'inserted', globalPosition: recordPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position) });
+      messageProblem({
+        kind: 'inserted',
+        globalPosition: recordPosition,
+        messageId: record.id,
+        streamName: record.streamName,
+        position: Number(record.position),
+      });
       unlinked = record;
       store.next();
       continue;
@@ -221,10 +263,22 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     const stored = link!;
     const from = madeFrom(stored);
     if (!record || recordPosition > linkPosition) {
-      messageProblem({ kind: 'deleted', globalPosition: stored.globalPosition, messageId: stored.messageId, streamName: stored.streamName, position: stored.position });
+      messageProblem({
+        kind: 'deleted',
+        globalPosition: stored.globalPosition,
+        messageId: stored.messageId,
+        streamName: stored.streamName,
+        position: stored.position,
+      });
     } else {
       if (from && !nextLink(from, record).equals(stored.link)) {
-        messageProblem({ kind: 'altered', globalPosition: recordPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position) });
+        messageProblem({
+          kind: 'altered',
+          globalPosition: recordPosition,
+          messageId: record.id,
+          streamName: record.streamName,
+          position: Number(record.position),
+        });
       }
       store.next();
     }

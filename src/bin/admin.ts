@@ -105,7 +105,10 @@ function describe(outcome: Outcome, email: string): { line: string; code: number
   if (outcome.type === 'AdminRoleChangeRejected') return { line: refusal(email, outcome.data.reason), code: EXIT.failure };
   const { userId, change, alreadyInEffect } = outcome.data;
   if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: EXIT.ok };
-  return { line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`, code: EXIT.ok };
+  return {
+    line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`,
+    code: EXIT.ok,
+  };
 }
 
 async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promise<number> {
@@ -159,7 +162,8 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promis
     if (outcome.type === 'AdminRoleChangeCompleted') {
       // A decision that came just before the deadline still gives the projection a moment.
       const shown = await waitForCredentials(db, outcome.data.userId, outcome.data.change === 'grant', Math.max(deadline, Date.now() + 5_000));
-      if (!shown && !interrupted.aborted) process.stderr.write('Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n');
+      if (!shown && !interrupted.aborted)
+        process.stderr.write('Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n');
     }
     return code;
   } finally {

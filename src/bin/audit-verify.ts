@@ -39,7 +39,12 @@ function parseOptions(argv: readonly string[]): { json: boolean } {
 function progressBar(enabled: boolean) {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'verifying [{bar}] {percentage}% | {value}/{total} global positions | ETA {eta_formatted}', etaBuffer: 50, hideCursor: true },
+    {
+      stream: process.stderr,
+      format: 'verifying [{bar}] {percentage}% | {value}/{total} global positions | ETA {eta_formatted}',
+      etaBuffer: 50,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -62,7 +67,9 @@ async function run(urls: DatabaseUrls, keys: AuditKeys, json: boolean, logger: L
   const bar = progressBar(!json && process.stderr.isTTY === true);
   try {
     if (!(await db.schema.hasTable('audit_chain_links'))) {
-      process.stderr.write('The audit chain\'s tables are missing from the app database: start the app (or npm run migrate) so its audit-chain aggregator can build the chain.\n');
+      process.stderr.write(
+        "The audit chain's tables are missing from the app database: start the app (or npm run migrate) so its audit-chain aggregator can build the chain.\n",
+      );
       return EXIT.failure;
     }
     let report: AuditReport;
@@ -82,7 +89,9 @@ async function run(urls: DatabaseUrls, keys: AuditKeys, json: boolean, logger: L
       // The verifier is the OS account, as the rebuild CLI's requester (there is no user behind it).
       await recordVerification(messageStore, cliOperator(), report);
     } catch (error) {
-      process.stderr.write(`Warning: the result above was not recorded as AuditChainVerified (the dashboard will not show it): ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `Warning: the result above was not recorded as AuditChainVerified (the dashboard will not show it): ${error instanceof Error ? error.message : String(error)}\n`,
+      );
     }
     return report.ok ? EXIT.ok : EXIT.failure;
   } finally {

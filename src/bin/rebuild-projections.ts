@@ -6,7 +6,15 @@ import { prepareDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
 import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
-import { pickProjections, PROJECTION_NAMES, RebuildAbortedError, rebuildableProjections, runRebuild, type RebuildableProjection, type RebuildReport } from '../rebuild/index.ts';
+import {
+  pickProjections,
+  PROJECTION_NAMES,
+  RebuildAbortedError,
+  rebuildableProjections,
+  runRebuild,
+  type RebuildableProjection,
+  type RebuildReport,
+} from '../rebuild/index.ts';
 import { cliLogger, cliOperator, EXIT, interruptSignal, runCliTool, UsageError, usageErrorFrom, withDatabases } from './cli.ts';
 import { counted, plural } from '../plural.ts';
 
@@ -45,7 +53,8 @@ function parseRequest(argv: readonly string[], names: readonly string[]): Reques
   if (name !== 'all' && !names.includes(name)) throw new UsageError(`no projection named ${JSON.stringify(name)}\n${usage(names)}`);
   const size = parsed.values['batch-size'];
   const batchSize = size === undefined ? undefined : Number(size);
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10_000)) throw new UsageError('--batch-size takes a whole number from 1 to 10000');
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10_000))
+    throw new UsageError('--batch-size takes a whole number from 1 to 10000');
   return { name, batchSize };
 }
 
@@ -63,7 +72,12 @@ function progressDisplay(name: string, terminal: boolean) {
     };
   }
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: `${name.padEnd(16)} [{bar}] {percentage}% | {value}/{total} messages | ETA {eta_formatted} | {phase}`, etaBuffer: 50, hideCursor: true },
+    {
+      stream: process.stderr,
+      format: `${name.padEnd(16)} [{bar}] {percentage}% | {value}/{total} messages | ETA {eta_formatted} | {phase}`,
+      etaBuffer: 50,
+      hideCursor: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -104,9 +118,13 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
           ...(request.batchSize !== undefined && { batchSize: request.batchSize }),
         });
         display.stop();
-        const positions = Object.entries(result.positions).map(([subscriberId, position]) => `${subscriberId} at ${position}`).join(', ');
+        const positions = Object.entries(result.positions)
+          .map(([subscriberId, position]) => `${subscriberId} at ${position}`)
+          .join(', ');
         const skipped = result.skipped > 0 ? ` (${result.skipped} skipped: their data breaks the contract)` : '';
-        process.stdout.write(`Rebuilt ${projection.name}: ${counted(result.messages, 'message')}${skipped} in ${(result.ms / 1000).toFixed(1)} s; ${positions}.\n`);
+        process.stdout.write(
+          `Rebuilt ${projection.name}: ${counted(result.messages, 'message')}${skipped} in ${(result.ms / 1000).toFixed(1)} s; ${positions}.\n`,
+        );
       } catch (error) {
         display.stop();
         if (error instanceof RebuildAbortedError) {

@@ -2,7 +2,15 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AuditKeyError, resolveAuditKeys, type AuditKeys } from '../audit/key.ts';
 import type { LogFormat } from '../logger.ts';
-import { DEFAULTS, defaultSiteUrl, MAX_TIMER_MS, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './defaults.ts';
+import {
+  DEFAULTS,
+  defaultSiteUrl,
+  MAX_TIMER_MS,
+  type LoginThrottleSettings,
+  type MailSettings,
+  type RateLimitSettings,
+  type VideoSettings,
+} from './defaults.ts';
 
 /** Thrown for a missing or malformed variable; main prints its message as one line and exits. */
 export class ConfigError extends Error {
@@ -88,7 +96,9 @@ const schema = z.object({
   MESSAGE_STORE_CONNECTION_STRING: postgresUrl.optional(),
   EMBEDDED_POSTGRES_DIR: z.string().trim().min(1).default(DEFAULTS.embeddedPostgres.dir),
   EMBEDDED_POSTGRES_PORT: port.default(DEFAULTS.embeddedPostgres.port),
-  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt.max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`).default(DEFAULTS.subscriberPollIntervalMs),
+  SUBSCRIBER_POLL_INTERVAL_MS: positiveInt
+    .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`)
+    .default(DEFAULTS.subscriberPollIntervalMs),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(DEFAULTS.subscriberBatchSize),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(DEFAULTS.pageCacheMs),
   TRUST_PROXY: trustProxy.optional(),
@@ -115,7 +125,9 @@ const schema = z.object({
   VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.videoEditsPerCreator.windowSeconds),
   VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.points),
   VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.windowSeconds),
-  VIEWING_COUNT_WINDOW_MINUTES: positiveInt.max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`).default(DEFAULTS.viewingCountWindowMs / 60_000),
+  VIEWING_COUNT_WINDOW_MINUTES: positiveInt
+    .max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`)
+    .default(DEFAULTS.viewingCountWindowMs / 60_000),
   VIDEO_DIR: z.string().trim().min(1).default(DEFAULTS.videos.dir),
   MAX_UPLOAD_BYTES: positiveInt.default(DEFAULTS.videos.maxUploadBytes),
   UPLOAD_MIN_BYTES_PER_SECOND: positiveInt.default(DEFAULTS.videos.minUploadBytesPerSecond),
@@ -188,9 +200,7 @@ const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STO
  * and any `password=` parameter, becomes ***. Works on strings no URL parser accepts.
  */
 function hidePassword(value: string): string {
-  return value
-    .replace(/^((?:[^:/?#@]+:\/\/)?[^:/?#@]*:)[\s\S]*@/, '$1***@')
-    .replace(/([?&]password=)[^&#]*/gi, '$1***');
+  return value.replace(/^((?:[^:/?#@]+:\/\/)?[^:/?#@]*:)[\s\S]*@/, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, string | undefined>): string {

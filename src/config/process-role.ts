@@ -37,7 +37,13 @@ export function parseProcessRole(argv: readonly string[]): ProcessRole {
   if (values.web) return { name: 'web', http: true, run: { subscribers: 'none' } };
   if (!values.worker) return { name: 'all-in-one', http: true, run: { subscribers: 'all' } };
 
-  const subscribers = values.only === undefined ? 'all' : values.only.split(',').map((name) => name.trim()).filter(Boolean);
+  const subscribers =
+    values.only === undefined
+      ? 'all'
+      : values.only
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean);
   if ((values.member === undefined) !== (values.size === undefined)) throw new ConfigError('command line: give --member and --size together');
   if (values.member === undefined) return { name: 'worker', http: false, run: { subscribers } };
   const member = Number(values.member);

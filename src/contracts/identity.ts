@@ -67,7 +67,13 @@ export const identityEventSchemas = {
   RegistrationEmailSent: z.object({ userId: z.uuid(), emailId: z.uuid() }),
   RegistrationEmailFailed: z.object({ userId: z.uuid(), emailId: z.uuid(), reason: z.string() }),
   /** send-email could not deliver it yet and tries again at `nextAttemptAt` (ISO 8601, UTC). */
-  RegistrationEmailDeferred: z.object({ userId: z.uuid(), emailId: z.uuid(), attempts: z.number().int().positive(), reason: z.string(), nextAttemptAt: z.iso.datetime() }),
+  RegistrationEmailDeferred: z.object({
+    userId: z.uuid(),
+    emailId: z.uuid(),
+    attempts: z.number().int().positive(),
+    reason: z.string(),
+    nextAttemptAt: z.iso.datetime(),
+  }),
   /** A new welcome email, asked for by ResendRegistrationEmail; `byAdmin` when an admin asked. */
   RegistrationEmailRequested: z.object({ userId: z.uuid(), emailId: z.uuid(), byAdmin: z.uuid().optional() }),
   RegistrationEmailResendRefused: z.object({ userId: z.uuid(), reason: z.string() }),

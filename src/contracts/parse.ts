@@ -30,9 +30,7 @@ export function createDispatcher<S extends Schemas, Args extends unknown[] = []>
     if (!Object.hasOwn(handlers, raw.type)) return;
     const message = parseMessage(schemas, raw);
     if (!message) return;
-    const handler = handlers[message.type as keyof typeof handlers] as
-      | ((message: Recorded<MessagesOf<S>>, ...args: Args) => Promise<void>)
-      | undefined;
+    const handler = handlers[message.type as keyof typeof handlers] as ((message: Recorded<MessagesOf<S>>, ...args: Args) => Promise<void>) | undefined;
     await handler?.(message, ...args);
   };
 }

@@ -3,7 +3,14 @@ import { MessageDataError, streamName, type MessagesOf, type RawMessage } from '
 import { isVideoStoreUri } from '../video-store/keys.ts';
 import { TEXT_REJECTIONS } from './video-publishing-text-rules.ts';
 
-export { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_TAKE_DOWN_REASON_LENGTH, nameProblem, tidyText } from './video-publishing-text-rules.ts';
+export {
+  descriptionProblem,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TAKE_DOWN_REASON_LENGTH,
+  nameProblem,
+  tidyText,
+} from './video-publishing-text-rules.ts';
 
 export const VIDEO_PUBLISHING_CATEGORY = 'videoPublishing';
 export const VIDEO_PUBLISHING_COMMAND_CATEGORY = 'videoPublishing:command';

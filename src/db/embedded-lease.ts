@@ -26,7 +26,12 @@ export interface Lease {
 
 function connect(url: string): pg.Client {
   // Named so `SELECT application_name FROM pg_stat_activity` shows who is using the server.
-  const client = new pg.Client({ connectionString: url, application_name: `video-tutorials pid ${process.pid}`, keepAlive: true, connectionTimeoutMillis: 5_000 });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: `video-tutorials pid ${process.pid}`,
+    keepAlive: true,
+    connectionTimeoutMillis: 5_000,
+  });
   // Every caller says what a lost connection means to it; until then, losing it is not a crash.
   client.on('error', () => undefined);
   return client;

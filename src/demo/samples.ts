@@ -20,19 +20,22 @@ const sample = (slug: string, rest: Omit<SampleVideo, 'videoId'>): SampleVideo =
 export const SAMPLE_VIDEOS: readonly SampleVideo[] = [
   sample('test-pattern', {
     name: 'Welcome: a moving test pattern',
-    description: 'A short clip to try the player with: press play, pause, drag along the timeline and go full screen. When you are ready to share what you know, register and publish a tutorial of your own from “Your videos”.',
+    description:
+      'A short clip to try the player with: press play, pause, drag along the timeline and go full screen. When you are ready to share what you know, register and publish a tutorial of your own from “Your videos”.',
     picture: 'testsrc2',
     toneHz: 440,
   }),
   sample('colour-bars', {
     name: 'Colour bars and a tone',
-    description: 'Why broadcasts start with colour bars and a steady tone: in a few seconds they show whether a screen’s colours and a speaker’s volume are right. Pause on the bars and compare them on your own screens.',
+    description:
+      'Why broadcasts start with colour bars and a steady tone: in a few seconds they show whether a screen’s colours and a speaker’s volume are right. Pause on the bars and compare them on your own screens.',
     picture: 'smptebars',
     toneHz: 554,
   }),
   sample('mandelbrot', {
     name: 'A zoom into the Mandelbrot set',
-    description: 'Five seconds of zooming into the Mandelbrot set, the shape drawn by repeating z² + c. Watch its edge: however far you zoom, new detail appears.',
+    description:
+      'Five seconds of zooming into the Mandelbrot set, the shape drawn by repeating z² + c. Watch its edge: however far you zoom, new detail appears.',
     picture: 'mandelbrot',
     toneHz: 659,
   }),

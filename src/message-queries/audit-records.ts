@@ -37,7 +37,10 @@ export async function countRecordsAfter(pool: pg.Pool, after: number): Promise<n
 }
 
 /** The newest AuditChainVerified of `adminActionsCategory`, as stored: its data, time and position. */
-export async function newestAuditChainVerified(pool: pg.Pool, adminActionsCategory: string): Promise<{ data: unknown; at: Date; global_position: string } | undefined> {
+export async function newestAuditChainVerified(
+  pool: pg.Pool,
+  adminActionsCategory: string,
+): Promise<{ data: unknown; at: Date; global_position: string } | undefined> {
   const result = await pool.query<{ data: unknown; at: Date; global_position: string }>(
     `SELECT data, time AT TIME ZONE 'UTC' AS at, global_position
        FROM message_store.messages

@@ -63,7 +63,10 @@ interface Plan {
 const where = (conditions: readonly string[]): string => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '');
 
 async function positionInStream(pool: pg.Pool, stream: string, globalPosition: number): Promise<number | undefined> {
-  const result = await pool.query<{ position: string }>('SELECT position FROM messages WHERE global_position = $1 AND stream_name = $2', [globalPosition, stream]);
+  const result = await pool.query<{ position: string }>('SELECT position FROM messages WHERE global_position = $1 AND stream_name = $2', [
+    globalPosition,
+    stream,
+  ]);
   const position = result.rows[0]?.position;
   return position === undefined ? undefined : Number(position);
 }

@@ -34,7 +34,10 @@ export async function catalogCountsAsOf(pool: pg.Pool, point: Point): Promise<Ca
        ) latest WHERE type = 'VideoPublished'`,
       [VIDEO_PUBLISHING_CATEGORY, time],
     ),
-    pool.query<{ count: string }>(`SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1 AND type = 'VideoViewed' AND ${condition}`, [VIEWING_CATEGORY, time]),
+    pool.query<{ count: string }>(`SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1 AND type = 'VideoViewed' AND ${condition}`, [
+      VIEWING_CATEGORY,
+      time,
+    ]),
   ]);
   return { publishedVideos: Number(published.rows[0]?.count ?? 0), views: Number(views.rows[0]?.count ?? 0) };
 }

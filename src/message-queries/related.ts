@@ -1,6 +1,15 @@
 import type pg from 'pg';
 import { SCAN_WINDOW } from './sql.ts';
-import { MESSAGE_COLUMNS, SUMMARY_COLUMNS, toStoredMessage, toSummary, type MessageRow, type MessageSummary, type StoredMessage, type SummaryRow } from './stored.ts';
+import {
+  MESSAGE_COLUMNS,
+  SUMMARY_COLUMNS,
+  toStoredMessage,
+  toSummary,
+  type MessageRow,
+  type MessageSummary,
+  type StoredMessage,
+  type SummaryRow,
+} from './stored.ts';
 
 /** How many related messages a detail page lists; the trace page shows them all. */
 const LISTED = 100;
@@ -58,7 +67,10 @@ export async function relatedMessages(pool: pg.Pool, message: MessageSummary, wi
   const after = later.rows.map(toSummary);
   return {
     consequences: after.filter((row) => row.causedBy === at).slice(0, LISTED),
-    sameTrace: [...earlier.rows.reverse().map(toSummary), ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId)].slice(0, LISTED * 2),
+    sameTrace: [...earlier.rows.reverse().map(toSummary), ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId)].slice(
+      0,
+      LISTED * 2,
+    ),
     searched: { from: Number(bounds.rows[0]?.low ?? at), to: Number(bounds.rows[0]?.high ?? at) },
   };
 }

@@ -9,9 +9,7 @@ export interface ConsumerGroup {
 
 export const SOLE_MEMBER: ConsumerGroup = { member: 0, size: 1 };
 
-export type ClaimResult =
-  | { readonly ok: true; readonly claim: Claim }
-  | { readonly ok: false; readonly reason: string };
+export type ClaimResult = { readonly ok: true; readonly claim: Claim } | { readonly ok: false; readonly reason: string };
 
 export interface Claim {
   /** False once the session connection that held it is lost. */

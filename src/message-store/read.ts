@@ -47,11 +47,7 @@ export async function streamVersion(pool: pg.Pool, stream: string): Promise<numb
 }
 
 /** Folds a whole stream into an entity; the version is what a later write should expect. */
-export async function project<State>(
-  pool: pg.Pool,
-  stream: string,
-  projection: Projection<State>,
-): Promise<{ state: State; version: number }> {
+export async function project<State>(pool: pg.Pool, stream: string, projection: Projection<State>): Promise<{ state: State; version: number }> {
   let state = projection.init();
   let version = -1;
   for (;;) {

@@ -43,7 +43,8 @@ function validated(evolutions: readonly Evolution[]): Map<string, Evolution & { 
     }
     for (const from of Object.keys(evolution.steps)) {
       const number = versionNumber(from);
-      if (number === undefined || number >= currentNumber) throw new Error(`${evolution.type}: a step from version ${from}, which is not before ${evolution.current}`);
+      if (number === undefined || number >= currentNumber)
+        throw new Error(`${evolution.type}: a step from version ${from}, which is not before ${evolution.current}`);
     }
     byType.set(evolution.type, { ...evolution, currentNumber });
   }

@@ -44,7 +44,7 @@ function replaceInRun(run: string, replace: (address: string) => string): string
   // Text before `written` is in pieces; the next address's local part starts at `local`.
   let written = 0;
   let local = 0;
-  for (let at = run.indexOf('@'); at !== -1; ) {
+  for (let at = run.indexOf('@'); at !== -1;) {
     const next = run.indexOf('@', at + 1);
     const domain = at > local ? DOMAIN.exec(run.slice(at + 1, next === -1 ? run.length : next)) : null;
     if (domain) {
@@ -86,7 +86,9 @@ const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/
  * like an address to the loose pattern (a server that quotes it oddly).
  */
 export function withoutAddresses(text: string, known: readonly string[] = []): string {
-  const literal = known.filter((address) => address !== '').reduce((result, address) => result.replace(new RegExp(escapeRegExp(address), 'gi'), ADDRESS_REMOVED), text);
+  const literal = known
+    .filter((address) => address !== '')
+    .reduce((result, address) => result.replace(new RegExp(escapeRegExp(address), 'gi'), ADDRESS_REMOVED), text);
   return replaceAddresses(literal, () => ADDRESS_REMOVED);
 }
 

@@ -46,7 +46,7 @@ export function openWith(key: Buffer, value: Sealed): string {
     decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(value.data, 'base64')), decipher.final()]).toString('utf8');
   } catch (error) {
-    throw new SealBrokenError('the sealed value does not open with its user\'s key: altered in the store, or sealed with another key', { cause: error });
+    throw new SealBrokenError("the sealed value does not open with its user's key: altered in the store, or sealed with another key", { cause: error });
   }
 }
 
@@ -123,7 +123,10 @@ export function createPersonalData(db: Knex): PersonalData {
 
   return {
     async seal(userId, value) {
-      await db(KEYS_TABLE).insert({ user_id: userId, key: randomBytes(32) }).onConflict('user_id').ignore();
+      await db(KEYS_TABLE)
+        .insert({ user_id: userId, key: randomBytes(32) })
+        .onConflict('user_id')
+        .ignore();
       const row = await keyOf(userId);
       if (!row?.key) throw new Error(`user ${userId} is erased: nothing of theirs is sealed any more`);
       return sealWith(row.key, value);

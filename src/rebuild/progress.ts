@@ -83,14 +83,27 @@ export class RebuildTakenOverError extends Error {
  * rebuilds never share a shadow. A run that stopped moving long ago died, and is replaced.
  */
 export async function claimRun(db: Knex, { projection, runId, requestedBy }: { projection: string; runId: string; requestedBy: string }): Promise<void> {
-  const fresh = { projection, run_id: runId, state: 'running', phase: 'preparing', done: 0, total: 0, skipped: 0, requested_by: requestedBy, finished_at: null, error: null };
+  const fresh = {
+    projection,
+    run_id: runId,
+    state: 'running',
+    phase: 'preparing',
+    done: 0,
+    total: 0,
+    skipped: 0,
+    requested_by: requestedBy,
+    finished_at: null,
+    error: null,
+  };
   const claimed = await db(PROGRESS_TABLE)
     .insert({ ...fresh, started_at: db.fn.now(), updated_at: db.fn.now() })
     .onConflict('projection')
     .merge()
-    .where((guard) =>
-      guard.whereNot(`${PROGRESS_TABLE}.state`, 'running').orWhere(`${PROGRESS_TABLE}.updated_at`, '<', db.raw(`now() - make_interval(secs => ?)`, [STALE_AFTER_MS / 1000])),
-    )
+    .where((guard) => {
+      guard
+        .whereNot(`${PROGRESS_TABLE}.state`, 'running')
+        .orWhere(`${PROGRESS_TABLE}.updated_at`, '<', db.raw(`now() - make_interval(secs => ?)`, [STALE_AFTER_MS / 1000]));
+    })
     .returning('run_id');
   if (claimed.length === 0) throw new RebuildRunningError(projection);
 }
@@ -98,7 +111,11 @@ export async function claimRun(db: Knex, { projection, runId, requestedBy }: { p
 export type ProgressUpdate = Partial<Pick<RebuildProgress, 'phase' | 'done' | 'total' | 'skipped'>>;
 
 /** Records how far the run has got; throws RebuildTakenOverError if the row is no longer this run's. */
-export async function recordProgress(db: Knex | Knex.Transaction, runId: string, update: ProgressUpdate & { state?: RebuildState; error?: string; finished?: boolean }): Promise<void> {
+export async function recordProgress(
+  db: Knex | Knex.Transaction,
+  runId: string,
+  update: ProgressUpdate & { state?: RebuildState; error?: string; finished?: boolean },
+): Promise<void> {
   const changed = await db(PROGRESS_TABLE)
     .where({ run_id: runId, state: 'running' })
     .update({

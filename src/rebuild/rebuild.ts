@@ -105,7 +105,12 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
    * or all in `swapping` (the swap's). Each transaction first updates the run's progress row, so
    * a run that was taken over fails before it writes, and a takeover waits for a batch in flight.
    */
-  async function readOn(part: RebuildPart, from: number, swapping?: Knex.Transaction, settledUpTo = 0): Promise<{ position: number; read: number; broken: number }> {
+  async function readOn(
+    part: RebuildPart,
+    from: number,
+    swapping?: Knex.Transaction,
+    settledUpTo = 0,
+  ): Promise<{ position: number; read: number; broken: number }> {
     let position = from;
     let read = 0;
     let broken = 0;
@@ -121,7 +126,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         // they must clear; above it, a write still in flight is left to the live subscriber.
         gapWaits += 1;
         if (position < settledUpTo) {
-          if (gapWaits > GAP_WAITS_BELOW_SETTLED) throw new Error(`${part.subscriberId}: a gap before ${settledUpTo}, which the live subscriber passed, did not clear`);
+          if (gapWaits > GAP_WAITS_BELOW_SETTLED)
+            throw new Error(`${part.subscriberId}: a gap before ${settledUpTo}, which the live subscriber passed, did not clear`);
           if (gapWaits > 1) await sleep(GAP_WAIT_MS);
           continue;
         }
@@ -205,7 +211,10 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       let read = 0;
       let broken = 0;
       // Where the live subscribers stand, held still by the lock: the shadow must read at least that far.
-      const livePositions = await storedPositions(trx, projection.parts.map((part) => part.subscriberId));
+      const livePositions = await storedPositions(
+        trx,
+        projection.parts.map((part) => part.subscriberId),
+      );
       for (const part of projection.parts) {
         const result = await readOn(part, reached.get(part.subscriberId)!, trx, livePositions[part.subscriberId] ?? 0);
         positions[part.subscriberId] = result.position;

@@ -57,7 +57,12 @@ export async function startRebuild(options: RunRebuildOptions): Promise<StartedR
     await recordProgress(db, runId, { state: 'failed', error: describe(error), finished: true }).catch(() => undefined);
     logger.error({ err: error, projection: projection.name, by: requester.label }, 'projection rebuild failed');
   };
-  const requested: AdminAction = { id: randomUUID(), type: 'ProjectionRebuildRequested', data: { adminId: requester.adminId, projection: projection.name }, metadata };
+  const requested: AdminAction = {
+    id: randomUUID(),
+    type: 'ProjectionRebuildRequested',
+    data: { adminId: requester.adminId, projection: projection.name },
+    metadata,
+  };
   try {
     await messageStore.write(stream, requested);
   } catch (error) {
@@ -84,7 +89,10 @@ export async function startRebuild(options: RunRebuildOptions): Promise<StartedR
         metadata,
       };
       await messageStore.write(stream, rebuilt);
-      logger.info({ projection: projection.name, messages: result.messages, skipped: result.skipped, ms: result.ms, by: requester.label }, 'projection rebuilt');
+      logger.info(
+        { projection: projection.name, messages: result.messages, skipped: result.skipped, ms: result.ms, by: requester.label },
+        'projection rebuilt',
+      );
       return result;
     } catch (error) {
       await failed(error);

@@ -76,7 +76,10 @@ function shapeOf(definition: string): string {
  * projection until the commit and the new one after, never neither. LIKE names copied indexes
  * after their columns, so each is given back the name it had (a later migration may name it).
  */
-export async function swapInShadow(trx: Knex.Transaction, { shadow, live, tables }: { shadow: string; live: string; tables: readonly string[] }): Promise<void> {
+export async function swapInShadow(
+  trx: Knex.Transaction,
+  { shadow, live, tables }: { shadow: string; live: string; tables: readonly string[] },
+): Promise<void> {
   for (const table of tables) {
     const named = new Map((await indexesOf(trx, live, table)).map((index) => [shapeOf(index.definition), index.name]));
     await trx.raw('DROP TABLE ??.??', [live, table]);

@@ -40,7 +40,10 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
   const key = { subscriber_id: subscriberId, group_member: consumerGroup.member, group_size: consumerGroup.size };
 
   async function lockPosition(trx: Knex.Transaction): Promise<number> {
-    await trx('subscriber_positions').insert({ ...key, position: 0 }).onConflict(['subscriber_id', 'group_member', 'group_size']).ignore();
+    await trx('subscriber_positions')
+      .insert({ ...key, position: 0 })
+      .onConflict(['subscriber_id', 'group_member', 'group_size'])
+      .ignore();
     const row = await trx('subscriber_positions').where(key).forUpdate().first<{ position: string }>('position');
     return Number(row?.position ?? 0);
   }
@@ -106,7 +109,9 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
    */
   async function loadPosition(): Promise<number> {
     type Row = { group_member: number; group_size: number; position: string; updated_at: Date; handover: PreviousGroupJson | null };
-    const rows = await db('subscriber_positions').where({ subscriber_id: subscriberId }).select<Row[]>('group_member', 'group_size', 'position', 'updated_at', 'handover');
+    const rows = await db('subscriber_positions')
+      .where({ subscriber_id: subscriberId })
+      .select<Row[]>('group_member', 'group_size', 'position', 'updated_at', 'handover');
     const own = rows.find((row) => row.group_member === consumerGroup.member && row.group_size === consumerGroup.size);
     const others = rows.filter((row) => row.group_size !== consumerGroup.size);
     const latest = others.reduce<Row | undefined>((newest, row) => (!newest || row.updated_at > newest.updated_at ? row : newest), undefined);

@@ -1,14 +1,6 @@
 import { v5 as uuidV5 } from 'uuid';
 import { z } from 'zod';
-import {
-  follow,
-  SOLE_MEMBER,
-  streamName,
-  VersionConflictError,
-  type ConsumerGroup,
-  type MessageStore,
-  type RawMessage,
-} from '../message-store/index.ts';
+import { follow, SOLE_MEMBER, streamName, VersionConflictError, type ConsumerGroup, type MessageStore, type RawMessage } from '../message-store/index.ts';
 import { every, failedMessage, logRetry, POSITION_RECHECK_MS, type Processor, type ProcessorContext } from './processor.ts';
 import { handoverFrom } from './group-handover.ts';
 import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';

@@ -55,7 +55,12 @@ export async function recordSkipped(trx: Knex.Transaction, owner: SkipOwner, mes
  * what breaks its contract (no retry can mend it), apply the rest as one batch. Any other error
  * goes back to the caller (the live subscriber retries it, then stalls).
  */
-export async function applyProjectionBatch<T>(projection: BatchProjection<T>, messages: readonly RawMessage[], trx: Knex.Transaction, owner: SkipOwner): Promise<SkippedMessage[]> {
+export async function applyProjectionBatch<T>(
+  projection: BatchProjection<T>,
+  messages: readonly RawMessage[],
+  trx: Knex.Transaction,
+  owner: SkipOwner,
+): Promise<SkippedMessage[]> {
   const valid: T[] = [];
   const skipped: SkippedMessage[] = [];
   for (const message of messages) {

@@ -61,7 +61,17 @@ export async function attemptWithRetries(
 // 08 connection exception, 53 insufficient resources, 57P admin shutdown / crash / cannot connect.
 const INFRASTRUCTURE_SQLSTATE = /^(08|53|57P)/;
 // EAI_AGAIN: a name that does not resolve for now (a database container restarting, DNS down).
-const INFRASTRUCTURE_ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH']);
+const INFRASTRUCTURE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+]);
 
 /**
  * Errors that say the infrastructure is down rather than that a message cannot be handled.
@@ -72,7 +82,9 @@ export function isInfrastructureError(error: unknown): boolean {
   const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
   if (typeof code === 'string' && (INFRASTRUCTURE_SQLSTATE.test(code) || INFRASTRUCTURE_ERRNO.has(code))) return true;
   if (name === 'KnexTimeoutError') return true;
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+  return (
+    typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
+  );
 }
 
 // The machine is short of something (disk space, a writable disk, quota, memory): nothing is

@@ -18,8 +18,7 @@ const uuid = z.uuid();
 /** Throws InvalidVideoKeyError unless `key` is `segment(/segment)*` as described above. */
 export function assertVideoKey(key: string): void {
   const segments = key.split('/');
-  const valid =
-    segments.length <= MAX_SEGMENTS && segments.every((segment) => segment.length <= MAX_SEGMENT_LENGTH && SEGMENT.test(segment));
+  const valid = segments.length <= MAX_SEGMENTS && segments.every((segment) => segment.length <= MAX_SEGMENT_LENGTH && SEGMENT.test(segment));
   if (!valid) throw new InvalidVideoKeyError(`not a video store key: ${JSON.stringify(key)}`);
 }
 

@@ -53,7 +53,8 @@ export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Da
     const file = path.resolve(root, ...key.split('/'));
     // The key rules already forbid it; this keeps a future change to them from opening a way out.
     const relative = path.relative(root, file);
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw new InvalidVideoKeyError(`key escapes the store: ${JSON.stringify(key)}`);
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative))
+      throw new InvalidVideoKeyError(`key escapes the store: ${JSON.stringify(key)}`);
     return file;
   }
 

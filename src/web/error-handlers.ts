@@ -84,7 +84,8 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     const dataError = clientDataError(error);
     if (dataError !== undefined) logger.warn({ err: error, traceId, path: req.path }, 'database refused a value from the request');
     if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds));
-    if (status < 500 && !(error instanceof HttpError) && dataError === undefined) logger.info({ traceId, path: req.path, status, reason: error instanceof Error ? error.message : String(error) }, 'request refused by a library');
+    if (status < 500 && !(error instanceof HttpError) && dataError === undefined)
+      logger.info({ traceId, path: req.path, status, reason: error instanceof Error ? error.message : String(error) }, 'request refused by a library');
     // Only our own errors (HttpError) are written for a visitor; anything else is told in our words.
     const message =
       dataError ??

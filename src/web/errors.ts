@@ -37,7 +37,6 @@ export class ForbiddenError extends HttpError {
   }
 }
 
-
 export class NotFoundError extends HttpError {
   override name = 'NotFoundError';
   constructor(message: string, page?: ErrorPage) {

@@ -73,13 +73,17 @@ function refillingAllowance(db: Knex, prefix: string, { tries, refillSeconds }: 
         [RATE_LIMITS_TABLE, rowKey(key), at, refillMs, at, refillMs, at, at, toleranceMs],
       );
       if (taken.rows.length > 0) return 0;
-      const row = await db(RATE_LIMITS_TABLE).where({ key: rowKey(key) }).first<{ expire: string | null } | undefined>('expire');
+      const row = await db(RATE_LIMITS_TABLE)
+        .where({ key: rowKey(key) })
+        .first<{ expire: string | null } | undefined>('expire');
       const fullAt = Number(row?.expire ?? at);
       return Math.max(1, Math.ceil((fullAt - toleranceMs - at) / 1000));
     },
     /** A try that turned out to be the owner's goes back into the bucket. */
     async giveBack(key: string): Promise<void> {
-      await db(RATE_LIMITS_TABLE).where({ key: rowKey(key) }).decrement('expire', refillMs);
+      await db(RATE_LIMITS_TABLE)
+        .where({ key: rowKey(key) })
+        .decrement('expire', refillMs);
     },
   };
 }

@@ -40,7 +40,10 @@ export function clientKey(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1]!;
   if (!isIPv6(address)) return address;
-  return `${ipv6Groups(address.toLowerCase().split('%')[0]!).slice(0, 4).map((group) => Number.parseInt(group || '0', 16).toString(16)).join(':')}::/64`;
+  return `${ipv6Groups(address.toLowerCase().split('%')[0]!)
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group || '0', 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** Seconds until `result` frees a point, at least 1 (Retry-After takes whole seconds). */

@@ -20,7 +20,13 @@ export function requestLog(logger: Logger): RequestHandler {
     const start = process.hrtime.bigint();
     const line = (msg: string) => () =>
       logger.info(
-        { method: req.method, url: hideToken(req.originalUrl), status: res.statusCode, ms: Number(process.hrtime.bigint() - start) / 1e6, traceId: req.context?.traceId },
+        {
+          method: req.method,
+          url: hideToken(req.originalUrl),
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - start) / 1e6,
+          traceId: req.context?.traceId,
+        },
         msg,
       );
     const finished = line('request');

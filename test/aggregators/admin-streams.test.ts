@@ -13,7 +13,12 @@ import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 function aggregator(store: MessageStore, db: Knex, { batchSize = 100, pollIntervalMs = 1_000 } = {}) {
-  return liveSubscription(adminStreamsDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize, pollIntervalMs } });
+  return liveSubscription(adminStreamsDefinition, {
+    db,
+    messageStore: store,
+    logger: silentLogger,
+    subscription: { retry: FAST_RETRY, batchSize, pollIntervalMs },
+  });
 }
 
 async function snapshot(db: Knex) {
@@ -51,26 +56,42 @@ test('admin-streams: every stream, category, type and minute counted, with the l
     await drain(aggregator(store, db));
 
     const [last] = (await store.readStream(busy)).slice(-1);
-    t.deepEqual(await db('admin_streams').where({ stream_name: busy }).first(), {
-      stream_name: busy,
-      category: first,
-      message_count: '3',
-      last_position: '2',
-      last_global_position: String(last!.globalPosition),
-      last_time: last!.time,
-    }, 'a stream: its category, count, last position, global position and time');
+    t.deepEqual(
+      await db('admin_streams').where({ stream_name: busy }).first(),
+      {
+        stream_name: busy,
+        category: first,
+        message_count: '3',
+        last_position: '2',
+        last_global_position: String(last!.globalPosition),
+        last_time: last!.time,
+      },
+      'a stream: its category, count, last position, global position and time',
+    );
     t.deepEqual(await categoryCounts(db), await countedInStore(pool), 'per category, the messages and streams the store holds');
-    t.deepEqual(await categoryCounts(db), [
-      { category: first, message_count: '4', stream_count: '2' },
-      { category: `${second}:command`, message_count: '1', stream_count: '1' },
-    ], 'a command stream counted in its own category');
+    t.deepEqual(
+      await categoryCounts(db),
+      [
+        { category: first, message_count: '4', stream_count: '2' },
+        { category: `${second}:command`, message_count: '1', stream_count: '1' },
+      ],
+      'a command stream counted in its own category',
+    );
     t.deepEqual(
       (await db('admin_message_types').orderBy(['category', 'type']).select('category', 'type', 'message_count')).map((row) => Object.values(row)),
-      [[first, 'Moved', '2'], [first, 'Opened', '2'], [`${second}:command`, 'Do', '1']],
+      [
+        [first, 'Moved', '2'],
+        [first, 'Opened', '2'],
+        [`${second}:command`, 'Do', '1'],
+      ],
       'per message type',
     );
     const minutes = await db('admin_message_minutes').select<{ message_count: string }[]>('message_count');
-    t.equal(minutes.reduce((sum, row) => sum + Number(row.message_count), 0), 5, 'every message in its minute');
+    t.equal(
+      minutes.reduce((sum, row) => sum + Number(row.message_count), 0),
+      5,
+      'every message in its minute',
+    );
   } finally {
     await scope.close();
   }
@@ -131,7 +152,12 @@ test('admin-streams: a write held open in one category while others commit is co
     const committedHead = await head();
     await waitUntil('the aggregator to catch up with the store', () => subscription.status().caughtUp && subscription.status().position >= committedHead);
     t.deepEqual(await categoryCounts(db), await countedInStore(pool), 'every message of every category counted, the late one too');
-    t.ok(await db('admin_streams').where({ stream_name: `${late}-1` }).first(), 'the late stream is listed');
+    t.ok(
+      await db('admin_streams')
+        .where({ stream_name: `${late}-1` })
+        .first(),
+      'the late stream is listed',
+    );
     const total = await db('admin_categories').sum({ n: 'message_count' }).first();
     t.equal(Number(total?.n), 8, 'eight messages in all');
   } finally {

@@ -79,7 +79,14 @@ async function writeActiveUser(store: MessageStore) {
   );
   const video = { ...newVideo(), ownerId: userId };
   const other = { ...newVideo(), ownerId: userId };
-  const published = await writeEvents(store, video, controls.accepted(video), controls.started(video), controls.named(video, 'Kept name'), controls.published(video));
+  const published = await writeEvents(
+    store,
+    video,
+    controls.accepted(video),
+    controls.started(video),
+    controls.named(video, 'Kept name'),
+    controls.published(video),
+  );
   await writeEvents(store, other, controls.accepted(other));
   for (let n = 0; n < 3; n += 1) await viewing(store, userId, video.videoId);
   return { userId, email, identity, authentication, video, other, published };
@@ -98,26 +105,45 @@ test('admin-users: identity, log-ins, videos and viewings → one row per user, 
 
     const [registered, emailSent] = user.identity;
     const lastLogIn = user.authentication[2]!;
-    t.deepEqual(await snapshot(db).then((s) => s.users), [
-      {
-        user_id: user.userId,
-        email: user.email.toLowerCase(),
-        registered_at: registered!.time,
-        welcome_email_sent_at: emailSent!.time,
-        roles: ['admin'],
-        log_ins: '2',
-        failed_log_ins: '1',
-        last_log_in_at: lastLogIn.time,
-        videos: '2',
-        viewings: '3',
-      },
-    ], 'the row (the email lower-cased, as the site compares addresses); no row for viewers without an account');
-    const videos = await db('admin_user_videos').where({ user_id: user.userId }).orderBy('global_position').select('video_id', 'name', 'status', 'global_position');
-    t.deepEqual(videos, [
-      { video_id: user.video.videoId, name: 'Kept name', status: 'published', global_position: String(user.published[0]!.globalPosition) },
-      { video_id: user.other.videoId, name: null, status: 'uploaded', global_position: videos[1]?.global_position },
-    ], 'their videos, each with its name, status and the position of its acceptance');
-    t.equal(await db('admin_user_viewings').where({ user_id: user.userId }).count({ n: '*' }).first().then((r) => Number(r?.n)), 3, 'their viewings, one row each');
+    t.deepEqual(
+      await snapshot(db).then((s) => s.users),
+      [
+        {
+          user_id: user.userId,
+          email: user.email.toLowerCase(),
+          registered_at: registered!.time,
+          welcome_email_sent_at: emailSent!.time,
+          roles: ['admin'],
+          log_ins: '2',
+          failed_log_ins: '1',
+          last_log_in_at: lastLogIn.time,
+          videos: '2',
+          viewings: '3',
+        },
+      ],
+      'the row (the email lower-cased, as the site compares addresses); no row for viewers without an account',
+    );
+    const videos = await db('admin_user_videos')
+      .where({ user_id: user.userId })
+      .orderBy('global_position')
+      .select('video_id', 'name', 'status', 'global_position');
+    t.deepEqual(
+      videos,
+      [
+        { video_id: user.video.videoId, name: 'Kept name', status: 'published', global_position: String(user.published[0]!.globalPosition) },
+        { video_id: user.other.videoId, name: null, status: 'uploaded', global_position: videos[1]?.global_position },
+      ],
+      'their videos, each with its name, status and the position of its acceptance',
+    );
+    t.equal(
+      await db('admin_user_viewings')
+        .where({ user_id: user.userId })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      3,
+      'their viewings, one row each',
+    );
 
     await write(store, identityStreamName(user.userId), event('AdminRoleRevoked', { userId: user.userId, by: 'test' }));
     await catchUp(store, db);

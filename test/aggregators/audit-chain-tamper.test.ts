@@ -7,12 +7,15 @@ import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
 import { chainedStore, drainChain, headRows, linkRows } from '../audit/audit-fixtures.ts';
 
-test('audit chain: Message DB\'s role may neither UPDATE nor DELETE a message; only a superuser can', async (t) => {
+test("audit chain: Message DB's role may neither UPDATE nor DELETE a message; only a superuser can", async (t) => {
   const scope = createScope();
   try {
     const { pool, admin, positions } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 2));
     for (const statement of [`UPDATE messages SET data = '{}' WHERE global_position = $1`, 'DELETE FROM messages WHERE global_position = $1']) {
-      const refused = await pool.query(statement, [positions[0]]).then(() => undefined, (error: { code?: string }) => error.code);
+      const refused = await pool.query(statement, [positions[0]]).then(
+        () => undefined,
+        (error: { code?: string }) => error.code,
+      );
       t.equal(refused, '42501', `the app's connection (role message_store) is refused: ${statement.split(' ')[0]}`);
     }
     const updated = await admin.query(`UPDATE message_store.messages SET data = '{}' WHERE global_position = $1`, [positions[0]]);
@@ -27,7 +30,10 @@ test('audit chain: verify names a message altered with SQL and another deleted, 
   try {
     const { admin, positions, verify } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
     const [altered, deleted] = [positions[3]!, positions[8]!];
-    const deletedRow = await admin.query<{ id: string; stream_name: string }>('SELECT id::text, stream_name FROM message_store.messages WHERE global_position = $1', [deleted]);
+    const deletedRow = await admin.query<{ id: string; stream_name: string }>(
+      'SELECT id::text, stream_name FROM message_store.messages WHERE global_position = $1',
+      [deleted],
+    );
     await admin.query(`UPDATE message_store.messages SET data = jsonb_set(data, '{n}', '99') WHERE global_position = $1`, [altered]);
     await admin.query('DELETE FROM message_store.messages WHERE global_position = $1', [deleted]);
 
@@ -39,7 +45,14 @@ test('audit chain: verify names a message altered with SQL and another deleted, 
       [deleted, deletedRow.rows[0]?.id, deletedRow.rows[0]?.stream_name],
       'the deleted one too, by the id and stream the chain kept',
     );
-    t.deepEqual(report.problems.map((problem) => [problem.kind, problem.globalPosition]), [['altered', altered], ['deleted', deleted]], 'nothing else is blamed');
+    t.deepEqual(
+      report.problems.map((problem) => [problem.kind, problem.globalPosition]),
+      [
+        ['altered', altered],
+        ['deleted', deleted],
+      ],
+      'nothing else is blamed',
+    );
     t.equal(report.heads.valid, report.heads.checked, 'the heads still vouch for the links');
   } finally {
     await scope.close();
@@ -62,13 +75,21 @@ test('audit chain: changes the parsed message would hide are caught (a metadata 
     // The third now parses to the same double as the first did: only the text tells them apart.
     t.equal(JSON.parse('{"a": 12345678901234567891}').a, JSON.parse('{"a": 12345678901234567890}').a, '(the two amounts are one double)');
     const report = await verify();
-    t.deepEqual(report.problems.map((problem) => [problem.kind, problem.globalPosition]), [['altered', first], ['altered', second], ['altered', third]], 'all three are altered');
+    t.deepEqual(
+      report.problems.map((problem) => [problem.kind, problem.globalPosition]),
+      [
+        ['altered', first],
+        ['altered', second],
+        ['altered', third],
+      ],
+      'all three are altered',
+    );
   } finally {
     await scope.close();
   }
 });
 
-test('audit chain: a message put into a gap below the chain\'s head is named as inserted, and the chain does not take it in', async (t) => {
+test("audit chain: a message put into a gap below the chain's head is named as inserted, and the chain does not take it in", async (t) => {
   const scope = createScope();
   try {
     let gap = 0;
@@ -95,9 +116,16 @@ test('audit chain: a message put into a gap below the chain\'s head is named as 
     );
     await drainChain(chain);
     const report = await verify();
-    t.deepEqual(report.problems.map((problem) => [problem.kind, problem.globalPosition]), [['inserted', gap]], 'named as inserted');
+    t.deepEqual(
+      report.problems.map((problem) => [problem.kind, problem.globalPosition]),
+      [['inserted', gap]],
+      'named as inserted',
+    );
     t.equal(report.first.inserted?.streamName, 'backdated-1');
-    t.notOk((await linkRows(db)).some((row) => Number(row.global_position) === gap), 'the chain, already past it, left it out');
+    t.notOk(
+      (await linkRows(db)).some((row) => Number(row.global_position) === gap),
+      'the chain, already past it, left it out',
+    );
   } finally {
     await scope.close();
   }
@@ -109,10 +137,16 @@ test('audit chain: a forged head, or a key that signed none of them, fails verif
     const { db, pool, verify } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 10));
     const heads = await headRows(db);
     const target = Number(heads[1]?.global_position);
-    await db('audit_chain_heads').where({ global_position: target }).update({ hmac: randomBytes(32) });
+    await db('audit_chain_heads')
+      .where({ global_position: target })
+      .update({ hmac: randomBytes(32) });
     const report = await verify();
     t.notOk(report.ok);
-    t.deepEqual(report.problems.map((problem) => [problem.kind, problem.globalPosition]), [['forged', target]], 'the forged head is named');
+    t.deepEqual(
+      report.problems.map((problem) => [problem.kind, problem.globalPosition]),
+      [['forged', target]],
+      'the forged head is named',
+    );
 
     const otherKey = await verifyAuditChain({ db, messageStorePool: pool, auditKey: 'another key of thirty-two characters or more' });
     t.equal(otherKey.counts['unknown-key'], heads.length, 'with another key, no head is vouched for');
@@ -129,11 +163,16 @@ test('audit chain: a chain recomputed over an altered store (no key needed for t
     const altered = positions[2]!;
     await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
     // The attacker rewrites every link from there with the public recipe.
-    const previous = await db('audit_chain_links').where('global_position', '<', altered).orderBy('global_position', 'desc').first<{ link: Buffer } | undefined>('link');
+    const previous = await db('audit_chain_links')
+      .where('global_position', '<', altered)
+      .orderBy('global_position', 'desc')
+      .first<{ link: Buffer } | undefined>('link');
     let link = previous?.link ?? GENESIS_LINK;
     for (const record of await readRecordsAfter(pool, altered - 1, Number.MAX_SAFE_INTEGER, 100)) {
       link = nextLink(link, record);
-      await db('audit_chain_links').where({ global_position: Number(record.globalPosition) }).update({ link });
+      await db('audit_chain_links')
+        .where({ global_position: Number(record.globalPosition) })
+        .update({ link });
     }
     const report = await verify();
     t.equal(report.counts.altered, 0, 'message by message, the rewritten chain agrees with the store');
@@ -143,7 +182,10 @@ test('audit chain: a chain recomputed over an altered store (no key needed for t
 
     await db('audit_chain_links').where('global_position', '>', positions[4]!).del();
     const truncated = await verify();
-    t.ok(truncated.notYetCovered === 5 && truncated.problems.some((problem) => problem.kind === 'contradicted' && problem.globalPosition === positions[9]), 'cutting the links short leaves the newest head pointing at nothing');
+    t.ok(
+      truncated.notYetCovered === 5 && truncated.problems.some((problem) => problem.kind === 'contradicted' && problem.globalPosition === positions[9]),
+      'cutting the links short leaves the newest head pointing at nothing',
+    );
   } finally {
     await scope.close();
   }

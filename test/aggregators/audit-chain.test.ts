@@ -19,7 +19,11 @@ test('audit chain: one link per message of every category, in global order; the 
     const subscription = scope.running(auditChain({ store, pool, db }).subscription);
     await drainChain(subscription);
     const positions = await globalPositions(pool);
-    t.deepEqual((await linkRows(db)).map((row) => Number(row.global_position)), positions, 'a link for each of the 9 messages');
+    t.deepEqual(
+      (await linkRows(db)).map((row) => Number(row.global_position)),
+      positions,
+      'a link for each of the 9 messages',
+    );
     t.equal(Number((await headRows(db)).at(-1)?.global_position), positions.at(-1), 'the newest link is signed');
     const intact = await verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY });
     t.ok(intact.ok, 'verify: intact');

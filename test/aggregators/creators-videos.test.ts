@@ -52,33 +52,45 @@ test('creators-videos: accepted → uploaded; transcoding with its progress; pub
     const video = newVideo();
     const [accepted] = await writeEvents(store, video, controls.accepted(video));
     await drain(subscription);
-    t.deepEqual(await row(db, video), {
-      video_id: video.videoId,
-      owner_id: video.ownerId,
-      name: null,
-      description: '',
-      status: 'uploaded',
-      progress: 0,
-      failure_reason: null,
-      poster_uri: null,
-      duration_seconds: null,
-      uploaded_at: accepted!.time,
-    }, 'uploaded, owned, at the time it was accepted');
+    t.deepEqual(
+      await row(db, video),
+      {
+        video_id: video.videoId,
+        owner_id: video.ownerId,
+        name: null,
+        description: '',
+        status: 'uploaded',
+        progress: 0,
+        failure_reason: null,
+        poster_uri: null,
+        duration_seconds: null,
+        uploaded_at: accepted!.time,
+      },
+      'uploaded, owned, at the time it was accepted',
+    );
 
     await writeEvents(store, video, controls.started(video), controls.named(video, 'While it transcodes'), controls.progressed(video, 30));
     await drain(subscription);
-    t.deepEqual(await row(db, video), { ...(await row(db, video))!, status: 'transcoding', progress: 30, name: 'While it transcodes' }, 'transcoding, 30 %, named meanwhile');
+    t.deepEqual(
+      await row(db, video),
+      { ...(await row(db, video))!, status: 'transcoding', progress: 30, name: 'While it transcodes' },
+      'transcoding, 30 %, named meanwhile',
+    );
 
     await writeEvents(store, video, controls.progressed(video, 60), controls.published(video, {}, 12.5), controls.described(video, 'About it'));
     await drain(subscription);
-    t.deepEqual(await row(db, video), {
-      ...(await row(db, video))!,
-      status: 'published',
-      progress: 100,
-      poster_uri: `video-store:posters/${video.videoId}.jpg`,
-      duration_seconds: 12.5,
-      description: 'About it',
-    }, 'published, with its poster and duration');
+    t.deepEqual(
+      await row(db, video),
+      {
+        ...(await row(db, video))!,
+        status: 'published',
+        progress: 100,
+        poster_uri: `video-store:posters/${video.videoId}.jpg`,
+        duration_seconds: 12.5,
+        description: 'About it',
+      },
+      'published, with its poster and duration',
+    );
 
     await writeEvents(store, video, controls.unpublished(video));
     await drain(subscription);
@@ -111,7 +123,16 @@ test('creators-videos: a replay changes nothing: a batch delivered twice, the po
     const db = openProjectionDb(scope, urls.databaseUrl);
     const published = newVideo();
     const failed = newVideo();
-    await writeEvents(store, published, controls.accepted(published), controls.started(published), controls.progressed(published, 50), controls.published(published), controls.named(published, 'One'), controls.named(published, 'Two'));
+    await writeEvents(
+      store,
+      published,
+      controls.accepted(published),
+      controls.started(published),
+      controls.progressed(published, 50),
+      controls.published(published),
+      controls.named(published, 'One'),
+      controls.named(published, 'Two'),
+    );
     await writeEvents(store, failed, controls.accepted(failed), controls.started(failed), controls.failed(failed, 'could not be converted'));
     await catchUp(store, db);
     const before = await allRows(db);
@@ -129,7 +150,13 @@ test('creators-videos: a replay changes nothing: a batch delivered twice, the po
     // Old events of the published video applied by themselves again: with its acceptance (an
     // upsert), and without (an update).
     const early = await store.readStream(videoPublishingStreamName(published.videoId), { batchSize: 3 });
-    const reapply = (events: typeof early) => db.transaction(async (trx) => projection.apply((await Promise.all(events.map((event) => projection.parse(event, trx)))).filter((event) => event !== undefined), trx));
+    const reapply = (events: typeof early) =>
+      db.transaction(async (trx) =>
+        projection.apply(
+          (await Promise.all(events.map((event) => projection.parse(event, trx)))).filter((event) => event !== undefined),
+          trx,
+        ),
+      );
     await reapply(early);
     t.deepEqual(await allRows(db), before, 'accepted, started, 50 % again: still published, not back to uploaded');
     await reapply(early.slice(1));
@@ -149,8 +176,14 @@ test('creators-videos: contract-breaking events are skipped and recorded; the re
     await writeEvents(store, video, controls.accepted(video), { ...progressed, data: { ...progressed.data, percent: 250 } }, controls.progressed(video, 70));
     await catchUp(store, db);
     t.equal((await row(db, video))?.progress, 70, 'the valid progress applied');
-    const skipped = await db('skipped_messages').where({ subscriber_id: CREATORS_VIDEOS_SUBSCRIBER_ID }).select<{ type: string; reason: string }[]>('type', 'reason');
-    t.deepEqual(skipped.map((entry) => entry.type), ['VideoTranscodingProgressed'], 'the 250 % one on record');
+    const skipped = await db('skipped_messages')
+      .where({ subscriber_id: CREATORS_VIDEOS_SUBSCRIBER_ID })
+      .select<{ type: string; reason: string }[]>('type', 'reason');
+    t.deepEqual(
+      skipped.map((entry) => entry.type),
+      ['VideoTranscodingProgressed'],
+      'the 250 % one on record',
+    );
     t.match(skipped[0]?.reason ?? '', /percent/, 'with the field at fault');
   } finally {
     await scope.close();

@@ -50,7 +50,11 @@ test('home-page aggregator: a VideoViewed another program wrote with a bad video
     }
     t.equal(await videosWatched(db), 5, 'the five valid viewings counted');
     const skipped = await db('skipped_messages').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).select('stream_name', 'reason');
-    t.deepEqual(skipped.map((row: { stream_name: string }) => row.stream_name), ['viewing-legacy-42'], 'the bad one is on record');
+    t.deepEqual(
+      skipped.map((row: { stream_name: string }) => row.stream_name),
+      ['viewing-legacy-42'],
+      'the bad one is on record',
+    );
     t.match(skipped[0]?.reason ?? '', /videoId/, 'with the field at fault');
   } finally {
     await scope.close();
@@ -84,8 +88,14 @@ test('home-page aggregator: two members of a consumer group count every viewing 
   try {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    const members = [0, 1].map(
-      (member) => liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } }),
+    const members = [0, 1].map((member) =>
+      liveSubscription(homePageDefinition, {
+        db,
+        messageStore: store,
+        logger: silentLogger,
+        consumerGroup: { member, size: 2 },
+        subscription: { batchSize: 3 },
+      }),
     );
     for (const member of members) scope.running(member);
     for (let round = 0; round < 4; round += 1) {
@@ -96,8 +106,18 @@ test('home-page aggregator: two members of a consumer group count every viewing 
     }
     for (const member of members) await drain(member);
     t.equal(await videosWatched(db), 40, 'all 40 counted');
-    const positions = await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).orderBy('group_member').select('group_member', 'group_size');
-    t.deepEqual(positions, [{ group_member: 0, group_size: 2 }, { group_member: 1, group_size: 2 }], 'one position per member');
+    const positions = await db('subscriber_positions')
+      .where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID })
+      .orderBy('group_member')
+      .select('group_member', 'group_size');
+    t.deepEqual(
+      positions,
+      [
+        { group_member: 0, group_size: 2 },
+        { group_member: 1, group_size: 2 },
+      ],
+      'one position per member',
+    );
   } finally {
     await scope.close();
   }
@@ -154,9 +174,10 @@ test('home-page aggregator: changing the group size hands positions over: nothin
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const group = (size: number, batchSize = 100) =>
-      Array.from(
-        { length: size },
-        (_, member) => scope.running(liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size }, subscription: { batchSize } })),
+      Array.from({ length: size }, (_, member) =>
+        scope.running(
+          liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size }, subscription: { batchSize } }),
+        ),
       );
     await writeViewings(pool, 30);
     await drain(scope.running(liveSubscription(homePageDefinition, { db, messageStore: store, logger: silentLogger })));

@@ -46,7 +46,12 @@ test('user-credentials: Registered → a row with the id, email, hash and the ti
     const db = openProjectionDb(scope, urls.databaseUrl);
     const user = await writeRegistered(store);
     // Other identity events pass by without a row of their own.
-    await store.write(identityStreamName(randomUUID()), { id: randomUUID(), type: 'RegistrationRejected', data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' }, metadata: {} });
+    await store.write(identityStreamName(randomUUID()), {
+      id: randomUUID(),
+      type: 'RegistrationRejected',
+      data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' },
+      metadata: {},
+    });
     await drain(scope.running(aggregator(store, db)));
 
     const [event] = await store.readStream(identityStreamName(user.userId));
@@ -92,7 +97,11 @@ test('user-credentials: a replay changes nothing', async (t) => {
     await writeRole(store, former.userId, 'AdminRoleRevoked');
     await drain(scope.running(aggregator(store, db)));
     const before = await rows(db);
-    t.deepEqual(before.map((row) => row.roles), before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])), 'roles as the events say');
+    t.deepEqual(
+      before.map((row) => row.roles),
+      before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])),
+      'roles as the events say',
+    );
 
     // The same batch again, as after a crash that lost the position (the stored one still guards it)…
     const batch = await store.readCategory('identity');

@@ -62,7 +62,11 @@ test('video-operations: each command is pending until the component answers it, 
     for (const command of [publish, name, strangersName, describe, unpublish]) recorded.push(await writeCommand(store, command));
     await drain(commandsSubscriber);
     const pending = await operation(db, traceOf(name));
-    t.deepEqual(pending, { trace_id: traceOf(name), video_id: videoId, user_id: ownerId, kind: 'name', status: 'pending', reason: null, updated_at: recorded[1]!.time }, 'pending, by who asked, at the command\'s time');
+    t.deepEqual(
+      pending,
+      { trace_id: traceOf(name), video_id: videoId, user_id: ownerId, kind: 'name', status: 'pending', reason: null, updated_at: recorded[1]!.time },
+      "pending, by who asked, at the command's time",
+    );
 
     // Only the command subscriber runs: the publish is accepted, not transcoded.
     await drain(component.commands);
@@ -83,7 +87,11 @@ test('video-operations: each command is pending until the component answers it, 
     // The transcoder's outcome follows the acceptance, which followed the command: the same trace.
     await writeEvents(store, { videoId, ownerId }, controls.failed({ videoId, ownerId }, 'not a video', { traceId: traceOf(publish), userId: ownerId }));
     await drain(outcomesSubscriber);
-    t.deepEqual([(await operation(db, traceOf(publish)))?.status, (await operation(db, traceOf(publish)))?.reason], ['failed', 'not a video'], 'the publish settled by its outcome');
+    t.deepEqual(
+      [(await operation(db, traceOf(publish)))?.status, (await operation(db, traceOf(publish)))?.reason],
+      ['failed', 'not a video'],
+      'the publish settled by its outcome',
+    );
   } finally {
     await scope.close();
   }
@@ -124,7 +132,15 @@ test('video-operations: an outcome read before its command makes the row, and th
     const [answer] = await writeEvents(store, video, controls.named(video, 'Renamed', metadata));
 
     await drain(outcomesSubscriber);
-    const settled = { trace_id: traceOf(rename), video_id: video.videoId, user_id: video.ownerId, kind: 'name', status: 'done', reason: null, updated_at: answer!.time };
+    const settled = {
+      trace_id: traceOf(rename),
+      video_id: video.videoId,
+      user_id: video.ownerId,
+      kind: 'name',
+      status: 'done',
+      reason: null,
+      updated_at: answer!.time,
+    };
     t.deepEqual(await operation(db, traceOf(rename)), settled, 'done, from the outcome alone');
     await drain(commandsSubscriber);
     t.deepEqual(await operation(db, traceOf(rename)), settled, 'a pending read later does not undo it');
@@ -145,10 +161,23 @@ test('video-operations: two answers on one trace in one batch: the first decides
     const db = openProjectionDb(scope, urls.databaseUrl);
     const video = newVideo();
     const metadata = { traceId: randomUUID(), userId: video.ownerId };
-    const answers = await writeEvents(store, video, controls.named(video, 'First', metadata), controls.nameRejected(video, 'First', 'the video already has that name', metadata));
-    const projections = { commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands), outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes) };
+    const answers = await writeEvents(
+      store,
+      video,
+      controls.named(video, 'First', metadata),
+      controls.nameRejected(video, 'First', 'the video already has that name', metadata),
+    );
+    const projections = {
+      commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands),
+      outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes),
+    };
     // Straight to the projection: the engine would mend a failed batch by applying its messages one by one.
-    await db.transaction(async (trx) => projections.outcomes.apply((await Promise.all(answers.map((answer) => projections.outcomes.parse(answer, trx)))).filter((row) => row !== undefined), trx));
+    await db.transaction(async (trx) =>
+      projections.outcomes.apply(
+        (await Promise.all(answers.map((answer) => projections.outcomes.parse(answer, trx)))).filter((row) => row !== undefined),
+        trx,
+      ),
+    );
     t.deepEqual([(await operation(db, metadata.traceId))?.status], ['done'], 'done, by the first answer');
   } finally {
     await scope.close();
@@ -174,11 +203,25 @@ test('video-operations: a replay changes nothing: batches delivered twice, posit
     );
     await catchUp(store, db);
     const before = await allRows(db);
-    t.deepEqual(before.map((row) => [row.kind, row.status]).sort(), [['name', 'failed'], ['publish', 'done']]);
+    t.deepEqual(before.map((row) => [row.kind, row.status]).sort(), [
+      ['name', 'failed'],
+      ['publish', 'done'],
+    ]);
 
-    const projections = { commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands), outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes) };
-    await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, projection: projections.commands }).process(await store.readCategory('videoPublishing:command'), 0, processorContext());
-    await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, projection: projections.outcomes }).process(await store.readCategory('videoPublishing'), 0, processorContext());
+    const projections = {
+      commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands),
+      outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes),
+    };
+    await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, projection: projections.commands }).process(
+      await store.readCategory('videoPublishing:command'),
+      0,
+      processorContext(),
+    );
+    await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, projection: projections.outcomes }).process(
+      await store.readCategory('videoPublishing'),
+      0,
+      processorContext(),
+    );
     t.deepEqual(await allRows(db), before, 'the same batches again change nothing');
 
     await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_OPERATIONS_SUBSCRIBER_IDS)).del();
@@ -203,9 +246,17 @@ test('video-operations: an event with no trace is passed over; a command without
     await writeEvents(store, video, controls.named(video, 'Written by a tool'), controls.named(video, 'Fine', fine.metadata));
     await catchUp(store, db);
 
-    t.deepEqual((await allRows(db)).map((row) => [row.trace_id, row.status]), [[traceOf(fine), 'done']], 'only the traced action has a row');
+    t.deepEqual(
+      (await allRows(db)).map((row) => [row.trace_id, row.status]),
+      [[traceOf(fine), 'done']],
+      'only the traced action has a row',
+    );
     const skipped = await db('skipped_messages').orderBy('global_position').select<{ subscriber_id: string; reason: string }[]>('subscriber_id', 'reason');
-    t.deepEqual(skipped.map((entry) => entry.subscriber_id), [VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands], 'the two commands on record; the untraced event is not a fault');
+    t.deepEqual(
+      skipped.map((entry) => entry.subscriber_id),
+      [VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands],
+      'the two commands on record; the untraced event is not a fault',
+    );
     t.match(skipped[0]?.reason ?? '', /metadata\.traceId/, 'the missing trace named');
     t.match(skipped[1]?.reason ?? '', /metadata\.traceId/, 'and the malformed one');
   } finally {

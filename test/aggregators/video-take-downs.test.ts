@@ -16,7 +16,11 @@ import { controls, newVideo, writeEvents, type TestVideo } from '../fixtures/cat
 
 async function catchUp(store: MessageStore, db: Knex): Promise<void> {
   const deps = { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } };
-  const subscriptions = [...liveSubscriptions(videosDefinition, deps), liveSubscription(creatorsVideosDefinition, deps), ...liveSubscriptions(adminUsersDefinition, deps)];
+  const subscriptions = [
+    ...liveSubscriptions(videosDefinition, deps),
+    liveSubscription(creatorsVideosDefinition, deps),
+    ...liveSubscriptions(adminUsersDefinition, deps),
+  ];
   for (const subscription of subscriptions) await drain(subscription);
 }
 
@@ -47,7 +51,11 @@ test('video take-downs: a published video taken down leaves the catalog; its cre
     };
     t.deepEqual(await statuses(db, published), expected.published, 'published, then taken down: out of the catalog, the reason in the creator’s list');
     t.deepEqual(await statuses(db, waiting), expected.waiting, 'taken down while transcoding: never published, and known as taken down');
-    t.equal((await db('videos').where({ status: 'published' }).whereIn('video_id', [published.videoId, waiting.videoId])).length, 0, 'the catalog lists neither');
+    t.equal(
+      (await db('videos').where({ status: 'published' }).whereIn('video_id', [published.videoId, waiting.videoId])).length,
+      0,
+      'the catalog lists neither',
+    );
 
     await db('subscriber_positions').del();
     await catchUp(store, db);

@@ -37,7 +37,20 @@ async function catchUp(store: MessageStore, db: Knex, batchSize = 100): Promise<
   for (const subscription of aggregator(store, db, batchSize)) await drain(subscription);
 }
 
-const COLUMNS = ['video_id', 'owner_id', 'name', 'description', 'status', 'transcoded_uri', 'poster_uri', 'duration_seconds', 'width', 'height', 'views', 'published_at'];
+const COLUMNS = [
+  'video_id',
+  'owner_id',
+  'name',
+  'description',
+  'status',
+  'transcoded_uri',
+  'poster_uri',
+  'duration_seconds',
+  'width',
+  'height',
+  'views',
+  'published_at',
+];
 
 async function row(db: Knex, { videoId }: TestVideo): Promise<Row | undefined> {
   return db('videos').where({ video_id: videoId }).first<Row | undefined>(COLUMNS);
@@ -56,25 +69,37 @@ test('videos: published, named and described → a catalog row; viewings counted
     const db = openProjectionDb(scope, urls.databaseUrl);
     const video = newVideo();
     // Steps that are not the catalog's pass by without a row.
-    const written = await writeEvents(store, video, controls.accepted(video), controls.started(video), controls.published(video), controls.named(video, 'Event sourcing in ten minutes'), controls.described(video, 'Streams, events, projections.'));
+    const written = await writeEvents(
+      store,
+      video,
+      controls.accepted(video),
+      controls.started(video),
+      controls.published(video),
+      controls.named(video, 'Event sourcing in ten minutes'),
+      controls.described(video, 'Streams, events, projections.'),
+    );
     await writeViewings(store, video, 3);
     await catchUp(store, db);
 
     const published = written.find((event) => event.type === 'VideoPublished')!;
-    t.deepEqual(await row(db, video), {
-      video_id: video.videoId,
-      owner_id: video.ownerId,
-      name: 'Event sourcing in ten minutes',
-      description: 'Streams, events, projections.',
-      status: 'published',
-      transcoded_uri: `video-store:transcoded/${video.videoId}.mp4`,
-      poster_uri: `video-store:posters/${video.videoId}.jpg`,
-      duration_seconds: 4.5,
-      width: 640,
-      height: 360,
-      views: '3',
-      published_at: published.time,
-    }, 'the row, published at the time of VideoPublished, with three views');
+    t.deepEqual(
+      await row(db, video),
+      {
+        video_id: video.videoId,
+        owner_id: video.ownerId,
+        name: 'Event sourcing in ten minutes',
+        description: 'Streams, events, projections.',
+        status: 'published',
+        transcoded_uri: `video-store:transcoded/${video.videoId}.mp4`,
+        poster_uri: `video-store:posters/${video.videoId}.jpg`,
+        duration_seconds: 4.5,
+        width: 640,
+        height: 360,
+        views: '3',
+        published_at: published.time,
+      },
+      'the row, published at the time of VideoPublished, with three views',
+    );
 
     await writeEvents(store, video, controls.unpublished(video));
     await catchUp(store, db);
@@ -122,18 +147,39 @@ test('videos: a replay changes nothing: a batch delivered twice, or both positio
     const db = openProjectionDb(scope, urls.databaseUrl);
     const videos = [newVideo(), newVideo()];
     for (const [n, video] of videos.entries()) {
-      await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'First name'), controls.named(video, `Second name ${n}`));
+      await writeEvents(
+        store,
+        video,
+        controls.accepted(video),
+        controls.published(video),
+        controls.named(video, 'First name'),
+        controls.named(video, `Second name ${n}`),
+      );
       await writeViewings(store, video, 3 + n);
     }
     await catchUp(store, db);
     const before = await allRows(db);
-    t.deepEqual(before.map((video) => [video.name, video.views]).sort(), [['Second name 0', '3'], ['Second name 1', '4']], 'the last names, every viewing');
+    t.deepEqual(
+      before.map((video) => [video.name, video.views]).sort(),
+      [
+        ['Second name 0', '3'],
+        ['Second name 1', '4'],
+      ],
+      'the last names, every viewing',
+    );
 
-    const projections = { catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog), views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views) };
+    const projections = {
+      catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog),
+      views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views),
+    };
     const viewings = await store.readCategory('viewing');
     const events = await store.readCategory('videoPublishing');
     await createAggregatorProcessor({ db, subscriberId: VIDEOS_SUBSCRIBER_IDS.views, projection: projections.views }).process(viewings, 0, processorContext());
-    await createAggregatorProcessor({ db, subscriberId: VIDEOS_SUBSCRIBER_IDS.catalog, projection: projections.catalog }).process(events, 0, processorContext());
+    await createAggregatorProcessor({ db, subscriberId: VIDEOS_SUBSCRIBER_IDS.catalog, projection: projections.catalog }).process(
+      events,
+      0,
+      processorContext(),
+    );
     t.deepEqual(await allRows(db), before, 'the same batches delivered again change nothing');
 
     // An operator moves the positions back; the rows stay. Replayed in smaller batches than the first run's.
@@ -169,13 +215,28 @@ test('videos: an older catalog event applied again over a newer row changes noth
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const video = newVideo();
-    const [, , firstName] = await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Old name'), controls.named(video, 'New name'));
+    const [, , firstName] = await writeEvents(
+      store,
+      video,
+      controls.accepted(video),
+      controls.published(video),
+      controls.named(video, 'Old name'),
+      controls.named(video, 'New name'),
+    );
     await writeEvents(store, video, controls.unpublished(video));
     await catchUp(store, db);
     const before = await row(db, video);
-    const projections = { catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog), views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views) };
+    const projections = {
+      catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog),
+      views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views),
+    };
     const old = await store.readStream(videoPublishingStreamName(video.videoId), { batchSize: 3 });
-    await db.transaction(async (trx) => projections.catalog.apply((await Promise.all(old.map((event) => projections.catalog.parse(event, trx)))).filter((event) => event !== undefined), trx));
+    await db.transaction(async (trx) =>
+      projections.catalog.apply(
+        (await Promise.all(old.map((event) => projections.catalog.parse(event, trx)))).filter((event) => event !== undefined),
+        trx,
+      ),
+    );
     t.equal(firstName?.type, 'VideoNamed', 'the old batch holds the first name');
     t.deepEqual(await row(db, video), before, 'still unpublished, under the new name');
   } finally {
@@ -202,8 +263,14 @@ test('videos: contract-breaking viewings and events are skipped and recorded; th
 
     t.equal(await views(db, video), 2, 'the two valid viewings counted');
     t.equal((await row(db, video))?.status, 'published', 'the valid video published');
-    t.deepEqual(await row(db, other), { ...(await row(db, other))!, status: null, name: 'Still named', views: '0' }, 'the broken publish left out, the name applied');
-    const skipped = await db('skipped_messages').orderBy('global_position').select<{ subscriber_id: string; stream_name: string; reason: string }[]>('subscriber_id', 'stream_name', 'reason');
+    t.deepEqual(
+      await row(db, other),
+      { ...(await row(db, other))!, status: null, name: 'Still named', views: '0' },
+      'the broken publish left out, the name applied',
+    );
+    const skipped = await db('skipped_messages')
+      .orderBy('global_position')
+      .select<{ subscriber_id: string; stream_name: string; reason: string }[]>('subscriber_id', 'stream_name', 'reason');
     t.deepEqual(
       skipped.map((entry) => [entry.subscriber_id, entry.stream_name]),
       [
@@ -226,7 +293,14 @@ test('videos: two members of a consumer group count every viewing exactly once',
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const members = [0, 1].map(
-      (member) => liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, consumerGroup: { member, size: 2 }, subscription: { batchSize: 3 } })[1],
+      (member) =>
+        liveSubscriptions(videosDefinition, {
+          db,
+          messageStore: store,
+          logger: silentLogger,
+          consumerGroup: { member, size: 2 },
+          subscription: { batchSize: 3 },
+        })[1],
     );
     for (const member of members) scope.running(member);
     const videos = [newVideo(), newVideo(), newVideo(), newVideo()];

@@ -51,7 +51,11 @@ async function writeViewings(store: MessageStore, superuser: pg.Client, viewings
   for (const { videoId, visitor, minutes, userId = null } of viewings) {
     const id = randomUUID();
     if (visitor === null) {
-      await superuser.query(`SELECT write_message($1, $2, 'VideoViewed', $3, '{"schemaVersion":"2"}')`, [id, viewingStreamName(videoId), JSON.stringify({ videoId, userId, source: 'button' })]);
+      await superuser.query(`SELECT write_message($1, $2, 'VideoViewed', $3, '{"schemaVersion":"2"}')`, [
+        id,
+        viewingStreamName(videoId),
+        JSON.stringify({ videoId, userId, source: 'button' }),
+      ]);
     } else {
       const viewed: VideoViewed = { id, type: 'VideoViewed', data: { videoId, userId, source: 'watch-page', visitorKey: visitor }, metadata: {} };
       await store.write(viewingStreamName(videoId), viewed);
@@ -60,10 +64,13 @@ async function writeViewings(store: MessageStore, superuser: pg.Client, viewings
   }
 }
 
-const videoViews = async (db: Knex, videoId: string) => Number((await db('videos').where({ video_id: videoId }).first<{ views: string } | undefined>('views'))?.views ?? 0);
+const videoViews = async (db: Knex, videoId: string) =>
+  Number((await db('videos').where({ video_id: videoId }).first<{ views: string } | undefined>('views'))?.views ?? 0);
 
 async function userViewings(db: Knex, userId: string): Promise<{ recorded: number; counted: number }> {
-  const row = await db('admin_users').where({ user_id: userId }).first<{ viewings: string; counted_viewings: string } | undefined>('viewings', 'counted_viewings');
+  const row = await db('admin_users')
+    .where({ user_id: userId })
+    .first<{ viewings: string; counted_viewings: string } | undefined>('viewings', 'counted_viewings');
   return { recorded: Number(row?.viewings ?? 0), counted: Number(row?.counted_viewings ?? 0) };
 }
 
@@ -123,7 +130,10 @@ test('viewing counts: viewings written before visitors were named (versions 1 an
     const db = openProjectionDb(scope, urls.databaseUrl);
     const superuser = await openSuperuser(scope, urls.messageStoreUrl);
     const videoId = randomUUID();
-    await pool.query(`SELECT write_message(gen_random_uuid()::text, $1, 'VideoViewed', $2)`, [viewingStreamName(videoId), JSON.stringify({ videoId, userId: null })]);
+    await pool.query(`SELECT write_message(gen_random_uuid()::text, $1, 'VideoViewed', $2)`, [
+      viewingStreamName(videoId),
+      JSON.stringify({ videoId, userId: null }),
+    ]);
     await writeViewings(store, superuser, [
       { videoId, visitor: null, minutes: 0 },
       { videoId, visitor: null, minutes: 1 },
@@ -132,7 +142,14 @@ test('viewing counts: viewings written before visitors were named (versions 1 an
     for (const subscription of counters(db, store).subscriptions) t.notEqual(subscription.status().state, 'stalled', `${subscription.subscriberId} read them`);
     t.equal(await videoViews(db, videoId), 3, 'a version 1 and two version 2 viewings: three views, nothing to tell their viewers apart by');
     t.equal(await videosWatched(db), 3, 'the home page counts all three');
-    t.equal(await db('skipped_messages').count({ n: '*' }).first().then((row) => Number(row?.n)), 0, 'none skipped');
+    t.equal(
+      await db('skipped_messages')
+        .count({ n: '*' })
+        .first()
+        .then((row) => Number(row?.n)),
+      0,
+      'none skipped',
+    );
   } finally {
     await scope.close();
   }
@@ -147,12 +164,17 @@ test('viewing counts: each handler given the same viewings twice counts them onc
     const [videoId, userId] = [randomUUID(), randomUUID()];
     const visitor = 'visitor-a-key-000000000';
     // And one that names no visitor (version 2): only the projections' own guards keep it from counting twice.
-    await writeViewings(store, superuser, [...[0, 10, 31, 32].map((minutes) => ({ videoId, visitor, minutes, userId })), { videoId, visitor: null, minutes: 33, userId }]);
+    await writeViewings(store, superuser, [
+      ...[0, 10, 31, 32].map((minutes) => ({ videoId, visitor, minutes, userId })),
+      { videoId, visitor: null, minutes: 33, userId },
+    ]);
     const settings = projectionSettings(WINDOW_MINUTES * 60_000);
     const batch = await store.readCategory('viewing');
     // Each handler as a fresh processor (no position in memory), given a batch from position 0.
-    const deliver = <T>(subscriberId: string, projection: BatchProjection<T>) => (messages: readonly RawMessage[]) =>
-      createAggregatorProcessor({ db, subscriberId, projection }).process(messages, 0, processorContext());
+    const deliver =
+      <T>(subscriberId: string, projection: BatchProjection<T>) =>
+      (messages: readonly RawMessage[]) =>
+        createAggregatorProcessor({ db, subscriberId, projection }).process(messages, 0, processorContext());
     const parts = [
       deliver(HOME_PAGE_SUBSCRIBER_ID, projectionOf(homePageDefinition, HOME_PAGE_SUBSCRIBER_ID, settings)),
       deliver(VIDEOS_SUBSCRIBER_IDS.views, projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views, settings)),
@@ -204,7 +226,15 @@ test('viewing counts: rebuilt with the same window, the counts come out the same
       const projections = rebuildableProjections({ viewingCountWindowMs });
       for (const name of ['home-page', 'videos', 'admin-users']) {
         const [projection] = pickProjections(projections, name) ?? [];
-        await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: projection!, requester: { adminId, userId: adminId, label: 'test', traceId: randomUUID() }, batchSize: 2 });
+        await runRebuild({
+          db,
+          messageStore: store,
+          messageStorePool: pool,
+          logger: silentLogger,
+          projection: projection!,
+          requester: { adminId, userId: adminId, label: 'test', traceId: randomUUID() },
+          batchSize: 2,
+        });
       }
     };
     await rebuild(WINDOW_MINUTES * 60_000);

@@ -6,7 +6,11 @@ const at = (minutes: number) => new Date(Date.parse('2026-12-01T10:00:00Z') + mi
 const viewing = (visitorKey: string | null, minutes: number, videoId = 'video-1') => ({ videoId, visitorKey, time: at(minutes) });
 
 test('counting rule: once per visitor and video per window, the window starting at the last one counted', (t) => {
-  const { counted, moved } = applyCountingRule([viewing('a', 0), viewing('a', 29.99), viewing('a', 30), viewing('b', 5), viewing('a', 10, 'video-2')], new Map(), WINDOW);
+  const { counted, moved } = applyCountingRule(
+    [viewing('a', 0), viewing('a', 29.99), viewing('a', 30), viewing('b', 5), viewing('a', 10, 'video-2')],
+    new Map(),
+    WINDOW,
+  );
   t.deepEqual(counted, [true, false, true, true, true], 'a at 0 and again at 30; b and a of another video on their own');
   t.deepEqual(
     moved.map((window) => [window.videoId, window.visitorKey, window.countedAt.toISOString()]),
@@ -23,7 +27,11 @@ test('counting rule: once per visitor and video per window, the window starting 
 test('counting rule: windows carried over from earlier batches; no visitor named, always counted; a viewing dated before the window moves nothing', (t) => {
   const last = new Map<string, LastCounted>([[windowKey('video-1', 'a'), { videoId: 'video-1', visitorKey: 'a', countedAt: at(0) }]]);
   const { counted, moved } = applyCountingRule([viewing('a', 20), viewing(null, 20), viewing(null, 20), viewing('a', -5)], last, WINDOW);
-  t.deepEqual(counted, [false, true, true, false], 'within the carried window: not counted; unnamed viewings: each counted; one dated earlier (clock skew): not counted');
+  t.deepEqual(
+    counted,
+    [false, true, true, false],
+    'within the carried window: not counted; unnamed viewings: each counted; one dated earlier (clock skew): not counted',
+  );
   t.deepEqual(moved, [], 'and no window moved');
   t.end();
 });

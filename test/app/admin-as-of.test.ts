@@ -32,7 +32,11 @@ test('admin as-of: a user at a point and what changed by another; the catalog as
     t.match(empty.text, /<form class="panel as-of-form" method="get" action="\/admin\/as-of">/, 'the forms');
     t.match(empty.text, /<a [^>]*href="\/admin\/as-of"[^>]*>As of<\/a>/, 'in the admin nav');
 
-    const page = await request(app).get('/admin/as-of').query({ kind: 'user', id: userId, at: String(registered), compare: String(granted) }).set(as).expect(200);
+    const page = await request(app)
+      .get('/admin/as-of')
+      .query({ kind: 'user', id: userId, at: String(registered), compare: String(granted) })
+      .set(as)
+      .expect(200);
     t.match(page.text, new RegExp(`<h3>As of global position ${registered}</h3>`), 'the state at the first point');
     t.match(page.text, /b•••@example.com/, 'with the email masked');
     t.match(page.text, new RegExp(`<h3>As of global position ${granted}</h3>`), 'and at the second');
@@ -53,7 +57,8 @@ test('admin as-of: a user at a point and what changed by another; the catalog as
       [{ kind: 'video', id: randomUUID(), at: '1' }, 404, /No video with id .* has any message/],
     ] as const;
     // The field the error is about points at it (aria-describedby), and no other field does.
-    const describedBy = (html: string, id: string) => new RegExp(`<(?:input|select)[^>]*id="${id}"[^>]*>`).exec(html)?.[0].match(/aria-describedby="([^"]*)"/)?.[1];
+    const describedBy = (html: string, id: string) =>
+      new RegExp(`<(?:input|select)[^>]*id="${id}"[^>]*>`).exec(html)?.[0].match(/aria-describedby="([^"]*)"/)?.[1];
     const fields = ['as-of-kind', 'as-of-id', 'as-of-at', 'as-of-compare', 'as-of-date'];
     const blamed = [
       [{ kind: 'user', id: 'not-a-uuid', at: '1' }, 'as-of-id'],
@@ -64,7 +69,11 @@ test('admin as-of: a user at a point and what changed by another; the catalog as
     ] as const;
     for (const [query, field] of blamed) {
       const html = (await request(app).get('/admin/as-of').query(query).set(as).expect(400)).text;
-      t.deepEqual(fields.filter((id) => describedBy(html, id) === 'as-of-error'), [field], `${JSON.stringify(query)}: the error is read with ${field} only`);
+      t.deepEqual(
+        fields.filter((id) => describedBy(html, id) === 'as-of-error'),
+        [field],
+        `${JSON.stringify(query)}: the error is read with ${field} only`,
+      );
     }
     for (const [query, status, says] of cases) {
       const answer = await request(app).get('/admin/as-of').query(query).set(as);

@@ -40,7 +40,13 @@ test('admin bad input: a control character in any parameter, the path or a curso
       t.match(answer.text, /control character|broken|cannot be stored|must be|is not/i, `GET ${url}: the page says what is wrong`);
     }
     for (const url of UNKNOWN_IDS) t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 404, `GET ${url} → 404`);
-    const post = (url: string, form: Record<string, string>) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+    const post = (url: string, form: Record<string, string>) =>
+      request(app)
+        .post(url)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, ...form });
     for (const [url, form] of [
       ['/admin/exports/trace', { traceId: 'a\u0000' }],
       ['/admin/exports/category', { category: 'identity', format: 'jsonl', from: '2026-01-01\u0000' }],
@@ -48,7 +54,11 @@ test('admin bad input: a control character in any parameter, the path or a curso
     ] as const) {
       t.equal((await post(url, form)).status, 400, `POST ${url} with a NUL in a field → 400`);
     }
-    t.equal((await post('/admin/parked/1/discard', { reason: 'two\r\nlines\tand a tab' })).status, 404, 'line breaks and tabs in a typed reason are text, not control (no such parked message → 404)');
+    t.equal(
+      (await post('/admin/parked/1/discard', { reason: 'two\r\nlines\tand a tab' })).status,
+      404,
+      'line breaks and tabs in a typed reason are text, not control (no such parked message → 404)',
+    );
   } finally {
     await system.stop();
   }
@@ -74,7 +84,15 @@ test('error handler: PostgreSQL refusing a value from the request is a 400, not 
       await system.messageStorePool.query(`SELECT $1::${sql}`, [value]);
       res.send('cast');
     });
-    const app = createExpressApp({ logger: silentLogger, cookieSecret: 'error-handler-test-secret', production: false, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
+    const app = createExpressApp({
+      logger: silentLogger,
+      cookieSecret: 'error-handler-test-secret',
+      production: false,
+      requestBodyTimeoutMs: 60_000,
+      viewDirs: [],
+      routes: [{ path: '/', router }],
+      probes: [],
+    });
     const cases = [
       ['text', 'a\u0000', 400, 'NUL (22021)'],
       ['date', '0000-01-01', 400, 'year 0 (22008)'],

@@ -7,7 +7,18 @@ test('admin dashboard chart: times at the ends and every quarter hour, a summary
   const chart = minuteChart(minutes);
   t.deepEqual(chart.ticks, ['10:05', '10:20', '10:35', '10:49', '11:04'], 'the first minute, each quarter, the last');
   t.equal(chart.summary, 'Messages per minute from 10:05 to 11:04 UTC: 9 in all, the busiest minute 10:25 with 7.', 'what the drawing says, in words');
-  t.deepEqual(chart.busyMinutes, [{ time: '11:04 UTC', messages: '2' }, { time: '10:25 UTC', messages: '7' }], 'the minutes with messages, newest first');
-  t.equal(minuteChart(minutes.map((minute) => ({ ...minute, messages: 0 }))).summary, 'Messages per minute from 10:05 to 11:04 UTC: 0 in all, none in any minute.', 'a quiet hour says so');
+  t.deepEqual(
+    chart.busyMinutes,
+    [
+      { time: '11:04 UTC', messages: '2' },
+      { time: '10:25 UTC', messages: '7' },
+    ],
+    'the minutes with messages, newest first',
+  );
+  t.equal(
+    minuteChart(minutes.map((minute) => ({ ...minute, messages: 0 }))).summary,
+    'Messages per minute from 10:05 to 11:04 UTC: 0 in all, none in any minute.',
+    'a quiet hour says so',
+  );
   t.end();
 });

@@ -29,7 +29,8 @@ async function project(system: System): Promise<void> {
 
 const total = (html: string, name: string): string | undefined => new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];
 /** The text of one line of the audit block (verification, signed-head, state). */
-const auditLine = (html: string, key = 'verification'): string | undefined => new RegExp(`<p[^>]*data-audit-chain="${key}"[^>]*><span>([^<]*)</span>`).exec(html)?.[1];
+const auditLine = (html: string, key = 'verification'): string | undefined =>
+  new RegExp(`<p[^>]*data-audit-chain="${key}"[^>]*><span>([^<]*)</span>`).exec(html)?.[1];
 
 test('admin dashboard: visitors are sent to log in, users get 403, admins see it', async (t) => {
   const system = await createTestSystem();
@@ -60,7 +61,8 @@ test('admin dashboard: totals and the last hour’s traffic from the admin-strea
     await writeEvents(store, video, controls.accepted(video), controls.started(video));
     // One visitor three times within the window, and one viewing that names no visitor.
     const visitor = 'a-visitor-key-000000000';
-    for (let n = 0; n < 3; n += 1) await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, visitorKey: visitor }));
+    for (let n = 0; n < 3; n += 1)
+      await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, visitorKey: visitor }));
     await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null }));
     await project(system);
 
@@ -89,12 +91,23 @@ test('admin dashboard: stalled subscribers and parked messages are counted and n
     const store = system.messageStore;
     const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
     running.push(
-      aggregatorSubscriber(store, system.db, broken, async () => {
-        throw new Error('the projection table is gone');
-      }, { subscriberId: 'aggregators:test:stalls' }),
-      componentSubscriber(store, failing, async () => {
-        throw new Error('the mail server said no');
-      }, { subscriberId: 'components:test:parks' }),
+      aggregatorSubscriber(
+        store,
+        system.db,
+        broken,
+        async () => {
+          throw new Error('the projection table is gone');
+        },
+        { subscriberId: 'aggregators:test:stalls' },
+      ),
+      componentSubscriber(
+        store,
+        failing,
+        async () => {
+          throw new Error('the mail server said no');
+        },
+        { subscriberId: 'components:test:parks' },
+      ),
     );
     const { app, admin } = await adminSectionApp(system, [dashboardSection], {
       subscriptions: [...system.subscriptions, ...running],
@@ -108,7 +121,11 @@ test('admin dashboard: stalled subscribers and parked messages are counted and n
     const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
     t.match(page, /<strong data-stalled="1">1<\/strong> stalled/, 'one stalled');
     t.match(page, /<strong data-parked="1">1<\/strong> parked message waiting \(<a href="\/admin\/parked">Parked<\/a>\)/, 'one parked');
-    t.match(page, /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/, 'which, where and why');
+    t.match(
+      page,
+      /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/,
+      'which, where and why',
+    );
   } finally {
     await Promise.all(running.map((subscription) => subscription.stop()));
     await system.stop();
@@ -147,21 +164,51 @@ test('admin dashboard: the audit chain’s last verification (AuditChainVerified
     await system.db('audit_chain_heads').insert({ global_position: 41, link: Buffer.alloc(32), hmac: Buffer.alloc(32), key_id: 'k', signed_at: new Date() });
     await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({}));
     html = await page();
-    t.match(auditLine(html) ?? '', /^last verified: INTACT up to global position 42 \(42 messages, last valid signed head at 40\), \d{4}-\d\d-\d\d [\d:.]+ UTC, by cli:ann@audit-host$/, 'when, by whom, up to where, the outcome');
-    t.match(html, /data-audit-chain="verification"[^>]*><span>[^<]*<\/span> · <a href="\/admin\/messages\/\d+">the record<\/a>/, 'linked to the AuditChainVerified message');
-    t.match(auditLine(html, 'signed-head') ?? '', /^newest signed head: global position 41, signed \d{4}-.* \(as stored: only audit:verify, which holds the key, checks it\)$/, 'the newest signed head beside it, said to be unchecked');
+    t.match(
+      auditLine(html) ?? '',
+      /^last verified: INTACT up to global position 42 \(42 messages, last valid signed head at 40\), \d{4}-\d\d-\d\d [\d:.]+ UTC, by cli:ann@audit-host$/,
+      'when, by whom, up to where, the outcome',
+    );
+    t.match(
+      html,
+      /data-audit-chain="verification"[^>]*><span>[^<]*<\/span> · <a href="\/admin\/messages\/\d+">the record<\/a>/,
+      'linked to the AuditChainVerified message',
+    );
+    t.match(
+      auditLine(html, 'signed-head') ?? '',
+      /^newest signed head: global position 41, signed \d{4}-.* \(as stored: only audit:verify, which holds the key, checks it\)$/,
+      'the newest signed head beside it, said to be unchecked',
+    );
 
     await system.messageStore.write(
       adminActionsStreamName(verifier.adminId),
-      verified({ ok: false, verdict: 'failed', lastValidHead: null, problems: { altered: 1, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0, unsigned: 1 }, firstProblem: 'altered at global position 3 (test-1/0)' }),
+      verified({
+        ok: false,
+        verdict: 'failed',
+        lastValidHead: null,
+        problems: { altered: 1, inserted: 0, deleted: 0, forged: 0, 'unknown-key': 0, contradicted: 0, unsigned: 1 },
+        firstProblem: 'altered at global position 3 (test-1/0)',
+      }),
     );
-    t.match(auditLine(await page()) ?? '', /^last verified: FAILED up to global position 42 \(42 messages, no valid signed head; 2 problems, first: altered at global position 3 \(test-1\/0\)\), /, 'the newest verification, failed');
+    t.match(
+      auditLine(await page()) ?? '',
+      /^last verified: FAILED up to global position 42 \(42 messages, no valid signed head; 2 problems, first: altered at global position 3 \(test-1\/0\)\), /,
+      'the newest verification, failed',
+    );
 
     await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({ verdict: 'unproven' }));
-    t.match(auditLine(await page()) ?? '', /^last verified: CONSISTENT, NOT PROVEN \(heads signed with the public development key prove nothing\) up to/, 'the development key is not shown as verified');
+    t.match(
+      auditLine(await page()) ?? '',
+      /^last verified: CONSISTENT, NOT PROVEN \(heads signed with the public development key prove nothing\) up to/,
+      'the development key is not shown as verified',
+    );
 
     await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({ verdict: 'maybe' }));
-    t.match(auditLine(await page()) ?? '', /^last verified: .* but its record does not read as AuditChainVerified$/, 'a record that does not fit is not shown as a result');
+    t.match(
+      auditLine(await page()) ?? '',
+      /^last verified: .* but its record does not read as AuditChainVerified$/,
+      'a record that does not fit is not shown as a result',
+    );
 
     await system.db.schema.dropTable('audit_chain_heads');
     t.equal(auditLine(await page(), 'state'), 'audit chain: not installed on this database', 'without its tables the page still works');

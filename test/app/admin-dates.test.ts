@@ -19,7 +19,23 @@ test('dates: one strict reader — real calendar days, real times, years 1 to 99
   t.equal(iso('0001-01-01'), '0001-01-01T00:00:00.000Z', 'year 1 is the first');
   t.equal(iso('0050-03-01'), '0050-03-01T00:00:00.000Z', 'a two-digit year is not read as 19xx');
   t.equal(iso('2024-02-29'), '2024-02-29T00:00:00.000Z', 'a leap day');
-  for (const bad of ['0000-01-01', '0000-12-31T23:59', '0001-01-01T00:30+01:00', '9999-12-31T23:00-05:00', '2026-02-31', '2023-02-29', '2026-13-01', '2026-00-10', '2026-11-24T24:00', '2026-11-24T10:60', '2026-11-24T10:30:60', '2026-11-24T10:30+24:00', 'yesterday', '', '2026-1-1']) {
+  for (const bad of [
+    '0000-01-01',
+    '0000-12-31T23:59',
+    '0001-01-01T00:30+01:00',
+    '9999-12-31T23:00-05:00',
+    '2026-02-31',
+    '2023-02-29',
+    '2026-13-01',
+    '2026-00-10',
+    '2026-11-24T24:00',
+    '2026-11-24T10:60',
+    '2026-11-24T10:30:60',
+    '2026-11-24T10:30+24:00',
+    'yesterday',
+    '',
+    '2026-1-1',
+  ]) {
     t.equal(parseTime(bad), undefined, `${JSON.stringify(bad)} is refused`);
   }
   t.notOk(parseBrowseQuery({ from: '2026-02-31' }).ok, 'the message browser refuses 2026-02-31 rather than filter from 2026-03-03');
@@ -49,7 +65,12 @@ test('dates: the message browser, the as-of page and the category export answer 
       t.equal((await get(url)).status, 200, `GET ${url} → 200`);
     }
     const post = (form: Record<string, string>) =>
-      request(app).post('/admin/exports/category').set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, category: 'dateTest', format: 'jsonl', ...form });
+      request(app)
+        .post('/admin/exports/category')
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, category: 'dateTest', format: 'jsonl', ...form });
     for (const form of [{ from: '0000-01-01' }, { to: '0000-01-01T00:00' }, { from: '2026-02-31' }] as Record<string, string>[]) {
       t.equal((await post(form)).status, 400, `POST /admin/exports/category ${JSON.stringify(form)} → 400`);
     }

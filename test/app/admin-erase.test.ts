@@ -25,7 +25,10 @@ const PASSWORD = 'a long enough password';
  */
 async function userWithVideos(system: System, email: string) {
   const userId = await registerThroughTheSite(system, email, PASSWORD);
-  const published = [{ ...newVideo(), ownerId: userId }, { ...newVideo(), ownerId: userId }];
+  const published = [
+    { ...newVideo(), ownerId: userId },
+    { ...newVideo(), ownerId: userId },
+  ];
   const converting = { ...newVideo(), ownerId: userId };
   const othersVideo = newVideo();
   for (const [n, video] of [...published, othersVideo].entries()) {
@@ -34,14 +37,21 @@ async function userWithVideos(system: System, email: string) {
   await writeEvents(system.messageStore, converting, controls.accepted(converting));
   await waitUntil('the videos in the catalog and the admin pages', async () => {
     const listed = await system.db('admin_user_videos').where({ user_id: userId }).count<{ count: string }[]>('* as count');
-    const inCatalog = await system.db('videos').whereIn('video_id', [...published, othersVideo].map((video) => video.videoId)).where({ status: 'published' });
+    const inCatalog = await system
+      .db('videos')
+      .whereIn(
+        'video_id',
+        [...published, othersVideo].map((video) => video.videoId),
+      )
+      .where({ status: 'published' });
     return Number(listed[0]?.count) === 3 && inCatalog.length === 3;
   });
   return { userId, published, converting, othersVideo };
 }
 
 const statusOf = async (system: System, { videoId }: TestVideo) => (await system.db('videos').where({ video_id: videoId }).first('status'))?.status;
-const creatorStatusOf = async (system: System, { videoId }: TestVideo) => (await system.db('creators_videos').where({ video_id: videoId }).first('status'))?.status;
+const creatorStatusOf = async (system: System, { videoId }: TestVideo) =>
+  (await system.db('creators_videos').where({ video_id: videoId }).first('status'))?.status;
 const typesIn = async (system: System, stream: string) => (await system.messageStore.readStream(stream)).map((message) => message.type);
 
 async function setUp(system: System) {
@@ -52,7 +62,12 @@ async function setUp(system: System) {
 }
 
 const postErase = ({ app, admin }: AdminSectionApp, userId: string, form: Record<string, string>) =>
-  request(app).post(`/admin/users/${userId}/erase`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), ...form });
+  request(app)
+    .post(`/admin/users/${userId}/erase`)
+    .set('cookie', admin.cookie)
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), ...form });
 
 test('admin erase: the user’s videos are taken down first, leaving the catalog and their watch pages; someone else’s stay', async (t) => {
   const system = await createTestSystem();
@@ -71,10 +86,13 @@ test('admin erase: the user’s videos are taken down first, leaving the catalog
     t.match(confirmation.text, /cannot be undone/, 'and that it is for good');
 
     t.equal((await postErase(site, userId, { confirm: ` ${email.toUpperCase()} ` })).status, 303, 'erased, confirmed with their address');
-    for (const video of [...published, converting]) t.deepEqual(await typesIn(system, videoPublishingCommandStreamName(video.videoId)), ['TakeDownVideo'], 'a TakeDownVideo for each of their videos');
+    for (const video of [...published, converting])
+      t.deepEqual(await typesIn(system, videoPublishingCommandStreamName(video.videoId)), ['TakeDownVideo'], 'a TakeDownVideo for each of their videos');
     t.ok(await createPersonalData(system.db).isErased(userId), 'and their key is gone');
 
-    await waitUntil('their videos to leave the catalog', async () => (await Promise.all(published.map((video) => statusOf(system, video)))).every((status) => status === 'takenDown'));
+    await waitUntil('their videos to leave the catalog', async () =>
+      (await Promise.all(published.map((video) => statusOf(system, video)))).every((status) => status === 'takenDown'),
+    );
     for (const video of published) t.equal((await request(system.app).get(`/videos/${video.videoId}`)).status, 410, 'their watch page: taken down');
     const home = (await request(system.app).get('/')).text;
     t.doesNotMatch(home, /Video number [01]/, 'the home page lists neither');
@@ -110,7 +128,11 @@ test('admin erase: without the typed confirmation the answer is a 400 page and n
     t.ok(await createPersonalData(system.db).isErased(userId), 'erased');
     t.equal((await postErase(site, userId, { confirm: 'ERASE', requestId })).status, 303, 'the same form posted again');
     const actions = await system.messageStore.readStream(adminActionsStreamName(site.admin.userId));
-    t.deepEqual(actions.map((action) => action.type), ['UserErasureRequested'], 'is one erasure on record, not two');
+    t.deepEqual(
+      actions.map((action) => action.type),
+      ['UserErasureRequested'],
+      'is one erasure on record, not two',
+    );
     t.equal((await postErase(site, userId, { confirm: 'ERASE', requestId: 'not-a-request' })).status, 400, 'a damaged form → 400');
   } finally {
     await system.stop();
@@ -130,20 +152,31 @@ test('admin erase: stopped between the take-downs and the key’s deletion, eras
     const failing = { ...personalData, erase: () => Promise.reject(new Error('the app database went away')) };
     const actor = { adminId: site.admin.userId, traceId: randomUUID() };
     for (const run of [1, 2]) {
-      await eraseUserAndTheirVideos({ messageStore: system.messageStore, personalData: failing, queries: { videosStillUp: async () => listed } }, userId, actor).then(
+      await eraseUserAndTheirVideos(
+        { messageStore: system.messageStore, personalData: failing, queries: { videosStillUp: async () => listed } },
+        userId,
+        actor,
+      ).then(
         () => t.fail('the erasure should fail'),
         () => t.pass(`run ${run} fails at the key`),
       );
     }
-    for (const video of theirs) t.deepEqual(await typesIn(system, videoPublishingCommandStreamName(video.videoId)), ['TakeDownVideo'], 'its take-down was sent first, and once');
+    for (const video of theirs)
+      t.deepEqual(await typesIn(system, videoPublishingCommandStreamName(video.videoId)), ['TakeDownVideo'], 'its take-down was sent first, and once');
     t.notOk(await personalData.isErased(userId), 'the key is still there');
     const page = await request(site.app).get(`/admin/users/${userId}`).set('cookie', site.admin.cookie).expect(200);
     t.match(page.text, /Erase this user…/, 'so the user’s page still offers the erasure');
-    await waitUntil('their videos taken down meanwhile', async () => (await Promise.all(published.map((video) => statusOf(system, video)))).every((status) => status === 'takenDown'));
+    await waitUntil('their videos taken down meanwhile', async () =>
+      (await Promise.all(published.map((video) => statusOf(system, video)))).every((status) => status === 'takenDown'),
+    );
 
     t.equal((await postErase(site, userId, { confirm: 'ERASE' })).status, 303, 'erased again, from the portal');
     t.ok(await personalData.isErased(userId), 'the key is gone');
-    t.deepEqual((await typesIn(system, identityStreamName(userId))).filter((type) => type === 'UserErased'), ['UserErased'], 'UserErased written');
+    t.deepEqual(
+      (await typesIn(system, identityStreamName(userId))).filter((type) => type === 'UserErased'),
+      ['UserErased'],
+      'UserErased written',
+    );
     t.equal((await postErase(site, userId, { confirm: 'ERASE' })).status, 303, 'and once more');
     await waitUntil('every take-down answered', async () => {
       const answered = await Promise.all(theirs.map(async (video) => (await typesIn(system, `videoPublishing-${video.videoId}`)).includes('VideoTakenDown')));
@@ -151,7 +184,11 @@ test('admin erase: stopped between the take-downs and the key’s deletion, eras
     });
     for (const video of theirs) {
       t.deepEqual(await typesIn(system, videoPublishingCommandStreamName(video.videoId)), ['TakeDownVideo'], 'still one TakeDownVideo per video');
-      t.deepEqual((await typesIn(system, `videoPublishing-${video.videoId}`)).filter((type) => type.startsWith('VideoTake')), ['VideoTakenDown'], 'and one VideoTakenDown');
+      t.deepEqual(
+        (await typesIn(system, `videoPublishing-${video.videoId}`)).filter((type) => type.startsWith('VideoTake')),
+        ['VideoTakenDown'],
+        'and one VideoTakenDown',
+      );
     }
   } finally {
     await system.stop();

@@ -38,7 +38,15 @@ async function exportServer(ready: (res: Response) => Promise<void>) {
     state.requested = true;
     await ready(res);
     try {
-      state.outcome = await sendExport({ res, writer: WRITERS.json, filename: 'bulk', about: { kind: 'test' }, first: [stored(1)], rest: rest(), completed: async () => void (state.completed += 1) });
+      state.outcome = await sendExport({
+        res,
+        writer: WRITERS.json,
+        filename: 'bulk',
+        about: { kind: 'test' },
+        first: [stored(1)],
+        rest: rest(),
+        completed: async () => void (state.completed += 1),
+      });
     } catch (error) {
       state.outcome = error as Error;
     }

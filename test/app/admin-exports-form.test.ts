@@ -21,7 +21,13 @@ test('admin exports: a refused export stays in the portal, says what to fix, and
   const system = await createTestSystem();
   t.teardown(() => system.stop());
   const { app, admin } = await adminSectionApp(system, [exportsSection]);
-  const post = (url: string, form: Record<string, string>) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+  const post = (url: string, form: Record<string, string>) =>
+    request(app)
+      .post(url)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: CSRF_TOKEN, ...form });
 
   const bad = await post('/admin/exports/user', { userId: 'ada-not-a-uuid', format: 'json' });
   t.equal(bad.status, 400, 'a bad id → 400');
@@ -64,14 +70,28 @@ test('admin exports: a video’s history holds its own streams’ messages; its 
   await system.messageStore.write(viewingStreamName(videoId), message('VideoViewed', { videoId }));
   await system.messageStore.write(viewingStreamName(other), message('VideoViewed', { videoId: other }));
 
-  const exported = await request(app).post('/admin/exports/video').set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, videoId, format: 'json' }).expect(200);
+  const exported = await request(app)
+    .post('/admin/exports/video')
+    .set('cookie', admin.cookie)
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: CSRF_TOKEN, videoId, format: 'json' })
+    .expect(200);
   const parsed = JSON.parse(exported.text) as { export: { kind: string }; messages: { streamName: string }[] };
   t.equal(parsed.export.kind, 'video', 'a video export');
-  t.deepEqual(parsed.messages.map((m) => m.streamName).sort(), [videoPublishingStreamName(videoId), viewingStreamName(videoId)].sort(), 'its streams, no other video’s');
+  t.deepEqual(
+    parsed.messages.map((m) => m.streamName).sort(),
+    [videoPublishingStreamName(videoId), viewingStreamName(videoId)].sort(),
+    'its streams, no other video’s',
+  );
 
   const prefilled = await request(app).get(exportHref('video', videoId)).set('cookie', admin.cookie).expect(200);
   t.equal(valueOf(prefilled.text, 'export-video'), videoId, 'the link from its page fills in its id');
-  t.equal(valueOf((await request(app).get(exportHref('user', other)).set('cookie', admin.cookie).expect(200)).text, 'export-user'), other, 'and a user’s link theirs');
+  t.equal(
+    valueOf((await request(app).get(exportHref('user', other)).set('cookie', admin.cookie).expect(200)).text, 'export-user'),
+    other,
+    'and a user’s link theirs',
+  );
   const asOf = await request(app).get(asOfHref('video', videoId)).set('cookie', admin.cookie).expect(200);
   t.match(asOf.text, /Folded from 2 messages/, 'its as-of link shows it as of today, from both its streams');
 });

@@ -24,7 +24,7 @@ interface Exported {
 async function everything(system: Awaited<ReturnType<typeof createTestSystem>>): Promise<RawMessage[]> {
   const all: RawMessage[] = [];
   const reader = system.messageStore.allMessagesReader();
-  for (let from = 1; ; ) {
+  for (let from = 1; ;) {
     const { messages } = await reader.read(from, 1000);
     if (messages.length === 0) return all;
     all.push(...messages);
@@ -41,13 +41,22 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i += 1) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 1);
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 1;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\r' && text[i + 1] === '\n') row.push(field), rows.push(row), (row = []), (field = ''), (i += 1);
-    else field += c;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 1;
+    } else field += c;
   }
   return rows;
 }
@@ -61,14 +70,49 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
     const bob = await registerThroughTheSite(system, 'bob.export@example.com', 'bob’s long password');
     t.equal((await logIn(request.agent(system.app), 'ada.export@example.com', 'ada’s long password')).status, 303, 'Ada logs in once');
 
-    const post = (url: string, form: Record<string, string>) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+    const post = (url: string, form: Record<string, string>) =>
+      request(app)
+        .post(url)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, ...form });
     t.equal((await request(app).get('/admin/exports')).status, 303, 'a visitor is sent to log in');
     t.equal((await request(app).get('/admin/exports').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
     t.equal((await request(app).get('/admin/exports').set('cookie', admin.cookie)).status, 200, 'an admin sees the forms');
-    for (const [url, form] of [['/admin/exports/user', { userId: ada, format: 'json' }], ['/admin/exports/trace', { traceId: 'x' }], ['/admin/exports/category', { category: 'identity', format: 'jsonl' }]] as const) {
-      t.equal((await request(app).post(url).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form })).status, 303, `POST ${url}: a visitor is sent to log in`);
-      t.equal((await request(app).post(url).set('cookie', user.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form })).status, 403, `POST ${url}: a user → 403`);
-      t.equal((await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send(form)).status, 403, `POST ${url}: without the CSRF token → 403`);
+    for (const [url, form] of [
+      ['/admin/exports/user', { userId: ada, format: 'json' }],
+      ['/admin/exports/trace', { traceId: 'x' }],
+      ['/admin/exports/category', { category: 'identity', format: 'jsonl' }],
+    ] as const) {
+      t.equal(
+        (
+          await request(app)
+            .post(url)
+            .set(FROM_THIS_SITE)
+            .type('form')
+            .send({ _csrf: CSRF_TOKEN, ...form })
+        ).status,
+        303,
+        `POST ${url}: a visitor is sent to log in`,
+      );
+      t.equal(
+        (
+          await request(app)
+            .post(url)
+            .set('cookie', user.cookie)
+            .set(FROM_THIS_SITE)
+            .type('form')
+            .send({ _csrf: CSRF_TOKEN, ...form })
+        ).status,
+        403,
+        `POST ${url}: a user → 403`,
+      );
+      t.equal(
+        (await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send(form)).status,
+        403,
+        `POST ${url}: without the CSRF token → 403`,
+      );
     }
 
     const json = await post('/admin/exports/user', { userId: ada, format: 'json' }).expect(200);
@@ -81,13 +125,24 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
       m.streamName.slice(m.streamName.indexOf('-') + 1).split('+')[0] === userId || m.metadata.userId === userId;
     const asOfExport = (await everything(system)).filter((m) => m.globalPosition <= parsed.export.upToGlobalPosition);
     const expected = asOfExport.filter((m) => theirs(m, ada)).map((m) => m.globalPosition);
-    t.deepEqual(parsed.messages.map((m) => m.globalPosition), expected, 'exactly her messages, in global order, read independently');
+    t.deepEqual(
+      parsed.messages.map((m) => m.globalPosition),
+      expected,
+      'exactly her messages, in global order, read independently',
+    );
     t.equal(parsed.count, parsed.messages.length, 'and says how many');
     t.ok(parsed.messages.length >= 7, `a registration and a log-in's worth (${parsed.messages.length})`);
     const types = new Set(parsed.messages.map((m) => m.type));
-    for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent', 'UserLoggedIn']) t.ok(types.has(type), `with ${type}`);
-    t.ok(asOfExport.some((m) => theirs(m, bob)), 'Bob has messages in the store…');
-    t.notOk(parsed.messages.some((m) => theirs(m, bob)), '…and none of them is in hers');
+    for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent', 'UserLoggedIn'])
+      t.ok(types.has(type), `with ${type}`);
+    t.ok(
+      asOfExport.some((m) => theirs(m, bob)),
+      'Bob has messages in the store…',
+    );
+    t.notOk(
+      parsed.messages.some((m) => theirs(m, bob)),
+      '…and none of them is in hers',
+    );
     t.doesNotMatch(json.text, /\$2[aby]\$/, 'no password hash');
     t.notOk(json.text.includes('ada.export@example.com'), 'no full address');
 
@@ -95,7 +150,11 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
     t.match(csv.headers['content-type'] ?? '', /^text\/csv/);
     const rows = parseCsv(csv.text);
     t.equal(rows[0]!.join(','), 'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata', 'a header row');
-    t.deepEqual(rows.slice(1).map((row) => Number(row[0])), parsed.messages.map((m) => m.globalPosition), 'the same messages as the JSON');
+    t.deepEqual(
+      rows.slice(1).map((row) => Number(row[0])),
+      parsed.messages.map((m) => m.globalPosition),
+      'the same messages as the JSON',
+    );
     t.deepEqual(JSON.parse(rows[1]![9]!), parsed.messages[0]!.data, 'data as JSON in its column');
     t.doesNotMatch(csv.text, /\$2[aby]\$/);
     t.notOk(csv.text.includes('ada.export@example.com'));
@@ -127,7 +186,13 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
   const system = await createTestSystem();
   try {
     const { app, admin } = await adminSectionApp(system, [exportsSection]);
-    const post = (url: string, form: Record<string, string>) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+    const post = (url: string, form: Record<string, string>) =>
+      request(app)
+        .post(url)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, ...form });
     const category = uniqueCategory();
     const write = async (n: number) => {
       const position = await system.messageStore.write(`${category}-${n % 3}`, message('Tick', { n, note: `=HYPERLINK("x"), "quoted"\nline` }));
@@ -142,8 +207,15 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
 
     const lines = await post('/admin/exports/category', { category, from: ms(inRange[0]!.time), to: ms(outside.time), format: 'jsonl' }).expect(200);
     t.match(lines.headers['content-type'] ?? '', /^application\/x-ndjson/);
-    const got = lines.text.trim().split('\n').map((line) => JSON.parse(line) as Exported);
-    t.deepEqual(got.map((m) => (m.data as { n: number }).n), [1, 2, 3], 'the messages in the range, in order');
+    const got = lines.text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Exported);
+    t.deepEqual(
+      got.map((m) => (m.data as { n: number }).n),
+      [1, 2, 3],
+      'the messages in the range, in order',
+    );
 
     const csv = await post('/admin/exports/category', { category, format: 'csv' }).expect(200);
     const rows = parseCsv(csv.text);
@@ -151,8 +223,17 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
     t.deepEqual(JSON.parse(rows[1]![9]!), { n: 0, note: '=HYPERLINK("x"), "quoted"\nline' }, 'commas, quotes and line breaks survive the round trip');
     t.equal(csvField('=1+1'), "'=1+1", 'a cell a spreadsheet would run as a formula is defused');
 
-    const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map((m) => m.data as { kind: string; format: string; messages: number });
-    t.deepEqual(recorded.map((d) => [d.kind, d.format, d.messages]), [['category', 'jsonl', 3], ['category', 'csv', 5]], 'both recorded with their counts');
+    const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map(
+      (m) => m.data as { kind: string; format: string; messages: number },
+    );
+    t.deepEqual(
+      recorded.map((d) => [d.kind, d.format, d.messages]),
+      [
+        ['category', 'jsonl', 3],
+        ['category', 'csv', 5],
+      ],
+      'both recorded with their counts',
+    );
 
     t.equal((await post('/admin/exports/user', { userId: randomUUID(), format: 'json' })).status, 404, 'a user with no messages → 404');
     t.equal((await post('/admin/exports/trace', { traceId: randomUUID() })).status, 404, 'an unknown trace → 404');

@@ -21,13 +21,26 @@ test('admin messages: a sealed address shows masked, not as its ciphertext, and 
   const sealedEmail = await personalData.seal(userId, email);
   const sealedHash = await personalData.seal(userId, `$2b$04$${'a'.repeat(53)}`);
   const category = uniqueCategory();
-  await system.messageStore.write(`${category}-${userId}`, { id: randomUUID(), type: 'Registered', data: { userId, email: sealedEmail, passwordHash: sealedHash }, metadata: {} });
-  await system.messageStore.write(`${category}:command-${emailId}`, { id: randomUUID(), type: 'Send', data: { emailId, to: sealedEmail, sealedFor: userId, subject: 'Hi' }, metadata: {} });
+  await system.messageStore.write(`${category}-${userId}`, {
+    id: randomUUID(),
+    type: 'Registered',
+    data: { userId, email: sealedEmail, passwordHash: sealedHash },
+    metadata: {},
+  });
+  await system.messageStore.write(`${category}:command-${emailId}`, {
+    id: randomUUID(),
+    type: 'Send',
+    data: { emailId, to: sealedEmail, sealedFor: userId, subject: 'Hi' },
+    metadata: {},
+  });
   const [registered] = await system.messageStore.readStream(`${category}-${userId}`);
   const [send] = await system.messageStore.readStream(`${category}:command-${emailId}`);
   const page = async (globalPosition: number) => (await request(app).get(`/admin/messages/${globalPosition}`).set('cookie', admin.cookie).expect(200)).text;
 
-  for (const [name, message] of [['identity’s email', registered!], ['an email’s recipient (sealedFor)', send!]] as const) {
+  for (const [name, message] of [
+    ['identity’s email', registered!],
+    ['an email’s recipient (sealedFor)', send!],
+  ] as const) {
     const html = await page(message.globalPosition);
     t.ok(html.includes('a•••@example.com'), `${name}: masked`);
     t.notOk(html.includes(sealedEmail.data), `${name}: no ciphertext`);
@@ -51,9 +64,22 @@ test('admin exports: a sealed address is exported masked, as the message page sh
   const email = `bea.${userId.slice(0, 8)}@example.com`;
   const sealedEmail = await personalData.seal(userId, email);
   const category = uniqueCategory();
-  await system.messageStore.write(`${category}-${userId}`, { id: randomUUID(), type: 'Registered', data: { userId, email: sealedEmail }, metadata: { userId } });
+  await system.messageStore.write(`${category}-${userId}`, {
+    id: randomUUID(),
+    type: 'Registered',
+    data: { userId, email: sealedEmail },
+    metadata: { userId },
+  });
   const exported = async (format: string) =>
-    (await request(app).post('/admin/exports/user').set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, userId, format }).expect(200)).text;
+    (
+      await request(app)
+        .post('/admin/exports/user')
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, userId, format })
+        .expect(200)
+    ).text;
 
   for (const format of ['json', 'csv']) {
     const text = await exported(format);
@@ -74,15 +100,25 @@ test('admin as-of: a user whose address is sealed shows it masked, as the messag
   const email = `cy.${userId.slice(0, 8)}@example.com`;
   const sealedEmail = await personalData.seal(userId, email);
   const sealedHash = await personalData.seal(userId, `$2b$04$${'a'.repeat(53)}`);
-  await system.messageStore.write(identityStreamName(userId), { id: randomUUID(), type: 'Registered', data: { userId, email: sealedEmail, passwordHash: sealedHash }, metadata: { userId } });
-  const asOf = async () => (await request(app).get('/admin/as-of').query({ kind: 'user', id: userId, at: '2999-01-01' }).set('cookie', admin.cookie).expect(200)).text;
+  await system.messageStore.write(identityStreamName(userId), {
+    id: randomUUID(),
+    type: 'Registered',
+    data: { userId, email: sealedEmail, passwordHash: sealedHash },
+    metadata: { userId },
+  });
+  const asOf = async () =>
+    (await request(app).get('/admin/as-of').query({ kind: 'user', id: userId, at: '2999-01-01' }).set('cookie', admin.cookie).expect(200)).text;
 
   const html = await asOf();
   t.match(html, /<th scope="row">Email<\/th><td>c•••@example.com<\/td>/, 'masked');
   t.notOk(html.includes(email), 'not the full address');
   t.notOk(html.includes(sealedEmail.data), 'no ciphertext');
   await personalData.erase(userId);
-  t.match(await asOf(), /<th scope="row">Email<\/th><td>\[sealed\]<\/td>/, 'its key gone, the address does not open: [sealed], and the registration still folds');
+  t.match(
+    await asOf(),
+    /<th scope="row">Email<\/th><td>\[sealed\]<\/td>/,
+    'its key gone, the address does not open: [sealed], and the registration still folds',
+  );
   await system.messageStore.write(identityStreamName(userId), { id: randomUUID(), type: 'UserErased', data: { userId, by: 'test' }, metadata: {} });
   t.match(await asOf(), /<th scope="row">Email<\/th><td>\[erased\]<\/td>/, 'erased: [erased]');
 });

@@ -37,11 +37,19 @@ test('admin messages: subscribers’ position bookkeeping is hidden unless asked
   t.match(plain.text, /<label for="bookkeeping">Show subscriber bookkeeping<\/label>/, 'with its label');
 
   const shown = await get(`${cursor}&bookkeeping=shown`);
-  t.deepEqual(positionsOn(shown.text).slice(0, 3), [closed!.globalPosition, read!.globalPosition, opened!.globalPosition], 'asked for, the Read is listed in its place');
+  t.deepEqual(
+    positionsOn(shown.text).slice(0, 3),
+    [closed!.globalPosition, read!.globalPosition, opened!.globalPosition],
+    'asked for, the Read is listed in its place',
+  );
   t.match(/<input[^>]*id="bookkeeping"[^>]*>/.exec(shown.text)?.[0] ?? '', /checked/, 'and the box stays ticked');
   t.match(shown.text, /href="\/admin\/messages\?bookkeeping=shown"/, 'the link back to the newest keeps it');
 
-  t.deepEqual(positionsOn((await get(`stream=${encodeURIComponent(positionStream)}`)).text), [read!.globalPosition], 'filtering by its stream shows it without the box');
+  t.deepEqual(
+    positionsOn((await get(`stream=${encodeURIComponent(positionStream)}`)).text),
+    [read!.globalPosition],
+    'filtering by its stream shows it without the box',
+  );
   t.ok(positionsOn((await get(`category=${POSITION_CATEGORY}&${cursor}`)).text).includes(read!.globalPosition), 'and so does filtering by its category');
 
   const reads = await get(`type=Read&${cursor}`);

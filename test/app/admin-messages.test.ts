@@ -76,18 +76,54 @@ test('admin messages: each filter — category, stream, type, trace, user, time 
     const latest = await written(store, `${other}-b`, msg('Closed'));
 
     const listed = async (query: string) => positionsOn((await request(app).get(`/admin/messages?${query}`).set('cookie', admin.cookie).expect(200)).text);
-    t.deepEqual(await listed(`category=${category}`), [late, traced, a].map((m) => m.globalPosition), 'by category');
-    t.deepEqual(await listed(`stream=${category}-a`), [late, a].map((m) => m.globalPosition), 'by stream');
-    t.deepEqual(await listed(`category=${category}&type=Opened`), [late, a].map((m) => m.globalPosition), 'by type');
-    t.deepEqual(await listed(`traceId=${traceId}`), [elsewhere, traced].map((m) => m.globalPosition), 'by trace id');
-    t.deepEqual(await listed(`userId=${userId}`), [late, traced].map((m) => m.globalPosition), 'by user id');
+    t.deepEqual(
+      await listed(`category=${category}`),
+      [late, traced, a].map((m) => m.globalPosition),
+      'by category',
+    );
+    t.deepEqual(
+      await listed(`stream=${category}-a`),
+      [late, a].map((m) => m.globalPosition),
+      'by stream',
+    );
+    t.deepEqual(
+      await listed(`category=${category}&type=Opened`),
+      [late, a].map((m) => m.globalPosition),
+      'by type',
+    );
+    t.deepEqual(
+      await listed(`traceId=${traceId}`),
+      [elsewhere, traced].map((m) => m.globalPosition),
+      'by trace id',
+    );
+    t.deepEqual(
+      await listed(`userId=${userId}`),
+      [late, traced].map((m) => m.globalPosition),
+      'by user id',
+    );
     const ms = (time: Date) => time.toISOString().slice(0, 23);
     t.deepEqual(await listed(`from=${ms(late.time)}&to=${ms(latest.time)}`), [late.globalPosition], 'by time range: from inclusive, to exclusive');
-    t.deepEqual(await listed(`from=${ms(late.time)}`), [latest, late].map((m) => m.globalPosition), 'from a time on');
-    t.deepEqual(await listed(`category=${category}&to=${ms(late.time)}`), [traced, a].map((m) => m.globalPosition), 'up to a time, within a category');
+    t.deepEqual(
+      await listed(`from=${ms(late.time)}`),
+      [latest, late].map((m) => m.globalPosition),
+      'from a time on',
+    );
+    t.deepEqual(
+      await listed(`category=${category}&to=${ms(late.time)}`),
+      [traced, a].map((m) => m.globalPosition),
+      'up to a time, within a category',
+    );
     t.deepEqual(await listed(`stream=${category}-a&before=${late.globalPosition}`), [a.globalPosition], 'a stream, paged by its cursor');
 
-    for (const query of ['category=no-dashes', 'stream=nodash', 'type=a%20b', 'from=yesterday', 'before=abc', `from=2030-01-02&to=2030-01-01`, `category=${category}&stream=${other}-a`]) {
+    for (const query of [
+      'category=no-dashes',
+      'stream=nodash',
+      'type=a%20b',
+      'from=yesterday',
+      'before=abc',
+      `from=2030-01-02&to=2030-01-01`,
+      `category=${category}&stream=${other}-a`,
+    ]) {
       const response = await request(app).get(`/admin/messages?${query}`).set('cookie', admin.cookie);
       t.equal(response.status, 400, `${query} → 400`);
       t.match(response.text, /field__error|form-error/, 'with the reason on the form');

@@ -49,7 +49,12 @@ async function parkedSetup(system: TestSystem) {
 }
 
 const post = (site: AdminSectionApp, url: string, form: Record<string, string> = {}) =>
-  request(site.app).post(url).set('cookie', site.admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+  request(site.app)
+    .post(url)
+    .set('cookie', site.admin.cookie)
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: CSRF_TOKEN, ...form });
 
 /** Every admin action of a type, in all admins' streams. */
 async function actions(system: TestSystem, type: string): Promise<RawMessage[]> {
@@ -69,10 +74,16 @@ test('admin parked: discards posted at once — by one admin several times, and 
     // Two apps over one store: two admins, and two processes (each app has its own section).
     const [one, two] = [await adminSectionApp(system, [parkedSection]), await adminSectionApp(system, [parkedSection])];
     const url = `/admin/parked/${setup.parked.globalPosition}/discard`;
-    const answers = await Promise.all([...Array.from({ length: 4 }, (_, n) => post(one, url, { reason: `one ${n}`, confirm: 'DISCARD' })), ...Array.from({ length: 4 }, (_, n) => post(two, url, { reason: `two ${n}`, confirm: 'DISCARD' }))]);
+    const answers = await Promise.all([
+      ...Array.from({ length: 4 }, (_, n) => post(one, url, { reason: `one ${n}`, confirm: 'DISCARD' })),
+      ...Array.from({ length: 4 }, (_, n) => post(two, url, { reason: `two ${n}`, confirm: 'DISCARD' })),
+    ]);
     const statuses = answers.map((answer) => answer.status);
     t.equal(statuses.filter((status) => status === 303).length, 1, `one discard went through (${statuses.join(', ')})`);
-    t.ok(statuses.every((status) => status === 303 || status === 409), 'the others were told it is done: 409');
+    t.ok(
+      statuses.every((status) => status === 303 || status === 409),
+      'the others were told it is done: 409',
+    );
     const discards = await actions(system, 'ParkedMessageDiscarded');
     t.equal(discards.length, 1, 'one ParkedMessageDiscarded in the store');
     t.equal(discards[0]?.metadata.causationMessageGlobalPosition, setup.parked.globalPosition, 'about the Parked message');
@@ -128,7 +139,11 @@ test('admin parked: while another process replays a Parked message (it holds the
       t.equal((await post(site, `${url}/replay`)).status, 409, 'a replay → 409');
       t.equal((await post(site, `${url}/discard`, { reason: 'meanwhile' })).status, 409, 'a discard → 409');
       t.equal(setup.entered(), 0, 'the handler did not run');
-      t.deepEqual((await setup.deadLetters()).map((m) => m.type), ['Parked'], 'no Replayed');
+      t.deepEqual(
+        (await setup.deadLetters()).map((m) => m.type),
+        ['Parked'],
+        'no Replayed',
+      );
       t.equal((await actions(system, 'ParkedMessageDiscarded')).length + (await actions(system, 'ParkedMessageReplayed')).length, 0, 'nothing recorded');
       await other.query('SELECT pg_advisory_unlock($1::int, $2::int)', parkedLockKey(setup.parked.globalPosition));
     } finally {
@@ -149,14 +164,22 @@ test('admin parked: a replay that failed before the engine took it is recorded, 
     const processor = componentProcessor(store, category, async () => undefined);
     const replayParked = replayThroughProcessors([[`components:test:${category}`, processor]], { retry: FAST_RETRY, logger: silentLogger });
     // A Parked message whose original is not where it says: the engine refuses it before writing Replayed.
-    const data = { subscriberId: `components:test:${category}`, message: { id: randomUUID(), streamName: `${category}-gone`, position: 0, globalPosition: 1, type: 'Gone' }, error: 'boom', attempts: 3 };
+    const data = {
+      subscriberId: `components:test:${category}`,
+      message: { id: randomUUID(), streamName: `${category}-gone`, position: 0, globalPosition: 1, type: 'Gone' },
+      error: 'boom',
+      attempts: 3,
+    };
     await store.write(processor.deadLetterStream, message('Parked', data));
     const [parked] = await store.readStream(processor.deadLetterStream);
     const site = await adminSectionApp(system, [parkedSection], { replayParked });
     for (const attempt of [1, 2]) t.equal((await post(site, `/admin/parked/${parked!.globalPosition}/replay`)).status, 303, `attempt ${attempt} → 303`);
     const recorded = await actions(system, 'ParkedMessageReplayed');
     t.equal(recorded.length, 2, 'both attempts are on record');
-    t.ok(recorded.every((m) => /^failed: /.test((m.data as { outcome: string }).outcome)), 'each saying it failed');
+    t.ok(
+      recorded.every((m) => /^failed: /.test((m.data as { outcome: string }).outcome)),
+      'each saying it failed',
+    );
   } finally {
     await system.stop();
   }

@@ -41,9 +41,21 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
     t.equal((await request(app).get('/admin/parked').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
     for (const action of ['replay', 'discard']) {
       const url = `/admin/parked/${fragile!.globalPosition}/${action}`;
-      t.equal((await request(app).post(url).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'x' })).status, 303, `POST ${action}: a visitor is sent to log in`);
-      t.equal((await request(app).post(url).set('cookie', user.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'x' })).status, 403, `POST ${action}: a user → 403`);
-      t.equal((await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ reason: 'x' })).status, 403, `POST ${action}: an admin without the CSRF token → 403`);
+      t.equal(
+        (await request(app).post(url).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'x' })).status,
+        303,
+        `POST ${action}: a visitor is sent to log in`,
+      );
+      t.equal(
+        (await request(app).post(url).set('cookie', user.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'x' })).status,
+        403,
+        `POST ${action}: a user → 403`,
+      );
+      t.equal(
+        (await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ reason: 'x' })).status,
+        403,
+        `POST ${action}: an admin without the CSRF token → 403`,
+      );
     }
 
     const page = await request(app).get('/admin/parked').set('cookie', admin.cookie).expect(200);
@@ -51,7 +63,13 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
     t.match(page.text, /cannot handle Fragile yet/, 'with the error');
     t.match(page.text, /<dt>Attempts<\/dt><dd>3<\/dd>/, 'and the attempts');
 
-    const post = (url: string, form: Record<string, string> = {}) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+    const post = (url: string, form: Record<string, string> = {}) =>
+      request(app)
+        .post(url)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, ...form });
 
     // Replayed while the handler still fails: parked anew, under a new Parked message.
     const again = await post(`/admin/parked/${fragile!.globalPosition}/replay`);
@@ -68,7 +86,11 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
 
     mended = true;
     t.equal((await post(`/admin/parked/${reparked.globalPosition}/replay`)).status, 303);
-    t.deepEqual(handled.map((m) => m.data), [{ n: 1 }], 'the original message handled, once');
+    t.deepEqual(
+      handled.map((m) => m.data),
+      [{ n: 1 }],
+      'the original message handled, once',
+    );
     t.deepEqual(listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text), [hopeless!.globalPosition], 'and off the list');
 
     t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: '  ' })).status, 400, 'a discard needs a reason');
@@ -84,13 +106,31 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
     t.deepEqual(
       actions.map((m) => [m.type, m.data, m.metadata.causationMessageGlobalPosition, m.metadata.userId]),
       [
-        ['ParkedMessageReplayed', { adminId: admin.userId, subscriberId, messageId: idOf(fragile!), outcome: 'parked again' }, fragile!.globalPosition, admin.userId],
-        ['ParkedMessageReplayed', { adminId: admin.userId, subscriberId, messageId: idOf(fragile!), outcome: 'handled' }, reparked.globalPosition, admin.userId],
-        ['ParkedMessageDiscarded', { adminId: admin.userId, subscriberId, messageId: idOf(hopeless!), reason: 'a test message, never valid' }, hopeless!.globalPosition, admin.userId],
+        [
+          'ParkedMessageReplayed',
+          { adminId: admin.userId, subscriberId, messageId: idOf(fragile!), outcome: 'parked again' },
+          fragile!.globalPosition,
+          admin.userId,
+        ],
+        [
+          'ParkedMessageReplayed',
+          { adminId: admin.userId, subscriberId, messageId: idOf(fragile!), outcome: 'handled' },
+          reparked.globalPosition,
+          admin.userId,
+        ],
+        [
+          'ParkedMessageDiscarded',
+          { adminId: admin.userId, subscriberId, messageId: idOf(hopeless!), reason: 'a test message, never valid' },
+          hopeless!.globalPosition,
+          admin.userId,
+        ],
       ],
       'each action in the admin’s stream: who, what, about which Parked message',
     );
-    t.ok(actions.every((m) => typeof m.metadata.traceId === 'string'), 'each with the request’s trace id');
+    t.ok(
+      actions.every((m) => typeof m.metadata.traceId === 'string'),
+      'each with the request’s trace id',
+    );
     t.ok(actions.every((m) => m.streamName.startsWith(`${ADMIN_ACTIONS_CATEGORY}-`)));
   } finally {
     await system.stop();
@@ -110,7 +150,8 @@ test('admin parked: unknown positions are a 404; without a way to replay, the pa
     const [parked] = await store.readStream(processor.deadLetterStream);
     const [original] = await store.readCategory(category);
     const { app, admin } = await adminSectionApp(system, [parkedSection]);
-    const post = (url: string) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'because' });
+    const post = (url: string) =>
+      request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'because' });
 
     const page = await request(app).get('/admin/parked').set('cookie', admin.cookie).expect(200);
     t.match(page.text, /Replay is not wired into this process/, 'the page says replay is not available');
@@ -146,7 +187,13 @@ test('admin parked: a discard asks first, on a page of its own; without the type
     t.match(page.text, /Hopeless/, 'which names the message');
     t.match(page.text, /cannot be undone/, 'and says it is for good');
 
-    const post = (form: Record<string, string>) => request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, ...form });
+    const post = (form: Record<string, string>) =>
+      request(app)
+        .post(url)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, ...form });
     for (const confirm of [undefined, '', 'discard it', 'ERASE']) {
       const answer = await post({ reason: 'never valid', ...(confirm === undefined ? {} : { confirm }) });
       t.equal(answer.status, 400, `confirm ${JSON.stringify(confirm)} → 400`);

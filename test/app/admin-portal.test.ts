@@ -19,7 +19,10 @@ test('admin portal: every section is behind the admin role — visitors to log i
       router.post('/act', (_req, res) => void res.send(`acted in ${path}`));
       return { path, router, ...(title ? { title } : {}) };
     };
-    const roles = new Map<string, string[]>([['admin-1', ['admin']], ['user-1', []]]);
+    const roles = new Map<string, string[]>([
+      ['admin-1', ['admin']],
+      ['user-1', []],
+    ]);
     const admin = createAdminApp({
       db: system.db,
       messageStore: system.messageStore,
@@ -41,7 +44,12 @@ test('admin portal: every section is behind the admin role — visitors to log i
     app.use('/admin', admin.router);
     app.use(errorHandler({ logger: silentLogger }));
 
-    for (const [method, url] of [['get', '/admin'], ['get', '/admin/messages'], ['get', '/admin/hidden'], ['post', '/admin/messages/act']] as const) {
+    for (const [method, url] of [
+      ['get', '/admin'],
+      ['get', '/admin/messages'],
+      ['get', '/admin/hidden'],
+      ['post', '/admin/messages/act'],
+    ] as const) {
       const visitor = await request(app)[method](url);
       t.equal(visitor.status, 303, `${method} ${url}: a visitor is sent to log in`);
       t.equal((await request(app)[method](url).set('x-test-user', 'user-1')).status, 403, `${method} ${url}: a user without the role → 403`);

@@ -20,19 +20,27 @@ test('admin rebuild: an admin rebuilds a projection from the portal and follows 
     const app = adminPortal(system, adminId, [(deps) => (section = rebuildSection(deps))]);
     const as = (userId: string) => ({ 'x-test-user': userId });
 
-    for (const [method, url] of [['get', '/admin/rebuild'], ['get', '/admin/rebuild/videos'], ['post', '/admin/rebuild/videos']] as const) {
+    for (const [method, url] of [
+      ['get', '/admin/rebuild'],
+      ['get', '/admin/rebuild/videos'],
+      ['post', '/admin/rebuild/videos'],
+    ] as const) {
       t.equal((await request(app)[method](url)).status, 303, `${method} ${url}: a visitor is sent to log in`);
       t.equal((await request(app)[method](url).set(as(randomUUID()))).status, 403, `${method} ${url}: a user without the role → 403`);
     }
 
     const list = await request(app).get('/admin/rebuild').set(as(adminId)).expect(200);
-    for (const name of ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams']) t.match(list.text, new RegExp(`action="/admin/rebuild/${name}"`), `a button for ${name}`);
+    for (const name of ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams'])
+      t.match(list.text, new RegExp(`action="/admin/rebuild/${name}"`), `a button for ${name}`);
     t.match(list.text, /<a [^>]*href="\/admin\/rebuild"[^>]*>Rebuild<\/a>/, 'the section is in the admin nav');
     t.doesNotMatch(list.text, /http-equiv="refresh"/, 'nothing running: no refresh');
 
     // A run another process holds: its page follows it by refreshing itself, with a bar.
     await claimRun(system.db, { projection: 'creators-videos', runId: randomUUID(), requestedBy: 'cli:someone@elsewhere' });
-    await system.db('projection_rebuilds').where({ projection: 'creators-videos' }).update({ phase: 'building', done: 30, total: 120, started_at: system.db.raw(`now() - interval '30 seconds'`) });
+    await system
+      .db('projection_rebuilds')
+      .where({ projection: 'creators-videos' })
+      .update({ phase: 'building', done: 30, total: 120, started_at: system.db.raw(`now() - interval '30 seconds'`) });
     const following = await request(app).get('/admin/rebuild/creators-videos').set(as(adminId)).expect(200);
     t.match(following.text, /<meta http-equiv="refresh" content="2">/, 'a running rebuild’s page refreshes itself (no script)');
     t.match(following.text, /<progress class="upload-progress__bar" max="100" value="25">/, 'a bar at 25 %');

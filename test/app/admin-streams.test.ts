@@ -15,7 +15,8 @@ async function project(system: System): Promise<void> {
 }
 
 const decode = (text: string): string => text.replaceAll('&amp;', '&');
-const streamsOn = (html: string): string[] => [...html.matchAll(/<td><a href="\/admin\/messages\?stream=([^"]+)">/g)].map((match) => decodeURIComponent(match[1]!));
+const streamsOn = (html: string): string[] =>
+  [...html.matchAll(/<td><a href="\/admin\/messages\?stream=([^"]+)">/g)].map((match) => decodeURIComponent(match[1]!));
 const nextLink = (html: string): string | undefined => {
   const href = /<a class="button" href="([^"]+)" rel="next">/.exec(html)?.[1];
   return href && decode(href);
@@ -62,11 +63,21 @@ test('admin streams: the most recently written first, in keyset pages, filtered 
     const categories = await request(app).get('/admin/streams/categories').set('cookie', admin.cookie).expect(200);
     t.deepEqual(
       rowsOn(categories.text).map((cells) => cells.slice(0, 3)),
-      [[busy, '56', '55'], [`${quiet}:command`, '1', '1']],
+      [
+        [busy, '56', '55'],
+        [`${quiet}:command`, '1', '1'],
+      ],
       'each category with its messages and streams',
     );
     const types = await request(app).get(`/admin/streams/types?category=${busy}`).set('cookie', admin.cookie).expect(200);
-    t.deepEqual(rowsOn(types.text).map((cells) => cells.slice(0, 3)), [[busy, 'Closed', '28'], [busy, 'Opened', '28']], 'its message types with counts');
+    t.deepEqual(
+      rowsOn(types.text).map((cells) => cells.slice(0, 3)),
+      [
+        [busy, 'Closed', '28'],
+        [busy, 'Opened', '28'],
+      ],
+      'its message types with counts',
+    );
   } finally {
     await system.stop();
   }
@@ -79,7 +90,11 @@ test('admin streams: a category that cannot be one, or a broken page link, is a 
     for (const url of ['/admin/streams?category=no-dashes', '/admin/streams?before=x', '/admin/streams/types?after=%%%', '/admin/streams/types?category=a-b']) {
       t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 400, url);
     }
-    t.equal((await request(app).get('/admin/streams?category=nothingHere').set('cookie', admin.cookie)).status, 200, 'a category with no streams is an empty list');
+    t.equal(
+      (await request(app).get('/admin/streams?category=nothingHere').set('cookie', admin.cookie)).status,
+      200,
+      'a category with no streams is an empty list',
+    );
   } finally {
     await system.stop();
   }

@@ -16,12 +16,23 @@ test('admin subscribers and dashboard: a failure’s error text is shown with ad
   try {
     const store = system.messageStore;
     const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-    const stalls = aggregatorSubscriber(store, system.db, broken, async () => {
-      throw new Error('duplicate key: jane.doe@example.com is taken');
-    }, { subscriberId: 'aggregators:test:stalls' });
-    const parks = componentSubscriber(store, failing, async () => {
-      throw new Error('550 mailbox john.smith@example.org unavailable');
-    }, { subscriberId: 'components:test:parks' });
+    const stalls = aggregatorSubscriber(
+      store,
+      system.db,
+      broken,
+      async () => {
+        throw new Error('duplicate key: jane.doe@example.com is taken');
+      },
+      { subscriberId: 'aggregators:test:stalls' },
+    );
+    const parks = componentSubscriber(
+      store,
+      failing,
+      async () => {
+        throw new Error('550 mailbox john.smith@example.org unavailable');
+      },
+      { subscriberId: 'components:test:parks' },
+    );
     running.push(stalls, parks);
     const { app, admin } = await adminSectionApp(system, [dashboardSection, subscribersSection], {
       subscriptions: [...system.subscriptions, ...running],
@@ -35,7 +46,10 @@ test('admin subscribers and dashboard: a failure’s error text is shown with ad
 
     const subscribers = (await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text;
     const dashboard = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
-    for (const [page, text] of [['subscribers', subscribers], ['dashboard', dashboard]] as const) {
+    for (const [page, text] of [
+      ['subscribers', subscribers],
+      ['dashboard', dashboard],
+    ] as const) {
       t.notOk(text.includes('jane.doe@example.com'), `${page}: the stalled aggregator’s error shows no address`);
       t.match(text, /duplicate key: j•••@example\.com is taken/, `${page}: the rest of it is there, the address masked`);
     }

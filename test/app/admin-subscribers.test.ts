@@ -15,7 +15,14 @@ import { registerCommand, writeRegister } from '../fixtures/identity-controls.ts
 /** A subscriber's row: its cells, tags stripped. */
 function rowOf(html: string, subscriberId: string): string[] | undefined {
   const row = new RegExp(`<tr data-subscriber="${subscriberId}">(.*?)</tr>`).exec(html)?.[1];
-  return row === undefined ? undefined : [...row.matchAll(/<td>(.*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
+  return row === undefined
+    ? undefined
+    : [...row.matchAll(/<td>(.*?)<\/td>/g)].map((cell) =>
+        cell[1]!
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      );
 }
 
 test('admin subscribers: visitors are sent to log in, users get 403, admins see every subscriber the system defines', async (t) => {
@@ -68,16 +75,30 @@ test('admin subscribers: live state where it runs here — running, stalled with
   try {
     const store = system.messageStore;
     const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-    const stalls = aggregatorSubscriber(store, system.db, broken, async () => {
-      throw new Error('the projection table is gone');
-    }, { subscriberId: 'aggregators:test:stalls' });
-    const parks = componentSubscriber(store, failing, async () => {
-      throw new Error('the mail server said no');
-    }, { subscriberId: 'components:test:parks' });
+    const stalls = aggregatorSubscriber(
+      store,
+      system.db,
+      broken,
+      async () => {
+        throw new Error('the projection table is gone');
+      },
+      { subscriberId: 'aggregators:test:stalls' },
+    );
+    const parks = componentSubscriber(
+      store,
+      failing,
+      async () => {
+        throw new Error('the mail server said no');
+      },
+      { subscriberId: 'components:test:parks' },
+    );
     const reader = aggregatorSubscriber(store, system.db, ALL_CATEGORIES, async () => undefined, { subscriberId: 'aggregators:test:everything' });
     running.push(stalls, parks, reader);
     const subscriptions = [...system.subscriptions, ...running];
-    const { app, admin } = await adminSectionApp(system, [subscribersSection], { subscriptions, subscriberStatus: () => running.map((subscription) => subscription.status()) });
+    const { app, admin } = await adminSectionApp(system, [subscribersSection], {
+      subscriptions,
+      subscriberStatus: () => running.map((subscription) => subscription.status()),
+    });
 
     await store.write(`${broken}-1`, message('Applied'));
     await store.write(`${failing}-${randomUUID()}`, message('SendIt'));
@@ -101,8 +122,15 @@ test('admin subscribers: live state where it runs here — running, stalled with
     t.match(everything[1]!, /\$all/, 'the reader of every category');
     // The other subscribers go on writing (their positions), which the reader of everything then
     // has to read too: the page must show it caught up once it is, not at one instant.
-    const behind = async () => rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, 'aggregators:test:everything')![5];
-    t.equal(await waitUntil('the page to show the reader caught up', async () => ((await behind()) === '0' ? '0' : undefined), { timeoutMs: 5_000 }).catch(async () => behind()), '0', 'measured against the whole store: caught up');
+    const behind = async () =>
+      rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, 'aggregators:test:everything')![5];
+    t.equal(
+      await waitUntil('the page to show the reader caught up', async () => ((await behind()) === '0' ? '0' : undefined), { timeoutMs: 5_000 }).catch(async () =>
+        behind(),
+      ),
+      '0',
+      'measured against the whole store: caught up',
+    );
     t.match(rowOf(page, USER_CREDENTIALS_SUBSCRIBER_ID)![2]!, /runs elsewhere/, 'those not run here are said to run elsewhere');
   } finally {
     await Promise.all(running.map((subscription) => subscription.stop()));

@@ -24,13 +24,16 @@ test('admin take-down: an admin takes a video down from the portal with a reason
     const video = { ...newVideo(), ownerId: creator.userId };
     await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'Followers fast'));
     const inAdminPages = () => system.db('admin_user_videos').where({ video_id: video.videoId }).first('status');
-    await waitUntil('the video in the catalog and the admin pages', async () =>
-      (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) && (await inAdminPages()),
+    await waitUntil(
+      'the video in the catalog and the admin pages',
+      async () => (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) && (await inAdminPages()),
     );
     t.equal((await request(system.app).get(`/videos/${video.videoId}`)).status, 200, 'watchable before');
     await checkAdminOnly(t, site, ['/admin/videos', `/admin/videos/${video.videoId}`]);
 
-    const found = await request(app).get(`/admin/videos?video=${encodeURIComponent(`https://tutorials.example/videos/${video.videoId}`)}`).set('cookie', admin.cookie);
+    const found = await request(app)
+      .get(`/admin/videos?video=${encodeURIComponent(`https://tutorials.example/videos/${video.videoId}`)}`)
+      .set('cookie', admin.cookie);
     t.equal(found.status, 303, 'a watch page address finds the video');
     t.equal(found.headers.location, `/admin/videos/${video.videoId}`, 'on its admin page');
     t.equal((await request(app).get('/admin/videos?video=nothing-here').set('cookie', admin.cookie)).status, 400, 'text with no video id → 400, said plainly');
@@ -41,7 +44,12 @@ test('admin take-down: an admin takes a video down from the portal with a reason
     t.match(page.text, /cannot be\s+published again/, 'and says what it does');
     const requestId = /name="request" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
     const post = (form: Record<string, string>) =>
-      request(app).post(`/admin/videos/${video.videoId}/take-down`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, request: requestId, ...form });
+      request(app)
+        .post(`/admin/videos/${video.videoId}/take-down`)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, request: requestId, ...form });
 
     const blank = await post({ reason: '   ' });
     t.equal(blank.status, 400, 'no reason → 400');
@@ -52,11 +60,22 @@ test('admin take-down: an admin takes a video down from the portal with a reason
     t.equal((await post({ reason: REASON })).status, 303, 'taken down');
     t.equal((await post({ reason: REASON })).status, 303, 'the same form posted again');
     const actions = await system.messageStore.readStream(adminActionsStreamName(admin.userId));
-    t.deepEqual(actions.map((m) => [m.type, m.data]), [['VideoTakeDownRequested', { adminId: admin.userId, videoId: video.videoId, reason: REASON }]], 'one action in adminActions-<adminId>');
+    t.deepEqual(
+      actions.map((m) => [m.type, m.data]),
+      [['VideoTakeDownRequested', { adminId: admin.userId, videoId: video.videoId, reason: REASON }]],
+      'one action in adminActions-<adminId>',
+    );
     const commands = await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId));
-    t.deepEqual(commands.map((m) => [m.type, m.data, m.metadata.userId]), [['TakeDownVideo', { videoId: video.videoId, reason: REASON }, admin.userId]], 'one TakeDownVideo, in the admin’s name');
+    t.deepEqual(
+      commands.map((m) => [m.type, m.data, m.metadata.userId]),
+      [['TakeDownVideo', { videoId: video.videoId, reason: REASON }, admin.userId]],
+      'one TakeDownVideo, in the admin’s name',
+    );
 
-    await waitUntil('the catalog to drop it', async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown');
+    await waitUntil(
+      'the catalog to drop it',
+      async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown',
+    );
     const watch = await request(system.app).get(`/videos/${video.videoId}`);
     t.equal(watch.status, 410, 'its watch page: 410 Gone');
     t.match(watch.text, /taken down by the site’s moderators/, 'saying so in plain words');
@@ -65,7 +84,10 @@ test('admin take-down: an admin takes a video down from the portal with a reason
 
     const agent = request.agent(system.app);
     t.equal((await logIn(agent, creator.email, creator.password)).status, 303, 'its creator logs in');
-    await waitUntil('the creator’s list', async () => (await system.db('creators_videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown');
+    await waitUntil(
+      'the creator’s list',
+      async () => (await system.db('creators_videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown',
+    );
     const portal = await agent.get('/creators-portal').expect(200);
     t.match(portal.text, /Taken down by the site’s moderators/, 'their list says it was taken down');
     t.match(portal.text, new RegExp(`Reason given: ${REASON}`), 'with the reason');

@@ -56,7 +56,14 @@ test('admin traces: unknown and malformed trace ids are a 404, not a 500', async
   try {
     const { app, admin } = await adminSectionApp(system, [tracesSection]);
     await system.messageStore.write(`${uniqueCategory()}-1`, { id: randomUUID(), type: 'Lonely', data: {}, metadata: { traceId: randomUUID() } });
-    for (const url of [`/admin/traces/${randomUUID()}`, `/admin/traces/${randomUUID()}?all=1`, `/admin/traces/${'x'.repeat(201)}`, '/admin/traces/a%00b', `/admin/traces/${randomUUID()}?at=abc`, '/admin/traces/']) {
+    for (const url of [
+      `/admin/traces/${randomUUID()}`,
+      `/admin/traces/${randomUUID()}?all=1`,
+      `/admin/traces/${'x'.repeat(201)}`,
+      '/admin/traces/a%00b',
+      `/admin/traces/${randomUUID()}?at=abc`,
+      '/admin/traces/',
+    ]) {
       const response = await request(app).get(url).set('cookie', admin.cookie);
       t.equal(response.status, 404, `${url.slice(0, 60)} → 404`);
     }
@@ -80,6 +87,10 @@ test('admin traces: the tree puts each message under its cause; no cause, a late
     nodes.map((node) => (node.children.length > 0 ? { [node.message.globalPosition]: shape(node.children) } : node.message.globalPosition));
   const tree = causationTree(messages);
   t.deepEqual(shape(tree), [{ 10: [11, { 12: [13] }] }, 16, 14, 15], 'children under causes, siblings and roots by time');
-  t.deepEqual(tree.filter((node) => node.causeOutside).map((node) => node.message.globalPosition), [14, 15], 'a cause not drawn is flagged');
+  t.deepEqual(
+    tree.filter((node) => node.causeOutside).map((node) => node.message.globalPosition),
+    [14, 15],
+    'a cause not drawn is flagged',
+  );
   t.end();
 });

@@ -25,7 +25,8 @@ async function register(store: MessageStore, email: string): Promise<string> {
 }
 
 async function project(system: System): Promise<void> {
-  for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger })) await drain(subscription);
+  for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }))
+    await drain(subscription);
 }
 
 /** The emails a users page lists, in its order. */
@@ -116,7 +117,11 @@ test('admin users: a user’s page holds their account and everything they did, 
     const list = await request(app).get('/admin/users').set('cookie', admin.cookie).expect(200);
     t.match(list.text, /<th scope="col">Viewings recorded<\/th><th scope="col">Counted<\/th>/, 'the list has both columns');
     const positions = types.map((match) => Number(match[1]));
-    t.deepEqual(positions, [...positions].sort((a, b) => b - a), 'each linked to its message, by global position');
+    t.deepEqual(
+      positions,
+      [...positions].sort((a, b) => b - a),
+      'each linked to its message, by global position',
+    );
 
     const older = await request(app).get(`/admin/users/${userId}?before=${positions[2]}`).set('cookie', admin.cookie).expect(200);
     t.match(older.text, /UserLoggedIn/, 'an older page starts below the cursor');
@@ -135,7 +140,15 @@ test('admin users: an unknown or malformed user id is a 404, a broken page link 
     t.equal((await request(app).get(`/admin/users/${randomUUID()}`).set('cookie', admin.cookie)).status, 404, 'an id nobody has');
     t.equal((await request(app).get('/admin/users/not-a-uuid').set('cookie', admin.cookie)).status, 404, 'something that is no id');
     t.equal((await request(app).get(`/admin/users/${userId}?before=abc`).set('cookie', admin.cookie)).status, 400, 'a broken history cursor');
-    t.equal((await request(app).get(`/admin/users?q=${'x'.repeat(300)}`).set('cookie', admin.cookie)).status, 400, 'a search longer than any address');
+    t.equal(
+      (
+        await request(app)
+          .get(`/admin/users?q=${'x'.repeat(300)}`)
+          .set('cookie', admin.cookie)
+      ).status,
+      400,
+      'a search longer than any address',
+    );
   } finally {
     await system.stop();
   }

@@ -18,7 +18,8 @@ import { fakePasswordHash } from '../fixtures/identity-controls.ts';
 
 const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
 const requestIdOf = (html: string) => /name="requestId" value="([^"]+)"/.exec(html)?.[1];
-const typesIn = async (store: { readStream(stream: string): Promise<Array<{ type: string }>> }, stream: string) => (await store.readStream(stream)).map((message) => message.type);
+const typesIn = async (store: { readStream(stream: string): Promise<Array<{ type: string }>> }, stream: string) =>
+  (await store.readStream(stream)).map((message) => message.type);
 
 test("admin users: a user's page shows how the welcome email went, and an admin can have it sent again: one action, one command, per form", async (t) => {
   // Subscribers off: the identity stream is written here, and identity's command handler run by hand.
@@ -31,9 +32,16 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
     await system.messageStore.write(identityStreamName(userId), event('Registered', { userId, email: 'grace@example.com', passwordHash: fakePasswordHash() }));
     await system.messageStore.write(
       identityStreamName(userId),
-      event('RegistrationEmailDeferred', { userId, emailId, attempts: 1, reason: 'ENOSPC: no space left on device, write', nextAttemptAt: '2026-12-06T10:00:10.000Z' }),
+      event('RegistrationEmailDeferred', {
+        userId,
+        emailId,
+        attempts: 1,
+        reason: 'ENOSPC: no space left on device, write',
+        nextAttemptAt: '2026-12-06T10:00:10.000Z',
+      }),
     );
-    for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger })) await drain(subscription);
+    for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }))
+      await drain(subscription);
     const retrying = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
     t.match(retrying.text, /not delivered yet: ENOSPC: no space left on device, write; next try 2026-12-06 10:00:10.000 UTC/, 'retrying, why, and when next');
 
@@ -49,7 +57,9 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
     t.equal(answer.headers.location, `/admin/users/${userId}`);
     await post().expect(303);
 
-    const actions = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).filter((message) => message.type === 'WelcomeEmailResendRequested');
+    const actions = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).filter(
+      (message) => message.type === 'WelcomeEmailResendRequested',
+    );
     t.equal(actions.length, 1, 'one admin action for the form posted twice');
     t.deepEqual(actions[0]?.data, { adminId: admin.userId, userId }, 'naming the user');
     const commands = (await system.messageStore.readStream(identityCommandStreamName(userId))).filter((message) => message.type === 'ResendRegistrationEmail');
@@ -66,9 +76,19 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
     const asked = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
     t.match(asked.text, /asked for [^<]*, no answer yet/, 'which the page then shows');
 
-    const refused = await request(app).post(`/admin/users/${userId}/resend-welcome-email`).set('cookie', user.cookie).set(FROM_THIS_SITE).type('form').send(form);
+    const refused = await request(app)
+      .post(`/admin/users/${userId}/resend-welcome-email`)
+      .set('cookie', user.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send(form);
     t.equal(refused.status, 403, 'a user without the role cannot');
-    const damaged = await request(app).post(`/admin/users/${userId}/resend-welcome-email`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, requestId: 'x' });
+    const damaged = await request(app)
+      .post(`/admin/users/${userId}/resend-welcome-email`)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: CSRF_TOKEN, requestId: 'x' });
     t.equal(damaged.status, 400, 'a damaged form: 400');
 
     // Someone known only by a Register never handled: no welcome email to send.
@@ -77,7 +97,12 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
     const theirs = await request(app).get(`/admin/users/${unregistered}`).set('cookie', admin.cookie).expect(200);
     t.match(theirs.text, /none asked for/, 'an unregistered user: none asked for');
     t.doesNotMatch(theirs.text, /Resend welcome email/, 'and no button');
-    const nothing = await request(app).post(`/admin/users/${unregistered}/resend-welcome-email`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, requestId: randomUUID() });
+    const nothing = await request(app)
+      .post(`/admin/users/${unregistered}/resend-welcome-email`)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: CSRF_TOKEN, requestId: randomUUID() });
     t.equal(nothing.status, 400, 'and a post anyway is a 400');
     t.deepEqual(await typesIn(system.messageStore, identityCommandStreamName(unregistered)), ['Register'], 'nothing written');
   } finally {

@@ -28,7 +28,10 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
     t.equal(answer.headers.location, '/?after=login', 'back to the page that asked (email compared case-insensitively)');
 
     const events = await system.messageStore.readStream(`authentication-${account.userId}`);
-    t.deepEqual(events.map((event) => event.type), ['UserLoggedIn']);
+    t.deepEqual(
+      events.map((event) => event.type),
+      ['UserLoggedIn'],
+    );
     t.deepEqual(events[0]?.data, { userId: account.userId });
     t.ok(authenticationSchemas.UserLoggedIn.safeParse(events[0]?.data).success, 'as its contract says');
     t.equal(events[0]?.metadata.userId, account.userId, 'metadata names the user');
@@ -41,7 +44,12 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
     t.match(home.text, /class="flash"[^>]*>You are logged in\.</, 'and says so once');
 
     const viewing = await catalogVideo(system.db);
-    await agent.post(`/record-viewing/${viewing}`).set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(home) }).expect(303);
+    await agent
+      .post(`/record-viewing/${viewing}`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(home) })
+      .expect(303);
     const [viewed] = await system.messageStore.readStream(`viewing-${viewing}`);
     t.equal((viewed?.data as { userId?: string }).userId, account.userId, 'a viewing by a logged-in user carries their id');
   } finally {
@@ -64,7 +72,10 @@ test('log in: a wrong password and an unknown email get the same 401; only the f
     t.doesNotMatch(wrong.text, /not the password/, 'the password is not');
 
     const events = await system.messageStore.readStream(`authentication-${account.userId}`);
-    t.deepEqual(events.map((event) => [event.type, event.data]), [['UserLoginFailed', { userId: account.userId, reason: 'wrong password' }]]);
+    t.deepEqual(
+      events.map((event) => [event.type, event.data]),
+      [['UserLoginFailed', { userId: account.userId, reason: 'wrong password' }]],
+    );
     t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 1, 'the unknown email wrote nothing');
   } finally {
     await system.stop();
@@ -81,10 +92,18 @@ test('log in: a missing or wrong CSRF token, or a post from elsewhere, is refuse
 
     const agent = request.agent(system.app);
     await agent.get('/auth/log-in').expect(200);
-    const wrongToken = await agent.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ _csrf: 'forged', email: account.email, password: account.password });
+    const wrongToken = await agent
+      .post('/auth/log-in')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: 'forged', email: account.email, password: account.password });
     t.equal(wrongToken.status, 403, 'a wrong token → 403');
     const page = await agent.get('/auth/log-in');
-    const crossSite = await agent.post('/auth/log-in').set('Sec-Fetch-Site', 'cross-site').type('form').send({ _csrf: csrfTokenOf(page), email: account.email, password: account.password });
+    const crossSite = await agent
+      .post('/auth/log-in')
+      .set('Sec-Fetch-Site', 'cross-site')
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), email: account.email, password: account.password });
     t.equal(crossSite.status, 403, 'a right token from another site → 403');
 
     t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 0, 'nothing written');
@@ -110,7 +129,11 @@ test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the
     const noToken = await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({});
     t.equal(noToken.status, 403, 'log-out needs the CSRF token too');
 
-    const out = await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(confirm) });
+    const out = await agent
+      .post('/auth/log-out')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(confirm) });
     t.equal(out.status, 303);
     t.deepEqual(await types(), ['UserLoggedIn', 'UserLoggedOut']);
     const home = await agent.get('/').expect(200);
@@ -198,7 +221,11 @@ test('log in: a password over 72 bytes gets a 400 saying so, without being check
     const account = await seedAccount(system.db, { password: 'p'.repeat(72) });
     const longer = await logIn(request.agent(system.app), account.email, `${account.password}and more`);
     t.equal(longer.status, 400, '72 bytes of the right password and more → 400, not a log-in');
-    t.match(longer.text, /up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)/, 'the page says the limit in characters a person counts');
+    t.match(
+      longer.text,
+      /up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)/,
+      'the page says the limit in characters a person counts',
+    );
     t.doesNotMatch(longer.text, /bytes/, 'not in bytes');
     t.match(longer.text, new RegExp(`value="${account.email.replace('.', '\\.')}"`), 'the email is kept');
     const accented = await logIn(request.agent(system.app), account.email, 'é'.repeat(37));
@@ -216,7 +243,7 @@ test('sessions in production: cookie flags, and a cookie signed with a retired k
   const lines: string[] = [];
   const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
   const before = await createTestSystem({ production: true, trustProxy: ['loopback'], cookieSecret: [oldKey], logger });
-  let cookie = '';
+  let cookie: string;
   try {
     const account = await seedAccount(before.db);
     // By hand: supertest's cookie jar keeps Secure cookies from plain-http test requests.
@@ -258,7 +285,10 @@ test('sessions: a session past its time on the server is not believed, nor a coo
     const agent = request.agent(system.app);
     await logIn(agent, account.email, account.password);
     t.match((await agent.get('/')).text, /site-nav__user/, 'logged in');
-    await system.db('sessions').where({ user_id: account.userId }).update({ expires_at: new Date(Date.now() - 1000) });
+    await system
+      .db('sessions')
+      .where({ user_id: account.userId })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     t.doesNotMatch((await agent.get('/')).text, /site-nav__user/, 'a session whose time is up is over, whatever the cookie says');
 
     // A cookie as cookie-session writes one (base64 JSON, signed with the secret), in the shape

@@ -22,9 +22,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 async function importsOf(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
   const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
-  return specifiers.map((specifier) =>
-    specifier.startsWith('.') ? path.relative(root, path.resolve(path.dirname(file), specifier)) : specifier,
-  );
+  return specifiers.map((specifier) => (specifier.startsWith('.') ? path.relative(root, path.resolve(path.dirname(file), specifier)) : specifier));
 }
 
 test('boundaries: slices reach the message store through its index and web plumbing through src/web', async (t) => {
@@ -75,7 +73,11 @@ test('boundaries: nothing below the web slices imports from src/app', async (t) 
       }
     }
   }
-  t.deepEqual(offences, [], 'aggregators, as-of, audit, contracts, rebuild, the store and its queries, components and subscriptions never reach up into src/app');
+  t.deepEqual(
+    offences,
+    [],
+    'aggregators, as-of, audit, contracts, rebuild, the store and its queries, components and subscriptions never reach up into src/app',
+  );
 });
 
 /**
@@ -125,7 +127,14 @@ test('boundaries: no import cycle in src', async (t) => {
   }
   t.ok(graph.size > 100, `the walk saw the whole tree (${graph.size} files)`);
   t.deepEqual(cyclesIn(graph), [], 'no module imports itself through others (type-only imports count too)');
-  const made = cyclesIn(new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]));
+  const made = cyclesIn(
+    new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]),
+  );
   t.deepEqual(made, ['a.ts -> b.ts -> c.ts -> a.ts'], 'and the walk does find a cycle when there is one');
 });
 
@@ -133,7 +142,9 @@ test('boundaries: an admin section imports no other section; what two share live
   const adminDir = path.join(appDir, 'admin');
   // Folders under admin/ that are not sections: the shared helpers and the common layout.
   const notSections = new Set(['shared', 'templates']);
-  const sections = (await readdir(adminDir, { withFileTypes: true })).filter((entry) => entry.isDirectory() && !notSections.has(entry.name)).map((entry) => entry.name);
+  const sections = (await readdir(adminDir, { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory() && !notSections.has(entry.name))
+    .map((entry) => entry.name);
   /** The folder under src/app/admin a path lies in; undefined for admin's own files (section.ts, contract.ts…) and outside. */
   const folderOf = (where: string): string | undefined => {
     const parts = path.relative(path.join('src', 'app', 'admin'), where).split(path.sep);
@@ -172,18 +183,31 @@ const DECLARED_ONCE: Readonly<Record<string, string>> = {
 /** Files (paths from the root) that declare `name` as a const, class, function or enum. */
 function declaring(texts: ReadonlyMap<string, string>, name: string): string[] {
   const declaration = new RegExp(`\\b(?:const|let|class|function|enum)\\s+${name}\\b`);
-  return [...texts].filter(([, text]) => declaration.test(text)).map(([file]) => file).sort();
+  return [...texts]
+    .filter(([, text]) => declaration.test(text))
+    .map(([file]) => file)
+    .sort();
 }
 
 test('boundaries: the admin role, the CLI usage error and operator, and shared bounds are declared once', async (t) => {
-  const texts = new Map(await Promise.all((await sourceFiles(path.join(root, 'src'))).map(async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const)));
+  const texts = new Map(
+    await Promise.all((await sourceFiles(path.join(root, 'src'))).map(async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const)),
+  );
   for (const [name, home] of Object.entries(DECLARED_ONCE)) t.deepEqual(declaring(texts, name), [home], `${name} is declared in ${home} alone`);
   // The values themselves, under whatever name a copy might take.
-  const stating = (pattern: RegExp) => [...texts].filter(([, text]) => pattern.test(text)).map(([file]) => file).sort();
+  const stating = (pattern: RegExp) =>
+    [...texts]
+      .filter(([, text]) => pattern.test(text))
+      .map(([file]) => file)
+      .sort();
   t.deepEqual(stating(/0c8d7a52-1f0e-4b7a-8d59-6a0f2b3c4d5e/), ['src/bin/cli.ts'], 'the CLI operator namespace is written once');
   t.deepEqual(stating(/`cli:\$\{/), ['src/bin/cli.ts'], 'and the cli:<user>@<host> label is made in one place');
   // (2_147_483_647 is also PostgreSQL's int4 bound, a different fact: only the timer's spelling is checked.)
   t.deepEqual(stating(/2 \*\* 31 - 1/), ['src/config/defaults.ts'], "Node's timer bound is written once");
-  const copied = new Map([['a.ts', 'export const ADMIN_ROLE = 1;'], ['b.ts', 'class ADMIN_ROLE {}'], ['c.ts', 'ADMIN_ROLE_NAME; const x = ADMIN_ROLE;']]);
+  const copied = new Map([
+    ['a.ts', 'export const ADMIN_ROLE = 1;'],
+    ['b.ts', 'class ADMIN_ROLE {}'],
+    ['c.ts', 'ADMIN_ROLE_NAME; const x = ADMIN_ROLE;'],
+  ]);
   t.deepEqual(declaring(copied, 'ADMIN_ROLE'), ['a.ts', 'b.ts'], 'and the check finds a second declaration');
 });

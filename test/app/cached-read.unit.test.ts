@@ -5,10 +5,14 @@ test('cached read: one load serves every request until it is too old or the proj
   let clock = 1_000;
   let loads = 0;
   let value = 1;
-  const read = cachedRead(async () => {
-    loads += 1;
-    return value;
-  }, 250, () => clock);
+  const read = cachedRead(
+    async () => {
+      loads += 1;
+      return value;
+    },
+    250,
+    () => clock,
+  );
 
   t.deepEqual(await Promise.all([read.get(), read.get(), read.get()]), [1, 1, 1], 'requests at once share one load');
   t.equal(loads, 1);

@@ -9,7 +9,10 @@ import { createTestSystem } from '../helpers/test-system.ts';
 const PAGE_SIZE = 12;
 
 /** Catalog rows as the videos aggregator keeps them; `publishedAt` as PostgreSQL text, to the microsecond. */
-async function seedVideo(db: Knex, columns: { name?: string | null; status?: string | null; publishedAt?: string | null; ownerId?: string; videoId?: string; views?: number }) {
+async function seedVideo(
+  db: Knex,
+  columns: { name?: string | null; status?: string | null; publishedAt?: string | null; ownerId?: string; videoId?: string; views?: number },
+) {
   const videoId = columns.videoId ?? randomUUID();
   await db('videos').insert({
     video_id: videoId,
@@ -51,10 +54,23 @@ test('catalog: published videos newest first with poster, name, creator, duratio
     const expected: string[] = [];
     // 27 videos: most a second apart, three in one millisecond (microseconds apart), two at the very same instant.
     const instants = Array.from({ length: 22 }, (_, n) => `2026-01-01 00:00:${String(n + 10).padStart(2, '0')}+00`);
-    instants.push('2026-01-01 00:00:05.000003+00', '2026-01-01 00:00:05.000002+00', '2026-01-01 00:00:05.000001+00', '2026-01-01 00:00:01+00', '2026-01-01 00:00:01+00');
+    instants.push(
+      '2026-01-01 00:00:05.000003+00',
+      '2026-01-01 00:00:05.000002+00',
+      '2026-01-01 00:00:05.000001+00',
+      '2026-01-01 00:00:01+00',
+      '2026-01-01 00:00:01+00',
+    );
     for (const publishedAt of instants) expected.push(await seedVideo(system.db, { publishedAt, ownerId: creator.userId }));
     await seedVideo(system.db, { status: 'unpublished', publishedAt: '2026-02-01 00:00:00+00' });
-    const newestFirst = (await system.db('videos').where({ status: 'published' }).orderBy([{ column: 'published_at', order: 'desc' }, { column: 'video_id', order: 'desc' }]).pluck('video_id')) as string[];
+    const newestFirst = (await system
+      .db('videos')
+      .where({ status: 'published' })
+      .orderBy([
+        { column: 'published_at', order: 'desc' },
+        { column: 'video_id', order: 'desc' },
+      ])
+      .pluck('video_id')) as string[];
     t.equal(newestFirst.length, 27);
     await system.db('videos').where({ video_id: newestFirst[0] }).update({ name: 'Newest <b>one</b>', views: 1234 });
     await system.db('videos').where({ video_id: newestFirst[1] }).update({ name: null });
@@ -85,7 +101,9 @@ test('catalog: published videos newest first with poster, name, creator, duratio
     t.deepEqual(seen, newestFirst, 'every published video once, in order, none skipped at equal or microsecond-apart times');
 
     const last = newestFirst.at(-1)!;
-    const afterLast = await request(system.app).get(`/?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`).expect(200);
+    const afterLast = await request(system.app)
+      .get(`/?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`)
+      .expect(200);
     t.deepEqual(videoIdsOn(afterLast.text), [], 'after the last: nothing');
     t.match(afterLast.text, /No more videos/, 'and the page says so');
   } finally {
@@ -96,7 +114,15 @@ test('catalog: published videos newest first with poster, name, creator, duratio
 test('catalog: a malformed cursor → 400 with a way back, never a 500', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
   try {
-    for (const after of ['garbage', '', Buffer.from('123.not-a-uuid').toString('base64url'), Buffer.from(`99999999999999999999999.${randomUUID()}`).toString('base64url'), Buffer.from(`999999999999999999.${randomUUID()}`).toString('base64url'), Buffer.from(`-5.${randomUUID()}`).toString('base64url'), 'a'.repeat(500)]) {
+    for (const after of [
+      'garbage',
+      '',
+      Buffer.from('123.not-a-uuid').toString('base64url'),
+      Buffer.from(`99999999999999999999999.${randomUUID()}`).toString('base64url'),
+      Buffer.from(`999999999999999999.${randomUUID()}`).toString('base64url'),
+      Buffer.from(`-5.${randomUUID()}`).toString('base64url'),
+      'a'.repeat(500),
+    ]) {
       const answer = await request(system.app).get(`/?after=${encodeURIComponent(after)}`);
       t.equal(answer.status, 400, `after=${after.slice(0, 30)} → 400`);
       t.match(answer.text, /href="\/"/, 'with a link to the first page');

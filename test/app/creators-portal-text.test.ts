@@ -20,7 +20,11 @@ async function creatorWithVideo(system: TestSystem) {
   await system.db('creators_videos').insert({ video_id: videoId, owner_id: account.userId, status: 'published', name: 'Knots', uploaded_at: new Date() });
   const _csrf = csrfTokenOf(await agent.get(`/creators-portal/videos/${videoId}`).expect(200));
   const post = (what: 'name' | 'description', value: string) =>
-    agent.post(`/creators-portal/videos/${videoId}/${what}`).set(FROM_THIS_SITE).type('form').send({ _csrf, [what]: value });
+    agent
+      .post(`/creators-portal/videos/${videoId}/${what}`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf, [what]: value });
   return { videoId, post };
 }
 

@@ -33,7 +33,10 @@ async function loggedIn(system: TestSystem): Promise<{ agent: TestAgent; account
   const agent = request.agent(system.app);
   const answer = await logIn(agent, account.email, account.password);
   if (answer.status !== 303) throw new Error(`log-in failed: ${answer.status}`);
-  const cookie = ([] as string[]).concat(answer.headers['set-cookie'] ?? []).map((value) => value.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(answer.headers['set-cookie'] ?? [])
+    .map((value) => value.split(';')[0])
+    .join('; ');
   return { agent, account, cookie };
 }
 
@@ -116,7 +119,13 @@ async function postChunked(system: TestSystem, cookie: string, action: string, f
     const { port } = server.address() as AddressInfo;
     return await new Promise<number>((resolve, reject) => {
       const req = http.request(
-        { port, host: '127.0.0.1', path: action, method: 'POST', headers: { ...FROM_THIS_SITE, cookie, 'content-type': `multipart/form-data; boundary=${boundary}` } },
+        {
+          port,
+          host: '127.0.0.1',
+          path: action,
+          method: 'POST',
+          headers: { ...FROM_THIS_SITE, cookie, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        },
         (res) => {
           res.resume();
           resolve(res.statusCode ?? 0);
@@ -148,7 +157,10 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
   try {
     const { agent, account } = await loggedIn(system);
     const file = randomBytes(300 * 1024);
-    const posted = await agent.post(await uploadAction(agent)).set(FROM_THIS_SITE).attach('video', file, { filename: '../../etc/passwd.mp4', contentType: 'video/mp4' });
+    const posted = await agent
+      .post(await uploadAction(agent))
+      .set(FROM_THIS_SITE)
+      .attach('video', file, { filename: '../../etc/passwd.mp4', contentType: 'video/mp4' });
     t.equal(posted.status, 303, 'post/redirect/get');
     const traceId = /^\/creators-portal\/operations\/(.+)$/.exec(posted.headers.location ?? '')?.[1] ?? '';
     t.match(traceId, UUID, 'to the operation page of this action');
@@ -193,7 +205,10 @@ test('creators portal: a file over MAX_UPLOAD_BYTES → 413, nothing written, no
 
     t.equal(await postChunked(system, cookie, action, 6 * 1024 * 1024), 413, 'refused when streamed without a length, once past the limit');
 
-    const justRight = await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(5 * 1024 * 1024, 2), 'fits.mp4');
+    const justRight = await agent
+      .post(action)
+      .set(FROM_THIS_SITE)
+      .attach('video', Buffer.alloc(5 * 1024 * 1024, 2), 'fits.mp4');
     t.equal(justRight.status, 303, 'a file of exactly the limit is taken');
     t.equal((await commands(system)).length, 1, 'only the one that fits was written');
     t.equal((await filesIn(system.videoDir)).length, 1, 'and only its file is on disk');
@@ -225,13 +240,27 @@ test('creators portal: refused uploads write nothing and keep nothing (no CSRF t
 
     t.equal((await agent.post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'no token → 403');
     t.equal((await agent.post('/creators-portal/videos?_csrf=forged').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'a forged token → 403');
-    t.equal((await agent.post(action).set('Sec-Fetch-Site', 'cross-site').attach('video', bytes, 'a.mp4')).status, 403, 'the right token from another site → 403');
+    t.equal(
+      (await agent.post(action).set('Sec-Fetch-Site', 'cross-site').attach('video', bytes, 'a.mp4')).status,
+      403,
+      'the right token from another site → 403',
+    );
     const noFile = await agent.post(action).set(FROM_THIS_SITE).field('title', 'x');
     t.equal(noFile.status, 400, 'no file → 400');
     t.match(noFile.text, /Choose a video file/);
     t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(0), 'empty.mp4')).status, 400, 'an empty file → 400');
     t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('other', bytes, 'a.mp4')).status, 400, 'a file under another field name → 400');
-    t.equal((await agent.post(action).set(FROM_THIS_SITE).type('form').send({ _csrf: new URLSearchParams(action.split('?')[1]).get('_csrf'), video: 'text' })).status, 400, 'not multipart → 400');
+    t.equal(
+      (
+        await agent
+          .post(action)
+          .set(FROM_THIS_SITE)
+          .type('form')
+          .send({ _csrf: new URLSearchParams(action.split('?')[1]).get('_csrf'), video: 'text' })
+      ).status,
+      400,
+      'not multipart → 400',
+    );
 
     const anonymous = await request(system.app).post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4');
     t.equal(anonymous.status, 404, 'anonymous → 404, as for a stranger to any video');
@@ -251,7 +280,14 @@ test("creators portal: the list shows the creator's own videos, newest first, wi
     const { agent, account } = await loggedIn(system);
     const other = await seedAccount(system.db);
     const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 12, minutes));
-    const published = await seedCreatorVideo(system.db, account.userId, { name: 'Event sourcing 101', description: 'The basics', status: 'published', progress: 100, duration_seconds: 125, uploaded_at: at(1) });
+    const published = await seedCreatorVideo(system.db, account.userId, {
+      name: 'Event sourcing 101',
+      description: 'The basics',
+      status: 'published',
+      progress: 100,
+      duration_seconds: 125,
+      uploaded_at: at(1),
+    });
     await system.db('videos').insert({ video_id: published.videoId, owner_id: account.userId, status: 'published', views: 42, published_at: at(2) });
     await seedCreatorVideo(system.db, account.userId, { status: 'transcoding', progress: 40, uploaded_at: at(3) });
     await seedCreatorVideo(system.db, account.userId, { status: 'failed', failure_reason: 'The file has no video in it.', uploaded_at: at(4) });
@@ -280,7 +316,12 @@ test('creators portal: name, describe and unpublish write one command each for t
     const video = await seedCreatorVideo(system.db, account.userId, { status: 'published' });
     const manage = await agent.get(`/creators-portal/videos/${video.videoId}`).expect(200);
     const _csrf = csrfTokenOf(manage);
-    const post = (what: string, fields: Record<string, string>) => agent.post(`/creators-portal/videos/${video.videoId}/${what}`).set(FROM_THIS_SITE).type('form').send({ _csrf, ...fields });
+    const post = (what: string, fields: Record<string, string>) =>
+      agent
+        .post(`/creators-portal/videos/${video.videoId}/${what}`)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf, ...fields });
 
     const locations: string[] = [];
     for (const name of ['First', 'Second', 'Third']) {
@@ -303,8 +344,14 @@ test('creators portal: name, describe and unpublish write one command each for t
       ],
       'in order, in the video’s command stream',
     );
-    t.ok(written.every((command) => command.streamName === `videoPublishing:command-${video.videoId}`), 'one stream per video');
-    t.ok(written.every((command) => command.metadata.userId === account.userId), 'each names its sender');
+    t.ok(
+      written.every((command) => command.streamName === `videoPublishing:command-${video.videoId}`),
+      'one stream per video',
+    );
+    t.ok(
+      written.every((command) => command.metadata.userId === account.userId),
+      'each names its sender',
+    );
     t.deepEqual(
       locations,
       written.slice(0, 3).map((command) => `/creators-portal/operations/${command.metadata.traceId}`),
@@ -315,7 +362,11 @@ test('creators portal: name, describe and unpublish write one command each for t
     const tooLong = await post('name', { name: 'x'.repeat(20_000) });
     t.equal(tooLong.status, 400, 'a name longer than the rules allow → 400 (test/app/creators-portal-text.test.ts has the rest)');
     t.match(tooLong.text, /at most 200 characters/, 'saying so');
-    t.equal((await agent.post(`/creators-portal/videos/${video.videoId}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'No token' })).status, 403, 'no CSRF token → 403');
+    t.equal(
+      (await agent.post(`/creators-portal/videos/${video.videoId}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'No token' })).status,
+      403,
+      'no CSRF token → 403',
+    );
     t.equal((await commands(system)).length, 5, 'the refused posts wrote nothing');
   } finally {
     await system.stop();
@@ -332,8 +383,16 @@ test("creators portal: another creator gets 404 for every page and action on som
     const _csrf = csrfTokenOf(await agent.get('/creators-portal').expect(200));
     const base = `/creators-portal/videos/${video.videoId}`;
 
-    for (const [what, fields] of [['name', { name: 'Hijacked' }], ['description', { description: 'Hijacked' }], ['unpublish', {}]] as const) {
-      const answer = await agent.post(`${base}/${what}`).set(FROM_THIS_SITE).type('form').send({ _csrf, ...fields });
+    for (const [what, fields] of [
+      ['name', { name: 'Hijacked' }],
+      ['description', { description: 'Hijacked' }],
+      ['unpublish', {}],
+    ] as const) {
+      const answer = await agent
+        .post(`${base}/${what}`)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf, ...fields });
       t.equal(answer.status, 404, `${what} → 404`);
       t.doesNotMatch(answer.text, /Mine/, 'saying nothing about the video');
     }
@@ -366,12 +425,16 @@ test('creators portal: the operation page follows an action — pending refreshe
     t.match(publishing.text, /<meta http-equiv="refresh" content="2">/, 'pending: refreshes itself');
     t.match(publishing.text, /<progress[^>]*value="30"/, 'and shows the transcoding progress');
 
-    const failedPublish = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'failed', reason: 'The file is not a video we can read.' })).expect(200);
+    const failedPublish = await page(
+      await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'failed', reason: 'The file is not a video we can read.' }),
+    ).expect(200);
     t.match(failedPublish.text, /The file is not a video we can read\./, 'failed: the reason');
     t.match(failedPublish.text, /href="\/creators-portal"/, 'and a way back');
     t.doesNotMatch(failedPublish.text, /http-equiv="refresh"/, 'no more refreshing');
 
-    const failedName = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'failed', reason: 'a name cannot be blank' })).expect(200);
+    const failedName = await page(
+      await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'failed', reason: 'a name cannot be blank' }),
+    ).expect(200);
     t.match(failedName.text, /The new name was not saved/, 'a rejected rename says so');
     t.match(failedName.text, /A name cannot be blank\./, 'with the reason as a sentence');
     t.match(failedName.text, new RegExp(`href="/creators-portal/videos/${video.videoId}"`), 'and links back to the video');
@@ -409,7 +472,9 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
   const system = await createTestSystem();
   try {
     const app = portalAlone(system, { uploadSlots: { take: () => undefined } });
-    const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
+    const answer = await request(app)
+      .post('/creators-portal/videos')
+      .attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
     t.equal(answer.status, 429, 'too many uploads at once → 429');
     t.equal(answer.headers['retry-after'], '30', 'with Retry-After');
     t.match(answer.text, /uploads on their way/, 'saying why');
@@ -425,7 +490,9 @@ test('creators portal: a quota of one video in hand is told as "1 video", not "1
   t.teardown(() => system.stop());
   const userId = randomUUID();
   await seedCreatorVideo(system.db, userId, { status: 'transcoding' });
-  const refused = await request(portalAlone(system, { maxVideosInHand: 1 }, userId)).post('/creators-portal/videos').attach('video', randomBytes(1024), 'second.mp4');
+  const refused = await request(portalAlone(system, { maxVideosInHand: 1 }, userId))
+    .post('/creators-portal/videos')
+    .attach('video', randomBytes(1024), 'second.mp4');
   t.equal(refused.status, 429, 'one in hand, a quota of one: refused');
   t.match(refused.text, /You already have 1 video waiting to be converted, the most we take at once\./, 'in the singular');
 });
@@ -440,19 +507,39 @@ test('creators portal: a creator with as many videos waiting and converting as t
     for (let n = 0; n < 2; n += 1) await seedCreatorVideo(system.db, account.userId);
     await seedCreatorVideo(system.db, account.userId, { status: 'published' });
     await seedCreatorVideo(system.db, account.userId, { status: 'failed' });
-    t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'fourth.mp4')).status, 303, 'three in hand (finished ones do not count): a fourth is taken');
+    t.equal(
+      (await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'fourth.mp4')).status,
+      303,
+      'three in hand (finished ones do not count): a fourth is taken',
+    );
     // As the creators-videos aggregator records it.
     await seedCreatorVideo(system.db, account.userId);
     const files = await filesIn(system.videoDir);
 
-    const refused = await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(200 * 1024), 'fifth.mp4');
+    const refused = await agent
+      .post(action)
+      .set(FROM_THIS_SITE)
+      .attach('video', randomBytes(200 * 1024), 'fifth.mp4');
     t.equal(refused.status, 429, 'a fifth → 429');
     t.equal(refused.headers['retry-after'], '60', 'with Retry-After');
-    t.match(refused.text, /You already have 4 videos waiting to be converted, the most we take at once\. Wait until one of them is published, then upload this one\./, 'saying why and what to do');
+    t.match(
+      refused.text,
+      /You already have 4 videos waiting to be converted, the most we take at once\. Wait until one of them is published, then upload this one\./,
+      'saying why and what to do',
+    );
     t.equal((await commands(system)).length, 1, 'no command for it');
     t.deepEqual(await filesIn(system.videoDir), files, 'and no file kept');
     const someoneElse = await loggedIn(system);
-    t.equal((await someoneElse.agent.post(await uploadAction(someoneElse.agent)).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'v.mp4')).status, 303, 'another creator still uploads');
+    t.equal(
+      (
+        await someoneElse.agent
+          .post(await uploadAction(someoneElse.agent))
+          .set(FROM_THIS_SITE)
+          .attach('video', randomBytes(1024), 'v.mp4')
+      ).status,
+      303,
+      'another creator still uploads',
+    );
   } finally {
     await system.stop();
   }
@@ -478,7 +565,9 @@ test('creators portal: a full or read-only video folder answers 503 with Retry-A
         },
       };
       const app = portalAlone(system, { videoStore: failing });
-      const answer = await request(app).post('/creators-portal/videos').attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
+      const answer = await request(app)
+        .post('/creators-portal/videos')
+        .attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
       t.equal(answer.status, 503, `${code}: 503, not 500`);
       t.equal(answer.headers['retry-after'], '300', 'with Retry-After');
       t.match(answer.text, /We can(’|'|&#39;)t take uploads right now\. Please try again in a few minutes\./, 'in plain words');

@@ -48,7 +48,7 @@ test('503 page: the database out of reach asks to try again in a moment, whateve
       t.equal(page.status, 503, `${what} (${mode}): 503`);
       t.equal(page.headers['retry-after'], '5', 'with Retry-After');
       t.match(page.text, /try again in a moment/, 'a plain page asking to try again in a moment');
-      t.doesNotMatch(visible(page.text), /ECONNREFUSED|terminating|timeout|Error|at .*\.ts/, 'with none of the error\'s own words');
+      t.doesNotMatch(visible(page.text), /ECONNREFUSED|terminating|timeout|Error|at .*\.ts/, "with none of the error's own words");
     }
   }
 });
@@ -69,12 +69,28 @@ test('4xx pages from the libraries (a body that cannot be read, an address that 
   const router = Router();
   router.post('/form', (_req, res) => void res.send('ok'));
   router.get('/things/:id', (_req, res) => void res.send('ok'));
-  const app = createExpressApp({ logger: silentLogger, cookieSecret: 'x'.repeat(40), production: true, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
+  const app = createExpressApp({
+    logger: silentLogger,
+    cookieSecret: 'x'.repeat(40),
+    production: true,
+    requestBodyTimeoutMs: 60_000,
+    viewDirs: [],
+    routes: [{ path: '/', router }],
+    probes: [],
+  });
   const form = (headers: Record<string, string>, body: string) => request(app).post('/form').set('Sec-Fetch-Site', 'same-origin').set(headers).send(body);
   const cases: [string, () => request.Test, RegExp][] = [
     ['an unknown charset', () => form({ 'content-type': 'application/x-www-form-urlencoded; charset=foo' }, 'a=1'), /unsupported|charset|FOO/i],
-    ['an unknown content encoding', () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'bogus' }, 'a=1'), /unsupported|encoding|bogus/i],
-    ['a gzip body that is not gzip', () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, 'not gzip'), /incorrect header check/i],
+    [
+      'an unknown content encoding',
+      () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'bogus' }, 'a=1'),
+      /unsupported|encoding|bogus/i,
+    ],
+    [
+      'a gzip body that is not gzip',
+      () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, 'not gzip'),
+      /incorrect header check/i,
+    ],
     ['a path that cannot be decoded', () => request(app).get('/things/%E0%A4%A'), /Failed to decode|%E0/i],
   ];
   for (const [what, send, words] of cases) {
@@ -99,7 +115,15 @@ test('404 pages: titled for what was not found, never "That did not work", with 
   router.get('/mine', () => {
     throw new NotFoundError('Not yours.', { title: 'Video not found', next: { href: '/creators-portal', label: 'Back to your videos' } });
   });
-  const app = createExpressApp({ logger: silentLogger, cookieSecret: 'x'.repeat(40), production: true, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [{ path: '/', router }], probes: [] });
+  const app = createExpressApp({
+    logger: silentLogger,
+    cookieSecret: 'x'.repeat(40),
+    production: true,
+    requestBodyTimeoutMs: 60_000,
+    viewDirs: [],
+    routes: [{ path: '/', router }],
+    probes: [],
+  });
   const cases: [string, number, string, string][] = [
     ['/no/such/page', 404, 'Page not found', '<a class="button" href="/">Browse the videos on the home page</a>'],
     ['/plain', 404, 'Page not found', '<a class="button" href="/">Browse the videos on the home page</a>'],

@@ -3,7 +3,15 @@ import test from 'tape';
 import { createExpressApp } from '../../src/web/create-app.ts';
 import { silentLogger } from '../helpers/databases.ts';
 
-const app = createExpressApp({ logger: silentLogger, cookieSecret: 'x'.repeat(40), production: false, requestBodyTimeoutMs: 60_000, viewDirs: [], routes: [], probes: [] });
+const app = createExpressApp({
+  logger: silentLogger,
+  cookieSecret: 'x'.repeat(40),
+  production: false,
+  requestBodyTimeoutMs: 60_000,
+  viewDirs: [],
+  routes: [],
+  probes: [],
+});
 
 test('favicon: the browser’s automatic /favicon.ico is an image, not a 404; pages link the SVG icon', async (t) => {
   const ico = await request(app).get('/favicon.ico');

@@ -20,7 +20,11 @@ function seedingRun() {
   });
   const progress = createSeedingProgress();
   const tracked = progress.track(run).catch(() => undefined);
-  return { progress, finish: async (seeding: DemoSeeding) => (finish(seeding), await tracked), fail: async () => (fail(new Error('ffmpeg is missing')), await tracked) };
+  return {
+    progress,
+    finish: async (seeding: DemoSeeding) => (finish(seeding), await tracked),
+    fail: async () => (fail(new Error('ffmpeg is missing')), await tracked),
+  };
 }
 
 /** An outcome of a sample's publishing, as the video-publishing component would write it. */
@@ -47,7 +51,15 @@ test('home page while the demo is seeded: says the samples are coming and refres
     for (const sample of others) await outcome(system.messageStore, sample.videoId, 'VideoPublishingFailed');
     t.match((await request(system.app).get('/').expect(200)).text, REFRESH, 'one published, the catalog not caught up yet: still refreshing');
 
-    await system.db('videos').insert({ video_id: first!.videoId, owner_id: randomUUID(), name: first!.name, status: 'published', published_at: system.db.raw('now()'), duration_seconds: 5, views: 0 });
+    await system.db('videos').insert({
+      video_id: first!.videoId,
+      owner_id: randomUUID(),
+      name: first!.name,
+      status: 'published',
+      published_at: system.db.raw('now()'),
+      duration_seconds: 5,
+      views: 0,
+    });
     const listed = await request(system.app).get('/').expect(200);
     t.match(listed.text, new RegExp(first!.name), 'the sample is listed');
     t.doesNotMatch(listed.text, REFRESH, 'and the page stops refreshing');

@@ -90,13 +90,17 @@ test("login throttle: a known browser's own failures hold that browser only", as
     t.equal(held.status, 429, 'after its 10 failures the laptop waits, even with the right password');
     t.ok(Number(held.headers['retry-after']) > 0 && Number(held.headers['retry-after']) <= 15 * 60, 'for the rest of the window at most');
     t.equal((await phone.logIn(owner.email, owner.password)).status, 303, 'the phone, also known, logs in');
-    t.equal((await cookieBrowser(system.app, '192.0.2.12').logIn(owner.email, owner.password)).status, 303, "and so does a new browser: the laptop's failures took nothing from the others");
+    t.equal(
+      (await cookieBrowser(system.app, '192.0.2.12').logIn(owner.email, owner.password)).status,
+      303,
+      "and so does a new browser: the laptop's failures took nothing from the others",
+    );
   } finally {
     await system.stop();
   }
 });
 
-test("login throttle: a forged device cookie, or one another account earned, counts as an unknown browser", async (t) => {
+test('login throttle: a forged device cookie, or one another account earned, counts as an unknown browser', async (t) => {
   const system = await createTestSystem(DEFAULTS);
   try {
     const owner = await seedAccount(system.db);
@@ -111,7 +115,11 @@ test("login throttle: a forged device cookie, or one another account earned, cou
     const [, nonce = '', mac = ''] = token.split('.');
     const forged = cookieBrowser(system.app, '198.51.100.2');
     forged.cookies.set('device', `${owner.userId}.${nonce}.${mac}`);
-    t.equal((await forged.logIn(owner.email, 'guess with a rewritten cookie')).status, 429, "the same token rewritten to name the owner's account is refused as unknown");
+    t.equal(
+      (await forged.logIn(owner.email, 'guess with a rewritten cookie')).status,
+      429,
+      "the same token rewritten to name the owner's account is refused as unknown",
+    );
     const failures = (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).filter((event) => event.type === 'UserLoginFailed');
     t.equal(failures.length, 5, 'no guess past the allowance was checked');
   } finally {
@@ -131,7 +139,11 @@ test("login throttle: the owner's browser stays known for their account after so
     await familyComputer.logOut();
 
     for (let n = 0; n < 10; n += 1) await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`);
-    t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, "during an attack on the owner, the computer they logged in on logs them in");
+    t.equal(
+      (await familyComputer.logIn(owner.email, owner.password)).status,
+      303,
+      'during an attack on the owner, the computer they logged in on logs them in',
+    );
     await familyComputer.logOut();
     t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'and the other account is still known there too');
   } finally {
@@ -189,7 +201,11 @@ test('login throttle: the allowance for unknown browsers refills one try per int
   try {
     let now = Date.parse('2026-12-06T12:00:00Z');
     const roomy = { points: 1_000, windowSeconds: 60 };
-    const throttle = createLoginThrottle(system.db, { failuresPerDevice: roomy, failuresPerAddress: roomy, untrustedPerAccount: { tries: 3, refillSeconds: 60 } }, () => now);
+    const throttle = createLoginThrottle(
+      system.db,
+      { failuresPerDevice: roomy, failuresPerAddress: roomy, untrustedPerAccount: { tries: 3, refillSeconds: 60 } },
+      () => now,
+    );
     const from = (n: number) => ({ address: `192.0.2.${n}` });
     const email = 'target@example.com';
     t.deepEqual(await Promise.all([1, 2, 3].map((n) => throttle.take(email, from(n)))), [0, 0, 0], 'three tries at once');
@@ -200,7 +216,11 @@ test('login throttle: the allowance for unknown browsers refills one try per int
     t.equal(await throttle.take(email, from(6)), 0, 'a refill later, one try');
     t.equal(await throttle.take(email, from(7)), 60, 'and only one');
     now += 10 * 60_000;
-    t.deepEqual(await Promise.all([1, 2, 3, 4].map((n) => throttle.take(email, from(n)))).then((waits) => waits.filter((wait) => wait === 0).length), 3, 'a long pause refills it to three, never more');
+    t.deepEqual(
+      await Promise.all([1, 2, 3, 4].map((n) => throttle.take(email, from(n)))).then((waits) => waits.filter((wait) => wait === 0).length),
+      3,
+      'a long pause refills it to three, never more',
+    );
     await throttle.succeeded(email, from(1));
     t.equal(await throttle.take(email, from(8)), 0, "the owner's good password put its try back");
     t.equal(await throttle.take('someone.else@example.com', from(9)), 0, 'other accounts have their own allowance');

@@ -12,7 +12,12 @@ import { waitUntil } from '../helpers/wait-until.ts';
 const ALL_OK = { status: 'ready', checks: { appDatabase: 'ok', migrations: 'ok', messageStore: 'ok' } };
 const TOKEN = 'operator-token-for-tests';
 
-function site({ production = false, checks, subscribers = [], token }: {
+function site({
+  production = false,
+  checks,
+  subscribers = [],
+  token,
+}: {
   production?: boolean;
   checks?: Partial<ReadinessChecks>;
   subscribers?: readonly unknown[];

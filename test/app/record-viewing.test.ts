@@ -177,7 +177,11 @@ test('record a viewing: one address gets a limited number per window (429 with R
     t.match(refused.text, /Try again in 10 minutes/, 'saying how long');
     t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 3, 'and nothing written for it');
     t.equal((await post('198.18.0.2')).status, 303, 'another address still records');
-    t.equal((await request(system.app).post(`/record-viewing/${randomUUID()}`).set(from('198.18.0.1')).type('form').send({})).status, 429, 'refusals of unknown videos count too: probing ids costs the same');
+    t.equal(
+      (await request(system.app).post(`/record-viewing/${randomUUID()}`).set(from('198.18.0.1')).type('form').send({})).status,
+      429,
+      'refusals of unknown videos count too: probing ids costs the same',
+    );
   } finally {
     await system.stop();
   }
@@ -250,7 +254,13 @@ test('record a viewing: a logged-in viewer is one visitor however many times the
       t.equal((await logIn(browser, account.email, account.password)).status, 303, `log-in ${n + 1}`);
       const _csrf = csrfTokenOf(await browser.get('/').expect(200));
       await browser.post(`/record-viewing/${videoId}`).set(from('198.18.0.20')).type('form').send({ _csrf }).expect(303);
-      if (n < 2) await browser.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(await browser.get('/auth/log-out').expect(200)) }).expect(303);
+      if (n < 2)
+        await browser
+          .post('/auth/log-out')
+          .set(FROM_THIS_SITE)
+          .type('form')
+          .send({ _csrf: csrfTokenOf(await browser.get('/auth/log-out').expect(200)) })
+          .expect(303);
     }
     await waitUntil('the counts to take in every viewing', () =>
       viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),

@@ -9,7 +9,11 @@ test('refusal words: every reason code the identity component gives is a sentenc
     t.match(sentence, /^[A-Z].*\.$/, `"${sentence}" is a sentence`);
   }
   t.deepEqual(refusalWords(REJECTION_REASONS.emailTaken), { sentence: 'That email address already has an account.', logInInstead: true });
-  t.equal(refusalWords('some reason from another version').sentence, 'We could not create this account. Go back to registration and try again.', 'an unknown code says what to do');
+  t.equal(
+    refusalWords('some reason from another version').sentence,
+    'We could not create this account. Go back to registration and try again.',
+    'an unknown code says what to do',
+  );
   t.equal(logInHref('a+b@example.com'), '/auth/log-in?email=a%2Bb%40example.com');
   t.end();
 });

@@ -45,7 +45,7 @@ test('register: a valid form writes one Register command (a bcrypt hash, never t
     const data = commands[0]?.data as { userId: string; email: Sealed; passwordHash: Sealed };
     t.equal(commands[0]?.type, 'Register');
     t.equal(data.userId, userId);
-    t.ok(isSealed(data.email) && isSealed(data.passwordHash), 'email and hash sealed with the user\'s key');
+    t.ok(isSealed(data.email) && isSealed(data.passwordHash), "email and hash sealed with the user's key");
     const personalData = createPersonalData(system.db);
     t.equal(await personalData.open(userId, data.email), 'new.user@example.com', 'the email trimmed and lower-cased');
     t.match((await personalData.open(userId, data.passwordHash)) ?? '', /^\$2b\$04\$/, 'a bcrypt hash at the configured cost');
@@ -66,13 +66,23 @@ test('register: each broken rule gets a 400 with its message, the email kept, th
   try {
     const agent = request.agent(system.app);
     const page = await agent.get('/register');
-    const base = { _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: 'someone@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' };
+    const base = {
+      _csrf: csrfTokenOf(page),
+      userId: hiddenUserId(page.text),
+      email: 'someone@example.com',
+      password: 'long enough 1',
+      passwordAgain: 'long enough 1',
+    };
     const cases: Array<[string, Record<string, string>, RegExp]> = [
       ['no email', { email: '' }, /Enter your email/],
       ['not an email', { email: 'not-an-email' }, /does not look like an email/],
       ['an email of 10,000 characters', { email: `${'a'.repeat(10_000)}@example.com` }, /at most 254 characters/],
       ['a short password', { password: 'short', passwordAgain: 'short' }, /at least 8/],
-      ['a password over 72 bytes', { password: 'é'.repeat(37), passwordAgain: 'é'.repeat(37) }, /That password is too long: a password holds up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)\. Choose a shorter one\./],
+      [
+        'a password over 72 bytes',
+        { password: 'é'.repeat(37), passwordAgain: 'é'.repeat(37) },
+        /That password is too long: a password holds up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)\. Choose a shorter one\./,
+      ],
       ['a password with a tab', { password: 'long\tenough 1', passwordAgain: 'long\tenough 1' }, /control characters/],
       ['a password with a line break', { password: 'long enough\n1', passwordAgain: 'long enough\n1' }, /control characters/],
       ['a password with a NUL', { password: 'long enough\u00001', passwordAgain: 'long enough\u00001' }, /control characters/],
@@ -81,7 +91,11 @@ test('register: each broken rule gets a 400 with its message, the email kept, th
       ['a user id that is not a UUID', { userId: 'user-1; DROP TABLE' }, /form was damaged/],
     ];
     for (const [name, change, message] of cases) {
-      const answer = await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ ...base, ...change });
+      const answer = await agent
+        .post('/register')
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ ...base, ...change });
       t.equal(answer.status, 400, `${name} → 400`);
       t.match(answer.text, message, `${name}: says what is wrong`);
       if (!('email' in change)) t.match(answer.text, /value="someone@example.com"/, `${name}: the email is kept`);
@@ -103,7 +117,13 @@ test('register: an email already in the credentials projection is refused at onc
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: existing.email.toUpperCase(), password: 'long enough 1', passwordAgain: 'long enough 1' });
+      .send({
+        _csrf: csrfTokenOf(page),
+        userId: hiddenUserId(page.text),
+        email: existing.email.toUpperCase(),
+        password: 'long enough 1',
+        passwordAgain: 'long enough 1',
+      });
     t.equal(answer.status, 400);
     t.match(answer.text, /That email address already has an account\./, 'a sentence, not the reason code');
     t.doesNotMatch(answer.text, /email already registered/, 'the code itself never shows');
@@ -124,7 +144,17 @@ test('register: no CSRF token, or a post from another site → 403 and nothing w
     t.equal((await request(system.app).post('/register').set(FROM_THIS_SITE).type('form').send(fields)).status, 403, 'no token → 403');
     const agent = request.agent(system.app);
     const page = await agent.get('/register');
-    t.equal((await agent.post('/register').set('Sec-Fetch-Site', 'cross-site').type('form').send({ ...fields, _csrf: csrfTokenOf(page) })).status, 403, 'another site → 403');
+    t.equal(
+      (
+        await agent
+          .post('/register')
+          .set('Sec-Fetch-Site', 'cross-site')
+          .type('form')
+          .send({ ...fields, _csrf: csrfTokenOf(page) })
+      ).status,
+      403,
+      'another site → 403',
+    );
     t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
   } finally {
     await system.stop();
@@ -167,7 +197,13 @@ test('register: registrations per address are limited (429 with Retry-After)', a
         .post('/register')
         .set(FROM_THIS_SITE)
         .type('form')
-        .send({ _csrf: csrfTokenOf(page), userId: hiddenUserId(page.text), email: `user${n}@example.com`, password: 'long enough 1', passwordAgain: 'long enough 1' });
+        .send({
+          _csrf: csrfTokenOf(page),
+          userId: hiddenUserId(page.text),
+          email: `user${n}@example.com`,
+          password: 'long enough 1',
+          passwordAgain: 'long enough 1',
+        });
       statuses.push(last.status);
     }
     t.deepEqual(statuses, [303, 303, 429], 'the third from one address is over the limit');
@@ -195,7 +231,12 @@ test('register: the status page follows the identity stream; unknown ids are 404
     t.doesNotMatch(done.text, /http-equiv="refresh"/, 'no more refreshing');
 
     const rejected = randomUUID();
-    await system.messageStore.write(`identity-${rejected}`, { id: randomUUID(), type: 'RegistrationRejected', data: { reason: 'email already registered' }, metadata: {} });
+    await system.messageStore.write(`identity-${rejected}`, {
+      id: randomUUID(),
+      type: 'RegistrationRejected',
+      data: { reason: 'email already registered' },
+      metadata: {},
+    });
     const refused = (await agent.get(`/register/${rejected}`).expect(200)).text;
     t.match(refused, /That email address already has an account\./, 'the reason code becomes a sentence');
     t.match(refused, /<a class="button button--primary" href="\/auth\/log-in">Log in instead<\/a>/, 'and the next step is a link');
@@ -212,7 +253,11 @@ test('register: a form sent again after it was decided: the same address gets th
     const page = await agent.get('/register');
     const userId = hiddenUserId(page.text);
     const send = (email: string) =>
-      agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password: 'long enough 1', passwordAgain: 'long enough 1' });
+      agent
+        .post('/register')
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: csrfTokenOf(page), userId, email, password: 'long enough 1', passwordAgain: 'long enough 1' });
     t.equal((await send('first@example.com')).status, 303);
     // As the identity component would decide it.
     await system.messageStore.write(`identity-${userId}`, { id: randomUUID(), type: 'Registered', data: { userId, email: 'first@example.com' }, metadata: {} });

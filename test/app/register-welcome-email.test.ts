@@ -21,7 +21,12 @@ const refreshOf = (html: string) => /<meta http-equiv="refresh" content="(\d+)">
 async function register(agent: TestAgent, email = `welcome-${randomUUID().slice(0, 8)}@example.com`): Promise<string> {
   const page = await agent.get('/register');
   const userId = /name="userId" value="([^"]+)"/.exec(page.text)![1]!;
-  await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD }).expect(303);
+  await agent
+    .post('/register')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD })
+    .expect(303);
   return userId;
 }
 
@@ -32,7 +37,10 @@ test('registration page: a welcome email refused by the server says so, and the 
   try {
     // The server refuses the first email for good, and takes the next.
     const smtp = await startSmtpServer(scope, (attempt) => (attempt === 1 ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));
-    const system = scope.add(await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }), (s) => s.stop());
+    const system = scope.add(
+      await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }),
+      (s) => s.stop(),
+    );
     system.start();
     const owner = request.agent(system.app);
     const email = `welcome-${randomUUID().slice(0, 8)}@example.com`;
@@ -53,9 +61,18 @@ test('registration page: a welcome email refused by the server says so, and the 
     t.match(seen.text, /If this is your account, log in/, 'and told how the owner could');
     const strangerToken = csrfTokenOf(await stranger.get('/register'));
     // Someone who knows the page's id and the address posts the registration form again with them.
-    await stranger.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: strangerToken, userId, email, password: PASSWORD, passwordAgain: PASSWORD }).expect(303);
+    await stranger
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: strangerToken, userId, email, password: PASSWORD, passwordAgain: PASSWORD })
+      .expect(303);
     t.doesNotMatch((await stranger.get(`/register/${userId}`)).text, /Send it again<\/button>/, 'which does not make them the one who registered');
-    const refused = await stranger.post(`/register/${userId}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: strangerToken, requestId: randomUUID() });
+    const refused = await stranger
+      .post(`/register/${userId}/welcome-email`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: strangerToken, requestId: randomUUID() });
     t.equal(refused.status, 403, 'their post is refused');
     t.match(refused.text, /Only the person who registered this account/, 'saying who may');
 
@@ -70,7 +87,9 @@ test('registration page: a welcome email refused by the server says so, and the 
     await waitUntil('the new email sent', async () => (await typesIn(system, identityStreamName(userId))).at(-1) === 'RegistrationEmailSent');
     t.equal(smtp.received.length, 1, 'the second email arrived');
     t.deepEqual(
-      (await system.messageStore.readStream(identityStreamName(userId))).filter((event) => event.type === 'RegistrationEmailSent').map((event) => (event.data as { emailId: string }).emailId),
+      (await system.messageStore.readStream(identityStreamName(userId)))
+        .filter((event) => event.type === 'RegistrationEmailSent')
+        .map((event) => (event.data as { emailId: string }).emailId),
       [resentRegistrationEmailId(command!.id)],
       'the email sent is the new one',
     );
@@ -89,7 +108,10 @@ test('registration page: while the welcome email is being retried, the page says
   const scope = createScope();
   try {
     const smtp = await startSmtpServer(scope, () => ({ code: 451, message: '4.3.0 try again later' }));
-    const system = scope.add(await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }), (s) => s.stop());
+    const system = scope.add(
+      await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }),
+      (s) => s.stop(),
+    );
     system.start();
     const owner = request.agent(system.app);
     const userId = await register(owner);
@@ -116,7 +138,8 @@ test(`registration page: the person who registered may have it again ${RESEND_LI
     const owner = request.agent(system.app);
     const userId = await register(owner);
     const stream = identityStreamName(userId);
-    const write = (type: string, data: Record<string, unknown>) => system.messageStore.write(stream, { id: randomUUID(), type, data: { userId, ...data }, metadata: {} });
+    const write = (type: string, data: Record<string, unknown>) =>
+      system.messageStore.write(stream, { id: randomUUID(), type, data: { userId, ...data }, metadata: {} });
     await write('Registered', { email: 'someone@example.com', passwordHash: `$2b$04$${'a'.repeat(53)}` });
     await system.db('user_credentials').insert({ user_id: userId, email: 'someone@example.com', password_hash: 'x', registered_at: new Date() });
     await write('RegistrationEmailSent', { emailId: registrationEmailId(userId) });
@@ -138,7 +161,11 @@ test(`registration page: the person who registered may have it again ${RESEND_LI
 
     const damaged = await owner.post(`/register/${userId}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: token, requestId: 'not-an-id' });
     t.equal(damaged.status, 400, 'a damaged form: 400');
-    t.equal((await owner.post(`/register/${randomUUID()}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: token, requestId: randomUUID() })).status, 404, 'a registration nobody made: 404');
+    t.equal(
+      (await owner.post(`/register/${randomUUID()}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: token, requestId: randomUUID() })).status,
+      404,
+      'a registration nobody made: 404',
+    );
   } finally {
     await scope.close();
   }

@@ -5,7 +5,6 @@ import request from 'supertest';
 import test from 'tape';
 import { requestLog } from '../../src/web/request-log.ts';
 
-
 /** A pino destination that keeps each JSON line written to it, parsed. */
 function logLines(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];

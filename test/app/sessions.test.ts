@@ -34,7 +34,11 @@ test('sessions: the session cookie carries ids only, never the email', async (t)
     for (const value of browser.cookies.values()) t.doesNotMatch(decodeURIComponent(value), /private\.person/, 'nor in any other cookie');
     const home = await browser.get('/');
     t.match(home.text, /site-nav__user[^>]*>private\.person@example\.com</, 'the header still says who is logged in');
-    t.doesNotMatch(Buffer.from(browser.cookies.get('session') ?? '', 'base64').toString('utf8'), /example\.com/, 'and the cookie still has no email after a page');
+    t.doesNotMatch(
+      Buffer.from(browser.cookies.get('session') ?? '', 'base64').toString('utf8'),
+      /example\.com/,
+      'and the cookie still has no email after a page',
+    );
     t.notOk('email' in sessionContents(browser), 'no email field');
   } finally {
     await system.stop();
@@ -96,13 +100,17 @@ test('sessions: expired rows are swept as people log in, and the table keeps no 
     const sid = sessionContents(browser).sid;
     t.equal(typeof sid, 'string', 'the cookie names a session');
     const rows = await system.db('sessions').select('id_hash', 'user_id');
-    t.deepEqual(rows.map((row: { user_id: string }) => row.user_id), [account.userId], 'one row, for the user');
+    t.deepEqual(
+      rows.map((row: { user_id: string }) => row.user_id),
+      [account.userId],
+      'one row, for the user',
+    );
     t.notOk(JSON.stringify(rows).includes(String(sid)), 'holding a hash of the id, not the id');
 
     await system.db('sessions').update({ expires_at: new Date(Date.now() - 1000) });
     const other = await seedAccount(system.db);
     await cookieBrowser(system.app).logIn(other.email, other.password);
-    t.deepEqual((await system.db('sessions').pluck('user_id')), [other.userId], "someone else's log-in swept the expired row");
+    t.deepEqual(await system.db('sessions').pluck('user_id'), [other.userId], "someone else's log-in swept the expired row");
   } finally {
     await system.stop();
   }

@@ -32,7 +32,10 @@ interface Trickle {
 }
 
 /** A client that sends `head` at once, then one byte of `body` every `everyMs`, as a hostile client does. */
-function trickle(port: number, { method = 'POST', path, headers, head, everyMs }: { method?: string; path: string; headers: Record<string, string>; head: string; everyMs: number }): Trickle {
+function trickle(
+  port: number,
+  { method = 'POST', path, headers, head, everyMs }: { method?: string; path: string; headers: Record<string, string>; head: string; everyMs: number },
+): Trickle {
   let closed = false;
   const req = http.request({ port, host: '127.0.0.1', path, method, headers });
   const answer = new Promise<number>((resolve) => {
@@ -66,7 +69,10 @@ async function creator(system: TestSystem) {
   const agent = request.agent(system.app);
   const answer = await logIn(agent, account.email, account.password);
   if (answer.status !== 303) throw new Error(`log-in failed: ${answer.status}`);
-  const cookie = ([] as string[]).concat(answer.headers['set-cookie'] ?? []).map((value) => value.split(';')[0]).join('; ');
+  const cookie = ([] as string[])
+    .concat(answer.headers['set-cookie'] ?? [])
+    .map((value) => value.split(';')[0])
+    .join('; ');
   const page = await agent.get('/creators-portal').expect(200);
   const action = /action="(\/creators-portal\/videos\?_csrf=[^"]+)"/.exec(page.text)?.[1]?.replaceAll('&amp;', '&');
   if (!action) throw new Error('no upload form');
@@ -152,9 +158,8 @@ test('slow clients: a page that answers after the deadline cut its trickled body
 test('slow clients: an upload below the minimum rate is cut off, keeps nothing, writes nothing, and frees its slot', async (t) => {
   const scope = createScope();
   try {
-    const system = scope.add(
-      await createTestSystem({ requestBodyTimeoutMs: 400, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 600 } }),
-      (s) => s.stop(),
+    const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 400, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 600 } }), (s) =>
+      s.stop(),
     );
     const port = await listening(scope, system);
     const { agent, cookie, action } = await creator(system);
@@ -170,7 +175,10 @@ test('slow clients: an upload below the minimum rate is cut off, keeps nothing, 
     });
     t.ok(left, 'nothing kept on disk');
 
-    const next = await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(64 * 1024), { filename: 'fine.mp4', contentType: 'video/mp4' });
+    const next = await agent
+      .post(action)
+      .set(FROM_THIS_SITE)
+      .attach('video', randomBytes(64 * 1024), { filename: 'fine.mp4', contentType: 'video/mp4' });
     t.equal(next.status, 303, 'the same creator can upload again at once: the slots came back');
   } finally {
     await scope.close();
@@ -180,15 +188,20 @@ test('slow clients: an upload below the minimum rate is cut off, keeps nothing, 
 test('slow clients: an upload that takes longer than the body deadline, at a healthy rate, goes through', async (t) => {
   const scope = createScope();
   try {
-    const system = scope.add(
-      await createTestSystem({ requestBodyTimeoutMs: 300, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 600 } }),
-      (s) => s.stop(),
+    const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 300, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 600 } }), (s) =>
+      s.stop(),
     );
     const port = await listening(scope, system);
     const { cookie, action } = await creator(system);
     const chunk = randomBytes(8 * 1024);
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ port, host: '127.0.0.1', path: action, method: 'POST', headers: { ...FROM_THIS_SITE, cookie, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` } });
+      const req = http.request({
+        port,
+        host: '127.0.0.1',
+        path: action,
+        method: 'POST',
+        headers: { ...FROM_THIS_SITE, cookie, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+      });
       req.on('response', (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);

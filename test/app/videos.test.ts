@@ -80,7 +80,11 @@ test('watch page: a player with the poster, name, description, creator and views
 
     const creator = request.agent(system.app);
     await logIn(creator, owner.email, owner.password);
-    t.match((await creator.get(`/videos/${videoId}`)).text, new RegExp(`href="/creators-portal/videos/${videoId}">Edit your video`), 'its creator is offered to edit it');
+    t.match(
+      (await creator.get(`/videos/${videoId}`)).text,
+      new RegExp(`href="/creators-portal/videos/${videoId}">Edit your video`),
+      'its creator is offered to edit it',
+    );
   } finally {
     await system.stop();
     await scope.close();
@@ -94,7 +98,12 @@ test('watch page: unknown, unpublished and malformed ids → 404, for the page a
     const dir = await tempDir(scope);
     const unpublished = await publishVideo(system, dir, { status: 'unpublished' });
     const notYet = await publishVideo(system, dir, { status: null, published_at: null });
-    for (const [label, id] of [['unknown', randomUUID()], ['unpublished', unpublished.videoId], ['not yet published', notYet.videoId], ['malformed', 'not-a-uuid']] as const) {
+    for (const [label, id] of [
+      ['unknown', randomUUID()],
+      ['unpublished', unpublished.videoId],
+      ['not yet published', notYet.videoId],
+      ['malformed', 'not-a-uuid'],
+    ] as const) {
       for (const suffix of ['', '/video.mp4', '/poster.jpg', '/views']) {
         t.equal((await request(system.app).get(`/videos/${id}${suffix}`)).status, 404, `${label}: /videos/:id${suffix} → 404`);
       }
@@ -113,11 +122,14 @@ test('media: the video with HTTP Range (206, Content-Range, Accept-Ranges), the 
     const url = `/videos/${videoId}/video.mp4`;
     const size = video.length;
     const get = (range?: string) => {
-      const req = request(system.app).get(url).buffer(true).parse((res, done) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      const req = request(system.app)
+        .get(url)
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
       return range ? req.set('Range', range) : req;
     };
 
@@ -161,11 +173,14 @@ test('media: the video with HTTP Range (206, Content-Range, Accept-Ranges), the 
     t.equal(head.status, 206, 'HEAD answers the same headers');
     t.equal(head.headers['content-range'], `bytes 0-9/${size}`);
 
-    const image = await request(system.app).get(`/videos/${videoId}/poster.jpg`).buffer(true).parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    const image = await request(system.app)
+      .get(`/videos/${videoId}/poster.jpg`)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
     t.equal(image.status, 200);
     t.equal(image.headers['content-type'], 'image/jpeg', 'the poster is image/jpeg');
     t.ok((image.body as Buffer).equals(poster), 'the poster file');
@@ -185,15 +200,28 @@ test('watch page: the viewing button records a viewing of this video and comes b
     const _csrf = csrfTokenOf(page);
     t.match(String(page.headers['set-cookie']), /session=/, 'the watch page gives the visitor a session for the token');
 
-    const pressed = await agent.post(`/record-viewing/${videoId}`).set({ ...FROM_THIS_SITE, 'Sec-Fetch-Mode': 'navigate' }).type('form').send({ _csrf, returnTo: `/videos/${videoId}` });
+    const pressed = await agent
+      .post(`/record-viewing/${videoId}`)
+      .set({ ...FROM_THIS_SITE, 'Sec-Fetch-Mode': 'navigate' })
+      .type('form')
+      .send({ _csrf, returnTo: `/videos/${videoId}` });
     t.equal(pressed.status, 303, 'the button posts');
     t.equal(pressed.headers.location, `/videos/${videoId}`, 'and comes back to the video');
     t.match((await agent.get(`/videos/${videoId}`)).text, /Viewing recorded/, 'which says so');
     const [viewed] = await system.messageStore.readStream(`viewing-${videoId}`);
-    t.deepEqual({ ...(viewed?.data as object), visitorKey: 'any' }, { videoId, userId: null, source: 'button', visitorKey: 'any' }, 'a VideoViewed for this video');
+    t.deepEqual(
+      { ...(viewed?.data as object), visitorKey: 'any' },
+      { videoId, userId: null, source: 'button', visitorKey: 'any' },
+      'a VideoViewed for this video',
+    );
 
     // What public/js/watch.js does: post with the header token, land on the count.
-    const scripted = await agent.post(`/record-viewing/${videoId}`).set({ ...FROM_THIS_SITE, 'x-csrf-token': _csrf }).type('form').send({ _csrf, returnTo: `/videos/${videoId}/views` }).redirects(1);
+    const scripted = await agent
+      .post(`/record-viewing/${videoId}`)
+      .set({ ...FROM_THIS_SITE, 'x-csrf-token': _csrf })
+      .type('form')
+      .send({ _csrf, returnTo: `/videos/${videoId}/views` })
+      .redirects(1);
     t.equal(scripted.status, 200);
     t.deepEqual(scripted.body, { views: 7 }, "the script reads the video's count as the projection has it");
     t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 2, 'two viewings recorded');

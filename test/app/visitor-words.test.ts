@@ -49,31 +49,74 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     // Registrations: pending, registered, refused for a taken address.
     const form = await visitor.get('/register');
     const userId = /name="userId" value="([^"]+)"/.exec(form.text)?.[1] ?? '';
-    const posted = await visitor.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
+    const posted = await visitor
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
     await page('registration status, pending', visitor.get(posted.headers.location ?? '/register/none').expect(200));
     const registered = randomUUID();
     await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
     await system.db('user_credentials').insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
     await page('registration status, registered', visitor.get(`/register/${registered}`).expect(200));
     const refused = randomUUID();
-    await system.messageStore.write(`identity-${refused}`, { id: randomUUID(), type: 'RegistrationRejected', data: { reason: 'email already registered' }, metadata: {} });
+    await system.messageStore.write(`identity-${refused}`, {
+      id: randomUUID(),
+      type: 'RegistrationRejected',
+      data: { reason: 'email already registered' },
+      metadata: {},
+    });
     await page('registration status, refused', visitor.get(`/register/${refused}`).expect(200));
     const taken = await visitor.get('/register');
     await page(
       'register, email taken',
-      visitor.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(taken), userId: randomUUID(), email: 'r@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' }).expect(400),
+      visitor
+        .post('/register')
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: csrfTokenOf(taken), userId: randomUUID(), email: 'r@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' })
+        .expect(400),
     );
 
     // A creator with a published video, one that failed, and a change that was refused.
     const creator = await seedAccount(system.db);
     const videoId = randomUUID();
-    await system.db('videos').insert({ video_id: videoId, owner_id: creator.userId, name: 'Keysets explained', description: 'Why OFFSET gets slow.', status: 'published', transcoded_uri: 'file:///nowhere/video.mp4', poster_uri: 'file:///nowhere/poster.jpg', duration_seconds: 61, width: 320, height: 240, views: 1, published_at: new Date() });
+    await system.db('videos').insert({
+      video_id: videoId,
+      owner_id: creator.userId,
+      name: 'Keysets explained',
+      description: 'Why OFFSET gets slow.',
+      status: 'published',
+      transcoded_uri: 'file:///nowhere/video.mp4',
+      poster_uri: 'file:///nowhere/poster.jpg',
+      duration_seconds: 61,
+      width: 320,
+      height: 240,
+      views: 1,
+      published_at: new Date(),
+    });
     await system.db('home_page').insert({ page_name: 'home', videos_watched: 1 }).onConflict('page_name').merge();
-    await system.db('creators_videos').insert({ video_id: videoId, owner_id: creator.userId, status: 'published', name: 'Keysets explained', uploaded_at: new Date() });
+    await system
+      .db('creators_videos')
+      .insert({ video_id: videoId, owner_id: creator.userId, status: 'published', name: 'Keysets explained', uploaded_at: new Date() });
     const failedId = randomUUID();
-    await system.db('creators_videos').insert({ video_id: failedId, owner_id: creator.userId, status: 'failed', failure_reason: 'This file holds no video we can read. Please upload another file.', uploaded_at: new Date() });
+    await system.db('creators_videos').insert({
+      video_id: failedId,
+      owner_id: creator.userId,
+      status: 'failed',
+      failure_reason: 'This file holds no video we can read. Please upload another file.',
+      uploaded_at: new Date(),
+    });
     const operation = randomUUID();
-    await system.db('video_operations').insert({ trace_id: operation, video_id: videoId, user_id: creator.userId, kind: 'name', status: 'failed', reason: 'only the video’s owner can change it', updated_at: new Date() });
+    await system.db('video_operations').insert({
+      trace_id: operation,
+      video_id: videoId,
+      user_id: creator.userId,
+      kind: 'name',
+      status: 'failed',
+      reason: 'only the video’s owner can change it',
+      updated_at: new Date(),
+    });
     await page('home, filled', visitor.get('/').expect(200));
     await page('watch', visitor.get(`/videos/${videoId}`).expect(200));
 
@@ -85,7 +128,12 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
     await page('someone else’s video', agent.get(`/creators-portal/videos/${randomUUID()}`).expect(404));
     const logOut = await page('log out', agent.get('/auth/log-out').expect(200));
-    await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf({ text: logOut } as request.Response) }).expect(303);
+    await agent
+      .post('/auth/log-out')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf({ text: logOut } as request.Response) })
+      .expect(303);
     await page('home, after logging out', agent.get('/').expect(200));
 
     const email = createRegistrationEmail('https://tutorials.example.com/')();

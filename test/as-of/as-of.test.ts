@@ -17,7 +17,10 @@ import { createScope, type Scope } from '../helpers/scope.ts';
  */
 async function writeAt(store: MessageStore, superuser: pg.Client, stream: string, message: Message, time: string): Promise<number> {
   await store.write(stream, message);
-  const result = await superuser.query<{ global_position: string }>(`UPDATE message_store.messages SET time = $2 WHERE id = $1 RETURNING global_position`, [message.id, time]);
+  const result = await superuser.query<{ global_position: string }>(`UPDATE message_store.messages SET time = $2 WHERE id = $1 RETURNING global_position`, [
+    message.id,
+    time,
+  ]);
   return Number(result.rows[0]!.global_position);
 }
 
@@ -48,7 +51,13 @@ test('as of: a user at three points of their streams, and what changed between t
     const pool = await openSuperuser(scope, urls.messageStoreUrl);
     const userId = randomUUID();
     const identity = identityStreamName(userId);
-    const p1 = await writeAt(store, pool, identity, event('Registered', { userId, email: 'alice@example.com', passwordHash: fakePasswordHash() }), '2026-11-20 09:00:00');
+    const p1 = await writeAt(
+      store,
+      pool,
+      identity,
+      event('Registered', { userId, email: 'alice@example.com', passwordHash: fakePasswordHash() }),
+      '2026-11-20 09:00:00',
+    );
     const p2 = await writeAt(store, pool, authenticationStreamName(userId), event('UserLoggedIn', { userId }), '2026-11-21 10:00:00');
     const p3 = await writeAt(store, pool, identity, event('AdminRoleGranted', { userId, by: 'cli:ops@host' }), '2026-11-22 11:00:00');
     await writeAt(store, pool, authenticationStreamName(userId), event('UserLoginFailed', { userId, reason: 'wrong password' }), '2026-11-23 12:00:00');
@@ -89,7 +98,11 @@ test('as of: a user at three points of their streams, and what changed between t
       'what changed between the first and third points',
     );
     const between = await messagesBetween(store, ENTITY_KINDS.user!, userId, at(String(p1)), at(String(p3)));
-    t.deepEqual(between.listed.map((message) => message.type), ['UserLoggedIn', 'AdminRoleGranted'], 'and the messages that changed it');
+    t.deepEqual(
+      between.listed.map((message) => message.type),
+      ['UserLoggedIn', 'AdminRoleGranted'],
+      'and the messages that changed it',
+    );
     t.equal(await entityAsOf(store, ENTITY_KINDS.user!, randomUUID(), [at(String(p3))]), undefined, 'a user with no messages is no user');
   } finally {
     await scope.close();
@@ -111,17 +124,34 @@ test('as of: a video with its viewings, and the catalog counts as of a date', as
     await writeAt(store, superuser, `videoPublishing-${other.videoId}`, controls.published(other), '2026-11-22 10:00:00');
     // A version 1 viewing (written before viewings said where they came from), then a version 2 one.
     const legacy = randomUUID();
-    await storePool.query(`SELECT write_message($1, $2, 'VideoViewed', $3)`, [legacy, viewingStreamName(video.videoId), JSON.stringify({ videoId: video.videoId, userId: null })]);
+    await storePool.query(`SELECT write_message($1, $2, 'VideoViewed', $3)`, [
+      legacy,
+      viewingStreamName(video.videoId),
+      JSON.stringify({ videoId: video.videoId, userId: null }),
+    ]);
     await superuser.query(`UPDATE message_store.messages SET time = '2026-11-21 12:00:00' WHERE id = $1`, [legacy]);
-    await writeAt(store, superuser, viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, source: 'button' }), '2026-11-22 12:00:00');
+    await writeAt(
+      store,
+      superuser,
+      viewingStreamName(video.videoId),
+      event('VideoViewed', { videoId: video.videoId, userId: null, source: 'button' }),
+      '2026-11-22 12:00:00',
+    );
     // Version 3: one visitor three times, the last after the window.
     for (const time of ['2026-11-22 13:00:00', '2026-11-22 13:10:00', '2026-11-22 13:40:00']) {
-      await writeAt(store, superuser, viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, source: 'watch-page', visitorKey: 'visitor-a' }), time);
+      await writeAt(
+        store,
+        superuser,
+        viewingStreamName(video.videoId),
+        event('VideoViewed', { videoId: video.videoId, userId: null, source: 'watch-page', visitorKey: 'visitor-a' }),
+        time,
+      );
     }
     await writeAt(store, superuser, publishing, controls.unpublished(video), '2026-11-23 09:00:00');
 
     const asOf = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-20'), at('2026-11-21'), at('2026-11-23')]);
-    const shown = (snapshot: { state: { fields: readonly Field[] } }) => ['Status', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) => valueOf(snapshot.state.fields, label));
+    const shown = (snapshot: { state: { fields: readonly Field[] } }) =>
+      ['Status', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) => valueOf(snapshot.state.fields, label));
     t.deepEqual(
       asOf!.snapshots.map(shown),
       [

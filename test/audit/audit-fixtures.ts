@@ -26,7 +26,10 @@ export interface ChainDeps {
   readonly db: Knex;
 }
 
-export function auditChain({ store, pool, db }: ChainDeps, options: { signing?: Partial<SigningPolicy>; batchSize?: number; auditKey?: string; logger?: Logger } = {}) {
+export function auditChain(
+  { store, pool, db }: ChainDeps,
+  options: { signing?: Partial<SigningPolicy>; batchSize?: number; auditKey?: string; logger?: Logger } = {},
+) {
   return createAuditChainAggregator({
     db,
     messageStore: store,
@@ -74,11 +77,16 @@ export async function headRows(db: Knex): Promise<Array<{ global_position: strin
  * links from `from` on recomputed with the public recipe, so each agrees with the store again.
  */
 export async function recomputeLinksFrom(db: Knex, pool: pg.Pool, from: number): Promise<void> {
-  const previous = await db('audit_chain_links').where('global_position', '<', from).orderBy('global_position', 'desc').first<{ link: Buffer } | undefined>('link');
+  const previous = await db('audit_chain_links')
+    .where('global_position', '<', from)
+    .orderBy('global_position', 'desc')
+    .first<{ link: Buffer } | undefined>('link');
   let link = previous?.link ?? GENESIS_LINK;
   for (const record of await readRecordsAfter(pool, from - 1, Number.MAX_SAFE_INTEGER, 10_000)) {
     link = nextLink(link, record);
-    await db('audit_chain_links').where({ global_position: Number(record.globalPosition) }).update({ link });
+    await db('audit_chain_links')
+      .where({ global_position: Number(record.globalPosition) })
+      .update({ link });
   }
 }
 
@@ -91,6 +99,7 @@ export async function chainedStore(scope: Scope, seed: (pool: pg.Pool, store: Me
   await drainChain(chain);
   const positions = await globalPositions(pool);
   const admin = await superuser(scope, urls.messageStoreUrl);
-  const verify = (options: Partial<Pick<VerifyOptions, 'now' | 'signing' | 'auditKey'>> = {}) => verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY, ...options });
+  const verify = (options: Partial<Pick<VerifyOptions, 'now' | 'signing' | 'auditKey'>> = {}) =>
+    verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY, ...options });
   return { store, pool, db, urls, positions, admin, verify, chain };
 }

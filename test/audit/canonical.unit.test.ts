@@ -25,8 +25,14 @@ test('audit encoding: length-prefixed UTF-8 fields in a fixed order, NULL as 0xF
     return Buffer.concat([length, bytes]);
   };
   const expected = Buffer.concat([
-    field('identity-1'), field('0'), field('Registered'), field('{"a": 1}'), Buffer.from('ffffffff', 'hex'),
-    field('2026-11-28T10:00:00.123456'), field('7'), field('00000000-0000-4000-8000-000000000001'),
+    field('identity-1'),
+    field('0'),
+    field('Registered'),
+    field('{"a": 1}'),
+    Buffer.from('ffffffff', 'hex'),
+    field('2026-11-28T10:00:00.123456'),
+    field('7'),
+    field('00000000-0000-4000-8000-000000000001'),
   ]);
   t.ok(encodeRecord(record).equals(expected), 'the bytes as documented');
   t.equal(GENESIS_LINK.toString('hex'), '45e3d43872d4ce3dd2b8a6b97f57d2c42d159b76af02c2fb4f75297698268185', 'genesis = SHA-256 of its name');
@@ -62,11 +68,18 @@ test('audit heads: a valid signature checks; any changed field, a wrong key or a
 
 test('AUDIT_KEY: the development key stands in outside production; production needs real keys', (t) => {
   t.deepEqual(resolveAuditKeys({ NODE_ENV: 'development' }), { signing: DEVELOPMENT_AUDIT_KEY, accepted: [DEVELOPMENT_AUDIT_KEY], development: true });
-  t.throws(() => resolveAuditKeys({ NODE_ENV: 'production' }), (error: unknown) => error instanceof AuditKeyError && /AUDIT_KEY is missing/.test(error.message));
+  t.throws(
+    () => resolveAuditKeys({ NODE_ENV: 'production' }),
+    (error: unknown) => error instanceof AuditKeyError && /AUDIT_KEY is missing/.test(error.message),
+  );
   t.throws(() => resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: 'short' }), /at least 32 characters/);
   t.throws(() => resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: DEVELOPMENT_AUDIT_KEY }), /random keys/, 'not the development key');
   t.throws(() => resolveAuditKeys({ AUDIT_KEY: 'a,,b' }), /empty key/);
   const rotated = resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: ` ${'n'.repeat(32)} , ${'o'.repeat(32)} ` });
-  t.deepEqual([rotated.signing, rotated.accepted, rotated.development], ['n'.repeat(32), ['n'.repeat(32), 'o'.repeat(32)], false], 'new,old: the first signs, both check');
+  t.deepEqual(
+    [rotated.signing, rotated.accepted, rotated.development],
+    ['n'.repeat(32), ['n'.repeat(32), 'o'.repeat(32)], false],
+    'new,old: the first signs, both check',
+  );
   t.end();
 });

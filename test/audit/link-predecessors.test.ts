@@ -13,7 +13,10 @@ test('link predecessors: each link names the one before it, 0 for the first', as
   try {
     const { db, positions } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 5));
     const rows = await db('audit_chain_links').orderBy('global_position').select<Array<{ previous_global_position: string }>>('previous_global_position');
-    t.deepEqual(rows.map((row) => Number(row.previous_global_position)), [0, ...positions.slice(0, -1)]);
+    t.deepEqual(
+      rows.map((row) => Number(row.previous_global_position)),
+      [0, ...positions.slice(0, -1)],
+    );
   } finally {
     await scope.close();
   }
@@ -30,7 +33,11 @@ test('link predecessors: a message deleted together with its link row is named a
     const report = await verify();
     t.notOk(report.ok);
     t.deepEqual(kindsAndPositions(report.problems), [['deleted', deleted]], `deleted ${deleted}, not altered ${positions[7]}`);
-    t.deepEqual([report.first.deleted?.messageId, report.first.deleted?.deletedFrom], [null, positions[5]! + 1], 'which message the chain no longer knows; the run may begin after the last link kept');
+    t.deepEqual(
+      [report.first.deleted?.messageId, report.first.deleted?.deletedFrom],
+      [null, positions[5]! + 1],
+      'which message the chain no longer knows; the run may begin after the last link kept',
+    );
     t.match(formatReport(report), new RegExp(`first deleted +global position ${deleted}: deleted from the store with its link`), 'and says so');
   } finally {
     await scope.close();
@@ -66,7 +73,10 @@ test('link predecessors: a message and a link row put into a gap are named as in
       }
       await writeMany(store, uniqueCategory(), 2);
     });
-    await admin.query(`INSERT INTO message_store.messages (global_position, position, stream_name, type, data, metadata) VALUES ($1, 0, 'backdated-1', 'Backdated', '{}', '{}')`, [gap]);
+    await admin.query(
+      `INSERT INTO message_store.messages (global_position, position, stream_name, type, data, metadata) VALUES ($1, 0, 'backdated-1', 'Backdated', '{}', '{}')`,
+      [gap],
+    );
     // A careful attacker chains it in with the public recipe, naming the right predecessor.
     const before = (await linkRows(db)).filter((row) => Number(row.global_position) < gap).at(-1)!;
     const [record] = await readRecordsAt(pool, [gap]);

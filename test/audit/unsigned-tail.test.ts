@@ -25,7 +25,11 @@ test('unsigned tail: a message altered, its links recomputed and every head dele
     t.deepEqual([report.counts.altered, report.heads.checked, report.unsignedLinks], [0, 0, 12], 'message by message the chain agrees, and no head is left');
     t.deepEqual([report.ok, report.verdict], [false, 'failed'], 'yet verification fails');
     t.deepEqual([report.tail.status, report.tail.reason, report.tail.from, report.tail.links], ['unsigned', 'no-valid-head', positions[0], 12]);
-    t.deepEqual(report.problems.map((problem) => [problem.kind, problem.globalPosition]), [['unsigned', positions[0]]], 'the unsigned tail is the problem named');
+    t.deepEqual(
+      report.problems.map((problem) => [problem.kind, problem.globalPosition]),
+      [['unsigned', positions[0]]],
+      'the unsigned tail is the problem named',
+    );
   } finally {
     await scope.close();
   }
@@ -43,15 +47,23 @@ test('unsigned tail: heads deleted from the altered message on leave a tail long
     // By the default policy (1 000 links or 60 s) the signer may simply not have reached a
     // tail of 8 links signed a moment ago: that window is what the chain cannot close alone.
     const fresh = await verify();
-    t.deepEqual([fresh.heads.lastValid?.globalPosition, fresh.tail.from, fresh.tail.links], [positions[3], positions[4], 8], 'the last valid head is the one before the change');
+    t.deepEqual(
+      [fresh.heads.lastValid?.globalPosition, fresh.tail.from, fresh.tail.links],
+      [positions[3], positions[4], 8],
+      'the last valid head is the one before the change',
+    );
     t.deepEqual([fresh.ok, fresh.tail.status], [true, 'pending'], 'within the policy: pending, and said so');
 
     const tooMany = await verify({ signing: { everyMessages: 4 } });
-    t.deepEqual([tooMany.ok, tooMany.tail.status, tooMany.tail.reason], [false, 'unsigned', 'too-many'], 'signing every 4 links, 8 unsigned links mean heads were deleted');
+    t.deepEqual(
+      [tooMany.ok, tooMany.tail.status, tooMany.tail.reason],
+      [false, 'unsigned', 'too-many'],
+      'signing every 4 links, 8 unsigned links mean heads were deleted',
+    );
 
     const later = await verify({ now: hoursFromNow(2) });
     t.deepEqual([later.ok, later.tail.status, later.tail.reason], [false, 'unsigned', 'overdue'], 'two hours on, the signer would have signed them: overdue');
-    t.ok(later.tail.lastHeadAgeMs !== null && later.tail.lastHeadAgeMs > HOUR, 'the age is the last valid head\'s signed time');
+    t.ok(later.tail.lastHeadAgeMs !== null && later.tail.lastHeadAgeMs > HOUR, "the age is the last valid head's signed time");
   } finally {
     await scope.close();
   }
@@ -62,7 +74,11 @@ test('unsigned tail: an untouched chain whose tip is signed stays INTACT however
   try {
     const { verify, positions } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 6));
     const report = await verify({ now: hoursFromNow(24 * 30) });
-    t.deepEqual([report.ok, report.verdict, report.tail.status, report.heads.lastValid?.globalPosition], [true, 'intact', 'signed', positions.at(-1)], 'nothing unsigned, nothing overdue');
+    t.deepEqual(
+      [report.ok, report.verdict, report.tail.status, report.heads.lastValid?.globalPosition],
+      [true, 'intact', 'signed', positions.at(-1)],
+      'nothing unsigned, nothing overdue',
+    );
   } finally {
     await scope.close();
   }
@@ -81,8 +97,17 @@ test('unsigned tail: a running aggregator neither signs nor extends a chain rewr
     await chain.tick(); // caught up: the signer would sign the tip now (the fixture signs on every catch-up)
     t.deepEqual(await headRows(db), heads, 'the recomputed tip is not signed');
     await writeMany(store, uniqueCategory(), 1);
-    const extended = await chain.tick().then(() => 'went on', (error: unknown) => String(error));
-    t.equal(await db('audit_chain_links').count<{ count: string }[]>('* as count').then((rows) => Number(rows[0]?.count)), 12, 'nor extended');
+    const extended = await chain.tick().then(
+      () => 'went on',
+      (error: unknown) => String(error),
+    );
+    t.equal(
+      await db('audit_chain_links')
+        .count<{ count: string }[]>('* as count')
+        .then((rows) => Number(rows[0]?.count)),
+      12,
+      'nor extended',
+    );
     t.match(extended, /ChainRewrittenError: .*links were rewritten or removed while the chain ran/, 'it stalls, saying why');
 
     const report = await verify({ now: hoursFromNow(1) });
@@ -106,7 +131,9 @@ test('unsigned tail: on a quiet site the refusal to sign a rewritten chain is lo
     await recomputeLinksFrom(db, pool, altered);
     await db('audit_chain_heads').where('global_position', '>=', altered).del();
     for (let n = 0; n < 5; n += 1) await chain.tick();
-    const refusals = lines().split('\n').filter((line) => line.includes('refused to sign the audit chain head'));
+    const refusals = lines()
+      .split('\n')
+      .filter((line) => line.includes('refused to sign the audit chain head'));
     t.equal(refusals.length, 1, 'five catch-ups, one error line');
   } finally {
     await scope.close();

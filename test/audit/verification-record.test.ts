@@ -18,14 +18,18 @@ test('verification record: a verification is written as AuditChainVerified, read
     const report = await verify();
     await recordVerification(store, who, report);
     const [written] = await store.readStream(adminActionsStreamName(who.adminId));
-    t.deepEqual([written?.type, written?.metadata.traceId, written?.metadata.userId], ['AuditChainVerified', who.traceId, null], 'in the verifier\'s adminActions stream, with the trace');
+    t.deepEqual(
+      [written?.type, written?.metadata.traceId, written?.metadata.userId],
+      ['AuditChainVerified', who.traceId, null],
+      "in the verifier's adminActions stream, with the trace",
+    );
 
     const state = await auditChainState({ db, messageStorePool: pool });
     t.equal(state.chainHead?.globalPosition, positions.at(-1));
     t.equal(state.lastSignedHead?.globalPosition, positions.at(-1));
     t.equal(state.unsignedLinks, 0);
     const last = state.lastVerification;
-    t.ok(last?.readable && last.at instanceof Date && Math.abs(last.at.getTime() - Date.now()) < 60_000, 'when (the message\'s time, as UTC)');
+    t.ok(last?.readable && last.at instanceof Date && Math.abs(last.at.getTime() - Date.now()) < 60_000, "when (the message's time, as UTC)");
     if (last?.readable) {
       t.deepEqual(
         [last.by, last.ok, last.verdict, last.upTo, last.lastValidHead, last.messages, last.firstProblem, last.globalPosition],

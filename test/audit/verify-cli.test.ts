@@ -79,7 +79,11 @@ test('audit:verify CLI: heads signed with the development key are consistent, no
 
     const development = await runVerify([], databaseEnv(urls));
     t.equal(development.code, 0, `exit 0: nothing wrong was found ${development.stderr}`);
-    t.match(development.stdout, /^Audit chain: CONSISTENT, NOT PROVEN \(heads signed with the public development key prove nothing: anyone can re-sign a rewritten chain; set AUDIT_KEY\)\n/, 'the verdict says it');
+    t.match(
+      development.stdout,
+      /^Audit chain: CONSISTENT, NOT PROVEN \(heads signed with the public development key prove nothing: anyone can re-sign a rewritten chain; set AUDIT_KEY\)\n/,
+      'the verdict says it',
+    );
     t.doesNotMatch(development.stdout, /INTACT/, 'never INTACT');
     t.match(development.stdout, /last verified +head at \d+, signed \S+ with the development key/);
     t.match(development.stderr, /AUDIT_KEY is not set/);
@@ -107,19 +111,28 @@ test('audit:verify CLI: records its outcome as AuditChainVerified; when the stor
     t.equal(recorded.code, 0, recorded.stderr);
     const last = await lastVerification(pool);
     t.ok(last?.readable && last.by.startsWith('cli:') && last.by.includes('@'), `by the OS account: ${last?.readable ? last.by : ''}`);
-    if (last?.readable) t.deepEqual([last.ok, last.verdict, last.upTo, last.messages], [true, 'intact', (await globalPositions(pool))[4], 5], 'the outcome and up to where');
+    if (last?.readable)
+      t.deepEqual([last.ok, last.verdict, last.upTo, last.messages], [true, 'intact', (await globalPositions(pool))[4], 5], 'the outcome and up to where');
     const again = await runVerify(['--json'], settings);
     const newer = await lastVerification(pool);
     t.ok(again.code === 0 && newer && last && newer.globalPosition > last.globalPosition, '--json records too');
 
     // The store refuses admin actions (as it would a write while unreachable, or to a read-only role).
     const admin = await superuser(scope, urls.messageStoreUrl);
-    await admin.query(`CREATE FUNCTION message_store.refuse_admin_actions() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'writes refused for this test'; END $$`);
-    await admin.query(`CREATE TRIGGER refuse_admin_actions BEFORE INSERT ON message_store.messages FOR EACH ROW WHEN (NEW.stream_name LIKE 'adminActions-%') EXECUTE FUNCTION message_store.refuse_admin_actions()`);
+    await admin.query(
+      `CREATE FUNCTION message_store.refuse_admin_actions() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'writes refused for this test'; END $$`,
+    );
+    await admin.query(
+      `CREATE TRIGGER refuse_admin_actions BEFORE INSERT ON message_store.messages FOR EACH ROW WHEN (NEW.stream_name LIKE 'adminActions-%') EXECUTE FUNCTION message_store.refuse_admin_actions()`,
+    );
     const refused = await runVerify([], settings);
-    t.equal(refused.code, 0, 'the exit code is the verification\'s');
+    t.equal(refused.code, 0, "the exit code is the verification's");
     t.match(refused.stdout, /^Audit chain: INTACT\n/, 'the result is printed');
-    t.match(refused.stderr, /Warning: the result above was not recorded as AuditChainVerified \(the dashboard will not show it\): writes refused for this test/, 'and the failure to record it said');
+    t.match(
+      refused.stderr,
+      /Warning: the result above was not recorded as AuditChainVerified \(the dashboard will not show it\): writes refused for this test/,
+      'and the failure to record it said',
+    );
     t.equal((await lastVerification(pool))?.globalPosition, newer?.globalPosition, 'nothing recorded');
   } finally {
     await scope.close();

@@ -44,7 +44,9 @@ test('admin CLI (app not running): grant puts admin in the credentials row, revo
     const db = openProjectionDb(scope, urls.databaseUrl);
     const command = registerCommand();
     const { userId, email } = command.data;
-    await createIdentityComponent({ messageStore: store, logger: silentLogger, siteUrl: 'http://localhost:3000' }).handlers.commands(await writeRegister(store, command));
+    await createIdentityComponent({ messageStore: store, logger: silentLogger, siteUrl: 'http://localhost:3000' }).handlers.commands(
+      await writeRegister(store, command),
+    );
 
     const grant = await runAdmin(['grant', email.toUpperCase()], urlEnv(urls));
     t.equal(grant.code, 0, 'grant exits 0');
@@ -63,7 +65,10 @@ test('admin CLI (app not running): grant puts admin in the credentials row, revo
 
     const written = await roleMessages(urls);
     t.equal(written.filter((row) => row.type === 'GrantAdminRole').length, 2, 'the two grants were written as commands');
-    t.notOk(written.some((row) => row.text.includes(email)), 'no role command or outcome holds the address in plain text');
+    t.notOk(
+      written.some((row) => row.text.includes(email)),
+      'no role command or outcome holds the address in plain text',
+    );
   } finally {
     await scope.close();
   }
@@ -91,7 +96,7 @@ test('admin CLI: an unknown email exits 1 with a clear message; bad usage exits 
   }
 });
 
-test('admin CLI (app running): the CLI stands by and the app\'s own identity subscriber decides', async (t) => {
+test("admin CLI (app running): the CLI stands by and the app's own identity subscriber decides", async (t) => {
   const scope = createScope();
   try {
     const { store, urls } = await openTestStore(scope);

@@ -102,7 +102,9 @@ test('in Chromium: every page, empty and filled, at 1280 and 390 px, has no seri
     await adminPage.click('main button:has-text("Log in")');
     await adminPage.waitForURL(`${base}/admin`);
     await check(adminPage, 'admin dashboard');
-    const ada = await waitUntil('ada in the admin users projection', async () => system.db('admin_users').where({ email: 'ada@example.com' }).first<{ user_id: string } | undefined>('user_id'));
+    const ada = await waitUntil('ada in the admin users projection', async () =>
+      system.db('admin_users').where({ email: 'ada@example.com' }).first<{ user_id: string } | undefined>('user_id'),
+    );
     const today = new Date().toISOString().slice(0, 10);
     for (const [path, label] of [
       ['/admin/users', 'admin users'],
@@ -123,7 +125,8 @@ test('in Chromium: every page, empty and filled, at 1280 and 390 px, has no seri
       [`/admin/as-of?kind=user&id=${ada.user_id}&at=${today}`, 'admin as-of, a user'],
       [`/admin/as-of?kind=video&id=${videoId}&at=${today}`, 'admin as-of, a video'],
       ['/admin/as-of?kind=user&id=x&at=nonsense', 'admin as-of, refused'],
-    ] as const) await visit(adminPage, path, label);
+    ] as const)
+      await visit(adminPage, path, label);
     await visit(adminPage, '/admin/parked', 'admin parked');
     await adminPage.click('a[href$="/discard"] >> nth=0');
     await check(adminPage, 'admin parked discard');

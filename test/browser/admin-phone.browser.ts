@@ -52,15 +52,24 @@ test('in Chromium at 390 and 1280 px: admin pages neither scroll sideways nor br
       const original = await system.messageStore.write(`example-${randomUUID()}`, message(type, { n: 1 }));
       const written = (await system.messageStore.readCategory('example')).find((m) => m.type === type && m.position === original)!;
       const reference = { id: written.id, streamName: written.streamName, position: written.position, globalPosition: written.globalPosition, type };
-      await system.messageStore.write(`deadLetter-${subscriberId}`, message('Parked', { subscriberId, message: reference, error: `cannot handle ${type}: the amount is not a number`, attempts: 3 }));
+      await system.messageStore.write(
+        `deadLetter-${subscriberId}`,
+        message('Parked', { subscriberId, message: reference, error: `cannot handle ${type}: the amount is not a number`, attempts: 3 }),
+      );
     };
     await parked('PaymentRequested');
     await parked('PaymentRefunded');
     await system.messageStore.write(
       adminActionsStreamName(admin.userId),
-      message('ParkedMessageDiscarded', { adminId: admin.userId, subscriberId, messageId: randomUUID(), reason: 'a test message, never valid' }, { userId: admin.userId }),
+      message(
+        'ParkedMessageDiscarded',
+        { adminId: admin.userId, subscriberId, messageId: randomUUID(), reason: 'a test message, never valid' },
+        { userId: admin.userId },
+      ),
     );
-    const registered = await waitUntil('the Registered event', async () => (await system.messageStore.readStream(`identity-${userId}`)).find((m) => m.type === 'Registered'));
+    const registered = await waitUntil('the Registered event', async () =>
+      (await system.messageStore.readStream(`identity-${userId}`)).find((m) => m.type === 'Registered'),
+    );
 
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
@@ -85,7 +94,11 @@ test('in Chromium at 390 and 1280 px: admin pages neither scroll sideways nor br
         t.deepEqual(await phoneProblems(page), [], `${name} at ${width} px`);
         await screenshot(page, `${name}${suffix}`);
       }
-      t.ok((await page.content()).includes('g•••@example.com') || (await page.goto(`${base}/admin/messages/${registered.globalPosition}`), (await page.content()).includes('g•••@example.com')), 'the sealed address masked');
+      t.ok(
+        (await page.content()).includes('g•••@example.com') ||
+          (await page.goto(`${base}/admin/messages/${registered.globalPosition}`), (await page.content()).includes('g•••@example.com')),
+        'the sealed address masked',
+      );
       // A refused export: back on the exports page, with what was typed.
       await page.goto(`${base}/admin/exports`);
       await page.fill('#export-user', 'grace');

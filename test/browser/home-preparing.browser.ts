@@ -30,7 +30,15 @@ test('in Chromium: on a first start the home page says the samples are coming an
     finishSeeding({ written: [] });
     await tracked;
     const sample = SAMPLE_VIDEOS[0]!;
-    await system.db('videos').insert({ video_id: sample.videoId, owner_id: sample.videoId, name: sample.name, status: 'published', published_at: system.db.raw('now()'), duration_seconds: 5, views: 0 });
+    await system.db('videos').insert({
+      video_id: sample.videoId,
+      owner_id: sample.videoId,
+      name: sample.name,
+      status: 'published',
+      published_at: system.db.raw('now()'),
+      duration_seconds: 5,
+      views: 0,
+    });
     await page.waitForSelector(`text=${sample.name}`, { timeout: 15_000 });
     t.pass('the sample appeared without anyone reloading');
     t.equal(await page.locator('meta[http-equiv="refresh"], meta[name="refresh-seconds"]').count(), 0, 'and the page refreshes no more');

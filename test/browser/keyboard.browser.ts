@@ -46,7 +46,17 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
     const posterFile = path.join(dir, 'poster.jpg');
     await promisify(execFile)(FFMPEG, ['-v', 'error', '-i', source, '-frames:v', '1', posterFile]);
     const poster = await system.videoStore.put(videoKeys.poster(videoId), createReadStream(posterFile));
-    await system.db('videos').insert({ video_id: videoId, name: 'Tabbing through forms', status: 'published', transcoded_uri: stored.uri, poster_uri: poster.uri, duration_seconds: 1, width: 320, height: 240, published_at: new Date() });
+    await system.db('videos').insert({
+      video_id: videoId,
+      name: 'Tabbing through forms',
+      status: 'published',
+      transcoded_uri: stored.uri,
+      poster_uri: poster.uri,
+      duration_seconds: 1,
+      width: 320,
+      height: 240,
+      published_at: new Date(),
+    });
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
 
@@ -63,7 +73,9 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
       t.equal(await page.evaluate(ACTIVE), 'main', 'Enter moves the focus to the main content');
 
       await tabUntil(page, `document.activeElement.classList.contains('video-card__link')`);
-      const ring = (await page.evaluate(`(() => { const s = getComputedStyle(document.activeElement.closest('.video-card')); return s.outlineStyle + ' ' + s.outlineWidth; })()`)) as string;
+      const ring = (await page.evaluate(
+        `(() => { const s = getComputedStyle(document.activeElement.closest('.video-card')); return s.outlineStyle + ' ' + s.outlineWidth; })()`,
+      )) as string;
       t.equal(ring, 'solid 3px', 'a focused video card has a ring around the whole card');
       await screenshot(page, `home-card-focus${mobile}`);
 
@@ -72,7 +84,8 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
       t.equal(await focusedAfterLoad(page), 'email', 'a register sent empty: the focus is on the first field to fix');
       const tied = (await page.evaluate(ERRORS_TIED)) as Array<{ id: string; describedBy: boolean; invalid: boolean }>;
       t.ok(tied.length >= 2, `${tied.length} errors shown`);
-      for (const error of tied) t.ok(error.id && error.describedBy && error.invalid, `error #${error.id} is named by its input's aria-describedby, and the input is aria-invalid`);
+      for (const error of tied)
+        t.ok(error.id && error.describedBy && error.invalid, `error #${error.id} is named by its input's aria-describedby, and the input is aria-invalid`);
       await page.fill('#email', 'ada@example.com');
       await page.fill('#password', 'short');
       await page.click('main button:has-text("Register")');

@@ -57,7 +57,10 @@ test('in Chromium: register, follow the page until the account exists, log in, l
 test('in Chromium: the log-out page offers "log out everywhere"; a throttled log-in says how long, and the known browser still gets in', async (t) => {
   const scope = createScope();
   try {
-    const system = scope.add(await createTestSystem({ loginThrottle: { ...DEFAULTS.loginThrottle, untrustedPerAccount: { tries: 2, refillSeconds: 240 } } }), (s) => s.stop());
+    const system = scope.add(
+      await createTestSystem({ loginThrottle: { ...DEFAULTS.loginThrottle, untrustedPerAccount: { tries: 2, refillSeconds: 240 } } }),
+      (s) => s.stop(),
+    );
     const owner = await seedAccount(system.db, { email: 'grace@example.com', password: PASSWORD });
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);

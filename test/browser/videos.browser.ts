@@ -85,10 +85,25 @@ test('in Chromium: a viewer whose network has recorded too many viewings is told
     const videoId = randomUUID();
     const source = await makeVideo(dir, { width: 320, height: 240, seconds: 2 });
     const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
-    await system.db('videos').insert({ video_id: videoId, name: 'Watched too often', status: 'published', transcoded_uri: transcoded.uri, poster_uri: transcoded.uri, duration_seconds: 2, width: 320, height: 240, published_at: new Date() });
+    await system.db('videos').insert({
+      video_id: videoId,
+      name: 'Watched too often',
+      status: 'published',
+      transcoded_uri: transcoded.uri,
+      poster_uri: transcoded.uri,
+      duration_seconds: 2,
+      width: 320,
+      height: 240,
+      published_at: new Date(),
+    });
     const base = await serve(scope, system.app);
     // Someone else on the same network has used the address's allowance.
-    const spent = await fetch(`${base}/record-viewing/${videoId}`, { method: 'POST', headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' }, body: '', redirect: 'manual' });
+    const spent = await fetch(`${base}/record-viewing/${videoId}`, {
+      method: 'POST',
+      headers: { origin: base, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+      redirect: 'manual',
+    });
     t.equal(spent.status, 303, 'the allowance of one is spent');
 
     const browser = await openBrowser(scope);

@@ -97,9 +97,15 @@ scopedTest('identity: Sent → RegistrationEmailSent once; Failed → Registrati
   await drain(sendEmailEvents);
   t.equal(sendEmailEvents.status().handled, 2, 'only the two answers to identity were read');
   const [sentStream, failedStream] = await Promise.all(users.map((userId) => store.readStream(identityStreamName(userId))));
-  t.deepEqual(sentStream!.map((m) => m.type), ['Registered', 'RegistrationEmailSent']);
+  t.deepEqual(
+    sentStream!.map((m) => m.type),
+    ['Registered', 'RegistrationEmailSent'],
+  );
   t.deepEqual(sentStream![1]!.data, { userId: users[0], emailId: registrationEmailId(users[0]!) });
-  t.deepEqual(failedStream!.map((m) => m.type), ['Registered', 'RegistrationEmailFailed']);
+  t.deepEqual(
+    failedStream!.map((m) => m.type),
+    ['Registered', 'RegistrationEmailFailed'],
+  );
   t.deepEqual(failedStream![1]!.data, { userId: users[1], emailId: registrationEmailId(users[1]!), reason: '550 mailbox unavailable' });
 
   // Delivered again: nothing new, and no write even tried.
@@ -119,7 +125,11 @@ scopedTest('identity: Sent → RegistrationEmailSent once; Failed → Registrati
   const [sent] = await store.readStream(sendEmailStreamName(registrationEmailId(third.userId)));
   recording.holdWrites(2);
   await Promise.all([component.handlers.sendEmailEvents(sent!), component.handlers.sendEmailEvents(sent!)]);
-  t.deepEqual(await typesIn(store, identityStreamName(third.userId)), ['Registered', 'RegistrationEmailSent'], 'one RegistrationEmailSent from two deliveries at once');
+  t.deepEqual(
+    await typesIn(store, identityStreamName(third.userId)),
+    ['Registered', 'RegistrationEmailSent'],
+    'one RegistrationEmailSent from two deliveries at once',
+  );
 });
 
 scopedTest('identity: an answer about some other email of the user is not taken for the welcome email', async (t, scope) => {

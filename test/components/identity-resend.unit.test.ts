@@ -58,36 +58,47 @@ async function askAgain(store: MessageStore, userId: string, byAdmin?: string, s
 
 const lastOf = async (store: MessageStore, userId: string) => (await store.readStream(identityStreamName(userId))).at(-1)!;
 
-scopedTest('identity resend: a user whose welcome email failed asks again: a new email is sent, and its answer recorded; each message delivered twice writes once', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const recording = recordingStore(store);
-  const component = identity(scope, recording);
-  const userId = await registeredUser(store, component);
-  await answer(store, registrationEmailId(userId), 'Failed');
-  await settle(component);
+scopedTest(
+  'identity resend: a user whose welcome email failed asks again: a new email is sent, and its answer recorded; each message delivered twice writes once',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const recording = recordingStore(store);
+    const component = identity(scope, recording);
+    const userId = await registeredUser(store, component);
+    await answer(store, registrationEmailId(userId), 'Failed');
+    await settle(component);
 
-  const command = await askAgain(store, userId);
-  await settle(component);
-  const requested = await lastOf(store, userId);
-  const emailId = resentRegistrationEmailId(command.id);
-  t.equal(requested.type, 'RegistrationEmailRequested', 'a new welcome email is asked for');
-  t.deepEqual(requested.data, { userId, emailId }, 'under a new email id, derived from the command, not by an admin');
-  const [send] = await store.readStream(sendEmailCommandStreamName(emailId));
-  const [first] = await store.readStream(sendEmailCommandStreamName(registrationEmailId(userId)));
-  t.equal(send?.type, 'Send', 'and sent');
-  t.deepEqual(send?.data && { ...(send.data as object), emailId: undefined }, { ...(first!.data as object), emailId: undefined }, 'the same email to the same (sealed) address');
-  t.equal(send?.metadata.correlationStreamName, identityStreamName(userId), 'its answers come back to identity');
+    const command = await askAgain(store, userId);
+    await settle(component);
+    const requested = await lastOf(store, userId);
+    const emailId = resentRegistrationEmailId(command.id);
+    t.equal(requested.type, 'RegistrationEmailRequested', 'a new welcome email is asked for');
+    t.deepEqual(requested.data, { userId, emailId }, 'under a new email id, derived from the command, not by an admin');
+    const [send] = await store.readStream(sendEmailCommandStreamName(emailId));
+    const [first] = await store.readStream(sendEmailCommandStreamName(registrationEmailId(userId)));
+    t.equal(send?.type, 'Send', 'and sent');
+    t.deepEqual(
+      send?.data && { ...(send.data as object), emailId: undefined },
+      { ...(first!.data as object), emailId: undefined },
+      'the same email to the same (sealed) address',
+    );
+    t.equal(send?.metadata.correlationStreamName, identityStreamName(userId), 'its answers come back to identity');
 
-  const writes = recording.attempts.length;
-  await component.handlers.commands(command);
-  await component.handlers.events(requested);
-  t.equal(recording.attempts.length, writes, 'the command and the event delivered again write nothing');
+    const writes = recording.attempts.length;
+    await component.handlers.commands(command);
+    await component.handlers.events(requested);
+    t.equal(recording.attempts.length, writes, 'the command and the event delivered again write nothing');
 
-  const sent = await answer(store, emailId, 'Sent');
-  await settle(component);
-  await component.handlers.sendEmailEvents(sent);
-  t.deepEqual((await typesIn(store, identityStreamName(userId))).slice(-2), ['RegistrationEmailRequested', 'RegistrationEmailSent'], 'the new email\'s Sent is recorded, once');
-});
+    const sent = await answer(store, emailId, 'Sent');
+    await settle(component);
+    await component.handlers.sendEmailEvents(sent);
+    t.deepEqual(
+      (await typesIn(store, identityStreamName(userId))).slice(-2),
+      ['RegistrationEmailRequested', 'RegistrationEmailSent'],
+      "the new email's Sent is recorded, once",
+    );
+  },
+);
 
 scopedTest('identity resend: a deferral is recorded once, and while the email is on its way the user may not ask again, but an admin may', async (t, scope) => {
   const { store } = openMemoryStore(scope);
@@ -97,9 +108,17 @@ scopedTest('identity resend: a deferral is recorded once, and while the email is
   await settle(component);
   await component.handlers.sendEmailEvents(deferred);
   const events = await store.readStream(identityStreamName(userId));
-  t.deepEqual(events.map((event) => event.type), ['Registered', 'RegistrationEmailDeferred'], 'the deferral recorded once');
+  t.deepEqual(
+    events.map((event) => event.type),
+    ['Registered', 'RegistrationEmailDeferred'],
+    'the deferral recorded once',
+  );
   const { attempts, reason, nextAttemptAt } = events[1]!.data as { attempts: number; reason: string; nextAttemptAt: string };
-  t.deepEqual([attempts, reason, nextAttemptAt], [1, '451 try later', (deferred.data as { nextAttemptAt: string }).nextAttemptAt], 'with its try count, reason and next try');
+  t.deepEqual(
+    [attempts, reason, nextAttemptAt],
+    [1, '451 try later', (deferred.data as { nextAttemptAt: string }).nextAttemptAt],
+    'with its try count, reason and next try',
+  );
 
   await askAgain(store, userId);
   await settle(component);

@@ -22,7 +22,10 @@ async function openStores(scope: Scope, options?: { max: number }): Promise<{ st
 }
 
 /** A registered user: its id, the address it registered with, and that address sealed as the admin CLI names them. */
-async function registeredUser(store: MessageStore, personalData: PersonalData): Promise<{ userId: string; email: string; named: { userId: string; email: Sealed } }> {
+async function registeredUser(
+  store: MessageStore,
+  personalData: PersonalData,
+): Promise<{ userId: string; email: string; named: { userId: string; email: Sealed } }> {
   const command = registerCommand();
   await identity(store, personalData).handlers.commands(await writeRegister(store, command));
   const { userId, email } = command.data;
@@ -34,7 +37,7 @@ async function outcomeOf(store: MessageStore, commandId: string) {
   return messages.map((message) => ({ type: message.type, data: message.data }));
 }
 
-test('identity: GrantAdminRole naming the user by id → AdminRoleGranted on the user, the outcome on the command\'s stream, no plain address anywhere', async (t) => {
+test("identity: GrantAdminRole naming the user by id → AdminRoleGranted on the user, the outcome on the command's stream, no plain address anywhere", async (t) => {
   const scope = createScope();
   try {
     const { store, personalData } = await openStores(scope);
@@ -44,11 +47,22 @@ test('identity: GrantAdminRole naming the user by id → AdminRoleGranted on the
     await handlers.commands(grant);
 
     const events = await store.readStream(identityStreamName(userId));
-    t.deepEqual(events.map((m) => [m.type, m.data]), [['Registered', events[0]!.data], ['AdminRoleGranted', { userId, by: 'test' }]]);
-    t.deepEqual(await outcomeOf(store, grant.id), [
-      { type: 'AdminRoleChangeCompleted', data: { commandId: grant.id, userId, change: 'grant', alreadyInEffect: false } },
-    ], 'the outcome names the user by id');
-    t.notOk(JSON.stringify([grant.data, await outcomeOf(store, grant.id)]).includes(email), 'neither the command nor its outcome holds the address in plain text');
+    t.deepEqual(
+      events.map((m) => [m.type, m.data]),
+      [
+        ['Registered', events[0]!.data],
+        ['AdminRoleGranted', { userId, by: 'test' }],
+      ],
+    );
+    t.deepEqual(
+      await outcomeOf(store, grant.id),
+      [{ type: 'AdminRoleChangeCompleted', data: { commandId: grant.id, userId, change: 'grant', alreadyInEffect: false } }],
+      'the outcome names the user by id',
+    );
+    t.notOk(
+      JSON.stringify([grant.data, await outcomeOf(store, grant.id)]).includes(email),
+      'neither the command nor its outcome holds the address in plain text',
+    );
   } finally {
     await scope.close();
   }
@@ -105,7 +119,11 @@ test('identity: a role command that stopped between its two writes finishes on r
     );
     await handlers.commands(grant);
     t.deepEqual(await typesIn(store, identityStreamName(userId)), ['Registered', 'AdminRoleGranted'], 'one AdminRoleGranted');
-    t.deepEqual((await outcomeOf(store, grant.id))[0]?.data, { commandId: grant.id, userId, change: 'grant', alreadyInEffect: false }, 'reported as this command\'s change, not as "already an admin"');
+    t.deepEqual(
+      (await outcomeOf(store, grant.id))[0]?.data,
+      { commandId: grant.id, userId, change: 'grant', alreadyInEffect: false },
+      'reported as this command\'s change, not as "already an admin"',
+    );
   } finally {
     await scope.close();
   }
@@ -147,9 +165,16 @@ test('identity: a role command for an erased user, or whose sealed address anoth
     const grantErased = await writeRoleCommand(store, 'GrantAdminRole', erased.named);
     await handlers.commands(grantErased);
     await handlers.commands(grantErased);
-    t.deepEqual(await outcomeOf(store, grantErased.id), [
-      { type: 'AdminRoleChangeRejected', data: { commandId: grantErased.id, userId: erased.userId, change: 'grant', reason: REJECTION_REASONS.notRegistered } },
-    ], 'the address no longer opens: one rejection, however often delivered');
+    t.deepEqual(
+      await outcomeOf(store, grantErased.id),
+      [
+        {
+          type: 'AdminRoleChangeRejected',
+          data: { commandId: grantErased.id, userId: erased.userId, change: 'grant', reason: REJECTION_REASONS.notRegistered },
+        },
+      ],
+      'the address no longer opens: one rejection, however often delivered',
+    );
 
     const owner = await registeredUser(store, personalData);
     const other = await registeredUser(store, personalData);
@@ -158,7 +183,7 @@ test('identity: a role command for an erased user, or whose sealed address anoth
     await handlers.commands(mismatched);
     t.equal((await outcomeOf(store, mismatched.id))[0]?.type, 'AdminRoleChangeRejected', 'a user is granted only by the address they hold');
     t.deepEqual(await typesIn(store, identityStreamName(other.userId)), ['Registered'], 'no role event for the user named');
-    t.deepEqual(await typesIn(store, identityStreamName(owner.userId)), ['Registered'], 'nor for the address\'s holder');
+    t.deepEqual(await typesIn(store, identityStreamName(owner.userId)), ['Registered'], "nor for the address's holder");
   } finally {
     await scope.close();
   }
@@ -173,15 +198,17 @@ test('identity: an older role command naming the user by plain email is still de
     const grant = await writeRoleCommand(store, 'GrantAdminRole', email.toUpperCase());
     await handlers.commands(grant);
     t.deepEqual(await typesIn(store, identityStreamName(userId)), ['Registered', 'AdminRoleGranted']);
-    t.deepEqual(await outcomeOf(store, grant.id), [
-      { type: 'AdminRoleChangeCompleted', data: { commandId: grant.id, email, userId, change: 'grant', alreadyInEffect: false } },
-    ], 'its outcome names the user as it did, by email, and by id');
+    t.deepEqual(
+      await outcomeOf(store, grant.id),
+      [{ type: 'AdminRoleChangeCompleted', data: { commandId: grant.id, email, userId, change: 'grant', alreadyInEffect: false } }],
+      'its outcome names the user as it did, by email, and by id',
+    );
   } finally {
     await scope.close();
   }
 });
 
-test('identity: an older role command for an email nobody registered is rejected on the command\'s stream', async (t) => {
+test("identity: an older role command for an email nobody registered is rejected on the command's stream", async (t) => {
   const scope = createScope();
   try {
     const { store } = await openTestStore(scope);
@@ -190,9 +217,11 @@ test('identity: an older role command for an email nobody registered is rejected
     const grant = await writeRoleCommand(store, 'GrantAdminRole', email);
     await handlers.commands(grant);
     await handlers.commands(grant);
-    t.deepEqual(await outcomeOf(store, grant.id), [
-      { type: 'AdminRoleChangeRejected', data: { commandId: grant.id, email, change: 'grant', reason: REJECTION_REASONS.unknownEmail } },
-    ], 'one rejection, however often delivered');
+    t.deepEqual(
+      await outcomeOf(store, grant.id),
+      [{ type: 'AdminRoleChangeRejected', data: { commandId: grant.id, email, change: 'grant', reason: REJECTION_REASONS.unknownEmail } }],
+      'one rejection, however often delivered',
+    );
   } finally {
     await scope.close();
   }

@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  IDENTITY_CATEGORY,
-  IDENTITY_EMAIL_CATEGORY,
-  identityEmailStreamName,
-  identityStreamName,
-  REJECTION_REASONS,
-} from '../../src/contracts/identity.ts';
+import { IDENTITY_CATEGORY, IDENTITY_EMAIL_CATEGORY, identityEmailStreamName, identityStreamName, REJECTION_REASONS } from '../../src/contracts/identity.ts';
 import { createIdentityComponent } from '../../src/components/identity/index.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
@@ -14,15 +8,7 @@ import { scopedTest } from '../helpers/scoped-test.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import {
-  capturingLogger,
-  fakePasswordHash,
-  recordingStore,
-  registerCommand,
-  typesIn,
-  uniqueEmail,
-  writeRegister,
-} from '../fixtures/identity-controls.ts';
+import { capturingLogger, fakePasswordHash, recordingStore, registerCommand, typesIn, uniqueEmail, writeRegister } from '../fixtures/identity-controls.ts';
 
 const SITE_URL = 'http://localhost:3000';
 
@@ -90,7 +76,11 @@ scopedTest('identity: a rejected Register delivered again is not rejected twice'
   await handlers.commands(loser);
 
   const stream = await store.readStream(identityStreamName(loserId));
-  t.deepEqual(stream.map((message) => message.type), ['RegistrationRejected'], 'one rejection');
+  t.deepEqual(
+    stream.map((message) => message.type),
+    ['RegistrationRejected'],
+    'one rejection',
+  );
   t.deepEqual(stream[0]?.data, { userId: loserId, email, reason: REJECTION_REASONS.emailTaken });
   t.equal(recording.attempts.length, before, 'the redelivery saw its own answer and wrote nothing');
 });
@@ -174,7 +164,12 @@ scopedTest('identity: invalid Register data (a userId that is no UUID, a 10 000-
   const [commands] = identity(store, logger).subscriptions;
   const plaintext = `hunter2-${randomUUID()}`;
   const hash = fakePasswordHash();
-  await store.write('identity:command-not-a-uuid', { id: randomUUID(), type: 'Register', data: { userId: 'not-a-uuid', email: uniqueEmail(), passwordHash: hash }, metadata: {} });
+  await store.write('identity:command-not-a-uuid', {
+    id: randomUUID(),
+    type: 'Register',
+    data: { userId: 'not-a-uuid', email: uniqueEmail(), passwordHash: hash },
+    metadata: {},
+  });
   const longEmail = `${'a'.repeat(10_000 - '@example.com'.length)}@example.com`;
   await writeRegister(store, registerCommand({ email: longEmail, passwordHash: hash }));
   // A password where the hash belongs must not end up in a log line either.

@@ -10,11 +10,20 @@ const visible = (html: string) =>
     .replaceAll('&amp;', '&')
     .replace(/\s+/g, ' ')
     .trim();
-const words = (text: string) => text.replace(/https?:\/\/\S+/g, ' ').replace(/[“”"]/g, '"').replace(/\s+/g, ' ').replace(/:\s*(?=[A-Z]|$)/g, ' ').trim();
+const words = (text: string) =>
+  text
+    .replace(/https?:\/\/\S+/g, ' ')
+    .replace(/[“”"]/g, '"')
+    .replace(/\s+/g, ' ')
+    .replace(/:\s*(?=[A-Z]|$)/g, ' ')
+    .trim();
 
 test('welcome email: says the account is ready and what it is for, not that watching needs it', (t) => {
   const email = createRegistrationEmail('https://tutorials.example.com/site/')();
-  for (const [version, body] of [['text', email.text], ['HTML', visible(email.html)]] as const) {
+  for (const [version, body] of [
+    ['text', email.text],
+    ['HTML', visible(email.html)],
+  ] as const) {
     t.match(body, /Welcome to Video Tutorials!/, `${version}: welcomes`);
     t.match(body, /Your account is ready\./, `${version}: says the account is ready`);
     t.match(body, /Watching needs no account/, `${version}: says watching needs no account`);
@@ -24,9 +33,17 @@ test('welcome email: says the account is ready and what it is for, not that watc
   }
   t.ok(email.text.includes('Log in to publish a video:\nhttps://tutorials.example.com/site/auth/log-in\n'), 'the text links to the log-in page');
   t.ok(email.text.includes('Browse the videos:\nhttps://tutorials.example.com/site/\n'), 'and to the home page');
-  t.match(email.html, /<a href="https:\/\/tutorials\.example\.com\/site\/auth\/log-in" style="[^"]+">Log in to publish a video<\/a>/, 'the HTML links to the log-in page');
+  t.match(
+    email.html,
+    /<a href="https:\/\/tutorials\.example\.com\/site\/auth\/log-in" style="[^"]+">Log in to publish a video<\/a>/,
+    'the HTML links to the log-in page',
+  );
   t.match(email.html, /<a href="https:\/\/tutorials\.example\.com\/site\/" style="[^"]+">Browse the videos<\/a>/, 'and to the home page');
-  t.equal(words(visible(email.html).replace('Log in to publish a video', 'Log in to publish a video:').replace('Browse the videos', 'Browse the videos:')), words(email.text), 'both versions say the same words');
+  t.equal(
+    words(visible(email.html).replace('Log in to publish a video', 'Log in to publish a video:').replace('Browse the videos', 'Browse the videos:')),
+    words(email.text),
+    'both versions say the same words',
+  );
   t.end();
 });
 

@@ -23,7 +23,11 @@ scopedTest('send-email: a server busy once (451) then accepting gets the email o
 
   t.equal(smtp.rcptCount(), 2, 'tried twice');
   t.equal(smtp.received.length, 1, 'one email arrived');
-  t.deepEqual((await answersTo(store, emailId)).map((answer) => answer.type), ['DeliveryDeferred', 'Sent'], 'deferred, then one Sent');
+  t.deepEqual(
+    (await answersTo(store, emailId)).map((answer) => answer.type),
+    ['DeliveryDeferred', 'Sent'],
+    'deferred, then one Sent',
+  );
 });
 
 scopedTest('send-email: a server that stays busy (451) is tried until the retry window is spent, then the email is Failed with its reply', async (t, scope) => {
@@ -62,7 +66,10 @@ scopedTest('send-email: a server that refuses for good (550) is not asked again:
   t.equal(smtp.rcptCount(), 1, 'one try: the same message would be refused again');
   t.equal(smtp.received.length, 0, 'nothing arrived');
   const answers = await answersTo(store, emailId);
-  t.deepEqual(answers.map((answer) => answer.type), ['Failed']);
+  t.deepEqual(
+    answers.map((answer) => answer.type),
+    ['Failed'],
+  );
   t.match((answers[0]!.data as { reason: string }).reason, /550 no such user/);
 });
 
@@ -75,7 +82,10 @@ scopedTest('send-email: a mail server that is down is tried again later; the sub
 
   t.equal(transport.tries.length, 1, 'one try now');
   const answers = await answersTo(store, emailId);
-  t.deepEqual(answers.map((answer) => answer.type), ['DeliveryDeferred']);
+  t.deepEqual(
+    answers.map((answer) => answer.type),
+    ['DeliveryDeferred'],
+  );
   t.match((answers[0]!.data as { reason: string }).reason, /ECONNREFUSED/, 'saying why');
   // A refused connection carries the errno a database outage does; it must not stall the subscriber.
   t.equal(component.subscription.status().readError, undefined, 'not taken for a message store outage');
@@ -93,5 +103,9 @@ scopedTest('send-email: a Send for an email id already answered by another comma
   await drain(component.subscription);
 
   t.equal(smtp.rcptCount(), 1, 'one try in all');
-  t.deepEqual((await answersTo(store, emailId)).map((answer) => answer.type), ['Failed'], 'one answer');
+  t.deepEqual(
+    (await answersTo(store, emailId)).map((answer) => answer.type),
+    ['Failed'],
+    'one answer',
+  );
 });

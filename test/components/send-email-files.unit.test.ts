@@ -34,7 +34,11 @@ scopedTest('send-email: without an SMTP URL each email is one .eml file, named b
       ['text/html', '<p>Hello <b>Ada</b>.</p>'],
     ],
   );
-  t.deepEqual((await answersTo(store, command.emailId)).map((answer) => answer.type), ['Sent'], 'answered Sent');
+  t.deepEqual(
+    (await answersTo(store, command.emailId)).map((answer) => answer.type),
+    ['Sent'],
+    'answered Sent',
+  );
 
   const written = logs.filter((line) => line.msg === 'email written to a file');
   t.equal(written.length, 1, 'one log line for the file');
@@ -55,31 +59,38 @@ scopedTest('send-email: the file transport refuses an email id that is not a uui
   t.deepEqual(await readdir(tmp), [], 'nothing written');
 });
 
-scopedTest('send-email: a mail folder that cannot be written is tried again, its reason names no server path, and the email goes out once the folder is back', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const tmp = scope.add(await mkdtemp(path.join(os.tmpdir(), 'send-email-')), (dir) => rm(dir, { recursive: true, force: true }));
-  // A file where the folder should be: the mail folder "unavailable" (a full or read-only disk acts alike, but cannot be made here as root).
-  const blocker = path.join(tmp, 'mail-volume');
-  await writeFile(blocker, 'not a folder');
-  const mailDir = path.join(blocker, 'mail');
-  const clock = manualClock();
-  const component = sendEmailComponent(scope, store, createMailTransport({ mailDir, logger: pino({ level: 'silent' }) }), { now: clock.now });
-  const command = await writeSend(store);
-  await drain(component.subscription);
+scopedTest(
+  'send-email: a mail folder that cannot be written is tried again, its reason names no server path, and the email goes out once the folder is back',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const tmp = scope.add(await mkdtemp(path.join(os.tmpdir(), 'send-email-')), (dir) => rm(dir, { recursive: true, force: true }));
+    // A file where the folder should be: the mail folder "unavailable" (a full or read-only disk acts alike, but cannot be made here as root).
+    const blocker = path.join(tmp, 'mail-volume');
+    await writeFile(blocker, 'not a folder');
+    const mailDir = path.join(blocker, 'mail');
+    const clock = manualClock();
+    const component = sendEmailComponent(scope, store, createMailTransport({ mailDir, logger: pino({ level: 'silent' }) }), { now: clock.now });
+    const command = await writeSend(store);
+    await drain(component.subscription);
 
-  const [first] = await answersTo(store, command.emailId);
-  const stored = JSON.stringify(first);
-  t.match(stored, /ENOTDIR/, 'the reason says what went wrong');
-  t.notOk(stored.includes(tmp), 'but not where: no server path in the stored reason');
-  t.notOk(stored.includes('mail-volume'), "nor any part of the folder's path");
-  t.equal(first?.type, 'DeliveryDeferred', 'a folder that cannot be written is a fault that may pass: tried again later');
+    const [first] = await answersTo(store, command.emailId);
+    const stored = JSON.stringify(first);
+    t.match(stored, /ENOTDIR/, 'the reason says what went wrong');
+    t.notOk(stored.includes(tmp), 'but not where: no server path in the stored reason');
+    t.notOk(stored.includes('mail-volume'), "nor any part of the folder's path");
+    t.equal(first?.type, 'DeliveryDeferred', 'a folder that cannot be written is a fault that may pass: tried again later');
 
-  // The fault passes.
-  await rm(blocker);
-  await drain(component.retries.subscription);
-  clock.advance(60_000);
-  await component.retries.retryDue();
-  await drain(component.subscription);
-  t.deepEqual((await answersTo(store, command.emailId)).map((answer) => answer.type), ['DeliveryDeferred', 'Sent'], 'sent on the next try');
-  t.deepEqual(await readdir(mailDir), [`${command.emailId}.eml`], 'the email is in the folder');
-});
+    // The fault passes.
+    await rm(blocker);
+    await drain(component.retries.subscription);
+    clock.advance(60_000);
+    await component.retries.retryDue();
+    await drain(component.subscription);
+    t.deepEqual(
+      (await answersTo(store, command.emailId)).map((answer) => answer.type),
+      ['DeliveryDeferred', 'Sent'],
+      'sent on the next try',
+    );
+    t.deepEqual(await readdir(mailDir), [`${command.emailId}.eml`], 'the email is in the folder');
+  },
+);

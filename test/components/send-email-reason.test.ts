@@ -22,7 +22,12 @@ test('send-email reason: a server path an error names only in its words is remov
 });
 
 test('send-email reason: what is not a path stays (an SMTP reply, a web address)', (t) => {
-  const kept = ['451 4.3.0 Temporary lookup failure', '421 4.7.0 Try again later, see https://mail.example/help/421', 'connect ECONNREFUSED 127.0.0.1:25', '550 5.7.1 Rejected: policy A:1'];
+  const kept = [
+    '451 4.3.0 Temporary lookup failure',
+    '421 4.7.0 Try again later, see https://mail.example/help/421',
+    'connect ECONNREFUSED 127.0.0.1:25',
+    '550 5.7.1 Rejected: policy A:1',
+  ];
   for (const message of kept) t.equal(reasonOf(new Error(message), 'ada@example.com'), message, JSON.stringify(message));
   t.end();
 });

@@ -62,7 +62,11 @@ scopedTest('send-email: the same Send delivered twice sends one email and writes
 
   t.equal(transport.sent.length, 1, 'one email');
   const answers = await answersTo(store, emailId);
-  t.deepEqual(answers.map((answer) => answer.type), ['Sent'], 'one Sent');
+  t.deepEqual(
+    answers.map((answer) => answer.type),
+    ['Sent'],
+    'one Sent',
+  );
   t.equal(answers[0]!.metadata.causationMessageGlobalPosition, first.globalPosition, 'answering the first command');
 });
 
@@ -94,7 +98,11 @@ scopedTest('send-email: two deliveries of one Send racing past the check write o
   await Promise.all([one.handle(command), other.handle(command)]);
   t.equal(transport.sent.length, 2, 'both read "unanswered" before either wrote (the race is real)');
   const answers = await answersTo(store, emailId);
-  t.deepEqual(answers.map((answer) => answer.type), ['Sent'], 'one answer: the second write met the version it expected gone');
+  t.deepEqual(
+    answers.map((answer) => answer.type),
+    ['Sent'],
+    'one answer: the second write met the version it expected gone',
+  );
 });
 
 /** A store whose first write of an answer fails as when the connection drops. */
@@ -121,7 +129,11 @@ scopedTest('send-email: when the answer cannot be written after the email went o
   await drain(component.subscription);
 
   t.equal(transport.sent.length, 1, 'one email');
-  t.deepEqual((await answersTo(store, emailId)).map((answer) => answer.type), ['Sent'], 'one Sent, written on the second try');
+  t.deepEqual(
+    (await answersTo(store, emailId)).map((answer) => answer.type),
+    ['Sent'],
+    'one Sent, written on the second try',
+  );
   t.equal(component.subscription.status().parked, 0, 'nothing parked');
 });
 
@@ -135,10 +147,18 @@ scopedTest('send-email: a Send whose data breaks the contract is parked, nothing
   const good = await writeSend(store);
 
   await waitUntil('the valid Send to be answered', async () => (await answersTo(store, good.emailId)).length === 1);
-  t.deepEqual(transport.tries.map((email) => email.emailId), [good.emailId], 'only the valid one was sent');
+  t.deepEqual(
+    transport.tries.map((email) => email.emailId),
+    [good.emailId],
+    'only the valid one was sent',
+  );
   const parked = await store.readStream(`deadLetter-${SEND_EMAIL_SUBSCRIBER_ID}`);
   const reasons = parked.map((entry) => parkedData.parse(entry.data));
-  t.deepEqual(reasons.map((entry) => entry.message.id), [bad.id, headerInjection.id], 'both bad commands parked, by reference');
+  t.deepEqual(
+    reasons.map((entry) => entry.message.id),
+    [bad.id, headerInjection.id],
+    'both bad commands parked, by reference',
+  );
   t.match(reasons[0]!.error, /MessageDataError.*to/, 'saying which field');
   t.match(reasons[1]!.error, /subject.*line breaks/, 'a subject that would add headers is refused');
   t.equal(reasons[0]!.attempts, 1, 'not retried: no retry mends data');
@@ -189,7 +209,9 @@ scopedTest('send-email: a sealed to is opened with sealedFor’s key, sent to th
   const { store } = openMemoryStore(scope);
   const smtp = await startSmtpServer(scope);
   const personalData = memoryPersonalData();
-  const { subscription } = sendEmailComponent(scope, store, createMailTransport({ smtpUrl: smtp.url, mailDir: 'unused', logger: silentLogger }), { personalData });
+  const { subscription } = sendEmailComponent(scope, store, createMailTransport({ smtpUrl: smtp.url, mailDir: 'unused', logger: silentLogger }), {
+    personalData,
+  });
   subscription.start();
   const userId = randomUUID();
   const to = await personalData.seal(userId, 'hopper@example.com');
@@ -219,7 +241,11 @@ scopedTest('send-email: a sealed to whose key was erased before delivery → Fai
 
   t.equal(transport.tries.length, 0, 'nothing sent');
   const answers = await answersTo(store, send.emailId);
-  t.deepEqual(answers.map((answer) => answer.type), ['Failed'], 'answered Failed');
+  t.deepEqual(
+    answers.map((answer) => answer.type),
+    ['Failed'],
+    'answered Failed',
+  );
   t.deepEqual(answers[0]!.data, { emailId: send.emailId, to, sealedFor: userId, reason: 'the recipient was erased' }, 'with that reason, to still sealed');
   t.equal(component.subscription.status().parked, 0, 'nothing parked');
 

@@ -13,7 +13,19 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { eventOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
-import { ffmpegWrapper, ffprobe, isAlive, makeGrowing, makeSparse, makeStill, makeUnmeasured, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
+import {
+  ffmpegWrapper,
+  ffprobe,
+  isAlive,
+  makeGrowing,
+  makeSparse,
+  makeStill,
+  makeUnmeasured,
+  makeVideo,
+  partialFiles,
+  tempDir,
+  upload,
+} from '../fixtures/video-sources.ts';
 
 // How a publish can fail, and that each failure ends as the creator's VideoPublishingFailed,
 // never as a video left "converting" or a message parked.
@@ -32,7 +44,9 @@ async function leftOver(videoStore: VideoStore, dir: string, videoId: string): P
 /** leftOver once the running transcoder is done with the video: it removes the files just after writing the failure. */
 async function leftOverWhenDone(videoStore: VideoStore, dir: string, videoId: string): Promise<string[]> {
   let files: string[] = [];
-  await waitUntil('the files to be removed', async () => (files = await leftOver(videoStore, dir, videoId)).length === 0, { timeoutMs: 3_000 }).catch(() => undefined);
+  await waitUntil('the files to be removed', async () => (files = await leftOver(videoStore, dir, videoId)).length === 0, { timeoutMs: 3_000 }).catch(
+    () => undefined,
+  );
   return files;
 }
 
@@ -83,7 +97,11 @@ test('video-publishing failures: a fault of ours after the transcode started is 
     await drain(component.commands);
     await drain(component.transcoder);
 
-    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublishingFailed'], 'started, then failed: not left converting');
+    t.deepEqual(
+      await typesOf(store, videoId),
+      ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublishingFailed'],
+      'started, then failed: not left converting',
+    );
     t.equal(await reasonOf(store, videoId), OUR_SIDE_REASON, 'the reason says the fault was ours, and to try again');
     t.equal((await ffmpeg.runs()).length, 3, 'tried as often as the retry policy allows (3 in tests)');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
@@ -166,7 +184,11 @@ test('video-publishing failures: ffmpeg killed by a signal on every try fails th
 });
 
 /** The component running, and one video published on it; for the limits' tests. */
-async function publishOne(scope: Scope, source: (dir: string) => Promise<string>, overrides: Partial<VideoPublishingComponentDeps> & { realTime?: boolean } = {}) {
+async function publishOne(
+  scope: Scope,
+  source: (dir: string) => Promise<string>,
+  overrides: Partial<VideoPublishingComponentDeps> & { realTime?: boolean } = {},
+) {
   const { store } = await openTestStore(scope);
   const dir = await tempDir(scope);
   const videoStore = videoStoreIn(dir);
@@ -179,7 +201,9 @@ async function publishOne(scope: Scope, source: (dir: string) => Promise<string>
   await upload(videoStore, videoId, await source(dir));
   await writeCommand(store, publish);
   const outcome = (timeoutMs = 10_000) =>
-    waitUntil('an outcome', async () => (await typesOf(store, videoId)).find((type) => type === 'VideoPublished' || type === 'VideoPublishingFailed'), { timeoutMs });
+    waitUntil('an outcome', async () => (await typesOf(store, videoId)).find((type) => type === 'VideoPublished' || type === 'VideoPublishingFailed'), {
+      timeoutMs,
+    });
   return { store, dir, videoStore, ffmpeg, component, videoId, outcome };
 }
 
@@ -200,7 +224,10 @@ test('video-publishing limits: a few kilobytes of three frames, the last at 20 0
 test('video-publishing limits: a picture just over 4K, or a side over 4096, is refused before any transcode', async (t) => {
   const scope = createScope();
   try {
-    for (const [width, height] of [[3856, 2176], [4112, 720]] as const) {
+    for (const [width, height] of [
+      [3856, 2176],
+      [4112, 720],
+    ] as const) {
       const big = (dir: string) => makeVideo(dir, { width, height, seconds: 0.2, audio: false });
       const { store, videoId, ffmpeg, videoStore, dir, outcome } = await publishOne(scope, big);
       t.equal(await outcome(20_000), 'VideoPublishingFailed', `${width}×${height}: failed`);
@@ -235,7 +262,11 @@ test('video-publishing failures: a file ffmpeg cannot convert fails with ffmpeg�
     const failing = await ffmpegWrapper(await tempDir(scope), { failWith: '[h264 @ 0x4222a440] no frame!' });
     const { store, videoId, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 0.5, audio: false }), { ffmpegPath: failing.path });
     t.equal(await outcome(), 'VideoPublishingFailed', 'failed');
-    t.equal(await reasonOf(store, videoId), 'The video could not be converted (no frame!). Export it again as MP4, or upload another file.', 'saying what ffmpeg said, without "[h264 @ 0x…]"');
+    t.equal(
+      await reasonOf(store, videoId),
+      'The video could not be converted (no frame!). Export it again as MP4, or upload another file.',
+      'saying what ffmpeg said, without "[h264 @ 0x…]"',
+    );
   } finally {
     await scope.close();
   }
@@ -300,7 +331,10 @@ test('video-publishing limits: a conversion that reaches the output size limit i
   try {
     const began = Date.now();
     // Read in real time, the 30-second video would take 30 s to convert; the limit stops it a few seconds in.
-    const { store, videoId, videoStore, dir, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 30 }), { realTime: true, limits: { maxOutputBytes: 20_000 } });
+    const { store, videoId, videoStore, dir, outcome } = await publishOne(scope, (dir) => makeVideo(dir, { seconds: 30 }), {
+      realTime: true,
+      limits: { maxOutputBytes: 20_000 },
+    });
     t.equal(await outcome(25_000), 'VideoPublishingFailed', 'failed');
     t.ok(Date.now() - began < 20_000, `ffmpeg stopped at the limit (${Date.now() - began} ms in all)`);
     t.equal(await reasonOf(store, videoId), 'The converted video would be larger than 20 KB. Please upload a shorter video.', 'saying why');

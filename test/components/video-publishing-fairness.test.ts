@@ -103,7 +103,11 @@ test('video-publishing fairness: past the creator’s quota a video fails at onc
     await drain(component.transcoder);
 
     t.deepEqual(await typesOf(store, videos[2]!), ['VideoPublishingAccepted', 'VideoPublishingFailed'], 'the third in hand at once: failed, never started');
-    t.equal(((await eventOf(store, videos[2]!, 'VideoPublishingFailed'))?.data as { reason: string }).reason, creatorBusyReason(quota), `saying why ("${creatorBusyReason(quota)}")`);
+    t.equal(
+      ((await eventOf(store, videos[2]!, 'VideoPublishingFailed'))?.data as { reason: string }).reason,
+      creatorBusyReason(quota),
+      `saying why ("${creatorBusyReason(quota)}")`,
+    );
     t.equal(await videoStore.stat(publishVideoControl({ videoId: videos[2]! }).data.sourceUri), undefined, 'its upload deleted');
     for (const videoId of [videos[0]!, videos[1]!, bobs]) t.equal((await typesOf(store, videoId)).at(-1), 'VideoPublished', 'the others published');
   } finally {
@@ -151,7 +155,10 @@ test('video-publishing fairness: the queue takes an acceptance delivered twice o
     const dir = await tempDir(scope);
     const videoStore = videoStoreIn(dir);
     const queue = createTranscodeQueue();
-    const deliver = createDispatcher(videoPublishingEventSchemas, createQueueingHandlers({ messageStore: store, logger: silentLogger, videoStore, queue, quota: { running: 1, queued: 3 } }));
+    const deliver = createDispatcher(
+      videoPublishingEventSchemas,
+      createQueueingHandlers({ messageStore: store, logger: silentLogger, videoStore, queue, quota: { running: 1, queued: 3 } }),
+    );
     const publish = publishVideoControl();
     const { videoId, ownerId } = publish.data;
     const stream = videoPublishingStreamName(videoId);

@@ -81,65 +81,71 @@ scopedTest('video-publishing: only the owner may rename, describe or unpublish; 
   t.equal(await nameOf(store, videoId), 'Mine', 'the name is unchanged');
 });
 
-scopedTest('video-publishing: a PublishVideo in someone else’s name, or for another video’s upload, is rejected and the owner can still publish', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const owner = randomUUID();
-  const stranger = randomUUID();
-  const videoId = randomUUID();
-  const otherVideo = randomUUID();
-  // A stranger names the owner as owner (and so would publish in their name), or publishes the owner's upload as their own.
-  const inTheirName = publishVideoControl({ videoId, ownerId: owner }, commandMetadata(stranger));
-  const othersUpload = publishVideoControl({ videoId: otherVideo, ownerId: stranger, sourceUri: uriOfKey(videoKeys.source(videoId)) });
-  await writeCommand(store, inTheirName);
-  await writeCommand(store, othersUpload);
-  await drain(component.commands);
+scopedTest(
+  'video-publishing: a PublishVideo in someone else’s name, or for another video’s upload, is rejected and the owner can still publish',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const owner = randomUUID();
+    const stranger = randomUUID();
+    const videoId = randomUUID();
+    const otherVideo = randomUUID();
+    // A stranger names the owner as owner (and so would publish in their name), or publishes the owner's upload as their own.
+    const inTheirName = publishVideoControl({ videoId, ownerId: owner }, commandMetadata(stranger));
+    const othersUpload = publishVideoControl({ videoId: otherVideo, ownerId: stranger, sourceUri: uriOfKey(videoKeys.source(videoId)) });
+    await writeCommand(store, inTheirName);
+    await writeCommand(store, othersUpload);
+    await drain(component.commands);
 
-  t.deepEqual(
-    await answers(store, videoId),
-    [['VideoPublishingRejected', { ...inTheirName.data, reason: REJECTION_REASONS.publishForSomeoneElse }]],
-    'ownerId must be the sender',
-  );
-  t.deepEqual(
-    await answers(store, otherVideo),
-    [['VideoPublishingRejected', { ...othersUpload.data, reason: REJECTION_REASONS.publishOtherUpload }]],
-    'the source must be the video’s own upload',
-  );
-  t.deepEqual(await typesOf(store, otherVideo), ['VideoPublishingRejected'], 'nothing accepted');
+    t.deepEqual(
+      await answers(store, videoId),
+      [['VideoPublishingRejected', { ...inTheirName.data, reason: REJECTION_REASONS.publishForSomeoneElse }]],
+      'ownerId must be the sender',
+    );
+    t.deepEqual(
+      await answers(store, otherVideo),
+      [['VideoPublishingRejected', { ...othersUpload.data, reason: REJECTION_REASONS.publishOtherUpload }]],
+      'the source must be the video’s own upload',
+    );
+    t.deepEqual(await typesOf(store, otherVideo), ['VideoPublishingRejected'], 'nothing accepted');
 
-  await writeCommand(store, publishVideoControl({ videoId, ownerId: owner }));
-  await drain(component.commands);
-  t.deepEqual(await typesOf(store, videoId), ['VideoPublishingRejected', 'VideoPublishingAccepted'], 'the rejection did not take the video from its owner');
-});
+    await writeCommand(store, publishVideoControl({ videoId, ownerId: owner }));
+    await drain(component.commands);
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingRejected', 'VideoPublishingAccepted'], 'the rejection did not take the video from its owner');
+  },
+);
 
-scopedTest('video-publishing: names that are blank, longer than 200 characters, more than one line, with invisible formatting, unchanged, or for no video are rejected', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const { videoId, ownerId } = await acceptedVideo(store, component.commands);
-  const longest = 'é'.repeat(200);
-  const sent = ['   ', '', 'x'.repeat(201), 'Line one\nLine two', 'Knots \u202Edaer', `  ${longest}  `, longest];
-  for (const name of sent) await writeCommand(store, nameVideoControl(videoId, name, ownerId));
-  const unknownVideo = randomUUID();
-  await writeCommand(store, nameVideoControl(unknownVideo, 'Nothing to name', ownerId));
-  await drain(component.commands);
+scopedTest(
+  'video-publishing: names that are blank, longer than 200 characters, more than one line, with invisible formatting, unchanged, or for no video are rejected',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const { videoId, ownerId } = await acceptedVideo(store, component.commands);
+    const longest = 'é'.repeat(200);
+    const sent = ['   ', '', 'x'.repeat(201), 'Line one\nLine two', 'Knots \u202Edaer', `  ${longest}  `, longest];
+    for (const name of sent) await writeCommand(store, nameVideoControl(videoId, name, ownerId));
+    const unknownVideo = randomUUID();
+    await writeCommand(store, nameVideoControl(unknownVideo, 'Nothing to name', ownerId));
+    await drain(component.commands);
 
-  t.deepEqual(
-    await answers(store, videoId),
-    [
-      ['VideoNameRejected', { videoId, name: '   ', reason: REJECTION_REASONS.blankName }],
-      ['VideoNameRejected', { videoId, name: '', reason: REJECTION_REASONS.blankName }],
-      ['VideoNameRejected', { videoId, name: 'x'.repeat(201), reason: REJECTION_REASONS.nameTooLong }],
-      ['VideoNameRejected', { videoId, name: 'Line one\nLine two', reason: REJECTION_REASONS.nameNotOneLine }],
-      ['VideoNameRejected', { videoId, name: 'Knots \u202Edaer', reason: REJECTION_REASONS.nameInvisible }],
-      ['VideoNamed', { videoId, name: longest }],
-      ['VideoNameRejected', { videoId, name: longest, reason: REJECTION_REASONS.unchangedName }],
-    ],
-    '200 characters (counted as a person counts them, trimmed) is allowed; the rest say why not',
-  );
-  t.deepEqual(
-    await answers(store, unknownVideo),
-    [['VideoNameRejected', { videoId: unknownVideo, name: 'Nothing to name', reason: REJECTION_REASONS.unknownVideo }]],
-    'a video that was never published cannot be named',
-  );
-});
+    t.deepEqual(
+      await answers(store, videoId),
+      [
+        ['VideoNameRejected', { videoId, name: '   ', reason: REJECTION_REASONS.blankName }],
+        ['VideoNameRejected', { videoId, name: '', reason: REJECTION_REASONS.blankName }],
+        ['VideoNameRejected', { videoId, name: 'x'.repeat(201), reason: REJECTION_REASONS.nameTooLong }],
+        ['VideoNameRejected', { videoId, name: 'Line one\nLine two', reason: REJECTION_REASONS.nameNotOneLine }],
+        ['VideoNameRejected', { videoId, name: 'Knots \u202Edaer', reason: REJECTION_REASONS.nameInvisible }],
+        ['VideoNamed', { videoId, name: longest }],
+        ['VideoNameRejected', { videoId, name: longest, reason: REJECTION_REASONS.unchangedName }],
+      ],
+      '200 characters (counted as a person counts them, trimmed) is allowed; the rest say why not',
+    );
+    t.deepEqual(
+      await answers(store, unknownVideo),
+      [['VideoNameRejected', { videoId: unknownVideo, name: 'Nothing to name', reason: REJECTION_REASONS.unknownVideo }]],
+      'a video that was never published cannot be named',
+    );
+  },
+);
 
 scopedTest('video-publishing: a description may be up to 5 000 characters, or empty to clear it; more, or the same again, is rejected', async (t, scope) => {
   const { store, component } = await setUp(scope);
@@ -148,15 +154,12 @@ scopedTest('video-publishing: a description may be up to 5 000 characters, or em
   for (const description of [longest, longest, `${longest}z`, '']) await writeCommand(store, describeVideoControl(videoId, description, ownerId));
   await drain(component.commands);
 
-  t.deepEqual(
-    await answers(store, videoId),
-    [
-      ['VideoDescribed', { videoId, description: longest }],
-      ['VideoDescriptionRejected', { videoId, description: longest, reason: REJECTION_REASONS.unchangedDescription }],
-      ['VideoDescriptionRejected', { videoId, description: `${longest}z`, reason: REJECTION_REASONS.descriptionTooLong }],
-      ['VideoDescribed', { videoId, description: '' }],
-    ],
-  );
+  t.deepEqual(await answers(store, videoId), [
+    ['VideoDescribed', { videoId, description: longest }],
+    ['VideoDescriptionRejected', { videoId, description: longest, reason: REJECTION_REASONS.unchangedDescription }],
+    ['VideoDescriptionRejected', { videoId, description: `${longest}z`, reason: REJECTION_REASONS.descriptionTooLong }],
+    ['VideoDescribed', { videoId, description: '' }],
+  ]);
 });
 
 scopedTest('video-publishing: a published video is unpublished by its owner; one not (yet) published is not', async (t, scope) => {
@@ -168,7 +171,16 @@ scopedTest('video-publishing: a published video is unpublished by its owner; one
   await store.write(videoPublishingStreamName(videoId), {
     id: randomUUID(),
     type: 'VideoPublished',
-    data: { ownerId, videoId, sourceUri: `video-store:source/${videoId}`, transcodedUri: `video-store:transcoded/${videoId}.mp4`, posterUri: `video-store:posters/${videoId}.jpg`, durationSeconds: 1, width: 320, height: 240 },
+    data: {
+      ownerId,
+      videoId,
+      sourceUri: `video-store:source/${videoId}`,
+      transcodedUri: `video-store:transcoded/${videoId}.mp4`,
+      posterUri: `video-store:posters/${videoId}.jpg`,
+      durationSeconds: 1,
+      width: 320,
+      height: 240,
+    },
     metadata: {},
   });
   await writeCommand(store, unpublishVideoControl(videoId, ownerId));
@@ -193,7 +205,13 @@ scopedTest('video-publishing: every command handled twice has one effect, and th
   const publish = publishVideoControl();
   const { videoId, ownerId } = publish.data;
   const commands: RawMessage[] = [];
-  for (const command of [publish, nameVideoControl(videoId, 'A name', ownerId), describeVideoControl(videoId, 'About it', ownerId), unpublishVideoControl(videoId, ownerId), nameVideoControl(videoId, '', ownerId)]) {
+  for (const command of [
+    publish,
+    nameVideoControl(videoId, 'A name', ownerId),
+    describeVideoControl(videoId, 'About it', ownerId),
+    unpublishVideoControl(videoId, ownerId),
+    nameVideoControl(videoId, '', ownerId),
+  ]) {
     commands.push(await writeCommand(store, command));
   }
   for (const command of commands) await component.handlers.commands(command);
@@ -201,7 +219,11 @@ scopedTest('video-publishing: every command handled twice has one effect, and th
   const attempts = recording.attempts.length;
   for (const command of commands) await component.handlers.commands(command);
 
-  t.deepEqual(before, ['VideoPublishingAccepted', 'VideoNamed', 'VideoDescribed', 'VideoUnpublishRejected', 'VideoNameRejected'], 'one answer each (accepted, named, described, rejected, rejected)');
+  t.deepEqual(
+    before,
+    ['VideoPublishingAccepted', 'VideoNamed', 'VideoDescribed', 'VideoUnpublishRejected', 'VideoNameRejected'],
+    'one answer each (accepted, named, described, rejected, rejected)',
+  );
   t.deepEqual(await typesOf(store, videoId), before, 'the same after the second round');
   t.equal(recording.attempts.length, attempts, 'each found its answer and did not even try to write');
 });

@@ -44,7 +44,16 @@ test('media sandbox: a tool gets none of our environment, whatever the process h
     for (const [name, value] of Object.entries(SECRETS)) {
       t.notOk(environment.includes(name) || environment.includes(value), `no ${name}`);
     }
-    t.deepEqual(environment.trim().split('\n').map((line) => line.split('=')[0]).filter((name) => name !== 'PWD').sort(), ['LC_ALL', 'PATH'], 'only a search path and the C locale');
+    t.deepEqual(
+      environment
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=')[0])
+        .filter((name) => name !== 'PWD')
+        .sort(),
+      ['LC_ALL', 'PATH'],
+      'only a search path and the C locale',
+    );
   } finally {
     await scope.close();
   }
@@ -71,7 +80,11 @@ test('media sandbox: on Linux a tool runs under CPU, memory and file size limits
     t.match(limits, /^Max cpu time\s+123\s+128\s+seconds/m, 'CPU time: 123 s, then SIGKILL 5 s on');
     t.match(limits, /^Max data size\s+536870912\s+536870912\s+bytes/m, 'writable memory: 512 MiB');
     t.match(limits, /^Max file size\s+7340032\s+7340032\s+bytes/m, 'files: 7 MiB');
-    const devices = section(output, 'network').split('\n').slice(2).map((line) => line.split(':')[0]?.trim()).filter(Boolean);
+    const devices = section(output, 'network')
+      .split('\n')
+      .slice(2)
+      .map((line) => line.split(':')[0]?.trim())
+      .filter(Boolean);
     t.deepEqual(devices, ['lo'], 'a network of its own with nothing but loopback');
   } finally {
     await scope.close();
@@ -90,8 +103,15 @@ test('media sandbox: a tool that writes past its file size limit is stopped, as 
     await writeFile(script, `#!/bin/sh\nexec head -c 1000000 /dev/zero > '${path.join(dir, 'out')}'\n`);
     await chmod(script, 0o755);
     const sandbox = createSandbox({ setpriv: null, prlimit: DEFAULT_SANDBOX_TOOLS.prlimit, unshare: null }, () => undefined);
-    const run = runTool(script, [], { signal: new AbortController().signal, sandbox, limits: { cpuSeconds: 10, memoryBytes: 256 * 1024 * 1024, fileBytes: 10_000 } });
-    const error = await run.then(() => undefined, (failure: unknown) => failure);
+    const run = runTool(script, [], {
+      signal: new AbortController().signal,
+      sandbox,
+      limits: { cpuSeconds: 10, memoryBytes: 256 * 1024 * 1024, fileBytes: 10_000 },
+    });
+    const error = await run.then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
     t.ok(error instanceof ToolOutputTooLargeError, `stopped by the kernel at 10 000 bytes (${String(error)})`);
   } finally {
     await scope.close();
@@ -113,8 +133,16 @@ test('media tools: a setting wins, then the system’s ffmpeg, then npm’s; a s
     const mine = path.join(dir, 'my-ffmpeg');
     await writeFile(mine, '#!/bin/sh\n');
     await chmod(mine, 0o755);
-    t.deepEqual(resolveMediaTools({ ffmpegPath: mine }, system), { ffmpegPath: mine, ffprobePath: system.ffprobePath }, 'FFMPEG_PATH names one, each tool on its own');
-    t.throws(() => resolveMediaTools({ ffprobePath: path.join(dir, 'nothing') }, system), /FFPROBE_PATH names .*nothing, which is not an executable file/, 'a mistyped setting stops the start');
+    t.deepEqual(
+      resolveMediaTools({ ffmpegPath: mine }, system),
+      { ffmpegPath: mine, ffprobePath: system.ffprobePath },
+      'FFMPEG_PATH names one, each tool on its own',
+    );
+    t.throws(
+      () => resolveMediaTools({ ffprobePath: path.join(dir, 'nothing') }, system),
+      /FFPROBE_PATH names .*nothing, which is not an executable file/,
+      'a mistyped setting stops the start',
+    );
   } finally {
     await scope.close();
   }

@@ -49,14 +49,25 @@ async function publishedVideo(store: MessageStore, commands: { tick(): Promise<n
   await store.write(videoPublishingStreamName(videoId), {
     id: randomUUID(),
     type: 'VideoPublished',
-    data: { ownerId, videoId, sourceUri: `video-store:source/${videoId}`, transcodedUri: `video-store:transcoded/${videoId}.mp4`, posterUri: `video-store:posters/${videoId}.jpg`, durationSeconds: 1, width: 320, height: 240 },
+    data: {
+      ownerId,
+      videoId,
+      sourceUri: `video-store:source/${videoId}`,
+      transcodedUri: `video-store:transcoded/${videoId}.mp4`,
+      posterUri: `video-store:posters/${videoId}.jpg`,
+      durationSeconds: 1,
+      width: 320,
+      height: 240,
+    },
     metadata: {},
   });
   return publish.data;
 }
 
 const answers = async (store: MessageStore, videoId: string) =>
-  (await eventsOf(store, videoId)).filter((event) => !['VideoPublishingAccepted', 'VideoPublished'].includes(event.type)).map((event) => [event.type, event.data]);
+  (await eventsOf(store, videoId))
+    .filter((event) => !['VideoPublishingAccepted', 'VideoPublished'].includes(event.type))
+    .map((event) => [event.type, event.data]);
 
 scopedTest('video-publishing: an admin takes down a published video with a reason; its owner can no longer unpublish it', async (t, scope) => {
   const { store, component } = await setUp(scope);
@@ -98,7 +109,11 @@ scopedTest('video-publishing: a take-down from someone who is not an admin, no l
     senders.map(() => ['VideoTakeDownRejected', { videoId, reason: NOT_ADMIN }]),
     'its owner, a stranger, a revoked admin, an erased admin and an admin made so afterwards: each rejected',
   );
-  t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoPublished', ...senders.map(() => 'VideoTakeDownRejected')], 'nothing was taken down');
+  t.deepEqual(
+    await typesOf(store, videoId),
+    ['VideoPublishingAccepted', 'VideoPublished', ...senders.map(() => 'VideoTakeDownRejected')],
+    'nothing was taken down',
+  );
 });
 
 scopedTest('video-publishing: a take-down needs a video and a reason of plain text up to 500 characters', async (t, scope) => {
@@ -160,38 +175,44 @@ scopedTest('video-publishing: a video taken down while it waits to be transcoded
   t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTakenDown'], 'the transcoder leaves a taken-down video alone');
 });
 
-scopedTest('video-publishing: a PublishVideo from a user already erased (an upload that finished after the erasure) is rejected, never accepted or published', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const ownerId = randomUUID();
-  // The erasure ran while the upload was on its way: the admin portal listed no video of theirs to take down.
-  await store.write(identityStreamName(ownerId), identityEvent('UserErased', ownerId));
-  const publish = publishVideoControl({ ownerId });
-  const { videoId } = publish.data;
-  await writeCommand(store, publish);
-  await drain(component.commands);
-  t.deepEqual(
-    (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
-    [['VideoPublishingRejected', 'the account was erased']],
-    'rejected: the video never exists, so nothing transcodes or publishes it',
-  );
-});
+scopedTest(
+  'video-publishing: a PublishVideo from a user already erased (an upload that finished after the erasure) is rejected, never accepted or published',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const ownerId = randomUUID();
+    // The erasure ran while the upload was on its way: the admin portal listed no video of theirs to take down.
+    await store.write(identityStreamName(ownerId), identityEvent('UserErased', ownerId));
+    const publish = publishVideoControl({ ownerId });
+    const { videoId } = publish.data;
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    t.deepEqual(
+      (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
+      [['VideoPublishingRejected', 'the account was erased']],
+      'rejected: the video never exists, so nothing transcodes or publishes it',
+    );
+  },
+);
 
-scopedTest('video-publishing: a video accepted before its creator was erased is not published after it (the erasure may not have listed it)', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const publish = publishVideoControl();
-  const { videoId, ownerId } = publish.data;
-  await writeCommand(store, publish);
-  await drain(component.commands);
-  // Erased while the video waited for a transcoder, before the admin-users projection had it.
-  await store.write(identityStreamName(ownerId), identityEvent('UserErased', ownerId));
-  const accepted = (await eventsOf(store, videoId)).find((event) => event.type === 'VideoPublishingAccepted')!;
-  await component.handlers.transcoding(accepted);
-  t.deepEqual(
-    (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
-    [
-      ['VideoPublishingAccepted', undefined],
-      ['VideoPublishingFailed', ERASED_OWNER_REASON],
-    ],
-    'failed, not transcoded (there is no upload: a transcode would have said so) and never published',
-  );
-});
+scopedTest(
+  'video-publishing: a video accepted before its creator was erased is not published after it (the erasure may not have listed it)',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    await writeCommand(store, publish);
+    await drain(component.commands);
+    // Erased while the video waited for a transcoder, before the admin-users projection had it.
+    await store.write(identityStreamName(ownerId), identityEvent('UserErased', ownerId));
+    const accepted = (await eventsOf(store, videoId)).find((event) => event.type === 'VideoPublishingAccepted')!;
+    await component.handlers.transcoding(accepted);
+    t.deepEqual(
+      (await eventsOf(store, videoId)).map((event) => [event.type, (event.data as { reason?: string }).reason]),
+      [
+        ['VideoPublishingAccepted', undefined],
+        ['VideoPublishingFailed', ERASED_OWNER_REASON],
+      ],
+      'failed, not transcoded (there is no upload: a transcode would have said so) and never published',
+    );
+  },
+);

@@ -60,7 +60,11 @@ test('text rules: a line break counts as one character, as the form’s own limi
   t.equal(descriptionProblem(typed), undefined, 'a description that filled the form is within the limit');
   const decided = decideDescription(typed, '');
   t.ok(decided.ok && !decided.value.includes('\r') && [...decided.value].length === 5_000, 'and is kept with its line breaks as one character each');
-  t.equal(descriptionProblem(`${'x'.repeat(4_900)}${'\r\n'.repeat(100)}y`), REJECTION_REASONS.descriptionTooLong, 'one more than the form allows is still refused');
+  t.equal(
+    descriptionProblem(`${'x'.repeat(4_900)}${'\r\n'.repeat(100)}y`),
+    REJECTION_REASONS.descriptionTooLong,
+    'one more than the form allows is still refused',
+  );
   t.end();
 });
 
@@ -71,7 +75,13 @@ test('text rules: tag characters hide text unless they spell a flag, and a name 
   t.equal(descriptionProblem(`Line one\n${hidden}`), REJECTION_REASONS.descriptionInvisible, 'a description with them');
   t.equal(nameProblem('\u{E0041}\u{E0042}'), REJECTION_REASONS.nameInvisible, 'a name of nothing but tag characters');
   t.equal(nameProblem('Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}'), REJECTION_REASONS.nameInvisible, 'a flag whose tags are never ended');
-  t.equal(nameProblem('Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} and England \u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}'), undefined, 'two flags are fine');
+  t.equal(
+    nameProblem(
+      'Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} and England \u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}',
+    ),
+    undefined,
+    'two flags are fine',
+  );
   // Hangul fillers are letters that show nothing: a name of them looks blank in every list.
   for (const blank of ['\u3164', '\u115F\u1160', '\uFFA0 \u3164', '\u3164\u034F']) {
     t.equal(nameProblem(blank), REJECTION_REASONS.blankName, `a name that shows nothing: ${JSON.stringify(blank)}`);

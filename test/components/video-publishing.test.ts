@@ -58,11 +58,24 @@ test('video-publishing: PublishVideo → accepted, transcoding started, progress
     t.equal(published.metadata.userId, ownerId, 'and who asked');
 
     const types = await typesOf(store, videoId);
-    t.deepEqual(types.filter((type) => type !== 'VideoTranscodingProgressed' && type !== 'VideoNamed'), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'in order, once each');
-    const percents = (await eventsOf(store, videoId)).filter((event) => event.type === 'VideoTranscodingProgressed').map((event) => (event.data as { percent: number }).percent);
+    t.deepEqual(
+      types.filter((type) => type !== 'VideoTranscodingProgressed' && type !== 'VideoNamed'),
+      ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'],
+      'in order, once each',
+    );
+    const percents = (await eventsOf(store, videoId))
+      .filter((event) => event.type === 'VideoTranscodingProgressed')
+      .map((event) => (event.data as { percent: number }).percent);
     t.ok(percents.length >= 1 && percents.length <= 9, `a few progress reports (${percents.join(', ')})`);
-    t.deepEqual(percents, [...percents].sort((a, b) => a - b), 'rising');
-    t.ok(percents.every((percent) => percent % 10 === 0 && percent > 0 && percent < 100), 'in whole steps of 10 %');
+    t.deepEqual(
+      percents,
+      [...percents].sort((a, b) => a - b),
+      'rising',
+    );
+    t.ok(
+      percents.every((percent) => percent % 10 === 0 && percent > 0 && percent < 100),
+      'in whole steps of 10 %',
+    );
 
     const mp4 = await videoStore.withLocalFile(data.transcodedUri as string, ffprobe);
     const video = mp4.streams.find((stream) => stream.codec_type === 'video');
@@ -100,7 +113,10 @@ test('video-publishing: a large source without sound → at most 720p, its shape
     const video = streams.find((stream) => stream.codec_type === 'video');
     t.deepEqual([video?.width, video?.height], [1278, 720], '1919×1081 fits 1280×720 as 1278×720: 720 high, even, same shape');
     t.deepEqual([width, height], [1278, 720], 'as VideoPublished says');
-    t.notOk(streams.some((stream) => stream.codec_type === 'audio'), 'no audio track, and published anyway');
+    t.notOk(
+      streams.some((stream) => stream.codec_type === 'audio'),
+      'no audio track, and published anyway',
+    );
   } finally {
     await scope.close();
   }
@@ -196,7 +212,11 @@ test('video-publishing: stopped mid-transcode, ffmpeg is killed, nothing is writ
     await Promise.all(first.subscriptions.map((subscription) => subscription.stop()));
     t.ok(Date.now() - stopping < 3_000, `the stop did not wait for the transcode (${Date.now() - stopping} ms)`);
     t.notOk(pid !== undefined && isAlive(pid), 'ffmpeg is gone');
-    t.deepEqual((await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed'), ['VideoPublishingAccepted', 'VideoTranscodingStarted'], 'neither published nor failed');
+    t.deepEqual(
+      (await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed'),
+      ['VideoPublishingAccepted', 'VideoTranscodingStarted'],
+      'neither published nor failed',
+    );
     t.equal(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), undefined, 'no transcoded file under its name');
     t.deepEqual(await partialFiles(dir), [], 'and the half-written one discarded');
     t.equal(first.transcoder.status().parked, 0, 'not parked');
@@ -205,7 +225,11 @@ test('video-publishing: stopped mid-transcode, ffmpeg is killed, nothing is writ
     for (const subscription of second.subscriptions) subscription.start();
     await waitUntil('VideoPublished after the restart', () => eventOf(store, videoId, 'VideoPublished'));
     const types = await typesOf(store, videoId);
-    t.deepEqual(types.filter((type) => type !== 'VideoTranscodingProgressed'), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'published once; the restart’s start was the same event');
+    t.deepEqual(
+      types.filter((type) => type !== 'VideoTranscodingProgressed'),
+      ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'],
+      'published once; the restart’s start was the same event',
+    );
     t.ok(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), 'the transcoded file is there');
   } finally {
     await scope.close();
@@ -229,7 +253,11 @@ test('video-publishing: commands whose data or metadata break the contract are p
 
     t.deepEqual(await typesOf(store, good.data.videoId), ['VideoPublishingAccepted'], 'the valid command after them was handled');
     const parked = await store.readStream('deadLetter-components:video-publishing:commands');
-    t.deepEqual(parked.map((entry) => (entry.data as { message: { id: string } }).message.id), parkedIds, 'each bad one parked');
+    t.deepEqual(
+      parked.map((entry) => (entry.data as { message: { id: string } }).message.id),
+      parkedIds,
+      'each bad one parked',
+    );
     const errors = parked.map((entry) => (entry.data as { error: string }).error);
     t.match(errors[0]!, /MessageDataError.*videoId/, 'a videoId that is no uuid');
     t.match(errors[1]!, /metadata\.userId/, 'no userId to decide ownership on');
@@ -266,7 +294,13 @@ test('video-publishing: a Node process killed mid-transcode takes its ffmpeg wit
     return;
   }
   // util-linux, which ships setpriv, is part of every Debian system: missing, it is a fault here.
-  t.ok(await access(setpriv, constants.X_OK).then(() => true, () => false), `${setpriv} is there to tie ffmpeg to its parent`);
+  t.ok(
+    await access(setpriv, constants.X_OK).then(
+      () => true,
+      () => false,
+    ),
+    `${setpriv} is there to tie ffmpeg to its parent`,
+  );
   const scope = createScope();
   try {
     const dir = await tempDir(scope);
@@ -319,7 +353,11 @@ test('video-publishing: a creator erased while their video converts: it fails in
     t.equal((failed.data as { reason: string }).reason, ERASED_OWNER_REASON, 'failed: its creator was erased');
     t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'never published');
     // The failure is recorded first, then the files go (nothing points at them any more): wait for that.
-    const exists = (key: string) => access(path.join(dir, 'videos', key), constants.F_OK).then(() => true, () => false);
+    const exists = (key: string) =>
+      access(path.join(dir, 'videos', key), constants.F_OK).then(
+        () => true,
+        () => false,
+      );
     for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
       const removed = await waitUntil(`${key} to be removed`, async () => !(await exists(key)), { timeoutMs: 5_000 }).catch(() => false);
       t.ok(removed, `${key} removed`);

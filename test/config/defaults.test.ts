@@ -31,7 +31,11 @@ test('defaults: an empty environment parses to src/config/defaults.ts, field for
     'every default the environment takes is the one in DEFAULTS',
   );
   t.equal(env.siteUrl, defaultSiteUrl(DEFAULTS.port), 'and the site URL is the default one on the default port');
-  t.deepEqual([ffmpegPath, ffprobePath, Object.values(transcode ?? {}).filter((value) => value !== undefined)], [undefined, undefined, []], 'the media settings left to their components stay unset');
+  t.deepEqual(
+    [ffmpegPath, ffprobePath, Object.values(transcode ?? {}).filter((value) => value !== undefined)],
+    [undefined, undefined, []],
+    'the media settings left to their components stay unset',
+  );
   t.end();
 });
 
@@ -54,7 +58,9 @@ test('defaults: each is stated once, in src/config/defaults.ts', async (t) => {
     t.deepEqual(restatedDefaults(text), [], `${file} states no default of its own`);
   }
   t.deepEqual(
-    restatedDefaults("PORT: port.default(3000), A: x.default(DEFAULTS.port), config.pageCacheMs ?? 250, options.from ?? 'x', d ?? 0, config.port ?? DEFAULTS.port\nconst DEFAULT_MAIL = {}"),
+    restatedDefaults(
+      "PORT: port.default(3000), A: x.default(DEFAULTS.port), config.pageCacheMs ?? 250, options.from ?? 'x', d ?? 0, config.port ?? DEFAULTS.port\nconst DEFAULT_MAIL = {}",
+    ),
     ['.default(3000)', 'config.pageCacheMs ?? 250', "options.from ?? 'x'", 'const DEFAULT_MAIL'],
     'and the check finds one that is',
   );

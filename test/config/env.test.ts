@@ -29,7 +29,11 @@ test('config: defaults for a bare environment use the embedded PostgreSQL', (t) 
 test('config: HOST defaults to loopback outside production and to every interface in production', (t) => {
   t.equal(parseEnv({}).host, '127.0.0.1', 'development: only this machine reaches it (a public demo password, an open /status)');
   t.equal(parseEnv({ NODE_ENV: 'test' }).host, '127.0.0.1');
-  t.equal(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).host, '0.0.0.0', 'production: a container\'s published port reaches it');
+  t.equal(
+    parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).host,
+    '0.0.0.0',
+    "production: a container's published port reaches it",
+  );
   t.equal(parseEnv({ HOST: '0.0.0.0' }).host, '0.0.0.0', 'HOST set wins');
   t.equal(parseEnv({ HOST: '' }).host, '127.0.0.1', 'an empty HOST counts as unset');
   t.end();
@@ -67,7 +71,7 @@ test('config: each bad value is named in one clear line', (t) => {
   t.end();
 });
 
-test('config: SUBSCRIBER_POLL_INTERVAL_MS above Node\'s timer limit is refused', (t) => {
+test("config: SUBSCRIBER_POLL_INTERVAL_MS above Node's timer limit is refused", (t) => {
   t.equal(parseEnv({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31 - 1) }).subscriberPollIntervalMs, 2 ** 31 - 1, 'the limit itself is fine');
   const message = errorOf({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31) });
   t.match(message, /^SUBSCRIBER_POLL_INTERVAL_MS is malformed \("2147483648"\): .*timer/, 'one line that says why');
@@ -93,7 +97,7 @@ test('config: a malformed database URL is shown without its password', (t) => {
   t.end();
 });
 
-test('config: TRUST_PROXY takes Express\'s forms and nothing else', (t) => {
+test("config: TRUST_PROXY takes Express's forms and nothing else", (t) => {
   t.equal(parseEnv({}).trustProxy, undefined, 'unset: no proxy is trusted');
   t.equal(parseEnv({ TRUST_PROXY: 'true' }).trustProxy, true);
   t.equal(parseEnv({ TRUST_PROXY: 'false' }).trustProxy, false);
@@ -118,7 +122,11 @@ test('config: STATUS_TOKEN is read as given', (t) => {
 test('config: production refuses to start without a real COOKIE_SECRET', (t) => {
   t.match(errorOf({ ...URLS, NODE_ENV: 'production' }), /^COOKIE_SECRET is missing/);
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'short' }), /^COOKIE_SECRET is malformed/);
-  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'replace-with-a-long-random-string' }), /^COOKIE_SECRET is malformed/, 'the example value is not a secret');
+  t.match(
+    errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: 'replace-with-a-long-random-string' }),
+    /^COOKIE_SECRET is malformed/,
+    'the example value is not a secret',
+  );
   t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).cookieSecrets, [SECRET]);
   t.end();
 });
@@ -134,7 +142,11 @@ test('config: production needs an AUDIT_KEY to sign the audit chain; development
 
 test('config: COOKIE_SECRET may list several keys for rotation, each a real secret in production', (t) => {
   const other = 'n'.repeat(40);
-  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET}, ${other}`, AUDIT_KEY: AUDIT }).cookieSecrets, [SECRET, other], 'the first signs');
+  t.same(
+    parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET}, ${other}`, AUDIT_KEY: AUDIT }).cookieSecrets,
+    [SECRET, other],
+    'the first signs',
+  );
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET},short` }), /^COOKIE_SECRET is malformed/);
   t.match(errorOf({ COOKIE_SECRET: `${SECRET},,${other}` }), /^COOKIE_SECRET is malformed: an empty key/);
   t.end();
@@ -167,7 +179,14 @@ test('config: transcoding settings are left to the component when unset, convert
     {
       ffmpegPath: undefined,
       ffprobePath: undefined,
-      transcode: { maxDecodedPixels: undefined, timePerVideoSecond: undefined, memoryBytes: undefined, resourceWaitMs: undefined, runningPerCreator: undefined, queuedPerCreator: undefined },
+      transcode: {
+        maxDecodedPixels: undefined,
+        timePerVideoSecond: undefined,
+        memoryBytes: undefined,
+        resourceWaitMs: undefined,
+        runningPerCreator: undefined,
+        queuedPerCreator: undefined,
+      },
     },
     'unset: the video-publishing component’s defaults apply (stated there once)',
   );
@@ -186,7 +205,14 @@ test('config: transcoding settings are left to the component when unset, convert
     {
       ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
       ffprobePath: '/opt/ffmpeg/bin/ffprobe',
-      transcode: { maxDecodedPixels: 895795200000, timePerVideoSecond: 2.5, memoryBytes: 1024 * 1024 * 1024, resourceWaitMs: 45 * 60_000, runningPerCreator: 2, queuedPerCreator: 0 },
+      transcode: {
+        maxDecodedPixels: 895795200000,
+        timePerVideoSecond: 2.5,
+        memoryBytes: 1024 * 1024 * 1024,
+        resourceWaitMs: 45 * 60_000,
+        runningPerCreator: 2,
+        queuedPerCreator: 0,
+      },
     },
     'set: in bytes and milliseconds',
   );
@@ -204,7 +230,11 @@ test('config: viewings have a per-address limit and a counting window, each a se
   t.same([tuned.rateLimits.viewingsPerAddress, tuned.viewingCountWindowMs], [{ points: 500, windowSeconds: 60 }, 24 * 60 * 60_000], 'each can be tuned');
   t.match(errorOf({ VIEWINGS_PER_ADDRESS: '0' }), /^VIEWINGS_PER_ADDRESS is malformed/, 'no limit of nothing');
   t.match(errorOf({ VIEWING_LIMIT_WINDOW_SECONDS: 'ten' }), /^VIEWING_LIMIT_WINDOW_SECONDS is malformed/);
-  t.match(errorOf({ VIEWING_COUNT_WINDOW_MINUTES: '0' }), /^VIEWING_COUNT_WINDOW_MINUTES is malformed/, 'a window of nothing would count every viewing: refused');
+  t.match(
+    errorOf({ VIEWING_COUNT_WINDOW_MINUTES: '0' }),
+    /^VIEWING_COUNT_WINDOW_MINUTES is malformed/,
+    'a window of nothing would count every viewing: refused',
+  );
   t.match(errorOf({ VIEWING_COUNT_WINDOW_MINUTES: String(367 * 24 * 60) }), /^VIEWING_COUNT_WINDOW_MINUTES is malformed.*a year/);
   t.end();
 });

@@ -21,7 +21,11 @@ async function register(app: Express, email: string): Promise<{ userId: string; 
   const page = await agent.get('/register');
   const userId = /name="userId" value="([^"]+)"/.exec(page.text)?.[1] ?? '';
   const password = 'a long enough password';
-  const posted = await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
+  const posted = await agent
+    .post('/register')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
   return { userId, status: posted.status };
 }
 
@@ -88,7 +92,9 @@ test('database outage: pages answer 503 "try again in a moment" (never a stack),
     t.pass('every registration acknowledged before the outage is in the store after it');
     await waitUntil(
       'the subscribers to catch up',
-      async () => Number((await system.db('user_credentials').whereIn('user_id', acknowledged).count<{ count: string }[]>('* as count'))[0]?.count) === acknowledged.length,
+      async () =>
+        Number((await system.db('user_credentials').whereIn('user_id', acknowledged).count<{ count: string }[]>('* as count'))[0]?.count) ===
+        acknowledged.length,
       { timeoutMs: 30_000 },
     );
     t.pass('and the subscribers went on by themselves: each of them has a credentials row');

@@ -80,7 +80,9 @@ const advisoryShares = async (embedded: EmbeddedPostgres): Promise<number> => {
   const client = new pg.Client({ connectionString: embedded.url('postgres') });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted`);
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ShareLock' AND granted`,
+    );
     return rows[0]?.n ?? 0;
   } finally {
     await client.end();

@@ -103,7 +103,11 @@ test('the embedded PostgreSQL is shared: migrate, a second npm start and npm run
     t.match(firstOutput.all(), /left the embedded PostgreSQL running: another process uses it/, 'and leaves the server to npm run dev');
     await watchingDev.atLeast(3);
     const afterFirst = await watchingDev.stop();
-    t.equal(afterFirst.failures.length, 0, `npm run dev kept answering 200 (${afterFirst.asked} times) while the first app left ${afterFirst.failures.slice(0, 3).join('; ')}`);
+    t.equal(
+      afterFirst.failures.length,
+      0,
+      `npm run dev kept answering 200 (${afterFirst.asked} times) while the first app left ${afterFirst.failures.slice(0, 3).join('; ')}`,
+    );
 
     devOutput.mark();
     interrupt(dev);

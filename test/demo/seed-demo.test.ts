@@ -43,13 +43,21 @@ test('seedDemo: run twice → the demo creator asked to register once, three vid
     t.deepEqual(second, { written: [] }, 'the second wrote nothing');
     t.deepEqual(await commandCounts(store), { PublishVideo: 3, NameVideo: 3, DescribeVideo: 3 }, 'three videos published, named and described');
     const register = await store.readStream(identityCommandStreamName(DEMO_ACCOUNT.userId));
-    t.deepEqual(register.map((command) => command.type), ['Register'], 'one Register');
+    t.deepEqual(
+      register.map((command) => command.type),
+      ['Register'],
+      'one Register',
+    );
     const data = register[0]?.data as { email: string; passwordHash: string };
     t.equal(data.email, DEMO_ACCOUNT.email, 'for the demo email');
     t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, data.passwordHash), 'with the demo password, hashed');
     for (const sample of SAMPLE_VIDEOS) {
       const [publish] = await store.readStream(videoPublishingCommandStreamName(sample.videoId));
-      t.deepEqual(publish?.metadata, { traceId: publish?.metadata.traceId, userId: DEMO_ACCOUNT.userId, schemaVersion: '1' }, `${sample.name}: sent by the demo creator, with a trace`);
+      t.deepEqual(
+        publish?.metadata,
+        { traceId: publish?.metadata.traceId, userId: DEMO_ACCOUNT.userId, schemaVersion: '1' },
+        `${sample.name}: sent by the demo creator, with a trace`,
+      );
       t.ok((await videoStore.stat(`video-store:${videoKeys.source(sample.videoId)}`))?.bytes, 'its source file stored');
     }
   } finally {
@@ -72,7 +80,11 @@ test('seedDemo: at start-up it leaves a store with videos alone, finishes a seed
     const [publish] = sampleCommands(SAMPLE_VIDEOS[0]!);
     await cut.write(videoPublishingCommandStreamName(publish.data.videoId), publish, -1);
     const resumed = await seedDemo(deps(cut, videoStore));
-    t.deepEqual(resumed.written.filter((message) => message.streamName === videoPublishingCommandStreamName(publish.data.videoId)).map((message) => message.type), ['NameVideo', 'DescribeVideo'], 'the first video named and described');
+    t.deepEqual(
+      resumed.written.filter((message) => message.streamName === videoPublishingCommandStreamName(publish.data.videoId)).map((message) => message.type),
+      ['NameVideo', 'DescribeVideo'],
+      'the first video named and described',
+    );
     t.deepEqual(await commandCounts(cut), { PublishVideo: 3, NameVideo: 3, DescribeVideo: 3 }, 'and the other two sent whole');
   } finally {
     await scope.close();
@@ -100,14 +112,27 @@ test('seedDemo: with the components running, the demo creator can log in and thr
     const catalog = await waitUntil(
       'the three demo videos in the catalog',
       async () => {
-        const rows = await db('videos').where({ status: 'published' }).whereNotNull('name').orderBy('name').select<{ name: string; owner_id: string; width: number }[]>('name', 'owner_id', 'width');
+        const rows = await db('videos')
+          .where({ status: 'published' })
+          .whereNotNull('name')
+          .orderBy('name')
+          .select<{ name: string; owner_id: string; width: number }[]>('name', 'owner_id', 'width');
         return rows.length === 3 && rows;
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
-    t.deepEqual(catalog.map((video) => video.name), SAMPLE_VIDEOS.map((sample) => sample.name).sort(), 'published under their names');
-    t.ok(catalog.every((video) => video.owner_id === DEMO_ACCOUNT.userId && video.width === 640), 'by the demo creator, at 640×360');
-    const credentials = await waitUntil('the demo account', () => db('user_credentials').where({ email: DEMO_ACCOUNT.email }).first<{ user_id: string; password_hash: string } | undefined>('user_id', 'password_hash'));
+    t.deepEqual(
+      catalog.map((video) => video.name),
+      SAMPLE_VIDEOS.map((sample) => sample.name).sort(),
+      'published under their names',
+    );
+    t.ok(
+      catalog.every((video) => video.owner_id === DEMO_ACCOUNT.userId && video.width === 640),
+      'by the demo creator, at 640×360',
+    );
+    const credentials = await waitUntil('the demo account', () =>
+      db('user_credentials').where({ email: DEMO_ACCOUNT.email }).first<{ user_id: string; password_hash: string } | undefined>('user_id', 'password_hash'),
+    );
     t.equal(credentials.user_id, DEMO_ACCOUNT.userId, 'registered');
     t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, credentials.password_hash), 'and the printed password logs in');
   } finally {

@@ -15,7 +15,10 @@ export interface Account {
 }
 
 /** An account as the user-credentials projection holds it, for tests of the pages that read it. */
-export async function seedAccount(db: Knex, { email = `user-${randomUUID().slice(0, 8)}@example.com`, password = 'correct horse battery', roles = [] as string[] } = {}): Promise<Account> {
+export async function seedAccount(
+  db: Knex,
+  { email = `user-${randomUUID().slice(0, 8)}@example.com`, password = 'correct horse battery', roles = [] as string[] } = {},
+): Promise<Account> {
   const userId = randomUUID();
   await db('user_credentials').insert({ user_id: userId, email, password_hash: await bcrypt.hash(password, 4), registered_at: new Date(), roles });
   return { userId, email, password };
@@ -24,7 +27,11 @@ export async function seedAccount(db: Knex, { email = `user-${randomUUID().slice
 /** Opens the log-in page and posts the form as a browser would; returns the answer to the post. */
 export async function logIn(agent: TestAgent, email: string, password: string, extra: Record<string, string> = {}): Promise<Response> {
   const page = await agent.get('/auth/log-in');
-  return agent.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), email, password, ...extra });
+  return agent
+    .post('/auth/log-in')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(page), email, password, ...extra });
 }
 
 /**
@@ -35,6 +42,10 @@ export async function postRegistration(agent: TestAgent, email: string, password
   const page = await agent.get('/register');
   const userId = /name="userId" value="([^"]+)"/.exec(page.text)?.[1];
   if (userId === undefined) throw new Error('the registration page offered no user id');
-  const response = await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
+  const response = await agent
+    .post('/register')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
   return { userId, response };
 }

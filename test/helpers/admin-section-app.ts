@@ -80,8 +80,9 @@ export async function registerThroughTheSite(system: System, email: string, pass
   const agent = request.agent(system.app);
   const { userId, response } = await postRegistration(agent, email, password);
   if (response.status !== 303) throw new Error(`registration answered ${response.status}, not 303`);
-  await waitUntil('RegistrationEmailSent', async () =>
-    (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+  await waitUntil(
+    'RegistrationEmailSent',
+    async () => (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
   );
   // Log-in reads the credentials projection, which may trail the identity stream.
   await waitUntil('the credentials row', async () => system.db('user_credentials').where({ user_id: userId }).first('user_id'));

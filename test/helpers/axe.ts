@@ -24,7 +24,9 @@ export interface AxeViolation {
 export async function blockingViolations(page: Page): Promise<AxeViolation[]> {
   if (!(await page.evaluate('typeof window.axe === "object"'))) await page.evaluate(AXE_SOURCE);
   // A string, run in the page: the tests are compiled without the DOM's types.
-  const violations = (await page.evaluate(`axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_TAGS)} }, resultTypes: ['violations'] }).then((result) => result.violations)`)) as AxeViolation[];
+  const violations = (await page.evaluate(
+    `axe.run(document, { runOnly: { type: 'tag', values: ${JSON.stringify(WCAG_TAGS)} }, resultTypes: ['violations'] }).then((result) => result.violations)`,
+  )) as AxeViolation[];
   return violations.filter((violation) => violation.impact !== null && BLOCKING.has(violation.impact));
 }
 
@@ -32,7 +34,9 @@ export async function blockingViolations(page: Page): Promise<AxeViolation[]> {
 export function describeViolations(violations: readonly AxeViolation[]): string {
   return violations
     .map((violation) => {
-      const nodes = violation.nodes.map((node) => `    ${node.target.map(String).join(' ')}${node.failureSummary ? `\n      ${node.failureSummary.replace(/\n/g, '\n      ')}` : ''}`);
+      const nodes = violation.nodes.map(
+        (node) => `    ${node.target.map(String).join(' ')}${node.failureSummary ? `\n      ${node.failureSummary.replace(/\n/g, '\n      ')}` : ''}`,
+      );
       return `  ${violation.id} (${violation.impact}): ${violation.help}\n${nodes.join('\n')}`;
     })
     .join('\n');

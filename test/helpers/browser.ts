@@ -12,7 +12,10 @@ export async function watchForm(base: string, videoId: string, headers: Record<s
   const action = /<form\b[^>]*\baction="(\/record-viewing\/[^"]+)"/.exec(html)?.[1];
   if (page.status !== 200 || action === undefined) throw new Error(`no viewing form on the watch page of ${videoId} (HTTP ${page.status})`);
   return {
-    cookie: page.headers.getSetCookie().map((value) => value.split(';')[0]).join('; '),
+    cookie: page.headers
+      .getSetCookie()
+      .map((value) => value.split(';')[0])
+      .join('; '),
     fields: Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!])),
     action,
   };
@@ -25,7 +28,12 @@ export async function watchForm(base: string, videoId: string, headers: Record<s
 export async function postForm(base: string, form: PageForm, address?: string): Promise<number> {
   const posted = await fetch(`${base}${form.action}`, {
     method: 'POST',
-    headers: { cookie: form.cookie, origin: base, 'content-type': 'application/x-www-form-urlencoded', ...(address === undefined ? {} : { 'x-forwarded-for': address }) },
+    headers: {
+      cookie: form.cookie,
+      origin: base,
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(address === undefined ? {} : { 'x-forwarded-for': address }),
+    },
     body: new URLSearchParams(form.fields),
     redirect: 'manual',
   });

@@ -36,7 +36,13 @@ export function cookieBrowser(app: Express, address = '127.0.0.1'): CookieBrowse
   const headers = () => ({ cookie: cookieHeader(), 'X-Forwarded-For': address });
   const get = async (path: string) => keep(await request(app).get(path).set(headers()));
   const post = async (path: string, form: Record<string, string>) =>
-    keep(await request(app).post(path).set({ ...FROM_THIS_SITE, ...headers() }).type('form').send(form));
+    keep(
+      await request(app)
+        .post(path)
+        .set({ ...FROM_THIS_SITE, ...headers() })
+        .type('form')
+        .send(form),
+    );
   return {
     cookies,
     cookieHeader,

@@ -37,7 +37,10 @@ interface Server {
 
 async function startServer(): Promise<Server> {
   // npm run test:unit promises a run with no PostgreSQL: a *.unit.test.ts that needs one is in the wrong tier.
-  if (process.env.VT_UNIT_TIER === '1') throw new Error('a test in the unit tier (npm run test:unit) asked for PostgreSQL: name it *.test.ts, not *.unit.test.ts, or give it the in-memory store (test/helpers/memory-message-store.ts)');
+  if (process.env.VT_UNIT_TIER === '1')
+    throw new Error(
+      'a test in the unit tier (npm run test:unit) asked for PostgreSQL: name it *.test.ts, not *.unit.test.ts, or give it the in-memory store (test/helpers/memory-message-store.ts)',
+    );
   const configured = process.env.TEST_DATABASE_URL;
   if (configured) {
     return {
@@ -135,10 +138,7 @@ async function clonePair(): Promise<Pair> {
   const messageStore = `${runId}_${counter}_ms`;
   const app = `${runId}_${counter}_app`;
   created.push(messageStore, app);
-  await Promise.all([
-    ensureDatabase(url(messageStore), silentLogger, template.messageStore),
-    ensureDatabase(url(app), silentLogger, template.app),
-  ]);
+  await Promise.all([ensureDatabase(url(messageStore), silentLogger, template.messageStore), ensureDatabase(url(app), silentLogger, template.app)]);
   return { names: [messageStore, app], urls: { messageStoreUrl: url(messageStore), databaseUrl: url(app) } };
 }
 

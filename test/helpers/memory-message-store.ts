@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { ANY_CATEGORY, DuplicateMessageIdError, VersionConflictError, type AllMessagesReader, type ClaimResult, type ConsumerGroup, type Membership, type MessageStore, type RawMessage } from '../../src/message-store/index.ts';
+import {
+  ANY_CATEGORY,
+  DuplicateMessageIdError,
+  VersionConflictError,
+  type AllMessagesReader,
+  type ClaimResult,
+  type ConsumerGroup,
+  type Membership,
+  type MessageStore,
+  type RawMessage,
+} from '../../src/message-store/index.ts';
 import { fromRow, type MessageRow } from '../../src/message-store/rows.ts';
 import { assertCategory, assertStreamName, categoryOf } from '../../src/message-store/stream-name.ts';
 import { messageVersions } from '../../src/contracts/versions.ts';
@@ -139,13 +149,18 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
     },
     async readStream(stream, { fromPosition = 0, batchSize = DEFAULT_BATCH } = {}) {
       assertStreamName(stream);
-      return batch(streamRows(stream).filter((row) => Number(row.position) >= fromPosition), batchSize);
+      return batch(
+        streamRows(stream).filter((row) => Number(row.position) >= fromPosition),
+        batchSize,
+      );
     },
     async readCategory(category, { fromPosition = 1, batchSize = DEFAULT_BATCH, correlation, consumerGroup } = {}) {
       assertCategory(category);
       if (correlation !== undefined) assertCategory(correlation);
       if (consumerGroup && !(consumerGroup.size >= 1 && consumerGroup.member >= 0 && consumerGroup.member < consumerGroup.size)) {
-        throw new Error(`Consumer group member must be less than the group size (Consumer Group Member: ${consumerGroup.member}, Consumer Group Size: ${consumerGroup.size})`);
+        throw new Error(
+          `Consumer group member must be less than the group size (Consumer Group Member: ${consumerGroup.member}, Consumer Group Size: ${consumerGroup.size})`,
+        );
       }
       const rows = all.filter((row) => {
         if (categoryOf(row.stream_name) !== category || Number(row.global_position) < fromPosition) return false;
@@ -158,7 +173,13 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
     allMessagesReader(): AllMessagesReader {
       return {
         async read(fromPosition, batchSize) {
-          return { messages: batch(all.filter((row) => Number(row.global_position) >= fromPosition), batchSize), waiting: false };
+          return {
+            messages: batch(
+              all.filter((row) => Number(row.global_position) >= fromPosition),
+              batchSize,
+            ),
+            waiting: false,
+          };
         },
       };
     },

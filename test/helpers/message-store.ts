@@ -20,10 +20,7 @@ export interface TestStoreOptions {
 export async function openTestStore(scope: Scope, urls?: DatabaseUrls, { max = 5 }: TestStoreOptions = {}): Promise<TestStore> {
   const databases = urls ?? (await freshDatabases());
   const pool = scope.add(createMessageStorePool(databases.messageStoreUrl, { logger: silentLogger, max }), (p) => p.end());
-  const store = scope.add(
-    createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger, versions: messageVersions }),
-    (s) => s.close(),
-  );
+  const store = scope.add(createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger, versions: messageVersions }), (s) => s.close());
   return { store, pool, urls: databases };
 }
 

@@ -9,7 +9,15 @@ const DATABASE_VARIABLES = ['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_
 /** The environment a newcomer has: none of our variables, and no .env file read. */
 export function bareEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   // Demo seeding is off: it is tested on its own (test/demo), and would only slow these down.
-  const env: NodeJS.ProcessEnv = { ...process.env, ENV_FILE: '/dev/null', NODE_ENV: 'development', LOG_LEVEL: 'info', LOG_FORMAT: 'json', SEED_DEMO: 'false', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ENV_FILE: '/dev/null',
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+    SEED_DEMO: 'false',
+    ...extra,
+  };
   for (const name of DATABASE_VARIABLES) if (!(name in extra)) delete env[name];
   return env;
 }

@@ -15,7 +15,11 @@ export function componentProcessor(
   store: MessageStore,
   category: string,
   handle: (message: RawMessage) => Promise<void>,
-  { subscriberId = `components:test:${category}`, positionUpdateInterval = 100, consumerGroup }: Settings & { subscriberId?: string; positionUpdateInterval?: number } = {},
+  {
+    subscriberId = `components:test:${category}`,
+    positionUpdateInterval = 100,
+    consumerGroup,
+  }: Settings & { subscriberId?: string; positionUpdateInterval?: number } = {},
 ): ComponentProcessor {
   return createComponentProcessor({ messageStore: store, subscriberId, handle, positionUpdateInterval, ...(consumerGroup && { consumerGroup }) });
 }

@@ -19,7 +19,9 @@ const ROOMY = { points: 1_000, windowSeconds: 60 };
  */
 type TestOverrides = Partial<Omit<SystemConfig, 'videos'>> & { readonly videos?: Partial<VideoSettings> };
 
-export async function createTestSystem({ videos, ...overrides }: TestOverrides = {}): Promise<System & { urls: DatabaseUrls; mailDir: string; videoDir: string }> {
+export async function createTestSystem({ videos, ...overrides }: TestOverrides = {}): Promise<
+  System & { urls: DatabaseUrls; mailDir: string; videoDir: string }
+> {
   const urls = overrides.urls ?? (await freshDatabases());
   const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-mail-'));
   const videoDir = await mkdtemp(path.join(os.tmpdir(), 'vt-test-videos-'));
@@ -34,7 +36,14 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
     // An email deferred by a test's fault is tried again within a fraction of a second.
     mailRetryDelays: { firstDelayMs: 20, maxDelayMs: 100 },
-    videos: { dir: videoDir, maxUploadBytes: 5 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1, ...videos },
+    videos: {
+      dir: videoDir,
+      maxUploadBytes: 5 * 1024 * 1024,
+      minUploadBytesPerSecond: 4 * 1024,
+      uploadRateWindowMs: 30_000,
+      transcodeConcurrency: 1,
+      ...videos,
+    },
     subscriptions: { pollIntervalMs: 100, batchSize: 100, retry: FAST_RETRY },
     ...overrides,
   });

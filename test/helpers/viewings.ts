@@ -21,7 +21,10 @@ export async function videosWatched(db: Knex): Promise<number> {
  * A video in the catalog projection as the videos aggregator keeps it, which is what the
  * record-viewing route checks: published by default. Returns its id.
  */
-export async function catalogVideo(db: Knex, { videoId = randomUUID(), status = 'published' }: { videoId?: string; status?: 'published' | 'unpublished' } = {}): Promise<string> {
+export async function catalogVideo(
+  db: Knex,
+  { videoId = randomUUID(), status = 'published' }: { videoId?: string; status?: 'published' | 'unpublished' } = {},
+): Promise<string> {
   await db('videos').insert({
     video_id: videoId,
     owner_id: randomUUID(),
@@ -46,6 +49,8 @@ export async function lastViewingPosition(pool: pg.Pool): Promise<number> {
 /** Whether each of `subscriberIds` has applied every viewing in the store. */
 export async function viewingsApplied(db: Knex, pool: pg.Pool, subscriberIds: readonly string[]): Promise<boolean> {
   const head = await lastViewingPosition(pool);
-  const rows = await db('subscriber_positions').whereIn('subscriber_id', subscriberIds).select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', 'position');
+  const rows = await db('subscriber_positions')
+    .whereIn('subscriber_id', subscriberIds)
+    .select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', 'position');
   return subscriberIds.every((id) => rows.some((row) => row.subscriber_id === id && Number(row.position) >= head));
 }

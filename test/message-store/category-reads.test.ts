@@ -17,7 +17,11 @@ test('category reads: every stream of the category, in global order, from a posi
     const all = await store.readCategory(category);
     t.equal(all.length, 20, 'all 20 messages and nothing from another category');
     const positions = all.map((m) => m.globalPosition);
-    t.deepEqual(positions, [...positions].sort((a, b) => a - b), 'ordered by global position');
+    t.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      'ordered by global position',
+    );
 
     const from = all[7]!.globalPosition;
     const rest = await store.readCategory(category, { fromPosition: from });
@@ -40,9 +44,7 @@ test('category reads: consumer group members split the streams disjointly and co
       await store.write(stream, message('Two'));
     }
     const size = 3;
-    const members = await Promise.all(
-      Array.from({ length: size }, (_, member) => store.readCategory(category, { consumerGroup: { member, size } })),
-    );
+    const members = await Promise.all(Array.from({ length: size }, (_, member) => store.readCategory(category, { consumerGroup: { member, size } })));
     const ids = members.flat().map((m) => m.id);
     t.equal(ids.length, 60, 'together the members see every message');
     t.equal(new Set(ids).size, 60, 'no message is seen by two members');
@@ -55,7 +57,10 @@ test('category reads: consumer group members split the streams disjointly and co
       }
     });
     t.equal(owner.size, 30, 'each stream belongs to exactly one member');
-    t.ok(members.every((messages) => messages.length > 0), 'with 30 streams every member gets some');
+    t.ok(
+      members.every((messages) => messages.length > 0),
+      'with 30 streams every member gets some',
+    );
   } finally {
     await scope.close();
   }

@@ -32,17 +32,29 @@ test('reading all categories: a message whose transaction commits late is never 
     await store.write(`${uniqueCategory()}-1`, message('After2'));
 
     const first = await reader.read(1, 100);
-    t.deepEqual(first.messages.map((m) => m.type), ['Before'], 'it stops at the position still in flight');
+    t.deepEqual(
+      first.messages.map((m) => m.type),
+      ['Before'],
+      'it stops at the position still in flight',
+    );
     t.ok(first.waiting, 'and says it is waiting there');
     const again = await reader.read(2, 100);
-    t.deepEqual(again.messages.map((m) => m.type), [], 'however often it is asked');
+    t.deepEqual(
+      again.messages.map((m) => m.type),
+      [],
+      'however often it is asked',
+    );
 
     await slow.query('COMMIT');
     const after = await waitUntil('the reader to move on', async () => {
       const attempt = await reader.read(2, 100);
       return attempt.waiting ? undefined : attempt;
     });
-    t.deepEqual(after.messages.map((m) => m.type), ['Late', 'After1', 'After2'], 'once it commits, everything in global order');
+    t.deepEqual(
+      after.messages.map((m) => m.type),
+      ['Late', 'After1', 'After2'],
+      'once it commits, everything in global order',
+    );
     t.notOk(after.waiting);
   } finally {
     await scope.close();
@@ -64,7 +76,11 @@ test('reading all categories: a position left by a rolled-back write is passed o
       const attempt = await reader.read(1, 100);
       return attempt.waiting ? undefined : attempt;
     });
-    t.deepEqual(read.messages.map((m) => m.type), ['Kept'], 'passed once it cannot');
+    t.deepEqual(
+      read.messages.map((m) => m.type),
+      ['Kept'],
+      'passed once it cannot',
+    );
   } finally {
     await scope.close();
   }
@@ -76,7 +92,9 @@ test('reading all categories: an aggregator of every category sees a late commit
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await createSeenTable(db);
-    const subscription = scope.running(aggregatorSubscriber(store, db, ALL_CATEGORIES, recordSeen, { subscriberId: 'aggregators:test:all', pollIntervalMs: 50 }));
+    const subscription = scope.running(
+      aggregatorSubscriber(store, db, ALL_CATEGORIES, recordSeen, { subscriberId: 'aggregators:test:all', pollIntervalMs: 50 }),
+    );
     subscription.start();
     const slow = await openWriter(scope, urls.messageStoreUrl);
     await slow.query('BEGIN');
@@ -87,7 +105,11 @@ test('reading all categories: an aggregator of every category sees a late commit
     await slow.query('COMMIT');
     await waitUntil('every message', async () => (await db('seen').select()).length === 6);
     const seen = await db('seen').orderBy('global_position').select<{ type: string }[]>('type');
-    t.deepEqual(seen.map((row) => row.type), ['Late', 'Quick', 'Quick', 'Quick', 'Quick', 'Quick'], 'the late message first, in its place');
+    t.deepEqual(
+      seen.map((row) => row.type),
+      ['Late', 'Quick', 'Quick', 'Quick', 'Quick', 'Quick'],
+      'the late message first, in its place',
+    );
     // Reading everything is for projections: a component would read its own position writes for ever.
     t.throws(() => componentSubscriber(store, ALL_CATEGORIES, async () => undefined), /only an aggregator/, 'a component may not');
   } finally {
@@ -115,7 +137,11 @@ test('reading all categories: a long transaction in another database holds nothi
       const attempt = await reader.read(1, 100);
       return attempt.waiting ? undefined : attempt;
     });
-    t.deepEqual(read.messages.map((m) => m.type), ['Kept'], 'passed while the other database\'s transaction is still open');
+    t.deepEqual(
+      read.messages.map((m) => m.type),
+      ['Kept'],
+      "passed while the other database's transaction is still open",
+    );
   } finally {
     await scope.close();
   }
@@ -143,9 +169,17 @@ test('reading all categories: a writer that commits while the reader checks on i
     const reader = createAllMessagesReader(racing);
     const first = await reader.read(1, 100);
     t.ok(committed, 'the writer committed during the read');
-    t.deepEqual(first.messages.map((m) => m.type), [], 'rows read before the commit are not passed off as complete');
+    t.deepEqual(
+      first.messages.map((m) => m.type),
+      [],
+      'rows read before the commit are not passed off as complete',
+    );
     const second = await reader.read(1, 100);
-    t.deepEqual(second.messages.map((m) => m.type), ['Late', 'Quick'], 'the next read has the late message in its place');
+    t.deepEqual(
+      second.messages.map((m) => m.type),
+      ['Late', 'Quick'],
+      'the next read has the late message in its place',
+    );
   } finally {
     await scope.close();
   }

@@ -49,5 +49,9 @@ test('sql boundary: only the store and src/message-queries query Message DB’s 
 });
 
 test('sql boundary: src/message-queries only reads', async (t) => {
-  t.deepEqual(await matches(WRITES, (where) => where.startsWith('src/message-queries/')), [], 'no insert, update, delete or write_message in the query module (writes go through the store)');
+  t.deepEqual(
+    await matches(WRITES, (where) => where.startsWith('src/message-queries/')),
+    [],
+    'no insert, update, delete or write_message in the query module (writes go through the store)',
+  );
 });

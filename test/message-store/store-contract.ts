@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type test from 'tape';
-import { ANY_CATEGORY, DuplicateMessageIdError, StreamNameError, VersionConflictError, type MessageStore, type Projection } from '../../src/message-store/index.ts';
+import {
+  ANY_CATEGORY,
+  DuplicateMessageIdError,
+  StreamNameError,
+  VersionConflictError,
+  type MessageStore,
+  type Projection,
+} from '../../src/message-store/index.ts';
 import { message, uniqueCategory } from '../helpers/message-store.ts';
 import type { Scope } from '../helpers/scope.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
@@ -21,9 +28,19 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     t.equal(await store.write(stream, first), 0, 'first at 0');
     t.equal(await store.write(stream, message('Happened', { n: 2 })), 1, 'second at 1');
     const read = await store.readStream(stream);
-    t.deepEqual(read.map((m) => [m.id, m.type, m.position, m.streamName]), [[first.id, 'Happened', 0, stream], [read[1]?.id, 'Happened', 1, stream]]);
+    t.deepEqual(
+      read.map((m) => [m.id, m.type, m.position, m.streamName]),
+      [
+        [first.id, 'Happened', 0, stream],
+        [read[1]?.id, 'Happened', 1, stream],
+      ],
+    );
     t.deepEqual(read[0]?.data, { n: 1, nested: { list: [1, 'two'] } }, 'data round-trips');
-    t.deepEqual(read[0]?.metadata, { traceId: 'trace-1', userId: null, correlationStreamName: 'other-1', schemaVersion: '1' }, 'metadata round-trips, with schemaVersion');
+    t.deepEqual(
+      read[0]?.metadata,
+      { traceId: 'trace-1', userId: null, correlationStreamName: 'other-1', schemaVersion: '1' },
+      'metadata round-trips, with schemaVersion',
+    );
     t.ok(read[0]!.globalPosition < read[1]!.globalPosition, 'global positions rise');
     t.ok(read[0]!.time instanceof Date && Math.abs(Date.now() - read[0]!.time.getTime()) < 60_000, 'time is now');
     t.equal(await store.streamVersion(stream), 1, 'version is the last position');
@@ -32,12 +49,17 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
 
   contract('metadata keys of the wrong type, or unknown, are not handed to readers', async (t, store) => {
     const stream = `${uniqueCategory()}-${randomUUID()}`;
-    const odd = { id: randomUUID(), type: 'Odd', data: {}, metadata: { traceId: 7, userId: 3, causationMessagePosition: 'x', somethingElse: 'y', schemaVersion: '2' } };
+    const odd = {
+      id: randomUUID(),
+      type: 'Odd',
+      data: {},
+      metadata: { traceId: 7, userId: 3, causationMessagePosition: 'x', somethingElse: 'y', schemaVersion: '2' },
+    };
     await store.write(stream, odd as unknown as Parameters<MessageStore['write']>[1]);
     t.deepEqual((await store.readStream(stream))[0]?.metadata, { schemaVersion: '2' }, 'only well-typed, known keys');
   });
 
-  contract('an expected version that is not the stream\'s raises VersionConflictError naming both, and writes nothing', async (t, store) => {
+  contract("an expected version that is not the stream's raises VersionConflictError naming both, and writes nothing", async (t, store) => {
     const stream = `${uniqueCategory()}-${randomUUID()}`;
     t.equal(await store.write(stream, message('A'), -1), 0, '-1 creates the stream');
     t.equal(await store.write(stream, message('B'), 0), 1, 'the right version writes');
@@ -66,20 +88,36 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     t.equal((elsewhere as DuplicateMessageIdError).existingStreamName, stream, 'naming where it is');
   });
 
-  contract('a message id is a UUID: anything else is refused and nothing written; one in capitals is the same id, read back in lower case', async (t, store) => {
-    const stream = `${uniqueCategory()}-${randomUUID()}`;
-    const refused = await store.write(stream, { ...message('NotUuid'), id: 'not-a-uuid' }).then(() => undefined, (error: unknown) => error);
-    t.ok(refused instanceof Error, 'an id that is no UUID is refused');
-    t.equal(await store.streamVersion(stream), -1, 'and nothing is written');
-    const id = randomUUID();
-    t.equal(await store.write(stream, { ...message('Once'), id: id.toUpperCase() }), 0);
-    t.equal(await store.write(stream, { ...message('Once'), id }), 0, 'the same id in lower case is a retry of the first write');
-    t.deepEqual((await store.readStream(stream)).map((read) => read.id), [id], 'written once, its id in lower case');
-  });
+  contract(
+    'a message id is a UUID: anything else is refused and nothing written; one in capitals is the same id, read back in lower case',
+    async (t, store) => {
+      const stream = `${uniqueCategory()}-${randomUUID()}`;
+      const refused = await store.write(stream, { ...message('NotUuid'), id: 'not-a-uuid' }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      t.ok(refused instanceof Error, 'an id that is no UUID is refused');
+      t.equal(await store.streamVersion(stream), -1, 'and nothing is written');
+      const id = randomUUID();
+      t.equal(await store.write(stream, { ...message('Once'), id: id.toUpperCase() }), 0);
+      t.equal(await store.write(stream, { ...message('Once'), id }), 0, 'the same id in lower case is a retry of the first write');
+      t.deepEqual(
+        (await store.readStream(stream)).map((read) => read.id),
+        [id],
+        'written once, its id in lower case',
+      );
+    },
+  );
 
   contract('names are checked before anything is read or written', async (t, store) => {
     const refused = async (what: string, attempt: () => Promise<unknown>) =>
-      t.ok((await attempt().then(() => undefined, (error: unknown) => error)) instanceof StreamNameError, what);
+      t.ok(
+        (await attempt().then(
+          () => undefined,
+          (error: unknown) => error,
+        )) instanceof StreamNameError,
+        what,
+      );
     await refused('write to a category', () => store.write('nodash', message('A')));
     await refused('readStream of a category', () => store.readStream('nodash'));
     await refused('readCategory of a stream', () => store.readCategory('has-dash'));
@@ -90,16 +128,28 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
   contract('readStream reads from a position, in batches; readLastMessage finds the last, or the last of a type', async (t, store) => {
     const stream = `${uniqueCategory()}-${randomUUID()}`;
     for (const type of ['A', 'B', 'A', 'C']) await store.write(stream, message(type, { type }));
-    t.deepEqual((await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position), [1, 2, 3], 'from a position');
-    t.deepEqual((await store.readStream(stream, { fromPosition: 1, batchSize: 2 })).map((m) => m.position), [1, 2], 'a batch');
-    t.deepEqual((await store.readStream(stream, { batchSize: -1 })).map((m) => m.position), [0, 1, 2, 3], '-1: everything');
+    t.deepEqual(
+      (await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position),
+      [1, 2, 3],
+      'from a position',
+    );
+    t.deepEqual(
+      (await store.readStream(stream, { fromPosition: 1, batchSize: 2 })).map((m) => m.position),
+      [1, 2],
+      'a batch',
+    );
+    t.deepEqual(
+      (await store.readStream(stream, { batchSize: -1 })).map((m) => m.position),
+      [0, 1, 2, 3],
+      '-1: everything',
+    );
     t.equal((await store.readLastMessage(stream))?.position, 3, 'the last');
     t.equal((await store.readLastMessage(stream, 'A'))?.position, 2, 'the last A');
     t.equal(await store.readLastMessage(stream, 'Z'), undefined, 'no Z');
     t.equal(await store.readLastMessage(`${uniqueCategory()}-none`), undefined, 'an empty stream has none');
   });
 
-  contract('readCategory: the category\'s streams in global order, from a global position, in batches, by correlation', async (t, store) => {
+  contract("readCategory: the category's streams in global order, from a global position, in batches, by correlation", async (t, store) => {
     const category = uniqueCategory();
     const workflow = uniqueCategory('workflow');
     const [one, two] = [`${category}-${randomUUID()}`, `${category}-${randomUUID()}`];
@@ -108,22 +158,40 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     await store.write(two, message('A', { n: 2 }, { correlationStreamName: `${workflow}-1` }));
     await store.write(one, message('A', { n: 3 }, { correlationStreamName: `${uniqueCategory()}-1` }));
     const all = await store.readCategory(category);
-    t.deepEqual(all.map((m) => m.data), [{ n: 1 }, { n: 2 }, { n: 3 }], 'only this category, in write order');
-    t.deepEqual((await store.readCategory(category, { fromPosition: all[1]!.globalPosition })).map((m) => m.data), [{ n: 2 }, { n: 3 }], 'from a global position, inclusive');
-    t.deepEqual((await store.readCategory(category, { batchSize: 2 })).map((m) => m.data), [{ n: 1 }, { n: 2 }], 'a batch');
-    t.deepEqual((await store.readCategory(category, { correlation: workflow })).map((m) => m.data), [{ n: 2 }], 'correlated with the workflow category');
+    t.deepEqual(
+      all.map((m) => m.data),
+      [{ n: 1 }, { n: 2 }, { n: 3 }],
+      'only this category, in write order',
+    );
+    t.deepEqual(
+      (await store.readCategory(category, { fromPosition: all[1]!.globalPosition })).map((m) => m.data),
+      [{ n: 2 }, { n: 3 }],
+      'from a global position, inclusive',
+    );
+    t.deepEqual(
+      (await store.readCategory(category, { batchSize: 2 })).map((m) => m.data),
+      [{ n: 1 }, { n: 2 }],
+      'a batch',
+    );
+    t.deepEqual(
+      (await store.readCategory(category, { correlation: workflow })).map((m) => m.data),
+      [{ n: 2 }],
+      'correlated with the workflow category',
+    );
   });
 
   contract('consumer groups split by the cardinal id as Message DB hashes it, disjointly and completely', async (t, store) => {
     const category = uniqueCategory();
     const ids = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'a+x', 'b+y'];
     for (const id of ids) await store.write(`${category}-${id}`, message('A', { id }));
-    const members = await Promise.all([0, 1, 2].map(async (member) => (await store.readCategory(category, { consumerGroup: { member, size: 3 } })).map((m) => (m.data as { id: string }).id)));
+    const members = await Promise.all(
+      [0, 1, 2].map(async (member) => (await store.readCategory(category, { consumerGroup: { member, size: 3 } })).map((m) => (m.data as { id: string }).id)),
+    );
     // Fixed by Message DB's hash_64 (md5) of the part before '+': the same on every store.
     t.deepEqual(members, EXPECTED_MEMBERS, 'each id goes to the member Message DB gives it; a compound id goes with its cardinal id');
   });
 
-  contract('streamNames lists the category\'s streams whose id starts with a prefix, taking % and _ literally', async (t, store) => {
+  contract("streamNames lists the category's streams whose id starts with a prefix, taking % and _ literally", async (t, store) => {
     const category = uniqueCategory();
     for (const id of ['ab1', 'ab2', 'ac1', 'a%1', 'a_1']) await store.write(`${category}-${id}`, message('A'));
     await store.write(`${category}-ab1`, message('A'));
@@ -134,7 +202,10 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
 
   contract('project folds a stream, skipping types it does not know, and reports the version to expect', async (t, store) => {
     const stream = `${uniqueCategory()}-${randomUUID()}`;
-    const counter: Projection<{ count: number }> = { init: () => ({ count: 0 }), apply: { Added: (state, m) => ({ count: state.count + (m.data as { by: number }).by }) } };
+    const counter: Projection<{ count: number }> = {
+      init: () => ({ count: 0 }),
+      apply: { Added: (state, m) => ({ count: state.count + (m.data as { by: number }).by }) },
+    };
     t.deepEqual(await store.project(stream, counter), { state: { count: 0 }, version: -1 }, 'empty: init, -1');
     await store.write(stream, message('Added', { by: 2 }));
     await store.write(stream, message('Ignored'));
@@ -167,8 +238,15 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     await store.write(`${a}-1`, message('C'));
     const { messages, waiting } = await store.allMessagesReader().read(start, 100);
     t.notOk(waiting, 'no gap to wait for');
-    t.deepEqual(messages.filter((m) => [a, b].some((c) => m.streamName.startsWith(`${c}-`))).map((m) => m.type), ['A', 'B', 'C'], 'in global order across categories');
-    t.ok(messages.every((m, i) => i === 0 || m.globalPosition > messages[i - 1]!.globalPosition), 'positions rise');
+    t.deepEqual(
+      messages.filter((m) => [a, b].some((c) => m.streamName.startsWith(`${c}-`))).map((m) => m.type),
+      ['A', 'B', 'C'],
+      'in global order across categories',
+    );
+    t.ok(
+      messages.every((m, i) => i === 0 || m.globalPosition > messages[i - 1]!.globalPosition),
+      'positions rise',
+    );
   });
 
   contract('membership: one claim per member; a second, or another group size, is refused until released', async (t, store) => {
@@ -195,4 +273,8 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
  * Members 0, 1, 2 of a group of 3, for the ids written in the consumer-group case (written order):
  * `MOD(@hash_64(cardinal_id(stream_name)), 3)`, as computed by Message DB's own functions.
  */
-const EXPECTED_MEMBERS: string[][] = [['a', 'b', 'd', 'g', 'a+x', 'b+y'], ['c', 'f'], ['e', 'h']];
+const EXPECTED_MEMBERS: string[][] = [
+  ['a', 'b', 'd', 'g', 'a+x', 'b+y'],
+  ['c', 'f'],
+  ['e', 'h'],
+];

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import test from 'tape';
-import {
-  DuplicateMessageIdError,
-  follow,
-  StreamNameError,
-  VersionConflictError,
-  type Projection,
-} from '../../src/message-store/index.ts';
+import { DuplicateMessageIdError, follow, StreamNameError, VersionConflictError, type Projection } from '../../src/message-store/index.ts';
 import { LISTENER_LOCK } from '../../src/message-store/write-signals.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -23,7 +17,11 @@ test('message store: write returns positions and read gives messages back typed 
     t.equal(await store.write(stream, message('Happened', { n: 2 })), 1, 'second at position 1');
 
     const read = await store.readStream(stream);
-    t.deepEqual(read.map((m) => m.data), [{ n: 1 }, { n: 2 }], 'data comes back in stream order');
+    t.deepEqual(
+      read.map((m) => m.data),
+      [{ n: 1 }, { n: 2 }],
+      'data comes back in stream order',
+    );
     t.equal(read[0]?.id, first.id);
     t.equal(read[0]?.type, 'Happened');
     t.deepEqual(read[0]?.metadata, { traceId: 'trace-1', userId: 'user-1', schemaVersion: '1' }, 'metadata round-trips');
@@ -35,7 +33,11 @@ test('message store: write returns positions and read gives messages back typed 
     t.equal(await store.streamVersion(`${uniqueCategory()}-${randomUUID()}`), -1, 'an empty stream is at version -1');
     t.deepEqual((await store.readLastMessage(stream))?.data, { n: 2 }, 'last message');
     t.equal(await store.readLastMessage(`${uniqueCategory()}-none`), undefined, 'no last message in an empty stream');
-    t.deepEqual((await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position), [1], 'read from a position');
+    t.deepEqual(
+      (await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position),
+      [1],
+      'read from a position',
+    );
   } finally {
     await scope.close();
   }
@@ -206,7 +208,7 @@ test('message store: its connections act as the message_store role, so history c
   }
 });
 
-test('message store: a write sends no notification from the writer\'s own transaction', async (t) => {
+test("message store: a write sends no notification from the writer's own transaction", async (t) => {
   const scope = createScope();
   try {
     // One pooled connection, so we know which backend wrote.

@@ -27,14 +27,18 @@ test('as-of user: a sealed email shows as [sealed], an erased one as [erased], a
   const registered = message('Registered', { userId, email: sealed, passwordHash: sealed }, 1);
   t.equal(valueOf([registered], 'Email'), SEALED, 'sealed: [sealed], as docs/personal-data.md says');
   t.equal(valueOf([registered, message('UserErased', { userId, by: userId }, 2)], 'Email'), ERASED, 'erased: [erased], told apart from sealed');
-  t.equal(valueOf([message('Registered', { userId, email: 'ada@example.com', passwordHash: fakePasswordHash() }, 1)], 'Email'), 'a•••@example.com', 'an older plain address: masked');
+  t.equal(
+    valueOf([message('Registered', { userId, email: 'ada@example.com', passwordHash: fakePasswordHash() }, 1)], 'Email'),
+    'a•••@example.com',
+    'an older plain address: masked',
+  );
   t.end();
 });
 
 test('as-of user: masks an address left in an older reason', (t) => {
   const state = userKind.fold([
     message('RegistrationRejected', { userId, email: 'x@example.com', reason: 'email already registered by x@example.com' }, 1),
-    message('RegistrationEmailFailed', { userId, emailId: userId, reason: "550 <grace@example.com>: no such user" }, 2),
+    message('RegistrationEmailFailed', { userId, emailId: userId, reason: '550 <grace@example.com>: no such user' }, 2),
   ]);
   const value = (label: string) => state.fields.find((field) => field.label === label)?.value ?? '';
   t.equal(value('Welcome email'), 'failed: 550 <g•••@example.com>: no such user', 'the welcome email failure, masked');

@@ -22,7 +22,9 @@ test('email failure reason: a server that names the refused recipient leaves no 
   try {
     // Busy once (a retry, which is logged), then refused for good; both replies repeat the address, as Postfix does.
     const smtp = await startSmtpServer(scope, (attempt) =>
-      attempt === 1 ? { code: 450, message: `4.2.1 <${EMAIL}>: Recipient address rejected: try again later` } : { code: 550, message: `5.1.1 <${EMAIL}>: Recipient address rejected: User unknown` },
+      attempt === 1
+        ? { code: 450, message: `4.2.1 <${EMAIL}>: Recipient address rejected: try again later` }
+        : { code: 550, message: `5.1.1 <${EMAIL}>: Recipient address rejected: User unknown` },
     );
     const lines: string[] = [];
     const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
@@ -33,7 +35,12 @@ test('email failure reason: a server that names the refused recipient leaves no 
     const agent = request.agent(system.app);
     const page = await agent.get('/register');
     const userId = /name="userId" value="([^"]+)"/.exec(page.text)![1]!;
-    await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email: EMAIL, password: PASSWORD, passwordAgain: PASSWORD }).expect(303);
+    await agent
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), userId, email: EMAIL, password: PASSWORD, passwordAgain: PASSWORD })
+      .expect(303);
     const failed = await waitUntil('RegistrationEmailFailed', async () =>
       (await system.messageStore.readStream(identityStreamName(userId))).find((message) => message.type === 'RegistrationEmailFailed'),
     );
@@ -41,7 +48,11 @@ test('email failure reason: a server that names the refused recipient leaves no 
 
     const [deferred, answer] = await system.messageStore.readStream(sendEmailStreamName(registrationEmailId(userId)));
     t.equal(deferred?.type, 'DeliveryDeferred', 'send-email deferred the email after the 450');
-    t.match((deferred!.data as { reason: string }).reason, /450 4\.2\.1 <\[address\]>: Recipient address rejected: try again later/, "the deferral's reason keeps the server's words");
+    t.match(
+      (deferred!.data as { reason: string }).reason,
+      /450 4\.2\.1 <\[address\]>: Recipient address rejected: try again later/,
+      "the deferral's reason keeps the server's words",
+    );
     t.equal(answer?.type, 'Failed', 'then answered Failed after the 550');
     const reason = (answer!.data as { reason: string }).reason;
     t.match(reason, /550 5\.1\.1 <\[address\]>: Recipient address rejected: User unknown/, "Failed's reason keeps the server's code and words");

@@ -18,7 +18,9 @@ const erase = (system: System, userId: string) =>
   eraseUser({ messageStore: system.messageStore, personalData: createPersonalData(system.db) }, userId, { by: randomUUID(), traceId: randomUUID() });
 
 const credentialsGone = (system: System, userId: string) =>
-  waitUntil(`the credentials row of ${userId} to go`, async () => ((await system.db('user_credentials').where({ user_id: userId }).first('user_id')) ? undefined : true));
+  waitUntil(`the credentials row of ${userId} to go`, async () =>
+    (await system.db('user_credentials').where({ user_id: userId }).first('user_id')) ? undefined : true,
+  );
 
 test('erasure: a logged-in user who is erased is logged out at their next request', async (t) => {
   const system = await createTestSystem();
@@ -79,8 +81,17 @@ test('erasure: someone identity refused ("email taken"), or whose Register was n
     const orphan = await personalData.seal(neverHandled, 'never@example.com');
 
     const { app, admin } = await adminSectionApp(system, [usersSection]);
-    const erase = (userId: string) => request(app).post(`/admin/users/${userId}/erase`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: 'ERASE' });
-    for (const [label, userId] of [['refused', refused], ['never handled', neverHandled]] as const) {
+    const erase = (userId: string) =>
+      request(app)
+        .post(`/admin/users/${userId}/erase`)
+        .set('cookie', admin.cookie)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: 'ERASE' });
+    for (const [label, userId] of [
+      ['refused', refused],
+      ['never handled', neverHandled],
+    ] as const) {
       const page = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie);
       t.equal(page.status, 200, `${label}: their page opens`);
       t.match(page.text, /Erase this user/, `${label}: and offers erasure`);
@@ -131,11 +142,23 @@ test('erasure: stopped after the key is deleted, the old password no longer logs
     t.equal((await logIn(request.agent(system.app), email, 'another long password')).status, 303, 'and its new owner logs in, though the old row is older');
 
     await erase(system, userId);
-    t.deepEqual((await typesIn(system, identityStreamName(userId))).filter((type) => type === 'UserErased'), ['UserErased'], 'posting again writes UserErased');
+    t.deepEqual(
+      (await typesIn(system, identityStreamName(userId))).filter((type) => type === 'UserErased'),
+      ['UserErased'],
+      'posting again writes UserErased',
+    );
     await credentialsGone(system, userId);
     await erase(system, userId);
-    t.deepEqual((await typesIn(system, identityStreamName(userId))).filter((type) => type === 'UserErased'), ['UserErased'], 'and once more writes nothing new');
-    t.deepEqual(await typesIn(system, identityEmailStreamName(email)), ['EmailReserved', 'EmailReserved'], "the newcomer's claim stands; no release is written over it");
+    t.deepEqual(
+      (await typesIn(system, identityStreamName(userId))).filter((type) => type === 'UserErased'),
+      ['UserErased'],
+      'and once more writes nothing new',
+    );
+    t.deepEqual(
+      await typesIn(system, identityEmailStreamName(email)),
+      ['EmailReserved', 'EmailReserved'],
+      "the newcomer's claim stands; no release is written over it",
+    );
   } finally {
     await system.stop();
   }

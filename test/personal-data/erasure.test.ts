@@ -21,7 +21,12 @@ async function register(system: System, email: string) {
   const agent = request.agent(system.app);
   const page = await agent.get('/register');
   const userId = /name="userId" value="([^"]+)"/.exec(page.text)![1]!;
-  await agent.post('/register').set(FROM_THIS_SITE).type('form').send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD }).expect(303);
+  await agent
+    .post('/register')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD })
+    .expect(303);
   const status = await waitUntil(`the registration of ${userId}`, async () => {
     const answer = await agent.get(`/register/${userId}`);
     return /http-equiv="refresh"/.test(answer.text) ? undefined : answer.text;
@@ -78,7 +83,10 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
     const hash = (await system.db('user_credentials').where({ user_id: userId }).first<{ password_hash: string }>('password_hash')).password_hash;
 
     // Everything the registration causes, settled before counting.
-    await waitUntil('RegistrationEmailSent', async () => (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined);
+    await waitUntil(
+      'RegistrationEmailSent',
+      async () => (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+    );
     const streams = [identityCommandStreamName(userId), identityStreamName(userId), identityEmailStreamName(email)];
     const before = (await Promise.all(streams.map((stream) => system.messageStore.readStream(stream)))).flat();
     const types = before.map((message) => message.type);
@@ -91,13 +99,20 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
 
     t.equal((await logIn(agent, email, PASSWORD)).status, 303, 'log-in works with the sealed registration');
 
-    await waitUntil('the admin-users row', async () => (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === email || undefined);
+    await waitUntil(
+      'the admin-users row',
+      async () => (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === email || undefined,
+    );
     const { app, admin } = await adminSectionApp(system, [usersSection]);
     const page = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
     t.match(page.text, /Erase this user/, 'the user page offers erasure');
     const post = (cookie: string) => request(app).post(`/admin/users/${userId}/erase`).set('cookie', cookie).set(FROM_THIS_SITE).type('form');
     t.equal((await post(admin.cookie)).status, 403, 'no CSRF token → 403');
-    t.equal((await post(admin.cookie).send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: email })).status, 303, 'erased, confirmed by typing their address');
+    t.equal(
+      (await post(admin.cookie).send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: email })).status,
+      303,
+      'erased, confirmed by typing their address',
+    );
 
     const after = (await Promise.all(streams.map((stream) => system.messageStore.readStream(stream)))).flat();
     t.deepEqual(
@@ -105,14 +120,30 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
       after.filter((message) => before.some((earlier) => earlier.id === message.id)).map((message) => message.id),
       'every message is still there',
     );
-    t.deepEqual(after.filter((message) => !before.some((earlier) => earlier.id === message.id)).map((message) => message.type).sort(), ['EmailReleased', 'UserErased'], 'plus EmailReleased and UserErased');
+    t.deepEqual(
+      after
+        .filter((message) => !before.some((earlier) => earlier.id === message.id))
+        .map((message) => message.type)
+        .sort(),
+      ['EmailReleased', 'UserErased'],
+      'plus EmailReleased and UserErased',
+    );
     const opened = await Promise.all(after.flatMap(personalFields).map((field) => personalData.open(userId, field as Sealed)));
     t.ok(opened.length >= 5 && opened.every((value) => value === undefined), 'no personal field opens any more');
     const actions = await system.messageStore.readStream(`adminActions-${admin.userId}`);
-    t.deepEqual(actions.map((message) => [message.type, (message.data as { userId: string }).userId]), [['UserErasureRequested', userId]], 'the admin action is recorded');
+    t.deepEqual(
+      actions.map((message) => [message.type, (message.data as { userId: string }).userId]),
+      [['UserErasureRequested', userId]],
+      'the admin action is recorded',
+    );
 
-    await waitUntil('the credentials row to go', async () => ((await system.db('user_credentials').where({ user_id: userId }).first('user_id')) ? undefined : true));
-    await waitUntil('admin-users to blank the email', async () => (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === '[erased]' || undefined);
+    await waitUntil('the credentials row to go', async () =>
+      (await system.db('user_credentials').where({ user_id: userId }).first('user_id')) ? undefined : true,
+    );
+    await waitUntil(
+      'admin-users to blank the email',
+      async () => (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === '[erased]' || undefined,
+    );
     const erasedPage = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
     t.match(erasedPage.text, /\[erased\]/, 'the admin page shows the user erased');
     t.doesNotMatch(erasedPage.text, /grace@example\.com/, 'and not the address');
@@ -125,7 +156,12 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
     // A replay of user-credentials after the erasure: Registered no longer opens, so no row comes back.
     const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
     const stream = await system.messageStore.readStream(identityStreamName(userId));
-    await system.db.transaction(async (trx) => projection.apply((await Promise.all(stream.map((message) => projection.parse(message, trx)))).filter((event) => event !== undefined), trx));
+    await system.db.transaction(async (trx) =>
+      projection.apply(
+        (await Promise.all(stream.map((message) => projection.parse(message, trx)))).filter((event) => event !== undefined),
+        trx,
+      ),
+    );
     t.notOk(await system.db('user_credentials').where({ user_id: userId }).first('user_id'), 'a replay does not resurrect the erased user');
 
     const head = await waitUntil('the audit chain to cover the store', async () => {

@@ -48,11 +48,17 @@ test('tampered seal: user-credentials and admin-users skip and record a Register
     await drain(adminUsers);
 
     t.deepEqual(await db('user_credentials').pluck('user_id'), [after.userId], 'user-credentials: the later user has a row, the altered one none');
-    t.equal((await db('admin_users').where({ user_id: after.userId }).first<{ email: string }>('email'))?.email, after.email, 'admin-users: the later user is shown');
+    t.equal(
+      (await db('admin_users').where({ user_id: after.userId }).first<{ email: string }>('email'))?.email,
+      after.email,
+      'admin-users: the later user is shown',
+    );
     t.notOk(await db('admin_users').where({ user_id: broken.userId }).first('user_id'), 'and the altered one not');
     for (const subscription of [credentials, adminUsers]) t.notEqual(subscription.status().state, 'stalled', `${subscription.subscriberId} is not stalled`);
 
-    const skipped = await db('skipped_messages').orderBy('subscriber_id').select<{ subscriber_id: string; message_id: string; reason: string }[]>('subscriber_id', 'message_id', 'reason');
+    const skipped = await db('skipped_messages')
+      .orderBy('subscriber_id')
+      .select<{ subscriber_id: string; message_id: string; reason: string }[]>('subscriber_id', 'message_id', 'reason');
     t.deepEqual(
       skipped.map((row) => [row.subscriber_id, row.message_id]),
       [
@@ -61,15 +67,25 @@ test('tampered seal: user-credentials and admin-users skip and record a Register
       ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
       'each records the altered message in skipped_messages',
     );
-    t.ok(skipped.every((row) => /email: the sealed value does not open/.test(row.reason)), 'saying which field did not open');
-    t.notOk(skipped.some((row) => row.reason.includes(broken.email)), 'and not the address');
+    t.ok(
+      skipped.every((row) => /email: the sealed value does not open/.test(row.reason)),
+      'saying which field did not open',
+    );
+    t.notOk(
+      skipped.some((row) => row.reason.includes(broken.email)),
+      'and not the address',
+    );
 
     // A rebuild takes the live subscribers' path: the altered event is skipped there too, not passed over unsaid.
     const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
     const stream = await store.readStream(identityStreamName(broken.userId));
     const owner = { subscriber_id: USER_CREDENTIALS_SUBSCRIBER_ID, group_member: 0, group_size: 1 };
     const onRebuild = await db.transaction((trx) => applyProjectionBatch(projection, stream, trx, owner));
-    t.deepEqual(onRebuild.map((skip) => [skip.message.id, skip.newlyRecorded]), [[broken.id, false]], 'the rebuild path skips it as well (already on record)');
+    t.deepEqual(
+      onRebuild.map((skip) => [skip.message.id, skip.newlyRecorded]),
+      [[broken.id, false]],
+      'the rebuild path skips it as well (already on record)',
+    );
   } finally {
     await scope.close();
   }

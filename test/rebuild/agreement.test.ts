@@ -23,7 +23,14 @@ const READ_TYPES: Record<string, readonly string[]> = {
   authentication: ['UserLoggedIn'],
   viewing: ['VideoViewed'],
   'videoPublishing:command': ['PublishVideo', 'NameVideo', 'DescribeVideo', 'UnpublishVideo', 'TakeDownVideo'],
-  videoPublishing: ['VideoPublishingAccepted', 'VideoPublishingRejected', 'VideoTranscodingStarted', 'VideoTranscodingProgressed', 'VideoPublished', 'VideoPublishingFailed'],
+  videoPublishing: [
+    'VideoPublishingAccepted',
+    'VideoPublishingRejected',
+    'VideoTranscodingStarted',
+    'VideoTranscodingProgressed',
+    'VideoPublished',
+    'VideoPublishingFailed',
+  ],
 };
 
 async function writeBrokenMessages(pool: pg.Pool): Promise<void> {
@@ -32,7 +39,13 @@ async function writeBrokenMessages(pool: pg.Pool): Promise<void> {
       // Written past the store's own checks, as another writer or an old shape would be; traced, as
       // video-operations passes over an untraced answer before it looks at the data.
       const metadata = JSON.stringify({ traceId: randomUUID() });
-      await pool.query('SELECT write_message($1, $2, $3, $4, $5)', [randomUUID(), `${category}-${randomUUID()}`, type, JSON.stringify({ unexpected: true }), metadata]);
+      await pool.query('SELECT write_message($1, $2, $3, $4, $5)', [
+        randomUUID(),
+        `${category}-${randomUUID()}`,
+        type,
+        JSON.stringify({ unexpected: true }),
+        metadata,
+      ]);
     }
   }
 }
@@ -55,13 +68,16 @@ async function snapshot(db: Knex): Promise<Record<string, unknown>> {
   const tables: Record<string, unknown> = {};
   for (const definition of DEFINITIONS) for (const table of definition.tables) tables[table] = await contentsOf(db, table);
   const skipped = await db('skipped_messages')
-    .whereIn('subscriber_id', everyPart.map((part) => part.subscriberId))
+    .whereIn(
+      'subscriber_id',
+      everyPart.map((part) => part.subscriberId),
+    )
     .orderBy(['subscriber_id', 'global_position'])
     .select('subscriber_id', 'global_position', 'message_id', 'type', 'reason');
   return { ...tables, skipped_messages: skipped };
 }
 
-test('rebuild and live agree: every projection, rebuilt from a store of good and contract-breaking messages, equals the live subscribers\' replay of it', async (t) => {
+test("rebuild and live agree: every projection, rebuilt from a store of good and contract-breaking messages, equals the live subscribers' replay of it", async (t) => {
   const scope = createScope();
   try {
     const { store, pool, urls } = await openTestStore(scope);
@@ -71,13 +87,25 @@ test('rebuild and live agree: every projection, rebuilt from a store of good and
     await catchUp(live(db, store));
     const partsRead = everyPart.filter((part) => part.category !== ALL_CATEGORIES).map((part) => part.subscriberId);
     const skippedBy = new Set(await db('skipped_messages').distinct().pluck('subscriber_id'));
-    t.deepEqual(partsRead.filter((id) => !skippedBy.has(id)), [], 'live, every subscriber of a category skipped some of the bad data');
+    t.deepEqual(
+      partsRead.filter((id) => !skippedBy.has(id)),
+      [],
+      'live, every subscriber of a category skipped some of the bad data',
+    );
 
     // Rebuild each projection (their records of skips are made again), then let live take the tail: the rebuilds' own admin actions.
     await db('skipped_messages').del();
     const adminId = randomUUID();
     for (const projection of rebuildableProjections()) {
-      const result = await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection, requester: { adminId, userId: adminId, label: 'test', traceId: randomUUID() }, batchSize: 5 });
+      const result = await runRebuild({
+        db,
+        messageStore: store,
+        messageStorePool: pool,
+        logger: silentLogger,
+        projection,
+        requester: { adminId, userId: adminId, label: 'test', traceId: randomUUID() },
+        batchSize: 5,
+      });
       if (projection.parts.some((part) => part.category !== ALL_CATEGORIES)) t.ok(result.skipped > 0, `${projection.name}: the rebuild skipped the bad data`);
     }
     await catchUp(live(db, store));
@@ -89,7 +117,12 @@ test('rebuild and live agree: every projection, rebuilt from a store of good and
         await trx.raw(`TRUNCATE ${definition.tables.map(() => '??').join(', ')}`, definition.tables);
         await definition.seed?.(trx);
       }
-      await trx('subscriber_positions').whereIn('subscriber_id', everyPart.map((part) => part.subscriberId)).del();
+      await trx('subscriber_positions')
+        .whereIn(
+          'subscriber_id',
+          everyPart.map((part) => part.subscriberId),
+        )
+        .del();
       await trx('skipped_messages').del();
     });
     await catchUp(live(db, store));

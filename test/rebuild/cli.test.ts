@@ -23,7 +23,11 @@ test('projections:rebuild CLI: rebuilds what it is named, says so, and refuses n
 
     const videos = await rebuildCli(['videos', '--batch-size', '3'], urls);
     t.equal(videos.code, 0, 'exit 0');
-    t.match(videos.stdout, /^Rebuilt videos: [\d,]+ messages? \(1 skipped: their data breaks the contract\) in [\d.]+ s; aggregators:videos at \d+, aggregators:videos:views at \d+\.\n$/, 'the result on stdout');
+    t.match(
+      videos.stdout,
+      /^Rebuilt videos: [\d,]+ messages? \(1 skipped: their data breaks the contract\) in [\d.]+ s; aggregators:videos at \d+, aggregators:videos:views at \d+\.\n$/,
+      'the result on stdout',
+    );
     t.match(videos.stderr, /videos: building \(0\/\d+ messages\)\nvideos: catching up/, 'off a terminal, a line per phase on stderr');
     t.equal((await contentsOf(db, 'videos')).length, 6, 'the rows are there: two published videos and four viewed ones (version 1 viewings)');
 
@@ -33,25 +37,48 @@ test('projections:rebuild CLI: rebuilds what it is named, says so, and refuses n
     const all = await rebuildCli(['all'], urls);
     t.equal(all.code, 0, 'all: exit 0');
     // Off a terminal stderr holds the phases and any log line (warnings and worse): none expected.
-    t.deepEqual(all.stderr.split('\n').filter((line) => line.startsWith('{')), [], 'no warning on the way or at the end');
     t.deepEqual(
-      all.stdout.trim().split('\n').map((line) => line.split(':')[0]),
-      ['Rebuilt home-page', 'Rebuilt user-credentials', 'Rebuilt videos', 'Rebuilt creators-videos', 'Rebuilt video-operations', 'Rebuilt admin-users', 'Rebuilt admin-streams'],
+      all.stderr.split('\n').filter((line) => line.startsWith('{')),
+      [],
+      'no warning on the way or at the end',
+    );
+    t.deepEqual(
+      all.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(':')[0]),
+      [
+        'Rebuilt home-page',
+        'Rebuilt user-credentials',
+        'Rebuilt videos',
+        'Rebuilt creators-videos',
+        'Rebuilt video-operations',
+        'Rebuilt admin-users',
+        'Rebuilt admin-streams',
+      ],
       'every projection, in order',
     );
-    t.deepEqual((await readProgress(db)).map((row) => [row.projection, row.state, row.requestedBy.startsWith('cli:')]), [
-      ['admin-streams', 'done', true],
-      ['admin-users', 'done', true],
-      ['creators-videos', 'done', true],
-      ['home-page', 'done', true],
-      ['user-credentials', 'done', true],
-      ['video-operations', 'done', true],
-      ['videos', 'done', true],
-    ], 'each run on record, by the CLI');
+    t.deepEqual(
+      (await readProgress(db)).map((row) => [row.projection, row.state, row.requestedBy.startsWith('cli:')]),
+      [
+        ['admin-streams', 'done', true],
+        ['admin-users', 'done', true],
+        ['creators-videos', 'done', true],
+        ['home-page', 'done', true],
+        ['user-credentials', 'done', true],
+        ['video-operations', 'done', true],
+        ['videos', 'done', true],
+      ],
+      'each run on record, by the CLI',
+    );
 
     const unknown = await rebuildCli(['everything'], urls);
     t.equal(unknown.code, 2, 'an unknown name: exit 2');
-    t.match(unknown.stderr, /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|all>/, 'naming the ones it knows');
+    t.match(
+      unknown.stderr,
+      /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|all>/,
+      'naming the ones it knows',
+    );
   } finally {
     await scope.close();
   }

@@ -18,7 +18,9 @@ export interface History {
 
 async function register(store: MessageStore, admin: boolean): Promise<string> {
   const userId = randomUUID();
-  const events: IdentityEvent[] = [{ id: randomUUID(), type: 'Registered', data: { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }, metadata: {} }];
+  const events: IdentityEvent[] = [
+    { id: randomUUID(), type: 'Registered', data: { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }, metadata: {} },
+  ];
   if (admin) events.push({ id: randomUUID(), type: 'AdminRoleGranted', data: { userId, by: 'test' }, metadata: {} });
   for (const event of events) await store.write(identityStreamName(userId), event);
   return userId;
@@ -30,7 +32,14 @@ async function publish(store: MessageStore, name: string): Promise<TestVideo> {
   const video = { videoId: command.data.videoId, ownerId: command.data.ownerId };
   await store.write(videoPublishingCommandStreamName(video.videoId), command);
   const trace: Metadata = { traceId: command.metadata.traceId!, userId: video.ownerId };
-  await writeEvents(store, video, controls.accepted(video, trace), controls.started(video, trace), controls.progressed(video, 50, trace), controls.published(video, trace));
+  await writeEvents(
+    store,
+    video,
+    controls.accepted(video, trace),
+    controls.started(video, trace),
+    controls.progressed(video, 50, trace),
+    controls.published(video, trace),
+  );
   const rename = nameVideoControl(video.videoId, name, video.ownerId);
   await store.write(videoPublishingCommandStreamName(video.videoId), rename);
   await writeEvents(store, video, controls.named(video, name, { traceId: rename.metadata.traceId!, userId: video.ownerId }));
@@ -52,13 +61,28 @@ export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos 
   for (const [n, video] of published.entries()) await view(store, video, n + 1);
   const last = published.at(-1);
   if (last) {
-    const byUser: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId: users[1]!, source: 'button', visitorKey: null }, metadata: { userId: users[1]! } };
+    const byUser: VideoViewed = {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId: last.videoId, userId: users[1]!, source: 'button', visitorKey: null },
+      metadata: { userId: users[1]! },
+    };
     await store.write(viewingStreamName(last.videoId), byUser);
   }
   // Version 3: visitors named, each back within the window (recorded, not counted again).
   if (last) {
-    for (const [visitorKey, userId] of [['visitor-a', null], ['visitor-a', null], ['visitor-b', users[2]!], ['visitor-b', users[2]!]] as const) {
-      const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId: last.videoId, userId, source: 'watch-page', visitorKey }, metadata: { userId } };
+    for (const [visitorKey, userId] of [
+      ['visitor-a', null],
+      ['visitor-a', null],
+      ['visitor-b', users[2]!],
+      ['visitor-b', users[2]!],
+    ] as const) {
+      const viewed: VideoViewed = {
+        id: randomUUID(),
+        type: 'VideoViewed',
+        data: { videoId: last.videoId, userId, source: 'watch-page', visitorKey },
+        metadata: { userId },
+      };
       await store.write(viewingStreamName(last.videoId), viewed);
     }
   }

@@ -24,7 +24,9 @@ import { contentsOf, indexesOf, positionsOf } from './tables.ts';
 /** Every projection's live subscribers but admin-streams' (it also counts the admin actions a rebuild writes). */
 function liveSubscribers(db: Knex, messageStore: MessageStore): Subscription[] {
   const deps = { db, messageStore, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 5 } };
-  return PROJECTIONS.filter((definition) => definition.name !== 'admin-streams').flatMap((definition: ProjectionDefinition) => liveSubscriptions(definition, deps));
+  return PROJECTIONS.filter((definition) => definition.name !== 'admin-streams').flatMap((definition: ProjectionDefinition) =>
+    liveSubscriptions(definition, deps),
+  );
 }
 
 async function tablesOf(db: Knex, tables: readonly string[]): Promise<Record<string, unknown[]>> {
@@ -79,9 +81,15 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
         onProgress: (report) => void reports.push(report.phase),
       });
       t.deepEqual(await tablesOf(db, projection.tables), before, `${projection.name}: the rebuilt ${projection.tables.join(', ')} equal the live ones`);
-      t.deepEqual(await Promise.all(projection.tables.map((table) => indexesOf(db, table))), indexes, `${projection.name}: with the same indexes, under the same names`);
+      t.deepEqual(
+        await Promise.all(projection.tables.map((table) => indexesOf(db, table))),
+        indexes,
+        `${projection.name}: with the same indexes, under the same names`,
+      );
       t.deepEqual([...new Set(reports)], ['preparing', 'building', 'catching up', 'swapping'], `${projection.name}: progress through each phase`);
-      const heads = Object.fromEntries(await Promise.all(projection.parts.map(async (part) => [part.subscriberId, await categoryHead(pool, part.category)] as const)));
+      const heads = Object.fromEntries(
+        await Promise.all(projection.parts.map(async (part) => [part.subscriberId, await categoryHead(pool, part.category)] as const)),
+      );
       t.deepEqual(await positionsOf(db, Object.keys(heads)), heads, `${projection.name}: each subscriber goes on from its category's last message`);
       t.deepEqual(result.positions, heads, 'as the result says');
       t.ok(result.messages > 0, `${projection.name}: read ${result.messages} messages`);
@@ -100,7 +108,11 @@ test('rebuild: each projection rebuilt from the log equals the live one, with it
     const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
     t.deepEqual(schemas.rows, [], 'no shadow schema is left behind');
     const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
-    t.deepEqual(skipped.sort(), [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(), 'a message that breaks its contract is skipped, as live');
+    t.deepEqual(
+      skipped.sort(),
+      [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(),
+      'a message that breaks its contract is skipped, as live',
+    );
 
     // The live subscribers had been stopped at their own positions; they follow the moved ones.
     const first = history.videos[0]!;
@@ -130,7 +142,16 @@ test('rebuild: a second rebuild of the same projection is refused while one runs
     const projections = rebuildableProjections();
     const [videos] = pickProjections(projections, 'videos')!;
     const run = (onProgress?: () => Promise<void>) =>
-      runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: videos!, requester: requester(), batchSize: 2, ...(onProgress && { onProgress }) });
+      runRebuild({
+        db,
+        messageStore: store,
+        messageStorePool: pool,
+        logger: silentLogger,
+        projection: videos!,
+        requester: requester(),
+        batchSize: 2,
+        ...(onProgress && { onProgress }),
+      });
     let second: unknown;
     let asked = false;
     await run(async () => {
@@ -202,12 +223,23 @@ test('rebuild: admin-streams, read across categories up to the safe horizon, equ
 
     const [adminStreams] = pickProjections(rebuildableProjections(), 'admin-streams')!;
     const tables = adminStreams!.tables;
-    await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: adminStreams!, requester: requester(), batchSize: 4 });
+    await runRebuild({
+      db,
+      messageStore: store,
+      messageStorePool: pool,
+      logger: silentLogger,
+      projection: adminStreams!,
+      requester: requester(),
+      batchSize: 4,
+    });
     await slow.query('COMMIT');
     const head = Number((await pool.query<{ max: string }>('SELECT max(global_position) AS max FROM messages')).rows[0]?.max);
     await waitUntil('the live subscriber to go on from the rebuild to the head', () => live.status().caughtUp && live.status().position >= head);
     const rebuilt = await tablesOf(db, tables);
-    t.ok(rebuilt.admin_streams?.some((row) => (row as { stream_name: string }).stream_name === 'lateWriter-1'), 'the write that committed after the rebuild passed it is listed');
+    t.ok(
+      rebuilt.admin_streams?.some((row) => (row as { stream_name: string }).stream_name === 'lateWriter-1'),
+      'the write that committed after the rebuild passed it is listed',
+    );
 
     // The same projection from zero: emptied, its position forgotten, read again by a new subscriber.
     await live.stop();
@@ -234,7 +266,7 @@ test('rebuild: admin-streams passes gaps left for good (idempotent rewrites, a r
       await store.write(`rewritten-${n}`, again);
       await store.write(`between-${n}`, { id: randomUUID(), type: 'Between', data: {}, metadata: {} });
     }
-    await pool.query('BEGIN; SELECT write_message(gen_random_uuid()::text, $1, \'RolledBack\', \'{}\'); ROLLBACK;'.replace('$1', "'rolledBack-1'"));
+    await pool.query("BEGIN; SELECT write_message(gen_random_uuid()::text, $1, 'RolledBack', '{}'); ROLLBACK;".replace('$1', "'rolledBack-1'"));
     await store.write('after-1', { id: randomUUID(), type: 'After', data: {}, metadata: {} });
     const gaps = await pool.query<{ n: string }>('SELECT max(global_position) - count(*) AS n FROM messages');
     t.ok(Number(gaps.rows[0]?.n) >= 5, `the store has ${gaps.rows[0]?.n} gaps`);

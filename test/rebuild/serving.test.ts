@@ -44,7 +44,9 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
       },
       // While the swap holds its locks: a visitor's request waits for the commit, then reads the new table by name.
       onSwapped: async () => {
-        duringSwap = request(system.app).get('/').then((response) => response);
+        duringSwap = request(system.app)
+          .get('/')
+          .then((response) => response);
         await waitUntil('the visitor to wait on the swap’s lock', async () => {
           const waiting = await system.db.raw<{ rows: unknown[] }>('SELECT 1 FROM pg_locks WHERE NOT granted');
           return waiting.rows.length > 0;

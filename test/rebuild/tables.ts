@@ -17,6 +17,8 @@ export async function indexesOf(db: Knex, table: string): Promise<string[]> {
 }
 
 export async function positionsOf(db: Knex, subscriberIds: readonly string[]): Promise<Record<string, number>> {
-  const rows = await db('subscriber_positions').whereIn('subscriber_id', subscriberIds).select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', 'position');
+  const rows = await db('subscriber_positions')
+    .whereIn('subscriber_id', subscriberIds)
+    .select<Array<{ subscriber_id: string; position: string }>>('subscriber_id', 'position');
   return Object.fromEntries(rows.map((row) => [row.subscriber_id, Number(row.position)]));
 }

@@ -41,7 +41,12 @@ test('every regular expression in src runs in linear time, whatever text it is g
   const started = performance.now();
   for (const regex of regexes) {
     const diagnostics = checkSync(regex.source, regex.flags, { randomSeed: 1 });
-    const verdict = diagnostics.status === 'safe' ? 'linear' : diagnostics.status === 'vulnerable' ? `${diagnostics.complexity.type} on e.g. ${diagnostics.attack.pattern}` : `unknown (${diagnostics.error.kind})`;
+    const verdict =
+      diagnostics.status === 'safe'
+        ? 'linear'
+        : diagnostics.status === 'vulnerable'
+          ? `${diagnostics.complexity.type} on e.g. ${diagnostics.attack.pattern}`
+          : `unknown (${diagnostics.error.kind})`;
     t.equal(verdict, 'linear', `${regex.where} /${regex.source}/${regex.flags}`);
   }
   t.comment(`checked in ${Math.round(performance.now() - started)} ms`);

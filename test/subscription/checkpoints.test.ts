@@ -206,7 +206,10 @@ test('component subscriptions: members of a consumer group share one subscriber 
     const ids = byMember.flat().map((m) => m.id);
     t.equal(ids.length, 40, 'the two members handle every message between them');
     t.equal(new Set(ids).size, 40, 'and none twice');
-    t.ok(byMember.every((handled) => handled.length > 0), 'both members take part');
+    t.ok(
+      byMember.every((handled) => handled.length > 0),
+      'both members take part',
+    );
     const streams = [0, 1].map((member) => componentPositionStream(subscriberId, { member, size: 2 }));
     t.notEqual(streams[0], streams[1], 'each member has its own position stream');
 
@@ -262,7 +265,9 @@ test('subscriptions: a second running copy of one member stands by, and takes ov
     await waitUntil('a copy in another process to stand by', () => second.status().state === 'standby');
     t.match(second.status().standbyReason ?? '', /another process runs member 0 of 1/, 'it names the member');
 
-    const otherSize = scope.running(componentSubscriber(otherStore, category, handle, { subscriberId, pollIntervalMs: 50, consumerGroup: { member: 1, size: 2 } }));
+    const otherSize = scope.running(
+      componentSubscriber(otherStore, category, handle, { subscriberId, pollIntervalMs: 50, consumerGroup: { member: 1, size: 2 } }),
+    );
     otherSize.start();
     await waitUntil('a member of another group size to stand by', () => otherSize.status().state === 'standby');
     t.match(otherSize.status().standbyReason ?? '', /every member must use one group size/, 'overlapping shares are refused');
@@ -372,7 +377,9 @@ test('subscriptions: a member whose session connection is lost stops at once, an
     first.start();
     await waitUntil('the first to run', () => first.status().state === 'running');
     const bySecond: number[] = [];
-    const second = scope.running(componentSubscriber(otherStore, category, async (m) => void bySecond.push((m.data as { n: number }).n), { subscriberId, pollIntervalMs: 50 }));
+    const second = scope.running(
+      componentSubscriber(otherStore, category, async (m) => void bySecond.push((m.data as { n: number }).n), { subscriberId, pollIntervalMs: 50 }),
+    );
     second.start();
     await waitUntil('the second to stand by', () => second.status().state === 'standby');
     await writeMany(store, category, 3);
@@ -415,7 +422,11 @@ test('component subscriptions: a new group size goes on from where the last size
     for (let n = 20; n < 30; n += 1) await store.write(`${category}-${randomUUID()}`, message('Tick', { n }));
     const members = [0, 1].map((member) => scope.running(componentSubscriber(store, category, handle, { subscriberId, consumerGroup: { member, size: 2 } })));
     for (const member of members) await drain(member);
-    t.deepEqual(handled.slice(20).sort((a, b) => a - b), [20, 21, 22, 23, 24, 25, 26, 27, 28, 29], 'the group of two handles only what came after');
+    t.deepEqual(
+      handled.slice(20).sort((a, b) => a - b),
+      [20, 21, 22, 23, 24, 25, 26, 27, 28, 29],
+      'the group of two handles only what came after',
+    );
   } finally {
     await scope.close();
   }

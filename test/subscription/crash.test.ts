@@ -30,10 +30,10 @@ async function setUp(scope: ReturnType<typeof createScope>) {
   const db = openProjectionDb(scope, urls.databaseUrl);
   await createTally(db);
   const category = uniqueCategory();
-  await pool.query(
-    `SELECT write_message(gen_random_uuid()::text, $1 || '-' || gen_random_uuid()::text, 'Tick', '{}') FROM generate_series(1, $2)`,
-    [category, TOTAL],
-  );
+  await pool.query(`SELECT write_message(gen_random_uuid()::text, $1 || '-' || gen_random_uuid()::text, 'Tick', '{}') FROM generate_series(1, $2)`, [
+    category,
+    TOTAL,
+  ]);
   return { urls, db, category };
 }
 
@@ -92,7 +92,11 @@ test('aggregator crash: killed right after a batch commits, before anything else
       await waitingOn(db, 'tally');
       // 2. Queue for the position row behind that transaction, so we hold it the instant it commits.
       const [{ pid }] = (await position.raw<{ rows: { pid: number }[] }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
-      const queued = position('subscriber_positions').where({ subscriber_id: SUBSCRIBER_ID }).forUpdate().first().then(() => true);
+      const queued = position('subscriber_positions')
+        .where({ subscriber_id: SUBSCRIBER_ID })
+        .forUpdate()
+        .first()
+        .then(() => true);
       await waitUntil('our lock request to queue', async () => {
         const rows = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'`, [pid]);
         return rows.rows.length > 0;

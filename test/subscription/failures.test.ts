@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import test from 'tape';
 import { z } from 'zod';
 import { createDispatcher } from '../../src/contracts/parse.ts';
@@ -85,7 +86,11 @@ test('aggregator: a handler that keeps failing on valid data stalls only its own
     t.equal(status.failure?.attempts, 3, 'after every retry');
     t.ok(status.position < poison!.globalPosition, 'the position stays before the poison message');
     const seen = await db('seen').select('type');
-    t.deepEqual(seen.map((row: { type: string }) => row.type), ['Good'], 'what came before it was applied, nothing after');
+    t.deepEqual(
+      seen.map((row: { type: string }) => row.type),
+      ['Good'],
+      'what came before it was applied, nothing after',
+    );
 
     await waitUntil('the other subscriber to read everything', () => counted.length === 3);
     t.equal(healthy.status().state, 'running', 'the other subscriber carries on');
@@ -109,7 +114,7 @@ test('aggregator: data that breaks its contract is skipped, recorded and counted
     await store.write(`${category}-legacy`, message('Greet', { name: 42 }));
     await store.write(`${category}-2`, message('Greet', { name: 'Grace' }));
     const [, bad] = await store.readCategory(category);
-    const handle = createDispatcher<typeof greetSchemas, [import('knex').Knex.Transaction]>(greetSchemas, {
+    const handle = createDispatcher<typeof greetSchemas, [Knex.Transaction]>(greetSchemas, {
       Greet: (m, trx) => recordSeen(m, trx),
     });
     const subscriberId = `aggregators:test:${category}`;
@@ -232,7 +237,11 @@ test('component: a parked message is parked once however often it is redelivered
 
     working = true;
     t.equal(await processor.replay(parked.at(-1)!, context), 'handled', 'once the handler is mended, a replay handles it');
-    t.deepEqual(handled.map((m) => m.data), [{ n: 1 }], 'the original message, read back by its reference');
+    t.deepEqual(
+      handled.map((m) => m.data),
+      [{ n: 1 }],
+      'the original message, read back by its reference',
+    );
   } finally {
     await scope.close();
   }
@@ -298,10 +307,26 @@ test('component: a database outage does not park innocent messages', async (t) =
 
 test('retries: backoff doubles up to its cap, with jitter between half and all of it', (t) => {
   const policy = { attempts: 10, initialDelayMs: 100, maxDelayMs: 1_000 };
-  t.equal(backoffDelay(policy, 1, () => 1), 100, 'first retry: at most the initial delay');
-  t.equal(backoffDelay(policy, 1, () => 0), 50, 'and at least half of it');
-  t.equal(backoffDelay(policy, 3, () => 1), 400, 'doubling');
-  t.equal(backoffDelay(policy, 9, () => 1), 1_000, 'capped');
+  t.equal(
+    backoffDelay(policy, 1, () => 1),
+    100,
+    'first retry: at most the initial delay',
+  );
+  t.equal(
+    backoffDelay(policy, 1, () => 0),
+    50,
+    'and at least half of it',
+  );
+  t.equal(
+    backoffDelay(policy, 3, () => 1),
+    400,
+    'doubling',
+  );
+  t.equal(
+    backoffDelay(policy, 9, () => 1),
+    1_000,
+    'capped',
+  );
   const delays = new Set(Array.from({ length: 20 }, () => backoffDelay(policy, 4)));
   t.ok(delays.size > 1, 'two subscribers failing together do not retry in step');
   t.end();

@@ -58,28 +58,35 @@ scopedTest('component processor: the stored position stays below the oldest mess
   });
   scope.running(second);
   await second.tick();
-  t.deepEqual(rereads, [...inHand.values()].sort((a, b) => a - b), 'a restart reads again exactly the three still in hand');
+  t.deepEqual(
+    rereads,
+    [...inHand.values()].sort((a, b) => a - b),
+    'a restart reads again exactly the three still in hand',
+  );
   inHand.clear();
   await second.tick();
   t.equal(await storedPosition(store, subscriberId), Math.max(...rereads), 'with nothing held back, caught up is stored');
 });
 
-scopedTest('component processor: park() files a message whose work failed elsewhere in the dead-letter stream, as a failed delivery would', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const category = uniqueCategory();
-  await writeMany(store, category, 1);
-  const [message] = await store.readCategory(category);
-  const processor = createComponentProcessor({ messageStore: store, subscriberId: `components:test:${category}`, handle: async () => undefined });
-  const context = processorContext();
-  await processor.park(message!, new Error('the worker gave up'), 4, context);
-  await processor.park(message!, new Error('the worker gave up'), 4, context);
-  const parked = await store.readStream(processor.deadLetterStream);
-  t.equal(parked.length, 1, 'parked once, however often told');
-  t.deepEqual(parked[0]?.data, {
-    subscriberId: `components:test:${category}`,
-    message: { id: message!.id, streamName: message!.streamName, position: message!.position, globalPosition: message!.globalPosition, type: message!.type },
-    error: 'Error: the worker gave up',
-    attempts: 4,
-  });
-  t.equal(context.stats.parked, 2, 'counted');
-});
+scopedTest(
+  'component processor: park() files a message whose work failed elsewhere in the dead-letter stream, as a failed delivery would',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const category = uniqueCategory();
+    await writeMany(store, category, 1);
+    const [message] = await store.readCategory(category);
+    const processor = createComponentProcessor({ messageStore: store, subscriberId: `components:test:${category}`, handle: async () => undefined });
+    const context = processorContext();
+    await processor.park(message!, new Error('the worker gave up'), 4, context);
+    await processor.park(message!, new Error('the worker gave up'), 4, context);
+    const parked = await store.readStream(processor.deadLetterStream);
+    t.equal(parked.length, 1, 'parked once, however often told');
+    t.deepEqual(parked[0]?.data, {
+      subscriberId: `components:test:${category}`,
+      message: { id: message!.id, streamName: message!.streamName, position: message!.position, globalPosition: message!.globalPosition, type: message!.type },
+      error: 'Error: the worker gave up',
+      attempts: 4,
+    });
+    t.equal(context.stats.parked, 2, 'counted');
+  },
+);

@@ -38,7 +38,7 @@ test('wake-ups: a write by another app process wakes an idle subscriber here (it
     await waitUntil('the subscriber to go idle', () => subscription.status().caughtUp);
     const written = message('Wake');
     await otherProcess.write(`${category}-${randomUUID()}`, written);
-    await waitUntil('the subscriber to hear of the other process\'s write', () => handled.includes(written.id), { timeoutMs: 10_000 });
+    await waitUntil("the subscriber to hear of the other process's write", () => handled.includes(written.id), { timeoutMs: 10_000 });
     t.deepEqual(handled, [written.id], 'handled long before the next poll');
   } finally {
     await scope.close();

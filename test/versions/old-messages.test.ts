@@ -17,7 +17,13 @@ import { catalogVideo, videosWatched } from '../helpers/viewings.ts';
 
 /** A message as another program (or an older release) wrote it: straight SQL, metadata as given. */
 async function writeRaw(pool: pg.Pool, stream: string, type: string, data: object, metadata: object | null): Promise<void> {
-  await pool.query('SELECT write_message($1, $2, $3, $4, $5)', [randomUUID(), stream, type, JSON.stringify(data), metadata === null ? null : JSON.stringify(metadata)]);
+  await pool.query('SELECT write_message($1, $2, $3, $4, $5)', [
+    randomUUID(),
+    stream,
+    type,
+    JSON.stringify(data),
+    metadata === null ? null : JSON.stringify(metadata),
+  ]);
 }
 
 async function storedMetadata(pool: pg.Pool, stream: string): Promise<Array<Record<string, unknown>>> {
@@ -30,7 +36,12 @@ test('versions: the store stamps each message with its type’s current version 
   try {
     const { store, pool } = await openTestStore(scope);
     const videoId = randomUUID();
-    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button', visitorKey: 'a-visitor' }, metadata: { traceId: 't-1' } };
+    const viewed: VideoViewed = {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId, userId: null, source: 'button', visitorKey: 'a-visitor' },
+      metadata: { traceId: 't-1' },
+    };
     await store.write(viewingStreamName(videoId), viewed);
     const other = `${uniqueCategory()}-1`;
     await store.write(other, message('Tick'));
@@ -56,7 +67,12 @@ test('versions: viewings written before version 3 are each counted (source unkno
     await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: null }, null);
     await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: 'someone' }, { schemaVersion: '1' });
     await writeRaw(pool, stream, 'VideoViewed', { videoId, userId: null, source: 'button' }, { schemaVersion: '2' });
-    await store.write(stream, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'watch-page', visitorKey: 'a-visitor' }, metadata: {} });
+    await store.write(stream, {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId, userId: null, source: 'watch-page', visitorKey: 'a-visitor' },
+      metadata: {},
+    });
     await writeRaw(pool, stream, 'VideoViewed', { videoId, viewer: { id: 'x' }, origin: 'tv' }, { schemaVersion: '4' });
 
     const raw = await store.readStream(stream);
@@ -92,7 +108,12 @@ test('versions: a component sees every viewing as version 3 and parks one of a f
     const category = uniqueCategory('viewed');
     const videoId = randomUUID();
     await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null }, {});
-    await store.write(`${category}-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'api', visitorKey: 'a-visitor' }, metadata: {} });
+    await store.write(`${category}-${videoId}`, {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId, userId: null, source: 'api', visitorKey: 'a-visitor' },
+      metadata: {},
+    });
     await writeRaw(pool, `${category}-${videoId}`, 'VideoViewed', { videoId, userId: null, source: 'api' }, { schemaVersion: '4' });
 
     const sources: string[] = [];

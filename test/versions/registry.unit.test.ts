@@ -15,7 +15,11 @@ const videoId = randomUUID();
 test('versions: VideoViewed version 1 (no schemaVersion, or "1") is read as version 3 with source unknown and no visitor', (t) => {
   for (const metadata of [{}, { schemaVersion: '1' }] satisfies Metadata[]) {
     const upcast = messageVersions.upcast(stored('VideoViewed', { videoId, userId: null }, metadata));
-    t.deepEqual(upcast.data, { videoId, userId: null, source: 'unknown', visitorKey: null }, `written with ${JSON.stringify(metadata)}: gains source unknown and a null visitor key`);
+    t.deepEqual(
+      upcast.data,
+      { videoId, userId: null, source: 'unknown', visitorKey: null },
+      `written with ${JSON.stringify(metadata)}: gains source unknown and a null visitor key`,
+    );
     t.equal(upcast.metadata.schemaVersion, '3', 'and says it is version 3 now');
     const parsed = parseMessage(viewingSchemas, stored('VideoViewed', { videoId, userId: 'u-1' }, metadata));
     t.equal(parsed?.data.source, 'unknown', 'parseMessage applies it before the contract checks the data');
@@ -40,7 +44,13 @@ test('versions: a version 2 viewing gains a null visitor key; a version 3 one pa
 });
 
 test('versions: a version newer than this code knows, or no version at all, breaks the contract like bad data', (t) => {
-  for (const [type, version] of [['VideoViewed', '4'], ['Registered', '2'], ['VideoViewed', 'two'], ['VideoViewed', '0'], ['VideoViewed', '']] as const) {
+  for (const [type, version] of [
+    ['VideoViewed', '4'],
+    ['Registered', '2'],
+    ['VideoViewed', 'two'],
+    ['VideoViewed', '0'],
+    ['VideoViewed', ''],
+  ] as const) {
     const message = stored(type, { videoId, userId: null, source: 'button' }, { schemaVersion: version });
     try {
       messageVersions.upcast(message);
@@ -66,7 +76,16 @@ test('versions: a registry must have a step out of every older version', (t) => 
 });
 
 test('versions: a schemaVersion stored as a number or another non-text value is judged, not read as version 1', (t) => {
-  const row = (metadata: string) => ({ id: randomUUID(), stream_name: `viewing-${videoId}`, type: 'VideoViewed', position: 0, global_position: 1, data: JSON.stringify({ videoId, userId: null }), metadata, time: new Date() });
+  const row = (metadata: string) => ({
+    id: randomUUID(),
+    stream_name: `viewing-${videoId}`,
+    type: 'VideoViewed',
+    position: 0,
+    global_position: 1,
+    data: JSON.stringify({ videoId, userId: null }),
+    metadata,
+    time: new Date(),
+  });
   const four = fromRow(row('{"schemaVersion": 4}'));
   t.equal(four.metadata.schemaVersion, '4', 'the number is kept, as text');
   t.throws(() => messageVersions.upcast(four), /schemaVersion 4 is newer than this code reads/, 'and a version 4 is refused like "4" would be');

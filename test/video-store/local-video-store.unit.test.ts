@@ -28,7 +28,10 @@ const body = (content: string | Buffer) => Readable.from([Buffer.from(content)])
 /** Every file under `dir`, relative, so a test sees stray partial files too. */
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name))).sort();
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -94,7 +97,22 @@ test('video store: keys and URIs that could reach outside the directory are refu
   try {
     const { store, outside } = await tempStore(scope);
     await writeFile(path.join(outside, 'secret'), 'keep out');
-    const keys = ['../secret', 'source/../../secret', '/etc/passwd', 'source/..', '..', '.partial/x', 'source//x', 'source/', '', 'a\\..\\secret', 'source/a b', 'source/%2e%2e', 'source/x\0', 'a/b/c/d/e'];
+    const keys = [
+      '../secret',
+      'source/../../secret',
+      '/etc/passwd',
+      'source/..',
+      '..',
+      '.partial/x',
+      'source//x',
+      'source/',
+      '',
+      'a\\..\\secret',
+      'source/a b',
+      'source/%2e%2e',
+      'source/x\0',
+      'a/b/c/d/e',
+    ];
     for (const key of keys) {
       t.ok((await rejection(store.put(key, body('x')))) instanceof InvalidVideoKeyError, `put ${JSON.stringify(key)} refused`);
     }
@@ -145,10 +163,18 @@ test('video store: a write that fails half-way leaves nothing under the key and 
     });
     t.match(String(await rejection(store.put(key, broken))), /connection reset/, 'the stream error comes through');
     t.ok((await rejection(store.put(key, body('x'.repeat(11)), { maxBytes: 10 }))) instanceof VideoTooLargeError, 'too large is refused');
-    t.match(String(await rejection(store.writeLocalFile(key, async (file) => {
-      await writeFile(file, 'half a video');
-      throw new Error('ffmpeg was killed');
-    }))), /killed/, 'a tool that fails after writing');
+    t.match(
+      String(
+        await rejection(
+          store.writeLocalFile(key, async (file) => {
+            await writeFile(file, 'half a video');
+            throw new Error('ffmpeg was killed');
+          }),
+        ),
+      ),
+      /killed/,
+      'a tool that fails after writing',
+    );
     t.deepEqual(await filesUnder(dir), [], 'nothing at the key, nothing partial');
 
     const stored = await store.writeLocalFile(key, (file) => writeFile(file, 'a whole video'));

@@ -33,7 +33,12 @@ function bindings(messages: readonly StoredMessage[]): Knex.RawBinding[] {
  * still in flight, so every message at or below a row's guard has been counted into it: a
  * replay counts nothing twice, however its batches are cut.
  */
-function countedInto(table: string, key: readonly string[], keyExpressions: readonly string[], extra: { readonly columns: string; readonly selects: string; readonly sets: string }): string {
+function countedInto(
+  table: string,
+  key: readonly string[],
+  keyExpressions: readonly string[],
+  extra: { readonly columns: string; readonly selects: string; readonly sets: string },
+): string {
   const joins = key.map((column, n) => `existing.${column} = ${keyExpressions[n]}`).join(' AND ');
   return `INSERT INTO ${table} AS counted (${key.join(', ')}, message_count, last_global_position${extra.columns})
           SELECT ${keyExpressions.join(', ')}, count(*), max(m.global_position)${extra.selects}

@@ -42,7 +42,12 @@ export const authenticationProjection: BatchProjection<LogInEvent> = {
               failed_log_ins = counted.failed_log_ins + excluded.failed_log_ins,
               last_log_in_at = greatest(counted.last_log_in_at, excluded.last_log_in_at),
               authentication_position = excluded.authentication_position`,
-      [events.map((event) => event.data.userId), events.map((event) => event.type), events.map((event) => event.globalPosition), events.map((event) => event.time)],
+      [
+        events.map((event) => event.data.userId),
+        events.map((event) => event.type),
+        events.map((event) => event.globalPosition),
+        events.map((event) => event.time),
+      ],
     );
   },
 };

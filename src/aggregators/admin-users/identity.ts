@@ -90,7 +90,9 @@ export const identityProjection: BatchProjection<UserChange> = {
         .insert({ user_id: userId, ...columns, identity_position: position })
         .onConflict('user_id')
         .merge([...Object.keys(columns), 'identity_position'])
-        .where((guard) => guard.whereNull('admin_users.identity_position').orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position')));
+        .where((guard) => {
+          guard.whereNull('admin_users.identity_position').orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position'));
+        });
     }
   },
 };

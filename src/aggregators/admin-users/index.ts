@@ -29,6 +29,10 @@ export const adminUsersDefinition = {
     { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.identity, category: IDENTITY_CATEGORY, projection: () => identityProjection },
     { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.authentication, category: AUTHENTICATION_CATEGORY, projection: () => authenticationProjection },
     { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.videos, category: VIDEO_PUBLISHING_CATEGORY, projection: () => videosProjection },
-    { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.viewings, category: VIEWING_CATEGORY, projection: ({ viewingCountWindowMs }) => viewingsProjection(viewingCountWindowMs) },
+    {
+      subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.viewings,
+      category: VIEWING_CATEGORY,
+      projection: ({ viewingCountWindowMs }) => viewingsProjection(viewingCountWindowMs),
+    },
   ],
 } as const satisfies ProjectionDefinition;

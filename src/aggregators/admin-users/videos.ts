@@ -5,7 +5,15 @@ import { MessageDataError, type RawMessage, type Recorded } from '../../message-
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { schemasOf } from './contract-subset.ts';
 
-const VIDEO_TYPES = ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished', 'VideoPublishingFailed', 'VideoNamed', 'VideoUnpublished', 'VideoTakenDown'] as const;
+const VIDEO_TYPES = [
+  'VideoPublishingAccepted',
+  'VideoTranscodingStarted',
+  'VideoPublished',
+  'VideoPublishingFailed',
+  'VideoNamed',
+  'VideoUnpublished',
+  'VideoTakenDown',
+] as const;
 type VideoEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof VIDEO_TYPES)[number] }>>;
 type Accepted = Extract<VideoEvent, { type: 'VideoPublishingAccepted' }>;
 const schemas = schemasOf(videoPublishingEventSchemas, VIDEO_TYPES);
@@ -88,7 +96,10 @@ export const videosProjection: BatchProjection<VideoEvent> = {
       changes.set(videoId, { columns: { ...changes.get(videoId)?.columns, ...columnsOf(event) }, position: event.globalPosition });
     }
     for (const [videoId, { columns, position }] of changes) {
-      await trx('admin_user_videos').where({ video_id: videoId }).andWhere('last_position', '<', position).update({ ...columns, last_position: position });
+      await trx('admin_user_videos')
+        .where({ video_id: videoId })
+        .andWhere('last_position', '<', position)
+        .update({ ...columns, last_position: position });
     }
   },
 };

@@ -31,7 +31,12 @@ export function viewingsProjection(viewingCountWindowMs: number): BatchProjectio
   return {
     parse: parseUsersViewing,
     async apply(viewings, trx) {
-      const counted = await countViewings(trx, 'admin_user_viewers', viewings.map((viewing) => ({ ...viewing.data, time: viewing.time })), viewingCountWindowMs);
+      const counted = await countViewings(
+        trx,
+        'admin_user_viewers',
+        viewings.map((viewing) => ({ ...viewing.data, time: viewing.time })),
+        viewingCountWindowMs,
+      );
       await trx.raw(
         `WITH inserted AS (
            INSERT INTO admin_user_viewings (global_position, user_id, video_id, viewed_at, counted)

@@ -13,14 +13,19 @@ import type { TipGuard } from './tip.ts';
  * each is read again as the exact text the chain hashes. Returns the links appended.
  */
 export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messages: readonly RawMessage[], logger: Logger, tip: TipGuard): Promise<NewLink[]> {
-  const records = await readRecordsAt(pool, messages.map((message) => message.globalPosition));
+  const records = await readRecordsAt(
+    pool,
+    messages.map((message) => message.globalPosition),
+  );
   const byPosition = new Map(records.map((record) => [Number(record.globalPosition), record]));
   for (const message of messages) {
     const record = byPosition.get(message.globalPosition);
     // Gone or replaced between two reads a moment apart: someone is changing the store now.
     // Throwing stalls the chain here, in plain view, rather than chain around it.
     if (!record || record.id !== message.id) {
-      throw new Error(`message ${message.id} at global position ${message.globalPosition} ${record ? 'was replaced' : 'vanished'} while the audit chain read it`);
+      throw new Error(
+        `message ${message.id} at global position ${message.globalPosition} ${record ? 'was replaced' : 'vanished'} while the audit chain read it`,
+      );
     }
   }
 
@@ -33,10 +38,16 @@ export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messag
     // An operator moved the position back (a replay): those are chained already, and the chain
     // is append-only, so a replay can never re-chain a store that was altered meanwhile. One
     // the chain passed without seeing was put there afterwards: verify reports it as inserted.
-    const linked = await linkedPositions(trx, below.map((message) => message.globalPosition));
+    const linked = await linkedPositions(
+      trx,
+      below.map((message) => message.globalPosition),
+    );
     for (const message of below) {
       if (!linked.has(message.globalPosition)) {
-        logger.error({ globalPosition: message.globalPosition, messageId: message.id, streamName: message.streamName }, 'a message below the audit chain\'s head that the chain never saw: inserted after the fact?');
+        logger.error(
+          { globalPosition: message.globalPosition, messageId: message.id, streamName: message.streamName },
+          "a message below the audit chain's head that the chain never saw: inserted after the fact?",
+        );
       }
     }
   }
@@ -49,7 +60,14 @@ export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messag
     if (message.globalPosition <= head) continue;
     const record = byPosition.get(message.globalPosition)!;
     previous = nextLink(previous, record);
-    appended.push({ globalPosition: message.globalPosition, messageId: record.id, streamName: record.streamName, position: Number(record.position), link: previous, previousGlobalPosition: previousPosition });
+    appended.push({
+      globalPosition: message.globalPosition,
+      messageId: record.id,
+      streamName: record.streamName,
+      position: Number(record.position),
+      link: previous,
+      previousGlobalPosition: previousPosition,
+    });
     previousPosition = message.globalPosition;
   }
   await insertLinks(trx, appended);

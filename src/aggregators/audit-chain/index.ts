@@ -35,10 +35,20 @@ export interface AuditChainAggregatorDeps {
  * so a crash neither skips nor repeats one; the chain only ever grows, so a replay changes
  * nothing. Run it in one process (it reads every category, so it takes no consumer group).
  */
-export function createAuditChainAggregator({ db, messageStore, messageStorePool, logger, auditKey, signing, now = () => new Date(), subscription }: AuditChainAggregatorDeps) {
+export function createAuditChainAggregator({
+  db,
+  messageStore,
+  messageStorePool,
+  logger,
+  auditKey,
+  signing,
+  now = () => new Date(),
+  subscription,
+}: AuditChainAggregatorDeps) {
   if (auditKey === '') throw new Error('the audit chain needs a key to sign its heads');
   const log = logger.child({ subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID });
-  if (auditKey === DEVELOPMENT_AUDIT_KEY) log.warn('AUDIT_KEY is not set: the audit chain\'s heads are signed with the development key, which proves nothing (set AUDIT_KEY)');
+  if (auditKey === DEVELOPMENT_AUDIT_KEY)
+    log.warn("AUDIT_KEY is not set: the audit chain's heads are signed with the development key, which proves nothing (set AUDIT_KEY)");
   const tip = createTipGuard();
   const signer = createHeadSigner({ key: auditKey, policy: { ...DEFAULT_SIGNING, ...signing }, now, logger: log, tip });
 

@@ -16,7 +16,19 @@ export interface HeadSigner {
   signIfDue(db: Knex, occasion: SigningOccasion): Promise<SignedHead | undefined>;
 }
 
-export function createHeadSigner({ key, policy, now, logger, tip }: { key: string; policy: SigningPolicy; now: () => Date; logger: Logger; tip: TipGuard }): HeadSigner {
+export function createHeadSigner({
+  key,
+  policy,
+  now,
+  logger,
+  tip,
+}: {
+  key: string;
+  policy: SigningPolicy;
+  now: () => Date;
+  logger: Logger;
+  tip: TipGuard;
+}): HeadSigner {
   async function isDue(db: Knex, head: SignedHead | undefined, occasion: SigningOccasion, time: Date): Promise<boolean> {
     if (occasion === 'stop' || !head) return true;
     const age = time.getTime() - head.signedAt.getTime();
@@ -38,7 +50,14 @@ export function createHeadSigner({ key, policy, now, logger, tip }: { key: strin
       // Every head also goes to the log: logs kept elsewhere are a copy an attacker of the
       // database cannot reach (docs/audit.md), and a logged head can be checked by hand.
       logger.info(
-        { globalPosition: signed.globalPosition, link: signed.link.toString('hex'), hmac: signed.hmac.toString('hex'), keyId: signed.keyId, signedAt: signed.signedAt.toISOString(), occasion },
+        {
+          globalPosition: signed.globalPosition,
+          link: signed.link.toString('hex'),
+          hmac: signed.hmac.toString('hex'),
+          keyId: signed.keyId,
+          signedAt: signed.signedAt.toISOString(),
+          occasion,
+        },
         `audit chain head signed at ${signed.globalPosition} (${shortHex(signed.link)})`,
       );
       return signed;

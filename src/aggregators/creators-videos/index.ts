@@ -9,8 +9,9 @@ export type { CreatorVideoStatus } from './changes.ts';
 
 /** Applies what the row has not seen yet: its last_position is below the change's. */
 function unseen(trx: Knex.Transaction) {
-  return (guard: Knex.QueryBuilder) =>
+  return (guard: Knex.QueryBuilder): void => {
     guard.whereNull('creators_videos.last_position').orWhere('creators_videos.last_position', '<', trx.ref('excluded.last_position'));
+  };
 }
 
 async function applyChange({ videoId, columns, position }: VideoChange, trx: Knex.Transaction): Promise<void> {
@@ -25,7 +26,9 @@ async function applyChange({ videoId, columns, position }: VideoChange, trx: Kne
   }
   await trx('creators_videos')
     .where({ video_id: videoId })
-    .andWhere((guard) => guard.whereNull('last_position').orWhere('last_position', '<', position))
+    .andWhere((guard) => {
+      guard.whereNull('last_position').orWhere('last_position', '<', position);
+    })
     .update({ ...columns, last_position: position });
 }
 

@@ -104,7 +104,9 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
         .insert({ video_id: videoId, ...columns, publishing_position: position })
         .onConflict('video_id')
         .merge([...Object.keys(columns), 'publishing_position'])
-        .where((guard) => guard.whereNull('videos.publishing_position').orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position')));
+        .where((guard) => {
+          guard.whereNull('videos.publishing_position').orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position'));
+        });
     }
   },
 };

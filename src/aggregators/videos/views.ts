@@ -18,7 +18,10 @@ function parseViewing(message: RawMessage): Viewing | undefined {
 
 /** Each video's views_position: the last viewing its count has taken in. */
 async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await trx('videos').whereIn('video_id', [...new Set(videoIds)]).whereNotNull('views_position').select<Array<{ video_id: string; views_position: string }>>('video_id', 'views_position');
+  const rows = await trx('videos')
+    .whereIn('video_id', [...new Set(videoIds)])
+    .whereNotNull('views_position')
+    .select<Array<{ video_id: string; views_position: string }>>('video_id', 'views_position');
   return new Map(rows.map((row) => [row.video_id, Number(row.views_position)]));
 }
 
@@ -38,10 +41,18 @@ export function viewsProjection(viewingCountWindowMs: number): BatchProjection<V
   return {
     parse: parseViewing,
     async apply(viewings, trx) {
-      const applied = await guards(trx, viewings.map((viewing) => viewing.data.videoId.toLowerCase()));
+      const applied = await guards(
+        trx,
+        viewings.map((viewing) => viewing.data.videoId.toLowerCase()),
+      );
       const fresh = viewings.filter((viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0));
       if (fresh.length === 0) return;
-      const counted = await countViewings(trx, 'video_viewers', fresh.map((viewing) => ({ ...viewing.data, time: viewing.time })), viewingCountWindowMs);
+      const counted = await countViewings(
+        trx,
+        'video_viewers',
+        fresh.map((viewing) => ({ ...viewing.data, time: viewing.time })),
+        viewingCountWindowMs,
+      );
       await trx.raw(
         `INSERT INTO videos AS counted (video_id, views, views_position)
          SELECT viewing.video_id, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)

@@ -19,7 +19,9 @@ async function loadWindows(trx: Knex.Transaction, table: WindowTable, viewings: 
        JOIN unnest(?::uuid[], ?::text[]) AS wanted (video_id, visitor_key) USING (video_id, visitor_key)`,
     [table, wanted.map((pair) => pair.videoId), wanted.map((pair) => pair.visitorKey)],
   );
-  return new Map(rows.rows.map((row) => [windowKey(row.video_id, row.visitor_key), { videoId: row.video_id, visitorKey: row.visitor_key, countedAt: row.counted_at }]));
+  return new Map(
+    rows.rows.map((row) => [windowKey(row.video_id, row.visitor_key), { videoId: row.video_id, visitorKey: row.visitor_key, countedAt: row.counted_at }]),
+  );
 }
 
 async function saveWindows(trx: Knex.Transaction, table: WindowTable, moved: readonly LastCounted[]): Promise<void> {

@@ -35,9 +35,11 @@ const shown = (name: string): string => name.replace(/[\u0000-\u001f\u007f]/g, '
 export function refuseControlCharacters(): RequestHandler {
   return (req, _res, next) => {
     const inQuery = offending(req.query, CONTROL);
-    if (inQuery !== undefined) throw new BadRequestError(`The address holds a control character (such as a NUL byte) in “${shown(inQuery)}”. Remove it and try again.`);
+    if (inQuery !== undefined)
+      throw new BadRequestError(`The address holds a control character (such as a NUL byte) in “${shown(inQuery)}”. Remove it and try again.`);
     const inForm = offending(req.body, CONTROL_IN_FORM_TEXT);
-    if (inForm !== undefined) throw new BadRequestError(`The form holds a control character (such as a NUL byte) in “${shown(inForm)}”. Remove it and try again.`);
+    if (inForm !== undefined)
+      throw new BadRequestError(`The form holds a control character (such as a NUL byte) in “${shown(inForm)}”. Remove it and try again.`);
     next();
   };
 }

@@ -19,7 +19,9 @@ interface AdminAppDeps extends AdminDeps {
  */
 export function createAdminApp({ rolesOf, sections: factories, ...deps }: AdminAppDeps) {
   const sections = factories.map((factory) => factory(deps));
-  const nav = sections.filter((section) => section.title !== undefined).map((section) => ({ href: `/admin${section.path ? `/${section.path}` : ''}`, title: section.title! }));
+  const nav = sections
+    .filter((section) => section.title !== undefined)
+    .map((section) => ({ href: `/admin${section.path ? `/${section.path}` : ''}`, title: section.title! }));
   const router = Router();
   // Before the access check, so even its redirect and 403 are never kept by a cache.
   router.use(noStore());

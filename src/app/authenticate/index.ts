@@ -34,7 +34,11 @@ const field = (body: unknown, name: string): string => {
 
 export function createAuthenticateApp({ messageStore, credentials, passwords, throttle, sessions, devices }: AuthenticateDeps) {
   const record = (req: Request, userId: string, event: Omit<AuthenticationEvent, 'id' | 'metadata'>) =>
-    messageStore.write(authenticationStreamName(userId), { ...event, id: randomUUID(), metadata: { traceId: req.context.traceId, userId } } as AuthenticationEvent);
+    messageStore.write(authenticationStreamName(userId), {
+      ...event,
+      id: randomUUID(),
+      metadata: { traceId: req.context.traceId, userId },
+    } as AuthenticationEvent);
 
   const showForm = (req: Request, res: Response, status: number, values: { email?: string; error?: string; returnTo?: unknown }) => {
     issueCsrfToken(req, res);
@@ -54,10 +58,15 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     const password = field(req.body, 'password');
     const returnTo = field(req.body, 'returnTo');
     if (email === '' || password === '') return showForm(req, res, 400, { email, returnTo, error: 'Enter your email and your password.' });
-    if (email.length > MAX_EMAIL_LENGTH) return showForm(req, res, 400, { returnTo, error: `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.` });
+    if (email.length > MAX_EMAIL_LENGTH)
+      return showForm(req, res, 400, { returnTo, error: `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.` });
     // bcrypt reads only the first 72 bytes: a longer password would log in on those alone.
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
-      return showForm(req, res, 400, { email, returnTo, error: `That password is longer than any password here: one holds ${PASSWORD_LENGTH_WORDS}. Check that this is the one you chose.` });
+      return showForm(req, res, 400, {
+        email,
+        returnTo,
+        error: `That password is longer than any password here: one holds ${PASSWORD_LENGTH_WORDS}. Check that this is the one you chose.`,
+      });
     }
 
     const account = await credentials.byEmail(email);
@@ -71,7 +80,8 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     }
 
     if (!(await passwords.verify(password, account?.passwordHash)) || !account) {
-      if (account) await record(req, account.userId, { type: 'UserLoginFailed', data: { userId: account.userId, reason: LOGIN_FAILURE_REASONS.wrongPassword } });
+      if (account)
+        await record(req, account.userId, { type: 'UserLoginFailed', data: { userId: account.userId, reason: LOGIN_FAILURE_REASONS.wrongPassword } });
       return showForm(req, res, 401, { email, returnTo, error: NO_MATCH });
     }
     await throttle.succeeded(email, client);

@@ -32,14 +32,26 @@ export function createSessions(db: Knex) {
       const sessionId = randomBytes(32).toString('base64url');
       // Expired rows go a few at a time as people log in: no sweeper to run, and the table holds
       // little more than the live sessions.
-      await db(TABLE).whereIn('id_hash', db(TABLE).where('expires_at', '<=', db.fn.now()).select('id_hash').limit(SWEEP_BATCH)).delete();
-      await db(TABLE).insert({ id_hash: hashOf(sessionId), user_id: userId, expires_at: db.raw('now() + make_interval(secs => ?)', [SESSION_MAX_AGE_MS / 1000]) });
-      const newest = db(TABLE).where({ user_id: userId }).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id_hash' }]).limit(MOST_PER_USER).select('id_hash');
+      await db(TABLE)
+        .whereIn('id_hash', db(TABLE).where('expires_at', '<=', db.fn.now()).select('id_hash').limit(SWEEP_BATCH))
+        .delete();
+      await db(TABLE).insert({
+        id_hash: hashOf(sessionId),
+        user_id: userId,
+        expires_at: db.raw('now() + make_interval(secs => ?)', [SESSION_MAX_AGE_MS / 1000]),
+      });
+      const newest = db(TABLE)
+        .where({ user_id: userId })
+        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id_hash' }])
+        .limit(MOST_PER_USER)
+        .select('id_hash');
       await db(TABLE).where({ user_id: userId }).whereNotIn('id_hash', newest).delete();
       return sessionId;
     },
     async end(sessionId: string): Promise<void> {
-      await db(TABLE).where({ id_hash: hashOf(sessionId) }).delete();
+      await db(TABLE)
+        .where({ id_hash: hashOf(sessionId) })
+        .delete();
     },
     /** Ends every session of the user, in every browser ("log out everywhere", a password change). Returns how many. */
     async endAllFor(userId: string): Promise<number> {

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import type { Knex } from 'knex';
-import { descriptionProblem, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, nameProblem, tidyText, videoPublishingCommandSchemas } from '../../contracts/video-publishing.ts';
+import {
+  descriptionProblem,
+  MAX_DESCRIPTION_LENGTH,
+  MAX_NAME_LENGTH,
+  nameProblem,
+  tidyText,
+  videoPublishingCommandSchemas,
+} from '../../contracts/video-publishing.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
@@ -74,7 +81,17 @@ function textField(req: Request, name: TextField): string {
 const sentence = (phrase: string): string => `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}.`;
 
 /** The creators portal: a creator's own videos, the upload, and the commands that change a video. */
-export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploadBytes, minimumUploadRate, maxVideosInHand, editWait, newId = randomUUID, uploadSlots = createUploadSlots(UPLOAD_SLOTS) }: CreatorsPortalDeps) {
+export function createCreatorsPortalApp({
+  db,
+  messageStore,
+  videoStore,
+  maxUploadBytes,
+  minimumUploadRate,
+  maxVideosInHand,
+  editWait,
+  newId = randomUUID,
+  uploadSlots = createUploadSlots(UPLOAD_SLOTS),
+}: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
@@ -96,7 +113,9 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
   const router = Router();
   // An action posted by someone not logged in gets the same 404 as another creator's would (the
   // issue's rule: nothing about a video is confirmed to strangers); pages send them to log in.
-  router.use((req, _res, next) => next(req.context.userId || req.method === 'GET' || req.method === 'HEAD' ? undefined : new NotFoundError('There is no such page.', { next: YOUR_VIDEOS })));
+  router.use((req, _res, next) =>
+    next(req.context.userId || req.method === 'GET' || req.method === 'HEAD' ? undefined : new NotFoundError('There is no such page.', { next: YOUR_VIDEOS })),
+  );
   router.use(requireUser());
 
   router.get('/', async (req, res) => {
@@ -140,10 +159,14 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   async function receiveAndPublish(req: Request, res: Response): Promise<void> {
     const videoId = newId();
-    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes, minimumRate: minimumUploadRate }).catch((error: unknown) => {
-      // The video folder is full or read-only: nothing the creator did, and nothing was kept.
-      throw isResourceExhausted(error) ? new ServiceUnavailableError('We can’t take uploads right now. Please try again in a few minutes.', STORE_RETRY_SECONDS) : error;
-    });
+    const stored = await receiveUpload(req, { videoStore, key: videoKeys.source(videoId), maxBytes: maxUploadBytes, minimumRate: minimumUploadRate }).catch(
+      (error: unknown) => {
+        // The video folder is full or read-only: nothing the creator did, and nothing was kept.
+        throw isResourceExhausted(error)
+          ? new ServiceUnavailableError('We can’t take uploads right now. Please try again in a few minutes.', STORE_RETRY_SECONDS)
+          : error;
+      },
+    );
     try {
       if (stored.bytes === 0) throw new BadRequestError('That file is empty. Choose a video file to upload.');
       await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri });
@@ -173,7 +196,8 @@ export function createCreatorsPortalApp({ db, messageStore, videoStore, maxUploa
 
   router.get('/videos/:videoId/poster.jpg', async (req, res) => {
     const video = await ownedVideo(req);
-    if (!video.posterUri) throw new NotFoundError('This video has no poster yet: it gets one when it is converted.', { title: 'No poster yet', next: YOUR_VIDEOS });
+    if (!video.posterUri)
+      throw new NotFoundError('This video has no poster yet: it gets one when it is converted.', { title: 'No poster yet', next: YOUR_VIDEOS });
     await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
   });
 

@@ -89,7 +89,10 @@ export function createCreatorsPortalQueries(db: Knex) {
 
     /** How many of the creator's videos wait for a transcoder or are being transcoded. */
     async videosInHand(ownerId: string): Promise<number> {
-      const row = await db('creators_videos').where({ owner_id: ownerId }).whereIn('status', ['uploaded', 'transcoding']).first<{ n: string }>(db.raw('count(*) AS n'));
+      const row = await db('creators_videos')
+        .where({ owner_id: ownerId })
+        .whereIn('status', ['uploaded', 'transcoding'])
+        .first<{ n: string }>(db.raw('count(*) AS n'));
       return Number(row?.n ?? 0);
     },
 
@@ -102,7 +105,13 @@ export function createCreatorsPortalQueries(db: Knex) {
     async operation(traceId: string): Promise<Operation | undefined> {
       const row = await db('video_operations')
         .where({ trace_id: traceId })
-        .first<{ video_id: string; user_id: string; kind: string; status: string; reason: string | null } | undefined>('video_id', 'user_id', 'kind', 'status', 'reason');
+        .first<{ video_id: string; user_id: string; kind: string; status: string; reason: string | null } | undefined>(
+          'video_id',
+          'user_id',
+          'kind',
+          'status',
+          'reason',
+        );
       return row && { videoId: row.video_id, userId: row.user_id, kind: row.kind, status: row.status, reason: row.reason };
     },
 

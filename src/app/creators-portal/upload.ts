@@ -71,7 +71,12 @@ export function receiveUpload(req: Request, { videoStore, key, maxBytes, minimum
       parser.destroy();
       discardRest(req);
       // Answer only once the store has dropped the file (a failed put deletes its partial itself).
-      const cleared = stored ? stored.then((file) => videoStore.remove(file.uri), () => undefined) : Promise.resolve();
+      const cleared = stored
+        ? stored.then(
+            (file) => videoStore.remove(file.uri),
+            () => undefined,
+          )
+        : Promise.resolve();
       void cleared.catch(() => undefined).then(() => reject(error instanceof VideoTooLargeError ? tooLarge(maxBytes) : error));
     };
 

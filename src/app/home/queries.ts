@@ -58,19 +58,20 @@ export function createHomeQueries(db: Knex) {
         ])
         .limit(pageSize + 1);
       if (after) {
-        query.whereRaw(`(v.published_at, v.video_id) < (to_timestamp(0) + ?::bigint * interval '1 microsecond', ?::uuid)`, [after.publishedMicros, after.videoId]);
+        query.whereRaw(`(v.published_at, v.video_id) < (to_timestamp(0) + ?::bigint * interval '1 microsecond', ?::uuid)`, [
+          after.publishedMicros,
+          after.videoId,
+        ]);
       }
       const rows = await query;
-      const videos = rows.slice(0, pageSize).map(
-        (row): CatalogVideo => ({
-          videoId: row.video_id,
-          name: row.name,
-          creator: row.creator || null,
-          durationSeconds: row.duration_seconds,
-          views: Number(row.views),
-          position: { publishedMicros: row.published_micros, videoId: row.video_id },
-        }),
-      );
+      const videos = rows.slice(0, pageSize).map((row): CatalogVideo => ({
+        videoId: row.video_id,
+        name: row.name,
+        creator: row.creator || null,
+        durationSeconds: row.duration_seconds,
+        views: Number(row.views),
+        position: { publishedMicros: row.published_micros, videoId: row.video_id },
+      }));
       return { videos, next: rows.length > pageSize ? videos.at(-1)?.position : undefined };
     },
   };

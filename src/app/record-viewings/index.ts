@@ -60,7 +60,8 @@ export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorK
     if (!videoId.success) throw new BadRequestError('That link does not name a video. Go back to the video’s page and press the button there.');
     // Before the catalog is read: an unknown id costs a try like any other, so probing is no cheaper.
     const wait = await rateLimits.viewingWait(req.ip ?? '');
-    if (wait > 0) throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
+    if (wait > 0)
+      throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
     // The counts take what the log holds, so what may not be counted is never written.
     if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE, { title: 'Video not found' });
     await recordViewing(req, videoId.data.toLowerCase());

@@ -51,11 +51,26 @@ interface FormState {
   readonly logInInstead?: boolean;
 }
 
-export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn, passwords, rateLimits, personalData, newId = randomUUID }: RegisterUsersDeps) {
+export function createRegisterUsersApp({
+  messageStore,
+  emailRegistered,
+  canLogIn,
+  passwords,
+  rateLimits,
+  personalData,
+  newId = randomUUID,
+}: RegisterUsersDeps) {
   const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {}, logInInstead = false }: FormState) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
-    res.status(status).render('register', { title: 'Register', passwordLengthWords: PASSWORD_LENGTH_WORDS, email, newUserId: userId ?? newId(), errors, logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined });
+    res.status(status).render('register', {
+      title: 'Register',
+      passwordLengthWords: PASSWORD_LENGTH_WORDS,
+      email,
+      newUserId: userId ?? newId(),
+      errors,
+      logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined,
+    });
   };
 
   const router = Router();
@@ -75,19 +90,28 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     if (earlier && earlier.state !== 'pending') {
       // Not remembered as this browser's registration: anyone who knows an id and its address
       // could post this, and the browser that registered remembers it already.
-      if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email)) return res.redirect(303, `/register/${userId}`);
-      return showForm(req, res, 400, { email, errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' } });
+      if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email))
+        return res.redirect(303, `/register/${userId}`);
+      return showForm(req, res, 400, {
+        email,
+        errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' },
+      });
     }
 
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
     if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
-    if (await emailRegistered(email)) return showForm(req, res, 400, { email, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
+    if (await emailRegistered(email))
+      return showForm(req, res, 400, { email, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
 
     const command: IdentityCommand = {
       id: newId(),
       type: 'Register',
       // Sealed with the user's key, normalised first: identity compares the opened address.
-      data: { userId, email: await personalData.seal(userId, normaliseEmail(email)), passwordHash: await personalData.seal(userId, await passwords.hash(password)) },
+      data: {
+        userId,
+        email: await personalData.seal(userId, normaliseEmail(email)),
+        passwordHash: await personalData.seal(userId, await passwords.hash(password)),
+      },
       metadata: { traceId: req.context.traceId, userId },
     };
     await messageStore.write(identityCommandStreamName(userId), command);
@@ -122,8 +146,10 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
     const id = userIdOf(req.params.userId);
     const registration = id ? await registrationOf(messageStore, id) : undefined;
     if (!id || !registration) throw new NotFoundError(NO_REGISTRATION, REGISTRATION_NOT_FOUND);
-    if (!isOwnRegistration(req, id)) throw new ForbiddenError('Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.');
-    if (registration.decision.state !== 'registered') throw new BadRequestError('This account is not registered, so there is no welcome email to send. Go back to the registration page.');
+    if (!isOwnRegistration(req, id))
+      throw new ForbiddenError('Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.');
+    if (registration.decision.state !== 'registered')
+      throw new BadRequestError('This account is not registered, so there is no welcome email to send. Go back to the registration page.');
     const requestId = userIdParam.safeParse((req.body as { requestId?: unknown }).requestId);
     if (!requestId.success) throw new BadRequestError('This form was damaged. Reload the registration page and try again.');
 
@@ -133,7 +159,10 @@ export function createRegisterUsersApp({ messageStore, emailRegistered, canLogIn
       const refusal = userResendRefusal(registration.welcome, now);
       if (refusal?.retryAt) {
         const seconds = Math.ceil((refusal.retryAt.getTime() - now.getTime()) / 1000);
-        throw new TooManyRequestsError(`You have asked for the welcome email again several times today. Try again in ${waitLabel(refusal.retryAt, now)}.`, seconds);
+        throw new TooManyRequestsError(
+          `You have asked for the welcome email again several times today. Try again in ${waitLabel(refusal.retryAt, now)}.`,
+          seconds,
+        );
       }
       if (!refusal) {
         const command: IdentityCommand = {

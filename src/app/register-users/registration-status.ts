@@ -55,7 +55,9 @@ const registration: Projection<Registration> = {
         decision: decisions.apply[type]?.(state.decision, message) ?? state.decision,
         welcome: welcomeEmailsProjection.apply[type]?.(state.welcome, message) ?? state.welcome,
         resendsAnswered:
-          type === 'RegistrationEmailRequested' || type === 'RegistrationEmailResendRefused' ? answeredResend(state.resendsAnswered, message) : state.resendsAnswered,
+          type === 'RegistrationEmailRequested' || type === 'RegistrationEmailResendRefused'
+            ? answeredResend(state.resendsAnswered, message)
+            : state.resendsAnswered,
       }),
     ]),
   ),

@@ -38,12 +38,14 @@ export function validateRegistration(body: unknown): Validated {
   else if (bytes > MAX_PASSWORD_BYTES) errors.password = `That password is too long: a password holds ${PASSWORD_LENGTH_WORDS}. Choose a shorter one.`;
   // A tab, line break or NUL is seldom typed on purpose, and some keyboards and password fields
   // cannot type it again at log-in.
-  else if (CONTROL_CHARACTER.test(password)) errors.password = 'A password cannot contain control characters (such as tabs or line breaks). Choose one without them.';
+  else if (CONTROL_CHARACTER.test(password))
+    errors.password = 'A password cannot contain control characters (such as tabs or line breaks). Choose one without them.';
   if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same. Type the same password in both fields.';
 
   const validUserId = z.uuid().safeParse(userId).success;
   if (!validUserId) errors.userId = 'The form was damaged; it has been reset. Please fill it in again.';
 
-  if (Object.keys(errors).length > 0) return { ok: false, errors, email: email.slice(0, MAX_EMAIL_LENGTH), userId: validUserId ? userId.toLowerCase() : undefined };
+  if (Object.keys(errors).length > 0)
+    return { ok: false, errors, email: email.slice(0, MAX_EMAIL_LENGTH), userId: validUserId ? userId.toLowerCase() : undefined };
   return { ok: true, input: { email, password, userId: userId.toLowerCase() } };
 }

@@ -56,11 +56,20 @@ function notNowOf(refusal: ResendRefusal | undefined, now: Date): string | undef
  * The welcome email as the registration page tells it. `pending`: a request to send it again that
  * identity has not answered yet counts as on its way. Undefined before there is one to tell of.
  */
-export function welcomeEmailView(registration: Registration, { owner, pending, now }: { owner: boolean; pending: boolean; now: Date }): WelcomeEmailView | undefined {
+export function welcomeEmailView(
+  registration: Registration,
+  { owner, pending, now }: { owner: boolean; pending: boolean; now: Date },
+): WelcomeEmailView | undefined {
   const { latest } = registration.welcome;
   if (!latest) return undefined;
   const state = pending || latest.state === 'requested' ? 'asked' : latest.state;
   const refreshSeconds = state === 'asked' ? REFRESH_WHILE_ASKED_SECONDS : state === 'retrying' ? REFRESH_WHILE_RETRYING_SECONDS : undefined;
   const refusal = state === 'sent' || state === 'failed' ? userResendRefusal(registration.welcome, now) : undefined;
-  return { state, refreshSeconds, owner, canAskAgain: owner && (state === 'sent' || state === 'failed') && !refusal, notNow: owner ? notNowOf(refusal, now) : undefined };
+  return {
+    state,
+    refreshSeconds,
+    owner,
+    canAskAgain: owner && (state === 'sent' || state === 'failed') && !refusal,
+    notNow: owner ? notNowOf(refusal, now) : undefined,
+  };
 }

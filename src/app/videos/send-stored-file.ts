@@ -23,7 +23,8 @@ async function openRange(store: VideoStore, uri: string, wanted: RangeRequest): 
     return await store.open(uri, await byteRange(store, uri, wanted));
   } catch (error) {
     if (error instanceof RangeNotSatisfiableError) return { unsatisfiable: error.size };
-    if (error instanceof VideoNotFoundError) throw new NotFoundError('That file is not here. It may have been replaced by a newer one: reload the video’s page.', { title: 'File not found' });
+    if (error instanceof VideoNotFoundError)
+      throw new NotFoundError('That file is not here. It may have been replaced by a newer one: reload the video’s page.', { title: 'File not found' });
     throw error;
   }
 }
@@ -36,7 +37,10 @@ export async function sendStoredFile(req: Request, res: Response, store: VideoSt
   const wanted = parseRange(req.get('range'));
   const opened = await openRange(store, uri, wanted);
   if ('unsatisfiable' in opened) {
-    res.status(416).set({ 'Content-Range': `bytes */${opened.unsatisfiable}`, 'Accept-Ranges': 'bytes' }).end();
+    res
+      .status(416)
+      .set({ 'Content-Range': `bytes */${opened.unsatisfiable}`, 'Accept-Ranges': 'bytes' })
+      .end();
     return;
   }
   const partial = wanted.kind !== 'whole';

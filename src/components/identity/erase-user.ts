@@ -54,12 +54,21 @@ export async function eraseUser(deps: EraseDeps, userId: string, { by, traceId }
     const { holder, version } = await reservationOf(messageStore, reservation);
     if (holder === userId) {
       try {
-        await messageStore.write(reservation, { id: uuidV5(`${userId}/EmailReleased/${version}`, ERASURE_NAMESPACE), type: 'EmailReleased', data: { userId }, metadata }, version);
+        await messageStore.write(
+          reservation,
+          { id: uuidV5(`${userId}/EmailReleased/${version}`, ERASURE_NAMESPACE), type: 'EmailReleased', data: { userId }, metadata },
+          version,
+        );
       } catch (error) {
         // A registration claimed the address first, as it may once the key is gone.
         if (!(error instanceof VersionConflictError)) throw error;
       }
     }
   }
-  await messageStore.write(identityStreamName(userId), { id: uuidV5(`${userId}/UserErased`, ERASURE_NAMESPACE), type: 'UserErased', data: { userId, by }, metadata });
+  await messageStore.write(identityStreamName(userId), {
+    id: uuidV5(`${userId}/UserErased`, ERASURE_NAMESPACE),
+    type: 'UserErased',
+    data: { userId, by },
+    metadata,
+  });
 }

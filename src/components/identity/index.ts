@@ -80,7 +80,10 @@ export function createIdentityComponent(deps: IdentityComponentDeps) {
   const { messageStore, personalData = plainOnlyPersonalData } = deps;
   const handlers = {
     commands: commandHandler(inner),
-    events: createDispatcher(identityEventSchemas, createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData })),
+    events: createDispatcher(
+      identityEventSchemas,
+      createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData }),
+    ),
     sendEmailEvents: createDispatcher(sendEmailEventSchemas, createSendEmailEventHandlers({ messageStore, logger })),
   };
   const subscriptions: Subscription[] = [

@@ -67,7 +67,12 @@ export function applyWelcomeEmail(emails: WelcomeEmails, event: Recorded<Identit
       return event.data.byAdmin === undefined ? { ...next, askedAgain: [...emails.askedAgain, event.time] } : next;
     }
     case 'RegistrationEmailDeferred':
-      return answered(emails, event.data.emailId, { state: 'retrying', at: event.time, reason: event.data.reason, nextAttemptAt: new Date(event.data.nextAttemptAt) });
+      return answered(emails, event.data.emailId, {
+        state: 'retrying',
+        at: event.time,
+        reason: event.data.reason,
+        nextAttemptAt: new Date(event.data.nextAttemptAt),
+      });
     case 'RegistrationEmailSent':
       return answered(emails, event.data.emailId, { state: 'sent', at: event.time, reason: undefined, nextAttemptAt: undefined });
     case 'RegistrationEmailFailed':
@@ -99,7 +104,13 @@ export function userResendRefusal(emails: WelcomeEmails, at: Date): ResendRefusa
   return undefined;
 }
 
-const WELCOME_EMAIL_TYPES = ['Registered', 'RegistrationEmailRequested', 'RegistrationEmailDeferred', 'RegistrationEmailSent', 'RegistrationEmailFailed'] as const;
+const WELCOME_EMAIL_TYPES = [
+  'Registered',
+  'RegistrationEmailRequested',
+  'RegistrationEmailDeferred',
+  'RegistrationEmailSent',
+  'RegistrationEmailFailed',
+] as const;
 
 /** For pages: an event that breaks the contract is passed over, not thrown. */
 function tolerantly(emails: WelcomeEmails, message: RawMessage): WelcomeEmails {

@@ -10,9 +10,7 @@ const MAX_REASON_LENGTH = 500;
  * 4xx reply, a server that cannot be reached, a full or unwritable mail folder, a timeout).
  */
 export type Delivery =
-  | { readonly outcome: 'delivered' }
-  | { readonly outcome: 'refused'; readonly reason: string }
-  | { readonly outcome: 'not yet'; readonly reason: string };
+  { readonly outcome: 'delivered' } | { readonly outcome: 'refused'; readonly reason: string } | { readonly outcome: 'not yet'; readonly reason: string };
 
 // The SMTP commands whose 5xx reply is about this email: its recipient, or its content. A 5xx
 // to the greeting, EHLO, AUTH or MAIL FROM is about our own setup (credentials, the sender

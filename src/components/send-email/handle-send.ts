@@ -37,7 +37,16 @@ export interface DeliveryHandlerDeps {
  * handler waits between tries, so an email that keeps failing never holds up the ones behind
  * it. Each writes at the stream version it read, so of two deliveries racing one answer lands.
  */
-export function createDeliveryHandlers({ messageStore, transport, from, logger, personalData, schedule, now, random }: DeliveryHandlerDeps): Required<HandlerMap<SendEmailCommand>> {
+export function createDeliveryHandlers({
+  messageStore,
+  transport,
+  from,
+  logger,
+  personalData,
+  schedule,
+  now,
+  random,
+}: DeliveryHandlerDeps): Required<HandlerMap<SendEmailCommand>> {
   // Answers to tries that were made but could not be written (the store failed), by email and
   // try. The engine hands the command back, and the answer is written then without a second
   // try. Only a crash loses this; src/contracts/send-email.md says why that window is accepted.
@@ -68,7 +77,11 @@ export function createDeliveryHandlers({ messageStore, transport, from, logger, 
     const at = now();
     const step = afterFailedTry(state, at, schedule, random);
     if (step.next === 'give up') {
-      return follow(command, 'Failed', { emailId, ...recipient, reason: `${delivery.reason} (not accepted after ${triedFor(step.attempts, step.failingSince, at)})` });
+      return follow(command, 'Failed', {
+        emailId,
+        ...recipient,
+        reason: `${delivery.reason} (not accepted after ${triedFor(step.attempts, step.failingSince, at)})`,
+      });
     }
     const { attempts, failingSince, nextAttemptAt } = step;
     return follow(command, 'DeliveryDeferred', { emailId, attempts, reason: delivery.reason, failingSince, nextAttemptAt });
@@ -85,7 +98,10 @@ export function createDeliveryHandlers({ messageStore, transport, from, logger, 
     const { state, version } = await messageStore.project(stream, emailProjection);
     const log = logger.child({ emailId, commandId: command.id, type: command.type });
     if (state.answer || state.attempts !== triesBefore) {
-      log.debug({ answer: state.answer, attempts: state.attempts }, state.answer ? 'email already answered; command ignored' : 'email tried since this command; ignored');
+      log.debug(
+        { answer: state.answer, attempts: state.attempts },
+        state.answer ? 'email already answered; command ignored' : 'email tried since this command; ignored',
+      );
       return;
     }
 
@@ -103,7 +119,11 @@ export function createDeliveryHandlers({ messageStore, transport, from, logger, 
     unrecorded.delete(key);
     if (answer.type === 'Sent') log.info('email sent');
     else if (answer.type === 'Failed') log.warn({ reason: answer.data.reason }, 'email failed');
-    else log.warn({ reason: answer.data.reason, attempts: answer.data.attempts, nextAttemptAt: answer.data.nextAttemptAt }, 'email not accepted; trying again later');
+    else
+      log.warn(
+        { reason: answer.data.reason, attempts: answer.data.attempts, nextAttemptAt: answer.data.nextAttemptAt },
+        'email not accepted; trying again later',
+      );
   }
 
   return {

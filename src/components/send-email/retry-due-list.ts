@@ -70,7 +70,13 @@ export const retrySendId = (emailId: string, attempts: number): string => derive
  * deferral whose RetrySend is not yet written. A restart reads every such deferral again; one
  * already retried is written again under the same id, which the store keeps once.
  */
-export function createRetryDueList({ messageStore, logger: parentLogger, now, consumerGroup = SOLE_MEMBER, subscription: settings }: RetryDueListDeps): RetryDueList {
+export function createRetryDueList({
+  messageStore,
+  logger: parentLogger,
+  now,
+  consumerGroup = SOLE_MEMBER,
+  subscription: settings,
+}: RetryDueListDeps): RetryDueList {
   const logger = parentLogger.child({ subscriberId: SEND_EMAIL_RETRIES_SUBSCRIBER_ID });
   const positionStream = componentPositionStream(SEND_EMAIL_RETRIES_SUBSCRIBER_ID, consumerGroup);
   const due = new Map<string, Due>();

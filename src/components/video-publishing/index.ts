@@ -5,12 +5,7 @@ import { createComponentProcessor, type ComponentProcessor } from '../../subscri
 import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
-import {
-  VIDEO_PUBLISHING_CATEGORY,
-  VIDEO_PUBLISHING_COMMAND_CATEGORY,
-  videoPublishingCommandSchemas,
-  videoPublishingEventSchemas,
-} from '../../contracts/video-publishing.ts';
+import { VIDEO_PUBLISHING_COMMAND_CATEGORY, videoPublishingCommandSchemas, videoPublishingEventSchemas } from '../../contracts/video-publishing.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createQueueingHandlers } from './handlers/queueing.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
@@ -116,7 +111,10 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   });
 
   return {
-    subscriptions: [subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, processor(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, commands)), transcoding],
+    subscriptions: [
+      subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, processor(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, commands)),
+      transcoding,
+    ],
     handlers: { commands, transcoding: transcodingHandler(new AbortController().signal) },
   };
 }

@@ -155,7 +155,10 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     if (error instanceof ToolOutOfMemoryError) return { ok: false, reason: TOO_BIG_IN_MEMORY };
     // Ours to mend, not the upload's fault: thrown, so it is tried again (and the handler fails the video as ours if that does not mend it).
     if (error instanceof ToolFailedError && !OUR_FAULT.test(error.lastError)) {
-      return { ok: false, reason: `The video could not be converted (${error.lastError || 'the converter stopped without saying why'}). Export it again as MP4, or upload another file.` };
+      return {
+        ok: false,
+        reason: `The video could not be converted (${error.lastError || 'the converter stopped without saying why'}). Export it again as MP4, or upload another file.`,
+      };
     }
     throw error;
   }

@@ -14,7 +14,10 @@ type FormField = keyof AsOfQuery['form'];
 export class AsOfQueryError extends Error {
   override name = 'AsOfQueryError';
   /** The field to fix: its input points at the error (aria-describedby). */
-  constructor(message: string, readonly field: FormField) {
+  constructor(
+    message: string,
+    readonly field: FormField,
+  ) {
     super(message);
   }
 }
@@ -47,7 +50,12 @@ export function parseAsOfQuery(query: Readonly<Record<string, unknown>>): AsOfQu
     if (!kind) throw new AsOfQueryError('Choose what to look at: a user or a video.', 'kind');
     const id = idSchema.safeParse(form.id);
     if (!id.success) throw new AsOfQueryError(`A ${form.kind}'s id is a UUID.`, 'id');
-    entity = { kind, id: id.data.toLowerCase(), at: point('“As of”', 'at', form.at), compare: form.compare === '' ? undefined : point('“Compare with”', 'compare', form.compare) };
+    entity = {
+      kind,
+      id: id.data.toLowerCase(),
+      at: point('“As of”', 'at', form.at),
+      compare: form.compare === '' ? undefined : point('“Compare with”', 'compare', form.compare),
+    };
   }
   const date = form.date === '' ? undefined : point('The catalog’s date', 'date', form.date);
   return { form, ...(entity && { entity }), ...(date && { date }) };

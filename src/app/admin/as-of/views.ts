@@ -1,9 +1,25 @@
-import { describePoint, MAX_LISTED, utc, type CatalogCounts, type Change, type EntityAsOf, type MessageSummary, type Point, type Snapshot } from '../../../as-of/index.ts';
+import {
+  describePoint,
+  MAX_LISTED,
+  utc,
+  type CatalogCounts,
+  type Change,
+  type EntityAsOf,
+  type MessageSummary,
+  type Point,
+  type Snapshot,
+} from '../../../as-of/index.ts';
 
 const messageHref = (globalPosition: number) => `/admin/messages/${globalPosition}`;
 
 function messageView(message: MessageSummary) {
-  return { href: messageHref(message.globalPosition), globalPosition: message.globalPosition, type: message.type, streamName: message.streamName, time: utc(message.time) };
+  return {
+    href: messageHref(message.globalPosition),
+    globalPosition: message.globalPosition,
+    type: message.type,
+    streamName: message.streamName,
+    time: utc(message.time),
+  };
 }
 
 function snapshotView(snapshot: Snapshot) {
@@ -18,7 +34,11 @@ function snapshotView(snapshot: Snapshot) {
 }
 
 /** The page's view of an entity at one or two points; with two, what changed and the messages between. */
-export function entityView(asOf: EntityAsOf, between: { listed: readonly MessageSummary[]; count: number } | undefined, changes: readonly Change[] | undefined) {
+export function entityView(
+  asOf: EntityAsOf,
+  between: { listed: readonly MessageSummary[]; count: number } | undefined,
+  changes: readonly Change[] | undefined,
+) {
   return {
     kind: asOf.kind.label,
     id: asOf.id,

@@ -28,7 +28,9 @@ export async function loadAuditChainState(db: Knex, messageStorePool: pg.Pool, l
     const found = await db.raw<{ rows: { heads: boolean }[] }>(`SELECT to_regclass('audit_chain_heads') IS NOT NULL AS heads`);
     if (!found.rows[0]?.heads) return { kind: 'not installed' };
     const [head, verification] = await Promise.all([
-      db('audit_chain_heads').orderBy('global_position', 'desc').first<{ global_position: string; signed_at: Date } | undefined>('global_position', 'signed_at'),
+      db('audit_chain_heads')
+        .orderBy('global_position', 'desc')
+        .first<{ global_position: string; signed_at: Date } | undefined>('global_position', 'signed_at'),
       lastVerification(messageStorePool),
     ]);
     return {
@@ -55,7 +57,6 @@ interface AuditLine {
   readonly href?: string;
 }
 
-
 const VERDICT: Record<'intact' | 'unproven' | 'failed', { readonly text: string; readonly tone: AuditTone }> = {
   intact: { text: 'INTACT', tone: 'ok' },
   unproven: { text: 'CONSISTENT, NOT PROVEN (heads signed with the public development key prove nothing)', tone: 'warn' },
@@ -66,7 +67,12 @@ function verificationLine(verification: LastVerification | undefined): AuditLine
   if (!verification) return { key: 'verification', text: 'last verified: never (run npm run audit:verify)', tone: 'muted' };
   const href = messageHref(verification.globalPosition);
   if (!verification.readable) {
-    return { key: 'verification', text: `last verified: ${timeLabel(verification.at)}, but its record does not read as AuditChainVerified`, tone: 'warn', href };
+    return {
+      key: 'verification',
+      text: `last verified: ${timeLabel(verification.at)}, but its record does not read as AuditChainVerified`,
+      tone: 'warn',
+      href,
+    };
   }
   const verdict = VERDICT[verification.verdict];
   const problemCount = Object.values(verification.problems).reduce((sum, count) => sum + count, 0);

@@ -34,12 +34,16 @@ export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
       db.raw('max(last_global_position) AS counted_up_to'),
     ),
     db('admin_message_types')
-      .whereIn(['category', 'type'], Object.values(COUNTED_TYPES).map(([category, type]) => [category, type]))
+      .whereIn(
+        ['category', 'type'],
+        Object.values(COUNTED_TYPES).map(([category, type]) => [category, type]),
+      )
       .select<{ category: string; type: string; message_count: string }[]>('category', 'type', 'message_count'),
     storeHead(pool),
     db('home_page').where({ page_name: 'home' }).first<{ videos_watched: string } | undefined>('videos_watched'),
   ]);
-  const countOf = ([category, type]: readonly [string, string]) => Number(types.find((row) => row.category === category && row.type === type)?.message_count ?? 0);
+  const countOf = ([category, type]: readonly [string, string]) =>
+    Number(types.find((row) => row.category === category && row.type === type)?.message_count ?? 0);
   return {
     messages: Number(all?.messages ?? 0),
     streams: Number(all?.streams ?? 0),

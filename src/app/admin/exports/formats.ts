@@ -42,7 +42,19 @@ const jsonLines: ExportWriter = {
   tail: () => '',
 };
 
-const CSV_COLUMNS = ['global_position', 'time', 'stream_name', 'position', 'type', 'id', 'trace_id', 'user_id', 'causation_global_position', 'data', 'metadata'];
+const CSV_COLUMNS = [
+  'global_position',
+  'time',
+  'stream_name',
+  'position',
+  'type',
+  'id',
+  'trace_id',
+  'user_id',
+  'causation_global_position',
+  'data',
+  'metadata',
+];
 
 /**
  * One CSV field (RFC 4180): quoted when it holds a quote, comma or line break. A field that a

@@ -53,7 +53,8 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
         about,
         first: first.done ? [] : await opened(first.value),
         rest: openedBatches(batches),
-        completed: (messages) => recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
+        completed: (messages) =>
+          recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
       });
     } catch (error) {
       // Part of the file is on its way: the client must see a broken download, not a short file.
@@ -80,24 +81,33 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
   router.post('/user', async (req, res) => {
     const form = userForm.safeParse(body(req));
     const forms = formsOf({ user: body(req) });
-    if (!form.success) return renderPage(req, res, 400, forms, { form: 'user', text: 'Give a user id (a UUID, as on the user’s page) and a format, CSV or JSON.' });
+    if (!form.success)
+      return renderPage(req, res, 400, forms, { form: 'user', text: 'Give a user id (a UUID, as on the user’s page) and a format, CSV or JSON.' });
     const subject = userExport(form.data.userId, await storeHead(pool));
-    await run(req, res, subject, form.data.format, () => renderPage(req, res, 404, forms, { form: 'user', text: 'No message is by or about that user: check the id on the user’s page.' }));
+    await run(req, res, subject, form.data.format, () =>
+      renderPage(req, res, 404, forms, { form: 'user', text: 'No message is by or about that user: check the id on the user’s page.' }),
+    );
   });
 
   router.post('/video', async (req, res) => {
     const form = videoForm.safeParse(body(req));
     const forms = formsOf({ video: body(req) });
-    if (!form.success) return renderPage(req, res, 400, forms, { form: 'video', text: 'Give a video id (a UUID, as on the video’s page) and a format, CSV or JSON.' });
+    if (!form.success)
+      return renderPage(req, res, 400, forms, { form: 'video', text: 'Give a video id (a UUID, as on the video’s page) and a format, CSV or JSON.' });
     const subject = videoExport(form.data.videoId, await storeHead(pool));
-    await run(req, res, subject, form.data.format, () => renderPage(req, res, 404, forms, { form: 'video', text: 'No message is about that video: check the id on the video’s page.' }));
+    await run(req, res, subject, form.data.format, () =>
+      renderPage(req, res, 404, forms, { form: 'video', text: 'No message is about that video: check the id on the video’s page.' }),
+    );
   });
 
   router.post('/trace', async (req, res) => {
     const traceId = parseTraceId(body(req).traceId);
     const forms = formsOf({ trace: body(req) });
-    if (traceId === undefined) return renderPage(req, res, 400, forms, { form: 'trace', text: 'Give a trace id (from a message’s page), without control characters.' });
-    await run(req, res, traceExport(traceId, await storeHead(pool)), 'json', () => renderPage(req, res, 404, forms, { form: 'trace', text: 'No message carries that trace id: copy it from a message’s page.' }));
+    if (traceId === undefined)
+      return renderPage(req, res, 400, forms, { form: 'trace', text: 'Give a trace id (from a message’s page), without control characters.' });
+    await run(req, res, traceExport(traceId, await storeHead(pool)), 'json', () =>
+      renderPage(req, res, 404, forms, { form: 'trace', text: 'No message carries that trace id: copy it from a message’s page.' }),
+    );
   });
 
   router.post('/category', async (req, res) => {
@@ -107,10 +117,14 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
     // The same rules as the message browser's filters, so the two agree on what a category and a time are.
     const parsed = parseBrowseQuery({ category: fields.category, from: fields.from, to: fields.to });
     if (!format.success || !parsed.ok || !parsed.query.filters.category) {
-      return renderPage(req, res, 400, forms, { form: 'category', text: 'Give a category, a format (JSON lines or CSV), and optionally a time range (UTC, from before to).' });
+      return renderPage(req, res, 400, forms, {
+        form: 'category',
+        text: 'Give a category, a format (JSON lines or CSV), and optionally a time range (UTC, from before to).',
+      });
     }
     const { category, from, to } = parsed.query.filters;
-    if (!(await categoryHasMessages(pool, category))) return renderPage(req, res, 404, forms, { form: 'category', text: 'No message is in that category: see Streams for the categories there are.' });
+    if (!(await categoryHasMessages(pool, category)))
+      return renderPage(req, res, 404, forms, { form: 'category', text: 'No message is in that category: see Streams for the categories there are.' });
     const subject = await categoryExport(pool, category, { ...(from && { from }), ...(to && { to }) }, await storeHead(pool));
     await run(req, res, subject, format.data);
   });

@@ -110,7 +110,14 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
         // The engine may have marked it replayed before the failure: on record either way.
         outcome = `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 500);
       }
-      await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageReplayed', { subscriberId: entry.subscriberId, messageId: entry.details.message.id, outcome }, entry.parked, id);
+      await recordAdminAction(
+        messageStore,
+        actorOf(req),
+        'ParkedMessageReplayed',
+        { subscriberId: entry.subscriberId, messageId: entry.details.message.id, outcome },
+        entry.parked,
+        id,
+      );
       return `Replayed ${entry.details.message.type} for ${entry.subscriberId}: ${outcome}.`;
     });
     req.session!.flash = flash;
@@ -118,7 +125,12 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
   });
 
   /** The page that asks before a discard; again, with what was typed and what is wrong, after a refused post. */
-  function renderDiscard(req: Request, res: Response, entry: ParkedEntry, form: { reason: string; problems: DiscardProblems } = { reason: '', problems: { reason: undefined, confirm: undefined } }): void {
+  function renderDiscard(
+    req: Request,
+    res: Response,
+    entry: ParkedEntry,
+    form: { reason: string; problems: DiscardProblems } = { reason: '', problems: { reason: undefined, confirm: undefined } },
+  ): void {
     issueCsrfToken(req, res);
     res.render('admin-parked-discard', {
       title: 'Discard a parked message?',
@@ -135,23 +147,35 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
 
   router.post('/:globalPosition/discard', async (req, res) => {
     const globalPosition = positionOf(req);
-    const outcome = await claims.claim(globalPosition, 'discard', async (): Promise<{ flash: string } | { refused: { entry: ParkedEntry; form: ReturnType<typeof discardForm> } }> => {
-      const entry = await actedOn(pool, globalPosition);
-      const form = discardForm(req);
-      // Asked again, with nothing done: a discard cannot be undone.
-      if (form.valid === undefined) return { refused: { entry, form } };
-      // A Parked message whose data is not the engine's has no message id of its own to name: its own id stands in.
-      const messageId = entry.details?.message.id ?? entry.parked.id;
-      // One discard per Parked message, whoever posts it and however often: the id says which.
-      const id = adminActionId(`discard/${entry.parked.id}`);
-      try {
-        await recordAdminAction(messageStore, actorOf(req), 'ParkedMessageDiscarded', { subscriberId: entry.subscriberId, messageId, reason: form.valid }, entry.parked, id);
-      } catch (error) {
-        if (error instanceof ActionAlreadyRecordedError) throw new ConflictError('That message has just been discarded by another request; its reason is the one on record.');
-        throw error;
-      }
-      return { flash: `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.` };
-    });
+    const outcome = await claims.claim(
+      globalPosition,
+      'discard',
+      async (): Promise<{ flash: string } | { refused: { entry: ParkedEntry; form: ReturnType<typeof discardForm> } }> => {
+        const entry = await actedOn(pool, globalPosition);
+        const form = discardForm(req);
+        // Asked again, with nothing done: a discard cannot be undone.
+        if (form.valid === undefined) return { refused: { entry, form } };
+        // A Parked message whose data is not the engine's has no message id of its own to name: its own id stands in.
+        const messageId = entry.details?.message.id ?? entry.parked.id;
+        // One discard per Parked message, whoever posts it and however often: the id says which.
+        const id = adminActionId(`discard/${entry.parked.id}`);
+        try {
+          await recordAdminAction(
+            messageStore,
+            actorOf(req),
+            'ParkedMessageDiscarded',
+            { subscriberId: entry.subscriberId, messageId, reason: form.valid },
+            entry.parked,
+            id,
+          );
+        } catch (error) {
+          if (error instanceof ActionAlreadyRecordedError)
+            throw new ConflictError('That message has just been discarded by another request; its reason is the one on record.');
+          throw error;
+        }
+        return { flash: `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.` };
+      },
+    );
     if ('refused' in outcome) {
       res.status(400);
       return renderDiscard(req, res, outcome.refused.entry, outcome.refused.form);

@@ -27,7 +27,13 @@ export const rebuildSection = (deps: AdminDeps): AdminSection & { readonly jobs:
     if (known.length === 0) return [];
     const progress = await readProgress(deps.db, names && known.map((projection) => projection.name));
     const now = new Date();
-    return known.map((projection) => projectionView(projection, progress.find((row) => row.projection === projection.name), now));
+    return known.map((projection) =>
+      projectionView(
+        projection,
+        progress.find((row) => row.projection === projection.name),
+        now,
+      ),
+    );
   }
 
   router.get('/', async (_req, res) => {

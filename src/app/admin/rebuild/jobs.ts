@@ -40,7 +40,7 @@ export function createRebuildJobs({ db, messageStore, messageStorePool, logger }
         await firstRun;
         for (const projection of rest) {
           try {
-            await (await rebuild(projection, requester));
+            await await rebuild(projection, requester);
           } catch (error) {
             logger.error({ err: error, projection: projection.name }, 'rebuild did not start');
           }

@@ -6,11 +6,22 @@ import type { BrowseFilters, BrowseQuery } from '../../../message-queries/browse
 import { parseGlobalPosition } from '../../../message-queries/stored.ts';
 
 // Message DB's own rules: a category has no dash, a stream name has one.
-const category = z.string().regex(/^[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9+]*)*$/, 'a category is letters and digits, with :command and the like, and no dash');
+const category = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9+]*)*$/, 'a category is letters and digits, with :command and the like, and no dash');
 // The id after the dash is anything printable: a control character (NUL above all) is no id PostgreSQL would take.
-const stream = z.string().max(500).regex(/^[A-Za-z][A-Za-z0-9:+]*-[^\u0000-\u001f\u007f]+$/, 'a stream name is a category, a dash and an id');
-const type = z.string().max(200).regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a message type is letters and digits');
-const freeId = z.string().max(200).refine((value) => !hasControlCharacter(value), 'no control characters (such as a NUL byte)');
+const stream = z
+  .string()
+  .max(500)
+  .regex(/^[A-Za-z][A-Za-z0-9:+]*-[^\u0000-\u001f\u007f]+$/, 'a stream name is a category, a dash and an id');
+const type = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a message type is letters and digits');
+const freeId = z
+  .string()
+  .max(200)
+  .refine((value) => !hasControlCharacter(value), 'no control characters (such as a NUL byte)');
 // <input type="datetime-local"> sends 2026-11-30T09:15 (seconds optional); the page says it is UTC.
 // The as-of page's reader, without zones: one set of rules for every date an admin types.
 const localTime = z.string().transform((text, context) => {

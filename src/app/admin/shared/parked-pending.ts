@@ -12,7 +12,13 @@ export interface ParkedEntry {
   /** Undefined when the Parked message's data is not what the engine writes (then it can only be discarded). */
   readonly details:
     | {
-        readonly message: { readonly id: string; readonly streamName: string; readonly position: number; readonly globalPosition: number; readonly type: string };
+        readonly message: {
+          readonly id: string;
+          readonly streamName: string;
+          readonly position: number;
+          readonly globalPosition: number;
+          readonly type: string;
+        };
         readonly error: string;
         readonly attempts: number;
       }

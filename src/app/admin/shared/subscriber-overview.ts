@@ -43,20 +43,25 @@ async function parkedCounts(pool: Deps['messageStorePool']): Promise<ParkedCount
  * the checkpoints (or live), its category's head and its lag from the store, its state from the
  * live status when it runs here, and what it has parked from its dead-letter stream.
  */
-export async function loadSubscribers({ db, messageStore, messageStorePool: pool, subscriberStatus, subscriptions }: Deps): Promise<{ subscribers: SubscriberOverview[]; parked: ParkedCounts }> {
+export async function loadSubscribers({
+  db,
+  messageStore,
+  messageStorePool: pool,
+  subscriberStatus,
+  subscriptions,
+}: Deps): Promise<{ subscribers: SubscriberOverview[]; parked: ParkedCounts }> {
   const live = subscriberStatus();
   // A subscription's own status() carries what it is (kind, category, group) even when not started.
   const defined = subscriptions.map((subscription) => subscription.status());
   const keys = defined.map((status) => ({ subscriberId: status.subscriberId, kind: status.kind, group: status.consumerGroup }));
-  const [stored, parked] = await Promise.all([
-    storedPositions(db, messageStore, keys),
-    parkedCounts(pool),
-  ]);
+  const [stored, parked] = await Promise.all([storedPositions(db, messageStore, keys), parkedCounts(pool)]);
   const subscribers = await Promise.all(
     defined.map(async (definition, n): Promise<SubscriberOverview> => {
       const key = keys[n]!;
       const group = definition.consumerGroup;
-      const status = live.find((running) => running.subscriberId === key.subscriberId && running.consumerGroup.member === group.member && running.consumerGroup.size === group.size);
+      const status = live.find(
+        (running) => running.subscriberId === key.subscriberId && running.consumerGroup.member === group.member && running.consumerGroup.size === group.size,
+      );
       const storedPosition = stored.get(positionKey(key));
       const position = Math.max(status?.position ?? 0, storedPosition ?? 0);
       return {

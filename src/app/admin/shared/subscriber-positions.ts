@@ -25,7 +25,12 @@ export async function storedPositions(db: Knex, messageStore: MessageStore, keys
   if (aggregators.length > 0) {
     const rows = await db('subscriber_positions')
       .whereIn('subscriber_id', [...new Set(aggregators.map((key) => key.subscriberId))])
-      .select<{ subscriber_id: string; group_member: number; group_size: number; position: string }[]>('subscriber_id', 'group_member', 'group_size', 'position');
+      .select<{ subscriber_id: string; group_member: number; group_size: number; position: string }[]>(
+        'subscriber_id',
+        'group_member',
+        'group_size',
+        'position',
+      );
     for (const row of rows) positions.set(`${row.subscriber_id}/${row.group_member}/${row.group_size}`, Number(row.position));
   }
   await Promise.all(

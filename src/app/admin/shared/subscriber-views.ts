@@ -18,7 +18,9 @@ interface SubscriberView {
   readonly waiting: string;
   readonly parked: number;
   readonly notes: readonly string[];
-  readonly failure: { readonly label: string; readonly type: string; readonly href: string; readonly error: string; readonly at: string; readonly attempts: number } | undefined;
+  readonly failure:
+    | { readonly label: string; readonly type: string; readonly href: string; readonly error: string; readonly at: string; readonly attempts: number }
+    | undefined;
 }
 
 export const behindLabel = (behind: number): string => (behind > LAG_COUNT_LIMIT ? `${countLabel(LAG_COUNT_LIMIT)}+` : countLabel(behind));
@@ -32,7 +34,10 @@ function stateOf(subscriber: SubscriberOverview): string {
 
 function notesOf({ status, storedPosition }: SubscriberOverview): string[] {
   const notes: string[] = [];
-  if (!status) notes.push(storedPosition === undefined ? 'not run by this process, and no position stored yet' : 'not run by this process: its position is its last checkpoint');
+  if (!status)
+    notes.push(
+      storedPosition === undefined ? 'not run by this process, and no position stored yet' : 'not run by this process: its position is its last checkpoint',
+    );
   if (status?.standbyReason) notes.push(`standby: ${status.standbyReason}`);
   if (status?.readError) notes.push(`last read failed: ${redactText(status.readError)}`);
   if (status && status.skipped > 0) notes.push(`${countLabel(status.skipped)} skipped since start (data that breaks its contract)`);
@@ -58,6 +63,13 @@ export function subscriberView(subscriber: SubscriberOverview): SubscriberView {
     notes: notesOf(subscriber),
     // An aggregator's failure is where it stalled; a component's, the last message it parked.
     // Its error may quote the message (an address a mail server refused): masked as the parked page masks it.
-    failure: failure && { label: subscriber.kind === 'aggregator' ? 'Stopped at' : 'Last parked:', type: failure.type, href: messageHref(failure.globalPosition), error: redactText(failure.error), at: timeLabel(failure.at), attempts: failure.attempts },
+    failure: failure && {
+      label: subscriber.kind === 'aggregator' ? 'Stopped at' : 'Last parked:',
+      type: failure.type,
+      href: messageHref(failure.globalPosition),
+      error: redactText(failure.error),
+      at: timeLabel(failure.at),
+      attempts: failure.attempts,
+    },
   };
 }

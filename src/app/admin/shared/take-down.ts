@@ -17,6 +17,11 @@ export async function sendTakeDown(
   actor: { readonly adminId: string; readonly traceId: string },
   { videoId, reason, commandId }: { videoId: string; reason: string; commandId: string },
 ): Promise<void> {
-  const command: TakeDownVideo = { id: commandId, type: 'TakeDownVideo', data: { videoId, reason }, metadata: { traceId: actor.traceId, userId: actor.adminId } };
+  const command: TakeDownVideo = {
+    id: commandId,
+    type: 'TakeDownVideo',
+    data: { videoId, reason },
+    metadata: { traceId: actor.traceId, userId: actor.adminId },
+  };
   await messageStore.write(videoPublishingCommandStreamName(videoId), command);
 }

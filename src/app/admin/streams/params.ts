@@ -4,9 +4,15 @@ import { BadRequestError } from '../../../web/errors.ts';
 import { hasControlCharacter } from '../control-characters.ts';
 
 const BROKEN_LINK = 'That page link is broken. Start again from the first page.';
-const globalPosition = z.string().regex(/^[1-9]\d{0,15}$/).transform(Number);
+const globalPosition = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/)
+  .transform(Number);
 // Decoded from base64, so the portal's guard on the query string never saw what is inside.
-const cursorText = z.string().max(500).refine((value) => !hasControlCharacter(value));
+const cursorText = z
+  .string()
+  .max(500)
+  .refine((value) => !hasControlCharacter(value));
 const typeCursor = z.tuple([cursorText, cursorText]);
 
 /** A category filter: blank is none; anything Message DB would not call a category is a 400. */

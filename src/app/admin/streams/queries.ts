@@ -43,14 +43,34 @@ const counts = (row: Counted) => ({ messageCount: Number(row.message_count), las
 export function createStreamsQueries(db: Knex) {
   return {
     /** Most recently written first; a stream's last global position is its own, so it is the cursor. */
-    async streams({ category, before, pageSize }: { category: string | undefined; before: number | undefined; pageSize: number }): Promise<Page<StreamRow, number>> {
+    async streams({
+      category,
+      before,
+      pageSize,
+    }: {
+      category: string | undefined;
+      before: number | undefined;
+      pageSize: number;
+    }): Promise<Page<StreamRow, number>> {
       const query = db('admin_streams')
         .orderBy('last_global_position', 'desc')
         .limit(pageSize + 1)
-        .select<(Counted & { stream_name: string; category: string; last_position: string })[]>('stream_name', 'category', 'message_count', 'last_position', 'last_global_position', 'last_time');
+        .select<(Counted & { stream_name: string; category: string; last_position: string })[]>(
+          'stream_name',
+          'category',
+          'message_count',
+          'last_position',
+          'last_global_position',
+          'last_time',
+        );
       if (category !== undefined) query.where({ category });
       if (before !== undefined) query.where('last_global_position', '<', before);
-      const rows = (await query).map((row) => ({ streamName: row.stream_name, category: row.category, lastPosition: Number(row.last_position), ...counts(row) }));
+      const rows = (await query).map((row) => ({
+        streamName: row.stream_name,
+        category: row.category,
+        lastPosition: Number(row.last_position),
+        ...counts(row),
+      }));
       return page(rows, pageSize, (row) => row.lastGlobalPosition);
     },
 
@@ -64,7 +84,15 @@ export function createStreamsQueries(db: Knex) {
       return page(rows, pageSize, (row) => row.category);
     },
 
-    async types({ category, after, pageSize }: { category: string | undefined; after: readonly [string, string] | undefined; pageSize: number }): Promise<Page<TypeRow, readonly [string, string]>> {
+    async types({
+      category,
+      after,
+      pageSize,
+    }: {
+      category: string | undefined;
+      after: readonly [string, string] | undefined;
+      pageSize: number;
+    }): Promise<Page<TypeRow, readonly [string, string]>> {
       const query = db('admin_message_types')
         .orderBy([{ column: 'category' }, { column: 'type' }])
         .limit(pageSize + 1)

@@ -109,7 +109,14 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
     if (!requestId.success) throw new BadRequestError("This form was damaged. Reload the user's page and try again.");
     const actor = actorOf(req);
     try {
-      await recordAdminAction(deps.messageStore, actor, 'UserErasureRequested', { userId: user.userId }, undefined, adminActionId(`UserErasureRequested/${requestId.data.toLowerCase()}`));
+      await recordAdminAction(
+        deps.messageStore,
+        actor,
+        'UserErasureRequested',
+        { userId: user.userId },
+        undefined,
+        adminActionId(`UserErasureRequested/${requestId.data.toLowerCase()}`),
+      );
     } catch (error) {
       // Posted twice: the request is on record once, and erasing again only finishes what is left.
       if (!(error instanceof ActionAlreadyRecordedError)) throw error;

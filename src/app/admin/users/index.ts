@@ -23,11 +23,15 @@ const PAGE_SIZE = 50;
 const VIDEOS_SHOWN = 20;
 
 const userIdSchema = z.uuid();
-const globalPositionSchema = z.string().regex(/^[1-9]\d{0,15}$/).transform(Number);
+const globalPositionSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/)
+  .transform(Number);
 
 function searchOf(value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || value.length > MAX_EMAIL_LENGTH) throw new BadRequestError(`Search by the start of an email address, up to ${MAX_EMAIL_LENGTH} characters.`);
+  if (typeof value !== 'string' || value.length > MAX_EMAIL_LENGTH)
+    throw new BadRequestError(`Search by the start of an email address, up to ${MAX_EMAIL_LENGTH} characters.`);
   return normaliseEmail(value) || undefined;
 }
 
@@ -132,7 +136,14 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
     const actor = actorOf(req);
     const request = requestId.data.toLowerCase();
     try {
-      await recordAdminAction(messageStore, actor, 'WelcomeEmailResendRequested', { userId: user.userId }, undefined, adminActionId(`WelcomeEmailResendRequested/${request}`));
+      await recordAdminAction(
+        messageStore,
+        actor,
+        'WelcomeEmailResendRequested',
+        { userId: user.userId },
+        undefined,
+        adminActionId(`WelcomeEmailResendRequested/${request}`),
+      );
     } catch (error) {
       // This form was posted before: the action is on record, and the command below is written once.
       if (!(error instanceof ActionAlreadyRecordedError)) throw error;

@@ -30,7 +30,19 @@ interface UserRow {
   counted_viewings: string;
 }
 
-const USER_COLUMNS = ['user_id', 'email', 'registered_at', 'welcome_email_sent_at', 'roles', 'log_ins', 'failed_log_ins', 'last_log_in_at', 'videos', 'viewings', 'counted_viewings'];
+const USER_COLUMNS = [
+  'user_id',
+  'email',
+  'registered_at',
+  'welcome_email_sent_at',
+  'roles',
+  'log_ins',
+  'failed_log_ins',
+  'last_log_in_at',
+  'videos',
+  'viewings',
+  'counted_viewings',
+];
 
 function userOf(row: UserRow): AdminUser {
   return {
@@ -50,7 +62,19 @@ function userOf(row: UserRow): AdminUser {
 
 /** Someone admin-users has no row for yet (refused as "email taken", a Register never handled): nothing but their id. */
 export function unlistedUser(userId: string): AdminUser {
-  return { userId, email: null, registeredAt: null, welcomeEmailSentAt: null, roles: [], logIns: 0, failedLogIns: 0, lastLogInAt: null, videos: 0, viewings: 0, countedViewings: 0 };
+  return {
+    userId,
+    email: null,
+    registeredAt: null,
+    welcomeEmailSentAt: null,
+    roles: [],
+    logIns: 0,
+    failedLogIns: 0,
+    lastLogInAt: null,
+    videos: 0,
+    viewings: 0,
+    countedViewings: 0,
+  };
 }
 
 export interface UserVideo {
@@ -77,7 +101,11 @@ export function createUsersQueries(db: Knex) {
      * so a prefix LIKE is an index range), however many users there are.
      */
     async list({ search, after, pageSize }: { search: string | undefined; after: UserListPosition | undefined; pageSize: number }): Promise<UsersPage> {
-      const query = db('admin_users').whereNotNull('email').orderBy([{ column: 'email' }, { column: 'user_id' }]).limit(pageSize + 1).select<UserRow[]>(USER_COLUMNS);
+      const query = db('admin_users')
+        .whereNotNull('email')
+        .orderBy([{ column: 'email' }, { column: 'user_id' }])
+        .limit(pageSize + 1)
+        .select<UserRow[]>(USER_COLUMNS);
       if (search) query.whereRaw('email LIKE ?', [`${escapeLike(search)}%`]);
       if (after) query.whereRaw('(email, user_id) > (?, ?::uuid)', [after.email, after.userId]);
       const rows = await query;
@@ -111,8 +139,20 @@ export function createUsersQueries(db: Knex) {
         .where({ user_id: userId })
         .orderBy('global_position', 'desc')
         .limit(limit)
-        .select<{ video_id: string; name: string | null; status: string; accepted_at: Date; global_position: string }[]>('video_id', 'name', 'status', 'accepted_at', 'global_position');
-      return rows.map((row) => ({ videoId: row.video_id, name: row.name, status: row.status, acceptedAt: row.accepted_at, globalPosition: Number(row.global_position) }));
+        .select<{ video_id: string; name: string | null; status: string; accepted_at: Date; global_position: string }[]>(
+          'video_id',
+          'name',
+          'status',
+          'accepted_at',
+          'global_position',
+        );
+      return rows.map((row) => ({
+        videoId: row.video_id,
+        name: row.name,
+        status: row.status,
+        acceptedAt: row.accepted_at,
+        globalPosition: Number(row.global_position),
+      }));
     },
   };
 }

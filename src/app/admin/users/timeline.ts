@@ -36,8 +36,18 @@ async function fromTheirRows(db: Knex, userId: string, before: number | undefine
     return query;
   };
   const [videos, viewings] = await Promise.all([
-    newest<{ global_position: string; video_id: string; name: string | null; accepted_at: Date }>('admin_user_videos', ['global_position', 'video_id', 'name', 'accepted_at']),
-    newest<{ global_position: string; video_id: string; viewed_at: Date; counted: boolean }>('admin_user_viewings', ['global_position', 'video_id', 'viewed_at', 'counted']),
+    newest<{ global_position: string; video_id: string; name: string | null; accepted_at: Date }>('admin_user_videos', [
+      'global_position',
+      'video_id',
+      'name',
+      'accepted_at',
+    ]),
+    newest<{ global_position: string; video_id: string; viewed_at: Date; counted: boolean }>('admin_user_viewings', [
+      'global_position',
+      'video_id',
+      'viewed_at',
+      'counted',
+    ]),
   ]);
   return [
     ...videos.map((row) => ({

@@ -1,11 +1,5 @@
 import type { Logger } from '../../../logger.ts';
-import {
-  follow,
-  VersionConflictError,
-  type HandlerMap,
-  type MessageStore,
-  type Recorded,
-} from '../../../message-store/index.ts';
+import { follow, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import type { PersonalData, PersonalField } from '../../../personal-data/seal.ts';
 import {
   identityEmailStreamName,
@@ -93,7 +87,11 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     const stream = identityStreamName(userId);
     if (owner !== userId) {
       const reason = REJECTION_REASONS.emailTaken;
-      await messageStore.write(stream, follow(command, 'RegistrationRejected', { userId, email: stored, reason }, {}, answerId(command.id, 'RegistrationRejected')), version);
+      await messageStore.write(
+        stream,
+        follow(command, 'RegistrationRejected', { userId, email: stored, reason }, {}, answerId(command.id, 'RegistrationRejected')),
+        version,
+      );
       log.info({ reason }, 'registration rejected');
       return;
     }
@@ -135,7 +133,11 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     // The outcome names the user the way the command did: by id, or (older commands) by plain email.
     const named = 'userId' in command.data ? { userId: command.data.userId } : { email: normaliseEmail(command.data.email) };
     const reject = async (reason: string): Promise<void> => {
-      await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeRejected', { commandId, ...named, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')), -1);
+      await messageStore.write(
+        outcomeStream,
+        follow(command, 'AdminRoleChangeRejected', { commandId, ...named, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')),
+        -1,
+      );
       log.info({ reason }, 'admin role change rejected');
     };
     const target = await targetOf(command.data);

@@ -46,7 +46,11 @@ export function createResendRegistrationEmail({ messageStore, logger }: Deps): (
     }
     const reason = await refusalOf(state, byAdmin, command.metadata.userId, command.time);
     if (reason !== undefined) {
-      await messageStore.write(stream, follow(command, 'RegistrationEmailResendRefused', { userId, reason }, {}, answerId(command.id, 'RegistrationEmailResendRefused')), version);
+      await messageStore.write(
+        stream,
+        follow(command, 'RegistrationEmailResendRefused', { userId, reason }, {}, answerId(command.id, 'RegistrationEmailResendRefused')),
+        version,
+      );
       log.info({ reason }, 'welcome email not sent again');
       return;
     }

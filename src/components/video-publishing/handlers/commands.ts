@@ -1,7 +1,13 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../../video-store/index.ts';
-import { REJECTION_REASONS, requesterOf, videoPublishingStreamName, type PublishVideo, type VideoPublishingCommand } from '../../../contracts/video-publishing.ts';
+import {
+  REJECTION_REASONS,
+  requesterOf,
+  videoPublishingStreamName,
+  type PublishVideo,
+  type VideoPublishingCommand,
+} from '../../../contracts/video-publishing.ts';
 import { answerId } from '../ids.ts';
 import { isErased, wasAdminWhenSent } from '../admin-role.ts';
 import { decideDescription, decideName, decideTakeDownReason } from '../../../contracts/video-publishing-text-rules.ts';

@@ -49,7 +49,13 @@ export function createQueueingHandlers({ messageStore, logger, videoStore, queue
         log.debug(queue.counts(), 'queued for transcoding');
         return;
       }
-      const refused = follow(event, 'VideoPublishingFailed', { ownerId, videoId, reason: creatorBusyReason(quota) }, {}, answerId(event.id, 'VideoPublishingFailed'));
+      const refused = follow(
+        event,
+        'VideoPublishingFailed',
+        { ownerId, videoId, reason: creatorBusyReason(quota) },
+        {},
+        answerId(event.id, 'VideoPublishingFailed'),
+      );
       if (await outcomes.write(stream, refused)) {
         await outcomes.removeFailedVideo(videoId, sourceUri);
         log.info('refused: the creator has as many videos in hand as the quota allows');

@@ -66,7 +66,10 @@ export function transcodeLimits(given: Partial<TranscodeLimits> = {}): Transcode
  * How much of a source ffmpeg is let convert: its whole length, or, when its length is unknown,
  * as much as the longest allowed and the work budget allow at its size and frame rate.
  */
-export function secondsToConvert(limits: TranscodeLimits, source: { width: number; height: number; frameRate: number | undefined; durationSeconds: number | undefined }): number {
+export function secondsToConvert(
+  limits: TranscodeLimits,
+  source: { width: number; height: number; frameRate: number | undefined; durationSeconds: number | undefined },
+): number {
   const pixelsPerSecond = source.width * source.height * (source.frameRate ?? limits.maxFrameRate);
   const affordable = limits.maxDecodedPixels / pixelsPerSecond;
   return Math.min(source.durationSeconds ?? affordable, limits.maxDurationSeconds, affordable);

@@ -125,7 +125,11 @@ function tracked(child: ChildProcess): void {
 }
 
 /** Runs `path args` without a shell, and resolves with its stdout once it exits 0. */
-export async function runTool(path: string, args: readonly string[], { signal, onLine, timeoutMs, sandbox = UNCONFINED, limits }: RunToolOptions): Promise<string> {
+export async function runTool(
+  path: string,
+  args: readonly string[],
+  { signal, onLine, timeoutMs, sandbox = UNCONFINED, limits }: RunToolOptions,
+): Promise<string> {
   const {
     argv: [program = path, ...programArgs],
     limited,
@@ -172,11 +176,19 @@ export async function runTool(path: string, args: readonly string[], { signal, o
       else if (wrapped && code !== null && NOT_STARTED_CODES.has(code)) reject(new Error(`${path} could not be started: ${lastError}`));
       else if (ending === 'timeout') reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
       else if (killedBy === OVER_CPU) reject(new ToolTimedOutError(`${path} used up its ${limits?.cpuSeconds} s of CPU time`, 'it took too long'));
-      else if (killedBy === OVER_FILE_SIZE) reject(new ToolOutputTooLargeError(`${path} wrote past its ${limits?.fileBytes}-byte file limit`, 'its output was too large'));
-      else if (starved?.[1] === 'ENOMEM' && limited) reject(new ToolOutOfMemoryError(`${path} needed more than its ${limits?.memoryBytes} bytes of memory: ${lastError}`, 'it needed more memory than one conversion may have'));
+      else if (killedBy === OVER_FILE_SIZE)
+        reject(new ToolOutputTooLargeError(`${path} wrote past its ${limits?.fileBytes}-byte file limit`, 'its output was too large'));
+      else if (starved?.[1] === 'ENOMEM' && limited)
+        reject(
+          new ToolOutOfMemoryError(
+            `${path} needed more than its ${limits?.memoryBytes} bytes of memory: ${lastError}`,
+            'it needed more memory than one conversion may have',
+          ),
+        );
       else if (starved) reject(new ToolOutOfResourcesError(`${path} ran out of resources (${starved[1]}): ${lastError}`, starved[1]));
       else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
-      else if (killedBy !== null) reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
+      else if (killedBy !== null)
+        reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
       else if (code !== 0) reject(new ToolFailedError(`${path} exited with ${code}: ${lastError}`, lastError));
       else resolve(stdout);
     });

@@ -52,7 +52,9 @@ export interface SandboxTools {
 
 /** util-linux's usual places on Linux; elsewhere there are none. */
 export const DEFAULT_SANDBOX_TOOLS: SandboxTools =
-  process.platform === 'linux' ? { setpriv: '/usr/bin/setpriv', prlimit: '/usr/bin/prlimit', unshare: '/usr/bin/unshare' } : { setpriv: null, prlimit: null, unshare: null };
+  process.platform === 'linux'
+    ? { setpriv: '/usr/bin/setpriv', prlimit: '/usr/bin/prlimit', unshare: '/usr/bin/unshare' }
+    : { setpriv: null, prlimit: null, unshare: null };
 
 /** No layers: for tests of other things, and platforms without util-linux. */
 export const UNCONFINED: Sandbox = { command: async (tool, args) => ({ argv: [tool, ...args], limited: false }) };
@@ -94,8 +96,7 @@ export function createSandbox(tools: SandboxTools, onUnavailable: (layer: string
       if (options) {
         limiting = true;
         found.push((limits) => (limits ? [tools.prlimit!, ...prlimitOptions(limits), '--'] : []));
-      }
-      else onUnavailable('prlimit (CPU, memory and file size limits)', why);
+      } else onUnavailable('prlimit (CPU, memory and file size limits)', why);
     }
     if (tools.unshare !== null) {
       const { options, why } = await firstWorking(tools.unshare, [['--net'], ['--map-root-user', '--net']]);

@@ -23,43 +23,95 @@ export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutp
 /** ffmpeg's arguments for a web-playable MP4: H.264 + AAC, the index up front so playback starts before the download ends. */
 export function transcodeArguments(input: string, output: string, caps: OutputCaps): string[] {
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
     // Only plain files: no URL a file names is followed.
-    '-protocol_whitelist', 'file',
-    '-format_whitelist', ACCEPTED_CONTAINERS,
+    '-protocol_whitelist',
+    'file',
+    '-format_whitelist',
+    ACCEPTED_CONTAINERS,
     // A decoder option: a frame larger than this (say, a resolution change mid-stream) is refused, not allocated.
-    '-max_pixels', String(caps.maxPixels),
-    '-threads', String(transcodeThreads()),
-    '-i', input,
+    '-max_pixels',
+    String(caps.maxPixels),
+    '-threads',
+    String(transcodeThreads()),
+    '-i',
+    input,
     // The first video stream, and the first audio stream if there is one: a silent video publishes too.
-    '-map', '0:v:0', '-map', '0:a:0?',
-    '-vf', SCALE,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p',
-    '-threads', String(transcodeThreads()),
-    '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+    '-map',
+    '0:v:0',
+    '-map',
+    '0:a:0?',
+    '-vf',
+    SCALE,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '23',
+    '-pix_fmt',
+    'yuv420p',
+    '-threads',
+    String(transcodeThreads()),
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    '-ac',
+    '2',
     // Phones record where a video was shot; nothing of the source's metadata is passed on.
-    '-map_metadata', '-1', '-map_chapters', '-1',
-    '-movflags', '+faststart',
+    '-map_metadata',
+    '-1',
+    '-map_chapters',
+    '-1',
+    '-movflags',
+    '+faststart',
     // Frames are passed on with their own timestamps (variable frame rate, which MP4 holds):
     // by default ffmpeg fills each gap between two frames with copies of the first, so three
     // frames hours apart would become hundreds of thousands.
-    '-vsync', 'vfr',
+    '-vsync',
+    'vfr',
     // Files can hide or misstate their length: whatever they hold, no more than this is made.
-    '-t', caps.seconds.toFixed(3),
-    '-fs', String(caps.maxOutputBytes),
-    '-progress', 'pipe:1', '-nostats',
-    '-f', 'mp4', output,
+    '-t',
+    caps.seconds.toFixed(3),
+    '-fs',
+    String(caps.maxOutputBytes),
+    '-progress',
+    'pipe:1',
+    '-nostats',
+    '-f',
+    'mp4',
+    output,
   ];
 }
 
 /** One JPEG frame, `atSeconds` in, at the video's size. */
 export function posterArguments(input: string, output: string, atSeconds: number): string[] {
   return [
-    '-hide_banner', '-nostdin', '-loglevel', 'error', '-y',
-    '-protocol_whitelist', 'file',
-    '-ss', atSeconds.toFixed(3), '-i', input,
-    '-frames:v', '1', '-q:v', '3',
-    '-f', 'image2', '-c:v', 'mjpeg', output,
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel',
+    'error',
+    '-y',
+    '-protocol_whitelist',
+    'file',
+    '-ss',
+    atSeconds.toFixed(3),
+    '-i',
+    input,
+    '-frames:v',
+    '1',
+    '-q:v',
+    '3',
+    '-f',
+    'image2',
+    '-c:v',
+    'mjpeg',
+    output,
   ];
 }
 
@@ -76,7 +128,12 @@ export interface TranscodeOptions {
 // One frame of our own MP4, found through its index: seconds, however long the video.
 export const POSTER_TIMEOUT_MS = 60_000;
 
-export async function transcode(ffmpegPath: string, input: string, output: string, { signal, onProgressLine, caps, timeoutMs, sandbox, limits }: TranscodeOptions): Promise<void> {
+export async function transcode(
+  ffmpegPath: string,
+  input: string,
+  output: string,
+  { signal, onProgressLine, caps, timeoutMs, sandbox, limits }: TranscodeOptions,
+): Promise<void> {
   await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs, sandbox, limits });
 }
 
@@ -86,6 +143,12 @@ export interface PosterOptions {
   readonly limits: ToolLimits;
 }
 
-export async function extractPoster(ffmpegPath: string, input: string, output: string, atSeconds: number, { signal, sandbox, limits }: PosterOptions): Promise<void> {
+export async function extractPoster(
+  ffmpegPath: string,
+  input: string,
+  output: string,
+  atSeconds: number,
+  { signal, sandbox, limits }: PosterOptions,
+): Promise<void> {
   await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS, sandbox, limits });
 }

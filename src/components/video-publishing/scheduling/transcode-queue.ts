@@ -60,7 +60,8 @@ interface Creator {
  */
 export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA): TranscodeQueue {
   for (const [name, value] of Object.entries(quota)) {
-    if (!Number.isInteger(value) || value < (name === 'running' ? 1 : 0)) throw new Error(`creator quota ${name} must be a whole number (at least ${name === 'running' ? 1 : 0}), not ${value}`);
+    if (!Number.isInteger(value) || value < (name === 'running' ? 1 : 0))
+      throw new Error(`creator quota ${name} must be a whole number (at least ${name === 'running' ? 1 : 0}), not ${value}`);
   }
   const creators = new Map<string, Creator>();
   const inHand = new Map<string, QueuedVideo & { running: boolean }>();
@@ -105,7 +106,10 @@ export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA
       }
       inHand.delete(videoId);
       const creator = creators.get(video.ownerId)!;
-      creator.queued.splice(creator.queued.findIndex((queued) => queued.videoId === videoId), 1);
+      creator.queued.splice(
+        creator.queued.findIndex((queued) => queued.videoId === videoId),
+        1,
+      );
       forgetIfIdle(video.ownerId);
       changed();
     },
