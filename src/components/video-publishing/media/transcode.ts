@@ -14,6 +14,10 @@ const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*i
 const MAX_THREADS = 8;
 export const transcodeThreads = (): number => Math.min(availableParallelism(), MAX_THREADS);
 
+// Every run: no banner or prompt, errors only, overwrite the output; and only plain files, so no
+// URL a file names is followed.
+const QUIET_PLAIN_FILES = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-protocol_whitelist', 'file'] as const;
+
 /** What ffmpeg itself is told to stop at: the checks before it only see what the file's headers claim. */
 export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutputBytes'> {
   /** How much of the source to convert (-t): its length, or less for a file that does not say it. */
@@ -23,14 +27,7 @@ export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutp
 /** ffmpeg's arguments for a web-playable MP4: H.264 + AAC, the index up front so playback starts before the download ends. */
 export function transcodeArguments(input: string, output: string, caps: OutputCaps): string[] {
   return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-y',
-    // Only plain files: no URL a file names is followed.
-    '-protocol_whitelist',
-    'file',
+    ...QUIET_PLAIN_FILES,
     '-format_whitelist',
     ACCEPTED_CONTAINERS,
     // A decoder option: a frame larger than this (say, a resolution change mid-stream) is refused, not allocated.
@@ -91,28 +88,7 @@ export function transcodeArguments(input: string, output: string, caps: OutputCa
 
 /** One JPEG frame, `atSeconds` in, at the video's size. */
 export function posterArguments(input: string, output: string, atSeconds: number): string[] {
-  return [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel',
-    'error',
-    '-y',
-    '-protocol_whitelist',
-    'file',
-    '-ss',
-    atSeconds.toFixed(3),
-    '-i',
-    input,
-    '-frames:v',
-    '1',
-    '-q:v',
-    '3',
-    '-f',
-    'image2',
-    '-c:v',
-    'mjpeg',
-    output,
-  ];
+  return [...QUIET_PLAIN_FILES, '-ss', atSeconds.toFixed(3), '-i', input, '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', output];
 }
 
 export interface TranscodeOptions {
