@@ -18,8 +18,26 @@ import { formsOf, type ExportForms, type Refusal } from './forms.ts';
 import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from './subjects.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
-const userForm = z.object({ userId: z.uuid().transform((id) => id.toLowerCase()), format: z.enum(['csv', 'json']) });
-const videoForm = z.object({ videoId: z.uuid().transform((id) => id.toLowerCase()), format: z.enum(['csv', 'json']) });
+/** A user's or a video's history: its id (a UUID, any case) and CSV or JSON. */
+const idForm = z.object({ id: z.uuid().transform((id) => id.toLowerCase()), format: z.enum(['csv', 'json']) });
+
+/** The two exports of one thing's whole history, which differ only in what they are of and what they say. */
+const HISTORIES = [
+  {
+    form: 'user',
+    field: 'userId',
+    subject: userExport,
+    refused: 'Give a user id (a UUID, as on the user’s page) and a format, CSV or JSON.',
+    none: 'No message is by or about that user: check the id on the user’s page.',
+  },
+  {
+    form: 'video',
+    field: 'videoId',
+    subject: videoExport,
+    refused: 'Give a video id (a UUID, as on the video’s page) and a format, CSV or JSON.',
+    none: 'No message is about that video: check the id on the video’s page.',
+  },
+] as const;
 const categoryFormats = z.enum(['jsonl', 'csv']);
 
 const body = (req: Request): Record<string, unknown> => (req.body as Record<string, unknown> | undefined) ?? {};
@@ -78,27 +96,16 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
     renderPage(req, res, 200, formsOf({ user: req.query, video: req.query }));
   });
 
-  router.post('/user', async (req, res) => {
-    const form = userForm.safeParse(body(req));
-    const forms = formsOf({ user: body(req) });
-    if (!form.success)
-      return renderPage(req, res, 400, forms, { form: 'user', text: 'Give a user id (a UUID, as on the user’s page) and a format, CSV or JSON.' });
-    const subject = userExport(form.data.userId, await storeHead(pool));
-    await run(req, res, subject, form.data.format, () =>
-      renderPage(req, res, 404, forms, { form: 'user', text: 'No message is by or about that user: check the id on the user’s page.' }),
-    );
-  });
-
-  router.post('/video', async (req, res) => {
-    const form = videoForm.safeParse(body(req));
-    const forms = formsOf({ video: body(req) });
-    if (!form.success)
-      return renderPage(req, res, 400, forms, { form: 'video', text: 'Give a video id (a UUID, as on the video’s page) and a format, CSV or JSON.' });
-    const subject = videoExport(form.data.videoId, await storeHead(pool));
-    await run(req, res, subject, form.data.format, () =>
-      renderPage(req, res, 404, forms, { form: 'video', text: 'No message is about that video: check the id on the video’s page.' }),
-    );
-  });
+  for (const history of HISTORIES) {
+    router.post(`/${history.form}`, async (req, res) => {
+      const fields = body(req);
+      const form = idForm.safeParse({ id: fields[history.field], format: fields.format });
+      const forms = formsOf({ [history.form]: fields });
+      if (!form.success) return renderPage(req, res, 400, forms, { form: history.form, text: history.refused });
+      const subject = history.subject(form.data.id, await storeHead(pool));
+      await run(req, res, subject, form.data.format, () => renderPage(req, res, 404, forms, { form: history.form, text: history.none }));
+    });
+  }
 
   router.post('/trace', async (req, res) => {
     const traceId = parseTraceId(body(req).traceId);
