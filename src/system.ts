@@ -6,6 +6,7 @@ import { createAuditChainAggregator } from './aggregators/audit-chain/index.ts';
 import { liveSubscriptions, type ProjectionDefinition } from './aggregators/definition.ts';
 import { PROJECTIONS, type ProjectionName } from './aggregators/projections.ts';
 import { createIdentityComponent } from './components/identity/index.ts';
+import { createAccountLinks } from './account-links/index.ts';
 import { createMailTransport, createSendEmailComponent, type RetryDelays } from './components/send-email/index.ts';
 import { createVideoPublishingComponent, DEFAULT_CREATOR_QUOTA } from './components/video-publishing/index.ts';
 import { createLocalVideoStore, type VideoStore } from './video-store/index.ts';
@@ -133,12 +134,16 @@ export function createSystem(config: SystemConfig): System {
   const listedFirst = (name: ProjectionName) => PROJECTIONS_BEFORE_COMPONENTS.includes(name);
   const projectionsBefore = projections.filter(({ name }) => listedFirst(name)).flatMap(({ subscriptions }) => subscriptions);
   const projectionsAfter = projections.filter(({ name }) => !listedFirst(name)).flatMap(({ subscriptions }) => subscriptions);
+  const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
+  // Account links are signed with the newest cookie key: rotating it voids the links in flight.
+  const accountLinks = createAccountLinks(cookieKeys[0]!);
   const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
   const mail = config.mail ?? DEFAULTS.mail;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({
     ...subscriberDeps,
     personalData,
+    accountLinks,
     from: mail.from,
     transport: mailTransport,
     retryWindowMs: (mail.retryWindowSeconds ?? DEFAULTS.mail.retryWindowSeconds) * 1000,
@@ -188,7 +193,6 @@ export function createSystem(config: SystemConfig): System {
   const credentials = createCredentialsQueries(db);
   const passwords = createPasswordHasher(config.bcryptCost ?? DEFAULTS.bcryptCost);
   const rateLimits = createRateLimits(db, { ...DEFAULTS.rateLimits, ...config.rateLimits });
-  const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
   const visitorKeyOf = createVisitorKeys(cookieKeys[0]!);
   const recordViewings = createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf });
   const sessions = createSessions(db);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { streamName, type MessagesOf } from '../message-store/index.ts';
 import { isSealed, personalField } from '../personal-data/seal.ts';
+import { LINK_PLACEHOLDER, LINK_PURPOSES } from '../account-links/index.ts';
 
 export const SEND_EMAIL_CATEGORY = 'sendEmail';
 export const SEND_EMAIL_COMMAND_CATEGORY = 'sendEmail:command';
@@ -33,11 +34,23 @@ const sealedFor = z.uuid().optional();
 const sealedNeedsOwner = (data: { to: unknown; sealedFor?: string | undefined }): boolean => !isSealed(data.to) || data.sealedFor !== undefined;
 const NEEDS_OWNER = { message: 'a sealed to needs sealedFor', path: ['sealedFor'] };
 
+/**
+ * An account link (password reset, email verification) the email carries at LINK_PLACEHOLDER:
+ * send-email appends the request's signed token to `url` at delivery, so the token itself is in
+ * no message (src/account-links).
+ */
+const link = z.object({ purpose: z.enum(LINK_PURPOSES), requestId: z.uuid(), url: z.url({ protocol: /^https?$/ }) }).optional();
+const linkHasAPlace = (data: { text: string; link?: unknown }): boolean => data.link === undefined || data.text.includes(LINK_PLACEHOLDER);
+const NEEDS_PLACE = { message: `a link needs ${LINK_PLACEHOLDER} in the text`, path: ['link'] };
+
 /** How many tries have failed so far for a reason that may pass (the first try counts). */
 const attempts = z.number().int().positive();
 
 export const sendEmailCommandSchemas = {
-  Send: z.object({ emailId: z.uuid(), to: recipient, sealedFor, subject, text: z.string().min(1), html: z.string() }).refine(sealedNeedsOwner, NEEDS_OWNER),
+  Send: z
+    .object({ emailId: z.uuid(), to: recipient, sealedFor, subject, text: z.string().min(1), html: z.string(), link })
+    .refine(sealedNeedsOwner, NEEDS_OWNER)
+    .refine(linkHasAPlace, NEEDS_PLACE),
   /**
    * Written by the component's own retry schedule when a DeliveryDeferred falls due: try the
    * email (its Send, in the same command stream) again. `attempts` is the deferral's, so a

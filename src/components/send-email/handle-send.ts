@@ -15,6 +15,7 @@ import {
 import { deliverOnce } from './deliver.ts';
 import { emailProjection, type EmailState } from './email.ts';
 import type { MailTransport } from './outgoing-email.ts';
+import { LINK_PLACEHOLDER, type AccountLinks } from '../../account-links/index.ts';
 import { afterFailedTry, triedFor, type RetrySchedule } from './retry-schedule.ts';
 
 export interface DeliveryHandlerDeps {
@@ -29,7 +30,22 @@ export interface DeliveryHandlerDeps {
   readonly now: () => number;
   /** Jitter for the retry delays. */
   readonly random: () => number;
+  /** Signs an account link at delivery; a Send with a link and no signer is refused. */
+  readonly accountLinks: AccountLinks | undefined;
 }
+
+/** The email's text and HTML with its account link, if it has one, put in place. */
+function withLink(send: Send['data'], accountLinks: AccountLinks | undefined): { text: string; html: string } | undefined {
+  const { text, html, link } = send;
+  if (link === undefined) return { text, html };
+  if (accountLinks === undefined) return undefined;
+  // A uuid, a dot and base64url: nothing to escape in HTML, and the url was checked as a URL.
+  const url = `${link.url}${accountLinks.tokenFor(link.purpose, link.requestId)}`;
+  return { text: text.split(LINK_PLACEHOLDER).join(url), html: html.split(LINK_PLACEHOLDER).join(url) };
+}
+
+/** Failed's reason for a link this process cannot sign (it was started without the cookie key). */
+const NO_LINK_SIGNER = 'account links cannot be signed here';
 
 /**
  * Send and RetrySend: each makes at most one try at the transport, and answers with Sent,
@@ -46,6 +62,7 @@ export function createDeliveryHandlers({
   schedule,
   now,
   random,
+  accountLinks,
 }: DeliveryHandlerDeps): Required<HandlerMap<SendEmailCommand>> {
   // Answers to tries that were made but could not be written (the store failed), by email and
   // try. The engine hands the command back, and the answer is written then without a second
@@ -64,14 +81,16 @@ export function createDeliveryHandlers({
 
   /** The answer to one try: the transport is asked at most once. */
   async function tryOnce(command: Recorded<SendEmailCommand>, send: Recorded<Send>, state: EmailState): Promise<SendEmailEvent> {
-    const { emailId, to, sealedFor, subject, text, html } = send.data;
+    const { emailId, to, sealedFor, subject } = send.data;
     // The answers carry the recipient exactly as the command had it: sealed stays sealed.
     const recipient = { to, ...(sealedFor !== undefined && { sealedFor }) };
     // The schema requires sealedFor with a sealed `to`; an erased key opens to undefined.
     const address = typeof to === 'string' ? to : sealedFor === undefined ? undefined : await personalData.open(sealedFor, to);
     if (address === undefined) return follow(command, 'Failed', { emailId, ...recipient, reason: RECIPIENT_ERASED });
 
-    const delivery = await deliverOnce({ emailId, from, to: address, subject, text, html }, transport);
+    const body = withLink(send.data, accountLinks);
+    if (body === undefined) return follow(command, 'Failed', { emailId, ...recipient, reason: NO_LINK_SIGNER });
+    const delivery = await deliverOnce({ emailId, from, to: address, subject, ...body }, transport);
     if (delivery.outcome === 'delivered') return follow(command, 'Sent', { emailId, ...recipient, subject });
     if (delivery.outcome === 'refused') return follow(command, 'Failed', { emailId, ...recipient, reason: delivery.reason });
     const at = now();

@@ -9,6 +9,7 @@ import { createDeliveryHandlers } from './handle-send.ts';
 import type { MailTransport } from './outgoing-email.ts';
 import { createRetryDueList, type RetryDueList } from './retry-due-list.ts';
 import { RETRY_DELAYS, type RetryDelays } from './retry-schedule.ts';
+import type { AccountLinks } from '../../account-links/index.ts';
 
 export { createMailTransport, type MailTransport, type MailTransportConfig, type OutgoingEmail } from './transport.ts';
 export { RETRY_DELAYS, type RetryDelays } from './retry-schedule.ts';
@@ -34,6 +35,8 @@ export interface SendEmailComponentDeps {
   readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
   /** Opens a sealed recipient (`to` with `sealedFor`); without it a sealed `to` cannot be sent. */
   readonly personalData?: PersonalData;
+  /** Signs the account links of emails that carry one; without it such an email is Failed. */
+  readonly accountLinks?: AccountLinks;
 }
 
 export interface SendEmailComponent {
@@ -61,6 +64,7 @@ export function createSendEmailComponent({
   consumerGroup,
   subscription: settings,
   personalData = plainOnlyPersonalData,
+  accountLinks,
 }: SendEmailComponentDeps): SendEmailComponent {
   const componentLogger = logger.child({ component: 'send-email' });
   const handlers: Required<HandlerMap<SendEmailCommand>> = createDeliveryHandlers({
@@ -72,6 +76,7 @@ export function createSendEmailComponent({
     schedule: { ...retryDelays, windowMs: retryWindowMs },
     now,
     random,
+    accountLinks,
   });
   // A command whose data breaks the contract throws MessageDataError here, which the engine parks.
   const handle = createDispatcher(sendEmailCommandSchemas, handlers);
