@@ -18,8 +18,9 @@ import { createLogger } from '../../src/logger.ts';
  * touched. Message DB and the migrations go into two templates once per run, and each call to
  * freshDatabases() clones them (fast), so tests never share a projection row by accident.
  * A database made while a test runs is dropped when that test ends (WITH (FORCE), in the
- * background while the next test starts); the templates, and anything made outside a test, are
- * dropped when tape finishes, after the drops still under way.
+ * background while the next test starts) unless the test failed; the templates, a failed test's
+ * databases, and anything made outside a test are dropped when tape finishes, after the drops
+ * still under way.
  */
 
 export const silentLogger = createLogger('silent');
@@ -72,7 +73,7 @@ let madeByCurrentTest: string[] | undefined;
 const drops: Promise<void>[] = [];
 
 interface TapeHarnessInternals {
-  readonly _results?: { on(event: '_push', listener: (t: EventEmitter) => void): void };
+  readonly _results?: { on(event: '_push', listener: (t: EventEmitter & { readonly _ok?: boolean }) => void): void };
 }
 
 function dropAll(names: readonly string[]): Promise<void> {
@@ -90,7 +91,10 @@ function dropAll(names: readonly string[]): Promise<void> {
   t.once('prerun', () => (madeByCurrentTest = made));
   t.once('end', () => {
     if (madeByCurrentTest === made) madeByCurrentTest = undefined;
-    if (made.length > 0) drops.push(dropAll(made.splice(0).reverse()));
+    // A failed test (a timeout among them) may still be running against its databases: dropping
+    // them under it would bury its failure in connection errors, so they wait for the final sweep.
+    if (t._ok === false) created.push(...made.splice(0));
+    else if (made.length > 0) drops.push(dropAll(made.splice(0).reverse()));
   });
 });
 

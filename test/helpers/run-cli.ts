@@ -29,6 +29,7 @@ export function runCli(script: string, args: readonly string[], env: NodeJS.Proc
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': a process can exit before its pipes are read to the end.
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

@@ -12,8 +12,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  */
 const ALLOWED = ['src/message-store/', 'src/message-queries/', 'src/db/install-write-announcer.ts'];
 
-/** FROM/JOIN/INTO/UPDATE messages, or the table by its schema-qualified name anywhere. */
-const ON_MESSAGES = /\b(?:from|join|into|update)\s+(?:message_store\.)?messages\b|\bmessage_store\.messages\b/gi;
+/**
+ * FROM/JOIN/INTO/UPDATE messages, the table by its schema-qualified name anywhere, or knex naming
+ * it (`.from('messages')`, `db('messages')`, `.table('messages')`, `withSchema('message_store')`).
+ */
+const ON_MESSAGES =
+  /\b(?:from|join|into|update)\s+(?:message_store\.)?messages\b|\bmessage_store\.messages\b|\b(?:from|into|table|join|\w+)\(\s*['"`](?:message_store\.)?messages['"`]|withSchema\(\s*['"`]message_store['"`]/gi;
 /** What a read-only module must not say. */
 const WRITES = /\b(?:insert\s+into|update\s+\w+(?:\.\w+)?\s+set|delete\s+from|truncate|write_message)\b/gi;
 
@@ -54,4 +58,22 @@ test('sql boundary: src/message-queries only reads', async (t) => {
     [],
     'no insert, update, delete or write_message in the query module (writes go through the store)',
   );
+});
+
+test('sql boundary: the rule sees the table however it is named, and not prose or other tables', (t) => {
+  const seen = (code: string): boolean => new RegExp(ON_MESSAGES.source, 'i').test(code);
+  for (const code of [
+    'SELECT * FROM messages WHERE id = $1',
+    'select 1 from message_store.messages',
+    "db.from('messages')",
+    "knex('messages').where({ id })",
+    'pool.query(`update messages set data = $1`)',
+    "trx.table('message_store.messages')",
+    "db.withSchema('message_store').select('*')",
+  ]) {
+    t.ok(seen(code), `seen: ${code}`);
+  }
+  for (const code of ["db('user_credentials')", "db.from('messages_seen')", 'the messages of a stream', "db.from('parked_messages')"])
+    t.notOk(seen(code), `not seen: ${code}`);
+  t.end();
 });
