@@ -1,0 +1,30 @@
+import test from 'tape';
+import { assign } from './helpers/shards.ts';
+
+test('shards: with no timings, files are dealt in path order', (t) => {
+  t.deepEqual(assign(['a', 'b', 'c', 'd', 'e'], 2, {}), [
+    ['a', 'c', 'e'],
+    ['b', 'd'],
+  ]);
+  t.end();
+});
+
+test('shards: by the last run, the longest go first, each to the lightest shard, and every file runs once', (t) => {
+  const timings = { a: 40, b: 30, c: 20, d: 10, e: 5, f: 5 };
+  const groups = assign(Object.keys(timings), 2, timings);
+  const load = (group: readonly string[]) => group.reduce((sum, file) => sum + timings[file as keyof typeof timings], 0);
+  t.deepEqual(groups.map(load), [55, 55], 'the two shards carry the same seconds');
+  t.deepEqual(groups.flat().sort(), ['a', 'b', 'c', 'd', 'e', 'f'], 'each file once');
+  t.end();
+});
+
+test('shards: a file never timed weighs the median; no shard is left empty', (t) => {
+  const groups = assign(['new', 'old1', 'old2', 'old3'], 3, { old1: 1, old2: 100, old3: 2 });
+  t.equal(groups.length, 3);
+  t.ok(
+    groups.some((group) => group.length === 1 && group[0] === 'old2'),
+    'the long file has a shard of its own',
+  );
+  t.deepEqual(assign(['a'], 3, { a: 1 }), [['a']], 'one file, one shard');
+  t.end();
+});
