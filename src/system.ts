@@ -201,6 +201,7 @@ export function createSystem(config: SystemConfig): System {
   const account = createAccountApp({
     messageStore,
     messageStorePool,
+    downloadWait: rateLimits.ownDataDownloadWait,
     logger,
     personalData,
     queries: createAccountQueries(db),

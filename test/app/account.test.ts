@@ -260,3 +260,20 @@ test('account: deletion unpublishes their videos, erases them, ends every sessio
   await deleteOwnAccount(deps, ada, randomUUID());
   t.equal(await count(), written, 'and deleting again writes nothing new');
 });
+
+test('account: "download my data" is limited per user, since each reads the whole log', async (t) => {
+  const system = await started(t, { rateLimits: { ownDataDownloadsPerUser: { points: 2, windowSeconds: 60 } } });
+  const account = await seedAccount(system.db);
+  const browser = cookieBrowser(system.app);
+  await browser.logIn(account.email, account.password);
+  t.equal((await download(browser, 'json')).status, 200, 'a first download');
+  t.equal((await download(browser, 'csv')).status, 200, 'a second');
+  const held = await download(browser, 'json');
+  t.equal(held.status, 429, 'then held up');
+  t.ok(Number(held.headers['retry-after']) > 0, 'saying for how long');
+  t.match(held.text, /Try again in/, 'in words');
+  const other = await seedAccount(system.db);
+  const otherBrowser = cookieBrowser(system.app);
+  await otherBrowser.logIn(other.email, other.password);
+  t.equal((await download(otherBrowser, 'json')).status, 200, 'someone else, from the same address, is not held up');
+});

@@ -22,6 +22,7 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
 interface AccountDeps {
   readonly messageStore: MessageStore;
   readonly messageStorePool: pg.Pool;
+  readonly downloadWait: (userId: string) => Promise<number>;
   readonly logger: Logger;
   readonly personalData: PersonalData;
   readonly queries: AccountQueries;
