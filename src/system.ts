@@ -16,6 +16,8 @@ import { createHomeApp } from './app/home/index.ts';
 import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
 import { createVideosApp } from './app/videos/index.ts';
 import { createAdminApp } from './app/admin/index.ts';
+import { createAccountApp } from './app/account/index.ts';
+import { createAccountQueries } from './app/account/queries.ts';
 import { demoPreparing, type SeedingProgress } from './demo/progress.ts';
 import { replayThroughProcessors } from './app/admin/parked/replay.ts';
 import { adminSections } from './app/admin/sections.ts';
@@ -196,13 +198,21 @@ export function createSystem(config: SystemConfig): System {
   const visitorKeyOf = createVisitorKeys(cookieKeys[0]!);
   const recordViewings = createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf });
   const sessions = createSessions(db);
-  const authenticate = createAuthenticateApp({
+  // One throttle and one device cookie for log-in and the account's deletion: a wrong password counts the same at either.
+  const throttle = createLoginThrottle(db, config.loginThrottle ?? DEFAULTS.loginThrottle);
+  const devices = createDeviceCookies({ secrets: cookieKeys, secure: config.production });
+  const authenticate = createAuthenticateApp({ messageStore, credentials, passwords, sessions, throttle, devices });
+  const account = createAccountApp({
     messageStore,
-    credentials,
-    passwords,
+    messageStorePool,
+    downloadWait: rateLimits.ownDataDownloadWait,
+    logger,
+    personalData,
+    queries: createAccountQueries(db),
     sessions,
-    throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULTS.loginThrottle),
-    devices: createDeviceCookies({ secrets: cookieKeys, secure: config.production }),
+    passwords,
+    throttle,
+    devices,
   });
   const registerUsers = createRegisterUsersApp({
     messageStore,
@@ -256,11 +266,12 @@ export function createSystem(config: SystemConfig): System {
     production: config.production,
     trustProxy: config.trustProxy,
     requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
+    viewDirs: [home.viewsDir, authenticate.viewsDir, account.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
+      { path: '/account', router: account.router },
       { path: '/register', router: registerUsers.router },
       { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },

@@ -30,6 +30,8 @@ export interface RateLimitSettings {
   readonly videoEditsPerCreator: Limit;
   /** Viewings recorded per client address (POST /record-viewing). */
   readonly viewingsPerAddress: Limit;
+  /** "Download my data" per user: each reads the whole store. */
+  readonly ownDataDownloadsPerUser: Limit;
 }
 
 export interface MailSettings {
@@ -131,6 +133,7 @@ export const DEFAULTS: Defaults = deepFreeze({
     // store that grows by kilobytes, not gigabytes, per address and day. The count takes one per
     // visitor and video per window anyway.
     viewingsPerAddress: { points: 60, windowSeconds: 10 * 60 },
+    ownDataDownloadsPerUser: { points: 10, windowSeconds: 60 * 60 },
   },
   // How long one visitor's viewings of one video count once.
   viewingCountWindowMs: 30 * 60_000,

@@ -123,6 +123,8 @@ const schema = z.object({
   REGISTRATION_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.registrationsPerAddress.windowSeconds),
   VIDEO_EDITS_PER_CREATOR: positiveInt.default(DEFAULTS.rateLimits.videoEditsPerCreator.points),
   VIDEO_EDIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.videoEditsPerCreator.windowSeconds),
+  OWN_DATA_DOWNLOADS_PER_USER: positiveInt.default(DEFAULTS.rateLimits.ownDataDownloadsPerUser.points),
+  OWN_DATA_DOWNLOAD_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.ownDataDownloadsPerUser.windowSeconds),
   VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.points),
   VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.windowSeconds),
   VIEWING_COUNT_WINDOW_MINUTES: positiveInt
@@ -279,6 +281,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
       videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
       viewingsPerAddress: { points: env.VIEWINGS_PER_ADDRESS, windowSeconds: env.VIEWING_LIMIT_WINDOW_SECONDS },
+      ownDataDownloadsPerUser: { points: env.OWN_DATA_DOWNLOADS_PER_USER, windowSeconds: env.OWN_DATA_DOWNLOAD_WINDOW_SECONDS },
     }),
     viewingCountWindowMs: env.VIEWING_COUNT_WINDOW_MINUTES * 60_000,
     videos: Object.freeze({

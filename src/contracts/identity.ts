@@ -79,7 +79,7 @@ export const identityEventSchemas = {
   RegistrationEmailResendRefused: z.object({ userId: z.uuid(), reason: z.string() }),
   AdminRoleGranted: z.object({ userId: z.uuid(), by: z.string().min(1) }),
   AdminRoleRevoked: z.object({ userId: z.uuid(), by: z.string().min(1) }),
-  /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id. */
+  /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id, or the user's own when they deleted their account. */
   UserErased: z.object({ userId: z.uuid(), by: z.string().min(1) }),
 } as const;
 

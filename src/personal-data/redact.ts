@@ -119,3 +119,22 @@ export function redactForDisplay(value: unknown): unknown {
   }
   return value === undefined ? null : redactText(String(value));
 }
+
+/**
+ * A copy of a JSON value for its own person to read (their "download my data"): secrets are
+ * hidden as on the admin's pages (by field name, and bcrypt hashes in any text), and nothing else
+ * is masked, since the addresses in it are theirs.
+ */
+export function withoutSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(BCRYPT_HASH, REDACTED);
+  if (Array.isArray(value)) return value.map((item) => withoutSecrets(item));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, field]) => [
+        key,
+        SECRET_FIELD.test(key) && field !== null && field !== undefined ? REDACTED : withoutSecrets(field),
+      ]),
+    );
+  }
+  return value;
+}

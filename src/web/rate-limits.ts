@@ -75,6 +75,8 @@ export interface RateLimits {
   videoEditWait(userId: string): Promise<number>;
   /** Takes one viewing from the address's allowance: 0 if it had one, else the seconds to wait. */
   viewingWait(address: string): Promise<number>;
+  /** Takes one "download my data" from the user's allowance: 0 if they had one, else the seconds to wait. */
+  ownDataDownloadWait(userId: string): Promise<number>;
 }
 
 /**
@@ -87,9 +89,11 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   const videoEdits = limiter(db, 'video-edits-creator', settings.videoEditsPerCreator);
   // Unlogged: taken at every viewing, it must not cost a disk flush (the migration says why).
   const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress, 'viewing_rate_limits');
+  const downloads = limiter(db, 'own-data-downloads-user', settings.ownDataDownloadsPerUser);
   return {
     registrationWait: (address) => takePoint(registrations, keyOf(clientKey(address))),
     videoEditWait: (userId) => takePoint(videoEdits, keyOf(userId)),
     viewingWait: (address) => takePoint(viewings, keyOf(clientKey(address))),
+    ownDataDownloadWait: (userId) => takePoint(downloads, keyOf(userId)),
   };
 }

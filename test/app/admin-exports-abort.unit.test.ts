@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Response } from 'express';
 import test from 'tape';
-import { WRITERS } from '../../src/app/admin/exports/formats.ts';
-import { sendExport } from '../../src/app/admin/exports/send.ts';
+import { WRITERS } from '../../src/exports/formats.ts';
+import { sendExport } from '../../src/exports/send.ts';
 import type { StoredMessage } from '../../src/message-queries/stored.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 

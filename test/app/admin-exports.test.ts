@@ -3,7 +3,7 @@ import request from 'supertest';
 import test from 'tape';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { exportBatches } from '../../src/message-queries/export-batches.ts';
-import { csvField } from '../../src/app/admin/exports/formats.ts';
+import { csvField } from '../../src/exports/formats.ts';
 import { exportsSection } from '../../src/app/admin/exports/index.ts';
 import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';

@@ -68,6 +68,7 @@ const BELOW_THE_APPS = [
   'as-of',
   'audit',
   'contracts',
+  'exports',
   'rebuild',
   'versions',
   'message-store',

@@ -127,6 +127,19 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('a failed video’s page in the portal', agent.get(`/creators-portal/videos/${failedId}`).expect(200));
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
     await page('someone else’s video', agent.get(`/creators-portal/videos/${randomUUID()}`).expect(404));
+    await page('account', agent.get('/account').expect(200));
+    await page('log out everywhere?', agent.get('/account/log-out-everywhere').expect(200));
+    const deletion = await page('delete your account', agent.get('/account/delete').expect(200));
+    await page(
+      'delete your account, refused',
+      agent
+        .post('/account/delete')
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: csrfTokenOf({ text: deletion } as request.Response), password: 'not it', confirm: '' })
+        .expect(400),
+    );
+    await page('account deleted', visitor.get('/account/deleted').expect(200));
     const logOut = await page('log out', agent.get('/auth/log-out').expect(200));
     await agent
       .post('/auth/log-out')
@@ -139,7 +152,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     const email = createRegistrationEmail('https://tutorials.example.com/')();
     seen.push(['welcome email, text', email.text], ['welcome email, HTML', visibleText(email.html)]);
 
-    t.equal(seen.length, 21, 'every page and the email were read');
+    t.equal(seen.length, 26, 'every page and the email were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

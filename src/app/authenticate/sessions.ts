@@ -14,6 +14,14 @@ const MOST_PER_USER = 20;
 /** The table keeps a hash of each id: reading it gives nobody a cookie that works. */
 const hashOf = (sessionId: string): string => createHash('sha256').update(sessionId).digest('hex');
 
+/** A live session as its own user sees it on the account page. */
+export interface SessionSummary {
+  readonly loggedInAt: Date;
+  readonly expiresAt: Date;
+  /** The session of the browser asking: "this device". */
+  readonly current: boolean;
+}
+
 interface SessionUserRow {
   user_id: string;
   email: string;
@@ -56,6 +64,16 @@ export function createSessions(db: Knex) {
     /** Ends every session of the user, in every browser ("log out everywhere", a password change). Returns how many. */
     async endAllFor(userId: string): Promise<number> {
       return db(TABLE).where({ user_id: userId }).delete();
+    },
+    /** The user's live sessions, newest log-in first, the one `currentSessionId` names marked. */
+    async listFor(userId: string, currentSessionId: string | undefined): Promise<SessionSummary[]> {
+      const rows = await db(TABLE)
+        .where({ user_id: userId })
+        .where('expires_at', '>', db.fn.now())
+        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id_hash' }])
+        .select<{ id_hash: string; created_at: Date; expires_at: Date }[]>('id_hash', 'created_at', 'expires_at');
+      const current = currentSessionId === undefined ? undefined : hashOf(currentSessionId);
+      return rows.map((row) => ({ loggedInAt: row.created_at, expiresAt: row.expires_at, current: row.id_hash === current }));
     },
     /**
      * Who a live session belongs to, with what the header shows, in one indexed read: the session

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { catalogCountsAsOf, changesBetween, entityAsOf, messagesBetween } from '../../../as-of/index.ts';
 import { createPersonalData } from '../../../personal-data/seal.ts';
-import { openSealedFields } from '../shared/unseal.ts';
+import { openSealedFields } from '../../../personal-data/unseal.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { AsOfQueryError, formOf, parseAsOfQuery } from './params.ts';
 import { catalogView, entityView } from './views.ts';

@@ -9,13 +9,13 @@ import { parseBrowseQuery } from '../shared/browse-filters.ts';
 import { actorOf, recordAdminAction } from '../shared/record-admin-action.ts';
 import { parseTraceId } from '../shared/trace-id.ts';
 import { categoryHasMessages, storeHead } from '../../../message-queries/counts.ts';
-import { exportBatches } from '../../../message-queries/export-batches.ts';
-import { WRITERS, type ExportFormat } from './formats.ts';
-import { sendExport } from './send.ts';
+import type { ExportFormat } from '../../../exports/formats.ts';
+import { streamExport } from '../../../exports/stream.ts';
 import type { StoredMessage } from '../../../message-queries/stored.ts';
-import { openSealedFields } from '../shared/unseal.ts';
+import { redactForDisplay } from '../../../personal-data/redact.ts';
+import { openSealedFields } from '../../../personal-data/unseal.ts';
 import { formsOf, type ExportForms, type Refusal } from './forms.ts';
-import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from './subjects.ts';
+import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from '../../../exports/subjects.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** A user's or a video's history: its id (a UUID, any case) and CSV or JSON. */
@@ -51,34 +51,25 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
   const router = Router();
   // As on a message's page: a sealed address is opened and then masked, never exported as ciphertext.
   const personalData = createPersonalData(db);
-  const opened = (batch: readonly StoredMessage[]): Promise<StoredMessage[]> =>
-    Promise.all(batch.map(async (message) => ({ ...message, data: await openSealedFields(personalData, message.data) })));
-  async function* openedBatches(batches: AsyncIterable<readonly StoredMessage[]>): AsyncGenerator<readonly StoredMessage[]> {
-    for await (const batch of batches) yield await opened(batch);
-  }
+  const show = async (message: StoredMessage): Promise<StoredMessage> => ({
+    ...message,
+    data: redactForDisplay(await openSealedFields(personalData, message.data)),
+    metadata: redactForDisplay(message.metadata) as StoredMessage['metadata'],
+  });
 
   /** Streams the export; `whenEmpty` answers instead when there is nothing to export. */
   async function run(req: Request, res: Response, subject: ExportSubject, format: ExportFormat, whenEmpty?: () => void): Promise<void> {
-    const batches = exportBatches(pool, subject.scan);
-    const first = await batches.next();
-    if (first.done && whenEmpty) return whenEmpty();
-    const about = { kind: subject.kind, subject: subject.subject, upToGlobalPosition: subject.scan.upTo, exportedAt: new Date().toISOString() };
-    try {
-      await sendExport({
-        res,
-        writer: WRITERS[format],
-        filename: subject.filename,
-        about,
-        first: first.done ? [] : await opened(first.value),
-        rest: openedBatches(batches),
-        completed: (messages) =>
-          recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
-      });
-    } catch (error) {
-      // Part of the file is on its way: the client must see a broken download, not a short file.
-      logger.error({ err: error, traceId: req.context.traceId, export: subject.kind }, 'export failed');
-      res.destroy(error instanceof Error ? error : new Error(String(error)));
-    }
+    await streamExport({
+      pool,
+      logger,
+      req,
+      res,
+      subject,
+      format,
+      show,
+      completed: (messages) => recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
+      whenEmpty,
+    });
   }
 
   /**

@@ -9,7 +9,7 @@ import { loadMessage, loadSummary, relatedMessages } from '../../../message-quer
 import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from '../shared/browse-filters.ts';
 import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
 import { parseGlobalPosition } from '../../../message-queries/stored.ts';
-import { openSealedFields } from '../shared/unseal.ts';
+import { openSealedFields } from '../../../personal-data/unseal.ts';
 import { messageView, summaryView, traceHref } from '../shared/message-views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import { positionAtTime } from '../../../message-queries/position-at-time.ts';
-import type { ExportScan } from '../../../message-queries/export-batches.ts';
-import { categoryCondition, traceCondition, userCondition, videoCondition } from '../../../message-queries/export-conditions.ts';
+import { positionAtTime } from '../message-queries/position-at-time.ts';
+import type { ExportScan } from '../message-queries/export-batches.ts';
+import { categoryCondition, traceCondition, userCondition, videoCondition } from '../message-queries/export-conditions.ts';
 
 /** What one export covers: named as ExportMade names it, and the scan that reads it. */
 export interface ExportSubject {

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { StoredMessage } from '../../../message-queries/stored.ts';
+import type { StoredMessage } from '../message-queries/stored.ts';
 import type { ExportWriter } from './formats.ts';
 
 /** A response that will never take another byte: the client left (or it was ended). */

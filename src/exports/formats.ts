@@ -1,9 +1,11 @@
-import { redactForDisplay } from '../../../personal-data/redact.ts';
-import type { StoredMessage } from '../../../message-queries/stored.ts';
+import type { StoredMessage } from '../message-queries/stored.ts';
 
 export type ExportFormat = 'json' | 'jsonl' | 'csv';
 
-/** A message as an export holds it: what the store has, with the same redaction as the pages. */
+/**
+ * A message as an export holds it. Its data and metadata come as its reader may see them (the
+ * admin's masked as on the pages, a user's own opened): see src/exports/stream.ts.
+ */
 function exportedMessage(message: StoredMessage) {
   return {
     globalPosition: message.globalPosition,
@@ -12,8 +14,8 @@ function exportedMessage(message: StoredMessage) {
     type: message.type,
     time: message.time.toISOString(),
     id: message.id,
-    data: redactForDisplay(message.data),
-    metadata: redactForDisplay(message.metadata),
+    data: message.data,
+    metadata: message.metadata,
   };
 }
 
