@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import test from 'tape';
 import { liveSubscription, projectionOf } from '../../src/aggregators/definition.ts';
 import { userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
@@ -8,10 +7,10 @@ import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb, processorContext } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 interface Row {
   user_id: string;
@@ -39,84 +38,69 @@ async function rows(db: Knex): Promise<Row[]> {
   return db('user_credentials').orderBy('email').select<Row[]>('*');
 }
 
-test('user-credentials: Registered → a row with the id, email, hash and the time it was registered', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const user = await writeRegistered(store);
-    // Other identity events pass by without a row of their own.
-    await store.write(identityStreamName(randomUUID()), {
-      id: randomUUID(),
-      type: 'RegistrationRejected',
-      data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' },
-      metadata: {},
-    });
-    await drain(scope.running(aggregator(store, db)));
+scopedTest('user-credentials: Registered → a row with the id, email, hash and the time it was registered', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const user = await writeRegistered(store);
+  // Other identity events pass by without a row of their own.
+  await store.write(identityStreamName(randomUUID()), {
+    id: randomUUID(),
+    type: 'RegistrationRejected',
+    data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' },
+    metadata: {},
+  });
+  await drain(scope.running(aggregator(store, db)));
 
-    const [event] = await store.readStream(identityStreamName(user.userId));
-    t.deepEqual(await rows(db), [{ user_id: user.userId, email: user.email, password_hash: user.passwordHash, registered_at: event!.time, roles: [] }]);
-  } finally {
-    await scope.close();
-  }
+  const [event] = await store.readStream(identityStreamName(user.userId));
+  t.deepEqual(await rows(db), [{ user_id: user.userId, email: user.email, password_hash: user.passwordHash, registered_at: event!.time, roles: [] }]);
 });
 
-test('user-credentials: AdminRoleGranted and AdminRoleRevoked set the roles', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const subscription = aggregator(store, db);
-    scope.running(subscription);
-    const user = await writeRegistered(store);
-    const roles = async () => (await db('user_credentials').where({ user_id: user.userId }).first<Row>('roles')).roles;
+scopedTest('user-credentials: AdminRoleGranted and AdminRoleRevoked set the roles', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const subscription = aggregator(store, db);
+  scope.running(subscription);
+  const user = await writeRegistered(store);
+  const roles = async () => (await db('user_credentials').where({ user_id: user.userId }).first<Row>('roles')).roles;
 
-    await writeRole(store, user.userId, 'AdminRoleGranted');
-    await drain(subscription);
-    t.deepEqual(await roles(), ['admin'], 'granted');
-    await writeRole(store, user.userId, 'AdminRoleGranted');
-    await drain(subscription);
-    t.deepEqual(await roles(), ['admin'], 'granted twice: still one admin role');
-    await writeRole(store, user.userId, 'AdminRoleRevoked');
-    await drain(subscription);
-    t.deepEqual(await roles(), [], 'revoked');
-  } finally {
-    await scope.close();
-  }
+  await writeRole(store, user.userId, 'AdminRoleGranted');
+  await drain(subscription);
+  t.deepEqual(await roles(), ['admin'], 'granted');
+  await writeRole(store, user.userId, 'AdminRoleGranted');
+  await drain(subscription);
+  t.deepEqual(await roles(), ['admin'], 'granted twice: still one admin role');
+  await writeRole(store, user.userId, 'AdminRoleRevoked');
+  await drain(subscription);
+  t.deepEqual(await roles(), [], 'revoked');
 });
 
-test('user-credentials: a replay changes nothing', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const admin = await writeRegistered(store);
-    await writeRole(store, admin.userId, 'AdminRoleGranted');
-    const former = await writeRegistered(store);
-    await writeRole(store, former.userId, 'AdminRoleGranted');
-    await writeRole(store, former.userId, 'AdminRoleRevoked');
-    await drain(scope.running(aggregator(store, db)));
-    const before = await rows(db);
-    t.deepEqual(
-      before.map((row) => row.roles),
-      before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])),
-      'roles as the events say',
-    );
+scopedTest('user-credentials: a replay changes nothing', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const admin = await writeRegistered(store);
+  await writeRole(store, admin.userId, 'AdminRoleGranted');
+  const former = await writeRegistered(store);
+  await writeRole(store, former.userId, 'AdminRoleGranted');
+  await writeRole(store, former.userId, 'AdminRoleRevoked');
+  await drain(scope.running(aggregator(store, db)));
+  const before = await rows(db);
+  t.deepEqual(
+    before.map((row) => row.roles),
+    before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])),
+    'roles as the events say',
+  );
 
-    // The same batch again, as after a crash that lost the position (the stored one still guards it)…
-    const batch = await store.readCategory('identity');
-    const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
-    await createAggregatorProcessor({ db, subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, projection }).process(batch, 0, processorContext());
-    t.deepEqual(await rows(db), before, 'a redelivered batch changes nothing');
+  // The same batch again, as after a crash that lost the position (the stored one still guards it)…
+  const batch = await store.readCategory('identity');
+  const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
+  await createAggregatorProcessor({ db, subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, projection }).process(batch, 0, processorContext());
+  t.deepEqual(await rows(db), before, 'a redelivered batch changes nothing');
 
-    // …and a replay from the start with the position gone: each row write is idempotent by itself.
-    await db('subscriber_positions').where({ subscriber_id: USER_CREDENTIALS_SUBSCRIBER_ID }).del();
-    const replay = aggregator(store, db);
-    // A write that failed on the existing rows would stall the aggregator, and drain() would throw.
-    await drain(scope.running(replay));
-    t.equal(replay.status().position, batch.at(-1)!.globalPosition, 'the replay read to the end');
-    t.deepEqual(await rows(db), before, 'the rows are as they were');
-  } finally {
-    await scope.close();
-  }
+  // …and a replay from the start with the position gone: each row write is idempotent by itself.
+  await db('subscriber_positions').where({ subscriber_id: USER_CREDENTIALS_SUBSCRIBER_ID }).del();
+  const replay = aggregator(store, db);
+  // A write that failed on the existing rows would stall the aggregator, and drain() would throw.
+  await drain(scope.running(replay));
+  t.equal(replay.status().position, batch.at(-1)!.globalPosition, 'the replay read to the end');
+  t.deepEqual(await rows(db), before, 'the rows are as they were');
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import test from 'tape';
 import { liveSubscriptions, projectionOf } from '../../src/aggregators/definition.ts';
 import { videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS } from '../../src/aggregators/video-operations/index.ts';
 import { describeVideoControl, nameVideoControl, publishVideoControl, unpublishVideoControl } from '../../src/components/video-publishing/controls.ts';
@@ -8,12 +7,12 @@ import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb, processorContext } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 import { videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { tempDir } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 interface Row {
   trace_id: string;
@@ -43,9 +42,9 @@ async function allRows(db: Knex): Promise<Row[]> {
 
 const traceOf = (message: { metadata: { traceId?: string } }): string => message.metadata.traceId!;
 
-test('video-operations: each command is pending until the component answers it, then done or failed with the reason (the real component)', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'video-operations: each command is pending until the component answers it, then done or failed with the reason (the real component)',
+  async (t, scope) => {
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const dir = await tempDir(scope);
@@ -92,174 +91,147 @@ test('video-operations: each command is pending until the component answers it, 
       ['failed', 'not a video'],
       'the publish settled by its outcome',
     );
-  } finally {
-    await scope.close();
-  }
+  },
+);
+
+scopedTest('video-operations: a publish the component rejects (not the owner) settles as failed with the reason', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const component = videoPublishing(scope, store, videoStoreIn(await tempDir(scope)));
+  const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
+  const publish = publishVideoControl();
+  // Someone else asks to publish it in the owner's name.
+  const forged = { ...publish, metadata: { ...publish.metadata, userId: randomUUID() } };
+  await writeCommand(store, forged);
+  await drain(commandsSubscriber);
+  await drain(component.commands);
+  await drain(outcomesSubscriber);
+  const row = await operation(db, traceOf(forged));
+  t.equal(row?.status, 'failed', 'the operation is settled, not left pending');
+  t.ok(row?.reason, `with the component's reason (${row?.reason})`);
 });
 
-test('video-operations: a publish the component rejects (not the owner) settles as failed with the reason', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const component = videoPublishing(scope, store, videoStoreIn(await tempDir(scope)));
-    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
-    const publish = publishVideoControl();
-    // Someone else asks to publish it in the owner's name.
-    const forged = { ...publish, metadata: { ...publish.metadata, userId: randomUUID() } };
-    await writeCommand(store, forged);
-    await drain(commandsSubscriber);
-    await drain(component.commands);
-    await drain(outcomesSubscriber);
-    const row = await operation(db, traceOf(forged));
-    t.equal(row?.status, 'failed', 'the operation is settled, not left pending');
-    t.ok(row?.reason, `with the component's reason (${row?.reason})`);
-  } finally {
-    await scope.close();
-  }
+scopedTest('video-operations: an outcome read before its command makes the row, and the late command leaves it settled', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
+  const video = newVideo();
+  const rename = nameVideoControl(video.videoId, 'Renamed', video.ownerId);
+  const metadata = { traceId: traceOf(rename), userId: video.ownerId };
+  await writeCommand(store, rename);
+  const [answer] = await writeEvents(store, video, controls.named(video, 'Renamed', metadata));
+
+  await drain(outcomesSubscriber);
+  const settled = {
+    trace_id: traceOf(rename),
+    video_id: video.videoId,
+    user_id: video.ownerId,
+    kind: 'name',
+    status: 'done',
+    reason: null,
+    updated_at: answer!.time,
+  };
+  t.deepEqual(await operation(db, traceOf(rename)), settled, 'done, from the outcome alone');
+  await drain(commandsSubscriber);
+  t.deepEqual(await operation(db, traceOf(rename)), settled, 'a pending read later does not undo it');
+
+  // A second answer on a settled trace (another writer, a replay) does not change it either.
+  await writeEvents(store, video, controls.nameRejected(video, 'Renamed', 'the video already has that name', metadata));
+  await drain(outcomesSubscriber);
+  t.deepEqual(await operation(db, traceOf(rename)), settled, 'decided once');
 });
 
-test('video-operations: an outcome read before its command makes the row, and the late command leaves it settled', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
-    const video = newVideo();
-    const rename = nameVideoControl(video.videoId, 'Renamed', video.ownerId);
-    const metadata = { traceId: traceOf(rename), userId: video.ownerId };
-    await writeCommand(store, rename);
-    const [answer] = await writeEvents(store, video, controls.named(video, 'Renamed', metadata));
-
-    await drain(outcomesSubscriber);
-    const settled = {
-      trace_id: traceOf(rename),
-      video_id: video.videoId,
-      user_id: video.ownerId,
-      kind: 'name',
-      status: 'done',
-      reason: null,
-      updated_at: answer!.time,
-    };
-    t.deepEqual(await operation(db, traceOf(rename)), settled, 'done, from the outcome alone');
-    await drain(commandsSubscriber);
-    t.deepEqual(await operation(db, traceOf(rename)), settled, 'a pending read later does not undo it');
-
-    // A second answer on a settled trace (another writer, a replay) does not change it either.
-    await writeEvents(store, video, controls.nameRejected(video, 'Renamed', 'the video already has that name', metadata));
-    await drain(outcomesSubscriber);
-    t.deepEqual(await operation(db, traceOf(rename)), settled, 'decided once');
-  } finally {
-    await scope.close();
-  }
+scopedTest('video-operations: two answers on one trace in one batch: the first decides, in one statement', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const video = newVideo();
+  const metadata = { traceId: randomUUID(), userId: video.ownerId };
+  const answers = await writeEvents(
+    store,
+    video,
+    controls.named(video, 'First', metadata),
+    controls.nameRejected(video, 'First', 'the video already has that name', metadata),
+  );
+  const projections = {
+    commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands),
+    outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes),
+  };
+  // Straight to the projection: the engine would mend a failed batch by applying its messages one by one.
+  await db.transaction(async (trx) =>
+    projections.outcomes.apply(
+      (await Promise.all(answers.map((answer) => projections.outcomes.parse(answer, trx)))).filter((row) => row !== undefined),
+      trx,
+    ),
+  );
+  t.deepEqual([(await operation(db, metadata.traceId))?.status], ['done'], 'done, by the first answer');
 });
 
-test('video-operations: two answers on one trace in one batch: the first decides, in one statement', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const video = newVideo();
-    const metadata = { traceId: randomUUID(), userId: video.ownerId };
-    const answers = await writeEvents(
-      store,
-      video,
-      controls.named(video, 'First', metadata),
-      controls.nameRejected(video, 'First', 'the video already has that name', metadata),
-    );
-    const projections = {
-      commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands),
-      outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes),
-    };
-    // Straight to the projection: the engine would mend a failed batch by applying its messages one by one.
-    await db.transaction(async (trx) =>
-      projections.outcomes.apply(
-        (await Promise.all(answers.map((answer) => projections.outcomes.parse(answer, trx)))).filter((row) => row !== undefined),
-        trx,
-      ),
-    );
-    t.deepEqual([(await operation(db, metadata.traceId))?.status], ['done'], 'done, by the first answer');
-  } finally {
-    await scope.close();
-  }
+scopedTest('video-operations: a replay changes nothing: batches delivered twice, positions moved back', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const video = newVideo();
+  const publish = publishVideoControl(video);
+  const rename = nameVideoControl(video.videoId, 'Bad\nname', video.ownerId);
+  await writeCommand(store, publish);
+  await writeCommand(store, rename);
+  await writeEvents(
+    store,
+    video,
+    controls.accepted(video, publish.metadata),
+    controls.nameRejected(video, 'Bad\nname', 'a name must be one line of plain text', rename.metadata),
+    controls.published(video, publish.metadata),
+  );
+  await catchUp(store, db);
+  const before = await allRows(db);
+  t.deepEqual(before.map((row) => [row.kind, row.status]).sort(), [
+    ['name', 'failed'],
+    ['publish', 'done'],
+  ]);
+
+  const projections = {
+    commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands),
+    outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes),
+  };
+  await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, projection: projections.commands }).process(
+    await store.readCategory('videoPublishing:command'),
+    0,
+    processorContext(),
+  );
+  await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, projection: projections.outcomes }).process(
+    await store.readCategory('videoPublishing'),
+    0,
+    processorContext(),
+  );
+  t.deepEqual(await allRows(db), before, 'the same batches again change nothing');
+
+  await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_OPERATIONS_SUBSCRIBER_IDS)).del();
+  await catchUp(store, db);
+  t.deepEqual(await allRows(db), before, 'a replay from the start changes nothing');
 });
 
-test('video-operations: a replay changes nothing: batches delivered twice, positions moved back', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const video = newVideo();
-    const publish = publishVideoControl(video);
-    const rename = nameVideoControl(video.videoId, 'Bad\nname', video.ownerId);
-    await writeCommand(store, publish);
-    await writeCommand(store, rename);
-    await writeEvents(
-      store,
-      video,
-      controls.accepted(video, publish.metadata),
-      controls.nameRejected(video, 'Bad\nname', 'a name must be one line of plain text', rename.metadata),
-      controls.published(video, publish.metadata),
-    );
-    await catchUp(store, db);
-    const before = await allRows(db);
-    t.deepEqual(before.map((row) => [row.kind, row.status]).sort(), [
-      ['name', 'failed'],
-      ['publish', 'done'],
-    ]);
+scopedTest('video-operations: an event with no trace is passed over; a command without one breaks the contract and is recorded', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const video = newVideo();
+  const untraced = nameVideoControl(video.videoId, 'No trace', video.ownerId);
+  await writeCommand(store, { ...untraced, metadata: { userId: video.ownerId } });
+  await writeCommand(store, { ...nameVideoControl(video.videoId, 'Odd trace', video.ownerId), metadata: { userId: video.ownerId, traceId: 'not-a-uuid' } });
+  const fine = nameVideoControl(video.videoId, 'Fine', video.ownerId);
+  await writeCommand(store, fine);
+  await writeEvents(store, video, controls.named(video, 'Written by a tool'), controls.named(video, 'Fine', fine.metadata));
+  await catchUp(store, db);
 
-    const projections = {
-      commands: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands),
-      outcomes: projectionOf(videoOperationsDefinition, VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes),
-    };
-    await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, projection: projections.commands }).process(
-      await store.readCategory('videoPublishing:command'),
-      0,
-      processorContext(),
-    );
-    await createAggregatorProcessor({ db, subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, projection: projections.outcomes }).process(
-      await store.readCategory('videoPublishing'),
-      0,
-      processorContext(),
-    );
-    t.deepEqual(await allRows(db), before, 'the same batches again change nothing');
-
-    await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_OPERATIONS_SUBSCRIBER_IDS)).del();
-    await catchUp(store, db);
-    t.deepEqual(await allRows(db), before, 'a replay from the start changes nothing');
-  } finally {
-    await scope.close();
-  }
-});
-
-test('video-operations: an event with no trace is passed over; a command without one breaks the contract and is recorded', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const video = newVideo();
-    const untraced = nameVideoControl(video.videoId, 'No trace', video.ownerId);
-    await writeCommand(store, { ...untraced, metadata: { userId: video.ownerId } });
-    await writeCommand(store, { ...nameVideoControl(video.videoId, 'Odd trace', video.ownerId), metadata: { userId: video.ownerId, traceId: 'not-a-uuid' } });
-    const fine = nameVideoControl(video.videoId, 'Fine', video.ownerId);
-    await writeCommand(store, fine);
-    await writeEvents(store, video, controls.named(video, 'Written by a tool'), controls.named(video, 'Fine', fine.metadata));
-    await catchUp(store, db);
-
-    t.deepEqual(
-      (await allRows(db)).map((row) => [row.trace_id, row.status]),
-      [[traceOf(fine), 'done']],
-      'only the traced action has a row',
-    );
-    const skipped = await db('skipped_messages').orderBy('global_position').select<{ subscriber_id: string; reason: string }[]>('subscriber_id', 'reason');
-    t.deepEqual(
-      skipped.map((entry) => entry.subscriber_id),
-      [VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands],
-      'the two commands on record; the untraced event is not a fault',
-    );
-    t.match(skipped[0]?.reason ?? '', /metadata\.traceId/, 'the missing trace named');
-    t.match(skipped[1]?.reason ?? '', /metadata\.traceId/, 'and the malformed one');
-  } finally {
-    await scope.close();
-  }
+  t.deepEqual(
+    (await allRows(db)).map((row) => [row.trace_id, row.status]),
+    [[traceOf(fine), 'done']],
+    'only the traced action has a row',
+  );
+  const skipped = await db('skipped_messages').orderBy('global_position').select<{ subscriber_id: string; reason: string }[]>('subscriber_id', 'reason');
+  t.deepEqual(
+    skipped.map((entry) => entry.subscriber_id),
+    [VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands],
+    'the two commands on record; the untraced event is not a fault',
+  );
+  t.match(skipped[0]?.reason ?? '', /metadata\.traceId/, 'the missing trace named');
+  t.match(skipped[1]?.reason ?? '', /metadata\.traceId/, 'and the malformed one');
 });

@@ -1,4 +1,3 @@
-import test from 'tape';
 import { liveSubscription, liveSubscriptions } from '../../src/aggregators/definition.ts';
 import { adminUsersDefinition } from '../../src/aggregators/admin-users/index.ts';
 import { creatorsVideosDefinition } from '../../src/aggregators/creators-videos/index.ts';
@@ -7,10 +6,10 @@ import type { Knex } from 'knex';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { controls, newVideo, writeEvents, type TestVideo } from '../fixtures/catalog-events.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 // VideoTakenDown as the three projections that show a video's state read it.
 
@@ -30,9 +29,9 @@ const statuses = async (db: Knex, { videoId }: TestVideo) => ({
   admin: (await db('admin_user_videos').where({ video_id: videoId }).first('status'))?.status,
 });
 
-test('video take-downs: a published video taken down leaves the catalog; its creator sees why; the admin pages say so; a replay changes nothing', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'video take-downs: a published video taken down leaves the catalog; its creator sees why; the admin pages say so; a replay changes nothing',
+  async (t, scope) => {
     const { store, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     const published = newVideo();
@@ -60,7 +59,5 @@ test('video take-downs: a published video taken down leaves the catalog; its cre
     await db('subscriber_positions').del();
     await catchUp(store, db);
     t.deepEqual([await statuses(db, published), await statuses(db, waiting)], [expected.published, expected.waiting], 'replayed from the start: the same');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

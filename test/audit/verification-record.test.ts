@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import test from 'tape';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import { auditChainState, recordVerification, type Verifier } from '../../src/audit/index.ts';
 import { uniqueCategory, writeMany } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { chainedStore, drainChain } from './audit-fixtures.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 const verifier = (): Verifier => ({ adminId: randomUUID(), userId: null, label: 'cli:ann@audit-host', traceId: randomUUID() });
 
-test('verification record: a verification is written as AuditChainVerified, read back as the last verification, and chained like any message', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'verification record: a verification is written as AuditChainVerified, read back as the last verification, and chained like any message',
+  async (t, scope) => {
     const { store, pool, db, positions, verify, chain } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 6));
     t.equal((await auditChainState({ db, messageStorePool: pool })).lastVerification, null, 'never verified yet');
 
@@ -41,24 +40,17 @@ test('verification record: a verification is written as AuditChainVerified, read
     await drainChain(chain);
     const again = await verify();
     t.deepEqual([again.ok, again.linksChecked], [true, 7], 'the record is itself covered by the chain');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('verification record: a failed verification names its first problem and counts', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool, db, admin, positions, verify } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 6));
-    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [positions[1]]);
-    await recordVerification(store, verifier(), await verify());
-    const last = (await auditChainState({ db, messageStorePool: pool })).lastVerification;
-    t.ok(last?.readable);
-    if (last?.readable) {
-      t.deepEqual([last.ok, last.verdict, last.problems.altered], [false, 'failed', 1]);
-      t.match(last.firstProblem ?? '', new RegExp(`^altered at global position ${positions[1]} \\(test\\w+-[\\w-]+/0\\)$`));
-    }
-  } finally {
-    await scope.close();
+scopedTest('verification record: a failed verification names its first problem and counts', async (t, scope) => {
+  const { store, pool, db, admin, positions, verify } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 6));
+  await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [positions[1]]);
+  await recordVerification(store, verifier(), await verify());
+  const last = (await auditChainState({ db, messageStorePool: pool })).lastVerification;
+  t.ok(last?.readable);
+  if (last?.readable) {
+    t.deepEqual([last.ok, last.verdict, last.problems.altered], [false, 'failed', 1]);
+    t.match(last.firstProblem ?? '', new RegExp(`^altered at global position ${positions[1]} \\(test\\w+-[\\w-]+/0\\)$`));
   }
 });

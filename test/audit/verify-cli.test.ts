@@ -1,11 +1,10 @@
-import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { DEVELOPMENT_AUDIT_KEY, lastVerification, type AuditReport } from '../../src/audit/index.ts';
 import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { operatorEnv, runCli, type CliResult } from '../helpers/run-cli.ts';
-import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
 import { AUDIT_KEY, auditChain, chainedStore, drainChain, globalPositions, recomputeLinksFrom, superuser } from './audit-fixtures.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** `npm run audit:verify -- <args>` as an operator runs it: no .env, only the settings given. */
 function runVerify(args: readonly string[], settings: Record<string, string>): Promise<CliResult> {
@@ -14,64 +13,54 @@ function runVerify(args: readonly string[], settings: Record<string, string>): P
 
 const databaseEnv = (urls: DatabaseUrls) => ({ DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl });
 
-test('audit:verify CLI: exits 0 on an intact store, 1 after tampering, naming the message', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    await writeMany(store, uniqueCategory(), 20);
-    await drainChain(scope.running(auditChain({ store, pool, db }).subscription));
-    const settings = { ...databaseEnv(urls), AUDIT_KEY };
+scopedTest('audit:verify CLI: exits 0 on an intact store, 1 after tampering, naming the message', async (t, scope) => {
+  const { store, pool, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  await writeMany(store, uniqueCategory(), 20);
+  await drainChain(scope.running(auditChain({ store, pool, db }).subscription));
+  const settings = { ...databaseEnv(urls), AUDIT_KEY };
 
-    const intact = await runVerify([], settings);
-    t.equal(intact.code, 0, `intact: exit 0 ${intact.stderr}`);
-    t.match(intact.stdout, /^Audit chain: INTACT\n/, 'says so first');
-    t.match(intact.stdout, /checked +20 messages/);
-    t.equal(intact.stderr, '', 'no progress bar when stderr is not a terminal, no warnings');
+  const intact = await runVerify([], settings);
+  t.equal(intact.code, 0, `intact: exit 0 ${intact.stderr}`);
+  t.match(intact.stdout, /^Audit chain: INTACT\n/, 'says so first');
+  t.match(intact.stdout, /checked +20 messages/);
+  t.equal(intact.stderr, '', 'no progress bar when stderr is not a terminal, no warnings');
 
-    const altered = (await globalPositions(pool))[6]!;
-    const admin = await superuser(scope, urls.messageStoreUrl);
-    await admin.query(`UPDATE message_store.messages SET data = '{"n": -1}' WHERE global_position = $1`, [altered]);
-    const tampered = await runVerify([], settings);
-    t.equal(tampered.code, 1, 'tampered: exit 1');
-    t.match(tampered.stdout, /^Audit chain: FAILED \(1 problem\)/);
-    t.match(tampered.stdout, new RegExp(`first altered +global position ${altered}: `), 'names the altered message');
+  const altered = (await globalPositions(pool))[6]!;
+  const admin = await superuser(scope, urls.messageStoreUrl);
+  await admin.query(`UPDATE message_store.messages SET data = '{"n": -1}' WHERE global_position = $1`, [altered]);
+  const tampered = await runVerify([], settings);
+  t.equal(tampered.code, 1, 'tampered: exit 1');
+  t.match(tampered.stdout, /^Audit chain: FAILED \(1 problem\)/);
+  t.match(tampered.stdout, new RegExp(`first altered +global position ${altered}: `), 'names the altered message');
 
-    const json = await runVerify(['--json'], settings);
-    const report = JSON.parse(json.stdout) as AuditReport;
-    t.deepEqual([json.code, report.ok, report.first.altered?.globalPosition], [1, false, altered], '--json prints the report');
+  const json = await runVerify(['--json'], settings);
+  const report = JSON.parse(json.stdout) as AuditReport;
+  t.deepEqual([json.code, report.ok, report.first.altered?.globalPosition], [1, false, altered], '--json prints the report');
 
-    const wrongKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY: 'not the key that signed these heads, though long' });
-    t.equal(wrongKey.code, 1, 'another key: exit 1');
-    t.match(wrongKey.stdout, /with an unknown key/);
-  } finally {
-    await scope.close();
-  }
+  const wrongKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY: 'not the key that signed these heads, though long' });
+  t.equal(wrongKey.code, 1, 'another key: exit 1');
+  t.match(wrongKey.stdout, /with an unknown key/);
 });
 
-test('audit:verify CLI: heads deleted after links were recomputed over an altered message: FAILED, exit 1, saying why', async (t) => {
-  const scope = createScope();
-  try {
-    const { db, pool, admin, positions, urls } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
-    const settings = { ...databaseEnv(urls), AUDIT_KEY };
-    const altered = positions[2]!;
-    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
-    await recomputeLinksFrom(db, pool, altered);
-    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+scopedTest('audit:verify CLI: heads deleted after links were recomputed over an altered message: FAILED, exit 1, saying why', async (t, scope) => {
+  const { db, pool, admin, positions, urls } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
+  const settings = { ...databaseEnv(urls), AUDIT_KEY };
+  const altered = positions[2]!;
+  await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+  await recomputeLinksFrom(db, pool, altered);
+  await db('audit_chain_heads').where('global_position', '>=', altered).del();
 
-    const result = await runVerify([], settings);
-    t.equal(result.code, 1, 'exit 1');
-    t.match(result.stdout, /^Audit chain: FAILED \(1 problem\)\n/, 'not INTACT');
-    t.match(result.stdout, /UNSIGNED +12 links from global position \d+ and no valid signed head at all: heads were deleted or altered/, 'and why');
-    t.doesNotMatch(result.stdout, /INTACT/);
-  } finally {
-    await scope.close();
-  }
+  const result = await runVerify([], settings);
+  t.equal(result.code, 1, 'exit 1');
+  t.match(result.stdout, /^Audit chain: FAILED \(1 problem\)\n/, 'not INTACT');
+  t.match(result.stdout, /UNSIGNED +12 links from global position \d+ and no valid signed head at all: heads were deleted or altered/, 'and why');
+  t.doesNotMatch(result.stdout, /INTACT/);
 });
 
-test('audit:verify CLI: heads signed with the development key are consistent, not proven: said plainly, never INTACT (exit 0, development use goes on)', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'audit:verify CLI: heads signed with the development key are consistent, not proven: said plainly, never INTACT (exit 0, development use goes on)',
+  async (t, scope) => {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeMany(store, uniqueCategory(), 6);
@@ -93,14 +82,12 @@ test('audit:verify CLI: heads signed with the development key are consistent, no
     const realKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY });
     t.equal(realKey.code, 1, 'with a real key the same heads are not accepted');
     t.match(realKey.stdout, /with an unknown key/);
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('audit:verify CLI: records its outcome as AuditChainVerified; when the store takes no write, still prints the result and its exit code', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'audit:verify CLI: records its outcome as AuditChainVerified; when the store takes no write, still prints the result and its exit code',
+  async (t, scope) => {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeMany(store, uniqueCategory(), 5);
@@ -134,27 +121,20 @@ test('audit:verify CLI: records its outcome as AuditChainVerified; when the stor
       'and the failure to record it said',
     );
     t.equal((await lastVerification(pool))?.globalPosition, newer?.globalPosition, 'nothing recorded');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('audit:verify CLI: production without AUDIT_KEY refuses to run; bad usage exits 2; the development key is named as such', async (t) => {
-  const scope = createScope();
-  try {
-    const { urls } = await openTestStore(scope);
-    const production = await runVerify([], { ...databaseEnv(urls), NODE_ENV: 'production' });
-    t.equal(production.code, 1);
-    t.match(production.stderr, /Configuration error: AUDIT_KEY is missing/);
+scopedTest('audit:verify CLI: production without AUDIT_KEY refuses to run; bad usage exits 2; the development key is named as such', async (t, scope) => {
+  const { urls } = await openTestStore(scope);
+  const production = await runVerify([], { ...databaseEnv(urls), NODE_ENV: 'production' });
+  t.equal(production.code, 1);
+  t.match(production.stderr, /Configuration error: AUDIT_KEY is missing/);
 
-    const usage = await runVerify(['--fix'], { ...databaseEnv(urls), AUDIT_KEY });
-    t.equal(usage.code, 2);
-    t.match(usage.stderr, /usage: npm run audit:verify/);
+  const usage = await runVerify(['--fix'], { ...databaseEnv(urls), AUDIT_KEY });
+  t.equal(usage.code, 2);
+  t.match(usage.stderr, /usage: npm run audit:verify/);
 
-    const development = await runVerify([], databaseEnv(urls));
-    t.equal(development.code, 0, 'an empty store verifies');
-    t.match(development.stderr, /AUDIT_KEY is not set/, 'with a warning about the key');
-  } finally {
-    await scope.close();
-  }
+  const development = await runVerify([], databaseEnv(urls));
+  t.equal(development.code, 0, 'an empty store verifies');
+  t.match(development.stderr, /AUDIT_KEY is not set/, 'with a warning about the key');
 });

@@ -6,6 +6,7 @@ import { createSandbox, DEFAULT_SANDBOX_TOOLS, UNCONFINED } from '../../src/comp
 import { resolveMediaTools, ffmpegPath as bundledFfmpeg, ffprobePath as bundledFfprobe } from '../../src/media-tools.ts';
 import { createScope } from '../helpers/scope.ts';
 import { tempDir } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 // How ffmpeg and ffprobe are launched on an untrusted upload (issue 14 §2): nothing of our
 // environment, kernel limits, no network; and which ffmpeg is used.
@@ -118,32 +119,27 @@ test('media sandbox: a tool that writes past its file size limit is stopped, as 
   }
 });
 
-test('media tools: a setting wins, then the system’s ffmpeg, then npm’s; a setting that names nothing is an error', async (t) => {
-  const scope = createScope();
-  try {
-    const dir = await tempDir(scope);
-    const system = { ffmpegPath: path.join(dir, 'usr/bin/ffmpeg'), ffprobePath: path.join(dir, 'usr/bin/ffprobe') };
-    t.deepEqual(resolveMediaTools({}, system), { ffmpegPath: bundledFfmpeg, ffprobePath: bundledFfprobe }, 'no system package: npm’s, which needs no setup');
-    await mkdir(path.dirname(system.ffmpegPath), { recursive: true });
-    for (const file of Object.values(system)) {
-      await writeFile(file, '#!/bin/sh\n');
-      await chmod(file, 0o755);
-    }
-    t.deepEqual(resolveMediaTools({}, system), system, 'a system package: the maintained build');
-    const mine = path.join(dir, 'my-ffmpeg');
-    await writeFile(mine, '#!/bin/sh\n');
-    await chmod(mine, 0o755);
-    t.deepEqual(
-      resolveMediaTools({ ffmpegPath: mine }, system),
-      { ffmpegPath: mine, ffprobePath: system.ffprobePath },
-      'FFMPEG_PATH names one, each tool on its own',
-    );
-    t.throws(
-      () => resolveMediaTools({ ffprobePath: path.join(dir, 'nothing') }, system),
-      /FFPROBE_PATH names .*nothing, which is not an executable file/,
-      'a mistyped setting stops the start',
-    );
-  } finally {
-    await scope.close();
+scopedTest('media tools: a setting wins, then the system’s ffmpeg, then npm’s; a setting that names nothing is an error', async (t, scope) => {
+  const dir = await tempDir(scope);
+  const system = { ffmpegPath: path.join(dir, 'usr/bin/ffmpeg'), ffprobePath: path.join(dir, 'usr/bin/ffprobe') };
+  t.deepEqual(resolveMediaTools({}, system), { ffmpegPath: bundledFfmpeg, ffprobePath: bundledFfprobe }, 'no system package: npm’s, which needs no setup');
+  await mkdir(path.dirname(system.ffmpegPath), { recursive: true });
+  for (const file of Object.values(system)) {
+    await writeFile(file, '#!/bin/sh\n');
+    await chmod(file, 0o755);
   }
+  t.deepEqual(resolveMediaTools({}, system), system, 'a system package: the maintained build');
+  const mine = path.join(dir, 'my-ffmpeg');
+  await writeFile(mine, '#!/bin/sh\n');
+  await chmod(mine, 0o755);
+  t.deepEqual(
+    resolveMediaTools({ ffmpegPath: mine }, system),
+    { ffmpegPath: mine, ffprobePath: system.ffprobePath },
+    'FFMPEG_PATH names one, each tool on its own',
+  );
+  t.throws(
+    () => resolveMediaTools({ ffprobePath: path.join(dir, 'nothing') }, system),
+    /FFPROBE_PATH names .*nothing, which is not an executable file/,
+    'a mistyped setting stops the start',
+  );
 });

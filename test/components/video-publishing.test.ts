@@ -16,10 +16,11 @@ import { waitUntil } from '../helpers/wait-until.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
 import { eventOf, eventsOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { ffmpegWrapper, ffprobe, isAlive, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
-test('video-publishing: PublishVideo → accepted, transcoding started, progress, VideoPublished with a playable MP4 and a JPEG poster; a rename meanwhile is not held up', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'video-publishing: PublishVideo → accepted, transcoding started, progress, VideoPublished with a playable MP4 and a JPEG poster; a rename meanwhile is not held up',
+  async (t, scope) => {
     const { store } = await openTestStore(scope);
     const dir = await tempDir(scope);
     const videoStore = videoStoreIn(dir);
@@ -88,43 +89,36 @@ test('video-publishing: PublishVideo → accepted, transcoding started, progress
     const poster = await videoStore.withLocalFile(data.posterUri as string, (file) => readFile(file));
     t.deepEqual([...poster.subarray(0, 3)], [0xff, 0xd8, 0xff], 'the poster is a JPEG');
     t.equal((await videoStore.withLocalFile(data.posterUri as string, ffprobe)).streams[0]?.width, 320, 'at the video size');
-  } finally {
-    await scope.close();
-  }
+  },
+);
+
+scopedTest('video-publishing: a large source without sound → at most 720p, its shape kept in even dimensions, and no audio track', async (t, scope) => {
+  const { store } = await openTestStore(scope);
+  const dir = await tempDir(scope);
+  const videoStore = videoStoreIn(dir);
+  const component = videoPublishing(scope, store, videoStore);
+  const publish = publishVideoControl();
+  const { videoId } = publish.data;
+  await upload(videoStore, videoId, await makeVideo(dir, { width: 1919, height: 1081, audio: false }));
+  await writeCommand(store, publish);
+  await drain(component.commands);
+  await drain(component.transcoder);
+
+  const published = await eventOf(store, videoId, 'VideoPublished');
+  const { transcodedUri, width, height } = published?.data as { transcodedUri: string; width: number; height: number };
+  const streams = (await videoStore.withLocalFile(transcodedUri, ffprobe)).streams;
+  const video = streams.find((stream) => stream.codec_type === 'video');
+  t.deepEqual([video?.width, video?.height], [1278, 720], '1919×1081 fits 1280×720 as 1278×720: 720 high, even, same shape');
+  t.deepEqual([width, height], [1278, 720], 'as VideoPublished says');
+  t.notOk(
+    streams.some((stream) => stream.codec_type === 'audio'),
+    'no audio track, and published anyway',
+  );
 });
 
-test('video-publishing: a large source without sound → at most 720p, its shape kept in even dimensions, and no audio track', async (t) => {
-  const scope = createScope();
-  try {
-    const { store } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const videoStore = videoStoreIn(dir);
-    const component = videoPublishing(scope, store, videoStore);
-    const publish = publishVideoControl();
-    const { videoId } = publish.data;
-    await upload(videoStore, videoId, await makeVideo(dir, { width: 1919, height: 1081, audio: false }));
-    await writeCommand(store, publish);
-    await drain(component.commands);
-    await drain(component.transcoder);
-
-    const published = await eventOf(store, videoId, 'VideoPublished');
-    const { transcodedUri, width, height } = published?.data as { transcodedUri: string; width: number; height: number };
-    const streams = (await videoStore.withLocalFile(transcodedUri, ffprobe)).streams;
-    const video = streams.find((stream) => stream.codec_type === 'video');
-    t.deepEqual([video?.width, video?.height], [1278, 720], '1919×1081 fits 1280×720 as 1278×720: 720 high, even, same shape');
-    t.deepEqual([width, height], [1278, 720], 'as VideoPublished says');
-    t.notOk(
-      streams.some((stream) => stream.codec_type === 'audio'),
-      'no audio track, and published anyway',
-    );
-  } finally {
-    await scope.close();
-  }
-});
-
-test('video-publishing: a text file sent as a video → VideoPublishingFailed with a reason a person can read; nothing is stored, and the upload is deleted', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'video-publishing: a text file sent as a video → VideoPublishingFailed with a reason a person can read; nothing is stored, and the upload is deleted',
+  async (t, scope) => {
     const { store } = await openTestStore(scope);
     const dir = await tempDir(scope);
     const videoStore = videoStoreIn(dir);
@@ -153,124 +147,107 @@ test('video-publishing: a text file sent as a video → VideoPublishingFailed wi
     await component.handlers.transcoding((await eventOf(store, videoId, 'VideoPublishingAccepted'))!);
     t.equal(await videoStore.stat(publish.data.sourceUri), undefined, 'a redelivery deletes what a crash left');
     t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoPublishingFailed'], 'and writes nothing');
-  } finally {
-    await scope.close();
-  }
+  },
+);
+
+scopedTest('video-publishing: the same PublishVideo delivered twice, and its acceptance handled twice, publish once and transcode once', async (t, scope) => {
+  const { store } = await openTestStore(scope);
+  const dir = await tempDir(scope);
+  const videoStore = videoStoreIn(dir);
+  const ffmpeg = await ffmpegWrapper(dir);
+  const recording = recordingStore(store);
+  const component = videoPublishing(scope, recording, videoStore, { ffmpegPath: ffmpeg.path });
+  const publish = publishVideoControl();
+  const { videoId } = publish.data;
+  await upload(videoStore, videoId, await makeVideo(dir));
+  const command = await writeCommand(store, publish);
+  // The form posted twice: a second command for the same video.
+  await writeCommand(store, { ...publishVideoControl({ videoId, ownerId: publish.data.ownerId }) });
+  await drain(component.commands);
+  await drain(component.transcoder);
+  const runs = (await ffmpeg.runs()).length;
+  const attempts = recording.attempts.length;
+
+  await component.handlers.commands(command);
+  const accepted = await eventOf(store, videoId, 'VideoPublishingAccepted');
+  await component.handlers.transcoding(accepted!);
+
+  t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'one of each');
+  t.equal(runs, 2, 'ffmpeg ran twice for the first delivery: the transcode and the poster');
+  t.equal((await ffmpeg.runs()).length, runs, 'and not again');
+  t.deepEqual(recording.attempts.slice(attempts), [], 'the repeats found the video published and wrote nothing, not even an attempt');
 });
 
-test('video-publishing: the same PublishVideo delivered twice, and its acceptance handled twice, publish once and transcode once', async (t) => {
-  const scope = createScope();
-  try {
-    const { store } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const videoStore = videoStoreIn(dir);
-    const ffmpeg = await ffmpegWrapper(dir);
-    const recording = recordingStore(store);
-    const component = videoPublishing(scope, recording, videoStore, { ffmpegPath: ffmpeg.path });
-    const publish = publishVideoControl();
-    const { videoId } = publish.data;
-    await upload(videoStore, videoId, await makeVideo(dir));
-    const command = await writeCommand(store, publish);
-    // The form posted twice: a second command for the same video.
-    await writeCommand(store, { ...publishVideoControl({ videoId, ownerId: publish.data.ownerId }) });
-    await drain(component.commands);
-    await drain(component.transcoder);
-    const runs = (await ffmpeg.runs()).length;
-    const attempts = recording.attempts.length;
+scopedTest('video-publishing: stopped mid-transcode, ffmpeg is killed, nothing is written or stored, and the next start publishes', async (t, scope) => {
+  const { store } = await openTestStore(scope);
+  const dir = await tempDir(scope);
+  const videoStore = videoStoreIn(dir);
+  const slow = await ffmpegWrapper(dir, { realTime: true });
+  const first = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+  for (const subscription of first.subscriptions) subscription.start();
+  const publish = publishVideoControl();
+  const { videoId } = publish.data;
+  await upload(videoStore, videoId, await makeVideo(dir, { seconds: 6 }));
+  await writeCommand(store, publish);
+  // Progress means ffmpeg is well into it, its output file open and being written.
+  await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
+  const [pid] = await slow.runs();
 
-    await component.handlers.commands(command);
-    const accepted = await eventOf(store, videoId, 'VideoPublishingAccepted');
-    await component.handlers.transcoding(accepted!);
+  const stopping = Date.now();
+  await Promise.all(first.subscriptions.map((subscription) => subscription.stop()));
+  t.ok(Date.now() - stopping < 3_000, `the stop did not wait for the transcode (${Date.now() - stopping} ms)`);
+  t.notOk(pid !== undefined && isAlive(pid), 'ffmpeg is gone');
+  t.deepEqual(
+    (await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed'),
+    ['VideoPublishingAccepted', 'VideoTranscodingStarted'],
+    'neither published nor failed',
+  );
+  t.equal(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), undefined, 'no transcoded file under its name');
+  t.deepEqual(await partialFiles(dir), [], 'and the half-written one discarded');
+  t.equal(first.transcoder.status().parked, 0, 'not parked');
 
-    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'one of each');
-    t.equal(runs, 2, 'ffmpeg ran twice for the first delivery: the transcode and the poster');
-    t.equal((await ffmpeg.runs()).length, runs, 'and not again');
-    t.deepEqual(recording.attempts.slice(attempts), [], 'the repeats found the video published and wrote nothing, not even an attempt');
-  } finally {
-    await scope.close();
-  }
+  const second = videoPublishing(scope, store, videoStore);
+  for (const subscription of second.subscriptions) subscription.start();
+  await waitUntil('VideoPublished after the restart', () => eventOf(store, videoId, 'VideoPublished'));
+  const types = await typesOf(store, videoId);
+  t.deepEqual(
+    types.filter((type) => type !== 'VideoTranscodingProgressed'),
+    ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'],
+    'published once; the restart’s start was the same event',
+  );
+  t.ok(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), 'the transcoded file is there');
 });
 
-test('video-publishing: stopped mid-transcode, ffmpeg is killed, nothing is written or stored, and the next start publishes', async (t) => {
-  const scope = createScope();
-  try {
-    const { store } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const videoStore = videoStoreIn(dir);
-    const slow = await ffmpegWrapper(dir, { realTime: true });
-    const first = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
-    for (const subscription of first.subscriptions) subscription.start();
-    const publish = publishVideoControl();
-    const { videoId } = publish.data;
-    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 6 }));
-    await writeCommand(store, publish);
-    // Progress means ffmpeg is well into it, its output file open and being written.
-    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
-    const [pid] = await slow.runs();
+scopedTest('video-publishing: commands whose data or metadata break the contract are parked, and the next command goes on', async (t, scope) => {
+  const { store } = await openTestStore(scope);
+  const dir = await tempDir(scope);
+  const component = videoPublishing(scope, store, videoStoreIn(dir));
+  const good = publishVideoControl();
+  const badId = nameVideoControl('not-a-uuid', 'A name', randomUUID());
+  const noUser = { ...nameVideoControl(good.data.videoId, 'A name', randomUUID()), metadata: { traceId: randomUUID() } };
+  const escaping = publishVideoControl({ sourceUri: 'video-store:../../etc/passwd' });
+  const parkedIds: string[] = [];
+  for (const command of [badId, noUser, escaping]) parkedIds.push((await writeCommand(store, command)).id);
+  await writeCommand(store, good);
+  await drain(component.commands);
 
-    const stopping = Date.now();
-    await Promise.all(first.subscriptions.map((subscription) => subscription.stop()));
-    t.ok(Date.now() - stopping < 3_000, `the stop did not wait for the transcode (${Date.now() - stopping} ms)`);
-    t.notOk(pid !== undefined && isAlive(pid), 'ffmpeg is gone');
-    t.deepEqual(
-      (await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed'),
-      ['VideoPublishingAccepted', 'VideoTranscodingStarted'],
-      'neither published nor failed',
-    );
-    t.equal(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), undefined, 'no transcoded file under its name');
-    t.deepEqual(await partialFiles(dir), [], 'and the half-written one discarded');
-    t.equal(first.transcoder.status().parked, 0, 'not parked');
-
-    const second = videoPublishing(scope, store, videoStore);
-    for (const subscription of second.subscriptions) subscription.start();
-    await waitUntil('VideoPublished after the restart', () => eventOf(store, videoId, 'VideoPublished'));
-    const types = await typesOf(store, videoId);
-    t.deepEqual(
-      types.filter((type) => type !== 'VideoTranscodingProgressed'),
-      ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'],
-      'published once; the restart’s start was the same event',
-    );
-    t.ok(await videoStore.stat(uriOfKey(videoKeys.transcoded(videoId))), 'the transcoded file is there');
-  } finally {
-    await scope.close();
-  }
+  t.deepEqual(await typesOf(store, good.data.videoId), ['VideoPublishingAccepted'], 'the valid command after them was handled');
+  const parked = await store.readStream('deadLetter-components:video-publishing:commands');
+  t.deepEqual(
+    parked.map((entry) => (entry.data as { message: { id: string } }).message.id),
+    parkedIds,
+    'each bad one parked',
+  );
+  const errors = parked.map((entry) => (entry.data as { error: string }).error);
+  t.match(errors[0]!, /MessageDataError.*videoId/, 'a videoId that is no uuid');
+  t.match(errors[1]!, /metadata\.userId/, 'no userId to decide ownership on');
+  t.match(errors[2]!, /sourceUri: not a video store URI/, 'a source outside the store');
+  t.equal(await typesOf(store, escaping.data.videoId).then((types) => types.length), 0, 'and none answered');
 });
 
-test('video-publishing: commands whose data or metadata break the contract are parked, and the next command goes on', async (t) => {
-  const scope = createScope();
-  try {
-    const { store } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const component = videoPublishing(scope, store, videoStoreIn(dir));
-    const good = publishVideoControl();
-    const badId = nameVideoControl('not-a-uuid', 'A name', randomUUID());
-    const noUser = { ...nameVideoControl(good.data.videoId, 'A name', randomUUID()), metadata: { traceId: randomUUID() } };
-    const escaping = publishVideoControl({ sourceUri: 'video-store:../../etc/passwd' });
-    const parkedIds: string[] = [];
-    for (const command of [badId, noUser, escaping]) parkedIds.push((await writeCommand(store, command)).id);
-    await writeCommand(store, good);
-    await drain(component.commands);
-
-    t.deepEqual(await typesOf(store, good.data.videoId), ['VideoPublishingAccepted'], 'the valid command after them was handled');
-    const parked = await store.readStream('deadLetter-components:video-publishing:commands');
-    t.deepEqual(
-      parked.map((entry) => (entry.data as { message: { id: string } }).message.id),
-      parkedIds,
-      'each bad one parked',
-    );
-    const errors = parked.map((entry) => (entry.data as { error: string }).error);
-    t.match(errors[0]!, /MessageDataError.*videoId/, 'a videoId that is no uuid');
-    t.match(errors[1]!, /metadata\.userId/, 'no userId to decide ownership on');
-    t.match(errors[2]!, /sourceUri: not a video store URI/, 'a source outside the store');
-    t.equal(await typesOf(store, escaping.data.videoId).then((types) => types.length), 0, 'and none answered');
-  } finally {
-    await scope.close();
-  }
-});
-
-test('video-publishing: an upload missing from the store is ours to mend, not the creator’s failure: parked for an operator, not failed', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'video-publishing: an upload missing from the store is ours to mend, not the creator’s failure: parked for an operator, not failed',
+  async (t, scope) => {
     const { store } = await openTestStore(scope);
     const component = videoPublishing(scope, store, videoStoreIn(await tempDir(scope)));
     const publish = publishVideoControl();
@@ -281,10 +258,8 @@ test('video-publishing: an upload missing from the store is ours to mend, not th
     t.deepEqual(await typesOf(store, publish.data.videoId), ['VideoPublishingAccepted'], 'no failure written');
     const [parked] = await store.readStream('deadLetter-components:video-publishing:transcoding');
     t.match((parked?.data as { error: string }).error, /VideoNotFoundError/, 'parked, saying the file is not there');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
 test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
   const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
@@ -333,43 +308,38 @@ test('video-publishing: a Node process killed mid-transcode takes its ffmpeg wit
   }
 });
 
-test('video-publishing: a creator erased while their video converts: it fails instead of being published, and its files go', async (t) => {
-  const scope = createScope();
-  try {
-    const { store } = await openTestStore(scope);
-    const dir = await tempDir(scope);
-    const videoStore = videoStoreIn(dir);
-    const slow = await ffmpegWrapper(dir, { realTime: true });
-    const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
-    for (const subscription of component.subscriptions) subscription.start();
-    const publish = publishVideoControl();
-    const { videoId, ownerId } = publish.data;
-    await upload(videoStore, videoId, await makeVideo(dir, { seconds: 2 }));
-    await writeCommand(store, publish);
-    await waitUntil('transcoding to start', () => eventOf(store, videoId, 'VideoTranscodingStarted'));
-    await store.write(identityStreamName(ownerId), { id: randomUUID(), type: 'UserErased', data: { userId: ownerId, by: 'test' }, metadata: {} });
+scopedTest('video-publishing: a creator erased while their video converts: it fails instead of being published, and its files go', async (t, scope) => {
+  const { store } = await openTestStore(scope);
+  const dir = await tempDir(scope);
+  const videoStore = videoStoreIn(dir);
+  const slow = await ffmpegWrapper(dir, { realTime: true });
+  const component = videoPublishing(scope, store, videoStore, { ffmpegPath: slow.path });
+  for (const subscription of component.subscriptions) subscription.start();
+  const publish = publishVideoControl();
+  const { videoId, ownerId } = publish.data;
+  await upload(videoStore, videoId, await makeVideo(dir, { seconds: 2 }));
+  await writeCommand(store, publish);
+  await waitUntil('transcoding to start', () => eventOf(store, videoId, 'VideoTranscodingStarted'));
+  await store.write(identityStreamName(ownerId), { id: randomUUID(), type: 'UserErased', data: { userId: ownerId, by: 'test' }, metadata: {} });
 
-    const failed = await waitUntil('VideoPublishingFailed', () => eventOf(store, videoId, 'VideoPublishingFailed'), { timeoutMs: 20_000 });
-    t.equal((failed.data as { reason: string }).reason, ERASED_OWNER_REASON, 'failed: its creator was erased');
-    t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'never published');
-    // The failure is recorded first, then the files go (nothing points at them any more): wait for that.
-    const exists = (key: string) =>
-      access(path.join(dir, 'videos', key), constants.F_OK).then(
-        () => true,
-        () => false,
-      );
-    for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
-      const removed = await waitUntil(`${key} to be removed`, async () => !(await exists(key)), { timeoutMs: 5_000 }).catch(() => false);
-      t.ok(removed, `${key} removed`);
-    }
-  } finally {
-    await scope.close();
+  const failed = await waitUntil('VideoPublishingFailed', () => eventOf(store, videoId, 'VideoPublishingFailed'), { timeoutMs: 20_000 });
+  t.equal((failed.data as { reason: string }).reason, ERASED_OWNER_REASON, 'failed: its creator was erased');
+  t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'never published');
+  // The failure is recorded first, then the files go (nothing points at them any more): wait for that.
+  const exists = (key: string) =>
+    access(path.join(dir, 'videos', key), constants.F_OK).then(
+      () => true,
+      () => false,
+    );
+  for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
+    const removed = await waitUntil(`${key} to be removed`, async () => !(await exists(key)), { timeoutMs: 5_000 }).catch(() => false);
+    t.ok(removed, `${key} removed`);
   }
 });
 
-test('video-publishing: a video taken down while it converts stops converting at once: its ffmpeg is killed, and nothing is published or failed', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'video-publishing: a video taken down while it converts stops converting at once: its ffmpeg is killed, and nothing is published or failed',
+  async (t, scope) => {
     const { store } = await openTestStore(scope);
     const dir = await tempDir(scope);
     const videoStore = videoStoreIn(dir);
@@ -392,7 +362,5 @@ test('video-publishing: a video taken down while it converts stops converting at
     const types = (await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed');
     t.deepEqual(types, ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoTakenDown'], 'neither published nor failed: taken down');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

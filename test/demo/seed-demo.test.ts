@@ -1,5 +1,4 @@
 import bcrypt from 'bcrypt';
-import test from 'tape';
 import { liveSubscription, liveSubscriptions } from '../../src/aggregators/definition.ts';
 import { userCredentialsDefinition } from '../../src/aggregators/user-credentials/index.ts';
 import { videosDefinition } from '../../src/aggregators/videos/index.ts';
@@ -13,12 +12,12 @@ import type { MessageStore } from '../../src/message-store/index.ts';
 import { videoKeys, type VideoStore } from '../../src/video-store/index.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { FFMPEG, tempDir } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 function deps(messageStore: MessageStore, videoStore: VideoStore, extra: Partial<SeedDemoDeps> = {}): SeedDemoDeps {
   return { messageStore, videoStore, ffmpegPath: FFMPEG, logger: silentLogger, bcryptCost: 4, ...extra };
@@ -31,43 +30,38 @@ async function commandCounts(store: MessageStore): Promise<Record<string, number
   return counts;
 }
 
-test('seedDemo: run twice → the demo creator asked to register once, three videos sent once each, their sources in the store', async (t) => {
-  const scope = createScope();
-  try {
-    const { store } = await openTestStore(scope);
-    const videoStore = videoStoreIn(await tempDir(scope));
-    const first = await seedDemo(deps(store, videoStore));
-    const second = await seedDemo(deps(store, videoStore));
+scopedTest('seedDemo: run twice → the demo creator asked to register once, three videos sent once each, their sources in the store', async (t, scope) => {
+  const { store } = await openTestStore(scope);
+  const videoStore = videoStoreIn(await tempDir(scope));
+  const first = await seedDemo(deps(store, videoStore));
+  const second = await seedDemo(deps(store, videoStore));
 
-    t.equal(first.written.length, 10, 'the first run wrote a Register and three commands per video');
-    t.deepEqual(second, { written: [] }, 'the second wrote nothing');
-    t.deepEqual(await commandCounts(store), { PublishVideo: 3, NameVideo: 3, DescribeVideo: 3 }, 'three videos published, named and described');
-    const register = await store.readStream(identityCommandStreamName(DEMO_ACCOUNT.userId));
+  t.equal(first.written.length, 10, 'the first run wrote a Register and three commands per video');
+  t.deepEqual(second, { written: [] }, 'the second wrote nothing');
+  t.deepEqual(await commandCounts(store), { PublishVideo: 3, NameVideo: 3, DescribeVideo: 3 }, 'three videos published, named and described');
+  const register = await store.readStream(identityCommandStreamName(DEMO_ACCOUNT.userId));
+  t.deepEqual(
+    register.map((command) => command.type),
+    ['Register'],
+    'one Register',
+  );
+  const data = register[0]?.data as { email: string; passwordHash: string };
+  t.equal(data.email, DEMO_ACCOUNT.email, 'for the demo email');
+  t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, data.passwordHash), 'with the demo password, hashed');
+  for (const sample of SAMPLE_VIDEOS) {
+    const [publish] = await store.readStream(videoPublishingCommandStreamName(sample.videoId));
     t.deepEqual(
-      register.map((command) => command.type),
-      ['Register'],
-      'one Register',
+      publish?.metadata,
+      { traceId: publish?.metadata.traceId, userId: DEMO_ACCOUNT.userId, schemaVersion: '1' },
+      `${sample.name}: sent by the demo creator, with a trace`,
     );
-    const data = register[0]?.data as { email: string; passwordHash: string };
-    t.equal(data.email, DEMO_ACCOUNT.email, 'for the demo email');
-    t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, data.passwordHash), 'with the demo password, hashed');
-    for (const sample of SAMPLE_VIDEOS) {
-      const [publish] = await store.readStream(videoPublishingCommandStreamName(sample.videoId));
-      t.deepEqual(
-        publish?.metadata,
-        { traceId: publish?.metadata.traceId, userId: DEMO_ACCOUNT.userId, schemaVersion: '1' },
-        `${sample.name}: sent by the demo creator, with a trace`,
-      );
-      t.ok((await videoStore.stat(`video-store:${videoKeys.source(sample.videoId)}`))?.bytes, 'its source file stored');
-    }
-  } finally {
-    await scope.close();
+    t.ok((await videoStore.stat(`video-store:${videoKeys.source(sample.videoId)}`))?.bytes, 'its source file stored');
   }
 });
 
-test('seedDemo: at start-up it leaves a store with videos alone, finishes a seeding cut short, and on demand adds the samples anyway', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'seedDemo: at start-up it leaves a store with videos alone, finishes a seeding cut short, and on demand adds the samples anyway',
+  async (t, scope) => {
     const videoStore = videoStoreIn(await tempDir(scope));
     const { store: busy } = await openTestStore(scope);
     await writeCommand(busy, publishVideoControl());
@@ -86,56 +80,49 @@ test('seedDemo: at start-up it leaves a store with videos alone, finishes a seed
       'the first video named and described',
     );
     t.deepEqual(await commandCounts(cut), { PublishVideo: 3, NameVideo: 3, DescribeVideo: 3 }, 'and the other two sent whole');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('seedDemo: with the components running, the demo creator can log in and three named videos are published in the catalog', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const videoStore = videoStoreIn(await tempDir(scope));
-    const settings = { retry: FAST_RETRY, pollIntervalMs: 50 };
-    // The component's subscriptions stop with the scope already; the others are added to it here.
-    const component = videoPublishing(scope, store, videoStore);
-    for (const subscription of component.subscriptions) subscription.start();
-    const subscriptions = [
-      createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings }),
-      liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
-      ...liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
-    ];
-    for (const subscription of subscriptions) scope.running(subscription).start();
+scopedTest('seedDemo: with the components running, the demo creator can log in and three named videos are published in the catalog', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const videoStore = videoStoreIn(await tempDir(scope));
+  const settings = { retry: FAST_RETRY, pollIntervalMs: 50 };
+  // The component's subscriptions stop with the scope already; the others are added to it here.
+  const component = videoPublishing(scope, store, videoStore);
+  for (const subscription of component.subscriptions) subscription.start();
+  const subscriptions = [
+    createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings }),
+    liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
+    ...liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
+  ];
+  for (const subscription of subscriptions) scope.running(subscription).start();
 
-    await seedDemo(deps(store, videoStore));
-    const catalog = await waitUntil(
-      'the three demo videos in the catalog',
-      async () => {
-        const rows = await db('videos')
-          .where({ status: 'published' })
-          .whereNotNull('name')
-          .orderBy('name')
-          .select<{ name: string; owner_id: string; width: number }[]>('name', 'owner_id', 'width');
-        return rows.length === 3 && rows;
-      },
-      { timeoutMs: 20_000, intervalMs: 100 },
-    );
-    t.deepEqual(
-      catalog.map((video) => video.name),
-      SAMPLE_VIDEOS.map((sample) => sample.name).sort(),
-      'published under their names',
-    );
-    t.ok(
-      catalog.every((video) => video.owner_id === DEMO_ACCOUNT.userId && video.width === 640),
-      'by the demo creator, at 640×360',
-    );
-    const credentials = await waitUntil('the demo account', () =>
-      db('user_credentials').where({ email: DEMO_ACCOUNT.email }).first<{ user_id: string; password_hash: string } | undefined>('user_id', 'password_hash'),
-    );
-    t.equal(credentials.user_id, DEMO_ACCOUNT.userId, 'registered');
-    t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, credentials.password_hash), 'and the printed password logs in');
-  } finally {
-    await scope.close();
-  }
+  await seedDemo(deps(store, videoStore));
+  const catalog = await waitUntil(
+    'the three demo videos in the catalog',
+    async () => {
+      const rows = await db('videos')
+        .where({ status: 'published' })
+        .whereNotNull('name')
+        .orderBy('name')
+        .select<{ name: string; owner_id: string; width: number }[]>('name', 'owner_id', 'width');
+      return rows.length === 3 && rows;
+    },
+    { timeoutMs: 20_000, intervalMs: 100 },
+  );
+  t.deepEqual(
+    catalog.map((video) => video.name),
+    SAMPLE_VIDEOS.map((sample) => sample.name).sort(),
+    'published under their names',
+  );
+  t.ok(
+    catalog.every((video) => video.owner_id === DEMO_ACCOUNT.userId && video.width === 640),
+    'by the demo creator, at 640×360',
+  );
+  const credentials = await waitUntil('the demo account', () =>
+    db('user_credentials').where({ email: DEMO_ACCOUNT.email }).first<{ user_id: string; password_hash: string } | undefined>('user_id', 'password_hash'),
+  );
+  t.equal(credentials.user_id, DEMO_ACCOUNT.userId, 'registered');
+  t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, credentials.password_hash), 'and the printed password logs in');
 });

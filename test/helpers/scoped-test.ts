@@ -18,3 +18,16 @@ export function scopedTest(name: string, body: Body, register: Register = test):
     await body(t, scope);
   });
 }
+
+/**
+ * Runs `close` at the test's teardown (after the last assertion, a failed one, or a throw): for a
+ * test that opens one thing, such as a whole system, without a scope. A close that fails fails the test.
+ */
+export function closeAtEnd(t: test.Test, close: () => Promise<unknown>): void {
+  t.teardown(() =>
+    close().then(
+      () => undefined,
+      (error: unknown) => t.error(error, 'cleanup'),
+    ),
+  );
+}

@@ -9,17 +9,17 @@ import { sendEmailStreamName } from '../../src/contracts/send-email.ts';
 import { withoutAddresses } from '../../src/personal-data/redact.ts';
 import { FROM_THIS_SITE } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
-import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { startSmtpServer } from '../fixtures/send-email-smtp-server.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 const PASSWORD = 'a long enough password';
 const EMAIL = 'grace@example.com';
 
-test('email failure reason: a server that names the refused recipient leaves no address in Failed, RegistrationEmailFailed or the logs', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'email failure reason: a server that names the refused recipient leaves no address in Failed, RegistrationEmailFailed or the logs',
+  async (t, scope) => {
     // Busy once (a retry, which is logged), then refused for good; both replies repeat the address, as Postfix does.
     const smtp = await startSmtpServer(scope, (attempt) =>
       attempt === 1
@@ -69,10 +69,8 @@ test('email failure reason: a server that names the refused recipient leaves no 
     const identity = await system.messageStore.readStream(identityStreamName(userId));
     const welcome = userKind.fold(identity).fields.find((field) => field.label === 'Welcome email')?.value;
     t.match(welcome ?? '', /^failed: .*550/, 'the as-of view shows the failure');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
 test('email failure reason: withoutAddresses removes the known address however it is spelled, and anything shaped like one', (t) => {
   t.equal(withoutAddresses('550 <Grace@Example.COM>: no such user', ['grace@example.com']), '550 <[address]>: no such user');

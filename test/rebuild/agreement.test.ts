@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import test from 'tape';
 import { liveSubscriptions, type ProjectionDefinition } from '../../src/aggregators/definition.ts';
 import { PROJECTIONS } from '../../src/aggregators/projections.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
@@ -11,11 +10,11 @@ import { rebuildableProjections, runRebuild } from '../../src/rebuild/index.ts';
 import { ALL_CATEGORIES, type Subscription } from '../../src/subscription/subscription.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { writeHistory } from './history.ts';
 import { contentsOf } from './tables.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** Message types the projections read, per category: each written once with data that breaks its contract. */
 const READ_TYPES: Record<string, readonly string[]> = {
@@ -77,9 +76,9 @@ async function snapshot(db: Knex): Promise<Record<string, unknown>> {
   return { ...tables, skipped_messages: skipped };
 }
 
-test("rebuild and live agree: every projection, rebuilt from a store of good and contract-breaking messages, equals the live subscribers' replay of it", async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  "rebuild and live agree: every projection, rebuilt from a store of good and contract-breaking messages, equals the live subscribers' replay of it",
+  async (t, scope) => {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeHistory(store, pool);
@@ -129,7 +128,5 @@ test("rebuild and live agree: every projection, rebuilt from a store of good and
     const replayed = await snapshot(db);
 
     for (const key of Object.keys(replayed)) t.deepEqual(rebuilt[key], replayed[key], `${key}: rebuilt as live makes it`);
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
-import test from 'tape';
 import { liveSubscription, liveSubscriptions, type ProjectionDefinition } from '../../src/aggregators/definition.ts';
 import { PROJECTIONS } from '../../src/aggregators/projections.ts';
 import { ADMIN_STREAMS_SUBSCRIBER_ID, adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
@@ -14,12 +13,12 @@ import { pickProjections, rebuildableProjections, readProgress, runRebuild, type
 import type { Subscription } from '../../src/subscription/subscription.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { view, writeHistory } from './history.ts';
 import { contentsOf, indexesOf, positionsOf } from './tables.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** Every projection's live subscribers but admin-streams' (it also counts the admin actions a rebuild writes). */
 function liveSubscribers(db: Knex, messageStore: MessageStore): Subscription[] {
@@ -47,138 +46,95 @@ const requester = (): Requester => {
   return { adminId, userId: adminId, label: `admin:${adminId}`, traceId: randomUUID() };
 };
 
-test('rebuild: each projection rebuilt from the log equals the live one, with its indexes, and its subscribers go on from there', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    const history = await writeHistory(store, pool);
-    const live = liveSubscribers(db, store);
-    await catchUp(live);
-    const everyProjection = rebuildableProjections();
-    t.deepEqual(
-      everyProjection.map((projection) => projection.name),
-      ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams'],
-      'the seven projections are rebuildable',
-    );
-    // admin-streams also counts the admin actions each rebuild writes: compared in its own test.
-    const projections = everyProjection.filter((projection) => projection.name !== 'admin-streams');
-    const who = requester();
+scopedTest('rebuild: each projection rebuilt from the log equals the live one, with its indexes, and its subscribers go on from there', async (t, scope) => {
+  const { store, pool, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const history = await writeHistory(store, pool);
+  const live = liveSubscribers(db, store);
+  await catchUp(live);
+  const everyProjection = rebuildableProjections();
+  t.deepEqual(
+    everyProjection.map((projection) => projection.name),
+    ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams'],
+    'the seven projections are rebuildable',
+  );
+  // admin-streams also counts the admin actions each rebuild writes: compared in its own test.
+  const projections = everyProjection.filter((projection) => projection.name !== 'admin-streams');
+  const who = requester();
 
-    for (const projection of projections) {
-      const before = await tablesOf(db, projection.tables);
-      const indexes = await Promise.all(projection.tables.map((table) => indexesOf(db, table)));
-      for (const [table, rows] of Object.entries(before)) t.ok(rows.length > 0, `${projection.name}: the history fills ${table}`);
-      const reports: string[] = [];
-      const result = await runRebuild({
-        db,
-        messageStore: store,
-        messageStorePool: pool,
-        logger: silentLogger,
-        projection,
-        requester: who,
-        batchSize: 4,
-        onProgress: (report) => void reports.push(report.phase),
-      });
-      t.deepEqual(await tablesOf(db, projection.tables), before, `${projection.name}: the rebuilt ${projection.tables.join(', ')} equal the live ones`);
-      t.deepEqual(
-        await Promise.all(projection.tables.map((table) => indexesOf(db, table))),
-        indexes,
-        `${projection.name}: with the same indexes, under the same names`,
-      );
-      t.deepEqual([...new Set(reports)], ['preparing', 'building', 'catching up', 'swapping'], `${projection.name}: progress through each phase`);
-      const heads = Object.fromEntries(
-        await Promise.all(projection.parts.map(async (part) => [part.subscriberId, await categoryHead(pool, part.category)] as const)),
-      );
-      t.deepEqual(await positionsOf(db, Object.keys(heads)), heads, `${projection.name}: each subscriber goes on from its category's last message`);
-      t.deepEqual(result.positions, heads, 'as the result says');
-      t.ok(result.messages > 0, `${projection.name}: read ${result.messages} messages`);
-    }
-    const [progress] = await readProgress(db, ['videos']);
-    t.equal(progress?.state, 'done', 'the progress row says done');
-    t.equal(progress?.phase, 'finished');
-    t.equal(progress?.requestedBy, who.label, 'and who asked');
-
-    const recorded = await store.readStream(adminActionsStreamName(who.adminId));
-    t.deepEqual(
-      recorded.map((message) => `${message.type} ${(message.data as { projection: string }).projection}`),
-      projections.flatMap((projection) => [`ProjectionRebuildRequested ${projection.name}`, `ProjectionRebuilt ${projection.name}`]),
-      'each rebuild is an admin action, requested and done',
-    );
-    const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
-    t.deepEqual(schemas.rows, [], 'no shadow schema is left behind');
-    const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
-    t.deepEqual(
-      skipped.sort(),
-      [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(),
-      'a message that breaks its contract is skipped, as live',
-    );
-
-    // The live subscribers had been stopped at their own positions; they follow the moved ones.
-    const first = history.videos[0]!;
-    const views = async () => Number((await db('videos').where({ video_id: first.videoId }).first<{ views: string }>('views'))?.views);
-    const viewsBefore = await views();
-    const last = history.videos.at(-1)!;
-    const lastViews = Number((await db('videos').where({ video_id: last.videoId }).first<{ views: string }>('views'))?.views);
-    t.equal(lastViews, 3 + 1 + 2, 'the rebuilt count of the last video takes four unnamed viewings, then visitors a and b once of their two each');
-    await view(store, first, 2);
-    await catchUp(live);
-    t.equal(await views(), viewsBefore + 2, 'a viewing after the rebuild counts once');
-    const [homePage] = pickProjections(projections, 'home-page') ?? [];
-    const count = await contentsOf(db, 'home_page');
-    await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: homePage!, requester: who });
-    t.deepEqual(await contentsOf(db, 'home_page'), count, 'and a second rebuild agrees with the live count');
-  } finally {
-    await scope.close();
-  }
-});
-
-test('rebuild: a second rebuild of the same projection is refused while one runs; an unknown name picks nothing', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    await writeHistory(store, pool, { videos: 1 });
-    const projections = rebuildableProjections();
-    const [videos] = pickProjections(projections, 'videos')!;
-    const run = (onProgress?: () => Promise<void>) =>
-      runRebuild({
-        db,
-        messageStore: store,
-        messageStorePool: pool,
-        logger: silentLogger,
-        projection: videos!,
-        requester: requester(),
-        batchSize: 2,
-        ...(onProgress && { onProgress }),
-      });
-    let second: unknown;
-    let asked = false;
-    await run(async () => {
-      if (asked) return;
-      asked = true;
-      second = await run().catch((error: unknown) => error);
+  for (const projection of projections) {
+    const before = await tablesOf(db, projection.tables);
+    const indexes = await Promise.all(projection.tables.map((table) => indexesOf(db, table)));
+    for (const [table, rows] of Object.entries(before)) t.ok(rows.length > 0, `${projection.name}: the history fills ${table}`);
+    const reports: string[] = [];
+    const result = await runRebuild({
+      db,
+      messageStore: store,
+      messageStorePool: pool,
+      logger: silentLogger,
+      projection,
+      requester: who,
+      batchSize: 4,
+      onProgress: (report) => void reports.push(report.phase),
     });
-    t.match(String(second), /already running/, 'the second is refused while the first runs');
-    t.equal(pickProjections(projections, 'nonsense'), undefined, 'an unknown name');
-    t.equal(pickProjections(projections, 'all')?.length, 7, "'all' is every projection");
-  } finally {
-    await scope.close();
+    t.deepEqual(await tablesOf(db, projection.tables), before, `${projection.name}: the rebuilt ${projection.tables.join(', ')} equal the live ones`);
+    t.deepEqual(
+      await Promise.all(projection.tables.map((table) => indexesOf(db, table))),
+      indexes,
+      `${projection.name}: with the same indexes, under the same names`,
+    );
+    t.deepEqual([...new Set(reports)], ['preparing', 'building', 'catching up', 'swapping'], `${projection.name}: progress through each phase`);
+    const heads = Object.fromEntries(
+      await Promise.all(projection.parts.map(async (part) => [part.subscriberId, await categoryHead(pool, part.category)] as const)),
+    );
+    t.deepEqual(await positionsOf(db, Object.keys(heads)), heads, `${projection.name}: each subscriber goes on from its category's last message`);
+    t.deepEqual(result.positions, heads, 'as the result says');
+    t.ok(result.messages > 0, `${projection.name}: read ${result.messages} messages`);
   }
+  const [progress] = await readProgress(db, ['videos']);
+  t.equal(progress?.state, 'done', 'the progress row says done');
+  t.equal(progress?.phase, 'finished');
+  t.equal(progress?.requestedBy, who.label, 'and who asked');
+
+  const recorded = await store.readStream(adminActionsStreamName(who.adminId));
+  t.deepEqual(
+    recorded.map((message) => `${message.type} ${(message.data as { projection: string }).projection}`),
+    projections.flatMap((projection) => [`ProjectionRebuildRequested ${projection.name}`, `ProjectionRebuilt ${projection.name}`]),
+    'each rebuild is an admin action, requested and done',
+  );
+  const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
+  t.deepEqual(schemas.rows, [], 'no shadow schema is left behind');
+  const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
+  t.deepEqual(
+    skipped.sort(),
+    [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(),
+    'a message that breaks its contract is skipped, as live',
+  );
+
+  // The live subscribers had been stopped at their own positions; they follow the moved ones.
+  const first = history.videos[0]!;
+  const views = async () => Number((await db('videos').where({ video_id: first.videoId }).first<{ views: string }>('views'))?.views);
+  const viewsBefore = await views();
+  const last = history.videos.at(-1)!;
+  const lastViews = Number((await db('videos').where({ video_id: last.videoId }).first<{ views: string }>('views'))?.views);
+  t.equal(lastViews, 3 + 1 + 2, 'the rebuilt count of the last video takes four unnamed viewings, then visitors a and b once of their two each');
+  await view(store, first, 2);
+  await catchUp(live);
+  t.equal(await views(), viewsBefore + 2, 'a viewing after the rebuild counts once');
+  const [homePage] = pickProjections(projections, 'home-page') ?? [];
+  const count = await contentsOf(db, 'home_page');
+  await runRebuild({ db, messageStore: store, messageStorePool: pool, logger: silentLogger, projection: homePage!, requester: who });
+  t.deepEqual(await contentsOf(db, 'home_page'), count, 'and a second rebuild agrees with the live count');
 });
 
-test('rebuild: a failure leaves the live projection as it was and says why', async (t) => {
-  const scope = createScope();
-  try {
-    const { store, pool, urls } = await openTestStore(scope);
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    await writeHistory(store, pool, { videos: 1 });
-    const live = liveSubscribers(db, store);
-    await catchUp(live);
-    const before = await contentsOf(db, 'videos');
-    const [videos] = pickProjections(rebuildableProjections(), 'videos')!;
-    const aborted = new AbortController();
-    const error = await runRebuild({
+scopedTest('rebuild: a second rebuild of the same projection is refused while one runs; an unknown name picks nothing', async (t, scope) => {
+  const { store, pool, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  await writeHistory(store, pool, { videos: 1 });
+  const projections = rebuildableProjections();
+  const [videos] = pickProjections(projections, 'videos')!;
+  const run = (onProgress?: () => Promise<void>) =>
+    runRebuild({
       db,
       messageStore: store,
       messageStorePool: pool,
@@ -186,26 +142,54 @@ test('rebuild: a failure leaves the live projection as it was and says why', asy
       projection: videos!,
       requester: requester(),
       batchSize: 2,
-      signal: aborted.signal,
-      onProgress: (report) => {
-        if (report.phase === 'building' && report.done > 0) aborted.abort();
-      },
-    }).catch((caught: unknown) => caught);
-    t.match(String(error), /interrupted/, 'an interrupted rebuild fails');
-    t.deepEqual(await contentsOf(db, 'videos'), before, 'the live table is untouched');
-    const [progress] = await readProgress(db, ['videos']);
-    t.equal(progress?.state, 'failed', 'the progress row says it failed');
-    t.match(progress?.error ?? '', /interrupted/, 'and why');
-    const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
-    t.deepEqual(schemas.rows, [], 'the half-built shadow is dropped');
-  } finally {
-    await scope.close();
-  }
+      ...(onProgress && { onProgress }),
+    });
+  let second: unknown;
+  let asked = false;
+  await run(async () => {
+    if (asked) return;
+    asked = true;
+    second = await run().catch((error: unknown) => error);
+  });
+  t.match(String(second), /already running/, 'the second is refused while the first runs');
+  t.equal(pickProjections(projections, 'nonsense'), undefined, 'an unknown name');
+  t.equal(pickProjections(projections, 'all')?.length, 7, "'all' is every projection");
 });
 
-test('rebuild: admin-streams, read across categories up to the safe horizon, equals the projection built from zero; a write in flight during the rebuild is not lost', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest('rebuild: a failure leaves the live projection as it was and says why', async (t, scope) => {
+  const { store, pool, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  await writeHistory(store, pool, { videos: 1 });
+  const live = liveSubscribers(db, store);
+  await catchUp(live);
+  const before = await contentsOf(db, 'videos');
+  const [videos] = pickProjections(rebuildableProjections(), 'videos')!;
+  const aborted = new AbortController();
+  const error = await runRebuild({
+    db,
+    messageStore: store,
+    messageStorePool: pool,
+    logger: silentLogger,
+    projection: videos!,
+    requester: requester(),
+    batchSize: 2,
+    signal: aborted.signal,
+    onProgress: (report) => {
+      if (report.phase === 'building' && report.done > 0) aborted.abort();
+    },
+  }).catch((caught: unknown) => caught);
+  t.match(String(error), /interrupted/, 'an interrupted rebuild fails');
+  t.deepEqual(await contentsOf(db, 'videos'), before, 'the live table is untouched');
+  const [progress] = await readProgress(db, ['videos']);
+  t.equal(progress?.state, 'failed', 'the progress row says it failed');
+  t.match(progress?.error ?? '', /interrupted/, 'and why');
+  const schemas = await db.raw<{ rows: unknown[] }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rebuild\\_%'`);
+  t.deepEqual(schemas.rows, [], 'the half-built shadow is dropped');
+});
+
+scopedTest(
+  'rebuild: admin-streams, read across categories up to the safe horizon, equals the projection built from zero; a write in flight during the rebuild is not lost',
+  async (t, scope) => {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeHistory(store, pool);
@@ -249,14 +233,12 @@ test('rebuild: admin-streams, read across categories up to the safe horizon, equ
     scope.running(fromZero).start();
     await waitUntil('the projection to be built again from zero', () => fromZero.status().caughtUp && fromZero.status().position >= head);
     t.deepEqual(rebuilt, await tablesOf(db, tables), 'the rebuilt and live-followed tables equal the projection built from zero');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('rebuild: admin-streams passes gaps left for good (idempotent rewrites, a rollback), reads them before the swap, and equals the projection built from zero', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'rebuild: admin-streams passes gaps left for good (idempotent rewrites, a rollback), reads them before the swap, and equals the projection built from zero',
+  async (t, scope) => {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     // Each message written twice: the second write is refused by the unique id and leaves its global position unused.
@@ -304,7 +286,5 @@ test('rebuild: admin-streams passes gaps left for good (idempotent rewrites, a r
     scope.running(fromZero).start();
     await waitUntil('the projection built again from zero', () => fromZero.status().caughtUp && fromZero.status().position >= rebuiltHead);
     t.deepEqual(rebuilt, await tablesOf(db, adminStreams!.tables), 'equal to the projection built from zero');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import test from 'tape';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { freshDatabases } from '../helpers/databases.ts';
 import { openTestStore, uniqueCategory } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
+import type { createScope } from '../helpers/scope.ts';
 import { createTally, openProjectionDb, tallied } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 const SUBSCRIBER_ID = 'aggregators:test:counting';
 const TOTAL = 500;
@@ -51,19 +51,14 @@ async function restartAndFinish(scope: ReturnType<typeof createScope>, urls: Dat
   return tallied(db);
 }
 
-test('aggregator crash: killed after writing its projection but before the commit, it loses and repeats nothing', async (t) => {
-  const scope = createScope();
-  try {
-    const { urls, db, category } = await setUp(scope);
-    const doomed = scope.add(startCounting(urls, category, { KILL_AT: '205' }), kill);
-    const [, signal] = (await once(doomed, 'exit')) as [number | null, string | null];
-    t.equal(signal, 'SIGKILL', 'it died mid-transaction');
-    const atDeath = await tallied(db);
-    t.ok(atDeath < 205, `the count it wrote in that transaction was never committed (${atDeath})`);
-    t.equal(await restartAndFinish(scope, urls, category, db), TOTAL, `all ${TOTAL} counted exactly once`);
-  } finally {
-    await scope.close();
-  }
+scopedTest('aggregator crash: killed after writing its projection but before the commit, it loses and repeats nothing', async (t, scope) => {
+  const { urls, db, category } = await setUp(scope);
+  const doomed = scope.add(startCounting(urls, category, { KILL_AT: '205' }), kill);
+  const [, signal] = (await once(doomed, 'exit')) as [number | null, string | null];
+  t.equal(signal, 'SIGKILL', 'it died mid-transaction');
+  const atDeath = await tallied(db);
+  t.ok(atDeath < 205, `the count it wrote in that transaction was never committed (${atDeath})`);
+  t.equal(await restartAndFinish(scope, urls, category, db), TOTAL, `all ${TOTAL} counted exactly once`);
 });
 
 /** The sessions of this database waiting on a lock in a statement that mentions `table`, once there is one. */
@@ -78,44 +73,39 @@ function waitingOn(db: ReturnType<typeof openProjectionDb>, table: string, excep
   });
 }
 
-test('aggregator crash: killed right after a batch commits, before anything else is stored, it loses and repeats nothing', async (t) => {
-  const scope = createScope();
+scopedTest('aggregator crash: killed right after a batch commits, before anything else is stored, it loses and repeats nothing', async (t, scope) => {
+  const { urls, db, category } = await setUp(scope);
+  const running = scope.add(startCounting(urls, category), kill);
+  await waitUntil('the aggregator to be part-way through', async () => (await tallied(db)) >= 100, { intervalMs: 5 });
+  // 1. Hold the projection row: the aggregator blocks inside a batch transaction.
+  const projection = await db.transaction();
+  const position = await db.transaction();
   try {
-    const { urls, db, category } = await setUp(scope);
-    const running = scope.add(startCounting(urls, category), kill);
-    await waitUntil('the aggregator to be part-way through', async () => (await tallied(db)) >= 100, { intervalMs: 5 });
-    // 1. Hold the projection row: the aggregator blocks inside a batch transaction.
-    const projection = await db.transaction();
-    const position = await db.transaction();
-    try {
-      await projection('tally').where({ id: 1 }).forUpdate().first();
-      await waitingOn(db, 'tally');
-      // 2. Queue for the position row behind that transaction, so we hold it the instant it commits.
-      const [{ pid }] = (await position.raw<{ rows: { pid: number }[] }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
-      const queued = position('subscriber_positions')
-        .where({ subscriber_id: SUBSCRIBER_ID })
-        .forUpdate()
-        .first()
-        .then(() => true);
-      await waitUntil('our lock request to queue', async () => {
-        const rows = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'`, [pid]);
-        return rows.rows.length > 0;
-      });
-      // 3. Let the batch commit; whatever the aggregator stores next now waits on us. Kill it there.
-      await projection.rollback();
-      await queued;
-      const blocked = await waitingOn(db, 'subscriber_positions', [pid]);
-      // A crash takes the machine's connections with it; a killed client alone would leave its
-      // waiting statement to run on the server once we let go.
-      await kill(running);
-      await db.raw('SELECT pg_terminate_backend(pid) FROM unnest(?::int[]) AS pid', [blocked]);
-    } finally {
-      if (!projection.isCompleted()) await projection.rollback();
-      await position.rollback();
-    }
-    t.ok((await tallied(db)) < TOTAL, 'killed part-way');
-    t.equal(await restartAndFinish(scope, urls, category, db), TOTAL, `all ${TOTAL} counted exactly once`);
+    await projection('tally').where({ id: 1 }).forUpdate().first();
+    await waitingOn(db, 'tally');
+    // 2. Queue for the position row behind that transaction, so we hold it the instant it commits.
+    const [{ pid }] = (await position.raw<{ rows: { pid: number }[] }>('SELECT pg_backend_pid() AS pid')).rows as [{ pid: number }];
+    const queued = position('subscriber_positions')
+      .where({ subscriber_id: SUBSCRIBER_ID })
+      .forUpdate()
+      .first()
+      .then(() => true);
+    await waitUntil('our lock request to queue', async () => {
+      const rows = await db.raw<{ rows: unknown[] }>(`SELECT 1 FROM pg_stat_activity WHERE pid = ? AND wait_event_type = 'Lock'`, [pid]);
+      return rows.rows.length > 0;
+    });
+    // 3. Let the batch commit; whatever the aggregator stores next now waits on us. Kill it there.
+    await projection.rollback();
+    await queued;
+    const blocked = await waitingOn(db, 'subscriber_positions', [pid]);
+    // A crash takes the machine's connections with it; a killed client alone would leave its
+    // waiting statement to run on the server once we let go.
+    await kill(running);
+    await db.raw('SELECT pg_terminate_backend(pid) FROM unnest(?::int[]) AS pid', [blocked]);
   } finally {
-    await scope.close();
+    if (!projection.isCompleted()) await projection.rollback();
+    await position.rollback();
   }
+  t.ok((await tallied(db)) < TOTAL, 'killed part-way');
+  t.equal(await restartAndFinish(scope, urls, category, db), TOTAL, `all ${TOTAL} counted exactly once`);
 });
