@@ -28,3 +28,15 @@ test('shards: a file never timed weighs the median; no shard is left empty', (t)
   t.deepEqual(assign(['a'], 3, { a: 1 }), [['a']], 'one file, one shard');
   t.end();
 });
+
+test('shards: an untimed file is guessed from files of its kind, so a quick unit tier does not make new database tests look free', (t) => {
+  const timings = { 'regex.unit.test.ts': 30, 'u1.unit.test.ts': 0.1, 'u2.unit.test.ts': 0.1, 'u3.unit.test.ts': 0.1, 'app.test.ts': 10 };
+  const files = [...Object.keys(timings), 'new1.test.ts', 'new2.test.ts', 'new3.test.ts', 'new4.test.ts'];
+  const groups = assign(files, 2, timings);
+  const withRegex = groups.find((group) => group.includes('regex.unit.test.ts'))!;
+  t.ok(
+    withRegex.some((file) => file.startsWith('new')),
+    'the slow unit file does not get a shard to itself while four new database tests pile onto the other',
+  );
+  t.end();
+});
