@@ -13,6 +13,8 @@ export interface CookieBrowser {
   /** The Cookie header this browser sends. */
   cookieHeader(): string;
   get(path: string): Promise<Response>;
+  /** Posts a form as from one of the site's pages (put its `_csrf` in `form`). */
+  post(path: string, form: Record<string, string>): Promise<Response>;
   /** Opens the log-in page and posts its form; returns the answer to the post. */
   logIn(email: string, password: string): Promise<Response>;
   /** Opens the log-out page and presses the button named by `action` (log-out by default). */
@@ -47,6 +49,7 @@ export function cookieBrowser(app: Express, address = '127.0.0.1'): CookieBrowse
     cookies,
     cookieHeader,
     get,
+    post,
     async logIn(email, password) {
       const page = await get('/auth/log-in');
       return post('/auth/log-in', { _csrf: csrfTokenOf(page), email, password });
