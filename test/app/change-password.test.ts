@@ -77,7 +77,11 @@ test('change password: tries of the current password are limited per user', asyn
 test("password reset: a reset does not give back the account's log-in tries to browsers it does not know", async (t) => {
   const scope = createScope();
   try {
-    const tight = { failuresPerDevice: { points: 100, windowSeconds: 900 }, failuresPerAddress: { points: 100, windowSeconds: 900 }, untrustedPerAccount: { tries: 2, refillSeconds: 600 } };
+    const tight = {
+      failuresPerDevice: { points: 100, windowSeconds: 900 },
+      failuresPerAddress: { points: 100, windowSeconds: 900 },
+      untrustedPerAccount: { tries: 2, refillSeconds: 600 },
+    };
     const system = scope.add(await createTestSystem({ trustProxy: ['loopback'], loginThrottle: tight }), (s) => s.stop());
     system.start();
     const email = uniqueEmail('guessed');

@@ -14,7 +14,13 @@ import { fakePasswordHash, typesIn, writeRegister } from '../fixtures/identity-c
 const links = createAccountLinks('cookie secret');
 
 function identity(messageStore: MessageStore) {
-  return createIdentityComponent({ messageStore, logger: silentLogger, siteUrl: 'https://tutorials.example', accountLinks: links, subscription: { retry: FAST_RETRY } });
+  return createIdentityComponent({
+    messageStore,
+    logger: silentLogger,
+    siteUrl: 'https://tutorials.example',
+    accountLinks: links,
+    subscription: { retry: FAST_RETRY },
+  });
 }
 
 type Identity = ReturnType<typeof identity>;
@@ -42,7 +48,9 @@ const resetCommand = (store: MessageStore, userId: string, requestId: string, to
   command(store, 'ResetPassword', { userId, requestId, tokenHash: links.hashOf(token), passwordHash: fakePasswordHash() });
 
 const passwordEvents = async (store: MessageStore, userId: string) =>
-  (await store.readStream(identityStreamName(userId))).filter((message) => message.type.startsWith('Password')).map((m) => [m.type, (m.data as { reason?: string }).reason]);
+  (await store.readStream(identityStreamName(userId)))
+    .filter((message) => message.type.startsWith('Password'))
+    .map((m) => [m.type, (m.data as { reason?: string }).reason]);
 
 scopedTest('identity: RequestPasswordReset delivered twice records one request, and its event delivered twice writes one link email', async (t, scope) => {
   const { store } = openMemoryStore(scope);
@@ -59,7 +67,11 @@ scopedTest('identity: RequestPasswordReset delivered twice records one request, 
   const sends = await store.readStream(sendEmailCommandStreamName(passwordEmailId(requested[0]!.id)));
   t.equal(sends.length, 1, 'one Send');
   const send = sends[0]!.data as { link: unknown; text: string; to: string };
-  t.deepEqual(send.link, { purpose: 'password-reset', requestId, url: 'https://tutorials.example/auth/reset/' }, 'carrying the link by its request, not a token');
+  t.deepEqual(
+    send.link,
+    { purpose: 'password-reset', requestId, url: 'https://tutorials.example/auth/reset/' },
+    'carrying the link by its request, not a token',
+  );
   t.match(send.text, /within an hour/, 'saying it expires in an hour');
   t.ok(send.to.endsWith('@example.com'), 'to the address the user registered with');
 });
@@ -84,7 +96,14 @@ scopedTest('identity: ResetPassword delivered twice changes the password once; t
   const reset = await resetCommand(store, userId, requestId);
   await component.handlers.commands(reset);
   await component.handlers.commands(reset);
-  t.deepEqual(await passwordEvents(store, userId), [['PasswordResetRequested', undefined], ['PasswordChanged', undefined]], 'one PasswordChanged');
+  t.deepEqual(
+    await passwordEvents(store, userId),
+    [
+      ['PasswordResetRequested', undefined],
+      ['PasswordChanged', undefined],
+    ],
+    'one PasswordChanged',
+  );
   await component.handlers.commands(await resetCommand(store, userId, requestId));
   t.deepEqual((await passwordEvents(store, userId)).at(-1), ['PasswordResetRefused', PASSWORD_RESET_REFUSALS.used], 'the second use is refused');
 

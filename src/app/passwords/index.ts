@@ -33,7 +33,7 @@ export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)),
  * The forgot-password form answers no sooner than this after it was posted, known address or
  * not: the only extra work for a known one is one small write, far below it (docs/limits.md).
  */
-export const FORGOT_ANSWER_FLOOR_MS = 400;
+const FORGOT_ANSWER_FLOOR_MS = 400;
 /** How long the page after a reset keeps looking for the outcome before it says it is late. */
 const RESET_OUTCOME_PATIENCE_MS = 30_000;
 const commandIdParam = z.uuid();

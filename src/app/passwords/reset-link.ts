@@ -10,7 +10,7 @@ import { identityProjection } from '../../components/identity/identity.ts';
 import { resetLinkRefusal } from '../../components/identity/password-resets.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 
-export type ResetLink =
+type ResetLink =
   | { readonly ok: true; readonly userId: string; readonly requestId: string; readonly tokenHash: string }
   | { readonly ok: false; readonly reason: PasswordResetRefusal };
 
