@@ -87,6 +87,9 @@ test("password reset: a reset does not give back the account's log-in tries to b
     const email = uniqueEmail('guessed');
     const userId = await registered(system, email);
     for (let n = 0; n < 2; n += 1) await cookieBrowser(system.app, `198.51.100.${n + 1}`).logIn(email, `guess ${n}`);
+    const held = await cookieBrowser(system.app, '198.51.100.3').logIn(email, PASSWORD);
+    t.equal(held.status, 429, 'the account is held for browsers it does not know');
+    t.match(held.text, /href="\/auth\/forgot"[^>]*>Forgot your password\?</, 'the page that says to wait offers "Forgot your password?"');
     const owner = cookieBrowser(system.app, '192.0.2.50');
     await askForReset(owner, email);
     const [requestId] = await resetRequests(system, userId, 1);
