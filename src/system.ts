@@ -26,6 +26,8 @@ import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
+import { createPasswordResetApp, VIEWS_DIR as PASSWORDS_VIEWS_DIR } from './app/passwords/index.ts';
+import { createChangePasswordApp } from './app/passwords/account.ts';
 import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
@@ -139,7 +141,7 @@ export function createSystem(config: SystemConfig): System {
   const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
   // Account links are signed with the newest cookie key: rotating it voids the links in flight.
   const accountLinks = createAccountLinks(cookieKeys[0]!);
-  const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
+  const identity = createIdentityComponent({ ...subscriberDeps, personalData, accountLinks, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
   const mail = config.mail ?? DEFAULTS.mail;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({
@@ -222,6 +224,8 @@ export function createSystem(config: SystemConfig): System {
     rateLimits,
     personalData,
   });
+  const passwordReset = createPasswordResetApp({ messageStore, credentials, passwords, rateLimits, personalData, accountLinks });
+  const changePassword = createChangePasswordApp({ messageStore, credentials, passwords, rateLimits, personalData, sessions });
   const creatorsPortal = createCreatorsPortalApp({
     db,
     messageStore,
@@ -266,12 +270,23 @@ export function createSystem(config: SystemConfig): System {
     production: config.production,
     trustProxy: config.trustProxy,
     requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, account.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
+    viewDirs: [
+      home.viewsDir,
+      authenticate.viewsDir,
+      account.viewsDir,
+      registerUsers.viewsDir,
+      PASSWORDS_VIEWS_DIR,
+      creatorsPortal.viewsDir,
+      videos.viewsDir,
+      ...admin.viewsDirs,
+    ],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
       { path: '/account', router: account.router },
+      { path: '/auth', router: passwordReset.router },
+      { path: '/account', router: changePassword.router },
       { path: '/register', router: registerUsers.router },
       { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },

@@ -56,7 +56,10 @@ function apply(user: User, message: RawMessage): User {
       case 'AdminRoleRevoked':
         return { ...user, admin: false };
       case 'RegistrationEmailResendRefused':
-        // A refused resend sends nothing and changes nothing this view shows.
+      case 'PasswordResetRequested':
+      case 'PasswordResetRefused':
+      case 'PasswordChanged':
+        // Nothing this view shows: a refused resend sent nothing, and a password is never shown.
         return user;
     }
   }

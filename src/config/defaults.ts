@@ -32,6 +32,12 @@ export interface RateLimitSettings {
   readonly viewingsPerAddress: Limit;
   /** "Download my data" per user: each reads the whole store. */
   readonly ownDataDownloadsPerUser: Limit;
+  /** "Forgot your password?" requests per client address, whatever address they name. */
+  readonly passwordResetsPerAddress: Limit;
+  /** The same per email address typed, known or not: nobody's inbox fills from the form. */
+  readonly passwordResetsPerEmail: Limit;
+  /** Tries of the current password on the account page, per user. */
+  readonly passwordChecksPerUser: Limit;
 }
 
 export interface MailSettings {
@@ -134,6 +140,11 @@ export const DEFAULTS: Defaults = deepFreeze({
     // visitor and video per window anyway.
     viewingsPerAddress: { points: 60, windowSeconds: 10 * 60 },
     ownDataDownloadsPerUser: { points: 10, windowSeconds: 60 * 60 },
+    // A person who lost a password asks a few times; a script cannot fill an inbox or sweep addresses.
+    passwordResetsPerAddress: { points: 20, windowSeconds: 60 * 60 },
+    passwordResetsPerEmail: { points: 5, windowSeconds: 60 * 60 },
+    // As the log-in's: guessing the current password on a stolen session is still guessing.
+    passwordChecksPerUser: { points: 10, windowSeconds: LOGIN_WINDOW_SECONDS },
   },
   // How long one visitor's viewings of one video count once.
   viewingCountWindowMs: 30 * 60_000,

@@ -127,6 +127,11 @@ const schema = z.object({
   OWN_DATA_DOWNLOAD_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.ownDataDownloadsPerUser.windowSeconds),
   VIEWINGS_PER_ADDRESS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.points),
   VIEWING_LIMIT_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.viewingsPerAddress.windowSeconds),
+  PASSWORD_RESETS_PER_ADDRESS: positiveInt.default(DEFAULTS.rateLimits.passwordResetsPerAddress.points),
+  PASSWORD_RESETS_PER_EMAIL: positiveInt.default(DEFAULTS.rateLimits.passwordResetsPerEmail.points),
+  PASSWORD_RESET_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.passwordResetsPerEmail.windowSeconds),
+  PASSWORD_CHECKS_PER_USER: positiveInt.default(DEFAULTS.rateLimits.passwordChecksPerUser.points),
+  PASSWORD_CHECK_WINDOW_SECONDS: positiveInt.default(DEFAULTS.rateLimits.passwordChecksPerUser.windowSeconds),
   VIEWING_COUNT_WINDOW_MINUTES: positiveInt
     .max(MAX_COUNT_WINDOW_MINUTES, `must be at most ${MAX_COUNT_WINDOW_MINUTES} (a year)`)
     .default(DEFAULTS.viewingCountWindowMs / 60_000),
@@ -282,6 +287,9 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
       videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
       viewingsPerAddress: { points: env.VIEWINGS_PER_ADDRESS, windowSeconds: env.VIEWING_LIMIT_WINDOW_SECONDS },
       ownDataDownloadsPerUser: { points: env.OWN_DATA_DOWNLOADS_PER_USER, windowSeconds: env.OWN_DATA_DOWNLOAD_WINDOW_SECONDS },
+      passwordResetsPerAddress: { points: env.PASSWORD_RESETS_PER_ADDRESS, windowSeconds: env.PASSWORD_RESET_WINDOW_SECONDS },
+      passwordResetsPerEmail: { points: env.PASSWORD_RESETS_PER_EMAIL, windowSeconds: env.PASSWORD_RESET_WINDOW_SECONDS },
+      passwordChecksPerUser: { points: env.PASSWORD_CHECKS_PER_USER, windowSeconds: env.PASSWORD_CHECK_WINDOW_SECONDS },
     }),
     viewingCountWindowMs: env.VIEWING_COUNT_WINDOW_MINUTES * 60_000,
     videos: Object.freeze({

@@ -59,6 +59,24 @@ export const identityCommandSchemas = {
    * day, never while one is on its way) or as the admin `byAdmin` did (any time).
    */
   ResendRegistrationEmail: z.object({ userId: z.uuid(), byAdmin: z.uuid().optional() }),
+  /**
+   * On identity:command-<requestId>: email the user a password-reset link for this request. The
+   * web app writes it only for an address it found; nothing in it names the address.
+   */
+  RequestPasswordReset: z.object({ userId: z.uuid(), requestId: z.uuid() }),
+  /**
+   * On identity:command-<commandId>: set the password through the link of `requestId`. `tokenHash`
+   * is the SHA-256 of the link's token (src/account-links), never the token; the new bcrypt hash
+   * is sealed with the user's key.
+   */
+  ResetPassword: z.object({
+    userId: z.uuid(),
+    requestId: z.uuid(),
+    tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+    passwordHash: personalField(passwordHashSchema),
+  }),
+  /** On identity:command-<commandId>: the logged-in user changed their password (the web app checked the current one). */
+  ChangePassword: z.object({ userId: z.uuid(), passwordHash: personalField(passwordHashSchema) }),
 } as const;
 
 export const identityEventSchemas = {
@@ -79,6 +97,20 @@ export const identityEventSchemas = {
   RegistrationEmailResendRefused: z.object({ userId: z.uuid(), reason: z.string() }),
   AdminRoleGranted: z.object({ userId: z.uuid(), by: z.string().min(1) }),
   AdminRoleRevoked: z.object({ userId: z.uuid(), by: z.string().min(1) }),
+  /** A reset link for `requestId` was sent; it works once, for PASSWORD_RESET_LIFETIME_MS after this event's time, until a newer request. */
+  PasswordResetRequested: z.object({ userId: z.uuid(), requestId: z.uuid() }),
+  /** A ResetPassword was refused: `reason` is one of PASSWORD_RESET_REFUSALS. */
+  PasswordResetRefused: z.object({ userId: z.uuid(), requestId: z.uuid(), reason: z.string() }),
+  /**
+   * The password is now `passwordHash` (sealed): by a reset link (`requestId` names it) or changed
+   * on the account page. Every session started before it ends (user_credentials.password_version).
+   */
+  PasswordChanged: z.object({
+    userId: z.uuid(),
+    passwordHash: personalField(passwordHashSchema),
+    how: z.enum(['reset', 'changed']),
+    requestId: z.uuid().optional(),
+  }),
   /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id, or the user's own when they deleted their account. */
   UserErased: z.object({ userId: z.uuid(), by: z.string().min(1) }),
 } as const;
@@ -130,6 +162,21 @@ export const REJECTION_REASONS = {
   /** For role commands naming a user id: that user is not registered with the address sealed in the command (or is erased). */
   notRegistered: 'that user is not registered with that email',
 } as const;
+
+/** How long a password-reset link works, from its request's time. */
+export const PASSWORD_RESET_LIFETIME_MS = 60 * 60_000;
+
+/** Why a reset link does not work (PasswordResetRefused's reason; the link page says each in its words). */
+export const PASSWORD_RESET_REFUSALS = {
+  /** No request by that id for that user, or the token is not the request's (mistyped or altered). */
+  unknown: 'the link is not valid',
+  expired: 'the link has expired',
+  used: 'the link was used already',
+  /** A newer request was made: only the newest link works. */
+  voided: 'a newer link was sent',
+  erased: 'the account was erased',
+} as const;
+export type PasswordResetRefusal = (typeof PASSWORD_RESET_REFUSALS)[keyof typeof PASSWORD_RESET_REFUSALS];
 
 export const identityStreamName = (userId: string): string => streamName(IDENTITY_CATEGORY, userId);
 export const identityCommandStreamName = (id: string): string => streamName(IDENTITY_COMMAND_CATEGORY, id);

@@ -77,6 +77,14 @@ export interface RateLimits {
   viewingWait(address: string): Promise<number>;
   /** Takes one "download my data" from the user's allowance: 0 if they had one, else the seconds to wait. */
   ownDataDownloadWait(userId: string): Promise<number>;
+  /**
+   * Takes one "forgot your password?" request from the client address's allowance and, if it had
+   * one, from the typed email's (known or not, so the answer says nothing of the account): 0 if
+   * both had one, else the seconds to wait.
+   */
+  passwordResetWait(address: string, email: string): Promise<number>;
+  /** Takes one try of the current password from the user's allowance: 0 if they had one, else the seconds to wait. */
+  passwordCheckWait(userId: string): Promise<number>;
 }
 
 /**
@@ -90,7 +98,16 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   // Unlogged: taken at every viewing, it must not cost a disk flush (the migration says why).
   const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress, 'viewing_rate_limits');
   const downloads = limiter(db, 'own-data-downloads-user', settings.ownDataDownloadsPerUser);
+  const resetsPerAddress = limiter(db, 'password-resets-address', settings.passwordResetsPerAddress);
+  const resetsPerEmail = limiter(db, 'password-resets-email', settings.passwordResetsPerEmail);
+  const passwordChecks = limiter(db, 'password-checks-user', settings.passwordChecksPerUser);
   return {
+    async passwordResetWait(address, email) {
+      // The client first: a request it refuses costs the address's allowance nothing.
+      const addressWait = await takePoint(resetsPerAddress, keyOf(clientKey(address)));
+      return addressWait > 0 ? addressWait : takePoint(resetsPerEmail, keyOf(email));
+    },
+    passwordCheckWait: (userId) => takePoint(passwordChecks, keyOf(userId)),
     registrationWait: (address) => takePoint(registrations, keyOf(clientKey(address))),
     videoEditWait: (userId) => takePoint(videoEdits, keyOf(userId)),
     viewingWait: (address) => takePoint(viewings, keyOf(clientKey(address))),

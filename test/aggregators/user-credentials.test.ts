@@ -18,6 +18,8 @@ interface Row {
   password_hash: string;
   registered_at: Date;
   roles: string[];
+  password_version: number;
+  password_changed_position: string;
 }
 
 async function writeRegistered(store: MessageStore): Promise<{ userId: string; email: string; passwordHash: string }> {
@@ -52,7 +54,17 @@ scopedTest('user-credentials: Registered → a row with the id, email, hash and 
   await drain(scope.running(aggregator(store, db)));
 
   const [event] = await store.readStream(identityStreamName(user.userId));
-  t.deepEqual(await rows(db), [{ user_id: user.userId, email: user.email, password_hash: user.passwordHash, registered_at: event!.time, roles: [] }]);
+  t.deepEqual(await rows(db), [
+    {
+      user_id: user.userId,
+      email: user.email,
+      password_hash: user.passwordHash,
+      registered_at: event!.time,
+      roles: [],
+      password_version: 0,
+      password_changed_position: '0',
+    },
+  ]);
 });
 
 scopedTest('user-credentials: AdminRoleGranted and AdminRoleRevoked set the roles', async (t, scope) => {
@@ -82,8 +94,17 @@ scopedTest('user-credentials: a replay changes nothing', async (t, scope) => {
   const former = await writeRegistered(store);
   await writeRole(store, former.userId, 'AdminRoleGranted');
   await writeRole(store, former.userId, 'AdminRoleRevoked');
+  const newHash = fakePasswordHash();
+  await store.write(identityStreamName(admin.userId), {
+    id: randomUUID(),
+    type: 'PasswordChanged',
+    data: { userId: admin.userId, passwordHash: newHash, how: 'changed' },
+    metadata: {},
+  });
   await drain(scope.running(aggregator(store, db)));
   const before = await rows(db);
+  const changed = before.find((row) => row.user_id === admin.userId);
+  t.deepEqual([changed?.password_hash, changed?.password_version], [newHash, 1], 'PasswordChanged: the new hash, one change counted');
   t.deepEqual(
     before.map((row) => row.roles),
     before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])),

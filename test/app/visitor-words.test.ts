@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
+import { createPasswordEmails } from '../../src/components/identity/password-emails.ts';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -123,6 +124,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     const agent = request.agent(system.app);
     await logIn(agent, creator.email, creator.password);
     await page('creators portal', agent.get('/creators-portal').expect(200));
+    await page('change password', agent.get('/account/password').expect(200));
     await page('a video’s page in the portal', agent.get(`/creators-portal/videos/${videoId}`).expect(200));
     await page('a failed video’s page in the portal', agent.get(`/creators-portal/videos/${failedId}`).expect(200));
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
@@ -149,10 +151,21 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       .expect(303);
     await page('home, after logging out', agent.get('/').expect(200));
 
+    await page('forgot password', visitor.get('/auth/forgot').expect(200));
+    await page('forgot password, sent', visitor.get('/auth/forgot/sent').expect(200));
+    await page('a reset link that does not work', visitor.get(`/auth/reset/${randomUUID()}.${'A'.repeat(43)}`).expect(404));
+    await page('a reset that is not there', visitor.get(`/auth/reset-status/${randomUUID()}`).expect(404));
+    const passwordEmails = createPasswordEmails('https://tutorials.example.com/');
+    for (const [name, mail] of [
+      ['reset email', passwordEmails.reset()],
+      ['password changed email', passwordEmails.changed('reset', new Date())],
+    ] as const)
+      seen.push([`${name}, text`, mail.text], [`${name}, HTML`, visibleText(mail.html)]);
+
     const email = createRegistrationEmail('https://tutorials.example.com/')();
     seen.push(['welcome email, text', email.text], ['welcome email, HTML', visibleText(email.html)]);
 
-    t.equal(seen.length, 26, 'every page and the email were read');
+    t.equal(seen.length, 35, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

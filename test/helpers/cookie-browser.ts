@@ -13,7 +13,7 @@ export interface CookieBrowser {
   /** The Cookie header this browser sends. */
   cookieHeader(): string;
   get(path: string): Promise<Response>;
-  /** Posts a form from one of the site's own pages, keeping the cookies the answer sets. */
+  /** Posts a form as from one of the site's pages (put its `_csrf` in `form`). */
   post(path: string, form: Record<string, string>): Promise<Response>;
   /** Opens the log-in page and posts its form; returns the answer to the post. */
   logIn(email: string, password: string): Promise<Response>;

@@ -31,7 +31,14 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
     cookieSecret: 'test-secret-that-is-long-enough-for-anything',
     production: false,
     bcryptCost: 4,
-    rateLimits: { registrationsPerAddress: ROOMY, videoEditsPerCreator: ROOMY, viewingsPerAddress: ROOMY },
+    rateLimits: {
+      registrationsPerAddress: ROOMY,
+      videoEditsPerCreator: ROOMY,
+      viewingsPerAddress: ROOMY,
+      passwordResetsPerAddress: ROOMY,
+      passwordResetsPerEmail: ROOMY,
+      passwordChecksPerUser: ROOMY,
+    },
     loginThrottle: { failuresPerDevice: ROOMY, failuresPerAddress: ROOMY, untrustedPerAccount: { tries: 1_000, refillSeconds: 1 } },
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
     // An email deferred by a test's fault is tried again within a fraction of a second.

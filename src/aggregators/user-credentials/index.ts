@@ -8,7 +8,7 @@ import type { ProjectionDefinition } from '../definition.ts';
 
 export const USER_CREDENTIALS_SUBSCRIBER_ID = 'aggregators:user-credentials';
 
-const CREDENTIAL_EVENTS = ['Registered', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
+const CREDENTIAL_EVENTS = ['Registered', 'PasswordChanged', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
 type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
 const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [type, identityEventSchemas[type]])) as Pick<
@@ -16,8 +16,8 @@ const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [ty
   (typeof CREDENTIAL_EVENTS)[number]
 >;
 
-/** A credentials event, with a registration's sealed fields opened (undefined: the user was erased, its key is gone). */
-type CredentialChange = { readonly event: CredentialEvent; readonly opened?: { readonly email: string; readonly passwordHash: string } };
+/** A credentials event, with its sealed fields opened (undefined: the user was erased, its key is gone). */
+type CredentialChange = { readonly event: CredentialEvent; readonly opened?: { readonly email?: string; readonly passwordHash: string } };
 
 /**
  * Checks the contract and opens a registration's sealed email and hash (through the batch's
@@ -27,6 +27,10 @@ type CredentialChange = { readonly event: CredentialEvent; readonly opened?: { r
  */
 async function parseCredentialChange(message: RawMessage, trx: Knex.Transaction): Promise<CredentialChange | undefined> {
   const event = parseMessage(credentialSchemas, message);
+  if (event?.type === 'PasswordChanged') {
+    const passwordHash = await openMessageField(createPersonalData(trx), event, event.data.userId, 'passwordHash', event.data.passwordHash);
+    return { event, opened: passwordHash === undefined ? undefined : { passwordHash } };
+  }
   if (event?.type !== 'Registered') return event && { event };
   const personalData = createPersonalData(trx);
   const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
@@ -38,11 +42,20 @@ async function parseCredentialChange(message: RawMessage, trx: Knex.Transaction)
 async function applyChange({ event, opened }: CredentialChange, trx: Knex.Transaction): Promise<void> {
   switch (event.type) {
     case 'Registered':
-      if (!opened) return;
+      if (!opened?.email) return;
       await trx('user_credentials')
         .insert({ user_id: event.data.userId, email: opened.email, password_hash: opened.passwordHash, registered_at: event.time })
         .onConflict('user_id')
         .ignore();
+      return;
+    // The new hash, and one more change counted: sessions started under the old count end
+    // (sessions.ts). The position guard makes a second application change nothing.
+    case 'PasswordChanged':
+      if (!opened) return;
+      await trx('user_credentials')
+        .where({ user_id: event.data.userId })
+        .where('password_changed_position', '<', event.globalPosition)
+        .update({ password_hash: opened.passwordHash, password_version: trx.raw('password_version + 1'), password_changed_position: event.globalPosition });
       return;
     case 'UserErased':
       await trx('user_credentials').where({ user_id: event.data.userId }).delete();

@@ -89,7 +89,7 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     const session = req.session!;
     // Logging in over another log-in (someone else's, on a shared computer) ends that one.
     if (session.sid) await sessions.end(session.sid);
-    session.sid = await sessions.start(account.userId);
+    session.sid = await sessions.start(account.userId, account.passwordVersion);
     // A token seen before log-in (on a shared computer, say) is no good after it.
     session.csrfToken = newCsrfToken();
     session.flash = 'You are logged in.';

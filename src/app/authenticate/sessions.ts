@@ -35,8 +35,12 @@ interface SessionUserRow {
  */
 export function createSessions(db: Knex) {
   return {
-    /** A new session for `userId`; returns the id for the cookie. */
-    async start(userId: string): Promise<string> {
+    /**
+     * A new session for `userId`; returns the id for the cookie. `passwordVersion` is the count of
+     * password changes the password was checked against (read with the hash): a change applied
+     * since then ends this session too. Without it, the count as it is now.
+     */
+    async start(userId: string, passwordVersion?: number): Promise<string> {
       const sessionId = randomBytes(32).toString('base64url');
       // Expired rows go a few at a time as people log in: no sweeper to run, and the table holds
       // little more than the live sessions.
@@ -47,6 +51,7 @@ export function createSessions(db: Knex) {
         id_hash: hashOf(sessionId),
         user_id: userId,
         expires_at: db.raw('now() + make_interval(secs => ?)', [SESSION_MAX_AGE_MS / 1000]),
+        password_version: passwordVersion ?? db.raw('COALESCE((SELECT password_version FROM user_credentials WHERE user_id = ?), 0)', [userId]),
       });
       const newest = db(TABLE)
         .where({ user_id: userId })
@@ -60,6 +65,15 @@ export function createSessions(db: Knex) {
       await db(TABLE)
         .where({ id_hash: hashOf(sessionId) })
         .delete();
+    },
+    /**
+     * Keeps this session through the password change that will be the user's `passwordVersion`th
+     * (its own change, on the account page), while every other session ends when it lands.
+     */
+    async keepThrough(sessionId: string, passwordVersion: number): Promise<void> {
+      await db(TABLE)
+        .where({ id_hash: hashOf(sessionId) })
+        .update({ password_version: passwordVersion });
     },
     /** Ends every session of the user, in every browser ("log out everywhere", a password change). Returns how many. */
     async endAllFor(userId: string): Promise<number> {
@@ -86,6 +100,8 @@ export function createSessions(db: Knex) {
         .where('session.id_hash', hashOf(sessionId))
         .where('session.expires_at', '>', db.fn.now())
         .whereNotExists(erasureOf(db, 'session.user_id'))
+        // A password changed since the session began ends it (reset, or a change made elsewhere).
+        .where('session.password_version', '>=', db.ref('credentials.password_version'))
         .first<SessionUserRow | undefined>('session.user_id', 'credentials.email', 'credentials.roles');
       return row && { userId: row.user_id, email: row.email, admin: row.roles.includes(ADMIN_ROLE) };
     },

@@ -20,6 +20,24 @@ const text = (body: unknown, name: string): string => {
   return typeof value === 'string' ? value : '';
 };
 
+/**
+ * The rules of a new password, typed twice (registration, a reset, a change on the account page):
+ * one message per field that breaks one, none when both are good.
+ */
+export function newPasswordErrors(password: string, passwordAgain: string): { password?: string; passwordAgain?: string } {
+  const errors: { password?: string; passwordAgain?: string } = {};
+  // bcrypt reads only the first 72 bytes: a longer password would be silently cut.
+  const bytes = Buffer.byteLength(password, 'utf8');
+  if (bytes < MIN_PASSWORD_BYTES) errors.password = `Choose a password of at least ${MIN_PASSWORD_BYTES} characters.`;
+  else if (bytes > MAX_PASSWORD_BYTES) errors.password = `That password is too long: a password holds ${PASSWORD_LENGTH_WORDS}. Choose a shorter one.`;
+  // A tab, line break or NUL is seldom typed on purpose, and some keyboards and password fields
+  // cannot type it again at log-in.
+  else if (CONTROL_CHARACTER.test(password))
+    errors.password = 'A password cannot contain control characters (such as tabs or line breaks). Choose one without them.';
+  if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same. Type the same password in both fields.';
+  return errors;
+}
+
 /** The registration form's rules, with one message per field that breaks one. */
 export function validateRegistration(body: unknown): Validated {
   const email = normaliseEmail(text(body, 'email'));
@@ -32,15 +50,7 @@ export function validateRegistration(body: unknown): Validated {
   else if (email.length > MAX_EMAIL_LENGTH) errors.email = `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.`;
   else if (!emailSchema.safeParse(email).success) errors.email = 'That does not look like an email address (name@example.com).';
 
-  // bcrypt reads only the first 72 bytes: a longer password would be silently cut.
-  const bytes = Buffer.byteLength(password, 'utf8');
-  if (bytes < MIN_PASSWORD_BYTES) errors.password = `Choose a password of at least ${MIN_PASSWORD_BYTES} characters.`;
-  else if (bytes > MAX_PASSWORD_BYTES) errors.password = `That password is too long: a password holds ${PASSWORD_LENGTH_WORDS}. Choose a shorter one.`;
-  // A tab, line break or NUL is seldom typed on purpose, and some keyboards and password fields
-  // cannot type it again at log-in.
-  else if (CONTROL_CHARACTER.test(password))
-    errors.password = 'A password cannot contain control characters (such as tabs or line breaks). Choose one without them.';
-  if (password !== passwordAgain) errors.passwordAgain = 'The two passwords are not the same. Type the same password in both fields.';
+  Object.assign(errors, newPasswordErrors(password, passwordAgain));
 
   const validUserId = z.uuid().safeParse(userId).success;
   if (!validUserId) errors.userId = 'The form was damaged; it has been reset. Please fill it in again.';

@@ -24,3 +24,10 @@ export function registrationEmailId(userId: string): string {
 export function resentRegistrationEmailId(commandId: string): string {
   return uuidV5(commandId, RESENT_EMAIL_NAMESPACE);
 }
+
+const PASSWORD_EMAIL_NAMESPACE = 'c2a7e9d4-6b1f-4e83-9d5a-1f3b8c0e7a62';
+
+/** The email an event about a password asks for (a reset link, a change notice): one per event, however often it is handled. */
+export function passwordEmailId(eventId: string): string {
+  return uuidV5(eventId, PASSWORD_EMAIL_NAMESPACE);
+}

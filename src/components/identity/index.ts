@@ -10,6 +10,9 @@ import { createCommandHandlers } from './handlers/commands.ts';
 import { createEventHandlers } from './handlers/events.ts';
 import { createSendEmailEventHandlers } from './handlers/send-email-events.ts';
 import { createRegistrationEmail } from './registration-email.ts';
+import { createPasswordEmails } from './password-emails.ts';
+import { createPasswordEventHandlers } from './handlers/password-events.ts';
+import type { AccountLinks } from '../../account-links/index.ts';
 
 /** Subscriber ids name position and dead-letter streams: renaming one replays its category. */
 export const IDENTITY_SUBSCRIBER_IDS = {
@@ -30,6 +33,11 @@ interface SubscriberDeps {
   readonly personalData?: PersonalData;
   readonly consumerGroup?: ConsumerGroup;
   readonly subscription?: SubscriptionSettings;
+  /**
+   * Signs and checks account links (src/account-links): ResetPassword needs it to check a token's
+   * hash, and is parked by a process built without it.
+   */
+  readonly accountLinks?: AccountLinks;
 }
 
 export interface IdentityComponentDeps extends SubscriberDeps {
@@ -56,8 +64,8 @@ function subscribe(
   });
 }
 
-function commandHandler({ messageStore, logger, personalData = plainOnlyPersonalData }: SubscriberDeps): (message: RawMessage) => Promise<void> {
-  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger, personalData }));
+function commandHandler({ messageStore, logger, personalData = plainOnlyPersonalData, accountLinks }: SubscriberDeps): (message: RawMessage) => Promise<void> {
+  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger, personalData, accountLinks }));
 }
 
 /**
@@ -80,10 +88,10 @@ export function createIdentityComponent(deps: IdentityComponentDeps) {
   const { messageStore, personalData = plainOnlyPersonalData } = deps;
   const handlers = {
     commands: commandHandler(inner),
-    events: createDispatcher(
-      identityEventSchemas,
-      createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData }),
-    ),
+    events: createDispatcher(identityEventSchemas, {
+      ...createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData }),
+      ...createPasswordEventHandlers({ messageStore, logger, personalData, emails: createPasswordEmails(deps.siteUrl) }),
+    }),
     sendEmailEvents: createDispatcher(sendEmailEventSchemas, createSendEmailEventHandlers({ messageStore, logger })),
   };
   const subscriptions: Subscription[] = [

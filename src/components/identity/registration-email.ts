@@ -28,7 +28,7 @@ export function createRegistrationEmail(siteUrl: string): () => RegistrationEmai
 }
 
 /** `<siteUrl>/<page>` (`auth/log-in`, or '' for the home page), keeping any path the site is served under (https://example.com/tutorials). */
-function siteUrlOf(siteUrl: string, page: string): string {
+export function siteUrlOf(siteUrl: string, page: string): string {
   let url: URL;
   try {
     url = new URL(siteUrl);

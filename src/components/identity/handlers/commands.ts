@@ -14,6 +14,8 @@ import { answerId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
 import { reservationOf } from '../reservation.ts';
 import { createResendRegistrationEmail } from './resend-registration-email.ts';
+import { createPasswordCommandHandlers } from './passwords.ts';
+import type { AccountLinks } from '../../../account-links/index.ts';
 
 type Command<T extends IdentityCommand['type']> = Recorded<Extract<IdentityCommand, { type: T }>>;
 
@@ -22,6 +24,8 @@ interface Deps {
   readonly logger: Logger;
   /** Opens the sealed email of a command or a user's stream. */
   readonly personalData: PersonalData;
+  /** Checks reset links' token hashes (ResetPassword). */
+  readonly accountLinks?: AccountLinks | undefined;
 }
 
 /**
@@ -31,7 +35,7 @@ interface Deps {
  * that check still writes nothing new. Writes to a user's stream expect the version that was
  * read: a conflict throws, the subscription retries, and the handler reads and decides again.
  */
-export function createCommandHandlers({ messageStore, logger, personalData }: Deps): Required<HandlerMap<IdentityCommand>> {
+export function createCommandHandlers({ messageStore, logger, personalData, accountLinks }: Deps): Required<HandlerMap<IdentityCommand>> {
   async function loadIdentity(userId: string): Promise<{ state: Identity; version: number }> {
     return messageStore.project(identityStreamName(userId), identityProjection);
   }
@@ -168,5 +172,6 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     GrantAdminRole: (command) => changeAdminRole(command, 'grant'),
     RevokeAdminRole: (command) => changeAdminRole(command, 'revoke'),
     ResendRegistrationEmail: createResendRegistrationEmail({ messageStore, logger }),
+    ...createPasswordCommandHandlers({ messageStore, logger, personalData, accountLinks }),
   };
 }
