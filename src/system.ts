@@ -137,7 +137,7 @@ export function createSystem(config: SystemConfig): System {
   const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
   // Account links are signed with the newest cookie key: rotating it voids the links in flight.
   const accountLinks = createAccountLinks(cookieKeys[0]!);
-  const identity = createIdentityComponent({ ...subscriberDeps, personalData, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
+  const identity = createIdentityComponent({ ...subscriberDeps, personalData, accountLinks, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
   const mail = config.mail ?? DEFAULTS.mail;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({

@@ -3,6 +3,7 @@ import { type Projection, type RawMessage, type Recorded } from '../../message-s
 import type { PersonalField } from '../../personal-data/seal.ts';
 import { identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import { applyWelcomeEmail, NO_WELCOME_EMAILS, type WelcomeEmails } from './welcome-email.ts';
+import { applyVerification, NO_VERIFICATION, type Verification } from './verification.ts';
 
 /** A user as the `identity-<userId>` stream tells it. */
 export interface Identity {
@@ -14,6 +15,8 @@ export interface Identity {
   readonly admin: boolean;
   /** The welcome emails asked for, the latest one's state, and when the user asked again. */
   readonly welcome: WelcomeEmails;
+  /** Whether the address is verified, and the links sent to verify it or a new one. */
+  readonly verification: Verification;
   /**
    * Global positions of the messages this stream's events answer (their causation): a message
    * found here was handled already, whatever the handler decided then.
@@ -21,7 +24,7 @@ export interface Identity {
   readonly handled: ReadonlySet<number>;
 }
 
-const initial: Identity = { registered: false, email: undefined, erased: false, admin: false, welcome: NO_WELCOME_EMAILS, handled: new Set() };
+const initial: Identity = { registered: false, email: undefined, erased: false, admin: false, welcome: NO_WELCOME_EMAILS, verification: NO_VERIFICATION, handled: new Set() };
 
 function answered(state: Identity, message: RawMessage): Identity {
   const cause = message.metadata.causationMessageGlobalPosition;
@@ -38,7 +41,7 @@ function checked(apply: (state: Identity, event: Recorded<IdentityEvent>) => Ide
     const event = parseMessage(identityEventSchemas, message);
     if (!event) return state;
     const next = apply(answered(state, message), event);
-    return { ...next, welcome: applyWelcomeEmail(next.welcome, event) };
+    return { ...next, welcome: applyWelcomeEmail(next.welcome, event), verification: applyVerification(next.verification, event) };
   };
 }
 
@@ -54,6 +57,11 @@ export const identityProjection: Projection<Identity> = {
     RegistrationEmailResendRefused: checked((state) => state),
     AdminRoleGranted: checked((state) => ({ ...state, admin: true })),
     AdminRoleRevoked: checked((state) => ({ ...state, admin: false })),
+    EmailChangeRequested: checked((state) => state),
+    EmailChangeRefused: checked((state) => state),
+    EmailVerified: checked((state) => state),
+    EmailChanged: checked((state, event) => (event.type === 'EmailChanged' ? { ...state, email: event.data.email } : state)),
+    EmailVerificationRefused: checked((state) => state),
     UserErased: checked((state) => ({ ...state, erased: true })),
   },
 };

@@ -24,3 +24,15 @@ export function registrationEmailId(userId: string): string {
 export function resentRegistrationEmailId(commandId: string): string {
   return uuidV5(commandId, RESENT_EMAIL_NAMESPACE);
 }
+
+const EMAIL_CHANGE_NAMESPACE = '2b7e4f19-8c3d-4a6e-9f05-1d8a7c2e6b43';
+
+/** The verification request (and link) a ChangeEmail makes: one per command however often it is handled. */
+export function emailChangeRequestId(commandId: string): string {
+  return uuidV5(commandId, EMAIL_CHANGE_NAMESPACE);
+}
+
+/** The two emails an email change sends: the link to the new address, the notice to the current one. */
+export function emailChangeEmailIds(requestId: string): { verification: string; notice: string } {
+  return { verification: uuidV5(`${requestId}/verification`, EMAIL_CHANGE_NAMESPACE), notice: uuidV5(`${requestId}/notice`, EMAIL_CHANGE_NAMESPACE) };
+}

@@ -9,7 +9,8 @@ import { IDENTITY_CATEGORY, IDENTITY_COMMAND_CATEGORY, identityCommandSchemas, i
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createEventHandlers } from './handlers/events.ts';
 import { createSendEmailEventHandlers } from './handlers/send-email-events.ts';
-import { createRegistrationEmail } from './registration-email.ts';
+import { createEmailChangeEmails, createRegistrationEmail, verifyLinkUrl } from './registration-email.ts';
+import type { AccountLinks } from '../../account-links/index.ts';
 
 /** Subscriber ids name position and dead-letter streams: renaming one replays its category. */
 export const IDENTITY_SUBSCRIBER_IDS = {
@@ -30,6 +31,8 @@ interface SubscriberDeps {
   readonly personalData?: PersonalData;
   readonly consumerGroup?: ConsumerGroup;
   readonly subscription?: SubscriptionSettings;
+  /** Checks the token hash of a VerifyEmail (src/account-links); without it every one is refused as invalid. */
+  readonly accountLinks?: AccountLinks;
 }
 
 export interface IdentityComponentDeps extends SubscriberDeps {
@@ -56,8 +59,8 @@ function subscribe(
   });
 }
 
-function commandHandler({ messageStore, logger, personalData = plainOnlyPersonalData }: SubscriberDeps): (message: RawMessage) => Promise<void> {
-  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger, personalData }));
+function commandHandler({ messageStore, logger, personalData = plainOnlyPersonalData, accountLinks }: SubscriberDeps): (message: RawMessage) => Promise<void> {
+  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger, personalData, accountLinks }));
 }
 
 /**
@@ -82,7 +85,14 @@ export function createIdentityComponent(deps: IdentityComponentDeps) {
     commands: commandHandler(inner),
     events: createDispatcher(
       identityEventSchemas,
-      createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData }),
+      createEventHandlers({
+        messageStore,
+        logger,
+        renderRegistrationEmail: createRegistrationEmail(deps.siteUrl),
+        renderEmailChange: createEmailChangeEmails(deps.siteUrl),
+        verifyLinkUrl: (userId) => verifyLinkUrl(deps.siteUrl, userId),
+        personalData,
+      }),
     ),
     sendEmailEvents: createDispatcher(sendEmailEventSchemas, createSendEmailEventHandlers({ messageStore, logger })),
   };
