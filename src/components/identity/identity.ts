@@ -24,7 +24,15 @@ export interface Identity {
   readonly handled: ReadonlySet<number>;
 }
 
-const initial: Identity = { registered: false, email: undefined, erased: false, admin: false, welcome: NO_WELCOME_EMAILS, verification: NO_VERIFICATION, handled: new Set() };
+const initial: Identity = {
+  registered: false,
+  email: undefined,
+  erased: false,
+  admin: false,
+  welcome: NO_WELCOME_EMAILS,
+  verification: NO_VERIFICATION,
+  handled: new Set(),
+};
 
 function answered(state: Identity, message: RawMessage): Identity {
   const cause = message.metadata.causationMessageGlobalPosition;

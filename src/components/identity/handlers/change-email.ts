@@ -45,7 +45,13 @@ export function createChangeEmail({ messageStore, logger, personalData, reservat
     if ((await reservations.opened(userId, state.email)) === email) return refuse(REJECTION_REASONS.sameEmail);
     if ((await reservations.reserve(email, command.data.email, userId, command)) !== userId) return refuse(REJECTION_REASONS.emailTaken);
     const requestId = emailChangeRequestId(command.id);
-    const requested = follow(command, 'EmailChangeRequested', { userId, requestId, email: command.data.email }, {}, answerId(command.id, 'EmailChangeRequested'));
+    const requested = follow(
+      command,
+      'EmailChangeRequested',
+      { userId, requestId, email: command.data.email },
+      {},
+      answerId(command.id, 'EmailChangeRequested'),
+    );
     await messageStore.write(stream, requested, version);
     log.info({ requestId }, 'email change requested');
     // The change this one replaces no longer holds its address (unless it is this one's).

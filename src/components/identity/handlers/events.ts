@@ -22,7 +22,14 @@ interface Deps {
  * verification link, another each time one is asked for again, and an email change sends its link
  * to the new address and a notice to the current one.
  */
-export function createEventHandlers({ messageStore, logger, renderRegistrationEmail, renderEmailChange, verifyLinkUrl, personalData }: Deps): HandlerMap<IdentityEvent> {
+export function createEventHandlers({
+  messageStore,
+  logger,
+  renderRegistrationEmail,
+  renderEmailChange,
+  verifyLinkUrl,
+  personalData,
+}: Deps): HandlerMap<IdentityEvent> {
   /**
    * Writes the Send of email `emailId` to `sealed` (an address as the user's stream holds it),
    * unless the user is erased or the email was asked for already: the email's id comes from the
