@@ -24,6 +24,7 @@ import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
+import { createAccountEmailApp } from './app/account-email/index.ts';
 import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
@@ -222,6 +223,7 @@ export function createSystem(config: SystemConfig): System {
     editWait: rateLimits.videoEditWait,
   });
   const videos = createVideosApp({ db, videoStore });
+  const accountEmail = createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered: credentials.emailRegistered });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],
   );
@@ -256,7 +258,15 @@ export function createSystem(config: SystemConfig): System {
     production: config.production,
     trustProxy: config.trustProxy,
     requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
+    viewDirs: [
+      home.viewsDir,
+      authenticate.viewsDir,
+      registerUsers.viewsDir,
+      creatorsPortal.viewsDir,
+      videos.viewsDir,
+      accountEmail.viewsDir,
+      ...admin.viewsDirs,
+    ],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
@@ -265,6 +275,8 @@ export function createSystem(config: SystemConfig): System {
       { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },
       { path: '/videos', router: videos.router },
+      // Email verification (works logged out) and email change; the account page itself is mounted on /account too.
+      { path: '/account', router: accountEmail.router },
     ],
     probes,
     // A session ends at log-out, and when its user is erased (their credentials row goes).

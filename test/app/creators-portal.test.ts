@@ -29,7 +29,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COMMANDS = 'videoPublishing:command';
 
 async function loggedIn(system: TestSystem): Promise<{ agent: TestAgent; account: Account; cookie: string }> {
-  const account = await seedAccount(system.db);
+  const account = await seedAccount(system.db, { verified: true });
   const agent = request.agent(system.app);
   const answer = await logIn(agent, account.email, account.password);
   if (answer.status !== 303) throw new Error(`log-in failed: ${answer.status}`);
