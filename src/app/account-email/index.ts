@@ -164,16 +164,14 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
     const password = typeof body.currentPassword === 'string' ? body.currentPassword : '';
     const refuse = (errors: Record<string, string>) => {
       issueCsrfToken(req, res);
-      res
-        .status(400)
-        .render('account-email', {
-          title: 'Change your email address',
-          current: row.email,
-          verified: row.email_verified,
-          email: typed,
-          errors,
-          maxEmailLength: MAX_EMAIL_LENGTH,
-        });
+      res.status(400).render('account-email', {
+        title: 'Change your email address',
+        current: row.email,
+        verified: row.email_verified,
+        email: typed,
+        errors,
+        maxEmailLength: MAX_EMAIL_LENGTH,
+      });
     };
     const email = emailSchema.safeParse(normaliseEmail(typed));
     if (!email.success) return refuse({ email: 'Enter an email address, like name@example.com.' });

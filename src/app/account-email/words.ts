@@ -3,7 +3,7 @@ import { REJECTION_REASONS, VERIFICATION_REFUSALS } from '../../contracts/identi
 type VerificationReason = (typeof VERIFICATION_REFUSALS)[keyof typeof VERIFICATION_REFUSALS];
 
 /** What a refused link means to the person holding it, and whether a new link would help. Keyed by every reason. */
-export const VERIFICATION_WORDS: Record<VerificationReason, { title: string; sentence: string; newLink: boolean }> = {
+const VERIFICATION_WORDS: Record<VerificationReason, { title: string; sentence: string; newLink: boolean }> = {
   [VERIFICATION_REFUSALS.invalid]: {
     title: 'This link does not work',
     sentence: 'This link is not one we sent, or part of it is missing. Copy the whole link from the email and try again.',

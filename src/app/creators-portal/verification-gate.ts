@@ -4,7 +4,7 @@ import type { MessageStore } from '../../message-store/index.ts';
 import { durationInWords } from '../../web/duration-words.ts';
 
 /** What the upload gate shows a user who has not confirmed their address. */
-export interface VerificationGate {
+interface VerificationGate {
   /** The latest link is still on its way (or being retried): asking again would be refused behind it. */
   readonly onItsWay: boolean;
   /** They may have the link sent again now (the welcome email's rule: a few times a day). */
