@@ -55,7 +55,9 @@ test('user-credentials: Registered → a row with the id, email, hash and the ti
     await drain(scope.running(aggregator(store, db)));
 
     const [event] = await store.readStream(identityStreamName(user.userId));
-    t.deepEqual(await rows(db), [{ user_id: user.userId, email: user.email, password_hash: user.passwordHash, registered_at: event!.time, roles: [] }]);
+    t.deepEqual(await rows(db), [
+      { user_id: user.userId, email: user.email, password_hash: user.passwordHash, registered_at: event!.time, roles: [], email_verified: false },
+    ]);
   } finally {
     await scope.close();
   }

@@ -66,6 +66,8 @@ function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof create
     minimumUploadRate: { bytesPerSecond: 1, windowMs: 60_000 },
     editWait: async () => 0,
     maxVideosInHand: 4,
+    // A creator whose address is confirmed: the upload gate has its own tests (account-email.test.ts).
+    emailVerified: async () => true,
     ...parts,
   });
   const app = express();

@@ -53,6 +53,8 @@ interface CreatorsPortalDeps {
   readonly maxVideosInHand: number;
   readonly newId?: () => string;
   readonly uploadSlots?: UploadSlots;
+  /** Whether the user's address is confirmed; the credentials projection's answer unless given. */
+  readonly emailVerified?: (userId: string) => Promise<boolean>;
 }
 
 const UPLOAD_SLOTS = { perUser: 2, total: 8 };
@@ -92,8 +94,10 @@ export function createCreatorsPortalApp({
   editWait,
   newId = randomUUID,
   uploadSlots = createUploadSlots(UPLOAD_SLOTS),
+  emailVerified,
 }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
+  const verified = emailVerified ?? queries.emailVerified;
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
 
@@ -125,7 +129,7 @@ export function createCreatorsPortalApp({
    */
   async function gateOf(req: Request) {
     const userId = req.context.userId!;
-    return (await queries.emailVerified(userId)) ? undefined : verificationGate(messageStore, userId, newId());
+    return (await verified(userId)) ? undefined : verificationGate(messageStore, userId, newId());
   }
 
   router.get('/', async (req, res) => {
