@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
+import { EMAIL_CHANGE_TRIES } from '../../src/app/account-email/index.ts';
 import { eraseUser } from '../../src/components/identity/erase-user.ts';
 import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
@@ -204,4 +205,23 @@ scopedTest('email change: a taken address is refused; a new one switches only wh
   t.equal((await logIn(request.agent(system.app), 'lin@example.com', PASSWORD)).status, 401, 'the old address no longer logs in');
   const eve = await registered(system, 'lin@example.com');
   t.ok(eve.userId, 'someone else registers the old address');
+});
+
+scopedTest('email change: tries of the form are limited per user, right password or wrong', async (t, scope) => {
+  const system = scope.running(await createTestSystem());
+  system.start();
+  const { agent } = await loggedIn(system, 'kim@example.com');
+  const tryOnce = async () => {
+    const page = await agent.get('/account/email');
+    return agent
+      .post('/account/email')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: csrfTokenOf(page), email: 'other@example.com', currentPassword: 'a guess' });
+  };
+  for (let n = 1; n <= EMAIL_CHANGE_TRIES.points; n += 1) t.equal((await tryOnce()).status, 400, `wrong password ${n} → 400`);
+  const limited = await tryOnce();
+  t.equal(limited.status, 429, `try ${EMAIL_CHANGE_TRIES.points + 1} in an hour → 429`);
+  t.ok(Number(limited.headers['retry-after']) > 0, 'with Retry-After');
+  t.match(limited.text, /several times in the last hour/);
 });

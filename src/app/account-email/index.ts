@@ -21,7 +21,9 @@ import { derivedMessageId, type MessageStore } from '../../message-store/index.t
 import type { PersonalData } from '../../personal-data/seal.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
-import { BadRequestError, NotFoundError } from '../../web/errors.ts';
+import { BadRequestError, NotFoundError, TooManyRequestsError } from '../../web/errors.ts';
+import { durationInWords } from '../../web/duration-words.ts';
+import { keyOf, limiter, takePoint } from '../../web/rate-limits.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import { answerTo } from './answers.ts';
 import { changeRefusalWords, verificationWords } from './words.ts';
@@ -32,6 +34,12 @@ const uuid = z.uuid();
 const VERIFY_NAMESPACE = '4c1e8b52-9d3f-4a07-b6e2-8f5a0c7d1e94';
 const NO_ACCOUNT = { title: 'No such account', next: { href: '/', label: 'Go to the home page' } };
 const NO_SUCH_PAGE = 'There is nothing at this address. The link may be mistyped.';
+/**
+ * Tries of the email change form per user, right password or wrong: each right one sends two
+ * emails (one to an address the user types), and each wrong one is a guess at the password of a
+ * session someone may have left open. Generous for a person, a wall for a script.
+ */
+export const EMAIL_CHANGE_TRIES = { points: 5, windowSeconds: 60 * 60 } as const;
 
 /** A refusal's HTTP status: the link's fault, its age, or nothing wrong at all (used: it did its job). */
 const STATUS_OF: Record<string, number> = {
@@ -69,6 +77,7 @@ interface CredentialsRow {
  * mail scanner or link preview that fetches the link confirms nothing by itself.
  */
 export function createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered, newId = randomUUID }: AccountEmailDeps) {
+  const emailChangeTries = limiter(db, 'email-changes-user', EMAIL_CHANGE_TRIES);
   const credentialsOf = (userId: string): Promise<CredentialsRow | undefined> =>
     db<CredentialsRow>('user_credentials').where('user_id', userId).first('user_id', 'email', 'password_hash', 'email_verified');
 
@@ -173,6 +182,12 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
         maxEmailLength: MAX_EMAIL_LENGTH,
       });
     };
+    const wait = await takePoint(emailChangeTries, keyOf(userId));
+    if (wait > 0)
+      throw new TooManyRequestsError(
+        `You have tried to change your email address several times in the last hour. Try again in ${durationInWords(wait)}.`,
+        wait,
+      );
     const email = emailSchema.safeParse(normaliseEmail(typed));
     if (!email.success) return refuse({ email: 'Enter an email address, like name@example.com.' });
     if (!(await passwords.verify(password, row.password_hash))) return refuse({ currentPassword: 'That is not your current password.' });
