@@ -141,7 +141,10 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     const email = createRegistrationEmail('https://tutorials.example.com/')();
     seen.push(['welcome email, text', email.text], ['welcome email, HTML', visibleText(email.html)]);
     const change = createEmailChangeEmails('https://tutorials.example.com/');
-    for (const [name, made] of [['email change link', change.verification()], ['email change notice', change.notice()]] as const) {
+    for (const [name, made] of [
+      ['email change link', change.verification()],
+      ['email change notice', change.notice()],
+    ] as const) {
       seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
     }
 
