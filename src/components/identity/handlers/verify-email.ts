@@ -44,7 +44,10 @@ export function createVerifyEmail({ messageStore, logger, reservations, accountL
       log.info({ reason }, 'email verification refused');
     };
     if (state.erased || !state.registered) return refuse(VERIFICATION_REFUSALS.noAccount);
-    if (!accountLinks?.matches('verify-email', requestId, tokenHash)) return refuse(VERIFICATION_REFUSALS.invalid);
+    // A process that cannot check links (the admin CLI without COOKIE_SECRET) must not refuse a
+    // good one: it throws, and the message is retried and parked for the app to replay.
+    if (!accountLinks) throw new Error(`VerifyEmail ${command.id} needs the account links' key to be checked; this process was started without it`);
+    if (!accountLinks.matches('verify-email', requestId, tokenHash)) return refuse(VERIFICATION_REFUSALS.invalid);
     const named = requestNamed(state.verification, requestId, command.time);
     if ('refused' in named) return refuse(named.refused);
     if (named.kind === 'welcome') {
