@@ -12,6 +12,7 @@ import { createSystem, type System } from './system.ts';
 import { seedDemo } from './demo/index.ts';
 import { createSeedingProgress } from './demo/progress.ts';
 import { ffmpegPath } from './media-tools.ts';
+import { createAccountLinks } from './account-links/index.ts';
 
 const SHUTDOWN_GRACE_MS = 10_000;
 // One Ctrl-C can arrive twice: from the terminal, and passed on by `tsx watch` (npm run dev) or
@@ -174,7 +175,7 @@ async function main(): Promise<void> {
     if (demoSeeding) {
       const { messageStore, videoStore } = system;
       seeding = demoSeeding
-        .track(seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost }))
+        .track(seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost, accountLinks: createAccountLinks(cookieSecret[0]!) }))
         .catch((error: unknown) => logger.warn({ err: error }, 'demo content not seeded; the site works without it'));
     }
   } catch (error) {

@@ -28,6 +28,7 @@ import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
 import { createPasswordResetApp, VIEWS_DIR as PASSWORDS_VIEWS_DIR } from './app/passwords/index.ts';
 import { createChangePasswordApp } from './app/passwords/account.ts';
+import { createAccountEmailApp } from './app/account-email/index.ts';
 import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
@@ -236,6 +237,7 @@ export function createSystem(config: SystemConfig): System {
     editWait: rateLimits.videoEditWait,
   });
   const videos = createVideosApp({ db, videoStore });
+  const accountEmail = createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered: credentials.emailRegistered });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],
   );
@@ -278,6 +280,7 @@ export function createSystem(config: SystemConfig): System {
       PASSWORDS_VIEWS_DIR,
       creatorsPortal.viewsDir,
       videos.viewsDir,
+      accountEmail.viewsDir,
       ...admin.viewsDirs,
     ],
     routes: [
@@ -291,6 +294,8 @@ export function createSystem(config: SystemConfig): System {
       { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },
       { path: '/videos', router: videos.router },
+      // Email verification (works logged out) and email change; the account page itself is mounted on /account too.
+      { path: '/account', router: accountEmail.router },
     ],
     probes,
     // A session ends at log-out, and when its user is erased (their credentials row goes).

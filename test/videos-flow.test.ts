@@ -9,7 +9,7 @@ import { makeVideo, tempDir } from './fixtures/video-sources.ts';
 
 /** Logs a new creator in and finds the upload form's action (its CSRF token rides in the query). */
 async function creator(system: Awaited<ReturnType<typeof createTestSystem>>) {
-  const account = await seedAccount(system.db);
+  const account = await seedAccount(system.db, { verified: true });
   const agent = request.agent(system.app);
   await logIn(agent, account.email, account.password);
   const portal = await agent.get('/creators-portal').expect(200);

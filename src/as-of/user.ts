@@ -39,6 +39,8 @@ function apply(user: User, message: RawMessage): User {
       case 'Registered':
         // A sealed email is not opened here: the as-of view folds without the key store.
         return { ...user, registered: true, email: typeof identity.data.email === 'string' ? identity.data.email : SEALED, registeredAt: identity.time };
+      case 'EmailChanged':
+        return { ...user, email: typeof identity.data.email === 'string' ? identity.data.email : SEALED };
       case 'UserErased':
         return { ...user, email: ERASED };
       case 'RegistrationRejected':
@@ -59,6 +61,10 @@ function apply(user: User, message: RawMessage): User {
       case 'PasswordResetRequested':
       case 'PasswordResetRefused':
       case 'PasswordChanged':
+      case 'EmailChangeRequested':
+      case 'EmailChangeRefused':
+      case 'EmailVerified':
+      case 'EmailVerificationRefused':
         // Nothing this view shows: a refused resend sent nothing, and a password is never shown.
         return user;
     }

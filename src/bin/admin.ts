@@ -18,6 +18,7 @@ import {
   type RoleChange,
 } from '../contracts/identity.ts';
 import { createIdentityCommandSubscription } from '../components/identity/index.ts';
+import { createAccountLinks, type AccountLinks } from '../account-links/index.ts';
 import { reservationOf } from '../components/identity/reservation.ts';
 import { createPersonalData } from '../personal-data/seal.ts';
 import { parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
@@ -111,14 +112,15 @@ function describe(outcome: Outcome, email: string): { line: string; code: number
   };
 }
 
-async function run(request: Request, urls: DatabaseUrls, logger: Logger): Promise<number> {
+async function run(request: Request, urls: DatabaseUrls, logger: Logger, accountLinks: AccountLinks | undefined): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 3 });
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: 2 });
   const personalData = createPersonalData(db);
   const subscriptions = [
-    createIdentityCommandSubscription({ messageStore, logger, personalData, subscription: { pollIntervalMs: 500 } }),
+    // With the app's key it can decide a VerifyEmail waiting in the category too; without, one is parked for the app.
+    createIdentityCommandSubscription({ messageStore, logger, personalData, accountLinks, subscription: { pollIntervalMs: 500 } }),
     ...liveSubscriptions(userCredentialsDefinition, { db, messageStore, logger, subscription: { pollIntervalMs: 500 } }),
   ];
   try {
@@ -179,6 +181,8 @@ await runCliTool({
   parse: (args, environment): { request: Request; env: Env } => ({ request: parseRequest(args), env: parseEnv(environment) }),
   run({ request, env }) {
     const logger = cliLogger(env);
-    return withDatabases(env, logger, (urls) => run(request, urls, logger));
+    return withDatabases(env, logger, (urls) =>
+      run(request, urls, logger, env.cookieSecrets?.[0] === undefined ? undefined : createAccountLinks(env.cookieSecrets[0])),
+    );
   },
 });

@@ -7,6 +7,7 @@ import { messageVersions } from '../contracts/versions.ts';
 import { createMessageStore, createMessageStorePool } from '../message-store/index.ts';
 import { createLocalVideoStore } from '../video-store/index.ts';
 import { cliLogger, EXIT, exitOnInterrupt, runCliTool, withDatabases } from './cli.ts';
+import { createAccountLinks } from '../account-links/index.ts';
 
 /*
  * npm run seed      register the demo creator and send the three sample videos for publishing
@@ -30,6 +31,8 @@ async function run(urls: DatabaseUrls, env: Env, logger: Logger): Promise<void> 
       ffmpegPath,
       logger,
       bcryptCost: env.bcryptCost,
+      // Only the app's own key makes a link it accepts; without COOKIE_SECRET the demo creator confirms from its welcome email.
+      ...(env.cookieSecrets?.[0] !== undefined && { accountLinks: createAccountLinks(env.cookieSecrets[0]) }),
       onlyIntoEmptyStore: false,
     });
     const sent = written.filter((message) => message.type === 'PublishVideo').length;

@@ -34,6 +34,8 @@ export function normaliseEmail(email: string): string {
 
 export const emailSchema = z.email().max(MAX_EMAIL_LENGTH);
 // A bcrypt hash ($2a$/$2b$/$2y$, cost, 53 characters of salt and digest): nothing else is stored as one.
+/** The SHA-256 (hex) of an account link's token: what a command carries in place of the token. */
+export const tokenHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'not a SHA-256 in hex');
 export const passwordHashSchema = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash');
 
 /** Who asked for a role change, as a person would read it in an audit ("cli:alice@host"). */
@@ -77,6 +79,16 @@ export const identityCommandSchemas = {
   }),
   /** On identity:command-<commandId>: the logged-in user changed their password (the web app checked the current one). */
   ChangePassword: z.object({ userId: z.uuid(), passwordHash: personalField(passwordHashSchema) }),
+  /**
+   * On identity:command-<userId>: the holder of a verification link asks to verify. `tokenHash` is
+   * the SHA-256 of the link's token (src/account-links), never the token itself.
+   */
+  VerifyEmail: z.object({ userId: z.uuid(), requestId: z.uuid(), tokenHash: tokenHashSchema }),
+  /**
+   * On identity:command-<userId>: the user (who typed their current password, checked by the page)
+   * asks to move their account to `email`, sealed with their key. Switches only once verified.
+   */
+  ChangeEmail: z.object({ userId: z.uuid(), email: personalField(emailSchema) }),
 } as const;
 
 export const identityEventSchemas = {
@@ -111,13 +123,29 @@ export const identityEventSchemas = {
     how: z.enum(['reset', 'changed']),
     requestId: z.uuid().optional(),
   }),
+  /**
+   * A verification link for a newly asked address: the address is reserved for the user (as at
+   * registration) and switches in when the link is used. `requestId` names the link. A newer one
+   * voids it, and releases its reservation unless the address is the user's again.
+   */
+  EmailChangeRequested: z.object({ userId: z.uuid(), requestId: z.uuid(), email: personalField(emailSchema) }),
+  /** ChangeEmail refused: the address is someone else's, already the user's, or the user is gone. Nothing switched. */
+  EmailChangeRefused: z.object({ userId: z.uuid(), reason: z.string() }),
+  /** The welcome email's link (`requestId` = its email id) was used: the registered address is verified. */
+  EmailVerified: z.object({ userId: z.uuid(), requestId: z.uuid() }),
+  /** An email change's link was used: the account's address is now `email` (verified); `previousEmail` is released. */
+  EmailChanged: z.object({ userId: z.uuid(), requestId: z.uuid(), email: personalField(emailSchema), previousEmail: personalField(emailSchema) }),
+  /** A VerifyEmail that did nothing, and why (VERIFICATION_REFUSALS). */
+  EmailVerificationRefused: z.object({ userId: z.uuid(), requestId: z.uuid(), reason: z.string() }),
   /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id, or the user's own when they deleted their account. */
   UserErased: z.object({ userId: z.uuid(), by: z.string().min(1) }),
 } as const;
 
 export const identityEmailSchemas = {
   EmailReserved: z.object({ email: personalField(emailSchema), userId: z.uuid() }),
-  /** The holder was erased: the next EmailReserved on this stream claims the address again. */
+  /**
+   * The holder was erased, moved to another address (EmailChanged), or abandoned an email change
+   * to it: the next EmailReserved on this stream claims the address again. */
   EmailReleased: z.object({ userId: z.uuid() }),
 } as const;
 
@@ -161,6 +189,27 @@ export const REJECTION_REASONS = {
   unknownEmail: 'no registered user has that email',
   /** For role commands naming a user id: that user is not registered with the address sealed in the command (or is erased). */
   notRegistered: 'that user is not registered with that email',
+  /** ChangeEmail to the address the account already has. */
+  sameEmail: 'that is already the account’s address',
+  /** ChangeEmail or VerifyEmail for an account that is erased or was never registered. */
+  noAccount: 'there is no such account',
+} as const;
+
+/** How long a verification link works, from the request that made it. */
+export const VERIFICATION_LINK_LIFETIME_MS = 7 * 24 * 60 * 60_000;
+
+/** Why a VerifyEmail did nothing (EmailVerificationRefused's reason), as pages tell it apart. */
+export const VERIFICATION_REFUSALS = {
+  /** The token is not this request's (a forged or damaged link). */
+  invalid: 'invalid link',
+  /** A newer link was sent since (or the request is not this user's at all). */
+  superseded: 'a newer link was sent',
+  used: 'link already used',
+  expired: 'link expired',
+  /** The user is erased or was never registered. */
+  noAccount: 'no such account',
+  /** An email change's address was taken by someone else once its reservation expired. */
+  taken: 'the address was taken meanwhile',
 } as const;
 
 /** How long a password-reset link works, from its request's time. */

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import bcrypt from 'bcrypt';
 import { identityCommandStreamName, type IdentityCommand } from '../contracts/identity.ts';
 import { VersionConflictError, type MessageStore } from '../message-store/index.ts';
+import type { AccountLinks } from '../account-links/index.ts';
+import { registrationEmailId } from '../components/identity/ids.ts';
 import type { WrittenMessage } from './written.ts';
 
 /**
@@ -21,9 +23,12 @@ export const demoLogIn = (): string => `Demo creator: log in as ${DEMO_ACCOUNT.e
 /**
  * Asks the identity component to register the demo creator, as the register form would,
  * unless it was asked before (the command stream is not empty). Written at expected version −1,
- * so two seeders racing write one Register between them.
+ * so two seeders racing write one Register between them. Given the site's account links (the
+ * running app's cookie key), it also confirms the address as its welcome email's link would
+ * (VerifyEmail, handled after the Register in the same stream): the demo creator can upload at
+ * once. Without them (the seed CLI with no COOKIE_SECRET), its welcome email in MAIL_DIR has the link.
  */
-export async function requestDemoAccount(messageStore: MessageStore, bcryptCost: number): Promise<WrittenMessage[]> {
+export async function requestDemoAccount(messageStore: MessageStore, bcryptCost: number, accountLinks?: AccountLinks): Promise<WrittenMessage[]> {
   const stream = identityCommandStreamName(DEMO_ACCOUNT.userId);
   if ((await messageStore.streamVersion(stream)) >= 0) return [];
   const command: Extract<IdentityCommand, { type: 'Register' }> = {
@@ -38,5 +43,17 @@ export async function requestDemoAccount(messageStore: MessageStore, bcryptCost:
     if (error instanceof VersionConflictError) return [];
     throw error;
   }
-  return [{ streamName: stream, type: command.type }];
+  if (!accountLinks) return [{ streamName: stream, type: command.type }];
+  const requestId = registrationEmailId(DEMO_ACCOUNT.userId);
+  const tokenHash = accountLinks.hashOf(accountLinks.tokenFor('verify-email', requestId));
+  await messageStore.write(stream, {
+    id: randomUUID(),
+    type: 'VerifyEmail',
+    data: { userId: DEMO_ACCOUNT.userId, requestId, tokenHash },
+    metadata: { traceId: command.metadata.traceId, userId: DEMO_ACCOUNT.userId },
+  });
+  return [
+    { streamName: stream, type: command.type },
+    { streamName: stream, type: 'VerifyEmail' },
+  ];
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { VersionConflictError, type MessageStore } from '../message-store/index.ts';
 import { videoKeys, type VideoStore } from '../video-store/index.ts';
 import { DEMO_ACCOUNT, demoLogIn, requestDemoAccount } from './account.ts';
+import type { AccountLinks } from '../account-links/index.ts';
 import { makeSampleVideo } from './make-sample.ts';
 import { sampleCommands } from './sample-commands.ts';
 import { SAMPLE_VIDEOS, type SampleVideo } from './samples.ts';
@@ -23,6 +24,8 @@ export interface SeedDemoDeps {
   readonly logger: Logger;
   /** BCRYPT_COST, for the demo account's password hash. */
   readonly bcryptCost: number;
+  /** The site's account links, to confirm the demo creator's address (src/demo/account.ts). */
+  readonly accountLinks?: AccountLinks;
   /**
    * True (start-up, the default): seed only a store without videos, or finish a seeding begun
    * earlier; a store where creators have published is left alone. False (`npm run seed`): add
@@ -87,7 +90,7 @@ export async function seedDemo(deps: SeedDemoDeps): Promise<DemoSeeding> {
     return { written: [], skipped: 'the store has videos already' };
   }
 
-  const written = await requestDemoAccount(messageStore, deps.bcryptCost);
+  const written = await requestDemoAccount(messageStore, deps.bcryptCost, deps.accountLinks);
   if (written.length > 0) logger.info({ email: DEMO_ACCOUNT.email, password: DEMO_ACCOUNT.password }, demoLogIn());
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'vt-demo-'));
   try {

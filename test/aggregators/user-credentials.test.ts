@@ -63,6 +63,7 @@ scopedTest('user-credentials: Registered → a row with the id, email, hash and 
       roles: [],
       password_version: 0,
       password_changed_position: '0',
+      email_verified: false,
     },
   ]);
 });
@@ -125,3 +126,38 @@ scopedTest('user-credentials: a replay changes nothing', async (t, scope) => {
   t.equal(replay.status().position, batch.at(-1)!.globalPosition, 'the replay read to the end');
   t.deepEqual(await rows(db), before, 'the rows are as they were');
 });
+
+scopedTest(
+  'user-credentials: EmailVerified confirms the address, EmailChanged moves the row to the new one (confirmed); a rebuild from the start agrees',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const ada = await writeRegistered(store);
+    const lin = await writeRegistered(store);
+    const requestId = randomUUID();
+    const newEmail = uniqueEmail('new');
+    await store.write(identityStreamName(ada.userId), { id: randomUUID(), type: 'EmailVerified', data: { userId: ada.userId, requestId }, metadata: {} });
+    await store.write(identityStreamName(lin.userId), {
+      id: randomUUID(),
+      type: 'EmailChanged',
+      data: { userId: lin.userId, requestId, email: newEmail, previousEmail: lin.email },
+      metadata: {},
+    });
+    await drain(scope.running(aggregator(store, db)));
+    const byUser = async () =>
+      Object.fromEntries(
+        (await db('user_credentials').select<{ user_id: string; email: string; email_verified: boolean }[]>('user_id', 'email', 'email_verified')).map(
+          (row) => [row.user_id, [row.email, row.email_verified]],
+        ),
+      );
+    const live = await byUser();
+    t.deepEqual(live, { [ada.userId]: [ada.email, true], [lin.userId]: [newEmail, true] }, 'Ada is confirmed; Lin logs in with her new, confirmed address');
+
+    // The same definition, applied again from the first message over the same rows, changes nothing.
+    await db('user_credentials').delete();
+    const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
+    const processor = createAggregatorProcessor({ db, subscriberId: 'test:rebuild-user-credentials', projection });
+    await processor.process(await store.readCategory('identity'), 0, processorContext());
+    t.deepEqual(await byUser(), live, 'rebuilt from the messages: the same rows');
+  },
+);

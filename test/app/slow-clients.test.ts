@@ -65,7 +65,7 @@ function trickle(
 }
 
 async function creator(system: TestSystem) {
-  const account = await seedAccount(system.db);
+  const account = await seedAccount(system.db, { verified: true });
   const agent = request.agent(system.app);
   const answer = await logIn(agent, account.email, account.password);
   if (answer.status !== 303) throw new Error(`log-in failed: ${answer.status}`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
+import { createEmailChangeEmails, createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
 import { createPasswordEmails } from '../../src/components/identity/password-emails.ts';
 import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
@@ -123,8 +123,10 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
 
     const agent = request.agent(system.app);
     await logIn(agent, creator.email, creator.password);
-    await page('creators portal', agent.get('/creators-portal').expect(200));
+    await page('creators portal, address not confirmed', agent.get('/creators-portal').expect(200));
     await page('change password', agent.get('/account/password').expect(200));
+    await page('change your email', agent.get('/account/email').expect(200));
+    await page('a verification link for no account', visitor.get(`/account/verify/${randomUUID()}/${randomUUID()}.${'A'.repeat(43)}`).expect(404));
     await page('a video’s page in the portal', agent.get(`/creators-portal/videos/${videoId}`).expect(200));
     await page('a failed video’s page in the portal', agent.get(`/creators-portal/videos/${failedId}`).expect(200));
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
@@ -164,8 +166,15 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
 
     const email = createRegistrationEmail('https://tutorials.example.com/')();
     seen.push(['welcome email, text', email.text], ['welcome email, HTML', visibleText(email.html)]);
+    const change = createEmailChangeEmails('https://tutorials.example.com/');
+    for (const [name, made] of [
+      ['email change link', change.verification()],
+      ['email change notice', change.notice()],
+    ] as const) {
+      seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
+    }
 
-    t.equal(seen.length, 35, 'every page and the emails were read');
+    t.equal(seen.length, 41, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

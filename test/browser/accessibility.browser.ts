@@ -57,7 +57,7 @@ test('in Chromium: every page, empty and filled, at 1280 and 390 px, has no seri
     await check(visitor, 'log in, refused');
 
     // A creator, before and after an upload.
-    const creator = await seedAccount(system.db, { email: 'grace@example.com', password: PASSWORD });
+    const creator = await seedAccount(system.db, { email: 'grace@example.com', password: PASSWORD, verified: true });
     const portal = await (await browser.newContext()).newPage();
     await portal.goto(`${base}/auth/log-in?returnTo=%2Fcreators-portal`);
     await portal.fill('#email', creator.email);

@@ -16,7 +16,7 @@ test('in Chromium: a creator uploads a video, sees it published, renames it; a v
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
     const file = await makeVideo(await tempDir(scope, 'browser-upload-'), { width: 320, height: 240, seconds: 2 });
-    const creator = await seedAccount(system.db);
+    const creator = await seedAccount(system.db, { verified: true });
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });

@@ -18,6 +18,9 @@ import { waitUntil } from '../helpers/wait-until.ts';
 import { videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { FFMPEG, tempDir } from '../fixtures/video-sources.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
+import { createAccountLinks } from '../../src/account-links/index.ts';
+
+const links = createAccountLinks('the app cookie key');
 
 function deps(messageStore: MessageStore, videoStore: VideoStore, extra: Partial<SeedDemoDeps> = {}): SeedDemoDeps {
   return { messageStore, videoStore, ffmpegPath: FFMPEG, logger: silentLogger, bcryptCost: 4, ...extra };
@@ -92,13 +95,13 @@ scopedTest('seedDemo: with the components running, the demo creator can log in a
   const component = videoPublishing(scope, store, videoStore);
   for (const subscription of component.subscriptions) subscription.start();
   const subscriptions = [
-    createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings }),
+    createIdentityCommandSubscription({ messageStore: store, logger: silentLogger, subscription: settings, accountLinks: links }),
     liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
     ...liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: settings }),
   ];
   for (const subscription of subscriptions) scope.running(subscription).start();
 
-  await seedDemo(deps(store, videoStore));
+  await seedDemo(deps(store, videoStore, { accountLinks: links }));
   const catalog = await waitUntil(
     'the three demo videos in the catalog',
     async () => {
@@ -125,4 +128,9 @@ scopedTest('seedDemo: with the components running, the demo creator can log in a
   );
   t.equal(credentials.user_id, DEMO_ACCOUNT.userId, 'registered');
   t.ok(await bcrypt.compare(DEMO_ACCOUNT.password, credentials.password_hash), 'and the printed password logs in');
+  await waitUntil('the demo address confirmed, so the demo creator can upload', async () => {
+    const row = await db('user_credentials').where({ user_id: DEMO_ACCOUNT.userId }).first<{ email_verified: boolean } | undefined>('email_verified');
+    return row?.email_verified === true;
+  });
+  t.pass('the demo creator’s address is confirmed with the app’s own link');
 });

@@ -6,6 +6,9 @@ import type { VideoSettings } from '../../src/config/defaults.ts';
 import { createSystem, type System, type SystemConfig } from '../../src/system.ts';
 import { freshDatabases, silentLogger } from './databases.ts';
 
+/** The cookie key every test system signs with (and so its account links). */
+export const TEST_COOKIE_SECRET = 'test-secret-that-is-long-enough-for-anything';
+
 export const FAST_RETRY = { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 } as const;
 // Tests post from one address many times; the tests of the limits set their own.
 const ROOMY = { points: 1_000, windowSeconds: 60 };
@@ -28,7 +31,7 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
   const system = createSystem({
     urls,
     logger: silentLogger,
-    cookieSecret: 'test-secret-that-is-long-enough-for-anything',
+    cookieSecret: TEST_COOKIE_SECRET,
     production: false,
     bcryptCost: 4,
     rateLimits: {

@@ -6,7 +6,7 @@ import { MessageDataError, type RawMessage, type Recorded } from '../../message-
 import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import { byUserId, schemasOf } from './contract-subset.ts';
 
-const IDENTITY_TYPES = ['Registered', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
+const IDENTITY_TYPES = ['Registered', 'EmailChanged', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
 type UserEvent = Recorded<Extract<IdentityEvent, { type: (typeof IDENTITY_TYPES)[number] }>>;
 const schemas = schemasOf(identityEventSchemas, IDENTITY_TYPES);
 
@@ -34,6 +34,11 @@ async function columnsOf(event: UserEvent, personalData: PersonalData): Promise<
       // altered in the store throws MessageDataError.
       const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
       return { email: email === undefined ? ERASED : normaliseEmail(email), registered_at: event.time };
+    }
+    // The account moved to a verified new address: admins find it by that one.
+    case 'EmailChanged': {
+      const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
+      return { email: email === undefined ? ERASED : normaliseEmail(email) };
     }
     case 'UserErased':
       return { email: ERASED };

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ADMIN_ROLE, IDENTITY_CATEGORY, identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
+import { ADMIN_ROLE, IDENTITY_CATEGORY, identityEventSchemas, normaliseEmail, type IdentityEvent } from '../../contracts/identity.ts';
 import { createPersonalData, openMessageField } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import type { RawMessage, Recorded } from '../../message-store/index.ts';
@@ -8,7 +8,7 @@ import type { ProjectionDefinition } from '../definition.ts';
 
 export const USER_CREDENTIALS_SUBSCRIBER_ID = 'aggregators:user-credentials';
 
-const CREDENTIAL_EVENTS = ['Registered', 'PasswordChanged', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
+const CREDENTIAL_EVENTS = ['Registered', 'PasswordChanged', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased', 'EmailVerified', 'EmailChanged'] as const;
 type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
 const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [type, identityEventSchemas[type]])) as Pick<
@@ -17,7 +17,11 @@ const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [ty
 >;
 
 /** A credentials event, with its sealed fields opened (undefined: the user was erased, its key is gone). */
-type CredentialChange = { readonly event: CredentialEvent; readonly opened?: { readonly email?: string; readonly passwordHash: string } };
+type CredentialChange = {
+  readonly event: CredentialEvent;
+  readonly opened?: { readonly email?: string; readonly passwordHash: string };
+  readonly newEmail?: string | undefined;
+};
 
 /**
  * Checks the contract and opens a registration's sealed email and hash (through the batch's
@@ -31,6 +35,9 @@ async function parseCredentialChange(message: RawMessage, trx: Knex.Transaction)
     const passwordHash = await openMessageField(createPersonalData(trx), event, event.data.userId, 'passwordHash', event.data.passwordHash);
     return { event, opened: passwordHash === undefined ? undefined : { passwordHash } };
   }
+  if (event?.type === 'EmailChanged') {
+    return { event, newEmail: await openMessageField(createPersonalData(trx), event, event.data.userId, 'email', event.data.email) };
+  }
   if (event?.type !== 'Registered') return event && { event };
   const personalData = createPersonalData(trx);
   const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
@@ -39,7 +46,7 @@ async function parseCredentialChange(message: RawMessage, trx: Knex.Transaction)
 }
 
 /** One statement per event, each harmless when applied twice (a row is inserted once, a role is a set member). */
-async function applyChange({ event, opened }: CredentialChange, trx: Knex.Transaction): Promise<void> {
+async function applyChange({ event, opened, newEmail }: CredentialChange, trx: Knex.Transaction): Promise<void> {
   switch (event.type) {
     case 'Registered':
       if (!opened?.email) return;
@@ -56,6 +63,16 @@ async function applyChange({ event, opened }: CredentialChange, trx: Knex.Transa
         .where({ user_id: event.data.userId })
         .where('password_changed_position', '<', event.globalPosition)
         .update({ password_hash: opened.passwordHash, password_version: trx.raw('password_version + 1'), password_changed_position: event.globalPosition });
+      return;
+    case 'EmailVerified':
+      await trx('user_credentials').where({ user_id: event.data.userId }).update({ email_verified: true });
+      return;
+    // The new address was verified by its link: log-in finds the account by it from now on.
+    case 'EmailChanged':
+      if (newEmail === undefined) return;
+      await trx('user_credentials')
+        .where({ user_id: event.data.userId })
+        .update({ email: normaliseEmail(newEmail), email_verified: true });
       return;
     case 'UserErased':
       await trx('user_credentials').where({ user_id: event.data.userId }).delete();

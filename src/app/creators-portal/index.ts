@@ -29,6 +29,7 @@ import type { MinimumRate } from './transfer-rate.ts';
 import { FILE_FIELD, receiveUpload } from './upload.ts';
 import { creatorVideoView, operationHref, PORTAL_PATH } from './views.ts';
 import { createUploadSlots, type UploadSlots } from './upload-slots.ts';
+import { verificationGate } from './verification-gate.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
@@ -52,6 +53,8 @@ interface CreatorsPortalDeps {
   readonly maxVideosInHand: number;
   readonly newId?: () => string;
   readonly uploadSlots?: UploadSlots;
+  /** Whether the user's address is confirmed; the credentials projection's answer unless given. */
+  readonly emailVerified?: (userId: string) => Promise<boolean>;
 }
 
 const UPLOAD_SLOTS = { perUser: 2, total: 8 };
@@ -91,8 +94,10 @@ export function createCreatorsPortalApp({
   editWait,
   newId = randomUUID,
   uploadSlots = createUploadSlots(UPLOAD_SLOTS),
+  emailVerified,
 }: CreatorsPortalDeps) {
   const queries = createCreatorsPortalQueries(db);
+  const verified = emailVerified ?? queries.emailVerified;
   const send = createCommandSender(messageStore, newId);
   const operationPage = createOperationPage(queries);
 
@@ -118,11 +123,21 @@ export function createCreatorsPortalApp({
   );
   router.use(requireUser());
 
+  /**
+   * Uploading publishes under the user's name: only with a confirmed address. The gate shows why,
+   * and offers the link again. Undefined once confirmed.
+   */
+  async function gateOf(req: Request) {
+    const userId = req.context.userId!;
+    return (await verified(userId)) ? undefined : verificationGate(messageStore, userId, newId());
+  }
+
   router.get('/', async (req, res) => {
     const csrfToken = issueCsrfToken(req, res);
     const videos = await queries.videosOf(req.context.userId!, LISTED);
     res.render('creators-portal', {
       title: 'Your videos',
+      gate: await gateOf(req),
       videos: videos.map(creatorVideoView),
       listedAll: videos.length < LISTED,
       // Multipart bodies are streamed by the route, after the CSRF check: the token rides in the URL.
@@ -134,6 +149,13 @@ export function createCreatorsPortalApp({
   });
 
   router.post('/videos', async (req, res) => {
+    const gate = await gateOf(req);
+    if (gate) {
+      // Refused before the body is read: say why and close, rather than drain a file we will not keep.
+      res.set('Connection', 'close');
+      issueCsrfToken(req, res);
+      return res.status(403).render('creators-unverified', { title: 'Confirm your email address first', gate });
+    }
     // One creator's queue must not grow without end in front of everyone else's (the component refuses past it too).
     if ((await queries.videosInHand(req.context.userId!)) >= maxVideosInHand) {
       res.set('Connection', 'close');

@@ -57,6 +57,15 @@ const toVideo = (row: CreatorVideoRow): CreatorVideo => ({
 });
 
 export function createCreatorsPortalQueries(db: Knex) {
+  /**
+   * Whether the user has confirmed their address (user_credentials.email_verified, kept from
+   * EmailVerified and EmailChanged). Until then they may watch but not upload.
+   */
+  async function emailVerified(userId: string): Promise<boolean> {
+    const row = await db('user_credentials').where('user_id', userId).first<{ email_verified: boolean } | undefined>('email_verified');
+    return row?.email_verified === true;
+  }
+
   const creatorVideos = () =>
     db('creators_videos as cv')
       .leftJoin('videos as v', 'v.video_id', 'cv.video_id')
@@ -75,6 +84,7 @@ export function createCreatorsPortalQueries(db: Knex) {
       );
 
   return {
+    emailVerified,
     /** Newest first, at most `limit`. */
     async videosOf(ownerId: string, limit: number): Promise<CreatorVideo[]> {
       const rows = await creatorVideos()

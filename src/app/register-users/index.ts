@@ -23,6 +23,8 @@ const REGISTRATION_NOT_FOUND = { title: 'Registration not found', next: { href: 
 const userIdParam = z.uuid();
 // Fixed: the same "send it again" form posted twice must name the same command.
 const RESEND_NAMESPACE = '8d3f0b6a-7c2e-4e15-b9a4-6f1d2e8c0a73';
+/** Where the welcome email (and its verification link) may also be asked for again: the upload gate. */
+const PORTAL_RETURN = '/creators-portal';
 
 /** The user id in a registration page's path, or undefined for anything else. */
 function userIdOf(param: unknown): string | undefined {
@@ -174,7 +176,8 @@ export function createRegisterUsersApp({
         await messageStore.write(identityCommandStreamName(id), command);
       }
     }
-    res.redirect(303, `/register/${id}`);
+    // The portal's "send the link again" comes back to the portal; nowhere else (no open redirect).
+    res.redirect(303, (req.body as { returnTo?: unknown }).returnTo === PORTAL_RETURN ? PORTAL_RETURN : `/register/${id}`);
   });
 
   return { router, viewsDir: VIEWS_DIR };

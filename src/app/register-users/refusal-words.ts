@@ -10,6 +10,8 @@ const SENTENCES: Record<ReasonCode, string> = {
   [REJECTION_REASONS.emailTaken]: 'That email address already has an account.',
   [REJECTION_REASONS.unknownEmail]: 'No account is registered with that email address.',
   [REJECTION_REASONS.notRegistered]: 'That account is not registered with that email address.',
+  [REJECTION_REASONS.sameEmail]: 'That is already your account’s email address.',
+  [REJECTION_REASONS.noAccount]: 'This account no longer exists.',
 };
 
 // A reason from an older or newer version of the component, which has no sentence here.

@@ -4,6 +4,7 @@ import type { PersonalField } from '../../personal-data/seal.ts';
 import { identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import { applyWelcomeEmail, NO_WELCOME_EMAILS, type WelcomeEmails } from './welcome-email.ts';
 import { applyPasswordReset, NO_PASSWORD_RESETS, type PasswordResets } from './password-resets.ts';
+import { applyVerification, NO_VERIFICATION, type Verification } from './verification.ts';
 
 /** A user as the `identity-<userId>` stream tells it. */
 export interface Identity {
@@ -17,6 +18,8 @@ export interface Identity {
   readonly welcome: WelcomeEmails;
   /** Password-reset requests: the newest, and which links were used. */
   readonly resets: PasswordResets;
+  /** Whether the address is verified, and the links sent to verify it or a new one. */
+  readonly verification: Verification;
   /**
    * Global positions of the messages this stream's events answer (their causation): a message
    * found here was handled already, whatever the handler decided then.
@@ -31,6 +34,7 @@ const initial: Identity = {
   admin: false,
   welcome: NO_WELCOME_EMAILS,
   resets: NO_PASSWORD_RESETS,
+  verification: NO_VERIFICATION,
   handled: new Set(),
 };
 
@@ -49,7 +53,12 @@ function checked(apply: (state: Identity, event: Recorded<IdentityEvent>) => Ide
     const event = parseMessage(identityEventSchemas, message);
     if (!event) return state;
     const next = apply(answered(state, message), event);
-    return { ...next, welcome: applyWelcomeEmail(next.welcome, event), resets: applyPasswordReset(next.resets, event) };
+    return {
+      ...next,
+      welcome: applyWelcomeEmail(next.welcome, event),
+      resets: applyPasswordReset(next.resets, event),
+      verification: applyVerification(next.verification, event),
+    };
   };
 }
 
@@ -68,6 +77,11 @@ export const identityProjection: Projection<Identity> = {
     PasswordResetRequested: checked((state) => state),
     PasswordResetRefused: checked((state) => state),
     PasswordChanged: checked((state) => state),
+    EmailChangeRequested: checked((state) => state),
+    EmailChangeRefused: checked((state) => state),
+    EmailVerified: checked((state) => state),
+    EmailChanged: checked((state, event) => (event.type === 'EmailChanged' ? { ...state, email: event.data.email } : state)),
+    EmailVerificationRefused: checked((state) => state),
     UserErased: checked((state) => ({ ...state, erased: true })),
   },
 };

@@ -31,3 +31,15 @@ const PASSWORD_EMAIL_NAMESPACE = 'c2a7e9d4-6b1f-4e83-9d5a-1f3b8c0e7a62';
 export function passwordEmailId(eventId: string): string {
   return uuidV5(eventId, PASSWORD_EMAIL_NAMESPACE);
 }
+
+const EMAIL_CHANGE_NAMESPACE = '2b7e4f19-8c3d-4a6e-9f05-1d8a7c2e6b43';
+
+/** The verification request (and link) a ChangeEmail makes: one per command however often it is handled. */
+export function emailChangeRequestId(commandId: string): string {
+  return uuidV5(commandId, EMAIL_CHANGE_NAMESPACE);
+}
+
+/** The two emails an email change sends: the link to the new address, the notice to the current one. */
+export function emailChangeEmailIds(requestId: string): { verification: string; notice: string } {
+  return { verification: uuidV5(`${requestId}/verification`, EMAIL_CHANGE_NAMESPACE), notice: uuidV5(`${requestId}/notice`, EMAIL_CHANGE_NAMESPACE) };
+}

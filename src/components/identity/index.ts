@@ -9,7 +9,7 @@ import { IDENTITY_CATEGORY, IDENTITY_COMMAND_CATEGORY, identityCommandSchemas, i
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createEventHandlers } from './handlers/events.ts';
 import { createSendEmailEventHandlers } from './handlers/send-email-events.ts';
-import { createRegistrationEmail } from './registration-email.ts';
+import { createEmailChangeEmails, createRegistrationEmail, verifyLinkUrl } from './registration-email.ts';
 import { createPasswordEmails } from './password-emails.ts';
 import { createPasswordEventHandlers } from './handlers/password-events.ts';
 import type { AccountLinks } from '../../account-links/index.ts';
@@ -34,8 +34,8 @@ interface SubscriberDeps {
   readonly consumerGroup?: ConsumerGroup;
   readonly subscription?: SubscriptionSettings;
   /**
-   * Signs and checks account links (src/account-links): ResetPassword needs it to check a token's
-   * hash, and is parked by a process built without it.
+   * Signs and checks account links (src/account-links): ResetPassword and VerifyEmail need it to
+   * check a token's hash, and are parked by a process built without it.
    */
   readonly accountLinks?: AccountLinks;
 }
@@ -89,7 +89,14 @@ export function createIdentityComponent(deps: IdentityComponentDeps) {
   const handlers = {
     commands: commandHandler(inner),
     events: createDispatcher(identityEventSchemas, {
-      ...createEventHandlers({ messageStore, logger, renderRegistrationEmail: createRegistrationEmail(deps.siteUrl), personalData }),
+      ...createEventHandlers({
+        messageStore,
+        logger,
+        renderRegistrationEmail: createRegistrationEmail(deps.siteUrl),
+        renderEmailChange: createEmailChangeEmails(deps.siteUrl),
+        verifyLinkUrl: (userId) => verifyLinkUrl(deps.siteUrl, userId),
+        personalData,
+      }),
       ...createPasswordEventHandlers({ messageStore, logger, personalData, emails: createPasswordEmails(deps.siteUrl) }),
     }),
     sendEmailEvents: createDispatcher(sendEmailEventSchemas, createSendEmailEventHandlers({ messageStore, logger })),

@@ -1,9 +1,12 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LINK_PLACEHOLDER } from '../../account-links/index.ts';
 
-const TEMPLATES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates', 'registration-email');
+const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const SUBJECT = 'Welcome to Video Tutorials';
+const CHANGE_SUBJECT = 'Confirm your new email address';
+const NOTICE_SUBJECT = 'Someone asked to change your account’s email address';
 
 type Template = (locals: Readonly<Record<string, unknown>>) => string;
 // pug ships no types (and @types/pug is not a dependency); this is the one function used.
@@ -15,16 +18,31 @@ export interface RegistrationEmail {
   readonly html: string;
 }
 
-/** Compiles the templates once; the returned function renders the welcome email (which names no address). */
+/** An email of `templates/<name>/{text,html}.pug`, compiled once. */
+function emailOf(name: string, subject: string, locals: Readonly<Record<string, unknown>>): () => RegistrationEmail {
+  const text = pug.compileFile(path.join(TEMPLATES, name, 'text.pug'));
+  const html = pug.compileFile(path.join(TEMPLATES, name, 'html.pug'));
+  const all = { ...locals, subject, verifyLink: LINK_PLACEHOLDER };
+  return () => ({ subject, text: text(all), html: html(all) });
+}
+
+/**
+ * Compiles the templates once; the returned function renders the welcome email (which names no
+ * address). Its verification link is LINK_PLACEHOLDER: send-email signs it in at delivery.
+ */
 export function createRegistrationEmail(siteUrl: string): () => RegistrationEmail {
-  const logInUrl = siteUrlOf(siteUrl, 'auth/log-in');
-  const homeUrl = siteUrlOf(siteUrl, '');
-  const text = pug.compileFile(path.join(TEMPLATES_DIR, 'text.pug'));
-  const html = pug.compileFile(path.join(TEMPLATES_DIR, 'html.pug'));
-  return () => {
-    const locals = { logInUrl, homeUrl, subject: SUBJECT };
-    return { subject: SUBJECT, text: text(locals), html: html(locals) };
-  };
+  return emailOf('registration-email', SUBJECT, { logInUrl: siteUrlOf(siteUrl, 'auth/log-in'), homeUrl: siteUrlOf(siteUrl, '') });
+}
+
+/** An email change's two emails: the link to the new address, and the notice to the current one (neither names an address). */
+export function createEmailChangeEmails(siteUrl: string): { verification: () => RegistrationEmail; notice: () => RegistrationEmail } {
+  const locals = { logInUrl: siteUrlOf(siteUrl, 'auth/log-in'), accountUrl: siteUrlOf(siteUrl, 'account/email') };
+  return { verification: emailOf('email-change-verification', CHANGE_SUBJECT, locals), notice: emailOf('email-change-notice', NOTICE_SUBJECT, locals) };
+}
+
+/** The verification page's prefix for a user's links (`<siteUrl>/account/verify/<userId>/`): send-email appends the token. */
+export function verifyLinkUrl(siteUrl: string, userId: string): string {
+  return siteUrlOf(siteUrl, `account/verify/${userId}/`);
 }
 
 /** `<siteUrl>/<page>` (`auth/log-in`, or '' for the home page), keeping any path the site is served under (https://example.com/tutorials). */

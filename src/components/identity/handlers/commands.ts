@@ -1,6 +1,6 @@
 import type { Logger } from '../../../logger.ts';
-import { follow, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import type { PersonalData, PersonalField } from '../../../personal-data/seal.ts';
+import { follow, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import type { PersonalData } from '../../../personal-data/seal.ts';
 import {
   identityEmailStreamName,
   identityRoleChangeStreamName,
@@ -12,10 +12,12 @@ import {
 } from '../../../contracts/identity.ts';
 import { answerId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
-import { reservationOf } from '../reservation.ts';
+import { createReservations, reservationOf } from '../reservation.ts';
+import type { AccountLinks } from '../../../account-links/index.ts';
+import { createVerifyEmail } from './verify-email.ts';
+import { createChangeEmail } from './change-email.ts';
 import { createResendRegistrationEmail } from './resend-registration-email.ts';
 import { createPasswordCommandHandlers } from './passwords.ts';
-import type { AccountLinks } from '../../../account-links/index.ts';
 
 type Command<T extends IdentityCommand['type']> = Recorded<Extract<IdentityCommand, { type: T }>>;
 
@@ -24,18 +26,21 @@ interface Deps {
   readonly logger: Logger;
   /** Opens the sealed email of a command or a user's stream. */
   readonly personalData: PersonalData;
-  /** Checks reset links' token hashes (ResetPassword). */
+  /** Checks account links' token hashes (ResetPassword, VerifyEmail). */
   readonly accountLinks?: AccountLinks | undefined;
 }
 
 /**
- * Register, GrantAdminRole, RevokeAdminRole and ResendRegistrationEmail. Each handler may run again for the same command
+ * Register, GrantAdminRole, RevokeAdminRole, ResendRegistrationEmail, VerifyEmail and ChangeEmail. Each handler may run again for the same command
  * (redelivery, a retry after a version conflict, two processes): it first asks whether the
  * command was answered, and every answer has an id derived from the command, so a race past
  * that check still writes nothing new. Writes to a user's stream expect the version that was
  * read: a conflict throws, the subscription retries, and the handler reads and decides again.
  */
 export function createCommandHandlers({ messageStore, logger, personalData, accountLinks }: Deps): Required<HandlerMap<IdentityCommand>> {
+  const reservations = createReservations({ messageStore, personalData });
+  const reserve = reservations.reserve;
+
   async function loadIdentity(userId: string): Promise<{ state: Identity; version: number }> {
     return messageStore.project(identityStreamName(userId), identityProjection);
   }
@@ -43,32 +48,6 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
   /** The user holding `email` now: the last EmailReserved of its stream, unless released since. */
   async function ownerOf(email: string): Promise<string | undefined> {
     return (await reservationOf(messageStore, identityEmailStreamName(email))).holder;
-  }
-
-  /**
-   * Claims `email` for `userId`, or names who holds it. Writing at the version read makes the
-   * first writer win however many registrations race for the address (−1 for a new address, the
-   * EmailReleased's position for an address freed by an erasure, or the last EmailReserved's for
-   * one whose holder's key is erased); a user finding its own
-   * reservation (the same command again, or the form posted twice) goes on. `stored` is the
-   * email as the command carried it (sealed since crypto-shredding landed).
-   */
-  async function reserve(email: string, stored: PersonalField, userId: string, command: Command<'Register'>): Promise<string> {
-    const stream = identityEmailStreamName(email);
-    const { holder, version } = await reservationOf(messageStore, stream);
-    // An erased holder holds nothing: their key goes before their EmailReleased is written
-    // (erase-user.ts), and an erasure stopped in between must not keep the address for ever.
-    if (holder !== undefined && (holder === userId || !(await personalData.isErased(holder)))) return holder;
-    const reservation = follow(command, 'EmailReserved', { email: stored, userId }, {}, answerId(command.id, 'EmailReserved'));
-    try {
-      await messageStore.write(stream, reservation, version);
-      return userId;
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-    }
-    const owner = await ownerOf(email);
-    if (owner === undefined) throw new Error(`${stream} conflicted at version ${version} but is free again: retry`);
-    return owner;
   }
 
   async function register(command: Command<'Register'>): Promise<void> {
@@ -173,5 +152,7 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     RevokeAdminRole: (command) => changeAdminRole(command, 'revoke'),
     ResendRegistrationEmail: createResendRegistrationEmail({ messageStore, logger }),
     ...createPasswordCommandHandlers({ messageStore, logger, personalData, accountLinks }),
+    VerifyEmail: createVerifyEmail({ messageStore, logger, reservations, accountLinks }),
+    ChangeEmail: createChangeEmail({ messageStore, logger, personalData, reservations }),
   };
 }
