@@ -1,20 +1,35 @@
 import { parseMessage } from '../../contracts/parse.ts';
 import { type MessageStore } from '../../message-store/index.ts';
-import { identityEmailSchemas } from '../../contracts/identity.ts';
+import { identityEmailSchemas, identityHandleSchemas } from '../../contracts/identity.ts';
+
+interface Reservation {
+  readonly holder: string | undefined;
+  readonly version: number;
+}
 
 /**
- * Who holds an email reservation stream now, and its version. EmailReserved claims the address;
- * EmailReleased (written when its holder is erased) frees it, so the next EmailReserved, written
- * at the stream's current version, claims it again.
+ * Who holds a reservation stream now, and its version. An email's and a handle's streams work
+ * alike: EmailReserved/HandleReserved claims; EmailReleased/HandleReleased frees, so the next
+ * claim, written at the stream's current version, takes it again.
  */
-export async function reservationOf(messageStore: MessageStore, stream: string): Promise<{ holder: string | undefined; version: number }> {
+async function holderOf(messageStore: MessageStore, stream: string, kind: 'Email' | 'Handle'): Promise<Reservation> {
   let holder: string | undefined;
   let version = -1;
   for (const message of await messageStore.readStream(stream)) {
     version = message.position;
-    const event = parseMessage(identityEmailSchemas, message);
-    if (!event) throw new Error(`${stream} holds ${message.type}, not EmailReserved or EmailReleased`);
-    holder = event.type === 'EmailReserved' ? event.data.userId : undefined;
+    const event = kind === 'Email' ? parseMessage(identityEmailSchemas, message) : parseMessage(identityHandleSchemas, message);
+    if (!event) throw new Error(`${stream} holds ${message.type}, not ${kind}Reserved or ${kind}Released`);
+    holder = event.type === 'EmailReserved' || event.type === 'HandleReserved' ? event.data.userId : undefined;
   }
   return { holder, version };
+}
+
+/** An identityEmail-<…> stream's holder and version. */
+export function reservationOf(messageStore: MessageStore, stream: string): Promise<Reservation> {
+  return holderOf(messageStore, stream, 'Email');
+}
+
+/** An identityHandle-<…> stream's holder and version. */
+export function handleReservationOf(messageStore: MessageStore, stream: string): Promise<Reservation> {
+  return holderOf(messageStore, stream, 'Handle');
 }

@@ -1,8 +1,9 @@
 import type { Logger } from '../../../logger.ts';
-import { follow, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
-import type { PersonalData, PersonalField } from '../../../personal-data/seal.ts';
+import { follow, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import type { PersonalData } from '../../../personal-data/seal.ts';
 import {
   identityEmailStreamName,
+  identityHandleStreamName,
   identityRoleChangeStreamName,
   identityStreamName,
   normaliseEmail,
@@ -12,7 +13,10 @@ import {
 } from '../../../contracts/identity.ts';
 import { answerId } from '../ids.ts';
 import { identityProjection, type Identity } from '../identity.ts';
+import { createClaims } from '../claims.ts';
+import { openProfile } from '../profile.ts';
 import { reservationOf } from '../reservation.ts';
+import { createChangeProfile } from './change-profile.ts';
 import { createResendRegistrationEmail } from './resend-registration-email.ts';
 
 type Command<T extends IdentityCommand['type']> = Recorded<Extract<IdentityCommand, { type: T }>>;
@@ -25,13 +29,15 @@ interface Deps {
 }
 
 /**
- * Register, GrantAdminRole, RevokeAdminRole and ResendRegistrationEmail. Each handler may run again for the same command
+ * Register, ChangeProfile, GrantAdminRole, RevokeAdminRole and ResendRegistrationEmail. Each handler may run again for the same command
  * (redelivery, a retry after a version conflict, two processes): it first asks whether the
  * command was answered, and every answer has an id derived from the command, so a race past
  * that check still writes nothing new. Writes to a user's stream expect the version that was
  * read: a conflict throws, the subscription retries, and the handler reads and decides again.
  */
 export function createCommandHandlers({ messageStore, logger, personalData }: Deps): Required<HandlerMap<IdentityCommand>> {
+  const claims = createClaims({ messageStore, personalData });
+
   async function loadIdentity(userId: string): Promise<{ state: Identity; version: number }> {
     return messageStore.project(identityStreamName(userId), identityProjection);
   }
@@ -42,40 +48,23 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
   }
 
   /**
-   * Claims `email` for `userId`, or names who holds it. Writing at the version read makes the
-   * first writer win however many registrations race for the address (−1 for a new address, the
-   * EmailReleased's position for an address freed by an erasure, or the last EmailReserved's for
-   * one whose holder's key is erased); a user finding its own
-   * reservation (the same command again, or the form posted twice) goes on. `stored` is the
-   * email as the command carried it (sealed since crypto-shredding landed).
+   * Register: the address is claimed first, then the handle (each written at the version read,
+   * so the first writer wins however many race), then Registered. A handle someone else holds
+   * refuses the registration and gives the address back (EmailReleased), after the refusal is
+   * written: a refused registration's claims count as free anyway (claims.ts), and a crash
+   * before the release is mended when the command comes again. A Register from before names
+   * carries none: the user gets a generated handle, which needs no claim (profile-rules.ts).
    */
-  async function reserve(email: string, stored: PersonalField, userId: string, command: Command<'Register'>): Promise<string> {
-    const stream = identityEmailStreamName(email);
-    const { holder, version } = await reservationOf(messageStore, stream);
-    // An erased holder holds nothing: their key goes before their EmailReleased is written
-    // (erase-user.ts), and an erasure stopped in between must not keep the address for ever.
-    if (holder !== undefined && (holder === userId || !(await personalData.isErased(holder)))) return holder;
-    const reservation = follow(command, 'EmailReserved', { email: stored, userId }, {}, answerId(command.id, 'EmailReserved'));
-    try {
-      await messageStore.write(stream, reservation, version);
-      return userId;
-    } catch (error) {
-      if (!(error instanceof VersionConflictError)) throw error;
-    }
-    const owner = await ownerOf(email);
-    if (owner === undefined) throw new Error(`${stream} conflicted at version ${version} but is free again: retry`);
-    return owner;
-  }
-
   async function register(command: Command<'Register'>): Promise<void> {
     const { userId, passwordHash } = command.data;
     const log = logger.child({ userId, commandId: command.id });
     const { state, version } = await loadIdentity(userId);
+    const opened = await personalData.open(userId, command.data.email);
     if (state.registered || state.erased || state.handled.has(command.globalPosition)) {
+      if (state.rejected && opened !== undefined) await claims.release('email', identityEmailStreamName(opened), userId, command);
       log.debug('Register ignored: already handled');
       return;
     }
-    const opened = await personalData.open(userId, command.data.email);
     if (opened === undefined) {
       log.info('Register ignored: the user was erased before it was handled');
       return;
@@ -83,19 +72,28 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     const email = normaliseEmail(opened);
     // A plain (older) command keeps its normalised spelling; a sealed one was normalised before sealing.
     const stored = typeof command.data.email === 'string' ? email : command.data.email;
-    const owner = await reserve(email, stored, userId, command);
     const stream = identityStreamName(userId);
-    if (owner !== userId) {
-      const reason = REJECTION_REASONS.emailTaken;
+    const reject = async (reason: string): Promise<void> => {
       await messageStore.write(
         stream,
         follow(command, 'RegistrationRejected', { userId, email: stored, reason }, {}, answerId(command.id, 'RegistrationRejected')),
         version,
       );
       log.info({ reason }, 'registration rejected');
+    };
+    const { displayName, handle } = command.data;
+    const profile = displayName && handle ? await openProfile(personalData, userId, { displayName, handle }) : undefined;
+    if (profile === 'invalid') return reject(REJECTION_REASONS.invalidProfile);
+    if ((await claims.claim('email', identityEmailStreamName(email), { email: stored, userId }, command)) !== userId) {
+      return reject(REJECTION_REASONS.emailTaken);
+    }
+    if (profile && handle && (await claims.claim('handle', identityHandleStreamName(profile.handle), { handle, userId }, command)) !== userId) {
+      await reject(REJECTION_REASONS.handleTaken);
+      await claims.release('email', identityEmailStreamName(email), userId, command);
       return;
     }
-    await messageStore.write(stream, follow(command, 'Registered', { userId, email: stored, passwordHash }, {}, answerId(command.id, 'Registered')), version);
+    const registered = { userId, email: stored, passwordHash, ...(profile && { displayName, handle }) };
+    await messageStore.write(stream, follow(command, 'Registered', registered, {}, answerId(command.id, 'Registered')), version);
     log.info('registered');
   }
 
@@ -168,5 +166,6 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     GrantAdminRole: (command) => changeAdminRole(command, 'grant'),
     RevokeAdminRole: (command) => changeAdminRole(command, 'revoke'),
     ResendRegistrationEmail: createResendRegistrationEmail({ messageStore, logger }),
+    ChangeProfile: createChangeProfile({ messageStore, logger, personalData, claims }),
   };
 }
