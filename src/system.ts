@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -23,6 +24,8 @@ import { createCredentialsQueries } from './app/authenticate/queries.ts';
 import { createSessions } from './app/authenticate/sessions.ts';
 import { createRecordViewingsApp } from './app/record-viewings/index.ts';
 import { createRegisterUsersApp } from './app/register-users/index.ts';
+import { createProfilesApp } from './app/profiles/index.ts';
+import { createProfileQueries } from './app/profiles/queries.ts';
 import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
@@ -123,7 +126,12 @@ export function createSystem(config: SystemConfig): System {
   // Per-user keys for personal fields (src/personal-data): app database, own schema, no projection.
   const personalData = createPersonalData(db);
   // Every projection from its one definition; the home page's cached reads refresh on a commit.
-  const refreshes: Partial<Record<ProjectionName, () => void>> = { 'home-page': home.projectionMoved, videos: home.catalogMoved };
+  // A new display name shows on the catalog's cards as soon as its projection has it.
+  const refreshes: Partial<Record<ProjectionName, () => void>> = {
+    'home-page': home.projectionMoved,
+    videos: home.catalogMoved,
+    'user-profiles': home.catalogMoved,
+  };
   const projections = PROJECTIONS.map((definition: ProjectionDefinition<ProjectionName>) => ({
     name: definition.name,
     subscriptions: liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }),
@@ -200,9 +208,12 @@ export function createSystem(config: SystemConfig): System {
     throttle: createLoginThrottle(db, config.loginThrottle ?? DEFAULTS.loginThrottle),
     devices: createDeviceCookies({ secrets: cookieKeys, secure: config.production }),
   });
+  const profileQueries = createProfileQueries(db);
+  const profiles = createProfilesApp({ messageStore, personalData, queries: profileQueries, newId: randomUUID });
   const registerUsers = createRegisterUsersApp({
     messageStore,
     emailRegistered: credentials.emailRegistered,
+    handleTaken: (handle) => profileQueries.handleTaken(handle),
     canLogIn: credentials.exists,
     passwords,
     rateLimits,
@@ -252,12 +263,14 @@ export function createSystem(config: SystemConfig): System {
     production: config.production,
     trustProxy: config.trustProxy,
     requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
-    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
+    viewDirs: [home.viewsDir, authenticate.viewsDir, registerUsers.viewsDir, profiles.viewsDir, creatorsPortal.viewsDir, videos.viewsDir, ...admin.viewsDirs],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
       { path: '/register', router: registerUsers.router },
+      { path: '/account/profile', router: profiles.accountRouter },
+      { path: '/', router: profiles.publicRouter },
       { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },
       { path: '/videos', router: videos.router },

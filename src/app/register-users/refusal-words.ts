@@ -23,11 +23,17 @@ interface RefusalWords {
   readonly sentence: string;
   /** The address already has an account: its owner logs in instead of registering. */
   readonly logInInstead: boolean;
+  /** What registering again means for this refusal, as a button says it. */
+  readonly againLabel: string;
 }
 
 export function refusalWords(reason: string): RefusalWords {
   const sentence = (SENTENCES as Record<string, string | undefined>)[reason];
-  return { sentence: sentence ?? UNKNOWN, logInInstead: reason === REJECTION_REASONS.emailTaken };
+  return {
+    sentence: sentence ?? UNKNOWN,
+    logInInstead: reason === REJECTION_REASONS.emailTaken,
+    againLabel: reason === REJECTION_REASONS.handleTaken ? 'Register with another handle' : 'Register with another address',
+  };
 }
 
 /** The log-in page with the address already typed in. */
