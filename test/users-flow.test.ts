@@ -12,6 +12,7 @@ import { startSmtpServer } from './fixtures/send-email-smtp-server.ts';
 import type { System } from '../src/system.ts';
 import { registrationEmailId } from '../src/components/identity/ids.ts';
 import { isSealed } from '../src/personal-data/seal.ts';
+import { profileFields } from './helpers/accounts.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -27,7 +28,7 @@ async function register(
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId: id, email, password: PASSWORD, passwordAgain: PASSWORD });
+    .send({ _csrf: csrfTokenOf(page), userId: id, email, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() });
   return { userId: id, answer, agent };
 }
 

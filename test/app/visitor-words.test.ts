@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
-import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, seedAccount, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
@@ -53,7 +53,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
+      .send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1', ...profileFields() });
     await page('registration status, pending', visitor.get(posted.headers.location ?? '/register/none').expect(200));
     const registered = randomUUID();
     await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
@@ -74,7 +74,14 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
         .post('/register')
         .set(FROM_THIS_SITE)
         .type('form')
-        .send({ _csrf: csrfTokenOf(taken), userId: randomUUID(), email: 'r@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' })
+        .send({
+          _csrf: csrfTokenOf(taken),
+          userId: randomUUID(),
+          email: 'r@example.com',
+          password: 'long enough 1',
+          passwordAgain: 'long enough 1',
+          ...profileFields(),
+        })
         .expect(400),
     );
 

@@ -14,7 +14,12 @@ export type ChangeOutcome =
  * projection that may lag): its answers are the events caused by it. Undefined when the user
  * sent no such command.
  */
-export async function changeOutcome(messageStore: MessageStore, personalData: PersonalData, userId: string, commandId: string): Promise<ChangeOutcome | undefined> {
+export async function changeOutcome(
+  messageStore: MessageStore,
+  personalData: PersonalData,
+  userId: string,
+  commandId: string,
+): Promise<ChangeOutcome | undefined> {
   const sent = (await messageStore.readStream(identityCommandStreamName(userId))).find((message) => message.id === commandId);
   const command = sent && parseMessage(identityCommandSchemas, sent);
   if (command?.type !== 'ChangeProfile') return undefined;

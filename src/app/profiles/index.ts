@@ -45,7 +45,8 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
   publicRouter.get('/@:handle', async (req, res) => {
     const handle = normaliseHandle(String(req.params.handle));
     const profile = handleProblem(handle) === undefined || isGeneratedHandle(handle) ? await queries.byHandle(handle) : undefined;
-    if (!profile) throw new NotFoundError(`Nobody on this site has the handle @${handle.slice(0, 40)}. It may have changed, or the link is mistyped.`, NO_SUCH_PERSON);
+    if (!profile)
+      throw new NotFoundError(`Nobody on this site has the handle @${handle.slice(0, 40)}. It may have changed, or the link is mistyped.`, NO_SUCH_PERSON);
     const videos = await queries.publishedVideos(profile.userId);
     res.render('profile', {
       title: profile.displayName,
@@ -103,7 +104,12 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
     if (outcome?.state === 'rejected') {
       const words = refusalWords(outcome.reason).sentence;
       const field = outcome.reason === REJECTION_REASONS.handleTaken ? 'handle' : undefined;
-      return showForm(req, res, 200, current, { typed: outcome.typed, errors: field ? { [field]: words } : {}, outcome, outcomeWords: field ? undefined : words });
+      return showForm(req, res, 200, current, {
+        typed: outcome.typed,
+        errors: field ? { [field]: words } : {},
+        outcome,
+        outcomeWords: field ? undefined : words,
+      });
     }
     showForm(req, res, 200, current, { outcome });
   });
@@ -113,7 +119,8 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
     const current = await profileNow(userId);
     const { input, errors } = validateProfile(req.body);
     const requestId = requestIdSchema.safeParse((req.body as { requestId?: unknown }).requestId);
-    if (!requestId.success) return showForm(req, res, 400, current, { typed: refilled(input), outcomeWords: 'The form was damaged; it has been reset. Send it again.' });
+    if (!requestId.success)
+      return showForm(req, res, 400, current, { typed: refilled(input), outcomeWords: 'The form was damaged; it has been reset. Send it again.' });
     if (Object.keys(errors).length > 0) return showForm(req, res, 400, current, { typed: refilled(input), errors });
     if (input.handle !== current.handle && (await queries.handleTaken(input.handle, userId)))
       return showForm(req, res, 400, current, { typed: input, errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence } });

@@ -66,7 +66,12 @@ export function createRegisterUsersApp({
   personalData,
   newId = randomUUID,
 }: RegisterUsersDeps) {
-  const showForm = (req: Request, res: Response, status: number, { email = '', displayName = '', handle = '', userId, errors = {}, logInInstead = false }: FormState) => {
+  const showForm = (
+    req: Request,
+    res: Response,
+    status: number,
+    { email = '', displayName = '', handle = '', userId, errors = {}, logInInstead = false }: FormState,
+  ) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
     res.status(status).render('register', {
@@ -112,7 +117,8 @@ export function createRegisterUsersApp({
     if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
     if (await emailRegistered(email))
       return showForm(req, res, 400, { ...typed, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
-    if (await handleTaken(handle)) return showForm(req, res, 400, { ...typed, userId, errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence } });
+    if (await handleTaken(handle))
+      return showForm(req, res, 400, { ...typed, userId, errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence } });
 
     const command: IdentityCommand = {
       id: newId(),

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { emailSchema, MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../contracts/identity.ts';
-import { displayNameProblem, handleProblem, MAX_DISPLAY_NAME_LENGTH, MAX_HANDLE_LENGTH, normaliseDisplayName, normaliseHandle } from '../../contracts/profile-rules.ts';
+import {
+  displayNameProblem,
+  handleProblem,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_HANDLE_LENGTH,
+  normaliseDisplayName,
+  normaliseHandle,
+} from '../../contracts/profile-rules.ts';
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 

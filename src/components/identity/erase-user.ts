@@ -84,7 +84,8 @@ export async function eraseUser(deps: EraseDeps, userId: string, { by, traceId }
   const { email, handle } = await namesOf(deps, userId);
   await personalData.erase(userId);
   const metadata = { traceId, userId: by };
-  if (email !== undefined) await release(messageStore, { stream: identityEmailStreamName(email), holderOf: reservationOf, type: 'EmailReleased' }, userId, metadata);
+  if (email !== undefined)
+    await release(messageStore, { stream: identityEmailStreamName(email), holderOf: reservationOf, type: 'EmailReleased' }, userId, metadata);
   if (handle !== undefined && !isGeneratedHandle(handle)) {
     await release(messageStore, { stream: identityHandleStreamName(handle), holderOf: handleReservationOf, type: 'HandleReleased' }, userId, metadata);
   }

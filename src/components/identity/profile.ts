@@ -1,5 +1,12 @@
 import type { PersonalData, Sealed } from '../../personal-data/seal.ts';
-import { displayNameProblem, generatedDisplayName, generatedHandle, handleProblem, normaliseDisplayName, normaliseHandle } from '../../contracts/profile-rules.ts';
+import {
+  displayNameProblem,
+  generatedDisplayName,
+  generatedHandle,
+  handleProblem,
+  normaliseDisplayName,
+  normaliseHandle,
+} from '../../contracts/profile-rules.ts';
 import type { Identity } from './identity.ts';
 
 export interface Profile {
