@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
 import test from 'tape';
-import { FROM_THIS_SITE, logIn } from './helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, profileFields } from './helpers/accounts.ts';
 import { csrfTokenOf } from './helpers/http.ts';
 import { createScope } from './helpers/scope.ts';
 import { createTestSystem } from './helpers/test-system.ts';
@@ -12,7 +12,6 @@ import { startSmtpServer } from './fixtures/send-email-smtp-server.ts';
 import type { System } from '../src/system.ts';
 import { registrationEmailId } from '../src/components/identity/ids.ts';
 import { isSealed } from '../src/personal-data/seal.ts';
-import { profileFields } from './helpers/accounts.ts';
 
 const PASSWORD = 'a long enough password';
 
