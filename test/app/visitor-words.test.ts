@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
 import { FROM_THIS_SITE, logIn, seedAccount, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -124,12 +126,30 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       reason: 'only the video’s owner can change it',
       updated_at: new Date(),
     });
+    await system.db('user_profiles').insert({ user_id: creator.userId, display_name: 'Grace Hopper', handle: 'grace' });
     await page('home, filled', visitor.get('/').expect(200));
     await page('watch', visitor.get(`/videos/${videoId}`).expect(200));
+    await page('a person’s page', visitor.get('/@grace').expect(200));
+    await page('a handle nobody has', visitor.get('/@nobody-here').expect(404));
 
     const agent = request.agent(system.app);
     await logIn(agent, creator.email, creator.password);
     await page('creators portal', agent.get('/creators-portal').expect(200));
+    // The profile form reads the user's own identity: a registration with a name and handle.
+    const personalData = createPersonalData(system.db);
+    await system.messageStore.write(identityStreamName(creator.userId), {
+      id: randomUUID(),
+      type: 'Registered',
+      data: {
+        userId: creator.userId,
+        email: await personalData.seal(creator.userId, creator.email),
+        passwordHash: await personalData.seal(creator.userId, '$2b$04$' + 'a'.repeat(53)),
+        displayName: await personalData.seal(creator.userId, 'Grace Hopper'),
+        handle: await personalData.seal(creator.userId, 'grace'),
+      },
+      metadata: {},
+    });
+    await page('your name and handle', agent.get('/account/profile').expect(200));
     await page('a video’s page in the portal', agent.get(`/creators-portal/videos/${videoId}`).expect(200));
     await page('a failed video’s page in the portal', agent.get(`/creators-portal/videos/${failedId}`).expect(200));
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
@@ -146,7 +166,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     const email = createRegistrationEmail('https://tutorials.example.com/')();
     seen.push(['welcome email, text', email.text], ['welcome email, HTML', visibleText(email.html)]);
 
-    t.equal(seen.length, 21, 'every page and the email were read');
+    t.equal(seen.length, 24, 'every page and the email were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
 
-export interface PublicProfile {
+interface PublicProfile {
   readonly userId: string;
   readonly displayName: string;
   readonly handle: string;
 }
 
-export interface ProfileVideo {
+interface ProfileVideo {
   readonly videoId: string;
   readonly name: string | null;
   readonly durationSeconds: number | null;
