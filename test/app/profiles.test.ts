@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import request from 'supertest';
-import { FROM_THIS_SITE, logIn, postRegistration } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, postRegistration, seedAccount } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -62,6 +62,13 @@ scopedTest(
     t.match(watch.text, /by <strong><a class="person" href="\/@ada"><bdi>Ada Lovelace<\/bdi><\/a><\/strong>/, 'so does the watch page');
 
     t.equal((await logIn(ada.agent, 'ada@example.com', PASSWORD)).status, 303, 'logged in');
+    const portal = await ada.agent.get('/creators-portal').expect(200);
+    t.match(
+      portal.text,
+      /Published as <a class="person" href="\/@ada"><bdi>Ada Lovelace<\/bdi><\/a>/,
+      'the creators portal says whose name their videos carry',
+    );
+    t.match(portal.text, /href="\/account\/profile"/, 'and where to change it');
     const form = await profileForm(ada.agent);
     t.match(form.page.text, /value="Ada Lovelace"/, 'the form shows the name they have');
     const posted = await ada.agent
@@ -177,8 +184,16 @@ scopedTest(
     const name = '<script>alert(1)</script>\u202Egnp.exe\u200B\u200D<img src=x onerror=alert(2)>';
     await system.db('user_profiles').insert({ user_id: ownerId, display_name: name, handle: 'mallory' });
     const videoId = await seedVideo(system.db, ownerId, 'A video', '2026-01-01 10:00:00+00');
-    for (const path of ['/', `/videos/${videoId}`, '/@mallory']) {
-      const page = await request(system.app).get(path).expect(200);
+    // The admin pages name the user too.
+    const admin = await seedAccount(system.db, { roles: ['admin'] });
+    await system.db('admin_users').insert({ user_id: ownerId, email: 'mallory@example.com', registered_at: new Date() });
+    await system
+      .db('admin_user_videos')
+      .insert({ video_id: videoId, user_id: ownerId, name: 'A video', status: 'published', accepted_at: new Date(), global_position: 1, last_position: 1 });
+    const adminAgent = request.agent(system.app);
+    await logIn(adminAgent, admin.email, admin.password);
+    for (const path of ['/', `/videos/${videoId}`, '/@mallory', `/admin/users/${ownerId}`, '/admin/users', `/admin/videos/${videoId}`]) {
+      const page = await (path.startsWith('/admin') ? adminAgent : request(system.app)).get(path).expect(200);
       t.notOk(page.text.includes('<script>alert(1)'), `${path}: no script element from the name`);
       t.notOk(page.text.includes('<img src=x'), `${path}: no element at all`);
       t.ok(page.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'), `${path}: the name's text, escaped`);

@@ -123,6 +123,7 @@ export function createCreatorsPortalApp({
     const videos = await queries.videosOf(req.context.userId!, LISTED);
     res.render('creators-portal', {
       title: 'Your videos',
+      publishedAs: await queries.publishedAs(req.context.userId!),
       videos: videos.map(creatorVideoView),
       listedAll: videos.length < LISTED,
       // Multipart bodies are streamed by the route, after the CSRF check: the token rides in the URL.
