@@ -7,6 +7,8 @@ import { scopedTest } from '../helpers/scoped-test.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import type { System } from '../../src/system.ts';
+import { eraseUser } from '../../src/components/identity/erase-user.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -205,3 +207,15 @@ scopedTest(
     }
   },
 );
+
+scopedTest('profiles: an erased user’s page is gone, and their handle is free for the next person to register', async (t, scope) => {
+  const system = scope.add(await createTestSystem({ pageCacheMs: 0 }), (s) => s.stop());
+  system.start();
+  const erin = await registered(system, 'erin@example.com', 'Erin', 'erin');
+  await eraseUser({ messageStore: system.messageStore, personalData: createPersonalData(system.db) }, erin.userId, { by: randomUUID(), traceId: randomUUID() });
+  await waitUntil('the profile row to go', async () => ((await system.db('user_profiles').where({ user_id: erin.userId }).first()) ? undefined : true));
+  t.equal((await request(system.app).get('/@erin')).status, 404, 'their page is a 404');
+  const next = await registered(system, 'next@example.com', 'Next Person', 'erin');
+  t.equal((await system.db('user_profiles').where({ handle: 'erin' }).first())?.user_id, next.userId, 'the handle registered again by someone else');
+  t.match((await request(system.app).get('/@erin').expect(200)).text, /<bdi>Next Person<\/bdi>/, 'whose page it is now');
+});
