@@ -219,3 +219,30 @@ scopedTest('profiles: an erased user’s page is gone, and their handle is free 
   t.equal((await system.db('user_profiles').where({ handle: 'erin' }).first())?.user_id, next.userId, 'the handle registered again by someone else');
   t.match((await request(system.app).get('/@erin').expect(200)).text, /<bdi>Next Person<\/bdi>/, 'whose page it is now');
 });
+
+scopedTest(
+  'profiles: two registrations of one handle sent before either is decided → one registers, the other’s page says the handle is taken and offers another try',
+  async (t, scope) => {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    // Not started yet: the form's quick check finds no profile for either, and identity decides.
+    const first = await postRegistration(request.agent(system.app), 'one@example.com', PASSWORD, { displayName: 'One', handle: 'same-handle' });
+    const second = await postRegistration(request.agent(system.app), 'two@example.com', PASSWORD, { displayName: 'Two', handle: 'same-handle' });
+    t.deepEqual([first.response.status, second.response.status], [303, 303], 'both forms accepted');
+    system.start();
+    const decided = async (userId: string) =>
+      waitUntil(`the registration of ${userId} to be decided`, async () => {
+        const page = await request(system.app).get(`/register/${userId}`);
+        return /http-equiv="refresh"/.test(page.text) && /Setting up/.test(page.text) ? undefined : page.text;
+      });
+    t.match(await decided(first.userId), /Registered — log in/, 'the first registers');
+    const refused = await decided(second.userId);
+    t.match(refused, /That handle is taken/, 'the second is told the handle is taken');
+    t.match(refused, /Register with another handle/, 'and offered another try');
+    t.doesNotMatch(refused, /handle already taken/, 'in words, not the reason code');
+    const secondAddress = await waitUntil('the second address to be given back', async () => {
+      const reservation = (await system.messageStore.readCategory('identityEmail')).filter((message) => message.type === 'EmailReleased');
+      return reservation.length > 0 ? reservation : undefined;
+    });
+    t.equal(secondAddress.length, 1, 'the refused registration’s address is released');
+  },
+);
