@@ -219,3 +219,53 @@ scopedTest('identity: an erasure that stopped before its HandleReleased does not
   t.deepEqual(await typesIn(store, identityStreamName(next.userId)), ['Registered'], 'claimed at the stream’s version');
   t.equal(await holderOf(store, 'half-erased'), next.userId);
 });
+
+scopedTest('identity: a crash after a refusal for a taken handle, before the address is given back → the redelivery gives it back', async (t, scope) => {
+  const { store } = openMemoryStore(scope);
+  const personalData = memoryPersonalData();
+  await registered(store, personalData, 'popular');
+  const email = uniqueEmail();
+  const command = await writeRegister(store, await sealedRegisterCommand(personalData, { handle: 'popular', email }));
+  let failed = false;
+  const crashing: MessageStore = Object.create(store, {
+    write: {
+      value: async (stream: string, message: { type: string }, expected?: number) => {
+        if (message.type === 'EmailReleased' && !failed) {
+          failed = true;
+          throw new Error('crash');
+        }
+        return store.write(stream, message as never, expected);
+      },
+    },
+  });
+  await identity(crashing, personalData)
+    .handlers.commands(command)
+    .catch(() => undefined);
+  t.deepEqual(await typesIn(store, identityEmailStreamName(email)), ['EmailReserved'], 'the address still claimed after the crash');
+  await identity(store, personalData).handlers.commands(command);
+  t.deepEqual(await typesIn(store, identityEmailStreamName(email)), ['EmailReserved', 'EmailReleased'], 'given back by the redelivery');
+  t.deepEqual(await typesIn(store, identityStreamName((command.data as { userId: string }).userId)), ['RegistrationRejected'], 'refused once');
+});
+
+scopedTest('identity: an address still held by a refused registration (its release never written) is free for the next one', async (t, scope) => {
+  const { store } = openMemoryStore(scope);
+  const personalData = memoryPersonalData();
+  await registered(store, personalData, 'wanted');
+  const email = uniqueEmail();
+  const command = await writeRegister(store, await sealedRegisterCommand(personalData, { handle: 'wanted', email }));
+  // Every release fails: the refusal is on record, the address still claimed by the refused user.
+  const noReleases: MessageStore = Object.create(store, {
+    write: {
+      value: async (stream: string, message: { type: string }, expected?: number) => {
+        if (message.type === 'EmailReleased') throw new Error('crash');
+        return store.write(stream, message as never, expected);
+      },
+    },
+  });
+  await identity(noReleases, personalData)
+    .handlers.commands(command)
+    .catch(() => undefined);
+  t.deepEqual(await typesIn(store, identityEmailStreamName(email)), ['EmailReserved'], 'still claimed by the refused user');
+  const next = await registered(store, personalData, 'another', email);
+  t.deepEqual(await typesIn(store, identityStreamName(next.userId)), ['Registered'], 'the address registers again: a refused user holds nothing');
+});

@@ -59,12 +59,14 @@ export function createCommandHandlers({ messageStore, logger, personalData }: De
     const { userId, passwordHash } = command.data;
     const log = logger.child({ userId, commandId: command.id });
     const { state, version } = await loadIdentity(userId);
-    const opened = await personalData.open(userId, command.data.email);
     if (state.registered || state.erased || state.handled.has(command.globalPosition)) {
-      if (state.rejected && opened !== undefined) await claims.release('email', identityEmailStreamName(opened), userId, command);
+      // Refused: the address it claimed goes back, if a crash came between the refusal and the release.
+      const refusedEmail = state.rejected ? await personalData.open(userId, command.data.email) : undefined;
+      if (refusedEmail !== undefined) await claims.release('email', identityEmailStreamName(refusedEmail), userId, command);
       log.debug('Register ignored: already handled');
       return;
     }
+    const opened = await personalData.open(userId, command.data.email);
     if (opened === undefined) {
       log.info('Register ignored: the user was erased before it was handled');
       return;
