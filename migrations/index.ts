@@ -19,6 +19,7 @@ import * as sessions from './20261206000010_sessions.ts';
 import * as viewingWindows from './20261206000020_viewing_windows.ts';
 import * as viewingRateLimits from './20261206000021_viewing_rate_limits.ts';
 import * as videoTakeDowns from './20261206000030_video_take_downs.ts';
+import * as userProfiles from './20261207100001_user_profiles.ts';
 import * as passwordVersions from './20261207200001_password_versions.ts';
 import * as emailVerified from './20261207300001_email_verified.ts';
 
@@ -50,6 +51,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261206000020_viewing_windows', viewingWindows],
   ['20261206000021_viewing_rate_limits', viewingRateLimits],
   ['20261206000030_video_take_downs', videoTakeDowns],
+  ['20261207100001_user_profiles', userProfiles],
   ['20261207200001_password_versions', passwordVersions],
   ['20261207300001_email_verified', emailVerified],
 ];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Express } from 'express';
 import type { Knex } from 'knex';
 import type pg from 'pg';
@@ -29,6 +30,8 @@ import { createRegisterUsersApp } from './app/register-users/index.ts';
 import { createPasswordResetApp, VIEWS_DIR as PASSWORDS_VIEWS_DIR } from './app/passwords/index.ts';
 import { createChangePasswordApp } from './app/passwords/account.ts';
 import { createAccountEmailApp } from './app/account-email/index.ts';
+import { createProfilesApp } from './app/profiles/index.ts';
+import { createProfileQueries } from './app/profiles/queries.ts';
 import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
@@ -129,7 +132,12 @@ export function createSystem(config: SystemConfig): System {
   // Per-user keys for personal fields (src/personal-data): app database, own schema, no projection.
   const personalData = createPersonalData(db);
   // Every projection from its one definition; the home page's cached reads refresh on a commit.
-  const refreshes: Partial<Record<ProjectionName, () => void>> = { 'home-page': home.projectionMoved, videos: home.catalogMoved };
+  // A new display name shows on the catalog's cards as soon as its projection has it.
+  const refreshes: Partial<Record<ProjectionName, () => void>> = {
+    'home-page': home.projectionMoved,
+    videos: home.catalogMoved,
+    'user-profiles': home.catalogMoved,
+  };
   const projections = PROJECTIONS.map((definition: ProjectionDefinition<ProjectionName>) => ({
     name: definition.name,
     subscriptions: liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }),
@@ -217,9 +225,12 @@ export function createSystem(config: SystemConfig): System {
     throttle,
     devices,
   });
+  const profileQueries = createProfileQueries(db);
+  const profiles = createProfilesApp({ messageStore, personalData, queries: profileQueries, newId: randomUUID });
   const registerUsers = createRegisterUsersApp({
     messageStore,
     emailRegistered: credentials.emailRegistered,
+    handleTaken: (handle) => profileQueries.handleTaken(handle),
     canLogIn: credentials.exists,
     passwords,
     rateLimits,
@@ -277,6 +288,7 @@ export function createSystem(config: SystemConfig): System {
       authenticate.viewsDir,
       account.viewsDir,
       registerUsers.viewsDir,
+      profiles.viewsDir,
       PASSWORDS_VIEWS_DIR,
       creatorsPortal.viewsDir,
       videos.viewsDir,
@@ -291,6 +303,8 @@ export function createSystem(config: SystemConfig): System {
       { path: '/auth', router: passwordReset.router },
       { path: '/account', router: changePassword.router },
       { path: '/register', router: registerUsers.router },
+      { path: '/account/profile', router: profiles.accountRouter },
+      { path: '/', router: profiles.publicRouter },
       { path: '/admin', router: admin.router },
       { path: '/creators-portal', router: creatorsPortal.router },
       { path: '/videos', router: videos.router },

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import request from 'supertest';
 import test from 'tape';
-import { FROM_THIS_SITE, logIn } from './helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, profileFields } from './helpers/accounts.ts';
 import { csrfTokenOf } from './helpers/http.ts';
 import { createScope } from './helpers/scope.ts';
 import { createTestSystem } from './helpers/test-system.ts';
@@ -27,7 +27,7 @@ async function register(
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId: id, email, password: PASSWORD, passwordAgain: PASSWORD });
+    .send({ _csrf: csrfTokenOf(page), userId: id, email, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() });
   return { userId: id, answer, agent };
 }
 

@@ -65,6 +65,9 @@ function apply(user: User, message: RawMessage): User {
       case 'EmailChangeRefused':
       case 'EmailVerified':
       case 'EmailVerificationRefused':
+      case 'DisplayNameChanged':
+      case 'HandleChanged':
+      case 'ProfileChangeRejected':
         // Nothing this view shows: a refused resend sent nothing, and a password is never shown.
         return user;
     }

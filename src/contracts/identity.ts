@@ -8,6 +8,11 @@ export const IDENTITY_COMMAND_CATEGORY = 'identity:command';
 /** One stream per normalised email: its first message reserves the address for one user. */
 export const IDENTITY_EMAIL_CATEGORY = 'identityEmail';
 /**
+ * One stream per lower-cased handle: EmailReserved's twin, the first writer at the version read
+ * holds the handle until a HandleReleased (a change of handle, an erasure).
+ */
+export const IDENTITY_HANDLE_CATEGORY = 'identityHandle';
+/**
  * One stream per role command, holding its one outcome: whoever wrote the command (the admin
  * CLI) learns the decision there, since an unknown email has no user stream to write to.
  */
@@ -15,6 +20,8 @@ export const IDENTITY_ROLE_CHANGE_CATEGORY = 'identityRoleChange';
 
 // Fixed namespace for email stream ids: changing it would orphan every reservation.
 const EMAIL_NAMESPACE = 'b5f0b8a4-3c3e-4c55-9a8f-0d7f7b1b6e42';
+// Fixed namespace for handle stream ids, for the same reason.
+const HANDLE_NAMESPACE = 'e2a7c4f9-6b1d-4c83-9f05-3a8d1e6b7c42';
 
 /** RFC 5321 caps a forward path at 256 octets including the brackets. */
 export const MAX_EMAIL_LENGTH = 254;
@@ -50,9 +57,27 @@ const roleCommandSchema = z.union([
   z.strictObject({ commandId: z.uuid(), email: emailSchema, by: actorSchema }),
 ]);
 
+/**
+ * A display name and a handle travel sealed with the user's key, always (they came after
+ * crypto-shredding): the component opens them and checks them against ./profile-rules.ts.
+ */
+const profileFields = { displayName: sealedSchema, handle: sealedSchema };
+
 export const identityCommandSchemas = {
-  /** email and passwordHash: plain before crypto-shredding landed, sealed with the user's key since. */
-  Register: z.object({ userId: z.uuid(), email: personalField(emailSchema), passwordHash: personalField(passwordHashSchema) }),
+  /**
+   * email and passwordHash: plain before crypto-shredding landed, sealed with the user's key since.
+   * displayName and handle: absent from Registers sent before names existed (the user gets a
+   * generated handle, profile-rules.ts).
+   */
+  Register: z.object({
+    userId: z.uuid(),
+    email: personalField(emailSchema),
+    passwordHash: personalField(passwordHashSchema),
+    displayName: sealedSchema.optional(),
+    handle: sealedSchema.optional(),
+  }),
+  /** On identity:command-<userId>: the user's new display name and handle (either may be the one they have). */
+  ChangeProfile: z.object({ userId: z.uuid(), ...profileFields }),
   /** On identity:command-<commandId>: the user as an operator knows them, by the address they registered with. */
   GrantAdminRole: roleCommandSchema,
   RevokeAdminRole: roleCommandSchema,
@@ -92,7 +117,14 @@ export const identityCommandSchemas = {
 } as const;
 
 export const identityEventSchemas = {
-  Registered: z.object({ userId: z.uuid(), email: personalField(emailSchema), passwordHash: personalField(passwordHashSchema) }),
+  Registered: z.object({
+    userId: z.uuid(),
+    email: personalField(emailSchema),
+    passwordHash: personalField(passwordHashSchema),
+    /** Absent for users registered before names existed. */
+    displayName: sealedSchema.optional(),
+    handle: sealedSchema.optional(),
+  }),
   RegistrationRejected: z.object({ userId: z.uuid(), email: personalField(z.string().max(MAX_EMAIL_LENGTH)), reason: z.string() }),
   RegistrationEmailSent: z.object({ userId: z.uuid(), emailId: z.uuid() }),
   RegistrationEmailFailed: z.object({ userId: z.uuid(), emailId: z.uuid(), reason: z.string() }),
@@ -137,6 +169,10 @@ export const identityEventSchemas = {
   EmailChanged: z.object({ userId: z.uuid(), requestId: z.uuid(), email: personalField(emailSchema), previousEmail: personalField(emailSchema) }),
   /** A VerifyEmail that did nothing, and why (VERIFICATION_REFUSALS). */
   EmailVerificationRefused: z.object({ userId: z.uuid(), requestId: z.uuid(), reason: z.string() }),
+  DisplayNameChanged: z.object({ userId: z.uuid(), displayName: sealedSchema }),
+  /** `previous`: the handle given up (a generated one, or one whose HandleReleased follows). */
+  HandleChanged: z.object({ userId: z.uuid(), handle: sealedSchema, previous: sealedSchema }),
+  ProfileChangeRejected: z.object({ userId: z.uuid(), reason: z.string() }),
   /** The user's key was deleted: their sealed fields no longer open. `by` is the admin's user id, or the user's own when they deleted their account. */
   UserErased: z.object({ userId: z.uuid(), by: z.string().min(1) }),
 } as const;
@@ -147,6 +183,12 @@ export const identityEmailSchemas = {
    * The holder was erased, moved to another address (EmailChanged), or abandoned an email change
    * to it: the next EmailReserved on this stream claims the address again. */
   EmailReleased: z.object({ userId: z.uuid() }),
+} as const;
+
+export const identityHandleSchemas = {
+  HandleReserved: z.object({ handle: sealedSchema, userId: z.uuid() }),
+  /** The holder moved to another handle, was refused registration, or was erased: the next HandleReserved claims it. */
+  HandleReleased: z.object({ userId: z.uuid() }),
 } as const;
 
 /** The one role there is; granted and revoked by role commands, kept in user_credentials.roles. */
@@ -180,11 +222,20 @@ export const identityRoleChangeSchemas = {
 export type IdentityCommand = MessagesOf<typeof identityCommandSchemas>;
 export type IdentityEvent = MessagesOf<typeof identityEventSchemas>;
 export type IdentityEmailEvent = MessagesOf<typeof identityEmailSchemas>;
+export type IdentityHandleEvent = MessagesOf<typeof identityHandleSchemas>;
 export type IdentityRoleChangeEvent = MessagesOf<typeof identityRoleChangeSchemas>;
 
 /** Reasons a command is rejected, as shown to whoever sent it (the person registering, an operator). */
 export const REJECTION_REASONS = {
   emailTaken: 'email already registered',
+  /** Register and ChangeProfile: another user holds the handle. */
+  handleTaken: 'handle already taken',
+  /** Register and ChangeProfile: a display name or handle that breaks profile-rules.ts once opened. */
+  invalidProfile: 'display name or handle not allowed',
+  /** ChangeProfile: the name and handle are the ones the user has. */
+  profileUnchanged: 'nothing to change',
+  /** ChangeProfile (and resend): the user is not registered, or is erased. */
+  profileNotRegistered: 'the account is not registered',
   /** For role commands: no user has registered with the address given. */
   unknownEmail: 'no registered user has that email',
   /** For role commands naming a user id: that user is not registered with the address sealed in the command (or is erased). */
@@ -230,4 +281,5 @@ export type PasswordResetRefusal = (typeof PASSWORD_RESET_REFUSALS)[keyof typeof
 export const identityStreamName = (userId: string): string => streamName(IDENTITY_CATEGORY, userId);
 export const identityCommandStreamName = (id: string): string => streamName(IDENTITY_COMMAND_CATEGORY, id);
 export const identityEmailStreamName = (email: string): string => streamName(IDENTITY_EMAIL_CATEGORY, uuidV5(normaliseEmail(email), EMAIL_NAMESPACE));
+export const identityHandleStreamName = (handle: string): string => streamName(IDENTITY_HANDLE_CATEGORY, uuidV5(handle.toLowerCase(), HANDLE_NAMESPACE));
 export const identityRoleChangeStreamName = (commandId: string): string => streamName(IDENTITY_ROLE_CHANGE_CATEGORY, commandId);

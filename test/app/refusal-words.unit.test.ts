@@ -8,7 +8,11 @@ test('refusal words: every reason code the identity component gives is a sentenc
     t.notOk(sentence.includes(code), `"${code}" is not pasted into the sentence`);
     t.match(sentence, /^[A-Z].*\.$/, `"${sentence}" is a sentence`);
   }
-  t.deepEqual(refusalWords(REJECTION_REASONS.emailTaken), { sentence: 'That email address already has an account.', logInInstead: true });
+  t.deepEqual(refusalWords(REJECTION_REASONS.emailTaken), {
+    sentence: 'That email address already has an account.',
+    logInInstead: true,
+    againLabel: 'Register with another address',
+  });
   t.equal(
     refusalWords('some reason from another version').sentence,
     'We could not create this account. Go back to registration and try again.',

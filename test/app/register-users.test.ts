@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { createPersonalData, isSealed, type Sealed } from '../../src/personal-data/seal.ts';
-import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, seedAccount, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
@@ -36,7 +36,7 @@ test('register: a valid form writes one Register command (a bcrypt hash, never t
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(page), userId, email: '  New.User@Example.COM ', password, passwordAgain: password });
+      .send({ _csrf: csrfTokenOf(page), userId, email: '  New.User@Example.COM ', password, passwordAgain: password, ...profileFields() });
     t.equal(answer.status, 303);
     t.equal(answer.headers.location, `/register/${userId}`);
 
@@ -72,6 +72,7 @@ test('register: each broken rule gets a 400 with its message, the email kept, th
       email: 'someone@example.com',
       password: 'long enough 1',
       passwordAgain: 'long enough 1',
+      ...profileFields(),
     };
     const cases: Array<[string, Record<string, string>, RegExp]> = [
       ['no email', { email: '' }, /Enter your email/],
@@ -123,6 +124,7 @@ test('register: an email already in the credentials projection is refused at onc
         email: existing.email.toUpperCase(),
         password: 'long enough 1',
         passwordAgain: 'long enough 1',
+        ...profileFields(),
       });
     t.equal(answer.status, 400);
     t.match(answer.text, /That email address already has an account\./, 'a sentence, not the reason code');
@@ -175,7 +177,14 @@ test('register: refused politely while logged in', async (t) => {
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(home), userId: randomUUID(), email: 'second@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
+      .send({
+        _csrf: csrfTokenOf(home),
+        userId: randomUUID(),
+        email: 'second@example.com',
+        password: 'long enough 1',
+        passwordAgain: 'long enough 1',
+        ...profileFields(),
+      });
     t.equal(posted.status, 403, 'a post anyway → 403');
     t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
   } finally {
@@ -203,6 +212,7 @@ test('register: registrations per address are limited (429 with Retry-After)', a
           email: `user${n}@example.com`,
           password: 'long enough 1',
           passwordAgain: 'long enough 1',
+          ...profileFields(),
         });
       statuses.push(last.status);
     }
@@ -257,7 +267,7 @@ test('register: a form sent again after it was decided: the same address gets th
         .post('/register')
         .set(FROM_THIS_SITE)
         .type('form')
-        .send({ _csrf: csrfTokenOf(page), userId, email, password: 'long enough 1', passwordAgain: 'long enough 1' });
+        .send({ _csrf: csrfTokenOf(page), userId, email, password: 'long enough 1', passwordAgain: 'long enough 1', ...profileFields() });
     t.equal((await send('first@example.com')).status, 303);
     // As the identity component would decide it.
     await system.messageStore.write(`identity-${userId}`, { id: randomUUID(), type: 'Registered', data: { userId, email: 'first@example.com' }, metadata: {} });

@@ -6,7 +6,7 @@ import { identityCommandStreamName, identityStreamName } from '../../src/contrac
 import { registrationEmailId, resentRegistrationEmailId } from '../../src/components/identity/ids.ts';
 import { RESEND_LIMIT } from '../../src/components/identity/welcome-email.ts';
 import type { System } from '../../src/system.ts';
-import { FROM_THIS_SITE } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -25,7 +25,7 @@ async function register(agent: TestAgent, email = `welcome-${randomUUID().slice(
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD })
+    .send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() })
     .expect(303);
   return userId;
 }
@@ -65,7 +65,7 @@ test('registration page: a welcome email refused by the server says so, and the 
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: strangerToken, userId, email, password: PASSWORD, passwordAgain: PASSWORD })
+      .send({ _csrf: strangerToken, userId, email, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() })
       .expect(303);
     t.doesNotMatch((await stranger.get(`/register/${userId}`)).text, /Send it again<\/button>/, 'which does not make them the one who registered');
     const refused = await stranger

@@ -65,7 +65,11 @@ test('watch page: a player with the poster, name, description, creator and views
     t.match(page.text, new RegExp(`<source src="/videos/${videoId}/video.mp4" type="video/mp4">`), 'playing the MP4');
     t.match(page.text, /<h1[^>]*>Keysets explained<\/h1>/, 'the name');
     t.match(page.text, /Why OFFSET gets slow\.\nAnd what to do\./, 'the description');
-    t.match(page.text, new RegExp(`<strong>creator-${owner.userId.replaceAll('-', '').slice(0, 6)}</strong>`), 'the creator, by a pseudonym from their id');
+    t.match(
+      page.text,
+      new RegExp(`<strong><bdi class="person">creator-${owner.userId.replaceAll('-', '').slice(0, 6)}</bdi></strong>`),
+      'the creator without a profile yet: by a pseudonym from their id, unlinked',
+    );
     t.doesNotMatch(page.text, /grace\.hopper/, 'nothing of their address');
     t.match(page.text, /7 views/, 'the views');
     t.match(page.text, /1:01/, 'the duration');

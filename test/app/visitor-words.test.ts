@@ -3,7 +3,9 @@ import request from 'supertest';
 import test from 'tape';
 import { createEmailChangeEmails, createRegistrationEmail } from '../../src/components/identity/registration-email.ts';
 import { createPasswordEmails } from '../../src/components/identity/password-emails.ts';
-import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
+import { FROM_THIS_SITE, logIn, seedAccount, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
@@ -54,7 +56,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' });
+      .send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1', ...profileFields() });
     await page('registration status, pending', visitor.get(posted.headers.location ?? '/register/none').expect(200));
     const registered = randomUUID();
     await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
@@ -75,7 +77,14 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
         .post('/register')
         .set(FROM_THIS_SITE)
         .type('form')
-        .send({ _csrf: csrfTokenOf(taken), userId: randomUUID(), email: 'r@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' })
+        .send({
+          _csrf: csrfTokenOf(taken),
+          userId: randomUUID(),
+          email: 'r@example.com',
+          password: 'long enough 1',
+          passwordAgain: 'long enough 1',
+          ...profileFields(),
+        })
         .expect(400),
     );
 
@@ -118,8 +127,11 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       reason: 'only the video’s owner can change it',
       updated_at: new Date(),
     });
+    await system.db('user_profiles').insert({ user_id: creator.userId, display_name: 'Grace Hopper', handle: 'grace' });
     await page('home, filled', visitor.get('/').expect(200));
     await page('watch', visitor.get(`/videos/${videoId}`).expect(200));
+    await page('a person’s page', visitor.get('/@grace').expect(200));
+    await page('a handle nobody has', visitor.get('/@nobody-here').expect(404));
 
     const agent = request.agent(system.app);
     await logIn(agent, creator.email, creator.password);
@@ -127,6 +139,21 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('change password', agent.get('/account/password').expect(200));
     await page('change your email', agent.get('/account/email').expect(200));
     await page('a verification link for no account', visitor.get(`/account/verify/${randomUUID()}/${randomUUID()}.${'A'.repeat(43)}`).expect(404));
+    // The profile form reads the user's own identity: a registration with a name and handle.
+    const personalData = createPersonalData(system.db);
+    await system.messageStore.write(identityStreamName(creator.userId), {
+      id: randomUUID(),
+      type: 'Registered',
+      data: {
+        userId: creator.userId,
+        email: await personalData.seal(creator.userId, creator.email),
+        passwordHash: await personalData.seal(creator.userId, '$2b$04$' + 'a'.repeat(53)),
+        displayName: await personalData.seal(creator.userId, 'Grace Hopper'),
+        handle: await personalData.seal(creator.userId, 'grace'),
+      },
+      metadata: {},
+    });
+    await page('your name and handle', agent.get('/account/profile').expect(200));
     await page('a video’s page in the portal', agent.get(`/creators-portal/videos/${videoId}`).expect(200));
     await page('a failed video’s page in the portal', agent.get(`/creators-portal/videos/${failedId}`).expect(200));
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
@@ -174,7 +201,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
     }
 
-    t.equal(seen.length, 41, 'every page and the emails were read');
+    t.equal(seen.length, 44, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

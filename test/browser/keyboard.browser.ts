@@ -87,6 +87,8 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
       for (const error of tied)
         t.ok(error.id && error.describedBy && error.invalid, `error #${error.id} is named by its input's aria-describedby, and the input is aria-invalid`);
       await page.fill('#email', 'ada@example.com');
+      await page.fill('#displayName', 'Ada');
+      await page.fill('#handle', 'ada');
       await page.fill('#password', 'short');
       await page.click('main button:has-text("Register")');
       t.equal(await focusedAfterLoad(page), 'password', 'a good email and a short password: the focus is on the password');
@@ -129,6 +131,8 @@ test('in Chromium: a page following work in progress reloads by itself until the
     await page.clock.install();
     await page.goto(`${base}/register`);
     await page.fill('#email', 'ada@example.com');
+    await page.fill('#displayName', 'Ada');
+    await page.fill('#handle', 'ada');
     await page.fill('#password', 'a long enough password');
     await page.fill('#passwordAgain', 'a long enough password');
     await page.click('main button:has-text("Register")');

@@ -23,6 +23,8 @@ test('in Chromium: register, follow the page until the account exists, log in, l
     t.equal(new URL(page.url()).pathname, '/register', 'the header leads to the registration form');
     await screenshot(page, 'register');
     await page.fill('#email', 'ada@example.com');
+    await page.fill('#displayName', 'Ada Lovelace');
+    await page.fill('#handle', 'ada');
     await page.fill('#password', PASSWORD);
     await page.fill('#passwordAgain', PASSWORD);
     await page.click('button:has-text("Register")');

@@ -8,7 +8,7 @@ import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { runningServer, stopServer } from '../../src/db/postgres-process.ts';
 import { prepareDatabases } from '../../src/db/prepare-databases.ts';
-import { FROM_THIS_SITE } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, profileFields } from '../helpers/accounts.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createScope } from '../helpers/scope.ts';
@@ -25,7 +25,7 @@ async function register(app: Express, email: string): Promise<{ userId: string; 
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
+    .send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password, ...profileFields() });
   return { userId, status: posted.status };
 }
 

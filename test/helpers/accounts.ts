@@ -78,7 +78,12 @@ export async function logIn(agent: TestAgent, email: string, password: string, e
  * Opens the registration page and posts its form as a browser would, with the user id the page
  * chose; returns that id and the answer to the post (a 303 to the registration's own page).
  */
-export async function postRegistration(agent: TestAgent, email: string, password: string): Promise<{ userId: string; response: Response }> {
+export async function postRegistration(
+  agent: TestAgent,
+  email: string,
+  password: string,
+  { displayName = 'Test Person', handle = uniqueHandle() }: { displayName?: string; handle?: string } = {},
+): Promise<{ userId: string; response: Response }> {
   const page = await agent.get('/register');
   const userId = /name="userId" value="([^"]+)"/.exec(page.text)?.[1];
   if (userId === undefined) throw new Error('the registration page offered no user id');
@@ -86,6 +91,16 @@ export async function postRegistration(agent: TestAgent, email: string, password
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId, email, password, passwordAgain: password });
+    .send({ _csrf: csrfTokenOf(page), userId, email, displayName, handle, password, passwordAgain: password });
   return { userId, response };
+}
+
+/** A handle nobody has: `t-` and 12 random hex digits. */
+export function uniqueHandle(): string {
+  return `t-${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+}
+
+/** The registration form's display name and handle, for tests that post the form by hand. */
+export function profileFields(): { displayName: string; handle: string } {
+  return { displayName: 'Test Person', handle: uniqueHandle() };
 }

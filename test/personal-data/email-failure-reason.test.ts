@@ -7,7 +7,7 @@ import { identityStreamName } from '../../src/contracts/identity.ts';
 import { registrationEmailId } from '../../src/components/identity/ids.ts';
 import { sendEmailStreamName } from '../../src/contracts/send-email.ts';
 import { withoutAddresses } from '../../src/personal-data/redact.ts';
-import { FROM_THIS_SITE } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -39,7 +39,7 @@ scopedTest(
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(page), userId, email: EMAIL, password: PASSWORD, passwordAgain: PASSWORD })
+      .send({ _csrf: csrfTokenOf(page), userId, email: EMAIL, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() })
       .expect(303);
     const failed = await waitUntil('RegistrationEmailFailed', async () =>
       (await system.messageStore.readStream(identityStreamName(userId))).find((message) => message.type === 'RegistrationEmailFailed'),

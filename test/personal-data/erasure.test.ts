@@ -9,7 +9,7 @@ import { identityCommandStreamName, identityEmailStreamName, identityStreamName 
 import type { RawMessage } from '../../src/message-store/index.ts';
 import { createPersonalData, isSealed, openWith, sealWith, type Sealed } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';
-import { FROM_THIS_SITE, logIn } from '../helpers/accounts.ts';
+import { FROM_THIS_SITE, logIn, profileFields } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -26,7 +26,7 @@ async function register(system: System, email: string) {
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD })
+    .send({ _csrf: csrfTokenOf(page), userId, email, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() })
     .expect(303);
   const status = await waitUntil(`the registration of ${userId}`, async () => {
     const answer = await agent.get(`/register/${userId}`);

@@ -138,6 +138,7 @@ export function createCreatorsPortalApp({
     res.render('creators-portal', {
       title: 'Your videos',
       gate: await gateOf(req),
+      publishedAs: await queries.publishedAs(req.context.userId!),
       videos: videos.map(creatorVideoView),
       listedAll: videos.length < LISTED,
       // Multipart bodies are streamed by the route, after the CSRF check: the token rides in the URL.

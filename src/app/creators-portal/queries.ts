@@ -86,6 +86,14 @@ export function createCreatorsPortalQueries(db: Knex) {
   return {
     emailVerified,
     /** Newest first, at most `limit`. */
+    /** The name and handle the creator's videos are published under (user_profiles); undefined until it has them. */
+    async publishedAs(ownerId: string): Promise<{ displayName: string; handle: string | null } | undefined> {
+      const row = await db('user_profiles')
+        .where({ user_id: ownerId })
+        .first<{ display_name: string; handle: string | null } | undefined>('display_name', 'handle');
+      return row && { displayName: row.display_name, handle: row.handle };
+    },
+
     async videosOf(ownerId: string, limit: number): Promise<CreatorVideo[]> {
       const rows = await creatorVideos()
         .where('cv.owner_id', ownerId)

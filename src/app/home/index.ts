@@ -28,6 +28,7 @@ function catalogView(page: CatalogPage) {
       posterUrl: `/videos/${video.videoId}/poster.jpg`,
       name: video.name ?? UNTITLED,
       creator: video.creator,
+      creatorHandle: video.creatorHandle,
       duration: durationLabel(video.durationSeconds),
       views: viewsLabel(video.views),
     })),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { CatalogPosition } from './cursor.ts';
-import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
+import { CREATOR_LABEL_SQL, withCreatorProfile } from '../videos/creator-label.ts';
 
 interface HomePageView {
   readonly videosWatched: number;
@@ -11,6 +11,8 @@ interface CatalogVideo {
   readonly videoId: string;
   readonly name: string | null;
   readonly creator: string | null;
+  /** Links the name to /@<handle>; null without a profile. */
+  readonly creatorHandle: string | null;
   readonly durationSeconds: number | null;
   readonly views: number;
   readonly position: CatalogPosition;
@@ -26,6 +28,7 @@ interface CatalogRow {
   video_id: string;
   name: string | null;
   creator: string | null;
+  creator_handle: string | null;
   duration_seconds: number | null;
   views: string;
   published_micros: string;
@@ -40,7 +43,7 @@ export function createHomeQueries(db: Knex) {
 
     /** Published videos, newest first, after `after` (keyset: a page costs the same however deep). */
     async catalogPage(pageSize: number, after?: CatalogPosition): Promise<CatalogPage> {
-      const query = db('videos as v')
+      const query = withCreatorProfile(db('videos as v'))
         .where('v.status', 'published')
         .whereNotNull('v.published_at')
         .select<CatalogRow[]>(
@@ -68,6 +71,7 @@ export function createHomeQueries(db: Knex) {
         videoId: row.video_id,
         name: row.name,
         creator: row.creator || null,
+        creatorHandle: row.creator_handle,
         durationSeconds: row.duration_seconds,
         views: Number(row.views),
         position: { publishedMicros: row.published_micros, videoId: row.video_id },

@@ -14,6 +14,7 @@ import type { PasswordHasher } from '../../web/passwords.ts';
 import type { RateLimits } from '../../web/rate-limits.ts';
 import { registrationDecision, registrationOf, resendPending } from './registration-status.ts';
 import { validateRegistration, type RegistrationField } from './validate.ts';
+import { PROFILE_FIELD_RULES } from './profile-field-rules.ts';
 import { logInHref, refusalWords } from './refusal-words.ts';
 import { isOwnRegistration, rememberRegistration, waitLabel, welcomeEmailView } from './welcome-email-view.ts';
 
@@ -36,6 +37,8 @@ interface RegisterUsersDeps {
   readonly messageStore: MessageStore;
   /** Is this address already in the credentials projection? A quick answer; identity decides. */
   readonly emailRegistered: (email: string) => Promise<boolean>;
+  /** Has someone this handle in the profiles projection? A quick answer (the form keeps what was typed); identity decides. */
+  readonly handleTaken: (handle: string) => Promise<boolean>;
   /** Can this user log in yet? Log-in reads the credentials projection, which follows the decision. */
   readonly canLogIn: (userId: string) => Promise<boolean>;
   readonly passwords: PasswordHasher;
@@ -47,6 +50,8 @@ interface RegisterUsersDeps {
 
 interface FormState {
   readonly email?: string;
+  readonly displayName?: string;
+  readonly handle?: string;
   readonly userId?: string | undefined;
   readonly errors?: Partial<Record<RegistrationField, string>>;
   /** The email already has an account: the error links to the log-in page, the address typed in. */
@@ -56,19 +61,28 @@ interface FormState {
 export function createRegisterUsersApp({
   messageStore,
   emailRegistered,
+  handleTaken,
   canLogIn,
   passwords,
   rateLimits,
   personalData,
   newId = randomUUID,
 }: RegisterUsersDeps) {
-  const showForm = (req: Request, res: Response, status: number, { email = '', userId, errors = {}, logInInstead = false }: FormState) => {
+  const showForm = (
+    req: Request,
+    res: Response,
+    status: number,
+    { email = '', displayName = '', handle = '', userId, errors = {}, logInInstead = false }: FormState,
+  ) => {
     issueCsrfToken(req, res);
     // The id is made here, once per form: posting the same form twice asks for one account.
     res.status(status).render('register', {
       title: 'Register',
       passwordLengthWords: PASSWORD_LENGTH_WORDS,
       email,
+      displayName,
+      handle,
+      rules: PROFILE_FIELD_RULES,
       newUserId: userId ?? newId(),
       errors,
       logInHref: logInInstead ? logInHref(normaliseEmail(email)) : undefined,
@@ -85,7 +99,8 @@ export function createRegisterUsersApp({
     if (req.context.userId) throw new ForbiddenError('You are logged in. Log out first to register another account.');
     const validated = validateRegistration(req.body);
     if (!validated.ok) return showForm(req, res, 400, validated);
-    const { email, password, userId } = validated.input;
+    const { email, displayName, handle, password, userId } = validated.input;
+    const typed = { email, displayName, handle };
     // This form was sent before and decided (the Back button, say): the same answer again for the
     // same address, a fresh form for another, which would otherwise be silently ignored.
     const earlier = await registrationDecision(messageStore, userId);
@@ -95,7 +110,7 @@ export function createRegisterUsersApp({
       if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email))
         return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, {
-        email,
+        ...typed,
         errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' },
       });
     }
@@ -103,7 +118,9 @@ export function createRegisterUsersApp({
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
     if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
     if (await emailRegistered(email))
-      return showForm(req, res, 400, { email, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
+      return showForm(req, res, 400, { ...typed, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
+    if (await handleTaken(handle))
+      return showForm(req, res, 400, { ...typed, userId, errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence } });
 
     const command: IdentityCommand = {
       id: newId(),
@@ -113,6 +130,8 @@ export function createRegisterUsersApp({
         userId,
         email: await personalData.seal(userId, normaliseEmail(email)),
         passwordHash: await personalData.seal(userId, await passwords.hash(password)),
+        displayName: await personalData.seal(userId, displayName),
+        handle: await personalData.seal(userId, handle),
       },
       metadata: { traceId: req.context.traceId, userId },
     };

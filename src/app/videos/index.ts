@@ -49,6 +49,7 @@ export function createVideosApp({ db, videoStore }: VideosAppDeps) {
         name: video.name ?? UNTITLED,
         description: video.description,
         creator: video.creator,
+        creatorHandle: video.creatorHandle,
         views: video.views,
         viewsLabel: viewsLabel(video.views),
         duration: durationLabel(video.durationSeconds),

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { CREATOR_LABEL_SQL } from './creator-label.ts';
+import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
 
 /** A published video as its watch page and media routes need it. */
 export interface WatchableVideo {
@@ -8,6 +8,8 @@ export interface WatchableVideo {
   readonly name: string | null;
   readonly description: string;
   readonly creator: string | null;
+  /** Links the name to /@<handle>; null without a profile. */
+  readonly creatorHandle: string | null;
   readonly views: number;
   readonly durationSeconds: number | null;
   readonly width: number | null;
@@ -22,6 +24,7 @@ interface WatchableRow {
   name: string | null;
   description: string;
   creator: string | null;
+  creator_handle: string | null;
   views: string;
   duration_seconds: number | null;
   width: number | null;
@@ -35,7 +38,7 @@ export function createVideoQueries(db: Knex) {
   return {
     /** Undefined unless the video is published and its files are known. */
     async published(videoId: string): Promise<WatchableVideo | undefined> {
-      const row = await db('videos as v')
+      const row = await withCreatorProfile(db('videos as v'))
         .where({ 'v.video_id': videoId, 'v.status': 'published' })
         .first<WatchableRow | undefined>(
           'v.video_id',
@@ -57,6 +60,7 @@ export function createVideoQueries(db: Knex) {
         name: row.name,
         description: row.description,
         creator: row.creator || null,
+        creatorHandle: row.creator_handle,
         views: Number(row.views),
         durationSeconds: row.duration_seconds,
         width: row.width,

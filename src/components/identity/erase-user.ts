@@ -1,10 +1,17 @@
 import { v5 as uuidV5 } from 'uuid';
 import { parseMessage } from '../../contracts/parse.ts';
-import { VersionConflictError, type MessageStore } from '../../message-store/index.ts';
+import { VersionConflictError, type MessageStore, type Metadata } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
-import { identityCommandSchemas, identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../contracts/identity.ts';
+import {
+  identityCommandSchemas,
+  identityCommandStreamName,
+  identityEmailStreamName,
+  identityHandleStreamName,
+  identityStreamName,
+} from '../../contracts/identity.ts';
+import { isGeneratedHandle } from '../../contracts/profile-rules.ts';
 import { identityProjection } from './identity.ts';
-import { reservationOf } from './reservation.ts';
+import { handleReservationOf, reservationOf } from './reservation.ts';
 
 // Fixed: an erasure retried writes the same ids, and the store's idempotent write keeps one of each.
 const ERASURE_NAMESPACE = '6f1d2c84-9e3a-4b57-a0c2-7d5e8f1b3a96';
@@ -15,27 +22,55 @@ interface EraseDeps {
 }
 
 /**
- * The address the user registered with, or asked to (their Register, when identity refused or
- * never handled it), while their key still opens it.
+ * The address and handle the user registered with (or changed to), or asked for (their Register,
+ * when identity refused or never handled it), while their key still opens them. A generated
+ * handle is never reserved, so it is not named here.
  */
-async function emailOf({ messageStore, personalData }: EraseDeps, userId: string): Promise<string | undefined> {
+async function namesOf({ messageStore, personalData }: EraseDeps, userId: string): Promise<{ email?: string | undefined; handle?: string | undefined }> {
   const { state } = await messageStore.project(identityStreamName(userId), identityProjection);
-  if (state.email !== undefined) return personalData.open(userId, state.email);
+  if (state.email !== undefined) {
+    return {
+      email: await personalData.open(userId, state.email),
+      handle: state.handle === undefined ? undefined : await personalData.open(userId, state.handle),
+    };
+  }
   for (const message of await messageStore.readStream(identityCommandStreamName(userId))) {
     const command = parseMessage(identityCommandSchemas, message);
-    if (command?.type === 'Register') return personalData.open(userId, command.data.email);
+    if (command?.type === 'Register') {
+      return {
+        email: await personalData.open(userId, command.data.email),
+        handle: command.data.handle && (await personalData.open(userId, command.data.handle)),
+      };
+    }
   }
-  return undefined;
+  return {};
+}
+
+/** Writes `type` (EmailReleased, HandleReleased) to `stream` if the user still holds it there. */
+async function release(
+  messageStore: MessageStore,
+  { stream, holderOf, type }: { stream: string; holderOf: typeof reservationOf; type: string },
+  userId: string,
+  metadata: Metadata,
+): Promise<void> {
+  const { holder, version } = await holderOf(messageStore, stream);
+  if (holder !== userId) return;
+  try {
+    await messageStore.write(stream, { id: uuidV5(`${userId}/${type}/${version}`, ERASURE_NAMESPACE), type, data: { userId }, metadata }, version);
+  } catch (error) {
+    // A registration claimed it first, as it may once the key is gone.
+    if (!(error instanceof VersionConflictError)) throw error;
+  }
 }
 
 /**
  * Erases a user by crypto-shredding, in an order that survives a crash at any step (running it
  * again finishes the job):
- * 1. open the user's email while the key still exists, and find its reservation stream;
+ * 1. open the user's email and handle while the key still exists, and find their reservation streams;
  * 2. delete the key: every sealed field of the user's messages stops opening, log-in refuses
  *    the user, and identity counts a reservation they still hold as free (reserve() in
  *    handlers/commands.ts), so nothing after this step is needed to free the address;
- * 3. write EmailReleased there if the user still holds it, to put the release on record (an
+ * 3. write EmailReleased (and HandleReleased) there if the user still holds them, to put the release on record (an
  *    erasure run again after a crash between 2 and 3 can no longer name the stream: step 2
  *    already freed it);
  * 4. write UserErased to identity-<userId>, which the projections follow (blank or drop).
@@ -46,24 +81,13 @@ async function emailOf({ messageStore, personalData }: EraseDeps, userId: string
  */
 export async function eraseUser(deps: EraseDeps, userId: string, { by, traceId }: { by: string; traceId: string }): Promise<void> {
   const { messageStore, personalData } = deps;
-  const email = await emailOf(deps, userId);
-  const reservation = email === undefined ? undefined : identityEmailStreamName(email);
+  const { email, handle } = await namesOf(deps, userId);
   await personalData.erase(userId);
   const metadata = { traceId, userId: by };
-  if (reservation !== undefined) {
-    const { holder, version } = await reservationOf(messageStore, reservation);
-    if (holder === userId) {
-      try {
-        await messageStore.write(
-          reservation,
-          { id: uuidV5(`${userId}/EmailReleased/${version}`, ERASURE_NAMESPACE), type: 'EmailReleased', data: { userId }, metadata },
-          version,
-        );
-      } catch (error) {
-        // A registration claimed the address first, as it may once the key is gone.
-        if (!(error instanceof VersionConflictError)) throw error;
-      }
-    }
+  if (email !== undefined)
+    await release(messageStore, { stream: identityEmailStreamName(email), holderOf: reservationOf, type: 'EmailReleased' }, userId, metadata);
+  if (handle !== undefined && !isGeneratedHandle(handle)) {
+    await release(messageStore, { stream: identityHandleStreamName(handle), holderOf: handleReservationOf, type: 'HandleReleased' }, userId, metadata);
   }
   await messageStore.write(identityStreamName(userId), {
     id: uuidV5(`${userId}/UserErased`, ERASURE_NAMESPACE),

@@ -1,6 +1,6 @@
 import { parseMessage } from '../../contracts/parse.ts';
 import { type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
-import type { PersonalField } from '../../personal-data/seal.ts';
+import type { PersonalField, Sealed } from '../../personal-data/seal.ts';
 import { identityEventSchemas, type IdentityEvent } from '../../contracts/identity.ts';
 import { applyWelcomeEmail, NO_WELCOME_EMAILS, type WelcomeEmails } from './welcome-email.ts';
 import { applyPasswordReset, NO_PASSWORD_RESETS, type PasswordResets } from './password-resets.ts';
@@ -11,6 +11,17 @@ export interface Identity {
   readonly registered: boolean;
   /** The normalised address the user registered with: sealed (open it with personal-data) or plain if older. */
   readonly email: PersonalField | undefined;
+  /** RegistrationRejected (and never Registered): final for this user id, whose reservations count as free. */
+  readonly rejected: boolean;
+  /** Sealed; undefined for a user registered before names (profile-rules.ts gives them a generated handle). */
+  readonly displayName: Sealed | undefined;
+  readonly handle: Sealed | undefined;
+  /** The handle each ChangeProfile gave up, by that command's global position: to release it if a crash came first. */
+  readonly handlesGivenUp: ReadonlyMap<number, Sealed>;
+  /** The global position of the command whose answer last changed the name or handle. */
+  readonly lastProfileCause: number | undefined;
+  /** Global positions of the ChangeProfile commands refused (ProfileChangeRejected): nothing more is done for them. */
+  readonly refused: ReadonlySet<number>;
   /** UserErased: the key is gone, the email released. */
   readonly erased: boolean;
   readonly admin: boolean;
@@ -30,6 +41,12 @@ export interface Identity {
 const initial: Identity = {
   registered: false,
   email: undefined,
+  rejected: false,
+  displayName: undefined,
+  handle: undefined,
+  handlesGivenUp: new Map(),
+  refused: new Set(),
+  lastProfileCause: undefined,
   erased: false,
   admin: false,
   welcome: NO_WELCOME_EMAILS,
@@ -65,8 +82,27 @@ function checked(apply: (state: Identity, event: Recorded<IdentityEvent>) => Ide
 export const identityProjection: Projection<Identity> = {
   init: () => initial,
   apply: {
-    Registered: checked((state, event) => (event.type === 'Registered' ? { ...state, registered: true, email: event.data.email } : state)),
-    RegistrationRejected: checked((state) => state),
+    Registered: checked((state, event) =>
+      event.type === 'Registered'
+        ? { ...state, registered: true, rejected: false, email: event.data.email, displayName: event.data.displayName, handle: event.data.handle }
+        : state,
+    ),
+    RegistrationRejected: checked((state) => (state.registered ? state : { ...state, rejected: true })),
+    DisplayNameChanged: checked((state, event) =>
+      event.type === 'DisplayNameChanged'
+        ? { ...state, displayName: event.data.displayName, lastProfileCause: event.metadata.causationMessageGlobalPosition }
+        : state,
+    ),
+    HandleChanged: checked((state, event) => {
+      if (event.type !== 'HandleChanged') return state;
+      const cause = event.metadata.causationMessageGlobalPosition;
+      const handlesGivenUp = cause === undefined ? state.handlesGivenUp : new Map(state.handlesGivenUp).set(cause, event.data.previous);
+      return { ...state, handle: event.data.handle, handlesGivenUp, lastProfileCause: cause };
+    }),
+    ProfileChangeRejected: checked((state, event) => {
+      const cause = event.metadata.causationMessageGlobalPosition;
+      return cause === undefined ? state : { ...state, refused: new Set(state.refused).add(cause) };
+    }),
     RegistrationEmailSent: checked((state) => state),
     RegistrationEmailFailed: checked((state) => state),
     RegistrationEmailDeferred: checked((state) => state),

@@ -1,26 +1,42 @@
 import { parseMessage } from '../../contracts/parse.ts';
 import { follow, VersionConflictError, type MessageStore, type Recorded, type Message } from '../../message-store/index.ts';
 import type { PersonalData, PersonalField } from '../../personal-data/seal.ts';
-import { identityEmailSchemas, identityEmailStreamName, identityStreamName, normaliseEmail } from '../../contracts/identity.ts';
+import { identityEmailSchemas, identityEmailStreamName, identityHandleSchemas, identityStreamName, normaliseEmail } from '../../contracts/identity.ts';
 import { answerId } from './ids.ts';
 import { identityProjection } from './identity.ts';
 import { unexpired } from './verification.ts';
 
+interface Reservation {
+  readonly holder: string | undefined;
+  readonly version: number;
+}
+
 /**
- * Who holds an email reservation stream now, and its version. EmailReserved claims the address;
- * EmailReleased (written when its holder is erased, moves away, or abandons a change to it) frees
- * it, so the next EmailReserved, written at the stream's current version, claims it again.
+ * Who holds a reservation stream now, and its version. An email's and a handle's streams work
+ * alike: EmailReserved/HandleReserved claims; EmailReleased/HandleReleased (written when its
+ * holder is erased, moves away, or abandons a change to it) frees, so the next claim, written at
+ * the stream's current version, takes it again.
  */
-export async function reservationOf(messageStore: MessageStore, stream: string): Promise<{ holder: string | undefined; version: number }> {
+async function holderOf(messageStore: MessageStore, stream: string, kind: 'Email' | 'Handle'): Promise<Reservation> {
   let holder: string | undefined;
   let version = -1;
   for (const message of await messageStore.readStream(stream)) {
     version = message.position;
-    const event = parseMessage(identityEmailSchemas, message);
-    if (!event) throw new Error(`${stream} holds ${message.type}, not EmailReserved or EmailReleased`);
-    holder = event.type === 'EmailReserved' ? event.data.userId : undefined;
+    const event = kind === 'Email' ? parseMessage(identityEmailSchemas, message) : parseMessage(identityHandleSchemas, message);
+    if (!event) throw new Error(`${stream} holds ${message.type}, not ${kind}Reserved or ${kind}Released`);
+    holder = event.type === 'EmailReserved' || event.type === 'HandleReserved' ? event.data.userId : undefined;
   }
   return { holder, version };
+}
+
+/** An identityEmail-<…> stream's holder and version. */
+export function reservationOf(messageStore: MessageStore, stream: string): Promise<Reservation> {
+  return holderOf(messageStore, stream, 'Email');
+}
+
+/** An identityHandle-<…> stream's holder and version. */
+export function handleReservationOf(messageStore: MessageStore, stream: string): Promise<Reservation> {
+  return holderOf(messageStore, stream, 'Handle');
 }
 
 interface Deps {
@@ -51,7 +67,8 @@ export function createReservations({ messageStore, personalData }: Deps) {
   async function stillHolds(holder: string, email: string, at: Date): Promise<boolean> {
     if (await personalData.isErased(holder)) return false;
     const { state } = await messageStore.project(identityStreamName(holder), identityProjection);
-    if (state.erased) return false;
+    // A refused registration is final for its user id: its claim must not keep the address for ever.
+    if (state.erased || state.rejected) return false;
     // The reservation is written before Registered: a registration in flight holds its address.
     if (!state.registered) return true;
     if ((await opened(personalData, holder, state.email)) === email) return true;

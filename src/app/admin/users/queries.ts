@@ -4,6 +4,9 @@ import type { UserListPosition } from './cursor.ts';
 export interface AdminUser {
   readonly userId: string;
   readonly email: string | null;
+  /** From user_profiles; null until it has the user (or once they are erased). */
+  readonly displayName: string | null;
+  readonly handle: string | null;
   readonly registeredAt: Date | null;
   readonly welcomeEmailSentAt: Date | null;
   readonly roles: readonly string[];
@@ -19,6 +22,8 @@ export interface AdminUser {
 interface UserRow {
   user_id: string;
   email: string | null;
+  display_name: string | null;
+  handle: string | null;
   registered_at: Date | null;
   welcome_email_sent_at: Date | null;
   roles: string[];
@@ -31,23 +36,30 @@ interface UserRow {
 }
 
 const USER_COLUMNS = [
-  'user_id',
-  'email',
-  'registered_at',
-  'welcome_email_sent_at',
-  'roles',
-  'log_ins',
-  'failed_log_ins',
-  'last_log_in_at',
-  'videos',
-  'viewings',
-  'counted_viewings',
+  'a.user_id',
+  'a.email',
+  'p.display_name',
+  'p.handle',
+  'a.registered_at',
+  'a.welcome_email_sent_at',
+  'a.roles',
+  'a.log_ins',
+  'a.failed_log_ins',
+  'a.last_log_in_at',
+  'a.videos',
+  'a.viewings',
+  'a.counted_viewings',
 ];
+
+/** admin_users as `a`, with the name and handle each user shows (user_profiles as `p`). */
+const usersWithProfiles = (db: Knex) => db('admin_users as a').leftJoin('user_profiles as p', 'p.user_id', 'a.user_id');
 
 function userOf(row: UserRow): AdminUser {
   return {
     userId: row.user_id,
     email: row.email,
+    displayName: row.display_name,
+    handle: row.handle,
     registeredAt: row.registered_at,
     welcomeEmailSentAt: row.welcome_email_sent_at,
     roles: row.roles,
@@ -65,6 +77,8 @@ export function unlistedUser(userId: string): AdminUser {
   return {
     userId,
     email: null,
+    displayName: null,
+    handle: null,
     registeredAt: null,
     welcomeEmailSentAt: null,
     roles: [],
@@ -101,13 +115,13 @@ export function createUsersQueries(db: Knex) {
      * so a prefix LIKE is an index range), however many users there are.
      */
     async list({ search, after, pageSize }: { search: string | undefined; after: UserListPosition | undefined; pageSize: number }): Promise<UsersPage> {
-      const query = db('admin_users')
-        .whereNotNull('email')
-        .orderBy([{ column: 'email' }, { column: 'user_id' }])
+      const query = usersWithProfiles(db)
+        .whereNotNull('a.email')
+        .orderBy([{ column: 'a.email' }, { column: 'a.user_id' }])
         .limit(pageSize + 1)
         .select<UserRow[]>(USER_COLUMNS);
-      if (search) query.whereRaw('email LIKE ?', [`${escapeLike(search)}%`]);
-      if (after) query.whereRaw('(email, user_id) > (?, ?::uuid)', [after.email, after.userId]);
+      if (search) query.whereRaw('a.email LIKE ?', [`${escapeLike(search)}%`]);
+      if (after) query.whereRaw('(a.email, a.user_id) > (?, ?::uuid)', [after.email, after.userId]);
       const rows = await query;
       const users = rows.slice(0, pageSize).map(userOf);
       const last = users.at(-1);
@@ -115,7 +129,7 @@ export function createUsersQueries(db: Knex) {
     },
 
     async user(userId: string): Promise<AdminUser | undefined> {
-      const row = await db('admin_users').where({ user_id: userId }).first<UserRow | undefined>(USER_COLUMNS);
+      const row = await usersWithProfiles(db).where({ 'a.user_id': userId }).first<UserRow | undefined>(USER_COLUMNS);
       return row && userOf(row);
     },
 

@@ -12,6 +12,9 @@ export function userView(user: AdminUser) {
     userId: user.userId,
     href: userHref(user.userId),
     email: user.email ?? '(not registered)',
+    /** Shown with <bdi> (the templates): a name is whatever its user typed. */
+    displayName: user.displayName ?? '—',
+    handle: user.handle,
     registeredAt: timeLabel(user.registeredAt),
     welcomeEmail: user.welcomeEmailSentAt ? timeLabel(user.welcomeEmailSentAt) : 'not sent',
     roles: user.roles.length > 0 ? user.roles.join(', ') : '—',

@@ -65,6 +65,7 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
         uploaded: timeLabel(video.acceptedAt),
         ownerHref: `/admin/users/${video.ownerId}`,
         owner: video.ownerEmail ?? video.ownerId,
+        ownerName: video.ownerName,
         watchHref: video.status === 'published' ? `/videos/${video.videoId}` : undefined,
         messagesHref: streamMessagesHref(videoPublishingStreamName(video.videoId)),
         asOfHref: asOfHref('video', video.videoId),

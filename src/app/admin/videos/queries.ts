@@ -6,6 +6,8 @@ export interface AdminVideo {
   readonly ownerId: string;
   /** Null when the owner has no row yet, or was never registered. */
   readonly ownerEmail: string | null;
+  /** The owner's display name (user_profiles); null without a row. */
+  readonly ownerName: string | null;
   readonly name: string | null;
   /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown' */
   readonly status: string;
@@ -17,16 +19,23 @@ export function createVideoQueries(db: Knex) {
     async video(videoId: string): Promise<AdminVideo | undefined> {
       const row = await db('admin_user_videos as v')
         .leftJoin('admin_users as u', 'u.user_id', 'v.user_id')
+        .leftJoin('user_profiles as p', 'p.user_id', 'v.user_id')
         .where('v.video_id', videoId)
-        .first<{ video_id: string; user_id: string; email: string | null; name: string | null; status: string; accepted_at: Date } | undefined>(
-          'v.video_id',
-          'v.user_id',
-          'u.email',
-          'v.name',
-          'v.status',
-          'v.accepted_at',
-        );
-      return row && { videoId: row.video_id, ownerId: row.user_id, ownerEmail: row.email, name: row.name, status: row.status, acceptedAt: row.accepted_at };
+        .first<
+          | { video_id: string; user_id: string; email: string | null; display_name: string | null; name: string | null; status: string; accepted_at: Date }
+          | undefined
+        >('v.video_id', 'v.user_id', 'u.email', 'p.display_name', 'v.name', 'v.status', 'v.accepted_at');
+      return (
+        row && {
+          videoId: row.video_id,
+          ownerId: row.user_id,
+          ownerEmail: row.email,
+          ownerName: row.display_name,
+          name: row.name,
+          status: row.status,
+          acceptedAt: row.accepted_at,
+        }
+      );
     },
   };
 }

@@ -3,6 +3,7 @@ import { follow, type HandlerMap, type MessageStore, type Recorded } from '../..
 import type { PersonalData } from '../../../personal-data/seal.ts';
 import {
   identityEmailStreamName,
+  identityHandleStreamName,
   identityRoleChangeStreamName,
   identityStreamName,
   normaliseEmail,
@@ -16,6 +17,9 @@ import { createReservations, reservationOf } from '../reservation.ts';
 import type { AccountLinks } from '../../../account-links/index.ts';
 import { createVerifyEmail } from './verify-email.ts';
 import { createChangeEmail } from './change-email.ts';
+import { createClaims } from '../claims.ts';
+import { openProfile } from '../profile.ts';
+import { createChangeProfile } from './change-profile.ts';
 import { createResendRegistrationEmail } from './resend-registration-email.ts';
 import { createPasswordCommandHandlers } from './passwords.ts';
 
@@ -31,15 +35,17 @@ interface Deps {
 }
 
 /**
- * Register, GrantAdminRole, RevokeAdminRole, ResendRegistrationEmail, VerifyEmail and ChangeEmail. Each handler may run again for the same command
+ * Register, ChangeProfile, GrantAdminRole, RevokeAdminRole, ResendRegistrationEmail, the password commands, VerifyEmail and ChangeEmail. Each handler may run again for the same command
  * (redelivery, a retry after a version conflict, two processes): it first asks whether the
  * command was answered, and every answer has an id derived from the command, so a race past
  * that check still writes nothing new. Writes to a user's stream expect the version that was
  * read: a conflict throws, the subscription retries, and the handler reads and decides again.
  */
 export function createCommandHandlers({ messageStore, logger, personalData, accountLinks }: Deps): Required<HandlerMap<IdentityCommand>> {
+  // Addresses are held by what their holder's stream says (reservation.ts); handles by their stream alone (claims.ts).
   const reservations = createReservations({ messageStore, personalData });
   const reserve = reservations.reserve;
+  const claims = createClaims({ messageStore, personalData });
 
   async function loadIdentity(userId: string): Promise<{ state: Identity; version: number }> {
     return messageStore.project(identityStreamName(userId), identityProjection);
@@ -50,11 +56,22 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     return (await reservationOf(messageStore, identityEmailStreamName(email))).holder;
   }
 
+  /**
+   * Register: the address is claimed first, then the handle (each written at the version read,
+   * so the first writer wins however many race), then Registered. A handle someone else holds
+   * refuses the registration and gives the address back (EmailReleased), after the refusal is
+   * written: a refused registration's claims count as free anyway (claims.ts), and a crash
+   * before the release is mended when the command comes again. A Register from before names
+   * carries none: the user gets a generated handle, which needs no claim (profile-rules.ts).
+   */
   async function register(command: Command<'Register'>): Promise<void> {
     const { userId, passwordHash } = command.data;
     const log = logger.child({ userId, commandId: command.id });
     const { state, version } = await loadIdentity(userId);
     if (state.registered || state.erased || state.handled.has(command.globalPosition)) {
+      // Refused: the address it claimed goes back, if a crash came between the refusal and the release.
+      const refusedEmail = state.rejected ? await personalData.open(userId, command.data.email) : undefined;
+      if (refusedEmail !== undefined) await claims.release('email', identityEmailStreamName(refusedEmail), userId, command);
       log.debug('Register ignored: already handled');
       return;
     }
@@ -66,19 +83,28 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     const email = normaliseEmail(opened);
     // A plain (older) command keeps its normalised spelling; a sealed one was normalised before sealing.
     const stored = typeof command.data.email === 'string' ? email : command.data.email;
-    const owner = await reserve(email, stored, userId, command);
     const stream = identityStreamName(userId);
-    if (owner !== userId) {
-      const reason = REJECTION_REASONS.emailTaken;
+    const reject = async (reason: string): Promise<void> => {
       await messageStore.write(
         stream,
         follow(command, 'RegistrationRejected', { userId, email: stored, reason }, {}, answerId(command.id, 'RegistrationRejected')),
         version,
       );
       log.info({ reason }, 'registration rejected');
+    };
+    const { displayName, handle } = command.data;
+    const profile = displayName && handle ? await openProfile(personalData, userId, { displayName, handle }) : undefined;
+    if (profile === 'invalid') return reject(REJECTION_REASONS.invalidProfile);
+    if ((await reserve(email, stored, userId, command)) !== userId) {
+      return reject(REJECTION_REASONS.emailTaken);
+    }
+    if (profile && handle && (await claims.claim('handle', identityHandleStreamName(profile.handle), { handle, userId }, command)) !== userId) {
+      await reject(REJECTION_REASONS.handleTaken);
+      await claims.release('email', identityEmailStreamName(email), userId, command);
       return;
     }
-    await messageStore.write(stream, follow(command, 'Registered', { userId, email: stored, passwordHash }, {}, answerId(command.id, 'Registered')), version);
+    const registered = { userId, email: stored, passwordHash, ...(profile && { displayName, handle }) };
+    await messageStore.write(stream, follow(command, 'Registered', registered, {}, answerId(command.id, 'Registered')), version);
     log.info('registered');
   }
 
@@ -154,5 +180,6 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     ...createPasswordCommandHandlers({ messageStore, logger, personalData, accountLinks }),
     VerifyEmail: createVerifyEmail({ messageStore, logger, reservations, accountLinks }),
     ChangeEmail: createChangeEmail({ messageStore, logger, personalData, reservations }),
+    ChangeProfile: createChangeProfile({ messageStore, logger, personalData, claims }),
   };
 }
