@@ -1,4 +1,4 @@
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import { eraseUser } from '../../components/identity/erase-user.ts';
 import { MAX_PASSWORD_BYTES } from '../../contracts/identity.ts';
 import { videoPublishingCommandStreamName, type UnpublishVideo } from '../../contracts/video-publishing.ts';
@@ -73,7 +73,7 @@ const field = (req: Request, name: string): string => {
  * nothing was deleted. Wrong passwords count against the same limits as log-in's: a stolen
  * session is no way round them. GET /deleted (open to anyone) says what was kept and what was not.
  */
-export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps): void {
+export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps, loggedIn: RequestHandler): void {
   const { queries, passwords, throttle, devices } = deps;
 
   async function showForm(req: Request, res: Response, status: number, problems: readonly string[] = []): Promise<void> {
@@ -88,11 +88,11 @@ export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps): void {
     });
   }
 
-  router.get('/delete', async (req, res) => {
+  router.get('/delete', loggedIn, async (req, res) => {
     await showForm(req, res, 200);
   });
 
-  router.post('/delete', requireCsrfToken(), async (req, res) => {
+  router.post('/delete', loggedIn, requireCsrfToken(), async (req, res) => {
     const userId = req.context.userId!;
     const account = await queries.account(userId);
     // The session counted a moment ago; its row went since (an erasure elsewhere): as if logged out.

@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import { streamExport } from '../../exports/stream.ts';
@@ -29,8 +29,8 @@ interface DownloadDeps {
  * opened with their own key and no one else's, and only secrets (password hashes, tokens) hidden.
  * A POST with the form's token, a few an hour (OWN_DATA_DOWNLOADS_PER_USER): each reads the whole store.
  */
-export function addDownloadRoute(router: Router, { messageStorePool: pool, downloadWait, personalData, logger }: DownloadDeps): void {
-  router.post('/data', requireCsrfToken(), async (req, res) => {
+export function addDownloadRoute(router: Router, { messageStorePool: pool, downloadWait, personalData, logger }: DownloadDeps, loggedIn: RequestHandler): void {
+  router.post('/data', loggedIn, requireCsrfToken(), async (req, res) => {
     const userId = req.context.userId!;
     const chosen = format.safeParse((req.body as Record<string, unknown> | undefined)?.format);
     if (!chosen.success) throw new BadRequestError('Choose JSON or CSV on your account page, then download again.');

@@ -13,7 +13,6 @@ import type { PasswordHasher } from '../../web/passwords.ts';
 import type { Sessions } from '../authenticate/sessions.ts';
 import { addDeleteRoutes } from './delete-account.ts';
 import { addDownloadRoute } from './download.ts';
-import { profileNotWiredYet, type OwnedElsewhere } from './profile.ts';
 import type { AccountQueries } from './queries.ts';
 import { accountView } from './views.ts';
 
@@ -31,8 +30,6 @@ interface AccountDeps {
   /** Log-in's own limits: a wrong password here counts as a failed log-in. */
   readonly throttle: LoginThrottle;
   readonly devices: DeviceCookies;
-  /** The display name, handle and verified flag, from the parts that own them. */
-  readonly profileOf?: (userId: string) => Promise<OwnedElsewhere>;
 }
 
 /**
@@ -40,28 +37,30 @@ interface AccountDeps {
  * password and email, log out everywhere, download their data, delete the account.
  */
 export function createAccountApp(deps: AccountDeps) {
-  const { queries, sessions, profileOf = profileNotWiredYet } = deps;
+  const { queries, sessions } = deps;
   const router = Router();
   // Open to anyone: the person who deleted their account is logged out when they read it.
   router.get('/deleted', (_req, res) => res.render('account-deleted', { title: 'Your account is deleted' }));
-  router.use(requireUser());
+  // Each page asks for a log-in itself, not the whole prefix: /account/verify/… (another app's,
+  // mounted under the same path) opens logged out, and an unknown /account/… path is a 404.
+  const loggedIn = requireUser();
 
-  router.get('/', async (req, res) => {
+  router.get('/', loggedIn, async (req, res) => {
     const userId = req.context.userId!;
-    const [account, profile, live] = await Promise.all([queries.account(userId), profileOf(userId), sessions.listFor(userId, req.session?.sid)]);
+    const [account, live] = await Promise.all([queries.account(userId), sessions.listFor(userId, req.session?.sid)]);
     // The session counted a moment ago, so the row was there: gone since, the user was erased.
     if (!account) return res.redirect(303, '/auth/log-in');
     issueCsrfToken(req, res);
-    res.render('account', { title: 'Your account', account: accountView(account, profile, live) });
+    res.render('account', { title: 'Your account', account: accountView(account, live) });
   });
 
   // "Log out everywhere" is log-in's own (POST /auth/log-out-everywhere); this page asks first.
-  router.get('/log-out-everywhere', (req, res) => {
+  router.get('/log-out-everywhere', loggedIn, (req, res) => {
     issueCsrfToken(req, res);
     res.render('account-log-out-everywhere', { title: 'Log out everywhere?' });
   });
 
-  addDownloadRoute(router, deps);
-  addDeleteRoutes(router, deps);
+  addDownloadRoute(router, deps, loggedIn);
+  addDeleteRoutes(router, deps, loggedIn);
   return { router, viewsDir: VIEWS_DIR };
 }

@@ -6,6 +6,11 @@ export interface AccountRow {
   readonly email: string;
   readonly passwordHash: string;
   readonly registeredAt: Date;
+  /** Confirmed by the link in the welcome email (or an email change's). */
+  readonly emailVerified: boolean;
+  /** From user_profiles; absent only while a new registration's row is on its way. */
+  readonly displayName: string | undefined;
+  readonly handle: string | undefined;
 }
 
 /** The user's videos that are on the site, or may be once converted (creators_videos). */
@@ -17,15 +22,29 @@ interface VideosUp {
 export function createAccountQueries(db: Knex) {
   return {
     async account(userId: string): Promise<AccountRow | undefined> {
-      const row = await db('user_credentials')
-        .where({ user_id: userId })
-        .first<{ user_id: string; email: string; password_hash: string; registered_at: Date } | undefined>(
-          'user_id',
-          'email',
-          'password_hash',
-          'registered_at',
-        );
-      return row && { userId: row.user_id, email: row.email, passwordHash: row.password_hash, registeredAt: row.registered_at };
+      const row = await db('user_credentials as c').leftJoin('user_profiles as p', 'p.user_id', 'c.user_id').where({ 'c.user_id': userId }).first<
+        | {
+            user_id: string;
+            email: string;
+            password_hash: string;
+            registered_at: Date;
+            email_verified: boolean;
+            display_name: string | null;
+            handle: string | null;
+          }
+        | undefined
+      >('c.user_id', 'c.email', 'c.password_hash', 'c.registered_at', 'c.email_verified', 'p.display_name', 'p.handle');
+      return (
+        row && {
+          userId: row.user_id,
+          email: row.email,
+          passwordHash: row.password_hash,
+          registeredAt: row.registered_at,
+          emailVerified: row.email_verified,
+          displayName: row.display_name ?? undefined,
+          handle: row.handle ?? undefined,
+        }
+      );
     },
     async videosUp(userId: string): Promise<VideosUp> {
       const rows = await db('creators_videos')
