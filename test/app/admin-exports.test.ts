@@ -163,7 +163,7 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
     const trace = await post('/admin/exports/trace', { traceId: register!.metadata.traceId! }).expect(200);
     t.deepEqual(
       (JSON.parse(trace.text) as { messages: Exported[] }).messages.map((m) => m.type),
-      ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent'],
+      ['Register', 'EmailReserved', 'HandleReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent'],
       'a trace: the registration, message by message',
     );
 
@@ -173,7 +173,7 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
       [
         ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'json', messages: parsed.messages.length }, admin.userId],
         ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'csv', messages: parsed.messages.length }, admin.userId],
-        ['ExportMade', { adminId: admin.userId, kind: 'trace', subject: register!.metadata.traceId, format: 'json', messages: 6 }, admin.userId],
+        ['ExportMade', { adminId: admin.userId, kind: 'trace', subject: register!.metadata.traceId, format: 'json', messages: 7 }, admin.userId],
       ],
       'each export recorded once complete, with its count',
     );

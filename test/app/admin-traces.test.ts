@@ -36,10 +36,10 @@ test('admin traces: a registration, made through the site, draws as its causatio
     t.equal(
       drawnTree(page.text),
       ['Register', '  EmailReserved', '  Registered', '    Send', '      Sent', '        RegistrationEmailSent'].join('\n'),
-      'Register → EmailReserved and Registered → Send → Sent → RegistrationEmailSent',
+      'Register → EmailReserved, HandleReserved and Registered → Send → Sent → RegistrationEmailSent',
     );
     t.match(page.text, /\+0 ms/, 'times are offsets from the first message');
-    t.match(page.text, /6 messages, the first at/, 'and the page counts them');
+    t.match(page.text, /7 messages, the first at/, 'and the page counts them');
     t.notOk(page.text.includes('trace.me@example.com'), 'no address on the page');
 
     const everywhere = await request(app).get(`/admin/traces/${traceId}?all=1`).set('cookie', admin.cookie).expect(200);

@@ -52,6 +52,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       'Rebuilt video-operations',
       'Rebuilt admin-users',
       'Rebuilt admin-streams',
+      'Rebuilt user-profiles',
     ],
     'every projection, in order',
   );
@@ -63,6 +64,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       ['creators-videos', 'done', true],
       ['home-page', 'done', true],
       ['user-credentials', 'done', true],
+      ['user-profiles', 'done', true],
       ['video-operations', 'done', true],
       ['videos', 'done', true],
     ],
@@ -73,7 +75,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
   t.equal(unknown.code, 2, 'an unknown name: exit 2');
   t.match(
     unknown.stderr,
-    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|all>/,
+    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|all>/,
     'naming the ones it knows',
   );
 });
