@@ -43,6 +43,8 @@ scopedTest('change password: needs the current one; ends every other session, ke
   t.match((await laptop.get('/')).text, /Your password is changed\. Every other browser logged in to your account is logged out\./, 'the next page says so');
   t.equal((await laptop.get('/creators-portal')).status, 200, 'this browser stays logged in');
   t.equal((await phone.get('/creators-portal')).status, 303, 'the other browser is logged out');
+  const account = await laptop.get('/account');
+  t.equal(account.text.match(/Logged in <time/g)?.length, 1, 'the account page lists only this browser as logged in');
   t.equal((await cookieBrowser(system.app).logIn(email, PASSWORD)).status, 401, 'the old password is refused');
   t.equal((await cookieBrowser(system.app).logIn(email, NEW_PASSWORD)).status, 303, 'the new one logs in');
   const notice = await waitUntil('the notice email', async () => (await emails(system)).find((text) => text.includes('on your account page')));
