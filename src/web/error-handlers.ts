@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import { isInfrastructureError } from '../subscription/retry.ts';
 import { errorPage } from './error-pages.ts';
 import { HttpError, ServiceUnavailableError, TooManyRequestsError } from './errors.ts';
+import { urlForLog } from './request-log.ts';
 
 export function notFound(): RequestHandler {
   return (req, res) => {
@@ -70,7 +71,7 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     if (status === 503 && !(error instanceof HttpError)) {
       // One line per request while it lasts, without a stack: the cause is the outage, not this route.
       const { code, message } = error as { code?: unknown; message?: unknown };
-      logger.warn({ traceId, path: req.path, code, reason: message }, 'request refused: the database is out of reach');
+      logger.warn({ traceId, path: urlForLog(req.path), code, reason: message }, 'request refused: the database is out of reach');
       res.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
       return res.status(503).render('error', {
         ...errorPage(503, { title: 'Try again in a moment' }),
@@ -79,13 +80,16 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
         traceId,
       });
     }
-    if (status >= 500) logger.error({ err: error, traceId, path: req.path }, 'request failed');
+    if (status >= 500) logger.error({ err: error, traceId, path: urlForLog(req.path) }, 'request failed');
     // A route let it through to the database: worth a warning, so the route gets its own check.
     const dataError = clientDataError(error);
-    if (dataError !== undefined) logger.warn({ err: error, traceId, path: req.path }, 'database refused a value from the request');
+    if (dataError !== undefined) logger.warn({ err: error, traceId, path: urlForLog(req.path) }, 'database refused a value from the request');
     if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds));
     if (status < 500 && !(error instanceof HttpError) && dataError === undefined)
-      logger.info({ traceId, path: req.path, status, reason: error instanceof Error ? error.message : String(error) }, 'request refused by a library');
+      logger.info(
+        { traceId, path: urlForLog(req.path), status, reason: error instanceof Error ? error.message : String(error) },
+        'request refused by a library',
+      );
     // Only our own errors (HttpError) are written for a visitor; anything else is told in our words.
     const message =
       dataError ??

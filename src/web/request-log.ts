@@ -12,7 +12,17 @@ import type { Logger } from '../logger.ts';
  * personal data that an erasure could not reach once it is in a log line.
  */
 const HIDDEN = /([?&](?:_csrf|email)=)[^&#]*/g;
-const hideToken = (url: string): string => (url.includes('=') ? url.replace(HIDDEN, '$1***') : url);
+/**
+ * An account link's token in a path (/auth/reset/<requestId>.<signature>, src/account-links):
+ * the signature opens the link for whoever reads the log within its hour, so only the request
+ * id it names is kept.
+ */
+const ACCOUNT_LINK = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.)[A-Za-z0-9_-]{43}/gi;
+/** A URL or path as a log line may hold it: no token, no address. */
+export const urlForLog = (url: string): string => {
+  const path = url.replace(ACCOUNT_LINK, '$1***');
+  return path.includes('=') ? path.replace(HIDDEN, '$1***') : path;
+};
 
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -22,7 +32,7 @@ export function requestLog(logger: Logger): RequestHandler {
       logger.info(
         {
           method: req.method,
-          url: hideToken(req.originalUrl),
+          url: urlForLog(req.originalUrl),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - start) / 1e6,
           traceId: req.context?.traceId,

@@ -5,7 +5,7 @@ import { deleteOwnAccount } from '../../src/app/account/delete-account.ts';
 import { createAccountQueries } from '../../src/app/account/queries.ts';
 import { createSessions } from '../../src/app/authenticate/sessions.ts';
 import { identityEmailStreamName, identityStreamName } from '../../src/contracts/identity.ts';
-import { videoPublishingCommandStreamName } from '../../src/contracts/video-publishing.ts';
+import { videoPublishingCommandStreamName, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';
 import { logIn, seedAccount } from '../helpers/accounts.ts';
@@ -276,4 +276,53 @@ test('account: "download my data" is limited per user, since each reads the whol
   const otherBrowser = cookieBrowser(system.app);
   await otherBrowser.logIn(other.email, other.password);
   t.equal((await download(otherBrowser, 'json')).status, 200, 'someone else, from the same address, is not held up');
+});
+
+test('account: deletion unpublishes a video their list still shows as converting when it was published meanwhile', async (t) => {
+  const system = await started(t);
+  const email = 'ada.lagging@example.com';
+  const ada = await registerThroughTheSite(system, email, PASSWORD);
+  const video = { ...newVideo(), ownerId: ada };
+  // Published in the log; creators_videos, a moment behind, still lists it as being converted.
+  await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'A video'));
+  const behind = { videosUp: () => Promise.resolve({ published: [], converting: [video.videoId] }) };
+  const deps = { messageStore: system.messageStore, personalData: createPersonalData(system.db), sessions: createSessions(system.db), queries: behind };
+  await deleteOwnAccount(deps, ada, randomUUID());
+  const asked = (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).map((message) => message.type);
+  t.deepEqual(asked, ['UnpublishVideo'], 'the video is asked to be unpublished');
+  if (asked.length > 0)
+    await waitUntil(
+      'the video off the site',
+      async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'unpublished',
+    );
+  t.pass('it comes off the site');
+});
+
+test('account: a deletion run again after a crash unpublishes a video that was converting the first time and published since', async (t) => {
+  const system = await started(t);
+  const ada = await registerThroughTheSite(system, 'ada.crashed@example.com', PASSWORD);
+  const video = { ...newVideo(), ownerId: ada };
+  const personalData = createPersonalData(system.db);
+  const sessions = createSessions(system.db);
+  const listed = (status: 'converting' | 'published') => ({
+    videosUp: () => Promise.resolve(status === 'converting' ? { published: [], converting: [video.videoId] } : { published: [video.videoId], converting: [] }),
+  });
+  // The first run stops before the key goes (the process died).
+  const crashing = { ...personalData, erase: () => Promise.reject(new Error('the process died')) };
+  await deleteOwnAccount({ messageStore: system.messageStore, personalData: crashing, sessions, queries: listed('converting') }, ada, randomUUID()).catch(
+    () => undefined,
+  );
+  await waitUntil('the first unpublish answered', async () =>
+    (await system.messageStore.readStream(videoPublishingStreamName(video.videoId))).some((message) => message.type === 'VideoUnpublishRejected'),
+  );
+  // Not erased, the owner's video finished converting and was published.
+  await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'A video'));
+  await waitUntil('the video on the site', async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'published');
+  await deleteOwnAccount({ messageStore: system.messageStore, personalData, sessions, queries: listed('published') }, ada, randomUUID());
+  const unpublished = await waitUntil(
+    'the video off the site',
+    async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'unpublished',
+    { timeoutMs: 5_000 },
+  ).catch(() => false);
+  t.ok(unpublished, 'the second run takes it off the site');
 });

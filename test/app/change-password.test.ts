@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { IDENTITY_COMMAND_CATEGORY } from '../../src/contracts/identity.ts';
 import { cookieBrowser, type CookieBrowser } from '../helpers/cookie-browser.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
@@ -42,6 +43,8 @@ scopedTest('change password: needs the current one; ends every other session, ke
   t.match((await laptop.get('/')).text, /Your password is changed\. Every other browser logged in to your account is logged out\./, 'the next page says so');
   t.equal((await laptop.get('/creators-portal')).status, 200, 'this browser stays logged in');
   t.equal((await phone.get('/creators-portal')).status, 303, 'the other browser is logged out');
+  const account = await laptop.get('/account');
+  t.equal(account.text.match(/Logged in <time/g)?.length, 1, 'the account page lists only this browser as logged in');
   t.equal((await cookieBrowser(system.app).logIn(email, PASSWORD)).status, 401, 'the old password is refused');
   t.equal((await cookieBrowser(system.app).logIn(email, NEW_PASSWORD)).status, 303, 'the new one logs in');
   const notice = await waitUntil('the notice email', async () => (await emails(system)).find((text) => text.includes('on your account page')));
@@ -83,4 +86,31 @@ scopedTest("password reset: a reset does not give back the account's log-in trie
   const posted = await setNewPassword(owner, await resetLinkFor(system, requestId!), NEW_PASSWORD);
   await waitUntil('the reset is done', async () => /Password changed/.test((await owner.get(posted.headers.location ?? '')).text));
   t.equal((await cookieBrowser(system.app, '198.51.100.9').logIn(email, NEW_PASSWORD)).status, 429, 'a new browser still waits out the guesses made before');
+});
+
+scopedTest('change password: the form sent twice at once (a double click) keeps this browser logged in', async (t, scope) => {
+  const system = scope.add(await createTestSystem(), (s) => s.stop());
+  system.start();
+  const email = uniqueEmail('double');
+  const userId = await registered(system, email);
+  const laptop = cookieBrowser(system.app);
+  await laptop.logIn(email, PASSWORD);
+  const page = await laptop.get('/account/password');
+  const form = { _csrf: csrfTokenOf(page), current: PASSWORD, password: NEW_PASSWORD, passwordAgain: NEW_PASSWORD };
+  const answers = await Promise.all([laptop.post('/account/password', form), laptop.post('/account/password', form)]);
+  // The second is usually checked before the first lands (both 303); checked after, it is refused (400).
+  t.ok(
+    answers.some((answer) => answer.status === 303),
+    'the change is taken',
+  );
+  // Every change the posts asked for has landed where sessions are checked.
+  await waitUntil('each change asked for is applied', async () => {
+    const asked = (await system.messageStore.readCategory(IDENTITY_COMMAND_CATEGORY)).filter(
+      (message) => message.type === 'ChangePassword' && (message.data as { userId?: string }).userId === userId,
+    ).length;
+    const row = await system.db('user_credentials').where({ user_id: userId }).first('password_version');
+    return asked > 0 && row?.password_version === asked;
+  });
+  t.equal((await laptop.get('/creators-portal')).status, 200, 'the browser that changed its password stays logged in');
+  t.equal((await cookieBrowser(system.app).logIn(email, NEW_PASSWORD)).status, 303, 'the new password logs in');
 });

@@ -59,3 +59,17 @@ test('request log: an email address in the URL ("Log in instead" types it in) is
   t.equal(lines[0]?.url, '/auth/log-in?email=***', 'personal data stays out of logs, which erasure cannot reach');
   t.equal(lines[1]?.url, '/auth/log-in?returnTo=%2F&email=***&_csrf=***', 'the other parameters stay');
 });
+
+test('request log: an account link in the URL (a password reset) is logged without its signature, which would open it', async (t) => {
+  const { lines, sink } = logLines();
+  const app = express();
+  app.use(requestLog(pino({ base: undefined }, sink)));
+  app.get('/auth/reset/:token', (_req, res) => res.send('form'));
+  const requestId = '6f1d2c84-9e3a-4b57-a0c2-7d5e8f1b3a96';
+  const signature = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_abcde';
+  await request(app).get(`/auth/reset/${requestId}.${signature}`).expect(200);
+  await request(app).get(`/auth/reset/${requestId}.${signature}?email=a%40b.example`).expect(200);
+  t.equal(lines[0]?.url, `/auth/reset/${requestId}.***`, 'the request it names stays, the token does not');
+  t.equal(lines[1]?.url, `/auth/reset/${requestId}.***?email=***`, 'with the query hidden as before');
+  t.notOk(JSON.stringify(lines).includes(signature), 'the signature is nowhere in the log');
+});

@@ -28,21 +28,27 @@ interface DeleteAccountDeps {
 /**
  * A user deletes their own account, in an order that a crash at any point leaves safe and a
  * second run finishes:
- * 1. an UnpublishVideo for each of their published videos, in their own name (the
- *    video-publishing component checks they own it), with an id derived from the user and the
- *    video: sent again, it is stored and answered once. A video still being converted needs no
- *    command: the component refuses to publish the video of an erased owner.
+ * 1. an UnpublishVideo for each of their videos on the site or on its way there, in their own
+ *    name (the video-publishing component checks they own it), with an id derived from the user
+ *    and the video (and, for a converting one, that it was converting): sent again, it is stored
+ *    and answered once. Their list (creators_videos) may be a moment behind the log, so a
+ *    video it shows as converting gets one too: published meanwhile, it comes off; still
+ *    converting, the command is refused as "not published" and the component refuses to
+ *    publish the video of an erased owner.
  * 2. eraseUser, the admin's erasure (src/components/identity/erase-user.ts): the key first, the
  *    email's reservation released, UserErased, by the user themselves. From the key's deletion on,
  *    no session of theirs counts (sessions.userOf), in any browser.
  * 3. every session row of theirs deleted, so none is left to expire.
- * Returns how many videos were asked to be unpublished.
+ * Returns how many published videos were asked to be unpublished.
  */
 export async function deleteOwnAccount({ messageStore, personalData, sessions, queries }: DeleteAccountDeps, userId: string, traceId: string): Promise<number> {
-  const { published } = await queries.videosUp(userId);
-  for (const videoId of published) {
+  const { published, converting } = await queries.videosUp(userId);
+  // A converting video's command gets an id of its own: a run after a crash that finds it
+  // published since must send a new one, not the refused one again (the store would keep the old).
+  const asked = [...published.map((videoId) => ({ videoId, name: videoId })), ...converting.map((videoId) => ({ videoId, name: `${videoId}/converting` }))];
+  for (const { videoId, name } of asked) {
     const command: UnpublishVideo = {
-      id: derivedMessageId(UNPUBLISH_NAMESPACE, `${userId}/${videoId}`),
+      id: derivedMessageId(UNPUBLISH_NAMESPACE, `${userId}/${name}`),
       type: 'UnpublishVideo',
       data: { videoId },
       metadata: { traceId, userId },
@@ -82,7 +88,7 @@ export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps, loggedIn:
     res.status(status).render('account-delete', {
       title: 'Delete your account',
       published: videos.published.length,
-      converting: videos.converting,
+      converting: videos.converting.length,
       confirmWord: CONFIRM_WORD,
       problems,
     });

@@ -16,7 +16,7 @@ export interface AccountRow {
 /** The user's videos that are on the site, or may be once converted (creators_videos). */
 interface VideosUp {
   readonly published: readonly string[];
-  readonly converting: number;
+  readonly converting: readonly string[];
 }
 
 export function createAccountQueries(db: Knex) {
@@ -54,7 +54,7 @@ export function createAccountQueries(db: Knex) {
         .select<{ video_id: string; status: string }[]>('video_id', 'status');
       return {
         published: rows.filter((row) => row.status === 'published').map((row) => row.video_id),
-        converting: rows.filter((row) => row.status !== 'published').length,
+        converting: rows.filter((row) => row.status !== 'published').map((row) => row.video_id),
       };
     },
   };

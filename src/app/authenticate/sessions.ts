@@ -79,13 +79,19 @@ export function createSessions(db: Knex) {
     async endAllFor(userId: string): Promise<number> {
       return db(TABLE).where({ user_id: userId }).delete();
     },
-    /** The user's live sessions, newest log-in first, the one `currentSessionId` names marked. */
+    /**
+     * The user's live sessions, newest log-in first, the one `currentSessionId` names marked. A row
+     * a password change ended (its count behind the user's) stays until it expires, but counts
+     * for nothing (userOf), so it is not listed as a place the user is logged in.
+     */
     async listFor(userId: string, currentSessionId: string | undefined): Promise<SessionSummary[]> {
-      const rows = await db(TABLE)
-        .where({ user_id: userId })
-        .where('expires_at', '>', db.fn.now())
-        .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id_hash' }])
-        .select<{ id_hash: string; created_at: Date; expires_at: Date }[]>('id_hash', 'created_at', 'expires_at');
+      const rows = await db({ session: TABLE })
+        .join({ credentials: 'user_credentials' }, 'credentials.user_id', 'session.user_id')
+        .where('session.user_id', userId)
+        .where('session.expires_at', '>', db.fn.now())
+        .where('session.password_version', '>=', db.ref('credentials.password_version'))
+        .orderBy([{ column: 'session.created_at', order: 'desc' }, { column: 'session.id_hash' }])
+        .select<{ id_hash: string; created_at: Date; expires_at: Date }[]>('session.id_hash', 'session.created_at', 'session.expires_at');
       const current = currentSessionId === undefined ? undefined : hashOf(currentSessionId);
       return rows.map((row) => ({ loggedInAt: row.created_at, expiresAt: row.expires_at, current: row.id_hash === current }));
     },

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Router, type Request, type Response } from 'express';
 import { identityCommandStreamName, PASSWORD_LENGTH_WORDS, type IdentityCommand } from '../../contracts/identity.ts';
-import type { MessageStore } from '../../message-store/index.ts';
+import { derivedMessageId, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import { durationInWords } from '../../web/duration-words.ts';
@@ -16,6 +16,8 @@ import { field } from './index.ts';
 /** How long the change waits to see the new password take effect before it answers anyway. */
 const CHANGE_PATIENCE_MS = 5_000;
 const CHANGE_POLL_MS = 50;
+// Fixed: one form's change from one password count is one command, however often it is posted.
+const CHANGE_NAMESPACE = 'b3f0c6a2-5d1e-4c8b-9a7f-2e6d4b1c8a53';
 
 interface ChangePasswordDeps {
   readonly messageStore: MessageStore;
@@ -24,13 +26,12 @@ interface ChangePasswordDeps {
   readonly rateLimits: RateLimits;
   readonly personalData: PersonalData;
   readonly sessions: Sessions;
-  readonly newId?: () => string;
 }
 
 type Errors = { current?: string; password?: string; passwordAgain?: string; form?: string };
 
 /** /account/password: a logged-in user changes their password, typing the current one first. */
-export function createChangePasswordApp({ messageStore, credentials, passwords, rateLimits, personalData, sessions, newId = randomUUID }: ChangePasswordDeps) {
+export function createChangePasswordApp({ messageStore, credentials, passwords, rateLimits, personalData, sessions }: ChangePasswordDeps) {
   const router = Router();
   const show = (req: Request, res: Response, status: number, errors: Errors) => {
     issueCsrfToken(req, res);
@@ -63,8 +64,16 @@ export function createChangePasswordApp({ messageStore, credentials, passwords, 
     // every session started before (a thief's too) ends when the change lands.
     const version = account.passwordVersion + 1;
     await sessions.keepThrough(sessionId, version);
+    // A double click posts the form twice, both checked against the same count: as two commands
+    // they would make two changes, and the second would end this session (kept through the first
+    // only). One id per session, count and form token makes them one change; the token is new
+    // after each change, so a change made again later is a change of its own. Another session's
+    // post stays its own command, so a thief changing it at the same moment still ends this one.
+    const formKey = createHash('sha256')
+      .update(`${sessionId}\n${req.session?.csrfToken ?? ''}`)
+      .digest('hex');
     const command: IdentityCommand = {
-      id: newId(),
+      id: derivedMessageId(CHANGE_NAMESPACE, `${userId}/${formKey}/${version}`),
       type: 'ChangePassword',
       data: { userId, passwordHash: await personalData.seal(userId, await passwords.hash(password)) },
       metadata: { traceId: req.context.traceId, userId },
