@@ -35,7 +35,7 @@ test('admin traces: a registration, made through the site, draws as its causatio
     const page = await request(app).get(url).set('cookie', admin.cookie).expect(200);
     t.equal(
       drawnTree(page.text),
-      ['Register', '  EmailReserved', '  Registered', '    Send', '      Sent', '        RegistrationEmailSent'].join('\n'),
+      ['Register', '  EmailReserved', '  HandleReserved', '  Registered', '    Send', '      Sent', '        RegistrationEmailSent'].join('\n'),
       'Register → EmailReserved, HandleReserved and Registered → Send → Sent → RegistrationEmailSent',
     );
     t.match(page.text, /\+0 ms/, 'times are offsets from the first message');
