@@ -5,13 +5,13 @@ import request from 'supertest';
 import test from 'tape';
 import { FROM_THIS_SITE, logIn, profileFields } from './helpers/accounts.ts';
 import { csrfTokenOf } from './helpers/http.ts';
-import { createScope } from './helpers/scope.ts';
 import { createTestSystem } from './helpers/test-system.ts';
 import { waitUntil } from './helpers/wait-until.ts';
 import { startSmtpServer } from './fixtures/send-email-smtp-server.ts';
 import type { System } from '../src/system.ts';
 import { registrationEmailId } from '../src/components/identity/ids.ts';
 import { isSealed } from '../src/personal-data/seal.ts';
+import { scopedTest } from './helpers/scoped-test.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -38,67 +38,62 @@ async function settled(system: System, userId: string, agent = request(system.ap
   });
 }
 
-test('users: register → welcome email over SMTP → log in → the home page shows the user → log out', async (t) => {
-  const scope = createScope();
-  try {
-    const smtp = await startSmtpServer(scope);
-    const lines: string[] = [];
-    const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
-    const system = await createTestSystem({
-      logger,
-      mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' },
-      siteUrl: 'https://tutorials.test',
-    });
-    scope.add(system, (s) => s.stop());
-    system.start();
+scopedTest('users: register → welcome email over SMTP → log in → the home page shows the user → log out', async (t, scope) => {
+  const smtp = await startSmtpServer(scope);
+  const lines: string[] = [];
+  const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const system = await createTestSystem({
+    logger,
+    mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' },
+    siteUrl: 'https://tutorials.test',
+  });
+  scope.add(system, (s) => s.stop());
+  system.start();
 
-    const { userId, answer, agent } = await register(system, 'Ada@Example.com');
-    t.equal(answer.status, 303);
-    t.match(await settled(system, userId, agent), /Registered — log in/, 'the page says the account is ready');
+  const { userId, answer, agent } = await register(system, 'Ada@Example.com');
+  t.equal(answer.status, 303);
+  t.match(await settled(system, userId, agent), /Registered — log in/, 'the page says the account is ready');
 
-    const email = await waitUntil('the welcome email to arrive', async () => smtp.received[0]);
-    t.deepEqual(email.envelopeTo, ['ada@example.com'], 'to the address registered (normalised)');
-    t.match(email.raw, /^From: Video Tutorials <hello@video-tutorials\.test>/m, 'from MAIL_FROM');
-    t.match(email.raw, /https:\/\/tutorials\.test\/auth\/log-in/, 'with a link to log in');
-    t.match(email.raw, /text\/plain/, 'a text part');
-    t.match(email.raw, /text\/html/, 'and an HTML part');
-    await waitUntil(
-      'RegistrationEmailSent',
-      async () => (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
-    );
-    // The Send and its Sent hold the address sealed with the user's key: none of it in plain text.
-    const emailMessages = (await system.messageStore.readStream(`sendEmail:command-${registrationEmailId(userId)}`)).concat(
-      await system.messageStore.readStream(`sendEmail-${registrationEmailId(userId)}`),
-    );
-    t.deepEqual(
-      emailMessages.map((message) => message.type),
-      ['Send', 'Sent'],
-      'the Send and its Sent',
-    );
-    for (const message of emailMessages) {
-      t.doesNotMatch(JSON.stringify(message.data).toLowerCase(), /ada@example\.com/, `${message.type} holds no plain address`);
-      t.ok(isSealed((message.data as { to: unknown }).to), `${message.type}'s to is sealed`);
-      t.equal((message.data as { sealedFor?: string }).sealedFor, userId, `${message.type} is sealed for the user`);
-    }
-
-    t.equal((await logIn(agent, 'ada@example.com', PASSWORD)).status, 303, 'log in with the new account as soon as the page says so');
-    const home = await agent.get('/').expect(200);
-    t.match(home.text, /site-nav__user[^>]*>ada@example\.com</, 'the home page shows who is logged in');
-    await agent
-      .post('/auth/log-out')
-      .set(FROM_THIS_SITE)
-      .type('form')
-      .send({ _csrf: csrfTokenOf(home) })
-      .expect(303);
-    t.doesNotMatch((await agent.get('/')).text, /site-nav__user/, 'and logs out');
-    t.equal(smtp.received.length, 1, 'one welcome email in all');
-    const logged = lines.join('');
-    t.ok(lines.length > 10, `the whole flow was logged at trace level (${lines.length} lines)`);
-    t.notOk(logged.includes(PASSWORD), 'no password in any log line');
-    t.notOk(/\$2[aby]\$\d\d\$/.test(logged), 'no password hash in any log line');
-  } finally {
-    await scope.close();
+  const email = await waitUntil('the welcome email to arrive', async () => smtp.received[0]);
+  t.deepEqual(email.envelopeTo, ['ada@example.com'], 'to the address registered (normalised)');
+  t.match(email.raw, /^From: Video Tutorials <hello@video-tutorials\.test>/m, 'from MAIL_FROM');
+  t.match(email.raw, /https:\/\/tutorials\.test\/auth\/log-in/, 'with a link to log in');
+  t.match(email.raw, /text\/plain/, 'a text part');
+  t.match(email.raw, /text\/html/, 'and an HTML part');
+  await waitUntil(
+    'RegistrationEmailSent',
+    async () => (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+  );
+  // The Send and its Sent hold the address sealed with the user's key: none of it in plain text.
+  const emailMessages = (await system.messageStore.readStream(`sendEmail:command-${registrationEmailId(userId)}`)).concat(
+    await system.messageStore.readStream(`sendEmail-${registrationEmailId(userId)}`),
+  );
+  t.deepEqual(
+    emailMessages.map((message) => message.type),
+    ['Send', 'Sent'],
+    'the Send and its Sent',
+  );
+  for (const message of emailMessages) {
+    t.doesNotMatch(JSON.stringify(message.data).toLowerCase(), /ada@example\.com/, `${message.type} holds no plain address`);
+    t.ok(isSealed((message.data as { to: unknown }).to), `${message.type}'s to is sealed`);
+    t.equal((message.data as { sealedFor?: string }).sealedFor, userId, `${message.type} is sealed for the user`);
   }
+
+  t.equal((await logIn(agent, 'ada@example.com', PASSWORD)).status, 303, 'log in with the new account as soon as the page says so');
+  const home = await agent.get('/').expect(200);
+  t.match(home.text, /site-nav__user[^>]*>ada@example\.com</, 'the home page shows who is logged in');
+  await agent
+    .post('/auth/log-out')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ _csrf: csrfTokenOf(home) })
+    .expect(303);
+  t.doesNotMatch((await agent.get('/')).text, /site-nav__user/, 'and logs out');
+  t.equal(smtp.received.length, 1, 'one welcome email in all');
+  const logged = lines.join('');
+  t.ok(lines.length > 10, `the whole flow was logged at trace level (${lines.length} lines)`);
+  t.notOk(logged.includes(PASSWORD), 'no password in any log line');
+  t.notOk(/\$2[aby]\$\d\d\$/.test(logged), 'no password hash in any log line');
 });
 
 test('users: without SMTP_URL the welcome email is an .eml file in MAIL_DIR', async (t) => {

@@ -6,6 +6,7 @@ import { WRITERS } from '../../src/exports/formats.ts';
 import { sendExport } from '../../src/exports/send.ts';
 import type { StoredMessage } from '../../src/message-queries/stored.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const stored = (n: number): StoredMessage => ({
   globalPosition: n,
@@ -83,21 +84,18 @@ test('export: a client gone before the first byte — the export settles at once
 test('export: a client that leaves mid-download — the export settles and stops reading', async (t) => {
   let response!: Response;
   const server = await exportServer(async (res) => void (response = res));
-  try {
-    const client = http.get(server.url);
-    client.on('error', () => undefined);
-    // Read the first chunk, then hang up; the server is blocked on a full socket or between writes.
-    const first = await new Promise<http.IncomingMessage>((resolve) => client.on('response', resolve));
-    await new Promise<void>((resolve) => first.once('data', () => resolve()));
-    first.pause();
-    client.destroy();
-    await waitUntil('the server to see the client gone', () => response.destroyed);
-    await waitUntil('the export to settle', () => server.state.settled, { timeoutMs: 5_000 });
-    const pulled = server.state.pulled;
-    t.equal(server.state.outcome, undefined, 'no export was made');
-    t.equal(server.state.completed, 0, 'none recorded');
-    t.ok(pulled < 1_000, `it stopped reading (${pulled} batches pulled)`);
-  } finally {
-    await server.close();
-  }
+  closeAtEnd(t, () => server.close());
+  const client = http.get(server.url);
+  client.on('error', () => undefined);
+  // Read the first chunk, then hang up; the server is blocked on a full socket or between writes.
+  const first = await new Promise<http.IncomingMessage>((resolve) => client.on('response', resolve));
+  await new Promise<void>((resolve) => first.once('data', () => resolve()));
+  first.pause();
+  client.destroy();
+  await waitUntil('the server to see the client gone', () => response.destroyed);
+  await waitUntil('the export to settle', () => server.state.settled, { timeoutMs: 5_000 });
+  const pulled = server.state.pulled;
+  t.equal(server.state.outcome, undefined, 'no export was made');
+  t.equal(server.state.completed, 0, 'none recorded');
+  t.ok(pulled < 1_000, `it stopped reading (${pulled} batches pulled)`);
 });

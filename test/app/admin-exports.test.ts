@@ -11,6 +11,7 @@ import { FROM_THIS_SITE, logIn } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN, registerThroughTheSite } from '../helpers/admin-section-app.ts';
 import { message, uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 interface Exported {
   readonly globalPosition: number;
@@ -184,91 +185,85 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
 
 test('admin exports: a category over a time range, as JSON lines and CSV; unknown subjects are a 404, bad forms a 400', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { app, admin } = await adminSectionApp(system, [exportsSection]);
-    const post = (url: string, form: Record<string, string>) =>
-      request(app)
-        .post(url)
-        .set('cookie', admin.cookie)
-        .set(FROM_THIS_SITE)
-        .type('form')
-        .send({ _csrf: CSRF_TOKEN, ...form });
-    const category = uniqueCategory();
-    const write = async (n: number) => {
-      const position = await system.messageStore.write(`${category}-${n % 3}`, message('Tick', { n, note: `=HYPERLINK("x"), "quoted"\nline` }));
-      return (await system.messageStore.readStream(`${category}-${n % 3}`, { fromPosition: position, batchSize: 1 }))[0]!;
-    };
-    await write(0);
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const inRange = [await write(1), await write(2), await write(3)];
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    const outside = await write(4);
-    const ms = (time: Date) => time.toISOString().slice(0, 23);
+  closeAtEnd(t, () => system.stop());
+  const { app, admin } = await adminSectionApp(system, [exportsSection]);
+  const post = (url: string, form: Record<string, string>) =>
+    request(app)
+      .post(url)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: CSRF_TOKEN, ...form });
+  const category = uniqueCategory();
+  const write = async (n: number) => {
+    const position = await system.messageStore.write(`${category}-${n % 3}`, message('Tick', { n, note: `=HYPERLINK("x"), "quoted"\nline` }));
+    return (await system.messageStore.readStream(`${category}-${n % 3}`, { fromPosition: position, batchSize: 1 }))[0]!;
+  };
+  await write(0);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const inRange = [await write(1), await write(2), await write(3)];
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const outside = await write(4);
+  const ms = (time: Date) => time.toISOString().slice(0, 23);
 
-    const lines = await post('/admin/exports/category', { category, from: ms(inRange[0]!.time), to: ms(outside.time), format: 'jsonl' }).expect(200);
-    t.match(lines.headers['content-type'] ?? '', /^application\/x-ndjson/);
-    const got = lines.text
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Exported);
-    t.deepEqual(
-      got.map((m) => (m.data as { n: number }).n),
-      [1, 2, 3],
-      'the messages in the range, in order',
-    );
+  const lines = await post('/admin/exports/category', { category, from: ms(inRange[0]!.time), to: ms(outside.time), format: 'jsonl' }).expect(200);
+  t.match(lines.headers['content-type'] ?? '', /^application\/x-ndjson/);
+  const got = lines.text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Exported);
+  t.deepEqual(
+    got.map((m) => (m.data as { n: number }).n),
+    [1, 2, 3],
+    'the messages in the range, in order',
+  );
 
-    const csv = await post('/admin/exports/category', { category, format: 'csv' }).expect(200);
-    const rows = parseCsv(csv.text);
-    t.equal(rows.length, 6, 'a header and all five without a range');
-    t.deepEqual(JSON.parse(rows[1]![9]!), { n: 0, note: '=HYPERLINK("x"), "quoted"\nline' }, 'commas, quotes and line breaks survive the round trip');
-    t.equal(csvField('=1+1'), "'=1+1", 'a cell a spreadsheet would run as a formula is defused');
+  const csv = await post('/admin/exports/category', { category, format: 'csv' }).expect(200);
+  const rows = parseCsv(csv.text);
+  t.equal(rows.length, 6, 'a header and all five without a range');
+  t.deepEqual(JSON.parse(rows[1]![9]!), { n: 0, note: '=HYPERLINK("x"), "quoted"\nline' }, 'commas, quotes and line breaks survive the round trip');
+  t.equal(csvField('=1+1'), "'=1+1", 'a cell a spreadsheet would run as a formula is defused');
 
-    const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map(
-      (m) => m.data as { kind: string; format: string; messages: number },
-    );
-    t.deepEqual(
-      recorded.map((d) => [d.kind, d.format, d.messages]),
-      [
-        ['category', 'jsonl', 3],
-        ['category', 'csv', 5],
-      ],
-      'both recorded with their counts',
-    );
+  const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map(
+    (m) => m.data as { kind: string; format: string; messages: number },
+  );
+  t.deepEqual(
+    recorded.map((d) => [d.kind, d.format, d.messages]),
+    [
+      ['category', 'jsonl', 3],
+      ['category', 'csv', 5],
+    ],
+    'both recorded with their counts',
+  );
 
-    t.equal((await post('/admin/exports/user', { userId: randomUUID(), format: 'json' })).status, 404, 'a user with no messages → 404');
-    t.equal((await post('/admin/exports/trace', { traceId: randomUUID() })).status, 404, 'an unknown trace → 404');
-    t.equal((await post('/admin/exports/category', { category: uniqueCategory(), format: 'csv' })).status, 404, 'an empty category → 404');
-    for (const [url, form] of [
-      ['/admin/exports/user', { userId: 'nope', format: 'json' }],
-      ['/admin/exports/user', { userId: randomUUID(), format: 'xml' }],
-      ['/admin/exports/trace', { traceId: '' }],
-      ['/admin/exports/category', { category: 'has-dash', format: 'csv' }],
-      ['/admin/exports/category', { category, format: 'csv', from: 'tomorrow' }],
-    ] as const) {
-      t.equal((await post(url, form)).status, 400, `${url} ${JSON.stringify(form)} → 400`);
-    }
-    t.equal((await system.messageStore.readStream(adminActionsStreamName(admin.userId))).length, 2, 'refused exports are not recorded');
-  } finally {
-    await system.stop();
+  t.equal((await post('/admin/exports/user', { userId: randomUUID(), format: 'json' })).status, 404, 'a user with no messages → 404');
+  t.equal((await post('/admin/exports/trace', { traceId: randomUUID() })).status, 404, 'an unknown trace → 404');
+  t.equal((await post('/admin/exports/category', { category: uniqueCategory(), format: 'csv' })).status, 404, 'an empty category → 404');
+  for (const [url, form] of [
+    ['/admin/exports/user', { userId: 'nope', format: 'json' }],
+    ['/admin/exports/user', { userId: randomUUID(), format: 'xml' }],
+    ['/admin/exports/trace', { traceId: '' }],
+    ['/admin/exports/category', { category: 'has-dash', format: 'csv' }],
+    ['/admin/exports/category', { category, format: 'csv', from: 'tomorrow' }],
+  ] as const) {
+    t.equal((await post(url, form)).status, 400, `${url} ${JSON.stringify(form)} → 400`);
   }
+  t.equal((await system.messageStore.readStream(adminActionsStreamName(admin.userId))).length, 2, 'refused exports are not recorded');
 });
 
 test('admin exports: batches follow one another by keyset and stop at the head fixed at the start', async (t) => {
   const system = await createTestSystem();
-  try {
-    const category = uniqueCategory();
-    for (let n = 0; n < 7; n += 1) await system.messageStore.write(`${category}-1`, message('Tick', { n }));
-    const all = await system.messageStore.readStream(`${category}-1`);
-    const upTo = all[5]!.globalPosition;
-    const sizes: number[] = [];
-    const seen: number[] = [];
-    for await (const batch of exportBatches(system.messageStorePool, { condition: 'category(stream_name) = $1', values: [category], after: 0, upTo }, 2)) {
-      sizes.push(batch.length);
-      seen.push(...batch.map((m) => (m.data as { n: number }).n));
-    }
-    t.deepEqual(sizes, [2, 2, 2], 'batches of the size asked');
-    t.deepEqual(seen, [0, 1, 2, 3, 4, 5], 'in order, none twice, none past the head');
-  } finally {
-    await system.stop();
+  closeAtEnd(t, () => system.stop());
+  const category = uniqueCategory();
+  for (let n = 0; n < 7; n += 1) await system.messageStore.write(`${category}-1`, message('Tick', { n }));
+  const all = await system.messageStore.readStream(`${category}-1`);
+  const upTo = all[5]!.globalPosition;
+  const sizes: number[] = [];
+  const seen: number[] = [];
+  for await (const batch of exportBatches(system.messageStorePool, { condition: 'category(stream_name) = $1', values: [category], after: 0, upTo }, 2)) {
+    sizes.push(batch.length);
+    seen.push(...batch.map((m) => (m.data as { n: number }).n));
   }
+  t.deepEqual(sizes, [2, 2, 2], 'batches of the size asked');
+  t.deepEqual(seen, [0, 1, 2, 3, 4, 5], 'in order, none twice, none past the head');
 });

@@ -11,6 +11,7 @@ import { aggregatorSubscriber, componentSubscriber, drain } from '../helpers/sub
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { registerCommand, writeRegister } from '../fixtures/identity-controls.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 /** A subscriber's row: its cells, tags stripped. */
 function rowOf(html: string, subscriberId: string): string[] | undefined {
@@ -27,46 +28,40 @@ function rowOf(html: string, subscriberId: string): string[] | undefined {
 
 test('admin subscribers: visitors are sent to log in, users get 403, admins see every subscriber the system defines', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { app, admin, user } = await adminSectionApp(system, [subscribersSection]);
-    const visitor = await request(app).get('/admin/subscribers');
-    t.equal(visitor.status, 303, 'a visitor is redirected');
-    t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
-    t.equal((await request(app).get('/admin/subscribers').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
-    const page = await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200);
-    for (const subscriberId of new Set(system.subscriptions.map((subscription) => subscription.subscriberId))) {
-      t.ok(rowOf(page.text, subscriberId), `${subscriberId} listed`);
-    }
-  } finally {
-    await system.stop();
+  closeAtEnd(t, () => system.stop());
+  const { app, admin, user } = await adminSectionApp(system, [subscribersSection]);
+  const visitor = await request(app).get('/admin/subscribers');
+  t.equal(visitor.status, 303, 'a visitor is redirected');
+  t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
+  t.equal((await request(app).get('/admin/subscribers').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
+  const page = await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200);
+  for (const subscriberId of new Set(system.subscriptions.map((subscription) => subscription.subscriberId))) {
+    t.ok(rowOf(page.text, subscriberId), `${subscriberId} listed`);
   }
 });
 
 test('admin subscribers: one that runs elsewhere is measured from its checkpoint against its category’s head', async (t) => {
   const system = await createTestSystem();
-  try {
-    // As a web process sees them: it defines every subscriber and runs none.
-    const { app, admin } = await adminSectionApp(system, [subscribersSection], { subscriberStatus: () => [] });
-    for (let n = 0; n < 3; n += 1) await writeRegister(system.messageStore, registerCommand());
-    const [, , last] = await system.messageStore.readCategory('identity:command');
-    const commands = rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, IDENTITY_SUBSCRIBER_IDS.commands)!;
-    t.match(commands[1]!, /identity:command/, 'its category');
-    t.match(commands[2]!, /runs elsewhere/, 'not run by this process');
-    t.match(commands[2]!, /no position stored yet/, 'and it has never stored a position');
-    t.deepEqual(commands.slice(3, 5), ['0', String(last!.globalPosition)], 'at position 0; the head is the last command');
-    t.equal(commands[5], '3', 'three messages behind');
-    t.match(commands[6]!, /^\d+ s$/, 'for as long as the oldest has waited');
+  closeAtEnd(t, () => system.stop());
+  // As a web process sees them: it defines every subscriber and runs none.
+  const { app, admin } = await adminSectionApp(system, [subscribersSection], { subscriberStatus: () => [] });
+  for (let n = 0; n < 3; n += 1) await writeRegister(system.messageStore, registerCommand());
+  const [, , last] = await system.messageStore.readCategory('identity:command');
+  const commands = rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, IDENTITY_SUBSCRIBER_IDS.commands)!;
+  t.match(commands[1]!, /identity:command/, 'its category');
+  t.match(commands[2]!, /runs elsewhere/, 'not run by this process');
+  t.match(commands[2]!, /no position stored yet/, 'and it has never stored a position');
+  t.deepEqual(commands.slice(3, 5), ['0', String(last!.globalPosition)], 'at position 0; the head is the last command');
+  t.equal(commands[5], '3', 'three messages behind');
+  t.match(commands[6]!, /^\d+ s$/, 'for as long as the oldest has waited');
 
-    // Started, it catches up and stores its position; stopped again, its checkpoint tells the page.
-    const [identityCommands] = system.subscriptions.filter((subscription) => subscription.subscriberId === IDENTITY_SUBSCRIBER_IDS.commands);
-    await drain(identityCommands!);
-    await identityCommands!.stop();
-    const after = rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, IDENTITY_SUBSCRIBER_IDS.commands)!;
-    t.deepEqual(after.slice(3, 7), [String(last!.globalPosition), String(last!.globalPosition), '0', '—'], 'caught up: at the head, nothing behind');
-    t.match(after[2]!, /its last checkpoint/, 'read from its checkpoint');
-  } finally {
-    await system.stop();
-  }
+  // Started, it catches up and stores its position; stopped again, its checkpoint tells the page.
+  const [identityCommands] = system.subscriptions.filter((subscription) => subscription.subscriberId === IDENTITY_SUBSCRIBER_IDS.commands);
+  await drain(identityCommands!);
+  await identityCommands!.stop();
+  const after = rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, IDENTITY_SUBSCRIBER_IDS.commands)!;
+  t.deepEqual(after.slice(3, 7), [String(last!.globalPosition), String(last!.globalPosition), '0', '—'], 'caught up: at the head, nothing behind');
+  t.match(after[2]!, /its last checkpoint/, 'read from its checkpoint');
 });
 
 test('admin subscribers: live state where it runs here — running, stalled with its message and error, parked messages counted', async (t) => {

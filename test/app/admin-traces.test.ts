@@ -7,6 +7,7 @@ import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { adminSectionApp, registerThroughTheSite } from '../helpers/admin-section-app.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 /** The tree as the page draws it: one line per message, indented by its depth. */
 function drawnTree(html: string): string {
@@ -53,22 +54,19 @@ test('admin traces: a registration, made through the site, draws as its causatio
 
 test('admin traces: unknown and malformed trace ids are a 404, not a 500', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { app, admin } = await adminSectionApp(system, [tracesSection]);
-    await system.messageStore.write(`${uniqueCategory()}-1`, { id: randomUUID(), type: 'Lonely', data: {}, metadata: { traceId: randomUUID() } });
-    for (const url of [
-      `/admin/traces/${randomUUID()}`,
-      `/admin/traces/${randomUUID()}?all=1`,
-      `/admin/traces/${'x'.repeat(201)}`,
-      '/admin/traces/a%00b',
-      `/admin/traces/${randomUUID()}?at=abc`,
-      '/admin/traces/',
-    ]) {
-      const response = await request(app).get(url).set('cookie', admin.cookie);
-      t.equal(response.status, 404, `${url.slice(0, 60)} → 404`);
-    }
-  } finally {
-    await system.stop();
+  closeAtEnd(t, () => system.stop());
+  const { app, admin } = await adminSectionApp(system, [tracesSection]);
+  await system.messageStore.write(`${uniqueCategory()}-1`, { id: randomUUID(), type: 'Lonely', data: {}, metadata: { traceId: randomUUID() } });
+  for (const url of [
+    `/admin/traces/${randomUUID()}`,
+    `/admin/traces/${randomUUID()}?all=1`,
+    `/admin/traces/${'x'.repeat(201)}`,
+    '/admin/traces/a%00b',
+    `/admin/traces/${randomUUID()}?at=abc`,
+    '/admin/traces/',
+  ]) {
+    const response = await request(app).get(url).set('cookie', admin.cookie);
+    t.equal(response.status, 404, `${url.slice(0, 60)} → 404`);
   }
 });
 

@@ -5,6 +5,7 @@ import test from 'tape';
 import { seedAccount } from '../helpers/accounts.ts';
 import { watchedCountOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const PAGE_SIZE = 12;
 
@@ -33,102 +34,93 @@ const nextHrefOf = (html: string): string | undefined => /<a class="button" href
 
 test('catalog: an empty catalog says so, shows how to add videos, and keeps the count of videos watched', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
-  try {
-    await seedVideo(system.db, { status: null, publishedAt: null }); // viewed before its publish arrived
-    await seedVideo(system.db, { status: 'unpublished' });
-    const home = await request(system.app).get('/').expect(200);
-    t.deepEqual(videoIdsOn(home.text), [], 'no video is listed: none is published');
-    t.match(home.text, /No videos yet/, 'the page says the catalog is empty');
-    t.match(home.text, /href="\/creators-portal"/, 'and shows where videos are added');
-    t.equal(watchedCountOf(home.text), 0, 'the count of videos watched is still there');
-    t.equal(home.headers['set-cookie'], undefined, 'a visitor gets no cookie from the catalog');
-  } finally {
-    await system.stop();
-  }
+  closeAtEnd(t, () => system.stop());
+  await seedVideo(system.db, { status: null, publishedAt: null }); // viewed before its publish arrived
+  await seedVideo(system.db, { status: 'unpublished' });
+  const home = await request(system.app).get('/').expect(200);
+  t.deepEqual(videoIdsOn(home.text), [], 'no video is listed: none is published');
+  t.match(home.text, /No videos yet/, 'the page says the catalog is empty');
+  t.match(home.text, /href="\/creators-portal"/, 'and shows where videos are added');
+  t.equal(watchedCountOf(home.text), 0, 'the count of videos watched is still there');
+  t.equal(home.headers['set-cookie'], undefined, 'a visitor gets no cookie from the catalog');
 });
 
 test('catalog: published videos newest first with poster, name, creator, duration and views; keyset pages, even for videos published in the same millisecond', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
-  try {
-    const creator = await seedAccount(system.db, { email: 'ada.lovelace@example.com' });
-    const expected: string[] = [];
-    // 27 videos: most a second apart, three in one millisecond (microseconds apart), two at the very same instant.
-    const instants = Array.from({ length: 22 }, (_, n) => `2026-01-01 00:00:${String(n + 10).padStart(2, '0')}+00`);
-    instants.push(
-      '2026-01-01 00:00:05.000003+00',
-      '2026-01-01 00:00:05.000002+00',
-      '2026-01-01 00:00:05.000001+00',
-      '2026-01-01 00:00:01+00',
-      '2026-01-01 00:00:01+00',
-    );
-    for (const publishedAt of instants) expected.push(await seedVideo(system.db, { publishedAt, ownerId: creator.userId }));
-    await seedVideo(system.db, { status: 'unpublished', publishedAt: '2026-02-01 00:00:00+00' });
-    const newestFirst = (await system
-      .db('videos')
-      .where({ status: 'published' })
-      .orderBy([
-        { column: 'published_at', order: 'desc' },
-        { column: 'video_id', order: 'desc' },
-      ])
-      .pluck('video_id')) as string[];
-    t.equal(newestFirst.length, 27);
-    await system.db('videos').where({ video_id: newestFirst[0] }).update({ name: 'Newest <b>one</b>', views: 1234 });
-    await system.db('videos').where({ video_id: newestFirst[1] }).update({ name: null });
+  closeAtEnd(t, () => system.stop());
+  const creator = await seedAccount(system.db, { email: 'ada.lovelace@example.com' });
+  const expected: string[] = [];
+  // 27 videos: most a second apart, three in one millisecond (microseconds apart), two at the very same instant.
+  const instants = Array.from({ length: 22 }, (_, n) => `2026-01-01 00:00:${String(n + 10).padStart(2, '0')}+00`);
+  instants.push(
+    '2026-01-01 00:00:05.000003+00',
+    '2026-01-01 00:00:05.000002+00',
+    '2026-01-01 00:00:05.000001+00',
+    '2026-01-01 00:00:01+00',
+    '2026-01-01 00:00:01+00',
+  );
+  for (const publishedAt of instants) expected.push(await seedVideo(system.db, { publishedAt, ownerId: creator.userId }));
+  await seedVideo(system.db, { status: 'unpublished', publishedAt: '2026-02-01 00:00:00+00' });
+  const newestFirst = (await system
+    .db('videos')
+    .where({ status: 'published' })
+    .orderBy([
+      { column: 'published_at', order: 'desc' },
+      { column: 'video_id', order: 'desc' },
+    ])
+    .pluck('video_id')) as string[];
+  t.equal(newestFirst.length, 27);
+  await system.db('videos').where({ video_id: newestFirst[0] }).update({ name: 'Newest <b>one</b>', views: 1234 });
+  await system.db('videos').where({ video_id: newestFirst[1] }).update({ name: null });
 
-    const first = await request(system.app).get('/').expect(200);
-    const firstIds = videoIdsOn(first.text);
-    t.deepEqual(firstIds, newestFirst.slice(0, PAGE_SIZE), `the first ${PAGE_SIZE}, newest first`);
-    t.match(first.text, new RegExp(`<img class="video-card__poster" src="/videos/${newestFirst[0]}/poster.jpg"`), 'with posters');
-    t.match(first.text, /Newest &lt;b&gt;one&lt;\/b&gt;/, 'names, escaped');
-    t.match(first.text, /Untitled/, 'an unnamed video is "Untitled"');
-    t.match(first.text, new RegExp(`creator-${creator.userId.replaceAll('-', '').slice(0, 6)}`), 'the creator, by a pseudonym from their id');
-    t.doesNotMatch(first.text, /ada\.lovelace/, 'nothing of their address');
-    t.match(first.text, /1:30/, 'the duration');
-    t.match(first.text, /1,234 views/, 'the views');
-    t.equal(watchedCountOf(first.text), 0, 'and the count of videos watched');
+  const first = await request(system.app).get('/').expect(200);
+  const firstIds = videoIdsOn(first.text);
+  t.deepEqual(firstIds, newestFirst.slice(0, PAGE_SIZE), `the first ${PAGE_SIZE}, newest first`);
+  t.match(first.text, new RegExp(`<img class="video-card__poster" src="/videos/${newestFirst[0]}/poster.jpg"`), 'with posters');
+  t.match(first.text, /Newest &lt;b&gt;one&lt;\/b&gt;/, 'names, escaped');
+  t.match(first.text, /Untitled/, 'an unnamed video is "Untitled"');
+  t.match(first.text, new RegExp(`creator-${creator.userId.replaceAll('-', '').slice(0, 6)}`), 'the creator, by a pseudonym from their id');
+  t.doesNotMatch(first.text, /ada\.lovelace/, 'nothing of their address');
+  t.match(first.text, /1:30/, 'the duration');
+  t.match(first.text, /1,234 views/, 'the views');
+  t.equal(watchedCountOf(first.text), 0, 'and the count of videos watched');
 
-    const seen = [...firstIds];
-    let next = nextHrefOf(first.text);
-    let pages = 1;
-    while (next) {
-      const page = await request(system.app).get(next).expect(200);
-      seen.push(...videoIdsOn(page.text));
-      t.match(page.text, /href="\/"[^>]*>← Newest videos/, `page ${pages + 1} links back to the newest`);
-      next = nextHrefOf(page.text);
-      pages += 1;
-    }
-    t.equal(pages, 3, 'three pages of 12, 12 and 3');
-    t.deepEqual(seen, newestFirst, 'every published video once, in order, none skipped at equal or microsecond-apart times');
-
-    const last = newestFirst.at(-1)!;
-    const afterLast = await request(system.app)
-      .get(`/?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`)
-      .expect(200);
-    t.deepEqual(videoIdsOn(afterLast.text), [], 'after the last: nothing');
-    t.match(afterLast.text, /No more videos/, 'and the page says so');
-  } finally {
-    await system.stop();
+  const seen = [...firstIds];
+  let next = nextHrefOf(first.text);
+  let pages = 1;
+  while (next) {
+    const page = await request(system.app).get(next).expect(200);
+    seen.push(...videoIdsOn(page.text));
+    t.match(page.text, /href="\/"[^>]*>← Newest videos/, `page ${pages + 1} links back to the newest`);
+    next = nextHrefOf(page.text);
+    pages += 1;
   }
+  t.equal(pages, 3, 'three pages of 12, 12 and 3');
+  t.deepEqual(seen, newestFirst, 'every published video once, in order, none skipped at equal or microsecond-apart times');
+
+  const last = newestFirst.at(-1)!;
+  const afterLast = await request(system.app)
+    .get(`/?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`)
+    .expect(200);
+  t.deepEqual(videoIdsOn(afterLast.text), [], 'after the last: nothing');
+  t.match(afterLast.text, /No more videos/, 'and the page says so');
 });
 
 test('catalog: a malformed cursor → 400 with a way back, never a 500', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
-  try {
-    for (const after of [
-      'garbage',
-      '',
-      Buffer.from('123.not-a-uuid').toString('base64url'),
-      Buffer.from(`99999999999999999999999.${randomUUID()}`).toString('base64url'),
-      Buffer.from(`999999999999999999.${randomUUID()}`).toString('base64url'),
-      Buffer.from(`-5.${randomUUID()}`).toString('base64url'),
-      'a'.repeat(500),
-    ]) {
-      const answer = await request(system.app).get(`/?after=${encodeURIComponent(after)}`);
-      t.equal(answer.status, 400, `after=${after.slice(0, 30)} → 400`);
-      t.match(answer.text, /href="\/"/, 'with a link to the first page');
-    }
-    t.equal((await request(system.app).get('/?after=a&after=b')).status, 400, 'two cursors → 400');
-  } finally {
-    await system.stop();
+  closeAtEnd(t, () => system.stop());
+  for (const after of [
+    'garbage',
+    '',
+    Buffer.from('123.not-a-uuid').toString('base64url'),
+    Buffer.from(`99999999999999999999999.${randomUUID()}`).toString('base64url'),
+    Buffer.from(`999999999999999999.${randomUUID()}`).toString('base64url'),
+    Buffer.from(`-5.${randomUUID()}`).toString('base64url'),
+    'a'.repeat(500),
+  ]) {
+    const answer = await request(system.app).get(`/?after=${encodeURIComponent(after)}`);
+    t.equal(answer.status, 400, `after=${after.slice(0, 30)} → 400`);
+    t.match(answer.text, /href="\/"/, 'with a link to the first page');
   }
+  t.equal((await request(system.app).get('/?after=a&after=b')).status, 400, 'two cursors → 400');
 });

@@ -22,6 +22,7 @@ import { silentLogger } from '../helpers/databases.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 
@@ -156,305 +157,281 @@ async function postChunked(system: TestSystem, cookie: string, action: string, f
 
 test('creators portal: an upload is streamed to the store, PublishVideo is written with who and which action, and the browser goes to the operation page', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, account } = await loggedIn(system);
-    const file = randomBytes(300 * 1024);
-    const posted = await agent
-      .post(await uploadAction(agent))
-      .set(FROM_THIS_SITE)
-      .attach('video', file, { filename: '../../etc/passwd.mp4', contentType: 'video/mp4' });
-    t.equal(posted.status, 303, 'post/redirect/get');
-    const traceId = /^\/creators-portal\/operations\/(.+)$/.exec(posted.headers.location ?? '')?.[1] ?? '';
-    t.match(traceId, UUID, 'to the operation page of this action');
+  closeAtEnd(t, () => system.stop());
+  const { agent, account } = await loggedIn(system);
+  const file = randomBytes(300 * 1024);
+  const posted = await agent
+    .post(await uploadAction(agent))
+    .set(FROM_THIS_SITE)
+    .attach('video', file, { filename: '../../etc/passwd.mp4', contentType: 'video/mp4' });
+  t.equal(posted.status, 303, 'post/redirect/get');
+  const traceId = /^\/creators-portal\/operations\/(.+)$/.exec(posted.headers.location ?? '')?.[1] ?? '';
+  t.match(traceId, UUID, 'to the operation page of this action');
 
-    const written = await commands(system);
-    t.equal(written.length, 1, 'one command');
-    const [command] = written;
-    t.equal(command?.type, 'PublishVideo');
-    const data = videoPublishingCommandSchemas.PublishVideo.parse(command?.data);
-    t.equal(data.ownerId, account.userId, 'owned by the uploader');
-    t.equal(command?.streamName, `videoPublishing:command-${data.videoId}`, "in the video's command stream");
-    t.equal(data.sourceUri, uriOfKey(videoKeys.source(data.videoId)), 'the file is named by the video id, not by the upload');
-    t.deepEqual(command?.metadata, { traceId, userId: account.userId, schemaVersion: '1' }, 'metadata carries the trace and the user');
+  const written = await commands(system);
+  t.equal(written.length, 1, 'one command');
+  const [command] = written;
+  t.equal(command?.type, 'PublishVideo');
+  const data = videoPublishingCommandSchemas.PublishVideo.parse(command?.data);
+  t.equal(data.ownerId, account.userId, 'owned by the uploader');
+  t.equal(command?.streamName, `videoPublishing:command-${data.videoId}`, "in the video's command stream");
+  t.equal(data.sourceUri, uriOfKey(videoKeys.source(data.videoId)), 'the file is named by the video id, not by the upload');
+  t.deepEqual(command?.metadata, { traceId, userId: account.userId, schemaVersion: '1' }, 'metadata carries the trace and the user');
 
-    const stored = await system.videoStore.open(data.sourceUri);
-    const chunks: Buffer[] = [];
-    for await (const chunk of stored.stream) chunks.push(chunk as Buffer);
-    t.ok(Buffer.concat(chunks).equals(file), 'the stored file is the uploaded one, byte for byte');
-    t.deepEqual(await filesIn(system.videoDir), [keyOfUri(data.sourceUri)], 'and nothing else is on disk');
+  const stored = await system.videoStore.open(data.sourceUri);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stored.stream) chunks.push(chunk as Buffer);
+  t.ok(Buffer.concat(chunks).equals(file), 'the stored file is the uploaded one, byte for byte');
+  t.deepEqual(await filesIn(system.videoDir), [keyOfUri(data.sourceUri)], 'and nothing else is on disk');
 
-    const pending = await agent.get(posted.headers.location!).expect(200);
-    t.match(pending.text, /<meta http-equiv="refresh" content="2">/, 'before any subscriber has seen it, the page says pending and refreshes');
-    t.match(pending.text, /Publishing your video/, 'and what is pending');
-    const someoneElse = await loggedIn(system);
-    t.equal((await someoneElse.agent.get(posted.headers.location!)).status, 404, 'another user gets 404 for it, even before it is recorded');
-    t.doesNotMatch(pending.text, /<script>/, 'with no inline script');
-  } finally {
-    await system.stop();
-  }
+  const pending = await agent.get(posted.headers.location!).expect(200);
+  t.match(pending.text, /<meta http-equiv="refresh" content="2">/, 'before any subscriber has seen it, the page says pending and refreshes');
+  t.match(pending.text, /Publishing your video/, 'and what is pending');
+  const someoneElse = await loggedIn(system);
+  t.equal((await someoneElse.agent.get(posted.headers.location!)).status, 404, 'another user gets 404 for it, even before it is recorded');
+  t.doesNotMatch(pending.text, /<script>/, 'with no inline script');
 });
 
 test('creators portal: a file over MAX_UPLOAD_BYTES → 413, nothing written, nothing left on disk', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, cookie } = await loggedIn(system);
-    const action = await uploadAction(agent);
-    const tooBig = 5 * 1024 * 1024 + 1;
+  closeAtEnd(t, () => system.stop());
+  const { agent, cookie } = await loggedIn(system);
+  const action = await uploadAction(agent);
+  const tooBig = 5 * 1024 * 1024 + 1;
 
-    const declared = await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(tooBig, 1), 'big.mp4');
-    t.equal(declared.status, 413, 'refused (with a Content-Length)');
-    t.match(declared.text, /larger than the 5 MB/, 'with a page that says why');
+  const declared = await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(tooBig, 1), 'big.mp4');
+  t.equal(declared.status, 413, 'refused (with a Content-Length)');
+  t.match(declared.text, /larger than the 5 MB/, 'with a page that says why');
 
-    t.equal(await postChunked(system, cookie, action, 6 * 1024 * 1024), 413, 'refused when streamed without a length, once past the limit');
+  t.equal(await postChunked(system, cookie, action, 6 * 1024 * 1024), 413, 'refused when streamed without a length, once past the limit');
 
-    const justRight = await agent
-      .post(action)
-      .set(FROM_THIS_SITE)
-      .attach('video', Buffer.alloc(5 * 1024 * 1024, 2), 'fits.mp4');
-    t.equal(justRight.status, 303, 'a file of exactly the limit is taken');
-    t.equal((await commands(system)).length, 1, 'only the one that fits was written');
-    t.equal((await filesIn(system.videoDir)).length, 1, 'and only its file is on disk');
-  } finally {
-    await system.stop();
-  }
+  const justRight = await agent
+    .post(action)
+    .set(FROM_THIS_SITE)
+    .attach('video', Buffer.alloc(5 * 1024 * 1024, 2), 'fits.mp4');
+  t.equal(justRight.status, 303, 'a file of exactly the limit is taken');
+  t.equal((await commands(system)).length, 1, 'only the one that fits was written');
+  t.equal((await filesIn(system.videoDir)).length, 1, 'and only its file is on disk');
 });
 
 test('creators portal: an upload cut off half-way keeps nothing and writes nothing', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, cookie } = await loggedIn(system);
-    await postChunked(system, cookie, await uploadAction(agent), 1024 * 1024, { abort: true });
-    t.ok(existsSync(path.join(system.videoDir, PARTIAL_DIR)), 'the upload had begun to be stored');
-    await waitUntil('the partial file to be dropped', async () => (await filesIn(system.videoDir)).length === 0);
-    t.pass('no file is left on disk');
-    t.equal((await commands(system)).length, 0, 'nothing written');
-  } finally {
-    await system.stop();
-  }
+  closeAtEnd(t, () => system.stop());
+  const { agent, cookie } = await loggedIn(system);
+  await postChunked(system, cookie, await uploadAction(agent), 1024 * 1024, { abort: true });
+  t.ok(existsSync(path.join(system.videoDir, PARTIAL_DIR)), 'the upload had begun to be stored');
+  await waitUntil('the partial file to be dropped', async () => (await filesIn(system.videoDir)).length === 0);
+  t.pass('no file is left on disk');
+  t.equal((await commands(system)).length, 0, 'nothing written');
 });
 
 test('creators portal: refused uploads write nothing and keep nothing (no CSRF token, no file, an empty file, not multipart, anonymous)', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent } = await loggedIn(system);
-    const action = await uploadAction(agent);
-    const bytes = randomBytes(1024);
+  closeAtEnd(t, () => system.stop());
+  const { agent } = await loggedIn(system);
+  const action = await uploadAction(agent);
+  const bytes = randomBytes(1024);
 
-    t.equal((await agent.post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'no token → 403');
-    t.equal((await agent.post('/creators-portal/videos?_csrf=forged').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'a forged token → 403');
-    t.equal(
-      (await agent.post(action).set('Sec-Fetch-Site', 'cross-site').attach('video', bytes, 'a.mp4')).status,
-      403,
-      'the right token from another site → 403',
-    );
-    const noFile = await agent.post(action).set(FROM_THIS_SITE).field('title', 'x');
-    t.equal(noFile.status, 400, 'no file → 400');
-    t.match(noFile.text, /Choose a video file/);
-    t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(0), 'empty.mp4')).status, 400, 'an empty file → 400');
-    t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('other', bytes, 'a.mp4')).status, 400, 'a file under another field name → 400');
-    t.equal(
-      (
-        await agent
-          .post(action)
-          .set(FROM_THIS_SITE)
-          .type('form')
-          .send({ _csrf: new URLSearchParams(action.split('?')[1]).get('_csrf'), video: 'text' })
-      ).status,
-      400,
-      'not multipart → 400',
-    );
+  t.equal((await agent.post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'no token → 403');
+  t.equal((await agent.post('/creators-portal/videos?_csrf=forged').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'a forged token → 403');
+  t.equal(
+    (await agent.post(action).set('Sec-Fetch-Site', 'cross-site').attach('video', bytes, 'a.mp4')).status,
+    403,
+    'the right token from another site → 403',
+  );
+  const noFile = await agent.post(action).set(FROM_THIS_SITE).field('title', 'x');
+  t.equal(noFile.status, 400, 'no file → 400');
+  t.match(noFile.text, /Choose a video file/);
+  t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(0), 'empty.mp4')).status, 400, 'an empty file → 400');
+  t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('other', bytes, 'a.mp4')).status, 400, 'a file under another field name → 400');
+  t.equal(
+    (
+      await agent
+        .post(action)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: new URLSearchParams(action.split('?')[1]).get('_csrf'), video: 'text' })
+    ).status,
+    400,
+    'not multipart → 400',
+  );
 
-    const anonymous = await request(system.app).post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4');
-    t.equal(anonymous.status, 404, 'anonymous → 404, as for a stranger to any video');
-    const page = await request(system.app).get('/creators-portal');
-    t.equal(page.headers.location, '/auth/log-in?returnTo=%2Fcreators-portal', 'the portal too, and back after');
+  const anonymous = await request(system.app).post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4');
+  t.equal(anonymous.status, 404, 'anonymous → 404, as for a stranger to any video');
+  const page = await request(system.app).get('/creators-portal');
+  t.equal(page.headers.location, '/auth/log-in?returnTo=%2Fcreators-portal', 'the portal too, and back after');
 
-    t.equal((await commands(system)).length, 0, 'nothing written');
-    t.deepEqual(await filesIn(system.videoDir), [], 'nothing on disk');
-  } finally {
-    await system.stop();
-  }
+  t.equal((await commands(system)).length, 0, 'nothing written');
+  t.deepEqual(await filesIn(system.videoDir), [], 'nothing on disk');
 });
 
 test("creators portal: the list shows the creator's own videos, newest first, with status, progress, reason, duration and views", async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, account } = await loggedIn(system);
-    const other = await seedAccount(system.db);
-    const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 12, minutes));
-    const published = await seedCreatorVideo(system.db, account.userId, {
-      name: 'Event sourcing 101',
-      description: 'The basics',
-      status: 'published',
-      progress: 100,
-      duration_seconds: 125,
-      uploaded_at: at(1),
-    });
-    await system.db('videos').insert({ video_id: published.videoId, owner_id: account.userId, status: 'published', views: 42, published_at: at(2) });
-    await seedCreatorVideo(system.db, account.userId, { status: 'transcoding', progress: 40, uploaded_at: at(3) });
-    await seedCreatorVideo(system.db, account.userId, { status: 'failed', failure_reason: 'The file has no video in it.', uploaded_at: at(4) });
-    await seedCreatorVideo(system.db, other.userId, { name: 'Not yours', status: 'published', uploaded_at: at(5) });
+  closeAtEnd(t, () => system.stop());
+  const { agent, account } = await loggedIn(system);
+  const other = await seedAccount(system.db);
+  const at = (minutes: number) => new Date(Date.UTC(2026, 0, 1, 12, minutes));
+  const published = await seedCreatorVideo(system.db, account.userId, {
+    name: 'Event sourcing 101',
+    description: 'The basics',
+    status: 'published',
+    progress: 100,
+    duration_seconds: 125,
+    uploaded_at: at(1),
+  });
+  await system.db('videos').insert({ video_id: published.videoId, owner_id: account.userId, status: 'published', views: 42, published_at: at(2) });
+  await seedCreatorVideo(system.db, account.userId, { status: 'transcoding', progress: 40, uploaded_at: at(3) });
+  await seedCreatorVideo(system.db, account.userId, { status: 'failed', failure_reason: 'The file has no video in it.', uploaded_at: at(4) });
+  await seedCreatorVideo(system.db, other.userId, { name: 'Not yours', status: 'published', uploaded_at: at(5) });
 
-    const page = await agent.get('/creators-portal').expect(200);
-    t.doesNotMatch(page.text, /Not yours/, "another creator's videos are not listed");
-    const failedAt = page.text.indexOf('The file has no video in it.');
-    const transcodingAt = page.text.indexOf('video-status--transcoding');
-    const publishedAt = page.text.indexOf('Event sourcing 101');
-    t.ok(failedAt > 0 && failedAt < transcodingAt && transcodingAt < publishedAt, 'newest first: failed (with its reason), transcoding, published');
-    t.match(page.text, /<progress[^>]*value="40"/, 'a progress bar at 40 %');
-    t.match(page.text, /Untitled/, 'unnamed videos are "Untitled"');
-    t.match(page.text, /2:05/, 'the duration');
-    t.match(page.text, /42 views/, 'the views');
-    t.match(page.text, new RegExp(`href="/videos/${published.videoId}"`), 'a published video links to its watch page');
-  } finally {
-    await system.stop();
-  }
+  const page = await agent.get('/creators-portal').expect(200);
+  t.doesNotMatch(page.text, /Not yours/, "another creator's videos are not listed");
+  const failedAt = page.text.indexOf('The file has no video in it.');
+  const transcodingAt = page.text.indexOf('video-status--transcoding');
+  const publishedAt = page.text.indexOf('Event sourcing 101');
+  t.ok(failedAt > 0 && failedAt < transcodingAt && transcodingAt < publishedAt, 'newest first: failed (with its reason), transcoding, published');
+  t.match(page.text, /<progress[^>]*value="40"/, 'a progress bar at 40 %');
+  t.match(page.text, /Untitled/, 'unnamed videos are "Untitled"');
+  t.match(page.text, /2:05/, 'the duration');
+  t.match(page.text, /42 views/, 'the views');
+  t.match(page.text, new RegExp(`href="/videos/${published.videoId}"`), 'a published video links to its watch page');
 });
 
 test('creators portal: name, describe and unpublish write one command each for the owner; three renames in a row → three NameVideo commands', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, account } = await loggedIn(system);
-    const video = await seedCreatorVideo(system.db, account.userId, { status: 'published' });
-    const manage = await agent.get(`/creators-portal/videos/${video.videoId}`).expect(200);
-    const _csrf = csrfTokenOf(manage);
-    const post = (what: string, fields: Record<string, string>) =>
-      agent
-        .post(`/creators-portal/videos/${video.videoId}/${what}`)
-        .set(FROM_THIS_SITE)
-        .type('form')
-        .send({ _csrf, ...fields });
+  closeAtEnd(t, () => system.stop());
+  const { agent, account } = await loggedIn(system);
+  const video = await seedCreatorVideo(system.db, account.userId, { status: 'published' });
+  const manage = await agent.get(`/creators-portal/videos/${video.videoId}`).expect(200);
+  const _csrf = csrfTokenOf(manage);
+  const post = (what: string, fields: Record<string, string>) =>
+    agent
+      .post(`/creators-portal/videos/${video.videoId}/${what}`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf, ...fields });
 
-    const locations: string[] = [];
-    for (const name of ['First', 'Second', 'Third']) {
-      const answer = await post('name', { name });
-      t.equal(answer.status, 303, `rename to ${name} → 303`);
-      locations.push(answer.headers.location ?? '');
-    }
-    t.equal((await post('description', { description: 'Line one\nLine two' })).status, 303, 'describe → 303');
-    t.equal((await post('unpublish', {})).status, 303, 'unpublish → 303');
-
-    const written = await commands(system);
-    t.deepEqual(
-      written.map((command) => [command.type, command.data]),
-      [
-        ['NameVideo', { videoId: video.videoId, name: 'First' }],
-        ['NameVideo', { videoId: video.videoId, name: 'Second' }],
-        ['NameVideo', { videoId: video.videoId, name: 'Third' }],
-        ['DescribeVideo', { videoId: video.videoId, description: 'Line one\nLine two' }],
-        ['UnpublishVideo', { videoId: video.videoId }],
-      ],
-      'in order, in the video’s command stream',
-    );
-    t.ok(
-      written.every((command) => command.streamName === `videoPublishing:command-${video.videoId}`),
-      'one stream per video',
-    );
-    t.ok(
-      written.every((command) => command.metadata.userId === account.userId),
-      'each names its sender',
-    );
-    t.deepEqual(
-      locations,
-      written.slice(0, 3).map((command) => `/creators-portal/operations/${command.metadata.traceId}`),
-      'each rename has its own operation page, by its trace id',
-    );
-
-    t.equal((await post('name', {}).send({ _csrf })).status, 400, 'a form without the field → 400');
-    const tooLong = await post('name', { name: 'x'.repeat(20_000) });
-    t.equal(tooLong.status, 400, 'a name longer than the rules allow → 400 (test/app/creators-portal-text.test.ts has the rest)');
-    t.match(tooLong.text, /at most 200 characters/, 'saying so');
-    t.equal(
-      (await agent.post(`/creators-portal/videos/${video.videoId}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'No token' })).status,
-      403,
-      'no CSRF token → 403',
-    );
-    t.equal((await commands(system)).length, 5, 'the refused posts wrote nothing');
-  } finally {
-    await system.stop();
+  const locations: string[] = [];
+  for (const name of ['First', 'Second', 'Third']) {
+    const answer = await post('name', { name });
+    t.equal(answer.status, 303, `rename to ${name} → 303`);
+    locations.push(answer.headers.location ?? '');
   }
+  t.equal((await post('description', { description: 'Line one\nLine two' })).status, 303, 'describe → 303');
+  t.equal((await post('unpublish', {})).status, 303, 'unpublish → 303');
+
+  const written = await commands(system);
+  t.deepEqual(
+    written.map((command) => [command.type, command.data]),
+    [
+      ['NameVideo', { videoId: video.videoId, name: 'First' }],
+      ['NameVideo', { videoId: video.videoId, name: 'Second' }],
+      ['NameVideo', { videoId: video.videoId, name: 'Third' }],
+      ['DescribeVideo', { videoId: video.videoId, description: 'Line one\nLine two' }],
+      ['UnpublishVideo', { videoId: video.videoId }],
+    ],
+    'in order, in the video’s command stream',
+  );
+  t.ok(
+    written.every((command) => command.streamName === `videoPublishing:command-${video.videoId}`),
+    'one stream per video',
+  );
+  t.ok(
+    written.every((command) => command.metadata.userId === account.userId),
+    'each names its sender',
+  );
+  t.deepEqual(
+    locations,
+    written.slice(0, 3).map((command) => `/creators-portal/operations/${command.metadata.traceId}`),
+    'each rename has its own operation page, by its trace id',
+  );
+
+  t.equal((await post('name', {}).send({ _csrf })).status, 400, 'a form without the field → 400');
+  const tooLong = await post('name', { name: 'x'.repeat(20_000) });
+  t.equal(tooLong.status, 400, 'a name longer than the rules allow → 400 (test/app/creators-portal-text.test.ts has the rest)');
+  t.match(tooLong.text, /at most 200 characters/, 'saying so');
+  t.equal(
+    (await agent.post(`/creators-portal/videos/${video.videoId}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'No token' })).status,
+    403,
+    'no CSRF token → 403',
+  );
+  t.equal((await commands(system)).length, 5, 'the refused posts wrote nothing');
 });
 
 test("creators portal: another creator gets 404 for every page and action on someone else's video, and nothing is written", async (t) => {
   const system = await createTestSystem();
-  try {
-    const owner = await seedAccount(system.db);
-    const video = await seedCreatorVideo(system.db, owner.userId, { name: 'Mine', status: 'published', poster_uri: uriOfKey(videoKeys.poster(randomUUID())) });
-    const operation = await seedOperation(system.db, { videoId: video.videoId, userId: owner.userId, kind: 'name', status: 'pending' });
-    const { agent } = await loggedIn(system);
-    const _csrf = csrfTokenOf(await agent.get('/creators-portal').expect(200));
-    const base = `/creators-portal/videos/${video.videoId}`;
+  closeAtEnd(t, () => system.stop());
+  const owner = await seedAccount(system.db);
+  const video = await seedCreatorVideo(system.db, owner.userId, { name: 'Mine', status: 'published', poster_uri: uriOfKey(videoKeys.poster(randomUUID())) });
+  const operation = await seedOperation(system.db, { videoId: video.videoId, userId: owner.userId, kind: 'name', status: 'pending' });
+  const { agent } = await loggedIn(system);
+  const _csrf = csrfTokenOf(await agent.get('/creators-portal').expect(200));
+  const base = `/creators-portal/videos/${video.videoId}`;
 
-    for (const [what, fields] of [
-      ['name', { name: 'Hijacked' }],
-      ['description', { description: 'Hijacked' }],
-      ['unpublish', {}],
-    ] as const) {
-      const answer = await agent
-        .post(`${base}/${what}`)
-        .set(FROM_THIS_SITE)
-        .type('form')
-        .send({ _csrf, ...fields });
-      t.equal(answer.status, 404, `${what} → 404`);
-      t.doesNotMatch(answer.text, /Mine/, 'saying nothing about the video');
-    }
-    t.equal((await agent.get(base)).status, 404, 'its page → 404');
-    t.equal((await agent.get(`${base}/poster.jpg`)).status, 404, 'its poster → 404');
-    t.equal((await agent.get(`/creators-portal/operations/${operation}`)).status, 404, "the owner's operation page → 404");
-    t.equal((await agent.get(`/creators-portal/operations/${randomUUID()}`)).status, 404, 'an unknown operation → 404');
-    t.equal((await agent.get('/creators-portal/operations/not-a-uuid')).status, 404, 'a malformed one → 404');
-    t.equal((await agent.get('/creators-portal/videos/not-a-uuid')).status, 404, 'a malformed video id → 404');
-
-    const anonymous = await request(system.app).post(`${base}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'Anonymous' });
-    t.equal(anonymous.status, 404, "an anonymous visitor's action → 404, like a stranger's");
-    t.equal((await request(system.app).get(`/creators-portal/operations/${operation}`)).status, 303, 'a page sends them to log in');
-
-    t.equal((await commands(system)).length, 0, 'nothing written');
-  } finally {
-    await system.stop();
+  for (const [what, fields] of [
+    ['name', { name: 'Hijacked' }],
+    ['description', { description: 'Hijacked' }],
+    ['unpublish', {}],
+  ] as const) {
+    const answer = await agent
+      .post(`${base}/${what}`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf, ...fields });
+    t.equal(answer.status, 404, `${what} → 404`);
+    t.doesNotMatch(answer.text, /Mine/, 'saying nothing about the video');
   }
+  t.equal((await agent.get(base)).status, 404, 'its page → 404');
+  t.equal((await agent.get(`${base}/poster.jpg`)).status, 404, 'its poster → 404');
+  t.equal((await agent.get(`/creators-portal/operations/${operation}`)).status, 404, "the owner's operation page → 404");
+  t.equal((await agent.get(`/creators-portal/operations/${randomUUID()}`)).status, 404, 'an unknown operation → 404');
+  t.equal((await agent.get('/creators-portal/operations/not-a-uuid')).status, 404, 'a malformed one → 404');
+  t.equal((await agent.get('/creators-portal/videos/not-a-uuid')).status, 404, 'a malformed video id → 404');
+
+  const anonymous = await request(system.app).post(`${base}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'Anonymous' });
+  t.equal(anonymous.status, 404, "an anonymous visitor's action → 404, like a stranger's");
+  t.equal((await request(system.app).get(`/creators-portal/operations/${operation}`)).status, 303, 'a page sends them to log in');
+
+  t.equal((await commands(system)).length, 0, 'nothing written');
 });
 
 test('creators portal: the operation page follows an action — pending refreshes, failed says why with a way back, done goes on to the video', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, account } = await loggedIn(system);
-    const userId = account.userId;
-    const video = await seedCreatorVideo(system.db, userId, { name: 'Clip', status: 'transcoding', progress: 30 });
-    const page = (traceId: string) => agent.get(`/creators-portal/operations/${traceId}`);
+  closeAtEnd(t, () => system.stop());
+  const { agent, account } = await loggedIn(system);
+  const userId = account.userId;
+  const video = await seedCreatorVideo(system.db, userId, { name: 'Clip', status: 'transcoding', progress: 30 });
+  const page = (traceId: string) => agent.get(`/creators-portal/operations/${traceId}`);
 
-    const publishing = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'pending' })).expect(200);
-    t.match(publishing.text, /<meta http-equiv="refresh" content="2">/, 'pending: refreshes itself');
-    t.match(publishing.text, /<progress[^>]*value="30"/, 'and shows the transcoding progress');
+  const publishing = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'pending' })).expect(200);
+  t.match(publishing.text, /<meta http-equiv="refresh" content="2">/, 'pending: refreshes itself');
+  t.match(publishing.text, /<progress[^>]*value="30"/, 'and shows the transcoding progress');
 
-    const failedPublish = await page(
-      await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'failed', reason: 'The file is not a video we can read.' }),
-    ).expect(200);
-    t.match(failedPublish.text, /The file is not a video we can read\./, 'failed: the reason');
-    t.match(failedPublish.text, /href="\/creators-portal"/, 'and a way back');
-    t.doesNotMatch(failedPublish.text, /http-equiv="refresh"/, 'no more refreshing');
+  const failedPublish = await page(
+    await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'failed', reason: 'The file is not a video we can read.' }),
+  ).expect(200);
+  t.match(failedPublish.text, /The file is not a video we can read\./, 'failed: the reason');
+  t.match(failedPublish.text, /href="\/creators-portal"/, 'and a way back');
+  t.doesNotMatch(failedPublish.text, /http-equiv="refresh"/, 'no more refreshing');
 
-    const failedName = await page(
-      await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'failed', reason: 'a name cannot be blank' }),
-    ).expect(200);
-    t.match(failedName.text, /The new name was not saved/, 'a rejected rename says so');
-    t.match(failedName.text, /A name cannot be blank\./, 'with the reason as a sentence');
-    t.match(failedName.text, new RegExp(`href="/creators-portal/videos/${video.videoId}"`), 'and links back to the video');
+  const failedName = await page(
+    await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'failed', reason: 'a name cannot be blank' }),
+  ).expect(200);
+  t.match(failedName.text, /The new name was not saved/, 'a rejected rename says so');
+  t.match(failedName.text, /A name cannot be blank\./, 'with the reason as a sentence');
+  t.match(failedName.text, new RegExp(`href="/creators-portal/videos/${video.videoId}"`), 'and links back to the video');
 
-    const renamed = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'done' }));
-    t.equal(renamed.status, 303, 'done: on to the video');
-    t.equal(renamed.headers.location, `/creators-portal/videos/${video.videoId}`, "a rename goes to the video's page in the portal");
-    t.match((await agent.get(renamed.headers.location!)).text, /Renamed\./, 'which says it worked');
+  const renamed = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'done' }));
+  t.equal(renamed.status, 303, 'done: on to the video');
+  t.equal(renamed.headers.location, `/creators-portal/videos/${video.videoId}`, "a rename goes to the video's page in the portal");
+  t.match((await agent.get(renamed.headers.location!)).text, /Renamed\./, 'which says it worked');
 
-    const published = await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'done' });
-    t.equal((await page(published)).status, 200, 'a publish that is done before the catalog has it still waits');
-    await system.db('videos').insert({ video_id: video.videoId, owner_id: userId, status: 'published', published_at: new Date() });
-    const ready = await page(published);
-    t.equal(ready.status, 303, 'then goes on');
-    t.equal(ready.headers.location, `/videos/${video.videoId}`, 'to the watch page');
-  } finally {
-    await system.stop();
-  }
+  const published = await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'done' });
+  t.equal((await page(published)).status, 200, 'a publish that is done before the catalog has it still waits');
+  await system.db('videos').insert({ video_id: video.videoId, owner_id: userId, status: 'published', published_at: new Date() });
+  const ready = await page(published);
+  t.equal(ready.status, 303, 'then goes on');
+  t.equal(ready.headers.location, `/videos/${video.videoId}`, 'to the watch page');
 });
 
 test('upload slots: two at once per creator and a limit for the process; a slot comes back when an upload ends', (t) => {
@@ -472,19 +449,16 @@ test('upload slots: two at once per creator and a limit for the process; a slot 
 
 test('creators portal: with no upload slot free the answer is 429 with Retry-After, and nothing is kept or written', async (t) => {
   const system = await createTestSystem();
-  try {
-    const app = portalAlone(system, { uploadSlots: { take: () => undefined } });
-    const answer = await request(app)
-      .post('/creators-portal/videos')
-      .attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
-    t.equal(answer.status, 429, 'too many uploads at once → 429');
-    t.equal(answer.headers['retry-after'], '30', 'with Retry-After');
-    t.match(answer.text, /uploads on their way/, 'saying why');
-    t.equal((await commands(system)).length, 0, 'nothing written');
-    t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
-  } finally {
-    await system.stop();
-  }
+  closeAtEnd(t, () => system.stop());
+  const app = portalAlone(system, { uploadSlots: { take: () => undefined } });
+  const answer = await request(app)
+    .post('/creators-portal/videos')
+    .attach('video', randomBytes(200 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
+  t.equal(answer.status, 429, 'too many uploads at once → 429');
+  t.equal(answer.headers['retry-after'], '30', 'with Retry-After');
+  t.match(answer.text, /uploads on their way/, 'saying why');
+  t.equal((await commands(system)).length, 0, 'nothing written');
+  t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
 });
 
 test('creators portal: a quota of one video in hand is told as "1 video", not "1 videos"', async (t) => {
@@ -501,83 +475,77 @@ test('creators portal: a quota of one video in hand is told as "1 video", not "1
 
 test('creators portal: a creator with as many videos waiting and converting as the quota allows gets 429 for one more, with Retry-After; nothing is read, written or kept', async (t) => {
   const system = await createTestSystem();
-  try {
-    const { agent, account } = await loggedIn(system);
-    const action = await uploadAction(agent);
-    // The default quota: one converting and three waiting.
-    await seedCreatorVideo(system.db, account.userId, { status: 'transcoding' });
-    for (let n = 0; n < 2; n += 1) await seedCreatorVideo(system.db, account.userId);
-    await seedCreatorVideo(system.db, account.userId, { status: 'published' });
-    await seedCreatorVideo(system.db, account.userId, { status: 'failed' });
-    t.equal(
-      (await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'fourth.mp4')).status,
-      303,
-      'three in hand (finished ones do not count): a fourth is taken',
-    );
-    // As the creators-videos aggregator records it.
-    await seedCreatorVideo(system.db, account.userId);
-    const files = await filesIn(system.videoDir);
+  closeAtEnd(t, () => system.stop());
+  const { agent, account } = await loggedIn(system);
+  const action = await uploadAction(agent);
+  // The default quota: one converting and three waiting.
+  await seedCreatorVideo(system.db, account.userId, { status: 'transcoding' });
+  for (let n = 0; n < 2; n += 1) await seedCreatorVideo(system.db, account.userId);
+  await seedCreatorVideo(system.db, account.userId, { status: 'published' });
+  await seedCreatorVideo(system.db, account.userId, { status: 'failed' });
+  t.equal(
+    (await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'fourth.mp4')).status,
+    303,
+    'three in hand (finished ones do not count): a fourth is taken',
+  );
+  // As the creators-videos aggregator records it.
+  await seedCreatorVideo(system.db, account.userId);
+  const files = await filesIn(system.videoDir);
 
-    const refused = await agent
-      .post(action)
-      .set(FROM_THIS_SITE)
-      .attach('video', randomBytes(200 * 1024), 'fifth.mp4');
-    t.equal(refused.status, 429, 'a fifth → 429');
-    t.equal(refused.headers['retry-after'], '60', 'with Retry-After');
-    t.match(
-      refused.text,
-      /You already have 4 videos waiting to be converted, the most we take at once\. Wait until one of them is published, then upload this one\./,
-      'saying why and what to do',
-    );
-    t.equal((await commands(system)).length, 1, 'no command for it');
-    t.deepEqual(await filesIn(system.videoDir), files, 'and no file kept');
-    const someoneElse = await loggedIn(system);
-    t.equal(
-      (
-        await someoneElse.agent
-          .post(await uploadAction(someoneElse.agent))
-          .set(FROM_THIS_SITE)
-          .attach('video', randomBytes(1024), 'v.mp4')
-      ).status,
-      303,
-      'another creator still uploads',
-    );
-  } finally {
-    await system.stop();
-  }
+  const refused = await agent
+    .post(action)
+    .set(FROM_THIS_SITE)
+    .attach('video', randomBytes(200 * 1024), 'fifth.mp4');
+  t.equal(refused.status, 429, 'a fifth → 429');
+  t.equal(refused.headers['retry-after'], '60', 'with Retry-After');
+  t.match(
+    refused.text,
+    /You already have 4 videos waiting to be converted, the most we take at once\. Wait until one of them is published, then upload this one\./,
+    'saying why and what to do',
+  );
+  t.equal((await commands(system)).length, 1, 'no command for it');
+  t.deepEqual(await filesIn(system.videoDir), files, 'and no file kept');
+  const someoneElse = await loggedIn(system);
+  t.equal(
+    (
+      await someoneElse.agent
+        .post(await uploadAction(someoneElse.agent))
+        .set(FROM_THIS_SITE)
+        .attach('video', randomBytes(1024), 'v.mp4')
+    ).status,
+    303,
+    'another creator still uploads',
+  );
 });
 
 test('creators portal: a full or read-only video folder answers 503 with Retry-After and plain words, keeping nothing', async (t) => {
   const system = await createTestSystem();
-  try {
-    for (const code of ['ENOSPC', 'EROFS']) {
-      // The store takes part of the file, then the disk gives out.
-      const failing: VideoStore = {
-        ...system.videoStore,
-        put(key, body, options) {
-          let seen = 0;
-          const disk = new Transform({
-            transform(chunk: Buffer, _encoding, done) {
-              seen += chunk.length;
-              done(seen > 64 * 1024 ? Object.assign(new Error(`${code}: the disk said no, write`), { code }) : null, chunk);
-            },
-          });
-          body.on('error', (error) => disk.destroy(error));
-          return system.videoStore.put(key, body.pipe(disk), options);
-        },
-      };
-      const app = portalAlone(system, { videoStore: failing });
-      const answer = await request(app)
-        .post('/creators-portal/videos')
-        .attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
-      t.equal(answer.status, 503, `${code}: 503, not 500`);
-      t.equal(answer.headers['retry-after'], '300', 'with Retry-After');
-      t.match(answer.text, /We can(’|'|&#39;)t take uploads right now\. Please try again in a few minutes\./, 'in plain words');
-      t.doesNotMatch(answer.text, new RegExp(`${code}|class="stack"`), 'with no error code or stack');
-      t.equal((await commands(system)).length, 0, 'nothing written');
-      t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
-    }
-  } finally {
-    await system.stop();
+  closeAtEnd(t, () => system.stop());
+  for (const code of ['ENOSPC', 'EROFS']) {
+    // The store takes part of the file, then the disk gives out.
+    const failing: VideoStore = {
+      ...system.videoStore,
+      put(key, body, options) {
+        let seen = 0;
+        const disk = new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            seen += chunk.length;
+            done(seen > 64 * 1024 ? Object.assign(new Error(`${code}: the disk said no, write`), { code }) : null, chunk);
+          },
+        });
+        body.on('error', (error) => disk.destroy(error));
+        return system.videoStore.put(key, body.pipe(disk), options);
+      },
+    };
+    const app = portalAlone(system, { videoStore: failing });
+    const answer = await request(app)
+      .post('/creators-portal/videos')
+      .attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
+    t.equal(answer.status, 503, `${code}: 503, not 500`);
+    t.equal(answer.headers['retry-after'], '300', 'with Retry-After');
+    t.match(answer.text, /We can(’|'|&#39;)t take uploads right now\. Please try again in a few minutes\./, 'in plain words');
+    t.doesNotMatch(answer.text, new RegExp(`${code}|class="stack"`), 'with no error code or stack');
+    t.equal((await commands(system)).length, 0, 'nothing written');
+    t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');
   }
 });

@@ -6,6 +6,7 @@ import { SAMPLE_VIDEOS, type DemoSeeding } from '../../src/demo/index.ts';
 import { createSeedingProgress } from '../../src/demo/progress.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const REFRESH = /<meta http-equiv="refresh" content="5">/;
 const PREPARING = /Sample videos are being prepared/;
@@ -35,38 +36,35 @@ async function outcome(store: MessageStore, videoId: string, type: string): Prom
 test('home page while the demo is seeded: says the samples are coming and refreshes until they are listed', async (t) => {
   const demo = seedingRun();
   const system = await createTestSystem({ pageCacheMs: 0, demoSeeding: demo.progress });
-  try {
-    const seeding = await request(system.app).get('/').expect(200);
-    t.match(seeding.text, PREPARING, 'while the seeder runs, the empty catalog says samples are being prepared');
-    t.match(seeding.text, /refreshes by itself/, 'and that the page refreshes');
-    t.match(seeding.text, REFRESH, 'which it does, without JavaScript');
-    t.doesNotMatch(seeding.text, /No videos yet/, 'not that the site is empty');
+  closeAtEnd(t, () => system.stop());
+  const seeding = await request(system.app).get('/').expect(200);
+  t.match(seeding.text, PREPARING, 'while the seeder runs, the empty catalog says samples are being prepared');
+  t.match(seeding.text, /refreshes by itself/, 'and that the page refreshes');
+  t.match(seeding.text, REFRESH, 'which it does, without JavaScript');
+  t.doesNotMatch(seeding.text, /No videos yet/, 'not that the site is empty');
 
-    await demo.finish({ written: [{ streamName: 'videoPublishing:command-x', type: 'PublishVideo' }] });
-    const converting = await request(system.app).get('/').expect(200);
-    t.match(converting.text, REFRESH, 'the seeder done, the samples still converting: still refreshing');
+  await demo.finish({ written: [{ streamName: 'videoPublishing:command-x', type: 'PublishVideo' }] });
+  const converting = await request(system.app).get('/').expect(200);
+  t.match(converting.text, REFRESH, 'the seeder done, the samples still converting: still refreshing');
 
-    const [first, ...others] = SAMPLE_VIDEOS;
-    await outcome(system.messageStore, first!.videoId, 'VideoPublished');
-    for (const sample of others) await outcome(system.messageStore, sample.videoId, 'VideoPublishingFailed');
-    t.match((await request(system.app).get('/').expect(200)).text, REFRESH, 'one published, the catalog not caught up yet: still refreshing');
+  const [first, ...others] = SAMPLE_VIDEOS;
+  await outcome(system.messageStore, first!.videoId, 'VideoPublished');
+  for (const sample of others) await outcome(system.messageStore, sample.videoId, 'VideoPublishingFailed');
+  t.match((await request(system.app).get('/').expect(200)).text, REFRESH, 'one published, the catalog not caught up yet: still refreshing');
 
-    await system.db('videos').insert({
-      video_id: first!.videoId,
-      owner_id: randomUUID(),
-      name: first!.name,
-      status: 'published',
-      published_at: system.db.raw('now()'),
-      duration_seconds: 5,
-      views: 0,
-    });
-    const listed = await request(system.app).get('/').expect(200);
-    t.match(listed.text, new RegExp(first!.name), 'the sample is listed');
-    t.doesNotMatch(listed.text, REFRESH, 'and the page stops refreshing');
-    t.doesNotMatch(listed.text, PREPARING);
-  } finally {
-    await system.stop();
-  }
+  await system.db('videos').insert({
+    video_id: first!.videoId,
+    owner_id: randomUUID(),
+    name: first!.name,
+    status: 'published',
+    published_at: system.db.raw('now()'),
+    duration_seconds: 5,
+    views: 0,
+  });
+  const listed = await request(system.app).get('/').expect(200);
+  t.match(listed.text, new RegExp(first!.name), 'the sample is listed');
+  t.doesNotMatch(listed.text, REFRESH, 'and the page stops refreshing');
+  t.doesNotMatch(listed.text, PREPARING);
 });
 
 test('home page: no refresh once the demo has given up, or every sample failed, or with the demo off', async (t) => {

@@ -8,6 +8,7 @@ import { createStatusRouter } from '../../src/web/status.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const ALL_OK = { status: 'ready', checks: { appDatabase: 'ok', migrations: 'ok', messageStore: 'ok' } };
 const TOKEN = 'operator-token-for-tests';
@@ -74,50 +75,47 @@ test('/ready: names the failing check and never why', async (t) => {
 
 test('/ready on the real system: ready without subscribers, stalled or not; not ready with a pending migration or no Message DB', async (t) => {
   const system = await createTestSystem();
+  closeAtEnd(t, () => system.stop());
+  const before = await request(system.app).get('/ready');
+  t.equal(before.status, 200, 'ready before the subscribers start: readiness is about serving pages');
+  t.deepEqual(before.body, ALL_OK);
+
+  // Make the home-page aggregator stall: its handler fails on every valid event.
+  system.start();
+  await system.db.schema.renameTable('home_page', 'home_page_gone');
+  await system.messageStore.write('viewing-b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d', {
+    id: crypto.randomUUID(),
+    type: 'VideoViewed',
+    data: { videoId: 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d', userId: null },
+    metadata: {},
+  });
+  await waitUntil('the home-page aggregator to stall', () => system.subscriptions[0]?.status().state === 'stalled');
+  const stalled = await request(system.app).get('/ready');
+  t.equal(stalled.status, 200, 'a stalled subscriber does not take the web node out of rotation');
+  t.deepEqual(stalled.body, ALL_OK, 'and is not mentioned');
+  const status = await request(system.app).get('/status').expect(200);
+  t.equal(status.body.subscribers[0]?.subscriberId, 'aggregators:home-page', '/status is where it shows');
+  t.equal(status.body.subscribers[0]?.state, 'stalled');
+  await system.db.schema.renameTable('home_page_gone', 'home_page');
+
+  await system.db('knex_migrations').where({ name: '20261126000002_home_page' }).delete();
+  const pending = await request(system.app).get('/ready');
+  t.equal(pending.status, 503, 'a migration that has not run: not ready');
+  t.equal(pending.body.checks.migrations, 'pending');
+  await system.db('knex_migrations').insert({ name: '20261126000002_home_page', batch: 2, migration_time: new Date() });
+
+  const admin = new pg.Client({ connectionString: system.urls.messageStoreUrl });
+  await admin.connect();
   try {
-    const before = await request(system.app).get('/ready');
-    t.equal(before.status, 200, 'ready before the subscribers start: readiness is about serving pages');
-    t.deepEqual(before.body, ALL_OK);
-
-    // Make the home-page aggregator stall: its handler fails on every valid event.
-    system.start();
-    await system.db.schema.renameTable('home_page', 'home_page_gone');
-    await system.messageStore.write('viewing-b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d', {
-      id: crypto.randomUUID(),
-      type: 'VideoViewed',
-      data: { videoId: 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d', userId: null },
-      metadata: {},
-    });
-    await waitUntil('the home-page aggregator to stall', () => system.subscriptions[0]?.status().state === 'stalled');
-    const stalled = await request(system.app).get('/ready');
-    t.equal(stalled.status, 200, 'a stalled subscriber does not take the web node out of rotation');
-    t.deepEqual(stalled.body, ALL_OK, 'and is not mentioned');
-    const status = await request(system.app).get('/status').expect(200);
-    t.equal(status.body.subscribers[0]?.subscriberId, 'aggregators:home-page', '/status is where it shows');
-    t.equal(status.body.subscribers[0]?.state, 'stalled');
-    await system.db.schema.renameTable('home_page_gone', 'home_page');
-
-    await system.db('knex_migrations').where({ name: '20261126000002_home_page' }).delete();
-    const pending = await request(system.app).get('/ready');
-    t.equal(pending.status, 503, 'a migration that has not run: not ready');
-    t.equal(pending.body.checks.migrations, 'pending');
-    await system.db('knex_migrations').insert({ name: '20261126000002_home_page', batch: 2, migration_time: new Date() });
-
-    const admin = new pg.Client({ connectionString: system.urls.messageStoreUrl });
-    await admin.connect();
-    try {
-      await admin.query('ALTER FUNCTION message_store.message_store_version() RENAME TO message_store_version_gone');
-      const noMessageDb = await request(system.app).get('/ready');
-      t.equal(noMessageDb.status, 503, 'Message DB not installed: not ready');
-      t.deepEqual(noMessageDb.body.checks, { appDatabase: 'ok', migrations: 'ok', messageStore: 'unreachable' });
-      await admin.query('ALTER FUNCTION message_store.message_store_version_gone() RENAME TO message_store_version');
-    } finally {
-      await admin.end();
-    }
-    t.equal((await request(system.app).get('/ready')).status, 200, 'ready again');
+    await admin.query('ALTER FUNCTION message_store.message_store_version() RENAME TO message_store_version_gone');
+    const noMessageDb = await request(system.app).get('/ready');
+    t.equal(noMessageDb.status, 503, 'Message DB not installed: not ready');
+    t.deepEqual(noMessageDb.body.checks, { appDatabase: 'ok', migrations: 'ok', messageStore: 'unreachable' });
+    await admin.query('ALTER FUNCTION message_store.message_store_version_gone() RENAME TO message_store_version');
   } finally {
-    await system.stop();
+    await admin.end();
   }
+  t.equal((await request(system.app).get('/ready')).status, 200, 'ready again');
 });
 
 test('/status: subscriber detail for operators, guarded by STATUS_TOKEN', async (t) => {

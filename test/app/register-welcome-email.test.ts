@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
-import test from 'tape';
 import { identityCommandStreamName, identityStreamName } from '../../src/contracts/identity.ts';
 import { registrationEmailId, resentRegistrationEmailId } from '../../src/components/identity/ids.ts';
 import { RESEND_LIMIT } from '../../src/components/identity/welcome-email.ts';
 import type { System } from '../../src/system.ts';
 import { FROM_THIS_SITE, profileFields } from '../helpers/accounts.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
-import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { startSmtpServer } from '../fixtures/send-email-smtp-server.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 const PASSWORD = 'a long enough password';
 const requestIdOf = (html: string) => /name="requestId" value="([^"]+)"/.exec(html)?.[1];
@@ -32,9 +31,9 @@ async function register(agent: TestAgent, email = `welcome-${randomUUID().slice(
 
 const typesIn = async (system: System, stream: string) => (await system.messageStore.readStream(stream)).map((message) => message.type);
 
-test('registration page: a welcome email refused by the server says so, and the person who registered (only they) can have it sent again, once per form', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'registration page: a welcome email refused by the server says so, and the person who registered (only they) can have it sent again, once per form',
+  async (t, scope) => {
     // The server refuses the first email for good, and takes the next.
     const smtp = await startSmtpServer(scope, (attempt) => (attempt === 1 ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));
     const system = scope.add(
@@ -99,40 +98,32 @@ test('registration page: a welcome email refused by the server says so, and the 
     const commands = await typesIn(system, identityCommandStreamName(userId));
     t.deepEqual(commands, ['Register', 'ResendRegistrationEmail'], 'the same form posted again asks for nothing more');
     t.equal(smtp.received.length, 1, 'and sends nothing more');
-  } finally {
-    await scope.close();
-  }
+  },
+);
+
+scopedTest('registration page: while the welcome email is being retried, the page says so and refreshes slowly; no button', async (t, scope) => {
+  const smtp = await startSmtpServer(scope, () => ({ code: 451, message: '4.3.0 try again later' }));
+  const system = scope.add(await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }), (s) =>
+    s.stop(),
+  );
+  system.start();
+  const owner = request.agent(system.app);
+  const userId = await register(owner);
+  await waitUntil('a deferral recorded', async () => (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailDeferred'));
+  const page = await waitUntil('the page past setting up', async () => {
+    const answer = await owner.get(`/register/${userId}`);
+    return /Registered — log in/.test(answer.text) && answer;
+  });
+  t.match(page.text, /We could not deliver your welcome email yet. We are still trying/, 'it is being retried');
+  t.equal(refreshOf(page.text), '60', 'and the page looks again in a minute');
+  t.doesNotMatch(page.text, /Send it again<\/button>/, 'no second email while the first may still arrive');
+  const registered = await typesIn(system, identityStreamName(userId));
+  t.notOk(registered.includes('RegistrationEmailFailed'), 'nothing has failed for good');
 });
 
-test('registration page: while the welcome email is being retried, the page says so and refreshes slowly; no button', async (t) => {
-  const scope = createScope();
-  try {
-    const smtp = await startSmtpServer(scope, () => ({ code: 451, message: '4.3.0 try again later' }));
-    const system = scope.add(
-      await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }),
-      (s) => s.stop(),
-    );
-    system.start();
-    const owner = request.agent(system.app);
-    const userId = await register(owner);
-    await waitUntil('a deferral recorded', async () => (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailDeferred'));
-    const page = await waitUntil('the page past setting up', async () => {
-      const answer = await owner.get(`/register/${userId}`);
-      return /Registered — log in/.test(answer.text) && answer;
-    });
-    t.match(page.text, /We could not deliver your welcome email yet. We are still trying/, 'it is being retried');
-    t.equal(refreshOf(page.text), '60', 'and the page looks again in a minute');
-    t.doesNotMatch(page.text, /Send it again<\/button>/, 'no second email while the first may still arrive');
-    const registered = await typesIn(system, identityStreamName(userId));
-    t.notOk(registered.includes('RegistrationEmailFailed'), 'nothing has failed for good');
-  } finally {
-    await scope.close();
-  }
-});
-
-test(`registration page: the person who registered may have it again ${RESEND_LIMIT.times} times a day, then gets a 429 saying when`, async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  `registration page: the person who registered may have it again ${RESEND_LIMIT.times} times a day, then gets a 429 saying when`,
+  async (t, scope) => {
     // Subscribers off: the identity stream is written here, as identity would.
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     const owner = request.agent(system.app);
@@ -166,7 +157,5 @@ test(`registration page: the person who registered may have it again ${RESEND_LI
       404,
       'a registration nobody made: 404',
     );
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
