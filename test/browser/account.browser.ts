@@ -1,11 +1,16 @@
+import { execFile } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { videoKeys } from '../../src/video-store/index.ts';
 import { expectAccessible } from '../helpers/axe.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { controls, writeEvents } from '../fixtures/catalog-events.ts';
+import { FFMPEG, tempDir } from '../fixtures/video-sources.ts';
 
 const EMAIL = 'ada@example.com';
 const FIRST_PASSWORD = 'the first long password';
@@ -115,6 +120,9 @@ scopedTest('in Chromium: register → confirm → reset the password → rename 
   // A published video of theirs, as the video-publishing component records one (no upload and
   // transcoding here: other browser tests take that path); the catalog lists it under their name.
   const video = { videoId: crypto.randomUUID(), ownerId: userId };
+  const posterFile = path.join(await tempDir(scope, 'account-poster-'), 'poster.jpg');
+  await promisify(execFile)(FFMPEG, ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=1', '-frames:v', '1', posterFile]);
+  await system.videoStore.put(videoKeys.poster(video.videoId), createReadStream(posterFile));
   await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'Notes on the Analytical Engine'));
   await waitUntil(
     'their video in the catalog',
