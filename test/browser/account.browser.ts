@@ -143,11 +143,24 @@ scopedTest('in Chromium: register → confirm → reset the password → rename 
     await page.click(`main a:has-text("${link}")`);
     await look(name, label);
   }
+  // A refused change of address: the page says what to fix (forms are novalidate: the server answers).
+  await page.goto(`${base}/account/email`);
+  await page.fill('#email', 'not an address');
+  await page.click('main button:has-text("Send the link")');
+  await page.waitForSelector('#email-error');
+  t.equal(await page.getAttribute('#email', 'aria-invalid'), 'true', 'a refused address is marked invalid, as on the other account forms');
+  await look('account-email-refused', 'change your email, refused');
 
   // Change the display name; their video's card says so.
   await page.goto(`${base}/account`);
   await page.click('main a:has-text("Change your name or handle")');
   await look('account-profile', 'your name and handle');
+  await page.fill('#handle', 'No Spaces!');
+  await page.click('main button:has-text("Save")');
+  await page.waitForSelector('#handle-error');
+  t.equal(await page.getAttribute('#handle', 'aria-invalid'), 'true', 'a refused handle is marked invalid');
+  await look('account-profile-refused', 'your name and handle, refused');
+  await page.fill('#handle', HANDLE);
   await page.fill('#displayName', 'Augusta Ada King');
   await page.click('main button:has-text("Save")');
   await page.waitForSelector('.flash:has-text("Saved.")', { timeout: 20_000 });
@@ -173,6 +186,11 @@ scopedTest('in Chromium: register → confirm → reset the password → rename 
   // Delete the account: the password again and the word DELETE.
   await page.click('main a:has-text("Delete your account…")');
   await look('account-delete', 'delete your account?');
+  await page.fill('#password', NEW_PASSWORD);
+  await page.click('main button:has-text("Delete my account for good")');
+  await page.waitForSelector('#delete-error');
+  t.ok(await page.isVisible('text=Nothing was deleted.'), 'without the word DELETE nothing is deleted, and the page says so');
+  await look('account-delete-refused', 'delete your account?, refused');
   await page.fill('#password', NEW_PASSWORD);
   await page.fill('#confirm', 'DELETE');
   await page.click('main button:has-text("Delete my account for good")');
