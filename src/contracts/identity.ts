@@ -274,6 +274,8 @@ export const PASSWORD_RESET_REFUSALS = {
   used: 'the link was used already',
   /** A newer request was made: only the newest link works. */
   voided: 'a newer link was sent',
+  /** The password or the address changed after the link was sent: the link went with the old ones. */
+  accountChanged: 'the account changed since the link was sent',
   erased: 'the account was erased',
 } as const;
 export type PasswordResetRefusal = (typeof PASSWORD_RESET_REFUSALS)[keyof typeof PASSWORD_RESET_REFUSALS];

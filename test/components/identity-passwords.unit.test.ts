@@ -166,3 +166,33 @@ scopedTest('identity: ChangePassword delivered twice changes the password once',
   t.equal(changed.length, 1, 'one PasswordChanged');
   t.equal((changed[0]!.data as { how: string }).how, 'changed', 'changed, not reset');
 });
+
+scopedTest('identity: a reset link asked for before the password or the address was changed no longer works', async (t, scope) => {
+  const { store } = openMemoryStore(scope);
+  const component = identity(store);
+  const last = async (userId: string) => (await passwordEvents(store, userId)).at(-1);
+
+  // The owner, worried, changes their password: a link sent before (to a mailbox someone else may read) dies with the old password.
+  const worried = await registeredUser(store, component);
+  const before = await requestReset(store, component, worried);
+  await component.handlers.commands(await command(store, 'ChangePassword', { userId: worried, passwordHash: fakePasswordHash() }));
+  await component.handlers.commands(await resetCommand(store, worried, before));
+  t.deepEqual(await last(worried), ['PasswordResetRefused', PASSWORD_RESET_REFUSALS.accountChanged], 'refused after a password change');
+
+  // The owner moves to a new address: a link sent to the old one no longer sets the password.
+  const moved = await registeredUser(store, component);
+  const sentToOld = await requestReset(store, component, moved);
+  await store.write(identityStreamName(moved), {
+    id: randomUUID(),
+    type: 'EmailChanged',
+    data: { userId: moved, requestId: randomUUID(), email: 'new@example.com', previousEmail: 'old@example.com' },
+    metadata: {},
+  });
+  await component.handlers.commands(await resetCommand(store, moved, sentToOld));
+  t.deepEqual(await last(moved), ['PasswordResetRefused', PASSWORD_RESET_REFUSALS.accountChanged], 'refused after an address change');
+
+  // A link asked for after the change works as ever.
+  const after = await requestReset(store, component, moved);
+  await component.handlers.commands(await resetCommand(store, moved, after));
+  t.equal((await last(moved))?.[0], 'PasswordChanged', 'a link asked for after the change works');
+});

@@ -47,6 +47,12 @@ export function refusalPage(reason: string): { title: string; status: number; se
         status: 410,
         sentence: 'Only the newest password reset link works. Use the one in the latest email, or ask for a new one.',
       };
+    case PASSWORD_RESET_REFUSALS.accountChanged:
+      return {
+        title: 'This link no longer works',
+        status: 410,
+        sentence: 'The password or the email address of this account changed after the link was sent. If you still need to, ask for a new one.',
+      };
     case PASSWORD_RESET_REFUSALS.erased:
       return { title: 'This account was erased', status: 410, sentence: 'The account this link was for no longer exists. You can register again.' };
     default:
