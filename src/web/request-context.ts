@@ -7,8 +7,10 @@ export const SESSION_MAX_AGE_MS = 14 * 24 * 60 * 60 * 1000;
 /** The user a live session belongs to, as the pages need them. */
 export interface SessionUser {
   readonly userId: string;
-  /** Shown in the header; read on the server, never kept in the cookie. */
+  /** In the header's tooltip (and shown when there is no name yet); read on the server, never kept in the cookie. */
   readonly email: string;
+  /** What the header shows: the person's display name. */
+  readonly displayName?: string | undefined;
   /** Shows the Admin link (admin pages check the role themselves). */
   readonly admin: boolean;
 }
@@ -52,6 +54,7 @@ export function requestContext({ sessionUser }: RequestContextOptions = {}): Req
     req.context = { traceId, userId: user?.userId ?? null };
     res.locals.userId = req.context.userId;
     res.locals.userEmail = user?.email ?? null;
+    res.locals.userName = user?.displayName ?? null;
     res.locals.showAdminLink = user?.admin === true;
     // Forms send it back as returnTo, so a post can redirect to the page it came from.
     res.locals.currentPath = req.originalUrl;

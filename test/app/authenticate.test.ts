@@ -39,7 +39,18 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
   t.ok(events[0]?.metadata.traceId, 'and the trace');
 
   const home = await agent.get('/').expect(200);
-  t.match(home.text, new RegExp(`site-nav__user[^>]*>${account.email.replace('.', '\\.')}<`), 'the header shows who is logged in');
+  t.match(
+    home.text,
+    new RegExp(`site-nav__user[^>]*><bdi>${account.email.replace('.', '\\.')}<`),
+    'the header shows who is logged in: their address while they have no name',
+  );
+  await system.db('user_profiles').insert({ user_id: account.userId, display_name: 'Ada <Lovelace>', handle: 'ada-header' });
+  const named = (await agent.get('/').expect(200)).text;
+  t.match(
+    named,
+    /site-nav__user" title="Logged in as [^"]+"><bdi>Ada &lt;Lovelace&gt;<\/bdi>/,
+    'and their display name once they have one, escaped, the address in its tooltip',
+  );
   t.match(home.text, /action="\/auth\/log-out" method="post"/, 'with a log-out button');
   t.notEqual(csrfTokenOf(home), before, 'a new CSRF token at log-in');
   t.match(home.text, /class="flash"[^>]*>You are logged in\.</, 'and says so once');

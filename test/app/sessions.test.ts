@@ -31,7 +31,7 @@ test('sessions: the session cookie carries ids only, never the email', async (t)
   t.doesNotMatch(raw, /private\.person|example\.com/, 'no email in the session cookie');
   for (const value of browser.cookies.values()) t.doesNotMatch(decodeURIComponent(value), /private\.person/, 'nor in any other cookie');
   const home = await browser.get('/');
-  t.match(home.text, /site-nav__user[^>]*>private\.person@example\.com</, 'the header still says who is logged in');
+  t.match(home.text, /site-nav__user[^>]*><bdi>private\.person@example\.com</, 'the header still says who is logged in');
   t.doesNotMatch(
     Buffer.from(browser.cookies.get('session') ?? '', 'base64').toString('utf8'),
     /example\.com/,

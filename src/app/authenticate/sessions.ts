@@ -26,6 +26,7 @@ interface SessionUserRow {
   user_id: string;
   email: string;
   roles: string[];
+  display_name: string | null;
 }
 
 /**
@@ -103,13 +104,15 @@ export function createSessions(db: Knex) {
     async userOf(sessionId: string): Promise<SessionUser | undefined> {
       const row = await db({ session: TABLE })
         .join({ credentials: 'user_credentials' }, 'credentials.user_id', 'session.user_id')
+        // The name the header greets them by; a registration whose profile row is on its way has none yet.
+        .leftJoin({ profile: 'user_profiles' }, 'profile.user_id', 'session.user_id')
         .where('session.id_hash', hashOf(sessionId))
         .where('session.expires_at', '>', db.fn.now())
         .whereNotExists(erasureOf(db, 'session.user_id'))
         // A password changed since the session began ends it (reset, or a change made elsewhere).
         .where('session.password_version', '>=', db.ref('credentials.password_version'))
-        .first<SessionUserRow | undefined>('session.user_id', 'credentials.email', 'credentials.roles');
-      return row && { userId: row.user_id, email: row.email, admin: row.roles.includes(ADMIN_ROLE) };
+        .first<SessionUserRow | undefined>('session.user_id', 'credentials.email', 'credentials.roles', 'profile.display_name');
+      return row && { userId: row.user_id, email: row.email, displayName: row.display_name ?? undefined, admin: row.roles.includes(ADMIN_ROLE) };
     },
   };
 }
