@@ -1,10 +1,10 @@
 import type { Logger } from '../../../logger.ts';
-import { follow, type HandlerMap, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import type { HandlerMap, MessageStore, Recorded } from '../../../message-store/index.ts';
 import type { PersonalData, PersonalField } from '../../../personal-data/seal.ts';
-import { sendEmailCommandStreamName, type Send } from '../../../contracts/send-email.ts';
 import { identityStreamName, type IdentityEvent } from '../../../contracts/identity.ts';
-import { answerId, emailChangeEmailIds, registrationEmailId } from '../ids.ts';
+import { emailChangeEmailIds, registrationEmailId } from '../ids.ts';
 import { identityProjection } from '../identity.ts';
+import { requestUserEmail } from '../user-email.ts';
 import type { RegistrationEmail } from '../registration-email.ts';
 
 interface Deps {
@@ -30,45 +30,22 @@ export function createEventHandlers({
   verifyLinkUrl,
   personalData,
 }: Deps): HandlerMap<IdentityEvent> {
-  /**
-   * Writes the Send of email `emailId` to `sealed` (an address as the user's stream holds it),
-   * unless the user is erased or the email was asked for already: the email's id comes from the
-   * event, so every delivery of it names the same command stream. `requestId` names the
-   * verification link the email carries, if any.
-   */
-  async function requestEmail(
+  /** The email `emailId` to `sealed`, carrying the verification link of `requestId` if any. */
+  const requestEmail = (
     event: Recorded<IdentityEvent>,
     userId: string,
     emailId: string,
     sealed: PersonalField | undefined,
     email: RegistrationEmail,
     requestId: string | undefined,
-  ): Promise<void> {
-    if (sealed === undefined || (await personalData.open(userId, sealed)) === undefined) {
-      logger.info({ userId, emailId }, 'no email: the user was erased');
-      return;
-    }
-    const stream = sendEmailCommandStreamName(emailId);
-    if ((await messageStore.streamVersion(stream)) >= 0) {
-      logger.debug({ userId, emailId }, 'email already requested');
-      return;
-    }
-    // `to` is the sealed email as it is (send-email opens it with the user's key, so erasing the
-    // user reaches it); the body does not name the address, and holds the link's place, not its token.
-    const recipient = typeof sealed === 'string' ? { to: sealed } : { to: sealed, sealedFor: userId };
-    const link = requestId === undefined ? undefined : { purpose: 'verify-email' as const, requestId, url: verifyLinkUrl(userId) };
-    const send: Send = follow(
-      event,
-      'Send',
-      { emailId, ...recipient, ...email, link },
-      // send-email copies this onto its answers, and Message DB's correlation filter brings
-      // exactly those answers back to this component.
-      { correlationStreamName: identityStreamName(userId) },
-      answerId(emailId, 'Send'),
-    );
-    await messageStore.write(stream, send, -1);
-    logger.info({ userId, emailId }, 'email requested');
-  }
+  ): Promise<void> =>
+    requestUserEmail({ messageStore, personalData, logger }, event, {
+      userId,
+      emailId,
+      to: sealed,
+      email,
+      link: requestId === undefined ? undefined : { purpose: 'verify-email', requestId, url: verifyLinkUrl(userId) },
+    });
 
   /** The welcome email's id is its verification request's id: one event asks for both. */
   const welcome = (event: Recorded<IdentityEvent>, userId: string, emailId: string, sealed: PersonalField | undefined) =>
