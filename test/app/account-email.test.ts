@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import request from 'supertest';
 import type TestAgent from 'supertest/lib/agent.js';
@@ -16,10 +16,15 @@ type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 const PASSWORD = 'correct horse battery';
 const VIDEO = Buffer.from('not really a video, but bytes to store');
 
-/** The .eml files sent to `to` so far, decoded (quoted-printable soft breaks and escapes undone). */
+/**
+ * The .eml files sent to `to` so far, oldest first, decoded (quoted-printable soft breaks and
+ * escapes undone). Files are named by email id, so the directory's order says nothing of time.
+ */
 async function mailsTo(system: TestSystem, to: string): Promise<string[]> {
   const names = (await readdir(system.mailDir).catch(() => [] as string[])).filter((name) => name.endsWith('.eml'));
-  const mails = await Promise.all(names.map((name) => readFile(path.join(system.mailDir, name), 'utf8')));
+  const written = await Promise.all(names.map(async (name) => ({ name, at: (await stat(path.join(system.mailDir, name))).mtimeMs })));
+  const oldestFirst = written.sort((a, b) => a.at - b.at).map(({ name }) => name);
+  const mails = await Promise.all(oldestFirst.map((name) => readFile(path.join(system.mailDir, name), 'utf8')));
   return mails
     .filter((mail) => new RegExp(`^To: ${to.replace(/[.+]/g, '\\$&')}`, 'mi').test(mail))
     .map((mail) => mail.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))));
