@@ -120,8 +120,14 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
   });
 
   router.post('/verify/:userId/:token', requireCsrfToken(), async (req, res) => {
-    const { userId, token, requestId } = await linkOf(req);
+    const { userId, token, requestId, state } = await linkOf(req);
     const tokenHash = accountLinks.hashOf(token);
+    // A token this site did not sign is refused here, as the GET does: anyone can make them by the
+    // thousand, and each would be one more command and refusal kept for good in the user's streams.
+    if (!accountLinks.matches('verify-email', requestId, tokenHash)) {
+      const words = verificationWords(VERIFICATION_REFUSALS.invalid);
+      return res.status(400).render('account-verified', { title: words.title, words, next: nextSteps(req, res, userId, state.verification.verified) });
+    }
     const command: IdentityCommand = {
       id: derivedMessageId(VERIFY_NAMESPACE, `${userId}/${tokenHash}`),
       type: 'VerifyEmail',

@@ -44,9 +44,15 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
   const publicRouter = Router();
   publicRouter.get('/@:handle', async (req, res) => {
     const handle = normaliseHandle(String(req.params.handle));
-    const profile = handleProblem(handle) === undefined || isGeneratedHandle(handle) ? await queries.byHandle(handle) : undefined;
+    const wellFormed = handleProblem(handle) === undefined || isGeneratedHandle(handle);
+    const profile = wellFormed ? await queries.byHandle(handle) : undefined;
+    // Only a well-formed handle is repeated: anything else in a crafted link (a direction override,
+    // an invisible character, a whole sentence) would otherwise be shown as this site's words.
     if (!profile)
-      throw new NotFoundError(`Nobody on this site has the handle @${handle.slice(0, 40)}. It may have changed, or the link is mistyped.`, NO_SUCH_PERSON);
+      throw new NotFoundError(
+        `Nobody on this site has ${wellFormed ? `the handle @${handle}` : 'that handle'}. It may have changed, or the link is mistyped.`,
+        NO_SUCH_PERSON,
+      );
     const videos = await queries.publishedVideos(profile.userId);
     res.render('profile', {
       title: profile.displayName,

@@ -68,11 +68,15 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     const { userId, passwordHash } = command.data;
     const log = logger.child({ userId, commandId: command.id });
     const { state, version } = await loadIdentity(userId);
-    if (state.registered || state.erased || state.handled.has(command.globalPosition)) {
+    const answered = state.handled.has(command.globalPosition);
+    // A refused registration is final for its user id (another Register for it, say the form posted
+    // twice while pending, is ignored): claims and reservations count a refused holder's as free,
+    // so one registering later could share its handle or address with whoever took it meanwhile.
+    if (state.registered || state.erased || state.rejected || answered) {
       // Refused: the address it claimed goes back, if a crash came between the refusal and the release.
-      const refusedEmail = state.rejected ? await personalData.open(userId, command.data.email) : undefined;
+      const refusedEmail = state.rejected && answered ? await personalData.open(userId, command.data.email) : undefined;
       if (refusedEmail !== undefined) await claims.release('email', identityEmailStreamName(refusedEmail), userId, command);
-      log.debug('Register ignored: already handled');
+      log.debug(answered ? 'Register ignored: already handled' : 'Register ignored: this user id is registered, erased or was refused');
       return;
     }
     const opened = await personalData.open(userId, command.data.email);
