@@ -114,6 +114,10 @@ export function erasedUserIds(db: Knex): Knex.QueryBuilder {
  * Whether the user named by the outer query's `userIdColumn` is erased, as a correlated subquery
  * (one primary-key lookup per row, where erasedUserIds reads every erased user): for whereNotExists.
  */
+/** The same test as raw SQL, for a column list: true when the user of `userIdColumn` was erased. */
+export const erasedSql = (userIdColumn: string): string =>
+  `exists (select 1 from ${KEYS_TABLE} k where k.user_id = ${userIdColumn} and k.erased_at is not null)`;
+
 export function erasureOf(db: Knex, userIdColumn: string): Knex.QueryBuilder {
   return db(KEYS_TABLE).select(db.raw('1')).whereNotNull('erased_at').where(`${KEYS_TABLE}.user_id`, db.ref(userIdColumn));
 }

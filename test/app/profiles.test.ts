@@ -208,17 +208,28 @@ scopedTest(
   },
 );
 
-scopedTest('profiles: an erased user’s page is gone, and their handle is free for the next person to register', async (t, scope) => {
-  const system = scope.add(await createTestSystem({ pageCacheMs: 0 }), (s) => s.stop());
-  system.start();
-  const erin = await registered(system, 'erin@example.com', 'Erin', 'erin');
-  await eraseUser({ messageStore: system.messageStore, personalData: createPersonalData(system.db) }, erin.userId, { by: randomUUID(), traceId: randomUUID() });
-  await waitUntil('the profile row to go', async () => ((await system.db('user_profiles').where({ user_id: erin.userId }).first()) ? undefined : true));
-  t.equal((await request(system.app).get('/@erin')).status, 404, 'their page is a 404');
-  const next = await registered(system, 'next@example.com', 'Next Person', 'erin');
-  t.equal((await system.db('user_profiles').where({ handle: 'erin' }).first())?.user_id, next.userId, 'the handle registered again by someone else');
-  t.match((await request(system.app).get('/@erin').expect(200)).text, /<bdi>Next Person<\/bdi>/, 'whose page it is now');
-});
+scopedTest(
+  'profiles: an erased user’s page is gone, their videos name them [erased], and their handle is free for the next person to register',
+  async (t, scope) => {
+    const system = scope.add(await createTestSystem({ pageCacheMs: 0 }), (s) => s.stop());
+    system.start();
+    const erin = await registered(system, 'erin@example.com', 'Erin', 'erin');
+    // A video an admin erasure left published (a self-deletion unpublishes them first).
+    const videoId = await seedVideo(system.db, erin.userId, 'Left behind', '2026-01-01 10:00:00+00');
+    await eraseUser({ messageStore: system.messageStore, personalData: createPersonalData(system.db) }, erin.userId, {
+      by: randomUUID(),
+      traceId: randomUUID(),
+    });
+    await waitUntil('the profile row to go', async () => ((await system.db('user_profiles').where({ user_id: erin.userId }).first()) ? undefined : true));
+    t.equal((await request(system.app).get('/@erin')).status, 404, 'their page is a 404');
+    const watch = (await request(system.app).get(`/videos/${videoId}`).expect(200)).text;
+    t.match(watch, /<bdi class="person">\[erased\]<\/bdi>/, 'their video names them [erased], unlinked');
+    t.doesNotMatch(watch, /creator-[0-9a-f]{6}/, 'not by the pseudonym of their id');
+    const next = await registered(system, 'next@example.com', 'Next Person', 'erin');
+    t.equal((await system.db('user_profiles').where({ handle: 'erin' }).first())?.user_id, next.userId, 'the handle registered again by someone else');
+    t.match((await request(system.app).get('/@erin').expect(200)).text, /<bdi>Next Person<\/bdi>/, 'whose page it is now');
+  },
+);
 
 scopedTest(
   'profiles: two registrations of one handle sent before either is decided → one registers, the other’s page says the handle is taken and offers another try',
