@@ -12,7 +12,6 @@ scopedTest('email verification: a made-up link posted to someone’s verificatio
   system.start();
   const { userId } = await postRegistration(request.agent(system.app), 'ada@example.com', 'correct horse battery');
   await waitUntil('registered', async () => (await system.db('user_credentials').where('user_id', userId).first()) !== undefined);
-  const before = (await system.messageStore.readStream(identityStreamName(userId))).length;
 
   const stranger = request.agent(system.app);
   const csrf = csrfTokenOf(await stranger.get('/auth/log-in').expect(200));
@@ -28,5 +27,10 @@ scopedTest('email verification: a made-up link posted to someone’s verificatio
     ['Register'],
     'no VerifyEmail written for a link this site did not sign',
   );
-  t.equal((await system.messageStore.readStream(identityStreamName(userId))).length, before, 'nothing added to the user’s own stream');
+  // Not a count of the stream: the welcome email's own events go on landing there meanwhile.
+  t.deepEqual(
+    (await system.messageStore.readStream(identityStreamName(userId))).filter((message) => message.type.startsWith('EmailVerification')).map((m) => m.type),
+    [],
+    'no refusal added to the user’s own stream',
+  );
 });
