@@ -26,6 +26,11 @@ interface ExpressAppOptions {
   /** The first key signs; every key is accepted (rotation). */
   readonly cookieSecret: string | readonly string[];
   readonly production: boolean;
+  /**
+   * Compile each template once (Pug keeps it per process) instead of at every render: always in
+   * production; in development only when asked (tests), so an edited template shows at once.
+   */
+  readonly viewCache?: boolean;
   /** Express's `trust proxy`; unset trusts none, so req.secure means the socket itself is TLS. */
   readonly trustProxy?: TrustProxy;
   /** How long a request's body may take to arrive; a route with its own guard opts out (body-deadline.ts). */
@@ -58,7 +63,7 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   usePugViews(app, options.viewDirs);
   const trustProxy = options.trustProxy ?? false;
   app.set('trust proxy', Array.isArray(trustProxy) ? [...trustProxy] : trustProxy);
-  if (options.production) app.set('view cache', true);
+  if (options.viewCache ?? options.production) app.set('view cache', true);
   app.use(bodyDeadline(options.requestBodyTimeoutMs));
 
   app.use(

@@ -62,6 +62,7 @@ export async function adminSectionApp(system: System, sections: readonly AdminSe
     logger: silentLogger,
     cookieSecret: SECRET,
     production: false,
+    viewCache: true,
     requestBodyTimeoutMs: 60_000,
     viewDirs: admin.viewsDirs,
     routes: [{ path: '/admin', router: admin.router }],

@@ -33,6 +33,8 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
     logger: silentLogger,
     cookieSecret: TEST_COOKIE_SECRET,
     production: false,
+    // Each template compiled once per run, not at every render of every test's system.
+    viewCache: true,
     bcryptCost: 4,
     rateLimits: {
       registrationsPerAddress: ROOMY,
