@@ -44,6 +44,8 @@ test('in Chromium: every page, empty and filled, at 1280 and 390 px, has no seri
     await visit(visitor, '/register', 'register');
     await visitor.click('main button:has-text("Register")');
     await check(visitor, 'register, sent empty');
+    await visitor.fill('#displayName', 'Ada Lovelace');
+    await visitor.fill('#handle', 'ada-a11y');
     await visitor.fill('#email', 'ada@example.com');
     await visitor.fill('#password', PASSWORD);
     await visitor.fill('#passwordAgain', PASSWORD);

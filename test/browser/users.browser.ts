@@ -44,7 +44,8 @@ test('in Chromium: register, follow the page until the account exists, log in, l
     await page.fill('#password', PASSWORD);
     await page.click('button:has-text("Log in")');
     await page.waitForSelector('.site-nav__user');
-    t.equal((await page.textContent('.site-nav__user'))?.trim(), 'ada@example.com', 'logged in: the header says who');
+    t.equal((await page.textContent('.site-nav__user'))?.trim(), 'Ada Lovelace', 'logged in: the header greets them by name');
+    t.equal(await page.getAttribute('.site-nav__user', 'title'), 'Logged in as ada@example.com', 'their address in its tooltip');
 
     await page.click('button:has-text("Log out")');
     await page.waitForSelector('a:has-text("Log in")');
