@@ -27,6 +27,7 @@ import { keyOf, limiter, takePoint } from '../../web/rate-limits.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import { answerTo } from './answers.ts';
 import { changeRefusalWords, verificationWords } from './words.ts';
+import { formField } from '../../web/form-field.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const uuid = z.uuid();
@@ -174,9 +175,8 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
     const userId = req.context.userId!;
     const row = await credentialsOf(userId);
     if (!row) throw new NotFoundError(verificationWords(VERIFICATION_REFUSALS.noAccount).sentence, NO_ACCOUNT);
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const typed = typeof body.email === 'string' ? body.email : '';
-    const password = typeof body.currentPassword === 'string' ? body.currentPassword : '';
+    const typed = formField(req.body, 'email');
+    const password = formField(req.body, 'currentPassword');
     const refuse = (errors: Record<string, string>) => {
       issueCsrfToken(req, res);
       res.status(400).render('account-email', {

@@ -11,6 +11,7 @@ import type { LoginThrottle, LogInClient } from '../../web/login-throttle.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import type { Sessions } from '../authenticate/sessions.ts';
 import type { AccountQueries } from './queries.ts';
+import { formField } from '../../web/form-field.ts';
 
 // Fixed: a deletion run again (posted twice, or after a crash) sends each unpublish with the same id, stored once.
 const UNPUBLISH_NAMESPACE = '594e6bcc-bbcd-45ff-8a1f-e12684f70b7d';
@@ -67,11 +68,6 @@ interface DeleteRouteDeps extends DeleteAccountDeps {
   readonly devices: DeviceCookies;
 }
 
-const field = (req: Request, name: string): string => {
-  const value = (req.body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-};
-
 /**
  * GET /delete asks for the password and the word DELETE on a page of its own, saying what will
  * happen; POST /delete checks both on the server and, only then, deletes. A refusal is the same
@@ -103,9 +99,9 @@ export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps, loggedIn:
     const account = await queries.account(userId);
     // The session counted a moment ago; its row went since (an erasure elsewhere): as if logged out.
     if (!account) return res.redirect(303, '/auth/log-in');
-    const password = field(req, 'password');
+    const password = formField(req.body, 'password');
     const problems: string[] = [];
-    if (field(req, 'confirm').trim().toUpperCase() !== CONFIRM_WORD) problems.push(`Type the word ${CONFIRM_WORD} in its box.`);
+    if (formField(req.body, 'confirm').trim().toUpperCase() !== CONFIRM_WORD) problems.push(`Type the word ${CONFIRM_WORD} in its box.`);
     if (password === '') problems.push('Type your password.');
     else {
       const device = devices.knownDevice(req, userId);

@@ -13,6 +13,7 @@ import { localReturnPath } from '../../web/return-to.ts';
 import { authenticationStreamName, LOGIN_FAILURE_REASONS, type AuthenticationEvent } from '../../contracts/authentication.ts';
 import type { CredentialsQueries } from './queries.ts';
 import type { Sessions } from './sessions.ts';
+import { formField as field } from '../../web/form-field.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const NO_MATCH = 'That email and password do not match an account. Check both and try again.';
@@ -26,11 +27,6 @@ interface AuthenticateDeps {
   readonly sessions: Sessions;
   readonly devices: DeviceCookies;
 }
-
-const field = (body: unknown, name: string): string => {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-};
 
 export function createAuthenticateApp({ messageStore, credentials, passwords, throttle, sessions, devices }: AuthenticateDeps) {
   const record = (req: Request, userId: string, event: Omit<AuthenticationEvent, 'id' | 'metadata'>) =>

@@ -11,7 +11,7 @@ import type { RateLimits } from '../../web/rate-limits.ts';
 import type { CredentialsQueries } from '../authenticate/queries.ts';
 import type { Sessions } from '../authenticate/sessions.ts';
 import { newPasswordErrors } from '../register-users/validate.ts';
-import { field } from './index.ts';
+import { formField as field } from '../../web/form-field.ts';
 
 /** How long the change waits to see the new password take effect before it answers anyway. */
 const CHANGE_PATIENCE_MS = 5_000;

@@ -27,6 +27,7 @@ import type { RateLimits } from '../../web/rate-limits.ts';
 import type { CredentialsQueries } from '../authenticate/queries.ts';
 import { newPasswordErrors } from '../register-users/validate.ts';
 import { checkResetLink, refusalPage } from './reset-link.ts';
+import { formField as field } from '../../web/form-field.ts';
 
 export const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /**
@@ -48,11 +49,6 @@ interface PasswordResetDeps {
   readonly answerFloorMs?: number;
   readonly newId?: () => string;
 }
-
-export const field = (body: unknown, name: string): string => {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-};
 
 /** "Forgot your password?" (/auth/forgot), the link's page (/auth/reset/<token>) and what came of it (/auth/reset-status/<id>). */
 export function createPasswordResetApp({

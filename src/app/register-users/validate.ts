@@ -8,6 +8,7 @@ import {
   normaliseDisplayName,
   normaliseHandle,
 } from '../../contracts/profile-rules.ts';
+import { formField as text } from '../../web/form-field.ts';
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 
@@ -35,11 +36,6 @@ type Validated =
       readonly handle: string;
       readonly userId: string | undefined;
     };
-
-const text = (body: unknown, name: string): string => {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  return typeof value === 'string' ? value : '';
-};
 
 /**
  * The rules of a new password, typed twice (registration, a reset, a change on the account page):
