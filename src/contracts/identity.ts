@@ -42,7 +42,7 @@ export function normaliseEmail(email: string): string {
 export const emailSchema = z.email().max(MAX_EMAIL_LENGTH);
 // A bcrypt hash ($2a$/$2b$/$2y$, cost, 53 characters of salt and digest): nothing else is stored as one.
 /** The SHA-256 (hex) of an account link's token: what a command carries in place of the token. */
-export const tokenHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'not a SHA-256 in hex');
+const tokenHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'not a SHA-256 in hex');
 export const passwordHashSchema = z.string().regex(/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/, 'not a bcrypt hash');
 
 /** Who asked for a role change, as a person would read it in an audit ("cli:alice@host"). */
@@ -99,7 +99,7 @@ export const identityCommandSchemas = {
   ResetPassword: z.object({
     userId: z.uuid(),
     requestId: z.uuid(),
-    tokenHash: z.string().regex(/^[0-9a-f]{64}$/),
+    tokenHash: tokenHashSchema,
     passwordHash: personalField(passwordHashSchema),
   }),
   /** On identity:command-<commandId>: the logged-in user changed their password (the web app checked the current one). */
