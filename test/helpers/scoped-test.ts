@@ -13,8 +13,7 @@ type Register = (name: string, run: (t: test.Test) => Promise<void>) => unknown;
 export function scopedTest(name: string, body: Body, register: Register = test): void {
   register(name, async (t) => {
     const scope = createScope();
-    // Caught here: tape never finishes a test whose teardown promise rejects.
-    t.teardown(() => scope.close().catch((error: unknown) => t.error(error, 'cleanup')));
+    closeAtEnd(t, () => scope.close());
     await body(t, scope);
   });
 }
@@ -24,6 +23,7 @@ export function scopedTest(name: string, body: Body, register: Register = test):
  * test that opens one thing, such as a whole system, without a scope. A close that fails fails the test.
  */
 export function closeAtEnd(t: test.Test, close: () => Promise<unknown>): void {
+  // Caught here: tape never finishes a test whose teardown promise rejects.
   t.teardown(() =>
     close().then(
       () => undefined,
