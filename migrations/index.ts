@@ -22,6 +22,7 @@ import * as videoTakeDowns from './20261206000030_video_take_downs.ts';
 import * as userProfiles from './20261207100001_user_profiles.ts';
 import * as passwordVersions from './20261207200001_password_versions.ts';
 import * as emailVerified from './20261207300001_email_verified.ts';
+import * as videoVisibility from './20261208100001_video_visibility.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -54,6 +55,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261207100001_user_profiles', userProfiles],
   ['20261207200001_password_versions', passwordVersions],
   ['20261207300001_email_verified', emailVerified],
+  ['20261208100001_video_visibility', videoVisibility],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -16,7 +16,7 @@ export function sampleCommands({ videoId, name, description }: SampleVideo): rea
     {
       id: demoMessageId(videoId, 'PublishVideo'),
       type: 'PublishVideo',
-      data: { ownerId: DEMO_ACCOUNT.userId, videoId, sourceUri: uriOfKey(videoKeys.source(videoId)) },
+      data: { ownerId: DEMO_ACCOUNT.userId, videoId, sourceUri: uriOfKey(videoKeys.source(videoId)), visibility: 'public' },
       metadata: metadata('PublishVideo'),
     },
     { id: demoMessageId(videoId, 'NameVideo'), type: 'NameVideo', data: { videoId, name }, metadata: metadata('NameVideo') },

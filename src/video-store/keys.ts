@@ -54,4 +54,10 @@ export const videoKeys = {
   source: (videoId: string): string => idKey('source', videoId),
   transcoded: (videoId: string): string => idKey('transcoded', videoId, '.mp4'),
   poster: (videoId: string): string => idKey('posters', videoId, '.jpg'),
+  /** Frame `index` of the strip a transcode offers as other posters. */
+  posterCandidate: (videoId: string, index: number): string => `${idKey('posters', videoId)}/frame-${Math.trunc(index)}.jpg`,
+  /** An image as the creator uploaded it, waiting to be decoded and re-encoded (never served). */
+  posterUpload: (videoId: string, uploadId: string): string => idKey(idKey('poster-uploads', videoId), uploadId),
+  /** An uploaded image as the component re-encoded it: what is served. */
+  uploadedPoster: (videoId: string, uploadId: string): string => idKey(idKey('posters', videoId), uploadId, '.jpg'),
 } as const;

@@ -12,6 +12,10 @@ const KINDS: Record<CreatorCommand, OperationKind> = {
   NameVideo: 'name',
   DescribeVideo: 'describe',
   UnpublishVideo: 'unpublish',
+  SetVideoVisibility: 'visibility',
+  DeleteVideo: 'delete',
+  ChooseVideoPoster: 'poster',
+  UploadVideoPoster: 'poster',
 };
 
 /** A command's operation, pending. The component parks a command without a trace or sender; here it is skipped and recorded. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MessageDataError, type RawMessage } from '../../message-store/index.ts';
 
-export type OperationKind = 'publish' | 'name' | 'describe' | 'unpublish';
+export type OperationKind = 'publish' | 'name' | 'describe' | 'unpublish' | 'visibility' | 'delete' | 'poster';
 export type OperationStatus = 'pending' | 'done' | 'failed';
 
 /** A row of video_operations, as both subscribers write it. */

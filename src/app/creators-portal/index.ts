@@ -192,7 +192,7 @@ export function createCreatorsPortalApp({
     );
     try {
       if (stored.bytes === 0) throw new BadRequestError('That file is empty. Choose a video file to upload.');
-      await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri });
+      await send(senderOf(req), 'PublishVideo', { ownerId: req.context.userId!, videoId, sourceUri: stored.uri, visibility: 'public' });
     } catch (error) {
       // No command, no file: an upload nobody will ever publish is not kept.
       await videoStore.remove(stored.uri);

@@ -10,7 +10,7 @@ declare global {
 }
 
 /** What a creator asked for, as video_operations names it. */
-export type OperationKind = 'publish' | 'name' | 'describe' | 'unpublish';
+export type OperationKind = 'publish' | 'name' | 'describe' | 'unpublish' | 'visibility' | 'delete' | 'poster';
 
 const KEPT = 8;
 

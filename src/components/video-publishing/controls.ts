@@ -14,7 +14,7 @@ export function publishVideoControl(data: Partial<PublishVideo['data']> = {}, me
   return {
     id: randomUUID(),
     type: 'PublishVideo',
-    data: { ownerId, videoId, sourceUri: uriOfKey(videoKeys.source(videoId)), ...data },
+    data: { ownerId, videoId, sourceUri: uriOfKey(videoKeys.source(videoId)), visibility: 'public', ...data },
     metadata: metadata ?? commandMetadata(ownerId),
   };
 }

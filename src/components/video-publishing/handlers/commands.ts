@@ -13,6 +13,8 @@ import { isErased, wasAdminWhenSent } from '../admin-role.ts';
 import { decideDescription, decideName, decideTakeDownReason } from '../../../contracts/video-publishing-text-rules.ts';
 import { videoProjection, type Video } from '../video.ts';
 
+const notBuiltYet = (): Promise<void> => Promise.reject(new Error('not built yet'));
+
 type Command<T extends VideoPublishingCommand['type']> = Recorded<Extract<VideoPublishingCommand, { type: T }>>;
 
 interface Deps {
@@ -114,6 +116,12 @@ export function createCommandHandlers({ messageStore, logger }: Deps): Required<
         const reason = accessProblem(video, userId) ?? (video.status === 'published' ? undefined : REJECTION_REASONS.notPublished);
         return reason ? reply(command, 'VideoUnpublishRejected', { videoId, reason }) : reply(command, 'VideoUnpublished', { videoId });
       }),
+
+    // Placeholders on the issue-18 branch, replaced by the component's work before it reaches main.
+    SetVideoVisibility: notBuiltYet,
+    DeleteVideo: notBuiltYet,
+    ChooseVideoPoster: notBuiltYet,
+    UploadVideoPoster: notBuiltYet,
 
     // Any video, in any state, by an admin: the sender's role is checked first, so someone who
     // is not an admin learns nothing about the video. A video taken down while it waits for or
