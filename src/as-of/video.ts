@@ -8,6 +8,7 @@ import { foldReadable, utc, type EntityKind, type EntityState } from './entity.t
 
 interface Video {
   readonly status: string;
+  readonly visibility: string;
   readonly ownerId: string | undefined;
   readonly uploadedAt: Date | undefined;
   readonly progress: number;
@@ -25,6 +26,8 @@ interface Video {
 
 const initial: Video = {
   status: 'not uploaded',
+  // Before uploads chose one, every video went public once converted.
+  visibility: 'public',
   ownerId: undefined,
   uploadedAt: undefined,
   progress: 0,
@@ -50,7 +53,7 @@ function apply(video: Video, message: RawMessage): Video {
   const event = parseMessage(videoPublishingEventSchemas, message);
   switch (event?.type) {
     case 'VideoPublishingAccepted':
-      return { ...video, status: 'uploaded', ownerId: event.data.ownerId, uploadedAt: event.time };
+      return { ...video, status: 'uploaded', visibility: event.data.visibility, ownerId: event.data.ownerId, uploadedAt: event.time };
     case 'VideoTranscodingStarted':
       return { ...video, status: 'transcoding' };
     case 'VideoTranscodingProgressed':
@@ -71,13 +74,20 @@ function apply(video: Video, message: RawMessage): Video {
     case 'VideoDescribed':
       return { ...video, description: event.data.description };
     case 'VideoUnpublished':
-      return { ...video, status: 'unpublished' };
+      return { ...video, visibility: 'draft' };
+    case 'VideoVisibilityChanged':
+      return { ...video, visibility: event.data.visibility };
     case 'VideoTakenDown':
       return { ...video, status: `taken down: ${event.data.reason}` };
+    case 'VideoDeleted':
+      return { ...video, status: 'deleted' };
     case 'VideoNameRejected':
     case 'VideoDescriptionRejected':
     case 'VideoUnpublishRejected':
     case 'VideoTakeDownRejected':
+    case 'VideoVisibilityRejected':
+    case 'VideoDeleteRejected':
+    case 'VideoPosterRejected':
       return { ...video, lastRejection: `${event.type}: ${event.data.reason}` };
     default:
       return video;
@@ -106,6 +116,7 @@ export const videoKind: EntityKind = {
       unreadable,
       fields: [
         { label: 'Status', value: video.status },
+        { label: 'Visibility', value: video.visibility },
         { label: 'Owner', value: video.ownerId ?? '—' },
         { label: 'Uploaded', value: video.uploadedAt ? utc(video.uploadedAt) : '—' },
         { label: 'Transcoded', value: `${video.progress}%` },

@@ -42,7 +42,7 @@ async function allRows(db: Knex): Promise<Row[]> {
   return db('creators_videos').orderBy('video_id').select<Row[]>(COLUMNS);
 }
 
-scopedTest('creators-videos: accepted → uploaded; transcoding with its progress; published with poster and duration; unpublished', async (t, scope) => {
+scopedTest('creators-videos: accepted → uploaded; transcoding with its progress; published with poster and duration; unpublished → draft', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);
   const subscription = aggregator(store, db);
@@ -91,7 +91,8 @@ scopedTest('creators-videos: accepted → uploaded; transcoding with its progres
 
   await writeEvents(store, video, controls.unpublished(video));
   await drain(subscription);
-  t.equal((await row(db, video))?.status, 'unpublished', 'unpublished');
+  const unpublished = await db('creators_videos').where({ video_id: video.videoId }).first('status', 'visibility');
+  t.deepEqual(unpublished, { status: 'published', visibility: 'draft' }, 'unpublished: converted still, a draft its owner can make public again');
 });
 
 scopedTest('creators-videos: a failed upload → failed, with the reason the creator reads', async (t, scope) => {

@@ -60,8 +60,10 @@ async function allRows(db: Knex): Promise<Row[]> {
 }
 
 const views = async (db: Knex, video: TestVideo): Promise<number> => Number((await row(db, video))?.views ?? 0);
+const visibility = async (db: Knex, { videoId }: TestVideo): Promise<string | undefined> =>
+  (await db('videos').where({ video_id: videoId }).first<{ visibility: string } | undefined>('visibility'))?.visibility;
 
-scopedTest('videos: published, named and described → a catalog row; viewings counted; unpublished → out of the catalog', async (t, scope) => {
+scopedTest('videos: published, named and described → a catalog row; viewings counted; unpublished → a draft, out of the catalog', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);
   const video = newVideo();
@@ -98,9 +100,10 @@ scopedTest('videos: published, named and described → a catalog row; viewings c
     'the row, published at the time of VideoPublished, with three views',
   );
 
+  t.equal(await visibility(db, video), 'public', 'public, as it was uploaded');
   await writeEvents(store, video, controls.unpublished(video));
   await catchUp(store, db);
-  t.equal((await row(db, video))?.status, 'unpublished', 'taken down');
+  t.deepEqual([(await row(db, video))?.status, await visibility(db, video)], ['published', 'draft'], 'converted still, and a draft');
   t.equal(await views(db, video), 3, 'its views kept');
 });
 
@@ -211,7 +214,7 @@ scopedTest('videos: an older catalog event applied again over a newer row change
     ),
   );
   t.equal(firstName?.type, 'VideoNamed', 'the old batch holds the first name');
-  t.deepEqual(await row(db, video), before, 'still unpublished, under the new name');
+  t.deepEqual(await row(db, video), before, 'still a draft, under the new name');
 });
 
 scopedTest('videos: contract-breaking viewings and events are skipped and recorded; the rest is applied', async (t, scope) => {

@@ -145,15 +145,15 @@ scopedTest('as of: a video with its viewings, and the catalog counts as of a dat
 
   const asOf = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-20'), at('2026-11-21'), at('2026-11-23')]);
   const shown = (snapshot: { state: { fields: readonly Field[] } }) =>
-    ['Status', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) => valueOf(snapshot.state.fields, label));
+    ['Status', 'Visibility', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) => valueOf(snapshot.state.fields, label));
   t.deepEqual(
     asOf!.snapshots.map(shown),
     [
-      ['uploaded', '(untitled)', '0', '0'],
-      ['published', 'Streams', '1 (unknown 1)', '1'],
-      ['unpublished', 'Streams', '5 (button 1, unknown 1, watch-page 3)', '4'],
+      ['uploaded', 'public', '(untitled)', '0', '0'],
+      ['published', 'public', 'Streams', '1 (unknown 1)', '1'],
+      ['published', 'draft', 'Streams', '5 (button 1, unknown 1, watch-page 3)', '4'],
     ],
-    'uploaded, then published and named with an old viewing, then unpublished with new ones (by source), counted as the site counts',
+    'uploaded, then published and named with an old viewing, then unpublished (a draft now) with new ones (by source), counted as the site counts',
   );
   const tighter = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-23')], { viewingCountWindowMs: 5 * 60_000 });
   t.equal(valueOf(tighter!.snapshots[0]!.state.fields, 'Viewings counted'), '5', 'by the window the site is given');

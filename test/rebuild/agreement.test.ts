@@ -12,7 +12,7 @@ import { silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
-import { writeHistory } from './history.ts';
+import { writeHistory, writeVisibilityHistory } from './history.ts';
 import { contentsOf } from './tables.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
@@ -29,6 +29,9 @@ const READ_TYPES: Record<string, readonly string[]> = {
     'VideoTranscodingProgressed',
     'VideoPublished',
     'VideoPublishingFailed',
+    'VideoVisibilityChanged',
+    'VideoPosterChanged',
+    'VideoDeleted',
   ],
 };
 
@@ -82,6 +85,7 @@ scopedTest(
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
     await writeHistory(store, pool);
+    await writeVisibilityHistory(store);
     await writeBrokenMessages(pool);
     await catchUp(live(db, store));
     const partsRead = everyPart.filter((part) => part.category !== ALL_CATEGORIES).map((part) => part.subscriberId);

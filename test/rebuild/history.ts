@@ -10,6 +10,7 @@ import type { MessageStore, Metadata } from '../../src/message-store/index.ts';
 import { controls, writeEvents, type TestVideo } from '../fixtures/catalog-events.ts';
 import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
 import { writeViewings } from '../helpers/viewings.ts';
+import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 
 export interface History {
   readonly users: readonly string[];
@@ -93,4 +94,28 @@ export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos 
   // Data that breaks its contract: skipped by the live subscriber and the rebuild alike.
   await pool.query(`SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-7', 'VideoViewed', '{"videoId":"legacy-7","userId":null}')`);
   return { users, videos: published };
+}
+
+/**
+ * Issue 18's events: a draft with poster frames made public, given another poster, then unlisted;
+ * a video deleted, with events after its deletion (a late transcode, a racing rename); a failed
+ * upload. Each answers a command on its trace, as the component writes them.
+ */
+export async function writeVisibilityHistory(store: MessageStore): Promise<readonly TestVideo[]> {
+  const draft = await publish(store, 'A draft at first');
+  const frame = uriOfKey(videoKeys.posterCandidate(draft.videoId, 1));
+  await writeEvents(
+    store,
+    draft,
+    controls.visibilityChanged(draft, 'public'),
+    controls.posterChanged(draft, frame),
+    controls.visibilityChanged(draft, 'unlisted'),
+  );
+  const deleted = await publish(store, 'Deleted soon');
+  await view(store, deleted, 2);
+  await writeEvents(store, deleted, controls.deleted(deleted), controls.published(deleted), controls.named(deleted, 'Back again?'));
+  await view(store, deleted, 1);
+  const failed = { videoId: randomUUID(), ownerId: draft.ownerId };
+  await writeEvents(store, failed, controls.accepted(failed, {}, 'draft'), controls.started(failed), controls.failed(failed, 'not a video'));
+  return [draft, deleted, failed];
 }

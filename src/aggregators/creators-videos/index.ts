@@ -7,10 +7,18 @@ import { foldByVideo, parseCreatorEvent, type CreatorEvent, type VideoChange } f
 export const CREATORS_VIDEOS_SUBSCRIBER_ID = 'aggregators:creators-videos';
 export type { CreatorVideoStatus } from './changes.ts';
 
-/** Applies what the row has not seen yet: its last_position is below the change's. */
+/**
+ * Applies what the row has not seen yet (its last_position is below the change's), and never
+ * to a deleted video's tombstone: an event after the deletion (a transcode that ends later) or
+ * one of its old events applied again must not bring the row back.
+ */
 function unseen(trx: Knex.Transaction) {
   return (guard: Knex.QueryBuilder): void => {
-    guard.whereNull('creators_videos.last_position').orWhere('creators_videos.last_position', '<', trx.ref('excluded.last_position'));
+    guard
+      .where((seen) => {
+        seen.whereNull('creators_videos.last_position').orWhere('creators_videos.last_position', '<', trx.ref('excluded.last_position'));
+      })
+      .andWhere('creators_videos.status', '<>', 'deleted');
   };
 }
 
@@ -29,6 +37,7 @@ async function applyChange({ videoId, columns, position }: VideoChange, trx: Kne
     .andWhere((guard) => {
       guard.whereNull('last_position').orWhere('last_position', '<', position);
     })
+    .andWhere('status', '<>', 'deleted')
     .update({ ...columns, last_position: position });
 }
 
@@ -40,11 +49,12 @@ const creatorsVideosProjection: BatchProjection<CreatorEvent> = {
 };
 
 /**
- * Keeps creators_videos (each creator's own list: status, progress, failure reason, poster,
- * name) from the video-publishing events, one statement per video per batch. A video's events
+ * Keeps creators_videos (each creator's own list: status, visibility, progress, failure reason
+ * and time, poster and the frames to pick another from, name) from the video-publishing events, one statement per video per batch. A video's events
  * share one stream, so they arrive in order, acceptance first; every write is still guarded by
  * the row's last_position, so a replay over existing rows changes nothing (see the videos
- * catalog for why writing a whole fold over a row that saw part of it is right).
+ * catalog for why writing a whole fold over a row that saw part of it is right). A deleted
+ * video stays as a tombstone (status 'deleted', its text and poster cleared) that nothing changes.
  */
 export const creatorsVideosDefinition = {
   name: 'creators-videos',

@@ -1,10 +1,20 @@
 import type { Knex } from 'knex';
-import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent } from '../../contracts/video-publishing.ts';
+import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent, type Visibility } from '../../contracts/video-publishing.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 
-const CATALOG_EVENTS = ['VideoPublished', 'VideoNamed', 'VideoDescribed', 'VideoUnpublished', 'VideoTakenDown'] as const;
+const CATALOG_EVENTS = [
+  'VideoPublishingAccepted',
+  'VideoPublished',
+  'VideoNamed',
+  'VideoDescribed',
+  'VideoUnpublished',
+  'VideoVisibilityChanged',
+  'VideoPosterChanged',
+  'VideoTakenDown',
+  'VideoDeleted',
+] as const;
 export type CatalogEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof CATALOG_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
 const catalogSchemas = Object.fromEntries(CATALOG_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]])) as Pick<
@@ -15,20 +25,32 @@ const catalogSchemas = Object.fromEntries(CATALOG_EVENTS.map((type) => [type, vi
 /** The columns of `videos` that publishing events own; views and views_position are never among them. */
 interface CatalogColumns {
   owner_id?: string;
-  name?: string;
+  name?: string | null;
   description?: string;
-  /** Only 'published' is in the catalog; the watch page tells a taken-down video from a missing one. */
-  status?: 'published' | 'unpublished' | 'takenDown';
-  transcoded_uri?: string;
-  poster_uri?: string;
+  /**
+   * 'published': converted, watchable as its visibility allows; null until then. The watch page
+   * tells a taken-down or deleted video from a missing one. A deleted one is a tombstone no later
+   * event changes. ('unpublished' only in rows from before visibility: the migration made them drafts.)
+   */
+  status?: 'published' | 'takenDown' | 'deleted';
+  /** Only a published, public video is listed; an unlisted one is watched by its link; a draft by its creator. */
+  visibility?: Visibility;
+  transcoded_uri?: string | null;
+  poster_uri?: string | null;
   duration_seconds?: number;
   width?: number;
   height?: number;
   published_at?: Date;
 }
 
+/** What a deleted video's row keeps: its id, owner, time and views (its viewings stay counted); nothing to show. */
+const TOMBSTONE: CatalogColumns = { status: 'deleted', name: null, description: '', transcoded_uri: null, poster_uri: null };
+
 function columnsOf(event: CatalogEvent): CatalogColumns {
   switch (event.type) {
+    // The visibility chosen at upload, known before the video is converted.
+    case 'VideoPublishingAccepted':
+      return { owner_id: event.data.ownerId, visibility: event.data.visibility };
     case 'VideoPublished': {
       const { ownerId, transcodedUri, posterUri, durationSeconds, width, height } = event.data;
       return {
@@ -46,10 +68,17 @@ function columnsOf(event: CatalogEvent): CatalogColumns {
       return { name: event.data.name };
     case 'VideoDescribed':
       return { description: event.data.description };
+    // Now read as making it a draft: converted still, and its owner can make it public again.
     case 'VideoUnpublished':
-      return { status: 'unpublished' };
+      return { visibility: 'draft' };
+    case 'VideoVisibilityChanged':
+      return { visibility: event.data.visibility };
+    case 'VideoPosterChanged':
+      return { poster_uri: event.data.posterUri };
     case 'VideoTakenDown':
       return { status: 'takenDown' };
+    case 'VideoDeleted':
+      return TOMBSTONE;
     default: {
       const unexpected: never = event;
       throw new Error(`no catalog change for ${(unexpected as { type: string }).type}`);
@@ -82,6 +111,9 @@ function foldByVideo(events: readonly CatalogEvent[]): VideoChange[] {
   for (const event of events) {
     const videoId = event.data.videoId.toLowerCase();
     const earlier = changes.get(videoId)?.columns ?? {};
+    // Nothing after a deletion changes the tombstone (a transcode that ends after it, say), nor
+    // its guard, which stays at the deletion however the events are cut into batches.
+    if (earlier.status === 'deleted') continue;
     changes.set(videoId, { videoId, columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
   }
   return [...changes.values()].sort((a, b) => (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0));
@@ -93,7 +125,8 @@ function foldByVideo(events: readonly CatalogEvent[]): VideoChange[] {
  * publishing_position is the guard: a fold whose last event the row has already seen changes
  * nothing. If the row has seen only some of the fold's events (a replay cut into other
  * batches), writing the whole fold is still right: each column takes its value after the
- * fold's last event, which is what the row would reach anyway.
+ * fold's last event, which is what the row would reach anyway. A deleted video's tombstone is
+ * never written again: not by a late event of it, nor by an old one applied again.
  */
 export const catalogProjection: BatchProjection<CatalogEvent> = {
   parse: parseCatalogEvent,
@@ -105,7 +138,13 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
         .onConflict('video_id')
         .merge([...Object.keys(columns), 'publishing_position'])
         .where((guard) => {
-          guard.whereNull('videos.publishing_position').orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position'));
+          guard
+            .where((seen) => {
+              seen.whereNull('videos.publishing_position').orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position'));
+            })
+            .andWhere((alive) => {
+              alive.whereNull('videos.status').orWhere('videos.status', '<>', 'deleted');
+            });
         });
     }
   },

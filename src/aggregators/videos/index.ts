@@ -12,7 +12,8 @@ export const VIDEOS_SUBSCRIBER_IDS = {
 
 /**
  * Keeps `videos`, the catalog viewers browse and each video's view count, from two categories:
- * the publishing events (published, named, described, unpublished) and the viewings. Two
+ * the publishing events (accepted with a visibility, published, named, described, visibility and
+ * poster changes, taken down, deleted) and the viewings. Two
  * categories are two subscribers, each with its own position, so either may be ahead of the
  * other: they write the same rows by upserts that touch only their own columns.
  */
