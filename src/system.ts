@@ -249,7 +249,7 @@ export function createSystem(config: SystemConfig): System {
     maxVideosInHand: creatorQuota.running + creatorQuota.queued,
     editWait: rateLimits.videoEditWait,
   });
-  const videos = createVideosApp({ db, videoStore });
+  const videos = createVideosApp({ db, videoStore, rolesOf: credentials.rolesOf });
   const accountEmail = createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered: credentials.emailRegistered });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],

@@ -95,7 +95,7 @@ test('watch page: a player with the poster, name, description, creator and views
   }
 });
 
-test('watch page: unknown, unpublished and malformed ids → 404, for the page and its files', async (t) => {
+test('watch page: unknown, unpublished (from before visibility) and malformed ids → 404, for the page and its files', async (t) => {
   const scope = createScope();
   const system = await createTestSystem();
   try {

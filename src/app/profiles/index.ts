@@ -10,10 +10,11 @@ import { derivedMessageId, type MessageStore } from '../../message-store/index.t
 import type { PersonalData } from '../../personal-data/seal.ts';
 import { requireUser } from '../../web/access.ts';
 import { issueCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
-import { NotFoundError } from '../../web/errors.ts';
+import { BadRequestError, NotFoundError } from '../../web/errors.ts';
 import { refusalWords } from '../register-users/refusal-words.ts';
 import { PROFILE_FIELD_RULES } from '../register-users/profile-field-rules.ts';
 import { refilled, validateProfile, type ProfileInput } from '../register-users/validate.ts';
+import { decodeCursor, encodeCursor } from '../home/cursor.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import { changeOutcome, type ChangeOutcome } from './change-outcome.ts';
 import type { ProfileQueries } from './queries.ts';
@@ -37,7 +38,8 @@ interface ProfilesDeps {
 const changeCommandId = (userId: string, requestId: string): string => derivedMessageId(CHANGE_NAMESPACE, `${userId}/${requestId.toLowerCase()}`);
 
 /**
- * `/@<handle>`, a person's public page (their display name and published videos), and
+ * `/@<handle>`, a person's channel (their display name, their public videos newest first, paged,
+ * and how often they were watched), and
  * `/account/profile`, where a logged-in user changes their display name and handle.
  */
 export function createProfilesApp({ messageStore, personalData, queries, newId }: ProfilesDeps) {
@@ -53,11 +55,18 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
         `Nobody on this site has ${wellFormed ? `the handle @${handle}` : 'that handle'}. It may have changed, or the link is mistyped.`,
         NO_SUCH_PERSON,
       );
-    const videos = await queries.publishedVideos(profile.userId);
+    const after = req.query.after === undefined ? undefined : decodeCursor(req.query.after);
+    if (req.query.after !== undefined && !after) throw new BadRequestError(`That page link is broken. Start again from @${profile.handle}’s newest videos.`);
+    const [page, totalViews] = await Promise.all([queries.videosPage(profile.userId, after), queries.totalViews(profile.userId)]);
+    const channel = `/@${encodeURIComponent(profile.handle)}`;
     res.render('profile', {
       title: profile.displayName,
       profile,
-      videos: videos.map((video) => ({
+      totalViews: viewsLabel(totalViews),
+      firstPage: !after,
+      channelHref: channel,
+      nextHref: page.next ? `${channel}?after=${encodeCursor(page.next)}` : undefined,
+      videos: page.videos.map((video) => ({
         href: `/videos/${video.videoId}`,
         posterUrl: `/videos/${video.videoId}/poster.jpg`,
         name: video.name ?? UNTITLED,

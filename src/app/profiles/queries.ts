@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { CatalogPosition } from '../home/cursor.ts';
+import { publicVideosPage, type CatalogPage } from '../home/queries.ts';
 
 interface PublicProfile {
   readonly userId: string;
@@ -6,15 +8,8 @@ interface PublicProfile {
   readonly handle: string;
 }
 
-interface ProfileVideo {
-  readonly videoId: string;
-  readonly name: string | null;
-  readonly durationSeconds: number | null;
-  readonly views: number;
-}
-
-/** How many of a person's videos their page lists (newest first). */
-const PAGE_VIDEOS = 60;
+/** How many of a person's videos a page of their channel lists (newest first). */
+const PAGE_VIDEOS = 12;
 
 /** The profiles projection (user_profiles) and the catalog (videos). */
 export function createProfileQueries(db: Knex) {
@@ -31,18 +26,15 @@ export function createProfileQueries(db: Knex) {
       return (await query.first('user_id')) !== undefined;
     },
 
-    /** Their published videos, newest first. */
-    async publishedVideos(userId: string): Promise<ProfileVideo[]> {
-      const rows = await db('videos')
-        .where({ owner_id: userId, status: 'published' })
-        .whereNotNull('published_at')
-        .orderBy([
-          { column: 'published_at', order: 'desc' },
-          { column: 'video_id', order: 'desc' },
-        ])
-        .limit(PAGE_VIDEOS)
-        .select<{ video_id: string; name: string | null; duration_seconds: number | null; views: string }[]>('video_id', 'name', 'duration_seconds', 'views');
-      return rows.map((row) => ({ videoId: row.video_id, name: row.name, durationSeconds: row.duration_seconds, views: Number(row.views) }));
+    /** A page of their public videos, newest first (the catalog's keyset). */
+    videosPage: (userId: string, after?: CatalogPosition): Promise<CatalogPage> => publicVideosPage(db, PAGE_VIDEOS, { after, ownerId: userId }),
+
+    /** How often their public videos were watched, all together (as each video's count has it). */
+    async totalViews(userId: string): Promise<number> {
+      const row = await db('videos')
+        .where({ owner_id: userId, status: 'published', visibility: 'public' })
+        .first<{ total: string | null } | undefined>(db.raw('sum(views)::text as total'));
+      return Number(row?.total ?? 0);
     },
   };
 }

@@ -9,6 +9,7 @@ import { HttpError, NotFoundError } from '../../web/errors.ts';
 import { durationLabel, UNTITLED, viewsLabel } from './format.ts';
 import { createVideoQueries, type WatchableVideo } from './queries.ts';
 import { sendStoredFile } from './send-stored-file.ts';
+import { mayWatch, type RolesOf } from './who-may-watch.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
@@ -17,28 +18,44 @@ const NOT_HERE = 'There is no published video here. It may have been taken down,
 // 410 Gone: the address was right, and the video will not come back.
 const VIDEO_NOT_FOUND = { title: 'Video not found' };
 const TAKEN_DOWN = 'This video was taken down by the site’s moderators and can no longer be watched. Browse the other videos from the home page.';
+const DELETED = 'This video was deleted, and its files with it: it cannot be watched any more. If someone sent you this link, ask them whether it is somewhere else.';
+const VIDEO_DELETED = { title: 'Video deleted', next: { href: '/', label: 'Browse all videos' } };
+/** What the creator (or an admin) is told about a video others cannot find. */
+const VISIBILITY_NOTES = {
+  draft: 'This video is a draft: only you can watch it here. Make it public or unlisted from your videos to share it.',
+  unlisted: 'This video is unlisted: anyone with its link can watch it, and it is in no list on this site.',
+  public: undefined,
+} as const;
 
 interface VideosAppDeps {
   readonly db: Knex;
   readonly videoStore: VideoStore;
+  /** The credentials projection's roles: admins may watch drafts too. */
+  readonly rolesOf: RolesOf;
 }
 
-/** Where a video is watched, and its files: for published videos only; a taken-down one is a 410, anything else a 404. */
-export function createVideosApp({ db, videoStore }: VideosAppDeps) {
+/**
+ * Where a video is watched, and its files: public and unlisted videos for anyone with the link, a
+ * draft for its creator and admins (404 for anyone else, as if it were not there); a taken-down
+ * one is a 410, a deleted one a 404 that says so, anything else a 404.
+ */
+export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
   const queries = createVideoQueries(db);
 
-  async function publishedVideo(req: Request): Promise<WatchableVideo> {
+  async function watchableVideo(req: Request): Promise<WatchableVideo> {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
     if (!videoId.success) throw new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
-    const id = videoId.data.toLowerCase();
-    const video = await queries.published(id);
-    if (video) return video;
-    throw (await queries.takenDown(id)) ? new HttpError(410, TAKEN_DOWN, { title: 'Video taken down' }) : new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
+    const video = await queries.video(videoId.data.toLowerCase());
+    if (video === 'takenDown') throw new HttpError(410, TAKEN_DOWN, { title: 'Video taken down' });
+    if (video === 'deleted') throw new NotFoundError(DELETED, VIDEO_DELETED);
+    if (video && (await mayWatch(req, video, rolesOf))) return video;
+    throw new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
   }
 
   const router = Router();
   router.get('/:videoId', async (req, res) => {
-    const video = await publishedVideo(req);
+    const video = await watchableVideo(req);
+    const own = req.context.userId !== null && req.context.userId === video.ownerId;
     // The viewing form (and the script that posts it when playback starts) needs a token.
     issueCsrfToken(req, res);
     const base = `/videos/${video.videoId}`;
@@ -59,24 +76,28 @@ export function createVideosApp({ db, videoStore }: VideosAppDeps) {
         posterUrl: `${base}/poster.jpg`,
         viewsUrl: `${base}/views`,
         // Its creator can go straight to where it is named and described.
-        editUrl: req.context.userId !== null && req.context.userId === video.ownerId ? `/creators-portal/videos/${video.videoId}` : undefined,
+        editUrl: own ? `/creators-portal/videos/${video.videoId}` : undefined,
+        // Only a draft's creator or an admin sees a draft, so its note is for them; an unlisted one's only for its creator.
+        visibilityNote: video.visibility === 'draft' || own ? VISIBILITY_NOTES[video.visibility] : undefined,
+        // Search engines are kept off what is not public: an unlisted link shared somewhere public stays unlisted.
+        noindex: video.visibility !== 'public',
       },
     });
   });
 
   router.get('/:videoId/video.mp4', async (req, res) => {
-    const video = await publishedVideo(req);
+    const video = await watchableVideo(req);
     await sendStoredFile(req, res, videoStore, video.transcodedUri, 'video/mp4');
   });
 
   router.get('/:videoId/poster.jpg', async (req, res) => {
-    const video = await publishedVideo(req);
+    const video = await watchableVideo(req);
     await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
   });
 
   // Where the watch page's script lands after counting a viewing: the count, cheaply.
   router.get('/:videoId/views', async (req, res) => {
-    const video = await publishedVideo(req);
+    const video = await watchableVideo(req);
     res.set('Cache-Control', 'no-store').json({ views: video.views });
   });
 

@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
+import { VISIBILITIES, type Visibility } from '../../contracts/video-publishing.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
 
-/** A published video as its watch page and media routes need it. */
+/** A published (converted) video as its watch page and media routes need it; who may see it is its visibility. */
 export interface WatchableVideo {
   readonly videoId: string;
   readonly ownerId: string | null;
+  readonly visibility: Visibility;
   readonly name: string | null;
   readonly description: string;
   readonly creator: string | null;
@@ -18,9 +20,14 @@ export interface WatchableVideo {
   readonly posterUri: string;
 }
 
+/** Why a video is not watchable, when its row says. */
+export type GoneReason = 'takenDown' | 'deleted';
+
 interface WatchableRow {
   video_id: string;
   owner_id: string | null;
+  status: string | null;
+  visibility: string;
   name: string | null;
   description: string;
   creator: string | null;
@@ -36,13 +43,18 @@ interface WatchableRow {
 /** The catalog projection (videos), and the credentials projection for the creator's name. */
 export function createVideoQueries(db: Knex) {
   return {
-    /** Undefined unless the video is published and its files are known. */
-    async published(videoId: string): Promise<WatchableVideo | undefined> {
+    /**
+     * The video when it is converted and its files are known, whatever its visibility (the caller
+     * decides who sees it); else why it is gone, if it is; else undefined.
+     */
+    async video(videoId: string): Promise<WatchableVideo | GoneReason | undefined> {
       const row = await withCreatorProfile(db('videos as v'))
-        .where({ 'v.video_id': videoId, 'v.status': 'published' })
+        .where({ 'v.video_id': videoId })
         .first<WatchableRow | undefined>(
           'v.video_id',
           'v.owner_id',
+          'v.status',
+          'v.visibility',
           'v.name',
           'v.description',
           db.raw(CREATOR_LABEL_SQL),
@@ -53,10 +65,13 @@ export function createVideoQueries(db: Knex) {
           'v.transcoded_uri',
           'v.poster_uri',
         );
-      if (!row?.transcoded_uri || !row.poster_uri) return undefined;
+      if (row?.status === 'takenDown' || row?.status === 'deleted') return row.status;
+      if (row?.status !== 'published' || !row.transcoded_uri || !row.poster_uri) return undefined;
       return {
         videoId: row.video_id,
         ownerId: row.owner_id,
+        // A value this code does not know is treated as the most private.
+        visibility: VISIBILITIES.find((known) => known === row.visibility) ?? 'draft',
         name: row.name,
         description: row.description,
         creator: row.creator || null,
@@ -68,11 +83,6 @@ export function createVideoQueries(db: Knex) {
         transcodedUri: row.transcoded_uri,
         posterUri: row.poster_uri,
       };
-    },
-
-    /** Was it taken down by an admin? Asked only of a video that is not published, to say so rather than "not found". */
-    async takenDown(videoId: string): Promise<boolean> {
-      return (await db('videos').where({ video_id: videoId, status: 'takenDown' }).first('video_id')) !== undefined;
     },
   };
 }
