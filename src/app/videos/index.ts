@@ -18,7 +18,8 @@ const NOT_HERE = 'There is no published video here. It may have been taken down,
 // 410 Gone: the address was right, and the video will not come back.
 const VIDEO_NOT_FOUND = { title: 'Video not found' };
 const TAKEN_DOWN = 'This video was taken down by the site’s moderators and can no longer be watched. Browse the other videos from the home page.';
-const DELETED = 'This video was deleted, and its files with it: it cannot be watched any more. If someone sent you this link, ask them whether it is somewhere else.';
+const DELETED =
+  'This video was deleted, and its files with it: it cannot be watched any more. If someone sent you this link, ask them whether it is somewhere else.';
 const VIDEO_DELETED = { title: 'Video deleted', next: { href: '/', label: 'Browse all videos' } };
 /** What the creator (or an admin) is told about a video others cannot find. */
 const VISIBILITY_NOTES = {
