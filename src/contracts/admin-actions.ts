@@ -36,6 +36,8 @@ export const adminActionSchemas = {
   UserErasureRequested: z.object({ ...base, userId: z.uuid() }),
   /** An admin took a video down from the portal; the TakeDownVideo command follows it, with the same trace. */
   VideoTakeDownRequested: z.object({ ...base, videoId: z.uuid(), reason: z.string().max(500) }),
+  /** An admin deleted a video from the portal, after confirming; the DeleteVideo command follows it, with the same trace. */
+  VideoDeleteRequested: z.object({ ...base, videoId: z.uuid() }),
   /** The admin asked identity to send the user's welcome email again (ResendRegistrationEmail). */
   WelcomeEmailResendRequested: z.object({ ...base, userId: z.uuid() }),
 } as const;

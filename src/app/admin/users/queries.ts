@@ -147,10 +147,11 @@ export function createUsersQueries(db: Knex) {
       return rows.map((row) => ({ videoId: row.video_id, status: row.status }));
     },
 
-    /** Their newest videos first. */
+    /** Their newest videos first; deleted ones are in no list (their admin page and stream remain). */
     async videos(userId: string, limit: number): Promise<UserVideo[]> {
       const rows = await db('admin_user_videos')
         .where({ user_id: userId })
+        .whereNot({ status: 'deleted' })
         .orderBy('global_position', 'desc')
         .limit(limit)
         .select<{ video_id: string; name: string | null; status: string; accepted_at: Date; global_position: string }[]>(

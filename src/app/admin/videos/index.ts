@@ -11,6 +11,7 @@ import { streamMessagesHref, timeLabel } from '../shared/format.ts';
 import { exportHref } from '../shared/links.ts';
 import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
+import { addDeleteRoutes } from './delete.ts';
 import { createVideoQueries, type AdminVideo } from './queries.ts';
 import { videoStatusLabel } from '../shared/video-status.ts';
 import { sendTakeDown, takeDownCommandId } from '../shared/take-down.ts';
@@ -35,7 +36,7 @@ function videoIdIn(text: string): string | undefined {
 }
 
 /**
- * Videos: find one by its address or id, and take it down. A take-down is recorded as the
+ * Videos: find one by its address or id, take it down or delete it (./delete.ts). A take-down is recorded as the
  * admin's action (VideoTakeDownRequested), then sent to video-publishing as TakeDownVideo in the
  * admin's name; the component checks the role itself (src/contracts/video-publishing.md, "Who is
  * an admin").
@@ -62,22 +63,26 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
         videoId: video.videoId,
         name: video.name ?? 'Untitled',
         status: videoStatusLabel(video.status),
+        visibility: video.status === 'published' ? video.visibility : undefined,
+        deleted: video.status === 'deleted',
         uploaded: timeLabel(video.acceptedAt),
         ownerHref: `/admin/users/${video.ownerId}`,
         owner: video.ownerEmail ?? video.ownerId,
         ownerName: video.ownerName,
+        // Admins may watch drafts too.
         watchHref: video.status === 'published' ? `/videos/${video.videoId}` : undefined,
         messagesHref: streamMessagesHref(videoPublishingStreamName(video.videoId)),
         asOfHref: asOfHref('video', video.videoId),
         exportHref: exportHref('video', video.videoId),
         actionHref: `${videoHref(video.videoId)}/take-down`,
+        deleteHref: `${videoHref(video.videoId)}/delete`,
       },
       takenDown: takenDown && {
         time: timeLabel(takenDown.time),
         by: takenDown.metadata.userId ?? 'an admin',
         reason: typeof takenDownData.reason === 'string' ? takenDownData.reason : '',
       },
-      // A new key per page: posting this form twice takes the video down once.
+      // A new key per page: posting this form twice takes the video down (or deletes it) once.
       requestId: randomUUID(),
       reason: form.reason ?? '',
       error: form.error,
@@ -129,6 +134,8 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
       : 'Take-down sent: the video leaves the catalog and its page within a moment, and this page says so once it has.';
     res.redirect(303, videoHref(video.videoId));
   });
+
+  addDeleteRoutes(router, { messageStore, videoOf, videoHref });
 
   return { path: 'videos', title: 'Videos', router, viewsDir: VIEWS_DIR };
 };

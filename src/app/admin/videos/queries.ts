@@ -9,8 +9,10 @@ export interface AdminVideo {
   /** The owner's display name (user_profiles); null without a row. */
   readonly ownerName: string | null;
   readonly name: string | null;
-  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown' */
+  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'takenDown' | 'deleted' */
   readonly status: string;
+  /** 'draft' | 'unlisted' | 'public': who may watch it once it is published. */
+  readonly visibility: string;
   readonly acceptedAt: Date;
 }
 
@@ -22,9 +24,18 @@ export function createVideoQueries(db: Knex) {
         .leftJoin('user_profiles as p', 'p.user_id', 'v.user_id')
         .where('v.video_id', videoId)
         .first<
-          | { video_id: string; user_id: string; email: string | null; display_name: string | null; name: string | null; status: string; accepted_at: Date }
+          | {
+              video_id: string;
+              user_id: string;
+              email: string | null;
+              display_name: string | null;
+              name: string | null;
+              status: string;
+              visibility: string;
+              accepted_at: Date;
+            }
           | undefined
-        >('v.video_id', 'v.user_id', 'u.email', 'p.display_name', 'v.name', 'v.status', 'v.accepted_at');
+        >('v.video_id', 'v.user_id', 'u.email', 'p.display_name', 'v.name', 'v.status', 'v.visibility', 'v.accepted_at');
       return (
         row && {
           videoId: row.video_id,
@@ -33,6 +44,7 @@ export function createVideoQueries(db: Knex) {
           ownerName: row.display_name,
           name: row.name,
           status: row.status,
+          visibility: row.visibility,
           acceptedAt: row.accepted_at,
         }
       );
