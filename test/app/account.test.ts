@@ -200,9 +200,12 @@ test('account: deletion unpublishes their videos, erases them, ends every sessio
   const ada = await registerThroughTheSite(system, email, PASSWORD);
   const video = { ...newVideo(), ownerId: ada };
   const othersVideo = newVideo();
+  // A draft is seen by its owner alone: nothing to take off the site, so neither counted nor sent.
+  const draft = { ...newVideo(), ownerId: ada };
   for (const each of [video, othersVideo])
     await writeEvents(system.messageStore, each, controls.accepted(each), controls.published(each), controls.named(each, 'A video'));
-  await waitUntil('the videos published for their creators', async () => (await system.db('creators_videos').where({ status: 'published' })).length === 2);
+  await writeEvents(system.messageStore, draft, controls.accepted(draft, undefined, 'draft'), controls.published(draft), controls.named(draft, 'A draft'));
+  await waitUntil('the videos published for their creators', async () => (await system.db('creators_videos').where({ status: 'published' })).length === 3);
 
   const laptop = cookieBrowser(system.app);
   const phone = cookieBrowser(system.app);
@@ -227,9 +230,10 @@ test('account: deletion unpublishes their videos, erases them, ends every sessio
     'their video was asked to be unpublished',
   );
   t.deepEqual(await system.messageStore.readStream(videoPublishingCommandStreamName(othersVideo.videoId)), [], 'someone else’s was not');
+  t.deepEqual(await system.messageStore.readStream(videoPublishingCommandStreamName(draft.videoId)), [], 'nor their draft');
   await waitUntil(
     'their video off the site',
-    async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'unpublished',
+    async () => (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
   );
   t.ok(await createPersonalData(system.db).isErased(ada), 'their key is gone');
   const identity = await system.messageStore.readStream(identityStreamName(ada));
@@ -293,7 +297,7 @@ test('account: deletion unpublishes a video their list still shows as converting
   if (asked.length > 0)
     await waitUntil(
       'the video off the site',
-      async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'unpublished',
+      async () => (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
     );
   t.pass('it comes off the site');
 });
@@ -321,7 +325,7 @@ test('account: a deletion run again after a crash unpublishes a video that was c
   await deleteOwnAccount({ messageStore: system.messageStore, personalData, sessions, queries: listed('published') }, ada, randomUUID());
   const unpublished = await waitUntil(
     'the video off the site',
-    async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'unpublished',
+    async () => (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
     { timeoutMs: 5_000 },
   ).catch(() => false);
   t.ok(unpublished, 'the second run takes it off the site');

@@ -138,6 +138,8 @@ test('record a viewing: a video that is not published is refused with a 404 page
   const cases = [
     ['a video id nobody has used', randomUUID()],
     ['a video taken down', await catalogVideo(system.db, { status: 'unpublished' })],
+    ['a draft (seen by its creator alone, it has no viewers to count)', await catalogVideo(system.db, { visibility: 'draft' })],
+    ['a deleted video', await catalogVideo(system.db, { status: 'deleted' })],
   ] as const;
   for (const [what, videoId] of cases) {
     const refused = await post(videoId);

@@ -91,7 +91,9 @@ scopedTest(
     const own = await viewers['its creator'].get(`/videos/${draft.videoId}`);
     t.match(own.text, /This video is a draft: only you can watch it here/, 'its creator is told it is a draft');
     t.match(own.text, /<meta name="robots" content="noindex">/, 'kept out of search engines');
+    t.doesNotMatch(own.text, /Count my viewing|data-viewing-form/, 'and offered no viewing to count: a draft has no viewers');
     const shared = await viewers.anonymous.get(`/videos/${unlisted.videoId}`);
+    t.match(shared.text, /Count my viewing/, 'an unlisted video has');
     t.match(shared.text, /<meta name="robots" content="noindex">/, 'an unlisted video too');
     t.doesNotMatch(shared.text, /This video is unlisted/, 'a visitor with the link is not told about lists');
     t.match((await viewers['its creator'].get(`/videos/${unlisted.videoId}`)).text, /This video is unlisted/, 'its creator is');

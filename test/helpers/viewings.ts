@@ -23,13 +23,18 @@ export async function videosWatched(db: Knex): Promise<number> {
  */
 export async function catalogVideo(
   db: Knex,
-  { videoId = randomUUID(), status = 'published' }: { videoId?: string; status?: 'published' | 'unpublished' } = {},
+  {
+    videoId = randomUUID(),
+    status = 'published',
+    visibility = 'public',
+  }: { videoId?: string; status?: 'published' | 'unpublished' | 'deleted'; visibility?: 'draft' | 'unlisted' | 'public' } = {},
 ): Promise<string> {
   await db('videos').insert({
     video_id: videoId,
     owner_id: randomUUID(),
     name: 'A video to watch',
     status,
+    visibility,
     transcoded_uri: `video-store:transcoded/${videoId}.mp4`,
     poster_uri: `video-store:posters/${videoId}.jpg`,
     duration_seconds: 10,

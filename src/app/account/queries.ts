@@ -50,6 +50,8 @@ export function createAccountQueries(db: Knex) {
       const rows = await db('creators_videos')
         .where({ owner_id: userId })
         .whereIn('status', ['uploaded', 'transcoding', 'published'])
+        // A draft is seen by nobody but its owner: there is nothing to take off the site.
+        .whereNot('visibility', 'draft')
         .orderBy('uploaded_at')
         .select<{ video_id: string; status: string }[]>('video_id', 'status');
       return {

@@ -82,6 +82,8 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
         visibilityNote: video.visibility === 'draft' || own ? VISIBILITY_NOTES[video.visibility] : undefined,
         // Search engines are kept off what is not public: an unlisted link shared somewhere public stays unlisted.
         noindex: video.visibility !== 'public',
+        // Only its creator and admins see a draft: the viewing counter (record-viewings) refuses it.
+        countsViewings: video.visibility !== 'draft',
       },
     });
   });
