@@ -13,7 +13,7 @@ import { BadRequestError, NotFoundError, ServiceUnavailableError, TooManyRequest
 import { counted } from '../../plural.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
 import { createCommandSender } from './commands.ts';
-import { followOperation, senderOf, YOUR_VIDEOS, type PortalKit } from './kit.ts';
+import { followOperation, senderOf, type PortalKit } from './kit.ts';
 import { createOperationPage, createOperationStatus } from './operation-page.ts';
 import { posterRoutes } from './poster-routes.ts';
 import { createCreatorsPortalQueries } from './queries.ts';
@@ -79,9 +79,14 @@ export function createCreatorsPortalApp({
   const router = Router();
   // An action posted by someone not logged in gets the same 404 as another creator's would (the
   // issue's rule: nothing about a video is confirmed to strangers); pages send them to log in.
-  router.use((req, _res, next) =>
-    next(req.context.userId || req.method === 'GET' || req.method === 'HEAD' ? undefined : new NotFoundError('There is no such page.', { next: YOUR_VIDEOS })),
-  );
+  // A video's pages and files are 404 to them too (whether a video exists is not told to
+  // strangers), with a way to log in for its owner.
+  router.use((req, _res, next) => {
+    if (req.context.userId) return next();
+    const isPage = (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/videos/');
+    const logIn = { href: `/auth/log-in?returnTo=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : PORTAL_PATH)}`, label: 'Log in' };
+    next(isPage ? undefined : new NotFoundError('There is no such page, or you need to log in to see it.', { next: logIn }));
+  });
   router.use(requireUser());
 
   /**

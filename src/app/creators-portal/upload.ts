@@ -156,6 +156,8 @@ export function receiveUpload(
       if (!Object.hasOwn(fields, name)) fields[name] = value;
     });
     parser.on('file', (field, file, info) => {
+      // A part we do not store may be cut off by a refusal (the parser destroyed): not an error of ours.
+      file.on('error', () => undefined);
       // A browser sends an empty part named "" when no file was chosen.
       if (field !== fileField || stored || info.filename === '') {
         file.resume();
