@@ -24,6 +24,7 @@ import * as passwordVersions from './20261207200001_password_versions.ts';
 import * as emailVerified from './20261207300001_email_verified.ts';
 import * as videoVisibility from './20261208100001_video_visibility.ts';
 import * as videoVisibilityListings from './20261208100002_video_visibility_listings.ts';
+import * as videoOperationsPerKind from './20261208100020_video_operations_per_kind.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -58,6 +59,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261207300001_email_verified', emailVerified],
   ['20261208100001_video_visibility', videoVisibility],
   ['20261208100002_video_visibility_listings', videoVisibilityListings],
+  ['20261208100020_video_operations_per_kind', videoOperationsPerKind],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -37,12 +37,14 @@ scopedTest('videos: a real video uploaded over HTTP is transcoded and published,
   const posted = await agent
     .post(action)
     .set(FROM_THIS_SITE)
+    .field('visibility', 'public')
     .attach('video', await readFile(file), { filename: 'lesson.mp4', contentType: 'video/mp4' });
   t.equal(posted.status, 303, 'the upload is accepted');
 
   const done = await settled(agent, posted.headers.location!);
-  const watch = done.status === 303 ? done.headers.location! : /href="(\/videos\/[0-9a-f-]{36})"/.exec(done.text)?.[1];
-  t.match(watch ?? '', /^\/videos\/[0-9a-f-]{36}$/, 'the operation ends at the watch page');
+  const videoId = /^\/creators-portal\/videos\/([0-9a-f-]{36})$/.exec(done.headers.location ?? '')?.[1];
+  t.ok(videoId, "the operation ends at the video's page in the portal");
+  const watch = `/videos/${videoId}`;
   const page = await waitUntil('the watch page', async () => {
     const answer = await request(system.app).get(watch!);
     return answer.status === 200 ? answer : undefined;

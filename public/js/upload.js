@@ -4,8 +4,22 @@ const form = document.querySelector('form[data-upload]');
 
 const megabytes = (bytes) => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 
+/** A title from a file's name, as the server makes one: no folder, no extension, underscores as spaces. */
+function titleFromFileName(name) {
+  return name
+    .split(/[\\/]/)
+    .pop()
+    .replace(/\.[^.\s]{1,5}$/, '')
+    .replace(/_+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** The message of our error page (a 403, 413 or 400 answered to the upload). */
 function messageOf(page, status) {
+  // A refused form (400) marks each field's problem; that is the message.
+  const fieldErrors = page ? [...page.querySelectorAll('main .field__error')].map((p) => p.textContent.trim()) : [];
+  if (fieldErrors.length > 0) return fieldErrors.join(' ');
   const paragraphs = page ? [...page.querySelectorAll('main p')].filter((p) => !p.classList.contains('error-status')) : [];
   return paragraphs[0]?.textContent?.trim() || `The upload failed (HTTP ${status}). Please try again.`;
 }
@@ -20,6 +34,16 @@ if (form) {
   const cancel = form.querySelector('[data-upload-cancel]');
   const maxBytes = Number(form.dataset.maxBytes);
   let request = null;
+  const title = form.querySelector('[data-title-from-file]');
+  // Filled from the file's name until the creator types a title of their own.
+  let titleTyped = title?.value.trim() !== '';
+  title?.addEventListener('input', () => {
+    titleTyped = title.value.trim() !== '';
+  });
+  input.addEventListener('change', () => {
+    const file = input.files?.[0];
+    if (title && file && !titleTyped) title.value = titleFromFileName(file.name);
+  });
 
   const showError = (message) => {
     error.textContent = message;

@@ -13,6 +13,7 @@ import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 import { videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { tempDir } from '../fixtures/video-sources.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
+import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 
 interface Row {
   trace_id: string;
@@ -234,4 +235,110 @@ scopedTest('video-operations: an event with no trace is passed over; a command w
   );
   t.match(skipped[0]?.reason ?? '', /metadata\.traceId/, 'the missing trace named');
   t.match(skipped[1]?.reason ?? '', /metadata\.traceId/, 'and the malformed one');
+});
+
+/** A message as a test writes it, on a trace of its own choosing. */
+const message = (type: string, data: Record<string, unknown>, metadata: { traceId: string; userId: string }) => ({ id: randomUUID(), type, data, metadata });
+
+scopedTest(
+  "video-operations: an upload's title and description share its trace, yet their answers do not settle the upload: each command kind is its own operation, whichever subscriber comes first",
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const [commandsSubscriber, outcomesSubscriber] = aggregator(store, db);
+    for (const outcomeFirst of [false, true]) {
+      const video = newVideo();
+      const metadata = { traceId: randomUUID(), userId: video.ownerId };
+      await writeCommand(store, publishVideoControl({ ...video, visibility: 'draft' }, metadata));
+      await writeCommand(store, message('NameVideo', { videoId: video.videoId, name: 'Knots' }, metadata));
+      await writeEvents(store, video, controls.accepted(video, metadata), controls.named(video, 'Knots', metadata));
+      for (const subscriber of outcomeFirst ? [outcomesSubscriber, commandsSubscriber] : [commandsSubscriber, outcomesSubscriber]) await drain(subscriber);
+      const kinds = async () =>
+        (await db('video_operations').where({ trace_id: metadata.traceId }).orderBy('kind').select<Row[]>('kind', 'status')).map((row) => [
+          row.kind,
+          row.status,
+        ]);
+      const order = outcomeFirst ? 'outcomes read first' : 'commands read first';
+      t.deepEqual(
+        await kinds(),
+        [
+          ['name', 'done'],
+          ['publish', 'pending'],
+        ],
+        `${order}: the title is saved, the upload still converting`,
+      );
+      await writeEvents(store, video, controls.published(video, metadata));
+      await drain(outcomesSubscriber);
+      t.deepEqual(
+        await kinds(),
+        [
+          ['name', 'done'],
+          ['publish', 'done'],
+        ],
+        `${order}: then the conversion settles the upload`,
+      );
+    }
+  },
+);
+
+scopedTest('video-operations: visibility, delete and poster commands are followed to their answers (done, or failed with the reason)', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const video = newVideo();
+  const { videoId, ownerId } = video;
+  const cases = [
+    [
+      'visibility',
+      message('SetVideoVisibility', { videoId, visibility: 'public' }, { traceId: randomUUID(), userId: ownerId }),
+      'VideoVisibilityChanged',
+      { videoId, visibility: 'public' },
+    ],
+    [
+      'visibility',
+      message('SetVideoVisibility', { videoId, visibility: 'public' }, { traceId: randomUUID(), userId: ownerId }),
+      'VideoVisibilityRejected',
+      { videoId, visibility: 'public', reason: 'the video already has that visibility' },
+    ],
+    [
+      'poster',
+      message('ChooseVideoPoster', { videoId, candidate: 2 }, { traceId: randomUUID(), userId: ownerId }),
+      'VideoPosterChanged',
+      { videoId, posterUri: uriOfKey(videoKeys.posterCandidate(videoId, 2)) },
+    ],
+    [
+      'poster',
+      message('UploadVideoPoster', { videoId, imageUri: uriOfKey(videoKeys.posterUpload(videoId, randomUUID())) }, { traceId: randomUUID(), userId: ownerId }),
+      'VideoPosterRejected',
+      { videoId, reason: 'the image could not be read' },
+    ],
+    [
+      'delete',
+      message('DeleteVideo', { videoId }, { traceId: randomUUID(), userId: ownerId }),
+      'VideoDeleteRejected',
+      { videoId, reason: 'only the video’s owner can change it' },
+    ],
+    ['delete', message('DeleteVideo', { videoId }, { traceId: randomUUID(), userId: ownerId }), 'VideoDeleted', { videoId, ownerId }],
+  ] as const;
+  for (const [, command, answer, data] of cases) {
+    await writeCommand(store, command);
+    await writeEvents(store, video, message(answer, data, command.metadata));
+  }
+  await catchUp(store, db);
+  await catchUp(store, db);
+  const rows = await allRows(db);
+  t.deepEqual(
+    cases.map(([, command]) => {
+      const row = rows.find((each) => each.trace_id === command.metadata.traceId);
+      return [row?.kind, row?.status, row?.reason];
+    }),
+    [
+      ['visibility', 'done', null],
+      ['visibility', 'failed', 'the video already has that visibility'],
+      ['poster', 'done', null],
+      ['poster', 'failed', 'the image could not be read'],
+      ['delete', 'failed', 'only the video’s owner can change it'],
+      ['delete', 'done', null],
+    ],
+    'settled by their answers, once (read twice)',
+  );
 });

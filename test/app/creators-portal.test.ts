@@ -56,6 +56,7 @@ async function filesIn(dir: string): Promise<string[]> {
 }
 
 const commands = (system: TestSystem) => system.messageStore.readCategory(COMMANDS);
+const publishCommands = async (system: TestSystem) => (await commands(system)).filter((command) => command.type === 'PublishVideo');
 
 /** The portal alone on an Express app, as a logged-in creator sees it, with some of its parts replaced. */
 function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof createCreatorsPortalApp>[0]>, userId?: string): express.Express {
@@ -169,13 +170,20 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
   t.match(traceId, UUID, 'to the operation page of this action');
 
   const written = await commands(system);
-  t.equal(written.length, 1, 'one command');
-  const [command] = written;
+  t.deepEqual(
+    written.map((each) => each.type),
+    ['PublishVideo', 'NameVideo'],
+    'PublishVideo, then NameVideo with a title from the file name (no title was typed)',
+  );
+  const [command, named] = written;
   t.equal(command?.type, 'PublishVideo');
+  t.deepEqual(named?.data, { videoId: (command?.data as { videoId: string }).videoId, name: 'passwd' }, 'the file name without its folder or extension');
+  t.equal(named?.metadata.traceId, traceId, 'on the same trace: one action');
   const data = videoPublishingCommandSchemas.PublishVideo.parse(command?.data);
   t.equal(data.ownerId, account.userId, 'owned by the uploader');
   t.equal(command?.streamName, `videoPublishing:command-${data.videoId}`, "in the video's command stream");
   t.equal(data.sourceUri, uriOfKey(videoKeys.source(data.videoId)), 'the file is named by the video id, not by the upload');
+  t.equal(data.visibility, 'draft', 'a draft unless the creator chose otherwise');
   t.deepEqual(command?.metadata, { traceId, userId: account.userId, schemaVersion: '1' }, 'metadata carries the trace and the user');
 
   const stored = await system.videoStore.open(data.sourceUri);
@@ -186,7 +194,7 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
 
   const pending = await agent.get(posted.headers.location!).expect(200);
   t.match(pending.text, /<meta http-equiv="refresh" content="2">/, 'before any subscriber has seen it, the page says pending and refreshes');
-  t.match(pending.text, /Publishing your video/, 'and what is pending');
+  t.match(pending.text, /Uploading your video/, 'and what is pending');
   const someoneElse = await loggedIn(system);
   t.equal((await someoneElse.agent.get(posted.headers.location!)).status, 404, 'another user gets 404 for it, even before it is recorded');
   t.doesNotMatch(pending.text, /<script>/, 'with no inline script');
@@ -210,7 +218,7 @@ test('creators portal: a file over MAX_UPLOAD_BYTES → 413, nothing written, no
     .set(FROM_THIS_SITE)
     .attach('video', Buffer.alloc(5 * 1024 * 1024, 2), 'fits.mp4');
   t.equal(justRight.status, 303, 'a file of exactly the limit is taken');
-  t.equal((await commands(system)).length, 1, 'only the one that fits was written');
+  t.equal((await publishCommands(system)).length, 1, 'only the one that fits was written');
   t.equal((await filesIn(system.videoDir)).length, 1, 'and only its file is on disk');
 });
 
@@ -297,7 +305,7 @@ test("creators portal: the list shows the creator's own videos, newest first, wi
   t.match(page.text, new RegExp(`href="/videos/${published.videoId}"`), 'a published video links to its watch page');
 });
 
-test('creators portal: name, describe and unpublish write one command each for the owner; three renames in a row → three NameVideo commands', async (t) => {
+test('creators portal: name, describe and visibility write one command each for the owner; three renames in a row → three NameVideo commands', async (t) => {
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
   const { agent, account } = await loggedIn(system);
@@ -318,7 +326,7 @@ test('creators portal: name, describe and unpublish write one command each for t
     locations.push(answer.headers.location ?? '');
   }
   t.equal((await post('description', { description: 'Line one\nLine two' })).status, 303, 'describe → 303');
-  t.equal((await post('unpublish', {})).status, 303, 'unpublish → 303');
+  t.equal((await post('visibility', { visibility: 'draft' })).status, 303, 'make it a draft → 303');
 
   const written = await commands(system);
   t.deepEqual(
@@ -328,7 +336,7 @@ test('creators portal: name, describe and unpublish write one command each for t
       ['NameVideo', { videoId: video.videoId, name: 'Second' }],
       ['NameVideo', { videoId: video.videoId, name: 'Third' }],
       ['DescribeVideo', { videoId: video.videoId, description: 'Line one\nLine two' }],
-      ['UnpublishVideo', { videoId: video.videoId }],
+      ['SetVideoVisibility', { videoId: video.videoId, visibility: 'draft' }],
     ],
     'in order, in the video’s command stream',
   );
@@ -371,7 +379,9 @@ test("creators portal: another creator gets 404 for every page and action on som
   for (const [what, fields] of [
     ['name', { name: 'Hijacked' }],
     ['description', { description: 'Hijacked' }],
-    ['unpublish', {}],
+    ['visibility', { visibility: 'public' }],
+    ['delete', {}],
+    ['poster', { candidate: '0' }],
   ] as const) {
     const answer = await agent
       .post(`${base}/${what}`)
@@ -383,6 +393,9 @@ test("creators portal: another creator gets 404 for every page and action on som
   }
   t.equal((await agent.get(base)).status, 404, 'its page → 404');
   t.equal((await agent.get(`${base}/poster.jpg`)).status, 404, 'its poster → 404');
+  t.equal((await agent.get(`${base}/video.mp4`)).status, 404, 'its file → 404');
+  t.equal((await agent.get(`${base}/frames/0.jpg`)).status, 404, 'its frames → 404');
+  t.equal((await agent.get(`${base}/delete`)).status, 404, 'its delete confirmation → 404');
   t.equal((await agent.get(`/creators-portal/operations/${operation}`)).status, 404, "the owner's operation page → 404");
   t.equal((await agent.get(`/creators-portal/operations/${randomUUID()}`)).status, 404, 'an unknown operation → 404');
   t.equal((await agent.get('/creators-portal/operations/not-a-uuid')).status, 404, 'a malformed one → 404');
@@ -417,21 +430,25 @@ test('creators portal: the operation page follows an action — pending refreshe
   const failedName = await page(
     await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'failed', reason: 'a name cannot be blank' }),
   ).expect(200);
-  t.match(failedName.text, /The new name was not saved/, 'a rejected rename says so');
+  t.match(failedName.text, /The new title was not saved/, 'a rejected rename says so');
   t.match(failedName.text, /A name cannot be blank\./, 'with the reason as a sentence');
   t.match(failedName.text, new RegExp(`href="/creators-portal/videos/${video.videoId}"`), 'and links back to the video');
 
   const renamed = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'done' }));
   t.equal(renamed.status, 303, 'done: on to the video');
   t.equal(renamed.headers.location, `/creators-portal/videos/${video.videoId}`, "a rename goes to the video's page in the portal");
-  t.match((await agent.get(renamed.headers.location!)).text, /Renamed\./, 'which says it worked');
+  t.match((await agent.get(renamed.headers.location!)).text, /Title saved\./, 'which says it worked');
 
   const published = await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'done' });
-  t.equal((await page(published)).status, 200, 'a publish that is done before the catalog has it still waits');
-  await system.db('videos').insert({ video_id: video.videoId, owner_id: userId, status: 'published', published_at: new Date() });
+  t.equal((await page(published)).status, 200, 'a conversion that is done before the creator’s list has it still waits');
+  await system.db('creators_videos').where({ video_id: video.videoId }).update({ status: 'published', visibility: 'draft' });
   const ready = await page(published);
   t.equal(ready.status, 303, 'then goes on');
-  t.equal(ready.headers.location, `/videos/${video.videoId}`, 'to the watch page');
+  t.equal(
+    ready.headers.location,
+    `/creators-portal/videos/${video.videoId}`,
+    'to its page in the portal, where the creator watches it (a draft has no public page)',
+  );
 });
 
 test('upload slots: two at once per creator and a limit for the process; a slot comes back when an upload ends', (t) => {
@@ -503,7 +520,7 @@ test('creators portal: a creator with as many videos waiting and converting as t
     /You already have 4 videos waiting to be converted, the most we take at once\. Wait until one of them is published, then upload this one\./,
     'saying why and what to do',
   );
-  t.equal((await commands(system)).length, 1, 'no command for it');
+  t.equal((await publishCommands(system)).length, 1, 'no command for it');
   t.deepEqual(await filesIn(system.videoDir), files, 'and no file kept');
   const someoneElse = await loggedIn(system);
   t.equal(

@@ -2,7 +2,7 @@ import { videoPublishingCommandSchemas, type VideoPublishingCommand } from '../.
 import { parseMessage } from '../../contracts/parse.ts';
 import { type RawMessage } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
-import { firstPerTrace, traceOf, type OperationKind, type OperationRow } from './operation.ts';
+import { firstPerOperation, traceOf, type OperationKind, type OperationRow } from './operation.ts';
 
 // A take-down is an admin's action, recorded in adminActions-<adminId>, not a creator's operation.
 type CreatorCommand = Exclude<VideoPublishingCommand['type'], 'TakeDownVideo'>;
@@ -42,6 +42,6 @@ function parseCommand(message: RawMessage): OperationRow | undefined {
 export const commandsProjection: BatchProjection<OperationRow> = {
   parse: parseCommand,
   async apply(rows, trx) {
-    await trx('video_operations').insert(firstPerTrace(rows)).onConflict('trace_id').ignore();
+    await trx('video_operations').insert(firstPerOperation(rows)).onConflict(['trace_id', 'kind']).ignore();
   },
 };

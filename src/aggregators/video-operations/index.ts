@@ -12,8 +12,9 @@ export const VIDEO_OPERATIONS_SUBSCRIBER_IDS = {
 } as const;
 
 /**
- * Keeps video_operations, one row per creator action (found by the trace id its command
- * carries): pending from the command, then done or failed from the component's answer. The
+ * Keeps video_operations, one row per creator action and command kind (found by the trace id
+ * its commands carry; an upload with a title sends PublishVideo and NameVideo on one trace):
+ * pending from the command, then done or failed from the component's answer. The
  * command and its answer are in two categories, read by two subscribers that may be in any
  * order relative to each other, so either may make the row.
  */

@@ -31,10 +31,17 @@ export function traceOf(message: RawMessage): { traceId: string; userId: string 
   return { traceId: parsed.data.traceId.toLowerCase(), userId: parsed.data.userId.toLowerCase() };
 }
 
-/** Rows keyed by trace, the first of each trace kept: one statement may not touch a row twice. */
-export function firstPerTrace(rows: readonly OperationRow[]): OperationRow[] {
+/**
+ * Rows keyed by operation (trace and kind: an upload's PublishVideo, NameVideo and DescribeVideo
+ * share its trace), the first of each kept: one statement may not touch a row twice.
+ */
+export function firstPerOperation(rows: readonly OperationRow[]): OperationRow[] {
   const kept = new Map<string, OperationRow>();
-  for (const row of rows) if (!kept.has(row.trace_id)) kept.set(row.trace_id, row);
-  // In trace order, so two subscribers writing the same rows lock them in one order.
-  return [...kept.values()].sort((a, b) => (a.trace_id < b.trace_id ? -1 : a.trace_id > b.trace_id ? 1 : 0));
+  for (const row of rows) {
+    const key = `${row.trace_id}/${row.kind}`;
+    if (!kept.has(key)) kept.set(key, row);
+  }
+  // In key order, so two subscribers writing the same rows lock them in one order.
+  const keyOf = (row: OperationRow) => `${row.trace_id}/${row.kind}`;
+  return [...kept.values()].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 }

@@ -2,7 +2,7 @@ import { videoPublishingEventSchemas, type VideoPublishingEvent } from '../../co
 import { parseMessage } from '../../contracts/parse.ts';
 import { type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
-import { firstPerTrace, traceOf, type OperationKind, type OperationRow } from './operation.ts';
+import { firstPerOperation, traceOf, type OperationKind, type OperationRow } from './operation.ts';
 
 const OUTCOMES = {
   VideoPublished: 'publish',
@@ -14,6 +14,12 @@ const OUTCOMES = {
   VideoDescriptionRejected: 'describe',
   VideoUnpublished: 'unpublish',
   VideoUnpublishRejected: 'unpublish',
+  VideoVisibilityChanged: 'visibility',
+  VideoVisibilityRejected: 'visibility',
+  VideoDeleted: 'delete',
+  VideoDeleteRejected: 'delete',
+  VideoPosterChanged: 'poster',
+  VideoPosterRejected: 'poster',
 } as const satisfies Partial<Record<VideoPublishingEvent['type'], OperationKind>>;
 
 type OutcomeType = keyof typeof OUTCOMES;
@@ -60,8 +66,8 @@ export const outcomesProjection: BatchProjection<OperationRow> = {
   parse: parseOutcome,
   async apply(rows, trx) {
     await trx('video_operations')
-      .insert(firstPerTrace(rows))
-      .onConflict('trace_id')
+      .insert(firstPerOperation(rows))
+      .onConflict(['trace_id', 'kind'])
       .merge(['status', 'reason', 'updated_at'])
       .where('video_operations.status', 'pending');
   },

@@ -1,17 +1,27 @@
 import type { Knex } from 'knex';
+import { VISIBILITIES, type Visibility } from '../../contracts/video-publishing.ts';
+import { isVideoStoreUri } from '../../video-store/keys.ts';
+
+/** A failed upload stays in its creator's list this long, to be read, deleted or tried again. */
+export const FAILED_LISTED_FOR_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** One of the creator's own videos, as creators_videos (and the catalog's view count) hold it. */
 export interface CreatorVideo {
   readonly videoId: string;
   readonly name: string | null;
   readonly description: string;
-  /** 'uploaded' | 'transcoding' | 'published' | 'failed' | 'unpublished' | 'takenDown' */
+  /** 'uploaded' | 'transcoding' | 'published' (converted) | 'failed' | 'takenDown' | 'deleted' (never shown) */
   readonly status: string;
+  readonly visibility: Visibility;
   readonly progress: number;
   readonly failureReason: string | null;
   /** An admin's, when it was taken down. */
   readonly takeDownReason: string | null;
   readonly posterUri: string | null;
+  /** Frames of the video its creator may pick as the poster, in order. */
+  readonly posterCandidateUris: readonly string[];
+  /** The converted file, once the catalog has it. */
+  readonly transcodedUri: string | null;
   readonly durationSeconds: number | null;
   readonly views: number;
   readonly uploadedAt: Date;
@@ -21,7 +31,7 @@ export interface CreatorVideo {
 export interface Operation {
   readonly videoId: string;
   readonly userId: string;
-  /** 'publish' | 'name' | 'describe' | 'unpublish' */
+  /** 'publish' | 'name' | 'describe' | 'unpublish' | 'visibility' | 'delete' | 'poster' */
   readonly kind: string;
   /** 'pending' | 'done' | 'failed' */
   readonly status: string;
@@ -33,24 +43,36 @@ interface CreatorVideoRow {
   name: string | null;
   description: string;
   status: string;
+  visibility: string;
   progress: number;
   failure_reason: string | null;
   take_down_reason: string | null;
   poster_uri: string | null;
+  poster_candidate_uris: unknown;
+  transcoded_uri: string | null;
   duration_seconds: number | null;
   views: string | null;
   uploaded_at: Date;
 }
 
+// An odd value in the column is read as the narrowest visibility: never shown wider than meant.
+const visibilityOf = (value: string): Visibility => ((VISIBILITIES as readonly string[]).find((known) => known === value) as Visibility | undefined) ?? 'draft';
+
 const toVideo = (row: CreatorVideoRow): CreatorVideo => ({
   videoId: row.video_id,
   name: row.name,
   description: row.description,
-  status: row.status,
+  // 'unpublished' is from before visibility: a converted draft (the migration rewrote such rows).
+  status: row.status === 'unpublished' ? 'published' : row.status,
+  visibility: row.status === 'unpublished' ? 'draft' : visibilityOf(row.visibility),
   progress: row.progress,
   failureReason: row.failure_reason,
   takeDownReason: row.take_down_reason,
   posterUri: row.poster_uri,
+  posterCandidateUris: Array.isArray(row.poster_candidate_uris)
+    ? row.poster_candidate_uris.filter((uri): uri is string => typeof uri === 'string' && isVideoStoreUri(uri))
+    : [],
+  transcodedUri: row.transcoded_uri,
   durationSeconds: row.duration_seconds,
   views: Number(row.views ?? 0),
   uploadedAt: row.uploaded_at,
@@ -74,10 +96,13 @@ export function createCreatorsPortalQueries(db: Knex) {
         'cv.name',
         'cv.description',
         'cv.status',
+        'cv.visibility',
         'cv.progress',
         'cv.failure_reason',
         'cv.take_down_reason',
         'cv.poster_uri',
+        'cv.poster_candidate_uris',
+        'v.transcoded_uri',
         'cv.duration_seconds',
         'v.views',
         'cv.uploaded_at',
@@ -85,7 +110,6 @@ export function createCreatorsPortalQueries(db: Knex) {
 
   return {
     emailVerified,
-    /** Newest first, at most `limit`. */
     /** The name and handle the creator's videos are published under (user_profiles); undefined until it has them. */
     async publishedAs(ownerId: string): Promise<{ displayName: string; handle: string | null } | undefined> {
       const row = await db('user_profiles')
@@ -94,9 +118,17 @@ export function createCreatorsPortalQueries(db: Knex) {
       return row && { displayName: row.display_name, handle: row.handle };
     },
 
-    async videosOf(ownerId: string, limit: number): Promise<CreatorVideo[]> {
+    /** Newest first, at most `limit`; not deleted ones, nor uploads that failed more than a week before `now`. */
+    async videosOf(ownerId: string, limit: number, now: Date = new Date()): Promise<CreatorVideo[]> {
       const rows = await creatorVideos()
         .where('cv.owner_id', ownerId)
+        .whereNot('cv.status', 'deleted')
+        .where((recent) => {
+          void recent
+            .whereNot('cv.status', 'failed')
+            .orWhereNull('cv.failed_at')
+            .orWhere('cv.failed_at', '>', new Date(now.getTime() - FAILED_LISTED_FOR_MS));
+        })
         .orderBy([
           { column: 'cv.uploaded_at', order: 'desc' },
           { column: 'cv.video_id', order: 'desc' },
@@ -114,23 +146,24 @@ export function createCreatorsPortalQueries(db: Knex) {
       return Number(row?.n ?? 0);
     },
 
-    /** The video if `ownerId` owns it; another creator's video is as absent as one that does not exist. */
+    /** The video if `ownerId` owns it; another creator's video, or a deleted one, is as absent as one that does not exist. */
     async ownedVideo(ownerId: string, videoId: string): Promise<CreatorVideo | undefined> {
-      const [row] = await creatorVideos().where({ 'cv.owner_id': ownerId, 'cv.video_id': videoId }).limit(1);
+      const [row] = await creatorVideos().where({ 'cv.owner_id': ownerId, 'cv.video_id': videoId }).whereNot('cv.status', 'deleted').limit(1);
       return row && toVideo(row);
     },
 
-    async operation(traceId: string): Promise<Operation | undefined> {
-      const row = await db('video_operations')
+    /** The operations of one creator action, one per command kind it sent (an upload may send three). */
+    async operations(traceId: string): Promise<Operation[]> {
+      const rows = await db('video_operations')
         .where({ trace_id: traceId })
-        .first<{ video_id: string; user_id: string; kind: string; status: string; reason: string | null } | undefined>(
+        .select<{ video_id: string; user_id: string; kind: string; status: string; reason: string | null }[]>(
           'video_id',
           'user_id',
           'kind',
           'status',
           'reason',
         );
-      return row && { videoId: row.video_id, userId: row.user_id, kind: row.kind, status: row.status, reason: row.reason };
+      return rows.map((row) => ({ videoId: row.video_id, userId: row.user_id, kind: row.kind, status: row.status, reason: row.reason }));
     },
 
     /** Is it in the catalog yet? The operation's outcome and the catalog are kept by different subscribers. */

@@ -1,3 +1,4 @@
+import { pipeline, Transform, type Readable } from 'node:stream';
 import busboy, { type Busboy } from 'busboy';
 import type { Request } from 'express';
 import { VideoTooLargeError, type StoredFile, type VideoStore } from '../../video-store/index.ts';
@@ -6,8 +7,11 @@ import { watchTransferRate, type MinimumRate } from './transfer-rate.ts';
 
 /** The form's file input. */
 export const FILE_FIELD = 'video';
+// A description of 5,000 characters in a non-Latin script is up to 20 KB; a field cut at this
+// length is still longer than any rule allows, so it is refused, never kept cut short.
+const FIELD_BYTES = 64 * 1024;
 // Room for the multipart boundaries and part headers around the file itself.
-const FORM_OVERHEAD_BYTES = 64 * 1024;
+const FORM_OVERHEAD_BYTES = 4 * FIELD_BYTES;
 
 interface UploadTarget {
   readonly videoStore: VideoStore;
@@ -15,11 +19,31 @@ interface UploadTarget {
   readonly maxBytes: number;
   /** Slower than this over its window, the upload is cut off: its slot is worth more to someone else. */
   readonly minimumRate: MinimumRate;
+  /** The form's file input (FILE_FIELD unless given). */
+  readonly field?: string;
+  /** What the refusal of a file over maxBytes says. */
+  readonly tooLarge?: (maxBytes: number) => HttpError;
+  /**
+   * Called with the text fields sent before the file, and the file's name as the browser gave
+   * it, before a byte is stored: throwing refuses the upload with nothing kept. The form puts
+   * its text fields first for this.
+   */
+  readonly beforeFile?: (fields: Readonly<Record<string, string>>, filename: string) => void;
+  /** Called with the file's first bytes (at most `headBytes`, fewer for a shorter file): an error returned refuses it, nothing kept. */
+  /** What a form without the file is told. */
+  readonly missingFile?: string;
+  readonly inspectHead?: { readonly bytes: number; readonly check: (head: Buffer) => HttpError | undefined };
+}
+
+/** The stored file, with the form's text fields and the file's name as sent (never used as a key). */
+export interface ReceivedUpload extends StoredFile {
+  readonly fields: Readonly<Record<string, string>>;
+  readonly filename: string;
 }
 
 const TOO_SLOW = 'The upload was too slow to finish, so it was stopped and nothing was kept. Try again on a faster connection, or with a smaller file.';
 
-function tooLarge(maxBytes: number): HttpError {
+function videoTooLarge(maxBytes: number): HttpError {
   const megabytes = Math.floor(maxBytes / (1024 * 1024));
   return new HttpError(413, `That file is larger than the ${megabytes} MB a video may be. Nothing was kept; try a shorter or smaller video.`);
 }
@@ -42,11 +66,57 @@ function discardRest(req: Request): void {
   req.resume();
 }
 
+/** Passes a stream through once its first `bytes` pass `check`; otherwise fails with check's error before anything is written. */
+function headCheck(bytes: number, check: (head: Buffer) => HttpError | undefined): Transform {
+  let head = Buffer.alloc(0);
+  let checked = false;
+  const decide = (stream: Transform, done: (error?: Error | null) => void) => {
+    checked = true;
+    const refused = check(head);
+    if (refused) return done(refused);
+    stream.push(head);
+    done();
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (checked) return done(null, chunk);
+      head = Buffer.concat([head, chunk]);
+      if (head.length < bytes) return done();
+      decide(this, done);
+    },
+    flush(done) {
+      if (checked) return done();
+      decide(this, done);
+    },
+  });
+}
+
+/** The file as the store is to read it: failing as soon as its head is refused, and with the file's own errors. */
+function checkedHead(file: Readable, { bytes, check }: NonNullable<UploadTarget['inspectHead']>): Readable {
+  const checker = headCheck(bytes, check);
+  // The store sees the error through the checker, which pipeline destroys with it.
+  pipeline(file, checker, () => undefined);
+  return checker;
+}
+
 /**
  * Streams the form's one file straight into the video store under `key` (never the whole file
  * in memory), stopping at `maxBytes`. Whatever goes wrong, nothing is left under the key.
  */
-export function receiveUpload(req: Request, { videoStore, key, maxBytes, minimumRate }: UploadTarget): Promise<StoredFile> {
+export function receiveUpload(
+  req: Request,
+  {
+    videoStore,
+    key,
+    maxBytes,
+    minimumRate,
+    field: fileField = FILE_FIELD,
+    tooLarge = videoTooLarge,
+    beforeFile,
+    inspectHead,
+    missingFile = 'Choose a video file to upload.',
+  }: UploadTarget,
+): Promise<ReceivedUpload> {
   const declared = Number(req.get('content-length'));
   if (declared > maxBytes + FORM_OVERHEAD_BYTES) {
     discardRest(req);
@@ -54,14 +124,16 @@ export function receiveUpload(req: Request, { videoStore, key, maxBytes, minimum
   }
   let parser: Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 8, fieldSize: 4096, parts: 10, headerPairs: 20 } });
+    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 8, fieldSize: FIELD_BYTES, parts: 10, headerPairs: 20 } });
   } catch {
     discardRest(req);
     return Promise.reject(new BadRequestError('Send the video with the upload form (a multipart form with one file).'));
   }
 
-  return new Promise<StoredFile>((resolve, reject) => {
+  return new Promise<ReceivedUpload>((resolve, reject) => {
     let stored: Promise<StoredFile> | undefined;
+    const fields: Record<string, string> = {};
+    let filename = '';
     let settled = false;
     const fail = (error: unknown) => {
       if (settled) return;
@@ -80,23 +152,36 @@ export function receiveUpload(req: Request, { videoStore, key, maxBytes, minimum
       void cleared.catch(() => undefined).then(() => reject(error instanceof VideoTooLargeError ? tooLarge(maxBytes) : error));
     };
 
+    parser.on('field', (name, value) => {
+      if (!Object.hasOwn(fields, name)) fields[name] = value;
+    });
     parser.on('file', (field, file, info) => {
+      // A part we do not store may be cut off by a refusal (the parser destroyed): not an error of ours.
+      file.on('error', () => undefined);
       // A browser sends an empty part named "" when no file was chosen.
-      if (field !== FILE_FIELD || stored || info.filename === '') {
+      if (field !== fileField || stored || info.filename === '') {
         file.resume();
         return;
       }
-      stored = videoStore.put(key, file, { maxBytes });
+      filename = info.filename ?? '';
+      try {
+        beforeFile?.(fields, filename);
+      } catch (error) {
+        file.resume();
+        fail(error);
+        return;
+      }
+      stored = videoStore.put(key, inspectHead ? checkedHead(file, inspectHead) : file, { maxBytes });
       stored.catch(fail);
     });
     parser.on('error', () => fail(new BadRequestError('The upload was cut short or garbled. Please try again.')));
     parser.on('close', () => {
-      if (!stored) return fail(new BadRequestError('Choose a video file to upload.'));
+      if (!stored) return fail(new BadRequestError(missingFile));
       stored.then((file) => {
         if (settled) return;
         settled = true;
         stopWatching();
-        resolve(file);
+        resolve({ ...file, fields, filename });
       }, fail);
     });
     // A client that goes away mid-upload: the store drops the partial file.
