@@ -8,4 +8,6 @@ for (const link of document.querySelectorAll('a[data-confirm-dialog]')) {
     event.preventDefault();
     dialog.showModal();
   });
+  // Keep it: the keyboard is back where it was.
+  dialog.addEventListener('close', () => link.focus());
 }

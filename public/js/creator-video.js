@@ -1,7 +1,7 @@
 // The manage page without page changes: forms marked data-instant post in the background and
 // show the outcome in their [data-outcome] line (aria-live) once the site has decided; the
-// delete link opens a dialog that names the video. Without this script every form posts as it
-// is and the next page follows the change, and the delete link goes to a confirmation page.
+// dialog that confirms a delete keeps the title current (public/js/confirm-dialog.js opens it).
+// Without this script every form posts as it is and the next page follows the change.
 
 const FIRST_POLL_MS = 30;
 const MAX_POLL_MS = 1000;
@@ -83,14 +83,3 @@ document.addEventListener('instant:done', (event) => {
   if (inDialog) inDialog.textContent = title;
   document.title = `${title} · Video Tutorials`;
 });
-
-const dialog = document.querySelector('dialog[data-delete-dialog]');
-const opener = document.querySelector('[data-delete-open]');
-if (dialog && opener && typeof dialog.showModal === 'function') {
-  opener.addEventListener('click', (event) => {
-    event.preventDefault();
-    dialog.showModal();
-  });
-  dialog.querySelector('[data-delete-cancel]').addEventListener('click', () => dialog.close());
-  dialog.addEventListener('close', () => opener.focus());
-}

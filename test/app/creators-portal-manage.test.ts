@@ -171,8 +171,12 @@ test("creators portal manage page: the creator's own draft plays through an owne
   t.match(page.text, /<script type="module" src="\/public\/js\/creator-video.js">/, 'the script is a file of the site (no inline script)');
   t.doesNotMatch(page.text, /<script>/);
   t.match(page.text, new RegExp(`src="/creators-portal/videos/${videoId}/frames/2.jpg"`), 'the frames to pick a poster from');
-  t.match(page.text, /<dialog[^>]*data-delete-dialog/, 'a delete dialog');
-  t.match(page.text, new RegExp(`href="/creators-portal/videos/${videoId}/delete" data-delete-open`), 'opened by a link to the confirmation page');
+  t.match(page.text, /<dialog[^>]*id="delete-dialog"/, 'a delete dialog');
+  t.match(
+    page.text,
+    new RegExp(`href="/creators-portal/videos/${videoId}/delete" data-confirm-dialog="delete-dialog"`),
+    'opened by a link to the confirmation page',
+  );
 
   const played = await agent
     .get(`/creators-portal/videos/${videoId}/video.mp4`)
