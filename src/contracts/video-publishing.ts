@@ -130,6 +130,9 @@ export const REJECTION_REASONS = {
   notConverted: 'the video has not been converted',
   noSuchPoster: 'there is no such frame to choose',
   unreadableImage: 'the image could not be read: upload a JPEG, PNG or WebP picture of at most 5 MB',
+  takenDown: 'the video was taken down',
+  failedVideo: 'the video could not be converted',
+  posterOtherUpload: 'a poster can be made only from an image uploaded for this video',
 } as const;
 
 const commandMetadata = z.object({ userId: z.uuid(), traceId: z.string().min(1) });
