@@ -15,15 +15,18 @@ import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
 import { eventOf, eventsOf, recordPublished, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
-import { FFMPEG, FFPROBE, ffmpegWrapper, isAlive, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
+import { FFMPEG, FFPROBE, ffmpegWrapper, isAlive, makeVideo, tempDir, upload } from '../fixtures/video-sources.ts';
+import { PARTIAL_DIR } from '../../src/video-store/partials.ts';
 
 // Deletion on PostgreSQL: racing a rename, and arriving while the video converts.
 
-/** The files and folders on disk that name the video, whatever their kind, and any write in progress. */
+/** The files and folders on disk that name the video, whatever their kind, and any write in progress (partial files are named after their key). */
 async function onDisk(dir: string, videoId: string): Promise<string[]> {
   const entries = await readdir(path.join(dir, 'videos'), { recursive: true }).catch(() => []);
-  return [...entries.filter((entry) => entry.includes(videoId)), ...(await partialFiles(dir)).map((file) => `.partial/${file}`)].sort();
+  return entries.filter((entry) => entry.includes(videoId)).sort();
 }
+
+const finished = (entries: string[]) => entries.filter((entry) => !entry.startsWith(`${PARTIAL_DIR}/`));
 
 async function storeEveryFile(videoStore: VideoStore, videoId: string): Promise<void> {
   const keys = [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId), videoKeys.posterCandidate(videoId, 0)];
@@ -127,9 +130,11 @@ scopedTest(
     const accepted = (await eventOf(store, videoId, 'VideoPublishingAccepted')) as RawMessage;
     const transcoding = component.handlers.transcoding(accepted);
 
-    await waitUntil('transcoding to start', () => eventOf(store, videoId, 'VideoTranscodingStarted'));
+    // ffmpeg has the upload open by then: the deletion's clean-up cannot make it fail to read it.
+    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
     await component.handlers.commands(await writeCommand(store, deleteVideoControl(videoId, ownerId)));
     await component.handlers.transcoding((await eventOf(store, videoId, 'VideoDeleted')) as RawMessage);
+    t.deepEqual(finished(await onDisk(dir, videoId)), [], 'the clean-up left nothing (the MP4 is still being written, out of sight)');
     await transcoding;
 
     t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'not published');
