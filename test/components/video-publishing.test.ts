@@ -341,7 +341,8 @@ scopedTest('video-publishing: a creator erased while their video converts: it fa
       () => true,
       () => false,
     );
-  for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
+  const candidates = [0, 1, 2, 3, 4].map((index) => videoKeys.posterCandidate(videoId, index));
+  for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId), ...candidates]) {
     const removed = await waitUntil(`${key} to be removed`, async () => !(await exists(key)), { timeoutMs: 5_000 }).catch(() => false);
     t.ok(removed, `${key} removed`);
   }
