@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -35,54 +34,64 @@ async function storeEveryFile(videoStore: VideoStore, videoId: string): Promise<
 
 const RACES = 3;
 
-scopedTest(`video-publishing (PostgreSQL): a delete racing a rename, ${RACES} times, ends consistent: one wins, the other decides on what it did`, async (t, scope) => {
-  const { store } = await openTestStore(scope, undefined, { max: 6 });
-  const dir = await tempDir(scope);
-  const videoStore = videoStoreIn(dir);
-  const racing = recordingStore(store);
-  // Two components, as two processes would be: nothing shared but the database (and the gate that makes the race certain).
-  const component = () =>
-    createVideoPublishingComponent({ messageStore: racing, logger: silentLogger, videoStore, ffmpegPath: FFMPEG, ffprobePath: FFPROBE, subscription: { retry: FAST_RETRY } });
-  const [first, second] = [component(), component()];
+scopedTest(
+  `video-publishing (PostgreSQL): a delete racing a rename, ${RACES} times, ends consistent: one wins, the other decides on what it did`,
+  async (t, scope) => {
+    const { store } = await openTestStore(scope, undefined, { max: 6 });
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const racing = recordingStore(store);
+    // Two components, as two processes would be: nothing shared but the database (and the gate that makes the race certain).
+    const component = () =>
+      createVideoPublishingComponent({
+        messageStore: racing,
+        logger: silentLogger,
+        videoStore,
+        ffmpegPath: FFMPEG,
+        ffprobePath: FFPROBE,
+        subscription: { retry: FAST_RETRY },
+      });
+    const [first, second] = [component(), component()];
 
-  for (let race = 1; race <= RACES; race += 1) {
-    const publish = publishVideoControl();
-    const { videoId, ownerId } = publish.data;
-    await first.handlers.commands(await writeCommand(store, publish));
-    await recordPublished(store, publish.data);
-    await storeEveryFile(videoStore, videoId);
-    const rename = await writeCommand(store, nameVideoControl(videoId, 'Renamed at the last moment', ownerId));
-    const remove = await writeCommand(store, deleteVideoControl(videoId, ownerId));
+    for (let race = 1; race <= RACES; race += 1) {
+      const publish = publishVideoControl();
+      const { videoId, ownerId } = publish.data;
+      await first.handlers.commands(await writeCommand(store, publish));
+      await recordPublished(store, publish.data);
+      await storeEveryFile(videoStore, videoId);
+      const rename = await writeCommand(store, nameVideoControl(videoId, 'Renamed at the last moment', ownerId));
+      const remove = await writeCommand(store, deleteVideoControl(videoId, ownerId));
 
-    // Both read the video before either writes: the race is certain, not left to timing.
-    racing.holdWrites(2);
-    const results = await Promise.allSettled([first.handlers.commands(rename), second.handlers.commands(remove)]);
-    const conflicts = results.filter((result) => result.status === 'rejected' && result.reason instanceof VersionConflictError);
-    t.equal(conflicts.length, 1, `race ${race}: one of the two met the version it expected gone`);
-    // As the engine retries a conflict; and a redelivery of the winner, harmlessly.
-    await first.handlers.commands(rename);
-    await second.handlers.commands(remove);
-    const [deleted] = (await eventsOf(store, videoId)).filter((event) => event.type === 'VideoDeleted');
-    await first.handlers.transcoding(deleted!);
+      // Both read the video before either writes: the race is certain, not left to timing.
+      racing.holdWrites(2);
+      const results = await Promise.allSettled([first.handlers.commands(rename), second.handlers.commands(remove)]);
+      const conflicts = results.filter((result) => result.status === 'rejected' && result.reason instanceof VersionConflictError);
+      t.equal(conflicts.length, 1, `race ${race}: one of the two met the version it expected gone`);
+      // As the engine retries a conflict; and a redelivery of the winner, harmlessly.
+      await first.handlers.commands(rename);
+      await second.handlers.commands(remove);
+      const [deleted] = (await eventsOf(store, videoId)).filter((event) => event.type === 'VideoDeleted');
+      await first.handlers.transcoding(deleted!);
 
-    const answers = (await eventsOf(store, videoId)).slice(2).map((event) => [event.type, (event.data as { reason?: string }).reason]);
-    const renameFirst = [
-      ['VideoNamed', undefined],
-      ['VideoDeleted', undefined],
-    ];
-    const deleteFirst = [
-      ['VideoDeleted', undefined],
-      ['VideoNameRejected', REJECTION_REASONS.deleted],
-    ];
-    t.ok(
-      [renameFirst, deleteFirst].some((order) => JSON.stringify(order) === JSON.stringify(answers)),
-      `race ${race}: renamed then deleted, or deleted then the rename refused (${answers.map(([type]) => type).join(', ')})`,
-    );
-    const { state } = await store.project(videoPublishingStreamName(videoId), videoProjection);
-    t.equal(state.status, 'deleted', `race ${race}: the video ends deleted`);
-    t.deepEqual(await onDisk(dir, videoId), [], `race ${race}: and its files are gone`);
-  }
-});
+      const answers = (await eventsOf(store, videoId)).slice(2).map((event) => [event.type, (event.data as { reason?: string }).reason]);
+      const renameFirst = [
+        ['VideoNamed', undefined],
+        ['VideoDeleted', undefined],
+      ];
+      const deleteFirst = [
+        ['VideoDeleted', undefined],
+        ['VideoNameRejected', REJECTION_REASONS.deleted],
+      ];
+      t.ok(
+        [renameFirst, deleteFirst].some((order) => JSON.stringify(order) === JSON.stringify(answers)),
+        `race ${race}: renamed then deleted, or deleted then the rename refused (${answers.map(([type]) => type).join(', ')})`,
+      );
+      const { state } = await store.project(videoPublishingStreamName(videoId), videoProjection);
+      t.equal(state.status, 'deleted', `race ${race}: the video ends deleted`);
+      t.deepEqual(await onDisk(dir, videoId), [], `race ${race}: and its files are gone`);
+    }
+  },
+);
 
 scopedTest(
   'video-publishing (PostgreSQL): a video deleted while it converts: its ffmpeg is killed, nothing is published, and no file is left',
@@ -141,4 +150,3 @@ scopedTest(
     t.deepEqual(await onDisk(dir, videoId), [], 'the MP4, poster and candidates it wrote after the clean-up are removed too');
   },
 );
-

@@ -88,49 +88,52 @@ scopedTest('video-publishing delete: the owner deletes a published video; every 
   t.equal((await store.readStream(`viewing-${videoId}`)).length, 1, 'its viewings stay in the log');
 });
 
-scopedTest('video-publishing delete: in any state (waiting, failed, taken down), by its owner or any admin; not by a stranger or a former admin', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const adminId = randomUUID();
-  await grantAdminRoleInIdentity(store, adminId);
-  const formerAdmin = randomUUID();
-  await grantAdminRoleInIdentity(store, formerAdmin);
-  await store.write(identityStreamName(formerAdmin), { id: randomUUID(), type: 'AdminRoleRevoked', data: { userId: formerAdmin, by: 'test' }, metadata: {} });
+scopedTest(
+  'video-publishing delete: in any state (waiting, failed, taken down), by its owner or any admin; not by a stranger or a former admin',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const adminId = randomUUID();
+    await grantAdminRoleInIdentity(store, adminId);
+    const formerAdmin = randomUUID();
+    await grantAdminRoleInIdentity(store, formerAdmin);
+    await store.write(identityStreamName(formerAdmin), { id: randomUUID(), type: 'AdminRoleRevoked', data: { userId: formerAdmin, by: 'test' }, metadata: {} });
 
-  const waiting = await accepted(store, component.commands);
-  const failed = await accepted(store, component.commands);
-  await store.write(videoPublishingStreamName(failed.videoId), {
-    id: randomUUID(),
-    type: 'VideoPublishingFailed',
-    data: { ownerId: failed.ownerId, videoId: failed.videoId, reason: 'not a video' },
-    metadata: {},
-  });
-  const takenDown = await accepted(store, component.commands);
-  await writeCommand(store, takeDownVideoControl(takenDown.videoId, 'Spam', adminId));
-  const byAdmin = await accepted(store, component.commands);
-  await recordPublished(store, byAdmin);
-  await drain(component.commands);
+    const waiting = await accepted(store, component.commands);
+    const failed = await accepted(store, component.commands);
+    await store.write(videoPublishingStreamName(failed.videoId), {
+      id: randomUUID(),
+      type: 'VideoPublishingFailed',
+      data: { ownerId: failed.ownerId, videoId: failed.videoId, reason: 'not a video' },
+      metadata: {},
+    });
+    const takenDown = await accepted(store, component.commands);
+    await writeCommand(store, takeDownVideoControl(takenDown.videoId, 'Spam', adminId));
+    const byAdmin = await accepted(store, component.commands);
+    await recordPublished(store, byAdmin);
+    await drain(component.commands);
 
-  const strangers = [randomUUID(), formerAdmin];
-  for (const userId of strangers) await writeCommand(store, deleteVideoControl(byAdmin.videoId, userId));
-  await writeCommand(store, deleteVideoControl(randomUUID(), adminId));
-  for (const { videoId, ownerId } of [waiting, failed, takenDown]) await writeCommand(store, deleteVideoControl(videoId, ownerId));
-  await writeCommand(store, deleteVideoControl(byAdmin.videoId, adminId));
-  await drain(component.commands);
+    const strangers = [randomUUID(), formerAdmin];
+    for (const userId of strangers) await writeCommand(store, deleteVideoControl(byAdmin.videoId, userId));
+    await writeCommand(store, deleteVideoControl(randomUUID(), adminId));
+    for (const { videoId, ownerId } of [waiting, failed, takenDown]) await writeCommand(store, deleteVideoControl(videoId, ownerId));
+    await writeCommand(store, deleteVideoControl(byAdmin.videoId, adminId));
+    await drain(component.commands);
 
-  t.deepEqual(
-    (await answersOf(store, byAdmin.videoId)).map(([type, data]) => [type, (data as { reason?: string }).reason]),
-    [
-      ['VideoDeleteRejected', REJECTION_REASONS.notOwner],
-      ['VideoDeleteRejected', REJECTION_REASONS.notOwner],
-      ['VideoDeleted', undefined],
-    ],
-    "a stranger and a revoked admin are refused as not the owner; an admin deletes someone else's video",
-  );
-  t.equal((await eventOf(store, byAdmin.videoId, 'VideoDeleted'))?.metadata.userId, adminId, 'the event names the admin');
-  for (const [name, { videoId }] of Object.entries({ waiting, failed, takenDown })) {
-    t.ok(await eventOf(store, videoId, 'VideoDeleted'), `a ${name} video is deleted`);
-  }
-});
+    t.deepEqual(
+      (await answersOf(store, byAdmin.videoId)).map(([type, data]) => [type, (data as { reason?: string }).reason]),
+      [
+        ['VideoDeleteRejected', REJECTION_REASONS.notOwner],
+        ['VideoDeleteRejected', REJECTION_REASONS.notOwner],
+        ['VideoDeleted', undefined],
+      ],
+      "a stranger and a revoked admin are refused as not the owner; an admin deletes someone else's video",
+    );
+    t.equal((await eventOf(store, byAdmin.videoId, 'VideoDeleted'))?.metadata.userId, adminId, 'the event names the admin');
+    for (const [name, { videoId }] of Object.entries({ waiting, failed, takenDown })) {
+      t.ok(await eventOf(store, videoId, 'VideoDeleted'), `a ${name} video is deleted`);
+    }
+  },
+);
 
 scopedTest('video-publishing delete: deleted is final: every later command is refused as deleted, and a second delete too', async (t, scope) => {
   const { store, component } = await setUp(scope);
@@ -201,15 +204,18 @@ scopedTest('video-publishing delete: DeleteVideo and VideoDeleted delivered twic
   );
 });
 
-scopedTest('video-publishing delete: a video deleted while it waits for a transcoder is never transcoded, and its acceptance read again removes its files', async (t, scope) => {
-  const { store, component, videoStore, dir } = await setUp(scope);
-  const { videoId, ownerId } = await accepted(store, component.commands);
-  await writeCommand(store, deleteVideoControl(videoId, ownerId));
-  await drain(component.commands);
-  // The upload lands after the deletion's clean-up (a crash between them, say): the acceptance, read again, removes it.
-  await videoStore.put(videoKeys.source(videoId), Readable.from([Buffer.from('not even a video')]));
-  const acceptance = (await eventsOf(store, videoId)).find((event) => event.type === 'VideoPublishingAccepted')!;
-  await component.handlers.transcoding(acceptance);
-  t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoDeleted'], 'not transcoded: no start, no failure');
-  t.deepEqual(await onDisk(dir, videoId), [], 'and no file left');
-});
+scopedTest(
+  'video-publishing delete: a video deleted while it waits for a transcoder is never transcoded, and its acceptance read again removes its files',
+  async (t, scope) => {
+    const { store, component, videoStore, dir } = await setUp(scope);
+    const { videoId, ownerId } = await accepted(store, component.commands);
+    await writeCommand(store, deleteVideoControl(videoId, ownerId));
+    await drain(component.commands);
+    // The upload lands after the deletion's clean-up (a crash between them, say): the acceptance, read again, removes it.
+    await videoStore.put(videoKeys.source(videoId), Readable.from([Buffer.from('not even a video')]));
+    const acceptance = (await eventsOf(store, videoId)).find((event) => event.type === 'VideoPublishingAccepted')!;
+    await component.handlers.transcoding(acceptance);
+    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoDeleted'], 'not transcoded: no start, no failure');
+    t.deepEqual(await onDisk(dir, videoId), [], 'and no file left');
+  },
+);

@@ -57,36 +57,39 @@ async function uploadPoster(videoStore: VideoStore, videoId: string, userId: str
 
 const reasonOf = (data: unknown) => (data as { reason?: string }).reason;
 
-scopedTest('video-publishing posters: the owner chooses a candidate frame by its index; past the frames offered, or a stranger, is refused', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const { videoId, ownerId } = await published(store, component.commands, 3);
-  const waiting = publishVideoControl();
-  await writeCommand(store, waiting);
-  for (const [candidate, userId] of [
-    [2, ownerId],
-    [3, ownerId],
-    [0, randomUUID()],
-  ] as const) {
-    await writeCommand(store, chooseVideoPosterControl(videoId, candidate, userId));
-  }
-  await writeCommand(store, chooseVideoPosterControl(waiting.data.videoId, 0, waiting.data.ownerId));
-  await drain(component.commands);
+scopedTest(
+  'video-publishing posters: the owner chooses a candidate frame by its index; past the frames offered, or a stranger, is refused',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const { videoId, ownerId } = await published(store, component.commands, 3);
+    const waiting = publishVideoControl();
+    await writeCommand(store, waiting);
+    for (const [candidate, userId] of [
+      [2, ownerId],
+      [3, ownerId],
+      [0, randomUUID()],
+    ] as const) {
+      await writeCommand(store, chooseVideoPosterControl(videoId, candidate, userId));
+    }
+    await writeCommand(store, chooseVideoPosterControl(waiting.data.videoId, 0, waiting.data.ownerId));
+    await drain(component.commands);
 
-  t.deepEqual(
-    await answersOf(store, videoId),
-    [
-      ['VideoPosterChanged', { videoId, posterUri: uriOfKey(videoKeys.posterCandidate(videoId, 2)) }],
-      ['VideoPosterRejected', { videoId, reason: REJECTION_REASONS.noSuchPoster }],
-      ['VideoPosterRejected', { videoId, reason: REJECTION_REASONS.notOwner }],
-    ],
-    'frame 2 becomes the poster; frame 3 of three is not there; a stranger is refused',
-  );
-  t.deepEqual(
-    (await answersOf(store, waiting.data.videoId)).map(([, data]) => reasonOf(data)),
-    [REJECTION_REASONS.notConverted],
-    'a video not converted yet has no frames to choose',
-  );
-});
+    t.deepEqual(
+      await answersOf(store, videoId),
+      [
+        ['VideoPosterChanged', { videoId, posterUri: uriOfKey(videoKeys.posterCandidate(videoId, 2)) }],
+        ['VideoPosterRejected', { videoId, reason: REJECTION_REASONS.noSuchPoster }],
+        ['VideoPosterRejected', { videoId, reason: REJECTION_REASONS.notOwner }],
+      ],
+      'frame 2 becomes the poster; frame 3 of three is not there; a stranger is refused',
+    );
+    t.deepEqual(
+      (await answersOf(store, waiting.data.videoId)).map(([, data]) => reasonOf(data)),
+      [REJECTION_REASONS.notConverted],
+      'a video not converted yet has no frames to choose',
+    );
+  },
+);
 
 scopedTest('video-publishing posters: a candidate index that is not 0 to 4 is parked, never answered', async (t, scope) => {
   const { store, component } = await setUp(scope);
@@ -221,29 +224,32 @@ scopedTest(
   },
 );
 
-scopedTest('video-publishing posters: ChooseVideoPoster and UploadVideoPoster delivered twice have one effect; a crash before the upload was removed is mended', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const recording = recordingStore(store);
-  const dir = await tempDir(scope);
-  const videoStore = videoStoreIn(dir);
-  const component = videoPublishing(scope, recording, videoStore);
-  const { videoId, ownerId } = await published(store, component.commands);
-  const jpeg = await picture(dir, 'photo.jpg');
-  const commands: RawMessage[] = [
-    await writeCommand(store, chooseVideoPosterControl(videoId, 1, ownerId)),
-    await writeCommand(store, await uploadPoster(videoStore, videoId, ownerId, jpeg)),
-  ];
-  for (const command of commands) await component.handlers.commands(command);
-  const attempts = recording.attempts.length;
-  // As if the process had died between recording the poster and removing the upload.
-  const { imageUri } = commands[1]!.data as { imageUri: string };
-  await videoStore.put(videoKeys.posterUpload(videoId, imageUri.split('/').at(-1)!), createReadStream(jpeg));
-  for (const command of commands) await component.handlers.commands(command);
+scopedTest(
+  'video-publishing posters: ChooseVideoPoster and UploadVideoPoster delivered twice have one effect; a crash before the upload was removed is mended',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const recording = recordingStore(store);
+    const dir = await tempDir(scope);
+    const videoStore = videoStoreIn(dir);
+    const component = videoPublishing(scope, recording, videoStore);
+    const { videoId, ownerId } = await published(store, component.commands);
+    const jpeg = await picture(dir, 'photo.jpg');
+    const commands: RawMessage[] = [
+      await writeCommand(store, chooseVideoPosterControl(videoId, 1, ownerId)),
+      await writeCommand(store, await uploadPoster(videoStore, videoId, ownerId, jpeg)),
+    ];
+    for (const command of commands) await component.handlers.commands(command);
+    const attempts = recording.attempts.length;
+    // As if the process had died between recording the poster and removing the upload.
+    const { imageUri } = commands[1]!.data as { imageUri: string };
+    await videoStore.put(videoKeys.posterUpload(videoId, imageUri.split('/').at(-1)!), createReadStream(jpeg));
+    for (const command of commands) await component.handlers.commands(command);
 
-  t.equal(recording.attempts.length, attempts, 'the second deliveries found their answers and tried no write');
-  t.deepEqual((await typesOf(store, videoId)).slice(2), ['VideoPosterChanged', 'VideoPosterChanged'], 'one answer each');
-  t.equal(await videoStore.stat(imageUri), undefined, 'the upload left by the crash is removed by the redelivery');
-});
+    t.equal(recording.attempts.length, attempts, 'the second deliveries found their answers and tried no write');
+    t.deepEqual((await typesOf(store, videoId)).slice(2), ['VideoPosterChanged', 'VideoPosterChanged'], 'one answer each');
+    t.equal(await videoStore.stat(imageUri), undefined, 'the upload left by the crash is removed by the redelivery');
+  },
+);
 
 test('video-publishing posters: pictures are probed and re-encoded through the sandbox that confines transcoding', async (t) => {
   const calls: string[] = [];

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { REJECTION_REASONS, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
-import {
-  publishVideoControl,
-  setVideoVisibilityControl,
-  takeDownVideoControl,
-  unpublishVideoControl,
-} from '../../src/components/video-publishing/controls.ts';
+import { publishVideoControl, setVideoVisibilityControl, takeDownVideoControl, unpublishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { videoProjection } from '../../src/components/video-publishing/video.ts';
 import type { Message, MessageStore, RawMessage } from '../../src/message-store/index.ts';
 import type { Scope } from '../helpers/scope.ts';
@@ -35,22 +30,25 @@ async function accepted(store: MessageStore, commands: { tick(): Promise<number>
 const visibilityOf = async (store: MessageStore, videoId: string) =>
   (await store.project(videoPublishingStreamName(videoId), videoProjection)).state.visibility;
 
-scopedTest('video-publishing visibility: the upload says it, the acceptance copies it; a PublishVideo from before visibility reads as public', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const draft = await accepted(store, component.commands, 'draft');
-  const old = publishVideoControl();
-  const { visibility: _none, ...oldData } = old.data;
-  await writeCommand(store, { ...old, data: oldData } as Message);
-  await drain(component.commands);
+scopedTest(
+  'video-publishing visibility: the upload says it, the acceptance copies it; a PublishVideo from before visibility reads as public',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const draft = await accepted(store, component.commands, 'draft');
+    const old = publishVideoControl();
+    const { visibility: _none, ...oldData } = old.data;
+    await writeCommand(store, { ...old, data: oldData } as Message);
+    await drain(component.commands);
 
-  t.equal(((await eventOf(store, draft.videoId, 'VideoPublishingAccepted'))?.data as { visibility: string }).visibility, 'draft', 'a draft upload');
-  t.equal(await visibilityOf(store, draft.videoId), 'draft', 'is a draft');
-  t.equal(
-    ((await eventOf(store, old.data.videoId, 'VideoPublishingAccepted'))?.data as { visibility?: string }).visibility,
-    'public',
-    'an old PublishVideo without one is accepted as public, as it was then',
-  );
-});
+    t.equal(((await eventOf(store, draft.videoId, 'VideoPublishingAccepted'))?.data as { visibility: string }).visibility, 'draft', 'a draft upload');
+    t.equal(await visibilityOf(store, draft.videoId), 'draft', 'is a draft');
+    t.equal(
+      ((await eventOf(store, old.data.videoId, 'VideoPublishingAccepted'))?.data as { visibility?: string }).visibility,
+      'public',
+      'an old PublishVideo without one is accepted as public, as it was then',
+    );
+  },
+);
 
 scopedTest('video-publishing visibility: the owner moves a video between draft, unlisted and public, while it transcodes too', async (t, scope) => {
   const { store, component } = await setUp(scope);
@@ -78,53 +76,61 @@ scopedTest('video-publishing visibility: the owner moves a video between draft, 
   t.equal(await visibilityOf(store, videoId), 'public', 'it ends public');
 });
 
-scopedTest('video-publishing visibility: refused for a stranger, an unknown video, the same visibility, and a failed, taken-down or deleted video', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const live = await accepted(store, component.commands);
-  const same = await accepted(store, component.commands);
-  const failed = await accepted(store, component.commands);
-  const takenDown = await accepted(store, component.commands);
-  const deleted = await accepted(store, component.commands);
-  await store.write(videoPublishingStreamName(failed.videoId), {
-    id: randomUUID(),
-    type: 'VideoPublishingFailed',
-    data: { ownerId: failed.ownerId, videoId: failed.videoId, reason: 'not a video' },
-    metadata: {},
-  });
-  const adminId = randomUUID();
-  await grantAdminRoleInIdentity(store, adminId);
-  await writeCommand(store, takeDownVideoControl(takenDown.videoId, 'Spam', adminId));
-  await writeCommand(store, { id: randomUUID(), type: 'DeleteVideo', data: { videoId: deleted.videoId }, metadata: { userId: deleted.ownerId, traceId: randomUUID() } });
-  await drain(component.commands);
-  const unknown = randomUUID();
-  const asked: Array<[string, string]> = [
-    [live.videoId, randomUUID()],
-    [unknown, randomUUID()],
-    [same.videoId, same.ownerId],
-    [failed.videoId, failed.ownerId],
-    [takenDown.videoId, takenDown.ownerId],
-    [deleted.videoId, deleted.ownerId],
-  ];
-  for (const [videoId, userId] of asked) await writeCommand(store, setVideoVisibilityControl(videoId, 'public', userId));
-  await drain(component.commands);
+scopedTest(
+  'video-publishing visibility: refused for a stranger, an unknown video, the same visibility, and a failed, taken-down or deleted video',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const live = await accepted(store, component.commands);
+    const same = await accepted(store, component.commands);
+    const failed = await accepted(store, component.commands);
+    const takenDown = await accepted(store, component.commands);
+    const deleted = await accepted(store, component.commands);
+    await store.write(videoPublishingStreamName(failed.videoId), {
+      id: randomUUID(),
+      type: 'VideoPublishingFailed',
+      data: { ownerId: failed.ownerId, videoId: failed.videoId, reason: 'not a video' },
+      metadata: {},
+    });
+    const adminId = randomUUID();
+    await grantAdminRoleInIdentity(store, adminId);
+    await writeCommand(store, takeDownVideoControl(takenDown.videoId, 'Spam', adminId));
+    await writeCommand(store, {
+      id: randomUUID(),
+      type: 'DeleteVideo',
+      data: { videoId: deleted.videoId },
+      metadata: { userId: deleted.ownerId, traceId: randomUUID() },
+    });
+    await drain(component.commands);
+    const unknown = randomUUID();
+    const asked: Array<[string, string]> = [
+      [live.videoId, randomUUID()],
+      [unknown, randomUUID()],
+      [same.videoId, same.ownerId],
+      [failed.videoId, failed.ownerId],
+      [takenDown.videoId, takenDown.ownerId],
+      [deleted.videoId, deleted.ownerId],
+    ];
+    for (const [videoId, userId] of asked) await writeCommand(store, setVideoVisibilityControl(videoId, 'public', userId));
+    await drain(component.commands);
 
-  const reasons = await Promise.all(
-    asked.map(async ([videoId]) => ((await eventOf(store, videoId, 'VideoVisibilityRejected'))?.data as { reason?: string } | undefined)?.reason),
-  );
-  t.deepEqual(
-    reasons,
-    [
-      REJECTION_REASONS.notOwner,
-      REJECTION_REASONS.unknownVideo,
-      REJECTION_REASONS.sameVisibility,
-      REJECTION_REASONS.failedVideo,
-      REJECTION_REASONS.takenDown,
-      REJECTION_REASONS.deleted,
-    ],
-    'each refused, saying why',
-  );
-  t.notOk(await eventOf(store, live.videoId, 'VideoVisibilityChanged'), 'nothing changed');
-});
+    const reasons = await Promise.all(
+      asked.map(async ([videoId]) => ((await eventOf(store, videoId, 'VideoVisibilityRejected'))?.data as { reason?: string } | undefined)?.reason),
+    );
+    t.deepEqual(
+      reasons,
+      [
+        REJECTION_REASONS.notOwner,
+        REJECTION_REASONS.unknownVideo,
+        REJECTION_REASONS.sameVisibility,
+        REJECTION_REASONS.failedVideo,
+        REJECTION_REASONS.takenDown,
+        REJECTION_REASONS.deleted,
+      ],
+      'each refused, saying why',
+    );
+    t.notOk(await eventOf(store, live.videoId, 'VideoVisibilityChanged'), 'nothing changed');
+  },
+);
 
 scopedTest('video-publishing visibility: a visibility that is none of the three is parked, never answered, and the next command goes on', async (t, scope) => {
   const { store, component } = await setUp(scope);
@@ -146,7 +152,11 @@ scopedTest('video-publishing visibility: SetVideoVisibility and UnpublishVideo d
   const { videoId, ownerId } = await accepted(store, component.commands);
   await recordPublished(store, { videoId, ownerId });
   const commands: RawMessage[] = [];
-  for (const command of [setVideoVisibilityControl(videoId, 'unlisted', ownerId), unpublishVideoControl(videoId, ownerId), setVideoVisibilityControl(videoId, 'public', ownerId)]) {
+  for (const command of [
+    setVideoVisibilityControl(videoId, 'unlisted', ownerId),
+    unpublishVideoControl(videoId, ownerId),
+    setVideoVisibilityControl(videoId, 'public', ownerId),
+  ]) {
     commands.push(await writeCommand(store, command));
   }
   for (const command of commands) await component.handlers.commands(command);

@@ -90,9 +90,7 @@ scopedTest(
     const poster = await videoStore.withLocalFile(data.posterUri as string, (file) => readFile(file));
     t.deepEqual([...poster.subarray(0, 3)], [0xff, 0xd8, 0xff], 'the poster is a JPEG');
     t.equal((await videoStore.withLocalFile(data.posterUri as string, ffprobe)).streams[0]?.width, 320, 'at the video size');
-    const candidates = await Promise.all(
-      (data.posterCandidateUris as string[]).map((uri) => videoStore.withLocalFile(uri, (file) => readFile(file))),
-    );
+    const candidates = await Promise.all((data.posterCandidateUris as string[]).map((uri) => videoStore.withLocalFile(uri, (file) => readFile(file))));
     t.ok(
       candidates.every((jpeg) => jpeg[0] === 0xff && jpeg[1] === 0xd8),
       'each candidate is a JPEG',

@@ -136,7 +136,12 @@ scopedTest('video store: remove deletes the file, and removing it again is not a
 scopedTest("video store: removeAll removes a video's poster folder whole, again harmlessly, and never a whole kind of file", async (t, scope) => {
   const { store, dir } = await tempStore(scope);
   const [videoId, other] = [randomUUID(), randomUUID()];
-  for (const key of [videoKeys.posterCandidate(videoId, 0), videoKeys.uploadedPoster(videoId, randomUUID()), videoKeys.poster(videoId), videoKeys.posterCandidate(other, 0)]) {
+  for (const key of [
+    videoKeys.posterCandidate(videoId, 0),
+    videoKeys.uploadedPoster(videoId, randomUUID()),
+    videoKeys.poster(videoId),
+    videoKeys.posterCandidate(other, 0),
+  ]) {
     await store.put(key, body('jpeg'));
   }
   await store.removeAll(videoKeys.posterFolder(videoId));
@@ -146,7 +151,7 @@ scopedTest("video store: removeAll removes a video's poster folder whole, again 
     [`posters/${other}/frame-0.jpg`, `posters/${videoId}.jpg`].sort(),
     "the folder is gone; the video's poster beside it and another video's folder stay",
   );
-  t.ok((await rejection(store.removeAll('posters'))) instanceof InvalidVideoKeyError, 'a one-segment key (every video\'s posters) is refused');
+  t.ok((await rejection(store.removeAll('posters'))) instanceof InvalidVideoKeyError, "a one-segment key (every video's posters) is refused");
   t.ok((await rejection(store.removeAll('posters/..'))) instanceof InvalidVideoKeyError, 'and a key that leaves the store');
   t.equal((await filesUnder(dir)).length, 2, 'nothing else was touched');
 });

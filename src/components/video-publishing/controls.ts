@@ -62,5 +62,10 @@ export function chooseVideoPosterControl(videoId: string, candidate: number, use
 
 /** As the portal sends it once it has stored the image at videoKeys.posterUpload(videoId, uploadId). */
 export function uploadVideoPosterControl(videoId: string, userId: string, uploadId: string = randomUUID()): UploadVideoPoster {
-  return { id: randomUUID(), type: 'UploadVideoPoster', data: { videoId, imageUri: uriOfKey(videoKeys.posterUpload(videoId, uploadId)) }, metadata: commandMetadata(userId) };
+  return {
+    id: randomUUID(),
+    type: 'UploadVideoPoster',
+    data: { videoId, imageUri: uriOfKey(videoKeys.posterUpload(videoId, uploadId)) },
+    metadata: commandMetadata(userId),
+  };
 }

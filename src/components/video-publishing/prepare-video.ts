@@ -45,7 +45,10 @@ export interface PrepareOptions {
 // Far enough in to miss a fade from black (the first frame often is black).
 const POSTER_FRACTION = 0.1;
 // The candidates: spread over the video, the first the poster's own frame.
-const CANDIDATE_FRACTIONS = Array.from({ length: POSTER_CANDIDATES }, (_, index) => (POSTER_FRACTION + (index * (1 - 2 * POSTER_FRACTION)) / (POSTER_CANDIDATES - 1)));
+const CANDIDATE_FRACTIONS = Array.from(
+  { length: POSTER_CANDIDATES },
+  (_, index) => POSTER_FRACTION + (index * (1 - 2 * POSTER_FRACTION)) / (POSTER_CANDIDATES - 1),
+);
 // ffmpeg's words for trouble on our side of the file (running short of space or memory is
 // ToolOutOfResourcesError, thrown by runTool).
 const OUR_FAULT = /Permission denied/i;

@@ -98,7 +98,9 @@ export const videoProjection: Projection<Video> = {
     // What "unpublish" became: a converted draft, which its owner can make public again.
     VideoUnpublished: checked(unlessFinal((state) => ({ ...state, visibility: 'draft' }))),
     VideoUnpublishRejected: checked(same),
-    VideoVisibilityChanged: checked(unlessFinal((state, event) => (event.type === 'VideoVisibilityChanged' ? { ...state, visibility: event.data.visibility } : state))),
+    VideoVisibilityChanged: checked(
+      unlessFinal((state, event) => (event.type === 'VideoVisibilityChanged' ? { ...state, visibility: event.data.visibility } : state)),
+    ),
     VideoVisibilityRejected: checked(same),
     VideoDeleted: checked((state) => ({ ...state, status: 'deleted' })),
     VideoDeleteRejected: checked(same),

@@ -31,12 +31,29 @@ const ffprobeOutput = z.object({
 });
 
 /** The picture's size if ffprobe reads `file` as one JPEG, PNG or WebP picture within our limits, else undefined. */
-export async function probeImage(ffprobePath: string, file: string, { signal, sandbox, limits }: ImageRun): Promise<{ width: number; height: number } | undefined> {
+export async function probeImage(
+  ffprobePath: string,
+  file: string,
+  { signal, sandbox, limits }: ImageRun,
+): Promise<{ width: number; height: number } | undefined> {
   let output: string;
   try {
     output = await runTool(
       ffprobePath,
-      ['-v', 'error', '-protocol_whitelist', 'file', '-format_whitelist', IMAGE_FORMATS, '-codec_whitelist', IMAGE_CODECS, '-print_format', 'json', '-show_streams', file],
+      [
+        '-v',
+        'error',
+        '-protocol_whitelist',
+        'file',
+        '-format_whitelist',
+        IMAGE_FORMATS,
+        '-codec_whitelist',
+        IMAGE_CODECS,
+        '-print_format',
+        'json',
+        '-show_streams',
+        file,
+      ],
       { signal, timeoutMs: IMAGE_TIMEOUT_MS, sandbox, limits: toolLimits(limits, IMAGE_TIMEOUT_MS) },
     );
   } catch (error) {
@@ -91,7 +108,12 @@ export function reencodeImageArguments(input: string, output: string): string[] 
 
 /** Throws ToolFailedError when the picture does not decode (the uploader's fault), anything else when the fault is ours. */
 export async function reencodeImage(ffmpegPath: string, input: string, output: string, { signal, sandbox, limits }: ImageRun): Promise<void> {
-  await runTool(ffmpegPath, reencodeImageArguments(input, output), { signal, timeoutMs: IMAGE_TIMEOUT_MS, sandbox, limits: toolLimits(limits, IMAGE_TIMEOUT_MS) });
+  await runTool(ffmpegPath, reencodeImageArguments(input, output), {
+    signal,
+    timeoutMs: IMAGE_TIMEOUT_MS,
+    sandbox,
+    limits: toolLimits(limits, IMAGE_TIMEOUT_MS),
+  });
 }
 
 function parseJson(text: string): unknown {
