@@ -36,6 +36,8 @@ export type Visibility = (typeof VISIBILITIES)[number];
 const visibilityOnUpload = z.enum(VISIBILITIES).default('public');
 /** How many frames a transcode offers the creator as a poster (VideoPublished.posterCandidateUris). */
 export const POSTER_CANDIDATES = 5;
+/** The largest poster image UploadVideoPoster takes; the portal refuses larger uploads before storing them. */
+export const MAX_POSTER_IMAGE_BYTES = 5 * 1024 * 1024;
 
 export const videoPublishingCommandSchemas = {
   PublishVideo: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri, visibility: visibilityOnUpload }),

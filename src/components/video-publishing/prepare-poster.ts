@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { type VideoStore } from '../../video-store/index.ts';
-import { MAX_POSTER_IMAGE_BYTES, probeImage, reencodeImage, type ImageRun } from './media/image.ts';
+import { MAX_POSTER_IMAGE_BYTES } from '../../contracts/video-publishing.ts';
+import { probeImage, reencodeImage, type ImageRun } from './media/image.ts';
 import { ToolFailedError } from './media/run-tool.ts';
 import type { MediaTools } from './prepare-video.ts';
 import type { TranscodeLimits } from './media/limits.ts';

@@ -5,8 +5,6 @@ import { runTool, ToolFailedError } from './run-tool.ts';
 import type { Sandbox } from './sandbox.ts';
 import { QUIET_PLAIN_FILES, SCALE } from './transcode.ts';
 
-/** The largest poster image a creator may upload (the portal says so too). */
-export const MAX_POSTER_IMAGE_BYTES = 5 * 1024 * 1024;
 
 // Demuxers that read one picture by its content (ffmpeg's image2 would read a numbered sequence
 // of files from a name with %d in it), and their decoders only: a PNG that is secretly a
