@@ -5,7 +5,6 @@ import { runTool, ToolFailedError } from './run-tool.ts';
 import type { Sandbox } from './sandbox.ts';
 import { QUIET_PLAIN_FILES, SCALE } from './transcode.ts';
 
-
 // Demuxers that read one picture by its content (ffmpeg's image2 would read a numbered sequence
 // of files from a name with %d in it), and their decoders only: a PNG that is secretly a
 // playlist, a GIF, an SVG or a video is refused before it is parsed.
