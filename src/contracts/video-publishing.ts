@@ -36,6 +36,8 @@ export type Visibility = (typeof VISIBILITIES)[number];
 const visibilityOnUpload = z.enum(VISIBILITIES).default('public');
 /** How many frames a transcode offers the creator as a poster (VideoPublished.posterCandidateUris). */
 export const POSTER_CANDIDATES = 5;
+/** The largest poster image UploadVideoPoster takes; the portal refuses larger uploads before storing them. */
+export const MAX_POSTER_IMAGE_BYTES = 5 * 1024 * 1024;
 
 export const videoPublishingCommandSchemas = {
   PublishVideo: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri, visibility: visibilityOnUpload }),
@@ -130,6 +132,9 @@ export const REJECTION_REASONS = {
   notConverted: 'the video has not been converted',
   noSuchPoster: 'there is no such frame to choose',
   unreadableImage: 'the image could not be read: upload a JPEG, PNG or WebP picture of at most 5 MB',
+  takenDown: 'the video was taken down',
+  failedVideo: 'the video could not be converted',
+  posterOtherUpload: 'a poster can be made only from an image uploaded for this video',
 } as const;
 
 const commandMetadata = z.object({ userId: z.uuid(), traceId: z.string().min(1) });

@@ -60,4 +60,19 @@ export const videoKeys = {
   posterUpload: (videoId: string, uploadId: string): string => idKey(idKey('poster-uploads', videoId), uploadId),
   /** An uploaded image as the component re-encoded it: what is served. */
   uploadedPoster: (videoId: string, uploadId: string): string => idKey(idKey('posters', videoId), uploadId, '.jpg'),
+  /** Where the candidates and uploaded posters of a video live: removed whole with the video. */
+  posterFolder: (videoId: string): string => idKey('posters', videoId),
+  /** Where the creator's poster uploads wait: removed whole with the video. */
+  posterUploadFolder: (videoId: string): string => idKey('poster-uploads', videoId),
 } as const;
+
+/**
+ * The upload id in `uri` if it is one of `videoId`'s own poster uploads
+ * (`videoKeys.posterUpload(videoId, <uuid>)`), else undefined: a command naming any other
+ * file must not have it read, re-encoded or deleted.
+ */
+export function posterUploadIdOf(videoId: string, uri: string): string | undefined {
+  const uploadId = uri.split('/').at(-1) ?? '';
+  if (!uuid.safeParse(videoId).success || !uuid.safeParse(uploadId).success) return undefined;
+  return uri === uriOfKey(videoKeys.posterUpload(videoId, uploadId)) ? uploadId : undefined;
+}

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -127,6 +127,11 @@ export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Da
       await unlink(fileOfUri(uri)).catch((error: unknown) => {
         if (!isMissing(error)) throw error;
       });
+    },
+
+    async removeAll(key) {
+      if (!key.includes('/')) throw new InvalidVideoKeyError(`not removed whole, every video's: ${JSON.stringify(key)}`);
+      await rm(fileOf(key), { recursive: true, force: true });
     },
 
     async withLocalFile(uri, use) {

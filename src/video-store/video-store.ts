@@ -40,6 +40,12 @@ export interface VideoStore {
   stat(uri: string): Promise<{ readonly bytes: number; readonly modifiedAt: Date } | undefined>;
   /** Removing a file that is not there is not an error. */
   remove(uri: string): Promise<void>;
+  /**
+   * Removes the file or folder at `key` and all under it (a video's poster folder, say); absent
+   * is fine. Refused for a key of one segment (InvalidVideoKeyError): that is a whole kind of
+   * file, every video's.
+   */
+  removeAll(key: string): Promise<void>;
   /** Runs `use` with a path it may read until it returns; throws VideoNotFoundError first if there is no such file. */
   withLocalFile<T>(uri: string, use: (file: string) => Promise<T>): Promise<T>;
   /**

@@ -33,9 +33,14 @@ import { scopedTest } from '../helpers/scoped-test.ts';
 const reasonOf = async (store: MessageStore, videoId: string): Promise<string | undefined> =>
   ((await eventOf(store, videoId, 'VideoPublishingFailed'))?.data as { reason?: string } | undefined)?.reason;
 
-/** What a failed video leaves behind under its own keys, its upload included: nothing. */
+/** What a failed video leaves behind under its own keys, its upload and poster candidates included: nothing. */
 async function leftOver(videoStore: VideoStore, dir: string, videoId: string): Promise<string[]> {
-  const keys = { source: videoKeys.source(videoId), transcoded: videoKeys.transcoded(videoId), poster: videoKeys.poster(videoId) };
+  const keys = {
+    source: videoKeys.source(videoId),
+    transcoded: videoKeys.transcoded(videoId),
+    poster: videoKeys.poster(videoId),
+    ...Object.fromEntries([0, 1, 2, 3, 4].map((index) => [`candidate ${index}`, videoKeys.posterCandidate(videoId, index)])),
+  };
   const present: string[] = [];
   for (const [name, key] of Object.entries(keys)) if (await videoStore.stat(uriOfKey(key))) present.push(name);
   return [...present, ...(await partialFiles(dir)).map((file) => `.partial/${file}`)];

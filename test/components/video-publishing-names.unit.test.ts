@@ -162,7 +162,7 @@ scopedTest('video-publishing: a description may be up to 5 000 characters, or em
   ]);
 });
 
-scopedTest('video-publishing: a published video is unpublished by its owner; one not (yet) published is not', async (t, scope) => {
+scopedTest('video-publishing: UnpublishVideo makes a converted video a draft; one not (yet) converted, or a draft already, is refused', async (t, scope) => {
   const { store, component } = await setUp(scope);
   const { videoId, ownerId } = await acceptedVideo(store, component.commands);
   await writeCommand(store, unpublishVideoControl(videoId, ownerId));
@@ -190,12 +190,14 @@ scopedTest('video-publishing: a published video is unpublished by its owner; one
   t.deepEqual(
     (await answers(store, videoId)).filter(([type]) => type !== 'VideoPublished'),
     [
-      ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.notPublished }],
+      ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.notConverted }],
       ['VideoUnpublished', { videoId }],
-      ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.notPublished }],
+      ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.sameVisibility }],
     ],
-    'still transcoding: rejected; published: unpublished; again: it is not published any more',
+    'still transcoding: rejected; converted: a draft; again: it is a draft already',
   );
+  const { state } = await store.project(videoPublishingStreamName(videoId), videoProjection);
+  t.deepEqual([state.status, state.visibility], ['published', 'draft'], 'still converted, as a draft its owner can make public again');
 });
 
 scopedTest('video-publishing: every command handled twice has one effect, and the second time writes nothing at all', async (t, scope) => {

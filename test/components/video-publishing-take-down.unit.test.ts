@@ -82,10 +82,10 @@ scopedTest('video-publishing: an admin takes down a published video with a reaso
     await answers(store, videoId),
     [
       ['VideoTakenDown', { videoId, reason: 'Copyright claim from the author' }],
-      ['VideoUnpublishRejected', { videoId, reason: 'the video is not published' }],
+      ['VideoUnpublishRejected', { videoId, reason: 'the video was taken down' }],
       ['VideoTakeDownRejected', { videoId, reason: 'the video is already taken down' }],
     ],
-    'taken down with the reason trimmed; then it is no longer published, and a second take-down says it is down already',
+    'taken down with the reason trimmed; then its owner cannot change it, and a second take-down says it is down already',
   );
   const [takenDown] = (await eventsOf(store, videoId)).filter((event) => event.type === 'VideoTakenDown');
   t.equal(takenDown?.metadata.userId, adminId, 'the event names the admin who sent it');

@@ -51,8 +51,9 @@ scopedTest(
         durationSeconds: undefined,
         width: 320,
         height: 240,
+        posterCandidateUris: [0, 1, 2, 3, 4].map((index) => uriOfKey(videoKeys.posterCandidate(videoId, index))),
       },
-      'VideoPublished names the files, the owner and the size',
+      'VideoPublished names the files, the owner, the size and five candidate posters',
     );
     t.ok(Math.abs((data.durationSeconds as number) - 2) < 0.2, `the duration is about 2 s (${String(data.durationSeconds)})`);
     t.equal(published.metadata.traceId, command.metadata.traceId, 'the trace carries on from the command');
@@ -89,6 +90,13 @@ scopedTest(
     const poster = await videoStore.withLocalFile(data.posterUri as string, (file) => readFile(file));
     t.deepEqual([...poster.subarray(0, 3)], [0xff, 0xd8, 0xff], 'the poster is a JPEG');
     t.equal((await videoStore.withLocalFile(data.posterUri as string, ffprobe)).streams[0]?.width, 320, 'at the video size');
+    const candidates = await Promise.all((data.posterCandidateUris as string[]).map((uri) => videoStore.withLocalFile(uri, (file) => readFile(file))));
+    t.ok(
+      candidates.every((jpeg) => jpeg[0] === 0xff && jpeg[1] === 0xd8),
+      'each candidate is a JPEG',
+    );
+    t.equal(new Set(candidates.map((jpeg) => jpeg.toString('base64'))).size, 5, 'five different frames (the test pattern changes over time)');
+    t.ok(candidates[0]!.equals(poster), 'the first is the poster: a frame a tenth of the way in');
   },
 );
 
@@ -331,7 +339,8 @@ scopedTest('video-publishing: a creator erased while their video converts: it fa
       () => true,
       () => false,
     );
-  for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId)]) {
+  const candidates = [0, 1, 2, 3, 4].map((index) => videoKeys.posterCandidate(videoId, index));
+  for (const key of [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId), ...candidates]) {
     const removed = await waitUntil(`${key} to be removed`, async () => !(await exists(key)), { timeoutMs: 5_000 }).catch(() => false);
     t.ok(removed, `${key} removed`);
   }

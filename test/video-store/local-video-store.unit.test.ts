@@ -5,10 +5,13 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { text } from 'node:stream/consumers';
+import test from 'tape';
 import {
   createLocalVideoStore,
   InvalidVideoKeyError,
+  posterUploadIdOf,
   RangeNotSatisfiableError,
+  uriOfKey,
   VideoNotFoundError,
   VideoTooLargeError,
   videoKeys,
@@ -128,6 +131,39 @@ scopedTest('video store: remove deletes the file, and removing it again is not a
   t.ok((await rejection(store.withLocalFile(uri, async () => 'used'))) instanceof VideoNotFoundError, 'no local path to a missing file');
   await store.remove(uri);
   t.pass('a second remove is fine');
+});
+
+scopedTest("video store: removeAll removes a video's poster folder whole, again harmlessly, and never a whole kind of file", async (t, scope) => {
+  const { store, dir } = await tempStore(scope);
+  const [videoId, other] = [randomUUID(), randomUUID()];
+  for (const key of [
+    videoKeys.posterCandidate(videoId, 0),
+    videoKeys.uploadedPoster(videoId, randomUUID()),
+    videoKeys.poster(videoId),
+    videoKeys.posterCandidate(other, 0),
+  ]) {
+    await store.put(key, body('jpeg'));
+  }
+  await store.removeAll(videoKeys.posterFolder(videoId));
+  await store.removeAll(videoKeys.posterFolder(videoId));
+  t.deepEqual(
+    await filesUnder(dir),
+    [`posters/${other}/frame-0.jpg`, `posters/${videoId}.jpg`].sort(),
+    "the folder is gone; the video's poster beside it and another video's folder stay",
+  );
+  t.ok((await rejection(store.removeAll('posters'))) instanceof InvalidVideoKeyError, "a one-segment key (every video's posters) is refused");
+  t.ok((await rejection(store.removeAll('posters/..'))) instanceof InvalidVideoKeyError, 'and a key that leaves the store');
+  t.equal((await filesUnder(dir)).length, 2, 'nothing else was touched');
+});
+
+test("video keys: posterUploadIdOf accepts only the video's own poster uploads", (t) => {
+  const [videoId, uploadId] = [randomUUID(), randomUUID()];
+  t.equal(posterUploadIdOf(videoId, uriOfKey(videoKeys.posterUpload(videoId, uploadId))), uploadId, 'its own upload');
+  t.equal(posterUploadIdOf(videoId, uriOfKey(videoKeys.posterUpload(randomUUID(), uploadId))), undefined, "another video's upload");
+  t.equal(posterUploadIdOf(videoId, uriOfKey(videoKeys.source(videoId))), undefined, 'its video upload');
+  t.equal(posterUploadIdOf(videoId, uriOfKey(videoKeys.uploadedPoster(videoId, uploadId))), undefined, 'a re-encoded poster');
+  t.equal(posterUploadIdOf(videoId, `video-store:poster-uploads/${videoId}/not-a-uuid`), undefined, 'a name that is not an upload id');
+  t.end();
 });
 
 scopedTest('video store: a write that fails half-way leaves nothing under the key and no partial file', async (t, scope) => {

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '../../message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../video-store/index.ts';
-import type { DescribeVideo, NameVideo, PublishVideo, TakeDownVideo, UnpublishVideo } from '../../contracts/video-publishing.ts';
+import type {
+  ChooseVideoPoster,
+  DeleteVideo,
+  DescribeVideo,
+  NameVideo,
+  PublishVideo,
+  SetVideoVisibility,
+  TakeDownVideo,
+  UnpublishVideo,
+  UploadVideoPoster,
+  Visibility,
+} from '../../contracts/video-publishing.ts';
 
 // Example commands, for tests here and in the slices that write them; override what the test is about.
 
@@ -34,4 +45,27 @@ export function unpublishVideoControl(videoId: string, userId: string): Unpublis
 /** As the admin portal sends it: `adminId` must hold the admin role in their identity stream. */
 export function takeDownVideoControl(videoId: string, reason: string, adminId: string): TakeDownVideo {
   return { id: randomUUID(), type: 'TakeDownVideo', data: { videoId, reason }, metadata: commandMetadata(adminId) };
+}
+
+export function setVideoVisibilityControl(videoId: string, visibility: Visibility, userId: string): SetVideoVisibility {
+  return { id: randomUUID(), type: 'SetVideoVisibility', data: { videoId, visibility }, metadata: commandMetadata(userId) };
+}
+
+/** By its owner, or an admin (who must hold the role in their identity stream). */
+export function deleteVideoControl(videoId: string, userId: string): DeleteVideo {
+  return { id: randomUUID(), type: 'DeleteVideo', data: { videoId }, metadata: commandMetadata(userId) };
+}
+
+export function chooseVideoPosterControl(videoId: string, candidate: number, userId: string): ChooseVideoPoster {
+  return { id: randomUUID(), type: 'ChooseVideoPoster', data: { videoId, candidate }, metadata: commandMetadata(userId) };
+}
+
+/** As the portal sends it once it has stored the image at videoKeys.posterUpload(videoId, uploadId). */
+export function uploadVideoPosterControl(videoId: string, userId: string, uploadId: string = randomUUID()): UploadVideoPoster {
+  return {
+    id: randomUUID(),
+    type: 'UploadVideoPoster',
+    data: { videoId, imageUri: uriOfKey(videoKeys.posterUpload(videoId, uploadId)) },
+    metadata: commandMetadata(userId),
+  };
 }

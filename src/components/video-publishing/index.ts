@@ -67,7 +67,8 @@ export interface VideoPublishingComponent {
 
 /**
  * The video-publishing component: accepts uploads for publishing, transcodes them to web MP4
- * with a poster, and names, describes and unpublishes videos for their owners.
+ * with a poster and candidate frames, and names, describes, changes the visibility and poster
+ * of, and deletes videos for their owners (deletes and takes down for admins).
  */
 export function createVideoPublishingComponent(deps: VideoPublishingComponentDeps): VideoPublishingComponent {
   const { messageStore, videoStore, consumerGroup = SOLE_MEMBER, transcodeConcurrency = 1, subscription: settings } = deps;
@@ -96,7 +97,7 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   const processor = (subscriberId: string, handle: (message: RawMessage) => Promise<void>, heldBack?: () => number | undefined): ComponentProcessor =>
     createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, heldBack });
 
-  const commands = createDispatcher(videoPublishingCommandSchemas, createCommandHandlers({ messageStore, logger }));
+  const commands = createDispatcher(videoPublishingCommandSchemas, createCommandHandlers({ messageStore, logger, videoStore, tools, limits }));
   const transcoding = transcodingSubscription({
     subscriberId: VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding,
     subscribe,

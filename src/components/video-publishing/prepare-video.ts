@@ -1,10 +1,12 @@
-import { videoKeys, type VideoStore } from '../../video-store/index.ts';
+import { writeFile } from 'node:fs/promises';
+import { POSTER_CANDIDATES } from '../../contracts/video-publishing.ts';
+import { uriOfKey, videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { BUDGET_REFERENCE, frameCap, secondsToConvert, toolLimits, transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
 import { PROBE_TIMEOUT_MS, probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
 import { ToolFailedError, ToolOutOfMemoryError, ToolOutputTooLargeError, ToolOverLimitError, ToolTimedOutError } from './media/run-tool.ts';
 import type { Sandbox } from './media/sandbox.ts';
-import { extractPoster, POSTER_TIMEOUT_MS, transcode } from './media/transcode.ts';
+import { extractFrames, extractPoster, POSTER_TIMEOUT_MS, transcode } from './media/transcode.ts';
 
 export interface MediaTools {
   readonly ffmpegPath: string;
@@ -18,6 +20,8 @@ export type Preparation =
       readonly ok: true;
       readonly transcodedUri: string;
       readonly posterUri: string;
+      /** The frames offered as other posters: fewer than POSTER_CANDIDATES where a point had no frame. */
+      readonly posterCandidateUris: readonly string[];
       readonly durationSeconds: number;
       readonly width: number;
       readonly height: number;
@@ -38,9 +42,13 @@ export interface PrepareOptions {
   readonly limits: TranscodeLimits;
 }
 
-// Far enough in to miss a fade from black, near enough for short clips.
+// Far enough in to miss a fade from black (the first frame often is black).
 const POSTER_FRACTION = 0.1;
-const MAX_POSTER_SECONDS = 10;
+// The candidates: spread over the video, the first the poster's own frame.
+const CANDIDATE_FRACTIONS = Array.from(
+  { length: POSTER_CANDIDATES },
+  (_, index) => POSTER_FRACTION + (index * (1 - 2 * POSTER_FRACTION)) / (POSTER_CANDIDATES - 1),
+);
 // ffmpeg's words for trouble on our side of the file (running short of space or memory is
 // ToolOutOfResourcesError, thrown by runTool).
 const OUR_FAULT = /Permission denied/i;
@@ -170,18 +178,65 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
   // picture in a container that does not count frames (MKV, WebM, TS), which only our MP4
   // reveals. Retrying would give the same; the creator is told, and the caller removes the file.
   if (!result.video) return { ok: false, reason: result.reason };
-  const posterUri = await storePoster(options, transcodedUri, result.info);
+  const { posterUri, posterCandidateUris } = await storeFrames(options, transcodedUri, result.info);
   const { width, height, durationSeconds = probe.info.durationSeconds ?? 0 } = result.info;
-  return { ok: true, transcodedUri, posterUri, durationSeconds: Math.round(durationSeconds * 1000) / 1000, width, height };
+  return { ok: true, transcodedUri, posterUri, posterCandidateUris, durationSeconds: Math.round(durationSeconds * 1000) / 1000, width, height };
 }
 
 const tooLarge = (limits: TranscodeLimits) => `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.`;
 
-async function storePoster({ videoStore, tools, videoId, signal, limits }: PrepareOptions, transcodedUri: string, info: VideoInfo): Promise<string> {
-  const at = Math.min((info.durationSeconds ?? 0) * POSTER_FRACTION, MAX_POSTER_SECONDS);
+/**
+ * Writes `write`'s files under `keys`, each whole or not at all (nested writeLocalFile calls).
+ * Each temporary file exists, empty, before `write` runs: a frame ffmpeg could not take is then
+ * stored empty, for the caller to drop, rather than failing the others.
+ */
+async function writeAll(videoStore: VideoStore, keys: readonly string[], write: (files: string[]) => Promise<void>): Promise<number[]> {
+  const [key, ...rest] = keys;
+  if (key === undefined) {
+    await write([]);
+    return [];
+  }
+  let bytes: number[] = [];
+  const { bytes: first } = await videoStore.writeLocalFile(key, async (file) => {
+    await writeFile(file, '');
+    bytes = await writeAll(videoStore, rest, (files) => write([file, ...files]));
+  });
+  return [first, ...bytes];
+}
+
+/**
+ * The poster, a frame a tenth of the way in, and the candidates, in one ffmpeg run over the
+ * transcoded MP4. A candidate at a point with no frame (a sparse video's last stretch) is left
+ * out; a poster with none is taken from the first frame instead.
+ */
+async function storeFrames(
+  { videoStore, tools, videoId, signal, limits }: PrepareOptions,
+  transcodedUri: string,
+  info: VideoInfo,
+): Promise<{ posterUri: string; posterCandidateUris: string[] }> {
+  const duration = info.durationSeconds ?? 0;
   const run = { signal, sandbox: tools.sandbox, limits: toolLimits(limits, POSTER_TIMEOUT_MS) };
-  const { uri } = await videoStore.writeLocalFile(videoKeys.poster(videoId), (output) =>
-    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, at, run)),
+  const posterKey = videoKeys.poster(videoId);
+  const candidateKeys = CANDIDATE_FRACTIONS.map((_, index) => videoKeys.posterCandidate(videoId, index));
+  const times = [POSTER_FRACTION, ...CANDIDATE_FRACTIONS].map((fraction) => duration * fraction);
+  const [posterBytes, ...candidateBytes] = await writeAll(videoStore, [posterKey, ...candidateKeys], (files) =>
+    videoStore.withLocalFile(transcodedUri, (input) =>
+      extractFrames(
+        tools.ffmpegPath,
+        input,
+        files.map((output, index) => ({ atSeconds: times[index]!, output })),
+        run,
+      ),
+    ),
   );
-  return uri;
+  const posterCandidateUris: string[] = [];
+  for (const [index, key] of candidateKeys.entries()) {
+    if (candidateBytes[index]) posterCandidateUris.push(uriOfKey(key));
+    else await videoStore.remove(uriOfKey(key));
+  }
+  if (posterBytes) return { posterUri: uriOfKey(posterKey), posterCandidateUris };
+  const { uri } = await videoStore.writeLocalFile(posterKey, (output) =>
+    videoStore.withLocalFile(transcodedUri, (input) => extractPoster(tools.ffmpegPath, input, output, 0, run)),
+  );
+  return { posterUri: uri, posterCandidateUris };
 }

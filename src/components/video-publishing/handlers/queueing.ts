@@ -26,7 +26,7 @@ export function creatorBusyReason({ running, queued }: CreatorQuota): string {
  * never waits for a transcode. A VideoPublishingAccepted joins the queue unless its video has
  * an outcome already (a redelivery, or a restart reading it again) or its creator already has
  * as many videos in hand as the quota allows: that one fails at once, its upload deleted. An
- * outcome recorded for a video still queued takes it out.
+ * outcome recorded for a video still queued takes it out; a deletion also removes its files.
  */
 export function createQueueingHandlers({ messageStore, logger, videoStore, queue, quota }: QueueingDeps): HandlerMap<VideoPublishingEvent> {
   const outcomes = createOutcomes({ messageStore, videoStore });
@@ -39,8 +39,8 @@ export function createQueueingHandlers({ messageStore, logger, videoStore, queue
       const stream = videoPublishingStreamName(videoId);
       const { state } = await messageStore.project(stream, videoProjection);
       if (isSettled(state)) {
-        // A crash between recording the failure and removing the files would otherwise keep them for good.
-        if (state.status === 'failed') await outcomes.removeFailedVideo(videoId, sourceUri);
+        // A crash between recording the failure (or the deletion) and removing the files would otherwise keep them for good.
+        await outcomes.tidy(state, videoId, sourceUri);
         return;
       }
       const log = logger.child({ videoId, ownerId, eventId: event.id });
@@ -56,14 +56,23 @@ export function createQueueingHandlers({ messageStore, logger, videoStore, queue
         {},
         answerId(event.id, 'VideoPublishingFailed'),
       );
-      if (await outcomes.write(stream, refused)) {
+      if ((await outcomes.write(stream, refused)).written) {
         await outcomes.removeFailedVideo(videoId, sourceUri);
         log.info('refused: the creator has as many videos in hand as the quota allows');
       }
     },
     VideoPublished: settle,
     VideoPublishingFailed: settle,
-    VideoUnpublished: settle,
     VideoTakenDown: settle,
+    /**
+     * The files go here, on the component's own event, not in the command handler: once the
+     * deletion is recorded, however often it is delivered. A transcode still running is
+     * cancelled (drop), and removes what it wrote itself when it finds the video deleted.
+     */
+    async VideoDeleted(event) {
+      queue.drop(event.data.videoId);
+      await outcomes.removeDeletedVideo(event.data.videoId);
+      logger.info({ videoId: event.data.videoId }, 'deleted video: files removed');
+    },
   };
 }

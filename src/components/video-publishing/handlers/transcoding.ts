@@ -58,10 +58,16 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
   // a restart begins the count again, as it begins the transcode again.
   const failedAttempts = new Map<string, number>();
 
-  /** After a thrown attempt: its files go (never the upload), unless another transcoder has published them meanwhile. */
-  async function discardAttempt(stream: string, videoId: string, log: Logger): Promise<void> {
+  /**
+   * After a thrown attempt: its files go (never the upload), unless another transcoder has
+   * published them meanwhile; a video deleted meanwhile loses all of them (a deletion cancels
+   * its transcode, which lands here).
+   */
+  async function discardAttempt(stream: string, videoId: string, sourceUri: string, log: Logger): Promise<void> {
     try {
-      if (!isSettled((await messageStore.project(stream, videoProjection)).state)) await outcomes.removeOutputs(videoId);
+      const { state } = await messageStore.project(stream, videoProjection);
+      if (!isSettled(state)) await outcomes.removeOutputs(videoId);
+      else await outcomes.tidy(state, videoId, sourceUri);
     } catch (error) {
       // The attempt's own error is the one to report; these files are overwritten by the next.
       log.warn({ err: error }, 'files of a failed attempt not removed');
@@ -105,6 +111,9 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
   }
 
   return {
+    // Here as well as in the queueing handlers: a VideoDeleted parked there is replayed through these.
+    VideoDeleted: (event) => outcomes.removeDeletedVideo(event.data.videoId),
+
     async VideoPublishingAccepted(event) {
       const { ownerId, videoId, sourceUri } = event.data;
       const stream = videoPublishingStreamName(videoId);
@@ -112,8 +121,8 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       const { state } = await messageStore.project(stream, videoProjection);
       if (isSettled(state)) {
         log.debug('video already has an outcome; not transcoded again');
-        // A crash between recording the failure and removing the files would otherwise keep them for good.
-        if (state.status === 'failed') await outcomes.removeFailedVideo(videoId, sourceUri);
+        // A crash between recording the failure (or the deletion) and removing the files would otherwise keep them for good.
+        await outcomes.tidy(state, videoId, sourceUri);
         return;
       }
       // Checked before the work and again before publishing: an erasure can come at any time.
@@ -143,7 +152,7 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
         if (prepared.ok && (await ownerGone())) throw new OwnerErased();
       } catch (error) {
         // Nothing is stored before the start.
-        if (started || error instanceof OwnerErased) await discardAttempt(stream, videoId, log);
+        if (started || error instanceof OwnerErased) await discardAttempt(stream, videoId, sourceUri, log);
         prepared = error instanceof OwnerErased ? { ok: false, reason: ERASED_OWNER_REASON } : failureOf(error, event, started, log);
       } finally {
         await progress.settled();
@@ -153,8 +162,10 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
         ? follow(event, 'VideoPublished', { ownerId, videoId, sourceUri, ...withoutOk(prepared) }, {}, answerId(event.id, 'VideoPublished'))
         : follow(event, 'VideoPublishingFailed', { ownerId, videoId, reason: prepared.reason }, {}, answerId(event.id, 'VideoPublishingFailed'));
       const written = await outcomes.write(stream, outcome);
-      if (!written) {
-        log.warn({ ours: outcome.type }, 'another transcoder recorded an outcome first; ours is not recorded');
+      if (!written.written) {
+        // Deleted while it transcoded: what this attempt stored came after the deletion's clean-up.
+        if (written.found.status === 'deleted') await outcomes.removeDeletedVideo(videoId);
+        log.warn({ ours: outcome.type, status: written.found.status }, 'the video was settled meanwhile; our outcome is not recorded');
       } else if (prepared.ok) {
         log.info({ ms: Date.now() - startedAt }, 'video published');
       } else {

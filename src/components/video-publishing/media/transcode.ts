@@ -7,7 +7,7 @@ import type { Sandbox, ToolLimits } from './sandbox.ts';
 // At most 1280×720, keeping the shape as displayed (iw*sar: some sources have non-square
 // pixels), never enlarged, and even on both sides (H.264 in 4:2:0 needs that).
 const FIT = 'min(1,min(1280/(iw*sar),720/ih))';
-const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*ih/2)*2)',setsar=1`;
+export const SCALE = `scale=w='max(2,trunc(${FIT}*iw*sar/2)*2)':h='max(2,trunc(${FIT}*ih/2)*2)',setsar=1`;
 
 // ffmpeg and x264 start a thread per core, each holding frames: on a 32-core machine an honest
 // 4K upload then outgrew the memory one conversion may have. Eight keep a 720p encode busy.
@@ -16,7 +16,7 @@ export const transcodeThreads = (): number => Math.min(availableParallelism(), M
 
 // Every run: no banner or prompt, errors only, overwrite the output; and only plain files, so no
 // URL a file names is followed.
-const QUIET_PLAIN_FILES = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-protocol_whitelist', 'file'] as const;
+export const QUIET_PLAIN_FILES = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-protocol_whitelist', 'file'] as const;
 
 /** What ffmpeg itself is told to stop at: the checks before it only see what the file's headers claim. */
 export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutputBytes'> {
@@ -91,6 +91,39 @@ export function posterArguments(input: string, output: string, atSeconds: number
   return [...QUIET_PLAIN_FILES, '-ss', atSeconds.toFixed(3), '-i', input, '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', output];
 }
 
+/** A frame to take, `atSeconds` in, written as a JPEG to `output`. */
+export interface FrameShot {
+  readonly atSeconds: number;
+  readonly output: string;
+}
+
+/**
+ * Several JPEG frames at the video's size in one run: one input per point in time, each seeked
+ * to by the demuxer (-ss before -i: through the MP4's index to the keyframe before it, then
+ * decoded to the point), so the cost is a few keyframe intervals, however long the video. A
+ * point past the last frame writes nothing there (and the run still succeeds).
+ */
+export function frameArguments(input: string, shots: readonly FrameShot[]): string[] {
+  const times = [...new Set(shots.map((shot) => shot.atSeconds.toFixed(3)))];
+  return [
+    ...QUIET_PLAIN_FILES,
+    ...times.flatMap((time) => ['-ss', time, '-i', input]),
+    ...shots.flatMap(({ atSeconds, output }) => [
+      '-map',
+      `${times.indexOf(atSeconds.toFixed(3))}:v:0`,
+      '-frames:v',
+      '1',
+      '-q:v',
+      '3',
+      '-f',
+      'image2',
+      '-c:v',
+      'mjpeg',
+      output,
+    ]),
+  ];
+}
+
 export interface TranscodeOptions {
   readonly signal: AbortSignal;
   readonly onProgressLine: (line: string) => void;
@@ -101,7 +134,7 @@ export interface TranscodeOptions {
   readonly limits: ToolLimits;
 }
 
-// One frame of our own MP4, found through its index: seconds, however long the video.
+// Frames of our own MP4, found through its index: seconds, however long the video.
 export const POSTER_TIMEOUT_MS = 60_000;
 
 export async function transcode(
@@ -117,6 +150,10 @@ export interface PosterOptions {
   readonly signal: AbortSignal;
   readonly sandbox: Sandbox;
   readonly limits: ToolLimits;
+}
+
+export async function extractFrames(ffmpegPath: string, input: string, shots: readonly FrameShot[], { signal, sandbox, limits }: PosterOptions): Promise<void> {
+  await runTool(ffmpegPath, frameArguments(input, shots), { signal, timeoutMs: POSTER_TIMEOUT_MS, sandbox, limits });
 }
 
 export async function extractPoster(
