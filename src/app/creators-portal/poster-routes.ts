@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import { POSTER_CANDIDATES } from '../../contracts/video-publishing.ts';
+import { MAX_POSTER_IMAGE_BYTES, POSTER_CANDIDATES } from '../../contracts/video-publishing.ts';
 import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
@@ -13,7 +13,6 @@ import type { UploadSlots } from './upload-slots.ts';
 
 /** The poster image form's file input. */
 export const POSTER_FIELD = 'image';
-export const MAX_POSTER_BYTES = 5 * 1024 * 1024;
 const STORE_RETRY_SECONDS = 300;
 const SLOT_RETRY_SECONDS = 30;
 
@@ -96,7 +95,7 @@ export function posterRoutes(deps: PosterDeps): Router {
     const stored = await receiveUpload(req, {
       videoStore,
       key: videoKeys.posterUpload(videoId, newId()),
-      maxBytes: MAX_POSTER_BYTES,
+      maxBytes: MAX_POSTER_IMAGE_BYTES,
       minimumRate: deps.minimumUploadRate,
       field: POSTER_FIELD,
       tooLarge: posterTooLarge,
