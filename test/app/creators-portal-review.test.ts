@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import request from 'supertest';
 import { createCreatorsPortalApp } from '../../src/app/creators-portal/index.ts';
+import { createCreatorsPortalQueries } from '../../src/app/creators-portal/queries.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import { createLocalVideoStore } from '../../src/video-store/index.ts';
 import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
@@ -68,4 +69,20 @@ scopedTest('creators portal: picking a poster frame takes one change from the al
   t.equal(page.status, 429, 'without a script too');
   t.equal(asked, 2, 'the allowance was asked');
   t.equal((await store.readCategory('videoPublishing:command')).length, 0, 'no ChooseVideoPoster written');
+});
+
+scopedTest('creators portal: a failed upload from before failed_at existed leaves the list 7 days after its upload', async (t, scope) => {
+  const { databaseUrl } = await freshDatabases();
+  const db = scope.add(createAppDatabase(databaseUrl, { poolMax: 2 }), (d) => d.destroy());
+  const ownerId = randomUUID();
+  const longAgo = new Date(Date.now() - 30 * 24 * 60 * 60 * 1000);
+  const old = randomUUID();
+  const recent = randomUUID();
+  // Rows as the projection left them before the migration added failed_at: null.
+  await db('creators_videos').insert([
+    { video_id: old, owner_id: ownerId, status: 'failed', failure_reason: 'not a video', uploaded_at: longAgo },
+    { video_id: recent, owner_id: ownerId, status: 'failed', failure_reason: 'not a video', uploaded_at: new Date() },
+  ]);
+  const listed = (await createCreatorsPortalQueries(db).videosOf(ownerId, 10)).map((video) => video.videoId);
+  t.deepEqual(listed, [recent], 'the month-old failure is not listed; yesterday’s is');
 });
