@@ -3,6 +3,7 @@ import express from 'express';
 import request from 'supertest';
 import { createCreatorsPortalApp } from '../../src/app/creators-portal/index.ts';
 import { createCreatorsPortalQueries } from '../../src/app/creators-portal/queries.ts';
+import { createVideosApp } from '../../src/app/videos/index.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import { createLocalVideoStore } from '../../src/video-store/index.ts';
 import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
@@ -85,4 +86,42 @@ scopedTest('creators portal: a failed upload from before failed_at existed leave
   ]);
   const listed = (await createCreatorsPortalQueries(db).videosOf(ownerId, 10)).map((video) => video.videoId);
   t.deepEqual(listed, [recent], 'the month-old failure is not listed; yesterday’s is');
+});
+
+scopedTest('watch page: a draft that was deleted or taken down is 404 "not here" to anyone but its creator, who is told what happened', async (t, scope) => {
+  const { databaseUrl } = await freshDatabases();
+  const db = scope.add(createAppDatabase(databaseUrl, { poolMax: 2 }), (d) => d.destroy());
+  const dir = scope.add(await mkdtemp(path.join(os.tmpdir(), 'vt-review-')), (d) => rm(d, { recursive: true, force: true }));
+  const ownerId = randomUUID();
+  const row = (status: string, visibility: string) => ({ video_id: randomUUID(), owner_id: ownerId, status, visibility, published_at: new Date() });
+  const draftDeleted = row('deleted', 'draft');
+  const draftTakenDown = row('takenDown', 'draft');
+  const publicDeleted = row('deleted', 'public');
+  await db('videos').insert([draftDeleted, draftTakenDown, publicDeleted]);
+  const videos = createVideosApp({ db, videoStore: createLocalVideoStore({ dir }), rolesOf: async () => [] });
+  const appAs = (userId: string | null) => {
+    const app = express();
+    app.set('views', [COMMON_VIEWS_DIR, videos.viewsDir]);
+    app.set('view engine', 'pug');
+    app.locals.basedir = COMMON_VIEWS_DIR;
+    app.use((req, _res, next) => {
+      req.context = { traceId: randomUUID(), userId };
+      req.session = {};
+      next();
+    });
+    app.use('/videos', videos.router);
+    app.use(errorHandler({ logger: silentLogger }));
+    return app;
+  };
+  for (const stranger of [null, randomUUID()]) {
+    const who = stranger ? 'another user' : 'anonymous';
+    for (const { video_id: videoId } of [draftDeleted, draftTakenDown]) {
+      const answer = await request(appAs(stranger)).get(`/videos/${videoId}`);
+      t.equal(answer.status, 404, `${who}: 404`);
+      t.doesNotMatch(answer.text, /deleted|taken down by/i, `${who}: nothing said of a draft that existed`);
+    }
+    t.match((await request(appAs(stranger)).get(`/videos/${publicDeleted.video_id}`)).text, /This video was deleted/, `${who}: a public one says so`);
+  }
+  t.match((await request(appAs(ownerId)).get(`/videos/${draftDeleted.video_id}`)).text, /This video was deleted/, 'its creator is told it was deleted');
+  t.equal((await request(appAs(ownerId)).get(`/videos/${draftTakenDown.video_id}`)).status, 410, 'and that it was taken down');
 });
