@@ -18,7 +18,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS videos_channel');
   await knex.raw('DROP INDEX IF EXISTS videos_catalog');
   await knex.raw(`CREATE INDEX videos_catalog ON videos (published_at DESC, video_id DESC) WHERE status = 'published'`);
-  await knex('admin_user_videos').where({ status: 'published', visibility: 'draft' }).update({ status: 'unpublished' });
+  await knex('admin_user_videos').where({ status: 'published' }).whereIn('visibility', ['draft', 'unlisted']).update({ status: 'unpublished' });
   await knex.schema.alterTable('admin_user_videos', (table) => {
     table.dropColumn('visibility');
   });

@@ -1,6 +1,7 @@
 import type { Request, Response } from 'express';
 import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, VISIBILITIES } from '../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
+import { durationInWords } from '../../web/duration-words.ts';
 import { wantsJson } from './kit.ts';
 import type { CreatorVideo } from './queries.ts';
 import { creatorVideoView, VISIBILITY_WORDS } from './views.ts';
@@ -46,4 +47,24 @@ export function refuse(req: Request, res: Response, video: CreatorVideo, status:
     return;
   }
   showVideo(req, res, video, status, refused);
+}
+
+/**
+ * Takes one change (title, description, visibility, poster) from the creator's allowance, or
+ * answers 429 with what was chosen kept; true if it may go on. Every change is a command and an
+ * answer kept in the log for good: none of them is free.
+ */
+export async function takeFromAllowance(
+  editWait: (userId: string) => Promise<number>,
+  req: Request,
+  res: Response,
+  video: CreatorVideo,
+  { field, value }: Pick<Refusal, 'field' | 'value'>,
+): Promise<boolean> {
+  const wait = await editWait(req.context.userId!);
+  if (wait <= 0) return true;
+  res.set('Retry-After', String(wait));
+  const error = `You have made many changes in a short while. Try again in ${durationInWords(wait)}; what you chose is still here.`;
+  refuse(req, res, video, 429, { field, value, error });
+  return false;
 }

@@ -6,7 +6,7 @@ import { allowSlowBody } from '../../web/body-deadline.ts';
 import { HttpError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
 import { sendStoredFile } from '../videos/send-stored-file.ts';
 import { followOperation, ownedVideo, senderOf, YOUR_VIDEOS, type PortalKit } from './kit.ts';
-import { refuse } from './manage-page.ts';
+import { refuse, takeFromAllowance } from './manage-page.ts';
 import type { MinimumRate } from './transfer-rate.ts';
 import { receiveUpload } from './upload.ts';
 import type { UploadSlots } from './upload-slots.ts';
@@ -66,6 +66,7 @@ export function posterRoutes(deps: PosterDeps): Router {
     const candidate = Number(value);
     if (!/^\d$/.test(value) || candidate >= Math.min(POSTER_CANDIDATES, video.posterCandidateUris.length))
       return refuse(req, res, video, 400, { field: 'poster', value, error: 'Choose one of the frames shown.' });
+    if (!(await takeFromAllowance(editWait, req, res, video, { field: 'poster', value }))) return;
     await send(senderOf(req), 'ChooseVideoPoster', { videoId: video.videoId, candidate });
     followOperation(req, res, 'poster');
   });

@@ -124,10 +124,11 @@ export function createCreatorsPortalQueries(db: Knex) {
         .where('cv.owner_id', ownerId)
         .whereNot('cv.status', 'deleted')
         .where((recent) => {
+          // A row that failed before failed_at was kept has none: its upload time stands in for it
+          // (it failed after it), so old failures leave the list too instead of staying for ever.
           void recent
             .whereNot('cv.status', 'failed')
-            .orWhereNull('cv.failed_at')
-            .orWhere('cv.failed_at', '>', new Date(now.getTime() - FAILED_LISTED_FOR_MS));
+            .orWhereRaw('coalesce(cv.failed_at, cv.uploaded_at) > ?', [new Date(now.getTime() - FAILED_LISTED_FOR_MS)]);
         })
         .orderBy([
           { column: 'cv.uploaded_at', order: 'desc' },

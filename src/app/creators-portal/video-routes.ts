@@ -1,10 +1,9 @@
 import { Router, type Request, type Response } from 'express';
 import { descriptionProblem, nameProblem, tidyText, VISIBILITIES, type Visibility } from '../../contracts/video-publishing.ts';
-import { durationInWords } from '../../web/duration-words.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError } from '../../web/errors.ts';
 import { followOperation, ownedVideo, senderOf, type PortalKit } from './kit.ts';
-import { refuse, showVideo, type ManageField } from './manage-page.ts';
+import { refuse, showVideo, takeFromAllowance, type ManageField } from './manage-page.ts';
 import type { CreatorVideo } from './queries.ts';
 import { sentence } from './upload-form.ts';
 import { creatorVideoView } from './views.ts';
@@ -28,15 +27,8 @@ export function videoRoutes({ queries, send, editWait }: PortalKit): Router {
 
   router.get('/videos/:videoId', async (req, res) => showVideo(req, res, await ownedVideo(queries, req)));
 
-  /** Takes one change from the allowance, or answers 429 with what was typed kept; true if it may go on. */
-  async function withinAllowance(req: Request, res: Response, video: CreatorVideo, field: ManageField, value: string): Promise<boolean> {
-    const wait = await editWait(req.context.userId!);
-    if (wait <= 0) return true;
-    res.set('Retry-After', String(wait));
-    const error = `You have made many changes in a short while. Try again in ${durationInWords(wait)}; what you chose is still here.`;
-    refuse(req, res, video, 429, { field, value, error });
-    return false;
-  }
+  const withinAllowance = (req: Request, res: Response, video: CreatorVideo, field: ManageField, value: string) =>
+    takeFromAllowance(editWait, req, res, video, { field, value });
 
   router.post('/videos/:videoId/name', async (req, res) => {
     const video = await ownedVideo(queries, req);

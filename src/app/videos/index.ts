@@ -47,10 +47,11 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
     if (!videoId.success) throw new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
     const video = await queries.video(videoId.data.toLowerCase());
-    if (video === 'takenDown') throw new HttpError(410, TAKEN_DOWN, { title: 'Video taken down' });
-    if (video === 'deleted') throw new NotFoundError(DELETED, VIDEO_DELETED);
-    if (video && (await mayWatch(req, video, rolesOf))) return video;
-    throw new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
+    // A draft taken down or deleted is told of only to those who could watch it: to anyone else it was never here.
+    if (!video || !(await mayWatch(req, video, rolesOf))) throw new NotFoundError(NOT_HERE, VIDEO_NOT_FOUND);
+    if (!('gone' in video)) return video;
+    if (video.gone === 'takenDown') throw new HttpError(410, TAKEN_DOWN, { title: 'Video taken down' });
+    throw new NotFoundError(DELETED, VIDEO_DELETED);
   }
 
   const router = Router();

@@ -20,8 +20,12 @@ export interface WatchableVideo {
   readonly posterUri: string;
 }
 
-/** Why a video is not watchable, when its row says. */
-export type GoneReason = 'takenDown' | 'deleted';
+/** Why a video is not watchable, when its row says; with whose it was and who could watch it, to tell only those who could. */
+export interface Gone {
+  readonly gone: 'takenDown' | 'deleted';
+  readonly ownerId: string | null;
+  readonly visibility: Visibility;
+}
 
 interface WatchableRow {
   video_id: string;
@@ -47,7 +51,7 @@ export function createVideoQueries(db: Knex) {
      * The video when it is converted and its files are known, whatever its visibility (the caller
      * decides who sees it); else why it is gone, if it is; else undefined.
      */
-    async video(videoId: string): Promise<WatchableVideo | GoneReason | undefined> {
+    async video(videoId: string): Promise<WatchableVideo | Gone | undefined> {
       const row = await withCreatorProfile(db('videos as v'))
         .where({ 'v.video_id': videoId })
         .first<WatchableRow | undefined>(
@@ -65,13 +69,15 @@ export function createVideoQueries(db: Knex) {
           'v.transcoded_uri',
           'v.poster_uri',
         );
-      if (row?.status === 'takenDown' || row?.status === 'deleted') return row.status;
-      if (row?.status !== 'published' || !row.transcoded_uri || !row.poster_uri) return undefined;
+      if (!row) return undefined;
+      // A value this code does not know is treated as the most private.
+      const visibility = VISIBILITIES.find((known) => known === row.visibility) ?? 'draft';
+      if (row.status === 'takenDown' || row.status === 'deleted') return { gone: row.status, ownerId: row.owner_id, visibility };
+      if (row.status !== 'published' || !row.transcoded_uri || !row.poster_uri) return undefined;
       return {
         videoId: row.video_id,
         ownerId: row.owner_id,
-        // A value this code does not know is treated as the most private.
-        visibility: VISIBILITIES.find((known) => known === row.visibility) ?? 'draft',
+        visibility,
         name: row.name,
         description: row.description,
         creator: row.creator || null,
