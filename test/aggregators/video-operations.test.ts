@@ -79,7 +79,7 @@ scopedTest(
         ['name', 'owner', 'done', null],
         ['name', 'stranger', 'failed', 'only the video’s owner can change it'],
         ['publish', 'owner', 'pending', null],
-        ['unpublish', 'owner', 'failed', 'the video is not published'],
+        ['unpublish', 'owner', 'failed', 'the video has not been converted'],
       ],
       'the answers, found by the trace the component carried from each command; the publish waits for its transcode',
     );

@@ -112,7 +112,8 @@ scopedTest('seedDemo: with the components running, the demo creator can log in a
         .select<{ name: string; owner_id: string; width: number }[]>('name', 'owner_id', 'width');
       return rows.length === 3 && rows;
     },
-    { timeoutMs: 20_000, intervalMs: 100 },
+    // Three real transcodes: a loaded machine takes far longer than a quiet one.
+    { timeoutMs: 90_000, intervalMs: 100 },
   );
   t.deepEqual(
     catalog.map((video) => video.name),

@@ -12,7 +12,7 @@ import { receiveUpload } from './upload.ts';
 import type { UploadSlots } from './upload-slots.ts';
 
 /** The poster image form's file input. */
-export const POSTER_FIELD = 'image';
+const POSTER_FIELD = 'image';
 const STORE_RETRY_SECONDS = 300;
 const SLOT_RETRY_SECONDS = 30;
 
@@ -20,7 +20,7 @@ const notAnImage = () => new HttpError(415, 'That file is not a JPEG, PNG or Web
 const posterTooLarge = () => new HttpError(413, 'That picture is larger than 5 MB. Nothing was kept; choose a smaller one.');
 
 /** JPEG, PNG or WebP by their first bytes; the component decodes the whole image before it is used. */
-export function imageProblem(head: Buffer): HttpError | undefined {
+function imageProblem(head: Buffer): HttpError | undefined {
   const jpeg = head.subarray(0, 3).equals(Buffer.from([0xff, 0xd8, 0xff]));
   const png = head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   const webp = head.subarray(0, 4).toString('latin1') === 'RIFF' && head.subarray(8, 12).toString('latin1') === 'WEBP';

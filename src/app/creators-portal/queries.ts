@@ -3,7 +3,7 @@ import { VISIBILITIES, type Visibility } from '../../contracts/video-publishing.
 import { isVideoStoreUri } from '../../video-store/keys.ts';
 
 /** A failed upload stays in its creator's list this long, to be read, deleted or tried again. */
-export const FAILED_LISTED_FOR_MS = 7 * 24 * 60 * 60 * 1000;
+const FAILED_LISTED_FOR_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** One of the creator's own videos, as creators_videos (and the catalog's view count) hold it. */
 export interface CreatorVideo {

@@ -5,7 +5,7 @@ import { HttpError } from '../../web/errors.ts';
 export const UPLOAD_FIELDS = { title: 'title', description: 'description', visibility: 'visibility' } as const;
 
 /** What a creator asked for with an upload. `name` is '' when neither they nor the file's name gave one. */
-export interface UploadIntent {
+interface UploadIntent {
   readonly name: string;
   readonly description: string;
   readonly visibility: Visibility;

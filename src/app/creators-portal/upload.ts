@@ -36,7 +36,7 @@ interface UploadTarget {
 }
 
 /** The stored file, with the form's text fields and the file's name as sent (never used as a key). */
-export interface ReceivedUpload extends StoredFile {
+interface ReceivedUpload extends StoredFile {
   readonly fields: Readonly<Record<string, string>>;
   readonly filename: string;
 }

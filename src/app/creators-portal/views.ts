@@ -75,8 +75,6 @@ export function creatorVideoView(video: CreatorVideo) {
   };
 }
 
-export type CreatorVideoView = ReturnType<typeof creatorVideoView>;
-
 const PENDING_TITLES: Readonly<Record<string, string>> = {
   publish: 'Uploading your video',
   name: 'Saving the title',
