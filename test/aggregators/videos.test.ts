@@ -278,3 +278,37 @@ scopedTest('videos: two members of a consumer group count every viewing exactly 
   for (const member of members) await drain(member);
   t.deepEqual(await Promise.all(videos.map((video) => views(db, video))), [6, 6, 6, 6], 'six viewings of each');
 });
+
+scopedTest(
+  'videos: a video is listed from the first time it is converted and public: a draft made public later comes first, and going private and back does not move it; any batch size',
+  async (t, scope) => {
+    for (const batchSize of [1, 100]) {
+      const { store, urls } = await openTestStore(scope);
+      const db = openProjectionDb(scope, urls.databaseUrl);
+      const draft = newVideo();
+      const publicAtOnce = newVideo();
+      await writeEvents(store, draft, controls.accepted(draft, undefined, 'draft'), controls.published(draft));
+      const [, converted] = await writeEvents(store, publicAtOnce, controls.accepted(publicAtOnce), controls.published(publicAtOnce));
+      await catchUp(store, db, batchSize);
+      t.equal((await row(db, draft))?.published_at ?? null, null, `batch ${batchSize}: a converted draft is not listed, so has no time in the list`);
+      t.deepEqual((await row(db, publicAtOnce))?.published_at, converted!.time, `batch ${batchSize}: a public upload is listed when converted`);
+
+      const [madePublic] = await writeEvents(
+        store,
+        draft,
+        controls.visibilityChanged(draft, 'public'),
+        controls.visibilityChanged(draft, 'unlisted'),
+        controls.visibilityChanged(draft, 'public'),
+      );
+      await writeEvents(store, publicAtOnce, controls.visibilityChanged(publicAtOnce, 'draft'), controls.visibilityChanged(publicAtOnce, 'public'));
+      await catchUp(store, db, batchSize);
+      t.deepEqual((await row(db, draft))?.published_at, madePublic!.time, `batch ${batchSize}: the draft is listed from when it was first made public`);
+      t.deepEqual((await row(db, publicAtOnce))?.published_at, converted!.time, `batch ${batchSize}: hiding and showing again does not bring it to the top`);
+      const newest = await db('videos')
+        .where({ status: 'published', visibility: 'public' })
+        .orderBy('published_at', 'desc')
+        .first<{ video_id: string }>('video_id');
+      t.equal(newest?.video_id, draft.videoId, `batch ${batchSize}: so the newly public draft is first in the catalog`);
+    }
+  },
+);

@@ -40,7 +40,16 @@ interface CatalogColumns {
   duration_seconds?: number;
   width?: number;
   height?: number;
+  /** When it was first listed: converted and public, both (see foldByVideo). Never moves after. */
   published_at?: Date;
+}
+
+/** What the row already holds of a video, as the fold starts from it. */
+interface RowState {
+  readonly status: string | null;
+  readonly visibility: string | null;
+  readonly published_at: Date | null;
+  readonly publishing_position: string | number | null;
 }
 
 /** What a deleted video's row keeps: its id, owner, time and views (its viewings stay counted); nothing to show. */
@@ -61,7 +70,6 @@ function columnsOf(event: CatalogEvent): CatalogColumns {
         duration_seconds: durationSeconds,
         width,
         height,
-        published_at: event.time,
       };
     }
     case 'VideoNamed':
@@ -105,16 +113,28 @@ interface VideoChange {
   readonly position: number;
 }
 
-/** Each video's events of the batch, in stream order, folded into the columns they leave behind; in video id order. */
-function foldByVideo(events: readonly CatalogEvent[]): VideoChange[] {
+/**
+ * Each video's events of the batch, in stream order, folded into the columns they leave behind,
+ * starting from what its row holds (events it has seen are passed over); in video id order.
+ * published_at is set by the first event after which the video is both converted and public, so a
+ * draft made public a week after converting comes first in the list, and hiding a video and
+ * showing it again does not bring it back to the top. Folding from the row makes that moment the
+ * same however the events are cut into batches (live or rebuilt).
+ */
+function foldByVideo(events: readonly CatalogEvent[], rows: ReadonlyMap<string, RowState>): VideoChange[] {
   const changes = new Map<string, VideoChange>();
   for (const event of events) {
     const videoId = event.data.videoId.toLowerCase();
+    const row = rows.get(videoId);
+    if (row?.publishing_position != null && event.globalPosition <= Number(row.publishing_position)) continue;
     const earlier = changes.get(videoId)?.columns ?? {};
     // Nothing after a deletion changes the tombstone (a transcode that ends after it, say), nor
     // its guard, which stays at the deletion however the events are cut into batches.
-    if (earlier.status === 'deleted') continue;
-    changes.set(videoId, { videoId, columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
+    if ((earlier.status ?? row?.status) === 'deleted') continue;
+    const columns = { ...earlier, ...columnsOf(event) };
+    const listed = (columns.status ?? row?.status) === 'published' && (columns.visibility ?? row?.visibility) === 'public';
+    if (listed && (columns.published_at ?? row?.published_at ?? null) === null) columns.published_at = event.time;
+    changes.set(videoId, { videoId, columns, position: event.globalPosition });
   }
   return [...changes.values()].sort((a, b) => (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0));
 }
@@ -131,8 +151,14 @@ function foldByVideo(events: readonly CatalogEvent[]): VideoChange[] {
 export const catalogProjection: BatchProjection<CatalogEvent> = {
   parse: parseCatalogEvent,
   async apply(events, trx: Knex.Transaction) {
+    // Only this subscriber writes these columns, so what is read here holds until the writes below.
+    const ids = [...new Set(events.map((event) => event.data.videoId.toLowerCase()))];
+    const known = await trx('videos')
+      .whereIn('video_id', ids)
+      .select<(RowState & { video_id: string })[]>('video_id', 'status', 'visibility', 'published_at', 'publishing_position');
+    const rows = new Map(known.map((row) => [row.video_id, row]));
     // In video id order, as the views subscriber locks them, so the two never deadlock.
-    for (const { videoId, columns, position } of foldByVideo(events)) {
+    for (const { videoId, columns, position } of foldByVideo(events, rows)) {
       await trx('videos')
         .insert({ video_id: videoId, ...columns, publishing_position: position })
         .onConflict('video_id')
