@@ -47,12 +47,17 @@ async function filesOf(dir: string, videoId: string): Promise<string[]> {
     .filter((file) => file.includes(videoId));
 }
 
-/** Axe at 1280 and 390 px, a screenshot at each (docs/screenshots/issue-18/<name>-<width>.png), back to 1280. */
-async function look(t: Test, page: Page, name: string, label: string): Promise<void> {
+/**
+ * Axe at 1280 and 390 px, a screenshot at each (docs/screenshots/issue-18/<name>-<width>.png),
+ * back to 1280. An open dialog is shot as the screen shows it: a full page would show its
+ * backdrop over the first screenful only.
+ */
+async function look(t: Test, page: Page, name: string, label: string, { dialog = false } = {}): Promise<void> {
   for (const width of [1280, 390]) {
     await page.setViewportSize({ width, height: 800 });
     await expectAccessible(t, page, label);
-    await screenshot(page, `issue-18/${name}-${width}`);
+    if (!dialog) await screenshot(page, `issue-18/${name}-${width}`);
+    else if (process.env.SAVE_SCREENSHOTS) await page.screenshot({ path: `docs/screenshots/issue-18/${name}-${width}.png` });
   }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
@@ -132,6 +137,12 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   t.ok(played.currentTime > 0.1, `and plays it (${played.currentTime.toFixed(2)} s in)`);
   t.ok((await portal.locator('.poster-strip img').count()) > 1, 'a strip of frames to choose a poster from');
   await portal.evaluate('document.querySelector("video").pause()');
+  const headingShare = Number(
+    await portal.evaluate(
+      'document.querySelector("h1[data-video-name]").getBoundingClientRect().width / document.querySelector("article").getBoundingClientRect().width',
+    ),
+  );
+  t.ok(headingShare > 0.8, `under the player the title has the panel's width, not a poster's column (${Math.round(headingShare * 100)} %)`);
   await look(t, portal, 'manage-draft', 'the manage page of a converted draft');
   t.equal((await portal.goto(`${base}/videos/${videoId}`))?.status(), 200, 'its creator may open the draft’s watch page');
   const anonymous = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -187,7 +198,7 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   await adminPage.click('a:has-text("Delete this video…")');
   await adminPage.waitForSelector('#delete-dialog[open]');
   t.match((await adminPage.textContent('#delete-dialog-title')) ?? '', new RegExp(NEW_TITLE), 'the admin’s dialog names the video');
-  await look(t, adminPage, 'admin-video-delete-dialog', 'the admin’s delete dialog');
+  await look(t, adminPage, 'admin-video-delete-dialog', 'the admin’s delete dialog', { dialog: true });
   await adminPage.click('#delete-dialog button:has-text("Keep it")');
   await adminContext.close();
 
@@ -218,7 +229,7 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   await portal.waitForSelector('#delete-dialog[open]');
   t.equal(new URL(portal.url()).pathname, new URL(manageUrl).pathname, 'with script, a dialog asks instead, on the same page');
   t.equal(await portal.textContent('#delete-dialog-title'), `Delete “${NEW_TITLE}”?`, 'naming the video by its current title');
-  await look(t, portal, 'delete-dialog', 'the delete dialog');
+  await look(t, portal, 'delete-dialog', 'the delete dialog', { dialog: true });
   await portal.click('#delete-dialog button:has-text("Keep it")');
   t.notOk(await portal.isVisible('#delete-dialog'), '“Keep it” closes it');
   t.equal(await portal.evaluate('window.samePage'), 'still here', 'and nothing else happens');
