@@ -136,6 +136,7 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   t.ok(played.duration > 3, `the manage page's player loads the draft (${played.duration.toFixed(1)} s)`);
   t.ok(played.currentTime > 0.1, `and plays it (${played.currentTime.toFixed(2)} s in)`);
   t.ok((await portal.locator('.poster-strip img').count()) > 1, 'a strip of frames to choose a poster from');
+  t.ok(await portal.isChecked('.poster-strip input[value="0"]'), 'the first marked as the poster in use (the frame a tenth of the way in)');
   await portal.evaluate('document.querySelector("video").pause()');
   const headingShare = Number(
     await portal.evaluate(
@@ -177,6 +178,15 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   t.equal(titlePosts.length, 1, 'one post for one save');
   await look(t, portal, 'manage-title-saved', 'the manage page, title saved in place');
 
+  // Another frame as the poster, in place; the strip says which is in use.
+  await portal.check('.poster-strip input[value="2"]');
+  await portal.click('button:has-text("Use this frame")');
+  await portal.waitForSelector('#poster-outcome[data-state="done"]', { timeout: 20_000 });
+  t.equal(await portal.textContent('#poster-outcome'), 'Poster changed.', 'another frame chosen as the poster, said in place');
+  await portal.reload();
+  t.ok(await portal.isChecked('.poster-strip input[value="2"]'), 'and marked as the poster in use');
+  await portal.evaluate('window.samePage = "still here"');
+
   // Publish: public, in place; it joins the home page and the channel.
   await portal.check('input[name="visibility"][value="public"]');
   await portal.click('button:has-text("Save who can watch it")');
@@ -213,6 +223,10 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   t.equal((await viewer.goto(`${base}/videos/${videoId}`))?.status(), 200, 'its link still opens it, for anyone');
   const byLink = await plays(viewer);
   t.ok(byLink.currentTime > 0.1, `and it plays there (${byLink.currentTime.toFixed(2)} s in)`);
+
+  await portal.goto(`${base}/creators-portal`);
+  t.match((await portal.textContent('.creator-video')) ?? '', /Unlisted/, 'the creator’s list says who can watch it');
+  await look(t, portal, 'portal-list', 'the creator’s videos');
 
   // Delete: first the page for browsers without script, then the dialog.
   await portal.goto(`${manageUrl}/delete`);
@@ -254,6 +268,13 @@ scopedTest('in Chromium: upload a draft → watch it → retitle in place → pu
   await portal.waitForSelector('.operation--failed', { timeout: CONVERTED_MS });
   await look(t, portal, 'upload-failed', 'a failed upload’s outcome');
   await portal.goto(`${base}/creators-portal`);
+  await look(t, portal, 'portal-list-failed', 'the creator’s videos, one failed');
+  await portal.setViewportSize({ width: 390, height: 800 });
+  const buttonHeights = (await portal.evaluate(
+    '[...document.querySelectorAll(".creator-video__actions .button")].map((button) => button.getBoundingClientRect().height)',
+  )) as number[];
+  t.ok(Math.max(...buttonHeights) < 50, `on a phone its buttons keep their words on one line (${buttonHeights.map(Math.round).join(', ')} px high)`);
+  await portal.setViewportSize({ width: 1280, height: 800 });
   await portal.click('.creator-video:has-text("lecture notes") a:has-text("Details")');
   t.ok(await portal.isVisible('a:has-text("Try another file")'), 'a failed upload’s page offers another file');
   t.ok(await portal.isVisible('a:has-text("Delete this video…")'), 'and deleting it');
