@@ -1,4 +1,5 @@
 import type { Visibility } from '../../contracts/video-publishing.ts';
+import { uriOfKey, videoKeys } from '../../video-store/index.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import type { CreatorVideo, Operation } from './queries.ts';
 
@@ -37,6 +38,12 @@ const versionOf = (uri: string): string => {
   return hash.toString(36);
 };
 
+/**
+ * Whether the poster is still the one the transcode made: the frame a tenth of the way in, which
+ * is also the strip's first frame (a file of its own), so the strip shows it as the one in use.
+ */
+const isFirstPoster = (video: CreatorVideo): boolean => video.posterUri === uriOfKey(videoKeys.poster(video.videoId));
+
 /** A video as the portal's pages show it. */
 export function creatorVideoView(video: CreatorVideo) {
   const converted = video.status === 'published';
@@ -56,7 +63,11 @@ export function creatorVideoView(video: CreatorVideo) {
     posterUrl: video.posterUri ? `${manageHref(video.videoId)}/poster.jpg?v=${versionOf(video.posterUri)}` : undefined,
     videoUrl: converted && video.transcodedUri ? `${manageHref(video.videoId)}/video.mp4` : undefined,
     posterCandidates: converted
-      ? video.posterCandidateUris.map((uri, index) => ({ index, url: `${manageHref(video.videoId)}/frames/${index}.jpg`, current: uri === video.posterUri }))
+      ? video.posterCandidateUris.map((uri, index) => ({
+          index,
+          url: `${manageHref(video.videoId)}/frames/${index}.jpg`,
+          current: uri === video.posterUri || (index === 0 && isFirstPoster(video)),
+        }))
       : [],
     duration: durationLabel(video.durationSeconds),
     views: viewsLabel(video.views),
