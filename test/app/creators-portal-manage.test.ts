@@ -208,6 +208,7 @@ test("creators portal manage page: the creator's own draft plays through an owne
   t.match(failedPage.text, /The file has no video in it\./, 'with its reason');
   t.match(failedPage.text, /href="\/creators-portal#upload">Try another file/, 'and a way to try another file');
   t.doesNotMatch(failedPage.text, /<video/, 'no player');
+  t.doesNotMatch(failedPage.text, /Save the title|Save the description/, 'nor forms that would change nothing anyone sees');
 });
 
 test('creators portal: edits in the background — 202 with an operation to follow, a JSON status until decided; 400, 404 and 429 as JSON; nothing written when refused', async (t) => {

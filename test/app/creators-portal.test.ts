@@ -289,7 +289,13 @@ test("creators portal: the list shows the creator's own videos, newest first, wi
   });
   await system.db('videos').insert({ video_id: published.videoId, owner_id: account.userId, status: 'published', views: 42, published_at: at(2) });
   await seedCreatorVideo(system.db, account.userId, { status: 'transcoding', progress: 40, uploaded_at: at(3) });
-  await seedCreatorVideo(system.db, account.userId, { status: 'failed', failure_reason: 'The file has no video in it.', uploaded_at: at(4) });
+  // Failed just now: an upload that failed over 7 days ago leaves the list.
+  await seedCreatorVideo(system.db, account.userId, {
+    status: 'failed',
+    failure_reason: 'The file has no video in it.',
+    uploaded_at: at(4),
+    failed_at: new Date(),
+  });
   await seedCreatorVideo(system.db, other.userId, { name: 'Not yours', status: 'published', uploaded_at: at(5) });
 
   const page = await agent.get('/creators-portal').expect(200);

@@ -8,8 +8,8 @@ export const PORTAL_PATH = '/creators-portal';
 /** Who can watch a video of each visibility, in the words the forms and lists use. */
 export const VISIBILITY_WORDS: Readonly<Record<Visibility, { readonly label: string; readonly explained: string }>> = {
   draft: { label: 'Draft', explained: 'Only you can watch it, here in your videos.' },
-  unlisted: { label: 'Unlisted', explained: 'Anyone with its link can watch it. It is never listed in the catalog, in search or on your channel.' },
-  public: { label: 'Public', explained: 'Anyone can find it: in the catalog, in search and on your channel.' },
+  unlisted: { label: 'Unlisted', explained: 'Anyone with its link can watch it. It is never listed in the catalog or on your channel.' },
+  public: { label: 'Public', explained: 'Anyone can find it: in the catalog and on your channel.' },
 };
 
 const STATUS_LABELS: Readonly<Record<string, string>> = {
