@@ -11,7 +11,7 @@ import type { Scope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import { eventOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
+import { eventOf, outcomesOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import {
   ffmpegWrapper,
   ffprobe,
@@ -377,7 +377,7 @@ scopedTest(
     await drain(component.transcoder);
 
     t.equal(videoStore.refusals(), 5, 'the disk was full five times over');
-    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'then published: never failed');
+    t.deepEqual(await outcomesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'then published: never failed');
     t.ok(component.transcoder.status().retries >= 5, 'waited out by the transcoder');
     t.equal(component.transcoder.status().parked, 0, 'not parked');
     t.ok(await local.stat(publish.data.sourceUri), 'the upload was kept throughout');

@@ -14,7 +14,7 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
-import { eventOf, eventsOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
+import { eventOf, eventsOf, outcomesOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
 import { ffmpegWrapper, ffprobe, isAlive, makeVideo, partialFiles, tempDir, upload } from '../fixtures/video-sources.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
@@ -180,7 +180,7 @@ scopedTest('video-publishing: the same PublishVideo delivered twice, and its acc
   const accepted = await eventOf(store, videoId, 'VideoPublishingAccepted');
   await component.handlers.transcoding(accepted!);
 
-  t.deepEqual(await typesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'one of each');
+  t.deepEqual(await outcomesOf(store, videoId), ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoPublished'], 'one of each');
   t.equal(runs, 2, 'ffmpeg ran twice for the first delivery: the transcode and the poster');
   t.equal((await ffmpeg.runs()).length, runs, 'and not again');
   t.deepEqual(recording.attempts.slice(attempts), [], 'the repeats found the video published and wrote nothing, not even an attempt');
