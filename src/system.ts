@@ -96,6 +96,8 @@ export interface SystemConfig {
   readonly run?: { readonly subscribers: 'all' | 'none' | readonly string[]; readonly consumerGroup?: ConsumerGroup };
   /** Start-up's demo seeding, when demo content is on: the home page says the samples are coming. */
   readonly demoSeeding?: SeedingProgress | undefined;
+  /** Most connections each of the two pools opens (DEFAULT_POOL_MAX unless given). Every connection costs the server a backend. */
+  readonly poolMax?: number;
 }
 
 export interface System {
@@ -117,8 +119,8 @@ const PROJECTIONS_BEFORE_COMPONENTS: readonly ProjectionName[] = ['home-page', '
 
 export function createSystem(config: SystemConfig): System {
   const { logger, urls } = config;
-  const db = createAppDatabase(urls.databaseUrl, { logger });
-  const messageStorePool = createMessageStorePool(urls.messageStoreUrl, { logger });
+  const db = createAppDatabase(urls.databaseUrl, { logger, ...(config.poolMax !== undefined && { poolMax: config.poolMax }) });
+  const messageStorePool = createMessageStorePool(urls.messageStoreUrl, { logger, ...(config.poolMax !== undefined && { max: config.poolMax }) });
   const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger, versions: messageVersions });
 
   const subscriptionSettings = config.subscriptions ?? {};

@@ -99,6 +99,9 @@ interface Defaults {
   readonly videos: VideoSettings;
 }
 
+/** Most connections each pool (the message store's, the app database's) opens: each is a backend on the server. */
+export const DEFAULT_POOL_MAX = 10;
+
 function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
   return Object.freeze(value);

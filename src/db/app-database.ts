@@ -1,6 +1,7 @@
 import knex, { type Knex } from 'knex';
 import type pg from 'pg';
 import { migrationSource } from '../../migrations/index.ts';
+import { DEFAULT_POOL_MAX } from '../config/defaults.ts';
 import type { Logger } from '../logger.ts';
 
 export type AppDatabase = Knex;
@@ -16,7 +17,7 @@ export interface AppDatabaseOptions {
 
 export function createAppDatabase(
   url: string,
-  { logger, poolMax = 10, statementTimeoutMs = 30_000, queryTimeoutMs = 35_000 }: AppDatabaseOptions = {},
+  { logger, poolMax = DEFAULT_POOL_MAX, statementTimeoutMs = 30_000, queryTimeoutMs = 35_000 }: AppDatabaseOptions = {},
 ): AppDatabase {
   return knex({
     client: 'pg',

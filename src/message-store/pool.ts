@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { DEFAULT_POOL_MAX } from '../config/defaults.ts';
 import type { Logger } from '../logger.ts';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
@@ -52,7 +53,7 @@ export interface MessageStorePoolOptions {
   readonly limits?: ConnectionLimits;
 }
 
-export function createMessageStorePool(url: string, { logger, max = 10, limits }: MessageStorePoolOptions): pg.Pool {
+export function createMessageStorePool(url: string, { logger, max = DEFAULT_POOL_MAX, limits }: MessageStorePoolOptions): pg.Pool {
   const pool = new pg.Pool({ ...messageStoreConnectionConfig(url, limits), max });
   // An idle client that errors (the server restarts, say) must not crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'message store connection lost'));

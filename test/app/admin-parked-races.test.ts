@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { DEFAULT_POOL_MAX } from '../../src/config/defaults.ts';
 import test from 'tape';
 import { v5 as uuidV5 } from 'uuid';
 import { ADMIN_ACTIONS_CATEGORY } from '../../src/contracts/admin-actions.ts';
@@ -62,6 +63,10 @@ async function actions(system: TestSystem, type: string): Promise<RawMessage[]> 
   return (await system.messageStore.readCategory(ADMIN_ACTIONS_CATEGORY)).filter((m) => m.type === type);
 }
 
+// Several requests at once, each holding a connection: the production pools, so what is raced is
+// the admins' actions, not a connection.
+const RACING = { poolMax: DEFAULT_POOL_MAX };
+
 test('admin action ids: version-5 UUIDs, the same for the same name', (t) => {
   t.equal(adminActionId('discard/x'), uuidV5('discard/x', '3b0f6a52-8c1e-4d6f-9a0b-5e7d2c41f8a3'), 'what the uuid package makes');
   t.notEqual(adminActionId('discard/x'), adminActionId('replay/x/0'));
@@ -69,7 +74,7 @@ test('admin action ids: version-5 UUIDs, the same for the same name', (t) => {
 });
 
 test('admin parked: discards posted at once — by one admin several times, and by two admins in two processes — leave one ParkedMessageDiscarded', async (t) => {
-  const system = await createTestSystem();
+  const system = await createTestSystem(RACING);
   closeAtEnd(t, () => system.stop());
   const setup = await parkedSetup(system);
   // Two apps over one store: two admins, and two processes (each app has its own section).
@@ -91,7 +96,7 @@ test('admin parked: discards posted at once — by one admin several times, and 
 });
 
 test('admin parked: replays posted at once run the handler once; the others are a 409 straight away', async (t) => {
-  const system = await createTestSystem();
+  const system = await createTestSystem(RACING);
   closeAtEnd(t, () => system.stop());
   const setup = await parkedSetup(system);
   // Held after the route checked the message is waiting and before the engine marks it replayed: the window two replays could share.
@@ -121,7 +126,7 @@ test('admin parked: replays posted at once run the handler once; the others are 
 });
 
 test('admin parked: while another process replays a Parked message (it holds the lock), this one can neither replay nor discard it', async (t) => {
-  const system = await createTestSystem();
+  const system = await createTestSystem(RACING);
   closeAtEnd(t, () => system.stop());
   const setup = await parkedSetup(system);
   const site = await adminSectionApp(system, [parkedSection], { replayParked: setup.replayParked });
@@ -149,7 +154,7 @@ test('admin parked: while another process replays a Parked message (it holds the
 });
 
 test('admin parked: a replay that failed before the engine took it is recorded, and trying again is a new attempt, recorded too', async (t) => {
-  const system = await createTestSystem();
+  const system = await createTestSystem(RACING);
   closeAtEnd(t, () => system.stop());
   const store = system.messageStore;
   const category = uniqueCategory();

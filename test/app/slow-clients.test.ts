@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
+import { DEFAULT_POOL_MAX } from '../../src/config/defaults.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import knex from 'knex';
@@ -84,7 +85,7 @@ const BOUNDARY = 'slow-client-boundary';
 const FILE_PART_HEAD = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="video"; filename="slow.mp4"\r\nContent-Type: video/mp4\r\n\r\n`;
 
 scopedTest('slow clients: a form body trickled to an ordinary route is cut off at the body deadline, not held for hours', async (t, scope) => {
-  const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 400 }), (s) => s.stop());
+  const system = scope.add(await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 400 }), (s) => s.stop());
   const port = await listening(scope, system);
   const started = Date.now();
   const client = scope.add(
@@ -102,7 +103,7 @@ scopedTest('slow clients: a form body trickled to an ordinary route is cut off a
 });
 
 scopedTest('slow clients: a body no route reads, trickled on after the page was answered, is still cut at the deadline', async (t, scope) => {
-  const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 400 }), (s) => s.stop());
+  const system = scope.add(await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 400 }), (s) => s.stop());
   const port = await listening(scope, system);
   // Not a form: no body parser reads it, the page is answered at once, and Node goes on reading
   // the rest on the open connection (for up to the upload's two-hour allowance).
@@ -121,7 +122,7 @@ test('slow clients: a page that answers after the deadline cut its trickled body
   const onUncaught = (error: unknown) => void uncaught.push(error);
   process.on('uncaughtException', onUncaught);
   try {
-    const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 300, pageCacheMs: 0 }), (s) => s.stop());
+    const system = scope.add(await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 300, pageCacheMs: 0 }), (s) => s.stop());
     const port = await listening(scope, system);
     // The home page held up (a slow database: here a lock) past the body deadline.
     const locker = scope.add(knex({ client: 'pg', connection: system.urls.databaseUrl }), (k) => k.destroy());
@@ -147,8 +148,9 @@ test('slow clients: a page that answers after the deadline cut its trickled body
 });
 
 scopedTest('slow clients: an upload below the minimum rate is cut off, keeps nothing, writes nothing, and frees its slot', async (t, scope) => {
-  const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 400, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 600 } }), (s) =>
-    s.stop(),
+  const system = scope.add(
+    await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 400, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 600 } }),
+    (s) => s.stop(),
   );
   const port = await listening(scope, system);
   const { agent, cookie, action } = await creator(system);
@@ -174,8 +176,9 @@ scopedTest('slow clients: an upload below the minimum rate is cut off, keeps not
 scopedTest('slow clients: an upload that takes longer than the body deadline, at a healthy rate, goes through', async (t, scope) => {
   // The rate window is wider than any stall a loaded machine gives the event loop (a 600 ms one
   // once measured 0 bytes in a window and answered 408): the subject is the body deadline.
-  const system = scope.add(await createTestSystem({ requestBodyTimeoutMs: 300, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 2_000 } }), (s) =>
-    s.stop(),
+  const system = scope.add(
+    await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 300, videos: { minUploadBytesPerSecond: 2_000, uploadRateWindowMs: 2_000 } }),
+    (s) => s.stop(),
   );
   const port = await listening(scope, system);
   const { cookie, action } = await creator(system);
