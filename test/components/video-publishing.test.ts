@@ -38,7 +38,7 @@ scopedTest(
     await waitUntil('the rename', () => eventOf(store, videoId, 'VideoNamed'));
     t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'the rename was answered while the transcode ran');
 
-    const published = await waitUntil('VideoPublished', () => eventOf(store, videoId, 'VideoPublished'), { timeoutMs: 20_000 });
+    const published = await waitUntil('VideoPublished', () => eventOf(store, videoId, 'VideoPublished'), { timeoutMs: 60_000 });
     const data = published.data as Record<string, unknown>;
     t.deepEqual(
       { ...data, durationSeconds: undefined },
@@ -216,7 +216,7 @@ scopedTest('video-publishing: stopped mid-transcode, ffmpeg is killed, nothing i
 
   const second = videoPublishing(scope, store, videoStore);
   for (const subscription of second.subscriptions) subscription.start();
-  await waitUntil('VideoPublished after the restart', () => eventOf(store, videoId, 'VideoPublished'));
+  await waitUntil('VideoPublished after the restart', () => eventOf(store, videoId, 'VideoPublished'), { timeoutMs: 60_000 });
   const types = await typesOf(store, videoId);
   t.deepEqual(
     types.filter((type) => type !== 'VideoTranscodingProgressed'),
@@ -330,7 +330,7 @@ scopedTest('video-publishing: a creator erased while their video converts: it fa
   await waitUntil('transcoding to start', () => eventOf(store, videoId, 'VideoTranscodingStarted'));
   await store.write(identityStreamName(ownerId), { id: randomUUID(), type: 'UserErased', data: { userId: ownerId, by: 'test' }, metadata: {} });
 
-  const failed = await waitUntil('VideoPublishingFailed', () => eventOf(store, videoId, 'VideoPublishingFailed'), { timeoutMs: 20_000 });
+  const failed = await waitUntil('VideoPublishingFailed', () => eventOf(store, videoId, 'VideoPublishingFailed'), { timeoutMs: 60_000 });
   t.equal((failed.data as { reason: string }).reason, ERASED_OWNER_REASON, 'failed: its creator was erased');
   t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'never published');
   // The failure is recorded first, then the files go (nothing points at them any more): wait for that.
