@@ -204,8 +204,8 @@ scopedTest('in Chromium: register → confirm → reset the password → rename 
   t.ok(await page.isVisible('text=That email and password do not match an account'), 'logging in with the deleted account is refused');
   t.equal((await page.goto(`${base}/@${HANDLE}`))?.status(), 404, 'the handle no longer names anyone');
   await waitUntil(
-    'their video unpublished',
-    async () => (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) === undefined,
+    'their video made a draft',
+    async () => (await system.db('videos').where({ video_id: video.videoId, visibility: 'draft' }).first()) !== undefined,
   );
   await page.goto(`${base}/`);
   t.equal(await page.locator('text=Notes on the Analytical Engine').count(), 0, 'their video is off the site');

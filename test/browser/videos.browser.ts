@@ -29,19 +29,19 @@ test('in Chromium: a creator uploads a video, sees it published, renames it; a v
     await page.waitForURL(`${base}/creators-portal`);
     t.pass('and comes back to the portal after');
 
+    await page.check('input[name="visibility"][value="public"]');
     await page.setInputFiles('#video-file', file);
     await page.click('button:has-text("Upload")');
     await page.waitForURL(/\/creators-portal\/operations\//);
     t.pass('the upload lands on its operation page');
-    // The page refreshes itself until the video is published, then leads to it.
-    await page.waitForSelector('video', { timeout: 60_000 });
-    t.match(page.url(), /\/videos\/[0-9a-f-]{36}$/, 'published: the operation page leads to the watch page');
-    const watchUrl = page.url();
-    const videoId = watchUrl.split('/').pop()!;
+    // The page refreshes itself until the video is converted, then leads to its page in the portal.
+    await page.waitForURL(/\/creators-portal\/videos\/[0-9a-f-]{36}$/, { timeout: 60_000 });
+    t.pass('converted: the operation page leads to the video’s page in the portal');
+    const videoId = page.url().split('/').pop()!;
+    const watchUrl = `${base}/videos/${videoId}`;
 
-    await page.goto(`${base}/creators-portal/videos/${videoId}`);
     await page.fill('#name', 'Made in the browser test');
-    await page.click('button:has-text("Save the name")');
+    await page.click('button:has-text("Save the title")');
     await page.waitForSelector('h1:has-text("Made in the browser test")', { timeout: 30_000 });
     t.pass('renamed through the portal');
     await screenshot(page, 'creators-video-renamed');
