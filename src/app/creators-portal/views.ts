@@ -2,6 +2,7 @@ import type { Visibility } from '../../contracts/video-publishing.ts';
 import { uriOfKey, videoKeys } from '../../video-store/index.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import type { CreatorVideo, Operation } from './queries.ts';
+import { posterPath } from '../../web/poster-path.ts';
 
 export const PORTAL_PATH = '/creators-portal';
 
@@ -31,13 +32,6 @@ export const operationHref = (traceId: string): string => `${PORTAL_PATH}/operat
 export const operationStatusHref = (traceId: string, kind: string): string => `${operationHref(traceId)}/status?kind=${encodeURIComponent(kind)}`;
 export const watchHref = (videoId: string): string => `/videos/${videoId}`;
 
-// The poster's address changes with the poster, so a browser never shows an old one from its cache.
-const versionOf = (uri: string): string => {
-  let hash = 0;
-  for (const char of uri) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
-  return hash.toString(36);
-};
-
 /**
  * Whether the poster is still the one the transcode made: the frame a tenth of the way in, which
  * is also the strip's first frame (a file of its own), so the strip shows it as the one in use.
@@ -60,7 +54,7 @@ export function creatorVideoView(video: CreatorVideo) {
     progress: Math.max(0, Math.min(100, video.progress)),
     failureReason: video.failureReason,
     takeDownReason: video.takeDownReason,
-    posterUrl: video.posterUri ? `${manageHref(video.videoId)}/poster.jpg?v=${versionOf(video.posterUri)}` : undefined,
+    posterUrl: video.posterUri ? posterPath(manageHref(video.videoId), video.posterUri) : undefined,
     videoUrl: converted && video.transcodedUri ? `${manageHref(video.videoId)}/video.mp4` : undefined,
     posterCandidates: converted
       ? video.posterCandidateUris.map((uri, index) => ({

@@ -7,6 +7,7 @@ import { BadRequestError } from '../../web/errors.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { createHomeQueries, type CatalogPage } from './queries.ts';
+import { posterPath } from '../../web/poster-path.ts';
 
 const HOME_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const PAGE_SIZE = 12;
@@ -25,7 +26,7 @@ function catalogView(page: CatalogPage) {
   return {
     videos: page.videos.map((video) => ({
       href: `/videos/${video.videoId}`,
-      posterUrl: `/videos/${video.videoId}/poster.jpg`,
+      posterUrl: posterPath(`/videos/${video.videoId}`, video.posterUri ?? ''),
       name: video.name ?? UNTITLED,
       creator: video.creator,
       creatorHandle: video.creatorHandle,

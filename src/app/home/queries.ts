@@ -15,6 +15,7 @@ interface CatalogVideo {
   readonly creatorHandle: string | null;
   readonly durationSeconds: number | null;
   readonly views: number;
+  readonly posterUri: string | null;
   readonly position: CatalogPosition;
 }
 
@@ -31,6 +32,7 @@ interface CatalogRow {
   creator_handle: string | null;
   duration_seconds: number | null;
   views: string;
+  poster_uri: string | null;
   published_micros: string;
 }
 
@@ -52,6 +54,7 @@ export async function publicVideosPage(
       db.raw(CREATOR_LABEL_SQL),
       'v.duration_seconds',
       'v.views',
+      'v.poster_uri',
       // Exact to the microsecond, so the next page starts exactly where this one ended.
       db.raw(`(extract(epoch from v.published_at) * 1000000)::bigint::text as published_micros`),
     )
@@ -72,6 +75,7 @@ export async function publicVideosPage(
     creatorHandle: row.creator_handle,
     durationSeconds: row.duration_seconds,
     views: Number(row.views),
+    posterUri: row.poster_uri,
     position: { publishedMicros: row.published_micros, videoId: row.video_id },
   }));
   return { videos, next: rows.length > pageSize ? videos.at(-1)?.position : undefined };

@@ -18,6 +18,7 @@ import { decodeCursor, encodeCursor } from '../home/cursor.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import { changeOutcome, type ChangeOutcome } from './change-outcome.ts';
 import type { ProfileQueries } from './queries.ts';
+import { posterPath } from '../../web/poster-path.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 // Fixed: the same form posted twice must name the same command.
@@ -68,7 +69,7 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
       nextHref: page.next ? `${channel}?after=${encodeCursor(page.next)}` : undefined,
       videos: page.videos.map((video) => ({
         href: `/videos/${video.videoId}`,
-        posterUrl: `/videos/${video.videoId}/poster.jpg`,
+        posterUrl: posterPath(`/videos/${video.videoId}`, video.posterUri ?? ''),
         name: video.name ?? UNTITLED,
         duration: durationLabel(video.durationSeconds),
         views: viewsLabel(video.views),

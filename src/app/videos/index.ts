@@ -10,6 +10,7 @@ import { durationLabel, UNTITLED, viewsLabel } from './format.ts';
 import { createVideoQueries, type WatchableVideo } from './queries.ts';
 import { sendStoredFile } from './send-stored-file.ts';
 import { mayWatch, type RolesOf } from './who-may-watch.ts';
+import { posterPath } from '../../web/poster-path.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
@@ -75,7 +76,7 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
         width: video.width,
         height: video.height,
         videoUrl: `${base}/video.mp4`,
-        posterUrl: `${base}/poster.jpg`,
+        posterUrl: posterPath(base, video.posterUri),
         viewsUrl: `${base}/views`,
         // Its creator can go straight to where it is named and described.
         editUrl: own ? `/creators-portal/videos/${video.videoId}` : undefined,
