@@ -29,6 +29,7 @@ const videoStoreUri = z.string().refine(isVideoStoreUri, 'not a video store URI'
  */
 export const VISIBILITIES = ['draft', 'unlisted', 'public'] as const;
 export type Visibility = (typeof VISIBILITIES)[number];
+export const isVisibility = (value: string): value is Visibility => (VISIBILITIES as readonly string[]).includes(value);
 /**
  * A PublishVideo or VideoPublishingAccepted written before visibility existed went public on
  * conversion, as this default keeps reading it.

@@ -1,5 +1,6 @@
 import { Router, type Request } from 'express';
 import { MAX_POSTER_IMAGE_BYTES, POSTER_CANDIDATES } from '../../contracts/video-publishing.ts';
+import { formField } from '../../web/form-field.ts';
 import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
@@ -62,7 +63,7 @@ export function posterRoutes(deps: PosterDeps): Router {
 
   router.post('/videos/:videoId/poster', async (req, res) => {
     const video = await ownedVideo(queries, req);
-    const value = String((req.body as Record<string, unknown> | undefined)?.candidate ?? '');
+    const value = formField(req.body, 'candidate');
     const candidate = Number(value);
     if (!/^\d$/.test(value) || candidate >= Math.min(POSTER_CANDIDATES, video.posterCandidateUris.length))
       return refuse(req, res, video, 400, { field: 'poster', value, error: 'Choose one of the frames shown.' });

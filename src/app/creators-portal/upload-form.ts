@@ -1,4 +1,4 @@
-import { descriptionProblem, MAX_NAME_LENGTH, nameProblem, tidyText, VISIBILITIES, type Visibility } from '../../contracts/video-publishing.ts';
+import { descriptionProblem, MAX_NAME_LENGTH, nameProblem, tidyText, isVisibility, type Visibility } from '../../contracts/video-publishing.ts';
 import { HttpError } from '../../web/errors.ts';
 
 /** The upload form's text fields; the form sends them before the file. */
@@ -43,8 +43,6 @@ export function titleFromFileName(filename: string): string {
   // A file's name can hold anything; a title it cannot give is left to the creator.
   return nameProblem(cut) ? '' : cut;
 }
-
-const isVisibility = (value: string): value is Visibility => (VISIBILITIES as readonly string[]).includes(value);
 
 /** The creator's intent from the form's fields, or throws UploadFormError. A blank title is made from the file's name. */
 export function readUploadIntent(fields: Readonly<Record<string, string>>, filename: string): UploadIntent {

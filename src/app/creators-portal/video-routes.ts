@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import { descriptionProblem, nameProblem, tidyText, VISIBILITIES, type Visibility } from '../../contracts/video-publishing.ts';
+import { descriptionProblem, nameProblem, tidyText, isVisibility } from '../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../web/csrf.ts';
 import { BadRequestError } from '../../web/errors.ts';
 import { followOperation, ownedVideo, senderOf, type PortalKit } from './kit.ts';
@@ -14,8 +14,6 @@ function formText(req: Request, name: string): string {
   if (typeof value !== 'string') throw new BadRequestError('Use the form on the video’s page.');
   return value;
 }
-
-const isVisibility = (value: string): value is Visibility => (VISIBILITIES as readonly string[]).includes(value);
 
 /**
  * The manage page and the changes made from it: title, description, visibility, delete. Text

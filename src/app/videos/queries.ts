@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { VISIBILITIES, type Visibility } from '../../contracts/video-publishing.ts';
+import { isVisibility, type Visibility } from '../../contracts/video-publishing.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
 
 /** A published (converted) video as its watch page and media routes need it; who may see it is its visibility. */
@@ -71,7 +71,7 @@ export function createVideoQueries(db: Knex) {
         );
       if (!row) return undefined;
       // A value this code does not know is treated as the most private.
-      const visibility = VISIBILITIES.find((known) => known === row.visibility) ?? 'draft';
+      const visibility = isVisibility(row.visibility) ? row.visibility : 'draft';
       if (row.status === 'takenDown' || row.status === 'deleted') return { gone: row.status, ownerId: row.owner_id, visibility };
       if (row.status !== 'published' || !row.transcoded_uri || !row.poster_uri) return undefined;
       return {
