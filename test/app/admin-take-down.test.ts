@@ -94,4 +94,15 @@ test('admin take-down: an admin takes a video down from the portal with a reason
   const after = await request(app).get(`/admin/videos/${video.videoId}`).set('cookie', admin.cookie).expect(200);
   t.match(after.text, new RegExp(REASON), 'the admin page shows the reason');
   t.doesNotMatch(after.text, /<button[^>]*>Take this video down/, 'and offers no second take-down');
+
+  // A double click whose second post lands after the take-down applied: told so, not an error page.
+  const late = await post({ reason: REASON });
+  t.equal(late.status, 303, 'the same form posted once it is applied: back to its page');
+  const flashed = [late.headers['set-cookie'] ?? []]
+    .flat()
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
+  const told = await request(app).get(`/admin/videos/${video.videoId}`).set('cookie', flashed);
+  t.match(told.text, /taken down already/, 'which says it is taken down already');
+  t.equal((await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length, 1, 'and nothing more is sent');
 });

@@ -5,7 +5,7 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
-import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
+import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
 import { asOfHref } from '../shared/links.ts';
 import { streamMessagesHref, timeLabel } from '../shared/format.ts';
 import { exportHref } from '../shared/links.ts';
@@ -117,7 +117,11 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
     }
     const requestId = z.uuid().safeParse(form.request);
     if (!requestId.success) throw new BadRequestError('This form is missing a part. Reload the video’s page and try again.');
-    if (video.status === 'takenDown') throw new HttpError(409, 'That video is taken down already.');
+    // A double click's second post can land after the first one's take-down applied: say so, as delete does.
+    if (video.status === 'takenDown') {
+      req.session!.flash = 'That video is taken down already.';
+      return res.redirect(303, videoHref(video.videoId));
+    }
     const actor = actorOf(req);
     const name = `take-down/${requestId.data.toLowerCase()}`;
     let again = false;
