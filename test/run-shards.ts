@@ -16,6 +16,7 @@ import pg from 'pg';
 import { useEmbeddedPostgres, type EmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { createLogger } from '../src/logger.ts';
 import { assign } from './helpers/shards.ts';
+import { TEST_SERVER_SETTINGS } from './helpers/test-server-settings.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TIMINGS_CACHE = path.join(ROOT, 'node_modules', '.cache', 'video-tutorials', 'test-timings.json');
@@ -120,7 +121,7 @@ async function main(): Promise<number> {
   const unitTier = env.VT_UNIT_TIER === '1';
   if (!unitTier && !env.TEST_DATABASE_URL) {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'vt-test-pg-'));
-    embedded = await useEmbeddedPostgres({ dir: path.join(scratch, 'data'), port: 0, logger: createLogger('silent') });
+    embedded = await useEmbeddedPostgres({ dir: path.join(scratch, 'data'), port: 0, logger: createLogger('silent'), settings: TEST_SERVER_SETTINGS });
     env.TEST_DATABASE_URL = embedded.url('postgres');
   }
   try {

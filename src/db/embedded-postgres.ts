@@ -36,6 +36,8 @@ export interface EmbeddedPostgresOptions {
   /** The port for a server started here; a free one is chosen if something else holds it, or if it is 0. */
   readonly port: number;
   readonly logger: Logger;
+  /** Settings for a server started here; a server joined keeps its own. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 // Long enough for crash recovery after a kill, and a first start that also runs initdb.
@@ -118,14 +120,14 @@ function reaperOnExit(dataDir: string): () => void {
 }
 
 /** Joins the embedded PostgreSQL running on `dir`, or starts it; see the note at the top of this file. */
-export async function useEmbeddedPostgres({ dir, port: preferredPort, logger }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function useEmbeddedPostgres({ dir, port: preferredPort, logger, settings }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(dir);
   // From before the server may be started here until release(): a process that exits in between
   // (Ctrl-C during start-up, say) still gets a server nobody else uses stopped.
   const onExit = reaperOnExit(dataDir);
   process.on('exit', onExit);
   try {
-    const { lease, server, startedHere, url } = await join(dataDir, preferredPort, logger);
+    const { lease, server, startedHere, url } = await join(dataDir, preferredPort, logger, settings);
     logger.info({ port: server.port, pid: server.pid }, startedHere ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running');
     let released: Promise<void> | undefined;
     return {
@@ -155,7 +157,7 @@ interface Joined {
 }
 
 /** Takes a share of the server running on `dataDir`, starting it first when none runs. */
-async function join(dataDir: string, preferredPort: number, logger: Logger): Promise<Joined> {
+async function join(dataDir: string, preferredPort: number, logger: Logger, settings?: Readonly<Record<string, string>>): Promise<Joined> {
   await mkdir(path.dirname(dataDir), { recursive: true });
   // When we run as root, PostgreSQL runs as the `postgres` user, which must reach the directory.
   await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
@@ -169,7 +171,7 @@ async function join(dataDir: string, preferredPort: number, logger: Logger): Pro
     if (!server) {
       const port = preferredPort !== 0 && (await isPortFree(preferredPort)) ? preferredPort : await freePort();
       try {
-        server = await startServer({ dataDir, port, logFile: `${dataDir}.log`, deadline });
+        server = await startServer({ dataDir, port, logFile: `${dataDir}.log`, deadline, settings });
         startedHere = true;
       } catch (error) {
         // Another process started it at the same moment (its lock file stopped ours): join that one.

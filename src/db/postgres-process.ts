@@ -113,6 +113,8 @@ export interface StartOptions {
   /** Where the server writes its log (it outlives this process, so not to our stdout). */
   readonly logFile: string;
   readonly deadline: number;
+  /** Server settings for this start only (`-c name=value`), e.g. a test server's max_connections. */
+  readonly settings?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -121,12 +123,16 @@ export interface StartOptions {
  * app stops it, after closing its pools, only when no other process uses it. Its output goes
  * to `logFile`, since it may outlive whoever started it. Resolves when it accepts connections.
  */
-export async function startServer({ dataDir, port, logFile, deadline }: StartOptions): Promise<RunningServer> {
+export async function startServer({ dataDir, port, logFile, deadline, settings = {} }: StartOptions): Promise<RunningServer> {
   const { postgres } = await binaries();
   const log = openSync(logFile, 'w', 0o600);
   let exited: string | undefined;
   try {
-    const child = spawn(postgres, ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
+    const flags = Object.entries({ listen_addresses: '127.0.0.1', unix_socket_directories: '', ...settings }).flatMap(([name, value]) => [
+      '-c',
+      `${name}=${value}`,
+    ]);
+    const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags], {
       detached: true,
       stdio: ['ignore', log, log],
       // It needs no secret of ours; LC_MESSAGES=C keeps a failure's words greppable.

@@ -17,6 +17,17 @@ import { scopedTest } from '../helpers/scoped-test.ts';
 
 const execFile = promisify(execFileCallback);
 
+async function setting(embedded: EmbeddedPostgres, name: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: embedded.url('postgres') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ value: string }>('SELECT current_setting($1) AS value', [name]);
+    return rows[0]?.value;
+  } finally {
+    await client.end();
+  }
+}
+
 async function answers(embedded: EmbeddedPostgres): Promise<boolean> {
   const client = new pg.Client({ connectionString: embedded.url('postgres') });
   client.on('error', () => undefined);
@@ -92,11 +103,12 @@ const advisoryShares = async (embedded: EmbeddedPostgres): Promise<number> => {
 
 scopedTest('embedded PostgreSQL: a second user joins the running server; the first to leave leaves it running, the last stops it', async (t, scope) => {
   const dataDir = await dataDirectory(scope);
-  const first = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-  const second = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+  const first = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger, settings: { max_connections: '123' } });
+  const second = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger, settings: { max_connections: '45' } });
   t.ok(first.startedHere, 'the first user started the server');
   t.notOk(second.startedHere, 'the second joined it');
   t.equal(second.port, first.port, 'on the port the server listens on');
+  t.equal(await setting(second, 'max_connections'), '123', 'with the settings of the one that started it (a joiner’s are not applied)');
 
   await first.release();
   t.ok(await answers(second), 'the one that started it left, and the server still serves the other');

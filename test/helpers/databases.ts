@@ -11,6 +11,7 @@ import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedde
 import { dropDatabase, ensureDatabase } from '../../src/db/ensure-database.ts';
 import { installMessageDb } from '../../src/db/install-message-db.ts';
 import { createLogger } from '../../src/logger.ts';
+import { TEST_SERVER_SETTINGS } from './test-server-settings.ts';
 
 /**
  * Every test run gets its own databases on the server named by TEST_DATABASE_URL, or on an
@@ -57,7 +58,7 @@ async function startServer(): Promise<Server> {
   // The server runs in a process group of its own: Ctrl-C on the run ends through process.exit,
   // so the run's exit hook still gets it stopped (embedded-postgres.ts).
   exitOnInterrupt();
-  const embedded: EmbeddedPostgres = await useEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger });
+  const embedded: EmbeddedPostgres = await useEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger, settings: TEST_SERVER_SETTINGS });
   return {
     url: (database) => embedded.url(database),
     async close() {
