@@ -1,0 +1,213 @@
+import { performance } from 'node:perf_hooks';
+import bcrypt from 'bcrypt';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { registrationEmailId } from '../../src/components/identity/ids.ts';
+import { identityEmailStreamName, identityHandleStreamName, identityStreamName } from '../../src/contracts/identity.ts';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import { messageVersions } from '../../src/contracts/versions.ts';
+import { createAppDatabase } from '../../src/db/app-database.ts';
+import type { Logger } from '../../src/logger.ts';
+import { assertStreamName, createMessageStorePool, type VersionRegistry } from '../../src/message-store/index.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
+import { seededRandom, videoMessages, viewingBatches, type CatalogPlan, type Creator, type Planned } from './generate.ts';
+
+/** The password every benchmark creator has (they are throwaway accounts on throwaway databases). */
+export const BENCH_CREATOR_PASSWORD = 'bench-password';
+
+export interface WriteOptions {
+  /** The message store's pool (createMessageStorePool: Message DB's role and search path). */
+  readonly pool: pg.Pool;
+  /** The app database, for the personal-data keys that seal the creators' fields. */
+  readonly db: Knex;
+  readonly versions: Pick<VersionRegistry, 'currentVersion'>;
+  /** Messages per write_message statement (one transaction). */
+  readonly batchSize: number;
+  /** Statements in flight at once (the pool should have at least as many connections). */
+  readonly writers: number;
+  readonly onProgress?: (progress: WriteProgress) => void;
+}
+
+export interface WriteProgress {
+  readonly phase: Phase;
+  readonly written: number;
+  readonly total: number;
+}
+
+export type Phase = 'creators' | 'videos' | 'viewings';
+
+export interface PhaseFigures {
+  readonly phase: Phase;
+  readonly messages: number;
+  readonly ms: number;
+}
+
+/**
+ * Writes `messages` in one statement, so one transaction: Message DB's write_message once per
+ * message, in order (a stream's messages take their positions in the order given). Each message's
+ * metadata says which version of its data it carries, as the store's own write stamps it.
+ */
+export async function writeMessages(pool: pg.Pool, versions: Pick<VersionRegistry, 'currentVersion'>, messages: readonly Planned[]): Promise<void> {
+  if (messages.length === 0) return;
+  for (const { stream } of messages) assertStreamName(stream);
+  await pool.query(
+    `SELECT count(write_message(m.id, m.stream, m.type, m.data, m.metadata))
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::jsonb[]) AS m (id, stream, type, data, metadata)`,
+    [
+      messages.map(({ message }) => message.id),
+      messages.map(({ stream }) => stream),
+      messages.map(({ message }) => message.type),
+      messages.map(({ message }) => JSON.stringify(message.data ?? {})),
+      messages.map(({ message }) => JSON.stringify({ ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) })),
+    ],
+  );
+}
+
+/** Runs `work` on every item, at most `concurrency` at once, in the order the items come. */
+async function inParallel<T>(items: Iterable<T>, concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  const iterator = items[Symbol.iterator]();
+  let failed: unknown;
+  const worker = async () => {
+    for (let next = iterator.next(); !next.done && failed === undefined; next = iterator.next()) {
+      try {
+        await work(next.value);
+      } catch (error) {
+        failed ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+/**
+ * A registration as the identity component records one for a Register from the form: the address
+ * reserved, the handle reserved, Registered with every personal field sealed with the user's key
+ * (made in the app database's key store, as the register form's seal makes it), then the address
+ * confirmed as the welcome email's link would. The welcome email itself is left to identity and
+ * send-email once the system runs (into a temporary MAIL_DIR).
+ */
+async function registrationMessages(creator: Creator, passwordHash: string, seal: (userId: string, value: string) => Promise<unknown>, nextId: () => string) {
+  const { userId } = creator;
+  const [email, sealedHash, displayName, handle] = await Promise.all([
+    seal(userId, creator.email),
+    seal(userId, passwordHash),
+    seal(userId, creator.displayName),
+    seal(userId, creator.handle),
+  ]);
+  const metadata = { traceId: nextId(), userId };
+  const planned = (stream: string, type: string, data: unknown): Planned => ({ stream, message: { id: nextId(), type, data, metadata } });
+  return [
+    planned(identityEmailStreamName(creator.email), 'EmailReserved', { email, userId }),
+    planned(identityHandleStreamName(creator.handle), 'HandleReserved', { handle, userId }),
+    planned(identityStreamName(userId), 'Registered', { userId, email, passwordHash: sealedHash, displayName, handle }),
+    planned(identityStreamName(userId), 'EmailVerified', { userId, requestId: registrationEmailId(userId) }),
+  ];
+}
+
+/**
+ * Writes the plan into an empty store: the creators, then the videos, then the viewings day by
+ * day from the oldest, each phase finished before the next begins (a video's owner is registered
+ * before it, a viewing's video published before it). Within a phase, `writers` statements of
+ * `batchSize` messages run at once. Every message goes through Message DB's write_message, so the
+ * store's `time` is the moment of writing: see docs/benchmarks.md for what that means for the
+ * viewings' 30 simulated days.
+ */
+export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Promise<PhaseFigures[]> {
+  const { pool, db, versions, batchSize, writers, onProgress } = options;
+  const figures: PhaseFigures[] = [];
+  const personalData = createPersonalData(db);
+
+  const phase = async (name: Phase, total: number, batches: Iterable<readonly Planned[]>) => {
+    const began = performance.now();
+    let written = 0;
+    onProgress?.({ phase: name, written, total });
+    await inParallel(batches, writers, async (batch) => {
+      await writeMessages(pool, versions, batch);
+      written += batch.length;
+      onProgress?.({ phase: name, written, total });
+    });
+    figures.push({ phase: name, messages: written, ms: performance.now() - began });
+  };
+
+  // Creators: sealing takes a key row each, so their messages are made first, a few at a time.
+  const creatorIds = seededRandom(`${plan.seed}/creator-messages`);
+  const passwordHash = await bcrypt.hash(BENCH_CREATOR_PASSWORD, 4);
+  const registrations: Planned[][] = new Array<Planned[]>(plan.creators.length);
+  // Ids are drawn in creator order, before any sealing interleaves.
+  const ids = plan.creators.map(() => Array.from({ length: 5 }, () => creatorIds.uuid()));
+  await inParallel(
+    plan.creators.map((creator, index) => ({ creator, index })),
+    writers,
+    async ({ creator, index }) => {
+      const own = [...ids[index]!];
+      registrations[index] = await registrationMessages(creator, passwordHash, (userId, value) => personalData.seal(userId, value), () => own.shift()!);
+    },
+  );
+  const creatorMessages = registrations.flat();
+  await phase('creators', creatorMessages.length, chunks(creatorMessages, batchSize));
+
+  const videoIds = seededRandom(`${plan.seed}/video-messages`);
+  const videoBatches = function* (): Generator<Planned[]> {
+    let batch: Planned[] = [];
+    for (const video of plan.videos) {
+      batch.push(...videoMessages(video, videoIds));
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  };
+  let videoTotal = 0;
+  for (const batch of videoBatches()) videoTotal += batch.length;
+  await phase('videos', videoTotal, videoBatches());
+
+  // Day by day, so a day's viewings all come after the day before's in the store's order.
+  const began = performance.now();
+  let written = 0;
+  const days = new Map<number, Planned[][]>();
+  const flushDay = async (batches: readonly Planned[][]) => {
+    await inParallel(batches, writers, async (batch) => {
+      await writeMessages(pool, versions, batch);
+      written += batch.length;
+      onProgress?.({ phase: 'viewings', written, total: plan.sizes.viewings });
+    });
+  };
+  let current: number | undefined;
+  for (const { daysAgo, messages } of viewingBatches(plan, batchSize)) {
+    if (current !== undefined && daysAgo !== current) {
+      await flushDay(days.get(current) ?? []);
+      days.delete(current);
+    }
+    current = daysAgo;
+    days.set(daysAgo, [...(days.get(daysAgo) ?? []), [...messages]]);
+  }
+  if (current !== undefined) await flushDay(days.get(current) ?? []);
+  figures.push({ phase: 'viewings', messages: written, ms: performance.now() - began });
+  return figures;
+}
+
+export interface SeedOptions {
+  readonly urls: DatabaseUrls;
+  readonly logger: Logger;
+  readonly batchSize?: number;
+  readonly writers?: number;
+  readonly onProgress?: (progress: WriteProgress) => void;
+}
+
+/** Writes the plan into the (prepared, empty) databases `urls` names, through pools of its own. */
+export async function seedCatalog(plan: CatalogPlan, { urls, logger, batchSize = 1_000, writers = 3, onProgress }: SeedOptions): Promise<PhaseFigures[]> {
+  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: writers, limits: { statementTimeoutMs: 300_000, queryTimeoutMs: 310_000 } });
+  const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: writers });
+  try {
+    return await writeCatalog(plan, { pool, db, versions: messageVersions, batchSize, writers, ...(onProgress && { onProgress }) });
+  } finally {
+    await pool.end();
+    await db.destroy();
+  }
+}

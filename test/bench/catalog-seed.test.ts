@@ -1,0 +1,134 @@
+import type { Knex } from 'knex';
+import test from 'tape';
+import { catchUpFromZero } from '../../bench/catalog/catch-up.ts';
+import { isListed, planCatalog, type CatalogPlan } from '../../bench/catalog/generate.ts';
+import { seedCatalog } from '../../bench/catalog/write.ts';
+import { applyCountingRule } from '../../src/aggregators/viewing-counts/rule.ts';
+import { DEFAULTS } from '../../src/config/defaults.ts';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+import { createAppDatabase } from '../../src/db/app-database.ts';
+import { createMessageStorePool } from '../../src/message-store/index.ts';
+import { freshDatabases, silentLogger } from '../helpers/databases.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
+
+const SIZES = { videos: 30, creators: 5, viewings: 300 };
+
+/** Seeds the plan into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
+async function seeded(plan: CatalogPlan): Promise<DatabaseUrls> {
+  const urls = await freshDatabases();
+  await seedCatalog(plan, { urls, logger: silentLogger, batchSize: 40, writers: 2 });
+  await catchUpFromZero({ urls, logger: silentLogger, pollMs: 50, timeoutMs: 60_000 });
+  return urls;
+}
+
+interface StoredMessage {
+  stream_name: string;
+  position: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  time: string;
+}
+
+/** Every message the seeding wrote (ours and the system's after it), oldest first. */
+async function storedMessages(urls: DatabaseUrls): Promise<StoredMessage[]> {
+  const pool = createMessageStorePool(urls.messageStoreUrl, { logger: silentLogger, max: 1 });
+  try {
+    const result = await pool.query<StoredMessage>('SELECT stream_name, position, type, data, metadata, time FROM messages ORDER BY global_position');
+    return result.rows;
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Sealed fields are sealed with a fresh key and IV each run: equal content, other bytes. */
+const unsealed = (value: unknown): unknown =>
+  typeof value === 'object' && value !== null && 'sealed' in value
+    ? '[sealed]'
+    : typeof value === 'object' && value !== null
+      ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unsealed(inner)]))
+      : value;
+
+/** What the seeder wrote itself, in stream order: the same for the same seed. */
+const seededContent = (messages: readonly StoredMessage[]) =>
+  messages
+    .filter((message) => /^(identity|identityEmail|identityHandle|videoPublishing|viewing)-/.test(message.stream_name))
+    .map((message) => ({ stream: message.stream_name, position: Number(message.position), type: message.type, data: unsealed(message.data) }))
+    .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.position - b.position));
+
+async function catalogOf(db: Knex) {
+  return db('videos').orderBy('video_id').select('video_id', 'owner_id', 'name', 'description', 'status', 'visibility', 'views', 'duration_seconds');
+}
+
+test('bench catalog: the seeded store projects to the planned catalog, and a second run of the seed writes the same', async (t) => {
+  const plan = planCatalog('catalog-test', SIZES);
+  const first = await seeded(plan);
+  const db = createAppDatabase(first.databaseUrl, { logger: silentLogger, poolMax: 1 });
+  closeAtEnd(t, () => db.destroy());
+
+  // Listed as the catalog lists: converted, public, published.
+  const listed = await db('videos').where({ status: 'published', visibility: 'public' }).whereNotNull('published_at').pluck('video_id');
+  const planned = plan.videos.filter(isListed).map((video) => video.videoId);
+  t.equal(listed.length, plan.fates.public, `${plan.fates.public} public videos listed`);
+  t.deepEqual([...listed].sort(), [...planned].sort(), 'exactly the planned public ones');
+  t.ok(plan.fates.draft > 0 && plan.fates.unlisted > 0 && plan.fates.deleted > 0 && plan.fates.takenDown > 0, 'the plan has every kind of unlisted video');
+  const rows = new Map((await catalogOf(db)).map((row: { video_id: string }) => [row.video_id, row as Record<string, unknown>]));
+  for (const video of plan.videos.filter((candidate) => !isListed(candidate))) {
+    const row = rows.get(video.videoId);
+    const expected =
+      video.fate === 'draft' || video.fate === 'unpublished'
+        ? { status: 'published', visibility: 'draft' }
+        : video.fate === 'unlisted' || video.fate === 'madeUnlisted'
+          ? { status: 'published', visibility: 'unlisted' }
+          : { status: video.fate };
+    t.deepEqual({ status: row?.status, ...('visibility' in expected && { visibility: row?.visibility }) }, expected, `a ${video.fate} video is ${JSON.stringify(expected)}, not listed`);
+  }
+  t.equal(rows.get(planned[0]!)?.name, plan.videos.find((video) => video.videoId === planned[0])?.name, 'titles as planned');
+
+  const profiles = await db('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle');
+  t.deepEqual(
+    profiles,
+    [...plan.creators]
+      .sort((a, b) => (a.userId < b.userId ? -1 : 1))
+      .map((creator) => ({ user_id: creator.userId, display_name: creator.displayName, handle: creator.handle })),
+    'every creator has their display name and handle',
+  );
+
+  // The counts follow the rule: one per visitor and video per window, on the store's clock.
+  const messages = await storedMessages(first);
+  const viewings = messages.filter((message) => message.type === 'VideoViewed');
+  t.equal(viewings.length, SIZES.viewings, `${SIZES.viewings} viewings written`);
+  const { counted } = applyCountingRule(
+    viewings.map((message) => ({
+      videoId: String(message.data.videoId).toLowerCase(),
+      visitorKey: message.data.visitorKey as string,
+      time: new Date(`${message.time.replace(' ', 'T')}Z`),
+    })),
+    new Map(),
+    DEFAULTS.viewingCountWindowMs,
+  );
+  const expectedViews = new Map<string, number>();
+  viewings.forEach((message, index) => {
+    if (counted[index]) expectedViews.set(String(message.data.videoId), (expectedViews.get(String(message.data.videoId)) ?? 0) + 1);
+  });
+  const total = counted.filter(Boolean).length;
+  t.ok(total < SIZES.viewings, `reloads within the window are not counted (${total} of ${SIZES.viewings})`);
+  t.equal(Number((await db('home_page').where({ page_name: 'home' }).first('videos_watched'))?.videos_watched), total, 'the home page counts them by the rule');
+  const views = Object.fromEntries([...rows].filter(([, row]) => Number(row.views) > 0).map(([id, row]) => [id, Number(row.views)]));
+  t.deepEqual(views, Object.fromEntries(expectedViews), "each video's count follows the rule");
+
+  // The same seed into other fresh databases: the same messages, the same catalog and profiles.
+  const second = await seeded(plan);
+  const again = createAppDatabase(second.databaseUrl, { logger: silentLogger, poolMax: 1 });
+  closeAtEnd(t, () => again.destroy());
+  t.deepEqual(seededContent(await storedMessages(second)), seededContent(messages), 'the same messages in the same streams, in the same order');
+  t.deepEqual(await catalogOf(again), await catalogOf(db), 'the same catalog');
+  t.deepEqual(await again('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle'), profiles, 'the same profiles');
+
+  const other = planCatalog('another seed', SIZES);
+  t.notDeepEqual(
+    other.videos.map((video) => video.name),
+    plan.videos.map((video) => video.name),
+    'another seed plans another catalog',
+  );
+});
