@@ -24,7 +24,8 @@ const logger = createLogger(process.env.LOG_LEVEL === undefined ? 'silent' : (pr
 
 function serverUrl(): URL {
   const server = process.env.BENCH_DATABASE_URL;
-  if (!server) throw new Error('set BENCH_DATABASE_URL to a PostgreSQL server where the role may create databases, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+  if (!server)
+    throw new Error('set BENCH_DATABASE_URL to a PostgreSQL server where the role may create databases, e.g. postgres://postgres@127.0.0.1:5432/postgres');
   return new URL(server);
 }
 
@@ -118,9 +119,15 @@ async function main(argv: readonly string[]): Promise<void> {
   const name = `${PREFIX}${sizes.videos}v_${Date.now().toString(36)}`;
   const urls = { messageStoreUrl: databaseUrl(server, `${name}_ms`), databaseUrl: databaseUrl(server, `${name}_app`) };
 
-  log(`catalog ${name}: ${sizes.creators.toLocaleString('en')} creators, ${sizes.videos.toLocaleString('en')} videos, ${sizes.viewings.toLocaleString('en')} viewings, seed ${seed}`);
+  log(
+    `catalog ${name}: ${sizes.creators.toLocaleString('en')} creators, ${sizes.videos.toLocaleString('en')} videos, ${sizes.viewings.toLocaleString('en')} viewings, seed ${seed}`,
+  );
   const plan = planCatalog(seed, sizes);
-  log(`  videos by fate: ${Object.entries(plan.fates).map(([fate, count]) => `${fate} ${count}`).join(', ')}`);
+  log(
+    `  videos by fate: ${Object.entries(plan.fates)
+      .map(([fate, count]) => `${fate} ${count}`)
+      .join(', ')}`,
+  );
   await prepareDatabases(urls, logger);
 
   log(`writing (${writers} writers, ${batchSize} messages a statement)`);
@@ -137,7 +144,9 @@ async function main(argv: readonly string[]): Promise<void> {
     const rows = [...result.subscribers].sort((a, b) => b.ms - a.ms);
     const width = Math.max(...rows.map((row) => row.subscriberId.length));
     for (const row of rows)
-      log(`  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled`);
+      log(
+        `  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled`,
+      );
   }
 
   // The answer, on stdout: where the catalog is.

@@ -115,20 +115,7 @@ export const PROJECTS = [
 
 export const LEVELS = ['Beginner', 'Intermediate', 'Advanced', 'Practical', 'Hands-on', 'Deep dive:', 'Crash course:'] as const;
 
-export const VERBS = [
-  'build',
-  'debug',
-  'refactor',
-  'test',
-  'deploy',
-  'profile',
-  'secure',
-  'design',
-  'optimise',
-  'understand',
-  'migrate',
-  'monitor',
-] as const;
+export const VERBS = ['build', 'debug', 'refactor', 'test', 'deploy', 'profile', 'secure', 'design', 'optimise', 'understand', 'migrate', 'monitor'] as const;
 
 export const OUTCOMES = [
   'know when to reach for it and when not to',

@@ -58,7 +58,9 @@ export async function writeMessages(pool: pg.Pool, versions: Pick<VersionRegistr
       messages.map(({ stream }) => stream),
       messages.map(({ message }) => message.type),
       messages.map(({ message }) => JSON.stringify(message.data ?? {})),
-      messages.map(({ message }) => JSON.stringify({ ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) })),
+      messages.map(({ message }) =>
+        JSON.stringify({ ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) }),
+      ),
     ],
   );
 }
@@ -80,8 +82,27 @@ async function inParallel<T>(items: Iterable<T>, concurrency: number, work: (ite
   if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
 }
 
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+/**
+ * Batches of about `size` messages made of whole units (a creator's or a video's messages): a
+ * unit's streams are its own, so batches written side by side never race for a stream's positions.
+ */
+function* wholeUnits(units: Iterable<readonly Planned[]>, size: number): Generator<Planned[]> {
+  let batch: Planned[] = [];
+  for (const unit of units) {
+    batch.push(...unit);
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** A stream's lane: the same stream always goes to the same writer, so its positions follow the plan's order. */
+function laneOf(stream: string, lanes: number): number {
+  let hash = 0;
+  for (let i = 0; i < stream.length; i += 1) hash = (Math.imul(hash, 31) + stream.charCodeAt(i)) | 0;
+  return (hash >>> 0) % lanes;
 }
 
 /**
@@ -145,49 +166,53 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
     writers,
     async ({ creator, index }) => {
       const own = [...ids[index]!];
-      registrations[index] = await registrationMessages(creator, passwordHash, (userId, value) => personalData.seal(userId, value), () => own.shift()!);
+      registrations[index] = await registrationMessages(
+        creator,
+        passwordHash,
+        (userId, value) => personalData.seal(userId, value),
+        () => own.shift()!,
+      );
     },
   );
-  const creatorMessages = registrations.flat();
-  await phase('creators', creatorMessages.length, chunks(creatorMessages, batchSize));
+  await phase('creators', registrations.flat().length, wholeUnits(registrations, batchSize));
 
-  const videoIds = seededRandom(`${plan.seed}/video-messages`);
-  const videoBatches = function* (): Generator<Planned[]> {
-    let batch: Planned[] = [];
-    for (const video of plan.videos) {
-      batch.push(...videoMessages(video, videoIds));
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (batch.length > 0) yield batch;
+  const videoUnits = function* (): Generator<Planned[]> {
+    const videoIds = seededRandom(`${plan.seed}/video-messages`);
+    for (const video of plan.videos) yield videoMessages(video, videoIds);
   };
   let videoTotal = 0;
-  for (const batch of videoBatches()) videoTotal += batch.length;
-  await phase('videos', videoTotal, videoBatches());
+  for (const unit of videoUnits()) videoTotal += unit.length;
+  // A second pass with the same seed makes the same messages: counted first, then written.
+  await phase('videos', videoTotal, wholeUnits(videoUnits(), batchSize));
 
-  // Day by day, so a day's viewings all come after the day before's in the store's order.
+  // Day by day, so a day's viewings all come after the day before's in the store's order. Within
+  // a day each writer takes the streams of its lane, in the plan's order: a video's viewings take
+  // the same positions in every run, however the writers' commits interleave.
   const began = performance.now();
   let written = 0;
-  const days = new Map<number, Planned[][]>();
-  const flushDay = async (batches: readonly Planned[][]) => {
-    await inParallel(batches, writers, async (batch) => {
-      await writeMessages(pool, versions, batch);
-      written += batch.length;
-      onProgress?.({ phase: 'viewings', written, total: plan.sizes.viewings });
-    });
+  const writeDay = async (lanes: readonly Planned[][]) => {
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let start = 0; start < lane.length; start += batchSize) {
+          const batch = lane.slice(start, start + batchSize);
+          await writeMessages(pool, versions, batch);
+          written += batch.length;
+          onProgress?.({ phase: 'viewings', written, total: plan.sizes.viewings });
+        }
+      }),
+    );
   };
-  let current: number | undefined;
+  let day: number | undefined;
+  let lanes: Planned[][] = [];
   for (const { daysAgo, messages } of viewingBatches(plan, batchSize)) {
-    if (current !== undefined && daysAgo !== current) {
-      await flushDay(days.get(current) ?? []);
-      days.delete(current);
+    if (daysAgo !== day) {
+      await writeDay(lanes);
+      day = daysAgo;
+      lanes = Array.from({ length: writers }, () => []);
     }
-    current = daysAgo;
-    days.set(daysAgo, [...(days.get(daysAgo) ?? []), [...messages]]);
+    for (const planned of messages) lanes[laneOf(planned.stream, writers)]!.push(planned);
   }
-  if (current !== undefined) await flushDay(days.get(current) ?? []);
+  await writeDay(lanes);
   figures.push({ phase: 'viewings', messages: written, ms: performance.now() - began });
   return figures;
 }

@@ -13,15 +13,17 @@ import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const SIZES = { videos: 30, creators: 5, viewings: 300 };
 
-/** Seeds the plan into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
-async function seeded(plan: CatalogPlan): Promise<DatabaseUrls> {
+/** Plans the seed's catalog, seeds it into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
+async function seeded(seed: string): Promise<{ plan: CatalogPlan; urls: DatabaseUrls }> {
+  const plan = planCatalog(seed, SIZES);
   const urls = await freshDatabases();
   await seedCatalog(plan, { urls, logger: silentLogger, batchSize: 40, writers: 2 });
   await catchUpFromZero({ urls, logger: silentLogger, pollMs: 50, timeoutMs: 60_000 });
-  return urls;
+  return { plan, urls };
 }
 
 interface StoredMessage {
+  id: string;
   stream_name: string;
   position: string;
   type: string;
@@ -34,7 +36,7 @@ interface StoredMessage {
 async function storedMessages(urls: DatabaseUrls): Promise<StoredMessage[]> {
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger: silentLogger, max: 1 });
   try {
-    const result = await pool.query<StoredMessage>('SELECT stream_name, position, type, data, metadata, time FROM messages ORDER BY global_position');
+    const result = await pool.query<StoredMessage>('SELECT id, stream_name, position, type, data, metadata, time FROM messages ORDER BY global_position');
     return result.rows;
   } finally {
     await pool.end();
@@ -49,11 +51,15 @@ const unsealed = (value: unknown): unknown =>
       ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unsealed(inner)]))
       : value;
 
-/** What the seeder wrote itself, in stream order: the same for the same seed. */
+/**
+ * What the seeder wrote itself, in stream order: the same for the same seed. (What the system
+ * wrote after, in answer to it, carries its cause in its metadata, and ids of its own.)
+ */
 const seededContent = (messages: readonly StoredMessage[]) =>
   messages
     .filter((message) => /^(identity|identityEmail|identityHandle|videoPublishing|viewing)-/.test(message.stream_name))
-    .map((message) => ({ stream: message.stream_name, position: Number(message.position), type: message.type, data: unsealed(message.data) }))
+    .filter((message) => message.metadata.causationMessageStreamName === undefined)
+    .map((message) => ({ id: message.id, stream: message.stream_name, position: Number(message.position), type: message.type, data: unsealed(message.data) }))
     .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.position - b.position));
 
 async function catalogOf(db: Knex) {
@@ -61,8 +67,7 @@ async function catalogOf(db: Knex) {
 }
 
 test('bench catalog: the seeded store projects to the planned catalog, and a second run of the seed writes the same', async (t) => {
-  const plan = planCatalog('catalog-test', SIZES);
-  const first = await seeded(plan);
+  const { plan, urls: first } = await seeded('catalog-test');
   const db = createAppDatabase(first.databaseUrl, { logger: silentLogger, poolMax: 1 });
   closeAtEnd(t, () => db.destroy());
 
@@ -81,7 +86,11 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
         : video.fate === 'unlisted' || video.fate === 'madeUnlisted'
           ? { status: 'published', visibility: 'unlisted' }
           : { status: video.fate };
-    t.deepEqual({ status: row?.status, ...('visibility' in expected && { visibility: row?.visibility }) }, expected, `a ${video.fate} video is ${JSON.stringify(expected)}, not listed`);
+    t.deepEqual(
+      { status: row?.status, ...('visibility' in expected && { visibility: row?.visibility }) },
+      expected,
+      `a ${video.fate} video is ${JSON.stringify(expected)}, not listed`,
+    );
   }
   t.equal(rows.get(planned[0]!)?.name, plan.videos.find((video) => video.videoId === planned[0])?.name, 'titles as planned');
 
@@ -118,10 +127,10 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
   t.deepEqual(views, Object.fromEntries(expectedViews), "each video's count follows the rule");
 
   // The same seed into other fresh databases: the same messages, the same catalog and profiles.
-  const second = await seeded(plan);
+  const { urls: second } = await seeded('catalog-test');
   const again = createAppDatabase(second.databaseUrl, { logger: silentLogger, poolMax: 1 });
   closeAtEnd(t, () => again.destroy());
-  t.deepEqual(seededContent(await storedMessages(second)), seededContent(messages), 'the same messages in the same streams, in the same order');
+  t.deepEqual(seededContent(await storedMessages(second)), seededContent(messages), 'the same messages (ids too) in the same streams, in the same order');
   t.deepEqual(await catalogOf(again), await catalogOf(db), 'the same catalog');
   t.deepEqual(await again('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle'), profiles, 'the same profiles');
 
