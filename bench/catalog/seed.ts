@@ -145,7 +145,7 @@ async function main(argv: readonly string[]): Promise<void> {
     const width = Math.max(...rows.map((row) => row.subscriberId.length));
     for (const row of rows)
       log(
-        `  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled`,
+        `  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled (${rate(row.handled, row.ms)})`,
       );
   }
 

@@ -143,8 +143,7 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   const figures: PhaseFigures[] = [];
   const personalData = createPersonalData(db);
 
-  const phase = async (name: Phase, total: number, batches: Iterable<readonly Planned[]>) => {
-    const began = performance.now();
+  const phase = async (name: Phase, total: number, batches: Iterable<readonly Planned[]>, began = performance.now()) => {
     let written = 0;
     onProgress?.({ phase: name, written, total });
     await inParallel(batches, writers, async (batch) => {
@@ -156,6 +155,7 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   };
 
   // Creators: sealing takes a key row each, so their messages are made first, a few at a time.
+  const sealing = performance.now();
   const creatorIds = seededRandom(`${plan.seed}/creator-messages`);
   const passwordHash = await bcrypt.hash(BENCH_CREATOR_PASSWORD, 4);
   const registrations: Planned[][] = new Array<Planned[]>(plan.creators.length);
@@ -174,7 +174,7 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
       );
     },
   );
-  await phase('creators', registrations.flat().length, wholeUnits(registrations, batchSize));
+  await phase('creators', registrations.flat().length, wholeUnits(registrations, batchSize), sealing);
 
   const videoUnits = function* (): Generator<Planned[]> {
     const videoIds = seededRandom(`${plan.seed}/video-messages`);
