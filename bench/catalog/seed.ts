@@ -1,5 +1,5 @@
 // npm run bench:seed-catalog -- [--videos 100000] [--creators 1000] [--viewings 2000000] [--seed 19]
-//                               [--batch 1000] [--writers 3] [--no-catch-up]
+//                               [--batch 1000] [--writers 3] [--no-catch-up] [--json <file>]
 // npm run bench:seed-catalog -- --drop <name>   (or --drop-all)
 //
 // A big catalog for benchmarks (never for npm start): creators, published videos and viewings
@@ -8,13 +8,14 @@
 // until every subscriber has caught up, each one's time printed. The databases are left for
 // later measurements, their URLs printed; --drop <name> or --drop-all removes them.
 // docs/benchmarks.md says what is written and what the store's clock makes of the 30 days.
+import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { prepareDatabases } from '../../src/db/prepare-databases.ts';
 import { dropDatabase } from '../../src/db/ensure-database.ts';
 import { createLogger } from '../../src/logger.ts';
-import { catchUpFromZero, type CatchUpProgress } from './catch-up.ts';
+import { catchUpFromZero, type CatchUpProgress, type CatchUpResult } from './catch-up.ts';
 import { FULL_SIZES, planCatalog, SIMULATED_DAYS, type CatalogSizes } from './generate.ts';
 import { BENCH_CREATOR_PASSWORD, seedCatalog, type WriteProgress } from './write.ts';
 
@@ -100,6 +101,7 @@ async function main(argv: readonly string[]): Promise<void> {
       batch: { type: 'string' },
       writers: { type: 'string' },
       'no-catch-up': { type: 'boolean' },
+      json: { type: 'string' },
       drop: { type: 'string' },
       'drop-all': { type: 'boolean' },
     },
@@ -137,9 +139,10 @@ async function main(argv: readonly string[]): Promise<void> {
   const writeMs = phases.reduce((sum, phase) => sum + phase.ms, 0);
   log(`  all: ${written.toLocaleString('en')} messages in ${seconds(writeMs)} (${rate(written, writeMs)})`);
 
+  let result: CatchUpResult | undefined;
   if (!values['no-catch-up']) {
     log('starting the system: every subscriber from position 0');
-    const result = await catchUpFromZero({ urls, logger, onProgress: catchUpProgress() });
+    result = await catchUpFromZero({ urls, logger, onProgress: catchUpProgress() });
     log(`caught up in ${seconds(result.ms)}; head ${result.head.toLocaleString('en')}`);
     const rows = [...result.subscribers].sort((a, b) => b.ms - a.ms);
     const width = Math.max(...rows.map((row) => row.subscriberId.length));
@@ -147,6 +150,13 @@ async function main(argv: readonly string[]): Promise<void> {
       log(
         `  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled (${rate(row.handled, row.ms)})`,
       );
+  }
+
+  if (values.json !== undefined) {
+    // Figures for the notes, with the URLs: a later measurement can start from this file.
+    const figures = { name, seed, sizes, fates: plan.fates, urls, writers, batchSize, write: phases, catchUp: result };
+    await writeFile(values.json, `${JSON.stringify(figures, null, 2)}\n`);
+    log(`figures written to ${values.json}`);
   }
 
   // The answer, on stdout: where the catalog is.
