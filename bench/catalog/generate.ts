@@ -53,7 +53,7 @@ export interface Planned {
   readonly message: Message;
 }
 
-/** How many viewings each simulated day gets, oldest first (index 0 is 29 days ago). */
+/** The days the viewings are planned over (written oldest first; see docs/benchmarks.md on the store's clock). */
 export const SIMULATED_DAYS = 30;
 
 export interface CatalogPlan {
@@ -61,6 +61,7 @@ export interface CatalogPlan {
   readonly sizes: CatalogSizes;
   readonly creators: readonly Creator[];
   readonly videos: readonly PlannedVideo[];
+  /** How many viewings each simulated day gets, oldest first (index 0 is 29 days ago). */
   readonly viewingsPerDay: readonly number[];
   /** How many videos of each fate. */
   readonly fates: Readonly<Record<Fate, number>>;

@@ -1,8 +1,9 @@
+import bcrypt from 'bcrypt';
 import type { Knex } from 'knex';
 import test from 'tape';
 import { catchUpFromZero } from '../../bench/catalog/catch-up.ts';
 import { isListed, planCatalog, type CatalogPlan } from '../../bench/catalog/generate.ts';
-import { seedCatalog } from '../../bench/catalog/write.ts';
+import { BENCH_CREATOR_PASSWORD, seedCatalog } from '../../bench/catalog/write.ts';
 import { applyCountingRule } from '../../src/aggregators/viewing-counts/rule.ts';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
@@ -102,6 +103,14 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
       .map((creator) => ({ user_id: creator.userId, display_name: creator.displayName, handle: creator.handle })),
     'every creator has their display name and handle',
   );
+
+  const credentials = await db('user_credentials').select('email', 'password_hash', 'email_verified');
+  t.equal(credentials.length, SIZES.creators, 'every creator can log in…');
+  t.ok(
+    credentials.every((row: { email_verified: boolean }) => row.email_verified),
+    '…with a confirmed address…',
+  );
+  t.ok(await bcrypt.compare(BENCH_CREATOR_PASSWORD, String(credentials[0]?.password_hash)), '…and the benchmark password');
 
   // The counts follow the rule: one per visitor and video per window, on the store's clock.
   const messages = await storedMessages(first);
