@@ -23,16 +23,18 @@ export const playbackProgressSchema = z
   .refine(withinTheVideo.check, withinTheVideo.params);
 
 /**
- * The events of a viewer's own stream, playback-<userId>. Which video someone watched is
- * personal: the video id is sealed with their key (src/personal-data/seal.ts) and never travels
- * plain, so once they are erased nothing says what they watched.
+ * The events of a viewer's own stream, playback-<userId>; each names its viewer (the stream's id)
+ * as `userId`, whose key seals its personal fields, as identity's and authentication's do. Which
+ * video someone watched is personal: the video id is sealed with their key
+ * (src/personal-data/seal.ts) and never travels plain, so once they are erased nothing says what
+ * they watched.
  */
 export const playbackSchemas = {
   PlaybackProgressed: z
-    .object({ videoId: sealedSchema, positionSeconds: seconds, durationSeconds: seconds.positive() })
+    .object({ userId: z.uuid(), videoId: sealedSchema, positionSeconds: seconds, durationSeconds: seconds.positive() })
     .refine(withinTheVideo.check, withinTheVideo.params),
   // The viewer cleared their history: every position before this one is forgotten.
-  PlaybackHistoryCleared: z.object({}),
+  PlaybackHistoryCleared: z.object({ userId: z.uuid() }),
 } as const;
 
 export type PlaybackEvent = MessagesOf<typeof playbackSchemas>;

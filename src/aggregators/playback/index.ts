@@ -39,7 +39,9 @@ async function parsePlayback(message: RawMessage, trx: Knex.Transaction): Promis
   const event = parseMessage(playbackSchemas, message);
   if (!event) return undefined;
   const userId = playbackViewerOf(event.streamName);
-  if (userId === undefined) throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, which names no viewer`);
+  if (userId === undefined || event.data.userId.toLowerCase() !== userId) {
+    throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not the stream of its viewer ${event.data.userId}`);
+  }
   const personalData = createPersonalData(trx);
   switch (event.type) {
     case 'PlaybackProgressed': {

@@ -94,7 +94,7 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
     const event: PlaybackProgressed = {
       id: newId(),
       type: 'PlaybackProgressed',
-      data: { videoId: await personalData.seal(userId, id), ...progress.data },
+      data: { userId, videoId: await personalData.seal(userId, id), ...progress.data },
       metadata: { traceId: req.context.traceId, userId },
     };
     await messageStore.write(playbackStreamName(userId), event);
@@ -110,7 +110,7 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
   });
   account.post('/watching-history', loggedIn, async (req, res) => {
     const userId = req.context.userId!;
-    const event: PlaybackHistoryCleared = { id: newId(), type: 'PlaybackHistoryCleared', data: {}, metadata: { traceId: req.context.traceId, userId } };
+    const event: PlaybackHistoryCleared = { id: newId(), type: 'PlaybackHistoryCleared', data: { userId }, metadata: { traceId: req.context.traceId, userId } };
     await messageStore.write(playbackStreamName(userId), event);
     req.session!.flash = 'Your watching history is cleared: no video offers to resume, and Continue watching is empty.';
     res.redirect(303, '/account');
