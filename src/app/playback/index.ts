@@ -48,6 +48,11 @@ function unfinishedView(video: Unfinished) {
   };
 }
 
+/** A form field's seconds as a player writes them (192.4): digits only, so "", "1e9" or "Infinity" are no number. */
+function secondsOf(value: unknown): number {
+  return typeof value === 'string' && /^\d{1,9}(?:\.\d{1,6})?$/.test(value) ? Number(value) : Number.NaN;
+}
+
 /** "10 minutes", "1 minute": how long until the viewer's place is remembered again. */
 const waitLabel = (seconds: number): string => counted(Math.ceil(seconds / 60), 'minute');
 
@@ -82,8 +87,8 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
     const videoId = videoIdSchema.safeParse(req.params.videoId);
     if (!videoId.success) throw new BadRequestError('That link does not name a video. Go back to the video’s page and play it there.');
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const progress = playbackProgressSchema.safeParse({ positionSeconds: Number(body.positionSeconds), durationSeconds: Number(body.durationSeconds) });
-    if (typeof body.positionSeconds !== 'string' || typeof body.durationSeconds !== 'string' || !progress.success) {
+    const progress = playbackProgressSchema.safeParse({ positionSeconds: secondsOf(body.positionSeconds), durationSeconds: secondsOf(body.durationSeconds) });
+    if (!progress.success) {
       throw new BadRequestError('That is not a place in this video. Reload the video’s page and play it there.');
     }
     // Before the catalog is read: an unknown video costs a report like any other.
