@@ -30,7 +30,7 @@ interface UnfinishedRow extends StoppedRow {
 }
 
 /** Started and not finished: the one rule for both the watch page and the home page. */
-export const isUnfinished = ({ positionSeconds, durationSeconds }: Stopped): boolean =>
+const isUnfinished = ({ positionSeconds, durationSeconds }: Stopped): boolean =>
   positionSeconds > RESUME_FROM_SECONDS && positionSeconds < durationSeconds * WATCHED_FRACTION;
 
 /**
