@@ -94,10 +94,12 @@ test('in Chromium: the player remembers where a viewer stopped (pause, leaving t
     await page.evaluate(`(() => { const video = document.querySelector('video'); video.pause(); })()`);
     await stoppedAt(Number(await page.evaluate(`document.querySelector('video').currentTime`)));
     await phone.goto(watchUrl);
+    await phone.locator('button:has-text("Start over")').waitFor();
+    await expectAccessible(t, phone, 'watch page with resume');
+    await screenshot(phone, 'watch-resume-mobile');
     await phone.locator('button:has-text("Start over")').click();
     const startedAt = Number(await phone.evaluate(`document.querySelector('video').currentTime`));
     t.ok(startedAt < 2, `Start over plays from the start (currentTime ${startedAt.toFixed(1)} s)`);
-    await screenshot(phone, 'watch-resume-mobile');
   } finally {
     await scope.close();
   }
