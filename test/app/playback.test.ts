@@ -118,6 +118,7 @@ test('playback: only the caller’s own progress is written, from the session; a
   t.equal(header.status, 204, 'the token in the x-csrf-token header (the script’s fetch) is taken');
   t.equal((await reportsOf(system, account.userId)).length, 2, 'nothing but the two good reports was written');
   t.deepEqual(await reportsOf(system, bob.userId), [], 'and nothing for anyone else');
+  t.equal((await system.messageStore.readCategory('playback')).length, 2, 'nor anything else in any viewer’s stream (the anonymous report wrote nothing)');
 });
 
 test('playback: bad input is a 400 and writes nothing; a draft, deleted, taken-down or unknown video is refused', async (t) => {
