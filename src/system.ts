@@ -18,6 +18,7 @@ import { createCreatorsPortalApp } from './app/creators-portal/index.ts';
 import { createVideosApp } from './app/videos/index.ts';
 import { createAdminApp } from './app/admin/index.ts';
 import { createAccountApp } from './app/account/index.ts';
+import { createPlaybackApp } from './app/playback/index.ts';
 import { createAccountQueries } from './app/account/queries.ts';
 import { demoPreparing, type SeedingProgress } from './demo/progress.ts';
 import { replayThroughProcessors } from './app/admin/parked/replay.ts';
@@ -130,6 +131,8 @@ export function createSystem(config: SystemConfig): System {
     db,
     cacheMs: config.pageCacheMs ?? DEFAULTS.pageCacheMs,
     demoPreparing: config.demoSeeding && demoPreparing(config.demoSeeding, messageStore),
+    // Built below, with the other apps; asked only while a page is served.
+    continueWatching: (userId) => playback.continueWatching(userId),
   });
   const viewingCountWindowMs = config.viewingCountWindowMs;
   const subscriberDeps = { messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) };
@@ -251,7 +254,8 @@ export function createSystem(config: SystemConfig): System {
     maxVideosInHand: creatorQuota.running + creatorQuota.queued,
     editWait: rateLimits.videoEditWait,
   });
-  const videos = createVideosApp({ db, videoStore, rolesOf: credentials.rolesOf });
+  const playback = createPlaybackApp({ db, messageStore, personalData, reportWait: rateLimits.playbackReportWait });
+  const videos = createVideosApp({ db, videoStore, rolesOf: credentials.rolesOf, resumeAt: playback.resumeAt });
   const accountEmail = createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered: credentials.emailRegistered });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],
@@ -298,11 +302,13 @@ export function createSystem(config: SystemConfig): System {
       creatorsPortal.viewsDir,
       videos.viewsDir,
       accountEmail.viewsDir,
+      playback.viewsDir,
       ...admin.viewsDirs,
     ],
     routes: [
       { path: '/', router: home.router },
       { path: '/record-viewing', router: recordViewings.router },
+      { path: '/playback', router: playback.reports },
       { path: '/auth', router: authenticate.router },
       { path: '/account', router: account.router },
       { path: '/auth', router: passwordReset.router },
@@ -315,6 +321,7 @@ export function createSystem(config: SystemConfig): System {
       { path: '/videos', router: videos.router },
       // Email verification (works logged out) and email change; the account page itself is mounted on /account too.
       { path: '/account', router: accountEmail.router },
+      { path: '/account', router: playback.account },
     ],
     probes,
     // A session ends at log-out, and when its user is erased (their credentials row goes).

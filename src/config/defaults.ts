@@ -32,6 +32,8 @@ export interface RateLimitSettings {
   readonly viewingsPerAddress: Limit;
   /** "Download my data" per user: each reads the whole store. */
   readonly ownDataDownloadsPerUser: Limit;
+  /** Where a viewer stopped (POST /playback), per user: each report is an event kept for good. */
+  readonly playbackReportsPerUser: Limit;
   /** "Forgot your password?" requests per client address, whatever address they name. */
   readonly passwordResetsPerAddress: Limit;
   /** The same per email address typed, known or not: nobody's inbox fills from the form. */
@@ -143,6 +145,9 @@ export const DEFAULTS: Defaults = deepFreeze({
     // visitor and video per window anyway.
     viewingsPerAddress: { points: 60, windowSeconds: 10 * 60 },
     ownDataDownloadsPerUser: { points: 10, windowSeconds: 60 * 60 },
+    // The player reports every 15 s and at each pause: 40 in 10 minutes of watching, and room for
+    // pausing and seeking; a script cannot write more than one event every 5 s for good.
+    playbackReportsPerUser: { points: 120, windowSeconds: 10 * 60 },
     // A person who lost a password asks a few times; a script cannot fill an inbox or sweep addresses.
     passwordResetsPerAddress: { points: 20, windowSeconds: 60 * 60 },
     passwordResetsPerEmail: { points: 5, windowSeconds: 60 * 60 },

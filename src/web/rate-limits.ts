@@ -77,6 +77,8 @@ export interface RateLimits {
   viewingWait(address: string): Promise<number>;
   /** Takes one "download my data" from the user's allowance: 0 if they had one, else the seconds to wait. */
   ownDataDownloadWait(userId: string): Promise<number>;
+  /** Takes one report of where the user stopped watching from their allowance: 0 if they had one, else the seconds to wait. */
+  playbackReportWait(userId: string): Promise<number>;
   /**
    * Takes one "forgot your password?" request from the client address's allowance and, if it had
    * one, from the typed email's (known or not, so the answer says nothing of the account): 0 if
@@ -98,6 +100,8 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
   // Unlogged: taken at every viewing, it must not cost a disk flush (the migration says why).
   const viewings = limiter(db, 'viewings-address', settings.viewingsPerAddress, 'viewing_rate_limits');
   const downloads = limiter(db, 'own-data-downloads-user', settings.ownDataDownloadsPerUser);
+  // Unlogged, as the viewings' (taken every 15 s of watching, it must not cost a disk flush).
+  const playbackReports = limiter(db, 'playback-reports-user', settings.playbackReportsPerUser, 'viewing_rate_limits');
   const resetsPerAddress = limiter(db, 'password-resets-address', settings.passwordResetsPerAddress);
   const resetsPerEmail = limiter(db, 'password-resets-email', settings.passwordResetsPerEmail);
   const passwordChecks = limiter(db, 'password-checks-user', settings.passwordChecksPerUser);
@@ -112,5 +116,6 @@ export function createRateLimits(db: Knex, settings: RateLimitSettings): RateLim
     videoEditWait: (userId) => takePoint(videoEdits, keyOf(userId)),
     viewingWait: (address) => takePoint(viewings, keyOf(clientKey(address))),
     ownDataDownloadWait: (userId) => takePoint(downloads, keyOf(userId)),
+    playbackReportWait: (userId) => takePoint(playbackReports, keyOf(userId)),
   };
 }

@@ -159,6 +159,30 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('operation page', agent.get(`/creators-portal/operations/${operation}`).expect(200));
     await page('someone else’s video', agent.get(`/creators-portal/videos/${randomUUID()}`).expect(404));
     await page('account', agent.get('/account').expect(200));
+    // Continue watching: a place to resume, the home page's section, clearing, and refused reports.
+    await system.db('playback_positions').insert({
+      user_id: creator.userId,
+      video_id: videoId,
+      position_seconds: 192,
+      duration_seconds: 600,
+      watched_at: new Date(),
+      stream_position: 0,
+    });
+    const watching = await page('watch, with a place to resume', agent.get(`/videos/${videoId}`).expect(200));
+    await page('home, continue watching', agent.get('/').expect(200));
+    await page('clear your watching history?', agent.get('/account/watching-history').expect(200));
+    const report = (path: string, fields: Record<string, string>) =>
+      agent
+        .post(path)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: csrfTokenOf({ text: watching } as request.Response), ...fields });
+    await page('a place that is not one', report(`/playback/${videoId}`, { positionSeconds: 'x', durationSeconds: '600' }).expect(400));
+    await page('a place in a video that is not there', report(`/playback/${randomUUID()}`, { positionSeconds: '1', durationSeconds: '600' }).expect(404));
+    await page(
+      'a place reported logged out',
+      request(system.app).post(`/playback/${videoId}`).set(FROM_THIS_SITE).type('form').send({ positionSeconds: '1', durationSeconds: '600' }).expect(401),
+    );
     await page('log out everywhere?', agent.get('/account/log-out-everywhere').expect(200));
     const deletion = await page('delete your account', agent.get('/account/delete').expect(200));
     await page(
@@ -201,7 +225,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
     }
 
-    t.equal(seen.length, 44, 'every page and the emails were read');
+    t.equal(seen.length, 50, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

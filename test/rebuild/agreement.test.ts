@@ -13,6 +13,8 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { writeHistory, writeVisibilityHistory } from './history.ts';
+import { writePlaybackHistory } from './playback-history.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
 import { contentsOf } from './tables.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
@@ -21,6 +23,7 @@ const READ_TYPES: Record<string, readonly string[]> = {
   identity: ['Registered', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'],
   authentication: ['UserLoggedIn'],
   viewing: ['VideoViewed'],
+  playback: ['PlaybackProgressed'],
   'videoPublishing:command': ['PublishVideo', 'NameVideo', 'DescribeVideo', 'UnpublishVideo', 'TakeDownVideo'],
   videoPublishing: [
     'VideoPublishingAccepted',
@@ -84,8 +87,13 @@ scopedTest(
   async (t, scope) => {
     const { store, pool, urls } = await openTestStore(scope);
     const db = openProjectionDb(scope, urls.databaseUrl);
-    await writeHistory(store, pool);
+    const history = await writeHistory(store, pool);
     await writeVisibilityHistory(store);
+    await writePlaybackHistory(
+      store,
+      createPersonalData(db),
+      history.videos.map((video) => video.videoId),
+    );
     await writeBrokenMessages(pool);
     await catchUp(live(db, store));
     const partsRead = everyPart.filter((part) => part.category !== ALL_CATEGORIES).map((part) => part.subscriberId);

@@ -19,6 +19,8 @@ import { waitUntil } from '../helpers/wait-until.ts';
 import { view, writeHistory } from './history.ts';
 import { contentsOf, indexesOf, positionsOf } from './tables.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
+import { writePlaybackHistory } from './playback-history.ts';
 
 /** Every projection's live subscribers but admin-streams' (it also counts the admin actions a rebuild writes). */
 function liveSubscribers(db: Knex, messageStore: MessageStore): Subscription[] {
@@ -50,13 +52,18 @@ scopedTest('rebuild: each projection rebuilt from the log equals the live one, w
   const { store, pool, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);
   const history = await writeHistory(store, pool);
+  await writePlaybackHistory(
+    store,
+    createPersonalData(db),
+    history.videos.map((video) => video.videoId),
+  );
   const live = liveSubscribers(db, store);
   await catchUp(live);
   const everyProjection = rebuildableProjections();
   t.deepEqual(
     everyProjection.map((projection) => projection.name),
-    ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams', 'user-profiles'],
-    'the eight projections are rebuildable',
+    ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams', 'user-profiles', 'playback'],
+    'the nine projections are rebuildable',
   );
   // admin-streams also counts the admin actions each rebuild writes: compared in its own test.
   const projections = everyProjection.filter((projection) => projection.name !== 'admin-streams');
@@ -153,7 +160,7 @@ scopedTest('rebuild: a second rebuild of the same projection is refused while on
   });
   t.match(String(second), /already running/, 'the second is refused while the first runs');
   t.equal(pickProjections(projections, 'nonsense'), undefined, 'an unknown name');
-  t.equal(pickProjections(projections, 'all')?.length, 8, "'all' is every projection");
+  t.equal(pickProjections(projections, 'all')?.length, 9, "'all' is every projection");
 });
 
 scopedTest('rebuild: a failure leaves the live projection as it was and says why', async (t, scope) => {

@@ -20,6 +20,8 @@ interface HomeAppDeps {
   readonly cacheMs: number;
   /** Asked when the catalog is empty: are demo videos on their way? Unset: demo content is off. */
   readonly demoPreparing?: (() => Promise<boolean>) | undefined;
+  /** A logged-in viewer's unfinished videos, for its section (src/app/playback). */
+  readonly continueWatching?: (userId: string) => Promise<readonly unknown[]>;
 }
 
 function catalogView(page: CatalogPage) {
@@ -38,7 +40,7 @@ function catalogView(page: CatalogPage) {
 }
 
 /** The home page: the catalog of published videos, newest first, and how many viewings there have been. */
-export function createHomeApp({ db, cacheMs, demoPreparing }: HomeAppDeps) {
+export function createHomeApp({ db, cacheMs, demoPreparing, continueWatching }: HomeAppDeps) {
   const queries = createHomeQueries(db);
   const homePage = cachedRead(() => queries.loadHomePage(), cacheMs);
   // The first page is what almost every visitor sees; later pages are read as asked.
@@ -48,7 +50,12 @@ export function createHomeApp({ db, cacheMs, demoPreparing }: HomeAppDeps) {
   router.get('/', async (req, res) => {
     const after = req.query.after === undefined ? undefined : decodeCursor(req.query.after);
     if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Start again from the first page of videos.');
-    const [count, page] = await Promise.all([homePage.get(), after ? queries.catalogPage(PAGE_SIZE, after) : firstPage.get()]);
+    const { userId } = req.context;
+    const [count, page, continuing] = await Promise.all([
+      homePage.get(),
+      after ? queries.catalogPage(PAGE_SIZE, after) : firstPage.get(),
+      userId && !after && continueWatching ? continueWatching(userId) : [],
+    ]);
     // A newcomer who opens the site while the demo videos convert sees that they are coming, and
     // the page refreshes by itself until they are listed (or the demo has given up).
     const preparing = !after && page.videos.length === 0 && demoPreparing !== undefined && (await demoPreparing());
@@ -61,6 +68,7 @@ export function createHomeApp({ db, cacheMs, demoPreparing }: HomeAppDeps) {
       // The demo runs on a developer's machine only: there, and nowhere else, the empty page names the commands.
       developerHints: demoPreparing !== undefined,
       refreshSeconds: PREPARING_REFRESH_SECONDS,
+      continueWatching: continuing,
     });
   });
   return {

@@ -34,6 +34,8 @@ interface VideosAppDeps {
   readonly videoStore: VideoStore;
   /** The credentials projection's roles: admins may watch drafts too. */
   readonly rolesOf: RolesOf;
+  /** Where a logged-in viewer stopped in the video, when it is worth resuming (src/app/playback). */
+  readonly resumeAt?: (userId: string, videoId: string) => Promise<{ readonly label: string; readonly seconds: number } | undefined>;
 }
 
 /**
@@ -41,7 +43,7 @@ interface VideosAppDeps {
  * draft for its creator and admins (404 for anyone else, as if it were not there); a taken-down
  * one is a 410, a deleted one a 404 that says so, anything else a 404.
  */
-export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
+export function createVideosApp({ db, videoStore, rolesOf, resumeAt }: VideosAppDeps) {
   const queries = createVideoQueries(db);
 
   async function watchableVideo(req: Request): Promise<WatchableVideo> {
@@ -62,7 +64,12 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
     // The viewing form (and the script that posts it when playback starts) needs a token.
     issueCsrfToken(req, res);
     const base = `/videos/${video.videoId}`;
+    const { userId } = req.context;
+    // A draft is its creator's to watch, not to keep a place in (the playback route refuses it too).
+    const remembers = userId !== null && resumeAt !== undefined && video.visibility !== 'draft';
     res.render('watch', {
+      // The player reports where a logged-in viewer is (public/js/playback.js), and offers to resume.
+      playback: remembers ? { reportUrl: `/playback/${video.videoId}`, resume: await resumeAt(userId, video.videoId) } : undefined,
       title: video.name ?? UNTITLED,
       video: {
         videoId: video.videoId,

@@ -1,0 +1,122 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { IDENTITY_CATEGORY, identityEventSchemas } from '../../contracts/identity.ts';
+import { parseMessage } from '../../contracts/parse.ts';
+import { PLAYBACK_CATEGORY, playbackSchemas, playbackViewerOf } from '../../contracts/playback.ts';
+import { MessageDataError, type RawMessage } from '../../message-store/index.ts';
+import { createPersonalData, openMessageField } from '../../personal-data/seal.ts';
+import type { BatchProjection } from '../../subscription/projection-batch.ts';
+import type { ProjectionDefinition } from '../definition.ts';
+
+/** Renaming one replays its category: safe (every row is guarded) but slow. */
+export const PLAYBACK_SUBSCRIBER_IDS = {
+  playback: 'aggregators:playback',
+  erasures: 'aggregators:playback:erasures',
+} as const;
+
+/** What a playback event does, with its video opened; the stream position guards each row. */
+type PlaybackChange =
+  | {
+      readonly kind: 'progressed';
+      readonly userId: string;
+      readonly videoId: string;
+      readonly positionSeconds: number;
+      readonly durationSeconds: number;
+      readonly time: Date;
+      readonly position: number;
+    }
+  | { readonly kind: 'cleared'; readonly userId: string; readonly position: number };
+
+const videoIdSchema = z.uuid();
+
+/**
+ * Opens the video id with the viewer's key, through the batch's transaction. An erased viewer's
+ * no longer opens, so neither live after the erasure nor a rebuild makes a row for them; a seal
+ * altered in the store throws MessageDataError (skipped and recorded), as does a report written
+ * to a stream that names no viewer.
+ */
+async function parsePlayback(message: RawMessage, trx: Knex.Transaction): Promise<PlaybackChange | undefined> {
+  const event = parseMessage(playbackSchemas, message);
+  if (!event) return undefined;
+  const userId = playbackViewerOf(event.streamName);
+  if (userId === undefined || event.data.userId.toLowerCase() !== userId) {
+    throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not the stream of its viewer ${event.data.userId}`);
+  }
+  const personalData = createPersonalData(trx);
+  switch (event.type) {
+    case 'PlaybackProgressed': {
+      const opened = await openMessageField(personalData, event, userId, 'videoId', event.data.videoId);
+      if (opened === undefined) return undefined;
+      const videoId = videoIdSchema.safeParse(opened);
+      if (!videoId.success) throw new MessageDataError(event.id, event.type, 'videoId: not a video id');
+      const { positionSeconds, durationSeconds } = event.data;
+      const time = event.time;
+      return { kind: 'progressed', userId, videoId: videoId.data.toLowerCase(), positionSeconds, durationSeconds, time, position: event.position };
+    }
+    case 'PlaybackHistoryCleared':
+      // An erased viewer has nothing left to clear, and keeps no row saying they cleared it.
+      return (await personalData.isErased(userId)) ? undefined : { kind: 'cleared', userId, position: event.position };
+    default: {
+      const unexpected: never = event;
+      throw new Error(`no playback change for ${(unexpected as { type: string }).type}`);
+    }
+  }
+}
+
+/** Each statement harmless when applied twice, or after a later one. */
+async function applyChange(change: PlaybackChange, trx: Knex.Transaction): Promise<void> {
+  if (change.kind === 'cleared') {
+    await trx.raw(
+      `INSERT INTO playback_clears (user_id, cleared_position) VALUES (?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET cleared_position = greatest(playback_clears.cleared_position, excluded.cleared_position)`,
+      [change.userId, change.position],
+    );
+    await trx('playback_positions').where({ user_id: change.userId }).where('stream_position', '<', change.position).delete();
+    return;
+  }
+  // Never behind the row's own report, and never a report from before the viewer's last clear.
+  await trx.raw(
+    `INSERT INTO playback_positions AS kept (user_id, video_id, position_seconds, duration_seconds, watched_at, stream_position)
+     SELECT ?, ?, ?, ?, ?, ?
+      WHERE NOT EXISTS (SELECT 1 FROM playback_clears c WHERE c.user_id = ? AND c.cleared_position > ?)
+     ON CONFLICT (user_id, video_id) DO UPDATE
+        SET position_seconds = excluded.position_seconds, duration_seconds = excluded.duration_seconds,
+            watched_at = excluded.watched_at, stream_position = excluded.stream_position
+      WHERE kept.stream_position < excluded.stream_position`,
+    [change.userId, change.videoId, change.positionSeconds, change.durationSeconds, change.time, change.position, change.userId, change.position],
+  );
+}
+
+const playbackProjection: BatchProjection<PlaybackChange> = {
+  parse: parsePlayback,
+  // In stream order: a clear must land after the reports it clears.
+  async apply(changes, trx) {
+    for (const change of changes) await applyChange(change, trx);
+  },
+};
+
+const erasureSchemas = { UserErased: identityEventSchemas.UserErased };
+
+/** A viewer's history is personal data: it goes with the account (docs/personal-data.md). */
+const erasuresProjection: BatchProjection<string> = {
+  parse: (message) => parseMessage(erasureSchemas, message)?.data.userId.toLowerCase(),
+  async apply(userIds, trx) {
+    await trx('playback_positions').whereIn('user_id', userIds).delete();
+    await trx('playback_clears').whereIn('user_id', userIds).delete();
+  },
+};
+
+/**
+ * Continue watching: where each logged-in viewer stopped in each video, from their own
+ * playback-<userId> streams (the latest report per video, guarded by stream position), without
+ * what they cleared and without anything of an erased viewer (identity's UserErased drops their
+ * rows; their sealed video ids no longer open, so no replay brings them back).
+ */
+export const playbackDefinition = {
+  name: 'playback',
+  tables: ['playback_positions', 'playback_clears'],
+  parts: [
+    { subscriberId: PLAYBACK_SUBSCRIBER_IDS.playback, category: PLAYBACK_CATEGORY, projection: () => playbackProjection },
+    { subscriberId: PLAYBACK_SUBSCRIBER_IDS.erasures, category: IDENTITY_CATEGORY, projection: () => erasuresProjection },
+  ],
+} as const satisfies ProjectionDefinition;
