@@ -5,6 +5,7 @@ import { homePageDefinition } from './home-page/index.ts';
 import { userCredentialsDefinition } from './user-credentials/index.ts';
 import { userProfilesDefinition } from './user-profiles/index.ts';
 import { videoOperationsDefinition } from './video-operations/index.ts';
+import { videoSearchDefinition } from './video-search/index.ts';
 import { videosDefinition } from './videos/index.ts';
 
 /**
@@ -24,6 +25,7 @@ export const PROJECTIONS = [
   adminUsersDefinition,
   adminStreamsDefinition,
   userProfilesDefinition,
+  videoSearchDefinition,
 ] as const;
 
 export type ProjectionName = (typeof PROJECTIONS)[number]['name'];
