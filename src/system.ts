@@ -31,8 +31,17 @@ import { createPasswordResetApp, VIEWS_DIR as PASSWORDS_VIEWS_DIR } from './app/
 import { createChangePasswordApp } from './app/passwords/account.ts';
 import { createAccountEmailApp } from './app/account-email/index.ts';
 import { createProfilesApp } from './app/profiles/index.ts';
+import { createSearchApp } from './app/search/index.ts';
 import { createProfileQueries } from './app/profiles/queries.ts';
-import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
+import {
+  DEFAULTS,
+  defaultSiteUrl,
+  type Limit,
+  type LoginThrottleSettings,
+  type MailSettings,
+  type RateLimitSettings,
+  type VideoSettings,
+} from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
@@ -76,6 +85,8 @@ export interface SystemConfig {
   readonly bcryptCost?: number;
   /** Each limit not given keeps its default. */
   readonly rateLimits?: Partial<RateLimitSettings>;
+  /** Searches per client address per process; SEARCH_LIMIT (src/app/search) when not given. */
+  readonly searchLimit?: Limit;
   /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES); the aggregators' default when not given. */
   readonly viewingCountWindowMs?: number;
   readonly loginThrottle?: LoginThrottleSettings;
@@ -281,6 +292,8 @@ export function createSystem(config: SystemConfig): System {
     }),
   ];
 
+  const search = createSearchApp({ db, ...(config.searchLimit && { limit: config.searchLimit }) });
+
   const app = createExpressApp({
     logger,
     cookieSecret: config.cookieSecret,
@@ -290,6 +303,7 @@ export function createSystem(config: SystemConfig): System {
     requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
     viewDirs: [
       home.viewsDir,
+      search.viewsDir,
       authenticate.viewsDir,
       account.viewsDir,
       registerUsers.viewsDir,
@@ -302,6 +316,7 @@ export function createSystem(config: SystemConfig): System {
     ],
     routes: [
       { path: '/', router: home.router },
+      { path: '/search', router: search.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/auth', router: authenticate.router },
       { path: '/account', router: account.router },

@@ -55,7 +55,9 @@ interface SearchRow {
 }
 
 const rowOf = async (db: Knex, { videoId }: TestVideo): Promise<SearchRow | undefined> =>
-  db('video_search').where({ video_id: videoId }).first<SearchRow | undefined>('video_id', 'title', 'creator_name', 'listed', db.raw('document::text AS document'), 'trigram_text');
+  db('video_search')
+    .where({ video_id: videoId })
+    .first<SearchRow | undefined>('video_id', 'title', 'creator_name', 'listed', db.raw('document::text AS document'), 'trigram_text');
 
 const everything = async (db: Knex) => ({
   videos: await db.raw('SELECT * FROM video_search AS t ORDER BY t::text').then((r: { rows: unknown[] }) => r.rows),
@@ -123,45 +125,48 @@ scopedTest('video-search: drafts, unlisted, made draft after public, taken down 
   t.equal(tombstone?.document, '', 'nor anything to find');
 });
 
-scopedTest('video-search: a renamed creator is found by the new name on every video, whichever part runs first; delivered twice or replayed, the same rows', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const personalData = createPersonalData(db);
-  const ownerId = randomUUID();
-  const first = { videoId: randomUUID(), ownerId };
-  const second = { videoId: randomUUID(), ownerId };
-  // The video before its creator's registration is applied: the creators part fills the name in.
-  await publish(store, first, 'First tutorial');
-  await register(store, personalData, ownerId, 'Grace Hopper');
-  await catchUp(store, db, 'videos first');
-  t.equal((await rowOf(db, first))?.creator_name, 'Grace Hopper', 'the creators part names a video made before it ran');
+scopedTest(
+  'video-search: a renamed creator is found by the new name on every video, whichever part runs first; delivered twice or replayed, the same rows',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const personalData = createPersonalData(db);
+    const ownerId = randomUUID();
+    const first = { videoId: randomUUID(), ownerId };
+    const second = { videoId: randomUUID(), ownerId };
+    // The video before its creator's registration is applied: the creators part fills the name in.
+    await publish(store, first, 'First tutorial');
+    await register(store, personalData, ownerId, 'Grace Hopper');
+    await catchUp(store, db, 'videos first');
+    t.equal((await rowOf(db, first))?.creator_name, 'Grace Hopper', 'the creators part names a video made before it ran');
 
-  await rename(store, personalData, ownerId, 'Grace B. Hopper');
-  await publish(store, second, 'Second tutorial');
-  await catchUp(store, db, 'creators first');
-  t.equal((await rowOf(db, first))?.creator_name, 'Grace B. Hopper', 'the new name on the older video');
-  t.equal((await rowOf(db, second))?.creator_name, 'Grace B. Hopper', 'and on a video made after the rename');
-  t.match((await rowOf(db, second))?.document ?? '', /'grace':\d+B/, 'in its vector too');
-  const settled = await everything(db);
+    await rename(store, personalData, ownerId, 'Grace B. Hopper');
+    await publish(store, second, 'Second tutorial');
+    await catchUp(store, db, 'creators first');
+    t.equal((await rowOf(db, first))?.creator_name, 'Grace B. Hopper', 'the new name on the older video');
+    t.equal((await rowOf(db, second))?.creator_name, 'Grace B. Hopper', 'and on a video made after the rename');
+    t.match((await rowOf(db, second))?.document ?? '', /'grace':\d+B/, 'in its vector too');
+    const settled = await everything(db);
 
-  // Delivered again: every position moved back, both parts read everything a second time.
-  await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
-  await catchUp(store, db, 'creators first', 2);
-  t.deepEqual(await everything(db), settled, 'replayed (in batches of two): the same rows; the older name does not come back');
+    // Delivered again: every position moved back, both parts read everything a second time.
+    await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
+    await catchUp(store, db, 'creators first', 2);
+    t.deepEqual(await everything(db), settled, 'replayed (in batches of two): the same rows; the older name does not come back');
 
-  // From nothing, in the other order and in small batches: the same rows.
-  await db.transaction(async (trx) => {
-    await trx('video_search').delete();
-    await trx('video_search_creators').delete();
-    await trx('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
-  });
-  await catchUp(store, db, 'videos first', 3);
-  t.deepEqual(await everything(db), settled, 'rebuilt from zero: the same rows');
+    // From nothing, in the other order and in small batches: the same rows.
+    await db.transaction(async (trx) => {
+      await trx('video_search').delete();
+      await trx('video_search_creators').delete();
+      await trx('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
+    });
+    await catchUp(store, db, 'videos first', 3);
+    t.deepEqual(await everything(db), settled, 'rebuilt from zero: the same rows');
 
-  // An erased creator's name is forgotten: the rows stay (an erasure takes the videos down anyway).
-  await personalData.erase(ownerId);
-  await writeIdentity(store, ownerId, 'UserErased', { by: randomUUID() });
-  await catchUp(store, db);
-  t.equal((await rowOf(db, first))?.creator_name, null, 'the erased name is gone from the video');
-  t.deepEqual(await db('video_search_creators').where({ user_id: ownerId }).pluck('user_id'), [], 'and from the creators');
-});
+    // An erased creator's name is forgotten: the rows stay (an erasure takes the videos down anyway).
+    await personalData.erase(ownerId);
+    await writeIdentity(store, ownerId, 'UserErased', { by: randomUUID() });
+    await catchUp(store, db);
+    t.equal((await rowOf(db, first))?.creator_name, null, 'the erased name is gone from the video');
+    t.deepEqual(await db('video_search_creators').where({ user_id: ownerId }).pluck('user_id'), [], 'and from the creators');
+  },
+);

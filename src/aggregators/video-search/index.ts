@@ -49,7 +49,14 @@ const videosPart: BatchProjection<CatalogEvent> = {
     const ids = [...new Set(events.map((event) => event.data.videoId.toLowerCase()))];
     const known = await trx('video_search')
       .whereIn('video_id', ids)
-      .select<(RowState & { video_id: string; owner_id: string | null })[]>('video_id', 'owner_id', 'status', 'visibility', 'published_at', 'publishing_position');
+      .select<(RowState & { video_id: string; owner_id: string | null })[]>(
+        'video_id',
+        'owner_id',
+        'status',
+        'visibility',
+        'published_at',
+        'publishing_position',
+      );
     const rows = new Map(known.map((row) => [row.video_id, row]));
     const changes = foldByVideo(events, rows);
     await lockCreators(trx, [...known.map((row) => row.owner_id), ...changes.map((change) => change.columns.owner_id)]);
@@ -64,12 +71,7 @@ const videosPart: BatchProjection<CatalogEvent> = {
            creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
          WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
            AND s.status IS DISTINCT FROM 'deleted'`,
-        [
-          ...names,
-          ...Object.values(values),
-          (values as { owner_id?: string }).owner_id ?? null,
-          ...updates.flatMap((name) => [name, name]),
-        ],
+        [...names, ...Object.values(values), (values as { owner_id?: string }).owner_id ?? null, ...updates.flatMap((name) => [name, name])],
       );
     }
   },
@@ -111,7 +113,10 @@ const creatorsPart: BatchProjection<CreatorChange> = {
         .where('video_search_creators.name_position', '<', position)
         .returning('user_id');
       if (taken.length === 0) continue;
-      await trx('video_search').where({ owner_id: userId }).whereRaw('creator_name IS DISTINCT FROM ?', [change.displayName]).update({ creator_name: change.displayName });
+      await trx('video_search')
+        .where({ owner_id: userId })
+        .whereRaw('creator_name IS DISTINCT FROM ?', [change.displayName])
+        .update({ creator_name: change.displayName });
     }
   },
 };
