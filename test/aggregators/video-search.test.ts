@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { liveSubscriptions } from '../../src/aggregators/definition.ts';
+import { liveSubscriptions, projectionOf } from '../../src/aggregators/definition.ts';
 import { videoSearchDefinition, VIDEO_SEARCH_SUBSCRIBER_IDS } from '../../src/aggregators/video-search/index.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
@@ -170,3 +170,24 @@ scopedTest(
     t.deepEqual(await db('video_search_creators').where({ user_id: ownerId }).pluck('user_id'), [], 'and from the creators');
   },
 );
+
+scopedTest('video-search: an older name applied after a newer one (a redelivery out of order) changes nothing', async (t, scope) => {
+  const { urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const creators = projectionOf(videoSearchDefinition, VIDEO_SEARCH_SUBSCRIBER_IDS.creators);
+  const userId = randomUUID();
+  const videoId = randomUUID();
+  await db('video_search').insert({ video_id: videoId, owner_id: userId, title: 'A video', status: 'published', visibility: 'public', publishing_position: 1 });
+  const named = (displayName: string, position: number) => ({ change: { kind: 'name', userId, displayName }, position });
+  await db.transaction((trx) => creators.apply([named('Newer name', 20)], trx));
+  await db.transaction((trx) => creators.apply([named('Older name', 10)], trx));
+  t.equal(
+    await db('video_search_creators')
+      .where({ user_id: userId })
+      .first('display_name')
+      .then((row: { display_name: string }) => row.display_name),
+    'Newer name',
+    'the creator keeps the newer name',
+  );
+  t.equal((await rowOf(db, { videoId, ownerId: userId }))?.creator_name, 'Newer name', 'and so does their video');
+});
