@@ -15,7 +15,7 @@ import { createSearchQueries, type SearchPage } from './queries.ts';
 const SEARCH_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const PAGE_SIZE = 12;
 /** The longest search anyone types is a sentence; past this it is a paste or a script. */
-export const MAX_QUERY_CHARACTERS = 200;
+const MAX_QUERY_CHARACTERS = 200;
 /** One search's statements together may take this long before PostgreSQL cuts them off. */
 const SEARCH_TIMEOUT_MS = 2_000;
 /** Searches per client address, per process (in memory: a search writes nothing, and costs no write to count). */

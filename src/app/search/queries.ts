@@ -10,12 +10,12 @@ import type { SearchPosition } from './cursor.ts';
  */
 
 /** What a highlighted text is made of: ts_headline's matches are `mark`ed; Pug escapes every part. */
-export interface TextPart {
+interface TextPart {
   readonly text: string;
   readonly mark: boolean;
 }
 
-export interface SearchHit {
+interface SearchHit {
   readonly videoId: string;
   readonly title: readonly TextPart[] | null;
   readonly snippet: readonly TextPart[];
@@ -35,7 +35,7 @@ export interface SearchPage {
 }
 
 /** A video like another by its title's words, public only. */
-export interface SimilarVideo {
+interface SimilarVideo {
   readonly videoId: string;
   readonly name: string | null;
   readonly creator: string | null;
@@ -119,7 +119,7 @@ const LIKENESS_MIN_LETTERS = 3;
 const afterSql = (after: SearchPosition | undefined, tier: number): { sql: string; bindings: string[] } =>
   after && after.tier === tier ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] } : { sql: '', bindings: [] };
 
-export interface SearchQueries {
+interface SearchQueries {
   search(query: string, pageSize: number, after?: SearchPosition): Promise<SearchPage>;
 }
 
