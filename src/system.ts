@@ -87,6 +87,8 @@ export interface SystemConfig {
   readonly rateLimits?: Partial<RateLimitSettings>;
   /** Searches per client address per process; SEARCH_LIMIT (src/app/search) when not given. */
   readonly searchLimit?: Limit;
+  /** How long one search may take in the database before it is cut off (2 s when not given). */
+  readonly searchTimeoutMs?: number;
   /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES); the aggregators' default when not given. */
   readonly viewingCountWindowMs?: number;
   readonly loginThrottle?: LoginThrottleSettings;
@@ -292,7 +294,11 @@ export function createSystem(config: SystemConfig): System {
     }),
   ];
 
-  const search = createSearchApp({ db, ...(config.searchLimit && { limit: config.searchLimit }) });
+  const search = createSearchApp({
+    db,
+    ...(config.searchLimit && { limit: config.searchLimit }),
+    ...(config.searchTimeoutMs !== undefined && { timeoutMs: config.searchTimeoutMs }),
+  });
 
   const app = createExpressApp({
     logger,

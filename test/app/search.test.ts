@@ -206,3 +206,19 @@ test('search: a headline splits at its markers only; the text between stays text
   t.deepEqual(textParts(''), [], 'nothing: no parts');
   t.end();
 });
+
+test('search: a search that outlasts its statement timeout is cut off: a 503 that says what to try, and the next search works', async (t) => {
+  const system = await testSystem(t, { searchTimeoutMs: 1 });
+  // Enough matches that ranking them takes PostgreSQL well over a millisecond.
+  await system.db.raw(
+    `INSERT INTO video_search (video_id, owner_id, title, description, status, visibility, published_at, publishing_position)
+     SELECT gen_random_uuid(), gen_random_uuid(), 'Lesson ' || n || ' of many', repeat('lesson words ', 50), 'published', 'public', now(), 1
+     FROM generate_series(1, 20000) n`,
+  );
+  const slow = await request(system.app).get(search('lesson'));
+  t.equal(slow.status, 503, '503');
+  t.match(slow.text, /took too long\. Try fewer or more particular words/, 'the page says what to try');
+  t.ok(Number(slow.headers['retry-after']) > 0, 'and when');
+  await request(system.app).get('/').expect(200);
+  t.pass('the connection went back to the pool in a good state: the next page works');
+});
