@@ -9,7 +9,8 @@ import type { Knex } from 'knex';
 // schema, so they mean the same whatever the caller's search_path (a rebuild's shadow schema):
 // * the text search configuration `video_search`: English, with unaccent before the stemmer, so
 //   "Café" and "cafe" are one lexeme in the stored vector, in a query and in ts_headline;
-// * video_search_document(title, creator, description): the weighted vector (A, B, C);
+// * video_search_document(title, creator, description): the weighted vector (A, B, C), and the
+//   same of title and creator alone (`head`);
 // * video_search_fold(text): lower-case, unaccented text for trigram matching.
 
 const identifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
@@ -62,9 +63,13 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(`ALTER TABLE video_search
     ADD COLUMN listed boolean GENERATED ALWAYS AS (coalesce(status = 'published' AND visibility = 'public' AND published_at IS NOT NULL, false)) STORED,
     ADD COLUMN document tsvector GENERATED ALWAYS AS (video_search_document(title, creator_name, description)) STORED,
+    ADD COLUMN head tsvector GENERATED ALWAYS AS (video_search_document(title, creator_name, NULL)) STORED,
     ADD COLUMN trigram_text text GENERATED ALWAYS AS (video_search_fold(coalesce(title, '') || ' ' || coalesce(creator_name, ''))) STORED`);
   // Only listed videos are ever searched: partial indexes, so drafts and tombstones cost nothing.
   await knex.raw('CREATE INDEX video_search_document ON video_search USING gin (document) WHERE listed');
+  // Title and creator only: a common word is in a few titles and many descriptions, and the
+  // title matches, which rank first, are found and ranked without the rest (docs/search.md).
+  await knex.raw('CREATE INDEX video_search_head ON video_search USING gin (head) WHERE listed');
   await knex.raw(`CREATE INDEX video_search_trigrams ON video_search USING gin (trigram_text ??.gin_trgm_ops) WHERE listed`, [trgm]);
 
   await knex.schema.createTable('video_search_creators', (table) => {

@@ -95,6 +95,8 @@ test('search: keyset pages of 12, no video twice and none skipped while new ones
   const original: string[] = [];
   for (let n = 0; n < 26; n += 1)
     original.push(await seedVideo(db, { title: `Lesson ${n} of the course`, description: n % 3 === 0 ? 'A lesson on lessons.' : '' }));
+  // The word in the description only: after every title match.
+  for (let n = 0; n < 4; n += 1) original.push(await seedVideo(db, { title: `Course part ${n}`, description: 'Today’s lesson is about keys.' }));
   // Close matches only ("lesso" is a part of "lesson", not the word): they follow the word matches.
   for (let n = 0; n < 4; n += 1) original.push(await seedVideo(db, { title: `Lesso part ${n}` }));
   await seedVideo(db, { title: 'Unrelated cooking video' });
@@ -112,6 +114,7 @@ test('search: keyset pages of 12, no video twice and none skipped while new ones
     pages += 1;
     // Between page loads, new matching videos are published (ranked anywhere among the others).
     for (let n = 0; n < 3; n += 1) await seedVideo(db, { title: `Lesson new ${pages}-${n}`, description: n === 0 ? 'lesson' : '' });
+    await seedVideo(db, { title: `Course extra ${pages}`, description: 'One more lesson.' });
   }
   t.equal(new Set(seen).size, seen.length, 'no video twice');
   t.deepEqual(
@@ -120,8 +123,15 @@ test('search: keyset pages of 12, no video twice and none skipped while new ones
     'every video that matched at the first page is on some page',
   );
   t.ok(pages >= 3, `${pages} pages`);
-  const closeOnes = original.slice(26);
+  const inTitles = original.slice(0, 26);
+  const inDescriptions = original.slice(26, 30);
+  const closeOnes = original.slice(30);
   t.deepEqual(seen.slice(-4).sort(), [...closeOnes].sort(), 'the close matches come after every word match');
+  const lastInTitle = Math.max(...inTitles.map((id) => seen.indexOf(id)));
+  t.ok(
+    inDescriptions.every((id) => seen.indexOf(id) > lastInTitle),
+    'the description matches come after every title match',
+  );
 });
 
 test('search: no results suggests what to try; bad input is a 400 page or an empty result, never a 500, and quick', async (t) => {
@@ -146,7 +156,7 @@ test('search: no results suggests what to try; bad input is a 400 page or an emp
     ['two values', '/search?q=a&q=b', 400, /one thing at a time/],
     ['a bracketed name', '/search?q[a]=b', 200, /Type a word or two/],
     ['a broken page link', '/search?q=find&after=garbage', 400, /Search again/],
-    ['a forged page link', `/search?q=find&after=${Buffer.from(`3~1~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a forged page link', `/search?q=find&after=${Buffer.from(`4~1~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['a bad score', `/search?q=find&after=${Buffer.from(`2~NaN~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['invalid UTF-8', '/search?q=%C3%28', 200, /Results for|No videos found/],
   ];

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Where a page of results ends: the last hit's tier (2: by its words, 1: by spelling likeness),
+ * Where a page of results ends: the last hit's tier (3: its words in the title or the creator's
+ * name, 2: elsewhere, 1: by spelling likeness),
  * its score exactly as PostgreSQL wrote it (a real, which reads back to the same value) and its id.
  */
 export interface SearchPosition {
@@ -11,7 +12,7 @@ export interface SearchPosition {
 }
 
 const position = z.object({
-  tier: z.enum(['1', '2']).transform(Number),
+  tier: z.enum(['1', '2', '3']).transform(Number),
   // A real as PostgreSQL prints it: 0.0607927, 1e-05, 0.
   score: z.string().regex(/^\d{1,3}(?:\.\d{1,12})?(?:e[-+]?\d{1,2})?$/),
   videoId: z.uuid(),

@@ -109,8 +109,9 @@ interface PageRow extends RankedRow {
   poster_uri: string | null;
 }
 
-/** Tier 2: the query's words (full-text); tier 1: spelling likeness only. Higher first. */
-const WORDS = 2;
+/** Tier 3: the query's words, in the title or creator's name; 2: only elsewhere (the description); 1: spelling likeness only. Higher first. */
+const IN_TITLE = 3;
+const IN_TEXT = 2;
 const LIKENESS = 1;
 
 /** The fuzzy tier needs something to compare: fewer letters than this match almost anything. */
@@ -124,14 +125,20 @@ interface SearchQueries {
 }
 
 export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutMs: number }): SearchQueries {
-  /** Full-text matches, best rank first (a title match outranks a creator's name, which outranks a description). */
-  async function byWords(trx: Knex.Transaction, query: string, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
-    const page = afterSql(after, WORDS);
+  /**
+   * Full-text matches of one tier, best rank first (a title match outranks a creator's name,
+   * which outranks a description). Tier IN_TITLE finds its rows by the small `head` index; each
+   * tier ranks only its own rows, so the first pages of a common word never rank every
+   * description that has it.
+   */
+  async function byWords(trx: Knex.Transaction, query: string, tier: number, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
+    const page = afterSql(after, tier);
+    const found = tier === IN_TITLE ? 's.head @@ q AND s.document @@ q' : 's.document @@ q AND NOT (s.head @@ q)';
     const result = await trx.raw<{ rows: RankedRow[] }>(
-      `SELECT video_id, ${WORDS} AS tier, score::text AS score FROM (
+      `SELECT video_id, ${tier} AS tier, score::text AS score FROM (
          SELECT s.video_id, ts_rank(s.document, q) AS score
          FROM video_search s, websearch_to_tsquery('video_search', ?) q
-         WHERE s.listed AND s.document @@ q
+         WHERE s.listed AND ${found}
        ) ranked
        WHERE true ${page.sql}
        ORDER BY score DESC, video_id DESC
@@ -188,10 +195,14 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
       // cut off (57014) and the page says so, rather than holding a connection for the pool's 30 s.
       const rows = await db.transaction(async (trx) => {
         await trx.raw(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-        const words = after && after.tier !== WORDS ? [] : await byWords(trx, query, pageSize + 1, after);
-        // Close matches follow once the word matches run out: a typo or a part of a word still finds something.
-        const more = words.length <= pageSize ? await byLikeness(trx, query, pageSize + 1 - words.length, after) : [];
-        const ranked = [...words, ...more];
+        // Each tier from the top (or from the cursor, in its own tier) until the page is full;
+        // close matches come once the word matches run out: a typo or part of a word still finds something.
+        const ranked: RankedRow[] = [];
+        for (const tier of [IN_TITLE, IN_TEXT, LIKENESS]) {
+          if (ranked.length > pageSize || (after && tier > after.tier)) continue;
+          const limit = pageSize + 1 - ranked.length;
+          ranked.push(...(tier === LIKENESS ? await byLikeness(trx, query, limit, after) : await byWords(trx, query, tier, limit, after)));
+        }
         return { page: await shown(trx, query, ranked.slice(0, pageSize)), more: ranked.length > pageSize };
       });
       const hits = rows.page.map((row): SearchHit => ({
