@@ -3,6 +3,11 @@ import request from 'supertest';
 import test from 'tape';
 import { likenessTerms, similarVideos, textParts } from '../../src/app/search/queries.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
+import { controls, writeEvents } from '../fixtures/catalog-events.ts';
+import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 import { seedSearchableVideo as seedVideo } from '../fixtures/search-videos.ts';
 
@@ -231,4 +236,32 @@ test('search: a search that outlasts its statement timeout is cut off: a 503 tha
   t.ok(Number(slow.headers['retry-after']) > 0, 'and when');
   await request(system.app).get('/').expect(200);
   t.pass('the connection went back to the pool in a good state: the next page works');
+});
+
+test('search, through the events: a published video is found by its creator’s name, by their new name after a rename, and not once it is a draft', async (t) => {
+  const system = await testSystem(t);
+  system.start();
+  const store = system.messageStore;
+  const personalData = createPersonalData(system.db);
+  const ownerId = randomUUID();
+  const identity = async (type: string, data: Record<string, unknown>) =>
+    store.write(identityStreamName(ownerId), { id: randomUUID(), type, data: { userId: ownerId, ...data }, metadata: {} });
+  await identity('Registered', {
+    email: await personalData.seal(ownerId, uniqueEmail()),
+    passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
+    displayName: await personalData.seal(ownerId, 'Barbara Liskov'),
+    handle: await personalData.seal(ownerId, `b-${ownerId.slice(0, 8)}`),
+  });
+  const video = { videoId: randomUUID(), ownerId };
+  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Substitution in practice'));
+  const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+
+  await waitUntil('the video is found by its creator’s name', () => found('liskov'));
+  t.pass('found by the creator’s name');
+  await identity('DisplayNameChanged', { displayName: await personalData.seal(ownerId, 'Barbara H. Wright') });
+  await waitUntil('the video is found by the new name', () => found('wright'));
+  t.notOk(await found('liskov'), 'and no longer by the old one');
+  await writeEvents(store, video, controls.visibilityChanged(video, 'draft'));
+  await waitUntil('the draft is no longer found', async () => !(await found('substitution')));
+  t.pass('a video made a draft after being public is not found');
 });
