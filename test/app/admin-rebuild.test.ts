@@ -31,7 +31,17 @@ test('admin rebuild: an admin rebuilds a projection from the portal and follows 
   }
 
   const list = await request(app).get('/admin/rebuild').set(as(adminId)).expect(200);
-  for (const name of ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams', 'user-profiles'])
+  for (const name of [
+    'home-page',
+    'user-credentials',
+    'videos',
+    'creators-videos',
+    'video-operations',
+    'admin-users',
+    'admin-streams',
+    'user-profiles',
+    'video-search',
+  ])
     t.match(list.text, new RegExp(`action="/admin/rebuild/${name}"`), `a button for ${name}`);
   t.match(list.text, /<a [^>]*href="\/admin\/rebuild"[^>]*>Rebuild<\/a>/, 'the section is in the admin nav');
   t.doesNotMatch(list.text, /http-equiv="refresh"/, 'nothing running: no refresh');
