@@ -25,6 +25,7 @@ import * as emailVerified from './20261207300001_email_verified.ts';
 import * as videoVisibility from './20261208100001_video_visibility.ts';
 import * as videoVisibilityListings from './20261208100002_video_visibility_listings.ts';
 import * as videoOperationsPerKind from './20261208100020_video_operations_per_kind.ts';
+import * as videoSearch from './20261209100000_video_search.ts';
 import * as playbackPositions from './20261209300001_playback_positions.ts';
 
 interface Migration {
@@ -61,6 +62,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261208100001_video_visibility', videoVisibility],
   ['20261208100002_video_visibility_listings', videoVisibilityListings],
   ['20261208100020_video_operations_per_kind', videoOperationsPerKind],
+  ['20261209100000_video_search', videoSearch],
   ['20261209300001_playback_positions', playbackPositions],
 ];
 

@@ -32,8 +32,17 @@ import { createPasswordResetApp, VIEWS_DIR as PASSWORDS_VIEWS_DIR } from './app/
 import { createChangePasswordApp } from './app/passwords/account.ts';
 import { createAccountEmailApp } from './app/account-email/index.ts';
 import { createProfilesApp } from './app/profiles/index.ts';
+import { createSearchApp } from './app/search/index.ts';
 import { createProfileQueries } from './app/profiles/queries.ts';
-import { DEFAULTS, defaultSiteUrl, type LoginThrottleSettings, type MailSettings, type RateLimitSettings, type VideoSettings } from './config/defaults.ts';
+import {
+  DEFAULTS,
+  defaultSiteUrl,
+  type Limit,
+  type LoginThrottleSettings,
+  type MailSettings,
+  type RateLimitSettings,
+  type VideoSettings,
+} from './config/defaults.ts';
 import type { DatabaseUrls, TrustProxy } from './config/env.ts';
 import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
@@ -77,6 +86,10 @@ export interface SystemConfig {
   readonly bcryptCost?: number;
   /** Each limit not given keeps its default. */
   readonly rateLimits?: Partial<RateLimitSettings>;
+  /** Searches per client address per process; SEARCH_LIMIT (src/app/search) when not given. */
+  readonly searchLimit?: Limit;
+  /** How long one search may take in the database before it is cut off (2 s when not given). */
+  readonly searchTimeoutMs?: number;
   /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES); the aggregators' default when not given. */
   readonly viewingCountWindowMs?: number;
   readonly loginThrottle?: LoginThrottleSettings;
@@ -285,6 +298,12 @@ export function createSystem(config: SystemConfig): System {
     }),
   ];
 
+  const search = createSearchApp({
+    db,
+    ...(config.searchLimit && { limit: config.searchLimit }),
+    ...(config.searchTimeoutMs !== undefined && { timeoutMs: config.searchTimeoutMs }),
+  });
+
   const app = createExpressApp({
     logger,
     cookieSecret: config.cookieSecret,
@@ -294,6 +313,7 @@ export function createSystem(config: SystemConfig): System {
     requestBodyTimeoutMs: config.requestBodyTimeoutMs ?? DEFAULTS.requestBodyTimeoutMs,
     viewDirs: [
       home.viewsDir,
+      search.viewsDir,
       authenticate.viewsDir,
       account.viewsDir,
       registerUsers.viewsDir,
@@ -307,6 +327,7 @@ export function createSystem(config: SystemConfig): System {
     ],
     routes: [
       { path: '/', router: home.router },
+      { path: '/search', router: search.router },
       { path: '/record-viewing', router: recordViewings.router },
       { path: '/playback', router: playback.reports },
       { path: '/auth', router: authenticate.router },

@@ -6,6 +6,7 @@ import { playbackDefinition } from './playback/index.ts';
 import { userCredentialsDefinition } from './user-credentials/index.ts';
 import { userProfilesDefinition } from './user-profiles/index.ts';
 import { videoOperationsDefinition } from './video-operations/index.ts';
+import { videoSearchDefinition } from './video-search/index.ts';
 import { videosDefinition } from './videos/index.ts';
 
 /**
@@ -26,6 +27,7 @@ export const PROJECTIONS = [
   adminStreamsDefinition,
   userProfilesDefinition,
   playbackDefinition,
+  videoSearchDefinition,
 ] as const;
 
 export type ProjectionName = (typeof PROJECTIONS)[number]['name'];

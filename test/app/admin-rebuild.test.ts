@@ -41,6 +41,7 @@ test('admin rebuild: an admin rebuilds a projection from the portal and follows 
     'admin-streams',
     'user-profiles',
     'playback',
+    'video-search',
   ])
     t.match(list.text, new RegExp(`action="/admin/rebuild/${name}"`), `a button for ${name}`);
   t.match(list.text, /<a [^>]*href="\/admin\/rebuild"[^>]*>Rebuild<\/a>/, 'the section is in the admin nav');

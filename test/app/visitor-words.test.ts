@@ -46,6 +46,9 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('register', visitor.get('/register').expect(200));
     await page('log in', visitor.get('/auth/log-in').expect(200));
     await page('404', visitor.get('/no-such-page').expect(404));
+    await page('search, no results', visitor.get('/search?q=nothing+like+this').expect(200));
+    await page('search, too long', visitor.get(`/search?q=${'a'.repeat(300)}`).expect(400));
+    await page('search, a NUL byte', visitor.get('/search?q=a%00b').expect(400));
     await page('a video that is not there', visitor.get(`/videos/${randomUUID()}`).expect(404));
     await page('a registration that is not there', visitor.get(`/register/${randomUUID()}`).expect(404));
 
@@ -225,7 +228,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
     }
 
-    t.equal(seen.length, 50, 'every page and the emails were read');
+    t.equal(seen.length, 53, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

@@ -140,5 +140,6 @@ scopedTest(
     const replayed = await snapshot(db);
 
     for (const key of Object.keys(replayed)) t.deepEqual(rebuilt[key], replayed[key], `${key}: rebuilt as live makes it`);
+    for (const table of ['video_search', 'video_search_creators']) t.ok((replayed[table] as unknown[]).length > 0, `${table}: there were rows to compare`);
   },
 );

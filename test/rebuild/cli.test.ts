@@ -54,6 +54,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       'Rebuilt admin-streams',
       'Rebuilt user-profiles',
       'Rebuilt playback',
+      'Rebuilt video-search',
     ],
     'every projection, in order',
   );
@@ -68,6 +69,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       ['user-credentials', 'done', true],
       ['user-profiles', 'done', true],
       ['video-operations', 'done', true],
+      ['video-search', 'done', true],
       ['videos', 'done', true],
     ],
     'each run on record, by the CLI',
@@ -77,7 +79,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
   t.equal(unknown.code, 2, 'an unknown name: exit 2');
   t.match(
     unknown.stderr,
-    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|playback\|all>/,
+    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|playback\|video-search\|all>/,
     'naming the ones it knows',
   );
 });

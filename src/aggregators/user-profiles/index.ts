@@ -18,7 +18,7 @@ const profileSchemas = Object.fromEntries(PROFILE_EVENTS.map((type) => [type, id
 >;
 
 /** What a profile event does to user_profiles, with its sealed fields opened; undefined: they no longer open (erased) or it does nothing. */
-type ProfileChange =
+export type ProfileChange =
   | { readonly kind: 'registered'; readonly userId: string; readonly displayName: string; readonly handle: string }
   | { readonly kind: 'name'; readonly userId: string; readonly displayName: string }
   | { readonly kind: 'handle'; readonly userId: string; readonly handle: string }
@@ -29,7 +29,7 @@ type ProfileChange =
  * longer open, so a replay after an erasure makes no row for them; a seal altered in the store
  * throws MessageDataError, so the message is skipped and recorded.
  */
-async function parseProfileChange(message: RawMessage, trx: Knex.Transaction): Promise<ProfileChange | undefined> {
+export async function parseProfileChange(message: RawMessage, trx: Knex.Transaction): Promise<ProfileChange | undefined> {
   const event: ProfileEvent | undefined = parseMessage(profileSchemas, message);
   if (!event) return undefined;
   const { userId } = event.data;

@@ -23,7 +23,7 @@ const catalogSchemas = Object.fromEntries(CATALOG_EVENTS.map((type) => [type, vi
 >;
 
 /** The columns of `videos` that publishing events own; views and views_position are never among them. */
-interface CatalogColumns {
+export interface CatalogColumns {
   owner_id?: string;
   name?: string | null;
   description?: string;
@@ -45,7 +45,7 @@ interface CatalogColumns {
 }
 
 /** What the row already holds of a video, as the fold starts from it. */
-interface RowState {
+export interface RowState {
   readonly status: string | null;
   readonly visibility: string | null;
   readonly published_at: Date | null;
@@ -98,7 +98,7 @@ function columnsOf(event: CatalogEvent): CatalogColumns {
  * The row guard compares global positions of one video's events, which grow only along one
  * stream: an event filed under another video's stream would compare positions of two streams.
  */
-function parseCatalogEvent(message: RawMessage): CatalogEvent | undefined {
+export function parseCatalogEvent(message: RawMessage): CatalogEvent | undefined {
   const event = parseMessage(catalogSchemas, message);
   if (event && event.streamName !== videoPublishingStreamName(event.data.videoId)) {
     throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not its video's stream`);
@@ -106,7 +106,7 @@ function parseCatalogEvent(message: RawMessage): CatalogEvent | undefined {
   return event;
 }
 
-interface VideoChange {
+export interface VideoChange {
   readonly videoId: string;
   readonly columns: CatalogColumns;
   /** The global position of the video's last event in the batch. */
@@ -121,7 +121,7 @@ interface VideoChange {
  * showing it again does not bring it back to the top. Folding from the row makes that moment the
  * same however the events are cut into batches (live or rebuilt).
  */
-function foldByVideo(events: readonly CatalogEvent[], rows: ReadonlyMap<string, RowState>): VideoChange[] {
+export function foldByVideo(events: readonly CatalogEvent[], rows: ReadonlyMap<string, RowState>): VideoChange[] {
   const changes = new Map<string, VideoChange>();
   for (const event of events) {
     const videoId = event.data.videoId.toLowerCase();

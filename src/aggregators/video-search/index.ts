@@ -1,0 +1,137 @@
+import type { Knex } from 'knex';
+import { IDENTITY_CATEGORY } from '../../contracts/identity.ts';
+import { VIDEO_PUBLISHING_CATEGORY } from '../../contracts/video-publishing.ts';
+import type { RawMessage } from '../../message-store/index.ts';
+import type { BatchProjection } from '../../subscription/projection-batch.ts';
+import type { ProjectionDefinition } from '../definition.ts';
+import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
+import { foldByVideo, parseCatalogEvent, type CatalogEvent, type RowState } from '../videos/catalog.ts';
+
+/** Renaming one replays its category: safe (the rows are guarded) but slow. */
+export const VIDEO_SEARCH_SUBSCRIBER_IDS = {
+  videos: 'aggregators:video-search',
+  creators: 'aggregators:video-search:creators',
+} as const;
+
+/**
+ * The two parts write the same rows: the videos part a video's row (with its creator's name as
+ * video_search_creators has it), the creators part every row of a creator who is renamed. Each
+ * takes a transaction-scoped advisory lock per creator first, in id order, so a row made by one
+ * while the other renames its creator cannot miss the new name (neither would see the other's
+ * uncommitted write). One lock space for both; a rebuild's shadow apply waits on live's too.
+ */
+async function lockCreators(trx: Knex.Transaction, ownerIds: Iterable<string | null | undefined>): Promise<void> {
+  const ids = [...new Set([...ownerIds].filter((id): id is string => typeof id === 'string').map((id) => id.toLowerCase()))].sort();
+  for (const id of ids) await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('video-search:' || ?, 0))`, [id]);
+}
+
+/** What the catalog's fold leaves behind, in this table's columns; a tombstone clears the text. */
+function searchColumns(columns: ReturnType<typeof foldByVideo>[number]['columns']): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (columns.owner_id !== undefined) out.owner_id = columns.owner_id;
+  if (columns.name !== undefined) out.title = columns.name;
+  if (columns.description !== undefined) out.description = columns.description;
+  if (columns.status !== undefined) out.status = columns.status;
+  if (columns.visibility !== undefined) out.visibility = columns.visibility;
+  if (columns.published_at !== undefined) out.published_at = columns.published_at;
+  return out;
+}
+
+/**
+ * The video side of video_search: the catalog's own fold of the publishing events (the same
+ * published_at, the same tombstone for a deleted video), one guarded upsert per video per batch,
+ * exactly as src/aggregators/videos/catalog.ts writes `videos`. The creator's name is read from
+ * video_search_creators at each write.
+ */
+const videosPart: BatchProjection<CatalogEvent> = {
+  parse: parseCatalogEvent,
+  async apply(events, trx) {
+    const ids = [...new Set(events.map((event) => event.data.videoId.toLowerCase()))];
+    const known = await trx('video_search')
+      .whereIn('video_id', ids)
+      .select<(RowState & { video_id: string; owner_id: string | null })[]>(
+        'video_id',
+        'owner_id',
+        'status',
+        'visibility',
+        'published_at',
+        'publishing_position',
+      );
+    const rows = new Map(known.map((row) => [row.video_id, row]));
+    const changes = foldByVideo(events, rows);
+    await lockCreators(trx, [...known.map((row) => row.owner_id), ...changes.map((change) => change.columns.owner_id)]);
+    for (const { videoId, columns, position } of changes) {
+      const values = { video_id: videoId, ...searchColumns(columns), publishing_position: position };
+      const names = Object.keys(values);
+      const updates = names.filter((name) => name !== 'video_id');
+      await trx.raw(
+        `INSERT INTO video_search AS s (${names.map(() => '??').join(', ')}, creator_name)
+         VALUES (${names.map(() => '?').join(', ')}, (SELECT display_name FROM video_search_creators WHERE user_id = ?))
+         ON CONFLICT (video_id) DO UPDATE SET ${updates.map(() => '?? = excluded.??').join(', ')},
+           creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
+         WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
+           AND s.status IS DISTINCT FROM 'deleted'`,
+        [...names, ...Object.values(values), (values as { owner_id?: string }).owner_id ?? null, ...updates.flatMap((name) => [name, name])],
+      );
+    }
+  },
+};
+
+interface CreatorChange {
+  readonly change: ProfileChange;
+  readonly position: number;
+}
+
+/**
+ * The creator side: each user's display name (opened with their key, as user-profiles opens it),
+ * guarded by its event's position, copied onto every row of theirs. An erasure forgets the name
+ * (a replay cannot bring it back: it no longer opens).
+ */
+const creatorsPart: BatchProjection<CreatorChange> = {
+  async parse(message: RawMessage, trx: Knex.Transaction) {
+    const change = await parseProfileChange(message, trx);
+    return change && change.kind !== 'handle' ? { change, position: message.globalPosition } : undefined;
+  },
+  async apply(changes, trx) {
+    await lockCreators(
+      trx,
+      changes.map(({ change }) => change.userId),
+    );
+    // In stream order: a later name lands after an earlier one.
+    for (const { change, position } of changes) {
+      const userId = change.userId.toLowerCase();
+      if (change.kind === 'erased') {
+        await trx('video_search_creators').where({ user_id: userId }).delete();
+        await trx('video_search').where({ owner_id: userId }).whereNotNull('creator_name').update({ creator_name: null });
+        continue;
+      }
+      if (change.kind !== 'registered' && change.kind !== 'name') continue;
+      const taken = await trx('video_search_creators')
+        .insert({ user_id: userId, display_name: change.displayName, name_position: position })
+        .onConflict('user_id')
+        .merge(['display_name', 'name_position'])
+        .where('video_search_creators.name_position', '<', position)
+        .returning('user_id');
+      if (taken.length === 0) continue;
+      await trx('video_search')
+        .where({ owner_id: userId })
+        .whereRaw('creator_name IS DISTINCT FROM ?', [change.displayName])
+        .update({ creator_name: change.displayName });
+    }
+  },
+};
+
+/**
+ * video_search: what /search reads: each video's title, description and creator's name, with the
+ * weighted text search vector and the trigram text PostgreSQL derives from them (generated columns,
+ * migrations/20261209100000_video_search.ts), and whether it is listed (published, public, neither
+ * taken down nor deleted). docs/search.md.
+ */
+export const videoSearchDefinition = {
+  name: 'video-search',
+  tables: ['video_search', 'video_search_creators'],
+  parts: [
+    { subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.videos, category: VIDEO_PUBLISHING_CATEGORY, projection: () => videosPart },
+    { subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.creators, category: IDENTITY_CATEGORY, projection: () => creatorsPart },
+  ],
+} as const satisfies ProjectionDefinition;

@@ -1,0 +1,276 @@
+import type { Knex } from 'knex';
+import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
+import type { SearchPosition } from './cursor.ts';
+
+/**
+ * Reads of the video-search projection (video_search): the /search page's ranked, keyset-paged
+ * results, and videos similar to a given one by text (for "up next"). Only listed videos
+ * (published, public, neither taken down nor deleted) are ever read. docs/search.md explains the
+ * ranking, the indexes and the highlighting.
+ */
+
+/** What a highlighted text is made of: ts_headline's matches are `mark`ed; Pug escapes every part. */
+interface TextPart {
+  readonly text: string;
+  readonly mark: boolean;
+}
+
+interface SearchHit {
+  readonly videoId: string;
+  readonly title: readonly TextPart[] | null;
+  readonly snippet: readonly TextPart[];
+  readonly creator: string | null;
+  readonly creatorHandle: string | null;
+  readonly durationSeconds: number | null;
+  readonly views: number;
+  readonly posterUri: string | null;
+  /** Found by spelling likeness only (a typo, part of a word), not by its words. */
+  readonly close: boolean;
+  readonly position: SearchPosition;
+}
+
+export interface SearchPage {
+  readonly hits: readonly SearchHit[];
+  readonly next: SearchPosition | undefined;
+}
+
+/** A video like another by its title's words, public only. */
+interface SimilarVideo {
+  readonly videoId: string;
+  readonly name: string | null;
+  readonly creator: string | null;
+  readonly creatorHandle: string | null;
+  readonly durationSeconds: number | null;
+  readonly views: number;
+  readonly posterUri: string | null;
+}
+
+// ts_headline's selection markers: two private-use characters, taken out of the stored text
+// first, so whatever a creator typed (`<script>`, `<b>`) is only ever text between them.
+const START = '\uE000';
+const STOP = '\uE001';
+const STRIP_MARKERS = `translate(?, ?, '')`;
+const TITLE_OPTIONS = `StartSel=${START}, StopSel=${STOP}, HighlightAll=true`;
+const SNIPPET_OPTIONS = `StartSel=${START}, StopSel=${STOP}, MaxWords=35, MinWords=15`;
+
+/** Splits ts_headline's output at its markers into text and matched parts; markers never reach the page. */
+export function textParts(headline: string): TextPart[] {
+  const parts: TextPart[] = [];
+  let mark = false;
+  let text = '';
+  for (const char of headline) {
+    if (char === START || char === STOP) {
+      if (text) parts.push({ text, mark });
+      text = '';
+      mark = char === START;
+    } else text += char;
+  }
+  if (text) parts.push({ text, mark });
+  return parts;
+}
+
+/**
+ * What the close matches compare: the words a query asks for, without its quotes and "or"s, and
+ * the words it leaves out (`-word`, `-"a phrase"`), which websearch_to_tsquery reads the same way.
+ */
+export function likenessTerms(query: string): { wanted: string; unwanted: string } {
+  const unwanted: string[] = [];
+  const wanted = query.replace(/(^|\s)-("[^"]*"?|\S+)/g, (_match, space: string, term: string) => {
+    unwanted.push(term.replaceAll('"', ' ').trim());
+    return space;
+  });
+  return {
+    wanted: wanted
+      .replaceAll('"', ' ')
+      .replace(/(^|\s)or(?=\s|$)/gi, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+    unwanted: unwanted
+      .filter((term) => term !== '')
+      .map((term) => `"${term}"`)
+      .join(' or '),
+  };
+}
+
+/** A listed video's id, rank tier and score, ranked; the rows of one page. */
+interface RankedRow {
+  video_id: string;
+  tier: number;
+  score: string;
+}
+
+interface PageRow extends RankedRow {
+  title: string | null;
+  snippet: string;
+  creator: string | null;
+  creator_handle: string | null;
+  duration_seconds: number | null;
+  views: string | null;
+  poster_uri: string | null;
+}
+
+/** Tier 3: the query's words, in the title or creator's name; 2: only elsewhere (the description); 1: spelling likeness only. Higher first. */
+const IN_TITLE = 3;
+const IN_TEXT = 2;
+const LIKENESS = 1;
+
+/** The fuzzy tier needs something to compare: fewer letters than this match almost anything. */
+const LIKENESS_MIN_LETTERS = 3;
+
+const afterSql = (after: SearchPosition | undefined, tier: number): { sql: string; bindings: string[] } =>
+  after && after.tier === tier ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] } : { sql: '', bindings: [] };
+
+interface SearchQueries {
+  search(query: string, pageSize: number, after?: SearchPosition): Promise<SearchPage>;
+}
+
+export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutMs: number }): SearchQueries {
+  /**
+   * Full-text matches of one tier, best rank first (a title match outranks a creator's name,
+   * which outranks a description). Tier IN_TITLE finds its rows by the small `head` index; each
+   * tier ranks only its own rows, so the first pages of a common word never rank every
+   * description that has it.
+   */
+  async function byWords(trx: Knex.Transaction, query: string, tier: number, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
+    const page = afterSql(after, tier);
+    const found = tier === IN_TITLE ? 's.head @@ q AND s.document @@ q' : 's.document @@ q AND NOT (s.head @@ q)';
+    const result = await trx.raw<{ rows: RankedRow[] }>(
+      `SELECT video_id, ${tier} AS tier, score::text AS score FROM (
+         SELECT s.video_id, ts_rank(s.document, q) AS score
+         FROM video_search s, websearch_to_tsquery('video_search', ?) q
+         WHERE s.listed AND ${found}
+       ) ranked
+       WHERE true ${page.sql}
+       ORDER BY score DESC, video_id DESC
+       LIMIT ?`,
+      [query, ...page.bindings, limit],
+    );
+    return result.rows;
+  }
+
+  /**
+   * Titles and creators' names that look like the words asked for (pg_trgm word similarity) but
+   * do not contain the query's words, nor any word it leaves out.
+   */
+  async function byLikeness(trx: Knex.Transaction, query: string, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
+    const { wanted, unwanted } = likenessTerms(query);
+    if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return [];
+    const page = afterSql(after, LIKENESS);
+    const result = await trx.raw<{ rows: RankedRow[] }>(
+      `SELECT video_id, ${LIKENESS} AS tier, score::text AS score FROM (
+         SELECT s.video_id, word_similarity(f.folded, s.trigram_text) AS score
+         FROM video_search s, video_search_fold(?) f(folded), websearch_to_tsquery('video_search', ?) q, websearch_to_tsquery('video_search', ?) left_out
+         WHERE s.listed AND f.folded <% s.trigram_text AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
+       ) ranked
+       WHERE true ${page.sql}
+       ORDER BY score DESC, video_id DESC
+       LIMIT ?`,
+      [wanted, query, unwanted, ...page.bindings, limit],
+    );
+    return result.rows;
+  }
+
+  /** What a page shows of its rows: highlighted title and snippet, and the catalog's poster, duration, views and creator. */
+  async function shown(trx: Knex.Transaction, query: string, rows: readonly RankedRow[]): Promise<PageRow[]> {
+    if (rows.length === 0) return [];
+    const result = await trx.raw<{ rows: PageRow[] }>(
+      `SELECT page.video_id, page.tier, page.score,
+              CASE WHEN s.title IS NULL THEN NULL ELSE ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.title')}, q, ?) END AS title,
+              ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.description')}, q, ?) AS snippet,
+              v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
+       FROM jsonb_to_recordset(?::jsonb) AS page(video_id uuid, tier int, score text)
+       JOIN video_search s ON s.video_id = page.video_id
+       LEFT JOIN videos v ON v.video_id = page.video_id
+       LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+       CROSS JOIN websearch_to_tsquery('video_search', ?) q`,
+      [START + STOP, TITLE_OPTIONS, START + STOP, SNIPPET_OPTIONS, JSON.stringify(rows), query],
+    );
+    const byId = new Map(result.rows.map((row) => [row.video_id, row]));
+    return rows.flatMap((row) => byId.get(row.video_id) ?? []);
+  }
+
+  return {
+    async search(query, pageSize, after) {
+      // Its own transaction, for a statement timeout of its own: a search that takes too long is
+      // cut off (57014) and the page says so, rather than holding a connection for the pool's 30 s.
+      const rows = await db.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
+        // Each tier from the top (or from the cursor, in its own tier) until the page is full;
+        // close matches come once the word matches run out: a typo or part of a word still finds something.
+        const ranked: RankedRow[] = [];
+        for (const tier of [IN_TITLE, IN_TEXT, LIKENESS]) {
+          if (ranked.length > pageSize || (after && tier > after.tier)) continue;
+          const limit = pageSize + 1 - ranked.length;
+          ranked.push(...(tier === LIKENESS ? await byLikeness(trx, query, limit, after) : await byWords(trx, query, tier, limit, after)));
+        }
+        return { page: await shown(trx, query, ranked.slice(0, pageSize)), more: ranked.length > pageSize };
+      });
+      const hits = rows.page.map((row): SearchHit => ({
+        videoId: row.video_id,
+        title: row.title === null ? null : textParts(row.title),
+        snippet: textParts(row.snippet),
+        creator: row.creator || null,
+        creatorHandle: row.creator_handle,
+        durationSeconds: row.duration_seconds,
+        views: Number(row.views ?? 0),
+        posterUri: row.poster_uri,
+        close: row.tier === LIKENESS,
+        position: { tier: row.tier, score: row.score, videoId: row.video_id },
+      }));
+      return { hits, next: rows.more ? hits.at(-1)?.position : undefined };
+    },
+  };
+}
+
+/** At most this many of a title's words make the similarity query. */
+const SIMILAR_TERMS = 12;
+
+/**
+ * Public videos that share words with `videoId`'s title, most alike first (its words in their
+ * titles rank above their creators' names and descriptions), never the video itself. Any video
+ * may be asked about (an unlisted one's page too); nothing but listed videos is returned. For the
+ * watch page's "up next".
+ */
+export async function similarVideos(db: Knex, videoId: string, limit: number): Promise<SimilarVideo[]> {
+  const result = await db.raw<{
+    rows: Array<{
+      video_id: string;
+      name: string | null;
+      creator: string | null;
+      creator_handle: string | null;
+      duration_seconds: number | null;
+      views: string | null;
+      poster_uri: string | null;
+    }>;
+  }>(
+    `WITH source AS (
+       SELECT s.video_id,
+              (SELECT string_agg(quote_literal(term), ' | ') FROM (
+                 SELECT unnest(tsvector_to_array(to_tsvector('video_search', coalesce(s.title, '')))) AS term LIMIT ?
+               ) terms) AS terms
+       FROM video_search s WHERE s.video_id = ?::uuid
+     ),
+     alike AS (
+       SELECT s.video_id, ts_rank(s.document, q) AS score, s.published_at
+       FROM source, to_tsquery('simple', source.terms) q, video_search s
+       WHERE source.terms IS NOT NULL AND s.listed AND s.video_id <> source.video_id AND s.document @@ q
+       ORDER BY score DESC, s.published_at DESC, s.video_id DESC
+       LIMIT ?
+     )
+     SELECT alike.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
+     FROM alike
+     JOIN videos v ON v.video_id = alike.video_id
+     LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+     ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
+    [SIMILAR_TERMS, videoId, limit],
+  );
+  return result.rows.map((row) => ({
+    videoId: row.video_id,
+    name: row.name,
+    creator: row.creator || null,
+    creatorHandle: row.creator_handle,
+    durationSeconds: row.duration_seconds,
+    views: Number(row.views ?? 0),
+    posterUri: row.poster_uri,
+  }));
+}

@@ -1,0 +1,267 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import test from 'tape';
+import { likenessTerms, similarVideos, textParts } from '../../src/app/search/queries.ts';
+import { createTestSystem } from '../helpers/test-system.ts';
+import { identityStreamName } from '../../src/contracts/identity.ts';
+import { createPersonalData } from '../../src/personal-data/seal.ts';
+import { controls, writeEvents } from '../fixtures/catalog-events.ts';
+import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
+import { seedSearchableVideo as seedVideo } from '../fixtures/search-videos.ts';
+
+const hitsOn = (html: string): string[] => [...html.matchAll(/<h2 class="search-result__title"><a href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
+const moreHrefOf = (html: string): string | undefined => /<a class="button" href="([^"]+)" rel="next">More results/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+const search = (q: string) => `/search?${new URLSearchParams({ q }).toString()}`;
+
+async function testSystem(t: test.Test, overrides: Parameters<typeof createTestSystem>[0] = {}) {
+  const system = await createTestSystem({ pageCacheMs: 0, ...overrides });
+  closeAtEnd(t, () => system.stop());
+  return system;
+}
+
+test('search: a labelled search box in the header of every page, a GET form to /search', async (t) => {
+  const system = await testSystem(t);
+  for (const page of ['/', '/search', '/auth/log-in', '/register', '/no-such-page']) {
+    const response = await request(system.app).get(page);
+    t.match(
+      response.text,
+      /<form class="site-search" role="search" action="\/search" method="get"><label class="visually-hidden" for="site-search-q">Search videos<\/label><input class="site-search__input" id="site-search-q" type="search" name="q"/,
+      `${page}: the header's search form, its input labelled`,
+    );
+  }
+  const empty = await request(system.app).get('/search').expect(200);
+  t.match(empty.text, /Type a word or two/, 'an empty search says what to type');
+});
+
+test('search: ranked (title above creator above description), highlighted without letting HTML through, and nothing but public listed videos', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const inDescription = await seedVideo(db, { title: 'Containers from scratch', description: 'Then we deploy it with Kubernetes.' });
+  const inTitle = await seedVideo(db, { title: 'Kubernetes in ten minutes', description: 'A short tour.' });
+  const byCreator = await seedVideo(db, { title: 'Clusters explained', creatorName: 'Kubernetes Kate' });
+  const hostile = await seedVideo(db, {
+    title: '<script>alert(1)</script> <b>Kubernetes</b> & "friends"',
+    description: 'Kubernetes <img src=x onerror=alert(2)>',
+  });
+  for (const [status, visibility] of [
+    ['published', 'draft'],
+    ['published', 'unlisted'],
+    ['takenDown', 'public'],
+    ['deleted', 'public'],
+    [null, 'public'],
+  ] as const) {
+    await seedVideo(db, { title: `Kubernetes hidden ${status} ${visibility}`, status, visibility });
+  }
+
+  const page = await request(system.app).get(search('kubernetes')).expect(200);
+  const hits = hitsOn(page.text);
+  t.equal(hits.length, 4, 'the four listed videos, none of the draft, unlisted, taken down, deleted or unconverted ones');
+  t.ok(hits.indexOf(inTitle) < hits.indexOf(byCreator), 'a title match ranks above a creator-name match');
+  t.ok(hits.indexOf(byCreator) < hits.indexOf(inDescription), 'which ranks above a description match');
+  t.ok(hits.indexOf(hostile) < hits.indexOf(byCreator), 'the hostile title is a title match too');
+  t.match(page.text, /<mark>Kubernetes<\/mark> in ten minutes/, 'the matching word is marked in the title');
+  t.match(page.text, /Then we deploy it with <mark>Kubernetes<\/mark>\./, 'and in the description snippet');
+  t.match(
+    page.text,
+    /&lt;script&gt;alert\(1\)&lt;\/script&gt; &lt;b&gt;<mark>Kubernetes<\/mark>&lt;\/b&gt; &amp; &quot;friends&quot;/,
+    'a title with tags is shown as text, its match marked',
+  );
+  t.match(page.text, /<mark>Kubernetes<\/mark> &lt;img src=x onerror=alert\(2\)&gt;/, 'so is a description');
+  t.doesNotMatch(page.text, /<script>alert|<b>Kubernetes|<img src=x/, 'no tag of theirs reaches the page');
+  t.match(page.text, /Kubernetes Kate/, "the creator's name is shown");
+
+  const minus = hitsOn((await request(system.app).get(search('kubernetes -minutes')).expect(200)).text);
+  t.notOk(minus.includes(inTitle), '-minus leaves a word out');
+  const quoted = hitsOn((await request(system.app).get(search('"deploy it with kubernetes"')).expect(200)).text);
+  t.deepEqual(quoted, [inDescription], '"quotes" find the words together');
+  const accented = hitsOn((await request(system.app).get(search('kubérnetes')).expect(200)).text);
+  t.ok(accented.includes(inTitle), 'accents are ignored');
+});
+
+test('search: a typo or a part of a word still finds something, said to be a close match', async (t) => {
+  const system = await testSystem(t);
+  const video = await seedVideo(system.db, { title: 'JavaScript promises explained' });
+  await seedVideo(system.db, { title: 'Gardening for beginners' });
+  for (const typo of ['javscript', 'javascirpt promises', 'promis']) {
+    const page = await request(system.app).get(search(typo)).expect(200);
+    t.deepEqual(hitsOn(page.text), [video], `"${typo}" finds it`);
+  }
+  const typo = await request(system.app).get(search('javscript'));
+  t.match(typo.text, /No video has exactly those words/, 'the page says these are close matches');
+  const exact = await request(system.app).get(search('javascript'));
+  t.doesNotMatch(exact.text, /No video has exactly those words/, 'an exact match is not called close');
+});
+
+test('search: keyset pages of 12, no video twice and none skipped while new ones are published between pages, across word and close matches', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const original: string[] = [];
+  for (let n = 0; n < 26; n += 1)
+    original.push(await seedVideo(db, { title: `Lesson ${n} of the course`, description: n % 3 === 0 ? 'A lesson on lessons.' : '' }));
+  // The word in the description only: after every title match.
+  for (let n = 0; n < 4; n += 1) original.push(await seedVideo(db, { title: `Course part ${n}`, description: 'Today’s lesson is about keys.' }));
+  // Close matches only ("lesso" is a part of "lesson", not the word): they follow the word matches.
+  for (let n = 0; n < 4; n += 1) original.push(await seedVideo(db, { title: `Lesso part ${n}` }));
+  await seedVideo(db, { title: 'Unrelated cooking video' });
+
+  const seen: string[] = [];
+  let next: string | undefined = search('lesson');
+  let pages = 0;
+  // Bounded: a pager that went round in circles would otherwise run into the search limit.
+  while (next && pages < 6) {
+    const page = await request(system.app).get(next).expect(200);
+    const hits = hitsOn(page.text);
+    t.ok(hits.length <= 12, `page ${pages + 1}: at most 12`);
+    seen.push(...hits);
+    next = moreHrefOf(page.text);
+    pages += 1;
+    // Between page loads, new matching videos are published (ranked anywhere among the others).
+    for (let n = 0; n < 3; n += 1) await seedVideo(db, { title: `Lesson new ${pages}-${n}`, description: n === 0 ? 'lesson' : '' });
+    await seedVideo(db, { title: `Course extra ${pages}`, description: 'One more lesson.' });
+  }
+  t.equal(new Set(seen).size, seen.length, 'no video twice');
+  t.deepEqual(
+    original.filter((id) => !seen.includes(id)),
+    [],
+    'every video that matched at the first page is on some page',
+  );
+  t.ok(pages >= 3, `${pages} pages`);
+  const inTitles = original.slice(0, 26);
+  const inDescriptions = original.slice(26, 30);
+  const closeOnes = original.slice(30);
+  t.deepEqual(seen.slice(-4).sort(), [...closeOnes].sort(), 'the close matches come after every word match');
+  const lastInTitle = Math.max(...inTitles.map((id) => seen.indexOf(id)));
+  t.ok(
+    inDescriptions.every((id) => seen.indexOf(id) > lastInTitle),
+    'the description matches come after every title match',
+  );
+});
+
+test('search: no results suggests what to try; bad input is a 400 page or an empty result, never a 500, and quick', async (t) => {
+  const system = await testSystem(t);
+  await seedVideo(system.db, { title: 'Something to find' });
+  const none = await request(system.app).get(search('zzxqvw')).expect(200);
+  t.match(none.text, /No videos found/, 'no results says so');
+  t.match(none.text, /fewer words/, 'suggests fewer words');
+  t.match(none.text, /Check the spelling/, 'checking the spelling');
+  t.match(none.text, /<a href="\/">Browse the newest videos<\/a>/, 'and the newest videos');
+
+  const cases: Array<[string, string, number, RegExp]> = [
+    ['over 1 KB', `/search?q=${'a'.repeat(1100)}`, 400, /at most 200 characters/],
+    ['201 characters', `/search?q=${'b'.repeat(201)}`, 400, /at most 200 characters/],
+    ['a NUL byte', '/search?q=abc%00def', 400, /letters, numbers and spaces/],
+    ['another control character', '/search?q=abc%07def', 400, /letters, numbers and spaces/],
+    ['only punctuation', `/search?q=${encodeURIComponent('!!! ?? -- "" \'\' & | ! ( )')}`, 200, /No videos found/],
+    ['only stop words', '/search?q=the', 200, /No videos found|Results for/],
+    ['unbalanced quotes and operators', `/search?q=${encodeURIComponent('"find -" & ! (something')}`, 200, /Results for/],
+    ['empty', '/search?q=', 200, /Type a word or two/],
+    ['spaces', '/search?q=%20%20%20', 200, /Type a word or two/],
+    ['two values', '/search?q=a&q=b', 400, /one thing at a time/],
+    ['a bracketed name', '/search?q[a]=b', 200, /Type a word or two/],
+    ['a broken page link', '/search?q=find&after=garbage', 400, /Search again/],
+    ['a forged page link', `/search?q=find&after=${Buffer.from(`4~1~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a bad score', `/search?q=find&after=${Buffer.from(`2~NaN~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['invalid UTF-8', '/search?q=%C3%28', 200, /Results for|No videos found/],
+  ];
+  for (const [label, path, status, words] of cases) {
+    const started = Date.now();
+    const response = await request(system.app).get(path);
+    t.equal(response.status, status, `${label}: ${status}`);
+    t.match(response.text, words, `${label}: the page says what to do`);
+    t.ok(Date.now() - started < 2000, `${label}: answered at once`);
+  }
+});
+
+test('search: limited per client address; over it, a 429 that says when to try again', async (t) => {
+  const system = await testSystem(t, { searchLimit: { points: 2, windowSeconds: 60 } });
+  await request(system.app).get(search('one')).expect(200);
+  await request(system.app).get(search('two')).expect(200);
+  const over = await request(system.app).get(search('three')).expect(429);
+  t.ok(Number(over.headers['retry-after']) > 0, 'Retry-After is set');
+  t.match(over.text, /Try again in/, 'the page says when');
+  await request(system.app).get('/search').expect(200);
+  t.pass('an empty search box costs nothing');
+});
+
+test('search: similarVideos finds public videos sharing the title’s words, never the video itself nor a hidden one', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const source = await seedVideo(db, { title: 'PostgreSQL indexing basics' });
+  const alike = await seedVideo(db, { title: 'Indexing in PostgreSQL, the deep dive' });
+  const described = await seedVideo(db, { title: 'Query plans', description: 'Why indexing matters' });
+  await seedVideo(db, { title: 'PostgreSQL indexing as a draft', visibility: 'draft' });
+  await seedVideo(db, { title: 'PostgreSQL indexing, unlisted', visibility: 'unlisted' });
+  await seedVideo(db, { title: 'PostgreSQL indexing, deleted', status: 'deleted' });
+  await seedVideo(db, { title: 'Baking bread' });
+  const found = await similarVideos(db, source, 5);
+  t.deepEqual(
+    found.map((video) => video.videoId),
+    [alike, described],
+    'the title match first, then the description match; not itself, nor draft, unlisted, deleted or unrelated ones',
+  );
+  t.equal(found[0]?.name, 'Indexing in PostgreSQL, the deep dive', 'with what a card shows');
+  t.deepEqual(await similarVideos(db, randomUUID(), 5), [], 'an unknown video: none');
+  const hidden = await seedVideo(db, { title: 'Baking bread at home', visibility: 'unlisted' });
+  t.equal((await similarVideos(db, hidden, 5)).length, 1, 'an unlisted video is asked about, only public ones come back');
+});
+
+test('search: close matches compare the words asked for, without quotes, "or" or the words left out', (t) => {
+  t.deepEqual(likenessTerms('kubernetes -minutes "deep dive" or -"ten min"'), { wanted: 'kubernetes deep dive', unwanted: '"minutes" or "ten min"' });
+  t.deepEqual(likenessTerms('well-known -'), { wanted: 'well-known -', unwanted: '' }, 'a hyphen inside a word, or alone, is no minus');
+  t.end();
+});
+
+test('search: a headline splits at its markers only; the text between stays text', (t) => {
+  t.deepEqual(textParts('\uE000<b>\uE001 & <i>'), [
+    { text: '<b>', mark: true },
+    { text: ' & <i>', mark: false },
+  ]);
+  t.deepEqual(textParts(''), [], 'nothing: no parts');
+  t.end();
+});
+
+test('search: a search that outlasts its statement timeout is cut off: a 503 that says what to try, and the next search works', async (t) => {
+  const system = await testSystem(t, { searchTimeoutMs: 1 });
+  // Enough matches that ranking them takes PostgreSQL well over a millisecond.
+  await system.db.raw(
+    `INSERT INTO video_search (video_id, owner_id, title, description, status, visibility, published_at, publishing_position)
+     SELECT gen_random_uuid(), gen_random_uuid(), 'Lesson ' || n || ' of many', repeat('lesson words ', 50), 'published', 'public', now(), 1
+     FROM generate_series(1, 20000) n`,
+  );
+  const slow = await request(system.app).get(search('lesson'));
+  t.equal(slow.status, 503, '503');
+  t.match(slow.text, /took too long\. Try fewer or more particular words/, 'the page says what to try');
+  t.ok(Number(slow.headers['retry-after']) > 0, 'and when');
+  await request(system.app).get('/').expect(200);
+  t.pass('the connection went back to the pool in a good state: the next page works');
+});
+
+test('search, through the events: a published video is found by its creator’s name, by their new name after a rename, and not once it is a draft', async (t) => {
+  const system = await testSystem(t);
+  system.start();
+  const store = system.messageStore;
+  const personalData = createPersonalData(system.db);
+  const ownerId = randomUUID();
+  const identity = async (type: string, data: Record<string, unknown>) =>
+    store.write(identityStreamName(ownerId), { id: randomUUID(), type, data: { userId: ownerId, ...data }, metadata: {} });
+  await identity('Registered', {
+    email: await personalData.seal(ownerId, uniqueEmail()),
+    passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
+    displayName: await personalData.seal(ownerId, 'Barbara Liskov'),
+    handle: await personalData.seal(ownerId, `b-${ownerId.slice(0, 8)}`),
+  });
+  const video = { videoId: randomUUID(), ownerId };
+  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Substitution in practice'));
+  const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+
+  await waitUntil('the video is found by its creator’s name', () => found('liskov'));
+  t.pass('found by the creator’s name');
+  await identity('DisplayNameChanged', { displayName: await personalData.seal(ownerId, 'Barbara H. Wright') });
+  await waitUntil('the video is found by the new name', () => found('wright'));
+  t.notOk(await found('liskov'), 'and no longer by the old one');
+  await writeEvents(store, video, controls.visibilityChanged(video, 'draft'));
+  await waitUntil('the draft is no longer found', async () => !(await found('substitution')));
+  t.pass('a video made a draft after being public is not found');
+});
