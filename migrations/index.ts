@@ -25,6 +25,7 @@ import * as emailVerified from './20261207300001_email_verified.ts';
 import * as videoVisibility from './20261208100001_video_visibility.ts';
 import * as videoVisibilityListings from './20261208100002_video_visibility_listings.ts';
 import * as videoOperationsPerKind from './20261208100020_video_operations_per_kind.ts';
+import * as popularVideos from './20261209200001_popular_videos.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -60,6 +61,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261208100001_video_visibility', videoVisibility],
   ['20261208100002_video_visibility_listings', videoVisibilityListings],
   ['20261208100020_video_operations_per_kind', videoOperationsPerKind],
+  ['20261209200001_popular_videos', popularVideos],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -2,6 +2,7 @@ import { adminStreamsDefinition } from './admin-streams/index.ts';
 import { adminUsersDefinition } from './admin-users/index.ts';
 import { creatorsVideosDefinition } from './creators-videos/index.ts';
 import { homePageDefinition } from './home-page/index.ts';
+import { popularVideosDefinition } from './popular-videos/index.ts';
 import { userCredentialsDefinition } from './user-credentials/index.ts';
 import { userProfilesDefinition } from './user-profiles/index.ts';
 import { videoOperationsDefinition } from './video-operations/index.ts';
@@ -24,6 +25,7 @@ export const PROJECTIONS = [
   adminUsersDefinition,
   adminStreamsDefinition,
   userProfilesDefinition,
+  popularVideosDefinition,
 ] as const;
 
 export type ProjectionName = (typeof PROJECTIONS)[number]['name'];
