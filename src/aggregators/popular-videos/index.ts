@@ -9,7 +9,7 @@ import { countViewings } from '../viewing-counts/windows.ts';
 export const POPULAR_VIDEOS_SUBSCRIBER_ID = 'aggregators:popular-videos';
 
 /** The UTC day a viewing falls on, by the store's time (the counting rule's clock): 'YYYY-MM-DD'. */
-export const utcDay = (time: Date): string => time.toISOString().slice(0, 10);
+const utcDay = (time: Date): string => time.toISOString().slice(0, 10);
 
 /** Each video's guard: the last viewing of its stream taken in (the largest position over its days). */
 async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {

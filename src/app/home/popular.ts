@@ -3,7 +3,7 @@ import type { RankingPosition } from './cursor.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 
 /** How many days "this week" sums: today (UTC) and the six days before it. */
-export const WEEK_DAYS = 7;
+const WEEK_DAYS = 7;
 
 /** A listed video and how many of its viewings counted this week. */
 export interface RankedVideo {
@@ -64,17 +64,15 @@ export async function mostWatchedPage(
       LIMIT ?`,
     [now.toISOString(), WEEK_DAYS - 1, now.toISOString(), ...(after ? [after.weekViews, after.videoId] : []), pageSize + 1],
   );
-  const videos = result.rows.slice(0, pageSize).map(
-    (row): RankedVideo => ({
-      videoId: row.video_id,
-      name: row.name,
-      creator: row.creator || null,
-      creatorHandle: row.creator_handle,
-      durationSeconds: row.duration_seconds,
-      posterUri: row.poster_uri,
-      weekViews: Number(row.week_views),
-      position: { weekViews: row.week_views, videoId: row.video_id },
-    }),
-  );
+  const videos = result.rows.slice(0, pageSize).map((row): RankedVideo => ({
+    videoId: row.video_id,
+    name: row.name,
+    creator: row.creator || null,
+    creatorHandle: row.creator_handle,
+    durationSeconds: row.duration_seconds,
+    posterUri: row.poster_uri,
+    weekViews: Number(row.week_views),
+    position: { weekViews: row.week_views, videoId: row.video_id },
+  }));
   return { videos, next: result.rows.length > pageSize ? videos.at(-1)?.position : undefined };
 }
