@@ -1,5 +1,5 @@
-// "Most watched this week": viewings counted by the counting rule per video and UTC day
-// (src/aggregators/popular-videos), summed over a week that slides with the clock (src/app/home/popular.ts).
+// "Most watched this week": viewings counted by the counting rule per video and week of seven UTC
+// days (src/aggregators/popular-videos), read for the week ending on the clock's day (src/app/home/popular.ts).
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import pg from 'pg';
@@ -107,7 +107,14 @@ scopedTest('popular videos: the week slides with the clock; only viewings of tod
   ]);
   await drain(scope.running(live(db, store, 2)));
 
-  t.deepEqual(await ranking(db, NOW), [[recent, 2], [old, 1]], 'now: the recent video first with 2; the old one has only its 1 viewing of this week');
+  t.deepEqual(
+    await ranking(db, NOW),
+    [
+      [recent, 2],
+      [old, 1],
+    ],
+    'now: the recent video first with 2; the old one has only its 1 viewing of this week',
+  );
   t.deepEqual(
     await ranking(db, NOW - 7 * DAY),
     [[old, 3]],
@@ -161,7 +168,14 @@ scopedTest('popular videos: counted by the counting rule: one viewing per visito
     { videoId: many, visitor: null, at: NOW - HOUR },
   ]);
   await drain(scope.running(live(db, store, 3)));
-  t.deepEqual(await ranking(db, NOW), [[many, 4], [replayed, 3]].sort((a, b) => Number(b[1]) - Number(a[1])) as Array<[string, number]>, 'four and three');
+  t.deepEqual(
+    await ranking(db, NOW),
+    [
+      [many, 4],
+      [replayed, 3],
+    ].sort((a, b) => Number(b[1]) - Number(a[1])) as Array<[string, number]>,
+    'four and three',
+  );
   const windows = await db('popular_video_viewers').whereIn('video_id', [replayed, many]).count({ n: '*' }).first();
   t.equal(Number(windows?.n), 3, 'its own windows: one per visitor and video');
 });
@@ -180,21 +194,29 @@ scopedTest('popular videos: the same viewings delivered twice count once, and a 
   ]);
   const batch = await store.readCategory('viewing');
   const projection = projectionOf(popularVideosDefinition, POPULAR_VIDEOS_SUBSCRIBER_ID, projectionSettings(WINDOW_MINUTES * 60_000));
-  const deliver = (messages: typeof batch) => createAggregatorProcessor({ db, subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, projection }).process(messages, 0, processorContext());
-  const rows = () => db('video_daily_views').where({ video_id: videoId }).orderBy('day').select(db.raw('day::text AS day'), 'views', 'position');
+  const deliver = (messages: typeof batch) =>
+    createAggregatorProcessor({ db, subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, projection }).process(messages, 0, processorContext());
+  const rows = () =>
+    db('video_weekly_views').where({ video_id: videoId }).orderBy('week_ending').select(db.raw('week_ending::text AS week_ending'), 'views', 'position');
   const windows = () => db('popular_video_viewers').where({ video_id: videoId }).orderBy('visitor_key').select('*');
 
   // Two deliveries from position 0, as after a crash that lost the in-memory position.
   for (let delivery = 0; delivery < 2; delivery += 1) await deliver(batch);
   const once = { rows: await rows(), windows: await windows() };
   t.deepEqual(
-    once.rows.map((row: { day: string; views: string }) => [row.day, Number(row.views)]),
+    once.rows.map((row: { week_ending: string; views: string }) => [row.week_ending, Number(row.views)]),
     [
       ['2026-12-08', 1],
-      ['2026-12-09', 1],
-      ['2026-12-10', 1],
+      ['2026-12-09', 2],
+      ['2026-12-10', 3],
+      ['2026-12-11', 3],
+      ['2026-12-12', 3],
+      ['2026-12-13', 3],
+      ['2026-12-14', 3],
+      ['2026-12-15', 2],
+      ['2026-12-16', 1],
     ],
-    'one row per UTC day: visitor 1 once (the second inside the window), visitor 2, the unnamed one',
+    'one row per week each viewing is in (ending on its day and the six after): visitor 1 once (the second inside the window) on the 8th, visitor 2 on the 9th, the unnamed one on the 10th',
   );
   t.deepEqual(await ranking(db, NOW), [[videoId, 3]], 'three this week');
 
@@ -204,29 +226,36 @@ scopedTest('popular videos: the same viewings delivered twice count once, and a 
   t.deepEqual({ rows: await rows(), windows: await windows() }, once, 'replayed over the rows: nothing counted twice, no window moved');
 });
 
-scopedTest('popular videos: only public, published videos are ranked: never a draft, an unlisted, a taken-down, a deleted or an unconverted one', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const superuser = await openSuperuser(scope, urls.messageStoreUrl);
-  const listed = await catalogVideo(db);
-  const hidden = {
-    draft: await catalogVideo(db, { visibility: 'draft' }),
-    unlisted: await catalogVideo(db, { visibility: 'unlisted' }),
-    takenDown: await catalogVideo(db, { status: 'takenDown' }),
-    deleted: await catalogVideo(db, { status: 'deleted' }),
-    converting: await catalogVideo(db, { status: null as unknown as string, published: false }),
-    // Viewed before any of its publishing events reached the catalog: no row at all.
-    unknown: randomUUID(),
-  };
-  await writeViewings(store, superuser, [
-    { videoId: listed, visitor: visitor(1), at: NOW },
-    // Each hidden one far more watched than the listed one.
-    ...Object.values(hidden).flatMap((videoId) => [2, 3, 4].map((n) => ({ videoId, visitor: visitor(n), at: NOW }))),
-  ]);
-  await drain(scope.running(live(db, store)));
-  t.equal(Number((await db('video_daily_views').count({ n: '*' }).first())?.n), 7, 'every video’s viewings are counted');
-  t.deepEqual(await ranking(db, NOW), [[listed, 1]], 'only the public, published one is listed');
-});
+scopedTest(
+  'popular videos: only public, published videos are ranked: never a draft, an unlisted, a taken-down, a deleted or an unconverted one',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const superuser = await openSuperuser(scope, urls.messageStoreUrl);
+    const listed = await catalogVideo(db);
+    const hidden = {
+      draft: await catalogVideo(db, { visibility: 'draft' }),
+      unlisted: await catalogVideo(db, { visibility: 'unlisted' }),
+      takenDown: await catalogVideo(db, { status: 'takenDown' }),
+      deleted: await catalogVideo(db, { status: 'deleted' }),
+      converting: await catalogVideo(db, { status: null as unknown as string, published: false }),
+      // Viewed before any of its publishing events reached the catalog: no row at all.
+      unknown: randomUUID(),
+    };
+    await writeViewings(store, superuser, [
+      { videoId: listed, visitor: visitor(1), at: NOW },
+      // Each hidden one far more watched than the listed one.
+      ...Object.values(hidden).flatMap((videoId) => [2, 3, 4].map((n) => ({ videoId, visitor: visitor(n), at: NOW }))),
+    ]);
+    await drain(scope.running(live(db, store)));
+    t.equal(
+      Number((await db('video_weekly_views').where({ week_ending: '2026-12-10' }).count({ n: '*' }).first())?.n),
+      7,
+      'every video’s viewings are counted',
+    );
+    t.deepEqual(await ranking(db, NOW), [[listed, 1]], 'only the public, published one is listed');
+  },
+);
 
 scopedTest('popular videos: keyset pages over the ranking, ties by video id, every video once and in order', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);

@@ -27,9 +27,9 @@ async function catalogVideo(db: Knex, { status = 'published', visibility = 'publ
   return videoId;
 }
 
-/** Counted viewings of today (UTC), as the popular-videos aggregator keeps them. */
-async function watchedToday(db: Knex, videoId: string, views: number): Promise<void> {
-  await db('video_daily_views').insert({ video_id: videoId, day: db.raw("(now() AT TIME ZONE 'UTC')::date"), views, position: 1 });
+/** Counted viewings of the week ending today (UTC), as the popular-videos aggregator keeps them. */
+async function watchedThisWeek(db: Knex, videoId: string, views: number): Promise<void> {
+  await db('video_weekly_views').insert({ video_id: videoId, week_ending: db.raw("(now() AT TIME ZONE 'UTC')::date"), views, position: 1 });
 }
 
 const idsIn = (html: string): string[] => [...html.matchAll(/<a class="video-card__link" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
@@ -44,8 +44,10 @@ test('popular: nothing watched this week: the home section says so and points to
   const system = await createTestSystem({ pageCacheMs: 0 });
   closeAtEnd(t, () => system.stop());
   const videoId = await catalogVideo(system.db);
-  // Watched, but eight days ago.
-  await system.db('video_daily_views').insert({ video_id: videoId, day: system.db.raw("(now() AT TIME ZONE 'UTC')::date - 8"), views: 5, position: 1 });
+  // Watched eight days ago: in the weeks that ended up to two days ago.
+  await system
+    .db('video_weekly_views')
+    .insert({ video_id: videoId, week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date - 2"), views: 5, position: 1 });
   const home = await request(system.app).get('/').expect(200);
   const popular = section(home.text, 'popular-title');
   t.match(popular, /Most watched this week/, 'the section is there');
@@ -65,7 +67,7 @@ test('popular: the home page ranks the week’s most watched above Newest, with 
   for (let n = 0; n < 14; n += 1) {
     const videoId = await catalogVideo(system.db, { name: n === 0 ? 'Top <i>one</i>' : undefined });
     const views = n === 0 ? 1_234 : n === 13 ? 1 : 20 - n;
-    await watchedToday(system.db, videoId, views);
+    await watchedThisWeek(system.db, videoId, views);
     ranked.push([videoId, views]);
   }
   // Watched more than any, never listed.
@@ -75,7 +77,7 @@ test('popular: the home page ranks the week’s most watched above Newest, with 
     await catalogVideo(system.db, { status: 'takenDown' }),
     await catalogVideo(system.db, { status: 'deleted' }),
   ];
-  for (const videoId of hidden) await watchedToday(system.db, videoId, 5_000);
+  for (const videoId of hidden) await watchedThisWeek(system.db, videoId, 5_000);
   const order = ranked.map(([id]) => id);
 
   const home = await request(system.app).get('/').expect(200);

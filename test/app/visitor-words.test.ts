@@ -131,7 +131,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('home, filled', visitor.get('/').expect(200));
     await page('newest', visitor.get('/newest').expect(200));
     await page('most watched this week, nothing yet', visitor.get('/popular').expect(200));
-    await system.db('video_daily_views').insert({ video_id: videoId, day: system.db.raw("(now() AT TIME ZONE 'UTC')::date"), views: 3, position: 1 });
+    await system.db('video_weekly_views').insert({ video_id: videoId, week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"), views: 3, position: 1 });
     await page('most watched this week', visitor.get('/popular').expect(200));
     await page('home, with the week’s most watched', visitor.get('/').expect(200));
     await page('most watched, a broken page link', visitor.get('/popular?after=garbage').expect(400));

@@ -2,9 +2,6 @@ import type { Knex } from 'knex';
 import type { RankingPosition } from './cursor.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 
-/** How many days "this week" sums: today (UTC) and the six days before it. */
-const WEEK_DAYS = 7;
-
 /** A listed video and how many of its viewings counted this week. */
 export interface RankedVideo {
   readonly videoId: string;
@@ -34,35 +31,30 @@ interface RankingRow {
 
 /**
  * "Most watched this week" at `now`: public, published videos (not taken down, not deleted) by
- * their viewings counted in the UTC days from `now`'s back to six days before it (7 whole days, so
- * between 6 and 7 × 24 hours), most first, ties by video id; keyset-paged after `after`. One
- * query: an index-only scan of seven days of video_daily_views (video_daily_views_by_day), summed
- * per video, joined to the catalog for what may be listed (docs/architecture.md, "Most watched").
- * Between pages the counts may move (a viewing, a new day): a page starts after the last one
- * seen, so a video that moved past it may be missed or shown twice, never an error.
+ * their viewings counted in the week ending on `now`'s UTC day (that day and the six before it, so
+ * between 6 and 7 × 24 hours back), most first, ties by video id; keyset-paged after `after`. One
+ * query: the week's rows of video_weekly_views in the order of their index
+ * (video_weekly_views_ranking), each joined to its catalog row for what may be listed, stopping
+ * at a page's worth (docs/architecture.md, "Most watched this week"). Between pages the counts
+ * may move (a viewing, a new day): a page starts after the last one seen, so a video that moved
+ * past it may be missed or shown twice, never an error.
  */
 export async function mostWatchedPage(
   db: Knex,
   pageSize: number,
   { now, after }: { readonly now: Date; readonly after?: RankingPosition | undefined },
 ): Promise<RankingPage> {
-  const keyset = after ? 'AND (week.week_views, v.video_id) < (?::bigint, ?::uuid)' : '';
+  const keyset = after ? 'AND (w.views, w.video_id) < (?::bigint, ?::uuid)' : '';
   const result = await db.raw<{ rows: RankingRow[] }>(
-    `WITH week AS (
-       SELECT d.video_id, sum(d.views)::bigint AS week_views
-         FROM video_daily_views AS d
-        WHERE d.day BETWEEN (?::timestamptz AT TIME ZONE 'UTC')::date - ?::int AND (?::timestamptz AT TIME ZONE 'UTC')::date
-        GROUP BY d.video_id
-       HAVING sum(d.views) > 0
-     )
-     SELECT v.video_id, v.name, ${CREATOR_LABEL_SQL}, v.duration_seconds, v.poster_uri, week.week_views::text AS week_views
-       FROM week
-       JOIN videos AS v ON v.video_id = week.video_id
+    `SELECT v.video_id, v.name, ${CREATOR_LABEL_SQL}, v.duration_seconds, v.poster_uri, w.views::text AS week_views
+       FROM video_weekly_views AS w
+       JOIN videos AS v ON v.video_id = w.video_id
        LEFT JOIN user_profiles AS p ON p.user_id = v.owner_id
-      WHERE v.status = 'published' AND v.visibility = 'public' AND v.published_at IS NOT NULL ${keyset}
-      ORDER BY week.week_views DESC, v.video_id DESC
+      WHERE w.week_ending = (?::timestamptz AT TIME ZONE 'UTC')::date AND w.views > 0 ${keyset}
+        AND v.status = 'published' AND v.visibility = 'public' AND v.published_at IS NOT NULL
+      ORDER BY w.views DESC, w.video_id DESC
       LIMIT ?`,
-    [now.toISOString(), WEEK_DAYS - 1, now.toISOString(), ...(after ? [after.weekViews, after.videoId] : []), pageSize + 1],
+    [now.toISOString(), ...(after ? [after.weekViews, after.videoId] : []), pageSize + 1],
   );
   const videos = result.rows.slice(0, pageSize).map((row): RankedVideo => ({
     videoId: row.video_id,
