@@ -53,6 +53,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       'Rebuilt admin-users',
       'Rebuilt admin-streams',
       'Rebuilt user-profiles',
+      'Rebuilt popular-videos',
     ],
     'every projection, in order',
   );
@@ -63,6 +64,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       ['admin-users', 'done', true],
       ['creators-videos', 'done', true],
       ['home-page', 'done', true],
+      ['popular-videos', 'done', true],
       ['user-credentials', 'done', true],
       ['user-profiles', 'done', true],
       ['video-operations', 'done', true],
@@ -75,7 +77,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
   t.equal(unknown.code, 2, 'an unknown name: exit 2');
   t.match(
     unknown.stderr,
-    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|all>/,
+    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|popular-videos\|all>/,
     'naming the ones it knows',
   );
 });

@@ -6,6 +6,7 @@ import { PROJECTIONS } from '../../src/aggregators/projections.ts';
 import { ADMIN_STREAMS_SUBSCRIBER_ID, adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
 import { ADMIN_USERS_SUBSCRIBER_IDS } from '../../src/aggregators/admin-users/index.ts';
 import { HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { POPULAR_VIDEOS_SUBSCRIBER_ID } from '../../src/aggregators/popular-videos/index.ts';
 import { VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
@@ -55,8 +56,8 @@ scopedTest('rebuild: each projection rebuilt from the log equals the live one, w
   const everyProjection = rebuildableProjections();
   t.deepEqual(
     everyProjection.map((projection) => projection.name),
-    ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams', 'user-profiles'],
-    'the eight projections are rebuildable',
+    ['home-page', 'user-credentials', 'videos', 'creators-videos', 'video-operations', 'admin-users', 'admin-streams', 'user-profiles', 'popular-videos'],
+    'the nine projections are rebuildable',
   );
   // admin-streams also counts the admin actions each rebuild writes: compared in its own test.
   const projections = everyProjection.filter((projection) => projection.name !== 'admin-streams');
@@ -107,7 +108,7 @@ scopedTest('rebuild: each projection rebuilt from the log equals the live one, w
   const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
   t.deepEqual(
     skipped.sort(),
-    [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(),
+    [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views, POPULAR_VIDEOS_SUBSCRIBER_ID].sort(),
     'a message that breaks its contract is skipped, as live',
   );
 
@@ -153,7 +154,7 @@ scopedTest('rebuild: a second rebuild of the same projection is refused while on
   });
   t.match(String(second), /already running/, 'the second is refused while the first runs');
   t.equal(pickProjections(projections, 'nonsense'), undefined, 'an unknown name');
-  t.equal(pickProjections(projections, 'all')?.length, 8, "'all' is every projection");
+  t.equal(pickProjections(projections, 'all')?.length, 9, "'all' is every projection");
 });
 
 scopedTest('rebuild: a failure leaves the live projection as it was and says why', async (t, scope) => {

@@ -86,7 +86,10 @@ export function createHomeApp({ db, cacheMs, demoPreparing, now = () => new Date
       res.redirect(301, `/newest${query}`);
       return;
     }
-    const [count, newest, popular] = await Promise.all([homePage.get(), firstPage.get(), topOfTheWeek.get()]);
+    const [count, newest] = await Promise.all([homePage.get(), firstPage.get()]);
+    // After the other two, not beside them: a request holds at most two of the pool's connections
+    // at once, as before the sections (each read takes about a millisecond, and most are cached).
+    const popular = await topOfTheWeek.get();
     // A newcomer who opens the site while the demo videos convert sees that they are coming, and
     // the page refreshes by itself until they are listed (or the demo has given up).
     const preparing = newest.videos.length === 0 && demoPreparing !== undefined && (await demoPreparing());
