@@ -26,6 +26,7 @@ import * as videoVisibility from './20261208100001_video_visibility.ts';
 import * as videoVisibilityListings from './20261208100002_video_visibility_listings.ts';
 import * as videoOperationsPerKind from './20261208100020_video_operations_per_kind.ts';
 import * as videoSearch from './20261209100000_video_search.ts';
+import * as popularVideos from './20261209200001_popular_videos.ts';
 import * as playbackPositions from './20261209300001_playback_positions.ts';
 
 interface Migration {
@@ -63,6 +64,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261208100002_video_visibility_listings', videoVisibilityListings],
   ['20261208100020_video_operations_per_kind', videoOperationsPerKind],
   ['20261209100000_video_search', videoSearch],
+  ['20261209200001_popular_videos', popularVideos],
   ['20261209300001_playback_positions', playbackPositions],
 ];
 

@@ -157,6 +157,7 @@ export function createSystem(config: SystemConfig): System {
     'home-page': home.projectionMoved,
     videos: home.catalogMoved,
     'user-profiles': home.catalogMoved,
+    'popular-videos': home.rankingMoved,
   };
   const projections = PROJECTIONS.map((definition: ProjectionDefinition<ProjectionName>) => ({
     name: definition.name,

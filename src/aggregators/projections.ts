@@ -3,6 +3,7 @@ import { adminUsersDefinition } from './admin-users/index.ts';
 import { creatorsVideosDefinition } from './creators-videos/index.ts';
 import { homePageDefinition } from './home-page/index.ts';
 import { playbackDefinition } from './playback/index.ts';
+import { popularVideosDefinition } from './popular-videos/index.ts';
 import { userCredentialsDefinition } from './user-credentials/index.ts';
 import { userProfilesDefinition } from './user-profiles/index.ts';
 import { videoOperationsDefinition } from './video-operations/index.ts';
@@ -28,6 +29,7 @@ export const PROJECTIONS = [
   userProfilesDefinition,
   playbackDefinition,
   videoSearchDefinition,
+  popularVideosDefinition,
 ] as const;
 
 export type ProjectionName = (typeof PROJECTIONS)[number]['name'];

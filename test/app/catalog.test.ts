@@ -30,7 +30,7 @@ async function seedVideo(
 }
 
 const videoIdsOn = (html: string): string[] => [...html.matchAll(/<a class="video-card__link" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
-const nextHrefOf = (html: string): string | undefined => /<a class="button" href="(\/\?after=[^"]+)" rel="next"/.exec(html)?.[1];
+const nextHrefOf = (html: string): string | undefined => /<a class="button" href="(\/newest\?after=[^"]+)" rel="next"/.exec(html)?.[1];
 
 test('catalog: an empty catalog says so, shows how to add videos, and keeps the count of videos watched', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
@@ -73,7 +73,10 @@ test('catalog: published videos newest first with poster, name, creator, duratio
   await system.db('videos').where({ video_id: newestFirst[0] }).update({ name: 'Newest <b>one</b>', views: 1234 });
   await system.db('videos').where({ video_id: newestFirst[1] }).update({ name: null });
 
-  const first = await request(system.app).get('/').expect(200);
+  const home = await request(system.app).get('/').expect(200);
+  t.deepEqual(videoIdsOn(home.text), newestFirst.slice(0, PAGE_SIZE), `the home page's Newest section: the first ${PAGE_SIZE} (nobody watched any this week)`);
+  t.match(home.text, /href="\/newest"/, 'with a link to their own page');
+  const first = await request(system.app).get('/newest').expect(200);
   const firstIds = videoIdsOn(first.text);
   t.deepEqual(firstIds, newestFirst.slice(0, PAGE_SIZE), `the first ${PAGE_SIZE}, newest first`);
   t.match(first.text, new RegExp(`<img class="video-card__poster" src="/videos/${newestFirst[0]}/poster.jpg\\?v=[0-9a-z]+"`), 'with posters');
@@ -83,7 +86,7 @@ test('catalog: published videos newest first with poster, name, creator, duratio
   t.doesNotMatch(first.text, /ada\.lovelace/, 'nothing of their address');
   t.match(first.text, /1:30/, 'the duration');
   t.match(first.text, /1,234 views/, 'the views');
-  t.equal(watchedCountOf(first.text), 0, 'and the count of videos watched');
+  t.equal(watchedCountOf(home.text), 0, 'and the home page the count of videos watched');
 
   const seen = [...firstIds];
   let next = nextHrefOf(first.text);
@@ -91,7 +94,7 @@ test('catalog: published videos newest first with poster, name, creator, duratio
   while (next) {
     const page = await request(system.app).get(next).expect(200);
     seen.push(...videoIdsOn(page.text));
-    t.match(page.text, /href="\/"[^>]*>← Newest videos/, `page ${pages + 1} links back to the newest`);
+    t.match(page.text, /href="\/newest"[^>]*>← Newest videos/, `page ${pages + 1} links back to the newest`);
     next = nextHrefOf(page.text);
     pages += 1;
   }
@@ -99,11 +102,14 @@ test('catalog: published videos newest first with poster, name, creator, duratio
   t.deepEqual(seen, newestFirst, 'every published video once, in order, none skipped at equal or microsecond-apart times');
 
   const last = newestFirst.at(-1)!;
-  const afterLast = await request(system.app)
-    .get(`/?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`)
-    .expect(200);
+  const afterLastHref = `/newest?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`;
+  const afterLast = await request(system.app).get(afterLastHref).expect(200);
   t.deepEqual(videoIdsOn(afterLast.text), [], 'after the last: nothing');
-  t.match(afterLast.text, /No more videos/, 'and the page says so');
+  t.match(afterLast.text, /the end of the catalog/, 'and the page says so');
+
+  // The home page paged them before /newest existed: its old links lead to the same page.
+  const old = await request(system.app).get(afterLastHref.replace('/newest', '/')).expect(301);
+  t.equal(old.headers.location, afterLastHref, 'an old /?after= link is sent to /newest with its cursor');
 });
 
 test('catalog: a malformed cursor → 400 with a way back, never a 500', async (t) => {
@@ -118,11 +124,13 @@ test('catalog: a malformed cursor → 400 with a way back, never a 500', async (
     Buffer.from(`-5.${randomUUID()}`).toString('base64url'),
     'a'.repeat(500),
   ]) {
-    const answer = await request(system.app).get(`/?after=${encodeURIComponent(after)}`);
+    const answer = await request(system.app).get(`/newest?after=${encodeURIComponent(after)}`);
     t.equal(answer.status, 400, `after=${after.slice(0, 30)} → 400`);
-    t.match(answer.text, /href="\/"/, 'with a link to the first page');
+    t.match(answer.text, /\/newest/, 'naming the first page');
   }
-  t.equal((await request(system.app).get('/?after=a&after=b')).status, 400, 'two cursors → 400');
+  t.equal((await request(system.app).get('/newest?after=a&after=b')).status, 400, 'two cursors → 400');
+  const old = await request(system.app).get('/?after=garbage').expect(301);
+  t.equal((await request(system.app).get(old.headers.location!)).status, 400, 'an old link with a broken cursor: sent on, then 400');
 });
 
 test('catalog: a new poster gets a new address on the home page, the channel and the watch page, so no browser shows the old one from its cache', async (t) => {

@@ -132,6 +132,12 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     });
     await system.db('user_profiles').insert({ user_id: creator.userId, display_name: 'Grace Hopper', handle: 'grace' });
     await page('home, filled', visitor.get('/').expect(200));
+    await page('newest', visitor.get('/newest').expect(200));
+    await page('most watched this week, nothing yet', visitor.get('/popular').expect(200));
+    await system.db('video_weekly_views').insert({ video_id: videoId, week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"), views: 3, position: 1 });
+    await page('most watched this week', visitor.get('/popular').expect(200));
+    await page('home, with the week’s most watched', visitor.get('/').expect(200));
+    await page('most watched, a broken page link', visitor.get('/popular?after=garbage').expect(400));
     await page('watch', visitor.get(`/videos/${videoId}`).expect(200));
     await page('a person’s page', visitor.get('/@grace').expect(200));
     await page('a handle nobody has', visitor.get('/@nobody-here').expect(404));
@@ -228,7 +234,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
     }
 
-    t.equal(seen.length, 53, 'every page and the emails were read');
+    t.equal(seen.length, 58, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

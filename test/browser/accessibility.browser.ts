@@ -92,6 +92,12 @@ test('in Chromium: every page, empty and filled, at 1280 and 390 px, has no seri
     await visit(visitor, '/', 'home, with videos');
     await visit(visitor, `/videos/${videoId}`, 'watch page');
     await visit(visitor, `/videos/${crypto.randomUUID()}`, 'watch page of no video');
+    await visit(visitor, '/newest', 'newest videos');
+    await visit(visitor, '/popular', 'most watched this week, none yet');
+    // Watched this week, as the popular-videos aggregator keeps it.
+    await system.db('video_weekly_views').insert({ video_id: videoId, week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"), views: 2, position: 1 });
+    await visit(visitor, '/', 'home, with the week’s most watched');
+    await visit(visitor, '/popular', 'most watched this week');
 
     // An admin, with a parked message to look at.
     const category = uniqueCategory();

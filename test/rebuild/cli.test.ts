@@ -55,6 +55,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       'Rebuilt user-profiles',
       'Rebuilt playback',
       'Rebuilt video-search',
+      'Rebuilt popular-videos',
     ],
     'every projection, in order',
   );
@@ -66,6 +67,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
       ['creators-videos', 'done', true],
       ['home-page', 'done', true],
       ['playback', 'done', true],
+      ['popular-videos', 'done', true],
       ['user-credentials', 'done', true],
       ['user-profiles', 'done', true],
       ['video-operations', 'done', true],
@@ -79,7 +81,7 @@ scopedTest('projections:rebuild CLI: rebuilds what it is named, says so, and ref
   t.equal(unknown.code, 2, 'an unknown name: exit 2');
   t.match(
     unknown.stderr,
-    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|playback\|video-search\|all>/,
+    /no projection named "everything"\nusage: npm run projections:rebuild -- <home-page\|user-credentials\|videos\|creators-videos\|video-operations\|admin-users\|admin-streams\|user-profiles\|playback\|video-search\|popular-videos\|all>/,
     'naming the ones it knows',
   );
 });

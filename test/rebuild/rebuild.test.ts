@@ -6,6 +6,7 @@ import { PROJECTIONS } from '../../src/aggregators/projections.ts';
 import { ADMIN_STREAMS_SUBSCRIBER_ID, adminStreamsDefinition } from '../../src/aggregators/admin-streams/index.ts';
 import { ADMIN_USERS_SUBSCRIBER_IDS } from '../../src/aggregators/admin-users/index.ts';
 import { HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
+import { POPULAR_VIDEOS_SUBSCRIBER_ID } from '../../src/aggregators/popular-videos/index.ts';
 import { VIDEOS_SUBSCRIBER_IDS } from '../../src/aggregators/videos/index.ts';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
@@ -73,8 +74,9 @@ scopedTest('rebuild: each projection rebuilt from the log equals the live one, w
       'user-profiles',
       'playback',
       'video-search',
+      'popular-videos',
     ],
-    'the ten projections are rebuildable',
+    'the eleven projections are rebuildable',
   );
   // admin-streams also counts the admin actions each rebuild writes: compared in its own test.
   const projections = everyProjection.filter((projection) => projection.name !== 'admin-streams');
@@ -125,7 +127,7 @@ scopedTest('rebuild: each projection rebuilt from the log equals the live one, w
   const skipped = await db('skipped_messages').where({ stream_name: 'viewing-legacy-7' }).pluck('subscriber_id');
   t.deepEqual(
     skipped.sort(),
-    [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views].sort(),
+    [ADMIN_USERS_SUBSCRIBER_IDS.viewings, HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views, POPULAR_VIDEOS_SUBSCRIBER_ID].sort(),
     'a message that breaks its contract is skipped, as live',
   );
 

@@ -1,20 +1,7 @@
 import type { Knex } from 'knex';
-import { viewingSchemas, viewingStreamName, type ViewingEvent } from '../../contracts/viewing.ts';
-import { parseMessage } from '../../contracts/parse.ts';
-import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
+import { parseViewingInItsStream, type Viewing } from '../viewing-counts/parse.ts';
 import { countViewings } from '../viewing-counts/windows.ts';
-
-type Viewing = Recorded<ViewingEvent>;
-
-/** The guard (views_position) compares positions along one stream, so a viewing must be in its video's. */
-function parseViewing(message: RawMessage): Viewing | undefined {
-  const viewing = parseMessage(viewingSchemas, message);
-  if (viewing && viewing.streamName !== viewingStreamName(viewing.data.videoId)) {
-    throw new MessageDataError(viewing.id, viewing.type, `written to ${viewing.streamName}, not its video's stream`);
-  }
-  return viewing;
-}
 
 /** Each video's views_position: the last viewing its count has taken in. */
 async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
@@ -39,7 +26,7 @@ async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promi
  */
 export function viewsProjection(viewingCountWindowMs: number): BatchProjection<Viewing> {
   return {
-    parse: parseViewing,
+    parse: parseViewingInItsStream,
     async apply(viewings, trx) {
       const applied = await guards(
         trx,

@@ -6,7 +6,7 @@ import { applyCountingRule, windowKey, type CountableViewing, type LastCounted }
  * counted. Each projection has its own (its rebuild replaces only its own tables), with the same
  * shape: video_id, visitor_key, counted_at (migrations/20261206000020_viewing_windows.ts).
  */
-export type WindowTable = 'home_page_viewers' | 'video_viewers' | 'admin_user_viewers';
+export type WindowTable = 'home_page_viewers' | 'video_viewers' | 'admin_user_viewers' | 'popular_video_viewers';
 
 async function loadWindows(trx: Knex.Transaction, table: WindowTable, viewings: readonly CountableViewing[]): Promise<Map<string, LastCounted>> {
   const pairs = new Map<string, { videoId: string; visitorKey: string }>();

@@ -1,0 +1,86 @@
+import type { Knex } from 'knex';
+import { VIEWING_CATEGORY } from '../../contracts/viewing.ts';
+import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
+import type { ProjectionDefinition, ProjectionSettings } from '../definition.ts';
+import { parseViewingInItsStream, type Viewing } from '../viewing-counts/parse.ts';
+import { countViewings } from '../viewing-counts/windows.ts';
+
+/** Renaming it replays the viewing category: safe (each video's rows are guarded) but slow. */
+export const POPULAR_VIDEOS_SUBSCRIBER_ID = 'aggregators:popular-videos';
+
+/** How many UTC days a week is: the day a ranking is read and the six before it. */
+const WEEK_DAYS = 7;
+
+/** The UTC day a viewing falls on, by the store's time (the counting rule's clock): 'YYYY-MM-DD'. */
+const utcDay = (time: Date): string => time.toISOString().slice(0, 10);
+
+/** Each video's guard: the last viewing of its stream taken in (the largest position over its weeks). */
+async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await trx.raw<{ rows: Array<{ video_id: string; position: string }> }>(
+    'SELECT video_id, max(position) AS position FROM video_weekly_views WHERE video_id = ANY(?::uuid[]) GROUP BY video_id',
+    [[...new Set(videoIds)]],
+  );
+  return new Map(rows.rows.map((row) => [row.video_id, Number(row.position)]));
+}
+
+/**
+ * Counts a batch of viewings by the counting rule (countViewings, with the windows in
+ * popular_video_viewers) into the seven weeks each falls in: a viewing on day D is in the weeks
+ * ending D, D+1 … D+6. So the week ending today is one row per video, and the ranking reads it in
+ * index order instead of summing seven days at every page view. One upsert per batch. Each video
+ * takes only the viewings past its guard, the largest position on its rows; the upsert moves the
+ * weeks' positions to the last one taken. So a viewing delivered again, in any batch, counts once
+ * and moves no window: the same guard as videos/views.ts, per video rather than per row, because
+ * one video's stream orders all its rows. It holds under a consumer group (a video's stream is
+ * read by one member) and when an operator moves the position back without clearing the rows.
+ * Rows are written in (video, week) order, so two batches never deadlock.
+ */
+function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): BatchProjection<Viewing> {
+  return {
+    parse: parseViewingInItsStream,
+    async apply(viewings, trx) {
+      const applied = await guards(
+        trx,
+        viewings.map((viewing) => viewing.data.videoId.toLowerCase()),
+      );
+      const fresh = viewings.filter((viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0));
+      if (fresh.length === 0) return;
+      const counted = await countViewings(
+        trx,
+        'popular_video_viewers',
+        fresh.map((viewing) => ({ ...viewing.data, time: viewing.time })),
+        viewingCountWindowMs,
+      );
+      await trx.raw(
+        `INSERT INTO video_weekly_views AS week (video_id, week_ending, views, position)
+         SELECT viewing.video_id, viewing.day + later.days, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)
+           FROM unnest(?::uuid[], ?::date[], ?::bigint[], ?::boolean[]) AS viewing (video_id, day, global_position, counted)
+          CROSS JOIN generate_series(0, ?::int - 1) AS later (days)
+          GROUP BY 1, 2
+          ORDER BY 1, 2
+         ON CONFLICT (video_id, week_ending) DO UPDATE
+            SET views = week.views + excluded.views, position = greatest(week.position, excluded.position)`,
+        [
+          fresh.map((viewing) => viewing.data.videoId.toLowerCase()),
+          fresh.map((viewing) => utcDay(viewing.time)),
+          fresh.map((viewing) => viewing.globalPosition),
+          counted,
+          WEEK_DAYS,
+        ],
+      );
+    },
+  };
+}
+
+/**
+ * Keeps "Most watched this week" from the viewing category: per video and week (seven UTC days),
+ * how many viewings counted by the rule every count follows (one per visitor and video per
+ * window, src/aggregators/viewing-counts). The home page reads the week ending today, joined to
+ * the catalog for what may be listed (src/app/home/popular.ts): the window slides with the clock
+ * (a new day reads another row), not with events, so nothing here expires a row.
+ */
+export const popularVideosDefinition = {
+  name: 'popular-videos',
+  tables: ['video_weekly_views', 'popular_video_viewers'],
+  parts: [{ subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, category: VIEWING_CATEGORY, projection: popularVideosProjection }],
+} as const satisfies ProjectionDefinition;
