@@ -11,6 +11,7 @@ import { createVideoQueries, type WatchableVideo } from './queries.ts';
 import { sendStoredFile } from './send-stored-file.ts';
 import { mayWatch, type RolesOf } from './who-may-watch.ts';
 import { posterPath } from '../../web/poster-path.ts';
+import { upNext } from './up-next.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
@@ -62,6 +63,7 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
     // The viewing form (and the script that posts it when playback starts) needs a token.
     issueCsrfToken(req, res);
     const base = `/videos/${video.videoId}`;
+    const nextVideos = await upNext(db, video);
     res.render('watch', {
       title: video.name ?? UNTITLED,
       video: {
@@ -87,6 +89,15 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
         // Only its creator and admins see a draft: the viewing counter (record-viewings) refuses it.
         countsViewings: video.visibility !== 'draft',
       },
+      // Public videos only, whatever this one's visibility (templates/up-next.pug).
+      upNext: nextVideos.map((next) => ({
+        href: `/videos/${next.videoId}`,
+        name: next.name ?? UNTITLED,
+        creator: next.creator,
+        creatorHandle: next.creatorHandle,
+        duration: next.durationSeconds === null ? undefined : durationLabel(next.durationSeconds),
+        posterUrl: posterPath(`/videos/${next.videoId}`, next.posterUri ?? ''),
+      })),
     });
   });
 
