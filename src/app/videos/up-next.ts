@@ -3,7 +3,7 @@ import { similarVideos } from '../search/queries.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
 
 /** A video the watch page offers next: what its card shows. */
-export interface UpNextVideo {
+interface UpNextVideo {
   readonly videoId: string;
   readonly name: string | null;
   readonly creator: string | null;
@@ -13,7 +13,7 @@ export interface UpNextVideo {
 }
 
 /** How many the watch page lists, and how many of them at most come first from the same creator. */
-export const UP_NEXT = 8;
+const UP_NEXT = 8;
 const FIRST_FROM_CREATOR = 4;
 
 interface CreatorRow {
