@@ -60,10 +60,10 @@ export function createVideosApp({ db, videoStore, rolesOf }: VideosAppDeps) {
   router.get('/:videoId', async (req, res) => {
     const video = await watchableVideo(req);
     const own = req.context.userId !== null && req.context.userId === video.ownerId;
+    const nextVideos = await upNext(db, video);
     // The viewing form (and the script that posts it when playback starts) needs a token.
     issueCsrfToken(req, res);
     const base = `/videos/${video.videoId}`;
-    const nextVideos = await upNext(db, video);
     res.render('watch', {
       title: video.name ?? UNTITLED,
       video: {
