@@ -139,6 +139,20 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     await page('home, with the week’s most watched', visitor.get('/').expect(200));
     await page('most watched, a broken page link', visitor.get('/popular?after=garbage').expect(400));
     await page('watch', visitor.get(`/videos/${videoId}`).expect(200));
+    // Up next: another of the creator's videos (issue 19).
+    await system.db('videos').insert({
+      video_id: randomUUID(),
+      owner_id: creator.userId,
+      name: 'Cursors in depth',
+      status: 'published',
+      visibility: 'public',
+      transcoded_uri: 'file:///nowhere/video.mp4',
+      poster_uri: 'file:///nowhere/poster.jpg',
+      duration_seconds: 125,
+      published_at: new Date(),
+    });
+    const withUpNext = await page('watch, with up next', visitor.get(`/videos/${videoId}`).expect(200));
+    if (!withUpNext.includes('Cursors in depth')) t.fail('the watch page lists up next');
     await page('a person’s page', visitor.get('/@grace').expect(200));
     await page('a handle nobody has', visitor.get('/@nobody-here').expect(404));
 
@@ -234,7 +248,7 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       seen.push([`${name}, text`, made.text], [`${name}, HTML`, visibleText(made.html)]);
     }
 
-    t.equal(seen.length, 58, 'every page and the emails were read');
+    t.equal(seen.length, 59, 'every page and the emails were read');
     for (const [name, text] of seen) {
       t.ok(text.length > 0, `${name}: has words`);
       t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);

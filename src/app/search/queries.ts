@@ -259,7 +259,8 @@ export async function similarVideos(db: Knex, videoId: string, limit: number): P
      )
      SELECT alike.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
      FROM alike
-     JOIN videos v ON v.video_id = alike.video_id
+     -- The catalog must agree it is listed: the two read models apply a change moments apart.
+     JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
      LEFT JOIN user_profiles p ON p.user_id = v.owner_id
      ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
     [SIMILAR_TERMS, videoId, limit],

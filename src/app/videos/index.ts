@@ -11,6 +11,7 @@ import { createVideoQueries, type WatchableVideo } from './queries.ts';
 import { sendStoredFile } from './send-stored-file.ts';
 import { mayWatch, type RolesOf } from './who-may-watch.ts';
 import { posterPath } from '../../web/poster-path.ts';
+import { upNext } from './up-next.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
@@ -61,6 +62,7 @@ export function createVideosApp({ db, videoStore, rolesOf, resumeAt }: VideosApp
   router.get('/:videoId', async (req, res) => {
     const video = await watchableVideo(req);
     const own = req.context.userId !== null && req.context.userId === video.ownerId;
+    const nextVideos = await upNext(db, video);
     // The viewing form (and the script that posts it when playback starts) needs a token.
     issueCsrfToken(req, res);
     const base = `/videos/${video.videoId}`;
@@ -94,6 +96,15 @@ export function createVideosApp({ db, videoStore, rolesOf, resumeAt }: VideosApp
         // Only its creator and admins see a draft: the viewing counter (record-viewings) refuses it.
         countsViewings: video.visibility !== 'draft',
       },
+      // Public videos only, whatever this one's visibility (templates/up-next.pug).
+      upNext: nextVideos.map((next) => ({
+        href: `/videos/${next.videoId}`,
+        name: next.name ?? UNTITLED,
+        creator: next.creator,
+        creatorHandle: next.creatorHandle,
+        duration: next.durationSeconds === null ? undefined : durationLabel(next.durationSeconds),
+        posterUrl: posterPath(`/videos/${next.videoId}`, next.posterUri ?? ''),
+      })),
     });
   });
 

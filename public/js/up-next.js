@@ -1,0 +1,77 @@
+// The watch page's up next (issue 19): when the video ends, the first video of the "Up next" list
+// is offered beside the player, announced politely; it plays only when the viewer presses Play.
+// Without this script the list is still there, and each of its links opens the video.
+const video = document.querySelector('.watch__video');
+const player = document.querySelector('.watch__player');
+const first = document.querySelector('[data-up-next="first"]');
+/** Set by Play on one page and read by the next: the video the viewer asked to play. */
+const PLAY_KEY = 'up-next:play';
+
+function stored(action) {
+  try {
+    return action(window.sessionStorage);
+  } catch {
+    // Storage refused (a private window's settings): Play still opens the video.
+    return null;
+  }
+}
+
+// Arrived here by pressing Play at the end of the last video: start this one (that press was the
+// viewer's click). A browser that still refuses leaves the play button to them.
+const wanted = stored((storage) => storage.getItem(PLAY_KEY));
+if (wanted !== null) {
+  stored((storage) => storage.removeItem(PLAY_KEY));
+  if (video && wanted === window.location.pathname) video.play().catch(() => {});
+}
+
+if (video && player && first) {
+  // The live region is on the page from the start, empty (and taking no room: site.css), never
+  // display: none, so what is put in it is announced.
+  const offer = document.createElement('div');
+  offer.className = 'up-next-offer';
+  offer.setAttribute('aria-live', 'polite');
+  player.after(offer);
+
+  const nameOf = () => first.textContent?.trim() || 'the next video';
+
+  function show() {
+    const name = nameOf();
+    const text = document.createElement('p');
+    text.className = 'up-next-offer__text';
+    const title = document.createElement('strong');
+    title.textContent = name;
+    text.append('Up next: ', title);
+
+    const play = document.createElement('a');
+    play.className = 'button button--primary';
+    play.href = first.href;
+    play.textContent = 'Play';
+    const which = document.createElement('span');
+    which.className = 'visually-hidden';
+    which.textContent = ` ${name}`;
+    play.append(which);
+    play.addEventListener('click', () => stored((storage) => storage.setItem(PLAY_KEY, new URL(first.href).pathname)));
+
+    const stay = document.createElement('button');
+    stay.type = 'button';
+    stay.className = 'button';
+    stay.textContent = 'Not now';
+    stay.addEventListener('click', () => {
+      hide();
+      video.focus();
+    });
+
+    const actions = document.createElement('p');
+    actions.className = 'up-next-offer__actions';
+    actions.append(play, stay);
+    offer.replaceChildren(text, actions);
+  }
+
+  function hide() {
+    offer.replaceChildren();
+  }
+
+  video.addEventListener('ended', show);
+  // Watching it again (or seeking back from the end) takes the offer away.
+  video.addEventListener('play', hide);
+}
