@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
-/** Less than this in, a video is not worth resuming: it starts from the beginning. */
-export const RESUME_FROM_SECONDS = 5;
+/** Up to this far in, a video starts from the beginning; past it, even a viewer who left after a few seconds is offered their place. */
+export const RESUME_FROM_SECONDS = 2;
 /** Past this share of its length, a video counts as watched: it is not offered to resume. */
 export const WATCHED_FRACTION = 0.95;
 
