@@ -163,6 +163,9 @@ test('search: no results suggests what to try; bad input is a 400 page or an emp
     ['a broken page link', '/search?q=find&after=garbage', 400, /Search again/],
     ['a forged page link', `/search?q=find&after=${Buffer.from(`4~1~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['a bad score', `/search?q=find&after=${Buffer.from(`2~NaN~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a score too large for a real', `/search?q=find&after=${Buffer.from(`3~1e99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a score too small for a real', `/search?q=find&after=${Buffer.from(`2~1e-99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a close-match score past a real', `/search?q=find&after=${Buffer.from(`1~999e39~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['invalid UTF-8', '/search?q=%C3%28', 200, /Results for|No videos found/],
   ];
   for (const [label, path, status, words] of cases) {
