@@ -272,3 +272,33 @@ test('search, through the events: a published video is found by its creator’s 
   await waitUntil('the draft is no longer found', async () => !(await found('substitution')));
   t.pass('a video made a draft after being public is not found');
 });
+
+test('search, through the events: an erased creator’s name is no longer searchable, nor brought back by a later event of their video', async (t) => {
+  // Polling searches: more than the default allowance.
+  const system = await testSystem(t, { searchLimit: { points: 10_000, windowSeconds: 60 } });
+  system.start();
+  const store = system.messageStore;
+  const personalData = createPersonalData(system.db);
+  const ownerId = randomUUID();
+  const identity = async (type: string, data: Record<string, unknown>) =>
+    store.write(identityStreamName(ownerId), { id: randomUUID(), type, data: { userId: ownerId, ...data }, metadata: {} });
+  await identity('Registered', {
+    email: await personalData.seal(ownerId, uniqueEmail()),
+    passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
+    displayName: await personalData.seal(ownerId, 'Grace Hopperson'),
+    handle: await personalData.seal(ownerId, `g-${ownerId.slice(0, 8)}`),
+  });
+  const video = { videoId: randomUUID(), ownerId };
+  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Compilers for everyone'));
+  const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+  await waitUntil('found by the creator’s name', () => found('hopperson'));
+
+  await personalData.erase(ownerId);
+  await identity('UserErased', { by: ownerId });
+  await waitUntil('no longer found by the erased name', async () => !(await found('hopperson')));
+  await writeEvents(store, video, controls.named(video, 'Compilers revisited'));
+  await waitUntil('the rename applied', () => found('revisited'));
+  t.notOk(await found('hopperson'), 'a later event of the video does not bring the name back');
+  t.equal((await system.db('video_search_creators').where({ user_id: ownerId })).length, 0, 'no copy of the name is kept');
+  t.equal((await system.db('video_search').where({ video_id: video.videoId }).first('creator_name'))?.creator_name, null, 'nor on the video’s row');
+});
