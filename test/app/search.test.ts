@@ -167,6 +167,9 @@ test('search: no results suggests what to try; bad input is a 400 page or an emp
     ['a score too small for a real', `/search?q=find&after=${Buffer.from(`2~1e-99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['a close-match score past a real', `/search?q=find&after=${Buffer.from(`1~999e39~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['invalid UTF-8', '/search?q=%C3%28', 200, /Results for|No videos found/],
+    // Nothing asked for, only left out: not every other video in the catalog, ranked one by one.
+    ['only a minus term', search('-zebra'), 200, /No videos found/],
+    ['a stop word and a minus term', search('a -zebra'), 200, /No videos found/],
     // Format characters are part of ordinary writing: a joiner in an emoji, a non-joiner in Persian, a soft hyphen or a direction mark pasted with a word.
     ['an emoji with a joiner', search('👩\u200d💻 something'), 200, /Results for/],
     ['Persian with a non-joiner', search('می\u200cخواهم'), 200, /No videos found/],
