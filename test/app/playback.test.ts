@@ -334,3 +334,14 @@ test('playback: an unlisted video, never public, is listed under Continue watchi
   const section = /<section[^>]*continue-watching[\s\S]*?<\/section>/.exec(home.text)?.[0] ?? '';
   t.match(section, new RegExp(`href="/videos/${video.videoId}"`), 'and the home page lists it, as it lists every unlisted one they watch');
 });
+
+test('playback: the home page and the watch page name the same second: 192.6 s is 3:12 on both', async (t) => {
+  const system = await started(t);
+  const { browser, account } = await loggedIn(system);
+  const videoId = await catalogVideo(system.db);
+  t.equal((await report(browser, videoId, 192.6, 600)).status, 204);
+  await positionApplied(system, account.userId, videoId, 192.6);
+  t.match((await browser.get(`/videos/${videoId}`)).text, /Resume at 3:12/, 'the watch page resumes at 3:12');
+  const section = /<section[^>]*continue-watching[\s\S]*?<\/section>/.exec((await browser.get('/')).text)?.[0] ?? '';
+  t.match(section, /3:12 of 10:00/, 'and the home page says 3:12, not 3:13');
+});
