@@ -9,10 +9,14 @@ if (video && box) {
   const url = box.dataset.playback;
   const token = box.dataset.csrf ?? '';
   let lastSent;
+  let played = false;
+  video.addEventListener('play', () => (played = true));
 
   function report({ leaving = false } = {}) {
     const duration = video.duration;
     if (!Number.isFinite(duration) || duration <= 0) return;
+    // Not played on this page (opened, then left): 0:00 would overwrite where the viewer stopped last time.
+    if (!played) return;
     const position = Math.min(video.currentTime, duration);
     // Nothing moved since the last report (a pause, then leaving): nothing to say.
     if (lastSent !== undefined && Math.abs(position - lastSent) < 1) return;

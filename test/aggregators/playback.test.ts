@@ -11,6 +11,7 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
 
 function aggregators(store: MessageStore, db: Knex) {
   return liveSubscriptions(playbackDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize: 2 } });
@@ -208,3 +209,43 @@ scopedTest('playback: data that breaks the contract is skipped and recorded, nev
     'a report in another viewer’s stream among them',
   );
 });
+
+for (const applied of ['after', 'before'] as const) {
+  scopedTest(`playback: a report applied (${applied} the erasure is) while its viewer is being erased leaves no row behind`, async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const personalData = createPersonalData(db);
+    const [ada, video] = [randomUUID(), randomUUID()];
+    await progressed(store, personalData, ada, video, 50);
+    const [report] = await store.readStream(playbackStreamName(ada));
+    const playback = projectionOf(playbackDefinition, PLAYBACK_SUBSCRIBER_IDS.playback);
+    const erasures = projectionOf(playbackDefinition, PLAYBACK_SUBSCRIBER_IDS.erasures);
+
+    // The reports' batch opens the video while the key still exists...
+    const trx = await db.transaction();
+    const parsed = await playback.parse(report!, trx);
+    t.ok(parsed, 'the report opens: the viewer is not erased yet');
+    // Written, not yet committed, before the key goes.
+    if (applied === 'before') await playback.apply([parsed!], trx);
+    // ...meanwhile the viewer is erased, and the erasures' part applies UserErased on its own connection.
+    await personalData.erase(ada);
+    await store.write(identityStreamName(ada), { id: randomUUID(), type: 'UserErased', data: { userId: ada, by: ada }, metadata: {} });
+    const erased = (await store.readStream(identityStreamName(ada))).at(-1)!;
+    let settled = false;
+    const erasing = db
+      .transaction(async (other) => {
+        const userId = await erasures.parse(erased, other);
+        if (userId !== undefined) await erasures.apply([userId], other);
+      })
+      .finally(() => (settled = true));
+    // Either it is done, or it waits on a lock the reports' batch holds.
+    await waitUntil(
+      'the erasure applied or waiting',
+      async () => settled || Number((await db.raw(`SELECT count(*) AS n FROM pg_locks WHERE NOT granted`)).rows[0].n) > 0,
+    );
+    if (applied === 'after') await playback.apply([parsed!], trx);
+    await trx.commit();
+    await erasing;
+    t.deepEqual(await rowsOf(db), [], 'no row of the erased viewer survives');
+  });
+}

@@ -12,6 +12,7 @@ import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { catalogVideo } from '../helpers/viewings.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 
 async function started(t: test.Test, overrides: Parameters<typeof createTestSystem>[0] = {}): Promise<System> {
   const system = await createTestSystem(overrides);
@@ -308,4 +309,39 @@ test('playback: the history is in the viewer’s own download, and goes with the
   const events = await reportsOf(system, userId);
   t.equal(events.length, 1, 'the log keeps the report');
   t.notOk(JSON.stringify(events).includes(videoId), 'which no longer says what they watched: the video was sealed with the erased key');
+});
+
+test('playback: an unlisted video, never public, is listed under Continue watching through the real catalog events', async (t) => {
+  // The catalog sets published_at only when a video is first public: an unlisted one never gets it.
+  const system = await started(t);
+  const { browser, account } = await loggedIn(system);
+  const video = newVideo();
+  await writeEvents(
+    system.messageStore,
+    video,
+    controls.accepted(video, undefined, 'unlisted'),
+    controls.published(video, undefined, 600),
+    controls.named(video, 'Shared by link'),
+  );
+  await waitUntil(
+    'the unlisted video in the catalog',
+    async () => (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) !== undefined,
+  );
+  t.equal((await report(browser, video.videoId, 120, 600)).status, 204, 'its place is taken');
+  await positionApplied(system, account.userId, video.videoId, 120);
+  t.match((await browser.get(`/videos/${video.videoId}`)).text, /Resume at 2:00/, 'its watch page offers to resume');
+  const home = await browser.get('/');
+  const section = /<section[^>]*continue-watching[\s\S]*?<\/section>/.exec(home.text)?.[0] ?? '';
+  t.match(section, new RegExp(`href="/videos/${video.videoId}"`), 'and the home page lists it, as it lists every unlisted one they watch');
+});
+
+test('playback: the home page and the watch page name the same second: 192.6 s is 3:12 on both', async (t) => {
+  const system = await started(t);
+  const { browser, account } = await loggedIn(system);
+  const videoId = await catalogVideo(system.db);
+  t.equal((await report(browser, videoId, 192.6, 600)).status, 204);
+  await positionApplied(system, account.userId, videoId, 192.6);
+  t.match((await browser.get(`/videos/${videoId}`)).text, /Resume at 3:12/, 'the watch page resumes at 3:12');
+  const section = /<section[^>]*continue-watching[\s\S]*?<\/section>/.exec((await browser.get('/')).text)?.[0] ?? '';
+  t.match(section, /3:12 of 10:00/, 'and the home page says 3:12, not 3:13');
 });

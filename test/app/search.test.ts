@@ -163,7 +163,17 @@ test('search: no results suggests what to try; bad input is a 400 page or an emp
     ['a broken page link', '/search?q=find&after=garbage', 400, /Search again/],
     ['a forged page link', `/search?q=find&after=${Buffer.from(`4~1~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['a bad score', `/search?q=find&after=${Buffer.from(`2~NaN~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a score too large for a real', `/search?q=find&after=${Buffer.from(`3~1e99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a score too small for a real', `/search?q=find&after=${Buffer.from(`2~1e-99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    ['a close-match score past a real', `/search?q=find&after=${Buffer.from(`1~999e39~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
     ['invalid UTF-8', '/search?q=%C3%28', 200, /Results for|No videos found/],
+    // Nothing asked for, only left out: not every other video in the catalog, ranked one by one.
+    ['only a minus term', search('-zebra'), 200, /No videos found/],
+    ['a stop word and a minus term', search('a -zebra'), 200, /No videos found/],
+    // Format characters are part of ordinary writing: a joiner in an emoji, a non-joiner in Persian, a soft hyphen or a direction mark pasted with a word.
+    ['an emoji with a joiner', search('👩\u200d💻 something'), 200, /Results for/],
+    ['Persian with a non-joiner', search('می\u200cخواهم'), 200, /No videos found/],
+    ['a soft hyphen and a direction mark', search('some\u00adthing \u200efind'), 200, /Results for/],
   ];
   for (const [label, path, status, words] of cases) {
     const started = Date.now();
@@ -264,4 +274,34 @@ test('search, through the events: a published video is found by its creator’s 
   await writeEvents(store, video, controls.visibilityChanged(video, 'draft'));
   await waitUntil('the draft is no longer found', async () => !(await found('substitution')));
   t.pass('a video made a draft after being public is not found');
+});
+
+test('search, through the events: an erased creator’s name is no longer searchable, nor brought back by a later event of their video', async (t) => {
+  // Polling searches: more than the default allowance.
+  const system = await testSystem(t, { searchLimit: { points: 10_000, windowSeconds: 60 } });
+  system.start();
+  const store = system.messageStore;
+  const personalData = createPersonalData(system.db);
+  const ownerId = randomUUID();
+  const identity = async (type: string, data: Record<string, unknown>) =>
+    store.write(identityStreamName(ownerId), { id: randomUUID(), type, data: { userId: ownerId, ...data }, metadata: {} });
+  await identity('Registered', {
+    email: await personalData.seal(ownerId, uniqueEmail()),
+    passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
+    displayName: await personalData.seal(ownerId, 'Grace Hopperson'),
+    handle: await personalData.seal(ownerId, `g-${ownerId.slice(0, 8)}`),
+  });
+  const video = { videoId: randomUUID(), ownerId };
+  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Compilers for everyone'));
+  const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+  await waitUntil('found by the creator’s name', () => found('hopperson'));
+
+  await personalData.erase(ownerId);
+  await identity('UserErased', { by: ownerId });
+  await waitUntil('no longer found by the erased name', async () => !(await found('hopperson')));
+  await writeEvents(store, video, controls.named(video, 'Compilers revisited'));
+  await waitUntil('the rename applied', () => found('revisited'));
+  t.notOk(await found('hopperson'), 'a later event of the video does not bring the name back');
+  t.equal((await system.db('video_search_creators').where({ user_id: ownerId })).length, 0, 'no copy of the name is kept');
+  t.equal((await system.db('video_search').where({ video_id: video.videoId }).first('creator_name'))?.creator_name, null, 'nor on the video’s row');
 });

@@ -104,3 +104,71 @@ test('in Chromium: the player remembers where a viewer stopped (pause, leaving t
     await scope.close();
   }
 });
+
+test('in Chromium: opening a watch page and leaving it without playing keeps the viewer’s place (no report of 0:00)', async (t) => {
+  const scope = createScope();
+  try {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    system.start();
+    const videoId = randomUUID();
+    const source = await makeVideo(await tempDir(scope, 'browser-leave-'), { width: 320, height: 240, seconds: 20 });
+    const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
+    await system.db('videos').insert({
+      video_id: videoId,
+      name: 'A video looked at, not played',
+      status: 'published',
+      visibility: 'public',
+      transcoded_uri: transcoded.uri,
+      poster_uri: transcoded.uri,
+      duration_seconds: 20,
+      width: 320,
+      height: 240,
+      published_at: new Date(),
+    });
+    const viewer = await seedAccount(system.db);
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    await page.goto(`${base}/auth/log-in`);
+    await page.fill('#email', viewer.email);
+    await page.fill('#password', viewer.password);
+    await page.click('button:has-text("Log in")');
+    await page.waitForURL(`${base}/`);
+
+    await page.goto(`${base}/videos/${videoId}`);
+    // Every report the page would send on leaving, recorded instead of sent.
+    const reportsOnLeaving = async (): Promise<number> =>
+      Number(
+        await page.evaluate(`(async () => {
+          const video = document.querySelector('video');
+          if (video.readyState < 1) await new Promise((resolve) => video.addEventListener('loadedmetadata', resolve, { once: true }));
+          const sent = [];
+          navigator.sendBeacon = (url, body) => (sent.push(String(body)), true);
+          window.fetch = (url, init) => (sent.push(String(init.body)), Promise.resolve(new Response(null, { status: 204 })));
+          dispatchEvent(new Event('pagehide'));
+          return sent.length;
+        })()`),
+      );
+    t.equal(await reportsOnLeaving(), 0, 'never played: leaving reports nothing (a report of 0:00 would overwrite where they stopped)');
+    await page.evaluate(`(async () => {
+      const video = document.querySelector('video');
+      video.muted = true;
+      await video.play();
+      video.currentTime = 8;
+      video.pause();
+    })()`);
+    const played = Number(
+      await page.evaluate(`(() => {
+        const video = document.querySelector('video');
+        video.currentTime = 12;
+        const sent = [];
+        navigator.sendBeacon = (url, body) => (sent.push(String(body)), true);
+        dispatchEvent(new Event('pagehide'));
+        return sent.length;
+      })()`),
+    );
+    t.equal(played, 1, 'once played and moved on, leaving reports where the viewer is');
+  } finally {
+    await scope.close();
+  }
+});

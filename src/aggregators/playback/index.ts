@@ -87,11 +87,29 @@ async function applyChange(change: PlaybackChange, trx: Knex.Transaction): Promi
   );
 }
 
+/**
+ * A transaction-scoped lock per viewer, in id order, taken by both parts before they write: a
+ * batch that opened a viewer's reports just before their key was erased then either writes before
+ * UserErased is applied (which waits, then drops the rows) or after it (and sees the key gone). Per
+ * schema, so a rebuild's shadow never waits on live.
+ */
+async function lockViewers(trx: Knex.Transaction, userIds: Iterable<string>): Promise<void> {
+  for (const userId of [...new Set(userIds)].sort()) {
+    await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('playback:' || current_schema() || ':' || ?, 0))`, [userId]);
+  }
+}
+
 const playbackProjection: BatchProjection<PlaybackChange> = {
   parse: parsePlayback,
   // In stream order: a clear must land after the reports it clears.
   async apply(changes, trx) {
-    for (const change of changes) await applyChange(change, trx);
+    const userIds = new Set(changes.map((change) => change.userId));
+    await lockViewers(trx, userIds);
+    // Parsed (opened) before the lock: a viewer erased since then is passed over.
+    const personalData = createPersonalData(trx);
+    const erased = new Set<string>();
+    for (const userId of userIds) if (await personalData.isErased(userId)) erased.add(userId);
+    for (const change of changes) if (!erased.has(change.userId)) await applyChange(change, trx);
   },
 };
 
@@ -101,6 +119,7 @@ const erasureSchemas = { UserErased: identityEventSchemas.UserErased };
 const erasuresProjection: BatchProjection<string> = {
   parse: (message) => parseMessage(erasureSchemas, message)?.data.userId.toLowerCase(),
   async apply(userIds, trx) {
+    await lockViewers(trx, userIds);
     await trx('playback_positions').whereIn('user_id', userIds).delete();
     await trx('playback_clears').whereIn('user_id', userIds).delete();
   },

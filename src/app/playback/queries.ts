@@ -61,8 +61,9 @@ export function createPlaybackQueries(db: Knex) {
       const rows = await db('playback_positions as p')
         .join('videos as v', 'v.video_id', 'p.video_id')
         .where({ 'p.user_id': userId, 'v.status': 'published' })
+        // Not published_at: the catalog sets it only when a video is first public, and an
+        // unlisted video that never was is watched by its link all the same.
         .whereIn('v.visibility', ['public', 'unlisted'])
-        .whereNotNull('v.published_at')
         .where('p.position_seconds', '>', RESUME_FROM_SECONDS)
         .whereRaw('p.position_seconds < p.duration_seconds * ?', [WATCHED_FRACTION])
         .orderBy([

@@ -14,7 +14,11 @@ export interface SearchPosition {
 const position = z.object({
   tier: z.enum(['1', '2', '3']).transform(Number),
   // A real as PostgreSQL prints it: 0.0607927, 1e-05, 0.
-  score: z.string().regex(/^\d{1,3}(?:\.\d{1,12})?(?:e[-+]?\d{1,2})?$/),
+  // And within a real's range: '1e99' or '1e-99' cast to real is an error of PostgreSQL's (a 500).
+  score: z
+    .string()
+    .regex(/^\d{1,3}(?:\.\d{1,12})?(?:e[-+]?\d{1,2})?$/)
+    .refine((score) => Number(score) === 0 || (Number(score) >= 1e-37 && Number(score) <= 1e37)),
   videoId: z.uuid(),
 });
 

@@ -32,12 +32,16 @@ type Query = { readonly kind: 'empty' } | { readonly kind: 'nothing to match'; r
 
 // Tabs and line breaks (a paste) are spaces; any other control character, NUL included, is refused.
 const BREAKS = /[\t\n\r]+/g;
-const CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]/u;
+const CONTROL = /[\p{Cc}\p{Cs}]/u;
+// Format characters are part of ordinary writing (the joiner in 👩‍💻, Persian's non-joiner, a soft
+// hyphen, a direction mark pasted with a word): taken out, never refused. Nor do they reach the
+// page, where a direction override would turn the text around the query.
+const FORMAT = /\p{Cf}/gu;
 
 function queryOf(value: unknown): Query {
   if (value === undefined) return { kind: 'empty' };
   if (typeof value !== 'string') throw new BadRequestError('Search for one thing at a time: type it in the search box above.');
-  const text = value.replace(BREAKS, ' ').trim();
+  const text = value.replace(BREAKS, ' ').replace(FORMAT, '').trim();
   if ([...text].length > MAX_QUERY_CHARACTERS) {
     throw new BadRequestError(`That search is too long. Search for at most ${MAX_QUERY_CHARACTERS} characters: a few words work best.`);
   }

@@ -134,11 +134,13 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
   async function byWords(trx: Knex.Transaction, query: string, tier: number, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
     const page = afterSql(after, tier);
     const found = tier === IN_TITLE ? 's.head @@ q AND s.document @@ q' : 's.document @@ q AND NOT (s.head @@ q)';
+    // querytree() is 'T' when the query asks for no word, only leaves some out ("-java", "a -java"):
+    // no index can find that, and it would match, and rank, nearly every video.
     const result = await trx.raw<{ rows: RankedRow[] }>(
       `SELECT video_id, ${tier} AS tier, score::text AS score FROM (
          SELECT s.video_id, ts_rank(s.document, q) AS score
          FROM video_search s, websearch_to_tsquery('video_search', ?) q
-         WHERE s.listed AND ${found}
+         WHERE querytree(q) <> 'T' AND s.listed AND ${found}
        ) ranked
        WHERE true ${page.sql}
        ORDER BY score DESC, video_id DESC
