@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import test from 'tape';
 import { POSTER_CANDIDATES, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
@@ -10,16 +13,19 @@ import { createTestSystem } from '../helpers/test-system.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 import { waitUntil } from '../helpers/wait-until.ts';
-import { makeVideo, tempDir } from '../fixtures/video-sources.ts';
+import { FFMPEG, makeVideo, tempDir } from '../fixtures/video-sources.ts';
+
+const run = promisify(execFile);
 
 /**
  * A converted public video by `ownerId`, written as the video-publishing component writes one
  * (accepted, published, named, described), with a real file behind it: the catalog, search and up
  * next learn of it from these events, as they would on the site.
  */
-async function publish(system: TestSystem, source: string, ownerId: string, name: string, description: string): Promise<string> {
+async function publish(system: TestSystem, files: { video: string; poster: string }, ownerId: string, name: string, description: string): Promise<string> {
   const videoId = randomUUID();
-  const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
+  const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(files.video));
+  await system.videoStore.put(videoKeys.poster(videoId), createReadStream(files.poster));
   const stream = videoPublishingStreamName(videoId);
   const metadata = { traceId: randomUUID(), userId: ownerId };
   const sourceUri = uriOfKey(videoKeys.source(videoId));
@@ -51,10 +57,12 @@ test('in Chromium, the issue’s walk: search with a typo → open the result �
   try {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
-    const source = await makeVideo(await tempDir(scope, 'browser-journey-'), { width: 320, height: 240, seconds: 6 });
+    const dir = await tempDir(scope, 'browser-journey-');
+    const files = { video: await makeVideo(dir, { width: 320, height: 240, seconds: 6 }), poster: path.join(dir, 'poster.jpg') };
+    await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x180', '-frames:v', '1', files.poster]);
     const creator = randomUUID();
-    const first = await publish(system, source, creator, 'Kubernetes in ten minutes', 'Pods, deployments and services.');
-    await publish(system, source, creator, 'Kubernetes networking explained', 'How pods find each other.');
+    const first = await publish(system, files, creator, 'Kubernetes in ten minutes', 'Pods, deployments and services.');
+    await publish(system, files, creator, 'Kubernetes networking explained', 'How pods find each other.');
     await waitUntil('both videos searchable and listed', async () => {
       const listed = await system.db('video_search').where({ owner_id: creator, listed: true }).count<{ count: string }[]>({ count: '*' });
       const published = await system

@@ -33,9 +33,11 @@ function resumeView(stopped: Stopped | undefined): { readonly label: string; rea
 
 /** "3:12 of 10:00 · 7 minutes left": the progress bar's words, so it says the same without its colours. */
 function progressWords({ positionSeconds, durationSeconds }: Stopped): string {
-  const leftMinutes = Math.max(1, Math.round((durationSeconds - positionSeconds) / 60));
+  const leftSeconds = durationSeconds - positionSeconds;
+  // Under a minute to go, "1 minute left" would overstate it.
+  const left = leftSeconds < 60 ? 'less than a minute left' : `${counted(Math.round(leftSeconds / 60), 'minute')} left`;
   // Whole seconds down, as the watch page's "Resume at" counts them (durationLabel rounds).
-  return `${durationLabel(Math.floor(positionSeconds))} of ${durationLabel(durationSeconds)} · ${counted(leftMinutes, 'minute')} left`;
+  return `${durationLabel(Math.floor(positionSeconds))} of ${durationLabel(durationSeconds)} · ${left}`;
 }
 
 function unfinishedView(video: Unfinished) {
