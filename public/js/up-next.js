@@ -30,7 +30,13 @@ if (wanted !== null) {
     note = undefined;
   }
   const fresh = note && typeof note.at === 'number' && Math.abs(Date.now() - note.at) < PLAY_FRESH_MS;
-  if (video && fresh && note.path === window.location.pathname) video.play().catch(() => {});
+  if (video && fresh && note.path === window.location.pathname) {
+    // A video the viewer stopped part-way through plays from there (public/js/playback.js offers
+    // it): from the start, its first report would overwrite their place.
+    const resume = document.querySelector('[data-resume-at]');
+    if (resume) resume.click();
+    else video.play().catch(() => {});
+  }
 }
 
 if (video && player && first) {

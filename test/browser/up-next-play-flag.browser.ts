@@ -11,20 +11,21 @@ import { openBrowser, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { seedSearchableVideo } from '../fixtures/search-videos.ts';
+import { seedAccount } from '../helpers/accounts.ts';
 import { FFMPEG } from '../fixtures/video-sources.ts';
 import { videoKeys } from '../../src/video-store/index.ts';
 
 const run = promisify(execFile);
 
 /** A listed video of `ownerId` with a 2 s MP4 Chromium plays. */
-async function playableVideo(db: Knex, videoDir: string, ownerId: string, title: string, minutesAgo: number): Promise<string> {
+async function playableVideo(db: Knex, videoDir: string, ownerId: string, title: string, minutesAgo: number, seconds = 2): Promise<string> {
   const videoId = await seedSearchableVideo(db, { ownerId, title });
   const publishedAt = new Date(Date.now() - minutesAgo * 60_000);
   await db('video_search').where({ video_id: videoId }).update({ published_at: publishedAt });
-  await db('videos').where({ video_id: videoId }).update({ published_at: publishedAt, width: 320, height: 180, duration_seconds: 2 });
+  await db('videos').where({ video_id: videoId }).update({ published_at: publishedAt, width: 320, height: 180, duration_seconds: seconds });
   const file = path.join(videoDir, ...videoKeys.transcoded(videoId).split('/'));
   await mkdir(path.dirname(file), { recursive: true });
-  const pattern = 'testsrc=size=320x180:rate=10:duration=2';
+  const pattern = `testsrc=size=320x180:rate=10:duration=${seconds}`;
   await run(FFMPEG, [
     '-hide_banner',
     '-loglevel',
@@ -117,6 +118,46 @@ test('in Chromium: Play opened in a new tab, or a Play long ago, leaves no note 
     await page.waitForURL(`${base}/videos/${next}`);
     await page.waitForFunction('document.querySelector("video").currentTime > 0', undefined, { timeout: 10_000 });
     t.pass('Play pressed as meant opens and starts the next video');
+  } finally {
+    await scope.close();
+  }
+});
+
+test('in Chromium: Play at the end of a video opens the next one where the viewer stopped in it, not from the start over their place', async (t) => {
+  const scope = createScope();
+  try {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    const { db, videoDir } = system;
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const ownerId = '6a1f0c1e-7f0e-4c55-8d7e-2a0b9a3c4d02';
+    const watched = await playableVideo(db, videoDir, ownerId, 'Sourdough, the starter', 30);
+    const next = await playableVideo(db, videoDir, ownerId, 'Sourdough, the first loaf', 10, 12);
+    const viewer = await seedAccount(db);
+    // Part-way through the next one already (as the playback projection keeps it): stopped at 0:06.
+    await db('playback_positions').insert({
+      user_id: viewer.userId,
+      video_id: next,
+      position_seconds: 6,
+      duration_seconds: 12,
+      watched_at: new Date(),
+      stream_position: 1,
+    });
+
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${base}/auth/log-in`);
+    await page.fill('#email', viewer.email);
+    await page.fill('#password', viewer.password);
+    await page.click('button:has-text("Log in")');
+    await page.waitForURL(`${base}/`);
+
+    await page.goto(`${base}/videos/${watched}`);
+    await toTheEnd(page);
+    await page.locator('.up-next-offer a:has-text("Play")').click();
+    await page.waitForURL(`${base}/videos/${next}`);
+    await page.waitForFunction('document.querySelector("video").currentTime > 0', undefined, { timeout: 10_000 });
+    const at = Number(await page.evaluate('document.querySelector("video").currentTime'));
+    t.ok(at >= 5.5, `the next video plays from where the viewer stopped in it (0:06), not from the start (currentTime ${at.toFixed(1)} s)`);
   } finally {
     await scope.close();
   }
