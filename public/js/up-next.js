@@ -4,8 +4,10 @@
 const video = document.querySelector('.watch__video');
 const player = document.querySelector('.watch__player');
 const first = document.querySelector('[data-up-next="first"]');
-/** Set by Play on one page and read by the next: the video the viewer asked to play. */
+/** Set by Play on one page and read by the next: the video the viewer asked to play, and when. */
 const PLAY_KEY = 'up-next:play';
+/** A Play whose page did not come at once (gone, left, opened elsewhere) starts nothing later. */
+const PLAY_FRESH_MS = 10_000;
 
 function stored(action) {
   try {
@@ -21,7 +23,20 @@ function stored(action) {
 const wanted = stored((storage) => storage.getItem(PLAY_KEY));
 if (wanted !== null) {
   stored((storage) => storage.removeItem(PLAY_KEY));
-  if (video && wanted === window.location.pathname) video.play().catch(() => {});
+  let note;
+  try {
+    note = JSON.parse(wanted);
+  } catch {
+    note = undefined;
+  }
+  const fresh = note && typeof note.at === 'number' && Math.abs(Date.now() - note.at) < PLAY_FRESH_MS;
+  if (video && fresh && note.path === window.location.pathname) {
+    // A video the viewer stopped part-way through plays from there (public/js/playback.js offers
+    // it): from the start, its first report would overwrite their place.
+    const resume = document.querySelector('[data-resume-at]');
+    if (resume) resume.click();
+    else video.play().catch(() => {});
+  }
 }
 
 if (video && player && first) {
@@ -50,7 +65,12 @@ if (video && player && first) {
     which.className = 'visually-hidden';
     which.textContent = ` ${name}`;
     play.append(which);
-    play.addEventListener('click', () => stored((storage) => storage.setItem(PLAY_KEY, new URL(first.href).pathname)));
+    play.addEventListener('click', (event) => {
+      // Ctrl, Shift, Alt or Cmd opens the video in another tab or window, where this tab's note is not
+      // read: left here, it would start that video when the viewer later opens it in this tab.
+      if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+      stored((storage) => storage.setItem(PLAY_KEY, JSON.stringify({ path: new URL(first.href).pathname, at: Date.now() })));
+    });
 
     const stay = document.createElement('button');
     stay.type = 'button';
