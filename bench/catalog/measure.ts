@@ -207,27 +207,29 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const db = knex({ client: 'pg', connection: urls.databaseUrl, pool: { min: 0, max: 2 } });
   try {
-    // As autovacuum would have by now (this server may run without it: then no table has statistics
-    // and every plan is a guess from defaults). VACUUM too, for index-only scans' visibility map.
-    const vacuumed = !values['no-vacuum'];
-    if (vacuumed) {
-      const began = Date.now();
-      await db.raw('VACUUM (ANALYZE)');
-      log(`VACUUM (ANALYZE) of the app database in ${((Date.now() - began) / 1000).toFixed(1)} s`);
-    }
-    const autovacuum = (await db.raw<{ rows: Array<{ autovacuum: string }> }>('SHOW autovacuum')).rows[0]?.autovacuum;
-
     if (!values['no-build']) {
       log('building the app (npm run build)');
       buildApp();
     }
     const load1 = os.loadavg();
     log(`starting the app on ${urls.name}`);
+    const started = Date.now();
     const app = await startApp(urls, { env: { STATUS_TOKEN } });
     try {
       const base = app.url;
       const subscribers = await caughtUp(base);
-      log(`every subscriber (${subscribers}) caught up`);
+      const catchUpSeconds = (Date.now() - started) / 1000;
+      log(`every subscriber (${subscribers}) caught up ${catchUpSeconds.toFixed(1)} s after the start`);
+      // As autovacuum would have once the read models are written (this server may run without it: then no table has statistics
+      // and every plan is a guess from defaults). VACUUM too, for index-only scans' visibility map.
+      const vacuumed = !values['no-vacuum'];
+      if (vacuumed) {
+        const began = Date.now();
+        await db.raw('VACUUM (ANALYZE)');
+        log(`VACUUM (ANALYZE) of the app database in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+      }
+      const autovacuum = (await db.raw<{ rows: Array<{ autovacuum: string }> }>('SHOW autovacuum')).rows[0]?.autovacuum;
+
       // The catalog as it stands: what is listed, and the videos the watch pages measure.
       const listedWhere = "status = 'published' AND visibility = 'public' AND published_at IS NOT NULL";
       const [{ listed, all }] = (
@@ -316,7 +318,7 @@ async function main(argv: readonly string[]): Promise<void> {
       process.stdout.write(
         [
           `Catalog ${urls.name}: ${Number(listed).toLocaleString('en')} listed of ${Number(all).toLocaleString('en')} videos, ${messages.toLocaleString('en')} messages in the store.`,
-          `App: compiled (dist/), NODE_ENV=production, all ${subscribers} subscribers running and caught up before the first request; viewer ${email} with ${watched.length} unfinished videos.`,
+          `App: compiled (dist/), NODE_ENV=production, all ${subscribers} subscribers running and caught up before the first request (${catchUpSeconds.toFixed(0)} s after the start); viewer ${email} with ${watched.length} unfinished videos.`,
           `Database: ${(await db.raw<{ rows: Array<{ v: string }> }>("SELECT current_setting('server_version') AS v")).rows[0]?.v}, autovacuum ${autovacuum}; ${vacuumed ? 'VACUUM (ANALYZE) of the app database before starting' : 'statistics as found (--no-vacuum)'}.`,
           `Load: ${connections} connections, ${seconds} s a page (autocannon); ${os.cpus().length} cores; load average ${load1.map((l) => l.toFixed(2)).join(' ')} before, ${load2.map((l) => l.toFixed(2)).join(' ')} after.`,
           '',
