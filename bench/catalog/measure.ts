@@ -126,10 +126,6 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000): 
   }
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
 /** One page at `connections` for `seconds`; every request from another address (the search limit is per address, as for real visitors). */
 async function load(base: string, page: Page, cookie: string | undefined, connections: number, seconds: number, pid: number): Promise<Figure> {
   const cpuBefore = await cpuMsOf(pid);
