@@ -3,7 +3,7 @@ import { VIEWING_CATEGORY } from '../../contracts/viewing.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import type { ProjectionDefinition, ProjectionSettings } from '../definition.ts';
 import { parseViewingInItsStream, type Viewing } from '../viewing-counts/parse.ts';
-import { countViewings } from '../viewing-counts/windows.ts';
+import { countUnappliedViewings } from '../viewing-counts/guarded.ts';
 
 /** Renaming it replays the viewing category: safe (each video's rows are guarded) but slow. */
 export const POPULAR_VIDEOS_SUBSCRIBER_ID = 'aggregators:popular-videos';
@@ -39,18 +39,9 @@ function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): 
   return {
     parse: parseViewingInItsStream,
     async apply(viewings, trx) {
-      const applied = await guards(
-        trx,
-        viewings.map((viewing) => viewing.data.videoId.toLowerCase()),
-      );
-      const fresh = viewings.filter((viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0));
-      if (fresh.length === 0) return;
-      const counted = await countViewings(
-        trx,
-        'popular_video_viewers',
-        fresh.map((viewing) => ({ ...viewing.data, time: viewing.time })),
-        viewingCountWindowMs,
-      );
+      const taken = await countUnappliedViewings(trx, viewings, { appliedPositions: guards, windows: 'popular_video_viewers', windowMs: viewingCountWindowMs });
+      if (!taken) return;
+      const { fresh, counted } = taken;
       await trx.raw(
         `INSERT INTO video_weekly_views AS week (video_id, week_ending, views, position)
          SELECT viewing.video_id, viewing.day + later.days, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { parseViewingInItsStream, type Viewing } from '../viewing-counts/parse.ts';
-import { countViewings } from '../viewing-counts/windows.ts';
+import { countUnappliedViewings } from '../viewing-counts/guarded.ts';
 
 /** Each video's views_position: the last viewing its count has taken in. */
 async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
@@ -28,18 +28,9 @@ export function viewsProjection(viewingCountWindowMs: number): BatchProjection<V
   return {
     parse: parseViewingInItsStream,
     async apply(viewings, trx) {
-      const applied = await guards(
-        trx,
-        viewings.map((viewing) => viewing.data.videoId.toLowerCase()),
-      );
-      const fresh = viewings.filter((viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0));
-      if (fresh.length === 0) return;
-      const counted = await countViewings(
-        trx,
-        'video_viewers',
-        fresh.map((viewing) => ({ ...viewing.data, time: viewing.time })),
-        viewingCountWindowMs,
-      );
+      const taken = await countUnappliedViewings(trx, viewings, { appliedPositions: guards, windows: 'video_viewers', windowMs: viewingCountWindowMs });
+      if (!taken) return;
+      const { fresh, counted } = taken;
       await trx.raw(
         `INSERT INTO videos AS counted (video_id, views, views_position)
          SELECT viewing.video_id, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)
