@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { counted } from '../../plural.ts';
 import { cachedRead } from '../../web/cached-read.ts';
 import { BadRequestError } from '../../web/errors.ts';
+import type { CardVideo } from '../videos/card-video.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import { decodeCursor, decodeRankingCursor, encodeCursor, encodeRankingCursor } from './cursor.ts';
 import { mostWatchedPage, type RankedVideo, type RankingPage } from './popular.ts';
@@ -28,15 +29,6 @@ interface HomeAppDeps {
   readonly now?: () => Date;
   /** A logged-in viewer's unfinished videos, for its section (src/app/playback). */
   readonly continueWatching?: (userId: string) => Promise<readonly unknown[]>;
-}
-
-interface CardVideo {
-  readonly videoId: string;
-  readonly name: string | null;
-  readonly creator: string | null;
-  readonly creatorHandle: string | null;
-  readonly durationSeconds: number | null;
-  readonly posterUri: string | null;
 }
 
 /** What a video card shows (templates/video-card.pug), with the count line the list chooses. */

@@ -1,15 +1,10 @@
 import type { Knex } from 'knex';
 import type { RankingPosition } from './cursor.ts';
+import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 
 /** A listed video and how many of its viewings counted this week. */
-export interface RankedVideo {
-  readonly videoId: string;
-  readonly name: string | null;
-  readonly creator: string | null;
-  readonly creatorHandle: string | null;
-  readonly durationSeconds: number | null;
-  readonly posterUri: string | null;
+export interface RankedVideo extends CardVideo {
   readonly weekViews: number;
   readonly position: RankingPosition;
 }
@@ -19,13 +14,7 @@ export interface RankingPage {
   readonly next: RankingPosition | undefined;
 }
 
-interface RankingRow {
-  video_id: string;
-  name: string | null;
-  creator: string | null;
-  creator_handle: string | null;
-  duration_seconds: number | null;
-  poster_uri: string | null;
+interface RankingRow extends CardRow {
   week_views: string;
 }
 
@@ -57,12 +46,7 @@ export async function mostWatchedPage(
     [now.toISOString(), ...(after ? [after.weekViews, after.videoId] : []), pageSize + 1],
   );
   const videos = result.rows.slice(0, pageSize).map((row): RankedVideo => ({
-    videoId: row.video_id,
-    name: row.name,
-    creator: row.creator || null,
-    creatorHandle: row.creator_handle,
-    durationSeconds: row.duration_seconds,
-    posterUri: row.poster_uri,
+    ...cardVideo(row),
     weekViews: Number(row.week_views),
     position: { weekViews: row.week_views, videoId: row.video_id },
   }));

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { CatalogPosition } from './cursor.ts';
+import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from '../videos/creator-label.ts';
 
 interface HomePageView {
@@ -7,15 +8,8 @@ interface HomePageView {
 }
 
 /** A published video as the catalog lists it. */
-interface CatalogVideo {
-  readonly videoId: string;
-  readonly name: string | null;
-  readonly creator: string | null;
-  /** Links the name to /@<handle>; null without a profile. */
-  readonly creatorHandle: string | null;
-  readonly durationSeconds: number | null;
+interface CatalogVideo extends CardVideo {
   readonly views: number;
-  readonly posterUri: string | null;
   readonly position: CatalogPosition;
 }
 
@@ -25,14 +19,8 @@ export interface CatalogPage {
   readonly next: CatalogPosition | undefined;
 }
 
-interface CatalogRow {
-  video_id: string;
-  name: string | null;
-  creator: string | null;
-  creator_handle: string | null;
-  duration_seconds: number | null;
+interface CatalogRow extends CardRow {
   views: string;
-  poster_uri: string | null;
   published_micros: string;
 }
 
@@ -69,13 +57,8 @@ export async function publicVideosPage(
   }
   const rows = await query;
   const videos = rows.slice(0, pageSize).map((row): CatalogVideo => ({
-    videoId: row.video_id,
-    name: row.name,
-    creator: row.creator || null,
-    creatorHandle: row.creator_handle,
-    durationSeconds: row.duration_seconds,
+    ...cardVideo(row),
     views: Number(row.views),
-    posterUri: row.poster_uri,
     position: { publishedMicros: row.published_micros, videoId: row.video_id },
   }));
   return { videos, next: rows.length > pageSize ? videos.at(-1)?.position : undefined };

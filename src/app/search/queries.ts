@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 import type { SearchPosition } from './cursor.ts';
 
@@ -35,14 +36,8 @@ export interface SearchPage {
 }
 
 /** A video like another by its title's words, public only. */
-interface SimilarVideo {
-  readonly videoId: string;
-  readonly name: string | null;
-  readonly creator: string | null;
-  readonly creatorHandle: string | null;
-  readonly durationSeconds: number | null;
+interface SimilarVideo extends CardVideo {
   readonly views: number;
-  readonly posterUri: string | null;
 }
 
 // ts_headline's selection markers: two private-use characters, taken out of the stored text
@@ -235,15 +230,7 @@ const SIMILAR_TERMS = 12;
  */
 export async function similarVideos(db: Knex, videoId: string, limit: number): Promise<SimilarVideo[]> {
   const result = await db.raw<{
-    rows: Array<{
-      video_id: string;
-      name: string | null;
-      creator: string | null;
-      creator_handle: string | null;
-      duration_seconds: number | null;
-      views: string | null;
-      poster_uri: string | null;
-    }>;
+    rows: Array<CardRow & { views: string | null }>;
   }>(
     `WITH source AS (
        SELECT s.video_id,
@@ -267,13 +254,5 @@ export async function similarVideos(db: Knex, videoId: string, limit: number): P
      ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
     [SIMILAR_TERMS, videoId, limit],
   );
-  return result.rows.map((row) => ({
-    videoId: row.video_id,
-    name: row.name,
-    creator: row.creator || null,
-    creatorHandle: row.creator_handle,
-    durationSeconds: row.duration_seconds,
-    views: Number(row.views ?? 0),
-    posterUri: row.poster_uri,
-  }));
+  return result.rows.map((row) => ({ ...cardVideo(row), views: Number(row.views ?? 0) }));
 }

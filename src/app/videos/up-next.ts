@@ -1,53 +1,28 @@
 import type { Knex } from 'knex';
 import { similarVideos } from '../search/queries.ts';
+import { cardVideo, type CardRow, type CardVideo } from './card-video.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
-
-/** A video the watch page offers next: what its card shows. */
-interface UpNextVideo {
-  readonly videoId: string;
-  readonly name: string | null;
-  readonly creator: string | null;
-  readonly creatorHandle: string | null;
-  readonly durationSeconds: number | null;
-  readonly posterUri: string | null;
-}
 
 /** How many the watch page lists, and how many of them at most come first from the same creator. */
 const UP_NEXT = 8;
 const FIRST_FROM_CREATOR = 4;
 
-interface CreatorRow {
-  video_id: string;
-  name: string | null;
-  creator: string | null;
-  creator_handle: string | null;
-  duration_seconds: number | null;
-  poster_uri: string | null;
-}
-
 /**
  * The creator's other public videos, newest first: one index range of `videos_channel` (owner_id,
  * published_at DESC, video_id DESC, partial on published public rows), read for `limit` rows.
  */
-async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit: number): Promise<UpNextVideo[]> {
+async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit: number): Promise<CardVideo[]> {
   const rows = await withCreatorProfile(db('videos as v'))
     .where({ 'v.owner_id': ownerId, 'v.status': 'published', 'v.visibility': 'public' })
     .whereNotNull('v.published_at')
     .whereNot('v.video_id', videoId)
-    .select<CreatorRow[]>('v.video_id', 'v.name', db.raw(CREATOR_LABEL_SQL), 'v.duration_seconds', 'v.poster_uri')
+    .select<CardRow[]>('v.video_id', 'v.name', db.raw(CREATOR_LABEL_SQL), 'v.duration_seconds', 'v.poster_uri')
     .orderBy([
       { column: 'v.published_at', order: 'desc' },
       { column: 'v.video_id', order: 'desc' },
     ])
     .limit(limit);
-  return rows.map((row) => ({
-    videoId: row.video_id,
-    name: row.name,
-    creator: row.creator || null,
-    creatorHandle: row.creator_handle,
-    durationSeconds: row.duration_seconds,
-    posterUri: row.poster_uri,
-  }));
+  return rows.map(cardVideo);
 }
 
 /**
@@ -56,7 +31,7 @@ async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit
  * again if those run short. Public listed videos only, whatever the watched one's visibility;
  * never the watched video, never one twice. Two queries.
  */
-export async function upNext(db: Knex, video: { readonly videoId: string; readonly ownerId: string | null }, limit = UP_NEXT): Promise<UpNextVideo[]> {
+export async function upNext(db: Knex, video: { readonly videoId: string; readonly ownerId: string | null }, limit = UP_NEXT): Promise<CardVideo[]> {
   const [byCreator, similar] = await Promise.all([
     video.ownerId === null ? [] : othersByCreator(db, video.ownerId, video.videoId, limit),
     // As many as the list holds: those the creator's list has already are left out below.
