@@ -1,7 +1,3 @@
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import test from 'tape';
 import { expectAccessible } from '../helpers/axe.ts';
@@ -9,17 +5,7 @@ import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { seedSearchableVideo } from '../fixtures/search-videos.ts';
-import { FFMPEG } from '../fixtures/video-sources.ts';
-import { videoKeys } from '../../src/video-store/index.ts';
-
-const run = promisify(execFile);
-
-/** A poster for a seeded video, where the video store keeps one: a test pattern frame. */
-async function makePoster(videoDir: string, videoId: string, pattern: string): Promise<void> {
-  const file = path.join(videoDir, ...videoKeys.poster(videoId).split('/'));
-  await mkdir(path.dirname(file), { recursive: true });
-  await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `${pattern}=size=320x180`, '-frames:v', '1', file]);
-}
+import { makePoster } from '../fixtures/watchable-videos.ts';
 
 /** A desktop and a phone. */
 const WIDTHS = [1280, 390] as const;

@@ -1,59 +1,16 @@
 // Up next's Play starts the next video only on the page it opens, right then: the note it leaves in
 // the tab (public/js/up-next.js) must not start a video the viewer opens later some other way.
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import type { Knex } from 'knex';
 import type { Page } from 'playwright-core';
 import test from 'tape';
 import { openBrowser, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
-import { seedSearchableVideo } from '../fixtures/search-videos.ts';
 import { seedAccount } from '../helpers/accounts.ts';
-import { FFMPEG } from '../fixtures/video-sources.ts';
-import { videoKeys } from '../../src/video-store/index.ts';
+import { playToTheEnd, seedWatchableVideo } from '../fixtures/watchable-videos.ts';
 
-const run = promisify(execFile);
-
-/** A listed video of `ownerId` with a 2 s MP4 Chromium plays. */
-async function playableVideo(db: Knex, videoDir: string, ownerId: string, title: string, minutesAgo: number, seconds = 2): Promise<string> {
-  const videoId = await seedSearchableVideo(db, { ownerId, title });
-  const publishedAt = new Date(Date.now() - minutesAgo * 60_000);
-  await db('video_search').where({ video_id: videoId }).update({ published_at: publishedAt });
-  await db('videos').where({ video_id: videoId }).update({ published_at: publishedAt, width: 320, height: 180, duration_seconds: seconds });
-  const file = path.join(videoDir, ...videoKeys.transcoded(videoId).split('/'));
-  await mkdir(path.dirname(file), { recursive: true });
-  const pattern = `testsrc=size=320x180:rate=10:duration=${seconds}`;
-  await run(FFMPEG, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    pattern,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    file,
-  ]);
-  return videoId;
-}
-
+/** To the end of the page's video, until up next offers Play. */
 async function toTheEnd(page: Page): Promise<void> {
-  await page.evaluate(`(async () => {
-    const video = document.querySelector('video');
-    video.muted = true;
-    await new Promise((resolve) => (video.readyState >= 1 ? resolve() : video.addEventListener('loadedmetadata', resolve, { once: true })));
-    video.currentTime = Math.max(0, video.duration - 0.3);
-    await video.play();
-  })()`);
+  await playToTheEnd(page);
   await page.waitForSelector('.up-next-offer a:has-text("Play")', { timeout: 10_000 });
 }
 
@@ -72,8 +29,8 @@ test('in Chromium: Play opened in a new tab, or a Play long ago, leaves no note 
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
     const ownerId = '6a1f0c1e-7f0e-4c55-8d7e-2a0b9a3c4d01';
-    const watched = await playableVideo(db, videoDir, ownerId, 'Knitting a scarf, part one', 30);
-    const next = await playableVideo(db, videoDir, ownerId, 'Knitting a scarf, part two', 10);
+    const watched = await seedWatchableVideo(db, videoDir, 'testsrc', { ownerId, title: 'Knitting a scarf, part one', minutesAgo: 30, playableSeconds: 2 });
+    const next = await seedWatchableVideo(db, videoDir, 'testsrc', { ownerId, title: 'Knitting a scarf, part two', minutesAgo: 10, playableSeconds: 2 });
 
     const context = await browser.newContext();
     const page = await context.newPage();
@@ -131,8 +88,8 @@ test('in Chromium: Play at the end of a video opens the next one where the viewe
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
     const ownerId = '6a1f0c1e-7f0e-4c55-8d7e-2a0b9a3c4d02';
-    const watched = await playableVideo(db, videoDir, ownerId, 'Sourdough, the starter', 30);
-    const next = await playableVideo(db, videoDir, ownerId, 'Sourdough, the first loaf', 10, 12);
+    const watched = await seedWatchableVideo(db, videoDir, 'testsrc', { ownerId, title: 'Sourdough, the starter', minutesAgo: 30, playableSeconds: 2 });
+    const next = await seedWatchableVideo(db, videoDir, 'testsrc', { ownerId, title: 'Sourdough, the first loaf', minutesAgo: 10, playableSeconds: 12 });
     const viewer = await seedAccount(db);
     // Part-way through the next one already (as the playback projection keeps it): stopped at 0:06.
     await db('playback_positions').insert({

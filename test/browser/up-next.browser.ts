@@ -1,56 +1,13 @@
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
-import type { Knex } from 'knex';
 import type { Page } from 'playwright-core';
 import test from 'tape';
 import { expectAccessible } from '../helpers/axe.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
-import { seedSearchableVideo, type Seeded } from '../fixtures/search-videos.ts';
-import { FFMPEG } from '../fixtures/video-sources.ts';
-import { videoKeys } from '../../src/video-store/index.ts';
-
-const run = promisify(execFile);
+import { playToTheEnd, seedWatchableVideo } from '../fixtures/watchable-videos.ts';
 
 /** A desktop and a phone. */
 const WIDTHS = [1280, 390] as const;
-const FFMPEG_QUIET = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i'];
-
-/** A video in both read models, with a poster (a test pattern) and, when `playable`, a short MP4 Chromium plays. */
-async function seedVideo(db: Knex, videoDir: string, pattern: string, columns: Seeded & { playable?: boolean; minutesAgo: number }): Promise<string> {
-  const { playable = false, minutesAgo, ...rest } = columns;
-  const videoId = await seedSearchableVideo(db, rest);
-  const publishedAt = new Date(Date.now() - minutesAgo * 60_000);
-  await db('video_search').where({ video_id: videoId }).update({ published_at: publishedAt });
-  await db('videos')
-    .where({ video_id: videoId })
-    .update({ published_at: publishedAt, width: 320, height: 180, duration_seconds: playable ? 2 : 90 + minutesAgo * 7 });
-  const poster = path.join(videoDir, ...videoKeys.poster(videoId).split('/'));
-  await mkdir(path.dirname(poster), { recursive: true });
-  await run(FFMPEG, [...FFMPEG_QUIET, `${pattern}=size=320x180`, '-frames:v', '1', poster]);
-  if (playable) {
-    const file = path.join(videoDir, ...videoKeys.transcoded(videoId).split('/'));
-    await mkdir(path.dirname(file), { recursive: true });
-    await run(FFMPEG, [
-      ...FFMPEG_QUIET,
-      `${pattern}=size=320x180:rate=10:duration=2`,
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-pix_fmt',
-      'yuv420p',
-      '-movflags',
-      '+faststart',
-      file,
-    ]);
-  }
-  return videoId;
-}
-
 test('in Chromium: the watch page lists up next, and when the video ends offers the first (a Play link, announced, no autoplay); accessible and within 390 px', async (t) => {
   const scope = createScope();
   try {
@@ -60,21 +17,26 @@ test('in Chromium: the watch page lists up next, and when the video ends offers 
     const browser = await openBrowser(scope);
     const ownerId = '0d6f6c55-8f3e-4b8e-9a55-1f7c3c2b9a01';
     await db('user_profiles').insert({ user_id: ownerId, display_name: 'Grace Hopper', handle: 'grace' });
-    const watched = await seedVideo(db, videoDir, 'testsrc', { ownerId, title: 'Kubernetes networking basics', playable: true, minutesAgo: 30 });
-    const next = await seedVideo(db, videoDir, 'smptebars', { ownerId, title: 'Kubernetes networking, part two: services', playable: true, minutesAgo: 10 });
-    await seedVideo(db, videoDir, 'rgbtestsrc', { ownerId, title: 'Writing a Dockerfile that builds in seconds', minutesAgo: 60 });
-    await seedVideo(db, videoDir, 'testsrc2', {
+    const watched = await seedWatchableVideo(db, videoDir, 'testsrc', { ownerId, title: 'Kubernetes networking basics', playableSeconds: 2, minutesAgo: 30 });
+    const next = await seedWatchableVideo(db, videoDir, 'smptebars', {
+      ownerId,
+      title: 'Kubernetes networking, part two: services',
+      playableSeconds: 2,
+      minutesAgo: 10,
+    });
+    await seedWatchableVideo(db, videoDir, 'rgbtestsrc', { ownerId, title: 'Writing a Dockerfile that builds in seconds', minutesAgo: 60 });
+    await seedWatchableVideo(db, videoDir, 'testsrc2', {
       title: 'Networking in Kubernetes clusters, from pods to ingress controllers and everything between',
       creatorName: 'Ada Lovelace',
       minutesAgo: 5,
     });
-    await seedVideo(db, videoDir, 'smptehdbars', {
+    await seedWatchableVideo(db, videoDir, 'smptehdbars', {
       title: 'Service meshes',
       description: 'When Kubernetes networking gets complicated.',
       creatorName: 'Linus',
       minutesAgo: 6,
     });
-    await seedVideo(db, videoDir, 'yuvtestsrc', { title: 'Kubernetes basics for developers', creatorName: 'Margaret Hamilton', minutesAgo: 7 });
+    await seedWatchableVideo(db, videoDir, 'yuvtestsrc', { title: 'Kubernetes basics for developers', creatorName: 'Margaret Hamilton', minutesAgo: 7 });
 
     const page = await (await browser.newContext()).newPage();
     const check = async (label: string, shot: string) => {
@@ -95,13 +57,7 @@ test('in Chromium: the watch page lists up next, and when the video ends offers 
     await check('the watch page with up next', 'watch-up-next');
 
     await page.setViewportSize({ width: 1280, height: 900 });
-    await page.evaluate(`(async () => {
-      const video = document.querySelector('video');
-      video.muted = true;
-      await new Promise((resolve) => (video.readyState >= 1 ? resolve() : video.addEventListener('loadedmetadata', resolve, { once: true })));
-      video.currentTime = Math.max(0, video.duration - 0.3);
-      await video.play();
-    })()`);
+    await playToTheEnd(page);
     await page.waitForSelector('.up-next-offer >> text=Up next:', { timeout: 10_000 });
     t.equal(
       (await page.locator('.up-next-offer__text').textContent())?.trim(),
@@ -114,11 +70,7 @@ test('in Chromium: the watch page lists up next, and when the video ends offers 
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.locator('.up-next-offer button:has-text("Not now")').press('Enter');
     t.equal(await page.evaluate('document.querySelector(".up-next-offer").childElementCount'), 0, '"Not now" (by keyboard) takes the offer away');
-    await page.evaluate(`(async () => {
-      const video = document.querySelector('video');
-      video.currentTime = Math.max(0, video.duration - 0.3);
-      await video.play();
-    })()`);
+    await playToTheEnd(page);
     const play = page.locator('.up-next-offer a:has-text("Play")');
     await play.waitFor({ timeout: 10_000 });
     t.equal(
