@@ -4,41 +4,45 @@ import test from 'tape';
 import { videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { expectAccessible } from '../helpers/axe.ts';
-import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { createScope } from '../helpers/scope.ts';
+import { logInAs, openBrowser, screenshot, serve } from '../helpers/chromium.ts';
+import { createScope, type Scope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { makeVideo, tempDir } from '../fixtures/video-sources.ts';
+
+type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
+
+/** A listed public video of 20 s that Chromium plays, straight into the catalog. */
+async function twentySeconds(system: TestSystem, scope: Scope, dirPrefix: string, name: string): Promise<string> {
+  const videoId = randomUUID();
+  const source = await makeVideo(await tempDir(scope, dirPrefix), { width: 320, height: 240, seconds: 20 });
+  const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
+  await system.db('videos').insert({
+    video_id: videoId,
+    name,
+    status: 'published',
+    visibility: 'public',
+    transcoded_uri: transcoded.uri,
+    poster_uri: transcoded.uri,
+    duration_seconds: 20,
+    width: 320,
+    height: 240,
+    published_at: new Date(),
+  });
+  return videoId;
+}
 
 test('in Chromium: the player remembers where a viewer stopped (pause, leaving the page); home lists it; the watch page resumes there or starts over', async (t) => {
   const scope = createScope();
   try {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
-    const videoId = randomUUID();
-    const source = await makeVideo(await tempDir(scope, 'browser-resume-'), { width: 320, height: 240, seconds: 20 });
-    const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
-    await system.db('videos').insert({
-      video_id: videoId,
-      name: 'A video to come back to',
-      status: 'published',
-      visibility: 'public',
-      transcoded_uri: transcoded.uri,
-      poster_uri: transcoded.uri,
-      duration_seconds: 20,
-      width: 320,
-      height: 240,
-      published_at: new Date(),
-    });
+    const videoId = await twentySeconds(system, scope, 'browser-resume-', 'A video to come back to');
     const viewer = await seedAccount(system.db);
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    await page.goto(`${base}/auth/log-in`);
-    await page.fill('#email', viewer.email);
-    await page.fill('#password', viewer.password);
-    await page.click('button:has-text("Log in")');
-    await page.waitForURL(`${base}/`);
+    await logInAs(page, base, viewer);
 
     const watchUrl = `${base}/videos/${videoId}`;
     const stoppedAt = async (seconds: number) =>
@@ -110,30 +114,12 @@ test('in Chromium: opening a watch page and leaving it without playing keeps the
   try {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
-    const videoId = randomUUID();
-    const source = await makeVideo(await tempDir(scope, 'browser-leave-'), { width: 320, height: 240, seconds: 20 });
-    const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(source));
-    await system.db('videos').insert({
-      video_id: videoId,
-      name: 'A video looked at, not played',
-      status: 'published',
-      visibility: 'public',
-      transcoded_uri: transcoded.uri,
-      poster_uri: transcoded.uri,
-      duration_seconds: 20,
-      width: 320,
-      height: 240,
-      published_at: new Date(),
-    });
+    const videoId = await twentySeconds(system, scope, 'browser-leave-', 'A video looked at, not played');
     const viewer = await seedAccount(system.db);
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
     const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    await page.goto(`${base}/auth/log-in`);
-    await page.fill('#email', viewer.email);
-    await page.fill('#password', viewer.password);
-    await page.click('button:has-text("Log in")');
-    await page.waitForURL(`${base}/`);
+    await logInAs(page, base, viewer);
 
     await page.goto(`${base}/videos/${videoId}`);
     // Every report the page would send on leaving, recorded instead of sent.

@@ -7,7 +7,7 @@ import test from 'tape';
 import { POSTER_CANDIDATES, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
-import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
+import { logInAs, openBrowser, screenshot, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
@@ -76,11 +76,7 @@ test('in Chromium, the issue’s walk: search with a typo → open the result �
     const base = await serve(scope, system.app);
     const browser = await openBrowser(scope);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${base}/auth/log-in`);
-    await page.fill('#email', viewer.email);
-    await page.fill('#password', viewer.password);
-    await page.click('button:has-text("Log in")');
-    await page.waitForURL(`${base}/`);
+    await logInAs(page, base, viewer);
 
     // The header's search box, with a typo.
     await page.fill('form[role="search"] input[name="q"]', 'kubernets');

@@ -2,7 +2,7 @@
 // the tab (public/js/up-next.js) must not start a video the viewer opens later some other way.
 import type { Page } from 'playwright-core';
 import test from 'tape';
-import { openBrowser, serve } from '../helpers/chromium.ts';
+import { logInAs, openBrowser, serve } from '../helpers/chromium.ts';
 import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { seedAccount } from '../helpers/accounts.ts';
@@ -102,11 +102,7 @@ test('in Chromium: Play at the end of a video opens the next one where the viewe
     });
 
     const page = await (await browser.newContext()).newPage();
-    await page.goto(`${base}/auth/log-in`);
-    await page.fill('#email', viewer.email);
-    await page.fill('#password', viewer.password);
-    await page.click('button:has-text("Log in")');
-    await page.waitForURL(`${base}/`);
+    await logInAs(page, base, viewer);
 
     await page.goto(`${base}/videos/${watched}`);
     await toTheEnd(page);

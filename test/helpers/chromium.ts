@@ -31,3 +31,12 @@ export async function serve(scope: Scope, app: RequestListener): Promise<string>
 export async function screenshot(page: Page, name: string): Promise<void> {
   if (process.env.SAVE_SCREENSHOTS) await page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
 }
+
+/** Logs `account` in through the site's own form, and waits for the home page it leads to. */
+export async function logInAs(page: Page, base: string, account: { readonly email: string; readonly password: string }): Promise<void> {
+  await page.goto(`${base}/auth/log-in`);
+  await page.fill('#email', account.email);
+  await page.fill('#password', account.password);
+  await page.click('button:has-text("Log in")');
+  await page.waitForURL(`${base}/`);
+}
