@@ -248,9 +248,11 @@ test('search: a search that outlasts its statement timeout is cut off: a 503 tha
   t.pass('the connection went back to the pool in a good state: the next page works');
 });
 
-test('search, through the events: a published video is found by its creator’s name, by their new name after a rename, and not once it is a draft', async (t) => {
-  const system = await testSystem(t);
-  system.start();
+/**
+ * A creator registered through identity's events, with their video accepted, published and named
+ * through the publishing events; `found(q)` says whether a search for q lists that video.
+ */
+async function creatorsVideo(system: Awaited<ReturnType<typeof testSystem>>, displayName: string, handlePrefix: string, title: string) {
   const store = system.messageStore;
   const personalData = createPersonalData(system.db);
   const ownerId = randomUUID();
@@ -259,12 +261,19 @@ test('search, through the events: a published video is found by its creator’s 
   await identity('Registered', {
     email: await personalData.seal(ownerId, uniqueEmail()),
     passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
-    displayName: await personalData.seal(ownerId, 'Barbara Liskov'),
-    handle: await personalData.seal(ownerId, `b-${ownerId.slice(0, 8)}`),
+    displayName: await personalData.seal(ownerId, displayName),
+    handle: await personalData.seal(ownerId, `${handlePrefix}-${ownerId.slice(0, 8)}`),
   });
   const video = { videoId: randomUUID(), ownerId };
-  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Substitution in practice'));
+  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, title));
   const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+  return { store, personalData, ownerId, identity, video, found };
+}
+
+test('search, through the events: a published video is found by its creator’s name, by their new name after a rename, and not once it is a draft', async (t) => {
+  const system = await testSystem(t);
+  system.start();
+  const { store, personalData, ownerId, identity, video, found } = await creatorsVideo(system, 'Barbara Liskov', 'b', 'Substitution in practice');
 
   await waitUntil('the video is found by its creator’s name', () => found('liskov'));
   t.pass('found by the creator’s name');
@@ -280,20 +289,7 @@ test('search, through the events: an erased creator’s name is no longer search
   // Polling searches: more than the default allowance.
   const system = await testSystem(t, { searchLimit: { points: 10_000, windowSeconds: 60 } });
   system.start();
-  const store = system.messageStore;
-  const personalData = createPersonalData(system.db);
-  const ownerId = randomUUID();
-  const identity = async (type: string, data: Record<string, unknown>) =>
-    store.write(identityStreamName(ownerId), { id: randomUUID(), type, data: { userId: ownerId, ...data }, metadata: {} });
-  await identity('Registered', {
-    email: await personalData.seal(ownerId, uniqueEmail()),
-    passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
-    displayName: await personalData.seal(ownerId, 'Grace Hopperson'),
-    handle: await personalData.seal(ownerId, `g-${ownerId.slice(0, 8)}`),
-  });
-  const video = { videoId: randomUUID(), ownerId };
-  await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, 'Compilers for everyone'));
-  const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+  const { store, personalData, ownerId, identity, video, found } = await creatorsVideo(system, 'Grace Hopperson', 'g', 'Compilers for everyone');
   await waitUntil('found by the creator’s name', () => found('hopperson'));
 
   await personalData.erase(ownerId);
