@@ -38,7 +38,10 @@ export async function ensureDatabase(url: string, logger: Logger, template?: str
   const admin = new pg.Client({ connectionString: maintenanceUrl(url) });
   await admin.connect();
   try {
-    const from = template ? ` TEMPLATE ${quoteIdentifier(template)}` : '';
+    // A clone copies the template's files instead of writing every page through the WAL
+    // (PostgreSQL 15's default): a third of the server's CPU for a small template, and the test
+    // run clones hundreds of them.
+    const from = template ? ` TEMPLATE ${quoteIdentifier(template)} STRATEGY FILE_COPY` : '';
     await admin.query(`CREATE DATABASE ${quoteIdentifier(name)}${from}`);
     logger.info({ database: name }, 'created database');
     return true;
