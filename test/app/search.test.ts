@@ -217,6 +217,34 @@ test('search: similarVideos finds public videos sharing the title’s words, nev
   t.equal((await similarVideos(db, hidden, 5)).length, 1, 'an unlisted video is asked about, only public ones come back');
 });
 
+test('search: similarVideos looks for the title’s rarest words: a word most videos have does not bring them', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  // "Introduction" is the title's longest word, which is what is taken when nothing is known of
+  // the words; the statistics ANALYZE keeps say most videos have it.
+  const source = await seedVideo(db, { title: 'Introduction to zeppelins, quokkas, marmosets and axolotls' });
+  const rare = await seedVideo(db, { title: 'Axolotls at home' });
+  for (let part = 1; part <= 12; part += 1) await seedVideo(db, { title: `Introduction to gardening, part ${part}` });
+  await db.raw('ANALYZE video_search');
+  t.deepEqual(
+    (await similarVideos(db, source, 5)).map((video) => video.videoId),
+    [rare],
+    'the video sharing a rare word, not the newer ones sharing only the common word',
+  );
+});
+
+test('search: similarVideos ranks a bounded few, and those holding every word it looks for are among them', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const source = await seedVideo(db, { title: 'Zeppelins and quokkas' });
+  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Zeppelins, part ${part}` });
+  // Last in the table, where a read of the first few that hold any of the words never gets to.
+  const both = await seedVideo(db, { title: 'Quokkas on zeppelins' });
+  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
+  t.equal(found[0], both, 'the one with both words, first');
+  t.equal(found.length, 4, 'with the first three that hold either word: no more were ranked');
+});
+
 test('search: close matches compare the words asked for, without quotes, "or" or the words left out', (t) => {
   t.deepEqual(likenessTerms('kubernetes -minutes "deep dive" or -"ten min"'), { wanted: 'kubernetes deep dive', unwanted: '"minutes" or "ten min"' });
   t.deepEqual(likenessTerms('well-known -'), { wanted: 'well-known -', unwanted: '' }, 'a hyphen inside a word, or alone, is no minus');

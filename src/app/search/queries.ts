@@ -219,31 +219,61 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
   };
 }
 
-/** At most this many of a title's words make the similarity query. */
-const SIMILAR_TERMS = 12;
+/**
+ * How many of a title's words the similarity query looks for: the rarest ones, by PostgreSQL's
+ * own count of how many documents hold each word (pg_stats' most common elements of
+ * `video_search.document`, kept by ANALYZE). On the 100,000-video catalog a title's every word
+ * ORed matched tens of thousands of videos, each ranked: 43 ms at p50 and 128 ms at p99, one
+ * query at a time (docs/benchmarks.md).
+ */
+const SIMILAR_TERMS = 4;
+/**
+ * At most this many videos holding all of those words, and this many holding any of them, are
+ * ranked: the bound holds when every word is common, or the table was never analysed.
+ */
+const SIMILAR_CANDIDATES = 500;
 
 /**
  * Public videos that share words with `videoId`'s title, most alike first (its words in their
  * titles rank above their creators' names and descriptions), never the video itself. Any video
  * may be asked about (an unlisted one's page too); nothing but listed videos is returned. For the
- * watch page's "up next".
+ * watch page's "up next". Words no statistics name count as rare, and among them longer first.
  */
-export async function similarVideos(db: Knex, videoId: string, limit: number): Promise<SimilarVideo[]> {
+export async function similarVideos(db: Knex, videoId: string, limit: number, candidates = SIMILAR_CANDIDATES): Promise<SimilarVideo[]> {
   const result = await db.raw<{
     rows: Array<CardRow & { views: string | null }>;
   }>(
     `WITH source AS (
-       SELECT s.video_id,
-              (SELECT string_agg(quote_literal(term), ' | ') FROM (
-                 SELECT unnest(tsvector_to_array(to_tsvector('video_search', coalesce(s.title, '')))) AS term LIMIT ?
-               ) terms) AS terms
-       FROM video_search s WHERE s.video_id = ?::uuid
+       SELECT s.video_id, to_tsvector('video_search', coalesce(s.title, '')) AS words FROM video_search s WHERE s.video_id = ?::uuid
+     ),
+     common AS (
+       SELECT e.word, e.share
+       FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) e(word, share)
+       WHERE st.schemaname = current_schema() AND st.tablename = 'video_search' AND st.attname = 'document' AND e.word IS NOT NULL
+     ),
+     picked AS (
+       SELECT to_tsquery('simple', string_agg(quote_literal(t.term), ' | ')) AS any_word,
+              to_tsquery('simple', string_agg(quote_literal(t.term), ' & ')) AS every_word
+       FROM (
+         SELECT t.term FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
+         LEFT JOIN common c ON c.word = t.term
+         ORDER BY coalesce(c.share, 0), length(t.term) DESC, t.term
+         LIMIT ?
+       ) t
+     ),
+     candidates AS (
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.every_word IS NOT NULL AND s.listed AND s.document @@ picked.every_word AND s.video_id <> source.video_id
+        LIMIT ?)
+       UNION
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.any_word IS NOT NULL AND s.listed AND s.document @@ picked.any_word AND s.video_id <> source.video_id
+        LIMIT ?)
      ),
      alike AS (
-       SELECT s.video_id, ts_rank(s.document, q) AS score, s.published_at
-       FROM source, to_tsquery('simple', source.terms) q, video_search s
-       WHERE source.terms IS NOT NULL AND s.listed AND s.video_id <> source.video_id AND s.document @@ q
-       ORDER BY score DESC, s.published_at DESC, s.video_id DESC
+       SELECT c.video_id, ts_rank(c.document, picked.any_word) AS score, c.published_at
+       FROM candidates c, picked
+       ORDER BY score DESC, c.published_at DESC, c.video_id DESC
        LIMIT ?
      )
      SELECT alike.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
@@ -252,7 +282,7 @@ export async function similarVideos(db: Knex, videoId: string, limit: number): P
      JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
      LEFT JOIN user_profiles p ON p.user_id = v.owner_id
      ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
-    [SIMILAR_TERMS, videoId, limit],
+    [videoId, SIMILAR_TERMS, candidates, candidates, limit],
   );
   return result.rows.map((row) => ({ ...cardVideo(row), views: Number(row.views ?? 0) }));
 }
