@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'tape';
 import { assign } from './helpers/shards.ts';
 
@@ -37,6 +39,23 @@ test('shards: an untimed file is guessed from files of its kind, so a quick unit
   t.ok(
     withRegex.some((file) => file.startsWith('new')),
     'the slow unit file does not get a shard to itself while four new database tests pile onto the other',
+  );
+  t.end();
+});
+
+test('shards: the committed seconds per file (a clean clone’s only timings) name test files that exist, each with a figure', (t) => {
+  const root = path.resolve(import.meta.dirname, '..');
+  const baseline = JSON.parse(readFileSync(path.join(import.meta.dirname, 'shard-timings.json'), 'utf8')) as Record<string, unknown>;
+  const entries = Object.entries(baseline);
+  t.ok(entries.length > 100, `${entries.length} files`);
+  t.deepEqual(
+    entries.filter(([file]) => !existsSync(path.join(root, file))).map(([file]) => file),
+    [],
+    'no file that is gone (copy the cache over it when files move)',
+  );
+  t.ok(
+    entries.every(([, seconds]) => typeof seconds === 'number' && seconds >= 0),
+    'seconds, as numbers',
   );
   t.end();
 });
