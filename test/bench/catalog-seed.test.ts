@@ -12,7 +12,7 @@ import { createMessageStorePool } from '../../src/message-store/index.ts';
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const SIZES = { videos: 30, creators: 5, viewings: 300 };
+const SIZES = { videos: 30, creators: 5, viewings: 300, playback: 60 };
 
 /** Plans the seed's catalog, seeds it into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
 async function seeded(seed: string): Promise<{ plan: CatalogPlan; urls: DatabaseUrls }> {
