@@ -1,3 +1,4 @@
+import { WATCHED_FRACTION } from '../../src/app/playback/queries.ts';
 import { POSTER_CANDIDATES, videoPublishingStreamName, type Visibility } from '../../src/contracts/video-publishing.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import type { Message } from '../../src/message-store/index.ts';
@@ -14,9 +15,12 @@ export interface CatalogSizes {
   readonly videos: number;
   readonly creators: number;
   readonly viewings: number;
+  /** Playback reports (PlaybackProgressed) of logged-in viewers. */
+  readonly playback: number;
 }
 
-export const FULL_SIZES: CatalogSizes = { videos: 100_000, creators: 1_000, viewings: 2_000_000 };
+/** Playback reports are 15 % of the viewings' number: the logged-in viewers' share (LOGGED_IN_SHARE). */
+export const FULL_SIZES: CatalogSizes = { videos: 100_000, creators: 1_000, viewings: 2_000_000, playback: 300_000 };
 
 /** What becomes of a video after it is converted. Only `public` is listed. */
 export type Fate = 'public' | 'draft' | 'unpublished' | 'unlisted' | 'madeUnlisted' | 'deleted' | 'takenDown';
@@ -252,8 +256,11 @@ function spreadOverDays(total: number): number[] {
 }
 
 export function planCatalog(seed: string, sizes: CatalogSizes): CatalogPlan {
-  for (const [name, value] of Object.entries(sizes))
-    if (!Number.isInteger(value) || value < (name === 'viewings' ? 0 : 1)) throw new Error(`--${name} must be a whole number (at least 1), not ${value}`);
+  for (const [name, value] of Object.entries(sizes)) {
+    // A catalog without viewings or playback reports is still a catalog.
+    const least = name === 'viewings' || name === 'playback' ? 0 : 1;
+    if (!Number.isInteger(value) || value < least) throw new Error(`--${name} must be a whole number (at least ${least}), not ${value}`);
+  }
   const random = seededRandom(`${seed}/catalog`);
   const creators = planCreators(sizes.creators, random);
   // Some creators publish far more than others.
@@ -396,5 +403,54 @@ export function* viewingBatches(plan: CatalogPlan, batchSize: number): Generator
       }
     }
     if (batch.length > 0) yield { daysAgo, messages: batch };
+  }
+}
+
+/**
+ * A playback report as a logged-in viewer's player posts it (POST /playback/<videoId>), before
+ * write.ts seals its video id with the viewer's key and makes it a PlaybackProgressed.
+ */
+export interface PlannedReport {
+  readonly id: string;
+  readonly traceId: string;
+  readonly userId: string;
+  readonly videoId: string;
+  readonly positionSeconds: number;
+  readonly durationSeconds: number;
+}
+
+/** The player reports where it is about this often while a video plays (public/js/playback.js). */
+const REPORT_EVERY_SECONDS = 15;
+/** Share of watches that end at the very end of the video: finished, so never offered to resume. */
+const FINISHED_SHARE = 0.25;
+/** Share of watches the player reports two to four times, at increasing positions, rather than once. */
+const SEVERAL_REPORTS_SHARE = 0.4;
+
+/**
+ * The playback reports, `plan.sizes.playback` of them, watch after watch: a logged-in viewer (a
+ * creator, as in viewingBatches) watches a listed video (Zipf-like popularity, s = 1, over a
+ * shuffled order) and stops part-way, or at the very end, with one report or two to four a
+ * player interval apart. Positions are in tenths of a second, as a player reports them. From a
+ * random generator of their own, so the rest of the catalog is the same with or without them.
+ */
+export function* playbackReports(plan: CatalogPlan): Generator<PlannedReport> {
+  const random = seededRandom(`${plan.seed}/playback`);
+  const listed = plan.videos.filter(isListed);
+  if (listed.length === 0 || plan.sizes.playback === 0) return;
+  const byPopularity = shuffle([...listed], random);
+  const rank = zipfSampler(byPopularity.length, 1, random);
+  // Down, so a part-way position never rounds up to a finished one.
+  const tenths = (seconds: number) => Math.floor(seconds * 10) / 10;
+  for (let left = plan.sizes.playback; left > 0;) {
+    const { userId } = random.pick(plan.creators);
+    const { videoId, durationSeconds } = byPopularity[rank()]!;
+    const reports = Math.min(left, random.next() < SEVERAL_REPORTS_SHARE ? 2 + random.int(3) : 1);
+    // Where the viewer stopped: at the end, or past the first seconds and short of WATCHED_FRACTION.
+    const last = random.next() < FINISHED_SHARE ? durationSeconds : 10 + random.next() * (durationSeconds * WATCHED_FRACTION - 10);
+    // The reports before it, a player interval apart (closer on a short watch): increasing, in stream order.
+    const step = Math.min(REPORT_EVERY_SECONDS, last / reports);
+    for (let before = reports - 1; before >= 0; before -= 1)
+      yield { id: random.uuid(), traceId: random.uuid(), userId, videoId, positionSeconds: tenths(last - before * step), durationSeconds };
+    left -= reports;
   }
 }

@@ -1,12 +1,13 @@
-// npm run bench:seed-catalog -- [--videos 100000] [--creators 1000] [--viewings 2000000] [--seed 19]
-//                               [--batch 1000] [--writers 3] [--no-catch-up] [--json <file>]
+// npm run bench:seed-catalog -- [--videos 100000] [--creators 1000] [--viewings 2000000] [--playback 300000]
+//                               [--seed 19] [--batch 1000] [--writers 3] [--no-catch-up] [--json <file>]
 // npm run bench:seed-catalog -- --drop <name>   (or --drop-all)
 //
-// A big catalog for benchmarks (never for npm start): creators, published videos and viewings
-// written through Message DB into a fresh pair of databases on the server BENCH_DATABASE_URL
-// names (the role must be allowed to create databases), then the real system started on them
-// until every subscriber has caught up, each one's time printed. The databases are left for
-// later measurements, their URLs printed; --drop <name> or --drop-all removes them.
+// A big catalog for benchmarks (never for npm start): creators, published videos, viewings and
+// the logged-in viewers' playback reports (--playback 0 for none) written through Message DB
+// into a fresh pair of databases on the server BENCH_DATABASE_URL names (the role must be
+// allowed to create databases), then the real system started on them until every subscriber
+// has caught up, each one's time printed. The databases are left for later measurements, their
+// URLs printed; --drop <name> or --drop-all removes them.
 // docs/benchmarks.md says what is written and what the store's clock makes of the 30 days.
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -97,6 +98,7 @@ async function main(argv: readonly string[]): Promise<void> {
       videos: { type: 'string' },
       creators: { type: 'string' },
       viewings: { type: 'string' },
+      playback: { type: 'string' },
       seed: { type: 'string' },
       batch: { type: 'string' },
       writers: { type: 'string' },
@@ -114,6 +116,7 @@ async function main(argv: readonly string[]): Promise<void> {
     videos: whole('videos', values.videos, FULL_SIZES.videos),
     creators: whole('creators', values.creators, FULL_SIZES.creators),
     viewings: whole('viewings', values.viewings, FULL_SIZES.viewings, 0),
+    playback: whole('playback', values.playback, FULL_SIZES.playback, 0),
   };
   const seed = values.seed ?? '19';
   const batchSize = whole('batch', values.batch, 1_000);
@@ -122,7 +125,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const urls = { messageStoreUrl: databaseUrl(server, `${name}_ms`), databaseUrl: databaseUrl(server, `${name}_app`) };
 
   log(
-    `catalog ${name}: ${sizes.creators.toLocaleString('en')} creators, ${sizes.videos.toLocaleString('en')} videos, ${sizes.viewings.toLocaleString('en')} viewings, seed ${seed}`,
+    `catalog ${name}: ${sizes.creators.toLocaleString('en')} creators, ${sizes.videos.toLocaleString('en')} videos, ${sizes.viewings.toLocaleString('en')} viewings, ${sizes.playback.toLocaleString('en')} playback reports, seed ${seed}`,
   );
   const plan = planCatalog(seed, sizes);
   log(

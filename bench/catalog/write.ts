@@ -4,13 +4,14 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { registrationEmailId } from '../../src/components/identity/ids.ts';
 import { identityEmailStreamName, identityHandleStreamName, identityStreamName } from '../../src/contracts/identity.ts';
+import { playbackStreamName, type PlaybackProgressed } from '../../src/contracts/playback.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { messageVersions } from '../../src/contracts/versions.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import type { Logger } from '../../src/logger.ts';
 import { assertStreamName, createMessageStorePool, type VersionRegistry } from '../../src/message-store/index.ts';
-import { createPersonalData } from '../../src/personal-data/seal.ts';
-import { seededRandom, videoMessages, viewingBatches, type CatalogPlan, type Creator, type Planned } from './generate.ts';
+import { createPersonalData, type PersonalData } from '../../src/personal-data/seal.ts';
+import { playbackReports, seededRandom, videoMessages, viewingBatches, type CatalogPlan, type Creator, type Planned, type PlannedReport } from './generate.ts';
 
 /** The password every benchmark creator has (they are throwaway accounts on throwaway databases). */
 export const BENCH_CREATOR_PASSWORD = 'bench-password';
@@ -18,7 +19,7 @@ export const BENCH_CREATOR_PASSWORD = 'bench-password';
 export interface WriteOptions {
   /** The message store's pool (createMessageStorePool: Message DB's role and search path). */
   readonly pool: pg.Pool;
-  /** The app database, for the personal-data keys that seal the creators' fields. */
+  /** The app database, for the personal-data keys that seal the creators' fields and the playback reports' videos. */
   readonly db: Knex;
   readonly versions: Pick<VersionRegistry, 'currentVersion'>;
   /** Messages per write_message statement (one transaction). */
@@ -34,7 +35,7 @@ export interface WriteProgress {
   readonly total: number;
 }
 
-export type Phase = 'creators' | 'videos' | 'viewings';
+export type Phase = 'creators' | 'videos' | 'viewings' | 'playback';
 
 export interface PhaseFigures {
   readonly phase: Phase;
@@ -131,12 +132,30 @@ async function registrationMessages(creator: Creator, passwordHash: string, seal
 }
 
 /**
+ * A report as the playback app writes it for the player's POST: the video id sealed with the
+ * viewer's key (made on first use, as the app's seal makes it), to the viewer's own stream.
+ */
+async function progressed(report: PlannedReport, personalData: PersonalData): Promise<Planned> {
+  const { id, traceId, userId, videoId, positionSeconds, durationSeconds } = report;
+  const message: PlaybackProgressed = {
+    id,
+    type: 'PlaybackProgressed',
+    data: { userId, videoId: await personalData.seal(userId, videoId), positionSeconds, durationSeconds },
+    metadata: { traceId, userId },
+  };
+  return { stream: playbackStreamName(userId), message };
+}
+
+/** Playback reports held at once before they are written (sealed a batch at a time as they go). */
+const PLAYBACK_ROUND = 50_000;
+
+/**
  * Writes the plan into an empty store: the creators, then the videos, then the viewings day by
- * day from the oldest, each phase finished before the next begins (a video's owner is registered
- * before it, a viewing's video published before it). Within a phase, `writers` statements of
- * `batchSize` messages run at once. Every message goes through Message DB's write_message, so the
- * store's `time` is the moment of writing: see docs/benchmarks.md for what that means for the
- * viewings' 30 simulated days.
+ * day from the oldest, then the playback reports, each phase finished before the next begins (a
+ * video's owner is registered before it, a viewing's or a report's video published before it).
+ * Within a phase, `writers` statements of `batchSize` messages run at once. Every message goes
+ * through Message DB's write_message, so the store's `time` is the moment of writing: see
+ * docs/benchmarks.md for what that means for the viewings' 30 simulated days.
  */
 export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Promise<PhaseFigures[]> {
   const { pool, db, versions, batchSize, writers, onProgress } = options;
@@ -185,23 +204,25 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   // A second pass with the same seed makes the same messages: counted first, then written.
   await phase('videos', videoTotal, wholeUnits(videoUnits(), batchSize));
 
-  // Day by day, so a day's viewings all come after the day before's in the store's order. Within
-  // a day each writer takes the streams of its lane, in the plan's order: a video's viewings take
-  // the same positions in every run, however the writers' commits interleave.
-  const began = performance.now();
-  let written = 0;
-  const writeDay = async (lanes: readonly Planned[][]) => {
+  // Each writer takes the streams of its lane, in the plan's order: a stream's messages take the
+  // same positions in every run, however the writers' commits interleave.
+  const inLanes = async <T>(lanes: readonly (readonly T[])[], write: (batch: readonly T[]) => Promise<void>) => {
     await Promise.all(
       lanes.map(async (lane) => {
-        for (let start = 0; start < lane.length; start += batchSize) {
-          const batch = lane.slice(start, start + batchSize);
-          await writeMessages(pool, versions, batch);
-          written += batch.length;
-          onProgress?.({ phase: 'viewings', written, total: plan.sizes.viewings });
-        }
+        for (let start = 0; start < lane.length; start += batchSize) await write(lane.slice(start, start + batchSize));
       }),
     );
   };
+
+  // Day by day, so a day's viewings all come after the day before's in the store's order.
+  const began = performance.now();
+  let written = 0;
+  const writeDay = (lanes: readonly Planned[][]) =>
+    inLanes(lanes, async (batch) => {
+      await writeMessages(pool, versions, batch);
+      written += batch.length;
+      onProgress?.({ phase: 'viewings', written, total: plan.sizes.viewings });
+    });
   let day: number | undefined;
   let lanes: Planned[][] = [];
   for (const { daysAgo, messages } of viewingBatches(plan, batchSize)) {
@@ -214,6 +235,33 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   }
   await writeDay(lanes);
   figures.push({ phase: 'viewings', messages: written, ms: performance.now() - began });
+
+  // The playback reports, by viewer stream in lanes as the viewings, a round at a time: a viewer's
+  // reports of one watch land in their stream in the order they were made. Sealing is part of
+  // the phase's time, as for the creators.
+  const playbackBegan = performance.now();
+  let reported = 0;
+  const writeReports = (lanes: readonly PlannedReport[][]) =>
+    inLanes(lanes, async (batch) => {
+      await writeMessages(pool, versions, await Promise.all(batch.map((report) => progressed(report, personalData))));
+      reported += batch.length;
+      onProgress?.({ phase: 'playback', written: reported, total: plan.sizes.playback });
+    });
+  const noLanes = () => Array.from({ length: writers }, (): PlannedReport[] => []);
+  let round = noLanes();
+  let held = 0;
+  onProgress?.({ phase: 'playback', written: reported, total: plan.sizes.playback });
+  for (const report of playbackReports(plan)) {
+    round[laneOf(playbackStreamName(report.userId), writers)]!.push(report);
+    held += 1;
+    if (held === PLAYBACK_ROUND) {
+      await writeReports(round);
+      round = noLanes();
+      held = 0;
+    }
+  }
+  await writeReports(round);
+  figures.push({ phase: 'playback', messages: reported, ms: performance.now() - playbackBegan });
   return figures;
 }
 

@@ -2,17 +2,21 @@ import bcrypt from 'bcrypt';
 import type { Knex } from 'knex';
 import test from 'tape';
 import { catchUpFromZero } from '../../bench/catalog/catch-up.ts';
-import { isListed, planCatalog, type CatalogPlan } from '../../bench/catalog/generate.ts';
+import { isListed, planCatalog, playbackReports, type CatalogPlan } from '../../bench/catalog/generate.ts';
 import { BENCH_CREATOR_PASSWORD, seedCatalog } from '../../bench/catalog/write.ts';
 import { applyCountingRule } from '../../src/aggregators/viewing-counts/rule.ts';
+import { WATCHED_FRACTION } from '../../src/app/playback/queries.ts';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
+import { playbackSchemas, playbackStreamName } from '../../src/contracts/playback.ts';
+import { messageVersions } from '../../src/contracts/versions.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
+import { createPersonalData, type Sealed } from '../../src/personal-data/seal.ts';
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const SIZES = { videos: 30, creators: 5, viewings: 300 };
+const SIZES = { videos: 30, creators: 5, viewings: 300, playback: 60 };
 
 /** Plans the seed's catalog, seeds it into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
 async function seeded(seed: string): Promise<{ plan: CatalogPlan; urls: DatabaseUrls }> {
@@ -58,10 +62,28 @@ const unsealed = (value: unknown): unknown =>
  */
 const seededContent = (messages: readonly StoredMessage[]) =>
   messages
-    .filter((message) => /^(identity|identityEmail|identityHandle|videoPublishing|viewing)-/.test(message.stream_name))
+    .filter((message) => /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback)-/.test(message.stream_name))
     .filter((message) => message.metadata.causationMessageStreamName === undefined)
     .map((message) => ({ id: message.id, stream: message.stream_name, position: Number(message.position), type: message.type, data: unsealed(message.data) }))
     .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.position - b.position));
+
+/** The playback reports as stored, their video ids opened with the viewer's key, stream by stream in stream order. */
+async function openedReports(db: Knex, messages: readonly StoredMessage[]) {
+  const personalData = createPersonalData(db);
+  const reports = messages
+    .filter((message) => message.type === 'PlaybackProgressed')
+    .sort((a, b) => (a.stream_name < b.stream_name ? -1 : a.stream_name > b.stream_name ? 1 : Number(a.position) - Number(b.position)));
+  return Promise.all(
+    reports.map(async ({ id, stream_name: stream, data }) => ({
+      id,
+      stream,
+      userId: data.userId,
+      videoId: await personalData.open(String(data.userId), data.videoId as Sealed),
+      positionSeconds: data.positionSeconds,
+      durationSeconds: data.durationSeconds,
+    })),
+  );
+}
 
 async function catalogOf(db: Knex) {
   return db('videos').orderBy('video_id').select('video_id', 'owner_id', 'name', 'description', 'status', 'visibility', 'views', 'duration_seconds');
@@ -135,11 +157,67 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
   const views = Object.fromEntries([...rows].filter(([, row]) => Number(row.views) > 0).map(([id, row]) => [id, Number(row.views)]));
   t.deepEqual(views, Object.fromEntries(expectedViews), "each video's count follows the rule");
 
+  // Playback reports: as the app writes them, in each viewer's stream in the plan's order, and
+  // projected to where each viewer stopped in each video (the latest report of each).
+  const reports = messages.filter((message) => message.type === 'PlaybackProgressed');
+  t.equal(reports.length, SIZES.playback, `${SIZES.playback} playback reports written`);
+  t.ok(
+    reports.every(
+      (message) =>
+        playbackSchemas.PlaybackProgressed.safeParse(message.data).success &&
+        message.stream_name === playbackStreamName(String(message.data.userId)) &&
+        message.metadata.userId === message.data.userId &&
+        typeof message.metadata.traceId === 'string' &&
+        message.metadata.schemaVersion === messageVersions.currentVersion('PlaybackProgressed'),
+    ),
+    "each passes the contract, in its viewer's stream, with the current version",
+  );
+  const plannedReports = [...playbackReports(plan)];
+  const opened = await openedReports(db, messages);
+  t.deepEqual(
+    opened,
+    plannedReports
+      .map(({ id, userId, videoId, positionSeconds, durationSeconds }) => ({
+        id,
+        stream: playbackStreamName(userId),
+        userId,
+        videoId,
+        positionSeconds,
+        durationSeconds,
+      }))
+      .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0)),
+    'their video ids open with the viewer’s key to the planned ones, in the planned order',
+  );
+  const stopped = new Map<string, { user_id: string; video_id: string; position_seconds: number; duration_seconds: number }>();
+  for (const { userId, videoId, positionSeconds, durationSeconds } of plannedReports)
+    stopped.set(`${userId}/${videoId}`, { user_id: userId, video_id: videoId, position_seconds: positionSeconds, duration_seconds: durationSeconds });
+  const positions = await db('playback_positions').orderBy(['user_id', 'video_id']).select('user_id', 'video_id', 'position_seconds', 'duration_seconds');
+  t.deepEqual(
+    positions,
+    [...stopped.values()].sort((a, b) => (a.user_id !== b.user_id ? (a.user_id < b.user_id ? -1 : 1) : a.video_id < b.video_id ? -1 : 1)),
+    `the playback projection holds each viewer's latest position in each video (${positions.length} rows)`,
+  );
+  t.ok(
+    opened.some((report, index) => {
+      const next = opened[index + 1];
+      return next?.stream === report.stream && next.videoId === report.videoId && Number(next.positionSeconds) > Number(report.positionSeconds);
+    }),
+    'some watches were reported several times, further each time',
+  );
+  const finished = positions.filter((row) => row.position_seconds >= row.duration_seconds * WATCHED_FRACTION).length;
+  t.ok(finished > 0 && finished < positions.length, `some watched to the end (${finished}), most stopped part-way`);
+  t.ok(
+    plan.videos.filter((video) => !isListed(video)).every((video) => !positions.some((row) => row.video_id === video.videoId)),
+    'only listed videos are reported',
+  );
+
   // The same seed into other fresh databases: the same messages, the same catalog and profiles.
   const { urls: second } = await seeded('catalog-test');
   const again = createAppDatabase(second.databaseUrl, { logger: silentLogger, poolMax: 1 });
   closeAtEnd(t, () => again.destroy());
-  t.deepEqual(seededContent(await storedMessages(second)), seededContent(messages), 'the same messages (ids too) in the same streams, in the same order');
+  const secondMessages = await storedMessages(second);
+  t.deepEqual(seededContent(secondMessages), seededContent(messages), 'the same messages (ids too) in the same streams, in the same order');
+  t.deepEqual(await openedReports(again, secondMessages), opened, 'the same playback reports once their video ids are opened');
   t.deepEqual(await catalogOf(again), await catalogOf(db), 'the same catalog');
   t.deepEqual(await again('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle'), profiles, 'the same profiles');
 
