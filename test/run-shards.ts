@@ -21,7 +21,7 @@ import { TEST_SERVER_SETTINGS } from './helpers/test-server-settings.ts';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TIMINGS_CACHE = path.join(ROOT, 'node_modules', '.cache', 'video-tutorials', 'test-timings.json');
 /**
- * Seconds per file from one quiet run, committed: a clean clone (CI's every run) has no cache,
+ * Seconds per file from one quiet run, committed: a clean clone (CI’s every run) has no cache,
  * and dealt in path order its shards ended up to 30 s apart. Refresh it by copying the cache
  * over it when files are added or grow.
  */
@@ -63,9 +63,9 @@ async function readTimingsFrom(file: string): Promise<Record<string, number> | u
   }
 }
 
-/** This checkout's last run's seconds per file, or else the committed ones. */
+/** This checkout's last run's seconds per file, and the committed ones for files it never ran. */
 async function readTimings(): Promise<Record<string, number>> {
-  return (await readTimingsFrom(TIMINGS_CACHE)) ?? (await readTimingsFrom(TIMINGS_BASELINE)) ?? {};
+  return { ...(await readTimingsFrom(TIMINGS_BASELINE)), ...(await readTimingsFrom(TIMINGS_CACHE)) };
 }
 
 /** The server's connections not in use now, or undefined when it cannot be asked. */
