@@ -340,7 +340,10 @@ export function videoMessages(video: PlannedVideo, random: Random): Planned[] {
       // By an admin; the benchmark has none, so the metadata names nobody.
       messages.push(message('VideoTakenDown', { videoId, reason: 'Copies another creator’s course (benchmark data).' }, null));
       break;
-    default:
+    // Uploaded so, nothing after.
+    case 'draft':
+    case 'public':
+    case 'unlisted':
       break;
   }
   return messages;

@@ -80,7 +80,7 @@ function apply(user: User, message: RawMessage): User {
       return { ...user, failedLogIns: user.failedLogIns + 1 };
     case 'UserLoggedOut':
       return { ...user, lastLogOut: authentication.time };
-    default:
+    case undefined:
       return user;
   }
 }

@@ -18,6 +18,7 @@ interface Video {
   readonly duration: number | undefined;
   readonly size: string | undefined;
   readonly lastRejection: string | undefined;
+  readonly poster: string | undefined;
   /** Viewings recorded, by where they came from (version 1 viewings read as 'unknown'). */
   readonly views: Readonly<Record<string, number>>;
   /** Every viewing, in order, for the counting rule. */
@@ -37,6 +38,7 @@ const initial: Video = {
   duration: undefined,
   size: undefined,
   lastRejection: undefined,
+  poster: undefined,
   views: {},
   viewings: [],
 };
@@ -66,7 +68,12 @@ function apply(video: Video, message: RawMessage): Video {
         publishedAt: event.time,
         duration: event.data.durationSeconds,
         size: `${event.data.width}×${event.data.height}`,
+        poster: event.data.posterUri,
       };
+    case 'VideoPublishingRejected':
+      return { ...video, status: `rejected: ${event.data.reason}`, ownerId: event.data.ownerId };
+    case 'VideoPosterChanged':
+      return { ...video, poster: event.data.posterUri };
     case 'VideoPublishingFailed':
       return { ...video, status: `failed: ${event.data.reason}` };
     case 'VideoNamed':
@@ -89,7 +96,7 @@ function apply(video: Video, message: RawMessage): Video {
     case 'VideoDeleteRejected':
     case 'VideoPosterRejected':
       return { ...video, lastRejection: `${event.type}: ${event.data.reason}` };
-    default:
+    case undefined:
       return video;
   }
 }
@@ -125,6 +132,7 @@ export const videoKind: EntityKind = {
         { label: 'Published', value: video.publishedAt ? utc(video.publishedAt) : '—' },
         { label: 'Duration', value: video.duration === undefined ? '—' : `${video.duration} s` },
         { label: 'Size', value: video.size ?? '—' },
+        { label: 'Poster', value: video.poster ?? '—' },
         { label: 'Last rejected change', value: video.lastRejection ?? '—' },
         { label: 'Viewings recorded', value: viewsLabel(video.views) },
         { label: 'Viewings counted', value: String(counted) },

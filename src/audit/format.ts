@@ -57,7 +57,7 @@ function tailLine(tail: TailReport, report: AuditReport): string | undefined {
     case 'too-many':
       return `  UNSIGNED       ${links}, after the last verified head at ${number(head?.globalPosition ?? 0)}: the signer never leaves more than ${number(tail.allowedLinks)} unsigned, so heads after it were deleted; these links may have been recomputed over an altered store`;
     case 'overdue':
-    default:
+    case null:
       return `  UNSIGNED       ${links}, after the last verified head at ${number(head?.globalPosition ?? 0)}${age}: the signer signs within ${duration(tail.allowedAgeMs)}, so heads after it were deleted, or the audit-chain aggregator is not running (once running it signs on catch-up: verify again); until then these links may have been recomputed over an altered store`;
   }
 }

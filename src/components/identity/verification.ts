@@ -54,7 +54,23 @@ export function applyVerification(state: Verification, event: Recorded<IdentityE
     // The welcome link named the old address: it verifies nothing now.
     case 'EmailChanged':
       return { ...state, verified: true, welcome: undefined, change: undefined, used: withUsed(state, event.data.requestId) };
-    default:
+    // Listed rather than left to a default, so a new event type is a decision made here.
+    case 'AdminRoleGranted':
+    case 'AdminRoleRevoked':
+    case 'DisplayNameChanged':
+    case 'EmailChangeRefused':
+    case 'EmailVerificationRefused':
+    case 'HandleChanged':
+    case 'PasswordChanged':
+    case 'PasswordResetRefused':
+    case 'PasswordResetRequested':
+    case 'ProfileChangeRejected':
+    case 'RegistrationEmailDeferred':
+    case 'RegistrationEmailFailed':
+    case 'RegistrationEmailResendRefused':
+    case 'RegistrationEmailSent':
+    case 'RegistrationRejected':
+    case 'UserErased':
       return state;
   }
 }

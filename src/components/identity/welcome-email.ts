@@ -77,7 +77,23 @@ export function applyWelcomeEmail(emails: WelcomeEmails, event: Recorded<Identit
       return answered(emails, event.data.emailId, { state: 'sent', at: event.time, reason: undefined, nextAttemptAt: undefined });
     case 'RegistrationEmailFailed':
       return answered(emails, event.data.emailId, { state: 'failed', at: event.time, reason: event.data.reason, nextAttemptAt: undefined });
-    default:
+    // Listed rather than left to a default, so a new event type is a decision made here.
+    case 'AdminRoleGranted':
+    case 'AdminRoleRevoked':
+    case 'DisplayNameChanged':
+    case 'EmailChanged':
+    case 'EmailChangeRefused':
+    case 'EmailChangeRequested':
+    case 'EmailVerificationRefused':
+    case 'EmailVerified':
+    case 'HandleChanged':
+    case 'PasswordChanged':
+    case 'PasswordResetRefused':
+    case 'PasswordResetRequested':
+    case 'ProfileChangeRejected':
+    case 'RegistrationEmailResendRefused':
+    case 'RegistrationRejected':
+    case 'UserErased':
       return emails;
   }
 }
