@@ -122,8 +122,23 @@ export function erasureOf(db: Knex, userIdColumn: string): Knex.QueryBuilder {
   return db(KEYS_TABLE).select(db.raw('1')).whereNotNull('erased_at').where(`${KEYS_TABLE}.user_id`, db.ref(userIdColumn));
 }
 
-export function createPersonalData(db: Knex): PersonalData {
-  const keyOf = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
+/**
+ * `remember`: each user's key row is read once for the object's life (one batch of a
+ * projection, say), not once a message. Only for opening what a later, uncached check guards:
+ * an erasure committed meanwhile is not seen.
+ */
+export function createPersonalData(db: Knex, { remember = false }: { readonly remember?: boolean } = {}): PersonalData {
+  const read = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
+  const remembered = new Map<string, Promise<KeyRow | undefined>>();
+  const keyOf = (userId: string): Promise<KeyRow | undefined> => {
+    if (!remember) return read(userId);
+    let row = remembered.get(userId);
+    if (row === undefined) {
+      row = read(userId);
+      remembered.set(userId, row);
+    }
+    return row;
+  };
 
   return {
     async seal(userId, value) {
@@ -131,7 +146,7 @@ export function createPersonalData(db: Knex): PersonalData {
         .insert({ user_id: userId, key: randomBytes(32) })
         .onConflict('user_id')
         .ignore();
-      const row = await keyOf(userId);
+      const row = await read(userId);
       if (!row?.key) throw new Error(`user ${userId} is erased: nothing of theirs is sealed any more`);
       return sealWith(row.key, value);
     },
@@ -141,6 +156,7 @@ export function createPersonalData(db: Knex): PersonalData {
       return row?.key ? openWith(row.key, value) : undefined;
     },
     async erase(userId) {
+      remembered.delete(userId);
       await db(KEYS_TABLE)
         .insert({ user_id: userId, key: null, erased_at: db.fn.now() })
         .onConflict('user_id')

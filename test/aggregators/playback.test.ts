@@ -81,6 +81,48 @@ scopedTest('playback: the latest position per viewer and video; delivered twice 
   );
 });
 
+/** Hands `messages` to the playback part as one batch, in one transaction, as a catch-up reads them. */
+async function deliverAsOneBatch(db: Knex, messages: readonly RawMessage[]): Promise<void> {
+  const projection = projectionOf(playbackDefinition, PLAYBACK_SUBSCRIBER_IDS.playback);
+  await db.transaction(async (trx) => {
+    const parsed = [];
+    for (const message of messages) {
+      const change = await projection.parse(message, trx);
+      if (change !== undefined) parsed.push(change);
+    }
+    await projection.apply(parsed, trx);
+  });
+}
+
+scopedTest('playback: one batch holding a video’s reports twice and a clear between them leaves what one at a time would', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const personalData = createPersonalData(db);
+  const [ada, first, second, third] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  await progressed(store, personalData, ada, first, 10);
+  await progressed(store, personalData, ada, first, 40);
+  await progressed(store, personalData, ada, second, 15);
+  await cleared(store, ada);
+  await progressed(store, personalData, ada, third, 5);
+  await progressed(store, personalData, ada, third, 25);
+  const stream = await store.readStream(playbackStreamName(ada));
+
+  await deliver(db, stream);
+  const oneAtATime = await rowsOf(db);
+  t.deepEqual(
+    oneAtATime.map((row) => [row.video_id, row.position_seconds, row.stream_position]),
+    [[third, 25, 5]],
+    'one at a time: only the video watched after the clear, at its latest report',
+  );
+
+  await db('playback_positions').delete();
+  await db('playback_clears').delete();
+  await deliverAsOneBatch(db, stream);
+  t.deepEqual(await rowsOf(db), oneAtATime, 'as one batch: the same row');
+  await deliverAsOneBatch(db, stream);
+  t.deepEqual(await rowsOf(db), oneAtATime, 'and the same batch again changes nothing');
+});
+
 scopedTest('playback: a clear removes the viewer’s rows, replays of older reports do not bring them back, later reports count', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);

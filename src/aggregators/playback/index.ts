@@ -4,7 +4,7 @@ import { IDENTITY_CATEGORY, identityEventSchemas } from '../../contracts/identit
 import { parseMessage } from '../../contracts/parse.ts';
 import { PLAYBACK_CATEGORY, playbackSchemas, playbackViewerOf } from '../../contracts/playback.ts';
 import { MessageDataError, type RawMessage } from '../../message-store/index.ts';
-import { createPersonalData, openMessageField } from '../../personal-data/seal.ts';
+import { createPersonalData, erasedUserIds, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
 import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 
@@ -30,6 +30,21 @@ type PlaybackChange =
 const videoIdSchema = z.uuid();
 
 /**
+ * One key store per batch's transaction, remembering each viewer's key: a batch of a thousand
+ * reports by a few hundred viewers reads a few hundred keys, not a thousand. What it opened is
+ * checked again, uncached, under the viewer's lock before anything is written (apply).
+ */
+const batchKeys = new WeakMap<Knex.Transaction, PersonalData>();
+function keysOf(trx: Knex.Transaction): PersonalData {
+  let keys = batchKeys.get(trx);
+  if (keys === undefined) {
+    keys = createPersonalData(trx, { remember: true });
+    batchKeys.set(trx, keys);
+  }
+  return keys;
+}
+
+/**
  * Opens the video id with the viewer's key, through the batch's transaction. An erased viewer's
  * no longer opens, so neither live after the erasure nor a rebuild makes a row for them; a seal
  * altered in the store throws MessageDataError (skipped and recorded), as does a report written
@@ -42,7 +57,7 @@ async function parsePlayback(message: RawMessage, trx: Knex.Transaction): Promis
   if (userId === undefined || event.data.userId.toLowerCase() !== userId) {
     throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not the stream of its viewer ${event.data.userId}`);
   }
-  const personalData = createPersonalData(trx);
+  const personalData = keysOf(trx);
   switch (event.type) {
     case 'PlaybackProgressed': {
       const opened = await openMessageField(personalData, event, userId, 'videoId', event.data.videoId);
@@ -63,27 +78,52 @@ async function parsePlayback(message: RawMessage, trx: Knex.Transaction): Promis
   }
 }
 
-/** Each statement harmless when applied twice, or after a later one. */
-async function applyChange(change: PlaybackChange, trx: Knex.Transaction): Promise<void> {
-  if (change.kind === 'cleared') {
-    await trx.raw(
-      `INSERT INTO playback_clears (user_id, cleared_position) VALUES (?, ?)
-       ON CONFLICT (user_id) DO UPDATE SET cleared_position = greatest(playback_clears.cleared_position, excluded.cleared_position)`,
-      [change.userId, change.position],
-    );
-    await trx('playback_positions').where({ user_id: change.userId }).where('stream_position', '<', change.position).delete();
-    return;
+type Progressed = Extract<PlaybackChange, { kind: 'progressed' }>;
+type Cleared = Extract<PlaybackChange, { kind: 'cleared' }>;
+
+/** A clear: no row from before it, and no report from before it taken in later. Harmless twice. */
+async function applyClear(change: Cleared, trx: Knex.Transaction): Promise<void> {
+  await trx.raw(
+    `INSERT INTO playback_clears (user_id, cleared_position) VALUES (?, ?)
+     ON CONFLICT (user_id) DO UPDATE SET cleared_position = greatest(playback_clears.cleared_position, excluded.cleared_position)`,
+    [change.userId, change.position],
+  );
+  await trx('playback_positions').where({ user_id: change.userId }).where('stream_position', '<', change.position).delete();
+}
+
+/**
+ * The batch's reports in one upsert: per viewer and video the latest of the batch, never behind
+ * the row's own report, never one from before the viewer's last clear. Applied after the batch's
+ * clears, it leaves what applying every change in stream order would: a report before a clear
+ * is refused by the clear's position, one after it is taken.
+ */
+async function applyReports(reports: readonly Progressed[], trx: Knex.Transaction): Promise<void> {
+  const latest = new Map<string, Progressed>();
+  for (const report of reports) {
+    const key = `${report.userId} ${report.videoId}`;
+    if ((latest.get(key)?.position ?? -1) < report.position) latest.set(key, report);
   }
-  // Never behind the row's own report, and never a report from before the viewer's last clear.
+  if (latest.size === 0) return;
+  const rows = [...latest.values()];
   await trx.raw(
     `INSERT INTO playback_positions AS kept (user_id, video_id, position_seconds, duration_seconds, watched_at, stream_position)
-     SELECT ?, ?, ?, ?, ?, ?
-      WHERE NOT EXISTS (SELECT 1 FROM playback_clears c WHERE c.user_id = ? AND c.cleared_position > ?)
+     SELECT report.user_id, report.video_id, report.position_seconds, report.duration_seconds, report.watched_at, report.stream_position
+       FROM unnest(?::uuid[], ?::uuid[], ?::float8[], ?::float8[], ?::timestamptz[], ?::bigint[])
+            AS report (user_id, video_id, position_seconds, duration_seconds, watched_at, stream_position)
+      WHERE NOT EXISTS (SELECT 1 FROM playback_clears c WHERE c.user_id = report.user_id AND c.cleared_position > report.stream_position)
+      ORDER BY report.user_id, report.video_id
      ON CONFLICT (user_id, video_id) DO UPDATE
         SET position_seconds = excluded.position_seconds, duration_seconds = excluded.duration_seconds,
             watched_at = excluded.watched_at, stream_position = excluded.stream_position
       WHERE kept.stream_position < excluded.stream_position`,
-    [change.userId, change.videoId, change.positionSeconds, change.durationSeconds, change.time, change.position, change.userId, change.position],
+    [
+      rows.map((row) => row.userId),
+      rows.map((row) => row.videoId),
+      rows.map((row) => row.positionSeconds),
+      rows.map((row) => row.durationSeconds),
+      rows.map((row) => row.time.toISOString()),
+      rows.map((row) => row.position),
+    ],
   );
 }
 
@@ -101,15 +141,18 @@ async function lockViewers(trx: Knex.Transaction, userIds: Iterable<string>): Pr
 
 const playbackProjection: BatchProjection<PlaybackChange> = {
   parse: parsePlayback,
-  // In stream order: a clear must land after the reports it clears.
+  // The clears, then the reports in one upsert: what stream order would leave (applyReports).
   async apply(changes, trx) {
     const userIds = new Set(changes.map((change) => change.userId));
     await lockViewers(trx, userIds);
     // Parsed (opened) before the lock: a viewer erased since then is passed over.
-    const personalData = createPersonalData(trx);
-    const erased = new Set<string>();
-    for (const userId of userIds) if (await personalData.isErased(userId)) erased.add(userId);
-    for (const change of changes) if (!erased.has(change.userId)) await applyChange(change, trx);
+    const erased = new Set((await erasedUserIds(trx).whereIn('user_id', [...userIds])).map((row: { user_id: string }) => row.user_id.toLowerCase()));
+    const kept = changes.filter((change) => !erased.has(change.userId));
+    for (const change of kept) if (change.kind === 'cleared') await applyClear(change, trx);
+    await applyReports(
+      kept.filter((change): change is Progressed => change.kind === 'progressed'),
+      trx,
+    );
   },
 };
 
