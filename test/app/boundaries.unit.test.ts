@@ -269,6 +269,8 @@ const DECLARED_ONCE: Readonly<Record<string, string>> = {
   DEAD_LETTER_CATEGORY: 'src/subscription/component-processor.ts',
   MAX_TIMER_MS: 'src/config/defaults.ts',
   DEFAULTS: 'src/config/defaults.ts',
+  messageHref: 'src/app/admin/shared/format.ts',
+  formBody: 'src/app/admin/shared/form-body.ts',
 };
 
 /** Files (paths from the root) that declare `name` as a const, class, function or enum. */
@@ -280,7 +282,7 @@ function declaring(texts: ReadonlyMap<string, string>, name: string): string[] {
     .sort();
 }
 
-test('boundaries: the admin role, the CLI usage error and operator, and shared bounds are declared once', async (t) => {
+test("boundaries: the admin role, the CLI usage error and operator, shared bounds and the admin pages' shared helpers are declared once", async (t) => {
   const texts = new Map(
     await Promise.all((await sourceFiles(path.join(root, 'src'))).map(async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const)),
   );
@@ -295,6 +297,12 @@ test('boundaries: the admin role, the CLI usage error and operator, and shared b
   t.deepEqual(stating(/`cli:\$\{/), ['src/bin/cli.ts'], 'and the cli:<user>@<host> label is made in one place');
   // (2_147_483_647 is also PostgreSQL's int4 bound, a different fact: only the timer's spelling is checked.)
   t.deepEqual(stating(/2 \*\* 31 - 1/), ['src/config/defaults.ts'], "Node's timer bound is written once");
+  t.deepEqual(stating(/[`'"]\/admin\/messages\/\$\{/), ['src/app/admin/shared/format.ts'], "a message's admin page address is made in one place");
+  t.deepEqual(
+    stating(/\(req\.body as Record<string, unknown> \| undefined\) \?\? \{\}/),
+    ['src/app/admin/shared/form-body.ts'],
+    'and so is a posted form read as a record',
+  );
   const copied = new Map([
     ['a.ts', 'export const ADMIN_ROLE = 1;'],
     ['b.ts', 'class ADMIN_ROLE {}'],
