@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import { MessageDataError, SOLE_MEMBER, type ConsumerGroup, type RawMessage } from '../message-store/index.ts';
+import { SOLE_MEMBER, type ConsumerGroup, type RawMessage } from '../message-store/index.ts';
 import { every, failedMessage, logRetry, POSITION_RECHECK_MS, StalledError, type Processor, type ProcessorContext } from './processor.ts';
 import { handoverFrom, type Handover } from './group-handover.ts';
-import { applyProjectionBatch, recordSkipped, type BatchProjection, type SkippedMessage } from './projection-batch.ts';
+import { applyProjectionBatch, type BatchProjection, type SkippedMessage } from './projection-batch.ts';
 import { attemptWithRetries, isInfrastructureError } from './retry.ts';
 
 /** The earlier group's positions as kept on the row: [member, position] pairs. */
@@ -13,16 +13,16 @@ interface PreviousGroupJson {
 
 export type { BatchProjection } from './projection-batch.ts';
 
-export type ProjectionHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
-
-export type AggregatorProcessorOptions<T = unknown> = {
+export interface AggregatorProcessorOptions<T = unknown> {
   readonly db: Knex;
   readonly subscriberId: string;
   /** Each member of a consumer group keeps its own position: members read disjoint streams. */
   readonly consumerGroup?: ConsumerGroup;
   /** Called after each commit that moved the projection, e.g. to refresh a page's cached read. */
   readonly onApplied?: () => void;
-} & ({ readonly handle: ProjectionHandler } | { readonly projection: BatchProjection<T> });
+  /** What the messages make: parsed (data that breaks its contract is skipped) and applied by applyProjectionBatch. */
+  readonly projection: BatchProjection<T>;
+}
 
 /**
  * For aggregators: each batch and its new position commit in one transaction, so a crash
@@ -73,19 +73,7 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
       const fresh = messages.filter(
         (message) => message.globalPosition > stored && !(handover && message.globalPosition <= handover.until && handover.handled(message)),
       );
-      if ('projection' in options) {
-        for (const skipped of await applyProjectionBatch(options.projection, fresh, trx, key)) noteSkip(skipped, context);
-      } else {
-        for (const message of fresh) {
-          try {
-            await options.handle(message, trx);
-          } catch (error) {
-            // Contract checks run before the handler touches the transaction, so it is still usable.
-            if (!(error instanceof MessageDataError)) throw error;
-            noteSkip(await recordSkipped(trx, key, message, error), context);
-          }
-        }
-      }
+      for (const skipped of await applyProjectionBatch(options.projection, fresh, trx, key)) noteSkip(skipped, context);
       if (last.globalPosition <= stored) return stored;
       const handedOver = handover !== undefined && last.globalPosition >= handover.until;
       await trx('subscriber_positions')

@@ -33,7 +33,7 @@ export interface SkippedMessage {
 }
 
 /** Puts a message that breaks its contract on record in skipped_messages, once per subscriber. */
-export async function recordSkipped(trx: Knex.Transaction, owner: SkipOwner, message: RawMessage, error: MessageDataError): Promise<SkippedMessage> {
+async function recordSkipped(trx: Knex.Transaction, owner: SkipOwner, message: RawMessage, error: MessageDataError): Promise<SkippedMessage> {
   const inserted = await trx('skipped_messages')
     .insert({
       ...owner,

@@ -59,37 +59,107 @@ test('boundaries: nothing in the web layer and config is exported without being 
 });
 
 /**
- * The layers below the web slices: they may be used by src/app, never the other way round. A
- * contract that two layers share belongs in src/contracts, not in the slice that writes it.
+ * Every top-level folder and file of src, in layers from the bottom up: a module imports only from
+ * its own layer and those below it. A contract that two layers share belongs in src/contracts,
+ * not in the slice that writes it. An entry names a folder or a file (a file's own entry wins over
+ * its folder's), and every top-level entry of src must be placed, so a new folder is placed too.
  */
-const BELOW_THE_APPS = [
-  'account-links',
-  'aggregators',
-  'as-of',
-  'audit',
-  'contracts',
-  'exports',
-  'rebuild',
-  'versions',
-  'message-store',
-  'message-queries',
-  'components',
-  'subscription',
+const LAYERS: ReadonlyArray<{ readonly name: string; readonly entries: readonly string[] }> = [
+  {
+    // What src/contracts leans on (see CONTRACTS_MAY_IMPORT below), and what they lean on in turn:
+    // none of it may import a contract or anything above one.
+    name: 'beneath the contracts',
+    entries: ['message-store', 'config/defaults.ts', 'personal-data', 'video-store', 'account-links', 'logger.ts', 'plural.ts'],
+  },
+  {
+    name: 'below the web slices',
+    entries: [
+      'contracts',
+      'subscription',
+      'message-queries',
+      'aggregators',
+      'components',
+      'as-of',
+      'audit',
+      'exports',
+      'rebuild',
+      'config',
+      'db',
+      'demo',
+      'web',
+      'media-tools.ts',
+      'parent-watch.ts',
+    ],
+  },
+  { name: 'the web slices', entries: ['app'] },
+  // What starts the program and puts the parts together: nothing below may import these.
+  { name: 'the entry points', entries: ['bin', 'main.ts', 'system.ts'] },
 ];
 
-test('boundaries: nothing below the web slices imports from src/app', async (t) => {
+/** The layer (index into LAYERS) of a path from the repository root; undefined outside src or when unplaced. */
+function layerOf(where: string): number | undefined {
+  if (!where.startsWith('src/')) return undefined;
+  const inSrc = where.slice('src/'.length);
+  let found: { layer: number; length: number } | undefined;
+  LAYERS.forEach(({ entries }, layer) => {
+    for (const entry of entries) {
+      const covers = entry.endsWith('.ts') ? inSrc === entry : inSrc.startsWith(`${entry}/`);
+      if (covers && (found === undefined || entry.length > found.length)) found = { layer, length: entry.length };
+    }
+  });
+  return found?.layer;
+}
+
+/** Each import that reaches a higher layer than its importer's, as "file (layer) imports file (layer)". */
+function upwardImports(graph: ReadonlyMap<string, readonly string[]>): string[] {
   const offences: string[] = [];
-  for (const dir of BELOW_THE_APPS.map((name) => path.join(root, 'src', name)).filter((dir) => existsSync(dir))) {
-    for (const file of await sourceFiles(dir)) {
-      for (const imported of await importsOf(file)) {
-        if (imported.startsWith('src/app/')) offences.push(`${path.relative(root, file)} imports ${imported}`);
-      }
+  for (const [file, imports] of graph) {
+    const own = layerOf(file);
+    if (own === undefined) continue;
+    for (const imported of imports) {
+      const theirs = layerOf(imported);
+      if (theirs !== undefined && theirs > own) offences.push(`${file} (${LAYERS[own]!.name}) imports ${imported} (${LAYERS[theirs]!.name})`);
     }
   }
+  return offences;
+}
+
+test('boundaries: every top-level folder and file of src has its place in the layers', async (t) => {
+  const top = (await readdir(path.join(root, 'src'), { withFileTypes: true }))
+    .filter((entry) => entry.isDirectory() || entry.name.endsWith('.ts'))
+    .map((entry) => (entry.isDirectory() ? `src/${entry.name}/` : `src/${entry.name}`));
+  const unplaced = top.filter((entry) => layerOf(entry.endsWith('/') ? `${entry}x.ts` : entry) === undefined);
+  t.deepEqual(unplaced, [], 'each is in LAYERS');
+  const listed = LAYERS.flatMap(({ entries }) => entries).filter((entry) => !existsSync(path.join(root, 'src', entry)));
+  t.deepEqual(listed, [], 'and LAYERS names nothing that is not there');
+});
+
+test('boundaries: nothing imports upward: below the web slices nothing imports src/app, and nothing imports the entry points', async (t) => {
+  const graph = new Map<string, string[]>();
+  for (const file of await sourceFiles(path.join(root, 'src'))) {
+    graph.set(
+      path.relative(root, file),
+      (await importsOf(file)).filter((imported) => imported.startsWith('src/')),
+    );
+  }
+  t.deepEqual(upwardImports(graph), [], 'each import stays in its layer or goes down');
+  const made = upwardImports(
+    new Map([
+      ['src/personal-data/seal.ts', ['src/app/admin/control-characters.ts', 'src/message-store/errors.ts']],
+      ['src/config/defaults.ts', ['src/config/env.ts']],
+      ['src/config/env.ts', ['src/audit/key.ts']],
+      ['src/web/access.ts', ['src/system.ts']],
+      ['src/app/index.ts', ['src/web/access.ts']],
+    ]),
+  );
   t.deepEqual(
-    offences,
-    [],
-    'aggregators, as-of, audit, contracts, rebuild, the store and its queries, components and subscriptions never reach up into src/app',
+    made,
+    [
+      'src/personal-data/seal.ts (beneath the contracts) imports src/app/admin/control-characters.ts (the web slices)',
+      'src/config/defaults.ts (beneath the contracts) imports src/config/env.ts (below the web slices)',
+      'src/web/access.ts (below the web slices) imports src/system.ts (the entry points)',
+    ],
+    'and the check finds an import that goes up',
   );
 });
 
@@ -199,6 +269,8 @@ const DECLARED_ONCE: Readonly<Record<string, string>> = {
   DEAD_LETTER_CATEGORY: 'src/subscription/component-processor.ts',
   MAX_TIMER_MS: 'src/config/defaults.ts',
   DEFAULTS: 'src/config/defaults.ts',
+  messageHref: 'src/app/admin/shared/format.ts',
+  formBody: 'src/app/admin/shared/form-body.ts',
 };
 
 /** Files (paths from the root) that declare `name` as a const, class, function or enum. */
@@ -210,7 +282,7 @@ function declaring(texts: ReadonlyMap<string, string>, name: string): string[] {
     .sort();
 }
 
-test('boundaries: the admin role, the CLI usage error and operator, and shared bounds are declared once', async (t) => {
+test("boundaries: the admin role, the CLI usage error and operator, shared bounds and the admin pages' shared helpers are declared once", async (t) => {
   const texts = new Map(
     await Promise.all((await sourceFiles(path.join(root, 'src'))).map(async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const)),
   );
@@ -225,6 +297,12 @@ test('boundaries: the admin role, the CLI usage error and operator, and shared b
   t.deepEqual(stating(/`cli:\$\{/), ['src/bin/cli.ts'], 'and the cli:<user>@<host> label is made in one place');
   // (2_147_483_647 is also PostgreSQL's int4 bound, a different fact: only the timer's spelling is checked.)
   t.deepEqual(stating(/2 \*\* 31 - 1/), ['src/config/defaults.ts'], "Node's timer bound is written once");
+  t.deepEqual(stating(/[`'"]\/admin\/messages\/\$\{/), ['src/app/admin/shared/format.ts'], "a message's admin page address is made in one place");
+  t.deepEqual(
+    stating(/\(req\.body as Record<string, unknown> \| undefined\) \?\? \{\}/),
+    ['src/app/admin/shared/form-body.ts'],
+    'and so is a posted form read as a record',
+  );
   const copied = new Map([
     ['a.ts', 'export const ADMIN_ROLE = 1;'],
     ['b.ts', 'class ADMIN_ROLE {}'],

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import type { MessageStore, RawMessage } from '../../src/message-store/index.ts';
-import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
+import { createAggregatorProcessor, type BatchProjection } from '../../src/subscription/aggregator-processor.ts';
 import { createComponentProcessor, type ComponentProcessor } from '../../src/subscription/component-processor.ts';
 import type { ProcessorContext } from '../../src/subscription/processor.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../src/subscription/subscription.ts';
@@ -80,19 +80,43 @@ export async function tallied(db: Knex): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-export function aggregatorSubscriber(
+export type MessageHandler = (message: RawMessage, trx: Knex.Transaction) => Promise<void>;
+
+/**
+ * A projection that applies each message by itself, in order, in the batch's transaction, for
+ * engine tests whose handler fails on purpose. Its parse checks no contract, so it skips nothing:
+ * a test of skipping gives a projection whose parse checks one, as a real projection's does.
+ */
+export function eachMessage(handle: MessageHandler): BatchProjection<RawMessage> {
+  return {
+    parse: (message) => message,
+    async apply(messages, trx) {
+      for (const message of messages) await handle(message, trx);
+    },
+  };
+}
+
+/**
+ * An aggregator subscriber driven as the real ones are: a BatchProjection through
+ * applyProjectionBatch. A bare handler is wrapped with eachMessage.
+ */
+export function aggregatorSubscriber<T>(
   store: MessageStore,
   db: Knex,
   category: string,
-  handle: (message: RawMessage, trx: Knex.Transaction) => Promise<void>,
+  projection: BatchProjection<T> | MessageHandler,
   { subscriberId = `aggregators:test:${category}`, ...settings }: Settings & { subscriberId?: string } = {},
 ): Subscription {
+  const group = settings.consumerGroup && { consumerGroup: settings.consumerGroup };
   return createSubscription({
     messageStore: store,
     logger: silentLogger,
     subscriberId,
     category,
-    processor: createAggregatorProcessor({ db, subscriberId, handle, ...(settings.consumerGroup && { consumerGroup: settings.consumerGroup }) }),
+    processor:
+      typeof projection === 'function'
+        ? createAggregatorProcessor({ db, subscriberId, projection: eachMessage(projection), ...group })
+        : createAggregatorProcessor({ db, subscriberId, projection, ...group }),
     retry: FAST_RETRY,
     ...settings,
   });

@@ -21,6 +21,13 @@ const ON_MESSAGES =
 /** What a read-only module must not say. */
 const WRITES = /\b(?:insert\s+into|update\s+\w+(?:\.\w+)?\s+set|delete\s+from|truncate|write_message)\b/gi;
 
+/**
+ * Message DB's functions that read, write or lock messages, and its version: the store's alone. The
+ * query module may use only the pure helpers on a stream name (category, cardinal_id, hash_64…).
+ */
+const STORE_FUNCTIONS =
+  /\b(?:message_store\.)?(?:write_message|get_stream_messages|get_category_messages|get_last_stream_message|stream_version|acquire_lock|message_store_version)\s*\(/gi;
+
 async function sourceFiles(dir: string): Promise<string[]> {
   const files: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
@@ -58,6 +65,18 @@ test('sql boundary: src/message-queries only reads', async (t) => {
     [],
     'no insert, update, delete or write_message in the query module (writes go through the store)',
   );
+});
+
+test('sql boundary: src/message-queries calls only Message DB’s helpers on a stream name, none of its functions on messages', async (t) => {
+  t.deepEqual(
+    await matches(STORE_FUNCTIONS, (where) => where.startsWith('src/message-queries/')),
+    [],
+    'no get_stream_messages, get_category_messages, get_last_stream_message, stream_version, acquire_lock or write_message there',
+  );
+  const seen = (code: string): boolean => new RegExp(STORE_FUNCTIONS.source, 'i').test(code);
+  t.ok(seen('SELECT * FROM get_category_messages($1, $2)'), 'the rule sees a call of one');
+  t.ok(seen('select message_store.stream_version($1)'), 'schema-qualified too');
+  t.notOk(seen('WHERE category(stream_name) = $1 AND MOD(@hash_64(cardinal_id(stream_name)), $2) = $3'), 'and lets the helpers be');
 });
 
 test('sql boundary: the rule sees the table however it is named, and not prose or other tables', (t) => {

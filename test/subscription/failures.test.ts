@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import test from 'tape';
 import { z } from 'zod';
-import { createDispatcher } from '../../src/contracts/parse.ts';
+import { createDispatcher, parseMessage } from '../../src/contracts/parse.ts';
 import { type RawMessage } from '../../src/message-store/index.ts';
 import { parkedData } from '../../src/subscription/component-processor.ts';
+import type { BatchProjection } from '../../src/subscription/projection-batch.ts';
 import { backoffDelay } from '../../src/subscription/retry.ts';
 import { MAX_TIMER_MS } from '../../src/config/defaults.ts';
 import { createSubscription } from '../../src/subscription/subscription.ts';
@@ -102,11 +102,15 @@ scopedTest('aggregator: data that breaks its contract is skipped, recorded and c
   await store.write(`${category}-legacy`, message('Greet', { name: 42 }));
   await store.write(`${category}-2`, message('Greet', { name: 'Grace' }));
   const [, bad] = await store.readCategory(category);
-  const handle = createDispatcher<typeof greetSchemas, [Knex.Transaction]>(greetSchemas, {
-    Greet: (m, trx) => recordSeen(m, trx),
-  });
+  // As a real projection does it: parse checks the contract, apply gets only what passed.
+  const projection: BatchProjection<RawMessage> = {
+    parse: (m) => parseMessage(greetSchemas, m),
+    async apply(greetings, trx) {
+      for (const greeting of greetings) await recordSeen(greeting, trx);
+    },
+  };
   const subscriberId = `aggregators:test:${category}`;
-  const subscription = scope.running(aggregatorSubscriber(store, db, category, handle, { subscriberId }));
+  const subscription = scope.running(aggregatorSubscriber(store, db, category, projection, { subscriberId }));
   await drain(subscription);
   t.equal((await db('seen').select()).length, 2, 'both valid messages applied');
   const status = subscription.status();
@@ -123,7 +127,7 @@ scopedTest('aggregator: data that breaks its contract is skipped, recorded and c
   // A restart from scratch (as after an operator's reset) skips it again without a second record.
   await db('seen').del();
   await db('subscriber_positions').where({ subscriber_id: subscriberId }).update({ position: 0 });
-  const again = scope.running(aggregatorSubscriber(store, db, category, handle, { subscriberId }));
+  const again = scope.running(aggregatorSubscriber(store, db, category, projection, { subscriberId }));
   await drain(again);
   t.equal((await db('skipped_messages').select()).length, 1, 'still one record');
   t.equal(again.status().skipped, 0, 'and nothing newly skipped');

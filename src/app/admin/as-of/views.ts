@@ -9,8 +9,7 @@ import {
   type Point,
   type Snapshot,
 } from '../../../as-of/index.ts';
-
-const messageHref = (globalPosition: number) => `/admin/messages/${globalPosition}`;
+import { messageHref } from '../shared/format.ts';
 
 function messageView(message: MessageSummary) {
   return {

@@ -16,6 +16,7 @@ import { redactForDisplay } from '../../../personal-data/redact.ts';
 import { openSealedFields } from '../../../personal-data/unseal.ts';
 import { formsOf, type ExportForms, type Refusal } from './forms.ts';
 import { categoryExport, traceExport, userExport, videoExport, type ExportSubject } from '../../../exports/subjects.ts';
+import { formBody } from '../shared/form-body.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** A user's or a video's history: its id (a UUID, any case) and CSV or JSON. */
@@ -39,8 +40,6 @@ const HISTORIES = [
   },
 ] as const;
 const categoryFormats = z.enum(['jsonl', 'csv']);
-
-const body = (req: Request): Record<string, unknown> => (req.body as Record<string, unknown> | undefined) ?? {};
 
 /**
  * Exports: a user's or a video's complete history (CSV, JSON), a trace (JSON), a category over a time range
@@ -89,7 +88,7 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
 
   for (const history of HISTORIES) {
     router.post(`/${history.form}`, async (req, res) => {
-      const fields = body(req);
+      const fields = formBody(req);
       const form = idForm.safeParse({ id: fields[history.field], format: fields.format });
       const forms = formsOf({ [history.form]: fields });
       if (!form.success) return renderPage(req, res, 400, forms, { form: history.form, text: history.refused });
@@ -99,8 +98,8 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
   }
 
   router.post('/trace', async (req, res) => {
-    const traceId = parseTraceId(body(req).traceId);
-    const forms = formsOf({ trace: body(req) });
+    const traceId = parseTraceId(formBody(req).traceId);
+    const forms = formsOf({ trace: formBody(req) });
     if (traceId === undefined)
       return renderPage(req, res, 400, forms, { form: 'trace', text: 'Give a trace id (from a message’s page), without control characters.' });
     await run(req, res, traceExport(traceId, await storeHead(pool)), 'json', () =>
@@ -109,7 +108,7 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
   });
 
   router.post('/category', async (req, res) => {
-    const fields = body(req);
+    const fields = formBody(req);
     const forms = formsOf({ category: fields });
     const format = categoryFormats.safeParse(fields.format);
     // The same rules as the message browser's filters, so the two agree on what a category and a time are.

@@ -7,6 +7,7 @@ import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
 import type { AdminDeps, AdminSection } from '../section.ts';
 import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import { formBody } from '../shared/form-body.ts';
 import { parkedMessageExists, recentParkedActions, replaysRecorded } from '../../../message-queries/parked.ts';
 import { parseGlobalPosition } from '../../../message-queries/stored.ts';
 import { PARKED_LISTED, pendingEntry, pendingParked, type ParkedEntry } from '../shared/parked-pending.ts';
@@ -28,7 +29,7 @@ interface DiscardProblems {
 
 /** What a discard form holds; the problems with it, for the page that asks again. */
 function discardForm(req: Request): { reason: string; problems: DiscardProblems; valid: string | undefined } {
-  const form = (req.body as Record<string, unknown> | undefined) ?? {};
+  const form = formBody(req);
   const typed = typeof form.reason === 'string' ? form.reason : '';
   const reason = reasonSchema.safeParse(form.reason);
   const confirmed = typeof form.confirm === 'string' && form.confirm.trim().toUpperCase() === CONFIRM_WORD;

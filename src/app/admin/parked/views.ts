@@ -1,6 +1,7 @@
 import { redactText } from '../../../personal-data/redact.ts';
 import type { StoredMessage } from '../../../message-queries/stored.ts';
-import { displayTime, messageHref, summaryView, type SummaryView } from '../shared/message-views.ts';
+import { messageHref } from '../shared/format.ts';
+import { displayTime, summaryView, type SummaryView } from '../shared/message-views.ts';
 import type { ParkedEntry } from '../shared/parked-pending.ts';
 
 interface ParkedView {

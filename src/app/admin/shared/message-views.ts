@@ -1,5 +1,6 @@
 import { redactForDisplay } from '../../../personal-data/redact.ts';
 import type { MessageSummary, StoredMessage } from '../../../message-queries/stored.ts';
+import { messageHref } from './format.ts';
 
 /** A message's row in any admin list. */
 export interface SummaryView {
@@ -16,8 +17,6 @@ export interface SummaryView {
   readonly userId: string | undefined;
   readonly userHref: string | undefined;
 }
-
-export const messageHref = (globalPosition: number): string => `/admin/messages/${globalPosition}`;
 
 /** The trace page, told where to look first (a trace is found by scanning around a position). */
 export const traceHref = (traceId: string, at?: number): string => `/admin/traces/${encodeURIComponent(traceId)}${at === undefined ? '' : `?at=${at}`}`;

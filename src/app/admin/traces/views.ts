@@ -1,5 +1,6 @@
 import type { MessageSummary } from '../../../message-queries/stored.ts';
-import { messageHref, summaryView, type SummaryView } from '../shared/message-views.ts';
+import { messageHref } from '../shared/format.ts';
+import { summaryView, type SummaryView } from '../shared/message-views.ts';
 import type { TraceNode } from './tree.ts';
 
 interface TraceNodeView extends SummaryView {

@@ -7,14 +7,13 @@ import { BadRequestError } from '../../../web/errors.ts';
 import { sendDeleteVideo, deleteCommandId } from '../shared/delete-video.ts';
 import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
 import type { AdminVideo } from './queries.ts';
+import { formBody } from '../shared/form-body.ts';
 
 interface DeleteRouteDeps {
   readonly messageStore: MessageStore;
   readonly videoOf: (param: unknown) => Promise<AdminVideo>;
   readonly videoHref: (videoId: string) => string;
 }
-
-const body = (req: Request): Record<string, unknown> => (req.body as Record<string, unknown> | undefined) ?? {};
 
 /**
  * Deleting a video, confirmed first: the video's page opens a dialog naming it (public/js/confirm-dialog.js),
@@ -36,7 +35,7 @@ export function addDeleteRoutes(router: Router, { messageStore, videoOf, videoHr
 
   router.post('/:videoId/delete', async (req: Request, res: Response) => {
     const video = await videoOf(req.params.videoId);
-    const requestId = z.uuid().safeParse(body(req).request);
+    const requestId = z.uuid().safeParse(formBody(req).request);
     if (!requestId.success) throw new BadRequestError('This form is missing a part. Reload the video’s page and try again.');
     if (video.status === 'deleted') {
       req.session!.flash = 'That video is deleted already.';

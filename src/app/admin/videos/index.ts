@@ -15,6 +15,7 @@ import { addDeleteRoutes } from './delete.ts';
 import { createVideoQueries, type AdminVideo } from './queries.ts';
 import { videoStatusLabel } from '../shared/video-status.ts';
 import { sendTakeDown, takeDownCommandId } from '../shared/take-down.ts';
+import { formBody } from '../shared/form-body.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the portal and the component agree on what a video id is. */
@@ -27,8 +28,6 @@ const reasonSchema = z
   .max(MAX_TAKE_DOWN_REASON_LENGTH, `Up to ${MAX_TAKE_DOWN_REASON_LENGTH} characters.`);
 
 const videoHref = (videoId: string): string => `/admin/videos/${videoId}`;
-const body = (req: Request): Record<string, unknown> => (req.body as Record<string, unknown> | undefined) ?? {};
-
 /** A video id, from itself or from an address holding one (its watch page, its admin page). */
 function videoIdIn(text: string): string | undefined {
   const found = videoIdSchema.safeParse(UUID_SHAPE.exec(text)?.[0]);
@@ -109,7 +108,7 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
 
   router.post('/:videoId/take-down', async (req, res) => {
     const video = await videoOf(req.params.videoId);
-    const form = body(req);
+    const form = formBody(req);
     const reason = reasonSchema.safeParse(form.reason);
     if (!reason.success) {
       res.status(400);
