@@ -4,19 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'tape';
 import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
+import { sourceFiles } from '../helpers/source-files.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const appDir = path.join(root, 'src/app');
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await sourceFiles(full)));
-    else if (entry.name.endsWith('.ts')) files.push(full);
-  }
-  return files;
-}
 
 /** Every module a file imports (dynamic imports too), relative ones resolved to paths from the repository root. */
 async function importsOf(file: string): Promise<string[]> {

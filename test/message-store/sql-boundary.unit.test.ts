@@ -1,7 +1,8 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'tape';
+import { sourceFiles } from '../helpers/source-files.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,16 +28,6 @@ const WRITES = /\b(?:insert\s+into|update\s+\w+(?:\.\w+)?\s+set|delete\s+from|tr
  */
 const STORE_FUNCTIONS =
   /\b(?:message_store\.)?(?:write_message|get_stream_messages|get_category_messages|get_last_stream_message|stream_version|acquire_lock|message_store_version)\s*\(/gi;
-
-async function sourceFiles(dir: string): Promise<string[]> {
-  const files: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await sourceFiles(full)));
-    else if (entry.name.endsWith('.ts')) files.push(full);
-  }
-  return files;
-}
 
 /** The code without its comments, so prose about the table is not taken for a query. */
 const withoutComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
