@@ -5,6 +5,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULTS } from '../../src/config/defaults.ts';
+import { storeHead } from '../../src/message-queries/counts.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { SubscriberStatus } from '../../src/subscription/status.ts';
@@ -63,10 +64,7 @@ export async function catchUpFromZero({ urls, logger, pollMs = 250, onProgress, 
       mail: { ...DEFAULTS.mail, dir: path.join(scratch, 'mail') },
       videos: { ...DEFAULTS.videos, dir: path.join(scratch, 'videos') },
     });
-    const headOf = async (): Promise<number> => {
-      const result = await system!.messageStorePool.query<{ head: string | null }>('SELECT max(global_position) AS head FROM messages');
-      return Number(result.rows[0]?.head ?? 0);
-    };
+    const headOf = (): Promise<number> => storeHead(system!.messageStorePool);
     const began = performance.now();
     system.start();
     const caughtUpAt = new Map<string, number>();

@@ -19,6 +19,9 @@ import { mostWatchedPage } from '../../src/app/home/popular.ts';
 import { createSearchQueries } from '../../src/app/search/queries.ts';
 import { upNext } from '../../src/app/videos/up-next.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
+import { createLogger } from '../../src/logger.ts';
+import { storeHead } from '../../src/message-queries/counts.ts';
+import { createMessageStorePool } from '../../src/message-store/index.ts';
 import { buildApp, cpuMsOf, startApp } from '../app-process.ts';
 import { CookieJar } from '../site/cookie-jar.ts';
 import { anotherVisitor, VIA_PROXY } from '../site/visitor.ts';
@@ -238,7 +241,7 @@ async function main(argv: readonly string[]): Promise<void> {
       ).rows;
       const popular = ranked[0]!;
       const median = ranked[Math.floor(ranked.length / 2)]!;
-      const { messages } = (await knexCount(urls.messageStoreUrl)) as { messages: number };
+      const messages = await storeSize(urls.messageStoreUrl);
 
       const jar = await logIn(base, email);
       log(`logged in as ${email}`);
@@ -360,14 +363,13 @@ async function main(argv: readonly string[]): Promise<void> {
   }
 }
 
-/** How many messages the store holds. */
-async function knexCount(messageStoreUrl: string): Promise<{ messages: number }> {
-  const store = knex({ client: 'pg', connection: messageStoreUrl, pool: { min: 0, max: 1 } });
+/** How many messages the store holds: its last global position (the seeder deletes none). */
+async function storeSize(messageStoreUrl: string): Promise<number> {
+  const pool = createMessageStorePool(messageStoreUrl, { logger: createLogger('silent'), max: 1 });
   try {
-    const row = (await store.raw<{ rows: Array<{ n: string }> }>('SELECT max(global_position) AS n FROM message_store.messages')).rows[0];
-    return { messages: Number(row?.n ?? 0) };
+    return await storeHead(pool);
   } finally {
-    await store.destroy();
+    await pool.end();
   }
 }
 
