@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
 import { postForm, visitorAddress, watchForm } from './helpers/browser.ts';
-import { bareEnv, waitForLog } from './helpers/run-main.ts';
+import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
 import { catalogVideo, videosWatched } from './helpers/viewings.ts';
 import { waitUntil } from './helpers/wait-until.ts';
@@ -13,7 +13,7 @@ import { scopedTest } from './helpers/scoped-test.ts';
 function startApp(urls: DatabaseUrls): ChildProcess {
   // Each post comes as another visitor behind a trusted proxy: every one counts, none is held up by the per-address limit.
   const env = bareEnv({ PORT: '0', DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl, TRUST_PROXY: 'loopback' });
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return startMain(env, { stderr: 'inherit' });
 }
 
 scopedTest('graceful shutdown: SIGTERM in the middle of a stream of viewings loses none that were acknowledged', async (t, scope) => {

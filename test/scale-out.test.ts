@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
 import { recordViewing, visitorAddress } from './helpers/browser.ts';
-import { bareEnv, waitForLog } from './helpers/run-main.ts';
+import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
 import { catalogVideo, videosWatched, writeViewings } from './helpers/viewings.ts';
 import { waitUntil } from './helpers/wait-until.ts';
@@ -18,7 +18,7 @@ function start(urls: DatabaseUrls, args: string[]): ChildProcess {
     SUBSCRIBER_BATCH_SIZE: '20',
     TRUST_PROXY: 'loopback',
   });
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  return startMain(env, { args, stderr: 'inherit' });
 }
 
 async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

@@ -11,7 +11,7 @@ import { startSmtpServer } from './fixtures/send-email-smtp-server.ts';
 import type { System } from '../src/system.ts';
 import { registrationEmailId } from '../src/components/identity/ids.ts';
 import { isSealed } from '../src/personal-data/seal.ts';
-import { scopedTest } from './helpers/scoped-test.ts';
+import { closeAtEnd, scopedTest } from './helpers/scoped-test.ts';
 
 const PASSWORD = 'a long enough password';
 
@@ -99,51 +99,45 @@ scopedTest('users: register → welcome email over SMTP → log in → the home 
 
 test('users: without SMTP_URL the welcome email is an .eml file in MAIL_DIR', async (t) => {
   const system = await createTestSystem();
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const { userId } = await register(system, 'grace@example.com');
-    await settled(system, userId);
-    const dir = system.mailDir;
-    const files = await waitUntil('an .eml file', async () => {
-      const names = (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.eml'));
-      return names.length > 0 ? names : undefined;
-    });
-    t.equal(files.length, 1, 'one file');
-    const eml = await readFile(`${dir}/${files[0]}`, 'utf8');
-    t.match(eml, /^To: grace@example\.com/m, 'addressed to the user');
-    t.match(eml, /\/auth\/log-in/, 'with the log-in link');
-  } finally {
-    await system.stop();
-  }
+  const { userId } = await register(system, 'grace@example.com');
+  await settled(system, userId);
+  const dir = system.mailDir;
+  const files = await waitUntil('an .eml file', async () => {
+    const names = (await readdir(dir).catch(() => [])).filter((name) => name.endsWith('.eml'));
+    return names.length > 0 ? names : undefined;
+  });
+  t.equal(files.length, 1, 'one file');
+  const eml = await readFile(`${dir}/${files[0]}`, 'utf8');
+  t.match(eml, /^To: grace@example\.com/m, 'addressed to the user');
+  t.match(eml, /\/auth\/log-in/, 'with the log-in link');
 });
 
 test('users: one form posted twice is one registration; ten people racing for one email → one account', async (t) => {
   const system = await createTestSystem();
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const agent = request.agent(system.app);
-    const first = await register(system, 'twice@example.com', { agent });
-    const again = await register(system, 'twice@example.com', { agent, userId: first.userId });
-    t.deepEqual([first.answer.status, again.answer.status], [303, 303], 'both posts answered');
-    await settled(system, first.userId);
-    const stream = await system.messageStore.readStream(`identity-${first.userId}`);
-    t.equal(stream.filter((message) => message.type === 'Registered').length, 1, 'one Registered for the form posted twice');
+  const agent = request.agent(system.app);
+  const first = await register(system, 'twice@example.com', { agent });
+  const again = await register(system, 'twice@example.com', { agent, userId: first.userId });
+  t.deepEqual([first.answer.status, again.answer.status], [303, 303], 'both posts answered');
+  await settled(system, first.userId);
+  const stream = await system.messageStore.readStream(`identity-${first.userId}`);
+  t.equal(stream.filter((message) => message.type === 'Registered').length, 1, 'one Registered for the form posted twice');
 
-    const racers = await Promise.all(Array.from({ length: 10 }, () => register(system, 'race@example.com')));
-    // A post that comes after the winner's account reached the projection is refused by the form;
-    // the others race in the identity component.
-    const accepted = racers.filter((racer) => racer.answer.status === 303);
-    const refusedAtOnce = racers.filter((racer) => racer.answer.status === 400 && /already has an account/.test(racer.answer.text));
-    t.equal(accepted.length + refusedAtOnce.length, 10, `every post answered: ${accepted.length} accepted, ${refusedAtOnce.length} refused by the form`);
-    const outcomes = await Promise.all(accepted.map((racer) => settled(system, racer.userId)));
-    t.equal(outcomes.filter((text) => /Registered — log in/.test(text)).length, 1, 'one registration wins');
-    t.equal(outcomes.filter((text) => /already has an account/.test(text)).length, accepted.length - 1, 'every other accepted post is told the email is taken');
-    const rows = await waitUntil('the credentials row', async () => {
-      const found = await system.db('user_credentials').where({ email: 'race@example.com' });
-      return found.length > 0 ? found : undefined;
-    });
-    t.equal(rows.length, 1, 'one credentials row');
-  } finally {
-    await system.stop();
-  }
+  const racers = await Promise.all(Array.from({ length: 10 }, () => register(system, 'race@example.com')));
+  // A post that comes after the winner's account reached the projection is refused by the form;
+  // the others race in the identity component.
+  const accepted = racers.filter((racer) => racer.answer.status === 303);
+  const refusedAtOnce = racers.filter((racer) => racer.answer.status === 400 && /already has an account/.test(racer.answer.text));
+  t.equal(accepted.length + refusedAtOnce.length, 10, `every post answered: ${accepted.length} accepted, ${refusedAtOnce.length} refused by the form`);
+  const outcomes = await Promise.all(accepted.map((racer) => settled(system, racer.userId)));
+  t.equal(outcomes.filter((text) => /Registered — log in/.test(text)).length, 1, 'one registration wins');
+  t.equal(outcomes.filter((text) => /already has an account/.test(text)).length, accepted.length - 1, 'every other accepted post is told the email is taken');
+  const rows = await waitUntil('the credentials row', async () => {
+    const found = await system.db('user_credentials').where({ email: 'race@example.com' });
+    return found.length > 0 ? found : undefined;
+  });
+  t.equal(rows.length, 1, 'one credentials row');
 });

@@ -1,13 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import test from 'tape';
 import { liveSubscription, projectionOf } from '../../src/aggregators/definition.ts';
 import { homePageDefinition, HOME_PAGE_SUBSCRIBER_ID } from '../../src/aggregators/home-page/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { openTestStore } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { drain, openProjectionDb, processorContext } from '../helpers/subscribers.ts';
 import { videosWatched, writeViewings } from '../helpers/viewings.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -117,36 +115,31 @@ async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
   await once(child, 'exit');
 }
 
-test('home-page aggregator: killed (SIGKILL) during catch-up, then restarted, ends with the exact count', async (t) => {
-  const scope = createScope();
+scopedTest('home-page aggregator: killed (SIGKILL) during catch-up, then restarted, ends with the exact count', async (t, scope) => {
   const total = 3000;
-  try {
-    const urls = await freshDatabases();
-    const { pool } = await openTestStore(scope, urls, { max: 1 });
-    const db = openProjectionDb(scope, urls.databaseUrl);
-    await writeViewings(pool, total);
-    const first = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGKILL'));
-    await waitUntil('the aggregator to be part-way through', async () => (await videosWatched(db)) >= 200, { intervalMs: 5 });
-    await kill(first, 'SIGKILL');
-    const atKill = await videosWatched(db);
-    t.ok(atKill > 0 && atKill < total, `killed mid catch-up (${atKill} of ${total} counted)`);
+  const urls = await freshDatabases();
+  const { pool } = await openTestStore(scope, urls, { max: 1 });
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  await writeViewings(pool, total);
+  const first = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGKILL'));
+  await waitUntil('the aggregator to be part-way through', async () => (await videosWatched(db)) >= 200, { intervalMs: 5 });
+  await kill(first, 'SIGKILL');
+  const atKill = await videosWatched(db);
+  t.ok(atKill > 0 && atKill < total, `killed mid catch-up (${atKill} of ${total} counted)`);
 
-    const second = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGTERM'));
-    const last = await pool.query<{ max: string }>(`SELECT max(global_position) FROM messages`);
-    const lastPosition = Number(last.rows[0]?.max);
-    await waitUntil(
-      'the restarted aggregator to catch up',
-      async () => {
-        const row = await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).first<{ position: string }>('position');
-        return Number(row?.position) === lastPosition;
-      },
-      { timeoutMs: 60_000 },
-    );
-    t.equal(await videosWatched(db), total, 'every viewing counted exactly once');
-    await kill(second, 'SIGTERM');
-  } finally {
-    await scope.close();
-  }
+  const second = scope.add(startAggregatorProcess(urls), (child) => kill(child, 'SIGTERM'));
+  const last = await pool.query<{ max: string }>(`SELECT max(global_position) FROM messages`);
+  const lastPosition = Number(last.rows[0]?.max);
+  await waitUntil(
+    'the restarted aggregator to catch up',
+    async () => {
+      const row = await db('subscriber_positions').where({ subscriber_id: HOME_PAGE_SUBSCRIBER_ID }).first<{ position: string }>('position');
+      return Number(row?.position) === lastPosition;
+    },
+    { timeoutMs: 60_000 },
+  );
+  t.equal(await videosWatched(db), total, 'every viewing counted exactly once');
+  await kill(second, 'SIGTERM');
 });
 
 scopedTest('home-page aggregator: changing the group size hands positions over: nothing counted twice, nothing missed', async (t, scope) => {

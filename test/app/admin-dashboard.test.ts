@@ -82,49 +82,48 @@ test('admin dashboard: totals and the last hour’s traffic from the admin-strea
 test('admin dashboard: stalled subscribers and parked messages are counted and named', async (t) => {
   const system = await createTestSystem();
   const running: Subscription[] = [];
-  try {
-    const store = system.messageStore;
-    const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-    running.push(
-      aggregatorSubscriber(
-        store,
-        system.db,
-        broken,
-        async () => {
-          throw new Error('the projection table is gone');
-        },
-        { subscriberId: 'aggregators:test:stalls' },
-      ),
-      componentSubscriber(
-        store,
-        failing,
-        async () => {
-          throw new Error('the mail server said no');
-        },
-        { subscriberId: 'components:test:parks' },
-      ),
-    );
-    const { app, admin } = await adminSectionApp(system, [dashboardSection], {
-      subscriptions: [...system.subscriptions, ...running],
-      subscriberStatus: () => running.map((subscription) => subscription.status()),
-    });
-    await store.write(`${broken}-1`, message('Applied'));
-    await store.write(`${failing}-1`, message('SendIt'));
-    for (const subscription of running) subscription.start();
-    await waitUntil('the aggregator to stall and the component to park', () => running[0]!.status().state === 'stalled' && running[1]!.status().parked === 1);
-
-    const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
-    t.match(page, /<strong data-stalled="1">1<\/strong> stalled/, 'one stalled');
-    t.match(page, /<strong data-parked="1">1<\/strong> parked message waiting \(<a href="\/admin\/parked">Parked<\/a>\)/, 'one parked');
-    t.match(
-      page,
-      /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/,
-      'which, where and why',
-    );
-  } finally {
+  closeAtEnd(t, async () => {
     await Promise.all(running.map((subscription) => subscription.stop()));
     await system.stop();
-  }
+  });
+  const store = system.messageStore;
+  const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
+  running.push(
+    aggregatorSubscriber(
+      store,
+      system.db,
+      broken,
+      async () => {
+        throw new Error('the projection table is gone');
+      },
+      { subscriberId: 'aggregators:test:stalls' },
+    ),
+    componentSubscriber(
+      store,
+      failing,
+      async () => {
+        throw new Error('the mail server said no');
+      },
+      { subscriberId: 'components:test:parks' },
+    ),
+  );
+  const { app, admin } = await adminSectionApp(system, [dashboardSection], {
+    subscriptions: [...system.subscriptions, ...running],
+    subscriberStatus: () => running.map((subscription) => subscription.status()),
+  });
+  await store.write(`${broken}-1`, message('Applied'));
+  await store.write(`${failing}-1`, message('SendIt'));
+  for (const subscription of running) subscription.start();
+  await waitUntil('the aggregator to stall and the component to park', () => running[0]!.status().state === 'stalled' && running[1]!.status().parked === 1);
+
+  const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
+  t.match(page, /<strong data-stalled="1">1<\/strong> stalled/, 'one stalled');
+  t.match(page, /<strong data-parked="1">1<\/strong> parked message waiting \(<a href="\/admin\/parked">Parked<\/a>\)/, 'one parked');
+  t.match(
+    page,
+    /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/,
+    'which, where and why',
+  );
 });
 
 test('admin dashboard: the audit chain’s last verification (AuditChainVerified: when, by whom, up to where, the outcome) beside the newest signed head, whether or not the chain is installed', async (t) => {

@@ -67,18 +67,15 @@ test('export: a client gone before the first byte — the export settles at once
     gone = closed(res);
     await gone;
   });
-  try {
-    const client = http.get(server.url);
-    client.on('error', () => undefined);
-    await waitUntil('the request at the server', () => server.state.requested);
-    client.destroy();
-    await waitUntil('the export to settle', () => server.state.settled, { timeoutMs: 5_000 });
-    t.equal(server.state.outcome, undefined, 'it says no export was made');
-    t.equal(server.state.pulled, 0, 'no batch read after the client left');
-    t.equal(server.state.completed, 0, 'and none recorded');
-  } finally {
-    await server.close();
-  }
+  closeAtEnd(t, () => server.close());
+  const client = http.get(server.url);
+  client.on('error', () => undefined);
+  await waitUntil('the request at the server', () => server.state.requested);
+  client.destroy();
+  await waitUntil('the export to settle', () => server.state.settled, { timeoutMs: 5_000 });
+  t.equal(server.state.outcome, undefined, 'it says no export was made');
+  t.equal(server.state.pulled, 0, 'no batch read after the client left');
+  t.equal(server.state.completed, 0, 'and none recorded');
 });
 
 test('export: a client that leaves mid-download — the export settles and stops reading', async (t) => {

@@ -64,123 +64,120 @@ function parseCsv(text: string): string[][] {
 
 test('admin exports: a user’s history holds exactly their messages, as JSON and as CSV, redacted, and each export is recorded', async (t) => {
   const system = await createTestSystem();
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const { app, admin, user } = await adminSectionApp(system, [exportsSection]);
-    const ada = await registerThroughTheSite(system, 'ada.export@example.com', 'ada’s long password');
-    const bob = await registerThroughTheSite(system, 'bob.export@example.com', 'bob’s long password');
-    t.equal((await logIn(request.agent(system.app), 'ada.export@example.com', 'ada’s long password')).status, 303, 'Ada logs in once');
+  const { app, admin, user } = await adminSectionApp(system, [exportsSection]);
+  const ada = await registerThroughTheSite(system, 'ada.export@example.com', 'ada’s long password');
+  const bob = await registerThroughTheSite(system, 'bob.export@example.com', 'bob’s long password');
+  t.equal((await logIn(request.agent(system.app), 'ada.export@example.com', 'ada’s long password')).status, 303, 'Ada logs in once');
 
-    const post = (url: string, form: Record<string, string>) =>
-      request(app)
-        .post(url)
-        .set('cookie', admin.cookie)
-        .set(FROM_THIS_SITE)
-        .type('form')
-        .send({ _csrf: CSRF_TOKEN, ...form });
-    t.equal((await request(app).get('/admin/exports')).status, 303, 'a visitor is sent to log in');
-    t.equal((await request(app).get('/admin/exports').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
-    t.equal((await request(app).get('/admin/exports').set('cookie', admin.cookie)).status, 200, 'an admin sees the forms');
-    for (const [url, form] of [
-      ['/admin/exports/user', { userId: ada, format: 'json' }],
-      ['/admin/exports/trace', { traceId: 'x' }],
-      ['/admin/exports/category', { category: 'identity', format: 'jsonl' }],
-    ] as const) {
-      t.equal(
-        (
-          await request(app)
-            .post(url)
-            .set(FROM_THIS_SITE)
-            .type('form')
-            .send({ _csrf: CSRF_TOKEN, ...form })
-        ).status,
-        303,
-        `POST ${url}: a visitor is sent to log in`,
-      );
-      t.equal(
-        (
-          await request(app)
-            .post(url)
-            .set('cookie', user.cookie)
-            .set(FROM_THIS_SITE)
-            .type('form')
-            .send({ _csrf: CSRF_TOKEN, ...form })
-        ).status,
-        403,
-        `POST ${url}: a user → 403`,
-      );
-      t.equal(
-        (await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send(form)).status,
-        403,
-        `POST ${url}: without the CSRF token → 403`,
-      );
-    }
-
-    const json = await post('/admin/exports/user', { userId: ada, format: 'json' }).expect(200);
-    t.match(json.headers['content-type'] ?? '', /^application\/json/);
-    t.match(json.headers['content-disposition'] ?? '', new RegExp(`attachment; filename="user-${ada}.json"`));
-    const parsed = JSON.parse(json.text) as { export: { kind: string; upToGlobalPosition: number }; messages: Exported[]; count: number };
-
-    // Hers: a stream whose id (before any +) is hers, or metadata naming her as the cause.
-    const theirs = (m: { streamName: string; metadata: { userId?: unknown } }, userId: string) =>
-      m.streamName.slice(m.streamName.indexOf('-') + 1).split('+')[0] === userId || m.metadata.userId === userId;
-    const asOfExport = (await everything(system)).filter((m) => m.globalPosition <= parsed.export.upToGlobalPosition);
-    const expected = asOfExport.filter((m) => theirs(m, ada)).map((m) => m.globalPosition);
-    t.deepEqual(
-      parsed.messages.map((m) => m.globalPosition),
-      expected,
-      'exactly her messages, in global order, read independently',
+  const post = (url: string, form: Record<string, string>) =>
+    request(app)
+      .post(url)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: CSRF_TOKEN, ...form });
+  t.equal((await request(app).get('/admin/exports')).status, 303, 'a visitor is sent to log in');
+  t.equal((await request(app).get('/admin/exports').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
+  t.equal((await request(app).get('/admin/exports').set('cookie', admin.cookie)).status, 200, 'an admin sees the forms');
+  for (const [url, form] of [
+    ['/admin/exports/user', { userId: ada, format: 'json' }],
+    ['/admin/exports/trace', { traceId: 'x' }],
+    ['/admin/exports/category', { category: 'identity', format: 'jsonl' }],
+  ] as const) {
+    t.equal(
+      (
+        await request(app)
+          .post(url)
+          .set(FROM_THIS_SITE)
+          .type('form')
+          .send({ _csrf: CSRF_TOKEN, ...form })
+      ).status,
+      303,
+      `POST ${url}: a visitor is sent to log in`,
     );
-    t.equal(parsed.count, parsed.messages.length, 'and says how many');
-    t.ok(parsed.messages.length >= 7, `a registration and a log-in's worth (${parsed.messages.length})`);
-    const types = new Set(parsed.messages.map((m) => m.type));
-    for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent', 'UserLoggedIn'])
-      t.ok(types.has(type), `with ${type}`);
-    t.ok(
-      asOfExport.some((m) => theirs(m, bob)),
-      'Bob has messages in the store…',
+    t.equal(
+      (
+        await request(app)
+          .post(url)
+          .set('cookie', user.cookie)
+          .set(FROM_THIS_SITE)
+          .type('form')
+          .send({ _csrf: CSRF_TOKEN, ...form })
+      ).status,
+      403,
+      `POST ${url}: a user → 403`,
     );
-    t.notOk(
-      parsed.messages.some((m) => theirs(m, bob)),
-      '…and none of them is in hers',
+    t.equal(
+      (await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send(form)).status,
+      403,
+      `POST ${url}: without the CSRF token → 403`,
     );
-    t.doesNotMatch(json.text, /\$2[aby]\$/, 'no password hash');
-    t.notOk(json.text.includes('ada.export@example.com'), 'no full address');
-
-    const csv = await post('/admin/exports/user', { userId: ada, format: 'csv' }).expect(200);
-    t.match(csv.headers['content-type'] ?? '', /^text\/csv/);
-    const rows = parseCsv(csv.text);
-    t.equal(rows[0]!.join(','), 'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata', 'a header row');
-    t.deepEqual(
-      rows.slice(1).map((row) => Number(row[0])),
-      parsed.messages.map((m) => m.globalPosition),
-      'the same messages as the JSON',
-    );
-    t.deepEqual(JSON.parse(rows[1]![9]!), parsed.messages[0]!.data, 'data as JSON in its column');
-    t.doesNotMatch(csv.text, /\$2[aby]\$/);
-    t.notOk(csv.text.includes('ada.export@example.com'));
-
-    const [register] = await system.messageStore.readStream(identityCommandStreamName(ada));
-    const trace = await post('/admin/exports/trace', { traceId: register!.metadata.traceId! }).expect(200);
-    t.deepEqual(
-      (JSON.parse(trace.text) as { messages: Exported[] }).messages.map((m) => m.type),
-      ['Register', 'EmailReserved', 'HandleReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent'],
-      'a trace: the registration, message by message',
-    );
-
-    const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map((m) => [m.type, m.data, m.metadata.userId]);
-    t.deepEqual(
-      recorded,
-      [
-        ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'json', messages: parsed.messages.length }, admin.userId],
-        ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'csv', messages: parsed.messages.length }, admin.userId],
-        ['ExportMade', { adminId: admin.userId, kind: 'trace', subject: register!.metadata.traceId, format: 'json', messages: 7 }, admin.userId],
-      ],
-      'each export recorded once complete, with its count',
-    );
-  } finally {
-    await system.stop();
   }
+
+  const json = await post('/admin/exports/user', { userId: ada, format: 'json' }).expect(200);
+  t.match(json.headers['content-type'] ?? '', /^application\/json/);
+  t.match(json.headers['content-disposition'] ?? '', new RegExp(`attachment; filename="user-${ada}.json"`));
+  const parsed = JSON.parse(json.text) as { export: { kind: string; upToGlobalPosition: number }; messages: Exported[]; count: number };
+
+  // Hers: a stream whose id (before any +) is hers, or metadata naming her as the cause.
+  const theirs = (m: { streamName: string; metadata: { userId?: unknown } }, userId: string) =>
+    m.streamName.slice(m.streamName.indexOf('-') + 1).split('+')[0] === userId || m.metadata.userId === userId;
+  const asOfExport = (await everything(system)).filter((m) => m.globalPosition <= parsed.export.upToGlobalPosition);
+  const expected = asOfExport.filter((m) => theirs(m, ada)).map((m) => m.globalPosition);
+  t.deepEqual(
+    parsed.messages.map((m) => m.globalPosition),
+    expected,
+    'exactly her messages, in global order, read independently',
+  );
+  t.equal(parsed.count, parsed.messages.length, 'and says how many');
+  t.ok(parsed.messages.length >= 7, `a registration and a log-in's worth (${parsed.messages.length})`);
+  const types = new Set(parsed.messages.map((m) => m.type));
+  for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent', 'UserLoggedIn'])
+    t.ok(types.has(type), `with ${type}`);
+  t.ok(
+    asOfExport.some((m) => theirs(m, bob)),
+    'Bob has messages in the store…',
+  );
+  t.notOk(
+    parsed.messages.some((m) => theirs(m, bob)),
+    '…and none of them is in hers',
+  );
+  t.doesNotMatch(json.text, /\$2[aby]\$/, 'no password hash');
+  t.notOk(json.text.includes('ada.export@example.com'), 'no full address');
+
+  const csv = await post('/admin/exports/user', { userId: ada, format: 'csv' }).expect(200);
+  t.match(csv.headers['content-type'] ?? '', /^text\/csv/);
+  const rows = parseCsv(csv.text);
+  t.equal(rows[0]!.join(','), 'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata', 'a header row');
+  t.deepEqual(
+    rows.slice(1).map((row) => Number(row[0])),
+    parsed.messages.map((m) => m.globalPosition),
+    'the same messages as the JSON',
+  );
+  t.deepEqual(JSON.parse(rows[1]![9]!), parsed.messages[0]!.data, 'data as JSON in its column');
+  t.doesNotMatch(csv.text, /\$2[aby]\$/);
+  t.notOk(csv.text.includes('ada.export@example.com'));
+
+  const [register] = await system.messageStore.readStream(identityCommandStreamName(ada));
+  const trace = await post('/admin/exports/trace', { traceId: register!.metadata.traceId! }).expect(200);
+  t.deepEqual(
+    (JSON.parse(trace.text) as { messages: Exported[] }).messages.map((m) => m.type),
+    ['Register', 'EmailReserved', 'HandleReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent'],
+    'a trace: the registration, message by message',
+  );
+
+  const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map((m) => [m.type, m.data, m.metadata.userId]);
+  t.deepEqual(
+    recorded,
+    [
+      ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'json', messages: parsed.messages.length }, admin.userId],
+      ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'csv', messages: parsed.messages.length }, admin.userId],
+      ['ExportMade', { adminId: admin.userId, kind: 'trace', subject: register!.metadata.traceId, format: 'json', messages: 7 }, admin.userId],
+    ],
+    'each export recorded once complete, with its count',
+  );
 });
 
 test('admin exports: a category over a time range, as JSON lines and CSV; unknown subjects are a 404, bad forms a 400', async (t) => {

@@ -67,68 +67,67 @@ test('admin subscribers: one that runs elsewhere is measured from its checkpoint
 test('admin subscribers: live state where it runs here — running, stalled with its message and error, parked messages counted', async (t) => {
   const system = await createTestSystem();
   const running: Subscription[] = [];
-  try {
-    const store = system.messageStore;
-    const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-    const stalls = aggregatorSubscriber(
-      store,
-      system.db,
-      broken,
-      async () => {
-        throw new Error('the projection table is gone');
-      },
-      { subscriberId: 'aggregators:test:stalls' },
-    );
-    const parks = componentSubscriber(
-      store,
-      failing,
-      async () => {
-        throw new Error('the mail server said no');
-      },
-      { subscriberId: 'components:test:parks' },
-    );
-    const reader = aggregatorSubscriber(store, system.db, ALL_CATEGORIES, async () => undefined, { subscriberId: 'aggregators:test:everything' });
-    running.push(stalls, parks, reader);
-    const subscriptions = [...system.subscriptions, ...running];
-    const { app, admin } = await adminSectionApp(system, [subscribersSection], {
-      subscriptions,
-      subscriberStatus: () => running.map((subscription) => subscription.status()),
-    });
-
-    await store.write(`${broken}-1`, message('Applied'));
-    await store.write(`${failing}-${randomUUID()}`, message('SendIt'));
-    await store.write(`${failing}-${randomUUID()}`, message('SendIt'));
-    for (const subscription of running) subscription.start();
-    await waitUntil('the aggregator to stall', () => stalls.status().state === 'stalled');
-    await waitUntil('both messages to be parked', () => parks.status().parked === 2);
-    await waitUntil('the reader of everything to catch up', () => reader.status().caughtUp);
-
-    const page = (await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text;
-    const stalled = rowOf(page, 'aggregators:test:stalls')!;
-    t.match(stalled[2]!, /stalled/, 'stalled');
-    t.match(stalled[2]!, /Stopped at Applied after 3 attempts/, 'at which message');
-    t.match(stalled[2]!, /the projection table is gone/, 'and why');
-    t.equal(stalled[5], '1', 'one message behind');
-    const parked = rowOf(page, 'components:test:parks')!;
-    t.match(parked[2]!, /^running/, 'a component that parks goes on running');
-    t.equal(parked[7], '2', 'two parked messages waiting');
-    t.equal(parked[5], '0', 'nothing behind: parked messages are passed');
-    const everything = rowOf(page, 'aggregators:test:everything')!;
-    t.match(everything[1]!, /\$all/, 'the reader of every category');
-    // The other subscribers go on writing (their positions), which the reader of everything then
-    // has to read too: the page must show it caught up once it is, not at one instant.
-    const behind = async () =>
-      rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, 'aggregators:test:everything')![5];
-    t.equal(
-      await waitUntil('the page to show the reader caught up', async () => ((await behind()) === '0' ? '0' : undefined), { timeoutMs: 5_000 }).catch(async () =>
-        behind(),
-      ),
-      '0',
-      'measured against the whole store: caught up',
-    );
-    t.match(rowOf(page, USER_CREDENTIALS_SUBSCRIBER_ID)![2]!, /runs elsewhere/, 'those not run here are said to run elsewhere');
-  } finally {
+  closeAtEnd(t, async () => {
     await Promise.all(running.map((subscription) => subscription.stop()));
     await system.stop();
-  }
+  });
+  const store = system.messageStore;
+  const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
+  const stalls = aggregatorSubscriber(
+    store,
+    system.db,
+    broken,
+    async () => {
+      throw new Error('the projection table is gone');
+    },
+    { subscriberId: 'aggregators:test:stalls' },
+  );
+  const parks = componentSubscriber(
+    store,
+    failing,
+    async () => {
+      throw new Error('the mail server said no');
+    },
+    { subscriberId: 'components:test:parks' },
+  );
+  const reader = aggregatorSubscriber(store, system.db, ALL_CATEGORIES, async () => undefined, { subscriberId: 'aggregators:test:everything' });
+  running.push(stalls, parks, reader);
+  const subscriptions = [...system.subscriptions, ...running];
+  const { app, admin } = await adminSectionApp(system, [subscribersSection], {
+    subscriptions,
+    subscriberStatus: () => running.map((subscription) => subscription.status()),
+  });
+
+  await store.write(`${broken}-1`, message('Applied'));
+  await store.write(`${failing}-${randomUUID()}`, message('SendIt'));
+  await store.write(`${failing}-${randomUUID()}`, message('SendIt'));
+  for (const subscription of running) subscription.start();
+  await waitUntil('the aggregator to stall', () => stalls.status().state === 'stalled');
+  await waitUntil('both messages to be parked', () => parks.status().parked === 2);
+  await waitUntil('the reader of everything to catch up', () => reader.status().caughtUp);
+
+  const page = (await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text;
+  const stalled = rowOf(page, 'aggregators:test:stalls')!;
+  t.match(stalled[2]!, /stalled/, 'stalled');
+  t.match(stalled[2]!, /Stopped at Applied after 3 attempts/, 'at which message');
+  t.match(stalled[2]!, /the projection table is gone/, 'and why');
+  t.equal(stalled[5], '1', 'one message behind');
+  const parked = rowOf(page, 'components:test:parks')!;
+  t.match(parked[2]!, /^running/, 'a component that parks goes on running');
+  t.equal(parked[7], '2', 'two parked messages waiting');
+  t.equal(parked[5], '0', 'nothing behind: parked messages are passed');
+  const everything = rowOf(page, 'aggregators:test:everything')!;
+  t.match(everything[1]!, /\$all/, 'the reader of every category');
+  // The other subscribers go on writing (their positions), which the reader of everything then
+  // has to read too: the page must show it caught up once it is, not at one instant.
+  const behind = async () =>
+    rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, 'aggregators:test:everything')![5];
+  t.equal(
+    await waitUntil('the page to show the reader caught up', async () => ((await behind()) === '0' ? '0' : undefined), { timeoutMs: 5_000 }).catch(async () =>
+      behind(),
+    ),
+    '0',
+    'measured against the whole store: caught up',
+  );
+  t.match(rowOf(page, USER_CREDENTIALS_SUBSCRIBER_ID)![2]!, /runs elsewhere/, 'those not run here are said to run elsewhere');
 });

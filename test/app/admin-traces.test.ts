@@ -23,33 +23,30 @@ function drawnTree(html: string): string {
 
 test('admin traces: a registration, made through the site, draws as its causation tree', async (t) => {
   const system = await createTestSystem();
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const { app, admin, user } = await adminSectionApp(system, [tracesSection]);
-    const userId = await registerThroughTheSite(system, 'trace.me@example.com');
-    const [register] = await system.messageStore.readStream(identityCommandStreamName(userId));
-    const traceId = register!.metadata.traceId!;
-    const url = `/admin/traces/${traceId}?at=${register!.globalPosition}`;
+  const { app, admin, user } = await adminSectionApp(system, [tracesSection]);
+  const userId = await registerThroughTheSite(system, 'trace.me@example.com');
+  const [register] = await system.messageStore.readStream(identityCommandStreamName(userId));
+  const traceId = register!.metadata.traceId!;
+  const url = `/admin/traces/${traceId}?at=${register!.globalPosition}`;
 
-    t.equal((await request(app).get(url)).status, 303, 'a visitor is sent to log in');
-    t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
-    const page = await request(app).get(url).set('cookie', admin.cookie).expect(200);
-    t.equal(
-      drawnTree(page.text),
-      ['Register', '  EmailReserved', '  HandleReserved', '  Registered', '    Send', '      Sent', '        RegistrationEmailSent'].join('\n'),
-      'Register → EmailReserved, HandleReserved and Registered → Send → Sent → RegistrationEmailSent',
-    );
-    t.match(page.text, /\+0 ms/, 'times are offsets from the first message');
-    t.match(page.text, /7 messages, the first at/, 'and the page counts them');
-    t.notOk(page.text.includes('trace.me@example.com'), 'no address on the page');
+  t.equal((await request(app).get(url)).status, 303, 'a visitor is sent to log in');
+  t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
+  const page = await request(app).get(url).set('cookie', admin.cookie).expect(200);
+  t.equal(
+    drawnTree(page.text),
+    ['Register', '  EmailReserved', '  HandleReserved', '  Registered', '    Send', '      Sent', '        RegistrationEmailSent'].join('\n'),
+    'Register → EmailReserved, HandleReserved and Registered → Send → Sent → RegistrationEmailSent',
+  );
+  t.match(page.text, /\+0 ms/, 'times are offsets from the first message');
+  t.match(page.text, /7 messages, the first at/, 'and the page counts them');
+  t.notOk(page.text.includes('trace.me@example.com'), 'no address on the page');
 
-    const everywhere = await request(app).get(`/admin/traces/${traceId}?all=1`).set('cookie', admin.cookie).expect(200);
-    t.equal(drawnTree(everywhere.text), drawnTree(page.text), 'the whole-store search draws the same tree');
-    const newest = await request(app).get(`/admin/traces/${traceId}`).set('cookie', admin.cookie).expect(200);
-    t.equal(drawnTree(newest.text), drawnTree(page.text), 'and so does a link without a position, on a store this small');
-  } finally {
-    await system.stop();
-  }
+  const everywhere = await request(app).get(`/admin/traces/${traceId}?all=1`).set('cookie', admin.cookie).expect(200);
+  t.equal(drawnTree(everywhere.text), drawnTree(page.text), 'the whole-store search draws the same tree');
+  const newest = await request(app).get(`/admin/traces/${traceId}`).set('cookie', admin.cookie).expect(200);
+  t.equal(drawnTree(newest.text), drawnTree(page.text), 'and so does a link without a position, on a store this small');
 });
 
 test('admin traces: unknown and malformed trace ids are a 404, not a 500', async (t) => {

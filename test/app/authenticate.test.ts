@@ -251,12 +251,9 @@ test('sessions in production: cookie flags, and a cookie signed with a retired k
     await before.stop();
   }
   const rotated = createSystem({ urls: before.urls, logger: silentLogger, cookieSecret: [newKey, oldKey], production: true, trustProxy: ['loopback'] });
-  try {
-    const home = await request(rotated.app).get('/').set({ cookie, 'X-Forwarded-Proto': 'https' }).expect(200);
-    t.match(home.text, /site-nav__user/, 'a cookie signed with the old key still logs in after rotation');
-  } finally {
-    await rotated.stop();
-  }
+  closeAtEnd(t, () => rotated.stop());
+  const home = await request(rotated.app).get('/').set({ cookie, 'X-Forwarded-Proto': 'https' }).expect(200);
+  t.match(home.text, /site-nav__user/, 'a cookie signed with the old key still logs in after rotation');
 });
 
 test('sessions: a session past its time on the server is not believed, nor a cookie naming a user without one', async (t) => {

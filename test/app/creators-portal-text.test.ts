@@ -74,22 +74,19 @@ test('creators portal: a creator changing names and descriptions faster than the
   const system = await createTestSystem({
     rateLimits: { registrationsPerAddress: ROOMY, videoEditsPerCreator: { points: 3, windowSeconds: 600 } },
   });
-  try {
-    const busy = await creatorWithVideo(system);
-    for (const name of ['One', 'Two', 'Three']) t.equal((await busy.post('name', name)).status, 303, `rename to ${name} → 303`);
-    const refused = await busy.post('description', 'A fourth change');
-    t.equal(refused.status, 429, 'the fourth change in the window → 429');
-    t.ok(Number(refused.headers['retry-after']) > 0, `with Retry-After (${refused.headers['retry-after']} s)`);
-    t.match(refused.text, /Try again in 10 minutes/, 'and the page says when, in plain words');
-    t.ok(refused.text.includes('A fourth change'), 'keeping what was typed');
-    t.equal((await busy.post('name', '   ')).status, 400, 'a change the rules refuse is still a 400, not counted');
+  closeAtEnd(t, () => system.stop());
+  const busy = await creatorWithVideo(system);
+  for (const name of ['One', 'Two', 'Three']) t.equal((await busy.post('name', name)).status, 303, `rename to ${name} → 303`);
+  const refused = await busy.post('description', 'A fourth change');
+  t.equal(refused.status, 429, 'the fourth change in the window → 429');
+  t.ok(Number(refused.headers['retry-after']) > 0, `with Retry-After (${refused.headers['retry-after']} s)`);
+  t.match(refused.text, /Try again in 10 minutes/, 'and the page says when, in plain words');
+  t.ok(refused.text.includes('A fourth change'), 'keeping what was typed');
+  t.equal((await busy.post('name', '   ')).status, 400, 'a change the rules refuse is still a 400, not counted');
 
-    const other = await creatorWithVideo(system);
-    t.equal((await other.post('name', 'Mine')).status, 303, 'another creator is not held back');
-    t.equal(await commandsWritten(system), 4, 'three changes and the other creator’s one written; the refused ones not');
-  } finally {
-    await system.stop();
-  }
+  const other = await creatorWithVideo(system);
+  t.equal((await other.post('name', 'Mine')).status, 303, 'another creator is not held back');
+  t.equal(await commandsWritten(system), 4, 'three changes and the other creator’s one written; the refused ones not');
 });
 
 test('creators portal: text is sent as the rules read it (trimmed), so spaces around it neither enter the log nor push the command past its contract', async (t) => {

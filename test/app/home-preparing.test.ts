@@ -75,23 +75,20 @@ test('home page: no refresh once the demo has given up, or every sample failed, 
     createTestSystem({ pageCacheMs: 0, demoSeeding: finished.progress }),
     createTestSystem({ pageCacheMs: 0 }),
   ]);
-  try {
-    const [afterFailure, afterOutcomes, demoOff] = systems;
-    await failed.fail();
-    const failedPage = await request(afterFailure!.app).get('/').expect(200);
-    t.match(failedPage.text, /No videos yet/, 'the seeder failed: the empty catalog is the truth');
-    t.doesNotMatch(failedPage.text, REFRESH, 'and nothing is coming, so no refresh');
+  closeAtEnd(t, () => Promise.all(systems.map((system) => system.stop())));
+  const [afterFailure, afterOutcomes, demoOff] = systems;
+  await failed.fail();
+  const failedPage = await request(afterFailure!.app).get('/').expect(200);
+  t.match(failedPage.text, /No videos yet/, 'the seeder failed: the empty catalog is the truth');
+  t.doesNotMatch(failedPage.text, REFRESH, 'and nothing is coming, so no refresh');
 
-    await finished.finish({ written: [] });
-    for (const sample of SAMPLE_VIDEOS) await outcome(afterOutcomes!.messageStore, sample.videoId, 'VideoPublishingFailed');
-    const allFailed = await request(afterOutcomes!.app).get('/').expect(200);
-    t.doesNotMatch(allFailed.text, REFRESH, 'every sample failed to convert: no refresh');
-    t.match(allFailed.text, /No videos yet/);
+  await finished.finish({ written: [] });
+  for (const sample of SAMPLE_VIDEOS) await outcome(afterOutcomes!.messageStore, sample.videoId, 'VideoPublishingFailed');
+  const allFailed = await request(afterOutcomes!.app).get('/').expect(200);
+  t.doesNotMatch(allFailed.text, REFRESH, 'every sample failed to convert: no refresh');
+  t.match(allFailed.text, /No videos yet/);
 
-    const off = await request(demoOff!.app).get('/').expect(200);
-    t.doesNotMatch(off.text, REFRESH, 'demo content off: no refresh');
-    t.doesNotMatch(off.text, PREPARING);
-  } finally {
-    await Promise.all(systems.map((system) => system.stop()));
-  }
+  const off = await request(demoOff!.app).get('/').expect(200);
+  t.doesNotMatch(off.text, REFRESH, 'demo content off: no refresh');
+  t.doesNotMatch(off.text, PREPARING);
 });

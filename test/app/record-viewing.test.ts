@@ -20,43 +20,40 @@ const from = (address: string) => ({ ...FROM_THIS_SITE, 'X-Forwarded-For': addre
 
 test('record a viewing: the event lands with its metadata and the home page count goes up', async (t) => {
   const system = await createTestSystem();
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const agent = request.agent(system.app);
-    const home = await agent.get('/').expect(200);
-    t.equal(watchedCountOf(home.text), 0, 'the home page starts at 0');
-    t.equal(home.headers['set-cookie'], undefined, 'a visitor who has posted nothing gets no session cookie');
+  const agent = request.agent(system.app);
+  const home = await agent.get('/').expect(200);
+  t.equal(watchedCountOf(home.text), 0, 'the home page starts at 0');
+  t.equal(home.headers['set-cookie'], undefined, 'a visitor who has posted nothing gets no session cookie');
 
-    const videoId = await catalogVideo(system.db);
-    const posted = await agent.post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send({});
-    t.match(String(posted.headers['set-cookie']), /httponly/i, 'the session cookie (for the notice) is httpOnly');
-    t.match(String(posted.headers['set-cookie']), /samesite=lax/i, 'and sameSite');
-    t.equal(posted.status, 303, 'post/redirect/get');
-    t.equal(posted.headers.location, '/', 'back to the home page');
+  const videoId = await catalogVideo(system.db);
+  const posted = await agent.post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send({});
+  t.match(String(posted.headers['set-cookie']), /httponly/i, 'the session cookie (for the notice) is httpOnly');
+  t.match(String(posted.headers['set-cookie']), /samesite=lax/i, 'and sameSite');
+  t.equal(posted.status, 303, 'post/redirect/get');
+  t.equal(posted.headers.location, '/', 'back to the home page');
 
-    const events = await system.messageStore.readStream(`viewing-${videoId}`);
-    t.equal(events.length, 1, 'one event in viewing-<videoId>');
-    const [event] = events;
-    t.equal(event?.type, 'VideoViewed');
-    const { visitorKey, ...data } = event?.data as { visitorKey?: unknown };
-    t.deepEqual(data, { videoId, userId: null, source: 'api' }, 'data names the video and the (anonymous) viewer');
-    t.match(String(visitorKey), /^[A-Za-z0-9_-]{22}$/, 'and a pseudonymous key for the visitor');
-    t.equal(event?.metadata.schemaVersion, '3', 'as VideoViewed version 3');
-    t.match(event?.metadata.traceId ?? '', UUID, 'metadata carries the request trace id');
-    t.equal(event?.metadata.userId, null, 'and the user id');
+  const events = await system.messageStore.readStream(`viewing-${videoId}`);
+  t.equal(events.length, 1, 'one event in viewing-<videoId>');
+  const [event] = events;
+  t.equal(event?.type, 'VideoViewed');
+  const { visitorKey, ...data } = event?.data as { visitorKey?: unknown };
+  t.deepEqual(data, { videoId, userId: null, source: 'api' }, 'data names the video and the (anonymous) viewer');
+  t.match(String(visitorKey), /^[A-Za-z0-9_-]{22}$/, 'and a pseudonymous key for the visitor');
+  t.equal(event?.metadata.schemaVersion, '3', 'as VideoViewed version 3');
+  t.match(event?.metadata.traceId ?? '', UUID, 'metadata carries the request trace id');
+  t.equal(event?.metadata.userId, null, 'and the user id');
 
-    const redirectedTo = await agent.get('/').expect(200);
-    t.match(redirectedTo.text, /Viewing recorded/, 'the page after the redirect says the viewing was recorded');
+  const redirectedTo = await agent.get('/').expect(200);
+  t.match(redirectedTo.text, /Viewing recorded/, 'the page after the redirect says the viewing was recorded');
 
-    const count = await waitUntil('the home page to count the viewing', async () => {
-      const page = await agent.get('/').expect(200);
-      return watchedCountOf(page.text) === 1 ? page : undefined;
-    });
-    t.match(count.text, /Viewers have watched <strong>1<\/strong> video\./, 'shows "watched 1 video"');
-    t.doesNotMatch(count.text, /Viewing recorded/, 'the notice shows once');
-  } finally {
-    await system.stop();
-  }
+  const count = await waitUntil('the home page to count the viewing', async () => {
+    const page = await agent.get('/').expect(200);
+    return watchedCountOf(page.text) === 1 ? page : undefined;
+  });
+  t.match(count.text, /Viewers have watched <strong>1<\/strong> video\./, 'shows "watched 1 video"');
+  t.doesNotMatch(count.text, /Viewing recorded/, 'the notice shows once');
 });
 
 test('record a viewing: back to the page the form was on, never to another site', async (t) => {
@@ -156,26 +153,23 @@ test('record a viewing: one address gets a limited number per window (429 with R
       viewingsPerAddress: { points: 3, windowSeconds: 600 },
     },
   });
-  try {
-    const videoId = await catalogVideo(system.db);
-    const post = (address: string) => request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({});
-    for (let n = 0; n < 3; n += 1) t.equal((await post('198.18.0.1')).status, 303, `viewing ${n + 1} of 3 from one address is taken`);
-    const refused = await post('198.18.0.1');
-    t.equal(refused.status, 429, 'the fourth within the window is refused');
-    const retryAfter = Number(refused.headers['retry-after']);
-    t.ok(retryAfter > 0 && retryAfter <= 600, `Retry-After says when to try again (${retryAfter} s)`);
-    t.match(refused.text, /Too many viewings from your network/, 'a plain message');
-    t.match(refused.text, /Try again in 10 minutes/, 'saying how long');
-    t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 3, 'and nothing written for it');
-    t.equal((await post('198.18.0.2')).status, 303, 'another address still records');
-    t.equal(
-      (await request(system.app).post(`/record-viewing/${randomUUID()}`).set(from('198.18.0.1')).type('form').send({})).status,
-      429,
-      'refusals of unknown videos count too: probing ids costs the same',
-    );
-  } finally {
-    await system.stop();
-  }
+  closeAtEnd(t, () => system.stop());
+  const videoId = await catalogVideo(system.db);
+  const post = (address: string) => request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({});
+  for (let n = 0; n < 3; n += 1) t.equal((await post('198.18.0.1')).status, 303, `viewing ${n + 1} of 3 from one address is taken`);
+  const refused = await post('198.18.0.1');
+  t.equal(refused.status, 429, 'the fourth within the window is refused');
+  const retryAfter = Number(refused.headers['retry-after']);
+  t.ok(retryAfter > 0 && retryAfter <= 600, `Retry-After says when to try again (${retryAfter} s)`);
+  t.match(refused.text, /Too many viewings from your network/, 'a plain message');
+  t.match(refused.text, /Try again in 10 minutes/, 'saying how long');
+  t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 3, 'and nothing written for it');
+  t.equal((await post('198.18.0.2')).status, 303, 'another address still records');
+  t.equal(
+    (await request(system.app).post(`/record-viewing/${randomUUID()}`).set(from('198.18.0.1')).type('form').send({})).status,
+    429,
+    'refusals of unknown videos count too: probing ids costs the same',
+  );
 });
 
 test('record a viewing: the event names the visitor by a keyed hash of their address or log-in, never the address or session itself', async (t) => {
@@ -210,56 +204,50 @@ test('record a viewing: the event names the visitor by a keyed hash of their add
 
 test('record a viewing: the counts take one viewing per visitor per video per window; the store keeps every one', async (t) => {
   const system = await createTestSystem(BEHIND_PROXY);
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const videoId = await catalogVideo(system.db);
-    const post = (address: string) => request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({}).expect(303);
-    await post('198.18.0.1');
-    await post('198.18.0.1');
-    await post('198.18.0.2');
-    await waitUntil('the counts to take in every viewing', () =>
-      viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),
-    );
-    t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 3, 'three viewings recorded');
-    t.equal(await videosWatched(system.db), 2, 'the home page counts two: the first visitor once, the second once');
-    const views = await request(system.app).get(`/videos/${videoId}/views`).expect(200);
-    t.deepEqual(views.body, { views: 2 }, "so does the video's own count");
-    t.equal(watchedCountOf((await request(system.app).get('/').expect(200)).text), 2, 'as the home page shows');
-  } finally {
-    await system.stop();
-  }
+  const videoId = await catalogVideo(system.db);
+  const post = (address: string) => request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({}).expect(303);
+  await post('198.18.0.1');
+  await post('198.18.0.1');
+  await post('198.18.0.2');
+  await waitUntil('the counts to take in every viewing', () =>
+    viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),
+  );
+  t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 3, 'three viewings recorded');
+  t.equal(await videosWatched(system.db), 2, 'the home page counts two: the first visitor once, the second once');
+  const views = await request(system.app).get(`/videos/${videoId}/views`).expect(200);
+  t.deepEqual(views.body, { views: 2 }, "so does the video's own count");
+  t.equal(watchedCountOf((await request(system.app).get('/').expect(200)).text), 2, 'as the home page shows');
 });
 
 test('record a viewing: a logged-in viewer is one visitor however many times they log out and in, and in however many browsers', async (t) => {
   const system = await createTestSystem(BEHIND_PROXY);
+  closeAtEnd(t, () => system.stop());
   system.start();
-  try {
-    const videoId = await catalogVideo(system.db);
-    const account = await seedAccount(system.db);
-    // Logging in is free to repeat: each log-in is a new session, and must not be a new visitor.
-    for (let n = 0; n < 3; n += 1) {
-      const browser = request.agent(system.app);
-      t.equal((await logIn(browser, account.email, account.password)).status, 303, `log-in ${n + 1}`);
-      const _csrf = csrfTokenOf(await browser.get('/').expect(200));
-      await browser.post(`/record-viewing/${videoId}`).set(from('198.18.0.20')).type('form').send({ _csrf }).expect(303);
-      if (n < 2)
-        await browser
-          .post('/auth/log-out')
-          .set(FROM_THIS_SITE)
-          .type('form')
-          .send({ _csrf: csrfTokenOf(await browser.get('/auth/log-out').expect(200)) })
-          .expect(303);
-    }
-    await waitUntil('the counts to take in every viewing', () =>
-      viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),
-    );
-    const keys = new Set((await system.messageStore.readStream(`viewing-${videoId}`)).map((viewing) => (viewing.data as { visitorKey: string }).visitorKey));
-    t.equal(keys.size, 1, 'three viewings in three sessions name one visitor');
-    t.equal(await videosWatched(system.db), 1, 'and the home page counts one');
-    t.deepEqual((await request(system.app).get(`/videos/${videoId}/views`).expect(200)).body, { views: 1 }, "as does the video's own count");
-  } finally {
-    await system.stop();
+  const videoId = await catalogVideo(system.db);
+  const account = await seedAccount(system.db);
+  // Logging in is free to repeat: each log-in is a new session, and must not be a new visitor.
+  for (let n = 0; n < 3; n += 1) {
+    const browser = request.agent(system.app);
+    t.equal((await logIn(browser, account.email, account.password)).status, 303, `log-in ${n + 1}`);
+    const _csrf = csrfTokenOf(await browser.get('/').expect(200));
+    await browser.post(`/record-viewing/${videoId}`).set(from('198.18.0.20')).type('form').send({ _csrf }).expect(303);
+    if (n < 2)
+      await browser
+        .post('/auth/log-out')
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf: csrfTokenOf(await browser.get('/auth/log-out').expect(200)) })
+        .expect(303);
   }
+  await waitUntil('the counts to take in every viewing', () =>
+    viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),
+  );
+  const keys = new Set((await system.messageStore.readStream(`viewing-${videoId}`)).map((viewing) => (viewing.data as { visitorKey: string }).visitorKey));
+  t.equal(keys.size, 1, 'three viewings in three sessions name one visitor');
+  t.equal(await videosWatched(system.db), 1, 'and the home page counts one');
+  t.deepEqual((await request(system.app).get(`/videos/${videoId}/views`).expect(200)).body, { views: 1 }, "as does the video's own count");
 });
 
 test('record a viewing: a video seen published is not looked up again for a second; one not yet published is looked up every time', async (t) => {

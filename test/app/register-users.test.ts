@@ -179,32 +179,29 @@ test('register: registrations per address are limited (429 with Retry-After)', a
   const system = await createTestSystem({
     rateLimits: { registrationsPerAddress: { points: 2, windowSeconds: 3600 }, videoEditsPerCreator: { points: 1_000, windowSeconds: 60 } },
   });
-  try {
-    const statuses: number[] = [];
-    let last;
-    for (let n = 0; n < 3; n += 1) {
-      const agent = request.agent(system.app);
-      const page = await agent.get('/register');
-      last = await agent
-        .post('/register')
-        .set(FROM_THIS_SITE)
-        .type('form')
-        .send({
-          _csrf: csrfTokenOf(page),
-          userId: hiddenUserId(page.text),
-          email: `user${n}@example.com`,
-          password: 'long enough 1',
-          passwordAgain: 'long enough 1',
-          ...profileFields(),
-        });
-      statuses.push(last.status);
-    }
-    t.deepEqual(statuses, [303, 303, 429], 'the third from one address is over the limit');
-    t.ok(Number(last?.headers['retry-after']) > 0, 'Retry-After');
-    t.equal((await system.messageStore.readCategory('identity:command')).length, 2, 'only two commands');
-  } finally {
-    await system.stop();
+  closeAtEnd(t, () => system.stop());
+  const statuses: number[] = [];
+  let last;
+  for (let n = 0; n < 3; n += 1) {
+    const agent = request.agent(system.app);
+    const page = await agent.get('/register');
+    last = await agent
+      .post('/register')
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({
+        _csrf: csrfTokenOf(page),
+        userId: hiddenUserId(page.text),
+        email: `user${n}@example.com`,
+        password: 'long enough 1',
+        passwordAgain: 'long enough 1',
+        ...profileFields(),
+      });
+    statuses.push(last.status);
   }
+  t.deepEqual(statuses, [303, 303, 429], 'the third from one address is over the limit');
+  t.ok(Number(last?.headers['retry-after']) > 0, 'Retry-After');
+  t.equal((await system.messageStore.readCategory('identity:command')).length, 2, 'only two commands');
 });
 
 test('register: the status page follows the identity stream; unknown ids are 404', async (t) => {

@@ -10,7 +10,7 @@ import { FROM_THIS_SITE, logIn, seedAccount } from '../helpers/accounts.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import { scopedTest } from '../helpers/scoped-test.ts';
+import { closeAtEnd, scopedTest } from '../helpers/scoped-test.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 
@@ -121,30 +121,29 @@ test('slow clients: a page that answers after the deadline cut its trickled body
   const uncaught: unknown[] = [];
   const onUncaught = (error: unknown) => void uncaught.push(error);
   process.on('uncaughtException', onUncaught);
-  try {
-    const system = scope.add(await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 300, pageCacheMs: 0 }), (s) => s.stop());
-    const port = await listening(scope, system);
-    // The home page held up (a slow database: here a lock) past the body deadline.
-    const locker = scope.add(knex({ client: 'pg', connection: system.urls.databaseUrl }), (k) => k.destroy());
-    const lock = await locker.transaction();
-    scope.add(lock, (trx) => (trx.isCompleted() ? undefined : trx.rollback()));
-    await lock.raw('lock table home_page in access exclusive mode');
-    const client = scope.add(
-      trickle(port, { method: 'GET', path: '/', headers: { 'content-type': 'text/plain', 'content-length': '10000' }, head: 'a', everyMs: 50 }),
-      (c) => c.stop(),
-    );
-    await waitUntil('the deadline to cut the trickled request', () => client.closed(), { timeoutMs: 10_000 });
-    t.ok([0, 408].includes(await client.answer), 'cut with a 408 or no answer at all');
-    await lock.commit();
-    // The held-up page now renders, for a request already answered. Another visitor's page is
-    // read after it (or shares its read, then renders after it), so once that one is back the
-    // first has had its turn.
-    await request(system.app).get('/').expect(200);
-    t.deepEqual(uncaught.map(String), [], 'no uncaught exception (it would stop the process)');
-  } finally {
+  closeAtEnd(t, async () => {
     process.off('uncaughtException', onUncaught);
     await scope.close();
-  }
+  });
+  const system = scope.add(await createTestSystem({ poolMax: DEFAULT_POOL_MAX, requestBodyTimeoutMs: 300, pageCacheMs: 0 }), (s) => s.stop());
+  const port = await listening(scope, system);
+  // The home page held up (a slow database: here a lock) past the body deadline.
+  const locker = scope.add(knex({ client: 'pg', connection: system.urls.databaseUrl }), (k) => k.destroy());
+  const lock = await locker.transaction();
+  scope.add(lock, (trx) => (trx.isCompleted() ? undefined : trx.rollback()));
+  await lock.raw('lock table home_page in access exclusive mode');
+  const client = scope.add(
+    trickle(port, { method: 'GET', path: '/', headers: { 'content-type': 'text/plain', 'content-length': '10000' }, head: 'a', everyMs: 50 }),
+    (c) => c.stop(),
+  );
+  await waitUntil('the deadline to cut the trickled request', () => client.closed(), { timeoutMs: 10_000 });
+  t.ok([0, 408].includes(await client.answer), 'cut with a 408 or no answer at all');
+  await lock.commit();
+  // The held-up page now renders, for a request already answered. Another visitor's page is
+  // read after it (or shares its read, then renders after it), so once that one is back the
+  // first has had its turn.
+  await request(system.app).get('/').expect(200);
+  t.deepEqual(uncaught.map(String), [], 'no uncaught exception (it would stop the process)');
 });
 
 scopedTest('slow clients: an upload below the minimum rate is cut off, keeps nothing, writes nothing, and frees its slot', async (t, scope) => {

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import test from 'tape';
 import { videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { expectAccessible } from '../helpers/axe.ts';
 import { logInAs, openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { createScope, type Scope } from '../helpers/scope.ts';
+import type { Scope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { makeVideo, tempDir } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 
@@ -32,9 +32,9 @@ async function twentySeconds(system: TestSystem, scope: Scope, dirPrefix: string
   return videoId;
 }
 
-test('in Chromium: the player remembers where a viewer stopped (pause, leaving the page); home lists it; the watch page resumes there or starts over', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'in Chromium: the player remembers where a viewer stopped (pause, leaving the page); home lists it; the watch page resumes there or starts over',
+  async (t, scope) => {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
     const videoId = await twentySeconds(system, scope, 'browser-resume-', 'A video to come back to');
@@ -55,13 +55,13 @@ test('in Chromium: the player remembers where a viewer stopped (pause, leaving t
     t.notOk(await page.isVisible('text=Resume at'), 'nothing to resume the first time');
     // Run in the page (a string: the tests are compiled without the DOM's types).
     await page.evaluate(`(async () => {
-      const video = document.querySelector('video');
-      video.muted = true;
-      await video.play();
-      video.currentTime = 8;
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      video.pause();
-    })()`);
+    const video = document.querySelector('video');
+    video.muted = true;
+    await video.play();
+    video.currentTime = 8;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    video.pause();
+  })()`);
     await stoppedAt(8);
     t.pass('a pause reports where the player is');
 
@@ -104,57 +104,50 @@ test('in Chromium: the player remembers where a viewer stopped (pause, leaving t
     await phone.locator('button:has-text("Start over")').click();
     const startedAt = Number(await phone.evaluate(`document.querySelector('video').currentTime`));
     t.ok(startedAt < 2, `Start over plays from the start (currentTime ${startedAt.toFixed(1)} s)`);
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('in Chromium: opening a watch page and leaving it without playing keeps the viewer’s place (no report of 0:00)', async (t) => {
-  const scope = createScope();
-  try {
-    const system = scope.add(await createTestSystem(), (s) => s.stop());
-    system.start();
-    const videoId = await twentySeconds(system, scope, 'browser-leave-', 'A video looked at, not played');
-    const viewer = await seedAccount(system.db);
-    const base = await serve(scope, system.app);
-    const browser = await openBrowser(scope);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-    await logInAs(page, base, viewer);
+scopedTest('in Chromium: opening a watch page and leaving it without playing keeps the viewer’s place (no report of 0:00)', async (t, scope) => {
+  const system = scope.add(await createTestSystem(), (s) => s.stop());
+  system.start();
+  const videoId = await twentySeconds(system, scope, 'browser-leave-', 'A video looked at, not played');
+  const viewer = await seedAccount(system.db);
+  const base = await serve(scope, system.app);
+  const browser = await openBrowser(scope);
+  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+  await logInAs(page, base, viewer);
 
-    await page.goto(`${base}/videos/${videoId}`);
-    // Every report the page would send on leaving, recorded instead of sent.
-    const reportsOnLeaving = async (): Promise<number> =>
-      Number(
-        await page.evaluate(`(async () => {
-          const video = document.querySelector('video');
-          if (video.readyState < 1) await new Promise((resolve) => video.addEventListener('loadedmetadata', resolve, { once: true }));
-          const sent = [];
-          navigator.sendBeacon = (url, body) => (sent.push(String(body)), true);
-          window.fetch = (url, init) => (sent.push(String(init.body)), Promise.resolve(new Response(null, { status: 204 })));
-          dispatchEvent(new Event('pagehide'));
-          return sent.length;
-        })()`),
-      );
-    t.equal(await reportsOnLeaving(), 0, 'never played: leaving reports nothing (a report of 0:00 would overwrite where they stopped)');
-    await page.evaluate(`(async () => {
-      const video = document.querySelector('video');
-      video.muted = true;
-      await video.play();
-      video.currentTime = 8;
-      video.pause();
-    })()`);
-    const played = Number(
-      await page.evaluate(`(() => {
+  await page.goto(`${base}/videos/${videoId}`);
+  // Every report the page would send on leaving, recorded instead of sent.
+  const reportsOnLeaving = async (): Promise<number> =>
+    Number(
+      await page.evaluate(`(async () => {
         const video = document.querySelector('video');
-        video.currentTime = 12;
+        if (video.readyState < 1) await new Promise((resolve) => video.addEventListener('loadedmetadata', resolve, { once: true }));
         const sent = [];
         navigator.sendBeacon = (url, body) => (sent.push(String(body)), true);
+        window.fetch = (url, init) => (sent.push(String(init.body)), Promise.resolve(new Response(null, { status: 204 })));
         dispatchEvent(new Event('pagehide'));
         return sent.length;
       })()`),
     );
-    t.equal(played, 1, 'once played and moved on, leaving reports where the viewer is');
-  } finally {
-    await scope.close();
-  }
+  t.equal(await reportsOnLeaving(), 0, 'never played: leaving reports nothing (a report of 0:00 would overwrite where they stopped)');
+  await page.evaluate(`(async () => {
+    const video = document.querySelector('video');
+    video.muted = true;
+    await video.play();
+    video.currentTime = 8;
+    video.pause();
+  })()`);
+  const played = Number(
+    await page.evaluate(`(() => {
+      const video = document.querySelector('video');
+      video.currentTime = 12;
+      const sent = [];
+      navigator.sendBeacon = (url, body) => (sent.push(String(body)), true);
+      dispatchEvent(new Event('pagehide'));
+      return sent.length;
+    })()`),
+  );
+  t.equal(played, 1, 'once played and moved on, leaving reports where the viewer is');
 });

@@ -4,14 +4,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
-import test from 'tape';
 import { videoKeys } from '../../src/video-store/index.ts';
 import { ADMIN_ROLE } from '../../src/contracts/identity.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { FFMPEG, makeVideo, tempDir } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 // Run in the page, as strings: the tests are compiled without the DOM's types.
 const ACTIVE = `(() => { const a = document.activeElement; return a ? (a.id || a.className || a.tagName) : ''; })()`;
@@ -35,9 +34,9 @@ async function tabUntil(page: Page, predicate: string, limit = 30): Promise<numb
   throw new Error(`Tab never reached ${predicate} in ${limit} presses`);
 }
 
-test('in Chromium, by keyboard: the skip link comes first, a focused video card is ringed whole, and a refused form puts the focus on what to fix', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'in Chromium, by keyboard: the skip link comes first, a focused video card is ringed whole, and a refused form puts the focus on what to fix',
+  async (t, scope) => {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     const videoId = randomUUID();
     const dir = await tempDir(scope, 'keyboard-');
@@ -115,43 +114,36 @@ test('in Chromium, by keyboard: the skip link comes first, a focused video card 
     t.equal(await focusedAfterLoad(page), 'to', 'an admin filter refused: the focus is on the field to fix');
     const tied = (await page.evaluate(ERRORS_TIED)) as Array<{ id: string; describedBy: boolean; invalid: boolean }>;
     t.deepEqual(tied, [{ id: 'to-error', describedBy: true, invalid: true }], 'and its error is named by the field');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
-test('in Chromium: a page following work in progress reloads by itself until the visitor stops it (WCAG 2.2.1)', async (t) => {
-  const scope = createScope();
-  try {
-    // Not started: no component decides, so the registration stays pending and its page keeps looking.
-    const system = scope.add(await createTestSystem(), (s) => s.stop());
-    const base = await serve(scope, system.app);
-    const browser = await openBrowser(scope);
-    const page = await browser.newPage();
-    await page.clock.install();
-    await page.goto(`${base}/register`);
-    await page.fill('#email', 'ada@example.com');
-    await page.fill('#displayName', 'Ada');
-    await page.fill('#handle', 'ada');
-    await page.fill('#password', 'a long enough password');
-    await page.fill('#passwordAgain', 'a long enough password');
-    await page.click('main button:has-text("Register")');
-    await page.waitForSelector('text=Setting up your account');
-    const stay = `window.stayed = true`;
-    const stayed = () => page.evaluate('window.stayed === true').catch(() => false);
+scopedTest('in Chromium: a page following work in progress reloads by itself until the visitor stops it (WCAG 2.2.1)', async (t, scope) => {
+  // Not started: no component decides, so the registration stays pending and its page keeps looking.
+  const system = scope.add(await createTestSystem(), (s) => s.stop());
+  const base = await serve(scope, system.app);
+  const browser = await openBrowser(scope);
+  const page = await browser.newPage();
+  await page.clock.install();
+  await page.goto(`${base}/register`);
+  await page.fill('#email', 'ada@example.com');
+  await page.fill('#displayName', 'Ada');
+  await page.fill('#handle', 'ada');
+  await page.fill('#password', 'a long enough password');
+  await page.fill('#passwordAgain', 'a long enough password');
+  await page.click('main button:has-text("Register")');
+  await page.waitForSelector('text=Setting up your account');
+  const stay = `window.stayed = true`;
+  const stayed = () => page.evaluate('window.stayed === true').catch(() => false);
 
-    await page.evaluate(stay);
-    const reloaded = page.waitForEvent('load');
-    await page.clock.runFor(1_100);
-    await reloaded;
-    t.notOk(await stayed(), 'the page reloads itself after its second');
+  await page.evaluate(stay);
+  const reloaded = page.waitForEvent('load');
+  await page.clock.runFor(1_100);
+  await reloaded;
+  t.notOk(await stayed(), 'the page reloads itself after its second');
 
-    await page.click('button:has-text("Stop checking")');
-    await page.evaluate(stay);
-    await page.clock.runFor(10_000);
-    t.ok(await stayed(), 'stopped: ten seconds on, still the same page');
-    t.equal((await page.textContent('button.refresh-control'))?.trim(), 'Check now', 'and the button offers to look now');
-  } finally {
-    await scope.close();
-  }
+  await page.click('button:has-text("Stop checking")');
+  await page.evaluate(stay);
+  await page.clock.runFor(10_000);
+  t.ok(await stayed(), 'stopped: ten seconds on, still the same page');
+  t.equal((await page.textContent('button.refresh-control'))?.trim(), 'Check now', 'and the button offers to look now');
 });

@@ -3,17 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import test from 'tape';
 import { POSTER_CANDIDATES, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
 import { logInAs, openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 import { waitUntil } from '../helpers/wait-until.ts';
 import { FFMPEG, makeVideo, tempDir } from '../fixtures/video-sources.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 const run = promisify(execFile);
 
@@ -52,9 +51,9 @@ async function publish(system: TestSystem, files: { video: string; poster: strin
   return videoId;
 }
 
-test('in Chromium, the issue’s walk: search with a typo → open the result → play, leave at ~3 s → home lists it under Continue watching → resume there → up next offered at the end', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'in Chromium, the issue’s walk: search with a typo → open the result → play, leave at ~3 s → home lists it under Continue watching → resume there → up next offered at the end',
+  async (t, scope) => {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
     const dir = await tempDir(scope, 'browser-journey-');
@@ -90,12 +89,12 @@ test('in Chromium, the issue’s walk: search with a typo → open the result �
 
     // Play, and leave at about 3 s (the page's report on leaving saves the place).
     await page.evaluate(`(async () => {
-      const video = document.querySelector('video');
-      video.muted = true;
-      await video.play();
-      video.currentTime = 3.2;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    })()`);
+    const video = document.querySelector('video');
+    video.muted = true;
+    await video.play();
+    video.currentTime = 3.2;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  })()`);
     await page.goto(`${base}/`);
     await waitUntil('the place remembered', async () => {
       const row = await system.db('playback_positions').where({ user_id: viewer.userId, video_id: first }).first('position_seconds');
@@ -127,7 +126,5 @@ test('in Chromium, the issue’s walk: search with a typo → open the result �
     );
     t.equal(page.url(), `${base}/videos/${first}`, 'and the page waits for a click');
     await screenshot(page, 'issue-19/journey-up-next');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

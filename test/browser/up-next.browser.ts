@@ -1,16 +1,15 @@
 import type { Page } from 'playwright-core';
-import test from 'tape';
 import { expectAccessible } from '../helpers/axe.ts';
 import { openBrowser, screenshot, serve } from '../helpers/chromium.ts';
-import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { playToTheEnd, seedWatchableVideo } from '../fixtures/watchable-videos.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** A desktop and a phone. */
 const WIDTHS = [1280, 390] as const;
-test('in Chromium: the watch page lists up next, and when the video ends offers the first (a Play link, announced, no autoplay); accessible and within 390 px', async (t) => {
-  const scope = createScope();
-  try {
+scopedTest(
+  'in Chromium: the watch page lists up next, and when the video ends offers the first (a Play link, announced, no autoplay); accessible and within 390 px',
+  async (t, scope) => {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     const { db, videoDir } = system;
     const base = await serve(scope, system.app);
@@ -94,10 +93,8 @@ test('in Chromium: the watch page lists up next, and when the video ends offers 
     const noScript = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
     await noScript.goto(`${base}/videos/${watched}`);
     t.equal(await noScript.locator('.up-next__item').count(), 5, 'without script the list is there all the same');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);
 
 /** Lazy posters below the fold are loaded before a full-page screenshot. */
 async function waitForPosters(page: Page): Promise<void> {

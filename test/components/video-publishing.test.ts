@@ -3,13 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import test from 'tape';
 import { nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
 import { DEFAULT_SANDBOX_TOOLS } from '../../src/components/video-publishing/media/sandbox.ts';
 import { ERASED_OWNER_REASON } from '../../src/components/video-publishing/handlers/transcoding.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import { videoKeys, uriOfKey } from '../../src/video-store/index.ts';
-import { createScope } from '../helpers/scope.ts';
 import { openTestStore } from '../helpers/message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -269,7 +267,7 @@ scopedTest(
   },
 );
 
-test('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t) => {
+scopedTest('video-publishing: a Node process killed mid-transcode takes its ffmpeg with it (Linux, through setpriv)', async (t, scope) => {
   const setpriv = DEFAULT_SANDBOX_TOOLS.setpriv;
   if (setpriv === null) {
     // Off Linux there is no setpriv: the component must not try it (src/contracts/video-publishing.md names the gap).
@@ -284,36 +282,31 @@ test('video-publishing: a Node process killed mid-transcode takes its ffmpeg wit
     ),
     `${setpriv} is there to tie ffmpeg to its parent`,
   );
-  const scope = createScope();
-  try {
-    const dir = await tempDir(scope);
-    const slow = await ffmpegWrapper(dir, { realTime: true });
-    const source = await makeVideo(dir, { seconds: 30 });
-    const media = path.resolve('src/components/video-publishing/media');
-    // A stand-in for the server: it runs ffmpeg as the component does, then is killed as the OOM killer would.
-    // .mts: outside the package a .ts file is taken for CommonJS, which has no top-level await.
-    const script = path.join(dir, 'server.mts');
-    await writeFile(
-      script,
-      [
-        `import { runTool } from ${JSON.stringify(path.join(media, 'run-tool.ts'))};`,
-        `import { createSandbox } from ${JSON.stringify(path.join(media, 'sandbox.ts'))};`,
-        `const sandbox = createSandbox({ setpriv: ${JSON.stringify(setpriv)}, prlimit: null, unshare: null }, (layer, why) => console.error(layer, why));`,
-        `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, sandbox });`,
-      ].join('\n'),
-    );
-    const server = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
-    scope.add(server, (child) => child.kill('SIGKILL'));
-    const pid = await waitUntil('ffmpeg to run', async () => (await slow.runs())[0]);
-    scope.add(pid, (ffmpeg) => isAlive(ffmpeg) && process.kill(ffmpeg, 'SIGKILL'));
-    t.ok(isAlive(pid), 'ffmpeg runs');
+  const dir = await tempDir(scope);
+  const slow = await ffmpegWrapper(dir, { realTime: true });
+  const source = await makeVideo(dir, { seconds: 30 });
+  const media = path.resolve('src/components/video-publishing/media');
+  // A stand-in for the server: it runs ffmpeg as the component does, then is killed as the OOM killer would.
+  // .mts: outside the package a .ts file is taken for CommonJS, which has no top-level await.
+  const script = path.join(dir, 'server.mts');
+  await writeFile(
+    script,
+    [
+      `import { runTool } from ${JSON.stringify(path.join(media, 'run-tool.ts'))};`,
+      `import { createSandbox } from ${JSON.stringify(path.join(media, 'sandbox.ts'))};`,
+      `const sandbox = createSandbox({ setpriv: ${JSON.stringify(setpriv)}, prlimit: null, unshare: null }, (layer, why) => console.error(layer, why));`,
+      `await runTool(${JSON.stringify(slow.path)}, ['-nostdin', '-i', ${JSON.stringify(source)}, '-f', 'null', '-'], { signal: new AbortController().signal, sandbox });`,
+    ].join('\n'),
+  );
+  const server = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+  scope.add(server, (child) => child.kill('SIGKILL'));
+  const pid = await waitUntil('ffmpeg to run', async () => (await slow.runs())[0]);
+  scope.add(pid, (ffmpeg) => isAlive(ffmpeg) && process.kill(ffmpeg, 'SIGKILL'));
+  t.ok(isAlive(pid), 'ffmpeg runs');
 
-    server.kill('SIGKILL');
-    const died = await waitUntil('ffmpeg to die', () => !isAlive(pid), { timeoutMs: 5_000 }).catch(() => false);
-    t.ok(died, 'ffmpeg died with it, not 30 s later');
-  } finally {
-    await scope.close();
-  }
+  server.kill('SIGKILL');
+  const died = await waitUntil('ffmpeg to die', () => !isAlive(pid), { timeoutMs: 5_000 }).catch(() => false);
+  t.ok(died, 'ffmpeg died with it, not 30 s later');
 });
 
 scopedTest('video-publishing: a creator erased while their video converts: it fails instead of being published, and its files go', async (t, scope) => {

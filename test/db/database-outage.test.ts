@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import request from 'supertest';
-import test from 'tape';
 import { identityCommandStreamName } from '../../src/contracts/identity.ts';
 import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { runningServer, stopServer } from '../../src/db/postgres-process.ts';
@@ -11,9 +10,9 @@ import { prepareDatabases } from '../../src/db/prepare-databases.ts';
 import { FROM_THIS_SITE, profileFields } from '../helpers/accounts.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { csrfTokenOf } from '../helpers/http.ts';
-import { createScope } from '../helpers/scope.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** Posts the registration form as a browser would; resolves with the user id and the status of the post. */
 async function register(app: Express, email: string): Promise<{ userId: string; status: number }> {
@@ -32,19 +31,19 @@ async function register(app: Express, email: string): Promise<{ userId: string; 
 // What a visitor must never be shown: an error's own words or where in the code it came from.
 const INTERNALS = /\n\s+at |ECONNREFUSED|terminat|Error\b|stack|postgres/i;
 
-test('database outage: pages answer 503 "try again in a moment" (never a stack), /ready says which database is out, and the app resumes by itself keeping every acknowledged write', async (t) => {
-  const scope = createScope();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-outage-'));
-  const dataDir = path.join(dir, 'data');
-  scope.add(dir, async () => {
-    await stopServer(dataDir, Date.now() + 30_000);
-    await rm(dir, { recursive: true, force: true });
-  });
-  // Released after the app stopped, in the order taken.
-  const leases = scope.add([] as EmbeddedPostgres[], async (all) => {
-    for (const lease of all) await lease.release();
-  });
-  try {
+scopedTest(
+  'database outage: pages answer 503 "try again in a moment" (never a stack), /ready says which database is out, and the app resumes by itself keeping every acknowledged write',
+  async (t, scope) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-outage-'));
+    const dataDir = path.join(dir, 'data');
+    scope.add(dir, async () => {
+      await stopServer(dataDir, Date.now() + 30_000);
+      await rm(dir, { recursive: true, force: true });
+    });
+    // Released after the app stopped, in the order taken.
+    const leases = scope.add([] as EmbeddedPostgres[], async (all) => {
+      for (const lease of all) await lease.release();
+    });
     const server = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
     leases.push(server);
     const urls = { databaseUrl: server.url('outage_app'), messageStoreUrl: server.url('outage_messages') };
@@ -98,7 +97,5 @@ test('database outage: pages answer 503 "try again in a moment" (never a stack),
       { timeoutMs: 30_000 },
     );
     t.pass('and the subscribers went on by themselves: each of them has a credentials row');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

@@ -13,7 +13,7 @@ import { runningServer, stopServer } from '../../src/db/postgres-process.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { createScope, type Scope } from '../helpers/scope.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import { scopedTest } from '../helpers/scoped-test.ts';
+import { closeAtEnd, scopedTest } from '../helpers/scoped-test.ts';
 
 const execFile = promisify(execFileCallback);
 
@@ -169,33 +169,33 @@ scopedTest('embedded PostgreSQL: a user whose server restarted counts again, so 
 test('embedded PostgreSQL: a stale lock file never gets an unrelated process killed; start-up failures say why', async (t) => {
   const scope = createScope();
   const bystander = spawn('sleep', ['60'], { stdio: 'ignore' });
-  try {
-    const dataDir = await dataDirectory(scope);
-    const first = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-    await first.release();
-
-    // As after a reboot: the lock file survives and its pid now belongs to something else.
-    await writeFile(path.join(dataDir, 'postmaster.pid'), `${bystander.pid}\n${dataDir}\n`);
-    try {
-      const second = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-      t.pass('PostgreSQL judged the lock file stale (the pid belongs to another user) and started');
-      await second.release();
-    } catch (error) {
-      t.match(String(error), /did not start: [\s\S]*lock file/, "or refused it, giving PostgreSQL's own reason");
-    }
-    t.equal(bystander.exitCode, null, 'the unrelated process was not signalled');
-    t.equal(bystander.signalCode, null);
-
-    await writeFile(path.join(dataDir, 'PG_VERSION'), '9\n');
-    try {
-      await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-      t.fail('a data directory of another major version must not start');
-    } catch (error) {
-      t.match(String(error), /did not start: [\s\S]*incompatible/, "a failed start carries PostgreSQL's words");
-    }
-  } finally {
+  // Killed before the scope closes: the scope's stopServer reads a lock file that may still name it.
+  closeAtEnd(t, async () => {
     bystander.kill('SIGKILL');
     await once(bystander, 'exit').catch(() => undefined);
     await scope.close();
+  });
+  const dataDir = await dataDirectory(scope);
+  const first = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+  await first.release();
+
+  // As after a reboot: the lock file survives and its pid now belongs to something else.
+  await writeFile(path.join(dataDir, 'postmaster.pid'), `${bystander.pid}\n${dataDir}\n`);
+  try {
+    const second = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+    t.pass('PostgreSQL judged the lock file stale (the pid belongs to another user) and started');
+    await second.release();
+  } catch (error) {
+    t.match(String(error), /did not start: [\s\S]*lock file/, "or refused it, giving PostgreSQL's own reason");
+  }
+  t.equal(bystander.exitCode, null, 'the unrelated process was not signalled');
+  t.equal(bystander.signalCode, null);
+
+  await writeFile(path.join(dataDir, 'PG_VERSION'), '9\n');
+  try {
+    await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+    t.fail('a data directory of another major version must not start');
+  } catch (error) {
+    t.match(String(error), /did not start: [\s\S]*incompatible/, "a failed start carries PostgreSQL's words");
   }
 });

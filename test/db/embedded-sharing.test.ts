@@ -4,11 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'tape';
 import { stopServer } from '../../src/db/postgres-process.ts';
 import { bareEnv, collectOutput, exitOf, interrupt, noisyLines, runMainToExit, startDev, startMain, waitForLog } from '../helpers/run-main.ts';
-import { createScope } from '../helpers/scope.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** Asks for the home page over and over until stopped; every answer that is not a 200 is kept. */
 function keepAsking(base: string) {
@@ -44,24 +43,24 @@ function keepAsking(base: string) {
 
 const baseOf = (listening: Record<string, unknown>) => `http://127.0.0.1:${String(listening.port)}`;
 
-test('the embedded PostgreSQL is shared: migrate, a second npm start and npm run dev join the running app, which keeps answering 200; the last to leave stops it, whoever started it', async (t) => {
-  const scope = createScope();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-shared-pg-'));
-  const dataDir = path.join(dir, 'postgres');
-  scope.add(dir, async (folder) => {
-    // A failed step may leave the server behind: it runs in its own process group, so stop it here.
-    await stopServer(dataDir, Date.now() + 30_000);
-    await rm(folder, { recursive: true, force: true });
-  });
-  const env = bareEnv({ PORT: '0', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: '0' });
-  const started = (child: ChildProcess) =>
-    scope.add(child, async (process) => {
-      if (process.exitCode === null && process.signalCode === null) {
-        process.kill('SIGKILL');
-        await exitOf(process);
-      }
+scopedTest(
+  'the embedded PostgreSQL is shared: migrate, a second npm start and npm run dev join the running app, which keeps answering 200; the last to leave stops it, whoever started it',
+  async (t, scope) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-shared-pg-'));
+    const dataDir = path.join(dir, 'postgres');
+    scope.add(dir, async (folder) => {
+      // A failed step may leave the server behind: it runs in its own process group, so stop it here.
+      await stopServer(dataDir, Date.now() + 30_000);
+      await rm(folder, { recursive: true, force: true });
     });
-  try {
+    const env = bareEnv({ PORT: '0', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: '0' });
+    const started = (child: ChildProcess) =>
+      scope.add(child, async (process) => {
+        if (process.exitCode === null && process.signalCode === null) {
+          process.kill('SIGKILL');
+          await exitOf(process);
+        }
+      });
     const first = started(startMain(env, { detached: true }));
     const firstBase = baseOf(await waitForLog(first, 'listening'));
     const watching = scope.add(keepAsking(firstBase), (asking) => asking.stop());
@@ -115,7 +114,5 @@ test('the embedded PostgreSQL is shared: migrate, a second npm start and npm run
     t.deepEqual(noisyLines(devOutput.sinceMark()), [], 'and quietly');
     t.match(devOutput.sinceMark(), /"embedded PostgreSQL stopped"/, 'being the last to use the server, it stops it, though it did not start it');
     t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'no PostgreSQL is left running');
-  } finally {
-    await scope.close();
-  }
-});
+  },
+);

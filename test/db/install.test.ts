@@ -4,6 +4,7 @@ import { prepareDatabases } from '../../src/db/prepare-databases.ts';
 import { installMessageDb, messageDbInstallFiles } from '../../src/db/install-message-db.ts';
 import { ensureDatabase } from '../../src/db/ensure-database.ts';
 import { scratchDatabaseUrl, silentLogger } from '../helpers/databases.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 test('Message DB install order comes from the package scripts', async (t) => {
   const files = await messageDbInstallFiles();
@@ -50,11 +51,8 @@ test('prepareDatabases creates, installs and migrates once, and is harmless to r
 
   const app = new pg.Client({ connectionString: urls.databaseUrl });
   await app.connect();
-  try {
-    const tables = await app.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
-    const names = tables.rows.map((row: { tablename: string }) => row.tablename);
-    t.ok(names.includes('home_page') && names.includes('subscriber_positions'), 'projection tables migrated');
-  } finally {
-    await app.end();
-  }
+  closeAtEnd(t, () => app.end());
+  const tables = await app.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`);
+  const names = tables.rows.map((row: { tablename: string }) => row.tablename);
+  t.ok(names.includes('home_page') && names.includes('subscriber_positions'), 'projection tables migrated');
 });

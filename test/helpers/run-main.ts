@@ -22,12 +22,18 @@ export function bareEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-/**
- * Starts the real entry point (src/main.ts) as `npm start` does. `detached` puts it in a process
- * group of its own, as a shell does with a foreground job, so interrupt() can signal the group.
- */
-export function startMain(env: NodeJS.ProcessEnv, { detached = false }: { detached?: boolean } = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env, detached, stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartMainOptions {
+  /** A process group of its own, as a shell gives a foreground job, so interrupt() can signal the group. */
+  readonly detached?: boolean;
+  /** Arguments after src/main.ts, such as `--web` or `--worker --only home-page`. */
+  readonly args?: readonly string[];
+  /** 'pipe' (the default) for collectOutput; 'inherit' lets the child's stderr through to the test run's. */
+  readonly stderr?: 'pipe' | 'inherit';
+}
+
+/** Starts the real entry point (src/main.ts) as `npm start` does; its stdout is piped, for waitForLog. */
+export function startMain(env: NodeJS.ProcessEnv, { detached = false, args = [], stderr = 'pipe' }: StartMainOptions = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, detached, stdio: ['ignore', 'pipe', stderr] });
 }
 
 /** Starts `npm run dev` as package.json says (`tsx watch`), in a process group of its own. */

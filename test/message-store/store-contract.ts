@@ -10,7 +10,7 @@ import {
 } from '../../src/message-store/index.ts';
 import { message, uniqueCategory } from '../helpers/message-store.ts';
 import type { Scope } from '../helpers/scope.ts';
-import { scopedTest } from '../helpers/scoped-test.ts';
+import { closeAtEnd, scopedTest } from '../helpers/scoped-test.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 /**
@@ -219,14 +219,13 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     let any = 0;
     const stopMine = store.onWrite(category, () => (mine += 1));
     const stopAny = store.onWrite(ANY_CATEGORY, () => (any += 1));
-    try {
-      await store.write(`${category}-1`, message('A'));
-      await waitUntil('both listeners woken', () => mine > 0 && any > 0, { timeoutMs: 10_000 });
-      t.pass('both woken');
-    } finally {
+    closeAtEnd(t, async () => {
       stopMine();
       stopAny();
-    }
+    });
+    await store.write(`${category}-1`, message('A'));
+    await waitUntil('both listeners woken', () => mine > 0 && any > 0, { timeoutMs: 10_000 });
+    t.pass('both woken');
   });
 
   contract('allMessagesReader reads every category in global order from a position', async (t, store) => {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import test from 'tape';
 import { DuplicateMessageIdError, follow, StreamNameError, VersionConflictError, type Projection } from '../../src/message-store/index.ts';
 import { LISTENER_LOCK } from '../../src/message-store/write-signals.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
-import { createScope } from '../helpers/scope.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
@@ -134,8 +132,7 @@ scopedTest('message store: follow carries trace, user and correlation and record
   t.notEqual(event.id, command!.id, 'a new id');
 });
 
-test('message store: time is read as UTC whatever the process time zone', async (t) => {
-  const scope = createScope();
+scopedTest('message store: time is read as UTC whatever the process time zone', async (t, scope) => {
   const zone = process.env.TZ;
   // pg's own parser reads a zone-less timestamp as local time: only a zone other than UTC shows it.
   process.env.TZ = 'Asia/Kolkata';
@@ -143,18 +140,14 @@ test('message store: time is read as UTC whatever the process time zone', async 
     if (zone === undefined) delete process.env.TZ;
     else process.env.TZ = zone;
   });
-  try {
-    t.equal(new Date(2020, 0, 1).getTimezoneOffset(), -330, 'the process runs at UTC+5:30 for this test');
-    const { store, pool } = await openTestStore(scope);
-    const stream = `${uniqueCategory()}-${randomUUID()}`;
-    const written = message('Timed');
-    await store.write(stream, written);
-    const [read] = await store.readStream(stream);
-    const epoch = await pool.query<{ ms: string }>('SELECT floor(extract(epoch FROM time) * 1000)::text AS ms FROM messages WHERE id = $1', [written.id]);
-    t.equal(read?.time.getTime(), Number(epoch.rows[0]?.ms), 'the instant Message DB recorded, to the millisecond');
-  } finally {
-    await scope.close();
-  }
+  t.equal(new Date(2020, 0, 1).getTimezoneOffset(), -330, 'the process runs at UTC+5:30 for this test');
+  const { store, pool } = await openTestStore(scope);
+  const stream = `${uniqueCategory()}-${randomUUID()}`;
+  const written = message('Timed');
+  await store.write(stream, written);
+  const [read] = await store.readStream(stream);
+  const epoch = await pool.query<{ ms: string }>('SELECT floor(extract(epoch FROM time) * 1000)::text AS ms FROM messages WHERE id = $1', [written.id]);
+  t.equal(read?.time.getTime(), Number(epoch.rows[0]?.ms), 'the instant Message DB recorded, to the millisecond');
 });
 
 scopedTest('message store: its connections act as the message_store role, so history cannot be rewritten through them', async (t, scope) => {
