@@ -251,11 +251,15 @@ export async function similarVideos(db: Knex, videoId: string, limit: number, ca
        FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) e(word, share)
        WHERE st.schemaname = current_schema() AND st.tablename = 'video_search' AND st.attname = 'document' AND e.word IS NOT NULL
      ),
+     -- Each word is already a lexeme of the document: cast, not parsed again. to_tsquery would
+     -- read 'real-tim' (of "real-time") as the phrase 'real-tim' <-> 'real' <-> 'tim', which no
+     -- document holds, and a hyphenated word is often the rarest and longest of a title.
      picked AS (
-       SELECT to_tsquery('simple', string_agg(quote_literal(t.term), ' | ')) AS any_word,
-              to_tsquery('simple', string_agg(quote_literal(t.term), ' & ')) AS every_word
+       SELECT string_agg(t.lexeme, ' | ')::tsquery AS any_word,
+              string_agg(t.lexeme, ' & ')::tsquery AS every_word
        FROM (
-         SELECT t.term FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
+         SELECT '''' || replace(replace(t.term, '\\', '\\\\'), '''', '''''') || '''' AS lexeme
+         FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
          LEFT JOIN common c ON c.word = t.term
          ORDER BY coalesce(c.share, 0), length(t.term) DESC, t.term
          LIMIT ?
