@@ -258,6 +258,17 @@ test('search: similarVideos finds the videos holding every word of a title with 
   t.equal(found[0], same, 'the video with the very same title, first');
 });
 
+test('search: similarVideos bounded still ranks a title holding the words above descriptions that do', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const source = await seedVideo(db, { title: 'Zeppelins' });
+  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Airships, part ${part}`, description: 'Mostly about zeppelins.' });
+  // Last in the table: the first few holding the word (all of it, one word) are the descriptions.
+  const titled = await seedVideo(db, { title: 'Zeppelins over London' });
+  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
+  t.equal(found[0], titled, 'the video with the word in its title, first, as the docstring says');
+});
+
 test('search: close matches compare the words asked for, without quotes, "or" or the words left out', (t) => {
   t.deepEqual(likenessTerms('kubernetes -minutes "deep dive" or -"ten min"'), { wanted: 'kubernetes deep dive', unwanted: '"minutes" or "ten min"' });
   t.deepEqual(likenessTerms('well-known -'), { wanted: 'well-known -', unwanted: '' }, 'a hyphen inside a word, or alone, is no minus');

@@ -228,8 +228,9 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
  */
 const SIMILAR_TERMS = 4;
 /**
- * At most this many videos holding all of those words, and this many holding any of them, are
- * ranked: the bound holds when every word is common, or the table was never analysed.
+ * At most this many videos holding all of those words, this many holding any of them in the title
+ * or creator's name, and this many holding any of them anywhere, are ranked: the bound holds when
+ * every word is common, or the table was never analysed.
  */
 const SIMILAR_CANDIDATES = 500;
 
@@ -270,6 +271,12 @@ export async function similarVideos(db: Knex, videoId: string, limit: number, ca
         WHERE picked.every_word IS NOT NULL AND s.listed AND s.document @@ picked.every_word AND s.video_id <> source.video_id
         LIMIT ?)
        UNION
+       -- Titles (and creators' names) first: they outrank any description, and a bounded read of
+       -- the documents could fill up with descriptions (the small head index finds these).
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.any_word IS NOT NULL AND s.listed AND s.head @@ picked.any_word AND s.video_id <> source.video_id
+        LIMIT ?)
+       UNION
        (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
         WHERE picked.any_word IS NOT NULL AND s.listed AND s.document @@ picked.any_word AND s.video_id <> source.video_id
         LIMIT ?)
@@ -286,7 +293,7 @@ export async function similarVideos(db: Knex, videoId: string, limit: number, ca
      JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
      LEFT JOIN user_profiles p ON p.user_id = v.owner_id
      ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
-    [videoId, SIMILAR_TERMS, candidates, candidates, limit],
+    [videoId, SIMILAR_TERMS, candidates, candidates, candidates, limit],
   );
   return result.rows.map((row) => ({ ...cardVideo(row), views: Number(row.views ?? 0) }));
 }
