@@ -245,6 +245,30 @@ test('search: similarVideos ranks a bounded few, and those holding every word it
   t.equal(found.length, 4, 'with the first three that hold either word: no more were ranked');
 });
 
+test('search: similarVideos finds the videos holding every word of a title with a hyphenated word (a stop word or a stemmed part in it)', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  // 'to-do' and 'real-time' are lexemes of their own; read again by the simple parser they
+  // became a phrase of parts the document never holds ('to', 'tim'), matching nothing.
+  const source = await seedVideo(db, { title: 'Real-time to-do lists for quokkas' });
+  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Quokkas, part ${part}` });
+  // Last in the table, where a read of the first few that hold any of the words never gets to.
+  const same = await seedVideo(db, { title: 'Real-time to-do lists for quokkas' });
+  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
+  t.equal(found[0], same, 'the video with the very same title, first');
+});
+
+test('search: similarVideos bounded still ranks a title holding the words above descriptions that do', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const source = await seedVideo(db, { title: 'Zeppelins' });
+  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Airships, part ${part}`, description: 'Mostly about zeppelins.' });
+  // Last in the table: the first few holding the word (all of it, one word) are the descriptions.
+  const titled = await seedVideo(db, { title: 'Zeppelins over London' });
+  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
+  t.equal(found[0], titled, 'the video with the word in its title, first, as the docstring says');
+});
+
 test('search: close matches compare the words asked for, without quotes, "or" or the words left out', (t) => {
   t.deepEqual(likenessTerms('kubernetes -minutes "deep dive" or -"ten min"'), { wanted: 'kubernetes deep dive', unwanted: '"minutes" or "ten min"' });
   t.deepEqual(likenessTerms('well-known -'), { wanted: 'well-known -', unwanted: '' }, 'a hyphen inside a word, or alone, is no minus');

@@ -228,8 +228,9 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
  */
 const SIMILAR_TERMS = 4;
 /**
- * At most this many videos holding all of those words, and this many holding any of them, are
- * ranked: the bound holds when every word is common, or the table was never analysed.
+ * At most this many videos holding all of those words, this many holding any of them in the title
+ * or creator's name, and this many holding any of them anywhere, are ranked: the bound holds when
+ * every word is common, or the table was never analysed.
  */
 const SIMILAR_CANDIDATES = 500;
 
@@ -251,11 +252,15 @@ export async function similarVideos(db: Knex, videoId: string, limit: number, ca
        FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) e(word, share)
        WHERE st.schemaname = current_schema() AND st.tablename = 'video_search' AND st.attname = 'document' AND e.word IS NOT NULL
      ),
+     -- Each word is already a lexeme of the document: cast, not parsed again. to_tsquery would
+     -- read 'real-tim' (of "real-time") as the phrase 'real-tim' <-> 'real' <-> 'tim', which no
+     -- document holds, and a hyphenated word is often the rarest and longest of a title.
      picked AS (
-       SELECT to_tsquery('simple', string_agg(quote_literal(t.term), ' | ')) AS any_word,
-              to_tsquery('simple', string_agg(quote_literal(t.term), ' & ')) AS every_word
+       SELECT string_agg(t.lexeme, ' | ')::tsquery AS any_word,
+              string_agg(t.lexeme, ' & ')::tsquery AS every_word
        FROM (
-         SELECT t.term FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
+         SELECT '''' || replace(replace(t.term, '\\', '\\\\'), '''', '''''') || '''' AS lexeme
+         FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
          LEFT JOIN common c ON c.word = t.term
          ORDER BY coalesce(c.share, 0), length(t.term) DESC, t.term
          LIMIT ?
@@ -264,6 +269,12 @@ export async function similarVideos(db: Knex, videoId: string, limit: number, ca
      candidates AS (
        (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
         WHERE picked.every_word IS NOT NULL AND s.listed AND s.document @@ picked.every_word AND s.video_id <> source.video_id
+        LIMIT ?)
+       UNION
+       -- Titles (and creators' names) first: they outrank any description, and a bounded read of
+       -- the documents could fill up with descriptions (the small head index finds these).
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.any_word IS NOT NULL AND s.listed AND s.head @@ picked.any_word AND s.video_id <> source.video_id
         LIMIT ?)
        UNION
        (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
@@ -282,7 +293,7 @@ export async function similarVideos(db: Knex, videoId: string, limit: number, ca
      JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
      LEFT JOIN user_profiles p ON p.user_id = v.owner_id
      ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
-    [videoId, SIMILAR_TERMS, candidates, candidates, limit],
+    [videoId, SIMILAR_TERMS, candidates, candidates, candidates, limit],
   );
   return result.rows.map((row) => ({ ...cardVideo(row), views: Number(row.views ?? 0) }));
 }
