@@ -52,12 +52,17 @@ async function caughtUp(db: pg.Pool, store: pg.Pool, subscriberId: string, categ
   const head = Number(
     (
       await store.query<{ head: string }>(
-        category ? 'SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = $1' : 'SELECT max(global_position) AS head FROM messages',
+        category
+          ? 'SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = $1'
+          : 'SELECT max(global_position) AS head FROM messages',
         category ? [category] : [],
       )
     ).rows[0]?.head ?? 0,
   );
-  const row = await db.query<{ position: string }>('SELECT max(position) AS position FROM subscriber_positions WHERE subscriber_id = $1', [subscriberId]);
+  const row = await db.query<{ position: string }>(
+    'SELECT max(position) AS position FROM subscriber_positions WHERE subscriber_id = $1',
+    [subscriberId],
+  );
   return Number(row.rows[0]?.position ?? 0) >= head;
 }
 
@@ -65,14 +70,24 @@ async function caughtUp(db: pg.Pool, store: pg.Pool, subscriberId: string, categ
  * The admin pages on a store of `messages` messages (BENCH_ADMIN_MESSAGES): the time the
  * admin projections take to catch up from zero, then each page's median time over a few loads.
  */
-export async function adminPageFigures(urls: DatabaseUrls, messages: number, results: Record<string, string>, log: (line: string) => void): Promise<void> {
-  const store = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 2 });
+export async function adminPageFigures(
+  urls: DatabaseUrls,
+  messages: number,
+  results: Record<string, string>,
+  log: (line: string) => void,
+): Promise<void> {
+  const store = new pg.Pool({
+    connectionString: urls.messageStoreUrl,
+    options: '-c search_path=message_store,public',
+    max: 2,
+  });
   const db = new pg.Pool({ connectionString: urls.databaseUrl, max: 2 });
   try {
     log(`admin pages: writing ${messages.toLocaleString('en')} messages`);
     const writeStart = performance.now();
     await fillStore(store, messages);
-    results['admin: store filled'] = `${messages.toLocaleString('en')} messages in ${Math.round((performance.now() - writeStart) / 1000)} s`;
+    results['admin: store filled'] =
+      `${messages.toLocaleString('en')} messages in ${Math.round((performance.now() - writeStart) / 1000)} s`;
 
     // The registrations' welcome emails go to a throwaway folder, not the checkout's .data/mail.
     const mailDir = await mkdtemp(path.join(os.tmpdir(), 'vt-bench-mail-'));
@@ -83,24 +98,31 @@ export async function adminPageFigures(urls: DatabaseUrls, messages: number, res
         ['aggregators:admin-streams', undefined],
         ['aggregators:admin-users:viewings', 'viewing'],
       ] as const) {
-        while (!(await caughtUp(db, store, subscriber, category))) await new Promise((resolve) => setTimeout(resolve, 500));
+        while (!(await caughtUp(db, store, subscriber, category)))
+          await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      results['admin: projections caught up from zero'] = `${Math.round((performance.now() - start) / 1000)} s (admin-streams, admin-users)`;
+      results['admin: projections caught up from zero'] =
+        `${Math.round((performance.now() - start) / 1000)} s (admin-streams, admin-users)`;
       // The store is valid data: a figure made of skips would time the wrong thing.
       const skipped = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM skipped_messages')).rows[0]?.n);
-      if (skipped > 0) throw new Error(`${skipped} bench messages were skipped as bad data: the bench writes what the contracts refuse`);
+      if (skipped > 0)
+        throw new Error(
+          `${skipped} bench messages were skipped as bad data: the bench writes what the contracts refuse`,
+        );
 
       const password = 'bench admin password';
       const email = `admin-${randomUUID().slice(0, 8)}@bench.test`;
-      await db.query(`INSERT INTO user_credentials (user_id, email, password_hash, registered_at, roles) VALUES ($1, $2, $3, now(), '{admin}')`, [
-        randomUUID(),
-        email,
-        await bcrypt.hash(password, 4),
-      ]);
+      await db.query(
+        `INSERT INTO user_credentials (user_id, email, password_hash, registered_at, roles) VALUES ($1, $2, $3, now(), '{admin}')`,
+        [randomUUID(), email, await bcrypt.hash(password, 4)],
+      );
       const jar = new CookieJar();
       const get = async (path: string) => {
         const cookie = jar.header();
-        const answer = await fetch(`${app.url}${path}`, { headers: { ...VIA_PROXY, ...(cookie ? { cookie } : {}) }, redirect: 'manual' });
+        const answer = await fetch(`${app.url}${path}`, {
+          headers: { ...VIA_PROXY, ...(cookie ? { cookie } : {}) },
+          redirect: 'manual',
+        });
         jar.take(answer.headers.getSetCookie());
         return { status: answer.status, text: await answer.text() };
       };
@@ -109,16 +131,27 @@ export async function adminPageFigures(urls: DatabaseUrls, messages: number, res
       const cookie = jar.header();
       const loggedIn = await fetch(`${app.url}/auth/log-in`, {
         method: 'POST',
-        headers: { ...VIA_PROXY, origin: app.url, 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+        headers: {
+          ...VIA_PROXY,
+          origin: app.url,
+          'content-type': 'application/x-www-form-urlencoded',
+          ...(cookie ? { cookie } : {}),
+        },
         body: new URLSearchParams({ _csrf: csrf, email, password }),
         redirect: 'manual',
       });
       jar.take(loggedIn.headers.getSetCookie());
       if (loggedIn.status !== 303) throw new Error(`admin log-in answered ${loggedIn.status}`);
 
-      const newest = Number((await store.query<{ head: string }>('SELECT max(global_position) AS head FROM messages')).rows[0]?.head);
-      const aTrace = (await store.query<{ trace: string }>(`SELECT metadata->>'traceId' AS trace FROM messages WHERE global_position = $1`, [newest])).rows[0]
-        ?.trace;
+      const newest = Number(
+        (await store.query<{ head: string }>('SELECT max(global_position) AS head FROM messages')).rows[0]?.head,
+      );
+      const aTrace = (
+        await store.query<{ trace: string }>(
+          `SELECT metadata->>'traceId' AS trace FROM messages WHERE global_position = $1`,
+          [newest],
+        )
+      ).rows[0]?.trace;
       const pages: Array<[string, string]> = [
         ['dashboard', '/admin'],
         ['users', '/admin/users'],
@@ -138,7 +171,8 @@ export async function adminPageFigures(urls: DatabaseUrls, messages: number, res
           status = (await get(path)).status;
           times.push(performance.now() - began);
         }
-        results[`admin page: ${name}`] = `${median(times).toFixed(1)} ms median of ${SAMPLES}${status === 200 ? '' : ` (HTTP ${status})`}`;
+        results[`admin page: ${name}`] =
+          `${median(times).toFixed(1)} ms median of ${SAMPLES}${status === 200 ? '' : ` (HTTP ${status})`}`;
       }
     } finally {
       await app.stop();

@@ -15,15 +15,33 @@ export interface ExtrasSizes {
 const pastStartUp = () => new Promise((resolve) => setTimeout(resolve, 3_000));
 
 /** The soak, on the app the site suite has just loaded, viewing `videoId`. */
-export async function soakFigures(app: AppProcess, videoId: string, { soakSeconds }: ExtrasSizes, results: Record<string, string>): Promise<void> {
-  if (soakSeconds > 0) results[`soak, ${soakSeconds} s of GET + POST`] = formatSoak(await soak(app.url, app.child.pid!, videoId, soakSeconds));
+export async function soakFigures(
+  app: AppProcess,
+  videoId: string,
+  { soakSeconds }: ExtrasSizes,
+  results: Record<string, string>,
+): Promise<void> {
+  if (soakSeconds > 0)
+    results[`soak, ${soakSeconds} s of GET + POST`] = formatSoak(
+      await soak(app.url, app.child.pid!, videoId, soakSeconds),
+    );
 }
 
-export async function otherSettingsFigures(urls: DatabaseUrls, { loadSeconds, idleMs }: ExtrasSizes, results: Record<string, string>): Promise<void> {
+export async function otherSettingsFigures(
+  urls: DatabaseUrls,
+  { loadSeconds, idleMs }: ExtrasSizes,
+  results: Record<string, string>,
+): Promise<void> {
   const uncached = await startApp(urls, { env: { PAGE_CACHE_MS: '0' } });
   try {
     await pastStartUp();
-    const target = { name: 'ours, no page cache', url: uncached.url, messageStoreUrl: urls.messageStoreUrl, pid: uncached.child.pid!, countOf: watchedCountOf };
+    const target = {
+      name: 'ours, no page cache',
+      url: uncached.url,
+      messageStoreUrl: urls.messageStoreUrl,
+      pid: uncached.child.pid!,
+      countOf: watchedCountOf,
+    };
     const { requestsPerSecond, p99Ms, cpuMsPerRequest, failed } = await getLoad(target, 10, loadSeconds);
     results['GET /, 10 connections, no page cache'] =
       `${Math.round(requestsPerSecond)} req/s, p99 ${p99Ms} ms, app CPU ${cpuMsPerRequest?.toFixed(2)} ms/request${failed ? `, ${failed} failed` : ''}`;
@@ -33,7 +51,8 @@ export async function otherSettingsFigures(urls: DatabaseUrls, { loadSeconds, id
   const throughTsx = await startApp(urls, { compiled: false });
   try {
     await pastStartUp();
-    results['npm start (tsx) idle: CPU'] = `${((await cpuShare(throughTsx.child.pid!, idleMs)) * 100).toFixed(2)} % of one core`;
+    results['npm start (tsx) idle: CPU'] =
+      `${((await cpuShare(throughTsx.child.pid!, idleMs)) * 100).toFixed(2)} % of one core`;
     results['npm start (tsx) idle: RSS'] = `${Math.round(await rssMiB(throughTsx.child.pid!))} MiB`;
   } finally {
     await throughTsx.stop();

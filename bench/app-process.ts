@@ -31,7 +31,10 @@ async function portFrom(logFile: string, child: ChildProcess): Promise<number> {
   for (;;) {
     const match = /"port":(\d+)/.exec(await readFile(logFile, 'utf8'));
     if (match) return Number(match[1]);
-    if (child.exitCode !== null) throw new Error(`the app exited (${child.exitCode}) before listening:\n${(await readFile(logFile, 'utf8')).slice(-2000)}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `the app exited (${child.exitCode}) before listening:\n${(await readFile(logFile, 'utf8')).slice(-2000)}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -42,30 +45,37 @@ async function portFrom(logFile: string, child: ChildProcess): Promise<number> {
  * request's log line cost this process (where autocannon runs) CPU that a target measured
  * beside it did not pay, and made ours look 15-25 % slower than a copy of itself.
  */
-export async function startApp(urls: DatabaseUrls, { compiled = true, env: extra = {}, nodeArgs = [] }: StartOptions = {}): Promise<AppProcess> {
+export async function startApp(
+  urls: DatabaseUrls,
+  { compiled = true, env: extra = {}, nodeArgs = [] }: StartOptions = {},
+): Promise<AppProcess> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-bench-app-'));
   const logFile = path.join(dir, 'app.log');
   const log = await open(logFile, 'w');
-  const child = spawn(process.execPath, [...nodeArgs, ...(compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'])], {
-    env: {
-      ...process.env,
-      ENV_FILE: '/dev/null',
-      NODE_ENV: 'production',
-      COOKIE_SECRET: 'b'.repeat(48),
-      AUDIT_KEY: 'c'.repeat(48),
-      MAIL_DIR: path.join(os.tmpdir(), 'vt-bench-mail'),
-      VIDEO_DIR: path.join(os.tmpdir(), 'vt-bench-videos'),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      TRUST_PROXY: 'loopback',
-      NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS,
-      ...extra,
-      DATABASE_URL: urls.databaseUrl,
-      MESSAGE_STORE_URL: urls.messageStoreUrl,
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, ...(compiled ? ['dist/src/main.js'] : ['--import', 'tsx', 'src/main.ts'])],
+    {
+      env: {
+        ...process.env,
+        ENV_FILE: '/dev/null',
+        NODE_ENV: 'production',
+        COOKIE_SECRET: 'b'.repeat(48),
+        AUDIT_KEY: 'c'.repeat(48),
+        MAIL_DIR: path.join(os.tmpdir(), 'vt-bench-mail'),
+        VIDEO_DIR: path.join(os.tmpdir(), 'vt-bench-videos'),
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        TRUST_PROXY: 'loopback',
+        NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS ?? PRODUCTION_NODE_OPTIONS,
+        ...extra,
+        DATABASE_URL: urls.databaseUrl,
+        MESSAGE_STORE_URL: urls.messageStoreUrl,
+      },
+      stdio: ['ignore', log.fd, 'inherit'],
     },
-    stdio: ['ignore', log.fd, 'inherit'],
-  });
+  );
   await log.close(); // the child holds its own descriptor
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

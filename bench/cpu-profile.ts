@@ -116,10 +116,18 @@ export function summariseProfile(profile: CpuProfile, window?: ProfileWindow): P
     functions.set(label, (functions.get(label) ?? 0) + us);
   }
   const shares = (totals: Map<string, number>): Share[] =>
-    [...totals].map(([name, us]) => ({ name, ms: us / 1000, share: busyUs > 0 ? us / busyUs : 0 })).sort((a, b) => b.ms - a.ms);
+    [...totals]
+      .map(([name, us]) => ({ name, ms: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }))
+      .sort((a, b) => b.ms - a.ms);
   const groups = new Map<string, number>();
   for (const [name, us] of packages) groups.set(groupOf(name), (groups.get(groupOf(name)) ?? 0) + us);
-  return { busyMs: busyUs / 1000, idleMs: idleUs / 1000, byGroup: shares(groups), byPackage: shares(packages), topFunctions: shares(functions).slice(0, 10) };
+  return {
+    busyMs: busyUs / 1000,
+    idleMs: idleUs / 1000,
+    byGroup: shares(groups),
+    byPackage: shares(packages),
+    topFunctions: shares(functions).slice(0, 10),
+  };
 }
 
 export function formatProfileSummary({ busyMs, idleMs, byGroup, byPackage, topFunctions }: ProfileSummary): string {
@@ -139,7 +147,9 @@ export async function readProfile(fileOrDir: string): Promise<{ file: string; pr
   let file = fileOrDir;
   if ((await stat(fileOrDir)).isDirectory()) {
     const names = (await readdir(fileOrDir)).filter((name) => name.endsWith('.cpuprofile'));
-    const dated = await Promise.all(names.map(async (name) => ({ name, mtime: (await stat(path.join(fileOrDir, name))).mtimeMs })));
+    const dated = await Promise.all(
+      names.map(async (name) => ({ name, mtime: (await stat(path.join(fileOrDir, name))).mtimeMs })),
+    );
     const newest = dated.sort((a, b) => b.mtime - a.mtime)[0];
     if (!newest) throw new Error(`no .cpuprofile in ${fileOrDir}`);
     file = path.join(fileOrDir, newest.name);

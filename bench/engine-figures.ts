@@ -28,7 +28,12 @@ export interface EngineSizes {
 
 const WRITERS = 8;
 
-export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: EngineSizes, results: Record<string, string>): Promise<void> {
+export async function engineFigures(
+  urls: DatabaseUrls,
+  logger: Logger,
+  sizes: EngineSizes,
+  results: Record<string, string>,
+): Promise<void> {
   const { catchUpEvents, bigCatchUpEvents, writes, batchSize, writesEach, rounds, lagSamples } = sizes;
   const db = createAppDatabase(urls.databaseUrl, { poolMax: 4 });
   await migrateAppDatabase(db);
@@ -36,7 +41,12 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
   const store = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
   // Another process's store: its own pool and session connection.
   const otherPool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
-  const otherProcess = createMessageStore({ pool: otherPool, url: urls.messageStoreUrl, logger, versions: messageVersions });
+  const otherProcess = createMessageStore({
+    pool: otherPool,
+    url: urls.messageStoreUrl,
+    logger,
+    versions: messageVersions,
+  });
   try {
     // 0. What a sealed personal field costs to write and to read back.
     await sealedFieldFigures(db, results);
@@ -46,7 +56,8 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
     for (let n = 0; n < writes; n += 1) {
       await store.write(`benchWrite-${randomUUID()}`, { id: randomUUID(), type: 'Tick', data: { n }, metadata: {} });
     }
-    results['writes, 1 client'] = `${Math.round(writes / ((performance.now() - start) / 1000))} messages/s (${writes} writes)`;
+    results['writes, 1 client'] =
+      `${Math.round(writes / ((performance.now() - start) / 1000))} messages/s (${writes} writes)`;
 
     // 2. Eight writers to eight categories at once, each way of writing in turn, interleaved; first
     //    with no other process listening (nothing to notify), then with one that listens.
@@ -54,7 +65,8 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
     const phase = async (label: string, modes: WriteMode[]) => {
       const rates = new Map<WriteMode, number[]>(modes.map((mode) => [mode, []]));
       for (let round = 0; round < rounds; round += 1) {
-        for (const mode of modes) rates.get(mode)!.push(await concurrentWrites(mode, { pool, store, writers: WRITERS, writesEach }));
+        for (const mode of modes)
+          rates.get(mode)!.push(await concurrentWrites(mode, { pool, store, writers: WRITERS, writesEach }));
       }
       const plain = median(rates.get('plain write_message')!);
       for (const mode of modes) {
@@ -75,7 +87,11 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
       });
       // Our writers learn of the listener within a second (how long a writer trusts its last look).
       await new Promise((resolve) => setTimeout(resolve, 1_100));
-      await phase('another process listening', ['plain write_message', 'message store with wake-ups', 'write_message + pg_notify in the statement']);
+      await phase('another process listening', [
+        'plain write_message',
+        'message store with wake-ups',
+        'write_message + pg_notify in the statement',
+      ]);
     } finally {
       listener.stdin!.end();
       await once(listener, 'exit');
@@ -89,29 +105,49 @@ export async function engineFigures(urls: DatabaseUrls, logger: Logger, sizes: E
            FROM (SELECT gen_random_uuid()::text AS v FROM generate_series(1, $1)) s`,
         [events],
       );
-      const subscription = liveSubscription(homePageDefinition, { db, messageStore: store, logger, subscription: { batchSize } });
+      const subscription = liveSubscription(homePageDefinition, {
+        db,
+        messageStore: store,
+        logger,
+        subscription: { batchSize },
+      });
       const heapBefore = process.memoryUsage().heapUsed;
       const began = performance.now();
       while ((await subscription.tick()) > 0);
-      return { rate: events / ((performance.now() - began) / 1000), heapGrowthMB: (process.memoryUsage().heapUsed - heapBefore) / 1e6 };
+      return {
+        rate: events / ((performance.now() - began) / 1000),
+        heapGrowthMB: (process.memoryUsage().heapUsed - heapBefore) / 1e6,
+      };
     };
     const backlog = await catchUp(catchUpEvents);
-    results['aggregator catch-up'] = `${Math.round(backlog.rate)} events/s (${catchUpEvents} events, batch ${batchSize})`;
+    results['aggregator catch-up'] =
+      `${Math.round(backlog.rate)} events/s (${catchUpEvents} events, batch ${batchSize})`;
     results['heap growth during catch-up'] = `${backlog.heapGrowthMB.toFixed(1)} MB`;
     const longBacklog = await catchUp(bigCatchUpEvents);
-    results['aggregator catch-up, long backlog'] = `${Math.round(longBacklog.rate)} events/s (${bigCatchUpEvents} events, batch ${batchSize})`;
+    results['aggregator catch-up, long backlog'] =
+      `${Math.round(longBacklog.rate)} events/s (${bigCatchUpEvents} events, batch ${batchSize})`;
 
     // 4. Write → projection, idle subscriber polling once a minute: the wake-up does the work.
-    const live = liveSubscription(homePageDefinition, { db, messageStore: store, logger, subscription: { pollIntervalMs: 60_000 } });
+    const live = liveSubscription(homePageDefinition, {
+      db,
+      messageStore: store,
+      logger,
+      subscription: { pollIntervalMs: 60_000 },
+    });
     live.start();
     try {
-      while (live.status().state !== 'running' || !live.status().caughtUp) await new Promise((resolve) => setTimeout(resolve, 5));
+      while (live.status().state !== 'running' || !live.status().caughtUp)
+        await new Promise((resolve) => setTimeout(resolve, 5));
       const sameProcess = await writeToProjectionLag(throughStore(store), live, lagSamples);
       results['write → projection, same process'] = formatPercentiles(percentiles(sameProcess), lagSamples);
       const otherWriter = await writeToProjectionLag(throughStore(otherProcess), live, lagSamples);
       results['write → projection, other app process'] = formatPercentiles(percentiles(otherWriter), lagSamples);
       // Another program: a plain connection, knowing nothing of our wake-ups (the trigger speaks for it).
-      const program = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 1 });
+      const program = new pg.Pool({
+        connectionString: urls.messageStoreUrl,
+        options: '-c search_path=message_store,public',
+        max: 1,
+      });
       const foreign = await writeToProjectionLag(throughSql(program), live, lagSamples).finally(() => program.end());
       results['write → projection, other program (plain SQL)'] = formatPercentiles(percentiles(foreign), lagSamples);
     } finally {

@@ -32,7 +32,8 @@ function seenByPage(ms: number): number {
   return at + Math.ceil((ms - at) / 1000) * 1000;
 }
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 async function main(edits: number): Promise<void> {
   // The safety-net poll, long by default as in production (10 s): the figure must come from wake-ups alone.
@@ -74,7 +75,10 @@ async function main(edits: number): Promise<void> {
       },
       metadata,
     });
-    await waitUntil('the video in the creator’s list', async () => (await agent.get(`/creators-portal/videos/${videoId}`)).status === 200);
+    await waitUntil(
+      'the video in the creator’s list',
+      async () => (await agent.get(`/creators-portal/videos/${videoId}`)).status === 200,
+    );
     const _csrf = csrfTokenOf(await agent.get(`/creators-portal/videos/${videoId}`));
 
     const decided: number[] = [];

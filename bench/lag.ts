@@ -30,7 +30,12 @@ export type ViewingWriter = (videoId: string) => Promise<unknown>;
 export const throughStore =
   (store: MessageStore): ViewingWriter =>
   (videoId) =>
-    store.write(`viewing-${videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null }, metadata: {} });
+    store.write(`viewing-${videoId}`, {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId, userId: null },
+      metadata: {},
+    });
 
 /** As another program would: plain SQL, no NOTIFY. */
 export const throughSql =
@@ -42,7 +47,11 @@ export const throughSql =
       videoId,
     ]);
 
-export async function writeToProjectionLag(write: ViewingWriter, subscription: Subscription, samples: number): Promise<number[]> {
+export async function writeToProjectionLag(
+  write: ViewingWriter,
+  subscription: Subscription,
+  samples: number,
+): Promise<number[]> {
   const lags: number[] = [];
   for (let n = 0; n < samples; n += 1) {
     const before = subscription.status().handled;

@@ -27,7 +27,13 @@ export async function profiledGet(
     await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
     const fromUs = nowUs();
     load = await getLoad(
-      { name: 'ours (profiled)', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf },
+      {
+        name: 'ours (profiled)',
+        url: app.url,
+        messageStoreUrl: urls.messageStoreUrl,
+        pid: app.child.pid!,
+        countOf: watchedCountOf,
+      },
       connections,
       seconds,
     );

@@ -10,7 +10,11 @@ const WAIT_LIMIT_MS = 60_000;
  * catalog events, written to the store as another program would. Its files need not exist: the
  * watch page and its viewing form are what the bench uses. Resolves once the watch page answers.
  */
-export async function publishBenchVideo(baseUrl: string, messageStoreUrl: string, name = 'Bench video'): Promise<string> {
+export async function publishBenchVideo(
+  baseUrl: string,
+  messageStoreUrl: string,
+  name = 'Bench video',
+): Promise<string> {
   const videoId = randomUUID();
   const stream = `videoPublishing-${videoId}`;
   const published = {
@@ -23,10 +27,22 @@ export async function publishBenchVideo(baseUrl: string, messageStoreUrl: string
     width: 640,
     height: 360,
   };
-  const store = new pg.Pool({ connectionString: messageStoreUrl, options: '-c search_path=message_store,public', max: 1 });
+  const store = new pg.Pool({
+    connectionString: messageStoreUrl,
+    options: '-c search_path=message_store,public',
+    max: 1,
+  });
   try {
-    await store.query(`SELECT write_message($1, $2, 'VideoPublished', $3::jsonb)`, [randomUUID(), stream, JSON.stringify(published)]);
-    await store.query(`SELECT write_message($1, $2, 'VideoNamed', $3::jsonb)`, [randomUUID(), stream, JSON.stringify({ videoId, name })]);
+    await store.query(`SELECT write_message($1, $2, 'VideoPublished', $3::jsonb)`, [
+      randomUUID(),
+      stream,
+      JSON.stringify(published),
+    ]);
+    await store.query(`SELECT write_message($1, $2, 'VideoNamed', $3::jsonb)`, [
+      randomUUID(),
+      stream,
+      JSON.stringify({ videoId, name }),
+    ]);
   } finally {
     await store.end();
   }
@@ -35,7 +51,8 @@ export async function publishBenchVideo(baseUrl: string, messageStoreUrl: string
     const page = await fetch(`${baseUrl}/videos/${videoId}`, { headers: VIA_PROXY });
     await page.arrayBuffer();
     if (page.status === 200) return videoId;
-    if (Date.now() - began > WAIT_LIMIT_MS) throw new Error(`the published bench video's page still answers ${page.status}`);
+    if (Date.now() - began > WAIT_LIMIT_MS)
+      throw new Error(`the published bench video's page still answers ${page.status}`);
     await sleep(20);
   }
 }

@@ -74,7 +74,11 @@ async function main(): Promise<void> {
   const results: Record<string, string> = { server: embedded ? 'embedded PostgreSQL 16' : 'BENCH_DATABASE_URL' };
   let site: SiteReport | undefined;
   let profile: { file: string; text: string } | undefined;
-  const extras = { soakSeconds: Number(env.BENCH_SOAK_SECONDS ?? 300), loadSeconds: LOAD_SECONDS, idleMs: IDLE_SAMPLE_MS };
+  const extras = {
+    soakSeconds: Number(env.BENCH_SOAK_SECONDS ?? 300),
+    loadSeconds: LOAD_SECONDS,
+    idleMs: IDLE_SAMPLE_MS,
+  };
   try {
     if (ONLY === 'admin' || (ONLY === undefined && ADMIN_MESSAGES > 0)) {
       buildApp();
@@ -86,9 +90,17 @@ async function main(): Promise<void> {
       const store = openViewingStore(urls.messageStoreUrl);
       try {
         log('viewings: one visitor bursting from one address');
-        results['viewings from one address, 10 connections'] = formatBurst(await viewingBurst(app.url, urls, { seconds: LOAD_SECONDS, connections: 10 }));
+        results['viewings from one address, 10 connections'] = formatBurst(
+          await viewingBurst(app.url, urls, { seconds: LOAD_SECONDS, connections: 10 }),
+        );
         log('viewings: many visitors, an address each');
-        const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
+        const ours: Target = {
+          name: 'ours',
+          url: app.url,
+          messageStoreUrl: urls.messageStoreUrl,
+          pid: app.child.pid!,
+          countOf: watchedCountOf,
+        };
         const load = await postLoad(ours, store, await returningVisitor(ours), 10, LOAD_SECONDS);
         results['viewings from many visitors, 10 connections'] =
           `${Math.round(load.postsPerSecond)} posts/s, p99 ${load.p99Ms} ms, ${load.failed} failed; written ${Math.round(load.writtenPerSecond)}/s, ` +
@@ -126,7 +138,13 @@ async function main(): Promise<void> {
         // Viewings are of published videos only: ours gets one to be watched.
         const videoId = await publishBenchVideo(app.url, urls.messageStoreUrl);
         await new Promise((resolve) => setTimeout(resolve, 3_000)); // past start-up work
-        const ours: Target = { name: 'ours', url: app.url, messageStoreUrl: urls.messageStoreUrl, pid: app.child.pid!, countOf: watchedCountOf };
+        const ours: Target = {
+          name: 'ours',
+          url: app.url,
+          messageStoreUrl: urls.messageStoreUrl,
+          pid: app.child.pid!,
+          countOf: watchedCountOf,
+        };
         const targets = theirs ? [ours, theirs] : [ours];
         const rounds = Number(env.BENCH_SITE_ROUNDS ?? 3);
         const figures = await siteSuite(targets, {
@@ -138,7 +156,11 @@ async function main(): Promise<void> {
           log,
         });
         site = {
-          targets: targets.map(({ name, url: address, pid }) => ({ name, url: address, ...(pid === undefined ? {} : { pid }) })),
+          targets: targets.map(({ name, url: address, pid }) => ({
+            name,
+            url: address,
+            ...(pid === undefined ? {} : { pid }),
+          })),
           rounds,
           loadSeconds: LOAD_SECONDS,
           figures: figures.rows(),
@@ -181,8 +203,16 @@ async function main(): Promise<void> {
   if (profile) console.log(`\nCPU profile of GET / under load (${profile.file}):\n${profile.text}`);
   // The same figures for machines: BENCH_JSON names the file (default bench-results.json, not committed).
   const file = env.BENCH_JSON ?? 'bench-results.json';
-  const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  await writeFile(file, `${JSON.stringify({ at: new Date().toISOString(), machine, results, site, profile }, null, 2)}\n`);
+  const machine = {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  await writeFile(
+    file,
+    `${JSON.stringify({ at: new Date().toISOString(), machine, results, site, profile }, null, 2)}\n`,
+  );
   console.log(`written to ${file}`);
 }
 

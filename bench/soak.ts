@@ -37,7 +37,12 @@ export async function soak(
         requests: [
           {
             method: 'POST',
-            headers: { ...viaProxy, origin: base, 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+            headers: {
+              ...viaProxy,
+              origin: base,
+              'content-type': 'application/x-www-form-urlencoded',
+              ...(cookie ? { cookie } : {}),
+            },
             body: new URLSearchParams(fields).toString(),
             setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...anotherVisitor() } }),
           },

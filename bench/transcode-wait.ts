@@ -44,7 +44,9 @@ async function main(heavy: readonly string[]): Promise<void> {
     scope.add(url.toString(), dropDatabase);
     await installMessageDb(url.toString(), logger);
     const pool = scope.add(createMessageStorePool(url.toString(), { logger }), (p) => p.end());
-    const store = scope.add(createMessageStore({ pool, url: url.toString(), logger, versions: messageVersions }), (s) => s.close());
+    const store = scope.add(createMessageStore({ pool, url: url.toString(), logger, versions: messageVersions }), (s) =>
+      s.close(),
+    );
     const videoStore = createLocalVideoStore({ dir: path.join(dir, 'videos') });
     const tools = resolveMediaTools({ ffmpegPath: process.env.FFMPEG_PATH, ffprobePath: process.env.FFPROBE_PATH });
     const component = createVideoPublishingComponent({ messageStore: store, logger, videoStore, ...tools });
@@ -70,7 +72,12 @@ async function main(heavy: readonly string[]): Promise<void> {
         if (outcomes.has(videoId)) continue;
         const events = await store.readStream(videoPublishingStreamName(videoId));
         const outcome = events.find((event) => OUTCOMES.has(event.type));
-        if (outcome) outcomes.set(videoId, { type: outcome.type, at: Date.now(), reason: (outcome.data as { reason?: string }).reason });
+        if (outcome)
+          outcomes.set(videoId, {
+            type: outcome.type,
+            at: Date.now(),
+            reason: (outcome.data as { reason?: string }).reason,
+          });
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

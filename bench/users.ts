@@ -28,7 +28,11 @@ async function request(
   const cookie = jar.header();
   const answer = await fetch(`${base}${path}`, {
     method: form ? 'POST' : 'GET',
-    headers: { ...VIA_PROXY, ...(cookie ? { cookie } : {}), ...(form ? { origin: base, 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+    headers: {
+      ...VIA_PROXY,
+      ...(cookie ? { cookie } : {}),
+      ...(form ? { origin: base, 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    },
     ...(form ? { body: new URLSearchParams(form).toString() } : {}),
     redirect: 'manual',
   });
@@ -36,7 +40,8 @@ async function request(
   return { status: answer.status, text: await answer.text(), location: answer.headers.get('location') };
 }
 
-const field = (html: string, name: string): string => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
+const field = (html: string, name: string): string =>
+  new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1] ?? '';
 
 /** One person: the registration form, the page that follows it, then log-in. */
 async function oneUser(base: string, credentials: pg.Pool): Promise<UserTimings> {
@@ -45,12 +50,19 @@ async function oneUser(base: string, credentials: pg.Pool): Promise<UserTimings>
   const csrf = field(form.text, '_csrf');
   const userId = field(form.text, 'userId');
   const email = `bench-${randomUUID().slice(0, 12)}@bench.test`;
-  const registered = await request(base, jar, '/register', { _csrf: csrf, userId, email, password: PASSWORD, passwordAgain: PASSWORD });
+  const registered = await request(base, jar, '/register', {
+    _csrf: csrf,
+    userId,
+    email,
+    password: PASSWORD,
+    passwordAgain: PASSWORD,
+  });
   if (registered.status !== 303) throw new Error(`registration answered ${registered.status}`);
   const answeredAt = performance.now();
 
   const row = (async () => {
-    while ((await credentials.query('SELECT 1 FROM user_credentials WHERE user_id = $1', [userId])).rowCount === 0) await pause();
+    while ((await credentials.query('SELECT 1 FROM user_credentials WHERE user_id = $1', [userId])).rowCount === 0)
+      await pause();
     return performance.now() - answeredAt;
   })();
   while (!/Registered — log in/.test((await request(base, jar, `/register/${userId}`)).text)) await pause();
@@ -62,13 +74,24 @@ async function oneUser(base: string, credentials: pg.Pool): Promise<UserTimings>
 }
 
 /** `users` people register and log in, one after another, on the running app at `base`. */
-export async function userFigures(base: string, databaseUrl: string, users: number, results: Record<string, string>): Promise<void> {
+export async function userFigures(
+  base: string,
+  databaseUrl: string,
+  users: number,
+  results: Record<string, string>,
+): Promise<void> {
   const credentials = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const timings: UserTimings[] = [];
     for (let n = 0; n < users; n += 1) timings.push(await oneUser(base, credentials));
-    results['register → first successful log-in'] = formatPercentiles(percentiles(timings.map((t) => t.registerToLogIn)), users);
-    results['  of which the log-in request (bcrypt)'] = formatPercentiles(percentiles(timings.map((t) => t.logIn)), users);
+    results['register → first successful log-in'] = formatPercentiles(
+      percentiles(timings.map((t) => t.registerToLogIn)),
+      users,
+    );
+    results['  of which the log-in request (bcrypt)'] = formatPercentiles(
+      percentiles(timings.map((t) => t.logIn)),
+      users,
+    );
     results['Register → credentials row'] = formatPercentiles(percentiles(timings.map((t) => t.registerToRow)), users);
   } finally {
     await credentials.end();

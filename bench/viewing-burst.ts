@@ -28,8 +28,11 @@ const CATCH_UP_LIMIT_MS = 60_000;
 
 async function caughtUp(db: pg.Pool, store: pg.Pool, subscriberIds: readonly string[]): Promise<boolean> {
   const head = Number(
-    (await store.query<{ head: string | null }>(`SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`)).rows[0]?.head ??
-      0,
+    (
+      await store.query<{ head: string | null }>(
+        `SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`,
+      )
+    ).rows[0]?.head ?? 0,
   );
   const rows = await db.query<{ subscriber_id: string; position: string }>(
     'SELECT subscriber_id, max(position) AS position FROM subscriber_positions WHERE subscriber_id = ANY($1) GROUP BY subscriber_id',
@@ -49,7 +52,11 @@ export async function viewingBurst(
   urls: DatabaseUrls,
   { seconds, connections }: { seconds: number; connections: number },
 ): Promise<ViewingBurst> {
-  const store = new pg.Pool({ connectionString: urls.messageStoreUrl, options: '-c search_path=message_store,public', max: 2 });
+  const store = new pg.Pool({
+    connectionString: urls.messageStoreUrl,
+    options: '-c search_path=message_store,public',
+    max: 2,
+  });
   const db = new pg.Pool({ connectionString: urls.databaseUrl, max: 2 });
   try {
     const videoId = await publishBenchVideo(baseUrl, urls.messageStoreUrl, 'Burst target');
@@ -61,8 +68,10 @@ export async function viewingBurst(
     if (!form) throw new Error('no record-viewing form on the watch page');
     const cookie = jar.header();
 
-    const homeCount = async () => watchedCountOf(await (await fetch(`${baseUrl}/`, { headers: VIA_PROXY })).text()) ?? 0;
-    const videoCount = async () => Number(((await (await fetch(`${watchUrl}/views`, { headers: VIA_PROXY })).json()) as { views: number }).views);
+    const homeCount = async () =>
+      watchedCountOf(await (await fetch(`${baseUrl}/`, { headers: VIA_PROXY })).text()) ?? 0;
+    const videoCount = async () =>
+      Number(((await (await fetch(`${watchUrl}/views`, { headers: VIA_PROXY })).json()) as { views: number }).views);
     const [homeBefore, videoBefore] = [await homeCount(), await videoCount()];
 
     const result = await autocannon({
@@ -70,7 +79,12 @@ export async function viewingBurst(
       method: 'POST',
       connections,
       duration: seconds,
-      headers: { ...VIA_PROXY, origin: baseUrl, 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      headers: {
+        ...VIA_PROXY,
+        origin: baseUrl,
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(cookie ? { cookie } : {}),
+      },
       body: new URLSearchParams(form.fields).toString(),
     });
     const statuses = result.statusCodeStats as unknown as Record<string, { count: number } | undefined>;
@@ -81,7 +95,11 @@ export async function viewingBurst(
     const subscribers = ['aggregators:home-page', 'aggregators:videos:views'];
     while (!(await caughtUp(db, store, subscribers)) && performance.now() - waited < CATCH_UP_LIMIT_MS) await sleep(50);
     const written = Number(
-      (await store.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE stream_name = $1`, [`viewing-${videoId}`])).rows[0]?.n ?? 0,
+      (
+        await store.query<{ n: string }>(`SELECT count(*) AS n FROM messages WHERE stream_name = $1`, [
+          `viewing-${videoId}`,
+        ])
+      ).rows[0]?.n ?? 0,
     );
     return {
       seconds,

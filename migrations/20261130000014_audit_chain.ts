@@ -20,8 +20,12 @@ export async function up(knex: Knex): Promise<void> {
     table.text('key_id').notNullable();
     table.timestamp('signed_at', { useTz: true }).notNullable();
   });
-  await knex.raw('ALTER TABLE audit_chain_links ADD CONSTRAINT audit_chain_links_link_size CHECK (octet_length(link) = 32)');
-  await knex.raw('ALTER TABLE audit_chain_heads ADD CONSTRAINT audit_chain_heads_link_size CHECK (octet_length(link) = 32)');
+  await knex.raw(
+    'ALTER TABLE audit_chain_links ADD CONSTRAINT audit_chain_links_link_size CHECK (octet_length(link) = 32)',
+  );
+  await knex.raw(
+    'ALTER TABLE audit_chain_heads ADD CONSTRAINT audit_chain_heads_link_size CHECK (octet_length(link) = 32)',
+  );
   await knex.schema.createTable('audit_verifications', (table) => {
     table.bigIncrements('id');
     table.timestamp('started_at', { useTz: true }).notNullable();

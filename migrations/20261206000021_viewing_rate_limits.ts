@@ -7,7 +7,9 @@ import type { Knex } from 'knex';
 // allowances start afresh, which costs a flood a few minutes at most. Log-in and registration
 // limits stay in rate_limits, which a crash must not reset.
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`CREATE UNLOGGED TABLE viewing_rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`);
+  await knex.raw(
+    `CREATE UNLOGGED TABLE viewing_rate_limits (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -25,7 +25,10 @@ export async function down(knex: Knex): Promise<void> {
   // Without visibility a published row is listed: a draft or an unlisted video must not become
   // public by a rollback, so both go back to what the code before kept out of every list.
   for (const table of ['creators_videos', 'videos']) {
-    await knex(table).where({ status: 'published' }).whereIn('visibility', ['draft', 'unlisted']).update({ status: 'unpublished' });
+    await knex(table)
+      .where({ status: 'published' })
+      .whereIn('visibility', ['draft', 'unlisted'])
+      .update({ status: 'unpublished' });
   }
   await knex.schema.alterTable('videos', (table) => {
     table.dropColumn('visibility');

@@ -10,15 +10,22 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex('admin_user_videos').where({ status: 'unpublished' }).update({ status: 'published', visibility: 'draft' });
   await knex.raw('DROP INDEX IF EXISTS videos_catalog');
-  await knex.raw(`CREATE INDEX videos_catalog ON videos (published_at DESC, video_id DESC) WHERE status = 'published' AND visibility = 'public'`);
-  await knex.raw(`CREATE INDEX videos_channel ON videos (owner_id, published_at DESC, video_id DESC) WHERE status = 'published' AND visibility = 'public'`);
+  await knex.raw(
+    `CREATE INDEX videos_catalog ON videos (published_at DESC, video_id DESC) WHERE status = 'published' AND visibility = 'public'`,
+  );
+  await knex.raw(
+    `CREATE INDEX videos_channel ON videos (owner_id, published_at DESC, video_id DESC) WHERE status = 'published' AND visibility = 'public'`,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw('DROP INDEX IF EXISTS videos_channel');
   await knex.raw('DROP INDEX IF EXISTS videos_catalog');
   await knex.raw(`CREATE INDEX videos_catalog ON videos (published_at DESC, video_id DESC) WHERE status = 'published'`);
-  await knex('admin_user_videos').where({ status: 'published' }).whereIn('visibility', ['draft', 'unlisted']).update({ status: 'unpublished' });
+  await knex('admin_user_videos')
+    .where({ status: 'published' })
+    .whereIn('visibility', ['draft', 'unlisted'])
+    .update({ status: 'unpublished' });
   await knex.schema.alterTable('admin_user_videos', (table) => {
     table.dropColumn('visibility');
   });

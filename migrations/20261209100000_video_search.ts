@@ -31,12 +31,15 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE EXTENSION IF NOT EXISTS pg_trgm');
   const unaccent = await schemaOf(knex, 'unaccent');
   const trgm = await schemaOf(knex, 'pg_trgm');
-  const here = (await knex.raw<{ rows: Array<{ schema: string }> }>('SELECT current_schema() AS schema')).rows[0]!.schema;
+  const here = (await knex.raw<{ rows: Array<{ schema: string }> }>('SELECT current_schema() AS schema')).rows[0]!
+    .schema;
   // Function bodies are dollar-quoted text: bindings cannot reach into them, so names are quoted here.
   const config = `${identifier(here)}.video_search`;
   const configLiteral = literal(config);
   await knex.raw(`CREATE TEXT SEARCH CONFIGURATION ${config} (COPY = pg_catalog.english)`);
-  await knex.raw(`ALTER TEXT SEARCH CONFIGURATION ${config} ALTER MAPPING FOR hword, hword_part, word WITH ${identifier(unaccent)}.unaccent, english_stem`);
+  await knex.raw(
+    `ALTER TEXT SEARCH CONFIGURATION ${config} ALTER MAPPING FOR hword, hword_part, word WITH ${identifier(unaccent)}.unaccent, english_stem`,
+  );
   await knex.raw(
     `CREATE FUNCTION video_search_fold(value text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
      AS $$ SELECT lower(${identifier(unaccent)}.unaccent(${literal(`${identifier(unaccent)}.unaccent`)}::regdictionary, value)) $$`,
@@ -70,7 +73,10 @@ export async function up(knex: Knex): Promise<void> {
   // Title and creator only: a common word is in a few titles and many descriptions, and the
   // title matches, which rank first, are found and ranked without the rest (docs/search.md).
   await knex.raw('CREATE INDEX video_search_head ON video_search USING gin (head) WHERE listed');
-  await knex.raw(`CREATE INDEX video_search_trigrams ON video_search USING gin (trigram_text ??.gin_trgm_ops) WHERE listed`, [trgm]);
+  await knex.raw(
+    `CREATE INDEX video_search_trigrams ON video_search USING gin (trigram_text ??.gin_trgm_ops) WHERE listed`,
+    [trgm],
+  );
 
   await knex.schema.createTable('video_search_creators', (table) => {
     table.uuid('user_id').primary();

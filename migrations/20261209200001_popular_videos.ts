@@ -18,7 +18,9 @@ export async function up(knex: Knex): Promise<void> {
     table.primary(['video_id', 'week_ending']);
   });
   // The ranking: this week's rows, most viewed first, ties by video id; read in index order.
-  await knex.raw('CREATE INDEX video_weekly_views_ranking ON video_weekly_views (week_ending, views DESC, video_id DESC)');
+  await knex.raw(
+    'CREATE INDEX video_weekly_views_ranking ON video_weekly_views (week_ending, views DESC, video_id DESC)',
+  );
   await knex.schema.createTable('popular_video_viewers', (table) => {
     table.uuid('video_id').notNullable();
     // A keyed hash (src/web/visitor-key.ts); never an address or a session id.

@@ -70,7 +70,10 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger: Logger = createLogger(env.logLevel, chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }));
+  const logger: Logger = createLogger(
+    env.logLevel,
+    chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }),
+  );
   for (const warning of startupWarnings(env)) logger.warn(warning);
 
   let embedded: EmbeddedPostgres | undefined;
@@ -97,7 +100,9 @@ async function main(): Promise<void> {
       } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
       } finally {
-        await embedded?.release().catch((error: unknown) => logger.error({ err: error }, 'could not release the embedded PostgreSQL'));
+        await embedded
+          ?.release()
+          .catch((error: unknown) => logger.error({ err: error }, 'could not release the embedded PostgreSQL'));
         process.exit(code);
       }
     })();
@@ -117,7 +122,8 @@ async function main(): Promise<void> {
     });
   }
   // Started by npm (or another runner that may die without passing signals on)? Go with it.
-  if (process.env.npm_lifecycle_event !== undefined) whenParentExits(() => void shutdown('the process that started the app exited', 0));
+  if (process.env.npm_lifecycle_event !== undefined)
+    whenParentExits(() => void shutdown('the process that started the app exited', 0));
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     void shutdown('uncaughtException', 1);
@@ -163,7 +169,12 @@ async function main(): Promise<void> {
     system.start();
     if (!role.http) {
       logger.info(
-        { role: role.name, pid: process.pid, subscribers: system.status().map((status) => status.subscriberId), ...role.run.consumerGroup },
+        {
+          role: role.name,
+          pid: process.pid,
+          subscribers: system.status().map((status) => status.subscriberId),
+          ...role.run.consumerGroup,
+        },
         'working',
       );
       return;
@@ -171,11 +182,29 @@ async function main(): Promise<void> {
     server = await listen(system, env.port, env.host);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : env.port;
-    logger.info({ role: role.name, port, url: `http://localhost:${port}`, pid: process.pid, embeddedPostgres: embedded !== undefined }, 'listening');
+    logger.info(
+      {
+        role: role.name,
+        port,
+        url: `http://localhost:${port}`,
+        pid: process.pid,
+        embeddedPostgres: embedded !== undefined,
+      },
+      'listening',
+    );
     if (demoSeeding) {
       const { messageStore, videoStore } = system;
       seeding = demoSeeding
-        .track(seedDemo({ messageStore, videoStore, ffmpegPath, logger, bcryptCost: env.bcryptCost, accountLinks: createAccountLinks(cookieSecret[0]!) }))
+        .track(
+          seedDemo({
+            messageStore,
+            videoStore,
+            ffmpegPath,
+            logger,
+            bcryptCost: env.bcryptCost,
+            accountLinks: createAccountLinks(cookieSecret[0]!),
+          }),
+        )
         .catch((error: unknown) => logger.warn({ err: error }, 'demo content not seeded; the site works without it'));
     }
   } catch (error) {

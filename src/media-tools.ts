@@ -30,7 +30,10 @@ const runnable = (file: string): boolean => {
  * keeps patched, else npm's. Untrusted files are what decoders' security fixes are about, so a
  * maintained build wins whenever there is one (docs/decisions.md).
  */
-export function resolveMediaTools(given: Partial<MediaToolPaths>, system: MediaToolPaths = SYSTEM_MEDIA_TOOLS): MediaToolPaths {
+export function resolveMediaTools(
+  given: Partial<MediaToolPaths>,
+  system: MediaToolPaths = SYSTEM_MEDIA_TOOLS,
+): MediaToolPaths {
   const choose = (name: keyof MediaToolPaths, setting: string, bundled: string): string => {
     const named = given[name];
     if (named !== undefined) {
@@ -39,5 +42,8 @@ export function resolveMediaTools(given: Partial<MediaToolPaths>, system: MediaT
     }
     return runnable(system[name]) ? system[name] : bundled;
   };
-  return { ffmpegPath: choose('ffmpegPath', 'FFMPEG_PATH', ffmpegPath), ffprobePath: choose('ffprobePath', 'FFPROBE_PATH', ffprobePath) };
+  return {
+    ffmpegPath: choose('ffmpegPath', 'FFMPEG_PATH', ffmpegPath),
+    ffprobePath: choose('ffprobePath', 'FFPROBE_PATH', ffprobePath),
+  };
 }

@@ -48,7 +48,12 @@ import { createAppDatabase } from './db/app-database.ts';
 import { createPersonalData } from './personal-data/seal.ts';
 import type { Logger } from './logger.ts';
 import { messageVersions } from './contracts/versions.ts';
-import { createMessageStore, createMessageStorePool, type ConsumerGroup, type MessageStore } from './message-store/index.ts';
+import {
+  createMessageStore,
+  createMessageStorePool,
+  type ConsumerGroup,
+  type MessageStore,
+} from './message-store/index.ts';
 import type { ComponentProcessor } from './subscription/component-processor.ts';
 import type { Processor } from './subscription/processor.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './subscription/retry.ts';
@@ -102,7 +107,11 @@ export interface SystemConfig {
   readonly videos?: VideoSettings;
   /** The key that signs the audit chain's heads; the development key when not given. */
   readonly auditKey?: string;
-  readonly subscriptions?: { readonly pollIntervalMs?: number; readonly batchSize?: number; readonly retry?: RetryPolicy };
+  readonly subscriptions?: {
+    readonly pollIntervalMs?: number;
+    readonly batchSize?: number;
+    readonly retry?: RetryPolicy;
+  };
   /**
    * Which subscribers start() runs: all of them (one process does everything), none (a web
    * process), or those named (a worker), as a member of a consumer group when one is given.
@@ -133,9 +142,20 @@ const PROJECTIONS_BEFORE_COMPONENTS: readonly ProjectionName[] = ['home-page', '
 
 export function createSystem(config: SystemConfig): System {
   const { logger, urls } = config;
-  const db = createAppDatabase(urls.databaseUrl, { logger, ...(config.poolMax !== undefined && { poolMax: config.poolMax }) });
-  const messageStorePool = createMessageStorePool(urls.messageStoreUrl, { logger, ...(config.poolMax !== undefined && { max: config.poolMax }) });
-  const messageStore = createMessageStore({ pool: messageStorePool, url: urls.messageStoreUrl, logger, versions: messageVersions });
+  const db = createAppDatabase(urls.databaseUrl, {
+    logger,
+    ...(config.poolMax !== undefined && { poolMax: config.poolMax }),
+  });
+  const messageStorePool = createMessageStorePool(urls.messageStoreUrl, {
+    logger,
+    ...(config.poolMax !== undefined && { max: config.poolMax }),
+  });
+  const messageStore = createMessageStore({
+    pool: messageStorePool,
+    url: urls.messageStoreUrl,
+    logger,
+    versions: messageVersions,
+  });
 
   const subscriptionSettings = config.subscriptions ?? {};
   const run = config.run ?? { subscribers: 'all' };
@@ -148,7 +168,12 @@ export function createSystem(config: SystemConfig): System {
     continueWatching: (userId) => playback.continueWatching(userId),
   });
   const viewingCountWindowMs = config.viewingCountWindowMs;
-  const subscriberDeps = { messageStore, logger, subscription: subscriptionSettings, ...(consumerGroup && { consumerGroup }) };
+  const subscriberDeps = {
+    messageStore,
+    logger,
+    subscription: subscriptionSettings,
+    ...(consumerGroup && { consumerGroup }),
+  };
   // Per-user keys for personal fields (src/personal-data): app database, own schema, no projection.
   const personalData = createPersonalData(db);
   // Every projection from its one definition; the home page's cached reads refresh on a commit.
@@ -161,17 +186,31 @@ export function createSystem(config: SystemConfig): System {
   };
   const projections = PROJECTIONS.map((definition: ProjectionDefinition<ProjectionName>) => ({
     name: definition.name,
-    subscriptions: liveSubscriptions(definition, { db, ...subscriberDeps, viewingCountWindowMs, onApplied: refreshes[definition.name] }),
+    subscriptions: liveSubscriptions(definition, {
+      db,
+      ...subscriberDeps,
+      viewingCountWindowMs,
+      onApplied: refreshes[definition.name],
+    }),
   }));
   // Listed (status, the subscribers page) and started in the order they had before the definitions:
   // these two projections before the components, the others after them.
   const listedFirst = (name: ProjectionName) => PROJECTIONS_BEFORE_COMPONENTS.includes(name);
-  const projectionsBefore = projections.filter(({ name }) => listedFirst(name)).flatMap(({ subscriptions }) => subscriptions);
-  const projectionsAfter = projections.filter(({ name }) => !listedFirst(name)).flatMap(({ subscriptions }) => subscriptions);
+  const projectionsBefore = projections
+    .filter(({ name }) => listedFirst(name))
+    .flatMap(({ subscriptions }) => subscriptions);
+  const projectionsAfter = projections
+    .filter(({ name }) => !listedFirst(name))
+    .flatMap(({ subscriptions }) => subscriptions);
   const cookieKeys = typeof config.cookieSecret === 'string' ? [config.cookieSecret] : config.cookieSecret;
   // Account links are signed with the newest cookie key: rotating it voids the links in flight.
   const accountLinks = createAccountLinks(cookieKeys[0]!);
-  const identity = createIdentityComponent({ ...subscriberDeps, personalData, accountLinks, siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port) });
+  const identity = createIdentityComponent({
+    ...subscriberDeps,
+    personalData,
+    accountLinks,
+    siteUrl: config.siteUrl ?? defaultSiteUrl(DEFAULTS.port),
+  });
   const mail = config.mail ?? DEFAULTS.mail;
   const mailTransport = createMailTransport({ smtpUrl: mail.smtpUrl, mailDir: mail.dir, logger });
   const sendEmail = createSendEmailComponent({
@@ -198,7 +237,11 @@ export function createSystem(config: SystemConfig): System {
     transcodeConcurrency: videoSettings.transcodeConcurrency,
     creatorQuota,
     resourceWaitMs: transcode.resourceWaitMs,
-    limits: { maxDecodedPixels: transcode.maxDecodedPixels, timePerVideoSecond: transcode.timePerVideoSecond, memoryBytes: transcode.memoryBytes },
+    limits: {
+      maxDecodedPixels: transcode.maxDecodedPixels,
+      timePerVideoSecond: transcode.timePerVideoSecond,
+      memoryBytes: transcode.memoryBytes,
+    },
   });
   // Reads every category: no consumer group (one process runs it, others stand by), and its own
   // batch size (1,000 is about four times faster than 100 for hashing).
@@ -257,20 +300,44 @@ export function createSystem(config: SystemConfig): System {
     rateLimits,
     personalData,
   });
-  const passwordReset = createPasswordResetApp({ messageStore, credentials, passwords, rateLimits, personalData, accountLinks });
-  const changePassword = createChangePasswordApp({ messageStore, credentials, passwords, rateLimits, personalData, sessions });
+  const passwordReset = createPasswordResetApp({
+    messageStore,
+    credentials,
+    passwords,
+    rateLimits,
+    personalData,
+    accountLinks,
+  });
+  const changePassword = createChangePasswordApp({
+    messageStore,
+    credentials,
+    passwords,
+    rateLimits,
+    personalData,
+    sessions,
+  });
   const creatorsPortal = createCreatorsPortalApp({
     db,
     messageStore,
     videoStore,
     maxUploadBytes: videoSettings.maxUploadBytes,
-    minimumUploadRate: { bytesPerSecond: videoSettings.minUploadBytesPerSecond, windowMs: videoSettings.uploadRateWindowMs },
+    minimumUploadRate: {
+      bytesPerSecond: videoSettings.minUploadBytesPerSecond,
+      windowMs: videoSettings.uploadRateWindowMs,
+    },
     maxVideosInHand: creatorQuota.running + creatorQuota.queued,
     editWait: rateLimits.videoEditWait,
   });
   const playback = createPlaybackApp({ db, messageStore, personalData, reportWait: rateLimits.playbackReportWait });
   const videos = createVideosApp({ db, videoStore, rolesOf: credentials.rolesOf, resumeAt: playback.resumeAt });
-  const accountEmail = createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered: credentials.emailRegistered });
+  const accountEmail = createAccountEmailApp({
+    db,
+    messageStore,
+    accountLinks,
+    passwords,
+    personalData,
+    emailRegistered: credentials.emailRegistered,
+  });
   const componentProcessors = subscriptions.flatMap((subscription) =>
     isComponentProcessor(subscription.processor) ? [[subscription.subscriberId, subscription.processor] as const] : [],
   );
@@ -281,7 +348,10 @@ export function createSystem(config: SystemConfig): System {
     logger,
     subscriberStatus: () => status(),
     subscriptions,
-    replayParked: replayThroughProcessors(componentProcessors, { retry: subscriptionSettings.retry ?? DEFAULT_RETRY, logger }),
+    replayParked: replayThroughProcessors(componentProcessors, {
+      retry: subscriptionSettings.retry ?? DEFAULT_RETRY,
+      logger,
+    }),
     rolesOf: credentials.rolesOf,
     sections: adminSections,
     viewingCountWindowMs,
@@ -379,8 +449,12 @@ export function createSystem(config: SystemConfig): System {
  * migrate.list(), which creates its tables when they are missing: a probe must not write.
  */
 async function countPendingMigrations(db: Knex): Promise<number> {
-  const known = (await migrationSource.getMigrations([])).map((migration) => migrationSource.getMigrationName(migration));
-  const ran = (await db.schema.hasTable('knex_migrations')) ? new Set(await db('knex_migrations').pluck('name')) : new Set();
+  const known = (await migrationSource.getMigrations([])).map((migration) =>
+    migrationSource.getMigrationName(migration),
+  );
+  const ran = (await db.schema.hasTable('knex_migrations'))
+    ? new Set(await db('knex_migrations').pluck('name'))
+    : new Set();
   return known.filter((name) => !ran.has(name)).length;
 }
 
@@ -390,7 +464,9 @@ function selectSubscriptions(all: readonly Subscription[], names: 'all' | 'none'
   if (names === 'none') return [];
   const unknown = names.filter((name) => !all.some((subscription) => matches(subscription.subscriberId, name)));
   if (unknown.length > 0) {
-    throw new Error(`No subscriber named ${unknown.join(', ')}; there are: ${all.map((subscription) => subscription.subscriberId).join(', ')}`);
+    throw new Error(
+      `No subscriber named ${unknown.join(', ')}; there are: ${all.map((subscription) => subscription.subscriberId).join(', ')}`,
+    );
   }
   return all.filter((subscription) => names.some((name) => matches(subscription.subscriberId, name)));
 }

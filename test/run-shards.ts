@@ -86,13 +86,22 @@ async function freeConnections(url: string): Promise<number | undefined> {
 
 const running = new Set<ChildProcess>();
 
-function runShard(index: number, files: readonly string[], env: NodeJS.ProcessEnv, timingsOut: string): Promise<ShardResult> {
+function runShard(
+  index: number,
+  files: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timingsOut: string,
+): Promise<ShardResult> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './test/helpers/file-timings.ts', 'node_modules/tape/bin/tape', ...files], {
-    cwd: ROOT,
-    env: { ...env, TEST_TIMINGS_OUT: timingsOut, TEST_SHARD: String(index) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--import', './test/helpers/file-timings.ts', 'node_modules/tape/bin/tape', ...files],
+    {
+      cwd: ROOT,
+      env: { ...env, TEST_TIMINGS_OUT: timingsOut, TEST_SHARD: String(index) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   running.add(child);
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -110,7 +119,15 @@ function runShard(index: number, files: readonly string[], env: NodeJS.ProcessEn
               .join('\n'),
           )?.[1] ?? 0,
         );
-      resolve({ index, files, output, code, seconds: (performance.now() - started) / 1000, passed: count('pass'), failed: count('fail') });
+      resolve({
+        index,
+        files,
+        output,
+        code,
+        seconds: (performance.now() - started) / 1000,
+        passed: count('pass'),
+        failed: count('fail'),
+      });
     });
   });
 }
@@ -132,12 +149,18 @@ async function main(): Promise<number> {
   const unitTier = env.VT_UNIT_TIER === '1';
   if (!unitTier && !env.TEST_DATABASE_URL) {
     scratch = await mkdtemp(path.join(os.tmpdir(), 'vt-test-pg-'));
-    embedded = await useEmbeddedPostgres({ dir: path.join(scratch, 'data'), port: 0, logger: createLogger('silent'), settings: TEST_SERVER_SETTINGS });
+    embedded = await useEmbeddedPostgres({
+      dir: path.join(scratch, 'data'),
+      port: 0,
+      logger: createLogger('silent'),
+      settings: TEST_SERVER_SETTINGS,
+    });
     env.TEST_DATABASE_URL = embedded.url('postgres');
   }
   try {
     const wanted = Number(process.env.TEST_SHARDS ?? DEFAULT_SHARDS);
-    const free = unitTier || env.TEST_DATABASE_URL === undefined ? undefined : await freeConnections(env.TEST_DATABASE_URL);
+    const free =
+      unitTier || env.TEST_DATABASE_URL === undefined ? undefined : await freeConnections(env.TEST_DATABASE_URL);
     const byConnections = free === undefined ? wanted : Math.max(1, Math.floor(free / CONNECTIONS_PER_SHARD));
     const shards = Math.max(1, Math.min(wanted, byConnections, files.length));
     const timings = await readTimings();
@@ -159,11 +182,14 @@ async function main(): Promise<number> {
     await saveTimings(timings, outDir, groups.length);
     await rm(outDir, { recursive: true, force: true });
 
-    for (const result of results) process.stdout.write(`# shard ${result.index}: ${result.files.join(' ')}\n${result.output}\n`);
+    for (const result of results)
+      process.stdout.write(`# shard ${result.index}: ${result.files.join(' ')}\n${result.output}\n`);
     const passed = results.reduce((sum, result) => sum + result.passed, 0);
     let failed = results.reduce((sum, result) => sum + result.failed, 0);
     for (const result of results.filter((result) => result.code !== 0 && result.failed === 0)) {
-      console.log(`# shard ${result.index} ended with code ${result.code} without a failed assertion (a file did not load, or the run hung)`);
+      console.log(
+        `# shard ${result.index} ended with code ${result.code} without a failed assertion (a file did not load, or the run hung)`,
+      );
       failed += 1;
     }
     const failures = results.flatMap((result) => result.output.split('\n').filter((line) => line.startsWith('not ok')));
@@ -182,7 +208,10 @@ async function saveTimings(previous: Record<string, number>, outDir: string, sha
   const merged = { ...previous };
   for (let index = 1; index <= shards; index += 1) {
     try {
-      Object.assign(merged, JSON.parse(await readFile(path.join(outDir, `${index}.json`), 'utf8')) as Record<string, number>);
+      Object.assign(
+        merged,
+        JSON.parse(await readFile(path.join(outDir, `${index}.json`), 'utf8')) as Record<string, number>,
+      );
     } catch {
       // A shard that died before its exit hook: its files keep their old figures.
     }

@@ -27,7 +27,10 @@ async function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<nu
 async function publishedInEmbedded(dataDir: string): Promise<string> {
   const password = (await readFile(`${dataDir}.password`, 'utf8')).trim();
   const port = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[3]?.trim();
-  const db = createAppDatabase(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAMES.app}`, { poolMax: 1 });
+  const db = createAppDatabase(
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${EMBEDDED_DATABASE_NAMES.app}`,
+    { poolMax: 1 },
+  );
   try {
     return await catalogVideo(db);
   } finally {
@@ -43,7 +46,8 @@ test('smoke: `npm start` with no database variables runs on the embedded Postgre
   const dir = await mkdtemp(path.join(os.tmpdir(), 'vt-smoke-'));
   const children: ChildProcess[] = [];
   closeAtEnd(t, async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) await stopWith(child, 'SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) await stopWith(child, 'SIGKILL');
     await rm(dir, { recursive: true, force: true });
   });
   const dataDir = path.join(dir, 'postgres');

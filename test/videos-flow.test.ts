@@ -29,46 +29,52 @@ function settled(agent: ReturnType<typeof request.agent>, operation: string) {
   );
 }
 
-scopedTest('videos: a real video uploaded over HTTP is transcoded and published, and its MP4 is served by byte range', async (t, scope) => {
-  const system = scope.add(await createTestSystem(), (s) => s.stop());
-  system.start();
-  const { agent, action } = await creator(system);
-  const file = await makeVideo(await tempDir(scope, 'flow-'), { width: 320, height: 240, seconds: 1 });
-  const posted = await agent
-    .post(action)
-    .set(FROM_THIS_SITE)
-    .field('visibility', 'public')
-    .attach('video', await readFile(file), { filename: 'lesson.mp4', contentType: 'video/mp4' });
-  t.equal(posted.status, 303, 'the upload is accepted');
+scopedTest(
+  'videos: a real video uploaded over HTTP is transcoded and published, and its MP4 is served by byte range',
+  async (t, scope) => {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    system.start();
+    const { agent, action } = await creator(system);
+    const file = await makeVideo(await tempDir(scope, 'flow-'), { width: 320, height: 240, seconds: 1 });
+    const posted = await agent
+      .post(action)
+      .set(FROM_THIS_SITE)
+      .field('visibility', 'public')
+      .attach('video', await readFile(file), { filename: 'lesson.mp4', contentType: 'video/mp4' });
+    t.equal(posted.status, 303, 'the upload is accepted');
 
-  const done = await settled(agent, posted.headers.location!);
-  const videoId = /^\/creators-portal\/videos\/([0-9a-f-]{36})$/.exec(done.headers.location ?? '')?.[1];
-  t.ok(videoId, "the operation ends at the video's page in the portal");
-  const watch = `/videos/${videoId}`;
-  const page = await waitUntil('the watch page', async () => {
-    const answer = await request(system.app).get(watch!);
-    return answer.status === 200 ? answer : undefined;
-  });
-  t.match(page.text, /<video[^>]+controls/, 'with a player');
-
-  const range = await request(system.app)
-    .get(`${watch}/video.mp4`)
-    .set('Range', 'bytes=0-4095')
-    .buffer(true)
-    .parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => done(null, Buffer.concat(chunks)));
+    const done = await settled(agent, posted.headers.location!);
+    const videoId = /^\/creators-portal\/videos\/([0-9a-f-]{36})$/.exec(done.headers.location ?? '')?.[1];
+    t.ok(videoId, "the operation ends at the video's page in the portal");
+    const watch = `/videos/${videoId}`;
+    const page = await waitUntil('the watch page', async () => {
+      const answer = await request(system.app).get(watch!);
+      return answer.status === 200 ? answer : undefined;
     });
-  t.equal(range.status, 206, 'a byte range of the transcoded file: 206');
-  t.equal(range.headers['content-type'], 'video/mp4', 'as video/mp4');
-  t.match(String(range.headers['content-range']), /^bytes 0-4095\/\d+$/, 'saying which bytes of how many');
-  const head = (range.body as Buffer).toString('latin1');
-  t.equal(head.slice(4, 8), 'ftyp', 'MP4 bytes: an ftyp box first');
-  const moov = head.indexOf('moov');
-  const mdat = head.indexOf('mdat');
-  t.ok(moov > 0 && (mdat === -1 || moov < mdat), 'the index (moov) before the media (mdat): +faststart, so playback starts before the download ends');
-});
+    t.match(page.text, /<video[^>]+controls/, 'with a player');
+
+    const range = await request(system.app)
+      .get(`${watch}/video.mp4`)
+      .set('Range', 'bytes=0-4095')
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    t.equal(range.status, 206, 'a byte range of the transcoded file: 206');
+    t.equal(range.headers['content-type'], 'video/mp4', 'as video/mp4');
+    t.match(String(range.headers['content-range']), /^bytes 0-4095\/\d+$/, 'saying which bytes of how many');
+    const head = (range.body as Buffer).toString('latin1');
+    t.equal(head.slice(4, 8), 'ftyp', 'MP4 bytes: an ftyp box first');
+    const moov = head.indexOf('moov');
+    const mdat = head.indexOf('mdat');
+    t.ok(
+      moov > 0 && (mdat === -1 || moov < mdat),
+      'the index (moov) before the media (mdat): +faststart, so playback starts before the download ends',
+    );
+  },
+);
 
 scopedTest('videos: a text file uploaded as a video fails, and the operation page says why', async (t, scope) => {
   const system = scope.add(await createTestSystem(), (s) => s.stop());
@@ -77,7 +83,10 @@ scopedTest('videos: a text file uploaded as a video fails, and the operation pag
   const posted = await agent
     .post(action)
     .set(FROM_THIS_SITE)
-    .attach('video', Buffer.from('These are my lecture notes, not a video.\n'.repeat(50)), { filename: 'notes.mp4', contentType: 'video/mp4' });
+    .attach('video', Buffer.from('These are my lecture notes, not a video.\n'.repeat(50)), {
+      filename: 'notes.mp4',
+      contentType: 'video/mp4',
+    });
   t.equal(posted.status, 303, 'the upload itself is accepted');
   const failed = await settled(agent, posted.headers.location!);
   t.equal(failed.status, 200, 'the operation page answers');

@@ -43,7 +43,8 @@ export interface CatchUpOptions {
   readonly timeoutMs?: number;
 }
 
-const isAtHead = (status: SubscriberStatus): boolean => status.state === 'running' && status.caughtUp && !status.waitingAtGap;
+const isAtHead = (status: SubscriberStatus): boolean =>
+  status.state === 'running' && status.caughtUp && !status.waitingAtGap;
 
 /**
  * Starts the real system on the seeded databases, every subscriber as `npm start` runs them (the
@@ -52,7 +53,13 @@ const isAtHead = (status: SubscriberStatus): boolean => status.state === 'runnin
  * time is from the start until the poll after which it stayed at the head; a subscriber that
  * stalls fails the run.
  */
-export async function catchUpFromZero({ urls, logger, pollMs = 250, onProgress, timeoutMs = 6 * 60 * 60_000 }: CatchUpOptions): Promise<CatchUpResult> {
+export async function catchUpFromZero({
+  urls,
+  logger,
+  pollMs = 250,
+  onProgress,
+  timeoutMs = 6 * 60 * 60_000,
+}: CatchUpOptions): Promise<CatchUpResult> {
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'vt-catalog-'));
   let system: System | undefined;
   try {
@@ -102,7 +109,8 @@ export async function catchUpFromZero({ urls, logger, pollMs = 250, onProgress, 
           })),
         };
       }
-      if (elapsed > timeoutMs) throw new Error(`the subscribers had not caught up after ${Math.round(elapsed / 1000)} s`);
+      if (elapsed > timeoutMs)
+        throw new Error(`the subscribers had not caught up after ${Math.round(elapsed / 1000)} s`);
     }
   } finally {
     await system?.stop();

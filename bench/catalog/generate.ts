@@ -3,7 +3,17 @@ import { POSTER_CANDIDATES, videoPublishingStreamName, type Visibility } from '.
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import type { Message } from '../../src/message-store/index.ts';
 import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
-import { CHANNEL_WORDS, CONCEPTS, FIRST_NAMES, LAST_NAMES, LEVELS, OUTCOMES, PROJECTS, TECHNOLOGIES, VERBS } from './words.ts';
+import {
+  CHANNEL_WORDS,
+  CONCEPTS,
+  FIRST_NAMES,
+  LAST_NAMES,
+  LEVELS,
+  OUTCOMES,
+  PROJECTS,
+  TECHNOLOGIES,
+  VERBS,
+} from './words.ts';
 
 /**
  * The benchmark catalog, planned from a seed alone: the same seed and sizes give the same
@@ -190,7 +200,12 @@ function planCreators(count: number, random: Random): Creator[] {
     // A few channels go by a channel name rather than a person's.
     const displayName = random.next() < 0.2 ? `${first} ${random.pick(CHANNEL_WORDS)}` : `${first} ${last}`;
     const handle = `${plainLetters(displayName).slice(0, 22)}-${index + 1}`;
-    return { userId: random.uuid(), email: `creator-${index + 1}@bench.video-tutorials.localhost`, displayName, handle };
+    return {
+      userId: random.uuid(),
+      email: `creator-${index + 1}@bench.video-tutorials.localhost`,
+      displayName,
+      handle,
+    };
   });
 }
 
@@ -251,7 +266,8 @@ function spreadOverDays(total: number): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
   const counts = weights.map((weight) => Math.floor((total * weight) / sum));
   let rest = total - counts.reduce((a, b) => a + b, 0);
-  for (let day = SIMULATED_DAYS - 1; rest > 0; day = (day - 1 + SIMULATED_DAYS) % SIMULATED_DAYS, rest -= 1) counts[day]! += 1;
+  for (let day = SIMULATED_DAYS - 1; rest > 0; day = (day - 1 + SIMULATED_DAYS) % SIMULATED_DAYS, rest -= 1)
+    counts[day]! += 1;
   return counts;
 }
 
@@ -259,7 +275,8 @@ export function planCatalog(seed: string, sizes: CatalogSizes): CatalogPlan {
   for (const [name, value] of Object.entries(sizes)) {
     // A catalog without viewings or playback reports is still a catalog.
     const least = name === 'viewings' || name === 'playback' ? 0 : 1;
-    if (!Number.isInteger(value) || value < least) throw new Error(`--${name} must be a whole number (at least ${least}), not ${value}`);
+    if (!Number.isInteger(value) || value < least)
+      throw new Error(`--${name} must be a whole number (at least ${least}), not ${value}`);
   }
   const random = seededRandom(`${seed}/catalog`);
   const creators = planCreators(sizes.creators, random);
@@ -289,9 +306,11 @@ export function planCatalog(seed: string, sizes: CatalogSizes): CatalogPlan {
 /** Listed by the catalog: converted, public, neither deleted nor taken down. */
 export const isListed = (video: PlannedVideo): boolean => video.fate === 'public';
 /** Watchable by someone who is not its creator: listed, or unlisted (by its link). */
-const isWatchable = (video: PlannedVideo): boolean => video.fate === 'public' || video.fate === 'unlisted' || video.fate === 'madeUnlisted';
+const isWatchable = (video: PlannedVideo): boolean =>
+  video.fate === 'public' || video.fate === 'unlisted' || video.fate === 'madeUnlisted';
 
-const visibilityOnUpload = (fate: Fate): Visibility => (fate === 'draft' ? 'draft' : fate === 'unlisted' ? 'unlisted' : 'public');
+const visibilityOnUpload = (fate: Fate): Visibility =>
+  fate === 'draft' ? 'draft' : fate === 'unlisted' ? 'unlisted' : 'public';
 
 /**
  * A converted video's events, as the video-publishing component writes them for an upload that
@@ -321,7 +340,9 @@ export function videoMessages(video: PlannedVideo, random: Random): Planned[] {
       durationSeconds: video.durationSeconds,
       width: tall ? 720 : 1280,
       height: tall ? 1280 : 720,
-      posterCandidateUris: Array.from({ length: POSTER_CANDIDATES }, (_, index) => uriOfKey(videoKeys.posterCandidate(videoId, index))),
+      posterCandidateUris: Array.from({ length: POSTER_CANDIDATES }, (_, index) =>
+        uriOfKey(videoKeys.posterCandidate(videoId, index)),
+      ),
     }),
     message('VideoNamed', { videoId, name: video.name }),
     message('VideoDescribed', { videoId, description: video.description }),
@@ -338,7 +359,9 @@ export function videoMessages(video: PlannedVideo, random: Random): Planned[] {
       break;
     case 'takenDown':
       // By an admin; the benchmark has none, so the metadata names nobody.
-      messages.push(message('VideoTakenDown', { videoId, reason: 'Copies another creator’s course (benchmark data).' }, null));
+      messages.push(
+        message('VideoTakenDown', { videoId, reason: 'Copies another creator’s course (benchmark data).' }, null),
+      );
       break;
     // Uploaded so, nothing after.
     case 'draft':
@@ -449,11 +472,19 @@ export function* playbackReports(plan: CatalogPlan): Generator<PlannedReport> {
     const { videoId, durationSeconds } = byPopularity[rank()]!;
     const reports = Math.min(left, random.next() < SEVERAL_REPORTS_SHARE ? 2 + random.int(3) : 1);
     // Where the viewer stopped: at the end, or past the first seconds and short of WATCHED_FRACTION.
-    const last = random.next() < FINISHED_SHARE ? durationSeconds : 10 + random.next() * (durationSeconds * WATCHED_FRACTION - 10);
+    const last =
+      random.next() < FINISHED_SHARE ? durationSeconds : 10 + random.next() * (durationSeconds * WATCHED_FRACTION - 10);
     // The reports before it, a player interval apart (closer on a short watch): increasing, in stream order.
     const step = Math.min(REPORT_EVERY_SECONDS, last / reports);
     for (let before = reports - 1; before >= 0; before -= 1)
-      yield { id: random.uuid(), traceId: random.uuid(), userId, videoId, positionSeconds: tenths(last - before * step), durationSeconds };
+      yield {
+        id: random.uuid(),
+        traceId: random.uuid(),
+        userId,
+        videoId,
+        positionSeconds: tenths(last - before * step),
+        durationSeconds,
+      };
     left -= reports;
   }
 }

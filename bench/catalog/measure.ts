@@ -51,14 +51,22 @@ interface Figure {
 const SEARCH_GOAL = { p50: 20, p99: 100 };
 const PAGE_GOAL = { p99: 50 };
 
-async function urlsFrom(values: { json?: string; 'database-url'?: string; 'message-store-url'?: string }): Promise<DatabaseUrls & { name: string }> {
+async function urlsFrom(values: {
+  json?: string;
+  'database-url'?: string;
+  'message-store-url'?: string;
+}): Promise<DatabaseUrls & { name: string }> {
   if (values.json !== undefined) {
     const figures = JSON.parse(await readFile(values.json, 'utf8')) as { name: string; urls: DatabaseUrls };
     return { ...figures.urls, name: figures.name };
   }
   if (values['database-url'] === undefined || values['message-store-url'] === undefined)
     throw new Error('name the catalog: --json <the seeder’s figures file>, or --database-url and --message-store-url');
-  return { databaseUrl: values['database-url'], messageStoreUrl: values['message-store-url'], name: new URL(values['database-url']).pathname.slice(1) };
+  return {
+    databaseUrl: values['database-url'],
+    messageStoreUrl: values['message-store-url'],
+    name: new URL(values['database-url']).pathname.slice(1),
+  };
 }
 
 /** A seeded creator's session: log-in form, CSRF token and cookie, as a browser holds them. */
@@ -71,7 +79,12 @@ async function logIn(base: string, email: string): Promise<CookieJar> {
   const posted = await fetch(`${base}/auth/log-in`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { ...VIA_PROXY, origin: base, cookie: jar.header() ?? '', 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      ...VIA_PROXY,
+      origin: base,
+      cookie: jar.header() ?? '',
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: new URLSearchParams({ _csrf: token, email, password: BENCH_CREATOR_PASSWORD }).toString(),
   });
   await posted.arrayBuffer();
@@ -81,15 +94,30 @@ async function logIn(base: string, email: string): Promise<CookieJar> {
 }
 
 /** Where the viewer stopped: through the watch page's CSRF token and POST /playback, as public/js/playback.js reports it. */
-async function reportPlayback(base: string, jar: CookieJar, videoId: string, positionSeconds: number, durationSeconds: number): Promise<void> {
+async function reportPlayback(
+  base: string,
+  jar: CookieJar,
+  videoId: string,
+  positionSeconds: number,
+  durationSeconds: number,
+): Promise<void> {
   const page = await fetch(`${base}/videos/${videoId}`, { headers: { ...VIA_PROXY, cookie: jar.header() ?? '' } });
   jar.take(page.headers.getSetCookie());
   const token = /data-csrf="([^"]+)"/.exec(await page.text())?.[1];
   if (!token) throw new Error(`no playback CSRF token on /videos/${videoId} (is the viewer logged in?)`);
   const posted = await fetch(`${base}/playback/${videoId}`, {
     method: 'POST',
-    headers: { ...VIA_PROXY, origin: base, cookie: jar.header() ?? '', 'x-csrf-token': token, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ positionSeconds: String(positionSeconds), durationSeconds: String(durationSeconds) }).toString(),
+    headers: {
+      ...VIA_PROXY,
+      origin: base,
+      cookie: jar.header() ?? '',
+      'x-csrf-token': token,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({
+      positionSeconds: String(positionSeconds),
+      durationSeconds: String(durationSeconds),
+    }).toString(),
   });
   await posted.arrayBuffer();
   if (posted.status !== 204) throw new Error(`POST /playback/${videoId} answered ${posted.status}`);
@@ -104,7 +132,13 @@ async function caughtUp(base: string, ms = 2 * 60 * 60_000): Promise<number> {
   for (;;) {
     const answer = await fetch(`${base}/status`, { headers: { authorization: `Bearer ${STATUS_TOKEN}` } });
     const { subscribers } = (await answer.json()) as {
-      subscribers: Array<{ subscriberId: string; state: string; caughtUp: boolean; waitingAtGap: boolean; position: number }>;
+      subscribers: Array<{
+        subscriberId: string;
+        state: string;
+        caughtUp: boolean;
+        waitingAtGap: boolean;
+        position: number;
+      }>;
     };
     const stalled = subscribers.filter((s) => s.state === 'stalled');
     if (stalled.length > 0) throw new Error(`stalled: ${stalled.map((s) => s.subscriberId).join(', ')}`);
@@ -130,7 +164,14 @@ async function until(what: string, check: () => Promise<boolean>, ms = 60_000): 
 }
 
 /** One page at `connections` for `seconds`; every request from another address (the search limit is per address, as for real visitors). */
-async function load(base: string, page: Page, cookie: string | undefined, connections: number, seconds: number, pid: number): Promise<Figure> {
+async function load(
+  base: string,
+  page: Page,
+  cookie: string | undefined,
+  connections: number,
+  seconds: number,
+  pid: number,
+): Promise<Figure> {
   const cpuBefore = await cpuMsOf(pid);
   const result = await autocannon({
     url: `${base}${page.path}`,
@@ -176,7 +217,12 @@ async function capture(db: Knex, run: () => Promise<unknown>): Promise<Captured[
 async function explain(db: Knex, pool: pg.Pool, { sql, bindings }: Captured): Promise<string> {
   const rows = /\$\d/.test(sql)
     ? (await pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, [...bindings])).rows
-    : (await db.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, bindings as Knex.RawBinding[])).rows;
+    : (
+        await db.raw<{ rows: Array<{ 'QUERY PLAN': string }> }>(
+          `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+          bindings as Knex.RawBinding[],
+        )
+      ).rows;
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
 
@@ -232,7 +278,9 @@ async function main(argv: readonly string[]): Promise<void> {
       // The catalog as it stands: what is listed, and the videos the watch pages measure.
       const listedWhere = "status = 'published' AND visibility = 'public' AND published_at IS NOT NULL";
       const [{ listed, all }] = (
-        await db.raw<{ rows: Array<{ listed: string; all: string }> }>(`SELECT count(*) FILTER (WHERE ${listedWhere}) AS listed, count(*) AS all FROM videos`)
+        await db.raw<{ rows: Array<{ listed: string; all: string }> }>(
+          `SELECT count(*) FILTER (WHERE ${listedWhere}) AS listed, count(*) AS all FROM videos`,
+        )
       ).rows as [{ listed: string; all: string }];
       const ranked = (
         await db.raw<{ rows: Array<{ video_id: string; owner_id: string; duration_seconds: number; views: string }> }>(
@@ -247,7 +295,8 @@ async function main(argv: readonly string[]): Promise<void> {
       log(`logged in as ${email}`);
       // Continue watching: the two measured videos (so their pages offer to resume) and a few more.
       const watched = [median, popular, ...ranked.slice(10, 14)];
-      for (const video of watched) await reportPlayback(base, jar, video.video_id, Math.floor(video.duration_seconds / 3), video.duration_seconds);
+      for (const video of watched)
+        await reportPlayback(base, jar, video.video_id, Math.floor(video.duration_seconds / 3), video.duration_seconds);
       const cookie = jar.header()!;
       await until('Continue watching on the home page', async () => {
         const home = await fetch(`${base}/`, { headers: { ...VIA_PROXY, cookie } });
@@ -256,11 +305,41 @@ async function main(argv: readonly string[]): Promise<void> {
       log(`${watched.length} playback reports shown under Continue watching`);
 
       const pages: Page[] = [
-        { label: 'search, common word ("python")', path: '/search?q=python', loggedIn: false, shows: /<mark/, goal: SEARCH_GOAL },
-        { label: 'search, commonest word ("tutorial", in every description)', path: '/search?q=tutorial', loggedIn: false, shows: /<mark/, goal: SEARCH_GOAL },
-        { label: 'search, rare word ("zürich")', path: `/search?q=${encodeURIComponent('zürich')}`, loggedIn: false, shows: /<mark/, goal: SEARCH_GOAL },
-        { label: 'search, misspelled ("kubernetis")', path: '/search?q=kubernetis', loggedIn: false, shows: /Kubernetes/, goal: SEARCH_GOAL },
-        { label: 'search, misspelled ("asynchronus")', path: '/search?q=asynchronus', loggedIn: false, shows: /synchronous/i, goal: SEARCH_GOAL },
+        {
+          label: 'search, common word ("python")',
+          path: '/search?q=python',
+          loggedIn: false,
+          shows: /<mark/,
+          goal: SEARCH_GOAL,
+        },
+        {
+          label: 'search, commonest word ("tutorial", in every description)',
+          path: '/search?q=tutorial',
+          loggedIn: false,
+          shows: /<mark/,
+          goal: SEARCH_GOAL,
+        },
+        {
+          label: 'search, rare word ("zürich")',
+          path: `/search?q=${encodeURIComponent('zürich')}`,
+          loggedIn: false,
+          shows: /<mark/,
+          goal: SEARCH_GOAL,
+        },
+        {
+          label: 'search, misspelled ("kubernetis")',
+          path: '/search?q=kubernetis',
+          loggedIn: false,
+          shows: /Kubernetes/,
+          goal: SEARCH_GOAL,
+        },
+        {
+          label: 'search, misspelled ("asynchronus")',
+          path: '/search?q=asynchronus',
+          loggedIn: false,
+          shows: /synchronous/i,
+          goal: SEARCH_GOAL,
+        },
         {
           label: 'search, phrase ("dependency injection")',
           path: `/search?q=${encodeURIComponent('"dependency injection"')}`,
@@ -276,7 +355,13 @@ async function main(argv: readonly string[]): Promise<void> {
           goal: SEARCH_GOAL,
         },
         { label: 'home, anonymous', path: '/', loggedIn: false, shows: /Newest/, goal: PAGE_GOAL },
-        { label: 'home, logged in (Continue watching)', path: '/', loggedIn: true, shows: /Continue watching/, goal: PAGE_GOAL },
+        {
+          label: 'home, logged in (Continue watching)',
+          path: '/',
+          loggedIn: true,
+          shows: /Continue watching/,
+          goal: PAGE_GOAL,
+        },
         { label: '/popular', path: '/popular', loggedIn: false, shows: /video-card/, goal: PAGE_GOAL },
         { label: '/newest', path: '/newest', loggedIn: false, shows: /video-card/, goal: PAGE_GOAL },
         {
@@ -295,9 +380,12 @@ async function main(argv: readonly string[]): Promise<void> {
         },
       ];
       for (const page of pages) {
-        const answer = await fetch(`${base}${page.path}`, { headers: { ...VIA_PROXY, ...anotherVisitor(), ...(page.loggedIn ? { cookie } : {}) } });
+        const answer = await fetch(`${base}${page.path}`, {
+          headers: { ...VIA_PROXY, ...anotherVisitor(), ...(page.loggedIn ? { cookie } : {}) },
+        });
         const html = await answer.text();
-        if (answer.status !== 200 || (page.shows && !page.shows.test(html))) throw new Error(`${page.path} answered ${answer.status} without ${page.shows}`);
+        if (answer.status !== 200 || (page.shows && !page.shows.test(html)))
+          throw new Error(`${page.path} answered ${answer.status} without ${page.shows}`);
       }
 
       const figures: Figure[] = [];
@@ -330,17 +418,29 @@ async function main(argv: readonly string[]): Promise<void> {
 
       // The plans, of the SQL the pages run, warm (each function is called once first).
       const viewerId = (
-        await db('playback_positions').whereIn('video_id', [median.video_id]).orderBy('watched_at', 'desc').first<{ user_id: string }>('user_id')
+        await db('playback_positions')
+          .whereIn('video_id', [median.video_id])
+          .orderBy('watched_at', 'desc')
+          .first<{ user_id: string }>('user_id')
       )?.user_id;
       const search = createSearchQueries(db, { timeoutMs: 10_000 });
       const subjects: Array<[string, () => Promise<unknown>]> = [
         ['search, common word ("python"), first page', () => search.search('python', 12)],
         ['search, commonest word ("tutorial"), first page', () => search.search('tutorial', 12)],
         ['search, misspelled ("kubernetis"), first page', () => search.search('kubernetis', 12)],
-        [`up next for the median video (creator's others, then similarVideos)`, () => upNext(db, { videoId: median.video_id, ownerId: median.owner_id })],
-        [`up next for the most viewed video`, () => upNext(db, { videoId: popular.video_id, ownerId: popular.owner_id })],
+        [
+          `up next for the median video (creator's others, then similarVideos)`,
+          () => upNext(db, { videoId: median.video_id, ownerId: median.owner_id }),
+        ],
+        [
+          `up next for the most viewed video`,
+          () => upNext(db, { videoId: popular.video_id, ownerId: popular.owner_id }),
+        ],
         ["most watched this week, the home page's 8", () => mostWatchedPage(db, 8, { now: new Date() })],
-        ["continue watching, the viewer's 6", () => createPlaybackQueries(db).unfinished(viewerId ?? '00000000-0000-0000-0000-000000000000', 6)],
+        [
+          "continue watching, the viewer's 6",
+          () => createPlaybackQueries(db).unfinished(viewerId ?? '00000000-0000-0000-0000-000000000000', 6),
+        ],
       ];
       const pool = new pg.Pool({ connectionString: urls.databaseUrl, max: 1 });
       const sections: string[] = [`EXPLAIN (ANALYZE, BUFFERS) on ${urls.name}, ${new Date().toISOString()}`];

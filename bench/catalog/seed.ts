@@ -27,7 +27,9 @@ const logger = createLogger(process.env.LOG_LEVEL === undefined ? 'silent' : (pr
 function serverUrl(): URL {
   const server = process.env.BENCH_DATABASE_URL;
   if (!server)
-    throw new Error('set BENCH_DATABASE_URL to a PostgreSQL server where the role may create databases, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+    throw new Error(
+      'set BENCH_DATABASE_URL to a PostgreSQL server where the role may create databases, e.g. postgres://postgres@127.0.0.1:5432/postgres',
+    );
   return new URL(server);
 }
 
@@ -39,7 +41,8 @@ function databaseUrl(server: URL, name: string): string {
 
 const whole = (name: string, value: string | undefined, fallback: number, least = 1): number => {
   const parsed = value === undefined ? fallback : Number(value);
-  if (!Number.isInteger(parsed) || parsed < least) throw new Error(`--${name} takes a whole number of at least ${least}, not ${value}`);
+  if (!Number.isInteger(parsed) || parsed < least)
+    throw new Error(`--${name} takes a whole number of at least ${least}, not ${value}`);
   return parsed;
 };
 
@@ -79,12 +82,20 @@ async function dropCatalogs(server: URL, name: string | undefined): Promise<void
   await admin.connect();
   let names: string[];
   try {
-    const result = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname`, [`${PREFIX}%`]);
-    names = result.rows.map((row) => row.datname).filter((datname) => name === undefined || datname === `${name}_ms` || datname === `${name}_app`);
+    const result = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname`,
+      [`${PREFIX}%`],
+    );
+    names = result.rows
+      .map((row) => row.datname)
+      .filter((datname) => name === undefined || datname === `${name}_ms` || datname === `${name}_app`);
   } finally {
     await admin.end();
   }
-  if (names.length === 0) throw new Error(name === undefined ? `no ${PREFIX}… databases on this server` : `no databases of a catalog named ${name}`);
+  if (names.length === 0)
+    throw new Error(
+      name === undefined ? `no ${PREFIX}… databases on this server` : `no databases of a catalog named ${name}`,
+    );
   for (const datname of names) {
     await dropDatabase(databaseUrl(server, datname));
     log(`dropped ${datname}`);
@@ -137,7 +148,8 @@ async function main(argv: readonly string[]): Promise<void> {
 
   log(`writing (${writers} writers, ${batchSize} messages a statement)`);
   const phases = await seedCatalog(plan, { urls, logger, batchSize, writers, onProgress: writeProgress() });
-  for (const { phase, messages, ms } of phases) log(`  ${phase}: ${messages.toLocaleString('en')} messages in ${seconds(ms)} (${rate(messages, ms)})`);
+  for (const { phase, messages, ms } of phases)
+    log(`  ${phase}: ${messages.toLocaleString('en')} messages in ${seconds(ms)} (${rate(messages, ms)})`);
   const written = phases.reduce((sum, phase) => sum + phase.messages, 0);
   const writeMs = phases.reduce((sum, phase) => sum + phase.ms, 0);
   log(`  all: ${written.toLocaleString('en')} messages in ${seconds(writeMs)} (${rate(written, writeMs)})`);

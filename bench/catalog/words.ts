@@ -113,9 +113,30 @@ export const PROJECTS = [
   'a habit tracker',
 ] as const;
 
-export const LEVELS = ['Beginner', 'Intermediate', 'Advanced', 'Practical', 'Hands-on', 'Deep dive:', 'Crash course:'] as const;
+export const LEVELS = [
+  'Beginner',
+  'Intermediate',
+  'Advanced',
+  'Practical',
+  'Hands-on',
+  'Deep dive:',
+  'Crash course:',
+] as const;
 
-export const VERBS = ['build', 'debug', 'refactor', 'test', 'deploy', 'profile', 'secure', 'design', 'optimise', 'understand', 'migrate', 'monitor'] as const;
+export const VERBS = [
+  'build',
+  'debug',
+  'refactor',
+  'test',
+  'deploy',
+  'profile',
+  'secure',
+  'design',
+  'optimise',
+  'understand',
+  'migrate',
+  'monitor',
+] as const;
 
 export const OUTCOMES = [
   'know when to reach for it and when not to',

@@ -11,7 +11,16 @@ import { createAppDatabase } from '../../src/db/app-database.ts';
 import type { Logger } from '../../src/logger.ts';
 import { assertStreamName, createMessageStorePool, type VersionRegistry } from '../../src/message-store/index.ts';
 import { createPersonalData, type PersonalData } from '../../src/personal-data/seal.ts';
-import { playbackReports, seededRandom, videoMessages, viewingBatches, type CatalogPlan, type Creator, type Planned, type PlannedReport } from './generate.ts';
+import {
+  playbackReports,
+  seededRandom,
+  videoMessages,
+  viewingBatches,
+  type CatalogPlan,
+  type Creator,
+  type Planned,
+  type PlannedReport,
+} from './generate.ts';
 
 /** The password every benchmark creator has (they are throwaway accounts on throwaway databases). */
 export const BENCH_CREATOR_PASSWORD = 'bench-password';
@@ -48,7 +57,11 @@ export interface PhaseFigures {
  * message, in order (a stream's messages take their positions in the order given). Each message's
  * metadata says which version of its data it carries, as the store's own write stamps it.
  */
-export async function writeMessages(pool: pg.Pool, versions: Pick<VersionRegistry, 'currentVersion'>, messages: readonly Planned[]): Promise<void> {
+export async function writeMessages(
+  pool: pg.Pool,
+  versions: Pick<VersionRegistry, 'currentVersion'>,
+  messages: readonly Planned[],
+): Promise<void> {
   if (messages.length === 0) return;
   for (const { stream } of messages) assertStreamName(stream);
   await pool.query(
@@ -60,7 +73,10 @@ export async function writeMessages(pool: pg.Pool, versions: Pick<VersionRegistr
       messages.map(({ message }) => message.type),
       messages.map(({ message }) => JSON.stringify(message.data ?? {})),
       messages.map(({ message }) =>
-        JSON.stringify({ ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) }),
+        JSON.stringify({
+          ...message.metadata,
+          schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type),
+        }),
       ),
     ],
   );
@@ -113,7 +129,12 @@ function laneOf(stream: string, lanes: number): number {
  * confirmed as the welcome email's link would. The welcome email itself is left to identity and
  * send-email once the system runs (into a temporary MAIL_DIR).
  */
-async function registrationMessages(creator: Creator, passwordHash: string, seal: (userId: string, value: string) => Promise<unknown>, nextId: () => string) {
+async function registrationMessages(
+  creator: Creator,
+  passwordHash: string,
+  seal: (userId: string, value: string) => Promise<unknown>,
+  nextId: () => string,
+) {
   const { userId } = creator;
   const [email, sealedHash, displayName, handle] = await Promise.all([
     seal(userId, creator.email),
@@ -122,7 +143,10 @@ async function registrationMessages(creator: Creator, passwordHash: string, seal
     seal(userId, creator.handle),
   ]);
   const metadata = { traceId: nextId(), userId };
-  const planned = (stream: string, type: string, data: unknown): Planned => ({ stream, message: { id: nextId(), type, data, metadata } });
+  const planned = (stream: string, type: string, data: unknown): Planned => ({
+    stream,
+    message: { id: nextId(), type, data, metadata },
+  });
   return [
     planned(identityEmailStreamName(creator.email), 'EmailReserved', { email, userId }),
     planned(identityHandleStreamName(creator.handle), 'HandleReserved', { handle, userId }),
@@ -162,7 +186,12 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   const figures: PhaseFigures[] = [];
   const personalData = createPersonalData(db);
 
-  const phase = async (name: Phase, total: number, batches: Iterable<readonly Planned[]>, began = performance.now()) => {
+  const phase = async (
+    name: Phase,
+    total: number,
+    batches: Iterable<readonly Planned[]>,
+    began = performance.now(),
+  ) => {
     let written = 0;
     onProgress?.({ phase: name, written, total });
     await inParallel(batches, writers, async (batch) => {
@@ -274,11 +303,25 @@ export interface SeedOptions {
 }
 
 /** Writes the plan into the (prepared, empty) databases `urls` names, through pools of its own. */
-export async function seedCatalog(plan: CatalogPlan, { urls, logger, batchSize = 1_000, writers = 3, onProgress }: SeedOptions): Promise<PhaseFigures[]> {
-  const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: writers, limits: { statementTimeoutMs: 300_000, queryTimeoutMs: 310_000 } });
+export async function seedCatalog(
+  plan: CatalogPlan,
+  { urls, logger, batchSize = 1_000, writers = 3, onProgress }: SeedOptions,
+): Promise<PhaseFigures[]> {
+  const pool = createMessageStorePool(urls.messageStoreUrl, {
+    logger,
+    max: writers,
+    limits: { statementTimeoutMs: 300_000, queryTimeoutMs: 310_000 },
+  });
   const db = createAppDatabase(urls.databaseUrl, { logger, poolMax: writers });
   try {
-    return await writeCatalog(plan, { pool, db, versions: messageVersions, batchSize, writers, ...(onProgress && { onProgress }) });
+    return await writeCatalog(plan, {
+      pool,
+      db,
+      versions: messageVersions,
+      batchSize,
+      writers,
+      ...(onProgress && { onProgress }),
+    });
   } finally {
     await pool.end();
     await db.destroy();

@@ -21,7 +21,9 @@ export function openViewingStore(url: string): ViewingStore {
   const pool = new pg.Pool({ connectionString: url, options: '-c search_path=message_store,public', max: 2 });
   return {
     async head() {
-      const result = await pool.query<{ head: string }>('SELECT coalesce(max(global_position), 0) AS head FROM messages');
+      const result = await pool.query<{ head: string }>(
+        'SELECT coalesce(max(global_position), 0) AS head FROM messages',
+      );
       return Number(result.rows[0]?.head ?? 0);
     },
     async viewingsAfter(position) {
@@ -34,11 +36,10 @@ export function openViewingStore(url: string): ViewingStore {
     },
     async writeViewing() {
       const videoId = randomUUID();
-      await pool.query(`SELECT write_message($1, $2, 'VideoViewed', jsonb_build_object('videoId', $3::text, 'userId', NULL))`, [
-        randomUUID(),
-        `viewing-${videoId}`,
-        videoId,
-      ]);
+      await pool.query(
+        `SELECT write_message($1, $2, 'VideoViewed', jsonb_build_object('videoId', $3::text, 'userId', NULL))`,
+        [randomUUID(), `viewing-${videoId}`, videoId],
+      );
     },
     async writeViewings(count) {
       await pool.query(

@@ -14,7 +14,9 @@ function decode(value: string): string {
 /** Attributes in any order and either quote, as any template engine may write them. */
 function attributesOf(tag: string): Map<string, string> {
   const attributes = new Map<string, string>();
-  for (const [, name, double, single, bare] of tag.matchAll(/([\w:-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
+  for (const [, name, double, single, bare] of tag.matchAll(
+    /([\w:-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g,
+  )) {
     attributes.set(name!.toLowerCase(), decode(double ?? single ?? bare ?? ''));
   }
   return attributes;

@@ -13,7 +13,8 @@ export async function pageLag(target: Target, write: () => Promise<void>): Promi
   const began = performance.now();
   await write();
   while ((await pageCount(target)) <= before) {
-    if (performance.now() - began > SAMPLE_LIMIT_MS) throw new Error(`${target.name}'s page did not show a viewing within ${SAMPLE_LIMIT_MS / 1000} s`);
+    if (performance.now() - began > SAMPLE_LIMIT_MS)
+      throw new Error(`${target.name}'s page did not show a viewing within ${SAMPLE_LIMIT_MS / 1000} s`);
   }
   return performance.now() - began;
 }

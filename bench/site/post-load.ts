@@ -27,7 +27,13 @@ const CATCH_UP_LIMIT_MS = 60_000;
  * `connections` at once for `seconds`, each post as another visitor (anotherVisitor), while
  * comparing what its message store holds with what its page shows.
  */
-export async function postLoad(target: Target, store: ViewingStore, submission: Submission, connections: number, seconds: number): Promise<PostLoad> {
+export async function postLoad(
+  target: Target,
+  store: ViewingStore,
+  submission: Submission,
+  connections: number,
+  seconds: number,
+): Promise<PostLoad> {
   const head = await store.head();
   const countedBefore = await pageCount(target);
   let mostTrailed = 0;
@@ -59,7 +65,8 @@ export async function postLoad(target: Target, store: ViewingStore, submission: 
   const written = await store.viewingsAfter(head);
   const countedAtEnd = (await pageCount(target)) - countedBefore;
   const endOfLoad = performance.now();
-  while ((await pageCount(target)) - countedBefore < written && performance.now() - endOfLoad < CATCH_UP_LIMIT_MS) await sleep(10);
+  while ((await pageCount(target)) - countedBefore < written && performance.now() - endOfLoad < CATCH_UP_LIMIT_MS)
+    await sleep(10);
   return {
     postsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,

@@ -46,7 +46,8 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
       subjects.push({ target, store, submission: await returningVisitor(target) });
     }
     for (const { target } of subjects) {
-      if (target.pid !== undefined) figures.record(target.name, figure('before the loads', 'RSS MiB', 'lower'), await rssMiB(target.pid));
+      if (target.pid !== undefined)
+        figures.record(target.name, figure('before the loads', 'RSS MiB', 'lower'), await rssMiB(target.pid));
     }
     for (let round = 0; round < options.rounds; round += 1) {
       options.log(`site round ${round + 1} of ${options.rounds}`);
@@ -56,7 +57,8 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
           const measure = `GET /, ${connections} connections`;
           figures.record(target.name, figure(measure, 'req/s', 'higher'), load.requestsPerSecond);
           figures.record(target.name, figure(measure, 'p99 ms', 'lower'), load.p99Ms);
-          if (load.cpuMsPerRequest !== undefined) figures.record(target.name, figure(measure, 'app CPU ms/request', 'lower'), load.cpuMsPerRequest);
+          if (load.cpuMsPerRequest !== undefined)
+            figures.record(target.name, figure(measure, 'app CPU ms/request', 'lower'), load.cpuMsPerRequest);
           figures.record(target.name, figure(measure, 'failed', 'lower'), load.failed);
         }
       }
@@ -76,8 +78,13 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
       for (const { target, store } of inTurn(subjects, index)) {
         options.log(`catch-up of ${events} events: ${target.name}`);
         const result = await catchUp(target, store, events);
-        figures.record(target.name, figure(`catch-up of ${events.toLocaleString('en')} events`, 'events/s', 'higher'), result.eventsPerSecond);
-        if (result.counted < events) figures.note(target.name, `catch-up of ${events}: stopped waiting with ${result.counted} counted`);
+        figures.record(
+          target.name,
+          figure(`catch-up of ${events.toLocaleString('en')} events`, 'events/s', 'higher'),
+          result.eventsPerSecond,
+        );
+        if (result.counted < events)
+          figures.note(target.name, `catch-up of ${events}: stopped waiting with ${result.counted} counted`);
       }
     }
     await lags(subjects, figures, options);
@@ -95,7 +102,9 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
  * before.
  */
 async function idle(subjects: readonly Subject[], figures: Figures, { idleMs, log }: SiteSuiteOptions): Promise<void> {
-  const known = subjects.flatMap(({ target }) => (target.pid === undefined ? [] : [{ name: target.name, pid: target.pid }]));
+  const known = subjects.flatMap(({ target }) =>
+    target.pid === undefined ? [] : [{ name: target.name, pid: target.pid }],
+  );
   if (known.length === 0) return;
   log(`idle for ${idleMs / 1000} s`);
   await new Promise((resolve) => setTimeout(resolve, 2_000)); // the last page reads' own work
@@ -107,7 +116,11 @@ async function idle(subjects: readonly Subject[], figures: Figures, { idleMs, lo
 }
 
 /** Write → page, one viewing at a time, the targets taking turns sample by sample. */
-async function lags(subjects: readonly Subject[], figures: Figures, { lagSamples, log }: SiteSuiteOptions): Promise<void> {
+async function lags(
+  subjects: readonly Subject[],
+  figures: Figures,
+  { lagSamples, log }: SiteSuiteOptions,
+): Promise<void> {
   const writers = [
     {
       measure: "write → page, through the site's POST",
@@ -130,7 +143,8 @@ async function lags(subjects: readonly Subject[], figures: Figures, { lagSamples
     log(`${measure}: ${lagSamples} samples`);
     const samples = new Map<string, number[]>(subjects.map(({ target }) => [target.name, []]));
     for (let n = 0; n < lagSamples; n += 1) {
-      for (const subject of inTurn(subjects, n)) samples.get(subject.target.name)!.push(await pageLag(subject.target, write(subject)));
+      for (const subject of inTurn(subjects, n))
+        samples.get(subject.target.name)!.push(await pageLag(subject.target, write(subject)));
     }
     for (const [name, values] of samples) {
       const { p50, p95 } = percentiles(values);

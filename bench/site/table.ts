@@ -28,7 +28,11 @@ export function siteTable(names: readonly string[], rows: readonly FigureRow[]):
   const header = ['measure', ...names, ...(compare ? [`${names[0]}/${names[1]}`, 'better'] : [])];
   const lines = rows.map((row) => {
     const digits = digitsFor(row.values);
-    return [`${row.measure}: ${row.unit}`, ...row.values.map((value) => formatValue(value, digits)), ...(compare ? comparison(row) : [])];
+    return [
+      `${row.measure}: ${row.unit}`,
+      ...row.values.map((value) => formatValue(value, digits)),
+      ...(compare ? comparison(row) : []),
+    ];
   });
   const widths = header.map((cell, column) => Math.max(cell.length, ...lines.map((line) => line[column]!.length)));
   const render = (cells: readonly string[]) =>

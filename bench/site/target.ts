@@ -32,9 +32,13 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): Target | undefined {
   const url = env.BENCH_TARGET_URL;
   if (!url) return undefined;
   const messageStoreUrl = env.BENCH_TARGET_MESSAGE_STORE_URL;
-  if (!messageStoreUrl) throw new Error('BENCH_TARGET_URL needs BENCH_TARGET_MESSAGE_STORE_URL: the suite counts the viewings in its message store');
+  if (!messageStoreUrl)
+    throw new Error(
+      'BENCH_TARGET_URL needs BENCH_TARGET_MESSAGE_STORE_URL: the suite counts the viewings in its message store',
+    );
   const pid = env.BENCH_TARGET_PID ? Number(env.BENCH_TARGET_PID) : undefined;
-  if (pid !== undefined && !Number.isInteger(pid)) throw new Error(`BENCH_TARGET_PID is not a process id: ${env.BENCH_TARGET_PID}`);
+  if (pid !== undefined && !Number.isInteger(pid))
+    throw new Error(`BENCH_TARGET_PID is not a process id: ${env.BENCH_TARGET_PID}`);
   return {
     name: env.BENCH_TARGET_NAME || 'theirs',
     url: url.replace(/\/+$/, ''),

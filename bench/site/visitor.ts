@@ -47,7 +47,12 @@ function submissionOf(target: Target, form: PageForm, jar: CookieJar): Submissio
   const cookie = jar.header();
   return {
     url: form.action,
-    headers: { ...VIA_PROXY, origin: target.url, 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+    headers: {
+      ...VIA_PROXY,
+      origin: target.url,
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(cookie ? { cookie } : {}),
+    },
     body: new URLSearchParams(form.fields).toString(),
   };
 }
@@ -77,7 +82,10 @@ async function viewingForm(target: Target, jar: CookieJar): Promise<PageForm> {
   const videoPage = await firstVideoPage(target, jar);
   const onVideo = videoPage === undefined ? undefined : await visit(videoPage, jar);
   const form = onVideo ?? onHome;
-  if (!form) throw new Error(`no record-viewing form (a POST form) on ${target.name}'s home page or the first video page it links to`);
+  if (!form)
+    throw new Error(
+      `no record-viewing form (a POST form) on ${target.name}'s home page or the first video page it links to`,
+    );
   return form;
 }
 
@@ -101,9 +109,15 @@ export async function submit(submission: Submission): Promise<number> {
 export async function returningVisitor(target: Target): Promise<Submission> {
   const jar = new CookieJar();
   const first = submissionOf(target, await viewingForm(target, jar), jar);
-  const posted = await fetch(first.url, { method: 'POST', headers: { ...first.headers, ...anotherVisitor() }, body: first.body, redirect: 'manual' });
+  const posted = await fetch(first.url, {
+    method: 'POST',
+    headers: { ...first.headers, ...anotherVisitor() },
+    body: first.body,
+    redirect: 'manual',
+  });
   await posted.arrayBuffer();
-  if (posted.status >= 400) throw new Error(`${target.name} refused a viewing posted from its own page: HTTP ${posted.status}`);
+  if (posted.status >= 400)
+    throw new Error(`${target.name} refused a viewing posted from its own page: HTTP ${posted.status}`);
   jar.take(posted.headers.getSetCookie());
   // The page the site sends us back to may show the form with a fresh token; else we look again.
   const next = new URL(posted.headers.get('location') ?? '/', first.url).toString();

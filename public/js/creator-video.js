@@ -26,12 +26,16 @@ async function outcomeOf(statusUrl, line) {
     await sleep(wait);
     if (performance.now() - started > QUICK_FOR_MS) wait = Math.min(wait * 2, MAX_POLL_MS);
     const answer = await fetch(statusUrl, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-    if (!answer.ok) return { state: 'failed', message: 'We could not check whether it was saved. Reload the page to see.' };
+    if (!answer.ok)
+      return { state: 'failed', message: 'We could not check whether it was saved. Reload the page to see.' };
     const outcome = await answer.json();
     if (outcome.state !== 'pending') return outcome;
     if (performance.now() - started > SLOW_MS) say(line, 'Still saving…', 'pending');
   }
-  return { state: 'failed', message: 'This is taking longer than it should. Reload the page in a minute to see whether it was saved.' };
+  return {
+    state: 'failed',
+    message: 'This is taking longer than it should. Reload the page in a minute to see whether it was saved.',
+  };
 }
 
 async function send(form, line, submit) {
@@ -47,7 +51,11 @@ async function send(form, line, submit) {
     });
     const json = answer.headers.get('content-type')?.includes('application/json') ? await answer.json() : undefined;
     if (answer.status !== 202 || !json?.statusUrl) {
-      say(line, json?.error ?? `That was not saved (the site answered ${answer.status}). Reload the page and try again.`, 'failed');
+      say(
+        line,
+        json?.error ?? `That was not saved (the site answered ${answer.status}). Reload the page and try again.`,
+        'failed',
+      );
       return;
     }
     const outcome = await outcomeOf(json.statusUrl, line);

@@ -21,10 +21,20 @@ if (video && box) {
     // Nothing moved since the last report (a pause, then leaving): nothing to say.
     if (lastSent !== undefined && Math.abs(position - lastSent) < 1) return;
     lastSent = position;
-    const body = new URLSearchParams({ _csrf: token, positionSeconds: position.toFixed(1), durationSeconds: duration.toFixed(1) });
+    const body = new URLSearchParams({
+      _csrf: token,
+      positionSeconds: position.toFixed(1),
+      durationSeconds: duration.toFixed(1),
+    });
     // A page being left may not finish a fetch; a beacon is sent anyway (its body carries the token).
     if (leaving && typeof navigator.sendBeacon === 'function' && navigator.sendBeacon(url, body)) return;
-    fetch(url, { method: 'POST', body, headers: { 'x-csrf-token': token }, credentials: 'same-origin', keepalive: true }).catch(() => {
+    fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'x-csrf-token': token },
+      credentials: 'same-origin',
+      keepalive: true,
+    }).catch(() => {
       lastSent = undefined;
     });
   }
@@ -48,7 +58,9 @@ if (video && box) {
       if (video.readyState >= 1) seek();
       else video.addEventListener('loadedmetadata', seek, { once: true });
     };
-    offer.querySelector('[data-resume-at]')?.addEventListener('click', (event) => playFrom(Number(event.currentTarget.dataset.resumeAt) || 0));
+    offer
+      .querySelector('[data-resume-at]')
+      ?.addEventListener('click', (event) => playFrom(Number(event.currentTarget.dataset.resumeAt) || 0));
     offer.querySelector('[data-start-over]')?.addEventListener('click', () => playFrom(0));
     // Once the viewer plays by other means, the offer has nothing left to offer.
     video.addEventListener('play', () => (offer.hidden = true), { once: true });

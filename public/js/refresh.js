@@ -6,7 +6,9 @@ const seconds = Number(document.querySelector('meta[name="refresh-seconds"]')?.c
 
 function typing() {
   const active = document.activeElement;
-  return active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement || active instanceof HTMLSelectElement;
+  return (
+    active instanceof HTMLInputElement || active instanceof HTMLTextAreaElement || active instanceof HTMLSelectElement
+  );
 }
 
 if (Number.isFinite(seconds) && seconds > 0) {

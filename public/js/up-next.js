@@ -69,7 +69,9 @@ if (video && player && first) {
       // Ctrl, Shift, Alt or Cmd opens the video in another tab or window, where this tab's note is not
       // read: left here, it would start that video when the viewer later opens it in this tab.
       if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
-      stored((storage) => storage.setItem(PLAY_KEY, JSON.stringify({ path: new URL(first.href).pathname, at: Date.now() })));
+      stored((storage) =>
+        storage.setItem(PLAY_KEY, JSON.stringify({ path: new URL(first.href).pathname, at: Date.now() })),
+      );
     });
 
     const stay = document.createElement('button');

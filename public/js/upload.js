@@ -20,7 +20,9 @@ function messageOf(page, status) {
   // A refused form (400) marks each field's problem; that is the message.
   const fieldErrors = page ? [...page.querySelectorAll('main .field__error')].map((p) => p.textContent.trim()) : [];
   if (fieldErrors.length > 0) return fieldErrors.join(' ');
-  const paragraphs = page ? [...page.querySelectorAll('main p')].filter((p) => !p.classList.contains('error-status')) : [];
+  const paragraphs = page
+    ? [...page.querySelectorAll('main p')].filter((p) => !p.classList.contains('error-status'))
+    : [];
   return paragraphs[0]?.textContent?.trim() || `The upload failed (HTTP ${status}). Please try again.`;
 }
 
@@ -64,7 +66,9 @@ if (form) {
     error.hidden = true;
     // Refused before a byte is sent: the server would refuse it anyway, after the whole upload.
     if (maxBytes && file.size > maxBytes) {
-      showError(`That file is ${megabytes(file.size)}; a video may be at most ${megabytes(maxBytes)}. Nothing was uploaded.`);
+      showError(
+        `That file is ${megabytes(file.size)}; a video may be at most ${megabytes(maxBytes)}. Nothing was uploaded.`,
+      );
       return;
     }
     const body = new FormData(form);

@@ -23,7 +23,9 @@ class Refused extends Error {}
 
 function minutesFrom(retryAfter) {
   const minutes = Math.ceil(Number(retryAfter) / 60);
-  return Number.isFinite(minutes) && minutes > 0 ? `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}` : 'a few minutes';
+  return Number.isFinite(minutes) && minutes > 0
+    ? `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`
+    : 'a few minutes';
 }
 
 async function recordViewing() {
@@ -41,7 +43,8 @@ async function recordViewing() {
       `Too many viewings from your network just now, so this one was not counted. Try again in ${minutesFrom(response.headers.get('Retry-After'))}.`,
     );
   }
-  if (response.status === 404) throw new Refused('This video is no longer published, so viewings of it are not counted.');
+  if (response.status === 404)
+    throw new Refused('This video is no longer published, so viewings of it are not counted.');
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   const { views } = await response.json();
   // The count is kept a moment behind, and takes one viewing per visitor in a while: show what

@@ -34,7 +34,8 @@ export interface AccountLinks {
  */
 export function createAccountLinks(cookieSecret: string): AccountLinks {
   const secret = createHmac('sha256', cookieSecret).update('video-tutorials account links').digest();
-  const sign = (purpose: LinkPurpose, requestId: string): string => createHmac('sha256', secret).update(`${purpose}\n${requestId}`).digest('base64url');
+  const sign = (purpose: LinkPurpose, requestId: string): string =>
+    createHmac('sha256', secret).update(`${purpose}\n${requestId}`).digest('base64url');
   const hashOf = (token: string): string => createHash('sha256').update(token).digest('hex');
   return {
     tokenFor: (purpose, requestId) => `${requestId}.${sign(purpose, requestId)}`,

@@ -3,7 +3,12 @@ import type { Logger } from '../logger.ts';
 import type { ConsumerGroup, MessageStore } from '../message-store/index.ts';
 import { createAggregatorProcessor } from '../subscription/aggregator-processor.ts';
 import type { BatchProjection } from '../subscription/projection-batch.ts';
-import { ALL_CATEGORIES, createSubscription, type Subscription, type SubscriptionOptions } from '../subscription/subscription.ts';
+import {
+  ALL_CATEGORIES,
+  createSubscription,
+  type Subscription,
+  type SubscriptionOptions,
+} from '../subscription/subscription.ts';
 import { DEFAULTS } from '../config/defaults.ts';
 
 /** What a projection's rules depend on besides its messages; the live subscribers and a rebuild must be given the same. */
@@ -63,8 +68,22 @@ export function liveSubscriptions<Parts extends readonly ProjectionPart[]>(
   return definition.parts.map(({ subscriberId, category, projection }) => {
     // The all-categories reader takes no consumer group: one process runs it, others stand by.
     const consumerGroup = category === ALL_CATEGORIES ? undefined : deps.consumerGroup;
-    const processor = createAggregatorProcessor({ db, subscriberId, projection: projection(settings), consumerGroup, onApplied });
-    return createSubscription({ messageStore, logger, subscriberId, category, processor, consumerGroup, ...subscription });
+    const processor = createAggregatorProcessor({
+      db,
+      subscriberId,
+      projection: projection(settings),
+      consumerGroup,
+      onApplied,
+    });
+    return createSubscription({
+      messageStore,
+      logger,
+      subscriberId,
+      category,
+      processor,
+      consumerGroup,
+      ...subscription,
+    });
   }) as SubscriptionsOf<Parts>; // map keeps the length and order of the tuple, which TypeScript does not track
 }
 
@@ -75,13 +94,17 @@ export function projectionOf(
   settings: ProjectionSettings = projectionSettings(undefined),
 ): BatchProjection<unknown> {
   const part = definition.parts.find((candidate) => candidate.subscriberId === subscriberId);
-  if (!part) throw new Error(`${definition.name} has no subscriber ${subscriberId}; it has ${definition.parts.map((p) => p.subscriberId).join(', ')}`);
+  if (!part)
+    throw new Error(
+      `${definition.name} has no subscriber ${subscriberId}; it has ${definition.parts.map((p) => p.subscriberId).join(', ')}`,
+    );
   return part.projection(settings);
 }
 
 /** The live subscriber of a projection that has one part. */
 export function liveSubscription(definition: ProjectionDefinition, deps: LiveProjectionDeps): Subscription {
   const [only, ...more]: Subscription[] = liveSubscriptions(definition, deps);
-  if (!only || more.length > 0) throw new Error(`${definition.name} has ${definition.parts.length} subscribers, not one`);
+  if (!only || more.length > 0)
+    throw new Error(`${definition.name} has ${definition.parts.length} subscribers, not one`);
   return only;
 }

@@ -39,7 +39,12 @@ export interface EntityAsOf {
 /** At most this many messages are listed between two points; the count says how many there were. */
 export const MAX_LISTED = 200;
 
-const summary = ({ globalPosition, streamName, type, time }: RawMessage): MessageSummary => ({ globalPosition, streamName, type, time });
+const summary = ({ globalPosition, streamName, type, time }: RawMessage): MessageSummary => ({
+  globalPosition,
+  streamName,
+  type,
+  time,
+});
 
 /**
  * An entity folded from its streams up to each point: its state as it was then, by the same
@@ -59,7 +64,9 @@ export async function entityAsOf(
   const versions = await Promise.all(streams.map((stream) => messageStore.streamVersion(stream)));
   if (versions.every((version) => version < 0)) return undefined;
   const read = await readHistory(messageStore, streams, points);
-  const history = openData ? await Promise.all(read.map(async (message) => ({ ...message, data: await openData(message.data) }))) : read;
+  const history = openData
+    ? await Promise.all(read.map(async (message) => ({ ...message, data: await openData(message.data) })))
+    : read;
   const snapshots = points.map((point) => {
     const folded = history.filter((message) => isWithin(point, message));
     const last = folded.at(-1);

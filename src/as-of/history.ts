@@ -9,7 +9,11 @@ const BATCH = 1000;
  * question needs. (Within a stream both positions and times grow, so the first message past
  * every point ends that stream.)
  */
-export async function readHistory(messageStore: MessageStore, streams: readonly string[], points: readonly Point[]): Promise<RawMessage[]> {
+export async function readHistory(
+  messageStore: MessageStore,
+  streams: readonly string[],
+  points: readonly Point[],
+): Promise<RawMessage[]> {
   const within = (message: RawMessage) => points.some((point) => isWithin(point, message));
   const all: RawMessage[] = [];
   for (const stream of streams) {

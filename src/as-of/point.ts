@@ -1,5 +1,6 @@
 /** A moment in the log: just after the message at a global position, or at a time (UTC). */
-export type Point = { readonly kind: 'position'; readonly globalPosition: number } | { readonly kind: 'time'; readonly time: Date };
+export type Point =
+  { readonly kind: 'position'; readonly globalPosition: number } | { readonly kind: 'time'; readonly time: Date };
 
 const POSITION = /^[0-9]{1,15}$/;
 // YYYY-MM-DD, optionally with a time (T or a space, seconds and milliseconds optional) and a zone.
@@ -29,7 +30,13 @@ export function parseTime(text: string, { day = 'start', zones = true }: TimeOpt
   // setUTCFullYear, not Date.UTC: Date.UTC reads the years 0 to 99 as 1900 to 1999.
   const midnight = new Date(0);
   midnight.setUTCFullYear(year, month - 1, date);
-  if (year < 1 || midnight.getUTCFullYear() !== year || midnight.getUTCMonth() !== month - 1 || midnight.getUTCDate() !== date) return undefined;
+  if (
+    year < 1 ||
+    midnight.getUTCFullYear() !== year ||
+    midnight.getUTCMonth() !== month - 1 ||
+    midnight.getUTCDate() !== date
+  )
+    return undefined;
   let time: number;
   if (hourText === undefined) time = midnight.getTime() + (day === 'end' ? DAY_MS - 1 : 0);
   else {
@@ -60,7 +67,9 @@ export function parsePoint(text: string): Point | undefined {
 
 /** Is a message at this global position and time part of the log as of `point`? */
 export function isWithin(point: Point, message: { readonly globalPosition: number; readonly time: Date }): boolean {
-  return point.kind === 'position' ? message.globalPosition <= point.globalPosition : message.time.getTime() <= point.time.getTime();
+  return point.kind === 'position'
+    ? message.globalPosition <= point.globalPosition
+    : message.time.getTime() <= point.time.getTime();
 }
 
 export function describePoint(point: Point): string {

@@ -38,7 +38,12 @@ function apply(user: User, message: RawMessage): User {
     switch (identity.type) {
       case 'Registered':
         // A sealed email is not opened here: the as-of view folds without the key store.
-        return { ...user, registered: true, email: typeof identity.data.email === 'string' ? identity.data.email : SEALED, registeredAt: identity.time };
+        return {
+          ...user,
+          registered: true,
+          email: typeof identity.data.email === 'string' ? identity.data.email : SEALED,
+          registeredAt: identity.time,
+        };
       case 'EmailChanged':
         return { ...user, email: typeof identity.data.email === 'string' ? identity.data.email : SEALED };
       case 'UserErased':
@@ -52,7 +57,10 @@ function apply(user: User, message: RawMessage): User {
       case 'RegistrationEmailDeferred':
         return { ...user, welcomeEmail: `retrying (${identity.data.attempts} failed so far): ${identity.data.reason}` };
       case 'RegistrationEmailRequested':
-        return { ...user, welcomeEmail: `asked for again ${utc(identity.time)}${identity.data.byAdmin ? ' by an admin' : ''}` };
+        return {
+          ...user,
+          welcomeEmail: `asked for again ${utc(identity.time)}${identity.data.byAdmin ? ' by an admin' : ''}`,
+        };
       case 'AdminRoleGranted':
         return { ...user, admin: true };
       case 'AdminRoleRevoked':
@@ -102,7 +110,14 @@ export const userKind: EntityKind = {
       exists: messages.length > 0,
       unreadable,
       fields: [
-        { label: 'Registered', value: user.registered ? `yes, ${utc(user.registeredAt!)}` : user.rejected ? `no: ${redactText(user.rejected)}` : 'not yet' },
+        {
+          label: 'Registered',
+          value: user.registered
+            ? `yes, ${utc(user.registeredAt!)}`
+            : user.rejected
+              ? `no: ${redactText(user.rejected)}`
+              : 'not yet',
+        },
         { label: 'Email', value: emailLabel(user.email) },
         // A reason from before send-email kept addresses out of it may still name the recipient.
         { label: 'Welcome email', value: redactText(user.welcomeEmail) },

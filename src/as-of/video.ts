@@ -49,13 +49,22 @@ function apply(video: Video, message: RawMessage): Video {
     return {
       ...video,
       views: { ...video.views, [viewing.data.source]: (video.views[viewing.data.source] ?? 0) + 1 },
-      viewings: [...video.viewings, { videoId: viewing.data.videoId, visitorKey: viewing.data.visitorKey, time: viewing.time }],
+      viewings: [
+        ...video.viewings,
+        { videoId: viewing.data.videoId, visitorKey: viewing.data.visitorKey, time: viewing.time },
+      ],
     };
   }
   const event = parseMessage(videoPublishingEventSchemas, message);
   switch (event?.type) {
     case 'VideoPublishingAccepted':
-      return { ...video, status: 'uploaded', visibility: event.data.visibility, ownerId: event.data.ownerId, uploadedAt: event.time };
+      return {
+        ...video,
+        status: 'uploaded',
+        visibility: event.data.visibility,
+        ownerId: event.data.ownerId,
+        uploadedAt: event.time,
+      };
     case 'VideoTranscodingStarted':
       return { ...video, status: 'transcoding' };
     case 'VideoTranscodingProgressed':

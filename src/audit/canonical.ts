@@ -65,7 +65,16 @@ export const GENESIS_LINK: Buffer = createHash('sha256').update('video-tutorials
  * unambiguous (no field can borrow bytes from the next) and easy to rebuild in any language.
  */
 export function encodeRecord(record: AuditRecord): Buffer {
-  const fields = [record.streamName, record.position, record.type, record.data, record.metadata, record.time, record.globalPosition, record.id];
+  const fields = [
+    record.streamName,
+    record.position,
+    record.type,
+    record.data,
+    record.metadata,
+    record.time,
+    record.globalPosition,
+    record.id,
+  ];
   const parts: Buffer[] = [];
   for (const field of fields) {
     const length = Buffer.alloc(4);

@@ -39,7 +39,10 @@ const linkFromRow = (row: LinkRow): StoredLink => ({
   streamName: row.stream_name,
   position: Number(row.position),
   link: row.link,
-  previousGlobalPosition: row.previous_global_position === null || row.previous_global_position === undefined ? null : Number(row.previous_global_position),
+  previousGlobalPosition:
+    row.previous_global_position === null || row.previous_global_position === undefined
+      ? null
+      : Number(row.previous_global_position),
 });
 
 const headFromRow = (row: HeadRow): SignedHead => ({
@@ -59,7 +62,9 @@ export async function lastLink(db: Knex): Promise<StoredLink | undefined> {
 /** Which of these global positions the chain already covers. */
 export async function linkedPositions(db: Knex, globalPositions: readonly number[]): Promise<Set<number>> {
   if (globalPositions.length === 0) return new Set();
-  const rows = await db('audit_chain_links').whereIn('global_position', globalPositions).select<Array<{ global_position: string }>>('global_position');
+  const rows = await db('audit_chain_links')
+    .whereIn('global_position', globalPositions)
+    .select<Array<{ global_position: string }>>('global_position');
   return new Set(rows.map((row) => Number(row.global_position)));
 }
 
@@ -95,7 +100,10 @@ export async function readLinksAfter(db: Knex, after: number, upTo: number, limi
 }
 
 export async function countLinksAfter(db: Knex, after: number): Promise<number> {
-  const row = await db('audit_chain_links').where('global_position', '>', after).count<{ count: string }>('* as count').first();
+  const row = await db('audit_chain_links')
+    .where('global_position', '>', after)
+    .count<{ count: string }>('* as count')
+    .first();
   return Number(row?.count ?? 0);
 }
 
@@ -107,7 +115,13 @@ export async function lastHead(db: Knex): Promise<SignedHead | undefined> {
 /** A head already stored at that position stays: it was true when signed, and still vouches. */
 export async function insertHead(db: Knex, head: SignedHead): Promise<boolean> {
   const inserted = await db('audit_chain_heads')
-    .insert({ global_position: head.globalPosition, link: head.link, hmac: head.hmac, key_id: head.keyId, signed_at: head.signedAt })
+    .insert({
+      global_position: head.globalPosition,
+      link: head.link,
+      hmac: head.hmac,
+      key_id: head.keyId,
+      signed_at: head.signedAt,
+    })
     .onConflict('global_position')
     .ignore()
     .returning('global_position');
@@ -115,7 +129,16 @@ export async function insertHead(db: Knex, head: SignedHead): Promise<boolean> {
 }
 
 /** Up to `limit` heads after `after` (and at most `upTo`), in global order. */
-export async function readHeadsAfter(db: Knex, after: number, limit: number, upTo = Number.MAX_SAFE_INTEGER): Promise<SignedHead[]> {
-  const rows = await db('audit_chain_heads').where('global_position', '>', after).orderBy('global_position').limit(limit).select<HeadRow[]>();
+export async function readHeadsAfter(
+  db: Knex,
+  after: number,
+  limit: number,
+  upTo = Number.MAX_SAFE_INTEGER,
+): Promise<SignedHead[]> {
+  const rows = await db('audit_chain_heads')
+    .where('global_position', '>', after)
+    .orderBy('global_position')
+    .limit(limit)
+    .select<HeadRow[]>();
   return rows.map(headFromRow).filter((head) => head.globalPosition <= upTo);
 }

@@ -1,4 +1,11 @@
-import { isHeadProblem, isMessageProblem, type AuditProblem, type AuditReport, type MessageProblem, type TailReport } from './report.ts';
+import {
+  isHeadProblem,
+  isMessageProblem,
+  type AuditProblem,
+  type AuditReport,
+  type MessageProblem,
+  type TailReport,
+} from './report.ts';
 
 const number = (value: number): string => value.toLocaleString('en-US');
 const count = (value: number, noun: string): string => `${number(value)} ${noun}${value === 1 ? '' : 's'}`;
@@ -78,10 +85,15 @@ function verdictLine(report: AuditReport, problemCount: number): string {
 export function formatReport(report: AuditReport): string {
   const problemCount = Object.values(report.counts).reduce((sum, count) => sum + count, 0);
   const lines = [verdictLine(report, problemCount)];
-  lines.push(`  checked        ${count(report.linksChecked, 'message')}, up to global position ${number(report.chainHead)}`);
+  lines.push(
+    `  checked        ${count(report.linksChecked, 'message')}, up to global position ${number(report.chainHead)}`,
+  );
   for (const kind of ['altered', 'inserted', 'deleted'] as const) {
     const first = report.first[kind];
-    if (first) lines.push(`  first ${kind.padEnd(9)}${describeMessage(first)}${report.counts[kind] > 1 ? ` (${number(report.counts[kind])} in all)` : ''}`);
+    if (first)
+      lines.push(
+        `  first ${kind.padEnd(9)}${describeMessage(first)}${report.counts[kind] > 1 ? ` (${number(report.counts[kind])} in all)` : ''}`,
+      );
   }
   const { heads } = report;
   const badHeads = report.counts.forged + report.counts['unknown-key'] + report.counts.contradicted;
@@ -99,13 +111,17 @@ export function formatReport(report: AuditReport): string {
   const tail = tailLine(report.tail, report);
   if (tail) lines.push(tail);
   if (report.notYetCovered > 0)
-    lines.push(`  not covered    ${count(report.notYetCovered, 'message')} above the chain's head (the audit-chain aggregator has not reached them yet)`);
+    lines.push(
+      `  not covered    ${count(report.notYetCovered, 'message')} above the chain's head (the audit-chain aggregator has not reached them yet)`,
+    );
   if (heads.developmentKey > 0)
     lines.push(
       `  warning        ${count(heads.developmentKey, 'head')} signed with the development key, which is public: they prove nothing (anyone can re-sign); set AUDIT_KEY`,
     );
   if (report.problems.length > 0) {
-    lines.push(`  problems${problemCount > report.problems.length ? ` (the first ${report.problems.length} of ${number(problemCount)})` : ''}:`);
+    lines.push(
+      `  problems${problemCount > report.problems.length ? ` (the first ${report.problems.length} of ${number(problemCount)})` : ''}:`,
+    );
     lines.push(...report.problems.map(problemLine));
   }
   return `${lines.join('\n')}\n`;

@@ -104,7 +104,11 @@ export interface AuditReport {
   readonly notYetCovered: number;
   readonly counts: Readonly<Record<AuditProblem['kind'], number>>;
   /** The first (lowest) message problem of each kind. */
-  readonly first: { readonly altered?: MessageProblem; readonly inserted?: MessageProblem; readonly deleted?: MessageProblem };
+  readonly first: {
+    readonly altered?: MessageProblem;
+    readonly inserted?: MessageProblem;
+    readonly deleted?: MessageProblem;
+  };
   /** Problems in global order, the first `problemsLimit` of them. */
   readonly problems: readonly AuditProblem[];
   readonly problemsLimit: number;

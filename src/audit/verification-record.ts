@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../contracts/admin-actions.ts';
+import {
+  ADMIN_ACTIONS_CATEGORY,
+  adminActionSchemas,
+  adminActionsStreamName,
+  type AdminAction,
+} from '../contracts/admin-actions.ts';
 import { newestAuditChainVerified } from '../message-queries/audit-records.ts';
 import type { MessageStore } from '../message-store/index.ts';
 import { isHeadProblem, isMessageProblem, type AuditProblem, type AuditReport } from './report.ts';
@@ -50,7 +55,11 @@ export function verifiedData(report: AuditReport, verifier: Verifier): VerifiedD
 }
 
 /** Writes AuditChainVerified for `report` to the verifier's adminActions stream. */
-export async function recordVerification(messageStore: MessageStore, verifier: Verifier, report: AuditReport): Promise<void> {
+export async function recordVerification(
+  messageStore: MessageStore,
+  verifier: Verifier,
+  report: AuditReport,
+): Promise<void> {
   const action: AdminAction = {
     id: randomUUID(),
     type: 'AuditChainVerified',

@@ -7,7 +7,15 @@ import { lastLink, readHeadsAfter, readLinksAfter, type StoredLink } from './cha
 import { pagedCursor } from './cursor.ts';
 import { DEVELOPMENT_AUDIT_KEY } from './key.ts';
 import { countRecordsAfter, readRecordsAfter } from '../message-queries/audit-records.ts';
-import type { AuditProblem, AuditReport, AuditVerdict, HeadProblem, MessageProblem, TailReport, ValidHead } from './report.ts';
+import type {
+  AuditProblem,
+  AuditReport,
+  AuditVerdict,
+  HeadProblem,
+  MessageProblem,
+  TailReport,
+  ValidHead,
+} from './report.ts';
 import { DEFAULT_SIGNING, DEFAULT_TAIL_GRACE_MS, type SigningPolicy } from './signing-policy.ts';
 import { checkHead, keyId, type SignedHead } from './signing.ts';
 
@@ -61,7 +69,9 @@ export async function verifyAuditChain(options: VerifyOptions): Promise<AuditRep
   const signing = { ...DEFAULT_SIGNING, ...options.signing };
   const keys = typeof options.auditKey === 'string' ? [options.auditKey] : options.auditKey;
   const ownPool =
-    'messageStoreUrl' in options ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 }) : undefined;
+    'messageStoreUrl' in options
+      ? createMessageStorePool(options.messageStoreUrl, { logger: options.logger ?? createLogger('silent'), max: 2 })
+      : undefined;
   const pool = ownPool ?? ('messageStorePool' in options ? options.messageStorePool : undefined)!;
   try {
     // Recording the outcome is the caller's (recordVerification): verify only reads.
@@ -145,14 +155,20 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
   function headProblem(head: SignedHead, kind: HeadProblem['kind']): void {
     counts[kind] += 1;
     if (problems.length < settings.problemsLimit)
-      problems.push({ kind, globalPosition: head.globalPosition, signedAt: head.signedAt.toISOString(), keyId: head.keyId });
+      problems.push({
+        kind,
+        globalPosition: head.globalPosition,
+        signedAt: head.signedAt.toISOString(),
+        keyId: head.keyId,
+      });
   }
   /** A head at `link`'s position is checked against it; one at a position with no link, against nothing. */
   function checkHeadAgainst(head: SignedHead, link: StoredLink | undefined): void {
     headStats.checked += 1;
     const signature = checkHead(keys, head);
     if (signature !== 'valid') return headProblem(head, signature);
-    if (!link || link.globalPosition !== head.globalPosition || !link.link.equals(head.link)) return headProblem(head, 'contradicted');
+    if (!link || link.globalPosition !== head.globalPosition || !link.link.equals(head.link))
+      return headProblem(head, 'contradicted');
     headStats.valid += 1;
     if (head.keyId === developmentKeyId) headStats.developmentKey += 1;
     headStats.lastValid = {
@@ -220,7 +236,14 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
     if (claimed === null || claimed === previousPosition) return previous;
     if (claimed > previousPosition) {
       if (unlinked && Number(unlinked.globalPosition) === claimed) return nextLink(previous, unlinked);
-      messageProblem({ kind: 'deleted', globalPosition: claimed, messageId: null, streamName: null, position: null, deletedFrom: previousPosition + 1 });
+      messageProblem({
+        kind: 'deleted',
+        globalPosition: claimed,
+        messageId: null,
+        streamName: null,
+        position: null,
+        deletedFrom: previousPosition + 1,
+      });
       return undefined;
     }
     const { after, at } = recentSince(claimed);
@@ -312,7 +335,13 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
   await checkHeadsBeyond(chainHead);
   settings.onProgress?.({ verifiedUpTo: chainHead, chainHead, linksChecked });
 
-  const tail = judgeTail({ links: unsignedLinks, from: firstUnsigned }, headStats.lastValid, startedAt, settings.signing, settings.tailGraceMs);
+  const tail = judgeTail(
+    { links: unsignedLinks, from: firstUnsigned },
+    headStats.lastValid,
+    startedAt,
+    settings.signing,
+    settings.tailGraceMs,
+  );
   if (tail.status === 'unsigned' && tail.reason && tail.from !== null) {
     // Always kept: it is the tail's one problem, and what the verdict may rest on.
     counts.unsigned += 1;
@@ -321,7 +350,8 @@ async function verify(pool: pg.Pool, db: Knex, keys: readonly string[], settings
 
   const notYetCovered = await countRecordsAfter(pool, chainHead);
   const problemCount = Object.values(counts).reduce((sum, count) => sum + count, 0);
-  const verdict: AuditVerdict = problemCount > 0 ? 'failed' : headStats.lastValid?.developmentKey ? 'unproven' : 'intact';
+  const verdict: AuditVerdict =
+    problemCount > 0 ? 'failed' : headStats.lastValid?.developmentKey ? 'unproven' : 'intact';
   return {
     ok: problemCount === 0,
     verdict,

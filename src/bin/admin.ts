@@ -27,8 +27,22 @@ import { prepareDatabases } from '../db/prepare-databases.ts';
 import type { Logger } from '../logger.ts';
 import { parseMessage } from '../contracts/parse.ts';
 import { messageVersions } from '../contracts/versions.ts';
-import { createMessageStore, createMessageStorePool, type MessageStore, type Recorded } from '../message-store/index.ts';
-import { cliLogger, cliOperatorLabel, EXIT, interruptSignal, runCliTool, UsageError, usageErrorFrom, withDatabases } from './cli.ts';
+import {
+  createMessageStore,
+  createMessageStorePool,
+  type MessageStore,
+  type Recorded,
+} from '../message-store/index.ts';
+import {
+  cliLogger,
+  cliOperatorLabel,
+  EXIT,
+  interruptSignal,
+  runCliTool,
+  UsageError,
+  usageErrorFrom,
+  withDatabases,
+} from './cli.ts';
 
 /*
  * npm run admin -- grant <email>      give the user registered with <email> the admin role
@@ -68,7 +82,12 @@ interface Request {
 function parseRequest(argv: readonly string[]): Request {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { wait: { type: 'string' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { wait: { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw usageErrorFrom(error);
   }
@@ -77,13 +96,18 @@ function parseRequest(argv: readonly string[]): Request {
   const email = normaliseEmail(address);
   if (!emailSchema.safeParse(email).success) throw new UsageError(`not an email address: ${JSON.stringify(address)}`);
   const seconds = Number(parsed.values.wait ?? 30);
-  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600)) throw new UsageError('--wait takes a number of seconds, at most 3600');
+  if (!(Number.isFinite(seconds) && seconds > 0 && seconds <= 3600))
+    throw new UsageError('--wait takes a number of seconds, at most 3600');
   return { change: verb, email, waitMs: seconds * 1000 };
 }
 
 type Outcome = Recorded<IdentityRoleChangeEvent>;
 
-async function waitForOutcome(messageStore: MessageStore, commandId: string, deadline: number): Promise<Outcome | undefined> {
+async function waitForOutcome(
+  messageStore: MessageStore,
+  commandId: string,
+  deadline: number,
+): Promise<Outcome | undefined> {
   const stream = identityRoleChangeStreamName(commandId);
   return pollUntil(deadline, async () => {
     const last = await messageStore.readLastMessage(stream);
@@ -100,19 +124,33 @@ async function waitForCredentials(db: Knex, userId: string, admin: boolean, dead
   return shown === true;
 }
 
-const refusal = (email: string, reason: string) => `Refused: ${reason} (${email}). Register that address first, or check its spelling.`;
+const refusal = (email: string, reason: string) =>
+  `Refused: ${reason} (${email}). Register that address first, or check its spelling.`;
 
 function describe(outcome: Outcome, email: string): { line: string; code: number } {
-  if (outcome.type === 'AdminRoleChangeRejected') return { line: refusal(email, outcome.data.reason), code: EXIT.failure };
+  if (outcome.type === 'AdminRoleChangeRejected')
+    return { line: refusal(email, outcome.data.reason), code: EXIT.failure };
   const { userId, change, alreadyInEffect } = outcome.data;
-  if (alreadyInEffect) return { line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`, code: EXIT.ok };
+  if (alreadyInEffect)
+    return {
+      line: `No change: ${email} (user ${userId}) ${change === 'grant' ? 'is already' : 'is not'} an admin.`,
+      code: EXIT.ok,
+    };
   return {
-    line: change === 'grant' ? `Granted the admin role to ${email} (user ${userId}).` : `Revoked the admin role of ${email} (user ${userId}).`,
+    line:
+      change === 'grant'
+        ? `Granted the admin role to ${email} (user ${userId}).`
+        : `Revoked the admin role of ${email} (user ${userId}).`,
     code: EXIT.ok,
   };
 }
 
-async function run(request: Request, urls: DatabaseUrls, logger: Logger, accountLinks: AccountLinks | undefined): Promise<number> {
+async function run(
+  request: Request,
+  urls: DatabaseUrls,
+  logger: Logger,
+  accountLinks: AccountLinks | undefined,
+): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 3 });
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
@@ -120,8 +158,19 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, account
   const personalData = createPersonalData(db);
   const subscriptions = [
     // With the app's key it can decide a VerifyEmail waiting in the category too; without, one is parked for the app.
-    createIdentityCommandSubscription({ messageStore, logger, personalData, accountLinks, subscription: { pollIntervalMs: 500 } }),
-    ...liveSubscriptions(userCredentialsDefinition, { db, messageStore, logger, subscription: { pollIntervalMs: 500 } }),
+    createIdentityCommandSubscription({
+      messageStore,
+      logger,
+      personalData,
+      accountLinks,
+      subscription: { pollIntervalMs: 500 },
+    }),
+    ...liveSubscriptions(userCredentialsDefinition, {
+      db,
+      messageStore,
+      logger,
+      subscription: { pollIntervalMs: 500 },
+    }),
   ];
   try {
     for (const subscription of subscriptions) subscription.start();
@@ -131,7 +180,8 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, account
     // The command names the user by id, with the address sealed with their key: an unknown address
     // is refused here, so no message ever holds an address nobody registered.
     const { holder } = await reservationOf(messageStore, identityEmailStreamName(request.email));
-    const sealed = holder === undefined ? undefined : await personalData.seal(holder, request.email).catch(() => undefined);
+    const sealed =
+      holder === undefined ? undefined : await personalData.seal(holder, request.email).catch(() => undefined);
     if (holder === undefined || sealed === undefined) {
       process.stderr.write(`${refusal(request.email, REJECTION_REASONS.unknownEmail)}\n`);
       return EXIT.failure;
@@ -149,7 +199,9 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, account
 
     const outcome = await waitForOutcome(messageStore, commandId, deadline);
     if (interrupted.aborted) {
-      process.stderr.write(`Interrupted. The command stays in ${identityCommandStreamName(commandId)} and is decided when the identity component runs.\n`);
+      process.stderr.write(
+        `Interrupted. The command stays in ${identityCommandStreamName(commandId)} and is decided when the identity component runs.\n`,
+      );
       return EXIT.interrupted;
     }
     if (!outcome) {
@@ -163,9 +215,16 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, account
     (code === EXIT.ok ? process.stdout : process.stderr).write(`${line}\n`);
     if (outcome.type === 'AdminRoleChangeCompleted') {
       // A decision that came just before the deadline still gives the projection a moment.
-      const shown = await waitForCredentials(db, outcome.data.userId, outcome.data.change === 'grant', Math.max(deadline, Date.now() + 5_000));
+      const shown = await waitForCredentials(
+        db,
+        outcome.data.userId,
+        outcome.data.change === 'grant',
+        Math.max(deadline, Date.now() + 5_000),
+      );
       if (!shown && !interrupted.aborted)
-        process.stderr.write('Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n');
+        process.stderr.write(
+          'Note: user_credentials does not show it yet; the app applies it when its user-credentials aggregator catches up.\n',
+        );
     }
     return code;
   } finally {
@@ -178,11 +237,19 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, account
 await runCliTool({
   name: 'admin',
   usage: USAGE,
-  parse: (args, environment): { request: Request; env: Env } => ({ request: parseRequest(args), env: parseEnv(environment) }),
+  parse: (args, environment): { request: Request; env: Env } => ({
+    request: parseRequest(args),
+    env: parseEnv(environment),
+  }),
   run({ request, env }) {
     const logger = cliLogger(env);
     return withDatabases(env, logger, (urls) =>
-      run(request, urls, logger, env.cookieSecrets?.[0] === undefined ? undefined : createAccountLinks(env.cookieSecrets[0])),
+      run(
+        request,
+        urls,
+        logger,
+        env.cookieSecrets?.[0] === undefined ? undefined : createAccountLinks(env.cookieSecrets[0]),
+      ),
     );
   },
 });

@@ -1,6 +1,13 @@
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { formatReport, recordVerification, resolveAuditKeys, verifyAuditChain, type AuditKeys, type AuditReport } from '../audit/index.ts';
+import {
+  formatReport,
+  recordVerification,
+  resolveAuditKeys,
+  verifyAuditChain,
+  type AuditKeys,
+  type AuditReport,
+} from '../audit/index.ts';
 import { parseEnv, type DatabaseUrls, type Env } from '../config/env.ts';
 import { createAppDatabase } from '../db/app-database.ts';
 import type { Logger } from '../logger.ts';
@@ -28,7 +35,12 @@ const USAGE = 'usage: npm run audit:verify [-- --json]';
 
 function parseOptions(argv: readonly string[]): { json: boolean } {
   try {
-    const parsed = parseArgs({ args: [...argv], options: { json: { type: 'boolean', default: false } }, allowPositionals: false, strict: true });
+    const parsed = parseArgs({
+      args: [...argv],
+      options: { json: { type: 'boolean', default: false } },
+      allowPositionals: false,
+      strict: true,
+    });
     return { json: parsed.values.json === true };
   } catch (error) {
     throw usageErrorFrom(error);
@@ -113,7 +125,10 @@ await runCliTool({
   },
   run({ options, keys, env }) {
     const logger = cliLogger(env);
-    if (keys.development) process.stderr.write('Warning: AUDIT_KEY is not set; checking heads with the development key, which proves nothing.\n');
+    if (keys.development)
+      process.stderr.write(
+        'Warning: AUDIT_KEY is not set; checking heads with the development key, which proves nothing.\n',
+      );
     return withDatabases(env, logger, (urls) => run(urls, keys, options.json, logger));
   },
 });

@@ -15,8 +15,15 @@ import { chooseLogFormat, PRETTY_OPTIONS, type Logger } from '../logger.ts';
  * either way, so a line is out before the tool exits.
  */
 export function cliLogger(env: Env): Logger {
-  const format = chooseLogFormat({ isTTY: process.stderr.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat });
-  const stream = format === 'pretty' ? pinoPretty({ ...PRETTY_OPTIONS, destination: 2, sync: true }) : pino.destination({ dest: 2, sync: true });
+  const format = chooseLogFormat({
+    isTTY: process.stderr.isTTY === true,
+    nodeEnv: env.nodeEnv,
+    logFormat: env.logFormat,
+  });
+  const stream =
+    format === 'pretty'
+      ? pinoPretty({ ...PRETTY_OPTIONS, destination: 2, sync: true })
+      : pino.destination({ dest: 2, sync: true });
   return pino({ level: process.env.LOG_LEVEL ? env.logLevel : 'warn', base: undefined }, stream);
 }
 
@@ -25,7 +32,11 @@ export function cliLogger(env: Env): Logger {
  * anything else) runs it, else started for this run; released after, which stops the server only
  * if no other process uses it.
  */
-export async function withDatabases<T>(env: Pick<Env, 'databases' | 'embeddedPostgres'>, logger: Logger, use: (urls: DatabaseUrls) => Promise<T>): Promise<T> {
+export async function withDatabases<T>(
+  env: Pick<Env, 'databases' | 'embeddedPostgres'>,
+  logger: Logger,
+  use: (urls: DatabaseUrls) => Promise<T>,
+): Promise<T> {
   const { urls, embedded } = await resolveDatabases(env, logger);
   try {
     return await use(urls);
@@ -74,7 +85,12 @@ export function cliOperatorLabel(): string {
 }
 
 /** The operator behind a CLI's admin action (a rebuild's requester, a verification's verifier), with a fresh trace. */
-export function cliOperator(): { readonly adminId: string; readonly userId: null; readonly label: string; readonly traceId: string } {
+export function cliOperator(): {
+  readonly adminId: string;
+  readonly userId: null;
+  readonly label: string;
+  readonly traceId: string;
+} {
   const label = cliOperatorLabel();
   return { adminId: uuidV5(label, CLI_OPERATOR_NAMESPACE), userId: null, label, traceId: randomUUID() };
 }

@@ -13,7 +13,10 @@ await runCliTool({
   parse: (_args, environment) => parseEnv(environment),
   async run(env) {
     // Its progress is its answer: logged on stdout at LOG_LEVEL, as the app's start-up is.
-    const logger = createLogger(env.logLevel, chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }));
+    const logger = createLogger(
+      env.logLevel,
+      chooseLogFormat({ isTTY: process.stdout.isTTY === true, nodeEnv: env.nodeEnv, logFormat: env.logFormat }),
+    );
     await withDatabases(env, logger, async (urls) => {
       await prepareDatabases(urls, logger);
       logger.info('databases are ready');

@@ -15,7 +15,16 @@ import {
   type RebuildableProjection,
   type RebuildReport,
 } from '../rebuild/index.ts';
-import { cliLogger, cliOperator, EXIT, interruptSignal, runCliTool, UsageError, usageErrorFrom, withDatabases } from './cli.ts';
+import {
+  cliLogger,
+  cliOperator,
+  EXIT,
+  interruptSignal,
+  runCliTool,
+  UsageError,
+  usageErrorFrom,
+  withDatabases,
+} from './cli.ts';
 import { counted, plural } from '../plural.ts';
 
 /*
@@ -44,13 +53,19 @@ function usage(names: readonly string[]): string {
 function parseRequest(argv: readonly string[], names: readonly string[]): Request {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options: { 'batch-size': { type: 'string' } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: { 'batch-size': { type: 'string' } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     throw usageErrorFrom(error);
   }
   const [name, ...rest] = parsed.positionals;
   if (name === undefined || rest.length > 0) throw new UsageError(usage(names));
-  if (name !== 'all' && !names.includes(name)) throw new UsageError(`no projection named ${JSON.stringify(name)}\n${usage(names)}`);
+  if (name !== 'all' && !names.includes(name))
+    throw new UsageError(`no projection named ${JSON.stringify(name)}\n${usage(names)}`);
   const size = parsed.values['batch-size'];
   const batchSize = size === undefined ? undefined : Number(size);
   if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 10_000))
@@ -92,7 +107,12 @@ function progressDisplay(name: string, terminal: boolean) {
   };
 }
 
-async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewingCountWindowMs: number): Promise<number> {
+async function run(
+  request: Request,
+  urls: DatabaseUrls,
+  logger: Logger,
+  viewingCountWindowMs: number,
+): Promise<number> {
   await prepareDatabases(urls, logger);
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger, max: 2 });
   const messageStore = createMessageStore({ pool, url: urls.messageStoreUrl, logger, versions: messageVersions });
@@ -101,7 +121,8 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
   const requester = cliOperator();
   let failed = false;
   try {
-    const projections: readonly RebuildableProjection[] = pickProjections(rebuildableProjections({ viewingCountWindowMs }), request.name) ?? [];
+    const projections: readonly RebuildableProjection[] =
+      pickProjections(rebuildableProjections({ viewingCountWindowMs }), request.name) ?? [];
     for (const projection of projections) {
       if (interrupted.aborted) return EXIT.interrupted;
       const display = progressDisplay(projection.name, process.stderr.isTTY === true);
@@ -131,7 +152,9 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
           process.stderr.write(`Interrupted: ${projection.name} was not rebuilt; the live projection is as it was.\n`);
           return EXIT.interrupted;
         }
-        process.stderr.write(`Could not rebuild ${projection.name}: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.stderr.write(
+          `Could not rebuild ${projection.name}: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
         failed = true;
       }
     }
@@ -145,7 +168,10 @@ async function run(request: Request, urls: DatabaseUrls, logger: Logger, viewing
 await runCliTool({
   name: 'projections:rebuild',
   // No fixed usage line: the messages carry it, with the projections' names, where it helps.
-  parse: (args, environment): { request: Request; env: Env } => ({ request: parseRequest(args, PROJECTION_NAMES), env: parseEnv(environment) }),
+  parse: (args, environment): { request: Request; env: Env } => ({
+    request: parseRequest(args, PROJECTION_NAMES),
+    env: parseEnv(environment),
+  }),
   run({ request, env }) {
     const logger = cliLogger(env);
     return withDatabases(env, logger, (urls) => run(request, urls, logger, env.viewingCountWindowMs));

@@ -156,7 +156,13 @@ export const DEFAULTS: Defaults = deepFreeze({
   },
   // How long one visitor's viewings of one video count once.
   viewingCountWindowMs: 30 * 60_000,
-  videos: { dir: '.data/videos', maxUploadBytes: 500 * 1024 * 1024, minUploadBytesPerSecond: 4 * 1024, uploadRateWindowMs: 30_000, transcodeConcurrency: 1 },
+  videos: {
+    dir: '.data/videos',
+    maxUploadBytes: 500 * 1024 * 1024,
+    minUploadBytesPerSecond: 4 * 1024,
+    uploadRateWindowMs: 30_000,
+    transcodeConcurrency: 1,
+  },
 });
 
 /** Not a default but a bound every timed setting shares: Node's timers cannot wait longer (a larger value fires at once). */

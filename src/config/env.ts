@@ -59,7 +59,8 @@ const trustProxy = z
     if (entries.every((entry) => entry !== '' && isProxyAddress(entry))) return entries;
     context.addIssue({
       code: 'custom',
-      message: 'must be true, false, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal',
+      message:
+        'must be true, false, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal',
     });
     return z.NEVER;
   });
@@ -209,7 +210,9 @@ const URL_VARIABLES = new Set(['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STO
  * and any `password=` parameter, becomes ***. Works on strings no URL parser accepts.
  */
 function hidePassword(value: string): string {
-  return value.replace(/^((?:[^:/?#@]+:\/\/)?[^:/?#@]*:)[\s\S]*@/, '$1***@').replace(/([?&]password=)[^&#]*/gi, '$1***');
+  return value
+    .replace(/^((?:[^:/?#@]+:\/\/)?[^:/?#@]*:)[\s\S]*@/, '$1***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, string | undefined>): string {
@@ -232,11 +235,15 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
   const env = parsed.data;
 
   const cookieSecrets = env.COOKIE_SECRET?.split(',').map((key) => key.trim());
-  if (cookieSecrets?.some((key) => key === '')) throw new ConfigError('COOKIE_SECRET is malformed: an empty key between commas');
+  if (cookieSecrets?.some((key) => key === ''))
+    throw new ConfigError('COOKIE_SECRET is malformed: an empty key between commas');
   if (env.NODE_ENV === 'production') {
-    if (cookieSecrets === undefined) throw new ConfigError('COOKIE_SECRET is missing: production needs a real session secret');
+    if (cookieSecrets === undefined)
+      throw new ConfigError('COOKIE_SECRET is missing: production needs a real session secret');
     if (cookieSecrets.some((key) => key.length < MIN_SECRET_LENGTH || EXAMPLE_SECRETS.has(key))) {
-      throw new ConfigError(`COOKIE_SECRET is malformed: production needs random keys of at least ${MIN_SECRET_LENGTH} characters each`);
+      throw new ConfigError(
+        `COOKIE_SECRET is malformed: production needs random keys of at least ${MIN_SECRET_LENGTH} characters each`,
+      );
     }
   }
 
@@ -278,20 +285,40 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     bcryptCost: env.BCRYPT_COST,
     // Only the first slash of a run can start the match: /\/+$/ would rescan a run from each of its slashes.
     siteUrl: (env.SITE_URL ?? defaultSiteUrl(env.PORT)).replace(/(?<!\/)\/+$/, ''),
-    mail: Object.freeze({ smtpUrl: env.SMTP_URL, dir: env.MAIL_DIR, from: env.MAIL_FROM, retryWindowSeconds: env.MAIL_RETRY_WINDOW_SECONDS }),
+    mail: Object.freeze({
+      smtpUrl: env.SMTP_URL,
+      dir: env.MAIL_DIR,
+      from: env.MAIL_FROM,
+      retryWindowSeconds: env.MAIL_RETRY_WINDOW_SECONDS,
+    }),
     loginThrottle: Object.freeze({
       failuresPerDevice: { points: env.LOGIN_FAILURES_PER_DEVICE, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       failuresPerAddress: { points: env.LOGIN_FAILURES_PER_ADDRESS, windowSeconds: env.LOGIN_FAILURE_WINDOW_SECONDS },
       untrustedPerAccount: { tries: env.LOGIN_FAILURES_PER_ACCOUNT, refillSeconds: env.LOGIN_ACCOUNT_REFILL_SECONDS },
     }),
     rateLimits: Object.freeze({
-      registrationsPerAddress: { points: env.REGISTRATIONS_PER_ADDRESS, windowSeconds: env.REGISTRATION_WINDOW_SECONDS },
+      registrationsPerAddress: {
+        points: env.REGISTRATIONS_PER_ADDRESS,
+        windowSeconds: env.REGISTRATION_WINDOW_SECONDS,
+      },
       videoEditsPerCreator: { points: env.VIDEO_EDITS_PER_CREATOR, windowSeconds: env.VIDEO_EDIT_WINDOW_SECONDS },
       viewingsPerAddress: { points: env.VIEWINGS_PER_ADDRESS, windowSeconds: env.VIEWING_LIMIT_WINDOW_SECONDS },
-      ownDataDownloadsPerUser: { points: env.OWN_DATA_DOWNLOADS_PER_USER, windowSeconds: env.OWN_DATA_DOWNLOAD_WINDOW_SECONDS },
-      playbackReportsPerUser: { points: env.PLAYBACK_REPORTS_PER_USER, windowSeconds: env.PLAYBACK_REPORT_WINDOW_SECONDS },
-      passwordResetsPerAddress: { points: env.PASSWORD_RESETS_PER_ADDRESS, windowSeconds: env.PASSWORD_RESET_WINDOW_SECONDS },
-      passwordResetsPerEmail: { points: env.PASSWORD_RESETS_PER_EMAIL, windowSeconds: env.PASSWORD_RESET_WINDOW_SECONDS },
+      ownDataDownloadsPerUser: {
+        points: env.OWN_DATA_DOWNLOADS_PER_USER,
+        windowSeconds: env.OWN_DATA_DOWNLOAD_WINDOW_SECONDS,
+      },
+      playbackReportsPerUser: {
+        points: env.PLAYBACK_REPORTS_PER_USER,
+        windowSeconds: env.PLAYBACK_REPORT_WINDOW_SECONDS,
+      },
+      passwordResetsPerAddress: {
+        points: env.PASSWORD_RESETS_PER_ADDRESS,
+        windowSeconds: env.PASSWORD_RESET_WINDOW_SECONDS,
+      },
+      passwordResetsPerEmail: {
+        points: env.PASSWORD_RESETS_PER_EMAIL,
+        windowSeconds: env.PASSWORD_RESET_WINDOW_SECONDS,
+      },
       passwordChecksPerUser: { points: env.PASSWORD_CHECKS_PER_USER, windowSeconds: env.PASSWORD_CHECK_WINDOW_SECONDS },
     }),
     viewingCountWindowMs: env.VIEWING_COUNT_WINDOW_MINUTES * 60_000,
@@ -307,7 +334,8 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
         maxDecodedPixels: env.TRANSCODE_MAX_DECODED_PIXELS,
         timePerVideoSecond: env.TRANSCODE_TIME_PER_VIDEO_SECOND,
         memoryBytes: env.TRANSCODE_MEMORY_MB === undefined ? undefined : env.TRANSCODE_MEMORY_MB * 1024 * 1024,
-        resourceWaitMs: env.TRANSCODE_RESOURCE_WAIT_MINUTES === undefined ? undefined : env.TRANSCODE_RESOURCE_WAIT_MINUTES * 60_000,
+        resourceWaitMs:
+          env.TRANSCODE_RESOURCE_WAIT_MINUTES === undefined ? undefined : env.TRANSCODE_RESOURCE_WAIT_MINUTES * 60_000,
         runningPerCreator: env.TRANSCODES_RUNNING_PER_CREATOR,
         queuedPerCreator: env.TRANSCODES_QUEUED_PER_CREATOR,
       }),

@@ -33,7 +33,8 @@ export function parseProcessRole(argv: readonly string[]): ProcessRole {
   }
   if (values.web && values.worker) throw new ConfigError('command line: --web and --worker exclude each other');
   const workerOnly = ['only', 'member', 'size'].filter((flag) => values[flag as 'only'] !== undefined);
-  if (!values.worker && workerOnly.length > 0) throw new ConfigError(`command line: --${workerOnly[0]} is for --worker`);
+  if (!values.worker && workerOnly.length > 0)
+    throw new ConfigError(`command line: --${workerOnly[0]} is for --worker`);
   if (values.web) return { name: 'web', http: true, run: { subscribers: 'none' } };
   if (!values.worker) return { name: 'all-in-one', http: true, run: { subscribers: 'all' } };
 
@@ -44,12 +45,15 @@ export function parseProcessRole(argv: readonly string[]): ProcessRole {
           .split(',')
           .map((name) => name.trim())
           .filter(Boolean);
-  if ((values.member === undefined) !== (values.size === undefined)) throw new ConfigError('command line: give --member and --size together');
+  if ((values.member === undefined) !== (values.size === undefined))
+    throw new ConfigError('command line: give --member and --size together');
   if (values.member === undefined) return { name: 'worker', http: false, run: { subscribers } };
   const member = Number(values.member);
   const size = Number(values.size);
   if (!(Number.isInteger(size) && size >= 1 && Number.isInteger(member) && member >= 0 && member < size)) {
-    throw new ConfigError(`command line: --member must be from 0 to --size - 1 and --size at least 1 (got ${values.member} of ${values.size})`);
+    throw new ConfigError(
+      `command line: --member must be from 0 to --size - 1 and --size at least 1 (got ${values.member} of ${values.size})`,
+    );
   }
   return { name: 'worker', http: false, run: { subscribers, consumerGroup: { member, size } } };
 }

@@ -12,10 +12,26 @@ const tally = z.number().int().nonnegative();
 
 export const adminActionSchemas = {
   ParkedMessageReplayed: z.object({ ...base, subscriberId: z.string(), messageId: z.uuid(), outcome: z.string() }),
-  ParkedMessageDiscarded: z.object({ ...base, subscriberId: z.string(), messageId: z.uuid(), reason: z.string().max(500) }),
+  ParkedMessageDiscarded: z.object({
+    ...base,
+    subscriberId: z.string(),
+    messageId: z.uuid(),
+    reason: z.string().max(500),
+  }),
   ProjectionRebuildRequested: z.object({ ...base, projection: z.string() }),
-  ProjectionRebuilt: z.object({ ...base, projection: z.string(), messages: z.number().int().nonnegative(), ms: z.number().nonnegative() }),
-  ExportMade: z.object({ ...base, kind: z.string(), subject: z.string(), format: z.string(), messages: z.number().int().nonnegative() }),
+  ProjectionRebuilt: z.object({
+    ...base,
+    projection: z.string(),
+    messages: z.number().int().nonnegative(),
+    ms: z.number().nonnegative(),
+  }),
+  ExportMade: z.object({
+    ...base,
+    kind: z.string(),
+    subject: z.string(),
+    format: z.string(),
+    messages: z.number().int().nonnegative(),
+  }),
   // npm run audit:verify's outcome (src/audit/verification-record.ts); the dashboard shows the newest.
   AuditChainVerified: z.object({
     ...base,
@@ -30,7 +46,15 @@ export const adminActionSchemas = {
     messages: z.number().int().nonnegative(),
     unsignedLinks: z.number().int().nonnegative(),
     /** How many of each kind (src/audit/report.ts). */
-    problems: z.object({ altered: tally, inserted: tally, deleted: tally, forged: tally, 'unknown-key': tally, contradicted: tally, unsigned: tally }),
+    problems: z.object({
+      altered: tally,
+      inserted: tally,
+      deleted: tally,
+      forged: tally,
+      'unknown-key': tally,
+      contradicted: tally,
+      unsigned: tally,
+    }),
     firstProblem: z.string().nullable(),
   }),
   UserErasureRequested: z.object({ ...base, userId: z.uuid() }),

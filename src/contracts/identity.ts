@@ -125,7 +125,11 @@ export const identityEventSchemas = {
     displayName: sealedSchema.optional(),
     handle: sealedSchema.optional(),
   }),
-  RegistrationRejected: z.object({ userId: z.uuid(), email: personalField(z.string().max(MAX_EMAIL_LENGTH)), reason: z.string() }),
+  RegistrationRejected: z.object({
+    userId: z.uuid(),
+    email: personalField(z.string().max(MAX_EMAIL_LENGTH)),
+    reason: z.string(),
+  }),
   RegistrationEmailSent: z.object({ userId: z.uuid(), emailId: z.uuid() }),
   RegistrationEmailFailed: z.object({ userId: z.uuid(), emailId: z.uuid(), reason: z.string() }),
   /** send-email could not deliver it yet and tries again at `nextAttemptAt` (ISO 8601, UTC). */
@@ -166,7 +170,12 @@ export const identityEventSchemas = {
   /** The welcome email's link (`requestId` = its email id) was used: the registered address is verified. */
   EmailVerified: z.object({ userId: z.uuid(), requestId: z.uuid() }),
   /** An email change's link was used: the account's address is now `email` (verified); `previousEmail` is released. */
-  EmailChanged: z.object({ userId: z.uuid(), requestId: z.uuid(), email: personalField(emailSchema), previousEmail: personalField(emailSchema) }),
+  EmailChanged: z.object({
+    userId: z.uuid(),
+    requestId: z.uuid(),
+    email: personalField(emailSchema),
+    previousEmail: personalField(emailSchema),
+  }),
   /** A VerifyEmail that did nothing, and why (VERIFICATION_REFUSALS). */
   EmailVerificationRefused: z.object({ userId: z.uuid(), requestId: z.uuid(), reason: z.string() }),
   DisplayNameChanged: z.object({ userId: z.uuid(), displayName: sealedSchema }),
@@ -282,6 +291,9 @@ export type PasswordResetRefusal = (typeof PASSWORD_RESET_REFUSALS)[keyof typeof
 
 export const identityStreamName = (userId: string): string => streamName(IDENTITY_CATEGORY, userId);
 export const identityCommandStreamName = (id: string): string => streamName(IDENTITY_COMMAND_CATEGORY, id);
-export const identityEmailStreamName = (email: string): string => streamName(IDENTITY_EMAIL_CATEGORY, uuidV5(normaliseEmail(email), EMAIL_NAMESPACE));
-export const identityHandleStreamName = (handle: string): string => streamName(IDENTITY_HANDLE_CATEGORY, uuidV5(handle.toLowerCase(), HANDLE_NAMESPACE));
-export const identityRoleChangeStreamName = (commandId: string): string => streamName(IDENTITY_ROLE_CHANGE_CATEGORY, commandId);
+export const identityEmailStreamName = (email: string): string =>
+  streamName(IDENTITY_EMAIL_CATEGORY, uuidV5(normaliseEmail(email), EMAIL_NAMESPACE));
+export const identityHandleStreamName = (handle: string): string =>
+  streamName(IDENTITY_HANDLE_CATEGORY, uuidV5(handle.toLowerCase(), HANDLE_NAMESPACE));
+export const identityRoleChangeStreamName = (commandId: string): string =>
+  streamName(IDENTITY_ROLE_CHANGE_CATEGORY, commandId);

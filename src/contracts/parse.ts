@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import { MessageDataError, type HandlerMap, type MessagesOf, type RawMessage, type Recorded, type Schemas } from '../message-store/index.ts';
+import {
+  MessageDataError,
+  type HandlerMap,
+  type MessagesOf,
+  type RawMessage,
+  type Recorded,
+  type Schemas,
+} from '../message-store/index.ts';
 import { messageVersions } from './versions.ts';
 
 /**
@@ -15,7 +22,9 @@ export function parseMessage<S extends Schemas>(schemas: S, stored: RawMessage):
   const schema = schemas[raw.type] as z.ZodType;
   const parsed = schema.safeParse(raw.data);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.') || 'data'}: ${issue.message}`)
+      .join('; ');
     throw new MessageDataError(raw.id, raw.type, problems);
   }
   return { ...raw, data: parsed.data } as Recorded<MessagesOf<S>>;
@@ -30,7 +39,8 @@ export function createDispatcher<S extends Schemas, Args extends unknown[] = []>
     if (!Object.hasOwn(handlers, raw.type)) return;
     const message = parseMessage(schemas, raw);
     if (!message) return;
-    const handler = handlers[message.type as keyof typeof handlers] as ((message: Recorded<MessagesOf<S>>, ...args: Args) => Promise<void>) | undefined;
+    const handler = handlers[message.type as keyof typeof handlers] as
+      ((message: Recorded<MessagesOf<S>>, ...args: Args) => Promise<void>) | undefined;
     await handler?.(message, ...args);
   };
 }

@@ -31,7 +31,8 @@ export function normaliseDisplayName(name: string): string {
 /** What is wrong with a (normalised) display name, in the words of the person who typed it, or undefined. */
 export function displayNameProblem(name: string): string | undefined {
   if (name === '') return 'Enter the name to show with your videos.';
-  if (lengthOf(name) > MAX_DISPLAY_NAME_LENGTH) return `A display name has at most ${MAX_DISPLAY_NAME_LENGTH} characters. Choose a shorter one.`;
+  if (lengthOf(name) > MAX_DISPLAY_NAME_LENGTH)
+    return `A display name has at most ${MAX_DISPLAY_NAME_LENGTH} characters. Choose a shorter one.`;
   if (CONTROL.test(name)) return 'A display name cannot contain control characters (such as tabs or line breaks).';
   if (DIRECTION_OR_INVISIBLE.test(name))
     return 'A display name cannot contain invisible characters or characters that change the direction of text. Type it again without them.';
@@ -73,6 +74,7 @@ export function handleProblem(handle: string): string | undefined {
   if (handle === '') return 'Choose a handle: the short name in the address of your page.';
   if (!HANDLE.test(handle))
     return `A handle has ${MIN_HANDLE_LENGTH} to ${MAX_HANDLE_LENGTH} characters, each a letter a–z, a digit, - or _ (no spaces or accents).`;
-  if (isGeneratedHandle(handle)) return 'Handles of the form u- and 28 letters and digits are kept for accounts that have not chosen one. Choose another.';
+  if (isGeneratedHandle(handle))
+    return 'Handles of the form u- and 28 letters and digits are kept for accounts that have not chosen one. Choose another.';
   return undefined;
 }

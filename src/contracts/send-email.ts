@@ -31,7 +31,8 @@ const subject = z
 const recipient = personalField(address);
 /** Whose key (src/personal-data) seals `to`; required with a sealed `to`. */
 const sealedFor = z.uuid().optional();
-const sealedNeedsOwner = (data: { to: unknown; sealedFor?: string | undefined }): boolean => !isSealed(data.to) || data.sealedFor !== undefined;
+const sealedNeedsOwner = (data: { to: unknown; sealedFor?: string | undefined }): boolean =>
+  !isSealed(data.to) || data.sealedFor !== undefined;
 const NEEDS_OWNER = { message: 'a sealed to needs sealedFor', path: ['sealedFor'] };
 
 /**
@@ -39,8 +40,11 @@ const NEEDS_OWNER = { message: 'a sealed to needs sealedFor', path: ['sealedFor'
  * send-email appends the request's signed token to `url` at delivery, so the token itself is in
  * no message (src/account-links).
  */
-const link = z.object({ purpose: z.enum(LINK_PURPOSES), requestId: z.uuid(), url: z.url({ protocol: /^https?$/ }) }).optional();
-const linkHasAPlace = (data: { text: string; link?: unknown }): boolean => data.link === undefined || data.text.includes(LINK_PLACEHOLDER);
+const link = z
+  .object({ purpose: z.enum(LINK_PURPOSES), requestId: z.uuid(), url: z.url({ protocol: /^https?$/ }) })
+  .optional();
+const linkHasAPlace = (data: { text: string; link?: unknown }): boolean =>
+  data.link === undefined || data.text.includes(LINK_PLACEHOLDER);
 const NEEDS_PLACE = { message: `a link needs ${LINK_PLACEHOLDER} in the text`, path: ['link'] };
 
 /** How many tries have failed so far for a reason that may pass (the first try counts). */
@@ -68,7 +72,13 @@ export const sendEmailEventSchemas = {
    * cannot be reached or written): tried again at `nextAttemptAt`. `failingSince` is the first
    * failed try's time, from which the retry window counts. Times are ISO 8601 in UTC.
    */
-  DeliveryDeferred: z.object({ emailId: z.uuid(), attempts, reason: z.string(), failingSince: z.iso.datetime(), nextAttemptAt: z.iso.datetime() }),
+  DeliveryDeferred: z.object({
+    emailId: z.uuid(),
+    attempts,
+    reason: z.string(),
+    failingSince: z.iso.datetime(),
+    nextAttemptAt: z.iso.datetime(),
+  }),
 } as const;
 
 /** Failed's reason when a sealed `to` no longer opens: the user was erased before delivery. */

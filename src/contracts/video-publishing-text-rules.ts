@@ -15,11 +15,13 @@ export const TEXT_REJECTIONS = {
   blankName: 'a name cannot be blank',
   nameTooLong: `a name can be at most ${MAX_NAME_LENGTH.toLocaleString('en')} characters`,
   nameNotOneLine: 'a name must be one line of plain text',
-  nameInvisible: 'a name cannot hold invisible characters that change how text is shown (such as a right-to-left override)',
+  nameInvisible:
+    'a name cannot hold invisible characters that change how text is shown (such as a right-to-left override)',
   unchangedName: 'the video already has that name',
   descriptionTooLong: `a description can be at most ${MAX_DESCRIPTION_LENGTH.toLocaleString('en')} characters`,
   descriptionControlCharacters: 'a description must be plain text',
-  descriptionInvisible: 'a description cannot hold invisible characters that change how text is shown (such as a right-to-left override)',
+  descriptionInvisible:
+    'a description cannot hold invisible characters that change how text is shown (such as a right-to-left override)',
   unchangedDescription: 'the video already has that description',
   blankTakeDownReason: 'a take-down needs a reason',
   takeDownReasonTooLong: `a reason can be at most ${MAX_TAKE_DOWN_REASON_LENGTH} characters`,
@@ -42,7 +44,8 @@ const STRAY_JOINER = /(?<![\p{L}\p{M}\p{N}\p{S}])[\u200C\u200D]|[\u200C\u200D](?
 // A flag such as Scotland's: a black flag, tag letters, a cancel tag. Anywhere else tag
 // characters show nothing and can carry hidden text.
 const FLAG_TAGS = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
-const hasInvisibleFormatting = (text: string): boolean => INVISIBLE_FORMAT.test(text.replace(FLAG_TAGS, '\u{1F3F4}')) || STRAY_JOINER.test(text);
+const hasInvisibleFormatting = (text: string): boolean =>
+  INVISIBLE_FORMAT.test(text.replace(FLAG_TAGS, '\u{1F3F4}')) || STRAY_JOINER.test(text);
 // Something that shows: not a space, not a character meant to be ignored when shown (such as the
 // Hangul fillers, letters that show nothing and are used for names that look blank).
 const VISIBLE = /[^\s\p{Default_Ignorable_Code_Point}]/u;
@@ -84,7 +87,8 @@ export function decideName(requested: string, current: string | undefined): Deci
 /** Trimmed text of at most 5,000 characters, nothing invisible but line breaks and tabs; empty clears it. */
 export function decideDescription(requested: string, current: string): Decision {
   const description = tidy(requested);
-  const problem = descriptionProblem(description) ?? (description === current ? TEXT_REJECTIONS.unchangedDescription : undefined);
+  const problem =
+    descriptionProblem(description) ?? (description === current ? TEXT_REJECTIONS.unchangedDescription : undefined);
   return problem ? { ok: false, reason: problem } : { ok: true, value: description };
 }
 
@@ -92,7 +96,8 @@ export function decideDescription(requested: string, current: string): Decision 
 export function decideTakeDownReason(requested: string): Decision {
   const reason = tidy(requested);
   if (reason === '') return { ok: false, reason: TEXT_REJECTIONS.blankTakeDownReason };
-  if (CONTROL_BUT_LAYOUT.test(reason) || hasInvisibleFormatting(reason)) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonNotPlain };
+  if (CONTROL_BUT_LAYOUT.test(reason) || hasInvisibleFormatting(reason))
+    return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonNotPlain };
   if (length(reason) > MAX_TAKE_DOWN_REASON_LENGTH) return { ok: false, reason: TEXT_REJECTIONS.takeDownReasonTooLong };
   return { ok: true, value: reason };
 }

@@ -41,7 +41,12 @@ export const POSTER_CANDIDATES = 5;
 export const MAX_POSTER_IMAGE_BYTES = 5 * 1024 * 1024;
 
 export const videoPublishingCommandSchemas = {
-  PublishVideo: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri, visibility: visibilityOnUpload }),
+  PublishVideo: z.object({
+    ownerId: z.uuid(),
+    videoId: z.uuid(),
+    sourceUri: videoStoreUri,
+    visibility: visibilityOnUpload,
+  }),
   NameVideo: z.object({ videoId: z.uuid(), name: z.string().max(MAX_NAME_FIELD) }),
   DescribeVideo: z.object({ videoId: z.uuid(), description: z.string().max(MAX_DESCRIPTION_FIELD) }),
   /** Kept for its writers (account deletion) and the log: it now means "make it a draft". */
@@ -66,9 +71,19 @@ export const videoPublishingCommandSchemas = {
 
 export const videoPublishingEventSchemas = {
   /** The video exists from here on, owned by ownerId; transcoding waits its turn. */
-  VideoPublishingAccepted: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri, visibility: visibilityOnUpload }),
+  VideoPublishingAccepted: z.object({
+    ownerId: z.uuid(),
+    videoId: z.uuid(),
+    sourceUri: videoStoreUri,
+    visibility: visibilityOnUpload,
+  }),
   /** A PublishVideo in someone else's name or for another video's upload: the command as sent, and why not. Changes nothing. */
-  VideoPublishingRejected: z.object({ ownerId: z.uuid(), videoId: z.uuid(), sourceUri: videoStoreUri, reason: z.string() }),
+  VideoPublishingRejected: z.object({
+    ownerId: z.uuid(),
+    videoId: z.uuid(),
+    sourceUri: videoStoreUri,
+    reason: z.string(),
+  }),
   VideoTranscodingStarted: z.object({ videoId: z.uuid() }),
   VideoTranscodingProgressed: z.object({ videoId: z.uuid(), percent: z.number().int().min(0).max(100) }),
   VideoPublished: z.object({
@@ -148,15 +163,22 @@ const commandMetadata = z.object({ userId: z.uuid(), traceId: z.string().min(1) 
 export function requesterOf(command: RawMessage & { readonly data: { readonly videoId: string } }): string {
   const parsed = commandMetadata.safeParse(command.metadata);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `metadata.${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `metadata.${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new MessageDataError(command.id, command.type, problems);
   }
   if (command.streamName !== videoPublishingCommandStreamName(command.data.videoId)) {
-    throw new MessageDataError(command.id, command.type, `written to ${command.streamName}, not its video's command stream`);
+    throw new MessageDataError(
+      command.id,
+      command.type,
+      `written to ${command.streamName}, not its video's command stream`,
+    );
   }
   return parsed.data.userId;
 }
 
 /** Where the creators portal writes commands: one stream per video, so they are handled in order. */
-export const videoPublishingCommandStreamName = (videoId: string): string => streamName(VIDEO_PUBLISHING_COMMAND_CATEGORY, videoId);
+export const videoPublishingCommandStreamName = (videoId: string): string =>
+  streamName(VIDEO_PUBLISHING_COMMAND_CATEGORY, videoId);
 export const videoPublishingStreamName = (videoId: string): string => streamName(VIDEO_PUBLISHING_CATEGORY, videoId);

@@ -42,7 +42,9 @@ async function connectSharing(url: string): Promise<pg.Client | undefined> {
   const client = connect(url);
   try {
     await client.connect();
-    const { rows } = await client.query<{ shared: boolean }>('SELECT pg_try_advisory_lock_shared($1) AS shared', [USERS_LOCK]);
+    const { rows } = await client.query<{ shared: boolean }>('SELECT pg_try_advisory_lock_shared($1) AS shared', [
+      USERS_LOCK,
+    ]);
     if (rows[0]?.shared) return client;
   } catch (error) {
     await client.end().catch(() => undefined);
@@ -118,7 +120,9 @@ export async function takeLease(url: string, logger: Logger): Promise<Lease | un
       if (leaving || session !== client) return;
       session = undefined;
       void client.end().catch(() => undefined);
-      logger.warn('lost the session that counts this process among the users of the embedded PostgreSQL; taking it again once the server answers');
+      logger.warn(
+        'lost the session that counts this process among the users of the embedded PostgreSQL; taking it again once the server answers',
+      );
       rejoining = setInterval(() => void rejoin(), REJOIN_EVERY_MS);
       rejoining.unref();
     };

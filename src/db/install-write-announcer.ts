@@ -24,6 +24,8 @@ export async function installWriteAnnouncer(client: pg.ClientBase): Promise<bool
       END IF;
       RETURN NULL;
     END $$`);
-  await client.query(`CREATE TRIGGER ${TRIGGER} AFTER INSERT ON message_store.messages FOR EACH ROW EXECUTE FUNCTION ${FUNCTION}()`);
+  await client.query(
+    `CREATE TRIGGER ${TRIGGER} AFTER INSERT ON message_store.messages FOR EACH ROW EXECUTE FUNCTION ${FUNCTION}()`,
+  );
   return true;
 }

@@ -58,7 +58,15 @@ export async function runningServer(dataDir: string): Promise<RunningServer | un
   }
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !Number.isInteger(port) || port <= 0 || !isAlive(pid)) return undefined;
+  if (
+    !Number.isInteger(pid) ||
+    pid <= 0 ||
+    pid === process.pid ||
+    !Number.isInteger(port) ||
+    port <= 0 ||
+    !isAlive(pid)
+  )
+    return undefined;
   const command = await commandLine(pid);
   if (!command?.includes('postgres') || !command.includes(dataDir)) return undefined;
   return { pid, port, status: (lines[7] ?? '').trim() };
@@ -123,20 +131,29 @@ export interface StartOptions {
  * app stops it, after closing its pools, only when no other process uses it. Its output goes
  * to `logFile`, since it may outlive whoever started it. Resolves when it accepts connections.
  */
-export async function startServer({ dataDir, port, logFile, deadline, settings = {} }: StartOptions): Promise<RunningServer> {
+export async function startServer({
+  dataDir,
+  port,
+  logFile,
+  deadline,
+  settings = {},
+}: StartOptions): Promise<RunningServer> {
   const { postgres } = await binaries();
   const log = openSync(logFile, 'w', 0o600);
   let exited: string | undefined;
   try {
-    const flags = Object.entries({ listen_addresses: '127.0.0.1', unix_socket_directories: '', ...settings }).flatMap(([name, value]) => [
-      '-c',
-      `${name}=${value}`,
-    ]);
+    const flags = Object.entries({ listen_addresses: '127.0.0.1', unix_socket_directories: '', ...settings }).flatMap(
+      ([name, value]) => ['-c', `${name}=${value}`],
+    );
     const child = spawn(postgres, ['-D', dataDir, '-p', String(port), ...flags], {
       detached: true,
       stdio: ['ignore', log, log],
       // It needs no secret of ours; LC_MESSAGES=C keeps a failure's words greppable.
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_MESSAGES: 'C', ...(process.env.TZ !== undefined && { TZ: process.env.TZ }) },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        LC_MESSAGES: 'C',
+        ...(process.env.TZ !== undefined && { TZ: process.env.TZ }),
+      },
       ...postgresUser(),
     });
     child.once('exit', (code, signal) => (exited = `it exited (${signal ?? `code ${code}`})`));
@@ -173,5 +190,6 @@ export async function stopServer(dataDir: string, deadline: number): Promise<voi
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return;
     throw error;
   }
-  if (!(await serverGone(dataDir, deadline))) throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) did not stop`);
+  if (!(await serverGone(dataDir, deadline)))
+    throw new Error(`The embedded PostgreSQL in ${dataDir} (pid ${server.pid}) did not stop`);
 }

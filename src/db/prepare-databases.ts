@@ -14,7 +14,10 @@ export interface ResolvedDatabases {
 }
 
 /** The configured URLs, or the embedded PostgreSQL under .data/ (joined, or started) when none are configured. */
-export async function resolveDatabases(env: Pick<Env, 'databases' | 'embeddedPostgres'>, logger: Logger): Promise<ResolvedDatabases> {
+export async function resolveDatabases(
+  env: Pick<Env, 'databases' | 'embeddedPostgres'>,
+  logger: Logger,
+): Promise<ResolvedDatabases> {
   if (env.databases) return { urls: env.databases, embedded: undefined };
   const embedded = await useEmbeddedPostgres({ ...env.embeddedPostgres, logger });
   return {

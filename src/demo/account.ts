@@ -18,7 +18,8 @@ export const DEMO_ACCOUNT = {
 } as const;
 
 /** How a person reads the demo log-in, in the log and on the console. */
-export const demoLogIn = (): string => `Demo creator: log in as ${DEMO_ACCOUNT.email} with the password ${DEMO_ACCOUNT.password}`;
+export const demoLogIn = (): string =>
+  `Demo creator: log in as ${DEMO_ACCOUNT.email} with the password ${DEMO_ACCOUNT.password}`;
 
 /**
  * Asks the identity component to register the demo creator, as the register form would,
@@ -28,13 +29,21 @@ export const demoLogIn = (): string => `Demo creator: log in as ${DEMO_ACCOUNT.e
  * (VerifyEmail, handled after the Register in the same stream): the demo creator can upload at
  * once. Without them (the seed CLI with no COOKIE_SECRET), its welcome email in MAIL_DIR has the link.
  */
-export async function requestDemoAccount(messageStore: MessageStore, bcryptCost: number, accountLinks?: AccountLinks): Promise<WrittenMessage[]> {
+export async function requestDemoAccount(
+  messageStore: MessageStore,
+  bcryptCost: number,
+  accountLinks?: AccountLinks,
+): Promise<WrittenMessage[]> {
   const stream = identityCommandStreamName(DEMO_ACCOUNT.userId);
   if ((await messageStore.streamVersion(stream)) >= 0) return [];
   const command: Extract<IdentityCommand, { type: 'Register' }> = {
     id: randomUUID(),
     type: 'Register',
-    data: { userId: DEMO_ACCOUNT.userId, email: DEMO_ACCOUNT.email, passwordHash: await bcrypt.hash(DEMO_ACCOUNT.password, bcryptCost) },
+    data: {
+      userId: DEMO_ACCOUNT.userId,
+      email: DEMO_ACCOUNT.email,
+      passwordHash: await bcrypt.hash(DEMO_ACCOUNT.password, bcryptCost),
+    },
     metadata: { traceId: randomUUID(), userId: DEMO_ACCOUNT.userId },
   };
   try {

@@ -83,7 +83,9 @@ async function publishSample(deps: SeedDemoDeps, sample: SampleVideo, workDir: s
  */
 export async function seedDemo(deps: SeedDemoDeps): Promise<DemoSeeding> {
   const { messageStore, logger, onlyIntoEmptyStore = true } = deps;
-  const versions = await Promise.all(SAMPLE_VIDEOS.map((sample) => messageStore.streamVersion(videoPublishingCommandStreamName(sample.videoId))));
+  const versions = await Promise.all(
+    SAMPLE_VIDEOS.map((sample) => messageStore.streamVersion(videoPublishingCommandStreamName(sample.videoId))),
+  );
   const begun = versions.some((version) => version >= 0);
   if (onlyIntoEmptyStore && !begun && (await storeHasVideos(messageStore))) {
     logger.debug('demo content not seeded: the store has videos');
@@ -99,6 +101,7 @@ export async function seedDemo(deps: SeedDemoDeps): Promise<DemoSeeding> {
     await rm(workDir, { recursive: true, force: true });
   }
   const published = written.filter((message) => message.type === 'PublishVideo').length;
-  if (published > 0) logger.info({ videos: published }, 'demo videos sent for publishing; they appear in the catalog once transcoded');
+  if (published > 0)
+    logger.info({ videos: published }, 'demo videos sent for publishing; they appear in the catalog once transcoded');
   return { written };
 }

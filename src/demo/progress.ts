@@ -38,7 +38,13 @@ export function createSeedingProgress(now: () => number = Date.now): SeedingProg
 }
 
 // The last of these in a sample's stream says where it stands; none yet: it is still converting.
-const OUTCOMES = new Set(['VideoPublished', 'VideoPublishingFailed', 'VideoPublishingRejected', 'VideoUnpublished', 'VideoTakenDown']);
+const OUTCOMES = new Set([
+  'VideoPublished',
+  'VideoPublishingFailed',
+  'VideoPublishingRejected',
+  'VideoUnpublished',
+  'VideoTakenDown',
+]);
 
 /** Still on its way to the catalog: no outcome yet, or published and the catalog not caught up. */
 async function onItsWay(messageStore: MessageStore, videoId: string): Promise<boolean> {
@@ -61,7 +67,11 @@ export const PREPARING_PATIENCE_MS = 10 * 60_000;
  * has failed or been withdrawn, or once PREPARING_PATIENCE_MS have passed since the seeder:
  * then the empty catalog is the truth, and the page says so.
  */
-export function demoPreparing(seeding: SeedingProgress, messageStore: MessageStore, now: () => number = Date.now): () => Promise<boolean> {
+export function demoPreparing(
+  seeding: SeedingProgress,
+  messageStore: MessageStore,
+  now: () => number = Date.now,
+): () => Promise<boolean> {
   let settled = false;
   return async () => {
     const state = seeding.state();

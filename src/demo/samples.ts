@@ -14,7 +14,10 @@ export interface SampleVideo {
   readonly toneHz: number;
 }
 
-const sample = (slug: string, rest: Omit<SampleVideo, 'videoId'>): SampleVideo => ({ videoId: uuidV5(`video/${slug}`, DEMO_NAMESPACE), ...rest });
+const sample = (slug: string, rest: Omit<SampleVideo, 'videoId'>): SampleVideo => ({
+  videoId: uuidV5(`video/${slug}`, DEMO_NAMESPACE),
+  ...rest,
+});
 
 /** Three short test patterns, each of its own colours and tone: made on the spot, nothing downloaded. */
 export const SAMPLE_VIDEOS: readonly SampleVideo[] = [

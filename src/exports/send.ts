@@ -39,7 +39,15 @@ interface SendExport {
  * than the database. Returns the count, or undefined if the client went away first (then
  * nothing is recorded: no export was made).
  */
-export async function sendExport({ res, writer, filename, about, first, rest, completed }: SendExport): Promise<number | undefined> {
+export async function sendExport({
+  res,
+  writer,
+  filename,
+  about,
+  first,
+  rest,
+  completed,
+}: SendExport): Promise<number | undefined> {
   // The first batch took a query: the client may have left meanwhile.
   if (gone(res)) return undefined;
   res.status(200);

@@ -30,15 +30,32 @@ interface StreamExport {
  * portal's exports and a user's "download my data" are both this one function, differing only in
  * what they are of and how each message is shown.
  */
-export async function streamExport({ pool, logger, req, res, subject, format, show, completed, whenEmpty }: StreamExport): Promise<void> {
+export async function streamExport({
+  pool,
+  logger,
+  req,
+  res,
+  subject,
+  format,
+  show,
+  completed,
+  whenEmpty,
+}: StreamExport): Promise<void> {
   const shown = (batch: readonly StoredMessage[]): Promise<StoredMessage[]> => Promise.all(batch.map(show));
-  async function* shownBatches(batches: AsyncIterable<readonly StoredMessage[]>): AsyncGenerator<readonly StoredMessage[]> {
+  async function* shownBatches(
+    batches: AsyncIterable<readonly StoredMessage[]>,
+  ): AsyncGenerator<readonly StoredMessage[]> {
     for await (const batch of batches) yield await shown(batch);
   }
   const batches = exportBatches(pool, subject.scan);
   const first = await batches.next();
   if (first.done && whenEmpty) return whenEmpty();
-  const about = { kind: subject.kind, subject: subject.subject, upToGlobalPosition: subject.scan.upTo, exportedAt: new Date().toISOString() };
+  const about = {
+    kind: subject.kind,
+    subject: subject.subject,
+    upToGlobalPosition: subject.scan.upTo,
+    exportedAt: new Date().toISOString(),
+  };
   try {
     await sendExport({
       res,

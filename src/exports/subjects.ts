@@ -1,7 +1,12 @@
 import type pg from 'pg';
 import { positionAtTime } from '../message-queries/position-at-time.ts';
 import type { ExportScan } from '../message-queries/export-batches.ts';
-import { categoryCondition, traceCondition, userCondition, videoCondition } from '../message-queries/export-conditions.ts';
+import {
+  categoryCondition,
+  traceCondition,
+  userCondition,
+  videoCondition,
+} from '../message-queries/export-conditions.ts';
 
 /** What one export covers: named as ExportMade names it, and the scan that reads it. */
 export interface ExportSubject {
@@ -44,14 +49,24 @@ export function videoExport(videoId: string, upTo: number): ExportSubject {
 
 /** Every message of one trace, from the whole store (a page may look only near a position; an export is complete). */
 export function traceExport(traceId: string, upTo: number): ExportSubject {
-  return { kind: 'trace', subject: traceId, filename: `trace-${fileSafe(traceId)}`, scan: { ...traceCondition(traceId), after: 0, upTo } };
+  return {
+    kind: 'trace',
+    subject: traceId,
+    filename: `trace-${fileSafe(traceId)}`,
+    scan: { ...traceCondition(traceId), after: 0, upTo },
+  };
 }
 
 /**
  * A category over a time range, along Message DB's category index: the range becomes global
  * positions (see src/message-queries/position-at-time.ts), and the exact times are checked as well.
  */
-export async function categoryExport(pool: pg.Pool, category: string, range: { from?: Date; to?: Date }, head: number): Promise<ExportSubject> {
+export async function categoryExport(
+  pool: pg.Pool,
+  category: string,
+  range: { from?: Date; to?: Date },
+  head: number,
+): Promise<ExportSubject> {
   const after = range.from === undefined ? 0 : ((await positionAtTime(pool, range.from)) ?? 1) - 1;
   const before = range.to === undefined ? head + 1 : ((await positionAtTime(pool, range.to)) ?? head + 1);
   const span = `${range.from?.toISOString() ?? 'start'}..${range.to?.toISOString() ?? 'now'}`;

@@ -18,7 +18,12 @@ export async function readRecordsAt(pool: pg.Pool, globalPositions: readonly num
 }
 
 /** Up to `limit` messages after global position `after` and at most `upTo`, in global order (a keyset page). */
-export async function readRecordsAfter(pool: pg.Pool, after: number, upTo: number, limit: number): Promise<AuditRecord[]> {
+export async function readRecordsAfter(
+  pool: pg.Pool,
+  after: number,
+  upTo: number,
+  limit: number,
+): Promise<AuditRecord[]> {
   // No upper bound in SQL, and the text built only for the rows the limit keeps: with a bound,
   // a table without fresh statistics gets a plan that renders every row up to it, per page.
   const result = await pool.query<RawMessageRow>(
@@ -32,7 +37,10 @@ export async function readRecordsAfter(pool: pg.Pool, after: number, upTo: numbe
 
 /** How many messages lie above `after`: those the chain has not covered yet. */
 export async function countRecordsAfter(pool: pg.Pool, after: number): Promise<number> {
-  const result = await pool.query<{ count: string }>('SELECT count(*) AS count FROM message_store.messages WHERE global_position > $1', [after]);
+  const result = await pool.query<{ count: string }>(
+    'SELECT count(*) AS count FROM message_store.messages WHERE global_position > $1',
+    [after],
+  );
   return Number(result.rows[0]?.count ?? 0);
 }
 

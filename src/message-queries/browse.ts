@@ -60,13 +60,14 @@ interface Plan {
   readonly floor: number | undefined;
 }
 
-const where = (conditions: readonly string[]): string => (conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '');
+const where = (conditions: readonly string[]): string =>
+  conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
 
 async function positionInStream(pool: pg.Pool, stream: string, globalPosition: number): Promise<number | undefined> {
-  const result = await pool.query<{ position: string }>('SELECT position FROM messages WHERE global_position = $1 AND stream_name = $2', [
-    globalPosition,
-    stream,
-  ]);
+  const result = await pool.query<{ position: string }>(
+    'SELECT position FROM messages WHERE global_position = $1 AND stream_name = $2',
+    [globalPosition, stream],
+  );
   const position = result.rows[0]?.position;
   return position === undefined ? undefined : Number(position);
 }
@@ -114,7 +115,11 @@ async function plan(pool: pg.Pool, { filters, before, showBookkeeping }: BrowseQ
 const EMPTY: BrowsePage = { messages: [], older: undefined, searched: undefined };
 
 /** One page of the message browser, newest first, by keyset on the global position. */
-export async function browseMessages(pool: pg.Pool, query: BrowseQuery, { pageSize = 50, window = SCAN_WINDOW }: BrowseOptions = {}): Promise<BrowsePage> {
+export async function browseMessages(
+  pool: pg.Pool,
+  query: BrowseQuery,
+  { pageSize = 50, window = SCAN_WINDOW }: BrowseOptions = {},
+): Promise<BrowsePage> {
   const chosen = await plan(pool, query);
   if (!chosen) return EMPTY;
   if (chosen.residual.length === 0) {
@@ -125,7 +130,9 @@ export async function browseMessages(pool: pg.Pool, query: BrowseQuery, { pageSi
     );
     return pageOf(result.rows.map(toSummary), pageSize);
   }
-  return chosen.byStream ? streamWindow(pool, chosen, pageSize, window) : positionWindow(pool, chosen, pageSize, window);
+  return chosen.byStream
+    ? streamWindow(pool, chosen, pageSize, window)
+    : positionWindow(pool, chosen, pageSize, window);
 }
 
 function pageOf(rows: readonly MessageSummary[], pageSize: number): BrowsePage {
@@ -140,10 +147,18 @@ function pageOf(rows: readonly MessageSummary[], pageSize: number): BrowsePage {
  * is not full, the next page starts at the path's next message below the span, found by the
  * index, so a rare category crosses empty stretches in one step.
  */
-async function positionWindow(pool: pg.Pool, { indexed, residual, values, indexedValues, floor }: Plan, pageSize: number, window: number): Promise<BrowsePage> {
+async function positionWindow(
+  pool: pg.Pool,
+  { indexed, residual, values, indexedValues, floor }: Plan,
+  pageSize: number,
+  window: number,
+): Promise<BrowsePage> {
   const pathValues = values.slice(0, indexedValues);
   // The span starts at the path's newest message below the cursor (and the time range's end).
-  const newest = await pool.query<{ newest: string | null }>(`SELECT max(global_position) AS newest FROM messages ${where(indexed)}`, pathValues);
+  const newest = await pool.query<{ newest: string | null }>(
+    `SELECT max(global_position) AS newest FROM messages ${where(indexed)}`,
+    pathValues,
+  );
   const head = newest.rows[0]?.newest;
   if (head === null || head === undefined) return EMPTY;
   const top = Number(head) + 1;
@@ -168,13 +183,17 @@ async function positionWindow(pool: pg.Pool, { indexed, residual, values, indexe
  * Along a stream's index: the window is `window` of its messages below the cursor, read in
  * position order (a stream's messages are its own, so there is no empty stretch to cross).
  */
-async function streamWindow(pool: pg.Pool, { indexed, residual, values, indexedValues }: Plan, pageSize: number, window: number): Promise<BrowsePage> {
+async function streamWindow(
+  pool: pg.Pool,
+  { indexed, residual, values, indexedValues }: Plan,
+  pageSize: number,
+  window: number,
+): Promise<BrowsePage> {
   const scan = `SELECT ${SUMMARY_COLUMNS} FROM messages ${where(indexed)} ORDER BY position DESC LIMIT $${values.length + 2}`;
-  const result = await pool.query<SummaryRow>(`SELECT * FROM (${scan}) w ${where(residual)} ORDER BY position DESC LIMIT $${values.length + 1}`, [
-    ...values,
-    pageSize + 1,
-    window,
-  ]);
+  const result = await pool.query<SummaryRow>(
+    `SELECT * FROM (${scan}) w ${where(residual)} ORDER BY position DESC LIMIT $${values.length + 1}`,
+    [...values, pageSize + 1, window],
+  );
   const rows = result.rows.map(toSummary);
   if (rows.length > pageSize) return pageOf(rows, pageSize);
   const extent = await pool.query<{ scanned: string; low: string | null; high: string | null }>(
@@ -183,6 +202,7 @@ async function streamWindow(pool: pg.Pool, { indexed, residual, values, indexedV
     [...values.slice(0, indexedValues), window],
   );
   const { scanned, low, high } = extent.rows[0] ?? { scanned: '0', low: null, high: null };
-  if (Number(scanned) < window || low === null || high === null) return { messages: rows, older: undefined, searched: undefined };
+  if (Number(scanned) < window || low === null || high === null)
+    return { messages: rows, older: undefined, searched: undefined };
   return { messages: rows, older: Number(low), searched: { from: Number(low), to: Number(high) } };
 }

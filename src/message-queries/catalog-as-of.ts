@@ -12,7 +12,9 @@ export interface CatalogCounts {
 
 /** The SQL condition for "up to the point" on the messages table, and its parameter. */
 function upTo(point: Point): { readonly condition: string; readonly value: number | Date } {
-  return point.kind === 'position' ? { condition: 'global_position <= $2', value: point.globalPosition } : { condition: 'time <= $2', value: point.time };
+  return point.kind === 'position'
+    ? { condition: 'global_position <= $2', value: point.globalPosition }
+    : { condition: 'time <= $2', value: point.time };
 }
 
 /**
@@ -34,10 +36,10 @@ export async function catalogCountsAsOf(pool: pg.Pool, point: Point): Promise<Ca
        ) latest WHERE type = 'VideoPublished'`,
       [VIDEO_PUBLISHING_CATEGORY, time],
     ),
-    pool.query<{ count: string }>(`SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1 AND type = 'VideoViewed' AND ${condition}`, [
-      VIEWING_CATEGORY,
-      time,
-    ]),
+    pool.query<{ count: string }>(
+      `SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1 AND type = 'VideoViewed' AND ${condition}`,
+      [VIEWING_CATEGORY, time],
+    ),
   ]);
   return { publishedVideos: Number(published.rows[0]?.count ?? 0), views: Number(views.rows[0]?.count ?? 0) };
 }

@@ -18,6 +18,8 @@ export async function countMessages(pool: pg.Pool, category: string): Promise<nu
   const result =
     category === ALL_CATEGORIES
       ? await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages')
-      : await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [category]);
+      : await pool.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [
+          category,
+        ]);
   return Number(result.rows[0]?.count ?? 0);
 }

@@ -18,7 +18,11 @@ export interface ExportScan extends ExportCondition {
  * the last row of the one before, so memory stays at one batch and no cursor or transaction is
  * held open while the response drains to a slow client.
  */
-export async function* exportBatches(pool: pg.Pool, { condition, values, after, upTo }: ExportScan, batchSize = EXPORT_BATCH): AsyncGenerator<StoredMessage[]> {
+export async function* exportBatches(
+  pool: pg.Pool,
+  { condition, values, after, upTo }: ExportScan,
+  batchSize = EXPORT_BATCH,
+): AsyncGenerator<StoredMessage[]> {
   const n = values.length;
   let last = after;
   for (;;) {

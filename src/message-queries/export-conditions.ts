@@ -8,19 +8,29 @@ export interface ExportCondition {
 const STREAM_ID = `split_part(substr(stream_name, strpos(stream_name, '-') + 1), '+', 1)`;
 
 /** Every message in a stream whose id is the user's, and every message whose metadata names them. */
-export const userCondition = (userId: string): ExportCondition => ({ condition: `${STREAM_ID} = $1 OR metadata->>'userId' = $1`, values: [userId] });
+export const userCondition = (userId: string): ExportCondition => ({
+  condition: `${STREAM_ID} = $1 OR metadata->>'userId' = $1`,
+  values: [userId],
+});
 
 /** Every message in a stream whose id is the video's. */
-export const videoCondition = (videoId: string): ExportCondition => ({ condition: `${STREAM_ID} = $1`, values: [videoId] });
+export const videoCondition = (videoId: string): ExportCondition => ({
+  condition: `${STREAM_ID} = $1`,
+  values: [videoId],
+});
 
 /** Every message of one trace. */
-export const traceCondition = (traceId: string): ExportCondition => ({ condition: `metadata->>'traceId' = $1`, values: [traceId] });
+export const traceCondition = (traceId: string): ExportCondition => ({
+  condition: `metadata->>'traceId' = $1`,
+  values: [traceId],
+});
 
 /** A category, at or after `from` and before `to` by the messages' own times (UTC). */
 export function categoryCondition(category: string, range: { from?: Date; to?: Date }): ExportCondition {
   const values: unknown[] = [category];
   let condition = 'category(stream_name) = $1';
-  if (range.from) condition += ` AND time >= ($${values.push(range.from.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
+  if (range.from)
+    condition += ` AND time >= ($${values.push(range.from.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
   if (range.to) condition += ` AND time < ($${values.push(range.to.toISOString())}::timestamptz AT TIME ZONE 'UTC')`;
   return { condition, values };
 }

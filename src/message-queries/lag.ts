@@ -20,7 +20,12 @@ export interface CategoryLag {
  * short index scan however large the store. A member of a consumer group is measured against
  * its own streams, with the filter Message DB applies when it reads for that member.
  */
-export async function categoryLag(pool: pg.Pool, category: string, position: number, group: ConsumerGroup): Promise<CategoryLag> {
+export async function categoryLag(
+  pool: pg.Pool,
+  category: string,
+  position: number,
+  group: ConsumerGroup,
+): Promise<CategoryLag> {
   // Every parameter must appear in the statement: reading all categories, $1 is null and the test always true.
   const inCategory = category === ALL_CATEGORIES ? '$1::text IS NULL' : 'category(stream_name) = $1';
   const inGroup = '($3::bigint = 1 OR MOD(@hash_64(cardinal_id(stream_name)), $3::bigint) = $4::bigint)';
@@ -36,5 +41,9 @@ export async function categoryLag(pool: pg.Pool, category: string, position: num
     [category === ALL_CATEGORIES ? null : category, position, group.size, group.member, LAG_COUNT_LIMIT + 1],
   );
   const row = result.rows[0];
-  return { head: Number(row?.head ?? 0), behind: Number(row?.behind ?? 0), waitingSeconds: Math.max(0, row?.waiting_seconds ?? 0) };
+  return {
+    head: Number(row?.head ?? 0),
+    behind: Number(row?.behind ?? 0),
+    waitingSeconds: Math.max(0, row?.waiting_seconds ?? 0),
+  };
 }

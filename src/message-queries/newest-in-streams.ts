@@ -13,7 +13,12 @@ export interface MessageHeading {
  * each stream read newest first through Message DB's (stream_name, position) index, so a page
  * costs the same however long the streams. Message DB reads one stream at a time, forwards.
  */
-export async function newestInStreams(pool: pg.Pool, streams: readonly string[], before: number | undefined, limit: number): Promise<MessageHeading[]> {
+export async function newestInStreams(
+  pool: pg.Pool,
+  streams: readonly string[],
+  before: number | undefined,
+  limit: number,
+): Promise<MessageHeading[]> {
   const beforeParam = streams.length + 1;
   const limitParam = streams.length + 2;
   const newest = (n: number) =>
@@ -26,5 +31,10 @@ export async function newestInStreams(pool: pg.Pool, streams: readonly string[],
       ORDER BY global_position DESC LIMIT $${limitParam}`,
     [...streams, before ?? null, limit],
   );
-  return result.rows.map((row) => ({ globalPosition: Number(row.global_position), time: row.time, type: row.type, streamName: row.stream_name }));
+  return result.rows.map((row) => ({
+    globalPosition: Number(row.global_position),
+    time: row.time,
+    type: row.type,
+    streamName: row.stream_name,
+  }));
 }

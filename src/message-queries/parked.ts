@@ -45,10 +45,10 @@ export async function pendingParkedMessage(pool: pg.Pool, globalPosition: number
 
 /** Is there a Parked message at this global position, settled or not? */
 export async function parkedMessageExists(pool: pg.Pool, globalPosition: number): Promise<boolean> {
-  const exists = await pool.query(`SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = $2`, [
-    globalPosition,
-    DEAD_LETTER_CATEGORY,
-  ]);
+  const exists = await pool.query(
+    `SELECT 1 FROM messages WHERE global_position = $1 AND type = 'Parked' AND category(stream_name) = $2`,
+    [globalPosition, DEAD_LETTER_CATEGORY],
+  );
   return exists.rowCount !== 0;
 }
 

@@ -15,13 +15,17 @@ import {
 const LISTED = 100;
 
 export async function loadMessage(pool: pg.Pool, globalPosition: number): Promise<StoredMessage | undefined> {
-  const result = await pool.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE global_position = $1`, [globalPosition]);
+  const result = await pool.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE global_position = $1`, [
+    globalPosition,
+  ]);
   const row = result.rows[0];
   return row ? toStoredMessage(row) : undefined;
 }
 
 export async function loadSummary(pool: pg.Pool, globalPosition: number): Promise<MessageSummary | undefined> {
-  const result = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position = $1`, [globalPosition]);
+  const result = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position = $1`, [
+    globalPosition,
+  ]);
   const row = result.rows[0];
   return row ? toSummary(row) : undefined;
 }
@@ -67,10 +71,10 @@ export async function relatedMessages(pool: pg.Pool, message: MessageSummary, wi
   const after = later.rows.map(toSummary);
   return {
     consequences: after.filter((row) => row.causedBy === at).slice(0, LISTED),
-    sameTrace: [...earlier.rows.reverse().map(toSummary), ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId)].slice(
-      0,
-      LISTED * 2,
-    ),
+    sameTrace: [
+      ...earlier.rows.reverse().map(toSummary),
+      ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId),
+    ].slice(0, LISTED * 2),
     searched: { from: Number(bounds.rows[0]?.low ?? at), to: Number(bounds.rows[0]?.high ?? at) },
   };
 }

@@ -69,6 +69,9 @@ export function toSummary(row: SummaryRow): MessageSummary {
 }
 
 export function toStoredMessage(row: MessageRow): StoredMessage {
-  const metadata = row.metadata !== null && typeof row.metadata === 'object' && !Array.isArray(row.metadata) ? (row.metadata as Record<string, unknown>) : {};
+  const metadata =
+    row.metadata !== null && typeof row.metadata === 'object' && !Array.isArray(row.metadata)
+      ? (row.metadata as Record<string, unknown>)
+      : {};
   return { ...toSummary(row), id: row.id, data: row.data, metadata };
 }

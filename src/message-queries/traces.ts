@@ -28,11 +28,15 @@ interface FoundTrace {
  */
 export async function findTrace(pool: pg.Pool, traceId: string, scope: TraceScope): Promise<FoundTrace> {
   if (scope.kind === 'all') {
-    const result = await pool.query<SummaryRow>(`SELECT ${SUMMARY_COLUMNS} FROM messages WHERE metadata->>'traceId' = $1 ORDER BY global_position LIMIT $2`, [
-      traceId,
-      TRACE_LIMIT + 1,
-    ]);
-    return { messages: result.rows.slice(0, TRACE_LIMIT).map(toSummary), searched: undefined, truncated: result.rows.length > TRACE_LIMIT };
+    const result = await pool.query<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE metadata->>'traceId' = $1 ORDER BY global_position LIMIT $2`,
+      [traceId, TRACE_LIMIT + 1],
+    );
+    return {
+      messages: result.rows.slice(0, TRACE_LIMIT).map(toSummary),
+      searched: undefined,
+      truncated: result.rows.length > TRACE_LIMIT,
+    };
   }
   const window = scope.window ?? SCAN_WINDOW;
   // Without a position to start from, the newest messages: a trace just made is looked at most.

@@ -16,7 +16,9 @@ export function follow<Type extends string, Data>(
   const carried: Metadata = {
     ...(source.metadata.traceId !== undefined && { traceId: source.metadata.traceId }),
     ...(source.metadata.userId !== undefined && { userId: source.metadata.userId }),
-    ...(source.metadata.correlationStreamName !== undefined && { correlationStreamName: source.metadata.correlationStreamName }),
+    ...(source.metadata.correlationStreamName !== undefined && {
+      correlationStreamName: source.metadata.correlationStreamName,
+    }),
     ...(source.metadata.replyStreamName !== undefined && { replyStreamName: source.metadata.replyStreamName }),
   };
   return {

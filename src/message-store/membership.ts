@@ -9,7 +9,8 @@ export interface ConsumerGroup {
 
 export const SOLE_MEMBER: ConsumerGroup = { member: 0, size: 1 };
 
-export type ClaimResult = { readonly ok: true; readonly claim: Claim } | { readonly ok: false; readonly reason: string };
+export type ClaimResult =
+  { readonly ok: true; readonly claim: Claim } | { readonly ok: false; readonly reason: string };
 
 export interface Claim {
   /** False once the session connection that held it is lost. */
@@ -79,7 +80,8 @@ export function createMembership(session: Session): Membership {
       if (!(await session.client())) return refuse('the message store is unreachable');
       let locked = false;
       try {
-        locked = (await run<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok')).rows[0]?.ok === true;
+        locked =
+          (await run<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok')).rows[0]?.ok === true;
         if (!locked) return refuse(`another process runs ${describe(memberKey)}`);
         // Holding our member, look for members of another size: they would read overlapping shares.
         const others = await run<{ member_key: string }>(
@@ -88,7 +90,9 @@ export function createMembership(session: Session): Membership {
               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND classid::text::bigint = $1 AND objid::text::bigint <> $2`,
         );
-        const clash = others.rows.map((row) => Number(row.member_key)).find((key) => Math.floor(key / 65_536) !== group.size);
+        const clash = others.rows
+          .map((row) => Number(row.member_key))
+          .find((key) => Math.floor(key / 65_536) !== group.size);
         if (clash !== undefined) {
           await run('SELECT pg_advisory_unlock($1::int, $2::int)');
           return refuse(`another process runs ${describe(clash)}: every member must use one group size`);
@@ -111,7 +115,9 @@ export function createMembership(session: Session): Membership {
             if (!state.held) return;
             state.held = false;
             held.delete(name);
-            await session.query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey]).catch(() => undefined);
+            await session
+              .query('SELECT pg_advisory_unlock($1::int, $2::int)', [subscriberKey, memberKey])
+              .catch(() => undefined);
           },
         },
       };

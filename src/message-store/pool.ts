@@ -8,7 +8,9 @@ const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
 // rather than letting pg guess the process's local zone.
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMP_WITHOUT_TIME_ZONE ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    oid === TIMESTAMP_WITHOUT_TIME_ZONE
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 /**
@@ -53,7 +55,10 @@ export interface MessageStorePoolOptions {
   readonly limits?: ConnectionLimits;
 }
 
-export function createMessageStorePool(url: string, { logger, max = DEFAULT_POOL_MAX, limits }: MessageStorePoolOptions): pg.Pool {
+export function createMessageStorePool(
+  url: string,
+  { logger, max = DEFAULT_POOL_MAX, limits }: MessageStorePoolOptions,
+): pg.Pool {
   const pool = new pg.Pool({ ...messageStoreConnectionConfig(url, limits), max });
   // An idle client that errors (the server restarts, say) must not crash the process.
   pool.on('error', (error) => logger.warn({ err: error }, 'message store connection lost'));

@@ -5,7 +5,11 @@ import type { CategoryReadOptions, Projection, RawMessage, StreamReadOptions } f
 
 const DEFAULT_BATCH = 1000;
 
-export async function readStream(pool: pg.Pool, stream: string, options: StreamReadOptions = {}): Promise<RawMessage[]> {
+export async function readStream(
+  pool: pg.Pool,
+  stream: string,
+  options: StreamReadOptions = {},
+): Promise<RawMessage[]> {
   assertStreamName(stream);
   const result = await pool.query<MessageRow>('SELECT * FROM get_stream_messages($1, $2, $3)', [
     stream,
@@ -15,7 +19,11 @@ export async function readStream(pool: pg.Pool, stream: string, options: StreamR
   return result.rows.map(fromRow);
 }
 
-export async function readCategory(pool: pg.Pool, category: string, options: CategoryReadOptions = {}): Promise<RawMessage[]> {
+export async function readCategory(
+  pool: pg.Pool,
+  category: string,
+  options: CategoryReadOptions = {},
+): Promise<RawMessage[]> {
   assertCategory(category);
   if (options.correlation !== undefined) assertCategory(options.correlation);
   const group = options.consumerGroup;
@@ -47,7 +55,11 @@ export async function streamVersion(pool: pg.Pool, stream: string): Promise<numb
 }
 
 /** Folds a whole stream into an entity; the version is what a later write should expect. */
-export async function project<State>(pool: pg.Pool, stream: string, projection: Projection<State>): Promise<{ state: State; version: number }> {
+export async function project<State>(
+  pool: pg.Pool,
+  stream: string,
+  projection: Projection<State>,
+): Promise<{ state: State; version: number }> {
   let state = projection.init();
   let version = -1;
   for (;;) {

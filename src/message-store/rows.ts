@@ -12,7 +12,13 @@ export interface MessageRow {
   time: Date | string;
 }
 
-const STRING_KEYS = ['traceId', 'causationMessageStreamName', 'correlationStreamName', 'replyStreamName', 'schemaVersion'] as const;
+const STRING_KEYS = [
+  'traceId',
+  'causationMessageStreamName',
+  'correlationStreamName',
+  'replyStreamName',
+  'schemaVersion',
+] as const;
 const NUMBER_KEYS = ['causationMessagePosition', 'causationMessageGlobalPosition'] as const;
 
 function parseJson(text: string | null): unknown {
@@ -33,7 +39,8 @@ function parseMetadata(value: unknown): Metadata {
   if (typeof source.userId === 'string' || source.userId === null) metadata.userId = source.userId;
   // A version of another type (3, null, {}) is kept as text for the version registry to judge,
   // not dropped: dropped, it would read as version 1 and be upcast as if it were.
-  if (source.schemaVersion !== undefined && typeof source.schemaVersion !== 'string') metadata.schemaVersion = JSON.stringify(source.schemaVersion);
+  if (source.schemaVersion !== undefined && typeof source.schemaVersion !== 'string')
+    metadata.schemaVersion = JSON.stringify(source.schemaVersion);
   return metadata as Metadata;
 }
 

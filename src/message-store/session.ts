@@ -53,7 +53,10 @@ export function createSession(config: pg.ClientConfig, logger: Logger): Session 
   }
 
   let queue: Promise<unknown> = Promise.resolve();
-  async function query<Row extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row> | undefined> {
+  async function query<Row extends pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<Row> | undefined> {
     const client = current ?? (await connect());
     if (!client) return undefined;
     const run = queue.then(() => client.query<Row>(text, values));

@@ -36,10 +36,12 @@ function validated(evolutions: readonly Evolution[]): Map<string, Evolution & { 
   const byType = new Map<string, Evolution & { readonly currentNumber: number }>();
   for (const evolution of evolutions) {
     const currentNumber = versionNumber(evolution.current);
-    if (currentNumber === undefined) throw new Error(`${evolution.type}: current version ${JSON.stringify(evolution.current)} is not a whole number`);
+    if (currentNumber === undefined)
+      throw new Error(`${evolution.type}: current version ${JSON.stringify(evolution.current)} is not a whole number`);
     if (byType.has(evolution.type)) throw new Error(`${evolution.type}: more than one evolution`);
     for (let from = 1; from < currentNumber; from += 1) {
-      if (!Object.hasOwn(evolution.steps, String(from))) throw new Error(`${evolution.type}: no step from version ${from}`);
+      if (!Object.hasOwn(evolution.steps, String(from)))
+        throw new Error(`${evolution.type}: no step from version ${from}`);
     }
     for (const from of Object.keys(evolution.steps)) {
       const number = versionNumber(from);
@@ -61,9 +63,18 @@ export function createVersionRegistry(evolutions: readonly Evolution[]): Version
       // Messages written before versions were stamped are the first version.
       const written = message.metadata.schemaVersion ?? INITIAL;
       const from = versionNumber(written);
-      if (from === undefined) throw new MessageDataError(message.id, message.type, `schemaVersion ${JSON.stringify(written)} is not a version`);
+      if (from === undefined)
+        throw new MessageDataError(
+          message.id,
+          message.type,
+          `schemaVersion ${JSON.stringify(written)} is not a version`,
+        );
       if (from > current) {
-        throw new MessageDataError(message.id, message.type, `schemaVersion ${written} is newer than this code reads (${current}); a later release wrote it`);
+        throw new MessageDataError(
+          message.id,
+          message.type,
+          `schemaVersion ${written} is newer than this code reads (${current}); a later release wrote it`,
+        );
       }
       if (!evolution || from === current) return message;
       let data = message.data;

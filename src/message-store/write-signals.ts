@@ -133,7 +133,8 @@ export function createWriteSignals(session: Session, logger: Logger, instanceId:
         const categories = [...pending];
         pending.clear();
         lastNotify = performance.now();
-        for (const payload of payloads(categories)) await session.query('SELECT pg_notify($1, $2)', [WRITE_CHANNEL, payload]);
+        for (const payload of payloads(categories))
+          await session.query('SELECT pg_notify($1, $2)', [WRITE_CHANNEL, payload]);
       }
     } catch (error) {
       logger.warn({ err: error }, 'could not tell other processes of a write; they will poll');

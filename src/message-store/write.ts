@@ -25,7 +25,10 @@ function isPgError(error: unknown): error is Error & { code?: string; constraint
 }
 
 async function findWritten(pool: pg.Pool, id: string): Promise<{ streamName: string; position: number } | undefined> {
-  const result = await pool.query<{ stream_name: string; position: string }>('SELECT stream_name, position FROM message_store.messages WHERE id = $1', [id]);
+  const result = await pool.query<{ stream_name: string; position: string }>(
+    'SELECT stream_name, position FROM message_store.messages WHERE id = $1',
+    [id],
+  );
   const row = result.rows[0];
   return row ? { streamName: row.stream_name, position: Number(row.position) } : undefined;
 }
@@ -45,7 +48,10 @@ export async function writeMessage(
 ): Promise<number> {
   assertStreamName(stream);
   // Every message says which shape its data has, so a later release can read it (versions.ts).
-  const metadata = { ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) };
+  const metadata = {
+    ...message.metadata,
+    schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type),
+  };
   try {
     const result = await pool.query<{ position: string }>('SELECT write_message($1, $2, $3, $4, $5, $6) AS position', [
       message.id,

@@ -115,7 +115,9 @@ export function redactForDisplay(value: unknown): unknown {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
   if (Array.isArray(value)) return value.map((item) => redactForDisplay(item));
   if (typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, field]) => [key, redactField(key, field)]));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, field]) => [key, redactField(key, field)]),
+    );
   }
   return value === undefined ? null : redactText(String(value));
 }

@@ -31,7 +31,12 @@ export function sealWith(key: Buffer, value: string): Sealed {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const data = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
-  return { sealed: 'v1', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
+  return {
+    sealed: 'v1',
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+    data: data.toString('base64'),
+  };
 }
 
 /** A sealed value that does not open with its user's key: altered in the store, or sealed with another key. */
@@ -46,7 +51,10 @@ export function openWith(key: Buffer, value: Sealed): string {
     decipher.setAuthTag(Buffer.from(value.tag, 'base64'));
     return Buffer.concat([decipher.update(Buffer.from(value.data, 'base64')), decipher.final()]).toString('utf8');
   } catch (error) {
-    throw new SealBrokenError("the sealed value does not open with its user's key: altered in the store, or sealed with another key", { cause: error });
+    throw new SealBrokenError(
+      "the sealed value does not open with its user's key: altered in the store, or sealed with another key",
+      { cause: error },
+    );
   }
 }
 
@@ -65,7 +73,8 @@ export async function openMessageField(
   try {
     return await personalData.open(userId, value);
   } catch (error) {
-    if (error instanceof SealBrokenError) throw new MessageDataError(message.id, message.type, `${field}: ${error.message}`);
+    if (error instanceof SealBrokenError)
+      throw new MessageDataError(message.id, message.type, `${field}: ${error.message}`);
     throw error;
   }
 }
@@ -91,7 +100,10 @@ interface KeyRow {
  */
 export const plainOnlyPersonalData: PersonalData = {
   seal: () => Promise.reject(new Error('no key store: cannot seal personal data')),
-  open: (_userId, value) => (typeof value === 'string' ? Promise.resolve(value) : Promise.reject(new Error('no key store: cannot open sealed personal data'))),
+  open: (_userId, value) =>
+    typeof value === 'string'
+      ? Promise.resolve(value)
+      : Promise.reject(new Error('no key store: cannot open sealed personal data')),
   erase: () => Promise.reject(new Error('no key store: cannot erase')),
   isErased: () => Promise.resolve(false),
 };
@@ -119,7 +131,10 @@ export const erasedSql = (userIdColumn: string): string =>
   `exists (select 1 from ${KEYS_TABLE} k where k.user_id = ${userIdColumn} and k.erased_at is not null)`;
 
 export function erasureOf(db: Knex, userIdColumn: string): Knex.QueryBuilder {
-  return db(KEYS_TABLE).select(db.raw('1')).whereNotNull('erased_at').where(`${KEYS_TABLE}.user_id`, db.ref(userIdColumn));
+  return db(KEYS_TABLE)
+    .select(db.raw('1'))
+    .whereNotNull('erased_at')
+    .where(`${KEYS_TABLE}.user_id`, db.ref(userIdColumn));
 }
 
 /**
@@ -128,7 +143,8 @@ export function erasureOf(db: Knex, userIdColumn: string): Knex.QueryBuilder {
  * an erasure committed meanwhile is not seen.
  */
 export function createPersonalData(db: Knex, { remember = false }: { readonly remember?: boolean } = {}): PersonalData {
-  const read = async (userId: string): Promise<KeyRow | undefined> => db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
+  const read = async (userId: string): Promise<KeyRow | undefined> =>
+    db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
   const remembered = new Map<string, Promise<KeyRow | undefined>>();
   const keyOf = (userId: string): Promise<KeyRow | undefined> => {
     if (!remember) return read(userId);

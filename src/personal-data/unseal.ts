@@ -30,7 +30,8 @@ export async function openSealedFields(
   const opened = await Promise.all(
     Object.entries(fields).map(async ([key, value]): Promise<[string, unknown]> => {
       if (!isSealed(value)) return [key, value];
-      if (owner === undefined || (onlyFor !== undefined && owner !== onlyFor)) return [key, keepUnopened ? value : SEALED];
+      if (owner === undefined || (onlyFor !== undefined && owner !== onlyFor))
+        return [key, keepUnopened ? value : SEALED];
       try {
         const opened = await personalData.open(owner, value);
         return [key, opened ?? (keepUnopened ? value : ERASED)];

@@ -82,7 +82,10 @@ export class RebuildTakenOverError extends Error {
  * Claims the projection's row for a new run: refused while another run is moving, so two
  * rebuilds never share a shadow. A run that stopped moving long ago died, and is replaced.
  */
-export async function claimRun(db: Knex, { projection, runId, requestedBy }: { projection: string; runId: string; requestedBy: string }): Promise<void> {
+export async function claimRun(
+  db: Knex,
+  { projection, runId, requestedBy }: { projection: string; runId: string; requestedBy: string },
+): Promise<void> {
   const fresh = {
     projection,
     run_id: runId,
@@ -102,7 +105,11 @@ export async function claimRun(db: Knex, { projection, runId, requestedBy }: { p
     .where((guard) => {
       guard
         .whereNot(`${PROGRESS_TABLE}.state`, 'running')
-        .orWhere(`${PROGRESS_TABLE}.updated_at`, '<', db.raw(`now() - make_interval(secs => ?)`, [STALE_AFTER_MS / 1000]));
+        .orWhere(
+          `${PROGRESS_TABLE}.updated_at`,
+          '<',
+          db.raw(`now() - make_interval(secs => ?)`, [STALE_AFTER_MS / 1000]),
+        );
     })
     .returning('run_id');
   if (claimed.length === 0) throw new RebuildRunningError(projection);

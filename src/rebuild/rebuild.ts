@@ -70,7 +70,10 @@ function batchReader(messageStore: MessageStore, category: string): BatchReader 
     const reader = messageStore.allMessagesReader();
     return (from, batchSize) => reader.read(from, batchSize);
   }
-  return async (from, batchSize) => ({ messages: await messageStore.readCategory(category, { fromPosition: from, batchSize }), waiting: false });
+  return async (from, batchSize) => ({
+    messages: await messageStore.readCategory(category, { fromPosition: from, batchSize }),
+    waiting: false,
+  });
 }
 
 /**
@@ -90,7 +93,9 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
   const shadow = shadowSchemaOf(projection.name);
   const reached = new Map(projection.parts.map((part) => [part.subscriberId, 0]));
   // One reader per part for the whole run: the all-categories reader remembers the gaps it waits on.
-  const readers = new Map(projection.parts.map((part) => [part.subscriberId, batchReader(messageStore, part.category)]));
+  const readers = new Map(
+    projection.parts.map((part) => [part.subscriberId, batchReader(messageStore, part.category)]),
+  );
   let done = 0;
   let skipped = 0;
   let total = 0;
@@ -127,7 +132,9 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
         gapWaits += 1;
         if (position < settledUpTo) {
           if (gapWaits > GAP_WAITS_BELOW_SETTLED)
-            throw new Error(`${part.subscriberId}: a gap before ${settledUpTo}, which the live subscriber passed, did not clear`);
+            throw new Error(
+              `${part.subscriberId}: a gap before ${settledUpTo}, which the live subscriber passed, did not clear`,
+            );
           if (gapWaits > 1) await sleep(GAP_WAIT_MS);
           continue;
         }
@@ -164,13 +171,19 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
 
   async function pass(phase: RebuildPhase): Promise<void> {
     await enter(phase);
-    for (const part of projection.parts) reached.set(part.subscriberId, (await readOn(part, reached.get(part.subscriberId)!)).position);
+    for (const part of projection.parts)
+      reached.set(part.subscriberId, (await readOn(part, reached.get(part.subscriberId)!)).position);
   }
 
   let takenOver = false;
   try {
     await enter('preparing');
-    await createShadow(db, { shadow, live, tables: projection.tables, ...(projection.seed && { seed: projection.seed }) });
+    await createShadow(db, {
+      shadow,
+      live,
+      tables: projection.tables,
+      ...(projection.seed && { seed: projection.seed }),
+    });
     for (const part of projection.parts) total += await countMessages(options.messageStorePool, part.category);
     await pass('building');
     // What was written while building, outside any lock, so the swap has little left to read.
@@ -192,7 +205,8 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
       try {
         return await swap();
       } catch (error) {
-        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= SWAP_ATTEMPTS || signal?.aborted) throw error;
+        if ((error as { code?: string }).code !== LOCK_NOT_AVAILABLE || attempt >= SWAP_ATTEMPTS || signal?.aborted)
+          throw error;
         await sleep(100 * attempt);
       }
     }
@@ -238,13 +252,17 @@ export async function rebuildProjection(options: RebuildOptions): Promise<Rebuil
     const live = await storedPositions(trx, Object.keys(positions));
     for (const [subscriberId, position] of Object.entries(live)) {
       const shadowAt = positions[subscriberId] ?? 0;
-      if (position > shadowAt) throw new Error(`${subscriberId} is at ${position}, past the ${shadowAt} the rebuild read to`);
+      if (position > shadowAt)
+        throw new Error(`${subscriberId} is at ${position}, past the ${shadowAt} the rebuild read to`);
     }
   }
 }
 
 /** The furthest stored position of each subscriber (over its group members), by id. */
-async function storedPositions(trx: Knex.Transaction, subscriberIds: readonly string[]): Promise<Record<string, number>> {
+async function storedPositions(
+  trx: Knex.Transaction,
+  subscriberIds: readonly string[],
+): Promise<Record<string, number>> {
   const rows = await trx('subscriber_positions')
     .whereIn('subscriber_id', subscriberIds)
     .groupBy('subscriber_id')
@@ -254,8 +272,11 @@ async function storedPositions(trx: Knex.Transaction, subscriberIds: readonly st
 
 /** Every member's row (of any group size) goes on from the shadow's position; none yet: the sole member's is made. */
 async function movePosition(trx: Knex.Transaction, subscriberId: string, position: number): Promise<void> {
-  const moved = await trx('subscriber_positions').where({ subscriber_id: subscriberId }).update({ position, handover: null, updated_at: trx.fn.now() });
-  if (moved === 0 && position > 0) await trx('subscriber_positions').insert({ subscriber_id: subscriberId, group_member: 0, group_size: 1, position });
+  const moved = await trx('subscriber_positions')
+    .where({ subscriber_id: subscriberId })
+    .update({ position, handover: null, updated_at: trx.fn.now() });
+  if (moved === 0 && position > 0)
+    await trx('subscriber_positions').insert({ subscriber_id: subscriberId, group_member: 0, group_size: 1, position });
 }
 
 /**
@@ -264,6 +285,10 @@ async function movePosition(trx: Knex.Transaction, subscriberId: string, positio
  * one). Returns how many were skipped.
  */
 async function applyBatch(part: RebuildPart, batch: readonly RawMessage[], trx: Knex.Transaction): Promise<number> {
-  const skipped = await applyProjectionBatch(part.projection, batch, trx, { subscriber_id: part.subscriberId, group_member: 0, group_size: 1 });
+  const skipped = await applyProjectionBatch(part.projection, batch, trx, {
+    subscriber_id: part.subscriberId,
+    group_member: 0,
+    group_size: 1,
+  });
   return skipped.length;
 }

@@ -35,12 +35,19 @@ export function rebuildableProjections(settings: RegistrySettings = {}): readonl
   const given = projectionSettings(settings.viewingCountWindowMs);
   return PROJECTIONS.map((definition) => ({
     ...definition,
-    parts: definition.parts.map(({ subscriberId, category, projection }) => ({ subscriberId, category, projection: projection(given) })),
+    parts: definition.parts.map(({ subscriberId, category, projection }) => ({
+      subscriberId,
+      category,
+      projection: projection(given),
+    })),
   }));
 }
 
 /** The projections a name picks: one by its name, or every one for 'all'; undefined for an unknown name. */
-export function pickProjections(all: readonly RebuildableProjection[], name: string): readonly RebuildableProjection[] | undefined {
+export function pickProjections(
+  all: readonly RebuildableProjection[],
+  name: string,
+): readonly RebuildableProjection[] | undefined {
   if (name === 'all') return all;
   const found = all.find((projection) => projection.name === name);
   return found ? [found] : undefined;

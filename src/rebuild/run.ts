@@ -90,7 +90,13 @@ export async function startRebuild(options: RunRebuildOptions): Promise<StartedR
       };
       await messageStore.write(stream, rebuilt);
       logger.info(
-        { projection: projection.name, messages: result.messages, skipped: result.skipped, ms: result.ms, by: requester.label },
+        {
+          projection: projection.name,
+          messages: result.messages,
+          skipped: result.skipped,
+          ms: result.ms,
+          by: requester.label,
+        },
         'projection rebuilt',
       );
       return result;

@@ -25,7 +25,9 @@ export async function liveSchemaOf(db: Knex): Promise<string> {
  * the writes to the live tables, so the shadow must be there.
  */
 export async function useShadow(trx: Knex.Transaction, shadow: string, live: string): Promise<void> {
-  const found = await trx.raw<{ rows: Array<{ exists: boolean }> }>('SELECT to_regnamespace(?) IS NOT NULL AS exists', [shadow]);
+  const found = await trx.raw<{ rows: Array<{ exists: boolean }> }>('SELECT to_regnamespace(?) IS NOT NULL AS exists', [
+    shadow,
+  ]);
   if (found.rows[0]?.exists !== true) throw new Error(`the shadow schema ${shadow} is gone`);
   await trx.raw('SET LOCAL search_path TO ??, ??', [shadow, live]);
 }
@@ -37,12 +39,18 @@ export async function dropShadow(db: Knex, shadow: string): Promise<void> {
 /** A fresh shadow (an earlier one left by a rebuild that died is dropped first), seeded as a migration would. */
 export async function createShadow(
   db: Knex,
-  { shadow, live, tables, seed }: { shadow: string; live: string; tables: readonly string[]; seed?: (trx: Knex.Transaction) => Promise<void> },
+  {
+    shadow,
+    live,
+    tables,
+    seed,
+  }: { shadow: string; live: string; tables: readonly string[]; seed?: (trx: Knex.Transaction) => Promise<void> },
 ): Promise<void> {
   await db.transaction(async (trx) => {
     await trx.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [shadow]);
     await trx.raw('CREATE SCHEMA ??', [shadow]);
-    for (const table of tables) await trx.raw('CREATE TABLE ??.?? (LIKE ??.?? INCLUDING ALL)', [shadow, table, live, table]);
+    for (const table of tables)
+      await trx.raw('CREATE TABLE ??.?? (LIKE ??.?? INCLUDING ALL)', [shadow, table, live, table]);
     if (seed) {
       await useShadow(trx, shadow, live);
       await seed(trx);
@@ -86,7 +94,8 @@ export async function swapInShadow(
     await trx.raw('ALTER TABLE ??.?? SET SCHEMA ??', [shadow, table, live]);
     for (const index of await indexesOf(trx, live, table)) {
       const name = named.get(shapeOf(index.definition));
-      if (name !== undefined && name !== index.name) await trx.raw('ALTER INDEX ??.?? RENAME TO ??', [live, index.name, name]);
+      if (name !== undefined && name !== index.name)
+        await trx.raw('ALTER INDEX ??.?? RENAME TO ??', [live, index.name, name]);
     }
   }
 }

@@ -1,6 +1,14 @@
 import type { Knex } from 'knex';
 import { SOLE_MEMBER, type ConsumerGroup, type RawMessage } from '../message-store/index.ts';
-import { every, failedMessage, logRetry, POSITION_RECHECK_MS, StalledError, type Processor, type ProcessorContext } from './processor.ts';
+import {
+  every,
+  failedMessage,
+  logRetry,
+  POSITION_RECHECK_MS,
+  StalledError,
+  type Processor,
+  type ProcessorContext,
+} from './processor.ts';
 import { handoverFrom, type Handover } from './group-handover.ts';
 import { applyProjectionBatch, type BatchProjection, type SkippedMessage } from './projection-batch.ts';
 import { attemptWithRetries, isInfrastructureError } from './retry.ts';
@@ -58,20 +66,30 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
   }
 
   /** Applies what the stored position does not cover yet; returns the stored position after the commit. */
-  async function applyInOneTransaction(messages: readonly RawMessage[], expected: number, context: ProcessorContext): Promise<number> {
+  async function applyInOneTransaction(
+    messages: readonly RawMessage[],
+    expected: number,
+    context: ProcessorContext,
+  ): Promise<number> {
     const stored = await applyAndStore(messages, expected, context);
     if (stored > expected) options.onApplied?.();
     return stored;
   }
 
-  async function applyAndStore(messages: readonly RawMessage[], expected: number, context: ProcessorContext): Promise<number> {
+  async function applyAndStore(
+    messages: readonly RawMessage[],
+    expected: number,
+    context: ProcessorContext,
+  ): Promise<number> {
     const last = messages.at(-1);
     return db.transaction(async (trx) => {
       const stored = await lockPosition(trx);
       // Below what we stored ourselves: an operator moved it back to replay. Read again from there.
       if (stored < expected || !last) return stored;
       const fresh = messages.filter(
-        (message) => message.globalPosition > stored && !(handover && message.globalPosition <= handover.until && handover.handled(message)),
+        (message) =>
+          message.globalPosition > stored &&
+          !(handover && message.globalPosition <= handover.until && handover.handled(message)),
       );
       for (const skipped of await applyProjectionBatch(options.projection, fresh, trx, key)) noteSkip(skipped, context);
       if (last.globalPosition <= stored) return stored;
@@ -96,17 +114,28 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
    * the members of the size that ran last (see group-handover.ts), kept until we pass it.
    */
   async function loadPosition(): Promise<number> {
-    type Row = { group_member: number; group_size: number; position: string; updated_at: Date; handover: PreviousGroupJson | null };
+    type Row = {
+      group_member: number;
+      group_size: number;
+      position: string;
+      updated_at: Date;
+      handover: PreviousGroupJson | null;
+    };
     const rows = await db('subscriber_positions')
       .where({ subscriber_id: subscriberId })
       .select<Row[]>('group_member', 'group_size', 'position', 'updated_at', 'handover');
     const own = rows.find((row) => row.group_member === consumerGroup.member && row.group_size === consumerGroup.size);
     const others = rows.filter((row) => row.group_size !== consumerGroup.size);
-    const latest = others.reduce<Row | undefined>((newest, row) => (!newest || row.updated_at > newest.updated_at ? row : newest), undefined);
+    const latest = others.reduce<Row | undefined>(
+      (newest, row) => (!newest || row.updated_at > newest.updated_at ? row : newest),
+      undefined,
+    );
     if (latest && (!own || latest.updated_at > own.updated_at)) {
       const previous: PreviousGroupJson = {
         size: latest.group_size,
-        positions: others.filter((row) => row.group_size === latest.group_size).map((row) => [row.group_member, Number(row.position)]),
+        positions: others
+          .filter((row) => row.group_size === latest.group_size)
+          .map((row) => [row.group_member, Number(row.position)]),
       };
       handover = handoverFrom({ size: previous.size, positions: new Map(previous.positions) });
       await db('subscriber_positions')
@@ -116,7 +145,9 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
       return handover.from;
     }
     const position = own ? Number(own.position) : 0;
-    handover = own?.handover ? handoverFrom({ size: own.handover.size, positions: new Map(own.handover.positions) }) : undefined;
+    handover = own?.handover
+      ? handoverFrom({ size: own.handover.size, positions: new Map(own.handover.positions) })
+      : undefined;
     if (handover && position >= handover.until) handover = undefined;
     return position;
   }
@@ -127,12 +158,18 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
     async process(batch, position, context) {
       try {
         const stored = await applyInOneTransaction(batch, position, context);
-        if (stored >= position) context.stats.handled += batch.filter((m) => m.globalPosition > position && m.globalPosition <= stored).length;
+        if (stored >= position)
+          context.stats.handled += batch.filter(
+            (m) => m.globalPosition > position && m.globalPosition <= stored,
+          ).length;
         context.stats.checkpoint = stored;
         return stored;
       } catch (batchError) {
         if (isInfrastructureError(batchError)) throw batchError;
-        context.logger.warn({ err: batchError, size: batch.length }, 'batch failed; applying its messages one at a time');
+        context.logger.warn(
+          { err: batchError, size: batch.length },
+          'batch failed; applying its messages one at a time',
+        );
       }
       let current = position;
       for (const message of batch) {

@@ -1,7 +1,22 @@
 import { v5 as uuidV5 } from 'uuid';
 import { z } from 'zod';
-import { follow, SOLE_MEMBER, streamName, VersionConflictError, type ConsumerGroup, type MessageStore, type RawMessage } from '../message-store/index.ts';
-import { every, failedMessage, logRetry, POSITION_RECHECK_MS, type Processor, type ProcessorContext } from './processor.ts';
+import {
+  follow,
+  SOLE_MEMBER,
+  streamName,
+  VersionConflictError,
+  type ConsumerGroup,
+  type MessageStore,
+  type RawMessage,
+} from '../message-store/index.ts';
+import {
+  every,
+  failedMessage,
+  logRetry,
+  POSITION_RECHECK_MS,
+  type Processor,
+  type ProcessorContext,
+} from './processor.ts';
 import { handoverFrom } from './group-handover.ts';
 import { attemptWithRetries, isInfrastructureError, isPermanent } from './retry.ts';
 
@@ -59,7 +74,8 @@ export interface ComponentProcessor extends Processor {
 function groupOfPositionStream(subscriberId: string, stream: string): ConsumerGroup | undefined {
   if (stream === componentPositionStream(subscriberId)) return SOLE_MEMBER;
   const match = /\+member(\d+)of(\d+)$/.exec(stream);
-  if (!match || stream !== componentPositionStream(subscriberId, { member: Number(match[1]), size: Number(match[2]) })) return undefined;
+  if (!match || stream !== componentPositionStream(subscriberId, { member: Number(match[1]), size: Number(match[2]) }))
+    return undefined;
   return { member: Number(match[1]), size: Number(match[2]) };
 }
 
@@ -125,7 +141,10 @@ export function createComponentProcessor({
     }
     if (!latest) return 0;
     const members = bySize.get(latest.size)!;
-    return handoverFrom({ size: latest.size, positions: new Map([...members].map(([member, read]) => [member, read.position])) }).from;
+    return handoverFrom({
+      size: latest.size,
+      positions: new Map([...members].map(([member, read]) => [member, read.position])),
+    }).from;
   }
 
   /** How far `position` may be stored: not past a message whose work is still in hand. */
@@ -139,11 +158,18 @@ export function createComponentProcessor({
     const position = durable(reached);
     if (position <= stored) return reached;
     try {
-      version = await messageStore.write(positionStream, { id: crypto.randomUUID(), type: 'Read', data: { position }, metadata: {} }, version);
+      version = await messageStore.write(
+        positionStream,
+        { id: crypto.randomUUID(), type: 'Read', data: { position }, metadata: {} },
+        version,
+      );
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
       const moved = await loadPosition();
-      context.logger.warn({ position: moved, ours: position }, 'the stored position was moved by someone else; going on from there');
+      context.logger.warn(
+        { position: moved, ours: position },
+        'the stored position was moved by someone else; going on from there',
+      );
       context.stats.checkpoint = moved;
       return moved;
     }
@@ -155,7 +181,9 @@ export function createComponentProcessor({
 
   async function timesReplayed(messageId: string): Promise<number> {
     const entries = await messageStore.readStream(deadLetterStream, { batchSize: -1 });
-    return entries.filter((entry) => entry.type === 'Replayed' && (entry.data as { messageId?: unknown }).messageId === messageId).length;
+    return entries.filter(
+      (entry) => entry.type === 'Replayed' && (entry.data as { messageId?: unknown }).messageId === messageId,
+    ).length;
   }
 
   async function park(message: RawMessage, error: unknown, attempts: number, context: ProcessorContext): Promise<void> {
@@ -163,11 +191,20 @@ export function createComponentProcessor({
     const round = await timesReplayed(message.id);
     const data: ParkedData = {
       subscriberId,
-      message: { id: message.id, streamName: message.streamName, position: message.position, globalPosition: message.globalPosition, type: message.type },
+      message: {
+        id: message.id,
+        streamName: message.streamName,
+        position: message.position,
+        globalPosition: message.globalPosition,
+        type: message.type,
+      },
       error: failure.error,
       attempts,
     };
-    await messageStore.write(deadLetterStream, follow(message, 'Parked', data, {}, uuidV5(`${subscriberId}/${message.id}/${round}`, PARKING_NAMESPACE)));
+    await messageStore.write(
+      deadLetterStream,
+      follow(message, 'Parked', data, {}, uuidV5(`${subscriberId}/${message.id}/${round}`, PARKING_NAMESPACE)),
+    );
     context.stats.parked += 1;
     context.stats.failure = failure;
     context.logger.error({ ...failure, deadLetterStream }, 'message parked');
@@ -175,7 +212,12 @@ export function createComponentProcessor({
 
   /** Runs the handler with retries; parks the message when it cannot be handled. Throws only for an outage. */
   async function deliver(message: RawMessage, context: ProcessorContext): Promise<'handled' | 'parked' | 'stopped'> {
-    const result = await attemptWithRetries(() => handle(message), context.retry, context.signal, logRetry(context, message));
+    const result = await attemptWithRetries(
+      () => handle(message),
+      context.retry,
+      context.signal,
+      logRetry(context, message),
+    );
     if (result.ok) {
       context.stats.handled += 1;
       return 'handled';
@@ -225,8 +267,12 @@ export function createComponentProcessor({
     },
     async replay(parked, context) {
       const { message: reference } = parkedData.parse(parked.data);
-      const [original] = await messageStore.readStream(reference.streamName, { fromPosition: reference.position, batchSize: 1 });
-      if (!original || original.id !== reference.id) throw new Error(`parked message ${reference.id} is not at ${reference.streamName}/${reference.position}`);
+      const [original] = await messageStore.readStream(reference.streamName, {
+        fromPosition: reference.position,
+        batchSize: 1,
+      });
+      if (!original || original.id !== reference.id)
+        throw new Error(`parked message ${reference.id} is not at ${reference.streamName}/${reference.position}`);
       await messageStore.write(deadLetterStream, follow(parked, 'Replayed', { messageId: reference.id }));
       const outcome = await deliver(original, context);
       return outcome === 'handled' ? 'handled' : 'parked again';

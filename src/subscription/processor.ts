@@ -64,7 +64,9 @@ export class StalledError extends Error {
     readonly failure: FailedMessage,
     readonly handledUpTo: number,
   ) {
-    super(`Stalled at ${failure.type} ${failure.messageId} (global position ${failure.globalPosition}): ${failure.error}`);
+    super(
+      `Stalled at ${failure.type} ${failure.messageId} (global position ${failure.globalPosition}): ${failure.error}`,
+    );
   }
 }
 
@@ -85,7 +87,14 @@ export function logRetry(context: ProcessorContext, message: RawMessage) {
   return (error: unknown, attempt: number, delayMs: number): void => {
     context.stats.retries += 1;
     context.logger.warn(
-      { err: error, messageId: message.id, type: message.type, globalPosition: message.globalPosition, attempt, delayMs },
+      {
+        err: error,
+        messageId: message.id,
+        type: message.type,
+        globalPosition: message.globalPosition,
+        attempt,
+        delayMs,
+      },
       'handler failed; retrying',
     );
   };

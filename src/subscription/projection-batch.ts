@@ -33,7 +33,12 @@ export interface SkippedMessage {
 }
 
 /** Puts a message that breaks its contract on record in skipped_messages, once per subscriber. */
-async function recordSkipped(trx: Knex.Transaction, owner: SkipOwner, message: RawMessage, error: MessageDataError): Promise<SkippedMessage> {
+async function recordSkipped(
+  trx: Knex.Transaction,
+  owner: SkipOwner,
+  message: RawMessage,
+  error: MessageDataError,
+): Promise<SkippedMessage> {
   const inserted = await trx('skipped_messages')
     .insert({
       ...owner,

@@ -83,7 +83,10 @@ export function isInfrastructureError(error: unknown): boolean {
   if (typeof code === 'string' && (INFRASTRUCTURE_SQLSTATE.test(code) || INFRASTRUCTURE_ERRNO.has(code))) return true;
   if (name === 'KnexTimeoutError') return true;
   return (
-    typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message)
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+      message,
+    )
   );
 }
 

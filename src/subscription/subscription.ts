@@ -56,7 +56,13 @@ type Source = (fromPosition: number, batchSize: number) => Promise<{ messages: R
 function validate(options: SubscriptionOptions, group: ConsumerGroup): void {
   const { subscriberId, category, pollIntervalMs, batchSize } = options;
   if (category !== ALL_CATEGORIES) assertCategory(category);
-  if (!(Number.isInteger(group.size) && group.size >= 1 && Number.isInteger(group.member) && group.member >= 0 && group.member < group.size)) {
+  if (!(
+    Number.isInteger(group.size) &&
+    group.size >= 1 &&
+    Number.isInteger(group.member) &&
+    group.member >= 0 &&
+    group.member < group.size
+  )) {
     throw new Error(`Invalid consumer group for ${subscriberId}: member ${group.member} of ${group.size}`);
   }
   if (category === ALL_CATEGORIES && (group.size !== 1 || options.correlation !== undefined)) {
@@ -67,10 +73,14 @@ function validate(options: SubscriptionOptions, group: ConsumerGroup): void {
   if (category === ALL_CATEGORIES && options.processor.kind !== 'aggregator') {
     throw new Error(`${subscriberId}: only an aggregator may read every category`);
   }
-  if (pollIntervalMs !== undefined && !(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_TIMER_MS)) {
+  if (
+    pollIntervalMs !== undefined &&
+    !(Number.isInteger(pollIntervalMs) && pollIntervalMs >= 1 && pollIntervalMs <= MAX_TIMER_MS)
+  ) {
     throw new Error(`${subscriberId}: poll interval must be a whole number of ms from 1 to ${MAX_TIMER_MS}`);
   }
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1)) throw new Error(`${subscriberId}: batch size must be a positive integer`);
+  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new Error(`${subscriberId}: batch size must be a positive integer`);
 }
 
 function sourceFor(options: SubscriptionOptions, group: ConsumerGroup): Source {
@@ -98,10 +108,21 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   const batchSize = options.batchSize ?? DEFAULTS.subscriberBatchSize;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.subscriberPollIntervalMs;
   const retry = options.retry ?? DEFAULT_RETRY;
-  const logger = options.logger.child({ subscriberId, ...(group.size > 1 && { member: group.member, size: group.size }) });
+  const logger = options.logger.child({
+    subscriberId,
+    ...(group.size > 1 && { member: group.member, size: group.size }),
+  });
   const read = sourceFor(options, group);
 
-  const stats: SubscriberStats = { handled: 0, retries: 0, parked: 0, skipped: 0, checkpoint: 0, failure: undefined, lastSkipped: undefined };
+  const stats: SubscriberStats = {
+    handled: 0,
+    retries: 0,
+    parked: 0,
+    skipped: 0,
+    checkpoint: 0,
+    failure: undefined,
+    lastSkipped: undefined,
+  };
   const stopping = new AbortController();
   // Work stops at the next message on stop(), and also when the claim on the member is lost:
   // another process may already be running it.

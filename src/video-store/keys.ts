@@ -18,7 +18,9 @@ const uuid = z.uuid();
 /** Throws InvalidVideoKeyError unless `key` is `segment(/segment)*` as described above. */
 export function assertVideoKey(key: string): void {
   const segments = key.split('/');
-  const valid = segments.length <= MAX_SEGMENTS && segments.every((segment) => segment.length <= MAX_SEGMENT_LENGTH && SEGMENT.test(segment));
+  const valid =
+    segments.length <= MAX_SEGMENTS &&
+    segments.every((segment) => segment.length <= MAX_SEGMENT_LENGTH && SEGMENT.test(segment));
   if (!valid) throw new InvalidVideoKeyError(`not a video store key: ${JSON.stringify(key)}`);
 }
 
@@ -28,7 +30,8 @@ export function uriOfKey(key: string): string {
 }
 
 export function keyOfUri(uri: string): string {
-  if (!uri.startsWith(VIDEO_STORE_SCHEME)) throw new InvalidVideoKeyError(`not a video store URI: ${JSON.stringify(uri)}`);
+  if (!uri.startsWith(VIDEO_STORE_SCHEME))
+    throw new InvalidVideoKeyError(`not a video store URI: ${JSON.stringify(uri)}`);
   const key = uri.slice(VIDEO_STORE_SCHEME.length);
   assertVideoKey(key);
   return key;
@@ -55,7 +58,8 @@ export const videoKeys = {
   transcoded: (videoId: string): string => idKey('transcoded', videoId, '.mp4'),
   poster: (videoId: string): string => idKey('posters', videoId, '.jpg'),
   /** Frame `index` of the strip a transcode offers as other posters. */
-  posterCandidate: (videoId: string, index: number): string => `${idKey('posters', videoId)}/frame-${Math.trunc(index)}.jpg`,
+  posterCandidate: (videoId: string, index: number): string =>
+    `${idKey('posters', videoId)}/frame-${Math.trunc(index)}.jpg`,
   /** An image as the creator uploaded it, waiting to be decoded and re-encoded (never served). */
   posterUpload: (videoId: string, uploadId: string): string => idKey(idKey('poster-uploads', videoId), uploadId),
   /** An uploaded image as the component re-encoded it: what is served. */

@@ -44,7 +44,11 @@ function boundsOf(range: ByteRange, size: number): { start: number; end: number 
 }
 
 /** The video store on a local disk: `<dir>/<key>`, for one machine or a shared mount. */
-export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Date.now }: LocalVideoStoreOptions): VideoStore {
+export function createLocalVideoStore({
+  dir,
+  partialMaxAgeMs = HOUR_MS,
+  now = Date.now,
+}: LocalVideoStoreOptions): VideoStore {
   const root = path.resolve(dir);
   const partials = createPartials({ root, maxAgeMs: partialMaxAgeMs, now });
 
@@ -108,7 +112,11 @@ export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Da
           await handle.close();
           return { stream: Readable.from([]), size: info.size, ...bounds };
         }
-        return { stream: handle.createReadStream({ start: bounds.start, end: bounds.end }), size: info.size, ...bounds };
+        return {
+          stream: handle.createReadStream({ start: bounds.start, end: bounds.end }),
+          size: info.size,
+          ...bounds,
+        };
       } catch (error) {
         await handle.close();
         throw error;
@@ -130,7 +138,8 @@ export function createLocalVideoStore({ dir, partialMaxAgeMs = HOUR_MS, now = Da
     },
 
     async removeAll(key) {
-      if (!key.includes('/')) throw new InvalidVideoKeyError(`not removed whole, every video's: ${JSON.stringify(key)}`);
+      if (!key.includes('/'))
+        throw new InvalidVideoKeyError(`not removed whole, every video's: ${JSON.stringify(key)}`);
       await rm(fileOf(key), { recursive: true, force: true });
     },
 

@@ -20,7 +20,11 @@ export function requireAdmin(rolesOf: (userId: string) => Promise<readonly strin
   const loggedIn = requireUser();
   return (req, res, next) => {
     loggedIn(req, res, () => {
-      rolesOf(req.context.userId!).then((roles) => next(roles.includes(ADMIN_ROLE) ? undefined : new ForbiddenError('This page is for administrators.')), next);
+      rolesOf(req.context.userId!).then(
+        (roles) =>
+          next(roles.includes(ADMIN_ROLE) ? undefined : new ForbiddenError('This page is for administrators.')),
+        next,
+      );
     });
   };
 }

@@ -81,7 +81,9 @@ export function createExpressApp(options: ExpressAppOptions): express.Express {
   );
   app.use('/public', express.static(PUBLIC_DIR, { maxAge: options.production ? '1d' : 0 }));
   // Browsers ask for /favicon.ico on every site whatever the page links to: the same SVG icon, not a 404.
-  app.get('/favicon.ico', (_req, res) => res.type('image/svg+xml').sendFile(path.join(PUBLIC_DIR, 'favicon.svg'), { maxAge: options.production ? '1d' : 0 }));
+  app.get('/favicon.ico', (_req, res) =>
+    res.type('image/svg+xml').sendFile(path.join(PUBLIC_DIR, 'favicon.svg'), { maxAge: options.production ? '1d' : 0 }),
+  );
   if (options.probes.length > 0) app.use([...options.probes]);
   app.use(
     cookieSession({

@@ -46,7 +46,13 @@ export interface DeviceCookies {
  * to, in one cookie. It names accounts by id, never by email, and goes only to /auth, where
  * log-in is.
  */
-export function createDeviceCookies({ secrets, secure }: { secrets: readonly string[]; secure: boolean }): DeviceCookies {
+export function createDeviceCookies({
+  secrets,
+  secure,
+}: {
+  secrets: readonly string[];
+  secure: boolean;
+}): DeviceCookies {
   const keys = secrets.map(deviceKeyOf);
   const signing = keys[0];
   if (!signing) throw new Error('device cookies need at least one cookie secret');
@@ -69,7 +75,8 @@ export function createDeviceCookies({ secrets, secure }: { secrets: readonly str
       .flatMap((value) => value.split(SEPARATOR))
       .flatMap((token) => verified(token) ?? []);
 
-  const knownDevice = (req: Request, userId: string): string | undefined => devicesOf(req).find((token) => token.userId === userId)?.device;
+  const knownDevice = (req: Request, userId: string): string | undefined =>
+    devicesOf(req).find((token) => token.userId === userId)?.device;
   const signed = (device: string): string => `${device}.${macOf(signing, device).toString('base64url')}`;
 
   return {
@@ -80,8 +87,13 @@ export function createDeviceCookies({ secrets, secure }: { secrets: readonly str
       // stay known (someone else logging in on a shared computer must not make it forget the
       // owner), the one just used first.
       const held = devicesOf(req);
-      const device = held.find((token) => token.userId === userId)?.device ?? `${userId}.${randomBytes(16).toString('base64url')}`;
-      const others = [...new Map(held.filter((token) => token.userId !== userId).map((token) => [token.userId, token.device])).values()];
+      const device =
+        held.find((token) => token.userId === userId)?.device ?? `${userId}.${randomBytes(16).toString('base64url')}`;
+      const others = [
+        ...new Map(
+          held.filter((token) => token.userId !== userId).map((token) => [token.userId, token.device]),
+        ).values(),
+      ];
       const value = [device, ...others].slice(0, MOST_ACCOUNTS).map(signed).join(SEPARATOR);
       res.cookie(COOKIE, value, { path: '/auth', httpOnly: true, sameSite: 'lax', secure, maxAge: MAX_AGE_MS });
     },

@@ -31,7 +31,8 @@ function clientDataError(error: unknown): string | undefined {
 }
 
 // body-parser's own words ("request entity too large") mean nothing to a visitor.
-const FORM_TOO_LARGE = 'That is more than this form can take. Shorten it and send it again (your browser’s Back button brings back what you typed).';
+const FORM_TOO_LARGE =
+  'That is more than this form can take. Shorten it and send it again (your browser’s Back button brings back what you typed).';
 // Any other client mistake a library found (a charset or encoding it cannot read, an address it
 // cannot decode): its words ("unsupported charset", "incorrect header check") are not the visitor's.
 const REQUEST_NOT_READ = 'We could not read that request. Go back, reload the page and try again.';
@@ -53,7 +54,8 @@ function statusOf(error: unknown): number {
   if (isOutage(error)) return 503;
   if (clientDataError(error) !== undefined) return 400;
   // body-parser and friends mark client mistakes (bad JSON, too large) with a 4xx status.
-  const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+  const status =
+    (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }
 
@@ -71,7 +73,10 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     if (status === 503 && !(error instanceof HttpError)) {
       // One line per request while it lasts, without a stack: the cause is the outage, not this route.
       const { code, message } = error as { code?: unknown; message?: unknown };
-      logger.warn({ traceId, path: urlForLog(req.path), code, reason: message }, 'request refused: the database is out of reach');
+      logger.warn(
+        { traceId, path: urlForLog(req.path), code, reason: message },
+        'request refused: the database is out of reach',
+      );
       res.set('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
       return res.status(503).render('error', {
         ...errorPage(503, { title: 'Try again in a moment' }),
@@ -83,8 +88,10 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     if (status >= 500) logger.error({ err: error, traceId, path: urlForLog(req.path) }, 'request failed');
     // A route let it through to the database: worth a warning, so the route gets its own check.
     const dataError = clientDataError(error);
-    if (dataError !== undefined) logger.warn({ err: error, traceId, path: urlForLog(req.path) }, 'database refused a value from the request');
-    if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError) res.set('Retry-After', String(error.retryAfterSeconds));
+    if (dataError !== undefined)
+      logger.warn({ err: error, traceId, path: urlForLog(req.path) }, 'database refused a value from the request');
+    if (error instanceof TooManyRequestsError || error instanceof ServiceUnavailableError)
+      res.set('Retry-After', String(error.retryAfterSeconds));
     if (status < 500 && !(error instanceof HttpError) && dataError === undefined)
       logger.info(
         { traceId, path: urlForLog(req.path), status, reason: error instanceof Error ? error.message : String(error) },
@@ -94,7 +101,11 @@ export function errorHandler({ logger }: { logger: Logger }): ErrorRequestHandle
     const message =
       dataError ??
       (error instanceof HttpError ? error.message : undefined) ??
-      (status === 413 ? FORM_TOO_LARGE : status < 500 ? REQUEST_NOT_READ : 'Something went wrong on our side. It has been logged; please try again.');
+      (status === 413
+        ? FORM_TOO_LARGE
+        : status < 500
+          ? REQUEST_NOT_READ
+          : 'Something went wrong on our side. It has been logged; please try again.');
     res.status(status).render('error', {
       ...errorPage(status, error instanceof HttpError ? error.page : undefined),
       status,

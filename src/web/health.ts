@@ -52,7 +52,11 @@ export function createHealthRouter(checks: ReadinessChecks): Router {
       .set('Cache-Control', 'no-store')
       .json({
         status: ready ? 'ready' : 'not ready',
-        checks: { appDatabase: appDatabase ? 'ok' : 'unreachable', migrations, messageStore: messageStore ? 'ok' : 'unreachable' },
+        checks: {
+          appDatabase: appDatabase ? 'ok' : 'unreachable',
+          migrations,
+          messageStore: messageStore ? 'ok' : 'unreachable',
+        },
       });
   });
   return router;

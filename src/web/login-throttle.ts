@@ -28,7 +28,11 @@ export interface LoginThrottle {
  * stops; while it goes on the guesser takes each try as it comes back, so only a known browser is
  * sure to get in.
  */
-export function createLoginThrottle(db: Knex, settings: LoginThrottleSettings, now: () => number = Date.now): LoginThrottle {
+export function createLoginThrottle(
+  db: Knex,
+  settings: LoginThrottleSettings,
+  now: () => number = Date.now,
+): LoginThrottle {
   const perDevice = limiter(db, 'login-failures-device', settings.failuresPerDevice);
   const perAddress = limiter(db, 'login-failures-address', settings.failuresPerAddress);
   const perAccount = refillingAllowance(db, 'login-untrusted-account', settings.untrustedPerAccount, now);
@@ -56,7 +60,12 @@ export function createLoginThrottle(db: Knex, settings: LoginThrottleSettings, n
  * lives in rate-limiter-flexible's table as the row's `expire` (a full bucket is the same as no
  * row), so the library's sweep of expired rows removes these too.
  */
-function refillingAllowance(db: Knex, prefix: string, { tries, refillSeconds }: { tries: number; refillSeconds: number }, now: () => number) {
+function refillingAllowance(
+  db: Knex,
+  prefix: string,
+  { tries, refillSeconds }: { tries: number; refillSeconds: number },
+  now: () => number,
+) {
   const refillMs = refillSeconds * 1000;
   const toleranceMs = (tries - 1) * refillMs;
   const rowKey = (key: string) => `${prefix}:${key}`;

@@ -10,7 +10,12 @@ export const RATE_LIMITS_TABLE = 'rate_limits';
 /** Keys are hashed: the table then holds no email addresses, and no key outgrows its column. */
 export const keyOf = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
-export function limiter(db: Knex, prefix: string, { points, windowSeconds }: Limit, tableName = RATE_LIMITS_TABLE): RateLimiterPostgres {
+export function limiter(
+  db: Knex,
+  prefix: string,
+  { points, windowSeconds }: Limit,
+  tableName = RATE_LIMITS_TABLE,
+): RateLimiterPostgres {
   return new RateLimiterPostgres({
     storeClient: db,
     storeType: 'knex',

@@ -27,9 +27,25 @@ interface Row {
   viewings: string;
 }
 
-const COLUMNS = ['user_id', 'email', 'registered_at', 'welcome_email_sent_at', 'roles', 'log_ins', 'failed_log_ins', 'last_log_in_at', 'videos', 'viewings'];
+const COLUMNS = [
+  'user_id',
+  'email',
+  'registered_at',
+  'welcome_email_sent_at',
+  'roles',
+  'log_ins',
+  'failed_log_ins',
+  'last_log_in_at',
+  'videos',
+  'viewings',
+];
 
-const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const event = (type: string, data: Record<string, unknown>): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 
 async function write(store: MessageStore, stream: string, ...messages: Message[]) {
   for (const message of messages) await store.write(stream, message);
@@ -41,7 +57,12 @@ async function viewing(store: MessageStore, userId: string | null, videoId: stri
 }
 
 function aggregator(store: MessageStore, db: Knex, batchSize = 100) {
-  return liveSubscriptions(adminUsersDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
+  return liveSubscriptions(adminUsersDefinition, {
+    db,
+    messageStore: store,
+    logger: silentLogger,
+    subscription: { retry: FAST_RETRY, batchSize },
+  });
 }
 
 async function catchUp(store: MessageStore, db: Knex, { batchSize = 100, reversed = false } = {}): Promise<void> {
@@ -52,7 +73,9 @@ async function catchUp(store: MessageStore, db: Knex, { batchSize = 100, reverse
 async function snapshot(db: Knex) {
   return {
     users: await db('admin_users').orderBy('user_id').select<Row[]>(COLUMNS),
-    videos: await db('admin_user_videos').orderBy('video_id').select('video_id', 'user_id', 'name', 'status', 'accepted_at', 'global_position'),
+    videos: await db('admin_user_videos')
+      .orderBy('video_id')
+      .select('video_id', 'user_id', 'name', 'status', 'accepted_at', 'global_position'),
     viewings: await db('admin_user_viewings').orderBy('global_position').select('*'),
   };
 }
@@ -91,61 +114,69 @@ async function writeActiveUser(store: MessageStore) {
   return { userId, email, identity, authentication, video, other, published };
 }
 
-scopedTest('admin-users: identity, log-ins, videos and viewings → one row per user, each column from its category', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const user = await writeActiveUser(store);
-  // Viewings of no account: anonymous, and a viewer named by another writer's own scheme.
-  await viewing(store, null);
-  await viewing(store, 'legacy-viewer-7');
-  await catchUp(store, db);
+scopedTest(
+  'admin-users: identity, log-ins, videos and viewings → one row per user, each column from its category',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const user = await writeActiveUser(store);
+    // Viewings of no account: anonymous, and a viewer named by another writer's own scheme.
+    await viewing(store, null);
+    await viewing(store, 'legacy-viewer-7');
+    await catchUp(store, db);
 
-  const [registered, emailSent] = user.identity;
-  const lastLogIn = user.authentication[2]!;
-  t.deepEqual(
-    await snapshot(db).then((s) => s.users),
-    [
-      {
-        user_id: user.userId,
-        email: user.email.toLowerCase(),
-        registered_at: registered!.time,
-        welcome_email_sent_at: emailSent!.time,
-        roles: ['admin'],
-        log_ins: '2',
-        failed_log_ins: '1',
-        last_log_in_at: lastLogIn.time,
-        videos: '2',
-        viewings: '3',
-      },
-    ],
-    'the row (the email lower-cased, as the site compares addresses); no row for viewers without an account',
-  );
-  const videos = await db('admin_user_videos')
-    .where({ user_id: user.userId })
-    .orderBy('global_position')
-    .select('video_id', 'name', 'status', 'global_position');
-  t.deepEqual(
-    videos,
-    [
-      { video_id: user.video.videoId, name: 'Kept name', status: 'published', global_position: String(user.published[0]!.globalPosition) },
-      { video_id: user.other.videoId, name: null, status: 'uploaded', global_position: videos[1]?.global_position },
-    ],
-    'their videos, each with its name, status and the position of its acceptance',
-  );
-  t.equal(
-    await db('admin_user_viewings')
+    const [registered, emailSent] = user.identity;
+    const lastLogIn = user.authentication[2]!;
+    t.deepEqual(
+      await snapshot(db).then((s) => s.users),
+      [
+        {
+          user_id: user.userId,
+          email: user.email.toLowerCase(),
+          registered_at: registered!.time,
+          welcome_email_sent_at: emailSent!.time,
+          roles: ['admin'],
+          log_ins: '2',
+          failed_log_ins: '1',
+          last_log_in_at: lastLogIn.time,
+          videos: '2',
+          viewings: '3',
+        },
+      ],
+      'the row (the email lower-cased, as the site compares addresses); no row for viewers without an account',
+    );
+    const videos = await db('admin_user_videos')
       .where({ user_id: user.userId })
-      .count({ n: '*' })
-      .first()
-      .then((r) => Number(r?.n)),
-    3,
-    'their viewings, one row each',
-  );
+      .orderBy('global_position')
+      .select('video_id', 'name', 'status', 'global_position');
+    t.deepEqual(
+      videos,
+      [
+        {
+          video_id: user.video.videoId,
+          name: 'Kept name',
+          status: 'published',
+          global_position: String(user.published[0]!.globalPosition),
+        },
+        { video_id: user.other.videoId, name: null, status: 'uploaded', global_position: videos[1]?.global_position },
+      ],
+      'their videos, each with its name, status and the position of its acceptance',
+    );
+    t.equal(
+      await db('admin_user_viewings')
+        .where({ user_id: user.userId })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number(r?.n)),
+      3,
+      'their viewings, one row each',
+    );
 
-  await write(store, identityStreamName(user.userId), event('AdminRoleRevoked', { userId: user.userId, by: 'test' }));
-  await catchUp(store, db);
-  t.deepEqual((await db('admin_users').where({ user_id: user.userId }).first<Row>('roles')).roles, [], 'revoked');
-});
+    await write(store, identityStreamName(user.userId), event('AdminRoleRevoked', { userId: user.userId, by: 'test' }));
+    await catchUp(store, db);
+    t.deepEqual((await db('admin_users').where({ user_id: user.userId }).first<Row>('roles')).roles, [], 'revoked');
+  },
+);
 
 scopedTest('admin-users: the subscribers may run in any order; none clobbers another’s columns', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
@@ -162,37 +193,54 @@ scopedTest('admin-users: the subscribers may run in any order; none clobbers ano
   t.deepEqual(await snapshot(first), inOrder, 'the same rows');
 });
 
-scopedTest('admin-users: a replay changes nothing: every position moved back to the start, replayed in other batches', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const user = await writeActiveUser(store);
-  await writeActiveUser(store);
-  await catchUp(store, db);
-  const before = await snapshot(db);
+scopedTest(
+  'admin-users: a replay changes nothing: every position moved back to the start, replayed in other batches',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const user = await writeActiveUser(store);
+    await writeActiveUser(store);
+    await catchUp(store, db);
+    const before = await snapshot(db);
 
-  await db('subscriber_positions').whereIn('subscriber_id', Object.values(ADMIN_USERS_SUBSCRIBER_IDS)).del();
-  await catchUp(store, db, { batchSize: 2 });
-  t.deepEqual(await snapshot(db), before, 'replayed from the start over the rows: nothing counted twice, no column flicks back');
+    await db('subscriber_positions').whereIn('subscriber_id', Object.values(ADMIN_USERS_SUBSCRIBER_IDS)).del();
+    await catchUp(store, db, { batchSize: 2 });
+    t.deepEqual(
+      await snapshot(db),
+      before,
+      'replayed from the start over the rows: nothing counted twice, no column flicks back',
+    );
 
-  // Moved back while new events kept coming: the old ones are not counted again, the new ones are.
-  await write(store, authenticationStreamName(user.userId), event('UserLoggedIn', { userId: user.userId }));
-  await viewing(store, user.userId);
-  await db('subscriber_positions').whereIn('subscriber_id', Object.values(ADMIN_USERS_SUBSCRIBER_IDS)).del();
-  await catchUp(store, db, { batchSize: 3 });
-  const row = await db('admin_users').where({ user_id: user.userId }).first<Row>(COLUMNS);
-  t.deepEqual([row.log_ins, row.viewings], ['3', '4'], 'one more log-in and one more viewing');
-});
+    // Moved back while new events kept coming: the old ones are not counted again, the new ones are.
+    await write(store, authenticationStreamName(user.userId), event('UserLoggedIn', { userId: user.userId }));
+    await viewing(store, user.userId);
+    await db('subscriber_positions').whereIn('subscriber_id', Object.values(ADMIN_USERS_SUBSCRIBER_IDS)).del();
+    await catchUp(store, db, { batchSize: 3 });
+    const row = await db('admin_users').where({ user_id: user.userId }).first<Row>(COLUMNS);
+    t.deepEqual([row.log_ins, row.viewings], ['3', '4'], 'one more log-in and one more viewing');
+  },
+);
 
-scopedTest('admin-users: an event filed under another user’s stream is skipped and recorded; the rest applies', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const user = await writeActiveUser(store);
-  const stranger = randomUUID();
-  await write(store, authenticationStreamName(stranger), event('UserLoggedIn', { userId: user.userId }));
-  await write(store, authenticationStreamName(user.userId), event('UserLoggedIn', { userId: user.userId }));
-  await catchUp(store, db);
-  const row = await db('admin_users').where({ user_id: user.userId }).first<Row>(COLUMNS);
-  t.equal(row.log_ins, '3', 'the log-in in the user’s own stream counted, the misfiled one not');
-  const skipped = await db('skipped_messages').select<{ subscriber_id: string; stream_name: string }[]>('subscriber_id', 'stream_name');
-  t.deepEqual(skipped, [{ subscriber_id: ADMIN_USERS_SUBSCRIBER_IDS.authentication, stream_name: authenticationStreamName(stranger) }], 'on record');
-});
+scopedTest(
+  'admin-users: an event filed under another user’s stream is skipped and recorded; the rest applies',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const user = await writeActiveUser(store);
+    const stranger = randomUUID();
+    await write(store, authenticationStreamName(stranger), event('UserLoggedIn', { userId: user.userId }));
+    await write(store, authenticationStreamName(user.userId), event('UserLoggedIn', { userId: user.userId }));
+    await catchUp(store, db);
+    const row = await db('admin_users').where({ user_id: user.userId }).first<Row>(COLUMNS);
+    t.equal(row.log_ins, '3', 'the log-in in the user’s own stream counted, the misfiled one not');
+    const skipped = await db('skipped_messages').select<{ subscriber_id: string; stream_name: string }[]>(
+      'subscriber_id',
+      'stream_name',
+    );
+    t.deepEqual(
+      skipped,
+      [{ subscriber_id: ADMIN_USERS_SUBSCRIBER_IDS.authentication, stream_name: authenticationStreamName(stranger) }],
+      'on record',
+    );
+  },
+);

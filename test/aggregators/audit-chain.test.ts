@@ -5,35 +5,42 @@ import { openProjectionDb } from '../helpers/subscribers.ts';
 import { AUDIT_KEY, auditChain, drainChain, globalPositions, headRows, linkRows } from '../audit/audit-fixtures.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
-scopedTest('audit chain: one link per message of every category, in global order; the tip is signed; verify finds it intact', async (t, scope) => {
-  const { store, pool, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const [first, second] = [uniqueCategory('alpha'), uniqueCategory('beta')];
-  for (let round = 0; round < 3; round += 1) {
-    await writeMany(store, first, 2);
-    await writeMany(store, second, 1);
-  }
-  const subscription = scope.running(auditChain({ store, pool, db }).subscription);
-  await drainChain(subscription);
-  const positions = await globalPositions(pool);
-  t.deepEqual(
-    (await linkRows(db)).map((row) => Number(row.global_position)),
-    positions,
-    'a link for each of the 9 messages',
-  );
-  t.equal(Number((await headRows(db)).at(-1)?.global_position), positions.at(-1), 'the newest link is signed');
-  const intact = await verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY });
-  t.ok(intact.ok, 'verify: intact');
-  t.equal(intact.linksChecked, 9);
-  t.deepEqual(intact.problems, []);
+scopedTest(
+  'audit chain: one link per message of every category, in global order; the tip is signed; verify finds it intact',
+  async (t, scope) => {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const [first, second] = [uniqueCategory('alpha'), uniqueCategory('beta')];
+    for (let round = 0; round < 3; round += 1) {
+      await writeMany(store, first, 2);
+      await writeMany(store, second, 1);
+    }
+    const subscription = scope.running(auditChain({ store, pool, db }).subscription);
+    await drainChain(subscription);
+    const positions = await globalPositions(pool);
+    t.deepEqual(
+      (await linkRows(db)).map((row) => Number(row.global_position)),
+      positions,
+      'a link for each of the 9 messages',
+    );
+    t.equal(Number((await headRows(db)).at(-1)?.global_position), positions.at(-1), 'the newest link is signed');
+    const intact = await verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY });
+    t.ok(intact.ok, 'verify: intact');
+    t.equal(intact.linksChecked, 9);
+    t.deepEqual(intact.problems, []);
 
-  await writeMany(store, first, 4);
-  await drainChain(subscription);
-  t.equal((await linkRows(db)).length, 13, 'the chain grows with the store');
-  const grown = await verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY });
-  t.deepEqual([grown.ok, grown.linksChecked, grown.notYetCovered], [true, 13, 0], 'and verifies again, all covered');
-  t.equal(grown.heads.lastValid?.globalPosition, (await globalPositions(pool)).at(-1), 'the last verified head is the tip');
-});
+    await writeMany(store, first, 4);
+    await drainChain(subscription);
+    t.equal((await linkRows(db)).length, 13, 'the chain grows with the store');
+    const grown = await verifyAuditChain({ db, messageStorePool: pool, auditKey: AUDIT_KEY });
+    t.deepEqual([grown.ok, grown.linksChecked, grown.notYetCovered], [true, 13, 0], 'and verifies again, all covered');
+    t.equal(
+      grown.heads.lastValid?.globalPosition,
+      (await globalPositions(pool)).at(-1),
+      'the last verified head is the tip',
+    );
+  },
+);
 
 scopedTest('audit chain: a replay from position 0 changes no link and signs nothing new', async (t, scope) => {
   const { store, pool, urls } = await openTestStore(scope);
@@ -54,7 +61,10 @@ scopedTest('audit chain: heads are signed every N links, and the tail when the s
   const db = openProjectionDb(scope, urls.databaseUrl);
   await writeMany(store, uniqueCategory(), 25);
   const hour = 3_600_000;
-  const { subscription } = auditChain({ store, pool, db }, { batchSize: 10, signing: { everyMessages: 10, maxAgeMs: hour, onCatchUpAfterMs: hour } });
+  const { subscription } = auditChain(
+    { store, pool, db },
+    { batchSize: 10, signing: { everyMessages: 10, maxAgeMs: hour, onCatchUpAfterMs: hour } },
+  );
   await drainChain(subscription);
   const positions = await globalPositions(pool);
   const signedAt = async () => (await headRows(db)).map((row) => Number(row.global_position));

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { liveSubscription, projectionOf } from '../../src/aggregators/definition.ts';
-import { userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
+import {
+  userCredentialsDefinition,
+  USER_CREDENTIALS_SUBSCRIBER_ID,
+} from '../../src/aggregators/user-credentials/index.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { MessageStore } from '../../src/message-store/index.ts';
 import { createAggregatorProcessor } from '../../src/subscription/aggregator-processor.ts';
@@ -28,45 +31,57 @@ async function writeRegistered(store: MessageStore): Promise<{ userId: string; e
   return data;
 }
 
-async function writeRole(store: MessageStore, userId: string, type: 'AdminRoleGranted' | 'AdminRoleRevoked'): Promise<void> {
+async function writeRole(
+  store: MessageStore,
+  userId: string,
+  type: 'AdminRoleGranted' | 'AdminRoleRevoked',
+): Promise<void> {
   await store.write(identityStreamName(userId), { id: randomUUID(), type, data: { userId, by: 'test' }, metadata: {} });
 }
 
 function aggregator(store: MessageStore, db: Knex) {
-  return liveSubscription(userCredentialsDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY } });
+  return liveSubscription(userCredentialsDefinition, {
+    db,
+    messageStore: store,
+    logger: silentLogger,
+    subscription: { retry: FAST_RETRY },
+  });
 }
 
 async function rows(db: Knex): Promise<Row[]> {
   return db('user_credentials').orderBy('email').select<Row[]>('*');
 }
 
-scopedTest('user-credentials: Registered → a row with the id, email, hash and the time it was registered', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const user = await writeRegistered(store);
-  // Other identity events pass by without a row of their own.
-  await store.write(identityStreamName(randomUUID()), {
-    id: randomUUID(),
-    type: 'RegistrationRejected',
-    data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' },
-    metadata: {},
-  });
-  await drain(scope.running(aggregator(store, db)));
+scopedTest(
+  'user-credentials: Registered → a row with the id, email, hash and the time it was registered',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const user = await writeRegistered(store);
+    // Other identity events pass by without a row of their own.
+    await store.write(identityStreamName(randomUUID()), {
+      id: randomUUID(),
+      type: 'RegistrationRejected',
+      data: { userId: randomUUID(), email: 'x@example.com', reason: 'email already registered' },
+      metadata: {},
+    });
+    await drain(scope.running(aggregator(store, db)));
 
-  const [event] = await store.readStream(identityStreamName(user.userId));
-  t.deepEqual(await rows(db), [
-    {
-      user_id: user.userId,
-      email: user.email,
-      password_hash: user.passwordHash,
-      registered_at: event!.time,
-      roles: [],
-      password_version: 0,
-      password_changed_position: '0',
-      email_verified: false,
-    },
-  ]);
-});
+    const [event] = await store.readStream(identityStreamName(user.userId));
+    t.deepEqual(await rows(db), [
+      {
+        user_id: user.userId,
+        email: user.email,
+        password_hash: user.passwordHash,
+        registered_at: event!.time,
+        roles: [],
+        password_version: 0,
+        password_changed_position: '0',
+        email_verified: false,
+      },
+    ]);
+  },
+);
 
 scopedTest('user-credentials: AdminRoleGranted and AdminRoleRevoked set the roles', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
@@ -105,7 +120,11 @@ scopedTest('user-credentials: a replay changes nothing', async (t, scope) => {
   await drain(scope.running(aggregator(store, db)));
   const before = await rows(db);
   const changed = before.find((row) => row.user_id === admin.userId);
-  t.deepEqual([changed?.password_hash, changed?.password_version], [newHash, 1], 'PasswordChanged: the new hash, one change counted');
+  t.deepEqual(
+    [changed?.password_hash, changed?.password_version],
+    [newHash, 1],
+    'PasswordChanged: the new hash, one change counted',
+  );
   t.deepEqual(
     before.map((row) => row.roles),
     before.map((row) => (row.user_id === admin.userId ? ['admin'] : [])),
@@ -115,7 +134,11 @@ scopedTest('user-credentials: a replay changes nothing', async (t, scope) => {
   // The same batch again, as after a crash that lost the position (the stored one still guards it)…
   const batch = await store.readCategory('identity');
   const projection = projectionOf(userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID);
-  await createAggregatorProcessor({ db, subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, projection }).process(batch, 0, processorContext());
+  await createAggregatorProcessor({ db, subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, projection }).process(
+    batch,
+    0,
+    processorContext(),
+  );
   t.deepEqual(await rows(db), before, 'a redelivered batch changes nothing');
 
   // …and a replay from the start with the position gone: each row write is idempotent by itself.
@@ -136,7 +159,12 @@ scopedTest(
     const lin = await writeRegistered(store);
     const requestId = randomUUID();
     const newEmail = uniqueEmail('new');
-    await store.write(identityStreamName(ada.userId), { id: randomUUID(), type: 'EmailVerified', data: { userId: ada.userId, requestId }, metadata: {} });
+    await store.write(identityStreamName(ada.userId), {
+      id: randomUUID(),
+      type: 'EmailVerified',
+      data: { userId: ada.userId, requestId },
+      metadata: {},
+    });
     await store.write(identityStreamName(lin.userId), {
       id: randomUUID(),
       type: 'EmailChanged',
@@ -146,12 +174,20 @@ scopedTest(
     await drain(scope.running(aggregator(store, db)));
     const byUser = async () =>
       Object.fromEntries(
-        (await db('user_credentials').select<{ user_id: string; email: string; email_verified: boolean }[]>('user_id', 'email', 'email_verified')).map(
-          (row) => [row.user_id, [row.email, row.email_verified]],
-        ),
+        (
+          await db('user_credentials').select<{ user_id: string; email: string; email_verified: boolean }[]>(
+            'user_id',
+            'email',
+            'email_verified',
+          )
+        ).map((row) => [row.user_id, [row.email, row.email_verified]]),
       );
     const live = await byUser();
-    t.deepEqual(live, { [ada.userId]: [ada.email, true], [lin.userId]: [newEmail, true] }, 'Ada is confirmed; Lin logs in with her new, confirmed address');
+    t.deepEqual(
+      live,
+      { [ada.userId]: [ada.email, true], [lin.userId]: [newEmail, true] },
+      'Ada is confirmed; Lin logs in with her new, confirmed address',
+    );
 
     // The same definition, applied again from the first message over the same rows, changes nothing.
     await db('user_credentials').delete();

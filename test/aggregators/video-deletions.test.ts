@@ -27,53 +27,103 @@ async function catchUp(store: MessageStore, db: Knex): Promise<void> {
 }
 
 const rows = async (db: Knex, { videoId }: TestVideo) => ({
-  catalog: await db('videos').where({ video_id: videoId }).first('status', 'visibility', 'name', 'description', 'transcoded_uri', 'poster_uri', 'views'),
+  catalog: await db('videos')
+    .where({ video_id: videoId })
+    .first('status', 'visibility', 'name', 'description', 'transcoded_uri', 'poster_uri', 'views'),
   creator: await db('creators_videos')
     .where({ video_id: videoId })
-    .first('status', 'visibility', 'name', 'description', 'poster_uri', 'poster_candidate_uris', 'failure_reason', 'failed_at'),
+    .first(
+      'status',
+      'visibility',
+      'name',
+      'description',
+      'poster_uri',
+      'poster_candidate_uris',
+      'failure_reason',
+      'failed_at',
+    ),
   admin: await db('admin_user_videos').where({ video_id: videoId }).first('status', 'visibility', 'name'),
 });
 
 const videosCounted = async (db: Knex, { ownerId }: TestVideo): Promise<number> =>
-  Number((await db('admin_users').where({ user_id: ownerId }).first<{ videos: string } | undefined>('videos'))?.videos ?? 0);
-
-const watched = async (db: Knex): Promise<number> => Number((await db('home_page').where({ page_name: 'home' }).first('videos_watched'))?.videos_watched ?? 0);
-
-scopedTest('video visibility: uploaded as a draft, made public and unlisted, a poster picked: every projection follows', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const video = newVideo();
-  const frames = [0, 1, 2].map((index) => uriOfKey(videoKeys.posterCandidate(video.videoId, index)));
-  await writeEvents(store, video, controls.accepted(video, {}, 'draft'), controls.published(video, {}, 8, frames), controls.named(video, 'Knots'));
-  await catchUp(store, db);
-  let seen = await rows(db, video);
-  t.deepEqual(
-    [seen.catalog?.status, seen.catalog?.visibility, seen.creator?.visibility, seen.admin?.visibility],
-    ['published', 'draft', 'draft', 'draft'],
-    'converted, a draft everywhere',
+  Number(
+    (await db('admin_users').where({ user_id: ownerId }).first<{ videos: string } | undefined>('videos'))?.videos ?? 0,
   );
-  t.deepEqual(seen.creator?.poster_candidate_uris, frames, 'the frames to pick a poster from, in order');
 
-  await writeEvents(store, video, controls.visibilityChanged(video, 'public'), controls.posterChanged(video, frames[2]!));
-  await catchUp(store, db);
-  seen = await rows(db, video);
-  t.deepEqual([seen.catalog?.visibility, seen.creator?.visibility, seen.admin?.visibility], ['public', 'public', 'public'], 'public everywhere');
-  t.deepEqual([seen.catalog?.poster_uri, seen.creator?.poster_uri], [frames[2], frames[2]], 'the picked frame is the poster');
+const watched = async (db: Knex): Promise<number> =>
+  Number((await db('home_page').where({ page_name: 'home' }).first('videos_watched'))?.videos_watched ?? 0);
 
-  await writeEvents(store, video, controls.visibilityChanged(video, 'unlisted'));
-  await catchUp(store, db);
-  seen = await rows(db, video);
-  t.deepEqual([seen.catalog?.visibility, seen.creator?.visibility, seen.admin?.visibility], ['unlisted', 'unlisted', 'unlisted'], 'unlisted everywhere');
-});
+scopedTest(
+  'video visibility: uploaded as a draft, made public and unlisted, a poster picked: every projection follows',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const video = newVideo();
+    const frames = [0, 1, 2].map((index) => uriOfKey(videoKeys.posterCandidate(video.videoId, index)));
+    await writeEvents(
+      store,
+      video,
+      controls.accepted(video, {}, 'draft'),
+      controls.published(video, {}, 8, frames),
+      controls.named(video, 'Knots'),
+    );
+    await catchUp(store, db);
+    let seen = await rows(db, video);
+    t.deepEqual(
+      [seen.catalog?.status, seen.catalog?.visibility, seen.creator?.visibility, seen.admin?.visibility],
+      ['published', 'draft', 'draft', 'draft'],
+      'converted, a draft everywhere',
+    );
+    t.deepEqual(seen.creator?.poster_candidate_uris, frames, 'the frames to pick a poster from, in order');
+
+    await writeEvents(
+      store,
+      video,
+      controls.visibilityChanged(video, 'public'),
+      controls.posterChanged(video, frames[2]!),
+    );
+    await catchUp(store, db);
+    seen = await rows(db, video);
+    t.deepEqual(
+      [seen.catalog?.visibility, seen.creator?.visibility, seen.admin?.visibility],
+      ['public', 'public', 'public'],
+      'public everywhere',
+    );
+    t.deepEqual(
+      [seen.catalog?.poster_uri, seen.creator?.poster_uri],
+      [frames[2], frames[2]],
+      'the picked frame is the poster',
+    );
+
+    await writeEvents(store, video, controls.visibilityChanged(video, 'unlisted'));
+    await catchUp(store, db);
+    seen = await rows(db, video);
+    t.deepEqual(
+      [seen.catalog?.visibility, seen.creator?.visibility, seen.admin?.visibility],
+      ['unlisted', 'unlisted', 'unlisted'],
+      'unlisted everywhere',
+    );
+  },
+);
 
 scopedTest('video visibility: a failed upload keeps when it failed, for the portal’s clean-up', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);
   const video = newVideo();
-  const written = await writeEvents(store, video, controls.accepted(video), controls.started(video), controls.failed(video, 'not a video'));
+  const written = await writeEvents(
+    store,
+    video,
+    controls.accepted(video),
+    controls.started(video),
+    controls.failed(video, 'not a video'),
+  );
   await catchUp(store, db);
   const seen = await rows(db, video);
-  t.deepEqual([seen.creator?.status, seen.creator?.failed_at], ['failed', written.at(-1)!.time], 'failed, at the time of VideoPublishingFailed');
+  t.deepEqual(
+    [seen.creator?.status, seen.creator?.failed_at],
+    ['failed', written.at(-1)!.time],
+    'failed, at the time of VideoPublishingFailed',
+  );
 });
 
 scopedTest(
@@ -100,7 +150,15 @@ scopedTest(
     await writeEvents(store, video, controls.deleted(video));
     await catchUp(store, db);
     const tombstone = {
-      catalog: { status: 'deleted', visibility: 'public', name: null, description: '', transcoded_uri: null, poster_uri: null, views: '3' },
+      catalog: {
+        status: 'deleted',
+        visibility: 'public',
+        name: null,
+        description: '',
+        transcoded_uri: null,
+        poster_uri: null,
+        views: '3',
+      },
       creator: {
         status: 'deleted',
         visibility: 'public',
@@ -118,15 +176,29 @@ scopedTest(
     t.equal(await watched(db), watchedBefore, 'the site-wide count keeps its viewings');
 
     // Events written after the deletion (a transcode that ended late, a rename that raced it).
-    await writeEvents(store, video, controls.published(video), controls.named(video, 'Back again?'), controls.visibilityChanged(video, 'unlisted'));
+    await writeEvents(
+      store,
+      video,
+      controls.published(video),
+      controls.named(video, 'Back again?'),
+      controls.visibilityChanged(video, 'unlisted'),
+    );
     await writeViewings(store, video, 1);
     await catchUp(store, db);
-    t.deepEqual(await rows(db, video), { ...tombstone, catalog: { ...tombstone.catalog, views: '4' } }, 'late events change nothing but the count of views');
+    t.deepEqual(
+      await rows(db, video),
+      { ...tombstone, catalog: { ...tombstone.catalog, views: '4' } },
+      'late events change nothing but the count of views',
+    );
     t.equal(await videosCounted(db, video), 1, 'counted out once');
 
     await db('subscriber_positions').del();
     await catchUp(store, db);
-    t.deepEqual(await rows(db, video), { ...tombstone, catalog: { ...tombstone.catalog, views: '4' } }, 'replayed from the start: the same tombstones');
+    t.deepEqual(
+      await rows(db, video),
+      { ...tombstone, catalog: { ...tombstone.catalog, views: '4' } },
+      'replayed from the start: the same tombstones',
+    );
     t.equal(await videosCounted(db, video), 1, 'and still counted out once');
     t.equal((await rows(db, kept)).catalog?.status, 'published', 'the owner’s other video untouched');
   },

@@ -23,16 +23,32 @@ function parts(store: MessageStore, db: Knex, batchSize = 100) {
   return { videos, creators };
 }
 
-async function catchUp(store: MessageStore, db: Knex, order: 'videos first' | 'creators first' = 'videos first', batchSize = 100): Promise<void> {
+async function catchUp(
+  store: MessageStore,
+  db: Knex,
+  order: 'videos first' | 'creators first' = 'videos first',
+  batchSize = 100,
+): Promise<void> {
   const { videos, creators } = parts(store, db, batchSize);
-  for (const subscription of order === 'videos first' ? [videos, creators] : [creators, videos]) await drain(subscription);
+  for (const subscription of order === 'videos first' ? [videos, creators] : [creators, videos])
+    await drain(subscription);
 }
 
-async function writeIdentity(store: MessageStore, userId: string, type: string, data: Record<string, unknown>): Promise<void> {
+async function writeIdentity(
+  store: MessageStore,
+  userId: string,
+  type: string,
+  data: Record<string, unknown>,
+): Promise<void> {
   await store.write(identityStreamName(userId), { id: randomUUID(), type, data: { userId, ...data }, metadata: {} });
 }
 
-async function register(store: MessageStore, personalData: PersonalData, userId: string, displayName: string): Promise<void> {
+async function register(
+  store: MessageStore,
+  personalData: PersonalData,
+  userId: string,
+  displayName: string,
+): Promise<void> {
   await writeIdentity(store, userId, 'Registered', {
     email: await personalData.seal(userId, uniqueEmail()),
     passwordHash: await personalData.seal(userId, fakePasswordHash()),
@@ -41,8 +57,15 @@ async function register(store: MessageStore, personalData: PersonalData, userId:
   });
 }
 
-async function rename(store: MessageStore, personalData: PersonalData, userId: string, displayName: string): Promise<void> {
-  await writeIdentity(store, userId, 'DisplayNameChanged', { displayName: await personalData.seal(userId, displayName) });
+async function rename(
+  store: MessageStore,
+  personalData: PersonalData,
+  userId: string,
+  displayName: string,
+): Promise<void> {
+  await writeIdentity(store, userId, 'DisplayNameChanged', {
+    displayName: await personalData.seal(userId, displayName),
+  });
 }
 
 interface SearchRow {
@@ -57,14 +80,29 @@ interface SearchRow {
 const rowOf = async (db: Knex, { videoId }: TestVideo): Promise<SearchRow | undefined> =>
   db('video_search')
     .where({ video_id: videoId })
-    .first<SearchRow | undefined>('video_id', 'title', 'creator_name', 'listed', db.raw('document::text AS document'), 'trigram_text');
+    .first<SearchRow | undefined>(
+      'video_id',
+      'title',
+      'creator_name',
+      'listed',
+      db.raw('document::text AS document'),
+      'trigram_text',
+    );
 
 const everything = async (db: Knex) => ({
   videos: await db.raw('SELECT * FROM video_search AS t ORDER BY t::text').then((r: { rows: unknown[] }) => r.rows),
-  creators: await db.raw('SELECT * FROM video_search_creators AS t ORDER BY t::text').then((r: { rows: unknown[] }) => r.rows),
+  creators: await db
+    .raw('SELECT * FROM video_search_creators AS t ORDER BY t::text')
+    .then((r: { rows: unknown[] }) => r.rows),
 });
 
-async function publish(store: MessageStore, video: TestVideo, title: string, description = '', visibility: 'public' | 'unlisted' | 'draft' = 'public') {
+async function publish(
+  store: MessageStore,
+  video: TestVideo,
+  title: string,
+  description = '',
+  visibility: 'public' | 'unlisted' | 'draft' = 'public',
+) {
   await writeEvents(
     store,
     video,
@@ -75,55 +113,65 @@ async function publish(store: MessageStore, video: TestVideo, title: string, des
   );
 }
 
-scopedTest('video-search: a public video is listed with its title, description and creator name in a weighted, unaccented vector', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const personalData = createPersonalData(db);
-  const ownerId = randomUUID();
-  await register(store, personalData, ownerId, 'Zoë Müller');
-  const video = { videoId: randomUUID(), ownerId };
-  await publish(store, video, 'Crème brûlée with Postgres', 'Whisking transactions');
-  await catchUp(store, db);
+scopedTest(
+  'video-search: a public video is listed with its title, description and creator name in a weighted, unaccented vector',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const personalData = createPersonalData(db);
+    const ownerId = randomUUID();
+    await register(store, personalData, ownerId, 'Zoë Müller');
+    const video = { videoId: randomUUID(), ownerId };
+    await publish(store, video, 'Crème brûlée with Postgres', 'Whisking transactions');
+    await catchUp(store, db);
 
-  const row = await rowOf(db, video);
-  t.equal(row?.listed, true, 'listed');
-  t.equal(row?.creator_name, 'Zoë Müller', "the creator's display name");
-  t.match(row?.document ?? '', /'creme':1A/, 'the title, unaccented, weight A');
-  t.match(row?.document ?? '', /'zoe':\d+B/, 'the creator, weight B');
-  t.match(row?.document ?? '', /'whisk':\d+C/, 'the description, stemmed, weight C');
-  t.equal(row?.trigram_text, 'creme brulee with postgres zoe muller', 'the trigram text: title and creator, lower case, unaccented');
-});
+    const row = await rowOf(db, video);
+    t.equal(row?.listed, true, 'listed');
+    t.equal(row?.creator_name, 'Zoë Müller', "the creator's display name");
+    t.match(row?.document ?? '', /'creme':1A/, 'the title, unaccented, weight A');
+    t.match(row?.document ?? '', /'zoe':\d+B/, 'the creator, weight B');
+    t.match(row?.document ?? '', /'whisk':\d+C/, 'the description, stemmed, weight C');
+    t.equal(
+      row?.trigram_text,
+      'creme brulee with postgres zoe muller',
+      'the trigram text: title and creator, lower case, unaccented',
+    );
+  },
+);
 
-scopedTest('video-search: drafts, unlisted, made draft after public, taken down and deleted are never listed', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const draft = newVideo();
-  const unlisted = newVideo();
-  const hidden = newVideo();
-  const takenDown = newVideo();
-  const deleted = newVideo();
-  const converting = newVideo();
-  await publish(store, draft, 'Draft video', '', 'draft');
-  await publish(store, unlisted, 'Unlisted video', '', 'unlisted');
-  await publish(store, hidden, 'Hidden later');
-  await publish(store, takenDown, 'Taken down later');
-  await publish(store, deleted, 'Deleted later');
-  await writeEvents(store, converting, controls.accepted(converting), controls.named(converting, 'Still converting'));
-  await catchUp(store, db);
-  t.equal((await rowOf(db, hidden))?.listed, true, 'public first');
-  await writeEvents(store, hidden, controls.visibilityChanged(hidden, 'draft'));
-  await writeEvents(store, takenDown, controls.takenDown(takenDown, 'spam'));
-  await writeEvents(store, deleted, controls.deleted(deleted));
-  // A late event of the deleted video (a rename that crossed its deletion) changes nothing.
-  await writeEvents(store, deleted, controls.named(deleted, 'Back from the dead'));
-  await catchUp(store, db);
-  for (const [label, video] of Object.entries({ draft, unlisted, hidden, takenDown, deleted, converting })) {
-    t.equal((await rowOf(db, video))?.listed, false, `${label}: not listed`);
-  }
-  const tombstone = await rowOf(db, deleted);
-  t.equal(tombstone?.title, null, 'the deleted video keeps no title');
-  t.equal(tombstone?.document, '', 'nor anything to find');
-});
+scopedTest(
+  'video-search: drafts, unlisted, made draft after public, taken down and deleted are never listed',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const draft = newVideo();
+    const unlisted = newVideo();
+    const hidden = newVideo();
+    const takenDown = newVideo();
+    const deleted = newVideo();
+    const converting = newVideo();
+    await publish(store, draft, 'Draft video', '', 'draft');
+    await publish(store, unlisted, 'Unlisted video', '', 'unlisted');
+    await publish(store, hidden, 'Hidden later');
+    await publish(store, takenDown, 'Taken down later');
+    await publish(store, deleted, 'Deleted later');
+    await writeEvents(store, converting, controls.accepted(converting), controls.named(converting, 'Still converting'));
+    await catchUp(store, db);
+    t.equal((await rowOf(db, hidden))?.listed, true, 'public first');
+    await writeEvents(store, hidden, controls.visibilityChanged(hidden, 'draft'));
+    await writeEvents(store, takenDown, controls.takenDown(takenDown, 'spam'));
+    await writeEvents(store, deleted, controls.deleted(deleted));
+    // A late event of the deleted video (a rename that crossed its deletion) changes nothing.
+    await writeEvents(store, deleted, controls.named(deleted, 'Back from the dead'));
+    await catchUp(store, db);
+    for (const [label, video] of Object.entries({ draft, unlisted, hidden, takenDown, deleted, converting })) {
+      t.equal((await rowOf(db, video))?.listed, false, `${label}: not listed`);
+    }
+    const tombstone = await rowOf(db, deleted);
+    t.equal(tombstone?.title, null, 'the deleted video keeps no title');
+    t.equal(tombstone?.document, '', 'nor anything to find');
+  },
+);
 
 scopedTest(
   'video-search: a renamed creator is found by the new name on every video, whichever part runs first; delivered twice or replayed, the same rows',
@@ -138,7 +186,11 @@ scopedTest(
     await publish(store, first, 'First tutorial');
     await register(store, personalData, ownerId, 'Grace Hopper');
     await catchUp(store, db, 'videos first');
-    t.equal((await rowOf(db, first))?.creator_name, 'Grace Hopper', 'the creators part names a video made before it ran');
+    t.equal(
+      (await rowOf(db, first))?.creator_name,
+      'Grace Hopper',
+      'the creators part names a video made before it ran',
+    );
 
     await rename(store, personalData, ownerId, 'Grace B. Hopper');
     await publish(store, second, 'Second tutorial');
@@ -151,7 +203,11 @@ scopedTest(
     // Delivered again: every position moved back, both parts read everything a second time.
     await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
     await catchUp(store, db, 'creators first', 2);
-    t.deepEqual(await everything(db), settled, 'replayed (in batches of two): the same rows; the older name does not come back');
+    t.deepEqual(
+      await everything(db),
+      settled,
+      'replayed (in batches of two): the same rows; the older name does not come back',
+    );
 
     // From nothing, in the other order and in small batches: the same rows.
     await db.transaction(async (trx) => {
@@ -167,27 +223,44 @@ scopedTest(
     await writeIdentity(store, ownerId, 'UserErased', { by: randomUUID() });
     await catchUp(store, db);
     t.equal((await rowOf(db, first))?.creator_name, null, 'the erased name is gone from the video');
-    t.deepEqual(await db('video_search_creators').where({ user_id: ownerId }).pluck('user_id'), [], 'and from the creators');
+    t.deepEqual(
+      await db('video_search_creators').where({ user_id: ownerId }).pluck('user_id'),
+      [],
+      'and from the creators',
+    );
   },
 );
 
-scopedTest('video-search: an older name applied after a newer one (a redelivery out of order) changes nothing', async (t, scope) => {
-  const { urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const creators = projectionOf(videoSearchDefinition, VIDEO_SEARCH_SUBSCRIBER_IDS.creators);
-  const userId = randomUUID();
-  const videoId = randomUUID();
-  await db('video_search').insert({ video_id: videoId, owner_id: userId, title: 'A video', status: 'published', visibility: 'public', publishing_position: 1 });
-  const named = (displayName: string, position: number) => ({ change: { kind: 'name', userId, displayName }, position });
-  await db.transaction((trx) => creators.apply([named('Newer name', 20)], trx));
-  await db.transaction((trx) => creators.apply([named('Older name', 10)], trx));
-  t.equal(
-    await db('video_search_creators')
-      .where({ user_id: userId })
-      .first('display_name')
-      .then((row: { display_name: string }) => row.display_name),
-    'Newer name',
-    'the creator keeps the newer name',
-  );
-  t.equal((await rowOf(db, { videoId, ownerId: userId }))?.creator_name, 'Newer name', 'and so does their video');
-});
+scopedTest(
+  'video-search: an older name applied after a newer one (a redelivery out of order) changes nothing',
+  async (t, scope) => {
+    const { urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const creators = projectionOf(videoSearchDefinition, VIDEO_SEARCH_SUBSCRIBER_IDS.creators);
+    const userId = randomUUID();
+    const videoId = randomUUID();
+    await db('video_search').insert({
+      video_id: videoId,
+      owner_id: userId,
+      title: 'A video',
+      status: 'published',
+      visibility: 'public',
+      publishing_position: 1,
+    });
+    const named = (displayName: string, position: number) => ({
+      change: { kind: 'name', userId, displayName },
+      position,
+    });
+    await db.transaction((trx) => creators.apply([named('Newer name', 20)], trx));
+    await db.transaction((trx) => creators.apply([named('Older name', 10)], trx));
+    t.equal(
+      await db('video_search_creators')
+        .where({ user_id: userId })
+        .first('display_name')
+        .then((row: { display_name: string }) => row.display_name),
+      'Newer name',
+      'the creator keeps the newer name',
+    );
+    t.equal((await rowOf(db, { videoId, ownerId: userId }))?.creator_name, 'Newer name', 'and so does their video');
+  },
+);

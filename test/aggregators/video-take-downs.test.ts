@@ -36,7 +36,13 @@ scopedTest(
     const db = openProjectionDb(scope, urls.databaseUrl);
     const published = newVideo();
     const waiting = newVideo();
-    await writeEvents(store, published, controls.accepted(published), controls.published(published), controls.named(published, 'Bought followers fast'));
+    await writeEvents(
+      store,
+      published,
+      controls.accepted(published),
+      controls.published(published),
+      controls.named(published, 'Bought followers fast'),
+    );
     await writeEvents(store, waiting, controls.accepted(waiting), controls.started(waiting));
     await catchUp(store, db);
     t.equal((await statuses(db, published)).catalog, 'published', 'in the catalog first');
@@ -45,19 +51,40 @@ scopedTest(
     await writeEvents(store, waiting, controls.takenDown(waiting, 'Uploaded by a spammer'));
     await catchUp(store, db);
     const expected = {
-      published: { catalog: 'takenDown', creator: { status: 'takenDown', take_down_reason: 'Spam: links to a paid service' }, admin: 'takenDown' },
-      waiting: { catalog: 'takenDown', creator: { status: 'takenDown', take_down_reason: 'Uploaded by a spammer' }, admin: 'takenDown' },
+      published: {
+        catalog: 'takenDown',
+        creator: { status: 'takenDown', take_down_reason: 'Spam: links to a paid service' },
+        admin: 'takenDown',
+      },
+      waiting: {
+        catalog: 'takenDown',
+        creator: { status: 'takenDown', take_down_reason: 'Uploaded by a spammer' },
+        admin: 'takenDown',
+      },
     };
-    t.deepEqual(await statuses(db, published), expected.published, 'published, then taken down: out of the catalog, the reason in the creator’s list');
-    t.deepEqual(await statuses(db, waiting), expected.waiting, 'taken down while transcoding: never published, and known as taken down');
+    t.deepEqual(
+      await statuses(db, published),
+      expected.published,
+      'published, then taken down: out of the catalog, the reason in the creator’s list',
+    );
+    t.deepEqual(
+      await statuses(db, waiting),
+      expected.waiting,
+      'taken down while transcoding: never published, and known as taken down',
+    );
     t.equal(
-      (await db('videos').where({ status: 'published' }).whereIn('video_id', [published.videoId, waiting.videoId])).length,
+      (await db('videos').where({ status: 'published' }).whereIn('video_id', [published.videoId, waiting.videoId]))
+        .length,
       0,
       'the catalog lists neither',
     );
 
     await db('subscriber_positions').del();
     await catchUp(store, db);
-    t.deepEqual([await statuses(db, published), await statuses(db, waiting)], [expected.published, expected.waiting], 'replayed from the start: the same');
+    t.deepEqual(
+      [await statuses(db, published), await statuses(db, waiting)],
+      [expected.published, expected.waiting],
+      'replayed from the start: the same',
+    );
   },
 );

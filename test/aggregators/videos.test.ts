@@ -28,7 +28,12 @@ interface Row {
 }
 
 function aggregator(store: MessageStore, db: Knex, batchSize = 100) {
-  return liveSubscriptions(videosDefinition, { db, messageStore: store, logger: silentLogger, subscription: { retry: FAST_RETRY, batchSize } });
+  return liveSubscriptions(videosDefinition, {
+    db,
+    messageStore: store,
+    logger: silentLogger,
+    subscription: { retry: FAST_RETRY, batchSize },
+  });
 }
 
 /** Runs both subscribers until each has read everything. */
@@ -63,129 +68,163 @@ const views = async (db: Knex, video: TestVideo): Promise<number> => Number((awa
 const visibility = async (db: Knex, { videoId }: TestVideo): Promise<string | undefined> =>
   (await db('videos').where({ video_id: videoId }).first<{ visibility: string } | undefined>('visibility'))?.visibility;
 
-scopedTest('videos: published, named and described → a catalog row; viewings counted; unpublished → a draft, out of the catalog', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const video = newVideo();
-  // Steps that are not the catalog's pass by without a row.
-  const written = await writeEvents(
-    store,
-    video,
-    controls.accepted(video),
-    controls.started(video),
-    controls.published(video),
-    controls.named(video, 'Event sourcing in ten minutes'),
-    controls.described(video, 'Streams, events, projections.'),
-  );
-  await writeViewings(store, video, 3);
-  await catchUp(store, db);
-
-  const published = written.find((event) => event.type === 'VideoPublished')!;
-  t.deepEqual(
-    await row(db, video),
-    {
-      video_id: video.videoId,
-      owner_id: video.ownerId,
-      name: 'Event sourcing in ten minutes',
-      description: 'Streams, events, projections.',
-      status: 'published',
-      transcoded_uri: `video-store:transcoded/${video.videoId}.mp4`,
-      poster_uri: `video-store:posters/${video.videoId}.jpg`,
-      duration_seconds: 4.5,
-      width: 640,
-      height: 360,
-      views: '3',
-      published_at: published.time,
-    },
-    'the row, published at the time of VideoPublished, with three views',
-  );
-
-  t.equal(await visibility(db, video), 'public', 'public, as it was uploaded');
-  await writeEvents(store, video, controls.unpublished(video));
-  await catchUp(store, db);
-  t.deepEqual([(await row(db, video))?.status, await visibility(db, video)], ['published', 'draft'], 'converted still, and a draft');
-  t.equal(await views(db, video), 3, 'its views kept');
-});
-
-scopedTest('videos: a viewing before the publish row still counts, and the publish row keeps the count', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const [catalog, viewsSubscriber] = aggregator(store, db);
-  const early = newVideo();
-  await writeEvents(store, early, controls.accepted(early), controls.published(early));
-  await writeViewings(store, early, 2);
-  // The views subscriber is ahead: the viewings make the row before the catalog knows of the video.
-  await drain(viewsSubscriber);
-  t.deepEqual(await row(db, early), { ...(await row(db, early))!, status: null, owner_id: null, views: '2' }, 'a row with only the count');
-  await drain(catalog);
-  t.equal((await row(db, early))?.status, 'published', 'then published');
-  t.equal(await views(db, early), 2, 'and both viewings still counted');
-
-  // The other way round: the catalog first, then the viewings.
-  const late = newVideo();
-  await writeViewings(store, late, 1);
-  await writeEvents(store, late, controls.accepted(late), controls.named(late, 'Named while transcoding'), controls.published(late));
-  await drain(catalog);
-  await writeViewings(store, late, 1);
-  await drain(viewsSubscriber);
-  t.equal(await views(db, late), 2, 'viewings on both sides of the publish counted');
-  t.equal((await row(db, late))?.name, 'Named while transcoding', 'a name given before publishing is kept');
-});
-
-scopedTest('videos: a replay changes nothing: a batch delivered twice, or both positions moved back to the start', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const videos = [newVideo(), newVideo()];
-  for (const [n, video] of videos.entries()) {
-    await writeEvents(
+scopedTest(
+  'videos: published, named and described → a catalog row; viewings counted; unpublished → a draft, out of the catalog',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const video = newVideo();
+    // Steps that are not the catalog's pass by without a row.
+    const written = await writeEvents(
       store,
       video,
       controls.accepted(video),
+      controls.started(video),
       controls.published(video),
-      controls.named(video, 'First name'),
-      controls.named(video, `Second name ${n}`),
+      controls.named(video, 'Event sourcing in ten minutes'),
+      controls.described(video, 'Streams, events, projections.'),
     );
-    await writeViewings(store, video, 3 + n);
-  }
-  await catchUp(store, db);
-  const before = await allRows(db);
-  t.deepEqual(
-    before.map((video) => [video.name, video.views]).sort(),
-    [
-      ['Second name 0', '3'],
-      ['Second name 1', '4'],
-    ],
-    'the last names, every viewing',
-  );
+    await writeViewings(store, video, 3);
+    await catchUp(store, db);
 
-  const projections = {
-    catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog),
-    views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views),
-  };
-  const viewings = await store.readCategory('viewing');
-  const events = await store.readCategory('videoPublishing');
-  await createAggregatorProcessor({ db, subscriberId: VIDEOS_SUBSCRIBER_IDS.views, projection: projections.views }).process(viewings, 0, processorContext());
-  await createAggregatorProcessor({ db, subscriberId: VIDEOS_SUBSCRIBER_IDS.catalog, projection: projections.catalog }).process(events, 0, processorContext());
-  t.deepEqual(await allRows(db), before, 'the same batches delivered again change nothing');
+    const published = written.find((event) => event.type === 'VideoPublished')!;
+    t.deepEqual(
+      await row(db, video),
+      {
+        video_id: video.videoId,
+        owner_id: video.ownerId,
+        name: 'Event sourcing in ten minutes',
+        description: 'Streams, events, projections.',
+        status: 'published',
+        transcoded_uri: `video-store:transcoded/${video.videoId}.mp4`,
+        poster_uri: `video-store:posters/${video.videoId}.jpg`,
+        duration_seconds: 4.5,
+        width: 640,
+        height: 360,
+        views: '3',
+        published_at: published.time,
+      },
+      'the row, published at the time of VideoPublished, with three views',
+    );
 
-  // An operator moves the positions back; the rows stay. Replayed in smaller batches than the first run's.
-  await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEOS_SUBSCRIBER_IDS)).del();
-  await catchUp(store, db, 2);
-  t.deepEqual(await allRows(db), before, 'a replay from the start over the rows changes nothing');
-});
+    t.equal(await visibility(db, video), 'public', 'public, as it was uploaded');
+    await writeEvents(store, video, controls.unpublished(video));
+    await catchUp(store, db);
+    t.deepEqual(
+      [(await row(db, video))?.status, await visibility(db, video)],
+      ['published', 'draft'],
+      'converted still, and a draft',
+    );
+    t.equal(await views(db, video), 3, 'its views kept');
+  },
+);
 
-scopedTest('videos: positions moved back while viewings kept coming: the old ones are not counted again, the new ones are', async (t, scope) => {
-  const { store, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const video = newVideo();
-  await writeViewings(store, video, 5);
-  await drain(aggregator(store, db)[1]);
-  await writeViewings(store, video, 3);
-  await db('subscriber_positions').where({ subscriber_id: VIDEOS_SUBSCRIBER_IDS.views }).del();
-  // Batches of 4: the second holds the fifth viewing, counted already, and three new ones.
-  await drain(aggregator(store, db, 4)[1]);
-  t.equal(await views(db, video), 8, 'eight viewings, each counted once');
-});
+scopedTest(
+  'videos: a viewing before the publish row still counts, and the publish row keeps the count',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const [catalog, viewsSubscriber] = aggregator(store, db);
+    const early = newVideo();
+    await writeEvents(store, early, controls.accepted(early), controls.published(early));
+    await writeViewings(store, early, 2);
+    // The views subscriber is ahead: the viewings make the row before the catalog knows of the video.
+    await drain(viewsSubscriber);
+    t.deepEqual(
+      await row(db, early),
+      { ...(await row(db, early))!, status: null, owner_id: null, views: '2' },
+      'a row with only the count',
+    );
+    await drain(catalog);
+    t.equal((await row(db, early))?.status, 'published', 'then published');
+    t.equal(await views(db, early), 2, 'and both viewings still counted');
+
+    // The other way round: the catalog first, then the viewings.
+    const late = newVideo();
+    await writeViewings(store, late, 1);
+    await writeEvents(
+      store,
+      late,
+      controls.accepted(late),
+      controls.named(late, 'Named while transcoding'),
+      controls.published(late),
+    );
+    await drain(catalog);
+    await writeViewings(store, late, 1);
+    await drain(viewsSubscriber);
+    t.equal(await views(db, late), 2, 'viewings on both sides of the publish counted');
+    t.equal((await row(db, late))?.name, 'Named while transcoding', 'a name given before publishing is kept');
+  },
+);
+
+scopedTest(
+  'videos: a replay changes nothing: a batch delivered twice, or both positions moved back to the start',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const videos = [newVideo(), newVideo()];
+    for (const [n, video] of videos.entries()) {
+      await writeEvents(
+        store,
+        video,
+        controls.accepted(video),
+        controls.published(video),
+        controls.named(video, 'First name'),
+        controls.named(video, `Second name ${n}`),
+      );
+      await writeViewings(store, video, 3 + n);
+    }
+    await catchUp(store, db);
+    const before = await allRows(db);
+    t.deepEqual(
+      before.map((video) => [video.name, video.views]).sort(),
+      [
+        ['Second name 0', '3'],
+        ['Second name 1', '4'],
+      ],
+      'the last names, every viewing',
+    );
+
+    const projections = {
+      catalog: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.catalog),
+      views: projectionOf(videosDefinition, VIDEOS_SUBSCRIBER_IDS.views),
+    };
+    const viewings = await store.readCategory('viewing');
+    const events = await store.readCategory('videoPublishing');
+    await createAggregatorProcessor({
+      db,
+      subscriberId: VIDEOS_SUBSCRIBER_IDS.views,
+      projection: projections.views,
+    }).process(viewings, 0, processorContext());
+    await createAggregatorProcessor({
+      db,
+      subscriberId: VIDEOS_SUBSCRIBER_IDS.catalog,
+      projection: projections.catalog,
+    }).process(events, 0, processorContext());
+    t.deepEqual(await allRows(db), before, 'the same batches delivered again change nothing');
+
+    // An operator moves the positions back; the rows stay. Replayed in smaller batches than the first run's.
+    await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEOS_SUBSCRIBER_IDS)).del();
+    await catchUp(store, db, 2);
+    t.deepEqual(await allRows(db), before, 'a replay from the start over the rows changes nothing');
+  },
+);
+
+scopedTest(
+  'videos: positions moved back while viewings kept coming: the old ones are not counted again, the new ones are',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const video = newVideo();
+    await writeViewings(store, video, 5);
+    await drain(aggregator(store, db)[1]);
+    await writeViewings(store, video, 3);
+    await db('subscriber_positions').where({ subscriber_id: VIDEOS_SUBSCRIBER_IDS.views }).del();
+    // Batches of 4: the second holds the fifth viewing, counted already, and three new ones.
+    await drain(aggregator(store, db, 4)[1]);
+    t.equal(await views(db, video), 8, 'eight viewings, each counted once');
+  },
+);
 
 scopedTest('videos: an older catalog event applied again over a newer row changes nothing', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
@@ -209,7 +248,9 @@ scopedTest('videos: an older catalog event applied again over a newer row change
   const old = await store.readStream(videoPublishingStreamName(video.videoId), { batchSize: 3 });
   await db.transaction(async (trx) =>
     projections.catalog.apply(
-      (await Promise.all(old.map((event) => projections.catalog.parse(event, trx)))).filter((event) => event !== undefined),
+      (await Promise.all(old.map((event) => projections.catalog.parse(event, trx)))).filter(
+        (event) => event !== undefined,
+      ),
       trx,
     ),
   );
@@ -217,43 +258,60 @@ scopedTest('videos: an older catalog event applied again over a newer row change
   t.deepEqual(await row(db, video), before, 'still a draft, under the new name');
 });
 
-scopedTest('videos: contract-breaking viewings and events are skipped and recorded; the rest is applied', async (t, scope) => {
-  const { store, pool, urls } = await openTestStore(scope);
-  const db = openProjectionDb(scope, urls.databaseUrl);
-  const video = newVideo();
-  const other = newVideo();
-  await writeViewings(store, video, 1);
-  await pool.query(`SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-42', 'VideoViewed', '{"videoId":"legacy-42","userId":null}')`);
-  // A viewing of one video filed under another's stream would throw that stream's guard off.
-  await store.write(`viewing-${other.videoId}`, { id: randomUUID(), type: 'VideoViewed', data: { videoId: video.videoId, userId: null }, metadata: {} });
-  await writeViewings(store, video, 1);
-  const broken = { ...controls.published(other), data: { ...controls.published(other).data, posterUri: '/etc/passwd' } };
-  await writeEvents(store, other, controls.accepted(other), broken, controls.named(other, 'Still named'));
-  await writeEvents(store, video, controls.accepted(video), controls.published(video));
-  await catchUp(store, db);
+scopedTest(
+  'videos: contract-breaking viewings and events are skipped and recorded; the rest is applied',
+  async (t, scope) => {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const video = newVideo();
+    const other = newVideo();
+    await writeViewings(store, video, 1);
+    await pool.query(
+      `SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-42', 'VideoViewed', '{"videoId":"legacy-42","userId":null}')`,
+    );
+    // A viewing of one video filed under another's stream would throw that stream's guard off.
+    await store.write(`viewing-${other.videoId}`, {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId: video.videoId, userId: null },
+      metadata: {},
+    });
+    await writeViewings(store, video, 1);
+    const broken = {
+      ...controls.published(other),
+      data: { ...controls.published(other).data, posterUri: '/etc/passwd' },
+    };
+    await writeEvents(store, other, controls.accepted(other), broken, controls.named(other, 'Still named'));
+    await writeEvents(store, video, controls.accepted(video), controls.published(video));
+    await catchUp(store, db);
 
-  t.equal(await views(db, video), 2, 'the two valid viewings counted');
-  t.equal((await row(db, video))?.status, 'published', 'the valid video published');
-  t.deepEqual(
-    await row(db, other),
-    { ...(await row(db, other))!, status: null, name: 'Still named', views: '0' },
-    'the broken publish left out, the name applied',
-  );
-  const skipped = await db('skipped_messages')
-    .orderBy('global_position')
-    .select<{ subscriber_id: string; stream_name: string; reason: string }[]>('subscriber_id', 'stream_name', 'reason');
-  t.deepEqual(
-    skipped.map((entry) => [entry.subscriber_id, entry.stream_name]),
-    [
-      [VIDEOS_SUBSCRIBER_IDS.views, 'viewing-legacy-42'],
-      [VIDEOS_SUBSCRIBER_IDS.views, `viewing-${other.videoId}`],
-      [VIDEOS_SUBSCRIBER_IDS.catalog, `videoPublishing-${other.videoId}`],
-    ],
-    'each on record, under the subscriber that skipped it',
-  );
-  t.match(skipped[1]?.reason ?? '', /not its video's stream/, 'with the reason');
-  t.match(skipped[2]?.reason ?? '', /posterUri/, 'and the field at fault');
-});
+    t.equal(await views(db, video), 2, 'the two valid viewings counted');
+    t.equal((await row(db, video))?.status, 'published', 'the valid video published');
+    t.deepEqual(
+      await row(db, other),
+      { ...(await row(db, other))!, status: null, name: 'Still named', views: '0' },
+      'the broken publish left out, the name applied',
+    );
+    const skipped = await db('skipped_messages')
+      .orderBy('global_position')
+      .select<{ subscriber_id: string; stream_name: string; reason: string }[]>(
+        'subscriber_id',
+        'stream_name',
+        'reason',
+      );
+    t.deepEqual(
+      skipped.map((entry) => [entry.subscriber_id, entry.stream_name]),
+      [
+        [VIDEOS_SUBSCRIBER_IDS.views, 'viewing-legacy-42'],
+        [VIDEOS_SUBSCRIBER_IDS.views, `viewing-${other.videoId}`],
+        [VIDEOS_SUBSCRIBER_IDS.catalog, `videoPublishing-${other.videoId}`],
+      ],
+      'each on record, under the subscriber that skipped it',
+    );
+    t.match(skipped[1]?.reason ?? '', /not its video's stream/, 'with the reason');
+    t.match(skipped[2]?.reason ?? '', /posterUri/, 'and the field at fault');
+  },
+);
 
 scopedTest('videos: two members of a consumer group count every viewing exactly once', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
@@ -288,10 +346,23 @@ scopedTest(
       const draft = newVideo();
       const publicAtOnce = newVideo();
       await writeEvents(store, draft, controls.accepted(draft, undefined, 'draft'), controls.published(draft));
-      const [, converted] = await writeEvents(store, publicAtOnce, controls.accepted(publicAtOnce), controls.published(publicAtOnce));
+      const [, converted] = await writeEvents(
+        store,
+        publicAtOnce,
+        controls.accepted(publicAtOnce),
+        controls.published(publicAtOnce),
+      );
       await catchUp(store, db, batchSize);
-      t.equal((await row(db, draft))?.published_at ?? null, null, `batch ${batchSize}: a converted draft is not listed, so has no time in the list`);
-      t.deepEqual((await row(db, publicAtOnce))?.published_at, converted!.time, `batch ${batchSize}: a public upload is listed when converted`);
+      t.equal(
+        (await row(db, draft))?.published_at ?? null,
+        null,
+        `batch ${batchSize}: a converted draft is not listed, so has no time in the list`,
+      );
+      t.deepEqual(
+        (await row(db, publicAtOnce))?.published_at,
+        converted!.time,
+        `batch ${batchSize}: a public upload is listed when converted`,
+      );
 
       const [madePublic] = await writeEvents(
         store,
@@ -300,10 +371,23 @@ scopedTest(
         controls.visibilityChanged(draft, 'unlisted'),
         controls.visibilityChanged(draft, 'public'),
       );
-      await writeEvents(store, publicAtOnce, controls.visibilityChanged(publicAtOnce, 'draft'), controls.visibilityChanged(publicAtOnce, 'public'));
+      await writeEvents(
+        store,
+        publicAtOnce,
+        controls.visibilityChanged(publicAtOnce, 'draft'),
+        controls.visibilityChanged(publicAtOnce, 'public'),
+      );
       await catchUp(store, db, batchSize);
-      t.deepEqual((await row(db, draft))?.published_at, madePublic!.time, `batch ${batchSize}: the draft is listed from when it was first made public`);
-      t.deepEqual((await row(db, publicAtOnce))?.published_at, converted!.time, `batch ${batchSize}: hiding and showing again does not bring it to the top`);
+      t.deepEqual(
+        (await row(db, draft))?.published_at,
+        madePublic!.time,
+        `batch ${batchSize}: the draft is listed from when it was first made public`,
+      );
+      t.deepEqual(
+        (await row(db, publicAtOnce))?.published_at,
+        converted!.time,
+        `batch ${batchSize}: hiding and showing again does not bring it to the top`,
+      );
       const newest = await db('videos')
         .where({ status: 'published', visibility: 'public' })
         .orderBy('published_at', 'desc')

@@ -35,13 +35,25 @@ test('access: requireUser sends visitors to log in and back; requireAdmin answer
   t.equal((await request(app).get('/admin')).headers.location, '/auth/log-in?returnTo=%2Fadmin', 'admin pages too');
 
   const user = await seedAccount(system.db);
-  t.equal((await request(app).get('/mine').set('x-test-user', user.userId).expect(200)).text, `hello ${user.userId}`, 'a logged-in user gets in');
+  t.equal(
+    (await request(app).get('/mine').set('x-test-user', user.userId).expect(200)).text,
+    `hello ${user.userId}`,
+    'a logged-in user gets in',
+  );
   const refused = await request(app).get('/admin').set('x-test-user', user.userId);
   t.equal(refused.status, 403, 'a user without the admin role → 403');
   t.match(refused.text, /for administrators/);
 
   const admin = await seedAccount(system.db, { roles: [ADMIN_ROLE] });
-  t.equal((await request(app).get('/admin').set('x-test-user', admin.userId).expect(200)).text, 'admin page', 'an admin gets in');
+  t.equal(
+    (await request(app).get('/admin').set('x-test-user', admin.userId).expect(200)).text,
+    'admin page',
+    'an admin gets in',
+  );
   await system.db('user_credentials').where({ user_id: admin.userId }).update({ roles: [] });
-  t.equal((await request(app).get('/admin').set('x-test-user', admin.userId)).status, 403, 'a revoked role takes effect at the next request');
+  t.equal(
+    (await request(app).get('/admin').set('x-test-user', admin.userId)).status,
+    403,
+    'a revoked role takes effect at the next request',
+  );
 });

@@ -48,11 +48,23 @@ test('account: a visitor is sent to log in, and comes back to the page after', a
   for (const path of ['/account', '/account/delete', '/account/log-out-everywhere']) {
     const answer = await request(system.app).get(path);
     t.equal(answer.status, 303, `${path}: redirected`);
-    t.equal(answer.headers.location, `/auth/log-in?returnTo=${encodeURIComponent(path)}`, `${path}: to log in, and back`);
+    t.equal(
+      answer.headers.location,
+      `/auth/log-in?returnTo=${encodeURIComponent(path)}`,
+      `${path}: to log in, and back`,
+    );
   }
-  const posted = await request(system.app).post('/account/data').set('Sec-Fetch-Site', 'same-origin').type('form').send({ format: 'json' });
+  const posted = await request(system.app)
+    .post('/account/data')
+    .set('Sec-Fetch-Site', 'same-origin')
+    .type('form')
+    .send({ format: 'json' });
   t.equal(posted.status, 303, 'a download without a log-in is sent to log in too');
-  t.equal((await request(system.app).get('/account/deleted')).status, 200, 'the page after a deletion is open to anyone');
+  t.equal(
+    (await request(system.app).get('/account/deleted')).status,
+    200,
+    'the page after a deletion is open to anyone',
+  );
 
   const account = await seedAccount(system.db);
   const agent = request.agent(system.app);
@@ -82,13 +94,23 @@ test('account: the page shows the user’s own email, registration and sessions,
   t.match(page.text, /Registered<\/dt><dd><time datetime="\d{4}-/, 'when they registered');
   t.equal(page.text.match(/Logged in <time/g)?.length, 2, 'their two sessions, not Bob’s');
   t.equal(page.text.match(/\(this device\)/g)?.length, 1, 'one of them marked as this device');
-  for (const href of ['/account/profile', '/account/password', '/account/email', '/account/log-out-everywhere', '/account/delete'])
+  for (const href of [
+    '/account/profile',
+    '/account/password',
+    '/account/email',
+    '/account/log-out-everywhere',
+    '/account/delete',
+  ])
     t.match(page.text, new RegExp(`href="${href}"`), `links to ${href}`);
   t.match(page.text, /action="\/account\/data"/, 'offers the download');
   t.match(String(page.headers['cache-control']), /no-store/, 'and no cache keeps it');
 
   const confirm = await laptop.get('/account/log-out-everywhere');
-  t.match(confirm.text, /action="\/auth\/log-out-everywhere" method="post"/, '"log out everywhere" asks first, then posts to log-in’s own action');
+  t.match(
+    confirm.text,
+    /action="\/auth\/log-out-everywhere" method="post"/,
+    '"log out everywhere" asks first, then posts to log-in’s own action',
+  );
   t.equal((await laptop.post('/auth/log-out-everywhere', { _csrf: csrfTokenOf(confirm) })).status, 303, 'pressed');
   t.equal((await phone.get('/account')).status, 303, 'the other browser is logged out');
 });
@@ -121,7 +143,11 @@ test('account: "download my data" holds the user’s own messages only, their fi
     body.messages.some((message) => message.streamName.includes(bob) || message.metadata.userId === bob),
     'none of Bob’s',
   );
-  t.equal(body.messages.find((message) => message.type === 'Noted')?.data.to, '[sealed]', 'a field sealed for someone else stays sealed');
+  t.equal(
+    body.messages.find((message) => message.type === 'Noted')?.data.to,
+    '[sealed]',
+    'a field sealed for someone else stays sealed',
+  );
   t.notOk(json.text.includes('bob.download'), 'nor his address');
   const registered = body.messages.find((message) => message.type === 'Registered');
   t.equal(registered?.data.email, 'ada.download@example.com', 'their email opened with their key, in full');
@@ -134,7 +160,11 @@ test('account: "download my data" holds the user’s own messages only, their fi
   t.equal(csv.status, 200, 'CSV downloaded');
   t.match(String(csv.headers['content-type']), /^text\/csv/, 'as CSV');
   const lines = csv.text.trim().split('\r\n');
-  t.equal(lines[0], 'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata', 'its header');
+  t.equal(
+    lines[0],
+    'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata',
+    'its header',
+  );
   t.equal(lines.length - 1, body.count, 'a row per message, as many as the JSON');
   t.ok(csv.text.includes('ada.download@example.com'), 'their address in it');
   t.notOk(csv.text.includes('bob.download'), 'nothing of Bob’s');
@@ -190,7 +220,11 @@ test('account: wrong passwords at deletion are limited as log-in’s are, and co
   t.ok(Number(held.headers['retry-after']) > 0, 'saying for how long');
   t.match(held.text, /Too many wrong passwords[\s\S]*Nothing was deleted/, 'in words');
   await browser.logOut();
-  t.equal((await browser.logIn(account.email, account.password)).status, 429, 'and so is logging in again from this browser: the same count');
+  t.equal(
+    (await browser.logIn(account.email, account.password)).status,
+    429,
+    'and so is logging in again from this browser: the same count',
+  );
   t.notOk(await createPersonalData(system.db).isErased(account.userId), 'nothing deleted');
 });
 
@@ -203,9 +237,24 @@ test('account: deletion unpublishes their videos, erases them, ends every sessio
   // A draft is seen by its owner alone: nothing to take off the site, so neither counted nor sent.
   const draft = { ...newVideo(), ownerId: ada };
   for (const each of [video, othersVideo])
-    await writeEvents(system.messageStore, each, controls.accepted(each), controls.published(each), controls.named(each, 'A video'));
-  await writeEvents(system.messageStore, draft, controls.accepted(draft, undefined, 'draft'), controls.published(draft), controls.named(draft, 'A draft'));
-  await waitUntil('the videos published for their creators', async () => (await system.db('creators_videos').where({ status: 'published' })).length === 3);
+    await writeEvents(
+      system.messageStore,
+      each,
+      controls.accepted(each),
+      controls.published(each),
+      controls.named(each, 'A video'),
+    );
+  await writeEvents(
+    system.messageStore,
+    draft,
+    controls.accepted(draft, undefined, 'draft'),
+    controls.published(draft),
+    controls.named(draft, 'A draft'),
+  );
+  await waitUntil(
+    'the videos published for their creators',
+    async () => (await system.db('creators_videos').where({ status: 'published' })).length === 3,
+  );
 
   const laptop = cookieBrowser(system.app);
   const phone = cookieBrowser(system.app);
@@ -225,15 +274,26 @@ test('account: deletion unpublishes their videos, erases them, ends every sessio
   t.doesNotMatch(after.text, /site-nav__user/, 'this browser is logged out');
 
   t.deepEqual(
-    (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).map((message) => message.type),
+    (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).map(
+      (message) => message.type,
+    ),
     ['UnpublishVideo'],
     'their video was asked to be unpublished',
   );
-  t.deepEqual(await system.messageStore.readStream(videoPublishingCommandStreamName(othersVideo.videoId)), [], 'someone else’s was not');
-  t.deepEqual(await system.messageStore.readStream(videoPublishingCommandStreamName(draft.videoId)), [], 'nor their draft');
+  t.deepEqual(
+    await system.messageStore.readStream(videoPublishingCommandStreamName(othersVideo.videoId)),
+    [],
+    'someone else’s was not',
+  );
+  t.deepEqual(
+    await system.messageStore.readStream(videoPublishingCommandStreamName(draft.videoId)),
+    [],
+    'nor their draft',
+  );
   await waitUntil(
     'their video off the site',
-    async () => (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
+    async () =>
+      (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
   );
   t.ok(await createPersonalData(system.db).isErased(ada), 'their key is gone');
   const identity = await system.messageStore.readStream(identityStreamName(ada));
@@ -288,16 +348,30 @@ test('account: deletion unpublishes a video their list still shows as converting
   const ada = await registerThroughTheSite(system, email, PASSWORD);
   const video = { ...newVideo(), ownerId: ada };
   // Published in the log; creators_videos, a moment behind, still lists it as being converted.
-  await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'A video'));
+  await writeEvents(
+    system.messageStore,
+    video,
+    controls.accepted(video),
+    controls.published(video),
+    controls.named(video, 'A video'),
+  );
   const behind = { videosUp: () => Promise.resolve({ published: [], converting: [video.videoId] }) };
-  const deps = { messageStore: system.messageStore, personalData: createPersonalData(system.db), sessions: createSessions(system.db), queries: behind };
+  const deps = {
+    messageStore: system.messageStore,
+    personalData: createPersonalData(system.db),
+    sessions: createSessions(system.db),
+    queries: behind,
+  };
   await deleteOwnAccount(deps, ada, randomUUID());
-  const asked = (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).map((message) => message.type);
+  const asked = (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).map(
+    (message) => message.type,
+  );
   t.deepEqual(asked, ['UnpublishVideo'], 'the video is asked to be unpublished');
   if (asked.length > 0)
     await waitUntil(
       'the video off the site',
-      async () => (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
+      async () =>
+        (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
     );
   t.pass('it comes off the site');
 });
@@ -309,23 +383,46 @@ test('account: a deletion run again after a crash unpublishes a video that was c
   const personalData = createPersonalData(system.db);
   const sessions = createSessions(system.db);
   const listed = (status: 'converting' | 'published') => ({
-    videosUp: () => Promise.resolve(status === 'converting' ? { published: [], converting: [video.videoId] } : { published: [video.videoId], converting: [] }),
+    videosUp: () =>
+      Promise.resolve(
+        status === 'converting'
+          ? { published: [], converting: [video.videoId] }
+          : { published: [video.videoId], converting: [] },
+      ),
   });
   // The first run stops before the key goes (the process died).
   const crashing = { ...personalData, erase: () => Promise.reject(new Error('the process died')) };
-  await deleteOwnAccount({ messageStore: system.messageStore, personalData: crashing, sessions, queries: listed('converting') }, ada, randomUUID()).catch(
-    () => undefined,
-  );
+  await deleteOwnAccount(
+    { messageStore: system.messageStore, personalData: crashing, sessions, queries: listed('converting') },
+    ada,
+    randomUUID(),
+  ).catch(() => undefined);
   await waitUntil('the first unpublish answered', async () =>
-    (await system.messageStore.readStream(videoPublishingStreamName(video.videoId))).some((message) => message.type === 'VideoUnpublishRejected'),
+    (await system.messageStore.readStream(videoPublishingStreamName(video.videoId))).some(
+      (message) => message.type === 'VideoUnpublishRejected',
+    ),
   );
   // Not erased, the owner's video finished converting and was published.
-  await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'A video'));
-  await waitUntil('the video on the site', async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'published');
-  await deleteOwnAccount({ messageStore: system.messageStore, personalData, sessions, queries: listed('published') }, ada, randomUUID());
+  await writeEvents(
+    system.messageStore,
+    video,
+    controls.accepted(video),
+    controls.published(video),
+    controls.named(video, 'A video'),
+  );
+  await waitUntil(
+    'the video on the site',
+    async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'published',
+  );
+  await deleteOwnAccount(
+    { messageStore: system.messageStore, personalData, sessions, queries: listed('published') },
+    ada,
+    randomUUID(),
+  );
   const unpublished = await waitUntil(
     'the video off the site',
-    async () => (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
+    async () =>
+      (await system.db('videos').where({ video_id: video.videoId }).first('visibility'))?.visibility === 'draft',
     { timeoutMs: 5_000 },
   ).catch(() => false);
   t.ok(unpublished, 'the second run takes it off the site');

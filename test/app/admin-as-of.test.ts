@@ -10,7 +10,12 @@ import { createTestSystem } from '../helpers/test-system.ts';
 import { adminPortal } from '../rebuild/admin-portal.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const event = (type: string, data: Record<string, unknown>): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 
 test('admin as-of: a user at a point and what changed by another; the catalog as of a date; bad input is a 4xx', async (t) => {
   const system = await createTestSystem();
@@ -23,12 +28,19 @@ test('admin as-of: a user at a point and what changed by another; the catalog as
     await system.messageStore.write(stream, message);
     return (await system.messageStore.readLastMessage(stream))!.globalPosition;
   };
-  const registered = await write(identityStreamName(userId), event('Registered', { userId, email: 'bob@example.com', passwordHash: fakePasswordHash() }));
+  const registered = await write(
+    identityStreamName(userId),
+    event('Registered', { userId, email: 'bob@example.com', passwordHash: fakePasswordHash() }),
+  );
   await write(authenticationStreamName(userId), event('UserLoggedIn', { userId }));
   const granted = await write(identityStreamName(userId), event('AdminRoleGranted', { userId, by: 'test' }));
 
   t.equal((await request(app).get('/admin/as-of')).status, 303, 'a visitor is sent to log in');
-  t.equal((await request(app).get('/admin/as-of').set({ 'x-test-user': randomUUID() })).status, 403, 'a user without the role → 403');
+  t.equal(
+    (await request(app).get('/admin/as-of').set({ 'x-test-user': randomUUID() })).status,
+    403,
+    'a user without the role → 403',
+  );
   const empty = await request(app).get('/admin/as-of').set(as).expect(200);
   t.match(empty.text, /<form class="panel as-of-form" method="get" action="\/admin\/as-of">/, 'the forms');
   t.match(empty.text, /<a [^>]*href="\/admin\/as-of"[^>]*>As of<\/a>/, 'in the admin nav');
@@ -44,11 +56,19 @@ test('admin as-of: a user at a point and what changed by another; the catalog as
   t.match(page.text, /<tr><th scope="row">Roles<\/th><td>none<\/td><td>admin<\/td><\/tr>/, 'what changed: the role');
   t.match(page.text, /<tr><th scope="row">Log-ins<\/th><td>0<\/td><td>1<\/td><\/tr>/, 'and the log-ins');
   t.match(page.text, /2 messages between the two points/, 'how many messages between');
-  t.match(page.text, new RegExp(`<a href="/admin/messages/${granted}">AdminRoleGranted</a>`), 'each linked to its page');
+  t.match(
+    page.text,
+    new RegExp(`<a href="/admin/messages/${granted}">AdminRoleGranted</a>`),
+    'each linked to its page',
+  );
   t.match(page.text, new RegExp(`value="${userId}"`), 'the form keeps what was asked');
 
   const catalog = await request(app).get('/admin/as-of').query({ date: '2999-12-31' }).set(as).expect(200);
-  t.match(catalog.text, /<tr><th scope="row">Published videos<\/th><td>0<\/td><\/tr>/, 'the catalog’s counts as of a date');
+  t.match(
+    catalog.text,
+    /<tr><th scope="row">Published videos<\/th><td>0<\/td><\/tr>/,
+    'the catalog’s counts as of a date',
+  );
 
   const cases = [
     [{ kind: 'user', id: 'not-a-uuid', at: '1' }, 400, /A user&#39;s id is a UUID|A user's id is a UUID/],

@@ -38,9 +38,14 @@ test('admin bad input: a control character in any parameter, the path or a curso
   for (const url of BAD_GETS) {
     const answer = await request(app).get(url).set('cookie', admin.cookie);
     t.equal(answer.status, 400, `GET ${url} → 400`);
-    t.match(answer.text, /control character|broken|cannot be stored|must be|is not/i, `GET ${url}: the page says what is wrong`);
+    t.match(
+      answer.text,
+      /control character|broken|cannot be stored|must be|is not/i,
+      `GET ${url}: the page says what is wrong`,
+    );
   }
-  for (const url of UNKNOWN_IDS) t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 404, `GET ${url} → 404`);
+  for (const url of UNKNOWN_IDS)
+    t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 404, `GET ${url} → 404`);
   const post = (url: string, form: Record<string, string>) =>
     request(app)
       .post(url)
@@ -68,8 +73,16 @@ test('admin bad input: each parser refuses control characters on its own, not on
     t.notOk(parsed.ok, `the message browser refuses a NUL in ${field}`);
   }
   t.throws(() => afterCategoryParam('a\u0000'), /broken/, 'the categories cursor refuses a NUL');
-  t.throws(() => afterTypeParam(base64url(JSON.stringify(['a\u0000', 'b']))), /broken/, 'the types cursor refuses a NUL inside its JSON');
-  t.deepEqual(afterTypeParam(base64url(JSON.stringify(['identity', 'Registered']))), ['identity', 'Registered'], 'a cursor it made still reads');
+  t.throws(
+    () => afterTypeParam(base64url(JSON.stringify(['a\u0000', 'b']))),
+    /broken/,
+    'the types cursor refuses a NUL inside its JSON',
+  );
+  t.deepEqual(
+    afterTypeParam(base64url(JSON.stringify(['identity', 'Registered']))),
+    ['identity', 'Registered'],
+    'a cursor it made still reads',
+  );
   t.end();
 });
 

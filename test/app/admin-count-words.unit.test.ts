@@ -6,7 +6,10 @@ import { COMMON_VIEWS_DIR } from '../../src/web/create-app.ts';
 
 type Locals = Record<string, unknown>;
 // pug ships no types (as in src/components/identity/registration-email.ts): the two functions used.
-const pug = createRequire(import.meta.url)('pug') as { render(source: string, options: Locals): string; renderFile(file: string, options: Locals): string };
+const pug = createRequire(import.meta.url)('pug') as {
+  render(source: string, options: Locals): string;
+  renderFile(file: string, options: Locals): string;
+};
 
 // The admin templates that print a count, rendered with a count of one: the noun must follow it.
 const ADMIN = path.resolve(import.meta.dirname, '../../src/app/admin');
@@ -43,7 +46,11 @@ test('admin count words: a rebuild that read one message says "1 message"', (t) 
   const summary = render('include mixins\n+runSummary(run)', mixins, { run: run(1, 1) });
   t.match(summary, /1 message read/, summary);
   t.doesNotMatch(summary, /1 messages/);
-  t.match(render('include mixins\n+runSummary(run)', mixins, { run: run(2, 2) }), /2 messages read/, 'and the plural for more');
+  t.match(
+    render('include mixins\n+runSummary(run)', mixins, { run: run(2, 2) }),
+    /2 messages read/,
+    'and the plural for more',
+  );
   const bar = render('include mixins\n+runBar(run)', mixins, { run: run(0, 1) });
   t.match(bar, /0 of 1 message \(/, bar);
   t.end();
@@ -101,7 +108,14 @@ test('admin count words: a subscriber parked after one attempt says "1 attempt"'
     member: undefined,
     category: 'sendEmail:command',
     state: 'running',
-    failure: { label: 'Last parked:', type: 'Send', href: '/admin/messages/1', error: 'boom', at: '10:00', attempts: 1 },
+    failure: {
+      label: 'Last parked:',
+      type: 'Send',
+      href: '/admin/messages/1',
+      error: 'boom',
+      at: '10:00',
+      attempts: 1,
+    },
     notes: [],
     position: '1',
     head: '1',
@@ -110,7 +124,11 @@ test('admin count words: a subscriber parked after one attempt says "1 attempt"'
     parked: '1',
     parkedHref: '/admin/parked',
   };
-  const page = renderFile('subscribers/templates/admin-subscribers.pug', { title: 'Subscribers', subscribers: [subscriber], parkedMore: false });
+  const page = renderFile('subscribers/templates/admin-subscribers.pug', {
+    title: 'Subscribers',
+    subscribers: [subscriber],
+    parkedMore: false,
+  });
   t.match(page, /after 1 attempt,/, 'one attempt');
   t.doesNotMatch(page, /1 attempts/);
   t.end();

@@ -21,14 +21,28 @@ import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const event = (type: string, data: Record<string, unknown>): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 
 async function project(system: System): Promise<void> {
-  await drain(liveSubscription(adminStreamsDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }));
-  await drain(liveSubscription(homePageDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }));
+  await drain(
+    liveSubscription(adminStreamsDefinition, {
+      db: system.db,
+      messageStore: system.messageStore,
+      logger: silentLogger,
+    }),
+  );
+  await drain(
+    liveSubscription(homePageDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }),
+  );
 }
 
-const total = (html: string, name: string): string | undefined => new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];
+const total = (html: string, name: string): string | undefined =>
+  new RegExp(`<td data-total="${name}">([^<]*)</td>`).exec(html)?.[1];
 /** The text of one line of the audit block (verification, signed-head, state). */
 const auditLine = (html: string, key = 'verification'): string | undefined =>
   new RegExp(`<p[^>]*data-audit-chain="${key}"[^>]*><span>([^<]*)</span>`).exec(html)?.[1];
@@ -53,14 +67,20 @@ test('admin dashboard: totals and the last hour’s traffic from the admin-strea
   const store = system.messageStore;
   for (let n = 0; n < 2; n += 1) {
     const userId = randomUUID();
-    await store.write(identityStreamName(userId), event('Registered', { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }));
+    await store.write(
+      identityStreamName(userId),
+      event('Registered', { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }),
+    );
   }
   const video = newVideo();
   await writeEvents(store, video, controls.accepted(video), controls.started(video));
   // One visitor three times within the window, and one viewing that names no visitor.
   const visitor = 'a-visitor-key-000000000';
   for (let n = 0; n < 3; n += 1)
-    await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null, visitorKey: visitor }));
+    await store.write(
+      viewingStreamName(video.videoId),
+      event('VideoViewed', { videoId: video.videoId, userId: null, visitorKey: visitor }),
+    );
   await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId: null }));
   await project(system);
 
@@ -76,7 +96,11 @@ test('admin dashboard: totals and the last hour’s traffic from the admin-strea
 
   // Written after the projection last ran: the dashboard says it is catching up.
   await store.write(`${uniqueCategory()}-1`, message('Later'));
-  t.match((await request(app).get('/admin').set('cookie', admin.cookie)).text, /The counts are catching up/, 'a projection behind the store is said to be');
+  t.match(
+    (await request(app).get('/admin').set('cookie', admin.cookie)).text,
+    /The counts are catching up/,
+    'a projection behind the store is said to be',
+  );
 });
 
 test('admin dashboard: stalled subscribers and parked messages are counted and named', async (t) => {
@@ -114,11 +138,18 @@ test('admin dashboard: stalled subscribers and parked messages are counted and n
   await store.write(`${broken}-1`, message('Applied'));
   await store.write(`${failing}-1`, message('SendIt'));
   for (const subscription of running) subscription.start();
-  await waitUntil('the aggregator to stall and the component to park', () => running[0]!.status().state === 'stalled' && running[1]!.status().parked === 1);
+  await waitUntil(
+    'the aggregator to stall and the component to park',
+    () => running[0]!.status().state === 'stalled' && running[1]!.status().parked === 1,
+  );
 
   const page = (await request(app).get('/admin').set('cookie', admin.cookie).expect(200)).text;
   t.match(page, /<strong data-stalled="1">1<\/strong> stalled/, 'one stalled');
-  t.match(page, /<strong data-parked="1">1<\/strong> parked message waiting \(<a href="\/admin\/parked">Parked<\/a>\)/, 'one parked');
+  t.match(
+    page,
+    /<strong data-parked="1">1<\/strong> parked message waiting \(<a href="\/admin\/parked">Parked<\/a>\)/,
+    'one parked',
+  );
   t.match(
     page,
     /aggregators:test:stalls<\/code> is stalled at <a href="\/admin\/messages\/\d+">Applied<\/a>: Error: the projection table is gone/,
@@ -155,7 +186,13 @@ test('admin dashboard: the audit chain’s last verification (AuditChainVerified
   t.equal(auditLine(html), 'last verified: never (run npm run audit:verify)', 'installed, never verified');
   t.equal(auditLine(html, 'signed-head'), 'newest signed head: none yet');
 
-  await system.db('audit_chain_heads').insert({ global_position: 41, link: Buffer.alloc(32), hmac: Buffer.alloc(32), key_id: 'k', signed_at: new Date() });
+  await system.db('audit_chain_heads').insert({
+    global_position: 41,
+    link: Buffer.alloc(32),
+    hmac: Buffer.alloc(32),
+    key_id: 'k',
+    signed_at: new Date(),
+  });
   await system.messageStore.write(adminActionsStreamName(verifier.adminId), verified({}));
   html = await page();
   t.match(
@@ -205,5 +242,9 @@ test('admin dashboard: the audit chain’s last verification (AuditChainVerified
   );
 
   await system.db.schema.dropTable('audit_chain_heads');
-  t.equal(auditLine(await page(), 'state'), 'audit chain: not installed on this database', 'without its tables the page still works');
+  t.equal(
+    auditLine(await page(), 'state'),
+    'audit chain: not installed on this database',
+    'without its tables the page still works',
+  );
 });

@@ -39,7 +39,10 @@ test('dates: one strict reader — real calendar days, real times, years 1 to 99
   ]) {
     t.equal(parseTime(bad), undefined, `${JSON.stringify(bad)} is refused`);
   }
-  t.notOk(parseBrowseQuery({ from: '2026-02-31' }).ok, 'the message browser refuses 2026-02-31 rather than filter from 2026-03-03');
+  t.notOk(
+    parseBrowseQuery({ from: '2026-02-31' }).ok,
+    'the message browser refuses 2026-02-31 rather than filter from 2026-03-03',
+  );
   t.end();
 });
 
@@ -62,7 +65,11 @@ test('dates: the message browser, the as-of page and the category export answer 
     t.equal(answer.status, 400, `GET ${url} → 400`);
     t.match(answer.text, /real date|must be/, 'and the page says what a date is');
   }
-  for (const url of ['/admin/messages?from=0001-01-01', '/admin/messages?from=2026-02-28&to=2026-03-01', '/admin/as-of?date=0001-01-01']) {
+  for (const url of [
+    '/admin/messages?from=0001-01-01',
+    '/admin/messages?from=2026-02-28&to=2026-03-01',
+    '/admin/as-of?date=0001-01-01',
+  ]) {
     t.equal((await get(url)).status, 200, `GET ${url} → 200`);
   }
   const post = (form: Record<string, string>) =>
@@ -72,7 +79,10 @@ test('dates: the message browser, the as-of page and the category export answer 
       .set(FROM_THIS_SITE)
       .type('form')
       .send({ _csrf: CSRF_TOKEN, category: 'dateTest', format: 'jsonl', ...form });
-  for (const form of [{ from: '0000-01-01' }, { to: '0000-01-01T00:00' }, { from: '2026-02-31' }] as Record<string, string>[]) {
+  for (const form of [{ from: '0000-01-01' }, { to: '0000-01-01T00:00' }, { from: '2026-02-31' }] as Record<
+    string,
+    string
+  >[]) {
     t.equal((await post(form)).status, 400, `POST /admin/exports/category ${JSON.stringify(form)} → 400`);
   }
   const whole = await post({ from: '0001-01-01' });

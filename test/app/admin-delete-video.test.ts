@@ -19,8 +19,17 @@ import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 // The component is not run here: the test writes its answer (VideoDeleted) itself, and lets the
 // projections the admin pages and the watch page read catch up.
 async function catchUp(system: System): Promise<void> {
-  const deps = { db: system.db, messageStore: system.messageStore, logger: silentLogger, subscription: { retry: FAST_RETRY } };
-  for (const subscription of [...liveSubscriptions(videosDefinition, deps), ...liveSubscriptions(adminUsersDefinition, deps)]) await drain(subscription);
+  const deps = {
+    db: system.db,
+    messageStore: system.messageStore,
+    logger: silentLogger,
+    subscription: { retry: FAST_RETRY },
+  };
+  for (const subscription of [
+    ...liveSubscriptions(videosDefinition, deps),
+    ...liveSubscriptions(adminUsersDefinition, deps),
+  ])
+    await drain(subscription);
 }
 
 scopedTest(
@@ -49,12 +58,24 @@ scopedTest(
       new RegExp(`<a class="button button--danger" href="${page}/delete" data-confirm-dialog="delete-dialog">`),
       'a delete button, to a page of its own without script',
     );
-    t.match(shown.text, /<dialog[^>]*id="delete-dialog"[^>]*aria-labelledby="delete-dialog-title"/, 'and, with script, a dialog');
+    t.match(
+      shown.text,
+      /<dialog[^>]*id="delete-dialog"[^>]*aria-labelledby="delete-dialog-title"/,
+      'and, with script, a dialog',
+    );
     t.match(shown.text, /Delete “<bdi>Old &lt;b&gt;tutorial&lt;\/b&gt;<\/bdi>”\?/, 'naming the video, escaped');
-    t.match(shown.text, /<script type="module" src="\/public\/js\/confirm-dialog.js"><\/script>/, 'opened by a script file (no inline script)');
+    t.match(
+      shown.text,
+      /<script type="module" src="\/public\/js\/confirm-dialog.js"><\/script>/,
+      'opened by a script file (no inline script)',
+    );
 
     const confirm = await request(app).get(`${page}/delete`).set('cookie', admin.cookie).expect(200);
-    t.match(confirm.text, /<h1[^>]*>Delete “<bdi>Old &lt;b&gt;tutorial&lt;\/b&gt;<\/bdi>”\?<\/h1>/, 'the page without script asks the same');
+    t.match(
+      confirm.text,
+      /<h1[^>]*>Delete “<bdi>Old &lt;b&gt;tutorial&lt;\/b&gt;<\/bdi>”\?<\/h1>/,
+      'the page without script asks the same',
+    );
     t.match(confirm.text, new RegExp(`<a class="button" href="${page}">Keep it</a>`), 'with a way back');
     const requestId = /name="request" value="([^"]+)"/.exec(confirm.text)?.[1] ?? '';
     const post = (form: Record<string, string>) =>
@@ -78,7 +99,11 @@ scopedTest(
       404,
       'an unknown video → 404',
     );
-    t.equal((await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length, 0, 'nothing sent yet');
+    t.equal(
+      (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length,
+      0,
+      'nothing sent yet',
+    );
 
     const sent = await post({ request: requestId });
     t.deepEqual([sent.status, sent.headers.location], [303, page], 'confirmed: back to the video’s page');
@@ -101,12 +126,24 @@ scopedTest(
     const after = await request(app).get(page).set('cookie', admin.cookie).expect(200);
     t.match(after.text, /<h2[^>]*>Deleted<\/h2>/, 'the admin page says it is deleted');
     t.doesNotMatch(after.text, /Delete this video/, 'and offers no second deletion');
-    t.equal((await request(app).get(`${page}/delete`).set('cookie', admin.cookie)).status, 303, 'its confirmation page leads back to it');
+    t.equal(
+      (await request(app).get(`${page}/delete`).set('cookie', admin.cookie)).status,
+      303,
+      'its confirmation page leads back to it',
+    );
     const owner = await request(app).get(`/admin/users/${creator.userId}`).set('cookie', admin.cookie).expect(200);
     const ownersVideos = /<section class="admin-user-videos"[\s\S]*?<\/section>/.exec(owner.text)?.[0] ?? '';
-    t.match(ownersVideos, /None uploaded/, 'its owner’s list of videos has it no more (their history keeps its messages)');
+    t.match(
+      ownersVideos,
+      /None uploaded/,
+      'its owner’s list of videos has it no more (their history keeps its messages)',
+    );
     // It was a draft: to anyone who could not watch it, it was never here (test/app/video-visibility.test.ts has who is told).
     const watch = await request(system.app).get(`/videos/${video.videoId}`);
-    t.deepEqual([watch.status, /Video not found/.test(watch.text)], [404, true], 'its watch page: the plain 404, to a visitor');
+    t.deepEqual(
+      [watch.status, /Video not found/.test(watch.text)],
+      [404, true],
+      'its watch page: the plain 404, to a visitor',
+    );
   },
 );

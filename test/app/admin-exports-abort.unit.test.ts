@@ -27,7 +27,13 @@ const stored = (n: number): StoredMessage => ({
  * kept for the test; `rest` yields big batches for ever, counting those pulled.
  */
 async function exportServer(ready: (res: Response) => Promise<void>) {
-  const state = { requested: false, settled: false, outcome: undefined as number | undefined | Error, pulled: 0, completed: 0 };
+  const state = {
+    requested: false,
+    settled: false,
+    outcome: undefined as number | undefined | Error,
+    pulled: 0,
+    completed: 0,
+  };
   async function* rest(): AsyncGenerator<StoredMessage[]> {
     for (let batch = 1; ; batch += 1) {
       state.pulled += 1;
@@ -56,10 +62,15 @@ async function exportServer(ready: (res: Response) => Promise<void>) {
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/export`;
-  return { state, url, close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))) };
+  return {
+    state,
+    url,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
 }
 
-const closed = (res: Response): Promise<void> => new Promise((resolve) => (res.destroyed ? resolve() : res.once('close', () => resolve())));
+const closed = (res: Response): Promise<void> =>
+  new Promise((resolve) => (res.destroyed ? resolve() : res.once('close', () => resolve())));
 
 test('export: a client gone before the first byte — the export settles at once, reads nothing more and records nothing', async (t) => {
   let gone!: Promise<void>;

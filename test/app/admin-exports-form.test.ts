@@ -13,9 +13,12 @@ import { message } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
 /** The value an input with this id shows. */
-const valueOf = (html: string, id: string): string | undefined => new RegExp(`<input[^>]*id="${id}"[^>]*>`).exec(html)?.[0].match(/value="([^"]*)"/)?.[1];
+const valueOf = (html: string, id: string): string | undefined =>
+  new RegExp(`<input[^>]*id="${id}"[^>]*>`).exec(html)?.[0].match(/value="([^"]*)"/)?.[1];
 const selected = (html: string, id: string): string | undefined =>
-  new RegExp(`<select[^>]*id="${id}"[^>]*>(.*?)</select>`, 's').exec(html)?.[1]?.match(/<option value="(\w+)" selected/)?.[1];
+  new RegExp(`<select[^>]*id="${id}"[^>]*>(.*?)</select>`, 's')
+    .exec(html)?.[1]
+    ?.match(/<option value="(\w+)" selected/)?.[1];
 
 test('admin exports: a refused export stays in the portal, says what to fix, and keeps what was typed', async (t) => {
   const system = await createTestSystem();
@@ -36,9 +39,17 @@ test('admin exports: a refused export stays in the portal, says what to fix, and
   t.match(bad.text, /id="user-refused" role="alert">Give a user id \(a UUID/, 'saying what to fix');
   t.equal(valueOf(bad.text, 'export-user'), 'ada-not-a-uuid', 'the id as typed');
   t.equal(selected(bad.text, 'export-user-format'), 'json', 'and the format chosen');
-  t.match(/<input[^>]*id="export-user"[^>]*>/.exec(bad.text)?.[0] ?? '', /aria-describedby="user-refused"/, 'the field points at the refusal');
+  t.match(
+    /<input[^>]*id="export-user"[^>]*>/.exec(bad.text)?.[0] ?? '',
+    /aria-describedby="user-refused"/,
+    'the field points at the refusal',
+  );
   t.match(bad.text, /name="_csrf" value="[^"]+"/, 'the forms can be sent again');
-  t.match(/<input[^>]*id="export-user"[^>]*>/.exec(bad.text)?.[0] ?? '', /autofocus/, 'the focus is on the field to fix');
+  t.match(
+    /<input[^>]*id="export-user"[^>]*>/.exec(bad.text)?.[0] ?? '',
+    /autofocus/,
+    'the focus is on the field to fix',
+  );
   t.equal(bad.text.match(/autofocus/g)?.length, 1, 'and on no other');
 
   const unknown = randomUUID();
@@ -47,7 +58,11 @@ test('admin exports: a refused export stays in the portal, says what to fix, and
   t.match(none.text, /No message is by or about that user/, 'said on the exports page');
   t.equal(valueOf(none.text, 'export-user'), unknown, 'with the id kept');
 
-  const category = await post('/admin/exports/category', { category: 'has-dash', format: 'csv', from: '2026-01-01T00:00' });
+  const category = await post('/admin/exports/category', {
+    category: 'has-dash',
+    format: 'csv',
+    from: '2026-01-01T00:00',
+  });
   t.equal(category.status, 400, 'a bad category → 400');
   t.equal(valueOf(category.text, 'export-category'), 'has-dash', 'the category kept');
   t.equal(valueOf(category.text, 'export-from'), '2026-01-01T00:00', 'and the time');
@@ -88,7 +103,10 @@ test('admin exports: a video’s history holds its own streams’ messages; its 
   const prefilled = await request(app).get(exportHref('video', videoId)).set('cookie', admin.cookie).expect(200);
   t.equal(valueOf(prefilled.text, 'export-video'), videoId, 'the link from its page fills in its id');
   t.equal(
-    valueOf((await request(app).get(exportHref('user', other)).set('cookie', admin.cookie).expect(200)).text, 'export-user'),
+    valueOf(
+      (await request(app).get(exportHref('user', other)).set('cookie', admin.cookie).expect(200)).text,
+      'export-user',
+    ),
     other,
     'and a user’s link theirs',
   );

@@ -69,7 +69,11 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
   const { app, admin, user } = await adminSectionApp(system, [exportsSection]);
   const ada = await registerThroughTheSite(system, 'ada.export@example.com', 'ada’s long password');
   const bob = await registerThroughTheSite(system, 'bob.export@example.com', 'bob’s long password');
-  t.equal((await logIn(request.agent(system.app), 'ada.export@example.com', 'ada’s long password')).status, 303, 'Ada logs in once');
+  t.equal(
+    (await logIn(request.agent(system.app), 'ada.export@example.com', 'ada’s long password')).status,
+    303,
+    'Ada logs in once',
+  );
 
   const post = (url: string, form: Record<string, string>) =>
     request(app)
@@ -79,8 +83,16 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
       .type('form')
       .send({ _csrf: CSRF_TOKEN, ...form });
   t.equal((await request(app).get('/admin/exports')).status, 303, 'a visitor is sent to log in');
-  t.equal((await request(app).get('/admin/exports').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
-  t.equal((await request(app).get('/admin/exports').set('cookie', admin.cookie)).status, 200, 'an admin sees the forms');
+  t.equal(
+    (await request(app).get('/admin/exports').set('cookie', user.cookie)).status,
+    403,
+    'a user without the role → 403',
+  );
+  t.equal(
+    (await request(app).get('/admin/exports').set('cookie', admin.cookie)).status,
+    200,
+    'an admin sees the forms',
+  );
   for (const [url, form] of [
     ['/admin/exports/user', { userId: ada, format: 'json' }],
     ['/admin/exports/trace', { traceId: 'x' }],
@@ -119,7 +131,11 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
   const json = await post('/admin/exports/user', { userId: ada, format: 'json' }).expect(200);
   t.match(json.headers['content-type'] ?? '', /^application\/json/);
   t.match(json.headers['content-disposition'] ?? '', new RegExp(`attachment; filename="user-${ada}.json"`));
-  const parsed = JSON.parse(json.text) as { export: { kind: string; upToGlobalPosition: number }; messages: Exported[]; count: number };
+  const parsed = JSON.parse(json.text) as {
+    export: { kind: string; upToGlobalPosition: number };
+    messages: Exported[];
+    count: number;
+  };
 
   // Hers: a stream whose id (before any +) is hers, or metadata naming her as the cause.
   const theirs = (m: { streamName: string; metadata: { userId?: unknown } }, userId: string) =>
@@ -134,7 +150,15 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
   t.equal(parsed.count, parsed.messages.length, 'and says how many');
   t.ok(parsed.messages.length >= 7, `a registration and a log-in's worth (${parsed.messages.length})`);
   const types = new Set(parsed.messages.map((m) => m.type));
-  for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent', 'UserLoggedIn'])
+  for (const type of [
+    'Register',
+    'EmailReserved',
+    'Registered',
+    'Send',
+    'Sent',
+    'RegistrationEmailSent',
+    'UserLoggedIn',
+  ])
     t.ok(types.has(type), `with ${type}`);
   t.ok(
     asOfExport.some((m) => theirs(m, bob)),
@@ -150,7 +174,11 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
   const csv = await post('/admin/exports/user', { userId: ada, format: 'csv' }).expect(200);
   t.match(csv.headers['content-type'] ?? '', /^text\/csv/);
   const rows = parseCsv(csv.text);
-  t.equal(rows[0]!.join(','), 'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata', 'a header row');
+  t.equal(
+    rows[0]!.join(','),
+    'global_position,time,stream_name,position,type,id,trace_id,user_id,causation_global_position,data,metadata',
+    'a header row',
+  );
   t.deepEqual(
     rows.slice(1).map((row) => Number(row[0])),
     parsed.messages.map((m) => m.globalPosition),
@@ -168,13 +196,29 @@ test('admin exports: a user’s history holds exactly their messages, as JSON an
     'a trace: the registration, message by message',
   );
 
-  const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map((m) => [m.type, m.data, m.metadata.userId]);
+  const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map((m) => [
+    m.type,
+    m.data,
+    m.metadata.userId,
+  ]);
   t.deepEqual(
     recorded,
     [
-      ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'json', messages: parsed.messages.length }, admin.userId],
-      ['ExportMade', { adminId: admin.userId, kind: 'user', subject: ada, format: 'csv', messages: parsed.messages.length }, admin.userId],
-      ['ExportMade', { adminId: admin.userId, kind: 'trace', subject: register!.metadata.traceId, format: 'json', messages: 7 }, admin.userId],
+      [
+        'ExportMade',
+        { adminId: admin.userId, kind: 'user', subject: ada, format: 'json', messages: parsed.messages.length },
+        admin.userId,
+      ],
+      [
+        'ExportMade',
+        { adminId: admin.userId, kind: 'user', subject: ada, format: 'csv', messages: parsed.messages.length },
+        admin.userId,
+      ],
+      [
+        'ExportMade',
+        { adminId: admin.userId, kind: 'trace', subject: register!.metadata.traceId, format: 'json', messages: 7 },
+        admin.userId,
+      ],
     ],
     'each export recorded once complete, with its count',
   );
@@ -193,7 +237,10 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
       .send({ _csrf: CSRF_TOKEN, ...form });
   const category = uniqueCategory();
   const write = async (n: number) => {
-    const position = await system.messageStore.write(`${category}-${n % 3}`, message('Tick', { n, note: `=HYPERLINK("x"), "quoted"\nline` }));
+    const position = await system.messageStore.write(
+      `${category}-${n % 3}`,
+      message('Tick', { n, note: `=HYPERLINK("x"), "quoted"\nline` }),
+    );
     return (await system.messageStore.readStream(`${category}-${n % 3}`, { fromPosition: position, batchSize: 1 }))[0]!;
   };
   await write(0);
@@ -203,7 +250,12 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
   const outside = await write(4);
   const ms = (time: Date) => time.toISOString().slice(0, 23);
 
-  const lines = await post('/admin/exports/category', { category, from: ms(inRange[0]!.time), to: ms(outside.time), format: 'jsonl' }).expect(200);
+  const lines = await post('/admin/exports/category', {
+    category,
+    from: ms(inRange[0]!.time),
+    to: ms(outside.time),
+    format: 'jsonl',
+  }).expect(200);
   t.match(lines.headers['content-type'] ?? '', /^application\/x-ndjson/);
   const got = lines.text
     .trim()
@@ -218,7 +270,11 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
   const csv = await post('/admin/exports/category', { category, format: 'csv' }).expect(200);
   const rows = parseCsv(csv.text);
   t.equal(rows.length, 6, 'a header and all five without a range');
-  t.deepEqual(JSON.parse(rows[1]![9]!), { n: 0, note: '=HYPERLINK("x"), "quoted"\nline' }, 'commas, quotes and line breaks survive the round trip');
+  t.deepEqual(
+    JSON.parse(rows[1]![9]!),
+    { n: 0, note: '=HYPERLINK("x"), "quoted"\nline' },
+    'commas, quotes and line breaks survive the round trip',
+  );
   t.equal(csvField('=1+1'), "'=1+1", 'a cell a spreadsheet would run as a formula is defused');
 
   const recorded = (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).map(
@@ -233,9 +289,17 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
     'both recorded with their counts',
   );
 
-  t.equal((await post('/admin/exports/user', { userId: randomUUID(), format: 'json' })).status, 404, 'a user with no messages → 404');
+  t.equal(
+    (await post('/admin/exports/user', { userId: randomUUID(), format: 'json' })).status,
+    404,
+    'a user with no messages → 404',
+  );
   t.equal((await post('/admin/exports/trace', { traceId: randomUUID() })).status, 404, 'an unknown trace → 404');
-  t.equal((await post('/admin/exports/category', { category: uniqueCategory(), format: 'csv' })).status, 404, 'an empty category → 404');
+  t.equal(
+    (await post('/admin/exports/category', { category: uniqueCategory(), format: 'csv' })).status,
+    404,
+    'an empty category → 404',
+  );
   for (const [url, form] of [
     ['/admin/exports/user', { userId: 'nope', format: 'json' }],
     ['/admin/exports/user', { userId: randomUUID(), format: 'xml' }],
@@ -245,7 +309,11 @@ test('admin exports: a category over a time range, as JSON lines and CSV; unknow
   ] as const) {
     t.equal((await post(url, form)).status, 400, `${url} ${JSON.stringify(form)} → 400`);
   }
-  t.equal((await system.messageStore.readStream(adminActionsStreamName(admin.userId))).length, 2, 'refused exports are not recorded');
+  t.equal(
+    (await system.messageStore.readStream(adminActionsStreamName(admin.userId))).length,
+    2,
+    'refused exports are not recorded',
+  );
 });
 
 test('admin exports: batches follow one another by keyset and stop at the head fixed at the start', async (t) => {
@@ -257,7 +325,11 @@ test('admin exports: batches follow one another by keyset and stop at the head f
   const upTo = all[5]!.globalPosition;
   const sizes: number[] = [];
   const seen: number[] = [];
-  for await (const batch of exportBatches(system.messageStorePool, { condition: 'category(stream_name) = $1', values: [category], after: 0, upTo }, 2)) {
+  for await (const batch of exportBatches(
+    system.messageStorePool,
+    { condition: 'category(stream_name) = $1', values: [category], after: 0, upTo },
+    2,
+  )) {
     sizes.push(batch.length);
     seen.push(...batch.map((m) => (m.data as { n: number }).n));
   }

@@ -35,7 +35,8 @@ test('admin messages: a sealed address shows masked, not as its ciphertext, and 
   });
   const [registered] = await system.messageStore.readStream(`${category}-${userId}`);
   const [send] = await system.messageStore.readStream(`${category}:command-${emailId}`);
-  const page = async (globalPosition: number) => (await request(app).get(`/admin/messages/${globalPosition}`).set('cookie', admin.cookie).expect(200)).text;
+  const page = async (globalPosition: number) =>
+    (await request(app).get(`/admin/messages/${globalPosition}`).set('cookie', admin.cookie).expect(200)).text;
 
   for (const [name, message] of [
     ['identity’s email', registered!],
@@ -47,7 +48,11 @@ test('admin messages: a sealed address shows masked, not as its ciphertext, and 
     t.doesNotMatch(html, /&quot;sealed&quot;|&quot;iv&quot;/, `${name}: no sealed envelope`);
     t.notOk(html.includes(email), `${name}: not the full address`);
   }
-  t.match(await page(registered!.globalPosition), /&quot;passwordHash&quot;: &quot;\[redacted\]&quot;/, 'a sealed secret opens to nothing shown');
+  t.match(
+    await page(registered!.globalPosition),
+    /&quot;passwordHash&quot;: &quot;\[redacted\]&quot;/,
+    'a sealed secret opens to nothing shown',
+  );
 
   await personalData.erase(userId);
   const erased = await page(registered!.globalPosition);
@@ -107,7 +112,13 @@ test('admin as-of: a user whose address is sealed shows it masked, as the messag
     metadata: { userId },
   });
   const asOf = async () =>
-    (await request(app).get('/admin/as-of').query({ kind: 'user', id: userId, at: '2999-01-01' }).set('cookie', admin.cookie).expect(200)).text;
+    (
+      await request(app)
+        .get('/admin/as-of')
+        .query({ kind: 'user', id: userId, at: '2999-01-01' })
+        .set('cookie', admin.cookie)
+        .expect(200)
+    ).text;
 
   const html = await asOf();
   t.match(html, /<th scope="row">Email<\/th><td>c•••@example.com<\/td>/, 'masked');
@@ -119,6 +130,11 @@ test('admin as-of: a user whose address is sealed shows it masked, as the messag
     /<th scope="row">Email<\/th><td>\[sealed\]<\/td>/,
     'its key gone, the address does not open: [sealed], and the registration still folds',
   );
-  await system.messageStore.write(identityStreamName(userId), { id: randomUUID(), type: 'UserErased', data: { userId, by: 'test' }, metadata: {} });
+  await system.messageStore.write(identityStreamName(userId), {
+    id: randomUUID(),
+    type: 'UserErased',
+    data: { userId, by: 'test' },
+    metadata: {},
+  });
   t.match(await asOf(), /<th scope="row">Email<\/th><td>\[erased\]<\/td>/, 'erased: [erased]');
 });

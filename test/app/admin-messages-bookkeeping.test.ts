@@ -8,10 +8,16 @@ import { adminSectionApp } from '../helpers/admin-section-app.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 
-const msg = (type: string, data: Record<string, unknown> = {}): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const msg = (type: string, data: Record<string, unknown> = {}): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 
 /** The global positions a page lists, in its order. */
-const positionsOn = (html: string): number[] => [...html.matchAll(/<td><a href="\/admin\/messages\/(\d+)">/g)].map((match) => Number(match[1]));
+const positionsOn = (html: string): number[] =>
+  [...html.matchAll(/<td><a href="\/admin\/messages\/(\d+)">/g)].map((match) => Number(match[1]));
 
 test('admin messages: subscribers’ position bookkeeping is hidden unless asked for, or filtered for by category or stream', async (t) => {
   const system = await createTestSystem();
@@ -31,7 +37,11 @@ test('admin messages: subscribers’ position bookkeeping is hidden unless asked
   const get = (query: string) => request(app).get(`/admin/messages?${query}`).set('cookie', admin.cookie).expect(200);
 
   const plain = await get(cursor);
-  t.deepEqual(positionsOn(plain.text).slice(0, 2), [closed!.globalPosition, opened!.globalPosition], 'by default the Read between them is left out');
+  t.deepEqual(
+    positionsOn(plain.text).slice(0, 2),
+    [closed!.globalPosition, opened!.globalPosition],
+    'by default the Read between them is left out',
+  );
   t.match(plain.text, /<input[^>]*id="bookkeeping"[^>]*>/, 'the form offers the checkbox');
   t.doesNotMatch(/<input[^>]*id="bookkeeping"[^>]*>/.exec(plain.text)?.[0] ?? '', /checked/, 'unticked');
   t.match(plain.text, /<label for="bookkeeping">Show subscriber bookkeeping<\/label>/, 'with its label');
@@ -50,9 +60,16 @@ test('admin messages: subscribers’ position bookkeeping is hidden unless asked
     [read!.globalPosition],
     'filtering by its stream shows it without the box',
   );
-  t.ok(positionsOn((await get(`category=${POSITION_CATEGORY}&${cursor}`)).text).includes(read!.globalPosition), 'and so does filtering by its category');
+  t.ok(
+    positionsOn((await get(`category=${POSITION_CATEGORY}&${cursor}`)).text).includes(read!.globalPosition),
+    'and so does filtering by its category',
+  );
 
   const reads = await get(`type=Read&${cursor}`);
   t.notOk(positionsOn(reads.text).includes(read!.globalPosition), 'a search for Read leaves it out too');
-  t.match(reads.text, /is hidden: tick “Show subscriber bookkeeping” to include it/, 'and an empty page says why and what to do');
+  t.match(
+    reads.text,
+    /is hidden: tick “Show subscriber bookkeeping” to include it/,
+    'and an empty page says why and what to do',
+  );
 });

@@ -12,7 +12,12 @@ import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const msg = (type: string, data: Record<string, unknown> = {}, metadata: Message['metadata'] = {}): Message => ({ id: randomUUID(), type, data, metadata });
+const msg = (type: string, data: Record<string, unknown> = {}, metadata: Message['metadata'] = {}): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata,
+});
 
 async function written(store: MessageStore, stream: string, message: Message): Promise<RawMessage> {
   const position = await store.write(stream, message);
@@ -21,8 +26,10 @@ async function written(store: MessageStore, stream: string, message: Message): P
 }
 
 /** The global positions a page lists, in its order. */
-const positionsOn = (html: string): number[] => [...html.matchAll(/<td><a href="\/admin\/messages\/(\d+)">/g)].map((match) => Number(match[1]));
-const olderLink = (html: string): string | undefined => /<a href="([^"]+)">(?:Older|Search older messages) →<\/a>/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+const positionsOn = (html: string): number[] =>
+  [...html.matchAll(/<td><a href="\/admin\/messages\/(\d+)">/g)].map((match) => Number(match[1]));
+const olderLink = (html: string): string | undefined =>
+  /<a href="([^"]+)">(?:Older|Search older messages) →<\/a>/.exec(html)?.[1]?.replaceAll('&amp;', '&');
 
 test('admin messages: visitors are sent to log in, users get 403, admins see the browser and a message', async (t) => {
   const system = await createTestSystem();
@@ -38,7 +45,8 @@ test('admin messages: newest first in keyset pages of 50 that neither skip nor r
   const { app, admin } = await adminSectionApp(system, [messagesSection]);
   const category = uniqueCategory();
   const all: number[] = [];
-  for (let n = 0; n < 120; n += 1) all.push((await written(system.messageStore, `${category}-${n % 7}`, msg('Tick', { n }))).globalPosition);
+  for (let n = 0; n < 120; n += 1)
+    all.push((await written(system.messageStore, `${category}-${n % 7}`, msg('Tick', { n }))).globalPosition);
   const seen: number[] = [];
   let url: string | undefined = `/admin/messages?category=${category}`;
   const sizes: number[] = [];
@@ -70,7 +78,8 @@ test('admin messages: each filter — category, stream, type, trace, user, time 
   await new Promise((resolve) => setTimeout(resolve, 30));
   const latest = await written(store, `${other}-b`, msg('Closed'));
 
-  const listed = async (query: string) => positionsOn((await request(app).get(`/admin/messages?${query}`).set('cookie', admin.cookie).expect(200)).text);
+  const listed = async (query: string) =>
+    positionsOn((await request(app).get(`/admin/messages?${query}`).set('cookie', admin.cookie).expect(200)).text);
   t.deepEqual(
     await listed(`category=${category}`),
     [late, traced, a].map((m) => m.globalPosition),
@@ -97,7 +106,11 @@ test('admin messages: each filter — category, stream, type, trace, user, time 
     'by user id',
   );
   const ms = (time: Date) => time.toISOString().slice(0, 23);
-  t.deepEqual(await listed(`from=${ms(late.time)}&to=${ms(latest.time)}`), [late.globalPosition], 'by time range: from inclusive, to exclusive');
+  t.deepEqual(
+    await listed(`from=${ms(late.time)}&to=${ms(latest.time)}`),
+    [late.globalPosition],
+    'by time range: from inclusive, to exclusive',
+  );
   t.deepEqual(
     await listed(`from=${ms(late.time)}`),
     [latest, late].map((m) => m.globalPosition),
@@ -108,7 +121,11 @@ test('admin messages: each filter — category, stream, type, trace, user, time 
     [traced, a].map((m) => m.globalPosition),
     'up to a time, within a category',
   );
-  t.deepEqual(await listed(`stream=${category}-a&before=${late.globalPosition}`), [a.globalPosition], 'a stream, paged by its cursor');
+  t.deepEqual(
+    await listed(`stream=${category}-a&before=${late.globalPosition}`),
+    [a.globalPosition],
+    'a stream, paged by its cursor',
+  );
 
   for (const query of [
     'category=no-dashes',
@@ -135,7 +152,11 @@ test('admin messages: a filter no index serves looks through a bounded window an
   const filters = { category, type: 'Rare' };
   const first = await browseMessages(system.messageStorePool, { filters }, { window: 10 });
   t.deepEqual(first.messages, [], 'not within the newest ten');
-  t.equal(first.searched && first.searched.to - first.searched.from + 1, 10, 'the page says which positions it looked through');
+  t.equal(
+    first.searched && first.searched.to - first.searched.from + 1,
+    10,
+    'the page says which positions it looked through',
+  );
   t.ok(first.older !== undefined && first.older > rare.globalPosition, 'and where to go on');
   let page = first;
   const found: number[] = [];
@@ -156,10 +177,17 @@ test('admin messages: a message’s page redacts secrets and masks addresses, an
   const passwordHash = await bcrypt.hash('correct horse battery', 4);
   const email = 'alice.wonder@example.com';
   const cause = await written(store, `${category}:command-1`, msg('Register', { email, passwordHash }, { traceId }));
-  const effect = await written(store, `${category}-1`, follow(cause, 'Registered', { email, passwordHash, note: `welcome ${email}` }));
+  const effect = await written(
+    store,
+    `${category}-1`,
+    follow(cause, 'Registered', { email, passwordHash, note: `welcome ${email}` }),
+  );
   const unrelated = await written(store, `${category}-2`, msg('Registered', {}, { traceId: randomUUID() }));
 
-  const page = await request(app).get(`/admin/messages/${effect.globalPosition}`).set('cookie', admin.cookie).expect(200);
+  const page = await request(app)
+    .get(`/admin/messages/${effect.globalPosition}`)
+    .set('cookie', admin.cookie)
+    .expect(200);
   t.doesNotMatch(page.text, /\$2b\$/, 'no bcrypt hash on the page');
   t.notOk(page.text.includes(email), 'no full email address on the page');
   t.ok(page.text.includes('a•••@example.com'), 'the address masked');
@@ -167,7 +195,10 @@ test('admin messages: a message’s page redacts secrets and masks addresses, an
   t.ok(page.text.includes(`href="/admin/messages/${cause.globalPosition}"`), 'links its cause');
   t.ok(page.text.includes(`href="/admin/traces/${traceId}?at=${effect.globalPosition}"`), 'and its trace');
 
-  const causePage = await request(app).get(`/admin/messages/${cause.globalPosition}`).set('cookie', admin.cookie).expect(200);
+  const causePage = await request(app)
+    .get(`/admin/messages/${cause.globalPosition}`)
+    .set('cookie', admin.cookie)
+    .expect(200);
   t.ok(causePage.text.includes(`href="/admin/messages/${effect.globalPosition}"`), 'the cause lists its consequence');
   t.notOk(causePage.text.includes(`href="/admin/messages/${unrelated.globalPosition}"`), 'and nothing unrelated');
   t.match(causePage.text, /no cause/, 'and says it has no cause of its own');
@@ -212,11 +243,24 @@ test('redaction: secrets by name or shape, addresses masked wherever they are, e
 });
 
 test('admin messages: the links to older pages keep every filter as the form took it, to the millisecond', (t) => {
-  const parsed = parseBrowseQuery({ category: 'identity', type: 'Registered', from: '2026-01-01T00:00:00.123', to: '2026-01-02', before: '' });
+  const parsed = parseBrowseQuery({
+    category: 'identity',
+    type: 'Registered',
+    from: '2026-01-01T00:00:00.123',
+    to: '2026-01-02',
+    before: '',
+  });
   if (!parsed.ok) return t.fail('the query parses');
   const href = browseHref(parsed.query.filters, 42);
-  t.equal(href, '/admin/messages?category=identity&type=Registered&from=2026-01-01T00%3A00%3A00.123&to=2026-01-02T00%3A00%3A00.000&before=42');
+  t.equal(
+    href,
+    '/admin/messages?category=identity&type=Registered&from=2026-01-01T00%3A00%3A00.123&to=2026-01-02T00%3A00%3A00.000&before=42',
+  );
   const again = parseBrowseQuery(Object.fromEntries(new URL(href, 'http://x').searchParams));
-  t.deepEqual(again.ok && again.query, { filters: parsed.query.filters, before: 42 }, 'and read back to the same query');
+  t.deepEqual(
+    again.ok && again.query,
+    { filters: parsed.query.filters, before: 42 },
+    'and read back to the same query',
+  );
   t.end();
 });

@@ -10,7 +10,11 @@ import { createTestSystem } from '../helpers/test-system.ts';
 
 /** The Admin cell of each row of the page's "Lately" table, in order. */
 const adminCells = (html: string): string[] =>
-  [...html.matchAll(/<tr><td><a href="\/admin\/messages\/\d+">[^<]*<\/a><\/td>.*?<\/td><td>.*?<\/td><td>(.*?)<\/td><\/tr>/g)].map((match) => match[1]!);
+  [
+    ...html.matchAll(
+      /<tr><td><a href="\/admin\/messages\/\d+">[^<]*<\/a><\/td>.*?<\/td><td>.*?<\/td><td>(.*?)<\/td><\/tr>/g,
+    ),
+  ].map((match) => match[1]!);
 
 test('admin parked: who replayed or discarded a message shows as their address, linked to their page, not as an id', async (t) => {
   const system = await createTestSystem();
@@ -24,7 +28,11 @@ test('admin parked: who replayed or discarded a message shows as their address, 
   const acted = async (adminId: string, type: string, data: Record<string, unknown>) =>
     system.messageStore.write(
       adminActionsStreamName(adminId),
-      message(type, { adminId, subscriberId: 'components:test', messageId: randomUUID(), ...data }, { userId: adminId }),
+      message(
+        type,
+        { adminId, subscriberId: 'components:test', messageId: randomUUID(), ...data },
+        { userId: adminId },
+      ),
     );
   await acted(admin.userId, 'ParkedMessageReplayed', { outcome: 'handled' });
   await acted(listed, 'ParkedMessageDiscarded', { reason: 'never valid' });
@@ -39,7 +47,11 @@ test('admin parked: who replayed or discarded a message shows as their address, 
     new RegExp(`<a href="/admin/users/${admin.userId}" title="User ${admin.userId}">user-[^<]+@example\\.com</a>`),
     'an admin the users list has not caught up with: from their credentials',
   );
-  t.match(cells[2] ?? '', new RegExp(`<a href="/admin/users/${listed}"[^>]*>grace\\.admin@example\\.com</a>`), 'a listed admin: their address, linked');
+  t.match(
+    cells[2] ?? '',
+    new RegExp(`<a href="/admin/users/${listed}"[^>]*>grace\\.admin@example\\.com</a>`),
+    'a listed admin: their address, linked',
+  );
   t.match(cells[1] ?? '', /\[erased\]/, 'an erased admin: [erased]');
   t.equal(cells[0], `<code>${unknown}</code>`, 'an id no one knows: the id itself');
 });

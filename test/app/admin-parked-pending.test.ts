@@ -38,7 +38,12 @@ test('parked pending: settled by a Replayed in its own stream or a discard by an
   const replayed = (stream: string, at: number | string, inStream = stream) =>
     store.write(inStream, { id: randomUUID(), type: 'Replayed', data: {}, metadata: about(stream, at) });
   const discarded = (adminId: string, at: number) =>
-    store.write(adminActionsStreamName(adminId), { id: randomUUID(), type: 'ParkedMessageDiscarded', data: {}, metadata: about(one, at) });
+    store.write(adminActionsStreamName(adminId), {
+      id: randomUUID(),
+      type: 'ParkedMessageDiscarded',
+      data: {},
+      metadata: about(one, at),
+    });
 
   const waiting = await parked(one);
   const replayedHere = await parked(one);
@@ -63,15 +68,30 @@ test('parked pending: settled by a Replayed in its own stream or a discard by an
 
   const expected = [sameNumberOtherKind, otherType, replayedElsewhere, waiting];
   const now = (await pendingParked(system.messageStorePool)).map((entry) => entry.parked.globalPosition);
-  const before = (await system.messageStorePool.query<{ global_position: string }>(OLD_PENDING)).rows.map((row) => Number(row.global_position));
-  t.deepEqual(now, expected, 'waiting: the untouched, the one replayed from another stream, the one only noted, the one an admin replayed without the engine');
+  const before = (await system.messageStorePool.query<{ global_position: string }>(OLD_PENDING)).rows.map((row) =>
+    Number(row.global_position),
+  );
+  t.deepEqual(
+    now,
+    expected,
+    'waiting: the untouched, the one replayed from another stream, the one only noted, the one an admin replayed without the engine',
+  );
   t.deepEqual(now, before, 'exactly what the first rule finds');
   t.deepEqual(
     (await pendingParked(system.messageStorePool, 2)).map((entry) => entry.parked.globalPosition),
     expected.slice(0, 2),
     'newest first, up to the limit',
   );
-  for (const position of [waiting, replayedHere, replayedElsewhere, discardedByOne, discardedByAnother, pointedAtAsText, otherType, sameNumberOtherKind]) {
+  for (const position of [
+    waiting,
+    replayedHere,
+    replayedElsewhere,
+    discardedByOne,
+    discardedByAnother,
+    pointedAtAsText,
+    otherType,
+    sameNumberOtherKind,
+  ]) {
     t.equal(
       (await pendingEntry(system.messageStorePool, position))?.parked.globalPosition,
       expected.includes(position) ? position : undefined,

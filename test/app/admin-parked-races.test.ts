@@ -35,7 +35,10 @@ async function parkedSetup(system: TestSystem) {
     await gate;
     handled.push(m);
   });
-  const replayParked = replayThroughProcessors([[`components:test:${category}`, processor]], { retry: FAST_RETRY, logger: silentLogger });
+  const replayParked = replayThroughProcessors([[`components:test:${category}`, processor]], {
+    retry: FAST_RETRY,
+    logger: silentLogger,
+  });
   await store.write(`${category}-1`, message('Fragile'));
   await processor.process(await store.readCategory(category), 0, processorContext());
   const [parked] = await store.readStream(processor.deadLetterStream);
@@ -68,7 +71,11 @@ async function actions(system: TestSystem, type: string): Promise<RawMessage[]> 
 const RACING = { poolMax: DEFAULT_POOL_MAX };
 
 test('admin action ids: version-5 UUIDs, the same for the same name', (t) => {
-  t.equal(adminActionId('discard/x'), uuidV5('discard/x', '3b0f6a52-8c1e-4d6f-9a0b-5e7d2c41f8a3'), 'what the uuid package makes');
+  t.equal(
+    adminActionId('discard/x'),
+    uuidV5('discard/x', '3b0f6a52-8c1e-4d6f-9a0b-5e7d2c41f8a3'),
+    'what the uuid package makes',
+  );
   t.notEqual(adminActionId('discard/x'), adminActionId('replay/x/0'));
   t.end();
 });
@@ -92,7 +99,11 @@ test('admin parked: discards posted at once — by one admin several times, and 
   );
   const discards = await actions(system, 'ParkedMessageDiscarded');
   t.equal(discards.length, 1, 'one ParkedMessageDiscarded in the store');
-  t.equal(discards[0]?.metadata.causationMessageGlobalPosition, setup.parked.globalPosition, 'about the Parked message');
+  t.equal(
+    discards[0]?.metadata.causationMessageGlobalPosition,
+    setup.parked.globalPosition,
+    'about the Parked message',
+  );
 });
 
 test('admin parked: replays posted at once run the handler once; the others are a 409 straight away', async (t) => {
@@ -113,9 +124,14 @@ test('admin parked: replays posted at once run the handler once; the others are 
   setup.open();
   const url = `/admin/parked/${setup.parked.globalPosition}/replay`;
   const answered: number[] = [];
-  const posted = Array.from({ length: 5 }, () => post(site, url).then((answer) => (answered.push(answer.status), answer.status)));
+  const posted = Array.from({ length: 5 }, () =>
+    post(site, url).then((answer) => (answered.push(answer.status), answer.status)),
+  );
   // Either the four others are answered while the first is held, or (were there no claim) a second reaches the engine.
-  await waitUntil('four answers while one replay is held, or a second replay', () => (answered.length === 4 && held === 1) || held > 1);
+  await waitUntil(
+    'four answers while one replay is held, or a second replay',
+    () => (answered.length === 4 && held === 1) || held > 1,
+  );
   t.deepEqual(answered, [409, 409, 409, 409], 'the others: 409 while it runs');
   release();
   t.deepEqual((await Promise.all(posted)).sort(), [303, 409, 409, 409, 409], 'and it went through');
@@ -144,12 +160,21 @@ test('admin parked: while another process replays a Parked message (it holds the
       ['Parked'],
       'no Replayed',
     );
-    t.equal((await actions(system, 'ParkedMessageDiscarded')).length + (await actions(system, 'ParkedMessageReplayed')).length, 0, 'nothing recorded');
+    t.equal(
+      (await actions(system, 'ParkedMessageDiscarded')).length +
+        (await actions(system, 'ParkedMessageReplayed')).length,
+      0,
+      'nothing recorded',
+    );
     await other.query('SELECT pg_advisory_unlock($1::int, $2::int)', parkedLockKey(setup.parked.globalPosition));
   } finally {
     other.release();
   }
-  t.equal((await post(site, `/admin/parked/${setup.parked.globalPosition}/replay`)).status, 303, 'once it is let go, the replay goes through');
+  t.equal(
+    (await post(site, `/admin/parked/${setup.parked.globalPosition}/replay`)).status,
+    303,
+    'once it is let go, the replay goes through',
+  );
   t.equal(setup.handled.length, 1, 'and the handler runs');
 });
 
@@ -159,7 +184,10 @@ test('admin parked: a replay that failed before the engine took it is recorded, 
   const store = system.messageStore;
   const category = uniqueCategory();
   const processor = componentProcessor(store, category, async () => undefined);
-  const replayParked = replayThroughProcessors([[`components:test:${category}`, processor]], { retry: FAST_RETRY, logger: silentLogger });
+  const replayParked = replayThroughProcessors([[`components:test:${category}`, processor]], {
+    retry: FAST_RETRY,
+    logger: silentLogger,
+  });
   // A Parked message whose original is not where it says: the engine refuses it before writing Replayed.
   const data = {
     subscriberId: `components:test:${category}`,
@@ -170,7 +198,12 @@ test('admin parked: a replay that failed before the engine took it is recorded, 
   await store.write(processor.deadLetterStream, message('Parked', data));
   const [parked] = await store.readStream(processor.deadLetterStream);
   const site = await adminSectionApp(system, [parkedSection], { replayParked });
-  for (const attempt of [1, 2]) t.equal((await post(site, `/admin/parked/${parked!.globalPosition}/replay`)).status, 303, `attempt ${attempt} → 303`);
+  for (const attempt of [1, 2])
+    t.equal(
+      (await post(site, `/admin/parked/${parked!.globalPosition}/replay`)).status,
+      303,
+      `attempt ${attempt} → 303`,
+    );
   const recorded = await actions(system, 'ParkedMessageReplayed');
   t.equal(recorded.length, 2, 'both attempts are on record');
   t.ok(

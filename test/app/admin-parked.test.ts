@@ -14,7 +14,8 @@ import { createTestSystem, FAST_RETRY } from '../helpers/test-system.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 /** The Parked messages the page offers to act on, by their global positions. */
-const listed = (html: string): number[] => [...html.matchAll(/href="\/admin\/parked\/(\d+)\/discard"/g)].map((match) => Number(match[1]));
+const listed = (html: string): number[] =>
+  [...html.matchAll(/href="\/admin\/parked\/(\d+)\/discard"/g)].map((match) => Number(match[1]));
 
 test('admin parked: list, replay (parked again, then handled) and discard, each written as the admin’s action', async (t) => {
   const system = await createTestSystem();
@@ -28,7 +29,10 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
     handled.push(m);
   });
   const subscriberId = `components:test:${category}`;
-  const replayParked = replayThroughProcessors([[subscriberId, processor]], { retry: FAST_RETRY, logger: silentLogger });
+  const replayParked = replayThroughProcessors([[subscriberId, processor]], {
+    retry: FAST_RETRY,
+    logger: silentLogger,
+  });
   const { app, admin, user } = await adminSectionApp(system, [parkedSection], { replayParked });
 
   await store.write(`${category}-1`, message('Fragile', { n: 1 }));
@@ -39,7 +43,11 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
   t.equal(dead.length, 2, 'two messages parked');
 
   t.equal((await request(app).get('/admin/parked')).status, 303, 'a visitor is sent to log in');
-  t.equal((await request(app).get('/admin/parked').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
+  t.equal(
+    (await request(app).get('/admin/parked').set('cookie', user.cookie)).status,
+    403,
+    'a user without the role → 403',
+  );
   for (const action of ['replay', 'discard']) {
     const url = `/admin/parked/${fragile!.globalPosition}/${action}`;
     t.equal(
@@ -48,12 +56,20 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
       `POST ${action}: a visitor is sent to log in`,
     );
     t.equal(
-      (await request(app).post(url).set('cookie', user.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'x' })).status,
+      (
+        await request(app)
+          .post(url)
+          .set('cookie', user.cookie)
+          .set(FROM_THIS_SITE)
+          .type('form')
+          .send({ _csrf: CSRF_TOKEN, reason: 'x' })
+      ).status,
       403,
       `POST ${action}: a user → 403`,
     );
     t.equal(
-      (await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ reason: 'x' })).status,
+      (await request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ reason: 'x' }))
+        .status,
       403,
       `POST ${action}: an admin without the CSRF token → 403`,
     );
@@ -77,13 +93,23 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
   t.equal(again.status, 303, 'a replay redirects to the list');
   t.equal(again.headers.location, '/admin/parked');
   // The outcome rides in the session the redirect set, as a browser would carry it.
-  const withFlash = (again.headers['set-cookie'] as unknown as string[]).map((cookie) => cookie.split(';')[0]).join('; ');
+  const withFlash = (again.headers['set-cookie'] as unknown as string[])
+    .map((cookie) => cookie.split(';')[0])
+    .join('; ');
   const shown = await request(app).get('/admin/parked').set('cookie', withFlash).expect(200);
   t.match(shown.text, /Replayed Fragile for components:test:\w+: parked again\./, 'the outcome is shown');
   const reparked = (await store.readStream(processor.deadLetterStream)).filter((m) => m.type === 'Parked').at(-1)!;
   t.notEqual(reparked.globalPosition, fragile!.globalPosition, 'a new Parked message');
-  t.deepEqual(listed(shown.text), [reparked.globalPosition, hopeless!.globalPosition], 'the list has the new one instead of the old');
-  t.equal((await post(`/admin/parked/${fragile!.globalPosition}/replay`)).status, 409, 'the old one cannot be replayed twice');
+  t.deepEqual(
+    listed(shown.text),
+    [reparked.globalPosition, hopeless!.globalPosition],
+    'the list has the new one instead of the old',
+  );
+  t.equal(
+    (await post(`/admin/parked/${fragile!.globalPosition}/replay`)).status,
+    409,
+    'the old one cannot be replayed twice',
+  );
 
   mended = true;
   t.equal((await post(`/admin/parked/${reparked.globalPosition}/replay`)).status, 303);
@@ -92,11 +118,31 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
     [{ n: 1 }],
     'the original message handled, once',
   );
-  t.deepEqual(listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text), [hopeless!.globalPosition], 'and off the list');
+  t.deepEqual(
+    listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text),
+    [hopeless!.globalPosition],
+    'and off the list',
+  );
 
-  t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: '  ' })).status, 400, 'a discard needs a reason');
-  t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: 'x'.repeat(501) })).status, 400, 'of up to 500 characters');
-  t.equal((await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: 'a test message, never valid', confirm: 'DISCARD' })).status, 303);
+  t.equal(
+    (await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: '  ' })).status,
+    400,
+    'a discard needs a reason',
+  );
+  t.equal(
+    (await post(`/admin/parked/${hopeless!.globalPosition}/discard`, { reason: 'x'.repeat(501) })).status,
+    400,
+    'of up to 500 characters',
+  );
+  t.equal(
+    (
+      await post(`/admin/parked/${hopeless!.globalPosition}/discard`, {
+        reason: 'a test message, never valid',
+        confirm: 'DISCARD',
+      })
+    ).status,
+    303,
+  );
   const after = await request(app).get('/admin/parked').set('cookie', admin.cookie).expect(200);
   t.deepEqual(listed(after.text), [], 'nothing left waiting');
   t.match(after.text, /discarded: a test message, never valid/, 'the page’s history shows the discard');
@@ -113,7 +159,12 @@ test('admin parked: list, replay (parked again, then handled) and discard, each 
         fragile!.globalPosition,
         admin.userId,
       ],
-      ['ParkedMessageReplayed', { adminId: admin.userId, subscriberId, messageId: idOf(fragile!), outcome: 'handled' }, reparked.globalPosition, admin.userId],
+      [
+        'ParkedMessageReplayed',
+        { adminId: admin.userId, subscriberId, messageId: idOf(fragile!), outcome: 'handled' },
+        reparked.globalPosition,
+        admin.userId,
+      ],
       [
         'ParkedMessageDiscarded',
         { adminId: admin.userId, subscriberId, messageId: idOf(hopeless!), reason: 'a test message, never valid' },
@@ -144,7 +195,12 @@ test('admin parked: unknown positions are a 404; without a way to replay, the pa
   const [original] = await store.readCategory(category);
   const { app, admin } = await adminSectionApp(system, [parkedSection]);
   const post = (url: string) =>
-    request(app).post(url).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send({ _csrf: CSRF_TOKEN, reason: 'because' });
+    request(app)
+      .post(url)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: CSRF_TOKEN, reason: 'because' });
 
   const page = await request(app).get('/admin/parked').set('cookie', admin.cookie).expect(200);
   t.match(page.text, /Replay is not wired into this process/, 'the page says replay is not available');
@@ -191,7 +247,11 @@ test('admin parked: a discard asks first, on a page of its own; without the type
     t.match(answer.text, />never valid</, 'and keeps the reason typed');
   }
   t.equal((await store.readStream(adminActionsStreamName(admin.userId))).length, 0, 'nothing recorded');
-  t.deepEqual(listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text), [parked!.globalPosition], 'still waiting');
+  t.deepEqual(
+    listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text),
+    [parked!.globalPosition],
+    'still waiting',
+  );
 
   t.equal((await post({ reason: 'never valid', confirm: ' discard ' })).status, 303, 'typed: discarded');
   t.deepEqual(listed((await request(app).get('/admin/parked').set('cookie', admin.cookie)).text), [], 'and settled');

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import express, { Router } from 'express';
 import request from 'supertest';
 import test from 'tape';
-import { ADMIN_ACTIONS_CATEGORY, adminActionSchemas, adminActionsStreamName, type AdminAction } from '../../src/contracts/admin-actions.ts';
+import {
+  ADMIN_ACTIONS_CATEGORY,
+  adminActionSchemas,
+  adminActionsStreamName,
+  type AdminAction,
+} from '../../src/contracts/admin-actions.ts';
 import { createAdminApp } from '../../src/app/admin/index.ts';
 import type { AdminSection } from '../../src/app/admin/section.ts';
 import { errorHandler } from '../../src/web/error-handlers.ts';
@@ -53,7 +58,11 @@ test('admin portal: every section is behind the admin role — visitors to log i
   ] as const) {
     const visitor = await request(app)[method](url);
     t.equal(visitor.status, 303, `${method} ${url}: a visitor is sent to log in`);
-    t.equal((await request(app)[method](url).set('x-test-user', 'user-1')).status, 403, `${method} ${url}: a user without the role → 403`);
+    t.equal(
+      (await request(app)[method](url).set('x-test-user', 'user-1')).status,
+      403,
+      `${method} ${url}: a user without the role → 403`,
+    );
     const allowed = await request(app)[method](url).set('x-test-user', 'admin-1');
     t.equal(allowed.status, 200, `${method} ${url}: an admin gets through`);
   }
@@ -70,7 +79,10 @@ test('admin actions: each kind is a typed event in the admin’s own stream', (t
     metadata: { userId: adminId, traceId: randomUUID() },
   };
   t.ok(adminActionSchemas[action.type].safeParse(action.data).success, 'the data fits its schema');
-  t.notOk(adminActionSchemas.ParkedMessageDiscarded.safeParse({ ...action.data, adminId: 'not-a-uuid' }).success, 'who did it must be a user id');
+  t.notOk(
+    adminActionSchemas.ParkedMessageDiscarded.safeParse({ ...action.data, adminId: 'not-a-uuid' }).success,
+    'who did it must be a user id',
+  );
   t.equal(adminActionsStreamName(adminId), `${ADMIN_ACTIONS_CATEGORY}-${adminId}`);
   t.end();
 });

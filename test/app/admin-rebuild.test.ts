@@ -27,7 +27,11 @@ test('admin rebuild: an admin rebuilds a projection from the portal and follows 
     ['post', '/admin/rebuild/videos'],
   ] as const) {
     t.equal((await request(app)[method](url)).status, 303, `${method} ${url}: a visitor is sent to log in`);
-    t.equal((await request(app)[method](url).set(as(randomUUID()))).status, 403, `${method} ${url}: a user without the role → 403`);
+    t.equal(
+      (await request(app)[method](url).set(as(randomUUID()))).status,
+      403,
+      `${method} ${url}: a user without the role → 403`,
+    );
   }
 
   const list = await request(app).get('/admin/rebuild').set(as(adminId)).expect(200);
@@ -48,19 +52,35 @@ test('admin rebuild: an admin rebuilds a projection from the portal and follows 
   t.doesNotMatch(list.text, /http-equiv="refresh"/, 'nothing running: no refresh');
 
   // A run another process holds: its page follows it by refreshing itself, with a bar.
-  await claimRun(system.db, { projection: 'creators-videos', runId: randomUUID(), requestedBy: 'cli:someone@elsewhere' });
+  await claimRun(system.db, {
+    projection: 'creators-videos',
+    runId: randomUUID(),
+    requestedBy: 'cli:someone@elsewhere',
+  });
   await system
     .db('projection_rebuilds')
     .where({ projection: 'creators-videos' })
     .update({ phase: 'building', done: 30, total: 120, started_at: system.db.raw(`now() - interval '30 seconds'`) });
   const following = await request(app).get('/admin/rebuild/creators-videos').set(as(adminId)).expect(200);
-  t.match(following.text, /<meta http-equiv="refresh" content="2">/, 'a running rebuild’s page refreshes itself (no script)');
+  t.match(
+    following.text,
+    /<meta http-equiv="refresh" content="2">/,
+    'a running rebuild’s page refreshes itself (no script)',
+  );
   t.match(following.text, /<progress class="upload-progress__bar" max="100" value="25">/, 'a bar at 25 %');
-  t.match(following.text, /building: 30 of 120 messages \(25%\), about \d+ (s|min) left/, 'with the phase, the count and an estimate of the time left');
+  t.match(
+    following.text,
+    /building: 30 of 120 messages \(25%\), about \d+ (s|min) left/,
+    'with the phase, the count and an estimate of the time left',
+  );
   t.match(following.text, /cli:someone@elsewhere/, 'and who asked');
   const refused = await request(app).post('/admin/rebuild/creators-videos').set(as(adminId)).type('form').send({});
   t.equal(refused.status, 303, 'asking again while it runs leads to its page');
-  t.match((await request(app).get('/admin/rebuild').set(as(adminId))).text, /http-equiv="refresh"/, 'the list refreshes while one runs');
+  t.match(
+    (await request(app).get('/admin/rebuild').set(as(adminId))).text,
+    /http-equiv="refresh"/,
+    'the list refreshes while one runs',
+  );
 
   const posted = await request(app).post('/admin/rebuild/videos').set(as(adminId)).type('form').send({});
   t.equal(posted.status, 303, 'post/redirect/get');
@@ -81,6 +101,14 @@ test('admin rebuild: an admin rebuilds a projection from the portal and follows 
   );
   t.equal((await system.db('videos').whereNotNull('name')).length, 2, 'the catalog is whole after the swap');
 
-  t.equal((await request(app).get('/admin/rebuild/nothing').set(as(adminId))).status, 404, 'an unknown projection’s page is a 404');
-  t.equal((await request(app).post('/admin/rebuild/nothing').set(as(adminId)).type('form').send({})).status, 404, 'and so is rebuilding it');
+  t.equal(
+    (await request(app).get('/admin/rebuild/nothing').set(as(adminId))).status,
+    404,
+    'an unknown projection’s page is a 404',
+  );
+  t.equal(
+    (await request(app).post('/admin/rebuild/nothing').set(as(adminId)).type('form').send({})).status,
+    404,
+    'and so is rebuilding it',
+  );
 });

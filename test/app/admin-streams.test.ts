@@ -12,7 +12,13 @@ import { createTestSystem } from '../helpers/test-system.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 async function project(system: System): Promise<void> {
-  await drain(liveSubscription(adminStreamsDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }));
+  await drain(
+    liveSubscription(adminStreamsDefinition, {
+      db: system.db,
+      messageStore: system.messageStore,
+      logger: silentLogger,
+    }),
+  );
 }
 
 const decode = (text: string): string => text.replaceAll('&amp;', '&');
@@ -24,13 +30,20 @@ const nextLink = (html: string): string | undefined => {
 };
 /** The cells of each row of the page's table. */
 const rowsOn = (html: string): string[][] =>
-  [...html.matchAll(/<tr>(.*?)<\/tr>/g)].slice(1).map((row) => [...row[1]!.matchAll(/<td>(.*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, '')));
+  [...html.matchAll(/<tr>(.*?)<\/tr>/g)]
+    .slice(1)
+    .map((row) => [...row[1]!.matchAll(/<td>(.*?)<\/td>/g)].map((cell) => cell[1]!.replace(/<[^>]+>/g, '')));
 
 test('admin streams: visitors are sent to log in, users get 403, admins see streams, categories and types', async (t) => {
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
   const section = await adminSectionApp(system, [streamsSection]);
-  await checkAdminOnly(t, section, ['/admin/streams', '/admin/streams/categories', '/admin/streams/types', '/admin/streams?category=identity']);
+  await checkAdminOnly(t, section, [
+    '/admin/streams',
+    '/admin/streams/categories',
+    '/admin/streams/types',
+    '/admin/streams?category=identity',
+  ]);
 });
 
 test('admin streams: the most recently written first, in keyset pages, filtered by category; categories and types with counts', async (t) => {
@@ -51,7 +64,11 @@ test('admin streams: the most recently written first, in keyset pages, filtered 
   const first = await request(app).get(`/admin/streams?category=${busy}`).set('cookie', admin.cookie).expect(200);
   const newestFirst = [`${busy}-0`, ...[...written].reverse().filter((stream) => stream !== `${busy}-0`)];
   t.deepEqual(streamsOn(first.text), newestFirst.slice(0, 50), 'fifty, the stream written last first');
-  t.deepEqual(rowsOn(first.text)[0]?.slice(1, 4), [busy, '2', '1'], 'with its category, message count and last position');
+  t.deepEqual(
+    rowsOn(first.text)[0]?.slice(1, 4),
+    [busy, '2', '1'],
+    'with its category, message count and last position',
+  );
   const second = await request(app).get(nextLink(first.text)!).set('cookie', admin.cookie).expect(200);
   t.deepEqual(streamsOn(second.text), newestFirst.slice(50), 'then the rest, in the same category');
 
@@ -82,7 +99,12 @@ test('admin streams: a category that cannot be one, or a broken page link, is a 
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [streamsSection]);
-  for (const url of ['/admin/streams?category=no-dashes', '/admin/streams?before=x', '/admin/streams/types?after=%%%', '/admin/streams/types?category=a-b']) {
+  for (const url of [
+    '/admin/streams?category=no-dashes',
+    '/admin/streams?before=x',
+    '/admin/streams/types?after=%%%',
+    '/admin/streams/types?category=a-b',
+  ]) {
     t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 400, url);
   }
   t.equal(

@@ -33,7 +33,11 @@ test('admin subscribers: visitors are sent to log in, users get 403, admins see 
   const visitor = await request(app).get('/admin/subscribers');
   t.equal(visitor.status, 303, 'a visitor is redirected');
   t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
-  t.equal((await request(app).get('/admin/subscribers').set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
+  t.equal(
+    (await request(app).get('/admin/subscribers').set('cookie', user.cookie)).status,
+    403,
+    'a user without the role → 403',
+  );
   const page = await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200);
   for (const subscriberId of new Set(system.subscriptions.map((subscription) => subscription.subscriberId))) {
     t.ok(rowOf(page.text, subscriberId), `${subscriberId} listed`);
@@ -47,7 +51,10 @@ test('admin subscribers: one that runs elsewhere is measured from its checkpoint
   const { app, admin } = await adminSectionApp(system, [subscribersSection], { subscriberStatus: () => [] });
   for (let n = 0; n < 3; n += 1) await writeRegister(system.messageStore, registerCommand());
   const [, , last] = await system.messageStore.readCategory('identity:command');
-  const commands = rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, IDENTITY_SUBSCRIBER_IDS.commands)!;
+  const commands = rowOf(
+    (await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text,
+    IDENTITY_SUBSCRIBER_IDS.commands,
+  )!;
   t.match(commands[1]!, /identity:command/, 'its category');
   t.match(commands[2]!, /runs elsewhere/, 'not run by this process');
   t.match(commands[2]!, /no position stored yet/, 'and it has never stored a position');
@@ -56,11 +63,20 @@ test('admin subscribers: one that runs elsewhere is measured from its checkpoint
   t.match(commands[6]!, /^\d+ s$/, 'for as long as the oldest has waited');
 
   // Started, it catches up and stores its position; stopped again, its checkpoint tells the page.
-  const [identityCommands] = system.subscriptions.filter((subscription) => subscription.subscriberId === IDENTITY_SUBSCRIBER_IDS.commands);
+  const [identityCommands] = system.subscriptions.filter(
+    (subscription) => subscription.subscriberId === IDENTITY_SUBSCRIBER_IDS.commands,
+  );
   await drain(identityCommands!);
   await identityCommands!.stop();
-  const after = rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, IDENTITY_SUBSCRIBER_IDS.commands)!;
-  t.deepEqual(after.slice(3, 7), [String(last!.globalPosition), String(last!.globalPosition), '0', '—'], 'caught up: at the head, nothing behind');
+  const after = rowOf(
+    (await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text,
+    IDENTITY_SUBSCRIBER_IDS.commands,
+  )!;
+  t.deepEqual(
+    after.slice(3, 7),
+    [String(last!.globalPosition), String(last!.globalPosition), '0', '—'],
+    'caught up: at the head, nothing behind',
+  );
   t.match(after[2]!, /its last checkpoint/, 'read from its checkpoint');
 });
 
@@ -90,7 +106,9 @@ test('admin subscribers: live state where it runs here — running, stalled with
     },
     { subscriberId: 'components:test:parks' },
   );
-  const reader = aggregatorSubscriber(store, system.db, ALL_CATEGORIES, async () => undefined, { subscriberId: 'aggregators:test:everything' });
+  const reader = aggregatorSubscriber(store, system.db, ALL_CATEGORIES, async () => undefined, {
+    subscriberId: 'aggregators:test:everything',
+  });
   running.push(stalls, parks, reader);
   const subscriptions = [...system.subscriptions, ...running];
   const { app, admin } = await adminSectionApp(system, [subscribersSection], {
@@ -121,13 +139,20 @@ test('admin subscribers: live state where it runs here — running, stalled with
   // The other subscribers go on writing (their positions), which the reader of everything then
   // has to read too: the page must show it caught up once it is, not at one instant.
   const behind = async () =>
-    rowOf((await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text, 'aggregators:test:everything')![5];
+    rowOf(
+      (await request(app).get('/admin/subscribers').set('cookie', admin.cookie).expect(200)).text,
+      'aggregators:test:everything',
+    )![5];
   t.equal(
-    await waitUntil('the page to show the reader caught up', async () => ((await behind()) === '0' ? '0' : undefined), { timeoutMs: 5_000 }).catch(async () =>
-      behind(),
-    ),
+    await waitUntil('the page to show the reader caught up', async () => ((await behind()) === '0' ? '0' : undefined), {
+      timeoutMs: 5_000,
+    }).catch(async () => behind()),
     '0',
     'measured against the whole store: caught up',
   );
-  t.match(rowOf(page, USER_CREDENTIALS_SUBSCRIBER_ID)![2]!, /runs elsewhere/, 'those not run here are said to run elsewhere');
+  t.match(
+    rowOf(page, USER_CREDENTIALS_SUBSCRIBER_ID)![2]!,
+    /runs elsewhere/,
+    'those not run here are said to run elsewhere',
+  );
 });

@@ -23,11 +23,19 @@ test('admin take-down: an admin takes a video down from the portal with a reason
   await grantAdminRoleInIdentity(system.messageStore, admin.userId);
   const creator = await seedAccount(system.db, { email: 'spammer@example.com' });
   const video = { ...newVideo(), ownerId: creator.userId };
-  await writeEvents(system.messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, 'Followers fast'));
+  await writeEvents(
+    system.messageStore,
+    video,
+    controls.accepted(video),
+    controls.published(video),
+    controls.named(video, 'Followers fast'),
+  );
   const inAdminPages = () => system.db('admin_user_videos').where({ video_id: video.videoId }).first('status');
   await waitUntil(
     'the video in the catalog and the admin pages',
-    async () => (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) && (await inAdminPages()),
+    async () =>
+      (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) &&
+      (await inAdminPages()),
   );
   t.equal((await request(system.app).get(`/videos/${video.videoId}`)).status, 200, 'watchable before');
   await checkAdminOnly(t, site, ['/admin/videos', `/admin/videos/${video.videoId}`]);
@@ -37,8 +45,16 @@ test('admin take-down: an admin takes a video down from the portal with a reason
     .set('cookie', admin.cookie);
   t.equal(found.status, 303, 'a watch page address finds the video');
   t.equal(found.headers.location, `/admin/videos/${video.videoId}`, 'on its admin page');
-  t.equal((await request(app).get('/admin/videos?video=nothing-here').set('cookie', admin.cookie)).status, 400, 'text with no video id → 400, said plainly');
-  t.equal((await request(app).get(`/admin/videos/${randomUUID()}`).set('cookie', admin.cookie)).status, 404, 'an unknown video → 404');
+  t.equal(
+    (await request(app).get('/admin/videos?video=nothing-here').set('cookie', admin.cookie)).status,
+    400,
+    'text with no video id → 400, said plainly',
+  );
+  t.equal(
+    (await request(app).get(`/admin/videos/${randomUUID()}`).set('cookie', admin.cookie)).status,
+    404,
+    'an unknown video → 404',
+  );
 
   const page = await request(app).get(`/admin/videos/${video.videoId}`).set('cookie', admin.cookie).expect(200);
   t.match(page.text, /Take this video down/, 'its page offers a take-down');
@@ -56,7 +72,11 @@ test('admin take-down: an admin takes a video down from the portal with a reason
   t.equal(blank.status, 400, 'no reason → 400');
   t.match(blank.text, /Say why it is taken down/, 'the page says what is missing');
   t.equal((await post({ reason: 'x'.repeat(501) })).status, 400, 'a reason over 500 characters → 400');
-  t.equal((await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length, 0, 'nothing sent yet');
+  t.equal(
+    (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length,
+    0,
+    'nothing sent yet',
+  );
 
   t.equal((await post({ reason: REASON })).status, 303, 'taken down');
   t.equal((await post({ reason: REASON })).status, 303, 'the same form posted again');
@@ -73,7 +93,10 @@ test('admin take-down: an admin takes a video down from the portal with a reason
     'one TakeDownVideo, in the admin’s name',
   );
 
-  await waitUntil('the catalog to drop it', async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown');
+  await waitUntil(
+    'the catalog to drop it',
+    async () => (await system.db('videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown',
+  );
   const watch = await request(system.app).get(`/videos/${video.videoId}`);
   t.equal(watch.status, 410, 'its watch page: 410 Gone');
   t.match(watch.text, /taken down by the site’s moderators/, 'saying so in plain words');
@@ -84,7 +107,8 @@ test('admin take-down: an admin takes a video down from the portal with a reason
   t.equal((await logIn(agent, creator.email, creator.password)).status, 303, 'its creator logs in');
   await waitUntil(
     'the creator’s list',
-    async () => (await system.db('creators_videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown',
+    async () =>
+      (await system.db('creators_videos').where({ video_id: video.videoId }).first('status'))?.status === 'takenDown',
   );
   const portal = await agent.get('/creators-portal').expect(200);
   t.match(portal.text, /Taken down by the site’s moderators/, 'their list says it was taken down');
@@ -104,5 +128,9 @@ test('admin take-down: an admin takes a video down from the portal with a reason
     .join('; ');
   const told = await request(app).get(`/admin/videos/${video.videoId}`).set('cookie', flashed);
   t.match(told.text, /taken down already/, 'which says it is taken down already');
-  t.equal((await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length, 1, 'and nothing more is sent');
+  t.equal(
+    (await system.messageStore.readStream(videoPublishingCommandStreamName(video.videoId))).length,
+    1,
+    'and nothing more is sent',
+  );
 });

@@ -13,7 +13,9 @@ import { closeAtEnd } from '../helpers/scoped-test.ts';
 function drawnTree(html: string): string {
   const lines: string[] = [];
   let depth = -1;
-  for (const [token] of html.matchAll(/<ul class="trace-tree">|<\/ul>|<li class="trace-node">[\s\S]*?<a href="\/admin\/messages\/\d+">[^<]+<\/a>/g)) {
+  for (const [token] of html.matchAll(
+    /<ul class="trace-tree">|<\/ul>|<li class="trace-node">[\s\S]*?<a href="\/admin\/messages\/\d+">[^<]+<\/a>/g,
+  )) {
     if (token.startsWith('<ul')) depth += 1;
     else if (token === '</ul>') depth -= 1;
     else lines.push(`${'  '.repeat(depth)}${/>([^<]+)<\/a>$/.exec(token)![1]}`);
@@ -36,7 +38,15 @@ test('admin traces: a registration, made through the site, draws as its causatio
   const page = await request(app).get(url).set('cookie', admin.cookie).expect(200);
   t.equal(
     drawnTree(page.text),
-    ['Register', '  EmailReserved', '  HandleReserved', '  Registered', '    Send', '      Sent', '        RegistrationEmailSent'].join('\n'),
+    [
+      'Register',
+      '  EmailReserved',
+      '  HandleReserved',
+      '  Registered',
+      '    Send',
+      '      Sent',
+      '        RegistrationEmailSent',
+    ].join('\n'),
     'Register → EmailReserved, HandleReserved and Registered → Send → Sent → RegistrationEmailSent',
   );
   t.match(page.text, /\+0 ms/, 'times are offsets from the first message');
@@ -53,7 +63,12 @@ test('admin traces: unknown and malformed trace ids are a 404, not a 500', async
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [tracesSection]);
-  await system.messageStore.write(`${uniqueCategory()}-1`, { id: randomUUID(), type: 'Lonely', data: {}, metadata: { traceId: randomUUID() } });
+  await system.messageStore.write(`${uniqueCategory()}-1`, {
+    id: randomUUID(),
+    type: 'Lonely',
+    data: {},
+    metadata: { traceId: randomUUID() },
+  });
   for (const url of [
     `/admin/traces/${randomUUID()}`,
     `/admin/traces/${randomUUID()}?all=1`,
@@ -79,9 +94,15 @@ test('admin traces: the tree puts each message under its cause; no cause, a late
     { globalPosition: 16, causedBy: undefined, time: at(1) },
   ];
   const shape = (nodes: readonly TraceNode<Caused>[]): unknown =>
-    nodes.map((node) => (node.children.length > 0 ? { [node.message.globalPosition]: shape(node.children) } : node.message.globalPosition));
+    nodes.map((node) =>
+      node.children.length > 0 ? { [node.message.globalPosition]: shape(node.children) } : node.message.globalPosition,
+    );
   const tree = causationTree(messages);
-  t.deepEqual(shape(tree), [{ 10: [11, { 12: [13] }] }, 16, 14, 15], 'children under causes, siblings and roots by time');
+  t.deepEqual(
+    shape(tree),
+    [{ 10: [11, { 12: [13] }] }, 16, 14, 15],
+    'children under causes, siblings and roots by time',
+  );
   t.deepEqual(
     tree.filter((node) => node.causeOutside).map((node) => node.message.globalPosition),
     [14, 15],

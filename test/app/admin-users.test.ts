@@ -17,22 +17,36 @@ import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 import { fakePasswordHash } from '../fixtures/identity-controls.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const event = (type: string, data: Record<string, unknown>): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 
 async function register(store: MessageStore, email: string): Promise<string> {
   const userId = randomUUID();
-  await store.write(identityStreamName(userId), event('Registered', { userId, email, passwordHash: fakePasswordHash() }));
+  await store.write(
+    identityStreamName(userId),
+    event('Registered', { userId, email, passwordHash: fakePasswordHash() }),
+  );
   return userId;
 }
 
 async function project(system: System): Promise<void> {
-  for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }))
+  for (const subscription of liveSubscriptions(adminUsersDefinition, {
+    db: system.db,
+    messageStore: system.messageStore,
+    logger: silentLogger,
+  }))
     await drain(subscription);
 }
 
 /** The emails a users page lists, in its order. */
-const emailsOn = (html: string): string[] => [...html.matchAll(/<td><a href="\/admin\/users\/[0-9a-f-]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
-const nextLink = (html: string): string | undefined => /<a class="button" href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+const emailsOn = (html: string): string[] =>
+  [...html.matchAll(/<td><a href="\/admin\/users\/[0-9a-f-]+">([^<]+)<\/a>/g)].map((match) => match[1]!);
+const nextLink = (html: string): string | undefined =>
+  /<a class="button" href="([^"]+)" rel="next">/.exec(html)?.[1]?.replaceAll('&amp;', '&');
 
 test('admin users: visitors are sent to log in, users get 403, admins see the list and a user', async (t) => {
   const system = await createTestSystem();
@@ -72,7 +86,11 @@ test('admin users: by email in keyset pages of 50, and a search by the start of 
 
   const all = await request(app).get('/admin/users').set('cookie', admin.cookie).expect(200);
   t.equal(emailsOn(all.text).length, 50, 'unfiltered, a page of fifty');
-  t.equal((await request(app).get('/admin/users?after=not-a-cursor').set('cookie', admin.cookie)).status, 400, 'a mangled page link is a 400');
+  t.equal(
+    (await request(app).get('/admin/users?after=not-a-cursor').set('cookie', admin.cookie)).status,
+    400,
+    'a mangled page link is a 400',
+  );
 });
 
 test('admin users: a user’s page holds their account and everything they did, newest first, linked to each message', async (t) => {
@@ -86,7 +104,10 @@ test('admin users: a user’s page holds their account and everything they did, 
   await store.write(authenticationStreamName(userId), event('UserLoginFailed', { userId, reason: 'wrong password' }));
   const video = { ...newVideo(), ownerId: userId };
   await writeEvents(store, video, controls.accepted(video), controls.named(video, 'How to fold a stream'));
-  await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId, visitorKey: 'their-session-key-00000' }));
+  await store.write(
+    viewingStreamName(video.videoId),
+    event('VideoViewed', { videoId: video.videoId, userId, visitorKey: 'their-session-key-00000' }),
+  );
   // Someone else's messages stay off their page.
   const other = await register(store, 'else@example.com');
   await store.write(authenticationStreamName(other), event('UserLoggedIn', { userId: other }));
@@ -97,20 +118,38 @@ test('admin users: a user’s page holds their account and everything they did, 
   t.match(page.text, /1 \(1 failed\)/, 'their log-ins');
   t.match(page.text, /How to fold a stream/, 'their video, by name');
   t.match(page.text, /<dd>1 recorded, 1 counted<\/dd>/, 'their viewings, recorded and counted');
-  const types = [...page.text.matchAll(/<td><a href="\/admin\/messages\/(\d+)">\d+<\/a><\/td><td><time[^>]*>[^<]*<\/time><\/td><td>(\w+)/g)];
+  const types = [
+    ...page.text.matchAll(
+      /<td><a href="\/admin\/messages\/(\d+)">\d+<\/a><\/td><td><time[^>]*>[^<]*<\/time><\/td><td>(\w+)/g,
+    ),
+  ];
   t.deepEqual(
     types.map((match) => match[2]),
-    ['VideoViewed', 'VideoPublishingAccepted', 'UserLoginFailed', 'UserLoggedIn', 'RegistrationEmailSent', 'Registered'],
+    [
+      'VideoViewed',
+      'VideoPublishingAccepted',
+      'UserLoginFailed',
+      'UserLoggedIn',
+      'RegistrationEmailSent',
+      'Registered',
+    ],
     'their history, newest first: viewing, upload, log-ins, identity',
   );
   // Back within the window: recorded, listed, not counted.
-  await store.write(viewingStreamName(video.videoId), event('VideoViewed', { videoId: video.videoId, userId, visitorKey: 'their-session-key-00000' }));
+  await store.write(
+    viewingStreamName(video.videoId),
+    event('VideoViewed', { videoId: video.videoId, userId, visitorKey: 'their-session-key-00000' }),
+  );
   await project(system);
   const again = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
   t.match(again.text, /<dd>2 recorded, 1 counted<\/dd>/, 'a second viewing within the window is recorded, not counted');
   t.match(again.text, /not counted \(within the window of one they had counted\)/, 'and their history says so');
   const list = await request(app).get('/admin/users').set('cookie', admin.cookie).expect(200);
-  t.match(list.text, /<th scope="col">Viewings recorded<\/th><th scope="col">Counted<\/th>/, 'the list has both columns');
+  t.match(
+    list.text,
+    /<th scope="col">Viewings recorded<\/th><th scope="col">Counted<\/th>/,
+    'the list has both columns',
+  );
   const positions = types.map((match) => Number(match[1]));
   t.deepEqual(
     positions,
@@ -118,7 +157,10 @@ test('admin users: a user’s page holds their account and everything they did, 
     'each linked to its message, by global position',
   );
 
-  const older = await request(app).get(`/admin/users/${userId}?before=${positions[2]}`).set('cookie', admin.cookie).expect(200);
+  const older = await request(app)
+    .get(`/admin/users/${userId}?before=${positions[2]}`)
+    .set('cookie', admin.cookie)
+    .expect(200);
   t.match(older.text, /UserLoggedIn/, 'an older page starts below the cursor');
   t.doesNotMatch(older.text, /UserLoginFailed/, 'and leaves out what came after it');
 });
@@ -129,9 +171,21 @@ test('admin users: an unknown or malformed user id is a 404, a broken page link 
   const { app, admin } = await adminSectionApp(system, [usersSection]);
   const userId = await register(system.messageStore, 'known@example.com');
   await project(system);
-  t.equal((await request(app).get(`/admin/users/${randomUUID()}`).set('cookie', admin.cookie)).status, 404, 'an id nobody has');
-  t.equal((await request(app).get('/admin/users/not-a-uuid').set('cookie', admin.cookie)).status, 404, 'something that is no id');
-  t.equal((await request(app).get(`/admin/users/${userId}?before=abc`).set('cookie', admin.cookie)).status, 400, 'a broken history cursor');
+  t.equal(
+    (await request(app).get(`/admin/users/${randomUUID()}`).set('cookie', admin.cookie)).status,
+    404,
+    'an id nobody has',
+  );
+  t.equal(
+    (await request(app).get('/admin/users/not-a-uuid').set('cookie', admin.cookie)).status,
+    404,
+    'something that is no id',
+  );
+  t.equal(
+    (await request(app).get(`/admin/users/${userId}?before=abc`).set('cookie', admin.cookie)).status,
+    400,
+    'a broken history cursor',
+  );
   t.equal(
     (
       await request(app)

@@ -17,7 +17,12 @@ import { createTestSystem } from '../helpers/test-system.ts';
 import { fakePasswordHash } from '../fixtures/identity-controls.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const event = (type: string, data: Record<string, unknown>): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 const requestIdOf = (html: string) => /name="requestId" value="([^"]+)"/.exec(html)?.[1];
 const typesIn = async (store: { readStream(stream: string): Promise<Array<{ type: string }>> }, stream: string) =>
   (await store.readStream(stream)).map((message) => message.type);
@@ -30,7 +35,10 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
   const { app, admin, user } = section;
   const userId = randomUUID();
   const emailId = registrationEmailId(userId);
-  await system.messageStore.write(identityStreamName(userId), event('Registered', { userId, email: 'grace@example.com', passwordHash: fakePasswordHash() }));
+  await system.messageStore.write(
+    identityStreamName(userId),
+    event('Registered', { userId, email: 'grace@example.com', passwordHash: fakePasswordHash() }),
+  );
   await system.messageStore.write(
     identityStreamName(userId),
     event('RegistrationEmailDeferred', {
@@ -41,18 +49,39 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
       nextAttemptAt: '2026-12-06T10:00:10.000Z',
     }),
   );
-  for (const subscription of liveSubscriptions(adminUsersDefinition, { db: system.db, messageStore: system.messageStore, logger: silentLogger }))
+  for (const subscription of liveSubscriptions(adminUsersDefinition, {
+    db: system.db,
+    messageStore: system.messageStore,
+    logger: silentLogger,
+  }))
     await drain(subscription);
   const retrying = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
-  t.match(retrying.text, /not delivered yet: ENOSPC: no space left on device, write; next try 2026-12-06 10:00:10.000 UTC/, 'retrying, why, and when next');
+  t.match(
+    retrying.text,
+    /not delivered yet: ENOSPC: no space left on device, write; next try 2026-12-06 10:00:10.000 UTC/,
+    'retrying, why, and when next',
+  );
 
-  await system.messageStore.write(identityStreamName(userId), event('RegistrationEmailFailed', { userId, emailId, reason: '550 5.1.1 mailbox unavailable' }));
+  await system.messageStore.write(
+    identityStreamName(userId),
+    event('RegistrationEmailFailed', { userId, emailId, reason: '550 5.1.1 mailbox unavailable' }),
+  );
   const page = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
   t.match(page.text, /failed [^<]*: 550 5\.1\.1 mailbox unavailable/, 'failed, with the reason');
-  t.match(page.text, /<button class="button" type="submit">Resend welcome email<\/button>/, 'and a button to send it again');
+  t.match(
+    page.text,
+    /<button class="button" type="submit">Resend welcome email<\/button>/,
+    'and a button to send it again',
+  );
 
   const form = { _csrf: CSRF_TOKEN, requestId: requestIdOf(page.text) };
-  const post = () => request(app).post(`/admin/users/${userId}/resend-welcome-email`).set('cookie', admin.cookie).set(FROM_THIS_SITE).type('form').send(form);
+  const post = () =>
+    request(app)
+      .post(`/admin/users/${userId}/resend-welcome-email`)
+      .set('cookie', admin.cookie)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send(form);
   const answer = await post();
   t.equal(answer.status, 303, 'back to the page');
   t.equal(answer.headers.location, `/admin/users/${userId}`);
@@ -63,21 +92,39 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
   );
   t.equal(actions.length, 1, 'one admin action for the form posted twice');
   t.deepEqual(actions[0]?.data, { adminId: admin.userId, userId }, 'naming the user');
-  const commands = (await system.messageStore.readStream(identityCommandStreamName(userId))).filter((message) => message.type === 'ResendRegistrationEmail');
+  const commands = (await system.messageStore.readStream(identityCommandStreamName(userId))).filter(
+    (message) => message.type === 'ResendRegistrationEmail',
+  );
   t.equal(commands.length, 1, 'one command');
   t.deepEqual(commands[0]?.data, { userId, byAdmin: admin.userId }, 'asking as that admin');
   t.equal(commands[0]?.metadata.userId, admin.userId, 'caused by the admin');
 
   // Identity believes an admin by their own identity stream.
-  await system.messageStore.write(identityStreamName(admin.userId), event('AdminRoleGranted', { userId: admin.userId, by: 'test' }));
-  const identity = createIdentityComponent({ messageStore: system.messageStore, logger: silentLogger, siteUrl: 'http://localhost' });
+  await system.messageStore.write(
+    identityStreamName(admin.userId),
+    event('AdminRoleGranted', { userId: admin.userId, by: 'test' }),
+  );
+  const identity = createIdentityComponent({
+    messageStore: system.messageStore,
+    logger: silentLogger,
+    siteUrl: 'http://localhost',
+  });
   await drain(identity.subscriptions[0]!);
   await identity.subscriptions[0]!.stop();
-  t.deepEqual((await typesIn(system.messageStore, identityStreamName(userId))).at(-1), 'RegistrationEmailRequested', 'identity asks for a new welcome email');
+  t.deepEqual(
+    (await typesIn(system.messageStore, identityStreamName(userId))).at(-1),
+    'RegistrationEmailRequested',
+    'identity asks for a new welcome email',
+  );
   const asked = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
   t.match(asked.text, /asked for [^<]*, no answer yet/, 'which the page then shows');
 
-  const refused = await request(app).post(`/admin/users/${userId}/resend-welcome-email`).set('cookie', user.cookie).set(FROM_THIS_SITE).type('form').send(form);
+  const refused = await request(app)
+    .post(`/admin/users/${userId}/resend-welcome-email`)
+    .set('cookie', user.cookie)
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send(form);
   t.equal(refused.status, 403, 'a user without the role cannot');
   const damaged = await request(app)
     .post(`/admin/users/${userId}/resend-welcome-email`)
@@ -100,5 +147,9 @@ test("admin users: a user's page shows how the welcome email went, and an admin 
     .type('form')
     .send({ _csrf: CSRF_TOKEN, requestId: randomUUID() });
   t.equal(nothing.status, 400, 'and a post anyway is a 400');
-  t.deepEqual(await typesIn(system.messageStore, identityCommandStreamName(unregistered)), ['Register'], 'nothing written');
+  t.deepEqual(
+    await typesIn(system.messageStore, identityCommandStreamName(unregistered)),
+    ['Register'],
+    'nothing written',
+  );
 });

@@ -13,7 +13,11 @@ import { catalogVideo } from '../helpers/viewings.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const GENEROUS = { points: 100, windowSeconds: 60 };
-const ROOMY_THROTTLE = { failuresPerDevice: GENEROUS, failuresPerAddress: GENEROUS, untrustedPerAccount: { tries: 100, refillSeconds: 1 } };
+const ROOMY_THROTTLE = {
+  failuresPerDevice: GENEROUS,
+  failuresPerAddress: GENEROUS,
+  untrustedPerAccount: { tries: 100, refillSeconds: 1 },
+};
 
 test('log in: the right password logs in, writes UserLoggedIn and the layout shows who', async (t) => {
   const system = await createTestSystem();
@@ -44,7 +48,9 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
     new RegExp(`site-nav__user[^>]*><bdi>${account.email.replace('.', '\\.')}<`),
     'the header shows who is logged in: their address while they have no name',
   );
-  await system.db('user_profiles').insert({ user_id: account.userId, display_name: 'Ada <Lovelace>', handle: 'ada-header' });
+  await system
+    .db('user_profiles')
+    .insert({ user_id: account.userId, display_name: 'Ada <Lovelace>', handle: 'ada-header' });
   const named = (await agent.get('/').expect(200)).text;
   t.match(
     named,
@@ -63,7 +69,11 @@ test('log in: the right password logs in, writes UserLoggedIn and the layout sho
     .send({ _csrf: csrfTokenOf(home) })
     .expect(303);
   const [viewed] = await system.messageStore.readStream(`viewing-${viewing}`);
-  t.equal((viewed?.data as { userId?: string }).userId, account.userId, 'a viewing by a logged-in user carries their id');
+  t.equal(
+    (viewed?.data as { userId?: string }).userId,
+    account.userId,
+    'a viewing by a logged-in user carries their id',
+  );
 });
 
 test('log in: a wrong password and an unknown email get the same 401; only the first writes UserLoginFailed', async (t) => {
@@ -85,7 +95,11 @@ test('log in: a wrong password and an unknown email get the same 401; only the f
     events.map((event) => [event.type, event.data]),
     [['UserLoginFailed', { userId: account.userId, reason: 'wrong password' }]],
   );
-  t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 1, 'the unknown email wrote nothing');
+  t.equal(
+    (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length,
+    1,
+    'the unknown email wrote nothing',
+  );
 });
 
 test('log in: a missing or wrong CSRF token, or a post from elsewhere, is refused and writes nothing', async (t) => {
@@ -93,7 +107,11 @@ test('log in: a missing or wrong CSRF token, or a post from elsewhere, is refuse
   closeAtEnd(t, () => system.stop());
   const account = await seedAccount(system.db);
   const fresh = request.agent(system.app);
-  const noSession = await fresh.post('/auth/log-in').set(FROM_THIS_SITE).type('form').send({ email: account.email, password: account.password });
+  const noSession = await fresh
+    .post('/auth/log-in')
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ email: account.email, password: account.password });
   t.equal(noSession.status, 403, 'no token (no session) → 403');
 
   const agent = request.agent(system.app);
@@ -126,7 +144,8 @@ test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the
   const confirm = await agent.get('/auth/log-out').expect(200);
   t.match(confirm.text, /action="\/auth\/log-out" method="post"/, 'a GET shows a form');
   t.match((await agent.get('/').expect(200)).text, /site-nav__user/, 'and the user is still logged in');
-  const types = async () => (await system.messageStore.readStream(`authentication-${account.userId}`)).map((event) => event.type);
+  const types = async () =>
+    (await system.messageStore.readStream(`authentication-${account.userId}`)).map((event) => event.type);
   t.deepEqual(await types(), ['UserLoggedIn'], 'no UserLoggedOut from a GET');
 
   const noToken = await agent.post('/auth/log-out').set(FROM_THIS_SITE).type('form').send({});
@@ -147,36 +166,73 @@ test('log out: a GET changes nothing; the POST writes UserLoggedOut and ends the
 });
 
 test('log in: after the allowance of failures a new browser gets 429 with Retry-After, even with the right password', async (t) => {
-  const system = await createTestSystem({ loginThrottle: { ...ROOMY_THROTTLE, untrustedPerAccount: { tries: 3, refillSeconds: 600 } } });
+  const system = await createTestSystem({
+    loginThrottle: { ...ROOMY_THROTTLE, untrustedPerAccount: { tries: 3, refillSeconds: 600 } },
+  });
   closeAtEnd(t, () => system.stop());
   const account = await seedAccount(system.db);
-  for (let n = 0; n < 3; n += 1) t.equal((await logIn(request.agent(system.app), account.email, `guess ${n}`)).status, 401, `failure ${n + 1} → 401`);
+  for (let n = 0; n < 3; n += 1)
+    t.equal(
+      (await logIn(request.agent(system.app), account.email, `guess ${n}`)).status,
+      401,
+      `failure ${n + 1} → 401`,
+    );
   const limited = await logIn(request.agent(system.app), account.email, account.password);
   t.equal(limited.status, 429, 'over the limit → 429');
-  t.ok(Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 600, 'Retry-After says when');
+  t.ok(
+    Number(limited.headers['retry-after']) > 0 && Number(limited.headers['retry-after']) <= 600,
+    'Retry-After says when',
+  );
   t.match(limited.text, /Too many failed log-ins/, 'and the page says why');
-  t.equal((await system.messageStore.readStream(`authentication-${account.userId}`)).length, 3, 'the refused try wrote nothing');
+  t.equal(
+    (await system.messageStore.readStream(`authentication-${account.userId}`)).length,
+    3,
+    'the refused try wrote nothing',
+  );
 
   const other = await seedAccount(system.db);
-  t.equal((await logIn(request.agent(system.app), other.email, other.password)).status, 303, 'another account is not affected');
+  t.equal(
+    (await logIn(request.agent(system.app), other.email, other.password)).status,
+    303,
+    'another account is not affected',
+  );
 });
 
 test('log in: a burst of guesses at once gets no more tries than the limit', async (t) => {
-  const system = await createTestSystem({ loginThrottle: { ...ROOMY_THROTTLE, untrustedPerAccount: { tries: 3, refillSeconds: 600 } } });
+  const system = await createTestSystem({
+    loginThrottle: { ...ROOMY_THROTTLE, untrustedPerAccount: { tries: 3, refillSeconds: 600 } },
+  });
   closeAtEnd(t, () => system.stop());
   const account = await seedAccount(system.db);
-  const answers = await Promise.all(Array.from({ length: 12 }, (_, n) => logIn(request.agent(system.app), account.email, `guess ${n}`)));
+  const answers = await Promise.all(
+    Array.from({ length: 12 }, (_, n) => logIn(request.agent(system.app), account.email, `guess ${n}`)),
+  );
   const statuses = answers.map((answer) => answer.status).sort();
-  t.deepEqual(statuses, [...Array<number>(3).fill(401), ...Array<number>(9).fill(429)], 'three guesses checked, nine refused');
-  t.equal((await system.messageStore.readStream(`authentication-${account.userId}`)).length, 3, 'three failures recorded');
+  t.deepEqual(
+    statuses,
+    [...Array<number>(3).fill(401), ...Array<number>(9).fill(429)],
+    'three guesses checked, nine refused',
+  );
+  t.equal(
+    (await system.messageStore.readStream(`authentication-${account.userId}`)).length,
+    3,
+    'three failures recorded',
+  );
 });
 
 test('log in: failures from one address across many accounts hit the per-address limit', async (t) => {
-  const system = await createTestSystem({ loginThrottle: { ...ROOMY_THROTTLE, failuresPerAddress: { points: 4, windowSeconds: 600 } } });
+  const system = await createTestSystem({
+    loginThrottle: { ...ROOMY_THROTTLE, failuresPerAddress: { points: 4, windowSeconds: 600 } },
+  });
   closeAtEnd(t, () => system.stop());
-  for (let n = 0; n < 4; n += 1) t.equal((await logIn(request.agent(system.app), `nobody${n}@example.com`, 'guess')).status, 401);
+  for (let n = 0; n < 4; n += 1)
+    t.equal((await logIn(request.agent(system.app), `nobody${n}@example.com`, 'guess')).status, 401);
   const account = await seedAccount(system.db);
-  t.equal((await logIn(request.agent(system.app), account.email, account.password)).status, 429, 'the address is over its limit');
+  t.equal(
+    (await logIn(request.agent(system.app), account.email, account.password)).status,
+    429,
+    'the address is over its limit',
+  );
 });
 
 test('log in: returnTo may only lead back into this site', async (t) => {
@@ -216,21 +272,30 @@ test('log in: a password over 72 bytes gets a 400 saying so, without being check
   const accented = await logIn(request.agent(system.app), account.email, 'é'.repeat(37));
   t.equal(accented.status, 400, '37 accented letters are 74 bytes → 400');
   t.equal((await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).length, 0, 'nothing written');
-  t.equal((await logIn(request.agent(system.app), account.email, account.password)).status, 303, 'exactly 72 bytes logs in');
+  t.equal(
+    (await logIn(request.agent(system.app), account.email, account.password)).status,
+    303,
+    'exactly 72 bytes logs in',
+  );
 });
 
 test('sessions in production: cookie flags, and a cookie signed with a retired key still accepted', async (t) => {
   const oldKey = 'o'.repeat(40);
   const newKey = 'n'.repeat(40);
   const lines: string[] = [];
-  const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
+  const logger = pino(
+    { base: undefined, level: 'trace' },
+    new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }),
+  );
   const before = await createTestSystem({ production: true, trustProxy: ['loopback'], cookieSecret: [oldKey], logger });
   let cookie: string;
   try {
     const account = await seedAccount(before.db);
     // By hand: supertest's cookie jar keeps Secure cookies from plain-http test requests.
     const page = await request(before.app).get('/auth/log-in').set('X-Forwarded-Proto', 'https').expect(200);
-    const pageCookie = (page.headers['set-cookie'] as unknown as string[]).map((value) => value.split(';')[0]).join('; ');
+    const pageCookie = (page.headers['set-cookie'] as unknown as string[])
+      .map((value) => value.split(';')[0])
+      .join('; ');
     const answer = await request(before.app)
       .post('/auth/log-in')
       .set({ ...FROM_THIS_SITE, 'X-Forwarded-Proto': 'https', cookie: pageCookie })
@@ -250,7 +315,13 @@ test('sessions in production: cookie flags, and a cookie signed with a retired k
   } finally {
     await before.stop();
   }
-  const rotated = createSystem({ urls: before.urls, logger: silentLogger, cookieSecret: [newKey, oldKey], production: true, trustProxy: ['loopback'] });
+  const rotated = createSystem({
+    urls: before.urls,
+    logger: silentLogger,
+    cookieSecret: [newKey, oldKey],
+    production: true,
+    trustProxy: ['loopback'],
+  });
   closeAtEnd(t, () => rotated.stop());
   const home = await request(rotated.app).get('/').set({ cookie, 'X-Forwarded-Proto': 'https' }).expect(200);
   t.match(home.text, /site-nav__user/, 'a cookie signed with the old key still logs in after rotation');
@@ -268,14 +339,25 @@ test('sessions: a session past its time on the server is not believed, nor a coo
     .db('sessions')
     .where({ user_id: account.userId })
     .update({ expires_at: new Date(Date.now() - 1000) });
-  t.doesNotMatch((await agent.get('/')).text, /site-nav__user/, 'a session whose time is up is over, whatever the cookie says');
+  t.doesNotMatch(
+    (await agent.get('/')).text,
+    /site-nav__user/,
+    'a session whose time is up is over, whatever the cookie says',
+  );
 
   // A cookie as cookie-session writes one (base64 JSON, signed with the secret), in the shape
   // cookies had before sessions lived on the server: the signature alone no longer logs in.
-  const value = Buffer.from(JSON.stringify({ userId: account.userId, email: account.email, loggedInAt: Date.now() })).toString('base64');
+  const value = Buffer.from(
+    JSON.stringify({ userId: account.userId, email: account.email, loggedInAt: Date.now() }),
+  ).toString('base64');
   const forged = `session=${value}; session.sig=${new Keygrip([secret]).sign(`session=${value}`)}`;
   const old = await request(system.app).get('/').set('cookie', forged);
   t.doesNotMatch(old.text, /site-nav__user/, 'a signed cookie with a user id and no session is a visitor');
-  const rewritten = /session=([^;]*)/.exec(([] as string[]).concat(old.headers['set-cookie'] ?? []).join(';'))?.[1] ?? '';
-  t.doesNotMatch(Buffer.from(rewritten, 'base64').toString('utf8'), /email|userId/, 'and its old fields, the email among them, are dropped from it');
+  const rewritten =
+    /session=([^;]*)/.exec(([] as string[]).concat(old.headers['set-cookie'] ?? []).join(';'))?.[1] ?? '';
+  t.doesNotMatch(
+    Buffer.from(rewritten, 'base64').toString('utf8'),
+    /email|userId/,
+    'and its old fields, the email among them, are dropped from it',
+  );
 });

@@ -13,7 +13,9 @@ const appDir = path.join(root, 'src/app');
 async function importsOf(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
   const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
-  return specifiers.map((specifier) => (specifier.startsWith('.') ? path.relative(root, path.resolve(path.dirname(file), specifier)) : specifier));
+  return specifiers.map((specifier) =>
+    specifier.startsWith('.') ? path.relative(root, path.resolve(path.dirname(file), specifier)) : specifier,
+  );
 }
 
 test('boundaries: slices reach the message store through its index and web plumbing through src/web', async (t) => {
@@ -24,26 +26,40 @@ test('boundaries: slices reach the message store through its index and web plumb
       if (imported.startsWith('src/message-store/') && imported !== 'src/message-store/index.ts') {
         offences.push(`${where} imports ${imported} (use src/message-store/index.ts)`);
       }
-      if (imported === 'uuid' || imported.startsWith('uuid/')) offences.push(`${where} imports the uuid package (use the contract's schema)`);
+      if (imported === 'uuid' || imported.startsWith('uuid/'))
+        offences.push(`${where} imports the uuid package (use the contract's schema)`);
     }
   }
   t.deepEqual(offences, [], 'no slice reaches inside the message store or checks UUIDs its own way');
   t.notOk(existsSync(path.join(appDir, 'express')), 'no shared HTTP plumbing under src/app');
   t.notOk(existsSync(path.join(appDir, 'views')), 'no common views under src/app');
-  t.equal(path.relative(root, COMMON_VIEWS_DIR), path.join('src', 'web', 'views'), 'the common views live in src/web/views');
+  t.equal(
+    path.relative(root, COMMON_VIEWS_DIR),
+    path.join('src', 'web', 'views'),
+    'the common views live in src/web/views',
+  );
   t.ok(existsSync(path.join(COMMON_VIEWS_DIR, 'layout.pug')), 'with the layout in them');
 });
 
 test('boundaries: nothing in the web layer and config is exported without being used elsewhere', async (t) => {
-  const owned = (await Promise.all(['src/app', 'src/web', 'src/config'].map((dir) => sourceFiles(path.join(root, dir))))).flat();
-  const everywhere = (await Promise.all(['src', 'test', 'bench', 'migrations'].map((dir) => sourceFiles(path.join(root, dir))))).flat();
-  const texts = new Map(await Promise.all(everywhere.map(async (file) => [file, await readFile(file, 'utf8')] as const)));
+  const owned = (
+    await Promise.all(['src/app', 'src/web', 'src/config'].map((dir) => sourceFiles(path.join(root, dir))))
+  ).flat();
+  const everywhere = (
+    await Promise.all(['src', 'test', 'bench', 'migrations'].map((dir) => sourceFiles(path.join(root, dir))))
+  ).flat();
+  const texts = new Map(
+    await Promise.all(everywhere.map(async (file) => [file, await readFile(file, 'utf8')] as const)),
+  );
   const dead: string[] = [];
   for (const file of owned) {
-    const declared = [...(texts.get(file) ?? '').matchAll(/^export (?:async )?(?:const|function|class|interface|type) (\w+)/gm)].map((m) => m[1]!);
+    const declared = [
+      ...(texts.get(file) ?? '').matchAll(/^export (?:async )?(?:const|function|class|interface|type) (\w+)/gm),
+    ].map((m) => m[1]!);
     for (const name of declared) {
       const used = new RegExp(`\\b${name}\\b`);
-      if (![...texts].some(([other, text]) => other !== file && used.test(text))) dead.push(`${path.relative(root, file)}: ${name}`);
+      if (![...texts].some(([other, text]) => other !== file && used.test(text)))
+        dead.push(`${path.relative(root, file)}: ${name}`);
     }
   }
   t.deepEqual(dead, [], 'no dead exports');
@@ -60,7 +76,15 @@ const LAYERS: ReadonlyArray<{ readonly name: string; readonly entries: readonly 
     // What src/contracts leans on (see CONTRACTS_MAY_IMPORT below), and what they lean on in turn:
     // none of it may import a contract or anything above one.
     name: 'beneath the contracts',
-    entries: ['message-store', 'config/defaults.ts', 'personal-data', 'video-store', 'account-links', 'logger.ts', 'plural.ts'],
+    entries: [
+      'message-store',
+      'config/defaults.ts',
+      'personal-data',
+      'video-store',
+      'account-links',
+      'logger.ts',
+      'plural.ts',
+    ],
   },
   {
     name: 'below the web slices',
@@ -109,7 +133,8 @@ function upwardImports(graph: ReadonlyMap<string, readonly string[]>): string[] 
     if (own === undefined) continue;
     for (const imported of imports) {
       const theirs = layerOf(imported);
-      if (theirs !== undefined && theirs > own) offences.push(`${file} (${LAYERS[own]!.name}) imports ${imported} (${LAYERS[theirs]!.name})`);
+      if (theirs !== undefined && theirs > own)
+        offences.push(`${file} (${LAYERS[own]!.name}) imports ${imported} (${LAYERS[theirs]!.name})`);
     }
   }
   return offences;
@@ -173,7 +198,8 @@ test('boundaries: message contracts import nothing above the store', async (t) =
   const offences: string[] = [];
   for (const file of await sourceFiles(path.join(root, 'src/contracts'))) {
     for (const imported of await importsOf(file)) {
-      if (!imported.startsWith('src/contracts/') && !CONTRACTS_MAY_IMPORT.includes(imported)) offences.push(`${path.relative(root, file)} imports ${imported}`);
+      if (!imported.startsWith('src/contracts/') && !CONTRACTS_MAY_IMPORT.includes(imported))
+        offences.push(`${path.relative(root, file)} imports ${imported}`);
     }
   }
   t.deepEqual(offences, [], `src/contracts imports only other contracts and ${CONTRACTS_MAY_IMPORT.join(', ')}`);
@@ -242,7 +268,8 @@ test('boundaries: an admin section imports no other section; what two share live
       if (other === undefined || other === own) continue;
       // A section may use shared helpers; shared helpers may use nothing of a section's.
       if (other === 'shared' && own !== 'shared') continue;
-      if (sections.includes(other)) offences.push(`${where} imports ${imported} (move what both use to src/app/admin/shared)`);
+      if (sections.includes(other))
+        offences.push(`${where} imports ${imported} (move what both use to src/app/admin/shared)`);
     }
   }
   t.ok(sections.length >= 10, `the sections are found (${sections.join(', ')})`);
@@ -275,20 +302,33 @@ function declaring(texts: ReadonlyMap<string, string>, name: string): string[] {
 
 test("boundaries: the admin role, the CLI usage error and operator, shared bounds and the admin pages' shared helpers are declared once", async (t) => {
   const texts = new Map(
-    await Promise.all((await sourceFiles(path.join(root, 'src'))).map(async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const)),
+    await Promise.all(
+      (await sourceFiles(path.join(root, 'src'))).map(
+        async (file) => [path.relative(root, file), await readFile(file, 'utf8')] as const,
+      ),
+    ),
   );
-  for (const [name, home] of Object.entries(DECLARED_ONCE)) t.deepEqual(declaring(texts, name), [home], `${name} is declared in ${home} alone`);
+  for (const [name, home] of Object.entries(DECLARED_ONCE))
+    t.deepEqual(declaring(texts, name), [home], `${name} is declared in ${home} alone`);
   // The values themselves, under whatever name a copy might take.
   const stating = (pattern: RegExp) =>
     [...texts]
       .filter(([, text]) => pattern.test(text))
       .map(([file]) => file)
       .sort();
-  t.deepEqual(stating(/0c8d7a52-1f0e-4b7a-8d59-6a0f2b3c4d5e/), ['src/bin/cli.ts'], 'the CLI operator namespace is written once');
+  t.deepEqual(
+    stating(/0c8d7a52-1f0e-4b7a-8d59-6a0f2b3c4d5e/),
+    ['src/bin/cli.ts'],
+    'the CLI operator namespace is written once',
+  );
   t.deepEqual(stating(/`cli:\$\{/), ['src/bin/cli.ts'], 'and the cli:<user>@<host> label is made in one place');
   // (2_147_483_647 is also PostgreSQL's int4 bound, a different fact: only the timer's spelling is checked.)
   t.deepEqual(stating(/2 \*\* 31 - 1/), ['src/config/defaults.ts'], "Node's timer bound is written once");
-  t.deepEqual(stating(/[`'"]\/admin\/messages\/\$\{/), ['src/app/admin/shared/format.ts'], "a message's admin page address is made in one place");
+  t.deepEqual(
+    stating(/[`'"]\/admin\/messages\/\$\{/),
+    ['src/app/admin/shared/format.ts'],
+    "a message's admin page address is made in one place",
+  );
   t.deepEqual(
     stating(/\(req\.body as Record<string, unknown> \| undefined\) \?\? \{\}/),
     ['src/app/admin/shared/form-body.ts'],

@@ -12,7 +12,14 @@ const PAGE_SIZE = 12;
 /** Catalog rows as the videos aggregator keeps them; `publishedAt` as PostgreSQL text, to the microsecond. */
 async function seedVideo(
   db: Knex,
-  columns: { name?: string | null; status?: string | null; publishedAt?: string | null; ownerId?: string; videoId?: string; views?: number },
+  columns: {
+    name?: string | null;
+    status?: string | null;
+    publishedAt?: string | null;
+    ownerId?: string;
+    videoId?: string;
+    views?: number;
+  },
 ) {
   const videoId = columns.videoId ?? randomUUID();
   await db('videos').insert({
@@ -20,7 +27,12 @@ async function seedVideo(
     owner_id: columns.ownerId ?? randomUUID(),
     name: columns.name === undefined ? `Video ${videoId.slice(0, 8)}` : columns.name,
     status: columns.status === undefined ? 'published' : columns.status,
-    published_at: columns.publishedAt === undefined ? db.raw('now()') : columns.publishedAt === null ? null : db.raw('?::timestamptz', [columns.publishedAt]),
+    published_at:
+      columns.publishedAt === undefined
+        ? db.raw('now()')
+        : columns.publishedAt === null
+          ? null
+          : db.raw('?::timestamptz', [columns.publishedAt]),
     duration_seconds: 90,
     views: columns.views ?? 0,
     transcoded_uri: `video-store:transcoded/${videoId}.mp4`,
@@ -29,8 +41,10 @@ async function seedVideo(
   return videoId;
 }
 
-const videoIdsOn = (html: string): string[] => [...html.matchAll(/<a class="video-card__link" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
-const nextHrefOf = (html: string): string | undefined => /<a class="button" href="(\/newest\?after=[^"]+)" rel="next"/.exec(html)?.[1];
+const videoIdsOn = (html: string): string[] =>
+  [...html.matchAll(/<a class="video-card__link" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
+const nextHrefOf = (html: string): string | undefined =>
+  /<a class="button" href="(\/newest\?after=[^"]+)" rel="next"/.exec(html)?.[1];
 
 test('catalog: an empty catalog says so, shows how to add videos, and keeps the count of videos watched', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
@@ -59,7 +73,8 @@ test('catalog: published videos newest first with poster, name, creator, duratio
     '2026-01-01 00:00:01+00',
     '2026-01-01 00:00:01+00',
   );
-  for (const publishedAt of instants) expected.push(await seedVideo(system.db, { publishedAt, ownerId: creator.userId }));
+  for (const publishedAt of instants)
+    expected.push(await seedVideo(system.db, { publishedAt, ownerId: creator.userId }));
   await seedVideo(system.db, { status: 'unpublished', publishedAt: '2026-02-01 00:00:00+00' });
   const newestFirst = (await system
     .db('videos')
@@ -74,15 +89,27 @@ test('catalog: published videos newest first with poster, name, creator, duratio
   await system.db('videos').where({ video_id: newestFirst[1] }).update({ name: null });
 
   const home = await request(system.app).get('/').expect(200);
-  t.deepEqual(videoIdsOn(home.text), newestFirst.slice(0, PAGE_SIZE), `the home page's Newest section: the first ${PAGE_SIZE} (nobody watched any this week)`);
+  t.deepEqual(
+    videoIdsOn(home.text),
+    newestFirst.slice(0, PAGE_SIZE),
+    `the home page's Newest section: the first ${PAGE_SIZE} (nobody watched any this week)`,
+  );
   t.match(home.text, /href="\/newest"/, 'with a link to their own page');
   const first = await request(system.app).get('/newest').expect(200);
   const firstIds = videoIdsOn(first.text);
   t.deepEqual(firstIds, newestFirst.slice(0, PAGE_SIZE), `the first ${PAGE_SIZE}, newest first`);
-  t.match(first.text, new RegExp(`<img class="video-card__poster" src="/videos/${newestFirst[0]}/poster.jpg\\?v=[0-9a-z]+"`), 'with posters');
+  t.match(
+    first.text,
+    new RegExp(`<img class="video-card__poster" src="/videos/${newestFirst[0]}/poster.jpg\\?v=[0-9a-z]+"`),
+    'with posters',
+  );
   t.match(first.text, /Newest &lt;b&gt;one&lt;\/b&gt;/, 'names, escaped');
   t.match(first.text, /Untitled/, 'an unnamed video is "Untitled"');
-  t.match(first.text, new RegExp(`creator-${creator.userId.replaceAll('-', '').slice(0, 6)}`), 'the creator, by a pseudonym from their id');
+  t.match(
+    first.text,
+    new RegExp(`creator-${creator.userId.replaceAll('-', '').slice(0, 6)}`),
+    'the creator, by a pseudonym from their id',
+  );
   t.doesNotMatch(first.text, /ada\.lovelace/, 'nothing of their address');
   t.match(first.text, /1:30/, 'the duration');
   t.match(first.text, /1,234 views/, 'the views');
@@ -99,7 +126,11 @@ test('catalog: published videos newest first with poster, name, creator, duratio
     pages += 1;
   }
   t.equal(pages, 3, 'three pages of 12, 12 and 3');
-  t.deepEqual(seen, newestFirst, 'every published video once, in order, none skipped at equal or microsecond-apart times');
+  t.deepEqual(
+    seen,
+    newestFirst,
+    'every published video once, in order, none skipped at equal or microsecond-apart times',
+  );
 
   const last = newestFirst.at(-1)!;
   const afterLastHref = `/newest?after=${Buffer.from(`${1767225601000000}.${last}`).toString('base64url')}`;
@@ -130,7 +161,11 @@ test('catalog: a malformed cursor → 400 with a way back, never a 500', async (
   }
   t.equal((await request(system.app).get('/newest?after=a&after=b')).status, 400, 'two cursors → 400');
   const old = await request(system.app).get('/?after=garbage').expect(301);
-  t.equal((await request(system.app).get(old.headers.location!)).status, 400, 'an old link with a broken cursor: sent on, then 400');
+  t.equal(
+    (await request(system.app).get(old.headers.location!)).status,
+    400,
+    'an old link with a broken cursor: sent on, then 400',
+  );
 });
 
 test('catalog: a new poster gets a new address on the home page, the channel and the watch page, so no browser shows the old one from its cache', async (t) => {
@@ -138,7 +173,9 @@ test('catalog: a new poster gets a new address on the home page, the channel and
   closeAtEnd(t, () => system.stop());
   const videoId = await seedVideo(system.db, {});
   const posterOn = async (path: string) =>
-    new RegExp(`/videos/${videoId}/poster\\.jpg\\?v=[0-9a-z]+`).exec((await request(system.app).get(path).expect(200)).text)?.[0];
+    new RegExp(`/videos/${videoId}/poster\\.jpg\\?v=[0-9a-z]+`).exec(
+      (await request(system.app).get(path).expect(200)).text,
+    )?.[0];
   const before = [await posterOn('/'), await posterOn(`/videos/${videoId}`)];
   t.ok(before.every(Boolean), `a versioned poster address on both (${before.join(', ')})`);
   await system
@@ -151,5 +188,9 @@ test('catalog: a new poster gets a new address on the home page, the channel and
     `another after the poster changed (${after.join(', ')})`,
   );
   const served = await request(system.app).get(after[0]!);
-  t.equal(served.status === 404 || served.status === 200, true, 'the route takes the version and ignores it (the file may be absent here)');
+  t.equal(
+    served.status === 404 || served.status === 200,
+    true,
+    'the route takes the version and ignores it (the file may be absent here)',
+  );
 });

@@ -39,24 +39,39 @@ async function uploadAction(agent: TestAgent): Promise<string> {
 
 async function filesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }
 
 const commands = (system: TestSystem) => system.messageStore.readCategory('videoPublishing:command');
 
 async function seedVideo(db: Knex, ownerId: string, columns: Record<string, unknown> = {}): Promise<string> {
   const videoId = randomUUID();
-  await db('creators_videos').insert({ video_id: videoId, owner_id: ownerId, status: 'uploaded', uploaded_at: new Date(), ...columns });
+  await db('creators_videos').insert({
+    video_id: videoId,
+    owner_id: ownerId,
+    status: 'uploaded',
+    uploaded_at: new Date(),
+    ...columns,
+  });
   return videoId;
 }
 
 /** A converted video with its file in the store and the catalog's row, as the projections keep them. */
-async function seedConverted(system: TestSystem, ownerId: string, visibility = 'draft'): Promise<{ videoId: string; file: Buffer }> {
+async function seedConverted(
+  system: TestSystem,
+  ownerId: string,
+  visibility = 'draft',
+): Promise<{ videoId: string; file: Buffer }> {
   const videoId = randomUUID();
   const file = randomBytes(4096);
   const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), Readable.from([file]));
   const frames = [];
-  for (const index of [0, 1, 2]) frames.push((await system.videoStore.put(videoKeys.posterCandidate(videoId, index), Readable.from([randomBytes(64)]))).uri);
+  for (const index of [0, 1, 2])
+    frames.push(
+      (await system.videoStore.put(videoKeys.posterCandidate(videoId, index), Readable.from([randomBytes(64)]))).uri,
+    );
   await system.db('creators_videos').insert({
     video_id: videoId,
     owner_id: ownerId,
@@ -68,9 +83,14 @@ async function seedConverted(system: TestSystem, ownerId: string, visibility = '
     poster_candidate_uris: JSON.stringify(frames),
     uploaded_at: new Date(),
   });
-  await system
-    .db('videos')
-    .insert({ video_id: videoId, owner_id: ownerId, status: 'published', visibility, transcoded_uri: transcoded.uri, published_at: new Date() });
+  await system.db('videos').insert({
+    video_id: videoId,
+    owner_id: ownerId,
+    status: 'published',
+    visibility,
+    transcoded_uri: transcoded.uri,
+    published_at: new Date(),
+  });
   return { videoId, file };
 }
 
@@ -89,7 +109,9 @@ test('creators portal upload: title, description and visibility come first; Publ
   closeAtEnd(t, () => system.stop());
   const { agent, account } = await loggedIn(system);
   const form = await agent.get('/creators-portal').expect(200);
-  const order = ['name="title"', 'name="description"', 'name="visibility"', 'type="file"'].map((field) => form.text.indexOf(field));
+  const order = ['name="title"', 'name="description"', 'name="visibility"', 'type="file"'].map((field) =>
+    form.text.indexOf(field),
+  );
   t.ok(
     order.every((at, index) => at > 0 && (index === 0 || at > order[index - 1]!)),
     'the text fields come before the file in the form',
@@ -110,7 +132,10 @@ test('creators portal upload: title, description and visibility come first; Publ
   t.deepEqual(
     written.map((command) => [command.type, command.data]),
     [
-      ['PublishVideo', { ownerId: account.userId, videoId, sourceUri: uriOfKey(videoKeys.source(videoId)), visibility: 'unlisted' }],
+      [
+        'PublishVideo',
+        { ownerId: account.userId, videoId, sourceUri: uriOfKey(videoKeys.source(videoId)), visibility: 'unlisted' },
+      ],
       ['NameVideo', { videoId, name: 'Tying knots' }],
       ['DescribeVideo', { videoId, description: 'Three knots.\nAnd a hitch.' }],
     ],
@@ -146,10 +171,18 @@ test('creators portal upload: a refused title, description or visibility → 400
     .attach('video', randomBytes(1024), 'knots.mp4');
   t.equal(longDescription.status, 400, 'a description over 5,000 characters → 400');
   t.match(longDescription.text, /at most 5,000 characters/);
-  const oddVisibility = await agent.post(action).set(FROM_THIS_SITE).field('visibility', 'everyone').attach('video', randomBytes(1024), 'knots.mp4');
+  const oddVisibility = await agent
+    .post(action)
+    .set(FROM_THIS_SITE)
+    .field('visibility', 'everyone')
+    .attach('video', randomBytes(1024), 'knots.mp4');
   t.equal(oddVisibility.status, 400, 'a visibility that does not exist → 400');
   // A client that sends the title after the file: checked once all is read, and the file dropped.
-  const late = await agent.post(action).set(FROM_THIS_SITE).attach('video', randomBytes(1024), 'knots.mp4').field('title', 'Two\nlines');
+  const late = await agent
+    .post(action)
+    .set(FROM_THIS_SITE)
+    .attach('video', randomBytes(1024), 'knots.mp4')
+    .field('title', 'Two\nlines');
   t.equal(late.status, 400, 'a title sent after the file → 400 all the same');
 
   t.equal((await commands(system)).length, 0, 'nothing written');
@@ -162,15 +195,27 @@ test("creators portal manage page: the creator's own draft plays through an owne
   const { agent, account } = await loggedIn(system);
   const { videoId, file } = await seedConverted(system, account.userId, 'draft');
   const page = await agent.get(`/creators-portal/videos/${videoId}`).expect(200);
-  t.match(page.text, new RegExp(`<video[^>]*src="/creators-portal/videos/${videoId}/video.mp4"`), 'a player for the draft');
+  t.match(
+    page.text,
+    new RegExp(`<video[^>]*src="/creators-portal/videos/${videoId}/video.mp4"`),
+    'a player for the draft',
+  );
   t.match(page.text, /Ready · Draft/, 'the status in words');
   t.match(page.text, /name="visibility" value="draft" checked/, 'the visibility chosen');
   t.doesNotMatch(page.text, /Unpublish/, 'no irreversible unpublish');
   t.match(page.text, /data-instant="name"/, 'the title form posts in the background with a script');
   t.match(page.text, /<input id="name"[^>]*required/, 'and refuses a blank title before it is sent');
-  t.match(page.text, /<script type="module" src="\/public\/js\/creator-video.js">/, 'the script is a file of the site (no inline script)');
+  t.match(
+    page.text,
+    /<script type="module" src="\/public\/js\/creator-video.js">/,
+    'the script is a file of the site (no inline script)',
+  );
   t.doesNotMatch(page.text, /<script>/);
-  t.match(page.text, new RegExp(`src="/creators-portal/videos/${videoId}/frames/2.jpg"`), 'the frames to pick a poster from');
+  t.match(
+    page.text,
+    new RegExp(`src="/creators-portal/videos/${videoId}/frames/2.jpg"`),
+    'the frames to pick a poster from',
+  );
   t.match(page.text, /<dialog[^>]*id="delete-dialog"/, 'a delete dialog');
   t.match(
     page.text,
@@ -188,27 +233,49 @@ test("creators portal manage page: the creator's own draft plays through an owne
     });
   t.equal(played.status, 200, 'the file is served to its creator');
   t.ok((played.body as Buffer).equals(file), 'byte for byte');
-  t.equal((await agent.get(`/creators-portal/videos/${videoId}/video.mp4`).set('Range', 'bytes=0-9')).status, 206, 'with ranges, for seeking');
+  t.equal(
+    (await agent.get(`/creators-portal/videos/${videoId}/video.mp4`).set('Range', 'bytes=0-9')).status,
+    206,
+    'with ranges, for seeking',
+  );
   t.equal((await agent.get(`/creators-portal/videos/${videoId}/frames/1.jpg`)).status, 200, 'a frame');
-  t.equal((await agent.get(`/creators-portal/videos/${videoId}/frames/7.jpg`)).status, 404, 'a frame that is not there → 404');
+  t.equal(
+    (await agent.get(`/creators-portal/videos/${videoId}/frames/7.jpg`)).status,
+    404,
+    'a frame that is not there → 404',
+  );
 
   const stranger = await loggedIn(system);
   for (const url of ['', '/video.mp4', '/frames/0.jpg', '/delete'])
-    t.equal((await stranger.agent.get(`/creators-portal/videos/${videoId}${url}`)).status, 404, `another creator: ${url || 'the page'} → 404`);
+    t.equal(
+      (await stranger.agent.get(`/creators-portal/videos/${videoId}${url}`)).status,
+      404,
+      `another creator: ${url || 'the page'} → 404`,
+    );
   for (const url of ['', '/video.mp4', '/delete']) {
     const anonymous = await request(system.app).get(`/creators-portal/videos/${videoId}${url}`);
     t.equal(anonymous.status, 404, `anonymous: ${url || 'the page'} → 404`);
   }
-  const anonymousDelete = await request(system.app).post(`/creators-portal/videos/${videoId}/delete`).set(FROM_THIS_SITE);
+  const anonymousDelete = await request(system.app)
+    .post(`/creators-portal/videos/${videoId}/delete`)
+    .set(FROM_THIS_SITE);
   t.equal(anonymousDelete.status, 404, 'anonymous delete → 404');
 
-  const failed = await seedVideo(system.db, account.userId, { status: 'failed', failure_reason: 'The file has no video in it.', failed_at: new Date() });
+  const failed = await seedVideo(system.db, account.userId, {
+    status: 'failed',
+    failure_reason: 'The file has no video in it.',
+    failed_at: new Date(),
+  });
   const failedPage = await agent.get(`/creators-portal/videos/${failed}`).expect(200);
   t.match(failedPage.text, /Could not be converted/, 'a failed upload says so');
   t.match(failedPage.text, /The file has no video in it\./, 'with its reason');
   t.match(failedPage.text, /href="\/creators-portal#upload">Try another file/, 'and a way to try another file');
   t.doesNotMatch(failedPage.text, /<video/, 'no player');
-  t.doesNotMatch(failedPage.text, /Save the title|Save the description/, 'nor forms that would change nothing anyone sees');
+  t.doesNotMatch(
+    failedPage.text,
+    /Save the title|Save the description/,
+    'nor forms that would change nothing anyone sees',
+  );
 });
 
 test('creators portal: edits in the background — 202 with an operation to follow, a JSON status until decided; 400, 404 and 429 as JSON; nothing written when refused', async (t) => {
@@ -236,12 +303,25 @@ test('creators portal: edits in the background — 202 with an operation to foll
   );
 
   const pending = await agent.get(statusUrl).expect(200);
-  t.deepEqual(pending.body, { state: 'pending', message: 'Saving…' }, 'pending before the operation is recorded (the session knows it)');
+  t.deepEqual(
+    pending.body,
+    { state: 'pending', message: 'Saving…' },
+    'pending before the operation is recorded (the session knows it)',
+  );
   t.equal(pending.headers['cache-control'], 'no-store', 'never cached');
-  await system
-    .db('video_operations')
-    .insert({ trace_id: operation, video_id: videoId, user_id: account.userId, kind: 'visibility', status: 'done', updated_at: new Date() });
-  t.deepEqual((await agent.get(statusUrl).expect(200)).body, { state: 'done', message: 'Saved: who can watch it has changed.' }, 'then done');
+  await system.db('video_operations').insert({
+    trace_id: operation,
+    video_id: videoId,
+    user_id: account.userId,
+    kind: 'visibility',
+    status: 'done',
+    updated_at: new Date(),
+  });
+  t.deepEqual(
+    (await agent.get(statusUrl).expect(200)).body,
+    { state: 'done', message: 'Saved: who can watch it has changed.' },
+    'then done',
+  );
 
   const renamed = await post('name', { name: 'Better' });
   const renameTrace = (renamed.body as { operation: string }).operation;
@@ -261,7 +341,11 @@ test('creators portal: edits in the background — 202 with an operation to foll
   );
   const stranger = await loggedIn(system);
   t.equal((await stranger.agent.get(statusUrl)).status, 404, "another user's status → 404");
-  t.equal((await agent.get(`/creators-portal/operations/${operation}/status?kind=delete`)).status, 404, 'a kind this action did not send → 404');
+  t.equal(
+    (await agent.get(`/creators-portal/operations/${operation}/status?kind=delete`)).status,
+    404,
+    'a kind this action did not send → 404',
+  );
 
   const blank = await post('name', { name: '   ' });
   t.equal(blank.status, 400, 'a blank title → 400');
@@ -269,7 +353,13 @@ test('creators portal: edits in the background — 202 with an operation to foll
   t.equal((await post('visibility', { visibility: 'secret' })).status, 400, 'an unknown visibility → 400');
   t.equal((await post('poster', { candidate: '3' })).status, 400, 'a frame that is not offered → 400');
   t.equal(
-    (await stranger.agent.post(`/creators-portal/videos/${videoId}/name`).set(JSON_ACCEPT).type('form').send({ _csrf, name: 'Mine' })).status,
+    (
+      await stranger.agent
+        .post(`/creators-portal/videos/${videoId}/name`)
+        .set(JSON_ACCEPT)
+        .type('form')
+        .send({ _csrf, name: 'Mine' })
+    ).status,
     403,
     "another's post without their own token → 403",
   );
@@ -305,7 +395,10 @@ test('creators portal: edits in the background — 202 with an operation to foll
   t.equal(limited.status, 429, 'over the allowance → 429');
   t.equal(limited.headers['retry-after'], '42', 'with Retry-After');
   t.match((limited.body as { error: string }).error, /Try again in/, 'and when, as JSON');
-  const limitedPage = await request(waiting).post(`/creators-portal/videos/${videoId}/description`).type('form').send({ description: 'Kept text' });
+  const limitedPage = await request(waiting)
+    .post(`/creators-portal/videos/${videoId}/description`)
+    .type('form')
+    .send({ description: 'Kept text' });
   t.equal(limitedPage.status, 429, 'without a script: 429 too');
   t.match(limitedPage.text, />Kept text</, 'with what was typed kept');
   t.equal((await commands(system)).length, 2, 'nothing written');
@@ -318,7 +411,11 @@ test('creators portal delete: a confirmation page without a script, then DeleteV
   const { videoId } = await seedConverted(system, account.userId, 'public');
   const confirm = await agent.get(`/creators-portal/videos/${videoId}/delete`).expect(200);
   t.match(confirm.text, /Delete “Knots”\?/, 'the confirmation names the video');
-  t.match(confirm.text, new RegExp(`<form method="post" action="/creators-portal/videos/${videoId}/delete">`), 'and posts the delete');
+  t.match(
+    confirm.text,
+    new RegExp(`<form method="post" action="/creators-portal/videos/${videoId}/delete">`),
+    'and posts the delete',
+  );
   t.equal((await commands(system)).length, 0, 'asking writes nothing');
   const deleted = await agent
     .post(`/creators-portal/videos/${videoId}/delete`)
@@ -330,17 +427,30 @@ test('creators portal delete: a confirmation page without a script, then DeleteV
   t.deepEqual([command?.type, command?.data], ['DeleteVideo', { videoId }], 'DeleteVideo for the video');
 
   const trace = /operations\/(.+)$/.exec(deleted.headers.location ?? '')?.[1] ?? '';
-  await system
-    .db('video_operations')
-    .insert({ trace_id: trace, video_id: videoId, user_id: account.userId, kind: 'delete', status: 'done', updated_at: new Date() });
+  await system.db('video_operations').insert({
+    trace_id: trace,
+    video_id: videoId,
+    user_id: account.userId,
+    kind: 'delete',
+    status: 'done',
+    updated_at: new Date(),
+  });
   await system.db('creators_videos').where({ video_id: videoId }).update({ status: 'deleted', name: null });
   const done = await agent.get(deleted.headers.location!);
   t.equal(done.headers.location, '/creators-portal', 'once deleted, back to the list');
   t.equal((await agent.get(`/creators-portal/videos/${videoId}`)).status, 404, 'its page → 404');
 
   const week = 7 * 24 * 60 * 60 * 1000;
-  await seedVideo(system.db, account.userId, { name: 'Failed long ago', status: 'failed', failed_at: new Date(Date.now() - week - 60_000) });
-  await seedVideo(system.db, account.userId, { name: 'Failed yesterday', status: 'failed', failed_at: new Date(Date.now() - week / 7) });
+  await seedVideo(system.db, account.userId, {
+    name: 'Failed long ago',
+    status: 'failed',
+    failed_at: new Date(Date.now() - week - 60_000),
+  });
+  await seedVideo(system.db, account.userId, {
+    name: 'Failed yesterday',
+    status: 'failed',
+    failed_at: new Date(Date.now() - week / 7),
+  });
   await seedVideo(system.db, account.userId, { name: 'Unlisted one', status: 'published', visibility: 'unlisted' });
   const list = await agent.get('/creators-portal').expect(200);
   t.doesNotMatch(list.text, /Failed long ago/, 'a failed upload older than 7 days is left out');
@@ -360,13 +470,20 @@ test('creators portal poster: pick a frame (ChooseVideoPoster) or upload a JPEG/
   t.ok(imageAction, 'a picture form');
 
   t.equal(
-    (await agent.post(`/creators-portal/videos/${videoId}/poster`).set(FROM_THIS_SITE).type('form').send({ _csrf, candidate: '2' })).status,
+    (
+      await agent
+        .post(`/creators-portal/videos/${videoId}/poster`)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ _csrf, candidate: '2' })
+    ).status,
     303,
     'a frame picked',
   );
   const before = await filesIn(system.videoDir);
   t.equal(
-    (await agent.post(imageAction).set(FROM_THIS_SITE).attach('image', Buffer.from('<svg onload=alert(1)>'), 'x.png')).status,
+    (await agent.post(imageAction).set(FROM_THIS_SITE).attach('image', Buffer.from('<svg onload=alert(1)>'), 'x.png'))
+      .status,
     415,
     'not an image (whatever its name) → 415',
   );
@@ -377,14 +494,26 @@ test('creators portal poster: pick a frame (ChooseVideoPoster) or upload a JPEG/
   t.equal((await agent.post(imageAction).set(FROM_THIS_SITE).field('x', 'y')).status, 400, 'no picture → 400');
   t.deepEqual(await filesIn(system.videoDir), before, 'nothing kept of the refused ones');
 
-  t.equal((await agent.post(imageAction).set(FROM_THIS_SITE).attach('image', PNG, 'mine.png')).status, 303, 'a PNG → taken');
+  t.equal(
+    (await agent.post(imageAction).set(FROM_THIS_SITE).attach('image', PNG, 'mine.png')).status,
+    303,
+    'a PNG → taken',
+  );
   const written = await commands(system);
   t.deepEqual(written[0]?.data, { videoId, candidate: 2 }, 'ChooseVideoPoster with the index');
   const upload = written[1];
   t.equal(upload?.type, 'UploadVideoPoster', 'then UploadVideoPoster');
   const imageUri = (upload?.data as { imageUri: string }).imageUri;
-  t.match(imageUri, new RegExp(`^video-store:poster-uploads/${videoId}/[0-9a-f-]{36}$`), 'stored at the poster-upload key, named by a new id');
+  t.match(
+    imageUri,
+    new RegExp(`^video-store:poster-uploads/${videoId}/[0-9a-f-]{36}$`),
+    'stored at the poster-upload key, named by a new id',
+  );
   t.equal(written.length, 2, 'nothing else written');
   const stranger = await loggedIn(system);
-  t.equal((await stranger.agent.post(imageAction).set(FROM_THIS_SITE).attach('image', PNG, 'x.png')).status, 403, "another's form → refused");
+  t.equal(
+    (await stranger.agent.post(imageAction).set(FROM_THIS_SITE).attach('image', PNG, 'x.png')).status,
+    403,
+    "another's form → refused",
+  );
 });

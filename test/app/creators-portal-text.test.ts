@@ -18,7 +18,13 @@ async function creatorWithVideo(system: TestSystem) {
   const loggedIn = await logIn(agent, account.email, account.password);
   if (loggedIn.status !== 303) throw new Error(`log-in failed: ${loggedIn.status}`);
   const videoId = randomUUID();
-  await system.db('creators_videos').insert({ video_id: videoId, owner_id: account.userId, status: 'published', name: 'Knots', uploaded_at: new Date() });
+  await system.db('creators_videos').insert({
+    video_id: videoId,
+    owner_id: account.userId,
+    status: 'published',
+    name: 'Knots',
+    uploaded_at: new Date(),
+  });
   const _csrf = csrfTokenOf(await agent.get(`/creators-portal/videos/${videoId}`).expect(200));
   const post = (what: 'name' | 'description', value: string) =>
     agent
@@ -29,7 +35,8 @@ async function creatorWithVideo(system: TestSystem) {
   return { videoId, post };
 }
 
-const commandsWritten = async (system: TestSystem) => (await system.messageStore.readCategory('videoPublishing:command')).length;
+const commandsWritten = async (system: TestSystem) =>
+  (await system.messageStore.readCategory('videoPublishing:command')).length;
 
 test('creators portal: text the rules refuse is refused at the form (400, what was typed kept), so it never enters the log', async (t) => {
   const system = await createTestSystem();
@@ -76,7 +83,8 @@ test('creators portal: a creator changing names and descriptions faster than the
   });
   closeAtEnd(t, () => system.stop());
   const busy = await creatorWithVideo(system);
-  for (const name of ['One', 'Two', 'Three']) t.equal((await busy.post('name', name)).status, 303, `rename to ${name} → 303`);
+  for (const name of ['One', 'Two', 'Three'])
+    t.equal((await busy.post('name', name)).status, 303, `rename to ${name} → 303`);
   const refused = await busy.post('description', 'A fourth change');
   t.equal(refused.status, 429, 'the fourth change in the window → 429');
   t.ok(Number(refused.headers['retry-after']) > 0, `with Retry-After (${refused.headers['retry-after']} s)`);
@@ -96,7 +104,11 @@ test('creators portal: text is sent as the rules read it (trimmed), so spaces ar
   // Far past the 10,000 characters a NameVideo may carry, yet a fine name once trimmed.
   const padded = `  Padded${' '.repeat(12_000)}`;
   t.equal((await post('name', padded)).status, 303, 'a name with spaces around it is taken');
-  t.equal((await post('description', `\n\n  Described  ${'\n'.repeat(20_000)}`)).status, 303, 'and so is a description');
+  t.equal(
+    (await post('description', `\n\n  Described  ${'\n'.repeat(20_000)}`)).status,
+    303,
+    'and so is a description',
+  );
   const commands = await system.messageStore.readCategory('videoPublishing:command');
   t.deepEqual(
     commands.map((command) => command.data),
@@ -108,6 +120,9 @@ test('creators portal: text is sent as the rules read it (trimmed), so spaces ar
   );
   for (const command of commands) {
     const schema = videoPublishingCommandSchemas[command.type as 'NameVideo' | 'DescribeVideo'];
-    t.ok(schema.safeParse(command.data).success, `${command.type} is within the contract (a command past it is parked, and its page waits for ever)`);
+    t.ok(
+      schema.safeParse(command.data).success,
+      `${command.type} is within the contract (a command past it is parked, and its page waits for ever)`,
+    );
   }
 });

@@ -52,14 +52,21 @@ async function uploadAction(agent: TestAgent): Promise<string> {
 /** Every file under the store's directory (partial writes included). */
 async function filesIn(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((entry) => entry.isFile()).map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }
 
 const commands = (system: TestSystem) => system.messageStore.readCategory(COMMANDS);
-const publishCommands = async (system: TestSystem) => (await commands(system)).filter((command) => command.type === 'PublishVideo');
+const publishCommands = async (system: TestSystem) =>
+  (await commands(system)).filter((command) => command.type === 'PublishVideo');
 
 /** The portal alone on an Express app, as a logged-in creator sees it, with some of its parts replaced. */
-function portalAlone(system: TestSystem, parts: Partial<Parameters<typeof createCreatorsPortalApp>[0]>, userId?: string): express.Express {
+function portalAlone(
+  system: TestSystem,
+  parts: Partial<Parameters<typeof createCreatorsPortalApp>[0]>,
+  userId?: string,
+): express.Express {
   const portal = createCreatorsPortalApp({
     db: system.db,
     messageStore: system.messageStore,
@@ -91,13 +98,26 @@ interface SeededVideo {
 }
 
 /** A row as the creators-videos aggregator keeps it. */
-async function seedCreatorVideo(db: Knex, ownerId: string, columns: Record<string, unknown> = {}): Promise<SeededVideo> {
+async function seedCreatorVideo(
+  db: Knex,
+  ownerId: string,
+  columns: Record<string, unknown> = {},
+): Promise<SeededVideo> {
   const videoId = randomUUID();
-  await db('creators_videos').insert({ video_id: videoId, owner_id: ownerId, status: 'uploaded', uploaded_at: new Date(), ...columns });
+  await db('creators_videos').insert({
+    video_id: videoId,
+    owner_id: ownerId,
+    status: 'uploaded',
+    uploaded_at: new Date(),
+    ...columns,
+  });
   return { videoId, ownerId };
 }
 
-async function seedOperation(db: Knex, columns: { videoId: string; userId: string; kind: string; status: string; reason?: string }): Promise<string> {
+async function seedOperation(
+  db: Knex,
+  columns: { videoId: string; userId: string; kind: string; status: string; reason?: string },
+): Promise<string> {
   const traceId = randomUUID();
   await db('video_operations').insert({
     trace_id: traceId,
@@ -115,7 +135,13 @@ async function seedOperation(db: Knex, columns: { videoId: string; userId: strin
  * Posts a multipart form in chunks without a Content-Length (as a proxy or a streaming client
  * may), so only the streamed byte count can tell the file is too big.
  */
-async function postChunked(system: TestSystem, cookie: string, action: string, fileBytes: number, { abort = false } = {}): Promise<number> {
+async function postChunked(
+  system: TestSystem,
+  cookie: string,
+  action: string,
+  fileBytes: number,
+  { abort = false } = {},
+): Promise<number> {
   const server = http.createServer(system.app).listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
@@ -136,7 +162,9 @@ async function postChunked(system: TestSystem, cookie: string, action: string, f
         },
       );
       req.on('error', (error) => (abort ? resolve(0) : reject(error)));
-      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="video"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n`);
+      req.write(
+        `--${boundary}\r\nContent-Disposition: form-data; name="video"; filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n`,
+      );
       const chunk = randomBytes(256 * 1024);
       let sent = 0;
       const more = () => {
@@ -177,14 +205,26 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
   );
   const [command, named] = written;
   t.equal(command?.type, 'PublishVideo');
-  t.deepEqual(named?.data, { videoId: (command?.data as { videoId: string }).videoId, name: 'passwd' }, 'the file name without its folder or extension');
+  t.deepEqual(
+    named?.data,
+    { videoId: (command?.data as { videoId: string }).videoId, name: 'passwd' },
+    'the file name without its folder or extension',
+  );
   t.equal(named?.metadata.traceId, traceId, 'on the same trace: one action');
   const data = videoPublishingCommandSchemas.PublishVideo.parse(command?.data);
   t.equal(data.ownerId, account.userId, 'owned by the uploader');
   t.equal(command?.streamName, `videoPublishing:command-${data.videoId}`, "in the video's command stream");
-  t.equal(data.sourceUri, uriOfKey(videoKeys.source(data.videoId)), 'the file is named by the video id, not by the upload');
+  t.equal(
+    data.sourceUri,
+    uriOfKey(videoKeys.source(data.videoId)),
+    'the file is named by the video id, not by the upload',
+  );
   t.equal(data.visibility, 'draft', 'a draft unless the creator chose otherwise');
-  t.deepEqual(command?.metadata, { traceId, userId: account.userId, schemaVersion: '1' }, 'metadata carries the trace and the user');
+  t.deepEqual(
+    command?.metadata,
+    { traceId, userId: account.userId, schemaVersion: '1' },
+    'metadata carries the trace and the user',
+  );
 
   const stored = await system.videoStore.open(data.sourceUri);
   const chunks: Buffer[] = [];
@@ -193,10 +233,18 @@ test('creators portal: an upload is streamed to the store, PublishVideo is writt
   t.deepEqual(await filesIn(system.videoDir), [keyOfUri(data.sourceUri)], 'and nothing else is on disk');
 
   const pending = await agent.get(posted.headers.location!).expect(200);
-  t.match(pending.text, /<meta http-equiv="refresh" content="2">/, 'before any subscriber has seen it, the page says pending and refreshes');
+  t.match(
+    pending.text,
+    /<meta http-equiv="refresh" content="2">/,
+    'before any subscriber has seen it, the page says pending and refreshes',
+  );
   t.match(pending.text, /Uploading your video/, 'and what is pending');
   const someoneElse = await loggedIn(system);
-  t.equal((await someoneElse.agent.get(posted.headers.location!)).status, 404, 'another user gets 404 for it, even before it is recorded');
+  t.equal(
+    (await someoneElse.agent.get(posted.headers.location!)).status,
+    404,
+    'another user gets 404 for it, even before it is recorded',
+  );
   t.doesNotMatch(pending.text, /<script>/, 'with no inline script');
 });
 
@@ -211,7 +259,11 @@ test('creators portal: a file over MAX_UPLOAD_BYTES → 413, nothing written, no
   t.equal(declared.status, 413, 'refused (with a Content-Length)');
   t.match(declared.text, /larger than the 5 MB/, 'with a page that says why');
 
-  t.equal(await postChunked(system, cookie, action, 6 * 1024 * 1024), 413, 'refused when streamed without a length, once past the limit');
+  t.equal(
+    await postChunked(system, cookie, action, 6 * 1024 * 1024),
+    413,
+    'refused when streamed without a length, once past the limit',
+  );
 
   const justRight = await agent
     .post(action)
@@ -240,8 +292,17 @@ test('creators portal: refused uploads write nothing and keep nothing (no CSRF t
   const action = await uploadAction(agent);
   const bytes = randomBytes(1024);
 
-  t.equal((await agent.post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'no token → 403');
-  t.equal((await agent.post('/creators-portal/videos?_csrf=forged').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status, 403, 'a forged token → 403');
+  t.equal(
+    (await agent.post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4')).status,
+    403,
+    'no token → 403',
+  );
+  t.equal(
+    (await agent.post('/creators-portal/videos?_csrf=forged').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4'))
+      .status,
+    403,
+    'a forged token → 403',
+  );
   t.equal(
     (await agent.post(action).set('Sec-Fetch-Site', 'cross-site').attach('video', bytes, 'a.mp4')).status,
     403,
@@ -250,8 +311,16 @@ test('creators portal: refused uploads write nothing and keep nothing (no CSRF t
   const noFile = await agent.post(action).set(FROM_THIS_SITE).field('title', 'x');
   t.equal(noFile.status, 400, 'no file → 400');
   t.match(noFile.text, /Choose a video file/);
-  t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(0), 'empty.mp4')).status, 400, 'an empty file → 400');
-  t.equal((await agent.post(action).set(FROM_THIS_SITE).attach('other', bytes, 'a.mp4')).status, 400, 'a file under another field name → 400');
+  t.equal(
+    (await agent.post(action).set(FROM_THIS_SITE).attach('video', Buffer.alloc(0), 'empty.mp4')).status,
+    400,
+    'an empty file → 400',
+  );
+  t.equal(
+    (await agent.post(action).set(FROM_THIS_SITE).attach('other', bytes, 'a.mp4')).status,
+    400,
+    'a file under another field name → 400',
+  );
   t.equal(
     (
       await agent
@@ -264,7 +333,10 @@ test('creators portal: refused uploads write nothing and keep nothing (no CSRF t
     'not multipart → 400',
   );
 
-  const anonymous = await request(system.app).post('/creators-portal/videos').set(FROM_THIS_SITE).attach('video', bytes, 'a.mp4');
+  const anonymous = await request(system.app)
+    .post('/creators-portal/videos')
+    .set(FROM_THIS_SITE)
+    .attach('video', bytes, 'a.mp4');
   t.equal(anonymous.status, 404, 'anonymous → 404, as for a stranger to any video');
   const page = await request(system.app).get('/creators-portal');
   t.equal(page.headers.location, '/auth/log-in?returnTo=%2Fcreators-portal', 'the portal too, and back after');
@@ -287,7 +359,13 @@ test("creators portal: the list shows the creator's own videos, newest first, wi
     duration_seconds: 125,
     uploaded_at: at(1),
   });
-  await system.db('videos').insert({ video_id: published.videoId, owner_id: account.userId, status: 'published', views: 42, published_at: at(2) });
+  await system.db('videos').insert({
+    video_id: published.videoId,
+    owner_id: account.userId,
+    status: 'published',
+    views: 42,
+    published_at: at(2),
+  });
   await seedCreatorVideo(system.db, account.userId, { status: 'transcoding', progress: 40, uploaded_at: at(3) });
   // Failed just now: an upload that failed over 7 days ago leaves the list.
   await seedCreatorVideo(system.db, account.userId, {
@@ -303,7 +381,10 @@ test("creators portal: the list shows the creator's own videos, newest first, wi
   const failedAt = page.text.indexOf('The file has no video in it.');
   const transcodingAt = page.text.indexOf('video-status--transcoding');
   const publishedAt = page.text.indexOf('Event sourcing 101');
-  t.ok(failedAt > 0 && failedAt < transcodingAt && transcodingAt < publishedAt, 'newest first: failed (with its reason), transcoding, published');
+  t.ok(
+    failedAt > 0 && failedAt < transcodingAt && transcodingAt < publishedAt,
+    'newest first: failed (with its reason), transcoding, published',
+  );
   t.match(page.text, /<progress[^>]*value="40"/, 'a progress bar at 40 %');
   t.match(page.text, /Untitled/, 'unnamed videos are "Untitled"');
   t.match(page.text, /2:05/, 'the duration');
@@ -362,10 +443,20 @@ test('creators portal: name, describe and visibility write one command each for 
 
   t.equal((await post('name', {}).send({ _csrf })).status, 400, 'a form without the field → 400');
   const tooLong = await post('name', { name: 'x'.repeat(20_000) });
-  t.equal(tooLong.status, 400, 'a name longer than the rules allow → 400 (test/app/creators-portal-text.test.ts has the rest)');
+  t.equal(
+    tooLong.status,
+    400,
+    'a name longer than the rules allow → 400 (test/app/creators-portal-text.test.ts has the rest)',
+  );
   t.match(tooLong.text, /at most 200 characters/, 'saying so');
   t.equal(
-    (await agent.post(`/creators-portal/videos/${video.videoId}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'No token' })).status,
+    (
+      await agent
+        .post(`/creators-portal/videos/${video.videoId}/name`)
+        .set(FROM_THIS_SITE)
+        .type('form')
+        .send({ name: 'No token' })
+    ).status,
     403,
     'no CSRF token → 403',
   );
@@ -376,8 +467,17 @@ test("creators portal: another creator gets 404 for every page and action on som
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
   const owner = await seedAccount(system.db);
-  const video = await seedCreatorVideo(system.db, owner.userId, { name: 'Mine', status: 'published', poster_uri: uriOfKey(videoKeys.poster(randomUUID())) });
-  const operation = await seedOperation(system.db, { videoId: video.videoId, userId: owner.userId, kind: 'name', status: 'pending' });
+  const video = await seedCreatorVideo(system.db, owner.userId, {
+    name: 'Mine',
+    status: 'published',
+    poster_uri: uriOfKey(videoKeys.poster(randomUUID())),
+  });
+  const operation = await seedOperation(system.db, {
+    videoId: video.videoId,
+    userId: owner.userId,
+    kind: 'name',
+    status: 'pending',
+  });
   const { agent } = await loggedIn(system);
   const _csrf = csrfTokenOf(await agent.get('/creators-portal').expect(200));
   const base = `/creators-portal/videos/${video.videoId}`;
@@ -402,14 +502,26 @@ test("creators portal: another creator gets 404 for every page and action on som
   t.equal((await agent.get(`${base}/video.mp4`)).status, 404, 'its file → 404');
   t.equal((await agent.get(`${base}/frames/0.jpg`)).status, 404, 'its frames → 404');
   t.equal((await agent.get(`${base}/delete`)).status, 404, 'its delete confirmation → 404');
-  t.equal((await agent.get(`/creators-portal/operations/${operation}`)).status, 404, "the owner's operation page → 404");
+  t.equal(
+    (await agent.get(`/creators-portal/operations/${operation}`)).status,
+    404,
+    "the owner's operation page → 404",
+  );
   t.equal((await agent.get(`/creators-portal/operations/${randomUUID()}`)).status, 404, 'an unknown operation → 404');
   t.equal((await agent.get('/creators-portal/operations/not-a-uuid')).status, 404, 'a malformed one → 404');
   t.equal((await agent.get('/creators-portal/videos/not-a-uuid')).status, 404, 'a malformed video id → 404');
 
-  const anonymous = await request(system.app).post(`${base}/name`).set(FROM_THIS_SITE).type('form').send({ name: 'Anonymous' });
+  const anonymous = await request(system.app)
+    .post(`${base}/name`)
+    .set(FROM_THIS_SITE)
+    .type('form')
+    .send({ name: 'Anonymous' });
   t.equal(anonymous.status, 404, "an anonymous visitor's action → 404, like a stranger's");
-  t.equal((await request(system.app).get(`/creators-portal/operations/${operation}`)).status, 303, 'a page sends them to log in');
+  t.equal(
+    (await request(system.app).get(`/creators-portal/operations/${operation}`)).status,
+    303,
+    'a page sends them to log in',
+  );
 
   t.equal((await commands(system)).length, 0, 'nothing written');
 });
@@ -422,32 +534,63 @@ test('creators portal: the operation page follows an action — pending refreshe
   const video = await seedCreatorVideo(system.db, userId, { name: 'Clip', status: 'transcoding', progress: 30 });
   const page = (traceId: string) => agent.get(`/creators-portal/operations/${traceId}`);
 
-  const publishing = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'pending' })).expect(200);
+  const publishing = await page(
+    await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'pending' }),
+  ).expect(200);
   t.match(publishing.text, /<meta http-equiv="refresh" content="2">/, 'pending: refreshes itself');
   t.match(publishing.text, /<progress[^>]*value="30"/, 'and shows the transcoding progress');
 
   const failedPublish = await page(
-    await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'failed', reason: 'The file is not a video we can read.' }),
+    await seedOperation(system.db, {
+      videoId: video.videoId,
+      userId,
+      kind: 'publish',
+      status: 'failed',
+      reason: 'The file is not a video we can read.',
+    }),
   ).expect(200);
   t.match(failedPublish.text, /The file is not a video we can read\./, 'failed: the reason');
   t.match(failedPublish.text, /href="\/creators-portal"/, 'and a way back');
   t.doesNotMatch(failedPublish.text, /http-equiv="refresh"/, 'no more refreshing');
 
   const failedName = await page(
-    await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'failed', reason: 'a name cannot be blank' }),
+    await seedOperation(system.db, {
+      videoId: video.videoId,
+      userId,
+      kind: 'name',
+      status: 'failed',
+      reason: 'a name cannot be blank',
+    }),
   ).expect(200);
   t.match(failedName.text, /The new title was not saved/, 'a rejected rename says so');
   t.match(failedName.text, /A name cannot be blank\./, 'with the reason as a sentence');
-  t.match(failedName.text, new RegExp(`href="/creators-portal/videos/${video.videoId}"`), 'and links back to the video');
+  t.match(
+    failedName.text,
+    new RegExp(`href="/creators-portal/videos/${video.videoId}"`),
+    'and links back to the video',
+  );
 
-  const renamed = await page(await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'done' }));
+  const renamed = await page(
+    await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'name', status: 'done' }),
+  );
   t.equal(renamed.status, 303, 'done: on to the video');
-  t.equal(renamed.headers.location, `/creators-portal/videos/${video.videoId}`, "a rename goes to the video's page in the portal");
+  t.equal(
+    renamed.headers.location,
+    `/creators-portal/videos/${video.videoId}`,
+    "a rename goes to the video's page in the portal",
+  );
   t.match((await agent.get(renamed.headers.location!)).text, /Title saved\./, 'which says it worked');
 
   const published = await seedOperation(system.db, { videoId: video.videoId, userId, kind: 'publish', status: 'done' });
-  t.equal((await page(published)).status, 200, 'a conversion that is done before the creator’s list has it still waits');
-  await system.db('creators_videos').where({ video_id: video.videoId }).update({ status: 'published', visibility: 'draft' });
+  t.equal(
+    (await page(published)).status,
+    200,
+    'a conversion that is done before the creator’s list has it still waits',
+  );
+  await system
+    .db('creators_videos')
+    .where({ video_id: video.videoId })
+    .update({ status: 'published', visibility: 'draft' });
   const ready = await page(published);
   t.equal(ready.status, 303, 'then goes on');
   t.equal(
@@ -493,7 +636,11 @@ test('creators portal: a quota of one video in hand is told as "1 video", not "1
     .post('/creators-portal/videos')
     .attach('video', randomBytes(1024), 'second.mp4');
   t.equal(refused.status, 429, 'one in hand, a quota of one: refused');
-  t.match(refused.text, /You already have 1 video waiting to be converted, the most we take at once\./, 'in the singular');
+  t.match(
+    refused.text,
+    /You already have 1 video waiting to be converted, the most we take at once\./,
+    'in the singular',
+  );
 });
 
 test('creators portal: a creator with as many videos waiting and converting as the quota allows gets 429 for one more, with Retry-After; nothing is read, written or kept', async (t) => {
@@ -553,7 +700,10 @@ test('creators portal: a full or read-only video folder answers 503 with Retry-A
         const disk = new Transform({
           transform(chunk: Buffer, _encoding, done) {
             seen += chunk.length;
-            done(seen > 64 * 1024 ? Object.assign(new Error(`${code}: the disk said no, write`), { code }) : null, chunk);
+            done(
+              seen > 64 * 1024 ? Object.assign(new Error(`${code}: the disk said no, write`), { code }) : null,
+              chunk,
+            );
           },
         });
         body.on('error', (error) => disk.destroy(error));
@@ -566,7 +716,11 @@ test('creators portal: a full or read-only video folder answers 503 with Retry-A
       .attach('video', randomBytes(300 * 1024), { filename: 'v.mp4', contentType: 'video/mp4' });
     t.equal(answer.status, 503, `${code}: 503, not 500`);
     t.equal(answer.headers['retry-after'], '300', 'with Retry-After');
-    t.match(answer.text, /We can(’|'|&#39;)t take uploads right now\. Please try again in a few minutes\./, 'in plain words');
+    t.match(
+      answer.text,
+      /We can(’|'|&#39;)t take uploads right now\. Please try again in a few minutes\./,
+      'in plain words',
+    );
     t.doesNotMatch(answer.text, new RegExp(`${code}|class="stack"`), 'with no error code or stack');
     t.equal((await commands(system)).length, 0, 'nothing written');
     t.deepEqual(await filesIn(system.videoDir), [], 'nothing kept');

@@ -27,7 +27,11 @@ function site() {
 test("CSRF: the page's own origin is required, and a session's token when it has one", async (t) => {
   const agent = request.agent(site());
   t.equal((await agent.get('/form')).text, 'none', 'a visitor with no session is given no token');
-  t.equal((await agent.post('/act').set('Sec-Fetch-Site', 'same-origin')).status, 200, 'a post from our own page is taken');
+  t.equal(
+    (await agent.post('/act').set('Sec-Fetch-Site', 'same-origin')).status,
+    200,
+    'a post from our own page is taken',
+  );
   t.equal((await agent.post('/act').set('Sec-Fetch-Site', 'same-site')).status, 403, 'not one from a sibling site');
   const foreign = await agent.post('/act').set('Origin', 'http://evil.example');
   t.equal(foreign.status, 403, 'nor one from another origin');
@@ -40,15 +44,30 @@ test("CSRF: the page's own origin is required, and a session's token when it has
 
   await agent.post('/sign-in').set('Sec-Fetch-Site', 'same-origin').expect(200);
   t.equal((await agent.get('/form')).text, 'token-of-this-session', 'with a session, its token is offered to forms');
-  t.equal((await agent.post('/act').set('Sec-Fetch-Site', 'same-origin')).status, 403, 'and a post without it is refused');
-  t.equal((await agent.post('/act').set('Sec-Fetch-Site', 'same-origin').type('form').send({ _csrf: 'forged' })).status, 403, 'as is a forged one');
   t.equal(
-    (await agent.post('/act').set('Sec-Fetch-Site', 'same-origin').type('form').send({ _csrf: 'token-of-this-session' })).status,
+    (await agent.post('/act').set('Sec-Fetch-Site', 'same-origin')).status,
+    403,
+    'and a post without it is refused',
+  );
+  t.equal(
+    (await agent.post('/act').set('Sec-Fetch-Site', 'same-origin').type('form').send({ _csrf: 'forged' })).status,
+    403,
+    'as is a forged one',
+  );
+  t.equal(
+    (
+      await agent
+        .post('/act')
+        .set('Sec-Fetch-Site', 'same-origin')
+        .type('form')
+        .send({ _csrf: 'token-of-this-session' })
+    ).status,
     200,
     'the right one is taken',
   );
   t.equal(
-    (await agent.post('/act').set('Sec-Fetch-Site', 'cross-site').type('form').send({ _csrf: 'token-of-this-session' })).status,
+    (await agent.post('/act').set('Sec-Fetch-Site', 'cross-site').type('form').send({ _csrf: 'token-of-this-session' }))
+      .status,
     403,
     'even the right token from another site is refused',
   );

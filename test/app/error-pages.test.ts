@@ -37,7 +37,8 @@ test('503 page: the database out of reach asks to try again in a moment, whateve
   const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
   const outages: Record<string, () => Error> = {
     'a refused connection': refused,
-    'a server shutting down (SQLSTATE 57P01)': () => Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+    'a server shutting down (SQLSTATE 57P01)': () =>
+      Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
     'a pool that cannot connect': () => new Error('timeout exceeded when trying to connect'),
     'a refused connection wrapped as a cause': () => new Error('could not load the page', { cause: refused() }),
   };
@@ -48,15 +49,21 @@ test('503 page: the database out of reach asks to try again in a moment, whateve
       t.equal(page.status, 503, `${what} (${mode}): 503`);
       t.equal(page.headers['retry-after'], '5', 'with Retry-After');
       t.match(page.text, /try again in a moment/, 'a plain page asking to try again in a moment');
-      t.doesNotMatch(visible(page.text), /ECONNREFUSED|terminating|timeout|Error|at .*\.ts/, "with none of the error's own words");
+      t.doesNotMatch(
+        visible(page.text),
+        /ECONNREFUSED|terminating|timeout|Error|at .*\.ts/,
+        "with none of the error's own words",
+      );
     }
   }
 });
 
 test('503 page: a name that does not resolve for now (EAI_AGAIN, as when a database container restarts) or an unreachable network is an outage too', async (t) => {
   const outages: Record<string, () => Error> = {
-    'a DNS lookup that fails for now': () => Object.assign(new Error('getaddrinfo EAI_AGAIN db'), { code: 'EAI_AGAIN' }),
-    'a network out of reach': () => Object.assign(new Error('connect ENETUNREACH 10.0.0.5:5432'), { code: 'ENETUNREACH' }),
+    'a DNS lookup that fails for now': () =>
+      Object.assign(new Error('getaddrinfo EAI_AGAIN db'), { code: 'EAI_AGAIN' }),
+    'a network out of reach': () =>
+      Object.assign(new Error('connect ENETUNREACH 10.0.0.5:5432'), { code: 'ENETUNREACH' }),
   };
   for (const [what, error] of Object.entries(outages)) {
     const page = await request(appThatFails(true, error)).get('/boom');
@@ -78,9 +85,14 @@ test('4xx pages from the libraries (a body that cannot be read, an address that 
     routes: [{ path: '/', router }],
     probes: [],
   });
-  const form = (headers: Record<string, string>, body: string) => request(app).post('/form').set('Sec-Fetch-Site', 'same-origin').set(headers).send(body);
+  const form = (headers: Record<string, string>, body: string) =>
+    request(app).post('/form').set('Sec-Fetch-Site', 'same-origin').set(headers).send(body);
   const cases: [string, () => request.Test, RegExp][] = [
-    ['an unknown charset', () => form({ 'content-type': 'application/x-www-form-urlencoded; charset=foo' }, 'a=1'), /unsupported|charset|FOO/i],
+    [
+      'an unknown charset',
+      () => form({ 'content-type': 'application/x-www-form-urlencoded; charset=foo' }, 'a=1'),
+      /unsupported|charset|FOO/i,
+    ],
     [
       'an unknown content encoding',
       () => form({ 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'bogus' }, 'a=1'),
@@ -113,7 +125,10 @@ test('404 pages: titled for what was not found, never "That did not work", with 
     throw new HttpError(410, 'Taken down.');
   });
   router.get('/mine', () => {
-    throw new NotFoundError('Not yours.', { title: 'Video not found', next: { href: '/creators-portal', label: 'Back to your videos' } });
+    throw new NotFoundError('Not yours.', {
+      title: 'Video not found',
+      next: { href: '/creators-portal', label: 'Back to your videos' },
+    });
   });
   const app = createExpressApp({
     logger: silentLogger,

@@ -30,12 +30,19 @@ test('footer: a normal footer for visitors; the trace id is in a comment and the
   const userAgent = request.agent(system.app);
   await logIn(userAgent, user.email, user.password);
   const userPage = await userAgent.get('/').expect(200);
-  t.notOk(visible(userPage.text).includes(userPage.headers['x-trace-id'] ?? '?'), 'a user without the admin role does not see it');
+  t.notOk(
+    visible(userPage.text).includes(userPage.headers['x-trace-id'] ?? '?'),
+    'a user without the admin role does not see it',
+  );
   t.doesNotMatch(footerOf(userPage.text), /Create an account/, 'nor the link to create an account');
 
   const admin = await seedAccount(system.db, { roles: ['admin'] });
   const adminAgent = request.agent(system.app);
   await logIn(adminAgent, admin.email, admin.password);
   const adminPage = await adminAgent.get('/').expect(200);
-  t.match(adminPage.text, new RegExp(`<p class="trace">Trace <code>${adminPage.headers['x-trace-id']}</code></p>`), 'an admin sees it in the footer');
+  t.match(
+    adminPage.text,
+    new RegExp(`<p class="trace">Trace <code>${adminPage.headers['x-trace-id']}</code></p>`),
+    'an admin sees it in the footer',
+  );
 });

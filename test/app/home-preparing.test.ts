@@ -30,7 +30,12 @@ function seedingRun() {
 
 /** An outcome of a sample's publishing, as the video-publishing component would write it. */
 async function outcome(store: MessageStore, videoId: string, type: string): Promise<void> {
-  await store.write(videoPublishingStreamName(videoId), { id: randomUUID(), type, data: { videoId, reason: 'test' }, metadata: {} });
+  await store.write(videoPublishingStreamName(videoId), {
+    id: randomUUID(),
+    type,
+    data: { videoId, reason: 'test' },
+    metadata: {},
+  });
 }
 
 test('home page while the demo is seeded: says the samples are coming and refreshes until they are listed', async (t) => {
@@ -50,7 +55,11 @@ test('home page while the demo is seeded: says the samples are coming and refres
   const [first, ...others] = SAMPLE_VIDEOS;
   await outcome(system.messageStore, first!.videoId, 'VideoPublished');
   for (const sample of others) await outcome(system.messageStore, sample.videoId, 'VideoPublishingFailed');
-  t.match((await request(system.app).get('/').expect(200)).text, REFRESH, 'one published, the catalog not caught up yet: still refreshing');
+  t.match(
+    (await request(system.app).get('/').expect(200)).text,
+    REFRESH,
+    'one published, the catalog not caught up yet: still refreshing',
+  );
 
   await system.db('videos').insert({
     video_id: first!.videoId,
@@ -83,7 +92,8 @@ test('home page: no refresh once the demo has given up, or every sample failed, 
   t.doesNotMatch(failedPage.text, REFRESH, 'and nothing is coming, so no refresh');
 
   await finished.finish({ written: [] });
-  for (const sample of SAMPLE_VIDEOS) await outcome(afterOutcomes!.messageStore, sample.videoId, 'VideoPublishingFailed');
+  for (const sample of SAMPLE_VIDEOS)
+    await outcome(afterOutcomes!.messageStore, sample.videoId, 'VideoPublishingFailed');
   const allFailed = await request(afterOutcomes!.app).get('/').expect(200);
   t.doesNotMatch(allFailed.text, REFRESH, 'every sample failed to convert: no refresh');
   t.match(allFailed.text, /No videos yet/);

@@ -21,11 +21,16 @@ test("login throttle: the owner's known browser logs in at the first try while a
   closeAtEnd(t, () => system.stop());
   const owner = await seedAccount(system.db);
   const laptop = cookieBrowser(system.app, '192.0.2.10');
-  t.equal((await laptop.logIn(owner.email, owner.password)).status, 303, 'the owner logged in from this browser before');
+  t.equal(
+    (await laptop.logIn(owner.email, owner.password)).status,
+    303,
+    'the owner logged in from this browser before',
+  );
   t.equal((await laptop.logOut()).status, 303, 'and logged out');
 
   const statuses: number[] = [];
-  for (let n = 0; n < 100; n += 1) statuses.push((await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`)).status);
+  for (let n = 0; n < 100; n += 1)
+    statuses.push((await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`)).status);
   const checked = statuses.filter((status) => status === 401).length;
   t.ok(checked <= 5, `the attacker had ${checked} guesses checked out of 100`);
   t.equal(statuses.filter((status) => status === 429).length, 100 - checked, 'the rest were told to wait');
@@ -33,7 +38,9 @@ test("login throttle: the owner's known browser logs in at the first try while a
   const during = await laptop.logIn(owner.email, owner.password);
   t.equal(during.status, 303, "the owner's right password from the known browser logs in at once");
   t.equal(during.headers.location, '/', 'to the page they asked for');
-  const failures = (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).filter((event) => event.type === 'UserLoginFailed');
+  const failures = (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).filter(
+    (event) => event.type === 'UserLoginFailed',
+  );
   t.equal(failures.length, checked, 'each checked guess is on record');
 });
 
@@ -49,18 +56,26 @@ test('login throttle: 20 failures from a shared address hold its untrusted brows
   for (let n = 0; n < 20; n += 1) await cookieBrowser(system.app, office).logIn(`nobody-${n}@example.com`, 'guess');
   const stranger = await cookieBrowser(system.app, office).logIn(owner.email, owner.password);
   t.equal(stranger.status, 429, 'a browser the account does not know, from that address, waits');
-  t.equal((await desk.logIn(owner.email, owner.password)).status, 303, 'the known browser behind the same address logs in');
+  t.equal(
+    (await desk.logIn(owner.email, owner.password)).status,
+    303,
+    'the known browser behind the same address logs in',
+  );
 });
 
 test('login throttle: an unknown browser for a targeted account is slowed down, and told how long in plain words', async (t) => {
   const system = await createTestSystem(DEFAULTS);
   closeAtEnd(t, () => system.stop());
   const owner = await seedAccount(system.db);
-  for (let n = 0; n < 5; n += 1) t.equal((await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`)).status, 401);
+  for (let n = 0; n < 5; n += 1)
+    t.equal((await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`)).status, 401);
   const held = await cookieBrowser(system.app, '192.0.2.77').logIn(owner.email, owner.password);
   t.equal(held.status, 429, 'a new browser, even with the right password, waits');
   const retryAfter = Number(held.headers['retry-after']);
-  t.ok(retryAfter > 0 && retryAfter <= 180, `Retry-After says when: ${retryAfter} s, no more than one refill (3 minutes), not the whole window`);
+  t.ok(
+    retryAfter > 0 && retryAfter <= 180,
+    `Retry-After says when: ${retryAfter} s, no more than one refill (3 minutes), not the whole window`,
+  );
   t.match(held.text, /Try again in 3 minutes\./, 'the page says how long in words');
   t.doesNotMatch(held.text, /\(s\)/, 'with no "minute(s)"');
   t.match(held.text, /name="password"/, 'on the log-in form, to try again later');
@@ -77,10 +92,14 @@ test("login throttle: a known browser's own failures hold that browser only", as
     await browser.logIn(owner.email, owner.password);
     await browser.logOut();
   }
-  for (let n = 0; n < 10; n += 1) t.equal((await laptop.logIn(owner.email, `typo ${n}`)).status, 401, `the laptop's failure ${n + 1} is checked`);
+  for (let n = 0; n < 10; n += 1)
+    t.equal((await laptop.logIn(owner.email, `typo ${n}`)).status, 401, `the laptop's failure ${n + 1} is checked`);
   const held = await laptop.logIn(owner.email, owner.password);
   t.equal(held.status, 429, 'after its 10 failures the laptop waits, even with the right password');
-  t.ok(Number(held.headers['retry-after']) > 0 && Number(held.headers['retry-after']) <= 15 * 60, 'for the rest of the window at most');
+  t.ok(
+    Number(held.headers['retry-after']) > 0 && Number(held.headers['retry-after']) <= 15 * 60,
+    'for the rest of the window at most',
+  );
   t.equal((await phone.logIn(owner.email, owner.password)).status, 303, 'the phone, also known, logs in');
   t.equal(
     (await cookieBrowser(system.app, '192.0.2.12').logIn(owner.email, owner.password)).status,
@@ -95,11 +114,19 @@ test('login throttle: a forged device cookie, or one another account earned, cou
   const owner = await seedAccount(system.db);
   const attacker = await seedAccount(system.db);
   const own = cookieBrowser(system.app, '198.51.100.1');
-  t.equal((await own.logIn(attacker.email, attacker.password)).status, 303, 'the attacker earns a device cookie for their own account');
+  t.equal(
+    (await own.logIn(attacker.email, attacker.password)).status,
+    303,
+    'the attacker earns a device cookie for their own account',
+  );
   await own.logOut();
   for (let n = 0; n < 5; n += 1) await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`);
 
-  t.equal((await own.logIn(owner.email, 'guess with my own device cookie')).status, 429, "a device cookie for another account does not pass as the owner's");
+  t.equal(
+    (await own.logIn(owner.email, 'guess with my own device cookie')).status,
+    429,
+    "a device cookie for another account does not pass as the owner's",
+  );
   const token = own.cookies.get('device') ?? '';
   const [, nonce = '', mac = ''] = token.split('.');
   const forged = cookieBrowser(system.app, '198.51.100.2');
@@ -109,7 +136,9 @@ test('login throttle: a forged device cookie, or one another account earned, cou
     429,
     "the same token rewritten to name the owner's account is refused as unknown",
   );
-  const failures = (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).filter((event) => event.type === 'UserLoginFailed');
+  const failures = (await system.messageStore.readCategory(AUTHENTICATION_CATEGORY)).filter(
+    (event) => event.type === 'UserLoginFailed',
+  );
   t.equal(failures.length, 5, 'no guess past the allowance was checked');
 });
 
@@ -119,15 +148,31 @@ test("login throttle: the owner's browser stays known for their account after so
   const owner = await seedAccount(system.db);
   const partner = await seedAccount(system.db);
   const familyComputer = cookieBrowser(system.app, '192.0.2.10');
-  t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, 'the owner logs in on the family computer');
+  t.equal(
+    (await familyComputer.logIn(owner.email, owner.password)).status,
+    303,
+    'the owner logs in on the family computer',
+  );
   await familyComputer.logOut();
-  t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'then someone else, to their own account');
+  t.equal(
+    (await familyComputer.logIn(partner.email, partner.password)).status,
+    303,
+    'then someone else, to their own account',
+  );
   await familyComputer.logOut();
 
   for (let n = 0; n < 10; n += 1) await cookieBrowser(system.app, attackerAddress(n)).logIn(owner.email, `guess ${n}`);
-  t.equal((await familyComputer.logIn(owner.email, owner.password)).status, 303, 'during an attack on the owner, the computer they logged in on logs them in');
+  t.equal(
+    (await familyComputer.logIn(owner.email, owner.password)).status,
+    303,
+    'during an attack on the owner, the computer they logged in on logs them in',
+  );
   await familyComputer.logOut();
-  t.equal((await familyComputer.logIn(partner.email, partner.password)).status, 303, 'and the other account is still known there too');
+  t.equal(
+    (await familyComputer.logIn(partner.email, partner.password)).status,
+    303,
+    'and the other account is still known there too',
+  );
 });
 
 test("login throttle: a device cookie planted beside the owner's (cookie tossing from a sibling site) does not make their browser unknown", async (t) => {
@@ -147,7 +192,11 @@ test("login throttle: a device cookie planted beside the owner's (cookie tossing
   const page = await laptop.get('/auth/log-in');
   const answer = await request(system.app)
     .post('/auth/log-in')
-    .set({ 'Sec-Fetch-Site': 'same-origin', 'X-Forwarded-For': '192.0.2.10', cookie: `device=${planted}; ${laptop.cookieHeader()}` })
+    .set({
+      'Sec-Fetch-Site': 'same-origin',
+      'X-Forwarded-For': '192.0.2.10',
+      cookie: `device=${planted}; ${laptop.cookieHeader()}`,
+    })
     .type('form')
     .send({ _csrf: csrfTokenOf(page), email: owner.email, password: owner.password });
   t.equal(answer.status, 303, "the owner's right password from their known browser logs in at once");
@@ -159,7 +208,8 @@ test('login throttle: the device cookie is long-lived, sent only to /auth, out o
   const owner = await seedAccount(system.db, { email: 'device.owner@example.com' });
   const browser = cookieBrowser(system.app);
   const answer = await browser.logIn(owner.email, owner.password);
-  const cookie = ([] as string[]).concat(answer.headers['set-cookie'] ?? []).find((value) => value.startsWith('device=')) ?? '';
+  const cookie =
+    ([] as string[]).concat(answer.headers['set-cookie'] ?? []).find((value) => value.startsWith('device=')) ?? '';
   t.match(cookie, /;\s*Path=\/auth/i, 'path /auth');
   t.match(cookie, /;\s*HttpOnly/i, 'httpOnly');
   t.match(cookie, /;\s*SameSite=Lax/i, 'sameSite=lax');
@@ -190,13 +240,17 @@ test('login throttle: the allowance for unknown browsers refills one try per int
   t.equal(await throttle.take(email, from(7)), 60, 'and only one');
   now += 10 * 60_000;
   t.deepEqual(
-    await Promise.all([1, 2, 3, 4].map((n) => throttle.take(email, from(n)))).then((waits) => waits.filter((wait) => wait === 0).length),
+    await Promise.all([1, 2, 3, 4].map((n) => throttle.take(email, from(n)))).then(
+      (waits) => waits.filter((wait) => wait === 0).length,
+    ),
     3,
     'a long pause refills it to three, never more',
   );
   await throttle.succeeded(email, from(1));
   t.equal(await throttle.take(email, from(8)), 0, "the owner's good password put its try back");
   t.equal(await throttle.take('someone.else@example.com', from(9)), 0, 'other accounts have their own allowance');
-  const burst = await Promise.all(Array.from({ length: 10 }, (_, n) => throttle.take('burst@example.com', from(n + 10))));
+  const burst = await Promise.all(
+    Array.from({ length: 10 }, (_, n) => throttle.take('burst@example.com', from(n + 10))),
+  );
   t.equal(burst.filter((wait) => wait === 0).length, 3, 'ten at once: three pass, as many as the bucket holds');
 });

@@ -29,7 +29,13 @@ async function loggedIn(system: System, account?: Account): Promise<{ browser: C
 }
 
 /** Opens the watch page and reports a place in it as its player does. */
-async function report(browser: CookieBrowser, videoId: string, positionSeconds: number | string, durationSeconds: number | string = 600, extra = {}) {
+async function report(
+  browser: CookieBrowser,
+  videoId: string,
+  positionSeconds: number | string,
+  durationSeconds: number | string = 600,
+  extra = {},
+) {
   const page = await browser.get(`/videos/${videoId}`);
   return browser.post(`/playback/${videoId}`, {
     _csrf: csrfTokenOf(page),
@@ -41,11 +47,17 @@ async function report(browser: CookieBrowser, videoId: string, positionSeconds: 
 
 const reportsOf = async (system: System, userId: string) => system.messageStore.readStream(playbackStreamName(userId));
 
-async function positionApplied(system: System, userId: string, videoId: string, positionSeconds: number): Promise<void> {
+async function positionApplied(
+  system: System,
+  userId: string,
+  videoId: string,
+  positionSeconds: number,
+): Promise<void> {
   await waitUntil(
     `the position ${positionSeconds} of ${videoId} applied`,
     async () =>
-      (await system.db('playback_positions').where({ user_id: userId, video_id: videoId }).first('position_seconds'))?.position_seconds === positionSeconds,
+      (await system.db('playback_positions').where({ user_id: userId, video_id: videoId }).first('position_seconds'))
+        ?.position_seconds === positionSeconds,
   );
 }
 
@@ -54,7 +66,11 @@ test('playback: a viewer’s report lands in their own stream, its video sealed;
   const { browser, account } = await loggedIn(system);
   const videoId = await catalogVideo(system.db);
   const before = await browser.get(`/videos/${videoId}`);
-  t.match(before.text, new RegExp(`data-playback="/playback/${videoId}"`), 'the watch page tells its player where to report');
+  t.match(
+    before.text,
+    new RegExp(`data-playback="/playback/${videoId}"`),
+    'the watch page tells its player where to report',
+  );
   t.match(before.text, /src="\/public\/js\/playback\.js"/, 'from a script file (no inline script)');
   t.doesNotMatch(before.text, /Resume at/, 'nothing to resume yet');
 
@@ -64,7 +80,11 @@ test('playback: a viewer’s report lands in their own stream, its video sealed;
   t.equal(more.length, 0, 'one event');
   t.equal(event?.type, 'PlaybackProgressed');
   const data = event?.data as Record<string, unknown>;
-  t.deepEqual([data.userId, data.positionSeconds, data.durationSeconds], [account.userId, 192.4, 600], 'naming the viewer and the place');
+  t.deepEqual(
+    [data.userId, data.positionSeconds, data.durationSeconds],
+    [account.userId, 192.4, 600],
+    'naming the viewer and the place',
+  );
   t.ok(isSealed(data.videoId), 'the video is sealed with the viewer’s key');
   t.notOk(JSON.stringify(event).includes(videoId), 'and named nowhere in the clear');
   t.equal(event?.metadata.userId, account.userId, 'metadata names the viewer');
@@ -73,12 +93,24 @@ test('playback: a viewer’s report lands in their own stream, its video sealed;
   const page = await browser.get(`/videos/${videoId}`);
   t.match(page.text, /<button[^>]*data-resume-at="192"[^>]*>Resume at 3:12<\/button>/, 'a button resumes at 3:12');
   t.match(page.text, /<button[^>]*data-start-over[^>]*>Start over<\/button>/, 'another starts over');
-  t.match(page.text, /data-resume-offer hidden/, 'hidden until the script can act on them: without it the video plays from the start');
+  t.match(
+    page.text,
+    /data-resume-offer hidden/,
+    'hidden until the script can act on them: without it the video plays from the start',
+  );
 
   const visitor = await request(system.app).get(`/videos/${videoId}`);
-  t.doesNotMatch(visitor.text, /data-playback|Resume at|playback\.js/, 'a visitor who is not logged in is offered nothing and reports nothing');
+  t.doesNotMatch(
+    visitor.text,
+    /data-playback|Resume at|playback\.js/,
+    'a visitor who is not logged in is offered nothing and reports nothing',
+  );
   const other = await loggedIn(system);
-  t.doesNotMatch((await other.browser.get(`/videos/${videoId}`)).text, /Resume at/, 'another viewer is not offered someone else’s place');
+  t.doesNotMatch(
+    (await other.browser.get(`/videos/${videoId}`)).text,
+    /Resume at/,
+    'another viewer is not offered someone else’s place',
+  );
 });
 
 test('playback: only the caller’s own progress is written, from the session; anonymous reports and forged ones are refused', async (t) => {
@@ -87,10 +119,16 @@ test('playback: only the caller’s own progress is written, from the session; a
   const bob = await seedAccount(system.db);
   const videoId = await catalogVideo(system.db);
 
-  await report(browser, videoId, 30, 600, { userId: bob.userId }).then((answer) => t.equal(answer.status, 204, 'a report naming someone else in its body'));
+  await report(browser, videoId, 30, 600, { userId: bob.userId }).then((answer) =>
+    t.equal(answer.status, 204, 'a report naming someone else in its body'),
+  );
   t.equal((await reportsOf(system, account.userId)).length, 1, 'is written to the caller’s own stream');
   t.deepEqual(await reportsOf(system, bob.userId), [], 'never to the one it names');
-  t.equal(((await reportsOf(system, account.userId))[0]?.data as { userId?: string } | undefined)?.userId, account.userId, 'and names the caller');
+  t.equal(
+    ((await reportsOf(system, account.userId))[0]?.data as { userId?: string } | undefined)?.userId,
+    account.userId,
+    'and names the caller',
+  );
 
   const anonymous = await request(system.app)
     .post(`/playback/${videoId}`)
@@ -103,7 +141,11 @@ test('playback: only the caller’s own progress is written, from the session; a
   const page = await browser.get(`/videos/${videoId}`);
   const noToken = await browser.post(`/playback/${videoId}`, { positionSeconds: '40', durationSeconds: '600' });
   t.equal(noToken.status, 403, 'a logged-in report without the session’s token is refused');
-  const wrongToken = await browser.post(`/playback/${videoId}`, { _csrf: 'forged', positionSeconds: '40', durationSeconds: '600' });
+  const wrongToken = await browser.post(`/playback/${videoId}`, {
+    _csrf: 'forged',
+    positionSeconds: '40',
+    durationSeconds: '600',
+  });
   t.equal(wrongToken.status, 403, 'so is one with another token');
   const crossSite = await request(system.app)
     .post(`/playback/${videoId}`)
@@ -119,7 +161,11 @@ test('playback: only the caller’s own progress is written, from the session; a
   t.equal(header.status, 204, 'the token in the x-csrf-token header (the script’s fetch) is taken');
   t.equal((await reportsOf(system, account.userId)).length, 2, 'nothing but the two good reports was written');
   t.deepEqual(await reportsOf(system, bob.userId), [], 'and nothing for anyone else');
-  t.equal((await system.messageStore.readCategory('playback')).length, 2, 'nor anything else in any viewer’s stream (the anonymous report wrote nothing)');
+  t.equal(
+    (await system.messageStore.readCategory('playback')).length,
+    2,
+    'nor anything else in any viewer’s stream (the anonymous report wrote nothing)',
+  );
 });
 
 test('playback: bad input is a 400 and writes nothing; a draft, deleted, taken-down or unknown video is refused', async (t) => {
@@ -146,9 +192,17 @@ test('playback: bad input is a 400 and writes nothing; a draft, deleted, taken-d
   const missing = await browser.post(`/playback/${videoId}`, { _csrf: csrfTokenOf(page) });
   t.equal(missing.status, 400, 'no place at all: 400');
   t.match(missing.text, /That is not a place in this video\. Reload the video’s page/, 'saying what to do');
-  const notAVideo = await browser.post('/playback/not-a-video', { _csrf: csrfTokenOf(page), positionSeconds: '1', durationSeconds: '10' });
+  const notAVideo = await browser.post('/playback/not-a-video', {
+    _csrf: csrfTokenOf(page),
+    positionSeconds: '1',
+    durationSeconds: '10',
+  });
   t.equal(notAVideo.status, 400, 'an id that is not a video id: 400');
-  t.equal((await report(browser, videoId, '604.9')).status, 204, 'a position a moment past the end is a player’s rounding: taken');
+  t.equal(
+    (await report(browser, videoId, '604.9')).status,
+    204,
+    'a position a moment past the end is a player’s rounding: taken',
+  );
 
   const draft = await catalogVideo(system.db, { visibility: 'draft' });
   const deleted = await catalogVideo(system.db, { status: 'deleted' });
@@ -163,10 +217,18 @@ test('playback: bad input is a 400 and writes nothing; a draft, deleted, taken-d
     [takenDown, 'a taken-down one'],
     [randomUUID(), 'an unknown one'],
   ] as const) {
-    const answer = await browser.post(`/playback/${id}`, { _csrf: csrfTokenOf(page), positionSeconds: '10', durationSeconds: '600' });
+    const answer = await browser.post(`/playback/${id}`, {
+      _csrf: csrfTokenOf(page),
+      positionSeconds: '10',
+      durationSeconds: '600',
+    });
     t.equal(answer.status, 404, `${what}: 404`);
   }
-  t.equal((await report(browser, unlisted, 10)).status, 204, 'an unlisted video (anyone with its link watches it) is remembered');
+  t.equal(
+    (await report(browser, unlisted, 10)).status,
+    204,
+    'an unlisted video (anyone with its link watches it) is remembered',
+  );
   t.equal((await reportsOf(system, account.userId)).length, 2, 'only the two good reports were written');
 });
 
@@ -201,7 +263,11 @@ test('playback: the watch page offers to resume past the first seconds and befor
     t.equal((await report(browser, videoId, position, duration)).status, 204);
     await positionApplied(system, account.userId, videoId, position);
     const page = await browser.get(`/videos/${videoId}`);
-    t.equal(/Resume at/.test(page.text), offered, `${what} (${position} s of ${duration}): ${offered ? 'offered' : 'not offered'}`);
+    t.equal(
+      /Resume at/.test(page.text),
+      offered,
+      `${what} (${position} s of ${duration}): ${offered ? 'offered' : 'not offered'}`,
+    );
   }
 });
 
@@ -230,13 +296,20 @@ test('playback: the home page lists a viewer’s unfinished videos they can stil
   const home = await browser.get('/');
   const section = /<section[^>]*continue-watching[\s\S]*?<\/section>/.exec(home.text)?.[0] ?? '';
   t.match(section, /<h2[^>]*>Continue watching<\/h2>/, 'a Continue watching section');
-  t.ok(home.text.indexOf('Continue watching') < home.text.indexOf('Newest videos'), 'at the top, above the newest videos');
+  t.ok(
+    home.text.indexOf('Continue watching') < home.text.indexOf('Newest videos'),
+    'at the top, above the newest videos',
+  );
   const listed = [...section.matchAll(/href="\/videos\/([0-9a-f-]{36})"/g)].map((match) => match[1]);
   t.deepEqual(listed, [newer, older], 'the unfinished ones they can still watch, latest first (unlisted too)');
   t.match(section, /3:12 of 10:00 · 7 minutes left/, 'each says how far they got and what is left, in words');
   t.match(section, /<progress[^>]*max="100"[^>]*value="32"/, 'beside a bar');
 
-  t.doesNotMatch((await request(system.app).get('/')).text, /Continue watching/, 'a visitor who is not logged in sees no such section');
+  t.doesNotMatch(
+    (await request(system.app).get('/')).text,
+    /Continue watching/,
+    'a visitor who is not logged in sees no such section',
+  );
   const other = await loggedIn(system);
   t.doesNotMatch((await other.browser.get('/')).text, /Continue watching/, 'nor does a viewer who has watched nothing');
 });
@@ -258,7 +331,11 @@ test('playback: clearing the watching history asks first, then forgets every pla
   const confirmation = await browser.get('/account/watching-history');
   t.equal(confirmation.status, 200, 'a page that asks first, for browsers without script');
   t.match(confirmation.text, /cannot be undone/, 'saying it is for good');
-  t.equal((await request(system.app).get('/account/watching-history')).status, 303, 'a visitor who is not logged in is sent to log in');
+  t.equal(
+    (await request(system.app).get('/account/watching-history')).status,
+    303,
+    'a visitor who is not logged in is sent to log in',
+  );
 
   const forged = await browser.post('/account/watching-history', {});
   t.equal(forged.status, 403, 'a post without the token is refused');
@@ -274,13 +351,20 @@ test('playback: clearing the watching history asks first, then forgets every pla
   t.match((await browser.get('/account')).text, /Your watching history is cleared/, 'which says so');
   const events = await reportsOf(system, account.userId);
   t.deepEqual(events.at(-1)?.data, { userId: account.userId }, 'PlaybackHistoryCleared, in their stream');
-  await waitUntil('the rows gone', async () => (await system.db('playback_positions').where({ user_id: account.userId })).length === 0);
+  await waitUntil(
+    'the rows gone',
+    async () => (await system.db('playback_positions').where({ user_id: account.userId })).length === 0,
+  );
   t.doesNotMatch((await browser.get(`/videos/${videoId}`)).text, /Resume at/, 'the video no longer offers to resume');
   t.doesNotMatch((await browser.get('/')).text, /Continue watching/, 'nor does the home page list it');
 
   await report(browser, videoId, 50);
   await positionApplied(system, account.userId, videoId, 50);
-  t.match((await browser.get(`/videos/${videoId}`)).text, /Resume at 0:50/, 'watching again after the clear counts again');
+  t.match(
+    (await browser.get(`/videos/${videoId}`)).text,
+    /Resume at 0:50/,
+    'watching again after the clear counts again',
+  );
 });
 
 test('playback: the history is in the viewer’s own download, and goes with their account', async (t) => {
@@ -297,18 +381,29 @@ test('playback: the history is in the viewer’s own download, and goes with the
   const accountPage = await browser.get('/account');
   const download = await browser.post('/account/data', { _csrf: csrfTokenOf(accountPage), format: 'json' });
   t.equal(download.status, 200);
-  const exported = (JSON.parse(download.text) as { messages: Array<{ type: string; data: Record<string, unknown> }> }).messages;
+  const exported = (JSON.parse(download.text) as { messages: Array<{ type: string; data: Record<string, unknown> }> })
+    .messages;
   const progress = exported.find((message) => message.type === 'PlaybackProgressed');
   t.equal(progress?.data.videoId, videoId, 'their download lists the report with its video opened');
 
   const deletePage = await browser.get('/account/delete');
-  const deleted = await browser.post('/account/delete', { _csrf: csrfTokenOf(deletePage), password, confirm: 'DELETE' });
+  const deleted = await browser.post('/account/delete', {
+    _csrf: csrfTokenOf(deletePage),
+    password,
+    confirm: 'DELETE',
+  });
   t.equal(deleted.status, 303, 'the account deleted');
-  await waitUntil('their rows gone', async () => (await system.db('playback_positions').where({ user_id: userId })).length === 0);
+  await waitUntil(
+    'their rows gone',
+    async () => (await system.db('playback_positions').where({ user_id: userId })).length === 0,
+  );
   t.pass('their positions went with the account');
   const events = await reportsOf(system, userId);
   t.equal(events.length, 1, 'the log keeps the report');
-  t.notOk(JSON.stringify(events).includes(videoId), 'which no longer says what they watched: the video was sealed with the erased key');
+  t.notOk(
+    JSON.stringify(events).includes(videoId),
+    'which no longer says what they watched: the video was sealed with the erased key',
+  );
 });
 
 test('playback: an unlisted video, never public, is listed under Continue watching through the real catalog events', async (t) => {
@@ -325,14 +420,19 @@ test('playback: an unlisted video, never public, is listed under Continue watchi
   );
   await waitUntil(
     'the unlisted video in the catalog',
-    async () => (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) !== undefined,
+    async () =>
+      (await system.db('videos').where({ video_id: video.videoId, status: 'published' }).first()) !== undefined,
   );
   t.equal((await report(browser, video.videoId, 120, 600)).status, 204, 'its place is taken');
   await positionApplied(system, account.userId, video.videoId, 120);
   t.match((await browser.get(`/videos/${video.videoId}`)).text, /Resume at 2:00/, 'its watch page offers to resume');
   const home = await browser.get('/');
   const section = /<section[^>]*continue-watching[\s\S]*?<\/section>/.exec(home.text)?.[0] ?? '';
-  t.match(section, new RegExp(`href="/videos/${video.videoId}"`), 'and the home page lists it, as it lists every unlisted one they watch');
+  t.match(
+    section,
+    new RegExp(`href="/videos/${video.videoId}"`),
+    'and the home page lists it, as it lists every unlisted one they watch',
+  );
 });
 
 test('playback: the home page and the watch page name the same second: 192.6 s is 3:12 on both', async (t) => {

@@ -11,7 +11,10 @@ const FROM_THIS_SITE = { 'Sec-Fetch-Site': 'same-origin' } as const;
 
 type Listing = { status?: string; visibility?: string; name?: string };
 
-async function catalogVideo(db: Knex, { status = 'published', visibility = 'public', name }: Listing = {}): Promise<string> {
+async function catalogVideo(
+  db: Knex,
+  { status = 'published', visibility = 'public', name }: Listing = {},
+): Promise<string> {
   const videoId = randomUUID();
   await db('videos').insert({
     video_id: videoId,
@@ -29,29 +32,43 @@ async function catalogVideo(db: Knex, { status = 'published', visibility = 'publ
 
 /** Counted viewings of the week ending today (UTC), as the popular-videos aggregator keeps them. */
 async function watchedThisWeek(db: Knex, videoId: string, views: number): Promise<void> {
-  await db('video_weekly_views').insert({ video_id: videoId, week_ending: db.raw("(now() AT TIME ZONE 'UTC')::date"), views, position: 1 });
+  await db('video_weekly_views').insert({
+    video_id: videoId,
+    week_ending: db.raw("(now() AT TIME ZONE 'UTC')::date"),
+    views,
+    position: 1,
+  });
 }
 
-const idsIn = (html: string): string[] => [...html.matchAll(/<a class="video-card__link" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
+const idsIn = (html: string): string[] =>
+  [...html.matchAll(/<a class="video-card__link" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
 /** One home section's markup, by its heading's id. */
 function section(html: string, id: string): string {
   const start = html.lastIndexOf('<section', html.indexOf(`aria-labelledby="${id}"`));
   return html.slice(start, html.indexOf('</section>', start));
 }
-const nextHrefOf = (html: string): string | undefined => /<a class="button" href="(\/popular\?after=[^"]+)" rel="next"/.exec(html)?.[1];
+const nextHrefOf = (html: string): string | undefined =>
+  /<a class="button" href="(\/popular\?after=[^"]+)" rel="next"/.exec(html)?.[1];
 
 test('popular: nothing watched this week: the home section says so and points to Newest; so does /popular', async (t) => {
   const system = await createTestSystem({ pageCacheMs: 0 });
   closeAtEnd(t, () => system.stop());
   const videoId = await catalogVideo(system.db);
   // Watched eight days ago: in the weeks that ended up to two days ago.
-  await system
-    .db('video_weekly_views')
-    .insert({ video_id: videoId, week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date - 2"), views: 5, position: 1 });
+  await system.db('video_weekly_views').insert({
+    video_id: videoId,
+    week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date - 2"),
+    views: 5,
+    position: 1,
+  });
   const home = await request(system.app).get('/').expect(200);
   const popular = section(home.text, 'popular-title');
   t.match(popular, /Most watched this week/, 'the section is there');
-  t.match(popular, /Nobody has watched a video in the last seven days yet/, 'and says nobody has watched anything this week');
+  t.match(
+    popular,
+    /Nobody has watched a video in the last seven days yet/,
+    'and says nobody has watched anything this week',
+  );
   t.match(popular, /href="\/newest"/, 'pointing to the newest videos');
   t.deepEqual(idsIn(popular), [], 'no card in it');
   t.deepEqual(idsIn(section(home.text, 'newest-title')), [videoId], 'the video is under Newest');
@@ -81,13 +98,21 @@ test('popular: the home page ranks the week’s most watched above Newest, with 
   const order = ranked.map(([id]) => id);
 
   const home = await request(system.app).get('/').expect(200);
-  t.ok(home.text.indexOf('Most watched this week') < home.text.indexOf('Newest videos'), 'Most watched this week comes before Newest');
+  t.ok(
+    home.text.indexOf('Most watched this week') < home.text.indexOf('Newest videos'),
+    'Most watched this week comes before Newest',
+  );
   const popular = section(home.text, 'popular-title');
   t.deepEqual(idsIn(popular), order.slice(0, 8), 'the top eight, most watched first');
   t.match(popular, /1,234 views this week/, 'each with its views in the week');
   t.match(popular, /Top &lt;i&gt;one&lt;\/i&gt;/, 'names escaped');
   t.match(popular, /href="\/popular"/, 'and a link to the whole ranking');
-  for (const videoId of hidden) t.doesNotMatch(home.text, new RegExp(videoId), `a hidden video (${hidden.indexOf(videoId)}) is not on the home page`);
+  for (const videoId of hidden)
+    t.doesNotMatch(
+      home.text,
+      new RegExp(videoId),
+      `a hidden video (${hidden.indexOf(videoId)}) is not on the home page`,
+    );
 
   const seen: string[] = [];
   let next: string | undefined = '/popular';
@@ -104,7 +129,8 @@ test('popular: the home page ranks the week’s most watched above Newest, with 
   t.deepEqual(seen, order, 'every ranked video once, in order');
   t.match(last, /1 view this week/, '"1 view" for one');
   t.match(last, /href="\/popular"[^>]*>← The week/, 'a later page links back to the top');
-  for (const videoId of hidden) t.notOk(seen.includes(videoId), `a hidden video (${hidden.indexOf(videoId)}) is on no page`);
+  for (const videoId of hidden)
+    t.notOk(seen.includes(videoId), `a hidden video (${hidden.indexOf(videoId)}) is on no page`);
 
   for (const after of [
     'garbage',

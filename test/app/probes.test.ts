@@ -55,7 +55,10 @@ test('/ready: names the failing check and never why', async (t) => {
   });
   const response = await request(down).get('/ready');
   t.equal(response.status, 503);
-  t.deepEqual(response.body, { status: 'not ready', checks: { appDatabase: 'unreachable', migrations: 'unknown', messageStore: 'unreachable' } });
+  t.deepEqual(response.body, {
+    status: 'not ready',
+    checks: { appDatabase: 'unreachable', migrations: 'unknown', messageStore: 'unreachable' },
+  });
   t.doesNotMatch(response.text, /password|10\.0\.0\.5|message_store_version|1\.3\.0/, 'no error messages or versions');
 
   const pending = await request(site({ checks: { pendingMigrations: async () => 1 } })).get('/ready');
@@ -137,7 +140,11 @@ test('/status: subscriber detail for operators, guarded by STATUS_TOKEN', async 
     t.match(String(none.headers['www-authenticate']), /^Bearer/);
     t.doesNotMatch(none.text, /aggregators:x/);
     for (const wrong of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN, 'Bearer ']) {
-      t.equal((await request(guarded).get('/status').set('Authorization', wrong)).status, 401, `${JSON.stringify(wrong)} is refused`);
+      t.equal(
+        (await request(guarded).get('/status').set('Authorization', wrong)).status,
+        401,
+        `${JSON.stringify(wrong)} is refused`,
+      );
     }
     const right = await request(guarded).get('/status').set('Authorization', `Bearer ${TOKEN}`);
     t.equal(right.status, 200, 'the right bearer token is let in');

@@ -32,9 +32,16 @@ async function seedVideo(db: Knex, ownerId: string, name: string, publishedAt: s
 async function registered(system: System, email: string, displayName: string, handle: string) {
   const agent = request.agent(system.app);
   const { userId, response } = await postRegistration(agent, email, PASSWORD, { displayName, handle });
-  if (response.status !== 303) throw new Error(`registration answered ${response.status}: ${response.text.slice(0, 300)}`);
-  await waitUntil(`${handle} to have a profile`, async () => (await system.db('user_profiles').where({ user_id: userId }).first()) ?? undefined);
-  await waitUntil(`${email} to be able to log in`, async () => (await system.db('user_credentials').where({ user_id: userId }).first()) ?? undefined);
+  if (response.status !== 303)
+    throw new Error(`registration answered ${response.status}: ${response.text.slice(0, 300)}`);
+  await waitUntil(
+    `${handle} to have a profile`,
+    async () => (await system.db('user_profiles').where({ user_id: userId }).first()) ?? undefined,
+  );
+  await waitUntil(
+    `${email} to be able to log in`,
+    async () => (await system.db('user_credentials').where({ user_id: userId }).first()) ?? undefined,
+  );
   return { userId, agent };
 }
 
@@ -56,12 +63,23 @@ scopedTest(
     const page = await request(system.app).get('/@ada').expect(200);
     t.match(page.text, /<bdi>Ada Lovelace<\/bdi>/, 'the display name');
     t.match(page.text, /@ada/, 'the handle, lower-cased');
-    t.ok(page.text.indexOf(newer) < page.text.indexOf(older) && page.text.indexOf(older) > 0, 'their videos, newest first');
+    t.ok(
+      page.text.indexOf(newer) < page.text.indexOf(older) && page.text.indexOf(older) > 0,
+      'their videos, newest first',
+    );
     t.equal((await request(system.app).get('/@ADA')).status, 200, 'the handle is found whatever its case');
     const home = await request(system.app).get('/').expect(200);
-    t.match(home.text, /<a class="person" href="\/@ada"><bdi>Ada Lovelace<\/bdi><\/a>/, 'the catalog card names the creator, linked to their page');
+    t.match(
+      home.text,
+      /<a class="person" href="\/@ada"><bdi>Ada Lovelace<\/bdi><\/a>/,
+      'the catalog card names the creator, linked to their page',
+    );
     const watch = await request(system.app).get(`/videos/${newer}`).expect(200);
-    t.match(watch.text, /by <strong><a class="person" href="\/@ada"><bdi>Ada Lovelace<\/bdi><\/a><\/strong>/, 'so does the watch page');
+    t.match(
+      watch.text,
+      /by <strong><a class="person" href="\/@ada"><bdi>Ada Lovelace<\/bdi><\/a><\/strong>/,
+      'so does the watch page',
+    );
 
     t.equal((await logIn(ada.agent, 'ada@example.com', PASSWORD)).status, 303, 'logged in');
     const portal = await ada.agent.get('/creators-portal').expect(200);
@@ -87,9 +105,14 @@ scopedTest(
     t.match(outcome, /Saved\./, 'saved');
     await waitUntil(
       'the profile row to follow',
-      async () => (await system.db('user_profiles').where({ handle: 'ada-king', display_name: 'Ada King' }).first()) ?? undefined,
+      async () =>
+        (await system.db('user_profiles').where({ handle: 'ada-king', display_name: 'Ada King' }).first()) ?? undefined,
     );
-    t.match((await request(system.app).get('/@ada-king').expect(200)).text, /<bdi>Ada King<\/bdi>/, 'the new page, the trimmed name');
+    t.match(
+      (await request(system.app).get('/@ada-king').expect(200)).text,
+      /<bdi>Ada King<\/bdi>/,
+      'the new page, the trimmed name',
+    );
     const gone = await request(system.app).get('/@ada');
     t.equal(gone.status, 404, 'the old handle leads nowhere');
     t.match(gone.text, /Nobody on this site has the handle @ada/, 'says so');
@@ -103,7 +126,11 @@ scopedTest(
     t.equal(again.headers.location, posted.headers.location, 'the same form posted twice asks once');
 
     const grace = await registered(system, 'grace@example.com', 'Grace', 'ada');
-    t.equal((await system.db('user_profiles').where({ handle: 'ada' }).first())?.user_id, grace.userId, 'someone else registers with the old handle');
+    t.equal(
+      (await system.db('user_profiles').where({ handle: 'ada' }).first())?.user_id,
+      grace.userId,
+      'someone else registers with the old handle',
+    );
   },
 );
 
@@ -142,7 +169,8 @@ scopedTest(
       t.match(answer.text, words, `${name}: says what is wrong`);
     }
     t.equal(
-      (await system.messageStore.readCategory('identity:command')).filter((message) => message.type === 'ChangeProfile').length,
+      (await system.messageStore.readCategory('identity:command')).filter((message) => message.type === 'ChangeProfile')
+        .length,
       0,
       'no command written for any of them',
     );
@@ -158,23 +186,30 @@ scopedTest(
   },
 );
 
-scopedTest('profiles: the registration form refuses a bad name or handle (400, what was typed kept) and a handle someone has', async (t, scope) => {
-  const system = scope.add(await createTestSystem(), (s) => s.stop());
-  system.start();
-  await registered(system, 'first@example.com', 'First', 'first');
-  for (const [name, fields, words] of [
-    ['no display name', { displayName: '', handle: 'okay' }, /Enter the name/],
-    ['a display name with a zero-width space', { displayName: 'Ad\u200Ba', handle: 'okay' }, /invisible characters/],
-    ['a handle with an accent', { displayName: 'Ada', handle: 'adé' }, /3 to 30 characters/],
-    ['a taken handle', { displayName: 'Ada', handle: 'FIRST' }, /That handle is taken/],
-  ] as const) {
-    const agent = request.agent(system.app);
-    const { response } = await postRegistration(agent, `${randomUUID().slice(0, 8)}@example.com`, PASSWORD, fields);
-    t.equal(response.status, 400, `${name} → 400`);
-    t.match(response.text, words, `${name}: says what is wrong`);
-    if (fields.displayName) t.ok(response.text.includes(`value="${fields.displayName.replace('\u200B', '\u200B')}"`), `${name}: the name typed is kept`);
-  }
-});
+scopedTest(
+  'profiles: the registration form refuses a bad name or handle (400, what was typed kept) and a handle someone has',
+  async (t, scope) => {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    system.start();
+    await registered(system, 'first@example.com', 'First', 'first');
+    for (const [name, fields, words] of [
+      ['no display name', { displayName: '', handle: 'okay' }, /Enter the name/],
+      ['a display name with a zero-width space', { displayName: 'Ad\u200Ba', handle: 'okay' }, /invisible characters/],
+      ['a handle with an accent', { displayName: 'Ada', handle: 'adé' }, /3 to 30 characters/],
+      ['a taken handle', { displayName: 'Ada', handle: 'FIRST' }, /That handle is taken/],
+    ] as const) {
+      const agent = request.agent(system.app);
+      const { response } = await postRegistration(agent, `${randomUUID().slice(0, 8)}@example.com`, PASSWORD, fields);
+      t.equal(response.status, 400, `${name} → 400`);
+      t.match(response.text, words, `${name}: says what is wrong`);
+      if (fields.displayName)
+        t.ok(
+          response.text.includes(`value="${fields.displayName.replace('\u200B', '\u200B')}"`),
+          `${name}: the name typed is kept`,
+        );
+    }
+  },
+);
 
 scopedTest(
   'profiles: a name with HTML, a right-to-left override and zero-width characters is shown as text, inside <bdi>, on every page that names it',
@@ -188,13 +223,28 @@ scopedTest(
     const videoId = await seedVideo(system.db, ownerId, 'A video', '2026-01-01 10:00:00+00');
     // The admin pages name the user too.
     const admin = await seedAccount(system.db, { roles: ['admin'] });
-    await system.db('admin_users').insert({ user_id: ownerId, email: 'mallory@example.com', registered_at: new Date() });
     await system
-      .db('admin_user_videos')
-      .insert({ video_id: videoId, user_id: ownerId, name: 'A video', status: 'published', accepted_at: new Date(), global_position: 1, last_position: 1 });
+      .db('admin_users')
+      .insert({ user_id: ownerId, email: 'mallory@example.com', registered_at: new Date() });
+    await system.db('admin_user_videos').insert({
+      video_id: videoId,
+      user_id: ownerId,
+      name: 'A video',
+      status: 'published',
+      accepted_at: new Date(),
+      global_position: 1,
+      last_position: 1,
+    });
     const adminAgent = request.agent(system.app);
     await logIn(adminAgent, admin.email, admin.password);
-    for (const path of ['/', `/videos/${videoId}`, '/@mallory', `/admin/users/${ownerId}`, '/admin/users', `/admin/videos/${videoId}`]) {
+    for (const path of [
+      '/',
+      `/videos/${videoId}`,
+      '/@mallory',
+      `/admin/users/${ownerId}`,
+      '/admin/users',
+      `/admin/videos/${videoId}`,
+    ]) {
       const page = await (path.startsWith('/admin') ? adminAgent : request(system.app)).get(path).expect(200);
       t.notOk(page.text.includes('<script>alert(1)'), `${path}: no script element from the name`);
       t.notOk(page.text.includes('<img src=x'), `${path}: no element at all`);
@@ -220,14 +270,24 @@ scopedTest(
       by: randomUUID(),
       traceId: randomUUID(),
     });
-    await waitUntil('the profile row to go', async () => ((await system.db('user_profiles').where({ user_id: erin.userId }).first()) ? undefined : true));
+    await waitUntil('the profile row to go', async () =>
+      (await system.db('user_profiles').where({ user_id: erin.userId }).first()) ? undefined : true,
+    );
     t.equal((await request(system.app).get('/@erin')).status, 404, 'their page is a 404');
     const watch = (await request(system.app).get(`/videos/${videoId}`).expect(200)).text;
     t.match(watch, /<bdi class="person">\[erased\]<\/bdi>/, 'their video names them [erased], unlinked');
     t.doesNotMatch(watch, /creator-[0-9a-f]{6}/, 'not by the pseudonym of their id');
     const next = await registered(system, 'next@example.com', 'Next Person', 'erin');
-    t.equal((await system.db('user_profiles').where({ handle: 'erin' }).first())?.user_id, next.userId, 'the handle registered again by someone else');
-    t.match((await request(system.app).get('/@erin').expect(200)).text, /<bdi>Next Person<\/bdi>/, 'whose page it is now');
+    t.equal(
+      (await system.db('user_profiles').where({ handle: 'erin' }).first())?.user_id,
+      next.userId,
+      'the handle registered again by someone else',
+    );
+    t.match(
+      (await request(system.app).get('/@erin').expect(200)).text,
+      /<bdi>Next Person<\/bdi>/,
+      'whose page it is now',
+    );
   },
 );
 
@@ -236,8 +296,14 @@ scopedTest(
   async (t, scope) => {
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     // Not started yet: the form's quick check finds no profile for either, and identity decides.
-    const first = await postRegistration(request.agent(system.app), 'one@example.com', PASSWORD, { displayName: 'One', handle: 'same-handle' });
-    const second = await postRegistration(request.agent(system.app), 'two@example.com', PASSWORD, { displayName: 'Two', handle: 'same-handle' });
+    const first = await postRegistration(request.agent(system.app), 'one@example.com', PASSWORD, {
+      displayName: 'One',
+      handle: 'same-handle',
+    });
+    const second = await postRegistration(request.agent(system.app), 'two@example.com', PASSWORD, {
+      displayName: 'Two',
+      handle: 'same-handle',
+    });
     t.deepEqual([first.response.status, second.response.status], [303, 303], 'both forms accepted');
     system.start();
     const decided = async (userId: string) =>
@@ -251,7 +317,9 @@ scopedTest(
     t.match(refused, /Register with another handle/, 'and offered another try');
     t.doesNotMatch(refused, /handle already taken/, 'in words, not the reason code');
     const secondAddress = await waitUntil('the second address to be given back', async () => {
-      const reservation = (await system.messageStore.readCategory('identityEmail')).filter((message) => message.type === 'EmailReleased');
+      const reservation = (await system.messageStore.readCategory('identityEmail')).filter(
+        (message) => message.type === 'EmailReleased',
+      );
       return reservation.length > 0 ? reservation : undefined;
     });
     t.equal(secondAddress.length, 1, 'the refused registration’s address is released');

@@ -62,14 +62,29 @@ test('record a viewing: back to the page the form was on, never to another site'
   const agent = request.agent(system.app);
   const videoId = await catalogVideo(system.db);
   const page = await request(system.app).get(`/videos/${videoId}?from=test`).expect(200);
-  t.match(page.text, new RegExp(`name="returnTo" value="/videos/${videoId}\\?from=test"`), 'the form says which page it is on');
-  const post = (fields: Record<string, string>) => agent.post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send(fields);
+  t.match(
+    page.text,
+    new RegExp(`name="returnTo" value="/videos/${videoId}\\?from=test"`),
+    'the form says which page it is on',
+  );
+  const post = (fields: Record<string, string>) =>
+    agent.post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send(fields);
 
   const back = await post({ returnTo: '/?from=test' });
   t.equal(back.status, 303);
   t.equal(back.headers.location, '/?from=test', 'a local path is where the browser goes back to');
 
-  const hostile = ['//evil.example', 'https://evil.example', '/\\evil', '/\\evil.example/x', 'javascript:alert(1)', '/\t/evil.example', ' /x', 'evil', ''];
+  const hostile = [
+    '//evil.example',
+    'https://evil.example',
+    '/\\evil',
+    '/\\evil.example/x',
+    'javascript:alert(1)',
+    '/\t/evil.example',
+    ' /x',
+    'evil',
+    '',
+  ];
   for (const returnTo of hostile) {
     const response = await post({ returnTo });
     t.equal(response.headers.location, '/', `returnTo ${JSON.stringify(returnTo)} goes home`);
@@ -87,15 +102,23 @@ test('record a viewing: bad input gets a clear 4xx page and writes nothing', asy
 
   const notUuid = await post('/record-viewing/not-a-video').send({});
   t.equal(notUuid.status, 400, 'a video id that is not a UUID is a 400');
-  t.match(notUuid.text, /That link does not name a video\. Go back to the video’s page/, 'with a page that says why and what to do');
+  t.match(
+    notUuid.text,
+    /That link does not name a video\. Go back to the video’s page/,
+    'with a page that says why and what to do',
+  );
 
   const injection = await post(`/record-viewing/${encodeURIComponent("1' OR '1'='1")}`).send({});
   t.equal(injection.status, 400, 'hostile ids are just bad ids');
 
-  const crossSite = await request(system.app).post(`/record-viewing/${randomUUID()}`).set('Sec-Fetch-Site', 'cross-site');
+  const crossSite = await request(system.app)
+    .post(`/record-viewing/${randomUUID()}`)
+    .set('Sec-Fetch-Site', 'cross-site');
   t.equal(crossSite.status, 403, 'a form posted from another site is refused');
   t.match(crossSite.text, /expired or did not come from this site/);
-  const otherOrigin = await request(system.app).post(`/record-viewing/${randomUUID()}`).set('Origin', 'https://evil.example');
+  const otherOrigin = await request(system.app)
+    .post(`/record-viewing/${randomUUID()}`)
+    .set('Origin', 'https://evil.example');
   t.equal(otherOrigin.status, 403, 'so is one whose Origin is another site');
   const unknown = await request(system.app).post(`/record-viewing/${randomUUID()}`);
   t.equal(unknown.status, 403, 'and one that says nothing of where it came from');
@@ -107,7 +130,11 @@ test('record a viewing: bad input gets a clear 4xx page and writes nothing', asy
 
   const videoId = await catalogVideo(system.db);
   await post(`/record-viewing/${videoId.toUpperCase()}`).send({}).expect(303);
-  t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 1, 'an upper-case UUID is one video, stored lower-case');
+  t.equal(
+    (await system.messageStore.readStream(`viewing-${videoId}`)).length,
+    1,
+    'an upper-case UUID is one video, stored lower-case',
+  );
 });
 
 test('site: 404 page, security headers and health', async (t) => {
@@ -131,11 +158,15 @@ test('site: 404 page, security headers and health', async (t) => {
 test('record a viewing: a video that is not published is refused with a 404 page, and nothing is written', async (t) => {
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
-  const post = (videoId: string) => request(system.app).post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send({});
+  const post = (videoId: string) =>
+    request(system.app).post(`/record-viewing/${videoId}`).set(FROM_THIS_SITE).type('form').send({});
   const cases = [
     ['a video id nobody has used', randomUUID()],
     ['a video taken down', await catalogVideo(system.db, { status: 'unpublished' })],
-    ['a draft (seen by its creator alone, it has no viewers to count)', await catalogVideo(system.db, { visibility: 'draft' })],
+    [
+      'a draft (seen by its creator alone, it has no viewers to count)',
+      await catalogVideo(system.db, { visibility: 'draft' }),
+    ],
     ['a deleted video', await catalogVideo(system.db, { status: 'deleted' })],
   ] as const;
   for (const [what, videoId] of cases) {
@@ -155,8 +186,10 @@ test('record a viewing: one address gets a limited number per window (429 with R
   });
   closeAtEnd(t, () => system.stop());
   const videoId = await catalogVideo(system.db);
-  const post = (address: string) => request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({});
-  for (let n = 0; n < 3; n += 1) t.equal((await post('198.18.0.1')).status, 303, `viewing ${n + 1} of 3 from one address is taken`);
+  const post = (address: string) =>
+    request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({});
+  for (let n = 0; n < 3; n += 1)
+    t.equal((await post('198.18.0.1')).status, 303, `viewing ${n + 1} of 3 from one address is taken`);
   const refused = await post('198.18.0.1');
   t.equal(refused.status, 429, 'the fourth within the window is refused');
   const retryAfter = Number(refused.headers['retry-after']);
@@ -166,7 +199,8 @@ test('record a viewing: one address gets a limited number per window (429 with R
   t.equal((await system.messageStore.readStream(`viewing-${videoId}`)).length, 3, 'and nothing written for it');
   t.equal((await post('198.18.0.2')).status, 303, 'another address still records');
   t.equal(
-    (await request(system.app).post(`/record-viewing/${randomUUID()}`).set(from('198.18.0.1')).type('form').send({})).status,
+    (await request(system.app).post(`/record-viewing/${randomUUID()}`).set(from('198.18.0.1')).type('form').send({}))
+      .status,
     429,
     'refusals of unknown videos count too: probing ids costs the same',
   );
@@ -176,7 +210,11 @@ test('record a viewing: the event names the visitor by a keyed hash of their add
   const system = await createTestSystem(BEHIND_PROXY);
   closeAtEnd(t, () => system.stop());
   const videoId = await catalogVideo(system.db);
-  const keyOf = async (agent: ReturnType<typeof request.agent> | ReturnType<typeof request>, address: string, fields: Record<string, string> = {}) => {
+  const keyOf = async (
+    agent: ReturnType<typeof request.agent> | ReturnType<typeof request>,
+    address: string,
+    fields: Record<string, string> = {},
+  ) => {
     await agent.post(`/record-viewing/${videoId}`).set(from(address)).type('form').send(fields).expect(303);
     const viewings = await system.messageStore.readStream(`viewing-${videoId}`);
     return viewings.at(-1)!;
@@ -188,7 +226,10 @@ test('record a viewing: the event names the visitor by a keyed hash of their add
   t.equal(keyIn(first), keyIn(again), 'the same address is the same visitor');
   t.notEqual(keyIn(first), keyIn(other), 'another address is another visitor');
   t.doesNotMatch(JSON.stringify([first, again, other]), /198\.18\.0\.[78]/, 'the address is nowhere in the events');
-  const [v6, v6Neighbour] = [await keyOf(request(system.app), '2001:db8:0:1::17'), await keyOf(request(system.app), '2001:db8:0:1:aaaa::2')];
+  const [v6, v6Neighbour] = [
+    await keyOf(request(system.app), '2001:db8:0:1::17'),
+    await keyOf(request(system.app), '2001:db8:0:1:aaaa::2'),
+  ];
   t.equal(keyIn(v6), keyIn(v6Neighbour), 'an IPv6 /64 is one visitor, as one subscriber picks addresses from it');
 
   const account = await seedAccount(system.db);
@@ -197,7 +238,11 @@ test('record a viewing: the event names the visitor by a keyed hash of their add
   const _csrf = csrfTokenOf(await laptop.get('/').expect(200));
   const atHome = await keyOf(laptop, '198.18.0.7', { _csrf });
   const elsewhere = await keyOf(laptop, '198.18.0.9', { _csrf });
-  t.equal((atHome.data as { userId: string }).userId, account.userId, 'a logged-in viewer is named by their user id, as before');
+  t.equal(
+    (atHome.data as { userId: string }).userId,
+    account.userId,
+    'a logged-in viewer is named by their user id, as before',
+  );
   t.equal(keyIn(atHome), keyIn(elsewhere), 'and known by their account, wherever they are');
   t.notEqual(keyIn(atHome), keyIn(first), 'which is not their address');
 });
@@ -207,7 +252,8 @@ test('record a viewing: the counts take one viewing per visitor per video per wi
   closeAtEnd(t, () => system.stop());
   system.start();
   const videoId = await catalogVideo(system.db);
-  const post = (address: string) => request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({}).expect(303);
+  const post = (address: string) =>
+    request(system.app).post(`/record-viewing/${videoId}`).set(from(address)).type('form').send({}).expect(303);
   await post('198.18.0.1');
   await post('198.18.0.1');
   await post('198.18.0.2');
@@ -244,10 +290,18 @@ test('record a viewing: a logged-in viewer is one visitor however many times the
   await waitUntil('the counts to take in every viewing', () =>
     viewingsApplied(system.db, system.messageStorePool, [HOME_PAGE_SUBSCRIBER_ID, VIDEOS_SUBSCRIBER_IDS.views]),
   );
-  const keys = new Set((await system.messageStore.readStream(`viewing-${videoId}`)).map((viewing) => (viewing.data as { visitorKey: string }).visitorKey));
+  const keys = new Set(
+    (await system.messageStore.readStream(`viewing-${videoId}`)).map(
+      (viewing) => (viewing.data as { visitorKey: string }).visitorKey,
+    ),
+  );
   t.equal(keys.size, 1, 'three viewings in three sessions name one visitor');
   t.equal(await videosWatched(system.db), 1, 'and the home page counts one');
-  t.deepEqual((await request(system.app).get(`/videos/${videoId}/views`).expect(200)).body, { views: 1 }, "as does the video's own count");
+  t.deepEqual(
+    (await request(system.app).get(`/videos/${videoId}/views`).expect(200)).body,
+    { views: 1 },
+    "as does the video's own count",
+  );
 });
 
 test('record a viewing: a video seen published is not looked up again for a second; one not yet published is looked up every time', async (t) => {
@@ -259,12 +313,20 @@ test('record a viewing: a video seen published is not looked up again for a seco
   t.equal(await queries.isPublished(videoId), true, 'published');
   await system.db('videos').where({ video_id: videoId }).update({ status: 'unpublished' });
   now += 999;
-  t.equal(await queries.isPublished(videoId), true, 'taken down, but within the second it was seen published: still taken (no read)');
+  t.equal(
+    await queries.isPublished(videoId),
+    true,
+    'taken down, but within the second it was seen published: still taken (no read)',
+  );
   now += 1;
   t.equal(await queries.isPublished(videoId), false, 'a second on: read again, and refused');
 
   const later = randomUUID();
   t.equal(await queries.isPublished(later), false, 'not in the catalog yet');
   await catalogVideo(system.db, { videoId: later });
-  t.equal(await queries.isPublished(later), true, 'published a moment later: taken at once, a refusal is never remembered');
+  t.equal(
+    await queries.isPublished(later),
+    true,
+    'published a moment later: taken at once, a refusal is never remembered',
+  );
 });

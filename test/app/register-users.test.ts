@@ -18,7 +18,11 @@ test('register: the form carries a CSRF token and a user id made on the server',
   const page = await agent.get('/register').expect(200);
   t.ok(csrfTokenOf(page), 'a CSRF token');
   t.match(hiddenUserId(page.text), UUID, 'a user id (a UUID)');
-  t.doesNotMatch(page.text, /site-nav__user|Log out/, "the form's user id does not make the header think someone is logged in");
+  t.doesNotMatch(
+    page.text,
+    /site-nav__user|Log out/,
+    "the form's user id does not make the header think someone is logged in",
+  );
   t.match(page.text, /href="\/auth\/log-in/, 'the header offers to log in');
   t.notEqual(hiddenUserId((await agent.get('/register')).text), hiddenUserId(page.text), 'a new one for each form');
 });
@@ -34,7 +38,14 @@ test('register: a valid form writes one Register command (a bcrypt hash, never t
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(page), userId, email: '  New.User@Example.COM ', password, passwordAgain: password, ...profileFields() });
+    .send({
+      _csrf: csrfTokenOf(page),
+      userId,
+      email: '  New.User@Example.COM ',
+      password,
+      passwordAgain: password,
+      ...profileFields(),
+    });
   t.equal(answer.status, 303);
   t.equal(answer.headers.location, `/register/${userId}`);
 
@@ -46,7 +57,11 @@ test('register: a valid form writes one Register command (a bcrypt hash, never t
   t.ok(isSealed(data.email) && isSealed(data.passwordHash), "email and hash sealed with the user's key");
   const personalData = createPersonalData(system.db);
   t.equal(await personalData.open(userId, data.email), 'new.user@example.com', 'the email trimmed and lower-cased');
-  t.match((await personalData.open(userId, data.passwordHash)) ?? '', /^\$2b\$04\$/, 'a bcrypt hash at the configured cost');
+  t.match(
+    (await personalData.open(userId, data.passwordHash)) ?? '',
+    /^\$2b\$04\$/,
+    'a bcrypt hash at the configured cost',
+  );
   t.notOk(JSON.stringify(commands[0]).includes(password), 'the password itself is nowhere in the message');
   t.equal(commands[0]?.metadata.userId, userId, 'metadata: userId');
   t.ok(commands[0]?.metadata.traceId, 'metadata: traceId');
@@ -80,9 +95,21 @@ test('register: each broken rule gets a 400 with its message, the email kept, th
       /That password is too long: a password holds up to 72 plain letters, digits and punctuation marks \(an accented letter counts as two, an emoji as four\)\. Choose a shorter one\./,
     ],
     ['a password with a tab', { password: 'long\tenough 1', passwordAgain: 'long\tenough 1' }, /control characters/],
-    ['a password with a line break', { password: 'long enough\n1', passwordAgain: 'long enough\n1' }, /control characters/],
-    ['a password with a NUL', { password: 'long enough\u00001', passwordAgain: 'long enough\u00001' }, /control characters/],
-    ['a password with a C1 control', { password: 'long enough\u00851', passwordAgain: 'long enough\u00851' }, /control characters/],
+    [
+      'a password with a line break',
+      { password: 'long enough\n1', passwordAgain: 'long enough\n1' },
+      /control characters/,
+    ],
+    [
+      'a password with a NUL',
+      { password: 'long enough\u00001', passwordAgain: 'long enough\u00001' },
+      /control characters/,
+    ],
+    [
+      'a password with a C1 control',
+      { password: 'long enough\u00851', passwordAgain: 'long enough\u00851' },
+      /control characters/,
+    ],
     ['passwords that differ', { passwordAgain: 'something else' }, /not the same/],
     ['a user id that is not a UUID', { userId: 'user-1; DROP TABLE' }, /form was damaged/],
   ];
@@ -124,15 +151,28 @@ test('register: an email already in the credentials projection is refused at onc
   const logIn = /<a href="(\/auth\/log-in\?email=[^"]+)">Log in instead<\/a>/.exec(answer.text);
   t.ok(logIn, '"Log in instead" is a link to the log-in page');
   const logInPage = await agent.get(logIn![1]!.replaceAll('&amp;', '&')).expect(200);
-  t.match(logInPage.text, new RegExp(`name="email" value="${existing.email.toLowerCase().replaceAll('.', '\\.')}"`), 'with the address already typed in');
+  t.match(
+    logInPage.text,
+    new RegExp(`name="email" value="${existing.email.toLowerCase().replaceAll('.', '\\.')}"`),
+    'with the address already typed in',
+  );
   t.equal((await system.messageStore.readCategory('identity:command')).length, 0, 'nothing written');
 });
 
 test('register: no CSRF token, or a post from another site → 403 and nothing written', async (t) => {
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
-  const fields = { userId: randomUUID(), email: 'someone@example.com', password: 'long enough 1', passwordAgain: 'long enough 1' };
-  t.equal((await request(system.app).post('/register').set(FROM_THIS_SITE).type('form').send(fields)).status, 403, 'no token → 403');
+  const fields = {
+    userId: randomUUID(),
+    email: 'someone@example.com',
+    password: 'long enough 1',
+    passwordAgain: 'long enough 1',
+  };
+  t.equal(
+    (await request(system.app).post('/register').set(FROM_THIS_SITE).type('form').send(fields)).status,
+    403,
+    'no token → 403',
+  );
   const agent = request.agent(system.app);
   const page = await agent.get('/register');
   t.equal(
@@ -177,7 +217,10 @@ test('register: refused politely while logged in', async (t) => {
 
 test('register: registrations per address are limited (429 with Retry-After)', async (t) => {
   const system = await createTestSystem({
-    rateLimits: { registrationsPerAddress: { points: 2, windowSeconds: 3600 }, videoEditsPerCreator: { points: 1_000, windowSeconds: 60 } },
+    rateLimits: {
+      registrationsPerAddress: { points: 2, windowSeconds: 3600 },
+      videoEditsPerCreator: { points: 1_000, windowSeconds: 60 },
+    },
   });
   closeAtEnd(t, () => system.stop());
   const statuses: number[] = [];
@@ -212,10 +255,21 @@ test('register: the status page follows the identity stream; unknown ids are 404
   t.equal((await agent.get('/register/not-a-uuid')).status, 404, 'not an id → 404');
 
   const registered = randomUUID();
-  await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
+  await system.messageStore.write(`identity-${registered}`, {
+    id: randomUUID(),
+    type: 'Registered',
+    data: { email: 'r@example.com' },
+    metadata: {},
+  });
   const early = await agent.get(`/register/${registered}`).expect(200);
-  t.match(early.text, /http-equiv="refresh"/, 'decided, but not yet in the credentials log-in reads: still being set up');
-  await system.db('user_credentials').insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
+  t.match(
+    early.text,
+    /http-equiv="refresh"/,
+    'decided, but not yet in the credentials log-in reads: still being set up',
+  );
+  await system
+    .db('user_credentials')
+    .insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
   const done = await agent.get(`/register/${registered}`).expect(200);
   t.match(done.text, /Registered — log in/, 'once log-in would work, the page says so');
   t.doesNotMatch(done.text, /http-equiv="refresh"/, 'no more refreshing');
@@ -229,7 +283,11 @@ test('register: the status page follows the identity stream; unknown ids are 404
   });
   const refused = (await agent.get(`/register/${rejected}`).expect(200)).text;
   t.match(refused, /That email address already has an account\./, 'the reason code becomes a sentence');
-  t.match(refused, /<a class="button button--primary" href="\/auth\/log-in">Log in instead<\/a>/, 'and the next step is a link');
+  t.match(
+    refused,
+    /<a class="button button--primary" href="\/auth\/log-in">Log in instead<\/a>/,
+    'and the next step is a link',
+  );
   t.doesNotMatch(refused, /email already registered/);
 });
 
@@ -244,10 +302,22 @@ test('register: a form sent again after it was decided: the same address gets th
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(page), userId, email, password: 'long enough 1', passwordAgain: 'long enough 1', ...profileFields() });
+      .send({
+        _csrf: csrfTokenOf(page),
+        userId,
+        email,
+        password: 'long enough 1',
+        passwordAgain: 'long enough 1',
+        ...profileFields(),
+      });
   t.equal((await send('first@example.com')).status, 303);
   // As the identity component would decide it.
-  await system.messageStore.write(`identity-${userId}`, { id: randomUUID(), type: 'Registered', data: { userId, email: 'first@example.com' }, metadata: {} });
+  await system.messageStore.write(`identity-${userId}`, {
+    id: randomUUID(),
+    type: 'Registered',
+    data: { userId, email: 'first@example.com' },
+    metadata: {},
+  });
 
   const same = await send('first@example.com');
   t.equal(same.status, 303, 'the same address again → the same registration');

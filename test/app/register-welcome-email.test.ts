@@ -29,23 +29,32 @@ async function register(agent: TestAgent, email = `welcome-${randomUUID().slice(
   return userId;
 }
 
-const typesIn = async (system: System, stream: string) => (await system.messageStore.readStream(stream)).map((message) => message.type);
+const typesIn = async (system: System, stream: string) =>
+  (await system.messageStore.readStream(stream)).map((message) => message.type);
 
 scopedTest(
   'registration page: a welcome email refused by the server says so, and the person who registered (only they) can have it sent again, once per form',
   async (t, scope) => {
     // The server refuses the first email for good, and takes the next.
-    const smtp = await startSmtpServer(scope, (attempt) => (attempt === 1 ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));
+    const smtp = await startSmtpServer(scope, (attempt) =>
+      attempt === 1 ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined,
+    );
     const system = scope.add(
-      await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }),
+      await createTestSystem({
+        mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' },
+      }),
       (s) => s.stop(),
     );
     system.start();
     const owner = request.agent(system.app);
     const email = `welcome-${randomUUID().slice(0, 8)}@example.com`;
     const userId = await register(owner, email);
-    await waitUntil('the welcome email failed', async () => (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailFailed'));
-    await waitUntil('log-in works', async () => /Registered — log in/.test((await owner.get(`/register/${userId}`)).text));
+    await waitUntil('the welcome email failed', async () =>
+      (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailFailed'),
+    );
+    await waitUntil('log-in works', async () =>
+      /Registered — log in/.test((await owner.get(`/register/${userId}`)).text),
+    );
 
     const page = await owner.get(`/register/${userId}`).expect(200);
     t.match(page.text, /We could not send your welcome email/, 'the page says it failed');
@@ -66,7 +75,11 @@ scopedTest(
       .type('form')
       .send({ _csrf: strangerToken, userId, email, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() })
       .expect(303);
-    t.doesNotMatch((await stranger.get(`/register/${userId}`)).text, /Send it again<\/button>/, 'which does not make them the one who registered');
+    t.doesNotMatch(
+      (await stranger.get(`/register/${userId}`)).text,
+      /Send it again<\/button>/,
+      'which does not make them the one who registered',
+    );
     const refused = await stranger
       .post(`/register/${userId}/welcome-email`)
       .set(FROM_THIS_SITE)
@@ -82,8 +95,13 @@ scopedTest(
     const onItsWay = await owner.get(`/register/${userId}`);
     t.ok(/on its way|We have sent you/.test(onItsWay.text), 'which says it is on its way (or already sent)');
 
-    const [command] = (await system.messageStore.readStream(identityCommandStreamName(userId))).filter((message) => message.type === 'ResendRegistrationEmail');
-    await waitUntil('the new email sent', async () => (await typesIn(system, identityStreamName(userId))).at(-1) === 'RegistrationEmailSent');
+    const [command] = (await system.messageStore.readStream(identityCommandStreamName(userId))).filter(
+      (message) => message.type === 'ResendRegistrationEmail',
+    );
+    await waitUntil(
+      'the new email sent',
+      async () => (await typesIn(system, identityStreamName(userId))).at(-1) === 'RegistrationEmailSent',
+    );
     t.equal(smtp.received.length, 1, 'the second email arrived');
     t.deepEqual(
       (await system.messageStore.readStream(identityStreamName(userId)))
@@ -101,25 +119,33 @@ scopedTest(
   },
 );
 
-scopedTest('registration page: while the welcome email is being retried, the page says so and refreshes slowly; no button', async (t, scope) => {
-  const smtp = await startSmtpServer(scope, () => ({ code: 451, message: '4.3.0 try again later' }));
-  const system = scope.add(await createTestSystem({ mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } }), (s) =>
-    s.stop(),
-  );
-  system.start();
-  const owner = request.agent(system.app);
-  const userId = await register(owner);
-  await waitUntil('a deferral recorded', async () => (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailDeferred'));
-  const page = await waitUntil('the page past setting up', async () => {
-    const answer = await owner.get(`/register/${userId}`);
-    return /Registered — log in/.test(answer.text) && answer;
-  });
-  t.match(page.text, /We could not deliver your welcome email yet. We are still trying/, 'it is being retried');
-  t.equal(refreshOf(page.text), '60', 'and the page looks again in a minute');
-  t.doesNotMatch(page.text, /Send it again<\/button>/, 'no second email while the first may still arrive');
-  const registered = await typesIn(system, identityStreamName(userId));
-  t.notOk(registered.includes('RegistrationEmailFailed'), 'nothing has failed for good');
-});
+scopedTest(
+  'registration page: while the welcome email is being retried, the page says so and refreshes slowly; no button',
+  async (t, scope) => {
+    const smtp = await startSmtpServer(scope, () => ({ code: 451, message: '4.3.0 try again later' }));
+    const system = scope.add(
+      await createTestSystem({
+        mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' },
+      }),
+      (s) => s.stop(),
+    );
+    system.start();
+    const owner = request.agent(system.app);
+    const userId = await register(owner);
+    await waitUntil('a deferral recorded', async () =>
+      (await typesIn(system, identityStreamName(userId))).includes('RegistrationEmailDeferred'),
+    );
+    const page = await waitUntil('the page past setting up', async () => {
+      const answer = await owner.get(`/register/${userId}`);
+      return /Registered — log in/.test(answer.text) && answer;
+    });
+    t.match(page.text, /We could not deliver your welcome email yet. We are still trying/, 'it is being retried');
+    t.equal(refreshOf(page.text), '60', 'and the page looks again in a minute');
+    t.doesNotMatch(page.text, /Send it again<\/button>/, 'no second email while the first may still arrive');
+    const registered = await typesIn(system, identityStreamName(userId));
+    t.notOk(registered.includes('RegistrationEmailFailed'), 'nothing has failed for good');
+  },
+);
 
 scopedTest(
   `registration page: the person who registered may have it again ${RESEND_LIMIT.times} times a day, then gets a 429 saying when`,
@@ -132,7 +158,9 @@ scopedTest(
     const write = (type: string, data: Record<string, unknown>) =>
       system.messageStore.write(stream, { id: randomUUID(), type, data: { userId, ...data }, metadata: {} });
     await write('Registered', { email: 'someone@example.com', passwordHash: `$2b$04$${'a'.repeat(53)}` });
-    await system.db('user_credentials').insert({ user_id: userId, email: 'someone@example.com', password_hash: 'x', registered_at: new Date() });
+    await system
+      .db('user_credentials')
+      .insert({ user_id: userId, email: 'someone@example.com', password_hash: 'x', registered_at: new Date() });
     await write('RegistrationEmailSent', { emailId: registrationEmailId(userId) });
     for (let n = 0; n < RESEND_LIMIT.times; n += 1) {
       const emailId = randomUUID();
@@ -144,16 +172,30 @@ scopedTest(
     t.doesNotMatch(page.text, /Send it again<\/button>/, 'no button past the limit');
     t.match(page.text, /You can ask again in about 2\d hours/, 'but when it can be asked again');
     const token = csrfTokenOf(await owner.get('/register'));
-    const refused = await owner.post(`/register/${userId}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: token, requestId: randomUUID() });
+    const refused = await owner
+      .post(`/register/${userId}/welcome-email`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: token, requestId: randomUUID() });
     t.equal(refused.status, 429, 'a post anyway: 429');
     t.ok(Number(refused.headers['retry-after']) > 20 * 3600, 'with Retry-After');
     t.match(refused.text, /Try again in about 2\d hours/, 'saying when, in words');
     t.deepEqual(await typesIn(system, identityCommandStreamName(userId)), ['Register'], 'nothing written');
 
-    const damaged = await owner.post(`/register/${userId}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: token, requestId: 'not-an-id' });
+    const damaged = await owner
+      .post(`/register/${userId}/welcome-email`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ _csrf: token, requestId: 'not-an-id' });
     t.equal(damaged.status, 400, 'a damaged form: 400');
     t.equal(
-      (await owner.post(`/register/${randomUUID()}/welcome-email`).set(FROM_THIS_SITE).type('form').send({ _csrf: token, requestId: randomUUID() })).status,
+      (
+        await owner
+          .post(`/register/${randomUUID()}/welcome-email`)
+          .set(FROM_THIS_SITE)
+          .type('form')
+          .send({ _csrf: token, requestId: randomUUID() })
+      ).status,
       404,
       'a registration nobody made: 404',
     );

@@ -10,7 +10,8 @@ function logLines(): { lines: Record<string, unknown>[]; sink: Writable } {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -29,12 +30,23 @@ test('request log: one line per request with method, path, status, time and trac
   await request(app).get('/page?x=1').expect(201);
   t.equal(lines.length, 1, 'one line');
   t.equal(lines[0]?.msg, 'request');
-  t.deepEqual([lines[0]?.method, lines[0]?.url, lines[0]?.status, lines[0]?.traceId], ['GET', '/page?x=1', 201, 'trace-1'], 'what an operator reads');
+  t.deepEqual(
+    [lines[0]?.method, lines[0]?.url, lines[0]?.status, lines[0]?.traceId],
+    ['GET', '/page?x=1', 201, 'trace-1'],
+    'what an operator reads',
+  );
   t.equal(typeof lines[0]?.ms, 'number', 'and how long it took');
 
   const quiet: string[] = [];
   const silentApp = express();
-  silentApp.use(requestLog(pino({ level: 'warn' }, new Writable({ write: (chunk: Buffer, _e, done) => (quiet.push(chunk.toString()), done()) }))));
+  silentApp.use(
+    requestLog(
+      pino(
+        { level: 'warn' },
+        new Writable({ write: (chunk: Buffer, _e, done) => (quiet.push(chunk.toString()), done()) }),
+      ),
+    ),
+  );
   silentApp.get('/', (_req, res) => res.send('ok'));
   await request(silentApp).get('/').expect(200);
   t.deepEqual(quiet, [], 'nothing at a level above info');

@@ -11,8 +11,10 @@ import { waitUntil } from '../helpers/wait-until.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 import { seedSearchableVideo as seedVideo } from '../fixtures/search-videos.ts';
 
-const hitsOn = (html: string): string[] => [...html.matchAll(/<h2 class="search-result__title"><a href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
-const moreHrefOf = (html: string): string | undefined => /<a class="button" href="([^"]+)" rel="next">More results/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+const hitsOn = (html: string): string[] =>
+  [...html.matchAll(/<h2 class="search-result__title"><a href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
+const moreHrefOf = (html: string): string | undefined =>
+  /<a class="button" href="([^"]+)" rel="next">More results/.exec(html)?.[1]?.replaceAll('&amp;', '&');
 const search = (q: string) => `/search?${new URLSearchParams({ q }).toString()}`;
 
 async function testSystem(t: test.Test, overrides: Parameters<typeof createTestSystem>[0] = {}) {
@@ -38,7 +40,10 @@ test('search: a labelled search box in the header of every page, a GET form to /
 test('search: ranked (title above creator above description), highlighted without letting HTML through, and nothing but public listed videos', async (t) => {
   const system = await testSystem(t);
   const { db } = system;
-  const inDescription = await seedVideo(db, { title: 'Containers from scratch', description: 'Then we deploy it with Kubernetes.' });
+  const inDescription = await seedVideo(db, {
+    title: 'Containers from scratch',
+    description: 'Then we deploy it with Kubernetes.',
+  });
   const inTitle = await seedVideo(db, { title: 'Kubernetes in ten minutes', description: 'A short tour.' });
   const byCreator = await seedVideo(db, { title: 'Clusters explained', creatorName: 'Kubernetes Kate' });
   const hostile = await seedVideo(db, {
@@ -57,7 +62,11 @@ test('search: ranked (title above creator above description), highlighted withou
 
   const page = await request(system.app).get(search('kubernetes')).expect(200);
   const hits = hitsOn(page.text);
-  t.equal(hits.length, 4, 'the four listed videos, none of the draft, unlisted, taken down, deleted or unconverted ones');
+  t.equal(
+    hits.length,
+    4,
+    'the four listed videos, none of the draft, unlisted, taken down, deleted or unconverted ones',
+  );
   t.ok(hits.indexOf(inTitle) < hits.indexOf(byCreator), 'a title match ranks above a creator-name match');
   t.ok(hits.indexOf(byCreator) < hits.indexOf(inDescription), 'which ranks above a description match');
   t.ok(hits.indexOf(hostile) < hits.indexOf(byCreator), 'the hostile title is a title match too');
@@ -99,9 +108,15 @@ test('search: keyset pages of 12, no video twice and none skipped while new ones
   const { db } = system;
   const original: string[] = [];
   for (let n = 0; n < 26; n += 1)
-    original.push(await seedVideo(db, { title: `Lesson ${n} of the course`, description: n % 3 === 0 ? 'A lesson on lessons.' : '' }));
+    original.push(
+      await seedVideo(db, {
+        title: `Lesson ${n} of the course`,
+        description: n % 3 === 0 ? 'A lesson on lessons.' : '',
+      }),
+    );
   // The word in the description only: after every title match.
-  for (let n = 0; n < 4; n += 1) original.push(await seedVideo(db, { title: `Course part ${n}`, description: 'Today’s lesson is about keys.' }));
+  for (let n = 0; n < 4; n += 1)
+    original.push(await seedVideo(db, { title: `Course part ${n}`, description: 'Today’s lesson is about keys.' }));
   // Close matches only ("lesso" is a part of "lesson", not the word): they follow the word matches.
   for (let n = 0; n < 4; n += 1) original.push(await seedVideo(db, { title: `Lesso part ${n}` }));
   await seedVideo(db, { title: 'Unrelated cooking video' });
@@ -118,7 +133,8 @@ test('search: keyset pages of 12, no video twice and none skipped while new ones
     next = moreHrefOf(page.text);
     pages += 1;
     // Between page loads, new matching videos are published (ranked anywhere among the others).
-    for (let n = 0; n < 3; n += 1) await seedVideo(db, { title: `Lesson new ${pages}-${n}`, description: n === 0 ? 'lesson' : '' });
+    for (let n = 0; n < 3; n += 1)
+      await seedVideo(db, { title: `Lesson new ${pages}-${n}`, description: n === 0 ? 'lesson' : '' });
     await seedVideo(db, { title: `Course extra ${pages}`, description: 'One more lesson.' });
   }
   t.equal(new Set(seen).size, seen.length, 'no video twice');
@@ -155,17 +171,47 @@ test('search: no results suggests what to try; bad input is a 400 page or an emp
     ['another control character', '/search?q=abc%07def', 400, /letters, numbers and spaces/],
     ['only punctuation', `/search?q=${encodeURIComponent('!!! ?? -- "" \'\' & | ! ( )')}`, 200, /No videos found/],
     ['only stop words', '/search?q=the', 200, /No videos found|Results for/],
-    ['unbalanced quotes and operators', `/search?q=${encodeURIComponent('"find -" & ! (something')}`, 200, /Results for/],
+    [
+      'unbalanced quotes and operators',
+      `/search?q=${encodeURIComponent('"find -" & ! (something')}`,
+      200,
+      /Results for/,
+    ],
     ['empty', '/search?q=', 200, /Type a word or two/],
     ['spaces', '/search?q=%20%20%20', 200, /Type a word or two/],
     ['two values', '/search?q=a&q=b', 400, /one thing at a time/],
     ['a bracketed name', '/search?q[a]=b', 200, /Type a word or two/],
     ['a broken page link', '/search?q=find&after=garbage', 400, /Search again/],
-    ['a forged page link', `/search?q=find&after=${Buffer.from(`4~1~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
-    ['a bad score', `/search?q=find&after=${Buffer.from(`2~NaN~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
-    ['a score too large for a real', `/search?q=find&after=${Buffer.from(`3~1e99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
-    ['a score too small for a real', `/search?q=find&after=${Buffer.from(`2~1e-99~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
-    ['a close-match score past a real', `/search?q=find&after=${Buffer.from(`1~999e39~${randomUUID()}`).toString('base64url')}`, 400, /Search again/],
+    [
+      'a forged page link',
+      `/search?q=find&after=${Buffer.from(`4~1~${randomUUID()}`).toString('base64url')}`,
+      400,
+      /Search again/,
+    ],
+    [
+      'a bad score',
+      `/search?q=find&after=${Buffer.from(`2~NaN~${randomUUID()}`).toString('base64url')}`,
+      400,
+      /Search again/,
+    ],
+    [
+      'a score too large for a real',
+      `/search?q=find&after=${Buffer.from(`3~1e99~${randomUUID()}`).toString('base64url')}`,
+      400,
+      /Search again/,
+    ],
+    [
+      'a score too small for a real',
+      `/search?q=find&after=${Buffer.from(`2~1e-99~${randomUUID()}`).toString('base64url')}`,
+      400,
+      /Search again/,
+    ],
+    [
+      'a close-match score past a real',
+      `/search?q=find&after=${Buffer.from(`1~999e39~${randomUUID()}`).toString('base64url')}`,
+      400,
+      /Search again/,
+    ],
     ['invalid UTF-8', '/search?q=%C3%28', 200, /Results for|No videos found/],
     // Nothing asked for, only left out: not every other video in the catalog, ranked one by one.
     ['only a minus term', search('-zebra'), 200, /No videos found/],
@@ -214,7 +260,11 @@ test('search: similarVideos finds public videos sharing the title’s words, nev
   t.equal(found[0]?.name, 'Indexing in PostgreSQL, the deep dive', 'with what a card shows');
   t.deepEqual(await similarVideos(db, randomUUID(), 5), [], 'an unknown video: none');
   const hidden = await seedVideo(db, { title: 'Baking bread at home', visibility: 'unlisted' });
-  t.equal((await similarVideos(db, hidden, 5)).length, 1, 'an unlisted video is asked about, only public ones come back');
+  t.equal(
+    (await similarVideos(db, hidden, 5)).length,
+    1,
+    'an unlisted video is asked about, only public ones come back',
+  );
 });
 
 test('search: similarVideos looks for the title’s rarest words: a word most videos have does not bring them', async (t) => {
@@ -262,7 +312,8 @@ test('search: similarVideos bounded still ranks a title holding the words above 
   const system = await testSystem(t);
   const { db } = system;
   const source = await seedVideo(db, { title: 'Zeppelins' });
-  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Airships, part ${part}`, description: 'Mostly about zeppelins.' });
+  for (let part = 1; part <= 5; part += 1)
+    await seedVideo(db, { title: `Airships, part ${part}`, description: 'Mostly about zeppelins.' });
   // Last in the table: the first few holding the word (all of it, one word) are the descriptions.
   const titled = await seedVideo(db, { title: 'Zeppelins over London' });
   const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
@@ -270,8 +321,15 @@ test('search: similarVideos bounded still ranks a title holding the words above 
 });
 
 test('search: close matches compare the words asked for, without quotes, "or" or the words left out', (t) => {
-  t.deepEqual(likenessTerms('kubernetes -minutes "deep dive" or -"ten min"'), { wanted: 'kubernetes deep dive', unwanted: '"minutes" or "ten min"' });
-  t.deepEqual(likenessTerms('well-known -'), { wanted: 'well-known -', unwanted: '' }, 'a hyphen inside a word, or alone, is no minus');
+  t.deepEqual(likenessTerms('kubernetes -minutes "deep dive" or -"ten min"'), {
+    wanted: 'kubernetes deep dive',
+    unwanted: '"minutes" or "ten min"',
+  });
+  t.deepEqual(
+    likenessTerms('well-known -'),
+    { wanted: 'well-known -', unwanted: '' },
+    'a hyphen inside a word, or alone, is no minus',
+  );
   t.end();
 });
 
@@ -304,12 +362,22 @@ test('search: a search that outlasts its statement timeout is cut off: a 503 tha
  * A creator registered through identity's events, with their video accepted, published and named
  * through the publishing events; `found(q)` says whether a search for q lists that video.
  */
-async function creatorsVideo(system: Awaited<ReturnType<typeof testSystem>>, displayName: string, handlePrefix: string, title: string) {
+async function creatorsVideo(
+  system: Awaited<ReturnType<typeof testSystem>>,
+  displayName: string,
+  handlePrefix: string,
+  title: string,
+) {
   const store = system.messageStore;
   const personalData = createPersonalData(system.db);
   const ownerId = randomUUID();
   const identity = async (type: string, data: Record<string, unknown>) =>
-    store.write(identityStreamName(ownerId), { id: randomUUID(), type, data: { userId: ownerId, ...data }, metadata: {} });
+    store.write(identityStreamName(ownerId), {
+      id: randomUUID(),
+      type,
+      data: { userId: ownerId, ...data },
+      metadata: {},
+    });
   await identity('Registered', {
     email: await personalData.seal(ownerId, uniqueEmail()),
     passwordHash: await personalData.seal(ownerId, fakePasswordHash()),
@@ -318,14 +386,20 @@ async function creatorsVideo(system: Awaited<ReturnType<typeof testSystem>>, dis
   });
   const video = { videoId: randomUUID(), ownerId };
   await writeEvents(store, video, controls.accepted(video), controls.published(video), controls.named(video, title));
-  const found = async (q: string) => hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
+  const found = async (q: string) =>
+    hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video.videoId);
   return { store, personalData, ownerId, identity, video, found };
 }
 
 test('search, through the events: a published video is found by its creator’s name, by their new name after a rename, and not once it is a draft', async (t) => {
   const system = await testSystem(t);
   system.start();
-  const { store, personalData, ownerId, identity, video, found } = await creatorsVideo(system, 'Barbara Liskov', 'b', 'Substitution in practice');
+  const { store, personalData, ownerId, identity, video, found } = await creatorsVideo(
+    system,
+    'Barbara Liskov',
+    'b',
+    'Substitution in practice',
+  );
 
   await waitUntil('the video is found by its creator’s name', () => found('liskov'));
   t.pass('found by the creator’s name');
@@ -341,7 +415,12 @@ test('search, through the events: an erased creator’s name is no longer search
   // Polling searches: more than the default allowance.
   const system = await testSystem(t, { searchLimit: { points: 10_000, windowSeconds: 60 } });
   system.start();
-  const { store, personalData, ownerId, identity, video, found } = await creatorsVideo(system, 'Grace Hopperson', 'g', 'Compilers for everyone');
+  const { store, personalData, ownerId, identity, video, found } = await creatorsVideo(
+    system,
+    'Grace Hopperson',
+    'g',
+    'Compilers for everyone',
+  );
   await waitUntil('found by the creator’s name', () => found('hopperson'));
 
   await personalData.erase(ownerId);
@@ -350,6 +429,14 @@ test('search, through the events: an erased creator’s name is no longer search
   await writeEvents(store, video, controls.named(video, 'Compilers revisited'));
   await waitUntil('the rename applied', () => found('revisited'));
   t.notOk(await found('hopperson'), 'a later event of the video does not bring the name back');
-  t.equal((await system.db('video_search_creators').where({ user_id: ownerId })).length, 0, 'no copy of the name is kept');
-  t.equal((await system.db('video_search').where({ video_id: video.videoId }).first('creator_name'))?.creator_name, null, 'nor on the video’s row');
+  t.equal(
+    (await system.db('video_search_creators').where({ user_id: ownerId })).length,
+    0,
+    'no copy of the name is kept',
+  );
+  t.equal(
+    (await system.db('video_search').where({ video_id: video.videoId }).first('creator_name'))?.creator_name,
+    null,
+    'nor on the video’s row',
+  );
 });

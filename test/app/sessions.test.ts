@@ -12,13 +12,21 @@ test('sessions: a cookie copied before log-out no longer logs anyone in after it
   const browser = cookieBrowser(system.app);
   t.equal((await browser.logIn(account.email, account.password)).status, 303, 'logged in');
   const copied = browser.cookieHeader();
-  t.equal((await request(system.app).get('/creators-portal').set('cookie', copied)).status, 200, 'the copy works while the session lasts');
+  t.equal(
+    (await request(system.app).get('/creators-portal').set('cookie', copied)).status,
+    200,
+    'the copy works while the session lasts',
+  );
 
   t.equal((await browser.logOut()).status, 303, 'logged out');
   const replayed = await request(system.app).get('/creators-portal').set('cookie', copied);
   t.equal(replayed.status, 303, 'the copy replayed after log-out is not logged in');
   t.match(replayed.headers.location ?? '', /^\/auth\/log-in/, 'it is sent to log in');
-  t.doesNotMatch((await request(system.app).get('/').set('cookie', copied)).text, /site-nav__user/, 'the header shows a visitor');
+  t.doesNotMatch(
+    (await request(system.app).get('/').set('cookie', copied)).text,
+    /site-nav__user/,
+    'the header shows a visitor',
+  );
 });
 
 test('sessions: the session cookie carries ids only, never the email', async (t) => {
@@ -29,9 +37,14 @@ test('sessions: the session cookie carries ids only, never the email', async (t)
   await browser.logIn(account.email, account.password);
   const raw = Buffer.from(browser.cookies.get('session') ?? '', 'base64').toString('utf8');
   t.doesNotMatch(raw, /private\.person|example\.com/, 'no email in the session cookie');
-  for (const value of browser.cookies.values()) t.doesNotMatch(decodeURIComponent(value), /private\.person/, 'nor in any other cookie');
+  for (const value of browser.cookies.values())
+    t.doesNotMatch(decodeURIComponent(value), /private\.person/, 'nor in any other cookie');
   const home = await browser.get('/');
-  t.match(home.text, /site-nav__user[^>]*><bdi>private\.person@example\.com</, 'the header still says who is logged in');
+  t.match(
+    home.text,
+    /site-nav__user[^>]*><bdi>private\.person@example\.com</,
+    'the header still says who is logged in',
+  );
   t.doesNotMatch(
     Buffer.from(browser.cookies.get('session') ?? '', 'base64').toString('utf8'),
     /example\.com/,
@@ -53,7 +66,11 @@ test('sessions: "log out everywhere" ends every session of that user, and only t
   await other.logIn(someoneElse.email, someoneElse.password);
 
   const page = await laptop.get('/auth/log-out');
-  t.match(page.text, /action="\/auth\/log-out-everywhere" method="post"/, 'the log-out page offers to log out everywhere');
+  t.match(
+    page.text,
+    /action="\/auth\/log-out-everywhere" method="post"/,
+    'the log-out page offers to log out everywhere',
+  );
   const out = await laptop.logOut('/auth/log-out-everywhere');
   t.equal(out.status, 303, 'done');
   t.match((await laptop.get('/')).text, /logged out in every browser/i, 'the next page says what happened');
@@ -68,15 +85,27 @@ test('sessions: "log out everywhere" ends every session of that user, and only t
 test('sessions: pages for a logged-in user, and admin pages, are never stored by a cache', async (t) => {
   const system = await createTestSystem();
   closeAtEnd(t, () => system.stop());
-  t.doesNotMatch(String((await request(system.app).get('/')).headers['cache-control'] ?? ''), /no-store/, "a visitor's home page may be cached");
-  t.match(String((await request(system.app).get('/admin')).headers['cache-control'] ?? ''), /no-store/, 'the admin portal, even to a visitor');
+  t.doesNotMatch(
+    String((await request(system.app).get('/')).headers['cache-control'] ?? ''),
+    /no-store/,
+    "a visitor's home page may be cached",
+  );
+  t.match(
+    String((await request(system.app).get('/admin')).headers['cache-control'] ?? ''),
+    /no-store/,
+    'the admin portal, even to a visitor',
+  );
 
   const admin = await seedAccount(system.db, { roles: ['admin'] });
   const browser = cookieBrowser(system.app);
   await browser.logIn(admin.email, admin.password);
   for (const path of ['/', '/creators-portal', '/admin', '/auth/log-out', '/no-such-page']) {
     const answer = await browser.get(path);
-    t.match(String(answer.headers['cache-control'] ?? ''), /no-store/, `${path} (${answer.status}) to a logged-in user: no-store`);
+    t.match(
+      String(answer.headers['cache-control'] ?? ''),
+      /no-store/,
+      `${path} (${answer.status}) to a logged-in user: no-store`,
+    );
   }
 });
 
@@ -99,7 +128,11 @@ test('sessions: expired rows are swept as people log in, and the table keeps no 
   await system.db('sessions').update({ expires_at: new Date(Date.now() - 1000) });
   const other = await seedAccount(system.db);
   await cookieBrowser(system.app).logIn(other.email, other.password);
-  t.deepEqual(await system.db('sessions').pluck('user_id'), [other.userId], "someone else's log-in swept the expired row");
+  t.deepEqual(
+    await system.db('sessions').pluck('user_id'),
+    [other.userId],
+    "someone else's log-in swept the expired row",
+  );
 });
 
 test('sessions: logging in again and again keeps a bounded number of sessions per user, the newest', async (t) => {
@@ -113,7 +146,10 @@ test('sessions: logging in again and again keeps a bounded number of sessions pe
     t.equal((await browser.logIn(account.email, account.password)).status, 303, `log-in ${n + 1}`);
     browsers.push(browser);
   }
-  const rows = await system.db('sessions').where({ user_id: account.userId }).count<{ count: string }[]>({ count: '*' });
+  const rows = await system
+    .db('sessions')
+    .where({ user_id: account.userId })
+    .count<{ count: string }[]>({ count: '*' });
   t.equal(Number(rows[0]?.count), 20, 'the table keeps 20 sessions of the user, not 25');
   t.equal((await browsers.at(-1)!.get('/creators-portal')).status, 200, 'the newest log-in works');
   t.equal((await browsers[0]!.get('/creators-portal')).status, 303, 'the oldest was ended');

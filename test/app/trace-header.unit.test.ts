@@ -14,7 +14,12 @@ test('trace header: a request whose session cannot be read (the database out of 
     (req as { session?: unknown }).session = { sid: 'abc' };
     next();
   });
-  app.use(requestContext({ sessionUser: async () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })) }));
+  app.use(
+    requestContext({
+      sessionUser: async () =>
+        Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    }),
+  );
   app.get('/', (_req, res) => res.send('never'));
   app.use(errorHandler({ logger: pino({ level: 'silent' }) }));
 

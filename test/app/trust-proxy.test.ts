@@ -32,7 +32,11 @@ test('TRUST_PROXY: behind a trusted TLS proxy the session cookie is Secure; untr
     .get('/')
     .set('X-Forwarded-Proto', 'https')
     .expect(200);
-  t.match(sessionCookie(behindProxy) ?? '', /;\s*secure/i, 'TRUST_PROXY=1 and X-Forwarded-Proto: https: a Secure session cookie');
+  t.match(
+    sessionCookie(behindProxy) ?? '',
+    /;\s*secure/i,
+    'TRUST_PROXY=1 and X-Forwarded-Proto: https: a Secure session cookie',
+  );
 
   const byAddress = await request(productionSite({ TRUST_PROXY: 'loopback' }))
     .get('/')
@@ -41,7 +45,11 @@ test('TRUST_PROXY: behind a trusted TLS proxy the session cookie is Secure; untr
   t.match(sessionCookie(byAddress) ?? '', /;\s*secure/i, 'trusting the proxy by address works too');
 
   const notTrusted = await request(productionSite({})).get('/').set('X-Forwarded-Proto', 'https').expect(200);
-  t.equal(sessionCookie(notTrusted), undefined, 'without TRUST_PROXY the header is not believed: no Secure cookie over plain HTTP');
+  t.equal(
+    sessionCookie(notTrusted),
+    undefined,
+    'without TRUST_PROXY the header is not believed: no Secure cookie over plain HTTP',
+  );
 
   const otherProxy = await request(productionSite({ TRUST_PROXY: '10.0.0.0/8' }))
     .get('/')

@@ -36,9 +36,11 @@ async function change(db: Knex, videoId: string, columns: { status?: string; vis
 }
 
 /** The up next list of a watch page, as links in order. */
-const upNextOn = (html: string): string[] => [...html.matchAll(/<a class="up-next__name" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
+const upNextOn = (html: string): string[] =>
+  [...html.matchAll(/<a class="up-next__name" href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
 
-const ids = async (db: Knex, video: { videoId: string; ownerId: string | null }) => (await upNext(db, video)).map((next) => next.videoId);
+const ids = async (db: Knex, video: { videoId: string; ownerId: string | null }) =>
+  (await upNext(db, video)).map((next) => next.videoId);
 
 test('up next: the creator’s other videos first, newest first, then similar ones by text; never the watched video, never one twice', async (t) => {
   const system = await testSystem(t);
@@ -51,19 +53,31 @@ test('up next: the creator’s other videos first, newest first, then similar on
   // The creator's own and like it by words: listed once, among the creator's.
   const ownAndAlike = await seed(db, { ownerId, title: 'Kubernetes networking deep dive', minutesAgo: 20 });
   const alike = await seed(db, { title: 'Networking in Kubernetes clusters', minutesAgo: 5 });
-  const described = await seed(db, { title: 'Service meshes', description: 'How kubernetes networking gets complicated', minutesAgo: 5 });
+  const described = await seed(db, {
+    title: 'Service meshes',
+    description: 'How kubernetes networking gets complicated',
+    minutesAgo: 5,
+  });
   await seed(db, { title: 'Gardening for beginners' });
 
   const list = await ids(db, { videoId: watched, ownerId });
   t.deepEqual(list.slice(0, 3), [newerOwn, ownAndAlike, olderOwn], 'the creator’s others first, newest first');
-  t.deepEqual(list.slice(3), [alike, described], 'then similar ones, the title match before the description match; nothing unrelated');
+  t.deepEqual(
+    list.slice(3),
+    [alike, described],
+    'then similar ones, the title match before the description match; nothing unrelated',
+  );
   t.notOk(list.includes(watched), 'never the watched video');
   t.equal(new Set(list).size, list.length, 'no video twice (the creator’s video like it by words is listed once)');
 
   const page = await request(system.app).get(`/videos/${watched}`).expect(200);
   t.deepEqual(upNextOn(page.text), list, 'the watch page lists them in that order');
   t.match(page.text, /<h2 class="up-next__title" id="up-next-title">Up next<\/h2>/, 'under the heading "Up next"');
-  t.match(page.text, new RegExp(`<img class="up-next__poster" src="/videos/${newerOwn}/poster\\.jpg\\?v=[0-9a-z]+" alt=""`), 'each with its poster');
+  t.match(
+    page.text,
+    new RegExp(`<img class="up-next__poster" src="/videos/${newerOwn}/poster\\.jpg\\?v=[0-9a-z]+" alt=""`),
+    'each with its poster',
+  );
   t.match(page.text, />Sourdough starters<\/a>/, 'its title');
   t.match(page.text, /<a class="person" href="\/@grace-up-next"><bdi>Grace Hopper<\/bdi><\/a>/, 'its creator’s name');
   t.match(page.text, /<span>1:30<\/span>/, 'and its duration');
@@ -72,7 +86,11 @@ test('up next: the creator’s other videos first, newest first, then similar on
     /<script type="module" src="\/public\/js\/up-next\.js"><\/script>/,
     'the script that offers the first at the end, from a file (the CSP allows no inline script)',
   );
-  t.match(page.text, new RegExp(`<a class="up-next__name" href="/videos/${newerOwn}" data-up-next="first">`), 'the first is marked for it');
+  t.match(
+    page.text,
+    new RegExp(`<a class="up-next__name" href="/videos/${newerOwn}" data-up-next="first">`),
+    'the first is marked for it',
+  );
 });
 
 test('up next: at most 8, up to 4 of them the creator’s, then similar ones, then the creator’s others fill what is left', async (t) => {
@@ -83,7 +101,8 @@ test('up next: at most 8, up to 4 of them the creator’s, then similar ones, th
   const own: string[] = [];
   for (let n = 0; n < 6; n += 1) own.push(await seed(db, { ownerId, title: `Episode ${n}`, minutesAgo: 50 + n }));
   const alike: string[] = [];
-  for (let n = 0; n < 2; n += 1) alike.push(await seed(db, { title: `Rust ownership, part ${n + 2}`, minutesAgo: 10 - n }));
+  for (let n = 0; n < 2; n += 1)
+    alike.push(await seed(db, { title: `Rust ownership, part ${n + 2}`, minutesAgo: 10 - n }));
   const list = await ids(db, { videoId: watched, ownerId });
   t.deepEqual(list.slice(0, 4), own.slice(0, 4), 'four of the creator’s, newest first');
   t.deepEqual(list.slice(4, 6).sort(), [...alike].sort(), 'the two like it');
@@ -110,8 +129,12 @@ test('up next: drafts, unlisted, taken-down, deleted and unconverted videos are 
     [null, 'public'],
   ] as const) {
     // The creator's own (newer than the listed one) and another creator's like it by words.
-    hidden.push(await seed(db, { ownerId, title: `Terraform ${status} ${visibility}`, status, visibility, minutesAgo: 1 }));
-    hidden.push(await seed(db, { title: `Terraform modules ${status} ${visibility}`, status, visibility, minutesAgo: 1 }));
+    hidden.push(
+      await seed(db, { ownerId, title: `Terraform ${status} ${visibility}`, status, visibility, minutesAgo: 1 }),
+    );
+    hidden.push(
+      await seed(db, { title: `Terraform modules ${status} ${visibility}`, status, visibility, minutesAgo: 1 }),
+    );
   }
   const alike = await seed(db, { title: 'Terraform modules in depth', minutesAgo: 2 });
   const madeDraft = await seed(db, { ownerId, title: 'Terraform modules, once public', minutesAgo: 3 });
@@ -119,17 +142,33 @@ test('up next: drafts, unlisted, taken-down, deleted and unconverted videos are 
 
   const before = await ids(db, { videoId: watched, ownerId });
   t.deepEqual(before.slice(0, 2), [madeDraft, listed], 'the creator’s public ones first');
-  t.deepEqual(before.slice(2).sort(), [madeUnlisted, alike].sort(), 'then the public ones like it; nothing else, while they are public');
+  t.deepEqual(
+    before.slice(2).sort(),
+    [madeUnlisted, alike].sort(),
+    'then the public ones like it; nothing else, while they are public',
+  );
   await change(db, madeDraft, { visibility: 'draft' });
   await change(db, madeUnlisted, { visibility: 'unlisted' });
-  t.deepEqual(await ids(db, { videoId: watched, ownerId }), [listed, alike], 'made draft or unlisted after being public: no longer offered');
+  t.deepEqual(
+    await ids(db, { videoId: watched, ownerId }),
+    [listed, alike],
+    'made draft or unlisted after being public: no longer offered',
+  );
   // The catalog has it already, the search read model not yet: the catalog's word counts too.
   await db('videos').where({ video_id: alike }).update({ status: 'takenDown' });
-  t.deepEqual(await ids(db, { videoId: watched, ownerId }), [listed], 'taken down in the catalog a moment before the search read model knows: not offered');
+  t.deepEqual(
+    await ids(db, { videoId: watched, ownerId }),
+    [listed],
+    'taken down in the catalog a moment before the search read model knows: not offered',
+  );
   await db('videos').where({ video_id: alike }).update({ status: 'published' });
   // And the other way round: the search read model has it first.
   await db('video_search').where({ video_id: alike }).update({ visibility: 'draft' });
-  t.deepEqual(await ids(db, { videoId: watched, ownerId }), [listed], 'made draft in the search read model a moment before the catalog knows: not offered');
+  t.deepEqual(
+    await ids(db, { videoId: watched, ownerId }),
+    [listed],
+    'made draft in the search read model a moment before the catalog knows: not offered',
+  );
   await db('video_search').where({ video_id: alike }).update({ visibility: 'public' });
 
   const page = await request(system.app).get(`/videos/${watched}`).expect(200);
@@ -144,7 +183,8 @@ test('up next: drafts, unlisted, taken-down, deleted and unconverted videos are 
     const own = await agent.get(`/videos/${watched}`).expect(200);
     t.match(own.text, new RegExp(`This video is (a draft|unlisted)`), `${visibility}: the owner’s page`);
     t.deepEqual(upNextOn(own.text), [listed, alike], `${visibility}: up next lists the public ones only`);
-    for (const id of [...hidden, madeDraft, madeUnlisted]) if (own.text.includes(id)) t.fail(`${visibility}: ${id} is on the page`);
+    for (const id of [...hidden, madeDraft, madeUnlisted])
+      if (own.text.includes(id)) t.fail(`${visibility}: ${id} is on the page`);
   }
   const hiddenPage = await agent.get(`/videos/${hidden[0]}`).expect(200);
   t.notOk(upNextOn(hiddenPage.text).includes(hidden[0]!), 'a draft’s own page does not offer the draft');
@@ -164,14 +204,26 @@ test('up next: a video made draft through its events leaves the list as the read
     [watched, 'Vim motions'],
     [other, 'Vim macros'],
   ] as const) {
-    await writeEvents(messageStore, video, controls.accepted(video), controls.published(video), controls.named(video, name));
+    await writeEvents(
+      messageStore,
+      video,
+      controls.accepted(video),
+      controls.published(video),
+      controls.named(video, name),
+    );
   }
   const listed = await waitUntil('both videos published in the catalog and the search read model', async () => {
     const list = await ids(db, watched);
-    const searchable = await db('video_search').where({ video_id: other.videoId, listed: true, title: 'Vim macros' }).first();
+    const searchable = await db('video_search')
+      .where({ video_id: other.videoId, listed: true, title: 'Vim macros' })
+      .first();
     return list.length === 1 && searchable ? list : undefined;
   });
-  t.deepEqual(listed, [other.videoId], 'the creator’s other video is offered (once, though its title is like this one’s)');
+  t.deepEqual(
+    listed,
+    [other.videoId],
+    'the creator’s other video is offered (once, though its title is like this one’s)',
+  );
   await writeEvents(messageStore, other, controls.visibilityChanged(other, 'draft'));
   await waitUntil('the draft to leave up next', async () => ((await ids(db, watched)).length === 0 ? true : undefined));
   const page = await request(system.app).get(`/videos/${watched.videoId}`).expect(200);
@@ -182,12 +234,24 @@ test('up next: a page with no other video to offer has no up next list, and says
   const system = await testSystem(t);
   const { db } = system;
   const alone = await seed(db, { title: 'The only video' });
-  await seed(db, { title: 'The only video, a draft', visibility: 'draft', ownerId: (await db('videos').where({ video_id: alone }).first()).owner_id });
+  await seed(db, {
+    title: 'The only video, a draft',
+    visibility: 'draft',
+    ownerId: (await db('videos').where({ video_id: alone }).first()).owner_id,
+  });
   const page = await request(system.app).get(`/videos/${alone}`).expect(200);
   t.doesNotMatch(page.text, /Up next|class="up-next/, 'no up next');
   t.match(page.text, /<a href="\/">← All videos<\/a>/, 'the link to all videos stays');
-  t.deepEqual(await upNext(db, { videoId: randomUUID(), ownerId: randomUUID() }), [], 'an unknown video: nothing, no error');
-  t.deepEqual(await upNext(db, { videoId: alone, ownerId: null }), [], 'a video without a known owner: similar ones only (none here)');
+  t.deepEqual(
+    await upNext(db, { videoId: randomUUID(), ownerId: randomUUID() }),
+    [],
+    'an unknown video: nothing, no error',
+  );
+  t.deepEqual(
+    await upNext(db, { videoId: alone, ownerId: null }),
+    [],
+    'a video without a known owner: similar ones only (none here)',
+  );
 });
 
 test('up next: the creator’s others are one range of the videos_channel index on a big catalog', async (t) => {
@@ -206,7 +270,8 @@ test('up next: the creator’s others are one range of the videos_channel index 
   );
   await db.raw('ANALYZE videos');
   const queries: Array<{ sql: string; bindings: readonly unknown[] }> = [];
-  const listen = (query: { sql: string; bindings?: readonly unknown[] }) => queries.push({ sql: query.sql, bindings: query.bindings ?? [] });
+  const listen = (query: { sql: string; bindings?: readonly unknown[] }) =>
+    queries.push({ sql: query.sql, bindings: query.bindings ?? [] });
   db.on('query', listen);
   try {
     await upNext(db, { videoId: randomUUID(), ownerId });
@@ -221,5 +286,9 @@ test('up next: the creator’s others are one range of the videos_channel index 
   );
   const text = JSON.stringify(plan.rows[0]?.['QUERY PLAN']);
   t.match(text, /"Index Name":"videos_channel"/, 'read through videos_channel');
-  t.doesNotMatch(text, /"Node Type":"Sort"|"Seq Scan".*"Relation Name":"videos"/, 'in its order, without sorting or reading the whole table');
+  t.doesNotMatch(
+    text,
+    /"Node Type":"Sort"|"Seq Scan".*"Relation Name":"videos"/,
+    'in its order, without sorting or reading the whole table',
+  );
 });

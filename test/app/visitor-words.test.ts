@@ -60,11 +60,25 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     .post('/register')
     .set(FROM_THIS_SITE)
     .type('form')
-    .send({ _csrf: csrfTokenOf(form), userId, email: 'words@example.com', password: 'long enough 1', passwordAgain: 'long enough 1', ...profileFields() });
+    .send({
+      _csrf: csrfTokenOf(form),
+      userId,
+      email: 'words@example.com',
+      password: 'long enough 1',
+      passwordAgain: 'long enough 1',
+      ...profileFields(),
+    });
   await page('registration status, pending', visitor.get(posted.headers.location ?? '/register/none').expect(200));
   const registered = randomUUID();
-  await system.messageStore.write(`identity-${registered}`, { id: randomUUID(), type: 'Registered', data: { email: 'r@example.com' }, metadata: {} });
-  await system.db('user_credentials').insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
+  await system.messageStore.write(`identity-${registered}`, {
+    id: randomUUID(),
+    type: 'Registered',
+    data: { email: 'r@example.com' },
+    metadata: {},
+  });
+  await system
+    .db('user_credentials')
+    .insert({ user_id: registered, email: 'r@example.com', password_hash: 'x', registered_at: new Date() });
   await page('registration status, registered', visitor.get(`/register/${registered}`).expect(200));
   const refused = randomUUID();
   await system.messageStore.write(`identity-${refused}`, {
@@ -110,9 +124,13 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     published_at: new Date(),
   });
   await system.db('home_page').insert({ page_name: 'home', videos_watched: 1 }).onConflict('page_name').merge();
-  await system
-    .db('creators_videos')
-    .insert({ video_id: videoId, owner_id: creator.userId, status: 'published', name: 'Keysets explained', uploaded_at: new Date() });
+  await system.db('creators_videos').insert({
+    video_id: videoId,
+    owner_id: creator.userId,
+    status: 'published',
+    name: 'Keysets explained',
+    uploaded_at: new Date(),
+  });
   const failedId = randomUUID();
   await system.db('creators_videos').insert({
     video_id: failedId,
@@ -135,7 +153,12 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
   await page('home, filled', visitor.get('/').expect(200));
   await page('newest', visitor.get('/newest').expect(200));
   await page('most watched this week, nothing yet', visitor.get('/popular').expect(200));
-  await system.db('video_weekly_views').insert({ video_id: videoId, week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"), views: 3, position: 1 });
+  await system.db('video_weekly_views').insert({
+    video_id: videoId,
+    week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"),
+    views: 3,
+    position: 1,
+  });
   await page('most watched this week', visitor.get('/popular').expect(200));
   await page('home, with the week’s most watched', visitor.get('/').expect(200));
   await page('most watched, a broken page link', visitor.get('/popular?after=garbage').expect(400));
@@ -162,7 +185,10 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
   await page('creators portal, address not confirmed', agent.get('/creators-portal').expect(200));
   await page('change password', agent.get('/account/password').expect(200));
   await page('change your email', agent.get('/account/email').expect(200));
-  await page('a verification link for no account', visitor.get(`/account/verify/${randomUUID()}/${randomUUID()}.${'A'.repeat(43)}`).expect(404));
+  await page(
+    'a verification link for no account',
+    visitor.get(`/account/verify/${randomUUID()}/${randomUUID()}.${'A'.repeat(43)}`).expect(404),
+  );
   // The profile form reads the user's own identity: a registration with a name and handle.
   const personalData = createPersonalData(system.db);
   await system.messageStore.write(identityStreamName(creator.userId), {
@@ -201,11 +227,22 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
       .set(FROM_THIS_SITE)
       .type('form')
       .send({ _csrf: csrfTokenOf({ text: watching } as request.Response), ...fields });
-  await page('a place that is not one', report(`/playback/${videoId}`, { positionSeconds: 'x', durationSeconds: '600' }).expect(400));
-  await page('a place in a video that is not there', report(`/playback/${randomUUID()}`, { positionSeconds: '1', durationSeconds: '600' }).expect(404));
+  await page(
+    'a place that is not one',
+    report(`/playback/${videoId}`, { positionSeconds: 'x', durationSeconds: '600' }).expect(400),
+  );
+  await page(
+    'a place in a video that is not there',
+    report(`/playback/${randomUUID()}`, { positionSeconds: '1', durationSeconds: '600' }).expect(404),
+  );
   await page(
     'a place reported logged out',
-    request(system.app).post(`/playback/${videoId}`).set(FROM_THIS_SITE).type('form').send({ positionSeconds: '1', durationSeconds: '600' }).expect(401),
+    request(system.app)
+      .post(`/playback/${videoId}`)
+      .set(FROM_THIS_SITE)
+      .type('form')
+      .send({ positionSeconds: '1', durationSeconds: '600' })
+      .expect(401),
   );
   await page('log out everywhere?', agent.get('/account/log-out-everywhere').expect(200));
   const deletion = await page('delete your account', agent.get('/account/delete').expect(200));
@@ -230,7 +267,10 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
 
   await page('forgot password', visitor.get('/auth/forgot').expect(200));
   await page('forgot password, sent', visitor.get('/auth/forgot/sent').expect(200));
-  await page('a reset link that does not work', visitor.get(`/auth/reset/${randomUUID()}.${'A'.repeat(43)}`).expect(404));
+  await page(
+    'a reset link that does not work',
+    visitor.get(`/auth/reset/${randomUUID()}.${'A'.repeat(43)}`).expect(404),
+  );
   await page('a reset that is not there', visitor.get(`/auth/reset-status/${randomUUID()}`).expect(404));
   const passwordEmails = createPasswordEmails('https://tutorials.example.com/');
   for (const [name, mail] of [
@@ -255,5 +295,9 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     t.deepEqual([...new Set(text.match(INTERNAL_WORDS) ?? [])], [], `${name}: no internal words`);
     t.deepEqual(text.match(BAD_PLURALS) ?? [], [], `${name}: no miscounted nouns`);
   }
-  t.match(seen.find(([name]) => name === 'home, after logging out')?.[1] ?? '', /You are logged out\./, 'logging out says so');
+  t.match(
+    seen.find(([name]) => name === 'home, after logging out')?.[1] ?? '',
+    /You are logged out\./,
+    'logging out says so',
+  );
 });

@@ -3,7 +3,16 @@ import pg from 'pg';
 import test from 'tape';
 import { authenticationStreamName } from '../../src/contracts/authentication.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
-import { catalogCountsAsOf, changesBetween, entityAsOf, ENTITY_KINDS, messagesBetween, parsePoint, type Field, type Point } from '../../src/as-of/index.ts';
+import {
+  catalogCountsAsOf,
+  changesBetween,
+  entityAsOf,
+  ENTITY_KINDS,
+  messagesBetween,
+  parsePoint,
+  type Field,
+  type Point,
+} from '../../src/as-of/index.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import type { Message, MessageStore } from '../../src/message-store/index.ts';
 import { controls, newVideo } from '../fixtures/catalog-events.ts';
@@ -16,12 +25,18 @@ import { scopedTest } from '../helpers/scoped-test.ts';
  * Writes `message` and dates it `time`, as if written then. Dating takes the server's superuser:
  * the message_store role the store connects with may not change a message.
  */
-async function writeAt(store: MessageStore, superuser: pg.Client, stream: string, message: Message, time: string): Promise<number> {
+async function writeAt(
+  store: MessageStore,
+  superuser: pg.Client,
+  stream: string,
+  message: Message,
+  time: string,
+): Promise<number> {
   await store.write(stream, message);
-  const result = await superuser.query<{ global_position: string }>(`UPDATE message_store.messages SET time = $2 WHERE id = $1 RETURNING global_position`, [
-    message.id,
-    time,
-  ]);
+  const result = await superuser.query<{ global_position: string }>(
+    `UPDATE message_store.messages SET time = $2 WHERE id = $1 RETURNING global_position`,
+    [message.id, time],
+  );
   return Number(result.rows[0]!.global_position);
 }
 
@@ -31,17 +46,35 @@ async function openSuperuser(scope: Scope, url: string): Promise<pg.Client> {
   return scope.add(client, (c) => c.end());
 }
 
-const event = (type: string, data: Record<string, unknown>): Message => ({ id: randomUUID(), type, data, metadata: {} });
+const event = (type: string, data: Record<string, unknown>): Message => ({
+  id: randomUUID(),
+  type,
+  data,
+  metadata: {},
+});
 const at = (text: string): Point => parsePoint(text)!;
 const valueOf = (fields: readonly Field[], label: string) => fields.find((field) => field.label === label)?.value;
 
 test('as of: points are positions, dates (the whole day) or times (UTC unless they say otherwise)', (t) => {
   t.deepEqual(parsePoint('42'), { kind: 'position', globalPosition: 42 });
-  t.deepEqual(parsePoint(' 2026-11-24 '), { kind: 'time', time: new Date('2026-11-24T23:59:59.999Z') }, 'a date is the end of that day');
-  t.deepEqual(parsePoint('2026-11-24T10:30'), { kind: 'time', time: new Date('2026-11-24T10:30:00Z') }, 'a time without a zone is UTC');
+  t.deepEqual(
+    parsePoint(' 2026-11-24 '),
+    { kind: 'time', time: new Date('2026-11-24T23:59:59.999Z') },
+    'a date is the end of that day',
+  );
+  t.deepEqual(
+    parsePoint('2026-11-24T10:30'),
+    { kind: 'time', time: new Date('2026-11-24T10:30:00Z') },
+    'a time without a zone is UTC',
+  );
   t.deepEqual(parsePoint('2026-11-24 10:30:15'), { kind: 'time', time: new Date('2026-11-24T10:30:15Z') });
-  t.deepEqual(parsePoint('2026-11-24T10:30:00+02:00'), { kind: 'time', time: new Date('2026-11-24T08:30:00Z') }, 'one with a zone is read in it');
-  for (const bad of ['', 'yesterday', '2026-02-31', '-1', '1e3', '2026-11-24T25:00']) t.equal(parsePoint(bad), undefined, `${JSON.stringify(bad)} is no point`);
+  t.deepEqual(
+    parsePoint('2026-11-24T10:30:00+02:00'),
+    { kind: 'time', time: new Date('2026-11-24T08:30:00Z') },
+    'one with a zone is read in it',
+  );
+  for (const bad of ['', 'yesterday', '2026-02-31', '-1', '1e3', '2026-11-24T25:00'])
+    t.equal(parsePoint(bad), undefined, `${JSON.stringify(bad)} is no point`);
   t.end();
 });
 
@@ -57,9 +90,27 @@ scopedTest('as of: a user at three points of their streams, and what changed bet
     event('Registered', { userId, email: 'alice@example.com', passwordHash: fakePasswordHash() }),
     '2026-11-20 09:00:00',
   );
-  const p2 = await writeAt(store, pool, authenticationStreamName(userId), event('UserLoggedIn', { userId }), '2026-11-21 10:00:00');
-  const p3 = await writeAt(store, pool, identity, event('AdminRoleGranted', { userId, by: 'cli:ops@host' }), '2026-11-22 11:00:00');
-  await writeAt(store, pool, authenticationStreamName(userId), event('UserLoginFailed', { userId, reason: 'wrong password' }), '2026-11-23 12:00:00');
+  const p2 = await writeAt(
+    store,
+    pool,
+    authenticationStreamName(userId),
+    event('UserLoggedIn', { userId }),
+    '2026-11-21 10:00:00',
+  );
+  const p3 = await writeAt(
+    store,
+    pool,
+    identity,
+    event('AdminRoleGranted', { userId, by: 'cli:ops@host' }),
+    '2026-11-22 11:00:00',
+  );
+  await writeAt(
+    store,
+    pool,
+    authenticationStreamName(userId),
+    event('UserLoginFailed', { userId, reason: 'wrong password' }),
+    '2026-11-23 12:00:00',
+  );
 
   const asOf = await entityAsOf(store, ENTITY_KINDS.user!, userId, [at(String(p1)), at(String(p2)), at(String(p3))]);
   const [first, second, third] = asOf!.snapshots;
@@ -75,9 +126,17 @@ scopedTest('as of: a user at three points of their streams, and what changed bet
   t.deepEqual([first!.messages, second!.messages, third!.messages], [1, 2, 3], 'each folds its messages and no more');
   t.equal(third!.last?.type, 'AdminRoleGranted', 'and says which was the last');
 
-  const byDate = await entityAsOf(store, ENTITY_KINDS.user!, userId, [at('2026-11-19'), at('2026-11-21'), at('2026-11-23T00:00')]);
+  const byDate = await entityAsOf(store, ENTITY_KINDS.user!, userId, [
+    at('2026-11-19'),
+    at('2026-11-21'),
+    at('2026-11-23T00:00'),
+  ]);
   t.deepEqual(
-    byDate!.snapshots.map((snapshot) => [snapshot.state.exists, valueOf(snapshot.state.fields, 'Log-ins'), valueOf(snapshot.state.fields, 'Roles')]),
+    byDate!.snapshots.map((snapshot) => [
+      snapshot.state.exists,
+      valueOf(snapshot.state.fields, 'Log-ins'),
+      valueOf(snapshot.state.fields, 'Roles'),
+    ]),
     [
       [false, '0', 'none'],
       [true, '1', 'none'],
@@ -102,7 +161,11 @@ scopedTest('as of: a user at three points of their streams, and what changed bet
     ['UserLoggedIn', 'AdminRoleGranted'],
     'and the messages that changed it',
   );
-  t.equal(await entityAsOf(store, ENTITY_KINDS.user!, randomUUID(), [at(String(p3))]), undefined, 'a user with no messages is no user');
+  t.equal(
+    await entityAsOf(store, ENTITY_KINDS.user!, randomUUID(), [at(String(p3))]),
+    undefined,
+    'a user with no messages is no user',
+  );
 });
 
 scopedTest('as of: a video with its viewings, and the catalog counts as of a date', async (t, scope) => {
@@ -143,9 +206,15 @@ scopedTest('as of: a video with its viewings, and the catalog counts as of a dat
   }
   await writeAt(store, superuser, publishing, controls.unpublished(video), '2026-11-23 09:00:00');
 
-  const asOf = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-20'), at('2026-11-21'), at('2026-11-23')]);
+  const asOf = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [
+    at('2026-11-20'),
+    at('2026-11-21'),
+    at('2026-11-23'),
+  ]);
   const shown = (snapshot: { state: { fields: readonly Field[] } }) =>
-    ['Status', 'Visibility', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) => valueOf(snapshot.state.fields, label));
+    ['Status', 'Visibility', 'Name', 'Viewings recorded', 'Viewings counted'].map((label) =>
+      valueOf(snapshot.state.fields, label),
+    );
   t.deepEqual(
     asOf!.snapshots.map(shown),
     [
@@ -155,10 +224,14 @@ scopedTest('as of: a video with its viewings, and the catalog counts as of a dat
     ],
     'uploaded, then published and named with an old viewing, then unpublished (a draft now) with new ones (by source), counted as the site counts',
   );
-  const tighter = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-23')], { viewingCountWindowMs: 5 * 60_000 });
+  const tighter = await entityAsOf(store, ENTITY_KINDS.video!, video.videoId, [at('2026-11-23')], {
+    viewingCountWindowMs: 5 * 60_000,
+  });
   t.equal(valueOf(tighter!.snapshots[0]!.state.fields, 'Viewings counted'), '5', 'by the window the site is given');
 
-  const counts = await Promise.all(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23'].map((day) => catalogCountsAsOf(storePool, at(day))));
+  const counts = await Promise.all(
+    ['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23'].map((day) => catalogCountsAsOf(storePool, at(day))),
+  );
   t.deepEqual(
     counts,
     [

@@ -13,7 +13,12 @@ test('as of, a video: a refused upload says so and whose it was; a changed poste
   const refusedMessages = await writeEvents(store, refused, {
     id: crypto.randomUUID(),
     type: 'VideoPublishingRejected',
-    data: { videoId: refused.videoId, ownerId: refused.ownerId, sourceUri: 'video-store:sources/x.mp4', reason: 'the file is not a video' },
+    data: {
+      videoId: refused.videoId,
+      ownerId: refused.ownerId,
+      sourceUri: 'video-store:sources/x.mp4',
+      reason: 'the file is not a video',
+    },
     metadata: {},
   });
   const refusedState = ENTITY_KINDS.video!.fold(refusedMessages);
@@ -25,5 +30,9 @@ test('as of, a video: a refused upload says so and whose it was; a changed poste
   const posterAtFirst = valueOf(ENTITY_KINDS.video!.fold(published).fields, 'Poster');
   t.ok(posterAtFirst?.startsWith('video-store:'), `the poster made when it was published (${posterAtFirst})`);
   const changed = await writeEvents(store, video, controls.posterChanged(video, 'video-store:posters/chosen.jpg'));
-  t.equal(valueOf(ENTITY_KINDS.video!.fold([...published, ...changed]).fields, 'Poster'), 'video-store:posters/chosen.jpg', 'the one its creator chose');
+  t.equal(
+    valueOf(ENTITY_KINDS.video!.fold([...published, ...changed]).fields, 'Poster'),
+    'video-store:posters/chosen.jpg',
+    'the one its creator chose',
+  );
 });

@@ -60,16 +60,24 @@ export async function superuser(scope: Scope, messageStoreUrl: string): Promise<
 }
 
 export async function globalPositions(pool: pg.Pool): Promise<number[]> {
-  const result = await pool.query<{ global_position: string }>('SELECT global_position FROM messages ORDER BY global_position');
+  const result = await pool.query<{ global_position: string }>(
+    'SELECT global_position FROM messages ORDER BY global_position',
+  );
   return result.rows.map((row) => Number(row.global_position));
 }
 
-export async function linkRows(db: Knex): Promise<Array<{ global_position: string; message_id: string; link: Buffer }>> {
+export async function linkRows(
+  db: Knex,
+): Promise<Array<{ global_position: string; message_id: string; link: Buffer }>> {
   return db('audit_chain_links').orderBy('global_position').select('global_position', 'message_id', 'link');
 }
 
-export async function headRows(db: Knex): Promise<Array<{ global_position: string; link: Buffer; hmac: Buffer; key_id: string; signed_at: Date }>> {
-  return db('audit_chain_heads').orderBy('global_position').select('global_position', 'link', 'hmac', 'key_id', 'signed_at');
+export async function headRows(
+  db: Knex,
+): Promise<Array<{ global_position: string; link: Buffer; hmac: Buffer; key_id: string; signed_at: Date }>> {
+  return db('audit_chain_heads')
+    .orderBy('global_position')
+    .select('global_position', 'link', 'hmac', 'key_id', 'signed_at');
 }
 
 /**
@@ -95,7 +103,9 @@ export async function chainedStore(scope: Scope, seed: (pool: pg.Pool, store: Me
   const { store, pool, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);
   await seed(pool, store);
-  const chain = scope.running(auditChain({ store, pool, db }, { batchSize: 4, signing: { everyMessages: 4, onCatchUpAfterMs: 0 } }).subscription);
+  const chain = scope.running(
+    auditChain({ store, pool, db }, { batchSize: 4, signing: { everyMessages: 4, onCatchUpAfterMs: 0 } }).subscription,
+  );
   await drainChain(chain);
   const positions = await globalPositions(pool);
   const admin = await superuser(scope, urls.messageStoreUrl);

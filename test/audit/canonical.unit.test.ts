@@ -35,7 +35,11 @@ test('audit encoding: length-prefixed UTF-8 fields in a fixed order, NULL as 0xF
     field('00000000-0000-4000-8000-000000000001'),
   ]);
   t.ok(encodeRecord(record).equals(expected), 'the bytes as documented');
-  t.equal(GENESIS_LINK.toString('hex'), '45e3d43872d4ce3dd2b8a6b97f57d2c42d159b76af02c2fb4f75297698268185', 'genesis = SHA-256 of its name');
+  t.equal(
+    GENESIS_LINK.toString('hex'),
+    '45e3d43872d4ce3dd2b8a6b97f57d2c42d159b76af02c2fb4f75297698268185',
+    'genesis = SHA-256 of its name',
+  );
   t.equal(nextLink(GENESIS_LINK, record).toString('hex'), LINK, 'the first link of the fixed message');
   t.end();
 });
@@ -55,8 +59,16 @@ test('audit encoding: no two different messages share an encoding', (t) => {
 
 test('audit heads: a valid signature checks; any changed field, a wrong key or an unknown key does not', (t) => {
   const key = 'k'.repeat(32);
-  const head = signHead(key, { globalPosition: 7, link: Buffer.from(LINK, 'hex'), signedAt: new Date('2026-11-28T10:00:01.000Z') });
-  t.equal(head.hmac.toString('hex'), '59af6d08c8dfefb41fde9940bda65c7452ac658abe3e75d97ceac7e8bb76b5e5', 'the HMAC openssl gives');
+  const head = signHead(key, {
+    globalPosition: 7,
+    link: Buffer.from(LINK, 'hex'),
+    signedAt: new Date('2026-11-28T10:00:01.000Z'),
+  });
+  t.equal(
+    head.hmac.toString('hex'),
+    '59af6d08c8dfefb41fde9940bda65c7452ac658abe3e75d97ceac7e8bb76b5e5',
+    'the HMAC openssl gives',
+  );
   t.equal(checkHead([key], head), 'valid');
   t.equal(checkHead([key], { ...head, globalPosition: 8 }), 'forged', 'another position');
   t.equal(checkHead([key], { ...head, link: Buffer.alloc(32) }), 'forged', 'another link');
@@ -67,13 +79,21 @@ test('audit heads: a valid signature checks; any changed field, a wrong key or a
 });
 
 test('AUDIT_KEY: the development key stands in outside production; production needs real keys', (t) => {
-  t.deepEqual(resolveAuditKeys({ NODE_ENV: 'development' }), { signing: DEVELOPMENT_AUDIT_KEY, accepted: [DEVELOPMENT_AUDIT_KEY], development: true });
+  t.deepEqual(resolveAuditKeys({ NODE_ENV: 'development' }), {
+    signing: DEVELOPMENT_AUDIT_KEY,
+    accepted: [DEVELOPMENT_AUDIT_KEY],
+    development: true,
+  });
   t.throws(
     () => resolveAuditKeys({ NODE_ENV: 'production' }),
     (error: unknown) => error instanceof AuditKeyError && /AUDIT_KEY is missing/.test(error.message),
   );
   t.throws(() => resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: 'short' }), /at least 32 characters/);
-  t.throws(() => resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: DEVELOPMENT_AUDIT_KEY }), /random keys/, 'not the development key');
+  t.throws(
+    () => resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: DEVELOPMENT_AUDIT_KEY }),
+    /random keys/,
+    'not the development key',
+  );
   t.throws(() => resolveAuditKeys({ AUDIT_KEY: 'a,,b' }), /empty key/);
   const rotated = resolveAuditKeys({ NODE_ENV: 'production', AUDIT_KEY: ` ${'n'.repeat(32)} , ${'o'.repeat(32)} ` });
   t.deepEqual(

@@ -3,7 +3,15 @@ import { DEVELOPMENT_AUDIT_KEY, lastVerification, type AuditReport } from '../..
 import { openTestStore, uniqueCategory, writeMany } from '../helpers/message-store.ts';
 import { operatorEnv, runCli, type CliResult } from '../helpers/run-cli.ts';
 import { openProjectionDb } from '../helpers/subscribers.ts';
-import { AUDIT_KEY, auditChain, chainedStore, drainChain, globalPositions, recomputeLinksFrom, superuser } from './audit-fixtures.ts';
+import {
+  AUDIT_KEY,
+  auditChain,
+  chainedStore,
+  drainChain,
+  globalPositions,
+  recomputeLinksFrom,
+  superuser,
+} from './audit-fixtures.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
 /** `npm run audit:verify -- <args>` as an operator runs it: no .env, only the settings given. */
@@ -11,7 +19,10 @@ function runVerify(args: readonly string[], settings: Record<string, string>): P
   return runCli('src/bin/audit-verify.ts', args, operatorEnv(settings));
 }
 
-const databaseEnv = (urls: DatabaseUrls) => ({ DATABASE_URL: urls.databaseUrl, MESSAGE_STORE_URL: urls.messageStoreUrl });
+const databaseEnv = (urls: DatabaseUrls) => ({
+  DATABASE_URL: urls.databaseUrl,
+  MESSAGE_STORE_URL: urls.messageStoreUrl,
+});
 
 scopedTest('audit:verify CLI: exits 0 on an intact store, 1 after tampering, naming the message', async (t, scope) => {
   const { store, pool, urls } = await openTestStore(scope);
@@ -36,27 +47,43 @@ scopedTest('audit:verify CLI: exits 0 on an intact store, 1 after tampering, nam
 
   const json = await runVerify(['--json'], settings);
   const report = JSON.parse(json.stdout) as AuditReport;
-  t.deepEqual([json.code, report.ok, report.first.altered?.globalPosition], [1, false, altered], '--json prints the report');
+  t.deepEqual(
+    [json.code, report.ok, report.first.altered?.globalPosition],
+    [1, false, altered],
+    '--json prints the report',
+  );
 
-  const wrongKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY: 'not the key that signed these heads, though long' });
+  const wrongKey = await runVerify([], {
+    ...databaseEnv(urls),
+    AUDIT_KEY: 'not the key that signed these heads, though long',
+  });
   t.equal(wrongKey.code, 1, 'another key: exit 1');
   t.match(wrongKey.stdout, /with an unknown key/);
 });
 
-scopedTest('audit:verify CLI: heads deleted after links were recomputed over an altered message: FAILED, exit 1, saying why', async (t, scope) => {
-  const { db, pool, admin, positions, urls } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 12));
-  const settings = { ...databaseEnv(urls), AUDIT_KEY };
-  const altered = positions[2]!;
-  await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
-  await recomputeLinksFrom(db, pool, altered);
-  await db('audit_chain_heads').where('global_position', '>=', altered).del();
+scopedTest(
+  'audit:verify CLI: heads deleted after links were recomputed over an altered message: FAILED, exit 1, saying why',
+  async (t, scope) => {
+    const { db, pool, admin, positions, urls } = await chainedStore(scope, (_pool, store) =>
+      writeMany(store, uniqueCategory(), 12),
+    );
+    const settings = { ...databaseEnv(urls), AUDIT_KEY };
+    const altered = positions[2]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
 
-  const result = await runVerify([], settings);
-  t.equal(result.code, 1, 'exit 1');
-  t.match(result.stdout, /^Audit chain: FAILED \(1 problem\)\n/, 'not INTACT');
-  t.match(result.stdout, /UNSIGNED +12 links from global position \d+ and no valid signed head at all: heads were deleted or altered/, 'and why');
-  t.doesNotMatch(result.stdout, /INTACT/);
-});
+    const result = await runVerify([], settings);
+    t.equal(result.code, 1, 'exit 1');
+    t.match(result.stdout, /^Audit chain: FAILED \(1 problem\)\n/, 'not INTACT');
+    t.match(
+      result.stdout,
+      /UNSIGNED +12 links from global position \d+ and no valid signed head at all: heads were deleted or altered/,
+      'and why',
+    );
+    t.doesNotMatch(result.stdout, /INTACT/);
+  },
+);
 
 scopedTest(
   'audit:verify CLI: heads signed with the development key are consistent, not proven: said plainly, never INTACT (exit 0, development use goes on)',
@@ -77,7 +104,11 @@ scopedTest(
     t.match(development.stdout, /last verified +head at \d+, signed \S+ with the development key/);
     t.match(development.stderr, /AUDIT_KEY is not set/);
     const report = JSON.parse((await runVerify(['--json'], databaseEnv(urls))).stdout) as AuditReport;
-    t.deepEqual([report.ok, report.verdict, report.heads.lastValid?.developmentKey], [true, 'unproven', true], '--json: verdict unproven');
+    t.deepEqual(
+      [report.ok, report.verdict, report.heads.lastValid?.developmentKey],
+      [true, 'unproven', true],
+      '--json: verdict unproven',
+    );
 
     const realKey = await runVerify([], { ...databaseEnv(urls), AUDIT_KEY });
     t.equal(realKey.code, 1, 'with a real key the same heads are not accepted');
@@ -97,9 +128,16 @@ scopedTest(
     const recorded = await runVerify([], settings);
     t.equal(recorded.code, 0, recorded.stderr);
     const last = await lastVerification(pool);
-    t.ok(last?.readable && last.by.startsWith('cli:') && last.by.includes('@'), `by the OS account: ${last?.readable ? last.by : ''}`);
+    t.ok(
+      last?.readable && last.by.startsWith('cli:') && last.by.includes('@'),
+      `by the OS account: ${last?.readable ? last.by : ''}`,
+    );
     if (last?.readable)
-      t.deepEqual([last.ok, last.verdict, last.upTo, last.messages], [true, 'intact', (await globalPositions(pool))[4], 5], 'the outcome and up to where');
+      t.deepEqual(
+        [last.ok, last.verdict, last.upTo, last.messages],
+        [true, 'intact', (await globalPositions(pool))[4], 5],
+        'the outcome and up to where',
+      );
     const again = await runVerify(['--json'], settings);
     const newer = await lastVerification(pool);
     t.ok(again.code === 0 && newer && last && newer.globalPosition > last.globalPosition, '--json records too');
@@ -124,17 +162,20 @@ scopedTest(
   },
 );
 
-scopedTest('audit:verify CLI: production without AUDIT_KEY refuses to run; bad usage exits 2; the development key is named as such', async (t, scope) => {
-  const { urls } = await openTestStore(scope);
-  const production = await runVerify([], { ...databaseEnv(urls), NODE_ENV: 'production' });
-  t.equal(production.code, 1);
-  t.match(production.stderr, /Configuration error: AUDIT_KEY is missing/);
+scopedTest(
+  'audit:verify CLI: production without AUDIT_KEY refuses to run; bad usage exits 2; the development key is named as such',
+  async (t, scope) => {
+    const { urls } = await openTestStore(scope);
+    const production = await runVerify([], { ...databaseEnv(urls), NODE_ENV: 'production' });
+    t.equal(production.code, 1);
+    t.match(production.stderr, /Configuration error: AUDIT_KEY is missing/);
 
-  const usage = await runVerify(['--fix'], { ...databaseEnv(urls), AUDIT_KEY });
-  t.equal(usage.code, 2);
-  t.match(usage.stderr, /usage: npm run audit:verify/);
+    const usage = await runVerify(['--fix'], { ...databaseEnv(urls), AUDIT_KEY });
+    t.equal(usage.code, 2);
+    t.match(usage.stderr, /usage: npm run audit:verify/);
 
-  const development = await runVerify([], databaseEnv(urls));
-  t.equal(development.code, 0, 'an empty store verifies');
-  t.match(development.stderr, /AUDIT_KEY is not set/, 'with a warning about the key');
-});
+    const development = await runVerify([], databaseEnv(urls));
+    t.equal(development.code, 0, 'an empty store verifies');
+    t.match(development.stderr, /AUDIT_KEY is not set/, 'with a warning about the key');
+  },
+);

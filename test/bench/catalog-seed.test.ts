@@ -41,7 +41,9 @@ interface StoredMessage {
 async function storedMessages(urls: DatabaseUrls): Promise<StoredMessage[]> {
   const pool = createMessageStorePool(urls.messageStoreUrl, { logger: silentLogger, max: 1 });
   try {
-    const result = await pool.query<StoredMessage>('SELECT id, stream_name, position, type, data, metadata, time FROM messages ORDER BY global_position');
+    const result = await pool.query<StoredMessage>(
+      'SELECT id, stream_name, position, type, data, metadata, time FROM messages ORDER BY global_position',
+    );
     return result.rows;
   } finally {
     await pool.end();
@@ -62,9 +64,17 @@ const unsealed = (value: unknown): unknown =>
  */
 const seededContent = (messages: readonly StoredMessage[]) =>
   messages
-    .filter((message) => /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback)-/.test(message.stream_name))
+    .filter((message) =>
+      /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback)-/.test(message.stream_name),
+    )
     .filter((message) => message.metadata.causationMessageStreamName === undefined)
-    .map((message) => ({ id: message.id, stream: message.stream_name, position: Number(message.position), type: message.type, data: unsealed(message.data) }))
+    .map((message) => ({
+      id: message.id,
+      stream: message.stream_name,
+      position: Number(message.position),
+      type: message.type,
+      data: unsealed(message.data),
+    }))
     .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : a.position - b.position));
 
 /** The playback reports as stored, their video ids opened with the viewer's key, stream by stream in stream order. */
@@ -72,7 +82,9 @@ async function openedReports(db: Knex, messages: readonly StoredMessage[]) {
   const personalData = createPersonalData(db);
   const reports = messages
     .filter((message) => message.type === 'PlaybackProgressed')
-    .sort((a, b) => (a.stream_name < b.stream_name ? -1 : a.stream_name > b.stream_name ? 1 : Number(a.position) - Number(b.position)));
+    .sort((a, b) =>
+      a.stream_name < b.stream_name ? -1 : a.stream_name > b.stream_name ? 1 : Number(a.position) - Number(b.position),
+    );
   return Promise.all(
     reports.map(async ({ id, stream_name: stream, data }) => ({
       id,
@@ -86,7 +98,9 @@ async function openedReports(db: Knex, messages: readonly StoredMessage[]) {
 }
 
 async function catalogOf(db: Knex) {
-  return db('videos').orderBy('video_id').select('video_id', 'owner_id', 'name', 'description', 'status', 'visibility', 'views', 'duration_seconds');
+  return db('videos')
+    .orderBy('video_id')
+    .select('video_id', 'owner_id', 'name', 'description', 'status', 'visibility', 'views', 'duration_seconds');
 }
 
 test('bench catalog: the seeded store projects to the planned catalog, and a second run of the seed writes the same', async (t) => {
@@ -95,12 +109,20 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
   closeAtEnd(t, () => db.destroy());
 
   // Listed as the catalog lists: converted, public, published.
-  const listed = await db('videos').where({ status: 'published', visibility: 'public' }).whereNotNull('published_at').pluck('video_id');
+  const listed = await db('videos')
+    .where({ status: 'published', visibility: 'public' })
+    .whereNotNull('published_at')
+    .pluck('video_id');
   const planned = plan.videos.filter(isListed).map((video) => video.videoId);
   t.equal(listed.length, plan.fates.public, `${plan.fates.public} public videos listed`);
   t.deepEqual([...listed].sort(), [...planned].sort(), 'exactly the planned public ones');
-  t.ok(plan.fates.draft > 0 && plan.fates.unlisted > 0 && plan.fates.deleted > 0 && plan.fates.takenDown > 0, 'the plan has every kind of unlisted video');
-  const rows = new Map((await catalogOf(db)).map((row: { video_id: string }) => [row.video_id, row as Record<string, unknown>]));
+  t.ok(
+    plan.fates.draft > 0 && plan.fates.unlisted > 0 && plan.fates.deleted > 0 && plan.fates.takenDown > 0,
+    'the plan has every kind of unlisted video',
+  );
+  const rows = new Map(
+    (await catalogOf(db)).map((row: { video_id: string }) => [row.video_id, row as Record<string, unknown>]),
+  );
   for (const video of plan.videos.filter((candidate) => !isListed(candidate))) {
     const row = rows.get(video.videoId);
     const expected =
@@ -115,7 +137,11 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
       `a ${video.fate} video is ${JSON.stringify(expected)}, not listed`,
     );
   }
-  t.equal(rows.get(planned[0]!)?.name, plan.videos.find((video) => video.videoId === planned[0])?.name, 'titles as planned');
+  t.equal(
+    rows.get(planned[0]!)?.name,
+    plan.videos.find((video) => video.videoId === planned[0])?.name,
+    'titles as planned',
+  );
 
   const profiles = await db('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle');
   t.deepEqual(
@@ -132,7 +158,10 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
     credentials.every((row: { email_verified: boolean }) => row.email_verified),
     '…with a confirmed address…',
   );
-  t.ok(await bcrypt.compare(BENCH_CREATOR_PASSWORD, String(credentials[0]?.password_hash)), '…and the benchmark password');
+  t.ok(
+    await bcrypt.compare(BENCH_CREATOR_PASSWORD, String(credentials[0]?.password_hash)),
+    '…and the benchmark password',
+  );
 
   // The counts follow the rule: one per visitor and video per window, on the store's clock.
   const messages = await storedMessages(first);
@@ -149,12 +178,19 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
   );
   const expectedViews = new Map<string, number>();
   viewings.forEach((message, index) => {
-    if (counted[index]) expectedViews.set(String(message.data.videoId), (expectedViews.get(String(message.data.videoId)) ?? 0) + 1);
+    if (counted[index])
+      expectedViews.set(String(message.data.videoId), (expectedViews.get(String(message.data.videoId)) ?? 0) + 1);
   });
   const total = counted.filter(Boolean).length;
   t.ok(total < SIZES.viewings, `reloads within the window are not counted (${total} of ${SIZES.viewings})`);
-  t.equal(Number((await db('home_page').where({ page_name: 'home' }).first('videos_watched'))?.videos_watched), total, 'the home page counts them by the rule');
-  const views = Object.fromEntries([...rows].filter(([, row]) => Number(row.views) > 0).map(([id, row]) => [id, Number(row.views)]));
+  t.equal(
+    Number((await db('home_page').where({ page_name: 'home' }).first('videos_watched'))?.videos_watched),
+    total,
+    'the home page counts them by the rule',
+  );
+  const views = Object.fromEntries(
+    [...rows].filter(([, row]) => Number(row.views) > 0).map(([id, row]) => [id, Number(row.views)]),
+  );
   t.deepEqual(views, Object.fromEntries(expectedViews), "each video's count follows the rule");
 
   // Playback reports: as the app writes them, in each viewer's stream in the plan's order, and
@@ -188,26 +224,44 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
       .sort((a, b) => (a.stream < b.stream ? -1 : a.stream > b.stream ? 1 : 0)),
     'their video ids open with the viewer’s key to the planned ones, in the planned order',
   );
-  const stopped = new Map<string, { user_id: string; video_id: string; position_seconds: number; duration_seconds: number }>();
+  const stopped = new Map<
+    string,
+    { user_id: string; video_id: string; position_seconds: number; duration_seconds: number }
+  >();
   for (const { userId, videoId, positionSeconds, durationSeconds } of plannedReports)
-    stopped.set(`${userId}/${videoId}`, { user_id: userId, video_id: videoId, position_seconds: positionSeconds, duration_seconds: durationSeconds });
-  const positions = await db('playback_positions').orderBy(['user_id', 'video_id']).select('user_id', 'video_id', 'position_seconds', 'duration_seconds');
+    stopped.set(`${userId}/${videoId}`, {
+      user_id: userId,
+      video_id: videoId,
+      position_seconds: positionSeconds,
+      duration_seconds: durationSeconds,
+    });
+  const positions = await db('playback_positions')
+    .orderBy(['user_id', 'video_id'])
+    .select('user_id', 'video_id', 'position_seconds', 'duration_seconds');
   t.deepEqual(
     positions,
-    [...stopped.values()].sort((a, b) => (a.user_id !== b.user_id ? (a.user_id < b.user_id ? -1 : 1) : a.video_id < b.video_id ? -1 : 1)),
+    [...stopped.values()].sort((a, b) =>
+      a.user_id !== b.user_id ? (a.user_id < b.user_id ? -1 : 1) : a.video_id < b.video_id ? -1 : 1,
+    ),
     `the playback projection holds each viewer's latest position in each video (${positions.length} rows)`,
   );
   t.ok(
     opened.some((report, index) => {
       const next = opened[index + 1];
-      return next?.stream === report.stream && next.videoId === report.videoId && Number(next.positionSeconds) > Number(report.positionSeconds);
+      return (
+        next?.stream === report.stream &&
+        next.videoId === report.videoId &&
+        Number(next.positionSeconds) > Number(report.positionSeconds)
+      );
     }),
     'some watches were reported several times, further each time',
   );
   const finished = positions.filter((row) => row.position_seconds >= row.duration_seconds * WATCHED_FRACTION).length;
   t.ok(finished > 0 && finished < positions.length, `some watched to the end (${finished}), most stopped part-way`);
   t.ok(
-    plan.videos.filter((video) => !isListed(video)).every((video) => !positions.some((row) => row.video_id === video.videoId)),
+    plan.videos
+      .filter((video) => !isListed(video))
+      .every((video) => !positions.some((row) => row.video_id === video.videoId)),
     'only listed videos are reported',
   );
 
@@ -216,10 +270,22 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
   const again = createAppDatabase(second.databaseUrl, { logger: silentLogger, poolMax: 1 });
   closeAtEnd(t, () => again.destroy());
   const secondMessages = await storedMessages(second);
-  t.deepEqual(seededContent(secondMessages), seededContent(messages), 'the same messages (ids too) in the same streams, in the same order');
-  t.deepEqual(await openedReports(again, secondMessages), opened, 'the same playback reports once their video ids are opened');
+  t.deepEqual(
+    seededContent(secondMessages),
+    seededContent(messages),
+    'the same messages (ids too) in the same streams, in the same order',
+  );
+  t.deepEqual(
+    await openedReports(again, secondMessages),
+    opened,
+    'the same playback reports once their video ids are opened',
+  );
   t.deepEqual(await catalogOf(again), await catalogOf(db), 'the same catalog');
-  t.deepEqual(await again('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle'), profiles, 'the same profiles');
+  t.deepEqual(
+    await again('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle'),
+    profiles,
+    'the same profiles',
+  );
 
   const other = planCatalog('another seed', SIZES);
   t.notDeepEqual(

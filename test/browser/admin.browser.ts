@@ -14,9 +14,14 @@ scopedTest('in Chromium: an admin follows a registration from the user’s page 
   const { userId } = await postRegistration(visitor, 'grace@example.com', 'a long password');
   await waitUntil(
     'the welcome email to be recorded',
-    async () => (await system.messageStore.readStream(`identity-${userId}`)).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+    async () =>
+      (await system.messageStore.readStream(`identity-${userId}`)).some(
+        (message) => message.type === 'RegistrationEmailSent',
+      ) || undefined,
   );
-  await waitUntil('the admin users projection', async () => system.db('admin_users').where({ user_id: userId }).first());
+  await waitUntil('the admin users projection', async () =>
+    system.db('admin_users').where({ user_id: userId }).first(),
+  );
 
   const admin = await seedAccount(system.db, { roles: [ADMIN_ROLE] });
   const base = await serve(scope, system.app);
@@ -40,9 +45,14 @@ scopedTest('in Chromium: an admin follows a registration from the user’s page 
   t.notOk((await page.content()).includes('$2b$'), 'its password hash is not shown');
   await page.click('a:has-text("The whole trace, as a causation tree")');
   t.match(page.url(), /\/admin\/traces\//, 'its trace');
-  const tree = await page.$$eval('ul.trace-tree li.trace-node > a', (links) => links.map((link) => link.textContent?.trim() ?? ''));
-  for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent']) t.ok(tree.includes(type), `the tree holds ${type}`);
-  const nested = await page.$$eval('li.trace-node li.trace-node > a', (links) => links.map((link) => link.textContent?.trim() ?? ''));
+  const tree = await page.$$eval('ul.trace-tree li.trace-node > a', (links) =>
+    links.map((link) => link.textContent?.trim() ?? ''),
+  );
+  for (const type of ['Register', 'EmailReserved', 'Registered', 'Send', 'Sent', 'RegistrationEmailSent'])
+    t.ok(tree.includes(type), `the tree holds ${type}`);
+  const nested = await page.$$eval('li.trace-node li.trace-node > a', (links) =>
+    links.map((link) => link.textContent?.trim() ?? ''),
+  );
   t.ok(nested.includes('Registered') && nested.includes('Sent'), 'caused messages are drawn under their causes');
   await screenshot(page, 'admin-trace');
 });

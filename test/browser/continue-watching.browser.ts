@@ -47,7 +47,10 @@ scopedTest(
     const watchUrl = `${base}/videos/${videoId}`;
     const stoppedAt = async (seconds: number) =>
       waitUntil(`the place ${seconds} s remembered`, async () => {
-        const row = await system.db('playback_positions').where({ user_id: viewer.userId, video_id: videoId }).first('position_seconds');
+        const row = await system
+          .db('playback_positions')
+          .where({ user_id: viewer.userId, video_id: videoId })
+          .first('position_seconds');
         return row && Math.abs(Number(row.position_seconds) - seconds) < 1.5 ? row : undefined;
       });
 
@@ -90,7 +93,10 @@ scopedTest(
     await resume.focus();
     await page.keyboard.press('Enter');
     const resumedAt = Number(await page.evaluate(`document.querySelector('video').currentTime`));
-    t.ok(resumedAt >= 11.5 && resumedAt < 16, `Enter on the button plays from there (currentTime ${resumedAt.toFixed(1)} s)`);
+    t.ok(
+      resumedAt >= 11.5 && resumedAt < 16,
+      `Enter on the button plays from there (currentTime ${resumedAt.toFixed(1)} s)`,
+    );
     t.notOk(await resume.isVisible(), 'and the offer goes');
 
     const phone = await browser.newPage({ viewport: { width: 390, height: 800 } });
@@ -107,21 +113,23 @@ scopedTest(
   },
 );
 
-scopedTest('in Chromium: opening a watch page and leaving it without playing keeps the viewer’s place (no report of 0:00)', async (t, scope) => {
-  const system = scope.add(await createTestSystem(), (s) => s.stop());
-  system.start();
-  const videoId = await twentySeconds(system, scope, 'browser-leave-', 'A video looked at, not played');
-  const viewer = await seedAccount(system.db);
-  const base = await serve(scope, system.app);
-  const browser = await openBrowser(scope);
-  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
-  await logInAs(page, base, viewer);
+scopedTest(
+  'in Chromium: opening a watch page and leaving it without playing keeps the viewer’s place (no report of 0:00)',
+  async (t, scope) => {
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    system.start();
+    const videoId = await twentySeconds(system, scope, 'browser-leave-', 'A video looked at, not played');
+    const viewer = await seedAccount(system.db);
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    await logInAs(page, base, viewer);
 
-  await page.goto(`${base}/videos/${videoId}`);
-  // Every report the page would send on leaving, recorded instead of sent.
-  const reportsOnLeaving = async (): Promise<number> =>
-    Number(
-      await page.evaluate(`(async () => {
+    await page.goto(`${base}/videos/${videoId}`);
+    // Every report the page would send on leaving, recorded instead of sent.
+    const reportsOnLeaving = async (): Promise<number> =>
+      Number(
+        await page.evaluate(`(async () => {
         const video = document.querySelector('video');
         if (video.readyState < 1) await new Promise((resolve) => video.addEventListener('loadedmetadata', resolve, { once: true }));
         const sent = [];
@@ -130,17 +138,21 @@ scopedTest('in Chromium: opening a watch page and leaving it without playing kee
         dispatchEvent(new Event('pagehide'));
         return sent.length;
       })()`),
+      );
+    t.equal(
+      await reportsOnLeaving(),
+      0,
+      'never played: leaving reports nothing (a report of 0:00 would overwrite where they stopped)',
     );
-  t.equal(await reportsOnLeaving(), 0, 'never played: leaving reports nothing (a report of 0:00 would overwrite where they stopped)');
-  await page.evaluate(`(async () => {
+    await page.evaluate(`(async () => {
     const video = document.querySelector('video');
     video.muted = true;
     await video.play();
     video.currentTime = 8;
     video.pause();
   })()`);
-  const played = Number(
-    await page.evaluate(`(() => {
+    const played = Number(
+      await page.evaluate(`(() => {
       const video = document.querySelector('video');
       video.currentTime = 12;
       const sent = [];
@@ -148,6 +160,7 @@ scopedTest('in Chromium: opening a watch page and leaving it without playing kee
       dispatchEvent(new Event('pagehide'));
       return sent.length;
     })()`),
-  );
-  t.equal(played, 1, 'once played and moved on, leaving reports where the viewer is');
-});
+    );
+    t.equal(played, 1, 'once played and moved on, leaving reports where the viewer is');
+  },
+);

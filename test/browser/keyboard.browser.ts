@@ -22,7 +22,9 @@ const ERRORS_TIED = `[...document.querySelectorAll('.field__error')].map((error)
 
 /** The focused element once the page has applied autofocus (Chromium does it at its next rendering, not at load). */
 async function focusedAfterLoad(page: Page): Promise<string> {
-  await page.waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 3_000 }).catch(() => undefined);
+  await page
+    .waitForFunction('document.activeElement && document.activeElement !== document.body', null, { timeout: 3_000 })
+    .catch(() => undefined);
   return (await page.evaluate(ACTIVE)) as string;
 }
 
@@ -84,21 +86,36 @@ scopedTest(
       const tied = (await page.evaluate(ERRORS_TIED)) as Array<{ id: string; describedBy: boolean; invalid: boolean }>;
       t.ok(tied.length >= 2, `${tied.length} errors shown`);
       for (const error of tied)
-        t.ok(error.id && error.describedBy && error.invalid, `error #${error.id} is named by its input's aria-describedby, and the input is aria-invalid`);
+        t.ok(
+          error.id && error.describedBy && error.invalid,
+          `error #${error.id} is named by its input's aria-describedby, and the input is aria-invalid`,
+        );
       await page.fill('#email', 'ada@example.com');
       await page.fill('#displayName', 'Ada');
       await page.fill('#handle', 'ada');
       await page.fill('#password', 'short');
       await page.click('main button:has-text("Register")');
-      t.equal(await focusedAfterLoad(page), 'password', 'a good email and a short password: the focus is on the password');
+      t.equal(
+        await focusedAfterLoad(page),
+        'password',
+        'a good email and a short password: the focus is on the password',
+      );
 
       await page.goto(`${base}/auth/log-in`);
       await page.fill('#email', 'nobody@example.com');
       await page.fill('#password', 'not a password');
       await page.keyboard.press('Enter');
       await page.waitForSelector('#log-in-error');
-      t.equal(await focusedAfterLoad(page), 'password', 'a refused log-in: the focus is on the password, the email kept');
-      t.equal(await page.getAttribute('#password', 'aria-describedby'), 'log-in-error', 'and the password names the error');
+      t.equal(
+        await focusedAfterLoad(page),
+        'password',
+        'a refused log-in: the focus is on the password, the email kept',
+      );
+      t.equal(
+        await page.getAttribute('#password', 'aria-describedby'),
+        'log-in-error',
+        'and the password names the error',
+      );
       await screenshot(page, `log-in-refused-focus${mobile}`);
       await page.context().close();
     }
@@ -117,33 +134,40 @@ scopedTest(
   },
 );
 
-scopedTest('in Chromium: a page following work in progress reloads by itself until the visitor stops it (WCAG 2.2.1)', async (t, scope) => {
-  // Not started: no component decides, so the registration stays pending and its page keeps looking.
-  const system = scope.add(await createTestSystem(), (s) => s.stop());
-  const base = await serve(scope, system.app);
-  const browser = await openBrowser(scope);
-  const page = await browser.newPage();
-  await page.clock.install();
-  await page.goto(`${base}/register`);
-  await page.fill('#email', 'ada@example.com');
-  await page.fill('#displayName', 'Ada');
-  await page.fill('#handle', 'ada');
-  await page.fill('#password', 'a long enough password');
-  await page.fill('#passwordAgain', 'a long enough password');
-  await page.click('main button:has-text("Register")');
-  await page.waitForSelector('text=Setting up your account');
-  const stay = `window.stayed = true`;
-  const stayed = () => page.evaluate('window.stayed === true').catch(() => false);
+scopedTest(
+  'in Chromium: a page following work in progress reloads by itself until the visitor stops it (WCAG 2.2.1)',
+  async (t, scope) => {
+    // Not started: no component decides, so the registration stays pending and its page keeps looking.
+    const system = scope.add(await createTestSystem(), (s) => s.stop());
+    const base = await serve(scope, system.app);
+    const browser = await openBrowser(scope);
+    const page = await browser.newPage();
+    await page.clock.install();
+    await page.goto(`${base}/register`);
+    await page.fill('#email', 'ada@example.com');
+    await page.fill('#displayName', 'Ada');
+    await page.fill('#handle', 'ada');
+    await page.fill('#password', 'a long enough password');
+    await page.fill('#passwordAgain', 'a long enough password');
+    await page.click('main button:has-text("Register")');
+    await page.waitForSelector('text=Setting up your account');
+    const stay = `window.stayed = true`;
+    const stayed = () => page.evaluate('window.stayed === true').catch(() => false);
 
-  await page.evaluate(stay);
-  const reloaded = page.waitForEvent('load');
-  await page.clock.runFor(1_100);
-  await reloaded;
-  t.notOk(await stayed(), 'the page reloads itself after its second');
+    await page.evaluate(stay);
+    const reloaded = page.waitForEvent('load');
+    await page.clock.runFor(1_100);
+    await reloaded;
+    t.notOk(await stayed(), 'the page reloads itself after its second');
 
-  await page.click('button:has-text("Stop checking")');
-  await page.evaluate(stay);
-  await page.clock.runFor(10_000);
-  t.ok(await stayed(), 'stopped: ten seconds on, still the same page');
-  t.equal((await page.textContent('button.refresh-control'))?.trim(), 'Check now', 'and the button offers to look now');
-});
+    await page.click('button:has-text("Stop checking")');
+    await page.evaluate(stay);
+    await page.clock.runFor(10_000);
+    t.ok(await stayed(), 'stopped: ten seconds on, still the same page');
+    t.equal(
+      (await page.textContent('button.refresh-control'))?.trim(),
+      'Check now',
+      'and the button offers to look now',
+    );
+  },
+);

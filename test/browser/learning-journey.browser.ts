@@ -21,7 +21,13 @@ const run = promisify(execFile);
  * (accepted, published, named, described), with a real file behind it: the catalog, search and up
  * next learn of it from these events, as they would on the site.
  */
-async function publish(system: TestSystem, files: { video: string; poster: string }, ownerId: string, name: string, description: string): Promise<string> {
+async function publish(
+  system: TestSystem,
+  files: { video: string; poster: string },
+  ownerId: string,
+  name: string,
+  description: string,
+): Promise<string> {
   const videoId = randomUUID();
   const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(files.video));
   await system.videoStore.put(videoKeys.poster(videoId), createReadStream(files.poster));
@@ -41,7 +47,9 @@ async function publish(system: TestSystem, files: { video: string; poster: strin
         durationSeconds: 6,
         width: 320,
         height: 240,
-        posterCandidateUris: Array.from({ length: POSTER_CANDIDATES }, (_, index) => uriOfKey(videoKeys.posterCandidate(videoId, index))),
+        posterCandidateUris: Array.from({ length: POSTER_CANDIDATES }, (_, index) =>
+          uriOfKey(videoKeys.posterCandidate(videoId, index)),
+        ),
       },
     },
     { type: 'VideoNamed', data: { videoId, name } },
@@ -57,13 +65,31 @@ scopedTest(
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
     const dir = await tempDir(scope, 'browser-journey-');
-    const files = { video: await makeVideo(dir, { width: 320, height: 240, seconds: 6 }), poster: path.join(dir, 'poster.jpg') };
-    await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x180', '-frames:v', '1', files.poster]);
+    const files = {
+      video: await makeVideo(dir, { width: 320, height: 240, seconds: 6 }),
+      poster: path.join(dir, 'poster.jpg'),
+    };
+    await run(FFMPEG, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x180',
+      '-frames:v',
+      '1',
+      files.poster,
+    ]);
     const creator = randomUUID();
     const first = await publish(system, files, creator, 'Kubernetes in ten minutes', 'Pods, deployments and services.');
     await publish(system, files, creator, 'Kubernetes networking explained', 'How pods find each other.');
     await waitUntil('both videos searchable and listed', async () => {
-      const listed = await system.db('video_search').where({ owner_id: creator, listed: true }).count<{ count: string }[]>({ count: '*' });
+      const listed = await system
+        .db('video_search')
+        .where({ owner_id: creator, listed: true })
+        .count<{ count: string }[]>({ count: '*' });
       const published = await system
         .db('videos')
         .where({ owner_id: creator, status: 'published', visibility: 'public' })
@@ -97,7 +123,10 @@ scopedTest(
   })()`);
     await page.goto(`${base}/`);
     await waitUntil('the place remembered', async () => {
-      const row = await system.db('playback_positions').where({ user_id: viewer.userId, video_id: first }).first('position_seconds');
+      const row = await system
+        .db('playback_positions')
+        .where({ user_id: viewer.userId, video_id: first })
+        .first('position_seconds');
       return row !== undefined && Number(row.position_seconds) >= 2.5 && Number(row.position_seconds) < 5;
     });
     // The home page may have been served a moment before the report was applied (they race): look again.
@@ -117,7 +146,9 @@ scopedTest(
     t.ok(resumedAt >= 2.5 && resumedAt < 5, `Resume plays from there (currentTime ${resumedAt.toFixed(1)} s)`);
 
     // To the end: the first of up next is offered, and nothing plays by itself.
-    await page.evaluate(`(() => { const video = document.querySelector('video'); video.currentTime = video.duration - 0.3; return video.play(); })()`);
+    await page.evaluate(
+      `(() => { const video = document.querySelector('video'); video.currentTime = video.duration - 0.3; return video.play(); })()`,
+    );
     await page.waitForSelector('.up-next-offer >> text=Up next:', { timeout: 15_000 });
     t.equal(
       (await page.locator('.up-next-offer__text').textContent())?.trim(),

@@ -16,14 +16,23 @@ scopedTest(
     const browser = await openBrowser(scope);
     const ownerId = '0d6f6c55-8f3e-4b8e-9a55-1f7c3c2b9a01';
     await db('user_profiles').insert({ user_id: ownerId, display_name: 'Grace Hopper', handle: 'grace' });
-    const watched = await seedWatchableVideo(db, videoDir, 'testsrc', { ownerId, title: 'Kubernetes networking basics', playableSeconds: 2, minutesAgo: 30 });
+    const watched = await seedWatchableVideo(db, videoDir, 'testsrc', {
+      ownerId,
+      title: 'Kubernetes networking basics',
+      playableSeconds: 2,
+      minutesAgo: 30,
+    });
     const next = await seedWatchableVideo(db, videoDir, 'smptebars', {
       ownerId,
       title: 'Kubernetes networking, part two: services',
       playableSeconds: 2,
       minutesAgo: 10,
     });
-    await seedWatchableVideo(db, videoDir, 'rgbtestsrc', { ownerId, title: 'Writing a Dockerfile that builds in seconds', minutesAgo: 60 });
+    await seedWatchableVideo(db, videoDir, 'rgbtestsrc', {
+      ownerId,
+      title: 'Writing a Dockerfile that builds in seconds',
+      minutesAgo: 60,
+    });
     await seedWatchableVideo(db, videoDir, 'testsrc2', {
       title: 'Networking in Kubernetes clusters, from pods to ingress controllers and everything between',
       creatorName: 'Ada Lovelace',
@@ -35,7 +44,11 @@ scopedTest(
       creatorName: 'Linus',
       minutesAgo: 6,
     });
-    await seedWatchableVideo(db, videoDir, 'yuvtestsrc', { title: 'Kubernetes basics for developers', creatorName: 'Margaret Hamilton', minutesAgo: 7 });
+    await seedWatchableVideo(db, videoDir, 'yuvtestsrc', {
+      title: 'Kubernetes basics for developers',
+      creatorName: 'Margaret Hamilton',
+      minutesAgo: 7,
+    });
 
     const page = await (await browser.newContext()).newPage();
     const check = async (label: string, shot: string) => {
@@ -50,8 +63,16 @@ scopedTest(
 
     await page.goto(`${base}/videos/${watched}`);
     t.equal(await page.locator('.up-next__item').count(), 5, 'five videos up next');
-    t.equal(await page.locator('.up-next__name').first().textContent(), 'Kubernetes networking, part two: services', 'the creator’s newest other video first');
-    t.equal(await page.locator('.up-next-offer').getAttribute('aria-live'), 'polite', 'an empty polite live region waits under the player');
+    t.equal(
+      await page.locator('.up-next__name').first().textContent(),
+      'Kubernetes networking, part two: services',
+      'the creator’s newest other video first',
+    );
+    t.equal(
+      await page.locator('.up-next-offer').getAttribute('aria-live'),
+      'polite',
+      'an empty polite live region waits under the player',
+    );
     await waitForPosters(page);
     await check('the watch page with up next', 'watch-up-next');
 
@@ -68,7 +89,11 @@ scopedTest(
 
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.locator('.up-next-offer button:has-text("Not now")').press('Enter');
-    t.equal(await page.evaluate('document.querySelector(".up-next-offer").childElementCount'), 0, '"Not now" (by keyboard) takes the offer away');
+    t.equal(
+      await page.evaluate('document.querySelector(".up-next-offer").childElementCount'),
+      0,
+      '"Not now" (by keyboard) takes the offer away',
+    );
     await playToTheEnd(page);
     const play = page.locator('.up-next-offer a:has-text("Play")');
     await play.waitFor({ timeout: 10_000 });
@@ -88,7 +113,10 @@ scopedTest(
     const other = await (await browser.newContext()).newPage();
     await other.goto(`${base}/videos/${next}`);
     await other.waitForFunction('document.querySelector("video").readyState >= 1', undefined, { timeout: 10_000 });
-    t.ok(await other.evaluate('document.querySelector("video").paused'), 'a watch page opened from a link does not start by itself');
+    t.ok(
+      await other.evaluate('document.querySelector("video").paused'),
+      'a watch page opened from a link does not start by itself',
+    );
 
     const noScript = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
     await noScript.goto(`${base}/videos/${watched}`);
@@ -98,5 +126,7 @@ scopedTest(
 
 /** Lazy posters below the fold are loaded before a full-page screenshot. */
 async function waitForPosters(page: Page): Promise<void> {
-  await page.evaluate(`Promise.all([...document.images].map((image) => { image.loading = 'eager'; return image.decode().catch(() => {}); }))`);
+  await page.evaluate(
+    `Promise.all([...document.images].map((image) => { image.loading = 'eager'; return image.decode().catch(() => {}); }))`,
+  );
 }

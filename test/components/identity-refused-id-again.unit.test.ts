@@ -11,7 +11,13 @@ import { sealedRegisterCommand, typesIn, uniqueEmail, writeRegister } from '../f
 import { memoryPersonalData } from '../fixtures/memory-personal-data.ts';
 
 function identity(messageStore: MessageStore, personalData: PersonalData) {
-  return createIdentityComponent({ messageStore, logger: silentLogger, siteUrl: 'http://localhost:3000', personalData, subscription: { retry: FAST_RETRY } });
+  return createIdentityComponent({
+    messageStore,
+    logger: silentLogger,
+    siteUrl: 'http://localhost:3000',
+    personalData,
+    subscription: { retry: FAST_RETRY },
+  });
 }
 
 scopedTest(
@@ -20,7 +26,9 @@ scopedTest(
     const { store } = openMemoryStore(scope);
     const personalData = memoryPersonalData();
     const taken = uniqueEmail('taken');
-    await identity(store, personalData).handlers.commands(await writeRegister(store, await sealedRegisterCommand(personalData, { email: taken })));
+    await identity(store, personalData).handlers.commands(
+      await writeRegister(store, await sealedRegisterCommand(personalData, { email: taken })),
+    );
 
     // The same registration form posted twice before the first was decided (the app allows it while
     // pending): the first is refused, the second names the same user id.
@@ -28,7 +36,11 @@ scopedTest(
     const first = await writeRegister(store, await sealedRegisterCommand(personalData, { userId, email: taken }));
     const second = await writeRegister(store, await sealedRegisterCommand(personalData, { userId, handle: 'wanted' }));
     await identity(store, personalData).handlers.commands(first);
-    t.deepEqual(await typesIn(store, identityStreamName(userId)), ['RegistrationRejected'], 'the first refused: the address is taken');
+    t.deepEqual(
+      await typesIn(store, identityStreamName(userId)),
+      ['RegistrationRejected'],
+      'the first refused: the address is taken',
+    );
 
     // Another process registers someone else with the same handle, in the moment after the second
     // command's claim and before its Registered.
@@ -48,11 +60,16 @@ scopedTest(
     // Refused at once, the second never reaches its Registered: the other one comes after it.
     if (!raced) await identity(store, personalData).handlers.commands(other);
 
-    const outcomes = await Promise.all([userId, otherId].map(async (id) => (await typesIn(store, identityStreamName(id))).includes('Registered')));
+    const outcomes = await Promise.all(
+      [userId, otherId].map(async (id) => (await typesIn(store, identityStreamName(id))).includes('Registered')),
+    );
     t.notDeepEqual(outcomes, [true, true], 'not both registered with the one handle');
     t.deepEqual(outcomes, [false, true], 'the other user registers; the refused id stays refused');
     t.deepEqual(
-      (await store.readStream(identityHandleStreamName('wanted'))).map((m) => [m.type, (m.data as { userId: string }).userId]),
+      (await store.readStream(identityHandleStreamName('wanted'))).map((m) => [
+        m.type,
+        (m.data as { userId: string }).userId,
+      ]),
       [['HandleReserved', otherId]],
       'the handle claimed once, by the other user',
     );

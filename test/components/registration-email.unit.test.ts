@@ -33,20 +33,34 @@ test('welcome email: says the account is ready and what it is for, not that watc
     t.doesNotMatch(body, /start watching/i, `${version}: not "Log in to start watching"`);
     t.match(body, /If you did not register, you can ignore this email/, `${version}: tells a stranger what to do`);
   }
-  t.ok(email.text.includes('Log in to publish a video:\nhttps://tutorials.example.com/site/auth/log-in\n'), 'the text links to the log-in page');
+  t.ok(
+    email.text.includes('Log in to publish a video:\nhttps://tutorials.example.com/site/auth/log-in\n'),
+    'the text links to the log-in page',
+  );
   t.ok(email.text.includes('Browse the videos:\nhttps://tutorials.example.com/site/\n'), 'and to the home page');
   t.match(
     email.html,
     /<a href="https:\/\/tutorials\.example\.com\/site\/auth\/log-in" style="[^"]+">Log in to publish a video<\/a>/,
     'the HTML links to the log-in page',
   );
-  t.match(email.html, /<a href="https:\/\/tutorials\.example\.com\/site\/" style="[^"]+">Browse the videos<\/a>/, 'and to the home page');
+  t.match(
+    email.html,
+    /<a href="https:\/\/tutorials\.example\.com\/site\/" style="[^"]+">Browse the videos<\/a>/,
+    'and to the home page',
+  );
   t.equal(
-    words(visible(email.html).replace('Log in to publish a video', 'Log in to publish a video:').replace('Browse the videos', 'Browse the videos:')),
+    words(
+      visible(email.html)
+        .replace('Log in to publish a video', 'Log in to publish a video:')
+        .replace('Browse the videos', 'Browse the videos:'),
+    ),
     words(email.text),
     'both versions say the same words',
   );
-  t.ok(email.text.includes('Confirm my email address:\n%ACCOUNT_LINK%\n'), 'the text carries the verification link’s place');
+  t.ok(
+    email.text.includes('Confirm my email address:\n%ACCOUNT_LINK%\n'),
+    'the text carries the verification link’s place',
+  );
   t.match(email.html, /<a href="%ACCOUNT_LINK%" style="[^"]+">Confirm my email address<\/a>/, 'and so does the HTML');
   t.end();
 });
@@ -55,6 +69,7 @@ test('welcome email: the HTML is styled inline, as email clients need', (t) => {
   const { html } = createRegistrationEmail('https://tutorials.example.com/')();
   t.doesNotMatch(html, /<style|<link/i, 'no stylesheet, which clients ignore');
   t.doesNotMatch(html, /class="/, 'no classes, which would need one');
-  for (const element of ['body', 'h1', 'p', 'a']) t.match(html, new RegExp(`<${element}\\b[^>]* style="[^"]+"`), `<${element}> has its style inline`);
+  for (const element of ['body', 'h1', 'p', 'a'])
+    t.match(html, new RegExp(`<${element}\\b[^>]* style="[^"]+"`), `<${element}> has its style inline`);
   t.end();
 });

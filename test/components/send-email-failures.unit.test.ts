@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createMailTransport } from '../../src/components/send-email/index.ts';
-import { answersTo, counting, manualClock, QUICK_RETRY_DELAYS, sendEmailComponent, writeSend } from '../fixtures/send-email-component.ts';
+import {
+  answersTo,
+  counting,
+  manualClock,
+  QUICK_RETRY_DELAYS,
+  sendEmailComponent,
+  writeSend,
+} from '../fixtures/send-email-component.ts';
 import { downSmtpUrl, startSmtpServer } from '../fixtures/send-email-smtp-server.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { openMemoryStore } from '../helpers/memory-message-store.ts';
@@ -9,52 +16,63 @@ import { drain } from '../helpers/subscribers.ts';
 
 const smtpTransport = (smtpUrl: string) => createMailTransport({ smtpUrl, mailDir: 'unused', logger: silentLogger });
 
-scopedTest('send-email: a server busy once (451) then accepting gets the email on the next try: one email, one Sent', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const smtp = await startSmtpServer(scope, (attempt) => (attempt === 1 ? { code: 451, message: 'try again later' } : undefined));
-  const clock = manualClock();
-  const component = sendEmailComponent(scope, store, smtpTransport(smtp.url), { now: clock.now });
-  const { emailId } = await writeSend(store);
-  await drain(component.subscription);
-  await drain(component.retries.subscription);
-  clock.advance(QUICK_RETRY_DELAYS.maxDelayMs);
-  await component.retries.retryDue();
-  await drain(component.subscription);
-
-  t.equal(smtp.rcptCount(), 2, 'tried twice');
-  t.equal(smtp.received.length, 1, 'one email arrived');
-  t.deepEqual(
-    (await answersTo(store, emailId)).map((answer) => answer.type),
-    ['DeliveryDeferred', 'Sent'],
-    'deferred, then one Sent',
-  );
-});
-
-scopedTest('send-email: a server that stays busy (451) is tried until the retry window is spent, then the email is Failed with its reply', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const smtp = await startSmtpServer(scope, () => ({ code: 451, message: 'mailbox busy' }));
-  const clock = manualClock();
-  const component = sendEmailComponent(scope, store, smtpTransport(smtp.url), { now: clock.now, retryWindowMs: 10 * QUICK_RETRY_DELAYS.maxDelayMs });
-  const { emailId } = await writeSend(store, { to: 'busy@example.com' });
-  await drain(component.subscription);
-  while ((await answersTo(store, emailId)).at(-1)?.type === 'DeliveryDeferred') {
+scopedTest(
+  'send-email: a server busy once (451) then accepting gets the email on the next try: one email, one Sent',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const smtp = await startSmtpServer(scope, (attempt) =>
+      attempt === 1 ? { code: 451, message: 'try again later' } : undefined,
+    );
+    const clock = manualClock();
+    const component = sendEmailComponent(scope, store, smtpTransport(smtp.url), { now: clock.now });
+    const { emailId } = await writeSend(store);
+    await drain(component.subscription);
     await drain(component.retries.subscription);
     clock.advance(QUICK_RETRY_DELAYS.maxDelayMs);
     await component.retries.retryDue();
     await drain(component.subscription);
-  }
 
-  const answers = await answersTo(store, emailId);
-  const failed = answers.at(-1)!;
-  t.equal(failed.type, 'Failed', 'Failed in the end');
-  t.equal(smtp.rcptCount(), answers.length, 'one try per answer');
-  t.ok(answers.length > 2, 'after several tries');
-  const data = failed.data as { emailId: string; to: string; reason: string };
-  t.equal(data.emailId, emailId);
-  t.equal(data.to, 'busy@example.com');
-  t.match(data.reason, /451 mailbox busy/, "with the server's reply as the reason");
-  t.equal(component.subscription.status().parked, 0, 'an answered failure, not a parked command');
-});
+    t.equal(smtp.rcptCount(), 2, 'tried twice');
+    t.equal(smtp.received.length, 1, 'one email arrived');
+    t.deepEqual(
+      (await answersTo(store, emailId)).map((answer) => answer.type),
+      ['DeliveryDeferred', 'Sent'],
+      'deferred, then one Sent',
+    );
+  },
+);
+
+scopedTest(
+  'send-email: a server that stays busy (451) is tried until the retry window is spent, then the email is Failed with its reply',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const smtp = await startSmtpServer(scope, () => ({ code: 451, message: 'mailbox busy' }));
+    const clock = manualClock();
+    const component = sendEmailComponent(scope, store, smtpTransport(smtp.url), {
+      now: clock.now,
+      retryWindowMs: 10 * QUICK_RETRY_DELAYS.maxDelayMs,
+    });
+    const { emailId } = await writeSend(store, { to: 'busy@example.com' });
+    await drain(component.subscription);
+    while ((await answersTo(store, emailId)).at(-1)?.type === 'DeliveryDeferred') {
+      await drain(component.retries.subscription);
+      clock.advance(QUICK_RETRY_DELAYS.maxDelayMs);
+      await component.retries.retryDue();
+      await drain(component.subscription);
+    }
+
+    const answers = await answersTo(store, emailId);
+    const failed = answers.at(-1)!;
+    t.equal(failed.type, 'Failed', 'Failed in the end');
+    t.equal(smtp.rcptCount(), answers.length, 'one try per answer');
+    t.ok(answers.length > 2, 'after several tries');
+    const data = failed.data as { emailId: string; to: string; reason: string };
+    t.equal(data.emailId, emailId);
+    t.equal(data.to, 'busy@example.com');
+    t.match(data.reason, /451 mailbox busy/, "with the server's reply as the reason");
+    t.equal(component.subscription.status().parked, 0, 'an answered failure, not a parked command');
+  },
+);
 
 scopedTest('send-email: a server that refuses for good (550) is not asked again: Failed at once', async (t, scope) => {
   const { store } = openMemoryStore(scope);

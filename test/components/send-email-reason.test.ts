@@ -28,6 +28,7 @@ test('send-email reason: what is not a path stays (an SMTP reply, a web address)
     'connect ECONNREFUSED 127.0.0.1:25',
     '550 5.7.1 Rejected: policy A:1',
   ];
-  for (const message of kept) t.equal(reasonOf(new Error(message), 'ada@example.com'), message, JSON.stringify(message));
+  for (const message of kept)
+    t.equal(reasonOf(new Error(message), 'ada@example.com'), message, JSON.stringify(message));
   t.end();
 });

@@ -1,6 +1,13 @@
 import { sendEmailCommandStreamName, SEND_EMAIL_RETRIES_SUBSCRIBER_ID } from '../../src/contracts/send-email.ts';
 import { componentPositionStream } from '../../src/subscription/component-processor.ts';
-import { answersTo, faultyTransport, manualClock, sendEmailComponent, smtpError, writeSend } from '../fixtures/send-email-component.ts';
+import {
+  answersTo,
+  faultyTransport,
+  manualClock,
+  sendEmailComponent,
+  smtpError,
+  writeSend,
+} from '../fixtures/send-email-component.ts';
 import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 import { drain } from '../helpers/subscribers.ts';
@@ -14,7 +21,8 @@ const REAL_DELAYS = { firstDelayMs: 10 * SECOND, maxDelayMs: 30 * MINUTE };
 const NO_JITTER = () => 1;
 const refusedConnection = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:25'), { code: 'ESOCKET' });
 
-const typesOf = async (store: Parameters<typeof answersTo>[0], emailId: string) => (await answersTo(store, emailId)).map((message) => message.type);
+const typesOf = async (store: Parameters<typeof answersTo>[0], emailId: string) =>
+  (await answersTo(store, emailId)).map((message) => message.type);
 
 scopedTest(
   'send-email retries: a server down for three tries is tried again on a schedule until it takes the email: one Sent, the deferrals on record',
@@ -22,7 +30,11 @@ scopedTest(
     const { store } = openMemoryStore(scope);
     const clock = manualClock();
     const transport = faultyTransport((_email, attempt) => (attempt <= 3 ? refusedConnection() : undefined));
-    const component = sendEmailComponent(scope, store, transport, { now: clock.now, random: NO_JITTER, retryDelays: REAL_DELAYS });
+    const component = sendEmailComponent(scope, store, transport, {
+      now: clock.now,
+      random: NO_JITTER,
+      retryDelays: REAL_DELAYS,
+    });
     const { emailId } = await writeSend(store);
     await drain(component.subscription);
     await drain(component.retries.subscription);
@@ -48,7 +60,9 @@ scopedTest(
       ['DeliveryDeferred', 'DeliveryDeferred', 'DeliveryDeferred', 'Sent'],
       'three deferrals, then Sent',
     );
-    const deferrals = answers.slice(0, 3).map((answer) => answer.data as { attempts: number; reason: string; failingSince: string });
+    const deferrals = answers
+      .slice(0, 3)
+      .map((answer) => answer.data as { attempts: number; reason: string; failingSince: string });
     t.deepEqual(
       deferrals.map((data) => data.attempts),
       [1, 2, 3],
@@ -86,80 +100,111 @@ scopedTest(
       'one try of the failing email, then the next email at once',
     );
     t.deepEqual(await typesOf(store, next.emailId), ['Sent'], 'the next email is sent');
-    t.deepEqual(await typesOf(store, stuck.emailId), ['DeliveryDeferred'], 'the failing one waits on the schedule, not in the handler');
+    t.deepEqual(
+      await typesOf(store, stuck.emailId),
+      ['DeliveryDeferred'],
+      'the failing one waits on the schedule, not in the handler',
+    );
   },
 );
 
-scopedTest('send-email retries: a restart reads the schedule again from the store: an email deferred before it is retried after it', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const clock = manualClock();
-  const transport = faultyTransport((email, attempt) => (email.to === 'later@example.com' && attempt === 1 ? smtpError(421) : undefined));
-  const before = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
-  const deferred = await writeSend(store, { to: 'later@example.com' });
-  await drain(before.subscription);
-  // More emails go through afterwards, so the schedule's subscriber reads well past the deferral.
-  for (let n = 0; n < 3; n += 1) await writeSend(store);
-  await drain(before.subscription);
-  await drain(before.retries.subscription);
-  t.equal(before.retries.waiting(), 1, 'the first process knows of one deferred email');
-  await before.retries.subscription.stop();
-  await before.subscription.stop();
+scopedTest(
+  'send-email retries: a restart reads the schedule again from the store: an email deferred before it is retried after it',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const clock = manualClock();
+    const transport = faultyTransport((email, attempt) =>
+      email.to === 'later@example.com' && attempt === 1 ? smtpError(421) : undefined,
+    );
+    const before = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
+    const deferred = await writeSend(store, { to: 'later@example.com' });
+    await drain(before.subscription);
+    // More emails go through afterwards, so the schedule's subscriber reads well past the deferral.
+    for (let n = 0; n < 3; n += 1) await writeSend(store);
+    await drain(before.subscription);
+    await drain(before.retries.subscription);
+    t.equal(before.retries.waiting(), 1, 'the first process knows of one deferred email');
+    await before.retries.subscription.stop();
+    await before.subscription.stop();
 
-  const [deferral] = await answersTo(store, deferred.emailId);
-  const stored = await store.readLastMessage(componentPositionStream(SEND_EMAIL_RETRIES_SUBSCRIBER_ID), 'Read');
-  t.ok((stored?.data as { position: number }).position < deferral!.globalPosition, 'the stored position stays before the deferral not yet retried');
+    const [deferral] = await answersTo(store, deferred.emailId);
+    const stored = await store.readLastMessage(componentPositionStream(SEND_EMAIL_RETRIES_SUBSCRIBER_ID), 'Read');
+    t.ok(
+      (stored?.data as { position: number }).position < deferral!.globalPosition,
+      'the stored position stays before the deferral not yet retried',
+    );
 
-  const after = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
-  await drain(after.retries.subscription);
-  t.equal(after.retries.waiting(), 1, 'the restarted process finds it again');
-  clock.advance(REAL_DELAYS.firstDelayMs);
-  t.equal(await after.retries.retryDue(), 1, 'and retries it when due');
-  await drain(after.subscription);
-  t.deepEqual(await typesOf(store, deferred.emailId), ['DeliveryDeferred', 'Sent'], 'sent on the try after the restart');
-});
+    const after = sendEmailComponent(scope, store, transport, { now: clock.now, retryDelays: REAL_DELAYS });
+    await drain(after.retries.subscription);
+    t.equal(after.retries.waiting(), 1, 'the restarted process finds it again');
+    clock.advance(REAL_DELAYS.firstDelayMs);
+    t.equal(await after.retries.retryDue(), 1, 'and retries it when due');
+    await drain(after.subscription);
+    t.deepEqual(
+      await typesOf(store, deferred.emailId),
+      ['DeliveryDeferred', 'Sent'],
+      'sent on the try after the restart',
+    );
+  },
+);
 
-scopedTest('send-email retries: a 5xx to the recipient is final at once; a 5xx to our log-in is ours to mend, and tried again', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const transport = faultyTransport((email) =>
-    email.to === 'nobody@example.com' ? smtpError(550) : email.to === 'ada@example.com' ? smtpError(535, 'AUTH PLAIN') : undefined,
-  );
-  const component = sendEmailComponent(scope, store, transport);
-  const refused = await writeSend(store, { to: 'nobody@example.com' });
-  const badLogIn = await writeSend(store, { to: 'ada@example.com' });
-  await drain(component.subscription);
-
-  t.deepEqual(await typesOf(store, refused.emailId), ['Failed'], 'a refused recipient: Failed, no deferral');
-  t.deepEqual(await typesOf(store, badLogIn.emailId), ['DeliveryDeferred'], 'a refused log-in: deferred');
-});
-
-scopedTest('send-email retries: an email still not accepted when the retry window is spent is Failed, saying how long it was tried', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const clock = manualClock();
-  const transport = faultyTransport(() => smtpError(451));
-  // Tries at 0, 10 s and 30 s; the next would come at 70 s, past the minute.
-  const component = sendEmailComponent(scope, store, transport, { now: clock.now, random: NO_JITTER, retryDelays: REAL_DELAYS, retryWindowMs: MINUTE });
-  const { emailId } = await writeSend(store);
-  await drain(component.subscription);
-  for (const wait of [10 * SECOND, 20 * SECOND]) {
-    await drain(component.retries.subscription);
-    clock.advance(wait);
-    await component.retries.retryDue();
+scopedTest(
+  'send-email retries: a 5xx to the recipient is final at once; a 5xx to our log-in is ours to mend, and tried again',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const transport = faultyTransport((email) =>
+      email.to === 'nobody@example.com'
+        ? smtpError(550)
+        : email.to === 'ada@example.com'
+          ? smtpError(535, 'AUTH PLAIN')
+          : undefined,
+    );
+    const component = sendEmailComponent(scope, store, transport);
+    const refused = await writeSend(store, { to: 'nobody@example.com' });
+    const badLogIn = await writeSend(store, { to: 'ada@example.com' });
     await drain(component.subscription);
-  }
 
-  const answers = await answersTo(store, emailId);
-  t.deepEqual(
-    answers.map((answer) => answer.type),
-    ['DeliveryDeferred', 'DeliveryDeferred', 'Failed'],
-    'two deferrals, then Failed',
-  );
-  t.match(
-    (answers[2]!.data as { reason: string }).reason,
-    /451 no \(not accepted after 3 tries in 1 minute\)$/,
-    "the server's reply and how long it was tried",
-  );
-  t.equal(transport.tries.length, 3, 'no try past the window');
-});
+    t.deepEqual(await typesOf(store, refused.emailId), ['Failed'], 'a refused recipient: Failed, no deferral');
+    t.deepEqual(await typesOf(store, badLogIn.emailId), ['DeliveryDeferred'], 'a refused log-in: deferred');
+  },
+);
+
+scopedTest(
+  'send-email retries: an email still not accepted when the retry window is spent is Failed, saying how long it was tried',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const clock = manualClock();
+    const transport = faultyTransport(() => smtpError(451));
+    // Tries at 0, 10 s and 30 s; the next would come at 70 s, past the minute.
+    const component = sendEmailComponent(scope, store, transport, {
+      now: clock.now,
+      random: NO_JITTER,
+      retryDelays: REAL_DELAYS,
+      retryWindowMs: MINUTE,
+    });
+    const { emailId } = await writeSend(store);
+    await drain(component.subscription);
+    for (const wait of [10 * SECOND, 20 * SECOND]) {
+      await drain(component.retries.subscription);
+      clock.advance(wait);
+      await component.retries.retryDue();
+      await drain(component.subscription);
+    }
+
+    const answers = await answersTo(store, emailId);
+    t.deepEqual(
+      answers.map((answer) => answer.type),
+      ['DeliveryDeferred', 'DeliveryDeferred', 'Failed'],
+      'two deferrals, then Failed',
+    );
+    t.match(
+      (answers[2]!.data as { reason: string }).reason,
+      /451 no \(not accepted after 3 tries in 1 minute\)$/,
+      "the server's reply and how long it was tried",
+    );
+    t.equal(transport.tries.length, 3, 'no try past the window');
+  },
+);
 
 scopedTest(
   'send-email retries: a retry delivered twice, a Send delivered again while deferred, and a retry written twice each make one try',
@@ -194,14 +239,21 @@ scopedTest(
   },
 );
 
-scopedTest('send-email retries: once started, the schedule retries by itself when an email falls due', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const transport = faultyTransport((_email, attempt) => (attempt === 1 ? refusedConnection() : undefined));
-  const component = sendEmailComponent(scope, store, transport);
-  component.subscription.start();
-  component.retries.subscription.start();
-  const { emailId } = await writeSend(store);
+scopedTest(
+  'send-email retries: once started, the schedule retries by itself when an email falls due',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const transport = faultyTransport((_email, attempt) => (attempt === 1 ? refusedConnection() : undefined));
+    const component = sendEmailComponent(scope, store, transport);
+    component.subscription.start();
+    component.retries.subscription.start();
+    const { emailId } = await writeSend(store);
 
-  await waitUntil('Sent', async () => (await typesOf(store, emailId)).includes('Sent'));
-  t.deepEqual(await typesOf(store, emailId), ['DeliveryDeferred', 'Sent'], "deferred once, then sent by the timer's retry");
-});
+    await waitUntil('Sent', async () => (await typesOf(store, emailId)).includes('Sent'));
+    t.deepEqual(
+      await typesOf(store, emailId),
+      ['DeliveryDeferred', 'Sent'],
+      "deferred once, then sent by the timer's retry",
+    );
+  },
+);

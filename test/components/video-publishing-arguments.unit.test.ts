@@ -9,6 +9,9 @@ test('transcode arguments: the decoder and the encoder get a bounded number of t
     threads.every((count) => count === transcodeThreads() && count >= 1 && count <= 8),
     `each ${transcodeThreads()}, at most 8`,
   );
-  t.ok(args.indexOf('-threads') < args.indexOf('-i') && args.lastIndexOf('-threads') > args.indexOf('-i'), 'one on each side of -i');
+  t.ok(
+    args.indexOf('-threads') < args.indexOf('-i') && args.lastIndexOf('-threads') > args.indexOf('-i'),
+    'one on each side of -i',
+  );
   t.end();
 });

@@ -2,7 +2,11 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createVideoPublishingComponent } from '../../src/components/video-publishing/index.ts';
-import { deleteVideoControl, nameVideoControl, publishVideoControl } from '../../src/components/video-publishing/controls.ts';
+import {
+  deleteVideoControl,
+  nameVideoControl,
+  publishVideoControl,
+} from '../../src/components/video-publishing/controls.ts';
 import { videoProjection } from '../../src/components/video-publishing/video.ts';
 import { REJECTION_REASONS, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { VersionConflictError, type RawMessage } from '../../src/message-store/index.ts';
@@ -13,7 +17,15 @@ import { scopedTest } from '../helpers/scoped-test.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
-import { eventOf, eventsOf, recordPublished, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
+import {
+  eventOf,
+  eventsOf,
+  recordPublished,
+  typesOf,
+  videoPublishing,
+  videoStoreIn,
+  writeCommand,
+} from '../fixtures/video-publishing-component.ts';
 import { FFMPEG, FFPROBE, ffmpegWrapper, isAlive, makeVideo, tempDir, upload } from '../fixtures/video-sources.ts';
 import { PARTIAL_DIR } from '../../src/video-store/partials.ts';
 
@@ -28,7 +40,12 @@ async function onDisk(dir: string, videoId: string): Promise<string[]> {
 const finished = (entries: string[]) => entries.filter((entry) => !entry.startsWith(`${PARTIAL_DIR}/`));
 
 async function storeEveryFile(videoStore: VideoStore, videoId: string): Promise<void> {
-  const keys = [videoKeys.source(videoId), videoKeys.transcoded(videoId), videoKeys.poster(videoId), videoKeys.posterCandidate(videoId, 0)];
+  const keys = [
+    videoKeys.source(videoId),
+    videoKeys.transcoded(videoId),
+    videoKeys.poster(videoId),
+    videoKeys.posterCandidate(videoId, 0),
+  ];
   for (const key of keys) await videoStore.put(key, Readable.from([Buffer.from('bytes')]));
 }
 
@@ -65,7 +82,9 @@ scopedTest(
       // Both read the video before either writes: the race is certain, not left to timing.
       racing.holdWrites(2);
       const results = await Promise.allSettled([first.handlers.commands(rename), second.handlers.commands(remove)]);
-      const conflicts = results.filter((result) => result.status === 'rejected' && result.reason instanceof VersionConflictError);
+      const conflicts = results.filter(
+        (result) => result.status === 'rejected' && result.reason instanceof VersionConflictError,
+      );
       t.equal(conflicts.length, 1, `race ${race}: one of the two met the version it expected gone`);
       // As the engine retries a conflict; and a redelivery of the winner, harmlessly.
       await first.handlers.commands(rename);
@@ -73,7 +92,9 @@ scopedTest(
       const [deleted] = (await eventsOf(store, videoId)).filter((event) => event.type === 'VideoDeleted');
       await first.handlers.transcoding(deleted!);
 
-      const answers = (await eventsOf(store, videoId)).slice(2).map((event) => [event.type, (event.data as { reason?: string }).reason]);
+      const answers = (await eventsOf(store, videoId))
+        .slice(2)
+        .map((event) => [event.type, (event.data as { reason?: string }).reason]);
       const renameFirst = [
         ['VideoNamed', undefined],
         ['VideoDeleted', undefined],
@@ -107,7 +128,9 @@ scopedTest(
     // A minute read at its own pace: still converting long after the deletion.
     await upload(videoStore, videoId, await makeVideo(dir, { seconds: 60, width: 160, height: 120, audio: false }));
     await writeCommand(store, publish);
-    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'), { timeoutMs: 30_000 });
+    await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'), {
+      timeoutMs: 30_000,
+    });
     const [pid] = await slow.runs();
     scope.add(pid, (ffmpeg) => ffmpeg !== undefined && isAlive(ffmpeg) && process.kill(ffmpeg, 'SIGKILL'));
 
@@ -118,7 +141,11 @@ scopedTest(
     await component.transcoder.stop();
     await component.commands.stop();
     const types = (await typesOf(store, videoId)).filter((type) => type !== 'VideoTranscodingProgressed');
-    t.deepEqual(types, ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoDeleted'], 'neither published nor failed: deleted');
+    t.deepEqual(
+      types,
+      ['VideoPublishingAccepted', 'VideoTranscodingStarted', 'VideoDeleted'],
+      'neither published nor failed: deleted',
+    );
     t.deepEqual(await onDisk(dir, videoId), [], 'no file of it is left, nor a write in progress');
   },
 );
@@ -143,10 +170,18 @@ scopedTest(
     await waitUntil('transcoding to progress', () => eventOf(store, videoId, 'VideoTranscodingProgressed'));
     await component.handlers.commands(await writeCommand(store, deleteVideoControl(videoId, ownerId)));
     await component.handlers.transcoding((await eventOf(store, videoId, 'VideoDeleted')) as RawMessage);
-    t.deepEqual(finished(await onDisk(dir, videoId)), [], 'the clean-up left nothing (the MP4 is still being written, out of sight)');
+    t.deepEqual(
+      finished(await onDisk(dir, videoId)),
+      [],
+      'the clean-up left nothing (the MP4 is still being written, out of sight)',
+    );
     await transcoding;
 
     t.notOk(await eventOf(store, videoId, 'VideoPublished'), 'not published');
-    t.deepEqual(await onDisk(dir, videoId), [], 'the MP4, poster and candidates it wrote after the clean-up are removed too');
+    t.deepEqual(
+      await onDisk(dir, videoId),
+      [],
+      'the MP4, poster and candidates it wrote after the clean-up are removed too',
+    );
   },
 );

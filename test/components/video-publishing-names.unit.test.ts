@@ -16,7 +16,13 @@ import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
-import { eventsOf, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
+import {
+  eventsOf,
+  typesOf,
+  videoPublishing,
+  videoStoreIn,
+  writeCommand,
+} from '../fixtures/video-publishing-component.ts';
 import { tempDir } from '../fixtures/video-sources.ts';
 
 // These tests are about the commands, not transcoding: only the command subscriber runs.
@@ -35,51 +41,64 @@ async function acceptedVideo(store: MessageStore, commands: { tick(): Promise<nu
   return publish.data;
 }
 
-const nameOf = async (store: MessageStore, videoId: string) => (await store.project(videoPublishingStreamName(videoId), videoProjection)).state.name;
+const nameOf = async (store: MessageStore, videoId: string) =>
+  (await store.project(videoPublishingStreamName(videoId), videoProjection)).state.name;
 
 const answers = async (store: MessageStore, videoId: string) =>
-  (await eventsOf(store, videoId)).filter((event) => event.type !== 'VideoPublishingAccepted').map((event) => [event.type, event.data]);
+  (await eventsOf(store, videoId))
+    .filter((event) => event.type !== 'VideoPublishingAccepted')
+    .map((event) => [event.type, event.data]);
 
-scopedTest('video-publishing: three renames queued in a row are each answered, and the video ends with the third name', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  component.commands.start();
-  const publish = publishVideoControl();
-  const { videoId, ownerId } = publish.data;
-  await writeCommand(store, publish);
-  for (const name of ['Draft', 'Better draft', 'Final name']) await writeCommand(store, nameVideoControl(videoId, name, ownerId));
+scopedTest(
+  'video-publishing: three renames queued in a row are each answered, and the video ends with the third name',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    component.commands.start();
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    await writeCommand(store, publish);
+    for (const name of ['Draft', 'Better draft', 'Final name'])
+      await writeCommand(store, nameVideoControl(videoId, name, ownerId));
 
-  await waitUntil('three names', async () => (await typesOf(store, videoId)).filter((type) => type === 'VideoNamed').length === 3);
-  t.deepEqual(
-    await answers(store, videoId),
-    ['Draft', 'Better draft', 'Final name'].map((name) => ['VideoNamed', { videoId, name }]),
-    'in the order they were sent',
-  );
-  t.equal(await nameOf(store, videoId), 'Final name', 'the last is the name');
-});
+    await waitUntil(
+      'three names',
+      async () => (await typesOf(store, videoId)).filter((type) => type === 'VideoNamed').length === 3,
+    );
+    t.deepEqual(
+      await answers(store, videoId),
+      ['Draft', 'Better draft', 'Final name'].map((name) => ['VideoNamed', { videoId, name }]),
+      'in the order they were sent',
+    );
+    t.equal(await nameOf(store, videoId), 'Final name', 'the last is the name');
+  },
+);
 
-scopedTest('video-publishing: only the owner may rename, describe or unpublish; others are rejected and nothing changes', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const { videoId, ownerId } = await acceptedVideo(store, component.commands);
-  const stranger = randomUUID();
-  await writeCommand(store, nameVideoControl(videoId, 'Mine', ownerId));
-  await writeCommand(store, nameVideoControl(videoId, 'Hijacked', stranger));
-  await writeCommand(store, describeVideoControl(videoId, 'Hijacked', stranger));
-  await writeCommand(store, unpublishVideoControl(videoId, stranger));
-  await drain(component.commands);
+scopedTest(
+  'video-publishing: only the owner may rename, describe or unpublish; others are rejected and nothing changes',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const { videoId, ownerId } = await acceptedVideo(store, component.commands);
+    const stranger = randomUUID();
+    await writeCommand(store, nameVideoControl(videoId, 'Mine', ownerId));
+    await writeCommand(store, nameVideoControl(videoId, 'Hijacked', stranger));
+    await writeCommand(store, describeVideoControl(videoId, 'Hijacked', stranger));
+    await writeCommand(store, unpublishVideoControl(videoId, stranger));
+    await drain(component.commands);
 
-  const reason = REJECTION_REASONS.notOwner;
-  t.deepEqual(
-    await answers(store, videoId),
-    [
-      ['VideoNamed', { videoId, name: 'Mine' }],
-      ['VideoNameRejected', { videoId, name: 'Hijacked', reason }],
-      ['VideoDescriptionRejected', { videoId, description: 'Hijacked', reason }],
-      ['VideoUnpublishRejected', { videoId, reason }],
-    ],
-    "the stranger's commands are rejected as not the owner's",
-  );
-  t.equal(await nameOf(store, videoId), 'Mine', 'the name is unchanged');
-});
+    const reason = REJECTION_REASONS.notOwner;
+    t.deepEqual(
+      await answers(store, videoId),
+      [
+        ['VideoNamed', { videoId, name: 'Mine' }],
+        ['VideoNameRejected', { videoId, name: 'Hijacked', reason }],
+        ['VideoDescriptionRejected', { videoId, description: 'Hijacked', reason }],
+        ['VideoUnpublishRejected', { videoId, reason }],
+      ],
+      "the stranger's commands are rejected as not the owner's",
+    );
+    t.equal(await nameOf(store, videoId), 'Mine', 'the name is unchanged');
+  },
+);
 
 scopedTest(
   'video-publishing: a PublishVideo in someone else’s name, or for another video’s upload, is rejected and the owner can still publish',
@@ -91,7 +110,11 @@ scopedTest(
     const otherVideo = randomUUID();
     // A stranger names the owner as owner (and so would publish in their name), or publishes the owner's upload as their own.
     const inTheirName = publishVideoControl({ videoId, ownerId: owner }, commandMetadata(stranger));
-    const othersUpload = publishVideoControl({ videoId: otherVideo, ownerId: stranger, sourceUri: uriOfKey(videoKeys.source(videoId)) });
+    const othersUpload = publishVideoControl({
+      videoId: otherVideo,
+      ownerId: stranger,
+      sourceUri: uriOfKey(videoKeys.source(videoId)),
+    });
     await writeCommand(store, inTheirName);
     await writeCommand(store, othersUpload);
     await drain(component.commands);
@@ -110,7 +133,11 @@ scopedTest(
 
     await writeCommand(store, publishVideoControl({ videoId, ownerId: owner }));
     await drain(component.commands);
-    t.deepEqual(await typesOf(store, videoId), ['VideoPublishingRejected', 'VideoPublishingAccepted'], 'the rejection did not take the video from its owner');
+    t.deepEqual(
+      await typesOf(store, videoId),
+      ['VideoPublishingRejected', 'VideoPublishingAccepted'],
+      'the rejection did not take the video from its owner',
+    );
   },
 );
 
@@ -141,91 +168,113 @@ scopedTest(
     );
     t.deepEqual(
       await answers(store, unknownVideo),
-      [['VideoNameRejected', { videoId: unknownVideo, name: 'Nothing to name', reason: REJECTION_REASONS.unknownVideo }]],
+      [
+        [
+          'VideoNameRejected',
+          { videoId: unknownVideo, name: 'Nothing to name', reason: REJECTION_REASONS.unknownVideo },
+        ],
+      ],
       'a video that was never published cannot be named',
     );
   },
 );
 
-scopedTest('video-publishing: a description may be up to 5 000 characters, or empty to clear it; more, or the same again, is rejected', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const { videoId, ownerId } = await acceptedVideo(store, component.commands);
-  const longest = `Line one\n\n${'y'.repeat(4_990)}`;
-  for (const description of [longest, longest, `${longest}z`, '']) await writeCommand(store, describeVideoControl(videoId, description, ownerId));
-  await drain(component.commands);
+scopedTest(
+  'video-publishing: a description may be up to 5 000 characters, or empty to clear it; more, or the same again, is rejected',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const { videoId, ownerId } = await acceptedVideo(store, component.commands);
+    const longest = `Line one\n\n${'y'.repeat(4_990)}`;
+    for (const description of [longest, longest, `${longest}z`, ''])
+      await writeCommand(store, describeVideoControl(videoId, description, ownerId));
+    await drain(component.commands);
 
-  t.deepEqual(await answers(store, videoId), [
-    ['VideoDescribed', { videoId, description: longest }],
-    ['VideoDescriptionRejected', { videoId, description: longest, reason: REJECTION_REASONS.unchangedDescription }],
-    ['VideoDescriptionRejected', { videoId, description: `${longest}z`, reason: REJECTION_REASONS.descriptionTooLong }],
-    ['VideoDescribed', { videoId, description: '' }],
-  ]);
-});
+    t.deepEqual(await answers(store, videoId), [
+      ['VideoDescribed', { videoId, description: longest }],
+      ['VideoDescriptionRejected', { videoId, description: longest, reason: REJECTION_REASONS.unchangedDescription }],
+      [
+        'VideoDescriptionRejected',
+        { videoId, description: `${longest}z`, reason: REJECTION_REASONS.descriptionTooLong },
+      ],
+      ['VideoDescribed', { videoId, description: '' }],
+    ]);
+  },
+);
 
-scopedTest('video-publishing: UnpublishVideo makes a converted video a draft; one not (yet) converted, or a draft already, is refused', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const { videoId, ownerId } = await acceptedVideo(store, component.commands);
-  await writeCommand(store, unpublishVideoControl(videoId, ownerId));
-  await drain(component.commands);
-  // As the transcoder would have written it: these tests do not transcode.
-  await store.write(videoPublishingStreamName(videoId), {
-    id: randomUUID(),
-    type: 'VideoPublished',
-    data: {
-      ownerId,
-      videoId,
-      sourceUri: `video-store:source/${videoId}`,
-      transcodedUri: `video-store:transcoded/${videoId}.mp4`,
-      posterUri: `video-store:posters/${videoId}.jpg`,
-      durationSeconds: 1,
-      width: 320,
-      height: 240,
-    },
-    metadata: {},
-  });
-  await writeCommand(store, unpublishVideoControl(videoId, ownerId));
-  await writeCommand(store, unpublishVideoControl(videoId, ownerId));
-  await drain(component.commands);
+scopedTest(
+  'video-publishing: UnpublishVideo makes a converted video a draft; one not (yet) converted, or a draft already, is refused',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const { videoId, ownerId } = await acceptedVideo(store, component.commands);
+    await writeCommand(store, unpublishVideoControl(videoId, ownerId));
+    await drain(component.commands);
+    // As the transcoder would have written it: these tests do not transcode.
+    await store.write(videoPublishingStreamName(videoId), {
+      id: randomUUID(),
+      type: 'VideoPublished',
+      data: {
+        ownerId,
+        videoId,
+        sourceUri: `video-store:source/${videoId}`,
+        transcodedUri: `video-store:transcoded/${videoId}.mp4`,
+        posterUri: `video-store:posters/${videoId}.jpg`,
+        durationSeconds: 1,
+        width: 320,
+        height: 240,
+      },
+      metadata: {},
+    });
+    await writeCommand(store, unpublishVideoControl(videoId, ownerId));
+    await writeCommand(store, unpublishVideoControl(videoId, ownerId));
+    await drain(component.commands);
 
-  t.deepEqual(
-    (await answers(store, videoId)).filter(([type]) => type !== 'VideoPublished'),
-    [
-      ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.notConverted }],
-      ['VideoUnpublished', { videoId }],
-      ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.sameVisibility }],
-    ],
-    'still transcoding: rejected; converted: a draft; again: it is a draft already',
-  );
-  const { state } = await store.project(videoPublishingStreamName(videoId), videoProjection);
-  t.deepEqual([state.status, state.visibility], ['published', 'draft'], 'still converted, as a draft its owner can make public again');
-});
+    t.deepEqual(
+      (await answers(store, videoId)).filter(([type]) => type !== 'VideoPublished'),
+      [
+        ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.notConverted }],
+        ['VideoUnpublished', { videoId }],
+        ['VideoUnpublishRejected', { videoId, reason: REJECTION_REASONS.sameVisibility }],
+      ],
+      'still transcoding: rejected; converted: a draft; again: it is a draft already',
+    );
+    const { state } = await store.project(videoPublishingStreamName(videoId), videoProjection);
+    t.deepEqual(
+      [state.status, state.visibility],
+      ['published', 'draft'],
+      'still converted, as a draft its owner can make public again',
+    );
+  },
+);
 
-scopedTest('video-publishing: every command handled twice has one effect, and the second time writes nothing at all', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const recording = recordingStore(store);
-  const component = videoPublishing(scope, recording, videoStoreIn(await tempDir(scope)));
-  const publish = publishVideoControl();
-  const { videoId, ownerId } = publish.data;
-  const commands: RawMessage[] = [];
-  for (const command of [
-    publish,
-    nameVideoControl(videoId, 'A name', ownerId),
-    describeVideoControl(videoId, 'About it', ownerId),
-    unpublishVideoControl(videoId, ownerId),
-    nameVideoControl(videoId, '', ownerId),
-  ]) {
-    commands.push(await writeCommand(store, command));
-  }
-  for (const command of commands) await component.handlers.commands(command);
-  const before = await typesOf(store, videoId);
-  const attempts = recording.attempts.length;
-  for (const command of commands) await component.handlers.commands(command);
+scopedTest(
+  'video-publishing: every command handled twice has one effect, and the second time writes nothing at all',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const recording = recordingStore(store);
+    const component = videoPublishing(scope, recording, videoStoreIn(await tempDir(scope)));
+    const publish = publishVideoControl();
+    const { videoId, ownerId } = publish.data;
+    const commands: RawMessage[] = [];
+    for (const command of [
+      publish,
+      nameVideoControl(videoId, 'A name', ownerId),
+      describeVideoControl(videoId, 'About it', ownerId),
+      unpublishVideoControl(videoId, ownerId),
+      nameVideoControl(videoId, '', ownerId),
+    ]) {
+      commands.push(await writeCommand(store, command));
+    }
+    for (const command of commands) await component.handlers.commands(command);
+    const before = await typesOf(store, videoId);
+    const attempts = recording.attempts.length;
+    for (const command of commands) await component.handlers.commands(command);
 
-  t.deepEqual(
-    before,
-    ['VideoPublishingAccepted', 'VideoNamed', 'VideoDescribed', 'VideoUnpublishRejected', 'VideoNameRejected'],
-    'one answer each (accepted, named, described, rejected, rejected)',
-  );
-  t.deepEqual(await typesOf(store, videoId), before, 'the same after the second round');
-  t.equal(recording.attempts.length, attempts, 'each found its answer and did not even try to write');
-});
+    t.deepEqual(
+      before,
+      ['VideoPublishingAccepted', 'VideoNamed', 'VideoDescribed', 'VideoUnpublishRejected', 'VideoNameRejected'],
+      'one answer each (accepted, named, described, rejected, rejected)',
+    );
+    t.deepEqual(await typesOf(store, videoId), before, 'the same after the second round');
+    t.equal(recording.attempts.length, attempts, 'each found its answer and did not even try to write');
+  },
+);

@@ -6,7 +6,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'tape';
 import { REJECTION_REASONS } from '../../src/contracts/video-publishing.ts';
-import { chooseVideoPosterControl, publishVideoControl, uploadVideoPosterControl } from '../../src/components/video-publishing/controls.ts';
+import {
+  chooseVideoPosterControl,
+  publishVideoControl,
+  uploadVideoPosterControl,
+} from '../../src/components/video-publishing/controls.ts';
 import { probeImage, reencodeImage } from '../../src/components/video-publishing/media/image.ts';
 import { DEFAULT_TRANSCODE_LIMITS } from '../../src/components/video-publishing/media/limits.ts';
 import type { Sandbox } from '../../src/components/video-publishing/media/sandbox.ts';
@@ -17,7 +21,14 @@ import { scopedTest } from '../helpers/scoped-test.ts';
 import { openMemoryStore } from '../helpers/memory-message-store.ts';
 import { drain } from '../helpers/subscribers.ts';
 import { recordingStore } from '../fixtures/identity-controls.ts';
-import { answersOf, recordPublished, typesOf, videoPublishing, videoStoreIn, writeCommand } from '../fixtures/video-publishing-component.ts';
+import {
+  answersOf,
+  recordPublished,
+  typesOf,
+  videoPublishing,
+  videoStoreIn,
+  writeCommand,
+} from '../fixtures/video-publishing-component.ts';
 import { FFMPEG, FFPROBE, ffprobe, tempDir } from '../fixtures/video-sources.ts';
 
 // Posters: a candidate frame chosen, or an image uploaded, decoded and re-encoded by ffmpeg.
@@ -44,14 +55,29 @@ async function published(store: MessageStore, commands: { tick(): Promise<number
 /** A test-pattern picture made by ffmpeg, in `format` (by its extension). */
 async function picture(dir: string, name: string, size = '800x600'): Promise<string> {
   const file = path.join(dir, name);
-  await run(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc=size=${size}:rate=1`, '-frames:v', '1', file]);
+  await run(FFMPEG, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=${size}:rate=1`,
+    '-frames:v',
+    '1',
+    file,
+  ]);
   return file;
 }
 
 /** Stores `file` where the portal puts a poster upload, and returns the command that names it. */
 async function uploadPoster(videoStore: VideoStore, videoId: string, userId: string, file: string) {
   const command = uploadVideoPosterControl(videoId, userId);
-  await videoStore.put(videoKeys.posterUpload(videoId, command.data.imageUri.split('/').at(-1)!), createReadStream(file));
+  await videoStore.put(
+    videoKeys.posterUpload(videoId, command.data.imageUri.split('/').at(-1)!),
+    createReadStream(file),
+  );
   return command;
 }
 
@@ -91,34 +117,51 @@ scopedTest(
   },
 );
 
-scopedTest('video-publishing posters: a candidate index that is not 0 to 4 is parked, never answered', async (t, scope) => {
-  const { store, component } = await setUp(scope);
-  const { videoId, ownerId } = await published(store, component.commands);
-  const bad: string[] = [];
-  for (const candidate of [-1, 5, 1.5, '1']) {
-    bad.push((await writeCommand(store, { ...chooseVideoPosterControl(videoId, 0, ownerId), data: { videoId, candidate } } as Message)).id);
-  }
-  await drain(component.commands);
-  t.deepEqual(await answersOf(store, videoId), [], 'none answered');
-  const parked = await store.readStream('deadLetter-components:video-publishing:commands');
-  t.deepEqual(
-    parked.map((entry) => (entry.data as { message: { id: string } }).message.id),
-    bad,
-    'each parked',
-  );
-});
+scopedTest(
+  'video-publishing posters: a candidate index that is not 0 to 4 is parked, never answered',
+  async (t, scope) => {
+    const { store, component } = await setUp(scope);
+    const { videoId, ownerId } = await published(store, component.commands);
+    const bad: string[] = [];
+    for (const candidate of [-1, 5, 1.5, '1']) {
+      bad.push(
+        (
+          await writeCommand(store, {
+            ...chooseVideoPosterControl(videoId, 0, ownerId),
+            data: { videoId, candidate },
+          } as Message)
+        ).id,
+      );
+    }
+    await drain(component.commands);
+    t.deepEqual(await answersOf(store, videoId), [], 'none answered');
+    const parked = await store.readStream('deadLetter-components:video-publishing:commands');
+    t.deepEqual(
+      parked.map((entry) => (entry.data as { message: { id: string } }).message.id),
+      bad,
+      'each parked',
+    );
+  },
+);
 
 scopedTest(
   'video-publishing posters: an uploaded JPEG, PNG or WebP is decoded and re-encoded as a JPEG that fits 1280×720; the upload as sent is removed',
   async (t, scope) => {
     const { store, component, videoStore, dir } = await setUp(scope);
     const { videoId, ownerId } = await published(store, component.commands);
-    const files = [await picture(dir, 'photo.jpg', '4000x3000'), await picture(dir, 'drawing.png', '640x1000'), await picture(dir, 'web.webp')];
+    const files = [
+      await picture(dir, 'photo.jpg', '4000x3000'),
+      await picture(dir, 'drawing.png', '640x1000'),
+      await picture(dir, 'web.webp'),
+    ];
     const commands = [];
-    for (const file of files) commands.push(await writeCommand(store, await uploadPoster(videoStore, videoId, ownerId, file)));
+    for (const file of files)
+      commands.push(await writeCommand(store, await uploadPoster(videoStore, videoId, ownerId, file)));
     const began = performance.now();
     await drain(component.commands);
-    t.comment(`three pictures (12, 0.6 and 0.5 megapixels) decoded and re-encoded in ${Math.round(performance.now() - began)} ms`);
+    t.comment(
+      `three pictures (12, 0.6 and 0.5 megapixels) decoded and re-encoded in ${Math.round(performance.now() - began)} ms`,
+    );
 
     const answers = await answersOf(store, videoId);
     t.deepEqual(
@@ -130,10 +173,18 @@ scopedTest(
     for (const [index, [, data]] of answers.entries()) {
       const { posterUri } = data as { posterUri: string };
       const uploadId = (commands[index]!.data as { imageUri: string }).imageUri.split('/').at(-1)!;
-      t.equal(posterUri, uriOfKey(videoKeys.uploadedPoster(videoId, uploadId)), 'stored under a key of its upload, in the poster folder');
+      t.equal(
+        posterUri,
+        uriOfKey(videoKeys.uploadedPoster(videoId, uploadId)),
+        'stored under a key of its upload, in the poster folder',
+      );
       const [stream] = (await videoStore.withLocalFile(posterUri, ffprobe)).streams;
       sizes.push([stream?.codec_name, stream?.width, stream?.height]);
-      t.equal(await videoStore.stat((commands[index]!.data as { imageUri: string }).imageUri), undefined, 'the upload as sent is gone');
+      t.equal(
+        await videoStore.stat((commands[index]!.data as { imageUri: string }).imageUri),
+        undefined,
+        'the upload as sent is gone',
+      );
     }
     t.deepEqual(
       sizes,
@@ -175,9 +226,12 @@ scopedTest(
       sent.map(() => ['VideoPosterRejected', REJECTION_REASONS.unreadableImage]),
       'text, a cut-off JPEG, a GIF, a picture wider than 16 384, over 5 MB, and nothing at all: each refused as unreadable',
     );
-    for (const command of commands) t.equal(await videoStore.stat(command.data.imageUri), undefined, 'the upload as sent is removed');
+    for (const command of commands)
+      t.equal(await videoStore.stat(command.data.imageUri), undefined, 'the upload as sent is removed');
     const uploadIds = commands.map((command) => command.data.imageUri.split('/').at(-1)!);
-    const stored = await Promise.all(uploadIds.map((uploadId) => videoStore.stat(uriOfKey(videoKeys.uploadedPoster(videoId, uploadId)))));
+    const stored = await Promise.all(
+      uploadIds.map((uploadId) => videoStore.stat(uriOfKey(videoKeys.uploadedPoster(videoId, uploadId)))),
+    );
     t.ok(
       stored.every((file) => file === undefined),
       'and nothing is stored in its place',
@@ -193,8 +247,14 @@ scopedTest(
     const other = await published(store, component.commands);
     const jpeg = await picture(dir, 'photo.jpg');
     const othersUpload = await uploadPoster(videoStore, other.videoId, other.ownerId, jpeg);
-    const stolen = { ...uploadVideoPosterControl(videoId, ownerId), data: { videoId, imageUri: othersUpload.data.imageUri } };
-    const source = { ...uploadVideoPosterControl(videoId, ownerId), data: { videoId, imageUri: uriOfKey(videoKeys.source(videoId)) } };
+    const stolen = {
+      ...uploadVideoPosterControl(videoId, ownerId),
+      data: { videoId, imageUri: othersUpload.data.imageUri },
+    };
+    const source = {
+      ...uploadVideoPosterControl(videoId, ownerId),
+      data: { videoId, imageUri: uriOfKey(videoKeys.source(videoId)) },
+    };
     const ownersNext = await uploadPoster(videoStore, videoId, ownerId, jpeg);
     const strangers = { ...ownersNext, id: randomUUID(), metadata: { userId: randomUUID(), traceId: randomUUID() } };
     await videoStore.put(videoKeys.source(videoId), createReadStream(jpeg));
@@ -215,7 +275,10 @@ scopedTest(
     );
     t.ok(await videoStore.stat(othersUpload.data.imageUri), "the other video's upload is still there");
     t.ok(await videoStore.stat(uriOfKey(videoKeys.source(videoId))), "nor the video's source");
-    t.ok(await videoStore.stat(ownersNext.data.imageUri), "the owner's upload named by the stranger is still there, for the owner's own command");
+    t.ok(
+      await videoStore.stat(ownersNext.data.imageUri),
+      "the owner's upload named by the stranger is still there, for the owner's own command",
+    );
     t.deepEqual(
       (await answersOf(store, waiting.data.videoId)).map(([, data]) => reasonOf(data)),
       [REJECTION_REASONS.notConverted],
@@ -247,7 +310,11 @@ scopedTest(
     for (const command of commands) await component.handlers.commands(command);
 
     t.equal(recording.attempts.length, attempts, 'the second deliveries found their answers and tried no write');
-    t.deepEqual((await typesOf(store, videoId)).slice(2), ['VideoPosterChanged', 'VideoPosterChanged'], 'one answer each');
+    t.deepEqual(
+      (await typesOf(store, videoId)).slice(2),
+      ['VideoPosterChanged', 'VideoPosterChanged'],
+      'one answer each',
+    );
     t.equal(await videoStore.stat(imageUri), undefined, 'the upload left by the crash is removed by the redelivery');
   },
 );
@@ -266,7 +333,10 @@ test('video-publishing posters: pictures are probed and re-encoded through the s
   await reencodeImage(FFMPEG, '/nonexistent', '/nonexistent.jpg', options).catch(() => undefined);
   t.deepEqual(
     calls,
-    [`ffprobe limited to ${DEFAULT_TRANSCODE_LIMITS.memoryBytes} bytes`, `ffmpeg limited to ${DEFAULT_TRANSCODE_LIMITS.memoryBytes} bytes`],
+    [
+      `ffprobe limited to ${DEFAULT_TRANSCODE_LIMITS.memoryBytes} bytes`,
+      `ffmpeg limited to ${DEFAULT_TRANSCODE_LIMITS.memoryBytes} bytes`,
+    ],
     'both runs went through it, under the memory limit of a transcode',
   );
 });

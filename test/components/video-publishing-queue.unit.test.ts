@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import test from 'tape';
-import { createTranscodeQueue, type QueuedVideo } from '../../src/components/video-publishing/scheduling/transcode-queue.ts';
+import {
+  createTranscodeQueue,
+  type QueuedVideo,
+} from '../../src/components/video-publishing/scheduling/transcode-queue.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';
 
 // The transcoding queue on its own: who goes next, and what it holds back.
@@ -87,7 +90,11 @@ test('transcode queue: a creator may have as many videos in hand as the quota sa
   t.notOk(queue.admits('ada'), 'a running one still counts');
   queue.done(running.videoId);
   t.ok(queue.admits('ada'), 'a finished one does not');
-  t.throws(() => createTranscodeQueue({ running: 0, queued: 3 }), /running must be a whole number \(at least 1\)/, 'none running is no queue');
+  t.throws(
+    () => createTranscodeQueue({ running: 0, queued: 3 }),
+    /running must be a whole number \(at least 1\)/,
+    'none running is no queue',
+  );
   t.end();
 });
 
@@ -107,10 +114,18 @@ test('transcode queue: the oldest acceptance queued or running is what a restart
   queue.done(a1.videoId);
   t.equal(queue.oldest(), a2.accepted.globalPosition, 'then the first still waiting');
   queue.drop(a2.videoId);
-  t.equal(queue.oldest(), b1.accepted.globalPosition, 'a queued video that got its outcome elsewhere is no longer held');
+  t.equal(
+    queue.oldest(),
+    b1.accepted.globalPosition,
+    'a queued video that got its outcome elsewhere is no longer held',
+  );
   const b = queue.take()!;
   queue.drop(b.videoId);
-  t.equal(queue.oldest(), b1.accepted.globalPosition, 'a running one is held until done, whatever is recorded meanwhile');
+  t.equal(
+    queue.oldest(),
+    b1.accepted.globalPosition,
+    'a running one is held until done, whatever is recorded meanwhile',
+  );
   let changes = 0;
   const stop = queue.onChange(() => (changes += 1));
   queue.done(b.videoId);

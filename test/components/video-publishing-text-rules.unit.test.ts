@@ -29,11 +29,19 @@ test('text rules: invisible formatting characters are refused in names and descr
       // Trimming takes a byte order mark off either end, as it takes spaces: what is kept has none.
       if (text.trim() !== text) continue;
       t.equal(nameProblem(text), REJECTION_REASONS.nameInvisible, `a name with a ${what} (${JSON.stringify(text)})`);
-      t.equal(descriptionProblem(`Line one\n${text}`), REJECTION_REASONS.descriptionInvisible, `a description with a ${what}`);
+      t.equal(
+        descriptionProblem(`Line one\n${text}`),
+        REJECTION_REASONS.descriptionInvisible,
+        `a description with a ${what}`,
+      );
     }
   }
   for (const stray of ['\u200DKnots', 'Knots\u200C', 'Knots \u200D knots', 'Kn\u200D\u200Dots']) {
-    t.equal(nameProblem(stray), REJECTION_REASONS.nameInvisible, `a joiner that joins nothing: ${JSON.stringify(stray)}`);
+    t.equal(
+      nameProblem(stray),
+      REJECTION_REASONS.nameInvisible,
+      `a joiner that joins nothing: ${JSON.stringify(stray)}`,
+    );
   }
   t.end();
 });
@@ -59,7 +67,10 @@ test('text rules: a line break counts as one character, as the form’s own limi
   const typed = `${'x'.repeat(4_900)}${'\r\n'.repeat(99)}y`;
   t.equal(descriptionProblem(typed), undefined, 'a description that filled the form is within the limit');
   const decided = decideDescription(typed, '');
-  t.ok(decided.ok && !decided.value.includes('\r') && [...decided.value].length === 5_000, 'and is kept with its line breaks as one character each');
+  t.ok(
+    decided.ok && !decided.value.includes('\r') && [...decided.value].length === 5_000,
+    'and is kept with its line breaks as one character each',
+  );
   t.equal(
     descriptionProblem(`${'x'.repeat(4_900)}${'\r\n'.repeat(100)}y`),
     REJECTION_REASONS.descriptionTooLong,
@@ -74,7 +85,11 @@ test('text rules: tag characters hide text unless they spell a flag, and a name 
   t.equal(nameProblem(hidden), REJECTION_REASONS.nameInvisible, 'a name with tag characters after a word');
   t.equal(descriptionProblem(`Line one\n${hidden}`), REJECTION_REASONS.descriptionInvisible, 'a description with them');
   t.equal(nameProblem('\u{E0041}\u{E0042}'), REJECTION_REASONS.nameInvisible, 'a name of nothing but tag characters');
-  t.equal(nameProblem('Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}'), REJECTION_REASONS.nameInvisible, 'a flag whose tags are never ended');
+  t.equal(
+    nameProblem('Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}'),
+    REJECTION_REASONS.nameInvisible,
+    'a flag whose tags are never ended',
+  );
   t.equal(
     nameProblem(
       'Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} and England \u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}',

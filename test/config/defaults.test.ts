@@ -46,7 +46,9 @@ const FILES_THAT_READ_DEFAULTS = ['src/config/env.ts', 'src/system.ts', 'src/sub
 function restatedDefaults(text: string): string[] {
   const found = [
     ...text.matchAll(/\.default\(\s*(?!DEFAULTS\.)[^)]*\)/g),
-    ...text.matchAll(/\b(?:config|options|settings|subscriptionSettings|mail)\??\.\w+\s*\?\?\s*(?:-?\d[\d_]*(?:\.\d+)?|'[^']*'|"[^"]*"|`[^`]*`)/g),
+    ...text.matchAll(
+      /\b(?:config|options|settings|subscriptionSettings|mail)\??\.\w+\s*\?\?\s*(?:-?\d[\d_]*(?:\.\d+)?|'[^']*'|"[^"]*"|`[^`]*`)/g,
+    ),
     ...text.matchAll(/\bconst DEFAULT_\w+/g),
   ];
   return found.map((match) => match[0]);

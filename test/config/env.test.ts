@@ -2,7 +2,10 @@ import test from 'tape';
 import { ConfigError, parseEnv } from '../../src/config/env.ts';
 import { bareEnv, runMainToExit } from '../helpers/run-main.ts';
 
-const URLS = { DATABASE_URL: 'postgres://u@localhost:5432/app', MESSAGE_STORE_URL: 'postgres://u@localhost:5432/messages' };
+const URLS = {
+  DATABASE_URL: 'postgres://u@localhost:5432/app',
+  MESSAGE_STORE_URL: 'postgres://u@localhost:5432/messages',
+};
 const SECRET = 'k3Jd9s0Qm2Lx7Vb4Nc8Rt1Yw6Ze5Ha0PqUi';
 const AUDIT = 'q'.repeat(40);
 
@@ -27,7 +30,11 @@ test('config: defaults for a bare environment use the embedded PostgreSQL', (t) 
 });
 
 test('config: HOST defaults to loopback outside production and to every interface in production', (t) => {
-  t.equal(parseEnv({}).host, '127.0.0.1', 'development: only this machine reaches it (a public demo password, an open /status)');
+  t.equal(
+    parseEnv({}).host,
+    '127.0.0.1',
+    'development: only this machine reaches it (a public demo password, an open /status)',
+  );
   t.equal(parseEnv({ NODE_ENV: 'test' }).host, '127.0.0.1');
   t.equal(
     parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).host,
@@ -50,7 +57,11 @@ test('config: LOG_FORMAT forces json or pretty, and is left to the terminal when
 test('config: URLs, the older message store name, and empty values', (t) => {
   t.deepEqual(parseEnv(URLS).databases, { databaseUrl: URLS.DATABASE_URL, messageStoreUrl: URLS.MESSAGE_STORE_URL });
   const older = parseEnv({ DATABASE_URL: URLS.DATABASE_URL, MESSAGE_STORE_CONNECTION_STRING: URLS.MESSAGE_STORE_URL });
-  t.equal(older.databases?.messageStoreUrl, URLS.MESSAGE_STORE_URL, 'MESSAGE_STORE_CONNECTION_STRING is still accepted');
+  t.equal(
+    older.databases?.messageStoreUrl,
+    URLS.MESSAGE_STORE_URL,
+    'MESSAGE_STORE_CONNECTION_STRING is still accepted',
+  );
   t.equal(parseEnv({ PORT: '', DATABASE_URL: '', MESSAGE_STORE_URL: '' }).port, 3000, 'an empty value counts as unset');
   t.end();
 });
@@ -60,10 +71,16 @@ test('config: each bad value is named in one clear line', (t) => {
   t.match(errorOf({ PORT: '70000' }), /^PORT is malformed/);
   t.match(errorOf({ NODE_ENV: 'staging' }), /^NODE_ENV is malformed/);
   t.match(errorOf({ ...URLS, DATABASE_URL: 'mysql://x/y' }), /^DATABASE_URL is malformed.*postgres:\/\//);
-  t.match(errorOf({ ...URLS, MESSAGE_STORE_URL: 'postgres://host-without-database' }), /^MESSAGE_STORE_URL is malformed/);
+  t.match(
+    errorOf({ ...URLS, MESSAGE_STORE_URL: 'postgres://host-without-database' }),
+    /^MESSAGE_STORE_URL is malformed/,
+  );
   t.match(errorOf({ DATABASE_URL: URLS.DATABASE_URL }), /^MESSAGE_STORE_URL is missing/, 'one URL without the other');
   t.match(errorOf({ MESSAGE_STORE_URL: URLS.MESSAGE_STORE_URL }), /^DATABASE_URL is missing/);
-  t.match(errorOf({ DATABASE_URL: URLS.DATABASE_URL, MESSAGE_STORE_URL: URLS.DATABASE_URL }), /must name a different database/);
+  t.match(
+    errorOf({ DATABASE_URL: URLS.DATABASE_URL, MESSAGE_STORE_URL: URLS.DATABASE_URL }),
+    /must name a different database/,
+  );
   t.match(errorOf({ SUBSCRIBER_BATCH_SIZE: '0' }), /^SUBSCRIBER_BATCH_SIZE is malformed/);
   for (const message of [errorOf({ PORT: 'abc' }), errorOf({ DATABASE_URL: URLS.DATABASE_URL })]) {
     t.notOk(message.includes('\n'), 'one line');
@@ -72,7 +89,11 @@ test('config: each bad value is named in one clear line', (t) => {
 });
 
 test("config: SUBSCRIBER_POLL_INTERVAL_MS above Node's timer limit is refused", (t) => {
-  t.equal(parseEnv({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31 - 1) }).subscriberPollIntervalMs, 2 ** 31 - 1, 'the limit itself is fine');
+  t.equal(
+    parseEnv({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31 - 1) }).subscriberPollIntervalMs,
+    2 ** 31 - 1,
+    'the limit itself is fine',
+  );
   const message = errorOf({ SUBSCRIBER_POLL_INTERVAL_MS: String(2 ** 31) });
   t.match(message, /^SUBSCRIBER_POLL_INTERVAL_MS is malformed \("2147483648"\): .*timer/, 'one line that says why');
   t.notOk(message.includes('\n'), 'one line');
@@ -108,7 +129,11 @@ test("config: TRUST_PROXY takes Express's forms and nothing else", (t) => {
     'addresses, subnets and names',
   );
   for (const bad of ['yes', '1.5', '-1', 'loopback,', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/8']) {
-    t.match(errorOf({ TRUST_PROXY: bad }), /^TRUST_PROXY is malformed .*hop count/, `${JSON.stringify(bad)} is refused`);
+    t.match(
+      errorOf({ TRUST_PROXY: bad }),
+      /^TRUST_PROXY is malformed .*hop count/,
+      `${JSON.stringify(bad)} is refused`,
+    );
   }
   t.end();
 });
@@ -127,13 +152,18 @@ test('config: production refuses to start without a real COOKIE_SECRET', (t) => 
     /^COOKIE_SECRET is malformed/,
     'the example value is not a secret',
   );
-  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).cookieSecrets, [SECRET]);
+  t.same(parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT }).cookieSecrets, [
+    SECRET,
+  ]);
   t.end();
 });
 
 test('config: production needs an AUDIT_KEY to sign the audit chain; development uses a fixed one', (t) => {
   t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET }), /^AUDIT_KEY is missing/);
-  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: 'short' }), /^AUDIT_KEY is malformed/);
+  t.match(
+    errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: 'short' }),
+    /^AUDIT_KEY is malformed/,
+  );
   const production = parseEnv({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: SECRET, AUDIT_KEY: AUDIT });
   t.same([production.auditKeys.signing, production.auditKeys.development], [AUDIT, false]);
   t.equal(parseEnv({}).auditKeys.development, true, 'development: the fixed development key');
@@ -147,7 +177,10 @@ test('config: COOKIE_SECRET may list several keys for rotation, each a real secr
     [SECRET, other],
     'the first signs',
   );
-  t.match(errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET},short` }), /^COOKIE_SECRET is malformed/);
+  t.match(
+    errorOf({ ...URLS, NODE_ENV: 'production', COOKIE_SECRET: `${SECRET},short` }),
+    /^COOKIE_SECRET is malformed/,
+  );
   t.match(errorOf({ COOKIE_SECRET: `${SECRET},,${other}` }), /^COOKIE_SECRET is malformed: an empty key/);
   t.end();
 });
@@ -156,19 +189,35 @@ test('config: users settings have safe defaults and refuse nonsense', (t) => {
   const env = parseEnv({});
   t.equal(env.bcryptCost, 10);
   t.equal(env.siteUrl, 'http://localhost:3000');
-  t.same(env.mail, { smtpUrl: undefined, dir: '.data/mail', from: 'Video Tutorials <no-reply@video-tutorials.localhost>', retryWindowSeconds: 4 * 60 * 60 });
+  t.same(env.mail, {
+    smtpUrl: undefined,
+    dir: '.data/mail',
+    from: 'Video Tutorials <no-reply@video-tutorials.localhost>',
+    retryWindowSeconds: 4 * 60 * 60,
+  });
   t.equal(parseEnv({ MAIL_RETRY_WINDOW_SECONDS: '0' }).mail.retryWindowSeconds, 0, 'no retries at all is a choice');
-  t.match(errorOf({ MAIL_RETRY_WINDOW_SECONDS: '604801' }), /^MAIL_RETRY_WINDOW_SECONDS is malformed .*a week/, 'more than a week is refused');
+  t.match(
+    errorOf({ MAIL_RETRY_WINDOW_SECONDS: '604801' }),
+    /^MAIL_RETRY_WINDOW_SECONDS is malformed .*a week/,
+    'more than a week is refused',
+  );
   t.match(errorOf({ MAIL_RETRY_WINDOW_SECONDS: '-1' }), /^MAIL_RETRY_WINDOW_SECONDS is malformed/);
   t.same(env.loginThrottle, {
     failuresPerDevice: { points: 10, windowSeconds: 900 },
     failuresPerAddress: { points: 20, windowSeconds: 900 },
     untrustedPerAccount: { tries: 5, refillSeconds: 180 },
   });
-  t.equal(parseEnv({ SITE_URL: 'https://tutorials.example/' }).siteUrl, 'https://tutorials.example', 'no trailing slash, for joining paths');
+  t.equal(
+    parseEnv({ SITE_URL: 'https://tutorials.example/' }).siteUrl,
+    'https://tutorials.example',
+    'no trailing slash, for joining paths',
+  );
   t.match(errorOf({ BCRYPT_COST: '3' }), /^BCRYPT_COST is malformed/);
   t.match(errorOf({ SMTP_URL: 'http://mail.example' }), /^SMTP_URL is malformed/);
-  t.notOk(errorOf({ SMTP_URL: 'smtp://user:hunter2@mail.example:x' }).includes('hunter2'), 'an SMTP password is not echoed');
+  t.notOk(
+    errorOf({ SMTP_URL: 'smtp://user:hunter2@mail.example:x' }).includes('hunter2'),
+    'an SMTP password is not echoed',
+  );
   t.end();
 });
 
@@ -216,7 +265,11 @@ test('config: transcoding settings are left to the component when unset, convert
     },
     'set: in bytes and milliseconds',
   );
-  t.match(errorOf({ TRANSCODES_RUNNING_PER_CREATOR: '0' }), /^TRANSCODES_RUNNING_PER_CREATOR is malformed/, 'none running per creator is no transcoding');
+  t.match(
+    errorOf({ TRANSCODES_RUNNING_PER_CREATOR: '0' }),
+    /^TRANSCODES_RUNNING_PER_CREATOR is malformed/,
+    'none running per creator is no transcoding',
+  );
   t.match(errorOf({ TRANSCODE_TIME_PER_VIDEO_SECOND: '-1' }), /^TRANSCODE_TIME_PER_VIDEO_SECOND is malformed/);
   t.match(errorOf({ TRANSCODE_MAX_DECODED_PIXELS: 'lots' }), /^TRANSCODE_MAX_DECODED_PIXELS is malformed/);
   t.end();
@@ -224,10 +277,22 @@ test('config: transcoding settings are left to the component when unset, convert
 
 test('config: viewings have a per-address limit and a counting window, each a setting with a default', (t) => {
   const env = parseEnv({});
-  t.same(env.rateLimits.viewingsPerAddress, { points: 60, windowSeconds: 600 }, '60 viewings per address per 10 minutes');
+  t.same(
+    env.rateLimits.viewingsPerAddress,
+    { points: 60, windowSeconds: 600 },
+    '60 viewings per address per 10 minutes',
+  );
   t.equal(env.viewingCountWindowMs, 30 * 60_000, 'one counted per visitor and video per 30 minutes');
-  const tuned = parseEnv({ VIEWINGS_PER_ADDRESS: '500', VIEWING_LIMIT_WINDOW_SECONDS: '60', VIEWING_COUNT_WINDOW_MINUTES: '1440' });
-  t.same([tuned.rateLimits.viewingsPerAddress, tuned.viewingCountWindowMs], [{ points: 500, windowSeconds: 60 }, 24 * 60 * 60_000], 'each can be tuned');
+  const tuned = parseEnv({
+    VIEWINGS_PER_ADDRESS: '500',
+    VIEWING_LIMIT_WINDOW_SECONDS: '60',
+    VIEWING_COUNT_WINDOW_MINUTES: '1440',
+  });
+  t.same(
+    [tuned.rateLimits.viewingsPerAddress, tuned.viewingCountWindowMs],
+    [{ points: 500, windowSeconds: 60 }, 24 * 60 * 60_000],
+    'each can be tuned',
+  );
   t.match(errorOf({ VIEWINGS_PER_ADDRESS: '0' }), /^VIEWINGS_PER_ADDRESS is malformed/, 'no limit of nothing');
   t.match(errorOf({ VIEWING_LIMIT_WINDOW_SECONDS: 'ten' }), /^VIEWING_LIMIT_WINDOW_SECONDS is malformed/);
   t.match(
@@ -235,14 +300,21 @@ test('config: viewings have a per-address limit and a counting window, each a se
     /^VIEWING_COUNT_WINDOW_MINUTES is malformed/,
     'a window of nothing would count every viewing: refused',
   );
-  t.match(errorOf({ VIEWING_COUNT_WINDOW_MINUTES: String(367 * 24 * 60) }), /^VIEWING_COUNT_WINDOW_MINUTES is malformed.*a year/);
+  t.match(
+    errorOf({ VIEWING_COUNT_WINDOW_MINUTES: String(367 * 24 * 60) }),
+    /^VIEWING_COUNT_WINDOW_MINUTES is malformed.*a year/,
+  );
   t.end();
 });
 
 test('config: the entry point stops with one line naming the variable', async (t) => {
   const malformed = await runMainToExit(bareEnv({ PORT: 'abc' }));
   t.equal(malformed.code, 1, 'exit code 1');
-  t.match(malformed.stderr.trim(), /^Configuration error: PORT is malformed \("abc"\): [^\n]+$/, 'one line naming PORT');
+  t.match(
+    malformed.stderr.trim(),
+    /^Configuration error: PORT is malformed \("abc"\): [^\n]+$/,
+    'one line naming PORT',
+  );
   t.equal(malformed.stdout.trim(), '', 'nothing else is printed');
 
   const production = await runMainToExit(bareEnv({ ...URLS, NODE_ENV: 'production' }));

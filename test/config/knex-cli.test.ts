@@ -16,7 +16,10 @@ test('migrations: the knex CLI is promised only if it works', async (t) => {
   if (!existsSync(KNEXFILE)) {
     t.pass('no knexfile.ts: npm run migrate is the supported way');
     for (const file of ['README.md', 'docs/architecture.md', 'tsconfig.json', 'tsconfig.build.json', '.env.example']) {
-      t.notOk(/knexfile|knex migrate:|npx knex/.test(readFileSync(path.join(root, file), 'utf8')), `${file} does not promise it`);
+      t.notOk(
+        /knexfile|knex migrate:|npx knex/.test(readFileSync(path.join(root, file), 'utf8')),
+        `${file} does not promise it`,
+      );
     }
     return;
   }

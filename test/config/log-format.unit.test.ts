@@ -24,7 +24,9 @@ test('log format: pretty goes through pino-pretty, json straight to the stream',
   t.equal(pretty.level, 'debug');
   t.match(JSON.stringify(pretty.transport), /"target":"pino-pretty"/, 'pretty: the pino-pretty transport');
   // A dependency, not a dev one: `npm start` needs it where only dependencies are installed.
-  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   t.ok(manifest.dependencies['pino-pretty'], 'pino-pretty is a dependency');
   t.ok(createRequire(import.meta.url).resolve('pino-pretty'), 'and installed');
   t.end();

@@ -12,12 +12,24 @@ function errorOf(argv: string[]): string {
 }
 
 test('process role: all-in-one by default, web, and workers in a consumer group', (t) => {
-  t.deepEqual(parseProcessRole([]), { name: 'all-in-one', http: true, run: { subscribers: 'all' } }, 'npm start does everything');
-  t.deepEqual(parseProcessRole(['--web']), { name: 'web', http: true, run: { subscribers: 'none' } }, 'a web process runs no subscriber');
+  t.deepEqual(
+    parseProcessRole([]),
+    { name: 'all-in-one', http: true, run: { subscribers: 'all' } },
+    'npm start does everything',
+  );
+  t.deepEqual(
+    parseProcessRole(['--web']),
+    { name: 'web', http: true, run: { subscribers: 'none' } },
+    'a web process runs no subscriber',
+  );
   t.deepEqual(parseProcessRole(['--worker']), { name: 'worker', http: false, run: { subscribers: 'all' } });
   t.deepEqual(
     parseProcessRole(['--worker', '--only', 'home-page, aggregators:x', '--member', '1', '--size', '3']),
-    { name: 'worker', http: false, run: { subscribers: ['home-page', 'aggregators:x'], consumerGroup: { member: 1, size: 3 } } },
+    {
+      name: 'worker',
+      http: false,
+      run: { subscribers: ['home-page', 'aggregators:x'], consumerGroup: { member: 1, size: 3 } },
+    },
     'a worker of a group, for some subscribers',
   );
   t.end();

@@ -33,7 +33,11 @@ test('startup warnings: TRUST_PROXY=true is called out, since clients could then
   const warnings = startupWarnings(parseEnv({ TRUST_PROXY: 'true' }));
   t.equal(warnings.length, 1);
   t.match(warnings[0] ?? '', /TRUST_PROXY=true believes every X-Forwarded-For hop/);
-  t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '1', HOST: '127.0.0.1' })), [], 'a hop count is fine on loopback');
+  t.deepEqual(
+    startupWarnings(parseEnv({ TRUST_PROXY: '1', HOST: '127.0.0.1' })),
+    [],
+    'a hop count is fine on loopback',
+  );
   t.end();
 });
 
@@ -44,13 +48,29 @@ test('startup warnings: a hop count on an address others can reach says that a d
   t.match(warnings[0] ?? '', /X-Forwarded-For/, 'and the header a direct client writes');
   t.match(warnings[0] ?? '', /HOST=127\.0\.0\.1/, 'with the ways out: listen on loopback');
   t.match(warnings[0] ?? '', /address/, 'or trust the proxy by address');
-  t.equal(startupWarnings(parseEnv({ TRUST_PROXY: '2', HOST: '203.0.113.5' })).length, 1, 'any non-loopback address, any hop count');
-  t.equal(startupWarnings(parseEnv({ ...PRODUCTION, TRUST_PROXY: '1' })).length, 1, 'HOST defaults to 0.0.0.0 in production: warned');
+  t.equal(
+    startupWarnings(parseEnv({ TRUST_PROXY: '2', HOST: '203.0.113.5' })).length,
+    1,
+    'any non-loopback address, any hop count',
+  );
+  t.equal(
+    startupWarnings(parseEnv({ ...PRODUCTION, TRUST_PROXY: '1' })).length,
+    1,
+    'HOST defaults to 0.0.0.0 in production: warned',
+  );
   t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '1' })), [], 'and to loopback in development: not warned');
   for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
-    t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '1', HOST: host })), [], `none on ${host}: only this machine reaches the app`);
+    t.deepEqual(
+      startupWarnings(parseEnv({ TRUST_PROXY: '1', HOST: host })),
+      [],
+      `none on ${host}: only this machine reaches the app`,
+    );
   }
-  t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '10.0.0.5', HOST: '0.0.0.0' })), [], 'none when the proxy is trusted by address');
+  t.deepEqual(
+    startupWarnings(parseEnv({ TRUST_PROXY: '10.0.0.5', HOST: '0.0.0.0' })),
+    [],
+    'none when the proxy is trusted by address',
+  );
   t.deepEqual(startupWarnings(parseEnv({ TRUST_PROXY: '0', HOST: '0.0.0.0' })), [], 'none with no proxy trusted');
   t.end();
 });

@@ -3,7 +3,10 @@ import { createSystem } from '../../src/system.ts';
 import { createLogger } from '../../src/logger.ts';
 
 // Nothing connects until a subscriber starts or a page is asked for: unreachable URLs are enough.
-const NOWHERE = { databaseUrl: 'postgres://nobody@127.0.0.1:1/none', messageStoreUrl: 'postgres://nobody@127.0.0.1:1/none' };
+const NOWHERE = {
+  databaseUrl: 'postgres://nobody@127.0.0.1:1/none',
+  messageStoreUrl: 'postgres://nobody@127.0.0.1:1/none',
+};
 
 /**
  * The order the admin subscribers page, the dashboard and GET /status list subscribers in, and
@@ -34,7 +37,12 @@ const BEFORE_16 = [
 ];
 
 test('system: every subscriber, listed (status, the subscribers page) in the order it had before #16', async (t) => {
-  const system = createSystem({ urls: NOWHERE, logger: createLogger('silent'), cookieSecret: 'x'.repeat(40), production: false });
+  const system = createSystem({
+    urls: NOWHERE,
+    logger: createLogger('silent'),
+    cookieSecret: 'x'.repeat(40),
+    production: false,
+  });
   t.teardown(() => system.stop());
   const listed = system.status().map((status) => status.subscriberId);
   t.deepEqual(

@@ -10,7 +10,10 @@ test('worker --only: a full id, an id without its kind, or a whole component pic
       await system.stop();
     }
   };
-  t.deepEqual(await picked(['home-page', 'aggregators:user-credentials']), ['aggregators:home-page', 'aggregators:user-credentials']);
+  t.deepEqual(await picked(['home-page', 'aggregators:user-credentials']), [
+    'aggregators:home-page',
+    'aggregators:user-credentials',
+  ]);
   t.deepEqual(
     await picked(['identity']),
     ['components:identity:commands', 'components:identity:events', 'components:identity:send-email-events'],
@@ -27,6 +30,10 @@ test('worker --only: a full id, an id without its kind, or a whole component pic
     }
   };
   t.match(await refusal(['nonsense']), /^No subscriber named nonsense; there are: .*aggregators:home-page/);
-  t.match(await refusal(['commands']), /^No subscriber named commands/, 'a last part alone could mean several components: refused');
+  t.match(
+    await refusal(['commands']),
+    /^No subscriber named commands/,
+    'a last part alone could mean several components: refused',
+  );
   t.match(await refusal(['ident']), /^No subscriber named ident/, 'no partial words');
 });

@@ -50,7 +50,9 @@ scopedTest(
     await prepareDatabases(urls, silentLogger);
     // Development mode: the one that used to show stacks on error pages. No page cache: a home page
     // read less than its 250 ms before would otherwise be served from memory through the outage.
-    const system = scope.add(await createTestSystem({ urls, production: false, pageCacheMs: 0 }), (running) => running.stop());
+    const system = scope.add(await createTestSystem({ urls, production: false, pageCacheMs: 0 }), (running) =>
+      running.stop(),
+    );
     system.start();
     const site = request(system.app);
 
@@ -77,7 +79,11 @@ scopedTest(
 
     const ready = await site.get('/ready');
     t.equal(ready.status, 503, '/ready says the node is not ready');
-    t.deepEqual(ready.body.checks, { appDatabase: 'unreachable', migrations: 'unknown', messageStore: 'unreachable' }, 'and names what is out of reach');
+    t.deepEqual(
+      ready.body.checks,
+      { appDatabase: 'unreachable', migrations: 'unknown', messageStore: 'unreachable' },
+      'and names what is out of reach',
+    );
 
     leases.push(await useEmbeddedPostgres({ dir: dataDir, port: server.port, logger: silentLogger }));
     await waitUntil('the home page to answer again', async () => (await site.get('/')).status === 200);
@@ -86,14 +92,21 @@ scopedTest(
 
     for (const userId of acknowledged) {
       const commands = await system.messageStore.readStream(identityCommandStreamName(userId));
-      if (!commands.some((message) => message.type === 'Register')) t.fail(`the acknowledged registration of ${userId} is missing`);
+      if (!commands.some((message) => message.type === 'Register'))
+        t.fail(`the acknowledged registration of ${userId} is missing`);
     }
     t.pass('every registration acknowledged before the outage is in the store after it');
     await waitUntil(
       'the subscribers to catch up',
       async () =>
-        Number((await system.db('user_credentials').whereIn('user_id', acknowledged).count<{ count: string }[]>('* as count'))[0]?.count) ===
-        acknowledged.length,
+        Number(
+          (
+            await system
+              .db('user_credentials')
+              .whereIn('user_id', acknowledged)
+              .count<{ count: string }[]>('* as count')
+          )[0]?.count,
+        ) === acknowledged.length,
       { timeoutMs: 30_000 },
     );
     t.pass('and the subscribers went on by themselves: each of them has a credentials row');

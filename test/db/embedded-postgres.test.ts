@@ -101,70 +101,93 @@ const advisoryShares = async (embedded: EmbeddedPostgres): Promise<number> => {
   }
 };
 
-scopedTest('embedded PostgreSQL: a second user joins the running server; the first to leave leaves it running, the last stops it', async (t, scope) => {
-  const dataDir = await dataDirectory(scope);
-  const first = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger, settings: { max_connections: '123' } });
-  const second = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger, settings: { max_connections: '45' } });
-  t.ok(first.startedHere, 'the first user started the server');
-  t.notOk(second.startedHere, 'the second joined it');
-  t.equal(second.port, first.port, 'on the port the server listens on');
-  t.equal(await setting(second, 'max_connections'), '123', 'with the settings of the one that started it (a joiner’s are not applied)');
+scopedTest(
+  'embedded PostgreSQL: a second user joins the running server; the first to leave leaves it running, the last stops it',
+  async (t, scope) => {
+    const dataDir = await dataDirectory(scope);
+    const first = await useEmbeddedPostgres({
+      dir: dataDir,
+      port: 0,
+      logger: silentLogger,
+      settings: { max_connections: '123' },
+    });
+    const second = await useEmbeddedPostgres({
+      dir: dataDir,
+      port: 0,
+      logger: silentLogger,
+      settings: { max_connections: '45' },
+    });
+    t.ok(first.startedHere, 'the first user started the server');
+    t.notOk(second.startedHere, 'the second joined it');
+    t.equal(second.port, first.port, 'on the port the server listens on');
+    t.equal(
+      await setting(second, 'max_connections'),
+      '123',
+      'with the settings of the one that started it (a joiner’s are not applied)',
+    );
 
-  await first.release();
-  t.ok(await answers(second), 'the one that started it left, and the server still serves the other');
-  await second.release();
-  t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'the last to leave stopped it');
+    await first.release();
+    t.ok(await answers(second), 'the one that started it left, and the server still serves the other');
+    await second.release();
+    t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'the last to leave stopped it');
 
-  const again = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-  t.ok(again.startedHere && (await answers(again)), 'a later user starts it again, on the same data');
-  await again.release();
-});
+    const again = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+    t.ok(again.startedHere && (await answers(again)), 'a later user starts it again, on the same data');
+    await again.release();
+  },
+);
 
-scopedTest('embedded PostgreSQL: a user that exits without releasing hands the server on; one killed outright leaves it to be joined', async (t, scope) => {
-  const dataDir = await dataDirectory(scope);
-  const pidFile = path.join(dataDir, 'postmaster.pid');
+scopedTest(
+  'embedded PostgreSQL: a user that exits without releasing hands the server on; one killed outright leaves it to be joined',
+  async (t, scope) => {
+    const dataDir = await dataDirectory(scope);
+    const pidFile = path.join(dataDir, 'postmaster.pid');
 
-  const mine = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-  const leaver = await otherUser(scope, dataDir, 'exit');
-  await once(leaver, 'exit');
-  await waitUntil('the exited user to be let go', async () => (await advisoryShares(mine)) === 1);
-  t.ok(await answers(mine), 'a process that exited without releasing did not stop a server another process uses');
-  await mine.release();
-  // Its reaper may still be asking; whichever of the two asks last stops the server.
-  await waitUntil('the server to stop once its last user left', () => !existsSync(pidFile));
-  t.pass('which stops it when it leaves');
+    const mine = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+    const leaver = await otherUser(scope, dataDir, 'exit');
+    await once(leaver, 'exit');
+    await waitUntil('the exited user to be let go', async () => (await advisoryShares(mine)) === 1);
+    t.ok(await answers(mine), 'a process that exited without releasing did not stop a server another process uses');
+    await mine.release();
+    // Its reaper may still be asking; whichever of the two asks last stops the server.
+    await waitUntil('the server to stop once its last user left', () => !existsSync(pidFile));
+    t.pass('which stops it when it leaves');
 
-  const alone = await otherUser(scope, dataDir, 'exit');
-  await once(alone, 'exit');
-  await waitUntil('the server it used alone to be stopped after it exited', () => !existsSync(pidFile));
-  t.pass('a process that exited without releasing a server nobody else used got it stopped (embedded-reaper.ts)');
+    const alone = await otherUser(scope, dataDir, 'exit');
+    await once(alone, 'exit');
+    await waitUntil('the server it used alone to be stopped after it exited', () => !existsSync(pidFile));
+    t.pass('a process that exited without releasing a server nobody else used got it stopped (embedded-reaper.ts)');
 
-  const killed = await otherUser(scope, dataDir, 'wait');
-  killed.kill('SIGKILL');
-  await once(killed, 'exit');
-  t.ok(await runningServer(dataDir), 'one killed outright leaves the server running...');
-  const next = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-  t.notOk(next.startedHere, '...which the next user joins rather than stops');
-  await next.release();
-  t.notOk(existsSync(pidFile), 'and stops when it leaves, as the last user');
-});
+    const killed = await otherUser(scope, dataDir, 'wait');
+    killed.kill('SIGKILL');
+    await once(killed, 'exit');
+    t.ok(await runningServer(dataDir), 'one killed outright leaves the server running...');
+    const next = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+    t.notOk(next.startedHere, '...which the next user joins rather than stops');
+    await next.release();
+    t.notOk(existsSync(pidFile), 'and stops when it leaves, as the last user');
+  },
+);
 
-scopedTest('embedded PostgreSQL: a user whose server restarted counts again, so a newcomer leaving does not stop the server under it', async (t, scope) => {
-  const dataDir = await dataDirectory(scope);
-  const longLived = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
-  const { port } = longLived;
-  const crashed = await runningServer(dataDir);
-  process.kill(crashed!.pid, 'SIGQUIT'); // as if it crashed: immediate shutdown, recovery on the next start
-  await waitUntil('the server to go', async () => !(await runningServer(dataDir)));
+scopedTest(
+  'embedded PostgreSQL: a user whose server restarted counts again, so a newcomer leaving does not stop the server under it',
+  async (t, scope) => {
+    const dataDir = await dataDirectory(scope);
+    const longLived = await useEmbeddedPostgres({ dir: dataDir, port: 0, logger: silentLogger });
+    const { port } = longLived;
+    const crashed = await runningServer(dataDir);
+    process.kill(crashed!.pid, 'SIGQUIT'); // as if it crashed: immediate shutdown, recovery on the next start
+    await waitUntil('the server to go', async () => !(await runningServer(dataDir)));
 
-  const newcomer = await useEmbeddedPostgres({ dir: dataDir, port, logger: silentLogger });
-  t.ok(newcomer.startedHere, 'a newcomer found no server and started one, on the same port');
-  await waitUntil('the long-lived user to take its share again', async () => (await advisoryShares(newcomer)) === 2);
-  await newcomer.release();
-  t.ok(await answers(longLived), 'the newcomer left the server running: the long-lived user counts again');
-  await longLived.release();
-  t.notOk(await runningServer(dataDir), 'which stopped it when it left');
-});
+    const newcomer = await useEmbeddedPostgres({ dir: dataDir, port, logger: silentLogger });
+    t.ok(newcomer.startedHere, 'a newcomer found no server and started one, on the same port');
+    await waitUntil('the long-lived user to take its share again', async () => (await advisoryShares(newcomer)) === 2);
+    await newcomer.release();
+    t.ok(await answers(longLived), 'the newcomer left the server running: the long-lived user counts again');
+    await longLived.release();
+    t.notOk(await runningServer(dataDir), 'which stopped it when it left');
+  },
+);
 
 test('embedded PostgreSQL: a stale lock file never gets an unrelated process killed; start-up failures say why', async (t) => {
   const scope = createScope();

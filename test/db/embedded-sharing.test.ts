@@ -5,7 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stopServer } from '../../src/db/postgres-process.ts';
-import { bareEnv, collectOutput, exitOf, interrupt, noisyLines, runMainToExit, startDev, startMain, waitForLog } from '../helpers/run-main.ts';
+import {
+  bareEnv,
+  collectOutput,
+  exitOf,
+  interrupt,
+  noisyLines,
+  runMainToExit,
+  startDev,
+  startMain,
+  waitForLog,
+} from '../helpers/run-main.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
@@ -78,28 +88,48 @@ scopedTest(
     await watching.atLeast(3);
 
     t.equal(migrate.code, 0, `npm run migrate succeeded on the running server ${migrate.stderr.trim()}`);
-    t.match(migrate.stdout, /joined the embedded PostgreSQL already running/, 'it joined the server instead of starting one');
+    t.match(
+      migrate.stdout,
+      /joined the embedded PostgreSQL already running/,
+      'it joined the server instead of starting one',
+    );
     t.match(migrate.stdout, /left the embedded PostgreSQL running: another process uses it/, 'and left it running');
 
     t.equal(second.code, 1, 'a second app on the same port refuses to start');
     const refusal = second.stdout.split('\n').find((line) => line.includes('is in use'));
     t.ok(refusal, 'with a line saying the port is in use');
     t.notOk(refusal?.includes('"err"'), 'one plain line, no error object or stack');
-    t.match(second.stdout, /left the embedded PostgreSQL running: another process uses it/, 'and leaves the database to the first app');
+    t.match(
+      second.stdout,
+      /left the embedded PostgreSQL running: another process uses it/,
+      'and leaves the database to the first app',
+    );
 
     const devBase = baseOf(devListening);
-    t.match(devOutput.all(), /joined the embedded PostgreSQL already running/, 'npm run dev on another port joins the running server');
+    t.match(
+      devOutput.all(),
+      /joined the embedded PostgreSQL already running/,
+      'npm run dev on another port joins the running server',
+    );
     t.equal((await fetch(`${devBase}/`)).status, 200, 'and serves pages from it');
 
     const { asked, failures } = await watching.stop();
-    t.equal(failures.length, 0, `the first app answered 200 every time (${asked} times) through all three ${failures.slice(0, 3).join('; ')}`);
+    t.equal(
+      failures.length,
+      0,
+      `the first app answered 200 every time (${asked} times) through all three ${failures.slice(0, 3).join('; ')}`,
+    );
 
     // The app that started the server leaves first: the server stays for the one that remains.
     const firstOutput = collectOutput(first);
     const watchingDev = scope.add(keepAsking(devBase), (asking) => asking.stop());
     interrupt(first);
     t.equal(await exitOf(first), 0, 'the first app stops on Ctrl-C');
-    t.match(firstOutput.all(), /left the embedded PostgreSQL running: another process uses it/, 'and leaves the server to npm run dev');
+    t.match(
+      firstOutput.all(),
+      /left the embedded PostgreSQL running: another process uses it/,
+      'and leaves the server to npm run dev',
+    );
     await watchingDev.atLeast(3);
     const afterFirst = await watchingDev.stop();
     t.equal(
@@ -112,7 +142,11 @@ scopedTest(
     interrupt(dev);
     t.equal(await exitOf(dev), 0, 'Ctrl-C ends npm run dev cleanly');
     t.deepEqual(noisyLines(devOutput.sinceMark()), [], 'and quietly');
-    t.match(devOutput.sinceMark(), /"embedded PostgreSQL stopped"/, 'being the last to use the server, it stops it, though it did not start it');
+    t.match(
+      devOutput.sinceMark(),
+      /"embedded PostgreSQL stopped"/,
+      'being the last to use the server, it stops it, though it did not start it',
+    );
     t.notOk(existsSync(path.join(dataDir, 'postmaster.pid')), 'no PostgreSQL is left running');
   },
 );

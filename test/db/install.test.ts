@@ -12,14 +12,20 @@ test('Message DB install order comes from the package scripts', async (t) => {
   const index = (file: string) => files.indexOf(file);
   t.ok(index('schema/message-store.sql') < index('tables/messages.sql'), 'schema before table');
   t.ok(index('extensions/pgcrypto.sql') < index('tables/messages.sql'), 'pgcrypto before the table that uses it');
-  t.ok(index('types/message.sql') < index('functions/get-stream-messages.sql'), 'the message type before functions returning it');
+  t.ok(
+    index('types/message.sql') < index('functions/get-stream-messages.sql'),
+    'the message type before functions returning it',
+  );
   t.ok(index('functions/write-message.sql') < index('indexes/messages-id.sql'), 'functions, then indexes');
   t.equal(files.at(-1), 'privileges/views.sql', 'privileges last');
   t.equal(files.length, 31, 'every file of install.sh and the scripts it sources');
 });
 
 test('prepareDatabases creates, installs and migrates once, and is harmless to repeat', async (t) => {
-  const urls = { databaseUrl: await scratchDatabaseUrl('prep_app'), messageStoreUrl: await scratchDatabaseUrl('prep_ms') };
+  const urls = {
+    databaseUrl: await scratchDatabaseUrl('prep_app'),
+    messageStoreUrl: await scratchDatabaseUrl('prep_ms'),
+  };
   await prepareDatabases(urls, silentLogger);
   t.equal((await installMessageDb(urls.messageStoreUrl, silentLogger)).installed, false, 'a second install is skipped');
   await prepareDatabases(urls, silentLogger);

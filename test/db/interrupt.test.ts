@@ -26,12 +26,17 @@ scopedTest(
       await rm(dir, { recursive: true, force: true });
     });
     // A process group of its own, as a shell gives a foreground job; Ctrl-C signals the whole group.
-    const app = scope.add(startMain(bareEnv({ PORT: '0', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: '0' }), { detached: true }), async (child) => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exitOf(child);
-      }
-    });
+    const app = scope.add(
+      startMain(bareEnv({ PORT: '0', EMBEDDED_POSTGRES_DIR: dataDir, EMBEDDED_POSTGRES_PORT: '0' }), {
+        detached: true,
+      }),
+      async (child) => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGKILL');
+          await exitOf(child);
+        }
+      },
+    );
     const output = collectOutput(app);
     await waitForLog(app, 'listening');
     const postgres = await runningServer(dataDir);
@@ -44,7 +49,11 @@ scopedTest(
     // Under npm or tsx watch the same Ctrl-C comes again, passed on by the runner, which got it too.
     interrupt(app);
     t.equal(await exitOf(app), 0, 'the app exits cleanly, taking the echo of the keypress for the same keypress');
-    t.deepEqual(noisyLines(output.sinceMark()), [], 'and quietly: no warning, error or stack, nothing but its own log lines');
+    t.deepEqual(
+      noisyLines(output.sinceMark()),
+      [],
+      'and quietly: no warning, error or stack, nothing but its own log lines',
+    );
     t.match(output.sinceMark(), /"embedded PostgreSQL stopped"/, 'having stopped the database itself');
     t.notOk(stillRunning(postgres!.pid), 'no postgres is left running');
   },

@@ -14,8 +14,20 @@ scopedTest(
     const ownerId = randomUUID();
     const ids = { public: randomUUID(), unlisted: randomUUID(), draft: randomUUID() };
     for (const [visibility, videoId] of Object.entries(ids)) {
-      await db('videos').insert({ video_id: videoId, owner_id: ownerId, status: 'published', visibility, published_at: new Date() });
-      await db('creators_videos').insert({ video_id: videoId, owner_id: ownerId, status: 'published', visibility, uploaded_at: new Date() });
+      await db('videos').insert({
+        video_id: videoId,
+        owner_id: ownerId,
+        status: 'published',
+        visibility,
+        published_at: new Date(),
+      });
+      await db('creators_videos').insert({
+        video_id: videoId,
+        owner_id: ownerId,
+        status: 'published',
+        visibility,
+        uploaded_at: new Date(),
+      });
       await db('admin_user_videos').insert({
         video_id: videoId,
         user_id: ownerId,
@@ -26,15 +38,20 @@ scopedTest(
         last_position: 1,
       });
     }
-    for (const name of ['20261208100020_video_operations_per_kind', '20261208100002_video_visibility_listings', '20261208100001_video_visibility']) {
+    for (const name of [
+      '20261208100020_video_operations_per_kind',
+      '20261208100002_video_visibility_listings',
+      '20261208100001_video_visibility',
+    ]) {
       await db.migrate.down({ migrationSource, name });
     }
     for (const table of ['videos', 'creators_videos', 'admin_user_videos']) {
       const statuses = Object.fromEntries(
-        (await db(table).whereIn('video_id', Object.values(ids)).select<{ video_id: string; status: string }[]>('video_id', 'status')).map((row) => [
-          row.video_id,
-          row.status,
-        ]),
+        (
+          await db(table)
+            .whereIn('video_id', Object.values(ids))
+            .select<{ video_id: string; status: string }[]>('video_id', 'status')
+        ).map((row) => [row.video_id, row.status]),
       );
       t.deepEqual(
         [statuses[ids.public], statuses[ids.unlisted], statuses[ids.draft]],
@@ -43,7 +60,9 @@ scopedTest(
       );
     }
     await db.migrate.latest({ migrationSource });
-    const back = await db('videos').whereIn('video_id', [ids.unlisted, ids.draft]).select<{ status: string; visibility: string }[]>('status', 'visibility');
+    const back = await db('videos')
+      .whereIn('video_id', [ids.unlisted, ids.draft])
+      .select<{ status: string; visibility: string }[]>('status', 'visibility');
     t.deepEqual(
       back.map((row) => [row.status, row.visibility]),
       [

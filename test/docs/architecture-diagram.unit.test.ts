@@ -20,11 +20,16 @@ const categoriesIn = (box: string): string[] => [...box.matchAll(/([\w:]+)-\*/g)
 test('architecture diagram: the Message DB box names every category the code declares', async (t) => {
   const declared = new Set<string>();
   for (const file of await sourceFiles(path.join(root, 'src'))) {
-    for (const match of (await readFile(file, 'utf8')).matchAll(/^export const \w*CATEGORY\w* = '([\w:]+)'/gm)) declared.add(match[1]!);
+    for (const match of (await readFile(file, 'utf8')).matchAll(/^export const \w*CATEGORY\w* = '([\w:]+)'/gm))
+      declared.add(match[1]!);
   }
   t.ok(declared.size >= 10, `the categories are found (${declared.size})`);
   const box = await messageDbBox();
-  t.deepEqual(categoriesIn(box), [...declared].sort(), 'each is in the box as <category>-*, and the box names no other');
+  t.deepEqual(
+    categoriesIn(box),
+    [...declared].sort(),
+    'each is in the box as <category>-*, and the box names no other',
+  );
   const dropped = box.replace('identityRoleChange-*', '');
   t.notDeepEqual(categoriesIn(dropped), [...declared].sort(), 'a box missing one is caught');
 });

@@ -11,7 +11,9 @@ const MARKER = /^(<{7}|>{7}) /m;
 
 async function textFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((entry) => entry.isFile() && TEXT.test(entry.name)).map((entry) => path.join(entry.parentPath, entry.name));
+  return entries
+    .filter((entry) => entry.isFile() && TEXT.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 test('no file holds a merge-conflict marker (site.css once kept three, and browsers dropped the rules after them)', async (t) => {

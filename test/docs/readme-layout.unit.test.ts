@@ -57,5 +57,9 @@ test('README layout: the bin/ entry lists exactly the commands in src/bin/, and 
   t.deepEqual(listedCommands(entry), commands, 'the list names each command in src/bin/, and nothing else');
   t.ok(/\bcli\.ts\b/.test(entry), 'and the entry names cli.ts');
   const without = entry.replace('seed, ', '');
-  t.notDeepEqual(listedCommands(without), commands, 'a list missing one is caught, though the name comes later in the layout');
+  t.notDeepEqual(
+    listedCommands(without),
+    commands,
+    'a list missing one is caught, though the name comes later in the layout',
+  );
 });

@@ -27,7 +27,12 @@ export interface Account {
  */
 export async function seedAccount(
   db: Knex,
-  { email = `user-${randomUUID().slice(0, 8)}@example.com`, password = 'correct horse battery', roles = [] as string[], verified = false } = {},
+  {
+    email = `user-${randomUUID().slice(0, 8)}@example.com`,
+    password = 'correct horse battery',
+    roles = [] as string[],
+    verified = false,
+  } = {},
 ): Promise<Account> {
   const userId = randomUUID();
   await db('user_credentials').insert({
@@ -46,7 +51,11 @@ export async function seedAccount(
  * welcome email would (VerifyEmail with the token's hash), and waits until the credentials
  * projection says so.
  */
-export async function verifyUser(system: { messageStore: MessageStore; db: Knex }, userId: string, cookieSecret = TEST_COOKIE_SECRET): Promise<void> {
+export async function verifyUser(
+  system: { messageStore: MessageStore; db: Knex },
+  userId: string,
+  cookieSecret = TEST_COOKIE_SECRET,
+): Promise<void> {
   const links = createAccountLinks(cookieSecret);
   const { state } = await system.messageStore.project(identityStreamName(userId), identityProjection);
   const requestId = state.verification.welcome?.requestId;
@@ -60,12 +69,18 @@ export async function verifyUser(system: { messageStore: MessageStore; db: Knex 
   });
   await waitUntil(
     `user ${userId}'s address confirmed`,
-    async () => (await system.db('user_credentials').where('user_id', userId).first('email_verified'))?.email_verified === true,
+    async () =>
+      (await system.db('user_credentials').where('user_id', userId).first('email_verified'))?.email_verified === true,
   );
 }
 
 /** Opens the log-in page and posts the form as a browser would; returns the answer to the post. */
-export async function logIn(agent: TestAgent, email: string, password: string, extra: Record<string, string> = {}): Promise<Response> {
+export async function logIn(
+  agent: TestAgent,
+  email: string,
+  password: string,
+  extra: Record<string, string> = {},
+): Promise<Response> {
   const page = await agent.get('/auth/log-in');
   return agent
     .post('/auth/log-in')

@@ -23,12 +23,20 @@ export interface AdminSectionApp {
 }
 
 /** The access rule at each url: a visitor goes to log in, a user without the role gets 403, an admin 200. */
-export async function checkAdminOnly(t: Test, { app, admin, user }: AdminSectionApp, urls: readonly string[]): Promise<void> {
+export async function checkAdminOnly(
+  t: Test,
+  { app, admin, user }: AdminSectionApp,
+  urls: readonly string[],
+): Promise<void> {
   for (const url of urls) {
     const visitor = await request(app).get(url);
     t.equal(visitor.status, 303, `${url}: a visitor is redirected`);
     t.match(visitor.headers.location ?? '', /^\/auth\/log-in/, 'to log in');
-    t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, `${url}: a user without the role → 403`);
+    t.equal(
+      (await request(app).get(url).set('cookie', user.cookie)).status,
+      403,
+      `${url}: a user without the role → 403`,
+    );
     t.equal((await request(app).get(url).set('cookie', admin.cookie)).status, 200, `${url}: an admin → 200`);
   }
 }
@@ -44,7 +52,11 @@ function sessionCookie(sid: string): string {
  * CSRF, the 404 page and the error page), with one admin and one plain user in the credentials
  * projection. `extra` adds dependencies a section takes beyond AdminDeps.
  */
-export async function adminSectionApp(system: System, sections: readonly AdminSectionFactory[], extra: object = {}): Promise<AdminSectionApp> {
+export async function adminSectionApp(
+  system: System,
+  sections: readonly AdminSectionFactory[],
+  extra: object = {},
+): Promise<AdminSectionApp> {
   const adminAccount = await seedAccount(system.db, { roles: ['admin'] });
   const userAccount = await seedAccount(system.db);
   const deps: AdminDeps = {
@@ -77,15 +89,24 @@ export async function adminSectionApp(system: System, sections: readonly AdminSe
 }
 
 /** Registers through the site's own form, as a browser would; resolves with the user id once the welcome email is on record. */
-export async function registerThroughTheSite(system: System, email: string, password = 'a long enough password'): Promise<string> {
+export async function registerThroughTheSite(
+  system: System,
+  email: string,
+  password = 'a long enough password',
+): Promise<string> {
   const agent = request.agent(system.app);
   const { userId, response } = await postRegistration(agent, email, password);
   if (response.status !== 303) throw new Error(`registration answered ${response.status}, not 303`);
   await waitUntil(
     'RegistrationEmailSent',
-    async () => (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+    async () =>
+      (await system.messageStore.readStream(identityStreamName(userId))).some(
+        (message) => message.type === 'RegistrationEmailSent',
+      ) || undefined,
   );
   // Log-in reads the credentials projection, which may trail the identity stream.
-  await waitUntil('the credentials row', async () => system.db('user_credentials').where({ user_id: userId }).first('user_id'));
+  await waitUntil('the credentials row', async () =>
+    system.db('user_credentials').where({ user_id: userId }).first('user_id'),
+  );
   return userId;
 }

@@ -35,7 +35,8 @@ export function describeViolations(violations: readonly AxeViolation[]): string 
   return violations
     .map((violation) => {
       const nodes = violation.nodes.map(
-        (node) => `    ${node.target.map(String).join(' ')}${node.failureSummary ? `\n      ${node.failureSummary.replace(/\n/g, '\n      ')}` : ''}`,
+        (node) =>
+          `    ${node.target.map(String).join(' ')}${node.failureSummary ? `\n      ${node.failureSummary.replace(/\n/g, '\n      ')}` : ''}`,
       );
       return `  ${violation.id} (${violation.impact}): ${violation.help}\n${nodes.join('\n')}`;
     })
@@ -51,5 +52,8 @@ export async function expectAccessible(t: Test, page: Page, label: string): Prom
   const width = page.viewportSize()?.width;
   const where = `${label}${width === undefined ? '' : ` at ${width} px`}`;
   if (violations.length === 0) t.pass(`${where}: no serious or critical accessibility violation`);
-  else t.fail(`${where}: ${violations.length} serious or critical accessibility violation(s)\n${describeViolations(violations)}`);
+  else
+    t.fail(
+      `${where}: ${violations.length} serious or critical accessibility violation(s)\n${describeViolations(violations)}`,
+    );
 }

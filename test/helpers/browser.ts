@@ -6,17 +6,24 @@ export interface PageForm {
 }
 
 /** The viewing form of a video's watch page (the video must be published). */
-export async function watchForm(base: string, videoId: string, headers: Record<string, string> = {}): Promise<PageForm> {
+export async function watchForm(
+  base: string,
+  videoId: string,
+  headers: Record<string, string> = {},
+): Promise<PageForm> {
   const page = await fetch(`${base}/videos/${videoId}`, { headers });
   const html = await page.text();
   const action = /<form\b[^>]*\baction="(\/record-viewing\/[^"]+)"/.exec(html)?.[1];
-  if (page.status !== 200 || action === undefined) throw new Error(`no viewing form on the watch page of ${videoId} (HTTP ${page.status})`);
+  if (page.status !== 200 || action === undefined)
+    throw new Error(`no viewing form on the watch page of ${videoId} (HTTP ${page.status})`);
   return {
     cookie: page.headers
       .getSetCookie()
       .map((value) => value.split(';')[0])
       .join('; '),
-    fields: Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!])),
+    fields: Object.fromEntries(
+      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((match) => [match[1]!, match[2]!]),
+    ),
     action,
   };
 }

@@ -11,7 +11,10 @@ export async function openBrowser(scope: Scope): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? CANDIDATES.find((candidate) => existsSync(candidate));
   if (!executablePath) throw new Error('No Chromium found: install it (apt install chromium) or set CHROMIUM_PATH');
   // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
-  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
+  });
   return scope.add(browser, (b) => b.close());
 }
 
@@ -33,7 +36,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 /** Logs `account` in through the site's own form, and waits for the home page it leads to. */
-export async function logInAs(page: Page, base: string, account: { readonly email: string; readonly password: string }): Promise<void> {
+export async function logInAs(
+  page: Page,
+  base: string,
+  account: { readonly email: string; readonly password: string },
+): Promise<void> {
   await page.goto(`${base}/auth/log-in`);
   await page.fill('#email', account.email);
   await page.fill('#password', account.password);

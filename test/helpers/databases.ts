@@ -58,7 +58,12 @@ async function startServer(): Promise<Server> {
   // The server runs in a process group of its own: Ctrl-C on the run ends through process.exit,
   // so the run's exit hook still gets it stopped (embedded-postgres.ts).
   exitOnInterrupt();
-  const embedded: EmbeddedPostgres = await useEmbeddedPostgres({ dir: path.join(dir, 'data'), port: 0, logger: silentLogger, settings: TEST_SERVER_SETTINGS });
+  const embedded: EmbeddedPostgres = await useEmbeddedPostgres({
+    dir: path.join(dir, 'data'),
+    port: 0,
+    logger: silentLogger,
+    settings: TEST_SERVER_SETTINGS,
+  });
   return {
     url: (database) => embedded.url(database),
     async close() {
@@ -81,7 +86,9 @@ function dropAll(names: readonly string[]): Promise<void> {
   return (async () => {
     const { url } = await testServer();
     for (const name of names) {
-      await dropDatabase(url(name)).catch((error: unknown) => console.error(`could not drop ${name}: ${String(error)}`));
+      await dropDatabase(url(name)).catch((error: unknown) =>
+        console.error(`could not drop ${name}: ${String(error)}`),
+      );
     }
   })();
 }
@@ -143,7 +150,10 @@ async function clonePair(): Promise<Pair> {
   const messageStore = `${runId}_${counter}_ms`;
   const app = `${runId}_${counter}_app`;
   created.push(messageStore, app);
-  await Promise.all([ensureDatabase(url(messageStore), silentLogger, template.messageStore), ensureDatabase(url(app), silentLogger, template.app)]);
+  await Promise.all([
+    ensureDatabase(url(messageStore), silentLogger, template.messageStore),
+    ensureDatabase(url(app), silentLogger, template.app),
+  ]);
   return { names: [messageStore, app], urls: { messageStoreUrl: url(messageStore), databaseUrl: url(app) } };
 }
 
@@ -183,7 +193,9 @@ const EXIT_GRACE_MS = 15_000;
 /** Names what still holds the event loop open, then exits with failure: a hung run must end and say why. */
 function exitIfStillRunning(): void {
   setTimeout(() => {
-    console.error(`# the test process is still running ${EXIT_GRACE_MS} ms after the last test; open handles: ${process.getActiveResourcesInfo().join(', ')}`);
+    console.error(
+      `# the test process is still running ${EXIT_GRACE_MS} ms after the last test; open handles: ${process.getActiveResourcesInfo().join(', ')}`,
+    );
     process.exit(1);
   }, EXIT_GRACE_MS).unref();
 }
@@ -200,7 +212,11 @@ test.onFinish(() => {
     // made outside a test. Side by side: a drop (PostgreSQL 15) mostly waits for a checkpoint,
     // which drops under way together share.
     const rest = [...(madeByCurrentTest ?? []), ...created.reverse()];
-    await Promise.all(Array.from({ length: SWEEP_CONCURRENCY }, (_, lane) => dropAll(rest.filter((_name, index) => index % SWEEP_CONCURRENCY === lane))));
+    await Promise.all(
+      Array.from({ length: SWEEP_CONCURRENCY }, (_, lane) =>
+        dropAll(rest.filter((_name, index) => index % SWEEP_CONCURRENCY === lane)),
+      ),
+    );
     await dropAll(templateNames);
     await close();
     exitIfStillRunning();

@@ -50,7 +50,8 @@ function streamHash(streamName: string): bigint {
 function uuidOf(id: string): string {
   const braced = id.startsWith('{') && id.endsWith('}');
   const hex = (braced ? id.slice(1, -1) : id).toLowerCase();
-  if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/.test(hex)) throw new Error(`invalid input syntax for type uuid: "${id}"`);
+  if (!/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/.test(hex))
+    throw new Error(`invalid input syntax for type uuid: "${id}"`);
   const digits = hex.replaceAll('-', '');
   return `${digits.slice(0, 8)}-${digits.slice(8, 12)}-${digits.slice(12, 16)}-${digits.slice(16, 20)}-${digits.slice(20)}`;
 }
@@ -71,9 +72,16 @@ function createMemoryMembership(): Membership {
         return { ok: false, reason: `member must be between 0 and ${group.size - 1}` };
       }
       const name = `${subscriberId}#${group.size}#${group.member}`;
-      if (running.has(name)) return { ok: false, reason: `member ${group.member} of ${group.size} already runs in this process` };
-      const clash = [...running.entries()].find(([key, other]) => key.startsWith(`${subscriberId}#`) && other.size !== group.size);
-      if (clash) return { ok: false, reason: `another process runs member ${clash[1].member} of ${clash[1].size}: every member must use one group size` };
+      if (running.has(name))
+        return { ok: false, reason: `member ${group.member} of ${group.size} already runs in this process` };
+      const clash = [...running.entries()].find(
+        ([key, other]) => key.startsWith(`${subscriberId}#`) && other.size !== group.size,
+      );
+      if (clash)
+        return {
+          ok: false,
+          reason: `another process runs member ${clash[1].member} of ${clash[1].size}: every member must use one group size`,
+        };
       running.set(name, group);
       const lost = new AbortController();
       let held = true;
@@ -128,8 +136,12 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
         throw new DuplicateMessageIdError(message.id, stream, earlier.stream_name);
       }
       const current = version(stream);
-      if (expectedVersion !== undefined && expectedVersion !== current) throw new VersionConflictError(stream, expectedVersion, current);
-      const metadata = { ...message.metadata, schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type) };
+      if (expectedVersion !== undefined && expectedVersion !== current)
+        throw new VersionConflictError(stream, expectedVersion, current);
+      const metadata = {
+        ...message.metadata,
+        schemaVersion: message.metadata.schemaVersion ?? versions.currentVersion(message.type),
+      };
       const row: MessageRow = {
         id,
         stream_name: stream,
@@ -157,15 +169,20 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
     async readCategory(category, { fromPosition = 1, batchSize = DEFAULT_BATCH, correlation, consumerGroup } = {}) {
       assertCategory(category);
       if (correlation !== undefined) assertCategory(correlation);
-      if (consumerGroup && !(consumerGroup.size >= 1 && consumerGroup.member >= 0 && consumerGroup.member < consumerGroup.size)) {
+      if (
+        consumerGroup &&
+        !(consumerGroup.size >= 1 && consumerGroup.member >= 0 && consumerGroup.member < consumerGroup.size)
+      ) {
         throw new Error(
           `Consumer group member must be less than the group size (Consumer Group Member: ${consumerGroup.member}, Consumer Group Size: ${consumerGroup.size})`,
         );
       }
       const rows = all.filter((row) => {
         if (categoryOf(row.stream_name) !== category || Number(row.global_position) < fromPosition) return false;
-        if (correlation !== undefined && categoryOf(fromRow(row).metadata.correlationStreamName ?? '') !== correlation) return false;
-        if (consumerGroup && streamHash(row.stream_name) % BigInt(consumerGroup.size) !== BigInt(consumerGroup.member)) return false;
+        if (correlation !== undefined && categoryOf(fromRow(row).metadata.correlationStreamName ?? '') !== correlation)
+          return false;
+        if (consumerGroup && streamHash(row.stream_name) % BigInt(consumerGroup.size) !== BigInt(consumerGroup.member))
+          return false;
         return true;
       });
       return batch(rows, batchSize);
@@ -191,7 +208,9 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
     },
     async streamNames(category, idPrefix) {
       assertCategory(category);
-      return [...streams.keys()].filter((name) => categoryOf(name) === category && name.startsWith(`${category}-${idPrefix}`)).sort();
+      return [...streams.keys()]
+        .filter((name) => categoryOf(name) === category && name.startsWith(`${category}-${idPrefix}`))
+        .sort();
     },
     async streamVersion(stream) {
       assertStreamName(stream);

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 import { messageVersions } from '../../src/contracts/versions.ts';
-import { createMessageStore, createMessageStorePool, type Message, type MessageStore } from '../../src/message-store/index.ts';
+import {
+  createMessageStore,
+  createMessageStorePool,
+  type Message,
+  type MessageStore,
+} from '../../src/message-store/index.ts';
 import type pg from 'pg';
 import { freshDatabases, silentLogger } from './databases.ts';
 import type { Scope } from './scope.ts';
@@ -17,10 +22,19 @@ export interface TestStoreOptions {
 }
 
 /** A message store on fresh databases (or the ones given), closed with the scope. */
-export async function openTestStore(scope: Scope, urls?: DatabaseUrls, { max = 5 }: TestStoreOptions = {}): Promise<TestStore> {
+export async function openTestStore(
+  scope: Scope,
+  urls?: DatabaseUrls,
+  { max = 5 }: TestStoreOptions = {},
+): Promise<TestStore> {
   const databases = urls ?? (await freshDatabases());
-  const pool = scope.add(createMessageStorePool(databases.messageStoreUrl, { logger: silentLogger, max }), (p) => p.end());
-  const store = scope.add(createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger, versions: messageVersions }), (s) => s.close());
+  const pool = scope.add(createMessageStorePool(databases.messageStoreUrl, { logger: silentLogger, max }), (p) =>
+    p.end(),
+  );
+  const store = scope.add(
+    createMessageStore({ pool, url: databases.messageStoreUrl, logger: silentLogger, versions: messageVersions }),
+    (s) => s.close(),
+  );
   return { store, pool, urls: databases };
 }
 

@@ -8,7 +8,14 @@ export interface CliResult {
 }
 
 // Settings a test run has that an operator's shell does not; each is kept only when given.
-const RUN_SETTINGS = ['TEST_DATABASE_URL', 'LOG_LEVEL', 'MESSAGE_STORE_CONNECTION_STRING', 'DATABASE_URL', 'MESSAGE_STORE_URL', 'AUDIT_KEY'];
+const RUN_SETTINGS = [
+  'TEST_DATABASE_URL',
+  'LOG_LEVEL',
+  'MESSAGE_STORE_CONNECTION_STRING',
+  'DATABASE_URL',
+  'MESSAGE_STORE_URL',
+  'AUDIT_KEY',
+];
 
 /** An operator's shell: no .env file and none of the test run's settings; `extra` says which databases (and keys) to use. */
 export function operatorEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -23,7 +30,10 @@ export function operatorEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
  */
 export function runCli(script: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -4,7 +4,12 @@ import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { runCli, type CliResult } from './run-cli.ts';
 
-const DATABASE_VARIABLES = ['DATABASE_URL', 'MESSAGE_STORE_URL', 'MESSAGE_STORE_CONNECTION_STRING', 'TEST_DATABASE_URL'];
+const DATABASE_VARIABLES = [
+  'DATABASE_URL',
+  'MESSAGE_STORE_URL',
+  'MESSAGE_STORE_CONNECTION_STRING',
+  'TEST_DATABASE_URL',
+];
 
 /** The environment a newcomer has: none of our variables, and no .env file read. */
 export function bareEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -32,14 +37,25 @@ export interface StartMainOptions {
 }
 
 /** Starts the real entry point (src/main.ts) as `npm start` does; its stdout is piped, for waitForLog. */
-export function startMain(env: NodeJS.ProcessEnv, { detached = false, args = [], stderr = 'pipe' }: StartMainOptions = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { env, detached, stdio: ['ignore', 'pipe', stderr] });
+export function startMain(
+  env: NodeJS.ProcessEnv,
+  { detached = false, args = [], stderr = 'pipe' }: StartMainOptions = {},
+): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    env,
+    detached,
+    stdio: ['ignore', 'pipe', stderr],
+  });
 }
 
 /** Starts `npm run dev` as package.json says (`tsx watch`), in a process group of its own. */
 export function startDev(env: NodeJS.ProcessEnv): ChildProcess {
   const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-  return spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', 'src/main.ts'], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [tsxCli, 'watch', '--clear-screen=false', 'src/main.ts'], {
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Ctrl-C in a terminal: SIGINT to the whole foreground process group (the child must be `detached`). */

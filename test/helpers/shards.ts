@@ -11,7 +11,11 @@ function median(values: readonly number[]): number | undefined {
  * timed weighs the median of its kind's timed files (or of all, when none of its kind is). With
  * no timings at all, files are dealt in path order.
  */
-export function assign(files: readonly string[], shards: number, timings: Readonly<Record<string, number>>): string[][] {
+export function assign(
+  files: readonly string[],
+  shards: number,
+  timings: Readonly<Record<string, number>>,
+): string[][] {
   const groups = Array.from({ length: shards }, () => ({ load: 0, files: [] as string[] }));
   const timed = files.filter((file) => timings[file] !== undefined);
   if (timed.length === 0) {

@@ -4,12 +4,18 @@ import type { MessageStore, RawMessage } from '../../src/message-store/index.ts'
 import { createAggregatorProcessor, type BatchProjection } from '../../src/subscription/aggregator-processor.ts';
 import { createComponentProcessor, type ComponentProcessor } from '../../src/subscription/component-processor.ts';
 import type { ProcessorContext } from '../../src/subscription/processor.ts';
-import { createSubscription, type Subscription, type SubscriptionOptions } from '../../src/subscription/subscription.ts';
+import {
+  createSubscription,
+  type Subscription,
+  type SubscriptionOptions,
+} from '../../src/subscription/subscription.ts';
 import { silentLogger } from './databases.ts';
 import type { Scope } from './scope.ts';
 import { FAST_RETRY } from './test-system.ts';
 
-type Settings = Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry' | 'consumerGroup' | 'correlation'>>;
+type Settings = Partial<
+  Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry' | 'consumerGroup' | 'correlation'>
+>;
 
 export function componentProcessor(
   store: MessageStore,
@@ -21,7 +27,13 @@ export function componentProcessor(
     consumerGroup,
   }: Settings & { subscriberId?: string; positionUpdateInterval?: number } = {},
 ): ComponentProcessor {
-  return createComponentProcessor({ messageStore: store, subscriberId, handle, positionUpdateInterval, ...(consumerGroup && { consumerGroup }) });
+  return createComponentProcessor({
+    messageStore: store,
+    subscriberId,
+    handle,
+    positionUpdateInterval,
+    ...(consumerGroup && { consumerGroup }),
+  });
 }
 
 export function componentSubscriber(

@@ -44,7 +44,11 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
       passwordResetsPerEmail: ROOMY,
       passwordChecksPerUser: ROOMY,
     },
-    loginThrottle: { failuresPerDevice: ROOMY, failuresPerAddress: ROOMY, untrustedPerAccount: { tries: 1_000, refillSeconds: 1 } },
+    loginThrottle: {
+      failuresPerDevice: ROOMY,
+      failuresPerAddress: ROOMY,
+      untrustedPerAccount: { tries: 1_000, refillSeconds: 1 },
+    },
     mail: { smtpUrl: undefined, dir: mailDir, from: 'Video Tutorials <test@video-tutorials.test>' },
     // An email deferred by a test's fault is tried again within a fraction of a second.
     mailRetryDelays: { firstDelayMs: 20, maxDelayMs: 100 },
@@ -75,7 +79,10 @@ export async function createTestSystem({ videos, ...overrides }: TestOverrides =
       try {
         await stop();
       } finally {
-        await Promise.all([rm(mailDir, { recursive: true, force: true }), rm(videoDir, { recursive: true, force: true })]);
+        await Promise.all([
+          rm(mailDir, { recursive: true, force: true }),
+          rm(videoDir, { recursive: true, force: true }),
+        ]);
       }
     },
   });

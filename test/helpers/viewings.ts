@@ -27,7 +27,11 @@ export async function catalogVideo(
     videoId = randomUUID(),
     status = 'published',
     visibility = 'public',
-  }: { videoId?: string; status?: 'published' | 'unpublished' | 'deleted'; visibility?: 'draft' | 'unlisted' | 'public' } = {},
+  }: {
+    videoId?: string;
+    status?: 'published' | 'unpublished' | 'deleted';
+    visibility?: 'draft' | 'unlisted' | 'public';
+  } = {},
 ): Promise<string> {
   await db('videos').insert({
     video_id: videoId,
@@ -47,7 +51,9 @@ export async function catalogVideo(
 
 /** The newest viewing's global position: the projections have counted every viewing once they are there. */
 export async function lastViewingPosition(pool: pg.Pool): Promise<number> {
-  const result = await pool.query<{ head: string | null }>(`SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`);
+  const result = await pool.query<{ head: string | null }>(
+    `SELECT max(global_position) AS head FROM messages WHERE category(stream_name) = 'viewing'`,
+  );
   return Number(result.rows[0]?.head ?? 0);
 }
 

@@ -19,7 +19,9 @@ export async function waitUntil<T>(
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}${last ? ` (last error: ${String(last)})` : ''}`);
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${description}${last ? ` (last error: ${String(last)})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }

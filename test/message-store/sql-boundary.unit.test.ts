@@ -30,7 +30,8 @@ const STORE_FUNCTIONS =
   /\b(?:message_store\.)?(?:write_message|get_stream_messages|get_category_messages|get_last_stream_message|stream_version|acquire_lock|message_store_version)\s*\(/gi;
 
 /** The code without its comments, so prose about the table is not taken for a query. */
-const withoutComments = (text: string): string => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
+const withoutComments = (text: string): string =>
+  text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
 
 async function matches(pattern: RegExp, keep: (where: string) => boolean): Promise<string[]> {
   const found: string[] = [];
@@ -45,9 +46,16 @@ async function matches(pattern: RegExp, keep: (where: string) => boolean): Promi
 
 test('sql boundary: only the store and src/message-queries query Message DB’s messages table', async (t) => {
   const outside = await matches(ON_MESSAGES, (where) => !ALLOWED.some((allowed) => where.startsWith(allowed)));
-  t.deepEqual(outside, [], 'no SQL on messages outside src/message-store and src/message-queries (add a function to src/message-queries)');
+  t.deepEqual(
+    outside,
+    [],
+    'no SQL on messages outside src/message-store and src/message-queries (add a function to src/message-queries)',
+  );
   // The rule has something to hold: the module does query the table.
-  t.ok((await matches(ON_MESSAGES, (where) => where.startsWith('src/message-queries/'))).length > 20, 'the query module holds the reads');
+  t.ok(
+    (await matches(ON_MESSAGES, (where) => where.startsWith('src/message-queries/'))).length > 20,
+    'the query module holds the reads',
+  );
 });
 
 test('sql boundary: src/message-queries only reads', async (t) => {
@@ -67,7 +75,10 @@ test('sql boundary: src/message-queries calls only Message DB’s helpers on a s
   const seen = (code: string): boolean => new RegExp(STORE_FUNCTIONS.source, 'i').test(code);
   t.ok(seen('SELECT * FROM get_category_messages($1, $2)'), 'the rule sees a call of one');
   t.ok(seen('select message_store.stream_version($1)'), 'schema-qualified too');
-  t.notOk(seen('WHERE category(stream_name) = $1 AND MOD(@hash_64(cardinal_id(stream_name)), $2) = $3'), 'and lets the helpers be');
+  t.notOk(
+    seen('WHERE category(stream_name) = $1 AND MOD(@hash_64(cardinal_id(stream_name)), $2) = $3'),
+    'and lets the helpers be',
+  );
 });
 
 test('sql boundary: the rule sees the table however it is named, and not prose or other tables', (t) => {
@@ -83,7 +94,12 @@ test('sql boundary: the rule sees the table however it is named, and not prose o
   ]) {
     t.ok(seen(code), `seen: ${code}`);
   }
-  for (const code of ["db('user_credentials')", "db.from('messages_seen')", 'the messages of a stream', "db.from('parked_messages')"])
+  for (const code of [
+    "db('user_credentials')",
+    "db.from('messages_seen')",
+    'the messages of a stream',
+    "db.from('parked_messages')",
+  ])
     t.notOk(seen(code), `not seen: ${code}`);
   t.end();
 });

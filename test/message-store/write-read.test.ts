@@ -1,41 +1,57 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { DuplicateMessageIdError, follow, StreamNameError, VersionConflictError, type Projection } from '../../src/message-store/index.ts';
+import {
+  DuplicateMessageIdError,
+  follow,
+  StreamNameError,
+  VersionConflictError,
+  type Projection,
+} from '../../src/message-store/index.ts';
 import { LISTENER_LOCK } from '../../src/message-store/write-signals.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 
-scopedTest('message store: write returns positions and read gives messages back typed and in order', async (t, scope) => {
-  const { store } = await openTestStore(scope);
-  const stream = `${uniqueCategory()}-${randomUUID()}`;
-  const first = message('Happened', { n: 1 }, { traceId: 'trace-1', userId: 'user-1' });
-  t.equal(await store.write(stream, first), 0, 'first message is at position 0');
-  t.equal(await store.write(stream, message('Happened', { n: 2 })), 1, 'second at position 1');
+scopedTest(
+  'message store: write returns positions and read gives messages back typed and in order',
+  async (t, scope) => {
+    const { store } = await openTestStore(scope);
+    const stream = `${uniqueCategory()}-${randomUUID()}`;
+    const first = message('Happened', { n: 1 }, { traceId: 'trace-1', userId: 'user-1' });
+    t.equal(await store.write(stream, first), 0, 'first message is at position 0');
+    t.equal(await store.write(stream, message('Happened', { n: 2 })), 1, 'second at position 1');
 
-  const read = await store.readStream(stream);
-  t.deepEqual(
-    read.map((m) => m.data),
-    [{ n: 1 }, { n: 2 }],
-    'data comes back in stream order',
-  );
-  t.equal(read[0]?.id, first.id);
-  t.equal(read[0]?.type, 'Happened');
-  t.deepEqual(read[0]?.metadata, { traceId: 'trace-1', userId: 'user-1', schemaVersion: '1' }, 'metadata round-trips');
-  t.equal(read[0]?.streamName, stream);
-  t.ok(read[0]!.globalPosition < read[1]!.globalPosition, 'global positions increase');
-  t.ok(read[0]!.time instanceof Date && Math.abs(Date.now() - read[0]!.time.getTime()) < 60_000, 'time is read as UTC');
+    const read = await store.readStream(stream);
+    t.deepEqual(
+      read.map((m) => m.data),
+      [{ n: 1 }, { n: 2 }],
+      'data comes back in stream order',
+    );
+    t.equal(read[0]?.id, first.id);
+    t.equal(read[0]?.type, 'Happened');
+    t.deepEqual(
+      read[0]?.metadata,
+      { traceId: 'trace-1', userId: 'user-1', schemaVersion: '1' },
+      'metadata round-trips',
+    );
+    t.equal(read[0]?.streamName, stream);
+    t.ok(read[0]!.globalPosition < read[1]!.globalPosition, 'global positions increase');
+    t.ok(
+      read[0]!.time instanceof Date && Math.abs(Date.now() - read[0]!.time.getTime()) < 60_000,
+      'time is read as UTC',
+    );
 
-  t.equal(await store.streamVersion(stream), 1, 'stream version is the last position');
-  t.equal(await store.streamVersion(`${uniqueCategory()}-${randomUUID()}`), -1, 'an empty stream is at version -1');
-  t.deepEqual((await store.readLastMessage(stream))?.data, { n: 2 }, 'last message');
-  t.equal(await store.readLastMessage(`${uniqueCategory()}-none`), undefined, 'no last message in an empty stream');
-  t.deepEqual(
-    (await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position),
-    [1],
-    'read from a position',
-  );
-});
+    t.equal(await store.streamVersion(stream), 1, 'stream version is the last position');
+    t.equal(await store.streamVersion(`${uniqueCategory()}-${randomUUID()}`), -1, 'an empty stream is at version -1');
+    t.deepEqual((await store.readLastMessage(stream))?.data, { n: 2 }, 'last message');
+    t.equal(await store.readLastMessage(`${uniqueCategory()}-none`), undefined, 'no last message in an empty stream');
+    t.deepEqual(
+      (await store.readStream(stream, { fromPosition: 1 })).map((m) => m.position),
+      [1],
+      'read from a position',
+    );
+  },
+);
 
 scopedTest('message store: expected version conflicts raise a typed error and write nothing', async (t, scope) => {
   const { store } = await openTestStore(scope);
@@ -48,7 +64,11 @@ scopedTest('message store: expected version conflicts raise a typed error and wr
   } catch (error) {
     t.ok(error instanceof VersionConflictError, 'VersionConflictError');
     const conflict = error as VersionConflictError;
-    t.deepEqual([conflict.streamName, conflict.expectedVersion, conflict.actualVersion], [stream, 0, 1], 'it names stream, expected and actual');
+    t.deepEqual(
+      [conflict.streamName, conflict.expectedVersion, conflict.actualVersion],
+      [stream, 0, 1],
+      'it names stream, expected and actual',
+    );
   }
   try {
     await store.write(stream, message('D'), -1);
@@ -76,23 +96,26 @@ scopedTest('message store: writing the same message id again is harmless', async
   }
 });
 
-scopedTest('message store: bad stream and category names are refused before reaching the database', async (t, scope) => {
-  const { store } = await openTestStore(scope);
-  for (const name of ['nodash', '-id', 'bad category-1', "x'-1"]) {
-    try {
-      await store.write(name, message('A'));
-      t.fail(`${name} must be refused`);
-    } catch (error) {
-      t.ok(error instanceof StreamNameError, `write to ${JSON.stringify(name)} refused`);
+scopedTest(
+  'message store: bad stream and category names are refused before reaching the database',
+  async (t, scope) => {
+    const { store } = await openTestStore(scope);
+    for (const name of ['nodash', '-id', 'bad category-1', "x'-1"]) {
+      try {
+        await store.write(name, message('A'));
+        t.fail(`${name} must be refused`);
+      } catch (error) {
+        t.ok(error instanceof StreamNameError, `write to ${JSON.stringify(name)} refused`);
+      }
     }
-  }
-  try {
-    await store.readCategory('has-dash');
-    t.fail('a stream name is not a category');
-  } catch (error) {
-    t.ok(error instanceof StreamNameError, 'category read of a stream name refused');
-  }
-});
+    try {
+      await store.readCategory('has-dash');
+      t.fail('a stream name is not a category');
+    } catch (error) {
+      t.ok(error instanceof StreamNameError, 'category read of a stream name refused');
+    }
+  },
+);
 
 scopedTest('message store: project folds a stream into an entity and reports its version', async (t, scope) => {
   const { store } = await openTestStore(scope);
@@ -117,7 +140,10 @@ scopedTest('message store: project folds a stream into an entity and reports its
 scopedTest('message store: follow carries trace, user and correlation and records the cause', async (t, scope) => {
   const { store } = await openTestStore(scope);
   const stream = `${uniqueCategory()}:command-${randomUUID()}`;
-  await store.write(stream, message('Do', {}, { traceId: 't1', userId: 'u1', correlationStreamName: 'identity-9', replyStreamName: 'reply-1' }));
+  await store.write(
+    stream,
+    message('Do', {}, { traceId: 't1', userId: 'u1', correlationStreamName: 'identity-9', replyStreamName: 'reply-1' }),
+  );
   const [command] = await store.readStream(stream);
   const event = follow(command!, 'Done', { ok: true });
   t.deepEqual(event.metadata, {
@@ -146,26 +172,32 @@ scopedTest('message store: time is read as UTC whatever the process time zone', 
   const written = message('Timed');
   await store.write(stream, written);
   const [read] = await store.readStream(stream);
-  const epoch = await pool.query<{ ms: string }>('SELECT floor(extract(epoch FROM time) * 1000)::text AS ms FROM messages WHERE id = $1', [written.id]);
+  const epoch = await pool.query<{ ms: string }>(
+    'SELECT floor(extract(epoch FROM time) * 1000)::text AS ms FROM messages WHERE id = $1',
+    [written.id],
+  );
   t.equal(read?.time.getTime(), Number(epoch.rows[0]?.ms), 'the instant Message DB recorded, to the millisecond');
 });
 
-scopedTest('message store: its connections act as the message_store role, so history cannot be rewritten through them', async (t, scope) => {
-  const { store, pool } = await openTestStore(scope);
-  const stream = `${uniqueCategory()}-${randomUUID()}`;
-  await store.write(stream, message('Kept'));
-  const who = await pool.query<{ role: string }>('SELECT current_user AS role');
-  t.equal(who.rows[0]?.role, 'message_store', 'the session role');
-  for (const statement of ['UPDATE messages SET type = $1', 'DELETE FROM messages WHERE type <> $1']) {
-    try {
-      await pool.query(statement, ['Forged']);
-      t.fail(`${statement} must be refused`);
-    } catch (error) {
-      t.match(String(error), /permission denied/, `${statement.split(' ')[0]} is refused`);
+scopedTest(
+  'message store: its connections act as the message_store role, so history cannot be rewritten through them',
+  async (t, scope) => {
+    const { store, pool } = await openTestStore(scope);
+    const stream = `${uniqueCategory()}-${randomUUID()}`;
+    await store.write(stream, message('Kept'));
+    const who = await pool.query<{ role: string }>('SELECT current_user AS role');
+    t.equal(who.rows[0]?.role, 'message_store', 'the session role');
+    for (const statement of ['UPDATE messages SET type = $1', 'DELETE FROM messages WHERE type <> $1']) {
+      try {
+        await pool.query(statement, ['Forged']);
+        t.fail(`${statement} must be refused`);
+      } catch (error) {
+        t.match(String(error), /permission denied/, `${statement.split(' ')[0]} is refused`);
+      }
     }
-  }
-  t.equal((await store.readStream(stream))[0]?.type, 'Kept', 'the message is as written');
-});
+    t.equal((await store.readStream(stream))[0]?.type, 'Kept', 'the message is as written');
+  },
+);
 
 scopedTest("message store: a write sends no notification from the writer's own transaction", async (t, scope) => {
   // One pooled connection, so we know which backend wrote.
@@ -182,5 +214,9 @@ scopedTest("message store: a write sends no notification from the writer's own t
   await store.write(`${category}-1`, message('Quiet'));
   await waitUntil('other processes to be told', () => heard.length > 0);
   t.ok(heard[0]!.payload?.endsWith(category), 'other processes are told which category was written');
-  t.notEqual(heard[0]!.processId, writer, 'by another connection, after the write committed: NOTIFY takes a cluster-wide lock at commit');
+  t.notEqual(
+    heard[0]!.processId,
+    writer,
+    'by another connection, after the write committed: NOTIFY takes a cluster-wide lock at commit',
+  );
 });

@@ -21,14 +21,22 @@ function message(type: string, data: Record<string, unknown>, globalPosition: nu
   };
 }
 
-const valueOf = (messages: RawMessage[], label: string): string => userKind.fold(messages).fields.find((field) => field.label === label)?.value ?? '';
+const valueOf = (messages: RawMessage[], label: string): string =>
+  userKind.fold(messages).fields.find((field) => field.label === label)?.value ?? '';
 
 test('as-of user: a sealed email shows as [sealed], an erased one as [erased], a plain one masked', (t) => {
   const registered = message('Registered', { userId, email: sealed, passwordHash: sealed }, 1);
   t.equal(valueOf([registered], 'Email'), SEALED, 'sealed: [sealed], as docs/personal-data.md says');
-  t.equal(valueOf([registered, message('UserErased', { userId, by: userId }, 2)], 'Email'), ERASED, 'erased: [erased], told apart from sealed');
   t.equal(
-    valueOf([message('Registered', { userId, email: 'ada@example.com', passwordHash: fakePasswordHash() }, 1)], 'Email'),
+    valueOf([registered, message('UserErased', { userId, by: userId }, 2)], 'Email'),
+    ERASED,
+    'erased: [erased], told apart from sealed',
+  );
+  t.equal(
+    valueOf(
+      [message('Registered', { userId, email: 'ada@example.com', passwordHash: fakePasswordHash() }, 1)],
+      'Email',
+    ),
     'a•••@example.com',
     'an older plain address: masked',
   );
@@ -37,7 +45,11 @@ test('as-of user: a sealed email shows as [sealed], an erased one as [erased], a
 
 test('as-of user: masks an address left in an older reason', (t) => {
   const state = userKind.fold([
-    message('RegistrationRejected', { userId, email: 'x@example.com', reason: 'email already registered by x@example.com' }, 1),
+    message(
+      'RegistrationRejected',
+      { userId, email: 'x@example.com', reason: 'email already registered by x@example.com' },
+      1,
+    ),
     message('RegistrationEmailFailed', { userId, emailId: userId, reason: '550 <grace@example.com>: no such user' }, 2),
   ]);
   const value = (label: string) => state.fields.find((field) => field.label === label)?.value ?? '';

@@ -27,8 +27,14 @@ scopedTest(
         : { code: 550, message: `5.1.1 <${EMAIL}>: Recipient address rejected: User unknown` },
     );
     const lines: string[] = [];
-    const logger = pino({ base: undefined, level: 'trace' }, new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }));
-    const system = await createTestSystem({ logger, mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' } });
+    const logger = pino(
+      { base: undefined, level: 'trace' },
+      new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) }),
+    );
+    const system = await createTestSystem({
+      logger,
+      mail: { smtpUrl: smtp.url, dir: 'unused', from: 'Video Tutorials <hello@video-tutorials.test>' },
+    });
     scope.add(system, (s) => s.stop());
     system.start();
 
@@ -39,10 +45,19 @@ scopedTest(
       .post('/register')
       .set(FROM_THIS_SITE)
       .type('form')
-      .send({ _csrf: csrfTokenOf(page), userId, email: EMAIL, password: PASSWORD, passwordAgain: PASSWORD, ...profileFields() })
+      .send({
+        _csrf: csrfTokenOf(page),
+        userId,
+        email: EMAIL,
+        password: PASSWORD,
+        passwordAgain: PASSWORD,
+        ...profileFields(),
+      })
       .expect(303);
     const failed = await waitUntil('RegistrationEmailFailed', async () =>
-      (await system.messageStore.readStream(identityStreamName(userId))).find((message) => message.type === 'RegistrationEmailFailed'),
+      (await system.messageStore.readStream(identityStreamName(userId))).find(
+        (message) => message.type === 'RegistrationEmailFailed',
+      ),
     );
     t.equal(smtp.rcptCount(), 2, 'tried twice: busy, then refused');
 
@@ -55,14 +70,21 @@ scopedTest(
     );
     t.equal(answer?.type, 'Failed', 'then answered Failed after the 550');
     const reason = (answer!.data as { reason: string }).reason;
-    t.match(reason, /550 5\.1\.1 <\[address\]>: Recipient address rejected: User unknown/, "Failed's reason keeps the server's code and words");
+    t.match(
+      reason,
+      /550 5\.1\.1 <\[address\]>: Recipient address rejected: User unknown/,
+      "Failed's reason keeps the server's code and words",
+    );
     t.notOk(reason.toLowerCase().includes('grace'), 'but not the address');
     const copied = (failed.data as { reason: string }).reason;
     t.equal(copied, reason, 'RegistrationEmailFailed copies it');
     t.notOk(JSON.stringify(failed).toLowerCase().includes('grace'), 'RegistrationEmailFailed holds no address');
 
     const logged = lines.join('').toLowerCase();
-    t.ok(logged.includes('email not accepted; trying again') && logged.includes('email failed'), 'the retry and the failure were logged');
+    t.ok(
+      logged.includes('email not accepted; trying again') && logged.includes('email failed'),
+      'the retry and the failure were logged',
+    );
     t.notOk(logged.includes(EMAIL), 'no log line holds the address');
     t.notOk(logged.includes('grace'), 'nor any part of it');
 
@@ -73,7 +95,10 @@ scopedTest(
 );
 
 test('email failure reason: withoutAddresses removes the known address however it is spelled, and anything shaped like one', (t) => {
-  t.equal(withoutAddresses('550 <Grace@Example.COM>: no such user', ['grace@example.com']), '550 <[address]>: no such user');
+  t.equal(
+    withoutAddresses('550 <Grace@Example.COM>: no such user', ['grace@example.com']),
+    '550 <[address]>: no such user',
+  );
   t.equal(withoutAddresses('rejected: "grace@example.com" and bob@example.org'), 'rejected: "[address]" and [address]');
   t.equal(withoutAddresses('421 try later'), '421 try later', 'a reply without an address is kept as it is');
   t.end();

@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { usersSection } from '../../src/app/admin/users/index.ts';
-import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/contracts/identity.ts';
+import {
+  identityCommandStreamName,
+  identityEmailStreamName,
+  identityStreamName,
+} from '../../src/contracts/identity.ts';
 import { eraseUser } from '../../src/components/identity/erase-user.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';
@@ -16,7 +20,10 @@ import { closeAtEnd } from '../helpers/scoped-test.ts';
 const PASSWORD = 'a long enough password';
 
 const erase = (system: System, userId: string) =>
-  eraseUser({ messageStore: system.messageStore, personalData: createPersonalData(system.db) }, userId, { by: randomUUID(), traceId: randomUUID() });
+  eraseUser({ messageStore: system.messageStore, personalData: createPersonalData(system.db) }, userId, {
+    by: randomUUID(),
+    traceId: randomUUID(),
+  });
 
 const credentialsGone = (system: System, userId: string) =>
   waitUntil(`the credentials row of ${userId} to go`, async () =>
@@ -55,7 +62,8 @@ test('erasure: a logged-in user who is erased is logged out at their next reques
   t.equal((await otherAgent.get('/auth/log-out')).status, 200, 'log-out is offered to them');
 });
 
-const typesIn = async (system: System, stream: string): Promise<string[]> => (await system.messageStore.readStream(stream)).map((message) => message.type);
+const typesIn = async (system: System, stream: string): Promise<string[]> =>
+  (await system.messageStore.readStream(stream)).map((message) => message.type);
 
 test('erasure: someone identity refused ("email taken"), or whose Register was never handled, can be erased by id; an id nobody used is a 404', async (t) => {
   const system = await createTestSystem();
@@ -73,7 +81,10 @@ test('erasure: someone identity refused ("email taken"), or whose Register was n
     data: { userId: refused, email: sealedEmail, passwordHash: await personalData.seal(refused, fakePasswordHash()) },
     metadata: { traceId: randomUUID(), userId: refused },
   });
-  await waitUntil('RegistrationRejected', async () => (await typesIn(system, identityStreamName(refused))).includes('RegistrationRejected') || undefined);
+  await waitUntil(
+    'RegistrationRejected',
+    async () => (await typesIn(system, identityStreamName(refused))).includes('RegistrationRejected') || undefined,
+  );
   // Sealed, but the Register never reached the store (or was never handled): a key and nothing else.
   const neverHandled = randomUUID();
   const orphan = await personalData.seal(neverHandled, 'never@example.com');
@@ -99,12 +110,22 @@ test('erasure: someone identity refused ("email taken"), or whose Register was n
   }
   t.equal(await personalData.open(refused, sealedEmail), undefined, "the refused Register's email no longer opens");
   t.equal(await personalData.open(neverHandled, orphan), undefined, 'nor what was sealed for the one never handled');
-  t.notOk((await typesIn(system, identityEmailStreamName(email))).includes('EmailReleased'), "the address's owner keeps it");
+  t.notOk(
+    (await typesIn(system, identityEmailStreamName(email))).includes('EmailReleased'),
+    "the address's owner keeps it",
+  );
 
   const nobody = randomUUID();
-  t.equal((await request(app).get(`/admin/users/${nobody}`).set('cookie', admin.cookie)).status, 404, 'an id nobody used: 404');
+  t.equal(
+    (await request(app).get(`/admin/users/${nobody}`).set('cookie', admin.cookie)).status,
+    404,
+    'an id nobody used: 404',
+  );
   t.equal((await erase(nobody)).status, 404, 'and its erasure: 404');
-  t.notOk(await system.messageStore.readStream(identityStreamName(nobody)).then((messages) => messages.length), 'nothing written for it');
+  t.notOk(
+    await system.messageStore.readStream(identityStreamName(nobody)).then((messages) => messages.length),
+    'nothing written for it',
+  );
 });
 
 test('erasure: stopped after the key is deleted, the old password no longer logs in, the address registers again, and posting again finishes', async (t) => {
@@ -120,21 +141,35 @@ test('erasure: stopped after the key is deleted, the old password no longer logs
 
   // The key store fails: nothing else is done, so the address is not freed while the old password still works.
   const failing = { ...personalData, erase: () => Promise.reject(new Error('the app database went away')) };
-  await eraseUser({ messageStore: system.messageStore, personalData: failing }, userId, { by: randomUUID(), traceId: randomUUID() }).then(
+  await eraseUser({ messageStore: system.messageStore, personalData: failing }, userId, {
+    by: randomUUID(),
+    traceId: randomUUID(),
+  }).then(
     () => t.fail('the erasure should fail'),
     () => t.pass('the erasure fails with the key store'),
   );
-  t.deepEqual(await typesIn(system, identityEmailStreamName(email)), ['EmailReserved'], 'before the key is gone, the address is not released');
+  t.deepEqual(
+    await typesIn(system, identityEmailStreamName(email)),
+    ['EmailReserved'],
+    'before the key is gone, the address is not released',
+  );
 
   // The key deleted (eraseUser's first write), then the request dies.
   await personalData.erase(userId);
-  t.ok(await system.db('user_credentials').where({ user_id: userId }).first('user_id'), 'their credentials row is still there (no UserErased yet)');
+  t.ok(
+    await system.db('user_credentials').where({ user_id: userId }).first('user_id'),
+    'their credentials row is still there (no UserErased yet)',
+  );
   t.equal((await logIn(request.agent(system.app), email, PASSWORD)).status, 401, 'but the old password is refused');
   t.equal((await session.get('/creators-portal')).status, 303, 'and the session they had ends at its next request');
 
   const newcomer = await registerThroughTheSite(system, email, 'another long password');
   t.notEqual(newcomer, userId, 'the address registers again: an erased holder holds nothing');
-  t.equal((await logIn(request.agent(system.app), email, 'another long password')).status, 303, 'and its new owner logs in, though the old row is older');
+  t.equal(
+    (await logIn(request.agent(system.app), email, 'another long password')).status,
+    303,
+    'and its new owner logs in, though the old row is older',
+  );
 
   await erase(system, userId);
   t.deepEqual(
@@ -163,7 +198,11 @@ test('erasure: in the usual order the release is on record, and the registration
   const email = 'final@example.com';
   const userId = await registerThroughTheSite(system, email, PASSWORD);
   await erase(system, userId);
-  t.deepEqual(await typesIn(system, identityEmailStreamName(email)), ['EmailReserved', 'EmailReleased'], 'EmailReleased written');
+  t.deepEqual(
+    await typesIn(system, identityEmailStreamName(email)),
+    ['EmailReserved', 'EmailReleased'],
+    'EmailReleased written',
+  );
   await credentialsGone(system, userId);
   const page = await request(system.app).get(`/register/${userId}`).expect(200);
   t.doesNotMatch(page.text, /http-equiv="refresh"/, 'no refresh for ever');

@@ -2,10 +2,17 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
 import { projectionOf } from '../../src/aggregators/definition.ts';
-import { userCredentialsDefinition, USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
+import {
+  userCredentialsDefinition,
+  USER_CREDENTIALS_SUBSCRIBER_ID,
+} from '../../src/aggregators/user-credentials/index.ts';
 import { usersSection } from '../../src/app/admin/users/index.ts';
 import { DEVELOPMENT_AUDIT_KEY, verifyAuditChain } from '../../src/audit/index.ts';
-import { identityCommandStreamName, identityEmailStreamName, identityStreamName } from '../../src/contracts/identity.ts';
+import {
+  identityCommandStreamName,
+  identityEmailStreamName,
+  identityStreamName,
+} from '../../src/contracts/identity.ts';
 import type { RawMessage } from '../../src/message-store/index.ts';
 import { createPersonalData, isSealed, openWith, sealWith, type Sealed } from '../../src/personal-data/seal.ts';
 import type { System } from '../../src/system.ts';
@@ -51,7 +58,11 @@ test('personal data: seal and open round trip, a different IV each time, tamperi
   t.notEqual(one.iv, two.iv, 'a random IV per field');
   t.notEqual(one.data, two.data, 'so the same value seals differently');
   t.equal(await personalData.open(userId, one), 'ada@example.com', 'opens');
-  t.equal(await personalData.open(userId, 'plain@example.com'), 'plain@example.com', 'a plain (older) field is read as it is');
+  t.equal(
+    await personalData.open(userId, 'plain@example.com'),
+    'plain@example.com',
+    'a plain (older) field is read as it is',
+  );
   const data = Buffer.from(one.data, 'base64');
   data[0] = data[0]! ^ 1;
   const tampered: Sealed = { ...one, data: data.toString('base64') };
@@ -78,18 +89,25 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
   const email = 'grace@example.com';
   const { userId, agent, status } = await register(system, email);
   t.match(status, /Registered — log in/, 'registered');
-  const hash = (await system.db('user_credentials').where({ user_id: userId }).first<{ password_hash: string }>('password_hash')).password_hash;
+  const hash = (
+    await system.db('user_credentials').where({ user_id: userId }).first<{ password_hash: string }>('password_hash')
+  ).password_hash;
 
   // Everything the registration causes, settled before counting.
   await waitUntil(
     'RegistrationEmailSent',
-    async () => (await system.messageStore.readStream(identityStreamName(userId))).some((message) => message.type === 'RegistrationEmailSent') || undefined,
+    async () =>
+      (await system.messageStore.readStream(identityStreamName(userId))).some(
+        (message) => message.type === 'RegistrationEmailSent',
+      ) || undefined,
   );
   const streams = [identityCommandStreamName(userId), identityStreamName(userId), identityEmailStreamName(email)];
   const before = (await Promise.all(streams.map((stream) => system.messageStore.readStream(stream)))).flat();
   const types = before.map((message) => message.type);
   for (const type of ['Register', 'EmailReserved', 'Registered']) t.ok(types.includes(type), `${type} written`);
-  const raw = JSON.stringify(before.filter((message) => ['Register', 'EmailReserved', 'Registered'].includes(message.type)));
+  const raw = JSON.stringify(
+    before.filter((message) => ['Register', 'EmailReserved', 'Registered'].includes(message.type)),
+  );
   t.notOk(raw.includes(email), 'no plain email in Register, EmailReserved or Registered');
   t.notOk(raw.includes(hash), 'no plain password hash either');
   t.notOk(/\$2[aby]\$/.test(raw), 'nothing shaped like a bcrypt hash');
@@ -97,11 +115,16 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
 
   t.equal((await logIn(agent, email, PASSWORD)).status, 303, 'log-in works with the sealed registration');
 
-  await waitUntil('the admin-users row', async () => (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === email || undefined);
+  await waitUntil(
+    'the admin-users row',
+    async () =>
+      (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === email || undefined,
+  );
   const { app, admin } = await adminSectionApp(system, [usersSection]);
   const page = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
   t.match(page.text, /Erase this user/, 'the user page offers erasure');
-  const post = (cookie: string) => request(app).post(`/admin/users/${userId}/erase`).set('cookie', cookie).set(FROM_THIS_SITE).type('form');
+  const post = (cookie: string) =>
+    request(app).post(`/admin/users/${userId}/erase`).set('cookie', cookie).set(FROM_THIS_SITE).type('form');
   t.equal((await post(admin.cookie)).status, 403, 'no CSRF token → 403');
   t.equal(
     (await post(admin.cookie).send({ _csrf: CSRF_TOKEN, requestId: randomUUID(), confirm: email })).status,
@@ -123,7 +146,9 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
     ['EmailReleased', 'UserErased'],
     'plus EmailReleased and UserErased',
   );
-  const opened = await Promise.all(after.flatMap(personalFields).map((field) => personalData.open(userId, field as Sealed)));
+  const opened = await Promise.all(
+    after.flatMap(personalFields).map((field) => personalData.open(userId, field as Sealed)),
+  );
   t.ok(opened.length >= 5 && opened.every((value) => value === undefined), 'no personal field opens any more');
   const actions = await system.messageStore.readStream(`adminActions-${admin.userId}`);
   t.deepEqual(
@@ -137,7 +162,8 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
   );
   await waitUntil(
     'admin-users to blank the email',
-    async () => (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === '[erased]' || undefined,
+    async () =>
+      (await system.db('admin_users').where({ user_id: userId }).first('email'))?.email === '[erased]' || undefined,
   );
   const erasedPage = await request(app).get(`/admin/users/${userId}`).set('cookie', admin.cookie).expect(200);
   t.match(erasedPage.text, /\[erased\]/, 'the admin page shows the user erased');
@@ -153,14 +179,23 @@ test('personal data: register seals, log-in works; erase shreds, projections fol
   const stream = await system.messageStore.readStream(identityStreamName(userId));
   await system.db.transaction(async (trx) =>
     projection.apply(
-      (await Promise.all(stream.map((message) => projection.parse(message, trx)))).filter((event) => event !== undefined),
+      (await Promise.all(stream.map((message) => projection.parse(message, trx)))).filter(
+        (event) => event !== undefined,
+      ),
       trx,
     ),
   );
-  t.notOk(await system.db('user_credentials').where({ user_id: userId }).first('user_id'), 'a replay does not resurrect the erased user');
+  t.notOk(
+    await system.db('user_credentials').where({ user_id: userId }).first('user_id'),
+    'a replay does not resurrect the erased user',
+  );
 
   const head = await waitUntil('the audit chain to cover the store', async () => {
-    const report = await verifyAuditChain({ db: system.db, messageStorePool: system.messageStorePool, auditKey: DEVELOPMENT_AUDIT_KEY });
+    const report = await verifyAuditChain({
+      db: system.db,
+      messageStorePool: system.messageStorePool,
+      auditKey: DEVELOPMENT_AUDIT_KEY,
+    });
     return report.notYetCovered === 0 && report.linksChecked > 0 ? report : undefined;
   });
   t.ok(head.ok, 'the audit chain still verifies after the erasure');

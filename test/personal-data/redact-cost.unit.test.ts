@@ -46,9 +46,15 @@ test('redaction takes time in proportion to the text, on every shape of hostile 
         withoutAddresses(text);
       });
       const [twoBack, oneBack] = [times.at(-2), times.at(-1)];
-      if (twoBack !== undefined ? ms > twoBack * MAX_GROWTH_OVER_TWO + NOISE_MS : oneBack !== undefined && ms > oneBack * MAX_GROWTH + NOISE_MS) {
+      if (
+        twoBack !== undefined
+          ? ms > twoBack * MAX_GROWTH_OVER_TWO + NOISE_MS
+          : oneBack !== undefined && ms > oneBack * MAX_GROWTH + NOISE_MS
+      ) {
         const [base, fraction] = twoBack !== undefined ? [twoBack, 'hundredth'] : [oneBack!, 'tenth'];
-        t.fail(`${shape}: ${size.toLocaleString('en')} characters took ${ms.toFixed(1)} ms, ${(ms / base).toFixed(0)}× the ${fraction} of it`);
+        t.fail(
+          `${shape}: ${size.toLocaleString('en')} characters took ${ms.toFixed(1)} ms, ${(ms / base).toFixed(0)}× the ${fraction} of it`,
+        );
         break;
       }
       times.push(ms);

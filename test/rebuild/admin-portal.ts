@@ -14,7 +14,11 @@ type System = Awaited<ReturnType<typeof createTestSystem>>;
  * sections sections.ts does not list yet: `x-test-user` says who asks, and only `adminId` has
  * the role. No session or CSRF middleware: those are the site's, tested with it.
  */
-export function adminPortal(system: System, adminId: string, sections: ReadonlyArray<(deps: AdminDeps) => AdminSection>): express.Express {
+export function adminPortal(
+  system: System,
+  adminId: string,
+  sections: ReadonlyArray<(deps: AdminDeps) => AdminSection>,
+): express.Express {
   const admin = createAdminApp({
     db: system.db,
     messageStore: system.messageStore,

@@ -65,13 +65,15 @@ function live(db: Knex, messageStore: MessageStore): Subscription[] {
 
 async function catchUp(subscriptions: readonly Subscription[]): Promise<void> {
   for (const subscription of subscriptions) await drain(subscription);
-  for (const subscription of subscriptions) if (subscription.status().state === 'stalled') throw new Error(`${subscription.subscriberId} stalled`);
+  for (const subscription of subscriptions)
+    if (subscription.status().state === 'stalled') throw new Error(`${subscription.subscriberId} stalled`);
 }
 
 /** Every projection table's rows, and what each subscriber skipped and why. */
 async function snapshot(db: Knex): Promise<Record<string, unknown>> {
   const tables: Record<string, unknown> = {};
-  for (const definition of DEFINITIONS) for (const table of definition.tables) tables[table] = await contentsOf(db, table);
+  for (const definition of DEFINITIONS)
+    for (const table of definition.tables) tables[table] = await contentsOf(db, table);
   const skipped = await db('skipped_messages')
     .whereIn(
       'subscriber_id',
@@ -117,7 +119,8 @@ scopedTest(
         requester: { adminId, userId: adminId, label: 'test', traceId: randomUUID() },
         batchSize: 5,
       });
-      if (projection.parts.some((part) => part.category !== ALL_CATEGORIES)) t.ok(result.skipped > 0, `${projection.name}: the rebuild skipped the bad data`);
+      if (projection.parts.some((part) => part.category !== ALL_CATEGORIES))
+        t.ok(result.skipped > 0, `${projection.name}: the rebuild skipped the bad data`);
     }
     await catchUp(live(db, store));
     const rebuilt = await snapshot(db);
@@ -139,7 +142,9 @@ scopedTest(
     await catchUp(live(db, store));
     const replayed = await snapshot(db);
 
-    for (const key of Object.keys(replayed)) t.deepEqual(rebuilt[key], replayed[key], `${key}: rebuilt as live makes it`);
-    for (const table of ['video_search', 'video_search_creators']) t.ok((replayed[table] as unknown[]).length > 0, `${table}: there were rows to compare`);
+    for (const key of Object.keys(replayed))
+      t.deepEqual(rebuilt[key], replayed[key], `${key}: rebuilt as live makes it`);
+    for (const table of ['video_search', 'video_search_creators'])
+      t.ok((replayed[table] as unknown[]).length > 0, `${table}: there were rows to compare`);
   },
 );

@@ -20,7 +20,12 @@ export interface History {
 async function register(store: MessageStore, admin: boolean): Promise<string> {
   const userId = randomUUID();
   const events: IdentityEvent[] = [
-    { id: randomUUID(), type: 'Registered', data: { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() }, metadata: {} },
+    {
+      id: randomUUID(),
+      type: 'Registered',
+      data: { userId, email: uniqueEmail(), passwordHash: fakePasswordHash() },
+      metadata: {},
+    },
   ];
   if (admin) events.push({ id: randomUUID(), type: 'AdminRoleGranted', data: { userId, by: 'test' }, metadata: {} });
   for (const event of events) await store.write(identityStreamName(userId), event);
@@ -43,14 +48,23 @@ async function publish(store: MessageStore, name: string): Promise<TestVideo> {
   );
   const rename = nameVideoControl(video.videoId, name, video.ownerId);
   await store.write(videoPublishingCommandStreamName(video.videoId), rename);
-  await writeEvents(store, video, controls.named(video, name, { traceId: rename.metadata.traceId!, userId: video.ownerId }));
+  await writeEvents(
+    store,
+    video,
+    controls.named(video, name, { traceId: rename.metadata.traceId!, userId: video.ownerId }),
+  );
   return video;
 }
 
 /** Viewings of `video`: version 2 as the site writes them now. */
 export async function view(store: MessageStore, { videoId }: TestVideo, count: number): Promise<void> {
   for (let n = 0; n < count; n += 1) {
-    const viewed: VideoViewed = { id: randomUUID(), type: 'VideoViewed', data: { videoId, userId: null, source: 'button', visitorKey: null }, metadata: {} };
+    const viewed: VideoViewed = {
+      id: randomUUID(),
+      type: 'VideoViewed',
+      data: { videoId, userId: null, source: 'button', visitorKey: null },
+      metadata: {},
+    };
     await store.write(viewingStreamName(videoId), viewed);
   }
 }
@@ -87,12 +101,19 @@ export async function writeHistory(store: MessageStore, pool: pg.Pool, { videos 
       await store.write(viewingStreamName(last.videoId), viewed);
     }
   }
-  const loggedIn: AuthenticationEvent = { id: randomUUID(), type: 'UserLoggedIn', data: { userId: users[0]! }, metadata: { userId: users[0]! } };
+  const loggedIn: AuthenticationEvent = {
+    id: randomUUID(),
+    type: 'UserLoggedIn',
+    data: { userId: users[0]! },
+    metadata: { userId: users[0]! },
+  };
   await store.write(authenticationStreamName(users[0]!), loggedIn);
   // Version 1 viewings, as written before viewings said where they came from.
   await writeViewings(pool, 4);
   // Data that breaks its contract: skipped by the live subscriber and the rebuild alike.
-  await pool.query(`SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-7', 'VideoViewed', '{"videoId":"legacy-7","userId":null}')`);
+  await pool.query(
+    `SELECT write_message(gen_random_uuid()::text, 'viewing-legacy-7', 'VideoViewed', '{"videoId":"legacy-7","userId":null}')`,
+  );
   return { users, videos: published };
 }
 
@@ -113,9 +134,21 @@ export async function writeVisibilityHistory(store: MessageStore): Promise<reado
   );
   const deleted = await publish(store, 'Deleted soon');
   await view(store, deleted, 2);
-  await writeEvents(store, deleted, controls.deleted(deleted), controls.published(deleted), controls.named(deleted, 'Back again?'));
+  await writeEvents(
+    store,
+    deleted,
+    controls.deleted(deleted),
+    controls.published(deleted),
+    controls.named(deleted, 'Back again?'),
+  );
   await view(store, deleted, 1);
   const failed = { videoId: randomUUID(), ownerId: draft.ownerId };
-  await writeEvents(store, failed, controls.accepted(failed, {}, 'draft'), controls.started(failed), controls.failed(failed, 'not a video'));
+  await writeEvents(
+    store,
+    failed,
+    controls.accepted(failed, {}, 'draft'),
+    controls.started(failed),
+    controls.failed(failed, 'not a video'),
+  );
   return [draft, deleted, failed];
 }

@@ -8,7 +8,11 @@ import type { PersonalData } from '../../src/personal-data/seal.ts';
  * Continue watching's messages: reports by three viewers (one who clears and watches again, one
  * erased after watching), so the playback projection has rows, a clear and an erasure to agree on.
  */
-export async function writePlaybackHistory(store: MessageStore, personalData: PersonalData, videoIds: readonly string[]): Promise<void> {
+export async function writePlaybackHistory(
+  store: MessageStore,
+  personalData: PersonalData,
+  videoIds: readonly string[],
+): Promise<void> {
   const [ada, bob, cy] = [randomUUID(), randomUUID(), randomUUID()];
   const progressed = async (userId: string, videoId: string, positionSeconds: number) =>
     store.write(playbackStreamName(userId), {
@@ -18,7 +22,12 @@ export async function writePlaybackHistory(store: MessageStore, personalData: Pe
       metadata: { userId },
     });
   const cleared = (userId: string) =>
-    store.write(playbackStreamName(userId), { id: randomUUID(), type: 'PlaybackHistoryCleared', data: { userId }, metadata: { userId } });
+    store.write(playbackStreamName(userId), {
+      id: randomUUID(),
+      type: 'PlaybackHistoryCleared',
+      data: { userId },
+      metadata: { userId },
+    });
   for (const [index, videoId] of videoIds.entries()) {
     await progressed(ada, videoId, 10 + index);
     await progressed(ada, videoId, 100 + index);
@@ -29,5 +38,10 @@ export async function writePlaybackHistory(store: MessageStore, personalData: Pe
   await progressed(bob, videoIds[0]!, 42);
   await cleared(cy);
   await personalData.erase(cy);
-  await store.write(identityStreamName(cy), { id: randomUUID(), type: 'UserErased', data: { userId: cy, by: cy }, metadata: {} });
+  await store.write(identityStreamName(cy), {
+    id: randomUUID(),
+    type: 'UserErased',
+    data: { userId: cy, by: cy },
+    metadata: {},
+  });
 }

@@ -15,7 +15,8 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
   const { videos } = await writeHistory(system.messageStore, system.messageStorePool, { videos: 4 });
   system.start();
   const first = videos[0]!;
-  const viewsOf = async () => ((await request(system.app).get(`/videos/${first.videoId}/views`).expect(200)).body as { views: number }).views;
+  const viewsOf = async () =>
+    ((await request(system.app).get(`/videos/${first.videoId}/views`).expect(200)).body as { views: number }).views;
   await waitUntil('the live catalog to count the first video’s viewing', async () => (await viewsOf()) === 1);
   const catalog = await request(system.app).get('/').expect(200);
   for (const n of [1, 2, 3, 4]) t.match(catalog.text, new RegExp(`Video ${n}<`), `the catalog lists Video ${n}`);
@@ -37,7 +38,12 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
     onProgress: async (report) => {
       if (report.phase !== 'building' || report.done === 0) return;
       const home = await request(system.app).get('/');
-      seen.push({ phase: report.phase, status: home.status, listed: /Video 4</.test(home.text), views: await viewsOf() });
+      seen.push({
+        phase: report.phase,
+        status: home.status,
+        listed: /Video 4</.test(home.text),
+        views: await viewsOf(),
+      });
       if (!viewedMeanwhile) {
         viewedMeanwhile = true;
         await view(system.messageStore, first, 2);
@@ -68,7 +74,8 @@ test('rebuild: the site serves the old catalog while the new one is built, and t
   );
   await waitUntil('the viewings made during the rebuild to be counted', async () => (await viewsOf()) === 3);
   const after = await request(system.app).get('/').expect(200);
-  for (const n of [1, 2, 3, 4]) t.match(after.text, new RegExp(`Video ${n}<`), `after the swap the catalog lists Video ${n}`);
+  for (const n of [1, 2, 3, 4])
+    t.match(after.text, new RegExp(`Video ${n}<`), `after the swap the catalog lists Video ${n}`);
   await view(system.messageStore, first, 1);
   await waitUntil('a viewing after the swap to be counted once', async () => (await viewsOf()) === 4);
   t.pass('counts stay exact across the swap: 1 before, 2 during, 1 after');

@@ -14,7 +14,9 @@ interface FoundRegex {
 
 async function typeScriptFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((entry) => entry.isFile() && entry.name.endsWith('.ts')).map((entry) => path.join(entry.parentPath, entry.name));
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.ts'))
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
 /** Every regular-expression literal in a file, found by TypeScript's own parser (no guessing at slashes). */
@@ -26,7 +28,11 @@ function regexLiterals(file: string, text: string): FoundRegex[] {
       const literal = node.text;
       const end = literal.lastIndexOf('/');
       const { line } = source.getLineAndCharacterOfPosition(node.getStart());
-      found.push({ where: `${path.relative(SRC, file)}:${line + 1}`, source: literal.slice(1, end), flags: literal.slice(end + 1) });
+      found.push({
+        where: `${path.relative(SRC, file)}:${line + 1}`,
+        source: literal.slice(1, end),
+        flags: literal.slice(end + 1),
+      });
     }
     ts.forEachChild(node, visit);
   };
@@ -47,7 +53,9 @@ function verdictOf({ source, flags }: FoundRegex): Diagnostics {
 
 test('every regular expression in src runs in linear time, whatever text it is given', async (t) => {
   const files = await typeScriptFiles(SRC);
-  const regexes = (await Promise.all(files.map(async (file) => regexLiterals(file, await readFile(file, 'utf8'))))).flat();
+  const regexes = (
+    await Promise.all(files.map(async (file) => regexLiterals(file, await readFile(file, 'utf8'))))
+  ).flat();
   t.ok(regexes.length > 30, `found the regular expressions (${regexes.length})`);
   const started = performance.now();
   for (const regex of regexes) {

@@ -14,5 +14,7 @@ export const ADMIN_STREAMS_SUBSCRIBER_ID = 'aggregators:admin-streams';
 export const adminStreamsDefinition = {
   name: 'admin-streams',
   tables: ['admin_streams', 'admin_categories', 'admin_message_types', 'admin_message_minutes'],
-  parts: [{ subscriberId: ADMIN_STREAMS_SUBSCRIBER_ID, category: ALL_CATEGORIES, projection: () => adminStreamsProjection }],
+  parts: [
+    { subscriberId: ADMIN_STREAMS_SUBSCRIBER_ID, category: ALL_CATEGORIES, projection: () => adminStreamsProjection },
+  ],
 } as const satisfies ProjectionDefinition;

@@ -75,7 +75,11 @@ const STATEMENTS = [
     sets: ', stream_count = counted.stream_count + excluded.stream_count, last_time = greatest(counted.last_time, excluded.last_time)',
   }),
   countedInto('admin_message_types', ['category', 'type'], ['m.category', 'm.type'], LAST_TIME),
-  countedInto('admin_message_minutes', ['minute'], [`date_trunc('minute', m.time)`], { columns: '', selects: '', sets: '' }),
+  countedInto('admin_message_minutes', ['minute'], [`date_trunc('minute', m.time)`], {
+    columns: '',
+    selects: '',
+    sets: '',
+  }),
 ];
 
 /**

@@ -1,4 +1,8 @@
-import { authenticationSchemas, authenticationStreamName, type AuthenticationEvent } from '../../contracts/authentication.ts';
+import {
+  authenticationSchemas,
+  authenticationStreamName,
+  type AuthenticationEvent,
+} from '../../contracts/authentication.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';

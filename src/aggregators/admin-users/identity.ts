@@ -1,12 +1,25 @@
 import type { Knex } from 'knex';
-import { ADMIN_ROLE, identityEventSchemas, identityStreamName, normaliseEmail, type IdentityEvent } from '../../contracts/identity.ts';
+import {
+  ADMIN_ROLE,
+  identityEventSchemas,
+  identityStreamName,
+  normaliseEmail,
+  type IdentityEvent,
+} from '../../contracts/identity.ts';
 import { createPersonalData, ERASED, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import { byUserId, schemasOf } from './contract-subset.ts';
 
-const IDENTITY_TYPES = ['Registered', 'EmailChanged', 'RegistrationEmailSent', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased'] as const;
+const IDENTITY_TYPES = [
+  'Registered',
+  'EmailChanged',
+  'RegistrationEmailSent',
+  'AdminRoleGranted',
+  'AdminRoleRevoked',
+  'UserErased',
+] as const;
 type UserEvent = Recorded<Extract<IdentityEvent, { type: (typeof IDENTITY_TYPES)[number] }>>;
 const schemas = schemasOf(identityEventSchemas, IDENTITY_TYPES);
 
@@ -70,7 +83,11 @@ interface UserChange {
 async function parseUserChange(message: RawMessage, trx: Knex.Transaction): Promise<UserChange | undefined> {
   const event = parseUserEvent(message);
   if (!event) return undefined;
-  return { userId: event.data.userId.toLowerCase(), columns: await columnsOf(event, createPersonalData(trx)), position: event.globalPosition };
+  return {
+    userId: event.data.userId.toLowerCase(),
+    columns: await columnsOf(event, createPersonalData(trx)),
+    position: event.globalPosition,
+  };
 }
 
 /** Folds by user: each column takes its value after the user's last event in the batch. */
@@ -96,7 +113,9 @@ export const identityProjection: BatchProjection<UserChange> = {
         .onConflict('user_id')
         .merge([...Object.keys(columns), 'identity_position'])
         .where((guard) => {
-          guard.whereNull('admin_users.identity_position').orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position'));
+          guard
+            .whereNull('admin_users.identity_position')
+            .orWhere('admin_users.identity_position', '<', trx.ref('excluded.identity_position'));
         });
     }
   },

@@ -26,9 +26,21 @@ export const adminUsersDefinition = {
   name: 'admin-users',
   tables: ['admin_users', 'admin_user_videos', 'admin_user_viewings', 'admin_user_viewers'],
   parts: [
-    { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.identity, category: IDENTITY_CATEGORY, projection: () => identityProjection },
-    { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.authentication, category: AUTHENTICATION_CATEGORY, projection: () => authenticationProjection },
-    { subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.videos, category: VIDEO_PUBLISHING_CATEGORY, projection: () => videosProjection },
+    {
+      subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.identity,
+      category: IDENTITY_CATEGORY,
+      projection: () => identityProjection,
+    },
+    {
+      subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.authentication,
+      category: AUTHENTICATION_CATEGORY,
+      projection: () => authenticationProjection,
+    },
+    {
+      subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.videos,
+      category: VIDEO_PUBLISHING_CATEGORY,
+      projection: () => videosProjection,
+    },
     {
       subscriberId: ADMIN_USERS_SUBSCRIBER_IDS.viewings,
       category: VIEWING_CATEGORY,

@@ -1,5 +1,10 @@
 import type { Knex } from 'knex';
-import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent, type Visibility } from '../../contracts/video-publishing.ts';
+import {
+  videoPublishingEventSchemas,
+  videoPublishingStreamName,
+  type VideoPublishingEvent,
+  type Visibility,
+} from '../../contracts/video-publishing.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
@@ -72,7 +77,8 @@ function columnsOf(event: VideoEvent): VideoColumns {
  */
 async function countAccepted(accepted: readonly Accepted[], trx: Knex.Transaction): Promise<void> {
   const first = new Map<string, Accepted>();
-  for (const event of accepted) if (!first.has(event.data.videoId.toLowerCase())) first.set(event.data.videoId.toLowerCase(), event);
+  for (const event of accepted)
+    if (!first.has(event.data.videoId.toLowerCase())) first.set(event.data.videoId.toLowerCase(), event);
   const events = [...first.values()];
   await trx.raw(
     `WITH inserted AS (
@@ -135,7 +141,11 @@ export const videosProjection: BatchProjection<VideoEvent> = {
       if (earlier?.status === 'deleted') continue;
       changes.set(videoId, { columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
     }
-    const deleted = new Map([...changes].filter(([, change]) => change.columns.status === 'deleted').map(([videoId, change]) => [videoId, change.position]));
+    const deleted = new Map(
+      [...changes]
+        .filter(([, change]) => change.columns.status === 'deleted')
+        .map(([videoId, change]) => [videoId, change.position]),
+    );
     if (deleted.size > 0) await uncountDeleted(deleted, trx);
     for (const [videoId, { columns, position }] of changes) {
       await trx('admin_user_videos')

@@ -16,7 +16,8 @@ const userIdSchema = z.uuid();
  */
 function parseUsersViewing(message: RawMessage): UsersViewing | undefined {
   const viewing = parseMessage(viewingSchemas, message);
-  if (!viewing || viewing.data.userId === null || !userIdSchema.safeParse(viewing.data.userId).success) return undefined;
+  if (!viewing || viewing.data.userId === null || !userIdSchema.safeParse(viewing.data.userId).success)
+    return undefined;
   return viewing as UsersViewing;
 }
 
@@ -48,7 +49,13 @@ export function viewingsProjection(viewingCountWindowMs: number): BatchProjectio
          SELECT user_id, count(*), count(*) FILTER (WHERE counted) FROM inserted GROUP BY user_id ORDER BY user_id
          ON CONFLICT (user_id) DO UPDATE
             SET viewings = viewer.viewings + excluded.viewings, counted_viewings = viewer.counted_viewings + excluded.counted_viewings`,
-        [viewings.map((v) => v.globalPosition), viewings.map((v) => v.data.userId), viewings.map((v) => v.data.videoId), viewings.map((v) => v.time), counted],
+        [
+          viewings.map((v) => v.globalPosition),
+          viewings.map((v) => v.data.userId),
+          viewings.map((v) => v.data.videoId),
+          viewings.map((v) => v.time),
+          counted,
+        ],
       );
     },
   };

@@ -12,7 +12,13 @@ import type { TipGuard } from './tip.ts';
  * horizon). The subscription's messages are parsed (metadata filtered, numbers as doubles), so
  * each is read again as the exact text the chain hashes. Returns the links appended.
  */
-export async function appendToChain(trx: Knex.Transaction, pool: pg.Pool, messages: readonly RawMessage[], logger: Logger, tip: TipGuard): Promise<NewLink[]> {
+export async function appendToChain(
+  trx: Knex.Transaction,
+  pool: pg.Pool,
+  messages: readonly RawMessage[],
+  logger: Logger,
+  tip: TipGuard,
+): Promise<NewLink[]> {
   const records = await readRecordsAt(
     pool,
     messages.map((message) => message.globalPosition),

@@ -48,7 +48,9 @@ export function createAuditChainAggregator({
   if (auditKey === '') throw new Error('the audit chain needs a key to sign its heads');
   const log = logger.child({ subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID });
   if (auditKey === DEVELOPMENT_AUDIT_KEY)
-    log.warn("AUDIT_KEY is not set: the audit chain's heads are signed with the development key, which proves nothing (set AUDIT_KEY)");
+    log.warn(
+      "AUDIT_KEY is not set: the audit chain's heads are signed with the development key, which proves nothing (set AUDIT_KEY)",
+    );
   const tip = createTipGuard();
   const signer = createHeadSigner({ key: auditKey, policy: { ...DEFAULT_SIGNING, ...signing }, now, logger: log, tip });
 
@@ -72,12 +74,18 @@ export function createAuditChainAggregator({
       refusalLogged = undefined;
     } catch (error) {
       if (!(error instanceof ChainRewrittenError)) {
-        log.warn({ err: error, occasion }, 'could not sign the audit chain head; the next batch or catch-up tries again');
+        log.warn(
+          { err: error, occasion },
+          'could not sign the audit chain head; the next batch or catch-up tries again',
+        );
         return;
       }
       if (refusalLogged === error.message) return;
       refusalLogged = error.message;
-      log.error({ err: error, occasion }, 'refused to sign the audit chain head: the chain was rewritten under this process');
+      log.error(
+        { err: error, occasion },
+        'refused to sign the audit chain head: the chain was rewritten under this process',
+      );
     }
   }
 

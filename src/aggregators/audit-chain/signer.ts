@@ -29,7 +29,12 @@ export function createHeadSigner({
   logger: Logger;
   tip: TipGuard;
 }): HeadSigner {
-  async function isDue(db: Knex, head: SignedHead | undefined, occasion: SigningOccasion, time: Date): Promise<boolean> {
+  async function isDue(
+    db: Knex,
+    head: SignedHead | undefined,
+    occasion: SigningOccasion,
+    time: Date,
+  ): Promise<boolean> {
     if (occasion === 'stop' || !head) return true;
     const age = time.getTime() - head.signedAt.getTime();
     if (occasion === 'catch-up') return age >= policy.onCatchUpAfterMs;

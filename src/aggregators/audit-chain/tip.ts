@@ -10,8 +10,10 @@ export class ChainRewrittenError extends Error {
   override name = 'ChainRewrittenError';
 }
 
-const describe = (tip: Tip | undefined): string => (tip ? `global position ${tip.globalPosition}, link ${shortHex(tip.link)}` : 'no link at all');
-const same = (a: Tip | undefined, b: Tip | undefined): boolean => (a && b ? a.globalPosition === b.globalPosition && a.link.equals(b.link) : a === b);
+const describe = (tip: Tip | undefined): string =>
+  tip ? `global position ${tip.globalPosition}, link ${shortHex(tip.link)}` : 'no link at all';
+const same = (a: Tip | undefined, b: Tip | undefined): boolean =>
+  a && b ? a.globalPosition === b.globalPosition && a.link.equals(b.link) : a === b;
 
 /**
  * The chain's tip as this process left it, so that neither the appender nor the signer goes on

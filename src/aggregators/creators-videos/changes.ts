@@ -1,4 +1,9 @@
-import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent, type Visibility } from '../../contracts/video-publishing.ts';
+import {
+  videoPublishingEventSchemas,
+  videoPublishingStreamName,
+  type VideoPublishingEvent,
+  type Visibility,
+} from '../../contracts/video-publishing.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 
@@ -18,10 +23,9 @@ const CREATOR_EVENTS = [
 ] as const;
 export type CreatorEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof CREATOR_EVENTS)[number] }>>;
 // Rejections change nothing the creator's list shows (the operation page tells of them).
-const creatorSchemas = Object.fromEntries(CREATOR_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]])) as Pick<
-  typeof videoPublishingEventSchemas,
-  (typeof CREATOR_EVENTS)[number]
->;
+const creatorSchemas = Object.fromEntries(
+  CREATOR_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]]),
+) as Pick<typeof videoPublishingEventSchemas, (typeof CREATOR_EVENTS)[number]>;
 
 /**
  * 'published' means converted: who may watch it is its visibility. 'deleted' is a tombstone that
@@ -63,7 +67,13 @@ const TOMBSTONE: CreatorColumns = {
 export function columnsOf(event: CreatorEvent): CreatorColumns {
   switch (event.type) {
     case 'VideoPublishingAccepted':
-      return { owner_id: event.data.ownerId, uploaded_at: event.time, status: 'uploaded', progress: 0, visibility: event.data.visibility };
+      return {
+        owner_id: event.data.ownerId,
+        uploaded_at: event.time,
+        status: 'uploaded',
+        progress: 0,
+        visibility: event.data.visibility,
+      };
     case 'VideoTranscodingStarted':
       return { status: 'transcoding' };
     case 'VideoTranscodingProgressed':

@@ -16,7 +16,9 @@ function unseen(trx: Knex.Transaction) {
   return (guard: Knex.QueryBuilder): void => {
     guard
       .where((seen) => {
-        seen.whereNull('creators_videos.last_position').orWhere('creators_videos.last_position', '<', trx.ref('excluded.last_position'));
+        seen
+          .whereNull('creators_videos.last_position')
+          .orWhere('creators_videos.last_position', '<', trx.ref('excluded.last_position'));
       })
       .andWhere('creators_videos.status', '<>', 'deleted');
   };
@@ -59,5 +61,11 @@ const creatorsVideosProjection: BatchProjection<CreatorEvent> = {
 export const creatorsVideosDefinition = {
   name: 'creators-videos',
   tables: ['creators_videos'],
-  parts: [{ subscriberId: CREATORS_VIDEOS_SUBSCRIBER_ID, category: VIDEO_PUBLISHING_CATEGORY, projection: () => creatorsVideosProjection }],
+  parts: [
+    {
+      subscriberId: CREATORS_VIDEOS_SUBSCRIBER_ID,
+      category: VIDEO_PUBLISHING_CATEGORY,
+      projection: () => creatorsVideosProjection,
+    },
+  ],
 } as const satisfies ProjectionDefinition;

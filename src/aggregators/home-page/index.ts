@@ -13,7 +13,9 @@ function homePageProjection({ viewingCountWindowMs }: ProjectionSettings): Batch
     // A few statements for the whole batch, however many viewings it holds.
     async apply(events, trx) {
       const viewings = events.map((event) => ({ ...event.data, time: event.time }));
-      const counted = (await countViewings(trx, 'home_page_viewers', viewings, viewingCountWindowMs)).filter(Boolean).length;
+      const counted = (await countViewings(trx, 'home_page_viewers', viewings, viewingCountWindowMs)).filter(
+        Boolean,
+      ).length;
       if (counted > 0) await trx('home_page').where({ page_name: 'home' }).increment('videos_watched', counted);
     },
   };

@@ -55,7 +55,11 @@ async function parsePlayback(message: RawMessage, trx: Knex.Transaction): Promis
   if (!event) return undefined;
   const userId = playbackViewerOf(event.streamName);
   if (userId === undefined || event.data.userId.toLowerCase() !== userId) {
-    throw new MessageDataError(event.id, event.type, `written to ${event.streamName}, not the stream of its viewer ${event.data.userId}`);
+    throw new MessageDataError(
+      event.id,
+      event.type,
+      `written to ${event.streamName}, not the stream of its viewer ${event.data.userId}`,
+    );
   }
   const personalData = keysOf(trx);
   switch (event.type) {
@@ -66,7 +70,15 @@ async function parsePlayback(message: RawMessage, trx: Knex.Transaction): Promis
       if (!videoId.success) throw new MessageDataError(event.id, event.type, 'videoId: not a video id');
       const { positionSeconds, durationSeconds } = event.data;
       const time = event.time;
-      return { kind: 'progressed', userId, videoId: videoId.data.toLowerCase(), positionSeconds, durationSeconds, time, position: event.position };
+      return {
+        kind: 'progressed',
+        userId,
+        videoId: videoId.data.toLowerCase(),
+        positionSeconds,
+        durationSeconds,
+        time,
+        position: event.position,
+      };
     }
     case 'PlaybackHistoryCleared':
       // An erased viewer has nothing left to clear, and keeps no row saying they cleared it.
@@ -88,7 +100,10 @@ async function applyClear(change: Cleared, trx: Knex.Transaction): Promise<void>
      ON CONFLICT (user_id) DO UPDATE SET cleared_position = greatest(playback_clears.cleared_position, excluded.cleared_position)`,
     [change.userId, change.position],
   );
-  await trx('playback_positions').where({ user_id: change.userId }).where('stream_position', '<', change.position).delete();
+  await trx('playback_positions')
+    .where({ user_id: change.userId })
+    .where('stream_position', '<', change.position)
+    .delete();
 }
 
 /**
@@ -135,7 +150,9 @@ async function applyReports(reports: readonly Progressed[], trx: Knex.Transactio
  */
 async function lockViewers(trx: Knex.Transaction, userIds: Iterable<string>): Promise<void> {
   for (const userId of [...new Set(userIds)].sort()) {
-    await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('playback:' || current_schema() || ':' || ?, 0))`, [userId]);
+    await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('playback:' || current_schema() || ':' || ?, 0))`, [
+      userId,
+    ]);
   }
 }
 
@@ -146,7 +163,11 @@ const playbackProjection: BatchProjection<PlaybackChange> = {
     const userIds = new Set(changes.map((change) => change.userId));
     await lockViewers(trx, userIds);
     // Parsed (opened) before the lock: a viewer erased since then is passed over.
-    const erased = new Set((await erasedUserIds(trx).whereIn('user_id', [...userIds])).map((row: { user_id: string }) => row.user_id.toLowerCase()));
+    const erased = new Set(
+      (await erasedUserIds(trx).whereIn('user_id', [...userIds])).map((row: { user_id: string }) =>
+        row.user_id.toLowerCase(),
+      ),
+    );
     const kept = changes.filter((change) => !erased.has(change.userId));
     for (const change of kept) if (change.kind === 'cleared') await applyClear(change, trx);
     await applyReports(
@@ -178,7 +199,15 @@ export const playbackDefinition = {
   name: 'playback',
   tables: ['playback_positions', 'playback_clears'],
   parts: [
-    { subscriberId: PLAYBACK_SUBSCRIBER_IDS.playback, category: PLAYBACK_CATEGORY, projection: () => playbackProjection },
-    { subscriberId: PLAYBACK_SUBSCRIBER_IDS.erasures, category: IDENTITY_CATEGORY, projection: () => erasuresProjection },
+    {
+      subscriberId: PLAYBACK_SUBSCRIBER_IDS.playback,
+      category: PLAYBACK_CATEGORY,
+      projection: () => playbackProjection,
+    },
+    {
+      subscriberId: PLAYBACK_SUBSCRIBER_IDS.erasures,
+      category: IDENTITY_CATEGORY,
+      projection: () => erasuresProjection,
+    },
   ],
 } as const satisfies ProjectionDefinition;

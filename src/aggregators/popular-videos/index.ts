@@ -39,7 +39,11 @@ function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): 
   return {
     parse: parseViewingInItsStream,
     async apply(viewings, trx) {
-      const taken = await countUnappliedViewings(trx, viewings, { appliedPositions: guards, windows: 'popular_video_viewers', windowMs: viewingCountWindowMs });
+      const taken = await countUnappliedViewings(trx, viewings, {
+        appliedPositions: guards,
+        windows: 'popular_video_viewers',
+        windowMs: viewingCountWindowMs,
+      });
       if (!taken) return;
       const { fresh, counted } = taken;
       await trx.raw(
@@ -73,5 +77,7 @@ function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): 
 export const popularVideosDefinition = {
   name: 'popular-videos',
   tables: ['video_weekly_views', 'popular_video_viewers'],
-  parts: [{ subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, category: VIEWING_CATEGORY, projection: popularVideosProjection }],
+  parts: [
+    { subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, category: VIEWING_CATEGORY, projection: popularVideosProjection },
+  ],
 } as const satisfies ProjectionDefinition;

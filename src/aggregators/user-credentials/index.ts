@@ -1,5 +1,11 @@
 import type { Knex } from 'knex';
-import { ADMIN_ROLE, IDENTITY_CATEGORY, identityEventSchemas, normaliseEmail, type IdentityEvent } from '../../contracts/identity.ts';
+import {
+  ADMIN_ROLE,
+  IDENTITY_CATEGORY,
+  identityEventSchemas,
+  normaliseEmail,
+  type IdentityEvent,
+} from '../../contracts/identity.ts';
 import { createPersonalData, openMessageField } from '../../personal-data/seal.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import type { RawMessage, Recorded } from '../../message-store/index.ts';
@@ -8,13 +14,20 @@ import type { ProjectionDefinition } from '../definition.ts';
 
 export const USER_CREDENTIALS_SUBSCRIBER_ID = 'aggregators:user-credentials';
 
-const CREDENTIAL_EVENTS = ['Registered', 'PasswordChanged', 'AdminRoleGranted', 'AdminRoleRevoked', 'UserErased', 'EmailVerified', 'EmailChanged'] as const;
+const CREDENTIAL_EVENTS = [
+  'Registered',
+  'PasswordChanged',
+  'AdminRoleGranted',
+  'AdminRoleRevoked',
+  'UserErased',
+  'EmailVerified',
+  'EmailChanged',
+] as const;
 type CredentialEvent = Recorded<Extract<IdentityEvent, { type: (typeof CREDENTIAL_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
-const credentialSchemas = Object.fromEntries(CREDENTIAL_EVENTS.map((type) => [type, identityEventSchemas[type]])) as Pick<
-  typeof identityEventSchemas,
-  (typeof CREDENTIAL_EVENTS)[number]
->;
+const credentialSchemas = Object.fromEntries(
+  CREDENTIAL_EVENTS.map((type) => [type, identityEventSchemas[type]]),
+) as Pick<typeof identityEventSchemas, (typeof CREDENTIAL_EVENTS)[number]>;
 
 /** A credentials event, with its sealed fields opened (undefined: the user was erased, its key is gone). */
 type CredentialChange = {
@@ -29,19 +42,37 @@ type CredentialChange = {
  * the erasure makes no row for them; a sealed field altered in the store throws MessageDataError,
  * so it is skipped and recorded before anything is written, live and on rebuild alike.
  */
-async function parseCredentialChange(message: RawMessage, trx: Knex.Transaction): Promise<CredentialChange | undefined> {
+async function parseCredentialChange(
+  message: RawMessage,
+  trx: Knex.Transaction,
+): Promise<CredentialChange | undefined> {
   const event = parseMessage(credentialSchemas, message);
   if (event?.type === 'PasswordChanged') {
-    const passwordHash = await openMessageField(createPersonalData(trx), event, event.data.userId, 'passwordHash', event.data.passwordHash);
+    const passwordHash = await openMessageField(
+      createPersonalData(trx),
+      event,
+      event.data.userId,
+      'passwordHash',
+      event.data.passwordHash,
+    );
     return { event, opened: passwordHash === undefined ? undefined : { passwordHash } };
   }
   if (event?.type === 'EmailChanged') {
-    return { event, newEmail: await openMessageField(createPersonalData(trx), event, event.data.userId, 'email', event.data.email) };
+    return {
+      event,
+      newEmail: await openMessageField(createPersonalData(trx), event, event.data.userId, 'email', event.data.email),
+    };
   }
   if (event?.type !== 'Registered') return event && { event };
   const personalData = createPersonalData(trx);
   const email = await openMessageField(personalData, event, event.data.userId, 'email', event.data.email);
-  const passwordHash = await openMessageField(personalData, event, event.data.userId, 'passwordHash', event.data.passwordHash);
+  const passwordHash = await openMessageField(
+    personalData,
+    event,
+    event.data.userId,
+    'passwordHash',
+    event.data.passwordHash,
+  );
   return { event, opened: email === undefined || passwordHash === undefined ? undefined : { email, passwordHash } };
 }
 
@@ -51,7 +82,12 @@ async function applyChange({ event, opened, newEmail }: CredentialChange, trx: K
     case 'Registered':
       if (!opened?.email) return;
       await trx('user_credentials')
-        .insert({ user_id: event.data.userId, email: opened.email, password_hash: opened.passwordHash, registered_at: event.time })
+        .insert({
+          user_id: event.data.userId,
+          email: opened.email,
+          password_hash: opened.passwordHash,
+          registered_at: event.time,
+        })
         .onConflict('user_id')
         .ignore();
       return;
@@ -62,7 +98,11 @@ async function applyChange({ event, opened, newEmail }: CredentialChange, trx: K
       await trx('user_credentials')
         .where({ user_id: event.data.userId })
         .where('password_changed_position', '<', event.globalPosition)
-        .update({ password_hash: opened.passwordHash, password_version: trx.raw('password_version + 1'), password_changed_position: event.globalPosition });
+        .update({
+          password_hash: opened.passwordHash,
+          password_version: trx.raw('password_version + 1'),
+          password_changed_position: event.globalPosition,
+        });
       return;
     case 'EmailVerified':
       await trx('user_credentials').where({ user_id: event.data.userId }).update({ email_verified: true });
@@ -111,5 +151,11 @@ const userCredentialsProjection: BatchProjection<CredentialChange> = {
 export const userCredentialsDefinition = {
   name: 'user-credentials',
   tables: ['user_credentials'],
-  parts: [{ subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID, category: IDENTITY_CATEGORY, projection: () => userCredentialsProjection }],
+  parts: [
+    {
+      subscriberId: USER_CREDENTIALS_SUBSCRIBER_ID,
+      category: IDENTITY_CATEGORY,
+      projection: () => userCredentialsProjection,
+    },
+  ],
 } as const satisfies ProjectionDefinition;

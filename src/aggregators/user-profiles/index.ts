@@ -29,21 +29,32 @@ export type ProfileChange =
  * longer open, so a replay after an erasure makes no row for them; a seal altered in the store
  * throws MessageDataError, so the message is skipped and recorded.
  */
-export async function parseProfileChange(message: RawMessage, trx: Knex.Transaction): Promise<ProfileChange | undefined> {
+export async function parseProfileChange(
+  message: RawMessage,
+  trx: Knex.Transaction,
+): Promise<ProfileChange | undefined> {
   const event: ProfileEvent | undefined = parseMessage(profileSchemas, message);
   if (!event) return undefined;
   const { userId } = event.data;
   const personalData = createPersonalData(trx);
-  const open = (field: string, value: Parameters<typeof personalData.open>[1]) => openMessageField(personalData, event, userId, field, value);
+  const open = (field: string, value: Parameters<typeof personalData.open>[1]) =>
+    openMessageField(personalData, event, userId, field, value);
   switch (event.type) {
     case 'Registered': {
       // Registered before names existed: the generated pair (never typed by anyone: profile-rules.ts).
       if (event.data.displayName === undefined || event.data.handle === undefined) {
-        return { kind: 'registered', userId, displayName: generatedDisplayName(userId), handle: generatedHandle(userId) };
+        return {
+          kind: 'registered',
+          userId,
+          displayName: generatedDisplayName(userId),
+          handle: generatedHandle(userId),
+        };
       }
       const displayName = await open('displayName', event.data.displayName);
       const handle = await open('handle', event.data.handle);
-      return displayName === undefined || handle === undefined ? undefined : { kind: 'registered', userId, displayName, handle };
+      return displayName === undefined || handle === undefined
+        ? undefined
+        : { kind: 'registered', userId, displayName, handle };
     }
     case 'DisplayNameChanged': {
       const displayName = await open('displayName', event.data.displayName);
@@ -77,7 +88,10 @@ async function applyChange(change: ProfileChange, trx: Knex.Transaction): Promis
   switch (change.kind) {
     case 'registered':
       await takeHandle(trx, userId, change.handle);
-      await trx('user_profiles').insert({ user_id: userId, display_name: change.displayName, handle: change.handle }).onConflict('user_id').ignore();
+      await trx('user_profiles')
+        .insert({ user_id: userId, display_name: change.displayName, handle: change.handle })
+        .onConflict('user_id')
+        .ignore();
       return;
     case 'name':
       await trx('user_profiles').where({ user_id: userId }).update({ display_name: change.displayName });
@@ -108,5 +122,11 @@ const userProfilesProjection: BatchProjection<ProfileChange> = {
 export const userProfilesDefinition = {
   name: 'user-profiles',
   tables: ['user_profiles'],
-  parts: [{ subscriberId: USER_PROFILES_SUBSCRIBER_ID, category: IDENTITY_CATEGORY, projection: () => userProfilesProjection }],
+  parts: [
+    {
+      subscriberId: USER_PROFILES_SUBSCRIBER_ID,
+      category: IDENTITY_CATEGORY,
+      projection: () => userProfilesProjection,
+    },
+  ],
 } as const satisfies ProjectionDefinition;

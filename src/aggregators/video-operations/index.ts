@@ -23,7 +23,15 @@ export const videoOperationsDefinition = {
   tables: ['video_operations'],
   // The commands' subscriber, then the outcomes'.
   parts: [
-    { subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands, category: VIDEO_PUBLISHING_COMMAND_CATEGORY, projection: () => commandsProjection },
-    { subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes, category: VIDEO_PUBLISHING_CATEGORY, projection: () => outcomesProjection },
+    {
+      subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.commands,
+      category: VIDEO_PUBLISHING_COMMAND_CATEGORY,
+      projection: () => commandsProjection,
+    },
+    {
+      subscriberId: VIDEO_OPERATIONS_SUBSCRIBER_IDS.outcomes,
+      category: VIDEO_PUBLISHING_CATEGORY,
+      projection: () => outcomesProjection,
+    },
   ],
 } as const satisfies ProjectionDefinition;

@@ -25,7 +25,9 @@ const operationMetadata = z.object({ traceId: z.uuid(), userId: z.uuid() });
 export function traceOf(message: RawMessage): { traceId: string; userId: string } {
   const parsed = operationMetadata.safeParse(message.metadata);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `metadata.${issue.path.join('.')}: ${issue.message}`).join('; ');
+    const problems = parsed.error.issues
+      .map((issue) => `metadata.${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
     throw new MessageDataError(message.id, message.type, problems);
   }
   return { traceId: parsed.data.traceId.toLowerCase(), userId: parsed.data.userId.toLowerCase() };

@@ -25,10 +25,9 @@ const OUTCOMES = {
 type OutcomeType = keyof typeof OUTCOMES;
 type Outcome = Recorded<Extract<VideoPublishingEvent, { type: OutcomeType }>>;
 // Acceptance and progress are steps, not outcomes: the operation stays pending through them.
-const outcomeSchemas = Object.fromEntries(Object.keys(OUTCOMES).map((type) => [type, videoPublishingEventSchemas[type as OutcomeType]])) as Pick<
-  typeof videoPublishingEventSchemas,
-  OutcomeType
->;
+const outcomeSchemas = Object.fromEntries(
+  Object.keys(OUTCOMES).map((type) => [type, videoPublishingEventSchemas[type as OutcomeType]]),
+) as Pick<typeof videoPublishingEventSchemas, OutcomeType>;
 
 function reasonOf(outcome: Outcome): string | null {
   return 'reason' in outcome.data ? outcome.data.reason : null;

@@ -21,7 +21,9 @@ export const VIDEO_SEARCH_SUBSCRIBER_IDS = {
  * uncommitted write). One lock space for both; a rebuild's shadow apply waits on live's too.
  */
 async function lockCreators(trx: Knex.Transaction, ownerIds: Iterable<string | null | undefined>): Promise<void> {
-  const ids = [...new Set([...ownerIds].filter((id): id is string => typeof id === 'string').map((id) => id.toLowerCase()))].sort();
+  const ids = [
+    ...new Set([...ownerIds].filter((id): id is string => typeof id === 'string').map((id) => id.toLowerCase())),
+  ].sort();
   for (const id of ids) await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('video-search:' || ?, 0))`, [id]);
 }
 
@@ -71,7 +73,12 @@ const videosPart: BatchProjection<CatalogEvent> = {
            creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
          WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
            AND s.status IS DISTINCT FROM 'deleted'`,
-        [...names, ...Object.values(values), (values as { owner_id?: string }).owner_id ?? null, ...updates.flatMap((name) => [name, name])],
+        [
+          ...names,
+          ...Object.values(values),
+          (values as { owner_id?: string }).owner_id ?? null,
+          ...updates.flatMap((name) => [name, name]),
+        ],
       );
     }
   },
@@ -102,7 +109,10 @@ const creatorsPart: BatchProjection<CreatorChange> = {
       const userId = change.userId.toLowerCase();
       if (change.kind === 'erased') {
         await trx('video_search_creators').where({ user_id: userId }).delete();
-        await trx('video_search').where({ owner_id: userId }).whereNotNull('creator_name').update({ creator_name: null });
+        await trx('video_search')
+          .where({ owner_id: userId })
+          .whereNotNull('creator_name')
+          .update({ creator_name: null });
         continue;
       }
       if (change.kind !== 'registered' && change.kind !== 'name') continue;
@@ -131,7 +141,11 @@ export const videoSearchDefinition = {
   name: 'video-search',
   tables: ['video_search', 'video_search_creators'],
   parts: [
-    { subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.videos, category: VIDEO_PUBLISHING_CATEGORY, projection: () => videosPart },
+    {
+      subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.videos,
+      category: VIDEO_PUBLISHING_CATEGORY,
+      projection: () => videosPart,
+    },
     { subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.creators, category: IDENTITY_CATEGORY, projection: () => creatorsPart },
   ],
 } as const satisfies ProjectionDefinition;

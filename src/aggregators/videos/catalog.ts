@@ -1,5 +1,10 @@
 import type { Knex } from 'knex';
-import { videoPublishingEventSchemas, videoPublishingStreamName, type VideoPublishingEvent, type Visibility } from '../../contracts/video-publishing.ts';
+import {
+  videoPublishingEventSchemas,
+  videoPublishingStreamName,
+  type VideoPublishingEvent,
+  type Visibility,
+} from '../../contracts/video-publishing.ts';
 import { parseMessage } from '../../contracts/parse.ts';
 import { MessageDataError, type RawMessage, type Recorded } from '../../message-store/index.ts';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
@@ -17,10 +22,9 @@ const CATALOG_EVENTS = [
 ] as const;
 export type CatalogEvent = Recorded<Extract<VideoPublishingEvent, { type: (typeof CATALOG_EVENTS)[number] }>>;
 // Only these are checked against the contract: a broken event of another type is none of ours to skip.
-const catalogSchemas = Object.fromEntries(CATALOG_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]])) as Pick<
-  typeof videoPublishingEventSchemas,
-  (typeof CATALOG_EVENTS)[number]
->;
+const catalogSchemas = Object.fromEntries(
+  CATALOG_EVENTS.map((type) => [type, videoPublishingEventSchemas[type]]),
+) as Pick<typeof videoPublishingEventSchemas, (typeof CATALOG_EVENTS)[number]>;
 
 /** The columns of `videos` that publishing events own; views and views_position are never among them. */
 export interface CatalogColumns {
@@ -53,7 +57,13 @@ export interface RowState {
 }
 
 /** What a deleted video's row keeps: its id, owner, time and views (its viewings stay counted); nothing to show. */
-const TOMBSTONE: CatalogColumns = { status: 'deleted', name: null, description: '', transcoded_uri: null, poster_uri: null };
+const TOMBSTONE: CatalogColumns = {
+  status: 'deleted',
+  name: null,
+  description: '',
+  transcoded_uri: null,
+  poster_uri: null,
+};
 
 function columnsOf(event: CatalogEvent): CatalogColumns {
   switch (event.type) {
@@ -132,7 +142,8 @@ export function foldByVideo(events: readonly CatalogEvent[], rows: ReadonlyMap<s
     // its guard, which stays at the deletion however the events are cut into batches.
     if ((earlier.status ?? row?.status) === 'deleted') continue;
     const columns = { ...earlier, ...columnsOf(event) };
-    const listed = (columns.status ?? row?.status) === 'published' && (columns.visibility ?? row?.visibility) === 'public';
+    const listed =
+      (columns.status ?? row?.status) === 'published' && (columns.visibility ?? row?.visibility) === 'public';
     if (listed && (columns.published_at ?? row?.published_at ?? null) === null) columns.published_at = event.time;
     changes.set(videoId, { videoId, columns, position: event.globalPosition });
   }
@@ -155,7 +166,13 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
     const ids = [...new Set(events.map((event) => event.data.videoId.toLowerCase()))];
     const known = await trx('videos')
       .whereIn('video_id', ids)
-      .select<(RowState & { video_id: string })[]>('video_id', 'status', 'visibility', 'published_at', 'publishing_position');
+      .select<(RowState & { video_id: string })[]>(
+        'video_id',
+        'status',
+        'visibility',
+        'published_at',
+        'publishing_position',
+      );
     const rows = new Map(known.map((row) => [row.video_id, row]));
     // In video id order, as the views subscriber locks them, so the two never deadlock.
     for (const { videoId, columns, position } of foldByVideo(events, rows)) {
@@ -166,7 +183,9 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
         .where((guard) => {
           guard
             .where((seen) => {
-              seen.whereNull('videos.publishing_position').orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position'));
+              seen
+                .whereNull('videos.publishing_position')
+                .orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position'));
             })
             .andWhere((alive) => {
               alive.whereNull('videos.status').orWhere('videos.status', '<>', 'deleted');

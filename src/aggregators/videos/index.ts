@@ -22,7 +22,15 @@ export const videosDefinition = {
   tables: ['videos', 'video_viewers'],
   // The catalog's subscriber, then the views'.
   parts: [
-    { subscriberId: VIDEOS_SUBSCRIBER_IDS.catalog, category: VIDEO_PUBLISHING_CATEGORY, projection: () => catalogProjection },
-    { subscriberId: VIDEOS_SUBSCRIBER_IDS.views, category: VIEWING_CATEGORY, projection: ({ viewingCountWindowMs }) => viewsProjection(viewingCountWindowMs) },
+    {
+      subscriberId: VIDEOS_SUBSCRIBER_IDS.catalog,
+      category: VIDEO_PUBLISHING_CATEGORY,
+      projection: () => catalogProjection,
+    },
+    {
+      subscriberId: VIDEOS_SUBSCRIBER_IDS.views,
+      category: VIEWING_CATEGORY,
+      projection: ({ viewingCountWindowMs }) => viewsProjection(viewingCountWindowMs),
+    },
   ],
 } as const satisfies ProjectionDefinition;

@@ -28,7 +28,11 @@ export function viewsProjection(viewingCountWindowMs: number): BatchProjection<V
   return {
     parse: parseViewingInItsStream,
     async apply(viewings, trx) {
-      const taken = await countUnappliedViewings(trx, viewings, { appliedPositions: guards, windows: 'video_viewers', windowMs: viewingCountWindowMs });
+      const taken = await countUnappliedViewings(trx, viewings, {
+        appliedPositions: guards,
+        windows: 'video_viewers',
+        windowMs: viewingCountWindowMs,
+      });
       if (!taken) return;
       const { fresh, counted } = taken;
       await trx.raw(
@@ -39,7 +43,11 @@ export function viewsProjection(viewingCountWindowMs: number): BatchProjection<V
           ORDER BY viewing.video_id
          ON CONFLICT (video_id) DO UPDATE
             SET views = counted.views + excluded.views, views_position = excluded.views_position`,
-        [fresh.map((viewing) => viewing.data.videoId.toLowerCase()), fresh.map((viewing) => viewing.globalPosition), counted],
+        [
+          fresh.map((viewing) => viewing.data.videoId.toLowerCase()),
+          fresh.map((viewing) => viewing.globalPosition),
+          counted,
+        ],
       );
     },
   };

@@ -3,7 +3,10 @@ import type { Viewing } from './parse.ts';
 import { countViewings, type WindowTable } from './windows.ts';
 
 /** Each video's guard: the global position of the last viewing of its stream its rows have taken in. */
-export type AppliedPositions = (trx: Knex.Transaction, videoIds: readonly string[]) => Promise<ReadonlyMap<string, number>>;
+export type AppliedPositions = (
+  trx: Knex.Transaction,
+  videoIds: readonly string[],
+) => Promise<ReadonlyMap<string, number>>;
 
 /**
  * The viewings of a batch that each video's rows have not taken in yet (past its guard, so a
@@ -14,13 +17,19 @@ export type AppliedPositions = (trx: Knex.Transaction, videoIds: readonly string
 export async function countUnappliedViewings(
   trx: Knex.Transaction,
   viewings: readonly Viewing[],
-  { appliedPositions, windows, windowMs }: { readonly appliedPositions: AppliedPositions; readonly windows: WindowTable; readonly windowMs: number },
+  {
+    appliedPositions,
+    windows,
+    windowMs,
+  }: { readonly appliedPositions: AppliedPositions; readonly windows: WindowTable; readonly windowMs: number },
 ): Promise<{ fresh: Viewing[]; counted: boolean[] } | undefined> {
   const applied = await appliedPositions(
     trx,
     viewings.map((viewing) => viewing.data.videoId.toLowerCase()),
   );
-  const fresh = viewings.filter((viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0));
+  const fresh = viewings.filter(
+    (viewing) => viewing.globalPosition > (applied.get(viewing.data.videoId.toLowerCase()) ?? 0),
+  );
   if (fresh.length === 0) return undefined;
   const counted = await countViewings(
     trx,

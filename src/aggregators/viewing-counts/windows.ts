@@ -8,9 +8,14 @@ import { applyCountingRule, windowKey, type CountableViewing, type LastCounted }
  */
 export type WindowTable = 'home_page_viewers' | 'video_viewers' | 'admin_user_viewers' | 'popular_video_viewers';
 
-async function loadWindows(trx: Knex.Transaction, table: WindowTable, viewings: readonly CountableViewing[]): Promise<Map<string, LastCounted>> {
+async function loadWindows(
+  trx: Knex.Transaction,
+  table: WindowTable,
+  viewings: readonly CountableViewing[],
+): Promise<Map<string, LastCounted>> {
   const pairs = new Map<string, { videoId: string; visitorKey: string }>();
-  for (const { videoId, visitorKey } of viewings) if (visitorKey !== null) pairs.set(windowKey(videoId, visitorKey), { videoId, visitorKey });
+  for (const { videoId, visitorKey } of viewings)
+    if (visitorKey !== null) pairs.set(windowKey(videoId, visitorKey), { videoId, visitorKey });
   if (pairs.size === 0) return new Map();
   const wanted = [...pairs.values()];
   const rows = await trx.raw<{ rows: Array<{ video_id: string; visitor_key: string; counted_at: Date }> }>(
@@ -20,7 +25,10 @@ async function loadWindows(trx: Knex.Transaction, table: WindowTable, viewings: 
     [table, wanted.map((pair) => pair.videoId), wanted.map((pair) => pair.visitorKey)],
   );
   return new Map(
-    rows.rows.map((row) => [windowKey(row.video_id, row.visitor_key), { videoId: row.video_id, visitorKey: row.visitor_key, countedAt: row.counted_at }]),
+    rows.rows.map((row) => [
+      windowKey(row.video_id, row.visitor_key),
+      { videoId: row.video_id, visitorKey: row.visitor_key, countedAt: row.counted_at },
+    ]),
   );
 }
 
@@ -30,7 +38,12 @@ async function saveWindows(trx: Knex.Transaction, table: WindowTable, moved: rea
     `INSERT INTO ?? AS w (video_id, visitor_key, counted_at)
      SELECT * FROM unnest(?::uuid[], ?::text[], ?::timestamptz[]) ORDER BY 1, 2
      ON CONFLICT (video_id, visitor_key) DO UPDATE SET counted_at = excluded.counted_at`,
-    [table, moved.map((window) => window.videoId), moved.map((window) => window.visitorKey), moved.map((window) => window.countedAt)],
+    [
+      table,
+      moved.map((window) => window.videoId),
+      moved.map((window) => window.visitorKey),
+      moved.map((window) => window.countedAt),
+    ],
   );
 }
 
@@ -41,7 +54,12 @@ async function saveWindows(trx: Knex.Transaction, table: WindowTable, moved: rea
  * counting those twice is each projection's own guard (its position, a row's position, a row per
  * viewing).
  */
-export async function countViewings(trx: Knex.Transaction, table: WindowTable, viewings: readonly CountableViewing[], windowMs: number): Promise<boolean[]> {
+export async function countViewings(
+  trx: Knex.Transaction,
+  table: WindowTable,
+  viewings: readonly CountableViewing[],
+  windowMs: number,
+): Promise<boolean[]> {
   if (viewings.length === 0) return [];
   // As the uuid column gives them back, so a window read from the table is found by its key.
   const normalised = viewings.map((viewing) => ({ ...viewing, videoId: viewing.videoId.toLowerCase() }));

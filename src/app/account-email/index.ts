@@ -77,10 +77,20 @@ interface CredentialsRow {
  * (`/account/email`, logged in). The link's GET only shows a button: confirming is a POST, so a
  * mail scanner or link preview that fetches the link confirms nothing by itself.
  */
-export function createAccountEmailApp({ db, messageStore, accountLinks, passwords, personalData, emailRegistered, newId = randomUUID }: AccountEmailDeps) {
+export function createAccountEmailApp({
+  db,
+  messageStore,
+  accountLinks,
+  passwords,
+  personalData,
+  emailRegistered,
+  newId = randomUUID,
+}: AccountEmailDeps) {
   const emailChangeTries = limiter(db, 'email-changes-user', EMAIL_CHANGE_TRIES);
   const credentialsOf = (userId: string): Promise<CredentialsRow | undefined> =>
-    db<CredentialsRow>('user_credentials').where('user_id', userId).first('user_id', 'email', 'password_hash', 'email_verified');
+    db<CredentialsRow>('user_credentials')
+      .where('user_id', userId)
+      .first('user_id', 'email', 'password_hash', 'email_verified');
 
   /** The user a link names and the request its token names, or a 404/400 page. */
   async function linkOf(req: Request) {
@@ -91,7 +101,8 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
     if (requestId === undefined) throw new BadRequestError(verificationWords(VERIFICATION_REFUSALS.invalid).sentence);
     const id = userId.data.toLowerCase();
     const { state, version } = await messageStore.project(identityStreamName(id), identityProjection);
-    if (version < 0 || !state.registered || state.erased) throw new NotFoundError(verificationWords(VERIFICATION_REFUSALS.noAccount).sentence, NO_ACCOUNT);
+    if (version < 0 || !state.registered || state.erased)
+      throw new NotFoundError(verificationWords(VERIFICATION_REFUSALS.noAccount).sentence, NO_ACCOUNT);
     return { userId: id, token, requestId, state };
   }
 
@@ -99,7 +110,13 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
   function nextSteps(req: Request, res: Response, userId: string, verified: boolean) {
     const owner = req.context.userId === userId;
     if (owner) issueCsrfToken(req, res);
-    return { owner, verified, resendAction: `/register/${userId}/welcome-email`, requestId: newId(), logInHref: LOG_IN_TO_ASK };
+    return {
+      owner,
+      verified,
+      resendAction: `/register/${userId}/welcome-email`,
+      requestId: newId(),
+      logInHref: LOG_IN_TO_ASK,
+    };
   }
 
   const router = Router();
@@ -112,12 +129,18 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
       : { refused: VERIFICATION_REFUSALS.invalid };
     if ('refused' in named) {
       const words = verificationWords(named.refused);
-      return res
-        .status(STATUS_OF[named.refused] ?? 400)
-        .render('account-verified', { title: words.title, words, next: nextSteps(req, res, userId, state.verification.verified) });
+      return res.status(STATUS_OF[named.refused] ?? 400).render('account-verified', {
+        title: words.title,
+        words,
+        next: nextSteps(req, res, userId, state.verification.verified),
+      });
     }
     issueCsrfToken(req, res);
-    res.render('account-verify', { title: 'Confirm your email address', change: named.kind === 'change', action: req.originalUrl });
+    res.render('account-verify', {
+      title: 'Confirm your email address',
+      change: named.kind === 'change',
+      action: req.originalUrl,
+    });
   });
 
   router.post('/verify/:userId/:token', requireCsrfToken(), async (req, res) => {
@@ -127,7 +150,11 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
     // thousand, and each would be one more command and refusal kept for good in the user's streams.
     if (!accountLinks.matches('verify-email', requestId, tokenHash)) {
       const words = verificationWords(VERIFICATION_REFUSALS.invalid);
-      return res.status(400).render('account-verified', { title: words.title, words, next: nextSteps(req, res, userId, state.verification.verified) });
+      return res.status(400).render('account-verified', {
+        title: words.title,
+        words,
+        next: nextSteps(req, res, userId, state.verification.verified),
+      });
     }
     const command: IdentityCommand = {
       id: derivedMessageId(VERIFY_NAMESPACE, `${userId}/${tokenHash}`),
@@ -145,16 +172,28 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
     const commandId = uuid.safeParse(req.params.commandId);
     if (!userId.success || !commandId.success) throw new NotFoundError(NO_SUCH_PAGE);
     const id = userId.data.toLowerCase();
-    const asked = (await messageStore.readStream(identityCommandStreamName(id))).some((message) => message.id === commandId.data.toLowerCase());
+    const asked = (await messageStore.readStream(identityCommandStreamName(id))).some(
+      (message) => message.id === commandId.data.toLowerCase(),
+    );
     if (!asked) throw new NotFoundError(NO_SUCH_PAGE);
-    const answer = await answerTo(messageStore, id, commandId.data.toLowerCase(), ['EmailVerified', 'EmailChanged', 'EmailVerificationRefused'] as const);
+    const answer = await answerTo(messageStore, id, commandId.data.toLowerCase(), [
+      'EmailVerified',
+      'EmailChanged',
+      'EmailVerificationRefused',
+    ] as const);
     if (!answer) return res.render('account-verified', { title: 'Confirming your address', pending: true });
     if (answer.type === 'EmailVerificationRefused') {
       const reason = String(answer.data.reason);
       const words = verificationWords(reason);
-      return res.status(STATUS_OF[reason] ?? 400).render('account-verified', { title: words.title, words, next: nextSteps(req, res, id, false) });
+      return res
+        .status(STATUS_OF[reason] ?? 400)
+        .render('account-verified', { title: words.title, words, next: nextSteps(req, res, id, false) });
     }
-    res.render('account-verified', { title: 'Address confirmed', confirmed: answer.type, loggedIn: req.context.userId === id });
+    res.render('account-verified', {
+      title: 'Address confirmed',
+      confirmed: answer.type,
+      loggedIn: req.context.userId === id,
+    });
   });
 
   router.get('/email', requireUser(), async (req, res) => {
@@ -196,7 +235,8 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
       );
     const email = emailSchema.safeParse(normaliseEmail(typed));
     if (!email.success) return refuse({ email: 'Enter an email address, like name@example.com.' });
-    if (!(await passwords.verify(password, row.password_hash))) return refuse({ currentPassword: 'That is not your current password.' });
+    if (!(await passwords.verify(password, row.password_hash)))
+      return refuse({ currentPassword: 'That is not your current password.' });
     if (email.data === row.email) return refuse({ email: changeRefusalWords(REJECTION_REASONS.sameEmail) });
     // A quick answer from the projection; identity's reservation decides (and may still refuse).
     if (await emailRegistered(email.data)) return refuse({ email: changeRefusalWords(REJECTION_REASONS.emailTaken) });
@@ -215,12 +255,17 @@ export function createAccountEmailApp({ db, messageStore, accountLinks, password
     const commandId = uuid.safeParse(req.params.commandId);
     if (!commandId.success) throw new NotFoundError(NO_SUCH_PAGE);
     const id = commandId.data.toLowerCase();
-    const asked = (await messageStore.readStream(identityCommandStreamName(userId))).some((message) => message.id === id);
+    const asked = (await messageStore.readStream(identityCommandStreamName(userId))).some(
+      (message) => message.id === id,
+    );
     if (!asked) throw new NotFoundError(NO_SUCH_PAGE);
     const answer = await answerTo(messageStore, userId, id, ['EmailChangeRequested', 'EmailChangeRefused'] as const);
     if (!answer) return res.render('account-email-status', { title: 'Changing your email address', pending: true });
     if (answer.type === 'EmailChangeRefused')
-      return res.status(400).render('account-email-status', { title: 'Email address not changed', refusal: changeRefusalWords(String(answer.data.reason)) });
+      return res.status(400).render('account-email-status', {
+        title: 'Email address not changed',
+        refusal: changeRefusalWords(String(answer.data.reason)),
+      });
     res.render('account-email-status', { title: 'Confirm your new address', requested: true });
   });
 

@@ -42,11 +42,18 @@ interface DeleteAccountDeps {
  * 3. every session row of theirs deleted, so none is left to expire.
  * Returns how many published videos were asked to be unpublished.
  */
-export async function deleteOwnAccount({ messageStore, personalData, sessions, queries }: DeleteAccountDeps, userId: string, traceId: string): Promise<number> {
+export async function deleteOwnAccount(
+  { messageStore, personalData, sessions, queries }: DeleteAccountDeps,
+  userId: string,
+  traceId: string,
+): Promise<number> {
   const { published, converting } = await queries.videosUp(userId);
   // A converting video's command gets an id of its own: a run after a crash that finds it
   // published since must send a new one, not the refused one again (the store would keep the old).
-  const asked = [...published.map((videoId) => ({ videoId, name: videoId })), ...converting.map((videoId) => ({ videoId, name: `${videoId}/converting` }))];
+  const asked = [
+    ...published.map((videoId) => ({ videoId, name: videoId })),
+    ...converting.map((videoId) => ({ videoId, name: `${videoId}/converting` })),
+  ];
   for (const { videoId, name } of asked) {
     const command: UnpublishVideo = {
       id: derivedMessageId(UNPUBLISH_NAMESPACE, `${userId}/${name}`),
@@ -78,7 +85,12 @@ interface DeleteRouteDeps extends DeleteAccountDeps {
 export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps, loggedIn: RequestHandler): void {
   const { queries, passwords, throttle, devices } = deps;
 
-  async function showForm(req: Request, res: Response, status: number, problems: readonly string[] = []): Promise<void> {
+  async function showForm(
+    req: Request,
+    res: Response,
+    status: number,
+    problems: readonly string[] = [],
+  ): Promise<void> {
     issueCsrfToken(req, res);
     const videos = await queries.videosUp(req.context.userId!);
     res.status(status).render('account-delete', {
@@ -101,7 +113,8 @@ export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps, loggedIn:
     if (!account) return res.redirect(303, '/auth/log-in');
     const password = formField(req.body, 'password');
     const problems: string[] = [];
-    if (formField(req.body, 'confirm').trim().toUpperCase() !== CONFIRM_WORD) problems.push(`Type the word ${CONFIRM_WORD} in its box.`);
+    if (formField(req.body, 'confirm').trim().toUpperCase() !== CONFIRM_WORD)
+      problems.push(`Type the word ${CONFIRM_WORD} in its box.`);
     if (password === '') problems.push('Type your password.');
     else {
       const device = devices.knownDevice(req, userId);
@@ -109,11 +122,15 @@ export function addDeleteRoutes(router: Router, deps: DeleteRouteDeps, loggedIn:
       const wait = await throttle.take(account.email, client);
       if (wait > 0) {
         res.set('Retry-After', String(wait));
-        return showForm(req, res, 429, [`Too many wrong passwords. Try again in ${durationInWords(wait)}.`, NOTHING_DONE]);
+        return showForm(req, res, 429, [
+          `Too many wrong passwords. Try again in ${durationInWords(wait)}.`,
+          NOTHING_DONE,
+        ]);
       }
       // bcrypt reads only the first 72 bytes: a longer password is never theirs (log-in refuses it too).
       const fits = Buffer.byteLength(password, 'utf8') <= MAX_PASSWORD_BYTES;
-      if (fits && (await passwords.verify(password, account.passwordHash))) await throttle.succeeded(account.email, client);
+      if (fits && (await passwords.verify(password, account.passwordHash)))
+        await throttle.succeeded(account.email, client);
       else problems.push('That is not your password: type the one you log in with.');
     }
     if (problems.length > 0) return showForm(req, res, 400, [...problems, NOTHING_DONE]);

@@ -29,7 +29,11 @@ interface DownloadDeps {
  * opened with their own key and no one else's, and only secrets (password hashes, tokens) hidden.
  * A POST with the form's token, a few an hour (OWN_DATA_DOWNLOADS_PER_USER): each reads the whole store.
  */
-export function addDownloadRoute(router: Router, { messageStorePool: pool, downloadWait, personalData, logger }: DownloadDeps, loggedIn: RequestHandler): void {
+export function addDownloadRoute(
+  router: Router,
+  { messageStorePool: pool, downloadWait, personalData, logger }: DownloadDeps,
+  loggedIn: RequestHandler,
+): void {
   router.post('/data', loggedIn, requireCsrfToken(), async (req, res) => {
     const userId = req.context.userId!;
     const chosen = format.safeParse((req.body as Record<string, unknown> | undefined)?.format);
@@ -37,10 +41,14 @@ export function addDownloadRoute(router: Router, { messageStorePool: pool, downl
     const wait = await downloadWait(userId);
     if (wait > 0) {
       res.set('Retry-After', String(wait));
-      throw new HttpError(429, `You have downloaded your data several times in a short while. Try again in ${durationInWords(wait)}.`, {
-        title: 'Download again later',
-        next: { href: '/account', label: 'Back to your account' },
-      });
+      throw new HttpError(
+        429,
+        `You have downloaded your data several times in a short while. Try again in ${durationInWords(wait)}.`,
+        {
+          title: 'Download again later',
+          next: { href: '/account', label: 'Back to your account' },
+        },
+      );
     }
     const show = async (message: StoredMessage): Promise<StoredMessage> => ({
       ...message,
@@ -55,7 +63,8 @@ export function addDownloadRoute(router: Router, { messageStorePool: pool, downl
       subject: userExport(userId, await storeHead(pool)),
       format: chosen.data,
       show,
-      completed: async (messages) => logger.info({ traceId: req.context.traceId, userId, messages, format: chosen.data }, 'own data downloaded'),
+      completed: async (messages) =>
+        logger.info({ traceId: req.context.traceId, userId, messages, format: chosen.data }, 'own data downloaded'),
     });
   });
 }

@@ -22,18 +22,29 @@ interface VideosUp {
 export function createAccountQueries(db: Knex) {
   return {
     async account(userId: string): Promise<AccountRow | undefined> {
-      const row = await db('user_credentials as c').leftJoin('user_profiles as p', 'p.user_id', 'c.user_id').where({ 'c.user_id': userId }).first<
-        | {
-            user_id: string;
-            email: string;
-            password_hash: string;
-            registered_at: Date;
-            email_verified: boolean;
-            display_name: string | null;
-            handle: string | null;
-          }
-        | undefined
-      >('c.user_id', 'c.email', 'c.password_hash', 'c.registered_at', 'c.email_verified', 'p.display_name', 'p.handle');
+      const row = await db('user_credentials as c')
+        .leftJoin('user_profiles as p', 'p.user_id', 'c.user_id')
+        .where({ 'c.user_id': userId })
+        .first<
+          | {
+              user_id: string;
+              email: string;
+              password_hash: string;
+              registered_at: Date;
+              email_verified: boolean;
+              display_name: string | null;
+              handle: string | null;
+            }
+          | undefined
+        >(
+          'c.user_id',
+          'c.email',
+          'c.password_hash',
+          'c.registered_at',
+          'c.email_verified',
+          'p.display_name',
+          'p.handle',
+        );
       return (
         row && {
           userId: row.user_id,

@@ -12,6 +12,10 @@ export function accountView(account: AccountRow, sessions: readonly SessionSumma
     displayName: account.displayName,
     handle: account.handle,
     registeredAt: shown(account.registeredAt),
-    sessions: sessions.map((session) => ({ loggedInAt: shown(session.loggedInAt), endsAt: shown(session.expiresAt), current: session.current })),
+    sessions: sessions.map((session) => ({
+      loggedInAt: shown(session.loggedInAt),
+      endsAt: shown(session.expiresAt),
+      current: session.current,
+    })),
   };
 }

@@ -36,10 +36,14 @@ export function refuseControlCharacters(): RequestHandler {
   return (req, _res, next) => {
     const inQuery = offending(req.query, CONTROL);
     if (inQuery !== undefined)
-      throw new BadRequestError(`The address holds a control character (such as a NUL byte) in “${shown(inQuery)}”. Remove it and try again.`);
+      throw new BadRequestError(
+        `The address holds a control character (such as a NUL byte) in “${shown(inQuery)}”. Remove it and try again.`,
+      );
     const inForm = offending(req.body, CONTROL_IN_FORM_TEXT);
     if (inForm !== undefined)
-      throw new BadRequestError(`The form holds a control character (such as a NUL byte) in “${shown(inForm)}”. Remove it and try again.`);
+      throw new BadRequestError(
+        `The form holds a control character (such as a NUL byte) in “${shown(inForm)}”. Remove it and try again.`,
+      );
     next();
   };
 }

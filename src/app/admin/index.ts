@@ -32,5 +32,8 @@ export function createAdminApp({ rolesOf, sections: factories, ...deps }: AdminA
     next();
   });
   for (const section of sections) router.use(section.path ? `/${section.path}` : '/', section.router);
-  return { router, viewsDirs: [VIEWS_DIR, ...sections.flatMap((section) => (section.viewsDir ? [section.viewsDir] : []))] };
+  return {
+    router,
+    viewsDirs: [VIEWS_DIR, ...sections.flatMap((section) => (section.viewsDir ? [section.viewsDir] : []))],
+  };
 }

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
-import { MAX_EMAIL_LENGTH, MAX_PASSWORD_BYTES, normaliseEmail, PASSWORD_LENGTH_WORDS } from '../../contracts/identity.ts';
+import {
+  MAX_EMAIL_LENGTH,
+  MAX_PASSWORD_BYTES,
+  normaliseEmail,
+  PASSWORD_LENGTH_WORDS,
+} from '../../contracts/identity.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import { issueCsrfToken, newCsrfToken, requireCsrfToken } from '../../web/csrf.ts';
 import type { DeviceCookies } from '../../web/device-cookie.ts';
@@ -10,7 +15,11 @@ import { durationInWords } from '../../web/duration-words.ts';
 import type { LoginThrottle, LogInClient } from '../../web/login-throttle.ts';
 import type { PasswordHasher } from '../../web/passwords.ts';
 import { localReturnPath } from '../../web/return-to.ts';
-import { authenticationStreamName, LOGIN_FAILURE_REASONS, type AuthenticationEvent } from '../../contracts/authentication.ts';
+import {
+  authenticationStreamName,
+  LOGIN_FAILURE_REASONS,
+  type AuthenticationEvent,
+} from '../../contracts/authentication.ts';
 import type { CredentialsQueries } from './queries.ts';
 import type { Sessions } from './sessions.ts';
 import { formField as field } from '../../web/form-field.ts';
@@ -28,7 +37,14 @@ interface AuthenticateDeps {
   readonly devices: DeviceCookies;
 }
 
-export function createAuthenticateApp({ messageStore, credentials, passwords, throttle, sessions, devices }: AuthenticateDeps) {
+export function createAuthenticateApp({
+  messageStore,
+  credentials,
+  passwords,
+  throttle,
+  sessions,
+  devices,
+}: AuthenticateDeps) {
   const record = (req: Request, userId: string, event: Omit<AuthenticationEvent, 'id' | 'metadata'>) =>
     messageStore.write(authenticationStreamName(userId), {
       ...event,
@@ -36,16 +52,29 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
       metadata: { traceId: req.context.traceId, userId },
     } as AuthenticationEvent);
 
-  const showForm = (req: Request, res: Response, status: number, values: { email?: string; error?: string; returnTo?: unknown }) => {
+  const showForm = (
+    req: Request,
+    res: Response,
+    status: number,
+    values: { email?: string; error?: string; returnTo?: unknown },
+  ) => {
     issueCsrfToken(req, res);
-    res.status(status).render('log-in', { title: 'Log in', email: values.email ?? '', error: values.error, returnTo: localReturnPath(values.returnTo) });
+    res.status(status).render('log-in', {
+      title: 'Log in',
+      email: values.email ?? '',
+      error: values.error,
+      returnTo: localReturnPath(values.returnTo),
+    });
   };
 
   const router = Router();
   router.get('/log-in', (req, res) => {
     if (req.context.userId) return res.redirect(303, localReturnPath(req.query.returnTo));
     // "Log in instead" on the registration form brings the address typed there.
-    const email = typeof req.query.email === 'string' && req.query.email.length <= MAX_EMAIL_LENGTH ? normaliseEmail(req.query.email) : undefined;
+    const email =
+      typeof req.query.email === 'string' && req.query.email.length <= MAX_EMAIL_LENGTH
+        ? normaliseEmail(req.query.email)
+        : undefined;
     showForm(req, res, 200, { email, returnTo: req.query.returnTo });
   });
 
@@ -53,9 +82,13 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
     const email = normaliseEmail(field(req.body, 'email'));
     const password = field(req.body, 'password');
     const returnTo = field(req.body, 'returnTo');
-    if (email === '' || password === '') return showForm(req, res, 400, { email, returnTo, error: 'Enter your email and your password.' });
+    if (email === '' || password === '')
+      return showForm(req, res, 400, { email, returnTo, error: 'Enter your email and your password.' });
     if (email.length > MAX_EMAIL_LENGTH)
-      return showForm(req, res, 400, { returnTo, error: `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.` });
+      return showForm(req, res, 400, {
+        returnTo,
+        error: `An email address has at most ${MAX_EMAIL_LENGTH} characters. Check the address you typed.`,
+      });
     // bcrypt reads only the first 72 bytes: a longer password would log in on those alone.
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) {
       return showForm(req, res, 400, {
@@ -77,7 +110,10 @@ export function createAuthenticateApp({ messageStore, credentials, passwords, th
 
     if (!(await passwords.verify(password, account?.passwordHash)) || !account) {
       if (account)
-        await record(req, account.userId, { type: 'UserLoginFailed', data: { userId: account.userId, reason: LOGIN_FAILURE_REASONS.wrongPassword } });
+        await record(req, account.userId, {
+          type: 'UserLoginFailed',
+          data: { userId: account.userId, reason: LOGIN_FAILURE_REASONS.wrongPassword },
+        });
       return showForm(req, res, 401, { email, returnTo, error: NO_MATCH });
     }
     await throttle.succeeded(email, client);

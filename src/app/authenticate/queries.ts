@@ -59,7 +59,12 @@ export function createCredentialsQueries(db: Knex) {
     },
     /** Whether user_credentials has applied the user's PasswordChanged at `globalPosition` (or a later one). */
     async passwordChangeApplied(userId: string, globalPosition: number): Promise<boolean> {
-      return (await notErased().where({ user_id: userId }).where('password_changed_position', '>=', globalPosition).first('user_id')) !== undefined;
+      return (
+        (await notErased()
+          .where({ user_id: userId })
+          .where('password_changed_position', '>=', globalPosition)
+          .first('user_id')) !== undefined
+      );
     },
     /** Register's quick check: someone not erased holds the address. */
     async emailRegistered(email: string): Promise<boolean> {

@@ -52,7 +52,9 @@ export function createSessions(db: Knex) {
         id_hash: hashOf(sessionId),
         user_id: userId,
         expires_at: db.raw('now() + make_interval(secs => ?)', [SESSION_MAX_AGE_MS / 1000]),
-        password_version: passwordVersion ?? db.raw('COALESCE((SELECT password_version FROM user_credentials WHERE user_id = ?), 0)', [userId]),
+        password_version:
+          passwordVersion ??
+          db.raw('COALESCE((SELECT password_version FROM user_credentials WHERE user_id = ?), 0)', [userId]),
       });
       const newest = db(TABLE)
         .where({ user_id: userId })
@@ -92,9 +94,17 @@ export function createSessions(db: Knex) {
         .where('session.expires_at', '>', db.fn.now())
         .where('session.password_version', '>=', db.ref('credentials.password_version'))
         .orderBy([{ column: 'session.created_at', order: 'desc' }, { column: 'session.id_hash' }])
-        .select<{ id_hash: string; created_at: Date; expires_at: Date }[]>('session.id_hash', 'session.created_at', 'session.expires_at');
+        .select<{ id_hash: string; created_at: Date; expires_at: Date }[]>(
+          'session.id_hash',
+          'session.created_at',
+          'session.expires_at',
+        );
       const current = currentSessionId === undefined ? undefined : hashOf(currentSessionId);
-      return rows.map((row) => ({ loggedInAt: row.created_at, expiresAt: row.expires_at, current: row.id_hash === current }));
+      return rows.map((row) => ({
+        loggedInAt: row.created_at,
+        expiresAt: row.expires_at,
+        current: row.id_hash === current,
+      }));
     },
     /**
      * Who a live session belongs to, with what the header shows, in one indexed read: the session
@@ -111,8 +121,20 @@ export function createSessions(db: Knex) {
         .whereNotExists(erasureOf(db, 'session.user_id'))
         // A password changed since the session began ends it (reset, or a change made elsewhere).
         .where('session.password_version', '>=', db.ref('credentials.password_version'))
-        .first<SessionUserRow | undefined>('session.user_id', 'credentials.email', 'credentials.roles', 'profile.display_name');
-      return row && { userId: row.user_id, email: row.email, displayName: row.display_name ?? undefined, admin: row.roles.includes(ADMIN_ROLE) };
+        .first<SessionUserRow | undefined>(
+          'session.user_id',
+          'credentials.email',
+          'credentials.roles',
+          'profile.display_name',
+        );
+      return (
+        row && {
+          userId: row.user_id,
+          email: row.email,
+          displayName: row.display_name ?? undefined,
+          admin: row.roles.includes(ADMIN_ROLE),
+        }
+      );
     },
   };
 }

@@ -13,9 +13,18 @@ export interface Sender {
 
 /** Writes the portal's commands to the video's command stream, where video-publishing answers them in order. */
 export function createCommandSender(messageStore: MessageStore, newId: () => string = randomUUID) {
-  return async function send<T extends CommandType>(sender: Sender, type: T, data: CommandOf<T>['data']): Promise<void> {
+  return async function send<T extends CommandType>(
+    sender: Sender,
+    type: T,
+    data: CommandOf<T>['data'],
+  ): Promise<void> {
     // TypeScript cannot narrow a generic union member from its parts; the signature keeps type and data in step.
-    const command = { id: newId(), type, data, metadata: { traceId: sender.traceId, userId: sender.userId } } as CommandOf<T>;
+    const command = {
+      id: newId(),
+      type,
+      data,
+      metadata: { traceId: sender.traceId, userId: sender.userId },
+    } as CommandOf<T>;
     await messageStore.write(videoPublishingCommandStreamName(data.videoId), command);
   };
 }

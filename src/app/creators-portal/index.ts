@@ -19,7 +19,13 @@ import { posterRoutes } from './poster-routes.ts';
 import { createCreatorsPortalQueries } from './queries.ts';
 import type { MinimumRate } from './transfer-rate.ts';
 import { FILE_FIELD, receiveUpload } from './upload.ts';
-import { readUploadIntent, UPLOAD_FIELDS, UploadFormError, type UploadErrors, type UploadTyped } from './upload-form.ts';
+import {
+  readUploadIntent,
+  UPLOAD_FIELDS,
+  UploadFormError,
+  type UploadErrors,
+  type UploadTyped,
+} from './upload-form.ts';
 import { creatorVideoView, PORTAL_PATH, VISIBILITY_WORDS } from './views.ts';
 import { createUploadSlots, type UploadSlots } from './upload-slots.ts';
 import { verificationGate } from './verification-gate.ts';
@@ -84,8 +90,15 @@ export function createCreatorsPortalApp({
   router.use((req, _res, next) => {
     if (req.context.userId) return next();
     const isPage = (req.method === 'GET' || req.method === 'HEAD') && !req.path.startsWith('/videos/');
-    const logIn = { href: `/auth/log-in?returnTo=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : PORTAL_PATH)}`, label: 'Log in' };
-    next(isPage ? undefined : new NotFoundError('There is no such page, or you need to log in to see it.', { next: logIn }));
+    const logIn = {
+      href: `/auth/log-in?returnTo=${encodeURIComponent(req.method === 'GET' ? req.originalUrl : PORTAL_PATH)}`,
+      label: 'Log in',
+    };
+    next(
+      isPage
+        ? undefined
+        : new NotFoundError('There is no such page, or you need to log in to see it.', { next: logIn }),
+    );
   });
   router.use(requireUser());
 
@@ -99,7 +112,13 @@ export function createCreatorsPortalApp({
   }
 
   /** The list and the upload form; after a refused upload, with what was typed and why. */
-  async function showPortal(req: Request, res: Response, status = 200, typed: UploadTyped = EMPTY_FORM, errors: UploadErrors = {}): Promise<void> {
+  async function showPortal(
+    req: Request,
+    res: Response,
+    status = 200,
+    typed: UploadTyped = EMPTY_FORM,
+    errors: UploadErrors = {},
+  ): Promise<void> {
     const csrfToken = issueCsrfToken(req, res);
     const videos = await queries.videosOf(req.context.userId!, LISTED, clock());
     res.status(status).render('creators-portal', {
@@ -144,7 +163,10 @@ export function createCreatorsPortalApp({
     if (!release) {
       // The body is not read: say so and close, rather than drain a file we will not keep.
       res.set('Connection', 'close');
-      throw new TooManyRequestsError('You already have uploads on their way. Wait until they finish, then send this one.', UPLOAD_RETRY_SECONDS);
+      throw new TooManyRequestsError(
+        'You already have uploads on their way. Wait until they finish, then send this one.',
+        UPLOAD_RETRY_SECONDS,
+      );
     }
     // An upload may take far longer than the site's body deadline; a minimum rate bounds it instead.
     allowSlowBody(req);
@@ -170,7 +192,10 @@ export function createCreatorsPortalApp({
     }).catch((error: unknown) => {
       // The video folder is full or read-only: nothing the creator did, and nothing was kept.
       throw isResourceExhausted(error)
-        ? new ServiceUnavailableError('We can’t take uploads right now. Please try again in a few minutes.', STORE_RETRY_SECONDS)
+        ? new ServiceUnavailableError(
+            'We can’t take uploads right now. Please try again in a few minutes.',
+            STORE_RETRY_SECONDS,
+          )
         : error;
     });
     let published = false;
@@ -179,7 +204,12 @@ export function createCreatorsPortalApp({
       // Read again with every field: a client may send some after the file.
       const intent = readUploadIntent(stored.fields, stored.filename);
       const sender = senderOf(req);
-      await send(sender, 'PublishVideo', { ownerId: sender.userId, videoId, sourceUri: stored.uri, visibility: intent.visibility });
+      await send(sender, 'PublishVideo', {
+        ownerId: sender.userId,
+        videoId,
+        sourceUri: stored.uri,
+        visibility: intent.visibility,
+      });
       published = true;
       // One action, one trace: the operation page follows the upload, the title and description ride along.
       if (intent.name !== '') await send(sender, 'NameVideo', { videoId, name: intent.name });

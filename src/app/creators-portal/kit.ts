@@ -41,7 +41,12 @@ export function followOperation(req: Request, res: Response, kind: OperationKind
   const { traceId } = req.context;
   rememberOperation(req, traceId, kind);
   if (wantsJson(req)) {
-    res.status(202).json({ operation: traceId, kind, statusUrl: operationStatusHref(traceId, kind), pageUrl: operationHref(traceId) });
+    res.status(202).json({
+      operation: traceId,
+      kind,
+      statusUrl: operationStatusHref(traceId, kind),
+      pageUrl: operationHref(traceId),
+    });
     return;
   }
   res.redirect(303, operationHref(traceId));

@@ -17,7 +17,8 @@ export interface Refusal {
 }
 
 // The poster image form posts multipart: its token rides in the URL, as the upload's does.
-const posterImageAction = (manageHref: string, csrfToken: string) => `${manageHref}/poster-image?_csrf=${encodeURIComponent(csrfToken)}`;
+const posterImageAction = (manageHref: string, csrfToken: string) =>
+  `${manageHref}/poster-image?_csrf=${encodeURIComponent(csrfToken)}`;
 
 /** The video's page; after a refused change, with what was typed kept in its field and the reason beside it. */
 export function showVideo(req: Request, res: Response, video: CreatorVideo, status = 200, refused?: Refusal): void {

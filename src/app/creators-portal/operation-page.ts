@@ -25,8 +25,11 @@ async function followed(queries: CreatorsPortalQueries, req: Request, kind?: str
   const sentKind = recentOperationKind(req, traceId);
   const operations = await queries.operations(traceId);
   // Asked for by kind (the script): that command's answer only, not another of the same action.
-  const operation = kind === undefined ? followedOperation(operations, sentKind) : operations.find((each) => each.kind === kind);
-  const mine = operation ? operation.userId === userId : sentKind !== undefined && (kind === undefined || kind === sentKind);
+  const operation =
+    kind === undefined ? followedOperation(operations, sentKind) : operations.find((each) => each.kind === kind);
+  const mine = operation
+    ? operation.userId === userId
+    : sentKind !== undefined && (kind === undefined || kind === sentKind);
   if (!mine) throw new NotFoundError(NOT_YOURS, NOT_FOUND);
   return { kind: operation?.kind ?? kind ?? sentKind, operation };
 }
@@ -66,7 +69,12 @@ export function createOperationStatus(queries: CreatorsPortalQueries): RequestHa
     const { kind: followedKind, operation } = await followed(queries, req, kind);
     res.set('Cache-Control', 'no-store');
     const state = operation?.status === 'done' || operation?.status === 'failed' ? operation.status : 'pending';
-    const message = state === 'done' ? (DONE_NOTICES[followedKind ?? ''] ?? 'Done.') : state === 'failed' ? reasonSentence(operation) : 'Saving…';
+    const message =
+      state === 'done'
+        ? (DONE_NOTICES[followedKind ?? ''] ?? 'Done.')
+        : state === 'failed'
+          ? reasonSentence(operation)
+          : 'Saving…';
     res.json({ state, message });
   };
 }

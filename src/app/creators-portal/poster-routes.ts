@@ -17,8 +17,10 @@ const POSTER_FIELD = 'image';
 const STORE_RETRY_SECONDS = 300;
 const SLOT_RETRY_SECONDS = 30;
 
-const notAnImage = () => new HttpError(415, 'That file is not a JPEG, PNG or WebP picture. Nothing was kept; choose one of those.');
-const posterTooLarge = () => new HttpError(413, 'That picture is larger than 5 MB. Nothing was kept; choose a smaller one.');
+const notAnImage = () =>
+  new HttpError(415, 'That file is not a JPEG, PNG or WebP picture. Nothing was kept; choose one of those.');
+const posterTooLarge = () =>
+  new HttpError(413, 'That picture is larger than 5 MB. Nothing was kept; choose a smaller one.');
 
 /** JPEG, PNG or WebP by their first bytes; the component decodes the whole image before it is used. */
 function imageProblem(head: Buffer): HttpError | undefined {
@@ -40,7 +42,10 @@ export function posterRoutes(deps: PosterDeps): Router {
   const router = Router();
 
   const noFile = (what: string) =>
-    new NotFoundError(`This video has no ${what} yet: it gets one when it is converted.`, { title: 'Not converted yet', next: YOUR_VIDEOS });
+    new NotFoundError(`This video has no ${what} yet: it gets one when it is converted.`, {
+      title: 'Not converted yet',
+      next: YOUR_VIDEOS,
+    });
 
   router.get('/videos/:videoId/poster.jpg', async (req, res) => {
     const video = await ownedVideo(queries, req);
@@ -57,7 +62,8 @@ export function posterRoutes(deps: PosterDeps): Router {
   router.get('/videos/:videoId/frames/:index.jpg', async (req, res) => {
     const video = await ownedVideo(queries, req);
     const uri = /^\d$/.test(req.params.index ?? '') ? video.posterCandidateUris[Number(req.params.index)] : undefined;
-    if (!uri) throw new NotFoundError('There is no such frame of this video.', { title: 'Frame not found', next: YOUR_VIDEOS });
+    if (!uri)
+      throw new NotFoundError('There is no such frame of this video.', { title: 'Frame not found', next: YOUR_VIDEOS });
     await sendStoredFile(req, res, videoStore, uri, 'image/jpeg');
   });
 
@@ -80,10 +86,18 @@ export function posterRoutes(deps: PosterDeps): Router {
       throw error;
     };
     const wait = await editWait(req.context.userId!);
-    if (wait > 0) refuseUnread(new TooManyRequestsError('You have made many changes in a short while. Try again in a few minutes.', wait));
+    if (wait > 0)
+      refuseUnread(
+        new TooManyRequestsError('You have made many changes in a short while. Try again in a few minutes.', wait),
+      );
     const release = deps.uploadSlots.take(req.context.userId!);
     if (!release)
-      refuseUnread(new TooManyRequestsError('You already have uploads on their way. Wait until they finish, then send this one.', SLOT_RETRY_SECONDS));
+      refuseUnread(
+        new TooManyRequestsError(
+          'You already have uploads on their way. Wait until they finish, then send this one.',
+          SLOT_RETRY_SECONDS,
+        ),
+      );
     allowSlowBody(req);
     try {
       await receivePoster(req, video.videoId);
@@ -105,7 +119,10 @@ export function posterRoutes(deps: PosterDeps): Router {
       missingFile: 'Choose a picture to upload.',
     }).catch((error: unknown) => {
       throw isResourceExhausted(error)
-        ? new ServiceUnavailableError('We can’t take pictures right now. Please try again in a few minutes.', STORE_RETRY_SECONDS)
+        ? new ServiceUnavailableError(
+            'We can’t take pictures right now. Please try again in a few minutes.',
+            STORE_RETRY_SECONDS,
+          )
         : error;
     });
     try {

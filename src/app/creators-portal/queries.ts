@@ -56,7 +56,8 @@ interface CreatorVideoRow {
 }
 
 // An odd value in the column is read as the narrowest visibility: never shown wider than meant.
-const visibilityOf = (value: string): Visibility => ((VISIBILITIES as readonly string[]).find((known) => known === value) as Visibility | undefined) ?? 'draft';
+const visibilityOf = (value: string): Visibility =>
+  ((VISIBILITIES as readonly string[]).find((known) => known === value) as Visibility | undefined) ?? 'draft';
 
 const toVideo = (row: CreatorVideoRow): CreatorVideo => ({
   videoId: row.video_id,
@@ -84,7 +85,9 @@ export function createCreatorsPortalQueries(db: Knex) {
    * EmailVerified and EmailChanged). Until then they may watch but not upload.
    */
   async function emailVerified(userId: string): Promise<boolean> {
-    const row = await db('user_credentials').where('user_id', userId).first<{ email_verified: boolean } | undefined>('email_verified');
+    const row = await db('user_credentials')
+      .where('user_id', userId)
+      .first<{ email_verified: boolean } | undefined>('email_verified');
     return row?.email_verified === true;
   }
 
@@ -149,7 +152,10 @@ export function createCreatorsPortalQueries(db: Knex) {
 
     /** The video if `ownerId` owns it; another creator's video, or a deleted one, is as absent as one that does not exist. */
     async ownedVideo(ownerId: string, videoId: string): Promise<CreatorVideo | undefined> {
-      const [row] = await creatorVideos().where({ 'cv.owner_id': ownerId, 'cv.video_id': videoId }).whereNot('cv.status', 'deleted').limit(1);
+      const [row] = await creatorVideos()
+        .where({ 'cv.owner_id': ownerId, 'cv.video_id': videoId })
+        .whereNot('cv.status', 'deleted')
+        .limit(1);
       return row && toVideo(row);
     },
 
@@ -164,7 +170,13 @@ export function createCreatorsPortalQueries(db: Knex) {
           'status',
           'reason',
         );
-      return rows.map((row) => ({ videoId: row.video_id, userId: row.user_id, kind: row.kind, status: row.status, reason: row.reason }));
+      return rows.map((row) => ({
+        videoId: row.video_id,
+        userId: row.user_id,
+        kind: row.kind,
+        status: row.status,
+        reason: row.reason,
+      }));
     },
 
     /** Is it in the catalog yet? The operation's outcome and the catalog are kept by different subscribers. */

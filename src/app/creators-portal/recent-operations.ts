@@ -24,7 +24,10 @@ const prefix = (req: Request, traceId: string): string => `${req.context.userId 
 export function rememberOperation(req: Request, traceId: string, kind: OperationKind): void {
   const session = req.session!;
   const start = prefix(req, traceId);
-  session.recentOperations = [`${start}${kind}`, ...(session.recentOperations ?? []).filter((kept) => !kept.startsWith(start))].slice(0, KEPT);
+  session.recentOperations = [
+    `${start}${kind}`,
+    ...(session.recentOperations ?? []).filter((kept) => !kept.startsWith(start)),
+  ].slice(0, KEPT);
 }
 
 /** The kind of an operation this session's user just sent, or undefined. */

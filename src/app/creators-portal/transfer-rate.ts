@@ -14,7 +14,11 @@ const CHECKS_PER_WINDOW = 6;
  * `bytesPerSecond × window` bytes arrived. Returns a function that stops watching. An upload slot
  * held by a client sending a byte every few seconds is a slot no one else can use for hours.
  */
-export function watchTransferRate(source: Readable, { bytesPerSecond, windowMs }: MinimumRate, tooSlow: () => void): () => void {
+export function watchTransferRate(
+  source: Readable,
+  { bytesPerSecond, windowMs }: MinimumRate,
+  tooSlow: () => void,
+): () => void {
   let received = 0;
   const count = (chunk: Buffer) => void (received += chunk.length);
   // What had arrived at each of the last checks, oldest first: the first is a window ago.

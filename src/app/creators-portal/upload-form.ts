@@ -1,4 +1,11 @@
-import { descriptionProblem, MAX_NAME_LENGTH, nameProblem, tidyText, isVisibility, type Visibility } from '../../contracts/video-publishing.ts';
+import {
+  descriptionProblem,
+  MAX_NAME_LENGTH,
+  nameProblem,
+  tidyText,
+  isVisibility,
+  type Visibility,
+} from '../../contracts/video-publishing.ts';
 import { HttpError } from '../../web/errors.ts';
 
 /** The upload form's text fields; the form sends them before the file. */

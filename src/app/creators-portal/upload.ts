@@ -41,11 +41,15 @@ interface ReceivedUpload extends StoredFile {
   readonly filename: string;
 }
 
-const TOO_SLOW = 'The upload was too slow to finish, so it was stopped and nothing was kept. Try again on a faster connection, or with a smaller file.';
+const TOO_SLOW =
+  'The upload was too slow to finish, so it was stopped and nothing was kept. Try again on a faster connection, or with a smaller file.';
 
 function videoTooLarge(maxBytes: number): HttpError {
   const megabytes = Math.floor(maxBytes / (1024 * 1024));
-  return new HttpError(413, `That file is larger than the ${megabytes} MB a video may be. Nothing was kept; try a shorter or smaller video.`);
+  return new HttpError(
+    413,
+    `That file is larger than the ${megabytes} MB a video may be. Nothing was kept; try a shorter or smaller video.`,
+  );
 }
 
 // Enough to let a browser finish sending what it had in flight and read our answer.
@@ -124,7 +128,10 @@ export function receiveUpload(
   }
   let parser: Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 8, fieldSize: FIELD_BYTES, parts: 10, headerPairs: 20 } });
+    parser = busboy({
+      headers: req.headers,
+      limits: { files: 1, fields: 8, fieldSize: FIELD_BYTES, parts: 10, headerPairs: 20 },
+    });
   } catch {
     discardRest(req);
     return Promise.reject(new BadRequestError('Send the video with the upload form (a multipart form with one file).'));
@@ -149,7 +156,9 @@ export function receiveUpload(
             () => undefined,
           )
         : Promise.resolve();
-      void cleared.catch(() => undefined).then(() => reject(error instanceof VideoTooLargeError ? tooLarge(maxBytes) : error));
+      void cleared
+        .catch(() => undefined)
+        .then(() => reject(error instanceof VideoTooLargeError ? tooLarge(maxBytes) : error));
     };
 
     parser.on('field', (name, value) => {

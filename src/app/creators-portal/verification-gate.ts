@@ -20,7 +20,12 @@ interface VerificationGate {
  * The link is the welcome email's, so "send the link again" is the welcome email's resend: its
  * rule (identity's, shown here first) and its route (register-users, which comes back here).
  */
-export async function verificationGate(messageStore: MessageStore, userId: string, requestId: string, now = new Date()): Promise<VerificationGate> {
+export async function verificationGate(
+  messageStore: MessageStore,
+  userId: string,
+  requestId: string,
+  now = new Date(),
+): Promise<VerificationGate> {
   const { state: welcome } = await messageStore.project(identityStreamName(userId), welcomeEmailsProjection);
   const refusal = userResendRefusal(welcome, now);
   const onItsWay = welcome.latest?.state === 'requested' || welcome.latest?.state === 'retrying';

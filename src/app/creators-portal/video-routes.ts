@@ -53,7 +53,12 @@ export function videoRoutes({ queries, send, editWait }: PortalKit): Router {
   router.post('/videos/:videoId/visibility', async (req, res) => {
     const video = await ownedVideo(queries, req);
     const value = formText(req, 'visibility');
-    if (!isVisibility(value)) return refuse(req, res, video, 400, { field: 'visibility', value: video.visibility, error: 'Choose draft, unlisted or public.' });
+    if (!isVisibility(value))
+      return refuse(req, res, video, 400, {
+        field: 'visibility',
+        value: video.visibility,
+        error: 'Choose draft, unlisted or public.',
+      });
     if (!(await withinAllowance(req, res, video, 'visibility', value))) return;
     await send(senderOf(req), 'SetVideoVisibility', { videoId: video.videoId, visibility: value });
     followOperation(req, res, 'visibility');

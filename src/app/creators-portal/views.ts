@@ -9,7 +9,10 @@ export const PORTAL_PATH = '/creators-portal';
 /** Who can watch a video of each visibility, in the words the forms and lists use. */
 export const VISIBILITY_WORDS: Readonly<Record<Visibility, { readonly label: string; readonly explained: string }>> = {
   draft: { label: 'Draft', explained: 'Only you can watch it, here in your videos.' },
-  unlisted: { label: 'Unlisted', explained: 'Anyone with its link can watch it. It is never listed in the catalog or on your channel.' },
+  unlisted: {
+    label: 'Unlisted',
+    explained: 'Anyone with its link can watch it. It is never listed in the catalog or on your channel.',
+  },
   public: { label: 'Public', explained: 'Anyone can find it: in the catalog and on your channel.' },
 };
 
@@ -29,7 +32,8 @@ const uploadedAt = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeS
 
 export const manageHref = (videoId: string): string => `${PORTAL_PATH}/videos/${videoId}`;
 export const operationHref = (traceId: string): string => `${PORTAL_PATH}/operations/${traceId}`;
-export const operationStatusHref = (traceId: string, kind: string): string => `${operationHref(traceId)}/status?kind=${encodeURIComponent(kind)}`;
+export const operationStatusHref = (traceId: string, kind: string): string =>
+  `${operationHref(traceId)}/status?kind=${encodeURIComponent(kind)}`;
 export const watchHref = (videoId: string): string => `/videos/${videoId}`;
 
 /**
@@ -127,12 +131,18 @@ export function reasonSentence(operation: Operation | undefined): string {
 }
 
 /** The operation page: what was asked, how far it got, and where to go from here. */
-export function operationView(kind: string | undefined, operation: Operation | undefined, video: CreatorVideo | undefined) {
+export function operationView(
+  kind: string | undefined,
+  operation: Operation | undefined,
+  video: CreatorVideo | undefined,
+) {
   const failed = operation?.status === 'failed';
   const backToVideo = operation && kind !== 'publish' && kind !== 'delete';
   return {
     failed,
-    title: failed ? (FAILED_TITLES[kind ?? ''] ?? 'That did not work') : (PENDING_TITLES[kind ?? ''] ?? 'Working on it'),
+    title: failed
+      ? (FAILED_TITLES[kind ?? ''] ?? 'That did not work')
+      : (PENDING_TITLES[kind ?? ''] ?? 'Working on it'),
     reason: reasonSentence(operation),
     publishing: kind === 'publish',
     video: video && creatorVideoView(video),

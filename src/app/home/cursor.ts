@@ -20,7 +20,9 @@ export function decodeCursor(value: unknown): CatalogPosition | undefined {
   const [publishedMicros, videoId, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('.');
   if (rest.length > 0) return undefined;
   const parsed = position.safeParse({ publishedMicros, videoId });
-  return parsed.success ? { publishedMicros: parsed.data.publishedMicros, videoId: parsed.data.videoId.toLowerCase() } : undefined;
+  return parsed.success
+    ? { publishedMicros: parsed.data.publishedMicros, videoId: parsed.data.videoId.toLowerCase() }
+    : undefined;
 }
 
 /** Where a page of the week's most watched ends: the last video's views in the week and its id. */

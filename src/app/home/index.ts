@@ -104,7 +104,8 @@ export function createHomeApp({ db, cacheMs, demoPreparing, now = () => new Date
 
   router.get('/newest', async (req, res) => {
     const after = req.query.after === undefined ? undefined : decodeCursor(req.query.after);
-    if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Start again from the newest videos at /newest.');
+    if (req.query.after !== undefined && !after)
+      throw new BadRequestError('That page link is broken. Start again from the newest videos at /newest.');
     const page = after ? await queries.catalogPage(PAGE_SIZE, after) : await firstPage.get();
     res.render('newest', { title: after ? 'Older videos' : 'Newest videos', ...newestView(page), firstPage: !after });
   });
@@ -112,7 +113,9 @@ export function createHomeApp({ db, cacheMs, demoPreparing, now = () => new Date
   router.get('/popular', async (req, res) => {
     const after = req.query.after === undefined ? undefined : decodeRankingCursor(req.query.after);
     if (req.query.after !== undefined && !after) {
-      throw new BadRequestError("That page link is broken. Start again from the top of this week's most watched at /popular.");
+      throw new BadRequestError(
+        "That page link is broken. Start again from the top of this week's most watched at /popular.",
+      );
     }
     const page = await mostWatchedPage(db, PAGE_SIZE, { now: now(), after });
     res.render('popular', { title: 'Most watched this week', ...popularView(page), firstPage: !after });

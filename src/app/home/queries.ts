@@ -53,7 +53,10 @@ export async function publicVideosPage(
     .limit(pageSize + 1);
   if (ownerId !== undefined) query.where('v.owner_id', ownerId);
   if (after) {
-    query.whereRaw(`(v.published_at, v.video_id) < (to_timestamp(0) + ?::bigint * interval '1 microsecond', ?::uuid)`, [after.publishedMicros, after.videoId]);
+    query.whereRaw(`(v.published_at, v.video_id) < (to_timestamp(0) + ?::bigint * interval '1 microsecond', ?::uuid)`, [
+      after.publishedMicros,
+      after.videoId,
+    ]);
   }
   const rows = await query;
   const videos = rows.slice(0, pageSize).map((row): CatalogVideo => ({
@@ -67,11 +70,14 @@ export async function publicVideosPage(
 export function createHomeQueries(db: Knex) {
   return {
     async loadHomePage(): Promise<HomePageView> {
-      const row = await db('home_page').where({ page_name: 'home' }).first<{ videos_watched: string } | undefined>('videos_watched');
+      const row = await db('home_page')
+        .where({ page_name: 'home' })
+        .first<{ videos_watched: string } | undefined>('videos_watched');
       return { videosWatched: row ? Number(row.videos_watched) : 0 };
     },
 
     /** Published public videos, newest first, after `after` (keyset: a page costs the same however deep). */
-    catalogPage: (pageSize: number, after?: CatalogPosition): Promise<CatalogPage> => publicVideosPage(db, pageSize, { after }),
+    catalogPage: (pageSize: number, after?: CatalogPosition): Promise<CatalogPage> =>
+      publicVideosPage(db, pageSize, { after }),
   };
 }

@@ -31,13 +31,23 @@ interface ChangePasswordDeps {
 type Errors = { current?: string; password?: string; passwordAgain?: string; form?: string };
 
 /** /account/password: a logged-in user changes their password, typing the current one first. */
-export function createChangePasswordApp({ messageStore, credentials, passwords, rateLimits, personalData, sessions }: ChangePasswordDeps) {
+export function createChangePasswordApp({
+  messageStore,
+  credentials,
+  passwords,
+  rateLimits,
+  personalData,
+  sessions,
+}: ChangePasswordDeps) {
   const router = Router();
   const show = (req: Request, res: Response, status: number, errors: Errors) => {
     issueCsrfToken(req, res);
-    res.status(status).render('change-password', { title: 'Change your password', passwordLengthWords: PASSWORD_LENGTH_WORDS, errors });
+    res
+      .status(status)
+      .render('change-password', { title: 'Change your password', passwordLengthWords: PASSWORD_LENGTH_WORDS, errors });
   };
-  const logInFirst = (res: Response) => res.redirect(303, `/auth/log-in?returnTo=${encodeURIComponent('/account/password')}`);
+  const logInFirst = (res: Response) =>
+    res.redirect(303, `/auth/log-in?returnTo=${encodeURIComponent('/account/password')}`);
 
   router.get('/password', (req, res) => {
     if (!req.context.userId) return logInFirst(res);
@@ -51,11 +61,15 @@ export function createChangePasswordApp({ messageStore, credentials, passwords, 
     const wait = await rateLimits.passwordCheckWait(userId);
     if (wait > 0) {
       res.set('Retry-After', String(wait));
-      return show(req, res, 429, { form: `Too many tries of your current password. Try again in ${durationInWords(wait)}.` });
+      return show(req, res, 429, {
+        form: `Too many tries of your current password. Try again in ${durationInWords(wait)}.`,
+      });
     }
     const account = await credentials.byUserId(userId);
     if (!account || !(await passwords.verify(field(req.body, 'current'), account.passwordHash)))
-      return show(req, res, 400, { current: 'That is not your current password. Type the password you log in with now.' });
+      return show(req, res, 400, {
+        current: 'That is not your current password. Type the password you log in with now.',
+      });
     const password = field(req.body, 'password');
     const errors = newPasswordErrors(password, field(req.body, 'passwordAgain'));
     if (errors.password || errors.passwordAgain) return show(req, res, 400, errors);

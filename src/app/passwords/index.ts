@@ -70,7 +70,9 @@ export function createPasswordResetApp({
 
   const showForgot = (req: Request, res: Response, status: number, values: { email?: string; error?: string }) => {
     issueCsrfToken(req, res);
-    res.status(status).render('forgot-password', { title: 'Forgot your password?', email: values.email ?? '', error: values.error });
+    res
+      .status(status)
+      .render('forgot-password', { title: 'Forgot your password?', email: values.email ?? '', error: values.error });
   };
 
   // No address in the link to here: it would sit in request logs and browser histories.
@@ -84,9 +86,16 @@ export function createPasswordResetApp({
     const started = Date.now();
     const email = normaliseEmail(field(req.body, 'email'));
     if (!emailSchema.safeParse(email).success)
-      return showForgot(req, res, 400, { email: email.slice(0, MAX_EMAIL_LENGTH), error: 'Enter the email address you registered with (name@example.com).' });
+      return showForgot(req, res, 400, {
+        email: email.slice(0, MAX_EMAIL_LENGTH),
+        error: 'Enter the email address you registered with (name@example.com).',
+      });
     const wait = await rateLimits.passwordResetWait(req.ip ?? 'unknown', email);
-    if (wait > 0) throw new TooManyRequestsError(`Too many password reset requests for now. Try again in ${durationInWords(wait)}.`, wait);
+    if (wait > 0)
+      throw new TooManyRequestsError(
+        `Too many password reset requests for now. Try again in ${durationInWords(wait)}.`,
+        wait,
+      );
     const account = await credentials.byEmail(email);
     if (account) {
       const requestId = newId();
@@ -113,7 +122,11 @@ export function createPasswordResetApp({
       return res.status(page.status).render('reset-refused', page);
     }
     issueCsrfToken(req, res);
-    res.render('reset-password', { title: 'Choose a new password', passwordLengthWords: PASSWORD_LENGTH_WORDS, errors: {} });
+    res.render('reset-password', {
+      title: 'Choose a new password',
+      passwordLengthWords: PASSWORD_LENGTH_WORDS,
+      errors: {},
+    });
   });
 
   router.post('/reset/:token', requireCsrfToken(), async (req, res) => {
@@ -125,14 +138,23 @@ export function createPasswordResetApp({
     const errors = newPasswordErrors(field(req.body, 'password'), field(req.body, 'passwordAgain'));
     if (errors.password || errors.passwordAgain) {
       issueCsrfToken(req, res);
-      return res.status(400).render('reset-password', { title: 'Choose a new password', passwordLengthWords: PASSWORD_LENGTH_WORDS, errors });
+      return res.status(400).render('reset-password', {
+        title: 'Choose a new password',
+        passwordLengthWords: PASSWORD_LENGTH_WORDS,
+        errors,
+      });
     }
     const { userId, requestId, tokenHash } = link;
     const commandId = newId();
     const command: IdentityCommand = {
       id: commandId,
       type: 'ResetPassword',
-      data: { userId, requestId, tokenHash, passwordHash: await personalData.seal(userId, await passwords.hash(field(req.body, 'password'))) },
+      data: {
+        userId,
+        requestId,
+        tokenHash,
+        passwordHash: await personalData.seal(userId, await passwords.hash(field(req.body, 'password'))),
+      },
       metadata: { traceId: req.context.traceId, userId },
     };
     await messageStore.write(identityCommandStreamName(commandId), command);
@@ -142,19 +164,26 @@ export function createPasswordResetApp({
   /** What identity decided about a reset, once log-in would go by it; refreshes itself meanwhile, for a while. */
   router.get('/reset-status/:commandId', async (req, res) => {
     const id = commandIdParam.safeParse(req.params.commandId);
-    const command = id.success ? await messageStore.readLastMessage(identityCommandStreamName(id.data.toLowerCase()), 'ResetPassword') : undefined;
+    const command = id.success
+      ? await messageStore.readLastMessage(identityCommandStreamName(id.data.toLowerCase()), 'ResetPassword')
+      : undefined;
     const data = identityCommandSchemas.ResetPassword.safeParse(command?.data);
     if (!command || !data.success)
-      throw new NotFoundError('There is no password reset at this address. To reset your password, ask for a new link.', {
-        title: 'Password reset not found',
-        next: { href: '/auth/forgot', label: 'Ask for a new link' },
-      });
+      throw new NotFoundError(
+        'There is no password reset at this address. To reset your password, ask for a new link.',
+        {
+          title: 'Password reset not found',
+          next: { href: '/auth/forgot', label: 'Ask for a new link' },
+        },
+      );
     const { userId } = data.data;
     const answers = await messageStore.readStream(identityStreamName(userId));
     const changed = answers.find((message) => message.id === answerId(command.id, 'PasswordChanged'));
     const refused = answers.find((message) => message.id === answerId(command.id, 'PasswordResetRefused'));
     if (refused) {
-      const reason = identityEventSchemas.PasswordResetRefused.shape.reason.safeParse((refused.data as { reason?: unknown }).reason);
+      const reason = identityEventSchemas.PasswordResetRefused.shape.reason.safeParse(
+        (refused.data as { reason?: unknown }).reason,
+      );
       const page = refusalPage(reason.success ? reason.data : '');
       return res.render('reset-refused', page);
     }

@@ -20,7 +20,12 @@ type ResetLink =
  * and the user's stream says it is still good at `at`, by the rule identity decides with.
  * Identity checks it all again when the new password arrives.
  */
-export async function checkResetLink(messageStore: MessageStore, accountLinks: AccountLinks, token: string, at: Date): Promise<ResetLink> {
+export async function checkResetLink(
+  messageStore: MessageStore,
+  accountLinks: AccountLinks,
+  token: string,
+  at: Date,
+): Promise<ResetLink> {
   const unknown = { ok: false, reason: PASSWORD_RESET_REFUSALS.unknown } as const;
   const requestId = accountLinks.requestIdOf(token);
   const tokenHash = accountLinks.hashOf(token);
@@ -38,9 +43,17 @@ export async function checkResetLink(messageStore: MessageStore, accountLinks: A
 export function refusalPage(reason: string): { title: string; status: number; sentence: string } {
   switch (reason) {
     case PASSWORD_RESET_REFUSALS.expired:
-      return { title: 'This link has expired', status: 410, sentence: 'A password reset link works for an hour. Ask for a new one.' };
+      return {
+        title: 'This link has expired',
+        status: 410,
+        sentence: 'A password reset link works for an hour. Ask for a new one.',
+      };
     case PASSWORD_RESET_REFUSALS.used:
-      return { title: 'This link was used already', status: 410, sentence: 'A password reset link works once. If you did not use it, ask for a new one.' };
+      return {
+        title: 'This link was used already',
+        status: 410,
+        sentence: 'A password reset link works once. If you did not use it, ask for a new one.',
+      };
     case PASSWORD_RESET_REFUSALS.voided:
       return {
         title: 'A newer link was sent',
@@ -51,10 +64,15 @@ export function refusalPage(reason: string): { title: string; status: number; se
       return {
         title: 'This link no longer works',
         status: 410,
-        sentence: 'The password or the email address of this account changed after the link was sent. If you still need to, ask for a new one.',
+        sentence:
+          'The password or the email address of this account changed after the link was sent. If you still need to, ask for a new one.',
       };
     case PASSWORD_RESET_REFUSALS.erased:
-      return { title: 'This account was erased', status: 410, sentence: 'The account this link was for no longer exists. You can register again.' };
+      return {
+        title: 'This account was erased',
+        status: 410,
+        sentence: 'The account this link was for no longer exists. You can register again.',
+      };
     default:
       return {
         title: 'This link does not work',

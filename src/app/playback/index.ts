@@ -3,7 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request } from 'express';
 import type { Knex } from 'knex';
-import { playbackProgressSchema, playbackStreamName, type PlaybackHistoryCleared, type PlaybackProgressed } from '../../contracts/playback.ts';
+import {
+  playbackProgressSchema,
+  playbackStreamName,
+  type PlaybackHistoryCleared,
+  type PlaybackProgressed,
+} from '../../contracts/playback.ts';
 import { viewingSchemas } from '../../contracts/viewing.ts';
 import type { MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
@@ -21,8 +26,10 @@ const videoIdSchema = viewingSchemas.VideoViewed.shape.videoId;
 /** How many unfinished videos the home page lists. */
 const CONTINUE_WATCHING_SIZE = 6;
 
-const LOG_IN_FIRST = 'Log in so the site can remember where you stopped watching. The video plays from the start meanwhile.';
-const NOT_HERE = 'There is no published video here to remember your place in. It may have been taken down; go back to the home page to find another.';
+const LOG_IN_FIRST =
+  'Log in so the site can remember where you stopped watching. The video plays from the start meanwhile.';
+const NOT_HERE =
+  'There is no published video here to remember your place in. It may have been taken down; go back to the home page to find another.';
 
 /** How the watch page offers to resume: "Resume at 3:12", and the second to seek to. */
 function resumeView(stopped: Stopped | undefined): { readonly label: string; readonly seconds: number } | undefined {
@@ -80,7 +87,11 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
   function viewerOf(req: Request): string {
     // Whose progress it is comes from the session alone: nothing in the request can name another viewer.
     const { userId } = req.context;
-    if (!userId) throw new HttpError(401, LOG_IN_FIRST, { title: 'Log in to continue watching', next: { href: '/auth/log-in', label: 'Log in' } });
+    if (!userId)
+      throw new HttpError(401, LOG_IN_FIRST, {
+        title: 'Log in to continue watching',
+        next: { href: '/auth/log-in', label: 'Log in' },
+      });
     return userId;
   }
 
@@ -88,15 +99,23 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
   reports.post('/:videoId', async (req, res) => {
     const userId = viewerOf(req);
     const videoId = videoIdSchema.safeParse(req.params.videoId);
-    if (!videoId.success) throw new BadRequestError('That link does not name a video. Go back to the video’s page and play it there.');
+    if (!videoId.success)
+      throw new BadRequestError('That link does not name a video. Go back to the video’s page and play it there.');
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const progress = playbackProgressSchema.safeParse({ positionSeconds: secondsOf(body.positionSeconds), durationSeconds: secondsOf(body.durationSeconds) });
+    const progress = playbackProgressSchema.safeParse({
+      positionSeconds: secondsOf(body.positionSeconds),
+      durationSeconds: secondsOf(body.durationSeconds),
+    });
     if (!progress.success) {
       throw new BadRequestError('That is not a place in this video. Reload the video’s page and play it there.');
     }
     // Before the catalog is read: an unknown video costs a report like any other.
     const wait = await reportWait(userId);
-    if (wait > 0) throw new TooManyRequestsError(`Your place in videos is being saved too often just now. It is saved again in ${waitLabel(wait)}.`, wait);
+    if (wait > 0)
+      throw new TooManyRequestsError(
+        `Your place in videos is being saved too often just now. It is saved again in ${waitLabel(wait)}.`,
+        wait,
+      );
     const id = videoId.data.toLowerCase();
     if (!(await queries.isWatchable(id))) throw new NotFoundError(NOT_HERE, { title: 'Video not found' });
     const event: PlaybackProgressed = {
@@ -118,7 +137,12 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
   });
   account.post('/watching-history', loggedIn, async (req, res) => {
     const userId = req.context.userId!;
-    const event: PlaybackHistoryCleared = { id: newId(), type: 'PlaybackHistoryCleared', data: { userId }, metadata: { traceId: req.context.traceId, userId } };
+    const event: PlaybackHistoryCleared = {
+      id: newId(),
+      type: 'PlaybackHistoryCleared',
+      data: { userId },
+      metadata: { traceId: req.context.traceId, userId },
+    };
     await messageStore.write(playbackStreamName(userId), event);
     req.session!.flash = 'Your watching history is cleared: no video offers to resume, and Continue watching is empty.';
     res.redirect(303, '/account');
@@ -133,6 +157,7 @@ export function createPlaybackApp({ db, messageStore, personalData, reportWait, 
     /** For the watch page: where to offer to resume, for a logged-in viewer. */
     resumeAt: async (userId: string, videoId: string) => resumeView(await queries.resumeAt(userId, videoId)),
     /** For the home page: the viewer's unfinished videos, ready for its section. */
-    continueWatching: async (userId: string) => (await queries.unfinished(userId, CONTINUE_WATCHING_SIZE)).map(unfinishedView),
+    continueWatching: async (userId: string) =>
+      (await queries.unfinished(userId, CONTINUE_WATCHING_SIZE)).map(unfinishedView),
   };
 }

@@ -42,7 +42,10 @@ export function createPlaybackQueries(db: Knex) {
   return {
     /** Whether progress in the video may be recorded: published, and no draft (only its creator watches one). */
     async isWatchable(videoId: string): Promise<boolean> {
-      const row = await db('videos').where({ video_id: videoId, status: 'published' }).whereNot('visibility', 'draft').first('video_id');
+      const row = await db('videos')
+        .where({ video_id: videoId, status: 'published' })
+        .whereNot('visibility', 'draft')
+        .first('video_id');
       return row !== undefined;
     },
 

@@ -7,7 +7,11 @@ export type ChangeOutcome =
   | { readonly state: 'pending' }
   | { readonly state: 'saved' }
   /** `typed`: what the person asked for, opened from their command, for the form to keep. */
-  | { readonly state: 'rejected'; readonly reason: string; readonly typed: { readonly displayName: string; readonly handle: string } | undefined };
+  | {
+      readonly state: 'rejected';
+      readonly reason: string;
+      readonly typed: { readonly displayName: string; readonly handle: string } | undefined;
+    };
 
 /**
  * What identity decided about one ChangeProfile, from the user's own streams (the truth, not a
@@ -20,7 +24,9 @@ export async function changeOutcome(
   userId: string,
   commandId: string,
 ): Promise<ChangeOutcome | undefined> {
-  const sent = (await messageStore.readStream(identityCommandStreamName(userId))).find((message) => message.id === commandId);
+  const sent = (await messageStore.readStream(identityCommandStreamName(userId))).find(
+    (message) => message.id === commandId,
+  );
   const command = sent && parseMessage(identityCommandSchemas, sent);
   if (command?.type !== 'ChangeProfile') return undefined;
   const answers = (await messageStore.readStream(identityStreamName(userId))).filter(
@@ -33,5 +39,7 @@ export async function changeOutcome(
     const typed = displayName === undefined || handle === undefined ? undefined : { displayName, handle };
     return { state: 'rejected', reason: String((rejected.data as { reason?: unknown }).reason), typed };
   }
-  return answers.some((message) => message.type === 'HandleChanged' || message.type === 'DisplayNameChanged') ? { state: 'saved' } : { state: 'pending' };
+  return answers.some((message) => message.type === 'HandleChanged' || message.type === 'DisplayNameChanged')
+    ? { state: 'saved' }
+    : { state: 'pending' };
 }

@@ -2,7 +2,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, identityStreamName, REJECTION_REASONS, type IdentityCommand } from '../../contracts/identity.ts';
+import {
+  identityCommandStreamName,
+  identityStreamName,
+  REJECTION_REASONS,
+  type IdentityCommand,
+} from '../../contracts/identity.ts';
 import { handleProblem, isGeneratedHandle, normaliseHandle } from '../../contracts/profile-rules.ts';
 import { identityProjection } from '../../components/identity/identity.ts';
 import { currentProfile, type Profile } from '../../components/identity/profile.ts';
@@ -36,7 +41,8 @@ interface ProfilesDeps {
 }
 
 /** The command a profile form asks for: one per form, however often it is posted. */
-const changeCommandId = (userId: string, requestId: string): string => derivedMessageId(CHANGE_NAMESPACE, `${userId}/${requestId.toLowerCase()}`);
+const changeCommandId = (userId: string, requestId: string): string =>
+  derivedMessageId(CHANGE_NAMESPACE, `${userId}/${requestId.toLowerCase()}`);
 
 /**
  * `/@<handle>`, a person's channel (their display name, their public videos newest first, paged,
@@ -57,8 +63,12 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
         NO_SUCH_PERSON,
       );
     const after = req.query.after === undefined ? undefined : decodeCursor(req.query.after);
-    if (req.query.after !== undefined && !after) throw new BadRequestError(`That page link is broken. Start again from @${profile.handle}’s newest videos.`);
-    const [page, totalViews] = await Promise.all([queries.videosPage(profile.userId, after), queries.totalViews(profile.userId)]);
+    if (req.query.after !== undefined && !after)
+      throw new BadRequestError(`That page link is broken. Start again from @${profile.handle}’s newest videos.`);
+    const [page, totalViews] = await Promise.all([
+      queries.videosPage(profile.userId, after),
+      queries.totalViews(profile.userId),
+    ]);
     const channel = `/@${encodeURIComponent(profile.handle)}`;
     res.render('profile', {
       title: profile.displayName,
@@ -81,7 +91,10 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
   async function profileNow(userId: string): Promise<Profile> {
     const { state } = await messageStore.project(identityStreamName(userId), identityProjection);
     const profile = state.registered ? await currentProfile(personalData, userId, state) : undefined;
-    if (!profile) throw new NotFoundError('This account has no profile yet. Log out and in again, or come back in a minute.', { title: 'Profile not found' });
+    if (!profile)
+      throw new NotFoundError('This account has no profile yet. Log out and in again, or come back in a minute.', {
+        title: 'Profile not found',
+      });
     return profile;
   }
 
@@ -92,7 +105,13 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
     readonly outcomeWords?: string | undefined;
   }
 
-  const showForm = (req: Request, res: Response, status: number, current: Profile, { typed, errors = {}, outcome, outcomeWords }: FormState) => {
+  const showForm = (
+    req: Request,
+    res: Response,
+    status: number,
+    current: Profile,
+    { typed, errors = {}, outcome, outcomeWords }: FormState,
+  ) => {
     issueCsrfToken(req, res);
     res.status(status).render('account-profile', {
       title: 'Your name and handle',
@@ -116,7 +135,9 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
     const userId = req.context.userId!;
     const current = await profileNow(userId);
     const requestId = requestIdSchema.safeParse(req.query.change);
-    const outcome = requestId.success ? await changeOutcome(messageStore, personalData, userId, changeCommandId(userId, requestId.data)) : undefined;
+    const outcome = requestId.success
+      ? await changeOutcome(messageStore, personalData, userId, changeCommandId(userId, requestId.data))
+      : undefined;
     if (outcome?.state === 'rejected') {
       const words = refusalWords(outcome.reason).sentence;
       const field = outcome.reason === REJECTION_REASONS.handleTaken ? 'handle' : undefined;
@@ -136,15 +157,25 @@ export function createProfilesApp({ messageStore, personalData, queries, newId }
     const { input, errors } = validateProfile(req.body);
     const requestId = requestIdSchema.safeParse((req.body as { requestId?: unknown }).requestId);
     if (!requestId.success)
-      return showForm(req, res, 400, current, { typed: refilled(input), outcomeWords: 'The form was damaged; it has been reset. Send it again.' });
+      return showForm(req, res, 400, current, {
+        typed: refilled(input),
+        outcomeWords: 'The form was damaged; it has been reset. Send it again.',
+      });
     if (Object.keys(errors).length > 0) return showForm(req, res, 400, current, { typed: refilled(input), errors });
     if (input.handle !== current.handle && (await queries.handleTaken(input.handle, userId)))
-      return showForm(req, res, 400, current, { typed: input, errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence } });
+      return showForm(req, res, 400, current, {
+        typed: input,
+        errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence },
+      });
 
     const command: IdentityCommand = {
       id: changeCommandId(userId, requestId.data),
       type: 'ChangeProfile',
-      data: { userId, displayName: await personalData.seal(userId, input.displayName), handle: await personalData.seal(userId, input.handle) },
+      data: {
+        userId,
+        displayName: await personalData.seal(userId, input.displayName),
+        handle: await personalData.seal(userId, input.handle),
+      },
       metadata: { traceId: req.context.traceId, userId },
     };
     await messageStore.write(identityCommandStreamName(userId), command);

@@ -15,7 +15,9 @@ const PAGE_VIDEOS = 12;
 export function createProfileQueries(db: Knex) {
   return {
     async byHandle(handle: string): Promise<PublicProfile | undefined> {
-      const row = await db('user_profiles').where({ handle }).first<{ user_id: string; display_name: string; handle: string } | undefined>();
+      const row = await db('user_profiles')
+        .where({ handle })
+        .first<{ user_id: string; display_name: string; handle: string } | undefined>();
       return row && { userId: row.user_id, displayName: row.display_name, handle: row.handle };
     },
 
@@ -27,7 +29,8 @@ export function createProfileQueries(db: Knex) {
     },
 
     /** A page of their public videos, newest first (the catalog's keyset). */
-    videosPage: (userId: string, after?: CatalogPosition): Promise<CatalogPage> => publicVideosPage(db, PAGE_VIDEOS, { after, ownerId: userId }),
+    videosPage: (userId: string, after?: CatalogPosition): Promise<CatalogPage> =>
+      publicVideosPage(db, PAGE_VIDEOS, { after, ownerId: userId }),
 
     /** How often their public videos were watched, all together (as each video's count has it). */
     async totalViews(userId: string): Promise<number> {

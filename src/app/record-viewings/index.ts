@@ -25,7 +25,8 @@ function sourceOf(req: Request): ViewingSource {
   return 'api';
 }
 
-const NOT_HERE = 'There is no published video here to count a viewing of. It may have been taken down; go back to the home page to find another.';
+const NOT_HERE =
+  'There is no published video here to count a viewing of. It may have been taken down; go back to the home page to find another.';
 
 /** "10 minutes", "1 minute": how long until the address may record viewings again. */
 function waitLabel(seconds: number): string {
@@ -40,7 +41,13 @@ interface RecordViewingsDeps {
   readonly newId?: () => string;
 }
 
-export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorKeyOf, newId = randomUUID }: RecordViewingsDeps) {
+export function createRecordViewingsApp({
+  db,
+  messageStore,
+  rateLimits,
+  visitorKeyOf,
+  newId = randomUUID,
+}: RecordViewingsDeps) {
   const queries = createRecordViewingsQueries(db);
 
   async function recordViewing(req: Request, videoId: string): Promise<void> {
@@ -57,13 +64,20 @@ export function createRecordViewingsApp({ db, messageStore, rateLimits, visitorK
   const router = Router();
   router.post('/:videoId', async (req, res) => {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
-    if (!videoId.success) throw new BadRequestError('That link does not name a video. Go back to the video’s page and press the button there.');
+    if (!videoId.success)
+      throw new BadRequestError(
+        'That link does not name a video. Go back to the video’s page and press the button there.',
+      );
     // Before the catalog is read: an unknown id costs a try like any other, so probing is no cheaper.
     const wait = await rateLimits.viewingWait(req.ip ?? '');
     if (wait > 0)
-      throw new TooManyRequestsError(`Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`, wait);
+      throw new TooManyRequestsError(
+        `Too many viewings from your network just now, so this one was not counted. Try again in ${waitLabel(wait)}.`,
+        wait,
+      );
     // The counts take what the log holds, so what may not be counted is never written.
-    if (!(await queries.isPublished(videoId.data.toLowerCase()))) throw new NotFoundError(NOT_HERE, { title: 'Video not found' });
+    if (!(await queries.isPublished(videoId.data.toLowerCase())))
+      throw new NotFoundError(NOT_HERE, { title: 'Video not found' });
     await recordViewing(req, videoId.data.toLowerCase());
     req.session!.flash = 'Viewing recorded — thank you for watching.';
     // The form says where it was (helmet's Referrer-Policy leaves browsers sending no Referer).

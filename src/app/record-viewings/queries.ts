@@ -20,7 +20,10 @@ export function createRecordViewingsQueries(db: Knex, now: () => number = Date.n
       const seen = seenPublished.get(videoId);
       if (seen !== undefined && now() - seen < PUBLISHED_FOR_MS) return true;
       // A draft is watched by its creator (and admins) alone: those are not viewings to count.
-      const row = await db('videos').where({ video_id: videoId, status: 'published' }).whereNot('visibility', 'draft').first('video_id');
+      const row = await db('videos')
+        .where({ video_id: videoId, status: 'published' })
+        .whereNot('visibility', 'draft')
+        .first('video_id');
       if (row === undefined) return false;
       if (seenPublished.size >= MOST_REMEMBERED) seenPublished.clear();
       seenPublished.set(videoId, now());

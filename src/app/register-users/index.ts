@@ -3,7 +3,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, normaliseEmail, PASSWORD_LENGTH_WORDS, REJECTION_REASONS, type IdentityCommand } from '../../contracts/identity.ts';
+import {
+  identityCommandStreamName,
+  normaliseEmail,
+  PASSWORD_LENGTH_WORDS,
+  REJECTION_REASONS,
+  type IdentityCommand,
+} from '../../contracts/identity.ts';
 import { userResendRefusal } from '../../components/identity/welcome-email.ts';
 import { derivedMessageId, type MessageStore } from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
@@ -19,7 +25,8 @@ import { logInHref, refusalWords } from './refusal-words.ts';
 import { isOwnRegistration, rememberRegistration, waitLabel, welcomeEmailView } from './welcome-email-view.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
-const NO_REGISTRATION = 'There is no registration at this address. The link may be mistyped; to create an account, register again.';
+const NO_REGISTRATION =
+  'There is no registration at this address. The link may be mistyped; to create an account, register again.';
 const REGISTRATION_NOT_FOUND = { title: 'Registration not found', next: { href: '/register', label: 'Register' } };
 const userIdParam = z.uuid();
 // Fixed: the same "send it again" form posted twice must name the same command.
@@ -111,16 +118,31 @@ export function createRegisterUsersApp({
         return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, {
         ...typed,
-        errors: { userId: 'This form was already used to register. It has been reset: send it again to register this address.' },
+        errors: {
+          userId: 'This form was already used to register. It has been reset: send it again to register this address.',
+        },
       });
     }
 
     const wait = await rateLimits.registrationWait(req.ip ?? 'unknown');
-    if (wait > 0) throw new TooManyRequestsError(`Too many registrations from your network. Try again in ${durationInWords(wait)}.`, wait);
+    if (wait > 0)
+      throw new TooManyRequestsError(
+        `Too many registrations from your network. Try again in ${durationInWords(wait)}.`,
+        wait,
+      );
     if (await emailRegistered(email))
-      return showForm(req, res, 400, { ...typed, userId, errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence }, logInInstead: true });
+      return showForm(req, res, 400, {
+        ...typed,
+        userId,
+        errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence },
+        logInInstead: true,
+      });
     if (await handleTaken(handle))
-      return showForm(req, res, 400, { ...typed, userId, errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence } });
+      return showForm(req, res, 400, {
+        ...typed,
+        userId,
+        errors: { handle: refusalWords(REJECTION_REASONS.handleTaken).sentence },
+      });
 
     const command: IdentityCommand = {
       id: newId(),
@@ -150,11 +172,22 @@ export function createRegisterUsersApp({
     const status = decision.state === 'registered' && !(await canLogIn(id)) ? { state: 'pending' } : decision;
     const welcome =
       status.state === 'registered'
-        ? welcomeEmailView(registration, { owner: isOwnRegistration(req, id), pending: await resendPending(messageStore, registration, id), now: new Date() })
+        ? welcomeEmailView(registration, {
+            owner: isOwnRegistration(req, id),
+            pending: await resendPending(messageStore, registration, id),
+            now: new Date(),
+          })
         : undefined;
     if (welcome?.canAskAgain) issueCsrfToken(req, res);
     const refusal = decision.state === 'rejected' ? refusalWords(decision.reason) : undefined;
-    res.render('registration-status', { title: 'Registration', status, refusal, welcome, resendAction: `/register/${id}/welcome-email`, requestId: newId() });
+    res.render('registration-status', {
+      title: 'Registration',
+      status,
+      refusal,
+      welcome,
+      resendAction: `/register/${id}/welcome-email`,
+      requestId: newId(),
+    });
   });
 
   /**
@@ -168,11 +201,16 @@ export function createRegisterUsersApp({
     const registration = id ? await registrationOf(messageStore, id) : undefined;
     if (!id || !registration) throw new NotFoundError(NO_REGISTRATION, REGISTRATION_NOT_FOUND);
     if (!isOwnRegistration(req, id))
-      throw new ForbiddenError('Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.');
+      throw new ForbiddenError(
+        'Only the person who registered this account can have its welcome email sent again. Log in, then try again from this page.',
+      );
     if (registration.decision.state !== 'registered')
-      throw new BadRequestError('This account is not registered, so there is no welcome email to send. Go back to the registration page.');
+      throw new BadRequestError(
+        'This account is not registered, so there is no welcome email to send. Go back to the registration page.',
+      );
     const requestId = userIdParam.safeParse((req.body as { requestId?: unknown }).requestId);
-    if (!requestId.success) throw new BadRequestError('This form was damaged. Reload the registration page and try again.');
+    if (!requestId.success)
+      throw new BadRequestError('This form was damaged. Reload the registration page and try again.');
 
     // A request still unanswered is on its way; another would only be refused behind it.
     if (!(await resendPending(messageStore, registration, id))) {
@@ -196,7 +234,10 @@ export function createRegisterUsersApp({
       }
     }
     // The portal's "send the link again" comes back to the portal; nowhere else (no open redirect).
-    res.redirect(303, (req.body as { returnTo?: unknown }).returnTo === PORTAL_RETURN ? PORTAL_RETURN : `/register/${id}`);
+    res.redirect(
+      303,
+      (req.body as { returnTo?: unknown }).returnTo === PORTAL_RETURN ? PORTAL_RETURN : `/register/${id}`,
+    );
   });
 
   return { router, viewsDir: VIEWS_DIR };

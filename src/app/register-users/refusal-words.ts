@@ -9,9 +9,11 @@ type ReasonCode = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 const SENTENCES: Record<ReasonCode, string> = {
   [REJECTION_REASONS.emailTaken]: 'That email address already has an account.',
   [REJECTION_REASONS.handleTaken]: 'That handle is taken: someone else has it. Choose another.',
-  [REJECTION_REASONS.invalidProfile]: 'That display name or handle is not allowed. Check the rules under each field and try again.',
+  [REJECTION_REASONS.invalidProfile]:
+    'That display name or handle is not allowed. Check the rules under each field and try again.',
   [REJECTION_REASONS.profileUnchanged]: 'Nothing was changed: that is the name and handle you have.',
-  [REJECTION_REASONS.profileNotRegistered]: 'This account is not registered (or no longer exists), so its name cannot be changed.',
+  [REJECTION_REASONS.profileNotRegistered]:
+    'This account is not registered (or no longer exists), so its name cannot be changed.',
   [REJECTION_REASONS.unknownEmail]: 'No account is registered with that email address.',
   [REJECTION_REASONS.notRegistered]: 'That account is not registered with that email address.',
   [REJECTION_REASONS.sameEmail]: 'That is already your account’s email address.',
@@ -34,7 +36,8 @@ export function refusalWords(reason: string): RefusalWords {
   return {
     sentence: sentence ?? UNKNOWN,
     logInInstead: reason === REJECTION_REASONS.emailTaken,
-    againLabel: reason === REJECTION_REASONS.handleTaken ? 'Register with another handle' : 'Register with another address',
+    againLabel:
+      reason === REJECTION_REASONS.handleTaken ? 'Register with another handle' : 'Register with another address',
   };
 }
 

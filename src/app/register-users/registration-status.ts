@@ -43,7 +43,11 @@ function answeredResend(answered: ReadonlySet<number>, message: RawMessage): Rea
   return cause === undefined ? answered : new Set(answered).add(cause);
 }
 
-const types = new Set([...Object.keys(decisions.apply), ...Object.keys(welcomeEmailsProjection.apply), 'RegistrationEmailResendRefused']);
+const types = new Set([
+  ...Object.keys(decisions.apply),
+  ...Object.keys(welcomeEmailsProjection.apply),
+  'RegistrationEmailResendRefused',
+]);
 
 // The decision and the welcome emails folded in one read of the stream.
 const registration: Projection<Registration> = {
@@ -76,12 +80,19 @@ export async function registrationOf(messageStore: MessageStore, userId: string)
 }
 
 /** The decision alone. */
-export async function registrationDecision(messageStore: MessageStore, userId: string): Promise<RegistrationDecision | undefined> {
+export async function registrationDecision(
+  messageStore: MessageStore,
+  userId: string,
+): Promise<RegistrationDecision | undefined> {
   return (await registrationOf(messageStore, userId))?.decision;
 }
 
 /** Has the user asked for the welcome email again, and identity not answered yet? */
-export async function resendPending(messageStore: MessageStore, { resendsAnswered }: Registration, userId: string): Promise<boolean> {
+export async function resendPending(
+  messageStore: MessageStore,
+  { resendsAnswered }: Registration,
+  userId: string,
+): Promise<boolean> {
   const last = await messageStore.readLastMessage(identityCommandStreamName(userId), 'ResendRegistrationEmail');
   return last !== undefined && !resendsAnswered.has(last.globalPosition);
 }

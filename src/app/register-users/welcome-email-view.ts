@@ -48,7 +48,8 @@ export function waitLabel(at: Date, now: Date): string {
 /** What the person waiting is told, in their words: never the server's reply or our internals. */
 function notNowOf(refusal: ResendRefusal | undefined, now: Date): string | undefined {
   if (!refusal) return undefined;
-  if (refusal.retryAt) return `You have asked for it again several times today. You can ask again in ${waitLabel(refusal.retryAt, now)}.`;
+  if (refusal.retryAt)
+    return `You have asked for it again several times today. You can ask again in ${waitLabel(refusal.retryAt, now)}.`;
   return undefined;
 }
 
@@ -63,7 +64,8 @@ export function welcomeEmailView(
   const { latest } = registration.welcome;
   if (!latest) return undefined;
   const state = pending || latest.state === 'requested' ? 'asked' : latest.state;
-  const refreshSeconds = state === 'asked' ? REFRESH_WHILE_ASKED_SECONDS : state === 'retrying' ? REFRESH_WHILE_RETRYING_SECONDS : undefined;
+  const refreshSeconds =
+    state === 'asked' ? REFRESH_WHILE_ASKED_SECONDS : state === 'retrying' ? REFRESH_WHILE_RETRYING_SECONDS : undefined;
   const refusal = state === 'sent' || state === 'failed' ? userResendRefusal(registration.welcome, now) : undefined;
   return {
     state,

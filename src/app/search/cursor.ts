@@ -33,5 +33,7 @@ export function decodeSearchCursor(value: unknown): SearchPosition | undefined {
   const [tier, score, videoId, ...rest] = Buffer.from(value, 'base64url').toString('utf8').split('~');
   if (rest.length > 0) return undefined;
   const parsed = position.safeParse({ tier, score, videoId });
-  return parsed.success ? { tier: parsed.data.tier, score: parsed.data.score, videoId: parsed.data.videoId.toLowerCase() } : undefined;
+  return parsed.success
+    ? { tier: parsed.data.tier, score: parsed.data.score, videoId: parsed.data.videoId.toLowerCase() }
+    : undefined;
 }

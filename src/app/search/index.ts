@@ -28,7 +28,10 @@ interface SearchAppDeps {
 }
 
 /** What the box held, trimmed, or why it cannot be searched for. */
-type Query = { readonly kind: 'empty' } | { readonly kind: 'nothing to match'; readonly text: string } | { readonly kind: 'text'; readonly text: string };
+type Query =
+  | { readonly kind: 'empty' }
+  | { readonly kind: 'nothing to match'; readonly text: string }
+  | { readonly kind: 'text'; readonly text: string };
 
 // Tabs and line breaks (a paste) are spaces; any other control character, NUL included, is refused.
 const BREAKS = /[\t\n\r]+/g;
@@ -40,12 +43,18 @@ const FORMAT = /\p{Cf}/gu;
 
 function queryOf(value: unknown): Query {
   if (value === undefined) return { kind: 'empty' };
-  if (typeof value !== 'string') throw new BadRequestError('Search for one thing at a time: type it in the search box above.');
+  if (typeof value !== 'string')
+    throw new BadRequestError('Search for one thing at a time: type it in the search box above.');
   const text = value.replace(BREAKS, ' ').replace(FORMAT, '').trim();
   if ([...text].length > MAX_QUERY_CHARACTERS) {
-    throw new BadRequestError(`That search is too long. Search for at most ${MAX_QUERY_CHARACTERS} characters: a few words work best.`);
+    throw new BadRequestError(
+      `That search is too long. Search for at most ${MAX_QUERY_CHARACTERS} characters: a few words work best.`,
+    );
   }
-  if (CONTROL.test(text)) throw new BadRequestError('That search has characters we cannot look for. Type it again with letters, numbers and spaces.');
+  if (CONTROL.test(text))
+    throw new BadRequestError(
+      'That search has characters we cannot look for. Type it again with letters, numbers and spaces.',
+    );
   if (text === '') return { kind: 'empty' };
   if (!/[\p{L}\p{N}]/u.test(text)) return { kind: 'nothing to match', text };
   return { kind: 'text', text };
@@ -64,7 +73,9 @@ function resultsView(query: string, page: SearchPage) {
       views: viewsLabel(hit.views),
     })),
     onlyClose: page.hits.length > 0 && page.hits.every((hit) => hit.close),
-    nextHref: page.next ? `/search?${new URLSearchParams({ q: query, after: encodeSearchCursor(page.next) }).toString()}` : undefined,
+    nextHref: page.next
+      ? `/search?${new URLSearchParams({ q: query, after: encodeSearchCursor(page.next) }).toString()}`
+      : undefined,
   };
 }
 
@@ -72,7 +83,8 @@ function isLimiterAnswer(value: unknown): value is RateLimiterRes {
   return typeof value === 'object' && value !== null && 'msBeforeNext' in value && !(value instanceof Error);
 }
 
-const isStatementTimeout = (error: unknown): boolean => typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
+const isStatementTimeout = (error: unknown): boolean =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
 
 /** /search: public videos by their words, their creators' names, or something that looks like them. */
 export function createSearchApp({ db, limit = SEARCH_LIMIT, timeoutMs = SEARCH_TIMEOUT_MS }: SearchAppDeps) {
@@ -85,7 +97,10 @@ export function createSearchApp({ db, limit = SEARCH_LIMIT, timeoutMs = SEARCH_T
     } catch (rejection) {
       if (!isLimiterAnswer(rejection)) throw rejection;
       const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-      throw new TooManyRequestsError(`You have searched a lot in a short time. Try again in ${durationInWords(seconds)}.`, seconds);
+      throw new TooManyRequestsError(
+        `You have searched a lot in a short time. Try again in ${durationInWords(seconds)}.`,
+        seconds,
+      );
     }
   }
 
@@ -93,13 +108,21 @@ export function createSearchApp({ db, limit = SEARCH_LIMIT, timeoutMs = SEARCH_T
   router.get('/', async (req, res) => {
     const query = queryOf(req.query.q);
     const after = req.query.after === undefined ? undefined : decodeSearchCursor(req.query.after);
-    if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Search again from the box above.');
+    if (req.query.after !== undefined && !after)
+      throw new BadRequestError('That page link is broken. Search again from the box above.');
     if (query.kind === 'empty') {
       res.render('search', { title: 'Search', query: '', asked: false });
       return;
     }
     if (query.kind === 'nothing to match') {
-      res.render('search', { title: `Search: ${query.text}`, query: query.text, searchQuery: query.text, asked: true, hits: [], firstPage: true });
+      res.render('search', {
+        title: `Search: ${query.text}`,
+        query: query.text,
+        searchQuery: query.text,
+        asked: true,
+        hits: [],
+        firstPage: true,
+      });
       return;
     }
     await takeSearch(req);
@@ -107,7 +130,8 @@ export function createSearchApp({ db, limit = SEARCH_LIMIT, timeoutMs = SEARCH_T
     try {
       page = await queries.search(query.text, PAGE_SIZE, after);
     } catch (error) {
-      if (isStatementTimeout(error)) throw new ServiceUnavailableError('That search took too long. Try fewer or more particular words.', 5);
+      if (isStatementTimeout(error))
+        throw new ServiceUnavailableError('That search took too long. Try fewer or more particular words.', 5);
       throw error;
     }
     res.render('search', {

@@ -113,7 +113,9 @@ const LIKENESS = 1;
 const LIKENESS_MIN_LETTERS = 3;
 
 const afterSql = (after: SearchPosition | undefined, tier: number): { sql: string; bindings: string[] } =>
-  after && after.tier === tier ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] } : { sql: '', bindings: [] };
+  after && after.tier === tier
+    ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] }
+    : { sql: '', bindings: [] };
 
 interface SearchQueries {
   search(query: string, pageSize: number, after?: SearchPosition): Promise<SearchPage>;
@@ -126,7 +128,13 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
    * tier ranks only its own rows, so the first pages of a common word never rank every
    * description that has it.
    */
-  async function byWords(trx: Knex.Transaction, query: string, tier: number, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
+  async function byWords(
+    trx: Knex.Transaction,
+    query: string,
+    tier: number,
+    limit: number,
+    after: SearchPosition | undefined,
+  ): Promise<RankedRow[]> {
     const page = afterSql(after, tier);
     const found = tier === IN_TITLE ? 's.head @@ q AND s.document @@ q' : 's.document @@ q AND NOT (s.head @@ q)';
     // querytree() is 'T' when the query asks for no word, only leaves some out ("-java", "a -java"):
@@ -149,7 +157,12 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
    * Titles and creators' names that look like the words asked for (pg_trgm word similarity) but
    * do not contain the query's words, nor any word it leaves out.
    */
-  async function byLikeness(trx: Knex.Transaction, query: string, limit: number, after: SearchPosition | undefined): Promise<RankedRow[]> {
+  async function byLikeness(
+    trx: Knex.Transaction,
+    query: string,
+    limit: number,
+    after: SearchPosition | undefined,
+  ): Promise<RankedRow[]> {
     const { wanted, unwanted } = likenessTerms(query);
     if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return [];
     const page = afterSql(after, LIKENESS);
@@ -198,7 +211,11 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
         for (const tier of [IN_TITLE, IN_TEXT, LIKENESS]) {
           if (ranked.length > pageSize || (after && tier > after.tier)) continue;
           const limit = pageSize + 1 - ranked.length;
-          ranked.push(...(tier === LIKENESS ? await byLikeness(trx, query, limit, after) : await byWords(trx, query, tier, limit, after)));
+          ranked.push(
+            ...(tier === LIKENESS
+              ? await byLikeness(trx, query, limit, after)
+              : await byWords(trx, query, tier, limit, after)),
+          );
         }
         return { page: await shown(trx, query, ranked.slice(0, pageSize)), more: ranked.length > pageSize };
       });
@@ -240,7 +257,12 @@ const SIMILAR_CANDIDATES = 500;
  * may be asked about (an unlisted one's page too); nothing but listed videos is returned. For the
  * watch page's "up next". Words no statistics name count as rare, and among them longer first.
  */
-export async function similarVideos(db: Knex, videoId: string, limit: number, candidates = SIMILAR_CANDIDATES): Promise<SimilarVideo[]> {
+export async function similarVideos(
+  db: Knex,
+  videoId: string,
+  limit: number,
+  candidates = SIMILAR_CANDIDATES,
+): Promise<SimilarVideo[]> {
   const result = await db.raw<{
     rows: Array<CardRow & { views: string | null }>;
   }>(

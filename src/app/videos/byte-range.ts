@@ -1,6 +1,8 @@
 /** What an HTTP Range header asks of a file whose size is not known yet. */
 export type RangeRequest =
-  { readonly kind: 'whole' } | { readonly kind: 'from'; readonly start: number; readonly end?: number } | { readonly kind: 'suffix'; readonly length: number };
+  | { readonly kind: 'whole' }
+  | { readonly kind: 'from'; readonly start: number; readonly end?: number }
+  | { readonly kind: 'suffix'; readonly length: number };
 
 const SINGLE = /^bytes=(\d*)-(\d*)$/;
 // An end or suffix past any file means "to the end" (RFC 9110): clamped, not refused with 416.

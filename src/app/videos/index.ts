@@ -19,7 +19,8 @@ const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId
 const NOT_HERE = 'There is no published video here. It may have been taken down, or the link is mistyped.';
 // 410 Gone: the address was right, and the video will not come back.
 const VIDEO_NOT_FOUND = { title: 'Video not found' };
-const TAKEN_DOWN = 'This video was taken down by the site’s moderators and can no longer be watched. Browse the other videos from the home page.';
+const TAKEN_DOWN =
+  'This video was taken down by the site’s moderators and can no longer be watched. Browse the other videos from the home page.';
 const DELETED =
   'This video was deleted, and its files with it: it cannot be watched any more. If someone sent you this link, ask them whether it is somewhere else.';
 const VIDEO_DELETED = { title: 'Video deleted', next: { href: '/', label: 'Browse all videos' } };
@@ -36,7 +37,10 @@ interface VideosAppDeps {
   /** The credentials projection's roles: admins may watch drafts too. */
   readonly rolesOf: RolesOf;
   /** Where a logged-in viewer stopped in the video, when it is worth resuming (src/app/playback). */
-  readonly resumeAt?: (userId: string, videoId: string) => Promise<{ readonly label: string; readonly seconds: number } | undefined>;
+  readonly resumeAt?: (
+    userId: string,
+    videoId: string,
+  ) => Promise<{ readonly label: string; readonly seconds: number } | undefined>;
 }
 
 /**
@@ -71,7 +75,9 @@ export function createVideosApp({ db, videoStore, rolesOf, resumeAt }: VideosApp
     const remembers = userId !== null && resumeAt !== undefined && video.visibility !== 'draft';
     res.render('watch', {
       // The player reports where a logged-in viewer is (public/js/playback.js), and offers to resume.
-      playback: remembers ? { reportUrl: `/playback/${video.videoId}`, resume: await resumeAt(userId, video.videoId) } : undefined,
+      playback: remembers
+        ? { reportUrl: `/playback/${video.videoId}`, resume: await resumeAt(userId, video.videoId) }
+        : undefined,
       title: video.name ?? UNTITLED,
       video: {
         videoId: video.videoId,

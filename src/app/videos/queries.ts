@@ -72,7 +72,8 @@ export function createVideoQueries(db: Knex) {
       if (!row) return undefined;
       // A value this code does not know is treated as the most private.
       const visibility = isVisibility(row.visibility) ? row.visibility : 'draft';
-      if (row.status === 'takenDown' || row.status === 'deleted') return { gone: row.status, ownerId: row.owner_id, visibility };
+      if (row.status === 'takenDown' || row.status === 'deleted')
+        return { gone: row.status, ownerId: row.owner_id, visibility };
       if (row.status !== 'published' || !row.transcoded_uri || !row.poster_uri) return undefined;
       return {
         videoId: row.video_id,

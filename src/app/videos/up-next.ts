@@ -31,7 +31,11 @@ async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit
  * again if those run short. Public listed videos only, whatever the watched one's visibility;
  * never the watched video, never one twice. Two queries.
  */
-export async function upNext(db: Knex, video: { readonly videoId: string; readonly ownerId: string | null }, limit = UP_NEXT): Promise<CardVideo[]> {
+export async function upNext(
+  db: Knex,
+  video: { readonly videoId: string; readonly ownerId: string | null },
+  limit = UP_NEXT,
+): Promise<CardVideo[]> {
   const [byCreator, similar] = await Promise.all([
     video.ownerId === null ? [] : othersByCreator(db, video.ownerId, video.videoId, limit),
     // As many as the list holds: those the creator's list has already are left out below.

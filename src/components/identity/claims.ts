@@ -1,4 +1,10 @@
-import { follow, VersionConflictError, type Message, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import {
+  follow,
+  VersionConflictError,
+  type Message,
+  type MessageStore,
+  type Recorded,
+} from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
 import { identityStreamName } from '../../contracts/identity.ts';
 import { answerId } from './ids.ts';
@@ -42,7 +48,12 @@ export function createClaims({ messageStore, personalData }: Deps) {
      * reservation's data (the name sealed with the user's key, and the user). A user finding
      * their own reservation (the same command again) goes on.
      */
-    async claim(kind: Kind, stream: string, data: { readonly userId: string; readonly [field: string]: unknown }, cause: Recorded<Message>): Promise<string> {
+    async claim(
+      kind: Kind,
+      stream: string,
+      data: { readonly userId: string; readonly [field: string]: unknown },
+      cause: Recorded<Message>,
+    ): Promise<string> {
       const { read, reserved } = KINDS[kind];
       const { userId } = data;
       const { holder, version } = await read(messageStore, stream);
@@ -54,7 +65,8 @@ export function createClaims({ messageStore, personalData }: Deps) {
         if (!(error instanceof VersionConflictError)) throw error;
       }
       const after = await read(messageStore, stream);
-      if (after.holder === undefined) throw new Error(`${stream} conflicted at version ${version} but is free again: retry`);
+      if (after.holder === undefined)
+        throw new Error(`${stream} conflicted at version ${version} but is free again: retry`);
       return after.holder;
     },
 
@@ -64,7 +76,11 @@ export function createClaims({ messageStore, personalData }: Deps) {
       const { holder, version } = await read(messageStore, stream);
       if (holder !== userId) return;
       try {
-        await messageStore.write(stream, follow(cause, released, { userId }, {}, answerId(cause.id, released)), version);
+        await messageStore.write(
+          stream,
+          follow(cause, released, { userId }, {}, answerId(cause.id, released)),
+          version,
+        );
       } catch (error) {
         // Someone claimed it first, as they may once our claim no longer counts.
         if (!(error instanceof VersionConflictError)) throw error;

@@ -26,7 +26,10 @@ interface EraseDeps {
  * when identity refused or never handled it), while their key still opens them. A generated
  * handle is never reserved, so it is not named here.
  */
-async function namesOf({ messageStore, personalData }: EraseDeps, userId: string): Promise<{ email?: string | undefined; handle?: string | undefined }> {
+async function namesOf(
+  { messageStore, personalData }: EraseDeps,
+  userId: string,
+): Promise<{ email?: string | undefined; handle?: string | undefined }> {
   const { state } = await messageStore.project(identityStreamName(userId), identityProjection);
   if (state.email !== undefined) {
     return {
@@ -56,7 +59,11 @@ async function release(
   const { holder, version } = await holderOf(messageStore, stream);
   if (holder !== userId) return;
   try {
-    await messageStore.write(stream, { id: uuidV5(`${userId}/${type}/${version}`, ERASURE_NAMESPACE), type, data: { userId }, metadata }, version);
+    await messageStore.write(
+      stream,
+      { id: uuidV5(`${userId}/${type}/${version}`, ERASURE_NAMESPACE), type, data: { userId }, metadata },
+      version,
+    );
   } catch (error) {
     // A registration claimed it first, as it may once the key is gone.
     if (!(error instanceof VersionConflictError)) throw error;
@@ -79,15 +86,29 @@ async function release(
  * registered or not. Written directly rather than through an identity command: the key lives in
  * the app database, which the admin action holds, and each step is idempotent.
  */
-export async function eraseUser(deps: EraseDeps, userId: string, { by, traceId }: { by: string; traceId: string }): Promise<void> {
+export async function eraseUser(
+  deps: EraseDeps,
+  userId: string,
+  { by, traceId }: { by: string; traceId: string },
+): Promise<void> {
   const { messageStore, personalData } = deps;
   const { email, handle } = await namesOf(deps, userId);
   await personalData.erase(userId);
   const metadata = { traceId, userId: by };
   if (email !== undefined)
-    await release(messageStore, { stream: identityEmailStreamName(email), holderOf: reservationOf, type: 'EmailReleased' }, userId, metadata);
+    await release(
+      messageStore,
+      { stream: identityEmailStreamName(email), holderOf: reservationOf, type: 'EmailReleased' },
+      userId,
+      metadata,
+    );
   if (handle !== undefined && !isGeneratedHandle(handle)) {
-    await release(messageStore, { stream: identityHandleStreamName(handle), holderOf: handleReservationOf, type: 'HandleReleased' }, userId, metadata);
+    await release(
+      messageStore,
+      { stream: identityHandleStreamName(handle), holderOf: handleReservationOf, type: 'HandleReleased' },
+      userId,
+      metadata,
+    );
   }
   await messageStore.write(identityStreamName(userId), {
     id: uuidV5(`${userId}/UserErased`, ERASURE_NAMESPACE),

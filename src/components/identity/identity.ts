@@ -65,7 +65,9 @@ function answered(state: Identity, message: RawMessage): Identity {
  * stream it misreads. A broken event throws MessageDataError, so the message being handled is
  * parked and shown to operators rather than acted on.
  */
-function checked(apply: (state: Identity, event: Recorded<IdentityEvent>) => Identity): (state: Identity, message: RawMessage) => Identity {
+function checked(
+  apply: (state: Identity, event: Recorded<IdentityEvent>) => Identity,
+): (state: Identity, message: RawMessage) => Identity {
   return (state, message) => {
     const event = parseMessage(identityEventSchemas, message);
     if (!event) return state;
@@ -84,19 +86,31 @@ export const identityProjection: Projection<Identity> = {
   apply: {
     Registered: checked((state, event) =>
       event.type === 'Registered'
-        ? { ...state, registered: true, rejected: false, email: event.data.email, displayName: event.data.displayName, handle: event.data.handle }
+        ? {
+            ...state,
+            registered: true,
+            rejected: false,
+            email: event.data.email,
+            displayName: event.data.displayName,
+            handle: event.data.handle,
+          }
         : state,
     ),
     RegistrationRejected: checked((state) => (state.registered ? state : { ...state, rejected: true })),
     DisplayNameChanged: checked((state, event) =>
       event.type === 'DisplayNameChanged'
-        ? { ...state, displayName: event.data.displayName, lastProfileCause: event.metadata.causationMessageGlobalPosition }
+        ? {
+            ...state,
+            displayName: event.data.displayName,
+            lastProfileCause: event.metadata.causationMessageGlobalPosition,
+          }
         : state,
     ),
     HandleChanged: checked((state, event) => {
       if (event.type !== 'HandleChanged') return state;
       const cause = event.metadata.causationMessageGlobalPosition;
-      const handlesGivenUp = cause === undefined ? state.handlesGivenUp : new Map(state.handlesGivenUp).set(cause, event.data.previous);
+      const handlesGivenUp =
+        cause === undefined ? state.handlesGivenUp : new Map(state.handlesGivenUp).set(cause, event.data.previous);
       return { ...state, handle: event.data.handle, handlesGivenUp, lastProfileCause: cause };
     }),
     ProfileChangeRejected: checked((state, event) => {
@@ -116,7 +130,9 @@ export const identityProjection: Projection<Identity> = {
     EmailChangeRequested: checked((state) => state),
     EmailChangeRefused: checked((state) => state),
     EmailVerified: checked((state) => state),
-    EmailChanged: checked((state, event) => (event.type === 'EmailChanged' ? { ...state, email: event.data.email } : state)),
+    EmailChanged: checked((state, event) =>
+      event.type === 'EmailChanged' ? { ...state, email: event.data.email } : state,
+    ),
     EmailVerificationRefused: checked((state) => state),
     UserErased: checked((state) => ({ ...state, erased: true })),
   },

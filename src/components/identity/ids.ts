@@ -41,5 +41,8 @@ export function emailChangeRequestId(commandId: string): string {
 
 /** The two emails an email change sends: the link to the new address, the notice to the current one. */
 export function emailChangeEmailIds(requestId: string): { verification: string; notice: string } {
-  return { verification: uuidV5(`${requestId}/verification`, EMAIL_CHANGE_NAMESPACE), notice: uuidV5(`${requestId}/notice`, EMAIL_CHANGE_NAMESPACE) };
+  return {
+    verification: uuidV5(`${requestId}/verification`, EMAIL_CHANGE_NAMESPACE),
+    notice: uuidV5(`${requestId}/notice`, EMAIL_CHANGE_NAMESPACE),
+  };
 }

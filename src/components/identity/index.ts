@@ -5,7 +5,12 @@ import { type ConsumerGroup, type MessageStore, type RawMessage } from '../../me
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import { SEND_EMAIL_CATEGORY, sendEmailEventSchemas } from '../../contracts/send-email.ts';
-import { IDENTITY_CATEGORY, IDENTITY_COMMAND_CATEGORY, identityCommandSchemas, identityEventSchemas } from '../../contracts/identity.ts';
+import {
+  IDENTITY_CATEGORY,
+  IDENTITY_COMMAND_CATEGORY,
+  identityCommandSchemas,
+  identityEventSchemas,
+} from '../../contracts/identity.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createEventHandlers } from './handlers/events.ts';
 import { createSendEmailEventHandlers } from './handlers/send-email-events.ts';
@@ -57,15 +62,28 @@ function subscribe(
     logger,
     subscriberId,
     category,
-    processor: createComponentProcessor({ messageStore, subscriberId, handle, ...(consumerGroup && { consumerGroup }) }),
+    processor: createComponentProcessor({
+      messageStore,
+      subscriberId,
+      handle,
+      ...(consumerGroup && { consumerGroup }),
+    }),
     ...(correlation !== undefined && { correlation }),
     ...(consumerGroup && { consumerGroup }),
     ...subscription,
   });
 }
 
-function commandHandler({ messageStore, logger, personalData = plainOnlyPersonalData, accountLinks }: SubscriberDeps): (message: RawMessage) => Promise<void> {
-  return createDispatcher(identityCommandSchemas, createCommandHandlers({ messageStore, logger, personalData, accountLinks }));
+function commandHandler({
+  messageStore,
+  logger,
+  personalData = plainOnlyPersonalData,
+  accountLinks,
+}: SubscriberDeps): (message: RawMessage) => Promise<void> {
+  return createDispatcher(
+    identityCommandSchemas,
+    createCommandHandlers({ messageStore, logger, personalData, accountLinks }),
+  );
 }
 
 /**
@@ -74,7 +92,12 @@ function commandHandler({ messageStore, logger, personalData = plainOnlyPersonal
  */
 export function createIdentityCommandSubscription(deps: SubscriberDeps): Subscription {
   const logger = deps.logger.child({ component: 'identity' });
-  return subscribe({ ...deps, logger }, IDENTITY_SUBSCRIBER_IDS.commands, IDENTITY_COMMAND_CATEGORY, commandHandler({ ...deps, logger }));
+  return subscribe(
+    { ...deps, logger },
+    IDENTITY_SUBSCRIBER_IDS.commands,
+    IDENTITY_COMMAND_CATEGORY,
+    commandHandler({ ...deps, logger }),
+  );
 }
 
 /**
@@ -97,7 +120,12 @@ export function createIdentityComponent(deps: IdentityComponentDeps) {
         verifyLinkUrl: (userId) => verifyLinkUrl(deps.siteUrl, userId),
         personalData,
       }),
-      ...createPasswordEventHandlers({ messageStore, logger, personalData, emails: createPasswordEmails(deps.siteUrl) }),
+      ...createPasswordEventHandlers({
+        messageStore,
+        logger,
+        personalData,
+        emails: createPasswordEmails(deps.siteUrl),
+      }),
     }),
     sendEmailEvents: createDispatcher(sendEmailEventSchemas, createSendEmailEventHandlers({ messageStore, logger })),
   };
@@ -105,7 +133,13 @@ export function createIdentityComponent(deps: IdentityComponentDeps) {
     subscribe(inner, IDENTITY_SUBSCRIBER_IDS.commands, IDENTITY_COMMAND_CATEGORY, handlers.commands),
     subscribe(inner, IDENTITY_SUBSCRIBER_IDS.events, IDENTITY_CATEGORY, handlers.events),
     // Message DB filters by correlation: only answers to emails this component asked for arrive.
-    subscribe(inner, IDENTITY_SUBSCRIBER_IDS.sendEmailEvents, SEND_EMAIL_CATEGORY, handlers.sendEmailEvents, IDENTITY_CATEGORY),
+    subscribe(
+      inner,
+      IDENTITY_SUBSCRIBER_IDS.sendEmailEvents,
+      SEND_EMAIL_CATEGORY,
+      handlers.sendEmailEvents,
+      IDENTITY_CATEGORY,
+    ),
   ];
   return { subscriptions, handlers };
 }

@@ -9,7 +9,8 @@ export interface PasswordEmail {
 
 // Fixed words and a date: nothing a user typed, so the HTML needs no escaping beyond the URL's.
 const html = (paragraphs: readonly string[]): string => paragraphs.map((paragraph) => `<p>${paragraph}</p>`).join('\n');
-const escapeHtml = (value: string): string => value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+const escapeHtml = (value: string): string =>
+  value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** "6 December 2026 at 14:26 UTC": one spelling, whatever the server's locale. */
 function whenWords(at: Date): string {
@@ -51,7 +52,11 @@ export function createPasswordEmails(siteUrl: string) {
         others,
         `If you did not change it, go to the log-in page (${logInUrl}), choose "Forgot your password?" and set a new one at once.`,
       ];
-      return { subject: 'Your Video Tutorials password was changed', text: `${lines.join('\n\n')}\n`, html: html(lines.map(escapeHtml)) };
+      return {
+        subject: 'Your Video Tutorials password was changed',
+        text: `${lines.join('\n\n')}\n`,
+        html: html(lines.map(escapeHtml)),
+      };
     },
   };
 }

@@ -1,5 +1,10 @@
 import type { Recorded } from '../../message-store/index.ts';
-import { PASSWORD_RESET_LIFETIME_MS, PASSWORD_RESET_REFUSALS, type IdentityEvent, type PasswordResetRefusal } from '../../contracts/identity.ts';
+import {
+  PASSWORD_RESET_LIFETIME_MS,
+  PASSWORD_RESET_REFUSALS,
+  type IdentityEvent,
+  type PasswordResetRefusal,
+} from '../../contracts/identity.ts';
 
 /** A user's password-reset requests, as their identity stream tells it. */
 export interface PasswordResets {
@@ -17,7 +22,12 @@ export interface PasswordResets {
   readonly outdated: ReadonlySet<string>;
 }
 
-export const NO_PASSWORD_RESETS: PasswordResets = { latest: undefined, requested: new Set(), used: new Set(), outdated: new Set() };
+export const NO_PASSWORD_RESETS: PasswordResets = {
+  latest: undefined,
+  requested: new Set(),
+  used: new Set(),
+  outdated: new Set(),
+};
 
 /** The resets after one identity event (events of other kinds change nothing). */
 export function applyPasswordReset(resets: PasswordResets, event: Recorded<IdentityEvent>): PasswordResets {
@@ -25,8 +35,10 @@ export function applyPasswordReset(resets: PasswordResets, event: Recorded<Ident
     const { requestId } = event.data;
     return { ...resets, latest: { requestId, at: event.time }, requested: new Set(resets.requested).add(requestId) };
   }
-  if (event.type === 'PasswordChanged' && event.data.requestId !== undefined) return { ...resets, used: new Set(resets.used).add(event.data.requestId) };
-  if (event.type === 'PasswordChanged' || event.type === 'EmailChanged') return { ...resets, outdated: new Set(resets.requested) };
+  if (event.type === 'PasswordChanged' && event.data.requestId !== undefined)
+    return { ...resets, used: new Set(resets.used).add(event.data.requestId) };
+  if (event.type === 'PasswordChanged' || event.type === 'EmailChanged')
+    return { ...resets, outdated: new Set(resets.requested) };
   return resets;
 }
 

@@ -33,8 +33,13 @@ export async function openProfile(
 }
 
 /** The name and handle a registered user has now: chosen, or generated for users from before names. Undefined once erased. */
-export async function currentProfile(personalData: PersonalData, userId: string, state: Identity): Promise<Profile | undefined> {
-  const displayName = state.displayName === undefined ? generatedDisplayName(userId) : await personalData.open(userId, state.displayName);
+export async function currentProfile(
+  personalData: PersonalData,
+  userId: string,
+  state: Identity,
+): Promise<Profile | undefined> {
+  const displayName =
+    state.displayName === undefined ? generatedDisplayName(userId) : await personalData.open(userId, state.displayName);
   const handle = state.handle === undefined ? generatedHandle(userId) : await personalData.open(userId, state.handle);
   return displayName === undefined || handle === undefined ? undefined : { displayName, handle };
 }

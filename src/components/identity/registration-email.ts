@@ -31,13 +31,22 @@ function emailOf(name: string, subject: string, locals: Readonly<Record<string, 
  * address). Its verification link is LINK_PLACEHOLDER: send-email signs it in at delivery.
  */
 export function createRegistrationEmail(siteUrl: string): () => RegistrationEmail {
-  return emailOf('registration-email', SUBJECT, { logInUrl: siteUrlOf(siteUrl, 'auth/log-in'), homeUrl: siteUrlOf(siteUrl, '') });
+  return emailOf('registration-email', SUBJECT, {
+    logInUrl: siteUrlOf(siteUrl, 'auth/log-in'),
+    homeUrl: siteUrlOf(siteUrl, ''),
+  });
 }
 
 /** An email change's two emails: the link to the new address, and the notice to the current one (neither names an address). */
-export function createEmailChangeEmails(siteUrl: string): { verification: () => RegistrationEmail; notice: () => RegistrationEmail } {
+export function createEmailChangeEmails(siteUrl: string): {
+  verification: () => RegistrationEmail;
+  notice: () => RegistrationEmail;
+} {
   const locals = { logInUrl: siteUrlOf(siteUrl, 'auth/log-in'), accountUrl: siteUrlOf(siteUrl, 'account/email') };
-  return { verification: emailOf('email-change-verification', CHANGE_SUBJECT, locals), notice: emailOf('email-change-notice', NOTICE_SUBJECT, locals) };
+  return {
+    verification: emailOf('email-change-verification', CHANGE_SUBJECT, locals),
+    notice: emailOf('email-change-notice', NOTICE_SUBJECT, locals),
+  };
 }
 
 /** The verification page's prefix for a user's links (`<siteUrl>/account/verify/<userId>/`): send-email appends the token. */
@@ -53,7 +62,8 @@ export function siteUrlOf(siteUrl: string, page: string): string {
   } catch {
     throw new Error(`siteUrl must be an absolute http(s) URL, not ${JSON.stringify(siteUrl)}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`siteUrl must be an http(s) URL, not ${JSON.stringify(siteUrl)}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`siteUrl must be an http(s) URL, not ${JSON.stringify(siteUrl)}`);
   // (?<!\/): a run of slashes is tried once, from its first, not again from each of the others.
   url.pathname = `${url.pathname.replace(/(?<!\/)\/+$/, '')}/${page}`;
   url.search = '';

@@ -1,7 +1,19 @@
 import { parseMessage } from '../../contracts/parse.ts';
-import { follow, VersionConflictError, type MessageStore, type Recorded, type Message } from '../../message-store/index.ts';
+import {
+  follow,
+  VersionConflictError,
+  type MessageStore,
+  type Recorded,
+  type Message,
+} from '../../message-store/index.ts';
 import type { PersonalData, PersonalField } from '../../personal-data/seal.ts';
-import { identityEmailSchemas, identityEmailStreamName, identityHandleSchemas, identityStreamName, normaliseEmail } from '../../contracts/identity.ts';
+import {
+  identityEmailSchemas,
+  identityEmailStreamName,
+  identityHandleSchemas,
+  identityStreamName,
+  normaliseEmail,
+} from '../../contracts/identity.ts';
 import { answerId } from './ids.ts';
 import { identityProjection } from './identity.ts';
 import { unexpired } from './verification.ts';
@@ -22,7 +34,8 @@ async function holderOf(messageStore: MessageStore, stream: string, kind: 'Email
   let version = -1;
   for (const message of await messageStore.readStream(stream)) {
     version = message.position;
-    const event = kind === 'Email' ? parseMessage(identityEmailSchemas, message) : parseMessage(identityHandleSchemas, message);
+    const event =
+      kind === 'Email' ? parseMessage(identityEmailSchemas, message) : parseMessage(identityHandleSchemas, message);
     if (!event) throw new Error(`${stream} holds ${message.type}, not ${kind}Reserved or ${kind}Released`);
     holder = event.type === 'EmailReserved' || event.type === 'HandleReserved' ? event.data.userId : undefined;
   }
@@ -45,7 +58,11 @@ interface Deps {
 }
 
 /** The address a sealed (or older, plain) field holds, normalised; undefined once the key is gone. */
-async function opened(personalData: PersonalData, userId: string, field: PersonalField | undefined): Promise<string | undefined> {
+async function opened(
+  personalData: PersonalData,
+  userId: string,
+  field: PersonalField | undefined,
+): Promise<string | undefined> {
   if (field === undefined) return undefined;
   const email = await personalData.open(userId, field);
   return email === undefined ? undefined : normaliseEmail(email);
@@ -73,7 +90,9 @@ export function createReservations({ messageStore, personalData }: Deps) {
     if (!state.registered) return true;
     if ((await opened(personalData, holder, state.email)) === email) return true;
     const { change } = state.verification;
-    return change !== undefined && unexpired(change, at) && (await opened(personalData, holder, change.email)) === email;
+    return (
+      change !== undefined && unexpired(change, at) && (await opened(personalData, holder, change.email)) === email
+    );
   }
 
   /**
@@ -81,11 +100,22 @@ export function createReservations({ messageStore, personalData }: Deps) {
    * makes the first writer win however many claims race for the address; a user finding their own
    * reservation (the same command again) goes on. `stored` is the email as the command carried it.
    */
-  async function reserve(email: string, stored: PersonalField, userId: string, command: Recorded<Message<string, unknown>>): Promise<string> {
+  async function reserve(
+    email: string,
+    stored: PersonalField,
+    userId: string,
+    command: Recorded<Message<string, unknown>>,
+  ): Promise<string> {
     const stream = identityEmailStreamName(email);
     const { holder, version } = await reservationOf(messageStore, stream);
     if (holder !== undefined && (holder === userId || (await stillHolds(holder, email, command.time)))) return holder;
-    const reservation = follow(command, 'EmailReserved', { email: stored, userId }, {}, answerId(command.id, 'EmailReserved'));
+    const reservation = follow(
+      command,
+      'EmailReserved',
+      { email: stored, userId },
+      {},
+      answerId(command.id, 'EmailReserved'),
+    );
     try {
       await messageStore.write(stream, reservation, version);
       return userId;
@@ -102,18 +132,31 @@ export function createReservations({ messageStore, personalData }: Deps) {
    * (stillHolds). Idempotent: its id comes from the cause and the version, and a conflict means
    * someone else moved first.
    */
-  async function releaseIfLetGo(email: string, userId: string, cause: Recorded<Message<string, unknown>>): Promise<void> {
+  async function releaseIfLetGo(
+    email: string,
+    userId: string,
+    cause: Recorded<Message<string, unknown>>,
+  ): Promise<void> {
     const stream = identityEmailStreamName(email);
     const { holder, version } = await reservationOf(messageStore, stream);
     if (holder !== userId || (await stillHolds(userId, email, cause.time))) return;
     try {
-      await messageStore.write(stream, follow(cause, 'EmailReleased', { userId }, {}, answerId(cause.id, `EmailReleased/${version}`)), version);
+      await messageStore.write(
+        stream,
+        follow(cause, 'EmailReleased', { userId }, {}, answerId(cause.id, `EmailReleased/${version}`)),
+        version,
+      );
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
     }
   }
 
-  return { reserve, releaseIfLetGo, stillHolds, opened: (userId: string, field: PersonalField | undefined) => opened(personalData, userId, field) };
+  return {
+    reserve,
+    releaseIfLetGo,
+    stillHolds,
+    opened: (userId: string, field: PersonalField | undefined) => opened(personalData, userId, field),
+  };
 }
 
 export type Reservations = ReturnType<typeof createReservations>;

@@ -34,7 +34,8 @@ export async function requestUserEmail(
   { userId, emailId, to, email, link }: UserEmail,
 ): Promise<void> {
   const log = logger.child({ userId, emailId, about: event.type });
-  if (to === undefined || (await personalData.open(userId, to)) === undefined) return log.info('no email: the user was erased');
+  if (to === undefined || (await personalData.open(userId, to)) === undefined)
+    return log.info('no email: the user was erased');
   const stream = sendEmailCommandStreamName(emailId);
   if ((await messageStore.streamVersion(stream)) >= 0) return log.debug('email already requested');
   const recipient = typeof to === 'string' ? { to } : { to, sealedFor: userId };

@@ -31,9 +31,16 @@ export interface Verification {
   readonly used: ReadonlySet<string>;
 }
 
-export const NO_VERIFICATION: Verification = { verified: false, welcome: undefined, change: undefined, requests: new Set(), used: new Set() };
+export const NO_VERIFICATION: Verification = {
+  verified: false,
+  welcome: undefined,
+  change: undefined,
+  requests: new Set(),
+  used: new Set(),
+};
 
-const withRequest = (state: Verification, requestId: string): ReadonlySet<string> => new Set(state.requests).add(requestId);
+const withRequest = (state: Verification, requestId: string): ReadonlySet<string> =>
+  new Set(state.requests).add(requestId);
 const withUsed = (state: Verification, requestId: string): ReadonlySet<string> => new Set(state.used).add(requestId);
 
 /** The verification after one identity event (others change nothing). */
@@ -44,7 +51,11 @@ export function applyVerification(state: Verification, event: Recorded<IdentityE
       return { ...state, welcome: { requestId, at: event.time }, requests: withRequest(state, requestId) };
     }
     case 'RegistrationEmailRequested':
-      return { ...state, welcome: { requestId: event.data.emailId, at: event.time }, requests: withRequest(state, event.data.emailId) };
+      return {
+        ...state,
+        welcome: { requestId: event.data.emailId, at: event.time },
+        requests: withRequest(state, event.data.emailId),
+      };
     case 'EmailChangeRequested': {
       const { requestId, email } = event.data;
       return { ...state, change: { requestId, at: event.time, email }, requests: withRequest(state, requestId) };
@@ -53,7 +64,13 @@ export function applyVerification(state: Verification, event: Recorded<IdentityE
       return { ...state, verified: true, used: withUsed(state, event.data.requestId) };
     // The welcome link named the old address: it verifies nothing now.
     case 'EmailChanged':
-      return { ...state, verified: true, welcome: undefined, change: undefined, used: withUsed(state, event.data.requestId) };
+      return {
+        ...state,
+        verified: true,
+        welcome: undefined,
+        change: undefined,
+        used: withUsed(state, event.data.requestId),
+      };
     // Listed rather than left to a default, so a new event type is a decision made here.
     case 'AdminRoleGranted':
     case 'AdminRoleRevoked':
@@ -76,14 +93,18 @@ export function applyVerification(state: Verification, event: Recorded<IdentityE
 }
 
 /** Whether a request made at `request.at` still works at `at`. */
-export const unexpired = (request: VerificationRequest, at: Date): boolean => at.getTime() - request.at.getTime() < VERIFICATION_LINK_LIFETIME_MS;
+export const unexpired = (request: VerificationRequest, at: Date): boolean =>
+  at.getTime() - request.at.getTime() < VERIFICATION_LINK_LIFETIME_MS;
 
 /** Which request `requestId` names, if it is one that may still be used, or why not (a VERIFICATION_REFUSALS reason). */
 export function requestNamed(
   state: Verification,
   requestId: string,
   at: Date,
-): { kind: 'welcome'; request: VerificationRequest } | { kind: 'change'; request: EmailChangeRequest } | { refused: string } {
+):
+  | { kind: 'welcome'; request: VerificationRequest }
+  | { kind: 'change'; request: EmailChangeRequest }
+  | { refused: string } {
   if (state.used.has(requestId)) return { refused: VERIFICATION_REFUSALS.used };
   const named =
     state.change?.requestId === requestId
@@ -91,6 +112,9 @@ export function requestNamed(
       : state.welcome?.requestId === requestId
         ? ({ kind: 'welcome', request: state.welcome } as const)
         : undefined;
-  if (!named) return { refused: state.requests.has(requestId) ? VERIFICATION_REFUSALS.superseded : VERIFICATION_REFUSALS.invalid };
+  if (!named)
+    return {
+      refused: state.requests.has(requestId) ? VERIFICATION_REFUSALS.superseded : VERIFICATION_REFUSALS.invalid,
+    };
   return unexpired(named.request, at) ? named : { refused: VERIFICATION_REFUSALS.expired };
 }

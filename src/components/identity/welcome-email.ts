@@ -49,7 +49,11 @@ export const RESEND_REFUSALS = {
 } as const;
 
 function asked(emails: WelcomeEmails, emailId: string, at: Date): WelcomeEmails {
-  return { ...emails, latest: { emailId, state: 'requested', at, reason: undefined, nextAttemptAt: undefined }, ids: new Set(emails.ids).add(emailId) };
+  return {
+    ...emails,
+    latest: { emailId, state: 'requested', at, reason: undefined, nextAttemptAt: undefined },
+    ids: new Set(emails.ids).add(emailId),
+  };
 }
 
 /** An answer moves the latest email only: one about an earlier email changes nothing the user waits for. */
@@ -74,9 +78,19 @@ export function applyWelcomeEmail(emails: WelcomeEmails, event: Recorded<Identit
         nextAttemptAt: new Date(event.data.nextAttemptAt),
       });
     case 'RegistrationEmailSent':
-      return answered(emails, event.data.emailId, { state: 'sent', at: event.time, reason: undefined, nextAttemptAt: undefined });
+      return answered(emails, event.data.emailId, {
+        state: 'sent',
+        at: event.time,
+        reason: undefined,
+        nextAttemptAt: undefined,
+      });
     case 'RegistrationEmailFailed':
-      return answered(emails, event.data.emailId, { state: 'failed', at: event.time, reason: event.data.reason, nextAttemptAt: undefined });
+      return answered(emails, event.data.emailId, {
+        state: 'failed',
+        at: event.time,
+        reason: event.data.reason,
+        nextAttemptAt: undefined,
+      });
     // Listed rather than left to a default, so a new event type is a decision made here.
     case 'AdminRoleGranted':
     case 'AdminRoleRevoked':
@@ -113,10 +127,12 @@ export interface ResendRefusal {
 export function userResendRefusal(emails: WelcomeEmails, at: Date): ResendRefusal | undefined {
   const { latest } = emails;
   if (!latest) return { reason: RESEND_REFUSALS.notRegistered, retryAt: undefined };
-  if (latest.state === 'requested' || latest.state === 'retrying') return { reason: RESEND_REFUSALS.onItsWay, retryAt: undefined };
+  if (latest.state === 'requested' || latest.state === 'retrying')
+    return { reason: RESEND_REFUSALS.onItsWay, retryAt: undefined };
   const recent = emails.askedAgain.filter((time) => at.getTime() - time.getTime() < RESEND_LIMIT.windowMs);
   const oldest = recent[0];
-  if (oldest && recent.length >= RESEND_LIMIT.times) return { reason: RESEND_REFUSALS.tooOften, retryAt: new Date(oldest.getTime() + RESEND_LIMIT.windowMs) };
+  if (oldest && recent.length >= RESEND_LIMIT.times)
+    return { reason: RESEND_REFUSALS.tooOften, retryAt: new Date(oldest.getTime() + RESEND_LIMIT.windowMs) };
   return undefined;
 }
 

@@ -10,7 +10,9 @@ const MAX_REASON_LENGTH = 500;
  * 4xx reply, a server that cannot be reached, a full or unwritable mail folder, a timeout).
  */
 export type Delivery =
-  { readonly outcome: 'delivered' } | { readonly outcome: 'refused'; readonly reason: string } | { readonly outcome: 'not yet'; readonly reason: string };
+  | { readonly outcome: 'delivered' }
+  | { readonly outcome: 'refused'; readonly reason: string }
+  | { readonly outcome: 'not yet'; readonly reason: string };
 
 // The SMTP commands whose 5xx reply is about this email: its recipient, or its content. A 5xx
 // to the greeting, EHLO, AUTH or MAIL FROM is about our own setup (credentials, the sender
@@ -23,7 +25,11 @@ const ABOUT_THIS_EMAIL = new Set(['RCPT TO', 'DATA']);
  */
 export function isRefusal(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const { permanent, responseCode, command } = error as { permanent?: unknown; responseCode?: unknown; command?: unknown };
+  const { permanent, responseCode, command } = error as {
+    permanent?: unknown;
+    responseCode?: unknown;
+    command?: unknown;
+  };
   if (permanent !== true) return false;
   return responseCode === undefined || (typeof command === 'string' && ABOUT_THIS_EMAIL.has(command));
 }

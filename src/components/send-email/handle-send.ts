@@ -1,6 +1,13 @@
 import type { Logger } from '../../logger.ts';
 import { parseMessage } from '../../contracts/parse.ts';
-import { follow, MessageDataError, VersionConflictError, type HandlerMap, type MessageStore, type Recorded } from '../../message-store/index.ts';
+import {
+  follow,
+  MessageDataError,
+  VersionConflictError,
+  type HandlerMap,
+  type MessageStore,
+  type Recorded,
+} from '../../message-store/index.ts';
 import type { PersonalData } from '../../personal-data/seal.ts';
 import {
   RECIPIENT_ERASED,
@@ -35,7 +42,10 @@ export interface DeliveryHandlerDeps {
 }
 
 /** The email's text and HTML with its account link, if it has one, put in place. */
-function withLink(send: Send['data'], accountLinks: AccountLinks | undefined): { text: string; html: string } | undefined {
+function withLink(
+  send: Send['data'],
+  accountLinks: AccountLinks | undefined,
+): { text: string; html: string } | undefined {
   const { text, html, link } = send;
   if (link === undefined) return { text, html };
   if (accountLinks === undefined) return undefined;
@@ -80,19 +90,25 @@ export function createDeliveryHandlers({
   }
 
   /** The answer to one try: the transport is asked at most once. */
-  async function tryOnce(command: Recorded<SendEmailCommand>, send: Recorded<Send>, state: EmailState): Promise<SendEmailEvent> {
+  async function tryOnce(
+    command: Recorded<SendEmailCommand>,
+    send: Recorded<Send>,
+    state: EmailState,
+  ): Promise<SendEmailEvent> {
     const { emailId, to, sealedFor, subject } = send.data;
     // The answers carry the recipient exactly as the command had it: sealed stays sealed.
     const recipient = { to, ...(sealedFor !== undefined && { sealedFor }) };
     // The schema requires sealedFor with a sealed `to`; an erased key opens to undefined.
-    const address = typeof to === 'string' ? to : sealedFor === undefined ? undefined : await personalData.open(sealedFor, to);
+    const address =
+      typeof to === 'string' ? to : sealedFor === undefined ? undefined : await personalData.open(sealedFor, to);
     if (address === undefined) return follow(command, 'Failed', { emailId, ...recipient, reason: RECIPIENT_ERASED });
 
     const body = withLink(send.data, accountLinks);
     if (body === undefined) return follow(command, 'Failed', { emailId, ...recipient, reason: NO_LINK_SIGNER });
     const delivery = await deliverOnce({ emailId, from, to: address, subject, ...body }, transport);
     if (delivery.outcome === 'delivered') return follow(command, 'Sent', { emailId, ...recipient, subject });
-    if (delivery.outcome === 'refused') return follow(command, 'Failed', { emailId, ...recipient, reason: delivery.reason });
+    if (delivery.outcome === 'refused')
+      return follow(command, 'Failed', { emailId, ...recipient, reason: delivery.reason });
     const at = now();
     const step = afterFailedTry(state, at, schedule, random);
     if (step.next === 'give up') {
@@ -103,7 +119,13 @@ export function createDeliveryHandlers({
       });
     }
     const { attempts, failingSince, nextAttemptAt } = step;
-    return follow(command, 'DeliveryDeferred', { emailId, attempts, reason: delivery.reason, failingSince, nextAttemptAt });
+    return follow(command, 'DeliveryDeferred', {
+      emailId,
+      attempts,
+      reason: delivery.reason,
+      failingSince,
+      nextAttemptAt,
+    });
   }
 
   /**
@@ -111,7 +133,11 @@ export function createDeliveryHandlers({
    * command was written (`triesBefore`: 0 for a Send, the deferral's count for a RetrySend): a
    * Send delivered again while its retries are scheduled, or a retry overtaken by another.
    */
-  async function attempt(command: Recorded<SendEmailCommand>, triesBefore: number, sendFor: () => Promise<Recorded<Send>>): Promise<void> {
+  async function attempt(
+    command: Recorded<SendEmailCommand>,
+    triesBefore: number,
+    sendFor: () => Promise<Recorded<Send>>,
+  ): Promise<void> {
     const { emailId } = command.data;
     const stream = sendEmailStreamName(emailId);
     const { state, version } = await messageStore.project(stream, emailProjection);

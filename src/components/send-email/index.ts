@@ -4,7 +4,12 @@ import { type ConsumerGroup, type HandlerMap, type MessageStore, type RawMessage
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
-import { SEND_EMAIL_COMMAND_CATEGORY, SEND_EMAIL_SUBSCRIBER_ID, sendEmailCommandSchemas, type SendEmailCommand } from '../../contracts/send-email.ts';
+import {
+  SEND_EMAIL_COMMAND_CATEGORY,
+  SEND_EMAIL_SUBSCRIBER_ID,
+  sendEmailCommandSchemas,
+  type SendEmailCommand,
+} from '../../contracts/send-email.ts';
 import { createDeliveryHandlers } from './handle-send.ts';
 import type { MailTransport } from './outgoing-email.ts';
 import { createRetryDueList, type RetryDueList } from './retry-due-list.ts';
@@ -96,6 +101,12 @@ export function createSendEmailComponent({
     ...settings,
   });
   // The same group member owns an email's command and event streams (both are named by its id).
-  const retries = createRetryDueList({ messageStore, logger: componentLogger, now, consumerGroup, subscription: settings });
+  const retries = createRetryDueList({
+    messageStore,
+    logger: componentLogger,
+    now,
+    consumerGroup,
+    subscription: settings,
+  });
   return { handle, subscription, retries };
 }

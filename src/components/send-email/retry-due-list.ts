@@ -57,7 +57,8 @@ export interface RetryDueList {
 }
 
 /** The id of the retry of `emailId` after its `attempts`th failed try. */
-export const retrySendId = (emailId: string, attempts: number): string => derivedMessageId(RETRY_NAMESPACE, `${emailId}/${attempts}`);
+export const retrySendId = (emailId: string, attempts: number): string =>
+  derivedMessageId(RETRY_NAMESPACE, `${emailId}/${attempts}`);
 
 /**
  * The retry schedule: a list of deferred emails and when each is due, kept in memory from the
@@ -107,7 +108,11 @@ export function createRetryDueList({
     const safe = safePosition(position);
     if (safe <= stored) return;
     try {
-      version = await messageStore.write(positionStream, { id: randomUUID(), type: 'Read', data: { position: safe }, metadata: {} }, version);
+      version = await messageStore.write(
+        positionStream,
+        { id: randomUUID(), type: 'Read', data: { position: safe }, metadata: {} },
+        version,
+      );
       stored = safe;
     } catch (error) {
       if (!(error instanceof VersionConflictError)) throw error;
@@ -124,11 +129,15 @@ export function createRetryDueList({
       if (!(error instanceof MessageDataError)) throw error;
       // Not a deferral this list can schedule; the command subscriber reads the stream itself.
       context.stats.skipped += 1;
-      logger.warn({ messageId: message.id, type: message.type, error: error.message }, 'event breaks the contract; passed over');
+      logger.warn(
+        { messageId: message.id, type: message.type, error: error.message },
+        'event breaks the contract; passed over',
+      );
       return;
     }
     if (!event) return;
-    if (event.type === 'DeliveryDeferred') due.set(event.data.emailId, { deferred: event, dueAt: Date.parse(event.data.nextAttemptAt), retried: false });
+    if (event.type === 'DeliveryDeferred')
+      due.set(event.data.emailId, { deferred: event, dueAt: Date.parse(event.data.nextAttemptAt), retried: false });
     else due.delete(event.data.emailId);
     context.stats.handled += 1;
   }
@@ -140,7 +149,13 @@ export function createRetryDueList({
     for (const entry of [...due.values()]) {
       if (entry.retried || entry.dueAt > at) continue;
       const { emailId, attempts } = entry.deferred.data;
-      const retry: RetrySend = follow(entry.deferred, 'RetrySend', { emailId, attempts }, {}, retrySendId(emailId, attempts));
+      const retry: RetrySend = follow(
+        entry.deferred,
+        'RetrySend',
+        { emailId, attempts },
+        {},
+        retrySendId(emailId, attempts),
+      );
       try {
         await messageStore.write(sendEmailCommandStreamName(emailId), retry);
         entry.retried = true;

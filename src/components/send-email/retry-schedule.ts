@@ -25,10 +25,19 @@ export type AfterFailedTry =
   | { readonly next: 'give up'; readonly attempts: number; readonly failingSince: string };
 
 /** What follows a try that failed for a reason that may pass: when to try again, or that the window is spent. */
-export function afterFailedTry(state: EmailState, now: number, schedule: RetrySchedule, random: () => number = Math.random): AfterFailedTry {
+export function afterFailedTry(
+  state: EmailState,
+  now: number,
+  schedule: RetrySchedule,
+  random: () => number = Math.random,
+): AfterFailedTry {
   const attempts = state.attempts + 1;
   const failingSince = state.failingSince ?? new Date(now).toISOString();
-  const delay = backoffDelay({ attempts: Infinity, initialDelayMs: schedule.firstDelayMs, maxDelayMs: schedule.maxDelayMs }, attempts, random);
+  const delay = backoffDelay(
+    { attempts: Infinity, initialDelayMs: schedule.firstDelayMs, maxDelayMs: schedule.maxDelayMs },
+    attempts,
+    random,
+  );
   const nextAttempt = now + delay;
   if (nextAttempt > Date.parse(failingSince) + schedule.windowMs) return { next: 'give up', attempts, failingSince };
   return { next: 'retry', attempts, failingSince, nextAttemptAt: new Date(nextAttempt).toISOString() };
@@ -37,6 +46,11 @@ export function afterFailedTry(state: EmailState, now: number, schedule: RetrySc
 /** "3 tries in 2 hours": how long an email was tried, in the words of a Failed reason. */
 export function triedFor(attempts: number, failingSince: string, now: number): string {
   const minutes = Math.max(0, Math.round((now - Date.parse(failingSince)) / 60_000));
-  const span = minutes < 1 ? 'under a minute' : minutes < 120 ? counted(minutes, 'minute') : counted(Math.round(minutes / 60), 'hour');
+  const span =
+    minutes < 1
+      ? 'under a minute'
+      : minutes < 120
+        ? counted(minutes, 'minute')
+        : counted(Math.round(minutes / 60), 'hour');
   return `${counted(attempts, 'try', 'tries')} in ${span}`;
 }

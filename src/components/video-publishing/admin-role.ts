@@ -23,7 +23,10 @@ function roleUpTo(cutoff: number): Projection<Role> {
     if (event?.type === 'AdminRoleRevoked') return { ...state, admin: false };
     return event?.type === 'UserErased' ? { admin: false, erased: true } : state;
   };
-  return { init: () => ({ admin: false, erased: false }), apply: { AdminRoleGranted: apply, AdminRoleRevoked: apply, UserErased: apply } };
+  return {
+    init: () => ({ admin: false, erased: false }),
+    apply: { AdminRoleGranted: apply, AdminRoleRevoked: apply, UserErased: apply },
+  };
 }
 
 /**
@@ -35,7 +38,11 @@ function roleUpTo(cutoff: number): Projection<Role> {
  * before the command count, so a redelivered or replayed command is decided the same way, and a
  * role granted after a command was sent does not make it an admin's.
  */
-export async function wasAdminWhenSent(messageStore: MessageStore, userId: string, globalPosition: number): Promise<boolean> {
+export async function wasAdminWhenSent(
+  messageStore: MessageStore,
+  userId: string,
+  globalPosition: number,
+): Promise<boolean> {
   const { state } = await messageStore.project(identityStreamName(userId), roleUpTo(globalPosition));
   return state.admin && !state.erased;
 }

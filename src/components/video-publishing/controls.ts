@@ -17,7 +17,11 @@ import type {
 // Example commands, for tests here and in the slices that write them; override what the test is about.
 
 /** The metadata every command needs: who asked, and the trace of their request. */
-export const commandMetadata = (userId: string, extra: Metadata = {}): Metadata => ({ userId, traceId: randomUUID(), ...extra });
+export const commandMetadata = (userId: string, extra: Metadata = {}): Metadata => ({
+  userId,
+  traceId: randomUUID(),
+  ...extra,
+});
 
 export function publishVideoControl(data: Partial<PublishVideo['data']> = {}, metadata?: Metadata): PublishVideo {
   const videoId = data.videoId ?? randomUUID();
@@ -48,7 +52,12 @@ export function takeDownVideoControl(videoId: string, reason: string, adminId: s
 }
 
 export function setVideoVisibilityControl(videoId: string, visibility: Visibility, userId: string): SetVideoVisibility {
-  return { id: randomUUID(), type: 'SetVideoVisibility', data: { videoId, visibility }, metadata: commandMetadata(userId) };
+  return {
+    id: randomUUID(),
+    type: 'SetVideoVisibility',
+    data: { videoId, visibility },
+    metadata: commandMetadata(userId),
+  };
 }
 
 /** By its owner, or an admin (who must hold the role in their identity stream). */
@@ -57,11 +66,20 @@ export function deleteVideoControl(videoId: string, userId: string): DeleteVideo
 }
 
 export function chooseVideoPosterControl(videoId: string, candidate: number, userId: string): ChooseVideoPoster {
-  return { id: randomUUID(), type: 'ChooseVideoPoster', data: { videoId, candidate }, metadata: commandMetadata(userId) };
+  return {
+    id: randomUUID(),
+    type: 'ChooseVideoPoster',
+    data: { videoId, candidate },
+    metadata: commandMetadata(userId),
+  };
 }
 
 /** As the portal sends it once it has stored the image at videoKeys.posterUpload(videoId, uploadId). */
-export function uploadVideoPosterControl(videoId: string, userId: string, uploadId: string = randomUUID()): UploadVideoPoster {
+export function uploadVideoPosterControl(
+  videoId: string,
+  userId: string,
+  uploadId: string = randomUUID(),
+): UploadVideoPoster {
   return {
     id: randomUUID(),
     type: 'UploadVideoPoster',

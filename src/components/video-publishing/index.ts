@@ -5,7 +5,11 @@ import { createComponentProcessor, type ComponentProcessor } from '../../subscri
 import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
-import { VIDEO_PUBLISHING_COMMAND_CATEGORY, videoPublishingCommandSchemas, videoPublishingEventSchemas } from '../../contracts/video-publishing.ts';
+import {
+  VIDEO_PUBLISHING_COMMAND_CATEGORY,
+  videoPublishingCommandSchemas,
+  videoPublishingEventSchemas,
+} from '../../contracts/video-publishing.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
 import { createQueueingHandlers } from './handlers/queueing.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
@@ -71,9 +75,21 @@ export interface VideoPublishingComponent {
  * of, and deletes videos for their owners (deletes and takes down for admins).
  */
 export function createVideoPublishingComponent(deps: VideoPublishingComponentDeps): VideoPublishingComponent {
-  const { messageStore, videoStore, consumerGroup = SOLE_MEMBER, transcodeConcurrency = 1, subscription: settings } = deps;
-  if (!Number.isInteger(transcodeConcurrency) || transcodeConcurrency < 1 || transcodeConcurrency > MAX_TRANSCODE_CONCURRENCY) {
-    throw new Error(`transcodeConcurrency must be a whole number from 1 to ${MAX_TRANSCODE_CONCURRENCY}, not ${transcodeConcurrency}`);
+  const {
+    messageStore,
+    videoStore,
+    consumerGroup = SOLE_MEMBER,
+    transcodeConcurrency = 1,
+    subscription: settings,
+  } = deps;
+  if (
+    !Number.isInteger(transcodeConcurrency) ||
+    transcodeConcurrency < 1 ||
+    transcodeConcurrency > MAX_TRANSCODE_CONCURRENCY
+  ) {
+    throw new Error(
+      `transcodeConcurrency must be a whole number from 1 to ${MAX_TRANSCODE_CONCURRENCY}, not ${transcodeConcurrency}`,
+    );
   }
   const logger = deps.logger.child({ component: 'video-publishing' });
   const sandbox = createSandbox({ ...DEFAULT_SANDBOX_TOOLS, ...deps.sandboxTools }, (layer, why) =>
@@ -89,20 +105,39 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
     createDispatcher(
       videoPublishingEventSchemas,
       // The transcoder must know which try is the last, to fail the video then rather than let it be parked.
-      createTranscodingHandlers({ messageStore, logger, videoStore, tools, signal, progressIntervalMs, limits, retryAttempts: retry.attempts }),
+      createTranscodingHandlers({
+        messageStore,
+        logger,
+        videoStore,
+        tools,
+        signal,
+        progressIntervalMs,
+        limits,
+        retryAttempts: retry.attempts,
+      }),
     );
 
   const subscribe = (subscriberId: string, category: string, processor: ComponentProcessor): Subscription =>
     createSubscription({ messageStore, logger, subscriberId, category, consumerGroup, processor, ...settings });
-  const processor = (subscriberId: string, handle: (message: RawMessage) => Promise<void>, heldBack?: () => number | undefined): ComponentProcessor =>
-    createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, heldBack });
+  const processor = (
+    subscriberId: string,
+    handle: (message: RawMessage) => Promise<void>,
+    heldBack?: () => number | undefined,
+  ): ComponentProcessor => createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, heldBack });
 
-  const commands = createDispatcher(videoPublishingCommandSchemas, createCommandHandlers({ messageStore, logger, videoStore, tools, limits }));
+  const commands = createDispatcher(
+    videoPublishingCommandSchemas,
+    createCommandHandlers({ messageStore, logger, videoStore, tools, limits }),
+  );
   const transcoding = transcodingSubscription({
     subscriberId: VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding,
     subscribe,
     processor,
-    queueing: (queue) => createDispatcher(videoPublishingEventSchemas, createQueueingHandlers({ messageStore, logger, videoStore, queue, quota })),
+    queueing: (queue) =>
+      createDispatcher(
+        videoPublishingEventSchemas,
+        createQueueingHandlers({ messageStore, logger, videoStore, queue, quota }),
+      ),
     transcoding: transcodingHandler,
     quota,
     concurrency: transcodeConcurrency,
@@ -113,7 +148,11 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
 
   return {
     subscriptions: [
-      subscribe(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, VIDEO_PUBLISHING_COMMAND_CATEGORY, processor(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, commands)),
+      subscribe(
+        VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands,
+        VIDEO_PUBLISHING_COMMAND_CATEGORY,
+        processor(VIDEO_PUBLISHING_SUBSCRIBER_IDS.commands, commands),
+      ),
       transcoding,
     ],
     handlers: { commands, transcoding: transcodingHandler(new AbortController().signal) },

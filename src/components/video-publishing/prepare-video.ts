@@ -1,10 +1,23 @@
 import { writeFile } from 'node:fs/promises';
 import { POSTER_CANDIDATES } from '../../contracts/video-publishing.ts';
 import { uriOfKey, videoKeys, type VideoStore } from '../../video-store/index.ts';
-import { BUDGET_REFERENCE, frameCap, secondsToConvert, toolLimits, transcodeTimeLimitMs, type TranscodeLimits } from './media/limits.ts';
+import {
+  BUDGET_REFERENCE,
+  frameCap,
+  secondsToConvert,
+  toolLimits,
+  transcodeTimeLimitMs,
+  type TranscodeLimits,
+} from './media/limits.ts';
 import { PROBE_TIMEOUT_MS, probeVideo, type VideoInfo } from './media/probe.ts';
 import { createProgressReader } from './media/progress.ts';
-import { ToolFailedError, ToolOutOfMemoryError, ToolOutputTooLargeError, ToolOverLimitError, ToolTimedOutError } from './media/run-tool.ts';
+import {
+  ToolFailedError,
+  ToolOutOfMemoryError,
+  ToolOutputTooLargeError,
+  ToolOverLimitError,
+  ToolTimedOutError,
+} from './media/run-tool.ts';
 import type { Sandbox } from './media/sandbox.ts';
 import { extractFrames, extractPoster, POSTER_TIMEOUT_MS, transcode } from './media/transcode.ts';
 
@@ -54,7 +67,8 @@ const CANDIDATE_FRACTIONS = Array.from(
 const OUR_FAULT = /Permission denied/i;
 
 const TOO_SLOW = 'The video took too long to convert. Please upload a shorter or smaller video.';
-const TOO_BIG_IN_MEMORY = 'The video needs more memory to convert than we give one video. Please upload it at a lower resolution.';
+const TOO_BIG_IN_MEMORY =
+  'The video needs more memory to convert than we give one video. Please upload it at a lower resolution.';
 
 /** "2 hours", "1 hour 30 minutes", "45 seconds": a length as a creator would say it, in whole minutes past the first. */
 function spokenDuration(seconds: number): string {
@@ -74,7 +88,8 @@ function spokenBytes(bytes: number): string {
 const spokenRate = (frameRate: number) => `${Number(frameRate.toFixed(2))} frames a second`;
 
 /** "4K": the largest picture we take, in the words of a camera's settings. */
-const largestSize = (limits: TranscodeLimits) => (limits.maxPixels === 3840 * 2160 ? '4K' : `${Number((limits.maxPixels / 1e6).toFixed(1))} megapixels`);
+const largestSize = (limits: TranscodeLimits) =>
+  limits.maxPixels === 3840 * 2160 ? '4K' : `${Number((limits.maxPixels / 1e6).toFixed(1))} megapixels`;
 
 /** "at most 4K (3840×2160) at 60 frames a second" */
 function largestAccepted(limits: TranscodeLimits): string {
@@ -83,7 +98,10 @@ function largestAccepted(limits: TranscodeLimits): string {
 }
 
 /** Why a source is more than we convert, by what its headers say, or undefined if it is within the limits. */
-function limitProblem({ durationSeconds, width, height, frameRate }: VideoInfo, limits: TranscodeLimits): string | undefined {
+function limitProblem(
+  { durationSeconds, width, height, frameRate }: VideoInfo,
+  limits: TranscodeLimits,
+): string | undefined {
   if (durationSeconds !== undefined && durationSeconds > limits.maxDurationSeconds) {
     return `The video is longer than ${spokenDuration(limits.maxDurationSeconds)}, the most we accept. Please upload a shorter video.`;
   }
@@ -93,7 +111,10 @@ function limitProblem({ durationSeconds, width, height, frameRate }: VideoInfo, 
   if (frameRate !== undefined && frameRate > limits.maxFrameRate + 0.01) {
     return `This video has more frames a second than we can convert (${Number(frameRate.toFixed(2))}): ${largestAccepted(limits)}. Please export it at ${limits.maxFrameRate} frames a second or fewer.`;
   }
-  if (durationSeconds !== undefined && secondsToConvert(limits, { width, height, frameRate, durationSeconds }) < durationSeconds) {
+  if (
+    durationSeconds !== undefined &&
+    secondsToConvert(limits, { width, height, frameRate, durationSeconds }) < durationSeconds
+  ) {
     const affordable = secondsToConvert(limits, { width, height, frameRate, durationSeconds: undefined });
     const { width: w, height: h, frameRate: f, name } = BUDGET_REFERENCE;
     const budget = spokenDuration(limits.maxDecodedPixels / (w * h * f));
@@ -143,19 +164,28 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
     const seconds = secondsToConvert(limits, probe.info);
     const timeoutMs = transcodeTimeLimitMs(limits, seconds);
     const caps = { seconds, maxPixels: frameCap(limits, probe.info), maxOutputBytes: limits.maxOutputBytes };
-    const run = { signal, onProgressLine, caps, timeoutMs, sandbox: tools.sandbox, limits: toolLimits(limits, timeoutMs, 'video') };
-    ({ uri: transcodedUri, bytes: transcodedBytes } = await videoStore.writeLocalFile(videoKeys.transcoded(videoId), (output) =>
-      videoStore.withLocalFile(sourceUri, async (input) => {
-        try {
-          await transcode(tools.ffmpegPath, input, output, run);
-        } catch (error) {
-          // A limit's error keeps its kind (and is in our words): only the tool's own words may name our files.
-          if (error instanceof ToolFailedError && !(error instanceof ToolOverLimitError)) {
-            throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
+    const run = {
+      signal,
+      onProgressLine,
+      caps,
+      timeoutMs,
+      sandbox: tools.sandbox,
+      limits: toolLimits(limits, timeoutMs, 'video'),
+    };
+    ({ uri: transcodedUri, bytes: transcodedBytes } = await videoStore.writeLocalFile(
+      videoKeys.transcoded(videoId),
+      (output) =>
+        videoStore.withLocalFile(sourceUri, async (input) => {
+          try {
+            await transcode(tools.ffmpegPath, input, output, run);
+          } catch (error) {
+            // A limit's error keeps its kind (and is in our words): only the tool's own words may name our files.
+            if (error instanceof ToolFailedError && !(error instanceof ToolOverLimitError)) {
+              throw new ToolFailedError(error.message, withoutPaths(error.lastError, [input, output]));
+            }
+            throw error;
           }
-          throw error;
-        }
-      }),
+        }),
     ));
   } catch (error) {
     if (error instanceof ToolTimedOutError) return { ok: false, reason: TOO_SLOW };
@@ -173,24 +203,39 @@ export async function prepareVideo(options: PrepareOptions): Promise<Preparation
 
   // ffmpeg's -fs ends the file where it reached the limit, and exits as if all were well.
   if (transcodedBytes >= limits.maxOutputBytes) return { ok: false, reason: tooLarge(limits) };
-  const result = await videoStore.withLocalFile(transcodedUri, (file) => probeVideo(tools.ffprobePath, file, probeOptions));
+  const result = await videoStore.withLocalFile(transcodedUri, (file) =>
+    probeVideo(tools.ffprobePath, file, probeOptions),
+  );
   // ffmpeg converted it without complaint, yet it is no video: the upload is, say, a single
   // picture in a container that does not count frames (MKV, WebM, TS), which only our MP4
   // reveals. Retrying would give the same; the creator is told, and the caller removes the file.
   if (!result.video) return { ok: false, reason: result.reason };
   const { posterUri, posterCandidateUris } = await storeFrames(options, transcodedUri, result.info);
   const { width, height, durationSeconds = probe.info.durationSeconds ?? 0 } = result.info;
-  return { ok: true, transcodedUri, posterUri, posterCandidateUris, durationSeconds: Math.round(durationSeconds * 1000) / 1000, width, height };
+  return {
+    ok: true,
+    transcodedUri,
+    posterUri,
+    posterCandidateUris,
+    durationSeconds: Math.round(durationSeconds * 1000) / 1000,
+    width,
+    height,
+  };
 }
 
-const tooLarge = (limits: TranscodeLimits) => `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.`;
+const tooLarge = (limits: TranscodeLimits) =>
+  `The converted video would be larger than ${spokenBytes(limits.maxOutputBytes)}. Please upload a shorter video.`;
 
 /**
  * Writes `write`'s files under `keys`, each whole or not at all (nested writeLocalFile calls).
  * Each temporary file exists, empty, before `write` runs: a frame ffmpeg could not take is then
  * stored empty, for the caller to drop, rather than failing the others.
  */
-async function writeAll(videoStore: VideoStore, keys: readonly string[], write: (files: string[]) => Promise<void>): Promise<number[]> {
+async function writeAll(
+  videoStore: VideoStore,
+  keys: readonly string[],
+  write: (files: string[]) => Promise<void>,
+): Promise<number[]> {
   const [key, ...rest] = keys;
   if (key === undefined) {
     await write([]);

@@ -1,6 +1,10 @@
 import { parseMessage } from '../../contracts/parse.ts';
 import { type Projection, type RawMessage, type Recorded } from '../../message-store/index.ts';
-import { videoPublishingEventSchemas, type Visibility, type VideoPublishingEvent } from '../../contracts/video-publishing.ts';
+import {
+  videoPublishingEventSchemas,
+  type Visibility,
+  type VideoPublishingEvent,
+} from '../../contracts/video-publishing.ts';
 
 /**
  * unknown: no PublishVideo accepted. accepted: waiting for a transcoder. transcoding: one has
@@ -77,34 +81,51 @@ export const videoProjection: Projection<Video> = {
   init: () => initial,
   apply: {
     VideoPublishingAccepted: checked((state, event) =>
-      event.type === 'VideoPublishingAccepted' ? { ...state, status: 'accepted', ownerId: event.data.ownerId, visibility: event.data.visibility } : state,
+      event.type === 'VideoPublishingAccepted'
+        ? { ...state, status: 'accepted', ownerId: event.data.ownerId, visibility: event.data.visibility }
+        : state,
     ),
     // A forged or mistaken PublishVideo must not take the video from the one who uploaded it.
     VideoPublishingRejected: checked(same),
-    VideoTranscodingStarted: checked((state) => (state.status === 'accepted' ? { ...state, status: 'transcoding' } : state)),
+    VideoTranscodingStarted: checked((state) =>
+      state.status === 'accepted' ? { ...state, status: 'transcoding' } : state,
+    ),
     VideoTranscodingProgressed: checked(same),
     VideoPublished: checked(
       unlessFinal((state, event) =>
         event.type === 'VideoPublished'
-          ? { ...state, status: 'published', posterUri: event.data.posterUri, posterCandidateUris: event.data.posterCandidateUris }
+          ? {
+              ...state,
+              status: 'published',
+              posterUri: event.data.posterUri,
+              posterCandidateUris: event.data.posterCandidateUris,
+            }
           : state,
       ),
     ),
     VideoPublishingFailed: checked(unlessFinal((state) => ({ ...state, status: 'failed' }))),
     VideoNamed: checked((state, event) => (event.type === 'VideoNamed' ? { ...state, name: event.data.name } : state)),
     VideoNameRejected: checked(same),
-    VideoDescribed: checked((state, event) => (event.type === 'VideoDescribed' ? { ...state, description: event.data.description } : state)),
+    VideoDescribed: checked((state, event) =>
+      event.type === 'VideoDescribed' ? { ...state, description: event.data.description } : state,
+    ),
     VideoDescriptionRejected: checked(same),
     // What "unpublish" became: a converted draft, which its owner can make public again.
     VideoUnpublished: checked(unlessFinal((state) => ({ ...state, visibility: 'draft' }))),
     VideoUnpublishRejected: checked(same),
     VideoVisibilityChanged: checked(
-      unlessFinal((state, event) => (event.type === 'VideoVisibilityChanged' ? { ...state, visibility: event.data.visibility } : state)),
+      unlessFinal((state, event) =>
+        event.type === 'VideoVisibilityChanged' ? { ...state, visibility: event.data.visibility } : state,
+      ),
     ),
     VideoVisibilityRejected: checked(same),
     VideoDeleted: checked((state) => ({ ...state, status: 'deleted' })),
     VideoDeleteRejected: checked(same),
-    VideoPosterChanged: checked(unlessFinal((state, event) => (event.type === 'VideoPosterChanged' ? { ...state, posterUri: event.data.posterUri } : state))),
+    VideoPosterChanged: checked(
+      unlessFinal((state, event) =>
+        event.type === 'VideoPosterChanged' ? { ...state, posterUri: event.data.posterUri } : state,
+      ),
+    ),
     VideoPosterRejected: checked(same),
     VideoTakenDown: checked((state) => (state.status === 'deleted' ? state : { ...state, status: 'takenDown' })),
     VideoTakeDownRejected: checked(same),

@@ -29,7 +29,12 @@ export const asOfSection: AdminSectionFactory = ({ messageStore, messageStorePoo
       query = parseAsOfQuery(req.query);
     } catch (error) {
       if (!(error instanceof AsOfQueryError)) throw error;
-      res.status(400).render('admin-as-of', { title: 'As of', form: formOf(req.query), error: error.message, errorField: error.field });
+      res.status(400).render('admin-as-of', {
+        title: 'As of',
+        form: formOf(req.query),
+        error: error.message,
+        errorField: error.field,
+      });
       return;
     }
     const view: Record<string, unknown> = { title: 'As of', form: query.form };
@@ -37,7 +42,11 @@ export const asOfSection: AdminSectionFactory = ({ messageStore, messageStorePoo
       const { kind, id, at, compare } = query.entity;
       const asOf = await entityAsOf(messageStore, kind, id, compare ? [at, compare] : [at], rules, openData);
       if (!asOf) {
-        res.status(404).render('admin-as-of', { ...view, error: `No ${kind.label.toLowerCase()} with id ${id} has any message in the log.`, errorField: 'id' });
+        res.status(404).render('admin-as-of', {
+          ...view,
+          error: `No ${kind.label.toLowerCase()} with id ${id} has any message in the log.`,
+          errorField: 'id',
+        });
         return;
       }
       const [first, second] = asOf.snapshots;

@@ -3,7 +3,12 @@ import { ENTITY_KINDS, parsePoint, type EntityKind, type Point } from '../../../
 
 /** What the page was asked, as the form sends it (GET: an as-of view is a link one can share). */
 interface AsOfQuery {
-  readonly entity?: { readonly kind: EntityKind; readonly id: string; readonly at: Point; readonly compare: Point | undefined };
+  readonly entity?: {
+    readonly kind: EntityKind;
+    readonly id: string;
+    readonly at: Point;
+    readonly compare: Point | undefined;
+  };
   readonly date?: Point;
   /** The form's fields as typed, to put back in the form. */
   readonly form: Readonly<Record<'kind' | 'id' | 'at' | 'compare' | 'date', string>>;
@@ -23,7 +28,8 @@ export class AsOfQueryError extends Error {
 }
 
 const idSchema = z.uuid();
-const POINT_HINT = 'a global position (digits), a date (2026-11-24, the whole day) or a date and time in UTC (2026-11-24T10:30)';
+const POINT_HINT =
+  'a global position (digits), a date (2026-11-24, the whole day) or a date and time in UTC (2026-11-24T10:30)';
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value.trim().slice(0, 100) : '';
@@ -37,7 +43,13 @@ function point(label: string, field: FormField, value: string): Point {
 
 /** The fields as typed, to show the form again. */
 export function formOf(query: Readonly<Record<string, unknown>>): AsOfQuery['form'] {
-  return { kind: text(query.kind), id: text(query.id), at: text(query.at), compare: text(query.compare), date: text(query.date) };
+  return {
+    kind: text(query.kind),
+    id: text(query.id),
+    at: text(query.at),
+    compare: text(query.compare),
+    date: text(query.date),
+  };
 }
 
 /** Reads the query string; throws AsOfQueryError saying what to fix. An empty query asks nothing. */

@@ -44,7 +44,11 @@ export function entityView(
     href: asOf.kind.kind === 'user' ? `/admin/users/${asOf.id}` : `/videos/${asOf.id}`,
     snapshots: asOf.snapshots.map(snapshotView),
     changes,
-    between: between && { listed: between.listed.map(messageView), count: between.count, cut: between.count > MAX_LISTED },
+    between: between && {
+      listed: between.listed.map(messageView),
+      count: between.count,
+      cut: between.count > MAX_LISTED,
+    },
   };
 }
 

@@ -23,9 +23,15 @@ export type AuditChainState =
  * (audit_chain_heads) and the newest AuditChainVerified in the message store: two indexed
  * reads, whatever the store's size.
  */
-export async function loadAuditChainState(db: Knex, messageStorePool: pg.Pool, logger: Logger): Promise<AuditChainState> {
+export async function loadAuditChainState(
+  db: Knex,
+  messageStorePool: pg.Pool,
+  logger: Logger,
+): Promise<AuditChainState> {
   try {
-    const found = await db.raw<{ rows: { heads: boolean }[] }>(`SELECT to_regclass('audit_chain_heads') IS NOT NULL AS heads`);
+    const found = await db.raw<{ rows: { heads: boolean }[] }>(
+      `SELECT to_regclass('audit_chain_heads') IS NOT NULL AS heads`,
+    );
     if (!found.rows[0]?.heads) return { kind: 'not installed' };
     const [head, verification] = await Promise.all([
       db('audit_chain_heads')
@@ -59,12 +65,16 @@ interface AuditLine {
 
 const VERDICT: Record<'intact' | 'unproven' | 'failed', { readonly text: string; readonly tone: AuditTone }> = {
   intact: { text: 'INTACT', tone: 'ok' },
-  unproven: { text: 'CONSISTENT, NOT PROVEN (heads signed with the public development key prove nothing)', tone: 'warn' },
+  unproven: {
+    text: 'CONSISTENT, NOT PROVEN (heads signed with the public development key prove nothing)',
+    tone: 'warn',
+  },
   failed: { text: 'FAILED', tone: 'warn' },
 };
 
 function verificationLine(verification: LastVerification | undefined): AuditLine {
-  if (!verification) return { key: 'verification', text: 'last verified: never (run npm run audit:verify)', tone: 'muted' };
+  if (!verification)
+    return { key: 'verification', text: 'last verified: never (run npm run audit:verify)', tone: 'muted' };
   const href = messageHref(verification.globalPosition);
   if (!verification.readable) {
     return {
@@ -76,8 +86,14 @@ function verificationLine(verification: LastVerification | undefined): AuditLine
   }
   const verdict = VERDICT[verification.verdict];
   const problemCount = Object.values(verification.problems).reduce((sum, count) => sum + count, 0);
-  const head = verification.lastValidHead === null ? 'no valid signed head' : `last valid signed head at ${countLabel(verification.lastValidHead)}`;
-  const problems = problemCount > 0 ? `; ${counted(problemCount, 'problem')}${verification.firstProblem ? `, first: ${verification.firstProblem}` : ''}` : '';
+  const head =
+    verification.lastValidHead === null
+      ? 'no valid signed head'
+      : `last valid signed head at ${countLabel(verification.lastValidHead)}`;
+  const problems =
+    problemCount > 0
+      ? `; ${counted(problemCount, 'problem')}${verification.firstProblem ? `, first: ${verification.firstProblem}` : ''}`
+      : '';
   return {
     key: 'verification',
     text: `last verified: ${verdict.text} up to global position ${countLabel(verification.upTo)} (${counted(verification.messages, 'message')}, ${head}${problems}), ${timeLabel(verification.at)}, by ${verification.by}`,
@@ -97,7 +113,9 @@ function signedHeadLine(head: { readonly globalPosition: number; readonly signed
 
 /** What the dashboard says of the audit chain: the last verification first, then the newest signed head. */
 export function auditChainView(state: AuditChainState): { readonly lines: readonly AuditLine[] } {
-  if (state.kind === 'not installed') return { lines: [{ key: 'state', text: 'audit chain: not installed on this database', tone: 'muted' }] };
-  if (state.kind === 'unreadable') return { lines: [{ key: 'state', text: 'audit chain: its state could not be read (see the log)', tone: 'warn' }] };
+  if (state.kind === 'not installed')
+    return { lines: [{ key: 'state', text: 'audit chain: not installed on this database', tone: 'muted' }] };
+  if (state.kind === 'unreadable')
+    return { lines: [{ key: 'state', text: 'audit chain: its state could not be read (see the log)', tone: 'warn' }] };
   return { lines: [verificationLine(state.lastVerification), signedHeadLine(state.lastSignedHead)] };
 }

@@ -28,7 +28,8 @@ const TICKS = 4;
 export function minuteChart(minutes: readonly MinuteCount[]) {
   const peak = Math.max(0, ...minutes.map((minute) => minute.messages));
   const bars: MinuteBar[] = minutes.map((minute, n) => {
-    const height = peak === 0 ? 0 : Math.max(minute.messages > 0 ? 1 : 0, Math.round((minute.messages / peak) * HEIGHT));
+    const height =
+      peak === 0 ? 0 : Math.max(minute.messages > 0 ? 1 : 0, Math.round((minute.messages / peak) * HEIGHT));
     return {
       x: n * SLOT,
       y: HEIGHT - height,
@@ -39,7 +40,8 @@ export function minuteChart(minutes: readonly MinuteCount[]) {
   });
   const total = minutes.reduce((sum, minute) => sum + minute.messages, 0);
   const last = minutes.length - 1;
-  const ticks = last < 1 ? [] : Array.from({ length: TICKS + 1 }, (_, n) => clock(minutes[Math.round((n * last) / TICKS)]!.minute));
+  const ticks =
+    last < 1 ? [] : Array.from({ length: TICKS + 1 }, (_, n) => clock(minutes[Math.round((n * last) / TICKS)]!.minute));
   const busiest = minutes.find((minute) => minute.messages === peak && peak > 0);
   const from = minutes[0] ? clock(minutes[0].minute) : '';
   const to = minutes[last] ? clock(minutes[last].minute) : '';

@@ -69,7 +69,9 @@ export async function loadMessagesPerMinute(db: Knex): Promise<MinuteCount[]> {
   const now = await db.raw<{ rows: { minute: Date }[] }>(`SELECT date_trunc('minute', now()) AS minute`);
   const last = now.rows[0]!.minute.getTime();
   const first = new Date(last - (MINUTES_SHOWN - 1) * 60_000);
-  const rows = await db('admin_message_minutes').where('minute', '>=', first).select<{ minute: Date; message_count: string }[]>('minute', 'message_count');
+  const rows = await db('admin_message_minutes')
+    .where('minute', '>=', first)
+    .select<{ minute: Date; message_count: string }[]>('minute', 'message_count');
   const counted = new Map(rows.map((row) => [row.minute.getTime(), Number(row.message_count)]));
   return Array.from({ length: MINUTES_SHOWN }, (_, n) => {
     const minute = first.getTime() + n * 60_000;

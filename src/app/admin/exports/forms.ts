@@ -27,6 +27,11 @@ export function formsOf(sent: Partial<Record<keyof ExportForms, Readonly<Record<
     user: { userId: typed(user, 'userId'), format: typed(user, 'format') },
     video: { videoId: typed(video, 'videoId'), format: typed(video, 'format') },
     trace: { traceId: typed(trace, 'traceId') },
-    category: { category: typed(category, 'category'), from: typed(category, 'from'), to: typed(category, 'to'), format: typed(category, 'format') },
+    category: {
+      category: typed(category, 'category'),
+      from: typed(category, 'from'),
+      to: typed(category, 'to'),
+      format: typed(category, 'format'),
+    },
   };
 }

@@ -46,7 +46,12 @@ const categoryFormats = z.enum(['jsonl', 'csv']);
  * (JSON lines, CSV). Each is streamed as it is read, with the store fixed at its head when the
  * export began, and recorded as ExportMade with its count once every message is written.
  */
-export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, messageStore, db, logger }: AdminDeps) => {
+export const exportsSection: AdminSectionFactory = ({
+  messageStorePool: pool,
+  messageStore,
+  db,
+  logger,
+}: AdminDeps) => {
   const router = Router();
   // As on a message's page: a sealed address is opened and then masked, never exported as ciphertext.
   const personalData = createPersonalData(db);
@@ -57,7 +62,13 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
   });
 
   /** Streams the export; `whenEmpty` answers instead when there is nothing to export. */
-  async function run(req: Request, res: Response, subject: ExportSubject, format: ExportFormat, whenEmpty?: () => void): Promise<void> {
+  async function run(
+    req: Request,
+    res: Response,
+    subject: ExportSubject,
+    format: ExportFormat,
+    whenEmpty?: () => void,
+  ): Promise<void> {
     await streamExport({
       pool,
       logger,
@@ -66,7 +77,13 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
       subject,
       format,
       show,
-      completed: (messages) => recordAdminAction(messageStore, actorOf(req), 'ExportMade', { kind: subject.kind, subject: subject.subject, format, messages }),
+      completed: (messages) =>
+        recordAdminAction(messageStore, actorOf(req), 'ExportMade', {
+          kind: subject.kind,
+          subject: subject.subject,
+          format,
+          messages,
+        }),
       whenEmpty,
     });
   }
@@ -93,7 +110,9 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
       const forms = formsOf({ [history.form]: fields });
       if (!form.success) return renderPage(req, res, 400, forms, { form: history.form, text: history.refused });
       const subject = history.subject(form.data.id, await storeHead(pool));
-      await run(req, res, subject, form.data.format, () => renderPage(req, res, 404, forms, { form: history.form, text: history.none }));
+      await run(req, res, subject, form.data.format, () =>
+        renderPage(req, res, 404, forms, { form: history.form, text: history.none }),
+      );
     });
   }
 
@@ -101,9 +120,15 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
     const traceId = parseTraceId(formBody(req).traceId);
     const forms = formsOf({ trace: formBody(req) });
     if (traceId === undefined)
-      return renderPage(req, res, 400, forms, { form: 'trace', text: 'Give a trace id (from a message’s page), without control characters.' });
+      return renderPage(req, res, 400, forms, {
+        form: 'trace',
+        text: 'Give a trace id (from a message’s page), without control characters.',
+      });
     await run(req, res, traceExport(traceId, await storeHead(pool)), 'json', () =>
-      renderPage(req, res, 404, forms, { form: 'trace', text: 'No message carries that trace id: copy it from a message’s page.' }),
+      renderPage(req, res, 404, forms, {
+        form: 'trace',
+        text: 'No message carries that trace id: copy it from a message’s page.',
+      }),
     );
   });
 
@@ -121,8 +146,16 @@ export const exportsSection: AdminSectionFactory = ({ messageStorePool: pool, me
     }
     const { category, from, to } = parsed.query.filters;
     if (!(await categoryHasMessages(pool, category)))
-      return renderPage(req, res, 404, forms, { form: 'category', text: 'No message is in that category: see Streams for the categories there are.' });
-    const subject = await categoryExport(pool, category, { ...(from && { from }), ...(to && { to }) }, await storeHead(pool));
+      return renderPage(req, res, 404, forms, {
+        form: 'category',
+        text: 'No message is in that category: see Streams for the categories there are.',
+      });
+    const subject = await categoryExport(
+      pool,
+      category,
+      { ...(from && { from }), ...(to && { to }) },
+      await storeHead(pool),
+    );
     await run(req, res, subject, format.data);
   });
 

@@ -6,7 +6,13 @@ import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { browseMessages } from '../../../message-queries/browse.ts';
 import { loadMessage, loadSummary, relatedMessages } from '../../../message-queries/related.ts';
-import { BOOKKEEPING_FIELD, BOOKKEEPING_SHOWN, browseHref, FILTER_FIELDS, parseBrowseQuery } from '../shared/browse-filters.ts';
+import {
+  BOOKKEEPING_FIELD,
+  BOOKKEEPING_SHOWN,
+  browseHref,
+  FILTER_FIELDS,
+  parseBrowseQuery,
+} from '../shared/browse-filters.ts';
 import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
 import { parseGlobalPosition } from '../../../message-queries/stored.ts';
 import { openSealedFields } from '../../../personal-data/unseal.ts';
@@ -16,7 +22,9 @@ const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templ
 
 /** What the filter form shows back: the query as typed, and whether bookkeeping was asked for. */
 function formValues(query: Record<string, unknown>): Record<string, string | boolean> {
-  const typed = Object.fromEntries(FILTER_FIELDS.map((field) => [field, typeof query[field] === 'string' ? query[field] : '']));
+  const typed = Object.fromEntries(
+    FILTER_FIELDS.map((field) => [field, typeof query[field] === 'string' ? query[field] : '']),
+  );
   return { ...typed, showBookkeeping: query[BOOKKEEPING_FIELD] === BOOKKEEPING_SHOWN };
 }
 
@@ -34,7 +42,13 @@ export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool, d
     const parsed = parseBrowseQuery(query);
     const form = formValues(query);
     if (!parsed.ok) {
-      res.status(400).render('admin-messages', { title: 'Messages', form, errors: parsed.errors, messages: [], window: SCAN_WINDOW });
+      res.status(400).render('admin-messages', {
+        title: 'Messages',
+        form,
+        errors: parsed.errors,
+        messages: [],
+        window: SCAN_WINDOW,
+      });
       return;
     }
     const page = await browseMessages(pool, parsed.query);
@@ -43,8 +57,14 @@ export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool, d
       form,
       errors: {},
       messages: page.messages.map(summaryView),
-      olderHref: page.older === undefined ? undefined : browseHref(parsed.query.filters, page.older, parsed.query.showBookkeeping),
-      newestHref: parsed.query.before === undefined ? undefined : browseHref(parsed.query.filters, undefined, parsed.query.showBookkeeping),
+      olderHref:
+        page.older === undefined
+          ? undefined
+          : browseHref(parsed.query.filters, page.older, parsed.query.showBookkeeping),
+      newestHref:
+        parsed.query.before === undefined
+          ? undefined
+          : browseHref(parsed.query.filters, undefined, parsed.query.showBookkeeping),
       searched: page.searched,
       window: SCAN_WINDOW,
     });
@@ -56,7 +76,10 @@ export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool, d
     if (!message) throw new NotFoundError('No message at that global position.');
     const data = await openSealedFields(personalData, message.data);
     const causedBy = message.causedBy;
-    const [cause, related] = await Promise.all([causedBy === undefined ? undefined : loadSummary(pool, causedBy), relatedMessages(pool, message)]);
+    const [cause, related] = await Promise.all([
+      causedBy === undefined ? undefined : loadSummary(pool, causedBy),
+      relatedMessages(pool, message),
+    ]);
     res.render('admin-message', {
       title: `${message.type} #${message.globalPosition}`,
       message: messageView({ ...message, data }),

@@ -6,7 +6,12 @@ import type { MessageStore } from '../../../message-store/index.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, HttpError, NotFoundError } from '../../../web/errors.ts';
 import type { AdminDeps, AdminSection } from '../section.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import {
+  ActionAlreadyRecordedError,
+  actorOf,
+  adminActionId,
+  recordAdminAction,
+} from '../shared/record-admin-action.ts';
 import { formBody } from '../shared/form-body.ts';
 import { parkedMessageExists, recentParkedActions, replaysRecorded } from '../../../message-queries/parked.ts';
 import { parseGlobalPosition } from '../../../message-queries/stored.ts';
@@ -51,7 +56,8 @@ function positionOf(req: Request): number {
 async function actedOn(pool: AdminDeps['messageStorePool'], globalPosition: number): Promise<ParkedEntry> {
   const entry = await pendingEntry(pool, globalPosition);
   if (entry) return entry;
-  if (!(await parkedMessageExists(pool, globalPosition))) throw new NotFoundError('No parked message at that position.');
+  if (!(await parkedMessageExists(pool, globalPosition)))
+    throw new NotFoundError('No parked message at that position.');
   throw new ConflictError('That message has already been replayed or discarded.');
 }
 
@@ -59,9 +65,11 @@ async function replay(messageStore: MessageStore, replayParked: ReplayParked, en
   const { parked } = entry;
   // The engine takes the Parked message as it reads it from the store.
   const [raw] = await messageStore.readStream(parked.streamName, { fromPosition: parked.position, batchSize: 1 });
-  if (!raw || raw.globalPosition !== parked.globalPosition) throw new NotFoundError('No parked message at that position.');
+  if (!raw || raw.globalPosition !== parked.globalPosition)
+    throw new NotFoundError('No parked message at that position.');
   const outcome = await replayParked(entry.subscriberId, raw);
-  if (outcome === undefined) throw new ConflictError(`No subscriber ${entry.subscriberId} in this process to replay it through.`);
+  if (outcome === undefined)
+    throw new ConflictError(`No subscriber ${entry.subscriberId} in this process to replay it through.`);
   return outcome;
 }
 
@@ -71,7 +79,12 @@ async function replay(messageStore: MessageStore, replayParked: ReplayParked, en
  * settles it with a reason, for good, so it asks first on a page of its own (the admin types
  * DISCARD). Both are written as admin actions about the Parked message.
  */
-export const parkedSection = ({ db, messageStorePool: pool, messageStore, replayParked }: AdminDeps & ParkedDeps): AdminSection => {
+export const parkedSection = ({
+  db,
+  messageStorePool: pool,
+  messageStore,
+  replayParked,
+}: AdminDeps & ParkedDeps): AdminSection => {
   const router = Router();
   const claims = parkedClaims(pool);
 
@@ -100,8 +113,12 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
     // Checked, replayed and recorded under the claim: a second replay of it waits or is a 409, never a second run.
     const flash = await claims.claim(globalPosition, 'replay', async () => {
       const entry = await actedOn(pool, globalPosition);
-      if (!replayParked) throw new HttpError(503, 'Replay is not wired into this process: it needs the subscribers’ processors.');
-      if (!entry.details) throw new BadRequestError('This Parked message does not say what it parked, so it cannot be replayed; discard it.');
+      if (!replayParked)
+        throw new HttpError(503, 'Replay is not wired into this process: it needs the subscribers’ processors.');
+      if (!entry.details)
+        throw new BadRequestError(
+          'This Parked message does not say what it parked, so it cannot be replayed; discard it.',
+        );
       const id = await replayAttempt(entry);
       let outcome: string;
       try {
@@ -130,7 +147,10 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
     req: Request,
     res: Response,
     entry: ParkedEntry,
-    form: { reason: string; problems: DiscardProblems } = { reason: '', problems: { reason: undefined, confirm: undefined } },
+    form: { reason: string; problems: DiscardProblems } = {
+      reason: '',
+      problems: { reason: undefined, confirm: undefined },
+    },
   ): void {
     issueCsrfToken(req, res);
     res.render('admin-parked-discard', {
@@ -151,7 +171,9 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
     const outcome = await claims.claim(
       globalPosition,
       'discard',
-      async (): Promise<{ flash: string } | { refused: { entry: ParkedEntry; form: ReturnType<typeof discardForm> } }> => {
+      async (): Promise<
+        { flash: string } | { refused: { entry: ParkedEntry; form: ReturnType<typeof discardForm> } }
+      > => {
         const entry = await actedOn(pool, globalPosition);
         const form = discardForm(req);
         // Asked again, with nothing done: a discard cannot be undone.
@@ -171,7 +193,9 @@ export const parkedSection = ({ db, messageStorePool: pool, messageStore, replay
           );
         } catch (error) {
           if (error instanceof ActionAlreadyRecordedError)
-            throw new ConflictError('That message has just been discarded by another request; its reason is the one on record.');
+            throw new ConflictError(
+              'That message has just been discarded by another request; its reason is the one on record.',
+            );
           throw error;
         }
         return { flash: `Discarded ${entry.details?.message.type ?? 'a parked message'} for ${entry.subscriberId}.` };

@@ -34,7 +34,15 @@ export function replayThroughProcessors(
       signal: new AbortController().signal,
       retry,
       logger: logger.child({ subscriberId, replay: parked.globalPosition }),
-      stats: { handled: 0, retries: 0, parked: 0, skipped: 0, checkpoint: 0, failure: undefined, lastSkipped: undefined },
+      stats: {
+        handled: 0,
+        retries: 0,
+        parked: 0,
+        skipped: 0,
+        checkpoint: 0,
+        failure: undefined,
+        lastSkipped: undefined,
+      },
     };
     return processor.replay(parked, context);
   };

@@ -7,7 +7,9 @@ import type { ParkedEntry } from '../shared/parked-pending.ts';
 interface ParkedView {
   readonly parked: SummaryView;
   readonly subscriberId: string;
-  readonly original: { readonly type: string; readonly streamName: string; readonly position: number; readonly href: string } | undefined;
+  readonly original:
+    | { readonly type: string; readonly streamName: string; readonly position: number; readonly href: string }
+    | undefined;
   /** An error message can quote the data it choked on: shown redacted like everything else. */
   readonly error: string | undefined;
   readonly attempts: number | undefined;
@@ -42,15 +44,23 @@ interface ParkedActionView {
 }
 
 /** A ParkedMessageReplayed or ParkedMessageDiscarded, as a line in the page's history; `emails` by admin id. */
-export function parkedActionView(action: StoredMessage, emails: ReadonlyMap<string, string> = new Map()): ParkedActionView {
+export function parkedActionView(
+  action: StoredMessage,
+  emails: ReadonlyMap<string, string> = new Map(),
+): ParkedActionView {
   const data = (action.data ?? {}) as Record<string, unknown>;
   const text = (value: unknown): string => (typeof value === 'string' ? redactText(value) : '');
   const adminId = text(data.adminId);
   const email = emails.get(adminId);
   return {
     time: displayTime(action.time),
-    admin: { label: email ?? adminId, id: adminId, href: email === undefined ? undefined : `/admin/users/${encodeURIComponent(adminId)}` },
-    what: action.type === 'ParkedMessageReplayed' ? `replayed: ${text(data.outcome)}` : `discarded: ${text(data.reason)}`,
+    admin: {
+      label: email ?? adminId,
+      id: adminId,
+      href: email === undefined ? undefined : `/admin/users/${encodeURIComponent(adminId)}`,
+    },
+    what:
+      action.type === 'ParkedMessageReplayed' ? `replayed: ${text(data.outcome)}` : `discarded: ${text(data.reason)}`,
     subscriberId: text(data.subscriberId),
     parkedHref: action.causedBy === undefined ? undefined : messageHref(action.causedBy),
     href: messageHref(action.globalPosition),
@@ -59,4 +69,6 @@ export function parkedActionView(action: StoredMessage, emails: ReadonlyMap<stri
 
 /** The admins named in these actions, for adminEmails. */
 export const actingAdminIds = (actions: readonly StoredMessage[]): string[] =>
-  actions.map((action) => (action.data as Record<string, unknown> | null)?.adminId).filter((id): id is string => typeof id === 'string');
+  actions
+    .map((action) => (action.data as Record<string, unknown> | null)?.adminId)
+    .filter((id): id is string => typeof id === 'string');

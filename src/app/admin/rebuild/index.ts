@@ -39,20 +39,33 @@ export const rebuildSection = (deps: AdminDeps): AdminSection & { readonly jobs:
   router.get('/', async (_req, res) => {
     const list = await views();
     const refresh = jobs.busy() || list.some((view) => view.run?.running);
-    res.render('admin-rebuild', { title: 'Rebuild', projections: list, refresh: refresh ? REFRESH_SECONDS : undefined });
+    res.render('admin-rebuild', {
+      title: 'Rebuild',
+      projections: list,
+      refresh: refresh ? REFRESH_SECONDS : undefined,
+    });
   });
 
   router.get('/:name', async (req, res) => {
     const [view] = await views([req.params.name]);
     if (!view) throw new NotFoundError('There is no rebuildable projection by that name.');
-    res.render('admin-rebuild-progress', { title: `Rebuild ${view.name}`, projection: view, refresh: view.run?.running ? REFRESH_SECONDS : undefined });
+    res.render('admin-rebuild-progress', {
+      title: `Rebuild ${view.name}`,
+      projection: view,
+      refresh: view.run?.running ? REFRESH_SECONDS : undefined,
+    });
   });
 
   router.post('/:name', async (req, res) => {
     const picked = pickProjections(projections, req.params.name);
     if (!picked) throw new NotFoundError('There is no rebuildable projection by that name.');
     const adminId = req.context.userId!;
-    const started = await jobs.start(picked, { adminId, userId: adminId, label: `admin:${adminId}`, traceId: req.context.traceId });
+    const started = await jobs.start(picked, {
+      adminId,
+      userId: adminId,
+      label: `admin:${adminId}`,
+      traceId: req.context.traceId,
+    });
     if (!started && req.session) req.session.flash = 'A rebuild of it is already running; here is its progress.';
     res.redirect(303, req.params.name === 'all' ? '/admin/rebuild' : `/admin/rebuild/${req.params.name}`);
   });

@@ -1,4 +1,9 @@
-import { RebuildRunningError, startRebuild, type RebuildableProjection, type Requester } from '../../../rebuild/index.ts';
+import {
+  RebuildRunningError,
+  startRebuild,
+  type RebuildableProjection,
+  type Requester,
+} from '../../../rebuild/index.ts';
 import type { AdminDeps } from '../section.ts';
 
 export interface RebuildJobs {
@@ -21,7 +26,10 @@ export interface RebuildJobs {
 export function createRebuildJobs({ db, messageStore, messageStorePool, logger }: AdminDeps): RebuildJobs {
   const running = new Set<Promise<void>>();
 
-  async function rebuild(projection: RebuildableProjection, requester: Requester): Promise<Promise<unknown> | undefined> {
+  async function rebuild(
+    projection: RebuildableProjection,
+    requester: Requester,
+  ): Promise<Promise<unknown> | undefined> {
     try {
       const started = await startRebuild({ db, messageStore, messageStorePool, logger, projection, requester });
       return started.finished.catch(() => undefined); // kept on the progress row and logged by startRebuild

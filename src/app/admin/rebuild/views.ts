@@ -45,7 +45,12 @@ function runView(progress: RebuildProgress, now: Date = new Date()): RunView {
     phase: progress.phase,
     done: progress.done,
     total: progress.total,
-    percent: progress.total > 0 ? Math.min(100, Math.floor((progress.done / progress.total) * 100)) : progress.state === 'done' ? 100 : 0,
+    percent:
+      progress.total > 0
+        ? Math.min(100, Math.floor((progress.done / progress.total) * 100))
+        : progress.state === 'done'
+          ? 100
+          : 0,
     skipped: progress.skipped,
     eta: end && !stale ? `about ${duration(end.getTime() - now.getTime())} left` : undefined,
     startedAt: progress.startedAt.toISOString().replace('T', ' ').slice(0, 19) + ' UTC',
@@ -56,13 +61,20 @@ function runView(progress: RebuildProgress, now: Date = new Date()): RunView {
   };
 }
 
-export function projectionView(projection: RebuildableProjection, progress: RebuildProgress | undefined, now?: Date): ProjectionView {
+export function projectionView(
+  projection: RebuildableProjection,
+  progress: RebuildProgress | undefined,
+  now?: Date,
+): ProjectionView {
   return {
     name: projection.name,
     href: `/admin/rebuild/${projection.name}`,
     tables: projection.tables,
     // ALL_CATEGORIES is an internal token: say what it means.
-    parts: projection.parts.map(({ subscriberId, category }) => ({ subscriberId, category: category === ALL_CATEGORIES ? 'every category' : category })),
+    parts: projection.parts.map(({ subscriberId, category }) => ({
+      subscriberId,
+      category: category === ALL_CATEGORIES ? 'every category' : category,
+    })),
     run: progress ? runView(progress, now) : undefined,
   };
 }

@@ -8,7 +8,10 @@ import { parseGlobalPosition } from '../../../message-queries/stored.ts';
 // Message DB's own rules: a category has no dash, a stream name has one.
 const category = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9+]*)*$/, 'a category is letters and digits, with :command and the like, and no dash');
+  .regex(
+    /^[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9+]*)*$/,
+    'a category is letters and digits, with :command and the like, and no dash',
+  );
 // The id after the dash is anything printable: a control character (NUL above all) is no id PostgreSQL would take.
 const stream = z
   .string()
@@ -27,7 +30,10 @@ const freeId = z
 const localTime = z.string().transform((text, context) => {
   const time = parseTime(text, { zones: false });
   if (time === undefined) {
-    context.addIssue({ code: 'custom', message: 'a time is a real date, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), from year 0001' });
+    context.addIssue({
+      code: 'custom',
+      message: 'a time is a real date, YYYY-MM-DD or YYYY-MM-DDTHH:MM (UTC), from year 0001',
+    });
     return z.NEVER;
   }
   return time;
@@ -37,7 +43,8 @@ const FIELDS = { category, stream, type, traceId: freeId, userId: freeId, from: 
 type FilterField = keyof typeof FIELDS;
 export const FILTER_FIELDS = Object.keys(FIELDS) as FilterField[];
 
-type ParsedQuery = { ok: true; query: BrowseQuery } | { ok: false; errors: Partial<Record<FilterField | 'before', string>> };
+type ParsedQuery =
+  { ok: true; query: BrowseQuery } | { ok: false; errors: Partial<Record<FilterField | 'before', string>> };
 
 function text(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -65,10 +72,18 @@ export function parseBrowseQuery(query: Record<string, unknown>): ParsedQuery {
   if (beforeText !== undefined && before === undefined) errors.before = 'not a global position';
   const { from, to, stream: streamName, category: categoryName } = filters as BrowseFilters;
   if (from && to && from >= to) errors.to = 'must be after the start of the range';
-  if (streamName && categoryName && categoryOf(streamName) !== categoryName) errors.stream = `is not in category ${categoryName}`;
+  if (streamName && categoryName && categoryOf(streamName) !== categoryName)
+    errors.stream = `is not in category ${categoryName}`;
   if (Object.keys(errors).length > 0) return { ok: false, errors };
   const showBookkeeping = query[BOOKKEEPING_FIELD] === BOOKKEEPING_SHOWN;
-  return { ok: true, query: { filters: filters as BrowseFilters, ...(before !== undefined && { before }), ...(showBookkeeping && { showBookkeeping }) } };
+  return {
+    ok: true,
+    query: {
+      filters: filters as BrowseFilters,
+      ...(before !== undefined && { before }),
+      ...(showBookkeeping && { showBookkeeping }),
+    },
+  };
 }
 
 /** The query string for these filters (and a cursor), for links that keep them. */

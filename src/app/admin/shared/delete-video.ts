@@ -16,6 +16,11 @@ export async function sendDeleteVideo(
   actor: { readonly adminId: string; readonly traceId: string },
   { videoId, commandId }: { videoId: string; commandId: string },
 ): Promise<void> {
-  const command: DeleteVideo = { id: commandId, type: 'DeleteVideo', data: { videoId }, metadata: { traceId: actor.traceId, userId: actor.adminId } };
+  const command: DeleteVideo = {
+    id: commandId,
+    type: 'DeleteVideo',
+    data: { videoId },
+    metadata: { traceId: actor.traceId, userId: actor.adminId },
+  };
   await messageStore.write(videoPublishingCommandStreamName(videoId), command);
 }

@@ -21,4 +21,5 @@ export function ageLabel(seconds: number): string {
 }
 
 export const messageHref = (globalPosition: number): string => `/admin/messages/${globalPosition}`;
-export const streamMessagesHref = (streamName: string): string => `/admin/messages?stream=${encodeURIComponent(streamName)}`;
+export const streamMessagesHref = (streamName: string): string =>
+  `/admin/messages?stream=${encodeURIComponent(streamName)}`;

@@ -19,7 +19,8 @@ export interface SummaryView {
 }
 
 /** The trace page, told where to look first (a trace is found by scanning around a position). */
-export const traceHref = (traceId: string, at?: number): string => `/admin/traces/${encodeURIComponent(traceId)}${at === undefined ? '' : `?at=${at}`}`;
+export const traceHref = (traceId: string, at?: number): string =>
+  `/admin/traces/${encodeURIComponent(traceId)}${at === undefined ? '' : `?at=${at}`}`;
 
 /** `2026-11-30 09:15:02.123 UTC`: exact to the millisecond, as the store keeps it. */
 export function displayTime(time: Date): string {

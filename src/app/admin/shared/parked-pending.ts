@@ -32,7 +32,11 @@ function entryOf(parked: StoredMessage): ParkedEntry {
   const data = parkedData.safeParse(parked.data);
   // The stream names the subscriber; data that names another is not to be trusted with a replay.
   const details = data.success && data.data.subscriberId === subscriberId ? data.data : undefined;
-  return { parked, subscriberId, details: details && { message: details.message, error: details.error, attempts: details.attempts } };
+  return {
+    parked,
+    subscriberId,
+    details: details && { message: details.message, error: details.error, attempts: details.attempts },
+  };
 }
 
 /** Parked messages not yet replayed or discarded, newest first. */

@@ -53,14 +53,21 @@ export async function loadSubscribers({
   const live = subscriberStatus();
   // A subscription's own status() carries what it is (kind, category, group) even when not started.
   const defined = subscriptions.map((subscription) => subscription.status());
-  const keys = defined.map((status) => ({ subscriberId: status.subscriberId, kind: status.kind, group: status.consumerGroup }));
+  const keys = defined.map((status) => ({
+    subscriberId: status.subscriberId,
+    kind: status.kind,
+    group: status.consumerGroup,
+  }));
   const [stored, parked] = await Promise.all([storedPositions(db, messageStore, keys), parkedCounts(pool)]);
   const subscribers = await Promise.all(
     defined.map(async (definition, n): Promise<SubscriberOverview> => {
       const key = keys[n]!;
       const group = definition.consumerGroup;
       const status = live.find(
-        (running) => running.subscriberId === key.subscriberId && running.consumerGroup.member === group.member && running.consumerGroup.size === group.size,
+        (running) =>
+          running.subscriberId === key.subscriberId &&
+          running.consumerGroup.member === group.member &&
+          running.consumerGroup.size === group.size,
       );
       const storedPosition = stored.get(positionKey(key));
       const position = Math.max(status?.position ?? 0, storedPosition ?? 0);

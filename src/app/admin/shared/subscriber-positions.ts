@@ -12,14 +12,19 @@ interface PositionKey {
   readonly group: ConsumerGroup;
 }
 
-export const positionKey = ({ subscriberId, group }: PositionKey): string => `${subscriberId}/${group.member}/${group.size}`;
+export const positionKey = ({ subscriberId, group }: PositionKey): string =>
+  `${subscriberId}/${group.member}/${group.size}`;
 
 /**
  * Where each subscriber last stored its position, as any process would find it: aggregators in
  * subscriber_positions (one query for all of them), components in their position stream's last
  * Read. Undefined for one that has never stored a position.
  */
-export async function storedPositions(db: Knex, messageStore: MessageStore, keys: readonly PositionKey[]): Promise<Map<string, number | undefined>> {
+export async function storedPositions(
+  db: Knex,
+  messageStore: MessageStore,
+  keys: readonly PositionKey[],
+): Promise<Map<string, number | undefined>> {
   const positions = new Map<string, number | undefined>();
   const aggregators = keys.filter((key) => key.kind === 'aggregator');
   if (aggregators.length > 0) {
@@ -31,7 +36,8 @@ export async function storedPositions(db: Knex, messageStore: MessageStore, keys
         'group_size',
         'position',
       );
-    for (const row of rows) positions.set(`${row.subscriber_id}/${row.group_member}/${row.group_size}`, Number(row.position));
+    for (const row of rows)
+      positions.set(`${row.subscriber_id}/${row.group_member}/${row.group_size}`, Number(row.position));
   }
   await Promise.all(
     keys

@@ -19,11 +19,19 @@ interface SubscriberView {
   readonly parked: number;
   readonly notes: readonly string[];
   readonly failure:
-    | { readonly label: string; readonly type: string; readonly href: string; readonly error: string; readonly at: string; readonly attempts: number }
+    | {
+        readonly label: string;
+        readonly type: string;
+        readonly href: string;
+        readonly error: string;
+        readonly at: string;
+        readonly attempts: number;
+      }
     | undefined;
 }
 
-export const behindLabel = (behind: number): string => (behind > LAG_COUNT_LIMIT ? `${countLabel(LAG_COUNT_LIMIT)}+` : countLabel(behind));
+export const behindLabel = (behind: number): string =>
+  behind > LAG_COUNT_LIMIT ? `${countLabel(LAG_COUNT_LIMIT)}+` : countLabel(behind);
 
 function stateOf(subscriber: SubscriberOverview): string {
   const { status } = subscriber;
@@ -36,11 +44,14 @@ function notesOf({ status, storedPosition }: SubscriberOverview): string[] {
   const notes: string[] = [];
   if (!status)
     notes.push(
-      storedPosition === undefined ? 'not run by this process, and no position stored yet' : 'not run by this process: its position is its last checkpoint',
+      storedPosition === undefined
+        ? 'not run by this process, and no position stored yet'
+        : 'not run by this process: its position is its last checkpoint',
     );
   if (status?.standbyReason) notes.push(`standby: ${status.standbyReason}`);
   if (status?.readError) notes.push(`last read failed: ${redactText(status.readError)}`);
-  if (status && status.skipped > 0) notes.push(`${countLabel(status.skipped)} skipped since start (data that breaks its contract)`);
+  if (status && status.skipped > 0)
+    notes.push(`${countLabel(status.skipped)} skipped since start (data that breaks its contract)`);
   return notes;
 }
 

@@ -84,7 +84,10 @@ export const streamsSection: AdminSectionFactory = ({ db }) => {
         lastTime: timeLabel(row.lastTime),
       })),
       firstHref: after === undefined ? undefined : href('/admin/streams/types', { category }),
-      nextHref: page.next === undefined ? undefined : href('/admin/streams/types', { category, after: encodeTypeCursor(page.next) }),
+      nextHref:
+        page.next === undefined
+          ? undefined
+          : href('/admin/streams/types', { category, after: encodeTypeCursor(page.next) }),
     });
   });
 

@@ -23,7 +23,9 @@ export function categoryParam(value: unknown): string | undefined {
   try {
     assertCategory(category);
   } catch {
-    throw new BadRequestError(`“${category.slice(0, 100)}” is not a category name: letters and digits, as in identity or identity:command.`);
+    throw new BadRequestError(
+      `“${category.slice(0, 100)}” is not a category name: letters and digits, as in identity or identity:command.`,
+    );
   }
   return category;
 }
@@ -38,11 +40,13 @@ export function beforeParam(value: unknown): number | undefined {
 /** Categories are listed by name; whatever the store holds may be one, so any short text will do. */
 export function afterCategoryParam(value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 500 || hasControlCharacter(value)) throw new BadRequestError(BROKEN_LINK);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 500 || hasControlCharacter(value))
+    throw new BadRequestError(BROKEN_LINK);
   return value;
 }
 
-export const encodeTypeCursor = (at: readonly [string, string]): string => Buffer.from(JSON.stringify(at)).toString('base64url');
+export const encodeTypeCursor = (at: readonly [string, string]): string =>
+  Buffer.from(JSON.stringify(at)).toString('base64url');
 
 export function afterTypeParam(value: unknown): readonly [string, string] | undefined {
   if (value === undefined) return undefined;

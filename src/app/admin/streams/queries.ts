@@ -37,7 +37,11 @@ function page<T, Cursor>(rows: readonly T[], pageSize: number, cursorOf: (row: T
 }
 
 type Counted = { message_count: string; last_global_position: string; last_time: Date };
-const counts = (row: Counted) => ({ messageCount: Number(row.message_count), lastGlobalPosition: Number(row.last_global_position), lastTime: row.last_time });
+const counts = (row: Counted) => ({
+  messageCount: Number(row.message_count),
+  lastGlobalPosition: Number(row.last_global_position),
+  lastTime: row.last_time,
+});
 
 /** Reads of the admin-streams projection, each a keyset page along one of its indexes. */
 export function createStreamsQueries(db: Knex) {
@@ -74,13 +78,29 @@ export function createStreamsQueries(db: Knex) {
       return page(rows, pageSize, (row) => row.lastGlobalPosition);
     },
 
-    async categories({ after, pageSize }: { after: string | undefined; pageSize: number }): Promise<Page<CategoryRow, string>> {
+    async categories({
+      after,
+      pageSize,
+    }: {
+      after: string | undefined;
+      pageSize: number;
+    }): Promise<Page<CategoryRow, string>> {
       const query = db('admin_categories')
         .orderBy('category')
         .limit(pageSize + 1)
-        .select<(Counted & { category: string; stream_count: string })[]>('category', 'message_count', 'stream_count', 'last_global_position', 'last_time');
+        .select<(Counted & { category: string; stream_count: string })[]>(
+          'category',
+          'message_count',
+          'stream_count',
+          'last_global_position',
+          'last_time',
+        );
       if (after !== undefined) query.where('category', '>', after);
-      const rows = (await query).map((row) => ({ category: row.category, streamCount: Number(row.stream_count), ...counts(row) }));
+      const rows = (await query).map((row) => ({
+        category: row.category,
+        streamCount: Number(row.stream_count),
+        ...counts(row),
+      }));
       return page(rows, pageSize, (row) => row.category);
     },
 
@@ -96,7 +116,13 @@ export function createStreamsQueries(db: Knex) {
       const query = db('admin_message_types')
         .orderBy([{ column: 'category' }, { column: 'type' }])
         .limit(pageSize + 1)
-        .select<(Counted & { category: string; type: string })[]>('category', 'type', 'message_count', 'last_global_position', 'last_time');
+        .select<(Counted & { category: string; type: string })[]>(
+          'category',
+          'type',
+          'message_count',
+          'last_global_position',
+          'last_time',
+        );
       if (category !== undefined) query.where({ category });
       if (after !== undefined) query.whereRaw('(category, type) > (?, ?)', [after[0], after[1]]);
       const rows = (await query).map((row) => ({ category: row.category, type: row.type, ...counts(row) }));

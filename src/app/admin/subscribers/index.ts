@@ -12,7 +12,11 @@ export const subscribersSection: AdminSectionFactory = (deps) => {
   const router = Router();
   router.get('/', async (_req, res) => {
     const { subscribers, parked } = await loadSubscribers(deps);
-    res.render('admin-subscribers', { title: 'Subscribers', subscribers: subscribers.map(subscriberView), parkedMore: parked.more });
+    res.render('admin-subscribers', {
+      title: 'Subscribers',
+      subscribers: subscribers.map(subscriberView),
+      parkedMore: parked.more,
+    });
   });
   return { path: 'subscribers', title: 'Subscribers', router, viewsDir: VIEWS_DIR };
 };

@@ -20,7 +20,9 @@ export interface TraceNode<M extends Caused> {
  * message is put at the top level.
  */
 export function causationTree<M extends Caused>(messages: readonly M[]): TraceNode<M>[] {
-  const byTime = [...messages].sort((a, b) => a.time.getTime() - b.time.getTime() || a.globalPosition - b.globalPosition);
+  const byTime = [...messages].sort(
+    (a, b) => a.time.getTime() - b.time.getTime() || a.globalPosition - b.globalPosition,
+  );
   const present = new Set(byTime.map((message) => message.globalPosition));
   const children = new Map<number, M[]>();
   const roots: M[] = [];
@@ -35,7 +37,8 @@ export function causationTree<M extends Caused>(messages: readonly M[]): TraceNo
   const node = (message: M): TraceNode<M> => ({
     message,
     children: (children.get(message.globalPosition) ?? []).map(node),
-    causeOutside: message.causedBy !== undefined && !(message.causedBy < message.globalPosition && present.has(message.causedBy)),
+    causeOutside:
+      message.causedBy !== undefined && !(message.causedBy < message.globalPosition && present.has(message.causedBy)),
   });
   return roots.map(node);
 }

@@ -19,5 +19,7 @@ export function decodeUserCursor(value: unknown): UserListPosition | undefined {
   const text = Buffer.from(value, 'base64url').toString('utf8');
   const space = text.indexOf(' ');
   const parsed = position.safeParse({ userId: text.slice(0, space), email: text.slice(space + 1) });
-  return space > 0 && parsed.success ? { email: parsed.data.email, userId: parsed.data.userId.toLowerCase() } : undefined;
+  return space > 0 && parsed.success
+    ? { email: parsed.data.email, userId: parsed.data.userId.toLowerCase() }
+    : undefined;
 }

@@ -7,7 +7,12 @@ import type { MessageStore } from '../../../message-store/index.ts';
 import { ERASED, type PersonalData } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import {
+  ActionAlreadyRecordedError,
+  actorOf,
+  adminActionId,
+  recordAdminAction,
+} from '../shared/record-admin-action.ts';
 import { sendTakeDown, takeDownCommandId } from '../shared/take-down.ts';
 import type { AdminUser, createUsersQueries } from './queries.ts';
 import { userHref } from './views.ts';
@@ -45,7 +50,11 @@ export async function eraseUserAndTheirVideos(
 ): Promise<number> {
   const videos = await queries.videosStillUp(userId);
   for (const { videoId } of videos) {
-    await sendTakeDown(messageStore, actor, { videoId, reason: ERASURE_REASON, commandId: takeDownCommandId(`erase/${userId}/${videoId}`) });
+    await sendTakeDown(messageStore, actor, {
+      videoId,
+      reason: ERASURE_REASON,
+      commandId: takeDownCommandId(`erase/${userId}/${videoId}`),
+    });
   }
   await eraseUser({ messageStore, personalData }, userId, { by: actor.adminId, traceId: actor.traceId });
   return videos.length;
@@ -80,7 +89,10 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
 
   async function renderConfirmation(req: Request, res: Response, user: AdminUser, error?: string): Promise<void> {
     issueCsrfToken(req, res);
-    const [videos, keyErased] = await Promise.all([queries.videosStillUp(user.userId), personalData.isErased(user.userId)]);
+    const [videos, keyErased] = await Promise.all([
+      queries.videosStillUp(user.userId),
+      personalData.isErased(user.userId),
+    ]);
     const named = user.email !== null && user.email !== ERASED ? user.email : undefined;
     res.render('admin-user-erase', {
       title: `Erase ${named ?? user.userId}?`,
@@ -103,7 +115,12 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
     const user = await userFor(req);
     if (!confirmed(user, (req.body as Record<string, unknown> | undefined)?.confirm)) {
       res.status(400);
-      return renderConfirmation(req, res, user, `Type their email address or the word ${CONFIRM_WORD} to confirm. Nothing was erased.`);
+      return renderConfirmation(
+        req,
+        res,
+        user,
+        `Type their email address or the word ${CONFIRM_WORD} to confirm. Nothing was erased.`,
+      );
     }
     const requestId = z.uuid().safeParse((req.body as Record<string, unknown> | undefined)?.requestId);
     if (!requestId.success) throw new BadRequestError("This form was damaged. Reload the user's page and try again.");
@@ -122,7 +139,10 @@ export function addEraseRoutes(router: Router, deps: EraseRouteDeps): void {
       if (!(error instanceof ActionAlreadyRecordedError)) throw error;
     }
     const videos = await eraseUserAndTheirVideos(deps, user.userId, actor);
-    const takenDown = videos === 0 ? '' : ` ${videos === 1 ? 'Their video is' : `Their ${counted(videos, 'video')} are`} being taken down.`;
+    const takenDown =
+      videos === 0
+        ? ''
+        : ` ${videos === 1 ? 'Their video is' : `Their ${counted(videos, 'video')} are`} being taken down.`;
     req.session!.flash = `Erased user ${user.userId}: their personal fields no longer open.${takenDown} The pages show ${ERASED} once the projections catch up.`;
     res.redirect(303, userHref(user.userId));
   });

@@ -3,12 +3,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router } from 'express';
 import { z } from 'zod';
-import { identityCommandStreamName, identityStreamName, MAX_EMAIL_LENGTH, normaliseEmail, type IdentityCommand } from '../../../contracts/identity.ts';
+import {
+  identityCommandStreamName,
+  identityStreamName,
+  MAX_EMAIL_LENGTH,
+  normaliseEmail,
+  type IdentityCommand,
+} from '../../../contracts/identity.ts';
 import { welcomeEmailsProjection } from '../../../components/identity/welcome-email.ts';
 import { createPersonalData, hasKeyRow } from '../../../personal-data/seal.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import {
+  ActionAlreadyRecordedError,
+  actorOf,
+  adminActionId,
+  recordAdminAction,
+} from '../shared/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { decodeUserCursor, encodeUserCursor, type UserListPosition } from './cursor.ts';
 import { addEraseRoutes } from './erase.ts';
@@ -61,14 +72,16 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
     const userId = parsed.data.toLowerCase();
     const user = await queries.user(userId);
     if (user) return user;
-    const known = (await hasKeyRow(db, userId)) || (await messageStore.streamVersion(identityCommandStreamName(userId))) >= 0;
+    const known =
+      (await hasKeyRow(db, userId)) || (await messageStore.streamVersion(identityCommandStreamName(userId))) >= 0;
     return known ? unlistedUser(userId) : undefined;
   }
 
   router.get('/', async (req, res) => {
     const search = searchOf(req.query.q);
     const after = req.query.after === undefined ? undefined : decodeUserCursor(req.query.after);
-    if (req.query.after !== undefined && !after) throw new BadRequestError('That page link is broken. Start again from the first page of users.');
+    if (req.query.after !== undefined && !after)
+      throw new BadRequestError('That page link is broken. Start again from the first page of users.');
     const page = await queries.list({ search, after, pageSize: PAGE_SIZE });
     res.render('admin-users', {
       title: 'Users',
@@ -84,7 +97,8 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
     const user = await userOf(req.params.userId);
     if (!user) throw new NotFoundError('There is no user with that id.');
     const parsedBefore = req.query.before === undefined ? undefined : globalPositionSchema.safeParse(req.query.before);
-    if (parsedBefore && !parsedBefore.success) throw new BadRequestError('That page link is broken. Start again from the newest.');
+    if (parsedBefore && !parsedBefore.success)
+      throw new BadRequestError('That page link is broken. Start again from the newest.');
     const before = parsedBefore?.data;
     issueCsrfToken(req, res);
     const [videos, timeline, erased, stillUp, welcome] = await Promise.all([

@@ -114,7 +114,15 @@ export function createUsersQueries(db: Knex) {
      * address starts with it. Both are served by admin_users_by_email (the column sorts bytewise,
      * so a prefix LIKE is an index range), however many users there are.
      */
-    async list({ search, after, pageSize }: { search: string | undefined; after: UserListPosition | undefined; pageSize: number }): Promise<UsersPage> {
+    async list({
+      search,
+      after,
+      pageSize,
+    }: {
+      search: string | undefined;
+      after: UserListPosition | undefined;
+      pageSize: number;
+    }): Promise<UsersPage> {
       const query = usersWithProfiles(db)
         .whereNotNull('a.email')
         .orderBy([{ column: 'a.email' }, { column: 'a.user_id' }])
@@ -125,7 +133,10 @@ export function createUsersQueries(db: Knex) {
       const rows = await query;
       const users = rows.slice(0, pageSize).map(userOf);
       const last = users.at(-1);
-      return { users, next: rows.length > pageSize && last?.email ? { email: last.email, userId: last.userId } : undefined };
+      return {
+        users,
+        next: rows.length > pageSize && last?.email ? { email: last.email, userId: last.userId } : undefined,
+      };
     },
 
     async user(userId: string): Promise<AdminUser | undefined> {
@@ -154,13 +165,9 @@ export function createUsersQueries(db: Knex) {
         .whereNot({ status: 'deleted' })
         .orderBy('global_position', 'desc')
         .limit(limit)
-        .select<{ video_id: string; name: string | null; status: string; accepted_at: Date; global_position: string }[]>(
-          'video_id',
-          'name',
-          'status',
-          'accepted_at',
-          'global_position',
-        );
+        .select<
+          { video_id: string; name: string | null; status: string; accepted_at: Date; global_position: string }[]
+        >('video_id', 'name', 'status', 'accepted_at', 'global_position');
       return rows.map((row) => ({
         videoId: row.video_id,
         name: row.name,

@@ -23,15 +23,29 @@ interface TimelinePage {
 }
 
 /** Their own streams: identity, its commands and authentication. */
-async function fromTheirStreams(pool: pg.Pool, userId: string, before: number | undefined, limit: number): Promise<TimelineEntry[]> {
+async function fromTheirStreams(
+  pool: pg.Pool,
+  userId: string,
+  before: number | undefined,
+  limit: number,
+): Promise<TimelineEntry[]> {
   const streams = [identityStreamName(userId), identityCommandStreamName(userId), authenticationStreamName(userId)];
   return (await newestInStreams(pool, streams, before, limit)).map((heading) => ({ ...heading, about: undefined }));
 }
 
 /** Their videos' acceptances and their viewings, from the rows admin-users keeps of them (indexed by user, newest first). */
-async function fromTheirRows(db: Knex, userId: string, before: number | undefined, limit: number): Promise<TimelineEntry[]> {
+async function fromTheirRows(
+  db: Knex,
+  userId: string,
+  before: number | undefined,
+  limit: number,
+): Promise<TimelineEntry[]> {
   const newest = <T extends object>(table: string, columns: string[]) => {
-    const query = db(table).where({ user_id: userId }).orderBy('global_position', 'desc').limit(limit).select<T[]>(columns);
+    const query = db(table)
+      .where({ user_id: userId })
+      .orderBy('global_position', 'desc')
+      .limit(limit)
+      .select<T[]>(columns);
     if (before !== undefined) query.where('global_position', '<', before);
     return query;
   };
@@ -72,8 +86,17 @@ async function fromTheirRows(db: Knex, userId: string, before: number | undefine
  * command and authentication streams, the videos they uploaded and what they watched. Each
  * source gives at most a page, so a page costs the same however long their history.
  */
-export async function loadTimeline(db: Knex, pool: pg.Pool, userId: string, before: number | undefined, pageSize: number): Promise<TimelinePage> {
-  const [theirs, rows] = await Promise.all([fromTheirStreams(pool, userId, before, pageSize + 1), fromTheirRows(db, userId, before, pageSize + 1)]);
+export async function loadTimeline(
+  db: Knex,
+  pool: pg.Pool,
+  userId: string,
+  before: number | undefined,
+  pageSize: number,
+): Promise<TimelinePage> {
+  const [theirs, rows] = await Promise.all([
+    fromTheirStreams(pool, userId, before, pageSize + 1),
+    fromTheirRows(db, userId, before, pageSize + 1),
+  ]);
   const merged = [...theirs, ...rows].sort((a, b) => b.globalPosition - a.globalPosition);
   const entries = merged.slice(0, pageSize);
   return { entries, next: merged.length > pageSize ? entries.at(-1)?.globalPosition : undefined };

@@ -5,7 +5,12 @@ import type { MessageStore } from '../../../message-store/index.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError } from '../../../web/errors.ts';
 import { sendDeleteVideo, deleteCommandId } from '../shared/delete-video.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import {
+  ActionAlreadyRecordedError,
+  actorOf,
+  adminActionId,
+  recordAdminAction,
+} from '../shared/record-admin-action.ts';
 import type { AdminVideo } from './queries.ts';
 import { formBody } from '../shared/form-body.ts';
 
@@ -28,7 +33,12 @@ export function addDeleteRoutes(router: Router, { messageStore, videoOf, videoHr
     issueCsrfToken(req, res);
     res.render('admin-video-delete', {
       title: `Delete ${video.name ?? 'Untitled'}?`,
-      video: { videoId: video.videoId, name: video.name ?? 'Untitled', href: videoHref(video.videoId), actionHref: `${videoHref(video.videoId)}/delete` },
+      video: {
+        videoId: video.videoId,
+        name: video.name ?? 'Untitled',
+        href: videoHref(video.videoId),
+        actionHref: `${videoHref(video.videoId)}/delete`,
+      },
       requestId: randomUUID(),
     });
   });
@@ -36,7 +46,8 @@ export function addDeleteRoutes(router: Router, { messageStore, videoOf, videoHr
   router.post('/:videoId/delete', async (req: Request, res: Response) => {
     const video = await videoOf(req.params.videoId);
     const requestId = z.uuid().safeParse(formBody(req).request);
-    if (!requestId.success) throw new BadRequestError('This form is missing a part. Reload the video’s page and try again.');
+    if (!requestId.success)
+      throw new BadRequestError('This form is missing a part. Reload the video’s page and try again.');
     if (video.status === 'deleted') {
       req.session!.flash = 'That video is deleted already.';
       return res.redirect(303, videoHref(video.videoId));
@@ -45,7 +56,14 @@ export function addDeleteRoutes(router: Router, { messageStore, videoOf, videoHr
     const name = `delete/${requestId.data.toLowerCase()}`;
     let again = false;
     try {
-      await recordAdminAction(messageStore, actor, 'VideoDeleteRequested', { videoId: video.videoId }, undefined, adminActionId(name));
+      await recordAdminAction(
+        messageStore,
+        actor,
+        'VideoDeleteRequested',
+        { videoId: video.videoId },
+        undefined,
+        adminActionId(name),
+      );
     } catch (error) {
       // The same confirmation posted again: the command goes out again, and is stored once.
       if (!(error instanceof ActionAlreadyRecordedError)) throw error;

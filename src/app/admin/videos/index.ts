@@ -3,13 +3,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { MAX_TAKE_DOWN_REASON_LENGTH, videoPublishingCommandSchemas, videoPublishingStreamName } from '../../../contracts/video-publishing.ts';
+import {
+  MAX_TAKE_DOWN_REASON_LENGTH,
+  videoPublishingCommandSchemas,
+  videoPublishingStreamName,
+} from '../../../contracts/video-publishing.ts';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { BadRequestError, NotFoundError } from '../../../web/errors.ts';
 import { asOfHref } from '../shared/links.ts';
 import { streamMessagesHref, timeLabel } from '../shared/format.ts';
 import { exportHref } from '../shared/links.ts';
-import { ActionAlreadyRecordedError, actorOf, adminActionId, recordAdminAction } from '../shared/record-admin-action.ts';
+import {
+  ActionAlreadyRecordedError,
+  actorOf,
+  adminActionId,
+  recordAdminAction,
+} from '../shared/record-admin-action.ts';
 import type { AdminSectionFactory } from '../section.ts';
 import { addDeleteRoutes } from './delete.ts';
 import { createVideoQueries, type AdminVideo } from './queries.ts';
@@ -47,14 +56,25 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
   async function videoOf(param: unknown): Promise<AdminVideo> {
     const parsed = videoIdSchema.safeParse(param);
     const video = parsed.success ? await queries.video(parsed.data.toLowerCase()) : undefined;
-    if (!video) throw new NotFoundError('There is no video with that id (or it is not in the admin pages yet: try again in a moment).');
+    if (!video)
+      throw new NotFoundError(
+        'There is no video with that id (or it is not in the admin pages yet: try again in a moment).',
+      );
     return video;
   }
 
   /** The video's page; `form` keeps what was typed when a take-down is refused. */
-  async function renderVideo(req: Request, res: Response, video: AdminVideo, form: { reason?: string; error?: string } = {}): Promise<void> {
+  async function renderVideo(
+    req: Request,
+    res: Response,
+    video: AdminVideo,
+    form: { reason?: string; error?: string } = {},
+  ): Promise<void> {
     issueCsrfToken(req, res);
-    const takenDown = video.status === 'takenDown' ? await messageStore.readLastMessage(videoPublishingStreamName(video.videoId), 'VideoTakenDown') : undefined;
+    const takenDown =
+      video.status === 'takenDown'
+        ? await messageStore.readLastMessage(videoPublishingStreamName(video.videoId), 'VideoTakenDown')
+        : undefined;
     const takenDownData = (takenDown?.data ?? {}) as { reason?: unknown };
     res.render('admin-video', {
       title: video.name ?? 'Untitled video',
@@ -98,7 +118,9 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
     res.status(typed ? 400 : 200).render('admin-videos', {
       title: 'Videos',
       typed: typed ?? '',
-      error: typed ? 'That holds no video id. Paste the address of the video’s watch page (…/videos/<id>) or the id itself.' : undefined,
+      error: typed
+        ? 'That holds no video id. Paste the address of the video’s watch page (…/videos/<id>) or the id itself.'
+        : undefined,
     });
   });
 
@@ -112,10 +134,14 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
     const reason = reasonSchema.safeParse(form.reason);
     if (!reason.success) {
       res.status(400);
-      return renderVideo(req, res, video, { reason: typeof form.reason === 'string' ? form.reason : '', error: reason.error.issues[0]?.message });
+      return renderVideo(req, res, video, {
+        reason: typeof form.reason === 'string' ? form.reason : '',
+        error: reason.error.issues[0]?.message,
+      });
     }
     const requestId = z.uuid().safeParse(form.request);
-    if (!requestId.success) throw new BadRequestError('This form is missing a part. Reload the video’s page and try again.');
+    if (!requestId.success)
+      throw new BadRequestError('This form is missing a part. Reload the video’s page and try again.');
     // A double click's second post can land after the first one's take-down applied: say so, as delete does.
     if (video.status === 'takenDown') {
       req.session!.flash = 'That video is taken down already.';
@@ -125,13 +151,24 @@ export const videosSection: AdminSectionFactory = ({ db, messageStore }) => {
     const name = `take-down/${requestId.data.toLowerCase()}`;
     let again = false;
     try {
-      await recordAdminAction(messageStore, actor, 'VideoTakeDownRequested', { videoId: video.videoId, reason: reason.data }, undefined, adminActionId(name));
+      await recordAdminAction(
+        messageStore,
+        actor,
+        'VideoTakeDownRequested',
+        { videoId: video.videoId, reason: reason.data },
+        undefined,
+        adminActionId(name),
+      );
     } catch (error) {
       // The same form posted again (a double click): the command goes out again, and is stored once.
       if (!(error instanceof ActionAlreadyRecordedError)) throw error;
       again = true;
     }
-    await sendTakeDown(messageStore, actor, { videoId: video.videoId, reason: reason.data, commandId: takeDownCommandId(name) });
+    await sendTakeDown(messageStore, actor, {
+      videoId: video.videoId,
+      reason: reason.data,
+      commandId: takeDownCommandId(name),
+    });
     req.session!.flash = again
       ? 'That take-down was sent already.'
       : 'Take-down sent: the video leaves the catalog and its page within a moment, and this page says so once it has.';

@@ -35,7 +35,16 @@ export function createVideoQueries(db: Knex) {
               accepted_at: Date;
             }
           | undefined
-        >('v.video_id', 'v.user_id', 'u.email', 'p.display_name', 'v.name', 'v.status', 'v.visibility', 'v.accepted_at');
+        >(
+          'v.video_id',
+          'v.user_id',
+          'u.email',
+          'p.display_name',
+          'v.name',
+          'v.status',
+          'v.visibility',
+          'v.accepted_at',
+        );
       return (
         row && {
           videoId: row.video_id,

@@ -1,7 +1,12 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import type { PersonalData } from '../../../personal-data/seal.ts';
-import { identityStreamName, normaliseEmail, REJECTION_REASONS, type IdentityCommand } from '../../../contracts/identity.ts';
+import {
+  identityStreamName,
+  normaliseEmail,
+  REJECTION_REASONS,
+  type IdentityCommand,
+} from '../../../contracts/identity.ts';
 import { answerId, emailChangeRequestId } from '../ids.ts';
 import { identityProjection } from '../identity.ts';
 import type { Reservations } from '../reservation.ts';
@@ -21,7 +26,12 @@ interface Deps {
  * current address) switches the account over when used. Nothing switches here. A change asked
  * for earlier and not used is replaced: its address is released.
  */
-export function createChangeEmail({ messageStore, logger, personalData, reservations }: Deps): (command: ChangeEmail) => Promise<void> {
+export function createChangeEmail({
+  messageStore,
+  logger,
+  personalData,
+  reservations,
+}: Deps): (command: ChangeEmail) => Promise<void> {
   return async function changeEmail(command) {
     const { userId } = command.data;
     const stream = identityStreamName(userId);
@@ -36,14 +46,19 @@ export function createChangeEmail({ messageStore, logger, personalData, reservat
       return;
     }
     const refuse = async (reason: string): Promise<void> => {
-      await messageStore.write(stream, follow(command, 'EmailChangeRefused', { userId, reason }, {}, answerId(command.id, 'EmailChangeRefused')), version);
+      await messageStore.write(
+        stream,
+        follow(command, 'EmailChangeRefused', { userId, reason }, {}, answerId(command.id, 'EmailChangeRefused')),
+        version,
+      );
       log.info({ reason }, 'email change refused');
     };
     const opened = await personalData.open(userId, command.data.email);
     if (state.erased || !state.registered || opened === undefined) return refuse(REJECTION_REASONS.noAccount);
     const email = normaliseEmail(opened);
     if ((await reservations.opened(userId, state.email)) === email) return refuse(REJECTION_REASONS.sameEmail);
-    if ((await reservations.reserve(email, command.data.email, userId, command)) !== userId) return refuse(REJECTION_REASONS.emailTaken);
+    if ((await reservations.reserve(email, command.data.email, userId, command)) !== userId)
+      return refuse(REJECTION_REASONS.emailTaken);
     const requestId = emailChangeRequestId(command.id);
     const requested = follow(
       command,

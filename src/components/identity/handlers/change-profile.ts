@@ -1,7 +1,12 @@
 import type { Logger } from '../../../logger.ts';
 import { follow, type MessageStore, type Recorded } from '../../../message-store/index.ts';
 import type { PersonalData } from '../../../personal-data/seal.ts';
-import { identityHandleStreamName, identityStreamName, REJECTION_REASONS, type IdentityCommand } from '../../../contracts/identity.ts';
+import {
+  identityHandleStreamName,
+  identityStreamName,
+  REJECTION_REASONS,
+  type IdentityCommand,
+} from '../../../contracts/identity.ts';
 import { isGeneratedHandle } from '../../../contracts/profile-rules.ts';
 import type { Claims } from '../claims.ts';
 import { answerId } from '../ids.ts';
@@ -24,7 +29,12 @@ interface Deps {
  * redelivery after a crash anywhere does what is left and nothing twice: a change already
  * written no longer differs, and the release of the handle given up is found in HandleChanged.
  */
-export function createChangeProfile({ messageStore, logger, personalData, claims }: Deps): (command: ChangeProfile) => Promise<void> {
+export function createChangeProfile({
+  messageStore,
+  logger,
+  personalData,
+  claims,
+}: Deps): (command: ChangeProfile) => Promise<void> {
   /** The handle a HandleChanged gave up goes back, unless it is a generated one (never reserved) or the user took it again. */
   async function releaseGivenUp(command: ChangeProfile, previous: string, current: string): Promise<void> {
     if (previous === current || isGeneratedHandle(previous)) return;
@@ -73,7 +83,13 @@ export function createChangeProfile({ messageStore, logger, personalData, claims
       const previous = await personalData.seal(userId, current.handle);
       await messageStore.write(
         stream,
-        follow(command, 'HandleChanged', { userId, handle: command.data.handle, previous }, {}, answerId(command.id, 'HandleChanged')),
+        follow(
+          command,
+          'HandleChanged',
+          { userId, handle: command.data.handle, previous },
+          {},
+          answerId(command.id, 'HandleChanged'),
+        ),
         next,
       );
       next += 1;
@@ -81,7 +97,13 @@ export function createChangeProfile({ messageStore, logger, personalData, claims
     if (nameChanges) {
       await messageStore.write(
         stream,
-        follow(command, 'DisplayNameChanged', { userId, displayName: command.data.displayName }, {}, answerId(command.id, 'DisplayNameChanged')),
+        follow(
+          command,
+          'DisplayNameChanged',
+          { userId, displayName: command.data.displayName },
+          {},
+          answerId(command.id, 'DisplayNameChanged'),
+        ),
         next,
       );
     }

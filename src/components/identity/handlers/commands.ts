@@ -41,7 +41,12 @@ interface Deps {
  * that check still writes nothing new. Writes to a user's stream expect the version that was
  * read: a conflict throws, the subscription retries, and the handler reads and decides again.
  */
-export function createCommandHandlers({ messageStore, logger, personalData, accountLinks }: Deps): Required<HandlerMap<IdentityCommand>> {
+export function createCommandHandlers({
+  messageStore,
+  logger,
+  personalData,
+  accountLinks,
+}: Deps): Required<HandlerMap<IdentityCommand>> {
   // Addresses are held by what their holder's stream says (reservation.ts); handles by their stream alone (claims.ts).
   const reservations = createReservations({ messageStore, personalData });
   const reserve = reservations.reserve;
@@ -75,8 +80,13 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     if (state.registered || state.erased || state.rejected || answered) {
       // Refused: the address it claimed goes back, if a crash came between the refusal and the release.
       const refusedEmail = state.rejected && answered ? await personalData.open(userId, command.data.email) : undefined;
-      if (refusedEmail !== undefined) await claims.release('email', identityEmailStreamName(refusedEmail), userId, command);
-      log.debug(answered ? 'Register ignored: already handled' : 'Register ignored: this user id is registered, erased or was refused');
+      if (refusedEmail !== undefined)
+        await claims.release('email', identityEmailStreamName(refusedEmail), userId, command);
+      log.debug(
+        answered
+          ? 'Register ignored: already handled'
+          : 'Register ignored: this user id is registered, erased or was refused',
+      );
       return;
     }
     const opened = await personalData.open(userId, command.data.email);
@@ -91,24 +101,39 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     const reject = async (reason: string): Promise<void> => {
       await messageStore.write(
         stream,
-        follow(command, 'RegistrationRejected', { userId, email: stored, reason }, {}, answerId(command.id, 'RegistrationRejected')),
+        follow(
+          command,
+          'RegistrationRejected',
+          { userId, email: stored, reason },
+          {},
+          answerId(command.id, 'RegistrationRejected'),
+        ),
         version,
       );
       log.info({ reason }, 'registration rejected');
     };
     const { displayName, handle } = command.data;
-    const profile = displayName && handle ? await openProfile(personalData, userId, { displayName, handle }) : undefined;
+    const profile =
+      displayName && handle ? await openProfile(personalData, userId, { displayName, handle }) : undefined;
     if (profile === 'invalid') return reject(REJECTION_REASONS.invalidProfile);
     if ((await reserve(email, stored, userId, command)) !== userId) {
       return reject(REJECTION_REASONS.emailTaken);
     }
-    if (profile && handle && (await claims.claim('handle', identityHandleStreamName(profile.handle), { handle, userId }, command)) !== userId) {
+    if (
+      profile &&
+      handle &&
+      (await claims.claim('handle', identityHandleStreamName(profile.handle), { handle, userId }, command)) !== userId
+    ) {
       await reject(REJECTION_REASONS.handleTaken);
       await claims.release('email', identityEmailStreamName(email), userId, command);
       return;
     }
     const registered = { userId, email: stored, passwordHash, ...(profile && { displayName, handle }) };
-    await messageStore.write(stream, follow(command, 'Registered', registered, {}, answerId(command.id, 'Registered')), version);
+    await messageStore.write(
+      stream,
+      follow(command, 'Registered', registered, {}, answerId(command.id, 'Registered')),
+      version,
+    );
     log.info('registered');
   }
 
@@ -118,11 +143,14 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
    * the address must open (the user is not erased) and still be reserved by that user. An older,
    * plain-email command is looked up through the address's reservation.
    */
-  async function targetOf(data: Command<'GrantAdminRole' | 'RevokeAdminRole'>['data']): Promise<{ userId: string; email: string } | { rejected: string }> {
+  async function targetOf(
+    data: Command<'GrantAdminRole' | 'RevokeAdminRole'>['data'],
+  ): Promise<{ userId: string; email: string } | { rejected: string }> {
     if ('userId' in data) {
       const opened = await personalData.open(data.userId, data.email);
       const email = opened === undefined ? undefined : normaliseEmail(opened);
-      if (email === undefined || (await ownerOf(email)) !== data.userId) return { rejected: REJECTION_REASONS.notRegistered };
+      if (email === undefined || (await ownerOf(email)) !== data.userId)
+        return { rejected: REJECTION_REASONS.notRegistered };
       return { userId: data.userId, email };
     }
     const email = normaliseEmail(data.email);
@@ -135,7 +163,10 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
    * identityRoleChange-<commandId>, where the sender waits for it. The outcome is written last,
    * so a crash between the two writes is mended on redelivery.
    */
-  async function changeAdminRole(command: Command<'GrantAdminRole' | 'RevokeAdminRole'>, change: RoleChange): Promise<void> {
+  async function changeAdminRole(
+    command: Command<'GrantAdminRole' | 'RevokeAdminRole'>,
+    change: RoleChange,
+  ): Promise<void> {
     const { commandId, by } = command.data;
     const log = logger.child({ commandId, change });
     const outcomeStream = identityRoleChangeStreamName(commandId);
@@ -144,11 +175,18 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
       return;
     }
     // The outcome names the user the way the command did: by id, or (older commands) by plain email.
-    const named = 'userId' in command.data ? { userId: command.data.userId } : { email: normaliseEmail(command.data.email) };
+    const named =
+      'userId' in command.data ? { userId: command.data.userId } : { email: normaliseEmail(command.data.email) };
     const reject = async (reason: string): Promise<void> => {
       await messageStore.write(
         outcomeStream,
-        follow(command, 'AdminRoleChangeRejected', { commandId, ...named, change, reason }, {}, answerId(command.id, 'AdminRoleChangeRejected')),
+        follow(
+          command,
+          'AdminRoleChangeRejected',
+          { commandId, ...named, change, reason },
+          {},
+          answerId(command.id, 'AdminRoleChangeRejected'),
+        ),
         -1,
       );
       log.info({ reason }, 'admin role change rejected');
@@ -158,7 +196,8 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     const identity = await loadIdentity(target.userId);
     // A reservation whose registration has not landed (or landed for another address after a
     // crash) is no user yet.
-    const registeredEmail = identity.state.email === undefined ? undefined : await personalData.open(target.userId, identity.state.email);
+    const registeredEmail =
+      identity.state.email === undefined ? undefined : await personalData.open(target.userId, identity.state.email);
     if (!identity.state.registered || identity.state.erased || registeredEmail !== target.email) {
       return reject('userId' in named ? REJECTION_REASONS.notRegistered : REJECTION_REASONS.unknownEmail);
     }
@@ -169,10 +208,18 @@ export function createCommandHandlers({ messageStore, logger, personalData, acco
     const alreadyInEffect = !ours && state.admin === (change === 'grant');
     if (!ours && !alreadyInEffect) {
       const type = change === 'grant' ? 'AdminRoleGranted' : 'AdminRoleRevoked';
-      await messageStore.write(identityStreamName(userId), follow(command, type, { userId, by }, {}, answerId(command.id, type)), version);
+      await messageStore.write(
+        identityStreamName(userId),
+        follow(command, type, { userId, by }, {}, answerId(command.id, type)),
+        version,
+      );
     }
     const completed = { commandId, ...named, userId, change, alreadyInEffect };
-    await messageStore.write(outcomeStream, follow(command, 'AdminRoleChangeCompleted', completed, {}, answerId(command.id, 'AdminRoleChangeCompleted')), -1);
+    await messageStore.write(
+      outcomeStream,
+      follow(command, 'AdminRoleChangeCompleted', completed, {}, answerId(command.id, 'AdminRoleChangeCompleted')),
+      -1,
+    );
     log.info({ userId, alreadyInEffect }, 'admin role change completed');
   }
 

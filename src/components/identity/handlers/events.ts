@@ -11,7 +11,10 @@ interface Deps {
   readonly messageStore: MessageStore;
   readonly logger: Logger;
   readonly renderRegistrationEmail: () => RegistrationEmail;
-  readonly renderEmailChange: { readonly verification: () => RegistrationEmail; readonly notice: () => RegistrationEmail };
+  readonly renderEmailChange: {
+    readonly verification: () => RegistrationEmail;
+    readonly notice: () => RegistrationEmail;
+  };
   /** The verification page's prefix for a user's links; send-email appends the token. */
   readonly verifyLinkUrl: (userId: string) => string;
   readonly personalData: PersonalData;
@@ -48,8 +51,12 @@ export function createEventHandlers({
     });
 
   /** The welcome email's id is its verification request's id: one event asks for both. */
-  const welcome = (event: Recorded<IdentityEvent>, userId: string, emailId: string, sealed: PersonalField | undefined) =>
-    requestEmail(event, userId, emailId, sealed, renderRegistrationEmail(), emailId);
+  const welcome = (
+    event: Recorded<IdentityEvent>,
+    userId: string,
+    emailId: string,
+    sealed: PersonalField | undefined,
+  ) => requestEmail(event, userId, emailId, sealed, renderRegistrationEmail(), emailId);
 
   return {
     Registered: (event) => welcome(event, event.data.userId, registrationEmailId(event.data.userId), event.data.email),

@@ -18,12 +18,21 @@ interface Deps {
 }
 
 /** The emails the password events ask for: the reset link, and the notice that the password changed. */
-export function createPasswordEventHandlers({ messageStore, logger, personalData, emails }: Deps): Required<HandlerMap<PasswordEvent>> {
+export function createPasswordEventHandlers({
+  messageStore,
+  logger,
+  personalData,
+  emails,
+}: Deps): Required<HandlerMap<PasswordEvent>> {
   /**
    * Writes a Send of `email` to the address on the user's stream (sealed as it is: send-email
    * opens it with their key, so an erasure before delivery stops it), once per event.
    */
-  async function sendToUser(event: Recorded<PasswordEvent>, email: PasswordEmail, link?: Send['data']['link']): Promise<void> {
+  async function sendToUser(
+    event: Recorded<PasswordEvent>,
+    email: PasswordEmail,
+    link?: Send['data']['link'],
+  ): Promise<void> {
     const { userId } = event.data;
     const { state } = await messageStore.project(identityStreamName(userId), identityProjection);
     await requestUserEmail({ messageStore, personalData, logger }, event, {
@@ -36,7 +45,12 @@ export function createPasswordEventHandlers({ messageStore, logger, personalData
   }
 
   return {
-    PasswordResetRequested: (event) => sendToUser(event, emails.reset(), { purpose: 'password-reset', requestId: event.data.requestId, url: emails.resetUrl }),
+    PasswordResetRequested: (event) =>
+      sendToUser(event, emails.reset(), {
+        purpose: 'password-reset',
+        requestId: event.data.requestId,
+        url: emails.resetUrl,
+      }),
     PasswordChanged: (event) => sendToUser(event, emails.changed(event.data.how, event.time)),
   };
 }

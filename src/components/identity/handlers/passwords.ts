@@ -23,7 +23,12 @@ interface Deps {
  * user's stream with its version, ignore a command answered already, decide, write one answer
  * (its id derived from the command's) at the version read.
  */
-export function createPasswordCommandHandlers({ messageStore, logger, personalData, accountLinks }: Deps): Required<HandlerMap<PasswordCommand>> {
+export function createPasswordCommandHandlers({
+  messageStore,
+  logger,
+  personalData,
+  accountLinks,
+}: Deps): Required<HandlerMap<PasswordCommand>> {
   const load = (userId: string) => messageStore.project(identityStreamName(userId), identityProjection);
 
   return {
@@ -34,8 +39,15 @@ export function createPasswordCommandHandlers({ messageStore, logger, personalDa
       if (state.handled.has(command.globalPosition)) return log.debug('RequestPasswordReset ignored: already handled');
       // The web app asks only for an account it found; one erased since gets no email, and the
       // person asking was told the same either way.
-      if (!state.registered || state.erased || (await personalData.isErased(userId))) return log.info('RequestPasswordReset ignored: no such account now');
-      const event = follow(command, 'PasswordResetRequested', { userId, requestId }, {}, answerId(command.id, 'PasswordResetRequested'));
+      if (!state.registered || state.erased || (await personalData.isErased(userId)))
+        return log.info('RequestPasswordReset ignored: no such account now');
+      const event = follow(
+        command,
+        'PasswordResetRequested',
+        { userId, requestId },
+        {},
+        answerId(command.id, 'PasswordResetRequested'),
+      );
       await messageStore.write(identityStreamName(userId), event, version);
       log.info('password reset requested');
     },
@@ -43,26 +55,45 @@ export function createPasswordCommandHandlers({ messageStore, logger, personalDa
     async ResetPassword(command: Command<'ResetPassword'>) {
       const { userId, requestId, tokenHash, passwordHash } = command.data;
       const log = logger.child({ userId, requestId, commandId: command.id });
-      if (!accountLinks) throw new Error('ResetPassword cannot be decided here: this process has no account-link key (the cookie key) to check its token');
+      if (!accountLinks)
+        throw new Error(
+          'ResetPassword cannot be decided here: this process has no account-link key (the cookie key) to check its token',
+        );
       const { state, version } = await load(userId);
       if (state.handled.has(command.globalPosition)) return log.debug('ResetPassword ignored: already handled');
       // The token first: a link that is not ours learns nothing about the account it names.
       // The command's time decides expiry, so a redelivery decides as the first delivery did.
       const reason = !accountLinks.matches('password-reset', requestId, tokenHash)
         ? PASSWORD_RESET_REFUSALS.unknown
-        : resetLinkRefusal({ resets: state.resets, erased: state.erased || (await personalData.isErased(userId)) }, requestId, command.time);
+        : resetLinkRefusal(
+            { resets: state.resets, erased: state.erased || (await personalData.isErased(userId)) },
+            requestId,
+            command.time,
+          );
       const stream = identityStreamName(userId);
       if (reason !== undefined) {
         await messageStore.write(
           stream,
-          follow(command, 'PasswordResetRefused', { userId, requestId, reason }, {}, answerId(command.id, 'PasswordResetRefused')),
+          follow(
+            command,
+            'PasswordResetRefused',
+            { userId, requestId, reason },
+            {},
+            answerId(command.id, 'PasswordResetRefused'),
+          ),
           version,
         );
         return log.info({ reason }, 'password reset refused');
       }
       await messageStore.write(
         stream,
-        follow(command, 'PasswordChanged', { userId, passwordHash, how: 'reset' as const, requestId }, {}, answerId(command.id, 'PasswordChanged')),
+        follow(
+          command,
+          'PasswordChanged',
+          { userId, passwordHash, how: 'reset' as const, requestId },
+          {},
+          answerId(command.id, 'PasswordChanged'),
+        ),
         version,
       );
       log.info('password reset');
@@ -74,10 +105,17 @@ export function createPasswordCommandHandlers({ messageStore, logger, personalDa
       const { state, version } = await load(userId);
       if (state.handled.has(command.globalPosition)) return log.debug('ChangePassword ignored: already handled');
       // Only a logged-in user can ask, and an erased one is logged out: nobody waits for an answer.
-      if (!state.registered || state.erased || (await personalData.isErased(userId))) return log.info('ChangePassword ignored: no such account now');
+      if (!state.registered || state.erased || (await personalData.isErased(userId)))
+        return log.info('ChangePassword ignored: no such account now');
       await messageStore.write(
         identityStreamName(userId),
-        follow(command, 'PasswordChanged', { userId, passwordHash, how: 'changed' as const }, {}, answerId(command.id, 'PasswordChanged')),
+        follow(
+          command,
+          'PasswordChanged',
+          { userId, passwordHash, how: 'changed' as const },
+          {},
+          answerId(command.id, 'PasswordChanged'),
+        ),
         version,
       );
       log.info('password changed');

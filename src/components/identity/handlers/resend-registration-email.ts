@@ -19,8 +19,16 @@ interface Deps {
  * command's own time so that handling it again decides the same; an admin may ask any time, if
  * they sent the command themselves and their own identity stream says they are one. A refusal is RegistrationEmailResendRefused.
  */
-export function createResendRegistrationEmail({ messageStore, logger }: Deps): (command: ResendRegistrationEmail) => Promise<void> {
-  async function refusalOf(user: Identity, byAdmin: string | undefined, sender: unknown, at: Date): Promise<string | undefined> {
+export function createResendRegistrationEmail({
+  messageStore,
+  logger,
+}: Deps): (command: ResendRegistrationEmail) => Promise<void> {
+  async function refusalOf(
+    user: Identity,
+    byAdmin: string | undefined,
+    sender: unknown,
+    at: Date,
+  ): Promise<string | undefined> {
     if (user.erased) return RESEND_REFUSALS.erased;
     if (!user.registered) return RESEND_REFUSALS.notRegistered;
     if (byAdmin === undefined) return userResendRefusal(user.welcome, at)?.reason;
@@ -48,14 +56,26 @@ export function createResendRegistrationEmail({ messageStore, logger }: Deps): (
     if (reason !== undefined) {
       await messageStore.write(
         stream,
-        follow(command, 'RegistrationEmailResendRefused', { userId, reason }, {}, answerId(command.id, 'RegistrationEmailResendRefused')),
+        follow(
+          command,
+          'RegistrationEmailResendRefused',
+          { userId, reason },
+          {},
+          answerId(command.id, 'RegistrationEmailResendRefused'),
+        ),
         version,
       );
       log.info({ reason }, 'welcome email not sent again');
       return;
     }
     const emailId = resentRegistrationEmailId(command.id);
-    const requested = follow(command, 'RegistrationEmailRequested', { userId, emailId, byAdmin }, {}, answerId(command.id, 'RegistrationEmailRequested'));
+    const requested = follow(
+      command,
+      'RegistrationEmailRequested',
+      { userId, emailId, byAdmin },
+      {},
+      answerId(command.id, 'RegistrationEmailRequested'),
+    );
     await messageStore.write(stream, requested, version);
     log.info({ emailId }, 'welcome email asked for again');
   };

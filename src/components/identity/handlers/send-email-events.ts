@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { Logger } from '../../../logger.ts';
 import { withoutAddresses } from '../../../personal-data/redact.ts';
-import { follow, MessageDataError, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import {
+  follow,
+  MessageDataError,
+  type HandlerMap,
+  type Message,
+  type MessageStore,
+  type Recorded,
+} from '../../../message-store/index.ts';
 import type { SendEmailEvent } from '../../../contracts/send-email.ts';
 import { IDENTITY_CATEGORY, identityStreamName } from '../../../contracts/identity.ts';
 import { answerId } from '../ids.ts';
@@ -20,7 +27,11 @@ function userOf(event: Recorded<SendEmailEvent>): string {
   const prefix = `${IDENTITY_CATEGORY}-`;
   const userId = correlation.startsWith(prefix) ? correlation.slice(prefix.length) : '';
   if (!userIdSchema.safeParse(userId).success) {
-    throw new MessageDataError(event.id, event.type, `metadata.correlationStreamName: not an identity stream (${JSON.stringify(correlation)})`);
+    throw new MessageDataError(
+      event.id,
+      event.type,
+      `metadata.correlationStreamName: not an identity stream (${JSON.stringify(correlation)})`,
+    );
   }
   return userId;
 }
@@ -32,7 +43,8 @@ export function createSendEmailEventHandlers({ messageStore, logger }: Deps): Ha
   /** The event recording send-email's answer on the user's stream, its id derived from the answer. */
   function recording(event: Recorded<SendEmailEvent>, userId: string): Message<Answer, unknown> {
     const { emailId } = event.data;
-    const as = <T extends Answer>(type: T, data: object) => follow(event, type, { userId, emailId, ...data }, {}, answerId(event.id, type));
+    const as = <T extends Answer>(type: T, data: object) =>
+      follow(event, type, { userId, emailId, ...data }, {}, answerId(event.id, type));
     switch (event.type) {
       case 'Sent':
         return as('RegistrationEmailSent', {});
@@ -40,7 +52,11 @@ export function createSendEmailEventHandlers({ messageStore, logger }: Deps): Ha
       case 'Failed':
         return as('RegistrationEmailFailed', { reason: withoutAddresses(event.data.reason) });
       case 'DeliveryDeferred':
-        return as('RegistrationEmailDeferred', { attempts: event.data.attempts, reason: event.data.reason, nextAttemptAt: event.data.nextAttemptAt });
+        return as('RegistrationEmailDeferred', {
+          attempts: event.data.attempts,
+          reason: event.data.reason,
+          nextAttemptAt: event.data.nextAttemptAt,
+        });
     }
   }
 

@@ -23,7 +23,12 @@ interface Deps {
  * gives EmailVerified; an email change's gives EmailChanged (if the new address is still theirs)
  * and releases the old address. Anything else is EmailVerificationRefused with the reason.
  */
-export function createVerifyEmail({ messageStore, logger, reservations, accountLinks }: Deps): (command: VerifyEmail) => Promise<void> {
+export function createVerifyEmail({
+  messageStore,
+  logger,
+  reservations,
+  accountLinks,
+}: Deps): (command: VerifyEmail) => Promise<void> {
   return async function verifyEmail(command) {
     const { userId, requestId, tokenHash } = command.data;
     const stream = identityStreamName(userId);
@@ -39,19 +44,32 @@ export function createVerifyEmail({ messageStore, logger, reservations, accountL
       return;
     }
     const refuse = async (reason: string): Promise<void> => {
-      const refused = follow(command, 'EmailVerificationRefused', { userId, requestId, reason }, {}, answerId(command.id, 'EmailVerificationRefused'));
+      const refused = follow(
+        command,
+        'EmailVerificationRefused',
+        { userId, requestId, reason },
+        {},
+        answerId(command.id, 'EmailVerificationRefused'),
+      );
       await messageStore.write(stream, refused, version);
       log.info({ reason }, 'email verification refused');
     };
     if (state.erased || !state.registered) return refuse(VERIFICATION_REFUSALS.noAccount);
     // A process that cannot check links (the admin CLI without COOKIE_SECRET) must not refuse a
     // good one: it throws, and the message is retried and parked for the app to replay.
-    if (!accountLinks) throw new Error(`VerifyEmail ${command.id} needs the account links' key to be checked; this process was started without it`);
+    if (!accountLinks)
+      throw new Error(
+        `VerifyEmail ${command.id} needs the account links' key to be checked; this process was started without it`,
+      );
     if (!accountLinks.matches('verify-email', requestId, tokenHash)) return refuse(VERIFICATION_REFUSALS.invalid);
     const named = requestNamed(state.verification, requestId, command.time);
     if ('refused' in named) return refuse(named.refused);
     if (named.kind === 'welcome') {
-      await messageStore.write(stream, follow(command, 'EmailVerified', { userId, requestId }, {}, answerId(command.id, 'EmailVerified')), version);
+      await messageStore.write(
+        stream,
+        follow(command, 'EmailVerified', { userId, requestId }, {}, answerId(command.id, 'EmailVerified')),
+        version,
+      );
       log.info('email verified');
       return;
     }

@@ -1,5 +1,11 @@
 import type { Logger } from '../../../logger.ts';
-import { follow, type HandlerMap, type Message, type MessageStore, type Recorded } from '../../../message-store/index.ts';
+import {
+  follow,
+  type HandlerMap,
+  type Message,
+  type MessageStore,
+  type Recorded,
+} from '../../../message-store/index.ts';
 import { uriOfKey, videoKeys, type VideoStore } from '../../../video-store/index.ts';
 import {
   REJECTION_REASONS,
@@ -49,7 +55,13 @@ function publishProblem({ ownerId, videoId, sourceUri }: PublishVideo['data'], u
  * answer, a race is caught by the version (the engine retries, and the retry finds the
  * answer), and a write repeated after a lost reply is deduplicated by the store.
  */
-export function createCommandHandlers({ messageStore, logger, videoStore, tools, limits }: Deps): Required<HandlerMap<VideoPublishingCommand>> {
+export function createCommandHandlers({
+  messageStore,
+  logger,
+  videoStore,
+  tools,
+  limits,
+}: Deps): Required<HandlerMap<VideoPublishingCommand>> {
   /**
    * `after` runs once the command is answered, now or by an earlier delivery (a crash may have
    * come between the answer and it): clean-up that must happen whichever way it went.
@@ -79,9 +91,17 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
     await after?.(state, userId);
   }
 
-  const reply = <T extends string, D>(command: Command<VideoPublishingCommand['type']>, type: T, data: D): Message<T, D> =>
-    follow(command, type, data, {}, answerId(command.id, type));
-  const posterUpload = createPosterUpload({ videoStore, tools, limits, outcomes: createOutcomes({ messageStore, videoStore }) });
+  const reply = <T extends string, D>(
+    command: Command<VideoPublishingCommand['type']>,
+    type: T,
+    data: D,
+  ): Message<T, D> => follow(command, type, data, {}, answerId(command.id, type));
+  const posterUpload = createPosterUpload({
+    videoStore,
+    tools,
+    limits,
+    outcomes: createOutcomes({ messageStore, videoStore }),
+  });
 
   return {
     PublishVideo: (command) =>
@@ -89,13 +109,15 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
         const reason = publishProblem(command.data, userId);
         // A rejection leaves the video as it was: the owner's own PublishVideo still goes through.
         if (reason) return reply(command, 'VideoPublishingRejected', { ...command.data, reason });
-        if (video.status === 'deleted') return reply(command, 'VideoPublishingRejected', { ...command.data, reason: REJECTION_REASONS.deleted });
+        if (video.status === 'deleted')
+          return reply(command, 'VideoPublishingRejected', { ...command.data, reason: REJECTION_REASONS.deleted });
         // A video is published once: a PublishVideo for one already accepted is a duplicate
         // (the form posted twice), and a failed upload is retried under a new video id.
         if (video.status !== 'unknown') return undefined;
         // An upload still on its way when its creator was erased: the erasure took down the
         // videos it could see, and this one would otherwise be published with nobody's consent.
-        if (await isErased(messageStore, userId)) return reply(command, 'VideoPublishingRejected', { ...command.data, reason: REJECTION_REASONS.ownerErased });
+        if (await isErased(messageStore, userId))
+          return reply(command, 'VideoPublishingRejected', { ...command.data, reason: REJECTION_REASONS.ownerErased });
         return reply(command, 'VideoPublishingAccepted', command.data);
       }),
 
@@ -113,7 +135,9 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
       decide(command, (video, userId) => {
         const { videoId, description } = command.data;
         const denied = textProblem(video, userId);
-        const decision = denied ? { ok: false as const, reason: denied } : decideDescription(description, video.description);
+        const decision = denied
+          ? { ok: false as const, reason: denied }
+          : decideDescription(description, video.description);
         return decision.ok
           ? reply(command, 'VideoDescribed', { videoId, description: decision.value })
           : reply(command, 'VideoDescriptionRejected', { videoId, description, reason: decision.reason });
@@ -124,7 +148,9 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
       decide(command, (video, userId) => {
         const { videoId } = command.data;
         const reason = unpublishProblem(video, userId);
-        return reason ? reply(command, 'VideoUnpublishRejected', { videoId, reason }) : reply(command, 'VideoUnpublished', { videoId });
+        return reason
+          ? reply(command, 'VideoUnpublishRejected', { videoId, reason })
+          : reply(command, 'VideoUnpublished', { videoId });
       }),
 
     SetVideoVisibility: (command) =>
@@ -142,8 +168,11 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
       decide(command, async (video, userId) => {
         const { videoId } = command.data;
         const { ownerId } = video;
-        const reason = await deleteProblem(video, userId, () => wasAdminWhenSent(messageStore, userId, command.globalPosition));
-        if (reason || ownerId === undefined) return reply(command, 'VideoDeleteRejected', { videoId, reason: reason ?? REJECTION_REASONS.unknownVideo });
+        const reason = await deleteProblem(video, userId, () =>
+          wasAdminWhenSent(messageStore, userId, command.globalPosition),
+        );
+        if (reason || ownerId === undefined)
+          return reply(command, 'VideoDeleteRejected', { videoId, reason: reason ?? REJECTION_REASONS.unknownVideo });
         return reply(command, 'VideoDeleted', { videoId, ownerId });
       }),
 
@@ -152,7 +181,8 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
         const { videoId, candidate } = command.data;
         const posterUri = video.posterCandidateUris[candidate];
         const reason = convertedProblem(video, userId);
-        if (reason || posterUri === undefined) return reply(command, 'VideoPosterRejected', { videoId, reason: reason ?? REJECTION_REASONS.noSuchPoster });
+        if (reason || posterUri === undefined)
+          return reply(command, 'VideoPosterRejected', { videoId, reason: reason ?? REJECTION_REASONS.noSuchPoster });
         return reply(command, 'VideoPosterChanged', { videoId, posterUri });
       }),
 
@@ -176,12 +206,15 @@ export function createCommandHandlers({ messageStore, logger, videoStore, tools,
       decide(command, async (video, userId) => {
         const { videoId } = command.data;
         const refuse = (reason: string) => reply(command, 'VideoTakeDownRejected', { videoId, reason });
-        if (!(await wasAdminWhenSent(messageStore, userId, command.globalPosition))) return refuse(REJECTION_REASONS.notAdmin);
+        if (!(await wasAdminWhenSent(messageStore, userId, command.globalPosition)))
+          return refuse(REJECTION_REASONS.notAdmin);
         if (video.status === 'unknown') return refuse(REJECTION_REASONS.unknownVideo);
         if (video.status === 'deleted') return refuse(REJECTION_REASONS.deleted);
         if (video.status === 'takenDown') return refuse(REJECTION_REASONS.alreadyTakenDown);
         const decision = decideTakeDownReason(command.data.reason);
-        return decision.ok ? reply(command, 'VideoTakenDown', { videoId, reason: decision.value }) : refuse(decision.reason);
+        return decision.ok
+          ? reply(command, 'VideoTakenDown', { videoId, reason: decision.value })
+          : refuse(decision.reason);
       }),
   };
 }

@@ -8,11 +8,20 @@ import { isSettled, videoProjection, type Video } from '../video.ts';
 const OUTCOME_WRITE_ATTEMPTS = 5;
 
 /** Writing a video's one outcome, and tidying its files after: for the transcoders and the queue that refuses. */
-export function createOutcomes({ messageStore, videoStore }: { readonly messageStore: MessageStore; readonly videoStore: VideoStore }) {
+export function createOutcomes({
+  messageStore,
+  videoStore,
+}: {
+  readonly messageStore: MessageStore;
+  readonly videoStore: VideoStore;
+}) {
   /** The files a failed attempt may have stored; absent ones are fine. */
   async function removeOutputs(videoId: string): Promise<void> {
-    const candidates = Array.from({ length: POSTER_CANDIDATES }, (_, index) => videoKeys.posterCandidate(videoId, index));
-    for (const key of [videoKeys.transcoded(videoId), videoKeys.poster(videoId), ...candidates]) await videoStore.remove(uriOfKey(key));
+    const candidates = Array.from({ length: POSTER_CANDIDATES }, (_, index) =>
+      videoKeys.posterCandidate(videoId, index),
+    );
+    for (const key of [videoKeys.transcoded(videoId), videoKeys.poster(videoId), ...candidates])
+      await videoStore.remove(uriOfKey(key));
   }
 
   /**

@@ -31,7 +31,14 @@ export function createPosterUpload({ videoStore, tools, limits, outcomes }: Post
       if (denied) return { ok: false, reason: denied } as const;
       const uploadId = posterUploadIdOf(videoId, imageUri);
       if (!uploadId) return { ok: false, reason: REJECTION_REASONS.posterOtherUpload } as const;
-      const poster = await preparePoster({ videoStore, tools, limits, signal, imageUri, posterKey: videoKeys.uploadedPoster(videoId, uploadId) });
+      const poster = await preparePoster({
+        videoStore,
+        tools,
+        limits,
+        signal,
+        imageUri,
+        posterKey: videoKeys.uploadedPoster(videoId, uploadId),
+      });
       return poster.ok ? poster : ({ ok: false, reason: REJECTION_REASONS.unreadableImage } as const);
     },
 

@@ -28,7 +28,13 @@ export function creatorBusyReason({ running, queued }: CreatorQuota): string {
  * as many videos in hand as the quota allows: that one fails at once, its upload deleted. An
  * outcome recorded for a video still queued takes it out; a deletion also removes its files.
  */
-export function createQueueingHandlers({ messageStore, logger, videoStore, queue, quota }: QueueingDeps): HandlerMap<VideoPublishingEvent> {
+export function createQueueingHandlers({
+  messageStore,
+  logger,
+  videoStore,
+  queue,
+  quota,
+}: QueueingDeps): HandlerMap<VideoPublishingEvent> {
   const outcomes = createOutcomes({ messageStore, videoStore });
   const settle = async (event: { readonly data: { readonly videoId: string } }) => queue.drop(event.data.videoId);
 

@@ -32,7 +32,9 @@ export function visibilityProblem(video: Video, userId: string, visibility: Visi
 
 /** "Unpublish" is "make it a draft", of a converted video (as it always needed one). */
 export function unpublishProblem(video: Video, userId: string): string | undefined {
-  return convertedProblem(video, userId) ?? (video.visibility === 'draft' ? REJECTION_REASONS.sameVisibility : undefined);
+  return (
+    convertedProblem(video, userId) ?? (video.visibility === 'draft' ? REJECTION_REASONS.sameVisibility : undefined)
+  );
 }
 
 /** Posters: the owner's, of a converted video. */
@@ -44,7 +46,11 @@ export function convertedProblem(video: Video, userId: string): string | undefin
  * Deletion: the owner's or an admin's (`isAdmin`, asked only of a sender who is not the owner),
  * in any state but deleted. An admin may delete a video that does not exist no more than anyone.
  */
-export async function deleteProblem(video: Video, userId: string, isAdmin: () => Promise<boolean>): Promise<string | undefined> {
+export async function deleteProblem(
+  video: Video,
+  userId: string,
+  isAdmin: () => Promise<boolean>,
+): Promise<string | undefined> {
   if (video.status === 'unknown') return REJECTION_REASONS.unknownVideo;
   if (video.ownerId !== userId && !(await isAdmin())) return REJECTION_REASONS.notOwner;
   return video.status === 'deleted' ? REJECTION_REASONS.deleted : undefined;

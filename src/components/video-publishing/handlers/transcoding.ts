@@ -80,7 +80,12 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
    * started video left parked would show "converting" forever.
    */
   function failureOf(error: unknown, event: Accepted, started: boolean, log: Logger): Preparation {
-    const ours = !(signal.aborted || error instanceof ToolInterruptedError || isInfrastructureError(error) || isResourceExhausted(error));
+    const ours = !(
+      signal.aborted ||
+      error instanceof ToolInterruptedError ||
+      isInfrastructureError(error) ||
+      isResourceExhausted(error)
+    );
     if (!started || !ours) {
       if (!ours) failedAttempts.delete(event.id);
       throw error;
@@ -91,7 +96,10 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       throw error;
     }
     failedAttempts.delete(event.id);
-    log.error({ err: error, attempts: failures }, 'transcoding failed on our side, and retrying did not mend it; the video fails');
+    log.error(
+      { err: error, attempts: failures },
+      'transcoding failed on our side, and retrying did not mend it; the video fails',
+    );
     return { ok: false, reason: OUR_SIDE_REASON };
   }
 
@@ -101,7 +109,13 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
     return {
       report(percent: number) {
         const id = answerId(event.id, 'VideoTranscodingProgressed', String(percent));
-        const progressed = follow(event, 'VideoTranscodingProgressed', { videoId: event.data.videoId, percent }, {}, id);
+        const progressed = follow(
+          event,
+          'VideoTranscodingProgressed',
+          { videoId: event.data.videoId, percent },
+          {},
+          id,
+        );
         chain = chain
           .then(async () => void (await messageStore.write(stream, progressed)))
           .catch((error: unknown) => log.warn({ err: error, percent }, 'progress not recorded'));
@@ -144,7 +158,10 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
           limits: deps.limits,
           onProgress: progress.report,
           onStarted: async () => {
-            await messageStore.write(stream, follow(event, 'VideoTranscodingStarted', { videoId }, {}, answerId(event.id, 'VideoTranscodingStarted')));
+            await messageStore.write(
+              stream,
+              follow(event, 'VideoTranscodingStarted', { videoId }, {}, answerId(event.id, 'VideoTranscodingStarted')),
+            );
             started = true;
             log.info('transcoding started');
           },
@@ -153,19 +170,37 @@ export function createTranscodingHandlers(deps: TranscodingDeps): HandlerMap<Vid
       } catch (error) {
         // Nothing is stored before the start.
         if (started || error instanceof OwnerErased) await discardAttempt(stream, videoId, sourceUri, log);
-        prepared = error instanceof OwnerErased ? { ok: false, reason: ERASED_OWNER_REASON } : failureOf(error, event, started, log);
+        prepared =
+          error instanceof OwnerErased
+            ? { ok: false, reason: ERASED_OWNER_REASON }
+            : failureOf(error, event, started, log);
       } finally {
         await progress.settled();
       }
       failedAttempts.delete(event.id);
       const outcome = prepared.ok
-        ? follow(event, 'VideoPublished', { ownerId, videoId, sourceUri, ...withoutOk(prepared) }, {}, answerId(event.id, 'VideoPublished'))
-        : follow(event, 'VideoPublishingFailed', { ownerId, videoId, reason: prepared.reason }, {}, answerId(event.id, 'VideoPublishingFailed'));
+        ? follow(
+            event,
+            'VideoPublished',
+            { ownerId, videoId, sourceUri, ...withoutOk(prepared) },
+            {},
+            answerId(event.id, 'VideoPublished'),
+          )
+        : follow(
+            event,
+            'VideoPublishingFailed',
+            { ownerId, videoId, reason: prepared.reason },
+            {},
+            answerId(event.id, 'VideoPublishingFailed'),
+          );
       const written = await outcomes.write(stream, outcome);
       if (!written.written) {
         // Deleted while it transcoded: what this attempt stored came after the deletion's clean-up.
         if (written.found.status === 'deleted') await outcomes.removeDeletedVideo(videoId);
-        log.warn({ ours: outcome.type, status: written.found.status }, 'the video was settled meanwhile; our outcome is not recorded');
+        log.warn(
+          { ours: outcome.type, status: written.found.status },
+          'the video was settled meanwhile; our outcome is not recorded',
+        );
       } else if (prepared.ok) {
         log.info({ ms: Date.now() - startedAt }, 'video published');
       } else {

@@ -24,7 +24,15 @@ export interface ImageRun {
 }
 
 const ffprobeOutput = z.object({
-  streams: z.array(z.object({ codec_type: z.string().optional(), width: z.number().int().optional(), height: z.number().int().optional() })).default([]),
+  streams: z
+    .array(
+      z.object({
+        codec_type: z.string().optional(),
+        width: z.number().int().optional(),
+        height: z.number().int().optional(),
+      }),
+    )
+    .default([]),
 });
 
 /** The picture's size if ffprobe reads `file` as one JPEG, PNG or WebP picture within our limits, else undefined. */
@@ -62,7 +70,9 @@ export async function probeImage(
   const [picture, ...more] = parsed.data.streams;
   if (more.length > 0 || picture?.codec_type !== 'video' || !picture.width || !picture.height) return undefined;
   const { width, height } = picture;
-  return width * height <= MAX_IMAGE_PIXELS && Math.max(width, height) <= MAX_IMAGE_SIDE ? { width, height } : undefined;
+  return width * height <= MAX_IMAGE_PIXELS && Math.max(width, height) <= MAX_IMAGE_SIDE
+    ? { width, height }
+    : undefined;
 }
 
 /**
@@ -104,7 +114,12 @@ export function reencodeImageArguments(input: string, output: string): string[] 
 }
 
 /** Throws ToolFailedError when the picture does not decode (the uploader's fault), anything else when the fault is ours. */
-export async function reencodeImage(ffmpegPath: string, input: string, output: string, { signal, sandbox, limits }: ImageRun): Promise<void> {
+export async function reencodeImage(
+  ffmpegPath: string,
+  input: string,
+  output: string,
+  { signal, sandbox, limits }: ImageRun,
+): Promise<void> {
   await runTool(ffmpegPath, reencodeImageArguments(input, output), {
     signal,
     timeoutMs: IMAGE_TIMEOUT_MS,

@@ -33,7 +33,12 @@ export interface TranscodeLimits {
 }
 
 // The budget in words a creator knows: this much 1080p at 60 frames a second.
-export const BUDGET_REFERENCE = { width: 1920, height: 1080, frameRate: 60, name: '1080p at 60 frames a second' } as const;
+export const BUDGET_REFERENCE = {
+  width: 1920,
+  height: 1080,
+  frameRate: 60,
+  name: '1080p at 60 frames a second',
+} as const;
 
 export const DEFAULT_TRANSCODE_LIMITS: TranscodeLimits = {
   maxDurationSeconds: 2 * 60 * 60,
@@ -55,9 +60,13 @@ export const DEFAULT_TRANSCODE_LIMITS: TranscodeLimits = {
 
 /** The defaults, overridden by what `given` defines; each must be a positive number, or this throws (a setting mistyped at startup). */
 export function transcodeLimits(given: Partial<TranscodeLimits> = {}): TranscodeLimits {
-  const limits = { ...DEFAULT_TRANSCODE_LIMITS, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
+  const limits = {
+    ...DEFAULT_TRANSCODE_LIMITS,
+    ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)),
+  };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`transcode limit ${name} must be a positive number, not ${value}`);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`transcode limit ${name} must be a positive number, not ${value}`);
   }
   return limits;
 }
@@ -103,7 +112,11 @@ const SMALL_FILE_BYTES = 16 * 1024 ** 2;
  * time is that much on every core: the timer ends a run first; the CPU limit is for a tool
  * that outlives the timer, its parent gone where nothing ties it to its parent.
  */
-export function toolLimits(limits: TranscodeLimits, timeoutMs: number, writes: 'video' | 'small' = 'small'): ToolLimits {
+export function toolLimits(
+  limits: TranscodeLimits,
+  timeoutMs: number,
+  writes: 'video' | 'small' = 'small',
+): ToolLimits {
   return {
     cpuSeconds: Math.ceil((timeoutMs / 1000) * availableParallelism()),
     memoryBytes: limits.memoryBytes,

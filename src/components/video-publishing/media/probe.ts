@@ -13,7 +13,8 @@ export interface VideoInfo {
   readonly hasAudio: boolean;
 }
 
-export type Probe = { readonly video: true; readonly info: VideoInfo } | { readonly video: false; readonly reason: string };
+export type Probe =
+  { readonly video: true; readonly info: VideoInfo } | { readonly video: false; readonly reason: string };
 
 // A damaged or hostile file must not hold the queue for long: probing reads only the headers.
 export const PROBE_TIMEOUT_MS = 60_000;
@@ -55,13 +56,29 @@ export interface ProbeOptions {
 }
 
 /** Reads a file's container and streams with ffprobe and says whether it is a video we can publish. */
-export async function probeVideo(ffprobePath: string, file: string, { signal, sandbox, limits }: ProbeOptions): Promise<Probe> {
+export async function probeVideo(
+  ffprobePath: string,
+  file: string,
+  { signal, sandbox, limits }: ProbeOptions,
+): Promise<Probe> {
   let output: string;
   try {
     output = await runTool(
       ffprobePath,
       // Only plain files: no URL a file names is followed (the container whitelist keeps out playlists as well).
-      ['-v', 'error', '-protocol_whitelist', 'file', '-format_whitelist', ACCEPTED_CONTAINERS, '-print_format', 'json', '-show_format', '-show_streams', file],
+      [
+        '-v',
+        'error',
+        '-protocol_whitelist',
+        'file',
+        '-format_whitelist',
+        ACCEPTED_CONTAINERS,
+        '-print_format',
+        'json',
+        '-show_format',
+        '-show_streams',
+        file,
+      ],
       { signal, timeoutMs: PROBE_TIMEOUT_MS, sandbox, limits },
     );
   } catch (error) {

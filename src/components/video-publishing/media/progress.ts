@@ -15,7 +15,12 @@ export interface ProgressOptions {
  * percent done, in whole steps, below 100 (the outcome event says "done"), no more often than
  * minIntervalMs, and each step at most once.
  */
-export function createProgressReader({ durationSeconds, minIntervalMs, report, now = Date.now }: ProgressOptions): (line: string) => void {
+export function createProgressReader({
+  durationSeconds,
+  minIntervalMs,
+  report,
+  now = Date.now,
+}: ProgressOptions): (line: string) => void {
   let reported = 0;
   let reportedAt = -Infinity;
   return (line) => {

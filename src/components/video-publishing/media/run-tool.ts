@@ -91,7 +91,15 @@ const MAX_STDERR = 8 * 1024;
 // The signals a program raises on itself when it crashes: ffmpeg failing on this input (a
 // malformed file can crash ffprobe 4.1), which a retry would only repeat. Any other signal
 // came from outside.
-const CRASH_SIGNALS: ReadonlySet<string> = new Set(['SIGSEGV', 'SIGBUS', 'SIGFPE', 'SIGILL', 'SIGABRT', 'SIGTRAP', 'SIGSYS']);
+const CRASH_SIGNALS: ReadonlySet<string> = new Set([
+  'SIGSEGV',
+  'SIGBUS',
+  'SIGFPE',
+  'SIGILL',
+  'SIGABRT',
+  'SIGTRAP',
+  'SIGSYS',
+]);
 // The kernel's signals for a run past its CPU time and past its file size limit.
 const OVER_CPU = 'SIGXCPU';
 const OVER_FILE_SIZE = 'SIGXFSZ';
@@ -173,11 +181,19 @@ export async function runTool(
       if (ending === 'interrupted') reject(new ToolInterruptedError(`${path} was stopped`));
       else if (spawnError) reject(spawnError);
       // A tool that never ran is our installation's fault, not the input's: not a ToolFailedError.
-      else if (wrapped && code !== null && NOT_STARTED_CODES.has(code)) reject(new Error(`${path} could not be started: ${lastError}`));
-      else if (ending === 'timeout') reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
-      else if (killedBy === OVER_CPU) reject(new ToolTimedOutError(`${path} used up its ${limits?.cpuSeconds} s of CPU time`, 'it took too long'));
+      else if (wrapped && code !== null && NOT_STARTED_CODES.has(code))
+        reject(new Error(`${path} could not be started: ${lastError}`));
+      else if (ending === 'timeout')
+        reject(new ToolTimedOutError(`${path} took longer than ${timeoutMs} ms`, 'it took too long'));
+      else if (killedBy === OVER_CPU)
+        reject(new ToolTimedOutError(`${path} used up its ${limits?.cpuSeconds} s of CPU time`, 'it took too long'));
       else if (killedBy === OVER_FILE_SIZE)
-        reject(new ToolOutputTooLargeError(`${path} wrote past its ${limits?.fileBytes}-byte file limit`, 'its output was too large'));
+        reject(
+          new ToolOutputTooLargeError(
+            `${path} wrote past its ${limits?.fileBytes}-byte file limit`,
+            'its output was too large',
+          ),
+        );
       else if (starved?.[1] === 'ENOMEM' && limited)
         reject(
           new ToolOutOfMemoryError(
@@ -185,10 +201,17 @@ export async function runTool(
             'it needed more memory than one conversion may have',
           ),
         );
-      else if (starved) reject(new ToolOutOfResourcesError(`${path} ran out of resources (${starved[1]}): ${lastError}`, starved[1]));
-      else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy)) reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
+      else if (starved)
+        reject(new ToolOutOfResourcesError(`${path} ran out of resources (${starved[1]}): ${lastError}`, starved[1]));
+      else if (killedBy !== null && !CRASH_SIGNALS.has(killedBy))
+        reject(new ToolKilledError(`${path} was killed by ${killedBy}, which we did not send`));
       else if (killedBy !== null)
-        reject(new ToolFailedError(`${path} crashed (${killedBy}): ${lastError}`, lastError || `the converter crashed (${killedBy})`));
+        reject(
+          new ToolFailedError(
+            `${path} crashed (${killedBy}): ${lastError}`,
+            lastError || `the converter crashed (${killedBy})`,
+          ),
+        );
       else if (code !== 0) reject(new ToolFailedError(`${path} exited with ${code}: ${lastError}`, lastError));
       else resolve(stdout);
     });

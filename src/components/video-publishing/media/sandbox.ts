@@ -65,11 +65,16 @@ const CPU_GRACE_SECONDS = 5;
 
 const works = (program: string, args: readonly string[]): Promise<string | undefined> =>
   new Promise((resolve) => {
-    execFile(program, args, { timeout: CHECK_TIMEOUT_MS }, (error) => resolve(error ? error.message.trim() : undefined));
+    execFile(program, args, { timeout: CHECK_TIMEOUT_MS }, (error) =>
+      resolve(error ? error.message.trim() : undefined),
+    );
   });
 
 /** The first of `candidates` (option lists for `path`) that runs `path --version` under itself, or undefined with why not. */
-async function firstWorking(path: string, candidates: ReadonlyArray<readonly string[]>): Promise<{ options?: readonly string[]; why: string }> {
+async function firstWorking(
+  path: string,
+  candidates: ReadonlyArray<readonly string[]>,
+): Promise<{ options?: readonly string[]; why: string }> {
   let why = '';
   for (const options of candidates) {
     const problem = await works(path, [...options, '--', path, '--version']);
@@ -92,7 +97,9 @@ export function createSandbox(tools: SandboxTools, onUnavailable: (layer: string
       else onUnavailable('setpriv --pdeathsig (ffmpeg dies with this process)', why);
     }
     if (tools.prlimit !== null) {
-      const { options, why } = await firstWorking(tools.prlimit, [['--cpu=60:65', '--data=1073741824', '--fsize=1048576']]);
+      const { options, why } = await firstWorking(tools.prlimit, [
+        ['--cpu=60:65', '--data=1073741824', '--fsize=1048576'],
+      ]);
       if (options) {
         limiting = true;
         found.push((limits) => (limits ? [tools.prlimit!, ...prlimitOptions(limits), '--'] : []));
@@ -117,5 +124,9 @@ export function createSandbox(tools: SandboxTools, onUnavailable: (layer: string
 
 function prlimitOptions({ cpuSeconds, memoryBytes, fileBytes }: ToolLimits): string[] {
   const cpu = Math.max(1, Math.ceil(cpuSeconds));
-  return [`--cpu=${cpu}:${cpu + CPU_GRACE_SECONDS}`, `--data=${Math.ceil(memoryBytes)}`, `--fsize=${Math.ceil(fileBytes)}`];
+  return [
+    `--cpu=${cpu}:${cpu + CPU_GRACE_SECONDS}`,
+    `--data=${Math.ceil(memoryBytes)}`,
+    `--fsize=${Math.ceil(fileBytes)}`,
+  ];
 }

@@ -16,7 +16,15 @@ export const transcodeThreads = (): number => Math.min(availableParallelism(), M
 
 // Every run: no banner or prompt, errors only, overwrite the output; and only plain files, so no
 // URL a file names is followed.
-export const QUIET_PLAIN_FILES = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-protocol_whitelist', 'file'] as const;
+export const QUIET_PLAIN_FILES = [
+  '-hide_banner',
+  '-nostdin',
+  '-loglevel',
+  'error',
+  '-y',
+  '-protocol_whitelist',
+  'file',
+] as const;
 
 /** What ffmpeg itself is told to stop at: the checks before it only see what the file's headers claim. */
 export interface OutputCaps extends Pick<TranscodeLimits, 'maxPixels' | 'maxOutputBytes'> {
@@ -88,7 +96,22 @@ export function transcodeArguments(input: string, output: string, caps: OutputCa
 
 /** One JPEG frame, `atSeconds` in, at the video's size. */
 export function posterArguments(input: string, output: string, atSeconds: number): string[] {
-  return [...QUIET_PLAIN_FILES, '-ss', atSeconds.toFixed(3), '-i', input, '-frames:v', '1', '-q:v', '3', '-f', 'image2', '-c:v', 'mjpeg', output];
+  return [
+    ...QUIET_PLAIN_FILES,
+    '-ss',
+    atSeconds.toFixed(3),
+    '-i',
+    input,
+    '-frames:v',
+    '1',
+    '-q:v',
+    '3',
+    '-f',
+    'image2',
+    '-c:v',
+    'mjpeg',
+    output,
+  ];
 }
 
 /** A frame to take, `atSeconds` in, written as a JPEG to `output`. */
@@ -143,7 +166,13 @@ export async function transcode(
   output: string,
   { signal, onProgressLine, caps, timeoutMs, sandbox, limits }: TranscodeOptions,
 ): Promise<void> {
-  await runTool(ffmpegPath, transcodeArguments(input, output, caps), { signal, onLine: onProgressLine, timeoutMs, sandbox, limits });
+  await runTool(ffmpegPath, transcodeArguments(input, output, caps), {
+    signal,
+    onLine: onProgressLine,
+    timeoutMs,
+    sandbox,
+    limits,
+  });
 }
 
 export interface PosterOptions {
@@ -152,7 +181,12 @@ export interface PosterOptions {
   readonly limits: ToolLimits;
 }
 
-export async function extractFrames(ffmpegPath: string, input: string, shots: readonly FrameShot[], { signal, sandbox, limits }: PosterOptions): Promise<void> {
+export async function extractFrames(
+  ffmpegPath: string,
+  input: string,
+  shots: readonly FrameShot[],
+  { signal, sandbox, limits }: PosterOptions,
+): Promise<void> {
   await runTool(ffmpegPath, frameArguments(input, shots), { signal, timeoutMs: POSTER_TIMEOUT_MS, sandbox, limits });
 }
 
@@ -163,5 +197,10 @@ export async function extractPoster(
   atSeconds: number,
   { signal, sandbox, limits }: PosterOptions,
 ): Promise<void> {
-  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), { signal, timeoutMs: POSTER_TIMEOUT_MS, sandbox, limits });
+  await runTool(ffmpegPath, posterArguments(input, output, atSeconds), {
+    signal,
+    timeoutMs: POSTER_TIMEOUT_MS,
+    sandbox,
+    limits,
+  });
 }

@@ -61,7 +61,9 @@ interface Creator {
 export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA): TranscodeQueue {
   for (const [name, value] of Object.entries(quota)) {
     if (!Number.isInteger(value) || value < (name === 'running' ? 1 : 0))
-      throw new Error(`creator quota ${name} must be a whole number (at least ${name === 'running' ? 1 : 0}), not ${value}`);
+      throw new Error(
+        `creator quota ${name} must be a whole number (at least ${name === 'running' ? 1 : 0}), not ${value}`,
+      );
   }
   const creators = new Map<string, Creator>();
   const inHand = new Map<string, QueuedVideo & { running: boolean }>();
@@ -138,7 +140,8 @@ export function createTranscodeQueue(quota: CreatorQuota = DEFAULT_CREATOR_QUOTA
     },
     oldest() {
       let oldest: number | undefined;
-      for (const { accepted } of inHand.values()) if (oldest === undefined || accepted.globalPosition < oldest) oldest = accepted.globalPosition;
+      for (const { accepted } of inHand.values())
+        if (oldest === undefined || accepted.globalPosition < oldest) oldest = accepted.globalPosition;
       return oldest;
     },
     counts() {

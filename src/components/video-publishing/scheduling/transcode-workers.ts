@@ -1,7 +1,14 @@
 import type { Logger } from '../../../logger.ts';
 import type { RawMessage } from '../../../message-store/index.ts';
 import { logRetry, type ProcessorContext, type SubscriberStats } from '../../../subscription/processor.ts';
-import { backoffDelay, isInfrastructureError, isPermanent, isResourceExhausted, pause, type RetryPolicy } from '../../../subscription/retry.ts';
+import {
+  backoffDelay,
+  isInfrastructureError,
+  isPermanent,
+  isResourceExhausted,
+  pause,
+  type RetryPolicy,
+} from '../../../subscription/retry.ts';
 import type { QueuedVideo, TranscodeQueue } from './transcode-queue.ts';
 
 export interface TranscodeWorkersOptions {
@@ -48,7 +55,15 @@ const RESOURCE_MAX_DELAY_MS = 30_000;
  */
 export function createTranscodeWorkers(options: TranscodeWorkersOptions): TranscodeWorkers {
   const { queue, concurrency, signal, retry, now = Date.now } = options;
-  const stats: SubscriberStats = { handled: 0, retries: 0, parked: 0, skipped: 0, checkpoint: 0, failure: undefined, lastSkipped: undefined };
+  const stats: SubscriberStats = {
+    handled: 0,
+    retries: 0,
+    parked: 0,
+    skipped: 0,
+    checkpoint: 0,
+    failure: undefined,
+    lastSkipped: undefined,
+  };
   const context: ProcessorContext = { signal, retry, logger: options.logger, stats };
   const running: Promise<void>[] = [];
   // One per video being seen: aborted when the queue drops it (taken down, unpublished), so its
@@ -117,7 +132,10 @@ export function createTranscodeWorkers(options: TranscodeWorkersOptions): Transc
           if (shortSince !== undefined && now() - shortSince >= options.resourceWaitMs) {
             return (await persist(() => options.park(accepted, error, failures + waits, context))) ? 'done' : 'stopped';
           }
-          delay = backoffDelay({ ...retry, attempts: Infinity, maxDelayMs: Math.max(retry.maxDelayMs, RESOURCE_MAX_DELAY_MS) }, waits);
+          delay = backoffDelay(
+            { ...retry, attempts: Infinity, maxDelayMs: Math.max(retry.maxDelayMs, RESOURCE_MAX_DELAY_MS) },
+            waits,
+          );
         } else {
           failures += 1;
           if (isPermanent(error) || failures >= retry.attempts) {
@@ -152,7 +170,9 @@ export function createTranscodeWorkers(options: TranscodeWorkersOptions): Transc
     start() {
       if (running.length > 0) return;
       for (let n = 0; n < concurrency; n += 1) {
-        running.push(work(false).catch((error: unknown) => options.logger.error({ err: error }, 'a transcode worker crashed')));
+        running.push(
+          work(false).catch((error: unknown) => options.logger.error({ err: error }, 'a transcode worker crashed')),
+        );
       }
     },
     async stopped() {

@@ -12,7 +12,11 @@ export interface TranscodingParts {
   /** Names its position and dead-letter streams. */
   readonly subscriberId: string;
   readonly subscribe: (subscriberId: string, category: string, processor: ComponentProcessor) => Subscription;
-  readonly processor: (subscriberId: string, handle: (message: RawMessage) => Promise<void>, heldBack?: () => number | undefined) => ComponentProcessor;
+  readonly processor: (
+    subscriberId: string,
+    handle: (message: RawMessage) => Promise<void>,
+    heldBack?: () => number | undefined,
+  ) => ComponentProcessor;
   readonly queueing: (queue: TranscodeQueue) => (message: RawMessage) => Promise<void>;
   readonly transcoding: (signal: AbortSignal) => (message: RawMessage) => Promise<void>;
   readonly quota: CreatorQuota;
@@ -36,7 +40,10 @@ export function transcodingSubscription(parts: TranscodingParts): Subscription {
   const queueing = parts.processor(subscriberId, parts.queueing(queue), queue.oldest);
   // An operator's replay of a parked video transcodes it there and then, as before there was a
   // queue: it may run in a web process, which has no workers to hand it to.
-  const processor: ComponentProcessor = { ...queueing, replay: parts.processor(subscriberId, parts.transcoding(new AbortController().signal)).replay };
+  const processor: ComponentProcessor = {
+    ...queueing,
+    replay: parts.processor(subscriberId, parts.transcoding(new AbortController().signal)).replay,
+  };
   const inner = parts.subscribe(subscriberId, VIDEO_PUBLISHING_CATEGORY, processor);
   const workers = createTranscodeWorkers({
     queue,
@@ -72,7 +79,12 @@ export function transcodingSubscription(parts: TranscodingParts): Subscription {
     status() {
       const status = inner.status();
       const work = workers.stats;
-      return { ...status, retries: status.retries + work.retries, parked: status.parked + work.parked, failure: work.failure ?? status.failure };
+      return {
+        ...status,
+        retries: status.retries + work.retries,
+        parked: status.parked + work.parked,
+        failure: work.failure ?? status.failure,
+      };
     },
   };
 }
