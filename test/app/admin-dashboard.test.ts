@@ -9,16 +9,16 @@ import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import { adminActionsStreamName } from '../../src/contracts/admin-actions.ts';
 import type { Message } from '../../src/message-store/index.ts';
-import type { Subscription } from '../../src/subscription/subscription.ts';
 import type { System } from '../../src/system.ts';
 import { adminSectionApp } from '../helpers/admin-section-app.ts';
 import { silentLogger } from '../helpers/databases.ts';
 import { message, uniqueCategory } from '../helpers/message-store.ts';
-import { aggregatorSubscriber, componentSubscriber, drain } from '../helpers/subscribers.ts';
+import { drain } from '../helpers/subscribers.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
+import { systemWithFailingSubscribers } from '../fixtures/failing-subscribers.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const event = (type: string, data: Record<string, unknown>): Message => ({
@@ -104,33 +104,11 @@ test('admin dashboard: totals and the last hour’s traffic from the admin-strea
 });
 
 test('admin dashboard: stalled subscribers and parked messages are counted and named', async (t) => {
-  const system = await createTestSystem();
-  const running: Subscription[] = [];
-  closeAtEnd(t, async () => {
-    await Promise.all(running.map((subscription) => subscription.stop()));
-    await system.stop();
+  const { system, running, broken, failing } = await systemWithFailingSubscribers(t, {
+    stallWith: 'the projection table is gone',
+    parkWith: 'the mail server said no',
   });
   const store = system.messageStore;
-  const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-  running.push(
-    aggregatorSubscriber(
-      store,
-      system.db,
-      broken,
-      async () => {
-        throw new Error('the projection table is gone');
-      },
-      { subscriberId: 'aggregators:test:stalls' },
-    ),
-    componentSubscriber(
-      store,
-      failing,
-      async () => {
-        throw new Error('the mail server said no');
-      },
-      { subscriberId: 'components:test:parks' },
-    ),
-  );
   const { app, admin } = await adminSectionApp(system, [dashboardSection], {
     subscriptions: [...system.subscriptions, ...running],
     subscriberStatus: () => running.map((subscription) => subscription.status()),

@@ -3,41 +3,17 @@ import request from 'supertest';
 import test from 'tape';
 import { dashboardSection } from '../../src/app/admin/dashboard/index.ts';
 import { subscribersSection } from '../../src/app/admin/subscribers/index.ts';
-import type { Subscription } from '../../src/subscription/subscription.ts';
 import { adminSectionApp } from '../helpers/admin-section-app.ts';
-import { message, uniqueCategory } from '../helpers/message-store.ts';
-import { aggregatorSubscriber, componentSubscriber } from '../helpers/subscribers.ts';
-import { createTestSystem } from '../helpers/test-system.ts';
+import { message } from '../helpers/message-store.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import { closeAtEnd } from '../helpers/scoped-test.ts';
+import { systemWithFailingSubscribers } from '../fixtures/failing-subscribers.ts';
 
 test('admin subscribers and dashboard: a failure’s error text is shown with addresses masked, as parked errors are', async (t) => {
-  const system = await createTestSystem();
-  const running: Subscription[] = [];
-  closeAtEnd(t, async () => {
-    await Promise.all(running.map((subscription) => subscription.stop()));
-    await system.stop();
+  const { system, running, stalls, parks, broken, failing } = await systemWithFailingSubscribers(t, {
+    stallWith: 'duplicate key: jane.doe@example.com is taken',
+    parkWith: '550 mailbox john.smith@example.org unavailable',
   });
   const store = system.messageStore;
-  const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-  const stalls = aggregatorSubscriber(
-    store,
-    system.db,
-    broken,
-    async () => {
-      throw new Error('duplicate key: jane.doe@example.com is taken');
-    },
-    { subscriberId: 'aggregators:test:stalls' },
-  );
-  const parks = componentSubscriber(
-    store,
-    failing,
-    async () => {
-      throw new Error('550 mailbox john.smith@example.org unavailable');
-    },
-    { subscriberId: 'components:test:parks' },
-  );
-  running.push(stalls, parks);
   const { app, admin } = await adminSectionApp(system, [dashboardSection, subscribersSection], {
     subscriptions: [...system.subscriptions, ...running],
     subscriberStatus: () => running.map((subscription) => subscription.status()),

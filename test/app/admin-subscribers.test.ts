@@ -4,13 +4,14 @@ import test from 'tape';
 import { subscribersSection } from '../../src/app/admin/subscribers/index.ts';
 import { IDENTITY_SUBSCRIBER_IDS } from '../../src/components/identity/index.ts';
 import { USER_CREDENTIALS_SUBSCRIBER_ID } from '../../src/aggregators/user-credentials/index.ts';
-import { ALL_CATEGORIES, type Subscription } from '../../src/subscription/subscription.ts';
+import { ALL_CATEGORIES } from '../../src/subscription/subscription.ts';
 import { adminSectionApp } from '../helpers/admin-section-app.ts';
-import { message, uniqueCategory } from '../helpers/message-store.ts';
-import { aggregatorSubscriber, componentSubscriber, drain } from '../helpers/subscribers.ts';
+import { message } from '../helpers/message-store.ts';
+import { aggregatorSubscriber, drain } from '../helpers/subscribers.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { registerCommand, writeRegister } from '../fixtures/identity-controls.ts';
+import { systemWithFailingSubscribers } from '../fixtures/failing-subscribers.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 /** A subscriber's row: its cells, tags stripped. */
@@ -81,35 +82,15 @@ test('admin subscribers: one that runs elsewhere is measured from its checkpoint
 });
 
 test('admin subscribers: live state where it runs here — running, stalled with its message and error, parked messages counted', async (t) => {
-  const system = await createTestSystem();
-  const running: Subscription[] = [];
-  closeAtEnd(t, async () => {
-    await Promise.all(running.map((subscription) => subscription.stop()));
-    await system.stop();
+  const { system, running, stalls, parks, broken, failing } = await systemWithFailingSubscribers(t, {
+    stallWith: 'the projection table is gone',
+    parkWith: 'the mail server said no',
   });
   const store = system.messageStore;
-  const [broken, failing] = [uniqueCategory('broken'), uniqueCategory('failing')];
-  const stalls = aggregatorSubscriber(
-    store,
-    system.db,
-    broken,
-    async () => {
-      throw new Error('the projection table is gone');
-    },
-    { subscriberId: 'aggregators:test:stalls' },
-  );
-  const parks = componentSubscriber(
-    store,
-    failing,
-    async () => {
-      throw new Error('the mail server said no');
-    },
-    { subscriberId: 'components:test:parks' },
-  );
   const reader = aggregatorSubscriber(store, system.db, ALL_CATEGORIES, async () => undefined, {
     subscriberId: 'aggregators:test:everything',
   });
-  running.push(stalls, parks, reader);
+  running.push(reader);
   const subscriptions = [...system.subscriptions, ...running];
   const { app, admin } = await adminSectionApp(system, [subscribersSection], {
     subscriptions,
