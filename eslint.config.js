@@ -1,8 +1,9 @@
 // ESLint flat config. A small rule set that catches real faults in async Node code, not a style
 // guide: ESLint's recommended rules, plus typescript-eslint's type-aware rules for promises, switch
 // exhaustiveness and type-only imports (issue 16 §4). Formatting is Prettier's job (.prettierrc).
-// The import boundaries between layers are enforced by test/app/boundaries.unit.test.ts, so no
-// import plugin duplicates them here.
+// The whole order of the layers is test/app/boundaries.unit.test.ts's; lint holds one line of it,
+// the one most often crossed, so an editor shows it as it is typed: nothing below the web slices
+// (src/app) imports from them, nor from the entry points above them.
 import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
@@ -43,6 +44,23 @@ export default tseslint.config(
       // Control characters in a pattern are the point wherever we write one: input is refused or
       // cleaned of them (src/app/admin/control-characters.ts, src/web/return-to.ts, trace ids).
       'no-control-regex': 'off',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/app/**', 'src/bin/**', 'src/main.ts', 'src/system.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)(app|bin)/|(^|/)(system|main)\\.ts$',
+              message: 'Below the web slices: no import from src/app or the entry points (test/app/boundaries.unit.test.ts).',
+            },
+          ],
+        },
+      ],
     },
   },
   {
