@@ -56,7 +56,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '(^|/)(app|bin)/|(^|/)(system|main)\\.ts$',
-              message: 'Below the web slices: no import from src/app or the entry points (test/app/boundaries.unit.test.ts).',
+              message:
+                'Below the web slices: no import from src/app or the entry points (test/app/boundaries.unit.test.ts).',
             },
           ],
         },
