@@ -79,8 +79,13 @@ function apply(video: Video, message: RawMessage): Video {
         size: `${event.data.width}×${event.data.height}`,
         poster: event.data.posterUri,
       };
+    // As the component folds it: a refused PublishVideo (forged, another upload's file, a deleted
+    // video posted again) leaves a video that was accepted as it was, owner included. Before any
+    // acceptance, it is all there is to say of the video.
     case 'VideoPublishingRejected':
-      return { ...video, status: `rejected: ${event.data.reason}`, ownerId: event.data.ownerId };
+      return video.status === initial.status
+        ? { ...video, status: `rejected: ${event.data.reason}`, ownerId: video.ownerId ?? event.data.ownerId }
+        : { ...video, lastRejection: `${event.type}: ${event.data.reason}` };
     case 'VideoPosterChanged':
       return { ...video, poster: event.data.posterUri };
     case 'VideoPublishingFailed':

@@ -36,3 +36,39 @@ test('as of, a video: a refused upload says so and whose it was; a changed poste
     'the one its creator chose',
   );
 });
+
+// The component ignores a refused PublishVideo once a video is accepted ("a forged or mistaken
+// PublishVideo must not take the video from the one who uploaded it"): the as-of view must agree.
+test('as of, a video: a PublishVideo refused after the upload was accepted changes neither its status nor its owner', async (t) => {
+  const store = createMemoryMessageStore();
+  const video = newVideo();
+  const stranger = crypto.randomUUID();
+  const refusedLater = (reason: string) => ({
+    id: crypto.randomUUID(),
+    type: 'VideoPublishingRejected',
+    data: { videoId: video.videoId, ownerId: stranger, sourceUri: 'video-store:sources/x.mp4', reason },
+    metadata: {},
+  });
+  const published = await writeEvents(
+    store,
+    video,
+    controls.accepted(video),
+    controls.published(video),
+    refusedLater('a PublishVideo for someone else'),
+  );
+  const fields = ENTITY_KINDS.video!.fold(published).fields;
+  t.equal(valueOf(fields, 'Status'), 'published', 'still published');
+  t.equal(valueOf(fields, 'Owner'), video.ownerId, 'still its uploader’s');
+  t.equal(
+    valueOf(fields, 'Last rejected change'),
+    'VideoPublishingRejected: a PublishVideo for someone else',
+    'the refusal shown as a rejected change',
+  );
+
+  const deleted = await writeEvents(store, video, controls.deleted(video), refusedLater('the video was deleted'));
+  t.equal(
+    valueOf(ENTITY_KINDS.video!.fold([...published, ...deleted]).fields, 'Status'),
+    'deleted',
+    'a deleted video posted again stays deleted',
+  );
+});
