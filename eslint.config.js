@@ -55,7 +55,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: '(^|/)(app|bin)/|(^|/)(system|main)\\.ts$',
+              regex: '(^|/)(app|bin)/|(^|/)(system|main)\\.[jt]s$',
               message:
                 'Below the web slices: no import from src/app or the entry points (test/app/boundaries.unit.test.ts).',
             },

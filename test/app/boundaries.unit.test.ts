@@ -9,14 +9,30 @@ import { sourceFiles } from '../helpers/source-files.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const appDir = path.join(root, 'src/app');
 
+/**
+ * A specifier as a path from the repository root when it is relative, as TypeScript resolves it:
+ * `../system.js` names src/system.ts as surely as `../system.ts` does (NodeNext, and tsx, map it).
+ */
+function resolved(file: string, specifier: string): string {
+  if (!specifier.startsWith('.')) return specifier;
+  return path.relative(root, path.resolve(path.dirname(file), specifier)).replace(/\.(m?)js$/, '.$1ts');
+}
+
 /** Every module a file imports (dynamic imports too), relative ones resolved to paths from the repository root. */
 async function importsOf(file: string): Promise<string[]> {
   const text = await readFile(file, 'utf8');
   const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map((match) => match[1]!);
-  return specifiers.map((specifier) =>
-    specifier.startsWith('.') ? path.relative(root, path.resolve(path.dirname(file), specifier)) : specifier,
-  );
+  return specifiers.map((specifier) => resolved(file, specifier));
 }
+
+test('boundaries: an import is placed by the file it names, however its extension is spelt', (t) => {
+  const importer = path.join(root, 'src/db/anything.ts');
+  t.equal(resolved(importer, '../system.ts'), 'src/system.ts');
+  t.equal(resolved(importer, '../system.js'), 'src/system.ts', 'a .js specifier names the .ts file');
+  t.equal(resolved(importer, '../app/x.mjs'), 'src/app/x.mts');
+  t.equal(resolved(importer, 'pg'), 'pg', 'a package stays as it is');
+  t.end();
+});
 
 test('boundaries: slices reach the message store through its index and web plumbing through src/web', async (t) => {
   const offences: string[] = [];
