@@ -4,7 +4,7 @@ import type { DatabaseUrls } from '../src/config/env.ts';
 import { freshDatabases } from './helpers/databases.ts';
 import { openTestStore } from './helpers/message-store.ts';
 import { postForm, visitorAddress, watchForm } from './helpers/browser.ts';
-import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
+import { bareEnv, exitOf, startMain, waitForLog } from './helpers/run-main.ts';
 import { openProjectionDb } from './helpers/subscribers.ts';
 import { catalogVideo, videosWatched } from './helpers/viewings.ts';
 import { waitUntil } from './helpers/wait-until.ts';
@@ -69,9 +69,10 @@ scopedTest(
     );
 
     // Started again, the aggregator goes on from where it stopped and counts each exactly once.
+    // exitOf, not once('exit'): an app that crashed on start has exited already, and would hang the teardown.
     const again = scope.add(startApp(urls), async (child) => {
       child.kill('SIGTERM');
-      await once(child, 'exit');
+      await exitOf(child);
     });
     await waitForLog(again, 'listening');
     await waitUntil('the count to catch up', async () => (await videosWatched(db)) === Number(stored.rows[0]?.count));

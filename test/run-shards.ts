@@ -63,9 +63,10 @@ async function readTimingsFrom(file: string): Promise<Record<string, number> | u
   }
 }
 
-/** This checkout's last run's seconds per file, and the committed ones for files it never ran. */
-async function readTimings(): Promise<Record<string, number>> {
-  return { ...(await readTimingsFrom(TIMINGS_BASELINE)), ...(await readTimingsFrom(TIMINGS_CACHE)) };
+/** This checkout's last run's seconds per file (`measured`), and with the committed ones for files it never ran. */
+async function readTimings(): Promise<{ measured: Record<string, number>; known: Record<string, number> }> {
+  const measured = (await readTimingsFrom(TIMINGS_CACHE)) ?? {};
+  return { measured, known: { ...(await readTimingsFrom(TIMINGS_BASELINE)), ...measured } };
 }
 
 /** The server's connections not in use now, or undefined when it cannot be asked. */
@@ -164,7 +165,7 @@ async function main(): Promise<number> {
     const byConnections = free === undefined ? wanted : Math.max(1, Math.floor(free / CONNECTIONS_PER_SHARD));
     const shards = Math.max(1, Math.min(wanted, byConnections, files.length));
     const timings = await readTimings();
-    const groups = assign(files, shards, timings);
+    const groups = assign(files, shards, timings.known);
     const why = byConnections < wanted ? ` (the server has room for ${byConnections}: ${free} free connections)` : '';
     console.error(`# ${files.length} files in ${groups.length} shard${groups.length === 1 ? '' : 's'}${why}`);
 
@@ -179,7 +180,7 @@ async function main(): Promise<number> {
         return result;
       }),
     );
-    await saveTimings(timings, outDir, groups.length);
+    await saveTimings(timings.measured, outDir, groups.length);
     await rm(outDir, { recursive: true, force: true });
 
     for (const result of results)

@@ -13,6 +13,7 @@ import { recordViewing } from './helpers/browser.ts';
 import { bareEnv, startMain, waitForLog } from './helpers/run-main.ts';
 import { waitUntil } from './helpers/wait-until.ts';
 import { closeAtEnd } from './helpers/scoped-test.ts';
+import { stopServer } from '../src/db/postgres-process.ts';
 
 async function stopWith(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
   child.kill(signal);
@@ -48,6 +49,8 @@ test('smoke: `npm start` with no database variables runs on the embedded Postgre
   closeAtEnd(t, async () => {
     for (const child of children)
       if (child.exitCode === null && child.signalCode === null) await stopWith(child, 'SIGKILL');
+    // A killed app leaves its PostgreSQL running: stopped before its folder goes, never orphaned.
+    await stopServer(path.join(dir, 'postgres'), Date.now() + 15_000);
     await rm(dir, { recursive: true, force: true });
   });
   const dataDir = path.join(dir, 'postgres');
@@ -93,6 +96,7 @@ test('smoke: SIGTERM to `npm start` stops the app and its embedded PostgreSQL to
   closeAtEnd(t, async () => {
     if (npm.exitCode === null && npm.signalCode === null) npm.kill('SIGKILL');
     if (appPid !== undefined && isRunning(appPid)) process.kill(appPid, 'SIGKILL');
+    await stopServer(dataDir, Date.now() + 15_000);
     await rm(dir, { recursive: true, force: true });
   });
   const listening = await waitForLog(npm, 'listening', 120_000);

@@ -15,12 +15,13 @@ import { csrfTokenOf } from '../helpers/http.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const PASSWORD = 'a long enough password';
 
 async function started(t: test.Test, overrides: Parameters<typeof createTestSystem>[0] = {}): Promise<System> {
   const system = await createTestSystem(overrides);
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   system.start();
   return system;
 }

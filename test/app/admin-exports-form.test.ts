@@ -11,6 +11,7 @@ import { FROM_THIS_SITE } from '../helpers/accounts.ts';
 import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
 import { message } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 /** The value an input with this id shows. */
 const valueOf = (html: string, id: string): string | undefined =>
@@ -22,7 +23,7 @@ const selected = (html: string, id: string): string | undefined =>
 
 test('admin exports: a refused export stays in the portal, says what to fix, and keeps what was typed', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [exportsSection]);
   const post = (url: string, form: Record<string, string>) =>
     request(app)
@@ -78,7 +79,7 @@ test('admin exports: a refused export stays in the portal, says what to fix, and
 
 test('admin exports: a video’s history holds its own streams’ messages; its page and a user’s link to their export and as-of view', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [exportsSection, asOfSection]);
   const [videoId, other] = [randomUUID(), randomUUID()];
   await system.messageStore.write(videoPublishingStreamName(videoId), message('VideoPublishingAccepted', { videoId }));

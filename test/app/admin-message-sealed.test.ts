@@ -10,10 +10,11 @@ import { adminSectionApp, CSRF_TOKEN } from '../helpers/admin-section-app.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 test('admin messages: a sealed address shows masked, not as its ciphertext, and as [erased] once its user is erased', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [messagesSection]);
   const personalData = createPersonalData(system.db);
   const [userId, emailId] = [randomUUID(), randomUUID()];
@@ -62,7 +63,7 @@ test('admin messages: a sealed address shows masked, not as its ciphertext, and 
 
 test('admin exports: a sealed address is exported masked, as the message page shows it, not as its ciphertext', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [exportsSection]);
   const personalData = createPersonalData(system.db);
   const userId = randomUUID();
@@ -98,7 +99,7 @@ test('admin exports: a sealed address is exported masked, as the message page sh
 
 test('admin as-of: a user whose address is sealed shows it masked, as the message page does, not as [sealed]', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [asOfSection]);
   const personalData = createPersonalData(system.db);
   const userId = randomUUID();

@@ -7,6 +7,7 @@ import { POSITION_CATEGORY } from '../../src/subscription/component-processor.ts
 import { adminSectionApp } from '../helpers/admin-section-app.ts';
 import { uniqueCategory } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 const msg = (type: string, data: Record<string, unknown> = {}): Message => ({
   id: randomUUID(),
@@ -21,7 +22,7 @@ const positionsOn = (html: string): number[] =>
 
 test('admin messages: subscribers’ position bookkeeping is hidden unless asked for, or filtered for by category or stream', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [messagesSection]);
   const store = system.messageStore;
   const category = uniqueCategory();

@@ -7,6 +7,7 @@ import { ERASED } from '../../src/personal-data/seal.ts';
 import { adminSectionApp } from '../helpers/admin-section-app.ts';
 import { message } from '../helpers/message-store.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 /** The Admin cell of each row of the page's "Lately" table, in order. */
 const adminCells = (html: string): string[] =>
@@ -18,7 +19,7 @@ const adminCells = (html: string): string[] =>
 
 test('admin parked: who replayed or discarded a message shows as their address, linked to their page, not as an id', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const { app, admin } = await adminSectionApp(system, [parkedSection]);
   const [listed, erased, unknown] = [randomUUID(), randomUUID(), randomUUID()];
   await system.db('admin_users').insert([

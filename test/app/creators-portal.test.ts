@@ -629,7 +629,7 @@ test('creators portal: with no upload slot free the answer is 429 with Retry-Aft
 
 test('creators portal: a quota of one video in hand is told as "1 video", not "1 videos"', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const userId = randomUUID();
   await seedCreatorVideo(system.db, userId, { status: 'transcoding' });
   const refused = await request(portalAlone(system, { maxVideosInHand: 1 }, userId))

@@ -1,10 +1,11 @@
 import request from 'supertest';
 import test from 'tape';
 import { createTestSystem } from '../helpers/test-system.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 test('log in: "Log in instead" types the address in, and no link on the page carries it on (it would reach the logs as a returnTo)', async (t) => {
   const system = await createTestSystem();
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const page = (await request(system.app).get('/auth/log-in?email=alice%40example.com').expect(200)).text;
   t.match(page, /<input[^>]*id="email"[^>]*value="alice@example.com"/, 'the address is in its field');
   const hrefs = [...page.matchAll(/href="([^"]*)"/g)].map((match) => match[1]!);

@@ -13,10 +13,11 @@ import { createTestSystem } from '../helpers/test-system.ts';
 import { catalogVideo } from '../helpers/viewings.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 async function started(t: test.Test, overrides: Parameters<typeof createTestSystem>[0] = {}): Promise<System> {
   const system = await createTestSystem(overrides);
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   system.start();
   return system;
 }

@@ -1,6 +1,7 @@
 import test from 'tape';
 import { createSystem } from '../../src/system.ts';
 import { createLogger } from '../../src/logger.ts';
+import { closeAtEnd } from '../helpers/scoped-test.ts';
 
 // Nothing connects until a subscriber starts or a page is asked for: unreachable URLs are enough.
 const NOWHERE = {
@@ -43,7 +44,7 @@ test('system: every subscriber, listed (status, the subscribers page) in the ord
     cookieSecret: 'x'.repeat(40),
     production: false,
   });
-  t.teardown(() => system.stop());
+  closeAtEnd(t, () => system.stop());
   const listed = system.status().map((status) => status.subscriberId);
   t.deepEqual(
     listed.filter((id) => BEFORE_16.includes(id)),
