@@ -160,9 +160,11 @@ export function createSystem(config: SystemConfig): System {
   const subscriptionSettings = config.subscriptions ?? {};
   const run = config.run ?? { subscribers: 'all' };
   const consumerGroup = run.consumerGroup;
+  // How long a page's read may be reused: the home page's and each video's up next.
+  const pageCacheMs = config.pageCacheMs ?? DEFAULTS.pageCacheMs;
   const home = createHomeApp({
     db,
-    cacheMs: config.pageCacheMs ?? DEFAULTS.pageCacheMs,
+    cacheMs: pageCacheMs,
     demoPreparing: config.demoSeeding && demoPreparing(config.demoSeeding, messageStore),
     // Built below, with the other apps; asked only while a page is served.
     continueWatching: (userId) => playback.continueWatching(userId),
@@ -329,7 +331,13 @@ export function createSystem(config: SystemConfig): System {
     editWait: rateLimits.videoEditWait,
   });
   const playback = createPlaybackApp({ db, messageStore, personalData, reportWait: rateLimits.playbackReportWait });
-  const videos = createVideosApp({ db, videoStore, rolesOf: credentials.rolesOf, resumeAt: playback.resumeAt });
+  const videos = createVideosApp({
+    db,
+    videoStore,
+    rolesOf: credentials.rolesOf,
+    cacheMs: pageCacheMs,
+    resumeAt: playback.resumeAt,
+  });
   const accountEmail = createAccountEmailApp({
     db,
     messageStore,

@@ -39,3 +39,32 @@ export function cachedRead<T>(load: () => Promise<T>, maxAgeMs: number, now: () 
     },
   };
 }
+
+/** A cachedRead per key, for a read that depends on one thing (a video's up next). */
+export interface KeyedCachedRead<T> {
+  /** The key's cached value if young enough, else `load()`'s (the first loader given for a key is the one it keeps). */
+  get(key: string, load: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * cachedRead for each key, with no invalidation: never older than `maxAgeMs`. At most `maxKeys`
+ * are kept, the least recently asked for dropped first, so a crawler walking every video holds
+ * memory for a few, not for the catalog.
+ */
+export function keyedCachedRead<T>(
+  maxAgeMs: number,
+  maxKeys: number,
+  now: () => number = Date.now,
+): KeyedCachedRead<T> {
+  const reads = new Map<string, CachedRead<T>>();
+  return {
+    get(key, load) {
+      const read = reads.get(key) ?? cachedRead(load, maxAgeMs, now);
+      // Re-inserted, so the Map's order is the order of use, oldest first.
+      reads.delete(key);
+      reads.set(key, read);
+      if (reads.size > maxKeys) reads.delete(reads.keys().next().value!);
+      return read.get();
+    },
+  };
+}

@@ -1,5 +1,5 @@
 import test from 'tape';
-import { cachedRead } from '../../src/web/cached-read.ts';
+import { cachedRead, keyedCachedRead } from '../../src/web/cached-read.ts';
 
 test('cached read: one load serves every request until it is too old or the projection moves', async (t) => {
   let clock = 1_000;
@@ -57,4 +57,37 @@ test('cached read: a failed load is not kept, and a load overtaken by a change i
   t.equal(await overtaken, 3, 'the request that asked gets the value');
   gate = undefined;
   t.equal(await read.get(), 4, 'but the next one loads afresh');
+});
+
+test('keyed cached read: one load per key until it is too old; the least recently asked key goes first when full', async (t) => {
+  let clock = 1_000;
+  const loads: string[] = [];
+  const read = keyedCachedRead<string>(250, 2, () => clock);
+  const get = (key: string) =>
+    read.get(key, async () => {
+      loads.push(key);
+      return `${key}@${clock}`;
+    });
+
+  t.deepEqual(await Promise.all([get('a'), get('a')]), ['a@1000', 'a@1000'], 'requests at once share one load');
+  t.equal(await get('b'), 'b@1000', 'another key, its own load');
+  t.deepEqual(loads, ['a', 'b']);
+  clock += 249;
+  t.equal(await get('a'), 'a@1000', 'younger than the bound: no load');
+  t.deepEqual(loads, ['a', 'b']);
+  clock += 1;
+  t.equal(await get('a'), 'a@1250', 'at the bound it loads again');
+
+  // Full at two, everything young: asking for z drops y (x was asked for since).
+  const small = keyedCachedRead<string>(60_000, 2, () => clock);
+  const smallLoads: string[] = [];
+  const ask = (key: string) =>
+    small.get(key, async () => {
+      smallLoads.push(key);
+      return key;
+    });
+  for (const key of ['x', 'y', 'x', 'z', 'x']) await ask(key);
+  t.deepEqual(smallLoads, ['x', 'y', 'z'], 'x kept: it was asked for after y');
+  await ask('y');
+  t.deepEqual(smallLoads, ['x', 'y', 'z', 'y'], 'y was dropped, so it loads again');
 });

@@ -123,7 +123,12 @@ scopedTest(
     const draftTakenDown = row('takenDown', 'draft');
     const publicDeleted = row('deleted', 'public');
     await db('videos').insert([draftDeleted, draftTakenDown, publicDeleted]);
-    const videos = createVideosApp({ db, videoStore: createLocalVideoStore({ dir }), rolesOf: async () => [] });
+    const videos = createVideosApp({
+      db,
+      videoStore: createLocalVideoStore({ dir }),
+      rolesOf: async () => [],
+      cacheMs: 0,
+    });
     const appAs = (userId: string | null) => {
       const app = express();
       app.set('views', [COMMON_VIEWS_DIR, videos.viewsDir]);

@@ -12,10 +12,14 @@ import { sendStoredFile } from './send-stored-file.ts';
 import { mayWatch, type RolesOf } from './who-may-watch.ts';
 import { posterPath } from '../../web/poster-path.ts';
 import { upNext } from './up-next.ts';
+import type { CardVideo } from './card-video.ts';
+import { keyedCachedRead } from '../../web/cached-read.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 /** The contract's own check, so the routes and the commands agree on what a video id is. */
 const videoIdSchema = videoPublishingCommandSchemas.UnpublishVideo.shape.videoId;
+/** How many videos' up next lists are kept at most (each about 8 cards). */
+const UP_NEXT_CACHED_VIDEOS = 1_000;
 const NOT_HERE = 'There is no published video here. It may have been taken down, or the link is mistyped.';
 // 410 Gone: the address was right, and the video will not come back.
 const VIDEO_NOT_FOUND = { title: 'Video not found' };
@@ -36,6 +40,11 @@ interface VideosAppDeps {
   readonly videoStore: VideoStore;
   /** The credentials projection's roles: admins may watch drafts too. */
   readonly rolesOf: RolesOf;
+  /**
+   * How long a video's up next list may be reused (the page cache's bound, PAGE_CACHE_MS): a burst
+   * of viewers of one video costs one pair of queries, not one a viewer.
+   */
+  readonly cacheMs: number;
   /** Where a logged-in viewer stopped in the video, when it is worth resuming (src/app/playback). */
   readonly resumeAt?: (
     userId: string,
@@ -48,8 +57,10 @@ interface VideosAppDeps {
  * draft for its creator and admins (404 for anyone else, as if it were not there); a taken-down
  * one is a 410, a deleted one a 404 that says so, anything else a 404.
  */
-export function createVideosApp({ db, videoStore, rolesOf, resumeAt }: VideosAppDeps) {
+export function createVideosApp({ db, videoStore, rolesOf, cacheMs, resumeAt }: VideosAppDeps) {
   const queries = createVideoQueries(db);
+  // Up next depends on the video alone, never on who watches.
+  const upNextLists = keyedCachedRead<CardVideo[]>(cacheMs, UP_NEXT_CACHED_VIDEOS);
 
   async function watchableVideo(req: Request): Promise<WatchableVideo> {
     const videoId = videoIdSchema.safeParse(req.params.videoId);
@@ -66,7 +77,7 @@ export function createVideosApp({ db, videoStore, rolesOf, resumeAt }: VideosApp
   router.get('/:videoId', async (req, res) => {
     const video = await watchableVideo(req);
     const own = req.context.userId !== null && req.context.userId === video.ownerId;
-    const nextVideos = await upNext(db, video);
+    const nextVideos = await upNextLists.get(video.videoId, () => upNext(db, video));
     // The viewing form (and the script that posts it when playback starts) needs a token.
     issueCsrfToken(req, res);
     const base = `/videos/${video.videoId}`;
