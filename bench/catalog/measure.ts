@@ -33,6 +33,8 @@ interface Page {
   readonly label: string;
   readonly path: string;
   readonly loggedIn: boolean;
+  /** Paths asked for in turn instead of `path` alone (each request the next): pages no cache has seen. */
+  readonly inTurn?: readonly string[];
   /** Something the page must show, checked once before it is loaded. */
   readonly shows?: RegExp;
   readonly goal: { readonly p50?: number; readonly p99: number };
@@ -173,12 +175,21 @@ async function load(
   pid: number,
 ): Promise<Figure> {
   const cpuBefore = await cpuMsOf(pid);
+  let next = -1;
   const result = await autocannon({
     url: `${base}${page.path}`,
     connections,
     duration: seconds,
     headers: { ...VIA_PROXY, ...(cookie ? { cookie } : {}) },
-    requests: [{ setupRequest: (request) => ({ ...request, headers: { ...request.headers, ...anotherVisitor() } }) }],
+    requests: [
+      {
+        setupRequest: (request) => ({
+          ...request,
+          ...(page.inTurn && { path: page.inTurn[(next = (next + 1) % page.inTurn.length)] }),
+          headers: { ...request.headers, ...anotherVisitor() },
+        }),
+      },
+    ],
   });
   const cpu = (await cpuMsOf(pid)) - cpuBefore;
   return {
@@ -288,6 +299,11 @@ async function main(argv: readonly string[]): Promise<void> {
         )
       ).rows;
       const popular = ranked[0]!;
+      // More than the app keeps up next for (1,000), spread over the ranking: every page a miss.
+      const manyVideos = ranked
+        .filter((_, index) => index % Math.max(1, Math.floor(ranked.length / 2_000)) === 0)
+        .slice(0, 2_000)
+        .map((video) => `/videos/${video.video_id}`);
       const median = ranked[Math.floor(ranked.length / 2)]!;
       const messages = await storeSize(urls.messageStoreUrl);
 
@@ -376,6 +392,14 @@ async function main(argv: readonly string[]): Promise<void> {
           path: `/videos/${median.video_id}`,
           loggedIn: true,
           shows: /Resume at[\s\S]*Up next/,
+          goal: PAGE_GOAL,
+        },
+        {
+          label: `watch, ${manyVideos.length} videos in turn (each page's up next read afresh), logged in`,
+          path: manyVideos[0]!,
+          inTurn: manyVideos,
+          loggedIn: true,
+          shows: /Up next/,
           goal: PAGE_GOAL,
         },
       ];
