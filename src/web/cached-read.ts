@@ -41,7 +41,7 @@ export function cachedRead<T>(load: () => Promise<T>, maxAgeMs: number, now: () 
 }
 
 /** A cachedRead per key, for a read that depends on one thing (a video's up next). */
-export interface KeyedCachedRead<T> {
+interface KeyedCachedRead<T> {
   /** The key's cached value if young enough, else `load()`'s (the first loader given for a key is the one it keeps). */
   get(key: string, load: () => Promise<T>): Promise<T>;
 }
