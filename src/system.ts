@@ -84,7 +84,8 @@ export interface SystemConfig {
   readonly requestBodyTimeoutMs?: number;
   /**
    * How old a page's cached projection read may be in a process whose aggregators run
-   * elsewhere (web processes); in a process that runs them, a commit refreshes it at once.
+   * elsewhere (web processes); in a process that runs them, a commit refreshes the home page's
+   * at once. A watch page's up next is reused this long in every process (nothing refreshes it).
    */
   readonly pageCacheMs?: number;
   /** bcrypt's cost (BCRYPT_COST); tests use the minimum, 4. */

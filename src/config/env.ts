@@ -180,7 +180,10 @@ export interface Env {
   readonly embeddedPostgres: { readonly dir: string; readonly port: number };
   readonly subscriberPollIntervalMs: number;
   readonly subscriberBatchSize: number;
-  /** How old a page's cached projection read may be in a web process (0: read on every request). */
+  /**
+   * How old a page's cached projection read may be in a web process, and a watch page's up next
+   * in any process (0: read on every request).
+   */
   readonly pageCacheMs: number;
   /** Undefined when unset: no proxy is trusted. */
   readonly trustProxy: TrustProxy | undefined;
