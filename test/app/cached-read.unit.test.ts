@@ -91,3 +91,17 @@ test('keyed cached read: one load per key until it is too old; the least recentl
   await ask('y');
   t.deepEqual(smallLoads, ['x', 'y', 'z', 'y'], 'y was dropped, so it loads again');
 });
+
+test('keyed cached read: a failed load is kept for no key, and serves no other key', async (t) => {
+  const read = keyedCachedRead<string>(60_000, 10, () => 1_000);
+  let fail = true;
+  const load = (key: string) => async () => {
+    if (fail) throw new Error(`no ${key}`);
+    return key;
+  };
+  const [a, b] = await Promise.allSettled([read.get('a', load('a')), read.get('a', load('a'))]);
+  t.deepEqual([a.status, b.status], ['rejected', 'rejected'], 'requests at once share the failed load');
+  t.equal(await read.get('b', async () => 'b'), 'b', 'another key loads its own');
+  fail = false;
+  t.equal(await read.get('a', load('a')), 'a', 'the next request for the failed key loads afresh');
+});
