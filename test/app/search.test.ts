@@ -9,7 +9,7 @@ import { controls, writeEvents } from '../fixtures/catalog-events.ts';
 import { fakePasswordHash, uniqueEmail } from '../fixtures/identity-controls.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
-import { seedSearchableVideo as seedVideo } from '../fixtures/search-videos.ts';
+import { seedSearchableVideo as seedVideo, UNLISTED_STATES } from '../fixtures/search-videos.ts';
 
 const hitsOn = (html: string): string[] =>
   [...html.matchAll(/<h2 class="search-result__title"><a href="\/videos\/([^"]+)"/g)].map((match) => match[1]!);
@@ -50,13 +50,7 @@ test('search: ranked (title above creator above description), highlighted withou
     title: '<script>alert(1)</script> <b>Kubernetes</b> & "friends"',
     description: 'Kubernetes <img src=x onerror=alert(2)>',
   });
-  for (const [status, visibility] of [
-    ['published', 'draft'],
-    ['published', 'unlisted'],
-    ['takenDown', 'public'],
-    ['deleted', 'public'],
-    [null, 'public'],
-  ] as const) {
+  for (const [status, visibility] of UNLISTED_STATES) {
     await seedVideo(db, { title: `Kubernetes hidden ${status} ${visibility}`, status, visibility });
   }
 

@@ -7,7 +7,7 @@ import { logIn, seedAccount } from '../helpers/accounts.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import { seedSearchableVideo, type Seeded } from '../fixtures/search-videos.ts';
+import { seedSearchableVideo, type Seeded, UNLISTED_STATES } from '../fixtures/search-videos.ts';
 import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 
 // The watch page's up next (issue 19): the creator's other public videos first, newest first,
@@ -121,13 +121,7 @@ test('up next: drafts, unlisted, taken-down, deleted and unconverted videos are 
   const watched = await seed(db, { ownerId, title: 'Terraform modules', minutesAgo: 30 });
   const listed = await seed(db, { ownerId, title: 'Terraform state', minutesAgo: 40 });
   const hidden: string[] = [];
-  for (const [status, visibility] of [
-    ['published', 'draft'],
-    ['published', 'unlisted'],
-    ['takenDown', 'public'],
-    ['deleted', 'public'],
-    [null, 'public'],
-  ] as const) {
+  for (const [status, visibility] of UNLISTED_STATES) {
     // The creator's own (newer than the listed one) and another creator's like it by words.
     hidden.push(
       await seed(db, { ownerId, title: `Terraform ${status} ${visibility}`, status, visibility, minutesAgo: 1 }),
