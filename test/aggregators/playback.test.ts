@@ -62,6 +62,13 @@ const rowsOf = async (db: Knex) =>
     stream_position: Number(row.stream_position),
   }));
 
+/** How many clears the projection keeps, of one viewer or of all. */
+async function clearsOf(db: Knex, userId?: string): Promise<number> {
+  const clears = userId === undefined ? db('playback_clears') : db('playback_clears').where({ user_id: userId });
+  const [row] = await clears.count<{ n: string }[]>('* as n');
+  return Number(row?.n);
+}
+
 /** Hands `messages` to the playback part by hand, in the order given, one batch each, as a redelivery would. */
 async function deliver(db: Knex, messages: readonly RawMessage[]): Promise<void> {
   const projection = projectionOf(playbackDefinition, PLAYBACK_SUBSCRIBER_IDS.playback);
@@ -203,15 +210,7 @@ scopedTest(
     await progressed(store, personalData, ada, video, 70);
     await progressed(store, personalData, bob, video, 60);
     await catchUp(store, db);
-    t.equal(
-      await db('playback_clears')
-        .where({ user_id: ada })
-        .count('* as n')
-        .first()
-        .then((row) => Number(row?.n)),
-      1,
-      'the clear is kept',
-    );
+    t.equal(await clearsOf(db, ada), 1, 'the clear is kept');
 
     await personalData.erase(ada);
     await store.write(identityStreamName(ada), {
@@ -226,15 +225,7 @@ scopedTest(
       [bob],
       'UserErased drops the erased viewer’s rows',
     );
-    t.equal(
-      await db('playback_clears')
-        .where({ user_id: ada })
-        .count('* as n')
-        .first()
-        .then((row) => Number(row?.n)),
-      0,
-      'and their clear',
-    );
+    t.equal(await clearsOf(db, ada), 0, 'and their clear');
 
     const adas = await store.readStream(playbackStreamName(ada));
     t.notOk(
@@ -258,14 +249,7 @@ scopedTest(
       [bob],
       'replayed from the start, only the other viewer’s row',
     );
-    t.equal(
-      await db('playback_clears')
-        .count('* as n')
-        .first()
-        .then((row) => Number(row?.n)),
-      0,
-      'and no clear of the erased viewer',
-    );
+    t.equal(await clearsOf(db), 0, 'and no clear of the erased viewer');
   },
 );
 
