@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { POSTER_CANDIDATES, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { uriOfKey, videoKeys } from '../../src/video-store/index.ts';
 import { seedAccount } from '../helpers/accounts.ts';
@@ -11,10 +8,9 @@ import { createTestSystem } from '../helpers/test-system.ts';
 
 type TestSystem = Awaited<ReturnType<typeof createTestSystem>>;
 import { waitUntil } from '../helpers/wait-until.ts';
-import { FFMPEG, makeVideo, tempDir } from '../fixtures/video-sources.ts';
+import { makeVideo, tempDir } from '../fixtures/video-sources.ts';
+import { makePoster } from '../fixtures/watchable-videos.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
-
-const run = promisify(execFile);
 
 /**
  * A converted public video by `ownerId`, written as the video-publishing component writes one
@@ -23,14 +19,14 @@ const run = promisify(execFile);
  */
 async function publish(
   system: TestSystem,
-  files: { video: string; poster: string },
+  video: string,
   ownerId: string,
   name: string,
   description: string,
 ): Promise<string> {
   const videoId = randomUUID();
-  const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(files.video));
-  await system.videoStore.put(videoKeys.poster(videoId), createReadStream(files.poster));
+  const transcoded = await system.videoStore.put(videoKeys.transcoded(videoId), createReadStream(video));
+  await makePoster(system.videoDir, videoId, 'testsrc');
   const stream = videoPublishingStreamName(videoId);
   const metadata = { traceId: randomUUID(), userId: ownerId };
   const sourceUri = uriOfKey(videoKeys.source(videoId));
@@ -65,26 +61,10 @@ scopedTest(
     const system = scope.add(await createTestSystem(), (s) => s.stop());
     system.start();
     const dir = await tempDir(scope, 'browser-journey-');
-    const files = {
-      video: await makeVideo(dir, { width: 320, height: 240, seconds: 6 }),
-      poster: path.join(dir, 'poster.jpg'),
-    };
-    await run(FFMPEG, [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      'testsrc=size=320x180',
-      '-frames:v',
-      '1',
-      files.poster,
-    ]);
+    const video = await makeVideo(dir, { width: 320, height: 240, seconds: 6 });
     const creator = randomUUID();
-    const first = await publish(system, files, creator, 'Kubernetes in ten minutes', 'Pods, deployments and services.');
-    await publish(system, files, creator, 'Kubernetes networking explained', 'How pods find each other.');
+    const first = await publish(system, video, creator, 'Kubernetes in ten minutes', 'Pods, deployments and services.');
+    await publish(system, video, creator, 'Kubernetes networking explained', 'How pods find each other.');
     await waitUntil('both videos searchable and listed', async () => {
       const listed = await system
         .db('video_search')
