@@ -28,6 +28,7 @@ import * as videoOperationsPerKind from './20261208100020_video_operations_per_k
 import * as videoSearch from './20261209100000_video_search.ts';
 import * as popularVideos from './20261209200001_popular_videos.ts';
 import * as playbackPositions from './20261209300001_playback_positions.ts';
+import * as videoSearchWords from './20261210100000_video_search_words.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -66,6 +67,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261209100000_video_search', videoSearch],
   ['20261209200001_popular_videos', popularVideos],
   ['20261209300001_playback_positions', playbackPositions],
+  ['20261210100000_video_search_words', videoSearchWords],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

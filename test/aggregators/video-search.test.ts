@@ -94,6 +94,10 @@ const everything = async (db: Knex) => ({
   creators: await db
     .raw('SELECT * FROM video_search_creators AS t ORDER BY t::text')
     .then((r: { rows: unknown[] }) => r.rows),
+  // What a misspelled search is compared with: counted once per listed video, however often delivered.
+  words: await db
+    .raw('SELECT * FROM video_search_words AS t ORDER BY t::text')
+    .then((r: { rows: unknown[] }) => r.rows),
 });
 
 async function publish(
@@ -199,6 +203,17 @@ scopedTest(
     t.equal((await rowOf(db, second))?.creator_name, 'Grace B. Hopper', 'and on a video made after the rename');
     t.match((await rowOf(db, second))?.document ?? '', /'grace':\d+B/, 'in its vector too');
     const settled = await everything(db);
+    t.deepEqual(
+      settled.words,
+      [
+        { word: 'grace', videos: 2 },
+        { word: 'hopper', videos: 2 },
+        { word: 'second', videos: 1 },
+        { word: 'first', videos: 1 },
+        { word: 'tutorial', videos: 2 },
+      ].sort((a, b) => (`(${a.word},${a.videos})` < `(${b.word},${b.videos})` ? -1 : 1)),
+      'each word of the titles and the name counted once per video (the old name’s words gone)',
+    );
 
     // Delivered again: every position moved back, both parts read everything a second time.
     await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
@@ -213,6 +228,7 @@ scopedTest(
     await db.transaction(async (trx) => {
       await trx('video_search').delete();
       await trx('video_search_creators').delete();
+      await trx('video_search_words').delete();
       await trx('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
     });
     await catchUp(store, db, 'videos first', 3);
@@ -227,6 +243,11 @@ scopedTest(
       await db('video_search_creators').where({ user_id: ownerId }).pluck('user_id'),
       [],
       'and from the creators',
+    );
+    t.deepEqual(
+      await db('video_search_words').whereIn('word', ['grace', 'hopper']).pluck('word'),
+      [],
+      'and from the words a misspelling is compared with',
     );
   },
 );

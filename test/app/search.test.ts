@@ -93,6 +93,7 @@ test('search: a typo or a part of a word still finds something, said to be a clo
   }
   const typo = await request(system.app).get(search('javscript'));
   t.match(typo.text, /No video has exactly those words/, 'the page says these are close matches');
+  t.match(typo.text, /<mark>JavaScript<\/mark> promises explained/, 'the word like the one asked for is marked');
   const exact = await request(system.app).get(search('javascript'));
   t.doesNotMatch(exact.text, /No video has exactly those words/, 'an exact match is not called close');
 });
@@ -416,10 +417,17 @@ test('search, through the events: an erased creator’s name is no longer search
     'Compilers for everyone',
   );
   await waitUntil('found by the creator’s name', () => found('hopperson'));
+  t.ok(await found('hoppersen'), 'and by a misspelling of it');
 
   await personalData.erase(ownerId);
   await identity('UserErased', { by: ownerId });
   await waitUntil('no longer found by the erased name', async () => !(await found('hopperson')));
+  t.notOk(await found('hoppersen'), 'nor by a misspelling of it');
+  t.deepEqual(
+    await system.db('video_search_words').whereIn('word', ['grace', 'hopperson']).pluck('word'),
+    [],
+    'the name’s words are not kept among the words a misspelling is compared with',
+  );
   await writeEvents(store, video, controls.named(video, 'Compilers revisited'));
   await waitUntil('the rename applied', () => found('revisited'));
   t.notOk(await found('hopperson'), 'a later event of the video does not bring the name back');
@@ -433,4 +441,31 @@ test('search, through the events: an erased creator’s name is no longer search
     null,
     'nor on the video’s row',
   );
+});
+
+test('search, through the events: a misspelling is compared with the words listed videos hold, counted; a word none holds any more is gone', async (t) => {
+  const system = await testSystem(t, { searchLimit: { points: 10_000, windowSeconds: 60 } });
+  system.start();
+  const { store, video, found } = await creatorsVideo(system, 'Barbara Liskov', 'b', 'Compilers for everyone');
+  const other = await seedVideo(system.db, { title: 'Parsers by hand' });
+  // Undefined once no row holds the word.
+  const counted = async (word: string): Promise<number | undefined> =>
+    (await system.db('video_search_words').where({ word }).first('videos'))?.videos;
+  await waitUntil('found by a misspelled title word', () => found('compliers'));
+  t.ok(await found('liskoov'), 'and by a misspelled name');
+  t.equal(await counted('compilers'), 1, 'one listed video holds the title’s word');
+  t.equal(await counted('liskov'), 1, 'and the creator’s name');
+
+  await writeEvents(store, video, controls.named(video, 'Parsers for everyone'));
+  await waitUntil('the rename applied', () => found('parsers'));
+  t.equal(await counted('compilers'), undefined, 'the old title’s word is gone');
+  t.notOk(await found('compliers'), 'and no misspelling finds the video by it');
+  t.equal(await counted('parsers'), 2, 'the new one is counted beside the other video’s');
+
+  await writeEvents(store, video, controls.visibilityChanged(video, 'draft'));
+  await waitUntil('the draft is no longer found', async () => !(await found('liskov')));
+  t.equal(await counted('parsers'), 1, 'a draft’s words are not counted');
+  t.equal(await counted('liskov'), undefined, 'nor its creator’s name');
+  const misspelled = hitsOn((await request(system.app).get(search('parsres')).expect(200)).text);
+  t.deepEqual(misspelled, [other], 'a misspelling finds the listed video only');
 });

@@ -144,7 +144,7 @@ scopedTest(
 
     for (const key of Object.keys(replayed))
       t.deepEqual(rebuilt[key], replayed[key], `${key}: rebuilt as live makes it`);
-    for (const table of ['video_search', 'video_search_creators'])
+    for (const table of ['video_search', 'video_search_creators', 'video_search_words'])
       t.ok((replayed[table] as unknown[]).length > 0, `${table}: there were rows to compare`);
   },
 );

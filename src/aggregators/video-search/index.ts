@@ -6,6 +6,7 @@ import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
 import { foldByVideo, parseCatalogEvent, type CatalogEvent, type RowState } from '../videos/catalog.ts';
+import { keepingWordsCounted } from './words.ts';
 
 /** Renaming one replays its category: safe (the rows are guarded) but slow. */
 export const VIDEO_SEARCH_SUBSCRIBER_IDS = {
@@ -62,25 +63,27 @@ const videosPart: BatchProjection<CatalogEvent> = {
     const rows = new Map(known.map((row) => [row.video_id, row]));
     const changes = foldByVideo(events, rows);
     await lockCreators(trx, [...known.map((row) => row.owner_id), ...changes.map((change) => change.columns.owner_id)]);
-    for (const { videoId, columns, position } of changes) {
-      const values = { video_id: videoId, ...searchColumns(columns), publishing_position: position };
-      const names = Object.keys(values);
-      const updates = names.filter((name) => name !== 'video_id');
-      await trx.raw(
-        `INSERT INTO video_search AS s (${names.map(() => '??').join(', ')}, creator_name)
+    await keepingWordsCounted(trx, { videoIds: ids }, async () => {
+      for (const { videoId, columns, position } of changes) {
+        const values = { video_id: videoId, ...searchColumns(columns), publishing_position: position };
+        const names = Object.keys(values);
+        const updates = names.filter((name) => name !== 'video_id');
+        await trx.raw(
+          `INSERT INTO video_search AS s (${names.map(() => '??').join(', ')}, creator_name)
          VALUES (${names.map(() => '?').join(', ')}, (SELECT display_name FROM video_search_creators WHERE user_id = ?))
          ON CONFLICT (video_id) DO UPDATE SET ${updates.map(() => '?? = excluded.??').join(', ')},
            creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
          WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
            AND s.status IS DISTINCT FROM 'deleted'`,
-        [
-          ...names,
-          ...Object.values(values),
-          (values as { owner_id?: string }).owner_id ?? null,
-          ...updates.flatMap((name) => [name, name]),
-        ],
-      );
-    }
+          [
+            ...names,
+            ...Object.values(values),
+            (values as { owner_id?: string }).owner_id ?? null,
+            ...updates.flatMap((name) => [name, name]),
+          ],
+        );
+      }
+    });
   },
 };
 
@@ -104,30 +107,33 @@ const creatorsPart: BatchProjection<CreatorChange> = {
       trx,
       changes.map(({ change }) => change.userId),
     );
-    // In stream order: a later name lands after an earlier one.
-    for (const { change, position } of changes) {
-      const userId = change.userId.toLowerCase();
-      if (change.kind === 'erased') {
-        await trx('video_search_creators').where({ user_id: userId }).delete();
+    const ownerIds = [...new Set(changes.map(({ change }) => change.userId.toLowerCase()))];
+    await keepingWordsCounted(trx, { ownerIds }, async () => {
+      // In stream order: a later name lands after an earlier one.
+      for (const { change, position } of changes) {
+        const userId = change.userId.toLowerCase();
+        if (change.kind === 'erased') {
+          await trx('video_search_creators').where({ user_id: userId }).delete();
+          await trx('video_search')
+            .where({ owner_id: userId })
+            .whereNotNull('creator_name')
+            .update({ creator_name: null });
+          continue;
+        }
+        if (change.kind !== 'registered' && change.kind !== 'name') continue;
+        const taken = await trx('video_search_creators')
+          .insert({ user_id: userId, display_name: change.displayName, name_position: position })
+          .onConflict('user_id')
+          .merge(['display_name', 'name_position'])
+          .where('video_search_creators.name_position', '<', position)
+          .returning('user_id');
+        if (taken.length === 0) continue;
         await trx('video_search')
           .where({ owner_id: userId })
-          .whereNotNull('creator_name')
-          .update({ creator_name: null });
-        continue;
+          .whereRaw('creator_name IS DISTINCT FROM ?', [change.displayName])
+          .update({ creator_name: change.displayName });
       }
-      if (change.kind !== 'registered' && change.kind !== 'name') continue;
-      const taken = await trx('video_search_creators')
-        .insert({ user_id: userId, display_name: change.displayName, name_position: position })
-        .onConflict('user_id')
-        .merge(['display_name', 'name_position'])
-        .where('video_search_creators.name_position', '<', position)
-        .returning('user_id');
-      if (taken.length === 0) continue;
-      await trx('video_search')
-        .where({ owner_id: userId })
-        .whereRaw('creator_name IS DISTINCT FROM ?', [change.displayName])
-        .update({ creator_name: change.displayName });
-    }
+    });
   },
 };
 
@@ -139,7 +145,7 @@ const creatorsPart: BatchProjection<CreatorChange> = {
  */
 export const videoSearchDefinition = {
   name: 'video-search',
-  tables: ['video_search', 'video_search_creators'],
+  tables: ['video_search', 'video_search_creators', 'video_search_words'],
   parts: [
     {
       subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.videos,

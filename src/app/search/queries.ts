@@ -117,6 +117,61 @@ const afterSql = (after: SearchPosition | undefined, tier: number): { sql: strin
     ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] }
     : { sql: '', bindings: [] };
 
+/** The words a close match holds instead of those asked for, as a tsquery expression and its bindings. */
+interface CloseQuery {
+  readonly sql: string;
+  readonly bindings: readonly string[];
+}
+
+/** How many words like each word asked for a close match may hold instead of it. */
+const LIKE_WORDS = 5;
+/** How many of the words asked for are compared: past this, a search is a pasted sentence. */
+const LIKENESS_MAX_TERMS = 8;
+
+/**
+ * For each word asked for, split and folded as the titles' words are (video_search_words_of), the
+ * words of titles and creators' names most like it by spelling (pg_trgm: alike as a whole, `%`,
+ * or as the start or part of a longer word, `<%`), the word itself first when some title has it.
+ * They come from video_search_words, a few thousand words on a catalog of 100,000 videos, by its
+ * trigram index: comparing the query with every title read thousands of them (docs/search.md).
+ * An empty list for a word like nothing.
+ */
+async function likeWords(trx: Knex.Transaction, wanted: string): Promise<string[][]> {
+  const result = await trx.raw<{ rows: Array<{ term: string; word: string | null }> }>(
+    `SELECT t.term, c.word
+     FROM (SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term LIMIT ?) t
+     LEFT JOIN LATERAL (
+       SELECT w.word FROM video_search_words w
+       WHERE w.word % t.term OR t.term <% w.word
+       ORDER BY greatest(similarity(w.word, t.term), word_similarity(t.term, w.word)) DESC, w.videos DESC, w.word
+       LIMIT ?
+     ) c ON true`,
+    [wanted, LIKENESS_MAX_TERMS, LIKE_WORDS],
+  );
+  const byTerm = new Map<string, string[]>();
+  for (const { term, word } of result.rows) {
+    const words = byTerm.get(term) ?? [];
+    if (word !== null) words.push(word);
+    byTerm.set(term, words);
+  }
+  return [...byTerm.values()];
+}
+
+/**
+ * Every word asked for, or one like it: each word (stemmed by the search configuration, as the
+ * documents are) as its own query, ORed per word asked for and ANDed across them. Undefined when
+ * no word was asked for, or one is like nothing: no close match could hold it.
+ */
+function closeQuery(likeEach: readonly (readonly string[])[]): CloseQuery | undefined {
+  if (likeEach.length === 0 || likeEach.some((words) => words.length === 0)) return undefined;
+  return {
+    sql: likeEach
+      .map((words) => `(${words.map(() => "plainto_tsquery('video_search', ?)").join(' || ')})`)
+      .join(' && '),
+    bindings: likeEach.flat(),
+  };
+}
+
 interface SearchQueries {
   search(query: string, pageSize: number, after?: SearchPosition): Promise<SearchPage>;
 }
@@ -154,46 +209,65 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
   }
 
   /**
-   * Titles and creators' names that look like the words asked for (pg_trgm word similarity) but
-   * do not contain the query's words, nor any word it leaves out.
+   * Titles and creators' names holding, for each word asked for, a word like it (likeWords), and
+   * neither the query's own words nor any word it leaves out. Ranked by how much of the title and
+   * name those words are. Undefined when some word asked for is like no word of any title.
    */
   async function byLikeness(
     trx: Knex.Transaction,
     query: string,
     limit: number,
     after: SearchPosition | undefined,
-  ): Promise<RankedRow[]> {
+  ): Promise<{ rows: RankedRow[]; close: CloseQuery } | undefined> {
     const { wanted, unwanted } = likenessTerms(query);
-    if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return [];
+    if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return undefined;
+    const close = closeQuery(await likeWords(trx, wanted));
+    if (!close) return undefined;
     const page = afterSql(after, LIKENESS);
     const result = await trx.raw<{ rows: RankedRow[] }>(
       `SELECT video_id, ${LIKENESS} AS tier, score::text AS score FROM (
-         SELECT s.video_id, word_similarity(f.folded, s.trigram_text) AS score
-         FROM video_search s, video_search_fold(?) f(folded), websearch_to_tsquery('video_search', ?) q, websearch_to_tsquery('video_search', ?) left_out
-         WHERE s.listed AND f.folded <% s.trigram_text AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
+         SELECT s.video_id, ts_rank(s.head, c.close_q) AS score
+         FROM video_search s, (SELECT ${close.sql} AS close_q) c, websearch_to_tsquery('video_search', ?) q, websearch_to_tsquery('video_search', ?) left_out
+         WHERE s.listed AND s.head @@ c.close_q AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
        ) ranked
        WHERE true ${page.sql}
        ORDER BY score DESC, video_id DESC
        LIMIT ?`,
-      [wanted, query, unwanted, ...page.bindings, limit],
+      [...close.bindings, query, unwanted, ...page.bindings, limit],
     );
-    return result.rows;
+    return { rows: result.rows, close };
   }
 
-  /** What a page shows of its rows: highlighted title and snippet, and the catalog's poster, duration, views and creator. */
-  async function shown(trx: Knex.Transaction, query: string, rows: readonly RankedRow[]): Promise<PageRow[]> {
+  /**
+   * What a page shows of its rows: highlighted title and snippet (the words asked for, and those
+   * like them on a page with close matches), and the catalog's poster, duration, views and creator.
+   */
+  async function shown(
+    trx: Knex.Transaction,
+    query: string,
+    rows: readonly RankedRow[],
+    close: CloseQuery | undefined,
+  ): Promise<PageRow[]> {
     if (rows.length === 0) return [];
     const result = await trx.raw<{ rows: PageRow[] }>(
       `SELECT page.video_id, page.tier, page.score,
-              CASE WHEN s.title IS NULL THEN NULL ELSE ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.title')}, q, ?) END AS title,
-              ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.description')}, q, ?) AS snippet,
+              CASE WHEN s.title IS NULL THEN NULL ELSE ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.title')}, marked.q, ?) END AS title,
+              ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.description')}, marked.q, ?) AS snippet,
               v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
        FROM jsonb_to_recordset(?::jsonb) AS page(video_id uuid, tier int, score text)
        JOIN video_search s ON s.video_id = page.video_id
        LEFT JOIN videos v ON v.video_id = page.video_id
        LEFT JOIN user_profiles p ON p.user_id = v.owner_id
-       CROSS JOIN websearch_to_tsquery('video_search', ?) q`,
-      [START + STOP, TITLE_OPTIONS, START + STOP, SNIPPET_OPTIONS, JSON.stringify(rows), query],
+       CROSS JOIN (SELECT websearch_to_tsquery('video_search', ?)${close ? ` || (${close.sql})` : ''} AS q) marked`,
+      [
+        START + STOP,
+        TITLE_OPTIONS,
+        START + STOP,
+        SNIPPET_OPTIONS,
+        JSON.stringify(rows),
+        query,
+        ...(close?.bindings ?? []),
+      ],
     );
     const byId = new Map(result.rows.map((row) => [row.video_id, row]));
     return rows.flatMap((row) => byId.get(row.video_id) ?? []);
@@ -208,16 +282,19 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
         // Each tier from the top (or from the cursor, in its own tier) until the page is full;
         // close matches come once the word matches run out: a typo or part of a word still finds something.
         const ranked: RankedRow[] = [];
+        let close: CloseQuery | undefined;
         for (const tier of [IN_TITLE, IN_TEXT, LIKENESS]) {
           if (ranked.length > pageSize || (after && tier > after.tier)) continue;
           const limit = pageSize + 1 - ranked.length;
-          ranked.push(
-            ...(tier === LIKENESS
-              ? await byLikeness(trx, query, limit, after)
-              : await byWords(trx, query, tier, limit, after)),
-          );
+          if (tier !== LIKENESS) {
+            ranked.push(...(await byWords(trx, query, tier, limit, after)));
+            continue;
+          }
+          const alike = await byLikeness(trx, query, limit, after);
+          close = alike?.close;
+          ranked.push(...(alike?.rows ?? []));
         }
-        return { page: await shown(trx, query, ranked.slice(0, pageSize)), more: ranked.length > pageSize };
+        return { page: await shown(trx, query, ranked.slice(0, pageSize), close), more: ranked.length > pageSize };
       });
       const hits = rows.page.map((row): SearchHit => ({
         videoId: row.video_id,
