@@ -154,7 +154,11 @@ async function main(): Promise<void> {
       trustProxy: env.trustProxy,
       statusToken: env.statusToken,
       requestBodyTimeoutMs: env.requestBodyTimeoutMs,
-      subscriptions: { pollIntervalMs: env.subscriberPollIntervalMs, batchSize: env.subscriberBatchSize },
+      subscriptions: {
+        pollIntervalMs: env.subscriberPollIntervalMs,
+        batchSize: env.subscriberBatchSize,
+        maxBatchSize: env.subscriberMaxBatchSize,
+      },
       run: role.run,
       pageCacheMs: env.pageCacheMs,
       bcryptCost: env.bcryptCost,

@@ -53,12 +53,13 @@ import {
   createMessageStorePool,
   type ConsumerGroup,
   type MessageStore,
+  withSharedReads,
 } from './message-store/index.ts';
 import type { ComponentProcessor } from './subscription/component-processor.ts';
 import type { Processor } from './subscription/processor.ts';
-import { DEFAULT_RETRY, type RetryPolicy } from './subscription/retry.ts';
+import { DEFAULT_RETRY } from './subscription/retry.ts';
 import type { SubscriberStatus } from './subscription/status.ts';
-import type { Subscription } from './subscription/subscription.ts';
+import type { Subscription, SubscriptionSettings } from './subscription/subscription.ts';
 import { createExpressApp } from './web/create-app.ts';
 import { createDeviceCookies } from './web/device-cookie.ts';
 import { createHealthRouter } from './web/health.ts';
@@ -108,11 +109,7 @@ export interface SystemConfig {
   readonly videos?: VideoSettings;
   /** The key that signs the audit chain's heads; the development key when not given. */
   readonly auditKey?: string;
-  readonly subscriptions?: {
-    readonly pollIntervalMs?: number;
-    readonly batchSize?: number;
-    readonly retry?: RetryPolicy;
-  };
+  readonly subscriptions?: SubscriptionSettings;
   /**
    * Which subscribers start() runs: all of them (one process does everything), none (a web
    * process), or those named (a worker), as a member of a consumer group when one is given.
@@ -171,8 +168,11 @@ export function createSystem(config: SystemConfig): System {
     continueWatching: (userId) => playback.continueWatching(userId),
   });
   const viewingCountWindowMs = config.viewingCountWindowMs;
+  // Every subscriber reads through one sharing of reads: the subscribers of a category (and the
+  // readers of every category) in step read each batch once between them.
+  const subscriberStore = withSharedReads(messageStore);
   const subscriberDeps = {
-    messageStore,
+    messageStore: subscriberStore,
     logger,
     subscription: subscriptionSettings,
     ...(consumerGroup && { consumerGroup }),
@@ -246,18 +246,15 @@ export function createSystem(config: SystemConfig): System {
       memoryBytes: transcode.memoryBytes,
     },
   });
-  // Reads every category: no consumer group (one process runs it, others stand by), and its own
-  // batch size (1,000 is about four times faster than 100 for hashing).
+  // Reads every category: no consumer group (one process runs it, others stand by). Its batches
+  // grow while it catches up, as every subscriber's do (1,000 hash about four times faster than 100).
   const auditChain = createAuditChainAggregator({
     db,
-    messageStore,
+    messageStore: subscriberStore,
     messageStorePool,
     logger,
     auditKey: config.auditKey ?? DEVELOPMENT_AUDIT_KEY,
-    subscription: {
-      ...(subscriptionSettings.pollIntervalMs !== undefined && { pollIntervalMs: subscriptionSettings.pollIntervalMs }),
-      ...(subscriptionSettings.retry !== undefined && { retry: subscriptionSettings.retry }),
-    },
+    subscription: subscriptionSettings,
   });
   const subscriptions: Subscription[] = [
     ...projectionsBefore,

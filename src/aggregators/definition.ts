@@ -7,7 +7,7 @@ import {
   ALL_CATEGORIES,
   createSubscription,
   type Subscription,
-  type SubscriptionOptions,
+  type SubscriptionSettings,
 } from '../subscription/subscription.ts';
 import { DEFAULTS } from '../config/defaults.ts';
 
@@ -48,7 +48,7 @@ export interface LiveProjectionDeps {
   readonly viewingCountWindowMs?: number;
   /** Called after each commit that moved the projection, e.g. to refresh a page's cached read. */
   readonly onApplied?: () => void;
-  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+  readonly subscription?: SubscriptionSettings;
 }
 
 export function projectionSettings(viewingCountWindowMs: number | undefined): ProjectionSettings {

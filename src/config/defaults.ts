@@ -91,6 +91,8 @@ interface Defaults {
   /** The safety net only: every kind of writer wakes subscribers at once (docs/architecture.md). */
   readonly subscriberPollIntervalMs: number;
   readonly subscriberBatchSize: number;
+  /** What a subscriber's reads grow to while it catches up (subscription.ts). */
+  readonly subscriberMaxBatchSize: number;
   readonly pageCacheMs: number;
   readonly requestBodyTimeoutMs: number;
   readonly bcryptCost: number;
@@ -120,6 +122,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   // 1.4 % of a core, every 10 s 0.15 % (docs/benchmarks.md); wake-ups make the poll a safety net.
   subscriberPollIntervalMs: 10_000,
   subscriberBatchSize: 100,
+  subscriberMaxBatchSize: 1_000,
   pageCacheMs: 250,
   requestBodyTimeoutMs: 60_000,
   bcryptCost: 10,

@@ -101,6 +101,7 @@ const schema = z.object({
     .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`)
     .default(DEFAULTS.subscriberPollIntervalMs),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(DEFAULTS.subscriberBatchSize),
+  SUBSCRIBER_MAX_BATCH_SIZE: positiveInt.default(DEFAULTS.subscriberMaxBatchSize),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(DEFAULTS.pageCacheMs),
   TRUST_PROXY: trustProxy.optional(),
   STATUS_TOKEN: z.string().optional(),
@@ -180,6 +181,8 @@ export interface Env {
   readonly embeddedPostgres: { readonly dir: string; readonly port: number };
   readonly subscriberPollIntervalMs: number;
   readonly subscriberBatchSize: number;
+  /** What a subscriber's batches grow to while it catches up. */
+  readonly subscriberMaxBatchSize: number;
   /**
    * How old a page's cached projection read may be in a web process, and a watch page's up next
    * in any process (0: read on every request).
@@ -281,6 +284,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     embeddedPostgres: { dir: env.EMBEDDED_POSTGRES_DIR, port: env.EMBEDDED_POSTGRES_PORT },
     subscriberPollIntervalMs: env.SUBSCRIBER_POLL_INTERVAL_MS,
     subscriberBatchSize: env.SUBSCRIBER_BATCH_SIZE,
+    subscriberMaxBatchSize: env.SUBSCRIBER_MAX_BATCH_SIZE,
     pageCacheMs: env.PAGE_CACHE_MS,
     trustProxy: env.TRUST_PROXY,
     statusToken: env.STATUS_TOKEN,

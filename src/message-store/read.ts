@@ -3,7 +3,9 @@ import { fromRow, type MessageRow } from './rows.ts';
 import { assertCategory, assertStreamName } from './stream-name.ts';
 import type { CategoryReadOptions, Projection, RawMessage, StreamReadOptions } from './types.ts';
 
-const DEFAULT_BATCH = 1000;
+/** A category read asks for this many when its caller does not say. */
+export const DEFAULT_CATEGORY_BATCH = 1000;
+const DEFAULT_BATCH = DEFAULT_CATEGORY_BATCH;
 
 export async function readStream(
   pool: pg.Pool,

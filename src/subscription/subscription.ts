@@ -28,7 +28,14 @@ export interface SubscriptionOptions {
   /** A category, or ALL_CATEGORIES. */
   readonly category: string;
   readonly processor: Processor;
+  /** How many messages a read asks for when live, and after any read that came back short. */
   readonly batchSize?: number;
+  /**
+   * While catching up, each full batch doubles the next read up to this many (never below
+   * batchSize): fewer reads and transactions for a backlog, small batches when live. Subscribers
+   * in step grow alike, so they keep sharing their reads (withSharedReads).
+   */
+  readonly maxBatchSize?: number;
   /** The safety net: wake-ups rouse an idle subscriber at once, polling catches what they miss. */
   readonly pollIntervalMs?: number;
   readonly retry?: RetryPolicy;
@@ -37,6 +44,11 @@ export interface SubscriptionOptions {
   /** Must match the processor's: positions are kept per member. */
   readonly consumerGroup?: ConsumerGroup;
 }
+
+/** What a process may tune of every subscription it runs (SUBSCRIBER_* settings; tests shorten them). */
+export type SubscriptionSettings = Partial<
+  Pick<SubscriptionOptions, 'batchSize' | 'maxBatchSize' | 'pollIntervalMs' | 'retry'>
+>;
 
 export interface Subscription {
   readonly subscriberId: string;
@@ -79,8 +91,9 @@ function validate(options: SubscriptionOptions, group: ConsumerGroup): void {
   ) {
     throw new Error(`${subscriberId}: poll interval must be a whole number of ms from 1 to ${MAX_TIMER_MS}`);
   }
-  if (batchSize !== undefined && !(Number.isInteger(batchSize) && batchSize >= 1))
-    throw new Error(`${subscriberId}: batch size must be a positive integer`);
+  for (const size of [batchSize, options.maxBatchSize])
+    if (size !== undefined && !(Number.isInteger(size) && size >= 1))
+      throw new Error(`${subscriberId}: batch size must be a positive integer`);
 }
 
 function sourceFor(options: SubscriptionOptions, group: ConsumerGroup): Source {
@@ -106,6 +119,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   const group = options.consumerGroup ?? SOLE_MEMBER;
   validate(options, group);
   const batchSize = options.batchSize ?? DEFAULTS.subscriberBatchSize;
+  const maxBatchSize = Math.max(batchSize, options.maxBatchSize ?? DEFAULTS.subscriberMaxBatchSize);
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULTS.subscriberPollIntervalMs;
   const retry = options.retry ?? DEFAULT_RETRY;
   const logger = options.logger.child({
@@ -130,6 +144,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   let state: SubscriberState = 'starting';
   let standbyReason: string | undefined;
   let position: number | undefined;
+  let nextBatchSize = batchSize;
   let caughtUp = false;
   let waitingAtGap = false;
   let readError: string | undefined;
@@ -163,7 +178,9 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
       stats.checkpoint = Math.max(stats.checkpoint, position);
     }
     woken = false;
-    const { messages, waiting } = await read(position + 1, batchSize);
+    const asked = nextBatchSize;
+    const { messages, waiting } = await read(position + 1, asked);
+    nextBatchSize = messages.length === asked && !waiting ? Math.min(maxBatchSize, asked * 2) : batchSize;
     readError = undefined;
     readFailures = 0;
     waitingAtGap = waiting;

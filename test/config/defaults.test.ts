@@ -18,6 +18,7 @@ test('defaults: an empty environment parses to src/config/defaults.ts, field for
       embeddedPostgres: env.embeddedPostgres,
       subscriberPollIntervalMs: env.subscriberPollIntervalMs,
       subscriberBatchSize: env.subscriberBatchSize,
+      subscriberMaxBatchSize: env.subscriberMaxBatchSize,
       pageCacheMs: env.pageCacheMs,
       requestBodyTimeoutMs: env.requestBodyTimeoutMs,
       bcryptCost: env.bcryptCost,

@@ -75,20 +75,21 @@ export const recordSeen = async (message: RawMessage, trx: Knex.Transaction): Pr
  * A projection with no idempotence of its own: it counts every application. Only the
  * aggregator's transactional position keeps it exact, so tests of that mechanism use it.
  */
-export async function createTally(db: Knex): Promise<void> {
+export async function createTally(db: Knex, counters = 1): Promise<void> {
   await db.schema.createTable('tally', (table) => {
     table.integer('id').primary();
     table.bigInteger('n').notNullable();
   });
-  await db('tally').insert({ id: 1, n: 0 });
+  await db('tally').insert(Array.from({ length: counters }, (_, index) => ({ id: index + 1, n: 0 })));
 }
 
 export const countInTally = async (_message: RawMessage, trx: Knex.Transaction): Promise<void> => {
   await trx('tally').where({ id: 1 }).increment('n', 1);
 };
 
-export async function tallied(db: Knex): Promise<number> {
-  const row = await db('tally').where({ id: 1 }).first<{ n: string }>('n');
+/** Counter `id`'s count (one per subscriber, when a test runs several). */
+export async function tallied(db: Knex, id = 1): Promise<number> {
+  const row = await db('tally').where({ id }).first<{ n: string }>('n');
   return Number(row?.n ?? 0);
 }
 

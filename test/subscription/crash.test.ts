@@ -30,11 +30,11 @@ async function kill(child: ChildProcess): Promise<void> {
   await once(child, 'exit');
 }
 
-async function setUp(scope: ReturnType<typeof createScope>) {
+async function setUp(scope: ReturnType<typeof createScope>, counters = 1) {
   const urls = await freshDatabases();
   const { pool } = await openTestStore(scope, urls, { max: 1 });
   const db = openProjectionDb(scope, urls.databaseUrl);
-  await createTally(db);
+  await createTally(db, counters);
   const category = uniqueCategory();
   await pool.query(
     `SELECT write_message(gen_random_uuid()::text, $1 || '-' || gen_random_uuid()::text, 'Tick', '{}') FROM generate_series(1, $2)`,
@@ -49,15 +49,17 @@ async function restartAndFinish(
   urls: DatabaseUrls,
   category: string,
   db: ReturnType<typeof openProjectionDb>,
+  extra: Record<string, string> = {},
+  subscriberIds: readonly string[] = [SUBSCRIBER_ID],
 ) {
-  scope.add(startCounting(urls, category), kill);
+  scope.add(startCounting(urls, category, extra), kill);
   await waitUntil(
     'the restarted aggregator to finish',
     async () => {
-      const row = await db('subscriber_positions')
-        .where({ subscriber_id: SUBSCRIBER_ID })
-        .first<{ position: string }>('position');
-      return Number(row?.position) >= TOTAL;
+      const rows = await db('subscriber_positions')
+        .whereIn('subscriber_id', subscriberIds)
+        .select<{ position: string }[]>('position');
+      return rows.length === subscriberIds.length && rows.every((row) => Number(row.position) >= TOTAL);
     },
     { timeoutMs: 60_000 },
   );
@@ -131,5 +133,27 @@ scopedTest(
     }
     t.ok((await tallied(db)) < TOTAL, 'killed part-way');
     t.equal(await restartAndFinish(scope, urls, category, db), TOTAL, `all ${TOTAL} counted exactly once`);
+  },
+);
+
+scopedTest(
+  'aggregator crash: three subscribers of one category sharing their reads, killed mid-batch, lose and repeat nothing',
+  async (t, scope) => {
+    const { urls, db, category } = await setUp(scope, 3);
+    // Batches grow to 80 as they catch up: the kill lands inside a shared batch, the other two
+    // subscribers somewhere in theirs (or between them).
+    const shared = { SUBSCRIBERS: '3', MAX_BATCH_SIZE: '80' };
+    const doomed = scope.add(startCounting(urls, category, { ...shared, KILL_AT: '205' }), kill);
+    const [, signal] = (await once(doomed, 'exit')) as [number | null, string | null];
+    t.equal(signal, 'SIGKILL', 'it died mid-transaction');
+    const atDeath = await Promise.all([1, 2, 3].map((counter) => tallied(db, counter)));
+    t.ok(atDeath[2]! < 205, `the third's count in that transaction was never committed (${atDeath.join(', ')})`);
+    const ids = [SUBSCRIBER_ID, `${SUBSCRIBER_ID}-2`, `${SUBSCRIBER_ID}-3`];
+    await restartAndFinish(scope, urls, category, db, shared, ids);
+    t.deepEqual(
+      await Promise.all([1, 2, 3].map((counter) => tallied(db, counter))),
+      [TOTAL, TOTAL, TOTAL],
+      `each counted all ${TOTAL} exactly once`,
+    );
   },
 );

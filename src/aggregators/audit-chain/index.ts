@@ -5,15 +5,12 @@ import type { Logger } from '../../logger.ts';
 import type { MessageStore, RawMessage } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
-import { ALL_CATEGORIES, createSubscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { ALL_CATEGORIES, createSubscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import { appendToChain } from './append.ts';
 import { createHeadSigner, DEFAULT_SIGNING, type SigningOccasion, type SigningPolicy } from './signer.ts';
 import { ChainRewrittenError, createTipGuard } from './tip.ts';
 
 export const AUDIT_CHAIN_SUBSCRIBER_ID = 'aggregators:audit-chain';
-// Larger than other subscribers' batches: the chain does the same few statements per batch
-// whatever its size, and catching up with a large store is its common case.
-const DEFAULT_BATCH_SIZE = 1000;
 
 export interface AuditChainAggregatorDeps {
   readonly db: Knex;
@@ -26,7 +23,7 @@ export interface AuditChainAggregatorDeps {
   readonly signing?: Partial<SigningPolicy>;
   /** The clock for the heads' signed-at times. */
   readonly now?: () => Date;
-  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+  readonly subscription?: SubscriptionSettings;
 }
 
 /**
@@ -115,7 +112,6 @@ export function createAuditChainAggregator({
       subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID,
       category: ALL_CATEGORIES,
       processor,
-      batchSize: DEFAULT_BATCH_SIZE,
       ...subscription,
     }),
   };

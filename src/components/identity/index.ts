@@ -3,7 +3,7 @@ import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/se
 import { createDispatcher } from '../../contracts/parse.ts';
 import { type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
-import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { createSubscription, type Subscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import { SEND_EMAIL_CATEGORY, sendEmailEventSchemas } from '../../contracts/send-email.ts';
 import {
   IDENTITY_CATEGORY,
@@ -25,8 +25,6 @@ export const IDENTITY_SUBSCRIBER_IDS = {
   events: 'components:identity:events',
   sendEmailEvents: 'components:identity:send-email-events',
 } as const;
-
-type SubscriptionSettings = Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
 
 interface SubscriberDeps {
   readonly messageStore: MessageStore;

@@ -3,7 +3,7 @@ import { createDispatcher } from '../../contracts/parse.ts';
 import { type ConsumerGroup, type HandlerMap, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor } from '../../subscription/component-processor.ts';
 import { plainOnlyPersonalData, type PersonalData } from '../../personal-data/seal.ts';
-import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { createSubscription, type Subscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import {
   SEND_EMAIL_COMMAND_CATEGORY,
   SEND_EMAIL_SUBSCRIBER_ID,
@@ -37,7 +37,7 @@ export interface SendEmailComponentDeps {
   /** Jitter for the waits; Math.random unless given. */
   readonly random?: () => number;
   readonly consumerGroup?: ConsumerGroup;
-  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+  readonly subscription?: SubscriptionSettings;
   /** Opens a sealed recipient (`to` with `sealedFor`); without it a sealed `to` cannot be sent. */
   readonly personalData?: PersonalData;
   /** Signs the account links of emails that carry one; without it such an email is Failed. */

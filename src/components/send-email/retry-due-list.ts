@@ -16,7 +16,7 @@ import {
 } from '../../message-store/index.ts';
 import { componentPositionStream } from '../../subscription/component-processor.ts';
 import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
-import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { createSubscription, type Subscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import {
   SEND_EMAIL_CATEGORY,
   SEND_EMAIL_RETRIES_SUBSCRIBER_ID,
@@ -45,7 +45,7 @@ export interface RetryDueListDeps {
   readonly logger: Logger;
   readonly now: () => number;
   readonly consumerGroup?: ConsumerGroup;
-  readonly subscription?: Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
+  readonly subscription?: SubscriptionSettings;
 }
 
 export interface RetryDueList {

@@ -3,7 +3,7 @@ import { createDispatcher } from '../../contracts/parse.ts';
 import { SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createComponentProcessor, type ComponentProcessor } from '../../subscription/component-processor.ts';
 import { DEFAULT_RETRY } from '../../subscription/retry.ts';
-import { createSubscription, type Subscription, type SubscriptionOptions } from '../../subscription/subscription.ts';
+import { createSubscription, type Subscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
 import {
   VIDEO_PUBLISHING_COMMAND_CATEGORY,
@@ -30,8 +30,6 @@ export const VIDEO_PUBLISHING_SUBSCRIBER_IDS = {
 const DEFAULT_PROGRESS_INTERVAL_MS = 3_000;
 const MAX_TRANSCODE_CONCURRENCY = 64;
 export const DEFAULT_RESOURCE_WAIT_MS = 30 * 60 * 1000;
-
-type SubscriptionSettings = Partial<Pick<SubscriptionOptions, 'batchSize' | 'pollIntervalMs' | 'retry'>>;
 
 export interface VideoPublishingComponentDeps {
   readonly messageStore: MessageStore;
