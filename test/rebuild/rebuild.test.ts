@@ -121,6 +121,15 @@ scopedTest(
         indexes,
         `${projection.name}: with the same indexes, under the same names`,
       );
+      const analysed = await db('pg_stat_user_tables')
+        .whereIn('relname', projection.tables)
+        .whereNotNull('last_analyze')
+        .pluck('relname');
+      t.deepEqual(
+        [...analysed].sort(),
+        [...projection.tables].sort(),
+        `${projection.name}: analysed before the swap, so the planner knows the new tables at once`,
+      );
       t.deepEqual(
         [...new Set(reports)],
         ['preparing', 'building', 'catching up', 'swapping'],
