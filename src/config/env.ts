@@ -151,7 +151,10 @@ const schema = z.object({
   VIDEO_ACCEL_PREFIX: z
     .string()
     .trim()
-    .regex(ACCEL_PREFIX, 'must be a path that starts and ends with /, of letters, digits, _, ~, - and dots within names')
+    .regex(
+      ACCEL_PREFIX,
+      'must be a path that starts and ends with /, of letters, digits, _, ~, - and dots within names',
+    )
     .default(DEFAULTS.videos.delivery.accelPrefix),
   // Unset, these take the video-publishing component's defaults (stated there once).
   FFMPEG_PATH: z.string().trim().min(1).optional(),
