@@ -73,7 +73,7 @@ export interface VideoSettings {
  * VIDEO_DELIVERY and VIDEO_ACCEL_PREFIX: `app` streams the files itself; `x-accel-redirect` makes the
  * same checks, then names the file to the reverse proxy in front (nginx) under `accelPrefix`.
  */
-export interface VideoDeliverySettings {
+interface VideoDeliverySettings {
   readonly mode: 'app' | 'x-accel-redirect';
   /** The proxy's internal location for the video folder: starts and ends with `/`. */
   readonly accelPrefix: string;
