@@ -227,6 +227,8 @@ export function createSystem(config: SystemConfig): System {
   });
   const videoSettings = config.videos ?? DEFAULTS.videos;
   const videoStore = createLocalVideoStore({ dir: videoSettings.dir });
+  const delivery = videoSettings.delivery ?? DEFAULTS.videos.delivery;
+  const accelRedirect = delivery.mode === 'x-accel-redirect' ? { prefix: delivery.accelPrefix } : undefined;
   const transcode = videoSettings.transcode ?? {};
   // The portal refuses an upload past it, the component any that slips by: the same numbers.
   const creatorQuota = {
@@ -320,6 +322,7 @@ export function createSystem(config: SystemConfig): System {
     db,
     messageStore,
     videoStore,
+    accelRedirect,
     maxUploadBytes: videoSettings.maxUploadBytes,
     minimumUploadRate: {
       bytesPerSecond: videoSettings.minUploadBytesPerSecond,
@@ -332,6 +335,7 @@ export function createSystem(config: SystemConfig): System {
   const videos = createVideosApp({
     db,
     videoStore,
+    accelRedirect,
     rolesOf: credentials.rolesOf,
     cacheMs: pageCacheMs,
     resumeAt: playback.resumeAt,

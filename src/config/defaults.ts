@@ -65,6 +65,18 @@ export interface VideoSettings {
   readonly ffprobePath?: string | undefined;
   /** What a transcode may cost and how long it waits out a shortage; unset fields take the component's defaults. */
   readonly transcode?: TranscodeSettings;
+  /** Who sends a video's files once the app has said who may have them (docs/video-delivery.md); the app unless given. */
+  readonly delivery?: VideoDeliverySettings;
+}
+
+/**
+ * VIDEO_DELIVERY and VIDEO_ACCEL_PREFIX: `app` streams the files itself; `x-accel-redirect` makes the
+ * same checks, then names the file to the reverse proxy in front (nginx) under `accelPrefix`.
+ */
+interface VideoDeliverySettings {
+  readonly mode: 'app' | 'x-accel-redirect';
+  /** The proxy's internal location for the video folder: starts and ends with `/`. */
+  readonly accelPrefix: string;
 }
 
 /** The TRANSCODE_* settings, each undefined when unset (docs/architecture.md, "Fair transcoding"). */
@@ -100,7 +112,7 @@ interface Defaults {
   readonly loginThrottle: LoginThrottleSettings;
   readonly rateLimits: RateLimitSettings;
   readonly viewingCountWindowMs: number;
-  readonly videos: VideoSettings;
+  readonly videos: VideoSettings & { readonly delivery: VideoDeliverySettings };
 }
 
 /** Most connections each pool (the message store's, the app database's) opens: each is a backend on the server. */
@@ -165,6 +177,7 @@ export const DEFAULTS: Defaults = deepFreeze({
     minUploadBytesPerSecond: 4 * 1024,
     uploadRateWindowMs: 30_000,
     transcodeConcurrency: 1,
+    delivery: { mode: 'app', accelPrefix: '/protected-videos/' },
   },
 });
 

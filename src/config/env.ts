@@ -30,6 +30,9 @@ const postgresUrl = z
   }, 'must be a postgres:// URL that names a database');
 
 const port = z.coerce.number().int().min(0).max(65535);
+// Segments that cannot be `.` or `..`, of characters a URL path takes as they are: the prefix is put
+// before the file's path in X-Accel-Redirect unencoded, so nothing in it may change where that points.
+const ACCEL_PREFIX = /^\/(?:[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/)+$/;
 const positiveInt = z.coerce.number().int().positive();
 
 /** Express's `trust proxy` setting: trust all or none, a hop count, or these addresses. */
@@ -145,6 +148,15 @@ const schema = z.object({
   UPLOAD_RATE_WINDOW_SECONDS: positiveInt.max(3600).default(DEFAULTS.videos.uploadRateWindowMs / 1000),
   REQUEST_BODY_TIMEOUT_SECONDS: positiveInt.max(3600).default(DEFAULTS.requestBodyTimeoutMs / 1000),
   TRANSCODE_CONCURRENCY: positiveInt.max(64).default(DEFAULTS.videos.transcodeConcurrency),
+  VIDEO_DELIVERY: z.enum(['app', 'x-accel-redirect']).default(DEFAULTS.videos.delivery.mode),
+  VIDEO_ACCEL_PREFIX: z
+    .string()
+    .trim()
+    .regex(
+      ACCEL_PREFIX,
+      'must be a path that starts and ends with /, of letters, digits, _, ~, - and dots within names',
+    )
+    .default(DEFAULTS.videos.delivery.accelPrefix),
   // Unset, these take the video-publishing component's defaults (stated there once).
   FFMPEG_PATH: z.string().trim().min(1).optional(),
   FFPROBE_PATH: z.string().trim().min(1).optional(),
@@ -346,6 +358,7 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
         runningPerCreator: env.TRANSCODES_RUNNING_PER_CREATOR,
         queuedPerCreator: env.TRANSCODES_QUEUED_PER_CREATOR,
       }),
+      delivery: Object.freeze({ mode: env.VIDEO_DELIVERY, accelPrefix: env.VIDEO_ACCEL_PREFIX }),
     }),
     seedDemo: env.SEED_DEMO === undefined ? env.NODE_ENV === 'development' : env.SEED_DEMO === 'true',
     auditKeys,

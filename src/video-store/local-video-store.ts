@@ -143,6 +143,11 @@ export function createLocalVideoStore({
       await rm(fileOf(key), { recursive: true, force: true });
     },
 
+    relativePathOf(uri) {
+      // Through fileOf, so the same check keeps it inside the folder; in URL form on any platform.
+      return path.relative(root, fileOfUri(uri)).split(path.sep).join('/');
+    },
+
     async withLocalFile(uri, use) {
       const file = fileOfUri(uri);
       const info = await stat(file).catch(() => undefined);

@@ -46,6 +46,12 @@ export interface VideoStore {
    * file, every video's.
    */
   removeAll(key: string): Promise<void>;
+  /**
+   * Where the file of `uri` lies under the store's folder, `/`-separated (`transcoded/<id>.mp4`),
+   * from the URI alone, for a web server that serves the same folder (X-Accel-Redirect). Throws
+   * InvalidVideoKeyError for a URI the store does not make. Whether the file exists is not asked.
+   */
+  relativePathOf(uri: string): string;
   /** Runs `use` with a path it may read until it returns; throws VideoNotFoundError first if there is no such file. */
   withLocalFile<T>(uri: string, use: (file: string) => Promise<T>): Promise<T>;
   /**

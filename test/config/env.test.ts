@@ -275,6 +275,27 @@ test('config: transcoding settings are left to the component when unset, convert
   t.end();
 });
 
+test('config: video files are sent by the app unless VIDEO_DELIVERY hands them to the proxy in front', (t) => {
+  t.deepEqual(
+    { ...parseEnv({}).videos.delivery },
+    { mode: 'app', accelPrefix: '/protected-videos/' },
+    'unset: the app streams them',
+  );
+  t.deepEqual(
+    { ...parseEnv({ VIDEO_DELIVERY: 'x-accel-redirect', VIDEO_ACCEL_PREFIX: '/internal/videos/' }).videos.delivery },
+    { mode: 'x-accel-redirect', accelPrefix: '/internal/videos/' },
+    'set: X-Accel-Redirect under the prefix given',
+  );
+  t.match(errorOf({ VIDEO_DELIVERY: 'x-sendfile' }), /^VIDEO_DELIVERY is malformed/, 'a mode it does not know');
+  for (const prefix of ['protected/', '/protected', '/../etc/', '/a/./b/', '/a b/', '/a%2f/', '/a//b/', '/'])
+    t.match(
+      errorOf({ VIDEO_ACCEL_PREFIX: prefix }),
+      /^VIDEO_ACCEL_PREFIX is malformed/,
+      `a prefix that could point elsewhere or is no folder: ${prefix}`,
+    );
+  t.end();
+});
+
 test('config: viewings have a per-address limit and a counting window, each a setting with a default', (t) => {
   const env = parseEnv({});
   t.same(

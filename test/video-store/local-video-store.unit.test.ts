@@ -144,12 +144,30 @@ scopedTest(
         ['stat', () => store.stat(uri)],
         ['remove', () => store.remove(uri)],
         ['withLocalFile', () => store.withLocalFile(uri, async () => 'used')],
+        ['relativePathOf', async () => store.relativePathOf(uri)],
       ] as const) {
         t.ok((await rejection(attempt())) instanceof InvalidVideoKeyError, `${name} ${JSON.stringify(uri)} refused`);
       }
     }
     t.equal(await readFile(path.join(outside, 'secret'), 'utf8'), 'keep out', 'the file outside is untouched');
     t.throws(() => videoKeys.source('../../secret'), InvalidVideoKeyError, 'a video id must be a uuid to become a key');
+  },
+);
+
+scopedTest(
+  'video store: relativePathOf names the file under the folder as a web server serving it would, from the URI alone',
+  async (t, scope) => {
+    const { store, dir } = await tempStore(scope);
+    const videoId = randomUUID();
+    const stored = await store.put(videoKeys.transcoded(videoId), body('mp4'));
+    const relative = store.relativePathOf(stored.uri);
+    t.equal(relative, `transcoded/${videoId}.mp4`, 'its key, `/`-separated');
+    t.equal(await readFile(path.join(dir, relative), 'utf8'), 'mp4', 'and that is where the file is');
+    t.equal(
+      store.relativePathOf(uriOfKey(videoKeys.posterCandidate(videoId, 2))),
+      `posters/${videoId}/frame-2.jpg`,
+      'a file in a folder of its own too, whether or not it exists',
+    );
   },
 );
 

@@ -16,6 +16,7 @@ import { createCommandSender } from './commands.ts';
 import { followOperation, senderOf, type PortalKit } from './kit.ts';
 import { createOperationPage, createOperationStatus } from './operation-page.ts';
 import { posterRoutes } from './poster-routes.ts';
+import { storedFileSender, type AccelRedirect } from '../videos/send-stored-file.ts';
 import { createCreatorsPortalQueries } from './queries.ts';
 import type { MinimumRate } from './transfer-rate.ts';
 import { FILE_FIELD, receiveUpload } from './upload.ts';
@@ -39,6 +40,8 @@ interface CreatorsPortalDeps {
   readonly db: Knex;
   readonly messageStore: MessageStore;
   readonly videoStore: VideoStore;
+  /** VIDEO_DELIVERY=x-accel-redirect: the proxy in front sends the creator's files once allowed; undefined, the app streams them. */
+  readonly accelRedirect?: AccelRedirect | undefined;
   /** MAX_UPLOAD_BYTES: a bigger file is refused with 413 and nothing is kept. */
   readonly maxUploadBytes: number;
   /** An upload slower than this over its window is cut off (UPLOAD_MIN_BYTES_PER_SECOND). */
@@ -68,6 +71,7 @@ export function createCreatorsPortalApp({
   db,
   messageStore,
   videoStore,
+  accelRedirect,
   maxUploadBytes,
   minimumUploadRate,
   maxVideosInHand,
@@ -224,7 +228,15 @@ export function createCreatorsPortalApp({
   }
 
   router.use(videoRoutes(kit));
-  router.use(posterRoutes({ ...kit, videoStore, minimumUploadRate, uploadSlots }));
+  router.use(
+    posterRoutes({
+      ...kit,
+      videoStore,
+      sendStoredFile: storedFileSender(videoStore, accelRedirect),
+      minimumUploadRate,
+      uploadSlots,
+    }),
+  );
   router.get('/operations/:traceId', createOperationPage(queries));
   router.get('/operations/:traceId/status', createOperationStatus(queries));
 

@@ -5,7 +5,7 @@ import { isResourceExhausted } from '../../subscription/retry.ts';
 import { videoKeys, type VideoStore } from '../../video-store/index.ts';
 import { allowSlowBody } from '../../web/body-deadline.ts';
 import { HttpError, NotFoundError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
-import { sendStoredFile } from '../videos/send-stored-file.ts';
+import type { StoredFileSender } from '../videos/send-stored-file.ts';
 import { followOperation, ownedVideo, senderOf, YOUR_VIDEOS, type PortalKit } from './kit.ts';
 import { refuse, takeFromAllowance } from './manage-page.ts';
 import type { MinimumRate } from './transfer-rate.ts';
@@ -32,13 +32,15 @@ function imageProblem(head: Buffer): HttpError | undefined {
 
 interface PosterDeps extends PortalKit {
   readonly videoStore: VideoStore;
+  /** Sends a file once the route has checked the video is the creator's. */
+  readonly sendStoredFile: StoredFileSender;
   readonly minimumUploadRate: MinimumRate;
   readonly uploadSlots: UploadSlots;
 }
 
 /** The creator's own files (whatever the video's visibility) and the poster's two ways to change. */
 export function posterRoutes(deps: PosterDeps): Router {
-  const { queries, send, videoStore, editWait, newId } = deps;
+  const { queries, send, videoStore, sendStoredFile, editWait, newId } = deps;
   const router = Router();
 
   const noFile = (what: string) =>
@@ -50,13 +52,13 @@ export function posterRoutes(deps: PosterDeps): Router {
   router.get('/videos/:videoId/poster.jpg', async (req, res) => {
     const video = await ownedVideo(queries, req);
     if (!video.posterUri) throw noFile('poster');
-    await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
+    await sendStoredFile(req, res, video.posterUri, 'image/jpeg');
   });
 
   router.get('/videos/:videoId/video.mp4', async (req, res) => {
     const video = await ownedVideo(queries, req);
     if (video.status !== 'published' || !video.transcodedUri) throw noFile('converted file');
-    await sendStoredFile(req, res, videoStore, video.transcodedUri, 'video/mp4');
+    await sendStoredFile(req, res, video.transcodedUri, 'video/mp4');
   });
 
   router.get('/videos/:videoId/frames/:index.jpg', async (req, res) => {
@@ -64,7 +66,7 @@ export function posterRoutes(deps: PosterDeps): Router {
     const uri = /^\d$/.test(req.params.index ?? '') ? video.posterCandidateUris[Number(req.params.index)] : undefined;
     if (!uri)
       throw new NotFoundError('There is no such frame of this video.', { title: 'Frame not found', next: YOUR_VIDEOS });
-    await sendStoredFile(req, res, videoStore, uri, 'image/jpeg');
+    await sendStoredFile(req, res, uri, 'image/jpeg');
   });
 
   router.post('/videos/:videoId/poster', async (req, res) => {

@@ -8,7 +8,7 @@ import { issueCsrfToken } from '../../web/csrf.ts';
 import { HttpError, NotFoundError } from '../../web/errors.ts';
 import { durationLabel, UNTITLED, viewsLabel } from './format.ts';
 import { createVideoQueries, type WatchableVideo } from './queries.ts';
-import { sendStoredFile } from './send-stored-file.ts';
+import { storedFileSender, type AccelRedirect } from './send-stored-file.ts';
 import { mayWatch, type RolesOf } from './who-may-watch.ts';
 import { posterPath } from '../../web/poster-path.ts';
 import { upNext } from './up-next.ts';
@@ -46,6 +46,8 @@ interface VideosAppDeps {
    */
   readonly cacheMs: number;
   /** Where a logged-in viewer stopped in the video, when it is worth resuming (src/app/playback). */
+  /** VIDEO_DELIVERY=x-accel-redirect: the proxy in front sends the files once allowed; undefined, the app streams them. */
+  readonly accelRedirect?: AccelRedirect | undefined;
   readonly resumeAt?: (
     userId: string,
     videoId: string,
@@ -57,8 +59,9 @@ interface VideosAppDeps {
  * draft for its creator and admins (404 for anyone else, as if it were not there); a taken-down
  * one is a 410, a deleted one a 404 that says so, anything else a 404.
  */
-export function createVideosApp({ db, videoStore, rolesOf, cacheMs, resumeAt }: VideosAppDeps) {
+export function createVideosApp({ db, videoStore, rolesOf, cacheMs, accelRedirect, resumeAt }: VideosAppDeps) {
   const queries = createVideoQueries(db);
+  const sendStoredFile = storedFileSender(videoStore, accelRedirect);
   // Up next depends on the video alone, never on who watches.
   const upNextLists = keyedCachedRead<CardVideo[]>(cacheMs, UP_NEXT_CACHED_VIDEOS);
 
@@ -127,12 +130,12 @@ export function createVideosApp({ db, videoStore, rolesOf, cacheMs, resumeAt }: 
 
   router.get('/:videoId/video.mp4', async (req, res) => {
     const video = await watchableVideo(req);
-    await sendStoredFile(req, res, videoStore, video.transcodedUri, 'video/mp4');
+    await sendStoredFile(req, res, video.transcodedUri, 'video/mp4');
   });
 
   router.get('/:videoId/poster.jpg', async (req, res) => {
     const video = await watchableVideo(req);
-    await sendStoredFile(req, res, videoStore, video.posterUri, 'image/jpeg');
+    await sendStoredFile(req, res, video.posterUri, 'image/jpeg');
   });
 
   // Where the watch page's script lands after counting a viewing: the count, cheaply.

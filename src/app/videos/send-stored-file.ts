@@ -1,6 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import {
+  InvalidVideoKeyError,
   RangeNotSatisfiableError,
   VideoNotFoundError,
   type ByteRange,
@@ -47,7 +48,7 @@ async function openRange(
  * Serves a file of the video store with HTTP Range (206 and Content-Range; 416 for a range
  * outside it), so a player can seek without loading the whole video. Streams, never buffers.
  */
-export async function sendStoredFile(
+async function streamStoredFile(
   req: Request,
   res: Response,
   store: VideoStore,
@@ -78,4 +79,41 @@ export async function sendStoredFile(
   }
   // A viewer who seeks or leaves closes the connection mid-file: not an error worth a log line.
   await pipeline(opened.stream, res).catch(() => undefined);
+}
+
+/** VIDEO_DELIVERY=x-accel-redirect: the reverse proxy in front sends the files, from its internal location at `prefix`. */
+export interface AccelRedirect {
+  /** VIDEO_ACCEL_PREFIX: starts and ends with `/`. */
+  readonly prefix: string;
+}
+
+/**
+ * What X-Accel-Redirect names: the prefix, then the file's path in the store one segment at a time,
+ * percent-encoded (nginx decodes it once). A `.`, `..` or empty segment is refused, not cleaned:
+ * the store never makes one, and it could point outside the prefix.
+ */
+export function accelRedirectTarget(prefix: string, pathInStore: string): string {
+  const segments = pathInStore.split('/');
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..'))
+    throw new InvalidVideoKeyError(`not a path inside the video store: ${JSON.stringify(pathInStore)}`);
+  return prefix + segments.map(encodeURIComponent).join('/');
+}
+
+/** Sends the stored file at `uri`, once the route has decided the visitor may have it. */
+export type StoredFileSender = (req: Request, res: Response, uri: string, contentType: string) => Promise<void>;
+
+/**
+ * The app streams the file itself, or, given `accel`, names it to the proxy in front: an empty 200
+ * with X-Accel-Redirect, the type and the caching rule, and nginx answers the Range itself. Which
+ * file comes from the store's mapping of the URI the route found, never from the request.
+ */
+export function storedFileSender(store: VideoStore, accel: AccelRedirect | undefined): StoredFileSender {
+  if (accel === undefined) return (req, res, uri, contentType) => streamStoredFile(req, res, store, uri, contentType);
+  if (!accel.prefix.startsWith('/') || !accel.prefix.endsWith('/'))
+    throw new Error(`the X-Accel-Redirect prefix must start and end with "/", not ${JSON.stringify(accel.prefix)}`);
+  return async (_req, res, uri, contentType) => {
+    const target = accelRedirectTarget(accel.prefix, store.relativePathOf(uri));
+    res.status(200).set({ 'X-Accel-Redirect': target, 'Content-Type': contentType, 'Cache-Control': CACHE_CONTROL });
+    res.end();
+  };
 }
