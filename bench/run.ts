@@ -36,6 +36,8 @@ const LAG_SAMPLES = Number(env.BENCH_LAG_SAMPLES ?? 500);
 const CATCH_UP_EVENTS = Number(env.BENCH_EVENTS ?? 20_000);
 const BIG_CATCH_UP_EVENTS = Number(env.BENCH_BIG_EVENTS ?? 200_000);
 const IDLE_SAMPLE_MS = 20_000;
+/** Lets the site suite read our subscribers' positions (GET /status), to time a catch-up to every one of them. */
+const OUR_STATUS_TOKEN = 'bench-site-status';
 const ONLY = env.BENCH_ONLY;
 if (ONLY !== undefined && !['site', 'engine', 'admin', 'viewings'].includes(ONLY))
   throw new Error(`BENCH_ONLY must be site, engine, admin or viewings, not ${ONLY}`);
@@ -100,6 +102,7 @@ async function main(): Promise<void> {
           messageStoreUrl: urls.messageStoreUrl,
           pid: app.child.pid!,
           countOf: watchedCountOf,
+          statusToken: OUR_STATUS_TOKEN,
         };
         const load = await postLoad(ours, store, await returningVisitor(ours), 10, LOAD_SECONDS);
         results['viewings from many visitors, 10 connections'] =
@@ -133,7 +136,9 @@ async function main(): Promise<void> {
       // Registrations in the users figures all come from one address: lift that limit. Viewings
       // come from many simulated visitors, each at its own address behind the trusted proxy
       // (bench/site/visitor.ts), so their protections stay on as in production.
-      const app = await startApp(urls, { env: { REGISTRATIONS_PER_ADDRESS: '1000000' } });
+      const app = await startApp(urls, {
+        env: { REGISTRATIONS_PER_ADDRESS: '1000000', STATUS_TOKEN: OUR_STATUS_TOKEN },
+      });
       try {
         // Viewings are of published videos only: ours gets one to be watched.
         const videoId = await publishBenchVideo(app.url, urls.messageStoreUrl);

@@ -1,5 +1,6 @@
 // npm run bench:catalog -- (--json <seed's figures file> | --database-url <app> --message-store-url <store>)
 //                          [--seconds 10] [--connections 10] [--creator 1] [--explain <file>] [--no-build]
+//                          [--only <a word of the page's label>]...
 //
 // Measures pages on a catalog `npm run bench:seed-catalog` left behind (issue 19's "fast on a big
 // catalog"): starts the app as users run it (compiled, every subscriber) on those databases, logs
@@ -252,6 +253,8 @@ async function main(argv: readonly string[]): Promise<void> {
       explain: { type: 'string' },
       'no-build': { type: 'boolean' },
       'no-vacuum': { type: 'boolean' },
+      // Only the pages whose label holds one of these words (e.g. --only watch --only misspelled).
+      only: { type: 'string', multiple: true },
     },
     strict: true,
   });
@@ -403,7 +406,12 @@ async function main(argv: readonly string[]): Promise<void> {
           goal: PAGE_GOAL,
         },
       ];
-      for (const page of pages) {
+      const only = values.only;
+      const measured =
+        only === undefined ? pages : pages.filter((page) => only.some((word) => page.label.includes(word)));
+      if (measured.length === 0)
+        throw new Error(`--only ${only?.join(', ')} names none of: ${pages.map((p) => p.label).join('; ')}`);
+      for (const page of measured) {
         const answer = await fetch(`${base}${page.path}`, {
           headers: { ...VIA_PROXY, ...anotherVisitor(), ...(page.loggedIn ? { cookie } : {}) },
         });
@@ -413,7 +421,7 @@ async function main(argv: readonly string[]): Promise<void> {
       }
 
       const figures: Figure[] = [];
-      for (const page of pages) {
+      for (const page of measured) {
         log(`loading ${page.label} for ${seconds} s at ${connections} connections`);
         figures.push(await load(base, page, page.loggedIn ? cookie : undefined, connections, seconds, app.child.pid!));
       }

@@ -5,7 +5,10 @@ import type { Target } from './target.ts';
 import { pageCount } from './visitor.ts';
 
 export interface CatchUp {
+  /** From the commit until the page showed them all. */
   readonly eventsPerSecond: number;
+  /** From the commit until every subscriber that reads viewings (its category's and every category's readers) had applied them; when the target reports positions. */
+  readonly everySubscriberEventsPerSecond: number | undefined;
   /** How many the page had counted when we stopped waiting: all of them unless the limit was hit. */
   readonly counted: number;
 }
@@ -21,10 +24,34 @@ export async function catchUp(target: Target, store: ViewingStore, events: numbe
   const before = await pageCount(target);
   await store.writeViewings(events);
   const committed = performance.now();
+  const last = await store.head();
   let counted = 0;
   while (counted < events && performance.now() - committed < limitMs(events)) {
     counted = (await pageCount(target)) - before;
     if (counted < events) await sleep(10);
   }
-  return { eventsPerSecond: counted / ((performance.now() - committed) / 1000), counted };
+  const eventsPerSecond = counted / ((performance.now() - committed) / 1000);
+  if (target.statusToken === undefined || counted < events)
+    return { eventsPerSecond, everySubscriberEventsPerSecond: undefined, counted };
+  while (!(await everyViewingApplied(target.url, target.statusToken, last))) {
+    if (performance.now() - committed > limitMs(events))
+      return { eventsPerSecond, everySubscriberEventsPerSecond: undefined, counted };
+    await sleep(10);
+  }
+  return {
+    eventsPerSecond,
+    everySubscriberEventsPerSecond: events / ((performance.now() - committed) / 1000),
+    counted,
+  };
+}
+
+/** Whether every subscriber of `viewing` and of every category stands at `position` or past it, by the app's /status. */
+async function everyViewingApplied(url: string, token: string, position: number): Promise<boolean> {
+  const answer = await fetch(`${url}/status`, { headers: { authorization: `Bearer ${token}` } });
+  const { subscribers } = (await answer.json()) as {
+    subscribers: Array<{ category: string; position: number }>;
+  };
+  return subscribers
+    .filter((subscriber) => subscriber.category === 'viewing' || subscriber.category === '$all')
+    .every((subscriber) => subscriber.position >= position);
 }

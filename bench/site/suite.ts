@@ -83,6 +83,12 @@ export async function siteSuite(targets: readonly Target[], options: SiteSuiteOp
           figure(`catch-up of ${events.toLocaleString('en')} events`, 'events/s', 'higher'),
           result.eventsPerSecond,
         );
+        if (result.everySubscriberEventsPerSecond !== undefined)
+          figures.record(
+            target.name,
+            figure(`catch-up of ${events.toLocaleString('en')} events, every subscriber`, 'events/s', 'higher'),
+            result.everySubscriberEventsPerSecond,
+          );
         if (result.counted < events)
           figures.note(target.name, `catch-up of ${events}: stopped waiting with ${result.counted} counted`);
       }

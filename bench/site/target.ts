@@ -12,6 +12,11 @@ export interface Target {
   readonly pid?: number;
   /** Reads the count from the home page's HTML; undefined when it is not there. */
   readonly countOf: (html: string) => number | undefined;
+  /**
+   * The bearer token of its `/status` (this app's subscriber positions), when it has one: the
+   * catch-up is then timed to every subscriber of the viewings too, not only to the page.
+   */
+  readonly statusToken?: string;
 }
 
 /** A count pattern from the environment: a regular expression whose first group is the number. */
@@ -37,6 +42,7 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): Target | undefined {
       'BENCH_TARGET_URL needs BENCH_TARGET_MESSAGE_STORE_URL: the suite counts the viewings in its message store',
     );
   const pid = env.BENCH_TARGET_PID ? Number(env.BENCH_TARGET_PID) : undefined;
+  const statusToken = env.BENCH_TARGET_STATUS_TOKEN;
   if (pid !== undefined && !Number.isInteger(pid))
     throw new Error(`BENCH_TARGET_PID is not a process id: ${env.BENCH_TARGET_PID}`);
   return {
@@ -44,6 +50,7 @@ export function targetFromEnv(env: NodeJS.ProcessEnv): Target | undefined {
     url: url.replace(/\/+$/, ''),
     messageStoreUrl,
     ...(pid === undefined ? {} : { pid }),
+    ...(statusToken ? { statusToken } : {}),
     countOf: env.BENCH_TARGET_COUNT_PATTERN ? countPattern(env.BENCH_TARGET_COUNT_PATTERN) : watchedCountOf,
   };
 }
