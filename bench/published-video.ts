@@ -7,8 +7,9 @@ const WAIT_LIMIT_MS = 60_000;
 
 /**
  * A video for our app to serve, published as the video-publishing component publishes one: its
- * catalog events, written to the store as another program would. Its files need not exist: the
- * watch page and its viewing form are what the bench uses. Resolves once the watch page answers.
+ * catalog events (accepted as public, published, named), written to the store as another program
+ * would. Its files need not exist: the watch page and its viewing form are what the bench uses.
+ * Resolves once the home page lists it, which is where the site suite looks for it.
  */
 export async function publishBenchVideo(
   baseUrl: string,
@@ -33,6 +34,13 @@ export async function publishBenchVideo(
     max: 1,
   });
   try {
+    // Public from the start: a video is listed (on the home page, with a date) only once it is
+    // both converted and public, and one without a visibility of its own is never listed.
+    await store.query(`SELECT write_message($1, $2, 'VideoPublishingAccepted', $3::jsonb)`, [
+      randomUUID(),
+      stream,
+      JSON.stringify({ videoId, ownerId: published.ownerId, sourceUri: published.sourceUri, visibility: 'public' }),
+    ]);
     await store.query(`SELECT write_message($1, $2, 'VideoPublished', $3::jsonb)`, [
       randomUUID(),
       stream,
@@ -48,11 +56,10 @@ export async function publishBenchVideo(
   }
   const began = Date.now();
   for (;;) {
-    const page = await fetch(`${baseUrl}/videos/${videoId}`, { headers: VIA_PROXY });
-    await page.arrayBuffer();
-    if (page.status === 200) return videoId;
+    const home = await fetch(`${baseUrl}/`, { headers: VIA_PROXY });
+    if ((await home.text()).includes(`/videos/${videoId}`)) return videoId;
     if (Date.now() - began > WAIT_LIMIT_MS)
-      throw new Error(`the published bench video's page still answers ${page.status}`);
+      throw new Error(`the published bench video is still not on the home page (${home.status})`);
     await sleep(20);
   }
 }
