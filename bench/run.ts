@@ -55,6 +55,17 @@ interface SiteReport {
   readonly notes: readonly string[];
 }
 
+function printSite(site: SiteReport): void {
+  console.log(`\nsite suite (median of ${site.rounds} rounds for the GET and POST loads of ${site.loadSeconds} s):`);
+  console.log(
+    siteTable(
+      site.targets.map(({ name }) => name),
+      site.figures,
+    ),
+  );
+  for (const note of site.notes) console.log(`note: ${note}`);
+}
+
 async function main(): Promise<void> {
   const theirs = targetFromEnv(env); // a bad setting should fail before minutes of work
   const configured = env.BENCH_DATABASE_URL;
@@ -171,6 +182,8 @@ async function main(): Promise<void> {
           figures: figures.rows(),
           notes: figures.notes,
         };
+        // Now, not at the end: what follows may fail, and these took the longest to measure.
+        printSite(site);
         log('users: register → log in');
         await userFigures(app.url, urls.databaseUrl, Number(env.BENCH_USERS ?? 20), results);
         if (ONLY !== 'site') await soakFigures(app, videoId, extras, results);
@@ -195,16 +208,6 @@ async function main(): Promise<void> {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }
   for (const [name, value] of Object.entries(results)) console.log(`${name.padEnd(58)} ${value}`);
-  if (site) {
-    console.log(`\nsite suite (median of ${site.rounds} rounds for the GET and POST loads of ${site.loadSeconds} s):`);
-    console.log(
-      siteTable(
-        site.targets.map(({ name }) => name),
-        site.figures,
-      ),
-    );
-    for (const note of site.notes) console.log(`note: ${note}`);
-  }
   if (profile) console.log(`\nCPU profile of GET / under load (${profile.file}):\n${profile.text}`);
   // The same figures for machines: BENCH_JSON names the file (default bench-results.json, not committed).
   const file = env.BENCH_JSON ?? 'bench-results.json';

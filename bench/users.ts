@@ -49,11 +49,14 @@ async function oneUser(base: string, credentials: pg.Pool): Promise<UserTimings>
   const form = await request(base, jar, '/register');
   const csrf = field(form.text, '_csrf');
   const userId = field(form.text, 'userId');
-  const email = `bench-${randomUUID().slice(0, 12)}@bench.test`;
+  const tag = randomUUID().slice(0, 12);
+  const email = `bench-${tag}@bench.test`;
   const registered = await request(base, jar, '/register', {
     _csrf: csrf,
     userId,
     email,
+    displayName: `Bench ${tag}`,
+    handle: `bench_${tag}`,
     password: PASSWORD,
     passwordAgain: PASSWORD,
   });
