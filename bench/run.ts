@@ -113,7 +113,6 @@ async function main(): Promise<void> {
           messageStoreUrl: urls.messageStoreUrl,
           pid: app.child.pid!,
           countOf: watchedCountOf,
-          statusToken: OUR_STATUS_TOKEN,
         };
         const load = await postLoad(ours, store, await returningVisitor(ours), 10, LOAD_SECONDS);
         results['viewings from many visitors, 10 connections'] =
@@ -160,6 +159,7 @@ async function main(): Promise<void> {
           messageStoreUrl: urls.messageStoreUrl,
           pid: app.child.pid!,
           countOf: watchedCountOf,
+          statusToken: OUR_STATUS_TOKEN,
         };
         const targets = theirs ? [ours, theirs] : [ours];
         const rounds = Number(env.BENCH_SITE_ROUNDS ?? 3);
