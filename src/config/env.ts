@@ -104,7 +104,8 @@ const schema = z.object({
     .max(MAX_TIMER_MS, `must be at most ${MAX_TIMER_MS} ms (Node's timer limit)`)
     .default(DEFAULTS.subscriberPollIntervalMs),
   SUBSCRIBER_BATCH_SIZE: positiveInt.default(DEFAULTS.subscriberBatchSize),
-  SUBSCRIBER_MAX_BATCH_SIZE: positiveInt.default(DEFAULTS.subscriberMaxBatchSize),
+  // Each kind of shared read keeps a few batches in memory, and an aggregator applies a batch in one transaction.
+  SUBSCRIBER_MAX_BATCH_SIZE: positiveInt.max(10_000).default(DEFAULTS.subscriberMaxBatchSize),
   PAGE_CACHE_MS: z.coerce.number().int().min(0).max(MAX_TIMER_MS).default(DEFAULTS.pageCacheMs),
   TRUST_PROXY: trustProxy.optional(),
   STATUS_TOKEN: z.string().optional(),

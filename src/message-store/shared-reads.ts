@@ -33,8 +33,8 @@ const KEPT_PER_KIND = 4;
 const EVERY_CATEGORY = '$all';
 
 /**
- * Reads of one process's subscribers shared: every subscriber of a category (the viewing
- * category has five) reads the same batches from the same position, so one read per batch is
+ * Reads of one process's subscribers shared: every subscriber of a category (four read the
+ * viewing category) reads the same batches from the same position, so one read per batch is
  * handed to each, and the readers of every category share theirs too. Each subscriber still keeps
  * its own position and transaction: one behind, or parked, reads its own batches from its own
  * position and holds no other back.

@@ -98,6 +98,18 @@ test('search: a typo or a part of a word still finds something, said to be a clo
   t.doesNotMatch(exact.text, /No video has exactly those words/, 'an exact match is not called close');
 });
 
+test('search: a stop word beside a misspelling asks for nothing of its own (as in the word matches)', async (t) => {
+  const system = await testSystem(t);
+  const video = await seedVideo(system.db, { title: 'JavaScript promises explained' });
+  // Words like "the" and "for", which a close match would otherwise have had to hold.
+  await seedVideo(system.db, { title: 'The theory of types' });
+  await seedVideo(system.db, { title: 'Gardening forms for beginners' });
+  for (const q of ['the javscript', 'javscript for promises', 'javscript with promises']) {
+    const page = await request(system.app).get(search(q)).expect(200);
+    t.deepEqual(hitsOn(page.text), [video], `"${q}" finds it`);
+  }
+});
+
 test('search: keyset pages of 12, no video twice and none skipped while new ones are published between pages, across word and close matches', async (t) => {
   const system = await testSystem(t);
   const { db } = system;

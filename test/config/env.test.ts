@@ -82,6 +82,8 @@ test('config: each bad value is named in one clear line', (t) => {
     /must name a different database/,
   );
   t.match(errorOf({ SUBSCRIBER_BATCH_SIZE: '0' }), /^SUBSCRIBER_BATCH_SIZE is malformed/);
+  // A few batches of it are kept per kind of shared read, and one is applied in one transaction.
+  t.match(errorOf({ SUBSCRIBER_MAX_BATCH_SIZE: '1000000' }), /^SUBSCRIBER_MAX_BATCH_SIZE is malformed/);
   for (const message of [errorOf({ PORT: 'abc' }), errorOf({ DATABASE_URL: URLS.DATABASE_URL })]) {
     t.notOk(message.includes('\n'), 'one line');
   }

@@ -132,6 +132,9 @@ const LIKENESS_MAX_TERMS = 8;
  * For each word asked for, split and folded as the titles' words are (video_search_words_of), the
  * words of titles and creators' names most like it by spelling (pg_trgm: alike as a whole, `%`,
  * or as the start or part of a longer word, `<%`), the word itself first when some title has it.
+ * Stop words ("the", "for") are passed over on both sides, as the word matches pass over them: a
+ * close match need not hold a word like "the", and "the" is like nothing asked for. Ties go by the
+ * word itself, not by how many videos hold it, so a page's next page looks for the same words.
  * They come from video_search_words, a few thousand words on a catalog of 100,000 videos, by its
  * trigram index: comparing the query with every title read thousands of them (docs/search.md).
  * An empty list for a word like nothing.
@@ -139,11 +142,15 @@ const LIKENESS_MAX_TERMS = 8;
 async function likeWords(trx: Knex.Transaction, wanted: string): Promise<string[][]> {
   const result = await trx.raw<{ rows: Array<{ term: string; word: string | null }> }>(
     `SELECT t.term, c.word
-     FROM (SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term LIMIT ?) t
+     FROM (
+       SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term
+       WHERE numnode(plainto_tsquery('video_search', term)) > 0
+       LIMIT ?
+     ) t
      LEFT JOIN LATERAL (
        SELECT w.word FROM video_search_words w
-       WHERE w.word % t.term OR t.term <% w.word
-       ORDER BY greatest(similarity(w.word, t.term), word_similarity(t.term, w.word)) DESC, w.videos DESC, w.word
+       WHERE (w.word % t.term OR t.term <% w.word) AND numnode(plainto_tsquery('video_search', w.word)) > 0
+       ORDER BY greatest(similarity(w.word, t.term), word_similarity(t.term, w.word)) DESC, w.word
        LIMIT ?
      ) c ON true`,
     [wanted, LIKENESS_MAX_TERMS, LIKE_WORDS],

@@ -45,9 +45,9 @@ interface VideosAppDeps {
    * of viewers of one video costs one pair of queries, not one a viewer.
    */
   readonly cacheMs: number;
-  /** Where a logged-in viewer stopped in the video, when it is worth resuming (src/app/playback). */
   /** VIDEO_DELIVERY=x-accel-redirect: the proxy in front sends the files once allowed; undefined, the app streams them. */
   readonly accelRedirect?: AccelRedirect | undefined;
+  /** Where a logged-in viewer stopped in the video, when it is worth resuming (src/app/playback). */
   readonly resumeAt?: (
     userId: string,
     videoId: string,
