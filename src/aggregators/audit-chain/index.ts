@@ -11,6 +11,9 @@ import { createHeadSigner, DEFAULT_SIGNING, type SigningOccasion, type SigningPo
 import { ChainRewrittenError, createTipGuard } from './tip.ts';
 
 export const AUDIT_CHAIN_SUBSCRIBER_ID = 'aggregators:audit-chain';
+// Larger than other subscribers' batches: the chain does the same few statements per batch
+// whatever its size, and catching up with a large store is its common case.
+const DEFAULT_BATCH_SIZE = 1000;
 
 export interface AuditChainAggregatorDeps {
   readonly db: Knex;
@@ -112,7 +115,11 @@ export function createAuditChainAggregator({
       subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID,
       category: ALL_CATEGORIES,
       processor,
+      batchSize: DEFAULT_BATCH_SIZE,
       ...subscription,
+      // Never grown: heads are signed at the end of a batch once enough links have come, so
+      // batches that grew would space them unevenly, past the signing interval.
+      maxBatchSize: subscription?.batchSize ?? DEFAULT_BATCH_SIZE,
     }),
   };
 }
