@@ -3,10 +3,10 @@
 // unset, an embedded PostgreSQL in a temporary directory is used. Nothing here asserts a time.
 // BENCH_TARGET_URL (with BENCH_TARGET_MESSAGE_STORE_URL) adds another implementation of the site
 // to the site suite, measured side by side with ours; docs/benchmarks.md lists every setting.
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { benchDatabaseUrls } from './bench-databases.ts';
 import { exitOnInterrupt } from '../src/bin/cli.ts';
 import { useEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
@@ -73,14 +73,7 @@ async function main(): Promise<void> {
   // Ctrl-C ends through process.exit, so the embedded server (in a process group of its own) is stopped after us.
   if (tmp) exitOnInterrupt();
   const embedded = tmp ? await useEmbeddedPostgres({ dir: path.join(tmp, 'data'), port: 0, logger }) : undefined;
-  const url = (name: string) => {
-    if (embedded) return embedded.url(name);
-    const u = new URL(configured!);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
-  const suffix = randomUUID().slice(0, 8);
-  const urls = { messageStoreUrl: url(`vt_bench_${suffix}_ms`), databaseUrl: url(`vt_bench_${suffix}_app`) };
+  const urls = benchDatabaseUrls(configured, embedded);
   await ensureDatabase(urls.messageStoreUrl, logger);
   await ensureDatabase(urls.databaseUrl, logger);
   await installMessageDb(urls.messageStoreUrl, logger);

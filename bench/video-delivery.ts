@@ -15,7 +15,6 @@
 // else an embedded PostgreSQL in a temporary folder is used. The clients run in this process, on
 // the same machine: on a small one they take a share of the cores the servers would have.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { access, chmod, link, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -24,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify, parseArgs } from 'node:util';
+import { benchDatabaseUrls } from './bench-databases.ts';
 import { exitOnInterrupt } from '../src/bin/cli.ts';
 import { useEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../src/db/ensure-database.ts';
@@ -424,14 +424,7 @@ async function main(): Promise<void> {
   // Ctrl-C ends through process.exit, so an embedded server (in a process group of its own) is stopped after us.
   exitOnInterrupt();
   const embedded = configured ? undefined : await useEmbeddedPostgres({ dir: path.join(tmp, 'data'), port: 0, logger });
-  const url = (name: string) => {
-    if (embedded) return embedded.url(name);
-    const u = new URL(configured!);
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
-  const suffix = randomUUID().slice(0, 8);
-  const urls = { messageStoreUrl: url(`vt_bench_${suffix}_ms`), databaseUrl: url(`vt_bench_${suffix}_app`) };
+  const urls = benchDatabaseUrls(configured, embedded);
   const videoDir = path.join(tmp, 'videos');
   await mkdir(videoDir, { recursive: true });
   const results: Figures[] = [];
