@@ -24,7 +24,9 @@ export async function catchUp(target: Target, store: ViewingStore, events: numbe
   const before = await pageCount(target);
   await store.writeViewings(events);
   const committed = performance.now();
-  const last = await store.head();
+  // The viewings' own last position, not the store's head: another write after them (a
+  // component's position, say) is never reached by the viewings' subscribers.
+  const last = await store.lastViewing();
   let counted = 0;
   while (counted < events && performance.now() - committed < limitMs(events)) {
     counted = (await pageCount(target)) - before;

@@ -8,6 +8,8 @@ import pg from 'pg';
 export interface ViewingStore {
   /** The newest global position now: viewings are counted after it. */
   head(): Promise<number>;
+  /** The newest viewing's global position: a subscriber of viewings that stands there has them all. */
+  lastViewing(): Promise<number>;
   /** VideoViewed messages in the viewing category after `position`. */
   viewingsAfter(position: number): Promise<number>;
   /** One viewing, by write_message (another program recording one). */
@@ -25,6 +27,12 @@ export function openViewingStore(url: string): ViewingStore {
         'SELECT coalesce(max(global_position), 0) AS head FROM messages',
       );
       return Number(result.rows[0]?.head ?? 0);
+    },
+    async lastViewing() {
+      const result = await pool.query<{ last: string }>(
+        `SELECT coalesce(max(global_position), 0) AS last FROM messages WHERE category(stream_name) = 'viewing'`,
+      );
+      return Number(result.rows[0]?.last ?? 0);
     },
     async viewingsAfter(position) {
       // Message DB's category index covers (category, global_position): no scan of the table.

@@ -112,16 +112,19 @@ const LIKENESS = 1;
 /** The fuzzy tier needs something to compare: fewer letters than this match almost anything. */
 const LIKENESS_MIN_LETTERS = 3;
 
-const afterSql = (after: SearchPosition | undefined, tier: number): { sql: string; bindings: string[] } =>
+/** A piece of SQL and the values of its `?`s, in order. */
+interface SqlFragment {
+  readonly sql: string;
+  readonly bindings: readonly string[];
+}
+
+const afterSql = (after: SearchPosition | undefined, tier: number): SqlFragment =>
   after && after.tier === tier
     ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] }
     : { sql: '', bindings: [] };
 
-/** The words a close match holds instead of those asked for, as a tsquery expression and its bindings. */
-interface CloseQuery {
-  readonly sql: string;
-  readonly bindings: readonly string[];
-}
+/** The words a close match holds instead of those asked for, as a tsquery expression. */
+type CloseQuery = SqlFragment;
 
 /** How many words like each word asked for a close match may hold instead of it. */
 const LIKE_WORDS = 5;
