@@ -29,6 +29,7 @@ import * as videoSearch from './20261209100000_video_search.ts';
 import * as popularVideos from './20261209200001_popular_videos.ts';
 import * as playbackPositions from './20261209300001_playback_positions.ts';
 import * as videoSearchWords from './20261210100000_video_search_words.ts';
+import * as videoTitleWords from './20261211100000_video_title_words.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -68,6 +69,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261209200001_popular_videos', popularVideos],
   ['20261209300001_playback_positions', playbackPositions],
   ['20261210100000_video_search_words', videoSearchWords],
+  ['20261211100000_video_title_words', videoTitleWords],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

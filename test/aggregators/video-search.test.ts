@@ -98,7 +98,15 @@ const everything = async (db: Knex) => ({
   words: await db
     .raw('SELECT * FROM video_search_words AS t ORDER BY t::text')
     .then((r: { rows: unknown[] }) => r.rows),
+  // What up next reads: each listed title's words, once, however often delivered.
+  titleWords: await db
+    .raw('SELECT * FROM video_title_words AS t ORDER BY t::text')
+    .then((r: { rows: unknown[] }) => r.rows),
 });
+
+/** The words up next finds a video by: its title's, while it is listed. */
+const titleWordsOf = async (db: Knex, { videoId }: TestVideo): Promise<string[]> =>
+  db('video_title_words').where({ video_id: videoId }).orderBy('word').pluck('word');
 
 async function publish(
   store: MessageStore,
@@ -162,6 +170,11 @@ scopedTest(
     await writeEvents(store, converting, controls.accepted(converting), controls.named(converting, 'Still converting'));
     await catchUp(store, db);
     t.equal((await rowOf(db, hidden))?.listed, true, 'public first');
+    t.deepEqual(await titleWordsOf(db, hidden), ['hidden', 'later'], 'its title’s words for up next');
+    t.deepEqual(await titleWordsOf(db, draft), [], 'a draft’s title has none');
+    await writeEvents(store, deleted, controls.named(deleted, 'Deleted much later'));
+    await catchUp(store, db);
+    t.deepEqual(await titleWordsOf(db, deleted), ['deleted', 'later', 'much'], 'renamed: the new title’s words');
     await writeEvents(store, hidden, controls.visibilityChanged(hidden, 'draft'));
     await writeEvents(store, takenDown, controls.takenDown(takenDown, 'spam'));
     await writeEvents(store, deleted, controls.deleted(deleted));
@@ -170,6 +183,7 @@ scopedTest(
     await catchUp(store, db);
     for (const [label, video] of Object.entries({ draft, unlisted, hidden, takenDown, deleted, converting })) {
       t.equal((await rowOf(db, video))?.listed, false, `${label}: not listed`);
+      t.deepEqual(await titleWordsOf(db, video), [], `${label}: no title words`);
     }
     const tombstone = await rowOf(db, deleted);
     t.equal(tombstone?.title, null, 'the deleted video keeps no title');
@@ -229,6 +243,7 @@ scopedTest(
       await trx('video_search').delete();
       await trx('video_search_creators').delete();
       await trx('video_search_words').delete();
+      await trx('video_title_words').delete();
       await trx('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
     });
     await catchUp(store, db, 'videos first', 3);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { likenessTerms, similarVideos, textParts } from '../../src/app/search/queries.ts';
+import { likenessTerms, textParts } from '../../src/app/search/queries.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
@@ -246,85 +246,6 @@ test('search: limited per client address; over it, a 429 that says when to try a
   t.match(over.text, /Try again in/, 'the page says when');
   await request(system.app).get('/search').expect(200);
   t.pass('an empty search box costs nothing');
-});
-
-test('search: similarVideos finds public videos sharing the title’s words, never the video itself nor a hidden one', async (t) => {
-  const system = await testSystem(t);
-  const { db } = system;
-  const source = await seedVideo(db, { title: 'PostgreSQL indexing basics' });
-  const alike = await seedVideo(db, { title: 'Indexing in PostgreSQL, the deep dive' });
-  const described = await seedVideo(db, { title: 'Query plans', description: 'Why indexing matters' });
-  await seedVideo(db, { title: 'PostgreSQL indexing as a draft', visibility: 'draft' });
-  await seedVideo(db, { title: 'PostgreSQL indexing, unlisted', visibility: 'unlisted' });
-  await seedVideo(db, { title: 'PostgreSQL indexing, deleted', status: 'deleted' });
-  await seedVideo(db, { title: 'Baking bread' });
-  const found = await similarVideos(db, source, 5);
-  t.deepEqual(
-    found.map((video) => video.videoId),
-    [alike, described],
-    'the title match first, then the description match; not itself, nor draft, unlisted, deleted or unrelated ones',
-  );
-  t.equal(found[0]?.name, 'Indexing in PostgreSQL, the deep dive', 'with what a card shows');
-  t.deepEqual(await similarVideos(db, randomUUID(), 5), [], 'an unknown video: none');
-  const hidden = await seedVideo(db, { title: 'Baking bread at home', visibility: 'unlisted' });
-  t.equal(
-    (await similarVideos(db, hidden, 5)).length,
-    1,
-    'an unlisted video is asked about, only public ones come back',
-  );
-});
-
-test('search: similarVideos looks for the title’s rarest words: a word most videos have does not bring them', async (t) => {
-  const system = await testSystem(t);
-  const { db } = system;
-  // "Introduction" is the title's longest word, which is what is taken when nothing is known of
-  // the words; the statistics ANALYZE keeps say most videos have it.
-  const source = await seedVideo(db, { title: 'Introduction to zeppelins, quokkas, marmosets and axolotls' });
-  const rare = await seedVideo(db, { title: 'Axolotls at home' });
-  for (let part = 1; part <= 12; part += 1) await seedVideo(db, { title: `Introduction to gardening, part ${part}` });
-  await db.raw('ANALYZE video_search');
-  t.deepEqual(
-    (await similarVideos(db, source, 5)).map((video) => video.videoId),
-    [rare],
-    'the video sharing a rare word, not the newer ones sharing only the common word',
-  );
-});
-
-test('search: similarVideos ranks a bounded few, and those holding every word it looks for are among them', async (t) => {
-  const system = await testSystem(t);
-  const { db } = system;
-  const source = await seedVideo(db, { title: 'Zeppelins and quokkas' });
-  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Zeppelins, part ${part}` });
-  // Last in the table, where a read of the first few that hold any of the words never gets to.
-  const both = await seedVideo(db, { title: 'Quokkas on zeppelins' });
-  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
-  t.equal(found[0], both, 'the one with both words, first');
-  t.equal(found.length, 4, 'with the first three that hold either word: no more were ranked');
-});
-
-test('search: similarVideos finds the videos holding every word of a title with a hyphenated word (a stop word or a stemmed part in it)', async (t) => {
-  const system = await testSystem(t);
-  const { db } = system;
-  // 'to-do' and 'real-time' are lexemes of their own; read again by the simple parser they
-  // became a phrase of parts the document never holds ('to', 'tim'), matching nothing.
-  const source = await seedVideo(db, { title: 'Real-time to-do lists for quokkas' });
-  for (let part = 1; part <= 5; part += 1) await seedVideo(db, { title: `Quokkas, part ${part}` });
-  // Last in the table, where a read of the first few that hold any of the words never gets to.
-  const same = await seedVideo(db, { title: 'Real-time to-do lists for quokkas' });
-  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
-  t.equal(found[0], same, 'the video with the very same title, first');
-});
-
-test('search: similarVideos bounded still ranks a title holding the words above descriptions that do', async (t) => {
-  const system = await testSystem(t);
-  const { db } = system;
-  const source = await seedVideo(db, { title: 'Zeppelins' });
-  for (let part = 1; part <= 5; part += 1)
-    await seedVideo(db, { title: `Airships, part ${part}`, description: 'Mostly about zeppelins.' });
-  // Last in the table: the first few holding the word (all of it, one word) are the descriptions.
-  const titled = await seedVideo(db, { title: 'Zeppelins over London' });
-  const found = (await similarVideos(db, source, 5, 3)).map((video) => video.videoId);
-  t.equal(found[0], titled, 'the video with the word in its title, first, as the docstring says');
 });
 
 test('search: close matches compare the words asked for, without quotes, "or" or the words left out', (t) => {

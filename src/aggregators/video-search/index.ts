@@ -6,7 +6,7 @@ import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
 import { foldByVideo, parseCatalogEvent, type CatalogEvent, type RowState } from '../videos/catalog.ts';
-import { keepingWordsCounted } from './words.ts';
+import { keepingWordsCounted, rewriteTitleWords } from './words.ts';
 
 /** Renaming one replays its category: safe (the rows are guarded) but slow. */
 export const VIDEO_SEARCH_SUBSCRIBER_IDS = {
@@ -83,6 +83,7 @@ const videosPart: BatchProjection<CatalogEvent> = {
           ],
         );
       }
+      await rewriteTitleWords(trx, ids);
     });
   },
 };
@@ -145,7 +146,7 @@ const creatorsPart: BatchProjection<CreatorChange> = {
  */
 export const videoSearchDefinition = {
   name: 'video-search',
-  tables: ['video_search', 'video_search_creators', 'video_search_words'],
+  tables: ['video_search', 'video_search_creators', 'video_search_words', 'video_title_words'],
   parts: [
     {
       subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.videos,

@@ -46,3 +46,29 @@ export async function keepingWordsCounted(
   const lost = moved.filter(([, change]) => change < 0).map(([word]) => word);
   if (lost.length > 0) await trx.raw('DELETE FROM video_search_words WHERE word = ANY(?) AND videos <= 0', [lost]);
 }
+
+/**
+ * Brings video_title_words in line with the chosen videos' rows in video_search: each listed
+ * video's title words with its published_at, nothing for one not listed. Only rows that differ
+ * are deleted or inserted, so a batch that leaves a title alone writes nothing for it.
+ */
+export async function rewriteTitleWords(trx: Knex.Transaction, videoIds: readonly string[]): Promise<void> {
+  if (videoIds.length === 0) return;
+  const ids = videoIds.map((id) => id.toLowerCase());
+  await trx.raw(
+    `WITH wanted AS (
+       SELECT w.word, s.published_at, s.video_id
+       FROM video_search s, video_search_words_of(video_search_fold(s.title)) w(word)
+       WHERE s.listed AND s.title IS NOT NULL AND s.video_id = ANY(?::uuid[])
+     ),
+     gone AS (
+       DELETE FROM video_title_words t
+       WHERE t.video_id = ANY(?::uuid[])
+         AND NOT EXISTS (SELECT 1 FROM wanted WHERE (wanted.word, wanted.published_at, wanted.video_id) = (t.word, t.published_at, t.video_id))
+     )
+     INSERT INTO video_title_words (word, published_at, video_id)
+     SELECT word, published_at, video_id FROM wanted ORDER BY word
+     ON CONFLICT DO NOTHING`,
+    [ids, ids],
+  );
+}

@@ -1,12 +1,11 @@
 import type { Knex } from 'knex';
-import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 import type { SearchPosition } from './cursor.ts';
 
 /**
  * Reads of the video-search projection (video_search): the /search page's ranked, keyset-paged
- * results, and videos similar to a given one by text (for "up next"). Only listed videos
- * (published, public, neither taken down nor deleted) are ever read. docs/search.md explains the
+ * results (similar-videos.ts has up next's). Only listed videos (published, public, neither taken
+ * down nor deleted) are ever read. docs/search.md explains the
  * ranking, the indexes and the highlighting.
  */
 
@@ -33,11 +32,6 @@ interface SearchHit {
 export interface SearchPage {
   readonly hits: readonly SearchHit[];
   readonly next: SearchPosition | undefined;
-}
-
-/** A video like another by its title's words, public only. */
-interface SimilarVideo extends CardVideo {
-  readonly views: number;
 }
 
 // ts_headline's selection markers: two private-use characters, taken out of the stored text
@@ -321,88 +315,4 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
       return { hits, next: rows.more ? hits.at(-1)?.position : undefined };
     },
   };
-}
-
-/**
- * How many of a title's words the similarity query looks for: the rarest ones, by PostgreSQL's
- * own count of how many documents hold each word (pg_stats' most common elements of
- * `video_search.document`, kept by ANALYZE). On the 100,000-video catalog a title's every word
- * ORed matched tens of thousands of videos, each ranked: 43 ms at p50 and 128 ms at p99, one
- * query at a time (docs/benchmarks.md).
- */
-const SIMILAR_TERMS = 4;
-/**
- * At most this many videos holding all of those words, this many holding any of them in the title
- * or creator's name, and this many holding any of them anywhere, are ranked: the bound holds when
- * every word is common, or the table was never analysed.
- */
-const SIMILAR_CANDIDATES = 500;
-
-/**
- * Public videos that share words with `videoId`'s title, most alike first (its words in their
- * titles rank above their creators' names and descriptions), never the video itself. Any video
- * may be asked about (an unlisted one's page too); nothing but listed videos is returned. For the
- * watch page's "up next". Words no statistics name count as rare, and among them longer first.
- */
-export async function similarVideos(
-  db: Knex,
-  videoId: string,
-  limit: number,
-  candidates = SIMILAR_CANDIDATES,
-): Promise<SimilarVideo[]> {
-  const result = await db.raw<{
-    rows: Array<CardRow & { views: string | null }>;
-  }>(
-    `WITH source AS (
-       SELECT s.video_id, to_tsvector('video_search', coalesce(s.title, '')) AS words FROM video_search s WHERE s.video_id = ?::uuid
-     ),
-     common AS (
-       SELECT e.word, e.share
-       FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) e(word, share)
-       WHERE st.schemaname = current_schema() AND st.tablename = 'video_search' AND st.attname = 'document' AND e.word IS NOT NULL
-     ),
-     -- Each word is already a lexeme of the document: cast, not parsed again. to_tsquery would
-     -- read 'real-tim' (of "real-time") as the phrase 'real-tim' <-> 'real' <-> 'tim', which no
-     -- document holds, and a hyphenated word is often the rarest and longest of a title.
-     picked AS (
-       SELECT string_agg(t.lexeme, ' | ')::tsquery AS any_word,
-              string_agg(t.lexeme, ' & ')::tsquery AS every_word
-       FROM (
-         SELECT '''' || replace(replace(t.term, '\\', '\\\\'), '''', '''''') || '''' AS lexeme
-         FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
-         LEFT JOIN common c ON c.word = t.term
-         ORDER BY coalesce(c.share, 0), length(t.term) DESC, t.term
-         LIMIT ?
-       ) t
-     ),
-     candidates AS (
-       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
-        WHERE picked.every_word IS NOT NULL AND s.listed AND s.document @@ picked.every_word AND s.video_id <> source.video_id
-        LIMIT ?)
-       UNION
-       -- Titles (and creators' names) first: they outrank any description, and a bounded read of
-       -- the documents could fill up with descriptions (the small head index finds these).
-       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
-        WHERE picked.any_word IS NOT NULL AND s.listed AND s.head @@ picked.any_word AND s.video_id <> source.video_id
-        LIMIT ?)
-       UNION
-       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
-        WHERE picked.any_word IS NOT NULL AND s.listed AND s.document @@ picked.any_word AND s.video_id <> source.video_id
-        LIMIT ?)
-     ),
-     alike AS (
-       SELECT c.video_id, ts_rank(c.document, picked.any_word) AS score, c.published_at
-       FROM candidates c, picked
-       ORDER BY score DESC, c.published_at DESC, c.video_id DESC
-       LIMIT ?
-     )
-     SELECT alike.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
-     FROM alike
-     -- The catalog must agree it is listed: the two read models apply a change moments apart.
-     JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
-     LEFT JOIN user_profiles p ON p.user_id = v.owner_id
-     ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
-    [videoId, SIMILAR_TERMS, candidates, candidates, candidates, limit],
-  );
-  return result.rows.map((row) => ({ ...cardVideo(row), views: Number(row.views ?? 0) }));
 }

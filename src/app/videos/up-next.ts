@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { similarVideos } from '../search/queries.ts';
+import { similarVideos } from '../search/similar-videos.ts';
 import { cardVideo, type CardRow, type CardVideo } from './card-video.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
 

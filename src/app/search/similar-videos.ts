@@ -1,0 +1,165 @@
+import type { Knex } from 'knex';
+import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
+import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
+
+/** A video like another by its title's words, public only. */
+interface SimilarVideo extends CardVideo {
+  readonly views: number;
+}
+
+type SimilarRow = CardRow & { views: string | null };
+
+const similarVideo = (row: SimilarRow): SimilarVideo => ({ ...cardVideo(row), views: Number(row.views ?? 0) });
+
+/** How many of a title's words are looked for: the rarest that some other listed title holds. */
+const TITLE_WORDS = 3;
+/** How many of the newest listed videos holding each of those words are read and ranked. */
+const TITLE_WINDOW = 200;
+
+/**
+ * Listed videos whose titles hold the rarest of `videoId`'s title words (video_title_words),
+ * those holding more of them first, then the one holding the rarer word, then the newest. Rarity
+ * is video_search_words' count of listed videos holding the word, less the video itself; stop
+ * words are passed over. Each word's newest `window` videos are one backward range of the
+ * table's primary key (word, published_at, video_id): no bitmap, whatever the catalog's size.
+ */
+async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
+  const result = await db.raw<{ rows: SimilarRow[] }>(
+    `WITH source AS (
+       SELECT s.video_id, s.title, CASE WHEN s.listed THEN 1 ELSE 0 END AS counted
+       FROM video_search s WHERE s.video_id = ?::uuid
+     ),
+     picked AS (
+       SELECT d.word, d.videos - source.counted AS others
+       FROM source, video_search_words_of(video_search_fold(source.title)) t(word)
+       JOIN video_search_words d ON d.word = t.word
+       WHERE d.videos > source.counted AND numnode(plainto_tsquery('video_search', t.word)) > 0
+       ORDER BY d.videos, d.word
+       LIMIT ?
+     ),
+     found AS (
+       SELECT c.video_id, c.published_at, count(*) AS shared, min(picked.others) AS rarest
+       FROM source, picked CROSS JOIN LATERAL (
+         SELECT t.video_id, t.published_at FROM video_title_words t
+         WHERE t.word = picked.word AND t.video_id <> source.video_id
+         ORDER BY t.published_at DESC, t.video_id DESC
+         LIMIT ?
+       ) c
+       GROUP BY c.video_id, c.published_at
+       ORDER BY shared DESC, rarest, c.published_at DESC, c.video_id DESC
+       LIMIT ?
+     )
+     SELECT found.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
+     FROM found
+     -- The catalog must agree it is listed: the two read models apply a change moments apart.
+     JOIN videos v ON v.video_id = found.video_id AND v.status = 'published' AND v.visibility = 'public'
+     LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+     ORDER BY found.shared DESC, found.rarest, found.published_at DESC, found.video_id DESC`,
+    [videoId, TITLE_WORDS, window, limit],
+  );
+  return result.rows;
+}
+
+/**
+ * How many of a title's lexemes the full-text read looks for: the rarest ones, by PostgreSQL's
+ * own count of how many documents hold each (pg_stats' most common elements of
+ * `video_search.document`, kept by ANALYZE).
+ */
+const TEXT_TERMS = 4;
+/**
+ * At most this many videos holding all of those words, this many holding any of them in the title
+ * or creator's name, and this many holding any of them anywhere, are ranked: the bound holds when
+ * every word is common, or the table was never analysed.
+ */
+const TEXT_CANDIDATES = 500;
+
+/**
+ * Listed videos sharing lexemes with `videoId`'s title anywhere (title, creator's name,
+ * description), by the full-text indexes, most alike first (its words in their titles rank above
+ * names and descriptions), none of `leftOut`. What byTitleWords finds comes first; this fills a
+ * list titles alone leave short. On a big catalog it costs GIN bitmaps of every document holding
+ * a word, so it runs only then (docs/search.md). Words no statistics name count as rare, and among
+ * them longer first.
+ */
+async function byText(
+  db: Knex,
+  videoId: string,
+  limit: number,
+  leftOut: readonly string[],
+  candidates: number,
+): Promise<SimilarRow[]> {
+  const result = await db.raw<{ rows: SimilarRow[] }>(
+    `WITH source AS (
+       SELECT s.video_id, to_tsvector('video_search', coalesce(s.title, '')) AS words FROM video_search s WHERE s.video_id = ?::uuid
+     ),
+     common AS (
+       SELECT e.word, e.share
+       FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) e(word, share)
+       WHERE st.schemaname = current_schema() AND st.tablename = 'video_search' AND st.attname = 'document' AND e.word IS NOT NULL
+     ),
+     -- Each word is already a lexeme of the document: cast, not parsed again. to_tsquery would
+     -- read 'real-tim' (of "real-time") as the phrase 'real-tim' <-> 'real' <-> 'tim', which no
+     -- document holds, and a hyphenated word is often the rarest and longest of a title.
+     picked AS (
+       SELECT string_agg(t.lexeme, ' | ')::tsquery AS any_word,
+              string_agg(t.lexeme, ' & ')::tsquery AS every_word
+       FROM (
+         SELECT '''' || replace(replace(t.term, '\\', '\\\\'), '''', '''''') || '''' AS lexeme
+         FROM source CROSS JOIN unnest(tsvector_to_array(source.words)) t(term)
+         LEFT JOIN common c ON c.word = t.term
+         ORDER BY coalesce(c.share, 0), length(t.term) DESC, t.term
+         LIMIT ?
+       ) t
+     ),
+     candidates AS (
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.every_word IS NOT NULL AND s.listed AND s.document @@ picked.every_word
+          AND s.video_id <> source.video_id AND s.video_id <> ALL(?::uuid[])
+        LIMIT ?)
+       UNION
+       -- Titles (and creators' names) first: they outrank any description, and a bounded read of
+       -- the documents could fill up with descriptions (the small head index finds these).
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.any_word IS NOT NULL AND s.listed AND s.head @@ picked.any_word
+          AND s.video_id <> source.video_id AND s.video_id <> ALL(?::uuid[])
+        LIMIT ?)
+       UNION
+       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+        WHERE picked.any_word IS NOT NULL AND s.listed AND s.document @@ picked.any_word
+          AND s.video_id <> source.video_id AND s.video_id <> ALL(?::uuid[])
+        LIMIT ?)
+     ),
+     alike AS (
+       SELECT c.video_id, ts_rank(c.document, picked.any_word) AS score, c.published_at
+       FROM candidates c, picked
+       ORDER BY score DESC, c.published_at DESC, c.video_id DESC
+       LIMIT ?
+     )
+     SELECT alike.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
+     FROM alike
+     JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
+     LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+     ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
+    [videoId, TEXT_TERMS, [...leftOut], candidates, [...leftOut], candidates, [...leftOut], candidates, limit],
+  );
+  return result.rows;
+}
+
+/**
+ * Public videos like `videoId` by its title's words, at most `limit`, never the video itself. Any
+ * video may be asked about (an unlisted one's page too); nothing but listed videos is returned,
+ * and only those the catalog (`videos`) also has as published and public. For the watch page's
+ * "up next": first by title words, then, if those run short, by the full text.
+ */
+export async function similarVideos(
+  db: Knex,
+  videoId: string,
+  limit: number,
+  { window = TITLE_WINDOW, candidates = TEXT_CANDIDATES }: { window?: number; candidates?: number } = {},
+): Promise<SimilarVideo[]> {
+  const byTitle = await byTitleWords(db, videoId, limit, window);
+  if (byTitle.length >= limit) return byTitle.map(similarVideo);
+  const found = byTitle.map((row) => row.video_id);
+  const more = await byText(db, videoId, limit - byTitle.length, found, candidates);
+  return [...byTitle, ...more].map(similarVideo);
+}
