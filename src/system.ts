@@ -384,6 +384,7 @@ export function createSystem(config: SystemConfig): System {
 
   const search = createSearchApp({
     db,
+    cacheMs: pageCacheMs,
     ...(config.searchLimit && { limit: config.searchLimit }),
     ...(config.searchTimeoutMs !== undefined && { timeoutMs: config.searchTimeoutMs }),
   });

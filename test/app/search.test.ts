@@ -270,6 +270,23 @@ test('search: a headline splits at its markers only; the text between stays text
   t.end();
 });
 
+test('search: the same words asked again within the page cache’s bound reuse the page; other words or another page are read afresh', async (t) => {
+  const system = await testSystem(t, { pageCacheMs: 60_000 });
+  const first = await seedVideo(system.db, { title: 'Zeppelins over London' });
+  t.deepEqual(hitsOn((await request(system.app).get(search('zeppelins')).expect(200)).text), [first], 'one found');
+  const second = await seedVideo(system.db, { title: 'Zeppelins over Paris' });
+  t.deepEqual(
+    hitsOn((await request(system.app).get(search('zeppelins')).expect(200)).text),
+    [first],
+    'asked again at once: the page already made, without the video published since',
+  );
+  t.deepEqual(
+    new Set(hitsOn((await request(system.app).get(search('zeppelins over')).expect(200)).text)),
+    new Set([first, second]),
+    'other words: read afresh',
+  );
+});
+
 test('search: a search that outlasts its statement timeout is cut off: a 503 that says what to try, and the next search works', async (t) => {
   const system = await testSystem(t, { searchTimeoutMs: 1 });
   // Enough matches that ranking them takes PostgreSQL well over a millisecond.

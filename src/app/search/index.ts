@@ -7,6 +7,7 @@ import type { Limit } from '../../config/defaults.ts';
 import { durationInWords } from '../../web/duration-words.ts';
 import { BadRequestError, ServiceUnavailableError, TooManyRequestsError } from '../../web/errors.ts';
 import { posterPath } from '../../web/poster-path.ts';
+import { keyedCachedRead } from '../../web/cached-read.ts';
 import { clientKey } from '../../web/rate-limits.ts';
 import { durationLabel, UNTITLED, viewsLabel } from '../videos/format.ts';
 import { decodeSearchCursor, encodeSearchCursor } from './cursor.ts';
@@ -20,9 +21,17 @@ const MAX_QUERY_CHARACTERS = 200;
 const SEARCH_TIMEOUT_MS = 2_000;
 /** Searches per client address, per process (in memory: a search writes nothing, and costs no write to count). */
 export const SEARCH_LIMIT: Limit = { points: 60, windowSeconds: 60 };
+/** How many searches' pages are kept at most (each about 12 results). */
+const CACHED_PAGES = 500;
 
 interface SearchAppDeps {
   readonly db: Knex;
+  /**
+   * How long a search's page may be reused (the page cache's bound, PAGE_CACHE_MS): many people
+   * asking for the same words at once cost one query. Results are public videos only, the same
+   * for everyone.
+   */
+  readonly cacheMs: number;
   readonly limit?: Limit;
   readonly timeoutMs?: number;
 }
@@ -87,8 +96,9 @@ const isStatementTimeout = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
 
 /** /search: public videos by their words, their creators' names, or something that looks like them. */
-export function createSearchApp({ db, limit = SEARCH_LIMIT, timeoutMs = SEARCH_TIMEOUT_MS }: SearchAppDeps) {
+export function createSearchApp({ db, cacheMs, limit = SEARCH_LIMIT, timeoutMs = SEARCH_TIMEOUT_MS }: SearchAppDeps) {
   const queries = createSearchQueries(db, { timeoutMs });
+  const pages = keyedCachedRead<SearchPage>(cacheMs, CACHED_PAGES);
   const limiter = new RateLimiterMemory({ keyPrefix: 'search', points: limit.points, duration: limit.windowSeconds });
 
   async function takeSearch(req: Request): Promise<void> {
@@ -128,7 +138,9 @@ export function createSearchApp({ db, limit = SEARCH_LIMIT, timeoutMs = SEARCH_T
     await takeSearch(req);
     let page: SearchPage;
     try {
-      page = await queries.search(query.text, PAGE_SIZE, after);
+      // The cursor as sent: a page link is the same text every time it is followed.
+      const key = `${query.text}\u0000${typeof req.query.after === 'string' ? req.query.after : ''}`;
+      page = await pages.get(key, () => queries.search(query.text, PAGE_SIZE, after));
     } catch (error) {
       if (isStatementTimeout(error))
         throw new ServiceUnavailableError('That search took too long. Try fewer or more particular words.', 5);
