@@ -308,6 +308,24 @@ async function main(argv: readonly string[]): Promise<void> {
         .slice(0, 2_000)
         .map((video) => `/videos/${video.video_id}`);
       const median = ranked[Math.floor(ranked.length / 2)]!;
+      // More searches than the app keeps pages for (500), each asked once a round: every one read
+      // afresh. Built of the catalog's own title words: each word, then pairs of them; and each
+      // word of six letters or more with its middle letter left out, a typo.
+      const titleWords = await db('video_search_words')
+        .orderBy([{ column: 'videos', order: 'desc' }, 'word'])
+        .pluck('word');
+      const searchPath = (q: string) => `/search?${new URLSearchParams({ q }).toString()}`;
+      const manySearches = [
+        ...titleWords,
+        ...titleWords.flatMap((word, index) =>
+          titleWords.slice(index + 1, index + 8).map((other) => `${word} ${other}`),
+        ),
+      ]
+        .slice(0, 2_000)
+        .map(searchPath);
+      const manyTypos = titleWords
+        .filter((word) => word.length >= 6)
+        .map((word) => searchPath(word.slice(0, word.length >> 1) + word.slice((word.length >> 1) + 1)));
       const messages = await storeSize(urls.messageStoreUrl);
 
       const jar = await logIn(base, email);
@@ -371,6 +389,20 @@ async function main(argv: readonly string[]): Promise<void> {
           path: `/search?q=${encodeURIComponent('python -pandas')}`,
           loggedIn: false,
           shows: /<mark/,
+          goal: SEARCH_GOAL,
+        },
+        {
+          label: `search, ${manySearches.length} different words and pairs in turn (each read afresh)`,
+          path: manySearches[0]!,
+          inTurn: manySearches,
+          loggedIn: false,
+          goal: SEARCH_GOAL,
+        },
+        {
+          label: `search, ${manyTypos.length} different misspellings in turn (each read afresh)`,
+          path: manyTypos[0]!,
+          inTurn: manyTypos,
+          loggedIn: false,
           goal: SEARCH_GOAL,
         },
         { label: 'home, anonymous', path: '/', loggedIn: false, shows: /Newest/, goal: PAGE_GOAL },
