@@ -30,6 +30,7 @@ import * as popularVideos from './20261209200001_popular_videos.ts';
 import * as playbackPositions from './20261209300001_playback_positions.ts';
 import * as videoSearchWords from './20261210100000_video_search_words.ts';
 import * as videoTitleWords from './20261211100000_video_title_words.ts';
+import * as popularVideoPositions from './20261211200000_popular_video_positions.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -70,6 +71,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261209300001_playback_positions', playbackPositions],
   ['20261210100000_video_search_words', videoSearchWords],
   ['20261211100000_video_title_words', videoTitleWords],
+  ['20261211200000_popular_video_positions', popularVideoPositions],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

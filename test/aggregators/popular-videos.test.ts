@@ -238,12 +238,14 @@ scopedTest(
       db('video_weekly_views')
         .where({ video_id: videoId })
         .orderBy('week_ending')
-        .select(db.raw('week_ending::text AS week_ending'), 'views', 'position');
+        .select(db.raw('week_ending::text AS week_ending'), 'views');
+    const guard = () => db('popular_video_positions').where({ video_id: videoId }).pluck('position');
     const windows = () => db('popular_video_viewers').where({ video_id: videoId }).orderBy('visitor_key').select('*');
 
     // Two deliveries from position 0, as after a crash that lost the in-memory position.
     for (let delivery = 0; delivery < 2; delivery += 1) await deliver(batch);
-    const once = { rows: await rows(), windows: await windows() };
+    const once = { rows: await rows(), windows: await windows(), guard: await guard() };
+    t.deepEqual(once.guard.map(Number), [batch.at(-1)!.globalPosition], 'the guard: the last viewing taken in');
     t.deepEqual(
       once.rows.map((row: { week_ending: string; views: string }) => [row.week_ending, Number(row.views)]),
       [
@@ -265,7 +267,7 @@ scopedTest(
     await db('subscriber_positions').where({ subscriber_id: POPULAR_VIDEOS_SUBSCRIBER_ID }).del();
     for (const viewing of batch) await deliver([viewing]);
     t.deepEqual(
-      { rows: await rows(), windows: await windows() },
+      { rows: await rows(), windows: await windows(), guard: await guard() },
       once,
       'replayed over the rows: nothing counted twice, no window moved',
     );

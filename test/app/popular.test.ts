@@ -36,7 +36,6 @@ async function watchedThisWeek(db: Knex, videoId: string, views: number): Promis
     video_id: videoId,
     week_ending: db.raw("(now() AT TIME ZONE 'UTC')::date"),
     views,
-    position: 1,
   });
 }
 
@@ -59,7 +58,6 @@ test('popular: nothing watched this week: the home section says so and points to
     video_id: videoId,
     week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date - 2"),
     views: 5,
-    position: 1,
   });
   const home = await request(system.app).get('/').expect(200);
   const popular = section(home.text, 'popular-title');

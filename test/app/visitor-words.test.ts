@@ -157,7 +157,6 @@ test('visitor words: no page a visitor or creator sees, nor the welcome email, n
     video_id: videoId,
     week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"),
     views: 3,
-    position: 1,
   });
   await page('most watched this week', visitor.get('/popular').expect(200));
   await page('home, with the week’s most watched', visitor.get('/').expect(200));

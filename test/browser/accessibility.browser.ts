@@ -101,7 +101,6 @@ scopedTest(
       video_id: videoId,
       week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"),
       views: 2,
-      position: 1,
     });
     await visit(visitor, '/', 'home, with the week’s most watched');
     await visit(visitor, '/popular', 'most watched this week');

@@ -70,7 +70,6 @@ scopedTest(
           video_id: videoId,
           week_ending: system.db.raw("(now() AT TIME ZONE 'UTC')::date"),
           views,
-          position: 1,
         });
     }
     await system.db('home_page').update({ videos_watched: 751 });

@@ -14,10 +14,10 @@ const WEEK_DAYS = 7;
 /** The UTC day a viewing falls on, by the store's time (the counting rule's clock): 'YYYY-MM-DD'. */
 const utcDay = (time: Date): string => time.toISOString().slice(0, 10);
 
-/** Each video's guard: the last viewing of its stream taken in (the largest position over its weeks). */
+/** Each video's guard: the last viewing of its stream its week rows have taken in. */
 async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
   const rows = await trx.raw<{ rows: Array<{ video_id: string; position: string }> }>(
-    'SELECT video_id, max(position) AS position FROM video_weekly_views WHERE video_id = ANY(?::uuid[]) GROUP BY video_id',
+    'SELECT video_id, position FROM popular_video_positions WHERE video_id = ANY(?::uuid[])',
     [[...new Set(videoIds)]],
   );
   return new Map(rows.rows.map((row) => [row.video_id, Number(row.position)]));
@@ -28,8 +28,8 @@ async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promi
  * popular_video_viewers) into the seven weeks each falls in: a viewing on day D is in the weeks
  * ending D, D+1 … D+6. So the week ending today is one row per video, and the ranking reads it in
  * index order instead of summing seven days at every page view. One upsert per batch. Each video
- * takes only the viewings past its guard, the largest position on its rows; the upsert moves the
- * weeks' positions to the last one taken. So a viewing delivered again, in any batch, counts once
+ * takes only the viewings past its guard (its row in popular_video_positions), which the batch
+ * then moves to the last one taken. So a viewing delivered again, in any batch, counts once
  * and moves no window: the same guard as videos/views.ts, per video rather than per row, because
  * one video's stream orders all its rows. It holds under a consumer group (a video's stream is
  * read by one member) and when an operator moves the position back without clearing the rows.
@@ -46,22 +46,25 @@ function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): 
       });
       if (!taken) return;
       const { fresh, counted } = taken;
+      const videoIds = fresh.map((viewing) => viewing.data.videoId.toLowerCase());
       await trx.raw(
-        `INSERT INTO video_weekly_views AS week (video_id, week_ending, views, position)
-         SELECT viewing.video_id, viewing.day + later.days, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)
-           FROM unnest(?::uuid[], ?::date[], ?::bigint[], ?::boolean[]) AS viewing (video_id, day, global_position, counted)
+        `INSERT INTO video_weekly_views AS week (video_id, week_ending, views)
+         SELECT viewing.video_id, viewing.day + later.days, count(*) FILTER (WHERE viewing.counted)
+           FROM unnest(?::uuid[], ?::date[], ?::boolean[]) AS viewing (video_id, day, counted)
           CROSS JOIN generate_series(0, ?::int - 1) AS later (days)
           GROUP BY 1, 2
           ORDER BY 1, 2
-         ON CONFLICT (video_id, week_ending) DO UPDATE
-            SET views = week.views + excluded.views, position = greatest(week.position, excluded.position)`,
-        [
-          fresh.map((viewing) => viewing.data.videoId.toLowerCase()),
-          fresh.map((viewing) => utcDay(viewing.time)),
-          fresh.map((viewing) => viewing.globalPosition),
-          counted,
-          WEEK_DAYS,
-        ],
+         ON CONFLICT (video_id, week_ending) DO UPDATE SET views = week.views + excluded.views`,
+        [videoIds, fresh.map((viewing) => utcDay(viewing.time)), counted, WEEK_DAYS],
+      );
+      // Every viewing taken is past its video's guard, so the batch's last is the new guard.
+      await trx.raw(
+        `INSERT INTO popular_video_positions (video_id, position)
+         SELECT video_id, max(global_position) FROM unnest(?::uuid[], ?::bigint[]) AS viewing (video_id, global_position)
+          GROUP BY 1
+          ORDER BY 1
+         ON CONFLICT (video_id) DO UPDATE SET position = excluded.position`,
+        [videoIds, fresh.map((viewing) => viewing.globalPosition)],
       );
     },
   };
@@ -76,7 +79,7 @@ function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): 
  */
 export const popularVideosDefinition = {
   name: 'popular-videos',
-  tables: ['video_weekly_views', 'popular_video_viewers'],
+  tables: ['video_weekly_views', 'popular_video_positions', 'popular_video_viewers'],
   parts: [
     { subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, category: VIEWING_CATEGORY, projection: popularVideosProjection },
   ],
