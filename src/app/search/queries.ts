@@ -205,7 +205,7 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
          WHERE querytree(q) <> 'T' AND s.listed AND ${found}
        ) ranked
        WHERE true ${page.sql}
-       ORDER BY score DESC, video_id DESC
+       ORDER BY ranked.score DESC, ranked.video_id DESC
        LIMIT ?`,
       [query, ...page.bindings, limit],
     );
@@ -235,7 +235,7 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
          WHERE s.listed AND s.head @@ c.close_q AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
        ) ranked
        WHERE true ${page.sql}
-       ORDER BY score DESC, video_id DESC
+       ORDER BY ranked.score DESC, ranked.video_id DESC
        LIMIT ?`,
       [...close.bindings, query, unwanted, ...page.bindings, limit],
     );
