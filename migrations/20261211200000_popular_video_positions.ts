@@ -25,5 +25,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw(
     `UPDATE video_weekly_views w SET position = p.position FROM popular_video_positions p WHERE p.video_id = w.video_id`,
   );
+  // As the column was made: no default (the 0 above only filled the rows already there).
+  await knex.raw('ALTER TABLE video_weekly_views ALTER COLUMN position DROP DEFAULT');
   await knex.schema.dropTable('popular_video_positions');
 }

@@ -285,6 +285,12 @@ test('search: the same words asked again within the page cache’s bound reuse t
     new Set([first, second]),
     'other words: read afresh',
   );
+  const secondPage = `${search('zeppelins')}&after=${encodeURIComponent(Buffer.from(`3~0.9~${first}`).toString('base64url'))}`;
+  t.deepEqual(
+    new Set(hitsOn((await request(system.app).get(secondPage).expect(200)).text)),
+    new Set([first, second]),
+    'the same words from another place (a cursor above both): read afresh, with the video published since',
+  );
 });
 
 test('search: a search that outlasts its statement timeout is cut off: a 503 that says what to try, and the next search works', async (t) => {

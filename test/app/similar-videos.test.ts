@@ -117,3 +117,115 @@ test('similar videos: titles short of the list, the full text fills it, titles f
     'the rest hold the word in their descriptions',
   );
 });
+
+test('similar videos: a stop word of the title takes no place among the words looked for, however rare', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  // "About" is a stop word, held by one other title, and first of the rare words by spelling.
+  await seed({ title: 'About time' });
+  const axolotls = await seed({ title: 'Axolotls explained' });
+  const marmosets = await seed({ title: 'Marmosets at home' });
+  const quokkas = await seed({ title: 'Quokkas up close' });
+  const source = await seed({ title: 'About quokkas, marmosets and axolotls' });
+  t.deepEqual(
+    idsOf(await similarVideos(db, source, 3)),
+    [quokkas, marmosets, axolotls],
+    'the three animals, not the video holding "about"',
+  );
+});
+
+test('similar videos: a word another video holds only in its creator’s name takes no place among the title words', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  // Counted among the words of titles and names, first of the rare ones by spelling, in no other title.
+  await seed({ title: 'Compilers', creatorName: 'Ada Axolotl' });
+  const marmosets = await seed({ title: 'Marmosets at home' });
+  const quokkas = await seed({ title: 'Quokkas up close' });
+  const zebras = await seed({ title: 'Zebras in the wild' });
+  const source = await seed({ title: 'Axolotl, quokkas, marmosets and zebras' });
+  t.deepEqual(
+    idsOf(await similarVideos(db, source, 3)),
+    [zebras, quokkas, marmosets],
+    'the three sharing a title word, none lost to the word of a name',
+  );
+});
+
+test('similar videos: one the catalog no longer has as public is passed over, and the next fills its place', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  const older = await seed({ title: 'Quokkas, part 1' });
+  const newer = await seed({ title: 'Quokkas, part 2' });
+  const hiddenFirst = await seed({ title: 'Quokkas, part 3' });
+  const source = await seed({ title: 'Quokkas' });
+  // The catalog has applied the change; the search read model has not yet.
+  await db('videos').where({ video_id: hiddenFirst }).update({ visibility: 'draft' });
+  t.deepEqual(
+    idsOf(await similarVideos(db, source, 2, { candidates: 0 })),
+    [newer, older],
+    'two, from the title words alone',
+  );
+});
+
+test('similar videos: an unlisted video’s own words are not counted, so a word one listed title shares is looked for', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  const listed = await seed({ title: 'Quokkas up close' });
+  const hidden = await seed({ title: 'Quokkas, the secret cut', visibility: 'unlisted' });
+  // No full text (no candidates): what the title words alone find.
+  t.deepEqual(idsOf(await similarVideos(db, hidden, 5, { candidates: 0 })), [listed], 'found by its one shared word');
+});
+
+// The full text alone (a window of none: the title words find nothing), as when titles run short.
+const FULL_TEXT = { window: 0 };
+
+test('similar videos, the full text: the title’s rarest lexemes by the statistics; a word most videos have does not bring them', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  // "Introduction" is the title's longest word, which is what is taken when nothing is known of
+  // the words; the statistics ANALYZE keeps say most videos have it.
+  const source = await seed({ title: 'Introduction to zeppelins, quokkas, marmosets and axolotls' });
+  const rare = await seed({ title: 'Axolotls at home' });
+  for (let part = 1; part <= 12; part += 1) await seed({ title: `Introduction to gardening, part ${part}` });
+  await db.raw('ANALYZE video_search');
+  t.deepEqual(
+    idsOf(await similarVideos(db, source, 5, FULL_TEXT)),
+    [rare],
+    'the video sharing a rare word, not the newer ones sharing only the common word',
+  );
+});
+
+test('similar videos, the full text: a bounded few are ranked, and those holding every word looked for are among them', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  const source = await seed({ title: 'Zeppelins and quokkas' });
+  for (let part = 1; part <= 5; part += 1) await seed({ title: `Zeppelins, part ${part}` });
+  // Last in the table, where a read of the first few that hold any of the words never gets to.
+  const both = await seed({ title: 'Quokkas on zeppelins' });
+  const found = idsOf(await similarVideos(db, source, 5, { ...FULL_TEXT, candidates: 3 }));
+  t.equal(found[0], both, 'the one with both words, first');
+  t.equal(found.length, 4, 'with the first three that hold either word: no more were ranked');
+});
+
+test('similar videos, the full text: a title with a hyphenated word finds the very same title first', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  // 'to-do' and 'real-time' are lexemes of their own; read again by the simple parser they
+  // became a phrase of parts the document never holds ('to', 'tim'), matching nothing.
+  const source = await seed({ title: 'Real-time to-do lists for quokkas' });
+  for (let part = 1; part <= 5; part += 1) await seed({ title: `Quokkas, part ${part}` });
+  const same = await seed({ title: 'Real-time to-do lists for quokkas' });
+  const found = idsOf(await similarVideos(db, source, 5, { ...FULL_TEXT, candidates: 3 }));
+  t.equal(found[0], same, 'the video with the very same title, first');
+});
+
+test('similar videos, the full text: bounded, a title holding the words still ranks above descriptions that do', async (t) => {
+  const db = await testDb(t);
+  const seed = seeder(db);
+  const source = await seed({ title: 'Zeppelins' });
+  for (let part = 1; part <= 5; part += 1)
+    await seed({ title: `Airships, part ${part}`, description: 'Mostly about zeppelins.' });
+  // Last in the table: the first few holding the word (all of it, one word) are the descriptions.
+  const titled = await seed({ title: 'Zeppelins over London' });
+  const found = idsOf(await similarVideos(db, source, 5, { ...FULL_TEXT, candidates: 3 }));
+  t.equal(found[0], titled, 'the video with the word in its title, first');
+});

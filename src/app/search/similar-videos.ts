@@ -11,7 +11,7 @@ type SimilarRow = CardRow & { views: string | null };
 
 const similarVideo = (row: SimilarRow): SimilarVideo => ({ ...cardVideo(row), views: Number(row.views ?? 0) });
 
-/** How many of a title's words are looked for: the rarest that some other listed title holds. */
+/** How many of a title's words are looked for: the rarest that some other listed title holds (not stop words). */
 const TITLE_WORDS = 3;
 /** How many of the newest listed videos holding each of those words are read and ranked. */
 const TITLE_WINDOW = 200;
@@ -19,8 +19,8 @@ const TITLE_WINDOW = 200;
 /**
  * Listed videos whose titles hold the rarest of `videoId`'s title words (video_title_words),
  * those holding more of them first, then the one holding the rarer word, then the newest. Rarity
- * is video_search_words' count of listed videos holding the word, less the video itself; stop
- * words are passed over. Each word's newest `window` videos are one backward range of the
+ * is video_search_words' count of listed videos holding the word in a title or creator's name,
+ * less the video itself; stop words are passed over. Each word's newest `window` videos are one backward range of the
  * table's primary key (word, published_at, video_id): no bitmap, whatever the catalog's size.
  */
 async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
@@ -29,11 +29,15 @@ async function byTitleWords(db: Knex, videoId: string, limit: number, window: nu
        SELECT s.video_id, s.title, CASE WHEN s.listed THEN 1 ELSE 0 END AS counted
        FROM video_search s WHERE s.video_id = ?::uuid
      ),
+     -- A word's count is of titles and creators' names: one some other video holds only in its
+     -- creator's name is passed over here, where the title table has none of it.
      picked AS (
        SELECT d.word, d.videos - source.counted AS others
        FROM source, video_search_words_of(video_search_fold(source.title)) t(word)
        JOIN video_search_words d ON d.word = t.word
-       WHERE d.videos > source.counted AND numnode(plainto_tsquery('video_search', t.word)) > 0
+       WHERE d.videos > source.counted
+         AND length(to_tsvector('video_search', t.word)) > 0
+         AND EXISTS (SELECT 1 FROM video_title_words o WHERE o.word = d.word AND o.video_id <> source.video_id)
        ORDER BY d.videos, d.word
        LIMIT ?
      ),
@@ -47,15 +51,18 @@ async function byTitleWords(db: Knex, videoId: string, limit: number, window: nu
        ) c
        GROUP BY c.video_id, c.published_at
        ORDER BY shared DESC, rarest, c.published_at DESC, c.video_id DESC
-       LIMIT ?
+       -- Twice the list: the catalog may not have some as public yet (below), and a list left
+       -- short sends the caller to the full text.
+       LIMIT 2 * ?
      )
      SELECT found.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
      FROM found
      -- The catalog must agree it is listed: the two read models apply a change moments apart.
      JOIN videos v ON v.video_id = found.video_id AND v.status = 'published' AND v.visibility = 'public'
      LEFT JOIN user_profiles p ON p.user_id = v.owner_id
-     ORDER BY found.shared DESC, found.rarest, found.published_at DESC, found.video_id DESC`,
-    [videoId, TITLE_WORDS, window, limit],
+     ORDER BY found.shared DESC, found.rarest, found.published_at DESC, found.video_id DESC
+     LIMIT ?`,
+    [videoId, TITLE_WORDS, window, limit, limit],
   );
   return result.rows;
 }

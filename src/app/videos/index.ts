@@ -42,7 +42,7 @@ interface VideosAppDeps {
   readonly rolesOf: RolesOf;
   /**
    * How long a video's up next list may be reused (the page cache's bound, PAGE_CACHE_MS): a burst
-   * of viewers of one video costs one pair of queries, not one a viewer.
+   * of viewers of one video costs one read of it, not one a viewer.
    */
   readonly cacheMs: number;
   /** VIDEO_DELIVERY=x-accel-redirect: the proxy in front sends the files once allowed; undefined, the app streams them. */

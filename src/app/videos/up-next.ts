@@ -29,7 +29,7 @@ async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit
  * What to watch after `video`, at most `limit`: up to four more from its creator (newest first),
  * then videos like it by its title's words (the search read model), then the creator's others
  * again if those run short. Public listed videos only, whatever the watched one's visibility;
- * never the watched video, never one twice. Two queries.
+ * never the watched video, never one twice. Two queries, a third when titles leave the list short.
  */
 export async function upNext(
   db: Knex,
