@@ -29,16 +29,21 @@ async function byTitleWords(db: Knex, videoId: string, limit: number, window: nu
        SELECT s.video_id, s.title, CASE WHEN s.listed THEN 1 ELSE 0 END AS counted
        FROM video_search s WHERE s.video_id = ?::uuid
      ),
-     -- A word's count is of titles and creators' names: one some other video holds only in its
-     -- creator's name is passed over here, where the title table has none of it.
-     picked AS (
+     -- The title's own words first (a few), so the check below runs for those, not for every
+     -- word of the dictionary, which is how PostgreSQL would otherwise order the join.
+     title_words AS MATERIALIZED (
        SELECT d.word, d.videos - source.counted AS others
        FROM source, video_search_words_of(video_search_fold(source.title)) t(word)
        JOIN video_search_words d ON d.word = t.word
-       WHERE d.videos > source.counted
-         AND length(to_tsvector('video_search', t.word)) > 0
-         AND EXISTS (SELECT 1 FROM video_title_words o WHERE o.word = d.word AND o.video_id <> source.video_id)
-       ORDER BY d.videos, d.word
+       WHERE d.videos > source.counted AND length(to_tsvector('video_search', t.word)) > 0
+     ),
+     -- A word's count is of titles and creators' names: one some other video holds only in its
+     -- creator's name is passed over here, where the title table has none of it.
+     picked AS (
+       SELECT w.word, w.others
+       FROM source, title_words w
+       WHERE EXISTS (SELECT 1 FROM video_title_words o WHERE o.word = w.word AND o.video_id <> source.video_id)
+       ORDER BY w.others, w.word
        LIMIT ?
      ),
      found AS (
