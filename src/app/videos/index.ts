@@ -80,18 +80,20 @@ export function createVideosApp({ db, videoStore, rolesOf, cacheMs, accelRedirec
   router.get('/:videoId', async (req, res) => {
     const video = await watchableVideo(req);
     const own = req.context.userId !== null && req.context.userId === video.ownerId;
-    const nextVideos = await upNextLists.get(video.videoId, () => upNext(db, video));
-    // The viewing form (and the script that posts it when playback starts) needs a token.
-    issueCsrfToken(req, res);
-    const base = `/videos/${video.videoId}`;
     const { userId } = req.context;
     // A draft is its creator's to watch, not to keep a place in (the playback route refuses it too).
     const remembers = userId !== null && resumeAt !== undefined && video.visibility !== 'draft';
+    // Side by side: neither read waits for the other.
+    const [nextVideos, resume] = await Promise.all([
+      upNextLists.get(video.videoId, () => upNext(db, video)),
+      remembers ? resumeAt(userId, video.videoId) : undefined,
+    ]);
+    // The viewing form (and the script that posts it when playback starts) needs a token.
+    issueCsrfToken(req, res);
+    const base = `/videos/${video.videoId}`;
     res.render('watch', {
       // The player reports where a logged-in viewer is (public/js/playback.js), and offers to resume.
-      playback: remembers
-        ? { reportUrl: `/playback/${video.videoId}`, resume: await resumeAt(userId, video.videoId) }
-        : undefined,
+      playback: remembers ? { reportUrl: `/playback/${video.videoId}`, resume } : undefined,
       title: video.name ?? UNTITLED,
       video: {
         videoId: video.videoId,
