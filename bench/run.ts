@@ -161,6 +161,7 @@ async function main(): Promise<void> {
           rounds,
           catchUps: [CATCH_UP_EVENTS, BIG_CATCH_UP_EVENTS],
           lagSamples: LAG_SAMPLES,
+          backlog: BIG_CATCH_UP_EVENTS,
           idleMs: IDLE_SAMPLE_MS,
           log,
         });

@@ -16,6 +16,8 @@ export interface ViewingStore {
   writeViewing(): Promise<void>;
   /** `count` viewings in one statement and so one commit. */
   writeViewings(count: number): Promise<void>;
+  /** `count` messages in one statement, in a category of their own that only a reader of every category reads. */
+  writeBacklog(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,6 +56,13 @@ export function openViewingStore(url: string): ViewingStore {
         `SELECT write_message(gen_random_uuid()::text, 'viewing-' || video_id, 'VideoViewed',
                               jsonb_build_object('videoId', video_id, 'userId', NULL), '{}'::jsonb)
            FROM (SELECT gen_random_uuid()::text AS video_id FROM generate_series(1, $1)) AS videos`,
+        [count],
+      );
+    },
+    async writeBacklog(count) {
+      await pool.query(
+        `SELECT write_message(gen_random_uuid()::text, 'benchBacklog-' || gen_random_uuid()::text, 'BacklogWritten', '{}'::jsonb)
+           FROM generate_series(1, $1)`,
         [count],
       );
     },
