@@ -110,6 +110,18 @@ test('search: a stop word beside a misspelling asks for nothing of its own (as i
   }
 });
 
+test('search: a tier is ranked by its rank as a number, even a rank small enough to print with an exponent', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  const filler = (n: number) => Array.from({ length: n }, (_, index) => `filler${index}`).join(' ');
+  // Two words asked for, far apart in a description: a rank below 1e-4, which PostgreSQL prints
+  // as 1.07e-05 and which, sorted as text, came before 0.18.
+  const near = await seedVideo(db, { title: 'Near', description: `zeppelin ${filler(4)} quokka` });
+  const far = await seedVideo(db, { title: 'Far', description: `zeppelin ${filler(36)} quokka` });
+  const first = await request(system.app).get(search('zeppelin quokka')).expect(200);
+  t.deepEqual(hitsOn(first.text), [near, far], 'the words close together first, the far apart after');
+});
+
 test('search: keyset pages of 12, no video twice and none skipped while new ones are published between pages, across word and close matches', async (t) => {
   const system = await testSystem(t);
   const { db } = system;
