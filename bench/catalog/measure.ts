@@ -309,8 +309,8 @@ async function main(argv: readonly string[]): Promise<void> {
         .map((video) => `/videos/${video.video_id}`);
       const median = ranked[Math.floor(ranked.length / 2)]!;
       // Searches no page cache holds: more than the app keeps pages for (500), or each asked again
-      // only after a round longer than the cache keeps a page (PAGE_CACHE_MS). Built of the
-      // catalog's own title words, stop words left out (a search for "the" finds nothing, at no
+      // only after a round longer than the cache keeps a page (PAGE_CACHE_MS). Built of the words
+      // of the catalog's titles and creators' names (video_search_words), stop words left out (a search for "the" finds nothing, at no
       // cost): each word, then pairs of them; and each word of six letters or more misspelled,
       // its middle letter left out, then its middle two letters swapped.
       const titleWords = (
@@ -329,16 +329,22 @@ async function main(argv: readonly string[]): Promise<void> {
         .map(searchPath);
       const long = titleWords.filter((word) => word.length >= 6);
       const middle = (word: string) => word.length >> 1;
+      const known = new Set(titleWords);
+      // Each once, and never a word some title holds (a swap of a doubled letter gives the word back).
       const manyTypos = [
-        ...long.map((word) => word.slice(0, middle(word)) + word.slice(middle(word) + 1)),
-        ...long.map(
-          (word) =>
-            word.slice(0, middle(word) - 1) +
-            word[middle(word)] +
-            word[middle(word) - 1] +
-            word.slice(middle(word) + 1),
-        ),
-      ].map(searchPath);
+        ...new Set([
+          ...long.map((word) => word.slice(0, middle(word)) + word.slice(middle(word) + 1)),
+          ...long.map(
+            (word) =>
+              word.slice(0, middle(word) - 1) +
+              word[middle(word)] +
+              word[middle(word) - 1] +
+              word.slice(middle(word) + 1),
+          ),
+        ]),
+      ]
+        .filter((typo) => !known.has(typo))
+        .map(searchPath);
       const pageCacheMs = process.env.PAGE_CACHE_MS ?? '250 (the default)';
       const messages = await storeSize(urls.messageStoreUrl);
 
