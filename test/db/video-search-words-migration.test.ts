@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { migrationSource } from '../../migrations/index.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import { freshDatabases } from '../helpers/databases.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
+import { videoSearchRow } from '../fixtures/search-videos.ts';
 
 // The migration that adds the words a misspelled search is compared with, on a database whose
 // video_search already has rows: down, then up again, counts them as the projection would.
@@ -12,16 +12,7 @@ scopedTest(
   async (t, scope) => {
     const { databaseUrl } = await freshDatabases();
     const db = scope.add(createAppDatabase(databaseUrl, { poolMax: 1 }), (d) => d.destroy());
-    const row = (title: string, visibility: string) => ({
-      video_id: randomUUID(),
-      owner_id: randomUUID(),
-      title,
-      creator_name: 'Ada Lovelace',
-      status: 'published',
-      visibility,
-      published_at: new Date(),
-      publishing_position: 1,
-    });
+    const row = (title: string, visibility: string) => videoSearchRow(title, visibility);
     await db.migrate.down({ migrationSource, name: '20261210100000_video_search_words' });
     const indexes = async () =>
       db('pg_indexes').where({ tablename: 'video_search', indexname: 'video_search_trigrams' }).pluck('indexname');

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { migrationSource } from '../../migrations/index.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import { freshDatabases } from '../helpers/databases.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
+import { videoSearchRow } from '../fixtures/search-videos.ts';
 
 // The migration that adds each listed title's words for up next, on a database whose
 // video_search already has rows: down, then up again, writes them as the projection would.
@@ -13,16 +13,7 @@ scopedTest(
     const { databaseUrl } = await freshDatabases();
     const db = scope.add(createAppDatabase(databaseUrl, { poolMax: 1 }), (d) => d.destroy());
     const publishedAt = new Date('2026-12-01T10:00:00Z');
-    const row = (title: string | null, visibility: string) => ({
-      video_id: randomUUID(),
-      owner_id: randomUUID(),
-      title,
-      creator_name: 'Ada Lovelace',
-      status: 'published',
-      visibility,
-      published_at: publishedAt,
-      publishing_position: 1,
-    });
+    const row = (title: string | null, visibility: string) => videoSearchRow(title, visibility, publishedAt);
     await db.migrate.down({ migrationSource, name: '20261211100000_video_title_words' });
     t.notOk(await db.schema.hasTable('video_title_words'), 'down: the table is gone');
     const listed = row('Café engines, engines', 'public');
