@@ -11,6 +11,17 @@ type SimilarRow = CardRow & { views: string | null };
 
 const similarVideo = (row: SimilarRow): SimilarVideo => ({ ...cardVideo(row), views: Number(row.views ?? 0) });
 
+/**
+ * The cards of the videos `ranked` (a CTE with video_id) names, those the catalog also has as
+ * published and public: the search read model and the catalog apply a change moments apart, and
+ * up next offers nothing either has hidden.
+ */
+const listedCardsOf = (ranked: string): string =>
+  `SELECT ${ranked}.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
+     FROM ${ranked}
+     JOIN videos v ON v.video_id = ${ranked}.video_id AND v.status = 'published' AND v.visibility = 'public'
+     LEFT JOIN user_profiles p ON p.user_id = v.owner_id`;
+
 /** How many of a title's words are looked for: the rarest that some other listed title holds (not stop words). */
 const TITLE_WORDS = 3;
 /** How many of the newest listed videos holding each of those words are read and ranked. */
@@ -60,11 +71,7 @@ async function byTitleWords(db: Knex, videoId: string, limit: number, window: nu
        -- short sends the caller to the full text.
        LIMIT 2 * ?
      )
-     SELECT found.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
-     FROM found
-     -- The catalog must agree it is listed: the two read models apply a change moments apart.
-     JOIN videos v ON v.video_id = found.video_id AND v.status = 'published' AND v.visibility = 'public'
-     LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+     ${listedCardsOf('found')}
      ORDER BY found.shared DESC, found.rarest, found.published_at DESC, found.video_id DESC
      LIMIT ?`,
     [videoId, TITLE_WORDS, window, limit, limit],
@@ -104,6 +111,8 @@ async function byText(
     `WITH source AS (
        SELECT s.video_id, to_tsvector('video_search', coalesce(s.title, '')) AS words FROM video_search s WHERE s.video_id = ?::uuid
      ),
+     -- The video itself and those already found.
+     excluded AS (SELECT array_append(?::uuid[], source.video_id) AS ids FROM source),
      common AS (
        SELECT e.word, e.share
        FROM pg_stats st, unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) e(word, share)
@@ -124,21 +133,21 @@ async function byText(
        ) t
      ),
      candidates AS (
-       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+       (SELECT s.video_id, s.document, s.published_at FROM excluded, picked, video_search s
         WHERE picked.every_word IS NOT NULL AND s.listed AND s.document @@ picked.every_word
-          AND s.video_id <> source.video_id AND s.video_id <> ALL(?::uuid[])
+          AND s.video_id <> ALL(excluded.ids)
         LIMIT ?)
        UNION
        -- Titles (and creators' names) first: they outrank any description, and a bounded read of
        -- the documents could fill up with descriptions (the small head index finds these).
-       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+       (SELECT s.video_id, s.document, s.published_at FROM excluded, picked, video_search s
         WHERE picked.any_word IS NOT NULL AND s.listed AND s.head @@ picked.any_word
-          AND s.video_id <> source.video_id AND s.video_id <> ALL(?::uuid[])
+          AND s.video_id <> ALL(excluded.ids)
         LIMIT ?)
        UNION
-       (SELECT s.video_id, s.document, s.published_at FROM source, picked, video_search s
+       (SELECT s.video_id, s.document, s.published_at FROM excluded, picked, video_search s
         WHERE picked.any_word IS NOT NULL AND s.listed AND s.document @@ picked.any_word
-          AND s.video_id <> source.video_id AND s.video_id <> ALL(?::uuid[])
+          AND s.video_id <> ALL(excluded.ids)
         LIMIT ?)
      ),
      alike AS (
@@ -147,12 +156,9 @@ async function byText(
        ORDER BY score DESC, c.published_at DESC, c.video_id DESC
        LIMIT ?
      )
-     SELECT alike.video_id, v.name, v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
-     FROM alike
-     JOIN videos v ON v.video_id = alike.video_id AND v.status = 'published' AND v.visibility = 'public'
-     LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+     ${listedCardsOf('alike')}
      ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
-    [videoId, TEXT_TERMS, [...leftOut], candidates, [...leftOut], candidates, [...leftOut], candidates, limit],
+    [videoId, [...leftOut], TEXT_TERMS, candidates, candidates, candidates, limit],
   );
   return result.rows;
 }
