@@ -1,4 +1,5 @@
 import { WATCHED_FRACTION } from '../../src/app/playback/queries.ts';
+import { authenticationStreamName } from '../../src/contracts/authentication.ts';
 import { POSTER_CANDIDATES, videoPublishingStreamName, type Visibility } from '../../src/contracts/video-publishing.ts';
 import { viewingStreamName } from '../../src/contracts/viewing.ts';
 import type { Message } from '../../src/message-store/index.ts';
@@ -27,10 +28,36 @@ export interface CatalogSizes {
   readonly viewings: number;
   /** Playback reports (PlaybackProgressed) of logged-in viewers. */
   readonly playback: number;
+  /** Creators' log-ins (UserLoggedIn). */
+  readonly logins: number;
+  /** Listed videos renamed by their creators after publishing (a second VideoNamed). */
+  readonly renames: number;
 }
 
-/** Playback reports are 15 % of the viewings' number: the logged-in viewers' share (LOGGED_IN_SHARE). */
-export const FULL_SIZES: CatalogSizes = { videos: 100_000, creators: 1_000, viewings: 2_000_000, playback: 300_000 };
+/**
+ * The catalog of issue 19. Playback reports are 15 % of the viewings' number: the logged-in
+ * viewers' share (LOGGED_IN_SHARE). No log-ins or renames, so its figures stay comparable with
+ * those measured before they existed.
+ */
+export const FULL_SIZES: CatalogSizes = {
+  videos: 100_000,
+  creators: 1_000,
+  viewings: 2_000_000,
+  playback: 300_000,
+  logins: 0,
+  renames: 0,
+};
+
+/** Issue 20's store of about ten million messages: the same catalog, a year's worth of viewings more, and account activity. */
+export const TEN_MILLION_SIZES: CatalogSizes = {
+  ...FULL_SIZES,
+  viewings: 9_100_000,
+  logins: 100_000,
+  renames: 10_000,
+};
+
+/** The sizes `--profile` names. */
+export const PROFILES: Readonly<Record<string, CatalogSizes>> = { '100k': FULL_SIZES, '10m': TEN_MILLION_SIZES };
 
 /** What becomes of a video after it is converted. Only `public` is listed. */
 export type Fate = 'public' | 'draft' | 'unpublished' | 'unlisted' | 'madeUnlisted' | 'deleted' | 'takenDown';
@@ -273,8 +300,8 @@ function spreadOverDays(total: number): number[] {
 
 export function planCatalog(seed: string, sizes: CatalogSizes): CatalogPlan {
   for (const [name, value] of Object.entries(sizes)) {
-    // A catalog without viewings or playback reports is still a catalog.
-    const least = name === 'viewings' || name === 'playback' ? 0 : 1;
+    // A catalog without viewings, playback reports or account activity is still a catalog.
+    const least = name === 'videos' || name === 'creators' ? 1 : 0;
     if (!Number.isInteger(value) || value < least)
       throw new Error(`--${name} must be a whole number (at least ${least}), not ${value}`);
   }
@@ -486,5 +513,38 @@ export function* playbackReports(plan: CatalogPlan): Generator<PlannedReport> {
         durationSeconds,
       };
     left -= reports;
+  }
+}
+
+/**
+ * The creators' log-ins and renames, `logins` and `renames` of them mixed in one order: a log-in
+ * is the UserLoggedIn the log-in form records on a right password, in the creator's
+ * authentication stream, some creators logging in far more often than others; a rename is the
+ * VideoNamed that video-publishing records for the owner's NameVideo, a new title for a listed
+ * video. From a random generator of their own, so the rest of the catalog is the same with or
+ * without them.
+ */
+export function* accountActivity(plan: CatalogPlan): Generator<Planned> {
+  const random = seededRandom(`${plan.seed}/activity`);
+  const listed = plan.videos.filter(isListed);
+  const { logins } = plan.sizes;
+  // With no listed video there is nothing to rename.
+  const renames = listed.length > 0 ? plan.sizes.renames : 0;
+  const creator = zipfSampler(plan.creators.length, 0.8, random);
+  const planned = (stream: string, type: string, data: unknown, userId: string): Planned => ({
+    stream,
+    message: { id: random.uuid(), type, data, metadata: { traceId: random.uuid(), userId } },
+  });
+  for (let loginsLeft = logins, renamesLeft = renames; loginsLeft + renamesLeft > 0; ) {
+    const rename = random.int(loginsLeft + renamesLeft) < renamesLeft;
+    if (rename) {
+      const { videoId, ownerId } = random.pick(listed);
+      yield planned(videoPublishingStreamName(videoId), 'VideoNamed', { videoId, name: titleOf(random) }, ownerId);
+      renamesLeft -= 1;
+    } else {
+      const { userId } = plan.creators[creator()]!;
+      yield planned(authenticationStreamName(userId), 'UserLoggedIn', { userId }, userId);
+      loginsLeft -= 1;
+    }
   }
 }

@@ -1,13 +1,16 @@
-// npm run bench:seed-catalog -- [--videos 100000] [--creators 1000] [--viewings 2000000] [--playback 300000]
-//                               [--seed 19] [--batch 1000] [--writers 3] [--no-catch-up] [--json <file>]
+// npm run bench:seed-catalog -- [--profile 100k|10m] [--videos 100000] [--creators 1000] [--viewings 2000000]
+//                               [--playback 300000] [--logins 0] [--renames 0] [--seed 19] [--batch 1000] [--writers 3] [--no-catch-up] [--json <file>]
 // npm run bench:seed-catalog -- --drop <name>   (or --drop-all)
 //
 // A big catalog for benchmarks (never for npm start): creators, published videos, viewings and
-// the logged-in viewers' playback reports (--playback 0 for none) written through Message DB
+// the logged-in viewers' playback reports (--playback 0 for none), and the creators' log-ins and
+// renames, written through Message DB
 // into a fresh pair of databases on the server BENCH_DATABASE_URL names (the role must be
 // allowed to create databases), then the real system started on them until every subscriber
 // has caught up, each one's time printed. The databases are left for later measurements, their
-// URLs printed; --drop <name> or --drop-all removes them.
+// URLs printed; --drop <name> or --drop-all removes them. --profile picks the sizes (100k, the
+// default: issue 19's catalog; 10m: issue 20's store of about ten million messages); a size
+// given on its own overrides the profile's.
 // docs/benchmarks.md says what is written and what the store's clock makes of the 30 days.
 import { writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +20,7 @@ import { prepareDatabases } from '../../src/db/prepare-databases.ts';
 import { dropDatabase } from '../../src/db/ensure-database.ts';
 import { createLogger } from '../../src/logger.ts';
 import { catchUpFromZero, type CatchUpProgress, type CatchUpResult } from './catch-up.ts';
-import { FULL_SIZES, planCatalog, SIMULATED_DAYS, type CatalogSizes } from './generate.ts';
+import { PROFILES, planCatalog, SIMULATED_DAYS, type CatalogSizes } from './generate.ts';
 import { BENCH_CREATOR_PASSWORD, seedCatalog, type WriteProgress } from './write.ts';
 
 const PREFIX = 'vt_catalog_';
@@ -110,6 +113,9 @@ async function main(argv: readonly string[]): Promise<void> {
       creators: { type: 'string' },
       viewings: { type: 'string' },
       playback: { type: 'string' },
+      logins: { type: 'string' },
+      renames: { type: 'string' },
+      profile: { type: 'string' },
       seed: { type: 'string' },
       batch: { type: 'string' },
       writers: { type: 'string' },
@@ -123,11 +129,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const server = serverUrl();
   if (values.drop !== undefined || values['drop-all']) return dropCatalogs(server, values.drop);
 
+  const profile = PROFILES[values.profile ?? '100k'];
+  if (profile === undefined)
+    throw new Error(`--profile takes ${Object.keys(PROFILES).join(' or ')}, not ${values.profile}`);
   const sizes: CatalogSizes = {
-    videos: whole('videos', values.videos, FULL_SIZES.videos),
-    creators: whole('creators', values.creators, FULL_SIZES.creators),
-    viewings: whole('viewings', values.viewings, FULL_SIZES.viewings, 0),
-    playback: whole('playback', values.playback, FULL_SIZES.playback, 0),
+    videos: whole('videos', values.videos, profile.videos),
+    creators: whole('creators', values.creators, profile.creators),
+    viewings: whole('viewings', values.viewings, profile.viewings, 0),
+    playback: whole('playback', values.playback, profile.playback, 0),
+    logins: whole('logins', values.logins, profile.logins, 0),
+    renames: whole('renames', values.renames, profile.renames, 0),
   };
   const seed = values.seed ?? '19';
   const batchSize = whole('batch', values.batch, 1_000);
@@ -136,7 +147,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const urls = { messageStoreUrl: databaseUrl(server, `${name}_ms`), databaseUrl: databaseUrl(server, `${name}_app`) };
 
   log(
-    `catalog ${name}: ${sizes.creators.toLocaleString('en')} creators, ${sizes.videos.toLocaleString('en')} videos, ${sizes.viewings.toLocaleString('en')} viewings, ${sizes.playback.toLocaleString('en')} playback reports, seed ${seed}`,
+    `catalog ${name}: ${sizes.creators.toLocaleString('en')} creators, ${sizes.videos.toLocaleString('en')} videos, ${sizes.viewings.toLocaleString('en')} viewings, ${sizes.playback.toLocaleString('en')} playback reports, ${sizes.logins.toLocaleString('en')} log-ins, ${sizes.renames.toLocaleString('en')} renames, seed ${seed}`,
   );
   const plan = planCatalog(seed, sizes);
   log(

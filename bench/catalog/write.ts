@@ -12,6 +12,7 @@ import type { Logger } from '../../src/logger.ts';
 import { assertStreamName, createMessageStorePool, type VersionRegistry } from '../../src/message-store/index.ts';
 import { createPersonalData, type PersonalData } from '../../src/personal-data/seal.ts';
 import {
+  accountActivity,
   playbackReports,
   seededRandom,
   videoMessages,
@@ -44,7 +45,7 @@ export interface WriteProgress {
   readonly total: number;
 }
 
-export type Phase = 'creators' | 'videos' | 'viewings' | 'playback';
+export type Phase = 'creators' | 'videos' | 'viewings' | 'playback' | 'activity';
 
 export interface PhaseFigures {
   readonly phase: Phase;
@@ -175,7 +176,7 @@ const PLAYBACK_ROUND = 50_000;
 
 /**
  * Writes the plan into an empty store: the creators, then the videos, then the viewings day by
- * day from the oldest, then the playback reports, each phase finished before the next begins (a
+ * day from the oldest, then the playback reports, then the log-ins and renames, each phase finished before the next begins (a
  * video's owner is registered before it, a viewing's or a report's video published before it).
  * Within a phase, `writers` statements of `batchSize` messages run at once. Every message goes
  * through Message DB's write_message, so the store's `time` is the moment of writing: see
@@ -291,6 +292,20 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   }
   await writeReports(round);
   figures.push({ phase: 'playback', messages: reported, ms: performance.now() - playbackBegan });
+
+  // Log-ins and renames, in lanes as the viewings: a video renamed twice keeps its names' order.
+  const activityBegan = performance.now();
+  let active = 0;
+  const activityLanes = Array.from({ length: writers }, (): Planned[] => []);
+  for (const planned of accountActivity(plan)) activityLanes[laneOf(planned.stream, writers)]!.push(planned);
+  const activityTotal = plan.sizes.logins + plan.sizes.renames;
+  onProgress?.({ phase: 'activity', written: active, total: activityTotal });
+  await inLanes(activityLanes, async (batch) => {
+    await writeMessages(pool, versions, batch);
+    active += batch.length;
+    onProgress?.({ phase: 'activity', written: active, total: activityTotal });
+  });
+  figures.push({ phase: 'activity', messages: active, ms: performance.now() - activityBegan });
   return figures;
 }
 

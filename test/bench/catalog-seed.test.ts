@@ -2,7 +2,13 @@ import bcrypt from 'bcrypt';
 import type { Knex } from 'knex';
 import test from 'tape';
 import { catchUpFromZero } from '../../bench/catalog/catch-up.ts';
-import { isListed, planCatalog, playbackReports, type CatalogPlan } from '../../bench/catalog/generate.ts';
+import {
+  accountActivity,
+  isListed,
+  planCatalog,
+  playbackReports,
+  type CatalogPlan,
+} from '../../bench/catalog/generate.ts';
 import { BENCH_CREATOR_PASSWORD, seedCatalog } from '../../bench/catalog/write.ts';
 import { applyCountingRule } from '../../src/aggregators/viewing-counts/rule.ts';
 import { WATCHED_FRACTION } from '../../src/app/playback/queries.ts';
@@ -16,7 +22,7 @@ import { createPersonalData, type Sealed } from '../../src/personal-data/seal.ts
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const SIZES = { videos: 30, creators: 5, viewings: 300, playback: 60 };
+const SIZES = { videos: 30, creators: 5, viewings: 300, playback: 60, logins: 40, renames: 8 };
 
 /** Plans the seed's catalog, seeds it into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
 async function seeded(seed: string): Promise<{ plan: CatalogPlan; urls: DatabaseUrls }> {
@@ -65,7 +71,7 @@ const unsealed = (value: unknown): unknown =>
 const seededContent = (messages: readonly StoredMessage[]) =>
   messages
     .filter((message) =>
-      /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback)-/.test(message.stream_name),
+      /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback|authentication)-/.test(message.stream_name),
     )
     .filter((message) => message.metadata.causationMessageStreamName === undefined)
     .map((message) => ({
@@ -137,10 +143,26 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
       `a ${video.fate} video is ${JSON.stringify(expected)}, not listed`,
     );
   }
-  t.equal(
-    rows.get(planned[0]!)?.name,
-    plan.videos.find((video) => video.videoId === planned[0])?.name,
-    'titles as planned',
+  // Titles as planned, a renamed video's by its last rename.
+  const activity = [...accountActivity(plan)];
+  const renames = activity.filter((planned) => planned.message.type === 'VideoNamed');
+  const titles = new Map(plan.videos.filter(isListed).map((video) => [video.videoId, video.name]));
+  for (const { message } of renames) {
+    const { videoId, name } = message.data as { videoId: string; name: string };
+    titles.set(videoId, name);
+  }
+  t.equal(renames.length, SIZES.renames, `${SIZES.renames} renames planned`);
+  t.ok(
+    renames.some(({ message }) => {
+      const { videoId, name } = message.data as { videoId: string; name: string };
+      return plan.videos.find((video) => video.videoId === videoId)?.name !== name;
+    }),
+    'a rename gives a new title',
+  );
+  t.deepEqual(
+    Object.fromEntries(planned.map((videoId) => [videoId, rows.get(videoId)?.name])),
+    Object.fromEntries(titles),
+    'titles as planned, renamed ones by their last rename',
   );
 
   const profiles = await db('user_profiles').orderBy('user_id').select('user_id', 'display_name', 'handle');
@@ -163,8 +185,26 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
     '…and the benchmark password',
   );
 
-  // The counts follow the rule: one per visitor and video per window, on the store's clock.
+  // Log-ins: in each creator's authentication stream, counted on the admin's user page.
   const messages = await storedMessages(first);
+  const logIns = messages.filter((message) => message.type === 'UserLoggedIn');
+  t.equal(logIns.length, SIZES.logins, `${SIZES.logins} log-ins written`);
+  t.ok(
+    logIns.every(
+      (message) =>
+        message.stream_name === `authentication-${String(message.data.userId)}` &&
+        plan.creators.some((creator) => creator.userId === message.data.userId),
+    ),
+    "each in a creator's own authentication stream",
+  );
+  const counts = await db('admin_users').whereNotNull('user_id').select('user_id', 'log_ins');
+  t.equal(
+    counts.reduce((sum: number, row: { log_ins: number }) => sum + Number(row.log_ins), 0),
+    SIZES.logins,
+    'the admin pages count every log-in',
+  );
+
+  // The counts follow the rule: one per visitor and video per window, on the store's clock.
   const viewings = messages.filter((message) => message.type === 'VideoViewed');
   t.equal(viewings.length, SIZES.viewings, `${SIZES.viewings} viewings written`);
   const { counted } = applyCountingRule(
