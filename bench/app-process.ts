@@ -8,6 +8,9 @@ import type { DatabaseUrls } from '../src/config/env.ts';
 /** As the Dockerfile runs the app; BENCH_APP_NODE_OPTIONS measures another setting. */
 const PRODUCTION_NODE_OPTIONS = '--max-semi-space-size=1';
 
+/** The key the bench's app signs the audit chain's heads with; audit:verify needs the same. */
+export const BENCH_AUDIT_KEY = 'c'.repeat(48);
+
 export interface AppProcess {
   readonly child: ChildProcess;
   readonly url: string;
@@ -61,7 +64,7 @@ export async function startApp(
         ENV_FILE: '/dev/null',
         NODE_ENV: 'production',
         COOKIE_SECRET: 'b'.repeat(48),
-        AUDIT_KEY: 'c'.repeat(48),
+        AUDIT_KEY: BENCH_AUDIT_KEY,
         MAIL_DIR: path.join(os.tmpdir(), 'vt-bench-mail'),
         VIDEO_DIR: path.join(os.tmpdir(), 'vt-bench-videos'),
         PORT: '0',

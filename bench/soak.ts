@@ -8,32 +8,60 @@ export interface SoakSample {
   readonly rssMiB: number;
 }
 
+export interface SoakOptions {
+  /** How often RSS is sampled. */
+  readonly everySeconds?: number;
+  /** Pages read in turn, one a request (default the home page alone). */
+  readonly readPaths?: readonly string[];
+  /** Reads and posts a second, each (default: as fast as the app answers). */
+  readonly readRate?: number;
+  readonly writeRate?: number;
+}
+
 /**
- * Mixed load for `seconds`: GETs of the home page and POSTs through a video's viewing form (each
- * as another visitor) at once, with the app's RSS sampled every `everySeconds`, to see whether
- * memory settles or keeps growing.
+ * Mixed load for `seconds`: GETs of the home page (or of `readPaths` in turn) and POSTs through a
+ * video's viewing form (each as another visitor) at once, with the app's RSS sampled every
+ * `everySeconds`, to see whether memory settles or keeps growing.
  */
 export async function soak(
   base: string,
   pid: number,
   videoId: string,
   seconds: number,
-  everySeconds = 30,
+  { everySeconds = 30, readPaths = ['/'], readRate, writeRate }: SoakOptions = {},
 ): Promise<{ samples: SoakSample[]; requests: number; errors: number }> {
   const viaProxy = { 'x-forwarded-proto': 'https' };
   const { fields, action, cookie } = await watchForm(base, videoId, viaProxy);
   const samples: SoakSample[] = [{ second: 0, rssMiB: await rssMiB(pid) }];
   const started = Date.now();
+  let next = -1;
   const sampler = setInterval(() => {
     void rssMiB(pid).then((rss) => samples.push({ second: Math.round((Date.now() - started) / 1000), rssMiB: rss }));
   }, everySeconds * 1000);
   try {
     const [reads, writes] = await Promise.all([
-      autocannon({ url: `${base}/`, connections: 8, duration: seconds, headers: viaProxy }),
+      autocannon({
+        url: `${base}${readPaths[0]!}`,
+        connections: 8,
+        duration: seconds,
+        headers: viaProxy,
+        ...(readRate !== undefined && { overallRate: readRate }),
+        // Each read as another visitor too: searches are limited per address, as for real visitors.
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              path: readPaths[(next = (next + 1) % readPaths.length)],
+              headers: { ...request.headers, ...anotherVisitor() },
+            }),
+          },
+        ],
+      }),
       autocannon({
         url: `${base}${action}`,
         connections: 2,
         duration: seconds,
+        ...(writeRate !== undefined && { overallRate: writeRate }),
         requests: [
           {
             method: 'POST',

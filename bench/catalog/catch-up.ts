@@ -10,6 +10,7 @@ import type { DatabaseUrls } from '../../src/config/env.ts';
 import type { Logger } from '../../src/logger.ts';
 import type { SubscriberStatus } from '../../src/subscription/status.ts';
 import { createSystem, type System } from '../../src/system.ts';
+import { BENCH_AUDIT_KEY } from '../app-process.ts';
 
 export interface SubscriberCatchUp {
   readonly subscriberId: string;
@@ -68,6 +69,8 @@ export async function catchUpFromZero({
       logger,
       cookieSecret: randomBytes(32).toString('base64url'),
       production: false,
+      // The key the bench's app signs with later, so the store's heads verify with one key.
+      auditKey: BENCH_AUDIT_KEY,
       mail: { ...DEFAULTS.mail, dir: path.join(scratch, 'mail') },
       videos: { ...DEFAULTS.videos, dir: path.join(scratch, 'videos') },
     });

@@ -535,7 +535,7 @@ export function* accountActivity(plan: CatalogPlan): Generator<Planned> {
     stream,
     message: { id: random.uuid(), type, data, metadata: { traceId: random.uuid(), userId } },
   });
-  for (let loginsLeft = logins, renamesLeft = renames; loginsLeft + renamesLeft > 0; ) {
+  for (let loginsLeft = logins, renamesLeft = renames; loginsLeft + renamesLeft > 0;) {
     const rename = random.int(loginsLeft + renamesLeft) < renamesLeft;
     if (rename) {
       const { videoId, ownerId } = random.pick(listed);

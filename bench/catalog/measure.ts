@@ -9,7 +9,7 @@
 // req/s. Also writes EXPLAIN (ANALYZE, BUFFERS) of the queries that matter, captured from the
 // app's own query functions (src/), so the plans are of the SQL the pages run. Read-only on the
 // catalog, apart from the viewer's log-in and playback events (as a real viewer would leave).
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -19,7 +19,6 @@ import { createPlaybackQueries } from '../../src/app/playback/queries.ts';
 import { mostWatchedPage } from '../../src/app/home/popular.ts';
 import { createSearchQueries } from '../../src/app/search/queries.ts';
 import { upNext } from '../../src/app/videos/up-next.ts';
-import type { DatabaseUrls } from '../../src/config/env.ts';
 import { createLogger } from '../../src/logger.ts';
 import { storeHead } from '../../src/message-queries/counts.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
@@ -27,19 +26,10 @@ import { buildApp, cpuMsOf, startApp } from '../app-process.ts';
 import { CookieJar } from '../site/cookie-jar.ts';
 import { anotherVisitor, VIA_PROXY } from '../site/visitor.ts';
 import { BENCH_CREATOR_PASSWORD } from './write.ts';
+import { catalogUrls } from './catalog-urls.ts';
+import { grantAdmin, PAGE_GOAL, storePages, type Page } from './store-pages.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-interface Page {
-  readonly label: string;
-  readonly path: string;
-  readonly loggedIn: boolean;
-  /** Paths asked for in turn instead of `path` alone (each request the next): pages no cache has seen. */
-  readonly inTurn?: readonly string[];
-  /** Something the page must show, checked once before it is loaded. */
-  readonly shows?: RegExp;
-  readonly goal: { readonly p50?: number; readonly p99: number };
-}
 
 interface Figure {
   readonly page: Page;
@@ -52,25 +42,6 @@ interface Figure {
 }
 
 const SEARCH_GOAL = { p50: 20, p99: 100 };
-const PAGE_GOAL = { p99: 50 };
-
-async function urlsFrom(values: {
-  json?: string;
-  'database-url'?: string;
-  'message-store-url'?: string;
-}): Promise<DatabaseUrls & { name: string }> {
-  if (values.json !== undefined) {
-    const figures = JSON.parse(await readFile(values.json, 'utf8')) as { name: string; urls: DatabaseUrls };
-    return { ...figures.urls, name: figures.name };
-  }
-  if (values['database-url'] === undefined || values['message-store-url'] === undefined)
-    throw new Error('name the catalog: --json <the seeder’s figures file>, or --database-url and --message-store-url');
-  return {
-    databaseUrl: values['database-url'],
-    messageStoreUrl: values['message-store-url'],
-    name: new URL(values['database-url']).pathname.slice(1),
-  };
-}
 
 /** A seeded creator's session: log-in form, CSRF token and cookie, as a browser holds them. */
 async function logIn(base: string, email: string): Promise<CookieJar> {
@@ -258,7 +229,7 @@ async function main(argv: readonly string[]): Promise<void> {
     },
     strict: true,
   });
-  const urls = await urlsFrom(values);
+  const urls = await catalogUrls(values);
   const seconds = Number(values.seconds ?? 10);
   const connections = Number(values.connections ?? 10);
   const email = `creator-${values.creator ?? '1'}@bench.video-tutorials.localhost`;
@@ -348,8 +319,10 @@ async function main(argv: readonly string[]): Promise<void> {
       const pageCacheMs = process.env.PAGE_CACHE_MS ?? '250 (the default)';
       const messages = await storeSize(urls.messageStoreUrl);
 
+      // The viewer is an admin too, for the admin pages (issue 20 §3).
+      await grantAdmin(urls, email);
       const jar = await logIn(base, email);
-      log(`logged in as ${email}`);
+      log(`logged in as ${email}, an admin`);
       // Continue watching: the two measured videos (so their pages offer to resume) and a few more.
       const watched = [median, popular, ...ranked.slice(10, 14)];
       for (const video of watched)
@@ -458,6 +431,12 @@ async function main(argv: readonly string[]): Promise<void> {
           goal: PAGE_GOAL,
         },
       ];
+      const storePool = createMessageStorePool(urls.messageStoreUrl, { logger: createLogger('silent'), max: 1 });
+      try {
+        pages.push(...(await storePages(db, storePool)));
+      } finally {
+        await storePool.end();
+      }
       const only = values.only;
       const measured =
         only === undefined ? pages : pages.filter((page) => only.some((word) => page.label.includes(word)));

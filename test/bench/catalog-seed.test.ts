@@ -71,7 +71,9 @@ const unsealed = (value: unknown): unknown =>
 const seededContent = (messages: readonly StoredMessage[]) =>
   messages
     .filter((message) =>
-      /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback|authentication)-/.test(message.stream_name),
+      /^(identity|identityEmail|identityHandle|videoPublishing|viewing|playback|authentication)-/.test(
+        message.stream_name,
+      ),
     )
     .filter((message) => message.metadata.causationMessageStreamName === undefined)
     .map((message) => ({

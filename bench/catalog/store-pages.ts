@@ -1,0 +1,114 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import type { DatabaseUrls } from '../../src/config/env.ts';
+
+/** A page bench:catalog loads: one path, or many in turn, and what it must show. */
+export interface Page {
+  readonly label: string;
+  readonly path: string;
+  readonly loggedIn: boolean;
+  /** Paths asked for in turn instead of `path` alone (each request the next): pages no cache has seen. */
+  readonly inTurn?: readonly string[];
+  /** Something the page must show, checked once before it is loaded. */
+  readonly shows?: RegExp;
+  readonly goal: { readonly p50?: number; readonly p99: number };
+}
+
+export const PAGE_GOAL = { p99: 50 };
+
+/** The message browser's page size (src/message-queries/browse.ts). */
+const BROWSER_PAGE = 50;
+/** Issue 20 §3 asks for the browser's page 10,000 by keyset. */
+const DEEP_PAGE = 10_000;
+
+/**
+ * Gives `email` the admin role the way an operator does (`npm run admin -- grant`), with the
+ * app running: its identity component decides, so the role comes by the same rules and events as
+ * on a real site.
+ */
+export async function grantAdmin(urls: DatabaseUrls, email: string): Promise<void> {
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/bin/admin.ts', 'grant', email], {
+    env: {
+      ...process.env,
+      ENV_FILE: '/dev/null',
+      DATABASE_URL: urls.databaseUrl,
+      MESSAGE_STORE_URL: urls.messageStoreUrl,
+      LOG_LEVEL: 'silent',
+    },
+  });
+}
+
+/**
+ * The pages of issue 20 §3 beyond the viewers' ones: the busiest channel, and the admin's
+ * dashboard, message browser (the newest page and page 10,000 by its keyset link), a trace and
+ * a user page, all from what the store holds. Read by an admin (the logged-in session).
+ */
+export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
+  const channel = (
+    await db.raw<{ rows: Array<{ handle: string; videos: string }> }>(
+      `SELECT profile.handle, count(*) AS videos
+         FROM videos JOIN user_profiles AS profile ON profile.user_id = videos.owner_id
+        WHERE status = 'published' AND visibility = 'public' AND published_at IS NOT NULL
+        GROUP BY profile.handle ORDER BY count(*) DESC, profile.handle LIMIT 1`,
+    )
+  ).rows[0];
+  const busiest = (
+    await db.raw<{ rows: Array<{ user_id: string; log_ins: string }> }>(
+      'SELECT user_id, log_ins FROM admin_users ORDER BY log_ins DESC, user_id LIMIT 1',
+    )
+  ).rows[0];
+  // The last message of the page before page 10,000 (or the deepest a small store has), counted
+  // from the newest: the keyset link to the next page shows those before it.
+  const head = Number(
+    (await store.query<{ head: string }>('SELECT max(global_position) AS head FROM messages')).rows[0]?.head,
+  );
+  const deepPage = Math.max(2, Math.min(DEEP_PAGE, Math.floor(head / BROWSER_PAGE)));
+  const deep = (
+    await store.query<{ global_position: string }>(
+      'SELECT global_position FROM messages ORDER BY global_position DESC OFFSET $1 LIMIT 1',
+      [(deepPage - 1) * BROWSER_PAGE - 1],
+    )
+  ).rows[0];
+  // A registration's trace: the registration, its welcome email's command and what followed.
+  const trace = (
+    await store.query<{ trace_id: string }>(
+      `SELECT metadata->>'traceId' AS trace_id FROM messages WHERE stream_name = $1 AND type = 'Registered' LIMIT 1`,
+      [`identity-${busiest?.user_id ?? ''}`],
+    )
+  ).rows[0];
+  if (!channel || !busiest || !deep || !trace) throw new Error('the store has no channel, user, trace or page 10,000');
+  return [
+    {
+      label: `channel with the most videos (${channel.videos})`,
+      path: `/@${encodeURIComponent(channel.handle)}`,
+      loggedIn: false,
+      shows: /video-card/,
+      goal: PAGE_GOAL,
+    },
+    { label: 'admin dashboard', path: '/admin', loggedIn: true, shows: /Dashboard/i, goal: PAGE_GOAL },
+    { label: 'admin messages, newest page', path: '/admin/messages', loggedIn: true, shows: /<table/, goal: PAGE_GOAL },
+    {
+      label: `admin messages, page ${deepPage.toLocaleString('en')} (its keyset link)`,
+      path: `/admin/messages?before=${deep.global_position}`,
+      loggedIn: true,
+      shows: /<table/,
+      goal: PAGE_GOAL,
+    },
+    {
+      label: "admin trace of a creator's registration",
+      path: `/admin/traces/${trace.trace_id}`,
+      loggedIn: true,
+      shows: /Registered/,
+      goal: PAGE_GOAL,
+    },
+    {
+      label: `admin user page, the busiest creator (${busiest.log_ins} log-ins)`,
+      path: `/admin/users/${busiest.user_id}`,
+      loggedIn: true,
+      shows: /Log-ins|log-ins|Logged in/i,
+      goal: PAGE_GOAL,
+    },
+  ];
+}
