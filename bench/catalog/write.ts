@@ -9,7 +9,12 @@ import type { DatabaseUrls } from '../../src/config/env.ts';
 import { messageVersions } from '../../src/contracts/versions.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import type { Logger } from '../../src/logger.ts';
-import { assertStreamName, createMessageStorePool, type VersionRegistry } from '../../src/message-store/index.ts';
+import {
+  assertStreamName,
+  categoryOf,
+  createMessageStorePool,
+  type VersionRegistry,
+} from '../../src/message-store/index.ts';
 import { createPersonalData, type PersonalData } from '../../src/personal-data/seal.ts';
 import {
   accountActivity,
@@ -81,6 +86,16 @@ export async function writeMessages(
       ),
     ],
   );
+}
+
+/**
+ * The batch with its categories in one order (by name; a stream's messages keep theirs): Message
+ * DB's write_message takes a lock per category, held to the statement's commit, so two
+ * statements side by side that met two categories in opposite orders would deadlock.
+ */
+export function inLockOrder(messages: readonly Planned[]): Planned[] {
+  const category = (planned: Planned) => categoryOf(planned.stream);
+  return [...messages].sort((a, b) => (category(a) < category(b) ? -1 : category(a) > category(b) ? 1 : 0));
 }
 
 /** Runs `work` on every item, at most `concurrency` at once, in the order the items come. */
@@ -301,7 +316,7 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   const activityTotal = plan.sizes.logins + plan.sizes.renames;
   onProgress?.({ phase: 'activity', written: active, total: activityTotal });
   await inLanes(activityLanes, async (batch) => {
-    await writeMessages(pool, versions, batch);
+    await writeMessages(pool, versions, inLockOrder(batch));
     active += batch.length;
     onProgress?.({ phase: 'activity', written: active, total: activityTotal });
   });
