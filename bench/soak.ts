@@ -46,16 +46,19 @@ export async function soak(
         duration: seconds,
         headers: viaProxy,
         ...(readRate !== undefined && { overallRate: readRate }),
-        // Each read as another visitor too: searches are limited per address, as for real visitors.
-        requests: [
-          {
-            setupRequest: (request) => ({
-              ...request,
-              path: readPaths[(next = (next + 1) % readPaths.length)],
-              headers: { ...request.headers, ...anotherVisitor() },
-            }),
-          },
-        ],
+        // Pages in turn, each read as another visitor: searches are limited per address, as for
+        // real visitors. The home page alone is read as before, so earlier soaks compare.
+        ...(readPaths.length > 1 && {
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                path: readPaths[(next = (next + 1) % readPaths.length)],
+                headers: { ...request.headers, ...anotherVisitor() },
+              }),
+            },
+          ],
+        }),
       }),
       autocannon({
         url: `${base}${action}`,

@@ -7,8 +7,10 @@
 // a seeded creator in, reports a few playback positions through POST /playback (so Continue
 // watching and Resume have rows), then loads each page with autocannon and prints p50/p99 and
 // req/s. Also writes EXPLAIN (ANALYZE, BUFFERS) of the queries that matter, captured from the
-// app's own query functions (src/), so the plans are of the SQL the pages run. Read-only on the
-// catalog, apart from the viewer's log-in and playback events (as a real viewer would leave).
+// app's own query functions (src/), so the plans are of the SQL the pages run. Also the busiest
+// channel and the admin pages of issue 20 §3, for which the viewer is made an admin (npm run
+// admin -- grant; it stays one). Read-only on the catalog, apart from that grant and the
+// viewer's log-in and playback events (as a real viewer would leave).
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -27,7 +29,9 @@ import { CookieJar } from '../site/cookie-jar.ts';
 import { anotherVisitor, VIA_PROXY } from '../site/visitor.ts';
 import { BENCH_CREATOR_PASSWORD } from './write.ts';
 import { catalogUrls } from './catalog-urls.ts';
-import { grantAdmin, PAGE_GOAL, storePages, type Page } from './store-pages.ts';
+import { grantAdmin } from './grant-admin.ts';
+import { PAGE_GOAL, type Page } from './page.ts';
+import { storePages } from './store-pages.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

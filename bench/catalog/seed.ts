@@ -129,7 +129,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const server = serverUrl();
   if (values.drop !== undefined || values['drop-all']) return dropCatalogs(server, values.drop);
 
-  const profile = PROFILES[values.profile ?? '100k'];
+  const profileName = values.profile ?? '100k';
+  const profile = Object.hasOwn(PROFILES, profileName) ? PROFILES[profileName] : undefined;
   if (profile === undefined)
     throw new Error(`--profile takes ${Object.keys(PROFILES).join(' or ')}, not ${values.profile}`);
   const sizes: CatalogSizes = {

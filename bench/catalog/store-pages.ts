@@ -1,44 +1,12 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import type { DatabaseUrls } from '../../src/config/env.ts';
+import { BROWSE_PAGE_SIZE } from '../../src/message-queries/browse.ts';
+import { storeHead } from '../../src/message-queries/counts.ts';
+import { POSITION_CATEGORY } from '../../src/subscription/component-processor.ts';
+import { PAGE_GOAL, type Page } from './page.ts';
 
-/** A page bench:catalog loads: one path, or many in turn, and what it must show. */
-export interface Page {
-  readonly label: string;
-  readonly path: string;
-  readonly loggedIn: boolean;
-  /** Paths asked for in turn instead of `path` alone (each request the next): pages no cache has seen. */
-  readonly inTurn?: readonly string[];
-  /** Something the page must show, checked once before it is loaded. */
-  readonly shows?: RegExp;
-  readonly goal: { readonly p50?: number; readonly p99: number };
-}
-
-export const PAGE_GOAL = { p99: 50 };
-
-/** The message browser's page size (src/message-queries/browse.ts). */
-const BROWSER_PAGE = 50;
 /** Issue 20 §3 asks for the browser's page 10,000 by keyset. */
 const DEEP_PAGE = 10_000;
-
-/**
- * Gives `email` the admin role the way an operator does (`npm run admin -- grant`), with the
- * app running: its identity component decides, so the role comes by the same rules and events as
- * on a real site.
- */
-export async function grantAdmin(urls: DatabaseUrls, email: string): Promise<void> {
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/bin/admin.ts', 'grant', email], {
-    env: {
-      ...process.env,
-      ENV_FILE: '/dev/null',
-      DATABASE_URL: urls.databaseUrl,
-      MESSAGE_STORE_URL: urls.messageStoreUrl,
-      LOG_LEVEL: 'silent',
-    },
-  });
-}
 
 /**
  * The pages of issue 20 §3 beyond the viewers' ones: the busiest channel, and the admin's
@@ -60,15 +28,14 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
     )
   ).rows[0];
   // The last message of the page before page 10,000 (or the deepest a small store has), counted
-  // from the newest: the keyset link to the next page shows those before it.
-  const head = Number(
-    (await store.query<{ head: string }>('SELECT max(global_position) AS head FROM messages')).rows[0]?.head,
-  );
-  const deepPage = Math.max(2, Math.min(DEEP_PAGE, Math.floor(head / BROWSER_PAGE)));
+  // from the newest as the browser counts them, without the subscribers' bookkeeping: the
+  // "Older" link from that page shows the messages before it.
+  const deepPage = Math.max(2, Math.min(DEEP_PAGE, Math.floor((await storeHead(store)) / BROWSE_PAGE_SIZE)));
   const deep = (
     await store.query<{ global_position: string }>(
-      'SELECT global_position FROM messages ORDER BY global_position DESC OFFSET $1 LIMIT 1',
-      [(deepPage - 1) * BROWSER_PAGE - 1],
+      `SELECT global_position FROM messages WHERE category(stream_name) <> $1
+        ORDER BY global_position DESC OFFSET $2 LIMIT 1`,
+      [POSITION_CATEGORY, (deepPage - 1) * BROWSE_PAGE_SIZE - 1],
     )
   ).rows[0];
   // A registration's trace: the registration, its welcome email's command and what followed.
@@ -107,7 +74,7 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
       label: `admin user page, the busiest creator (${busiest.log_ins} log-ins)`,
       path: `/admin/users/${busiest.user_id}`,
       loggedIn: true,
-      shows: /Log-ins|log-ins|Logged in/i,
+      shows: /Log-ins/,
       goal: PAGE_GOAL,
     },
   ];

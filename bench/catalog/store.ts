@@ -12,8 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs, promisify } from 'node:util';
 import knex from 'knex';
 import { DEVELOPMENT_AUDIT_KEY } from '../../src/audit/key.ts';
+import type { AuditReport } from '../../src/audit/report.ts';
 import { createLogger } from '../../src/logger.ts';
-import { storeHead } from '../../src/message-queries/counts.ts';
+import { countMessages } from '../../src/message-queries/counts.ts';
+import { ALL_CATEGORIES } from '../../src/subscription/subscription.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
 import { BENCH_AUDIT_KEY, buildApp, rssMiB, startApp } from '../app-process.ts';
 import { soak, type SoakSample } from '../soak.ts';
@@ -38,9 +40,14 @@ async function main(argv: readonly string[]): Promise<void> {
     strict: true,
   });
   const urls = await catalogUrls(values);
-  const soakMinutes = Number(values['soak-minutes'] ?? 60);
-  const readRate = Number(values['read-rate'] ?? 40);
-  const writeRate = Number(values['write-rate'] ?? 10);
+  const positive = (name: string, value: string | undefined, fallback: number): number => {
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!(parsed > 0)) throw new Error(`--${name} takes a number above 0, not ${value}`);
+    return parsed;
+  };
+  const soakMinutes = positive('soak-minutes', values['soak-minutes'], 60);
+  const readRate = positive('read-rate', values['read-rate'], 40);
+  const writeRate = positive('write-rate', values['write-rate'], 10);
   const lines: string[] = [];
   const say = (line: string) => {
     lines.push(line);
@@ -51,7 +58,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const store = createMessageStorePool(urls.messageStoreUrl, { logger: createLogger('silent'), max: 1 });
   try {
     // Disk: each database whole, and the messages table with its indexes and TOAST.
-    const messages = await storeHead(store);
+    const messages = await countMessages(store, ALL_CATEGORIES);
     const size = async (pool: { query: typeof store.query }, sql: string) =>
       Number((await pool.query<{ bytes: string }>(sql)).rows[0]?.bytes);
     const storeBytes = await size(store, 'SELECT pg_database_size(current_database()) AS bytes');
@@ -76,6 +83,8 @@ async function main(argv: readonly string[]): Promise<void> {
         env: {
           ...process.env,
           ENV_FILE: '/dev/null',
+          // Production refuses the development key, even as an old key to verify with.
+          NODE_ENV: 'development',
           AUDIT_KEY: `${BENCH_AUDIT_KEY},${DEVELOPMENT_AUDIT_KEY}`,
           DATABASE_URL: urls.databaseUrl,
           MESSAGE_STORE_URL: urls.messageStoreUrl,
@@ -83,11 +92,15 @@ async function main(argv: readonly string[]): Promise<void> {
         },
         maxBuffer: 64 * 1024 * 1024,
       },
-    ).catch((error: { stdout?: string; code?: number }) => ({ stdout: error.stdout ?? '', failedWith: error.code }));
+      // Exit 1 is a verdict (something was found wrong), reported below; anything else is a failure to verify.
+    ).catch((error: { stdout?: string; code?: number; stderr?: string }) => {
+      if (error.code !== 1) throw new Error(`audit:verify exited ${error.code}: ${error.stderr ?? ''}`);
+      return { stdout: error.stdout ?? '' };
+    });
     const verifySeconds = (performance.now() - verifying) / 1000;
-    const report = JSON.parse(verified.stdout || '{}') as { verdict?: string; checked?: number };
+    const report = JSON.parse(verified.stdout) as Pick<AuditReport, 'verdict' | 'linksChecked' | 'notYetCovered'>;
     say(
-      `audit:verify: ${verifySeconds.toFixed(1)} s, verdict ${report.verdict ?? 'none'}${'failedWith' in verified ? ` (exit ${verified.failedWith})` : ''}.`,
+      `audit:verify: ${verifySeconds.toFixed(1)} s for ${report.linksChecked.toLocaleString('en')} links, verdict ${report.verdict}, ${report.notYetCovered.toLocaleString('en')} messages above the chain's head not yet covered.`,
     );
 
     if (!values['no-build']) {
@@ -99,7 +112,9 @@ async function main(argv: readonly string[]): Promise<void> {
     const app = await startApp(urls);
     try {
       const listening = performance.now() - spawned;
-      for (;;) {
+      for (const deadline = Date.now() + 120_000; ;) {
+        if (Date.now() > deadline || app.child.exitCode !== null)
+          throw new Error('the app gave no 200 for / within two minutes of listening');
         const answer = await fetch(`${app.url}/`, { headers: VIA_PROXY }).catch(() => undefined);
         await answer?.arrayBuffer();
         if (answer?.status === 200) break;
@@ -122,6 +137,7 @@ async function main(argv: readonly string[]): Promise<void> {
           `SELECT word FROM video_search_words WHERE length(to_tsvector('video_search', word)) > 0 ORDER BY videos DESC, word LIMIT 200`,
         )
       ).rows.map((row) => row.word);
+      if (videos.length === 0 || words.length === 0) throw new Error('the catalog has no listed video or title word');
       const readPaths = videos.flatMap((videoId, index) => [
         `/videos/${videoId}`,
         `/search?${new URLSearchParams({ q: words[index % words.length]! }).toString()}`,
@@ -143,7 +159,9 @@ async function main(argv: readonly string[]): Promise<void> {
       say(
         `RSS: ${Math.round(idle)} MiB before; over the soak min ${Math.round(Math.min(...rss))}, max ${Math.round(Math.max(...rss))}, last ${Math.round(rss.at(-1)!)} MiB; second half min ${Math.round(Math.min(...half))}, max ${Math.round(Math.max(...half))} MiB.`,
       );
-      say(`RSS each minute (MiB): ${rss.map((value) => Math.round(value)).join(', ')}.`);
+      say(
+        `RSS over time: ${soaked.samples.map((sample) => `${Math.round(sample.second / 60)} min ${Math.round(sample.rssMiB)}`).join(', ')} MiB.`,
+      );
     } finally {
       await app.stop();
     }

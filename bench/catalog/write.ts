@@ -309,16 +309,17 @@ export async function writeCatalog(plan: CatalogPlan, options: WriteOptions): Pr
   figures.push({ phase: 'playback', messages: reported, ms: performance.now() - playbackBegan });
 
   // Log-ins and renames, in lanes as the viewings: a video renamed twice keeps its names' order.
+  // A tenth of a million at most, so held at once.
   const activityBegan = performance.now();
   let active = 0;
+  const activity = [...accountActivity(plan)];
   const activityLanes = Array.from({ length: writers }, (): Planned[] => []);
-  for (const planned of accountActivity(plan)) activityLanes[laneOf(planned.stream, writers)]!.push(planned);
-  const activityTotal = plan.sizes.logins + plan.sizes.renames;
-  onProgress?.({ phase: 'activity', written: active, total: activityTotal });
+  for (const planned of activity) activityLanes[laneOf(planned.stream, writers)]!.push(planned);
+  onProgress?.({ phase: 'activity', written: active, total: activity.length });
   await inLanes(activityLanes, async (batch) => {
     await writeMessages(pool, versions, inLockOrder(batch));
     active += batch.length;
-    onProgress?.({ phase: 'activity', written: active, total: activityTotal });
+    onProgress?.({ phase: 'activity', written: active, total: activity.length });
   });
   figures.push({ phase: 'activity', messages: active, ms: performance.now() - activityBegan });
   return figures;

@@ -114,11 +114,14 @@ async function plan(pool: pg.Pool, { filters, before, showBookkeeping }: BrowseQ
 
 const EMPTY: BrowsePage = { messages: [], older: undefined, searched: undefined };
 
+/** Messages on a page of the browser, unless a caller asks for another size. */
+export const BROWSE_PAGE_SIZE = 50;
+
 /** One page of the message browser, newest first, by keyset on the global position. */
 export async function browseMessages(
   pool: pg.Pool,
   query: BrowseQuery,
-  { pageSize = 50, window = SCAN_WINDOW }: BrowseOptions = {},
+  { pageSize = BROWSE_PAGE_SIZE, window = SCAN_WINDOW }: BrowseOptions = {},
 ): Promise<BrowsePage> {
   const chosen = await plan(pool, query);
   if (!chosen) return EMPTY;

@@ -1,6 +1,6 @@
 import test from 'tape';
 import { planCatalog } from '../../bench/catalog/generate.ts';
-import { seedCatalog } from '../../bench/catalog/write.ts';
+import { inLockOrder, seedCatalog } from '../../bench/catalog/write.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
@@ -37,4 +37,24 @@ test('bench catalog: log-ins and renames written by several writers at once take
     ],
     'in the store',
   );
+});
+
+test('bench catalog: a statement meets its categories in name order, each stream in its own order', (t) => {
+  const planned = (stream: string, id: string) => ({
+    stream,
+    message: { id, type: 'T', data: {}, metadata: { traceId: id, userId: null } },
+  });
+  const ordered = inLockOrder([
+    planned('videoPublishing-a', '1'),
+    planned('authentication-x', '2'),
+    planned('videoPublishing-a', '3'),
+    planned('authentication-y', '4'),
+    planned('authentication-x', '5'),
+  ]);
+  t.deepEqual(
+    ordered.map((each) => each.message.id),
+    ['2', '4', '5', '1', '3'],
+    'authentication before videoPublishing; within each, the order given',
+  );
+  t.end();
 });

@@ -14,7 +14,9 @@ import { applyCountingRule } from '../../src/aggregators/viewing-counts/rule.ts'
 import { WATCHED_FRACTION } from '../../src/app/playback/queries.ts';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
+import { authenticationSchemas, authenticationStreamName } from '../../src/contracts/authentication.ts';
 import { playbackSchemas, playbackStreamName } from '../../src/contracts/playback.ts';
+import { videoPublishingEventSchemas, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { messageVersions } from '../../src/contracts/versions.ts';
 import { createAppDatabase } from '../../src/db/app-database.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
@@ -22,7 +24,7 @@ import { createPersonalData, type Sealed } from '../../src/personal-data/seal.ts
 import { freshDatabases, silentLogger } from '../helpers/databases.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 
-const SIZES = { videos: 30, creators: 5, viewings: 300, playback: 60, logins: 40, renames: 8 };
+const SIZES = { videos: 30, creators: 5, viewings: 300, playback: 60, logins: 40, renames: 20 };
 
 /** Plans the seed's catalog, seeds it into fresh databases (small statements, two writers, so batches interleave) and lets the system catch up. */
 async function seeded(seed: string): Promise<{ plan: CatalogPlan; urls: DatabaseUrls }> {
@@ -153,7 +155,11 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
     const { videoId, name } = message.data as { videoId: string; name: string };
     titles.set(videoId, name);
   }
-  t.equal(renames.length, SIZES.renames, `${SIZES.renames} renames planned`);
+  const renamed = renames.map(({ message }) => (message.data as { videoId: string }).videoId);
+  t.ok(
+    renamed.some((videoId, index) => renamed.indexOf(videoId) !== index),
+    'a video renamed twice, so the names are checked in order',
+  );
   t.ok(
     renames.some(({ message }) => {
       const { videoId, name } = message.data as { videoId: string; name: string };
@@ -194,10 +200,30 @@ test('bench catalog: the seeded store projects to the planned catalog, and a sec
   t.ok(
     logIns.every(
       (message) =>
-        message.stream_name === `authentication-${String(message.data.userId)}` &&
-        plan.creators.some((creator) => creator.userId === message.data.userId),
+        authenticationSchemas.UserLoggedIn.safeParse(message.data).success &&
+        message.stream_name === authenticationStreamName(String(message.data.userId)) &&
+        plan.creators.some((creator) => creator.userId === message.data.userId) &&
+        message.metadata.userId === message.data.userId &&
+        typeof message.metadata.traceId === 'string' &&
+        message.metadata.schemaVersion === messageVersions.currentVersion('UserLoggedIn'),
     ),
-    "each in a creator's own authentication stream",
+    "each passes the contract, in a creator's own authentication stream, as the log-in form writes it",
+  );
+  const storedRenames = messages.filter(
+    (message) => message.type === 'VideoNamed' && renames.some((planned) => planned.message.id === message.id),
+  );
+  t.equal(storedRenames.length, SIZES.renames, `${SIZES.renames} renames written`);
+  t.ok(
+    storedRenames.every((message) => {
+      const video = plan.videos.find((candidate) => candidate.videoId === message.data.videoId);
+      return (
+        videoPublishingEventSchemas.VideoNamed.safeParse(message.data).success &&
+        message.stream_name === videoPublishingStreamName(String(message.data.videoId)) &&
+        message.metadata.userId === video?.ownerId &&
+        message.metadata.schemaVersion === messageVersions.currentVersion('VideoNamed')
+      );
+    }),
+    "each passes the contract, in the video's stream, by its owner",
   );
   const counts = await db('admin_users').whereNotNull('user_id').select('user_id', 'log_ins');
   t.equal(
