@@ -3,6 +3,9 @@ import type pg from 'pg';
 import { countLinksAfter, lastHead, lastLink } from './chain-tables.ts';
 import { lastVerification, type LastVerification } from './verification-record.ts';
 
+/** Past this many unsigned links the count stops: the signer signs far sooner (DEFAULT_SIGNING). */
+export const UNSIGNED_COUNTED = 100_000;
+
 export interface AuditChainState {
   /** The newest link: how far the chain covers the store. */
   readonly chainHead: { readonly globalPosition: number; readonly link: string } | null;
@@ -13,7 +16,7 @@ export interface AuditChainState {
     readonly signedAt: Date;
     readonly keyId: string;
   } | null;
-  /** Links after the newest signed head. */
+  /** Links after the newest signed head, counted up to UNSIGNED_COUNTED. */
   readonly unsignedLinks: number;
   /** The newest AuditChainVerified: when, by whom, up to where, with what outcome. */
   readonly lastVerification: LastVerification | null;
@@ -42,7 +45,7 @@ export async function auditChainState({
           keyId: head.keyId,
         }
       : null,
-    unsignedLinks: link ? await countLinksAfter(db, head?.globalPosition ?? 0) : 0,
+    unsignedLinks: link ? await countLinksAfter(db, head?.globalPosition ?? 0, UNSIGNED_COUNTED) : 0,
     lastVerification: verification,
   };
 }
