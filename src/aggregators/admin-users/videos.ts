@@ -70,27 +70,18 @@ function columnsOf(event: VideoEvent): VideoColumns {
   }
 }
 
-/**
- * Acceptance makes a video's row and counts it for its owner, in one statement: the count moves
- * only for rows actually inserted, so a replayed acceptance counts nothing. Owners' rows are
- * locked in user id order, as every writer of admin_users locks them.
- */
-async function countAccepted(accepted: readonly Accepted[], trx: Knex.Transaction): Promise<void> {
+/** Acceptance makes a video's row; a replayed acceptance finds it there and makes nothing. Returns the owners of the rows made. */
+async function insertAccepted(accepted: readonly Accepted[], trx: Knex.Transaction): Promise<string[]> {
   const first = new Map<string, Accepted>();
   for (const event of accepted)
     if (!first.has(event.data.videoId.toLowerCase())) first.set(event.data.videoId.toLowerCase(), event);
   const events = [...first.values()];
-  await trx.raw(
-    `WITH inserted AS (
-       INSERT INTO admin_user_videos (video_id, user_id, status, visibility, accepted_at, global_position, last_position)
-       SELECT video.video_id, video.user_id, 'uploaded', video.visibility, video.time, video.global_position, video.global_position
-         FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::timestamptz[], ?::bigint[]) AS video (video_id, user_id, visibility, time, global_position)
-       ON CONFLICT (video_id) DO NOTHING
-       RETURNING user_id
-     )
-     INSERT INTO admin_users AS owner (user_id, videos)
-     SELECT user_id, count(*) FROM inserted GROUP BY user_id ORDER BY user_id
-     ON CONFLICT (user_id) DO UPDATE SET videos = owner.videos + excluded.videos`,
+  const inserted = await trx.raw<{ rows: Array<{ user_id: string }> }>(
+    `INSERT INTO admin_user_videos (video_id, user_id, status, visibility, accepted_at, global_position, last_position)
+     SELECT video.video_id, video.user_id, 'uploaded', video.visibility, video.time, video.global_position, video.global_position
+       FROM unnest(?::uuid[], ?::uuid[], ?::text[], ?::timestamptz[], ?::bigint[]) AS video (video_id, user_id, visibility, time, global_position)
+     ON CONFLICT (video_id) DO NOTHING
+     RETURNING user_id`,
     [
       events.map((e) => e.data.videoId),
       events.map((e) => e.data.ownerId),
@@ -99,27 +90,36 @@ async function countAccepted(accepted: readonly Accepted[], trx: Knex.Transactio
       events.map((e) => e.globalPosition),
     ],
   );
+  return inserted.rows.map((row) => row.user_id);
 }
 
 /**
- * Deleted videos leave their owners' count, once each: only a row that turns into a tombstone
- * here counts. The owners' rows are locked first, in user id order, as every writer of
- * admin_users locks them.
+ * Each video's later events, merged per video, in one statement: a row takes only what is past
+ * its last_position, and a tombstone takes nothing. Returns the owners of the rows this turned
+ * into tombstones.
  */
-async function uncountDeleted(deleted: ReadonlyMap<string, number>, trx: Knex.Transaction): Promise<void> {
-  const rows = await trx('admin_user_videos')
-    .whereIn('video_id', [...deleted.keys()])
-    .andWhere('status', '<>', 'deleted')
-    .select<{ video_id: string; user_id: string; last_position: string }[]>('video_id', 'user_id', 'last_position');
-  const leaving = rows.filter((row) => Number(row.last_position) < deleted.get(row.video_id)!);
-  if (leaving.length === 0) return;
-  const owners = [...new Set(leaving.map((row) => row.user_id))].sort();
-  await trx('admin_users').whereIn('user_id', owners).orderBy('user_id').forUpdate().select('user_id');
-  for (const owner of owners) {
-    await trx('admin_users')
-      .where({ user_id: owner })
-      .decrement('videos', leaving.filter((row) => row.user_id === owner).length);
-  }
+async function applyChanges(
+  changes: ReadonlyMap<string, { columns: VideoColumns; position: number }>,
+  trx: Knex.Transaction,
+): Promise<string[]> {
+  if (changes.size === 0) return [];
+  const updated = await trx.raw<{ rows: Array<{ user_id: string; status: string }> }>(
+    `UPDATE admin_user_videos AS video
+        -- A name set to null (a deletion) is a JSON null: present, so it clears the name.
+        SET name = CASE WHEN change.columns -> 'name' IS NOT NULL THEN change.columns->>'name' ELSE video.name END,
+            status = coalesce(change.columns->>'status', video.status),
+            visibility = coalesce(change.columns->>'visibility', video.visibility),
+            last_position = change.position
+       FROM jsonb_to_recordset(?::jsonb) AS change (video_id uuid, position bigint, columns jsonb)
+      WHERE video.video_id = change.video_id AND video.last_position < change.position AND video.status <> 'deleted'
+      RETURNING video.user_id, video.status`,
+    [
+      JSON.stringify(
+        [...changes].map(([videoId, { columns, position }]) => ({ video_id: videoId, position, columns })),
+      ),
+    ],
+  );
+  return updated.rows.filter((row) => row.status === 'deleted').map((row) => row.user_id);
 }
 
 /**
@@ -127,12 +127,16 @@ async function uncountDeleted(deleted: ReadonlyMap<string, number>, trx: Knex.Tr
  * later events update its row's name, status and visibility, guarded by last_position;
  * acceptance comes first in the video's stream, so it is applied first. A deleted video stays as
  * a tombstone (status 'deleted', no name) that no later event changes, out of its owner's count.
+ * The owners' counts move last, in one statement that locks their rows in user id order (as
+ * every writer of admin_users locks them): the viewings' subscriber writes the same rows, and
+ * while catching up a store from zero, locks taken at a batch's start were held through its
+ * other statements and stopped it for most of their time.
  */
 export const videosProjection: BatchProjection<VideoEvent> = {
   parse: parseVideoEvent,
   async apply(events, trx) {
     const accepted = events.filter((event): event is Accepted => event.type === 'VideoPublishingAccepted');
-    if (accepted.length > 0) await countAccepted(accepted, trx);
+    const added = accepted.length > 0 ? await insertAccepted(accepted, trx) : [];
     const changes = new Map<string, { columns: VideoColumns; position: number }>();
     for (const event of events) {
       const videoId = event.data.videoId.toLowerCase();
@@ -141,18 +145,17 @@ export const videosProjection: BatchProjection<VideoEvent> = {
       if (earlier?.status === 'deleted') continue;
       changes.set(videoId, { columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
     }
-    const deleted = new Map(
-      [...changes]
-        .filter(([, change]) => change.columns.status === 'deleted')
-        .map(([videoId, change]) => [videoId, change.position]),
+    const removed = await applyChanges(changes, trx);
+    const delta = new Map<string, number>();
+    for (const owner of added) delta.set(owner, (delta.get(owner) ?? 0) + 1);
+    for (const owner of removed) delta.set(owner, (delta.get(owner) ?? 0) - 1);
+    const owners = [...delta].filter(([, change]) => change !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+    if (owners.length === 0) return;
+    await trx.raw(
+      `INSERT INTO admin_users AS owner (user_id, videos)
+       SELECT * FROM unnest(?::uuid[], ?::int[]) ORDER BY 1
+       ON CONFLICT (user_id) DO UPDATE SET videos = owner.videos + excluded.videos`,
+      [owners.map(([owner]) => owner), owners.map(([, change]) => change)],
     );
-    if (deleted.size > 0) await uncountDeleted(deleted, trx);
-    for (const [videoId, { columns, position }] of changes) {
-      await trx('admin_user_videos')
-        .where({ video_id: videoId })
-        .andWhere('last_position', '<', position)
-        .andWhere('status', '<>', 'deleted')
-        .update({ ...columns, last_position: position });
-    }
   },
 };
