@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type pg from 'pg';
+import { traceHref } from '../../src/app/admin/shared/message-views.ts';
 import { BROWSE_PAGE_SIZE } from '../../src/message-queries/browse.ts';
 import { storeHead } from '../../src/message-queries/counts.ts';
 import { POSITION_CATEGORY } from '../../src/subscription/component-processor.ts';
@@ -40,8 +41,9 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
   ).rows[0];
   // A registration's trace: the registration, its welcome email's command and what followed.
   const trace = (
-    await store.query<{ trace_id: string }>(
-      `SELECT metadata->>'traceId' AS trace_id FROM messages WHERE stream_name = $1 AND type = 'Registered' LIMIT 1`,
+    await store.query<{ trace_id: string; global_position: string }>(
+      `SELECT metadata->>'traceId' AS trace_id, global_position FROM messages
+        WHERE stream_name = $1 AND type = 'Registered' LIMIT 1`,
       [`identity-${busiest?.user_id ?? ''}`],
     )
   ).rows[0];
@@ -65,7 +67,8 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
     },
     {
       label: "admin trace of a creator's registration",
-      path: `/admin/traces/${trace.trace_id}`,
+      // As the app's links to a trace name it: with a position it touches, around which it is read.
+      path: traceHref(trace.trace_id, Number(trace.global_position)),
       loggedIn: true,
       shows: /Registered/,
       goal: PAGE_GOAL,
