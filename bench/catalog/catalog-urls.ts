@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { DatabaseUrls } from '../../src/config/env.ts';
 
+/** The options that name a catalog, for parseArgs. */
+export const CATALOG_OPTIONS = {
+  json: { type: 'string' },
+  'database-url': { type: 'string' },
+  'message-store-url': { type: 'string' },
+} as const;
+
 /** The catalog a measurement runs on: the seeder's figures file (--json), or its two URLs given apart. */
 export async function catalogUrls(values: {
   json?: string;

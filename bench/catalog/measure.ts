@@ -28,7 +28,7 @@ import { buildApp, cpuMsOf, startApp } from '../app-process.ts';
 import { CookieJar } from '../site/cookie-jar.ts';
 import { anotherVisitor, VIA_PROXY } from '../site/visitor.ts';
 import { BENCH_CREATOR_PASSWORD } from './write.ts';
-import { catalogUrls } from './catalog-urls.ts';
+import { CATALOG_OPTIONS, catalogUrls } from './catalog-urls.ts';
 import { grantAdmin } from './grant-admin.ts';
 import { PAGE_GOAL, type Page } from './page.ts';
 import { storePages } from './store-pages.ts';
@@ -219,9 +219,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      json: { type: 'string' },
-      'database-url': { type: 'string' },
-      'message-store-url': { type: 'string' },
+      ...CATALOG_OPTIONS,
       seconds: { type: 'string' },
       connections: { type: 'string' },
       creator: { type: 'string' },

@@ -20,7 +20,7 @@ import { createMessageStorePool } from '../../src/message-store/index.ts';
 import { BENCH_AUDIT_KEY, buildApp, rssMiB, startApp } from '../app-process.ts';
 import { soak, type SoakSample } from '../soak.ts';
 import { VIA_PROXY } from '../site/visitor.ts';
-import { catalogUrls } from './catalog-urls.ts';
+import { CATALOG_OPTIONS, catalogUrls } from './catalog-urls.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toLocaleString('en', { maximumFractionDigits: 0 })} MiB`;
@@ -29,9 +29,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      json: { type: 'string' },
-      'database-url': { type: 'string' },
-      'message-store-url': { type: 'string' },
+      ...CATALOG_OPTIONS,
       'soak-minutes': { type: 'string' },
       'read-rate': { type: 'string' },
       'write-rate': { type: 'string' },
