@@ -118,6 +118,15 @@ interface Defaults {
 /** Most connections each pool (the message store's, the app database's) opens: each is a backend on the server. */
 export const DEFAULT_POOL_MAX = 10;
 
+/**
+ * What every connection of both pools sets. A transaction left open (a request that died half
+ * way) ends after a minute rather than holding its locks. And no JIT compilation: every query
+ * here reads or writes a few rows by an index, but on a store of ten million messages the
+ * planner's cost of a category read crossed jit_above_cost. Compiling then took 330 ms for a
+ * query that ran in under a millisecond, and the admin dashboard took 1.8 s (docs/benchmarks.md).
+ */
+export const SESSION_OPTIONS = '-c jit=off -c idle_in_transaction_session_timeout=60000';
+
 function deepFreeze<T extends object>(value: T): T {
   for (const inner of Object.values(value)) if (typeof inner === 'object' && inner !== null) deepFreeze(inner);
   return Object.freeze(value);

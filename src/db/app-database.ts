@@ -1,7 +1,7 @@
 import knex, { type Knex } from 'knex';
 import type pg from 'pg';
 import { migrationSource } from '../../migrations/index.ts';
-import { DEFAULT_POOL_MAX } from '../config/defaults.ts';
+import { DEFAULT_POOL_MAX, SESSION_OPTIONS } from '../config/defaults.ts';
 import type { Logger } from '../logger.ts';
 
 export type AppDatabase = Knex;
@@ -27,7 +27,7 @@ export function createAppDatabase(
       query_timeout: queryTimeoutMs,
       keepAlive: true,
       connectionTimeoutMillis: 10_000,
-      options: '-c idle_in_transaction_session_timeout=60000',
+      options: SESSION_OPTIONS,
     } as Knex.PgConnectionConfig,
     pool: {
       min: 0,

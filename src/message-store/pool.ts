@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { DEFAULT_POOL_MAX } from '../config/defaults.ts';
+import { DEFAULT_POOL_MAX, SESSION_OPTIONS } from '../config/defaults.ts';
 import type { Logger } from '../logger.ts';
 
 const TIMESTAMP_WITHOUT_TIME_ZONE = 1114;
@@ -40,7 +40,7 @@ export function messageStoreConnectionConfig(url: string, limits: ConnectionLimi
   return {
     connectionString: url,
     // The app wakes subscribers itself (write-signals.ts), so the database trigger need not.
-    options: `-c search_path=message_store,public -c role=${MESSAGE_STORE_ROLE} -c idle_in_transaction_session_timeout=60000 -c ${ANNOUNCES_WRITES_SETTING}=on`,
+    options: `${SESSION_OPTIONS} -c search_path=message_store,public -c role=${MESSAGE_STORE_ROLE} -c ${ANNOUNCES_WRITES_SETTING}=on`,
     types,
     statement_timeout: limits.statementTimeoutMs,
     query_timeout: limits.queryTimeoutMs,
