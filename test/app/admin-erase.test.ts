@@ -197,6 +197,11 @@ test('admin erase: stopped between the take-downs and the key’s deletion, eras
   const personalData = createPersonalData(system.db);
   const queries = createUsersQueries(system.db);
   const listed = await queries.videosStillUp(userId);
+  t.deepEqual(
+    [listed.length > 0, await queries.countVideosStillUp(userId)],
+    [true, listed.length],
+    'the user page counts the videos still up as the erasure lists them',
+  );
   // The key store fails at step 2, twice (the second run lists the same videos: the projection may not have moved yet).
   const failing = { ...personalData, erase: () => Promise.reject(new Error('the app database went away')) };
   const actor = { adminId: site.admin.userId, traceId: randomUUID() };

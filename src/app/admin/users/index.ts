@@ -105,7 +105,7 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
       queries.videos(user.userId, VIDEOS_SHOWN),
       loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE),
       personalData.isErased(user.userId),
-      queries.videosStillUp(user.userId),
+      queries.countVideosStillUp(user.userId),
       // The stream, not admin_users: the welcome email's state right now, retries included.
       messageStore.project(identityStreamName(user.userId), welcomeEmailsProjection),
     ]);
@@ -114,7 +114,7 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
       user: userView(user),
       erased,
       // An erasure stopped before its take-downs, or a video accepted as it ran: finishing it takes them down.
-      videosStillUp: stillUp.length,
+      videosStillUp: stillUp,
       eraseHref: `${userHref(user.userId)}/erase`,
       asOfHref: asOfHref('user', user.userId),
       exportHref: exportHref('user', user.userId),

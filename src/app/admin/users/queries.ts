@@ -158,6 +158,15 @@ export function createUsersQueries(db: Knex) {
       return rows.map((row) => ({ videoId: row.video_id, status: row.status }));
     },
 
+    /** How many of their videos are still up: the user page shows the number, not the list (a creator may have thousands). */
+    async countVideosStillUp(userId: string): Promise<number> {
+      const row = await db('admin_user_videos')
+        .where({ user_id: userId })
+        .whereIn('status', ['uploaded', 'transcoding', 'published'])
+        .first<{ count: string }>(db.raw('count(*) AS count'));
+      return Number(row?.count ?? 0);
+    },
+
     /** Their newest videos first; deleted ones are in no list (their admin page and stream remain). */
     async videos(userId: string, limit: number): Promise<UserVideo[]> {
       const rows = await db('admin_user_videos')
