@@ -21,6 +21,7 @@ import { createPlaybackQueries } from '../../src/app/playback/queries.ts';
 import { mostWatchedPage } from '../../src/app/home/popular.ts';
 import { createSearchQueries } from '../../src/app/search/queries.ts';
 import { upNext } from '../../src/app/videos/up-next.ts';
+import { SESSION_OPTIONS } from '../../src/config/defaults.ts';
 import { createLogger } from '../../src/logger.ts';
 import { storeHead } from '../../src/message-queries/counts.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
@@ -237,7 +238,12 @@ async function main(argv: readonly string[]): Promise<void> {
   const email = `creator-${values.creator ?? '1'}@bench.video-tutorials.localhost`;
   const explainFile = values.explain ?? `${os.tmpdir()}/vt-bench-catalog-explain-${urls.name}.txt`;
 
-  const db = knex({ client: 'pg', connection: urls.databaseUrl, pool: { min: 0, max: 2 } });
+  // The app's session settings (no JIT), so the plans written are the ones the app gets.
+  const db = knex({
+    client: 'pg',
+    connection: { connectionString: urls.databaseUrl, options: SESSION_OPTIONS },
+    pool: { min: 0, max: 2 },
+  });
   try {
     if (!values['no-build']) {
       log('building the app (npm run build)');
@@ -507,7 +513,7 @@ async function main(argv: readonly string[]): Promise<void> {
           () => createPlaybackQueries(db).unfinished(viewerId ?? '00000000-0000-0000-0000-000000000000', 6),
         ],
       ];
-      const pool = new pg.Pool({ connectionString: urls.databaseUrl, max: 1 });
+      const pool = new pg.Pool({ connectionString: urls.databaseUrl, options: SESSION_OPTIONS, max: 1 });
       const sections: string[] = [`EXPLAIN (ANALYZE, BUFFERS) on ${urls.name}, ${new Date().toISOString()}`];
       for (const [label, run] of subjects) {
         await run();

@@ -31,7 +31,15 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
   // The last message of the page before page 10,000 (or the deepest a small store has), counted
   // from the newest as the browser counts them, without the subscribers' bookkeeping: the
   // "Older" link from that page shows the messages before it.
-  const deepPage = Math.max(2, Math.min(DEEP_PAGE, Math.floor((await storeHead(store)) / BROWSE_PAGE_SIZE)));
+  const bookkeeping = Number(
+    (
+      await store.query<{ count: string }>('SELECT count(*) AS count FROM messages WHERE category(stream_name) = $1', [
+        POSITION_CATEGORY,
+      ])
+    ).rows[0]?.count,
+  );
+  const shown = (await storeHead(store)) - bookkeeping;
+  const deepPage = Math.max(2, Math.min(DEEP_PAGE, Math.floor(shown / BROWSE_PAGE_SIZE)));
   const deep = (
     await store.query<{ global_position: string }>(
       `SELECT global_position FROM messages WHERE category(stream_name) <> $1

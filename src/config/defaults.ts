@@ -120,8 +120,8 @@ export const DEFAULT_POOL_MAX = 10;
 
 /**
  * What every connection of both pools sets. A transaction left open (a request that died half
- * way) ends after a minute rather than holding its locks. And no JIT compilation: every query
- * here reads or writes a few rows by an index, but on a store of ten million messages the
+ * way) ends after a minute rather than holding its locks. And no JIT compilation: nearly every
+ * query here reads or writes a few rows by an index, but on a store of ten million messages the
  * planner's cost of a category read crossed jit_above_cost. Compiling then took 330 ms for a
  * query that ran in under a millisecond, and the admin dashboard took 1.8 s (docs/benchmarks.md).
  */

@@ -31,6 +31,7 @@ test('audit chain: the unsigned tail is counted along the primary key, never by 
   ];
   db.removeListener('query', listener);
   t.deepEqual(counts, [1_000, 500, 0], 'counts the tail, up to the bound');
+  t.equal(statements.length, 3, 'one statement a count, each explained below');
 
   for (const { sql, bindings } of statements) {
     const plan = (

@@ -151,6 +151,8 @@ export const videosProjection: BatchProjection<VideoEvent> = {
     for (const owner of removed) delta.set(owner, (delta.get(owner) ?? 0) - 1);
     const owners = [...delta].filter(([, change]) => change !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
     if (owners.length === 0) return;
+    // A negative change is a tombstone of a row counted earlier, so its owner's row exists (made
+    // when the row was counted, and only a rebuild, truncating every table, removes it).
     await trx.raw(
       `INSERT INTO admin_users AS owner (user_id, videos)
        SELECT * FROM unnest(?::uuid[], ?::int[]) ORDER BY 1

@@ -38,7 +38,10 @@ export function createHeadSigner({
     if (occasion === 'stop' || !head) return true;
     const age = time.getTime() - head.signedAt.getTime();
     if (occasion === 'catch-up') return age >= policy.onCatchUpAfterMs;
-    return age >= policy.maxAgeMs || (await countLinksAfter(db, head.globalPosition, policy.everyMessages)) >= policy.everyMessages;
+    return (
+      age >= policy.maxAgeMs ||
+      (await countLinksAfter(db, head.globalPosition, policy.everyMessages)) >= policy.everyMessages
+    );
   }
 
   return {

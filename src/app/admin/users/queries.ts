@@ -105,6 +105,9 @@ interface UsersPage {
 }
 
 /** LIKE's own characters in what an admin typed are searched for, not used as wildcards. */
+/** A video in one of these is still up (or will be once converted): an erasure takes it down. */
+const STILL_UP = ['uploaded', 'transcoding', 'published'];
+
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 export function createUsersQueries(db: Knex) {
@@ -152,7 +155,7 @@ export function createUsersQueries(db: Knex) {
     async videosStillUp(userId: string): Promise<{ videoId: string; status: string }[]> {
       const rows = await db('admin_user_videos')
         .where({ user_id: userId })
-        .whereIn('status', ['uploaded', 'transcoding', 'published'])
+        .whereIn('status', STILL_UP)
         .orderBy('global_position')
         .select<{ video_id: string; status: string }[]>('video_id', 'status');
       return rows.map((row) => ({ videoId: row.video_id, status: row.status }));
@@ -162,7 +165,7 @@ export function createUsersQueries(db: Knex) {
     async countVideosStillUp(userId: string): Promise<number> {
       const row = await db('admin_user_videos')
         .where({ user_id: userId })
-        .whereIn('status', ['uploaded', 'transcoding', 'published'])
+        .whereIn('status', STILL_UP)
         .first<{ count: string }>(db.raw('count(*) AS count'));
       return Number(row?.count ?? 0);
     },
