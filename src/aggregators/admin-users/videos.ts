@@ -149,7 +149,9 @@ export const videosProjection: BatchProjection<VideoEvent> = {
     const delta = new Map<string, number>();
     for (const owner of added) delta.set(owner, (delta.get(owner) ?? 0) + 1);
     for (const owner of removed) delta.set(owner, (delta.get(owner) ?? 0) - 1);
-    const owners = [...delta].filter(([, change]) => change !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+    // An owner whose video came and went in this batch still gets a row, as one applied message
+    // by message would leave it: a rebuild's larger batches must make what the live ones made.
+    const owners = [...delta].sort(([a], [b]) => (a < b ? -1 : 1));
     if (owners.length === 0) return;
     // A negative change is a tombstone of a row counted earlier, so its owner's row exists (made
     // when the row was counted, and only a rebuild, truncating every table, removes it).
