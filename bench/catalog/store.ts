@@ -57,14 +57,19 @@ async function main(argv: readonly string[]): Promise<void> {
   try {
     // Disk: each database whole, and the messages table with its indexes and TOAST.
     const messages = await countMessages(store, ALL_CATEGORIES);
-    const size = async (pool: { query: typeof store.query }, sql: string) =>
-      Number((await pool.query<{ bytes: string }>(sql)).rows[0]?.bytes);
-    const storeBytes = await size(store, 'SELECT pg_database_size(current_database()) AS bytes');
-    const tableBytes = await size(store, "SELECT pg_total_relation_size('message_store.messages') AS bytes");
-    const appBytes = Number(
-      (await db.raw<{ rows: Array<{ bytes: string }> }>('SELECT pg_database_size(current_database()) AS bytes')).rows[0]
-        ?.bytes,
-    );
+    const [sizes] = (
+      await store.query<{ store: string; messages_table: string }>(
+        `SELECT pg_database_size(current_database()) AS store, pg_total_relation_size('message_store.messages') AS messages_table`,
+      )
+    ).rows;
+    const [appSize] = (
+      await db.raw<{ rows: Array<{ bytes: string }> }>('SELECT pg_database_size(current_database()) AS bytes')
+    ).rows;
+    const [storeBytes, tableBytes, appBytes] = [
+      Number(sizes?.store),
+      Number(sizes?.messages_table),
+      Number(appSize?.bytes),
+    ];
     say(`Store ${urls.name}: ${messages.toLocaleString('en')} messages.`);
     say(
       `Disk: message store ${mib(storeBytes)} (${Math.round(storeBytes / messages)} bytes a message; the messages table with its indexes ${mib(tableBytes)}, ${Math.round(tableBytes / messages)} bytes a message); app database ${mib(appBytes)} (${Math.round(appBytes / messages)} bytes a message).`,

@@ -191,8 +191,9 @@ const PLAYBACK_ROUND = 50_000;
 
 /**
  * Writes the plan into an empty store: the creators, then the videos, then the viewings day by
- * day from the oldest, then the playback reports, then the log-ins and renames, each phase finished before the next begins (a
- * video's owner is registered before it, a viewing's or a report's video published before it).
+ * day from the oldest, then the playback reports, then the log-ins and renames, each phase
+ * finished before the next begins (a video's owner is registered before it, a viewing's or a
+ * report's video published before it).
  * Within a phase, `writers` statements of `batchSize` messages run at once. Every message goes
  * through Message DB's write_message, so the store's `time` is the moment of writing: see
  * docs/benchmarks.md for what that means for the viewings' 30 simulated days.

@@ -4,7 +4,7 @@ import { countLinksAfter, lastHead, lastLink } from './chain-tables.ts';
 import { lastVerification, type LastVerification } from './verification-record.ts';
 
 /** Past this many unsigned links the count stops: the signer signs far sooner (DEFAULT_SIGNING). */
-export const UNSIGNED_COUNTED = 100_000;
+const UNSIGNED_COUNTED = 100_000;
 
 export interface AuditChainState {
   /** The newest link: how far the chain covers the store. */

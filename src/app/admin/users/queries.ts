@@ -104,10 +104,10 @@ interface UsersPage {
   readonly next: UserListPosition | undefined;
 }
 
-/** LIKE's own characters in what an admin typed are searched for, not used as wildcards. */
 /** A video in one of these is still up (or will be once converted): an erasure takes it down. */
 const STILL_UP = ['uploaded', 'transcoding', 'published'];
 
+/** LIKE's own characters in what an admin typed are searched for, not used as wildcards. */
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
 export function createUsersQueries(db: Knex) {
