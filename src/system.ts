@@ -32,7 +32,7 @@ import { createPasswordResetApp, VIEWS_DIR as PASSWORDS_VIEWS_DIR } from './app/
 import { createChangePasswordApp } from './app/passwords/account.ts';
 import { createAccountEmailApp } from './app/account-email/index.ts';
 import { createProfilesApp } from './app/profiles/index.ts';
-import { createSearchApp } from './app/search/index.ts';
+import { createSearchApp, SEARCH_POOL_MAX, SEARCH_TIMEOUT_MS } from './app/search/index.ts';
 import { createProfileQueries } from './app/profiles/queries.ts';
 import {
   DEFAULTS,
@@ -95,7 +95,7 @@ export interface SystemConfig {
   readonly rateLimits?: Partial<RateLimitSettings>;
   /** Searches per client address per process; SEARCH_LIMIT (src/app/search) when not given. */
   readonly searchLimit?: Limit;
-  /** How long one search may take in the database before it is cut off (2 s when not given). */
+  /** How long each of a search's statements may take in the database before it is cut off (2 s when not given). */
   readonly searchTimeoutMs?: number;
   /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES); the aggregators' default when not given. */
   readonly viewingCountWindowMs?: number;
@@ -143,6 +143,14 @@ export function createSystem(config: SystemConfig): System {
   const db = createAppDatabase(urls.databaseUrl, {
     logger,
     ...(config.poolMax !== undefined && { poolMax: config.poolMax }),
+  });
+  // The search's own, so each of its statements has the search's timeout without a transaction to set it in.
+  const searchTimeoutMs = config.searchTimeoutMs ?? SEARCH_TIMEOUT_MS;
+  const searchDb = createAppDatabase(urls.databaseUrl, {
+    logger,
+    poolMax: Math.min(SEARCH_POOL_MAX, config.poolMax ?? SEARCH_POOL_MAX),
+    statementTimeoutMs: searchTimeoutMs,
+    queryTimeoutMs: searchTimeoutMs + 5_000,
   });
   const messageStorePool = createMessageStorePool(urls.messageStoreUrl, {
     logger,
@@ -383,10 +391,9 @@ export function createSystem(config: SystemConfig): System {
   ];
 
   const search = createSearchApp({
-    db,
+    db: searchDb,
     cacheMs: pageCacheMs,
     ...(config.searchLimit && { limit: config.searchLimit }),
-    ...(config.searchTimeoutMs !== undefined && { timeoutMs: config.searchTimeoutMs }),
   });
 
   const app = createExpressApp({
@@ -453,7 +460,7 @@ export function createSystem(config: SystemConfig): System {
       await Promise.all(subscriptions.map((subscription) => subscription.stop()));
       mailTransport.close();
       await messageStore.close();
-      await Promise.all([messageStorePool.end(), db.destroy()]);
+      await Promise.all([messageStorePool.end(), db.destroy(), searchDb.destroy()]);
     },
   };
 }

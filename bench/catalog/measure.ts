@@ -494,7 +494,7 @@ async function main(argv: readonly string[]): Promise<void> {
           .orderBy('watched_at', 'desc')
           .first<{ user_id: string }>('user_id')
       )?.user_id;
-      const search = createSearchQueries(db, { timeoutMs: 10_000 });
+      const search = createSearchQueries(db);
       const subjects: Array<[string, () => Promise<unknown>]> = [
         ['search, common word ("python"), first page', () => search.search('python', 12)],
         ['search, commonest word ("tutorial"), first page', () => search.search('tutorial', 12)],

@@ -17,14 +17,21 @@ const SEARCH_VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)),
 const PAGE_SIZE = 12;
 /** The longest search anyone types is a sentence; past this it is a paste or a script. */
 const MAX_QUERY_CHARACTERS = 200;
-/** One search's statements together may take this long before PostgreSQL cuts them off. */
-const SEARCH_TIMEOUT_MS = 2_000;
+/** Each of a search's statements may take this long before PostgreSQL cuts it off (its pool's statement_timeout). */
+export const SEARCH_TIMEOUT_MS = 2_000;
+/** Connections of the search's own pool: searches beyond wait their turn in the app, not in PostgreSQL. */
+export const SEARCH_POOL_MAX = 4;
 /** Searches per client address, per process (in memory: a search writes nothing, and costs no write to count). */
 export const SEARCH_LIMIT: Limit = { points: 60, windowSeconds: 60 };
 /** How many searches' pages are kept at most (each about 12 results). */
 const CACHED_PAGES = 500;
 
 interface SearchAppDeps {
+  /**
+   * The search's own pool, opened with its statement timeout (SEARCH_TIMEOUT_MS unless set): a
+   * search that takes too long is cut off and the page says so, rather than holding a connection
+   * for the app pool's 30 s.
+   */
   readonly db: Knex;
   /**
    * How long a search's page may be reused (the page cache's bound, PAGE_CACHE_MS): many people
@@ -33,7 +40,6 @@ interface SearchAppDeps {
    */
   readonly cacheMs: number;
   readonly limit?: Limit;
-  readonly timeoutMs?: number;
 }
 
 /** What the box held, trimmed, or why it cannot be searched for. */
@@ -96,8 +102,8 @@ const isStatementTimeout = (error: unknown): boolean =>
   typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
 
 /** /search: public videos by their words, their creators' names, or something that looks like them. */
-export function createSearchApp({ db, cacheMs, limit = SEARCH_LIMIT, timeoutMs = SEARCH_TIMEOUT_MS }: SearchAppDeps) {
-  const queries = createSearchQueries(db, { timeoutMs });
+export function createSearchApp({ db, cacheMs, limit = SEARCH_LIMIT }: SearchAppDeps) {
+  const queries = createSearchQueries(db);
   const pages = keyedCachedRead<SearchPage>(cacheMs, CACHED_PAGES);
   const limiter = new RateLimiterMemory({ keyPrefix: 'search', points: limit.points, duration: limit.windowSeconds });
 

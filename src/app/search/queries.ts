@@ -109,13 +109,16 @@ const LIKENESS_MIN_LETTERS = 3;
 /** A piece of SQL and the values of its `?`s, in order. */
 interface SqlFragment {
   readonly sql: string;
-  readonly bindings: readonly string[];
+  readonly bindings: readonly (string | number)[];
 }
 
 const afterSql = (after: SearchPosition | undefined, tier: number): SqlFragment =>
   after && after.tier === tier
     ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] }
     : { sql: '', bindings: [] };
+
+/** No rows, in the columns of a tier's. */
+const NO_ROWS = 'SELECT NULL::uuid AS video_id, NULL::int AS tier, NULL::real AS score WHERE false';
 
 /** The words a close match holds instead of those asked for, as a tsquery expression. */
 type CloseQuery = SqlFragment;
@@ -136,8 +139,8 @@ const LIKENESS_MAX_TERMS = 8;
  * trigram index: comparing the query with every title read thousands of them (docs/search.md).
  * An empty list for a word like nothing.
  */
-async function likeWords(trx: Knex.Transaction, wanted: string): Promise<string[][]> {
-  const result = await trx.raw<{ rows: Array<{ term: string; word: string | null }> }>(
+async function likeWords(db: Knex, wanted: string): Promise<string[][]> {
+  const result = await db.raw<{ rows: Array<{ term: string; word: string | null }> }>(
     `SELECT t.term, c.word
      FROM (
        SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term
@@ -180,127 +183,140 @@ interface SearchQueries {
   search(query: string, pageSize: number, after?: SearchPosition): Promise<SearchPage>;
 }
 
-export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutMs: number }): SearchQueries {
+/**
+ * Full-text matches of one tier, best rank first, from the query in the `words` CTE (a title
+ * match outranks a creator's name, which outranks a description). Tier IN_TITLE finds its rows by
+ * the small `head` index; each tier ranks only its own rows, so the first pages of a common word
+ * never rank every description that has it. `gate`, when given, is a condition on other CTEs that
+ * PostgreSQL checks once, before it reads anything: a tier that is not needed costs nothing.
+ */
+function byWordsSql(tier: number, limit: number, after: SearchPosition | undefined, gate = 'true'): SqlFragment {
+  const page = afterSql(after, tier);
+  const found = tier === IN_TITLE ? 's.head @@ w.q AND s.document @@ w.q' : 's.document @@ w.q AND NOT (s.head @@ w.q)';
+  return {
+    sql: `SELECT video_id, ${tier} AS tier, score FROM (
+            SELECT s.video_id, ts_rank(s.document, w.q) AS score
+            FROM video_search s, words w
+            WHERE ${gate} AND s.listed AND ${found}
+          ) ranked
+          WHERE true ${page.sql}
+          ORDER BY ranked.score DESC, ranked.video_id DESC
+          LIMIT ${limit}`,
+    bindings: page.bindings,
+  };
+}
+
+/**
+ * The end of a statement that ranks a page: the rows of the `page` CTE in order, one more than a
+ * page when there are more, each of the first `pageSize` with what the page shows of it:
+ * highlighted title and snippet (the words asked for, and `close`'s words on a page with close
+ * matches), and the catalog's poster, duration, views and creator.
+ */
+function shownSql(query: string, pageSize: number, close: CloseQuery | undefined): SqlFragment {
+  const shows = (sql: string) => `CASE WHEN page.rn > ${pageSize} THEN NULL ELSE ${sql} END`;
+  return {
+    sql: `SELECT page.video_id, page.tier, page.score::text AS score,
+                 ${shows(`CASE WHEN s.title IS NULL THEN NULL ELSE ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.title')}, marked.q, ?) END`)} AS title,
+                 ${shows(`ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.description')}, marked.q, ?)`)} AS snippet,
+                 v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
+          FROM (
+            SELECT ranked.*, row_number() OVER (ORDER BY tier DESC, score DESC, video_id DESC) AS rn
+            FROM page ranked ORDER BY rn LIMIT ${pageSize + 1}
+          ) page
+          JOIN video_search s ON s.video_id = page.video_id
+          LEFT JOIN videos v ON v.video_id = page.video_id
+          LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+          CROSS JOIN (SELECT websearch_to_tsquery('video_search', ?)${close ? ` || (${close.sql})` : ''} AS q) marked
+          ORDER BY page.rn`,
+    bindings: [START + STOP, TITLE_OPTIONS, START + STOP, SNIPPET_OPTIONS, query, ...(close?.bindings ?? [])],
+  };
+}
+
+const showsMore = (rows: readonly PageRow[], pageSize: number) => ({
+  page: rows.slice(0, pageSize),
+  more: rows.length > pageSize,
+});
+
+/**
+ * `db` is the search's own pool, whose statement_timeout is the search's: each statement is cut
+ * off on its own (57014), so a search needs no transaction, and a page of word matches is one
+ * round trip (docs/search.md).
+ */
+export function createSearchQueries(db: Knex): SearchQueries {
   /**
-   * Full-text matches of one tier, best rank first (a title match outranks a creator's name,
-   * which outranks a description). Tier IN_TITLE finds its rows by the small `head` index; each
-   * tier ranks only its own rows, so the first pages of a common word never rank every
-   * description that has it.
+   * The word tiers from the top, or from the cursor in its own tier (tiers above the cursor's are
+   * done), the description tier only when the title tier leaves the page short; and the page.
+   * querytree() is 'T' when the query asks for no word, only leaves some out ("-java", "a -java"):
+   * no index can find that, and it would match, and rank, nearly every video.
    */
-  async function byWords(
-    trx: Knex.Transaction,
-    query: string,
-    tier: number,
-    limit: number,
-    after: SearchPosition | undefined,
-  ): Promise<RankedRow[]> {
-    const page = afterSql(after, tier);
-    const found = tier === IN_TITLE ? 's.head @@ q AND s.document @@ q' : 's.document @@ q AND NOT (s.head @@ q)';
-    // querytree() is 'T' when the query asks for no word, only leaves some out ("-java", "a -java"):
-    // no index can find that, and it would match, and rank, nearly every video.
-    const result = await trx.raw<{ rows: RankedRow[] }>(
-      `SELECT video_id, ${tier} AS tier, score::text AS score FROM (
-         SELECT s.video_id, ts_rank(s.document, q) AS score
-         FROM video_search s, websearch_to_tsquery('video_search', ?) q
-         WHERE querytree(q) <> 'T' AND s.listed AND ${found}
-       ) ranked
-       WHERE true ${page.sql}
-       ORDER BY ranked.score DESC, ranked.video_id DESC
-       LIMIT ?`,
-      [query, ...page.bindings, limit],
+  async function byWords(query: string, pageSize: number, after: SearchPosition | undefined): Promise<PageRow[]> {
+    const inTitle =
+      after && after.tier < IN_TITLE ? { sql: NO_ROWS, bindings: [] } : byWordsSql(IN_TITLE, pageSize + 1, after);
+    const inText = byWordsSql(IN_TEXT, pageSize + 1, after, `(SELECT count(*) FROM in_title) <= ${pageSize}`);
+    const shown = shownSql(query, pageSize, undefined);
+    const result = await db.raw<{ rows: PageRow[] }>(
+      `WITH words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
+            in_title AS (${inTitle.sql}),
+            page AS (SELECT * FROM in_title UNION ALL (${inText.sql}))
+       ${shown.sql}`,
+      [query, ...inTitle.bindings, ...inText.bindings, ...shown.bindings],
     );
     return result.rows;
   }
 
   /**
-   * Titles and creators' names holding, for each word asked for, a word like it (likeWords), and
-   * neither the query's own words nor any word it leaves out. Ranked by how much of the title and
-   * name those words are. Undefined when some word asked for is like no word of any title.
+   * The page again with close matches after `earlier` (the word matches, fewer than a page):
+   * titles and creators' names holding, for each word asked for, a word like it (likeWords), and
+   * neither the query's own words nor any word it leaves out, ranked by how much of the title and
+   * name those words are. Undefined when the query has too few letters to compare, or some word
+   * asked for is like no word of any title.
    */
-  async function byLikeness(
-    trx: Knex.Transaction,
+  async function withLikeness(
     query: string,
-    limit: number,
+    pageSize: number,
+    earlier: readonly PageRow[],
     after: SearchPosition | undefined,
-  ): Promise<{ rows: RankedRow[]; close: CloseQuery } | undefined> {
+  ): Promise<PageRow[] | undefined> {
     const { wanted, unwanted } = likenessTerms(query);
     if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return undefined;
-    const close = closeQuery(await likeWords(trx, wanted));
+    const close = closeQuery(await likeWords(db, wanted));
     if (!close) return undefined;
     const page = afterSql(after, LIKENESS);
-    const result = await trx.raw<{ rows: RankedRow[] }>(
-      `SELECT video_id, ${LIKENESS} AS tier, score::text AS score FROM (
-         SELECT s.video_id, ts_rank(s.head, c.close_q) AS score
-         FROM video_search s, (SELECT ${close.sql} AS close_q) c, websearch_to_tsquery('video_search', ?) q, websearch_to_tsquery('video_search', ?) left_out
-         WHERE s.listed AND s.head @@ c.close_q AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
-       ) ranked
-       WHERE true ${page.sql}
-       ORDER BY ranked.score DESC, ranked.video_id DESC
-       LIMIT ?`,
-      [...close.bindings, query, unwanted, ...page.bindings, limit],
-    );
-    return { rows: result.rows, close };
-  }
-
-  /**
-   * What a page shows of its rows: highlighted title and snippet (the words asked for, and those
-   * like them on a page with close matches), and the catalog's poster, duration, views and creator.
-   */
-  async function shown(
-    trx: Knex.Transaction,
-    query: string,
-    rows: readonly RankedRow[],
-    close: CloseQuery | undefined,
-  ): Promise<PageRow[]> {
-    if (rows.length === 0) return [];
-    const result = await trx.raw<{ rows: PageRow[] }>(
-      `SELECT page.video_id, page.tier, page.score,
-              CASE WHEN s.title IS NULL THEN NULL ELSE ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.title')}, marked.q, ?) END AS title,
-              ts_headline('video_search', ${STRIP_MARKERS.replace('?', 's.description')}, marked.q, ?) AS snippet,
-              v.duration_seconds, v.views, v.poster_uri, ${CREATOR_LABEL_SQL}
-       FROM jsonb_to_recordset(?::jsonb) AS page(video_id uuid, tier int, score text)
-       JOIN video_search s ON s.video_id = page.video_id
-       LEFT JOIN videos v ON v.video_id = page.video_id
-       LEFT JOIN user_profiles p ON p.user_id = v.owner_id
-       CROSS JOIN (SELECT websearch_to_tsquery('video_search', ?)${close ? ` || (${close.sql})` : ''} AS q) marked`,
+    const shown = shownSql(query, pageSize, close);
+    const result = await db.raw<{ rows: PageRow[] }>(
+      `WITH page AS (
+         SELECT video_id, tier, score::real AS score FROM jsonb_to_recordset(?::jsonb) AS e(video_id uuid, tier int, score text)
+         UNION ALL (
+           SELECT video_id, ${LIKENESS} AS tier, score FROM (
+             SELECT s.video_id, ts_rank(s.head, c.close_q) AS score
+             FROM video_search s, (SELECT ${close.sql} AS close_q) c, websearch_to_tsquery('video_search', ?) q, websearch_to_tsquery('video_search', ?) left_out
+             WHERE s.listed AND s.head @@ c.close_q AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
+           ) ranked
+           WHERE true ${page.sql}
+           ORDER BY ranked.score DESC, ranked.video_id DESC
+           LIMIT ${pageSize + 1 - earlier.length}
+         )
+       )
+       ${shown.sql}`,
       [
-        START + STOP,
-        TITLE_OPTIONS,
-        START + STOP,
-        SNIPPET_OPTIONS,
-        JSON.stringify(rows),
+        JSON.stringify(earlier.map(({ video_id, tier, score }) => ({ video_id, tier, score }))),
+        ...close.bindings,
         query,
-        ...(close?.bindings ?? []),
+        unwanted,
+        ...page.bindings,
+        ...shown.bindings,
       ],
     );
-    const byId = new Map(result.rows.map((row) => [row.video_id, row]));
-    return rows.flatMap((row) => byId.get(row.video_id) ?? []);
+    return result.rows;
   }
 
   return {
     async search(query, pageSize, after) {
-      // Its own transaction, for a statement timeout of its own: a search that takes too long is
-      // cut off (57014) and the page says so, rather than holding a connection for the pool's 30 s.
-      const rows = await db.transaction(async (trx) => {
-        await trx.raw(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`);
-        // Each tier from the top (or from the cursor, in its own tier) until the page is full;
-        // close matches come once the word matches run out: a typo or part of a word still finds something.
-        const ranked: RankedRow[] = [];
-        let close: CloseQuery | undefined;
-        for (const tier of [IN_TITLE, IN_TEXT, LIKENESS]) {
-          if (ranked.length > pageSize || (after && tier > after.tier)) continue;
-          const limit = pageSize + 1 - ranked.length;
-          if (tier !== LIKENESS) {
-            ranked.push(...(await byWords(trx, query, tier, limit, after)));
-            continue;
-          }
-          const alike = await byLikeness(trx, query, limit, after);
-          close = alike?.close;
-          ranked.push(...(alike?.rows ?? []));
-        }
-        return { page: await shown(trx, query, ranked.slice(0, pageSize), close), more: ranked.length > pageSize };
-      });
-      const hits = rows.page.map((row): SearchHit => ({
+      // Close matches come once the word matches run out: a typo or part of a word still finds something.
+      const words = after?.tier === LIKENESS ? [] : await byWords(query, pageSize, after);
+      const rows = words.length > pageSize ? words : ((await withLikeness(query, pageSize, words, after)) ?? words);
+      const { page, more } = showsMore(rows, pageSize);
+      const hits = page.map((row): SearchHit => ({
         videoId: row.video_id,
         title: row.title === null ? null : textParts(row.title),
         snippet: textParts(row.snippet),
@@ -312,7 +328,7 @@ export function createSearchQueries(db: Knex, { timeoutMs }: { readonly timeoutM
         close: row.tier === LIKENESS,
         position: { tier: row.tier, score: row.score, videoId: row.video_id },
       }));
-      return { hits, next: rows.more ? hits.at(-1)?.position : undefined };
+      return { hits, next: more ? hits.at(-1)?.position : undefined };
     },
   };
 }
