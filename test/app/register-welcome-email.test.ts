@@ -59,7 +59,9 @@ scopedTest(
     const page = await owner.get(`/register/${userId}`).expect(200);
     t.match(page.text, /We could not send your welcome email/, 'the page says it failed');
     t.doesNotMatch(page.text, /on its way/, 'and no longer that it is on its way');
-    t.doesNotMatch(page.text, /550|mailbox/, "no server's words for the visitor");
+    // Ids and tokens are random, and a uuid may hold "550": only what the visitor reads is looked at.
+    const shownText = page.text.replace(/<!--.*?-->|value="[^"]*"|\/register\/[0-9a-f-]+/g, '');
+    t.doesNotMatch(shownText, /550|mailbox/, "no server's words for the visitor");
     t.equal(refreshOf(page.text), undefined, 'nothing to wait for: no refreshing');
     t.match(page.text, /<button[^>]*>Send it again<\/button>/, 'the person who registered is offered to send it again');
 
