@@ -31,6 +31,7 @@ import * as playbackPositions from './20261209300001_playback_positions.ts';
 import * as videoSearchWords from './20261210100000_video_search_words.ts';
 import * as videoTitleWords from './20261211100000_video_title_words.ts';
 import * as popularVideoPositions from './20261211200000_popular_video_positions.ts';
+import * as videoSearchRanks from './20261212100000_video_search_ranks.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -72,6 +73,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261210100000_video_search_words', videoSearchWords],
   ['20261211100000_video_title_words', videoTitleWords],
   ['20261211200000_popular_video_positions', popularVideoPositions],
+  ['20261212100000_video_search_ranks', videoSearchRanks],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

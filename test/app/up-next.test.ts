@@ -7,7 +7,7 @@ import { logIn, seedAccount } from '../helpers/accounts.ts';
 import { closeAtEnd } from '../helpers/scoped-test.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
-import { seedSearchableVideo, type Seeded, syncTitleWords, UNLISTED_STATES } from '../fixtures/search-videos.ts';
+import { seedSearchableVideo, type Seeded, syncSearchRows, UNLISTED_STATES } from '../fixtures/search-videos.ts';
 import { controls, newVideo, writeEvents } from '../fixtures/catalog-events.ts';
 
 // The watch page's up next (issue 19): the creator's other public videos first, newest first,
@@ -29,7 +29,7 @@ async function seed(db: Knex, columns: Seeded & { minutesAgo?: number } = {}): P
 async function change(db: Knex, videoId: string, columns: { status?: string; visibility?: string }): Promise<void> {
   await db('videos').where({ video_id: videoId }).update(columns);
   await db('video_search').where({ video_id: videoId }).update(columns);
-  await syncTitleWords(db, videoId);
+  await syncSearchRows(db, videoId);
 }
 
 /** The up next list of a watch page, as links in order. */
@@ -155,14 +155,14 @@ test('up next: drafts, unlisted, taken-down, deleted and unconverted videos are 
   await db('videos').where({ video_id: alike }).update({ status: 'published' });
   // And the other way round: the search read model has it first.
   await db('video_search').where({ video_id: alike }).update({ visibility: 'draft' });
-  await syncTitleWords(db, alike);
+  await syncSearchRows(db, alike);
   t.deepEqual(
     await ids(db, { videoId: watched, ownerId }),
     [listed],
     'made draft in the search read model a moment before the catalog knows: not offered',
   );
   await db('video_search').where({ video_id: alike }).update({ visibility: 'public' });
-  await syncTitleWords(db, alike);
+  await syncSearchRows(db, alike);
 
   const page = await request(system.app).get(`/videos/${watched}`).expect(200);
   t.deepEqual(upNextOn(page.text), [listed, alike], 'the watch page: the listed ones only');

@@ -6,6 +6,7 @@ import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
 import { foldByVideo, parseCatalogEvent, type CatalogEvent, type RowState } from '../videos/catalog.ts';
+import { rewriteRanks } from './ranks.ts';
 import { keepingWordsCounted, rewriteTitleWords } from './words.ts';
 
 /** Renaming one replays its category: safe (the rows are guarded) but slow. */
@@ -84,6 +85,7 @@ const videosPart: BatchProjection<CatalogEvent> = {
         );
       }
       await rewriteTitleWords(trx, ids);
+      await rewriteRanks(trx, { videoIds: ids });
     });
   },
 };
@@ -134,6 +136,7 @@ const creatorsPart: BatchProjection<CreatorChange> = {
           .whereRaw('creator_name IS DISTINCT FROM ?', [change.displayName])
           .update({ creator_name: change.displayName });
       }
+      await rewriteRanks(trx, { ownerIds });
     });
   },
 };
@@ -146,7 +149,7 @@ const creatorsPart: BatchProjection<CreatorChange> = {
  */
 export const videoSearchDefinition = {
   name: 'video-search',
-  tables: ['video_search', 'video_search_creators', 'video_search_words', 'video_title_words'],
+  tables: ['video_search', 'video_search_creators', 'video_search_words', 'video_title_words', 'video_search_ranks'],
   parts: [
     {
       subscriberId: VIDEO_SEARCH_SUBSCRIBER_IDS.videos,

@@ -193,16 +193,28 @@ interface SearchQueries {
 function byWordsSql(tier: number, limit: number, after: SearchPosition | undefined, gate = 'true'): SqlFragment {
   const page = afterSql(after, tier);
   const found = tier === IN_TITLE ? 's.head @@ w.q AND s.document @@ w.q' : 's.document @@ w.q AND NOT (s.head @@ w.q)';
+  // A one-word query's title matches are kept ranked (video_search_ranks): one index range.
+  const ranked = tier === IN_TITLE ? 'numnode(w.q) > 1' : 'true';
+  const sql = `SELECT video_id, ${tier} AS tier, score FROM (
+                 SELECT s.video_id, ts_rank(s.document, w.q) AS score
+                 FROM video_search s, words w
+                 WHERE ${gate} AND ${ranked} AND s.listed AND ${found}
+               ) ranked
+               WHERE true ${page.sql}
+               ORDER BY ranked.score DESC, ranked.video_id DESC
+               LIMIT ${limit}`;
+  if (tier !== IN_TITLE) return { sql, bindings: page.bindings };
   return {
-    sql: `SELECT video_id, ${tier} AS tier, score FROM (
-            SELECT s.video_id, ts_rank(s.document, w.q) AS score
-            FROM video_search s, words w
-            WHERE ${gate} AND s.listed AND ${found}
-          ) ranked
-          WHERE true ${page.sql}
-          ORDER BY ranked.score DESC, ranked.video_id DESC
-          LIMIT ${limit}`,
-    bindings: page.bindings,
+    sql: `SELECT r.video_id, ${tier} AS tier, r.score
+          FROM words w CROSS JOIN LATERAL (
+            SELECT video_id, score FROM video_search_ranks
+            WHERE term = w.q ${page.sql}
+            ORDER BY score DESC, video_id DESC
+            LIMIT ${limit}
+          ) r
+          WHERE numnode(w.q) = 1
+          UNION ALL (${sql})`,
+    bindings: [...page.bindings, ...page.bindings],
   };
 }
 
