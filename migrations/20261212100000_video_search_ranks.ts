@@ -10,8 +10,10 @@ import type { Knex } from 'knex';
 //   lexeme like 'real-tim' would be parsed as a phrase). Equal to websearch_to_tsquery's query of
 //   one word, so the search finds its rows by the query itself.
 // * video_search_ranks: (term, score, video_id) for each lexeme of a listed video's `head`, where
-//   score is ts_rank(document, term): the same number the title tier computes for that query.
-//   The video-search projection rewrites a video's rows when its row changes.
+//   score is ts_rank(document, term): the same number the title tier computes for that query;
+//   and head_score, ts_rank(head, term), which close matches add up (a misspelling's words like
+//   it, ranked against titles and names). The video-search projection rewrites a video's rows
+//   when its row changes.
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(
@@ -23,14 +25,15 @@ export async function up(knex: Knex): Promise<void> {
        term tsquery NOT NULL,
        score real NOT NULL,
        video_id uuid NOT NULL,
-       PRIMARY KEY (term, score, video_id)
+       head_score real NOT NULL,
+       PRIMARY KEY (term, score, video_id) INCLUDE (head_score)
      )`,
   );
   // A video's own rows, for rewriting them when its row changes.
   await knex.raw('CREATE INDEX video_search_ranks_video ON video_search_ranks (video_id)');
   await knex.raw(
-    `INSERT INTO video_search_ranks (term, score, video_id)
-     SELECT t.term, ts_rank(s.document, t.term), s.video_id
+    `INSERT INTO video_search_ranks (term, score, video_id, head_score)
+     SELECT t.term, ts_rank(s.document, t.term), s.video_id, ts_rank(s.head, t.term)
      FROM video_search s, unnest(tsvector_to_array(s.head)) l(lexeme), video_search_term(l.lexeme) t(term)
      WHERE s.listed`,
   );

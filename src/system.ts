@@ -117,7 +117,7 @@ export interface SystemConfig {
   readonly run?: { readonly subscribers: 'all' | 'none' | readonly string[]; readonly consumerGroup?: ConsumerGroup };
   /** Start-up's demo seeding, when demo content is on: the home page says the samples are coming. */
   readonly demoSeeding?: SeedingProgress | undefined;
-  /** Most connections each of the two pools opens (DEFAULT_POOL_MAX unless given). Every connection costs the server a backend. */
+  /** Most connections each of the two main pools opens (DEFAULT_POOL_MAX unless given; the search's, at most SEARCH_POOL_MAX). Every connection costs the server a backend. */
   readonly poolMax?: number;
 }
 

@@ -115,11 +115,11 @@ interface Defaults {
   readonly videos: VideoSettings & { readonly delivery: VideoDeliverySettings };
 }
 
-/** Most connections each pool (the message store's, the app database's) opens: each is a backend on the server. */
+/** Most connections each main pool (the message store's, the app database's) opens: each is a backend on the server. The search's own is smaller (SEARCH_POOL_MAX). */
 export const DEFAULT_POOL_MAX = 10;
 
 /**
- * What every connection of both pools sets. A transaction left open (a request that died half
+ * What every connection of every pool sets. A transaction left open (a request that died half
  * way) ends after a minute rather than holding its locks. And no JIT compilation: nearly every
  * query here reads or writes a few rows by an index, but on a store of ten million messages the
  * planner's cost of a category read crossed jit_above_cost. Compiling then took 330 ms for a

@@ -102,6 +102,12 @@ const everything = async (db: Knex) => ({
   titleWords: await db
     .raw('SELECT * FROM video_title_words AS t ORDER BY t::text')
     .then((r: { rows: unknown[] }) => r.rows),
+  // What a one-word search and a misspelling's close matches rank by: each listed head's lexemes, once.
+  ranks: await db
+    .raw(
+      'SELECT t.term::text, t.score::text, t.video_id, t.head_score::text FROM video_search_ranks AS t ORDER BY t::text',
+    )
+    .then((r: { rows: unknown[] }) => r.rows),
 });
 
 /** The words up next finds a video by: its title's, while it is listed. */
@@ -244,6 +250,7 @@ scopedTest(
       await trx('video_search_creators').delete();
       await trx('video_search_words').delete();
       await trx('video_title_words').delete();
+      await trx('video_search_ranks').delete();
       await trx('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEO_SEARCH_SUBSCRIBER_IDS)).delete();
     });
     await catchUp(store, db, 'videos first', 3);

@@ -22,7 +22,12 @@ scopedTest(
     const ranks = () =>
       db('video_search_ranks')
         .orderByRaw('video_id, term::text')
-        .select(db.raw('term::text AS term'), db.raw('score::text AS score'), 'video_id');
+        .select(
+          db.raw('term::text AS term'),
+          db.raw('score::text AS score'),
+          'video_id',
+          db.raw('head_score::text AS head_score'),
+        );
     const migrated = await ranks();
     t.deepEqual(
       migrated.map((row: { term: string; video_id: string }) => [row.term, row.video_id]),

@@ -109,7 +109,7 @@ const LIKENESS_MIN_LETTERS = 3;
 /** A piece of SQL and the values of its `?`s, in order. */
 interface SqlFragment {
   readonly sql: string;
-  readonly bindings: readonly (string | number)[];
+  readonly bindings: readonly (string | number | string[])[];
 }
 
 const afterSql = (after: SearchPosition | undefined, tier: number): SqlFragment =>
@@ -185,8 +185,9 @@ interface SearchQueries {
 
 /**
  * Full-text matches of one tier, best rank first, from the query in the `words` CTE (a title
- * match outranks a creator's name, which outranks a description). Tier IN_TITLE finds its rows by
- * the small `head` index; each tier ranks only its own rows, so the first pages of a common word
+ * match outranks a creator's name, which outranks a description). Tier IN_TITLE reads a one-word
+ * query's rows ranked already (video_search_ranks) and finds a longer query's by the small `head`
+ * index; each tier ranks only its own rows, so the first pages of a common word
  * never rank every description that has it. `gate`, when given, is a condition on other CTEs that
  * PostgreSQL checks once, before it reads anything: a tier that is not needed costs nothing.
  */
@@ -207,14 +208,86 @@ function byWordsSql(tier: number, limit: number, after: SearchPosition | undefin
   return {
     sql: `SELECT r.video_id, ${tier} AS tier, r.score
           FROM words w CROSS JOIN LATERAL (
-            SELECT video_id, score FROM video_search_ranks
+            SELECT video_id, score FROM video_search_ranks r
             WHERE term = w.q ${page.sql}
+              -- Listed still: a rank row left behind (by a worker running code from before the
+              -- ranks, say) never shows a hidden video. A primary key lookup for each row read.
+              AND EXISTS (SELECT 1 FROM video_search s WHERE s.video_id = r.video_id AND s.listed)
             ORDER BY score DESC, video_id DESC
             LIMIT ${limit}
           ) r
           WHERE numnode(w.q) = 1
           UNION ALL (${sql})`,
     bindings: [...page.bindings, ...page.bindings],
+  };
+}
+
+/**
+ * The close matches of a page, best first, after the `asked` CTE (the query, and the words it
+ * leaves out): titles and creators' names holding, for each word asked for, a word like it, and
+ * neither the query's own words nor any word it leaves out, ranked by ts_rank of the head against
+ * the close query: `rows`, after the CTEs of `ctes`.
+ *
+ * One word asked for, each word like it one lexeme (nearly always): ts_rank of an `or` is the mean
+ * of each lexeme's own rank, and each listed head's lexemes are kept with their rank
+ * (video_search_ranks.head_score), so the ranking reads those rows, thousands of index entries,
+ * not thousands of vectors from the heap. The videos it must leave out hold the query's words,
+ * which the word tiers found fewer than a page of, or the words left out: both found by the GIN
+ * index. Otherwise (two words asked for: ts_rank of an `and` weighs their distance; or a like word
+ * that is a phrase), the heads are ranked.
+ */
+function closeRowsSql(
+  likeEach: readonly (readonly string[])[],
+  close: CloseQuery,
+  limit: number,
+  after: SearchPosition | undefined,
+): { readonly ctes: SqlFragment; readonly rows: SqlFragment } {
+  const page = afterSql(after, LIKENESS);
+  const byHeads = (gate: string): SqlFragment => ({
+    sql: `(SELECT video_id, ${LIKENESS} AS tier, score FROM (
+             SELECT s.video_id, ts_rank(s.head, c.close_q) AS score
+             FROM video_search s, (SELECT ${close.sql} AS close_q) c, asked a
+             WHERE ${gate} AND s.listed AND s.head @@ c.close_q AND NOT (s.document @@ a.q) AND NOT (s.document @@ a.left_out)
+           ) ranked
+           WHERE true ${page.sql}
+           ORDER BY ranked.score DESC, ranked.video_id DESC
+           LIMIT ${limit})`,
+    bindings: [...close.bindings, ...page.bindings],
+  });
+  const [words, ...more] = likeEach;
+  if (!words || more.length > 0) return { ctes: { sql: '', bindings: [] }, rows: byHeads('true') };
+  const heads = byHeads('NOT (SELECT lexemes FROM close_terms_simple)');
+  return {
+    ctes: {
+      sql: `close_terms AS MATERIALIZED (
+             SELECT DISTINCT plainto_tsquery('video_search', w) AS term FROM unnest(?::text[]) w
+           ),
+           close_terms_simple AS (SELECT coalesce(bool_and(numnode(term) = 1), false) AS lexemes FROM close_terms),
+           left_out_videos AS MATERIALIZED (
+             SELECT s.video_id FROM video_search s, asked a
+             WHERE s.listed AND (s.document @@ a.q OR s.document @@ a.left_out)
+           ),`,
+      bindings: [[...words]],
+    },
+    rows: {
+      sql: `(SELECT video_id, ${LIKENESS} AS tier, score FROM (
+           SELECT video_id, score FROM (
+             SELECT r.video_id, (sum(r.head_score::float8) / (SELECT count(*) FROM close_terms))::real AS score
+             FROM close_terms t JOIN video_search_ranks r ON r.term = t.term
+             WHERE (SELECT lexemes FROM close_terms_simple)
+             GROUP BY r.video_id
+           ) ranked
+           WHERE NOT EXISTS (SELECT 1 FROM left_out_videos o WHERE o.video_id = ranked.video_id) ${page.sql}
+           ORDER BY ranked.score DESC, ranked.video_id DESC
+           OFFSET 0
+         ) best
+         -- Listed still, as the one-word tier checks: looked up for the best rows only, in order.
+         WHERE EXISTS (SELECT 1 FROM video_search s WHERE s.video_id = best.video_id AND s.listed)
+         ORDER BY best.score DESC, best.video_id DESC
+         LIMIT ${limit})
+          UNION ALL ${heads.sql}`,
+      bindings: [...page.bindings, ...heads.bindings],
+    },
   };
 }
 
@@ -291,31 +364,27 @@ export function createSearchQueries(db: Knex): SearchQueries {
   ): Promise<PageRow[] | undefined> {
     const { wanted, unwanted } = likenessTerms(query);
     if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return undefined;
-    const close = closeQuery(await likeWords(db, wanted));
+    const likeEach = await likeWords(db, wanted);
+    const close = closeQuery(likeEach);
     if (!close) return undefined;
-    const page = afterSql(after, LIKENESS);
+    const { ctes, rows } = closeRowsSql(likeEach, close, pageSize + 1 - earlier.length, after);
     const shown = shownSql(query, pageSize, close);
     const result = await db.raw<{ rows: PageRow[] }>(
-      `WITH page AS (
+      `WITH asked AS MATERIALIZED (
+         SELECT websearch_to_tsquery('video_search', ?) AS q, websearch_to_tsquery('video_search', ?) AS left_out
+       ),
+       ${ctes.sql}
+       page AS (
          SELECT video_id, tier, score::real AS score FROM jsonb_to_recordset(?::jsonb) AS e(video_id uuid, tier int, score text)
-         UNION ALL (
-           SELECT video_id, ${LIKENESS} AS tier, score FROM (
-             SELECT s.video_id, ts_rank(s.head, c.close_q) AS score
-             FROM video_search s, (SELECT ${close.sql} AS close_q) c, websearch_to_tsquery('video_search', ?) q, websearch_to_tsquery('video_search', ?) left_out
-             WHERE s.listed AND s.head @@ c.close_q AND NOT (s.document @@ q) AND NOT (s.document @@ left_out)
-           ) ranked
-           WHERE true ${page.sql}
-           ORDER BY ranked.score DESC, ranked.video_id DESC
-           LIMIT ${pageSize + 1 - earlier.length}
-         )
+         UNION ALL ${rows.sql}
        )
        ${shown.sql}`,
       [
-        JSON.stringify(earlier.map(({ video_id, tier, score }) => ({ video_id, tier, score }))),
-        ...close.bindings,
         query,
         unwanted,
-        ...page.bindings,
+        ...ctes.bindings,
+        JSON.stringify(earlier.map(({ video_id, tier, score }) => ({ video_id, tier, score }))),
+        ...rows.bindings,
         ...shown.bindings,
       ],
     );
