@@ -14,36 +14,51 @@ export interface CategoryLag {
   readonly waitingSeconds: number;
 }
 
+/** A subscriber whose lag is asked for: what it reads, where it stands, and its consumer group. */
+export interface LagQuestion {
+  readonly category: string;
+  readonly position: number;
+  readonly group: ConsumerGroup;
+}
+
 /**
- * How far a subscriber is behind its category: read from message_store.messages through
- * Message DB's category index (category(stream_name), global_position), so each figure is a
- * short index scan however large the store. A member of a consumer group is measured against
- * its own streams, with the filter Message DB applies when it reads for that member.
+ * How far each subscriber is behind its category, in order: read from message_store.messages
+ * through Message DB's category index (category(stream_name), global_position), so each figure
+ * is a short index scan however large the store. A member of a consumer group is measured against
+ * its own streams, with the filter Message DB applies when it reads for that member. One
+ * statement for them all: the dashboard asks for every subscriber's (26), and 26 statements cost
+ * the app and PostgreSQL far more than the reads they make (docs/benchmarks.md).
  */
-export async function categoryLag(
-  pool: pg.Pool,
-  category: string,
-  position: number,
-  group: ConsumerGroup,
-): Promise<CategoryLag> {
-  // Every parameter must appear in the statement: reading all categories, $1 is null and the test always true.
-  const inCategory = category === ALL_CATEGORIES ? '$1::text IS NULL' : 'category(stream_name) = $1';
-  const inGroup = '($3::bigint = 1 OR MOD(@hash_64(cardinal_id(stream_name)), $3::bigint) = $4::bigint)';
+export async function categoryLags(pool: pg.Pool, questions: readonly LagQuestion[]): Promise<CategoryLag[]> {
+  if (questions.length === 0) return [];
+  const inGroup = '(s.size = 1 OR MOD(@hash_64(cardinal_id(stream_name)), s.size) = s.member)';
+  // Reading all categories, the category is null: its branch reads along the primary key, the other's along the category index.
+  const branches = (columns: string, where: string, order: string, limit: string) =>
+    `(SELECT ${columns} FROM messages WHERE s.category IS NOT NULL AND category(stream_name) = s.category AND ${inGroup} ${where} ORDER BY global_position ${order} LIMIT ${limit})
+     UNION ALL
+     (SELECT ${columns} FROM messages WHERE s.category IS NULL AND ${inGroup} ${where} ORDER BY global_position ${order} LIMIT ${limit})`;
   const result = await pool.query<{ head: string | null; behind: string; waiting_seconds: number | null }>(
-    `WITH pending AS (
-       SELECT global_position, time FROM messages
-        WHERE ${inCategory} AND ${inGroup} AND global_position > $2
-        ORDER BY global_position LIMIT $5
-     )
-     SELECT (SELECT max(global_position) FROM messages WHERE ${inCategory} AND ${inGroup}) AS head,
-            (SELECT count(*) FROM pending) AS behind,
-            (SELECT extract(epoch FROM (now() AT TIME ZONE 'utc') - min(time))::float8 FROM pending) AS waiting_seconds`,
-    [category === ALL_CATEGORIES ? null : category, position, group.size, group.member, LAG_COUNT_LIMIT + 1],
+    `SELECT newest.head, pending.behind, pending.waiting_seconds
+       FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) WITH ORDINALITY AS s(category, position, size, member, n)
+       CROSS JOIN LATERAL (
+         SELECT max(global_position) AS head FROM (${branches('global_position', '', 'DESC', '1')}) last
+       ) newest
+       CROSS JOIN LATERAL (
+         SELECT count(*) AS behind, extract(epoch FROM (now() AT TIME ZONE 'utc') - min(time))::float8 AS waiting_seconds
+           FROM (${branches('time', 'AND global_position > s.position', '', '$5')}) waiting
+       ) pending
+      ORDER BY s.n`,
+    [
+      questions.map(({ category }) => (category === ALL_CATEGORIES ? null : category)),
+      questions.map(({ position }) => position),
+      questions.map(({ group }) => group.size),
+      questions.map(({ group }) => group.member),
+      LAG_COUNT_LIMIT + 1,
+    ],
   );
-  const row = result.rows[0];
-  return {
-    head: Number(row?.head ?? 0),
-    behind: Number(row?.behind ?? 0),
-    waitingSeconds: Math.max(0, row?.waiting_seconds ?? 0),
-  };
+  return result.rows.map((row) => ({
+    head: Number(row.head ?? 0),
+    behind: Number(row.behind),
+    waitingSeconds: Math.max(0, row.waiting_seconds ?? 0),
+  }));
 }

@@ -1,7 +1,7 @@
 import type { FailedMessage, SubscriberKind, SubscriberStatus } from '../../../subscription/status.ts';
 import { PARKED_LISTED, pendingParked } from './parked-pending.ts';
 import type { AdminDeps } from '../section.ts';
-import { categoryLag, type CategoryLag } from '../../../message-queries/lag.ts';
+import { categoryLags, type CategoryLag } from '../../../message-queries/lag.ts';
 import { positionKey, storedPositions } from './subscriber-positions.ts';
 
 /** One subscriber (one member of a consumer group), as the subscribers page and the dashboard show it. */
@@ -28,7 +28,7 @@ interface ParkedCounts {
   readonly more: boolean;
 }
 
-type Deps = Pick<AdminDeps, 'db' | 'messageStore' | 'messageStorePool' | 'subscriberStatus' | 'subscriptions'>;
+type Deps = Pick<AdminDeps, 'db' | 'messageStorePool' | 'subscriberStatus' | 'subscriptions'>;
 
 /** Waiting parked messages, as the parked section defines them (not replayed, not discarded), per subscriber. */
 async function parkedCounts(pool: Deps['messageStorePool']): Promise<ParkedCounts> {
@@ -45,7 +45,6 @@ async function parkedCounts(pool: Deps['messageStorePool']): Promise<ParkedCount
  */
 export async function loadSubscribers({
   db,
-  messageStore,
   messageStorePool: pool,
   subscriberStatus,
   subscriptions,
@@ -58,31 +57,42 @@ export async function loadSubscribers({
     kind: status.kind,
     group: status.consumerGroup,
   }));
-  const [stored, parked] = await Promise.all([storedPositions(db, messageStore, keys), parkedCounts(pool)]);
-  const subscribers = await Promise.all(
-    defined.map(async (definition, n): Promise<SubscriberOverview> => {
-      const key = keys[n]!;
-      const group = definition.consumerGroup;
-      const status = live.find(
-        (running) =>
-          running.subscriberId === key.subscriberId &&
-          running.consumerGroup.member === group.member &&
-          running.consumerGroup.size === group.size,
-      );
-      const storedPosition = stored.get(positionKey(key));
-      const position = Math.max(status?.position ?? 0, storedPosition ?? 0);
-      return {
-        subscriberId: key.subscriberId,
-        kind: key.kind,
-        category: definition.category,
-        group,
-        status,
-        storedPosition,
-        position,
-        lag: await categoryLag(pool, definition.category, position, group),
-        parked: parked.bySubscriber.get(key.subscriberId) ?? 0,
-        failure: status?.failure,
-      };
+  const [stored, parked] = await Promise.all([storedPositions(db, pool, keys), parkedCounts(pool)]);
+  const standing = defined.map((definition, n) => {
+    const key = keys[n]!;
+    const group = definition.consumerGroup;
+    const status = live.find(
+      (running) =>
+        running.subscriberId === key.subscriberId &&
+        running.consumerGroup.member === group.member &&
+        running.consumerGroup.size === group.size,
+    );
+    const storedPosition = stored.get(positionKey(key));
+    return {
+      definition,
+      key,
+      group,
+      status,
+      storedPosition,
+      position: Math.max(status?.position ?? 0, storedPosition ?? 0),
+    };
+  });
+  const lags = await categoryLags(
+    pool,
+    standing.map(({ definition, position, group }) => ({ category: definition.category, position, group })),
+  );
+  const subscribers = standing.map(
+    ({ definition, key, group, status, storedPosition, position }, n): SubscriberOverview => ({
+      subscriberId: key.subscriberId,
+      kind: key.kind,
+      category: definition.category,
+      group,
+      status,
+      storedPosition,
+      position,
+      lag: lags[n]!,
+      parked: parked.bySubscriber.get(key.subscriberId) ?? 0,
+      failure: status?.failure,
     }),
   );
   return { subscribers, parked };

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
+import type pg from 'pg';
 import { z } from 'zod';
-import type { ConsumerGroup, MessageStore } from '../../../message-store/index.ts';
+import type { ConsumerGroup } from '../../../message-store/index.ts';
+import { lastDataOfType } from '../../../message-queries/last-of-type.ts';
 import { componentPositionStream } from '../../../subscription/component-processor.ts';
 import type { SubscriberKind } from '../../../subscription/status.ts';
 
@@ -22,7 +24,7 @@ export const positionKey = ({ subscriberId, group }: PositionKey): string =>
  */
 export async function storedPositions(
   db: Knex,
-  messageStore: MessageStore,
+  storePool: pg.Pool,
   keys: readonly PositionKey[],
 ): Promise<Map<string, number | undefined>> {
   const positions = new Map<string, number | undefined>();
@@ -39,14 +41,12 @@ export async function storedPositions(
     for (const row of rows)
       positions.set(`${row.subscriber_id}/${row.group_member}/${row.group_size}`, Number(row.position));
   }
-  await Promise.all(
-    keys
-      .filter((key) => key.kind === 'component')
-      .map(async (key) => {
-        const last = await messageStore.readLastMessage(componentPositionStream(key.subscriberId, key.group), 'Read');
-        const parsed = readData.safeParse(last?.data);
-        positions.set(positionKey(key), parsed.success ? parsed.data.position : undefined);
-      }),
-  );
+  const components = keys.filter((key) => key.kind === 'component');
+  const streamOf = (key: PositionKey) => componentPositionStream(key.subscriberId, key.group);
+  const lastReads = await lastDataOfType(storePool, components.map(streamOf), 'Read');
+  for (const key of components) {
+    const parsed = readData.safeParse(lastReads.get(streamOf(key)));
+    positions.set(positionKey(key), parsed.success ? parsed.data.position : undefined);
+  }
   return new Map(keys.map((key) => [positionKey(key), positions.get(positionKey(key))]));
 }
