@@ -32,6 +32,7 @@ import * as videoSearchWords from './20261210100000_video_search_words.ts';
 import * as videoTitleWords from './20261211100000_video_title_words.ts';
 import * as popularVideoPositions from './20261211200000_popular_video_positions.ts';
 import * as videoSearchRanks from './20261212100000_video_search_ranks.ts';
+import * as channelViews from './20261212200000_channel_views.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -74,6 +75,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261211100000_video_title_words', videoTitleWords],
   ['20261211200000_popular_video_positions', popularVideoPositions],
   ['20261212100000_video_search_ranks', videoSearchRanks],
+  ['20261212200000_channel_views', channelViews],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

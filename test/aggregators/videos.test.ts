@@ -396,3 +396,60 @@ scopedTest(
     }
   },
 );
+
+scopedTest(
+  'videos: a creator’s channel total is the views of their published public videos, whichever subscriber goes first; delivered again, nothing counts twice',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    // Small batches, so the two subscribers' batches interleave.
+    const [catalog, viewsSubscriber] = aggregator(store, db, 2);
+    const ownerId = randomUUID();
+    const video = (): TestVideo => ({ videoId: randomUUID(), ownerId });
+    const total = async () =>
+      Number((await db('channel_views').where({ owner_id: ownerId }).first<{ views: string }>('views'))?.views ?? 0);
+    const [early, unlisted, toggled, gone] = [video(), video(), video(), video()];
+
+    // Viewed before the catalog knows it: the row has no owner yet, so no channel.
+    await writeViewings(store, early, 3);
+    await drain(viewsSubscriber);
+    t.equal(await total(), 0, 'viewings of a video no channel holds yet count for none');
+    await writeEvents(store, early, controls.accepted(early), controls.published(early));
+    await writeEvents(
+      store,
+      unlisted,
+      controls.accepted(unlisted, undefined, 'unlisted'),
+      controls.published(unlisted),
+    );
+    await writeEvents(store, toggled, controls.accepted(toggled), controls.published(toggled));
+    await writeEvents(store, gone, controls.accepted(gone), controls.published(gone));
+    await drain(catalog);
+    t.equal(await total(), 3, 'published: its earlier views join the total');
+    await writeViewings(store, unlisted, 2);
+    await writeViewings(store, toggled, 4);
+    await writeViewings(store, gone, 5);
+    await drain(viewsSubscriber);
+    t.equal(await total(), 3 + 4 + 5, 'then each public video’s views as they come; the unlisted one’s not');
+
+    // Off and on again, viewings in between; one deleted; the unlisted one made public.
+    await writeEvents(store, toggled, controls.visibilityChanged(toggled, 'unlisted'));
+    await writeViewings(store, toggled, 1);
+    await writeEvents(store, gone, controls.deleted(gone));
+    await writeEvents(store, unlisted, controls.visibilityChanged(unlisted, 'public'));
+    await drain(viewsSubscriber);
+    await drain(catalog);
+    t.equal(await total(), 3 + 2, 'unlisted and deleted leave it, the newly public one joins with its views');
+    await writeEvents(store, toggled, controls.visibilityChanged(toggled, 'public'));
+    await drain(catalog);
+    t.equal(await total(), 3 + 2 + 5, 'public again: with every view, those counted while it was unlisted too');
+
+    // Delivered again from the start: both subscribers read everything a second time.
+    await db('subscriber_positions').whereIn('subscriber_id', Object.values(VIDEOS_SUBSCRIBER_IDS)).delete();
+    await catchUp(store, db, 3);
+    t.equal(await total(), 3 + 2 + 5, 'delivered again: the same total');
+    const summed = await db('videos')
+      .where({ owner_id: ownerId, status: 'published', visibility: 'public' })
+      .first<{ views: string }>(db.raw('sum(views) AS views'));
+    t.equal(await total(), Number(summed?.views), 'the sum of the rows themselves');
+  },
+);

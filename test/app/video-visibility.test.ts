@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { moveChannelViews } from '../../src/aggregators/videos/channel-views.ts';
 import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import request from 'supertest';
@@ -49,6 +50,9 @@ async function seedVideo(
     transcoded_uri: status === 'deleted' ? null : video.uri,
     poster_uri: status === 'deleted' ? null : poster.uri,
   });
+  // Its count in its creator's channel total, as the videos projection keeps it.
+  if (status === 'published' && visibility === 'public')
+    await system.db.transaction((trx) => moveChannelViews(trx, new Map([[ownerId, views]])));
   return { videoId, name };
 }
 

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { moveChannelViews, onChannel } from './channel-views.ts';
 import {
   videoPublishingEventSchemas,
   videoPublishingStreamName,
@@ -166,12 +167,14 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
     const ids = [...new Set(events.map((event) => event.data.videoId.toLowerCase()))];
     const known = await trx('videos')
       .whereIn('video_id', ids)
-      .select<(RowState & { video_id: string })[]>(
+      .select<(RowState & { video_id: string; on_channel: boolean; owner_id: string | null })[]>(
         'video_id',
         'status',
         'visibility',
         'published_at',
         'publishing_position',
+        'owner_id',
+        trx.raw(`coalesce(${onChannel('videos')}, false) AS on_channel`),
       );
     const rows = new Map(known.map((row) => [row.video_id, row]));
     // In video id order, as the views subscriber locks them, so the two never deadlock.
@@ -192,5 +195,37 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
             });
         });
     }
+    await moveChannelViews(trx, await channelMoves(trx, known, ids));
   },
 };
+
+/**
+ * A video that came onto a channel (published and public) adds its whole count to its creator's
+ * total, one that went off takes it away. The count is read after the writes above, which hold
+ * its row: a viewing counted meanwhile either went in before (and is in the count read here) or
+ * waits, and then sees the row as it is now.
+ */
+async function channelMoves(
+  trx: Knex.Transaction,
+  before: ReadonlyArray<{ video_id: string; on_channel: boolean; owner_id: string | null }>,
+  ids: readonly string[],
+): Promise<Map<string, number>> {
+  const after = await trx('videos')
+    .whereIn('video_id', ids)
+    .select<Array<{ video_id: string; owner_id: string | null; views: string; on_channel: boolean }>>(
+      'video_id',
+      'owner_id',
+      'views',
+      trx.raw(`coalesce(${onChannel('videos')}, false) AS on_channel`),
+    );
+  const was = new Map(before.map((row) => [row.video_id, row]));
+  const moves = new Map<string, number>();
+  const move = (owner: string, views: number) => moves.set(owner, (moves.get(owner) ?? 0) + views);
+  for (const row of after) {
+    const earlier = was.get(row.video_id);
+    if (earlier?.on_channel === row.on_channel && earlier.owner_id === row.owner_id) continue;
+    if (earlier?.on_channel && earlier.owner_id !== null) move(earlier.owner_id, -Number(row.views));
+    if (row.on_channel && row.owner_id !== null) move(row.owner_id, Number(row.views));
+  }
+  return moves;
+}

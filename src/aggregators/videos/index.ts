@@ -19,7 +19,7 @@ export const VIDEOS_SUBSCRIBER_IDS = {
  */
 export const videosDefinition = {
   name: 'videos',
-  tables: ['videos', 'video_viewers'],
+  tables: ['videos', 'video_viewers', 'channel_views'],
   // The catalog's subscriber, then the views'.
   parts: [
     {

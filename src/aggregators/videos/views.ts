@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { BatchProjection } from '../../subscription/aggregator-processor.ts';
 import { parseViewingInItsStream, type Viewing } from '../viewing-counts/parse.ts';
 import { countUnappliedViewings } from '../viewing-counts/guarded.ts';
+import { moveChannelViews, onChannel } from './channel-views.ts';
 
 /** Each video's views_position: the last viewing its count has taken in. */
 async function guards(trx: Knex.Transaction, videoIds: readonly string[]): Promise<Map<string, number>> {
@@ -35,20 +36,32 @@ export function viewsProjection(viewingCountWindowMs: number): BatchProjection<V
       });
       if (!taken) return;
       const { fresh, counted } = taken;
-      await trx.raw(
-        `INSERT INTO videos AS counted (video_id, views, views_position)
-         SELECT viewing.video_id, count(*) FILTER (WHERE viewing.counted), max(viewing.global_position)
-           FROM unnest(?::uuid[], ?::bigint[], ?::boolean[]) AS viewing (video_id, global_position, counted)
-          GROUP BY viewing.video_id
-          ORDER BY viewing.video_id
-         ON CONFLICT (video_id) DO UPDATE
-            SET views = counted.views + excluded.views, views_position = excluded.views_position`,
+      // The increments of the rows on a channel then (as this statement's locks hold them) move
+      // their creators' totals; the catalog moves a row's whole count when it comes on or goes off.
+      const written = await trx.raw<{ rows: Array<{ owner_id: string; views: string }> }>(
+        `WITH batch AS (
+           SELECT viewing.video_id, count(*) FILTER (WHERE viewing.counted) AS views, max(viewing.global_position) AS views_position
+             FROM unnest(?::uuid[], ?::bigint[], ?::boolean[]) AS viewing (video_id, global_position, counted)
+            GROUP BY viewing.video_id
+         ),
+         written AS (
+           INSERT INTO videos AS counted (video_id, views, views_position)
+           SELECT video_id, views, views_position FROM batch ORDER BY video_id
+           ON CONFLICT (video_id) DO UPDATE
+              SET views = counted.views + excluded.views, views_position = excluded.views_position
+           RETURNING counted.video_id, counted.owner_id, counted.status, counted.visibility
+         )
+         SELECT written.owner_id, sum(batch.views)::text AS views
+           FROM written JOIN batch USING (video_id)
+          WHERE ${onChannel('written')}
+          GROUP BY written.owner_id`,
         [
           fresh.map((viewing) => viewing.data.videoId.toLowerCase()),
           fresh.map((viewing) => viewing.globalPosition),
           counted,
         ],
       );
+      await moveChannelViews(trx, new Map(written.rows.map((row) => [row.owner_id, Number(row.views)])));
     },
   };
 }

@@ -32,12 +32,10 @@ export function createProfileQueries(db: Knex) {
     videosPage: (userId: string, after?: CatalogPosition): Promise<CatalogPage> =>
       publicVideosPage(db, PAGE_VIDEOS, { after, ownerId: userId }),
 
-    /** How often their public videos were watched, all together (as each video's count has it). */
+    /** How often their public videos were watched, all together (kept by the videos projection: channel_views). */
     async totalViews(userId: string): Promise<number> {
-      const row = await db('videos')
-        .where({ owner_id: userId, status: 'published', visibility: 'public' })
-        .first<{ total: string | null } | undefined>(db.raw('sum(views)::text as total'));
-      return Number(row?.total ?? 0);
+      const row = await db('channel_views').where({ owner_id: userId }).first<{ views: string } | undefined>('views');
+      return Number(row?.views ?? 0);
     },
   };
 }
