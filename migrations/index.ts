@@ -33,6 +33,7 @@ import * as videoTitleWords from './20261211100000_video_title_words.ts';
 import * as popularVideoPositions from './20261211200000_popular_video_positions.ts';
 import * as videoSearchRanks from './20261212100000_video_search_ranks.ts';
 import * as channelViews from './20261212200000_channel_views.ts';
+import * as adminUsersVideosStillUp from './20261212300000_admin_users_videos_still_up.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -76,6 +77,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261211200000_popular_video_positions', popularVideoPositions],
   ['20261212100000_video_search_ranks', videoSearchRanks],
   ['20261212200000_channel_views', channelViews],
+  ['20261212300000_admin_users_videos_still_up', adminUsersVideosStillUp],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

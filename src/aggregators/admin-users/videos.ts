@@ -28,6 +28,10 @@ const schemas = schemasOf(videoPublishingEventSchemas, VIDEO_TYPES);
 /** 'published': converted, seen as its visibility says. 'deleted': a tombstone, out of the user's list and count. */
 type VideoStatus = 'uploaded' | 'transcoding' | 'published' | 'failed' | 'takenDown' | 'deleted';
 
+/** A video in one of these is still up (or will be once converted): an erasure takes it down. Counted in admin_users.videos_still_up. */
+export const STILL_UP: readonly VideoStatus[] = ['uploaded', 'transcoding', 'published'];
+const stillUp = (status: string | null): boolean => STILL_UP.includes(status as VideoStatus);
+
 interface VideoColumns {
   name?: string | null;
   status?: VideoStatus;
@@ -93,33 +97,42 @@ async function insertAccepted(accepted: readonly Accepted[], trx: Knex.Transacti
   return inserted.rows.map((row) => row.user_id);
 }
 
+/** What one row's change did to its owner's counts. */
+interface RowChange {
+  readonly user_id: string;
+  readonly status: string;
+  readonly was: string;
+}
+
 /**
  * Each video's later events, merged per video, in one statement: a row takes only what is past
- * its last_position, and a tombstone takes nothing. Returns the owners of the rows this turned
- * into tombstones.
+ * its last_position, and a tombstone takes nothing. Returns each changed row's owner with its
+ * status before and after (only this subscriber writes a status, so the one read is the one
+ * replaced).
  */
 async function applyChanges(
   changes: ReadonlyMap<string, { columns: VideoColumns; position: number }>,
   trx: Knex.Transaction,
-): Promise<string[]> {
+): Promise<RowChange[]> {
   if (changes.size === 0) return [];
-  const updated = await trx.raw<{ rows: Array<{ user_id: string; status: string }> }>(
+  const updated = await trx.raw<{ rows: RowChange[] }>(
     `UPDATE admin_user_videos AS video
         -- A name set to null (a deletion) is a JSON null: present, so it clears the name.
         SET name = CASE WHEN change.columns -> 'name' IS NOT NULL THEN change.columns->>'name' ELSE video.name END,
             status = coalesce(change.columns->>'status', video.status),
             visibility = coalesce(change.columns->>'visibility', video.visibility),
             last_position = change.position
-       FROM jsonb_to_recordset(?::jsonb) AS change (video_id uuid, position bigint, columns jsonb)
-      WHERE video.video_id = change.video_id AND video.last_position < change.position AND video.status <> 'deleted'
-      RETURNING video.user_id, video.status`,
+       FROM jsonb_to_recordset(?::jsonb) AS change (video_id uuid, position bigint, columns jsonb), admin_user_videos AS before
+      WHERE video.video_id = change.video_id AND before.video_id = video.video_id
+        AND video.last_position < change.position AND video.status <> 'deleted'
+      RETURNING video.user_id, video.status, before.status AS was`,
     [
       JSON.stringify(
         [...changes].map(([videoId, { columns, position }]) => ({ video_id: videoId, position, columns })),
       ),
     ],
   );
-  return updated.rows.filter((row) => row.status === 'deleted').map((row) => row.user_id);
+  return updated.rows;
 }
 
 /**
@@ -145,10 +158,16 @@ export const videosProjection: BatchProjection<VideoEvent> = {
       if (earlier?.status === 'deleted') continue;
       changes.set(videoId, { columns: { ...earlier, ...columnsOf(event) }, position: event.globalPosition });
     }
-    const removed = await applyChanges(changes, trx);
-    const delta = new Map<string, number>();
-    for (const owner of added) delta.set(owner, (delta.get(owner) ?? 0) + 1);
-    for (const owner of removed) delta.set(owner, (delta.get(owner) ?? 0) - 1);
+    const changed = await applyChanges(changes, trx);
+    // Per owner: videos (not deleted) and videos still up; a new row is 'uploaded', so both.
+    const delta = new Map<string, { videos: number; stillUp: number }>();
+    const move = (owner: string, videos: number, up: number) => {
+      const counts = delta.get(owner) ?? { videos: 0, stillUp: 0 };
+      delta.set(owner, { videos: counts.videos + videos, stillUp: counts.stillUp + up });
+    };
+    for (const owner of added) move(owner, 1, 1);
+    for (const row of changed)
+      move(row.user_id, row.status === 'deleted' ? -1 : 0, Number(stillUp(row.status)) - Number(stillUp(row.was)));
     // An owner whose video came and went in this batch still gets a row, as one applied message
     // by message would leave it: a rebuild's larger batches must make what the live ones made.
     const owners = [...delta].sort(([a], [b]) => (a < b ? -1 : 1));
@@ -156,10 +175,15 @@ export const videosProjection: BatchProjection<VideoEvent> = {
     // A negative change is a tombstone of a row counted earlier, so its owner's row exists (made
     // when the row was counted, and only a rebuild, truncating every table, removes it).
     await trx.raw(
-      `INSERT INTO admin_users AS owner (user_id, videos)
-       SELECT * FROM unnest(?::uuid[], ?::int[]) ORDER BY 1
-       ON CONFLICT (user_id) DO UPDATE SET videos = owner.videos + excluded.videos`,
-      [owners.map(([owner]) => owner), owners.map(([, change]) => change)],
+      `INSERT INTO admin_users AS owner (user_id, videos, videos_still_up)
+       SELECT * FROM unnest(?::uuid[], ?::int[], ?::int[]) ORDER BY 1
+       ON CONFLICT (user_id) DO UPDATE
+         SET videos = owner.videos + excluded.videos, videos_still_up = owner.videos_still_up + excluded.videos_still_up`,
+      [
+        owners.map(([owner]) => owner),
+        owners.map(([, counts]) => counts.videos),
+        owners.map(([, counts]) => counts.stillUp),
+      ],
     );
   },
 };

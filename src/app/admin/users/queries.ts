@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { STILL_UP } from '../../../aggregators/admin-users/videos.ts';
 import type { UserListPosition } from './cursor.ts';
 
 export interface AdminUser {
@@ -104,9 +105,6 @@ interface UsersPage {
   readonly next: UserListPosition | undefined;
 }
 
-/** A video in one of these is still up (or will be once converted): an erasure takes it down. */
-const STILL_UP = ['uploaded', 'transcoding', 'published'];
-
 /** LIKE's own characters in what an admin typed are searched for, not used as wildcards. */
 const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (character) => `\\${character}`);
 
@@ -155,19 +153,21 @@ export function createUsersQueries(db: Knex) {
     async videosStillUp(userId: string): Promise<{ videoId: string; status: string }[]> {
       const rows = await db('admin_user_videos')
         .where({ user_id: userId })
-        .whereIn('status', STILL_UP)
+        .whereIn('status', [...STILL_UP])
         .orderBy('global_position')
         .select<{ video_id: string; status: string }[]>('video_id', 'status');
       return rows.map((row) => ({ videoId: row.video_id, status: row.status }));
     },
 
-    /** How many of their videos are still up: the user page shows the number, not the list (a creator may have thousands). */
+    /**
+     * How many of their videos are still up: the user page shows the number, not the list (a
+     * creator may have thousands), as the admin-users projection keeps it on their row.
+     */
     async countVideosStillUp(userId: string): Promise<number> {
-      const row = await db('admin_user_videos')
+      const row = await db('admin_users')
         .where({ user_id: userId })
-        .whereIn('status', STILL_UP)
-        .first<{ count: string }>(db.raw('count(*) AS count'));
-      return Number(row?.count ?? 0);
+        .first<{ videos_still_up: number } | undefined>('videos_still_up');
+      return row?.videos_still_up ?? 0;
     },
 
     /** Their newest videos first; deleted ones are in no list (their admin page and stream remain). */
