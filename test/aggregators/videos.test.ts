@@ -453,3 +453,37 @@ scopedTest(
     t.equal(await total(), Number(summed?.views), 'the sum of the rows themselves');
   },
 );
+
+scopedTest(
+  'videos: the channel totals stay the sums of their rows while both subscribers apply their batches at once',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const [catalog, viewsSubscriber] = aggregator(store, db, 2);
+    const owners = [randomUUID(), randomUUID()];
+    const videos: TestVideo[] = Array.from({ length: 8 }, (_, n) => ({
+      videoId: randomUUID(),
+      ownerId: owners[n % 2]!,
+    }));
+    for (const video of videos.slice(0, 4)) await writeViewings(store, video, 2);
+    for (const video of videos) await writeEvents(store, video, controls.accepted(video), controls.published(video));
+    for (let round = 0; round < 4; round += 1) {
+      for (const [n, video] of videos.entries()) {
+        await writeViewings(store, video, 1 + ((n + round) % 3));
+        if ((n + round) % 3 === 0)
+          await writeEvents(store, video, controls.visibilityChanged(video, round % 2 === 0 ? 'unlisted' : 'public'));
+      }
+      // Both at once: their transactions interleave statement by statement on the same rows.
+      await Promise.all([drain(catalog), drain(viewsSubscriber)]);
+    }
+    await writeEvents(store, videos[0]!, controls.deleted(videos[0]!));
+    await Promise.all([drain(catalog), drain(viewsSubscriber)]);
+    for (const owner of owners) {
+      const summed = await db('videos')
+        .where({ owner_id: owner, status: 'published', visibility: 'public' })
+        .first<{ views: string | null }>(db.raw('sum(views) AS views'));
+      const kept = await db('channel_views').where({ owner_id: owner }).first<{ views: string } | undefined>('views');
+      t.equal(Number(kept?.views ?? 0), Number(summed?.views ?? 0), 'a creator’s total is the sum of their rows');
+    }
+  },
+);

@@ -41,5 +41,9 @@ scopedTest(
     );
     await db.transaction((trx) => rewriteRanks(trx, { videoIds: [listed.video_id, draft.video_id] }));
     t.deepEqual(await ranks(), migrated, 'the projection, rewriting the same videos, changes nothing');
+    const touched = await db('video_search_ranks')
+      .whereRaw("xmax::text <> '0'")
+      .count<{ count: string }[]>('* AS count');
+    t.equal(Number(touched[0]?.count), 0, 'nor locks or writes a row it leaves as it was');
   },
 );

@@ -5,8 +5,8 @@ import type { SearchRows } from './words.ts';
  * Brings video_search_ranks in line with the chosen rows of video_search: for each listed video,
  * each lexeme of its title and creator's name (`head`) as a one-word query with that query's rank
  * over the whole document and over the head alone; nothing for a video not listed. Only rows that
- * differ are deleted, inserted or changed, so a batch that leaves a video's words alone writes
- * nothing for it. Called after the
+ * differ are deleted, inserted or changed (an upsert would lock and write every row it meets,
+ * changed or not), so a batch that leaves a video's words alone writes nothing for it. Called after the
  * rows are written, in the same transaction, under the creators' locks.
  */
 export async function rewriteRanks(trx: Knex.Transaction, rows: SearchRows): Promise<void> {
@@ -25,11 +25,15 @@ export async function rewriteRanks(trx: Knex.Transaction, rows: SearchRows): Pro
        DELETE FROM video_search_ranks r
        WHERE r.video_id IN (SELECT video_id FROM chosen)
          AND NOT EXISTS (SELECT 1 FROM wanted w WHERE (w.term, w.score, w.video_id) = (r.term, r.score, r.video_id))
+     ),
+     changed AS (
+       UPDATE video_search_ranks r SET head_score = w.head_score
+         FROM wanted w
+        WHERE (w.term, w.score, w.video_id) = (r.term, r.score, r.video_id) AND r.head_score IS DISTINCT FROM w.head_score
      )
-     INSERT INTO video_search_ranks AS r (term, score, video_id, head_score)
+     INSERT INTO video_search_ranks (term, score, video_id, head_score)
      SELECT term, score, video_id, head_score FROM wanted ORDER BY term
-     ON CONFLICT (term, score, video_id) DO UPDATE SET head_score = excluded.head_score
-       WHERE r.head_score IS DISTINCT FROM excluded.head_score`,
+     ON CONFLICT DO NOTHING`,
     [column, ids.map((id) => id.toLowerCase())],
   );
 }

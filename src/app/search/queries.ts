@@ -229,11 +229,13 @@ function byWordsSql(tier: number, limit: number, after: SearchPosition | undefin
  * the close query: `rows`, after the CTEs of `ctes`.
  *
  * One word asked for, each word like it one lexeme (nearly always): ts_rank of an `or` is the mean
- * of each lexeme's own rank, and each listed head's lexemes are kept with their rank
- * (video_search_ranks.head_score), so the ranking reads those rows, thousands of index entries,
- * not thousands of vectors from the heap. The videos it must leave out hold the query's words,
- * which the word tiers found fewer than a page of, or the words left out: both found by the GIN
- * index. Otherwise (two words asked for: ts_rank of an `and` weighs their distance; or a like word
+ * of each lexeme's own rank (to within a unit in the last place: PostgreSQL adds in single
+ * precision, this in double, the same on every page), and each listed head's lexemes are kept
+ * with their rank (video_search_ranks.head_score), so the ranking reads those rows, thousands of
+ * index entries, not thousands of vectors from the heap. The videos it must leave out (holding
+ * the query's words or the words left out) are found by the GIN index: a few on the page where
+ * close matches start, every match of a common word on the pages after it, as the heads' ranking
+ * also read them. Otherwise (two words asked for: ts_rank of an `and` weighs their distance; or a like word
  * that is a phrase), the heads are ranked.
  */
 function closeRowsSql(
