@@ -8,15 +8,12 @@ import type { Knex } from 'knex';
 export const onChannel = (row: string): string =>
   `${row}.owner_id IS NOT NULL AND ${row}.status = 'published' AND ${row}.visibility = 'public'`;
 
-/** How a batch moves creators' totals: views added (or, negative, taken away) per creator. */
-export type ChannelMoves = ReadonlyMap<string, number>;
-
 /**
- * Moves the creators' totals, last in the batch's transaction and in creator id order: both
+ * Moves the creators' totals (views added, or, negative, taken away, per creator), last in the batch's transaction and in creator id order: both
  * writers of `videos` (the catalog and the views subscribers) lock their video rows first, in
  * video id order, then these rows, so the two never deadlock.
  */
-export async function moveChannelViews(trx: Knex.Transaction, moves: ChannelMoves): Promise<void> {
+export async function moveChannelViews(trx: Knex.Transaction, moves: ReadonlyMap<string, number>): Promise<void> {
   const moved = [...moves].filter(([, views]) => views !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (moved.length === 0) return;
   await trx.raw(

@@ -117,6 +117,14 @@ const afterSql = (after: SearchPosition | undefined, tier: number): SqlFragment 
     ? { sql: 'AND (score, video_id) < (?::real, ?::uuid)', bindings: [after.score, after.videoId] }
     : { sql: '', bindings: [] };
 
+/**
+ * The video whose id `column` holds is listed still: the tiers that read video_search_ranks check
+ * each video they keep, so a rank row left behind (by a worker running code from before the
+ * ranks, say) never shows a hidden video. A primary key lookup for each row kept.
+ */
+const stillListed = (column: string) =>
+  `EXISTS (SELECT 1 FROM video_search s WHERE s.video_id = ${column} AND s.listed)`;
+
 /** No rows, in the columns of a tier's. */
 const NO_ROWS = 'SELECT NULL::uuid AS video_id, NULL::int AS tier, NULL::real AS score WHERE false';
 
@@ -209,10 +217,7 @@ function byWordsSql(tier: number, limit: number, after: SearchPosition | undefin
     sql: `SELECT r.video_id, ${tier} AS tier, r.score
           FROM words w CROSS JOIN LATERAL (
             SELECT video_id, score FROM video_search_ranks r
-            WHERE term = w.q ${page.sql}
-              -- Listed still: a rank row left behind (by a worker running code from before the
-              -- ranks, say) never shows a hidden video. A primary key lookup for each row read.
-              AND EXISTS (SELECT 1 FROM video_search s WHERE s.video_id = r.video_id AND s.listed)
+            WHERE term = w.q ${page.sql} AND ${stillListed('r.video_id')}
             ORDER BY score DESC, video_id DESC
             LIMIT ${limit}
           ) r
@@ -283,8 +288,8 @@ function closeRowsSql(
            ORDER BY ranked.score DESC, ranked.video_id DESC
            OFFSET 0
          ) best
-         -- Listed still, as the one-word tier checks: looked up for the best rows only, in order.
-         WHERE EXISTS (SELECT 1 FROM video_search s WHERE s.video_id = best.video_id AND s.listed)
+         -- Looked up for the best rows only, in order.
+         WHERE ${stillListed('best.video_id')}
          ORDER BY best.score DESC, best.video_id DESC
          LIMIT ${limit})
           UNION ALL ${heads.sql}`,
@@ -318,11 +323,6 @@ function shownSql(query: string, pageSize: number, close: CloseQuery | undefined
     bindings: [START + STOP, TITLE_OPTIONS, START + STOP, SNIPPET_OPTIONS, query, ...(close?.bindings ?? [])],
   };
 }
-
-const showsMore = (rows: readonly PageRow[], pageSize: number) => ({
-  page: rows.slice(0, pageSize),
-  more: rows.length > pageSize,
-});
 
 /**
  * `db` is the search's own pool, whose statement_timeout is the search's: each statement is cut
@@ -398,8 +398,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
       // Close matches come once the word matches run out: a typo or part of a word still finds something.
       const words = after?.tier === LIKENESS ? [] : await byWords(query, pageSize, after);
       const rows = words.length > pageSize ? words : ((await withLikeness(query, pageSize, words, after)) ?? words);
-      const { page, more } = showsMore(rows, pageSize);
-      const hits = page.map((row): SearchHit => ({
+      const hits = rows.slice(0, pageSize).map((row): SearchHit => ({
         videoId: row.video_id,
         title: row.title === null ? null : textParts(row.title),
         snippet: textParts(row.snippet),
@@ -411,7 +410,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
         close: row.tier === LIKENESS,
         position: { tier: row.tier, score: row.score, videoId: row.video_id },
       }));
-      return { hits, next: more ? hits.at(-1)?.position : undefined };
+      return { hits, next: rows.length > pageSize ? hits.at(-1)?.position : undefined };
     },
   };
 }

@@ -101,11 +101,10 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
       throw new BadRequestError('That page link is broken. Start again from the newest.');
     const before = parsedBefore?.data;
     issueCsrfToken(req, res);
-    const [videos, timeline, erased, stillUp, welcome] = await Promise.all([
+    const [videos, timeline, erased, welcome] = await Promise.all([
       queries.videos(user.userId, VIDEOS_SHOWN),
       loadTimeline(db, messageStorePool, user.userId, before, PAGE_SIZE),
       personalData.isErased(user.userId),
-      queries.countVideosStillUp(user.userId),
       // The stream, not admin_users: the welcome email's state right now, retries included.
       messageStore.project(identityStreamName(user.userId), welcomeEmailsProjection),
     ]);
@@ -114,7 +113,7 @@ export const usersSection: AdminSectionFactory = ({ db, messageStore, messageSto
       user: userView(user),
       erased,
       // An erasure stopped before its take-downs, or a video accepted as it ran: finishing it takes them down.
-      videosStillUp: stillUp,
+      videosStillUp: user.videosStillUp,
       eraseHref: `${userHref(user.userId)}/erase`,
       asOfHref: asOfHref('user', user.userId),
       exportHref: exportHref('user', user.userId),

@@ -15,6 +15,8 @@ export interface AdminUser {
   readonly failedLogIns: number;
   readonly lastLogInAt: Date | null;
   readonly videos: number;
+  /** Uploaded, converting or published: what an erasure would take down (the page shows the number, not the list). */
+  readonly videosStillUp: number;
   /** Every viewing recorded, and those the counts took (one per video per window). */
   readonly viewings: number;
   readonly countedViewings: number;
@@ -32,6 +34,7 @@ interface UserRow {
   failed_log_ins: string;
   last_log_in_at: Date | null;
   videos: string;
+  videos_still_up: number;
   viewings: string;
   counted_viewings: string;
 }
@@ -48,6 +51,7 @@ const USER_COLUMNS = [
   'a.failed_log_ins',
   'a.last_log_in_at',
   'a.videos',
+  'a.videos_still_up',
   'a.viewings',
   'a.counted_viewings',
 ];
@@ -68,6 +72,7 @@ function userOf(row: UserRow): AdminUser {
     failedLogIns: Number(row.failed_log_ins),
     lastLogInAt: row.last_log_in_at,
     videos: Number(row.videos),
+    videosStillUp: row.videos_still_up,
     viewings: Number(row.viewings),
     countedViewings: Number(row.counted_viewings),
   };
@@ -87,6 +92,7 @@ export function unlistedUser(userId: string): AdminUser {
     failedLogIns: 0,
     lastLogInAt: null,
     videos: 0,
+    videosStillUp: 0,
     viewings: 0,
     countedViewings: 0,
   };
@@ -157,17 +163,6 @@ export function createUsersQueries(db: Knex) {
         .orderBy('global_position')
         .select<{ video_id: string; status: string }[]>('video_id', 'status');
       return rows.map((row) => ({ videoId: row.video_id, status: row.status }));
-    },
-
-    /**
-     * How many of their videos are still up: the user page shows the number, not the list (a
-     * creator may have thousands), as the admin-users projection keeps it on their row.
-     */
-    async countVideosStillUp(userId: string): Promise<number> {
-      const row = await db('admin_users')
-        .where({ user_id: userId })
-        .first<{ videos_still_up: number } | undefined>('videos_still_up');
-      return row?.videos_still_up ?? 0;
     },
 
     /** Their newest videos first; deleted ones are in no list (their admin page and stream remain). */
