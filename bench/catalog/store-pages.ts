@@ -49,8 +49,8 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
   ).rows[0];
   // A registration's trace: the registration, its welcome email's command and what followed.
   const trace = (
-    await store.query<{ trace_id: string; global_position: string }>(
-      `SELECT metadata->>'traceId' AS trace_id, global_position FROM messages
+    await store.query<{ trace_id: string }>(
+      `SELECT metadata->>'traceId' AS trace_id FROM messages
         WHERE stream_name = $1 AND type = 'Registered' LIMIT 1`,
       [`identity-${busiest?.user_id ?? ''}`],
     )
@@ -75,8 +75,7 @@ export async function storePages(db: Knex, store: pg.Pool): Promise<Page[]> {
     },
     {
       label: "admin trace of a creator's registration",
-      // As the app's links to a trace name it: with a position it touches, around which it is read.
-      path: traceHref(trace.trace_id, Number(trace.global_position)),
+      path: traceHref(trace.trace_id),
       loggedIn: true,
       shows: /Registered/,
       goal: PAGE_GOAL,

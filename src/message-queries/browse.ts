@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TRACE_ID_EXPRESSION } from '../message-store/index.ts';
 import { POSITION_CATEGORY } from '../subscription/component-processor.ts';
 import { positionAtTime } from './position-at-time.ts';
 import { createParams, SCAN_WINDOW } from './sql.ts';
@@ -74,9 +75,9 @@ async function positionInStream(pool: pg.Pool, stream: string, globalPosition: n
 
 /**
  * The access path: a stream is read along its (stream_name, position) index, a category along
- * Message DB's (category, global_position) index, anything else along the primary key, newest
- * first. A time range becomes a range of global positions on that path. What no index serves
- * (type, trace, user, the exact time) is checked row by row.
+ * Message DB's (category, global_position) index, a trace by our trace-id index, anything else
+ * along the primary key, newest first. A time range becomes a range of global positions on that
+ * path. What no index serves (type, user, the exact time) is checked row by row.
  */
 async function plan(pool: pg.Pool, { filters, before, showBookkeeping }: BrowseQuery): Promise<Plan | undefined> {
   const floor = filters.from === undefined ? undefined : await positionAtTime(pool, filters.from);
@@ -102,12 +103,13 @@ async function plan(pool: pg.Pool, { filters, before, showBookkeeping }: BrowseQ
   }
   if (floor !== undefined) indexed.push(`global_position >= ${params.add(floor)}`);
   if (ceiling !== undefined) indexed.push(`global_position < ${params.add(ceiling)}`);
+  // A trace is a handful of messages, found whole by its index wherever they lie.
+  if (filters.traceId) indexed.push(`${TRACE_ID_EXPRESSION} = ${params.add(filters.traceId)}`);
   const indexedValues = params.values.length;
   const residual: string[] = [];
   if (filters.from) residual.push(`time >= ${params.add(filters.from.toISOString())}::timestamptz`);
   if (filters.to) residual.push(`time < ${params.add(filters.to.toISOString())}::timestamptz`);
   if (filters.type) residual.push(`type = ${params.add(filters.type)}`);
-  if (filters.traceId) residual.push(`trace_id = ${params.add(filters.traceId)}`);
   if (filters.userId) residual.push(`user_id = ${params.add(filters.userId)}`);
   return { indexed, residual, values: params.values, indexedValues, byStream: filters.stream !== undefined, floor };
 }

@@ -1,3 +1,5 @@
+import { TRACE_ID_EXPRESSION } from '../message-store/index.ts';
+
 /** What an export reads: a condition over `messages` with placeholders from $1, and its values. */
 export interface ExportCondition {
   readonly condition: string;
@@ -19,9 +21,9 @@ export const videoCondition = (videoId: string): ExportCondition => ({
   values: [videoId],
 });
 
-/** Every message of one trace. */
+/** Every message of one trace, by the trace-id index. */
 export const traceCondition = (traceId: string): ExportCondition => ({
-  condition: `metadata->>'traceId' = $1`,
+  condition: `${TRACE_ID_EXPRESSION} = $1`,
   values: [traceId],
 });
 

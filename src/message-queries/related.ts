@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { TRACE_ID_EXPRESSION } from '../message-store/index.ts';
 import { SCAN_WINDOW } from './sql.ts';
 import {
   MESSAGE_COLUMNS,
@@ -35,46 +36,40 @@ interface Related {
   readonly consequences: readonly MessageSummary[];
   /** Other messages of the same trace, in global order. */
   readonly sameTrace: readonly MessageSummary[];
-  /** The global positions looked through; neither list knows of messages outside them. */
+  /** The global positions looked through for consequences; none beyond them is known. */
   readonly searched: { readonly from: number; readonly to: number };
 }
 
 /**
- * What followed from a message and what else its trace holds. No index serves either
- * (causation and trace live in the metadata), so this looks through SCAN_WINDOW messages on
- * each side along the primary key: what follows from a message is written after it, and a
- * trace is one user action, so both are close by. The page says how far it looked.
+ * What followed from a message and what else its trace holds. The trace comes whole from the
+ * trace-id index. No index serves causation (it lives in the metadata), so consequences are
+ * looked for in the SCAN_WINDOW messages after this one along the primary key: what follows
+ * from a message is written after it, close by. The page says how far it looked.
  */
 export async function relatedMessages(pool: pg.Pool, message: MessageSummary, window = SCAN_WINDOW): Promise<Related> {
   const at = message.globalPosition;
-  // Three reads of the same neighbourhood, side by side on the pool rather than one after another.
-  const [later, earlier, bounds] = await Promise.all([
+  // Side by side on the pool rather than one after another.
+  const [later, trace, bounds] = await Promise.all([
     pool.query<SummaryRow>(
       `SELECT * FROM (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) w
-        WHERE w.caused_by = $3 OR ($4::text IS NOT NULL AND w.trace_id = $4)
-        ORDER BY w.global_position LIMIT $5`,
-      [at, window, String(at), message.traceId ?? null, LISTED * 2],
+        WHERE w.caused_by = $3 ORDER BY w.global_position LIMIT $4`,
+      [at, window, String(at), LISTED],
     ),
     message.traceId === undefined
       ? Promise.resolve({ rows: [] as SummaryRow[] })
       : pool.query<SummaryRow>(
-          `SELECT * FROM (SELECT ${SUMMARY_COLUMNS} FROM messages WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2) w
-            WHERE w.trace_id = $3 ORDER BY w.global_position DESC LIMIT $4`,
-          [at, window, message.traceId, LISTED],
+          `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE ${TRACE_ID_EXPRESSION} = $1 AND global_position <> $2
+            ORDER BY global_position LIMIT $3`,
+          [message.traceId, at, LISTED * 2],
         ),
-    pool.query<{ low: string | null; high: string | null }>(
-      `SELECT (SELECT min(global_position) FROM (SELECT global_position FROM messages WHERE global_position < $1 ORDER BY global_position DESC LIMIT $2) b) AS low,
-              (SELECT max(global_position) FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a) AS high`,
+    pool.query<{ high: string | null }>(
+      `SELECT max(global_position) AS high FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a`,
       [at, window],
     ),
   ]);
-  const after = later.rows.map(toSummary);
   return {
-    consequences: after.filter((row) => row.causedBy === at).slice(0, LISTED),
-    sameTrace: [
-      ...earlier.rows.reverse().map(toSummary),
-      ...after.filter((row) => message.traceId !== undefined && row.traceId === message.traceId),
-    ].slice(0, LISTED * 2),
-    searched: { from: Number(bounds.rows[0]?.low ?? at), to: Number(bounds.rows[0]?.high ?? at) },
+    consequences: later.rows.map(toSummary),
+    sameTrace: trace.rows.map(toSummary),
+    searched: { from: at, to: Number(bounds.rows[0]?.high ?? at) },
   };
 }

@@ -81,6 +81,7 @@ export * from './contract.ts';
 export { DuplicateMessageIdError } from './write.ts';
 export { ANNOUNCES_WRITES_SETTING, createMessageStorePool, MESSAGE_STORE_ROLE } from './pool.ts';
 export { ANY_CATEGORY } from './write-signals.ts';
+export { TRACE_ID_EXPRESSION, TRACE_INDEX } from './trace-id-index.ts';
 export { withSharedReads } from './shared-reads.ts';
 export { SOLE_MEMBER, type ConsumerGroup, type Claim, type ClaimResult, type Membership } from './membership.ts';
 export type { AllMessagesReader } from './read-all.ts';

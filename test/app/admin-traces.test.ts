@@ -31,7 +31,7 @@ test('admin traces: a registration, made through the site, draws as its causatio
   const userId = await registerThroughTheSite(system, 'trace.me@example.com');
   const [register] = await system.messageStore.readStream(identityCommandStreamName(userId));
   const traceId = register!.metadata.traceId!;
-  const url = `/admin/traces/${traceId}?at=${register!.globalPosition}`;
+  const url = `/admin/traces/${traceId}`;
 
   t.equal((await request(app).get(url)).status, 303, 'a visitor is sent to log in');
   t.equal((await request(app).get(url).set('cookie', user.cookie)).status, 403, 'a user without the role → 403');
@@ -53,10 +53,12 @@ test('admin traces: a registration, made through the site, draws as its causatio
   t.match(page.text, /7 messages, the first at/, 'and the page counts them');
   t.notOk(page.text.includes('trace.me@example.com'), 'no address on the page');
 
-  const everywhere = await request(app).get(`/admin/traces/${traceId}?all=1`).set('cookie', admin.cookie).expect(200);
-  t.equal(drawnTree(everywhere.text), drawnTree(page.text), 'the whole-store search draws the same tree');
-  const newest = await request(app).get(`/admin/traces/${traceId}`).set('cookie', admin.cookie).expect(200);
-  t.equal(drawnTree(newest.text), drawnTree(page.text), 'and so does a link without a position, on a store this small');
+  // Links made before the trace-id index named a position to search around; they still work.
+  const older = await request(app)
+    .get(`${url}?at=${register!.globalPosition}&all=1`)
+    .set('cookie', admin.cookie)
+    .expect(200);
+  t.equal(drawnTree(older.text), drawnTree(page.text), 'an older link with a position draws the same tree');
 });
 
 test('admin traces: unknown and malformed trace ids are a 404, not a 500', async (t) => {

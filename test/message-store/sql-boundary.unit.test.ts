@@ -8,10 +8,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 /**
  * Where SQL may name Message DB's messages table: the store (writes, and the reads Message DB's
- * functions serve) and its read-only query module (every other read). The one more is the
- * installer of the store's write trigger: schema, not a query.
+ * functions serve) and its read-only query module (every other read). The two more are the
+ * installers of the store's write trigger and its trace-id index: schema, not queries.
  */
-const ALLOWED = ['src/message-store/', 'src/message-queries/', 'src/db/install-write-announcer.ts'];
+const ALLOWED = [
+  'src/message-store/',
+  'src/message-queries/',
+  'src/db/install-write-announcer.ts',
+  'src/db/install-trace-index.ts',
+];
 
 /**
  * FROM/JOIN/INTO/UPDATE messages, the table by its schema-qualified name anywhere, or knex naming

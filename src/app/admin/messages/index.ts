@@ -88,7 +88,7 @@ export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool, d
       consequences: related.consequences.map(summaryView),
       sameTrace: related.sameTrace.map(summaryView),
       searched: related.searched,
-      wholeTraceHref: message.traceId === undefined ? undefined : traceHref(message.traceId, message.globalPosition),
+      wholeTraceHref: message.traceId === undefined ? undefined : traceHref(message.traceId),
     });
   });
 

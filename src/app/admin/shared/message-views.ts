@@ -18,9 +18,7 @@ export interface SummaryView {
   readonly userHref: string | undefined;
 }
 
-/** The trace page, told where to look first (a trace is found by scanning around a position). */
-export const traceHref = (traceId: string, at?: number): string =>
-  `/admin/traces/${encodeURIComponent(traceId)}${at === undefined ? '' : `?at=${at}`}`;
+export const traceHref = (traceId: string): string => `/admin/traces/${encodeURIComponent(traceId)}`;
 
 /** `2026-11-30 09:15:02.123 UTC`: exact to the millisecond, as the store keeps it. */
 export function displayTime(time: Date): string {
@@ -38,7 +36,7 @@ export function summaryView(message: MessageSummary): SummaryView {
     position: message.position,
     type: message.type,
     traceId: message.traceId,
-    traceHref: message.traceId === undefined ? undefined : traceHref(message.traceId, message.globalPosition),
+    traceHref: message.traceId === undefined ? undefined : traceHref(message.traceId),
     userId: message.userId,
     userHref: message.userId === undefined ? undefined : `/admin/messages?userId=${encodeURIComponent(message.userId)}`,
   };

@@ -4,22 +4,13 @@ import { Router } from 'express';
 import { issueCsrfToken } from '../../../web/csrf.ts';
 import { NotFoundError } from '../../../web/errors.ts';
 import type { AdminSectionFactory } from '../section.ts';
-import { SCAN_WINDOW } from '../../../message-queries/sql.ts';
-import { parseGlobalPosition } from '../../../message-queries/stored.ts';
-import { displayTime, traceHref } from '../shared/message-views.ts';
+import { displayTime } from '../shared/message-views.ts';
 import { parseTraceId } from '../shared/trace-id.ts';
-import { findTrace, TRACE_LIMIT, type TraceScope } from '../../../message-queries/traces.ts';
+import { findTrace, TRACE_LIMIT } from '../../../message-queries/traces.ts';
 import { causationTree } from './tree.ts';
 import { traceNodeView } from './views.ts';
 
 const VIEWS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
-
-function scopeOf(query: Record<string, unknown>): TraceScope | undefined {
-  if (query.all === '1') return { kind: 'all' };
-  if (query.at === undefined) return { kind: 'around' };
-  const at = parseGlobalPosition(query.at);
-  return at === undefined ? undefined : { kind: 'around', at };
-}
 
 /** A trace: every message of one user action, as a causation tree with times. Reached by links. */
 export const tracesSection: AdminSectionFactory = ({ messageStorePool: pool }) => {
@@ -27,16 +18,9 @@ export const tracesSection: AdminSectionFactory = ({ messageStorePool: pool }) =
 
   router.get('/:traceId', async (req, res) => {
     const traceId = parseTraceId(req.params.traceId);
-    const scope = scopeOf(req.query as Record<string, unknown>);
-    if (traceId === undefined || scope === undefined) throw new NotFoundError('That is not a trace id.');
-    const found = await findTrace(pool, traceId, scope);
-    const view = {
-      title: `Trace ${traceId}`,
-      traceId,
-      searched: found.searched,
-      window: SCAN_WINDOW,
-      wholeStoreHref: `${traceHref(traceId)}?all=1`,
-    };
+    if (traceId === undefined) throw new NotFoundError('That is not a trace id.');
+    const found = await findTrace(pool, traceId);
+    const view = { title: `Trace ${traceId}`, traceId };
     if (found.messages.length === 0) {
       res.status(404).render('admin-trace', { ...view, nodes: [] });
       return;

@@ -1,0 +1,162 @@
+import pg from 'pg';
+import { BUILD_LOCK, installTraceIndex } from '../../src/db/install-trace-index.ts';
+import { ensureDatabase } from '../../src/db/ensure-database.ts';
+import { installMessageDb } from '../../src/db/install-message-db.ts';
+import { browseMessages } from '../../src/message-queries/browse.ts';
+import { exportBatches } from '../../src/message-queries/export-batches.ts';
+import { traceCondition } from '../../src/message-queries/export-conditions.ts';
+import { relatedMessages, loadSummary } from '../../src/message-queries/related.ts';
+import { findTrace } from '../../src/message-queries/traces.ts';
+import { TRACE_INDEX } from '../../src/message-store/index.ts';
+import { messageStoreConnectionConfig } from '../../src/message-store/pool.ts';
+import { scratchDatabaseUrl, silentLogger } from '../helpers/databases.ts';
+import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
+import { scopedTest } from '../helpers/scoped-test.ts';
+import type { Scope } from '../helpers/scope.ts';
+import { waitUntil } from '../helpers/wait-until.ts';
+
+// Every lookup of a trace goes through the trace-id index: the trace page, the message
+// browser's trace filter, a message's "rest of its trace" and a trace's export. Without it each
+// scanned a window of the store (or all of it), which on millions of messages is the slowest
+// admin page. Tested by the index's own scan counter: a query that stops naming the indexed
+// expression exactly stops counting.
+
+async function indexScans(client: pg.ClientBase): Promise<number> {
+  // Stats are read afresh each time, not from the transaction's snapshot.
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  const result = await client.query<{ scans: string }>(
+    `SELECT idx_scan AS scans FROM pg_stat_user_indexes WHERE indexrelname = $1`,
+    [TRACE_INDEX],
+  );
+  return Number(result.rows[0]?.scans ?? -1);
+}
+
+/**
+ * Runs `lookup` on a connection of its own that may not scan the table whole (so a store of a
+ * few rows is planned as a big one would be), then ends it: a backend that exits reports its
+ * counters at once.
+ */
+async function scansBy(
+  url: string,
+  watcher: pg.ClientBase,
+  lookup: (pool: pg.Pool) => Promise<unknown>,
+): Promise<number> {
+  const before = await indexScans(watcher);
+  const config = messageStoreConnectionConfig(url);
+  const pool = new pg.Pool({ ...config, options: `${config.options ?? ''} -c enable_seqscan=off`, max: 1 });
+  try {
+    await lookup(pool);
+  } finally {
+    await pool.end();
+  }
+  return waitUntil(
+    'the index counters to report',
+    async () => {
+      const after = await indexScans(watcher);
+      return after > before ? after - before : false;
+    },
+    { timeoutMs: 5_000 },
+  ).catch(() => 0);
+}
+
+async function connect(scope: Scope, url: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  return scope.add(client, (c) => c.end());
+}
+
+scopedTest(
+  'trace-id index: the trace page, the browser’s filter, the rest of a trace and its export read it',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const watcher = await connect(scope, urls.messageStoreUrl);
+    const category = uniqueCategory();
+    const traceId = crypto.randomUUID();
+    await store.write(`${category}-1`, message('Started', {}, { traceId }));
+    const [first] = await store.readStream(`${category}-1`);
+    for (let n = 0; n < 20; n += 1)
+      await store.write(`${category}-${n}`, message('Other', {}, { traceId: crypto.randomUUID() }));
+    await store.write(`${category}-2`, message('Finished', {}, { traceId }));
+
+    const url = urls.messageStoreUrl;
+    let found: string[] = [];
+    t.ok(
+      (await scansBy(url, watcher, async (pool) => {
+        found = (await findTrace(pool, traceId)).messages.map((m) => m.type);
+      })) > 0,
+      'the trace page',
+    );
+    t.deepEqual(found, ['Started', 'Finished'], 'finds the trace, in order');
+    t.ok(
+      (await scansBy(url, watcher, async (pool) => {
+        // A window smaller than the gap between them: a trace is not looked for in windows.
+        found = (await browseMessages(pool, { filters: { traceId } }, { window: 5 })).messages.map((m) => m.type);
+      })) > 0,
+      'the message browser filtered by trace',
+    );
+    t.deepEqual(found, ['Finished', 'Started'], 'both on one page, newest first');
+    t.ok(
+      (await scansBy(url, watcher, async (pool) => {
+        const summary = await loadSummary(pool, first!.globalPosition);
+        found = (await relatedMessages(pool, summary!, 5)).sameTrace.map((m) => m.type);
+      })) > 0,
+      'a message’s page, for the rest of its trace',
+    );
+    t.deepEqual(found, ['Finished'], 'all of it however far away, leaving the message itself out');
+    t.ok(
+      (await scansBy(url, watcher, async (pool) => {
+        found = [];
+        for await (const batch of exportBatches(pool, {
+          ...traceCondition(traceId),
+          after: 0,
+          upTo: Number.MAX_SAFE_INTEGER,
+        }))
+          found.push(...batch.map((m) => m.type));
+      })) > 0,
+      'a trace’s export',
+    );
+    t.deepEqual(found, ['Started', 'Finished'], 'exports the whole trace');
+  },
+);
+
+async function state(client: pg.ClientBase): Promise<{ oid: number; valid: boolean } | undefined> {
+  const result = await client.query<{ oid: number; valid: boolean }>(
+    `SELECT indexrelid::int AS oid, indisvalid AS valid FROM pg_index WHERE indexrelid = to_regclass($1)`,
+    [`message_store.${TRACE_INDEX}`],
+  );
+  return result.rows[0];
+}
+
+scopedTest(
+  'trace-id index: built at install, rebuilt when a build died half way, never waited for',
+  async (t, scope) => {
+    const url = await scratchDatabaseUrl('trace_ix');
+    await ensureDatabase(url, silentLogger);
+    await installMessageDb(url, silentLogger);
+    const client = await connect(scope, url);
+    const installed = await state(client);
+    t.equal(installed?.valid, true, 'the install builds it');
+    t.equal(await installTraceIndex(client, silentLogger), false, 'a second start leaves a valid one alone');
+
+    // What a CREATE INDEX CONCURRENTLY killed half way leaves behind.
+    await client.query('UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)', [
+      `message_store.${TRACE_INDEX}`,
+    ]);
+    t.equal(await installTraceIndex(client, silentLogger), true, 'an invalid one is built again');
+    const rebuilt = await state(client);
+    t.ok(rebuilt?.valid && rebuilt.oid !== installed?.oid, 'as a new, valid index');
+
+    // Another process building it: this start goes on at once, without the index.
+    const other = await connect(scope, url);
+    await other.query('SELECT pg_advisory_lock($1)', [BUILD_LOCK]);
+    await client.query(`DROP INDEX message_store.${TRACE_INDEX}`);
+    t.equal(
+      await installTraceIndex(client, silentLogger),
+      false,
+      'does not build while another process holds the lock',
+    );
+    t.equal(await state(client), undefined, 'and leaves the building to it');
+    await other.query('SELECT pg_advisory_unlock($1)', [BUILD_LOCK]);
+    t.equal(await installTraceIndex(client, silentLogger), true, 'the next start builds it');
+  },
+);
