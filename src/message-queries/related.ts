@@ -36,7 +36,7 @@ interface Related {
   readonly consequences: readonly MessageSummary[];
   /** Other messages of the same trace, in global order. */
   readonly sameTrace: readonly MessageSummary[];
-  /** The global positions looked through for consequences; none beyond them is known. */
+  /** The global positions looked through for consequences (none when `to` < `from`: nothing was written after it). */
   readonly searched: { readonly from: number; readonly to: number };
 }
 
@@ -70,6 +70,6 @@ export async function relatedMessages(pool: pg.Pool, message: MessageSummary, wi
   return {
     consequences: later.rows.map(toSummary),
     sameTrace: trace.rows.map(toSummary),
-    searched: { from: at, to: Number(bounds.rows[0]?.high ?? at) },
+    searched: { from: at + 1, to: Number(bounds.rows[0]?.high ?? at) },
   };
 }

@@ -202,6 +202,15 @@ test('admin messages: a message’s page redacts secrets and masks addresses, an
   t.ok(causePage.text.includes(`href="/admin/messages/${effect.globalPosition}"`), 'the cause lists its consequence');
   t.notOk(causePage.text.includes(`href="/admin/messages/${unrelated.globalPosition}"`), 'and nothing unrelated');
   t.match(causePage.text, /no cause/, 'and says it has no cause of its own');
+  t.ok(
+    causePage.text.includes(`global positions ${cause.globalPosition + 1} to ${unrelated.globalPosition}.`),
+    'and which messages it looked through for consequences',
+  );
+  const newest = await request(app)
+    .get(`/admin/messages/${unrelated.globalPosition}`)
+    .set('cookie', admin.cookie)
+    .expect(200);
+  t.match(newest.text, /Nothing has been written after it yet/, 'the newest message says none can follow it yet');
 
   for (const bad of ['999999999', 'abc', '0', '-1', '1e3', '12345678901234567890', '%00']) {
     const response = await request(app).get(`/admin/messages/${bad}`).set('cookie', admin.cookie);
