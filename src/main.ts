@@ -5,6 +5,7 @@ import { ConfigError, parseEnv } from './config/env.ts';
 import { parseProcessRole } from './config/process-role.ts';
 import { startupWarnings } from './config/startup-warnings.ts';
 import type { EmbeddedPostgres } from './db/embedded-postgres.ts';
+import { buildTraceIndexInBackground, type TraceIndexBuild } from './db/install-trace-index.ts';
 import { prepareDatabases, resolveDatabases } from './db/prepare-databases.ts';
 import { chooseLogFormat, createLogger, type Logger } from './logger.ts';
 import { whenParentExits } from './parent-watch.ts';
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   let server: Server | undefined;
   let shuttingDown: Promise<void> | undefined;
   let seeding: Promise<unknown> | undefined;
+  let traceIndex: TraceIndexBuild | undefined;
 
   // Stop in the reverse order of start: no new requests, subscribers checkpoint, pools close,
   // and only then the embedded database is released (stopped, unless another process uses it).
@@ -96,6 +98,7 @@ async function main(): Promise<void> {
         if (server) await stopServing(server);
         // The demo's commands are written in a few seconds; let them finish rather than leave half.
         await seeding;
+        await traceIndex?.stop();
         await system?.stop();
       } catch (error) {
         logger.error({ err: error }, 'error while shutting down');
@@ -171,6 +174,7 @@ async function main(): Promise<void> {
       auditKey: env.auditKeys.signing,
     });
     system.start();
+    traceIndex = buildTraceIndexInBackground(resolved.urls.messageStoreUrl, logger);
     if (!role.http) {
       logger.info(
         {

@@ -32,7 +32,7 @@ import { BENCH_CREATOR_PASSWORD } from './write.ts';
 import { CATALOG_OPTIONS, catalogUrls } from './catalog-urls.ts';
 import { grantAdmin } from './grant-admin.ts';
 import { PAGE_GOAL, type Page } from './page.ts';
-import { storePages } from './store-pages.ts';
+import { storePages, traceIndexReady } from './store-pages.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -441,6 +441,7 @@ async function main(argv: readonly string[]): Promise<void> {
       ];
       const storePool = createMessageStorePool(urls.messageStoreUrl, { logger: createLogger('silent'), max: 1 });
       try {
+        log(`the trace-id index ready (waited ${(await traceIndexReady(storePool)).toFixed(1)} s for it)`);
         pages.push(...(await storePages(db, storePool)));
       } finally {
         await storePool.end();

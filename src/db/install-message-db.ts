@@ -3,7 +3,6 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logger.ts';
-import { installTraceIndex } from './install-trace-index.ts';
 import { installWriteAnnouncer } from './install-write-announcer.ts';
 
 const require = createRequire(import.meta.url);
@@ -55,8 +54,7 @@ const INSTALL_LOCK = 7_212_664_019;
 
 /**
  * Installs Message DB into the database at `url` unless message_store_version() already answers.
- * Everything runs in one transaction: a failure leaves no half-installed schema behind. Then,
- * outside it, the trace-id index is added if missing.
+ * Everything runs in one transaction: a failure leaves no half-installed schema behind.
  */
 export async function installMessageDb(url: string, logger: Logger): Promise<{ installed: boolean; version: string }> {
   try {
@@ -70,32 +68,9 @@ export async function installMessageDb(url: string, logger: Logger): Promise<{ i
   }
 }
 
-/** After the install's transaction: the index is built concurrently, which no transaction may hold. */
-async function addTraceIndex(client: pg.Client, logger: Logger): Promise<void> {
-  try {
-    await installTraceIndex(client, logger);
-  } catch (error) {
-    // Not the table's owner, or a build that failed: traces are found by scanning until a start that can build it.
-    logger.warn({ err: error }, 'could not build the trace-id index: traces are found by scanning the store');
-  }
-}
-
 async function installOnce(url: string, logger: Logger): Promise<{ installed: boolean; version: string }> {
   const client = new pg.Client({ connectionString: url, options: '-c client_min_messages=warning' });
   await client.connect();
-  try {
-    const installed = await installInTransaction(client, logger);
-    await addTraceIndex(client, logger);
-    return installed;
-  } finally {
-    await client.end();
-  }
-}
-
-async function installInTransaction(
-  client: pg.Client,
-  logger: Logger,
-): Promise<{ installed: boolean; version: string }> {
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK]);
@@ -118,5 +93,7 @@ async function installInTransaction(
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
+  } finally {
+    await client.end();
   }
 }

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { TRACE_ID_EXPRESSION, TRACE_INDEX } from '../message-store/index.ts';
 
@@ -17,6 +17,15 @@ async function indexState(client: pg.ClientBase): Promise<IndexState> {
   return row === undefined ? 'absent' : row.valid ? 'valid' : 'invalid';
 }
 
+/** PostgreSQL keeps statistics of an indexed expression only from an ANALYZE after the index exists. */
+async function hasStatistics(client: pg.ClientBase): Promise<boolean> {
+  const result = await client.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'message_store' AND tablename = $1) AS present`,
+    [TRACE_INDEX],
+  );
+  return result.rows[0]?.present === true;
+}
+
 /**
  * Adds a hash index on each message's trace id, which Message DB does not have, so a trace,
  * the message browser's trace filter and a message's "rest of its trace" are found by the
@@ -26,30 +35,81 @@ async function indexState(client: pg.ClientBase): Promise<IndexState> {
  * Built CONCURRENTLY, outside any transaction, so writers are never held up, even on a big
  * store being upgraded. A process that finds another one building goes on without waiting:
  * until the index is valid, those pages scan, slower but right. A build that died half way
- * leaves an invalid index behind, which the next start drops and builds again.
+ * leaves an invalid index behind, which the next start drops and builds again. Then the table
+ * is analysed: until it is, the planner guesses how many messages share a trace id (0.5 % of
+ * them) and walks the primary key instead, slower than the scan the index replaced.
  *
  * The session must not be in a transaction. Returns whether this call built the index.
  */
 export async function installTraceIndex(client: pg.ClientBase, logger: Logger): Promise<boolean> {
-  if ((await indexState(client)) === 'valid') return false;
+  const ready = async () => (await indexState(client)) === 'valid' && (await hasStatistics(client));
+  if (await ready()) return false;
   const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [BUILD_LOCK]);
   if (!locked.rows[0]?.locked) {
-    logger.info('another process is building the trace-id index; starting without waiting for it');
+    logger.info('another process is building the trace-id index; going on without it');
     return false;
   }
   try {
     // Looked at again under the lock: the other process may have finished in between.
+    if (await ready()) return false;
     const state = await indexState(client);
-    if (state === 'valid') return false;
     if (state === 'invalid') await client.query(`DROP INDEX CONCURRENTLY message_store.${TRACE_INDEX}`);
     const started = Date.now();
-    logger.info('building the trace-id index on the message store (once; writers are not held up)');
-    await client.query(
-      `CREATE INDEX CONCURRENTLY ${TRACE_INDEX} ON message_store.messages USING hash (${TRACE_ID_EXPRESSION})`,
-    );
-    logger.info({ ms: Date.now() - started }, 'built the trace-id index');
-    return true;
+    if (state !== 'valid') {
+      logger.info('building the trace-id index on the message store (once; writers are not held up)');
+      await client.query(
+        `CREATE INDEX CONCURRENTLY ${TRACE_INDEX} ON message_store.messages USING hash (${TRACE_ID_EXPRESSION})`,
+      );
+    }
+    await client.query('ANALYZE message_store.messages');
+    logger.info({ ms: Date.now() - started }, 'the trace-id index is built and its statistics taken');
+    return state !== 'valid';
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [BUILD_LOCK]);
   }
+}
+
+export interface TraceIndexBuild {
+  /** Settles when the build has ended, built or not (a failure is logged, never thrown). */
+  readonly done: Promise<void>;
+  /** Ends the build's connection: a build still waiting is finished by PostgreSQL or by the next start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the index on a connection of its own while the app runs. Not awaited by a start: a
+ * concurrent build waits for every transaction older than it in the database (another
+ * program's open transaction, a backup), and a start must not wait with it.
+ */
+export function buildTraceIndexInBackground(url: string, logger: Logger): TraceIndexBuild {
+  // No statement timeout: a role's default would cancel a long build at every start.
+  const client = new pg.Client({
+    connectionString: url,
+    options: '-c client_min_messages=warning -c statement_timeout=0',
+  });
+  let stopping = false;
+  // A connection lost mid-build is an 'error' event, which unheard would end the process.
+  client.on('error', (error) => {
+    if (!stopping) logger.warn({ err: error }, 'lost the connection building the trace-id index');
+  });
+  const done = (async () => {
+    try {
+      await client.connect();
+      await installTraceIndex(client, logger);
+    } catch (error) {
+      // Not the table's owner, or a build that failed: traces are found by scanning until a start that can build it.
+      if (!stopping)
+        logger.warn({ err: error }, 'could not build the trace-id index: traces are found by scanning the store');
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      await client.end().catch(() => undefined);
+      await done;
+    },
+  };
 }

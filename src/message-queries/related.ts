@@ -12,8 +12,10 @@ import {
   type SummaryRow,
 } from './stored.ts';
 
-/** How many related messages a detail page lists; the trace page shows them all. */
+/** How many consequences a detail page lists; the trace page shows them all. */
 const LISTED = 100;
+/** How many other messages of its trace a detail page lists. */
+const TRACE_LISTED = 200;
 
 export async function loadMessage(pool: pg.Pool, globalPosition: number): Promise<StoredMessage | undefined> {
   const result = await pool.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE global_position = $1`, [
@@ -34,8 +36,10 @@ export async function loadSummary(pool: pg.Pool, globalPosition: number): Promis
 interface Related {
   /** Messages whose causationMessageGlobalPosition is this one's. */
   readonly consequences: readonly MessageSummary[];
-  /** Other messages of the same trace, in global order. */
+  /** Other messages of the same trace, in global order: the first TRACE_LISTED of them. */
   readonly sameTrace: readonly MessageSummary[];
+  /** Whether the trace holds more than are listed. */
+  readonly sameTraceCut: boolean;
   /** The global positions looked through for consequences (none when `to` < `from`: nothing was written after it). */
   readonly searched: { readonly from: number; readonly to: number };
 }
@@ -60,7 +64,7 @@ export async function relatedMessages(pool: pg.Pool, message: MessageSummary, wi
       : pool.query<SummaryRow>(
           `SELECT ${SUMMARY_COLUMNS} FROM messages WHERE ${TRACE_ID_EXPRESSION} = $1 AND global_position <> $2
             ORDER BY global_position LIMIT $3`,
-          [message.traceId, at, LISTED * 2],
+          [message.traceId, at, TRACE_LISTED + 1],
         ),
     pool.query<{ high: string | null }>(
       `SELECT max(global_position) AS high FROM (SELECT global_position FROM messages WHERE global_position > $1 ORDER BY global_position LIMIT $2) a`,
@@ -69,7 +73,8 @@ export async function relatedMessages(pool: pg.Pool, message: MessageSummary, wi
   ]);
   return {
     consequences: later.rows.map(toSummary),
-    sameTrace: trace.rows.map(toSummary),
+    sameTrace: trace.rows.slice(0, TRACE_LISTED).map(toSummary),
+    sameTraceCut: trace.rows.length > TRACE_LISTED,
     searched: { from: at + 1, to: Number(bounds.rows[0]?.high ?? at) },
   };
 }

@@ -73,10 +73,8 @@ test('admin traces: unknown and malformed trace ids are a 404, not a 500', async
   });
   for (const url of [
     `/admin/traces/${randomUUID()}`,
-    `/admin/traces/${randomUUID()}?all=1`,
     `/admin/traces/${'x'.repeat(201)}`,
     '/admin/traces/a%00b',
-    `/admin/traces/${randomUUID()}?at=abc`,
     '/admin/traces/',
   ]) {
     const response = await request(app).get(url).set('cookie', admin.cookie);

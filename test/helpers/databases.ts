@@ -10,6 +10,7 @@ import { createAppDatabase, migrateAppDatabase } from '../../src/db/app-database
 import { useEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.ts';
 import { dropDatabase, ensureDatabase } from '../../src/db/ensure-database.ts';
 import { installMessageDb } from '../../src/db/install-message-db.ts';
+import { buildTraceIndexInBackground } from '../../src/db/install-trace-index.ts';
 import { createLogger } from '../../src/logger.ts';
 import { TEST_SERVER_SETTINGS } from './test-server-settings.ts';
 
@@ -127,6 +128,8 @@ async function createTemplates(): Promise<{ messageStore: string; app: string }>
   await ensureDatabase(url(messageStore), silentLogger);
   await ensureDatabase(url(app), silentLogger);
   await installMessageDb(url(messageStore), silentLogger);
+  // What a running app adds: every clone has the trace-id index, as a store the app has run on.
+  await buildTraceIndexInBackground(url(messageStore), silentLogger).done;
   const db = createAppDatabase(url(app), { poolMax: 1 });
   try {
     await migrateAppDatabase(db);

@@ -87,6 +87,7 @@ export const messagesSection: AdminSectionFactory = ({ messageStorePool: pool, d
       cause: cause && summaryView(cause),
       consequences: related.consequences.map(summaryView),
       sameTrace: related.sameTrace.map(summaryView),
+      sameTraceCut: related.sameTraceCut,
       searched: related.searched,
       wholeTraceHref: message.traceId === undefined ? undefined : traceHref(message.traceId),
     });
