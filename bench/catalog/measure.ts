@@ -441,7 +441,7 @@ async function main(argv: readonly string[]): Promise<void> {
       ];
       const storePool = createMessageStorePool(urls.messageStoreUrl, { logger: createLogger('silent'), max: 1 });
       try {
-        log(`the trace-id index ready (waited ${(await traceIndexReady(storePool)).toFixed(1)} s for it)`);
+        log(`the trace-id index ready (waited ${(await traceIndexReady(urls.messageStoreUrl)).toFixed(1)} s for it)`);
         pages.push(...(await storePages(db, storePool)));
       } finally {
         await storePool.end();

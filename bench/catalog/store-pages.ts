@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type pg from 'pg';
+import pg from 'pg';
 import { traceHref } from '../../src/app/admin/shared/message-views.ts';
 import { BROWSE_PAGE_SIZE } from '../../src/message-queries/browse.ts';
 import { storeHead } from '../../src/message-queries/counts.ts';
@@ -14,19 +14,26 @@ const DEEP_PAGE = 10_000;
 /**
  * Waits (10 minutes at most) for the trace-id index the app builds beside its work, and its
  * statistics: the trace and message pages are measured as a store that has it serves them.
+ * Asked as the URL's own role: the store's role may not read an index's statistics.
  * Returns the seconds waited.
  */
-export async function traceIndexReady(store: pg.Pool): Promise<number> {
-  const began = Date.now();
-  for (;;) {
-    const ready = await store.query<{ ready: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)
-          AND EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'message_store' AND tablename = $2) AS ready`,
-      [`message_store.${TRACE_INDEX}`, TRACE_INDEX],
-    );
-    if (ready.rows[0]?.ready) return (Date.now() - began) / 1000;
-    if (Date.now() - began > 600_000) throw new Error('the app has not built the trace-id index in 10 minutes');
-    await sleep(500);
+export async function traceIndexReady(messageStoreUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: messageStoreUrl });
+  await client.connect();
+  try {
+    const began = Date.now();
+    for (;;) {
+      const ready = await client.query<{ ready: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND indisvalid)
+            AND EXISTS (SELECT 1 FROM pg_stats WHERE schemaname = 'message_store' AND tablename = $2) AS ready`,
+        [`message_store.${TRACE_INDEX}`, TRACE_INDEX],
+      );
+      if (ready.rows[0]?.ready) return (Date.now() - began) / 1000;
+      if (Date.now() - began > 600_000) throw new Error('the app has not built the trace-id index in 10 minutes');
+      await sleep(500);
+    }
+  } finally {
+    await client.end();
   }
 }
 
