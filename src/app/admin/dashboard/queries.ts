@@ -25,33 +25,46 @@ const COUNTED_TYPES = {
   viewings: [VIEWING_CATEGORY, 'VideoViewed'],
 } as const;
 
-/** From the admin-streams and home-page projections (a few rows), never by counting the messages in Message DB. */
+/**
+ * From the admin-streams and home-page projections (a few rows), never by counting the messages
+ * in Message DB: one statement on each database.
+ */
 export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
-  const [all, types, head, homePage] = await Promise.all([
-    db('admin_categories').first<{ messages: string | null; streams: string | null; counted_up_to: string | null }>(
-      db.raw('sum(message_count) AS messages'),
-      db.raw('sum(stream_count) AS streams'),
-      db.raw('max(last_global_position) AS counted_up_to'),
+  const pairs = Object.values(COUNTED_TYPES);
+  const [projected, head] = await Promise.all([
+    db.raw<{
+      rows: Array<{
+        messages: string | null;
+        streams: string | null;
+        counted_up_to: string | null;
+        types: Array<{ category: string; type: string; message_count: string }> | null;
+        counted_viewings: string | null;
+      }>;
+    }>(
+      `SELECT c.messages, c.streams, c.counted_up_to,
+              (SELECT json_agg(json_build_object('category', t.category, 'type', t.type, 'message_count', t.message_count))
+                 FROM admin_message_types t
+                WHERE (t.category, t.type) IN (${pairs.map(() => '(?, ?)').join(', ')})) AS types,
+              (SELECT videos_watched FROM home_page WHERE page_name = 'home') AS counted_viewings
+         FROM (SELECT sum(message_count) AS messages, sum(stream_count) AS streams,
+                      max(last_global_position) AS counted_up_to
+                 FROM admin_categories) c`,
+      pairs.flat(),
     ),
-    db('admin_message_types')
-      .whereIn(
-        ['category', 'type'],
-        Object.values(COUNTED_TYPES).map(([category, type]) => [category, type]),
-      )
-      .select<{ category: string; type: string; message_count: string }[]>('category', 'type', 'message_count'),
     storeHead(pool),
-    db('home_page').where({ page_name: 'home' }).first<{ videos_watched: string } | undefined>('videos_watched'),
   ]);
+  const row = projected.rows[0];
+  const types = row?.types ?? [];
   const countOf = ([category, type]: readonly [string, string]) =>
-    Number(types.find((row) => row.category === category && row.type === type)?.message_count ?? 0);
+    Number(types.find((t) => t.category === category && t.type === type)?.message_count ?? 0);
   return {
-    messages: Number(all?.messages ?? 0),
-    streams: Number(all?.streams ?? 0),
+    messages: Number(row?.messages ?? 0),
+    streams: Number(row?.streams ?? 0),
     users: countOf(COUNTED_TYPES.users),
     videos: countOf(COUNTED_TYPES.videos),
     viewings: countOf(COUNTED_TYPES.viewings),
-    countedViewings: Number(homePage?.videos_watched ?? 0),
-    countedUpTo: Number(all?.counted_up_to ?? 0),
+    countedViewings: Number(row?.counted_viewings ?? 0),
+    countedUpTo: Number(row?.counted_up_to ?? 0),
     storeHead: head,
   };
 }
@@ -65,16 +78,19 @@ const MINUTES_SHOWN = 60;
 
 /** The last hour, minute by minute (the current one included), with the quiet minutes as zeros. */
 export async function loadMessagesPerMinute(db: Knex): Promise<MinuteCount[]> {
-  // The database's clock, the one the store stamps messages with.
-  const now = await db.raw<{ rows: { minute: Date }[] }>(`SELECT date_trunc('minute', now()) AS minute`);
-  const last = now.rows[0]!.minute.getTime();
-  const first = new Date(last - (MINUTES_SHOWN - 1) * 60_000);
-  const rows = await db('admin_message_minutes')
-    .where('minute', '>=', first)
-    .select<{ minute: Date; message_count: string }[]>('minute', 'message_count');
-  const counted = new Map(rows.map((row) => [row.minute.getTime(), Number(row.message_count)]));
+  // The database's clock, the one the store stamps messages with, read with the minutes it bounds.
+  const result = await db.raw<{ rows: Array<{ first: Date; minute: Date | null; message_count: string | null }> }>(
+    `WITH since AS (SELECT date_trunc('minute', now()) - make_interval(mins => ?) AS first)
+     SELECT since.first, m.minute, m.message_count
+       FROM since LEFT JOIN admin_message_minutes m ON m.minute >= since.first`,
+    [MINUTES_SHOWN - 1],
+  );
+  const first = result.rows[0]!.first.getTime();
+  const counted = new Map(
+    result.rows.flatMap((row) => (row.minute ? [[row.minute.getTime(), Number(row.message_count)] as const] : [])),
+  );
   return Array.from({ length: MINUTES_SHOWN }, (_, n) => {
-    const minute = first.getTime() + n * 60_000;
+    const minute = first + n * 60_000;
     return { minute: new Date(minute), messages: counted.get(minute) ?? 0 };
   });
 }
