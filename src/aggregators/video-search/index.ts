@@ -44,7 +44,8 @@ function searchColumns(columns: ReturnType<typeof foldByVideo>[number]['columns'
 /**
  * The video side of video_search: the catalog's own fold of the publishing events (the same
  * published_at, the same tombstone for a deleted video), one guarded upsert per video per batch,
- * exactly as src/aggregators/videos/catalog.ts writes `videos`. The creator's name is read from
+ * with the guards src/aggregators/videos/catalog.ts writes `videos` with (which writes a batch's
+ * videos in one statement; this part is still one a video). The creator's name is read from
  * video_search_creators at each write.
  */
 const videosPart: BatchProjection<CatalogEvent> = {

@@ -151,49 +151,81 @@ export function foldByVideo(events: readonly CatalogEvent[], rows: ReadonlyMap<s
   return [...changes.values()].sort((a, b) => (a.videoId < b.videoId ? -1 : a.videoId > b.videoId ? 1 : 0));
 }
 
+/** Each column publishing owns, with its SQL type, in the order the batch's rows carry them. */
+const CATALOG_COLUMN_TYPES = {
+  owner_id: 'uuid',
+  name: 'text',
+  description: 'text',
+  status: 'text',
+  visibility: 'text',
+  transcoded_uri: 'text',
+  poster_uri: 'text',
+  duration_seconds: 'double precision',
+  width: 'integer',
+  height: 'integer',
+  published_at: 'timestamptz',
+} as const satisfies Record<keyof CatalogColumns, string>;
+const CATALOG_COLUMNS = Object.keys(CATALOG_COLUMN_TYPES) as (keyof CatalogColumns)[];
+
+type KnownRow = RowState & { readonly [Name in keyof CatalogColumns]-?: CatalogColumns[Name] | null } & {
+  readonly video_id: string;
+  readonly on_channel: boolean;
+};
+
 /**
- * The catalog side of `videos`: one upsert per video per batch. Only the columns publishing
- * owns are written, so a row the views subscriber made first keeps its count. The row's
- * publishing_position is the guard: a fold whose last event the row has already seen changes
- * nothing. If the row has seen only some of the fold's events (a replay cut into other
- * batches), writing the whole fold is still right: each column takes its value after the
- * fold's last event, which is what the row would reach anyway. A deleted video's tombstone is
- * never written again: not by a late event of it, nor by an old one applied again.
+ * The catalog side of `videos`: every video of the batch in one upsert. Only the columns
+ * publishing owns are written, so a row the views subscriber made first keeps its count; and
+ * since only this subscriber writes them, each row is written whole, what it held overlaid with
+ * the fold's columns. The row's publishing_position is the guard: a fold whose last event the
+ * row has already seen changes nothing. If the row has seen only some of the fold's events (a
+ * replay cut into other batches), writing the whole fold is still right: each column takes its
+ * value after the fold's last event, which is what the row would reach anyway. A deleted
+ * video's tombstone is never written again: not by a late event of it, nor by an old one
+ * applied again.
  */
 export const catalogProjection: BatchProjection<CatalogEvent> = {
   parse: parseCatalogEvent,
   async apply(events, trx: Knex.Transaction) {
-    // Only this subscriber writes these columns, so what is read here holds until the writes below.
+    // Only this subscriber writes these columns, so what is read here holds until the write below.
     const ids = [...new Set(events.map((event) => event.data.videoId.toLowerCase()))];
     const known = await trx('videos')
       .whereIn('video_id', ids)
-      .select<(RowState & { video_id: string; on_channel: boolean; owner_id: string | null })[]>(
+      .select<KnownRow[]>(
         'video_id',
-        'status',
-        'visibility',
-        'published_at',
+        ...CATALOG_COLUMNS,
         'publishing_position',
-        'owner_id',
         trx.raw(`coalesce(${onChannel('videos')}, false) AS on_channel`),
       );
     const rows = new Map(known.map((row) => [row.video_id, row]));
-    // In video id order, as the views subscriber locks them, so the two never deadlock.
-    for (const { videoId, columns, position } of foldByVideo(events, rows)) {
-      await trx('videos')
-        .insert({ video_id: videoId, ...columns, publishing_position: position })
-        .onConflict('video_id')
-        .merge([...Object.keys(columns), 'publishing_position'])
-        .where((guard) => {
-          guard
-            .where((seen) => {
-              seen
-                .whereNull('videos.publishing_position')
-                .orWhere('videos.publishing_position', '<', trx.ref('excluded.publishing_position'));
-            })
-            .andWhere((alive) => {
-              alive.whereNull('videos.status').orWhere('videos.status', '<>', 'deleted');
-            });
-        });
+    const changes = foldByVideo(events, rows);
+    if (changes.length > 0) {
+      const whole = changes.map(({ videoId, columns, position }) => {
+        const held = rows.get(videoId);
+        const row: Record<string, unknown> = { video_id: videoId, publishing_position: position };
+        for (const name of CATALOG_COLUMNS) row[name] = name in columns ? columns[name] : (held?.[name] ?? null);
+        return row;
+      });
+      const typed = CATALOG_COLUMNS.map((name) => `${name} ${CATALOG_COLUMN_TYPES[name]}`).join(', ');
+      // A new row's description and visibility take the table's defaults when no event set them.
+      const chosen = CATALOG_COLUMNS.map((name) =>
+        name === 'description'
+          ? `coalesce(c.description, '')`
+          : name === 'visibility'
+            ? `coalesce(c.visibility, 'public')`
+            : `c.${name}`,
+      ).join(', ');
+      // In video id order, as the views subscriber locks them, so the two never deadlock.
+      await trx.raw(
+        `INSERT INTO videos AS v (video_id, ${CATALOG_COLUMNS.join(', ')}, publishing_position)
+         SELECT c.video_id, ${chosen}, c.publishing_position
+           FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
+          ORDER BY c.video_id
+         ON CONFLICT (video_id) DO UPDATE
+            SET ${[...CATALOG_COLUMNS, 'publishing_position'].map((name) => `${name} = excluded.${name}`).join(', ')}
+          WHERE (v.publishing_position IS NULL OR v.publishing_position < excluded.publishing_position)
+            AND v.status IS DISTINCT FROM 'deleted'`,
+        [JSON.stringify(whole)],
+      );
     }
     await moveChannelViews(trx, await channelMoves(trx, known, ids));
   },
