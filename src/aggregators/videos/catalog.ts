@@ -167,21 +167,21 @@ const CATALOG_COLUMN_TYPES = {
 } as const satisfies Record<keyof CatalogColumns, string>;
 const CATALOG_COLUMNS = Object.keys(CATALOG_COLUMN_TYPES) as (keyof CatalogColumns)[];
 
-type KnownRow = RowState & { readonly [Name in keyof CatalogColumns]-?: CatalogColumns[Name] | null } & {
+type KnownRow = RowState & {
   readonly video_id: string;
   readonly on_channel: boolean;
+  readonly owner_id: string | null;
 };
 
 /**
  * The catalog side of `videos`: every video of the batch in one upsert. Only the columns
- * publishing owns are written, so a row the views subscriber made first keeps its count; and
- * since only this subscriber writes them, each row is written whole, what it held overlaid with
- * the fold's columns. The row's publishing_position is the guard: a fold whose last event the
- * row has already seen changes nothing. If the row has seen only some of the fold's events (a
- * replay cut into other batches), writing the whole fold is still right: each column takes its
- * value after the fold's last event, which is what the row would reach anyway. A deleted
- * video's tombstone is never written again: not by a late event of it, nor by an old one
- * applied again.
+ * publishing owns are written, and of those only the ones the batch's events set (a long
+ * description is not written again for a new name), so a row the views subscriber made first
+ * keeps its count. The row's publishing_position is the guard: a fold whose last event the row
+ * has already seen changes nothing. If the row has seen only some of the fold's events (a replay
+ * cut into other batches), writing the whole fold is still right: each column takes its value
+ * after the fold's last event, which is what the row would reach anyway. A deleted video's
+ * tombstone is never written again: not by a late event of it, nor by an old one applied again.
  */
 export const catalogProjection: BatchProjection<CatalogEvent> = {
   parse: parseCatalogEvent,
@@ -192,44 +192,61 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
       .whereIn('video_id', ids)
       .select<KnownRow[]>(
         'video_id',
-        ...CATALOG_COLUMNS,
+        'status',
+        'visibility',
+        'published_at',
         'publishing_position',
+        'owner_id',
         trx.raw(`coalesce(${onChannel('videos')}, false) AS on_channel`),
       );
-    const rows = new Map(known.map((row) => [row.video_id, row]));
-    const changes = foldByVideo(events, rows);
-    if (changes.length > 0) {
-      const whole = changes.map(({ videoId, columns, position }) => {
-        const held = rows.get(videoId);
-        const row: Record<string, unknown> = { video_id: videoId, publishing_position: position };
-        for (const name of CATALOG_COLUMNS) row[name] = name in columns ? columns[name] : (held?.[name] ?? null);
-        return row;
-      });
-      const typed = CATALOG_COLUMNS.map((name) => `${name} ${CATALOG_COLUMN_TYPES[name]}`).join(', ');
-      // A new row's description and visibility take the table's defaults when no event set them.
-      const chosen = CATALOG_COLUMNS.map((name) =>
-        name === 'description'
-          ? `coalesce(c.description, '')`
-          : name === 'visibility'
-            ? `coalesce(c.visibility, 'public')`
-            : `c.${name}`,
-      ).join(', ');
-      // In video id order, as the views subscriber locks them, so the two never deadlock.
-      await trx.raw(
-        `INSERT INTO videos AS v (video_id, ${CATALOG_COLUMNS.join(', ')}, publishing_position)
-         SELECT c.video_id, ${chosen}, c.publishing_position
-           FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
-          ORDER BY c.video_id
-         ON CONFLICT (video_id) DO UPDATE
-            SET ${[...CATALOG_COLUMNS, 'publishing_position'].map((name) => `${name} = excluded.${name}`).join(', ')}
-          WHERE (v.publishing_position IS NULL OR v.publishing_position < excluded.publishing_position)
-            AND v.status IS DISTINCT FROM 'deleted'`,
-        [JSON.stringify(whole)],
-      );
-    }
+    const changes = foldByVideo(events, new Map(known.map((row) => [row.video_id, row])));
+    if (changes.length > 0) await writeChanges(trx, changes);
     await moveChannelViews(trx, await channelMoves(trx, known, ids));
   },
 };
+
+/**
+ * One statement for the batch, rows locked in video id order as the views subscriber locks
+ * them, so the two never deadlock. A new row takes every column (the table's defaults for
+ * description and visibility when no event set them); an existing one only those each video's
+ * events set, looked up in `touched` (video id → column names, an object PostgreSQL searches by
+ * key; `\\?` is jsonb's ? operator, escaped from Knex's placeholders).
+ */
+async function writeChanges(trx: Knex.Transaction, changes: readonly VideoChange[]): Promise<void> {
+  const typed = CATALOG_COLUMNS.map((name) => `${name} ${CATALOG_COLUMN_TYPES[name]}`).join(', ');
+  const inserted = CATALOG_COLUMNS.map((name) =>
+    name === 'description'
+      ? `coalesce(c.description, '')`
+      : name === 'visibility'
+        ? `coalesce(c.visibility, 'public')`
+        : `c.${name}`,
+  ).join(', ');
+  const updated = CATALOG_COLUMNS.map(
+    (name) =>
+      `${name} = CASE WHEN ((SELECT map FROM touched) -> excluded.video_id::text) \\? '${name}' THEN excluded.${name} ELSE v.${name} END`,
+  ).join(', ');
+  await trx.raw(
+    `WITH touched AS (SELECT ?::jsonb AS map)
+     INSERT INTO videos AS v (video_id, ${CATALOG_COLUMNS.join(', ')}, publishing_position)
+     SELECT c.video_id, ${inserted}, c.publishing_position
+       FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
+      ORDER BY c.video_id
+     ON CONFLICT (video_id) DO UPDATE
+        SET ${updated}, publishing_position = excluded.publishing_position
+      WHERE (v.publishing_position IS NULL OR v.publishing_position < excluded.publishing_position)
+        AND v.status IS DISTINCT FROM 'deleted'`,
+    [
+      JSON.stringify(Object.fromEntries(changes.map(({ videoId, columns }) => [videoId, Object.keys(columns)]))),
+      JSON.stringify(
+        changes.map(({ videoId, columns, position }) => ({
+          video_id: videoId,
+          ...columns,
+          publishing_position: position,
+        })),
+      ),
+    ],
+  );
+}
 
 /**
  * A video that came onto a channel (published and public) adds its whole count to its creator's
