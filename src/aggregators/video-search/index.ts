@@ -29,9 +29,23 @@ async function lockCreators(trx: Knex.Transaction, ownerIds: Iterable<string | n
   for (const id of ids) await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('video-search:' || ?, 0))`, [id]);
 }
 
+/** The columns of video_search the catalog's fold sets, with their SQL types. */
+const SEARCH_COLUMN_TYPES = {
+  owner_id: 'uuid',
+  title: 'text',
+  description: 'text',
+  status: 'text',
+  visibility: 'text',
+  published_at: 'timestamptz',
+} as const;
+type SearchColumn = keyof typeof SEARCH_COLUMN_TYPES;
+const SEARCH_COLUMNS = Object.keys(SEARCH_COLUMN_TYPES) as SearchColumn[];
+
 /** What the catalog's fold leaves behind, in this table's columns; a tombstone clears the text. */
-function searchColumns(columns: ReturnType<typeof foldByVideo>[number]['columns']): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+function searchColumns(
+  columns: ReturnType<typeof foldByVideo>[number]['columns'],
+): Partial<Record<SearchColumn, unknown>> {
+  const out: Partial<Record<SearchColumn, unknown>> = {};
   if (columns.owner_id !== undefined) out.owner_id = columns.owner_id;
   if (columns.name !== undefined) out.title = columns.name;
   if (columns.description !== undefined) out.description = columns.description;
@@ -42,11 +56,51 @@ function searchColumns(columns: ReturnType<typeof foldByVideo>[number]['columns'
 }
 
 /**
+ * A batch's videos in one upsert, in video id order (as foldByVideo gives them), with the
+ * guards the catalog writes `videos` with. A new row takes what its events set; an existing one
+ * only those columns, each video's names looked up in `touched` (video id → column names;
+ * `\\?` is jsonb's ? operator, escaped from Knex's placeholders). The creator's name is read
+ * from video_search_creators at the write.
+ */
+async function writeSearchRows(trx: Knex.Transaction, changes: ReturnType<typeof foldByVideo>): Promise<void> {
+  const rows = changes.map(({ videoId, columns, position }) => ({
+    videoId,
+    set: searchColumns(columns),
+    position,
+  }));
+  const typed = SEARCH_COLUMNS.map((name) => `${name} ${SEARCH_COLUMN_TYPES[name]}`).join(', ');
+  const inserted = SEARCH_COLUMNS.map((name) =>
+    name === 'description' ? `coalesce(c.description, '')` : `c.${name}`,
+  ).join(', ');
+  const updated = SEARCH_COLUMNS.map(
+    (name) =>
+      `${name} = CASE WHEN ((SELECT map FROM touched) -> excluded.video_id::text) \\? '${name}' THEN excluded.${name} ELSE s.${name} END`,
+  ).join(', ');
+  await trx.raw(
+    `WITH touched AS (SELECT ?::jsonb AS map)
+     INSERT INTO video_search AS s (video_id, ${SEARCH_COLUMNS.join(', ')}, publishing_position, creator_name)
+     SELECT c.video_id, ${inserted}, c.publishing_position,
+            (SELECT display_name FROM video_search_creators WHERE user_id = c.owner_id)
+       FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
+      ORDER BY c.video_id
+     ON CONFLICT (video_id) DO UPDATE
+        SET ${updated}, publishing_position = excluded.publishing_position,
+            creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
+      WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
+        AND s.status IS DISTINCT FROM 'deleted'`,
+    [
+      JSON.stringify(Object.fromEntries(rows.map(({ videoId, set }) => [videoId, Object.keys(set)]))),
+      JSON.stringify(
+        rows.map(({ videoId, set, position }) => ({ video_id: videoId, ...set, publishing_position: position })),
+      ),
+    ],
+  );
+}
+
+/**
  * The video side of video_search: the catalog's own fold of the publishing events (the same
- * published_at, the same tombstone for a deleted video), one guarded upsert per video per batch,
- * with the guards src/aggregators/videos/catalog.ts writes `videos` with (which writes a batch's
- * videos in one statement; this part is still one a video). The creator's name is read from
- * video_search_creators at each write.
+ * published_at, the same tombstone for a deleted video), written a batch at a time as
+ * src/aggregators/videos/catalog.ts writes `videos`.
  */
 const videosPart: BatchProjection<CatalogEvent> = {
   parse: parseCatalogEvent,
@@ -66,25 +120,7 @@ const videosPart: BatchProjection<CatalogEvent> = {
     const changes = foldByVideo(events, rows);
     await lockCreators(trx, [...known.map((row) => row.owner_id), ...changes.map((change) => change.columns.owner_id)]);
     await keepingWordsCounted(trx, { videoIds: ids }, async () => {
-      for (const { videoId, columns, position } of changes) {
-        const values = { video_id: videoId, ...searchColumns(columns), publishing_position: position };
-        const names = Object.keys(values);
-        const updates = names.filter((name) => name !== 'video_id');
-        await trx.raw(
-          `INSERT INTO video_search AS s (${names.map(() => '??').join(', ')}, creator_name)
-         VALUES (${names.map(() => '?').join(', ')}, (SELECT display_name FROM video_search_creators WHERE user_id = ?))
-         ON CONFLICT (video_id) DO UPDATE SET ${updates.map(() => '?? = excluded.??').join(', ')},
-           creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
-         WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
-           AND s.status IS DISTINCT FROM 'deleted'`,
-          [
-            ...names,
-            ...Object.values(values),
-            (values as { owner_id?: string }).owner_id ?? null,
-            ...updates.flatMap((name) => [name, name]),
-          ],
-        );
-      }
+      if (changes.length > 0) await writeSearchRows(trx, changes);
       await rewriteTitleWords(trx, ids);
       await rewriteRanks(trx, { videoIds: ids });
     });
