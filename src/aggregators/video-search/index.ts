@@ -6,6 +6,7 @@ import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
 import { foldByVideo, parseCatalogEvent, type CatalogEvent, type RowState } from '../videos/catalog.ts';
+import { setTouched, TOUCHED_CTE, touchedBindings } from '../videos/touched-columns.ts';
 import { rewriteRanks } from './ranks.ts';
 import { keepingWordsCounted, rewriteTitleWords } from './words.ts';
 
@@ -58,42 +59,29 @@ function searchColumns(
 /**
  * A batch's videos in one upsert, in video id order (as foldByVideo gives them), with the
  * guards the catalog writes `videos` with. A new row takes what its events set; an existing one
- * only those columns, each video's names looked up in `touched` (video id → column names;
- * `\\?` is jsonb's ? operator, escaped from Knex's placeholders). The creator's name is read
- * from video_search_creators at the write.
+ * only those columns (touched-columns.ts). The creator's name is read from
+ * video_search_creators at the write.
  */
 async function writeSearchRows(trx: Knex.Transaction, changes: ReturnType<typeof foldByVideo>): Promise<void> {
-  const rows = changes.map(({ videoId, columns, position }) => ({
-    videoId,
-    set: searchColumns(columns),
-    position,
-  }));
   const typed = SEARCH_COLUMNS.map((name) => `${name} ${SEARCH_COLUMN_TYPES[name]}`).join(', ');
   const inserted = SEARCH_COLUMNS.map((name) =>
     name === 'description' ? `coalesce(c.description, '')` : `c.${name}`,
   ).join(', ');
-  const updated = SEARCH_COLUMNS.map(
-    (name) =>
-      `${name} = CASE WHEN ((SELECT map FROM touched) -> excluded.video_id::text) \\? '${name}' THEN excluded.${name} ELSE s.${name} END`,
-  ).join(', ');
   await trx.raw(
-    `WITH touched AS (SELECT ?::jsonb AS map)
+    `WITH ${TOUCHED_CTE}
      INSERT INTO video_search AS s (video_id, ${SEARCH_COLUMNS.join(', ')}, publishing_position, creator_name)
      SELECT c.video_id, ${inserted}, c.publishing_position,
             (SELECT display_name FROM video_search_creators WHERE user_id = c.owner_id)
        FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
       ORDER BY c.video_id
      ON CONFLICT (video_id) DO UPDATE
-        SET ${updated}, publishing_position = excluded.publishing_position,
+        SET ${setTouched(SEARCH_COLUMNS, 's')}, publishing_position = excluded.publishing_position,
             creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
       WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
         AND s.status IS DISTINCT FROM 'deleted'`,
-    [
-      JSON.stringify(Object.fromEntries(rows.map(({ videoId, set }) => [videoId, Object.keys(set)]))),
-      JSON.stringify(
-        rows.map(({ videoId, set, position }) => ({ video_id: videoId, ...set, publishing_position: position })),
-      ),
-    ],
+    touchedBindings(
+      changes.map(({ videoId, columns, position }) => ({ videoId, set: searchColumns(columns), position })),
+    ),
   );
 }
 

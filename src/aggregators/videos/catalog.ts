@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { moveChannelViews, onChannel } from './channel-views.ts';
+import { setTouched, TOUCHED_CTE, touchedBindings } from './touched-columns.ts';
 import {
   videoPublishingEventSchemas,
   videoPublishingStreamName,
@@ -209,8 +210,7 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
  * One statement for the batch, rows locked in video id order as the views subscriber locks
  * them, so the two never deadlock. A new row takes every column (the table's defaults for
  * description and visibility when no event set them); an existing one only those each video's
- * events set, looked up in `touched` (video id → column names, an object PostgreSQL searches by
- * key; `\\?` is jsonb's ? operator, escaped from Knex's placeholders).
+ * events set (touched-columns.ts).
  */
 async function writeChanges(trx: Knex.Transaction, changes: readonly VideoChange[]): Promise<void> {
   const typed = CATALOG_COLUMNS.map((name) => `${name} ${CATALOG_COLUMN_TYPES[name]}`).join(', ');
@@ -221,30 +221,17 @@ async function writeChanges(trx: Knex.Transaction, changes: readonly VideoChange
         ? `coalesce(c.visibility, 'public')`
         : `c.${name}`,
   ).join(', ');
-  const updated = CATALOG_COLUMNS.map(
-    (name) =>
-      `${name} = CASE WHEN ((SELECT map FROM touched) -> excluded.video_id::text) \\? '${name}' THEN excluded.${name} ELSE v.${name} END`,
-  ).join(', ');
   await trx.raw(
-    `WITH touched AS (SELECT ?::jsonb AS map)
+    `WITH ${TOUCHED_CTE}
      INSERT INTO videos AS v (video_id, ${CATALOG_COLUMNS.join(', ')}, publishing_position)
      SELECT c.video_id, ${inserted}, c.publishing_position
        FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
       ORDER BY c.video_id
      ON CONFLICT (video_id) DO UPDATE
-        SET ${updated}, publishing_position = excluded.publishing_position
+        SET ${setTouched(CATALOG_COLUMNS, 'v')}, publishing_position = excluded.publishing_position
       WHERE (v.publishing_position IS NULL OR v.publishing_position < excluded.publishing_position)
         AND v.status IS DISTINCT FROM 'deleted'`,
-    [
-      JSON.stringify(Object.fromEntries(changes.map(({ videoId, columns }) => [videoId, Object.keys(columns)]))),
-      JSON.stringify(
-        changes.map(({ videoId, columns, position }) => ({
-          video_id: videoId,
-          ...columns,
-          publishing_position: position,
-        })),
-      ),
-    ],
+    touchedBindings(changes.map(({ videoId, columns, position }) => ({ videoId, set: columns, position }))),
   );
 }
 

@@ -1,0 +1,34 @@
+/** A video's row as a batch writes it: only the columns its events set, and its last event's position. */
+export interface TouchedRow {
+  readonly videoId: string;
+  readonly set: object;
+  readonly position: number;
+}
+
+/** The CTE the SET clauses read: video id → the names of the columns its events set. */
+export const TOUCHED_CTE = 'touched AS (SELECT ?::jsonb AS map)';
+
+/**
+ * SET clauses for an upsert of a batch: each column from `excluded` where the row's events set
+ * it, else as the row (`alias`) holds it, so a column no event touched (a long description, say)
+ * is not written again. PostgreSQL finds a key of a jsonb object by binary search; `\\?` is
+ * jsonb's ? operator, escaped from Knex's placeholders.
+ */
+export function setTouched(columns: readonly string[], alias: string): string {
+  return columns
+    .map(
+      (name) =>
+        `${name} = CASE WHEN ((SELECT map FROM touched) -> excluded.video_id::text) \\? '${name}' THEN excluded.${name} ELSE ${alias}.${name} END`,
+    )
+    .join(', ');
+}
+
+/** The bindings of TOUCHED_CTE and of the rows' jsonb_to_recordset, in that order. */
+export function touchedBindings(rows: readonly TouchedRow[]): [string, string] {
+  return [
+    JSON.stringify(Object.fromEntries(rows.map(({ videoId, set }) => [videoId, Object.keys(set)]))),
+    JSON.stringify(
+      rows.map(({ videoId, set, position }) => ({ video_id: videoId, ...set, publishing_position: position })),
+    ),
+  ];
+}
