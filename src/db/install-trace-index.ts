@@ -54,9 +54,9 @@ async function hasStatistics(client: pg.ClientBase): Promise<boolean> {
  * The session must not be in a transaction. Returns whether this call built the index.
  */
 export async function installTraceIndex(client: pg.ClientBase, logger: Logger): Promise<boolean> {
-  const ready = async () =>
-    (await indexState(client)) === 'valid' && ((await hasStatistics(client)) || (await statisticsOutOfReach(client)));
-  if (await ready()) return false;
+  const done = async (state: IndexState) =>
+    state === 'valid' && ((await hasStatistics(client)) || (await statisticsOutOfReach(client)));
+  if (await done(await indexState(client))) return false;
   const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [BUILD_LOCK]);
   if (!locked.rows[0]?.locked) {
     logger.info('another process is building the trace-id index; going on without it');
@@ -64,8 +64,8 @@ export async function installTraceIndex(client: pg.ClientBase, logger: Logger): 
   }
   try {
     // Looked at again under the lock: the other process may have finished in between.
-    if (await ready()) return false;
     const state = await indexState(client);
+    if (await done(state)) return false;
     if (state === 'invalid') await client.query(`DROP INDEX CONCURRENTLY message_store.${TRACE_INDEX}`);
     const started = Date.now();
     if (state !== 'valid') {

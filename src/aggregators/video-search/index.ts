@@ -6,7 +6,7 @@ import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
 import { foldByVideo, parseCatalogEvent, type CatalogEvent, type RowState } from '../videos/catalog.ts';
-import { setTouched, TOUCHED_CTE, touchedBindings } from '../videos/touched-columns.ts';
+import { batchColumns, setTouched, TOUCHED_CTE, touchedBindings } from '../videos/touched-columns.ts';
 import { rewriteRanks } from './ranks.ts';
 import { keepingWordsCounted, rewriteTitleWords } from './words.ts';
 
@@ -40,7 +40,6 @@ const SEARCH_COLUMN_TYPES = {
   published_at: 'timestamptz',
 } as const;
 type SearchColumn = keyof typeof SEARCH_COLUMN_TYPES;
-const SEARCH_COLUMNS = Object.keys(SEARCH_COLUMN_TYPES) as SearchColumn[];
 
 /** What the catalog's fold leaves behind, in this table's columns; a tombstone clears the text. */
 function searchColumns(
@@ -63,19 +62,16 @@ function searchColumns(
  * video_search_creators at the write.
  */
 async function writeSearchRows(trx: Knex.Transaction, changes: ReturnType<typeof foldByVideo>): Promise<void> {
-  const typed = SEARCH_COLUMNS.map((name) => `${name} ${SEARCH_COLUMN_TYPES[name]}`).join(', ');
-  const inserted = SEARCH_COLUMNS.map((name) =>
-    name === 'description' ? `coalesce(c.description, '')` : `c.${name}`,
-  ).join(', ');
+  const { names, typed, inserted } = batchColumns(SEARCH_COLUMN_TYPES, { description: `''` });
   await trx.raw(
     `WITH ${TOUCHED_CTE}
-     INSERT INTO video_search AS s (video_id, ${SEARCH_COLUMNS.join(', ')}, publishing_position, creator_name)
+     INSERT INTO video_search AS s (video_id, ${names.join(', ')}, publishing_position, creator_name)
      SELECT c.video_id, ${inserted}, c.publishing_position,
             (SELECT display_name FROM video_search_creators WHERE user_id = c.owner_id)
        FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
       ORDER BY c.video_id
      ON CONFLICT (video_id) DO UPDATE
-        SET ${setTouched(SEARCH_COLUMNS, 's')}, publishing_position = excluded.publishing_position,
+        SET ${setTouched(names, 's')}, publishing_position = excluded.publishing_position,
             creator_name = (SELECT display_name FROM video_search_creators WHERE user_id = coalesce(excluded.owner_id, s.owner_id))
       WHERE (s.publishing_position IS NULL OR s.publishing_position < excluded.publishing_position)
         AND s.status IS DISTINCT FROM 'deleted'`,

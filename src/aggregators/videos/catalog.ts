@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { moveChannelViews, onChannel } from './channel-views.ts';
-import { setTouched, TOUCHED_CTE, touchedBindings } from './touched-columns.ts';
+import { batchColumns, setTouched, TOUCHED_CTE, touchedBindings } from './touched-columns.ts';
 import {
   videoPublishingEventSchemas,
   videoPublishingStreamName,
@@ -166,7 +166,6 @@ const CATALOG_COLUMN_TYPES = {
   height: 'integer',
   published_at: 'timestamptz',
 } as const satisfies Record<keyof CatalogColumns, string>;
-const CATALOG_COLUMNS = Object.keys(CATALOG_COLUMN_TYPES) as (keyof CatalogColumns)[];
 
 type KnownRow = RowState & {
   readonly video_id: string;
@@ -213,22 +212,18 @@ export const catalogProjection: BatchProjection<CatalogEvent> = {
  * events set (touched-columns.ts).
  */
 async function writeChanges(trx: Knex.Transaction, changes: readonly VideoChange[]): Promise<void> {
-  const typed = CATALOG_COLUMNS.map((name) => `${name} ${CATALOG_COLUMN_TYPES[name]}`).join(', ');
-  const inserted = CATALOG_COLUMNS.map((name) =>
-    name === 'description'
-      ? `coalesce(c.description, '')`
-      : name === 'visibility'
-        ? `coalesce(c.visibility, 'public')`
-        : `c.${name}`,
-  ).join(', ');
+  const { names, typed, inserted } = batchColumns(CATALOG_COLUMN_TYPES, {
+    description: `''`,
+    visibility: `'public'`,
+  });
   await trx.raw(
     `WITH ${TOUCHED_CTE}
-     INSERT INTO videos AS v (video_id, ${CATALOG_COLUMNS.join(', ')}, publishing_position)
+     INSERT INTO videos AS v (video_id, ${names.join(', ')}, publishing_position)
      SELECT c.video_id, ${inserted}, c.publishing_position
        FROM jsonb_to_recordset(?::jsonb) AS c(video_id uuid, ${typed}, publishing_position bigint)
       ORDER BY c.video_id
      ON CONFLICT (video_id) DO UPDATE
-        SET ${setTouched(CATALOG_COLUMNS, 'v')}, publishing_position = excluded.publishing_position
+        SET ${setTouched(names, 'v')}, publishing_position = excluded.publishing_position
       WHERE (v.publishing_position IS NULL OR v.publishing_position < excluded.publishing_position)
         AND v.status IS DISTINCT FROM 'deleted'`,
     touchedBindings(changes.map(({ videoId, columns, position }) => ({ videoId, set: columns, position }))),

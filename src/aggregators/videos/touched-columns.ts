@@ -5,6 +5,25 @@ export interface TouchedRow {
   readonly position: number;
 }
 
+/**
+ * A batch's columns (name → SQL type) as its statement names them: `typed`, the definition of
+ * the rows' jsonb_to_recordset (aliased `c`, with video_id and publishing_position around them);
+ * `inserted`, what a new row takes, a table default (`defaults`) where no event set a column.
+ */
+export function batchColumns(
+  types: Readonly<Record<string, string>>,
+  defaults: Readonly<Record<string, string>> = {},
+): { readonly names: readonly string[]; readonly typed: string; readonly inserted: string } {
+  const names = Object.keys(types);
+  return {
+    names,
+    typed: names.map((name) => `${name} ${types[name]}`).join(', '),
+    inserted: names
+      .map((name) => (defaults[name] === undefined ? `c.${name}` : `coalesce(c.${name}, ${defaults[name]})`))
+      .join(', '),
+  };
+}
+
 /** The CTE the SET clauses read: video id → the names of the columns its events set. */
 export const TOUCHED_CTE = 'touched AS (SELECT ?::jsonb AS map)';
 

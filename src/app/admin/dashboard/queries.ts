@@ -37,7 +37,8 @@ export async function loadTotals(db: Knex, pool: pg.Pool): Promise<Totals> {
         messages: string | null;
         streams: string | null;
         counted_up_to: string | null;
-        types: Array<{ category: string; type: string; message_count: string }> | null;
+        // json_agg gives a bigint as a JSON number.
+        types: Array<{ category: string; type: string; message_count: number }> | null;
         counted_viewings: string | null;
       }>;
     }>(
