@@ -1,6 +1,6 @@
 // npm run bench:catalog -- (--json <seed's figures file> | --database-url <app> --message-store-url <store>)
 //                          [--seconds 10] [--connections 10] [--creator 1] [--explain <file>] [--no-build]
-//                          [--only <a word of the page's label>]...
+//                          [--only <a word of the page's label>]... [--profile <folder>]
 //
 // Measures pages on a catalog `npm run bench:seed-catalog` left behind (issue 19's "fast on a big
 // catalog"): starts the app as users run it (compiled, every subscriber) on those databases, logs
@@ -10,9 +10,11 @@
 // app's own query functions (src/), so the plans are of the SQL the pages run. Also the busiest
 // channel and the admin pages of issue 20 §3, for which the viewer is made an admin (npm run
 // admin -- grant; it stays one). Read-only on the catalog, apart from that grant and the
-// viewer's log-in and playback events (as a real viewer would leave).
-import { writeFile } from 'node:fs/promises';
+// viewer's log-in and playback events (as a real viewer would leave). With --profile, the app
+// runs under `node --cpu-prof` and each page's load gets a summary of where the app's CPU went.
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import knex, { type Knex } from 'knex';
@@ -26,6 +28,7 @@ import { createLogger } from '../../src/logger.ts';
 import { storeHead } from '../../src/message-queries/counts.ts';
 import { createMessageStorePool } from '../../src/message-store/index.ts';
 import { buildApp, cpuMsOf, startApp } from '../app-process.ts';
+import { formatProfileSummary, readProfile, summariseProfile, type ProfileWindow } from '../cpu-profile.ts';
 import { CookieJar } from '../site/cookie-jar.ts';
 import { anotherVisitor, VIA_PROXY } from '../site/visitor.ts';
 import { BENCH_CREATOR_PASSWORD } from './write.ts';
@@ -38,6 +41,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface Figure {
   readonly page: Page;
+  /** When the load ran, on the clock of a CPU profile (process.hrtime, microseconds). */
+  readonly window: ProfileWindow;
   readonly p50: number;
   readonly p99: number;
   readonly requestsPerSecond: number;
@@ -47,6 +52,8 @@ interface Figure {
 }
 
 const SEARCH_GOAL = { p50: 20, p99: 100 };
+
+const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** A seeded creator's session: log-in form, CSRF token and cookie, as a browser holds them. */
 async function logIn(base: string, email: string): Promise<CookieJar> {
@@ -152,6 +159,7 @@ async function load(
   pid: number,
 ): Promise<Figure> {
   const cpuBefore = await cpuMsOf(pid);
+  const fromUs = nowUs();
   let next = -1;
   const result = await autocannon({
     url: `${base}${page.path}`,
@@ -168,9 +176,11 @@ async function load(
       },
     ],
   });
+  const toUs = nowUs();
   const cpu = (await cpuMsOf(pid)) - cpuBefore;
   return {
     page,
+    window: { fromUs, toUs },
     p50: result.latency.p50,
     p99: result.latency.p99,
     requestsPerSecond: result.requests.average,
@@ -229,6 +239,7 @@ async function main(argv: readonly string[]): Promise<void> {
       'no-vacuum': { type: 'boolean' },
       // Only the pages whose label holds one of these words (e.g. --only watch --only misspelled).
       only: { type: 'string', multiple: true },
+      profile: { type: 'string' },
     },
     strict: true,
   });
@@ -252,7 +263,13 @@ async function main(argv: readonly string[]): Promise<void> {
     const load1 = os.loadavg();
     log(`starting the app on ${urls.name}`);
     const started = Date.now();
-    const app = await startApp(urls, { env: { STATUS_TOKEN } });
+    const profileDir = values.profile && path.resolve(values.profile);
+    if (profileDir) await mkdir(profileDir, { recursive: true });
+    const app = await startApp(urls, {
+      env: { STATUS_TOKEN },
+      ...(profileDir && { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] }),
+    });
+    const figures: Figure[] = [];
     try {
       const base = app.url;
       const subscribers = await caughtUp(base);
@@ -460,7 +477,6 @@ async function main(argv: readonly string[]): Promise<void> {
           throw new Error(`${page.path} answered ${answer.status} without ${page.shows}`);
       }
 
-      const figures: Figure[] = [];
       for (const page of measured) {
         log(`loading ${page.label} for ${seconds} s at ${connections} connections`);
         figures.push(await load(base, page, page.loggedIn ? cookie : undefined, connections, seconds, app.child.pid!));
@@ -529,6 +545,14 @@ async function main(argv: readonly string[]): Promise<void> {
       log(`plans written to ${explainFile}`);
     } finally {
       await app.stop();
+    }
+    // The app writes its profile as it exits; the samples of each page's load are summed apart.
+    if (profileDir) {
+      const { file, profile } = await readProfile(profileDir);
+      const summaries = figures.map(
+        (figure) => `## ${figure.page.label}\n${formatProfileSummary(summariseProfile(profile, figure.window))}`,
+      );
+      process.stdout.write(`\nWhere the app's CPU went during each load (${file}):\n\n${summaries.join('\n\n')}\n`);
     }
   } finally {
     await db.destroy();
