@@ -34,6 +34,7 @@ import * as popularVideoPositions from './20261211200000_popular_video_positions
 import * as videoSearchRanks from './20261212100000_video_search_ranks.ts';
 import * as channelViews from './20261212200000_channel_views.ts';
 import * as adminUsersVideosStillUp from './20261212300000_admin_users_videos_still_up.ts';
+import * as videoSearchRanksHeadScore from './20261213100000_video_search_ranks_head_score.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -78,6 +79,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261212100000_video_search_ranks', videoSearchRanks],
   ['20261212200000_channel_views', channelViews],
   ['20261212300000_admin_users_videos_still_up', adminUsersVideosStillUp],
+  ['20261213100000_video_search_ranks_head_score', videoSearchRanksHeadScore],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import test from 'tape';
-import { likenessTerms, textParts } from '../../src/app/search/queries.ts';
+import { createSearchQueries, likenessTerms, textParts } from '../../src/app/search/queries.ts';
+import { createAppDatabase } from '../../src/db/app-database.ts';
 import { createTestSystem } from '../helpers/test-system.ts';
 import { identityStreamName } from '../../src/contracts/identity.ts';
 import { createPersonalData } from '../../src/personal-data/seal.ts';
@@ -203,6 +204,58 @@ test('search: the close matches of one misspelled word are ranked from the kept 
     'the word match first; then the close matches in the order of their heads’ ranks, none left out wrongly, the draft and the left-out word not at all',
   );
   t.notOk(hitsOn(page.text).includes(leftOut), 'a title holding a word left out is not a close match');
+});
+
+test('search: a misspelling like one word pages its close matches by their heads’ ranks, best first, from the index of those ranks', async (t) => {
+  const system = await testSystem(t);
+  const { db } = system;
+  // Heads ranked at three levels (the word three times, twice, once), more than a page of them.
+  const titles = [
+    ...Array.from({ length: 5 }, (_, n) => `Zeppelin zeppelin zeppelin ${n}`),
+    ...Array.from({ length: 5 }, (_, n) => `Zeppelin zeppelin ${n}`),
+    ...Array.from({ length: 10 }, (_, n) => `Zeppelin ${n}`),
+  ];
+  for (const title of titles) await seedVideo(db, { title });
+  const byHeads = (
+    await db.raw<{ rows: Array<{ video_id: string }> }>(
+      `SELECT video_id FROM video_search, plainto_tsquery('video_search', 'zeppelin') q
+       WHERE listed AND head @@ q ORDER BY ts_rank(head, q) DESC, video_id DESC`,
+    )
+  ).rows.map((row) => row.video_id);
+  t.equal(byHeads.length, 20, 'twenty heads hold the word');
+  const first = await request(system.app).get(search('zepelin')).expect(200);
+  t.deepEqual(hitsOn(first.text), byHeads.slice(0, 12), 'the first page: the twelve best heads, in order');
+  const next = moreHrefOf(first.text);
+  t.ok(next, 'a link to more');
+  const second = await request(system.app).get(next!).expect(200);
+  t.deepEqual(hitsOn(second.text), byHeads.slice(12), 'the second page: the rest, in order');
+});
+
+test('search: its statements are prepared once on a connection and reused; a rarer shape is sent as it is', async (t) => {
+  const system = await testSystem(t);
+  await seedVideo(system.db, { title: 'Zeppelin history' });
+  await seedVideo(system.db, { title: 'Airship basics' });
+  // One connection, so every statement below runs where the prepared ones are listed.
+  const db = createAppDatabase(system.urls.databaseUrl, { poolMax: 1 });
+  closeAtEnd(t, () => db.destroy());
+  const queries = createSearchQueries(db);
+  const prepared = async () =>
+    (
+      await db.raw<{ rows: Array<{ name: string }> }>(
+        `SELECT name FROM pg_prepared_statements WHERE name LIKE 'vt\\_%' ORDER BY name`,
+      )
+    ).rows.map((row) => row.name);
+  t.deepEqual(await prepared(), [], 'none before a search');
+  await queries.search('zeppelin', 12);
+  t.equal((await prepared()).length, 2, 'a page of word matches, and the like words for the page it left short');
+  await queries.search('zepelin', 12);
+  const afterMisspelling = await prepared();
+  t.equal(afterMisspelling.length, 3, 'a misspelling adds its page of close matches');
+  await queries.search('history', 12);
+  await queries.search('zepelin', 12);
+  t.deepEqual(await prepared(), afterMisspelling, 'asked again, or other words: the same statements, reused');
+  await queries.search('zepelin airshp', 12);
+  t.deepEqual(await prepared(), afterMisspelling, 'two misspelled words: a shape of many, not kept');
 });
 
 test('search: keyset pages of 12, no video twice and none skipped while new ones are published between pages, across word and close matches', async (t) => {

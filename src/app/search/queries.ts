@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedStatement } from '../../db/prepared-statement.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 import type { SearchPosition } from './cursor.ts';
 
@@ -147,9 +148,7 @@ const LIKENESS_MAX_TERMS = 8;
  * trigram index: comparing the query with every title read thousands of them (docs/search.md).
  * An empty list for a word like nothing.
  */
-async function likeWords(db: Knex, wanted: string): Promise<string[][]> {
-  const result = await db.raw<{ rows: Array<{ term: string; word: string | null }> }>(
-    `SELECT t.term, c.word
+const LIKE_WORDS_SQL = `SELECT t.term, c.word
      FROM (
        SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term
        WHERE numnode(plainto_tsquery('video_search', term)) > 0
@@ -160,9 +159,16 @@ async function likeWords(db: Knex, wanted: string): Promise<string[][]> {
        WHERE (w.word % t.term OR t.term <% w.word) AND numnode(plainto_tsquery('video_search', w.word)) > 0
        ORDER BY greatest(similarity(w.word, t.term), word_similarity(t.term, w.word)) DESC, w.word
        LIMIT ?
-     ) c ON true`,
-    [wanted, LIKENESS_MAX_TERMS, LIKE_WORDS],
-  );
+     ) c ON true`;
+
+async function likeWords(db: Knex, wanted: string): Promise<string[][]> {
+  const result = await db
+    .raw<{ rows: Array<{ term: string; word: string | null }> }>(LIKE_WORDS_SQL, [
+      wanted,
+      LIKENESS_MAX_TERMS,
+      LIKE_WORDS,
+    ])
+    .options(preparedStatement(LIKE_WORDS_SQL));
   const byTerm = new Map<string, string[]>();
   for (const { term, word } of result.rows) {
     const words = byTerm.get(term) ?? [];
@@ -269,7 +275,11 @@ function closeRowsSql(
       sql: `close_terms AS MATERIALIZED (
              SELECT DISTINCT plainto_tsquery('video_search', w) AS term FROM unnest(?::text[]) w
            ),
-           close_terms_simple AS (SELECT coalesce(bool_and(numnode(term) = 1), false) AS lexemes FROM close_terms),
+           close_terms_simple AS (
+             SELECT coalesce(bool_and(numnode(term) = 1), false) AS lexemes,
+                    coalesce(bool_and(numnode(term) = 1), false) AND count(*) = 1 AS one
+             FROM close_terms
+           ),
            left_out_videos AS MATERIALIZED (
              SELECT s.video_id FROM video_search s, asked a
              WHERE s.listed AND (s.document @@ a.q OR s.document @@ a.left_out)
@@ -277,11 +287,24 @@ function closeRowsSql(
       bindings: [[...words]],
     },
     rows: {
-      sql: `(SELECT video_id, ${LIKENESS} AS tier, score FROM (
+      // One lexeme (most misspellings: one word like it): its rows in head_score order, read
+      // from the index for as long as the page needs (video_search_ranks_head_score).
+      sql: `(SELECT r.video_id, ${LIKENESS} AS tier, r.score FROM close_terms t CROSS JOIN LATERAL (
+           SELECT video_id, score FROM (
+             SELECT r.video_id, r.head_score AS score FROM video_search_ranks r
+             WHERE r.term = t.term AND NOT EXISTS (SELECT 1 FROM left_out_videos o WHERE o.video_id = r.video_id)
+           ) ranked
+           WHERE ${stillListed('ranked.video_id')} ${page.sql}
+           ORDER BY score DESC, video_id DESC
+           LIMIT ${limit}
+         ) r
+         WHERE (SELECT one FROM close_terms_simple))
+         UNION ALL
+         (SELECT video_id, ${LIKENESS} AS tier, score FROM (
            SELECT video_id, score FROM (
              SELECT r.video_id, (sum(r.head_score::float8) / (SELECT count(*) FROM close_terms))::real AS score
              FROM close_terms t JOIN video_search_ranks r ON r.term = t.term
-             WHERE (SELECT lexemes FROM close_terms_simple)
+             WHERE (SELECT lexemes AND NOT one FROM close_terms_simple)
              GROUP BY r.video_id
            ) ranked
            WHERE NOT EXISTS (SELECT 1 FROM left_out_videos o WHERE o.video_id = ranked.video_id) ${page.sql}
@@ -293,7 +316,7 @@ function closeRowsSql(
          ORDER BY best.score DESC, best.video_id DESC
          LIMIT ${limit})
           UNION ALL ${heads.sql}`,
-      bindings: [...page.bindings, ...heads.bindings],
+      bindings: [...page.bindings, ...page.bindings, ...heads.bindings],
     },
   };
 }
@@ -341,13 +364,14 @@ export function createSearchQueries(db: Knex): SearchQueries {
       after && after.tier < IN_TITLE ? { sql: NO_ROWS, bindings: [] } : byWordsSql(IN_TITLE, pageSize + 1, after);
     const inText = byWordsSql(IN_TEXT, pageSize + 1, after, `(SELECT count(*) FROM in_title) <= ${pageSize}`);
     const shown = shownSql(query, pageSize, undefined);
-    const result = await db.raw<{ rows: PageRow[] }>(
-      `WITH words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
+    // One text for each tier a cursor may be in: a prepared statement (db/prepared-statement.ts).
+    const sql = `WITH words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
             in_title AS (${inTitle.sql}),
             page AS (SELECT * FROM in_title UNION ALL (${inText.sql}))
-       ${shown.sql}`,
-      [query, ...inTitle.bindings, ...inText.bindings, ...shown.bindings],
-    );
+       ${shown.sql}`;
+    const result = await db
+      .raw<{ rows: PageRow[] }>(sql, [query, ...inTitle.bindings, ...inText.bindings, ...shown.bindings])
+      .options(preparedStatement(sql));
     return result.rows;
   }
 
@@ -371,8 +395,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
     if (!close) return undefined;
     const { ctes, rows } = closeRowsSql(likeEach, close, pageSize + 1 - earlier.length, after);
     const shown = shownSql(query, pageSize, close);
-    const result = await db.raw<{ rows: PageRow[] }>(
-      `WITH asked AS MATERIALIZED (
+    const sql = `WITH asked AS MATERIALIZED (
          SELECT websearch_to_tsquery('video_search', ?) AS q, websearch_to_tsquery('video_search', ?) AS left_out
        ),
        ${ctes.sql}
@@ -380,16 +403,20 @@ export function createSearchQueries(db: Knex): SearchQueries {
          SELECT video_id, tier, score::real AS score FROM jsonb_to_recordset(?::jsonb) AS e(video_id uuid, tier int, score text)
          UNION ALL ${rows.sql}
        )
-       ${shown.sql}`,
-      [
-        query,
-        unwanted,
-        ...ctes.bindings,
-        JSON.stringify(earlier.map(({ video_id, tier, score }) => ({ video_id, tier, score }))),
-        ...rows.bindings,
-        ...shown.bindings,
-      ],
-    );
+       ${shown.sql}`;
+    const statement = db.raw<{ rows: PageRow[] }>(sql, [
+      query,
+      unwanted,
+      ...ctes.bindings,
+      JSON.stringify(earlier.map(({ video_id, tier, score }) => ({ video_id, tier, score }))),
+      ...rows.bindings,
+      ...shown.bindings,
+    ]);
+    // A misspelling's page (one word asked for, no word matches, up to LIKE_WORDS like it, a
+    // cursor or none) has one of ten texts: prepared. Other shapes are rare and many: sent as they are.
+    const result = await (likeEach.length === 1 && earlier.length === 0
+      ? statement.options(preparedStatement(sql))
+      : statement);
     return result.rows;
   }
 
