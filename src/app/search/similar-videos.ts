@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedStatement } from '../../db/prepared-statement.ts';
 import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 
@@ -34,9 +35,7 @@ const TITLE_WINDOW = 200;
  * less the video itself; stop words are passed over. Each word's newest `window` videos are one backward range of the
  * table's primary key (word, published_at, video_id): no bitmap, whatever the catalog's size.
  */
-async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
-  const result = await db.raw<{ rows: SimilarRow[] }>(
-    `WITH source AS (
+const BY_TITLE_WORDS_SQL = `WITH source AS (
        SELECT s.video_id, s.title, CASE WHEN s.listed THEN 1 ELSE 0 END AS counted
        FROM video_search s WHERE s.video_id = ?::uuid
      ),
@@ -73,9 +72,12 @@ async function byTitleWords(db: Knex, videoId: string, limit: number, window: nu
      )
      ${listedCardsOf('found')}
      ORDER BY found.shared DESC, found.rarest, found.published_at DESC, found.video_id DESC
-     LIMIT ?`,
-    [videoId, TITLE_WORDS, window, limit, limit],
-  );
+     LIMIT ?`;
+
+async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
+  const result = await db
+    .raw<{ rows: SimilarRow[] }>(BY_TITLE_WORDS_SQL, [videoId, TITLE_WORDS, window, limit, limit])
+    .options(preparedStatement(BY_TITLE_WORDS_SQL));
   return result.rows;
 }
 
@@ -92,23 +94,7 @@ const TEXT_TERMS = 4;
  */
 const TEXT_CANDIDATES = 500;
 
-/**
- * Listed videos sharing lexemes with `videoId`'s title anywhere (title, creator's name,
- * description), by the full-text indexes, most alike first (its words in their titles rank above
- * names and descriptions), none of `leftOut`. What byTitleWords finds comes first; this fills a
- * list titles alone leave short. On a big catalog it costs GIN bitmaps of every document holding
- * a word, so it runs only then (docs/search.md). Words no statistics name count as rare, and among
- * them longer first.
- */
-async function byText(
-  db: Knex,
-  videoId: string,
-  limit: number,
-  leftOut: readonly string[],
-  candidates: number,
-): Promise<SimilarRow[]> {
-  const result = await db.raw<{ rows: SimilarRow[] }>(
-    `WITH source AS (
+const BY_TEXT_SQL = `WITH source AS (
        SELECT s.video_id, to_tsvector('video_search', coalesce(s.title, '')) AS words FROM video_search s WHERE s.video_id = ?::uuid
      ),
      -- The video itself and those already found.
@@ -157,9 +143,34 @@ async function byText(
        LIMIT ?
      )
      ${listedCardsOf('alike')}
-     ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`,
-    [videoId, [...leftOut], TEXT_TERMS, candidates, candidates, candidates, limit],
-  );
+     ORDER BY alike.score DESC, alike.published_at DESC, alike.video_id DESC`;
+
+/**
+ * Listed videos sharing lexemes with `videoId`'s title anywhere (title, creator's name,
+ * description), by the full-text indexes, most alike first (its words in their titles rank above
+ * names and descriptions), none of `leftOut`. What byTitleWords finds comes first; this fills a
+ * list titles alone leave short. On a big catalog it costs GIN bitmaps of every document holding
+ * a word, so it runs only then (docs/search.md). Words no statistics name count as rare, and among
+ * them longer first.
+ */
+async function byText(
+  db: Knex,
+  videoId: string,
+  limit: number,
+  leftOut: readonly string[],
+  candidates: number,
+): Promise<SimilarRow[]> {
+  const result = await db
+    .raw<{ rows: SimilarRow[] }>(BY_TEXT_SQL, [
+      videoId,
+      [...leftOut],
+      TEXT_TERMS,
+      candidates,
+      candidates,
+      candidates,
+      limit,
+    ])
+    .options(preparedStatement(BY_TEXT_SQL));
   return result.rows;
 }
 

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { similarVideos } from '../search/similar-videos.ts';
 import { cardVideo, type CardRow, type CardVideo } from './card-video.ts';
-import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
+import { preparedStatement } from '../../db/prepared-statement.ts';
+import { CREATOR_LABEL_SQL } from './creator-label.ts';
 
 /** How many the watch page lists, and how many of them at most come first from the same creator. */
 const UP_NEXT = 8;
@@ -10,19 +11,20 @@ const FIRST_FROM_CREATOR = 4;
 /**
  * The creator's other public videos, newest first: one index range of `videos_channel` (owner_id,
  * published_at DESC, video_id DESC, partial on published public rows), read for `limit` rows.
+ * One text for every video: a prepared statement (db/prepared-statement.ts).
  */
+const OTHERS_BY_CREATOR_SQL = `SELECT v.video_id, v.name, ${CREATOR_LABEL_SQL}, v.duration_seconds, v.poster_uri
+  FROM videos v LEFT JOIN user_profiles p ON p.user_id = v.owner_id
+  WHERE v.owner_id = ?::uuid AND v.status = 'published' AND v.visibility = 'public' AND v.published_at IS NOT NULL
+    AND v.video_id <> ?::uuid
+  ORDER BY v.published_at DESC, v.video_id DESC
+  LIMIT ?`;
+
 async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit: number): Promise<CardVideo[]> {
-  const rows = await withCreatorProfile(db('videos as v'))
-    .where({ 'v.owner_id': ownerId, 'v.status': 'published', 'v.visibility': 'public' })
-    .whereNotNull('v.published_at')
-    .whereNot('v.video_id', videoId)
-    .select<CardRow[]>('v.video_id', 'v.name', db.raw(CREATOR_LABEL_SQL), 'v.duration_seconds', 'v.poster_uri')
-    .orderBy([
-      { column: 'v.published_at', order: 'desc' },
-      { column: 'v.video_id', order: 'desc' },
-    ])
-    .limit(limit);
-  return rows.map(cardVideo);
+  const result = await db
+    .raw<{ rows: CardRow[] }>(OTHERS_BY_CREATOR_SQL, [ownerId, videoId, limit])
+    .options(preparedStatement(OTHERS_BY_CREATOR_SQL));
+  return result.rows.map(cardVideo);
 }
 
 /**
