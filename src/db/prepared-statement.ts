@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
 
 /**
  * Query options that make `sql` a named prepared statement (Knex's `.options()`, passed on to
@@ -13,4 +14,15 @@ import { createHash } from 'node:crypto';
  */
 export function preparedStatement(sql: string): { readonly name: string } {
   return { name: `vt_${createHash('sha256').update(sql).digest('base64url').slice(0, 40)}` };
+}
+
+/**
+ * A query builder's rows, its SQL run as a prepared statement: for a builder whose text is the
+ * same at every call (no condition added or left out by the caller's values). Its SQL must hold
+ * no `?` but its bindings', since the text is bound again here.
+ */
+export async function preparedRows<Row>(db: Knex, query: Knex.QueryBuilder): Promise<Row[]> {
+  const { sql, bindings } = query.toSQL();
+  const result = await db.raw<{ rows: Row[] }>(sql, bindings).options(preparedStatement(sql));
+  return result.rows;
 }

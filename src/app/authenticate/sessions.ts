@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { preparedRows } from '../../db/prepared-statement.ts';
 import { erasureOf } from '../../personal-data/seal.ts';
 import { ADMIN_ROLE } from '../../contracts/identity.ts';
 import { SESSION_MAX_AGE_MS, type SessionUser } from '../../web/request-context.ts';
@@ -112,21 +113,20 @@ export function createSessions(db: Knex) {
      * before UserErased was written). Undefined for an ended or expired session, or a user gone.
      */
     async userOf(sessionId: string): Promise<SessionUser | undefined> {
-      const row = await db({ session: TABLE })
-        .join({ credentials: 'user_credentials' }, 'credentials.user_id', 'session.user_id')
-        // The name the header greets them by; a registration whose profile row is on its way has none yet.
-        .leftJoin({ profile: 'user_profiles' }, 'profile.user_id', 'session.user_id')
-        .where('session.id_hash', hashOf(sessionId))
-        .where('session.expires_at', '>', db.fn.now())
-        .whereNotExists(erasureOf(db, 'session.user_id'))
-        // A password changed since the session began ends it (reset, or a change made elsewhere).
-        .where('session.password_version', '>=', db.ref('credentials.password_version'))
-        .first<SessionUserRow | undefined>(
-          'session.user_id',
-          'credentials.email',
-          'credentials.roles',
-          'profile.display_name',
-        );
+      // Asked at every request with a session: prepared, as its text never changes.
+      const [row] = await preparedRows<SessionUserRow>(
+        db,
+        db({ session: TABLE })
+          .join({ credentials: 'user_credentials' }, 'credentials.user_id', 'session.user_id')
+          // The name the header greets them by; a registration whose profile row is on its way has none yet.
+          .leftJoin({ profile: 'user_profiles' }, 'profile.user_id', 'session.user_id')
+          .where('session.id_hash', hashOf(sessionId))
+          .where('session.expires_at', '>', db.fn.now())
+          .whereNotExists(erasureOf(db, 'session.user_id'))
+          // A password changed since the session began ends it (reset, or a change made elsewhere).
+          .where('session.password_version', '>=', db.ref('credentials.password_version'))
+          .first('session.user_id', 'credentials.email', 'credentials.roles', 'profile.display_name'),
+      );
       return (
         row && {
           userId: row.user_id,

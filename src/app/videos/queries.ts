@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedRows } from '../../db/prepared-statement.ts';
 import { isVisibility, type Visibility } from '../../contracts/video-publishing.ts';
 import { CREATOR_LABEL_SQL, withCreatorProfile } from './creator-label.ts';
 
@@ -52,23 +53,27 @@ export function createVideoQueries(db: Knex) {
      * decides who sees it); else why it is gone, if it is; else undefined.
      */
     async video(videoId: string): Promise<WatchableVideo | Gone | undefined> {
-      const row = await withCreatorProfile(db('videos as v'))
-        .where({ 'v.video_id': videoId })
-        .first<WatchableRow | undefined>(
-          'v.video_id',
-          'v.owner_id',
-          'v.status',
-          'v.visibility',
-          'v.name',
-          'v.description',
-          db.raw(CREATOR_LABEL_SQL),
-          'v.views',
-          'v.duration_seconds',
-          'v.width',
-          'v.height',
-          'v.transcoded_uri',
-          'v.poster_uri',
-        );
+      // Asked at every watch page, poster and video request: prepared, as its text never changes.
+      const [row] = await preparedRows<WatchableRow>(
+        db,
+        withCreatorProfile(db('videos as v'))
+          .where({ 'v.video_id': videoId })
+          .first(
+            'v.video_id',
+            'v.owner_id',
+            'v.status',
+            'v.visibility',
+            'v.name',
+            'v.description',
+            db.raw(CREATOR_LABEL_SQL),
+            'v.views',
+            'v.duration_seconds',
+            'v.width',
+            'v.height',
+            'v.transcoded_uri',
+            'v.poster_uri',
+          ),
+      );
       if (!row) return undefined;
       // A value this code does not know is treated as the most private.
       const visibility = isVisibility(row.visibility) ? row.visibility : 'draft';
