@@ -35,6 +35,7 @@ import * as videoSearchRanks from './20261212100000_video_search_ranks.ts';
 import * as channelViews from './20261212200000_channel_views.ts';
 import * as adminUsersVideosStillUp from './20261212300000_admin_users_videos_still_up.ts';
 import * as videoSearchRanksHeadScore from './20261213100000_video_search_ranks_head_score.ts';
+import * as videoSearchOr from './20261213200000_video_search_or.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -80,6 +81,7 @@ const migrations: ReadonlyArray<readonly [string, Migration]> = [
   ['20261212200000_channel_views', channelViews],
   ['20261212300000_admin_users_videos_still_up', adminUsersVideosStillUp],
   ['20261213100000_video_search_ranks_head_score', videoSearchRanksHeadScore],
+  ['20261213200000_video_search_or', videoSearchOr],
 ];
 
 export const migrationSource: Knex.MigrationSource<string> = {

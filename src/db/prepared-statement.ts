@@ -2,27 +2,60 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 
 /**
- * Query options that make `sql` a named prepared statement (Knex's `.options()`, passed on to
- * pg): each connection parses it once, and PostgreSQL may keep one plan for it (plan_cache_mode
- * auto: after five runs, when that plan costs no more than those made for the values). A search's
- * page statement planned in 0.6 ms of its 2.6 ms (docs/benchmarks.md).
+ * Named prepared statements (Knex's `.options()`, passed on to pg): each connection parses one
+ * once, and PostgreSQL may keep one plan for it (plan_cache_mode auto: after five runs, when that
+ * plan costs no more than those made for the values). A search's page statement planned in
+ * 0.6 ms of its 2.6 ms (docs/benchmarks.md).
  *
  * The name is the text's hash, so one text is one statement on a connection and two texts never
  * share a name (pg refuses that). Each named text stays on every connection that ran it until the
  * connection closes: only statements whose texts come from a small fixed set may be named, never
  * one whose text grows with what a visitor typed.
  */
-export function preparedStatement(sql: string): { readonly name: string } {
-  return { name: `vt_${createHash('sha256').update(sql).digest('base64url').slice(0, 40)}` };
+
+/** How many times each text's statement was renamed (below), by its hash. */
+const renamed = new Map<string, number>();
+
+const hashOf = (sql: string) => createHash('sha256').update(sql).digest('base64url').slice(0, 40);
+
+function nameOf(sql: string): string {
+  const hash = hashOf(sql);
+  const times = renamed.get(hash) ?? 0;
+  return times === 0 ? `vt_${hash}` : `vt_${hash}_${times}`;
 }
 
 /**
- * A query builder's rows, its SQL run as a prepared statement: for a builder whose text is the
- * same at every call (no condition added or left out by the caller's values). Its SQL must hold
- * no `?` but its bindings', since the text is bound again here.
+ * A kept statement whose result columns changed type under it (a migration run by another
+ * process, an ALTER COLUMN … TYPE) fails with this at every run on every connection that kept it.
+ */
+const isResultTypeChanged = (error: unknown): boolean =>
+  typeof error === 'object' &&
+  error !== null &&
+  (error as { code?: unknown }).code === '0A000' &&
+  /cached plan must not change result type/.test(String((error as { message?: unknown }).message));
+
+/**
+ * The rows of `sql` run as a prepared statement. If the columns it returns changed type while
+ * connections kept it, it is renamed, so each connection parses it again, and run once more.
+ */
+export async function preparedRaw<Row>(db: Knex, sql: string, bindings: readonly Knex.RawBinding[]): Promise<Row[]> {
+  const run = async () => (await db.raw<{ rows: Row[] }>(sql, bindings).options({ name: nameOf(sql) })).rows;
+  try {
+    return await run();
+  } catch (error) {
+    if (!isResultTypeChanged(error)) throw error;
+    const hash = hashOf(sql);
+    renamed.set(hash, (renamed.get(hash) ?? 0) + 1);
+    return await run();
+  }
+}
+
+/**
+ * A query builder's rows, its SQL run by preparedRaw: for a builder whose text is the same at
+ * every call (no condition added or left out by the caller's values). Its SQL must hold no `?`
+ * but its bindings', since the text is bound again here.
  */
 export async function preparedRows<Row>(db: Knex, query: Knex.QueryBuilder): Promise<Row[]> {
   const { sql, bindings } = query.toSQL();
-  const result = await db.raw<{ rows: Row[] }>(sql, bindings).options(preparedStatement(sql));
-  return result.rows;
+  return preparedRaw<Row>(db, sql, bindings);
 }

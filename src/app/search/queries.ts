@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { preparedStatement } from '../../db/prepared-statement.ts';
+import { preparedRaw } from '../../db/prepared-statement.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 import type { SearchPosition } from './cursor.ts';
 
@@ -148,29 +148,36 @@ const LIKENESS_MAX_TERMS = 8;
  * trigram index: comparing the query with every title read thousands of them (docs/search.md).
  * An empty list for a word like nothing.
  */
-const LIKE_WORDS_SQL = `SELECT t.term, c.word
-     FROM (
-       SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term
+const ASKED_TERMS_SQL = `SELECT DISTINCT term FROM video_search_words_of(video_search_fold(?)) term
        WHERE numnode(plainto_tsquery('video_search', term)) > 0
-       LIMIT ?
-     ) t
-     LEFT JOIN LATERAL (
-       SELECT w.word FROM video_search_words w
+       LIMIT ${LIKENESS_MAX_TERMS}`;
+/** The words most like `t.term`, with how alike (`likeness`), the likest first. */
+const LIKE_TERM_SQL = `SELECT w.word, greatest(similarity(w.word, t.term), word_similarity(t.term, w.word)) AS likeness
+       FROM video_search_words w
        WHERE (w.word % t.term OR t.term <% w.word) AND numnode(plainto_tsquery('video_search', w.word)) > 0
-       ORDER BY greatest(similarity(w.word, t.term), word_similarity(t.term, w.word)) DESC, w.word
-       LIMIT ?
-     ) c ON true`;
+       ORDER BY likeness DESC, w.word
+       LIMIT ${LIKE_WORDS}`;
+const LIKE_WORDS_SQL = `SELECT t.term, c.word FROM (${ASKED_TERMS_SQL}) t LEFT JOIN LATERAL (${LIKE_TERM_SQL}) c ON true`;
+
+/**
+ * A `like_words (word, ord)` CTE's body: the words like the one word asked for (`?`), in
+ * likeWords' order, found by the page's own statement (a round trip fewer than likeWords). A run
+ * of letters and digits is one word of video_search_words_of; were it ever split in two, it would
+ * find no close match rather than a wrong one.
+ */
+const LIKE_WORDS_OF_ONE_SQL = `SELECT c.word, row_number() OVER (ORDER BY c.likeness DESC, c.word) AS ord
+       FROM (SELECT term, count(*) OVER () AS terms FROM (${ASKED_TERMS_SQL}) a) t
+       CROSS JOIN LATERAL (${LIKE_TERM_SQL}) c
+       WHERE t.terms = 1`;
+/** The same CTE's body from a list likeWords found (`?`: the words, in order). */
+const LISTED_LIKE_WORDS_SQL = 'SELECT word, ord FROM unnest(?::text[]) WITH ORDINALITY l(word, ord)';
+/** What the page's statement may take for one word: a letter or digit, nothing else. */
+const ONE_WORD = /^[\p{L}\p{N}]+$/u;
 
 async function likeWords(db: Knex, wanted: string): Promise<string[][]> {
-  const result = await db
-    .raw<{ rows: Array<{ term: string; word: string | null }> }>(LIKE_WORDS_SQL, [
-      wanted,
-      LIKENESS_MAX_TERMS,
-      LIKE_WORDS,
-    ])
-    .options(preparedStatement(LIKE_WORDS_SQL));
+  const rows = await preparedRaw<{ term: string; word: string | null }>(db, LIKE_WORDS_SQL, [wanted]);
   const byTerm = new Map<string, string[]>();
-  for (const { term, word } of result.rows) {
+  for (const { term, word } of rows) {
     const words = byTerm.get(term) ?? [];
     if (word !== null) words.push(word);
     byTerm.set(term, words);
@@ -191,6 +198,32 @@ function closeQuery(likeEach: readonly (readonly string[])[]): CloseQuery | unde
       .join(' && '),
     bindings: likeEach.flat(),
   };
+}
+
+/**
+ * What a page's close matches are like: for one word asked for, the body of its like words' CTE
+ * (the close query is their `or`, video_search_or, made in SQL); for several, the close query
+ * closeQuery made of likeWords' lists.
+ */
+type Likeness =
+  | { readonly kind: 'one word'; readonly likeWords: SqlFragment }
+  | { readonly kind: 'several words'; readonly close: CloseQuery };
+
+/** The close query of one word asked for: its like words ORed, NULL when there are none. */
+const ONE_WORD_CLOSE: CloseQuery = { sql: '(SELECT q FROM close_query)', bindings: [] };
+
+/**
+ * The likeness a page of close matches needs, found by likeWords first unless one word is asked
+ * for. Undefined when no close match could hold the words asked for.
+ */
+async function likenessOf(db: Knex, wanted: string): Promise<Likeness | undefined> {
+  if (ONE_WORD.test(wanted)) return { kind: 'one word', likeWords: { sql: LIKE_WORDS_OF_ONE_SQL, bindings: [wanted] } };
+  const likeEach = await likeWords(db, wanted);
+  const [words, ...more] = likeEach;
+  if (words && words.length > 0 && more.length === 0)
+    return { kind: 'one word', likeWords: { sql: LISTED_LIKE_WORDS_SQL, bindings: [words] } };
+  const close = closeQuery(likeEach);
+  return close && { kind: 'several words', close };
 }
 
 interface SearchQueries {
@@ -250,12 +283,12 @@ function byWordsSql(tier: number, limit: number, after: SearchPosition | undefin
  * that is a phrase), the heads are ranked.
  */
 function closeRowsSql(
-  likeEach: readonly (readonly string[])[],
-  close: CloseQuery,
+  likeness: Likeness,
   limit: number,
   after: SearchPosition | undefined,
-): { readonly ctes: SqlFragment; readonly rows: SqlFragment } {
+): { readonly ctes: SqlFragment; readonly rows: SqlFragment; readonly close: CloseQuery } {
   const page = afterSql(after, LIKENESS);
+  const close = likeness.kind === 'one word' ? ONE_WORD_CLOSE : likeness.close;
   const byHeads = (gate: string): SqlFragment => ({
     sql: `(SELECT video_id, ${LIKENESS} AS tier, score FROM (
              SELECT s.video_id, ts_rank(s.head, c.close_q) AS score
@@ -267,13 +300,17 @@ function closeRowsSql(
            LIMIT ${limit})`,
     bindings: [...close.bindings, ...page.bindings],
   });
-  const [words, ...more] = likeEach;
-  if (!words || more.length > 0) return { ctes: { sql: '', bindings: [] }, rows: byHeads('true') };
+  if (likeness.kind === 'several words') return { ctes: { sql: '', bindings: [] }, rows: byHeads('true'), close };
   const heads = byHeads('NOT (SELECT lexemes FROM close_terms_simple)');
   return {
+    close,
     ctes: {
-      sql: `close_terms AS MATERIALIZED (
-             SELECT DISTINCT plainto_tsquery('video_search', w) AS term FROM unnest(?::text[]) w
+      sql: `like_words AS MATERIALIZED (${likeness.likeWords.sql}),
+           close_query AS MATERIALIZED (
+             SELECT video_search_or(plainto_tsquery('video_search', word) ORDER BY ord) AS q FROM like_words
+           ),
+           close_terms AS MATERIALIZED (
+             SELECT DISTINCT plainto_tsquery('video_search', word) AS term FROM like_words
            ),
            close_terms_simple AS (
              SELECT coalesce(bool_and(numnode(term) = 1), false) AS lexemes,
@@ -284,17 +321,22 @@ function closeRowsSql(
              SELECT s.video_id FROM video_search s, asked a
              WHERE s.listed AND (s.document @@ a.q OR s.document @@ a.left_out)
            ),`,
-      bindings: [[...words]],
+      bindings: likeness.likeWords.bindings,
     },
     rows: {
       // One lexeme (most misspellings: one word like it): its rows in head_score order, read
-      // from the index for as long as the page needs (video_search_ranks_head_score).
+      // from the index for as long as the page needs (video_search_ranks_head_score), each
+      // checked on its own row: listed still, holding neither the query's words nor a word left
+      // out. (Checked against left_out_videos instead, PostgreSQL read that CTE again for each
+      // rank row, 4.3 s for a word whose rows were nearly all left out: docs/benchmarks.md.)
       sql: `(SELECT r.video_id, ${LIKENESS} AS tier, r.score FROM close_terms t CROSS JOIN LATERAL (
            SELECT video_id, score FROM (
-             SELECT r.video_id, r.head_score AS score FROM video_search_ranks r
-             WHERE r.term = t.term AND NOT EXISTS (SELECT 1 FROM left_out_videos o WHERE o.video_id = r.video_id)
+             SELECT r.video_id, r.head_score AS score FROM video_search_ranks r WHERE r.term = t.term
            ) ranked
-           WHERE ${stillListed('ranked.video_id')} ${page.sql}
+           WHERE EXISTS (
+             SELECT 1 FROM video_search s, asked a
+             WHERE s.video_id = ranked.video_id AND s.listed AND NOT (s.document @@ a.q) AND NOT (s.document @@ a.left_out)
+           ) ${page.sql}
            ORDER BY score DESC, video_id DESC
            LIMIT ${limit}
          ) r
@@ -341,9 +383,10 @@ function shownSql(query: string, pageSize: number, close: CloseQuery | undefined
           JOIN video_search s ON s.video_id = page.video_id
           LEFT JOIN videos v ON v.video_id = page.video_id
           LEFT JOIN user_profiles p ON p.user_id = v.owner_id
-          CROSS JOIN (SELECT websearch_to_tsquery('video_search', ?)${close ? ` || (${close.sql})` : ''} AS q) marked
+          CROSS JOIN (SELECT ${close ? `coalesce(w || (${close.sql}), w)` : 'w'} AS q FROM websearch_to_tsquery('video_search', ?) w) marked
           ORDER BY page.rn`,
-    bindings: [START + STOP, TITLE_OPTIONS, START + STOP, SNIPPET_OPTIONS, query, ...(close?.bindings ?? [])],
+    // A close query is NULL when one word asked for is like none: the page then marks the query's words alone.
+    bindings: [START + STOP, TITLE_OPTIONS, START + STOP, SNIPPET_OPTIONS, ...(close?.bindings ?? []), query],
   };
 }
 
@@ -369,10 +412,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
             in_title AS (${inTitle.sql}),
             page AS (SELECT * FROM in_title UNION ALL (${inText.sql}))
        ${shown.sql}`;
-    const result = await db
-      .raw<{ rows: PageRow[] }>(sql, [query, ...inTitle.bindings, ...inText.bindings, ...shown.bindings])
-      .options(preparedStatement(sql));
-    return result.rows;
+    return preparedRaw<PageRow>(db, sql, [query, ...inTitle.bindings, ...inText.bindings, ...shown.bindings]);
   }
 
   /**
@@ -390,10 +430,9 @@ export function createSearchQueries(db: Knex): SearchQueries {
   ): Promise<PageRow[] | undefined> {
     const { wanted, unwanted } = likenessTerms(query);
     if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return undefined;
-    const likeEach = await likeWords(db, wanted);
-    const close = closeQuery(likeEach);
-    if (!close) return undefined;
-    const { ctes, rows } = closeRowsSql(likeEach, close, pageSize + 1 - earlier.length, after);
+    const likeness = await likenessOf(db, wanted);
+    if (!likeness) return undefined;
+    const { ctes, rows, close } = closeRowsSql(likeness, pageSize + 1 - earlier.length, after);
     const shown = shownSql(query, pageSize, close);
     const sql = `WITH asked AS MATERIALIZED (
          SELECT websearch_to_tsquery('video_search', ?) AS q, websearch_to_tsquery('video_search', ?) AS left_out
@@ -404,20 +443,18 @@ export function createSearchQueries(db: Knex): SearchQueries {
          UNION ALL ${rows.sql}
        )
        ${shown.sql}`;
-    const statement = db.raw<{ rows: PageRow[] }>(sql, [
+    const bindings = [
       query,
       unwanted,
       ...ctes.bindings,
       JSON.stringify(earlier.map(({ video_id, tier, score }) => ({ video_id, tier, score }))),
       ...rows.bindings,
       ...shown.bindings,
-    ]);
-    // A misspelling's page (one word asked for, no word matches, up to LIKE_WORDS like it, a
-    // cursor or none) has one of ten texts: prepared. Other shapes are rare and many: sent as they are.
-    const result = await (likeEach.length === 1 && earlier.length === 0
-      ? statement.options(preparedStatement(sql))
-      : statement);
-    return result.rows;
+    ];
+    // A misspelling's page (one word asked for, no word matches, its like words found here or
+    // listed, a cursor or none) has one of four texts: prepared. Other shapes vary with the words: sent as they are.
+    if (likeness.kind === 'one word' && earlier.length === 0) return preparedRaw<PageRow>(db, sql, bindings);
+    return (await db.raw<{ rows: PageRow[] }>(sql, bindings)).rows;
   }
 
   return {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { preparedStatement } from '../../db/prepared-statement.ts';
+import { preparedRaw } from '../../db/prepared-statement.ts';
 import { cardVideo, type CardRow, type CardVideo } from '../videos/card-video.ts';
 import { CREATOR_LABEL_SQL } from '../videos/creator-label.ts';
 
@@ -75,10 +75,7 @@ const BY_TITLE_WORDS_SQL = `WITH source AS (
      LIMIT ?`;
 
 async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
-  const result = await db
-    .raw<{ rows: SimilarRow[] }>(BY_TITLE_WORDS_SQL, [videoId, TITLE_WORDS, window, limit, limit])
-    .options(preparedStatement(BY_TITLE_WORDS_SQL));
-  return result.rows;
+  return preparedRaw<SimilarRow>(db, BY_TITLE_WORDS_SQL, [videoId, TITLE_WORDS, window, limit, limit]);
 }
 
 /**
@@ -160,18 +157,15 @@ async function byText(
   leftOut: readonly string[],
   candidates: number,
 ): Promise<SimilarRow[]> {
-  const result = await db
-    .raw<{ rows: SimilarRow[] }>(BY_TEXT_SQL, [
-      videoId,
-      [...leftOut],
-      TEXT_TERMS,
-      candidates,
-      candidates,
-      candidates,
-      limit,
-    ])
-    .options(preparedStatement(BY_TEXT_SQL));
-  return result.rows;
+  return preparedRaw<SimilarRow>(db, BY_TEXT_SQL, [
+    videoId,
+    [...leftOut],
+    TEXT_TERMS,
+    candidates,
+    candidates,
+    candidates,
+    limit,
+  ]);
 }
 
 /**

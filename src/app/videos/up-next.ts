@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { similarVideos } from '../search/similar-videos.ts';
 import { cardVideo, type CardRow, type CardVideo } from './card-video.ts';
-import { preparedStatement } from '../../db/prepared-statement.ts';
+import { preparedRaw } from '../../db/prepared-statement.ts';
 import { CREATOR_LABEL_SQL } from './creator-label.ts';
 
 /** How many the watch page lists, and how many of them at most come first from the same creator. */
@@ -21,10 +21,8 @@ const OTHERS_BY_CREATOR_SQL = `SELECT v.video_id, v.name, ${CREATOR_LABEL_SQL}, 
   LIMIT ?`;
 
 async function othersByCreator(db: Knex, ownerId: string, videoId: string, limit: number): Promise<CardVideo[]> {
-  const result = await db
-    .raw<{ rows: CardRow[] }>(OTHERS_BY_CREATOR_SQL, [ownerId, videoId, limit])
-    .options(preparedStatement(OTHERS_BY_CREATOR_SQL));
-  return result.rows.map(cardVideo);
+  const rows = await preparedRaw<CardRow>(db, OTHERS_BY_CREATOR_SQL, [ownerId, videoId, limit]);
+  return rows.map(cardVideo);
 }
 
 /**
