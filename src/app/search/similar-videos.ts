@@ -28,14 +28,10 @@ const TITLE_WORDS = 3;
 /** How many of the newest listed videos holding each of those words are read and ranked. */
 const TITLE_WINDOW = 200;
 
-/**
- * Listed videos whose titles hold the rarest of `videoId`'s title words (video_title_words),
- * those holding more of them first, then the one holding the rarer word, then the newest. Rarity
- * is video_search_words' count of listed videos holding the word in a title or creator's name,
- * less the video itself; stop words are passed over. Each word's newest `window` videos are one backward range of the
- * table's primary key (word, published_at, video_id): no bitmap, whatever the catalog's size.
- */
-const BY_TITLE_WORDS_SQL = `WITH source AS (
+// Its limits are in the text, not bound: with them bound, PostgreSQL's plan for any values
+// looked costlier than one for the values given, so it planned the statement afresh at every
+// watch page (0.7 ms). The callers' limits are a few constants, so the texts are a few.
+const byTitleWordsSql = (limit: number, window: number) => `WITH source AS (
        SELECT s.video_id, s.title, CASE WHEN s.listed THEN 1 ELSE 0 END AS counted
        FROM video_search s WHERE s.video_id = ?::uuid
      ),
@@ -54,7 +50,7 @@ const BY_TITLE_WORDS_SQL = `WITH source AS (
        FROM source, title_words w
        WHERE EXISTS (SELECT 1 FROM video_title_words o WHERE o.word = w.word AND o.video_id <> source.video_id)
        ORDER BY w.others, w.word
-       LIMIT ?
+       LIMIT ${TITLE_WORDS}
      ),
      found AS (
        SELECT c.video_id, c.published_at, count(*) AS shared, min(picked.others) AS rarest
@@ -62,20 +58,27 @@ const BY_TITLE_WORDS_SQL = `WITH source AS (
          SELECT t.video_id, t.published_at FROM video_title_words t
          WHERE t.word = picked.word AND t.video_id <> source.video_id
          ORDER BY t.published_at DESC, t.video_id DESC
-         LIMIT ?
+         LIMIT ${window}
        ) c
        GROUP BY c.video_id, c.published_at
        ORDER BY shared DESC, rarest, c.published_at DESC, c.video_id DESC
        -- Twice the list: the catalog may not have some as public yet (below), and a list left
        -- short sends the caller to the full text.
-       LIMIT 2 * ?
+       LIMIT ${2 * limit}
      )
      ${listedCardsOf('found')}
      ORDER BY found.shared DESC, found.rarest, found.published_at DESC, found.video_id DESC
-     LIMIT ?`;
+     LIMIT ${limit}`;
 
+/**
+ * Listed videos whose titles hold the rarest of `videoId`'s title words (video_title_words),
+ * those holding more of them first, then the one holding the rarer word, then the newest. Rarity
+ * is video_search_words' count of listed videos holding the word in a title or creator's name,
+ * less the video itself; stop words are passed over. Each word's newest `window` videos are one backward range of the
+ * table's primary key (word, published_at, video_id): no bitmap, whatever the catalog's size.
+ */
 async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
-  return preparedRaw<SimilarRow>(db, BY_TITLE_WORDS_SQL, [videoId, TITLE_WORDS, window, limit, limit]);
+  return preparedRaw<SimilarRow>(db, byTitleWordsSql(limit, window), [videoId]);
 }
 
 /**
