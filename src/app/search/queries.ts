@@ -284,7 +284,8 @@ function byWordsSql(tier: number, limit: number, after: SearchPosition | undefin
  */
 function closeRowsSql(
   likeness: Likeness,
-  limit: number,
+  /** How many rows at most: a number, or an SQL expression of the statement's other CTEs. */
+  limit: number | string,
   after: SearchPosition | undefined,
 ): { readonly ctes: SqlFragment; readonly rows: SqlFragment; readonly close: CloseQuery } {
   const page = afterSql(after, LIKENESS);
@@ -457,11 +458,59 @@ export function createSearchQueries(db: Knex): SearchQueries {
     return (await db.raw<{ rows: PageRow[] }>(sql, bindings)).rows;
   }
 
+  /**
+   * The first page of a search of one word (a run of letters and digits, three or more: a
+   * misspelling, most often, or a part of a word): its word matches and, when those leave the
+   * page short, its close matches, in one statement. The rows and the page are those of byWords,
+   * then withLikeness: the close matches' part finds nothing, and no like word, when the word
+   * matches fill the page. One text: prepared.
+   */
+  async function oneWordPage(query: string, pageSize: number): Promise<PageRow[]> {
+    const inTitle = byWordsSql(IN_TITLE, pageSize + 1, undefined);
+    const inText = byWordsSql(IN_TEXT, pageSize + 1, undefined, `(SELECT count(*) FROM in_title) <= ${pageSize}`);
+    const short = `(SELECT count(*) FROM word_page) <= ${pageSize}`;
+    const { ctes, rows, close } = closeRowsSql(
+      { kind: 'one word', likeWords: { sql: `${LIKE_WORDS_OF_ONE_SQL} AND ${short}`, bindings: [query] } },
+      `greatest(0, ${pageSize + 1} - (SELECT count(*) FROM word_page))`,
+      undefined,
+    );
+    const shown = shownSql(query, pageSize, close);
+    const sql = `WITH words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
+       in_title AS (${inTitle.sql}),
+       word_page AS MATERIALIZED (SELECT * FROM in_title UNION ALL (${inText.sql})),
+       asked AS MATERIALIZED (
+         SELECT websearch_to_tsquery('video_search', ?) AS q, websearch_to_tsquery('video_search', '') AS left_out
+       ),
+       ${ctes.sql}
+       page AS (SELECT * FROM word_page UNION ALL ${rows.sql})
+       ${shown.sql}`;
+    return preparedRaw<PageRow>(db, sql, [
+      query,
+      ...inTitle.bindings,
+      ...inText.bindings,
+      query,
+      ...ctes.bindings,
+      ...rows.bindings,
+      ...shown.bindings,
+    ]);
+  }
+
+  /** Whether a first page is one word's, found by oneWordPage in one statement. */
+  const isOneWord = (query: string) =>
+    ONE_WORD.test(query) && (query.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= LIKENESS_MIN_LETTERS;
+
+  /** The rows of a page: one more than the page when there are more. */
+  async function pageRows(query: string, pageSize: number, after: SearchPosition | undefined): Promise<PageRow[]> {
+    if (after === undefined && isOneWord(query)) return oneWordPage(query, pageSize);
+    // Close matches come once the word matches run out: a typo or part of a word still finds something.
+    const words = after?.tier === LIKENESS ? [] : await byWords(query, pageSize, after);
+    if (words.length > pageSize) return words;
+    return (await withLikeness(query, pageSize, words, after)) ?? words;
+  }
+
   return {
     async search(query, pageSize, after) {
-      // Close matches come once the word matches run out: a typo or part of a word still finds something.
-      const words = after?.tier === LIKENESS ? [] : await byWords(query, pageSize, after);
-      const rows = words.length > pageSize ? words : ((await withLikeness(query, pageSize, words, after)) ?? words);
+      const rows = await pageRows(query, pageSize, after);
       const hits = rows.slice(0, pageSize).map((row): SearchHit => ({
         videoId: row.video_id,
         title: row.title === null ? null : textParts(row.title),
