@@ -18,35 +18,36 @@ const renamed = new Map<string, number>();
 
 const hashOf = (sql: string) => createHash('sha256').update(sql).digest('base64url').slice(0, 40);
 
-function nameOf(sql: string): string {
-  const hash = hashOf(sql);
-  const times = renamed.get(hash) ?? 0;
-  return times === 0 ? `vt_${hash}` : `vt_${hash}_${times}`;
-}
+const nameOf = (hash: string, times: number) => (times === 0 ? `vt_${hash}` : `vt_${hash}_${times}`);
 
 /**
  * A kept statement whose result columns changed type under it (a migration run by another
  * process, an ALTER COLUMN … TYPE) fails with this at every run on every connection that kept it.
+ * Told by the routine that raises it, not by its message, which is in the server's language.
  */
 const isResultTypeChanged = (error: unknown): boolean =>
   typeof error === 'object' &&
   error !== null &&
   (error as { code?: unknown }).code === '0A000' &&
-  /cached plan must not change result type/.test(String((error as { message?: unknown }).message));
+  (error as { routine?: unknown }).routine === 'RevalidateCachedQuery';
 
 /**
  * The rows of `sql` run as a prepared statement. If the columns it returns changed type while
- * connections kept it, it is renamed, so each connection parses it again, and run once more.
+ * connections kept it, it is renamed, so each connection parses it again, and run once more:
+ * renamed once however many requests failed at once (each renames from the name it ran under).
+ * In a transaction the failure has aborted it, so there the error is the caller's.
  */
 export async function preparedRaw<Row>(db: Knex, sql: string, bindings: readonly Knex.RawBinding[]): Promise<Row[]> {
-  const run = async () => (await db.raw<{ rows: Row[] }>(sql, bindings).options({ name: nameOf(sql) })).rows;
+  const hash = hashOf(sql);
+  const run = async (times: number) =>
+    (await db.raw<{ rows: Row[] }>(sql, bindings).options({ name: nameOf(hash, times) })).rows;
+  const times = renamed.get(hash) ?? 0;
   try {
-    return await run();
+    return await run(times);
   } catch (error) {
-    if (!isResultTypeChanged(error)) throw error;
-    const hash = hashOf(sql);
-    renamed.set(hash, (renamed.get(hash) ?? 0) + 1);
-    return await run();
+    if (!isResultTypeChanged(error) || db.isTransaction) throw error;
+    if ((renamed.get(hash) ?? 0) === times) renamed.set(hash, times + 1);
+    return await run(renamed.get(hash) ?? times + 1);
   }
 }
 

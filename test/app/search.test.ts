@@ -100,6 +100,13 @@ test('search: a typo or a part of a word still finds something, said to be a clo
   t.doesNotMatch(exact.text, /No video has exactly those words/, 'an exact match is not called close');
 });
 
+test('search: a word cut in two by a character the word splitter cuts at (①, ², ʼ) still finds close matches for both parts', async (t) => {
+  const system = await testSystem(t);
+  const video = await seedVideo(system.db, { title: 'Kafka authentication setup' });
+  for (const q of ['kafka①setup', 'kafka²setup', 'kafkaʼsetup'])
+    t.ok(hitsOn((await request(system.app).get(search(q)).expect(200)).text).includes(video), `"${q}" finds it`);
+});
+
 test('search: a stop word beside a misspelling asks for nothing of its own (as in the word matches)', async (t) => {
   const system = await testSystem(t);
   const video = await seedVideo(system.db, { title: 'JavaScript promises explained' });

@@ -42,3 +42,53 @@ scopedTest(
     t.deepEqual(await preparedRaw(db, sql, [2]), [{ quotient: 0 }], 'the same statement, other values');
   },
 );
+
+scopedTest(
+  'prepared statements: requests failing at once on a changed column rename it once; in a transaction the error is the caller’s',
+  async (t, scope) => {
+    const { databaseUrl } = await freshDatabases();
+    const db = scope.add(createAppDatabase(databaseUrl, { poolMax: 4 }), (d) => d.destroy());
+    const other = scope.add(createAppDatabase(databaseUrl, { poolMax: 1 }), (d) => d.destroy());
+    await other.raw('CREATE TABLE probe (id int PRIMARY KEY, amount int NOT NULL)');
+    await other.raw('INSERT INTO probe VALUES (1, 10)');
+    const sql = 'SELECT amount FROM probe WHERE id = ? AND pg_sleep(0.05) IS NOT NULL';
+    const four = () => Promise.all([1, 2, 3, 4].map(() => preparedRaw<{ amount: unknown }>(db, sql, [1])));
+    await four(); // Four at once: each of the pool's four connections keeps the statement.
+    await other.raw('ALTER TABLE probe ALTER COLUMN amount TYPE numeric');
+    t.deepEqual(
+      (await four()).map((rows) => rows[0]?.amount),
+      ['10', '10', '10', '10'],
+      'all four read the changed column',
+    );
+    const names = await Promise.all(
+      [1, 2, 3, 4].map(async () => {
+        const connection = await db.client.acquireConnection();
+        try {
+          const result = await connection.query(
+            "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%FROM probe%' ORDER BY name",
+          );
+          return (result.rows as Array<{ name: string }>).map((row) => row.name.replace(/^vt_[^_]+/, ''));
+        } finally {
+          await db.client.releaseConnection(connection);
+        }
+      }),
+    );
+    t.deepEqual(
+      [...new Set(names.flat())].sort(),
+      ['', '_1'],
+      'renamed once: each connection keeps the old name and the one new name',
+    );
+    await other.raw('ALTER TABLE probe ALTER COLUMN amount TYPE bigint');
+    const failure = await db
+      .transaction((trx) => preparedRaw(trx, sql, [1]))
+      .then(
+        () => undefined,
+        (error: unknown) => error as { code?: string },
+      );
+    t.equal(
+      failure?.code,
+      '0A000',
+      'in a transaction: the type change is thrown, not a retry in the aborted transaction',
+    );
+  },
+);

@@ -171,8 +171,11 @@ const LIKE_WORDS_OF_ONE_SQL = `SELECT c.word, row_number() OVER (ORDER BY c.like
        WHERE t.terms = 1`;
 /** The same CTE's body from a list likeWords found (`?`: the words, in order). */
 const LISTED_LIKE_WORDS_SQL = 'SELECT word, ord FROM unnest(?::text[]) WITH ORDINALITY l(word, ord)';
-/** What the page's statement may take for one word: a letter or digit, nothing else. */
-const ONE_WORD = /^[\p{L}\p{N}]+$/u;
+/**
+ * What the page's statement may take for one word: letters and decimal digits only. Modifier
+ * letters (ʼ) and other numbers (², ①) are left out: the word splitter cuts words at them.
+ */
+const ONE_WORD = /^[\p{Lu}\p{Ll}\p{Lt}\p{Lo}\p{Nd}]+$/u;
 
 async function likeWords(db: Knex, wanted: string): Promise<string[][]> {
   const rows = await preparedRaw<{ term: string; word: string | null }>(db, LIKE_WORDS_SQL, [wanted]);
@@ -336,7 +339,7 @@ function closeRowsSql(
            ) ranked
            WHERE EXISTS (
              SELECT 1 FROM video_search s, asked a
-             WHERE s.video_id = ranked.video_id AND s.listed AND NOT (s.document @@ a.q) AND NOT (s.document @@ a.left_out)
+             WHERE s.video_id = ranked.video_id AND s.listed AND NOT (s.document @@ (a.q || a.left_out))
            ) ${page.sql}
            ORDER BY score DESC, video_id DESC
            LIMIT ${limit}

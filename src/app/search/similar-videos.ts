@@ -78,6 +78,9 @@ const byTitleWordsSql = (limit: number, window: number) => `WITH source AS (
  * table's primary key (word, published_at, video_id): no bitmap, whatever the catalog's size.
  */
 async function byTitleWords(db: Knex, videoId: string, limit: number, window: number): Promise<SimilarRow[]> {
+  // They go into the statement's text: whole numbers from this code only, never a visitor's.
+  if (![limit, window].every((n) => Number.isSafeInteger(n) && n >= 0))
+    throw new RangeError(`up next's limits must be whole numbers, not ${limit} and ${window}`);
   return preparedRaw<SimilarRow>(db, byTitleWordsSql(limit, window), [videoId]);
 }
 
