@@ -35,7 +35,8 @@ const isResultTypeChanged = (error: unknown): boolean =>
  * The rows of `sql` run as a prepared statement. If the columns it returns changed type while
  * connections kept it, it is renamed, so each connection parses it again, and run once more:
  * renamed once however many requests failed at once (each renames from the name it ran under).
- * In a transaction the failure has aborted it, so there the error is the caller's.
+ * In a transaction the failure has aborted it, so there the error is the caller's (the name
+ * changed all the same, so the transaction run again finds the new one).
  */
 export async function preparedRaw<Row>(db: Knex, sql: string, bindings: readonly Knex.RawBinding[]): Promise<Row[]> {
   const hash = hashOf(sql);
@@ -45,8 +46,9 @@ export async function preparedRaw<Row>(db: Knex, sql: string, bindings: readonly
   try {
     return await run(times);
   } catch (error) {
-    if (!isResultTypeChanged(error) || db.isTransaction) throw error;
+    if (!isResultTypeChanged(error)) throw error;
     if ((renamed.get(hash) ?? 0) === times) renamed.set(hash, times + 1);
+    if (db.isTransaction) throw error;
     return await run(renamed.get(hash) ?? times + 1);
   }
 }

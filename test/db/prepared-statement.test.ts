@@ -90,5 +90,7 @@ scopedTest(
       '0A000',
       'in a transaction: the type change is thrown, not a retry in the aborted transaction',
     );
+    const again = await db.transaction((trx) => preparedRaw<{ amount: unknown }>(trx, sql, [1]));
+    t.equal(String(again[0]?.amount), '10', 'the transaction run again finds the statement renamed');
   },
 );

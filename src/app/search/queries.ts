@@ -219,9 +219,12 @@ const ONE_WORD_CLOSE: CloseQuery = { sql: '(SELECT q FROM close_query)', binding
  * The likeness a page of close matches needs, found by likeWords first unless one word is asked
  * for. Undefined when no close match could hold the words asked for.
  */
-async function likenessOf(db: Knex, wanted: string): Promise<Likeness | undefined> {
-  if (ONE_WORD.test(wanted)) return { kind: 'one word', likeWords: { sql: LIKE_WORDS_OF_ONE_SQL, bindings: [wanted] } };
+async function likenessOf(db: Knex, wanted: string, oneWordAnswered = false): Promise<Likeness | undefined> {
+  if (!oneWordAnswered && ONE_WORD.test(wanted))
+    return { kind: 'one word', likeWords: { sql: LIKE_WORDS_OF_ONE_SQL, bindings: [wanted] } };
   const likeEach = await likeWords(db, wanted);
+  // The one-word statement answered for one word or none; only a word it found cut in two is asked again.
+  if (oneWordAnswered && likeEach.length <= 1) return undefined;
   const [words, ...more] = likeEach;
   if (words && words.length > 0 && more.length === 0)
     return { kind: 'one word', likeWords: { sql: LISTED_LIKE_WORDS_SQL, bindings: [words] } };
@@ -431,10 +434,11 @@ export function createSearchQueries(db: Knex): SearchQueries {
     pageSize: number,
     earlier: readonly PageRow[],
     after: SearchPosition | undefined,
+    oneWordAnswered = false,
   ): Promise<PageRow[] | undefined> {
     const { wanted, unwanted } = likenessTerms(query);
     if ((wanted.match(/[\p{L}\p{N}]/gu)?.length ?? 0) < LIKENESS_MIN_LETTERS) return undefined;
-    const likeness = await likenessOf(db, wanted);
+    const likeness = await likenessOf(db, wanted, oneWordAnswered);
     if (!likeness) return undefined;
     const { ctes, rows, close } = closeRowsSql(likeness, pageSize + 1 - earlier.length, after);
     const shown = shownSql(query, pageSize, close);
@@ -457,8 +461,16 @@ export function createSearchQueries(db: Knex): SearchQueries {
     ];
     // A misspelling's page (one word asked for, no word matches, its like words found here or
     // listed, a cursor or none) has one of four texts: prepared. Other shapes vary with the words: sent as they are.
-    if (likeness.kind === 'one word' && earlier.length === 0) return preparedRaw<PageRow>(db, sql, bindings);
-    return (await db.raw<{ rows: PageRow[] }>(sql, bindings)).rows;
+    const found =
+      likeness.kind === 'one word' && earlier.length === 0
+        ? await preparedRaw<PageRow>(db, sql, bindings)
+        : (await db.raw<{ rows: PageRow[] }>(sql, bindings)).rows;
+    // No close match for what looked like one word: the word splitter may have cut it in two (a
+    // letter newer than the server's tables, one unaccent spells with an apostrophe), which the
+    // statement cannot look for. Its words' like words are then found apart, one statement more.
+    if (!oneWordAnswered && ONE_WORD.test(wanted) && !found.some((row) => row.tier === LIKENESS))
+      return (await withLikeness(query, pageSize, earlier, after, true)) ?? found;
+    return found;
   }
 
   /**
@@ -504,7 +516,12 @@ export function createSearchQueries(db: Knex): SearchQueries {
 
   /** The rows of a page: one more than the page when there are more. */
   async function pageRows(query: string, pageSize: number, after: SearchPosition | undefined): Promise<PageRow[]> {
-    if (after === undefined && isOneWord(query)) return oneWordPage(query, pageSize);
+    if (after === undefined && isOneWord(query)) {
+      const rows = await oneWordPage(query, pageSize);
+      if (rows.length > pageSize || rows.some((row) => row.tier === LIKENESS)) return rows;
+      // No close match: asked again apart, as withLikeness does.
+      return (await withLikeness(query, pageSize, rows, undefined, true)) ?? rows;
+    }
     // Close matches come once the word matches run out: a typo or part of a word still finds something.
     const words = after?.tier === LIKENESS ? [] : await byWords(query, pageSize, after);
     if (words.length > pageSize) return words;
