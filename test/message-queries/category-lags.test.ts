@@ -88,5 +88,13 @@ scopedTest(
       ],
       'the newest Read of each, not a later message of another type; nothing for streams without one',
     );
+    // Asked as one array: a branch a stream hit PostgreSQL's stack depth past 7,273 streams.
+    const many = Array.from({ length: 10_000 }, (_, n) => `${category}-none${n}`);
+    const found = await lastDataOfType(pool, [...many, `${category}-b`, `${category}-b`], 'Read');
+    t.deepEqual(
+      [...found.entries()],
+      [[`${category}-b`, { position: 3 }]],
+      'ten thousand streams, one repeated: one answer',
+    );
   },
 );
