@@ -320,9 +320,9 @@ function closeRowsSql(
              SELECT DISTINCT plainto_tsquery('video_search', word) AS term FROM like_words
            ),
            close_terms_simple AS (
-             SELECT coalesce(bool_and(numnode(term) = 1), false) AS lexemes,
-                    coalesce(bool_and(numnode(term) = 1), false) AND count(*) = 1 AS one
-             FROM close_terms
+             SELECT lexemes, lexemes AND terms = 1 AS one FROM (
+               SELECT coalesce(bool_and(numnode(term) = 1), false) AS lexemes, count(*) AS terms FROM close_terms
+             ) c
            ),
            left_out_videos AS MATERIALIZED (
              SELECT s.video_id FROM video_search s, asked a
@@ -405,21 +405,28 @@ function shownSql(query: string, pageSize: number, close: CloseQuery | undefined
 export function createSearchQueries(db: Knex): SearchQueries {
   /**
    * The word tiers from the top, or from the cursor in its own tier (tiers above the cursor's are
-   * done), the description tier only when the title tier leaves the page short; and the page.
-   * querytree() is 'T' when the query asks for no word, only leaves some out ("-java", "a -java"):
-   * no index can find that, and it would match, and rank, nearly every video.
+   * done), the description tier only when the title tier leaves the page short: the CTEs `words`,
+   * `in_title` and `name`, the tiers' rows. querytree() is 'T' when the query asks for no word,
+   * only leaves some out ("-java", "a -java"): no index can find that, and it would match, and
+   * rank, nearly every video.
    */
-  async function byWords(query: string, pageSize: number, after: SearchPosition | undefined): Promise<PageRow[]> {
+  function wordTiersSql(query: string, pageSize: number, after: SearchPosition | undefined, name: string): SqlFragment {
     const inTitle =
       after && after.tier < IN_TITLE ? { sql: NO_ROWS, bindings: [] } : byWordsSql(IN_TITLE, pageSize + 1, after);
     const inText = byWordsSql(IN_TEXT, pageSize + 1, after, `(SELECT count(*) FROM in_title) <= ${pageSize}`);
-    const shown = shownSql(query, pageSize, undefined);
-    // One text for each tier a cursor may be in: a prepared statement (db/prepared-statement.ts).
-    const sql = `WITH words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
+    return {
+      sql: `words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
             in_title AS (${inTitle.sql}),
-            page AS (SELECT * FROM in_title UNION ALL (${inText.sql}))
-       ${shown.sql}`;
-    return preparedRaw<PageRow>(db, sql, [query, ...inTitle.bindings, ...inText.bindings, ...shown.bindings]);
+            ${name} AS (SELECT * FROM in_title UNION ALL (${inText.sql}))`,
+      bindings: [query, ...inTitle.bindings, ...inText.bindings],
+    };
+  }
+
+  /** A page of word matches. One text for each tier a cursor may be in: prepared (db/prepared-statement.ts). */
+  async function byWords(query: string, pageSize: number, after: SearchPosition | undefined): Promise<PageRow[]> {
+    const tiers = wordTiersSql(query, pageSize, after, 'page');
+    const shown = shownSql(query, pageSize, undefined);
+    return preparedRaw<PageRow>(db, `WITH ${tiers.sql} ${shown.sql}`, [...tiers.bindings, ...shown.bindings]);
   }
 
   /**
@@ -465,12 +472,26 @@ export function createSearchQueries(db: Knex): SearchQueries {
       likeness.kind === 'one word' && earlier.length === 0
         ? await preparedRaw<PageRow>(db, sql, bindings)
         : (await db.raw<{ rows: PageRow[] }>(sql, bindings)).rows;
-    // No close match for what looked like one word: the word splitter may have cut it in two (a
-    // letter newer than the server's tables, one unaccent spells with an apostrophe), which the
-    // statement cannot look for. Its words' like words are then found apart, one statement more.
-    if (!oneWordAnswered && ONE_WORD.test(wanted) && !found.some((row) => row.tier === LIKENESS))
-      return (await withLikeness(query, pageSize, earlier, after, true)) ?? found;
-    return found;
+    return !oneWordAnswered && ONE_WORD.test(wanted)
+      ? askedApartIfNoneClose(query, pageSize, earlier, after, found)
+      : found;
+  }
+
+  /**
+   * A page the one-word statement made (`found`, after `earlier`), or, when it holds no close
+   * match, the page with the like words found apart: the word splitter may have cut the "word"
+   * in two (a letter newer than the server's tables, one unaccent spells with an apostrophe),
+   * which that statement cannot look for. One statement more, only then.
+   */
+  async function askedApartIfNoneClose(
+    query: string,
+    pageSize: number,
+    earlier: readonly PageRow[],
+    after: SearchPosition | undefined,
+    found: PageRow[],
+  ): Promise<PageRow[]> {
+    if (found.length > pageSize || found.some((row) => row.tier === LIKENESS)) return found;
+    return (await withLikeness(query, pageSize, earlier, after, true)) ?? found;
   }
 
   /**
@@ -481,8 +502,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
    * matches fill the page. One text: prepared.
    */
   async function oneWordPage(query: string, pageSize: number): Promise<PageRow[]> {
-    const inTitle = byWordsSql(IN_TITLE, pageSize + 1, undefined);
-    const inText = byWordsSql(IN_TEXT, pageSize + 1, undefined, `(SELECT count(*) FROM in_title) <= ${pageSize}`);
+    const tiers = wordTiersSql(query, pageSize, undefined, 'word_page');
     const short = `(SELECT count(*) FROM word_page) <= ${pageSize}`;
     const { ctes, rows, close } = closeRowsSql(
       { kind: 'one word', likeWords: { sql: `${LIKE_WORDS_OF_ONE_SQL} AND ${short}`, bindings: [query] } },
@@ -490,9 +510,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
       undefined,
     );
     const shown = shownSql(query, pageSize, close);
-    const sql = `WITH words AS MATERIALIZED (SELECT q FROM websearch_to_tsquery('video_search', ?) q WHERE querytree(q) <> 'T'),
-       in_title AS (${inTitle.sql}),
-       word_page AS MATERIALIZED (SELECT * FROM in_title UNION ALL (${inText.sql})),
+    const sql = `WITH ${tiers.sql},
        asked AS MATERIALIZED (
          SELECT websearch_to_tsquery('video_search', ?) AS q, websearch_to_tsquery('video_search', '') AS left_out
        ),
@@ -500,9 +518,7 @@ export function createSearchQueries(db: Knex): SearchQueries {
        page AS (SELECT * FROM word_page UNION ALL ${rows.sql})
        ${shown.sql}`;
     return preparedRaw<PageRow>(db, sql, [
-      query,
-      ...inTitle.bindings,
-      ...inText.bindings,
+      ...tiers.bindings,
       query,
       ...ctes.bindings,
       ...rows.bindings,
@@ -511,16 +527,14 @@ export function createSearchQueries(db: Knex): SearchQueries {
   }
 
   /** Whether a first page is one word's, found by oneWordPage in one statement. */
-  const isOneWord = (query: string) =>
-    ONE_WORD.test(query) && (query.match(/[\p{L}\p{N}]/gu)?.length ?? 0) >= LIKENESS_MIN_LETTERS;
+  const isOneWord = (query: string) => ONE_WORD.test(query) && [...query].length >= LIKENESS_MIN_LETTERS;
 
   /** The rows of a page: one more than the page when there are more. */
   async function pageRows(query: string, pageSize: number, after: SearchPosition | undefined): Promise<PageRow[]> {
+    // Without a close match, its rows are all word matches: the earlier rows of the page asked apart.
     if (after === undefined && isOneWord(query)) {
       const rows = await oneWordPage(query, pageSize);
-      if (rows.length > pageSize || rows.some((row) => row.tier === LIKENESS)) return rows;
-      // No close match: asked again apart, as withLikeness does.
-      return (await withLikeness(query, pageSize, rows, undefined, true)) ?? rows;
+      return askedApartIfNoneClose(query, pageSize, rows, undefined, rows);
     }
     // Close matches come once the word matches run out: a typo or part of a word still finds something.
     const words = after?.tier === LIKENESS ? [] : await byWords(query, pageSize, after);
