@@ -4,7 +4,13 @@ import { IDENTITY_CATEGORY, identityEventSchemas } from '../../contracts/identit
 import { parseMessage } from '../../contracts/parse.ts';
 import { PLAYBACK_CATEGORY, playbackSchemas, playbackViewerOf } from '../../contracts/playback.ts';
 import { MessageDataError, type RawMessage } from '../../message-store/index.ts';
-import { createPersonalData, erasedUserIds, openMessageField, type PersonalData } from '../../personal-data/seal.ts';
+import { lockEachInOrder } from '../../db/advisory-locks.ts';
+import {
+  createPersonalData,
+  erasedUserIds,
+  openMessageField,
+  type RememberingPersonalData,
+} from '../../personal-data/seal.ts';
 import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 
@@ -31,11 +37,12 @@ const videoIdSchema = z.uuid();
 
 /**
  * One key store per batch's transaction, remembering each viewer's key: a batch of a thousand
- * reports by a few hundred viewers reads a few hundred keys, not a thousand. What it opened is
- * checked again, uncached, under the viewer's lock before anything is written (apply).
+ * reports by a few hundred viewers reads their keys in one statement (prepare), not a thousand
+ * times. What it opened is checked again, uncached, under the viewer's lock before anything is
+ * written (apply).
  */
-const batchKeys = new WeakMap<Knex.Transaction, PersonalData>();
-function keysOf(trx: Knex.Transaction): PersonalData {
+const batchKeys = new WeakMap<Knex.Transaction, RememberingPersonalData>();
+function keysOf(trx: Knex.Transaction): RememberingPersonalData {
   let keys = batchKeys.get(trx);
   if (keys === undefined) {
     keys = createPersonalData(trx, { remember: true });
@@ -149,14 +156,14 @@ async function applyReports(reports: readonly Progressed[], trx: Knex.Transactio
  * schema, so a rebuild's shadow never waits on live.
  */
 async function lockViewers(trx: Knex.Transaction, userIds: Iterable<string>): Promise<void> {
-  for (const userId of [...new Set(userIds)].sort()) {
-    await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('playback:' || current_schema() || ':' || ?, 0))`, [
-      userId,
-    ]);
-  }
+  await lockEachInOrder(trx, { prefix: 'playback:', perSchema: true }, userIds);
 }
 
 const playbackProjection: BatchProjection<PlaybackChange> = {
+  async prepare(messages, trx) {
+    const viewers = messages.map((message) => playbackViewerOf(message.streamName));
+    await keysOf(trx).preload(viewers.filter((id): id is string => id !== undefined));
+  },
   parse: parsePlayback,
   // The clears, then the reports in one upsert: what stream order would leave (applyReports).
   async apply(changes, trx) {

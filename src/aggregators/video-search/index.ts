@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { IDENTITY_CATEGORY } from '../../contracts/identity.ts';
 import { VIDEO_PUBLISHING_CATEGORY } from '../../contracts/video-publishing.ts';
 import type { RawMessage } from '../../message-store/index.ts';
+import { lockEachInOrder } from '../../db/advisory-locks.ts';
 import type { BatchProjection } from '../../subscription/projection-batch.ts';
 import type { ProjectionDefinition } from '../definition.ts';
 import { parseProfileChange, type ProfileChange } from '../user-profiles/index.ts';
@@ -24,10 +25,8 @@ export const VIDEO_SEARCH_SUBSCRIBER_IDS = {
  * uncommitted write). One lock space for both; a rebuild's shadow apply waits on live's too.
  */
 async function lockCreators(trx: Knex.Transaction, ownerIds: Iterable<string | null | undefined>): Promise<void> {
-  const ids = [
-    ...new Set([...ownerIds].filter((id): id is string => typeof id === 'string').map((id) => id.toLowerCase())),
-  ].sort();
-  for (const id of ids) await trx.raw(`SELECT pg_advisory_xact_lock(hashtextextended('video-search:' || ?, 0))`, [id]);
+  const ids = [...ownerIds].filter((id): id is string => typeof id === 'string').map((id) => id.toLowerCase());
+  await lockEachInOrder(trx, { prefix: 'video-search:' }, ids);
 }
 
 /** The columns of video_search the catalog's fold sets, with their SQL types. */
