@@ -137,12 +137,23 @@ export function erasureOf(db: Knex, userIdColumn: string): Knex.QueryBuilder {
     .where(`${KEYS_TABLE}.user_id`, db.ref(userIdColumn));
 }
 
+/** A key store that reads each user's key once for its life, and can read many in one statement. */
+export interface RememberingPersonalData extends PersonalData {
+  /** Reads the keys of `userIds` (ids that are not uuids are passed over) in one statement, for the opens that follow. */
+  preload(userIds: Iterable<string>): Promise<void>;
+}
+
 /**
  * `remember`: each user's key row is read once for the object's life (one batch of a
  * projection, say), not once a message. Only for opening what a later, uncached check guards:
  * an erasure committed meanwhile is not seen.
  */
-export function createPersonalData(db: Knex, { remember = false }: { readonly remember?: boolean } = {}): PersonalData {
+export function createPersonalData(db: Knex, options: { readonly remember: true }): RememberingPersonalData;
+export function createPersonalData(db: Knex, options?: { readonly remember?: boolean }): PersonalData;
+export function createPersonalData(
+  db: Knex,
+  { remember = false }: { readonly remember?: boolean } = {},
+): RememberingPersonalData {
   const read = async (userId: string): Promise<KeyRow | undefined> =>
     db(KEYS_TABLE).where('user_id', userId).first<KeyRow | undefined>('key', 'erased_at');
   const remembered = new Map<string, Promise<KeyRow | undefined>>();
@@ -181,6 +192,17 @@ export function createPersonalData(db: Knex, { remember = false }: { readonly re
     async isErased(userId) {
       const row = await keyOf(userId);
       return row?.erased_at != null;
+    },
+    async preload(userIds) {
+      if (!remember) return;
+      const wanted = [...new Set(userIds)].filter((id) => !remembered.has(id) && z.uuid().safeParse(id).success);
+      if (wanted.length === 0) return;
+      const rows = await db(KEYS_TABLE)
+        .whereIn('user_id', wanted)
+        .select<Array<KeyRow & { user_id: string }>>('user_id', 'key', 'erased_at');
+      const found = new Map(rows.map(({ user_id, ...row }) => [user_id.toLowerCase(), row]));
+      // Asked as given: a later open names the user as the batch did.
+      for (const id of wanted) remembered.set(id, Promise.resolve(found.get(id.toLowerCase())));
     },
   };
 }

@@ -13,6 +13,11 @@ export interface BatchProjection<T> {
    * rebuild alike, before anything is written.
    */
   parse(message: RawMessage, trx: Knex.Transaction): T | undefined | Promise<T | undefined>;
+  /**
+   * Reads, before the batch is parsed, what parsing it will need, in one statement rather than
+   * one a message (the keys its viewers' fields are sealed with, say). Optional.
+   */
+  prepare?(messages: readonly RawMessage[], trx: Knex.Transaction): Promise<void>;
   // Methods rather than function properties, so parts of any message type sit in one list: parse
   // and apply come from one object, so apply only ever gets what its own parse made.
   apply(messages: readonly T[], trx: Knex.Transaction): Promise<void>;
@@ -68,6 +73,7 @@ export async function applyProjectionBatch<T>(
 ): Promise<SkippedMessage[]> {
   const valid: T[] = [];
   const skipped: SkippedMessage[] = [];
+  if (messages.length > 0) await projection.prepare?.(messages, trx);
   for (const message of messages) {
     try {
       const parsed = await projection.parse(message, trx);

@@ -11,6 +11,7 @@ import { openTestStore } from '../helpers/message-store.ts';
 import { scopedTest } from '../helpers/scoped-test.ts';
 import { drain, openProjectionDb } from '../helpers/subscribers.ts';
 import { FAST_RETRY } from '../helpers/test-system.ts';
+import { applyProjectionBatch } from '../../src/subscription/projection-batch.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
 
 function aggregators(store: MessageStore, db: Knex) {
@@ -344,3 +345,32 @@ for (const applied of ['after', 'before'] as const) {
     },
   );
 }
+
+scopedTest('playback: a batch takes as many statements for eight viewers as for one', async (t, scope) => {
+  const { store, urls } = await openTestStore(scope);
+  const db = openProjectionDb(scope, urls.databaseUrl);
+  const personalData = createPersonalData(db);
+  const projection = projectionOf(playbackDefinition, PLAYBACK_SUBSCRIBER_IDS.playback);
+  const owner = { subscriber_id: PLAYBACK_SUBSCRIBER_IDS.playback, group_member: 0, group_size: 1 };
+  const videoId = randomUUID();
+  const one = randomUUID();
+  const eight = Array.from({ length: 8 }, () => randomUUID());
+  for (const userId of [one, one, ...eight]) await progressed(store, personalData, userId, videoId, 30);
+  const reports = await store.readCategory('playback', { fromPosition: 0, batchSize: 100 });
+
+  /** Applies the reports of `userIds` as one batch; the statements it sent. */
+  async function statementsFor(userIds: readonly string[]): Promise<number> {
+    const batch = reports.filter((message) => userIds.some((id) => message.streamName.endsWith(id)));
+    let sent = 0;
+    await db.transaction(async (trx) => {
+      trx.on('query', () => (sent += 1));
+      await applyProjectionBatch(projection, batch, trx, owner);
+    });
+    return sent;
+  }
+
+  const forOne = await statementsFor([one]);
+  const forEight = await statementsFor(eight);
+  t.equal(forEight, forOne, `${forOne} statements for two reports by one viewer, and for eight by eight`);
+  t.equal((await rowsOf(db)).length, 9, 'every viewer has their row');
+});
