@@ -231,3 +231,74 @@ scopedTest(
     t.match(skipped[0]?.reason ?? '', /percent/, 'with the field at fault');
   },
 );
+
+scopedTest(
+  'creators-videos: one batch sets every kind of column; a later one only its own; a video never accepted gets no row',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const video = newVideo();
+    const stranger = newVideo();
+    const candidates = [`video-store:posters/${video.videoId}-0.jpg`, `video-store:posters/${video.videoId}-1.jpg`];
+    await writeEvents(
+      store,
+      video,
+      controls.accepted(video, {}, 'unlisted'),
+      controls.named(video, 'All at once'),
+      controls.described(video, 'A long description'),
+      controls.published(video, {}, 7.25, candidates),
+    );
+    // Events of a video whose acceptance is not in the store: nothing names its owner.
+    await writeEvents(store, stranger, controls.named(stranger, 'Orphan'), controls.progressed(stranger, 40));
+    await catchUp(store, db);
+    const columns = ['name', 'description', 'status', 'visibility', 'poster_candidate_uris', 'duration_seconds'];
+    t.deepEqual(
+      await db('creators_videos').where({ video_id: video.videoId }).first(columns),
+      {
+        name: 'All at once',
+        description: 'A long description',
+        status: 'published',
+        visibility: 'unlisted',
+        poster_candidate_uris: candidates,
+        duration_seconds: 7.25,
+      },
+      'accepted, named, described and published in one batch: every column, the candidates as a list',
+    );
+    t.equal(await row(db, stranger), undefined, 'no row for a video never accepted');
+
+    await writeEvents(
+      store,
+      video,
+      controls.posterChanged(video, candidates[1]!),
+      controls.visibilityChanged(video, 'public'),
+      controls.takenDown(video, 'Copyright'),
+    );
+    await catchUp(store, db);
+    const after = await db('creators_videos')
+      .where({ video_id: video.videoId })
+      .first([...columns, 'poster_uri', 'take_down_reason']);
+    t.deepEqual(
+      after,
+      {
+        name: 'All at once',
+        description: 'A long description',
+        status: 'takenDown',
+        visibility: 'public',
+        poster_candidate_uris: candidates,
+        duration_seconds: 7.25,
+        poster_uri: candidates[1],
+        take_down_reason: 'Copyright',
+      },
+      'a later batch changes only what its events set',
+    );
+    await db('subscriber_positions').where({ subscriber_id: CREATORS_VIDEOS_SUBSCRIBER_ID }).update({ position: 0 });
+    await catchUp(store, db, 2);
+    t.deepEqual(
+      await db('creators_videos')
+        .where({ video_id: video.videoId })
+        .first([...columns, 'poster_uri', 'take_down_reason']),
+      after,
+      'every event delivered again, two at a time: the same row',
+    );
+  },
+);

@@ -28,16 +28,17 @@ export function batchColumns(
 export const TOUCHED_CTE = 'touched AS (SELECT ?::jsonb AS map)';
 
 /**
- * SET clauses for an upsert of a batch: each column from `excluded` where the row's events set
- * it, else as the row (`alias`) holds it, so a column no event touched (a long description, say)
- * is not written again. PostgreSQL finds a key of a jsonb object by binary search; `\\?` is
- * jsonb's ? operator, escaped from Knex's placeholders.
+ * SET clauses for a batch's upsert (or UPDATE … FROM): each column from `source` (an upsert's
+ * `excluded`, else the rows' alias) where the row's events set it, else as the row (`alias`)
+ * holds it, so a column no event touched (a long description, say) is not written again.
+ * PostgreSQL finds a key of a jsonb object by binary search; `\\?` is jsonb's ? operator, escaped
+ * from Knex's placeholders.
  */
-export function setTouched(columns: readonly string[], alias: string): string {
+export function setTouched(columns: readonly string[], alias: string, source = 'excluded'): string {
   return columns
     .map(
       (name) =>
-        `${name} = CASE WHEN ((SELECT map FROM touched) -> excluded.video_id::text) \\? '${name}' THEN excluded.${name} ELSE ${alias}.${name} END`,
+        `${name} = CASE WHEN ((SELECT map FROM touched) -> ${source}.video_id::text) \\? '${name}' THEN ${source}.${name} ELSE ${alias}.${name} END`,
     )
     .join(', ');
 }
