@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import { storeHead } from '../../src/message-queries/counts.ts';
 import type { DatabaseUrls } from '../../src/config/env.ts';
@@ -119,4 +120,52 @@ export async function catchUpFromZero({
     await system?.stop();
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+export const perSecond = (count: number, ms: number) => `${Math.round(count / (ms / 1000)).toLocaleString('en')}/s`;
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The store's last global position, read on a connection of its own. */
+export async function headAt(messageStoreUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: messageStoreUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ head: string | null }>(
+      'SELECT max(global_position) AS head FROM message_store.messages',
+    );
+    return Number(rows[0]?.head ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A line every five seconds: how many subscribers are at the head, and the four furthest behind. */
+export function logCatchUpProgress(log: (line: string) => void): (progress: CatchUpProgress) => void {
+  let last = 0;
+  return ({ elapsedMs, head, statuses }) => {
+    if (elapsedMs - last < 5_000) return;
+    last = elapsedMs;
+    const behind = statuses.filter((status) => !(status.state === 'running' && status.caughtUp));
+    const slowest = behind
+      .sort((a, b) => a.position - b.position)
+      .slice(0, 4)
+      .map((status) => `${status.subscriberId} at ${status.position.toLocaleString('en')}`)
+      .join(', ');
+    log(
+      `  ${seconds(elapsedMs)}: ${statuses.length - behind.length}/${statuses.length} at the head (${head.toLocaleString('en')})${slowest ? `; behind: ${slowest}` : ''}`,
+    );
+  };
+}
+
+/** The result as lines: the whole time, then each subscriber's, slowest first. */
+export function catchUpTable(result: CatchUpResult): string[] {
+  const rows = [...result.subscribers].sort((a, b) => b.ms - a.ms);
+  const width = Math.max(...rows.map((row) => row.subscriberId.length));
+  return [
+    `caught up in ${seconds(result.ms)}; head ${result.head.toLocaleString('en')}`,
+    ...rows.map(
+      (row) =>
+        `  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled (${perSecond(row.handled, row.ms)})`,
+    ),
+  ];
 }

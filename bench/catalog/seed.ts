@@ -19,7 +19,15 @@ import pg from 'pg';
 import { prepareDatabases } from '../../src/db/prepare-databases.ts';
 import { dropDatabase } from '../../src/db/ensure-database.ts';
 import { createLogger } from '../../src/logger.ts';
-import { catchUpFromZero, type CatchUpProgress, type CatchUpResult } from './catch-up.ts';
+import {
+  catchUpFromZero,
+  catchUpTable,
+  headAt,
+  logCatchUpProgress,
+  perSecond as rate,
+  seconds,
+  type CatchUpResult,
+} from './catch-up.ts';
 import { PROFILES, planCatalog, SIMULATED_DAYS, type CatalogSizes } from './generate.ts';
 import { BENCH_CREATOR_PASSWORD, seedCatalog, type WriteProgress } from './write.ts';
 
@@ -49,9 +57,6 @@ const whole = (name: string, value: string | undefined, fallback: number, least 
   return parsed;
 };
 
-const rate = (messages: number, ms: number) => `${Math.round(messages / (ms / 1000)).toLocaleString('en')}/s`;
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
 /** A line at most every few seconds (and at each phase's end), on a terminal or in a log alike. */
 function writeProgress(): (progress: WriteProgress) => void {
   let last = 0;
@@ -60,23 +65,6 @@ function writeProgress(): (progress: WriteProgress) => void {
     if (written < total && now - last < 3_000) return;
     last = now;
     log(`  ${phase}: ${written.toLocaleString('en')} / ${total.toLocaleString('en')} messages`);
-  };
-}
-
-function catchUpProgress(): (progress: CatchUpProgress) => void {
-  let last = 0;
-  return ({ elapsedMs, head, statuses }) => {
-    if (elapsedMs - last < 5_000) return;
-    last = elapsedMs;
-    const behind = statuses.filter((status) => !(status.state === 'running' && status.caughtUp));
-    const slowest = behind
-      .sort((a, b) => a.position - b.position)
-      .slice(0, 4)
-      .map((status) => `${status.subscriberId} at ${status.position.toLocaleString('en')}`)
-      .join(', ');
-    log(
-      `  ${seconds(elapsedMs)}: ${statuses.length - behind.length}/${statuses.length} at the head (${head.toLocaleString('en')})${slowest ? `; behind: ${slowest}` : ''}`,
-    );
   };
 }
 
@@ -166,22 +154,29 @@ async function main(argv: readonly string[]): Promise<void> {
   const writeMs = phases.reduce((sum, phase) => sum + phase.ms, 0);
   log(`  all: ${written.toLocaleString('en')} messages in ${seconds(writeMs)} (${rate(written, writeMs)})`);
 
+  // Where the seed's messages end: what the system writes as it catches up lies above it.
+  const seededHead = await headAt(urls.messageStoreUrl);
   let result: CatchUpResult | undefined;
   if (!values['no-catch-up']) {
     log('starting the system: every subscriber from position 0');
-    result = await catchUpFromZero({ urls, logger, onProgress: catchUpProgress() });
-    log(`caught up in ${seconds(result.ms)}; head ${result.head.toLocaleString('en')}`);
-    const rows = [...result.subscribers].sort((a, b) => b.ms - a.ms);
-    const width = Math.max(...rows.map((row) => row.subscriberId.length));
-    for (const row of rows)
-      log(
-        `  ${row.subscriberId.padEnd(width)}  ${row.kind.padEnd(10)} ${seconds(row.ms).padStart(9)}  ${row.handled.toLocaleString('en').padStart(10)} handled (${rate(row.handled, row.ms)})`,
-      );
+    result = await catchUpFromZero({ urls, logger, onProgress: logCatchUpProgress(log) });
+    for (const line of catchUpTable(result)) log(line);
   }
 
   if (values.json !== undefined) {
     // Figures for the notes, with the URLs: a later measurement can start from this file.
-    const figures = { name, seed, sizes, fates: plan.fates, urls, writers, batchSize, write: phases, catchUp: result };
+    const figures = {
+      name,
+      seed,
+      sizes,
+      fates: plan.fates,
+      urls,
+      writers,
+      batchSize,
+      write: phases,
+      seededHead,
+      catchUp: result,
+    };
     await writeFile(values.json, `${JSON.stringify(figures, null, 2)}\n`);
     log(`figures written to ${values.json}`);
   }
