@@ -3,7 +3,7 @@ import type { Logger } from '../logger.ts';
 import { createMembership, type Membership } from './membership.ts';
 import { messageStoreConnectionConfig } from './pool.ts';
 import { createAllMessagesReader, type AllMessagesReader } from './read-all.ts';
-import { project, readCategory, readLastMessage, readStream, streamNames, streamVersion } from './read.ts';
+import { project, projectEach, readCategory, readLastMessage, readStream, streamNames, streamVersion } from './read.ts';
 import { createSession } from './session.ts';
 import { categoryOf } from './stream-name.ts';
 import type { CategoryReadOptions, Message, Projection, RawMessage, StreamReadOptions } from './types.ts';
@@ -22,6 +22,11 @@ export interface MessageStore {
   streamNames(category: string, idPrefix: string): Promise<string[]>;
   streamVersion(streamName: string): Promise<number>;
   project<State>(streamName: string, projection: Projection<State>): Promise<{ state: State; version: number }>;
+  /** project() for each of several streams, in one read; keyed by stream name. */
+  projectEach<State>(
+    streamNames: readonly string[],
+    projection: Projection<State>,
+  ): Promise<Map<string, { state: State; version: number }>>;
   /** Wakes `listener` after each committed write to `category` (ANY_CATEGORY for all), from this process or another. */
   onWrite(category: string, listener: () => void): () => void;
   /** Who may run which subscriber: one running process per consumer-group member. */
@@ -61,6 +66,7 @@ export function createMessageStore({ pool, url, logger, versions }: MessageStore
     streamNames: (category, idPrefix) => streamNames(pool, category, idPrefix),
     streamVersion: (stream) => streamVersion(pool, stream),
     project: (stream, projection) => project(pool, stream, projection),
+    projectEach: (streams, projection) => projectEach(pool, streams, projection),
     onWrite: (category, listener) => signals.onWrite(category, listener),
     membership,
     async version() {

@@ -57,6 +57,12 @@ export interface ComponentProcessorOptions {
    * a restart reads that message again and the work is not lost.
    */
   readonly heldBack?: () => number | undefined;
+  /**
+   * Reads ahead what handling a batch will need, in one statement, before its first message is
+   * handled. An outage is thrown (the subscription tries the batch again); any other failure only
+   * loses the read-ahead: the handler reads for itself.
+   */
+  readonly prepare?: (batch: readonly RawMessage[]) => Promise<void>;
 }
 
 export type ReplayOutcome = 'handled' | 'parked again';
@@ -98,6 +104,7 @@ export function createComponentProcessor({
   consumerGroup = SOLE_MEMBER,
   positionUpdateInterval = 100,
   heldBack = () => undefined,
+  prepare,
 }: ComponentProcessorOptions): ComponentProcessor {
   const positionStream = componentPositionStream(subscriberId, consumerGroup);
   const deadLetterStream = streamName(DEAD_LETTER_CATEGORY, subscriberId);
@@ -237,6 +244,12 @@ export function createComponentProcessor({
     loadPosition,
     async process(batch, position, context) {
       let last = position;
+      if (prepare && batch.length > 0) {
+        await prepare(batch).catch((error: unknown) => {
+          if (isInfrastructureError(error)) throw error;
+          context.logger.warn({ err: error }, 'reading ahead for the batch failed; each message reads for itself');
+        });
+      }
       for (const message of batch) {
         if (context.signal.aborted) break;
         let outcome: Awaited<ReturnType<typeof deliver>>;

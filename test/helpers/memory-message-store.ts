@@ -226,6 +226,11 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
       }
       return { state, version: position };
     },
+    async projectEach(names, projection) {
+      const folded = new Map<string, { state: ReturnType<typeof projection.init>; version: number }>();
+      for (const stream of names) folded.set(stream, await store.project(stream, projection));
+      return folded;
+    },
     onWrite(category, listener) {
       const set = listeners.get(category) ?? new Set();
       listeners.set(category, set);

@@ -267,6 +267,36 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     },
   );
 
+  contract('projectEach folds each stream as project does, an empty one to init and -1', async (t, store) => {
+    const category = uniqueCategory();
+    const [busy, quiet, empty] = [randomUUID(), randomUUID(), randomUUID()].map((id) => `${category}-${id}`);
+    const counter: Projection<{ count: number; last: string }> = {
+      init: () => ({ count: 0, last: '' }),
+      apply: {
+        Added: (state, m) => ({ count: state.count + (m.data as { by: number }).by, last: m.time.toISOString() }),
+      },
+    };
+    await store.write(busy!, message('Added', { by: 2 }));
+    await store.write(quiet!, message('Added', { by: 7 }));
+    await store.write(busy!, message('Ignored'));
+    await store.write(busy!, message('Added', { by: 3 }));
+    const folded = await store.projectEach([busy!, quiet!, empty!, busy!], counter);
+    t.deepEqual(
+      [...folded.keys()].sort(),
+      [busy!, quiet!, empty!].sort(),
+      'one entry for each stream asked, however often',
+    );
+    for (const stream of [busy!, quiet!, empty!])
+      t.deepEqual(folded.get(stream), await store.project(stream, counter), 'the same as project of that stream');
+    t.deepEqual(folded.get(busy!)?.version, 2, 'in stream order, the skipped one counted');
+    t.deepEqual(await store.projectEach([], counter), new Map(), 'no streams: nothing');
+    const refused = await store.projectEach(['not a stream'], counter).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    t.ok(refused instanceof StreamNameError, 'a bad name is refused');
+  });
+
   contract(
     'onWrite wakes a listener of the category and of every category after a write, until unsubscribed',
     async (t, store) => {

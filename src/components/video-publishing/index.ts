@@ -1,7 +1,11 @@
 import type { Logger } from '../../logger.ts';
 import { createDispatcher } from '../../contracts/parse.ts';
 import { SOLE_MEMBER, type ConsumerGroup, type MessageStore, type RawMessage } from '../../message-store/index.ts';
-import { createComponentProcessor, type ComponentProcessor } from '../../subscription/component-processor.ts';
+import {
+  createComponentProcessor,
+  type ComponentProcessor,
+  type ComponentProcessorOptions,
+} from '../../subscription/component-processor.ts';
 import { DEFAULT_RETRY } from '../../subscription/retry.ts';
 import { createSubscription, type Subscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import type { VideoStore } from '../../video-store/index.ts';
@@ -11,7 +15,7 @@ import {
   videoPublishingEventSchemas,
 } from '../../contracts/video-publishing.ts';
 import { createCommandHandlers } from './handlers/commands.ts';
-import { createQueueingHandlers } from './handlers/queueing.ts';
+import { createQueueingHandlers, createSettledLookahead } from './handlers/queueing.ts';
 import { createTranscodingHandlers } from './handlers/transcoding.ts';
 import { transcodeLimits, type TranscodeLimits } from './media/limits.ts';
 import { createSandbox, DEFAULT_SANDBOX_TOOLS, type SandboxTools } from './media/sandbox.ts';
@@ -120,8 +124,8 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
   const processor = (
     subscriberId: string,
     handle: (message: RawMessage) => Promise<void>,
-    heldBack?: () => number | undefined,
-  ): ComponentProcessor => createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, heldBack });
+    options: Pick<ComponentProcessorOptions, 'heldBack' | 'prepare'> = {},
+  ): ComponentProcessor => createComponentProcessor({ messageStore, subscriberId, handle, consumerGroup, ...options });
 
   const commands = createDispatcher(
     videoPublishingCommandSchemas,
@@ -131,11 +135,16 @@ export function createVideoPublishingComponent(deps: VideoPublishingComponentDep
     subscriberId: VIDEO_PUBLISHING_SUBSCRIBER_IDS.transcoding,
     subscribe,
     processor,
-    queueing: (queue) =>
-      createDispatcher(
-        videoPublishingEventSchemas,
-        createQueueingHandlers({ messageStore, logger, videoStore, queue, quota }),
-      ),
+    queueing: (queue) => {
+      const lookahead = createSettledLookahead(messageStore);
+      return {
+        handle: createDispatcher(
+          videoPublishingEventSchemas,
+          createQueueingHandlers({ messageStore, logger, videoStore, queue, quota, lookahead }),
+        ),
+        prepare: lookahead.prepare,
+      };
+    },
     transcoding: transcodingHandler,
     quota,
     concurrency: transcodeConcurrency,

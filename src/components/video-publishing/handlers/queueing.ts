@@ -1,10 +1,10 @@
 import type { Logger } from '../../../logger.ts';
-import { follow, type HandlerMap, type MessageStore } from '../../../message-store/index.ts';
+import { follow, type HandlerMap, type MessageStore, type RawMessage } from '../../../message-store/index.ts';
 import type { VideoStore } from '../../../video-store/index.ts';
 import { videoPublishingStreamName, type VideoPublishingEvent } from '../../../contracts/video-publishing.ts';
 import { answerId } from '../ids.ts';
 import type { CreatorQuota, TranscodeQueue } from '../scheduling/transcode-queue.ts';
-import { isSettled, videoProjection } from '../video.ts';
+import { isSettled, videoProjection, type Video } from '../video.ts';
 import { createOutcomes } from './outcomes.ts';
 import { counted } from '../../../plural.ts';
 
@@ -14,6 +14,49 @@ export interface QueueingDeps {
   readonly videoStore: VideoStore;
   readonly queue: TranscodeQueue;
   readonly quota: CreatorQuota;
+  /** Videos of the batch in hand already read and found settled: each is then not read again. */
+  readonly lookahead?: SettledLookahead;
+}
+
+export interface SettledLookahead {
+  /** Reads, in one statement, the videos the batch's acceptances name, and keeps those settled. */
+  prepare(batch: readonly RawMessage[]): Promise<void>;
+  /** The video of `stream` as prepare found it, if settled; each is taken once. */
+  take(stream: string): Video | undefined;
+}
+
+/**
+ * A catch-up hands the queue thousands of acceptances of videos long since published, and read
+ * one at a time each waited its turn on the event loop. Only a settled video is kept: settled is
+ * for good (published, failed, taken down or deleted), so it cannot have changed by the time its
+ * acceptance is handled. One not settled is read again then, as before.
+ */
+export function createSettledLookahead(messageStore: MessageStore): SettledLookahead {
+  const settled = new Map<string, Video>();
+  return {
+    async prepare(batch) {
+      settled.clear();
+      const streams = batch
+        .filter((message) => message.type === 'VideoPublishingAccepted')
+        .map((message) => (message.data as { videoId?: unknown } | null)?.videoId)
+        .filter((videoId): videoId is string => typeof videoId === 'string')
+        .flatMap((videoId) => {
+          try {
+            return [videoPublishingStreamName(videoId)];
+          } catch {
+            return []; // not a stream name: the handler refuses the message, and reads nothing
+          }
+        });
+      if (streams.length === 0) return;
+      for (const [stream, { state }] of await messageStore.projectEach(streams, videoProjection))
+        if (isSettled(state)) settled.set(stream, state);
+    },
+    take(stream) {
+      const state = settled.get(stream);
+      settled.delete(stream);
+      return state;
+    },
+  };
 }
 
 /** What a creator over the quota reads: the portal refuses such an upload first, so this is for a race or another writer. */
@@ -34,6 +77,7 @@ export function createQueueingHandlers({
   videoStore,
   queue,
   quota,
+  lookahead,
 }: QueueingDeps): HandlerMap<VideoPublishingEvent> {
   const outcomes = createOutcomes({ messageStore, videoStore });
   const settle = async (event: { readonly data: { readonly videoId: string } }) => queue.drop(event.data.videoId);
@@ -43,7 +87,7 @@ export function createQueueingHandlers({
       const { ownerId, videoId, sourceUri } = event.data;
       if (queue.has(videoId)) return;
       const stream = videoPublishingStreamName(videoId);
-      const { state } = await messageStore.project(stream, videoProjection);
+      const state = lookahead?.take(stream) ?? (await messageStore.project(stream, videoProjection)).state;
       if (isSettled(state)) {
         // A crash between recording the failure (or the deletion) and removing the files would otherwise keep them for good.
         await outcomes.tidy(state, videoId, sourceUri);

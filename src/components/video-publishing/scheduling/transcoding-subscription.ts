@@ -1,6 +1,6 @@
 import type { Logger } from '../../../logger.ts';
 import type { RawMessage } from '../../../message-store/index.ts';
-import type { ComponentProcessor } from '../../../subscription/component-processor.ts';
+import type { ComponentProcessor, ComponentProcessorOptions } from '../../../subscription/component-processor.ts';
 import type { RetryPolicy } from '../../../subscription/retry.ts';
 import type { Subscription } from '../../../subscription/subscription.ts';
 import { VIDEO_PUBLISHING_CATEGORY } from '../../../contracts/video-publishing.ts';
@@ -15,9 +15,10 @@ export interface TranscodingParts {
   readonly processor: (
     subscriberId: string,
     handle: (message: RawMessage) => Promise<void>,
-    heldBack?: () => number | undefined,
+    options?: Pick<ComponentProcessorOptions, 'heldBack' | 'prepare'>,
   ) => ComponentProcessor;
-  readonly queueing: (queue: TranscodeQueue) => (message: RawMessage) => Promise<void>;
+  /** What fills the queue: the handler, and what reads ahead for a batch of it. */
+  readonly queueing: (queue: TranscodeQueue) => Pick<ComponentProcessorOptions, 'handle' | 'prepare'>;
   readonly transcoding: (signal: AbortSignal) => (message: RawMessage) => Promise<void>;
   readonly quota: CreatorQuota;
   readonly concurrency: number;
@@ -37,7 +38,8 @@ export function transcodingSubscription(parts: TranscodingParts): Subscription {
   const { subscriberId } = parts;
   const stopping = new AbortController();
   const queue = createTranscodeQueue(parts.quota);
-  const queueing = parts.processor(subscriberId, parts.queueing(queue), queue.oldest);
+  const { handle, prepare } = parts.queueing(queue);
+  const queueing = parts.processor(subscriberId, handle, { heldBack: queue.oldest, prepare });
   // An operator's replay of a parked video transcodes it there and then, as before there was a
   // queue: it may run in a web process, which has no workers to hand it to.
   const processor: ComponentProcessor = {
