@@ -14,8 +14,11 @@ export interface LockSpace {
  * Takes a transaction-scoped advisory lock on each key, in the keys' sorted order, so that two
  * transactions locking overlapping sets wait for each other instead of deadlocking. One
  * statement for all of them: a batch of a catch-up names hundreds of viewers or creators, and a
- * round trip each held the batch up for as many. The rows are locked as ORDER BY gives them
- * (PostgreSQL evaluates a volatile select list after the sort).
+ * round trip each held the batch up for as many. The keys are sorted here; the function scan
+ * returns the array in that order and `ORDER BY k.n` keeps it (the plan has no sort, the scan
+ * being ordered already; were one added, a volatile select list is evaluated after it). All the
+ * waits now count against the one statement's timeout (30 s on the app's pools) where each lock
+ * had its own: a batch that waits that long fails, and is applied again a message at a time.
  */
 export async function lockEachInOrder(
   trx: Knex.Transaction,

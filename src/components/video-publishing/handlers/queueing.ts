@@ -14,28 +14,30 @@ export interface QueueingDeps {
   readonly videoStore: VideoStore;
   readonly queue: TranscodeQueue;
   readonly quota: CreatorQuota;
-  /** Videos of the batch in hand already read and found settled: each is then not read again. */
+  /** The videos of the batch in hand, read before it: each is then not read again. */
   readonly lookahead?: SettledLookahead;
 }
 
 export interface SettledLookahead {
-  /** Reads, in one statement, the videos the batch's acceptances name, and keeps those settled. */
+  /** Reads, in one statement, the videos the batch's acceptances name. */
   prepare(batch: readonly RawMessage[]): Promise<void>;
-  /** The video of `stream` as prepare found it, if settled; each is taken once. */
+  /** The video of `stream` as prepare found it; each is taken once. */
   take(stream: string): Video | undefined;
 }
 
 /**
  * A catch-up hands the queue thousands of acceptances of videos long since published, and read
- * one at a time each waited its turn on the event loop. Only a settled video is kept: settled is
- * for good (published, failed, taken down or deleted), so it cannot have changed by the time its
- * acceptance is handled. One not settled is read again then, as before.
+ * one at a time each waited its turn on the event loop. The batch's are read before it is
+ * handled, and each acceptance takes its video as read then, as it would have read it a moment
+ * later: the decision is the same. A video settled by then stays settled (a later deletion
+ * is a later event, whose own handler removes the files); one a transcoder settles in between
+ * is queued, and the transcoder finds its outcome and leaves it alone, as when the two race now.
  */
 export function createSettledLookahead(messageStore: MessageStore): SettledLookahead {
-  const settled = new Map<string, Video>();
+  const read = new Map<string, Video>();
   return {
     async prepare(batch) {
-      settled.clear();
+      read.clear();
       const streams = batch
         .filter((message) => message.type === 'VideoPublishingAccepted')
         .map((message) => (message.data as { videoId?: unknown } | null)?.videoId)
@@ -49,11 +51,11 @@ export function createSettledLookahead(messageStore: MessageStore): SettledLooka
         });
       if (streams.length === 0) return;
       for (const [stream, { state }] of await messageStore.projectEach(streams, videoProjection))
-        if (isSettled(state)) settled.set(stream, state);
+        read.set(stream, state);
     },
     take(stream) {
-      const state = settled.get(stream);
-      settled.delete(stream);
+      const state = read.get(stream);
+      read.delete(stream);
       return state;
     },
   };
