@@ -3,8 +3,8 @@
 // Times the whole system's catch-up from zero again on a seeded catalog, as the seed timed it,
 // after a code change and without seeding anew: a copy of the catalog's message store with only
 // the seed's messages (what the system wrote while it caught up the first time is left out of
-// the copy), a fresh app database, and the real system started on the two until every subscriber
-// is at the head. The copies are dropped at the end unless --keep. The catalog itself is not
+// the copy), a fresh app database holding only the catalog's personal-data keys, and the real
+// system started on the two until every subscriber is at the head. The copies are dropped at the end unless --keep. The catalog itself is not
 // touched. Run it under `node --cpu-prof` to see where the time goes.
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -50,6 +50,34 @@ async function onlySeedsMessages(messageStoreUrl: string, seededHead: number, wr
   }
 }
 
+/**
+ * The seed sealed its users' personal fields (creators' emails and names, the viewers' playback)
+ * with keys kept in the app database, not the store. A fresh app database without them would open
+ * none of those fields: each message would be passed over as if its user were erased, and the
+ * catch-up would do less work than the seed's did.
+ */
+async function copyKeys(fromUrl: string, toUrl: string): Promise<number> {
+  const from = new pg.Client({ connectionString: fromUrl });
+  const to = new pg.Client({ connectionString: toUrl });
+  await Promise.all([from.connect(), to.connect()]);
+  try {
+    const { rows } = await from.query<{ user_id: string; key: Buffer | null; erased_at: Date | null }>(
+      'SELECT user_id, key, erased_at FROM personal_data.personal_data_keys',
+    );
+    for (let start = 0; start < rows.length; start += 1_000) {
+      const chunk = rows.slice(start, start + 1_000);
+      await to.query(
+        `INSERT INTO personal_data.personal_data_keys (user_id, key, erased_at)
+         SELECT * FROM unnest($1::uuid[], $2::bytea[], $3::timestamptz[])`,
+        [chunk.map((row) => row.user_id), chunk.map((row) => row.key), chunk.map((row) => row.erased_at)],
+      );
+    }
+    return rows.length;
+  } finally {
+    await Promise.all([from.end(), to.end()]);
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
@@ -71,6 +99,8 @@ async function main(argv: readonly string[]): Promise<void> {
     await ensureDatabase(urls.messageStoreUrl, logger, template);
     await onlySeedsMessages(urls.messageStoreUrl, seededHead, written);
     await prepareDatabases(urls, logger);
+    const keys = await copyKeys(seed.urls.databaseUrl, urls.databaseUrl);
+    log(`copied ${keys.toLocaleString('en')} personal-data keys from the catalog's app database`);
     log(
       `starting the system on the copy, every subscriber from position 0 (head ${(await headAt(urls.messageStoreUrl)).toLocaleString('en')})`,
     );

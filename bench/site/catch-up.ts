@@ -48,7 +48,7 @@ export async function catchUp(target: Target, store: ViewingStore, events: numbe
 }
 
 /** Whether every subscriber of `viewing` and of every category stands at `position` or past it, by the app's /status. */
-async function everyViewingApplied(url: string, token: string, position: number): Promise<boolean> {
+export async function everyViewingApplied(url: string, token: string, position: number): Promise<boolean> {
   const answer = await fetch(`${url}/status`, { headers: { authorization: `Bearer ${token}` } });
   const { subscribers } = (await answer.json()) as {
     subscribers: Array<{ category: string; position: number }>;

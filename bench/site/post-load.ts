@@ -1,6 +1,8 @@
 import autocannon from 'autocannon';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuMsOf } from '../app-process.ts';
+import { everyViewingApplied } from './catch-up.ts';
 import type { ViewingStore } from './message-store.ts';
 import type { Target } from './target.ts';
 import { anotherVisitor, pageCount, type Submission } from './visitor.ts';
@@ -17,6 +19,13 @@ export interface PostLoad {
   readonly mostTrailed: number;
   /** From the end of the load until the page counted every viewing written. */
   readonly caughtUpMs: number;
+  /**
+   * The app's CPU from the load's start until every subscriber of the viewings had applied them
+   * (by /status; without a status token, until the page showed them), per viewing written: a
+   * POST's cost with everything it sets off. Undefined without the app's pid, or when they were
+   * not all applied within the wait.
+   */
+  readonly cpuMsPerPost: number | undefined;
 }
 
 const SAMPLE_EVERY_MS = 250;
@@ -45,6 +54,7 @@ export async function postLoad(
       await sleep(SAMPLE_EVERY_MS);
     }
   })();
+  const cpuBefore = target.pid === undefined ? undefined : await cpuMsOf(target.pid);
   const began = performance.now();
   const result = await autocannon({
     url: submission.url,
@@ -67,6 +77,18 @@ export async function postLoad(
   const endOfLoad = performance.now();
   while ((await pageCount(target)) - countedBefore < written && performance.now() - endOfLoad < CATCH_UP_LIMIT_MS)
     await sleep(10);
+  const caughtUpMs = performance.now() - endOfLoad;
+  let everyApplied = caughtUpMs < CATCH_UP_LIMIT_MS;
+  if (target.statusToken !== undefined) {
+    const last = await store.lastViewing();
+    const applied = () => everyViewingApplied(target.url, target.statusToken!, last).catch(() => false);
+    // Polled every 50 ms: the poll's own requests are CPU the figure counts.
+    while (!(everyApplied = await applied()) && performance.now() - endOfLoad < CATCH_UP_LIMIT_MS) await sleep(50);
+  }
+  const cpuMs =
+    target.pid === undefined || cpuBefore === undefined || !everyApplied
+      ? undefined
+      : (await cpuMsOf(target.pid)) - cpuBefore;
   return {
     postsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,
@@ -74,6 +96,7 @@ export async function postLoad(
     writtenPerSecond: written / elapsed,
     countedPerSecond: countedAtEnd / elapsed,
     mostTrailed,
-    caughtUpMs: performance.now() - endOfLoad,
+    caughtUpMs,
+    cpuMsPerPost: cpuMs === undefined || written === 0 ? undefined : cpuMs / written,
   };
 }
