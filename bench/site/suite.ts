@@ -118,10 +118,9 @@ const SETTLE_LIMIT_MS = 5 * 60_000;
 
 /**
  * Waits until every site whose /status we may read has applied every viewing it holds, with
- * all its subscribers of viewings and of every category. Without it, a site whose subscribers
- * were still working off the last load (one of its projections slower than its page) took CPU
- * from the next site's load: our POSTs measured 363, 226 and 154 a second in three rounds
- * beside a build still catching up, and 372–520 with the two taking turns only once idle.
+ * all its subscribers of viewings and of every category: a site still applying the last load's
+ * viewings (one of its projections slower than its page) would take CPU from the next load,
+ * whichever site that load is for.
  */
 async function untilSettled(subjects: readonly Subject[], log: (line: string) => void): Promise<void> {
   const began = performance.now();
