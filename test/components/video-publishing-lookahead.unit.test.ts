@@ -1,4 +1,4 @@
-import { VIDEO_PUBLISHING_CATEGORY } from '../../src/contracts/video-publishing.ts';
+import { VIDEO_PUBLISHING_CATEGORY, videoPublishingStreamName } from '../../src/contracts/video-publishing.ts';
 import { videoPublishingEventSchemas } from '../../src/contracts/video-publishing.ts';
 import { createDispatcher } from '../../src/contracts/parse.ts';
 import {
@@ -63,27 +63,30 @@ function queueing(messageStore: MessageStore, prepare?: (batch: readonly RawMess
   return { queue, processor };
 }
 
-scopedTest('transcoding queue: a batch of acceptances reads their videos once, not once each', async (t, scope) => {
-  const { store } = openMemoryStore(scope);
-  const { settled, waiting, batch } = await setUp(store);
-  const { reads, counted } = counting(store);
-  const { queue, processor } = queueing(counted);
-  await processor.process(batch, 0, processorContext());
-  t.deepEqual(reads, { project: 0, projectEach: 1 }, 'one read for the batch, none for each');
-  t.ok(queue.has(waiting.videoId), 'the video not yet converted is queued');
-  t.notOk(
-    settled.some((video) => queue.has(video.videoId)),
-    'the published ones are not',
-  );
+scopedTest(
+  'transcoding queue: a batch of acceptances reads its settled videos once, not once each',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const { settled, waiting, batch } = await setUp(store);
+    const { reads, counted } = counting(store);
+    const { queue, processor } = queueing(counted);
+    await processor.process(batch, 0, processorContext());
+    t.deepEqual(reads, { project: 1, projectEach: 1 }, 'one read for the batch; the one not settled read again');
+    t.ok(queue.has(waiting.videoId), 'the video not yet converted is queued');
+    t.notOk(
+      settled.some((video) => queue.has(video.videoId)),
+      'the published ones are not',
+    );
 
-  const again = queueing(counted);
-  await again.processor.process(batch, 0, processorContext());
-  t.ok(again.queue.has(waiting.videoId), 'delivered again: queued again, as a restart would');
-  t.notOk(
-    settled.some((video) => again.queue.has(video.videoId)),
-    'and the published ones still not',
-  );
-});
+    const again = queueing(counted);
+    await again.processor.process(batch, 0, processorContext());
+    t.ok(again.queue.has(waiting.videoId), 'delivered again: queued again, as a restart would');
+    t.notOk(
+      settled.some((video) => again.queue.has(video.videoId)),
+      'and the published ones still not',
+    );
+  },
+);
 
 scopedTest('transcoding queue: a read-ahead that fails loses only itself; an outage is thrown', async (t, scope) => {
   const { store } = openMemoryStore(scope);
@@ -107,3 +110,48 @@ scopedTest('transcoding queue: a read-ahead that fails loses only itself; an out
   t.equal(thrown, outage, 'the database down: the batch is given back to be read again');
   t.notOk(down.queue.has(waiting.videoId), 'and nothing of it was handled');
 });
+
+scopedTest(
+  'transcoding queue: a video this process finishes between the read-ahead and its acceptance is not queued again, nor holds its creator’s place',
+  async (t, scope) => {
+    const { store } = openMemoryStore(scope);
+    const ownerId = newVideo().ownerId;
+    const [first, second] = [
+      { ...newVideo(), ownerId },
+      { ...newVideo(), ownerId },
+    ];
+    const [accepted] = await writeEvents(store, first, controls.accepted(first));
+    await writeEvents(store, second, controls.accepted(second));
+    const batch = await store.readCategory(VIDEO_PUBLISHING_CATEGORY, { batchSize: -1 });
+
+    const quota = { running: 1, queued: 0 };
+    const queue = createTranscodeQueue(quota);
+    const lookahead = createSettledLookahead(store);
+    const handle = createDispatcher(
+      videoPublishingEventSchemas,
+      createQueueingHandlers({
+        messageStore: store,
+        logger: processorContext().logger,
+        videoStore: { remove: async () => undefined } as unknown as VideoStore,
+        queue,
+        quota,
+        lookahead,
+      }),
+    );
+    // The first is in hand, being converted, when its acceptance is delivered again (a reload of the position).
+    queue.add({ videoId: first.videoId, ownerId, accepted: accepted as never });
+    t.equal(queue.take()?.videoId, first.videoId, 'the first is being converted');
+    await lookahead.prepare(batch);
+    // …and its worker finishes before the batch is handled.
+    await writeEvents(store, first, controls.published(first));
+    queue.done(first.videoId);
+    for (const message of batch) await handle(message);
+
+    t.notOk(queue.has(first.videoId), 'the finished video is not queued again');
+    t.ok(queue.has(second.videoId), 'the creator’s next upload takes the place');
+    const refused = (await store.readStream(videoPublishingStreamName(second.videoId))).filter(
+      (message) => message.type === 'VideoPublishingFailed',
+    );
+    t.equal(refused.length, 0, 'and is not refused');
+  },
+);

@@ -295,6 +295,14 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
       (error: unknown) => error,
     );
     t.ok(refused instanceof StreamNameError, 'a bad name is refused');
+    const many = Array.from({ length: 150 }, () => `${category}-${randomUUID()}`);
+    for (const [index, stream] of many.entries()) await store.write(stream, message('Added', { by: index }));
+    const all = await store.projectEach(many, counter);
+    t.deepEqual(
+      many.map((stream) => all.get(stream)?.state.count),
+      many.map((_, index) => index),
+      'more streams than one statement reads: each folded',
+    );
   });
 
   contract(

@@ -14,30 +14,30 @@ export interface QueueingDeps {
   readonly videoStore: VideoStore;
   readonly queue: TranscodeQueue;
   readonly quota: CreatorQuota;
-  /** The videos of the batch in hand, read before it: each is then not read again. */
+  /** Videos of the batch in hand already read and found settled: each is then not read again. */
   readonly lookahead?: SettledLookahead;
 }
 
 export interface SettledLookahead {
-  /** Reads, in one statement, the videos the batch's acceptances name. */
+  /** Reads, in one statement, the videos the batch's acceptances name, and keeps those settled. */
   prepare(batch: readonly RawMessage[]): Promise<void>;
-  /** The video of `stream` as prepare found it; each is taken once. */
+  /** The video of `stream` as prepare found it, if settled; each is taken once. */
   take(stream: string): Video | undefined;
 }
 
 /**
  * A catch-up hands the queue thousands of acceptances of videos long since published, and read
  * one at a time each waited its turn on the event loop. The batch's are read before it is
- * handled, and each acceptance takes its video as read then, as it would have read it a moment
- * later: the decision is the same. A video settled by then stays settled (a later deletion
- * is a later event, whose own handler removes the files); one a transcoder settles in between
- * is queued, and the transcoder finds its outcome and leaves it alone, as when the two race now.
+ * handled, and only the settled ones are kept: a settled video stays settled (a later deletion
+ * is a later event, whose own handler removes the files). One not settled is read again when
+ * its acceptance is handled: a transcoder of this process may settle it in between and leave
+ * the queue, and a state read before that would queue it again and hold its creator's place.
  */
 export function createSettledLookahead(messageStore: MessageStore): SettledLookahead {
-  const read = new Map<string, Video>();
+  const settled = new Map<string, Video>();
   return {
     async prepare(batch) {
-      read.clear();
+      settled.clear();
       const streams = batch
         .filter((message) => message.type === 'VideoPublishingAccepted')
         .map((message) => (message.data as { videoId?: unknown } | null)?.videoId)
@@ -51,11 +51,11 @@ export function createSettledLookahead(messageStore: MessageStore): SettledLooka
         });
       if (streams.length === 0) return;
       for (const [stream, { state }] of await messageStore.projectEach(streams, videoProjection))
-        read.set(stream, state);
+        if (isSettled(state)) settled.set(stream, state);
     },
     take(stream) {
-      const state = read.get(stream);
-      read.delete(stream);
+      const state = settled.get(stream);
+      settled.delete(stream);
       return state;
     },
   };
