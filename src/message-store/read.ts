@@ -58,22 +58,28 @@ export async function streamVersion(pool: pg.Pool, stream: string): Promise<numb
   return version === null || version === undefined ? -1 : Number(version);
 }
 
+/** One message of an entity's stream applied: its state moved if the projection knows the type, its version always. */
+function foldInto<State>(
+  entity: { state: State; version: number },
+  message: RawMessage,
+  projection: Projection<State>,
+): void {
+  const apply = projection.apply[message.type];
+  if (apply) entity.state = apply(entity.state, message);
+  entity.version = message.position;
+}
+
 /** Folds a whole stream into an entity; the version is what a later write should expect. */
 export async function project<State>(
   pool: pg.Pool,
   stream: string,
   projection: Projection<State>,
 ): Promise<{ state: State; version: number }> {
-  let state = projection.init();
-  let version = -1;
+  const entity = { state: projection.init(), version: -1 };
   for (;;) {
-    const batch = await readStream(pool, stream, { fromPosition: version + 1, batchSize: DEFAULT_BATCH });
-    for (const message of batch) {
-      const apply = projection.apply[message.type];
-      if (apply) state = apply(state, message);
-      version = message.position;
-    }
-    if (batch.length < DEFAULT_BATCH) return { state, version };
+    const batch = await readStream(pool, stream, { fromPosition: entity.version + 1, batchSize: DEFAULT_BATCH });
+    for (const message of batch) foldInto(entity, message, projection);
+    if (batch.length < DEFAULT_BATCH) return entity;
   }
 }
 
@@ -102,12 +108,7 @@ export async function projectEach<State>(
         ORDER BY stream_name, position`,
       [names.slice(start, start + STREAMS_PER_READ)],
     );
-    for (const message of result.rows.map(fromRow)) {
-      const entity = folded.get(message.streamName)!;
-      const apply = projection.apply[message.type];
-      if (apply) entity.state = apply(entity.state, message);
-      entity.version = message.position;
-    }
+    for (const message of result.rows.map(fromRow)) foldInto(folded.get(message.streamName)!, message, projection);
   }
   return folded;
 }

@@ -48,8 +48,8 @@ export interface CreatorColumns {
   poster_uri?: string | null;
   duration_seconds?: number;
   visibility?: Visibility;
-  /** JSON text of the frames the creator can pick a poster from. */
-  poster_candidate_uris?: string;
+  /** The frames the creator can pick a poster from (a jsonb array). */
+  poster_candidate_uris?: readonly string[];
   failed_at?: Date;
 }
 
@@ -61,7 +61,7 @@ const TOMBSTONE: CreatorColumns = {
   failure_reason: null,
   take_down_reason: null,
   poster_uri: null,
-  poster_candidate_uris: '[]',
+  poster_candidate_uris: [],
 };
 
 export function columnsOf(event: CreatorEvent): CreatorColumns {
@@ -84,7 +84,7 @@ export function columnsOf(event: CreatorEvent): CreatorColumns {
         progress: 100,
         poster_uri: event.data.posterUri,
         duration_seconds: event.data.durationSeconds,
-        poster_candidate_uris: JSON.stringify(event.data.posterCandidateUris),
+        poster_candidate_uris: event.data.posterCandidateUris,
       };
     case 'VideoPublishingFailed':
       return { status: 'failed', failure_reason: event.data.reason, failed_at: event.time };

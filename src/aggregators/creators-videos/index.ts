@@ -33,14 +33,9 @@ const NEW_ROW_DEFAULTS = {
   poster_candidate_uris: `'[]'::jsonb`,
 };
 
-/** The fold's columns as the batch's JSON carries them: the candidates as the array they are, not its text. */
-function touchedRows(changes: readonly VideoChange[]): TouchedRow[] {
-  return changes.map(({ videoId, columns, position }) => {
-    const { poster_candidate_uris: candidates, ...rest } = columns;
-    const set = candidates === undefined ? rest : { ...rest, poster_candidate_uris: JSON.parse(candidates) as unknown };
-    return { videoId, set, position };
-  });
-}
+/** The fold's rows as touched-columns.ts writes them. */
+const touchedRows = (changes: readonly VideoChange[]): TouchedRow[] =>
+  changes.map(({ videoId, columns, position }) => ({ videoId, set: columns, position }));
 
 /**
  * What the row has not seen yet (its last_position is below the change's), and never a deleted
