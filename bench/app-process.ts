@@ -104,8 +104,17 @@ export async function cpuMsOf(pid: number): Promise<number> {
 }
 
 export async function rssMiB(pid: number): Promise<number> {
+  return statusMiB(pid, 'VmRSS');
+}
+
+/** The highest RSS the process has had since it started (the kernel's high-water mark). */
+export async function peakRssMiB(pid: number): Promise<number> {
+  return statusMiB(pid, 'VmHWM');
+}
+
+async function statusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
 }
 
 /** Share of one core the process uses over `ms`. */

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { cpuShare, rssMiB } from '../app-process.ts';
+import { cpuShare, peakRssMiB, rssMiB } from '../app-process.ts';
 import { percentiles } from '../lag.ts';
 import { catchUp, everyViewingApplied } from './catch-up.ts';
 import { Figures, type Figure } from './figures.ts';
@@ -158,6 +158,8 @@ async function idle(subjects: readonly Subject[], figures: Figures, { idleMs, lo
   for (const [index, { name, pid }] of known.entries()) {
     figures.record(name, figure('idle after the loads', 'CPU, % of one core', 'lower'), shares[index]! * 100);
     figures.record(name, figure('after the loads', 'RSS MiB', 'lower'), await rssMiB(pid));
+    // Every load above, the catch-ups' backlogs included, and the start before them.
+    figures.record(name, figure('peak since the start', 'RSS MiB', 'lower'), await peakRssMiB(pid));
   }
 }
 
