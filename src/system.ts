@@ -369,6 +369,7 @@ export function createSystem(config: SystemConfig): System {
     logger,
     subscriberStatus: () => status(),
     subscriptions,
+    dashboardCacheMs: pageCacheMs,
     replayParked: replayThroughProcessors(componentProcessors, {
       retry: subscriptionSettings.retry ?? DEFAULT_RETRY,
       logger,

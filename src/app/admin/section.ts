@@ -22,6 +22,11 @@ export interface AdminDeps {
   readonly replayParked?: ReplayParked;
   /** One viewing per visitor and video counts per this window (VIEWING_COUNT_WINDOW_MINUTES): rebuilds count as the live aggregators do. */
   readonly viewingCountWindowMs?: number;
+  /**
+   * How long the dashboard's figures may be shown again to the next admin (PAGE_CACHE_MS); unset
+   * or 0, every request reads them afresh.
+   */
+  readonly dashboardCacheMs?: number;
 }
 
 /** One part of the admin portal: its routes under /admin/<path>, and its nav entry. */
