@@ -94,6 +94,27 @@ scopedTest(
     const ours = async (options: Parameters<typeof readCategory>[2]) =>
       (await readCategory(pool, category, { fromPosition: 5, ...options })).map((message) => message.id);
     t.deepEqual(await ours({}), await theirs(null, null, null), 'the whole category from a position');
+    t.deepEqual(
+      (await readCategory(pool, category, { batchSize: -1 })).map((message) => message.id),
+      (await pool.query<{ id: string }>('SELECT id FROM get_category_messages($1, 1, -1)', [category])).rows.map(
+        (row) => row.id,
+      ),
+      'to the end (-1), from the start',
+    );
+    for (const consumerGroup of [
+      { member: 2, size: 2 },
+      { member: 0, size: 40_000 },
+      { member: 0.5, size: 2 },
+    ])
+      await readCategory(pool, category, { consumerGroup }).then(
+        () => t.fail(`member ${consumerGroup.member} of ${consumerGroup.size} read`),
+        (error: Error) =>
+          t.match(
+            error.message,
+            /consumer group member/,
+            `member ${consumerGroup.member} of ${consumerGroup.size} refused`,
+          ),
+      );
     t.deepEqual(await ours({ correlation: correlated }), await theirs(null, null, correlated), 'with a correlation');
     for (const size of [2, 3])
       for (let member = 0; member < size; member += 1)

@@ -24,7 +24,7 @@ export interface AdminDeps {
   readonly viewingCountWindowMs?: number;
   /**
    * How long the dashboard's figures may be shown again to the next admin (PAGE_CACHE_MS); unset
-   * or 0, every request reads them afresh.
+   * or 0, they are read for every request (one that comes while a read is under way gets that read).
    */
   readonly dashboardCacheMs?: number;
 }
