@@ -89,7 +89,14 @@ export { ANNOUNCES_WRITES_SETTING, createMessageStorePool, MESSAGE_STORE_ROLE } 
 export { ANY_CATEGORY } from './write-signals.ts';
 export { TRACE_ID_EXPRESSION, TRACE_INDEX } from './trace-id-index.ts';
 export { withSharedReads } from './shared-reads.ts';
-export { SOLE_MEMBER, type ConsumerGroup, type Claim, type ClaimResult, type Membership } from './membership.ts';
+export {
+  MAX_GROUP_SIZE,
+  SOLE_MEMBER,
+  type ConsumerGroup,
+  type Claim,
+  type ClaimResult,
+  type Membership,
+} from './membership.ts';
 export type { AllMessagesReader } from './read-all.ts';
 export * from './stream-name.ts';
 export type * from './types.ts';

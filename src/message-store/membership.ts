@@ -29,7 +29,8 @@ export interface Membership {
   claim(subscriberId: string, group: ConsumerGroup): Promise<ClaimResult>;
 }
 
-const MAX_GROUP_SIZE = 32_767;
+/** Message DB takes a consumer group's size as a smallint. */
+export const MAX_GROUP_SIZE = 32_767;
 
 /** Two 31-bit keys: the subscriber, and its member/size, so pg_locks shows every running member. */
 function lockKeys(subscriberId: string, { member, size }: ConsumerGroup): [number, number] {

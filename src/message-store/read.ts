@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { MAX_GROUP_SIZE } from './membership.ts';
 import { fromRow, type MessageRow } from './rows.ts';
 import { assertCategory, assertStreamName } from './stream-name.ts';
 import type { CategoryReadOptions, Projection, RawMessage, StreamReadOptions } from './types.ts';
@@ -23,6 +24,9 @@ export async function readStream(
   return result.rows.map(fromRow);
 }
 
+const isWhole = (value: number, least: number, most: number): boolean =>
+  Number.isInteger(value) && value >= least && value <= most;
+
 /**
  * Message DB's get_category_messages, as one statement of our own, reading the same rows in the
  * same order with the same consumer-group split. That function hands PostgreSQL the category as a
@@ -33,9 +37,6 @@ export async function readStream(
  * from a one-row subquery the planner does not look into (OFFSET 0), so it is a value it cannot
  * count, and the category index's (category, global_position) is read from the position.
  */
-const isWhole = (value: number, least: number, most: number): boolean =>
-  Number.isInteger(value) && value >= least && value <= most;
-
 export const CATEGORY_READ = `
   SELECT m.id::varchar AS id, m.stream_name, m.type, m.position, m.global_position,
          m.data::varchar AS data, m.metadata::varchar AS metadata, m.time
@@ -57,8 +58,7 @@ export async function readCategory(
   assertCategory(category);
   if (options.correlation !== undefined) assertCategory(options.correlation);
   const group = options.consumerGroup;
-  // Message DB takes the size as a smallint.
-  if (group && !(isWhole(group.member, 0, group.size - 1) && isWhole(group.size, 1, 32_767)))
+  if (group && !(isWhole(group.member, 0, group.size - 1) && isWhole(group.size, 1, MAX_GROUP_SIZE)))
     throw new Error(
       `consumer group member ${group.member} of ${group.size}: a size is 1 to 32,767, a member 0 to size - 1`,
     );

@@ -41,6 +41,11 @@ test('process role: a bad command line is refused with one clear line', (t) => {
   t.match(errorOf(['--worker', '--member', '1']), /--member and --size together/);
   t.match(errorOf(['--worker', '--member', '2', '--size', '2']), /--member must be from 0/);
   t.match(errorOf(['--worker', '--member', 'a', '--size', '2']), /--member must be from 0/);
+  t.match(
+    errorOf(['--worker', '--member', '0', '--size', '40000']),
+    /--size from 1 to 32,767/,
+    'a size Message DB refuses',
+  );
   t.match(errorOf(['--wrker']), /command line: .*wrker/);
   t.end();
 });

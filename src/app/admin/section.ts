@@ -27,6 +27,8 @@ export interface AdminDeps {
    * or 0, they are read for every request (one that comes while a read is under way gets that read).
    */
   readonly dashboardCacheMs?: number;
+  /** The clock that dates the dashboard's shared read: Date.now, unless a test moves it by hand. */
+  readonly now?: () => number;
 }
 
 /** One part of the admin portal: its routes under /admin/<path>, and its nav entry. */

@@ -27,6 +27,7 @@ export const dashboardSection: AdminSectionFactory = (deps) => {
         loadAuditChainState(db, messageStorePool, logger),
       ]),
     deps.dashboardCacheMs ?? 0,
+    deps.now,
   );
   router.get('/', async (_req, res) => {
     const [totals, minutes, { subscribers, parked }, auditChain] = await figures.get();
