@@ -90,6 +90,7 @@ export { ANY_CATEGORY } from './write-signals.ts';
 export { TRACE_ID_EXPRESSION, TRACE_INDEX } from './trace-id-index.ts';
 export { withSharedReads } from './shared-reads.ts';
 export {
+  assertConsumerGroup,
   MAX_GROUP_SIZE,
   SOLE_MEMBER,
   type ConsumerGroup,

@@ -32,6 +32,17 @@ export interface Membership {
 /** Message DB takes a consumer group's size as a smallint. */
 export const MAX_GROUP_SIZE = 32_767;
 
+const isWhole = (value: number, least: number, most: number): boolean =>
+  Number.isInteger(value) && value >= least && value <= most;
+
+/** A group Message DB would read for: every store refuses the others before reading, as it does. */
+export function assertConsumerGroup({ member, size }: ConsumerGroup): void {
+  if (!(isWhole(size, 1, MAX_GROUP_SIZE) && isWhole(member, 0, size - 1)))
+    throw new Error(
+      `consumer group member ${member} of ${size}: a size is 1 to ${MAX_GROUP_SIZE.toLocaleString('en')}, a member 0 to size - 1`,
+    );
+}
+
 /** Two 31-bit keys: the subscriber, and its member/size, so pg_locks shows every running member. */
 function lockKeys(subscriberId: string, { member, size }: ConsumerGroup): [number, number] {
   const digest = createHash('sha256').update(subscriberId).digest();

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { MAX_GROUP_SIZE } from './membership.ts';
+import { assertConsumerGroup } from './membership.ts';
 import { fromRow, type MessageRow } from './rows.ts';
 import { assertCategory, assertStreamName } from './stream-name.ts';
 import type { CategoryReadOptions, Projection, RawMessage, StreamReadOptions } from './types.ts';
@@ -23,9 +23,6 @@ export async function readStream(
   ]);
   return result.rows.map(fromRow);
 }
-
-const isWhole = (value: number, least: number, most: number): boolean =>
-  Number.isInteger(value) && value >= least && value <= most;
 
 /**
  * Message DB's get_category_messages, as one statement of our own, reading the same rows in the
@@ -58,10 +55,7 @@ export async function readCategory(
   assertCategory(category);
   if (options.correlation !== undefined) assertCategory(options.correlation);
   const group = options.consumerGroup;
-  if (group && !(isWhole(group.member, 0, group.size - 1) && isWhole(group.size, 1, MAX_GROUP_SIZE)))
-    throw new Error(
-      `consumer group member ${group.member} of ${group.size}: a size is 1 to 32,767, a member 0 to size - 1`,
-    );
+  if (group) assertConsumerGroup(group);
   const batchSize = options.batchSize ?? DEFAULT_BATCH;
   const result = await pool.query<MessageRow>(CATEGORY_READ, [
     category,

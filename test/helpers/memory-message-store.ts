@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   ANY_CATEGORY,
+  assertConsumerGroup,
   DuplicateMessageIdError,
   VersionConflictError,
   type AllMessagesReader,
@@ -169,14 +170,7 @@ export function createMemoryMessageStore(versions: VersionRegistry = messageVers
     async readCategory(category, { fromPosition = 1, batchSize = DEFAULT_BATCH, correlation, consumerGroup } = {}) {
       assertCategory(category);
       if (correlation !== undefined) assertCategory(correlation);
-      if (
-        consumerGroup &&
-        !(consumerGroup.size >= 1 && consumerGroup.member >= 0 && consumerGroup.member < consumerGroup.size)
-      ) {
-        throw new Error(
-          `Consumer group member must be less than the group size (Consumer Group Member: ${consumerGroup.member}, Consumer Group Size: ${consumerGroup.size})`,
-        );
-      }
+      if (consumerGroup) assertConsumerGroup(consumerGroup);
       const rows = all.filter((row) => {
         if (categoryOf(row.stream_name) !== category || Number(row.global_position) < fromPosition) return false;
         if (correlation !== undefined && categoryOf(fromRow(row).metadata.correlationStreamName ?? '') !== correlation)

@@ -231,6 +231,26 @@ export function storeContract(name: string, open: (scope: Scope) => Promise<Mess
     },
   );
 
+  contract('a consumer group Message DB would not read for is refused, before anything is read', async (t, store) => {
+    const category = uniqueCategory();
+    for (const consumerGroup of [
+      { member: 2, size: 2 },
+      { member: -1, size: 2 },
+      { member: 0, size: 0 },
+      { member: 0, size: 40_000 },
+      { member: 0.5, size: 2 },
+    ])
+      await store.readCategory(category, { consumerGroup }).then(
+        () => t.fail(`member ${consumerGroup.member} of ${consumerGroup.size} read`),
+        (error: Error) =>
+          t.match(
+            error.message,
+            /consumer group member/,
+            `member ${consumerGroup.member} of ${consumerGroup.size} refused`,
+          ),
+      );
+  });
+
   contract(
     "streamNames lists the category's streams whose id starts with a prefix, taking % and _ literally",
     async (t, store) => {
