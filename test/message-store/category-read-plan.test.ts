@@ -101,20 +101,6 @@ scopedTest(
       ),
       'to the end (-1), from the start',
     );
-    for (const consumerGroup of [
-      { member: 2, size: 2 },
-      { member: 0, size: 40_000 },
-      { member: 0.5, size: 2 },
-    ])
-      await readCategory(pool, category, { consumerGroup }).then(
-        () => t.fail(`member ${consumerGroup.member} of ${consumerGroup.size} read`),
-        (error: Error) =>
-          t.match(
-            error.message,
-            /consumer group member/,
-            `member ${consumerGroup.member} of ${consumerGroup.size} refused`,
-          ),
-      );
     t.deepEqual(await ours({ correlation: correlated }), await theirs(null, null, correlated), 'with a correlation');
     for (const size of [2, 3])
       for (let member = 0; member < size; member += 1)
