@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { MAX_GROUP_SIZE, type ConsumerGroup } from '../message-store/index.ts';
+import { consumerGroupProblem, MAX_GROUP_SIZE, type ConsumerGroup } from '../message-store/index.ts';
 import { ConfigError } from './env.ts';
 
 interface ProcessRole {
@@ -50,10 +50,7 @@ export function parseProcessRole(argv: readonly string[]): ProcessRole {
   if (values.member === undefined) return { name: 'worker', http: false, run: { subscribers } };
   const member = Number(values.member);
   const size = Number(values.size);
-  if (
-    !(Number.isInteger(size) && size >= 1 && size <= MAX_GROUP_SIZE) ||
-    !(Number.isInteger(member) && member >= 0 && member < size)
-  ) {
+  if (consumerGroupProblem({ member, size }) !== undefined) {
     throw new ConfigError(
       `command line: --member must be from 0 to --size - 1 and --size from 1 to ${MAX_GROUP_SIZE.toLocaleString('en')} (got ${values.member} of ${values.size})`,
     );

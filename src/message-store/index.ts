@@ -91,6 +91,7 @@ export { TRACE_ID_EXPRESSION, TRACE_INDEX } from './trace-id-index.ts';
 export { withSharedReads } from './shared-reads.ts';
 export {
   assertConsumerGroup,
+  consumerGroupProblem,
   MAX_GROUP_SIZE,
   SOLE_MEMBER,
   type ConsumerGroup,

@@ -35,12 +35,17 @@ export const MAX_GROUP_SIZE = 32_767;
 const isWhole = (value: number, least: number, most: number): boolean =>
   Number.isInteger(value) && value >= least && value <= most;
 
-/** A group Message DB would read for: every store refuses the others before reading, as it does. */
-export function assertConsumerGroup({ member, size }: ConsumerGroup): void {
-  if (!(isWhole(size, 1, MAX_GROUP_SIZE) && isWhole(member, 0, size - 1)))
-    throw new Error(
-      `consumer group member ${member} of ${size}: a size is 1 to ${MAX_GROUP_SIZE.toLocaleString('en')}, a member 0 to size - 1`,
-    );
+/** What is wrong with a group Message DB would not read for; undefined for one it would. */
+export function consumerGroupProblem({ member, size }: ConsumerGroup): string | undefined {
+  if (!isWhole(size, 1, MAX_GROUP_SIZE)) return `group size must be between 1 and ${MAX_GROUP_SIZE}`;
+  if (!isWhole(member, 0, size - 1)) return `member must be between 0 and ${size - 1}`;
+  return undefined;
+}
+
+/** Every store refuses, before reading, a group Message DB would not read for. */
+export function assertConsumerGroup(group: ConsumerGroup): void {
+  const problem = consumerGroupProblem(group);
+  if (problem) throw new Error(`consumer group member ${group.member} of ${group.size}: ${problem}`);
 }
 
 /** Two 31-bit keys: the subscriber, and its member/size, so pg_locks shows every running member. */
@@ -66,12 +71,8 @@ export function createMembership(session: Session): Membership {
 
   return {
     async claim(subscriberId, group) {
-      if (!(Number.isInteger(group.size) && group.size >= 1 && group.size <= MAX_GROUP_SIZE)) {
-        return { ok: false, reason: `group size must be between 1 and ${MAX_GROUP_SIZE}` };
-      }
-      if (!(Number.isInteger(group.member) && group.member >= 0 && group.member < group.size)) {
-        return { ok: false, reason: `member must be between 0 and ${group.size - 1}` };
-      }
+      const problem = consumerGroupProblem(group);
+      if (problem) return { ok: false, reason: problem };
       const [subscriberKey, memberKey] = lockKeys(subscriberId, group);
       const name = `${subscriberId}#${memberKey}`;
       if (held.has(name)) return { ok: false, reason: `${describe(memberKey)} already runs in this process` };

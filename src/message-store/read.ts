@@ -9,6 +9,9 @@ export const DEFAULT_CATEGORY_BATCH = 1000;
 const DEFAULT_BATCH = DEFAULT_CATEGORY_BATCH;
 /** How many streams projectEach reads in one statement. */
 const STREAMS_PER_READ = 100;
+/** Message DB's table read as its functions return it (`message_store.message`), for fromRow. */
+const MESSAGE_COLUMNS = `id::varchar AS id, stream_name, type, position, global_position,
+  data::varchar AS data, metadata::varchar AS metadata, time`;
 
 export async function readStream(
   pool: pg.Pool,
@@ -30,16 +33,16 @@ export async function readStream(
  * constant, and PostgreSQL then plans by how common the category is. For a category that is
  * most of the store (viewings), read from past its last message, it walked the primary key
  * through every later message of other categories: 420,795 rows and 1.8 s on ten million
- * messages, for the subscribers of viewings at every start and poll until a viewing came. Here the category comes
- * from a one-row subquery the planner does not look into (OFFSET 0), so it is a value it cannot
- * count, and the category index's (category, global_position) is read from the position.
+ * messages, for the subscribers of viewings at every start and poll until a viewing came. Here
+ * the category comes from a one-row subquery the planner does not look into (OFFSET 0), so it is
+ * a value it cannot count, and the category index's (category, global_position) is read from the
+ * position.
  */
 export const CATEGORY_READ = `
-  SELECT m.id::varchar AS id, m.stream_name, m.type, m.position, m.global_position,
-         m.data::varchar AS data, m.metadata::varchar AS metadata, m.time
+  SELECT m.*
     FROM (SELECT $1::varchar AS category OFFSET 0) asked
    CROSS JOIN LATERAL (
-     SELECT * FROM messages
+     SELECT ${MESSAGE_COLUMNS} FROM messages
       WHERE category(stream_name) = asked.category AND global_position >= $2
         AND ($4::varchar IS NULL OR category(metadata->>'correlationStreamName') = $4::varchar)
         AND ($6::bigint IS NULL OR MOD(@hash_64(cardinal_id(stream_name)), $6::bigint) = $5::bigint)
@@ -128,8 +131,7 @@ export async function projectEach<State>(
   // with a hundred progress reports each would otherwise come back as one result of 100,000 rows.
   for (let start = 0; start < names.length; start += STREAMS_PER_READ) {
     const result = await pool.query<MessageRow>(
-      `SELECT id::varchar AS id, stream_name, type, position, global_position,
-              data::varchar AS data, metadata::varchar AS metadata, time
+      `SELECT ${MESSAGE_COLUMNS}
          FROM messages
         WHERE stream_name = ANY($1::varchar[])
         ORDER BY stream_name, position`,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   ANY_CATEGORY,
   assertConsumerGroup,
+  consumerGroupProblem,
   DuplicateMessageIdError,
   VersionConflictError,
   type AllMessagesReader,
@@ -34,7 +35,6 @@ export interface MemoryMessageStore extends MessageStore {
 }
 
 const DEFAULT_BATCH = 1000;
-const MAX_GROUP_SIZE = 32_767;
 
 /** Message DB's `@hash_64(cardinal_id(stream_name))`: the first 64 bits of the id's md5, as a signed integer, made positive. */
 function streamHash(streamName: string): bigint {
@@ -66,12 +66,8 @@ function createMemoryMembership(): Membership {
   const running = new Map<string, ConsumerGroup>();
   return {
     async claim(subscriberId, group): Promise<ClaimResult> {
-      if (!(Number.isInteger(group.size) && group.size >= 1 && group.size <= MAX_GROUP_SIZE)) {
-        return { ok: false, reason: `group size must be between 1 and ${MAX_GROUP_SIZE}` };
-      }
-      if (!(Number.isInteger(group.member) && group.member >= 0 && group.member < group.size)) {
-        return { ok: false, reason: `member must be between 0 and ${group.size - 1}` };
-      }
+      const problem = consumerGroupProblem(group);
+      if (problem) return { ok: false, reason: problem };
       const name = `${subscriberId}#${group.size}#${group.member}`;
       if (running.has(name))
         return { ok: false, reason: `member ${group.member} of ${group.size} already runs in this process` };
