@@ -9,6 +9,7 @@ import { bodyDeadline } from './body-deadline.ts';
 import { csrfProtection } from './csrf.ts';
 import { errorHandler, notFound } from './error-handlers.ts';
 import { counted, plural } from '../plural.ts';
+import { templates } from '../templates/load.ts';
 import { requestContext, SESSION_MAX_AGE_MS, type SessionUser } from './request-context.ts';
 import { requestLog } from './request-log.ts';
 
@@ -50,6 +51,7 @@ interface ExpressAppOptions {
  */
 export function usePugViews(app: express.Express, viewDirs: readonly string[]): void {
   app.set('views', [COMMON_VIEWS_DIR, ...viewDirs]);
+  app.engine('pug', templates.render);
   app.set('view engine', 'pug');
   // Slice templates say `extends /layout`: absolute Pug paths start at the common views.
   app.locals.basedir = COMMON_VIEWS_DIR;

@@ -100,6 +100,7 @@ const LAYERS: ReadonlyArray<{ readonly name: string; readonly entries: readonly 
       'account-links',
       'logger.ts',
       'plural.ts',
+      'templates',
     ],
   },
   {

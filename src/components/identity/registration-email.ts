@@ -1,16 +1,12 @@
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LINK_PLACEHOLDER } from '../../account-links/index.ts';
+import { templates } from '../../templates/load.ts';
 
 const TEMPLATES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'templates');
 const SUBJECT = 'Welcome to Video Tutorials';
 const CHANGE_SUBJECT = 'Confirm your new email address';
 const NOTICE_SUBJECT = 'Someone asked to change your account’s email address';
-
-type Template = (locals: Readonly<Record<string, unknown>>) => string;
-// pug ships no types (and @types/pug is not a dependency); this is the one function used.
-const pug = createRequire(import.meta.url)('pug') as { compileFile(file: string): Template };
 
 export interface RegistrationEmail {
   readonly subject: string;
@@ -20,8 +16,8 @@ export interface RegistrationEmail {
 
 /** An email of `templates/<name>/{text,html}.pug`, compiled once. */
 function emailOf(name: string, subject: string, locals: Readonly<Record<string, unknown>>): () => RegistrationEmail {
-  const text = pug.compileFile(path.join(TEMPLATES, name, 'text.pug'));
-  const html = pug.compileFile(path.join(TEMPLATES, name, 'html.pug'));
+  const text = templates.template(path.join(TEMPLATES, name, 'text.pug'));
+  const html = templates.template(path.join(TEMPLATES, name, 'html.pug'));
   const all = { ...locals, subject, verifyLink: LINK_PLACEHOLDER };
   return () => ({ subject, text: text(all), html: html(all) });
 }
