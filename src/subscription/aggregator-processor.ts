@@ -47,12 +47,22 @@ export function createAggregatorProcessor<T>(options: AggregatorProcessorOptions
   const { db, subscriberId, consumerGroup = SOLE_MEMBER } = options;
   const key = { subscriber_id: subscriberId, group_member: consumerGroup.member, group_size: consumerGroup.size };
 
+  /**
+   * Locks the position row for the transaction and reads it: one statement once the row exists,
+   * which is every batch but a member's first (the insert, made only then, waits for a copy that
+   * is inserting it too).
+   */
   async function lockPosition(trx: Knex.Transaction): Promise<number> {
-    await trx('subscriber_positions')
-      .insert({ ...key, position: 0 })
-      .onConflict(['subscriber_id', 'group_member', 'group_size'])
-      .ignore();
-    const row = await trx('subscriber_positions').where(key).forUpdate().first<{ position: string }>('position');
+    const locked = () =>
+      trx('subscriber_positions').where(key).forUpdate().first<{ position: string } | undefined>('position');
+    let row = await locked();
+    if (!row) {
+      await trx('subscriber_positions')
+        .insert({ ...key, position: 0 })
+        .onConflict(['subscriber_id', 'group_member', 'group_size'])
+        .ignore();
+      row = await locked();
+    }
     return Number(row?.position ?? 0);
   }
 

@@ -294,6 +294,36 @@ scopedTest(
   },
 );
 
+scopedTest(
+  'aggregator subscription: once its position row exists, a batch locks and reads it in one statement',
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    await createTally(db);
+    const category = uniqueCategory();
+    const subscription = scope.running(aggregatorSubscriber(store, db, category, countInTally));
+    const statements: string[] = [];
+    const onQuery = ({ sql }: { sql: string }) => {
+      if (sql.includes('subscriber_positions')) statements.push(sql.split(' ')[0]!.toLowerCase());
+    };
+    db.on('query', onQuery);
+    scope.add(db, (knex) => knex.off('query', onQuery));
+
+    await writeMany(store, category, 3);
+    await subscription.tick();
+    const first = statements.splice(0);
+    t.deepEqual(
+      first.slice(-4),
+      ['select', 'insert', 'select', 'update'],
+      "a member's first batch makes its row, then locks it",
+    );
+    await writeMany(store, category, 3);
+    t.equal(await subscription.tick(), 3, 'the next batch is applied');
+    t.deepEqual(statements, ['select', 'update'], 'with one statement to lock and read the position, one to store it');
+    t.equal(await tallied(db), 6, 'and both batches counted');
+  },
+);
+
 scopedTest('aggregator subscription: an operator moving the position back is honoured', async (t, scope) => {
   const { store, urls } = await openTestStore(scope);
   const db = openProjectionDb(scope, urls.databaseUrl);
