@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { TRACE_ID_EXPRESSION } from '../message-store/index.ts';
+import { CATEGORY_OF_ROW, TRACE_ID_EXPRESSION } from '../message-store/index.ts';
 import { POSITION_CATEGORY } from '../subscription/component-processor.ts';
 import { positionAtTime } from './position-at-time.ts';
 import { createParams, SCAN_WINDOW } from './sql.ts';
@@ -97,8 +97,9 @@ async function plan(pool: pg.Pool, { filters, before, showBookkeeping }: BrowseQ
     if (filters.category) indexed.push(`category(stream_name) = ${params.add(filters.category)}`);
     // Bookkeeping is left out along the path itself, not row by row in a window: a subscriber
     // writes a Read now and then (every 100 messages, or on catching up), so a walk down the
-    // primary key passes few of them before a page is full.
-    else if (!showBookkeeping) indexed.push(`category(stream_name) <> ${params.add(POSITION_CATEGORY)}`);
+    // primary key passes few of them before a page is full. After a long catch-up it may pass
+    // thousands, each checked: hence the built-in, not Message DB's category().
+    else if (!showBookkeeping) indexed.push(`${CATEGORY_OF_ROW} <> ${params.add(POSITION_CATEGORY)}`);
     if (before !== undefined) indexed.push(`global_position < ${params.add(before)}`);
   }
   if (floor !== undefined) indexed.push(`global_position >= ${params.add(floor)}`);

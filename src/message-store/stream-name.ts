@@ -13,6 +13,15 @@ export function streamName(category: string, id: string): string {
   return `${category}-${id}`;
 }
 
+/**
+ * A row's category in SQL, for a condition checked row by row: what Message DB's category()
+ * returns, without calling it. That function is PL/pgSQL, which PostgreSQL cannot inline, so a
+ * filter on it costs a function call a row; this built-in costs a fraction. Where an index on
+ * category(stream_name) serves the condition, write category(stream_name) itself: only that
+ * expression matches the index.
+ */
+export const CATEGORY_OF_ROW = `split_part(stream_name, '-', 1)`;
+
 export function categoryOf(name: string): string {
   const dash = name.indexOf('-');
   return dash === -1 ? name : name.slice(0, dash);
