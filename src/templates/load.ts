@@ -13,16 +13,33 @@ export interface TemplateLoader {
 
 const requireCompiled = createRequire(import.meta.url);
 
+/** Whether this module runs as the build compiled it (dist/), not through tsx from src/. */
+const RUNNING_BUILT = import.meta.url.endsWith('.js');
+
+interface LoaderOptions {
+  readonly compiler?: () => PugCompiler;
+  /**
+   * Whether to render a template's compiled module when one lies beside it: the built app only.
+   * Run from source, a stray module beside a template (copied from dist/, or written by mistake)
+   * would hide every later edit of it.
+   */
+  readonly useCompiled?: boolean;
+}
+
 /**
  * Templates the build compiled (`npm run build` writes `<name>.pug.cjs` beside each template in
- * dist/) when there is one, so the running app never loads Pug's compiler; without one (the app
- * run from source) Pug compiles them, and in development sees an edited template at once.
+ * dist/) when there is one, so the running app never loads Pug's compiler; without one, or run
+ * from source, Pug compiles them, and in development sees an edited template at once.
  */
-export function createTemplateLoader(compiler: () => PugCompiler = pugCompiler): TemplateLoader {
+export function createTemplateLoader({
+  compiler = pugCompiler,
+  useCompiled = RUNNING_BUILT,
+}: LoaderOptions = {}): TemplateLoader {
   // A file's compiled module, or null when it has none; dist/ does not change under a running app.
   const compiled = new Map<string, Template | null>();
 
   function compiledTemplate(file: string): Template | null {
+    if (!useCompiled) return null;
     let template = compiled.get(file);
     if (template !== undefined) return template;
     const module = compiledTemplateFile(file);

@@ -96,7 +96,8 @@ scopedTest(
     t.equal(compiled.length, shipped.length, `all ${shipped.length} templates compiled`);
 
     const counting = countingCompiler();
-    const loader = createTemplateLoader(counting.compiler);
+    // As the built app runs it (this test runs from source, where modules are not used).
+    const loader = createTemplateLoader({ compiler: counting.compiler, useCompiled: true });
     for (const [file, locals] of SAMPLES) {
       const options = { ...locals, basedir };
       t.equal(
@@ -116,17 +117,28 @@ scopedTest(
   },
 );
 
+scopedTest('compiled templates: without a module beside it, Pug compiles the template', async (t, scope) => {
+  const dir = await tempDir(scope);
+  const file = path.join(dir, 'hello.pug');
+  await writeFile(file, 'p Hello #{name}\n');
+  const counting = countingCompiler();
+  const loader = createTemplateLoader({ compiler: counting.compiler, useCompiled: true });
+  t.equal(await rendered(loader.render, file, { name: '<Ada>' }), '<p>Hello &lt;Ada&gt;</p>', 'rendered');
+  t.equal(loader.template(file)({ name: 'Bo' }), '<p>Hello Bo</p>', 'and for code outside Express');
+  t.equal(counting.uses(), 2, "by Pug's compiler");
+});
+
 scopedTest(
-  'compiled templates: without a module beside it, Pug compiles the template (the app run from source)',
+  'compiled templates: run from source, a module beside a template is not used, so an edit shows',
   async (t, scope) => {
     const dir = await tempDir(scope);
     const file = path.join(dir, 'hello.pug');
     await writeFile(file, 'p Hello #{name}\n');
-    const counting = countingCompiler();
-    const loader = createTemplateLoader(counting.compiler);
-    t.equal(await rendered(loader.render, file, { name: '<Ada>' }), '<p>Hello &lt;Ada&gt;</p>', 'rendered');
-    t.equal(loader.template(file)({ name: 'Bo' }), '<p>Hello Bo</p>', 'and for code outside Express');
-    t.equal(counting.uses(), 2, "by Pug's compiler");
+    await writeFile(`${file}.cjs`, compileTemplateModule(file, dir));
+    await writeFile(file, 'p Edited #{name}\n');
+    const loader = createTemplateLoader(); // as the app from source makes it
+    t.equal(await rendered(loader.render, file, { name: 'Ada' }), '<p>Edited Ada</p>', 'the page as edited');
+    t.equal(loader.template(file)({ name: 'Bo' }), '<p>Edited Bo</p>', 'and the email as edited');
   },
 );
 
@@ -134,8 +146,11 @@ scopedTest(
   'compiled templates: a broken module or a failing template is an error for the error page, not a crash',
   async (t, scope) => {
     const dir = await tempDir(scope);
-    const loader = createTemplateLoader(() => {
-      throw new Error('the compiler must not be needed');
+    const loader = createTemplateLoader({
+      compiler: () => {
+        throw new Error('the compiler must not be needed');
+      },
+      useCompiled: true,
     });
     const broken = path.join(dir, 'broken.pug');
     await writeFile(broken, 'p x\n');
@@ -162,10 +177,16 @@ async function expectError(t: test.Test, promise: Promise<unknown>, pattern: Reg
   }
 }
 
-scopedTest('compiled templates: the build step refuses to write modules beside the sources', async (t) => {
+const modulesInSrc = async () =>
+  (await readdir('src', { recursive: true })).filter((file) => file.endsWith('.pug.cjs'));
+
+scopedTest('compiled templates: the build step refuses to write modules beside the sources', async (t, scope) => {
+  // Should the refusal ever break, what it wrote into src/ goes, so it cannot outlive this test.
+  scope.add('src', async (dir) => {
+    for (const file of await modulesInSrc()) await rm(path.join(dir, file));
+  });
   const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/bin/compile-templates.ts'], { encoding: 'utf8' });
   t.equal(run.status, 2, 'exit 2');
   t.match(run.stderr, /runs on the built app only: npm run build/, 'and says what to run instead');
-  const beside = (await readdir('src', { recursive: true })).filter((file) => file.endsWith('.pug.cjs'));
-  t.deepEqual(beside, [], 'nothing written into src/');
+  t.deepEqual(await modulesInSrc(), [], 'nothing written into src/');
 });
