@@ -59,9 +59,10 @@ scopedTest(
     await categoryCalls(urls.messageStoreUrl, async (connection) => {
       all = await browseMessages(connection, { filters: {}, showBookkeeping: true });
     });
+    t.equal(all?.messages.length, 50, 'asked for, a full page');
     t.ok(
       all?.messages.every((m) => m.streamName.startsWith(`${POSITION_CATEGORY}-`)),
-      'asked for, the checkpoints are listed',
+      'of the checkpoints, the newest messages',
     );
   },
 );

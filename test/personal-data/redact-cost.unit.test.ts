@@ -35,22 +35,28 @@ const MAX_GROWTH = 40;
 // in one measurement cannot pass for a quadratic step (61× over one step was seen so, on linear code).
 const MAX_GROWTH_OVER_TWO = 1_000;
 const NOISE_MS = 2;
+const RETRIES = 5;
 
 test('redaction takes time in proportion to the text, on every shape of hostile text', (t) => {
   for (const [shape, make] of Object.entries(SHAPES)) {
     const times: number[] = [];
     for (const size of SIZES) {
       const text = make(size);
-      const ms = fastestMs(() => {
+      const redact = () => {
         redactText(text);
         withoutAddresses(text);
-      });
+      };
       const [twoBack, oneBack] = [times.at(-2), times.at(-1)];
-      if (
+      const tooSlow = (ms: number) =>
         twoBack !== undefined
           ? ms > twoBack * MAX_GROWTH_OVER_TWO + NOISE_MS
-          : oneBack !== undefined && ms > oneBack * MAX_GROWTH + NOISE_MS
-      ) {
+          : oneBack !== undefined && ms > oneBack * MAX_GROWTH + NOISE_MS;
+      let ms = fastestMs(redact);
+      // Measured again before it counts: three runs all disturbed (120,000 characters at 1,330× the
+      // hundredth, on linear code, with CI's three shards on two cores) is rare, more is rarer, and
+      // quadratic code stays slow however often it runs.
+      if (tooSlow(ms)) ms = Math.min(ms, fastestMs(redact, RETRIES));
+      if (tooSlow(ms)) {
         const [base, fraction] = twoBack !== undefined ? [twoBack, 'hundredth'] : [oneBack!, 'tenth'];
         t.fail(
           `${shape}: ${size.toLocaleString('en')} characters took ${ms.toFixed(1)} ms, ${(ms / base).toFixed(0)}× the ${fraction} of it`,
