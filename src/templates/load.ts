@@ -46,6 +46,11 @@ export function createTemplateLoader({
     template = existsSync(module) ? (requireCompiled(module) as unknown as Template) : null;
     if (template !== null && typeof template !== 'function')
       throw new Error(`${module} does not export a template function; run npm run build again`);
+    // Pug still renders it, but the compiler's memory comes back: said once, where operators look.
+    if (template === null)
+      process.emitWarning(`${file} has no compiled module beside it, so Pug compiles it; run npm run build again`, {
+        code: 'VT_TEMPLATE_NOT_COMPILED',
+      });
     compiled.set(file, template);
     return template;
   }

@@ -122,10 +122,19 @@ scopedTest('compiled templates: without a module beside it, Pug compiles the tem
   const file = path.join(dir, 'hello.pug');
   await writeFile(file, 'p Hello #{name}\n');
   const counting = countingCompiler();
+  const warnings: string[] = [];
+  const onWarning = (warning: Error & { code?: string }) => {
+    if (warning.code === 'VT_TEMPLATE_NOT_COMPILED') warnings.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  scope.add(onWarning, (listener) => process.off('warning', listener));
   const loader = createTemplateLoader({ compiler: counting.compiler, useCompiled: true });
   t.equal(await rendered(loader.render, file, { name: '<Ada>' }), '<p>Hello &lt;Ada&gt;</p>', 'rendered');
   t.equal(loader.template(file)({ name: 'Bo' }), '<p>Hello Bo</p>', 'and for code outside Express');
   t.equal(counting.uses(), 2, "by Pug's compiler");
+  await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on a later tick
+  t.equal(warnings.length, 1, 'said once, as a built app would, that the module is missing');
+  t.match(warnings[0] ?? '', /hello\.pug has no compiled module beside it.*npm run build/, 'and what to do');
 });
 
 scopedTest(
