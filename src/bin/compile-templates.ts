@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileTemplatesUnder } from '../templates/compile.ts';
+import { RUNNING_BUILT } from '../templates/pug-compiler.ts';
 import { COMMON_VIEWS_DIR } from '../web/create-app.ts';
 
 /*
@@ -12,10 +13,10 @@ import { COMMON_VIEWS_DIR } from '../web/create-app.ts';
  * hide later edits.
  */
 
-const here = fileURLToPath(import.meta.url);
-if (!here.endsWith('.js')) {
+if (!RUNNING_BUILT) {
   console.error('compile-templates runs on the built app only: npm run build');
   process.exit(2);
 }
-const compiled = await compileTemplatesUnder(path.resolve(path.dirname(here), '..'), COMMON_VIEWS_DIR);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const compiled = await compileTemplatesUnder(path.resolve(here, '..'), COMMON_VIEWS_DIR);
 console.log(`compiled ${compiled.length} templates`);

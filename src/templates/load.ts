@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { compiledTemplateFile, pugCompiler, type PugCompiler, type Template } from './pug-compiler.ts';
+import { compiledTemplateFile, pugCompiler, RUNNING_BUILT, type PugCompiler, type Template } from './pug-compiler.ts';
 
 type Render = (file: string, options: object, callback: (error: Error | null, html?: string) => void) => void;
 
@@ -12,9 +12,6 @@ export interface TemplateLoader {
 }
 
 const requireCompiled = createRequire(import.meta.url);
-
-/** Whether this module runs as the build compiled it (dist/), not through tsx from src/. */
-const RUNNING_BUILT = import.meta.url.endsWith('.js');
 
 interface LoaderOptions {
   readonly compiler?: () => PugCompiler;

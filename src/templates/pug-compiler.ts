@@ -22,6 +22,9 @@ export function pugCompiler(): PugCompiler {
   return compiler;
 }
 
+/** Whether this code runs as the build compiled it (dist/), not through tsx from src/. */
+export const RUNNING_BUILT = import.meta.url.endsWith('.js');
+
 /** Where the build puts a template's compiled module: beside it, `<name>.pug.cjs`. */
 export function compiledTemplateFile(templateFile: string): string {
   return `${templateFile}.cjs`;
