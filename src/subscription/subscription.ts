@@ -171,7 +171,12 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     }
   }
 
-  async function tick(): Promise<number> {
+  /**
+   * One read and what came of it: `read`, how many messages it brought; `atHead`, whether it
+   * found the end of what there is (and everything read was handled), so the loop waits to be
+   * woken rather than read again only to find nothing.
+   */
+  async function step(): Promise<{ read: number; atHead: boolean }> {
     if (position === undefined) {
       position = await processor.loadPosition();
       // What is stored from here on, the processor reports: the position read may run ahead of it.
@@ -185,15 +190,26 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     readFailures = 0;
     waitingAtGap = waiting;
     // A stop that came while we were reading: leave the batch for the next start.
-    if (stopping.signal.aborted) return 0;
+    if (stopping.signal.aborted) return { read: 0, atHead: false };
     if (messages.length === 0) {
       caughtUp = !waiting;
       position = await processor.caughtUp(position, context);
-      return 0;
+      return { read: 0, atHead: true };
     }
     caughtUp = false;
     position = await processor.process(messages, position, context);
-    return messages.length;
+    // A short batch, handled to its end, reached the end of what there was when read. A write
+    // since that read began has set `woken` (its wake-up comes after its commit), so reading
+    // again at once would only find nothing: that read was one more per subscriber per wake-up.
+    const atHead = messages.length < asked && !waiting && position >= messages.at(-1)!.globalPosition;
+    if (!atHead) return { read: messages.length, atHead };
+    caughtUp = true;
+    position = await processor.caughtUp(position, context);
+    return { read: messages.length, atHead };
+  }
+
+  async function tick(): Promise<number> {
+    return (await step()).read;
   }
 
   /** Waits until this process may run the member; false when stopped first. */
@@ -236,8 +252,8 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
         state = 'running';
       }
       try {
-        const count = await tick();
-        if (count === 0) await waitForWrites(waitingAtGap ? GAP_RETRY_MS : pollIntervalMs);
+        const { atHead } = await step();
+        if (atHead) await waitForWrites(waitingAtGap ? GAP_RETRY_MS : pollIntervalMs);
       } catch (error) {
         if (error instanceof StalledError) {
           if (position !== undefined && error.handledUpTo > position) position = error.handledUpTo;

@@ -312,9 +312,11 @@ scopedTest(
     await writeMany(store, category, 3);
     await subscription.tick();
     const first = statements.splice(0);
+    // The batch was short, so the tick ends caught up, and the first catch-up looks at the stored
+    // position again (an operator may move it; later ones look only now and then).
     t.deepEqual(
       first,
-      ['select', 'select', 'insert', 'select', 'update'],
+      ['select', 'select', 'insert', 'select', 'update', 'select'],
       "a member's first batch: its position read, then the lock finds no row, makes it and locks it",
     );
     await writeMany(store, category, 3);
