@@ -74,3 +74,65 @@ scopedTest('audit chain: heads are signed every N links, and the tail when the s
   await subscription.stop();
   t.deepEqual(await signedAt(), [positions[9], positions[19], positions[24]], 'stopping signs the tail');
 });
+
+scopedTest(
+  'audit chain: a batch and a catch-up with nothing to sign read nothing more of the chain than the tip the append needs',
+  async (t, scope) => {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const hour = 3_600_000;
+    const { subscription } = auditChain(
+      { store, pool, db },
+      { signing: { everyMessages: 1000, maxAgeMs: hour, onCatchUpAfterMs: hour } },
+    );
+    const category = uniqueCategory();
+    await writeMany(store, category, 3);
+    await drainChain(subscription); // the first batch signs (no head yet)
+    await writeMany(store, category, 2);
+    await drainChain(subscription); // learns the head its first batch committed
+    const statements: string[] = [];
+    const onQuery = ({ sql }: { sql: string }) => {
+      if (sql.includes('audit_chain')) statements.push(sql.trim().split(/\s+/).slice(0, 4).join(' '));
+    };
+    db.on('query', onQuery);
+    scope.add(db, (knex) => knex.off('query', onQuery));
+    await writeMany(store, category, 2);
+    await drainChain(subscription);
+    t.deepEqual(
+      statements,
+      ['select * from "audit_chain_links"', 'INSERT INTO audit_chain_links (global_position,'],
+      'the tip read, the links written: no head, count or second tip read',
+    );
+    t.equal((await linkRows(db)).length, 7, 'every message linked');
+  },
+);
+
+scopedTest(
+  'audit chain: a head whose batch rolled back is not taken as signed: the batch applied again signs it',
+  async (t, scope) => {
+    const { store, pool, urls } = await openTestStore(scope);
+    const db = openProjectionDb(scope, urls.databaseUrl);
+    const hour = 3_600_000;
+    const { subscription } = auditChain(
+      { store, pool, db },
+      { signing: { everyMessages: 1000, maxAgeMs: hour, onCatchUpAfterMs: hour } },
+    );
+    await subscription.tick(); // makes the chain's tables
+    // The first commit that holds a head fails at COMMIT, after the head was written in it.
+    await db.raw('CREATE SEQUENCE head_commits');
+    await db.raw(`CREATE FUNCTION fail_first_head_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('head_commits') = 1 THEN RAISE EXCEPTION 'injected: the commit of the first head fails'; END IF;
+        RETURN NULL;
+      END $$`);
+    await db.raw(`CREATE CONSTRAINT TRIGGER fail_first_head_commit AFTER INSERT ON audit_chain_heads
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_first_head_commit()`);
+    await writeMany(store, uniqueCategory(), 3);
+    await drainChain(subscription);
+    const commits = await db.raw<{ rows: Array<{ n: string }> }>('SELECT last_value AS n FROM head_commits');
+    t.ok(Number(commits.rows[0]?.n) >= 2, 'the first commit with a head failed, and a head was written again');
+    const positions = await globalPositions(pool);
+    t.equal((await linkRows(db)).length, positions.length, 'every message linked, once');
+    t.ok((await headRows(db)).length > 0, 'a head is signed without waiting for the stop');
+  },
+);

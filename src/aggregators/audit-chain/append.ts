@@ -5,12 +5,13 @@ import { insertLinks, lastLink, linkedPositions, type NewLink } from '../../audi
 import { readRecordsAt } from '../../message-queries/audit-records.ts';
 import type { Logger } from '../../logger.ts';
 import type { RawMessage } from '../../message-store/index.ts';
-import type { TipGuard } from './tip.ts';
+import type { Tip, TipGuard } from './tip.ts';
 
 /**
  * Extends the chain by a batch the subscription delivered (in global order, up to the safe
  * horizon). The subscription's messages are parsed (metadata filtered, numbers as doubles), so
- * each is read again as the exact text the chain hashes. Returns the links appended.
+ * each is read again as the exact text the chain hashes. Returns the chain's tip after it (in
+ * this transaction), so the signer need not read it again.
  */
 export async function appendToChain(
   trx: Knex.Transaction,
@@ -18,7 +19,7 @@ export async function appendToChain(
   messages: readonly RawMessage[],
   logger: Logger,
   tip: TipGuard,
-): Promise<NewLink[]> {
+): Promise<Tip | undefined> {
   const records = await readRecordsAt(
     pool,
     messages.map((message) => message.globalPosition),
@@ -78,6 +79,7 @@ export async function appendToChain(
   }
   await insertLinks(trx, appended);
   const newest = appended.at(-1);
-  if (newest) tip.appended(last, newest);
-  return appended;
+  if (!newest) return last;
+  tip.appended(last, newest);
+  return newest;
 }

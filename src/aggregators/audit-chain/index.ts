@@ -58,9 +58,9 @@ export function createAuditChainAggregator({
     // Every message is chained whatever its data: the chain vouches for bytes, not for contracts.
     parse: (message) => message,
     async apply(messages, trx) {
-      await appendToChain(trx, messageStorePool, messages, log, tip);
+      const newest = await appendToChain(trx, messageStorePool, messages, log, tip);
       // In the same transaction as the links: a head never names a link that was rolled back.
-      await signer.signIfDue(trx, 'batch');
+      await signer.signIfDue(trx, 'batch', { tip: newest });
     },
   };
   const inner = createAggregatorProcessor({ db, subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID, projection });
@@ -95,6 +95,7 @@ export function createAuditChainAggregator({
     // extended the chain meanwhile, so the stored tip is trusted again from here.
     async loadPosition() {
       tip.forget();
+      signer.forget();
       return inner.loadPosition();
     },
     async caughtUp(position: number, context: ProcessorContext) {
