@@ -60,6 +60,7 @@ import type { Processor } from './subscription/processor.ts';
 import { DEFAULT_RETRY } from './subscription/retry.ts';
 import type { SubscriberStatus } from './subscription/status.ts';
 import type { Subscription, SubscriptionSettings } from './subscription/subscription.ts';
+import { createSubscriberTurns } from './subscription/turns.ts';
 import { createExpressApp } from './web/create-app.ts';
 import { createDeviceCookies } from './web/device-cookie.ts';
 import { createHealthRouter } from './web/health.ts';
@@ -179,6 +180,9 @@ export function createSystem(config: SystemConfig): System {
   // Every subscriber reads through one sharing of reads: the subscribers of a category (and the
   // readers of every category) in step read each batch once between them.
   const subscriberStore = withSharedReads(messageStore);
+  // After a write, the projections a visitor reads next go first; the operator's and the
+  // audit chain's wait for them (src/subscription/turns.ts).
+  const turns = createSubscriberTurns();
   const subscriberDeps = {
     messageStore: subscriberStore,
     logger,
@@ -202,6 +206,7 @@ export function createSystem(config: SystemConfig): System {
       ...subscriberDeps,
       viewingCountWindowMs,
       onApplied: refreshes[definition.name],
+      turns,
     }),
   }));
   // Listed (status, the subscribers page) and started in the order they had before the definitions:
@@ -264,6 +269,7 @@ export function createSystem(config: SystemConfig): System {
     messageStorePool,
     logger,
     auditKey: config.auditKey ?? DEVELOPMENT_AUDIT_KEY,
+    turns,
     subscription: {
       ...(subscriptionSettings.pollIntervalMs !== undefined && { pollIntervalMs: subscriptionSettings.pollIntervalMs }),
       ...(subscriptionSettings.retry !== undefined && { retry: subscriptionSettings.retry }),

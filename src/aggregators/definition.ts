@@ -9,6 +9,7 @@ import {
   type Subscription,
   type SubscriptionSettings,
 } from '../subscription/subscription.ts';
+import type { SubscriberTurns } from '../subscription/turns.ts';
 import { DEFAULTS } from '../config/defaults.ts';
 
 /** What a projection's rules depend on besides its messages; the live subscribers and a rebuild must be given the same. */
@@ -37,6 +38,11 @@ export interface ProjectionDefinition<Name extends string = string> {
   readonly parts: readonly ProjectionPart[];
   /** Rows a migration put in that no event makes (the home page's one row). */
   readonly seed?: (trx: Knex.Transaction) => Promise<void>;
+  /**
+   * Read by no page a visitor sees right after acting (an operator's view, a weekly ranking): its
+   * subscribers let the others go first after a write (src/subscription/turns.ts).
+   */
+  readonly background?: boolean;
 }
 
 export interface LiveProjectionDeps {
@@ -49,6 +55,8 @@ export interface LiveProjectionDeps {
   /** Called after each commit that moved the projection, e.g. to refresh a page's cached read. */
   readonly onApplied?: () => void;
   readonly subscription?: SubscriptionSettings;
+  /** The process's turns between foreground and background subscribers, if it keeps any. */
+  readonly turns?: SubscriberTurns;
 }
 
 export function projectionSettings(viewingCountWindowMs: number | undefined): ProjectionSettings {
@@ -63,7 +71,7 @@ export function liveSubscriptions<Parts extends readonly ProjectionPart[]>(
   definition: ProjectionDefinition & { readonly parts: Parts },
   deps: LiveProjectionDeps,
 ): SubscriptionsOf<Parts> {
-  const { db, messageStore, logger, onApplied, subscription } = deps;
+  const { db, messageStore, logger, onApplied, subscription, turns } = deps;
   const settings = projectionSettings(deps.viewingCountWindowMs);
   return definition.parts.map(({ subscriberId, category, projection }) => {
     // The all-categories reader takes no consumer group: one process runs it, others stand by.
@@ -83,6 +91,7 @@ export function liveSubscriptions<Parts extends readonly ProjectionPart[]>(
       processor,
       consumerGroup,
       ...subscription,
+      ...(turns && { turns, priority: definition.background === true ? 'background' : 'foreground' }),
     });
   }) as SubscriptionsOf<Parts>; // map keeps the length and order of the tuple, which TypeScript does not track
 }

@@ -13,6 +13,7 @@ import {
 import { StalledError, type Processor, type ProcessorContext, type SubscriberStats } from './processor.ts';
 import { backoffDelay, DEFAULT_RETRY, pause, type RetryPolicy } from './retry.ts';
 import { describeError, type SubscriberState, type SubscriberStatus } from './status.ts';
+import type { SubscriberTurns } from './turns.ts';
 
 /** Subscribe to this instead of a category to read every category, up to the safe horizon. */
 export const ALL_CATEGORIES = '$all';
@@ -43,6 +44,12 @@ export interface SubscriptionOptions {
   readonly correlation?: string;
   /** Must match the processor's: positions are kept per member. */
   readonly consumerGroup?: ConsumerGroup;
+  /**
+   * The process's turns (turns.ts): a foreground subscriber says when it has work in hand, one of
+   * the background lets it go first. Without it, or without a priority, neither.
+   */
+  readonly turns?: SubscriberTurns;
+  readonly priority?: 'foreground' | 'background';
 }
 
 /** What a process may tune of every subscription it runs (SUBSCRIBER_* settings; tests shorten them). */
@@ -152,6 +159,16 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
   let loop: Promise<void> | undefined;
   let claim: Claim | undefined;
 
+  const { turns, priority } = options;
+  // This subscription, as the turns know it. Stalled or standing by, it has nothing in hand.
+  const self = {};
+  const busy = () => {
+    if (priority === 'foreground' && (state === 'starting' || state === 'running')) turns?.busy(self);
+  };
+  const idle = () => {
+    if (priority === 'foreground') turns?.idle(self);
+  };
+
   // A write that lands while we read must not be slept through: remember it until the next wait.
   let woken = false;
   let wake: (() => void) | undefined;
@@ -189,6 +206,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     readError = undefined;
     readFailures = 0;
     waitingAtGap = waiting;
+    if (priority === 'background' && turns && messages.length > 0) await turns.backgroundTurn(stopping.signal);
     // A stop that came while we were reading: leave the batch for the next start.
     if (stopping.signal.aborted) return { read: 0, atHead: false };
     if (messages.length === 0) {
@@ -235,6 +253,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
         standbyReason = describeError(error);
       }
       state = 'standby';
+      idle();
       attempt += 1;
       await pause(Math.min(pollIntervalMs, MAX_STANDBY_RETRY_MS, 100 * attempt), stopping.signal);
     }
@@ -252,9 +271,15 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
         state = 'running';
       }
       try {
+        busy();
         const { atHead } = await step();
-        if (atHead) await waitForWrites(waitingAtGap ? GAP_RETRY_MS : pollIntervalMs);
+        if (atHead) {
+          // Caught up: unless a write came meanwhile, nothing is in hand until the next.
+          if (!woken) idle();
+          await waitForWrites(waitingAtGap ? GAP_RETRY_MS : pollIntervalMs);
+        }
       } catch (error) {
+        idle();
         if (error instanceof StalledError) {
           if (position !== undefined && error.handledUpTo > position) position = error.handledUpTo;
           state = 'stalled';
@@ -281,12 +306,15 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
         woken = true;
         wake?.();
       });
-      loop = run().catch((error: unknown) => {
-        // run() catches everything it expects; anything else is a bug worth a loud log.
-        state = 'stalled';
-        readError = describeError(error);
-        logger.error({ err: error }, 'subscription loop crashed');
-      });
+      busy(); // it catches up first
+      loop = run()
+        .finally(idle)
+        .catch((error: unknown) => {
+          // run() catches everything it expects; anything else is a bug worth a loud log.
+          state = 'stalled';
+          readError = describeError(error);
+          logger.error({ err: error }, 'subscription loop crashed');
+        });
     },
     async stop() {
       stopping.abort();

@@ -13,6 +13,7 @@ export const ADMIN_STREAMS_SUBSCRIBER_ID = 'aggregators:admin-streams';
  */
 export const adminStreamsDefinition = {
   name: 'admin-streams',
+  background: true,
   tables: ['admin_streams', 'admin_categories', 'admin_message_types', 'admin_message_minutes'],
   parts: [
     { subscriberId: ADMIN_STREAMS_SUBSCRIBER_ID, category: ALL_CATEGORIES, projection: () => adminStreamsProjection },

@@ -24,6 +24,7 @@ export const ADMIN_USERS_SUBSCRIBER_IDS = {
  */
 export const adminUsersDefinition = {
   name: 'admin-users',
+  background: true,
   tables: ['admin_users', 'admin_user_videos', 'admin_user_viewings', 'admin_user_viewers'],
   parts: [
     {

@@ -6,6 +6,7 @@ import type { MessageStore, RawMessage } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
 import { ALL_CATEGORIES, createSubscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
+import type { SubscriberTurns } from '../../subscription/turns.ts';
 import { appendToChain } from './append.ts';
 import { createHeadSigner, DEFAULT_SIGNING, type SigningOccasion, type SigningPolicy } from './signer.ts';
 import { ChainRewrittenError, createTipGuard } from './tip.ts';
@@ -27,6 +28,8 @@ export interface AuditChainAggregatorDeps {
   /** The clock for the heads' signed-at times. */
   readonly now?: () => Date;
   readonly subscription?: SubscriptionSettings;
+  /** The process's turns: the chain, read by no visitor's page, lets those subscribers go first. */
+  readonly turns?: SubscriberTurns;
 }
 
 /**
@@ -44,6 +47,7 @@ export function createAuditChainAggregator({
   signing,
   now = () => new Date(),
   subscription,
+  turns,
 }: AuditChainAggregatorDeps) {
   if (auditKey === '') throw new Error('the audit chain needs a key to sign its heads');
   const log = logger.child({ subscriberId: AUDIT_CHAIN_SUBSCRIBER_ID });
@@ -121,6 +125,7 @@ export function createAuditChainAggregator({
       // Never grown: heads are signed at the end of a batch once enough links have come, so
       // batches that grew would space them unevenly, past the signing interval.
       maxBatchSize: subscription?.batchSize ?? DEFAULT_BATCH_SIZE,
+      ...(turns && { turns, priority: 'background' as const }),
     }),
   };
 }

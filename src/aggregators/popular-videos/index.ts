@@ -79,6 +79,7 @@ function popularVideosProjection({ viewingCountWindowMs }: ProjectionSettings): 
  */
 export const popularVideosDefinition = {
   name: 'popular-videos',
+  background: true,
   tables: ['video_weekly_views', 'popular_video_positions', 'popular_video_viewers'],
   parts: [
     { subscriberId: POPULAR_VIDEOS_SUBSCRIBER_ID, category: VIEWING_CATEGORY, projection: popularVideosProjection },
