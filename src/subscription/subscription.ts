@@ -206,7 +206,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     readError = undefined;
     readFailures = 0;
     waitingAtGap = waiting;
-    if (priority === 'background' && turns && messages.length > 0) await turns.backgroundTurn(stopping.signal);
+    if (priority === 'background' && turns && messages.length > 0) await turns.backgroundTurn(context.signal);
     // A stop that came while we were reading: leave the batch for the next start.
     if (stopping.signal.aborted) return { read: 0, atHead: false };
     if (messages.length === 0) {
@@ -216,10 +216,12 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     }
     caughtUp = false;
     position = await processor.process(messages, position, context);
-    // A short batch, handled to its end, reached the end of what there was when read. A write
-    // since that read began has set `woken` (its wake-up comes after its commit), so reading
-    // again at once would only find nothing: that read was one more per subscriber per wake-up.
-    const atHead = messages.length < asked && !waiting && position >= messages.at(-1)!.globalPosition;
+    // A short batch, handled to its end, reached the end of what there was when read. Unless a
+    // write has woken us since that read began (a wake-up comes after its commit), reading again
+    // at once would only find nothing: that read was one more per subscriber per wake-up. Under a
+    // stream of writes, woken is mostly set, and the next read comes at once as before, with no
+    // caught-up step between (a component stores its position then).
+    const atHead = !woken && messages.length < asked && !waiting && position >= messages.at(-1)!.globalPosition;
     if (!atHead) return { read: messages.length, atHead };
     caughtUp = true;
     position = await processor.caughtUp(position, context);

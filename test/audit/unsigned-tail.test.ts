@@ -162,3 +162,41 @@ scopedTest(
     t.equal(refusals.length, 1, 'five catch-ups, one error line');
   },
 );
+
+scopedTest(
+  'unsigned tail: an aggregator trusts the stored tip from its start, so a rewrite before its first batch is refused',
+  async (t, scope) => {
+    const {
+      db,
+      pool,
+      store,
+      admin,
+      positions,
+      chain: first,
+    } = await chainedStore(scope, (_pool, store) => writeMany(store, uniqueCategory(), 8));
+    await first.stop(); // signs the tip: the head is young for the next start
+    const hour = 3_600_000;
+    const chain = scope.running(
+      auditChain({ store, pool, db }, { signing: { everyMessages: 1000, maxAgeMs: hour, onCatchUpAfterMs: hour } })
+        .subscription,
+    );
+    await chain.tick(); // started and caught up: no signature due, so no link read on catch-up
+    const altered = positions[3]!;
+    await admin.query(`UPDATE message_store.messages SET data = '{"n": 99}' WHERE global_position = $1`, [altered]);
+    await recomputeLinksFrom(db, pool, altered);
+    await db('audit_chain_heads').where('global_position', '>=', altered).del();
+    await writeMany(store, uniqueCategory(), 1);
+    const extended = await chain.tick().then(
+      () => 'went on',
+      (error: unknown) => String(error),
+    );
+    t.match(extended, /ChainRewrittenError/, 'the first batch after the rewrite stalls, saying why');
+    t.equal(
+      await db('audit_chain_links')
+        .count<{ count: string }[]>('* as count')
+        .then((rows) => Number(rows[0]?.count)),
+      8,
+      'and the rewritten chain is not extended',
+    );
+  },
+);

@@ -124,9 +124,11 @@ scopedTest('subscriber turns: a foreground stopped in the middle of a read holds
   const turns = createSubscriberTurns({ maxWaitMs: HOUR });
   let unblock: () => void = () => undefined;
   const blocked = new Promise<void>((resolve) => (unblock = resolve));
+  let reading = false;
   const blocking: MemoryMessageStore = {
     ...store,
     readCategory: async (name, options) => {
+      reading = true;
       await blocked;
       return store.readCategory(name, options);
     },
@@ -134,7 +136,8 @@ scopedTest('subscriber turns: a foreground stopped in the middle of a read holds
   const foreground = subscriber(scope, blocking, category, turns, 'foreground', async () => undefined);
   const applied: string[] = [];
   const background = subscriber(scope, store, category, turns, 'background', async (m) => void applied.push(m.type));
-  foreground.start(); // busy from the start: its first read is in hand, and held
+  foreground.start(); // busy from the start
+  await waitUntil('the foreground to be held in its first read', () => reading);
   const stopped = foreground.stop();
   unblock();
   await stopped;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { MessageStore } from '../../src/message-store/index.ts';
+import { componentPositionStream } from '../../src/subscription/component-processor.ts';
 import { message, openTestStore, uniqueCategory } from '../helpers/message-store.ts';
 import { componentSubscriber } from '../helpers/subscribers.ts';
 import { waitUntil } from '../helpers/wait-until.ts';
@@ -114,6 +115,34 @@ scopedTest(
 );
 
 scopedTest(
+  "wake-ups: another process's write landing while a short batch is handled is read at once, not at the next poll",
+  async (t, scope) => {
+    const { store, urls } = await openTestStore(scope);
+    const { store: otherProcess } = await openTestStore(scope, urls);
+    const category = uniqueCategory();
+    const later = message('Later');
+    const handled: string[] = [];
+    const subscription = scope.running(
+      componentSubscriber(
+        store,
+        category,
+        async (m) => {
+          handled.push(m.id);
+          // Written by another process while the batch is in hand: its NOTIFY may come now or after.
+          if (m.type === 'First') await otherProcess.write(`${category}-${randomUUID()}`, later);
+        },
+        { pollIntervalMs: TEN_MINUTES },
+      ),
+    );
+    subscription.start();
+    await waitUntil('the subscriber to go idle', () => subscription.status().caughtUp);
+    await store.write(`${category}-${randomUUID()}`, message('First'));
+    await waitUntil("the other process's write handled", () => handled.includes(later.id), { timeoutMs: 10_000 });
+    t.equal(handled.length, 2, 'both handled long before the next poll');
+  },
+);
+
+scopedTest(
   'wake-ups: a write landing while a short batch is handled is read at once, not at the next poll',
   async (t, scope) => {
     const { store } = await openTestStore(scope);
@@ -137,5 +166,34 @@ scopedTest(
     await store.write(`${category}-${randomUUID()}`, message('First'));
     await waitUntil('the write made during the batch handled', () => handled.includes(later.id), { timeoutMs: 10_000 });
     t.equal(handled.length, 2, 'both handled long before the next poll');
+  },
+);
+
+scopedTest(
+  'wake-ups: under a stream of writes a component stores its position every hundred messages, not at every short batch',
+  async (t, scope) => {
+    const { store } = await openTestStore(scope);
+    const category = uniqueCategory();
+    const subscriberId = `components:test:${category}`;
+    let handled = 0;
+    const subscription = scope.running(
+      componentSubscriber(
+        store,
+        category,
+        async () => {
+          handled += 1;
+          // Each message handled brings the next: the reader always finds one, written meanwhile.
+          if (handled < 300) await store.write(`${category}-${randomUUID()}`, message('Next'));
+        },
+        { pollIntervalMs: TEN_MINUTES, subscriberId },
+      ),
+    );
+    subscription.start();
+    await store.write(`${category}-${randomUUID()}`, message('Next'));
+    await waitUntil('the stream of 300 handled', () => handled === 300 && subscription.status().caughtUp, {
+      timeoutMs: 30_000,
+    });
+    const stored = await store.readStream(componentPositionStream(subscriberId), { batchSize: -1 });
+    t.ok(stored.length <= 5, `${stored.length} positions stored for 300 messages (each 100, and once caught up)`);
   },
 );

@@ -7,6 +7,7 @@ import { createAggregatorProcessor, type BatchProjection } from '../../subscript
 import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
 import { ALL_CATEGORIES, createSubscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
 import type { SubscriberTurns } from '../../subscription/turns.ts';
+import { lastLink } from '../../audit/chain-tables.ts';
 import { appendToChain } from './append.ts';
 import { createHeadSigner, DEFAULT_SIGNING, type SigningOccasion, type SigningPolicy } from './signer.ts';
 import { ChainRewrittenError, createTipGuard } from './tip.ts';
@@ -100,7 +101,11 @@ export function createAuditChainAggregator({
     async loadPosition() {
       tip.forget();
       signer.forget();
-      return inner.loadPosition();
+      const position = await inner.loadPosition();
+      // Trust the stored tip from now, not from the first batch or signature: a catch-up with a
+      // young head reads no link, and a rewrite after this start must be refused, not adopted.
+      tip.check(await lastLink(db));
+      return position;
     },
     async caughtUp(position: number, context: ProcessorContext) {
       await signQuietly('catch-up');
