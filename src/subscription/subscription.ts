@@ -206,7 +206,10 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     readError = undefined;
     readFailures = 0;
     waitingAtGap = waiting;
-    if (priority === 'background' && turns && messages.length > 0) await turns.backgroundTurn(context.signal);
+    // Only a live batch (short) waits its turn: in a catch-up the wait left the cores idle while
+    // the foreground waited on its round trips, and every subscriber took longer to catch up.
+    if (priority === 'background' && turns && messages.length > 0 && messages.length < asked)
+      await turns.backgroundTurn(context.signal);
     // A stop that came while we were reading: leave the batch for the next start.
     if (stopping.signal.aborted) return { read: 0, atHead: false };
     if (messages.length === 0) {

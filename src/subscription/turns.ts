@@ -3,9 +3,10 @@
  * write wakes shares one event loop and a couple of cores: a viewing woke six aggregators, and the
  * home page's transaction went at the pace of all six, so the count showed about 25 ms after the
  * write. Subscribers of what a visitor reads next (the foreground) go first: one of the background
- * (the operator's views, the audit chain, the weekly ranking) holds each batch until no foreground
- * subscriber has work in hand. It waits at most `maxWaitMs` a batch, so a foreground kept busy
- * (a long catch-up, a database that is down) slows the background a little and never stops it.
+ * (the operator's views, the audit chain, the weekly ranking) holds each live batch (one shorter
+ * than it asked for; subscription.ts) until no foreground subscriber has work in hand. It waits at
+ * most `maxWaitMs` a batch, so a foreground kept busy (a long catch-up, a database that is down)
+ * slows the background a little and never stops it.
  * Positions, transactions and what each applies are untouched: only when.
  */
 export interface SubscriberTurns {

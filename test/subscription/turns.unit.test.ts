@@ -177,3 +177,51 @@ scopedTest(
     t.pass('the background applied at once (the longest wait is an hour)');
   },
 );
+
+scopedTest('subscriber turns: a full batch (a catch-up) is not held; the short one after it is', async (t, scope) => {
+  const { store } = openMemoryStore(scope);
+  const category = uniqueCategory();
+  const turns = createSubscriberTurns({ maxWaitMs: HOUR });
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const foreground = subscriber(scope, store, category, turns, 'foreground', () => held);
+  const applied: string[] = [];
+  let readThird = false;
+  const watched: MemoryMessageStore = {
+    ...store,
+    readCategory: async (name, options) => {
+      const messages = await store.readCategory(name, options);
+      if (messages.some((m) => m.type === 'Three')) readThird = true;
+      return messages;
+    },
+  };
+  const background = scope.running(
+    createSubscription({
+      messageStore: watched,
+      logger: silentLogger,
+      subscriberId: `components:background:${category}`,
+      category,
+      processor: componentProcessor(store, category, async (m) => void applied.push(m.type), {
+        subscriberId: `components:background:${category}`,
+      }),
+      retry: FAST_RETRY,
+      pollIntervalMs: HOUR,
+      batchSize: 2,
+      maxBatchSize: 2,
+      turns,
+      priority: 'background',
+    }),
+  );
+  for (const type of ['One', 'Two', 'Three']) await store.write(`${category}-${randomUUID()}`, message(type));
+  foreground.start(); // held in its first message: busy
+  background.start();
+  await waitUntil('the full batch applied while the foreground is busy', () => applied.length >= 2);
+  t.deepEqual(applied, ['One', 'Two'], 'a full batch of two: not held');
+  await waitUntil('the short batch read', () => readThird);
+  // Unheld, it would be applied within these turns of the event loop.
+  for (let turn = 0; turn < 20; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(applied, ['One', 'Two'], 'the short batch after it, read, waits');
+  release();
+  await waitUntil('the short batch applied once the foreground is idle', () => applied.length === 3);
+  t.pass('applied once the foreground caught up');
+});
