@@ -208,7 +208,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     waitingAtGap = waiting;
     // Only a live batch (short) waits its turn: in a catch-up the wait left the cores idle while
     // the foreground waited on its round trips, and every subscriber took longer to catch up.
-    if (priority === 'background' && turns && messages.length > 0 && messages.length < asked)
+    if (priority === 'background' && turns && messages.length > 0 && messages.length < asked && !waiting)
       await turns.backgroundTurn(context.signal);
     // A stop that came while we were reading: leave the batch for the next start.
     if (stopping.signal.aborted) return { read: 0, atHead: false };

@@ -104,7 +104,15 @@ export function createAuditChainAggregator({
       const position = await inner.loadPosition();
       // Trust the stored tip from now, not from the first batch or signature: a catch-up with a
       // young head reads no link, and a rewrite after this start must be refused, not adopted.
-      tip.check(await lastLink(db));
+      // Read under the position row's lock, as a batch takes it: a batch still in flight from the
+      // process that held the member until a moment ago has committed its links by then.
+      await db.transaction(async (trx) => {
+        await trx('subscriber_positions')
+          .where({ subscriber_id: AUDIT_CHAIN_SUBSCRIBER_ID, group_member: 0, group_size: 1 })
+          .forShare()
+          .first('position');
+        tip.check(await lastLink(trx));
+      });
       return position;
     },
     async caughtUp(position: number, context: ProcessorContext) {
