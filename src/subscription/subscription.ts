@@ -206,10 +206,11 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     readError = undefined;
     readFailures = 0;
     waitingAtGap = waiting;
-    // Only a live batch (short) waits its turn: in a catch-up the wait left the cores idle while
-    // the foreground waited on its round trips, and every subscriber took longer to catch up.
-    if (priority === 'background' && turns && messages.length > 0 && messages.length < asked && !waiting)
-      await turns.backgroundTurn(context.signal);
+    // Fewer than asked for, and not cut short at a gap: the read reached the end of what there was.
+    const live = messages.length < asked && !waiting;
+    // Only a live batch waits its turn: in a catch-up the wait left the cores idle while the
+    // foreground waited on its round trips, and every subscriber took longer to catch up.
+    if (priority === 'background' && turns && messages.length > 0 && live) await turns.backgroundTurn(context.signal);
     // A stop that came while we were reading: leave the batch for the next start.
     if (stopping.signal.aborted) return { read: 0, atHead: false };
     if (messages.length === 0) {
@@ -224,7 +225,7 @@ export function createSubscription(options: SubscriptionOptions): Subscription {
     // at once would only find nothing: that read was one more per subscriber per wake-up. Under a
     // stream of writes, woken is mostly set, and the next read comes at once as before, with no
     // caught-up step between (a component stores its position then).
-    const atHead = !woken && messages.length < asked && !waiting && position >= messages.at(-1)!.globalPosition;
+    const atHead = !woken && live && position >= messages.at(-1)!.globalPosition;
     if (!atHead) return { read: messages.length, atHead };
     caughtUp = true;
     position = await processor.caughtUp(position, context);

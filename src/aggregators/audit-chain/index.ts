@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type pg from 'pg';
 import { DEVELOPMENT_AUDIT_KEY } from '../../audit/key.ts';
 import type { Logger } from '../../logger.ts';
-import type { MessageStore, RawMessage } from '../../message-store/index.ts';
+import { SOLE_MEMBER, type MessageStore, type RawMessage } from '../../message-store/index.ts';
 import { createAggregatorProcessor, type BatchProjection } from '../../subscription/aggregator-processor.ts';
 import type { Processor, ProcessorContext } from '../../subscription/processor.ts';
 import { ALL_CATEGORIES, createSubscription, type SubscriptionSettings } from '../../subscription/subscription.ts';
@@ -108,7 +108,11 @@ export function createAuditChainAggregator({
       // process that held the member until a moment ago has committed its links by then.
       await db.transaction(async (trx) => {
         await trx('subscriber_positions')
-          .where({ subscriber_id: AUDIT_CHAIN_SUBSCRIBER_ID, group_member: 0, group_size: 1 })
+          .where({
+            subscriber_id: AUDIT_CHAIN_SUBSCRIBER_ID,
+            group_member: SOLE_MEMBER.member,
+            group_size: SOLE_MEMBER.size,
+          })
           .forShare()
           .first('position');
         tip.check(await lastLink(trx));
