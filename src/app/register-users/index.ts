@@ -110,12 +110,13 @@ export function createRegisterUsersApp({
     const typed = { email, displayName, handle };
     // This form was sent before and decided (the Back button, say): the same answer again for the
     // same address, a fresh form for another, which would otherwise be silently ignored.
+    // Not remembered as this browser's registration: anyone who knows an id and its address
+    // could post this, and the browser that registered remembers it already.
+    const registeredByThisForm = async (decision: Awaited<ReturnType<typeof registrationDecision>>) =>
+      decision?.state === 'registered' && (await personalData.open(userId, decision.email)) === normaliseEmail(email);
     const earlier = await registrationDecision(messageStore, userId);
     if (earlier && earlier.state !== 'pending') {
-      // Not remembered as this browser's registration: anyone who knows an id and its address
-      // could post this, and the browser that registered remembers it already.
-      if (earlier.state === 'registered' && (await personalData.open(userId, earlier.email)) === normaliseEmail(email))
-        return res.redirect(303, `/register/${userId}`);
+      if (await registeredByThisForm(earlier)) return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, {
         ...typed,
         errors: {
@@ -130,13 +131,18 @@ export function createRegisterUsersApp({
         `Too many registrations from your network. Try again in ${durationInWords(wait)}.`,
         wait,
       );
-    if (await emailRegistered(email))
+    if (await emailRegistered(email)) {
+      // The same form sent twice, its first registration decided since the look above: the same
+      // answer as the first, not "that address has an account" for the visitor's own.
+      if (await registeredByThisForm(await registrationDecision(messageStore, userId)))
+        return res.redirect(303, `/register/${userId}`);
       return showForm(req, res, 400, {
         ...typed,
         userId,
         errors: { email: refusalWords(REJECTION_REASONS.emailTaken).sentence },
         logInInstead: true,
       });
+    }
     if (await handleTaken(handle))
       return showForm(req, res, 400, {
         ...typed,
